@@ -1,0 +1,35 @@
+/**
+ * The `ph-tasks` command line. Each command lives in its own file and registers itself here.
+ */
+import { Command, CommanderError } from "commander";
+import { ConfigError } from "../config.js";
+import { EXIT } from "./exit-codes.js";
+import { registerRunCommand } from "./run-command.js";
+
+export function buildProgram(): Command {
+  const program = new Command("ph-tasks")
+    .description("Powerhouse tasks: run and watch tasks asked for by Powerhouse documents")
+    .version("0.1.0")
+    .showHelpAfterError()
+    .exitOverride();
+  registerRunCommand(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    } else if (error instanceof ConfigError) {
+      process.stderr.write(`ph-tasks: ${error.message}\n`);
+      process.exitCode = EXIT.usage;
+    } else {
+      process.stderr.write(`ph-tasks: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = EXIT.taskFailed;
+    }
+  }
+}
+
+await main(process.argv);

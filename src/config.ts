@@ -1,0 +1,141 @@
+/**
+ * The agent's configuration: every environment variable, parsed once with zod. A bad value stops
+ * start-up with the variable's name, the value given and what is allowed (see loadConfig).
+ * `.env.example` and the README table list the same variables; a test keeps them in step.
+ */
+import path from "node:path";
+import { z } from "zod";
+import { formatFieldErrors, parseWith, type FieldError } from "./validation.js";
+
+/** "300000", "300s", "5m", "2h", "7d" → milliseconds. */
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+export function parseDuration(text: string): number | undefined {
+  const match = DURATION.exec(text.trim());
+  if (!match) return undefined;
+  return Math.round(Number(match[1]) * (UNIT_MS[match[2] ?? "ms"] ?? 1));
+}
+
+const duration = (min: number, max: number) =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined || ms < min || ms > max) {
+        ctx.addIssue({
+          code: "custom",
+          message: `must be a duration between ${min} ms and ${max} ms, as milliseconds or with a unit (e.g. 30s, 5m, 7d)`,
+          input: text,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, `must be a whole number between ${min} and ${max}`)
+    .transform(Number)
+    .pipe(z.int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const list = z
+  .string()
+  .transform((text) =>
+    text
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  );
+
+const url = (protocols: RegExp, allowed: string) =>
+  z.string().trim().pipe(z.url({ protocol: protocols, error: `must be a URL (${allowed})` }));
+
+/** One entry per variable: its schema (string in, typed value out), default and description. */
+interface VariableSpec {
+  schema: z.ZodType;
+  default?: string;
+  doc: string;
+}
+
+export const VARIABLES = {
+  // The seed's variables.
+  TASK_MAX_CONCURRENT: { schema: int(1, 1000), default: "5", doc: "Tasks one worker runs at once." },
+  TASK_TIMEOUT_MS: { schema: duration(100, 7 * 86_400_000), default: "300000", doc: "Default time limit of a task run (a task's timeoutMs overrides it)." },
+  TASK_RETRY_ATTEMPTS: { schema: int(1, 100), default: "3", doc: "Attempts of a task, counting the first (retryable failures only)." },
+  CLAUDE_CLI_PATH: { schema: z.string().min(1), doc: "The `claude` binary. Default: the one the pinned Claude Agent SDK ships." },
+  MCP_SERVER_URL: { schema: url(/^https?$/, "http or https"), default: "http://localhost:4001", doc: "Default MCP server of claude-agent tasks that name none." },
+  // Scheduling.
+  TASK_MAX_PER_DOCUMENT: { schema: int(1, 1000), default: "1", doc: "Tasks of one document running at once, across all workers." },
+  TASK_MAX_PER_DRIVE: { schema: int(1, 1000), default: "3", doc: "Tasks of one drive running at once, across all workers." },
+  TASK_RETRY_BASE_MS: { schema: duration(1, 3_600_000), default: "1000", doc: "First retry delay; doubles each attempt (with jitter)." },
+  TASK_RETRY_MAX_MS: { schema: duration(1, 86_400_000), default: "300000", doc: "Cap of the retry delay." },
+  TASK_AGING_MS: { schema: duration(1, 86_400_000), default: "60000", doc: "Waiting this long raises a task's rank by one priority point." },
+  TASK_LEASE_MS: { schema: duration(1000, 3_600_000), default: "30000", doc: "Lease of a running task; a worker that stops renewing it for this long is presumed dead." },
+  TASK_KILL_GRACE_MS: { schema: duration(0, 600_000), default: "5000", doc: "Between SIGTERM and SIGKILL when a task's process group is stopped." },
+  TASK_SHUTDOWN_GRACE_MS: { schema: duration(0, 3_600_000), default: "10000", doc: "On SIGINT/SIGTERM, how long running tasks may finish before they are returned to the queue." },
+  TASK_OUTPUT_CAP_BYTES: { schema: int(1024, 1024 * 1024 * 1024), default: "1048576", doc: "Output kept per task and stream (head and tail; the middle is dropped with a marker)." },
+  TASK_RESULT_TTL: { schema: duration(1000, 3650 * 86_400_000), default: "7d", doc: "How long finished tasks and their output are kept." },
+  TASK_ALLOWED_ROOTS: { schema: list, default: "", doc: "Comma-separated directories task working directories must lie in. Empty: the agent's working directory." },
+  TASK_COMMAND_ALLOWLIST: { schema: list, default: "", doc: "Comma-separated programs CLI tasks may run. Empty: any program." },
+  WORKER_ID: { schema: z.string().min(1).max(100), doc: "Name of this worker in the task store. Default: host name and process id." },
+  // Storage.
+  TASK_DATA_DIR: { schema: z.string().min(1), default: "./.ph-tasks", doc: "Where the agent keeps its data (task store, documents, Claude homes)." },
+  DATABASE_URL: { schema: url(/^postgres(ql)?$/, "postgres://user@host:port/db"), doc: "PostgreSQL task store shared by many workers. Default: embedded PGlite in TASK_DATA_DIR." },
+  // The reactor loop.
+  REMOTE_DRIVE_URL: { schema: url(/^https?$/, "http or https"), doc: "A Switchboard drive to connect and watch, besides the local drive." },
+  TASK_RULES_FILE: { schema: z.string().min(1), default: "tasks.config.json", doc: "Trigger rules: which document operations start which tasks." },
+  TASK_MAX_CHAIN_DEPTH: { schema: int(0, 100), default: "3", doc: "How many task results may trigger further tasks in a chain." },
+  TASK_MAX_TASKS_PER_DOCUMENT_PER_MINUTE: { schema: int(1, 100_000), default: "30", doc: "Tasks one document may start per minute; the excess is dropped with a visible reason." },
+  // Claude.
+  ANTHROPIC_API_KEY: { schema: z.string().min(1), doc: "API key given to Claude tasks only (never to CLI tasks)." },
+  ANTHROPIC_BASE_URL: { schema: url(/^https?$/, "http or https"), doc: "Messages API endpoint for Claude tasks." },
+  CLAUDE_MODEL: { schema: z.string().min(1).max(100), default: "claude-sonnet-4-5", doc: "Model of Claude tasks that name none." },
+  CLAUDE_MAX_CONCURRENT: { schema: int(1, 100), default: "2", doc: "Claude tasks running at once on one worker (start-up is CPU-bound)." },
+  CLAUDE_REQUESTS_PER_MINUTE: { schema: int(1, 100_000), default: "30", doc: "Claude task starts per minute on one worker." },
+  // Serving.
+  HOST: { schema: z.string().min(1), default: "127.0.0.1", doc: "Address of the HTTP server. A non-loopback address requires API_TOKEN." },
+  PORT: { schema: int(0, 65535), default: "4000", doc: "Port of the HTTP server (API, dashboard, metrics, MCP)." },
+  API_TOKEN: { schema: z.string().min(16, "must be at least 16 characters"), doc: "Bearer token required on every endpoint but /healthz." },
+  PH_TASKS_URL: { schema: url(/^https?$/, "http or https"), default: "http://127.0.0.1:4000", doc: "Agent the `ph-tasks` client commands talk to." },
+  LOG_LEVEL: { schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]), default: "info", doc: "Log level (also the reactor's)." },
+  LOG_FORMAT: { schema: z.enum(["json", "pretty"]), default: "json", doc: "json for machines, pretty for a terminal." },
+} satisfies Record<string, VariableSpec>;
+
+export type VariableName = keyof typeof VARIABLES;
+type Parsed<K extends VariableName> = z.output<(typeof VARIABLES)[K]["schema"]>;
+type HasDefault<K extends VariableName> = (typeof VARIABLES)[K] extends { default: string } ? K : never;
+export type Config = { [K in VariableName as HasDefault<K>]: Parsed<K> } & {
+  [K in Exclude<VariableName, HasDefault<VariableName>>]?: Parsed<K>;
+} & { dataDir: string; allowedRoots: string[] };
+
+export class ConfigError extends Error {
+  constructor(readonly errors: FieldError[]) {
+    super(`invalid configuration:\n${formatFieldErrors(errors)}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses the environment. Empty strings count as unset. Throws ConfigError listing every problem. */
+export function loadConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Config {
+  const values: Record<string, unknown> = {};
+  const errors: FieldError[] = [];
+  for (const [name, spec] of Object.entries(VARIABLES) as [string, VariableSpec][]) {
+    const given = env[name];
+    const raw = given !== undefined && given !== "" ? given : spec.default;
+    if (raw === undefined) continue;
+    const parsed = parseWith(spec.schema, raw);
+    if (parsed.ok) values[name] = parsed.value;
+    else errors.push(...parsed.errors.map((e) => ({ field: name, message: e.message, value: JSON.stringify(raw) })));
+  }
+  const retryBase = values.TASK_RETRY_BASE_MS as number | undefined;
+  const retryMax = values.TASK_RETRY_MAX_MS as number | undefined;
+  if (retryBase !== undefined && retryMax !== undefined && retryMax < retryBase) {
+    errors.push({ field: "TASK_RETRY_MAX_MS", message: `must be at least TASK_RETRY_BASE_MS (${retryBase} ms)`, value: String(retryMax) });
+  }
+  if (errors.length > 0) throw new ConfigError(errors);
+  const dataDir = path.resolve(cwd, values.TASK_DATA_DIR as string);
+  const roots = (values.TASK_ALLOWED_ROOTS as string[]).map((r) => path.resolve(cwd, r));
+  return { ...(values as Omit<Config, "dataDir" | "allowedRoots">), dataDir, allowedRoots: roots.length > 0 ? roots : [cwd] };
+}

@@ -1,0 +1,89 @@
+/**
+ * Runs a CLI task: one program with an args array, no shell, in an allowed working directory,
+ * with a safe environment, its stdin input written then closed, output streamed and capped.
+ */
+import { CliTaskRequestSchema, type CLITask, type JsonObject } from "../types.js";
+import { abortCauseOf, fatal, retryable, type ExecutionContext, type TaskExecutor } from "./executor.js";
+import { runProcess, type ProcessResult } from "./run-process.js";
+import { buildTaskEnvironment } from "./safe-env.js";
+import { resolveWorkingDirectory } from "./working-directory.js";
+
+export interface CliExecutorOptions {
+  /** Working directories must lie inside one of these (after resolving symlinks). */
+  allowedRoots: readonly string[];
+  /** Programs allowed to run (basename or absolute path); empty = any. */
+  commandAllowlist?: readonly string[];
+  killGraceMs: number;
+  captureBytes: number;
+  /** Where the safe base environment is copied from (default process.env). */
+  agentEnv?: Readonly<Record<string, string | undefined>>;
+}
+
+/** What a CLI task run produces; stored as the task's result. */
+export function processResultToJson(result: ProcessResult, extra: { timedOut: boolean; cancelled: boolean }): JsonObject {
+  return {
+    exitCode: result.exitCode,
+    signal: result.signal,
+    timedOut: extra.timedOut,
+    cancelled: extra.cancelled,
+    stdout: result.stdout.text,
+    stderr: result.stderr.text,
+    stdoutBytes: result.stdout.totalBytes,
+    stderrBytes: result.stderr.totalBytes,
+    stdoutTruncated: result.stdout.truncated,
+    stderrTruncated: result.stderr.truncated,
+    durationMs: result.durationMs,
+    pid: result.pid ?? null,
+  };
+}
+
+export class CliExecutor implements TaskExecutor<CLITask> {
+  readonly type = "cli";
+  readonly requestSchema = CliTaskRequestSchema;
+  readonly defaultPriority = 50;
+
+  constructor(private readonly options: CliExecutorOptions) {}
+
+  private checkCommand(command: string): void {
+    const allow = this.options.commandAllowlist ?? [];
+    if (allow.length === 0) return;
+    // Exact match: a bare name allows that name looked up on PATH, a path allows that file only.
+    if (!allow.includes(command)) {
+      throw fatal("command_not_allowed", `command '${command}' is not allowed; allowed: ${allow.join(", ")}`);
+    }
+  }
+
+  async execute(task: CLITask, ctx: ExecutionContext): Promise<JsonObject> {
+    this.checkCommand(task.command);
+    const cwd = await resolveWorkingDirectory(task.workingDirectory, this.options.allowedRoots);
+    const result = await runProcess({
+      command: task.command,
+      args: task.args,
+      cwd,
+      env: buildTaskEnvironment(task.environment, this.options.agentEnv),
+      ...(task.input !== undefined ? { input: task.input } : {}),
+      signal: ctx.signal,
+      killGraceMs: this.options.killGraceMs,
+      captureBytes: this.options.captureBytes,
+      onOutput: (stream, data) => ctx.output({ stream, data }),
+    });
+
+    if (result.spawnError) {
+      const code = result.spawnError.code;
+      if (code === "ENOENT") throw fatal("command_not_found", `command not found: '${task.command}' (searched PATH and ${cwd})`);
+      if (code === "EACCES" || code === "EPERM") throw fatal("permission_denied", `command cannot be executed (permission denied): '${task.command}'`);
+      throw fatal("spawn_failed", `command '${task.command}' could not be started: ${result.spawnError.message}`);
+    }
+
+    const cause = result.aborted ? abortCauseOf(ctx.signal) : undefined;
+    const json = processResultToJson(result, { timedOut: cause === "timeout", cancelled: cause === "cancel" || cause === "shutdown" });
+    if (cause === "timeout") throw retryable("timeout", `timed out after ${result.durationMs} ms; process group killed`, { result: json });
+    if (cause !== undefined) throw fatal(cause === "cancel" ? "cancelled" : "shutdown", `stopped (${cause}); process group killed`, { result: json });
+    if (result.exitCode === 0) return json;
+
+    const how = result.exitCode !== null ? `exited with code ${result.exitCode}` : `was killed by ${result.signal ?? "a signal"}`;
+    const message = `'${task.command}' ${how}`;
+    if (result.exitCode !== null && task.retryExitCodes.includes(result.exitCode)) throw retryable("exit_code", message, { result: json });
+    throw fatal("exit_code", message, { result: json });
+  }
+}

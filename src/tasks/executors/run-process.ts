@@ -1,0 +1,180 @@
+/**
+ * Runs one program as the leader of its own process group, without a shell, and ends the WHOLE
+ * group on abort, timeout or exit: SIGTERM first, SIGKILL after a grace period, so no grandchild
+ * survives — not even one that ignores SIGTERM. Shared by the CLI and Claude Code executors.
+ *
+ * Why not execa: its kill and forceKillAfterDelay reach the direct child only, not the group.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { StringDecoder } from "node:string_decoder";
+import { OutputCapture, type CapturedText } from "./output-capture.js";
+import type { OutputStream } from "../types.js";
+
+export interface RunProcessOptions {
+  command: string;
+  args: readonly string[];
+  cwd: string;
+  env: Record<string, string>;
+  input?: string;
+  signal: AbortSignal;
+  killGraceMs: number;
+  captureBytes: number;
+  /** Called with each decoded chunk, in arrival order. */
+  onOutput?: (stream: Exclude<OutputStream, "system">, text: string) => void;
+  /** Called with raw stdout bytes (e.g. to parse line-delimited JSON). */
+  onStdoutBytes?: (chunk: Buffer) => void;
+}
+
+export interface ProcessResult {
+  pid: number | undefined;
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** The signal aborted before the process ended by itself. */
+  aborted: boolean;
+  stdout: CapturedText;
+  stderr: CapturedText;
+  durationMs: number;
+  /** Set when the program could not be started at all. */
+  spawnError?: NodeJS.ErrnoException;
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+/** True while any non-zombie process remains in the group (a zombie waits only for its reaper). */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return false;
+  }
+  if (!existsSync("/proc/self/stat")) return true;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited while we looked
+    }
+    // Fields after "(comm)": state ppid pgrp ...
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (fields[2] === String(pgid) && fields[0] !== "Z") return true;
+  }
+  return false;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** SIGTERM the group, SIGKILL it after the grace period, and wait until it is gone (bounded). */
+async function endGroup(pgid: number, graceMs: number, termSent: boolean): Promise<void> {
+  if (!groupAlive(pgid)) return;
+  if (!termSent) killGroup(pgid, "SIGTERM");
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline && groupAlive(pgid)) await sleep(25);
+  if (!groupAlive(pgid)) return;
+  killGroup(pgid, "SIGKILL");
+  const killDeadline = Date.now() + 2000;
+  while (Date.now() < killDeadline && groupAlive(pgid)) await sleep(10);
+}
+
+export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
+  const started = performance.now();
+  const stdout = new OutputCapture(options.captureBytes);
+  const stderr = new OutputCapture(options.captureBytes);
+  const decoders = { stdout: new StringDecoder("utf8"), stderr: new StringDecoder("utf8") };
+
+  return new Promise<ProcessResult>((resolve) => {
+    let aborted = false;
+    let settled = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    let termSent = false;
+
+    const child = spawn(options.command, [...options.args], {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true, // own process group: the group id is the child's pid
+      shell: false,
+      stdio: ["pipe", "pipe", "pipe"],
+      windowsHide: true,
+    });
+    const pid = child.pid;
+
+    const stopGroup = () => {
+      if (pid === undefined) return;
+      killGroup(pid, "SIGTERM");
+      termSent = true;
+      if (killTimer) return;
+      killTimer = setTimeout(() => killGroup(pid, "SIGKILL"), options.killGraceMs);
+      killTimer.unref();
+    };
+
+    const onAbort = () => {
+      aborted = true;
+      stopGroup();
+    };
+    if (options.signal.aborted) onAbort();
+    else options.signal.addEventListener("abort", onAbort, { once: true });
+
+    const finish = (exitCode: number | null, signal: NodeJS.Signals | null, spawnError?: NodeJS.ErrnoException) => {
+      if (settled) return;
+      settled = true;
+      options.signal.removeEventListener("abort", onAbort);
+      for (const stream of ["stdout", "stderr"] as const) {
+        const rest = decoders[stream].end();
+        if (rest) options.onOutput?.(stream, rest);
+      }
+      const result: ProcessResult = {
+        pid,
+        exitCode,
+        signal,
+        aborted,
+        stdout: stdout.result(),
+        stderr: stderr.result(),
+        durationMs: Math.round(performance.now() - started),
+      };
+      if (spawnError) result.spawnError = spawnError;
+      resolve(result);
+    };
+
+    const onData = (stream: "stdout" | "stderr", capture: OutputCapture) => (chunk: Buffer) => {
+      capture.push(chunk);
+      if (stream === "stdout") options.onStdoutBytes?.(chunk);
+      const text = decoders[stream].write(chunk);
+      if (text) options.onOutput?.(stream, text);
+    };
+    child.stdout.on("data", onData("stdout", stdout));
+    child.stderr.on("data", onData("stderr", stderr));
+
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      // Only spawn failures reach here before 'exit' (ENOENT, EACCES); the child never ran.
+      if (child.pid === undefined) finish(null, null, error);
+    });
+
+    // The program closing stdin early (EPIPE) is its business, not a failure of ours.
+    child.stdin.on("error", () => undefined);
+    if (options.input !== undefined) child.stdin.end(options.input);
+    else child.stdin.end();
+
+    child.on("exit", () => {
+      // The leader is gone; anything it left behind in its group goes too. Without this a
+      // background grandchild would keep the pipes open and 'close' would never come.
+      if (pid !== undefined && groupAlive(pid)) stopGroup();
+    });
+    child.on("close", (code, signal) => {
+      // 'close' can come while a grandchild that let go of the pipes still lives: the task is not
+      // over until its whole group is gone.
+      const ended = pid === undefined ? Promise.resolve() : endGroup(pid, options.killGraceMs, termSent);
+      void ended.then(() => {
+        if (killTimer) clearTimeout(killTimer);
+        finish(code, signal);
+      });
+    });
+  });
+}

@@ -1,0 +1,201 @@
+/**
+ * The task model. Every shape is a zod schema; the TypeScript types are inferred from them, so the
+ * run-time check and the compile-time type can never drift apart.
+ *
+ * A task is a base (what the manager needs to schedule it) plus the fields of its type (what the
+ * executor needs to run it). The base is closed; the type-specific part is declared by each
+ * executor's schema, so a new task type needs no change here (see executors/registry.ts).
+ */
+import { z } from "zod";
+
+export const TASK_STATUSES = ["pending", "running", "completed", "failed", "cancelled"] as const;
+export const TaskStatusSchema = z.enum(TASK_STATUSES);
+export type TaskStatus = z.infer<typeof TaskStatusSchema>;
+
+export const TERMINAL_STATUSES: readonly TaskStatus[] = ["completed", "failed", "cancelled"];
+export function isTerminalStatus(status: TaskStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/** Built-in task types. Custom types registered at run time are plain strings. */
+export const BUILTIN_TASK_TYPES = ["cli", "claude-code", "claude-agent"] as const;
+export type BuiltinTaskType = (typeof BUILTIN_TASK_TYPES)[number];
+
+/** A task type name: lower-case words joined by dashes, as used in URLs, documents and metrics. */
+export const TaskTypeNameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,39}$/, "must be lower-case letters, digits and dashes (e.g. 'cli')");
+
+/** Which drive, document and operation asked for a task. Every field optional: the CLI asks too. */
+export const TaskSourceSchema = z.strictObject({
+  driveId: z.string().min(1).max(200).optional(),
+  documentId: z.string().min(1).max(200).optional(),
+  documentType: z.string().min(1).max(200).optional(),
+  operationId: z.string().min(1).max(200).optional(),
+  operationType: z.string().min(1).max(200).optional(),
+  /** How many task results led to this task; capped by TASK_MAX_CHAIN_DEPTH (loop protection). */
+  chainDepth: z.int().min(0).max(1000).default(0),
+  /** Who asked: "document", "api", "cli", "rule:<name>", ... */
+  origin: z.string().min(1).max(100).optional(),
+});
+export type TaskSource = z.infer<typeof TaskSourceSchema>;
+
+/** Failure classification shared by executors, the manager and the documents. */
+export const FailureKindSchema = z.enum(["retryable", "fatal"]);
+export type FailureKind = z.infer<typeof FailureKindSchema>;
+
+export const TaskErrorSchema = z.object({
+  kind: FailureKindSchema,
+  /** Stable machine-readable code, e.g. "command_not_found", "timeout", "rate_limited". */
+  code: z.string(),
+  message: z.string(),
+  retryAfterMs: z.number().nonnegative().optional(),
+});
+export type TaskError = z.infer<typeof TaskErrorSchema>;
+
+export const JsonValueSchema: z.ZodType<JsonValue> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(JsonValueSchema), z.record(z.string(), JsonValueSchema)]),
+);
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+const MAX_PRIORITY = 100;
+
+/**
+ * What a submitter may set on any task. Defaults are filled here (priority, attempts) or by the
+ * manager from configuration (timeoutMs, maxAttempts when absent).
+ */
+export const TaskRequestBaseSchema = z.object({
+  type: TaskTypeNameSchema,
+  title: z.string().trim().min(1, "must not be empty").max(200),
+  instructions: z.string().max(100_000).default(""),
+  /** 0 (lowest) … 100 (highest); when absent the type's default applies (see priority.ts). */
+  priority: z.int().min(0).max(MAX_PRIORITY).optional(),
+  maxAttempts: z.int().min(1).max(100).optional(),
+  timeoutMs: z.int().min(100).max(7 * 24 * 3600 * 1000).optional(),
+  idempotencyKey: z.string().min(1).max(300).optional(),
+  source: TaskSourceSchema.optional(),
+});
+
+/** The scheduling state a stored task carries on top of its request. */
+export const TaskStateSchema = z.object({
+  id: z.string().min(1),
+  status: TaskStatusSchema,
+  priority: z.int().min(0).max(MAX_PRIORITY),
+  attempts: z.int().min(0),
+  maxAttempts: z.int().min(1),
+  timeoutMs: z.int().min(1),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+  result: JsonValueSchema.optional(),
+  error: TaskErrorSchema.optional(),
+});
+
+/** BaseTask as the seed names it: everything but the type-specific fields. */
+export const BaseTaskSchema = TaskRequestBaseSchema.extend(TaskStateSchema.shape).extend({
+  instructions: z.string(),
+  source: TaskSourceSchema.optional(),
+});
+export type BaseTask = z.infer<typeof BaseTaskSchema>;
+
+/** Names allowed as environment variables, and those a task may never set (loader injection). */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+const FORBIDDEN_ENV = /^(LD_|DYLD_)|^NODE_OPTIONS$/;
+export const EnvironmentSchema = z
+  .record(
+    z
+      .string()
+      .regex(ENV_NAME, "must be a valid variable name (letters, digits, underscore)")
+      .refine((name) => !FORBIDDEN_ENV.test(name), "LD_*, DYLD_* and NODE_OPTIONS cannot be set by a task"),
+    z.string().max(32_768),
+  )
+  .refine((env) => Object.keys(env).length <= 100, "at most 100 variables");
+
+/** Fields specific to a CLI task (seed §1 CLITask, plus stdin input: the seed's "input prompts"). */
+export const CliTaskFieldsSchema = z.object({
+  type: z.literal("cli"),
+  command: z.string().min(1, "must name a program").max(4096),
+  args: z.array(z.string().max(131_072)).max(1000).default([]),
+  workingDirectory: z.string().min(1).max(4096).optional(),
+  environment: EnvironmentSchema.default({}),
+  /** Written to the process's stdin, which is then closed. */
+  input: z.string().max(10 * 1024 * 1024).optional(),
+  /** Exit codes that mean "try again later" (e.g. 75 = EX_TEMPFAIL). Other non-zero codes are final. */
+  retryExitCodes: z.array(z.int().min(1).max(255)).max(50).default([]),
+});
+
+const PERMISSION_MODES = ["default", "acceptEdits", "bypassPermissions", "plan", "dontAsk"] as const;
+
+/** Fields specific to a Claude Code task (seed §1 ClaudeCodeTask). */
+export const ClaudeCodeTaskFieldsSchema = z.object({
+  type: z.literal("claude-code"),
+  prompt: z.string().min(1, "must not be empty").max(500_000),
+  projectPath: z.string().min(1).max(4096).optional(),
+  additionalFlags: z.array(z.string().max(1000)).max(50).default([]),
+  model: z.string().min(1).max(100).optional(),
+  maxTurns: z.int().min(1).max(200).optional(),
+  allowedTools: z.array(z.string().min(1).max(200)).max(100).optional(),
+  permissionMode: z.enum(PERMISSION_MODES).optional(),
+});
+
+/** Fields specific to a Claude agent task (seed §1 ClaudeAgentTask). */
+export const ClaudeAgentTaskFieldsSchema = z.object({
+  type: z.literal("claude-agent"),
+  prompt: z.string().min(1, "must not be empty").max(500_000),
+  mcpConfig: z
+    .object({
+      /** Absent: the agent's own reactor-mcp endpoint. */
+      serverUrl: z.url().optional(),
+      /** Never stored in documents: resolved from the agent's configuration by name. */
+      credentialsRef: z.string().max(200).optional(),
+    })
+    .default({}),
+  model: z.string().min(1).max(100).optional(),
+  maxTurns: z.int().min(1).max(200).optional(),
+});
+
+export const CliTaskRequestSchema = TaskRequestBaseSchema.extend(CliTaskFieldsSchema.shape);
+export const ClaudeCodeTaskRequestSchema = TaskRequestBaseSchema.extend(ClaudeCodeTaskFieldsSchema.shape);
+export const ClaudeAgentTaskRequestSchema = TaskRequestBaseSchema.extend(ClaudeAgentTaskFieldsSchema.shape);
+
+export const CLITaskSchema = BaseTaskSchema.extend(CliTaskFieldsSchema.shape);
+export const ClaudeCodeTaskSchema = BaseTaskSchema.extend(ClaudeCodeTaskFieldsSchema.shape);
+export const ClaudeAgentTaskSchema = BaseTaskSchema.extend(ClaudeAgentTaskFieldsSchema.shape);
+
+export type CLITask = z.infer<typeof CLITaskSchema>;
+export type ClaudeCodeTask = z.infer<typeof ClaudeCodeTaskSchema>;
+export type ClaudeAgentTask = z.infer<typeof ClaudeAgentTaskSchema>;
+
+/**
+ * A task of any type: the base plus its type's fields, which only that type's executor knows.
+ * The manager and the store treat the extra fields as opaque JSON ("params").
+ */
+export type Task = BaseTask & { [field: string]: unknown };
+
+/** The names of the base fields; everything else on a task belongs to its type. */
+export const BASE_TASK_FIELDS: ReadonlySet<string> = new Set(Object.keys(BaseTaskSchema.shape));
+
+/** Splits a task into its base and the type-specific fields (stored as JSON). */
+export function splitTaskParams(task: Record<string, unknown>): { [field: string]: unknown } {
+  const params: { [field: string]: unknown } = {};
+  for (const [key, value] of Object.entries(task)) {
+    if (!BASE_TASK_FIELDS.has(key)) params[key] = value;
+  }
+  return params;
+}
+
+/** A chunk of output as it arrives from a running task. */
+export const OutputStreamSchema = z.enum(["stdout", "stderr", "system"]);
+export type OutputStream = z.infer<typeof OutputStreamSchema>;
+export interface OutputChunk {
+  stream: OutputStream;
+  data: string;
+}
+
+/** Something an executor reports while running: a step, a tool use, a percentage. */
+export interface ProgressEvent {
+  kind: string;
+  message: string;
+  percent?: number;
+  data?: JsonObject;
+}

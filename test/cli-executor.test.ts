@@ -1,0 +1,168 @@
+import { mkdtempSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { silentLogger } from "../src/logger.js";
+import { CliExecutor } from "../src/tasks/executors/cli-executor.js";
+import { TaskAbortReason } from "../src/tasks/executors/executor.js";
+import { ExecutorRegistry } from "../src/tasks/executors/registry.js";
+import { executeAttempt } from "../src/tasks/execute-attempt.js";
+import { newTask } from "../src/tasks/new-task.js";
+import { parseTaskRequest } from "../src/tasks/task-request.js";
+import type { OutputChunk } from "../src/tasks/types.js";
+import { processAlive, waitFor } from "./support/process.js";
+
+const root = realpathSync(mkdtempSync(path.join(tmpdir(), "ph-cli-")));
+const executor = new CliExecutor({ allowedRoots: [root], killGraceMs: 300, captureBytes: 64 * 1024, agentEnv: { ...process.env, ANTHROPIC_API_KEY: "sk-agent-secret-value", API_TOKEN: "agent-token-1234567890" } });
+const registry = new ExecutorRegistry().register(executor);
+
+async function run(fields: Record<string, unknown>, options: { timeoutMs?: number; signal?: AbortSignal } = {}) {
+  const request = parseTaskRequest({ type: "cli", title: "t", ...fields }, registry);
+  if (!request.ok) throw new Error(JSON.stringify(request.errors));
+  const task = newTask(request.value, executor, { maxAttempts: 1, timeoutMs: options.timeoutMs ?? 20_000 });
+  const chunks: OutputChunk[] = [];
+  const outcome = await executeAttempt(executor, task, {
+    timeoutMs: task.timeoutMs,
+    attempt: 1,
+    logger: silentLogger(),
+    onOutput: (c) => chunks.push(c),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return { outcome, chunks, result: (outcome.result ?? {}) as Record<string, unknown> };
+}
+
+const node = process.execPath;
+
+describe("CLI executor", () => {
+  it("streams stdout and stderr in the order they were written", async () => {
+    const script = `const w=(s,t)=>new Promise(r=>{s.write(t,()=>setTimeout(r,40))});(async()=>{await w(process.stdout,"one\\n");await w(process.stderr,"two\\n");await w(process.stdout,"three\\n");await w(process.stderr,"four\\n")})()`;
+    const { outcome, chunks, result } = await run({ command: node, args: ["-e", script] });
+    expect(outcome.status).toBe("completed");
+    expect(chunks.map((c) => `${c.stream}:${c.data.trim()}`)).toEqual(["stdout:one", "stderr:two", "stdout:three", "stderr:four"]);
+    expect(result.stdout).toBe("one\nthree\n");
+    expect(result.stderr).toBe("two\nfour\n");
+    expect(result.exitCode).toBe(0);
+  });
+
+  it("keeps a capped copy of a huge output: head, tail, a marker and the byte count", async () => {
+    // 5 MiB of numbered lines; the cap is 64 KiB.
+    const script = `let s="";for(let i=0;i<200000;i++)s+=String(i).padStart(25,"0")+"\\n";process.stdout.write("FIRST\\n"+s+"LAST\\n")`;
+    const { outcome, result } = await run({ command: node, args: ["-e", script] });
+    expect(outcome.status).toBe("completed");
+    expect(result.stdoutBytes).toBe(6 + 200000 * 26 + 5);
+    expect(result.stdoutTruncated).toBe(true);
+    const text = result.stdout as string;
+    expect(text.startsWith("FIRST\n")).toBe(true);
+    expect(text.endsWith("LAST\n")).toBe(true);
+    expect(text).toMatch(/\[… \d+ bytes of output omitted …\]/);
+    expect(Buffer.byteLength(text)).toBeLessThan(64 * 1024 + 200);
+  });
+
+  it("writes the stdin input and then closes stdin", async () => {
+    const { outcome, result } = await run({ command: "cat", input: "line 1\nline 2 ünïcödé\n" });
+    expect(outcome.status).toBe("completed");
+    expect(result.stdout).toBe("line 1\nline 2 ünïcödé\n");
+  });
+
+  it("does not crash on binary, non-UTF-8 output", async () => {
+    const { outcome, result } = await run({ command: "head", args: ["-c", "20000", "/dev/urandom"] });
+    expect(outcome.status).toBe("completed");
+    expect(result.stdoutBytes).toBe(20000);
+    expect(typeof result.stdout).toBe("string");
+  });
+
+  it("on timeout kills the whole process group, including a grandchild that ignores SIGTERM", async () => {
+    // The shell and its background sleep both ignore SIGTERM (an ignored signal survives exec).
+    const pidFile = path.join(root, "grandchild.pid");
+    const promise = run({ command: "sh", args: ["-c", `trap '' TERM; sleep 300 & echo $! > ${pidFile}; wait`] }, { timeoutMs: 800 });
+    const grandchild = await waitFor(() => { try { return Number(readFileSync(pidFile, "utf8")); } catch { return undefined; } }, 5000, "grandchild pid");
+    expect(processAlive(grandchild)).toBe(true);
+    const { outcome, result } = await promise;
+    expect(outcome.status).toBe("failed");
+    if (outcome.status !== "failed") return;
+    expect(outcome.error.code).toBe("timeout");
+    expect(outcome.error.kind).toBe("retryable");
+    expect(result.timedOut).toBe(true);
+    expect(result.signal).toBe("SIGKILL");
+    expect(processAlive(grandchild)).toBe(false);
+  });
+
+  it("on cancel kills the process group and reports cancelled", async () => {
+    const pidFile = path.join(root, "cancel.pid");
+    const controller = new AbortController();
+    const promise = run({ command: "sh", args: ["-c", `trap '' TERM; sleep 300 & echo $! > ${pidFile}; wait`] }, { signal: controller.signal });
+    const grandchild = await waitFor(() => { try { return Number(readFileSync(pidFile, "utf8")); } catch { return undefined; } }, 5000, "grandchild pid");
+    controller.abort(new TaskAbortReason("cancel"));
+    const { outcome, result } = await promise;
+    expect(outcome.status).toBe("cancelled");
+    expect(result.cancelled).toBe(true);
+    expect(processAlive(grandchild)).toBe(false);
+  });
+
+  it("leaves no background process behind when the command exits normally", async () => {
+    const { outcome, result } = await run({ command: "sh", args: ["-c", "sleep 300 >/dev/null 2>&1 & echo $!"] });
+    expect(outcome.status).toBe("completed");
+    const pid = Number((result.stdout as string).trim());
+    expect(pid).toBeGreaterThan(0);
+    expect(processAlive(pid)).toBe(false);
+  });
+
+  it("a missing command is a fatal error that names it", async () => {
+    const { outcome } = await run({ command: "definitely-not-a-command-xyz" });
+    expect(outcome.status).toBe("failed");
+    if (outcome.status !== "failed") return;
+    expect(outcome.error).toMatchObject({ kind: "fatal", code: "command_not_found" });
+    expect(outcome.error.message).toContain("definitely-not-a-command-xyz");
+  });
+
+  it("a file that cannot be executed is a fatal permission error", async () => {
+    const file = path.join(root, "not-executable.sh");
+    writeFileSync(file, "echo hi\n", { mode: 0o644 });
+    const { outcome } = await run({ command: file });
+    expect(outcome.status).toBe("failed");
+    if (outcome.status !== "failed") return;
+    expect(outcome.error).toMatchObject({ kind: "fatal", code: "permission_denied" });
+  });
+
+  it("keeps a non-zero exit as the result of a failed run, retryable only for listed codes", async () => {
+    const { outcome, result } = await run({ command: "sh", args: ["-c", "echo partial; echo oops >&2; exit 3"] });
+    expect(outcome.status).toBe("failed");
+    if (outcome.status !== "failed") return;
+    expect(outcome.error).toMatchObject({ kind: "fatal", code: "exit_code" });
+    expect(result).toMatchObject({ exitCode: 3, stdout: "partial\n", stderr: "oops\n", timedOut: false, cancelled: false });
+    expect(typeof result.durationMs).toBe("number");
+    expect(typeof result.pid).toBe("number");
+    const again = await run({ command: "sh", args: ["-c", "exit 75"], retryExitCodes: [75] });
+    expect(again.outcome.status === "failed" && again.outcome.error.kind).toBe("retryable");
+  });
+
+  it("gives the task a safe environment: the agent's secrets stay out, the task's variables go in", async () => {
+    const { result } = await run({ command: "env", environment: { GREETING: "hi" } });
+    const env = result.stdout as string;
+    expect(env).toContain("GREETING=hi");
+    expect(env).toContain("PATH=");
+    expect(env).not.toContain("ANTHROPIC_API_KEY");
+    expect(env).not.toContain("sk-agent-secret-value");
+    expect(env).not.toContain("API_TOKEN");
+  });
+
+  it("runs in the working directory and refuses one outside the allowed roots, even through a symlink", async () => {
+    const inside = await run({ command: "pwd", workingDirectory: root });
+    expect((inside.result.stdout as string).trim()).toBe(root);
+    const outside = await run({ command: "pwd", workingDirectory: "/etc" });
+    expect(outside.outcome.status === "failed" && outside.outcome.error.code).toBe("working_directory_not_allowed");
+    symlinkSync("/etc", path.join(root, "escape"));
+    const link = await run({ command: "pwd", workingDirectory: "escape" });
+    expect(link.outcome.status === "failed" && link.outcome.error.code).toBe("working_directory_not_allowed");
+    const missing = await run({ command: "pwd", workingDirectory: "nope" });
+    expect(missing.outcome.status === "failed" && missing.outcome.error.message).toContain("nope");
+  });
+
+  it("refuses a command missing from the allow-list before running it", async () => {
+    const strict = new CliExecutor({ allowedRoots: [root], killGraceMs: 100, captureBytes: 1024, commandAllowlist: ["echo"] });
+    const ok = await executeAttempt(strict, newTask({ type: "cli", title: "x", instructions: "", command: "echo", args: ["a"], environment: {}, retryExitCodes: [] }, strict, { maxAttempts: 1, timeoutMs: 5000 }), { timeoutMs: 5000, attempt: 1, logger: silentLogger() });
+    expect(ok.status).toBe("completed");
+    const refused = await executeAttempt(strict, newTask({ type: "cli", title: "x", instructions: "", command: "rm", args: ["-rf", "x"], environment: {}, retryExitCodes: [] }, strict, { maxAttempts: 1, timeoutMs: 5000 }), { timeoutMs: 5000, attempt: 1, logger: silentLogger() });
+    expect(refused.status === "failed" && refused.error.code).toBe("command_not_allowed");
+  });
+});

@@ -1,0 +1,48 @@
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+
+const bin = "bin/ph-tasks.js";
+function phTasks(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 30_000 });
+}
+
+describe("ph-tasks run cli", () => {
+  it("prints the output live, a completed summary, and exits 0", () => {
+    const r = phTasks(["run", "cli", "--", "echo", "hello"]);
+    expect(r.stdout).toBe("hello\n");
+    expect(r.stderr).toMatch(/\[ph-tasks\] completed exit=0 duration=\d+ms/);
+    expect(r.status).toBe(0);
+  });
+
+  it("exits with the command's exit status and says failed", () => {
+    const r = phTasks(["run", "cli", "--", "sh", "-c", "echo bad >&2; exit 3"]);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain("bad\n");
+    expect(r.stderr).toMatch(/failed exit=3/);
+  });
+
+  it("passes --input to stdin and --env to the environment", () => {
+    const r = phTasks(["run", "cli", "--input", "from stdin", "--env", "WHO=world", "--", "sh", "-c", 'cat; echo " $WHO"']);
+    expect(r.stdout).toBe("from stdin world\n");
+  });
+
+  it("127 for a missing command, 124 for a timeout", () => {
+    expect(phTasks(["run", "cli", "--", "no-such-program-abc"]).status).toBe(127);
+    const t = phTasks(["run", "cli", "--timeout", "300ms", "--", "sleep", "10"], { TASK_KILL_GRACE_MS: "100" });
+    expect(t.status).toBe(124);
+    expect(t.stderr).toContain("timeout");
+  });
+
+  it("a bad configuration stops with the variable's name", () => {
+    const r = phTasks(["run", "cli", "--", "echo", "x"], { TASK_MAX_CONCURRENT: "zero" });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("TASK_MAX_CONCURRENT");
+    expect(r.stderr).toContain('"zero"');
+  });
+
+  it("--help lists the commands", () => {
+    const r = phTasks(["--help"]);
+    expect(r.stdout).toContain("run");
+    expect(r.status).toBe(0);
+  });
+});

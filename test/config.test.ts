@@ -1,0 +1,51 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, parseDuration } from "../src/config.js";
+import { renderEnvExample, replaceConfigTable } from "../src/config-docs.js";
+
+describe("configuration", () => {
+  it("has the seed's defaults", () => {
+    const config = loadConfig({}, "/srv/agent");
+    expect(config).toMatchObject({ TASK_MAX_CONCURRENT: 5, TASK_TIMEOUT_MS: 300000, TASK_RETRY_ATTEMPTS: 3, MCP_SERVER_URL: "http://localhost:4001", TASK_MAX_PER_DOCUMENT: 1, TASK_MAX_PER_DRIVE: 3, PORT: 4000, HOST: "127.0.0.1" });
+    expect(config.dataDir).toBe("/srv/agent/.ph-tasks");
+    expect(config.allowedRoots).toEqual(["/srv/agent"]);
+    expect(config.TASK_RESULT_TTL).toBe(7 * 86_400_000);
+  });
+
+  it("names every bad variable, the value given and what is allowed", () => {
+    let error: unknown;
+    try {
+      loadConfig({ TASK_MAX_CONCURRENT: "lots", TASK_TIMEOUT_MS: "-5", DATABASE_URL: "mysql://x", LOG_LEVEL: "loud" });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const errors = (error as ConfigError).errors;
+    expect(errors.map((e) => e.field).sort()).toEqual(["DATABASE_URL", "LOG_LEVEL", "TASK_MAX_CONCURRENT", "TASK_TIMEOUT_MS"]);
+    const concurrent = errors.find((e) => e.field === "TASK_MAX_CONCURRENT");
+    expect(concurrent?.value).toBe('"lots"');
+    expect(concurrent?.message).toMatch(/whole number between 1 and 1000/);
+    expect((error as Error).message).toContain('TASK_TIMEOUT_MS: must be a duration');
+    expect((error as Error).message).toContain("postgres://");
+  });
+
+  it("reads durations with units and lists", () => {
+    expect(parseDuration("30s")).toBe(30_000);
+    expect(parseDuration("1.5h")).toBe(5_400_000);
+    expect(parseDuration("abc")).toBeUndefined();
+    const config = loadConfig({ TASK_RESULT_TTL: "2d", TASK_ALLOWED_ROOTS: "/a, /b ,", TASK_COMMAND_ALLOWLIST: "echo,git" }, "/");
+    expect(config.TASK_RESULT_TTL).toBe(2 * 86_400_000);
+    expect(config.allowedRoots).toEqual(["/a", "/b"]);
+    expect(config.TASK_COMMAND_ALLOWLIST).toEqual(["echo", "git"]);
+  });
+
+  it("refuses a retry cap below the retry base", () => {
+    expect(() => loadConfig({ TASK_RETRY_BASE_MS: "10s", TASK_RETRY_MAX_MS: "1s" })).toThrow(/TASK_RETRY_MAX_MS/);
+  });
+
+  it("README table and .env.example list exactly the variables the code reads", () => {
+    const readme = readFileSync("README.md", "utf8");
+    expect(replaceConfigTable(readme)).toBe(readme);
+    expect(readFileSync(".env.example", "utf8")).toBe(renderEnvExample());
+  });
+});

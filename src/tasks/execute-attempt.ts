@@ -47,7 +47,10 @@ export async function executeAttempt(executor: TaskExecutor, task: Task, options
     const error = classifyError(thrown);
     const cause = abortCauseOf(controller.signal);
     const base = { error: error.toTaskError(), durationMs: elapsed(), ...(error.result !== undefined ? { result: error.result } : {}) };
-    if (cause === "cancel" || cause === "shutdown") return { status: "cancelled", ...base };
+    if (cause === "cancel" || cause === "shutdown") {
+      // Whatever the executor threw on its way out, the reason it stopped is ours.
+      return { ...base, status: "cancelled", error: { kind: "fatal", code: cause === "cancel" ? "cancelled" : "shutdown", message: error.message } };
+    }
     if (cause === "timeout" && error.code !== "timeout") {
       return { ...base, status: "failed", error: { kind: "retryable", code: "timeout", message: `timed out after ${options.timeoutMs} ms (${error.message})` } };
     }

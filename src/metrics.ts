@@ -1,0 +1,38 @@
+/**
+ * Prometheus metrics (prom-client), one registry per agent: task durations by type and outcome,
+ * counters of outcomes, queue depth and running gauges read from the store at scrape time,
+ * reactor events seen. Exposed at /metrics by the HTTP server.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { TaskStore } from "./store/task-store.js";
+
+export class TaskMetrics {
+  readonly registry = new Registry();
+  readonly duration = new Histogram({
+    name: "ph_tasks_duration_seconds",
+    help: "Duration of task runs, by type and outcome",
+    labelNames: ["type", "outcome"] as const,
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800],
+    registers: [this.registry],
+  });
+  readonly completed = new Counter({ name: "ph_tasks_completed_total", help: "Tasks completed", labelNames: ["type"] as const, registers: [this.registry] });
+  readonly failed = new Counter({ name: "ph_tasks_failed_total", help: "Tasks failed for good", labelNames: ["type", "code"] as const, registers: [this.registry] });
+  readonly retried = new Counter({ name: "ph_tasks_retried_total", help: "Runs that failed and were scheduled again", labelNames: ["type"] as const, registers: [this.registry] });
+  readonly cancelled = new Counter({ name: "ph_tasks_cancelled_total", help: "Tasks cancelled", labelNames: ["type"] as const, registers: [this.registry] });
+  readonly created = new Counter({ name: "ph_tasks_created_total", help: "Tasks accepted", labelNames: ["type"] as const, registers: [this.registry] });
+  readonly reactorEvents = new Counter({ name: "ph_tasks_reactor_events_total", help: "Reactor events seen by the task event handler", labelNames: ["event"] as const, registers: [this.registry] });
+
+  constructor(options: { store?: TaskStore; defaultMetrics?: boolean } = {}) {
+    const store = options.store;
+    if (store) {
+      const countsFor = (status: string) =>
+        async function collect(this: Gauge<"type">) {
+          this.reset();
+          for (const row of await store.countByStatus()) if (row.status === status) this.set({ type: row.type }, row.count);
+        };
+      new Gauge({ name: "ph_tasks_queue_depth", help: "Tasks waiting to run (all workers)", labelNames: ["type"] as const, registers: [this.registry], collect: countsFor("pending") });
+      new Gauge({ name: "ph_tasks_running", help: "Tasks running (all workers)", labelNames: ["type"] as const, registers: [this.registry], collect: countsFor("running") });
+    }
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: "ph_tasks_process_" });
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The one database surface the task store uses, implemented by embedded PGlite and by a
+ * PostgreSQL server (node-postgres). The SQL is the same for both.
+ */
+export interface QueryResult<Row> {
+  rows: Row[];
+  affectedRows: number;
+}
+
+export interface Queryable {
+  query: <Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]) => Promise<QueryResult<Row>>;
+}
+
+export interface Db extends Queryable {
+  readonly kind: "pglite" | "postgres";
+  /** Runs fn in one transaction on one connection; rolls back if it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Runs several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+  /** Tells every process sharing the database (PostgreSQL NOTIFY) or this process (PGlite). */
+  notify(channel: string, payload: string): Promise<void>;
+  /** Calls handler for each notification on channel; returns an unsubscribe function. */
+  listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** Channels the store uses; PostgreSQL identifiers, so lower-case. */
+export const CHANNELS = {
+  /** A task became claimable (enqueued, retried, a slot freed). */
+  wakeup: "ph_tasks_wakeup",
+  /** A running task was asked to stop; payload: its id. */
+  cancel: "ph_tasks_cancel",
+} as const;

@@ -1,0 +1,30 @@
+/**
+ * Versioned migrations, applied in order, each once, in a transaction. An advisory lock makes
+ * several workers starting at once apply them exactly once.
+ */
+import type { Db } from "./db.js";
+import * as m001 from "./migrations/001-initial.js";
+
+const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [{ version: 1, ...m001 }];
+
+/** Arbitrary constant: the advisory lock key of migrations ("phtm"). */
+const MIGRATION_LOCK = 0x7068746d;
+
+export async function migrate(db: Db): Promise<number[]> {
+  return db.transaction(async (tx) => {
+    await tx.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
+    await tx.query(`CREATE TABLE IF NOT EXISTS ph_tasks_migrations (
+      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const done = new Set((await tx.query<{ version: number }>("SELECT version FROM ph_tasks_migrations")).rows.map((r) => r.version));
+    const applied: number[] = [];
+    for (const migration of MIGRATIONS) {
+      if (done.has(migration.version)) continue;
+      for (const statement of migration.sql.split(/;\s*\n/).map((s) => s.trim()).filter(Boolean)) {
+        await tx.query(statement);
+      }
+      await tx.query("INSERT INTO ph_tasks_migrations (version, name) VALUES ($1, $2)", [migration.version, migration.name]);
+      applied.push(migration.version);
+    }
+    return applied;
+  });
+}

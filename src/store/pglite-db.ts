@@ -1,0 +1,45 @@
+/**
+ * The embedded default: PGlite (Postgres compiled to WASM) in a data directory, in this process.
+ * One process per data directory; scale-out across processes needs a PostgreSQL server.
+ */
+import { EventEmitter } from "node:events";
+import { PGlite } from "@electric-sql/pglite";
+import type { Db, Queryable, QueryResult } from "./db.js";
+
+function wrap(target: Pick<PGlite, "query">): Queryable {
+  return {
+    async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+      const result = await target.query<Row>(sql, [...params]);
+      return { rows: result.rows, affectedRows: result.affectedRows ?? 0 };
+    },
+  };
+}
+
+export async function openPgliteDb(dataDir?: string): Promise<Db> {
+  // PGlite prints the server's notices to the console; our SQL raises none worth showing.
+  const pg = await PGlite.create(dataDir, { debug: 0 });
+  const queryable = wrap(pg);
+  // Notifications never leave this process: an EventEmitter is all it takes.
+  const bus = new EventEmitter();
+  bus.setMaxListeners(0);
+  return {
+    kind: "pglite",
+    query: queryable.query,
+    transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
+    exec: async (sql) => {
+      await pg.exec(sql);
+    },
+    notify: (channel, payload) => {
+      bus.emit(channel, payload);
+      return Promise.resolve();
+    },
+    listen: (channel, handler) => {
+      bus.on(channel, handler);
+      return Promise.resolve(() => {
+        bus.off(channel, handler);
+        return Promise.resolve();
+      });
+    },
+    close: () => pg.close(),
+  };
+}

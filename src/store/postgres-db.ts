@@ -1,0 +1,104 @@
+/**
+ * A PostgreSQL server shared by many worker processes (node-postgres). LISTEN runs on one
+ * dedicated connection that reconnects if it drops, so wake-ups and cancels keep arriving.
+ */
+import pg from "pg";
+import type { Db, Queryable, QueryResult } from "./db.js";
+
+export interface PostgresDbOptions {
+  url: string;
+  /** Tables live in this schema (created if missing); tests use one per run. */
+  schema?: string;
+  maxConnections?: number;
+  onError?: (error: Error) => void;
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+function wrap(client: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+      const result = await client.query(sql, [...params]);
+      return { rows: result.rows as Row[], affectedRows: result.rowCount ?? 0 };
+    },
+  };
+}
+
+export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
+  const schema = options.schema ?? "public";
+  if (!IDENTIFIER.test(schema)) throw new Error(`invalid schema name '${schema}': lower-case letters, digits, underscore`);
+  const connection = { connectionString: options.url, options: `-c search_path=${schema}` };
+  const pool = new pg.Pool({ ...connection, max: options.maxConnections ?? 10 });
+  pool.on("error", (error) => options.onError?.(error));
+  if (schema !== "public") await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+
+  // NOTIFY channels are database-wide: prefix them so stores in different schemas stay apart.
+  const scoped = (channel: string) => (schema === "public" ? channel : `${schema}__${channel}`.slice(0, 63));
+  const handlers = new Map<string, Set<(payload: string) => void>>();
+  let listener: pg.Client | undefined;
+  let closed = false;
+
+  const connectListener = async (): Promise<void> => {
+    const client = new pg.Client(connection);
+    client.on("notification", (message) => {
+      for (const handler of handlers.get(message.channel) ?? []) handler(message.payload ?? "");
+    });
+    client.on("error", (error) => {
+      options.onError?.(error);
+      if (listener === client) listener = undefined;
+      if (!closed) setTimeout(() => void connectListener().catch((e: unknown) => options.onError?.(e as Error)), 500).unref();
+    });
+    await client.connect();
+    for (const channel of handlers.keys()) await client.query(`LISTEN ${channel}`);
+    listener = client;
+  };
+
+  return {
+    kind: "postgres",
+    query: wrap(pool).query,
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN");
+        const result = await fn(wrap(client));
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async exec(sql) {
+      await pool.query(sql);
+    },
+    async notify(channel, payload) {
+      await pool.query("SELECT pg_notify($1, $2)", [scoped(channel), payload]);
+    },
+    async listen(name, handler) {
+      const channel = scoped(name);
+      if (!IDENTIFIER.test(channel.replace("__", "_"))) throw new Error(`invalid channel '${channel}'`);
+      let set = handlers.get(channel);
+      if (!set) {
+        set = new Set();
+        handlers.set(channel, set);
+        if (!listener) await connectListener();
+        else await listener.query(`LISTEN ${channel}`);
+      }
+      set.add(handler);
+      return async () => {
+        set.delete(handler);
+        if (set.size === 0) {
+          handlers.delete(channel);
+          await listener?.query(`UNLISTEN ${channel}`).catch(() => undefined);
+        }
+      };
+    },
+    async close() {
+      closed = true;
+      await listener?.end().catch(() => undefined);
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,20 @@
+import type { Queryable } from "../db.js";
+import type { NewTaskRow, TaskRow } from "../interfaces.js";
+
+/** Inserts tasks in one statement; a task whose idempotency key exists is skipped (not returned). */
+export async function insertTasks(db: Queryable, tasks: readonly NewTaskRow[]): Promise<TaskRow[]> {
+  const { rows } = await db.query<TaskRow>(
+    `INSERT INTO ph_tasks (id, type, title, instructions, params, status, priority, rank_at, max_attempts,
+                           timeout_ms, idempotency_key, drive_id, document_id, source)
+     SELECT t.id, t.type, t.title, t.instructions, t.params, 'pending', t.priority,
+            now() - make_interval(secs => t.priority * t.aging_ms / 1000.0),
+            t.max_attempts, t.timeout_ms, t.idempotency_key, t.drive_id, t.document_id, t.source
+     FROM jsonb_to_recordset($1::jsonb) AS t(id text, type text, title text, instructions text, params jsonb,
+          priority int, max_attempts int, timeout_ms int, idempotency_key text, drive_id text, document_id text,
+          source jsonb, aging_ms float8)
+     ON CONFLICT (idempotency_key) DO NOTHING
+     RETURNING *`,
+    [JSON.stringify(tasks)],
+  );
+  return rows;
+}

@@ -1,0 +1,204 @@
+/**
+ * The task store: one interface over the SQL files, for PGlite and PostgreSQL alike. It converts
+ * rows to tasks; it decides nothing (the manager does).
+ */
+import type { Task, TaskSource } from "../tasks/types.js";
+import { splitTaskParams } from "../tasks/types.js";
+import { CHANNELS, type Db } from "./db.js";
+import type { ClaimLimits, Finish, ListFilter, NewTaskEvent, TaskEventRow, TaskRow } from "./interfaces.js";
+import { migrate } from "./migrate.js";
+import { openPgliteDb } from "./pglite-db.js";
+import { openPostgresDb } from "./postgres-db.js";
+import { claimTasks } from "./sql/claim-tasks.js";
+import { countTasksByStatus } from "./sql/count-tasks-by-status.js";
+import { deleteExpiredTasks } from "./sql/delete-expired-tasks.js";
+import { finishTasks } from "./sql/finish-tasks.js";
+import { insertEvents } from "./sql/insert-events.js";
+import { insertTasks } from "./sql/insert-tasks.js";
+import { listEvents } from "./sql/list-events.js";
+import { listTasks } from "./sql/list-tasks.js";
+import { nextRunAt } from "./sql/next-run-at.js";
+import { recoverExpiredLeases } from "./sql/recover-expired-leases.js";
+import { releaseTasks } from "./sql/release-tasks.js";
+import { renewLeases } from "./sql/renew-leases.js";
+import { requestCancel } from "./sql/request-cancel.js";
+import { retryTask } from "./sql/retry-task.js";
+import { scheduleRetry } from "./sql/schedule-retry.js";
+import { selectTask } from "./sql/select-task.js";
+import { selectTasksByIdempotencyKeys } from "./sql/select-tasks-by-idempotency-keys.js";
+import { trimEvents } from "./sql/trim-events.js";
+
+export function rowToTask(row: TaskRow): Task {
+  const task: Task = {
+    ...row.params,
+    id: row.id,
+    type: row.type,
+    title: row.title,
+    instructions: row.instructions,
+    status: row.status,
+    priority: row.priority,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    timeoutMs: row.timeout_ms,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+  if (row.idempotency_key !== null) task.idempotencyKey = row.idempotency_key;
+  if (row.source !== null) task.source = row.source;
+  if (row.result !== null) task.result = row.result;
+  if (row.error !== null) task.error = row.error;
+  return task;
+}
+
+/** Run-time details a task object does not carry (who runs it, when it started and ended). */
+export interface TaskRuntime {
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  runAt: Date;
+  lockedBy: string | null;
+  cancelRequested: boolean;
+}
+
+export function rowRuntime(row: TaskRow): TaskRuntime {
+  return { startedAt: row.started_at, finishedAt: row.finished_at, runAt: row.run_at, lockedBy: row.locked_by, cancelRequested: row.cancel_requested };
+}
+
+export interface StoreOptions {
+  /** postgres://... for a shared server; absent for embedded PGlite. */
+  databaseUrl?: string;
+  /** PGlite data directory; absent = in memory. */
+  dataDir?: string;
+  /** PostgreSQL schema (default public). */
+  schema?: string;
+  onError?: (error: Error) => void;
+}
+
+export class TaskStore {
+  private constructor(readonly db: Db) {}
+
+  static async open(options: StoreOptions): Promise<TaskStore> {
+    const db = options.databaseUrl
+      ? await openPostgresDb({ url: options.databaseUrl, ...(options.schema ? { schema: options.schema } : {}), ...(options.onError ? { onError: options.onError } : {}) })
+      : await openPgliteDb(options.dataDir);
+    await migrate(db);
+    return new TaskStore(db);
+  }
+
+  get kind(): Db["kind"] {
+    return this.db.kind;
+  }
+
+  /** Inserts tasks; for each, returns the stored task and whether it was new (idempotency). */
+  async insert(tasks: readonly Task[], agingMs: number): Promise<{ task: Task; created: boolean }[]> {
+    const rows = tasks.map((task) => {
+      const source: TaskSource | null = task.source ?? null;
+      return {
+        id: task.id,
+        type: task.type,
+        title: task.title,
+        instructions: task.instructions,
+        params: splitTaskParams(task),
+        priority: task.priority,
+        max_attempts: task.maxAttempts,
+        timeout_ms: task.timeoutMs,
+        idempotency_key: task.idempotencyKey ?? null,
+        drive_id: source?.driveId ?? null,
+        document_id: source?.documentId ?? null,
+        source,
+        aging_ms: agingMs,
+      };
+    });
+    const inserted = await insertTasks(this.db, rows);
+    const byId = new Map(inserted.map((row) => [row.id, row]));
+    const missingKeys = tasks.filter((t) => !byId.has(t.id) && t.idempotencyKey).map((t) => t.idempotencyKey as string);
+    const existing = missingKeys.length > 0 ? await selectTasksByIdempotencyKeys(this.db, missingKeys) : [];
+    const byKey = new Map(existing.map((row) => [row.idempotency_key, row]));
+    if (inserted.length > 0) await this.db.notify(CHANNELS.wakeup, "");
+    return tasks.map((task) => {
+      const row = byId.get(task.id);
+      if (row) return { task: rowToTask(row), created: true };
+      const other = byKey.get(task.idempotencyKey ?? "");
+      if (!other) throw new Error(`task ${task.id} was neither inserted nor found by its idempotency key`);
+      return { task: rowToTask(other), created: false };
+    });
+  }
+
+  claim(limits: ClaimLimits): Promise<TaskRow[]> {
+    return claimTasks(this.db, limits);
+  }
+
+  finish(workerId: string, finishes: readonly Finish[]): Promise<TaskRow[]> {
+    return finishTasks(this.db, workerId, finishes);
+  }
+
+  scheduleRetry(args: Parameters<typeof scheduleRetry>[1]): Promise<TaskRow | undefined> {
+    return scheduleRetry(this.db, args);
+  }
+
+  release(workerId: string, ids: readonly string[]): Promise<string[]> {
+    return ids.length === 0 ? Promise.resolve([]) : releaseTasks(this.db, workerId, ids);
+  }
+
+  renewLeases(workerId: string, ids: readonly string[], leaseMs: number): Promise<{ id: string; cancel_requested: boolean }[]> {
+    return ids.length === 0 ? Promise.resolve([]) : renewLeases(this.db, workerId, ids, leaseMs);
+  }
+
+  recoverExpiredLeases(): Promise<TaskRow[]> {
+    return recoverExpiredLeases(this.db);
+  }
+
+  requestCancel(id: string, reason: string): Promise<TaskRow | undefined> {
+    return requestCancel(this.db, id, reason);
+  }
+
+  retry(id: string): Promise<TaskRow | undefined> {
+    return retryTask(this.db, id);
+  }
+
+  get(id: string): Promise<TaskRow | undefined> {
+    return selectTask(this.db, id);
+  }
+
+  async getByIdempotencyKey(key: string): Promise<TaskRow | undefined> {
+    return (await selectTasksByIdempotencyKeys(this.db, [key]))[0];
+  }
+
+  list(filter: ListFilter): Promise<{ rows: TaskRow[]; total: number }> {
+    return listTasks(this.db, filter);
+  }
+
+  countByStatus(): ReturnType<typeof countTasksByStatus> {
+    return countTasksByStatus(this.db);
+  }
+
+  nextRunAt(): Promise<Date | undefined> {
+    return nextRunAt(this.db);
+  }
+
+  appendEvents(events: readonly NewTaskEvent[]): Promise<void> {
+    return insertEvents(this.db, events);
+  }
+
+  listEvents(taskId: string, afterSeq: number, limit = 1000): Promise<TaskEventRow[]> {
+    return listEvents(this.db, taskId, afterSeq, limit);
+  }
+
+  trimEvents(taskId: string, maxBytes: number): Promise<number> {
+    return trimEvents(this.db, taskId, maxBytes);
+  }
+
+  deleteExpired(ttlMs: number): Promise<number> {
+    return deleteExpiredTasks(this.db, ttlMs);
+  }
+
+  /** PGlite has no autovacuum: the embedded store reclaims dead rows itself. */
+  async vacuum(): Promise<void> {
+    // One statement per call: VACUUM refuses to run inside the implicit transaction of a batch.
+    await this.db.exec("VACUUM ph_tasks");
+    await this.db.exec("VACUUM ph_task_events");
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * What the manager needs from the configuration, in one object, so tests and embedders can
+ * build a manager without environment variables.
+ */
+import { hostname } from "node:os";
+import type { Config } from "../config.js";
+import type { RetryPolicy } from "./retry-policy.js";
+
+export interface ManagerSettings {
+  workerId: string;
+  maxConcurrent: number;
+  maxPerDocument: number;
+  maxPerDrive: number;
+  /** Local caps per task type, on top of maxConcurrent (e.g. Claude tasks are CPU-heavy to start). */
+  typeConcurrency: Record<string, number>;
+  retry: RetryPolicy;
+  defaultMaxAttempts: number;
+  defaultTimeoutMs: number;
+  agingMs: number;
+  leaseMs: number;
+  /** How often leases are renewed and cancel requests from other processes are looked for. */
+  heartbeatMs: number;
+  /** Safety net for lost notifications and slots freed elsewhere. */
+  pollIntervalMs: number;
+  cleanupIntervalMs: number;
+  resultTtlMs: number;
+  outputCapBytes: number;
+  shutdownGraceMs: number;
+}
+
+export function defaultWorkerId(): string {
+  return `${hostname()}:${process.pid}`;
+}
+
+export function managerSettingsFromConfig(config: Config): ManagerSettings {
+  return {
+    workerId: config.WORKER_ID ?? defaultWorkerId(),
+    maxConcurrent: config.TASK_MAX_CONCURRENT,
+    maxPerDocument: config.TASK_MAX_PER_DOCUMENT,
+    maxPerDrive: config.TASK_MAX_PER_DRIVE,
+    typeConcurrency: { "claude-code": config.CLAUDE_MAX_CONCURRENT, "claude-agent": config.CLAUDE_MAX_CONCURRENT },
+    retry: { baseMs: config.TASK_RETRY_BASE_MS, maxMs: config.TASK_RETRY_MAX_MS },
+    defaultMaxAttempts: config.TASK_RETRY_ATTEMPTS,
+    defaultTimeoutMs: config.TASK_TIMEOUT_MS,
+    agingMs: config.TASK_AGING_MS,
+    leaseMs: config.TASK_LEASE_MS,
+    heartbeatMs: Math.min(1000, Math.floor(config.TASK_LEASE_MS / 3)),
+    pollIntervalMs: 2000,
+    cleanupIntervalMs: Math.max(10_000, Math.min(3_600_000, Math.floor(config.TASK_RESULT_TTL / 10))),
+    resultTtlMs: config.TASK_RESULT_TTL,
+    outputCapBytes: config.TASK_OUTPUT_CAP_BYTES,
+    shutdownGraceMs: config.TASK_SHUTDOWN_GRACE_MS,
+  };
+}

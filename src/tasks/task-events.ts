@@ -1,0 +1,21 @@
+/**
+ * Lifecycle events of the task manager, typed. Listeners: the event handler (writes back to
+ * documents), the HTTP live streams, metrics, the CLI.
+ */
+import type { Task, TaskError, OutputChunk, ProgressEvent, JsonValue } from "./types.js";
+
+export interface TaskLifecycleEvents {
+  /** Accepted by the store (not emitted for an idempotent duplicate). */
+  created: [task: Task];
+  /** Claimable: enqueued, retried by a person, or returned to the queue. */
+  queued: [task: Task];
+  started: [task: Task, info: { workerId: string; attempt: number }];
+  output: [task: Task, chunk: OutputChunk];
+  progress: [task: Task, event: ProgressEvent];
+  retrying: [task: Task, info: { attempt: number; delayMs: number; error: TaskError }];
+  completed: [task: Task, info: { result: JsonValue; durationMs: number }];
+  failed: [task: Task, info: { error: TaskError; result?: JsonValue; durationMs: number }];
+  cancelled: [task: Task, info: { reason: string; result?: JsonValue; durationMs?: number }];
+}
+
+export type TaskEventName = keyof TaskLifecycleEvents;

@@ -1,0 +1,420 @@
+/**
+ * The TaskManager (seed §3): accepts tasks into the durable store, claims what this worker may
+ * run (priority with aging, per-worker / per-document / per-drive / per-type limits), runs each
+ * attempt through its executor, and records the outcome: completed, retried with backoff, failed,
+ * or cancelled. Leases keep crashed workers' tasks from being lost; a heartbeat renews them and
+ * picks up cancel requests made from other processes.
+ */
+import { EventEmitter } from "node:events";
+import type { Logger } from "../logger.js";
+import type { TaskMetrics } from "../metrics.js";
+import { CHANNELS } from "../store/db.js";
+import type { Finish, ListFilter, TaskEventRow, TaskRow } from "../store/interfaces.js";
+import { rowRuntime, rowToTask, TaskStore, type TaskRuntime } from "../store/task-store.js";
+import { ValidationError, parseWith } from "../validation.js";
+import { Batcher } from "./batcher.js";
+import { executeAttempt, type AttemptOutcome } from "./execute-attempt.js";
+import { TaskAbortReason } from "./executors/executor.js";
+import type { ExecutorRegistry } from "./executors/registry.js";
+import type { ManagerSettings } from "./manager-settings.js";
+import { newTask } from "./new-task.js";
+import { OutputLog } from "./output-log.js";
+import { retryDelayMs } from "./retry-policy.js";
+import type { TaskLifecycleEvents } from "./task-events.js";
+import { parseTaskRequest } from "./task-request.js";
+import type { JsonValue, Task, TaskError } from "./types.js";
+
+interface RunningTask {
+  task: Task;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
+  private readonly running = new Map<string, RunningTask>();
+  private readonly finishes: Batcher<Finish, TaskRow | undefined>;
+  private readonly outputLog: OutputLog;
+  private readonly unsubscribe: (() => Promise<void>)[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private delayedTimer: NodeJS.Timeout | undefined;
+  private started = false;
+  private stopping = false;
+  private pumping = false;
+  private pumpAgain = false;
+  private pumpScheduled = false;
+  private finishedSinceVacuum = 0;
+
+  constructor(
+    readonly store: TaskStore,
+    readonly registry: ExecutorRegistry,
+    readonly settings: ManagerSettings,
+    private readonly logger: Logger,
+    private readonly metrics?: TaskMetrics,
+  ) {
+    super();
+    this.finishes = new Batcher(async (items) => {
+      const rows = await this.store.finish(this.settings.workerId, items);
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      // Slots freed: other workers may have tasks waiting on these documents and drives.
+      if (rows.length > 0 && this.store.kind === "postgres") await this.store.db.notify(CHANNELS.wakeup, "");
+      return items.map((item) => byId.get(item.id));
+    });
+    this.outputLog = new OutputLog(store, { maxBytesPerTask: settings.outputCapBytes, flushIntervalMs: 100, logger });
+  }
+
+  get workerId(): string {
+    return this.settings.workerId;
+  }
+
+  /** Validates and stores tasks; an existing idempotency key returns the task already stored. */
+  async enqueueTasks(inputs: readonly unknown[]): Promise<{ task: Task; created: boolean }[]> {
+    const tasks = inputs.map((input, index) => {
+      const parsed = parseTaskRequest(input, this.registry);
+      if (!parsed.ok) {
+        throw new ValidationError(inputs.length > 1 ? `task #${index}` : "task", parsed.errors);
+      }
+      const executor = this.registry.get(parsed.value.type);
+      if (!executor) throw new Error(`no executor for '${parsed.value.type}'`);
+      return newTask(parsed.value, executor, { maxAttempts: this.settings.defaultMaxAttempts, timeoutMs: this.settings.defaultTimeoutMs });
+    });
+    const stored = await this.store.insert(tasks, this.settings.agingMs);
+    for (const { task, created } of stored) {
+      if (!created) continue;
+      this.metrics?.created.inc({ type: task.type });
+      this.logTransition(task, "created", {});
+      this.outputLog.append({ task_id: task.id, kind: "status", stream: null, data: JSON.stringify({ status: "pending", attempt: 0 }) });
+      this.emit("created", task);
+      this.emit("queued", task);
+    }
+    this.schedulePump();
+    return stored;
+  }
+
+  /** The seed's enqueueTask: one task. Throws ValidationError (every field problem) on bad input. */
+  async enqueueTask(input: unknown): Promise<{ task: Task; created: boolean }> {
+    const [stored] = await this.enqueueTasks([input]);
+    if (!stored) throw new Error("enqueue returned nothing");
+    return stored;
+  }
+
+  /** Starts claiming and running tasks (the seed's processQueue). */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.stopping = false;
+    this.unsubscribe.push(await this.store.db.listen(CHANNELS.wakeup, () => this.schedulePump()));
+    this.unsubscribe.push(await this.store.db.listen(CHANNELS.cancel, (id) => this.abortLocal(id, "cancel")));
+    const every = (ms: number, fn: () => Promise<void>) => {
+      const timer = setInterval(() => void fn().catch((error: unknown) => this.logger.error({ err: error }, "task manager background job failed")), ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(this.settings.heartbeatMs, () => this.heartbeat());
+    every(this.settings.pollIntervalMs, () => Promise.resolve(this.schedulePump()));
+    every(this.settings.cleanupIntervalMs, () => this.cleanup());
+    await this.heartbeat();
+    this.schedulePump();
+  }
+
+  processQueue(): Promise<void> {
+    return this.start();
+  }
+
+  /**
+   * Graceful stop: claim nothing more, let running tasks finish within the grace period, then
+   * abort the rest and put them back in the queue (the interrupted attempt does not count).
+   */
+  async stop(graceMs = this.settings.shutdownGraceMs): Promise<void> {
+    if (!this.started) return;
+    this.stopping = true;
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
+    if (this.delayedTimer) clearTimeout(this.delayedTimer);
+    const all = () => Promise.allSettled([...this.running.values()].map((r) => r.done));
+    let graceTimer: NodeJS.Timeout | undefined;
+    await Promise.race([all(), new Promise((resolve) => (graceTimer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(graceTimer);
+    for (const run of this.running.values()) run.controller.abort(new TaskAbortReason("shutdown"));
+    await all();
+    await this.finishes.flush();
+    await this.outputLog.flush();
+    for (const off of this.unsubscribe.splice(0)) await off();
+    this.started = false;
+  }
+
+  /** The seed's executeTask: one attempt of a task through its executor, with events. */
+  async executeTask(task: Task, signal: AbortSignal, attempt = task.attempts): Promise<AttemptOutcome> {
+    const executor = this.registry.get(task.type);
+    if (!executor) {
+      return { status: "failed", error: { kind: "fatal", code: "unknown_type", message: `worker ${this.workerId} has no executor for task type '${task.type}'` }, durationMs: 0 };
+    }
+    // Stored fields are checked again: the task may come from an older version or another writer.
+    const valid = parseWith(executor.requestSchema, task);
+    if (!valid.ok) {
+      const message = valid.errors.map((e) => `${e.field}: ${e.message}`).join("; ");
+      return { status: "failed", error: { kind: "fatal", code: "invalid_task", message }, durationMs: 0 };
+    }
+    return executeAttempt(executor, { ...task, ...valid.value }, {
+      signal,
+      timeoutMs: task.timeoutMs,
+      attempt,
+      logger: this.logger.child({ taskId: task.id, type: task.type }),
+      onOutput: (chunk) => {
+        this.outputLog.append({ task_id: task.id, kind: "output", stream: chunk.stream, data: chunk.data });
+        this.emit("output", task, chunk);
+      },
+      onProgress: (event) => {
+        this.outputLog.append({ task_id: task.id, kind: "progress", stream: null, data: JSON.stringify(event) });
+        this.emit("progress", task, event);
+      },
+    });
+  }
+
+  async getTask(id: string): Promise<(Task & { runtime: TaskRuntime }) | undefined> {
+    const row = await this.store.get(id);
+    return row ? { ...rowToTask(row), runtime: rowRuntime(row) } : undefined;
+  }
+
+  async getTaskStatus(id: string): Promise<{ id: string; status: Task["status"]; attempts: number; error?: TaskError } | undefined> {
+    const task = await this.getTask(id);
+    if (!task) return undefined;
+    return { id: task.id, status: task.status, attempts: task.attempts, ...(task.error ? { error: task.error } : {}) };
+  }
+
+  async findByIdempotencyKey(key: string): Promise<Task | undefined> {
+    const row = await this.store.getByIdempotencyKey(key);
+    return row ? rowToTask(row) : undefined;
+  }
+
+  async listTasks(filter: ListFilter): Promise<{ tasks: (Task & { runtime: TaskRuntime })[]; total: number }> {
+    const { rows, total } = await this.store.list(filter);
+    return { tasks: rows.map((row) => ({ ...rowToTask(row), runtime: rowRuntime(row) })), total };
+  }
+
+  getEvents(taskId: string, afterSeq = 0, limit = 1000): Promise<TaskEventRow[]> {
+    return this.store.listEvents(taskId, afterSeq, limit);
+  }
+
+  /** Makes buffered output visible to readers of the event log now. */
+  flushOutput(): Promise<void> {
+    return this.outputLog.flush();
+  }
+
+  /**
+   * Cancels a task: a pending one at once; a running one through its signal, here or — via
+   * NOTIFY and the heartbeat — in whichever worker holds it. False when already finished.
+   */
+  async cancelTask(id: string, reason = "cancelled by request"): Promise<boolean> {
+    const row = await this.store.requestCancel(id, reason);
+    if (!row) return false;
+    if (row.status === "cancelled") {
+      const task = rowToTask(row);
+      this.metrics?.cancelled.inc({ type: task.type });
+      this.logTransition(task, "cancelled", { reason });
+      this.outputLog.append({ task_id: id, kind: "status", stream: null, data: JSON.stringify({ status: "cancelled", reason }) });
+      this.emit("cancelled", task, { reason });
+      return true;
+    }
+    if (!this.abortLocal(id, "cancel")) await this.store.db.notify(CHANNELS.cancel, id);
+    return true;
+  }
+
+  /** Queues a failed or cancelled task again with fresh attempts. */
+  async retryTask(id: string): Promise<Task | undefined> {
+    const row = await this.store.retry(id);
+    if (!row) return undefined;
+    const task = rowToTask(row);
+    this.logTransition(task, "queued again", {});
+    this.outputLog.append({ task_id: id, kind: "status", stream: null, data: JSON.stringify({ status: "pending", retried: true }) });
+    this.emit("queued", task);
+    await this.store.db.notify(CHANNELS.wakeup, "");
+    this.schedulePump();
+    return task;
+  }
+
+  runningTaskIds(): string[] {
+    return [...this.running.keys()];
+  }
+
+  private abortLocal(id: string, cause: "cancel" | "shutdown"): boolean {
+    const run = this.running.get(id);
+    if (!run) return false;
+    run.controller.abort(new TaskAbortReason(cause));
+    return true;
+  }
+
+  private schedulePump(): void {
+    if (!this.started || this.stopping || this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      void this.pump();
+    });
+  }
+
+  private typeSlots(): Record<string, number> {
+    const slots: Record<string, number> = {};
+    for (const [type, cap] of Object.entries(this.settings.typeConcurrency)) {
+      let used = 0;
+      for (const run of this.running.values()) if (run.task.type === type) used++;
+      slots[type] = Math.max(0, cap - used);
+    }
+    return slots;
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    let idle = false;
+    try {
+      do {
+        this.pumpAgain = false;
+        const free = this.settings.maxConcurrent - this.running.size;
+        if (free <= 0 || this.stopping) break;
+        const rows = await this.store.claim({
+          workerId: this.workerId,
+          count: free,
+          leaseMs: this.settings.leaseMs,
+          maxPerDocument: this.settings.maxPerDocument,
+          maxPerDrive: this.settings.maxPerDrive,
+          typeSlots: this.typeSlots(),
+        });
+        for (const row of rows) this.launch(row);
+        if (rows.length === free) this.pumpAgain = true;
+        else idle = true;
+      } while (this.pumpAgain && !this.stopping);
+      if (idle) await this.armDelayedWakeup();
+    } catch (error) {
+      this.logger.error({ err: error }, "claiming tasks failed; trying again shortly");
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Retries wait in the queue with a future run_at: wake up when the next one is due. */
+  private async armDelayedWakeup(): Promise<void> {
+    const next = await this.store.nextRunAt();
+    if (this.delayedTimer) clearTimeout(this.delayedTimer);
+    this.delayedTimer = undefined;
+    if (!next || this.stopping) return;
+    const delay = Math.max(0, next.getTime() - Date.now()) + 5;
+    if (delay > this.settings.pollIntervalMs) return; // the poll will come sooner
+    this.delayedTimer = setTimeout(() => this.schedulePump(), delay);
+    this.delayedTimer.unref();
+  }
+
+  private launch(row: TaskRow): void {
+    const task = rowToTask(row);
+    const controller = new AbortController();
+    const entry: RunningTask = { task, controller, done: Promise.resolve() };
+    this.running.set(task.id, entry);
+    entry.done = this.runClaimed(task, row.attempts, controller)
+      .catch((error: unknown) => this.logger.error({ err: error, taskId: task.id }, "recording a task outcome failed; its lease will return it to the queue"))
+      .finally(() => {
+        this.running.delete(task.id);
+        this.outputLog.forget(task.id);
+        this.schedulePump();
+      });
+  }
+
+  private async runClaimed(task: Task, attempt: number, controller: AbortController): Promise<void> {
+    this.logTransition(task, "started", { attempt });
+    this.outputLog.append({ task_id: task.id, kind: "status", stream: null, data: JSON.stringify({ status: "running", attempt, workerId: this.workerId }) });
+    this.emit("started", task, { workerId: this.workerId, attempt });
+    const outcome = await this.executeTask(task, controller.signal, attempt);
+    await this.settle(task, attempt, outcome);
+  }
+
+  private async settle(task: Task, attempt: number, outcome: AttemptOutcome): Promise<void> {
+    const durationMs = outcome.durationMs;
+    const result: JsonValue | null = outcome.result ?? null;
+    if (outcome.status === "cancelled" && outcome.error.code === "shutdown") {
+      await this.store.release(this.workerId, [task.id]);
+      this.logTransition(task, "returned to the queue (shutdown)", { attempt, durationMs });
+      this.outputLog.append({ task_id: task.id, kind: "status", stream: null, data: JSON.stringify({ status: "pending", reason: "shutdown" }) });
+      this.emit("queued", task);
+      return;
+    }
+    if (outcome.status === "failed" && outcome.error.kind === "retryable" && attempt < task.maxAttempts) {
+      const delayMs = retryDelayMs(this.settings.retry, attempt, outcome.error.retryAfterMs);
+      const row = await this.store.scheduleRetry({ id: task.id, workerId: this.workerId, delayMs, error: outcome.error, result });
+      if (row) {
+        this.metrics?.retried.inc({ type: task.type });
+        this.metrics?.duration.observe({ type: task.type, outcome: "retried" }, durationMs / 1000);
+        this.logTransition(task, "retrying", { attempt, durationMs, delayMs, error: outcome.error.code });
+        this.outputLog.append({ task_id: task.id, kind: "status", stream: null, data: JSON.stringify({ status: "pending", retryInMs: delayMs, attempt, error: outcome.error }) });
+        this.emit("retrying", rowToTask(row), { attempt, delayMs, error: outcome.error });
+        this.schedulePump();
+        return;
+      }
+      // A cancel arrived while it ran: fall through and record the end as cancelled.
+    }
+    const status = outcome.status === "failed" && (await this.cancelRequested(task.id)) ? "cancelled" : outcome.status;
+    const error: TaskError | null = outcome.status === "completed" ? null : outcome.error;
+    const row = await this.finishes.add({ id: task.id, status, result, error });
+    if (!row) {
+      this.logger.warn({ taskId: task.id, attempt }, "task outcome discarded: this worker no longer holds the task (lease lost)");
+      return;
+    }
+    const finished = rowToTask(row);
+    this.metrics?.duration.observe({ type: task.type, outcome: status }, durationMs / 1000);
+    this.outputLog.append({ task_id: task.id, kind: "status", stream: null, data: JSON.stringify({ status, attempt, durationMs, ...(error ? { error } : {}) }) });
+    this.logTransition(finished, status, { attempt, durationMs, ...(error ? { error: error.code } : {}) });
+    if (++this.finishedSinceVacuum >= 20_000 && this.store.kind === "pglite") void this.vacuum();
+    if (status === "completed") {
+      this.metrics?.completed.inc({ type: task.type });
+      this.emit("completed", finished, { result, durationMs });
+    } else if (status === "cancelled") {
+      this.metrics?.cancelled.inc({ type: task.type });
+      this.emit("cancelled", finished, { reason: error?.message ?? "cancelled", ...(result !== null ? { result } : {}), durationMs });
+    } else if (error) {
+      this.metrics?.failed.inc({ type: task.type, code: error.code });
+      this.emit("failed", finished, { error, ...(result !== null ? { result } : {}), durationMs });
+    }
+  }
+
+  private async cancelRequested(id: string): Promise<boolean> {
+    return (await this.store.get(id))?.cancel_requested ?? false;
+  }
+
+  /** Renews this worker's leases, stops tasks cancelled elsewhere, and recovers dead workers' tasks. */
+  private async heartbeat(): Promise<void> {
+    const ids = this.runningTaskIds();
+    if (ids.length > 0) {
+      const held = await this.store.renewLeases(this.workerId, ids, this.settings.leaseMs);
+      const heldIds = new Set(held.map((r) => r.id));
+      for (const row of held) if (row.cancel_requested) this.abortLocal(row.id, "cancel");
+      for (const id of ids) {
+        // Lost the lease (this worker stalled past it): another worker may run the task now.
+        if (!heldIds.has(id) && this.running.has(id)) this.abortLocal(id, "shutdown");
+      }
+    }
+    const recovered = await this.store.recoverExpiredLeases();
+    for (const row of recovered) {
+      const task = rowToTask(row);
+      this.logger.warn({ taskId: task.id, type: task.type, documentId: task.source?.documentId, attempt: task.attempts, status: task.status }, "recovered a task from a worker that stopped renewing its lease");
+      this.outputLog.append({ task_id: task.id, kind: "status", stream: null, data: JSON.stringify({ status: task.status, recovered: true, error: task.error }) });
+      if (task.status === "pending") this.emit("queued", task);
+      else if (task.status === "cancelled") this.emit("cancelled", task, { reason: task.error?.message ?? "cancelled" });
+      else if (task.error) this.emit("failed", task, { error: task.error, durationMs: 0 });
+    }
+    if (recovered.length > 0) this.schedulePump();
+  }
+
+  private async cleanup(): Promise<void> {
+    const removed = await this.store.deleteExpired(this.settings.resultTtlMs);
+    if (removed > 0) this.logger.info({ removed }, "removed finished tasks past their retention");
+    if (this.store.kind === "pglite" && (removed > 0 || this.finishedSinceVacuum > 0)) await this.vacuum();
+  }
+
+  private async vacuum(): Promise<void> {
+    this.finishedSinceVacuum = 0;
+    await this.store.vacuum().catch((error: unknown) => this.logger.warn({ err: error }, "vacuum failed"));
+  }
+
+  private logTransition(task: Task, transition: string, extra: Record<string, unknown>): void {
+    this.logger.info({ taskId: task.id, type: task.type, documentId: task.source?.documentId, attempt: task.attempts, ...extra }, `task ${transition}`);
+  }
+}

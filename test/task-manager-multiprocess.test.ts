@@ -1,0 +1,179 @@
+/**
+ * Several worker PROCESSES sharing one PostgreSQL database: the limits hold across them, a
+ * cancel reaches the process that runs the task, and a worker killed with SIGKILL loses nothing.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TaskStore } from "../src/store/task-store.js";
+import type { TaskManager } from "../src/tasks/task-manager.js";
+import { HoldRequestSchema } from "./support/hold-schema.js";
+import { cliRegistry, testManager } from "./support/manager.js";
+import { processAlive, sleep, waitFor } from "./support/process.js";
+import { dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "./support/stores.js";
+
+interface WorkerLine { event: string; id?: string; doc?: string | null; drive?: string | null; at?: number; worker?: string }
+
+class Worker {
+  readonly lines: WorkerLine[] = [];
+  readonly child: ChildProcess;
+  readonly ready: Promise<void>;
+  constructor(schema: string, workerId: string, options: { maxConcurrent?: number; maxPerDocument?: number; maxPerDrive?: number; leaseMs?: number } = {}) {
+    const args = { url: TEST_DATABASE_URL, schema, workerId, maxConcurrent: options.maxConcurrent ?? 4, maxPerDocument: options.maxPerDocument ?? 1, maxPerDrive: options.maxPerDrive ?? 3, leaseMs: options.leaseMs ?? 5000 };
+    this.child = spawn(process.execPath, ["--import", "tsx", "test/support/worker-process.ts", JSON.stringify(args)], { stdio: ["ignore", "pipe", "inherit"] });
+    const rl = createInterface({ input: this.child.stdout! });
+    this.ready = new Promise((resolve) => {
+      rl.on("line", (line) => {
+        try {
+          const parsed = JSON.parse(line) as WorkerLine;
+          this.lines.push(parsed);
+          if (parsed.event === "ready") resolve();
+        } catch {
+          // not ours
+        }
+      });
+    });
+  }
+  stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.child.once("exit", () => resolve());
+      this.child.kill("SIGTERM");
+    });
+  }
+}
+
+/** Max number of intervals [start, end) open at once, per key. */
+function maxOverlap(intervals: { key: string; start: number; end: number }[]): Map<string, number> {
+  const byKey = new Map<string, { t: number; d: number }[]>();
+  for (const i of intervals) {
+    const list = byKey.get(i.key) ?? [];
+    list.push({ t: i.start, d: 1 }, { t: i.end, d: -1 });
+    byKey.set(i.key, list);
+  }
+  const result = new Map<string, number>();
+  for (const [key, points] of byKey) {
+    points.sort((a, b) => a.t - b.t || a.d - b.d); // an end at the same ms closes before a start opens
+    let open = 0;
+    let max = 0;
+    for (const p of points) max = Math.max(max, (open += p.d));
+    result.set(key, max);
+  }
+  return result;
+}
+
+describe.skipIf(!postgresAvailable)("TaskManager with several worker processes on PostgreSQL", () => {
+  const schema = uniqueSchema("mp");
+  let store: TaskStore;
+  let client: TaskManager;
+  const workers: Worker[] = [];
+
+  beforeAll(async () => {
+    store = await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema });
+    client = testManager(store, {}, cliRegistry("/tmp").register({ type: "hold", requestSchema: HoldRequestSchema, execute: () => Promise.reject(new Error("the client does not run tasks")) }));
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    await store.close();
+    await dropSchema(schema);
+  });
+
+  it("keeps the per-document and per-drive limits across three workers claiming at once", async () => {
+    const three = [new Worker(schema, "w1"), new Worker(schema, "w2"), new Worker(schema, "w3")];
+    workers.push(...three);
+    await Promise.all(three.map((w) => w.ready));
+    // Sample the database while it runs, as an outside observer.
+    let sampling = true;
+    let maxDoc = 0;
+    let maxDrive = 0;
+    const sampler = (async () => {
+      while (sampling) {
+        const { rows } = await store.db.query<{ d: number; v: number }>(
+          `SELECT coalesce((SELECT max(c) FROM (SELECT count(*) c FROM ph_tasks WHERE status='running' GROUP BY document_id) x), 0)::int AS d,
+                  coalesce((SELECT max(c) FROM (SELECT count(*) c FROM ph_tasks WHERE status='running' GROUP BY drive_id) y), 0)::int AS v`);
+        maxDoc = Math.max(maxDoc, rows[0]!.d);
+        maxDrive = Math.max(maxDrive, rows[0]!.v);
+        await sleep(5);
+      }
+    })();
+    const inputs = Array.from({ length: 60 }, (_, i) => ({ type: "hold", title: `h${i}`, ms: 40 + (i % 5) * 10, source: { driveId: `drive-${i % 2}`, documentId: `doc-${i % 8}` } }));
+    const stored = await client.enqueueTasks(inputs);
+    const ids = new Set(stored.map((s) => s.task.id));
+    await waitFor(() => {
+      const done = three.flatMap((w) => w.lines).filter((l) => l.event === "completed" && ids.has(l.id!));
+      return done.length === 60 || undefined;
+    }, 60_000, "60 tasks to complete");
+    sampling = false;
+    await sampler;
+
+    const lines = three.flatMap((w) => w.lines);
+    const starts = new Map(lines.filter((l) => l.event === "exec-start").map((l) => [l.id!, l]));
+    const intervals = lines.filter((l) => l.event === "exec-end").map((end) => ({ start: starts.get(end.id!)!.at!, end: end.at!, doc: end.doc!, drive: end.drive! }));
+    expect(intervals).toHaveLength(60);
+    const byDoc = maxOverlap(intervals.map((i) => ({ key: i.doc, start: i.start, end: i.end })));
+    const byDrive = maxOverlap(intervals.map((i) => ({ key: i.drive, start: i.start, end: i.end })));
+    expect(Math.max(...byDoc.values())).toBe(1);
+    expect(Math.max(...byDrive.values())).toBeLessThanOrEqual(3);
+    expect(maxDoc).toBeLessThanOrEqual(1);
+    expect(maxDrive).toBeLessThanOrEqual(3);
+    // The limits were really exercised: a drive did reach 3, and more than one worker ran tasks.
+    expect(Math.max(...byDrive.values())).toBe(3);
+    expect(new Set(lines.filter((l) => l.event === "completed").map((l) => l.worker)).size).toBeGreaterThan(1);
+    // Each task ran exactly once.
+    expect(lines.filter((l) => l.event === "exec-start").length).toBe(60);
+    await Promise.all(three.map((w) => w.stop()));
+  });
+
+  it("cancels a running task held by another process, which kills its process group", async () => {
+    const worker = new Worker(schema, "w-cancel");
+    workers.push(worker);
+    await worker.ready;
+    const pidFile = path.join(tmpdir(), `ph-mp-cancel-${Date.now()}.pid`);
+    const { task } = await client.enqueueTask({ type: "cli", title: "remote", command: "sh", args: ["-c", `echo $$ > ${pidFile}; exec sleep 60`] });
+    const pid = await waitFor(() => { try { return Number(readFileSync(pidFile, "utf8")) || undefined; } catch { return undefined; } }, 15_000, "pid file");
+    const queued = await client.enqueueTask({ type: "hold", title: "queued", ms: 1, source: { documentId: "busy-doc" }, priority: 0 });
+    expect(await client.cancelTask(task.id)).toBe(true);
+    const requestedAt = Date.now();
+    await waitFor(() => (processAlive(pid) ? undefined : true), 5000, "the remote process to die");
+    const noticedMs = Date.now() - requestedAt;
+    const done = await waitFor(async () => { const t = await client.getTask(task.id); return t?.status === "cancelled" ? t : undefined; }, 5000, "cancelled status");
+    expect(done.result).toMatchObject({ cancelled: true });
+    expect(noticedMs).toBeLessThan(3000); // about a second at most; NOTIFY usually makes it immediate
+    await client.cancelTask(queued.task.id);
+    await worker.stop();
+  });
+
+  it("recovers the tasks of a worker killed with SIGKILL: nothing lost, nothing run twice to completion", async () => {
+    const doomed = new Worker(schema, "w-doomed", { maxConcurrent: 4, maxPerDocument: 10, maxPerDrive: 10, leaseMs: 1500 });
+    workers.push(doomed);
+    await doomed.ready;
+    const inputs = Array.from({ length: 20 }, (_, i) => ({ type: "hold", title: `k${i}`, ms: 300, source: { documentId: `kdoc-${i}`, driveId: "kdrive" } }));
+    const stored = await client.enqueueTasks(inputs);
+    const ids = new Set(stored.map((s) => s.task.id));
+    await waitFor(() => doomed.lines.filter((l) => l.event === "exec-start" && ids.has(l.id!)).length >= 4 || undefined, 15_000, "doomed worker to start tasks");
+    doomed.child.kill("SIGKILL");
+    await new Promise((resolve) => doomed.child.once("exit", resolve));
+    const completedBeforeKill = new Set(doomed.lines.filter((l) => l.event === "completed").map((l) => l.id));
+    const inFlight = doomed.lines.filter((l) => l.event === "exec-start" && !completedBeforeKill.has(l.id)).map((l) => l.id!);
+    expect(inFlight.length).toBeGreaterThan(0);
+
+    const rescuer = new Worker(schema, "w-rescuer", { maxConcurrent: 4, maxPerDocument: 10, maxPerDrive: 10, leaseMs: 1500 });
+    workers.push(rescuer);
+    await rescuer.ready;
+    await waitFor(async () => {
+      const { rows } = await store.db.query<{ n: number }>("SELECT count(*)::int AS n FROM ph_tasks WHERE id = ANY($1::text[]) AND status = 'completed'", [[...ids]]);
+      return rows[0]!.n === 20 || undefined;
+    }, 30_000, "all 20 tasks to complete");
+    const { rows } = await store.db.query<{ id: string; attempts: number; status: string }>("SELECT id, attempts, status FROM ph_tasks WHERE id = ANY($1::text[])", [[...ids]]);
+    expect(rows.filter((r) => r.status === "completed")).toHaveLength(20);
+    for (const id of inFlight) expect(rows.find((r) => r.id === id)?.attempts).toBe(2);
+    // Completed exactly once: no task completed by both workers.
+    const completions = [...doomed.lines, ...rescuer.lines].filter((l) => l.event === "completed" && ids.has(l.id!)).map((l) => l.id);
+    expect(new Set(completions).size).toBe(completions.length);
+    expect(completions.length).toBe(20);
+    await rescuer.stop();
+  });
+});

@@ -22,12 +22,14 @@ export class TaskMetrics {
   readonly created = new Counter({ name: "ph_tasks_created_total", help: "Tasks accepted", labelNames: ["type"] as const, registers: [this.registry] });
   readonly reactorEvents = new Counter({ name: "ph_tasks_reactor_events_total", help: "Reactor events seen by the task event handler", labelNames: ["event"] as const, registers: [this.registry] });
 
-  constructor(options: { store?: TaskStore; defaultMetrics?: boolean } = {}) {
+  /** `types`: the task types to report even at zero (so a dashboard sees 0, not nothing). */
+  constructor(options: { store?: TaskStore; types?: readonly string[]; defaultMetrics?: boolean } = {}) {
     const store = options.store;
     if (store) {
       const countsFor = (status: string) =>
         async function collect(this: Gauge<"type">) {
           this.reset();
+          for (const type of options.types ?? []) this.set({ type }, 0);
           for (const row of await store.countByStatus()) if (row.status === status) this.set({ type: row.type }, row.count);
         };
       new Gauge({ name: "ph_tasks_queue_depth", help: "Tasks waiting to run (all workers)", labelNames: ["type"] as const, registers: [this.registry], collect: countsFor("pending") });

@@ -10,6 +10,7 @@ import { migrate } from "./migrate.js";
 import { openPgliteDb } from "./pglite-db.js";
 import { openPostgresDb } from "./postgres-db.js";
 import { claimTasks } from "./sql/claim-tasks.js";
+import { countFinishedPerMinute } from "./sql/count-finished-per-minute.js";
 import { countTasksByStatus } from "./sql/count-tasks-by-status.js";
 import { deleteExpiredTasks } from "./sql/delete-expired-tasks.js";
 import { finishTasks } from "./sql/finish-tasks.js";
@@ -169,6 +170,10 @@ export class TaskStore {
 
   countByStatus(): ReturnType<typeof countTasksByStatus> {
     return countTasksByStatus(this.db);
+  }
+
+  finishedPerMinute(minutes: number): ReturnType<typeof countFinishedPerMinute> {
+    return countFinishedPerMinute(this.db, minutes);
   }
 
   nextRunAt(): Promise<Date | undefined> {

@@ -49,7 +49,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     readonly registry: ExecutorRegistry,
     readonly settings: ManagerSettings,
     private readonly logger: Logger,
-    private readonly metrics?: TaskMetrics,
+    readonly metrics?: TaskMetrics,
   ) {
     super();
     this.finishes = new Batcher(async (items) => {

@@ -33,5 +33,5 @@ export function cliRegistry(root = process.cwd()): ExecutorRegistry {
 }
 
 export function testManager(store: TaskStore, overrides: Partial<ManagerSettings> = {}, registry = cliRegistry()): TaskManager {
-  return new TaskManager(store, registry, testSettings(overrides), silentLogger(), new TaskMetrics({ store }));
+  return new TaskManager(store, registry, testSettings(overrides), silentLogger(), new TaskMetrics({ store, types: registry.types() }));
 }

@@ -1,0 +1,114 @@
+/**
+ * /api/tasks: create (validated, every field error at once), list with filters and pagination,
+ * get one, its live events (SSE), cancel, retry; /api/stats for the dashboard.
+ */
+import { Router, type NextFunction, type Request, type Response } from "express";
+import { z } from "zod";
+import type { TaskManager } from "../../tasks/task-manager.js";
+import { TASK_STATUSES, isTerminalStatus } from "../../tasks/types.js";
+import { ValidationError, parseWith, type FieldError } from "../../validation.js";
+import { streamTaskEvents } from "../sse.js";
+import { taskToJson } from "../task-json.js";
+
+/** Creating a task through the API may also create its document (set by the agent). */
+export type TaskCreator = (input: unknown) => Promise<{ task: Parameters<typeof taskToJson>[0]; created: boolean }>;
+
+const ListQuerySchema = z.object({
+  status: z
+    .string()
+    .transform((s) => s.split(",").filter(Boolean))
+    .pipe(z.array(z.enum(TASK_STATUSES)))
+    .optional(),
+  type: z.string().min(1).max(40).optional(),
+  documentId: z.string().min(1).max(200).optional(),
+  driveId: z.string().min(1).max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+});
+
+/** Express 4 does not catch rejected promises: hand them to the error handler. */
+const route = (fn: (req: Request, res: Response) => Promise<unknown>) => (req: Request, res: Response, next: NextFunction) => {
+  fn(req, res).catch(next);
+};
+const AfterSchema = z.coerce.number().int().min(0).default(0);
+
+function badRequest(res: Response, what: string, errors: FieldError[]): void {
+  res.status(400).json({ error: "validation_failed", message: `invalid ${what}`, errors });
+}
+
+function notFound(res: Response, id: string): void {
+  res.status(404).json({ error: "not_found", message: `no task with id '${id}'` });
+}
+
+export function taskRoutes(manager: TaskManager, createTask: TaskCreator): Router {
+  const router = Router();
+
+  router.post("/api/tasks", route(async (req: Request, res: Response) => {
+    try {
+      const { task, created } = await createTask(req.body);
+      res.status(created ? 201 : 200).json({ task: taskToJson(task), created });
+    } catch (error) {
+      if (error instanceof ValidationError) return badRequest(res, error.what, error.errors);
+      throw error;
+    }
+  }));
+
+  router.get("/api/tasks", route(async (req: Request, res: Response) => {
+    const query = parseWith(ListQuerySchema, req.query);
+    if (!query.ok) return badRequest(res, "query", query.errors);
+    const { status, type, documentId, driveId, limit, offset } = query.value;
+    const { tasks, total } = await manager.listTasks({ limit, offset, ...(status ? { status } : {}), ...(type ? { type } : {}), ...(documentId ? { documentId } : {}), ...(driveId ? { driveId } : {}) });
+    res.json({ tasks: tasks.map(taskToJson), total, limit, offset });
+  }));
+
+  router.get("/api/tasks/:id", route(async (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    const task = await manager.getTask(id);
+    if (!task) return notFound(res, id);
+    res.json({ task: taskToJson(task) });
+  }));
+
+  router.get("/api/tasks/:id/events", route(async (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    const after = parseWith(AfterSchema, req.get("last-event-id") ?? req.query.after ?? 0);
+    if (!after.ok) return badRequest(res, "Last-Event-ID", after.errors);
+    if (!(await manager.getTask(id))) return notFound(res, id);
+    await streamTaskEvents(manager, id, after.value, req, res);
+  }));
+
+  router.post("/api/tasks/:id/cancel", route(async (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    const before = await manager.getTask(id);
+    if (!before) return notFound(res, id);
+    if (!(await manager.cancelTask(id, "cancelled through the API"))) {
+      return res.status(409).json({ error: "not_cancellable", message: `task is already ${before.status}` });
+    }
+    const after = await manager.getTask(id);
+    res.status(202).json({ task: after ? taskToJson(after) : null });
+  }));
+
+  router.post("/api/tasks/:id/retry", route(async (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    const before = await manager.getTask(id);
+    if (!before) return notFound(res, id);
+    const task = await manager.retryTask(id);
+    if (!task) return res.status(409).json({ error: "not_retryable", message: `only failed or cancelled tasks can be retried; this one is ${before.status}` });
+    res.json({ task: taskToJson(task) });
+  }));
+
+  router.get("/api/stats", route(async (_req: Request, res: Response) => {
+    const counts: Record<string, number> = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0]));
+    for (const row of await manager.store.countByStatus()) counts[row.status] = (counts[row.status] ?? 0) + row.count;
+    const perMinute = await manager.store.finishedPerMinute(60);
+    res.json({
+      counts,
+      queueDepth: counts.pending ?? 0,
+      running: manager.runningTaskIds().length,
+      runningAllWorkers: counts.running ?? 0,
+      perMinute: perMinute.map((r) => ({ minute: r.minute.toISOString(), status: r.status, count: r.count })),
+      terminal: TASK_STATUSES.filter((s) => isTerminalStatus(s)),
+    });
+  }));
+
+  return router;
+}

@@ -1,0 +1,81 @@
+/**
+ * The agent's HTTP server (Express 4: reactor-mcp mounts its MCP endpoint on an Express app):
+ * the task API, live streams, health, Prometheus metrics, the dashboard, and /mcp when a reactor
+ * is given. Request bodies are size-limited; errors never carry stack traces.
+ */
+import type { Server } from "node:http";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import express, { type ErrorRequestHandler, type Express } from "express";
+import type { Logger } from "../logger.js";
+import type { TaskMetrics } from "../metrics.js";
+import type { TaskManager } from "../tasks/task-manager.js";
+import { isLoopback, requireToken } from "./auth.js";
+import { taskRoutes, type TaskCreator } from "./routes/task-routes.js";
+
+export interface HttpOptions {
+  manager: TaskManager;
+  metrics: TaskMetrics;
+  logger: Logger;
+  apiToken?: string | undefined;
+  /** Default: manager.enqueueTask. The agent passes one that also creates the task document. */
+  createTask?: TaskCreator;
+  /** Extra routes mounted behind auth (e.g. reactor-mcp's /mcp). */
+  mount?: (app: Express) => void;
+  startedAt?: Date;
+}
+
+const DASHBOARD_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "dashboard");
+
+export function createApp(options: HttpOptions): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  const startedAt = options.startedAt ?? new Date();
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok", workerId: options.manager.workerId, store: options.manager.store.kind, uptimeSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000) });
+  });
+  // The dashboard's static files carry no data; the data behind them needs the token.
+  app.use(express.static(DASHBOARD_DIR, { index: "index.html", maxAge: 0 }));
+  app.use(requireToken(options.apiToken));
+  app.use(express.json({ limit: "1mb" }));
+
+  app.get("/metrics", (_req, res, next) => {
+    options.metrics.registry
+      .metrics()
+      .then((text) => res.set("Content-Type", options.metrics.registry.contentType).send(text))
+      .catch(next);
+  });
+  app.use(taskRoutes(options.manager, options.createTask ?? ((input) => options.manager.enqueueTask(input))));
+  options.mount?.(app);
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: "not_found", message: "no such endpoint" });
+  });
+  const onError: ErrorRequestHandler = (error: unknown, _req, res, _next) => {
+    const status = typeof error === "object" && error !== null && "status" in error && typeof error.status === "number" ? error.status : 500;
+    if (status >= 500) options.logger.error({ err: error }, "HTTP request failed");
+    const type = typeof error === "object" && error !== null && "type" in error ? String(error.type) : undefined;
+    const message = status === 413 ? "request body too large (limit 1 MB)" : type === "entity.parse.failed" ? "request body is not valid JSON" : status < 500 && error instanceof Error ? error.message : "internal error";
+    if (!res.headersSent) res.status(status).json({ error: status === 413 ? "too_large" : status < 500 ? "bad_request" : "internal", message });
+  };
+  app.use(onError);
+  return app;
+}
+
+export class HostNotAllowedError extends Error {}
+
+/** Listens on host:port; refuses a non-loopback address without an API token. */
+export async function listen(app: Express, host: string, port: number, apiToken: string | undefined): Promise<{ server: Server; url: string }> {
+  if (!isLoopback(host) && !apiToken) {
+    throw new HostNotAllowedError(`refusing to listen on non-loopback address ${host} without API_TOKEN: anyone who can reach it could run commands`);
+  }
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(port, host, () => resolve(s));
+    s.once("error", reject);
+  });
+  const address = server.address();
+  const actualPort = typeof address === "object" && address ? address.port : port;
+  const shownHost = host.includes(":") ? `[${host}]` : host;
+  return { server, url: `http://${shownHost}:${actualPort}` };
+}

@@ -113,7 +113,7 @@ describe("HTTP API", () => {
     await waitFor(async () => ((await manager.getTask(task.id))?.status === "running" ? true : undefined));
     expect((await api(`/api/tasks/${task.id}/retry`, { method: "POST" })).status).toBe(409);
     expect((await api(`/api/tasks/${task.id}/cancel`, { method: "POST" })).status).toBe(202);
-    expect(((await finished(task.id)) as { status: string }).status).toBe("cancelled");
+    expect(((await finished(task.id))).status).toBe("cancelled");
     expect((await api(`/api/tasks/${task.id}/cancel`, { method: "POST" })).status).toBe(409);
     const retried = await api(`/api/tasks/${task.id}/retry`, { method: "POST" });
     expect(retried.status).toBe(200);

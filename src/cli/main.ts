@@ -4,14 +4,24 @@
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config.js";
 import { EXIT } from "./exit-codes.js";
+import { ClientError } from "./client.js";
+import { registerInspectCommands } from "./commands/inspect-commands.js";
+import { registerLogsCommand } from "./commands/logs-command.js";
+import { registerServeCommand } from "./commands/serve-command.js";
+import { registerSubmitCommand } from "./commands/submit-command.js";
 import { registerRunCommand } from "./run-command.js";
 
 export function buildProgram(): Command {
   const program = new Command("ph-tasks")
     .description("Powerhouse tasks: run and watch tasks asked for by Powerhouse documents")
     .version("0.1.0")
+    .option("--url <url>", "agent URL for client commands (default PH_TASKS_URL or http://127.0.0.1:4000)")
     .showHelpAfterError()
     .exitOverride();
+  registerServeCommand(program);
+  registerSubmitCommand(program);
+  registerInspectCommands(program);
+  registerLogsCommand(program);
   registerRunCommand(program);
   return program;
 }
@@ -22,6 +32,9 @@ export async function main(argv: string[]): Promise<void> {
   } catch (error) {
     if (error instanceof CommanderError) {
       process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    } else if (error instanceof ClientError) {
+      process.stderr.write(`ph-tasks: ${error.message}\n`);
+      process.exitCode = error.exitCode;
     } else if (error instanceof ConfigError) {
       process.stderr.write(`ph-tasks: ${error.message}\n`);
       process.exitCode = EXIT.usage;

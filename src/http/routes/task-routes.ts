@@ -76,6 +76,16 @@ export function taskRoutes(manager: TaskManager, createTask: TaskCreator): Route
     await streamTaskEvents(manager, id, after.value, req, res);
   }));
 
+  router.get("/api/tasks/:id/log", route(async (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    const after = parseWith(AfterSchema, req.query.after ?? 0);
+    if (!after.ok) return badRequest(res, "after", after.errors);
+    if (!(await manager.getTask(id))) return notFound(res, id);
+    await manager.flushOutput();
+    const events = await manager.getEvents(id, after.value, 1000);
+    res.json({ events: events.map((e) => ({ seq: e.seq, kind: e.kind, stream: e.stream, data: e.data, at: e.created_at.toISOString() })), next: events.at(-1)?.seq ?? after.value });
+  }));
+
   router.post("/api/tasks/:id/cancel", route(async (req: Request, res: Response) => {
     const id = String(req.params.id);
     const before = await manager.getTask(id);

@@ -1,0 +1,26 @@
+/** `ph-tasks serve` (what `npm start` runs): the whole agent in this process. */
+import type { Command } from "commander";
+import { loadConfig } from "../../config.js";
+import { startAgent } from "../../agent.js";
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command("serve")
+    .description("run the agent: reactor, task manager, event handler, MCP and HTTP server")
+    .action(async () => {
+      const config = loadConfig();
+      const agent = await startAgent(config);
+      const stop = (signal: string) => {
+        agent.logger.info({ signal }, "stopping: no new tasks; running ones get the grace period");
+        void agent.stop().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            agent.logger.error({ err: error }, "stopping failed");
+            process.exit(1);
+          },
+        );
+      };
+      process.once("SIGINT", () => stop("SIGINT"));
+      process.once("SIGTERM", () => stop("SIGTERM"));
+    });
+}

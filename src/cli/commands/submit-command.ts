@@ -1,0 +1,111 @@
+/**
+ * `ph-tasks submit cli|claude-code|claude-agent ...`: sends a task to a running agent and prints
+ * its id (or, with --json, the task object). The agent validates; its field errors are shown.
+ */
+import type { Command } from "commander";
+import { z } from "zod";
+import { ApiTaskSchema, ClientError } from "../client.js";
+import { EXIT } from "../exit-codes.js";
+import { parseEnvPairs, readStdin } from "../input.js";
+import { formatFieldErrors, parseWith } from "../../validation.js";
+import { parseDuration } from "../../config.js";
+import { clientFor, printJson } from "./client-options.js";
+
+const CommonFlagsSchema = z.object({
+  title: z.string().optional(),
+  priority: z.coerce.number().int().optional(),
+  maxAttempts: z.coerce.number().int().optional(),
+  timeout: z.string().optional(),
+  json: z.boolean().default(false),
+});
+
+const collect = (value: string, all: string[] = []) => [...all, value];
+
+function common(command: Command): Command {
+  return command
+    .option("--title <title>", "task title")
+    .option("--priority <0-100>", "priority (higher runs first)")
+    .option("--max-attempts <n>", "attempts for retryable failures")
+    .option("--timeout <duration>", "time limit, e.g. 90s, 10m")
+    .option("--json", "print the created task as JSON");
+}
+
+async function send(command: Command, request: Record<string, unknown>, rawFlags: unknown): Promise<void> {
+  const flags = parseWith(CommonFlagsSchema, rawFlags);
+  if (!flags.ok) throw new ClientError(`invalid options:\n${formatFieldErrors(flags.errors)}`, EXIT.usage);
+  const { title, priority, maxAttempts, timeout, json } = flags.value;
+  const timeoutMs = timeout !== undefined ? parseDuration(timeout) : undefined;
+  if (timeout !== undefined && timeoutMs === undefined) throw new ClientError(`--timeout: expected a duration like 30s or 5m, got '${timeout}'`, EXIT.usage);
+  const body = {
+    ...request,
+    ...(title !== undefined ? { title } : {}),
+    ...(priority !== undefined ? { priority } : {}),
+    ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    source: { origin: "cli" },
+  };
+  const { task } = await clientFor(command).request("POST", "/api/tasks", z.object({ task: ApiTaskSchema }), body);
+  if (json) printJson(task);
+  else process.stdout.write(`${task.id}\n`);
+  process.stderr.write(`[ph-tasks] submitted ${task.type} task ${task.id} (${task.status}); follow it with: ph-tasks logs ${task.id} --follow\n`);
+}
+
+export function registerSubmitCommand(program: Command): void {
+  const submit = program.command("submit").description("send a task to the running agent");
+
+  common(submit.command("cli").description("a program, no shell: ph-tasks submit cli [options] -- <command> [args...]"))
+    .argument("<command>", "program to run")
+    .argument("[args...]", "its arguments")
+    .option("--cwd <dir>", "working directory (inside the agent's TASK_ALLOWED_ROOTS)")
+    .option("--env <NAME=value>", "environment variable (repeatable)", collect)
+    .option("--input <text>", "text for the program's stdin")
+    .option("--stdin", "send this command's stdin as the program's input")
+    .action(async (cmd: string, args: string[], flags: { cwd?: string; env?: string[]; input?: string; stdin?: boolean }, command: Command) => {
+      const env = parseEnvPairs(flags.env ?? []);
+      if (!env.ok) throw new ClientError(env.error, EXIT.usage);
+      const input = flags.stdin ? await readStdin() : flags.input;
+      await send(command, {
+        type: "cli",
+        title: [cmd, ...args].join(" ").slice(0, 200),
+        command: cmd,
+        args,
+        environment: env.value,
+        ...(flags.cwd !== undefined ? { workingDirectory: flags.cwd } : {}),
+        ...(input !== undefined ? { input } : {}),
+      }, command.opts());
+    });
+
+  common(submit.command("claude-code").description("the Claude Code CLI on a project: ph-tasks submit claude-code --prompt <text>"))
+    .requiredOption("--prompt <text>", "what Claude should do")
+    .option("--project <dir>", "project directory (inside the agent's TASK_ALLOWED_ROOTS)")
+    .option("--model <model>", "model")
+    .option("--max-turns <n>", "turn limit")
+    .option("--allowed-tools <tools...>", "tools Claude may use without asking")
+    .option("--permission-mode <mode>", "default | acceptEdits | plan | dontAsk | bypassPermissions")
+    .action(async (flags: { prompt: string; project?: string; model?: string; maxTurns?: string; allowedTools?: string[]; permissionMode?: string }, command: Command) => {
+      await send(command, {
+        type: "claude-code",
+        title: flags.prompt.slice(0, 80),
+        prompt: flags.prompt,
+        ...(flags.project !== undefined ? { projectPath: flags.project } : {}),
+        ...(flags.model !== undefined ? { model: flags.model } : {}),
+        ...(flags.maxTurns !== undefined ? { maxTurns: Number(flags.maxTurns) } : {}),
+        ...(flags.allowedTools !== undefined ? { allowedTools: flags.allowedTools } : {}),
+        ...(flags.permissionMode !== undefined ? { permissionMode: flags.permissionMode } : {}),
+      }, command.opts());
+    });
+
+  common(submit.command("claude-agent").description("a Claude agent editing Powerhouse documents over MCP"))
+    .requiredOption("--prompt <text>", "what the agent should do")
+    .option("--model <model>", "model")
+    .option("--max-turns <n>", "turn limit")
+    .action(async (flags: { prompt: string; model?: string; maxTurns?: string }, command: Command) => {
+      await send(command, {
+        type: "claude-agent",
+        title: flags.prompt.slice(0, 80),
+        prompt: flags.prompt,
+        ...(flags.model !== undefined ? { model: flags.model } : {}),
+        ...(flags.maxTurns !== undefined ? { maxTurns: Number(flags.maxTurns) } : {}),
+      }, command.opts());
+    });
+}

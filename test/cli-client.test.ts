@@ -1,0 +1,87 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { AgentProcess } from "./support/agent-process.js";
+import { waitFor } from "./support/process.js";
+
+/** The task's status, or undefined while the agent cannot answer (a reused socket it closed). */
+async function statusOf(url: string, id: string): Promise<string | undefined> {
+  try {
+    return ((await (await fetch(`${url}/api/tasks/${id}`)).json()) as { task: { status: string } }).task.status;
+  } catch {
+    return undefined;
+  }
+}
+
+describe("ph-tasks serve and the client commands", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "ph-serve-"));
+  let agent = new AgentProcess(dir, { TASK_SHUTDOWN_GRACE_MS: "100" });
+  afterAll(async () => {
+    await agent.stop("SIGKILL");
+  });
+
+  it("serves the dashboard and the API; submit then logs --follow shows the output and completed", async () => {
+    const url = await agent.url;
+    const page = await fetch(`${url}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("<html");
+    const submitted = await agent.cli(["submit", "cli", "--", "echo", "hi"]);
+    expect(submitted.status).toBe(0);
+    const id = submitted.stdout.trim();
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    const logs = await agent.cli(["logs", id, "--follow"]);
+    expect(logs.stdout).toBe("hi\n");
+    expect(logs.stderr).toContain("completed");
+    expect(logs.status).toBe(0);
+    const shown = await agent.cli(["show", id, "--json"]);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ id, status: "completed" });
+    const listed = await agent.cli(["list"]);
+    expect(listed.stdout).toContain(id);
+    expect(listed.stdout).toMatch(/ID\s+TYPE\s+STATUS/);
+  });
+
+  it("exit codes mean something: failed 1, cancelled 130, not found 4, bad input 2, unreachable 3", async () => {
+    const failing = (await agent.cli(["submit", "cli", "--", "sh", "-c", "echo boom >&2; exit 7"])).stdout.trim();
+    const failed = await agent.cli(["logs", failing, "--follow"]);
+    expect(failed.stderr).toContain("boom");
+    expect(failed.stderr).toMatch(/failed exit=7/);
+    expect(failed.status).toBe(1);
+
+    const sleeping = (await agent.cli(["submit", "cli", "--json", "--", "sleep", "30"]));
+    const sleeper = (JSON.parse(sleeping.stdout) as { id: string; status: string });
+    expect(sleeper.status).toBe("pending");
+    const url = await agent.url;
+    await waitFor(async () => (await statusOf(url, sleeper.id)) === "running" || undefined);
+    expect((await agent.cli(["cancel", sleeper.id])).status).toBe(0);
+    expect((await agent.cli(["logs", sleeper.id, "--follow"])).status).toBe(130);
+    const retried = await agent.cli(["retry", sleeper.id]);
+    expect(retried.stdout).toContain("pending");
+    await agent.cli(["cancel", sleeper.id]);
+
+    expect((await agent.cli(["show", "no-such-task"])).status).toBe(4);
+    const bad = await agent.cli(["submit", "cli", "--priority", "500", "--", "true"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("priority");
+    const away = await agent.cli(["list"], { PH_TASKS_URL: "http://127.0.0.1:9" });
+    expect(away.status).toBe(3);
+    expect(away.stderr).toContain("cannot reach the agent");
+  });
+
+  it("on SIGTERM returns a running task to the queue and exits 0; after a restart it completes", async () => {
+    const id = (await agent.cli(["submit", "cli", "--", "sh", "-c", "sleep 3; echo survived"])).stdout.trim();
+    const url = await agent.url;
+    await waitFor(async () => (await statusOf(url, id)) === "running" || undefined);
+    expect(await agent.stop("SIGTERM")).toBe(0);
+    agent = new AgentProcess(dir, { TASK_SHUTDOWN_GRACE_MS: "100" });
+    const logs = await agent.cli(["logs", id, "--follow"]);
+    expect(logs.stdout).toContain("survived");
+    expect(logs.status).toBe(0);
+    const task = JSON.parse((await agent.cli(["show", id, "--json"])).stdout) as { attempts: number };
+    expect(task.attempts).toBe(1); // the interrupted attempt did not count
+    const log = (await (await fetch(`${await agent.url}/api/tasks/${id}/log`)).json()) as { events: { kind: string; data: string }[] };
+    const statuses = log.events.filter((e) => e.kind === "status").map((e) => JSON.parse(e.data) as { status: string; reason?: string });
+    expect(statuses).toContainEqual({ status: "pending", reason: "shutdown" });
+    expect(statuses.at(-1)?.status).toBe("completed");
+  });
+});

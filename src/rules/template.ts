@@ -1,0 +1,38 @@
+/**
+ * Filling task templates from an operation and its document: "{{input.name}}" in a string is
+ * replaced by the value at that path. A string that is exactly one placeholder keeps the value's
+ * type (an array stays an array). Unknown paths become "" (in text) or null (whole values).
+ * Nothing is evaluated: the template language is paths only.
+ */
+const PLACEHOLDER = /\{\{\s*([\w.$-]+)\s*\}\}/g;
+const WHOLE = /^\{\{\s*([\w.$-]+)\s*\}\}$/;
+
+export function valueAt(context: unknown, path: string): unknown {
+  let current: unknown = context;
+  for (const key of path.split(".")) {
+    if (current === null || current === undefined) return undefined;
+    if (typeof current !== "object") return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+function asText(value: unknown): string {
+  if (value === undefined || value === null) return "";
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return JSON.stringify(value);
+}
+
+export function fillTemplate(template: unknown, context: unknown): unknown {
+  if (typeof template === "string") {
+    const whole = WHOLE.exec(template);
+    if (whole?.[1]) return valueAt(context, whole[1]) ?? null;
+    return template.replace(PLACEHOLDER, (_m, path: string) => asText(valueAt(context, path)));
+  }
+  if (Array.isArray(template)) return template.map((item) => fillTemplate(item, context));
+  if (template !== null && typeof template === "object") {
+    return Object.fromEntries(Object.entries(template).map(([key, value]) => [key, fillTemplate(value, context)]));
+  }
+  return template;
+}

@@ -12,7 +12,7 @@ import type { TaskExecutor } from "../../src/tasks/executors/executor.js";
 import { cliRegistry, testSettings } from "./manager.js";
 import { HoldRequestSchema } from "./hold-schema.js";
 
-const Args = z.object({ url: z.string(), schema: z.string(), workerId: z.string(), maxConcurrent: z.number(), maxPerDocument: z.number(), maxPerDrive: z.number(), leaseMs: z.number() });
+const Args = z.object({ url: z.string().optional(), dataDir: z.string().optional(), schema: z.string().optional(), workerId: z.string(), maxConcurrent: z.number(), maxPerDocument: z.number(), maxPerDrive: z.number(), leaseMs: z.number() });
 const args = Args.parse(JSON.parse(process.argv[2] ?? "{}"));
 
 const emit = (event: string, task: Task, extra: JsonObject = {}) =>
@@ -32,7 +32,8 @@ const hold: TaskExecutor<Task & { ms: number }> = {
   },
 };
 
-const store = await TaskStore.open({ databaseUrl: args.url, schema: args.schema });
+// PostgreSQL when a URL is given, else embedded PGlite in a data directory (one process at a time).
+const store = await TaskStore.open(args.url ? { databaseUrl: args.url, ...(args.schema ? { schema: args.schema } : {}) } : { ...(args.dataDir ? { dataDir: args.dataDir } : {}) });
 const manager = new TaskManager(
   store,
   cliRegistry("/tmp").register(hold),

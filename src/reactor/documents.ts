@@ -1,0 +1,67 @@
+/**
+ * Task documents in drives: create one (in a drive, with its spec and optionally a run request),
+ * find them all (the start-up scan), read one.
+ */
+import { addFile, type IDocumentDriveServer } from "document-drive";
+import type { Action } from "document-model";
+import { actions } from "./task-document/actions.js";
+import type { TaskDocument } from "./task-document/module.js";
+import type { TaskOperationInput } from "./task-document/operations.js";
+import { TASK_DOCUMENT_TYPE, type TaskDocumentState } from "./task-document/state.js";
+
+export class DocumentActionError extends Error {}
+
+/** Applies an action and reports a rejected one (reducer error) as an error, not as success. */
+export async function dispatch(reactor: IDocumentDriveServer, documentId: string, action: Action): Promise<void> {
+  const result = await reactor.addAction(documentId, action);
+  const rejected = result.operations.find((op) => op.error);
+  if (result.status !== "SUCCESS" || rejected) {
+    throw new DocumentActionError(`${action.type} on ${documentId} was refused: ${rejected?.error ?? result.error?.message ?? result.status}`);
+  }
+}
+
+export interface NewTaskDocument {
+  name?: string;
+  spec: TaskOperationInput<"SET_SPEC">;
+  requestRun?: boolean | { requestId?: string };
+}
+
+export async function addTaskDocument(reactor: IDocumentDriveServer, driveId: string, input: NewTaskDocument): Promise<string> {
+  const document = await reactor.addDocument<TaskDocument>(TASK_DOCUMENT_TYPE);
+  const id = document.header.id;
+  await dispatch(reactor, driveId, addFile({ id, name: input.name ?? input.spec.title ?? "Task", documentType: TASK_DOCUMENT_TYPE, parentFolder: null }));
+  await dispatch(reactor, id, actions.setSpec(input.spec));
+  if (input.requestRun) {
+    const requestId = typeof input.requestRun === "object" ? input.requestRun.requestId : undefined;
+    await dispatch(reactor, id, actions.requestRun(requestId ? { requestId } : {}));
+  }
+  return id;
+}
+
+export async function getTaskDocumentState(reactor: IDocumentDriveServer, id: string): Promise<TaskDocumentState> {
+  const document = await reactor.getDocument<TaskDocument>(id);
+  return document.state.global;
+}
+
+export interface DocumentLocation {
+  documentId: string;
+  driveId: string;
+  documentType: string;
+  name: string;
+}
+
+/** Every document of every drive, with the drive that holds it (file nodes of each drive). */
+export async function listDocuments(reactor: IDocumentDriveServer): Promise<DocumentLocation[]> {
+  const found: DocumentLocation[] = [];
+  for (const driveId of await reactor.getDrives()) {
+    const drive = await reactor.getDrive(driveId);
+    for (const node of drive.state.global.nodes) {
+      if (node.kind === "file" && "documentType" in node) found.push({ documentId: node.id, driveId, documentType: node.documentType, name: node.name });
+    }
+  }
+  return found;
+}
+
+export async function listTaskDocuments(reactor: IDocumentDriveServer): Promise<DocumentLocation[]> {
+  return (await listDocuments(reactor)).filter((d) => d.documentType === TASK_DOCUMENT_TYPE);
+}

@@ -1,0 +1,109 @@
+/**
+ * The embedded Powerhouse reactor (document-drive 5.3.2): built with the drive, document-model
+ * and task document models; FilesystemStorage under the agent's data directory by default (it
+ * survives restarts), memory storage for tests; a local drive "tasks"; optionally a Switchboard
+ * drive connected the way the seed's origin project did (addRemoteDrive with a listener).
+ */
+import { mkdirSync } from "node:fs";
+import { ReactorBuilder, MemoryStorage, driveDocumentModelModule, setLogLevel } from "document-drive";
+import type { IDocumentDriveServer } from "document-drive";
+import { FilesystemStorage } from "document-drive/storage/filesystem";
+import { documentModelDocumentModelModule, type DocumentModelModule } from "document-model";
+import type { Logger } from "../logger.js";
+import { taskDocumentModelModule } from "./task-document/module.js";
+
+export type ReactorStorageOption = { kind: "memory" } | { kind: "filesystem"; dir: string };
+
+export interface ReactorOptions {
+  storage: ReactorStorageOption;
+  logger: Logger;
+  /** Our log level; the reactor's own logger follows it. */
+  logLevel?: string;
+  remoteDriveUrl?: string | undefined;
+  /** More document models (e.g. ones trigger rules watch). */
+  extraModules?: DocumentModelModule[];
+}
+
+export interface AgentReactor {
+  reactor: IDocumentDriveServer;
+  localDriveId: string;
+  remoteDriveId: string | undefined;
+}
+
+export const LOCAL_DRIVE_SLUG = "tasks";
+
+/** pino level → document-drive level. */
+function reactorLogLevel(level: string | undefined): "verbose" | "debug" | "info" | "warn" | "error" | "silent" {
+  switch (level) {
+    case "trace":
+      return "verbose";
+    case "debug":
+      return "debug";
+    case "info":
+      // The reactor is chatty at info: one line per operation. Ours says what matters.
+      return "warn";
+    case "fatal":
+    case "error":
+      return "error";
+    case "silent":
+      return "silent";
+    default:
+      return "warn";
+  }
+}
+
+async function ensureLocalDrive(reactor: IDocumentDriveServer): Promise<string> {
+  for (const id of await reactor.getDrives()) {
+    const drive = await reactor.getDrive(id);
+    if (drive.header.slug === LOCAL_DRIVE_SLUG) return id;
+  }
+  const drive = await reactor.addDrive({ global: { name: "Tasks", icon: null }, local: { availableOffline: true, sharingType: "PRIVATE", listeners: [], triggers: [] }, slug: LOCAL_DRIVE_SLUG });
+  return drive.header.id;
+}
+
+async function connectRemoteDrive(reactor: IDocumentDriveServer, url: string, logger: Logger): Promise<string | undefined> {
+  try {
+    const drive = await reactor.addRemoteDrive(url, {
+      sharingType: "PUBLIC",
+      availableOffline: true,
+      listeners: [
+        {
+          block: true,
+          callInfo: { data: url, name: "switchboard-push", transmitterType: "SwitchboardPush" },
+          filter: { branch: ["main"], documentId: ["*"], documentType: ["*"], scope: ["global", "local"] },
+          label: "Switchboard Sync",
+          listenerId: "1",
+          system: true,
+        },
+      ],
+      triggers: [],
+    });
+    logger.info({ url, driveId: drive.header.id }, "connected the remote drive");
+    return drive.header.id;
+  } catch (error) {
+    // The agent still works on its local drive; the remote one can be added again later.
+    logger.warn({ url, err: error }, "could not connect the remote drive (REMOTE_DRIVE_URL); going on with the local drive");
+    return undefined;
+  }
+}
+
+export async function createReactor(options: ReactorOptions): Promise<AgentReactor> {
+  setLogLevel(reactorLogLevel(options.logLevel));
+  let storage;
+  if (options.storage.kind === "filesystem") {
+    mkdirSync(options.storage.dir, { recursive: true });
+    storage = new FilesystemStorage(options.storage.dir);
+  } else {
+    storage = new MemoryStorage();
+  }
+  const modules = [driveDocumentModelModule, documentModelDocumentModelModule, taskDocumentModelModule, ...(options.extraModules ?? [])] as DocumentModelModule[];
+  const reactor = new ReactorBuilder(modules).withStorage(storage).build();
+  const errors = await reactor.initialize();
+  if (errors && errors.length > 0) {
+    // A drive that fails to load is reported, not fatal: the others still work.
+    for (const error of errors) options.logger.error({ err: error }, "the reactor could not load a drive");
+  }
+  const localDriveId = await ensureLocalDrive(reactor);
+  const remoteDriveId = options.remoteDriveUrl ? await connectRemoteDrive(reactor, options.remoteDriveUrl, options.logger) : undefined;
+  return { reactor, localDriveId, remoteDriveId };
+}

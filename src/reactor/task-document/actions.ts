@@ -1,0 +1,28 @@
+/**
+ * Action creators, one per operation, named after it in camelCase (REQUEST_RUN → requestRun):
+ * reactor-mcp finds them by that name.
+ */
+import { createAction } from "document-model/core";
+import type { Action } from "document-model";
+import type { TaskOperationInput, TaskOperationType } from "./operations.js";
+
+const make =
+  <T extends TaskOperationType>(type: T) =>
+  (input: TaskOperationInput<T>): Action =>
+    createAction<Action>(type, input, undefined, undefined, "global");
+
+export const actions = {
+  setSpec: make("SET_SPEC"),
+  requestRun: make("REQUEST_RUN"),
+  cancel: make("CANCEL"),
+  retry: make("RETRY"),
+  markQueued: make("MARK_QUEUED"),
+  markRunning: make("MARK_RUNNING"),
+  appendOutput: make("APPEND_OUTPUT"),
+  markRetrying: make("MARK_RETRYING"),
+  markCompleted: make("MARK_COMPLETED"),
+  markFailed: make("MARK_FAILED"),
+  markCancelled: make("MARK_CANCELLED"),
+  addNotice: make("ADD_NOTICE"),
+  rejectRequest: make("REJECT_REQUEST"),
+};

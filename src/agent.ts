@@ -1,16 +1,27 @@
 /**
- * The agent `npm start` runs: task store, executors, task manager, HTTP server (API, live
- * streams, dashboard, metrics) — and the reactor loop. Everything under one data directory.
+ * The agent `npm start` runs: the embedded reactor, the task store and manager, the event
+ * handler between them, and one HTTP server (API, live streams, dashboard, metrics, and
+ * reactor-mcp's /mcp endpoint). Everything under one data directory.
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Server } from "node:http";
+import { setupMcpServer } from "@powerhousedao/reactor-mcp";
+import express from "express";
+import type { IDocumentDriveServer } from "document-drive";
 import type { Config } from "./config.js";
 import { createLogger, type Logger } from "./logger.js";
 import { TaskMetrics } from "./metrics.js";
+import { TaskDocumentWriter } from "./reactor/document-writer.js";
+import { createReactor, type ReactorStorageOption } from "./reactor/reactor-setup.js";
+import type { Rule } from "./rules/rules-schema.js";
+import { loadRulesFile } from "./rules/trigger-rules.js";
 import { TaskStore } from "./store/task-store.js";
+import { createApiTaskCreator } from "./tasks/api-task-creator.js";
+import { TaskEventHandler } from "./tasks/event-handler.js";
 import { createDefaultRegistry } from "./tasks/executors/index.js";
 import type { ExecutorRegistry } from "./tasks/executors/registry.js";
+import { LoopGuard } from "./tasks/loop-guard.js";
 import { managerSettingsFromConfig } from "./tasks/manager-settings.js";
 import { TaskManager } from "./tasks/task-manager.js";
 import { createApp, listen } from "./http/server.js";
@@ -21,6 +32,9 @@ export interface Agent {
   store: TaskStore;
   manager: TaskManager;
   registry: ExecutorRegistry;
+  reactor: IDocumentDriveServer;
+  localDriveId: string;
+  handler: TaskEventHandler;
   url: string;
   server: Server;
   stop(): Promise<void>;
@@ -28,35 +42,76 @@ export interface Agent {
 
 export interface AgentOverrides {
   logger?: Logger;
+  /** Default: FilesystemStorage in <data dir>/documents. */
+  reactorStorage?: ReactorStorageOption;
+  /** Default: the rules file (TASK_RULES_FILE). */
+  rules?: Rule[];
+  registry?: ExecutorRegistry;
 }
 
 export async function startAgent(config: Config, overrides: AgentOverrides = {}): Promise<Agent> {
   const logger = overrides.logger ?? createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, secrets: [config.ANTHROPIC_API_KEY, config.API_TOKEN] });
   mkdirSync(config.dataDir, { recursive: true });
+  const rules = overrides.rules ?? loadRulesFile(path.resolve(config.TASK_RULES_FILE)).rules;
+
+  const { reactor, localDriveId } = await createReactor({
+    storage: overrides.reactorStorage ?? { kind: "filesystem", dir: path.join(config.dataDir, "documents") },
+    logger,
+    logLevel: config.LOG_LEVEL,
+    remoteDriveUrl: config.REMOTE_DRIVE_URL,
+  });
   const store = await TaskStore.open(
     config.DATABASE_URL
       ? { databaseUrl: config.DATABASE_URL, onError: (err) => logger.error({ err }, "database connection error") }
       : { dataDir: path.join(config.dataDir, "store") },
   );
-  const registry = createDefaultRegistry(config);
+  const registry = overrides.registry ?? createDefaultRegistry(config);
   const metrics = new TaskMetrics({ store, types: registry.types(), defaultMetrics: true });
   const manager = new TaskManager(store, registry, managerSettingsFromConfig(config), logger, metrics);
 
-  const app = createApp({ manager, metrics, logger, apiToken: config.API_TOKEN });
+  // The writer tells the handler which actions are the agent's own (they never trigger tasks).
+  const own: { handler?: TaskEventHandler } = {};
+  const writer = new TaskDocumentWriter(reactor, logger, { outputFlushMs: 1000, outputChunkChars: 4096 }, (action) => own.handler?.noteOwnAction(action));
+  const handler = new TaskEventHandler({
+    manager,
+    reactor,
+    writer,
+    guard: new LoopGuard({ maxChainDepth: config.TASK_MAX_CHAIN_DEPTH, maxTasksPerDocumentPerMinute: config.TASK_MAX_TASKS_PER_DOCUMENT_PER_MINUTE }),
+    rules,
+    logger,
+    metrics,
+  });
+  own.handler = handler;
+  handler.attach();
+
+  // reactor-mcp: the documents over MCP at /mcp, behind the same token as the API.
+  const mcpApp = express();
+  await setupMcpServer(reactor, mcpApp);
+  const app = createApp({
+    manager,
+    metrics,
+    logger,
+    apiToken: config.API_TOKEN,
+    createTask: createApiTaskCreator(manager, reactor, localDriveId),
+    mount: (main) => main.use(mcpApp),
+  });
   const { server, url } = await listen(app, config.HOST, config.PORT, config.API_TOKEN);
   await manager.start();
-  logger.info({ url, dashboard: `${url}/`, api: `${url}/api/tasks`, metrics: `${url}/metrics`, store: store.kind, dataDir: config.dataDir, workerId: manager.workerId }, "powerhouse-tasks agent started");
-  process.stderr.write(`powerhouse-tasks agent: dashboard ${url}/  API ${url}/api/tasks  metrics ${url}/metrics  (data: ${config.dataDir}, store: ${store.kind})\n`);
+  const scan = await handler.scan();
+  logger.info({ url, store: store.kind, dataDir: config.dataDir, workerId: manager.workerId, rules: rules.length, ...scan }, "powerhouse-tasks agent started");
+  process.stderr.write(`powerhouse-tasks agent: dashboard ${url}/  API ${url}/api/tasks  MCP ${url}/mcp  metrics ${url}/metrics  (data: ${config.dataDir}, store: ${store.kind})\n`);
 
   let stopped = false;
   return {
-    config, logger, store, manager, registry, url, server,
+    config, logger, store, manager, registry, reactor, localDriveId, handler, url, server,
     async stop() {
       if (stopped) return;
       stopped = true;
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await manager.stop();
+      await handler.idle();
+      handler.detach();
       await store.close();
       logger.info("powerhouse-tasks agent stopped");
     },

@@ -43,7 +43,8 @@ export function maskSecrets(text: string, secrets: readonly string[]): string {
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const secrets = (options.secrets ?? []).filter((s): s is string => typeof s === "string" && s.length >= 8);
-  const base = options.destination ?? (options.format === "pretty" ? pretty({ sync: true, colorize: process.stdout.isTTY }) : pino.destination({ dest: 1, sync: false }));
+  // Synchronous: an agent stopped by a signal must not lose its last lines.
+  const base = options.destination ?? (options.format === "pretty" ? pretty({ sync: true, colorize: process.stdout.isTTY }) : pino.destination({ dest: 1, sync: true }));
   // Mask known secret values in the serialised line, whatever field they ended up in.
   const destination: DestinationStream =
     secrets.length === 0 ? base : { write: (line: string) => base.write(maskSecrets(line, secrets)) };

@@ -20,6 +20,12 @@ export async function dispatch(reactor: IDocumentDriveServer, documentId: string
   }
 }
 
+/** Drive node names allow letters, digits, space and -_.() only (document-drive's isValidName). */
+export function nodeName(title: string): string {
+  const name = title.replace(/[^a-zA-Z0-9\-_.\s()]+/g, " ").replace(/\s+/g, " ").trim().slice(0, 80);
+  return name.length > 0 ? name : "Task";
+}
+
 export interface NewTaskDocument {
   name?: string;
   spec: TaskOperationInput<"SET_SPEC">;
@@ -29,7 +35,7 @@ export interface NewTaskDocument {
 export async function addTaskDocument(reactor: IDocumentDriveServer, driveId: string, input: NewTaskDocument): Promise<string> {
   const document = await reactor.addDocument<TaskDocument>(TASK_DOCUMENT_TYPE);
   const id = document.header.id;
-  await dispatch(reactor, driveId, addFile({ id, name: input.name ?? input.spec.title ?? "Task", documentType: TASK_DOCUMENT_TYPE, parentFolder: null }));
+  await dispatch(reactor, driveId, addFile({ id, name: nodeName(input.name ?? input.spec.title ?? "Task"), documentType: TASK_DOCUMENT_TYPE, parentFolder: null }));
   await dispatch(reactor, id, actions.setSpec(input.spec));
   if (input.requestRun) {
     const requestId = typeof input.requestRun === "object" ? input.requestRun.requestId : undefined;

@@ -2,10 +2,10 @@
  * The task store: one interface over the SQL files, for PGlite and PostgreSQL alike. It converts
  * rows to tasks; it decides nothing (the manager does).
  */
-import type { Task, TaskSource } from "../tasks/types.js";
+import type { Task, TaskError, TaskSource } from "../tasks/types.js";
 import { splitTaskParams } from "../tasks/types.js";
 import { CHANNELS, type Db } from "./db.js";
-import type { ClaimLimits, Finish, ListFilter, NewTaskEvent, TaskEventRow, TaskRow } from "./interfaces.js";
+import type { ClaimLimits, Finish, ListFilter, NewTaskEvent, NewTaskRow, TaskEventRow, TaskRow } from "./interfaces.js";
 import { migrate } from "./migrate.js";
 import { openPgliteDb } from "./pglite-db.js";
 import { openPostgresDb } from "./postgres-db.js";
@@ -15,6 +15,7 @@ import { countTasksByStatus } from "./sql/count-tasks-by-status.js";
 import { deleteExpiredTasks } from "./sql/delete-expired-tasks.js";
 import { finishTasks } from "./sql/finish-tasks.js";
 import { insertEvents } from "./sql/insert-events.js";
+import { insertRejectedTask } from "./sql/insert-rejected-task.js";
 import { insertTasks } from "./sql/insert-tasks.js";
 import { listEvents } from "./sql/list-events.js";
 import { listTasks } from "./sql/list-tasks.js";
@@ -28,6 +29,25 @@ import { scheduleRetry } from "./sql/schedule-retry.js";
 import { selectTask } from "./sql/select-task.js";
 import { selectTasksByIdempotencyKeys } from "./sql/select-tasks-by-idempotency-keys.js";
 import { trimEvents } from "./sql/trim-events.js";
+
+function toNewRow(task: Task, agingMs: number): NewTaskRow {
+  const source: TaskSource | null = task.source ?? null;
+  return {
+    id: task.id,
+    type: task.type,
+    title: task.title,
+    instructions: task.instructions,
+    params: splitTaskParams(task),
+    priority: task.priority,
+    max_attempts: task.maxAttempts,
+    timeout_ms: task.timeoutMs,
+    idempotency_key: task.idempotencyKey ?? null,
+    drive_id: source?.driveId ?? null,
+    document_id: source?.documentId ?? null,
+    source,
+    aging_ms: agingMs,
+  };
+}
 
 export function rowToTask(row: TaskRow): Task {
   const task: Task = {
@@ -91,24 +111,7 @@ export class TaskStore {
 
   /** Inserts tasks; for each, returns the stored task and whether it was new (idempotency). */
   async insert(tasks: readonly Task[], agingMs: number): Promise<{ task: Task; created: boolean }[]> {
-    const rows = tasks.map((task) => {
-      const source: TaskSource | null = task.source ?? null;
-      return {
-        id: task.id,
-        type: task.type,
-        title: task.title,
-        instructions: task.instructions,
-        params: splitTaskParams(task),
-        priority: task.priority,
-        max_attempts: task.maxAttempts,
-        timeout_ms: task.timeoutMs,
-        idempotency_key: task.idempotencyKey ?? null,
-        drive_id: source?.driveId ?? null,
-        document_id: source?.documentId ?? null,
-        source,
-        aging_ms: agingMs,
-      };
-    });
+    const rows = tasks.map((task) => toNewRow(task, agingMs));
     const inserted = await insertTasks(this.db, rows);
     const byId = new Map(inserted.map((row) => [row.id, row]));
     const missingKeys = tasks.filter((t) => !byId.has(t.id) && t.idempotencyKey).map((t) => t.idempotencyKey as string);
@@ -122,6 +125,12 @@ export class TaskStore {
       if (!other) throw new Error(`task ${task.id} was neither inserted nor found by its idempotency key`);
       return { task: rowToTask(other), created: false };
     });
+  }
+
+  /** Stores a refused task as cancelled with its reason; undefined if its key was already used. */
+  async insertRejected(task: Task, error: TaskError): Promise<Task | undefined> {
+    const row = await insertRejectedTask(this.db, toNewRow(task, 0), error);
+    return row ? rowToTask(row) : undefined;
   }
 
   claim(limits: ClaimLimits): Promise<TaskRow[]> {

@@ -97,6 +97,24 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     return stored;
   }
 
+  /**
+   * Records a task that was asked for but refused (loop protection) as cancelled with the reason:
+   * visible in the API and the dashboard, never silently dropped.
+   */
+  async rejectTask(input: unknown, error: TaskError): Promise<Task | undefined> {
+    const parsed = parseTaskRequest(input, this.registry);
+    if (!parsed.ok) throw new ValidationError("task", parsed.errors);
+    const executor = this.registry.get(parsed.value.type);
+    if (!executor) throw new Error(`no executor for '${parsed.value.type}'`);
+    const task = newTask(parsed.value, executor, { maxAttempts: this.settings.defaultMaxAttempts, timeoutMs: this.settings.defaultTimeoutMs });
+    const stored = await this.store.insertRejected(task, error);
+    if (!stored) return undefined;
+    this.metrics?.cancelled.inc({ type: stored.type });
+    this.logger.warn({ taskId: stored.id, type: stored.type, documentId: stored.source?.documentId, code: error.code }, `task refused: ${error.message}`);
+    this.emit("cancelled", stored, { reason: error.message });
+    return stored;
+  }
+
   /** Starts claiming and running tasks (the seed's processQueue). */
   async start(): Promise<void> {
     if (this.started) return;

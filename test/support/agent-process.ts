@@ -7,11 +7,12 @@ const BIN = path.resolve("bin/ph-tasks.js");
 export class AgentProcess {
   readonly child: ChildProcess;
   stderr = "";
+  stdout = "";
   readonly url: Promise<string>;
 
   constructor(readonly cwd: string, env: Record<string, string> = {}) {
     this.child = spawn(process.execPath, [BIN, "serve"], { cwd, env: { ...process.env, PORT: "0", LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    this.child.stdout?.resume();
+    this.child.stdout?.on("data", (chunk: Buffer) => (this.stdout += chunk.toString()));
     this.url = new Promise((resolve, reject) => {
       this.child.stderr?.on("data", (chunk: Buffer) => {
         this.stderr += chunk.toString();

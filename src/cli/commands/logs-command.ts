@@ -52,8 +52,11 @@ async function follow(client: AgentClient, id: string): Promise<string> {
     if (!res.ok || !res.body) throw new ClientError(`cannot follow task: HTTP ${res.status}`, EXIT.taskFailed);
     const decoder = new TextDecoder();
     let buffer = "";
-    for await (const chunk of res.body) {
-      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+    const reader = res.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
       let split: number;
       while ((split = buffer.indexOf("\n\n")) >= 0) {
         const block = buffer.slice(0, split);

@@ -1,0 +1,35 @@
+/**
+ * Creating a task through the API also creates its task document in the local drive, so every
+ * task is visible (and cancellable) in the drive like one a person created there. A request that
+ * names its own source document is linked to that document instead.
+ */
+import type { IDocumentDriveServer } from "document-drive";
+import { addTaskDocument, dispatch } from "../reactor/documents.js";
+import { actions } from "../reactor/task-document/actions.js";
+import { TASK_DOCUMENT_TYPE } from "../reactor/task-document/state.js";
+import { ValidationError } from "../validation.js";
+import type { TaskManager } from "./task-manager.js";
+import { specFromRequest, TASK_REQUEST_PREFIX } from "./task-from-document.js";
+import { parseTaskRequest } from "./task-request.js";
+import type { Task } from "./types.js";
+
+export function createApiTaskCreator(manager: TaskManager, reactor: IDocumentDriveServer, driveId: string) {
+  return async (input: unknown): Promise<{ task: Task; created: boolean }> => {
+    const parsed = parseTaskRequest(input, manager.registry);
+    if (!parsed.ok) throw new ValidationError("task", parsed.errors);
+    const request = parsed.value;
+    const key = typeof request.idempotencyKey === "string" ? request.idempotencyKey : undefined;
+    if (key) {
+      const existing = await manager.findByIdempotencyKey(key);
+      if (existing) return { task: existing, created: false };
+    }
+    const source = (request.source ?? {}) as Record<string, unknown>;
+    if (typeof source.documentId === "string") return manager.enqueueTask({ ...request, source: { origin: "api", ...source } });
+
+    const documentId = await addTaskDocument(reactor, driveId, { spec: specFromRequest(request), name: request.title });
+    const stored = await manager.enqueueTask({ ...request, source: { ...source, origin: "api", documentId, driveId, documentType: TASK_DOCUMENT_TYPE } });
+    // The document's run request names the task, so the event handler links it instead of enqueueing again.
+    await dispatch(reactor, documentId, actions.requestRun({ requestId: `${TASK_REQUEST_PREFIX}${stored.task.id}` }));
+    return stored;
+  };
+}

@@ -1,0 +1,372 @@
+/**
+ * TaskEventHandler (seed §4): the bridge between the reactor and the task manager.
+ *
+ *  - processOperations: a run request (REQUEST_RUN, RETRY) on a task document becomes a task,
+ *    keyed by document + request so a repeated event does nothing; a CANCEL cancels it; an
+ *    operation matching a trigger rule (any document type) becomes the rule's task.
+ *  - processDocument: a task document that arrives already asking for a run becomes a task.
+ *  - handleTaskResult (and the other lifecycle events): status, output tail and result are
+ *    written back to the source document; a rule's result mapping is applied.
+ *  - scan: at start-up, documents that ask for work or show a run the store has finished are
+ *    caught up — the reactor replays no events on restart.
+ *
+ * Reactor handlers never throw (a synchronous throw makes the reactor report a stored operation
+ * as failed): every handler starts async work and logs its errors.
+ */
+import type { IDocumentDriveServer } from "document-drive";
+import type { Action, Operation, PHDocument } from "document-model";
+import { createAction } from "document-model/core";
+import type { Logger } from "../logger.js";
+import type { TaskMetrics } from "../metrics.js";
+import { getTaskDocumentState, listDocuments, type DocumentLocation } from "../reactor/documents.js";
+import type { TaskDocumentWriter } from "../reactor/document-writer.js";
+import { actions } from "../reactor/task-document/actions.js";
+import { AGENT_OPERATION_TYPES } from "../reactor/task-document/operations.js";
+import { TASK_DOCUMENT_TYPE, type TaskDocumentState } from "../reactor/task-document/state.js";
+import type { Rule } from "../rules/rules-schema.js";
+import { buildResultAction, buildTaskRequest, ruleMatches, type TriggerContext } from "../rules/trigger-rules.js";
+import { ValidationError } from "../validation.js";
+import type { LoopGuard } from "./loop-guard.js";
+import { documentIdempotencyKey, requestFromTaskDocument, TASK_REQUEST_PREFIX } from "./task-from-document.js";
+import type { TaskManager } from "./task-manager.js";
+import { isTerminalStatus, type JsonValue, type Task, type TaskError } from "./types.js";
+
+export interface EventHandlerDeps {
+  manager: TaskManager;
+  reactor: IDocumentDriveServer;
+  writer: TaskDocumentWriter;
+  guard: LoopGuard;
+  rules: readonly Rule[];
+  logger: Logger;
+  metrics?: TaskMetrics;
+}
+
+const now = () => new Date().toISOString();
+const RUN_REQUESTS = new Set(["REQUEST_RUN", "RETRY"]);
+
+export class TaskEventHandler {
+  private readonly documentTypes = new Map<string, string>();
+  private readonly driveOf = new Map<string, string>();
+  /** Actions the agent wrote as a rule's result mapping, with the chain depth they carry. */
+  private readonly resultActions = new Map<string, number>();
+  /** Actions the agent wrote as bookkeeping: never triggers. */
+  private readonly ownActions = new Set<string>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly detachers: (() => void)[] = [];
+
+  constructor(private readonly deps: EventHandlerDeps) {}
+
+  /** Called by the writer for every action it applies. */
+  noteOwnAction(action: Action): void {
+    if (!this.resultActions.has(action.id)) this.ownActions.add(action.id);
+  }
+
+  attach(): void {
+    const { reactor, manager } = this.deps;
+    this.detachers.push(
+      reactor.on("documentAdded", (document: PHDocument) => this.track("documentAdded", () => this.processDocument(document))),
+      reactor.on("operationsAdded", (documentId: string, operations: Operation[]) => this.track("operationsAdded", () => this.processOperations(documentId, operations))),
+    );
+    const onManager = <A extends unknown[]>(fn: (...args: A) => Promise<void>) => (...args: A) => void this.track("taskEvent", () => fn(...args));
+    const handlers = {
+      started: onManager((task: Task, info: { workerId: string; attempt: number }) => this.onStarted(task, info)),
+      output: (task: Task, chunk: { data: string }) => this.onOutput(task, chunk.data),
+      retrying: onManager((task: Task, info: { attempt: number; delayMs: number; error: TaskError }) => this.onRetrying(task, info)),
+      completed: onManager((task: Task, info: { result: JsonValue; durationMs: number }) => this.handleTaskResult(task, info.result, info.durationMs)),
+      failed: onManager((task: Task, info: { result?: JsonValue; durationMs: number }) => this.handleTaskResult(task, info.result ?? null, info.durationMs)),
+      cancelled: onManager((task: Task, info: { result?: JsonValue }) => this.handleTaskResult(task, info.result ?? null, undefined)),
+    };
+    for (const [event, handler] of Object.entries(handlers)) manager.on(event as "started", handler as never);
+    this.detachers.push(() => {
+      for (const [event, handler] of Object.entries(handlers)) manager.off(event as "started", handler as never);
+    });
+  }
+
+  detach(): void {
+    for (const off of this.detachers.splice(0)) off();
+  }
+
+  /** Resolves when the work started by the events seen so far is done (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+    await this.deps.writer.idle();
+  }
+
+  private track(what: string, fn: () => Promise<unknown>): void {
+    this.deps.metrics?.reactorEvents.inc({ event: what });
+    const promise = Promise.resolve()
+      .then(fn)
+      .catch((error: unknown) => this.deps.logger.error({ err: error, what }, "task event handler failed"));
+    this.pending.add(promise);
+    void promise.finally(() => this.pending.delete(promise));
+  }
+
+  private async readTaskState(documentId: string): Promise<TaskDocumentState> {
+    return getTaskDocumentState(this.deps.reactor, documentId);
+  }
+
+  private async documentType(documentId: string): Promise<string | undefined> {
+    const known = this.documentTypes.get(documentId);
+    if (known) return known;
+    try {
+      const document = await this.deps.reactor.getDocument(documentId);
+      this.documentTypes.set(documentId, document.header.documentType);
+      return document.header.documentType;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async driveIdOf(documentId: string): Promise<string | undefined> {
+    const known = this.driveOf.get(documentId);
+    if (known) return known;
+    for (const location of await listDocuments(this.deps.reactor)) this.driveOf.set(location.documentId, location.driveId);
+    return this.driveOf.get(documentId);
+  }
+
+  /** The seed's processDocument: a task document that arrives asking for a run becomes a task. */
+  async processDocument(document: PHDocument): Promise<Task[]> {
+    this.documentTypes.set(document.header.id, document.header.documentType);
+    if (document.header.documentType !== TASK_DOCUMENT_TYPE) return [];
+    const state = (document.state as unknown as { global: TaskDocumentState }).global;
+    if (state.status !== "requested" || !state.lastRequestId) return [];
+    const task = await this.enqueueForDocument(document.header.id, state, undefined);
+    return task ? [task] : [];
+  }
+
+  /** The seed's processOperations: run requests, cancels and rule triggers → tasks. */
+  async processOperations(documentId: string, operations: readonly Operation[]): Promise<Task[]> {
+    const type = await this.documentType(documentId);
+    if (type === undefined || type === "powerhouse/document-drive") {
+      // Drive operations: learn where files live.
+      for (const op of operations) {
+        const input = op.action.input as { id?: unknown; documentType?: unknown } | null;
+        if (op.action.type === "ADD_FILE" && typeof input?.id === "string") {
+          this.driveOf.set(input.id, documentId);
+          if (typeof input.documentType === "string") this.documentTypes.set(input.id, input.documentType);
+        }
+      }
+      return [];
+    }
+    const tasks: Task[] = [];
+    for (const op of operations) {
+      if (op.error) continue; // refused by the reducer: it changed nothing
+      const actionId = op.action.id;
+      if (this.ownActions.delete(actionId)) continue;
+      if (type === TASK_DOCUMENT_TYPE && AGENT_OPERATION_TYPES.has(op.action.type)) continue; // another agent's bookkeeping
+      const depth = this.resultActions.get(actionId) ?? 0;
+      this.resultActions.delete(actionId);
+      if (type === TASK_DOCUMENT_TYPE) {
+        if (RUN_REQUESTS.has(op.action.type)) {
+          const task = await this.enqueueForDocument(documentId, undefined, { id: op.id, type: op.action.type });
+          if (task) tasks.push(task);
+        } else if (op.action.type === "CANCEL") {
+          await this.cancelForDocument(documentId);
+        }
+      }
+      tasks.push(...(await this.applyRules(documentId, type, op, depth)));
+    }
+    return tasks;
+  }
+
+  /** A run request on a task document → a task (or a REJECT_REQUEST saying why not). */
+  async enqueueForDocument(documentId: string, known: TaskDocumentState | undefined, operation: { id: string; type: string } | undefined): Promise<Task | undefined> {
+    const { manager, writer, guard } = this.deps;
+    const global = known ?? (await this.readTaskState(documentId));
+    const requestId = global.lastRequestId;
+    if (global.status !== "requested" || !requestId) return undefined;
+    let task: Task | undefined;
+    if (requestId.startsWith(TASK_REQUEST_PREFIX)) {
+      // Enqueued by the API before it asked the document: the task exists.
+      task = (await manager.getTask(requestId.slice(TASK_REQUEST_PREFIX.length))) ?? undefined;
+    } else {
+      const existing = await manager.findByIdempotencyKey(documentIdempotencyKey(documentId, requestId));
+      if (existing) task = existing;
+      else {
+        const driveId = (await this.driveIdOf(documentId)) ?? "";
+        const refusal = guard.admit(documentId, 0);
+        if (refusal) {
+          this.deps.logger.warn({ documentId, code: refusal.code }, `run request dropped: ${refusal.message}`);
+          await writer.write(documentId, "reject", (s) => (s.status === "requested" && s.lastRequestId === requestId ? actions.rejectRequest({ requestId, error: { code: refusal.code, message: refusal.message }, at: now() }) : undefined));
+          return undefined;
+        }
+        try {
+          task = (await manager.enqueueTask(requestFromTaskDocument(global, { documentId, driveId }, requestId, operation))).task;
+        } catch (error) {
+          if (!(error instanceof ValidationError)) throw error;
+          const message = error.errors.map((e) => `${e.field}: ${e.message}${e.value !== undefined ? ` (got ${e.value})` : ""}`).join("; ");
+          await writer.write(documentId, "reject", (s) => (s.status === "requested" && s.lastRequestId === requestId ? actions.rejectRequest({ requestId, error: { code: "invalid_task", message }, at: now() }) : undefined));
+          return undefined;
+        }
+      }
+    }
+    if (!task) return undefined;
+    const taskId = task.id;
+    await writer.write(documentId, "queued", (s) => (s.status === "requested" && s.lastRequestId === requestId ? actions.markQueued({ taskId, requestId }) : undefined));
+    return task;
+  }
+
+  private async cancelForDocument(documentId: string): Promise<void> {
+    const { currentTaskId, lastRequestId } = await this.readTaskState(documentId);
+    const taskId = currentTaskId ?? (lastRequestId ? (await this.deps.manager.findByIdempotencyKey(documentIdempotencyKey(documentId, lastRequestId)))?.id : undefined);
+    if (taskId) await this.deps.manager.cancelTask(taskId, "cancelled from its document");
+  }
+
+  private async applyRules(documentId: string, documentType: string, op: Operation, depth: number): Promise<Task[]> {
+    const matching = this.deps.rules.filter((rule) => rule.on.documentType === documentType && rule.on.operationType === op.action.type);
+    if (matching.length === 0) return [];
+    const document = await this.deps.reactor.getDocument<PHDocument>(documentId);
+    const driveId = await this.driveIdOf(documentId);
+    const context: TriggerContext = {
+      input: op.action.input,
+      document: { id: documentId, type: documentType, name: document.header.name, ...(driveId ? { driveId } : {}), state: (document.state as { global?: unknown }).global },
+      operation: { id: op.id, type: op.action.type, index: op.index },
+    };
+    const tasks: Task[] = [];
+    for (const rule of matching) {
+      if (!ruleMatches(rule, documentType, op.action.type, context)) continue;
+      const request = {
+        ...buildTaskRequest(rule, context),
+        idempotencyKey: `rule:${rule.name}:${documentId}:${op.id}`,
+        source: { documentId, documentType, ...(driveId ? { driveId } : {}), operationId: op.id, operationType: op.action.type, chainDepth: depth, origin: `rule:${rule.name}` },
+      };
+      const refusal = this.deps.guard.admit(documentId, depth);
+      try {
+        if (refusal) {
+          await this.deps.manager.rejectTask(request, refusal);
+          continue;
+        }
+        tasks.push((await this.deps.manager.enqueueTask(request)).task);
+      } catch (error) {
+        this.deps.logger.error({ err: error, rule: rule.name, documentId }, "a trigger rule produced an invalid task");
+      }
+    }
+    return tasks;
+  }
+
+  private onStarted(task: Task, info: { workerId: string; attempt: number }): Promise<void> {
+    const documentId = this.taskDocumentOf(task);
+    if (!documentId) return Promise.resolve();
+    return this.deps.writer.write(documentId, "running", (s) => {
+      if (s.currentTaskId !== task.id || isTerminal(s)) return undefined;
+      if (s.status === "running" && s.attempts === info.attempt) return undefined;
+      return actions.markRunning({ taskId: task.id, attempt: info.attempt, workerId: info.workerId, startedAt: now() });
+    });
+  }
+
+  private onOutput(task: Task, text: string): void {
+    const documentId = this.taskDocumentOf(task);
+    if (documentId) this.deps.writer.appendOutput(documentId, task.id, text);
+  }
+
+  private async onRetrying(task: Task, info: { attempt: number; delayMs: number; error: TaskError }): Promise<void> {
+    const documentId = this.taskDocumentOf(task);
+    if (!documentId) return;
+    await this.deps.writer.flushOutput(task.id);
+    await this.deps.writer.write(documentId, "retrying", (s) =>
+      s.currentTaskId === task.id && !isTerminal(s) ? actions.markRetrying({ taskId: task.id, attempt: info.attempt, error: { code: info.error.code, message: info.error.message }, retryInMs: info.delayMs, at: now() }) : undefined,
+    );
+  }
+
+  /** The seed's handleTaskResult: the final status and result go back to the source document. */
+  async handleTaskResult(task: Task, result: JsonValue | null, durationMs: number | undefined): Promise<void> {
+    const documentId = this.taskDocumentOf(task);
+    if (documentId) {
+      await this.deps.writer.flushOutput(task.id);
+      await this.deps.writer.write(documentId, task.status, (s) => finalAction(s, task, result, durationMs));
+    }
+    const origin = task.source?.origin ?? "";
+    if (origin.startsWith("rule:") && task.source?.documentId) await this.applyResultMapping(task, origin.slice(5), result);
+  }
+
+  private async applyResultMapping(task: Task, ruleName: string, result: JsonValue | null): Promise<void> {
+    const rule = this.deps.rules.find((r) => r.name === ruleName);
+    const documentId = task.source?.documentId;
+    if (!rule || !documentId) return;
+    const document = await this.deps.reactor.getDocument<PHDocument>(documentId);
+    const context = {
+      input: {},
+      document: { id: documentId, type: document.header.documentType, name: document.header.name, state: (document.state as { global?: unknown }).global },
+      operation: { id: task.source?.operationId ?? "", type: task.source?.operationType ?? "", index: -1 },
+      task: { id: task.id, status: task.status, attempts: task.attempts },
+      result,
+      error: task.error ?? null,
+    };
+    const mapped = buildResultAction(rule, context);
+    if (!mapped) return;
+    const action = createAction<Action>(mapped.type, mapped.input, undefined, undefined, mapped.scope);
+    // What this write triggers is one step further down the chain.
+    this.resultActions.set(action.id, (task.source?.chainDepth ?? 0) + 1);
+    const outcome = await this.deps.reactor.addAction(documentId, action);
+    const refused = outcome.operations.find((op) => op.error);
+    if (refused || outcome.status !== "SUCCESS") {
+      this.deps.logger.warn({ documentId, rule: rule.name, operation: mapped.type, error: refused?.error ?? outcome.error?.message }, "the document refused a rule's result operation");
+    }
+  }
+
+  /** The task document a task reports to, if it came from one. */
+  private taskDocumentOf(task: Task): string | undefined {
+    return task.source?.documentType === TASK_DOCUMENT_TYPE ? task.source.documentId : undefined;
+  }
+
+  /**
+   * Start-up: the reactor replays nothing, so look at every task document. Requested runs are
+   * enqueued; runs the store has already finished (the agent stopped before writing back) get
+   * their final status written.
+   */
+  async scan(): Promise<{ enqueued: number; caughtUp: number }> {
+    let enqueued = 0;
+    let caughtUp = 0;
+    const locations: DocumentLocation[] = await listDocuments(this.deps.reactor);
+    for (const location of locations) {
+      this.driveOf.set(location.documentId, location.driveId);
+      this.documentTypes.set(location.documentId, location.documentType);
+    }
+    for (const location of locations.filter((l) => l.documentType === TASK_DOCUMENT_TYPE)) {
+      try {
+        const state = await this.readTaskState(location.documentId);
+        if (state.status === "requested") {
+          if (await this.enqueueForDocument(location.documentId, state, undefined)) enqueued++;
+        } else if ((state.status === "queued" || state.status === "running") && state.currentTaskId) {
+          const task = await this.deps.manager.getTask(state.currentTaskId);
+          if (task && isTerminalStatus(task.status)) {
+            await this.handleTaskResult(task, task.result ?? null, undefined);
+            caughtUp++;
+          }
+        }
+      } catch (error) {
+        // One unreadable document (e.g. truncated by a crash mid-write) must not stop the others.
+        this.deps.logger.error({ err: error, documentId: location.documentId }, "could not read a task document at start-up");
+      }
+    }
+    return { enqueued, caughtUp };
+  }
+}
+
+function isTerminal(state: TaskDocumentState): boolean {
+  return state.status === "completed" || state.status === "failed" || state.status === "cancelled";
+}
+
+function numberIn(result: JsonValue | null, key: string): number | null {
+  if (result && typeof result === "object" && !Array.isArray(result)) {
+    const value = result[key];
+    if (typeof value === "number") return value;
+  }
+  return null;
+}
+
+/** The MARK_* a finished task calls for — nothing when the document already shows it. */
+function finalAction(state: TaskDocumentState, task: Task, result: JsonValue | null, durationMs: number | undefined): Action | Action[] | undefined {
+  if (state.currentTaskId !== task.id || isTerminal(state)) return undefined;
+  const finishedAt = now();
+  const duration = durationMs ?? numberIn(result, "durationMs");
+  if (task.status === "completed") {
+    return actions.markCompleted({ taskId: task.id, result: result ?? null, exitCode: numberIn(result, "exitCode"), costUsd: numberIn(result, "totalCostUsd"), durationMs: duration, finishedAt });
+  }
+  if (task.status === "failed") {
+    const error = task.error ?? { code: "failed", message: "failed" };
+    return actions.markFailed({ taskId: task.id, error: { code: error.code, message: error.message }, ...(result !== null ? { result } : {}), exitCode: numberIn(result, "exitCode"), durationMs: duration, finishedAt });
+  }
+  if (task.status === "cancelled") return actions.markCancelled({ taskId: task.id, reason: task.error?.message ?? "cancelled", finishedAt });
+  return undefined;
+}

@@ -1,0 +1,47 @@
+/**
+ * The mapping between a task document's spec and a task request, both ways.
+ */
+import type { DocumentLocation } from "../reactor/documents.js";
+import type { TaskOperationInput } from "../reactor/task-document/operations.js";
+import { TASK_DOCUMENT_TYPE, type TaskDocumentState } from "../reactor/task-document/state.js";
+import type { TaskRequest } from "./task-request.js";
+import { BASE_TASK_FIELDS } from "./types.js";
+
+export const documentIdempotencyKey = (documentId: string, requestId: string) => `doc:${documentId}:${requestId}`;
+
+/** A request id that names an existing task: the API enqueues first, then asks the document. */
+export const TASK_REQUEST_PREFIX = "task:";
+
+export function requestFromTaskDocument(state: TaskDocumentState, location: Pick<DocumentLocation, "documentId" | "driveId">, requestId: string, operation?: { id: string; type: string }): Record<string, unknown> {
+  return {
+    ...state.params,
+    type: state.taskType,
+    title: state.title,
+    instructions: state.instructions,
+    ...(state.priority !== null ? { priority: state.priority } : {}),
+    ...(state.maxAttempts !== null ? { maxAttempts: state.maxAttempts } : {}),
+    ...(state.timeoutMs !== null ? { timeoutMs: state.timeoutMs } : {}),
+    idempotencyKey: documentIdempotencyKey(location.documentId, requestId),
+    source: {
+      driveId: location.driveId,
+      documentId: location.documentId,
+      documentType: TASK_DOCUMENT_TYPE,
+      ...(operation ? { operationId: operation.id, operationType: operation.type } : {}),
+      origin: "document",
+    },
+  };
+}
+
+export function specFromRequest(request: TaskRequest): TaskOperationInput<"SET_SPEC"> {
+  const params: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(request)) if (!BASE_TASK_FIELDS.has(key) && value !== undefined) params[key] = value;
+  return {
+    title: request.title,
+    instructions: request.instructions,
+    taskType: request.type,
+    params: JSON.parse(JSON.stringify(params)) as Record<string, never>,
+    ...(typeof request.priority === "number" ? { priority: request.priority } : {}),
+    ...(typeof request.maxAttempts === "number" ? { maxAttempts: request.maxAttempts } : {}),
+    ...(typeof request.timeoutMs === "number" ? { timeoutMs: request.timeoutMs } : {}),
+  };
+}

@@ -203,7 +203,35 @@ export class TaskEventHandler {
     if (!task) return undefined;
     const taskId = task.id;
     await writer.write(documentId, "queued", (s) => (s.status === "requested" && s.lastRequestId === requestId ? actions.markQueued({ taskId, requestId }) : undefined));
+    // The task may have started, or even finished, before the document said queued.
+    await this.catchUp(documentId, taskId);
     return task;
+  }
+
+  /**
+   * Brings a task document up to date with its task in the store: writes the running, output and
+   * final operations it missed (the task outran the document, or the agent stopped before writing
+   * back). Each write is decided from the document's state, so nothing is written twice.
+   */
+  async catchUp(documentId: string, taskId: string): Promise<void> {
+    const task = await this.deps.manager.getTask(taskId);
+    if (!task || task.status === "pending") return;
+    const terminal = isTerminalStatus(task.status);
+    const output = terminal
+      ? (await this.deps.manager.getEvents(taskId, 0, 10_000)).filter((e) => e.kind === "output").map((e) => e.data).join("").slice(-4096)
+      : "";
+    const attempt = Math.max(1, task.attempts);
+    await this.deps.writer.write(documentId, "catch-up", (s) => {
+      if (s.currentTaskId !== taskId || isTerminal(s)) return undefined;
+      const due: Action[] = [];
+      if (s.status === "queued") due.push(actions.markRunning({ taskId, attempt, workerId: task.runtime.lockedBy ?? this.deps.manager.workerId, startedAt: (task.runtime.startedAt ?? new Date()).toISOString() }));
+      if (terminal && s.outputBytes === 0 && output.length > 0) due.push(actions.appendOutput({ taskId, text: output }));
+      if (terminal) {
+        const last = finalAction(s, task, task.result ?? null, undefined);
+        if (last) due.push(...(Array.isArray(last) ? last : [last]));
+      }
+      return due;
+    });
   }
 
   private async cancelForDocument(documentId: string): Promise<void> {
@@ -330,7 +358,7 @@ export class TaskEventHandler {
         } else if ((state.status === "queued" || state.status === "running") && state.currentTaskId) {
           const task = await this.deps.manager.getTask(state.currentTaskId);
           if (task && isTerminalStatus(task.status)) {
-            await this.handleTaskResult(task, task.result ?? null, undefined);
+            await this.catchUp(location.documentId, task.id);
             caughtUp++;
           }
         }

@@ -18,6 +18,18 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard: plain browser JavaScript, outside the TypeScript project.
+    files: ["src/http/dashboard/**/*.js"],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      parserOptions: { projectService: false, project: null },
+      sourceType: "module",
+      globals: Object.fromEntries(
+        ["window", "document", "location", "localStorage", "fetch", "FormData", "TextDecoder", "AbortController", "Node", "setTimeout", "setInterval", "clearInterval", "console"].map((name) => [name, "readonly"]),
+      ),
+    },
+  },
+  {
     files: ["test/**/*.ts", "bench/**/*.ts"],
     rules: {
       "@typescript-eslint/no-non-null-assertion": "off",

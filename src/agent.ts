@@ -12,6 +12,7 @@ import type { IDocumentDriveServer } from "document-drive";
 import type { Config } from "./config.js";
 import { createLogger, type Logger } from "./logger.js";
 import { TaskMetrics } from "./metrics.js";
+import { ReactorDocumentContext } from "./reactor/document-context-provider.js";
 import { TaskDocumentWriter } from "./reactor/document-writer.js";
 import { createReactor, type ReactorStorageOption } from "./reactor/reactor-setup.js";
 import type { Rule } from "./rules/rules-schema.js";
@@ -65,7 +66,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
       ? { databaseUrl: config.DATABASE_URL, onError: (err) => logger.error({ err }, "database connection error") }
       : { dataDir: path.join(config.dataDir, "store") },
   );
-  const registry = overrides.registry ?? createDefaultRegistry(config);
+  const registry = overrides.registry ?? createDefaultRegistry(config, { documentContext: new ReactorDocumentContext(reactor) });
   const metrics = new TaskMetrics({ store, types: registry.types(), defaultMetrics: true });
   const manager = new TaskManager(store, registry, managerSettingsFromConfig(config), logger, metrics);
 

@@ -2,11 +2,18 @@
  * The executors the agent ships, registered from the configuration. Embedders add their own with
  * registry.register(...).
  */
+import path from "node:path";
 import type { Config } from "../../config.js";
+import { ClaudeCodeExecutor } from "./claude-code-executor.js";
+import type { DocumentContextProvider } from "./claude/document-context.js";
 import { CliExecutor } from "./cli-executor.js";
 import { ExecutorRegistry } from "./registry.js";
 
-export function createDefaultRegistry(config: Config): ExecutorRegistry {
+export interface RegistryOptions {
+  documentContext?: DocumentContextProvider;
+}
+
+export function createDefaultRegistry(config: Config, options: RegistryOptions = {}): ExecutorRegistry {
   const registry = new ExecutorRegistry();
   registry.register(
     new CliExecutor({
@@ -14,6 +21,19 @@ export function createDefaultRegistry(config: Config): ExecutorRegistry {
       commandAllowlist: config.TASK_COMMAND_ALLOWLIST,
       killGraceMs: config.TASK_KILL_GRACE_MS,
       captureBytes: config.TASK_OUTPUT_CAP_BYTES,
+    }),
+  );
+  registry.register(
+    new ClaudeCodeExecutor({
+      claudePath: config.CLAUDE_CLI_PATH,
+      credentials: { apiKey: config.ANTHROPIC_API_KEY, baseUrl: config.ANTHROPIC_BASE_URL },
+      defaultModel: config.CLAUDE_MODEL,
+      allowedRoots: config.allowedRoots,
+      homesDir: path.join(config.dataDir, "claude-homes"),
+      killGraceMs: config.TASK_KILL_GRACE_MS,
+      captureBytes: config.TASK_OUTPUT_CAP_BYTES,
+      requestsPerMinute: config.CLAUDE_REQUESTS_PER_MINUTE,
+      documentContext: options.documentContext,
     }),
   );
   return registry;

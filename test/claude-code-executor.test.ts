@@ -1,0 +1,185 @@
+/**
+ * Claude Code tasks on the real pinned `claude` binary, against the local Messages-API stand-in.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { silentLogger } from "../src/logger.js";
+import { TaskStore } from "../src/store/task-store.js";
+import { ClaudeCodeExecutor, type ClaudeCodeExecutorOptions } from "../src/tasks/executors/claude-code-executor.js";
+import { TaskAbortReason } from "../src/tasks/executors/executor.js";
+import { ExecutorRegistry } from "../src/tasks/executors/registry.js";
+import { executeAttempt } from "../src/tasks/execute-attempt.js";
+import { newTask } from "../src/tasks/new-task.js";
+import { parseTaskRequest } from "../src/tasks/task-request.js";
+import type { ProgressEvent } from "../src/tasks/types.js";
+import { startStandIn, type StandIn } from "./support/anthropic-stand-in.js";
+import { testManager } from "./support/manager.js";
+import { processAlive, waitFor } from "./support/process.js";
+
+const root = realpathSync(mkdtempSync(path.join(tmpdir(), "ph-claude-")));
+
+describe("Claude Code executor on the real claude binary", () => {
+  let standIn: StandIn;
+  beforeAll(async () => {
+    standIn = await startStandIn();
+  });
+  afterAll(async () => {
+    await standIn.close();
+  });
+  beforeEach(() => standIn.reset());
+
+  const executor = (overrides: Partial<ClaudeCodeExecutorOptions> = {}) =>
+    new ClaudeCodeExecutor({
+      credentials: { apiKey: "sk-ant-test-key", baseUrl: standIn.url },
+      defaultModel: "claude-sonnet-4-5",
+      allowedRoots: [root],
+      homesDir: path.join(root, ".homes"),
+      killGraceMs: 500,
+      captureBytes: 256 * 1024,
+      requestsPerMinute: 1000,
+      ...overrides,
+    });
+
+  async function run(fields: Record<string, unknown>, options: { exec?: ClaudeCodeExecutor; timeoutMs?: number; signal?: AbortSignal } = {}) {
+    const exec = options.exec ?? executor();
+    const registry = new ExecutorRegistry().register(exec);
+    const request = parseTaskRequest({ type: "claude-code", title: "Claude test", ...fields }, registry);
+    if (!request.ok) throw new Error(JSON.stringify(request.errors));
+    const task = newTask(request.value, exec, { maxAttempts: 1, timeoutMs: options.timeoutMs ?? 60_000 });
+    const progress: ProgressEvent[] = [];
+    const before = standIn.requests.length;
+    const outcome = await executeAttempt(exec, task, { timeoutMs: task.timeoutMs, attempt: 1, logger: silentLogger(), onProgress: (p) => progress.push(p), ...(options.signal ? { signal: options.signal } : {}) });
+    return { outcome, progress, result: (outcome.result ?? {}) as Record<string, unknown>, requests: standIn.requests.slice(before) };
+  }
+
+  it("answers a plain prompt: final text, turns, session, cost and usage", async () => {
+    standIn.enqueue({ kind: "text", text: "Hello from the stand-in." });
+    const { outcome, progress, result, requests } = await run({ prompt: "Say hello" });
+    expect(outcome.status).toBe("completed");
+    expect(result).toMatchObject({ text: "Hello from the stand-in.", isError: false, numTurns: 1, exitCode: 0 });
+    expect(typeof result.sessionId).toBe("string");
+    expect(typeof result.totalCostUsd).toBe("number");
+    expect(result.usage).toMatchObject({ input_tokens: 25 });
+    expect(progress.some((p) => p.kind === "assistant_text" && p.message === "Hello from the stand-in.")).toBe(true);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]?.body.model).toBe("claude-sonnet-4-5");
+    expect(requests[0]?.headers["x-api-key"]).toBe("sk-ant-test-key");
+  });
+
+  it("runs a turn that uses a tool: the file is written in the project", async () => {
+    const project = mkdtempSync(path.join(root, "project-"));
+    const target = path.join(project, "hello.txt");
+    standIn.enqueue({ kind: "tool_use", name: "Write", input: { file_path: target, content: "written by claude\n" } }, { kind: "text", text: "Done." });
+    const { outcome, progress, result } = await run({ prompt: "Write hello.txt", projectPath: project, permissionMode: "acceptEdits", maxTurns: 5 });
+    expect(outcome.status).toBe("completed");
+    expect(readFileSync(target, "utf8")).toBe("written by claude\n");
+    expect(progress.some((p) => p.kind === "tool_use" && p.message.startsWith("Write"))).toBe(true);
+    expect(result).toMatchObject({ text: "Done.", numTurns: 2 });
+  });
+
+  it("puts the source document's context in the prompt", async () => {
+    standIn.enqueue({ kind: "text", text: "ok" });
+    const exec = executor({
+      documentContext: { getDocumentContext: (source) => Promise.resolve({ id: source.documentId ?? "", documentType: "powerhouse/task", name: "Deploy notes", driveId: "drive-9", state: { title: "Deploy", checklist: ["build", "ship"] } }) },
+    });
+    const { outcome, requests } = await run({ prompt: "Summarise the checklist", source: { documentId: "doc-42", driveId: "drive-9" } }, { exec });
+    expect(outcome.status).toBe("completed");
+    const text = standIn.userText(requests[0]!);
+    expect(text).toContain("doc-42");
+    expect(text).toContain("Deploy notes");
+    expect(text).toContain("drive-9");
+    expect(text).toContain('"ship"');
+    expect(text).toContain("Summarise the checklist");
+  });
+
+  it("a 429 is retryable with the server's retry-after, after one request", async () => {
+    standIn.enqueue({ kind: "error", status: 429, type: "rate_limit_error", message: "slow down", retryAfterSeconds: 2 });
+    const { outcome, requests } = await run({ prompt: "hi" });
+    expect(outcome.status).toBe("failed");
+    if (outcome.status !== "failed") return;
+    expect(outcome.error).toMatchObject({ kind: "retryable", code: "rate_limited" });
+    expect(outcome.error.retryAfterMs).toBeGreaterThanOrEqual(2000);
+    expect(requests).toHaveLength(1);
+  });
+
+  it("a 401 is fatal, says the key is wrong, and is not retried", async () => {
+    standIn.enqueue({ kind: "error", status: 401, type: "authentication_error", message: "invalid x-api-key" });
+    const { outcome, requests } = await run({ prompt: "hi" });
+    expect(outcome.status === "failed" && outcome.error.kind).toBe("fatal");
+    expect(outcome.status === "failed" && outcome.error.code).toBe("auth");
+    expect(outcome.status === "failed" && outcome.error.message).toContain("ANTHROPIC_API_KEY");
+    expect(requests).toHaveLength(1);
+  });
+
+  it("stops at max turns with that reason", async () => {
+    standIn.enqueue({ kind: "tool_use", name: "Bash", input: { command: "ls" } }, { kind: "tool_use", name: "Bash", input: { command: "ls" } });
+    const { outcome } = await run({ prompt: "loop", maxTurns: 1 });
+    expect(outcome.status === "failed" && outcome.error.code).toBe("max_turns");
+  });
+
+  it("refuses a flag that is not on the allow-list before starting claude", async () => {
+    const { outcome, requests } = await run({ prompt: "hi", additionalFlags: ["--mcp-config", "/tmp/evil.json"] });
+    expect(outcome.status === "failed" && outcome.error.code).toBe("flag_not_allowed");
+    expect(outcome.status === "failed" && outcome.error.message).toContain("--mcp-config");
+    expect(requests).toHaveLength(0);
+    const bypass = await run({ prompt: "hi", permissionMode: "bypassPermissions" });
+    expect(bypass.outcome.status === "failed" && bypass.outcome.error.code).toBe("permission_mode_not_allowed");
+  });
+
+  it("fails at once and clearly without an API key", async () => {
+    const { outcome, requests } = await run({ prompt: "hi" }, { exec: executor({ credentials: { baseUrl: standIn.url } }) });
+    expect(outcome.status === "failed" && outcome.error.code).toBe("auth");
+    expect(outcome.status === "failed" && outcome.error.message).toContain("ANTHROPIC_API_KEY");
+    expect(requests).toHaveLength(0);
+  });
+
+  it("cancel mid-run kills claude's process group", async () => {
+    standIn.enqueue({ kind: "hang" });
+    const controller = new AbortController();
+    const before = standIn.requests.length;
+    const pending = run({ prompt: "take your time" }, { signal: controller.signal });
+    await waitFor(() => standIn.requests.length > before || undefined, 30_000, "claude to call the API");
+    controller.abort(new TaskAbortReason("cancel"));
+    const { outcome, result } = await pending;
+    expect(outcome.status).toBe("cancelled");
+    expect(processAlive(Number(result.pid))).toBe(false);
+  });
+
+  it("times out a run that hangs", async () => {
+    standIn.enqueue({ kind: "hang" });
+    const { outcome } = await run({ prompt: "hang" }, { timeoutMs: 4000 });
+    expect(outcome.status === "failed" && outcome.error).toMatchObject({ kind: "retryable", code: "timeout" });
+  });
+
+  it("429 then success through the task manager's retry: two requests, the wait honoured", async () => {
+    const store = await TaskStore.open({});
+    const registry = new ExecutorRegistry().register(executor());
+    const manager = testManager(store, { retry: { baseMs: 10, maxMs: 20 } }, registry);
+    await manager.start();
+    try {
+      standIn.enqueue({ kind: "error", status: 429, type: "rate_limit_error", message: "slow down", retryAfterSeconds: 1 }, { kind: "text", text: "second time lucky" });
+      const before = standIn.requests.length;
+      const { task } = await manager.enqueueTask({ type: "claude-code", title: "retry me", prompt: "hi", maxAttempts: 3 });
+      const done = await waitFor(async () => {
+        const t = await manager.getTask(task.id);
+        return t && ["completed", "failed"].includes(t.status) ? t : undefined;
+      }, 60_000, "the task to finish");
+      expect(done.status).toBe("completed");
+      expect(done.attempts).toBe(2);
+      expect(done.result).toMatchObject({ text: "second time lucky" });
+      const requests = standIn.requests.slice(before);
+      expect(requests).toHaveLength(2);
+      expect(requests[1]!.at - requests[0]!.at).toBeGreaterThanOrEqual(1000);
+    } finally {
+      await manager.stop(0);
+      await store.close();
+    }
+  });
+
+  it("leaves no per-run home behind", () => {
+    const homes = path.join(root, ".homes");
+    expect(existsSync(homes) ? readdirSync(homes) : []).toEqual([]);
+  });
+});

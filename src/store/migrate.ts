@@ -4,8 +4,13 @@
  */
 import type { Db } from "./db.js";
 import * as m001 from "./migrations/001-initial.js";
+import * as m002 from "./migrations/002-claim-function.js";
 
-const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [{ version: 1, ...m001 }];
+/** `whole`: the migration is one statement (a function body holds semicolons of its own). */
+const MIGRATIONS: readonly { version: number; name: string; sql: string; whole?: boolean }[] = [
+  { version: 1, ...m001 },
+  { version: 2, ...m002, whole: true },
+];
 
 /** Arbitrary constant: the advisory lock key of migrations ("phtm"). */
 const MIGRATION_LOCK = 0x7068746d;
@@ -19,7 +24,8 @@ export async function migrate(db: Db): Promise<number[]> {
     const applied: number[] = [];
     for (const migration of MIGRATIONS) {
       if (done.has(migration.version)) continue;
-      for (const statement of migration.sql.split(/;\s*\n/).map((s) => s.trim()).filter(Boolean)) {
+      const statements = migration.whole ? [migration.sql] : migration.sql.split(/;\s*\n/);
+      for (const statement of statements.map((s) => s.trim()).filter(Boolean)) {
         await tx.query(statement);
       }
       await tx.query("INSERT INTO ph_tasks_migrations (version, name) VALUES ($1, $2)", [migration.version, migration.name]);

@@ -83,35 +83,79 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-task.png"), fullPage: true });
   });
 
-  it("shows field errors from the API next to the form", async () => {
+  it("shows the API's field errors next to the field they are about", async () => {
     await openOverview();
     await page.locator("#submit-form input[name=command]").fill("echo");
     await page.locator("#submit-form input[name=workingDirectory]").fill("x".repeat(5000));
     await page.locator("#submit-form button[type=submit]").click();
-    await page.locator("#submit-error", { hasText: "workingDirectory" }).waitFor();
+    await page.locator("#error-workingDirectory").filter({ hasText: /\S/ }).waitFor();
+    expect(await page.locator("#error-command").textContent()).toBe("");
+    expect(page.url()).not.toMatch(/#\/tasks\//);
   });
 
-  it("cancels a running sleep from its page", async () => {
+  it("shows a running sleep under Running now, cancels it, retries it and cancels it again", async () => {
     await openOverview();
     await page.locator("#submit-form input[name=command]").fill("sleep");
     await page.locator("#submit-form textarea[name=args]").fill("30");
     await page.locator("#submit-form button[type=submit]").click();
     await page.waitForURL(/#\/tasks\//);
+    const taskUrl = page.url();
     await page.locator('#task-details [data-status="running"]').waitFor({ timeout: 10_000 });
+
+    // The overview, reached through the page's own link, lists it as running.
+    await page.locator(".back a").click();
+    await page.locator("#running-tasks", { hasText: "sleep 30" }).waitFor({ timeout: 10_000 });
+    expect(await page.locator("#stat-running .value").textContent()).toBe("1");
+    expect(await page.locator("#stat-running .note").textContent()).toBe("1 on this worker");
+    await page.locator("#running-tasks a", { hasText: "sleep 30" }).click();
+    await page.waitForURL(taskUrl);
+
+    await page.locator("#cancel").click();
+    await page.locator('#task-details [data-status="cancelled"]').waitFor({ timeout: 10_000 });
+    expect(await page.locator("#cancel").isDisabled()).toBe(true);
+    await page.locator("#retry").click();
+    await page.locator('#task-details [data-status="running"]').waitFor({ timeout: 10_000 });
+    await page.locator("#output .marker", { hasText: "retried" }).waitFor();
     await page.locator("#cancel").click();
     await page.locator('#task-details [data-status="cancelled"]').waitFor({ timeout: 10_000 });
     expect(await page.locator("#retry").isEnabled()).toBe(true);
+    expect(await page.locator("#task-details").textContent()).toContain("process group killed");
   });
 
-  it("lists the tasks with their statuses and escapes a hostile title", async () => {
-    await manager.enqueueTask({ type: "cli", title: '<img src=x onerror="document.body.dataset.pwned=1">', command: "true" });
+  it("resumes live output after the connection drops, without losing or repeating a line", async () => {
     await openOverview();
-    await page.locator("#recent").waitFor();
-    await page.locator("#stat-completed .value", { hasText: /^[1-9]/ }).waitFor({ timeout: 10_000 });
+    await page.locator("#submit-form input[name=command]").fill("sh");
+    await page.locator("#submit-form textarea[name=args]").fill("-c\nfor i in 1 2 3 4 5 6 7 8; do echo line-$i; sleep 0.4; done");
+    await page.locator("#submit-form input[name=title]").fill("eight lines");
+    await page.locator("#submit-form button[type=submit]").click();
+    await page.waitForURL(/#\/tasks\//);
+    await page.locator("#output", { hasText: "line-2" }).waitFor({ timeout: 15_000 });
+    // Drop every connection, the event stream's included; the page must reconnect by itself.
+    server.closeAllConnections();
+    await page.locator('#task-details [data-status="completed"]').waitFor({ timeout: 20_000 });
+    await page.locator("#output", { hasText: "line-8" }).waitFor({ timeout: 10_000 });
+    expect(await page.locator("#output").textContent()).toBe([1, 2, 3, 4, 5, 6, 7, 8].map((i) => `line-${i}\n`).join(""));
+  });
+
+  it("shows the counts, the charts and the recent tasks, and escapes a hostile title", async () => {
+    await manager.enqueueTask({ type: "cli", title: '<img src=x onerror="document.body.dataset.pwned=1">', command: "true" });
+    await manager.enqueueTask({ type: "cli", title: "this one fails", command: "false", maxAttempts: 1 });
+    await openOverview();
+    // echo, the hostile `true` and the eight lines completed; `false` failed; the sleep was cancelled.
+    await page.locator("#stat-completed .value", { hasText: /^3$/ }).waitFor({ timeout: 15_000 });
+    await page.locator("#stat-failed .value", { hasText: /^1$/ }).waitFor({ timeout: 15_000 });
+    expect(await page.locator("#stat-cancelled .value").textContent()).toBe("1");
+    expect(await page.locator("#stat-pending .value").textContent()).toBe("0");
+    expect(await page.locator("#stat-running .value").textContent()).toBe("0");
+    expect(await page.locator("#running-section").textContent()).toContain("Nothing is running");
+    expect(await page.locator("#failure-rate").textContent()).toContain("25 % of 4");
+    expect(await page.locator("#chart-throughput rect").count()).toBeGreaterThanOrEqual(1);
+    expect(await page.locator("#chart-failure-rate circle").count()).toBeGreaterThanOrEqual(1);
+
     const statuses = await page.locator("#recent [data-status]").allTextContents();
-    expect(statuses).toContain("completed");
-    expect(statuses).toContain("cancelled");
+    expect(statuses.sort()).toEqual(["cancelled", "completed", "completed", "completed", "failed"]);
     expect(await page.locator("#recent").textContent()).toContain("<img src=x");
+    expect(await page.locator("#recent img").count()).toBe(0);
     expect(await page.evaluate(() => document.body.dataset.pwned)).toBeUndefined();
     await page.screenshot({ path: path.join(ARTIFACTS, "dashboard.png"), fullPage: true });
   });

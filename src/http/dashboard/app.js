@@ -2,30 +2,16 @@
 // outside this server. Every text from the API goes through textContent (never innerHTML), so a
 // task title written in a synced document cannot inject markup.
 
+import { charts } from "./charts.js";
+import { h } from "./dom.js";
+
 const app = document.getElementById("app");
 const TOKEN_KEY = "ph-tasks-token";
-const STATUSES = ["pending", "running", "completed", "failed", "cancelled"];
 let refreshTimer;
 let streamAbort;
-
-/** Builds an element; children are nodes or strings (as text). */
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
-    else if (key === "class") el.className = value;
-    else el.setAttribute(key, value === true ? "" : String(value));
-  }
-  for (const child of children.flat()) if (child !== undefined && child !== null) el.append(child instanceof Node ? child : String(child));
-  return el;
-}
-
-function svg(tag, attrs = {}) {
-  const el = document.createElementNS("http://www.w3.org/2000/svg", tag);
-  for (const [key, value] of Object.entries(attrs)) el.setAttribute(key, String(value));
-  return el;
-}
+// Bumped on every navigation: a refresh that was in flight when the user left the overview must
+// not draw the overview over the page they went to.
+let generation = 0;
 
 class AuthError extends Error {}
 
@@ -71,47 +57,22 @@ function stopTimers() {
 
 // ---------- overview ----------
 
-function chart(perMinute) {
-  const now = Math.floor(Date.now() / 60000);
-  const buckets = Array.from({ length: 60 }, (_, i) => ({ minute: now - 59 + i, completed: 0, failed: 0 }));
-  for (const row of perMinute) {
-    const bucket = buckets.find((b) => b.minute === Math.floor(Date.parse(row.minute) / 60000));
-    if (bucket && (row.status === "completed" || row.status === "failed")) bucket[row.status] += row.count;
-  }
-  const max = Math.max(1, ...buckets.map((b) => b.completed + b.failed));
-  const root = svg("svg", { viewBox: "0 0 600 140", preserveAspectRatio: "none", role: "img", "aria-label": "tasks finished per minute" });
-  buckets.forEach((b, i) => {
-    const x = i * 10 + 1;
-    const hc = (b.completed / max) * 110;
-    const hf = (b.failed / max) * 110;
-    root.append(svg("rect", { x, y: 120 - hc, width: 8, height: hc, fill: "#1d8a4a" }));
-    root.append(svg("rect", { x, y: 120 - hc - hf, width: 8, height: hf, fill: "#c23a2b" }));
-  });
-  // Failure rate (0–100 %) as a line over the bars.
-  const points = buckets.map((b, i) => {
-    const total = b.completed + b.failed;
-    return `${i * 10 + 5},${120 - (total ? (b.failed / total) * 110 : 0)}`;
-  });
-  root.append(svg("polyline", { points: points.join(" "), fill: "none", stroke: "#e0a100", "stroke-width": 1.5 }));
-  root.append(svg("line", { x1: 0, y1: 120.5, x2: 600, y2: 120.5, stroke: "#e3e6ec" }));
-  const totals = buckets.reduce((acc, b) => ({ completed: acc.completed + b.completed, failed: acc.failed + b.failed }), { completed: 0, failed: 0 });
-  const rate = totals.completed + totals.failed ? Math.round((totals.failed / (totals.completed + totals.failed)) * 100) : 0;
-  return h("div", { class: "chart" }, root,
-    h("div", { class: "legend" },
-      h("span", {}, h("i", { style: "background:#1d8a4a" }), `completed ${totals.completed}`),
-      h("span", {}, h("i", { style: "background:#c23a2b" }), `failed ${totals.failed}`),
-      h("span", {}, h("i", { style: "background:#e0a100" }), `failure rate ${rate} % (last hour)`)));
-}
+const FORM_FIELDS = ["command", "args", "title", "workingDirectory"];
 
 function submitForm() {
-  const errors = h("div", { class: "error", id: "submit-error" });
+  // One error slot under each field (the API names the field: "args.0" belongs to "args"), and
+  // one under the button for anything that is not about a field.
+  const fieldError = (name) => h("div", { class: "field-error", id: `error-${name}` });
+  const slots = Object.fromEntries(FORM_FIELDS.map((name) => [name, fieldError(name)]));
+  const general = h("div", { class: "error", id: "submit-error" });
+  const field = (name, text, control) => h("label", {}, text, control, slots[name]);
   const form = h("form", { id: "submit-form" },
-    h("label", {}, "Command", h("input", { name: "command", placeholder: "echo", required: true })),
-    h("label", {}, "Arguments (one per line)", h("textarea", { name: "args", placeholder: "hello" })),
-    h("label", {}, "Title (optional)", h("input", { name: "title" })),
-    h("label", {}, "Working directory (optional)", h("input", { name: "workingDirectory" })),
+    field("command", "Command", h("input", { name: "command", placeholder: "echo", required: true })),
+    field("args", "Arguments (one per line)", h("textarea", { name: "args", placeholder: "hello" })),
+    field("title", "Title (optional)", h("input", { name: "title" })),
+    field("workingDirectory", "Working directory (optional)", h("input", { name: "workingDirectory" })),
     h("button", { type: "submit" }, "Run"),
-    errors);
+    general);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const data = new FormData(form);
@@ -120,55 +81,80 @@ function submitForm() {
     const body = { type: "cli", title: String(data.get("title") || "").trim() || [command, ...args].join(" ").slice(0, 200) || "task", command, args };
     const cwd = String(data.get("workingDirectory") || "").trim();
     if (cwd) body.workingDirectory = cwd;
-    errors.textContent = "";
+    for (const slot of [general, ...Object.values(slots)]) slot.textContent = "";
     try {
       const { task } = await api("/api/tasks", { method: "POST", body: JSON.stringify(body) });
       location.hash = `#/tasks/${task.id}`;
     } catch (error) {
       if (error instanceof AuthError) return showToken("The token was refused.");
-      const fieldErrors = error.body && error.body.errors ? error.body.errors.map((e) => `${e.field}: ${e.message}`).join("\n") : "";
-      errors.textContent = fieldErrors || error.message;
+      const fieldErrors = (error.body && Array.isArray(error.body.errors)) ? error.body.errors : [];
+      for (const fe of fieldErrors) {
+        const slot = slots[String(fe.field || "").split(".")[0]];
+        if (slot) slot.textContent = slot.textContent ? `${slot.textContent}\n${fe.message}` : fe.message;
+        else general.textContent += `${fe.field || "task"}: ${fe.message}\n`;
+      }
+      if (!fieldErrors.length) general.textContent = error.message;
     }
   });
   return h("section", { class: "card" }, h("h2", {}, "Run a command"), form);
 }
 
-function taskTable(tasks) {
-  return h("table", { id: "recent" },
-    h("thead", {}, h("tr", {}, ["Status", "Title", "Type", "Tries", "Created", "Duration"].map((t) => h("th", {}, t)))),
+function taskTable(id, tasks) {
+  const optional = { class: "optional" };
+  return h("div", { class: "table-wrap" }, h("table", { id },
+    h("thead", {}, h("tr", {}, h("th", {}, "Status"), h("th", {}, "Title"), h("th", optional, "Type"), h("th", optional, "Tries"), h("th", optional, "Created"), h("th", {}, "Duration"))),
     h("tbody", {}, tasks.map((task) => h("tr", { "data-id": task.id },
       h("td", {}, badge(task.status)),
-      h("td", {}, h("a", { href: `#/tasks/${task.id}` }, task.title)),
-      h("td", {}, task.type),
-      h("td", {}, `${task.attempts}/${task.maxAttempts}`),
-      h("td", {}, when(task.createdAt)),
-      h("td", {}, duration(task))))));
+      h("td", { class: "title" }, h("a", { href: `#/tasks/${encodeURIComponent(task.id)}`, title: task.title }, task.title)),
+      h("td", optional, task.type),
+      h("td", optional, `${task.attempts}/${task.maxAttempts}`),
+      h("td", optional, when(task.createdAt)),
+      h("td", {}, duration(task)))))));
 }
 
-async function renderOverview() {
-  const [stats, list] = await Promise.all([api("/api/stats"), api("/api/tasks?limit=25")]);
-  const cards = STATUSES.map((status) => h("div", { class: "card stat", id: `stat-${status}` },
-    h("div", { class: "label" }, status === "pending" ? "queued" : status),
-    h("div", { class: "value" }, String(stats.counts[status] ?? 0))));
+function statCards(stats) {
+  const card = (status, label, value, note) => h("div", { class: `card stat ${status}`, id: `stat-${status}` },
+    h("div", { class: "label" }, label), h("div", { class: "value" }, String(value)), h("div", { class: "note" }, note));
+  return h("div", { class: "grid stats", id: "stats" },
+    card("pending", "Queue depth", stats.queueDepth, "waiting to run"),
+    card("running", "Running", stats.runningAllWorkers, `${stats.running} on this worker`),
+    ...["completed", "failed", "cancelled"].map((status) => card(status, status, stats.counts[status] ?? 0, "all time")));
+}
+
+function runningSection(running) {
+  return h("section", { class: "card", id: "running-section" },
+    h("h2", {}, `Running now (${running.total})`),
+    running.tasks.length ? taskTable("running-tasks", running.tasks) : h("p", { class: "muted" }, "Nothing is running."));
+}
+
+function recentSection(list) {
+  return h("section", { class: "card", id: "recent-section" },
+    h("h2", {}, `Recent tasks (${list.total})`),
+    list.tasks.length ? taskTable("recent", list.tasks) : h("p", { class: "muted" }, "No tasks yet."));
+}
+
+const loadOverview = () => Promise.all([api("/api/stats"), api("/api/tasks?limit=25"), api("/api/tasks?status=running&limit=10")]);
+
+async function renderOverview(mine) {
+  const [stats, list, running] = await loadOverview();
+  if (mine !== generation) return;
   app.replaceChildren(
-    h("div", { class: "grid stats" }, cards),
-    h("div", { class: "grid two", style: "margin-top:16px" },
-      h("section", { class: "card" }, h("h2", {}, "Finished per minute, last hour"), chart(stats.perMinute)),
+    statCards(stats),
+    h("div", { class: "grid two" },
+      h("section", { class: "card" }, h("h2", {}, "Last hour"), charts(stats.perMinute)),
       submitForm()),
-    h("section", { class: "card", style: "margin-top:16px" }, h("h2", {}, `Recent tasks (${list.total})`), list.tasks.length ? taskTable(list.tasks) : h("p", { class: "muted" }, "No tasks yet.")));
+    runningSection(running),
+    recentSection(list));
 }
 
-async function refreshOverview() {
-  const [stats, list] = await Promise.all([api("/api/stats"), api("/api/tasks?limit=25")]);
-  for (const status of STATUSES) {
-    const value = document.querySelector(`#stat-${status} .value`);
-    if (value) value.textContent = String(stats.counts[status] ?? 0);
-  }
-  const chartEl = document.querySelector(".chart");
-  if (chartEl) chartEl.replaceWith(chart(stats.perMinute));
-  const table = document.getElementById("recent");
-  if (table) table.replaceWith(taskTable(list.tasks));
-  else if (list.tasks.length) await renderOverview();
+/** Swaps everything but the form, so a refresh never loses what the user is typing. */
+async function refreshOverview(mine) {
+  const [stats, list, running] = await loadOverview();
+  if (mine !== generation) return;
+  document.getElementById("stats")?.replaceWith(statCards(stats));
+  document.querySelector(".charts")?.replaceWith(charts(stats.perMinute));
+  document.getElementById("running-section")?.replaceWith(runningSection(running));
+  document.getElementById("recent-section")?.replaceWith(recentSection(list));
 }
 
 // ---------- task page ----------
@@ -181,61 +167,95 @@ function details(task) {
     ["Created", when(task.createdAt)], ["Started", when(task.startedAt)], ["Finished", when(task.finishedAt)],
     ["Duration", duration(task)], ["Worker", task.workerId || "–"],
   ];
-  if (task.type === "cli") rows.push(["Command", [task.command, ...(task.args || [])].join(" ")]);
-  if ("exitCode" in result) rows.push(["Exit code", String(result.exitCode)]);
+  if (task.type === "cli") rows.push(["Command", [task.command, ...(task.args || [])].join(" "), "long"]);
+  if ("exitCode" in result) rows.push(["Exit code", result.exitCode === null ? `none (killed by ${result.signal || "a signal"})` : String(result.exitCode)]);
   if (task.error) rows.push(["Error", h("span", { class: "error" }, `${task.error.code}: ${task.error.message}`)]);
   if (task.source && task.source.documentId) rows.push(["Document", task.source.documentId]);
-  return h("dl", { id: "task-details" }, rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+  return h("dl", { id: "task-details" }, rows.flatMap(([k, v, kind]) => [h("dt", {}, k), h("dd", { class: kind }, v)]));
 }
 
-async function followEvents(id, output, onStatus) {
-  let lastId = "0";
+/** Splits complete text/event-stream blocks off the buffer; returns [events, rest]. */
+function parseSse(buffer) {
+  const events = [];
+  let split;
+  while ((split = buffer.indexOf("\n\n")) >= 0) {
+    const block = buffer.slice(0, split);
+    buffer = buffer.slice(split + 2);
+    const fields = {};
+    for (const line of block.split("\n")) {
+      const colon = line.indexOf(":");
+      // A line starting with ":" is a comment (the server's keep-alive).
+      if (colon <= 0) continue;
+      const name = line.slice(0, colon);
+      const value = line.slice(colon + 1).replace(/^ /, "");
+      // Several data lines make one value, joined by newlines (the SSE rule).
+      fields[name] = name === "data" && fields.data !== undefined ? `${fields.data}\n${value}` : value;
+    }
+    events.push(fields);
+  }
+  return [events, buffer];
+}
+
+/**
+ * Follows the task's event stream with fetch (EventSource cannot send the Authorization header)
+ * until the server says `end`. A dropped connection is resumed from the last event id seen, so
+ * nothing is shown twice or lost.
+ */
+async function followEvents(id, cursor, output, onStatus, notice) {
+  // One stream per page: a retry pressed before the old stream saw `end` replaces it.
+  streamAbort?.abort();
   streamAbort = new AbortController();
   const signal = streamAbort.signal;
-  for (let attempt = 0; attempt < 50 && !signal.aborted; attempt++) {
+  let failures = 0;
+  while (!signal.aborted) {
     try {
       const token = localStorage.getItem(TOKEN_KEY);
-      const res = await fetch(`/api/tasks/${encodeURIComponent(id)}/events`, { signal, headers: { Accept: "text/event-stream", "Last-Event-ID": lastId, ...(token ? { Authorization: `Bearer ${token}` } : {}) } });
+      const res = await fetch(`/api/tasks/${encodeURIComponent(id)}/events`, { signal, headers: { Accept: "text/event-stream", "Last-Event-ID": cursor.lastId, ...(token ? { Authorization: `Bearer ${token}` } : {}) } });
       if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+      notice.textContent = "";
       const reader = res.body.getReader();
       const decoder = new TextDecoder();
       let buffer = "";
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        let split;
-        while ((split = buffer.indexOf("\n\n")) >= 0) {
-          const block = buffer.slice(0, split);
-          buffer = buffer.slice(split + 2);
-          const fields = {};
-          for (const line of block.split("\n")) {
-            const colon = line.indexOf(":");
-            if (colon > 0) fields[line.slice(0, colon)] = line.slice(colon + 1).replace(/^ /, "");
-          }
-          if (fields.id) lastId = fields.id;
-          if (fields.event === "output") {
-            const chunk = JSON.parse(fields.data);
+        failures = 0;
+        let events;
+        [events, buffer] = parseSse(buffer + decoder.decode(value, { stream: true }));
+        for (const event of events) {
+          if (signal.aborted) return;
+          if (event.id) cursor.lastId = event.id;
+          if (event.event === "output") {
+            const chunk = JSON.parse(event.data);
             output.append(chunk.stream === "stderr" ? h("span", { class: "stderr" }, chunk.data) : chunk.data);
             output.scrollTop = output.scrollHeight;
-          } else if (fields.event === "status" || fields.event === "end") {
+          } else if (event.event === "status" || event.event === "end") {
             await onStatus();
-            if (fields.event === "end") return;
+            if (event.event === "end") return;
           }
         }
       }
-    } catch {
+      throw new Error("the stream closed before the task ended");
+    } catch (error) {
       if (signal.aborted) return;
+      if (++failures > 30) {
+        notice.textContent = `Live output stopped (${error.message}); reload to try again.`;
+        return;
+      }
+      notice.textContent = `Live output interrupted (${error.message}); reconnecting…`;
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   }
 }
 
-async function renderTask(id) {
+async function renderTask(id, mine) {
   const { task } = await api(`/api/tasks/${encodeURIComponent(id)}`);
+  if (mine !== generation) return;
   const output = h("pre", { class: "output", id: "output" });
   const detailBox = h("div", {}, details(task));
   const message = h("div", { class: "error", id: "action-error" });
+  const notice = h("div", { class: "muted", id: "stream-notice" });
+  const cursor = { lastId: "0" };
   const cancel = h("button", { id: "cancel", class: "secondary" }, "Cancel");
   const retry = h("button", { id: "retry", class: "secondary" }, "Retry");
   const update = async () => {
@@ -250,8 +270,9 @@ async function renderTask(id) {
       await api(`/api/tasks/${encodeURIComponent(id)}/${verb}`, { method: "POST" });
       await update();
       if (verb === "retry") {
-        output.replaceChildren();
-        void followEvents(id, output, update);
+        // The earlier attempts' output stays; the new attempt's follows a marker.
+        output.append(h("span", { class: "marker" }, `\n— retried at ${new Date().toLocaleTimeString()} —\n`));
+        void followEvents(id, cursor, output, update, notice);
       }
     } catch (error) {
       message.textContent = error.message;
@@ -260,24 +281,25 @@ async function renderTask(id) {
   cancel.addEventListener("click", act("cancel"));
   retry.addEventListener("click", act("retry"));
   app.replaceChildren(
-    h("p", {}, h("a", { href: "#/" }, "← all tasks")),
-    h("section", { class: "card" }, h("h2", {}, task.title), detailBox, h("div", { class: "actions" }, cancel, retry), message),
-    h("section", { class: "card", style: "margin-top:16px" }, h("h2", {}, "Output"), output));
+    h("p", { class: "back" }, h("a", { href: "#/" }, "← all tasks")),
+    h("section", { class: "card" }, h("h2", { class: "task-title", title: task.title }, task.title), detailBox, h("div", { class: "actions" }, cancel, retry), message),
+    h("section", { class: "card" }, h("h2", {}, "Output"), output, notice));
   await update();
-  void followEvents(id, output, update);
+  void followEvents(id, cursor, output, update, notice);
 }
 
 // ---------- routing ----------
 
 async function route() {
   stopTimers();
+  const mine = ++generation;
   const match = /^#\/tasks\/(.+)$/.exec(location.hash);
   try {
     if (match) {
-      await renderTask(decodeURIComponent(match[1]));
+      await renderTask(decodeURIComponent(match[1]), mine);
     } else {
-      await renderOverview();
-      refreshTimer = setInterval(() => void refreshOverview().catch(() => undefined), 2000);
+      await renderOverview(mine);
+      if (mine === generation) refreshTimer = setInterval(() => void refreshOverview(mine).catch(() => undefined), 2000);
     }
   } catch (error) {
     if (error instanceof AuthError) return showToken(localStorage.getItem(TOKEN_KEY) ? "The token was refused." : "");

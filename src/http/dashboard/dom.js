@@ -1,0 +1,23 @@
+// Element builders. Children that are strings become text nodes (Node.append never parses
+// markup), which is what keeps task data from the API from injecting HTML.
+
+/** Builds an HTML element; attributes starting with "on" become listeners. */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else if (key === "class") el.className = value;
+    else el.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) if (child !== undefined && child !== null) el.append(child instanceof Node ? child : String(child));
+  return el;
+}
+
+/** Builds an SVG element (they need the SVG namespace; createElement would make inert HTML). */
+export function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [key, value] of Object.entries(attrs)) el.setAttribute(key, String(value));
+  for (const child of children) el.append(child instanceof Node ? child : String(child));
+  return el;
+}

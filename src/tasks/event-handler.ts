@@ -47,6 +47,7 @@ const RUN_REQUESTS = new Set(["REQUEST_RUN", "RETRY"]);
 export class TaskEventHandler {
   private readonly documentTypes = new Map<string, string>();
   private readonly driveOf = new Map<string, string>();
+  private drivesScanned = false;
   /** Actions the agent wrote as a rule's result mapping, with the chain depth they carry. */
   private readonly resultActions = new Map<string, number>();
   /** Actions the agent wrote as bookkeeping: never triggers. */
@@ -119,8 +120,10 @@ export class TaskEventHandler {
 
   private async driveIdOf(documentId: string): Promise<string | undefined> {
     const known = this.driveOf.get(documentId);
-    if (known) return known;
+    if (known || this.drivesScanned) return known;
+    // One full scan; after it, ADD_FILE operations keep the map current.
     for (const location of await listDocuments(this.deps.reactor)) this.driveOf.set(location.documentId, location.driveId);
+    this.drivesScanned = true;
     return this.driveOf.get(documentId);
   }
 
@@ -241,14 +244,22 @@ export class TaskEventHandler {
   }
 
   private async applyRules(documentId: string, documentType: string, op: Operation, depth: number): Promise<Task[]> {
-    const matching = this.deps.rules.filter((rule) => rule.on.documentType === documentType && rule.on.operationType === op.action.type);
+    const operation = { id: op.id, type: op.action.type, index: op.index };
+    // Filters on the input and the operation alone are checked before the document is read.
+    const light = { input: op.action.input, document: { id: documentId, type: documentType }, operation };
+    const matching = this.deps.rules.filter(
+      (rule) =>
+        rule.on.documentType === documentType &&
+        rule.on.operationType === op.action.type &&
+        (Object.keys(rule.on.where).some((path) => path.startsWith("document.")) || ruleMatches(rule, documentType, op.action.type, light)),
+    );
     if (matching.length === 0) return [];
     const document = await this.deps.reactor.getDocument<PHDocument>(documentId);
     const driveId = await this.driveIdOf(documentId);
     const context: TriggerContext = {
       input: op.action.input,
       document: { id: documentId, type: documentType, name: document.header.name, ...(driveId ? { driveId } : {}), state: (document.state as { global?: unknown }).global },
-      operation: { id: op.id, type: op.action.type, index: op.index },
+      operation,
     };
     const tasks: Task[] = [];
     for (const rule of matching) {
@@ -350,6 +361,7 @@ export class TaskEventHandler {
       this.driveOf.set(location.documentId, location.driveId);
       this.documentTypes.set(location.documentId, location.documentType);
     }
+    this.drivesScanned = true;
     for (const location of locations.filter((l) => l.documentType === TASK_DOCUMENT_TYPE)) {
       try {
         const state = await this.readTaskState(location.documentId);

@@ -1,0 +1,182 @@
+/**
+ * No-op task throughput: our TaskManager (PGlite and PostgreSQL, per-document and per-drive
+ * limits on) beside pg-boss on the same PostgreSQL and BullMQ on Redis, same workload, one run.
+ * Also the wake-up latency of an idle manager. Run alone: `npx tsx bench/queue-throughput.ts`.
+ */
+import { randomBytes } from "node:crypto";
+import { pathToFileURL } from "node:url";
+import { TaskStore } from "../src/store/task-store.js";
+import { BENCH_DATABASE_URL, BENCH_REDIS, dropSchema, fmt, median, noopManager, postgresProblem, table } from "./support.js";
+
+const N = Number(process.env.BENCH_TASKS ?? 5000);
+const CONCURRENCY = 10;
+
+interface Row {
+  engine: string;
+  processPerSec?: number;
+  enqueuePerSec?: number;
+  note: string;
+}
+
+async function ours(label: string, open: () => Promise<{ store: TaskStore; cleanup: () => Promise<void> }>): Promise<Row> {
+  const { store, cleanup } = await open();
+  const manager = noopManager(store, { maxConcurrent: CONCURRENCY, maxPerDocument: 1, maxPerDrive: 3 });
+  try {
+    // 200 documents in 10 drives: per-document limit 1 and per-drive limit 3 (30 ≥ 10 slots) both apply.
+    const inputs = Array.from({ length: N }, (_, i) => ({ type: "noop", title: `t${i}`, source: { documentId: `doc-${i % 200}`, driveId: `drive-${i % 10}` } }));
+    const enqueueStart = performance.now();
+    for (let i = 0; i < N; i += 1000) await manager.enqueueTasks(inputs.slice(i, i + 1000));
+    const enqueueMs = performance.now() - enqueueStart;
+    let done = 0;
+    const finished = new Promise<void>((resolve) => manager.on("completed", () => { if (++done === N) resolve(); }));
+    const start = performance.now();
+    await manager.start();
+    await finished;
+    const processMs = performance.now() - start;
+    await manager.stop(0);
+    const rss = process.memoryUsage().rss / 1024 / 1024;
+    return { engine: label, processPerSec: (N / processMs) * 1000, enqueuePerSec: (N / enqueueMs) * 1000, note: `limits on; RSS ${fmt(rss)} MB after` };
+  } finally {
+    await cleanup();
+  }
+}
+
+async function pgBoss(): Promise<Row> {
+  const { PgBoss } = await import("pg-boss");
+  const schema = `pgboss_bench_${randomBytes(3).toString("hex")}`;
+  const boss = new PgBoss({ connectionString: BENCH_DATABASE_URL, schema });
+  boss.on("error", () => undefined);
+  await boss.start();
+  try {
+    const queue = "bench";
+    await boss.createQueue(queue);
+    const jobs = Array.from({ length: N }, (_, i) => ({ data: { i } }));
+    const enqueueStart = performance.now();
+    for (let i = 0; i < N; i += 1000) await boss.insert(queue, jobs.slice(i, i + 1000));
+    const enqueueMs = performance.now() - enqueueStart;
+    let done = 0;
+    let resolveAll: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (resolveAll = resolve));
+    const start = performance.now();
+    // Tuned fairly: 10 local workers, one job each (the same concurrency as ours), shortest poll.
+    await boss.work(queue, { localConcurrency: CONCURRENCY, batchSize: 1, pollingIntervalSeconds: 0.5 }, (batch: unknown[]) => {
+      done += batch.length;
+      if (done >= N) resolveAll();
+      return Promise.resolve();
+    });
+    await finished;
+    const processMs = performance.now() - start;
+    return { engine: "pg-boss 12 (PostgreSQL)", processPerSec: (N / processMs) * 1000, enqueuePerSec: (N / enqueueMs) * 1000, note: "no per-key limits (its group limit is unreliable, see notes)" };
+  } finally {
+    await boss.stop({ graceful: false, close: true }).catch(() => undefined);
+    await dropSchema(schema);
+  }
+}
+
+async function bullmq(): Promise<Row> {
+  const { Queue, Worker } = await import("bullmq");
+  const name = `bench-${randomBytes(3).toString("hex")}`;
+  const connection = { ...BENCH_REDIS, maxRetriesPerRequest: null };
+  const queue = new Queue(name, { connection });
+  try {
+    const jobs = Array.from({ length: N }, (_, i) => ({ name: "noop", data: { i } }));
+    const enqueueStart = performance.now();
+    for (let i = 0; i < N; i += 1000) await queue.addBulk(jobs.slice(i, i + 1000));
+    const enqueueMs = performance.now() - enqueueStart;
+    let done = 0;
+    let resolveAll: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (resolveAll = resolve));
+    const start = performance.now();
+    const worker = new Worker(name, () => Promise.resolve(), { connection, concurrency: CONCURRENCY });
+    worker.on("completed", () => {
+      if (++done === N) resolveAll();
+    });
+    await finished;
+    const processMs = performance.now() - start;
+    await worker.close();
+    return { engine: "BullMQ 6.7 (Redis)", processPerSec: (N / processMs) * 1000, enqueuePerSec: (N / enqueueMs) * 1000, note: "no per-key limits (groups are BullMQ Pro)" };
+  } finally {
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+  }
+}
+
+async function redisProblem(): Promise<string | undefined> {
+  const { Redis } = await import("ioredis");
+  const client = new Redis({ ...BENCH_REDIS, lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0 });
+  try {
+    await client.connect();
+    await client.ping();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Enqueue on an idle manager → started: the wake-up path (NOTIFY / in-process), not the poll. */
+async function wakeupLatency(open: () => Promise<{ store: TaskStore; cleanup: () => Promise<void> }>): Promise<number> {
+  const { store, cleanup } = await open();
+  const manager = noopManager(store, { pollIntervalMs: 60_000 });
+  await manager.start();
+  const samples: number[] = [];
+  try {
+    for (let i = 0; i < 20; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const started = new Promise<number>((resolve) => manager.once("started", () => resolve(performance.now())));
+      const t0 = performance.now();
+      await manager.enqueueTask({ type: "noop", title: `wake ${i}` });
+      samples.push((await started) - t0);
+    }
+  } finally {
+    await manager.stop(0);
+    await cleanup();
+  }
+  return median(samples);
+}
+
+export async function benchQueueThroughput(): Promise<string> {
+  const openPglite = async () => {
+    const store = await TaskStore.open({});
+    return { store, cleanup: () => store.close() };
+  };
+  const openPostgres = async () => {
+    const schema = `bench_${randomBytes(3).toString("hex")}`;
+    const store = await TaskStore.open({ databaseUrl: BENCH_DATABASE_URL, schema });
+    return { store, cleanup: async () => { await store.close(); await dropSchema(schema); } };
+  };
+  const pgIssue = await postgresProblem();
+  const redisIssue = await redisProblem();
+  const rows: Row[] = [];
+  rows.push(await ours("ours, PGlite (embedded)", openPglite));
+  if (pgIssue) rows.push({ engine: "ours, PostgreSQL", note: `not measured: ${pgIssue}` }, { engine: "pg-boss 12", note: `not measured: ${pgIssue}` });
+  else {
+    rows.push(await ours("ours, PostgreSQL", openPostgres));
+    rows.push(await pgBoss());
+  }
+  rows.push(redisIssue ? { engine: "BullMQ 6.7", note: `not measured: ${redisIssue}` } : await bullmq());
+
+  const by = (prefix: string) => rows.find((r) => r.engine.startsWith(prefix))?.processPerSec;
+  const boss = by("pg-boss");
+  const bull = by("BullMQ");
+  const ratio = (value: number | undefined, base: number | undefined) => (value && base ? `${fmt(value / base, 2)}×` : "–");
+  const lines = table(
+    ["engine", "processed tasks/s", "enqueued tasks/s", "vs pg-boss", "vs BullMQ", "note"],
+    rows.map((r) => [r.engine, r.processPerSec ? fmt(r.processPerSec) : "–", r.enqueuePerSec ? fmt(r.enqueuePerSec) : "–", ratio(r.processPerSec, boss), ratio(r.processPerSec, bull), r.note]),
+  );
+  const wakePglite = await wakeupLatency(openPglite);
+  const wakePostgres = pgIssue ? undefined : await wakeupLatency(openPostgres);
+  return [
+    `### Queue throughput: ${fmt(N)} no-op tasks, concurrency ${CONCURRENCY}`,
+    "",
+    lines,
+    "",
+    `Wake-up latency of an idle manager (enqueue → started, median of 20): PGlite ${fmt(wakePglite, 1)} ms${wakePostgres !== undefined ? `, PostgreSQL ${fmt(wakePostgres, 1)} ms` : ""}.`,
+  ].join("\n");
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  console.log(await benchQueueThroughput());
+  process.exit(0);
+}

@@ -1,0 +1,76 @@
+/** Shared pieces of the benchmarks: timing, a no-op task type, service probes, tables. */
+import pg from "pg";
+import { z } from "zod";
+import { silentLogger } from "../src/logger.js";
+import type { TaskStore } from "../src/store/task-store.js";
+import type { TaskExecutor } from "../src/tasks/executors/executor.js";
+import { ExecutorRegistry } from "../src/tasks/executors/registry.js";
+import type { ManagerSettings } from "../src/tasks/manager-settings.js";
+import { TaskManager } from "../src/tasks/task-manager.js";
+import { TaskRequestBaseSchema } from "../src/tasks/types.js";
+
+export const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+export const BENCH_REDIS = { host: "127.0.0.1", port: 6379 };
+
+export const noopExecutor: TaskExecutor = {
+  type: "noop",
+  requestSchema: TaskRequestBaseSchema.extend({ type: z.literal("noop") }),
+  execute: () => Promise.resolve({}),
+};
+
+export function benchSettings(overrides: Partial<ManagerSettings> = {}): ManagerSettings {
+  return {
+    workerId: `bench-${process.pid}`,
+    maxConcurrent: 10,
+    maxPerDocument: 1,
+    maxPerDrive: 3,
+    typeConcurrency: {},
+    retry: { baseMs: 1000, maxMs: 60_000 },
+    defaultMaxAttempts: 3,
+    defaultTimeoutMs: 60_000,
+    agingMs: 60_000,
+    leaseMs: 30_000,
+    heartbeatMs: 1000,
+    pollIntervalMs: 2000,
+    cleanupIntervalMs: 3_600_000,
+    resultTtlMs: 86_400_000,
+    outputCapBytes: 1024 * 1024,
+    shutdownGraceMs: 1000,
+    ...overrides,
+  };
+}
+
+export function noopManager(store: TaskStore, overrides: Partial<ManagerSettings> = {}): TaskManager {
+  return new TaskManager(store, new ExecutorRegistry().register(noopExecutor), benchSettings(overrides), silentLogger());
+}
+
+export async function postgresProblem(): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: BENCH_DATABASE_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: BENCH_DATABASE_URL });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await client.end();
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+export function table(headers: string[], rows: (string | number)[][]): string {
+  return [`| ${headers.join(" | ")} |`, `| ${headers.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+}
+
+export const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });

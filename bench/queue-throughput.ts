@@ -58,8 +58,9 @@ async function pgBoss(): Promise<Row> {
     let resolveAll: () => void = () => undefined;
     const finished = new Promise<void>((resolve) => (resolveAll = resolve));
     const start = performance.now();
-    // Tuned fairly: 10 local workers, one job each (the same concurrency as ours), shortest poll.
-    await boss.work(queue, { localConcurrency: CONCURRENCY, batchSize: 1, pollingIntervalSeconds: 0.5 }, (batch: unknown[]) => {
+    // Tuned for its best: batches of 10 (the same concurrency as ours) fetched back to back while
+    // they come back full. One job per fetch with 10 local workers idles on the poll (≈ 20 jobs/s).
+    await boss.work(queue, { localConcurrency: 1, batchSize: CONCURRENCY, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5 }, (batch: unknown[]) => {
       done += batch.length;
       if (done >= N) resolveAll();
       return Promise.resolve();

@@ -1,0 +1,23 @@
+/**
+ * `npm run bench`: every benchmark, one after the other, printed as markdown. Figures, not tests:
+ * nothing here passes or fails. Sections whose services are missing say so instead of a number.
+ */
+import { benchClaudeCode } from "./claude-code.js";
+import { benchQueueThroughput } from "./queue-throughput.js";
+import { benchReactorHandler } from "./reactor-handler.js";
+
+const sections: [string, () => Promise<string>][] = [
+  ["queue throughput", benchQueueThroughput],
+  ["reactor handler overhead", benchReactorHandler],
+  ["Claude Code overhead", benchClaudeCode],
+];
+
+console.log(`# powerhouse-tasks benchmarks — ${new Date().toISOString()}, Node ${process.version}, ${(await import("node:os")).cpus().length} cores\n`);
+for (const [name, run] of sections) {
+  try {
+    console.log(`${await run()}\n`);
+  } catch (error) {
+    console.log(`### ${name}\n\nfailed: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+}
+process.exit(0);

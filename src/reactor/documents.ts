@@ -6,7 +6,7 @@ import { addFile, type IDocumentDriveServer } from "document-drive";
 import type { Action } from "document-model";
 import { actions } from "./task-document/actions.js";
 import type { TaskDocument } from "./task-document/module.js";
-import type { TaskOperationInput } from "./task-document/operations.js";
+import { parseOperationInput, type TaskOperationInput } from "./task-document/operations.js";
 import { TASK_DOCUMENT_TYPE, type TaskDocumentState } from "./task-document/state.js";
 
 export class DocumentActionError extends Error {}
@@ -33,14 +33,16 @@ export interface NewTaskDocument {
 }
 
 export async function addTaskDocument(reactor: IDocumentDriveServer, driveId: string, input: NewTaskDocument): Promise<string> {
+  const requestId = typeof input.requestRun === "object" ? input.requestRun.requestId : undefined;
+  const requestInput = requestId ? { requestId } : {};
+  // Checked first, so an invalid spec leaves no empty document behind (throws TaskDocumentError).
+  parseOperationInput("SET_SPEC", input.spec);
+  parseOperationInput("REQUEST_RUN", requestInput);
   const document = await reactor.addDocument<TaskDocument>(TASK_DOCUMENT_TYPE);
   const id = document.header.id;
   await dispatch(reactor, driveId, addFile({ id, name: nodeName(input.name ?? input.spec.title ?? "Task"), documentType: TASK_DOCUMENT_TYPE, parentFolder: null }));
   await dispatch(reactor, id, actions.setSpec(input.spec));
-  if (input.requestRun) {
-    const requestId = typeof input.requestRun === "object" ? input.requestRun.requestId : undefined;
-    await dispatch(reactor, id, actions.requestRun(requestId ? { requestId } : {}));
-  }
+  if (input.requestRun) await dispatch(reactor, id, actions.requestRun(requestInput));
   return id;
 }
 

@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import { ReactorBuilder, MemoryStorage, driveDocumentModelModule, setLogLevel } from "document-drive";
 import type { IDocumentDriveServer } from "document-drive";
 import { FilesystemStorage } from "document-drive/storage/filesystem";
-import { documentModelDocumentModelModule, type DocumentModelModule } from "document-model";
+import { documentModelDocumentModelModule, generateId, type DocumentModelModule } from "document-model";
 import type { Logger } from "../logger.js";
 import { taskDocumentModelModule } from "./task-document/module.js";
 
@@ -61,8 +61,29 @@ async function ensureLocalDrive(reactor: IDocumentDriveServer): Promise<string> 
   return drive.header.id;
 }
 
+/** A remote drive added before (it is stored): the one whose pull trigger reads from this URL. */
+async function findRemoteDrive(reactor: IDocumentDriveServer, url: string): Promise<string | undefined> {
+  for (const id of await reactor.getDrives()) {
+    const drive = await reactor.getDrive(id);
+    if (drive.state.local.triggers.some((trigger) => trigger.type === "PullResponder" && trigger.data?.url === url)) return id;
+  }
+  return undefined;
+}
+
+/**
+ * Connects a team's Switchboard drive as reactor-mcp's stdio server does: pulled by a PullResponder
+ * trigger (added by addRemoteDrive) and pushed back by a SwitchboardPush listener, global scope only
+ * (local state belongs to this agent).
+ */
 async function connectRemoteDrive(reactor: IDocumentDriveServer, url: string, logger: Logger): Promise<string | undefined> {
   try {
+    // After a restart the stored drive is loaded, and syncing again, by initialize(): adding it
+    // a second time would fail on its id.
+    const known = await findRemoteDrive(reactor, url);
+    if (known) {
+      logger.info({ url, driveId: known }, "the remote drive is already connected");
+      return known;
+    }
     const drive = await reactor.addRemoteDrive(url, {
       sharingType: "PUBLIC",
       availableOffline: true,
@@ -70,9 +91,9 @@ async function connectRemoteDrive(reactor: IDocumentDriveServer, url: string, lo
         {
           block: true,
           callInfo: { data: url, name: "switchboard-push", transmitterType: "SwitchboardPush" },
-          filter: { branch: ["main"], documentId: ["*"], documentType: ["*"], scope: ["global", "local"] },
+          filter: { branch: ["main"], documentId: ["*"], documentType: ["*"], scope: ["global"] },
           label: "Switchboard Sync",
-          listenerId: "1",
+          listenerId: generateId(),
           system: true,
         },
       ],
@@ -81,7 +102,7 @@ async function connectRemoteDrive(reactor: IDocumentDriveServer, url: string, lo
     logger.info({ url, driveId: drive.header.id }, "connected the remote drive");
     return drive.header.id;
   } catch (error) {
-    // The agent still works on its local drive; the remote one can be added again later.
+    // The agent still works on its local drive; the remote one is tried again at the next start.
     logger.warn({ url, err: error }, "could not connect the remote drive (REMOTE_DRIVE_URL); going on with the local drive");
     return undefined;
   }

@@ -6,6 +6,7 @@
 import type { IDocumentDriveServer } from "document-drive";
 import { addTaskDocument, dispatch } from "../reactor/documents.js";
 import { actions } from "../reactor/task-document/actions.js";
+import { TaskDocumentError } from "../reactor/task-document/operations.js";
 import { TASK_DOCUMENT_TYPE } from "../reactor/task-document/state.js";
 import { ValidationError } from "../validation.js";
 import type { TaskManager } from "./task-manager.js";
@@ -26,7 +27,14 @@ export function createApiTaskCreator(manager: TaskManager, reactor: IDocumentDri
     const source = (request.source ?? {}) as Record<string, unknown>;
     if (typeof source.documentId === "string") return manager.enqueueTask({ ...request, source: { origin: "api", ...source } });
 
-    const documentId = await addTaskDocument(reactor, driveId, { spec: specFromRequest(request), name: request.title });
+    let documentId: string;
+    try {
+      documentId = await addTaskDocument(reactor, driveId, { spec: specFromRequest(request), name: request.title });
+    } catch (error) {
+      // The document model refused the spec: the request's fault, answered as a 400.
+      if (error instanceof TaskDocumentError) throw new ValidationError("task", [{ field: "(document)", message: error.message }]);
+      throw error;
+    }
     const stored = await manager.enqueueTask({ ...request, source: { ...source, origin: "api", documentId, driveId, documentType: TASK_DOCUMENT_TYPE } });
     // The document's run request names the task, so the event handler links it instead of enqueueing again.
     await dispatch(reactor, documentId, actions.requestRun({ requestId: `${TASK_REQUEST_PREFIX}${stored.task.id}` }));

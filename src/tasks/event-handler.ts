@@ -220,6 +220,7 @@ export class TaskEventHandler {
     const task = await this.deps.manager.getTask(taskId);
     if (!task || task.status === "pending") return;
     const terminal = isTerminalStatus(task.status);
+    if (terminal) await this.deps.manager.flushOutput();
     const output = terminal
       ? (await this.deps.manager.getEvents(taskId, 0, 10_000)).filter((e) => e.kind === "output").map((e) => e.data).join("").slice(-4096)
       : "";

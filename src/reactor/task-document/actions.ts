@@ -1,15 +1,20 @@
 /**
  * Action creators, one per operation, named after it in camelCase (REQUEST_RUN → requestRun):
- * reactor-mcp finds them by that name.
+ * reactor-mcp finds them by that name. They check the input and throw on an invalid one, as
+ * Powerhouse's generated creators do: reactor-mcp's addActions validates by calling the creator, so
+ * a bad input is refused before it reaches the document's history. The reducer checks again, for
+ * actions that were built without a creator.
  */
 import { createAction } from "document-model/core";
 import type { Action } from "document-model";
-import type { TaskOperationInput, TaskOperationType } from "./operations.js";
+import { parseOperationInput, type TaskOperationInput, type TaskOperationType } from "./operations.js";
 
 const make =
   <T extends TaskOperationType>(type: T) =>
-  (input: TaskOperationInput<T>): Action =>
-    createAction<Action>(type, input, undefined, undefined, "global");
+  (input: TaskOperationInput<T>): Action => {
+    parseOperationInput(type, input);
+    return createAction<Action>(type, input, undefined, undefined, "global");
+  };
 
 export const actions = {
   setSpec: make("SET_SPEC"),

@@ -36,6 +36,22 @@ export const OPERATION_INPUTS = {
 
 export type TaskOperationType = keyof typeof OPERATION_INPUTS;
 export type TaskOperationInput<T extends TaskOperationType> = z.input<(typeof OPERATION_INPUTS)[T]>;
+export type TaskOperationOutput<T extends TaskOperationType> = z.output<(typeof OPERATION_INPUTS)[T]>;
+
+/** An operation the task document refuses: an invalid input or a forbidden transition. */
+export class TaskDocumentError extends Error {
+  override name = "TaskDocumentError";
+}
+
+/** Checks an operation's input; the message names every wrong field (it ends up in the document's history). */
+export function parseOperationInput<T extends TaskOperationType>(type: T, input: unknown): TaskOperationOutput<T> {
+  const result = (OPERATION_INPUTS[type] as z.ZodType).safeParse(input);
+  if (!result.success) {
+    const detail = result.error.issues.map((i) => `${i.path.join(".") || "(input)"}: ${i.message}`).join("; ");
+    throw new TaskDocumentError(`${type}: invalid input: ${detail}`);
+  }
+  return result.data as TaskOperationOutput<T>;
+}
 
 export const PERSON_OPERATION_TYPES: ReadonlySet<string> = new Set(["SET_SPEC", "REQUEST_RUN", "CANCEL", "RETRY"]);
 /** What the agent writes: never a trigger (loop protection). */

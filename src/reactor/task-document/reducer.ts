@@ -5,22 +5,10 @@
  */
 import { createReducer, isDocumentAction } from "document-model/core";
 import type { Action, PHBaseState, Reducer, StateReducer } from "document-model";
-import type { z } from "zod";
-import { OPERATION_INPUTS, type TaskOperationType } from "./operations.js";
+import { parseOperationInput, TaskDocumentError, type TaskOperationType } from "./operations.js";
 import { LIMITS, isActive, type Run, type TaskDocumentState } from "./state.js";
 
 export type TaskDocumentPHState = PHBaseState & { global: TaskDocumentState; local: Record<string, never> };
-
-export class TaskDocumentError extends Error {}
-
-function parse<T extends TaskOperationType>(type: T, input: unknown): z.output<(typeof OPERATION_INPUTS)[T]> {
-  const result = (OPERATION_INPUTS[type] as z.ZodType).safeParse(input);
-  if (!result.success) {
-    const detail = result.error.issues.map((i) => `${i.path.join(".") || "(input)"}: ${i.message}`).join("; ");
-    throw new TaskDocumentError(`${type}: invalid input: ${detail}`);
-  }
-  return result.data as z.output<(typeof OPERATION_INPUTS)[T]>;
-}
 
 function actionTime(action: Action): string {
   const ms = Number(action.timestampUtcMs);
@@ -60,28 +48,28 @@ const truncateJson = (value: unknown): unknown => {
 
 const apply: Record<TaskOperationType, (state: TaskDocumentState, action: Action) => void> = {
   SET_SPEC(state, action) {
-    const input = parse("SET_SPEC", action.input);
+    const input = parseOperationInput("SET_SPEC", action.input);
     if (isActive(state.status)) throw new TaskDocumentError(`SET_SPEC: cannot change the task while it is ${state.status}`);
     for (const [key, value] of Object.entries(input)) if (value !== undefined) (state as unknown as Record<string, unknown>)[key] = value;
   },
   REQUEST_RUN(state, action) {
-    const input = parse("REQUEST_RUN", action.input);
+    const input = parseOperationInput("REQUEST_RUN", action.input);
     requestRun(state, action, input.requestId, "REQUEST_RUN");
   },
   RETRY(state, action) {
-    parse("RETRY", action.input);
+    parseOperationInput("RETRY", action.input);
     if (state.status === "idle") throw new TaskDocumentError("RETRY: the task has not run yet; use REQUEST_RUN");
     requestRun(state, action, undefined, "RETRY");
   },
   CANCEL(state, action) {
-    parse("CANCEL", action.input);
+    parseOperationInput("CANCEL", action.input);
     if (!isActive(state.status)) throw new TaskDocumentError(`CANCEL: nothing to cancel, the task is ${state.status}`);
     state.cancelRequested = true;
     // Not yet accepted by the agent: nothing runs, so it is cancelled now.
     if (state.status === "requested") state.status = "cancelled";
   },
   MARK_QUEUED(state, action) {
-    const input = parse("MARK_QUEUED", action.input);
+    const input = parseOperationInput("MARK_QUEUED", action.input);
     if (state.status !== "requested" || state.lastRequestId !== input.requestId) throw new TaskDocumentError(`MARK_QUEUED: request ${input.requestId} is not the open request`);
     state.status = "queued";
     state.currentTaskId = input.taskId;
@@ -90,28 +78,28 @@ const apply: Record<TaskOperationType, (state: TaskDocumentState, action: Action
     state.result = null;
   },
   MARK_RUNNING(state, action) {
-    const input = parse("MARK_RUNNING", action.input);
+    const input = parseOperationInput("MARK_RUNNING", action.input);
     requireCurrent(state, "MARK_RUNNING", input.taskId);
     state.status = "running";
     state.attempts = input.attempt;
     upsertRun(state, input.taskId, input.attempt, { status: "running", workerId: input.workerId, startedAt: input.startedAt });
   },
   APPEND_OUTPUT(state, action) {
-    const input = parse("APPEND_OUTPUT", action.input);
+    const input = parseOperationInput("APPEND_OUTPUT", action.input);
     requireCurrent(state, "APPEND_OUTPUT", input.taskId);
     const tail = state.outputTail + input.text;
     state.outputTail = tail.length > LIMITS.outputTailChars ? tail.slice(tail.length - LIMITS.outputTailChars) : tail;
     state.outputBytes += input.bytes ?? input.text.length;
   },
   MARK_RETRYING(state, action) {
-    const input = parse("MARK_RETRYING", action.input);
+    const input = parseOperationInput("MARK_RETRYING", action.input);
     requireCurrent(state, "MARK_RETRYING", input.taskId);
     state.status = "queued";
     state.error = input.error;
     upsertRun(state, input.taskId, input.attempt, { status: "retrying", finishedAt: input.at, error: `${input.error.code}: ${input.error.message}` });
   },
   MARK_COMPLETED(state, action) {
-    const input = parse("MARK_COMPLETED", action.input);
+    const input = parseOperationInput("MARK_COMPLETED", action.input);
     requireCurrent(state, "MARK_COMPLETED", input.taskId);
     state.status = "completed";
     state.result = truncateJson(input.result);
@@ -119,7 +107,7 @@ const apply: Record<TaskOperationType, (state: TaskDocumentState, action: Action
     upsertRun(state, input.taskId, Math.max(1, state.attempts), { status: "completed", finishedAt: input.finishedAt, exitCode: input.exitCode ?? null, costUsd: input.costUsd ?? null, durationMs: input.durationMs ?? null });
   },
   MARK_FAILED(state, action) {
-    const input = parse("MARK_FAILED", action.input);
+    const input = parseOperationInput("MARK_FAILED", action.input);
     requireCurrent(state, "MARK_FAILED", input.taskId);
     state.status = "failed";
     state.error = input.error;
@@ -127,14 +115,14 @@ const apply: Record<TaskOperationType, (state: TaskDocumentState, action: Action
     upsertRun(state, input.taskId, Math.max(1, state.attempts), { status: "failed", finishedAt: input.finishedAt, exitCode: input.exitCode ?? null, durationMs: input.durationMs ?? null, error: `${input.error.code}: ${input.error.message}` });
   },
   MARK_CANCELLED(state, action) {
-    const input = parse("MARK_CANCELLED", action.input);
+    const input = parseOperationInput("MARK_CANCELLED", action.input);
     requireCurrent(state, "MARK_CANCELLED", input.taskId);
     state.status = "cancelled";
     state.error = { code: "cancelled", message: input.reason };
     if (state.attempts > 0) upsertRun(state, input.taskId, state.attempts, { status: "cancelled", finishedAt: input.finishedAt });
   },
   REJECT_REQUEST(state, action) {
-    const input = parse("REJECT_REQUEST", action.input);
+    const input = parseOperationInput("REJECT_REQUEST", action.input);
     if (state.status !== "requested" || state.lastRequestId !== input.requestId) throw new TaskDocumentError(`REJECT_REQUEST: request ${input.requestId} is not the open request`);
     state.status = "failed";
     state.error = input.error;
@@ -142,7 +130,7 @@ const apply: Record<TaskOperationType, (state: TaskDocumentState, action: Action
     if (state.notices.length > LIMITS.notices) state.notices.splice(0, state.notices.length - LIMITS.notices);
   },
   ADD_NOTICE(state, action) {
-    const input = parse("ADD_NOTICE", action.input);
+    const input = parseOperationInput("ADD_NOTICE", action.input);
     state.notices.push(input);
     if (state.notices.length > LIMITS.notices) state.notices.splice(0, state.notices.length - LIMITS.notices);
   },

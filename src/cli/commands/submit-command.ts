@@ -94,18 +94,4 @@ export function registerSubmitCommand(program: Command): void {
         ...(flags.permissionMode !== undefined ? { permissionMode: flags.permissionMode } : {}),
       }, command.opts());
     });
-
-  common(submit.command("claude-agent").description("a Claude agent editing Powerhouse documents over MCP"))
-    .requiredOption("--prompt <text>", "what the agent should do")
-    .option("--model <model>", "model")
-    .option("--max-turns <n>", "turn limit")
-    .action(async (flags: { prompt: string; model?: string; maxTurns?: string }, command: Command) => {
-      await send(command, {
-        type: "claude-agent",
-        title: flags.prompt.slice(0, 80),
-        prompt: flags.prompt,
-        ...(flags.model !== undefined ? { model: flags.model } : {}),
-        ...(flags.maxTurns !== undefined ? { maxTurns: Number(flags.maxTurns) } : {}),
-      }, command.opts());
-    });
 }

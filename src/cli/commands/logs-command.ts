@@ -8,6 +8,7 @@ import { z } from "zod";
 import { ApiTaskSchema, ClientError, type AgentClient } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { clientFor } from "./client-options.js";
+import { readSseEvents } from "../sse-reader.js";
 
 const LogSchema = z.object({ events: z.array(z.object({ seq: z.number(), kind: z.string(), stream: z.string().nullable(), data: z.string() })), next: z.number() });
 const StatusData = z.looseObject({ status: z.string(), attempt: z.number().optional(), error: z.object({ code: z.string(), message: z.string() }).optional() });
@@ -50,40 +51,22 @@ async function follow(client: AgentClient, id: string): Promise<string> {
     }
     if (res.status === 404) throw new ClientError(`no task with id '${id}'`, EXIT.notFound);
     if (!res.ok || !res.body) throw new ClientError(`cannot follow task: HTTP ${res.status}`, EXIT.taskFailed);
-    const decoder = new TextDecoder();
-    let buffer = "";
-    const reader = res.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let split: number;
-      while ((split = buffer.indexOf("\n\n")) >= 0) {
-        const block = buffer.slice(0, split);
-        buffer = buffer.slice(split + 2);
-        const fields: Record<string, string> = {};
-        for (const raw of block.split("\n")) {
-          const colon = raw.indexOf(":");
-          if (colon <= 0) continue;
-          fields[raw.slice(0, colon)] = (fields[raw.slice(0, colon)] !== undefined ? `${fields[raw.slice(0, colon)]}\n` : "") + raw.slice(colon + 1).replace(/^ /, "");
-        }
-        if (fields.id) lastId = fields.id;
-        const data = fields.data ?? "";
-        if (fields.event === "output") {
-          const parsed = z.object({ stream: z.string().nullable(), data: z.string() }).safeParse(JSON.parse(data));
-          if (parsed.success) {
-            line.clear();
-            writeOutput(parsed.data.stream, parsed.data.data);
-          }
-        } else if (fields.event === "status") {
-          const parsed = StatusData.safeParse(JSON.parse(data));
-          if (parsed.success) status = parsed.data.status;
-        } else if (fields.event === "end") {
+    for await (const event of readSseEvents(res.body)) {
+      if (event.id) lastId = event.id;
+      if (event.event === "output") {
+        const parsed = z.object({ stream: z.string().nullable(), data: z.string() }).safeParse(JSON.parse(event.data));
+        if (parsed.success) {
           line.clear();
-          return z.object({ status: z.string() }).parse(JSON.parse(data)).status;
+          writeOutput(parsed.data.stream, parsed.data.data);
         }
-        line.show(`[ph-tasks] ${id.slice(0, 8)} ${status} ${((Date.now() - started) / 1000).toFixed(0)}s`);
+      } else if (event.event === "status") {
+        const parsed = StatusData.safeParse(JSON.parse(event.data));
+        if (parsed.success) status = parsed.data.status;
+      } else if (event.event === "end") {
+        line.clear();
+        return z.object({ status: z.string() }).parse(JSON.parse(event.data)).status;
       }
+      line.show(`[ph-tasks] ${id.slice(0, 8)} ${status} ${((Date.now() - started) / 1000).toFixed(0)}s`);
     }
   }
   throw new ClientError("lost the connection to the agent too many times", EXIT.unreachable);

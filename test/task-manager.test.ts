@@ -240,6 +240,21 @@ for (const backend of BACKENDS) {
       await manager.stop();
     });
 
+    it("a worker claims only the task types it has executors for", async () => {
+      const cliOnly = testManager(store, {}, cliRegistry(tmpdir()));
+      managers.push(cliOnly);
+      const both = make();
+      const scripted = await both.enqueueTask({ type: "scripted", title: "not for the cli-only worker" });
+      const cli = await both.enqueueTask({ type: "cli", title: "for anyone", command: "true" });
+      await cliOnly.start();
+      await finalStatus(cliOnly, cli.task.id);
+      expect((await cliOnly.getTask(scripted.task.id))?.status).toBe("pending");
+      await cliOnly.stop();
+      await both.start();
+      expect((await finalStatus(both, scripted.task.id)).status).toBe("completed");
+      await both.stop();
+    });
+
     it("starts a task enqueued on an idle manager without waiting for the poll", async () => {
       const manager = make({ pollIntervalMs: 60_000 });
       await manager.start();

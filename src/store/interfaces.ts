@@ -59,6 +59,8 @@ export interface ClaimLimits {
   maxPerDrive: number;
   /** Free local slots per task type with its own cap (e.g. claude-code); absent = no cap. */
   typeSlots: Record<string, number>;
+  /** The task types this worker has executors for: it claims no others. */
+  types: string[];
 }
 
 export type FinalStatus = "completed" | "failed" | "cancelled";

@@ -5,11 +5,16 @@
 import type { Db } from "./db.js";
 import * as m001 from "./migrations/001-initial.js";
 import * as m002 from "./migrations/002-claim-function.js";
+import * as m003 from "./migrations/003-claim-by-type.js";
 
-/** `whole`: the migration is one statement (a function body holds semicolons of its own). */
-const MIGRATIONS: readonly { version: number; name: string; sql: string; whole?: boolean }[] = [
+/**
+ * A migration is SQL split on ";" at line ends, or — where a function body holds semicolons of its
+ * own — an explicit list of statements.
+ */
+const MIGRATIONS: readonly { version: number; name: string; sql?: string; statements?: readonly string[] }[] = [
   { version: 1, ...m001 },
-  { version: 2, ...m002, whole: true },
+  { version: 2, name: m002.name, statements: [m002.sql] },
+  { version: 3, ...m003 },
 ];
 
 /** Arbitrary constant: the advisory lock key of migrations ("phtm"). */
@@ -24,7 +29,7 @@ export async function migrate(db: Db): Promise<number[]> {
     const applied: number[] = [];
     for (const migration of MIGRATIONS) {
       if (done.has(migration.version)) continue;
-      const statements = migration.whole ? [migration.sql] : migration.sql.split(/;\s*\n/);
+      const statements = migration.statements ?? (migration.sql ?? "").split(/;\s*\n/);
       for (const statement of statements.map((s) => s.trim()).filter(Boolean)) {
         await tx.query(statement);
       }

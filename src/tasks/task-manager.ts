@@ -301,6 +301,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
           maxPerDocument: this.settings.maxPerDocument,
           maxPerDrive: this.settings.maxPerDrive,
           typeSlots: this.typeSlots(),
+          types: this.registry.types(),
         });
         for (const row of rows) this.launch(row);
         if (rows.length === free) this.pumpAgain = true;

@@ -17,6 +17,7 @@ import { addTaskDocument, dispatch, getTaskDocumentState } from "../src/reactor/
 import { actions } from "../src/reactor/task-document/actions.js";
 import type { TaskDocumentState } from "../src/reactor/task-document/state.js";
 import { RulesFileSchema } from "../src/rules/rules-schema.js";
+import { cliRegistry, testManager } from "./support/manager.js";
 import { processAlive, waitFor } from "./support/process.js";
 
 const rules = RulesFileSchema.parse({
@@ -182,6 +183,23 @@ describe("the reactor loop", () => {
     expect(state.outputTail).toBe("api\n");
     const drive = await agent.reactor.getDrive(agent.localDriveId);
     expect(drive.state.global.nodes.some((n) => n.id === task.source.documentId)).toBe(true);
+  });
+
+  it("a task run by another worker sharing the store still reaches its document", async () => {
+    // This agent's manager claims nothing now; a second worker on the same store runs the task.
+    await agent.manager.stop();
+    const other = testManager(agent.store, { workerId: "other-worker" }, cliRegistry(dataDir));
+    await other.start();
+    try {
+      const id = await addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "Elsewhere", taskType: "cli", params: { command: "echo", args: ["ran elsewhere"] } }, requestRun: true });
+      const state = await documentReaches(agent, id, ["completed", "failed"]);
+      expect(state.status).toBe("completed");
+      expect(state.runs[0]?.workerId).toBe("other-worker");
+      expect(state.outputTail).toBe("ran elsewhere\n");
+    } finally {
+      await other.stop();
+      await agent.manager.start();
+    }
   });
 
   it("stopped mid-task and started again, the task completes exactly once", async () => {

@@ -19,7 +19,7 @@ export function taskToJson(task: TaskWithRuntime): Record<string, unknown> {
           startedAt: iso(runtime.startedAt),
           finishedAt: iso(runtime.finishedAt),
           runAt: iso(runtime.runAt),
-          workerId: runtime.lockedBy,
+          workerId: runtime.workerId,
           cancelRequested: runtime.cancelRequested,
         }
       : {}),

@@ -26,6 +26,8 @@ export interface TaskRow {
   started_at: Date | null;
   finished_at: Date | null;
   locked_by: string | null;
+  /** The worker that ran it last (kept when locked_by is cleared at the end). */
+  last_worker: string | null;
   lease_expires_at: Date | null;
   cancel_requested: boolean;
   result: JsonValue | null;

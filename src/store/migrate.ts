@@ -6,6 +6,7 @@ import type { Db } from "./db.js";
 import * as m001 from "./migrations/001-initial.js";
 import * as m002 from "./migrations/002-claim-function.js";
 import * as m003 from "./migrations/003-claim-by-type.js";
+import * as m004 from "./migrations/004-last-worker.js";
 
 /**
  * A migration is SQL split on ";" at line ends, or — where a function body holds semicolons of its
@@ -15,6 +16,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql?: string; statem
   { version: 1, ...m001 },
   { version: 2, name: m002.name, statements: [m002.sql] },
   { version: 3, ...m003 },
+  { version: 4, ...m004 },
 ];
 
 /** Arbitrary constant: the advisory lock key of migrations ("phtm"). */

@@ -77,11 +77,13 @@ export interface TaskRuntime {
   finishedAt: Date | null;
   runAt: Date;
   lockedBy: string | null;
+  /** The worker running it now, or the last one that ran it. */
+  workerId: string | null;
   cancelRequested: boolean;
 }
 
 export function rowRuntime(row: TaskRow): TaskRuntime {
-  return { startedAt: row.started_at, finishedAt: row.finished_at, runAt: row.run_at, lockedBy: row.locked_by, cancelRequested: row.cancel_requested };
+  return { startedAt: row.started_at, finishedAt: row.finished_at, runAt: row.run_at, lockedBy: row.locked_by, workerId: row.locked_by ?? row.last_worker ?? null, cancelRequested: row.cancel_requested };
 }
 
 export interface StoreOptions {

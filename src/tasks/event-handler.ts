@@ -27,6 +27,7 @@ import type { Rule } from "../rules/rules-schema.js";
 import { buildResultAction, buildTaskRequest, ruleMatches, type TriggerContext } from "../rules/trigger-rules.js";
 import { ValidationError } from "../validation.js";
 import type { LoopGuard } from "./loop-guard.js";
+import { finalAction, isTerminal, outputOfResult } from "./document-updates.js";
 import { documentIdempotencyKey, requestFromTaskDocument, TASK_REQUEST_PREFIX } from "./task-from-document.js";
 import type { TaskManager } from "./task-manager.js";
 import { isTerminalStatus, type JsonValue, type Task, type TaskError } from "./types.js";
@@ -39,6 +40,8 @@ export interface EventHandlerDeps {
   rules: readonly Rule[];
   logger: Logger;
   metrics?: TaskMetrics;
+  /** How often documents of tasks run elsewhere are caught up (default 2 s). */
+  catchUpIntervalMs?: number;
 }
 
 const now = () => new Date().toISOString();
@@ -53,6 +56,8 @@ export class TaskEventHandler {
   /** Actions the agent wrote as bookkeeping: never triggers. */
   private readonly ownActions = new Set<string>();
   private readonly pending = new Set<Promise<unknown>>();
+  /** Task documents waiting for their task (document id → task id), for the periodic catch-up. */
+  private readonly active = new Map<string, string>();
   private readonly detachers: (() => void)[] = [];
 
   constructor(private readonly deps: EventHandlerDeps) {}
@@ -81,6 +86,21 @@ export class TaskEventHandler {
     this.detachers.push(() => {
       for (const [event, handler] of Object.entries(handlers)) manager.off(event as "started", handler as never);
     });
+    // Tasks that another worker (sharing the database) runs send this process no events: their
+    // documents are brought up to date from the store every couple of seconds.
+    const timer = setInterval(() => this.track("catchUp", () => this.catchUpActive()), this.deps.catchUpIntervalMs ?? 2000);
+    timer.unref();
+    this.detachers.push(() => clearInterval(timer));
+  }
+
+  /** Catches up every waiting task document whose task does not run in this process. */
+  async catchUpActive(): Promise<void> {
+    const local = new Set(this.deps.manager.runningTaskIds());
+    for (const [documentId, taskId] of [...this.active]) {
+      if (local.has(taskId)) continue;
+      const status = await this.catchUp(documentId, taskId);
+      if (status === undefined || isTerminalStatus(status)) this.active.delete(documentId);
+    }
   }
 
   detach(): void {
@@ -206,6 +226,7 @@ export class TaskEventHandler {
     if (!task) return undefined;
     const taskId = task.id;
     await writer.write(documentId, "queued", (s) => (s.status === "requested" && s.lastRequestId === requestId ? actions.markQueued({ taskId, requestId }) : undefined));
+    this.active.set(documentId, taskId);
     // The task may have started, or even finished, before the document said queued.
     await this.catchUp(documentId, taskId);
     return task;
@@ -216,19 +237,20 @@ export class TaskEventHandler {
    * final operations it missed (the task outran the document, or the agent stopped before writing
    * back). Each write is decided from the document's state, so nothing is written twice.
    */
-  async catchUp(documentId: string, taskId: string): Promise<void> {
+  async catchUp(documentId: string, taskId: string): Promise<Task["status"] | undefined> {
     const task = await this.deps.manager.getTask(taskId);
-    if (!task || task.status === "pending") return;
+    if (!task) return undefined;
+    if (task.status === "pending") return task.status;
     const terminal = isTerminalStatus(task.status);
     if (terminal) await this.deps.manager.flushOutput();
-    const output = terminal
-      ? (await this.deps.manager.getEvents(taskId, 0, 10_000)).filter((e) => e.kind === "output").map((e) => e.data).join("").slice(-4096)
-      : "";
+    // The stored log; when the worker that ran it has not flushed it yet, the result's own output.
+    const logged = terminal ? (await this.deps.manager.getEvents(taskId, 0, 10_000)).filter((e) => e.kind === "output").map((e) => e.data).join("") : "";
+    const output = (logged || outputOfResult(task.result ?? null)).slice(-4096);
     const attempt = Math.max(1, task.attempts);
     await this.deps.writer.write(documentId, "catch-up", (s) => {
       if (s.currentTaskId !== taskId || isTerminal(s)) return undefined;
       const due: Action[] = [];
-      if (s.status === "queued") due.push(actions.markRunning({ taskId, attempt, workerId: task.runtime.lockedBy ?? this.deps.manager.workerId, startedAt: (task.runtime.startedAt ?? new Date()).toISOString() }));
+      if (s.status === "queued") due.push(actions.markRunning({ taskId, attempt, workerId: task.runtime.workerId ?? "unknown", startedAt: (task.runtime.startedAt ?? new Date()).toISOString() }));
       if (terminal && s.outputBytes === 0 && output.length > 0) due.push(actions.appendOutput({ taskId, text: output }));
       if (terminal) {
         const last = finalAction(s, task, task.result ?? null, undefined);
@@ -236,6 +258,7 @@ export class TaskEventHandler {
       }
       return due;
     });
+    return task.status;
   }
 
   private async cancelForDocument(documentId: string): Promise<void> {
@@ -369,6 +392,7 @@ export class TaskEventHandler {
         if (state.status === "requested") {
           if (await this.enqueueForDocument(location.documentId, state, undefined)) enqueued++;
         } else if ((state.status === "queued" || state.status === "running") && state.currentTaskId) {
+          this.active.set(location.documentId, state.currentTaskId);
           const task = await this.deps.manager.getTask(state.currentTaskId);
           if (task && isTerminalStatus(task.status)) {
             await this.catchUp(location.documentId, task.id);
@@ -382,32 +406,4 @@ export class TaskEventHandler {
     }
     return { enqueued, caughtUp };
   }
-}
-
-function isTerminal(state: TaskDocumentState): boolean {
-  return state.status === "completed" || state.status === "failed" || state.status === "cancelled";
-}
-
-function numberIn(result: JsonValue | null, key: string): number | null {
-  if (result && typeof result === "object" && !Array.isArray(result)) {
-    const value = result[key];
-    if (typeof value === "number") return value;
-  }
-  return null;
-}
-
-/** The MARK_* a finished task calls for — nothing when the document already shows it. */
-function finalAction(state: TaskDocumentState, task: Task, result: JsonValue | null, durationMs: number | undefined): Action | Action[] | undefined {
-  if (state.currentTaskId !== task.id || isTerminal(state)) return undefined;
-  const finishedAt = now();
-  const duration = durationMs ?? numberIn(result, "durationMs");
-  if (task.status === "completed") {
-    return actions.markCompleted({ taskId: task.id, result: result ?? null, exitCode: numberIn(result, "exitCode"), costUsd: numberIn(result, "totalCostUsd"), durationMs: duration, finishedAt });
-  }
-  if (task.status === "failed") {
-    const error = task.error ?? { code: "failed", message: "failed" };
-    return actions.markFailed({ taskId: task.id, error: { code: error.code, message: error.message }, ...(result !== null ? { result } : {}), exitCode: numberIn(result, "exitCode"), durationMs: duration, finishedAt });
-  }
-  if (task.status === "cancelled") return actions.markCancelled({ taskId: task.id, reason: task.error?.message ?? "cancelled", finishedAt });
-  return undefined;
 }

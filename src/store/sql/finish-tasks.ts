@@ -10,7 +10,7 @@ import type { Finish, TaskRow } from "../interfaces.js";
 export async function finishTasks(db: Queryable, workerId: string, finishes: readonly Finish[]): Promise<TaskRow[]> {
   const { rows } = await db.query<TaskRow>(
     `UPDATE ph_tasks t
-     SET status = f.status, result = f.result, error = f.error, finished_at = now(), updated_at = now(),
+     SET status = f.status, result = f.result, error = f.error, finished_at = now(), updated_at = now(), last_worker = t.locked_by,
          locked_by = NULL, lease_expires_at = NULL, cancel_requested = false
      FROM unnest($2::text[], $3::text[], $4::jsonb[], $5::jsonb[]) AS f(id, status, result, error)
      WHERE t.id = f.id AND t.status = 'running' AND t.locked_by = $1

@@ -7,6 +7,5 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Real processes, databases and reactors: two cores, so keep the files from starving each other.
     maxWorkers: 2,
-    reporters: process.env.CI ? ["default"] : ["default"],
   },
 });

@@ -240,6 +240,25 @@ for (const backend of BACKENDS) {
       await manager.stop();
     });
 
+    it("caps a task type on its own (Claude tasks: CLAUDE_MAX_CONCURRENT)", async () => {
+      const manager = make({ maxConcurrent: 5, maxPerDocument: 100, maxPerDrive: 100, typeConcurrency: { scripted: 1 } });
+      let running = 0;
+      let most = 0;
+      manager.on("started", (task) => {
+        if (task.type === "scripted") most = Math.max(most, ++running);
+      });
+      manager.on("completed", (task) => {
+        if (task.type === "scripted") running--;
+      });
+      const held = await manager.enqueueTasks([1, 2, 3].map((i) => ({ type: "scripted", title: `capped ${i}`, script: ["hold:150"] })));
+      const free = await manager.enqueueTask({ type: "cli", title: "not capped", command: "true" });
+      await manager.start();
+      for (const { task } of held) await finalStatus(manager, task.id);
+      expect((await finalStatus(manager, free.task.id)).status).toBe("completed");
+      expect(most).toBe(1);
+      await manager.stop();
+    });
+
     it("a worker claims only the task types it has executors for", async () => {
       const cliOnly = testManager(store, {}, cliRegistry(tmpdir()));
       managers.push(cliOnly);

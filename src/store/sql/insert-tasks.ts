@@ -1,7 +1,15 @@
 import type { Queryable } from "../db.js";
 import type { NewTaskRow, TaskRow } from "../interfaces.js";
 
-/** Inserts tasks in one statement; a task whose idempotency key exists is skipped (not returned). */
+/**
+ * Inserts tasks in one statement; a task whose idempotency key exists is skipped (not returned).
+ *
+ * Priority by type and age: rank_at = created_at − priority × TASK_AGING_MS. Claims take the
+ * smallest rank_at, which is ranking by `priority + waited / TASK_AGING_MS`: every TASK_AGING_MS a
+ * task waits is worth one priority point, so a low-priority task waits at most
+ * (Δpriority × TASK_AGING_MS) behind a stream of higher ones — nothing starves — and the claim
+ * walks an index instead of sorting. A task's default priority comes from its executor's type.
+ */
 export async function insertTasks(db: Queryable, tasks: readonly NewTaskRow[]): Promise<TaskRow[]> {
   const { rows } = await db.query<TaskRow>(
     `INSERT INTO ph_tasks (id, type, title, instructions, params, status, priority, rank_at, max_attempts,

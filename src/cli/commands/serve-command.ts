@@ -10,6 +10,10 @@ export function registerServeCommand(program: Command): void {
     .action(async () => {
       const config = loadConfig();
       const agent = await startAgent(config);
+      // A stray failure somewhere (a library's unawaited promise, a misbehaving process handle) is
+      // logged; it must not take the agent and every running task down with it.
+      process.on("unhandledRejection", (reason) => agent.logger.error({ err: reason }, "unhandled rejection (the agent keeps running)"));
+      process.on("uncaughtException", (error) => agent.logger.error({ err: error }, "uncaught exception (the agent keeps running)"));
       const stop = (signal: string) => {
         agent.logger.info({ signal }, "stopping: no new tasks; running ones get the grace period");
         void agent.stop().then(

@@ -16,7 +16,8 @@ async function statusOf(url: string, id: string): Promise<string | undefined> {
 
 describe("ph-tasks serve and the client commands", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "ph-serve-"));
-  let agent = new AgentProcess(dir, { TASK_SHUTDOWN_GRACE_MS: "100" });
+  // No API key: the agent must still start, and Claude tasks fail at once saying why.
+  let agent = new AgentProcess(dir, { TASK_SHUTDOWN_GRACE_MS: "100", ANTHROPIC_API_KEY: "" });
   afterAll(async () => {
     await agent.stop("SIGKILL");
   });
@@ -66,6 +67,16 @@ describe("ph-tasks serve and the client commands", () => {
     const away = await agent.cli(["list"], { PH_TASKS_URL: "http://127.0.0.1:9" });
     expect(away.status).toBe(3);
     expect(away.stderr).toContain("cannot reach the agent");
+  });
+
+  it("without an API key the agent runs, and a Claude task fails at once with a clear error", async () => {
+    const id = (await agent.cli(["submit", "claude-code", "--prompt", "say hi"])).stdout.trim();
+    const logs = await agent.cli(["logs", id, "--follow"]);
+    expect(logs.status).toBe(1);
+    expect(logs.stderr).toContain("ANTHROPIC_API_KEY");
+    const task = JSON.parse((await agent.cli(["show", id, "--json"])).stdout) as { attempts: number; error: { code: string } };
+    expect(task.error.code).toBe("auth");
+    expect(task.attempts).toBe(1); // fatal: not retried
   });
 
   it("on SIGTERM returns a running task to the queue and exits 0; after a restart it completes", async () => {

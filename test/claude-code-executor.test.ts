@@ -1,7 +1,7 @@
 /**
  * Claude Code tasks on the real pinned `claude` binary, against the local Messages-API stand-in.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -19,6 +19,37 @@ import { testManager } from "./support/manager.js";
 import { processAlive, waitFor } from "./support/process.js";
 
 const root = realpathSync(mkdtempSync(path.join(tmpdir(), "ph-claude-")));
+
+/** Live (non-zombie) processes whose /proc/<pid>/stat matches. */
+function liveProcesses(match: (pid: number, fields: string[]) => boolean): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      // Fields after "(comm)": state, ppid, pgrp, ...
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (fields[0] !== "Z" && match(pid, fields)) found.push(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+const groupMembers = (pgid: number) => liveProcesses((_pid, fields) => Number(fields[2]) === pgid);
+
+/** The process running in dir (each test's claude gets its own project directory). */
+function processInDirectory(dir: string): number | undefined {
+  return liveProcesses((pid) => {
+    try {
+      return readlinkSync(`/proc/${pid}/cwd`) === dir;
+    } catch {
+      return false;
+    }
+  })[0];
+}
 
 describe("Claude Code executor on the real claude binary", () => {
   let standIn: StandIn;
@@ -79,6 +110,17 @@ describe("Claude Code executor on the real claude binary", () => {
     expect(result).toMatchObject({ text: "Done.", numTurns: 2 });
   });
 
+  it("--add-dir relative to the root reaches claude resolved: an edit there is allowed", async () => {
+    const project = mkdtempSync(path.join(root, "project-"));
+    const extra = mkdtempSync(path.join(root, "extra-"));
+    const target = path.join(extra, "notes.md");
+    standIn.enqueue({ kind: "tool_use", name: "Write", input: { file_path: target, content: "extra\n" } }, { kind: "text", text: "Done." });
+    const { outcome, result } = await run({ prompt: "Write notes", projectPath: project, permissionMode: "acceptEdits", maxTurns: 5, additionalFlags: ["--add-dir", path.basename(extra)] });
+    expect(outcome.status).toBe("completed");
+    expect(result.permissionDenials).toEqual([]);
+    expect(readFileSync(target, "utf8")).toBe("extra\n");
+  });
+
   it("puts the source document's context in the prompt", async () => {
     standIn.enqueue({ kind: "text", text: "ok" });
     const exec = executor({
@@ -100,8 +142,43 @@ describe("Claude Code executor on the real claude binary", () => {
     expect(outcome.status).toBe("failed");
     if (outcome.status !== "failed") return;
     expect(outcome.error).toMatchObject({ kind: "retryable", code: "rate_limited" });
+    // The CLI waits retry-after plus up to 25 % jitter; that delay is what it reports.
     expect(outcome.error.retryAfterMs).toBeGreaterThanOrEqual(2000);
+    expect(outcome.error.retryAfterMs).toBeLessThanOrEqual(2600);
     expect(requests).toHaveLength(1);
+  });
+
+  it("529 and 5xx are retryable; without a retry-after the wait is left to the framework's backoff", async () => {
+    standIn.enqueue({ kind: "error", status: 529, type: "overloaded_error", message: "Overloaded" });
+    const overloaded = await run({ prompt: "hi" });
+    expect(overloaded.outcome.status === "failed" && overloaded.outcome.error).toMatchObject({ kind: "retryable", code: "overloaded" });
+    expect(overloaded.outcome.status === "failed" && overloaded.outcome.error.retryAfterMs).toBeUndefined();
+    expect(overloaded.requests).toHaveLength(1);
+    standIn.enqueue({ kind: "error", status: 503, type: "api_error", message: "unavailable", retryAfterSeconds: 1 });
+    const unavailable = await run({ prompt: "hi" });
+    expect(unavailable.outcome.status === "failed" && unavailable.outcome.error).toMatchObject({ kind: "retryable", code: "api_error" });
+    expect(unavailable.outcome.status === "failed" && unavailable.outcome.error.retryAfterMs).toBeGreaterThanOrEqual(1000);
+  });
+
+  it("an unreachable API is retryable and names the base URL", async () => {
+    const closed = await startStandIn();
+    await closed.close();
+    const { outcome } = await run({ prompt: "hi" }, { exec: executor({ credentials: { apiKey: "sk-ant-test-key", baseUrl: closed.url } }) });
+    expect(outcome.status === "failed" && outcome.error).toMatchObject({ kind: "retryable", code: "api_unreachable" });
+    expect(outcome.status === "failed" && outcome.error.message).toContain("ANTHROPIC_BASE_URL");
+  });
+
+  it("a crash of claude fails the attempt with the stderr tail", async () => {
+    standIn.enqueue({ kind: "hang" });
+    const project = mkdtempSync(path.join(root, "crash-"));
+    const before = standIn.requests.length;
+    const pending = run({ prompt: "crash", projectPath: project });
+    const pid = await waitFor(() => (standIn.requests.length > before ? processInDirectory(project) : undefined), 30_000, "claude to call the API");
+    // The claude binary is a Bun executable: on SIGSEGV its crash handler writes a panic report to stderr.
+    process.kill(pid, "SIGSEGV");
+    const { outcome } = await pending;
+    expect(outcome.status === "failed" && outcome.error).toMatchObject({ kind: "fatal", code: "claude_crashed" });
+    expect(outcome.status === "failed" && outcome.error.message).toContain("Segmentation fault");
   });
 
   it("a 401 is fatal, says the key is wrong, and is not retried", async () => {
@@ -124,6 +201,9 @@ describe("Claude Code executor on the real claude binary", () => {
     expect(outcome.status === "failed" && outcome.error.code).toBe("flag_not_allowed");
     expect(outcome.status === "failed" && outcome.error.message).toContain("--mcp-config");
     expect(requests).toHaveLength(0);
+    const outside = await run({ prompt: "hi", additionalFlags: ["--add-dir", "/etc"] });
+    expect(outside.outcome.status === "failed" && outside.outcome.error.code).toBe("working_directory_not_allowed");
+    expect(outside.requests).toHaveLength(0);
     const bypass = await run({ prompt: "hi", permissionMode: "bypassPermissions" });
     expect(bypass.outcome.status === "failed" && bypass.outcome.error.code).toBe("permission_mode_not_allowed");
   });
@@ -145,6 +225,7 @@ describe("Claude Code executor on the real claude binary", () => {
     const { outcome, result } = await pending;
     expect(outcome.status).toBe("cancelled");
     expect(processAlive(Number(result.pid))).toBe(false);
+    expect(groupMembers(Number(result.pid))).toEqual([]);
   });
 
   it("times out a run that hangs", async () => {

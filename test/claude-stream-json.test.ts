@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { checkAdditionalFlags } from "../src/tasks/executors/claude/flag-allowlist.js";
 import { boundedJson, defaultPromptTemplate } from "../src/tasks/executors/claude/prompt-template.js";
+import { StartsPerMinute } from "../src/tasks/executors/claude/rate-limiter.js";
 import { StreamJsonParser, type StreamEvent } from "../src/tasks/executors/claude/stream-json.js";
+import { serverRetryAfterMs } from "../src/tasks/executors/claude/api-errors.js";
 import { TaskExecutionError } from "../src/tasks/executors/executor.js";
 
 const encode = (text: string) => new TextEncoder().encode(text);
@@ -41,5 +43,35 @@ describe("prompt template", () => {
     expect(prompt).toContain("more characters of the document state omitted");
     expect(prompt.endsWith("The actual ask")).toBe(true);
     expect(boundedJson({ a: 1 })).toBe('{\n  "a": 1\n}');
+  });
+});
+
+describe("Claude requests-per-minute budget", () => {
+  it("lets the budget through at once, makes the next start wait for the window, and stops waiting on abort", async () => {
+    const limiter = new StartsPerMinute(2, 400);
+    const never = new AbortController().signal;
+    const start = Date.now();
+    await limiter.acquire(never);
+    await limiter.acquire(never);
+    expect(Date.now() - start).toBeLessThan(300);
+    const waits: number[] = [];
+    await limiter.acquire(never, (ms) => waits.push(ms));
+    expect(Date.now() - start).toBeGreaterThanOrEqual(390);
+    expect(waits).toHaveLength(1);
+
+    await limiter.acquire(never); // the window holds two starts again
+    const controller = new AbortController();
+    const waiting = limiter.acquire(controller.signal);
+    setTimeout(() => controller.abort(new Error("cancelled")), 20);
+    await expect(waiting).rejects.toThrow("cancelled");
+  });
+});
+
+describe("retry-after read back from the CLI's api_retry delay", () => {
+  it("takes a second or more as the server's, and the CLI's own ~0.5 s backoff as none", () => {
+    expect(serverRetryAfterMs(3306)).toBe(3306);
+    expect(serverRetryAfterMs(1000)).toBe(1000);
+    expect(serverRetryAfterMs(609)).toBeUndefined();
+    expect(serverRetryAfterMs(undefined)).toBeUndefined();
   });
 });

@@ -8,9 +8,10 @@ import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { ClaudeCodeTaskRequestSchema, type ClaudeCodeTask, type JsonObject, type JsonValue } from "../types.js";
-import { abortCauseOf, fatal, retryable, TaskAbortReason, type ExecutionContext, type TaskExecutionError, type TaskExecutor } from "./executor.js";
+import { abortCauseOf, fatal, retryable, TaskAbortReason, type ExecutionContext, type TaskExecutor } from "./executor.js";
 import { runProcess } from "./run-process.js";
 import { resolveWorkingDirectory } from "./working-directory.js";
+import { classifyApiFailure, serverRetryAfterMs } from "./claude/api-errors.js";
 import { claudeEnvironment, type ClaudeCredentials } from "./claude/claude-environment.js";
 import type { DocumentContextProvider } from "./claude/document-context.js";
 import { checkAdditionalFlags } from "./claude/flag-allowlist.js";
@@ -43,18 +44,6 @@ function describeTool(name: string, input: unknown): string {
   return `${name} ${text.length > 300 ? `${text.slice(0, 300)}…` : text}`;
 }
 
-/** An API failure as the CLI reports it, classified for the task manager. */
-export function classifyApiFailure(status: number | null | undefined, text: string, retryAfterMs?: number, result?: JsonObject): TaskExecutionError {
-  const extra = { ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), ...(result ? { result } : {}) };
-  if (status === 401 || status === 403 || /invalid api key|not logged in|authentication/i.test(text)) {
-    return fatal("auth", `the Anthropic API refused the credentials (${status ?? "no status"}): ANTHROPIC_API_KEY is missing or wrong — ${text}`, extra);
-  }
-  if (status === 429) return retryable("rate_limited", `rate limited by the Anthropic API: ${text}`, extra);
-  if (status === 529 || /overloaded/i.test(text)) return retryable("overloaded", `the Anthropic API is overloaded: ${text}`, extra);
-  if (status !== null && status !== undefined && status >= 500) return retryable("api_error", `the Anthropic API failed (${status}): ${text}`, extra);
-  return fatal("claude_error", `claude reported an error: ${text}`, extra);
-}
-
 export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
   readonly type = "claude-code";
   readonly requestSchema = ClaudeCodeTaskRequestSchema;
@@ -74,12 +63,15 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
       throw fatal("permission_mode_not_allowed", `permissionMode '${task.permissionMode}' is not allowed for tasks; allowed: ${[...ALLOWED_PERMISSION_MODES].join(", ")}`);
     }
     const flags = checkAdditionalFlags(task.additionalFlags);
-    for (const dir of flags.directories) await resolveWorkingDirectory(dir, this.options.allowedRoots);
+    // The CLI would resolve a relative --add-dir against the project, not the root we checked: pass the checked real path.
+    for (const [n, index] of flags.directoryIndexes.entries()) flags.argv[index] = await resolveWorkingDirectory(flags.directories[n] ?? "", this.options.allowedRoots);
     const cwd = await resolveWorkingDirectory(task.projectPath, this.options.allowedRoots);
     const document = task.source && this.options.documentContext ? await this.options.documentContext.getDocumentContext(task.source) : undefined;
     const prompt = (this.options.promptTemplate ?? defaultPromptTemplate)({ title: task.title, instructions: task.instructions, prompt: task.prompt, document });
 
-    await this.starts.acquire(ctx.signal).catch(() => undefined);
+    await this.starts
+      .acquire(ctx.signal, (ms) => ctx.progress({ kind: "waiting", message: `waiting ${Math.ceil(ms / 1000)} s for the Claude requests-per-minute budget` }))
+      .catch(() => undefined);
     if (ctx.signal.aborted) throw fatal(abortCauseOf(ctx.signal) === "timeout" ? "timeout" : "cancelled", "stopped before claude started");
 
     const home = path.join(this.options.homesDir, `${task.id}-${ctx.attempt}-${randomUUID().slice(0, 8)}`);
@@ -94,7 +86,8 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
     let apiRetry: Extract<StreamEvent, { kind: "api_retry" }>["message"] | undefined;
     let sessionModel: string | undefined;
     const notJson: string[] = [];
-    // Stopping on the CLI's own retry: the delay it reports is the server's retry-after.
+    // The CLI's own retry is where we stop (CLAUDE_CODE_MAX_RETRIES=1 only makes it say so): its
+    // api_retry line carries the status and, when the server sent one, the retry-after.
     const stop = new AbortController();
     const forward = () => stop.abort(ctx.signal.reason);
     ctx.signal.addEventListener("abort", forward, { once: true });
@@ -153,11 +146,12 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
       if (cause === "timeout") throw retryable("timeout", `timed out after ${run.durationMs} ms; claude's process group killed`, { result: { ...base, timedOut: true } });
       if (cause !== undefined) throw fatal(cause === "cancel" ? "cancelled" : "shutdown", `stopped (${cause}); claude's process group killed`, { result: { ...base, cancelled: true } });
       if (apiRetry) {
-        throw classifyApiFailure(apiRetry.error_status, apiRetry.error ?? "API error", apiRetry.retry_delay_ms);
+        const status = apiRetry.error_status;
+        throw classifyApiFailure({ status, text: apiRetry.error ?? "API error", retryAfterMs: serverRetryAfterMs(apiRetry.retry_delay_ms), result: { ...base, apiErrorStatus: status ?? null }, transient: true });
       }
       if (!result) {
         const stderrTail = run.stderr.text.slice(-2000).trim() || notJson.join("\n").slice(-2000);
-        if (/not logged in|api key/i.test(stderrTail)) throw classifyApiFailure(401, stderrTail);
+        if (/not logged in|api key/i.test(stderrTail)) throw classifyApiFailure({ status: 401, text: stderrTail, result: base });
         throw fatal("claude_crashed", `claude exited with ${run.exitCode ?? run.signal} and no result: ${stderrTail || "(no output)"}`, { result: base });
       }
       const json: JsonObject = {
@@ -173,7 +167,7 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
       };
       if (result.subtype === "error_max_turns") throw fatal("max_turns", `claude stopped at the turn limit (${task.maxTurns ?? "default"}) before finishing`, { result: json });
       if (result.is_error) {
-        throw classifyApiFailure(result.api_error_status, result.result ?? result.subtype, undefined, json);
+        throw classifyApiFailure({ status: result.api_error_status, text: result.result ?? result.subtype, result: json, transient: result.api_error === "connection_failed" });
       }
       if (run.exitCode !== 0) throw fatal("claude_error", `claude exited with code ${run.exitCode}: ${run.stderr.text.slice(-500)}`, { result: json });
       return json;

@@ -15,10 +15,19 @@ const ALLOWED: Record<string, { value: boolean; directory?: boolean }> = {
 
 export const ALLOWED_CLAUDE_FLAGS = Object.keys(ALLOWED);
 
+export interface CheckedFlags {
+  argv: string[];
+  /** Values that name directories: each must be checked against the allowed roots. */
+  directories: string[];
+  /** Where those values sit in argv, so the caller can put the resolved path in their place. */
+  directoryIndexes: number[];
+}
+
 /** Checks additionalFlags; returns them as argv, and the directories that must be in the allowed roots. */
-export function checkAdditionalFlags(flags: readonly string[]): { argv: string[]; directories: string[] } {
+export function checkAdditionalFlags(flags: readonly string[]): CheckedFlags {
   const argv: string[] = [];
   const directories: string[] = [];
+  const directoryIndexes: number[] = [];
   for (let i = 0; i < flags.length; i++) {
     const token = flags[i] ?? "";
     const [name, inline] = token.includes("=") ? [token.slice(0, token.indexOf("=")), token.slice(token.indexOf("=") + 1)] : [token, undefined];
@@ -30,8 +39,12 @@ export function checkAdditionalFlags(flags: readonly string[]): { argv: string[]
       if (value === undefined || value.startsWith("--")) throw fatal("flag_not_allowed", `additionalFlags: '${name}' needs a value`);
     }
     argv.push(name);
-    if (value !== undefined) argv.push(value);
-    if (spec.directory && value !== undefined) directories.push(value);
+    if (value === undefined) continue;
+    if (spec.directory) {
+      directories.push(value);
+      directoryIndexes.push(argv.length);
+    }
+    argv.push(value);
   }
-  return { argv, directories };
+  return { argv, directories, directoryIndexes };
 }

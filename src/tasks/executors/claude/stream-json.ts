@@ -17,6 +17,8 @@ export const ResultMessage = z.looseObject({
   subtype: z.string(),
   is_error: z.boolean().default(false),
   api_error_status: z.number().nullable().optional(),
+  /** e.g. "connection_failed" (2.1.331); absent in older versions. */
+  api_error: z.string().nullable().optional(),
   result: z.string().optional(),
   num_turns: z.number().optional(),
   session_id: z.string().optional(),

@@ -21,6 +21,11 @@ export interface Db extends Queryable {
   notify(channel: string, payload: string): Promise<void>;
   /** Calls handler for each notification on channel; returns an unsubscribe function. */
   listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * The name SQL must pg_notify on to reach listen(channel) in every process; undefined where
+   * notifications never leave this process (PGlite), so SQL cannot send them.
+   */
+  sqlChannel(channel: string): string | undefined;
   close(): Promise<void>;
 }
 

@@ -7,6 +7,7 @@ import * as m001 from "./migrations/001-initial.js";
 import * as m002 from "./migrations/002-claim-function.js";
 import * as m003 from "./migrations/003-claim-by-type.js";
 import * as m004 from "./migrations/004-last-worker.js";
+import * as m005 from "./migrations/005-finish-and-claim.js";
 
 /**
  * A migration is SQL split on ";" at line ends, or — where a function body holds semicolons of its
@@ -17,6 +18,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql?: string; statem
   { version: 2, name: m002.name, statements: [m002.sql] },
   { version: 3, ...m003 },
   { version: 4, ...m004 },
+  { version: 5, ...m005 },
 ];
 
 /** Arbitrary constant: the advisory lock key of migrations ("phtm"). */

@@ -40,6 +40,7 @@ export async function openPgliteDb(dataDir?: string): Promise<Db> {
         return Promise.resolve();
       });
     },
+    sqlChannel: () => undefined,
     close: () => pg.close(),
   };
 }

@@ -110,6 +110,7 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
         }
       };
     },
+    sqlChannel: scoped,
     async close() {
       closed = true;
       await listener?.end().catch(() => undefined);

@@ -9,7 +9,7 @@ import type { ClaimLimits, Finish, ListFilter, NewTaskEvent, NewTaskRow, TaskEve
 import { migrate } from "./migrate.js";
 import { openPgliteDb } from "./pglite-db.js";
 import { openPostgresDb } from "./postgres-db.js";
-import { claimTasks } from "./sql/claim-tasks.js";
+import { claimTasks, finishAndClaimTasks, type ClaimedRow, type FinishedRow } from "./sql/claim-tasks.js";
 import { countFinishedPerMinute } from "./sql/count-finished-per-minute.js";
 import { countTasksByStatus } from "./sql/count-tasks-by-status.js";
 import { deleteExpiredTasks } from "./sql/delete-expired-tasks.js";
@@ -49,7 +49,7 @@ function toNewRow(task: Task, agingMs: number): NewTaskRow {
   };
 }
 
-export function rowToTask(row: TaskRow): Task {
+export function rowToTask(row: ClaimedRow): Task {
   const task: Task = {
     ...row.params,
     id: row.id,
@@ -66,6 +66,15 @@ export function rowToTask(row: TaskRow): Task {
   };
   if (row.idempotency_key !== null) task.idempotencyKey = row.idempotency_key;
   if (row.source !== null) task.source = row.source;
+  if (row.result !== null) task.result = row.result;
+  if (row.error !== null) task.error = row.error;
+  return task;
+}
+
+/** The task as it is once its run's end is recorded (`row`: what the finish changed). */
+export function finishedTask(running: Task, row: FinishedRow): Task {
+  const { result: _result, error: _error, ...rest } = running;
+  const task: Task = { ...rest, status: row.status, updatedAt: row.updated_at };
   if (row.result !== null) task.result = row.result;
   if (row.error !== null) task.error = row.error;
   return task;
@@ -135,12 +144,20 @@ export class TaskStore {
     return row ? rowToTask(row) : undefined;
   }
 
-  claim(limits: ClaimLimits): Promise<TaskRow[]> {
+  claim(limits: ClaimLimits): Promise<ClaimedRow[]> {
     return claimTasks(this.db, limits);
   }
 
   finish(workerId: string, finishes: readonly Finish[]): Promise<TaskRow[]> {
     return finishTasks(this.db, workerId, finishes);
+  }
+
+  /**
+   * Records finished runs, then claims for the freed and free slots (no claim without limits), in
+   * one round trip. Other workers are woken when slots were freed.
+   */
+  finishAndClaim(workerId: string, finishes: readonly Finish[], limits: ClaimLimits | undefined): Promise<{ finished: FinishedRow[]; claimed: ClaimedRow[] }> {
+    return finishAndClaimTasks(this.db, workerId, finishes, limits, this.db.sqlChannel(CHANNELS.wakeup));
   }
 
   scheduleRetry(args: Parameters<typeof scheduleRetry>[1]): Promise<TaskRow | undefined> {

@@ -9,10 +9,10 @@ import { EventEmitter } from "node:events";
 import type { Logger } from "../logger.js";
 import type { TaskMetrics } from "../metrics.js";
 import { CHANNELS } from "../store/db.js";
-import type { Finish, ListFilter, TaskEventRow, TaskRow } from "../store/interfaces.js";
-import { rowRuntime, rowToTask, TaskStore, type TaskRuntime } from "../store/task-store.js";
+import type { ClaimLimits, Finish, ListFilter, TaskEventRow } from "../store/interfaces.js";
+import type { ClaimedRow, FinishedRow } from "../store/sql/claim-tasks.js";
+import { finishedTask, rowRuntime, rowToTask, TaskStore, type TaskRuntime } from "../store/task-store.js";
 import { ValidationError, parseWith } from "../validation.js";
-import { Batcher } from "./batcher.js";
 import { executeAttempt, type AttemptOutcome } from "./execute-attempt.js";
 import { TaskAbortReason } from "./executors/executor.js";
 import type { ExecutorRegistry } from "./executors/registry.js";
@@ -33,9 +33,17 @@ interface RunningTask {
   done: Promise<void>;
 }
 
+/** A run's end waiting for the pump's next round trip. */
+interface PendingFinish {
+  item: Finish;
+  resolve: (row: FinishedRow | undefined) => void;
+  reject: (error: unknown) => void;
+}
+
 export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   private readonly running = new Map<string, RunningTask>();
-  private readonly finishes: Batcher<Finish, TaskRow | undefined>;
+  /** Ends of runs to record; the pump writes them together with its next claim. */
+  private pendingFinishes: PendingFinish[] = [];
   private readonly outputLog: OutputLog;
   private readonly unsubscribe: (() => Promise<void>)[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
@@ -55,13 +63,6 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     readonly metrics?: TaskMetrics,
   ) {
     super();
-    this.finishes = new Batcher(async (items) => {
-      const rows = await this.store.finish(this.settings.workerId, items);
-      const byId = new Map(rows.map((r) => [r.id, r]));
-      // Slots freed: other workers may have tasks waiting on these documents and drives.
-      if (rows.length > 0 && this.store.kind === "postgres") await this.store.db.notify(CHANNELS.wakeup, "");
-      return items.map((item) => byId.get(item.id));
-    });
     this.outputLog = new OutputLog(store, { maxBytesPerTask: settings.outputCapBytes, flushIntervalMs: 100, logger });
   }
 
@@ -123,7 +124,8 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     if (this.started) return;
     this.started = true;
     this.stopping = false;
-    this.unsubscribe.push(await this.store.db.listen(CHANNELS.wakeup, () => this.schedulePump()));
+    // Wake-ups this worker sent itself (payload: its id, when it freed slots) are nothing new to it.
+    this.unsubscribe.push(await this.store.db.listen(CHANNELS.wakeup, (payload) => payload !== this.workerId && this.schedulePump()));
     this.unsubscribe.push(await this.store.db.listen(CHANNELS.cancel, (id) => this.abortLocal(id, "cancel")));
     const every = (ms: number, fn: () => Promise<void>) => {
       const timer = setInterval(() => void fn().catch((error: unknown) => this.logger.error({ err: error }, "task manager background job failed")), ms);
@@ -155,8 +157,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     await Promise.race([all(), new Promise((resolve) => (graceTimer = setTimeout(resolve, graceMs)))]);
     clearTimeout(graceTimer);
     for (const run of this.running.values()) run.controller.abort(new TaskAbortReason("shutdown"));
-    await all();
-    await this.finishes.flush();
+    await all(); // every run's end is recorded by then: settle() waits for it
     await this.outputLog.flush();
     for (const off of this.unsubscribe.splice(0)) await off();
     this.started = false;
@@ -264,7 +265,8 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   }
 
   private schedulePump(): void {
-    if (!this.started || this.stopping || this.pumpScheduled) return;
+    // While stopping, the pump still records the ends of runs; it claims nothing.
+    if (!this.started || (this.stopping && this.pendingFinishes.length === 0) || this.pumpScheduled) return;
     this.pumpScheduled = true;
     setImmediate(() => {
       this.pumpScheduled = false;
@@ -272,16 +274,22 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     });
   }
 
-  private typeSlots(): Record<string, number> {
+  /** Runs in `ending` are being recorded as finished in the same round trip as the claim: their slots count as free. */
+  private typeSlots(ending: ReadonlySet<string>): Record<string, number> {
     const slots: Record<string, number> = {};
     for (const [type, cap] of Object.entries(this.settings.typeConcurrency)) {
       let used = 0;
-      for (const run of this.running.values()) if (run.task.type === type) used++;
+      for (const run of this.running.values()) if (run.task.type === type && !ending.has(run.task.id)) used++;
       slots[type] = Math.max(0, cap - used);
     }
     return slots;
   }
 
+  /**
+   * The one place that talks to the store for running tasks: each round trip records the runs that
+   * ended since the last one and claims for every slot free after them (finish + claim in one
+   * call: a no-op task costs two row updates and a share of one round trip).
+   */
   private async pump(): Promise<void> {
     if (this.pumping) {
       this.pumpAgain = true;
@@ -292,27 +300,74 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     try {
       do {
         this.pumpAgain = false;
-        const free = this.settings.maxConcurrent - this.running.size;
-        if (free <= 0 || this.stopping) break;
-        const rows = await this.store.claim({
-          workerId: this.workerId,
-          count: free,
-          leaseMs: this.settings.leaseMs,
-          maxPerDocument: this.settings.maxPerDocument,
-          maxPerDrive: this.settings.maxPerDrive,
-          typeSlots: this.typeSlots(),
-          types: this.registry.types(),
-        });
-        for (const row of rows) this.launch(row);
-        if (rows.length === free) this.pumpAgain = true;
-        else idle = true;
-      } while (this.pumpAgain && !this.stopping);
-      if (idle) await this.armDelayedWakeup();
+        const ending = this.pendingFinishes.splice(0);
+        // Runs being recorded as ended still sit in `running`; their slots are free once this call commits.
+        const free = this.stopping ? 0 : this.settings.maxConcurrent - this.running.size + ending.length;
+        if (free <= 0 && ending.length === 0) break;
+        const limits = free > 0 ? this.claimLimits(free, new Set(ending.map((e) => e.item.id))) : undefined;
+        const { finished, claimed } = await this.finishAndClaim(ending, limits);
+        const byId = new Map(finished.map((row) => [row.id, row]));
+        for (const e of ending) e.resolve(byId.get(e.item.id));
+        if (claimed.length > 0) {
+          // One turn first: the ended runs' "completed" events go out before the new runs' "started".
+          await new Promise((resolve) => setImmediate(resolve));
+          for (const row of claimed) this.launch(row);
+        }
+        if (free > 0 && claimed.length === free) this.pumpAgain = true;
+        else if (free > 0) idle = true;
+        if (this.pendingFinishes.length > 0) this.pumpAgain = true;
+      } while (this.pumpAgain);
+      if (idle && !this.stopping) await this.armDelayedWakeup();
     } catch (error) {
       this.logger.error({ err: error }, "claiming tasks failed; trying again shortly");
     } finally {
       this.pumping = false;
+      // Ends or wake-ups that arrived after the loop's last look (or while it failed) are not left waiting.
+      if (this.pumpAgain || this.pendingFinishes.length > 0) this.schedulePump();
     }
+  }
+
+  private claimLimits(count: number, ending: ReadonlySet<string>): ClaimLimits {
+    return {
+      workerId: this.workerId,
+      count,
+      leaseMs: this.settings.leaseMs,
+      maxPerDocument: this.settings.maxPerDocument,
+      maxPerDrive: this.settings.maxPerDrive,
+      typeSlots: this.typeSlots(ending),
+      types: this.registry.types(),
+    };
+  }
+
+  /**
+   * Rejects the ends it could not record (settle() logs it; the lease returns the task). A failed
+   * claim must not lose the ends that came with it: they are recorded again without a claim.
+   */
+  private async finishAndClaim(ending: PendingFinish[], limits: ClaimLimits | undefined): Promise<{ finished: FinishedRow[]; claimed: ClaimedRow[] }> {
+    const items = ending.map((e) => e.item);
+    try {
+      return await this.store.finishAndClaim(this.workerId, items, limits);
+    } catch (error) {
+      if (!limits || items.length === 0) {
+        for (const e of ending) e.reject(error);
+        throw error;
+      }
+      this.logger.error({ err: error }, "claiming tasks failed; recording the finished runs alone");
+      try {
+        return { finished: (await this.store.finishAndClaim(this.workerId, items, undefined)).finished, claimed: [] };
+      } catch (again) {
+        for (const e of ending) e.reject(again);
+        throw again;
+      }
+    }
+  }
+
+  /** Queues a run's end for the pump's next round trip; resolves with the stored row (undefined: lease lost). */
+  private recordEnd(item: Finish): Promise<FinishedRow | undefined> {
+    return new Promise((resolve, reject) => {
+      this.pendingFinishes.push({ item, resolve, reject });
+      this.schedulePump();
+    });
   }
 
   /** Retries wait in the queue with a future run_at: wake up when the next one is due. */
@@ -327,7 +382,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     this.delayedTimer.unref();
   }
 
-  private launch(row: TaskRow): void {
+  private launch(row: ClaimedRow): void {
     const task = rowToTask(row);
     const controller = new AbortController();
     const entry: RunningTask = { task, controller, done: Promise.resolve() };
@@ -375,12 +430,12 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     }
     const status = outcome.status === "failed" && (await this.cancelRequested(task.id)) ? "cancelled" : outcome.status;
     const error: TaskError | null = outcome.status === "completed" ? null : outcome.error;
-    const row = await this.finishes.add({ id: task.id, status, result, error });
+    const row = await this.recordEnd({ id: task.id, status, result, error });
     if (!row) {
       this.logger.warn({ taskId: task.id, attempt }, "task outcome discarded: this worker no longer holds the task (lease lost)");
       return;
     }
-    const finished = rowToTask(row);
+    const finished = finishedTask(task, row);
     this.metrics?.duration.observe({ type: task.type, outcome: status }, durationMs / 1000);
     this.outputLog.append({ task_id: task.id, kind: "status", stream: null, data: JSON.stringify({ status, attempt, durationMs, ...(error ? { error } : {}) }) });
     this.logTransition(finished, status, { attempt, durationMs, ...(error ? { error: error.code } : {}) });

@@ -1,33 +1,65 @@
 import type { Db } from "../db.js";
-import type { ClaimLimits, TaskRow } from "../interfaces.js";
+import type { ClaimLimits, Finish, TaskRow } from "../interfaces.js";
+
+/** What a claim returns of a task: the fields a Task is made of, no run-time bookkeeping. */
+export type ClaimedRow = Pick<TaskRow, "id" | "status" | "updated_at" | "result" | "error" | "type" | "title" | "instructions" | "params" | "priority" | "attempts" | "max_attempts" | "timeout_ms" | "idempotency_key" | "source" | "created_at">;
+
+/** What recording a run's end returns: the fields it changed (the rest the worker holds already). */
+export type FinishedRow = Pick<TaskRow, "id" | "status" | "updated_at" | "result" | "error">;
 
 /** Advisory lock key that serialises claims across every worker sharing the database ("phtc"). */
 const CLAIM_LOCK = 0x70687463;
 
 /**
- * Claims up to `count` claimable tasks for a worker, in rank order, never exceeding the
- * per-document and per-drive limits counted across ALL workers.
+ * Records the ends of finished runs and claims up to `limits.count` claimable tasks for the worker,
+ * in one round trip: the function ph_finish_and_claim (migration 005). Claims go in rank order and
+ * never exceed the per-document and per-drive limits counted across ALL workers.
  *
  * Why a lock: two workers claiming at the same instant would each count the running tasks of a
  * document before the other's claim commits, and both would start one. The claim therefore takes
  * a transaction-scoped advisory lock first: counting and claiming happen as one step for the
- * whole cluster. The statement itself is the function ph_claim_tasks (migrations 002, 003): one round
- * trip and a cached plan, so the lock is held for about a millisecond per batch of tasks.
- * FOR UPDATE SKIP LOCKED inside keeps claims from waiting on rows a cancel is touching, and
- * saturated documents and drives are filtered out before the scan window is cut, so a long queue
- * on one document cannot hide other documents' tasks.
+ * whole cluster. The finishes are written before the lock is taken, and the claim's statements
+ * each take a fresh snapshot after it, so the claim sees every slot freed by then, this worker's
+ * included. The lock is held for well under a millisecond per batch.
+ *
+ * Finishes are fenced by the worker id: a worker whose lease expired (and whose task another
+ * worker took over) cannot overwrite the newer run's outcome. `notifyChannel`, when given, is told
+ * that slots were freed (payload: the worker id), for the other workers waiting on them.
+ *
+ * Rows come back trimmed (parsing unused columns cost more than the SQL): claimed tasks in rank
+ * order with the fields of a Task, finished ones with the fields the finish changed.
  */
-export async function claimTasks(db: Db, limits: ClaimLimits): Promise<TaskRow[]> {
-  if (limits.count <= 0 || limits.types.length === 0) return [];
-  const { rows } = await db.query<TaskRow>("SELECT * FROM ph_claim_tasks($1, $2, $3, $4, $5, $6::jsonb, $7, $8::text[])", [
-    limits.workerId,
-    limits.count,
-    limits.maxPerDocument,
-    limits.maxPerDrive,
-    limits.leaseMs,
-    JSON.stringify(limits.typeSlots),
+export async function finishAndClaimTasks(
+  db: Db,
+  workerId: string,
+  finishes: readonly Finish[],
+  limits: ClaimLimits | undefined,
+  notifyChannel: string | undefined,
+): Promise<{ finished: FinishedRow[]; claimed: ClaimedRow[] }> {
+  const claim = limits && limits.count > 0 && limits.types.length > 0 ? limits : undefined;
+  if (!claim && finishes.length === 0) return { finished: [], claimed: [] };
+  const { rows } = await db.query<ClaimedRow>("SELECT * FROM ph_finish_and_claim($1, $2, $3, $4::jsonb[], $5::jsonb[], $6, $7, $8, $9, $10, $11::jsonb, $12, $13::text[])", [
+    workerId,
+    finishes.map((f) => f.id),
+    finishes.map((f) => f.status),
+    finishes.map((f) => (f.result === null ? null : JSON.stringify(f.result))),
+    finishes.map((f) => (f.error === null ? null : JSON.stringify(f.error))),
+    notifyChannel ?? null,
+    claim?.count ?? 0,
+    claim?.maxPerDocument ?? 0,
+    claim?.maxPerDrive ?? 0,
+    claim?.leaseMs ?? 0,
+    JSON.stringify(claim?.typeSlots ?? {}),
     CLAIM_LOCK,
-    limits.types,
+    claim?.types ?? [],
   ]);
-  return rows.sort((a, b) => a.rank_at.getTime() - b.rank_at.getTime());
+  // A claimed row is running; a finished one has its final status.
+  const claimed = rows.filter((r) => r.status === "running");
+  const finished: FinishedRow[] = rows.filter((r) => r.status !== "running").map(({ id, status, updated_at, result, error }) => ({ id, status, updated_at, result, error }));
+  return { finished, claimed };
+}
+
+/** Claims only (see finishAndClaimTasks). */
+export async function claimTasks(db: Db, limits: ClaimLimits): Promise<ClaimedRow[]> {
+  return (await finishAndClaimTasks(db, limits.workerId, [], limits, undefined)).claimed;
 }

@@ -36,6 +36,7 @@ export function benchSettings(overrides: Partial<ManagerSettings> = {}): Manager
     resultTtlMs: 86_400_000,
     outputCapBytes: 1024 * 1024,
     shutdownGraceMs: 1000,
+    vacuumEveryFinishes: 2000,
     ...overrides,
   };
 }

@@ -49,14 +49,39 @@ const list = z
       .filter((s) => s.length > 0),
   );
 
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(["true", "false", "1", "0", "yes", "no", "on", "off"], { error: "must be true or false" }))
+  .transform((text) => ["true", "1", "yes", "on"].includes(text));
+
 const url = (protocols: RegExp, allowed: string) =>
   z.string().trim().pipe(z.url({ protocol: protocols, error: `must be a URL (${allowed})` }));
+
+/** Comma-separated http(s) URLs, each checked. */
+const urlList = list.pipe(z.array(z.url({ protocol: /^https?$/, error: "each entry must be an http or https URL" })));
+
+/** A JSON object of name → secret string. The value is never echoed in an error (it holds secrets). */
+const secretMap = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: 'must be a JSON object of name → token, e.g. {"switchboard":"…"}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,200}$/, "names must be letters, digits, '_', '.', '-'"), z.string().min(1, "tokens must not be empty"), { error: 'must be a JSON object of name → token, e.g. {"switchboard":"…"}' }));
 
 /** One entry per variable: its schema (string in, typed value out), default and description. */
 interface VariableSpec {
   schema: z.ZodType;
   default?: string;
   doc: string;
+  /** Holds secrets: a bad value is reported without the value. */
+  secret?: boolean;
 }
 
 export const VARIABLES = {
@@ -65,7 +90,7 @@ export const VARIABLES = {
   TASK_TIMEOUT_MS: { schema: duration(100, 7 * 86_400_000), default: "300000", doc: "Default time limit of a task run (a task's timeoutMs overrides it)." },
   TASK_RETRY_ATTEMPTS: { schema: int(1, 100), default: "3", doc: "Attempts of a task, counting the first (retryable failures only)." },
   CLAUDE_CLI_PATH: { schema: z.string().min(1), doc: "The `claude` binary. Default: the one the pinned Claude Agent SDK ships." },
-  MCP_SERVER_URL: { schema: url(/^https?$/, "http or https"), default: "http://localhost:4001", doc: "Default MCP server of claude-agent tasks that name none." },
+  MCP_SERVER_URL: { schema: url(/^https?$/, "http or https"), default: "http://localhost:4001", doc: "MCP server of claude-agent tasks that name none when the agent's own /mcp is not available (an executor run outside `serve`)." },
   // Scheduling.
   TASK_MAX_PER_DOCUMENT: { schema: int(1, 1000), default: "1", doc: "Tasks of one document running at once, across all workers." },
   TASK_MAX_PER_DRIVE: { schema: int(1, 1000), default: "3", doc: "Tasks of one drive running at once, across all workers." },
@@ -83,6 +108,8 @@ export const VARIABLES = {
   // Storage.
   TASK_DATA_DIR: { schema: z.string().min(1), default: "./.ph-tasks", doc: "Where the agent keeps its data (task store, documents, Claude homes)." },
   DATABASE_URL: { schema: url(/^postgres(ql)?$/, "postgres://user@host:port/db"), doc: "PostgreSQL task store shared by many workers. Default: embedded PGlite in TASK_DATA_DIR." },
+  TASK_STORE_ASYNC_COMMIT: { schema: bool, default: "false", doc: "Claims and finishes commit without waiting for the disk (enqueues always wait). Faster; a crash of the database's machine may re-run the tasks of the last second." },
+  TASK_STORE_VACUUM_EVERY: { schema: int(0, 10_000_000), default: "2000", doc: "VACUUM the task store after this many finished runs, PGlite and PostgreSQL (0: never; PostgreSQL's autovacuum then has to keep up)." },
   // The reactor loop.
   REMOTE_DRIVE_URL: { schema: url(/^https?$/, "http or https"), doc: "A Switchboard drive to connect and watch, besides the local drive." },
   TASK_RULES_FILE: { schema: z.string().min(1), default: "tasks.config.json", doc: "Trigger rules: which document operations start which tasks." },
@@ -94,6 +121,9 @@ export const VARIABLES = {
   CLAUDE_MODEL: { schema: z.string().min(1).max(100), default: "claude-sonnet-4-5", doc: "Model of Claude tasks that name none." },
   CLAUDE_MAX_CONCURRENT: { schema: int(1, 100), default: "2", doc: "Claude tasks running at once on one worker (start-up is CPU-bound)." },
   CLAUDE_REQUESTS_PER_MINUTE: { schema: int(1, 100_000), default: "30", doc: "Claude task starts per minute on one worker." },
+  CLAUDE_AGENT_MAX_TURNS: { schema: int(1, 200), default: "20", doc: "Turn limit of claude-agent tasks that set no maxTurns." },
+  CLAUDE_AGENT_MCP_URLS: { schema: urlList, default: "", doc: "Comma-separated MCP server URLs a claude-agent task may name in mcpConfig.serverUrl. Empty: only the agent's own /mcp." },
+  CLAUDE_AGENT_MCP_CREDENTIALS: { schema: secretMap, default: "{}", secret: true, doc: "JSON object name → bearer token; a claude-agent task names one with mcpConfig.credentialsRef. Never logged or shown." },
   // Serving.
   HOST: { schema: z.string().min(1), default: "127.0.0.1", doc: "Address of the HTTP server. A non-loopback address requires API_TOKEN." },
   PORT: { schema: int(0, 65535), default: "4000", doc: "Port of the HTTP server (API, dashboard, metrics, MCP)." },
@@ -127,7 +157,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (raw === undefined) continue;
     const parsed = parseWith(spec.schema, raw);
     if (parsed.ok) values[name] = parsed.value;
-    else errors.push(...parsed.errors.map((e) => ({ field: name, message: e.message, value: JSON.stringify(raw) })));
+    else errors.push(...parsed.errors.map((e) => ({ field: name, message: e.message, value: spec.secret ? "(hidden)" : JSON.stringify(raw) })));
   }
   const retryBase = values.TASK_RETRY_BASE_MS as number | undefined;
   const retryMax = values.TASK_RETRY_MAX_MS as number | undefined;

@@ -309,5 +309,19 @@ for (const backend of BACKENDS) {
       expect(await manager.getEvents(task.id)).toEqual([]);
       await manager.stop();
     });
+
+    it("vacuums the store itself after every TASK_STORE_VACUUM_EVERY finished runs", async () => {
+      const vacuums = async () => {
+        const { rows } = await store.db.query<{ n: string }>("SELECT vacuum_count::text AS n FROM pg_stat_user_tables WHERE relid = 'ph_tasks'::regclass");
+        return Number(rows[0]?.n ?? 0);
+      };
+      const before = await vacuums();
+      const manager = make({ vacuumEveryFinishes: 10, maxConcurrent: 5 });
+      await manager.start();
+      const stored = await manager.enqueueTasks(Array.from({ length: 30 }, (_, i) => ({ type: "scripted", title: `v${i}` })));
+      for (const { task } of stored) expect((await finalStatus(manager, task.id)).status).toBe("completed");
+      await waitFor(async () => ((await vacuums()) >= before + 3 ? true : undefined), 10_000, "three vacuums");
+      await manager.stop();
+    });
   });
 }

@@ -8,6 +8,7 @@ import * as m002 from "./migrations/002-claim-function.js";
 import * as m003 from "./migrations/003-claim-by-type.js";
 import * as m004 from "./migrations/004-last-worker.js";
 import * as m005 from "./migrations/005-finish-and-claim.js";
+import * as m006 from "./migrations/006-events-in-claim.js";
 
 /**
  * A migration is SQL split on ";" at line ends, or — where a function body holds semicolons of its
@@ -19,6 +20,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql?: string; statem
   { version: 3, ...m003 },
   { version: 4, ...m004 },
   { version: 5, ...m005 },
+  { version: 6, ...m006 },
 ];
 
 /** Arbitrary constant: the advisory lock key of migrations ("phtm"). */

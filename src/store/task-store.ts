@@ -103,17 +103,26 @@ export interface StoreOptions {
   /** PostgreSQL schema (default public). */
   schema?: string;
   onError?: (error: Error) => void;
+  /**
+   * Claims and finishes commit without waiting for the WAL flush (TASK_STORE_ASYNC_COMMIT).
+   * A crash of the database's machine may then forget the last fraction of a second of them:
+   * the tasks run again (at least once), nothing enqueued is lost.
+   */
+  asyncCommit?: boolean;
 }
 
 export class TaskStore {
-  private constructor(readonly db: Db) {}
+  private constructor(
+    readonly db: Db,
+    private readonly asyncCommit: boolean,
+  ) {}
 
   static async open(options: StoreOptions): Promise<TaskStore> {
     const db = options.databaseUrl
       ? await openPostgresDb({ url: options.databaseUrl, ...(options.schema ? { schema: options.schema } : {}), ...(options.onError ? { onError: options.onError } : {}) })
       : await openPgliteDb(options.dataDir);
     await migrate(db);
-    return new TaskStore(db);
+    return new TaskStore(db, options.asyncCommit ?? false);
   }
 
   get kind(): Db["kind"] {
@@ -153,11 +162,16 @@ export class TaskStore {
   }
 
   /**
-   * Records finished runs, then claims for the freed and free slots (no claim without limits), in
-   * one round trip. Other workers are woken when slots were freed.
+   * Stores buffered event-log entries, records finished runs, then claims for the freed and free
+   * slots (no claim without limits), in one round trip. Other workers are woken when slots were freed.
    */
-  finishAndClaim(workerId: string, finishes: readonly Finish[], limits: ClaimLimits | undefined): Promise<{ finished: FinishedRow[]; claimed: ClaimedRow[] }> {
-    return finishAndClaimTasks(this.db, workerId, finishes, limits, this.db.sqlChannel(CHANNELS.wakeup));
+  finishAndClaim(
+    workerId: string,
+    finishes: readonly Finish[],
+    limits: ClaimLimits | undefined,
+    events: readonly NewTaskEvent[] = [],
+  ): Promise<{ finished: FinishedRow[]; claimed: ClaimedRow[] }> {
+    return finishAndClaimTasks(this.db, workerId, finishes, limits, { notifyChannel: this.db.sqlChannel(CHANNELS.wakeup), events, asyncCommit: this.asyncCommit });
   }
 
   scheduleRetry(args: Parameters<typeof scheduleRetry>[1]): Promise<TaskRow | undefined> {
@@ -224,11 +238,18 @@ export class TaskStore {
     return deleteExpiredTasks(this.db, ttlMs);
   }
 
-  /** PGlite has no autovacuum: the embedded store reclaims dead rows itself. */
+  /**
+   * Reclaims the dead row versions every claim and finish leaves behind. PGlite has no autovacuum;
+   * on PostgreSQL autovacuum comes at most once a minute (and may be off), while a busy queue leaves
+   * thousands of dead entries a second at the head of the claim index and in the running-task
+   * indexes, which every claim then walks (measured: 2,300 → 1,000 tasks/s over 20,000 tasks).
+   * SKIP_LOCKED: a vacuum another worker is running already does the job.
+   */
   async vacuum(): Promise<void> {
     // One statement per call: VACUUM refuses to run inside the implicit transaction of a batch.
-    await this.db.exec("VACUUM ph_tasks");
-    await this.db.exec("VACUUM ph_task_events");
+    const options = this.db.kind === "postgres" ? "(SKIP_LOCKED) " : "";
+    await this.db.exec(`VACUUM ${options}ph_tasks`);
+    await this.db.exec(`VACUUM ${options}ph_task_events`);
   }
 
   close(): Promise<void> {

@@ -26,6 +26,8 @@ export interface ManagerSettings {
   resultTtlMs: number;
   outputCapBytes: number;
   shutdownGraceMs: number;
+  /** VACUUM the store after this many finished runs (0: never, leave it to autovacuum). */
+  vacuumEveryFinishes: number;
 }
 
 export function defaultWorkerId(): string {
@@ -50,5 +52,6 @@ export function managerSettingsFromConfig(config: Config): ManagerSettings {
     resultTtlMs: config.TASK_RESULT_TTL,
     outputCapBytes: config.TASK_OUTPUT_CAP_BYTES,
     shutdownGraceMs: config.TASK_SHUTDOWN_GRACE_MS,
+    vacuumEveryFinishes: config.TASK_STORE_VACUUM_EVERY,
   };
 }

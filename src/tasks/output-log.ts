@@ -38,13 +38,27 @@ export class OutputLog {
     this.storedBytes.delete(taskId);
   }
 
+  /**
+   * Stores the buffered entries through `write` — the manager's claim round trip, which inserts them
+   * in its own transaction — instead of an INSERT and a commit of their own. Chained with the
+   * flushes, so entries reach the table in the order they were appended.
+   */
+  flushThrough<T>(write: (events: NewTaskEvent[]) => Promise<T>): Promise<T> {
+    const batch = this.takePending();
+    // Trimming waits for the next flush: it must come after these entries are stored.
+    if (this.overBudget.size > 0) this.timer ??= setTimeout(() => void this.flush(), this.options.flushIntervalMs);
+    const previous = this.flushing;
+    const written = previous.then(() => write(batch));
+    this.flushing = written.then(
+      () => undefined,
+      () => undefined,
+    );
+    return written;
+  }
+
   flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    const batch = this.pending;
+    const batch = this.takePending();
     const trim = [...this.overBudget];
-    this.pending = [];
-    this.pendingBytes = 0;
     this.overBudget.clear();
     const previous = this.flushing;
     this.flushing = (async () => {
@@ -61,5 +75,14 @@ export class OutputLog {
       }
     })();
     return this.flushing;
+  }
+
+  private takePending(): NewTaskEvent[] {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    return batch;
   }
 }

@@ -9,7 +9,7 @@ import { EventEmitter } from "node:events";
 import type { Logger } from "../logger.js";
 import type { TaskMetrics } from "../metrics.js";
 import { CHANNELS } from "../store/db.js";
-import type { ClaimLimits, Finish, ListFilter, TaskEventRow } from "../store/interfaces.js";
+import type { ClaimLimits, Finish, ListFilter, NewTaskEvent, TaskEventRow } from "../store/interfaces.js";
 import type { ClaimedRow, FinishedRow } from "../store/sql/claim-tasks.js";
 import { finishedTask, rowRuntime, rowToTask, TaskStore, type TaskRuntime } from "../store/task-store.js";
 import { ValidationError, parseWith } from "../validation.js";
@@ -24,8 +24,6 @@ import type { TaskLifecycleEvents } from "./task-events.js";
 import { parseTaskRequest } from "./task-request.js";
 import type { JsonValue, Task, TaskError } from "./types.js";
 
-/** PGlite has no autovacuum: dead rows from claims and finishes slow every scan until vacuumed. */
-const VACUUM_EVERY_FINISHES = 2000;
 
 interface RunningTask {
   task: Task;
@@ -305,7 +303,8 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
         const free = this.stopping ? 0 : this.settings.maxConcurrent - this.running.size + ending.length;
         if (free <= 0 && ending.length === 0) break;
         const limits = free > 0 ? this.claimLimits(free, new Set(ending.map((e) => e.item.id))) : undefined;
-        const { finished, claimed } = await this.finishAndClaim(ending, limits);
+        // The round trip also carries the buffered event-log entries (status changes, output).
+        const { finished, claimed } = await this.outputLog.flushThrough((events) => this.finishAndClaim(ending, limits, events));
         const byId = new Map(finished.map((row) => [row.id, row]));
         for (const e of ending) e.resolve(byId.get(e.item.id));
         if (claimed.length > 0) {
@@ -343,18 +342,18 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
    * Rejects the ends it could not record (settle() logs it; the lease returns the task). A failed
    * claim must not lose the ends that came with it: they are recorded again without a claim.
    */
-  private async finishAndClaim(ending: PendingFinish[], limits: ClaimLimits | undefined): Promise<{ finished: FinishedRow[]; claimed: ClaimedRow[] }> {
+  private async finishAndClaim(ending: PendingFinish[], limits: ClaimLimits | undefined, events: NewTaskEvent[]): Promise<{ finished: FinishedRow[]; claimed: ClaimedRow[] }> {
     const items = ending.map((e) => e.item);
     try {
-      return await this.store.finishAndClaim(this.workerId, items, limits);
+      return await this.store.finishAndClaim(this.workerId, items, limits, events);
     } catch (error) {
-      if (!limits || items.length === 0) {
+      if (!limits || (items.length === 0 && events.length === 0)) {
         for (const e of ending) e.reject(error);
         throw error;
       }
       this.logger.error({ err: error }, "claiming tasks failed; recording the finished runs alone");
       try {
-        return { finished: (await this.store.finishAndClaim(this.workerId, items, undefined)).finished, claimed: [] };
+        return { finished: (await this.store.finishAndClaim(this.workerId, items, undefined, events)).finished, claimed: [] };
       } catch (again) {
         for (const e of ending) e.reject(again);
         throw again;
@@ -439,7 +438,9 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     this.metrics?.duration.observe({ type: task.type, outcome: status }, durationMs / 1000);
     this.outputLog.append({ task_id: task.id, kind: "status", stream: null, data: JSON.stringify({ status, attempt, durationMs, ...(error ? { error } : {}) }) });
     this.logTransition(finished, status, { attempt, durationMs, ...(error ? { error: error.code } : {}) });
-    if (++this.finishedSinceVacuum >= VACUUM_EVERY_FINISHES && this.store.kind === "pglite") void this.vacuum();
+    // Dead row versions from claims and finishes slow every claim until vacuumed (see TaskStore.vacuum).
+    const vacuumEvery = this.settings.vacuumEveryFinishes;
+    if (vacuumEvery > 0 && ++this.finishedSinceVacuum >= vacuumEvery) void this.vacuum();
     if (status === "completed") {
       this.metrics?.completed.inc({ type: task.type });
       this.emit("completed", finished, { result, durationMs });
@@ -483,7 +484,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   private async cleanup(): Promise<void> {
     const removed = await this.store.deleteExpired(this.settings.resultTtlMs);
     if (removed > 0) this.logger.info({ removed }, "removed finished tasks past their retention");
-    if (this.store.kind === "pglite" && (removed > 0 || this.finishedSinceVacuum > 0)) await this.vacuum();
+    if (this.settings.vacuumEveryFinishes > 0 && (removed > 0 || this.finishedSinceVacuum > 0)) await this.vacuum();
   }
 
   private async vacuum(): Promise<void> {

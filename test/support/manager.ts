@@ -24,6 +24,7 @@ export function testSettings(overrides: Partial<ManagerSettings> = {}): ManagerS
     resultTtlMs: 7 * 86_400_000,
     outputCapBytes: 1024 * 1024,
     shutdownGraceMs: 2000,
+    vacuumEveryFinishes: 2000,
     ...overrides,
   };
 }

@@ -45,7 +45,7 @@ export async function dropSchema(schema: string): Promise<void> {
 }
 
 export interface Backend {
-  name: "pglite" | "postgres";
+  name: "pglite" | "postgres" | "postgres-async-commit";
   available: boolean;
   open(): Promise<{ store: TaskStore; schema?: string; cleanup: () => Promise<void> }>;
 }
@@ -59,12 +59,18 @@ export const BACKENDS: Backend[] = [
       return { store, cleanup: () => store.close() };
     },
   },
-  {
-    name: "postgres",
+  postgresBackend("postgres", false),
+  // TASK_STORE_ASYNC_COMMIT: claims and finishes commit without waiting for the disk.
+  postgresBackend("postgres-async-commit", true),
+];
+
+function postgresBackend(name: "postgres" | "postgres-async-commit", asyncCommit: boolean): Backend {
+  return {
+    name,
     available: postgresAvailable,
     async open() {
       const schema = uniqueSchema();
-      const store = await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema });
+      const store = await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema, asyncCommit });
       return {
         store,
         schema,
@@ -74,5 +80,5 @@ export const BACKENDS: Backend[] = [
         },
       };
     },
-  },
-];
+  };
+}

@@ -1,5 +1,5 @@
 import type { Db } from "../db.js";
-import type { ClaimLimits, Finish, TaskRow } from "../interfaces.js";
+import type { ClaimLimits, Finish, NewTaskEvent, TaskRow } from "../interfaces.js";
 
 /** What a claim returns of a task: the fields a Task is made of, no run-time bookkeeping. */
 export type ClaimedRow = Pick<TaskRow, "id" | "status" | "updated_at" | "result" | "error" | "type" | "title" | "instructions" | "params" | "priority" | "attempts" | "max_attempts" | "timeout_ms" | "idempotency_key" | "source" | "created_at">;
@@ -12,7 +12,8 @@ const CLAIM_LOCK = 0x70687463;
 
 /**
  * Records the ends of finished runs and claims up to `limits.count` claimable tasks for the worker,
- * in one round trip: the function ph_finish_and_claim (migration 005). Claims go in rank order and
+ * in one round trip: the function ph_finish_and_claim (migrations 005, 006), which also stores the
+ * worker's buffered event-log entries (`options.events`) in the same transaction. Claims go in rank order and
  * never exceed the per-document and per-drive limits counted across ALL workers.
  *
  * Why a lock: two workers claiming at the same instant would each count the running tasks of a
@@ -34,17 +35,17 @@ export async function finishAndClaimTasks(
   workerId: string,
   finishes: readonly Finish[],
   limits: ClaimLimits | undefined,
-  notifyChannel: string | undefined,
+  options: { notifyChannel: string | undefined; events: readonly NewTaskEvent[]; asyncCommit: boolean },
 ): Promise<{ finished: FinishedRow[]; claimed: ClaimedRow[] }> {
   const claim = limits && limits.count > 0 && limits.types.length > 0 ? limits : undefined;
-  if (!claim && finishes.length === 0) return { finished: [], claimed: [] };
-  const { rows } = await db.query<ClaimedRow>("SELECT * FROM ph_finish_and_claim($1, $2, $3, $4::jsonb[], $5::jsonb[], $6, $7, $8, $9, $10, $11::jsonb, $12, $13::text[])", [
+  if (!claim && finishes.length === 0 && options.events.length === 0) return { finished: [], claimed: [] };
+  const { rows } = await db.query<ClaimedRow>("SELECT * FROM ph_finish_and_claim($1, $2, $3, $4::jsonb[], $5::jsonb[], $6, $7, $8, $9, $10, $11::jsonb, $12, $13::text[], $14::jsonb, $15)", [
     workerId,
     finishes.map((f) => f.id),
     finishes.map((f) => f.status),
     finishes.map((f) => (f.result === null ? null : JSON.stringify(f.result))),
     finishes.map((f) => (f.error === null ? null : JSON.stringify(f.error))),
-    notifyChannel ?? null,
+    options.notifyChannel ?? null,
     claim?.count ?? 0,
     claim?.maxPerDocument ?? 0,
     claim?.maxPerDrive ?? 0,
@@ -52,6 +53,8 @@ export async function finishAndClaimTasks(
     JSON.stringify(claim?.typeSlots ?? {}),
     CLAIM_LOCK,
     claim?.types ?? [],
+    JSON.stringify(options.events),
+    options.asyncCommit,
   ]);
   // A claimed row is running; a finished one has its final status.
   const claimed = rows.filter((r) => r.status === "running");
@@ -61,5 +64,5 @@ export async function finishAndClaimTasks(
 
 /** Claims only (see finishAndClaimTasks). */
 export async function claimTasks(db: Db, limits: ClaimLimits): Promise<ClaimedRow[]> {
-  return (await finishAndClaimTasks(db, limits.workerId, [], limits, undefined)).claimed;
+  return (await finishAndClaimTasks(db, limits.workerId, [], limits, { notifyChannel: undefined, events: [], asyncCommit: false })).claimed;
 }

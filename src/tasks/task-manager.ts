@@ -49,6 +49,8 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   private started = false;
   private stopping = false;
   private pumping = false;
+  /** The pump's current pass: stop() waits for it, so no claim lands after the manager stopped. */
+  private pumpPass: Promise<void> = Promise.resolve();
   private pumpAgain = false;
   private pumpScheduled = false;
   private finishedSinceVacuum = 0;
@@ -150,6 +152,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     this.stopping = true;
     for (const timer of this.timers.splice(0)) clearInterval(timer);
     if (this.delayedTimer) clearTimeout(this.delayedTimer);
+    await this.pumpPass; // a claim in flight either launches its tasks or returns them first
     const all = () => Promise.allSettled([...this.running.values()].map((r) => r.done));
     let graceTimer: NodeJS.Timeout | undefined;
     await Promise.race([all(), new Promise((resolve) => (graceTimer = setTimeout(resolve, graceMs)))]);
@@ -268,7 +271,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     this.pumpScheduled = true;
     setImmediate(() => {
       this.pumpScheduled = false;
-      void this.pump();
+      this.pumpPass = this.pump();
     });
   }
 
@@ -310,7 +313,9 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
         if (claimed.length > 0) {
           // One turn first: the ended runs' "completed" events go out before the new runs' "started".
           await new Promise((resolve) => setImmediate(resolve));
-          for (const row of claimed) this.launch(row);
+          // Claimed while stop() began: back to the queue, not started on a stopping worker.
+          if (this.stopping) await this.store.release(this.workerId, claimed.map((row) => row.id));
+          else for (const row of claimed) this.launch(row);
         }
         if (free > 0 && claimed.length === free) this.pumpAgain = true;
         else if (free > 0) idle = true;

@@ -1,11 +1,19 @@
 /**
- * ph_finish_and_claim, second version: the round trip that records ends of runs and claims also
+ * ph_finish_and_claim, second version. The round trip that records ends of runs and claims also
  * carries the worker's buffered event-log entries (status changes, output chunks), so a no-op task
  * costs no INSERT and no commit of its own for its events, and a task's "completed" entry commits
- * with its status. It can also commit asynchronously (TASK_STORE_ASYNC_COMMIT: claims and finishes
- * only; an enqueue always waits for the disk). The rows are locked through the primary key: with
- * `id IN (...)` and no statistics, the planner walked the whole claimable index instead.
- * Everything else is migration 005's.
+ * with its status. It can commit asynchronously (TASK_STORE_ASYNC_COMMIT: claims and finishes only;
+ * an enqueue always waits for the disk).
+ *
+ * The choice of tasks is a loop instead of migration 005's window functions: under the claim lock,
+ * the running tasks are counted once per document and per drive, then candidates are read in rank
+ * order from a fast-start cursor (ph_tasks_claimable) and each is taken while its document, its
+ * drive and its type still have room, counting what this call took. The rules are 005's: saturated
+ * documents, drives and types are skipped inside the scan, at most `count × 4` candidates are read
+ * however long the queue is, and only the chosen rows are locked (SKIP LOCKED: a cancel touching one
+ * just leaves it out), through the primary key. Measured against 005 on the same queue (blocks of 50
+ * calls taking turns, finish 10 + claim 10, async commit): median 2.5 vs 2.8 ms and 3.5 vs 4.2 ms
+ * per call in two runs on a busy 2-core machine.
  */
 export const name = "events-in-claim";
 
@@ -23,16 +31,21 @@ LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
   v_finished bigint := 0;
   v_scan refcursor;
-  v_id text;
-  v_document text;
-  v_drive text;
-  v_type text;
-  v_rank timestamptz;
+  v_candidate record;
+  v_scanned int := 0;
+  -- Running tasks per document / drive, and room left per capped type: parallel arrays (few entries).
+  v_documents text[];
+  v_document_counts int[];
+  v_drives text[];
+  v_drive_counts int[];
+  v_types text[];
+  v_type_room int[];
+  v_busy_documents text[];
+  v_busy_drives text[];
+  v_document_at int;
+  v_drive_at int;
+  v_type_at int;
   v_ids text[] := '{}';
-  v_documents text[] := '{}';
-  v_drives text[] := '{}';
-  v_types text[] := '{}';
-  v_ranks timestamptz[] := '{}';
 BEGIN
   IF p_async_commit THEN
     -- Transaction-local: this transaction's commit does not wait for the WAL flush.
@@ -67,32 +80,58 @@ BEGIN
   END IF;
   PERFORM pg_advisory_xact_lock(p_lock);
 
+  -- Each statement from here takes a fresh snapshot: it sees every claim committed before the lock.
+  SELECT coalesce(array_agg(r.document_id), '{}'), coalesce(array_agg(r.n), '{}') INTO v_documents, v_document_counts
+  FROM (SELECT document_id, count(*)::int AS n FROM ph_tasks WHERE status = 'running' AND document_id IS NOT NULL GROUP BY document_id) r;
+  SELECT coalesce(array_agg(r.drive_id), '{}'), coalesce(array_agg(r.n), '{}') INTO v_drives, v_drive_counts
+  FROM (SELECT drive_id, count(*)::int AS n FROM ph_tasks WHERE status = 'running' AND drive_id IS NOT NULL GROUP BY drive_id) r;
+  SELECT coalesce(array_agg(s.key), '{}'), coalesce(array_agg(s.value::int), '{}') INTO v_types, v_type_room
+  FROM jsonb_each_text(p_type_slots) s;
+  v_busy_documents := ARRAY(SELECT v_documents[i] FROM generate_subscripts(v_documents, 1) i WHERE v_document_counts[i] >= p_max_per_document);
+  v_busy_drives := ARRAY(SELECT v_drives[i] FROM generate_subscripts(v_drives, 1) i WHERE v_drive_counts[i] >= p_max_per_drive);
+
+  -- An explicit cursor is planned for a fast start: it walks the claimable index in rank order.
   OPEN v_scan FOR
-    WITH busy_documents AS (
-           SELECT document_id FROM ph_tasks WHERE status = 'running' AND document_id IS NOT NULL
-           GROUP BY document_id HAVING count(*) >= p_max_per_document
-         ), busy_drives AS (
-           SELECT drive_id FROM ph_tasks WHERE status = 'running' AND drive_id IS NOT NULL
-           GROUP BY drive_id HAVING count(*) >= p_max_per_drive
-         ), full_types AS (
-           SELECT key AS type FROM jsonb_each_text(p_type_slots) WHERE value::int <= 0
-         )
-    SELECT t.id, t.document_id, t.drive_id, t.type, t.rank_at
-    FROM ph_tasks t
+    SELECT t.id, t.document_id, t.drive_id, t.type FROM ph_tasks t
     WHERE t.status = 'pending' AND t.run_at <= now() AND t.type = ANY(p_types)
-      AND NOT EXISTS (SELECT 1 FROM busy_documents b WHERE b.document_id = t.document_id)
-      AND NOT EXISTS (SELECT 1 FROM busy_drives b WHERE b.drive_id = t.drive_id)
-      AND NOT EXISTS (SELECT 1 FROM full_types f WHERE f.type = t.type)
+      AND (t.document_id IS NULL OR t.document_id <> ALL(v_busy_documents))
+      AND (t.drive_id IS NULL OR t.drive_id <> ALL(v_busy_drives))
+      AND t.type <> ALL(ARRAY(SELECT v_types[i] FROM generate_subscripts(v_types, 1) i WHERE v_type_room[i] <= 0))
     ORDER BY t.rank_at, t.id;
   LOOP
-    FETCH v_scan INTO v_id, v_document, v_drive, v_type, v_rank;
+    FETCH v_scan INTO v_candidate;
     EXIT WHEN NOT FOUND;
-    v_ids := v_ids || v_id;
-    v_documents := v_documents || v_document;
-    v_drives := v_drives || v_drive;
-    v_types := v_types || v_type;
-    v_ranks := v_ranks || v_rank;
-    EXIT WHEN cardinality(v_ids) >= p_count * 4;
+    v_scanned := v_scanned + 1;
+    v_document_at := CASE WHEN v_candidate.document_id IS NULL THEN NULL ELSE array_position(v_documents, v_candidate.document_id) END;
+    v_drive_at := CASE WHEN v_candidate.drive_id IS NULL THEN NULL ELSE array_position(v_drives, v_candidate.drive_id) END;
+    v_type_at := array_position(v_types, v_candidate.type);
+    IF (v_document_at IS NULL OR v_document_counts[v_document_at] < p_max_per_document)
+       AND (v_drive_at IS NULL OR v_drive_counts[v_drive_at] < p_max_per_drive)
+       AND (v_type_at IS NULL OR v_type_room[v_type_at] > 0) THEN
+      v_ids := v_ids || v_candidate.id;
+      -- Count the claim against its document, drive and type for the candidates after it.
+      IF v_candidate.document_id IS NOT NULL THEN
+        IF v_document_at IS NULL THEN
+          v_documents := v_documents || v_candidate.document_id;
+          v_document_counts := v_document_counts || 1;
+        ELSE
+          v_document_counts[v_document_at] := v_document_counts[v_document_at] + 1;
+        END IF;
+      END IF;
+      IF v_candidate.drive_id IS NOT NULL THEN
+        IF v_drive_at IS NULL THEN
+          v_drives := v_drives || v_candidate.drive_id;
+          v_drive_counts := v_drive_counts || 1;
+        ELSE
+          v_drive_counts[v_drive_at] := v_drive_counts[v_drive_at] + 1;
+        END IF;
+      END IF;
+      IF v_type_at IS NOT NULL THEN
+        v_type_room[v_type_at] := v_type_room[v_type_at] - 1;
+      END IF;
+      EXIT WHEN cardinality(v_ids) >= p_count;
+    END IF;
+    EXIT WHEN v_scanned >= p_count * 4;
   END LOOP;
   CLOSE v_scan;
   IF cardinality(v_ids) = 0 THEN
@@ -100,35 +139,8 @@ BEGIN
   END IF;
 
   RETURN QUERY
-  WITH candidates AS (
-         SELECT * FROM unnest(v_ids, v_documents, v_drives, v_types, v_ranks) AS c(id, document_id, drive_id, type, rank_at)
-       ), type_slots AS (
-         SELECT key AS type, value::int AS slots FROM jsonb_each_text(p_type_slots)
-       ), by_document AS (
-         SELECT c.*, row_number() OVER (PARTITION BY c.document_id ORDER BY c.rank_at, c.id) AS position
-         FROM candidates c
-       ), document_ok AS (
-         SELECT d.* FROM by_document d
-         WHERE d.document_id IS NULL
-            OR d.position + (SELECT count(*) FROM ph_tasks r WHERE r.status = 'running' AND r.document_id = d.document_id) <= p_max_per_document
-       ), by_drive AS (
-         SELECT d.*, row_number() OVER (PARTITION BY d.drive_id ORDER BY d.rank_at, d.id) AS drive_position
-         FROM document_ok d
-       ), drive_ok AS (
-         SELECT d.* FROM by_drive d
-         WHERE d.drive_id IS NULL
-            OR d.drive_position + (SELECT count(*) FROM ph_tasks r WHERE r.status = 'running' AND r.drive_id = d.drive_id) <= p_max_per_drive
-       ), by_type AS (
-         SELECT d.*, row_number() OVER (PARTITION BY d.type ORDER BY d.rank_at, d.id) AS type_position
-         FROM drive_ok d
-       ), chosen AS (
-         SELECT b.id FROM by_type b
-         LEFT JOIN type_slots s ON s.type = b.type
-         WHERE s.slots IS NULL OR b.type_position <= s.slots
-         ORDER BY b.rank_at, b.id
-         LIMIT p_count
-       ), locked AS (
-         SELECT t.id FROM chosen c JOIN ph_tasks t ON t.id = c.id
+  WITH locked AS (
+         SELECT t.id FROM unnest(v_ids) AS c(id) JOIN ph_tasks t ON t.id = c.id
          WHERE t.status = 'pending'
          FOR UPDATE OF t SKIP LOCKED
        ), claimed AS (

@@ -9,10 +9,11 @@ import { EventEmitter } from "node:events";
 import type { Logger } from "../logger.js";
 import type { TaskMetrics } from "../metrics.js";
 import { CHANNELS } from "../store/db.js";
-import type { ClaimLimits, Finish, ListFilter, NewTaskEvent, TaskEventRow } from "../store/interfaces.js";
-import type { ClaimedRow, FinishedRow } from "../store/sql/claim-tasks.js";
+import type { ListFilter, TaskEventRow } from "../store/interfaces.js";
+import type { ClaimedRow } from "../store/sql/claim-tasks.js";
 import { finishedTask, rowRuntime, rowToTask, TaskStore, type TaskRuntime } from "../store/task-store.js";
 import { ValidationError, parseWith } from "../validation.js";
+import { ClaimPump } from "./claim-pump.js";
 import { executeAttempt, type AttemptOutcome } from "./execute-attempt.js";
 import { TaskAbortReason } from "./executors/executor.js";
 import type { ExecutorRegistry } from "./executors/registry.js";
@@ -24,35 +25,20 @@ import type { TaskLifecycleEvents } from "./task-events.js";
 import { parseTaskRequest } from "./task-request.js";
 import type { JsonValue, Task, TaskError } from "./types.js";
 
-
 interface RunningTask {
   task: Task;
   controller: AbortController;
   done: Promise<void>;
 }
 
-/** A run's end waiting for the pump's next round trip. */
-interface PendingFinish {
-  item: Finish;
-  resolve: (row: FinishedRow | undefined) => void;
-  reject: (error: unknown) => void;
-}
-
 export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   private readonly running = new Map<string, RunningTask>();
-  /** Ends of runs to record; the pump writes them together with its next claim. */
-  private pendingFinishes: PendingFinish[] = [];
   private readonly outputLog: OutputLog;
+  private readonly pump: ClaimPump;
   private readonly unsubscribe: (() => Promise<void>)[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
-  private delayedTimer: NodeJS.Timeout | undefined;
   private started = false;
   private stopping = false;
-  private pumping = false;
-  /** The pump's current pass: stop() waits for it, so no claim lands after the manager stopped. */
-  private pumpPass: Promise<void> = Promise.resolve();
-  private pumpAgain = false;
-  private pumpScheduled = false;
   private finishedSinceVacuum = 0;
 
   constructor(
@@ -64,6 +50,12 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   ) {
     super();
     this.outputLog = new OutputLog(store, { maxBytesPerTask: settings.outputCapBytes, flushIntervalMs: 100, logger });
+    this.pump = new ClaimPump(store, this.outputLog, settings, logger, {
+      running: () => this.running,
+      types: () => this.registry.types(),
+      launch: (row) => this.launch(row),
+      state: () => (!this.started ? "stopped" : this.stopping ? "stopping" : "running"),
+    });
   }
 
   get workerId(): string {
@@ -151,8 +143,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     if (!this.started) return;
     this.stopping = true;
     for (const timer of this.timers.splice(0)) clearInterval(timer);
-    if (this.delayedTimer) clearTimeout(this.delayedTimer);
-    await this.pumpPass; // a claim in flight either launches its tasks or returns them first
+    await this.pump.quiesce(); // a claim in flight either launches its tasks or returns them first
     const all = () => Promise.allSettled([...this.running.values()].map((r) => r.done));
     let graceTimer: NodeJS.Timeout | undefined;
     await Promise.race([all(), new Promise((resolve) => (graceTimer = setTimeout(resolve, graceMs)))]);
@@ -266,124 +257,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   }
 
   private schedulePump(): void {
-    // While stopping, the pump still records the ends of runs; it claims nothing.
-    if (!this.started || (this.stopping && this.pendingFinishes.length === 0) || this.pumpScheduled) return;
-    this.pumpScheduled = true;
-    setImmediate(() => {
-      this.pumpScheduled = false;
-      this.pumpPass = this.pump();
-    });
-  }
-
-  /** Runs in `ending` are being recorded as finished in the same round trip as the claim: their slots count as free. */
-  private typeSlots(ending: ReadonlySet<string>): Record<string, number> {
-    const slots: Record<string, number> = {};
-    for (const [type, cap] of Object.entries(this.settings.typeConcurrency)) {
-      let used = 0;
-      for (const run of this.running.values()) if (run.task.type === type && !ending.has(run.task.id)) used++;
-      slots[type] = Math.max(0, cap - used);
-    }
-    return slots;
-  }
-
-  /**
-   * The one place that talks to the store for running tasks: each round trip records the runs that
-   * ended since the last one and claims for every slot free after them (finish + claim in one
-   * call: a no-op task costs two row updates and a share of one round trip).
-   */
-  private async pump(): Promise<void> {
-    if (this.pumping) {
-      this.pumpAgain = true;
-      return;
-    }
-    this.pumping = true;
-    let idle = false;
-    try {
-      do {
-        this.pumpAgain = false;
-        const ending = this.pendingFinishes.splice(0);
-        // Runs being recorded as ended still sit in `running`; their slots are free once this call commits.
-        const free = this.stopping ? 0 : this.settings.maxConcurrent - this.running.size + ending.length;
-        if (free <= 0 && ending.length === 0) break;
-        const limits = free > 0 ? this.claimLimits(free, new Set(ending.map((e) => e.item.id))) : undefined;
-        // The round trip also carries the buffered event-log entries (status changes, output).
-        const { finished, claimed } = await this.outputLog.flushThrough((events) => this.finishAndClaim(ending, limits, events));
-        const byId = new Map(finished.map((row) => [row.id, row]));
-        for (const e of ending) e.resolve(byId.get(e.item.id));
-        if (claimed.length > 0) {
-          // One turn first: the ended runs' "completed" events go out before the new runs' "started".
-          await new Promise((resolve) => setImmediate(resolve));
-          // Claimed while stop() began: back to the queue, not started on a stopping worker.
-          if (this.stopping) await this.store.release(this.workerId, claimed.map((row) => row.id));
-          else for (const row of claimed) this.launch(row);
-        }
-        if (free > 0 && claimed.length === free) this.pumpAgain = true;
-        else if (free > 0) idle = true;
-        if (this.pendingFinishes.length > 0) this.pumpAgain = true;
-      } while (this.pumpAgain);
-      if (idle && !this.stopping) await this.armDelayedWakeup();
-    } catch (error) {
-      this.logger.error({ err: error }, "claiming tasks failed; trying again shortly");
-    } finally {
-      this.pumping = false;
-      // Ends or wake-ups that arrived after the loop's last look (or while it failed) are not left waiting.
-      if (this.pumpAgain || this.pendingFinishes.length > 0) this.schedulePump();
-    }
-  }
-
-  private claimLimits(count: number, ending: ReadonlySet<string>): ClaimLimits {
-    return {
-      workerId: this.workerId,
-      count,
-      leaseMs: this.settings.leaseMs,
-      maxPerDocument: this.settings.maxPerDocument,
-      maxPerDrive: this.settings.maxPerDrive,
-      typeSlots: this.typeSlots(ending),
-      types: this.registry.types(),
-    };
-  }
-
-  /**
-   * Rejects the ends it could not record (settle() logs it; the lease returns the task). A failed
-   * claim must not lose the ends that came with it: they are recorded again without a claim.
-   */
-  private async finishAndClaim(ending: PendingFinish[], limits: ClaimLimits | undefined, events: NewTaskEvent[]): Promise<{ finished: FinishedRow[]; claimed: ClaimedRow[] }> {
-    const items = ending.map((e) => e.item);
-    try {
-      return await this.store.finishAndClaim(this.workerId, items, limits, events);
-    } catch (error) {
-      if (!limits || (items.length === 0 && events.length === 0)) {
-        for (const e of ending) e.reject(error);
-        throw error;
-      }
-      this.logger.error({ err: error }, "claiming tasks failed; recording the finished runs alone");
-      try {
-        return { finished: (await this.store.finishAndClaim(this.workerId, items, undefined, events)).finished, claimed: [] };
-      } catch (again) {
-        for (const e of ending) e.reject(again);
-        throw again;
-      }
-    }
-  }
-
-  /** Queues a run's end for the pump's next round trip; resolves with the stored row (undefined: lease lost). */
-  private recordEnd(item: Finish): Promise<FinishedRow | undefined> {
-    return new Promise((resolve, reject) => {
-      this.pendingFinishes.push({ item, resolve, reject });
-      this.schedulePump();
-    });
-  }
-
-  /** Retries wait in the queue with a future run_at: wake up when the next one is due. */
-  private async armDelayedWakeup(): Promise<void> {
-    const next = await this.store.nextRunAt();
-    if (this.delayedTimer) clearTimeout(this.delayedTimer);
-    this.delayedTimer = undefined;
-    if (!next || this.stopping) return;
-    const delay = Math.max(0, next.getTime() - Date.now()) + 5;
-    if (delay > this.settings.pollIntervalMs) return; // the poll will come sooner
-    this.delayedTimer = setTimeout(() => this.schedulePump(), delay);
-    this.delayedTimer.unref();
+    this.pump.schedule();
   }
 
   private launch(row: ClaimedRow): void {
@@ -434,7 +308,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     }
     const status = outcome.status === "failed" && (await this.cancelRequested(task.id)) ? "cancelled" : outcome.status;
     const error: TaskError | null = outcome.status === "completed" ? null : outcome.error;
-    const row = await this.recordEnd({ id: task.id, status, result, error });
+    const row = await this.pump.recordEnd({ id: task.id, status, result, error });
     if (!row) {
       this.logger.warn({ taskId: task.id, attempt }, "task outcome discarded: this worker no longer holds the task (lease lost)");
       return;

@@ -247,7 +247,8 @@ export class TaskStore {
    */
   async vacuum(): Promise<void> {
     // One statement per call: VACUUM refuses to run inside the implicit transaction of a batch.
-    const options = this.db.kind === "postgres" ? "(SKIP_LOCKED) " : "";
+    // ANALYZE too: without autovacuum the planner never learns how many rows a status holds.
+    const options = this.db.kind === "postgres" ? "(SKIP_LOCKED, ANALYZE) " : "(ANALYZE) ";
     await this.db.exec(`VACUUM ${options}ph_tasks`);
     await this.db.exec(`VACUUM ${options}ph_task_events`);
   }

@@ -39,7 +39,7 @@ export async function finishAndClaimTasks(
 ): Promise<{ finished: FinishedRow[]; claimed: ClaimedRow[] }> {
   const claim = limits && limits.count > 0 && limits.types.length > 0 ? limits : undefined;
   if (!claim && finishes.length === 0 && options.events.length === 0) return { finished: [], claimed: [] };
-  const { rows } = await db.query<ClaimedRow>("SELECT * FROM ph_finish_and_claim($1, $2, $3, $4::jsonb[], $5::jsonb[], $6, $7, $8, $9, $10, $11::jsonb, $12, $13::text[], $14::jsonb, $15)", [
+  const { rows } = await db.query<ClaimedRow>("SELECT * FROM ph_finish_and_claim($1, $2, $3, $4::jsonb[], $5::jsonb[], $6, $7, $8, $9, $10, $11::jsonb, $12, $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::int[], $19)", [
     workerId,
     finishes.map((f) => f.id),
     finishes.map((f) => f.status),
@@ -53,13 +53,18 @@ export async function finishAndClaimTasks(
     JSON.stringify(claim?.typeSlots ?? {}),
     CLAIM_LOCK,
     claim?.types ?? [],
-    JSON.stringify(options.events),
+    ...eventColumns(options.events),
     options.asyncCommit,
   ]);
   // A claimed row is running; a finished one has its final status.
   const claimed = rows.filter((r) => r.status === "running");
   const finished: FinishedRow[] = rows.filter((r) => r.status !== "running").map(({ id, status, updated_at, result, error }) => ({ id, status, updated_at, result, error }));
   return { finished, claimed };
+}
+
+/** Event-log entries as one array per column: unnest reads them without parsing JSON. */
+export function eventColumns(events: readonly NewTaskEvent[]): [string[], string[], (string | null)[], string[], number[]] {
+  return [events.map((e) => e.task_id), events.map((e) => e.kind), events.map((e) => e.stream), events.map((e) => e.data), events.map((e) => e.bytes)];
 }
 
 /** Claims only (see finishAndClaimTasks). */

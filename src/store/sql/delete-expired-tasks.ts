@@ -1,11 +1,21 @@
 import type { Queryable } from "../db.js";
 
-/** Removes finished tasks (and, by cascade, their events) older than the retention period. */
+/**
+ * Removes finished tasks older than the retention period, and their event-log entries (no cascade:
+ * see migration 006), including entries left by tasks deleted any other way.
+ */
 export async function deleteExpiredTasks(db: Queryable, ttlMs: number): Promise<number> {
-  const { affectedRows } = await db.query(
-    `DELETE FROM ph_tasks WHERE status IN ('completed', 'failed', 'cancelled')
-       AND finished_at < now() - make_interval(secs => $1 / 1000.0)`,
+  const { rows } = await db.query<{ removed: number }>(
+    `WITH gone AS (
+       DELETE FROM ph_tasks WHERE status IN ('completed', 'failed', 'cancelled')
+         AND finished_at < now() - make_interval(secs => $1 / 1000.0)
+       RETURNING id
+     ), entries AS (
+       DELETE FROM ph_task_events e
+       WHERE e.task_id IN (SELECT id FROM gone) OR NOT EXISTS (SELECT 1 FROM ph_tasks t WHERE t.id = e.task_id)
+     )
+     SELECT count(*)::int AS removed FROM gone`,
     [ttlMs],
   );
-  return affectedRows;
+  return rows[0]?.removed ?? 0;
 }

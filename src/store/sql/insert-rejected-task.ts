@@ -11,7 +11,7 @@ export async function insertRejectedTask(db: Queryable, task: NewTaskRow, error:
     `INSERT INTO ph_tasks (id, type, title, instructions, params, status, priority, rank_at, max_attempts, timeout_ms,
                            idempotency_key, drive_id, document_id, source, error, finished_at)
      VALUES ($1, $2, $3, $4, $5::jsonb, 'cancelled', $6, now(), $7, $8, $9, $10, $11, $12::jsonb, $13::jsonb, now())
-     ON CONFLICT (idempotency_key) DO NOTHING
+     ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
      RETURNING *`,
     [task.id, task.type, task.title, task.instructions, JSON.stringify(task.params), task.priority, task.max_attempts, task.timeout_ms, task.idempotency_key, task.drive_id, task.document_id, JSON.stringify(task.source), JSON.stringify(error)],
   );

@@ -20,7 +20,7 @@ export async function insertTasks(db: Queryable, tasks: readonly NewTaskRow[]): 
      FROM jsonb_to_recordset($1::jsonb) AS t(id text, type text, title text, instructions text, params jsonb,
           priority int, max_attempts int, timeout_ms int, idempotency_key text, drive_id text, document_id text,
           source jsonb, aging_ms float8)
-     ON CONFLICT (idempotency_key) DO NOTHING
+     ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
      RETURNING *`,
     [JSON.stringify(tasks)],
   );

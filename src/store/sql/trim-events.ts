@@ -6,7 +6,7 @@ import type { Queryable } from "../db.js";
  */
 export async function trimEvents(db: Queryable, taskId: string, maxBytes: number): Promise<number> {
   const { affectedRows } = await db.query(
-    `DELETE FROM ph_task_events WHERE seq IN (
+    `DELETE FROM ph_task_events WHERE task_id = $1 AND seq IN (
        SELECT seq FROM (
          SELECT seq, sum(bytes) OVER (ORDER BY seq DESC) AS newer_bytes FROM ph_task_events
          WHERE task_id = $1 AND kind = 'output'

@@ -33,7 +33,7 @@ CREATE FUNCTION ph_finish_and_claim(
 RETURNS TABLE (id text, status text, updated_at timestamptz, result jsonb, error jsonb, type text, title text, instructions text,
                params jsonb, priority int, attempts int, max_attempts int, timeout_ms int, idempotency_key text, source jsonb,
                created_at timestamptz)
-LANGUAGE plpgsql VOLATILE AS $fn$
+LANGUAGE plpgsql VOLATILE SET enable_bitmapscan = off AS $fn$
 #variable_conflict use_column
 DECLARE
   v_finished bigint := 0;
@@ -70,7 +70,9 @@ BEGIN
   END IF;
   -- Finished runs next, fenced by the worker id: a worker that lost its lease records nothing.
   -- One statement per row, by primary key: a join with the arrays let the planner pick a running-task
-  -- index full of dead entries instead (no statistics on a queue table).
+  -- index full of dead entries instead (no statistics on a queue table). Bitmap scans are off in this
+  -- function: a bitmap over the running-task index visits every dead entry of it until the next
+  -- VACUUM (counting running tasks took 0.5 ms with 3,000 of them); an index scan marks them dead once.
   FOR v_at IN 1 .. coalesce(cardinality(p_finish_ids), 0) LOOP
     RETURN QUERY
     UPDATE ph_tasks t

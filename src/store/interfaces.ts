@@ -72,6 +72,8 @@ export interface Finish {
   status: FinalStatus;
   result: JsonValue | null;
   error: TaskError | null;
+  /** How long the run took; goes into the run's final status entry of the event log. */
+  durationMs?: number;
 }
 
 export interface TaskEventRow {

@@ -99,7 +99,7 @@ export class ClaimPump {
           // One turn first: the ended runs' "completed" events go out before the new runs' "started".
           await new Promise((resolve) => setImmediate(resolve));
           // Claimed while a stop began: back to the queue, not started on a stopping worker.
-          if (this.host.state() !== "running") await this.store.release(this.settings.workerId, claimed.map((row) => row.id));
+          if (this.host.state() !== "running") await this.returnToQueue(claimed);
           else for (const row of claimed) this.host.launch(row);
         }
         if (free > 0 && claimed.length === free) this.again = true;
@@ -114,6 +114,12 @@ export class ClaimPump {
       // Ends or wake-ups that arrived after the loop's last look (or while it failed) are not left waiting.
       if (this.again || this.pendingFinishes.length > 0) this.schedule();
     }
+  }
+
+  /** The claim logged them as running: the log says they went back, as a stop's release does. */
+  private async returnToQueue(claimed: ClaimedRow[]): Promise<void> {
+    const released = await this.store.release(this.settings.workerId, claimed.map((row) => row.id));
+    for (const id of released) this.outputLog.append({ task_id: id, kind: "status", stream: null, data: JSON.stringify({ status: "pending", reason: "shutdown" }) });
   }
 
   private claimLimits(count: number, ending: ReadonlySet<string>): ClaimLimits {

@@ -77,8 +77,8 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     for (const { task, created } of stored) {
       if (!created) continue;
       this.metrics?.created.inc({ type: task.type });
+      // Its "pending" entry of the event log went in with the task (insertTasks).
       this.logTransition(task, "created", {});
-      this.outputLog.append({ task_id: task.id, kind: "status", stream: null, data: JSON.stringify({ status: "pending", attempt: 0 }) });
       this.emit("created", task);
       this.emit("queued", task);
     }
@@ -240,6 +240,8 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     this.logTransition(task, "queued again", {});
     this.outputLog.append({ task_id: id, kind: "status", stream: null, data: JSON.stringify({ status: "pending", retried: true }) });
     this.emit("queued", task);
+    // Stored before any worker can claim it and log "running".
+    await this.outputLog.flush();
     await this.store.db.notify(CHANNELS.wakeup, "");
     this.schedulePump();
     return task;
@@ -275,8 +277,8 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   }
 
   private async runClaimed(task: Task, attempt: number, controller: AbortController): Promise<void> {
+    // The "running" entry of the event log was written by the claim itself.
     this.logTransition(task, "started", { attempt });
-    this.outputLog.append({ task_id: task.id, kind: "status", stream: null, data: JSON.stringify({ status: "running", attempt, workerId: this.workerId }) });
     this.emit("started", task, { workerId: this.workerId, attempt });
     const outcome = await this.executeTask(task, controller.signal, attempt);
     await this.settle(task, attempt, outcome);
@@ -308,14 +310,14 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     }
     const status = outcome.status === "failed" && (await this.cancelRequested(task.id)) ? "cancelled" : outcome.status;
     const error: TaskError | null = outcome.status === "completed" ? null : outcome.error;
-    const row = await this.pump.recordEnd({ id: task.id, status, result, error });
+    // Recording the end also writes its status entry to the event log, in the same transaction.
+    const row = await this.pump.recordEnd({ id: task.id, status, result, error, durationMs });
     if (!row) {
       this.logger.warn({ taskId: task.id, attempt }, "task outcome discarded: this worker no longer holds the task (lease lost)");
       return;
     }
     const finished = finishedTask(task, row);
     this.metrics?.duration.observe({ type: task.type, outcome: status }, durationMs / 1000);
-    this.outputLog.append({ task_id: task.id, kind: "status", stream: null, data: JSON.stringify({ status, attempt, durationMs, ...(error ? { error } : {}) }) });
     this.logTransition(finished, status, { attempt, durationMs, ...(error ? { error: error.code } : {}) });
     // Dead row versions from claims and finishes slow every claim until vacuumed (see TaskStore.vacuum).
     const vacuumEvery = this.settings.vacuumEveryFinishes;
@@ -357,7 +359,10 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
       else if (task.status === "cancelled") this.emit("cancelled", task, { reason: task.error?.message ?? "cancelled" });
       else if (task.error) this.emit("failed", task, { error: task.error, durationMs: 0 });
     }
-    if (recovered.length > 0) this.schedulePump();
+    if (recovered.length > 0) {
+      await this.outputLog.flush(); // before a claim logs "running" for them
+      this.schedulePump();
+    }
   }
 
   private async cleanup(): Promise<void> {

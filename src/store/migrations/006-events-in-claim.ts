@@ -27,7 +27,7 @@ export const name = "events-in-claim";
 const finishAndClaim = `
 CREATE FUNCTION ph_finish_and_claim(
   p_worker text,
-  p_finish_ids text[], p_finish_statuses text[], p_finish_results jsonb[], p_finish_errors jsonb[], p_notify text,
+  p_finish_ids text[], p_finish_statuses text[], p_finish_results jsonb[], p_finish_errors jsonb[], p_finish_durations int[], p_notify text,
   p_count int, p_max_per_document int, p_max_per_drive int, p_lease_ms float8, p_type_slots jsonb, p_lock bigint, p_types text[],
   p_event_tasks text[], p_event_kinds text[], p_event_streams text[], p_event_data text[], p_event_bytes int[], p_async_commit boolean)
 RETURNS TABLE (id text, status text, updated_at timestamptz, result jsonb, error jsonb, type text, title text, instructions text,
@@ -74,13 +74,24 @@ BEGIN
   -- function: a bitmap over the running-task index visits every dead entry of it until the next
   -- VACUUM (counting running tasks took 0.5 ms with 3,000 of them); an index scan marks them dead once.
   FOR v_at IN 1 .. coalesce(cardinality(p_finish_ids), 0) LOOP
+    -- The run's end enters the event log in the same transaction as its status.
     RETURN QUERY
-    UPDATE ph_tasks t
-    SET status = p_finish_statuses[v_at], result = p_finish_results[v_at], error = p_finish_errors[v_at], finished_at = now(),
-        updated_at = now(), last_worker = t.locked_by, locked_by = NULL, lease_expires_at = NULL, cancel_requested = false
-    WHERE t.id = p_finish_ids[v_at] AND t.status = 'running' AND t.locked_by = p_worker
-    RETURNING t.id, t.status, t.updated_at, t.result, t.error, NULL, NULL, NULL, NULL::jsonb, NULL::int, NULL::int, NULL::int, NULL::int,
-              NULL, NULL::jsonb, NULL::timestamptz;
+    WITH done AS (
+           UPDATE ph_tasks t
+           SET status = p_finish_statuses[v_at], result = p_finish_results[v_at], error = p_finish_errors[v_at], finished_at = now(),
+               updated_at = now(), last_worker = t.locked_by, locked_by = NULL, lease_expires_at = NULL, cancel_requested = false
+           WHERE t.id = p_finish_ids[v_at] AND t.status = 'running' AND t.locked_by = p_worker
+           RETURNING t.id, t.status, t.updated_at, t.result, t.error, t.attempts
+         ), logged AS (
+           INSERT INTO ph_task_events (task_id, kind, stream, data, bytes)
+           SELECT d.id, 'status', NULL, x.data, octet_length(x.data)
+           FROM done d CROSS JOIN LATERAL (
+             SELECT (jsonb_build_object('status', d.status, 'attempt', d.attempts, 'durationMs', p_finish_durations[v_at])
+                     || CASE WHEN d.error IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('error', d.error) END)::text AS data) x
+         )
+    SELECT d.id, d.status, d.updated_at, d.result, d.error, NULL, NULL, NULL, NULL::jsonb, NULL::int, NULL::int, NULL::int, NULL::int,
+           NULL, NULL::jsonb, NULL::timestamptz
+    FROM done d;
     GET DIAGNOSTICS v_count = ROW_COUNT;
     v_finished := v_finished + v_count;
   END LOOP;
@@ -166,6 +177,12 @@ BEGIN
              lease_expires_at = now() + make_interval(secs => p_lease_ms / 1000.0), cancel_requested = false
          FROM locked WHERE t.id = locked.id
          RETURNING t.*
+       ), logged AS (
+         -- "running" enters the event log with the claim, before anything the run writes.
+         INSERT INTO ph_task_events (task_id, kind, stream, data, bytes)
+         SELECT c.id, 'status', NULL, x.data, octet_length(x.data)
+         FROM claimed c CROSS JOIN LATERAL (
+           SELECT json_build_object('status', 'running', 'attempt', c.attempts, 'workerId', p_worker)::text AS data) x
        )
   SELECT c.id, c.status, c.updated_at, c.result, c.error, c.type, c.title, c.instructions, c.params, c.priority, c.attempts,
          c.max_attempts, c.timeout_ms, c.idempotency_key, c.source, c.created_at

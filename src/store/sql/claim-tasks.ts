@@ -39,12 +39,13 @@ export async function finishAndClaimTasks(
 ): Promise<{ finished: FinishedRow[]; claimed: ClaimedRow[] }> {
   const claim = limits && limits.count > 0 && limits.types.length > 0 ? limits : undefined;
   if (!claim && finishes.length === 0 && options.events.length === 0) return { finished: [], claimed: [] };
-  const { rows } = await db.query<ClaimedRow>("SELECT * FROM ph_finish_and_claim($1, $2, $3, $4::jsonb[], $5::jsonb[], $6, $7, $8, $9, $10, $11::jsonb, $12, $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::int[], $19)", [
+  const { rows } = await db.query<ClaimedRow>("SELECT * FROM ph_finish_and_claim($1, $2, $3, $4::jsonb[], $5::jsonb[], $6::int[], $7, $8, $9, $10, $11, $12::jsonb, $13, $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::int[], $20)", [
     workerId,
     finishes.map((f) => f.id),
     finishes.map((f) => f.status),
     finishes.map((f) => (f.result === null ? null : JSON.stringify(f.result))),
     finishes.map((f) => (f.error === null ? null : JSON.stringify(f.error))),
+    finishes.map((f) => Math.round(f.durationMs ?? 0)),
     options.notifyChannel ?? null,
     claim?.count ?? 0,
     claim?.maxPerDocument ?? 0,

@@ -3,6 +3,8 @@ import type { NewTaskRow, TaskRow } from "../interfaces.js";
 
 /**
  * Inserts tasks in one statement; a task whose idempotency key exists is skipped (not returned).
+ * Each new task's first event-log entry ("pending") goes in with it: a claim that comes a moment
+ * later logs "running" after it, never before.
  *
  * Priority by type and age: rank_at = created_at − priority × TASK_AGING_MS. Claims take the
  * smallest rank_at, which is ranking by `priority + waited / TASK_AGING_MS`: every TASK_AGING_MS a
@@ -12,7 +14,8 @@ import type { NewTaskRow, TaskRow } from "../interfaces.js";
  */
 export async function insertTasks(db: Queryable, tasks: readonly NewTaskRow[]): Promise<TaskRow[]> {
   const { rows } = await db.query<TaskRow>(
-    `INSERT INTO ph_tasks (id, type, title, instructions, params, status, priority, rank_at, max_attempts,
+    `WITH inserted AS (
+     INSERT INTO ph_tasks (id, type, title, instructions, params, status, priority, rank_at, max_attempts,
                            timeout_ms, idempotency_key, drive_id, document_id, source)
      SELECT t.id, t.type, t.title, t.instructions, t.params, 'pending', t.priority,
             now() - make_interval(secs => t.priority * t.aging_ms / 1000.0),
@@ -21,7 +24,13 @@ export async function insertTasks(db: Queryable, tasks: readonly NewTaskRow[]): 
           priority int, max_attempts int, timeout_ms int, idempotency_key text, drive_id text, document_id text,
           source jsonb, aging_ms float8)
      ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-     RETURNING *`,
+     RETURNING *
+     ), logged AS (
+       INSERT INTO ph_task_events (task_id, kind, stream, data, bytes)
+       SELECT i.id, 'status', NULL, x.data, octet_length(x.data)
+       FROM inserted i CROSS JOIN LATERAL (SELECT '{"status":"pending","attempt":0}'::text AS data) x
+     )
+     SELECT * FROM inserted`,
     [JSON.stringify(tasks)],
   );
   return rows;

@@ -21,6 +21,7 @@ import { TaskStore } from "./store/task-store.js";
 import { createApiTaskCreator } from "./tasks/api-task-creator.js";
 import { TaskEventHandler } from "./tasks/event-handler.js";
 import { createDefaultRegistry } from "./tasks/executors/index.js";
+import { ownMcpUrl, type OwnMcp } from "./tasks/executors/claude/agent-mcp.js";
 import type { ExecutorRegistry } from "./tasks/executors/registry.js";
 import { LoopGuard } from "./tasks/loop-guard.js";
 import { managerSettingsFromConfig } from "./tasks/manager-settings.js";
@@ -50,8 +51,13 @@ export interface AgentOverrides {
   registry?: ExecutorRegistry;
 }
 
+/** Secret values the agent's log masks wherever they appear: the API key, the API token, the MCP credentials. */
+export function agentSecrets(config: Config): (string | undefined)[] {
+  return [config.ANTHROPIC_API_KEY, config.API_TOKEN, ...Object.values(config.CLAUDE_AGENT_MCP_CREDENTIALS)];
+}
+
 export async function startAgent(config: Config, overrides: AgentOverrides = {}): Promise<Agent> {
-  const logger = overrides.logger ?? createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, secrets: [config.ANTHROPIC_API_KEY, config.API_TOKEN] });
+  const logger = overrides.logger ?? createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, secrets: agentSecrets(config) });
   mkdirSync(config.dataDir, { recursive: true });
   const rules = overrides.rules ?? loadRulesFile(path.resolve(config.TASK_RULES_FILE)).rules;
 
@@ -63,10 +69,12 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   });
   const store = await TaskStore.open(
     config.DATABASE_URL
-      ? { databaseUrl: config.DATABASE_URL, onError: (err) => logger.error({ err }, "database connection error") }
-      : { dataDir: path.join(config.dataDir, "store") },
+      ? { databaseUrl: config.DATABASE_URL, asyncCommit: config.TASK_STORE_ASYNC_COMMIT, onError: (err) => logger.error({ err }, "database connection error") }
+      : { dataDir: path.join(config.dataDir, "store"), asyncCommit: config.TASK_STORE_ASYNC_COMMIT },
   );
-  const registry = overrides.registry ?? createDefaultRegistry(config, { documentContext: new ReactorDocumentContext(reactor) });
+  // Claude agent tasks default to our own reactor-mcp, known once the HTTP server listens.
+  const ownMcp: { current?: OwnMcp } = {};
+  const registry = overrides.registry ?? createDefaultRegistry(config, { documentContext: new ReactorDocumentContext(reactor), ownMcp: () => ownMcp.current });
   const metrics = new TaskMetrics({ store, types: registry.types(), defaultMetrics: true });
   const manager = new TaskManager(store, registry, managerSettingsFromConfig(config), logger, metrics);
 
@@ -97,6 +105,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
     mount: (main) => main.use(mcpApp),
   });
   const { server, url } = await listen(app, config.HOST, config.PORT, config.API_TOKEN);
+  ownMcp.current = { url: ownMcpUrl(url), token: config.API_TOKEN };
   await manager.start();
   const scan = await handler.scan();
   logger.info({ url, store: store.kind, dataDir: config.dataDir, workerId: manager.workerId, rules: rules.length, ...scan }, "powerhouse-tasks agent started");

@@ -94,4 +94,27 @@ export function registerSubmitCommand(program: Command): void {
         ...(flags.permissionMode !== undefined ? { permissionMode: flags.permissionMode } : {}),
       }, command.opts());
     });
+
+  common(submit.command("claude-agent").description("a Claude agent that edits Powerhouse documents over MCP: ph-tasks submit claude-agent --prompt <text> (or the prompt on stdin)"))
+    .option("--prompt <text>", "what the agent should do (default: read from stdin)")
+    .option("--model <model>", "model")
+    .option("--max-turns <n>", "turn limit")
+    .option("--mcp-url <url>", "MCP server (one of the agent's CLAUDE_AGENT_MCP_URLS); default: the agent's own /mcp")
+    .option("--credentials-ref <name>", "bearer token for the MCP server, by its name in the agent's CLAUDE_AGENT_MCP_CREDENTIALS")
+    .action(async (flags: { prompt?: string; model?: string; maxTurns?: string; mcpUrl?: string; credentialsRef?: string }, command: Command) => {
+      const prompt = flags.prompt ?? (process.stdin.isTTY ? "" : await readStdin());
+      if (!prompt.trim()) throw new ClientError("claude-agent: give the prompt with --prompt <text> or on stdin", EXIT.usage);
+      const mcpConfig = {
+        ...(flags.mcpUrl !== undefined ? { serverUrl: flags.mcpUrl } : {}),
+        ...(flags.credentialsRef !== undefined ? { credentialsRef: flags.credentialsRef } : {}),
+      };
+      await send(command, {
+        type: "claude-agent",
+        title: prompt.trim().split("\n")[0]?.slice(0, 80) ?? "claude-agent",
+        prompt,
+        mcpConfig,
+        ...(flags.model !== undefined ? { model: flags.model } : {}),
+        ...(flags.maxTurns !== undefined ? { maxTurns: Number(flags.maxTurns) } : {}),
+      }, command.opts());
+    });
 }

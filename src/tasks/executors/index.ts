@@ -4,13 +4,17 @@
  */
 import path from "node:path";
 import type { Config } from "../../config.js";
+import { ClaudeAgentExecutor } from "./claude-agent-executor.js";
 import { ClaudeCodeExecutor } from "./claude-code-executor.js";
+import type { OwnMcp } from "./claude/agent-mcp.js";
 import type { DocumentContextProvider } from "./claude/document-context.js";
 import { CliExecutor } from "./cli-executor.js";
 import { ExecutorRegistry } from "./registry.js";
 
 export interface RegistryOptions {
   documentContext?: DocumentContextProvider;
+  /** The agent's own reactor-mcp endpoint (claude-agent tasks' default), once its server listens. */
+  ownMcp?: () => OwnMcp | undefined;
 }
 
 export function createDefaultRegistry(config: Config, options: RegistryOptions = {}): ExecutorRegistry {
@@ -33,6 +37,22 @@ export function createDefaultRegistry(config: Config, options: RegistryOptions =
       killGraceMs: config.TASK_KILL_GRACE_MS,
       captureBytes: config.TASK_OUTPUT_CAP_BYTES,
       requestsPerMinute: config.CLAUDE_REQUESTS_PER_MINUTE,
+      documentContext: options.documentContext,
+    }),
+  );
+  registry.register(
+    new ClaudeAgentExecutor({
+      claudePath: config.CLAUDE_CLI_PATH,
+      credentials: { apiKey: config.ANTHROPIC_API_KEY, baseUrl: config.ANTHROPIC_BASE_URL },
+      defaultModel: config.CLAUDE_MODEL,
+      defaultMaxTurns: config.CLAUDE_AGENT_MAX_TURNS,
+      homesDir: path.join(config.dataDir, "claude-homes"),
+      killGraceMs: config.TASK_KILL_GRACE_MS,
+      requestsPerMinute: config.CLAUDE_REQUESTS_PER_MINUTE,
+      ownMcp: options.ownMcp,
+      fallbackMcpUrl: config.MCP_SERVER_URL,
+      allowedMcpUrls: config.CLAUDE_AGENT_MCP_URLS,
+      mcpCredentials: config.CLAUDE_AGENT_MCP_CREDENTIALS,
       documentContext: options.documentContext,
     }),
   );

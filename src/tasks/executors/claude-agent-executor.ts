@@ -1,0 +1,248 @@
+/**
+ * Runs a Claude agent task: the pinned Agent SDK's query() on our located `claude` binary, with one
+ * MCP server — by default the agent's own reactor-mcp — and only its document tools (no shell, no
+ * files: this agent edits documents). The prompt waits until the MCP server is connected, so a run
+ * whose server is down makes no API request. Errors are classified from the messages seen (the
+ * SDK's query() throws after an error result; the throw only matters when no result came).
+ */
+import { randomUUID } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { query, type McpServerStatus, type Query, type SDKUserMessage } from "@anthropic-ai/claude-agent-sdk";
+import type { z } from "zod";
+import { ClaudeAgentTaskRequestSchema, type ClaudeAgentTask, type JsonObject, type JsonValue } from "../types.js";
+import { abortCauseOf, fatal, retryable, type ExecutionContext, type TaskExecutionError, type TaskExecutor } from "./executor.js";
+import { ALLOWED_MCP_TOOLS, DISALLOWED_MCP_TOOLS, MCP_SERVER_NAME, mcpProblems, resolveMcpTarget, type McpPolicy, type McpTarget, type OwnMcp } from "./claude/agent-mcp.js";
+import { AgentRunLog } from "./claude/agent-messages.js";
+import { ClaudeAgentProcess } from "./claude/agent-process.js";
+import { agentSystemPrompt } from "./claude/agent-prompt.js";
+import { classifyApiFailure, serverRetryAfterMs } from "./claude/api-errors.js";
+import { claudeEnvironment, type ClaudeCredentials } from "./claude/claude-environment.js";
+import type { DocumentContextProvider } from "./claude/document-context.js";
+import { locateClaudeBinary } from "./claude/locate-claude-binary.js";
+import { defaultPromptTemplate, type PromptTemplate } from "./claude/prompt-template.js";
+import { StartsPerMinute } from "./claude/rate-limiter.js";
+
+export interface ClaudeAgentExecutorOptions {
+  /** CLAUDE_CLI_PATH; default: the binary the pinned Agent SDK ships. */
+  claudePath?: string | undefined;
+  credentials: ClaudeCredentials;
+  defaultModel: string;
+  /** CLAUDE_AGENT_MAX_TURNS: the turn limit of tasks that set none. */
+  defaultMaxTurns: number;
+  /** Per-run homes (and their empty working directories) go under here. */
+  homesDir: string;
+  killGraceMs: number;
+  requestsPerMinute: number;
+  /** The agent's own reactor-mcp, once its HTTP server listens. */
+  ownMcp?: (() => OwnMcp | undefined) | undefined;
+  /** MCP_SERVER_URL, used when ownMcp gives nothing. */
+  fallbackMcpUrl?: string | undefined;
+  /** CLAUDE_AGENT_MCP_URLS. */
+  allowedMcpUrls?: readonly string[];
+  /** CLAUDE_AGENT_MCP_CREDENTIALS. */
+  mcpCredentials?: Readonly<Record<string, string>>;
+  /** Longest wait for the MCP server to connect (the CLI gives up after 30 s by itself). */
+  mcpConnectTimeoutMs?: number;
+  documentContext?: DocumentContextProvider | undefined;
+  promptTemplate?: PromptTemplate;
+  agentEnv?: Readonly<Record<string, string | undefined>>;
+}
+
+const MCP_POLL_MS = 50;
+
+/** A prompt stream that yields the prompt once `release` is called, or nothing if `cancel` is. */
+function gatedPrompt(text: string): { stream: AsyncIterable<SDKUserMessage>; release(): void; cancel(): void } {
+  let settle: (send: boolean) => void = () => undefined;
+  const gate = new Promise<boolean>((resolve) => (settle = resolve));
+  async function* stream(): AsyncGenerator<SDKUserMessage> {
+    if (await gate) yield { type: "user", message: { role: "user", content: text }, parent_tool_use_id: null };
+  }
+  return { stream: stream(), release: () => settle(true), cancel: () => settle(false) };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls the CLI until our MCP server is no longer "pending" (or the run is stopped). */
+async function settledMcpStatus(run: Query, signal: AbortSignal, timeoutMs: number): Promise<McpServerStatus | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = (await run.mcpServerStatus()).find((s) => s.name === MCP_SERVER_NAME);
+    if (status?.status !== "pending" || signal.aborted) return status;
+    if (Date.now() > deadline) return { ...status, status: "failed", error: `still connecting after ${timeoutMs} ms` };
+    await sleep(MCP_POLL_MS);
+  }
+}
+
+/** An MCP server that is not connected: refused credentials are final, anything else may pass. */
+function mcpFailure(status: McpServerStatus | undefined, target: McpTarget, result: JsonObject): TaskExecutionError {
+  const state = status?.status ?? "missing";
+  const detail = `${state}${status?.error ? `: ${status.error}` : ""}`;
+  const where = `${target.url} (${target.source === "own" ? "the agent's own /mcp" : target.source === "task" ? "mcpConfig.serverUrl" : "MCP_SERVER_URL"})`;
+  if (state === "needs-auth" || /\b(401|403)\b|unauthori[sz]ed|forbidden/i.test(status?.error ?? "")) {
+    return fatal("mcp_auth", `the MCP server ${where} refused the credentials (${detail}); check mcpConfig.credentialsRef / CLAUDE_AGENT_MCP_CREDENTIALS, or API_TOKEN for the agent's own /mcp`, { result });
+  }
+  return retryable("mcp_unavailable", `the MCP server ${where} is not available (${detail})`, { result });
+}
+
+export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
+  readonly type = "claude-agent";
+  readonly requestSchema: z.ZodType<Record<string, unknown>>;
+  readonly defaultPriority = 40;
+  private readonly starts: StartsPerMinute;
+  private readonly policy: McpPolicy;
+
+  constructor(private readonly options: ClaudeAgentExecutorOptions) {
+    this.starts = new StartsPerMinute(options.requestsPerMinute);
+    this.policy = { ownMcp: options.ownMcp, fallbackUrl: options.fallbackMcpUrl, allowedUrls: options.allowedMcpUrls ?? [], credentials: options.mcpCredentials ?? {} };
+    // A server or credential the policy refuses is a request error (field, value, what is allowed);
+    // execute() checks again, for tasks queued under another configuration.
+    this.requestSchema = ClaudeAgentTaskRequestSchema.superRefine((request, issues) => {
+      for (const problem of mcpProblems(request.mcpConfig, this.policy)) {
+        issues.addIssue({ code: "custom", path: problem.field.split("."), message: problem.message, input: problem.value });
+      }
+    });
+  }
+
+  async execute(task: ClaudeAgentTask, ctx: ExecutionContext): Promise<JsonObject> {
+    const started = performance.now();
+    // Everything a document could get wrong is refused before anything starts.
+    if (!this.options.credentials.apiKey) throw fatal("auth", "no Anthropic API key: set ANTHROPIC_API_KEY for the agent to run Claude tasks");
+    const binary = locateClaudeBinary(this.options.claudePath);
+    if (!binary) throw fatal("claude_not_found", "the claude binary was not found: install dependencies with optional packages, or set CLAUDE_CLI_PATH");
+    const mcp = resolveMcpTarget(task.mcpConfig, this.policy);
+    const document = task.source && this.options.documentContext ? await this.options.documentContext.getDocumentContext(task.source) : undefined;
+    const prompt = (this.options.promptTemplate ?? defaultPromptTemplate)({ title: task.title, instructions: task.instructions, prompt: task.prompt, document });
+
+    await this.starts
+      .acquire(ctx.signal, (ms) => ctx.progress({ kind: "waiting", message: `waiting ${Math.ceil(ms / 1000)} s for the Claude requests-per-minute budget` }))
+      .catch(() => undefined);
+    if (ctx.signal.aborted) throw fatal(abortCauseOf(ctx.signal) === "timeout" ? "timeout" : "cancelled", "stopped before claude started");
+
+    const home = path.join(this.options.homesDir, `${task.id}-${ctx.attempt}-${randomUUID().slice(0, 8)}`);
+    const cwd = path.join(home, "work"); // empty: this agent edits documents, not files
+    const model = task.model ?? this.options.defaultModel;
+    const maxTurns = task.maxTurns ?? this.options.defaultMaxTurns;
+    const proc = new ClaudeAgentProcess({ killGraceMs: this.options.killGraceMs, onStderr: (data) => ctx.output({ stream: "stderr", data }) });
+    const log = new AgentRunLog(ctx);
+    const abortController = new AbortController();
+    const input = gatedPrompt(prompt);
+    const halt = () => {
+      input.cancel();
+      proc.stop();
+      abortController.abort();
+    };
+    ctx.signal.addEventListener("abort", halt, { once: true });
+
+    let mcpStatus: McpServerStatus | undefined;
+    let mcpConnected = false;
+    let thrown: unknown;
+    let run: Query | undefined;
+    try {
+      await mkdir(cwd, { recursive: true });
+      run = query({
+        prompt: input.stream,
+        options: {
+          pathToClaudeCodeExecutable: binary,
+          spawnClaudeCodeProcess: proc.spawn,
+          abortController,
+          cwd,
+          env: await claudeEnvironment(home, this.options.credentials, this.options.agentEnv),
+          model,
+          maxTurns,
+          systemPrompt: agentSystemPrompt(task.source, document),
+          // One MCP server, ours; its headers go over stdin, never on the command line.
+          mcpServers: { [MCP_SERVER_NAME]: { type: "http", url: mcp.url, headers: mcp.headers } },
+          mcpServersDelivery: "initialize",
+          strictMcpConfig: true,
+          settingSources: [],
+          tools: [],
+          allowedTools: ALLOWED_MCP_TOOLS,
+          disallowedTools: DISALLOWED_MCP_TOOLS,
+          permissionMode: "dontAsk",
+          persistSession: false,
+          // The prompt comes from documents: no @file expansion, no slash commands.
+          verbatimPrompts: true,
+        },
+      });
+      try {
+        mcpStatus = await settledMcpStatus(run, ctx.signal, this.options.mcpConnectTimeoutMs ?? 60_000);
+        mcpConnected = mcpStatus?.status === "connected";
+      } catch (error) {
+        thrown = error;
+      }
+      if (mcpConnected && !ctx.signal.aborted) {
+        ctx.progress({ kind: "mcp", message: `MCP server ${MCP_SERVER_NAME} connected: ${mcp.url}`, data: { url: mcp.url, source: mcp.source } });
+        input.release();
+        try {
+          for await (const message of run) {
+            if (log.handle(message) === "stop") {
+              halt();
+              break;
+            }
+          }
+        } catch (error) {
+          // After an error result query() throws too: what the messages said decides.
+          thrown = error;
+        }
+      } else {
+        halt();
+      }
+    } finally {
+      ctx.signal.removeEventListener("abort", halt);
+      input.cancel();
+      run?.close();
+      await proc.gone(5000);
+      await rm(home, { recursive: true, force: true }).catch(() => undefined);
+    }
+
+    const base: JsonObject = {
+      model: log.model ?? model,
+      mcpServer: mcp.url,
+      durationMs: Math.round(performance.now() - started),
+      pid: proc.pid ?? null,
+      exitCode: proc.exitCode,
+    };
+    const thrownText = thrown instanceof Error ? thrown.message : thrown === undefined ? "" : JSON.stringify(thrown);
+    if (proc.spawnError || (!proc.started && /ENOENT|spawn/i.test(thrownText))) {
+      throw fatal("claude_not_found", `claude could not be started (${binary}): ${proc.spawnError?.message ?? thrownText}`, { result: base });
+    }
+    const cause = abortCauseOf(ctx.signal);
+    if (cause === "timeout") throw retryable("timeout", "timed out; claude's process group killed", { result: { ...base, timedOut: true } });
+    if (cause !== undefined) throw fatal(cause === "cancel" ? "cancelled" : "shutdown", `stopped (${cause}); claude's process group killed`, { result: { ...base, cancelled: true } });
+    if (!mcpConnected && mcpStatus !== undefined) {
+      throw mcpFailure(mcpStatus, mcp, { ...base, mcpStatus: mcpStatus.status, ...(mcpStatus.error ? { mcpError: mcpStatus.error } : {}) });
+    }
+    if (log.apiRetry) {
+      const status = log.apiRetry.error_status;
+      throw classifyApiFailure({ status, text: log.apiRetry.error ?? "API error", retryAfterMs: serverRetryAfterMs(log.apiRetry.retry_delay_ms), result: { ...base, apiErrorStatus: status ?? null }, transient: true });
+    }
+    const result = log.result;
+    if (!result) {
+      const stderrTail = proc.stderrText().slice(-2000).trim();
+      const detail = stderrTail || thrownText;
+      if (/not logged in|api key/i.test(detail)) throw classifyApiFailure({ status: 401, text: detail, result: base });
+      throw fatal("claude_crashed", `claude exited with ${proc.exitCode ?? proc.signal ?? "no status"} and no result: ${detail || "(no output)"}`, { result: base });
+    }
+    const json: JsonObject = {
+      ...base,
+      text: result.result ?? "",
+      isError: result.is_error,
+      subtype: result.subtype,
+      turns: result.num_turns ?? null,
+      sessionId: result.session_id ?? log.sessionId ?? null,
+      costUsd: result.total_cost_usd ?? null,
+      // The name the task document's run history reads the cost from (as for claude-code tasks).
+      totalCostUsd: result.total_cost_usd ?? null,
+      usage: (result.usage ?? {}) as JsonValue,
+      permissionDenials: (result.permission_denials ?? []) as JsonValue,
+      toolCalls: log.toolCalls().map((call) => ({ name: call.name, ok: call.ok })),
+    };
+    if (result.subtype === "error_max_turns") throw fatal("max_turns", `claude stopped at the turn limit (${maxTurns}) before finishing`, { result: json });
+    if (result.is_error) {
+      throw classifyApiFailure({ status: result.api_error_status, text: result.result ?? result.subtype, result: json, transient: result.api_error === "connection_failed" });
+    }
+    if (result.subtype !== "success") throw fatal("claude_error", `claude ended with ${result.subtype}`, { result: json });
+    return json;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The `claude` process of one Agent SDK run, spawned by us (the SDK's spawnClaudeCodeProcess hook)
+ * rather than by the SDK, so that we know its pid and it leads its own process group: a cancel, a
+ * timeout or an api_retry we stop at ends the whole group at once (SIGTERM, SIGKILL after the
+ * grace period) instead of after the SDK's stdin-close grace, and the run is only over once the
+ * group is gone — its per-run home is removed after that, never under a live process.
+ */
+import { spawn } from "node:child_process";
+import type { SpawnedProcess, SpawnOptions } from "@anthropic-ai/claude-agent-sdk";
+import { OutputCapture } from "../output-capture.js";
+import { groupAlive } from "../run-process.js";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class ClaudeAgentProcess {
+  pid: number | undefined;
+  spawnError: NodeJS.ErrnoException | undefined;
+  exitCode: number | null = null;
+  signal: NodeJS.Signals | null = null;
+  private readonly stderr: OutputCapture;
+  private stopping = false;
+  private killTimer: NodeJS.Timeout | undefined;
+  private exited = false;
+
+  constructor(private readonly options: { killGraceMs: number; stderrCapBytes?: number; onStderr?: (text: string) => void }) {
+    this.stderr = new OutputCapture(options.stderrCapBytes ?? 64 * 1024);
+  }
+
+  /** The SDK's spawnClaudeCodeProcess. */
+  readonly spawn = (options: SpawnOptions): SpawnedProcess => {
+    const env: Record<string, string> = {};
+    for (const [name, value] of Object.entries(options.env)) if (value !== undefined) env[name] = value;
+    const child = spawn(options.command, options.args, {
+      cwd: options.cwd,
+      env,
+      detached: true, // its own process group: the group id is its pid
+      stdio: ["pipe", "pipe", "pipe"],
+      windowsHide: true,
+    });
+    this.pid = child.pid;
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      if (child.pid === undefined) this.spawnError = error;
+    });
+    child.on("exit", (code, signal) => {
+      this.exited = true;
+      this.exitCode = code;
+      this.signal = signal;
+      // Anything the leader left behind in its group goes with it.
+      if (this.pid !== undefined && groupAlive(this.pid)) this.stop();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      this.stderr.push(chunk);
+      this.options.onStderr?.(chunk.toString("utf8"));
+    });
+    child.stdin.on("error", () => undefined); // EPIPE after the process ended: its business
+    // The SDK aborts this signal after its own stdin-close grace (close(), its abortController).
+    options.signal.addEventListener("abort", () => this.stop(), { once: true });
+    return child;
+  };
+
+  get started(): boolean {
+    return this.pid !== undefined;
+  }
+
+  stderrText(): string {
+    return this.stderr.result().text;
+  }
+
+  /** SIGTERM the group now, SIGKILL it after the grace period. Idempotent. */
+  stop(): void {
+    if (this.pid === undefined || this.stopping) return;
+    this.stopping = true;
+    const pgid = this.pid;
+    killGroup(pgid, "SIGTERM");
+    this.killTimer = setTimeout(() => killGroup(pgid, "SIGKILL"), this.options.killGraceMs);
+    this.killTimer.unref();
+  }
+
+  /**
+   * Waits until the process group is gone. A process still running after `naturalMs` (it should end
+   * by itself once the SDK closed its stdin) is stopped; the wait is bounded either way.
+   */
+  async gone(naturalMs: number): Promise<void> {
+    const pgid = this.pid;
+    if (pgid === undefined) return;
+    const alive = () => !this.exited || groupAlive(pgid);
+    const natural = Date.now() + naturalMs;
+    while (alive() && Date.now() < natural) await sleep(20);
+    if (alive()) this.stop();
+    const deadline = Date.now() + this.options.killGraceMs + 3000;
+    while (alive() && Date.now() < deadline) await sleep(20);
+    if (this.killTimer) clearTimeout(this.killTimer);
+  }
+}
+
+function killGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}

@@ -318,9 +318,17 @@ for (const backend of BACKENDS) {
       const before = await vacuums();
       const manager = make({ vacuumEveryFinishes: 10, maxConcurrent: 5 });
       await manager.start();
-      const stored = await manager.enqueueTasks(Array.from({ length: 30 }, (_, i) => ({ type: "scripted", title: `v${i}` })));
-      for (const { task } of stored) expect((await finalStatus(manager, task.id)).status).toBe("completed");
-      await waitFor(async () => ((await vacuums()) >= before + 3 ? true : undefined), 10_000, "three vacuums");
+      // Three rounds of ten runs, each after the previous vacuum: one vacuum per round.
+      for (let round = 1; round <= 3; round++) {
+        const stored = await manager.enqueueTasks(Array.from({ length: 10 }, (_, i) => ({ type: "scripted", title: `v${round}.${i}` })));
+        for (const { task } of stored) expect((await finalStatus(manager, task.id)).status).toBe("completed");
+        await waitFor(async () => ((await vacuums()) >= before + round ? true : undefined), 10_000, `vacuum ${round}`);
+      }
+      // Nine more runs are not enough for another one.
+      const fewer = await manager.enqueueTasks(Array.from({ length: 9 }, (_, i) => ({ type: "scripted", title: `w${i}` })));
+      for (const { task } of fewer) expect((await finalStatus(manager, task.id)).status).toBe("completed");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await vacuums()).toBe(before + 3);
       await manager.stop();
     });
   });

@@ -40,6 +40,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   private started = false;
   private stopping = false;
   private finishedSinceVacuum = 0;
+  private vacuuming: Promise<void> | undefined;
 
   constructor(
     readonly store: TaskStore,
@@ -371,9 +372,23 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     if (this.settings.vacuumEveryFinishes > 0 && (removed > 0 || this.finishedSinceVacuum > 0)) await this.vacuum();
   }
 
+  /**
+   * One vacuum at a time: on PostgreSQL a second one would skip the table (SKIP_LOCKED) and do
+   * nothing. Runs that finished meanwhile are counted toward the next one, which starts as soon as
+   * this one ends if enough have.
+   */
   private async vacuum(): Promise<void> {
+    if (this.vacuuming) return this.vacuuming;
     this.finishedSinceVacuum = 0;
-    await this.store.vacuum().catch((error: unknown) => this.logger.warn({ err: error }, "vacuum failed"));
+    this.vacuuming = this.store
+      .vacuum()
+      .catch((error: unknown) => this.logger.warn({ err: error }, "vacuum failed"))
+      .finally(() => {
+        this.vacuuming = undefined;
+        const every = this.settings.vacuumEveryFinishes;
+        if (this.started && every > 0 && this.finishedSinceVacuum >= every) void this.vacuum();
+      });
+    return this.vacuuming;
   }
 
   private logTransition(task: Task, transition: string, extra: Record<string, unknown>): void {

@@ -103,7 +103,7 @@ export const VARIABLES = {
   TASK_OUTPUT_CAP_BYTES: { schema: int(1024, 1024 * 1024 * 1024), default: "1048576", doc: "Output kept per task and stream (head and tail; the middle is dropped with a marker)." },
   TASK_RESULT_TTL: { schema: duration(1000, 3650 * 86_400_000), default: "7d", doc: "How long finished tasks and their output are kept." },
   TASK_ALLOWED_ROOTS: { schema: list, default: "", doc: "Comma-separated directories task working directories must lie in. Empty: the agent's working directory." },
-  TASK_COMMAND_ALLOWLIST: { schema: list, default: "", doc: "Comma-separated programs CLI tasks may run. Empty: any program." },
+  TASK_COMMAND_ALLOWLIST: { schema: list, default: "", doc: "Comma-separated programs CLI tasks may run: names, looked up on the agent's PATH (never the task's), or absolute paths. Empty: any program." },
   WORKER_ID: { schema: z.string().min(1).max(100), doc: "Name of this worker in the task store. Default: host name and process id." },
   // Storage.
   TASK_DATA_DIR: { schema: z.string().min(1), default: "./.ph-tasks", doc: "Where the agent keeps its data (task store, documents, Claude homes)." },

@@ -165,4 +165,18 @@ describe("CLI executor", () => {
     const refused = await executeAttempt(strict, newTask({ type: "cli", title: "x", instructions: "", command: "rm", args: ["-rf", "x"], environment: {}, retryExitCodes: [] }, strict, { maxAttempts: 1, timeoutMs: 5000 }), { timeoutMs: 5000, attempt: 1, logger: silentLogger() });
     expect(refused.status === "failed" && refused.error.code).toBe("command_not_allowed");
   });
+
+  it("runs an allowed name from the agent's PATH, not from a PATH the task sets", async () => {
+    const strict = new CliExecutor({ allowedRoots: [root], killGraceMs: 100, captureBytes: 1024, commandAllowlist: ["echo", "./echo"] });
+    // The task brings its own `echo` and points PATH at it.
+    const trap = mkdtempSync(path.join(root, "path-trap-"));
+    writeFileSync(path.join(trap, "echo"), "#!/bin/sh\necho hijacked\n", { mode: 0o755 });
+    const attempt = (command: string) =>
+      executeAttempt(strict, newTask({ type: "cli", title: "x", instructions: "", command, args: ["genuine"], environment: { PATH: trap }, workingDirectory: trap, retryExitCodes: [] }, strict, { maxAttempts: 1, timeoutMs: 5000 }), { timeoutMs: 5000, attempt: 1, logger: silentLogger() });
+    const outcome = await attempt("echo");
+    expect(outcome.status === "completed" ? outcome.result.stdout : outcome).toBe("genuine\n");
+    // A relative entry would run whatever the task's working directory holds: refused.
+    const relative = await attempt("./echo");
+    expect(relative.status === "failed" && relative.error.code).toBe("command_not_allowed");
+  });
 });

@@ -5,13 +5,14 @@
 import { CliTaskRequestSchema, type CLITask, type JsonObject } from "../types.js";
 import { abortCauseOf, fatal, retryable, type ExecutionContext, type TaskExecutor } from "./executor.js";
 import { runProcess, type ProcessResult } from "./run-process.js";
-import { buildTaskEnvironment } from "./safe-env.js";
+import { resolveAllowedCommand } from "./command-allowlist.js";
+import { buildTaskEnvironment, DEFAULT_PATH } from "./safe-env.js";
 import { resolveWorkingDirectory } from "./working-directory.js";
 
 export interface CliExecutorOptions {
   /** Working directories must lie inside one of these (after resolving symlinks). */
   allowedRoots: readonly string[];
-  /** Programs allowed to run (basename or absolute path); empty = any. */
+  /** Programs allowed to run (a name looked up on the agent's PATH, or an absolute path); empty = any. */
   commandAllowlist?: readonly string[];
   killGraceMs: number;
   captureBytes: number;
@@ -44,20 +45,12 @@ export class CliExecutor implements TaskExecutor<CLITask> {
 
   constructor(private readonly options: CliExecutorOptions) {}
 
-  private checkCommand(command: string): void {
-    const allow = this.options.commandAllowlist ?? [];
-    if (allow.length === 0) return;
-    // Exact match: a bare name allows that name looked up on PATH, a path allows that file only.
-    if (!allow.includes(command)) {
-      throw fatal("command_not_allowed", `command '${command}' is not allowed; allowed: ${allow.join(", ")}`);
-    }
-  }
-
   async execute(task: CLITask, ctx: ExecutionContext): Promise<JsonObject> {
-    this.checkCommand(task.command);
+    const agentPath = (this.options.agentEnv ?? process.env).PATH ?? DEFAULT_PATH;
+    const command = await resolveAllowedCommand(task.command, this.options.commandAllowlist ?? [], agentPath);
     const cwd = await resolveWorkingDirectory(task.workingDirectory, this.options.allowedRoots);
     const result = await runProcess({
-      command: task.command,
+      command,
       args: task.args,
       cwd,
       env: buildTaskEnvironment(task.environment, this.options.agentEnv),

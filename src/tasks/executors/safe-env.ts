@@ -4,6 +4,9 @@
  */
 const BASE_VARIABLES = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR"] as const;
 
+/** PATH of a task (and of allow-list lookups) when the agent has none. */
+export const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
+
 export function buildTaskEnvironment(
   taskEnv: Readonly<Record<string, string>>,
   agentEnv: Readonly<Record<string, string | undefined>> = process.env,
@@ -13,7 +16,7 @@ export function buildTaskEnvironment(
     const value = agentEnv[name];
     if (value !== undefined) env[name] = value;
   }
-  env.PATH ??= "/usr/local/bin:/usr/bin:/bin";
+  env.PATH ??= DEFAULT_PATH;
   env.TERM = "dumb";
   return { ...env, ...taskEnv };
 }

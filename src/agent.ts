@@ -18,6 +18,7 @@ import { createReactor, type ReactorStorageOption } from "./reactor/reactor-setu
 import type { Rule } from "./rules/rules-schema.js";
 import { loadRulesFile } from "./rules/trigger-rules.js";
 import { TaskStore } from "./store/task-store.js";
+import { agentSecrets } from "./security/redactor.js";
 import { createApiTaskCreator } from "./tasks/api-task-creator.js";
 import { TaskEventHandler } from "./tasks/event-handler.js";
 import { createDefaultRegistry } from "./tasks/executors/index.js";
@@ -51,10 +52,8 @@ export interface AgentOverrides {
   registry?: ExecutorRegistry;
 }
 
-/** Secret values the agent's log masks wherever they appear: the API key, the API token, the MCP credentials. */
-export function agentSecrets(config: Config): (string | undefined)[] {
-  return [config.ANTHROPIC_API_KEY, config.API_TOKEN, ...Object.values(config.CLAUDE_AGENT_MCP_CREDENTIALS)];
-}
+/** Secret values the agent's log and its tasks' output mask wherever they appear (see security/redactor.ts). */
+export { agentSecrets };
 
 export async function startAgent(config: Config, overrides: AgentOverrides = {}): Promise<Agent> {
   const logger = overrides.logger ?? createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, secrets: agentSecrets(config) });

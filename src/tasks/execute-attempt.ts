@@ -3,6 +3,7 @@
  * outcome the manager (or the one-shot CLI) records. Shared so both paths classify alike.
  */
 import type { Logger } from "../logger.js";
+import type { Redactor } from "../security/redactor.js";
 import type { JsonObject, JsonValue, OutputChunk, ProgressEvent, Task, TaskError } from "./types.js";
 import { abortCauseOf, classifyError, TaskAbortReason, type TaskExecutor } from "./executors/executor.js";
 
@@ -59,4 +60,11 @@ export async function executeAttempt(executor: TaskExecutor, task: Task, options
     clearTimeout(timer);
     options.signal?.removeEventListener("abort", forward);
   }
+}
+
+/** The outcome with the agent's secrets replaced in its result and error (see security/redactor.ts). */
+export function redactOutcome(outcome: AttemptOutcome, redactor: Redactor): AttemptOutcome {
+  if (outcome.status === "completed") return { ...outcome, result: redactor.json(outcome.result) };
+  const error = redactor.json(outcome.error);
+  return { ...outcome, error, ...(outcome.result !== undefined ? { result: redactor.json(outcome.result) } : {}) };
 }

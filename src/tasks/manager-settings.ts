@@ -4,6 +4,7 @@
  */
 import { hostname } from "node:os";
 import type { Config } from "../config.js";
+import { agentSecrets } from "../security/redactor.js";
 import type { RetryPolicy } from "./retry-policy.js";
 
 export interface ManagerSettings {
@@ -28,6 +29,8 @@ export interface ManagerSettings {
   shutdownGraceMs: number;
   /** VACUUM the store after this many finished runs (0: never, leave it to autovacuum). */
   vacuumEveryFinishes: number;
+  /** Values replaced by [REDACTED] in tasks' output, progress, results and errors (the agent's secrets). */
+  secrets?: readonly string[];
 }
 
 export function defaultWorkerId(): string {
@@ -53,5 +56,6 @@ export function managerSettingsFromConfig(config: Config): ManagerSettings {
     outputCapBytes: config.TASK_OUTPUT_CAP_BYTES,
     shutdownGraceMs: config.TASK_SHUTDOWN_GRACE_MS,
     vacuumEveryFinishes: config.TASK_STORE_VACUUM_EVERY,
+    secrets: agentSecrets(config),
   };
 }

@@ -12,9 +12,10 @@ import { CHANNELS } from "../store/db.js";
 import type { ListFilter, TaskEventRow } from "../store/interfaces.js";
 import type { ClaimedRow } from "../store/sql/claim-tasks.js";
 import { finishedTask, rowRuntime, rowToTask, TaskStore, type TaskRuntime } from "../store/task-store.js";
+import { Redactor, type StreamRedactor } from "../security/redactor.js";
 import { ValidationError, parseWith } from "../validation.js";
 import { ClaimPump } from "./claim-pump.js";
-import { executeAttempt, type AttemptOutcome } from "./execute-attempt.js";
+import { executeAttempt, redactOutcome, type AttemptOutcome } from "./execute-attempt.js";
 import { TaskAbortReason } from "./executors/executor.js";
 import type { ExecutorRegistry } from "./executors/registry.js";
 import type { ManagerSettings } from "./manager-settings.js";
@@ -23,7 +24,7 @@ import { OutputLog } from "./output-log.js";
 import { retryDelayMs } from "./retry-policy.js";
 import type { TaskLifecycleEvents } from "./task-events.js";
 import { parseTaskRequest } from "./task-request.js";
-import type { JsonValue, Task, TaskError } from "./types.js";
+import type { JsonObject, JsonValue, OutputChunk, ProgressEvent, Task, TaskError } from "./types.js";
 
 interface RunningTask {
   task: Task;
@@ -40,6 +41,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   private started = false;
   private stopping = false;
   private finishedSinceVacuum = 0;
+  private readonly redactor: Redactor;
   private vacuuming: Promise<void> | undefined;
 
   constructor(
@@ -50,6 +52,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     readonly metrics?: TaskMetrics,
   ) {
     super();
+    this.redactor = new Redactor(settings.secrets ?? []);
     this.outputLog = new OutputLog(store, { maxBytesPerTask: settings.outputCapBytes, flushIntervalMs: 100, logger });
     this.pump = new ClaimPump(store, this.outputLog, settings, logger, {
       running: () => this.running,
@@ -168,20 +171,34 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
       const message = valid.errors.map((e) => `${e.field}: ${e.message}`).join("; ");
       return { status: "failed", error: { kind: "fatal", code: "invalid_task", message }, durationMs: 0 };
     }
-    return executeAttempt(executor, { ...task, ...valid.value }, {
+    // The agent's secrets never leave a run: output, progress, result and error are redacted here,
+    // before the event log, the documents and the live streams see them.
+    const redactor = this.redactor;
+    const streams = new Map<OutputChunk["stream"], StreamRedactor>();
+    const output = (chunk: OutputChunk) => {
+      if (chunk.data.length === 0) return;
+      this.outputLog.append({ task_id: task.id, kind: "output", stream: chunk.stream, data: chunk.data });
+      this.emit("output", task, chunk);
+    };
+    const outcome = await executeAttempt(executor, { ...task, ...valid.value }, {
       signal,
       timeoutMs: task.timeoutMs,
       attempt,
       logger: this.logger.child({ taskId: task.id, type: task.type }),
       onOutput: (chunk) => {
-        this.outputLog.append({ task_id: task.id, kind: "output", stream: chunk.stream, data: chunk.data });
-        this.emit("output", task, chunk);
+        if (!redactor.active) return output(chunk);
+        let stream = streams.get(chunk.stream);
+        if (!stream) streams.set(chunk.stream, (stream = redactor.stream()));
+        output({ stream: chunk.stream, data: stream.push(chunk.data) });
       },
-      onProgress: (event) => {
+      onProgress: (raw) => {
+        const event = redactor.active ? (redactor.json(raw as unknown as JsonObject) as unknown as ProgressEvent) : raw;
         this.outputLog.append({ task_id: task.id, kind: "progress", stream: null, data: JSON.stringify(event) });
         this.emit("progress", task, event);
       },
     });
+    for (const [name, stream] of streams) output({ stream: name, data: stream.end() });
+    return redactor.active ? redactOutcome(outcome, redactor) : outcome;
   }
 
   async getTask(id: string): Promise<(Task & { runtime: TaskRuntime }) | undefined> {

@@ -245,12 +245,14 @@ export class TaskStore {
    * indexes, which every claim then walks (measured: 2,300 → 1,000 tasks/s over 20,000 tasks).
    * SKIP_LOCKED: a vacuum another worker is running already does the job.
    */
-  async vacuum(): Promise<void> {
+  async vacuum(options: { analyze?: boolean } = {}): Promise<void> {
+    // ANALYZE only when asked (the periodic cleanup): the claim and finish plans do not depend on
+    // statistics, and sampling the table cost 270 ms on PGlite with 50,000 finished tasks kept.
+    const list = [...(this.db.kind === "postgres" ? ["SKIP_LOCKED"] : []), ...(options.analyze ? ["ANALYZE"] : [])];
+    const prefix = list.length > 0 ? `VACUUM (${list.join(", ")}) ` : "VACUUM ";
     // One statement per call: VACUUM refuses to run inside the implicit transaction of a batch.
-    // ANALYZE too: without autovacuum the planner never learns how many rows a status holds.
-    const options = this.db.kind === "postgres" ? "(SKIP_LOCKED, ANALYZE) " : "(ANALYZE) ";
-    await this.db.exec(`VACUUM ${options}ph_tasks`);
-    await this.db.exec(`VACUUM ${options}ph_task_events`);
+    await this.db.exec(`${prefix}ph_tasks`);
+    await this.db.exec(`${prefix}ph_task_events`);
   }
 
   close(): Promise<void> {

@@ -386,7 +386,8 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   private async cleanup(): Promise<void> {
     const removed = await this.store.deleteExpired(this.settings.resultTtlMs);
     if (removed > 0) this.logger.info({ removed }, "removed finished tasks past their retention");
-    if (this.settings.vacuumEveryFinishes > 0 && (removed > 0 || this.finishedSinceVacuum > 0)) await this.vacuum();
+    // Now and then the statistics too, for the API's listings (see TaskStore.vacuum).
+    if (this.settings.vacuumEveryFinishes > 0 && (removed > 0 || this.finishedSinceVacuum > 0)) await this.vacuum({ analyze: true });
   }
 
   /**
@@ -394,11 +395,11 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
    * nothing. Runs that finished meanwhile are counted toward the next one, which starts as soon as
    * this one ends if enough have.
    */
-  private async vacuum(): Promise<void> {
+  private async vacuum(options: { analyze?: boolean } = {}): Promise<void> {
     if (this.vacuuming) return this.vacuuming;
     this.finishedSinceVacuum = 0;
     this.vacuuming = this.store
-      .vacuum()
+      .vacuum(options)
       .catch((error: unknown) => this.logger.warn({ err: error }, "vacuum failed"))
       .finally(() => {
         this.vacuuming = undefined;

@@ -5,7 +5,6 @@
  * whose server is down makes no API request. Errors are classified from the messages seen (the
  * SDK's query() throws after an error result; the throw only matters when no result came).
  */
-import { randomUUID } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { query, type McpServerStatus, type Query, type SDKUserMessage } from "@anthropic-ai/claude-agent-sdk";
@@ -20,8 +19,9 @@ import { classifyApiFailure, serverRetryAfterMs } from "./claude/api-errors.js";
 import { claudeEnvironment, type ClaudeCredentials } from "./claude/claude-environment.js";
 import type { DocumentContextProvider } from "./claude/document-context.js";
 import { locateClaudeBinary } from "./claude/locate-claude-binary.js";
-import { defaultPromptTemplate, type PromptTemplate } from "./claude/prompt-template.js";
+import type { PromptTemplate } from "./claude/prompt-template.js";
 import { StartsPerMinute } from "./claude/rate-limiter.js";
+import { awaitStartBudget, buildTaskPrompt, runHomePath } from "./claude/run-start.js";
 
 export interface ClaudeAgentExecutorOptions {
   /** CLAUDE_CLI_PATH; default: the binary the pinned Agent SDK ships. */
@@ -111,15 +111,11 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
     const binary = locateClaudeBinary(this.options.claudePath);
     if (!binary) throw fatal("claude_not_found", "the claude binary was not found: install dependencies with optional packages, or set CLAUDE_CLI_PATH");
     const mcp = resolveMcpTarget(task.mcpConfig, this.policy);
-    const document = task.source && this.options.documentContext ? await this.options.documentContext.getDocumentContext(task.source) : undefined;
-    const prompt = (this.options.promptTemplate ?? defaultPromptTemplate)({ title: task.title, instructions: task.instructions, prompt: task.prompt, document });
+    const { prompt, document } = await buildTaskPrompt(this.options, task);
 
-    await this.starts
-      .acquire(ctx.signal, (ms) => ctx.progress({ kind: "waiting", message: `waiting ${Math.ceil(ms / 1000)} s for the Claude requests-per-minute budget` }))
-      .catch(() => undefined);
-    if (ctx.signal.aborted) throw fatal(abortCauseOf(ctx.signal) === "timeout" ? "timeout" : "cancelled", "stopped before claude started");
+    await awaitStartBudget(this.starts, ctx);
 
-    const home = path.join(this.options.homesDir, `${task.id}-${ctx.attempt}-${randomUUID().slice(0, 8)}`);
+    const home = runHomePath(this.options.homesDir, task.id, ctx.attempt);
     const cwd = path.join(home, "work"); // empty: this agent edits documents, not files
     const model = task.model ?? this.options.defaultModel;
     const maxTurns = task.maxTurns ?? this.options.defaultMaxTurns;

@@ -4,9 +4,7 @@
  * project directory inside the allowed roots, with its own HOME and the API key only it sees.
  * Errors are read the way the CLI really reports them (subtype stays "success" on API errors).
  */
-import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
-import path from "node:path";
 import { ClaudeCodeTaskRequestSchema, type ClaudeCodeTask, type JsonObject, type JsonValue } from "../types.js";
 import { abortCauseOf, fatal, retryable, TaskAbortReason, type ExecutionContext, type TaskExecutor } from "./executor.js";
 import { runProcess } from "./run-process.js";
@@ -16,8 +14,9 @@ import { claudeEnvironment, type ClaudeCredentials } from "./claude/claude-envir
 import type { DocumentContextProvider } from "./claude/document-context.js";
 import { checkAdditionalFlags } from "./claude/flag-allowlist.js";
 import { locateClaudeBinary } from "./claude/locate-claude-binary.js";
-import { defaultPromptTemplate, type PromptTemplate } from "./claude/prompt-template.js";
+import type { PromptTemplate } from "./claude/prompt-template.js";
 import { StartsPerMinute } from "./claude/rate-limiter.js";
+import { awaitStartBudget, buildTaskPrompt, runHomePath } from "./claude/run-start.js";
 import { StreamJsonParser, type StreamEvent } from "./claude/stream-json.js";
 
 export interface ClaudeCodeExecutorOptions {
@@ -66,15 +65,11 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
     // The CLI would resolve a relative --add-dir against the project, not the root we checked: pass the checked real path.
     for (const [n, index] of flags.directoryIndexes.entries()) flags.argv[index] = await resolveWorkingDirectory(flags.directories[n] ?? "", this.options.allowedRoots);
     const cwd = await resolveWorkingDirectory(task.projectPath, this.options.allowedRoots);
-    const document = task.source && this.options.documentContext ? await this.options.documentContext.getDocumentContext(task.source) : undefined;
-    const prompt = (this.options.promptTemplate ?? defaultPromptTemplate)({ title: task.title, instructions: task.instructions, prompt: task.prompt, document });
+    const { prompt } = await buildTaskPrompt(this.options, task);
 
-    await this.starts
-      .acquire(ctx.signal, (ms) => ctx.progress({ kind: "waiting", message: `waiting ${Math.ceil(ms / 1000)} s for the Claude requests-per-minute budget` }))
-      .catch(() => undefined);
-    if (ctx.signal.aborted) throw fatal(abortCauseOf(ctx.signal) === "timeout" ? "timeout" : "cancelled", "stopped before claude started");
+    await awaitStartBudget(this.starts, ctx);
 
-    const home = path.join(this.options.homesDir, `${task.id}-${ctx.attempt}-${randomUUID().slice(0, 8)}`);
+    const home = runHomePath(this.options.homesDir, task.id, ctx.attempt);
     const model = task.model ?? this.options.defaultModel;
     const args = ["-p", "--output-format", "stream-json", "--verbose", "--model", model];
     if (task.maxTurns !== undefined) args.push("--max-turns", String(task.maxTurns));

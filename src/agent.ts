@@ -18,6 +18,7 @@ import { createReactor, type ReactorStorageOption } from "./reactor/reactor-setu
 import type { Rule } from "./rules/rules-schema.js";
 import { loadRulesFile } from "./rules/trigger-rules.js";
 import { TaskStore } from "./store/task-store.js";
+import { WriterPolicy } from "./security/authorized-writers.js";
 import { agentSecrets } from "./security/redactor.js";
 import { createApiTaskCreator } from "./tasks/api-task-creator.js";
 import { TaskEventHandler } from "./tasks/event-handler.js";
@@ -88,6 +89,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
     rules,
     logger,
     metrics,
+    writers: new WriterPolicy(config.TASK_AUTHORIZED_WRITERS),
   });
   own.handler = handler;
   handler.attach();

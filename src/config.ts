@@ -5,6 +5,7 @@
  */
 import path from "node:path";
 import { z } from "zod";
+import { publicKeyBytes } from "./security/authorized-writers.js";
 import { formatFieldErrors, parseWith, type FieldError } from "./validation.js";
 
 /** "300000", "300s", "5m", "2h", "7d" → milliseconds. */
@@ -62,6 +63,19 @@ const url = (protocols: RegExp, allowed: string) =>
 /** Comma-separated http(s) URLs, each checked. */
 const urlList = list.pipe(z.array(z.url({ protocol: /^https?$/, error: "each entry must be an http or https URL" })));
 
+/** App public keys, each readable as a P-256 key (see security/authorized-writers.ts). */
+const appKeyList = list.pipe(
+  z.array(
+    z.string().superRefine((entry, ctx) => {
+      try {
+        publicKeyBytes(entry);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: `'${entry}': ${(error as Error).message}` });
+      }
+    }),
+  ),
+);
+
 /** A JSON object of name → secret string. The value is never echoed in an error (it holds secrets). */
 const secretMap = z
   .string()
@@ -104,6 +118,7 @@ export const VARIABLES = {
   TASK_RESULT_TTL: { schema: duration(1000, 3650 * 86_400_000), default: "7d", doc: "How long finished tasks and their output are kept." },
   TASK_ALLOWED_ROOTS: { schema: list, default: "", doc: "Comma-separated directories task working directories must lie in. Empty: the agent's working directory." },
   TASK_COMMAND_ALLOWLIST: { schema: list, default: "", doc: "Comma-separated programs CLI tasks may run: names, looked up on the agent's PATH (never the task's), or absolute paths. Empty: any program." },
+  TASK_AUTHORIZED_WRITERS: { schema: appKeyList, default: "", doc: "Comma-separated app keys (did:key:z… as Connect shows them, or raw P-256 hex) whose signed operations may start and cancel tasks (run requests, trigger rules); the signature is verified. Empty: anyone who can write a drive." },
   WORKER_ID: { schema: z.string().min(1).max(100), doc: "Name of this worker in the task store. Default: host name and process id." },
   // Storage.
   TASK_DATA_DIR: { schema: z.string().min(1), default: "./.ph-tasks", doc: "Where the agent keeps its data (task store, documents, Claude homes)." },

@@ -26,6 +26,7 @@ import { TASK_DOCUMENT_TYPE, type TaskDocumentState } from "../reactor/task-docu
 import type { Rule } from "../rules/rules-schema.js";
 import { buildResultAction, buildTaskRequest, ruleMatches, type TriggerContext } from "../rules/trigger-rules.js";
 import { ValidationError } from "../validation.js";
+import type { WriterPolicy } from "../security/authorized-writers.js";
 import type { LoopGuard } from "./loop-guard.js";
 import { finalAction, isTerminal, outputOfResult } from "./document-updates.js";
 import { documentIdempotencyKey, requestFromTaskDocument, TASK_REQUEST_PREFIX } from "./task-from-document.js";
@@ -42,6 +43,8 @@ export interface EventHandlerDeps {
   metrics?: TaskMetrics;
   /** How often documents of tasks run elsewhere are caught up (default 2 s). */
   catchUpIntervalMs?: number;
+  /** Who may start and stop work (TASK_AUTHORIZED_WRITERS); absent: every writer of the drive. */
+  writers?: WriterPolicy;
 }
 
 const now = () => new Date().toISOString();
@@ -181,10 +184,12 @@ export class TaskEventHandler {
       this.resultActions.delete(actionId);
       if (type === TASK_DOCUMENT_TYPE) {
         if (RUN_REQUESTS.has(op.action.type)) {
-          const task = await this.enqueueForDocument(documentId, undefined, { id: op.id, type: op.action.type });
+          const task = await this.enqueueForDocument(documentId, undefined, { id: op.id, type: op.action.type, action: op.action });
           if (task) tasks.push(task);
         } else if (op.action.type === "CANCEL") {
-          await this.cancelForDocument(documentId);
+          const refusal = await this.writerRefusal(documentId, op.action);
+          if (!refusal) await this.cancelForDocument(documentId);
+          else await this.deps.writer.write(documentId, "notice", () => actions.addNotice({ level: "warning", message: `cancel ignored: ${refusal.message}`, at: now() }));
         }
       }
       tasks.push(...(await this.applyRules(documentId, type, op, depth)));
@@ -193,7 +198,7 @@ export class TaskEventHandler {
   }
 
   /** A run request on a task document → a task (or a REJECT_REQUEST saying why not). */
-  async enqueueForDocument(documentId: string, known: TaskDocumentState | undefined, operation: { id: string; type: string } | undefined): Promise<Task | undefined> {
+  async enqueueForDocument(documentId: string, known: TaskDocumentState | undefined, operation: { id: string; type: string; action?: Action } | undefined): Promise<Task | undefined> {
     const { manager, writer, guard } = this.deps;
     const global = known ?? (await this.readTaskState(documentId));
     const requestId = global.lastRequestId;
@@ -207,7 +212,7 @@ export class TaskEventHandler {
       if (existing) task = existing;
       else {
         const driveId = (await this.driveIdOf(documentId)) ?? "";
-        const refusal = guard.admit(documentId, 0);
+        const refusal = (await this.writerRefusal(documentId, operation?.action)) ?? guard.admit(documentId, 0);
         if (refusal) {
           this.deps.logger.warn({ documentId, code: refusal.code }, `run request dropped: ${refusal.message}`);
           await writer.write(documentId, "reject", (s) => (s.status === "requested" && s.lastRequestId === requestId ? actions.rejectRequest({ requestId, error: { code: refusal.code, message: refusal.message }, at: now() }) : undefined));
@@ -261,6 +266,23 @@ export class TaskEventHandler {
     return task.status;
   }
 
+  /**
+   * Why the writer of `action` may not start or stop work (TASK_AUTHORIZED_WRITERS), or undefined.
+   * Without the action (a request found by the start-up scan), the document's last run request is checked.
+   */
+  private async writerRefusal(documentId: string, action: Action | undefined): Promise<{ code: string; message: string } | undefined> {
+    const writers = this.deps.writers;
+    if (!writers || writers.open) return undefined;
+    let checked = action;
+    if (!checked) {
+      const document = await this.deps.reactor.getDocument<PHDocument>(documentId);
+      checked = (document.operations.global ?? []).filter((op) => RUN_REQUESTS.has(op.action.type)).at(-1)?.action;
+    }
+    if (!checked) return { code: "unsigned_operation", message: "the run request's operation was not found, so its writer cannot be checked" };
+    const verdict = await writers.check(documentId, checked);
+    return verdict.ok ? undefined : { code: verdict.code, message: verdict.message };
+  }
+
   private async cancelForDocument(documentId: string): Promise<void> {
     const { currentTaskId, lastRequestId } = await this.readTaskState(documentId);
     const taskId = currentTaskId ?? (lastRequestId ? (await this.deps.manager.findByIdempotencyKey(documentIdempotencyKey(documentId, lastRequestId)))?.id : undefined);
@@ -278,6 +300,12 @@ export class TaskEventHandler {
         (Object.keys(rule.on.where).some((path) => path.startsWith("document.")) || ruleMatches(rule, documentType, op.action.type, light)),
     );
     if (matching.length === 0) return [];
+    // A rule's own result (depth > 0) was written by the agent; a person's operation must be authorised.
+    const refusal = depth === 0 ? await this.writerRefusal(documentId, op.action) : undefined;
+    if (refusal) {
+      this.deps.logger.warn({ documentId, operation: op.action.type, code: refusal.code, rules: matching.map((r) => r.name) }, `trigger ignored: ${refusal.message}`);
+      return [];
+    }
     const document = await this.deps.reactor.getDocument<PHDocument>(documentId);
     const driveId = await this.driveIdOf(documentId);
     const context: TriggerContext = {

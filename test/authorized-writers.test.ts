@@ -1,0 +1,136 @@
+/**
+ * TASK_AUTHORIZED_WRITERS: only operations signed (document-model's ECDSA P-256 operation
+ * signature, really verified) by a listed app key start or stop work. Real keys from WebCrypto, a
+ * real reactor and agent; the unit part checks each way a signature can be wrong.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Action } from "document-model";
+import { ab2hex, actionSigner, buildOperationSignature } from "document-model/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startAgent, type Agent } from "../src/agent.js";
+import { ConfigError, loadConfig } from "../src/config.js";
+import { silentLogger } from "../src/logger.js";
+import { addTaskDocument, dispatch, getTaskDocumentState } from "../src/reactor/documents.js";
+import { actions } from "../src/reactor/task-document/actions.js";
+import { didKeyOf, WriterPolicy } from "../src/security/authorized-writers.js";
+import { waitFor } from "./support/process.js";
+
+const P256 = { name: "ECDSA", namedCurve: "P-256" } as const;
+
+interface AppKey {
+  hex: string;
+  did: string;
+  sign: (documentId: string, action: Action) => Promise<Action>;
+}
+
+async function appKey(name: string): Promise<AppKey> {
+  const pair = await crypto.subtle.generateKey(P256, true, ["sign", "verify"]);
+  const raw = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
+  const hex = ab2hex(raw);
+  return {
+    hex,
+    did: didKeyOf(raw),
+    async sign(documentId, action) {
+      const signer = actionSigner({ address: "0x1111111111111111111111111111111111111111", networkId: "eip155", chainId: 1 }, { name, key: hex }, []);
+      const signature = await buildOperationSignature({ documentId, signer, action, previousStateHash: "" }, async (message) =>
+        new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, pair.privateKey, new Uint8Array(message))),
+      );
+      return { ...action, context: { signer: actionSigner(signer.user, signer.app, [signature]) } };
+    },
+  };
+}
+
+let alice: AppKey;
+let mallory: AppKey;
+beforeAll(async () => {
+  alice = await appKey("alice-app");
+  mallory = await appKey("mallory-app");
+});
+
+describe("WriterPolicy", () => {
+  it("accepts an operation signed by a listed key, written as did:key or hex", async () => {
+    const action = await alice.sign("doc-1", actions.requestRun({ requestId: "r1" }));
+    expect(await new WriterPolicy([alice.did]).check("doc-1", action)).toEqual({ ok: true });
+    expect(await new WriterPolicy([alice.hex]).check("doc-1", action)).toEqual({ ok: true });
+    expect(await new WriterPolicy([]).check("doc-1", actions.requestRun({}))).toEqual({ ok: true }); // no list: open
+  });
+
+  it("refuses unsigned operations, other keys, signatures of another operation, and forged signatures", async () => {
+    const policy = new WriterPolicy([alice.did]);
+    const refused = async (documentId: string, action: Action) => {
+      const verdict = await policy.check(documentId, action);
+      return verdict.ok ? "ok" : verdict.code;
+    };
+    expect(await refused("doc-1", actions.requestRun({ requestId: "r1" }))).toBe("unsigned_operation");
+    expect(await refused("doc-1", await mallory.sign("doc-1", actions.requestRun({ requestId: "r1" })))).toBe("unauthorized_writer");
+    // Alice's signature moved to another document, or onto another input.
+    expect(await refused("doc-2", await alice.sign("doc-1", actions.requestRun({ requestId: "r1" })))).toBe("invalid_signature");
+    const signed = await alice.sign("doc-1", actions.requestRun({ requestId: "r1" }));
+    expect(await refused("doc-1", { ...signed, input: { requestId: "r2" } })).toBe("invalid_signature");
+    // Mallory claims Alice's key but signs with her own.
+    const claimed = await mallory.sign("doc-1", actions.requestRun({ requestId: "r1" }));
+    const signer = claimed.context?.signer;
+    if (!signer) throw new Error("unsigned");
+    const [ts, , hash, prev, bytes] = signer.signatures[0] ?? [];
+    const forged = { ...claimed, context: { signer: { ...signer, app: { name: "alice-app", key: alice.hex }, signatures: [[ts ?? "", alice.hex, hash ?? "", prev ?? "", bytes ?? ""] as [string, string, string, string, string]] } } };
+    expect(await refused("doc-1", forged)).toBe("invalid_signature");
+    const message = await policy.check("doc-1", await mallory.sign("doc-1", actions.cancel({})));
+    expect(message.ok ? "" : message.message).toContain(mallory.did);
+  });
+
+  it("stops the agent at start-up on a key it cannot read, naming the variable and the entry", () => {
+    expect(() => loadConfig({ TASK_AUTHORIZED_WRITERS: `${alice.did},did:key:zNotAKey0` })).toThrow(ConfigError);
+    expect(() => loadConfig({ TASK_AUTHORIZED_WRITERS: "did:key:zNotAKey0" })).toThrow(/TASK_AUTHORIZED_WRITERS[\s\S]*did:key:zNotAKey0/);
+  });
+});
+
+describe("an agent with TASK_AUTHORIZED_WRITERS", () => {
+  let agent: Agent;
+  beforeAll(async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), "ph-writers-"));
+    const env = { TASK_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "silent", TASK_SHUTDOWN_GRACE_MS: "100", TASK_AUTHORIZED_WRITERS: alice.did };
+    agent = await startAgent(loadConfig(env, dataDir), { logger: silentLogger(), rules: [] });
+  });
+  afterAll(async () => {
+    await agent.stop();
+  });
+
+  const reaches = (id: string, statuses: string[]) =>
+    waitFor(async () => {
+      const state = await getTaskDocumentState(agent.reactor, id);
+      return statuses.includes(state.status) ? state : undefined;
+    }, 30_000, `document ${id} to reach ${statuses.join("/")}`);
+  const taskDocument = (command: string) => addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "Writers", taskType: "cli", params: { command: "sh", args: ["-c", command] } } });
+
+  it("runs a request signed by a listed key and refuses the others on the document, starting nothing", async () => {
+    const signedId = await taskDocument("echo signed");
+    await dispatch(agent.reactor, signedId, await alice.sign(signedId, actions.requestRun({ requestId: "a" })));
+    const unsignedId = await taskDocument("echo unsigned > /dev/null");
+    await dispatch(agent.reactor, unsignedId, actions.requestRun({ requestId: "b" }));
+    const otherId = await taskDocument("echo other > /dev/null");
+    await dispatch(agent.reactor, otherId, await mallory.sign(otherId, actions.requestRun({ requestId: "c" })));
+
+    const done = await reaches(signedId, ["completed", "failed"]);
+    expect(done.status).toBe("completed");
+    expect(done.outputTail).toBe("signed\n");
+    const unsigned = await reaches(unsignedId, ["failed"]);
+    expect(unsigned.error?.code).toBe("unsigned_operation");
+    expect(unsigned.notices.at(-1)?.message).toContain("TASK_AUTHORIZED_WRITERS");
+    const other = await reaches(otherId, ["failed"]);
+    expect(other.error?.code).toBe("unauthorized_writer");
+    const { tasks } = await agent.manager.listTasks({ limit: 100, offset: 0 });
+    expect(tasks.map((t) => t.source?.documentId)).toEqual([signedId]);
+  });
+
+  it("ignores an unsigned cancel of a running task, saying so on the document", async () => {
+    const id = await taskDocument("sleep 1; echo finished");
+    await dispatch(agent.reactor, id, await alice.sign(id, actions.requestRun({ requestId: "d" })));
+    await reaches(id, ["running"]);
+    await dispatch(agent.reactor, id, actions.cancel({ reason: "not yours" }));
+    const done = await reaches(id, ["completed", "failed", "cancelled"]);
+    expect(done.status).toBe("completed");
+    expect(done.notices.map((n) => n.message).join("\n")).toContain("cancel ignored");
+  });
+});

@@ -18,7 +18,8 @@ import type { Action, Operation, PHDocument } from "document-model";
 import { createAction } from "document-model/core";
 import type { Logger } from "../logger.js";
 import type { TaskMetrics } from "../metrics.js";
-import { getTaskDocumentState, listDocuments, type DocumentLocation } from "../reactor/documents.js";
+import { DocumentDirectory } from "../reactor/document-directory.js";
+import { getTaskDocumentState } from "../reactor/documents.js";
 import type { TaskDocumentWriter } from "../reactor/document-writer.js";
 import { actions } from "../reactor/task-document/actions.js";
 import { AGENT_OPERATION_TYPES } from "../reactor/task-document/operations.js";
@@ -51,9 +52,7 @@ const now = () => new Date().toISOString();
 const RUN_REQUESTS = new Set(["REQUEST_RUN", "RETRY"]);
 
 export class TaskEventHandler {
-  private readonly documentTypes = new Map<string, string>();
-  private readonly driveOf = new Map<string, string>();
-  private drivesScanned = false;
+  private readonly directory: DocumentDirectory;
   /** Actions the agent wrote as a rule's result mapping, with the chain depth they carry. */
   private readonly resultActions = new Map<string, number>();
   /** Actions the agent wrote as bookkeeping: never triggers. */
@@ -63,7 +62,9 @@ export class TaskEventHandler {
   private readonly active = new Map<string, string>();
   private readonly detachers: (() => void)[] = [];
 
-  constructor(private readonly deps: EventHandlerDeps) {}
+  constructor(private readonly deps: EventHandlerDeps) {
+    this.directory = new DocumentDirectory(deps.reactor);
+  }
 
   /** Called by the writer for every action it applies. */
   noteOwnAction(action: Action): void {
@@ -129,30 +130,9 @@ export class TaskEventHandler {
     return getTaskDocumentState(this.deps.reactor, documentId);
   }
 
-  private async documentType(documentId: string): Promise<string | undefined> {
-    const known = this.documentTypes.get(documentId);
-    if (known) return known;
-    try {
-      const document = await this.deps.reactor.getDocument(documentId);
-      this.documentTypes.set(documentId, document.header.documentType);
-      return document.header.documentType;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private async driveIdOf(documentId: string): Promise<string | undefined> {
-    const known = this.driveOf.get(documentId);
-    if (known || this.drivesScanned) return known;
-    // One full scan; after it, ADD_FILE operations keep the map current.
-    for (const location of await listDocuments(this.deps.reactor)) this.driveOf.set(location.documentId, location.driveId);
-    this.drivesScanned = true;
-    return this.driveOf.get(documentId);
-  }
-
   /** The seed's processDocument: a task document that arrives asking for a run becomes a task. */
   async processDocument(document: PHDocument): Promise<Task[]> {
-    this.documentTypes.set(document.header.id, document.header.documentType);
+    this.directory.noteType(document.header.id, document.header.documentType);
     if (document.header.documentType !== TASK_DOCUMENT_TYPE) return [];
     const state = (document.state as unknown as { global: TaskDocumentState }).global;
     if (state.status !== "requested" || !state.lastRequestId) return [];
@@ -162,16 +142,9 @@ export class TaskEventHandler {
 
   /** The seed's processOperations: run requests, cancels and rule triggers → tasks. */
   async processOperations(documentId: string, operations: readonly Operation[]): Promise<Task[]> {
-    const type = await this.documentType(documentId);
+    const type = await this.directory.typeOf(documentId);
     if (type === undefined || type === "powerhouse/document-drive") {
-      // Drive operations: learn where files live.
-      for (const op of operations) {
-        const input = op.action.input as { id?: unknown; documentType?: unknown } | null;
-        if (op.action.type === "ADD_FILE" && typeof input?.id === "string") {
-          this.driveOf.set(input.id, documentId);
-          if (typeof input.documentType === "string") this.documentTypes.set(input.id, input.documentType);
-        }
-      }
+      this.directory.learnFromDrive(documentId, operations); // drive operations: where files live
       return [];
     }
     const tasks: Task[] = [];
@@ -211,7 +184,7 @@ export class TaskEventHandler {
       const existing = await manager.findByIdempotencyKey(documentIdempotencyKey(documentId, requestId));
       if (existing) task = existing;
       else {
-        const driveId = (await this.driveIdOf(documentId)) ?? "";
+        const driveId = (await this.directory.driveOf(documentId)) ?? "";
         const refusal = (await this.writerRefusal(documentId, operation?.action)) ?? guard.admit(documentId, 0);
         if (refusal) {
           this.deps.logger.warn({ documentId, code: refusal.code }, `run request dropped: ${refusal.message}`);
@@ -307,7 +280,7 @@ export class TaskEventHandler {
       return [];
     }
     const document = await this.deps.reactor.getDocument<PHDocument>(documentId);
-    const driveId = await this.driveIdOf(documentId);
+    const driveId = await this.directory.driveOf(documentId);
     const context: TriggerContext = {
       input: op.action.input,
       document: { id: documentId, type: documentType, name: document.header.name, ...(driveId ? { driveId } : {}), state: (document.state as { global?: unknown }).global },
@@ -408,12 +381,7 @@ export class TaskEventHandler {
   async scan(): Promise<{ enqueued: number; caughtUp: number }> {
     let enqueued = 0;
     let caughtUp = 0;
-    const locations: DocumentLocation[] = await listDocuments(this.deps.reactor);
-    for (const location of locations) {
-      this.driveOf.set(location.documentId, location.driveId);
-      this.documentTypes.set(location.documentId, location.documentType);
-    }
-    this.drivesScanned = true;
+    const locations = await this.directory.scan();
     for (const location of locations.filter((l) => l.documentType === TASK_DOCUMENT_TYPE)) {
       try {
         const state = await this.readTaskState(location.documentId);

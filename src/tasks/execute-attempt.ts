@@ -4,6 +4,7 @@
  */
 import type { Logger } from "../logger.js";
 import type { Redactor } from "../security/redactor.js";
+import { storableJson } from "./storable.js";
 import type { JsonObject, JsonValue, OutputChunk, ProgressEvent, Task, TaskError } from "./types.js";
 import { abortCauseOf, classifyError, TaskAbortReason, type TaskExecutor } from "./executors/executor.js";
 
@@ -67,4 +68,10 @@ export function redactOutcome(outcome: AttemptOutcome, redactor: Redactor): Atte
   if (outcome.status === "completed") return { ...outcome, result: redactor.json(outcome.result) };
   const error = redactor.json(outcome.error);
   return { ...outcome, error, ...(outcome.result !== undefined ? { result: redactor.json(outcome.result) } : {}) };
+}
+
+/** The outcome with NUL characters replaced in its result and error (see storable.ts). */
+export function storableOutcome(outcome: AttemptOutcome): AttemptOutcome {
+  if (outcome.status === "completed") return { ...outcome, result: storableJson(outcome.result) };
+  return { ...outcome, error: storableJson(outcome.error), ...(outcome.result !== undefined ? { result: storableJson(outcome.result) } : {}) };
 }

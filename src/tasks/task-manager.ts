@@ -15,7 +15,8 @@ import { finishedTask, rowRuntime, rowToTask, TaskStore, type TaskRuntime } from
 import { Redactor, type StreamRedactor } from "../security/redactor.js";
 import { ValidationError, parseWith } from "../validation.js";
 import { ClaimPump } from "./claim-pump.js";
-import { executeAttempt, redactOutcome, type AttemptOutcome } from "./execute-attempt.js";
+import { executeAttempt, redactOutcome, storableOutcome, type AttemptOutcome } from "./execute-attempt.js";
+import { storableJson, storableText } from "./storable.js";
 import { TaskAbortReason } from "./executors/executor.js";
 import type { ExecutorRegistry } from "./executors/registry.js";
 import type { ManagerSettings } from "./manager-settings.js";
@@ -175,8 +176,9 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     // before the event log, the documents and the live streams see them.
     const redactor = this.redactor;
     const streams = new Map<OutputChunk["stream"], StreamRedactor>();
-    const output = (chunk: OutputChunk) => {
-      if (chunk.data.length === 0) return;
+    const output = (raw: OutputChunk) => {
+      if (raw.data.length === 0) return;
+      const chunk = { stream: raw.stream, data: storableText(raw.data) };
       this.outputLog.append({ task_id: task.id, kind: "output", stream: chunk.stream, data: chunk.data });
       this.emit("output", task, chunk);
     };
@@ -192,13 +194,13 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
         output({ stream: chunk.stream, data: stream.push(chunk.data) });
       },
       onProgress: (raw) => {
-        const event = redactor.active ? (redactor.json(raw as unknown as JsonObject) as unknown as ProgressEvent) : raw;
+        const event = storableJson((redactor.active ? redactor.json(raw as unknown as JsonObject) : raw) as unknown as JsonObject) as unknown as ProgressEvent;
         this.outputLog.append({ task_id: task.id, kind: "progress", stream: null, data: JSON.stringify(event) });
         this.emit("progress", task, event);
       },
     });
     for (const [name, stream] of streams) output({ stream: name, data: stream.end() });
-    return redactor.active ? redactOutcome(outcome, redactor) : outcome;
+    return storableOutcome(redactor.active ? redactOutcome(outcome, redactor) : outcome);
   }
 
   async getTask(id: string): Promise<(Task & { runtime: TaskRuntime }) | undefined> {

@@ -3,12 +3,33 @@
  */
 import { TaskRequestBaseSchema } from "./types.js";
 import type { ExecutorRegistry } from "./executors/registry.js";
-import { parseWith, type FieldError, type Parsed } from "../validation.js";
+import { describeValue, fieldPath, parseWith, type FieldError, type Parsed } from "../validation.js";
 
 /** A validated request: base fields plus the type's own fields, defaults filled. */
 export type TaskRequest = { type: string; title: string; instructions: string } & Record<string, unknown>;
 
+/**
+ * Fields holding a NUL character, wherever they are: no program takes one in an argument or an
+ * environment variable, and PostgreSQL stores none in text or JSON (the insert would fail).
+ */
+function nulFields(value: unknown, path: string[] = [], found: FieldError[] = []): FieldError[] {
+  if (found.length >= 20) return found;
+  if (typeof value === "string") {
+    if (value.includes("\u0000")) found.push({ field: fieldPath(path), message: "must not contain a NUL character (\\u0000)", value: describeValue(value) });
+  } else if (Array.isArray(value)) {
+    value.forEach((item, index) => nulFields(item, [...path, String(index)], found));
+  } else if (typeof value === "object" && value !== null) {
+    for (const [key, item] of Object.entries(value)) {
+      if (key.includes("\u0000")) found.push({ field: fieldPath([...path, key]), message: "a key must not contain a NUL character (\\u0000)" });
+      nulFields(item, [...path, key], found);
+    }
+  }
+  return found;
+}
+
 export function parseTaskRequest(input: unknown, registry: ExecutorRegistry): Parsed<TaskRequest> {
+  const nul = nulFields(input);
+  if (nul.length > 0) return { ok: false, errors: nul };
   const type = typeof input === "object" && input !== null ? (input as { type?: unknown }).type : undefined;
   const executor = typeof type === "string" ? registry.get(type) : undefined;
   if (executor) {

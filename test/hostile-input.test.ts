@@ -1,0 +1,110 @@
+/**
+ * Hostile input: what someone who can reach the API or write a synced document might send, and
+ * what a misbehaving process might print. Each is refused with the field named, or run harmlessly;
+ * the agent keeps working afterwards. A real agent (reactor, PGlite store, HTTP) and real processes.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startAgent, type Agent } from "../src/agent.js";
+import { loadConfig } from "../src/config.js";
+import { silentLogger } from "../src/logger.js";
+import { addTaskDocument, getTaskDocumentState } from "../src/reactor/documents.js";
+import { waitFor } from "./support/process.js";
+
+interface ApiTask {
+  id: string;
+  status: string;
+  result?: { stdout?: string };
+  error?: { code: string; message: string };
+}
+
+describe("hostile input", () => {
+  let agent: Agent;
+  const post = async (body: string) => {
+    const response = await fetch(`${agent.url}/api/tasks`, { method: "POST", headers: { "Content-Type": "application/json" }, body });
+    return { status: response.status, body: (await response.json()) as { task?: ApiTask; error?: string; errors?: { field: string; message: string; value?: string }[] } };
+  };
+  const finished = (id: string) =>
+    waitFor(async () => {
+      const task = ((await (await fetch(`${agent.url}/api/tasks/${id}`)).json()) as { task: ApiTask }).task;
+      return ["completed", "failed", "cancelled"].includes(task.status) ? task : undefined;
+    }, 20_000, `task ${id} to finish`);
+
+  beforeAll(async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), "ph-hostile-"));
+    agent = await startAgent(loadConfig({ TASK_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "silent", TASK_SHUTDOWN_GRACE_MS: "100" }, dataDir), { logger: silentLogger(), rules: [] });
+  });
+  afterAll(async () => {
+    await agent.stop();
+  });
+
+  it("refuses NUL characters in any field, naming it (PostgreSQL could not store them, no program takes them)", async () => {
+    for (const [task, field] of [
+      [{ type: "cli", title: "x", command: "ec\u0000ho" }, "command"],
+      [{ type: "cli", title: "x", command: "echo", args: ["ok", "a\u0000b"] }, "args.1"],
+      [{ type: "cli", title: "x", command: "echo", environment: { A: "x\u0000y" } }, "environment.A"],
+      [{ type: "cli", title: "x\u0000", command: "echo" }, "title"],
+    ] as const) {
+      const { status, body } = await post(JSON.stringify(task));
+      expect(status).toBe(400);
+      expect(body.errors?.map((e) => e.field)).toEqual([field]);
+      expect(body.errors?.[0]?.message).toContain("NUL");
+    }
+  });
+
+  it("refuses loader variables, bad bounds and unknown types with the field, the value and what is allowed", async () => {
+    const cases: [object, string, string][] = [
+      [{ type: "cli", title: "x", command: "echo", environment: { LD_PRELOAD: "/tmp/x.so" } }, "environment.LD_PRELOAD", "LD_PRELOAD"],
+      [{ type: "cli", title: "x", command: "echo", timeoutMs: -1 }, "timeoutMs", "-1"],
+      [{ type: "cli", title: "x", command: "echo", priority: 1e9 }, "priority", "1000000000"],
+      [{ type: "__proto__", title: "x" }, "type", "__proto__"],
+    ];
+    for (const [task, field, value] of cases) {
+      const { status, body } = await post(JSON.stringify(task));
+      expect(status).toBe(400);
+      const error = body.errors?.find((e) => e.field === field);
+      expect(error?.value).toContain(value);
+    }
+    const big = await post(JSON.stringify({ type: "cli", title: "x", command: "echo", args: ["a".repeat(2_000_000)] }));
+    expect(big.status).toBe(413);
+  });
+
+  it("does not let __proto__ in a request reach any object's prototype", async () => {
+    const { status, body } = await post('{"type":"cli","title":"proto","command":"true","__proto__":{"polluted":true},"constructor":{"prototype":{"alsoPolluted":true}}}');
+    expect(status).toBe(201);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(({} as Record<string, unknown>).alsoPolluted).toBeUndefined();
+    expect((await finished(body.task?.id ?? "")).status).toBe("completed");
+  });
+
+  it("keeps a task out of directories outside the allowed roots, and filters are never SQL", async () => {
+    const { body } = await post(JSON.stringify({ type: "cli", title: "escape", command: "cat", args: ["passwd"], workingDirectory: "../../../../../etc" }));
+    const task = await finished(body.task?.id ?? "");
+    expect(task.status).toBe("failed");
+    expect(task.error?.code).toBe("working_directory_not_allowed");
+    const listed = (await (await fetch(`${agent.url}/api/tasks?type=${encodeURIComponent("' OR 1=1 --")}`)).json()) as { tasks: unknown[]; total: number };
+    expect(listed).toMatchObject({ tasks: [], total: 0 });
+    expect((await fetch(`${agent.url}/api/tasks/${encodeURIComponent("../../etc/passwd")}`)).status).toBe(404);
+  });
+
+  it("records the run of a process that prints NUL bytes, and goes on running tasks", async () => {
+    const nul = await post(JSON.stringify({ type: "cli", title: "prints NUL", command: "printf", args: ["a\\000b\\n"] }));
+    const done = await finished(nul.body.task?.id ?? "");
+    expect(done.status).toBe("completed");
+    expect(done.result?.stdout).toBe("a\uFFFDb\n");
+    const next = await post(JSON.stringify({ type: "cli", title: "after", command: "echo", args: ["still here"] }));
+    expect((await finished(next.body.task?.id ?? "")).result?.stdout).toBe("still here\n");
+  });
+
+  it("answers a document whose spec holds a NUL on the document itself, naming the field", async () => {
+    const id = await addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "Doc NUL", taskType: "cli", params: { command: "echo", args: ["a\u0000b"] } }, requestRun: true });
+    const state = await waitFor(async () => {
+      const s = await getTaskDocumentState(agent.reactor, id);
+      return s.status === "failed" ? s : undefined;
+    }, 20_000, "the request to be refused");
+    expect(state.error?.code).toBe("invalid_task");
+    expect(state.error?.message).toContain("args.0");
+  });
+});

@@ -337,7 +337,14 @@ export class TaskEventHandler {
     const documentId = this.taskDocumentOf(task);
     if (documentId) {
       await this.deps.writer.flushOutput(task.id);
-      await this.deps.writer.write(documentId, task.status, (s) => finalAction(s, task, result, durationMs));
+      await this.deps.writer.write(documentId, task.status, (s) => {
+        const last = finalAction(s, task, result, durationMs);
+        if (!last) return undefined;
+        // A task that outran its document (API tasks run before their document says queued): its live
+        // output found no document to go to, so the result's output goes in before the end.
+        const missed = s.outputBytes === 0 ? outputOfResult(result).slice(-4096) : "";
+        return [...(missed ? [actions.appendOutput({ taskId: task.id, text: missed })] : []), ...(Array.isArray(last) ? last : [last])];
+      });
     }
     const origin = task.source?.origin ?? "";
     if (origin.startsWith("rule:") && task.source?.documentId) await this.applyResultMapping(task, origin.slice(5), result);

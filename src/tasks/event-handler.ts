@@ -28,6 +28,7 @@ import type { Rule } from "../rules/rules-schema.js";
 import { buildResultAction, buildTaskRequest, ruleMatches, type TriggerContext } from "../rules/trigger-rules.js";
 import { ValidationError } from "../validation.js";
 import type { WriterPolicy } from "../security/authorized-writers.js";
+import { writerRefusal } from "./writer-refusal.js";
 import type { LoopGuard } from "./loop-guard.js";
 import { finalAction, isTerminal, outputOfResult } from "./document-updates.js";
 import { documentIdempotencyKey, requestFromTaskDocument, TASK_REQUEST_PREFIX } from "./task-from-document.js";
@@ -239,21 +240,8 @@ export class TaskEventHandler {
     return task.status;
   }
 
-  /**
-   * Why the writer of `action` may not start or stop work (TASK_AUTHORIZED_WRITERS), or undefined.
-   * Without the action (a request found by the start-up scan), the document's last run request is checked.
-   */
-  private async writerRefusal(documentId: string, action: Action | undefined): Promise<{ code: string; message: string } | undefined> {
-    const writers = this.deps.writers;
-    if (!writers || writers.open) return undefined;
-    let checked = action;
-    if (!checked) {
-      const document = await this.deps.reactor.getDocument<PHDocument>(documentId);
-      checked = (document.operations.global ?? []).filter((op) => RUN_REQUESTS.has(op.action.type)).at(-1)?.action;
-    }
-    if (!checked) return { code: "unsigned_operation", message: "the run request's operation was not found, so its writer cannot be checked" };
-    const verdict = await writers.check(documentId, checked);
-    return verdict.ok ? undefined : { code: verdict.code, message: verdict.message };
+  private writerRefusal(documentId: string, action: Action | undefined): Promise<{ code: string; message: string } | undefined> {
+    return writerRefusal(this.deps.writers, this.deps.reactor, documentId, action);
   }
 
   private async cancelForDocument(documentId: string): Promise<void> {

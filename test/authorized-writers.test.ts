@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAgent, type Agent } from "../src/agent.js";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { silentLogger } from "../src/logger.js";
+import { createReactor } from "../src/reactor/reactor-setup.js";
 import { addTaskDocument, dispatch, getTaskDocumentState } from "../src/reactor/documents.js";
 import { actions } from "../src/reactor/task-document/actions.js";
 import { didKeyOf, WriterPolicy } from "../src/security/authorized-writers.js";
@@ -132,5 +133,31 @@ describe("an agent with TASK_AUTHORIZED_WRITERS", () => {
     const done = await reaches(id, ["completed", "failed", "cancelled"]);
     expect(done.status).toBe("completed");
     expect(done.notices.map((n) => n.message).join("\n")).toContain("cancel ignored");
+  });
+});
+
+describe("requests written while the agent was down (the start-up scan)", () => {
+  it("runs the signed one and refuses the unsigned one when the agent starts", async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), "ph-writers-scan-"));
+    // Another process writes the drive while no agent runs: the same storage the agent will open.
+    const { reactor, localDriveId } = await createReactor({ storage: { kind: "filesystem", dir: path.join(dataDir, "documents") }, logger: silentLogger(), logLevel: "silent" });
+    const spec = (text: string) => ({ spec: { title: "Scan", taskType: "cli", params: { command: "echo", args: [text] } } });
+    const signedId = await addTaskDocument(reactor, localDriveId, spec("signed while down"));
+    await dispatch(reactor, signedId, await alice.sign(signedId, actions.requestRun({ requestId: "s" })));
+    const unsignedId = await addTaskDocument(reactor, localDriveId, spec("unsigned while down"));
+    await dispatch(reactor, unsignedId, actions.requestRun({ requestId: "u" }));
+
+    const agent = await startAgent(loadConfig({ TASK_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "silent", TASK_SHUTDOWN_GRACE_MS: "100", TASK_AUTHORIZED_WRITERS: alice.did }, dataDir), { logger: silentLogger(), rules: [] });
+    try {
+      const state = (id: string, statuses: string[]) =>
+        waitFor(async () => {
+          const s = await getTaskDocumentState(agent.reactor, id);
+          return statuses.includes(s.status) ? s : undefined;
+        }, 30_000, `document ${id} to reach ${statuses.join("/")}`);
+      expect((await state(signedId, ["completed", "failed"])).outputTail).toBe("signed while down\n");
+      expect((await state(unsignedId, ["failed"])).error?.code).toBe("unsigned_operation");
+    } finally {
+      await agent.stop();
+    }
   });
 });

@@ -22,7 +22,7 @@ import { DocumentDirectory } from "../reactor/document-directory.js";
 import { getTaskDocumentState } from "../reactor/documents.js";
 import type { TaskDocumentWriter } from "../reactor/document-writer.js";
 import { actions } from "../reactor/task-document/actions.js";
-import { AGENT_OPERATION_TYPES } from "../reactor/task-document/operations.js";
+import { AGENT_OPERATION_TYPES, RUN_REQUEST_TYPES } from "../reactor/task-document/operations.js";
 import { TASK_DOCUMENT_TYPE, type TaskDocumentState } from "../reactor/task-document/state.js";
 import type { Rule } from "../rules/rules-schema.js";
 import { buildResultAction, buildTaskRequest, ruleMatches, type TriggerContext } from "../rules/trigger-rules.js";
@@ -50,7 +50,6 @@ export interface EventHandlerDeps {
 }
 
 const now = () => new Date().toISOString();
-const RUN_REQUESTS = new Set(["REQUEST_RUN", "RETRY"]);
 
 export class TaskEventHandler {
   private readonly directory: DocumentDirectory;
@@ -157,7 +156,7 @@ export class TaskEventHandler {
       const depth = this.resultActions.get(actionId) ?? 0;
       this.resultActions.delete(actionId);
       if (type === TASK_DOCUMENT_TYPE) {
-        if (RUN_REQUESTS.has(op.action.type)) {
+        if (RUN_REQUEST_TYPES.has(op.action.type)) {
           const task = await this.enqueueForDocument(documentId, undefined, { id: op.id, type: op.action.type, action: op.action });
           if (task) tasks.push(task);
         } else if (op.action.type === "CANCEL") {

@@ -3,8 +3,6 @@
  * outcome the manager (or the one-shot CLI) records. Shared so both paths classify alike.
  */
 import type { Logger } from "../logger.js";
-import type { Redactor } from "../security/redactor.js";
-import { storableJson } from "./storable.js";
 import type { JsonObject, JsonValue, OutputChunk, ProgressEvent, Task, TaskError } from "./types.js";
 import { abortCauseOf, classifyError, TaskAbortReason, type TaskExecutor } from "./executors/executor.js";
 
@@ -63,15 +61,11 @@ export async function executeAttempt(executor: TaskExecutor, task: Task, options
   }
 }
 
-/** The outcome with the agent's secrets replaced in its result and error (see security/redactor.ts). */
-export function redactOutcome(outcome: AttemptOutcome, redactor: Redactor): AttemptOutcome {
-  if (outcome.status === "completed") return { ...outcome, result: redactor.json(outcome.result) };
-  const error = redactor.json(outcome.error);
-  return { ...outcome, error, ...(outcome.result !== undefined ? { result: redactor.json(outcome.result) } : {}) };
-}
-
-/** The outcome with NUL characters replaced in its result and error (see storable.ts). */
-export function storableOutcome(outcome: AttemptOutcome): AttemptOutcome {
-  if (outcome.status === "completed") return { ...outcome, result: storableJson(outcome.result) };
-  return { ...outcome, error: storableJson(outcome.error), ...(outcome.result !== undefined ? { result: storableJson(outcome.result) } : {}) };
+/**
+ * The outcome with every JSON value of it (result, error) passed through `clean`: secret redaction
+ * and NUL replacement before anything is stored (see security/redactor.ts, storable.ts).
+ */
+export function cleanOutcome(outcome: AttemptOutcome, clean: <T extends JsonValue>(value: T) => T): AttemptOutcome {
+  if (outcome.status === "completed") return { ...outcome, result: clean(outcome.result) };
+  return { ...outcome, error: clean(outcome.error), ...(outcome.result !== undefined ? { result: clean(outcome.result) } : {}) };
 }

@@ -15,7 +15,7 @@ import { finishedTask, rowRuntime, rowToTask, TaskStore, type TaskRuntime } from
 import { Redactor, type StreamRedactor } from "../security/redactor.js";
 import { ValidationError, parseWith } from "../validation.js";
 import { ClaimPump } from "./claim-pump.js";
-import { executeAttempt, redactOutcome, storableOutcome, type AttemptOutcome } from "./execute-attempt.js";
+import { cleanOutcome, executeAttempt, type AttemptOutcome } from "./execute-attempt.js";
 import { storableJson, storableText } from "./storable.js";
 import { TaskAbortReason } from "./executors/executor.js";
 import type { ExecutorRegistry } from "./executors/registry.js";
@@ -175,6 +175,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     // The agent's secrets never leave a run: output, progress, result and error are redacted here,
     // before the event log, the documents and the live streams see them.
     const redactor = this.redactor;
+    const clean = <T extends JsonValue>(value: T): T => storableJson(redactor.json(value));
     const streams = new Map<OutputChunk["stream"], StreamRedactor>();
     const output = (raw: OutputChunk) => {
       if (raw.data.length === 0) return;
@@ -194,13 +195,13 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
         output({ stream: chunk.stream, data: stream.push(chunk.data) });
       },
       onProgress: (raw) => {
-        const event = storableJson((redactor.active ? redactor.json(raw as unknown as JsonObject) : raw) as unknown as JsonObject) as unknown as ProgressEvent;
+        const event = clean(raw as unknown as JsonObject) as unknown as ProgressEvent;
         this.outputLog.append({ task_id: task.id, kind: "progress", stream: null, data: JSON.stringify(event) });
         this.emit("progress", task, event);
       },
     });
     for (const [name, stream] of streams) output({ stream: name, data: stream.end() });
-    return storableOutcome(redactor.active ? redactOutcome(outcome, redactor) : outcome);
+    return cleanOutcome(outcome, clean);
   }
 
   async getTask(id: string): Promise<(Task & { runtime: TaskRuntime }) | undefined> {

@@ -4,9 +4,9 @@
  */
 import type { IDocumentDriveServer } from "document-drive";
 import type { Action, PHDocument } from "document-model";
+import { RUN_REQUEST_TYPES } from "../reactor/task-document/operations.js";
 import type { WriterPolicy } from "../security/authorized-writers.js";
 
-const RUN_REQUESTS = new Set(["REQUEST_RUN", "RETRY"]);
 
 /** Without the action (a request found by the start-up scan), the document's last run request is checked. */
 export async function writerRefusal(
@@ -19,7 +19,7 @@ export async function writerRefusal(
   let checked = action;
   if (!checked) {
     const document = await reactor.getDocument<PHDocument>(documentId);
-    checked = (document.operations.global ?? []).filter((op) => RUN_REQUESTS.has(op.action.type)).at(-1)?.action;
+    checked = (document.operations.global ?? []).filter((op) => RUN_REQUEST_TYPES.has(op.action.type)).at(-1)?.action;
   }
   if (!checked) return { code: "unsigned_operation", message: "the run request's operation was not found, so its writer cannot be checked" };
   const verdict = await writers.check(documentId, checked);

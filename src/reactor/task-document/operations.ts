@@ -54,6 +54,8 @@ export function parseOperationInput<T extends TaskOperationType>(type: T, input:
 }
 
 export const PERSON_OPERATION_TYPES: ReadonlySet<string> = new Set(["SET_SPEC", "REQUEST_RUN", "CANCEL", "RETRY"]);
+/** What asks for a run of the task. */
+export const RUN_REQUEST_TYPES: ReadonlySet<string> = new Set(["REQUEST_RUN", "RETRY"]);
 /** What the agent writes: never a trigger (loop protection). */
 export const AGENT_OPERATION_TYPES: ReadonlySet<string> = new Set(["MARK_QUEUED", "MARK_RUNNING", "APPEND_OUTPUT", "MARK_RETRYING", "MARK_COMPLETED", "MARK_FAILED", "MARK_CANCELLED", "ADD_NOTICE", "REJECT_REQUEST"]);
 

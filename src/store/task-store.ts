@@ -206,7 +206,7 @@ export class TaskStore {
     return (await selectTasksByIdempotencyKeys(this.db, [key]))[0];
   }
 
-  list(filter: ListFilter): Promise<{ rows: TaskRow[]; total: number }> {
+  list(filter: ListFilter): Promise<{ rows: TaskRow[]; total: number; totalCapped: boolean }> {
     return listTasks(this.db, filter);
   }
 

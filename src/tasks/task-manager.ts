@@ -220,9 +220,10 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     return row ? rowToTask(row) : undefined;
   }
 
-  async listTasks(filter: ListFilter): Promise<{ tasks: (Task & { runtime: TaskRuntime })[]; total: number }> {
-    const { rows, total } = await this.store.list(filter);
-    return { tasks: rows.map((row) => ({ ...rowToTask(row), runtime: rowRuntime(row) })), total };
+  /** `total` counts matches up to LIST_TOTAL_CAP; `totalCapped` says there are more. */
+  async listTasks(filter: ListFilter): Promise<{ tasks: (Task & { runtime: TaskRuntime })[]; total: number; totalCapped: boolean }> {
+    const { rows, total, totalCapped } = await this.store.list(filter);
+    return { tasks: rows.map((row) => ({ ...rowToTask(row), runtime: rowRuntime(row) })), total, totalCapped };
   }
 
   getEvents(taskId: string, afterSeq = 0, limit = 1000): Promise<TaskEventRow[]> {

@@ -24,9 +24,9 @@ export function registerInspectCommands(program: Command): void {
       if (flags.type) query.set("type", flags.type);
       if (flags.document) query.set("documentId", flags.document);
       if (flags.drive) query.set("driveId", flags.drive);
-      const page = await clientFor(command).request("GET", `/api/tasks?${query.toString()}`, z.object({ tasks: z.array(ApiTaskSchema), total: z.number() }));
+      const page = await clientFor(command).request("GET", `/api/tasks?${query.toString()}`, z.object({ tasks: z.array(ApiTaskSchema), total: z.number(), totalCapped: z.boolean().optional() }));
       if (flags.json) return printJson(page);
-      process.stdout.write(`${taskRows(page.tasks)}\n${page.tasks.length} of ${page.total} task(s)\n`);
+      process.stdout.write(`${taskRows(page.tasks)}\n${page.tasks.length} of ${page.total}${page.totalCapped ? "+" : ""} task(s)\n`);
     });
 
   program

@@ -121,15 +121,20 @@ function statCards(stats) {
     ...["completed", "failed", "cancelled"].map((status) => card(status, status, stats.counts[status] ?? 0, "all time")));
 }
 
+/** "42", or "10000+" when the agent stopped counting (the API's totalCapped). */
+function countText(list) {
+  return `${list.total}${list.totalCapped ? "+" : ""}`;
+}
+
 function runningSection(running) {
   return h("section", { class: "card", id: "running-section" },
-    h("h2", {}, `Running now (${running.total})`),
+    h("h2", {}, `Running now (${countText(running)})`),
     running.tasks.length ? taskTable("running-tasks", running.tasks) : h("p", { class: "muted" }, "Nothing is running."));
 }
 
 function recentSection(list) {
   return h("section", { class: "card", id: "recent-section" },
-    h("h2", {}, `Recent tasks (${list.total})`),
+    h("h2", {}, `Recent tasks (${countText(list)})`),
     list.tasks.length ? taskTable("recent", list.tasks) : h("p", { class: "muted" }, "No tasks yet."));
 }
 

@@ -57,8 +57,8 @@ export function taskRoutes(manager: TaskManager, createTask: TaskCreator): Route
     const query = parseWith(ListQuerySchema, req.query);
     if (!query.ok) return badRequest(res, "query", query.errors);
     const { status, type, documentId, driveId, limit, offset } = query.value;
-    const { tasks, total } = await manager.listTasks({ limit, offset, ...(status ? { status } : {}), ...(type ? { type } : {}), ...(documentId ? { documentId } : {}), ...(driveId ? { driveId } : {}) });
-    res.json({ tasks: tasks.map(taskToJson), total, limit, offset });
+    const { tasks, total, totalCapped } = await manager.listTasks({ limit, offset, ...(status ? { status } : {}), ...(type ? { type } : {}), ...(documentId ? { documentId } : {}), ...(driveId ? { driveId } : {}) });
+    res.json({ tasks: tasks.map(taskToJson), total, totalCapped, limit, offset });
   }));
 
   router.get("/api/tasks/:id", route(async (req: Request, res: Response) => {

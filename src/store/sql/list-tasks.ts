@@ -1,18 +1,36 @@
 import type { Queryable } from "../db.js";
 import type { ListFilter, TaskRow } from "../interfaces.js";
 
-/** Newest first, filtered; `total` counts every match (for pagination). */
-export async function listTasks(db: Queryable, filter: ListFilter): Promise<{ rows: TaskRow[]; total: number }> {
-  const { rows } = await db.query<TaskRow & { total: string | number }>(
-    `SELECT *, count(*) OVER () AS total FROM ph_tasks
-     WHERE ($1::text[] IS NULL OR status = ANY($1::text[]))
-       AND ($2::text IS NULL OR type = $2)
-       AND ($3::text IS NULL OR document_id = $3)
-       AND ($4::text IS NULL OR drive_id = $4)
-     ORDER BY created_at DESC, id DESC
-     LIMIT $5 OFFSET $6`,
-    [filter.status ?? null, filter.type ?? null, filter.documentId ?? null, filter.driveId ?? null, filter.limit, filter.offset],
+/**
+ * Matches counted for `total` at most: counting every match read the whole retained history on
+ * every dashboard refresh (in the agent's own thread on PGlite). Past it, `totalCapped` is true.
+ * NOT MATERIALIZED: the count and the page each read only what they need (newest first by index).
+ */
+export const LIST_TOTAL_CAP = 10_000;
+
+/** Newest first, filtered; `total` counts the matches up to LIST_TOTAL_CAP (for pagination). */
+export async function listTasks(db: Queryable, filter: ListFilter): Promise<{ rows: TaskRow[]; total: number; totalCapped: boolean }> {
+  const { rows } = await db.query<TaskRow & { matches: number; page_row: boolean }>(
+    `WITH matching AS NOT MATERIALIZED (
+       SELECT * FROM ph_tasks
+       WHERE ($1::text[] IS NULL OR status = ANY($1::text[]))
+         AND ($2::text IS NULL OR type = $2)
+         AND ($3::text IS NULL OR document_id = $3)
+         AND ($4::text IS NULL OR drive_id = $4)
+     ), counted AS (
+       SELECT count(*)::int AS matches FROM (SELECT 1 FROM matching LIMIT $7 + 1) capped
+     ), page AS (
+       SELECT * FROM matching ORDER BY created_at DESC, id DESC LIMIT $5 OFFSET $6
+     )
+     SELECT page.*, counted.matches, page.id IS NOT NULL AS page_row
+     FROM counted LEFT JOIN page ON true
+     ORDER BY page.created_at DESC, page.id DESC`,
+    [filter.status ?? null, filter.type ?? null, filter.documentId ?? null, filter.driveId ?? null, filter.limit, filter.offset, LIST_TOTAL_CAP],
   );
-  const total = rows.length > 0 ? Number(rows[0]?.total) : 0;
-  return { rows: rows.map(({ total: _total, ...row }) => row), total };
+  const matches = rows[0]?.matches ?? 0;
+  return {
+    rows: rows.filter((row) => row.page_row).map(({ matches: _matches, page_row: _pageRow, ...row }) => row),
+    total: Math.min(matches, LIST_TOTAL_CAP),
+    totalCapped: matches > LIST_TOTAL_CAP,
+  };
 }

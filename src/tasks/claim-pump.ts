@@ -116,10 +116,9 @@ export class ClaimPump {
     }
   }
 
-  /** The claim logged them as running: the log says they went back, as a stop's release does. */
+  /** The claim logged them as running; the release logs that they went back. */
   private async returnToQueue(claimed: ClaimedRow[]): Promise<void> {
-    const released = await this.store.release(this.settings.workerId, claimed.map((row) => row.id));
-    for (const id of released) this.outputLog.append({ task_id: id, kind: "status", stream: null, data: JSON.stringify({ status: "pending", reason: "shutdown" }) });
+    await this.store.release(this.settings.workerId, claimed.map((row) => row.id));
   }
 
   private claimLimits(count: number, ending: ReadonlySet<string>): ClaimLimits {

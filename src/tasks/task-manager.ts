@@ -260,10 +260,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     if (!row) return undefined;
     const task = rowToTask(row);
     this.logTransition(task, "queued again", {});
-    this.outputLog.append({ task_id: id, kind: "status", stream: null, data: JSON.stringify({ status: "pending", retried: true }) });
     this.emit("queued", task);
-    // Stored before any worker can claim it and log "running".
-    await this.outputLog.flush();
     await this.store.db.notify(CHANNELS.wakeup, "");
     this.schedulePump();
     return task;
@@ -312,7 +309,6 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     if (outcome.status === "cancelled" && outcome.error.code === "shutdown") {
       await this.store.release(this.workerId, [task.id]);
       this.logTransition(task, "returned to the queue (shutdown)", { attempt, durationMs });
-      this.outputLog.append({ task_id: task.id, kind: "status", stream: null, data: JSON.stringify({ status: "pending", reason: "shutdown" }) });
       this.emit("queued", task);
       return;
     }
@@ -376,15 +372,11 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     for (const row of recovered) {
       const task = rowToTask(row);
       this.logger.warn({ taskId: task.id, type: task.type, documentId: task.source?.documentId, attempt: task.attempts, status: task.status }, "recovered a task from a worker that stopped renewing its lease");
-      this.outputLog.append({ task_id: task.id, kind: "status", stream: null, data: JSON.stringify({ status: task.status, recovered: true, error: task.error }) });
       if (task.status === "pending") this.emit("queued", task);
       else if (task.status === "cancelled") this.emit("cancelled", task, { reason: task.error?.message ?? "cancelled" });
       else if (task.error) this.emit("failed", task, { error: task.error, durationMs: 0 });
     }
-    if (recovered.length > 0) {
-      await this.outputLog.flush(); // before a claim logs "running" for them
-      this.schedulePump();
-    }
+    if (recovered.length > 0) this.schedulePump();
   }
 
   private async cleanup(): Promise<void> {

@@ -4,19 +4,29 @@ import type { TaskRow } from "../interfaces.js";
 /**
  * Running tasks whose worker stopped renewing (killed, frozen, cut off) go back to the queue, or
  * fail with "worker_lost" when that was their last attempt. Nothing accepted is ever dropped.
+ * The event log's entry ({status, recovered, error}) goes in with the change, before another
+ * worker can claim the task and log "running".
  */
 export async function recoverExpiredLeases(db: Queryable): Promise<TaskRow[]> {
   const { rows } = await db.query<TaskRow>(
-    `UPDATE ph_tasks
-     SET status = CASE WHEN cancel_requested THEN 'cancelled' WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
-         error = CASE WHEN cancel_requested
-                      THEN '{"kind":"fatal","code":"cancelled","message":"cancelled while its worker was lost"}'::jsonb
-                      ELSE jsonb_build_object('kind', 'retryable', 'code', 'worker_lost',
-                        'message', 'worker ' || coalesce(locked_by, '?') || ' stopped renewing its lease') END,
-         finished_at = CASE WHEN cancel_requested OR attempts >= max_attempts THEN now() ELSE NULL END,
-         run_at = now(), locked_by = NULL, lease_expires_at = NULL, updated_at = now()
-     WHERE status = 'running' AND lease_expires_at < now()
-     RETURNING *`,
+    `WITH changed AS (
+       UPDATE ph_tasks
+       SET status = CASE WHEN cancel_requested THEN 'cancelled' WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
+           error = CASE WHEN cancel_requested
+                        THEN '{"kind":"fatal","code":"cancelled","message":"cancelled while its worker was lost"}'::jsonb
+                        ELSE jsonb_build_object('kind', 'retryable', 'code', 'worker_lost',
+                          'message', 'worker ' || coalesce(locked_by, '?') || ' stopped renewing its lease') END,
+           finished_at = CASE WHEN cancel_requested OR attempts >= max_attempts THEN now() ELSE NULL END,
+           run_at = now(), locked_by = NULL, lease_expires_at = NULL, updated_at = now()
+       WHERE status = 'running' AND lease_expires_at < now()
+       RETURNING *
+     ), logged AS (
+       INSERT INTO ph_task_events (task_id, kind, stream, data, bytes)
+       SELECT c.id, 'status', NULL, x.data, octet_length(x.data)
+       FROM changed c CROSS JOIN LATERAL (
+         SELECT jsonb_build_object('status', c.status, 'recovered', true, 'error', c.error)::text AS data) x
+     )
+     SELECT * FROM changed`,
   );
   return rows;
 }

@@ -12,11 +12,11 @@ import { CHANNELS } from "../store/db.js";
 import type { ListFilter, TaskEventRow } from "../store/interfaces.js";
 import type { ClaimedRow } from "../store/sql/claim-tasks.js";
 import { finishedTask, rowRuntime, rowToTask, TaskStore, type TaskRuntime } from "../store/task-store.js";
-import { Redactor, type StreamRedactor } from "../security/redactor.js";
+import { Redactor } from "../security/redactor.js";
 import { ValidationError, parseWith } from "../validation.js";
 import { ClaimPump } from "./claim-pump.js";
-import { cleanOutcome, executeAttempt, type AttemptOutcome } from "./execute-attempt.js";
-import { storableJson, storableText } from "./storable.js";
+import { executeAttempt, type AttemptOutcome } from "./execute-attempt.js";
+import { RunOutputCleaner } from "./run-output-cleaner.js";
 import { TaskAbortReason } from "./executors/executor.js";
 import type { ExecutorRegistry } from "./executors/registry.js";
 import type { ManagerSettings } from "./manager-settings.js";
@@ -25,7 +25,7 @@ import { OutputLog } from "./output-log.js";
 import { retryDelayMs } from "./retry-policy.js";
 import type { TaskLifecycleEvents } from "./task-events.js";
 import { parseTaskRequest } from "./task-request.js";
-import type { JsonObject, JsonValue, OutputChunk, ProgressEvent, Task, TaskError } from "./types.js";
+import type { JsonValue, Task, TaskError } from "./types.js";
 
 interface RunningTask {
   task: Task;
@@ -172,36 +172,27 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
       const message = valid.errors.map((e) => `${e.field}: ${e.message}`).join("; ");
       return { status: "failed", error: { kind: "fatal", code: "invalid_task", message }, durationMs: 0 };
     }
-    // The agent's secrets never leave a run: output, progress, result and error are redacted here,
+    // The agent's secrets never leave a run: output, progress, result and error are cleaned here,
     // before the event log, the documents and the live streams see them.
-    const redactor = this.redactor;
-    const clean = <T extends JsonValue>(value: T): T => storableJson(redactor.json(value));
-    const streams = new Map<OutputChunk["stream"], StreamRedactor>();
-    const output = (raw: OutputChunk) => {
-      if (raw.data.length === 0) return;
-      const chunk = { stream: raw.stream, data: storableText(raw.data) };
-      this.outputLog.append({ task_id: task.id, kind: "output", stream: chunk.stream, data: chunk.data });
-      this.emit("output", task, chunk);
-    };
+    const cleaner = new RunOutputCleaner(this.redactor, {
+      output: (chunk) => {
+        this.outputLog.append({ task_id: task.id, kind: "output", stream: chunk.stream, data: chunk.data });
+        this.emit("output", task, chunk);
+      },
+      progress: (event) => {
+        this.outputLog.append({ task_id: task.id, kind: "progress", stream: null, data: JSON.stringify(event) });
+        this.emit("progress", task, event);
+      },
+    });
     const outcome = await executeAttempt(executor, { ...task, ...valid.value }, {
       signal,
       timeoutMs: task.timeoutMs,
       attempt,
       logger: this.logger.child({ taskId: task.id, type: task.type }),
-      onOutput: (chunk) => {
-        if (!redactor.active) return output(chunk);
-        let stream = streams.get(chunk.stream);
-        if (!stream) streams.set(chunk.stream, (stream = redactor.stream()));
-        output({ stream: chunk.stream, data: stream.push(chunk.data) });
-      },
-      onProgress: (raw) => {
-        const event = clean(raw as unknown as JsonObject) as unknown as ProgressEvent;
-        this.outputLog.append({ task_id: task.id, kind: "progress", stream: null, data: JSON.stringify(event) });
-        this.emit("progress", task, event);
-      },
+      onOutput: (chunk) => cleaner.output(chunk),
+      onProgress: (event) => cleaner.progress(event),
     });
-    for (const [name, stream] of streams) output({ stream: name, data: stream.end() });
-    return cleanOutcome(outcome, clean);
+    return cleaner.finish(outcome);
   }
 
   async getTask(id: string): Promise<(Task & { runtime: TaskRuntime }) | undefined> {

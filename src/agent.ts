@@ -53,8 +53,6 @@ export interface AgentOverrides {
   registry?: ExecutorRegistry;
 }
 
-/** Secret values the agent's log and its tasks' output mask wherever they appear (see security/redactor.ts). */
-export { agentSecrets };
 
 export async function startAgent(config: Config, overrides: AgentOverrides = {}): Promise<Agent> {
   const logger = overrides.logger ?? createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, secrets: agentSecrets(config) });

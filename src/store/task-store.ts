@@ -9,11 +9,10 @@ import type { ClaimLimits, Finish, ListFilter, NewTaskEvent, NewTaskRow, TaskEve
 import { migrate } from "./migrate.js";
 import { openPgliteDb } from "./pglite-db.js";
 import { openPostgresDb } from "./postgres-db.js";
-import { claimTasks, finishAndClaimTasks, type ClaimedRow, type FinishedRow } from "./sql/claim-tasks.js";
+import { finishAndClaimTasks, type ClaimedRow, type FinishedRow } from "./sql/claim-tasks.js";
 import { countFinishedPerMinute } from "./sql/count-finished-per-minute.js";
 import { countTasksByStatus } from "./sql/count-tasks-by-status.js";
 import { deleteExpiredTasks } from "./sql/delete-expired-tasks.js";
-import { finishTasks } from "./sql/finish-tasks.js";
 import { insertEvents } from "./sql/insert-events.js";
 import { insertRejectedTask } from "./sql/insert-rejected-task.js";
 import { insertTasks } from "./sql/insert-tasks.js";
@@ -151,14 +150,6 @@ export class TaskStore {
   async insertRejected(task: Task, error: TaskError): Promise<Task | undefined> {
     const row = await insertRejectedTask(this.db, toNewRow(task, 0), error);
     return row ? rowToTask(row) : undefined;
-  }
-
-  claim(limits: ClaimLimits): Promise<ClaimedRow[]> {
-    return claimTasks(this.db, limits);
-  }
-
-  finish(workerId: string, finishes: readonly Finish[]): Promise<TaskRow[]> {
-    return finishTasks(this.db, workerId, finishes);
   }
 
   /**

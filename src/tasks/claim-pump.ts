@@ -99,7 +99,8 @@ export class ClaimPump {
           // One turn first: the ended runs' "completed" events go out before the new runs' "started".
           await new Promise((resolve) => setImmediate(resolve));
           // Claimed while a stop began: back to the queue, not started on a stopping worker.
-          if (this.host.state() !== "running") await this.returnToQueue(claimed);
+          // (the release logs that they went back, as the claim logged them running)
+          if (this.host.state() !== "running") await this.store.release(this.settings.workerId, claimed.map((row) => row.id));
           else for (const row of claimed) this.host.launch(row);
         }
         if (free > 0 && claimed.length === free) this.again = true;
@@ -114,11 +115,6 @@ export class ClaimPump {
       // Ends or wake-ups that arrived after the loop's last look (or while it failed) are not left waiting.
       if (this.again || this.pendingFinishes.length > 0) this.schedule();
     }
-  }
-
-  /** The claim logged them as running; the release logs that they went back. */
-  private async returnToQueue(claimed: ClaimedRow[]): Promise<void> {
-    await this.store.release(this.settings.workerId, claimed.map((row) => row.id));
   }
 
   private claimLimits(count: number, ending: ReadonlySet<string>): ClaimLimits {

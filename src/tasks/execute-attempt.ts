@@ -60,12 +60,3 @@ export async function executeAttempt(executor: TaskExecutor, task: Task, options
     options.signal?.removeEventListener("abort", forward);
   }
 }
-
-/**
- * The outcome with every JSON value of it (result, error) passed through `clean`: secret redaction
- * and NUL replacement before anything is stored (see security/redactor.ts, storable.ts).
- */
-export function cleanOutcome(outcome: AttemptOutcome, clean: <T extends JsonValue>(value: T) => T): AttemptOutcome {
-  if (outcome.status === "completed") return { ...outcome, result: clean(outcome.result) };
-  return { ...outcome, error: clean(outcome.error), ...(outcome.result !== undefined ? { result: clean(outcome.result) } : {}) };
-}

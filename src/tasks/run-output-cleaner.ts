@@ -4,7 +4,7 @@
  * characters replaced (see storable.ts). One per attempt.
  */
 import type { Redactor, StreamRedactor } from "../security/redactor.js";
-import { cleanOutcome, type AttemptOutcome } from "./execute-attempt.js";
+import type { AttemptOutcome } from "./execute-attempt.js";
 import { storableJson, storableText } from "./storable.js";
 import type { JsonObject, JsonValue, OutputChunk, ProgressEvent } from "./types.js";
 
@@ -30,7 +30,8 @@ export class RunOutputCleaner {
   /** The run is over: what the streams held back goes out, and the outcome is cleaned too. */
   finish(outcome: AttemptOutcome): AttemptOutcome {
     for (const [stream, redactor] of this.streams) this.emit({ stream, data: redactor.end() });
-    return cleanOutcome(outcome, (value) => this.clean(value));
+    if (outcome.status === "completed") return { ...outcome, result: this.clean(outcome.result) };
+    return { ...outcome, error: this.clean(outcome.error), ...(outcome.result !== undefined ? { result: this.clean(outcome.result) } : {}) };
   }
 
   private clean<T extends JsonValue>(value: T): T {

@@ -67,8 +67,3 @@ export async function finishAndClaimTasks(
 export function eventColumns(events: readonly NewTaskEvent[]): [string[], string[], (string | null)[], string[], number[]] {
   return [events.map((e) => e.task_id), events.map((e) => e.kind), events.map((e) => e.stream), events.map((e) => e.data), events.map((e) => e.bytes)];
 }
-
-/** Claims only (see finishAndClaimTasks). */
-export async function claimTasks(db: Db, limits: ClaimLimits): Promise<ClaimedRow[]> {
-  return (await finishAndClaimTasks(db, limits.workerId, [], limits, { notifyChannel: undefined, events: [], asyncCommit: false })).claimed;
-}

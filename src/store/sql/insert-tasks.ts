@@ -1,4 +1,5 @@
 import type { Queryable } from "../db.js";
+import { statusEntriesFrom } from "./status-entries.js";
 import type { NewTaskRow, TaskRow } from "../interfaces.js";
 
 /**
@@ -25,11 +26,7 @@ export async function insertTasks(db: Queryable, tasks: readonly NewTaskRow[]): 
           source jsonb, aging_ms float8)
      ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
      RETURNING *
-     ), logged AS (
-       INSERT INTO ph_task_events (task_id, kind, stream, data, bytes)
-       SELECT i.id, 'status', NULL, x.data, octet_length(x.data)
-       FROM inserted i CROSS JOIN LATERAL (SELECT '{"status":"pending","attempt":0}'::text AS data) x
-     )
+     ), ${statusEntriesFrom("inserted", `'{"status":"pending","attempt":0}'::text`)}
      SELECT * FROM inserted`,
     [JSON.stringify(tasks)],
   );

@@ -1,4 +1,5 @@
 import type { Queryable } from "../db.js";
+import { statusEntriesFrom } from "./status-entries.js";
 import type { TaskRow } from "../interfaces.js";
 
 /**
@@ -20,12 +21,7 @@ export async function recoverExpiredLeases(db: Queryable): Promise<TaskRow[]> {
            run_at = now(), locked_by = NULL, lease_expires_at = NULL, updated_at = now()
        WHERE status = 'running' AND lease_expires_at < now()
        RETURNING *
-     ), logged AS (
-       INSERT INTO ph_task_events (task_id, kind, stream, data, bytes)
-       SELECT c.id, 'status', NULL, x.data, octet_length(x.data)
-       FROM changed c CROSS JOIN LATERAL (
-         SELECT jsonb_build_object('status', c.status, 'recovered', true, 'error', c.error)::text AS data) x
-     )
+     ), ${statusEntriesFrom("changed", `jsonb_build_object('status', c.status, 'recovered', true, 'error', c.error)::text`)}
      SELECT * FROM changed`,
   );
   return rows;

@@ -1,4 +1,5 @@
 import type { Queryable } from "../db.js";
+import { statusEntriesFrom } from "./status-entries.js";
 
 /**
  * Returns a worker's running tasks to the queue at once (graceful shutdown): the interrupted
@@ -13,11 +14,7 @@ export async function releaseTasks(db: Queryable, workerId: string, ids: readonl
            lease_expires_at = NULL, updated_at = now()
        WHERE id = ANY($2::text[]) AND status = 'running' AND locked_by = $1
        RETURNING id
-     ), logged AS (
-       INSERT INTO ph_task_events (task_id, kind, stream, data, bytes)
-       SELECT c.id, 'status', NULL, x.data, octet_length(x.data)
-       FROM changed c CROSS JOIN LATERAL (SELECT '{"status":"pending","reason":"shutdown"}'::text AS data) x
-     )
+     ), ${statusEntriesFrom("changed", `'{"status":"pending","reason":"shutdown"}'::text`)}
      SELECT id FROM changed`,
     [workerId, ids],
   );

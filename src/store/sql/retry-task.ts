@@ -1,4 +1,5 @@
 import type { Queryable } from "../db.js";
+import { statusEntriesFrom } from "./status-entries.js";
 import type { TaskRow } from "../interfaces.js";
 
 /**
@@ -13,11 +14,7 @@ export async function retryTask(db: Queryable, id: string): Promise<TaskRow | un
            started_at = NULL, cancel_requested = false, updated_at = now()
        WHERE id = $1 AND status IN ('failed', 'cancelled')
        RETURNING *
-     ), logged AS (
-       INSERT INTO ph_task_events (task_id, kind, stream, data, bytes)
-       SELECT c.id, 'status', NULL, x.data, octet_length(x.data)
-       FROM changed c CROSS JOIN LATERAL (SELECT '{"status":"pending","retried":true}'::text AS data) x
-     )
+     ), ${statusEntriesFrom("changed", `'{"status":"pending","retried":true}'::text`)}
      SELECT * FROM changed`,
     [id],
   );

@@ -10,6 +10,7 @@ import * as m004 from "./migrations/004-last-worker.js";
 import * as m005 from "./migrations/005-finish-and-claim.js";
 import * as m006 from "./migrations/006-events-in-claim.js";
 import * as m007 from "./migrations/007-fewer-indexes.js";
+import * as m008 from "./migrations/008-set-based-finish.js";
 
 /**
  * A migration is SQL split on ";" at line ends, or — where a function body holds semicolons of its
@@ -23,6 +24,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql?: string; statem
   { version: 5, ...m005 },
   { version: 6, ...m006 },
   { version: 7, ...m007 },
+  { version: 8, ...m008 },
 ];
 
 /** Arbitrary constant: the advisory lock key of migrations ("phtm"). */

@@ -1,0 +1,190 @@
+/**
+ * ph_finish_and_claim, third version: the same rules as migration 006, in fewer statements.
+ *
+ * - The ends of runs are recorded by ONE update joined with the arrays, instead of one statement per
+ *   row. Migration 006 went row by row because the planner, guessing without statistics, joined the
+ *   arrays to the running-task index (full of dead entries) instead of the primary key. Here the
+ *   function turns hash joins, merge joins and sequential scans off for its own statements, so the
+ *   only plan left is a nested loop over the primary key; every statement of the function is an
+ *   index walk anyway.
+ * - Running tasks are counted per document and per drive in one pass over the running-task index
+ *   (GROUPING SETS) instead of two.
+ * - Candidates are read in one statement (rank order, at most `count × 4`, as before) instead of a
+ *   cursor fetched row by row, then chosen in a loop over the arrays.
+ * - The chosen rows are updated directly. The claim holds the cluster-wide claim lock, so no other
+ *   claim can take them; the separate SKIP LOCKED lookup only guarded against a cancel or retry
+ *   holding a row, and the update now waits for that short statement and re-checks the row
+ *   (a task cancelled meanwhile is no longer pending and is left out).
+ *
+ * Measured on PostgreSQL, 200 calls of finish 10 + claim 10 with instrumented timings, same run:
+ * recording the ends 1.6–1.7 → 0.9–1.1 ms per call; see the commit for the rest.
+ */
+export const name = "set-based-finish";
+
+const finishAndClaim = `
+CREATE OR REPLACE FUNCTION ph_finish_and_claim(
+  p_worker text,
+  p_finish_ids text[], p_finish_statuses text[], p_finish_results jsonb[], p_finish_errors jsonb[], p_finish_durations int[], p_notify text,
+  p_count int, p_max_per_document int, p_max_per_drive int, p_lease_ms float8, p_type_slots jsonb, p_lock bigint, p_types text[],
+  p_event_tasks text[], p_event_kinds text[], p_event_streams text[], p_event_data text[], p_event_bytes int[], p_async_commit boolean)
+RETURNS TABLE (id text, status text, updated_at timestamptz, result jsonb, error jsonb, type text, title text, instructions text,
+               params jsonb, priority int, attempts int, max_attempts int, timeout_ms int, idempotency_key text, source jsonb,
+               created_at timestamptz)
+LANGUAGE plpgsql VOLATILE
+SET enable_bitmapscan = off SET enable_hashjoin = off SET enable_mergejoin = off SET enable_seqscan = off AS $fn$
+#variable_conflict use_column
+DECLARE
+  v_finished bigint := 0;
+  -- Running tasks per document / drive, and room left per capped type: parallel arrays (few entries).
+  v_documents text[];
+  v_document_counts int[];
+  v_drives text[];
+  v_drive_counts int[];
+  v_types text[];
+  v_type_room int[];
+  v_busy_documents text[];
+  v_busy_drives text[];
+  v_full_types text[];
+  -- Candidates in rank order.
+  c_ids text[];
+  c_documents text[];
+  c_drives text[];
+  c_types text[];
+  v_at int;
+  v_document_at int;
+  v_drive_at int;
+  v_type_at int;
+  v_ids text[] := '{}';
+BEGIN
+  IF p_async_commit THEN
+    -- Transaction-local: this transaction's commit does not wait for the WAL flush.
+    PERFORM set_config('synchronous_commit', 'off', true);
+  END IF;
+  -- Event-log entries first: they were buffered before the ends they precede. No join with ph_tasks
+  -- and no foreign key (migration 006): entries of a task deleted meanwhile go with the expired tasks.
+  IF cardinality(p_event_tasks) > 0 THEN
+    INSERT INTO ph_task_events (task_id, kind, stream, data, bytes)
+    SELECT * FROM unnest(p_event_tasks, p_event_kinds, p_event_streams, p_event_data, p_event_bytes);
+  END IF;
+  -- Finished runs, fenced by the worker id: a worker that lost its lease records nothing. The end
+  -- enters the event log in the same statement as the status.
+  IF cardinality(p_finish_ids) > 0 THEN
+    RETURN QUERY
+    -- MATERIALIZED, and the expected status as a column of it: with a constant "status = 'running'"
+    -- the planner (no statistics) walked the running-task index and joined the arrays to each row.
+    WITH ending AS MATERIALIZED (
+           SELECT f.*, 'running'::text AS was FROM unnest(p_finish_ids, p_finish_statuses, p_finish_results, p_finish_errors, p_finish_durations)
+             AS f(id, status, result, error, duration_ms)
+         ), done AS (
+           UPDATE ph_tasks t
+           SET status = f.status, result = f.result, error = f.error, finished_at = now(), updated_at = now(),
+               last_worker = t.locked_by, locked_by = NULL, lease_expires_at = NULL, cancel_requested = false
+           FROM ending f
+           WHERE t.id = f.id AND t.status = f.was AND t.locked_by = p_worker
+           RETURNING t.id, t.status, t.updated_at, t.result, t.error, t.attempts, f.duration_ms
+         ), logged AS (
+           INSERT INTO ph_task_events (task_id, kind, stream, data, bytes)
+           SELECT d.id, 'status', NULL, x.data, octet_length(x.data)
+           FROM done d CROSS JOIN LATERAL (
+             SELECT (jsonb_build_object('status', d.status, 'attempt', d.attempts, 'durationMs', d.duration_ms)
+                     || CASE WHEN d.error IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('error', d.error) END)::text AS data) x
+         )
+    SELECT d.id, d.status, d.updated_at, d.result, d.error, NULL, NULL, NULL, NULL::jsonb, NULL::int, NULL::int, NULL::int, NULL::int,
+           NULL, NULL::jsonb, NULL::timestamptz
+    FROM done d;
+    GET DIAGNOSTICS v_finished = ROW_COUNT;
+    -- Slots freed: other workers may have tasks waiting on these documents and drives.
+    IF v_finished > 0 AND p_notify IS NOT NULL THEN
+      PERFORM pg_notify(p_notify, p_worker);
+    END IF;
+  END IF;
+
+  IF p_count <= 0 OR cardinality(p_types) = 0 THEN
+    RETURN;
+  END IF;
+  PERFORM pg_advisory_xact_lock(p_lock);
+
+  -- Each statement from here takes a fresh snapshot: it sees every claim committed before the lock.
+  SELECT coalesce(array_agg(r.document_id) FILTER (WHERE r.by_document), '{}'), coalesce(array_agg(r.n) FILTER (WHERE r.by_document), '{}'),
+         coalesce(array_agg(r.drive_id) FILTER (WHERE NOT r.by_document), '{}'), coalesce(array_agg(r.n) FILTER (WHERE NOT r.by_document), '{}')
+  INTO v_documents, v_document_counts, v_drives, v_drive_counts
+  FROM (SELECT document_id, drive_id, GROUPING(drive_id) = 1 AS by_document, count(*)::int AS n
+        FROM ph_tasks WHERE status = 'running' GROUP BY GROUPING SETS ((document_id), (drive_id))) r
+  WHERE (r.by_document AND r.document_id IS NOT NULL) OR (NOT r.by_document AND r.drive_id IS NOT NULL);
+  SELECT coalesce(array_agg(s.key), '{}'), coalesce(array_agg(s.value::int), '{}') INTO v_types, v_type_room
+  FROM jsonb_each_text(p_type_slots) s;
+  v_busy_documents := ARRAY(SELECT v_documents[i] FROM generate_subscripts(v_documents, 1) i WHERE v_document_counts[i] >= p_max_per_document);
+  v_busy_drives := ARRAY(SELECT v_drives[i] FROM generate_subscripts(v_drives, 1) i WHERE v_drive_counts[i] >= p_max_per_drive);
+  v_full_types := ARRAY(SELECT v_types[i] FROM generate_subscripts(v_types, 1) i WHERE v_type_room[i] <= 0);
+
+  -- Candidates in rank order from the claimable index: saturated documents, drives and types are
+  -- skipped inside the scan, and at most count × 4 are read however long the queue is.
+  SELECT coalesce(array_agg(k.id ORDER BY k.rank_at, k.id), '{}'), coalesce(array_agg(k.document_id ORDER BY k.rank_at, k.id), '{}'),
+         coalesce(array_agg(k.drive_id ORDER BY k.rank_at, k.id), '{}'), coalesce(array_agg(k.type ORDER BY k.rank_at, k.id), '{}')
+  INTO c_ids, c_documents, c_drives, c_types
+  FROM (SELECT t.id, t.document_id, t.drive_id, t.type, t.rank_at FROM ph_tasks t
+        WHERE t.status = 'pending' AND t.run_at <= now() AND t.type = ANY(p_types)
+          AND (t.document_id IS NULL OR t.document_id <> ALL(v_busy_documents))
+          AND (t.drive_id IS NULL OR t.drive_id <> ALL(v_busy_drives))
+          AND t.type <> ALL(v_full_types)
+        ORDER BY t.rank_at, t.id LIMIT p_count * 4) k;
+
+  -- Each candidate is taken while its document, its drive and its type still have room, counting
+  -- what this call took.
+  FOR v_at IN 1 .. cardinality(c_ids) LOOP
+    v_document_at := CASE WHEN c_documents[v_at] IS NULL THEN NULL ELSE array_position(v_documents, c_documents[v_at]) END;
+    v_drive_at := CASE WHEN c_drives[v_at] IS NULL THEN NULL ELSE array_position(v_drives, c_drives[v_at]) END;
+    v_type_at := array_position(v_types, c_types[v_at]);
+    CONTINUE WHEN NOT ((v_document_at IS NULL OR v_document_counts[v_document_at] < p_max_per_document)
+                       AND (v_drive_at IS NULL OR v_drive_counts[v_drive_at] < p_max_per_drive)
+                       AND (v_type_at IS NULL OR v_type_room[v_type_at] > 0));
+    v_ids := v_ids || c_ids[v_at];
+    IF c_documents[v_at] IS NOT NULL THEN
+      IF v_document_at IS NULL THEN
+        v_documents := v_documents || c_documents[v_at];
+        v_document_counts := v_document_counts || 1;
+      ELSE
+        v_document_counts[v_document_at] := v_document_counts[v_document_at] + 1;
+      END IF;
+    END IF;
+    IF c_drives[v_at] IS NOT NULL THEN
+      IF v_drive_at IS NULL THEN
+        v_drives := v_drives || c_drives[v_at];
+        v_drive_counts := v_drive_counts || 1;
+      ELSE
+        v_drive_counts[v_drive_at] := v_drive_counts[v_drive_at] + 1;
+      END IF;
+    END IF;
+    IF v_type_at IS NOT NULL THEN
+      v_type_room[v_type_at] := v_type_room[v_type_at] - 1;
+    END IF;
+    EXIT WHEN cardinality(v_ids) >= p_count;
+  END LOOP;
+  IF cardinality(v_ids) = 0 THEN
+    RETURN;
+  END IF;
+
+  RETURN QUERY
+  WITH chosen AS (
+         SELECT l.id FROM unnest(v_ids) AS c(id) CROSS JOIN LATERAL (SELECT x.id FROM ph_tasks x WHERE x.id = c.id LIMIT 1) l
+       ), claimed AS (
+         UPDATE ph_tasks t
+         SET status = 'running', attempts = t.attempts + 1, locked_by = p_worker, started_at = now(), updated_at = now(),
+             lease_expires_at = now() + make_interval(secs => p_lease_ms / 1000.0), cancel_requested = false
+         FROM chosen WHERE t.id = chosen.id AND t.status = 'pending'
+         RETURNING t.*
+       ), logged AS (
+         -- "running" enters the event log with the claim, before anything the run writes.
+         INSERT INTO ph_task_events (task_id, kind, stream, data, bytes)
+         SELECT c.id, 'status', NULL, x.data, octet_length(x.data)
+         FROM claimed c CROSS JOIN LATERAL (
+           SELECT json_build_object('status', 'running', 'attempt', c.attempts, 'workerId', p_worker)::text AS data) x
+       )
+  SELECT c.id, c.status, c.updated_at, c.result, c.error, c.type, c.title, c.instructions, c.params, c.priority, c.attempts,
+         c.max_attempts, c.timeout_ms, c.idempotency_key, c.source, c.created_at
+  FROM claimed c ORDER BY c.rank_at, c.id;
+END
+$fn$`;
+
+/** Run one by one: the function body holds semicolons of its own. */
+export const statements = [finishAndClaim];

@@ -30,6 +30,14 @@ describe("listing tasks (PGlite)", () => {
     expect([...created].sort((a, b) => b - a)).toEqual(created); // newest first
   });
 
+  it("lists tasks enqueued one after another newest first, also within one millisecond (time-ordered ids)", async () => {
+    const manager = testManager(store, {}, cliRegistry());
+    const titles = Array.from({ length: 30 }, (_, i) => `in order ${i}`);
+    for (const title of titles) await manager.enqueueTask({ type: "cli", title, command: "true", source: { documentId: "ordered" } });
+    const page = await store.list({ limit: 30, offset: 0, documentId: "ordered" });
+    expect(page.rows.map((r) => r.title)).toEqual([...titles].reverse());
+  });
+
   it("counts exactly below the cap, and an empty page still tells the total", async () => {
     expect(await store.list({ limit: 20, offset: 0, documentId: "few" })).toMatchObject({ total: 50, totalCapped: false });
     const beyond = await store.list({ limit: 20, offset: 100, documentId: "few" });

@@ -11,6 +11,7 @@ import * as m005 from "./migrations/005-finish-and-claim.js";
 import * as m006 from "./migrations/006-events-in-claim.js";
 import * as m007 from "./migrations/007-fewer-indexes.js";
 import * as m008 from "./migrations/008-set-based-finish.js";
+import * as m009 from "./migrations/009-time-ordered-ids.js";
 
 /**
  * A migration is SQL split on ";" at line ends, or — where a function body holds semicolons of its
@@ -25,6 +26,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql?: string; statem
   { version: 6, ...m006 },
   { version: 7, ...m007 },
   { version: 8, ...m008 },
+  { version: 9, ...m009 },
 ];
 
 /** Arbitrary constant: the advisory lock key of migrations ("phtm"). */

@@ -8,7 +8,9 @@ import type { ListFilter, TaskRow } from "../interfaces.js";
  */
 export const LIST_TOTAL_CAP = 10_000;
 
-/** Newest first, filtered; `total` counts the matches up to LIST_TOTAL_CAP (for pagination). */
+/**
+ * Newest first (task ids are time-ordered UUID v7, read backwards from the primary key), filtered; `total` counts the matches up to LIST_TOTAL_CAP (for pagination).
+ */
 export async function listTasks(db: Queryable, filter: ListFilter): Promise<{ rows: TaskRow[]; total: number; totalCapped: boolean }> {
   const { rows } = await db.query<TaskRow & { matches: number; page_row: boolean }>(
     `WITH matching AS NOT MATERIALIZED (
@@ -20,11 +22,11 @@ export async function listTasks(db: Queryable, filter: ListFilter): Promise<{ ro
      ), counted AS (
        SELECT count(*)::int AS matches FROM (SELECT 1 FROM matching LIMIT $7 + 1) capped
      ), page AS (
-       SELECT * FROM matching ORDER BY created_at DESC, id DESC LIMIT $5 OFFSET $6
+       SELECT * FROM matching ORDER BY id DESC LIMIT $5 OFFSET $6
      )
      SELECT page.*, counted.matches, page.id IS NOT NULL AS page_row
      FROM counted LEFT JOIN page ON true
-     ORDER BY page.created_at DESC, page.id DESC`,
+     ORDER BY page.id DESC`,
     [filter.status ?? null, filter.type ?? null, filter.documentId ?? null, filter.driveId ?? null, filter.limit, filter.offset, LIST_TOTAL_CAP],
   );
   const matches = rows[0]?.matches ?? 0;

@@ -179,6 +179,37 @@ for (const backend of BACKENDS) {
       await manager.stop();
     });
 
+    it("keeps every attempt's status entries in the event log, in order (retry, retry by request, shutdown)", async () => {
+      const statusesOf = async (manager: TaskManager, id: string) => {
+        await manager.flushOutput();
+        const events = await manager.getEvents(id);
+        expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((x, y) => x - y));
+        return events.filter((e) => e.kind === "status").map((e) => {
+          const data = JSON.parse(e.data) as { status: string; attempt?: number; reason?: string; retried?: boolean };
+          return [data.status, data.attempt ?? data.reason ?? (data.retried ? "retried" : null)];
+        });
+      };
+      const manager = make({ retry: { baseMs: 20, maxMs: 40 } });
+      await manager.start();
+      const { task } = await manager.enqueueTask({ type: "scripted", title: "twice", script: ["retry", "fatal"], maxAttempts: 2 });
+      expect((await finalStatus(manager, task.id)).status).toBe("failed");
+      const firstRuns = [["pending", 0], ["running", 1], ["pending", 1], ["running", 2], ["failed", 2]];
+      expect(await statusesOf(manager, task.id)).toEqual(firstRuns);
+      // A retry by request starts over (and fails the same way); the earlier runs' entries stay.
+      await manager.retryTask(task.id);
+      await waitFor(async () => ((await manager.getTask(task.id))?.attempts === 2 && (await manager.getTask(task.id))?.status === "failed" ? true : undefined), 20_000, "the retried task to fail again");
+      expect(await statusesOf(manager, task.id)).toEqual([...firstRuns, ["pending", "retried"], ...firstRuns.slice(1)]);
+      // Stopped mid-run: the task goes back to the queue, and its interrupted run stays in the log.
+      const { task: held } = await manager.enqueueTask({ type: "scripted", title: "held", script: ["hold:1500"] });
+      await waitFor(async () => ((await manager.getTask(held.id))?.status === "running" ? true : undefined), 20_000, "the held task to start");
+      await manager.stop(0);
+      const next = make();
+      await next.start();
+      expect((await finalStatus(next, held.id)).status).toBe("completed");
+      expect(await statusesOf(next, held.id)).toEqual([["pending", 0], ["running", 1], ["pending", "shutdown"], ["running", 1], ["completed", 1]]);
+      await next.stop();
+    });
+
     it("honours an executor's retry-after and gives up after maxAttempts", async () => {
       const manager = make({ retry: { baseMs: 10, maxMs: 20 } });
       await manager.start();

@@ -10,3 +10,26 @@ export function statusEntriesFrom(source: string, data: string): string {
        FROM ${source} c CROSS JOIN LATERAL (SELECT ${data} AS data) x
      )`;
 }
+
+/**
+ * A run's "running" and end entries live on its row (run_seq, end_seq: migration 010). Before a
+ * statement sends the row to another run (retry, release, recovery), this CTE writes them out as
+ * event-log rows with their original sequence numbers. `locked` is a CTE of the rows as they are
+ * before the change (SELECT * ... FOR UPDATE: the other CTEs of a statement never see its
+ * updates); the statement's update must also clear run_seq, end_seq and run_ms (RUN_ENTRIES_CLEARED).
+ */
+export function runEntriesWrittenOut(locked: string): string {
+  return `written_out AS (
+       INSERT INTO ph_task_events (seq, task_id, kind, stream, data, bytes, created_at)
+       SELECT e.seq, o.id, 'status', NULL, e.data, octet_length(e.data), e.created_at
+       FROM ${locked} o CROSS JOIN LATERAL ph_task_status_entries(o.run_seq, o.end_seq, o.status, o.attempts,
+         coalesce(o.locked_by, o.last_worker), o.run_ms, o.error, o.started_at, o.finished_at) e
+     )`;
+}
+
+export const RUN_ENTRIES_CLEARED = "run_seq = NULL, end_seq = NULL, run_ms = NULL";
+
+/** A task's status entries that are still on its row, as event-log rows (for list-events.ts). */
+export const ROW_STATUS_ENTRIES = `SELECT e.seq, t.id AS task_id, 'status'::text AS kind, NULL::text AS stream, e.data, e.created_at
+       FROM ph_tasks t CROSS JOIN LATERAL ph_task_status_entries(t.run_seq, t.end_seq, t.status, t.attempts,
+         coalesce(t.locked_by, t.last_worker), t.run_ms, t.error, t.started_at, t.finished_at) e`;

@@ -10,9 +10,8 @@ import * as m004 from "./migrations/004-last-worker.js";
 import * as m005 from "./migrations/005-finish-and-claim.js";
 import * as m006 from "./migrations/006-events-in-claim.js";
 import * as m007 from "./migrations/007-fewer-indexes.js";
-import * as m008 from "./migrations/008-set-based-finish.js";
+import * as m008 from "./migrations/008-leaner-finish-and-claim.js";
 import * as m009 from "./migrations/009-time-ordered-ids.js";
-import * as m010 from "./migrations/010-status-entries-on-the-row.js";
 
 /**
  * A migration is SQL split on ";" at line ends, or — where a function body holds semicolons of its
@@ -28,7 +27,6 @@ const MIGRATIONS: readonly { version: number; name: string; sql?: string; statem
   { version: 7, ...m007 },
   { version: 8, ...m008 },
   { version: 9, ...m009 },
-  { version: 10, ...m010 },
 ];
 
 /** Arbitrary constant: the advisory lock key of migrations ("phtm"). */

@@ -5,7 +5,7 @@ import { ROW_STATUS_ENTRIES } from "./status-entries.js";
 /**
  * A task's events after a sequence number, oldest first (what a reconnecting live view replays):
  * the stored entries and, merged in by sequence number, the status entries its row still holds
- * (the current run's "running" and end, migration 010).
+ * (the current run's "running" and end, migration 008).
  */
 export async function listEvents(db: Queryable, taskId: string, afterSeq: number, limit: number): Promise<TaskEventRow[]> {
   const { rows } = await db.query<TaskEventRow>(

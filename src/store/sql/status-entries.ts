@@ -12,7 +12,7 @@ export function statusEntriesFrom(source: string, data: string): string {
 }
 
 /**
- * A run's "running" and end entries live on its row (run_seq, end_seq: migration 010). Before a
+ * A run's "running" and end entries live on its row (run_seq, end_seq: migration 008). Before a
  * statement sends the row to another run (retry, release, recovery), this CTE writes them out as
  * event-log rows with their original sequence numbers. `locked` is a CTE of the rows as they are
  * before the change (SELECT * ... FOR UPDATE: the other CTEs of a statement never see its

@@ -50,7 +50,7 @@ CREATE FUNCTION ph_task_status_entries(
   p_run_seq bigint, p_end_seq bigint, p_status text, p_attempts int, p_worker text, p_run_ms int, p_error jsonb,
   p_started_at timestamptz, p_finished_at timestamptz)
 RETURNS TABLE (seq bigint, data text, created_at timestamptz)
-LANGUAGE sql IMMUTABLE AS $fn$
+LANGUAGE sql STABLE AS $fn$
   SELECT p_run_seq, json_build_object('status', 'running', 'attempt', p_attempts, 'workerId', p_worker)::text, p_started_at
   WHERE p_run_seq IS NOT NULL
   UNION ALL

@@ -12,7 +12,7 @@ import path from "node:path";
 import pg from "pg";
 import { pathToFileURL } from "node:url";
 import { TaskStore } from "../src/store/task-store.js";
-import { BENCH_DATABASE_URL, BENCH_REDIS, dropSchema, fmt, median, noopManager, postgresProblem, table } from "./support.js";
+import { BENCH_DATABASE_URL, BENCH_REDIS, dropSchema, fmt, median, noopManager, postgresProblem, redisProblem, table } from "./support.js";
 
 const N = Number(process.env.BENCH_TASKS ?? 5000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -161,20 +161,6 @@ async function autovacuumSetting(): Promise<string> {
     return rows[0]?.autovacuum ?? "unknown";
   } finally {
     await client.end();
-  }
-}
-
-async function redisProblem(): Promise<string | undefined> {
-  const { Redis } = await import("ioredis");
-  const client = new Redis({ ...BENCH_REDIS, lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0 });
-  try {
-    await client.connect();
-    await client.ping();
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    client.disconnect();
   }
 }
 

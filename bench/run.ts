@@ -3,11 +3,13 @@
  * nothing here passes or fails. Sections whose services are missing say so instead of a number.
  */
 import { benchClaudeCode } from "./claude-code.js";
+import { benchCrashRecovery } from "./crash-recovery.js";
 import { benchQueueThroughput } from "./queue-throughput.js";
 import { benchReactorHandler } from "./reactor-handler.js";
 
 const sections: [string, () => Promise<string>][] = [
   ["queue throughput", benchQueueThroughput],
+  ["crash recovery", benchCrashRecovery],
   ["reactor handler overhead", benchReactorHandler],
   ["Claude Code overhead", benchClaudeCode],
 ];

@@ -57,6 +57,21 @@ export async function postgresProblem(): Promise<string | undefined> {
   }
 }
 
+/** Why the benchmarks' Redis cannot be used, or undefined when it answers a PING. */
+export async function redisProblem(): Promise<string | undefined> {
+  const { Redis } = await import("ioredis");
+  const client = new Redis({ ...BENCH_REDIS, lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0 });
+  try {
+    await client.connect();
+    await client.ping();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    client.disconnect();
+  }
+}
+
 export async function dropSchema(schema: string): Promise<void> {
   const client = new pg.Client({ connectionString: BENCH_DATABASE_URL });
   await client.connect();

@@ -18,12 +18,17 @@ export function statusEntriesFrom(source: string, data: string): string {
  * before the change (SELECT * ... FOR UPDATE: the other CTEs of a statement never see its
  * updates); the statement's update must also clear run_seq, end_seq and run_ms (RUN_ENTRIES_CLEARED).
  */
+/** The status entries row `alias` holds (a lateral call of ph_task_status_entries), as `e`. */
+function entriesOnRow(alias: string): string {
+  return `CROSS JOIN LATERAL ph_task_status_entries(${alias}.run_seq, ${alias}.end_seq, ${alias}.status, ${alias}.attempts,
+         coalesce(${alias}.locked_by, ${alias}.last_worker), ${alias}.run_ms, ${alias}.error, ${alias}.started_at, ${alias}.finished_at) e`;
+}
+
 export function runEntriesWrittenOut(locked: string): string {
   return `written_out AS (
        INSERT INTO ph_task_events (seq, task_id, kind, stream, data, bytes, created_at)
        SELECT e.seq, o.id, 'status', NULL, e.data, octet_length(e.data), e.created_at
-       FROM ${locked} o CROSS JOIN LATERAL ph_task_status_entries(o.run_seq, o.end_seq, o.status, o.attempts,
-         coalesce(o.locked_by, o.last_worker), o.run_ms, o.error, o.started_at, o.finished_at) e
+       FROM ${locked} o ${entriesOnRow("o")}
      )`;
 }
 
@@ -31,5 +36,4 @@ export const RUN_ENTRIES_CLEARED = "run_seq = NULL, end_seq = NULL, run_ms = NUL
 
 /** A task's status entries that are still on its row, as event-log rows (for list-events.ts). */
 export const ROW_STATUS_ENTRIES = `SELECT e.seq, t.id AS task_id, 'status'::text AS kind, NULL::text AS stream, e.data, e.created_at
-       FROM ph_tasks t CROSS JOIN LATERAL ph_task_status_entries(t.run_seq, t.end_seq, t.status, t.attempts,
-         coalesce(t.locked_by, t.last_worker), t.run_ms, t.error, t.started_at, t.finished_at) e`;
+       FROM ph_tasks t ${entriesOnRow("t")}`;

@@ -22,6 +22,7 @@ export function benchSettings(overrides: Partial<ManagerSettings> = {}): Manager
   return {
     workerId: `bench-${process.pid}`,
     maxConcurrent: 10,
+    prefetch: 10,
     maxPerDocument: 1,
     maxPerDrive: 3,
     typeConcurrency: {},

@@ -20,7 +20,7 @@ import { listEvents } from "./sql/list-events.js";
 import { listTasks } from "./sql/list-tasks.js";
 import { nextRunAt } from "./sql/next-run-at.js";
 import { recoverExpiredLeases } from "./sql/recover-expired-leases.js";
-import { releaseTasks } from "./sql/release-tasks.js";
+import { releaseTasks, type ReleaseReason } from "./sql/release-tasks.js";
 import { renewLeases } from "./sql/renew-leases.js";
 import { requestCancel } from "./sql/request-cancel.js";
 import { retryTask } from "./sql/retry-task.js";
@@ -169,8 +169,8 @@ export class TaskStore {
     return scheduleRetry(this.db, args);
   }
 
-  release(workerId: string, ids: readonly string[]): Promise<string[]> {
-    return ids.length === 0 ? Promise.resolve([]) : releaseTasks(this.db, workerId, ids);
+  release(workerId: string, ids: readonly string[], reason?: ReleaseReason): Promise<string[]> {
+    return ids.length === 0 ? Promise.resolve([]) : releaseTasks(this.db, workerId, ids, reason);
   }
 
   renewLeases(workerId: string, ids: readonly string[], leaseMs: number): Promise<{ id: string; cancel_requested: boolean }[]> {

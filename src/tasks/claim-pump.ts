@@ -1,9 +1,17 @@
 /**
  * The claim pump: the one place that talks to the store for a worker's running tasks. Each round
  * trip records the runs that ended since the last one, stores the buffered event-log entries, and
- * claims for every slot free after those ends — all in one call (a no-op task costs two row
- * updates and a share of one round trip). The TaskManager decides what a claimed task does; the
- * pump decides when to claim and how many.
+ * claims for every slot free — all in one call (a no-op task costs two row updates and a share of
+ * one round trip). The TaskManager decides what a claimed task does; the pump decides when to
+ * claim, how many, and when a claimed task starts.
+ *
+ * Pipelining: a slot is free as soon as its run returns, before the run's end is recorded (the
+ * store still counts the task as running until then, so the per-document and per-drive limits
+ * only err on the safe side). While runs are short, the pump also claims up to `prefetch` tasks
+ * beyond the free slots and keeps them ready: the next round trip goes out, and the ready tasks
+ * run while it is in flight, instead of the worker and the database waiting for each other in
+ * turn. Prefetch turns itself off when runs are long (a ready task would wait for a slot while
+ * another worker could run it), and a ready task that waited too long goes back to the queue.
  */
 import type { Logger } from "../logger.js";
 import type { ClaimLimits, Finish, NewTaskEvent } from "../store/interfaces.js";
@@ -13,10 +21,17 @@ import type { ManagerSettings } from "./manager-settings.js";
 import type { OutputLog } from "./output-log.js";
 import type { Task } from "./types.js";
 
+/** Runs shorter than this (recent weighted average) turn prefetch on. */
+export const PREFETCH_MAX_RUN_MS = 50;
+/** A ready task not started within this long goes back to the queue (see releaseStale). */
+export const READY_MAX_WAIT_MS = 1000;
+
 /** What the pump needs from the manager that owns it. */
 export interface PumpHost {
-  /** Tasks this worker runs now (their slots are taken). */
-  running(): ReadonlyMap<string, { task: Task }>;
+  /** Runs executing now: each takes one of the worker's maxConcurrent slots. */
+  executingCount(): number;
+  /** The tasks of those runs (for the per-type caps). */
+  executingTasks(): Iterable<Task>;
   /** The task types this worker has executors for. */
   types(): string[];
   /** Starts a claimed task. */
@@ -31,15 +46,33 @@ interface PendingFinish {
   reject: (error: unknown) => void;
 }
 
+/** A round trip in flight: the ends it records and the claim it makes. */
+interface RoundTrip {
+  ending: PendingFinish[];
+  want: number;
+  reply: Promise<{ finished: FinishedRow[]; claimed: ClaimedRow[] }>;
+}
+
+/** A claimed task waiting for a slot. */
+interface ReadyTask {
+  row: ClaimedRow;
+  claimedAt: number;
+}
+
 export class ClaimPump {
   /** Ends of runs to record; the next round trip writes them together with its claim. */
   private pendingFinishes: PendingFinish[] = [];
+  /** Claimed tasks waiting for a slot, in rank order. */
+  private ready: ReadyTask[] = [];
+  /** Weighted average of recent run durations; unknown (no prefetch) until a run has ended. */
+  private recentRunMs = Number.POSITIVE_INFINITY;
   private pumping = false;
   private again = false;
   private scheduled = false;
   /** The current pass: stop waits for it, so no claim lands after the manager stopped. */
   private pass: Promise<void> = Promise.resolve();
   private delayedTimer: NodeJS.Timeout | undefined;
+  private delayedAt = 0;
 
   constructor(
     private readonly store: TaskStore,
@@ -63,17 +96,70 @@ export class ClaimPump {
 
   /** Queues a run's end for the next round trip; resolves with the stored row (undefined: lease lost). */
   recordEnd(item: Finish): Promise<FinishedRow | undefined> {
+    const ms = item.durationMs ?? 0;
+    this.recentRunMs = Number.isFinite(this.recentRunMs) ? 0.8 * this.recentRunMs + 0.2 * ms : ms;
     return new Promise((resolve, reject) => {
       this.pendingFinishes.push({ item, resolve, reject });
       this.schedule();
     });
   }
 
-  /** For stop(): no more delayed wake-ups; resolves when the pass in flight is over. */
+  /**
+   * A run returned and its slot is free. With a round trip in flight a ready task takes the slot
+   * now; otherwise the next pass starts it, right after sending its round trip.
+   */
+  slotFreed(): void {
+    if (this.pumping) this.drain();
+    else this.schedule();
+  }
+
+  /** Ids of the claimed tasks waiting for a slot (their leases are renewed like running ones). */
+  readyIds(): string[] {
+    return this.ready.map((r) => r.row.id);
+  }
+
+  /** Takes a ready task out (cancelled, or its lease lost); undefined when it is not waiting here. */
+  takeReady(id: string): ClaimedRow | undefined {
+    const at = this.ready.findIndex((r) => r.row.id === id);
+    if (at < 0) return undefined;
+    return this.ready.splice(at, 1)[0]?.row;
+  }
+
+  /**
+   * Ready tasks that waited longer than `maxWaitMs` go back to the queue, where another worker can
+   * take them (this one's slots are held by long runs); prefetch stays off until runs are short
+   * again. Returns the tasks released.
+   */
+  async releaseStale(maxWaitMs = READY_MAX_WAIT_MS): Promise<ClaimedRow[]> {
+    const now = Date.now();
+    const stale = this.ready.filter((r) => now - r.claimedAt > maxWaitMs);
+    if (stale.length === 0) return [];
+    this.ready = this.ready.filter((r) => now - r.claimedAt <= maxWaitMs);
+    this.recentRunMs = Math.max(this.recentRunMs, ...stale.map((r) => now - r.claimedAt));
+    const released = new Set(await this.store.release(this.settings.workerId, stale.map((r) => r.row.id), "not started"));
+    return stale.filter((r) => released.has(r.row.id)).map((r) => r.row);
+  }
+
+  /** For stop(): no more delayed wake-ups; the pass in flight is over and ready tasks are back in the queue. */
   async quiesce(): Promise<void> {
     if (this.delayedTimer) clearTimeout(this.delayedTimer);
     this.delayedTimer = undefined;
     await this.pass;
+    const ready = this.ready.splice(0);
+    if (ready.length > 0) await this.store.release(this.settings.workerId, ready.map((r) => r.row.id));
+  }
+
+  /** Claimed tasks a worker may hold beyond its free slots now. */
+  private prefetch(): number {
+    return this.recentRunMs <= PREFETCH_MAX_RUN_MS ? (this.settings.prefetch ?? 0) : 0;
+  }
+
+  /** Starts ready tasks in the free slots. */
+  private drain(): void {
+    while (this.ready.length > 0 && this.host.state() === "running" && this.host.executingCount() < this.settings.maxConcurrent) {
+      const next = this.ready.shift();
+      if (next) this.host.launch(next.row);
+    }
   }
 
   private async run(): Promise<void> {
@@ -84,29 +170,26 @@ export class ClaimPump {
     this.pumping = true;
     let idle = false;
     try {
-      do {
-        this.again = false;
-        const stopping = this.host.state() !== "running";
-        const ending = this.pendingFinishes.splice(0);
-        // Runs being recorded as ended still count as running here; their slots are free once this call commits.
-        const free = stopping ? 0 : this.settings.maxConcurrent - this.host.running().size + ending.length;
-        if (free <= 0 && ending.length === 0) break;
-        const limits = free > 0 ? this.claimLimits(free, new Set(ending.map((e) => e.item.id))) : undefined;
-        const { finished, claimed } = await this.outputLog.flushThrough((events) => this.finishAndClaim(ending, limits, events));
+      let trip = this.send();
+      while (trip) {
+        // The round trip is out: the ready tasks run while the store works on it.
+        this.drain();
+        const { finished, claimed } = await trip.reply;
+        if (claimed.length > 0) await this.take(claimed);
+        // Nothing claimable: look when a delayed task (a retry) is due. A partial claim needs no
+        // look: the runs it started bring the next pass, and local retries arm their own wake-up.
+        if (trip.want > 0 && claimed.length === 0) idle = true;
+        const ended = trip.ending;
+        // The next round trip goes out before this one's ends are settled, so the store records
+        // the runs that ended meanwhile while this process settles those it just recorded.
+        const more = (trip.want > 0 && claimed.length === trip.want) || this.again || this.pendingFinishes.length > 0;
+        trip = more ? this.send() : undefined;
         const byId = new Map(finished.map((row) => [row.id, row]));
-        for (const e of ending) e.resolve(byId.get(e.item.id));
-        if (claimed.length > 0) {
-          // One turn first: the ended runs' "completed" events go out before the new runs' "started".
-          await new Promise((resolve) => setImmediate(resolve));
-          // Claimed while a stop began: back to the queue, not started on a stopping worker.
-          // (the release logs that they went back, as the claim logged them running)
-          if (this.host.state() !== "running") await this.store.release(this.settings.workerId, claimed.map((row) => row.id));
-          else for (const row of claimed) this.host.launch(row);
-        }
-        if (free > 0 && claimed.length === free) this.again = true;
-        else if (free > 0) idle = true;
-        if (this.pendingFinishes.length > 0) this.again = true;
-      } while (this.again);
+        for (const e of ended) e.resolve(byId.get(e.item.id));
+        // One turn first: the ended runs' "completed" events go out before the new runs' "started".
+        if (claimed.length > 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      this.drain();
       if (idle && this.host.state() === "running") await this.armDelayedWakeup();
     } catch (error) {
       this.logger.error({ err: error }, "claiming tasks failed; trying again shortly");
@@ -117,24 +200,48 @@ export class ClaimPump {
     }
   }
 
-  private claimLimits(count: number, ending: ReadonlySet<string>): ClaimLimits {
+  /** Sends the next round trip: the ends waiting, and a claim for the room left; undefined when there is neither. */
+  private send(): RoundTrip | undefined {
+    this.again = false;
+    const ending = this.pendingFinishes.splice(0);
+    const want = this.host.state() === "running" ? this.settings.maxConcurrent + this.prefetch() - this.host.executingCount() - this.ready.length : 0;
+    if (want <= 0 && ending.length === 0) return undefined;
+    const limits = want > 0 ? this.claimLimits(want) : undefined;
+    return { ending, want, reply: this.outputLog.flushThrough((events) => this.finishAndClaim(ending, limits, events)) };
+  }
+
+  /** Claimed tasks wait for slots; claimed while a stop began, they go back to the queue instead. */
+  private async take(claimed: ClaimedRow[]): Promise<void> {
+    if (this.host.state() === "running") {
+      const claimedAt = Date.now();
+      for (const row of claimed) this.ready.push({ row, claimedAt });
+      return;
+    }
+    // (the release logs that they went back, as the claim logged them running)
+    await this.store.release(this.settings.workerId, claimed.map((row) => row.id)).catch((error: unknown) => {
+      this.logger.error({ err: error }, "returning claimed tasks to the queue failed; their leases will");
+    });
+  }
+
+  private claimLimits(count: number): ClaimLimits {
     return {
       workerId: this.settings.workerId,
       count,
       leaseMs: this.settings.leaseMs,
       maxPerDocument: this.settings.maxPerDocument,
       maxPerDrive: this.settings.maxPerDrive,
-      typeSlots: this.typeSlots(ending),
+      typeSlots: this.typeSlots(),
       types: this.host.types(),
     };
   }
 
-  /** Room left per capped type; runs in `ending` are recorded as finished in the same call, so their slots count as free. */
-  private typeSlots(ending: ReadonlySet<string>): Record<string, number> {
+  /** Room left per capped type: its cap less its runs executing and its tasks ready. */
+  private typeSlots(): Record<string, number> {
     const slots: Record<string, number> = {};
     for (const [type, cap] of Object.entries(this.settings.typeConcurrency)) {
       let used = 0;
-      for (const run of this.host.running().values()) if (run.task.type === type && !ending.has(run.task.id)) used++;
+      for (const task of this.host.executingTasks()) if (task.type === type) used++;
+      for (const r of this.ready) if (r.row.type === type) used++;
       slots[type] = Math.max(0, cap - used);
     }
     return slots;
@@ -164,15 +271,30 @@ export class ClaimPump {
     }
   }
 
+  /** A task of this worker's waits in the queue until `at` (a retry): pass again then. */
+  wakeAt(at: number): void {
+    if (this.delayedTimer && this.delayedAt <= at) return;
+    this.armTimer(at);
+  }
+
   /** Retries wait in the queue with a future run_at: wake up when the next one is due. */
   private async armDelayedWakeup(): Promise<void> {
     const next = await this.store.nextRunAt();
     if (this.delayedTimer) clearTimeout(this.delayedTimer);
     this.delayedTimer = undefined;
     if (!next || this.host.state() !== "running") return;
-    const delay = Math.max(0, next.getTime() - Date.now()) + 5;
+    this.armTimer(next.getTime());
+  }
+
+  private armTimer(at: number): void {
+    const delay = Math.max(0, at - Date.now()) + 5;
     if (delay > this.settings.pollIntervalMs) return; // the poll will come sooner
-    this.delayedTimer = setTimeout(() => this.schedule(), delay);
+    if (this.delayedTimer) clearTimeout(this.delayedTimer);
+    this.delayedAt = at;
+    this.delayedTimer = setTimeout(() => {
+      this.delayedTimer = undefined;
+      this.schedule();
+    }, delay);
     this.delayedTimer.unref();
   }
 }

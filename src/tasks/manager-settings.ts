@@ -10,6 +10,11 @@ import type { RetryPolicy } from "./retry-policy.js";
 export interface ManagerSettings {
   workerId: string;
   maxConcurrent: number;
+  /**
+   * Tasks claimed beyond the free slots while runs are short, ready to start when a slot frees
+   * (see claim-pump.ts); 0: claim only for free slots. Absent: 0.
+   */
+  prefetch?: number;
   maxPerDocument: number;
   maxPerDrive: number;
   /** Local caps per task type, on top of maxConcurrent (e.g. Claude tasks are CPU-heavy to start). */
@@ -41,6 +46,7 @@ export function managerSettingsFromConfig(config: Config): ManagerSettings {
   return {
     workerId: config.WORKER_ID ?? defaultWorkerId(),
     maxConcurrent: config.TASK_MAX_CONCURRENT,
+    prefetch: config.TASK_PREFETCH ?? config.TASK_MAX_CONCURRENT,
     maxPerDocument: config.TASK_MAX_PER_DOCUMENT,
     maxPerDrive: config.TASK_MAX_PER_DRIVE,
     typeConcurrency: { "claude-code": config.CLAUDE_MAX_CONCURRENT, "claude-agent": config.CLAUDE_MAX_CONCURRENT },

@@ -30,11 +30,15 @@ import type { JsonValue, Task, TaskError } from "./types.js";
 interface RunningTask {
   task: Task;
   controller: AbortController;
+  /** Its run is under way (holds a slot); false once the run returned and its end is being recorded. */
+  executing: boolean;
   done: Promise<void>;
 }
 
 export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
+  /** Tasks this worker holds from launch until their end is recorded. */
   private readonly running = new Map<string, RunningTask>();
+  private executingCount = 0;
   private readonly outputLog: OutputLog;
   private readonly pump: ClaimPump;
   private readonly unsubscribe: (() => Promise<void>)[] = [];
@@ -56,7 +60,8 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     this.redactor = new Redactor(settings.secrets ?? []);
     this.outputLog = new OutputLog(store, { maxBytesPerTask: settings.outputCapBytes, flushIntervalMs: 100, logger });
     this.pump = new ClaimPump(store, this.outputLog, settings, logger, {
-      running: () => this.running,
+      executingCount: () => this.executingCount,
+      executingTasks: () => this.executingTasks(),
       types: () => this.registry.types(),
       launch: (row) => this.launch(row),
       state: () => (!this.started ? "stopped" : this.stopping ? "stopping" : "running"),
@@ -261,10 +266,31 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     return [...this.running.keys()];
   }
 
+  private *executingTasks(): Iterable<Task> {
+    for (const run of this.running.values()) if (run.executing) yield run.task;
+  }
+
+  /**
+   * Stops a task this worker holds: a run through its signal; a claimed task still waiting for a
+   * slot (prefetch) ends as cancelled without running, or — its lease lost — is let go.
+   */
   private abortLocal(id: string, cause: "cancel" | "shutdown"): boolean {
     const run = this.running.get(id);
-    if (!run) return false;
-    run.controller.abort(new TaskAbortReason(cause));
+    if (run) {
+      run.controller.abort(new TaskAbortReason(cause));
+      return true;
+    }
+    const ready = this.pump.takeReady(id);
+    if (!ready) return false;
+    if (cause === "cancel") {
+      const task = rowToTask(ready);
+      const entry: RunningTask = { task, controller: new AbortController(), executing: false, done: Promise.resolve() };
+      this.running.set(id, entry);
+      const outcome: AttemptOutcome = { status: "cancelled", error: { kind: "fatal", code: "cancelled", message: "task cancelled before it started" }, durationMs: 0 };
+      entry.done = this.settle(task, ready.attempts, outcome)
+        .catch((error: unknown) => this.logger.error({ err: error, taskId: id }, "recording a task outcome failed; its lease will return it to the queue"))
+        .finally(() => this.running.delete(id));
+    }
     return true;
   }
 
@@ -275,23 +301,39 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   private launch(row: ClaimedRow): void {
     const task = rowToTask(row);
     const controller = new AbortController();
-    const entry: RunningTask = { task, controller, done: Promise.resolve() };
+    const entry: RunningTask = { task, controller, executing: true, done: Promise.resolve() };
     this.running.set(task.id, entry);
-    entry.done = this.runClaimed(task, row.attempts, controller)
+    this.executingCount++;
+    entry.done = this.runClaimed(entry, row.attempts)
       .catch((error: unknown) => this.logger.error({ err: error, taskId: task.id }, "recording a task outcome failed; its lease will return it to the queue"))
       .finally(() => {
+        this.freeSlot(entry);
         this.running.delete(task.id);
         this.outputLog.forget(task.id);
         this.schedulePump();
       });
   }
 
-  private async runClaimed(task: Task, attempt: number, controller: AbortController): Promise<void> {
+  private async runClaimed(entry: RunningTask, attempt: number): Promise<void> {
+    const { task, controller } = entry;
     // The "running" entry of the event log was written by the claim itself.
     this.logTransition(task, "started", { attempt });
     this.emit("started", task, { workerId: this.workerId, attempt });
-    const outcome = await this.executeTask(task, controller.signal, attempt);
+    let outcome: AttemptOutcome;
+    try {
+      outcome = await this.executeTask(task, controller.signal, attempt);
+    } finally {
+      // The run is over: its slot is free while its end is recorded (the store still counts it running).
+      this.freeSlot(entry);
+    }
     await this.settle(task, attempt, outcome);
+  }
+
+  private freeSlot(entry: RunningTask): void {
+    if (!entry.executing) return;
+    entry.executing = false;
+    this.executingCount--;
+    this.pump.slotFreed();
   }
 
   private async settle(task: Task, attempt: number, outcome: AttemptOutcome): Promise<void> {
@@ -310,8 +352,9 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
         this.metrics?.retried.inc({ type: task.type });
         this.metrics?.duration.observe({ type: task.type, outcome: "retried" }, durationMs / 1000);
         this.logTransition(task, "retrying", { attempt, durationMs, delayMs, error: outcome.error.code });
-        this.outputLog.append({ task_id: task.id, kind: "status", stream: null, data: JSON.stringify({ status: "pending", retryInMs: delayMs, attempt, error: outcome.error }) });
+        // Its "pending" entry of the event log went in with the change (scheduleRetry).
         this.emit("retrying", rowToTask(row), { attempt, delayMs, error: outcome.error });
+        this.pump.wakeAt(Date.now() + delayMs);
         this.schedulePump();
         return;
       }
@@ -349,14 +392,18 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
 
   /** Renews this worker's leases, stops tasks cancelled elsewhere, and recovers dead workers' tasks. */
   private async heartbeat(): Promise<void> {
-    const ids = this.runningTaskIds();
+    for (const row of await this.pump.releaseStale()) {
+      this.logTransition(rowToTask(row), "returned to the queue (waited too long for a slot)", {});
+      this.emit("queued", rowToTask(row));
+    }
+    const ids = [...this.runningTaskIds(), ...this.pump.readyIds()];
     if (ids.length > 0) {
       const held = await this.store.renewLeases(this.workerId, ids, this.settings.leaseMs);
       const heldIds = new Set(held.map((r) => r.id));
       for (const row of held) if (row.cancel_requested) this.abortLocal(row.id, "cancel");
       for (const id of ids) {
         // Lost the lease (this worker stalled past it): another worker may run the task now.
-        if (!heldIds.has(id) && this.running.has(id)) this.abortLocal(id, "shutdown");
+        if (!heldIds.has(id)) this.abortLocal(id, "shutdown");
       }
     }
     const recovered = await this.store.recoverExpiredLeases();

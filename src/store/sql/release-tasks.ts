@@ -2,12 +2,18 @@ import type { Queryable } from "../db.js";
 import { RUN_ENTRIES_CLEARED, runEntriesWrittenOut, statusEntriesFrom } from "./status-entries.js";
 
 /**
+ * Why tasks went back: the worker stopped ("shutdown"), or a claimed task waited too long for a
+ * slot of a busy worker ("not started": prefetch, see claim-pump.ts).
+ */
+export type ReleaseReason = "shutdown" | "not started";
+
+/**
  * Returns a worker's running tasks to the queue at once (graceful shutdown): the interrupted
  * attempt does not count, the task keeps its rank. Returns the ids released. The run's "running"
  * entry is written out and the "pending" entry goes in with the change, before another worker
  * can claim them.
  */
-export async function releaseTasks(db: Queryable, workerId: string, ids: readonly string[]): Promise<string[]> {
+export async function releaseTasks(db: Queryable, workerId: string, ids: readonly string[], reason: ReleaseReason = "shutdown"): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(
     `WITH locked AS (
        SELECT * FROM ph_tasks WHERE id = ANY($2::text[]) AND status = 'running' AND locked_by = $1 FOR UPDATE
@@ -17,9 +23,9 @@ export async function releaseTasks(db: Queryable, workerId: string, ids: readonl
            lease_expires_at = NULL, updated_at = now(), ${RUN_ENTRIES_CLEARED}
        FROM locked WHERE t.id = locked.id
        RETURNING t.id
-     ), ${runEntriesWrittenOut("locked")}, ${statusEntriesFrom("changed", `'{"status":"pending","reason":"shutdown"}'::text`)}
+     ), ${runEntriesWrittenOut("locked")}, ${statusEntriesFrom("changed", `json_build_object('status', 'pending', 'reason', $3::text)::text`)}
      SELECT id FROM changed`,
-    [workerId, ids],
+    [workerId, ids, reason],
   );
   return rows.map((r) => r.id);
 }

@@ -2,58 +2,21 @@ import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
 import type { TaskStore } from "../src/store/task-store.js";
-import { fatal, retryable, type TaskExecutor } from "../src/tasks/executors/executor.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
-import { TaskRequestBaseSchema, type JsonObject, type Task } from "../src/tasks/types.js";
+import type { Task } from "../src/tasks/types.js";
 import { ValidationError } from "../src/validation.js";
 import { cliRegistry, testManager } from "./support/manager.js";
+import { finalStatus, scriptedExecutor, type RunLog } from "./support/scripted-executor.js";
 import { processAlive, sleep, waitFor } from "./support/process.js";
 import { BACKENDS } from "./support/stores.js";
-
-/** A test task type whose behaviour is scripted per attempt: "ok", "retry", "retry-after:MS", "fatal", "hold:MS". */
-const ScriptedRequest = TaskRequestBaseSchema.extend({ type: z.literal("scripted"), script: z.array(z.string()).default(["ok"]) });
-function scriptedExecutor(log: { id: string; attempt: number; at: number; end?: number }[]): TaskExecutor<Task & { script: string[] }> {
-  return {
-    type: "scripted",
-    requestSchema: ScriptedRequest,
-    async execute(task, ctx): Promise<JsonObject> {
-      const entry = { id: task.id, attempt: ctx.attempt, at: Date.now() } as { id: string; attempt: number; at: number; end?: number };
-      log.push(entry);
-      const step = task.script[Math.min(ctx.attempt, task.script.length) - 1] ?? "ok";
-      try {
-        if (step.startsWith("hold:")) {
-          await new Promise<void>((resolve, reject) => {
-            const timer = setTimeout(resolve, Number(step.slice(5)));
-            ctx.signal.addEventListener("abort", () => { clearTimeout(timer); reject(new Error("aborted")); });
-          });
-          return { held: true };
-        }
-        if (step === "retry") throw retryable("flaky", `attempt ${ctx.attempt} failed`);
-        if (step.startsWith("retry-after:")) throw retryable("rate_limited", "slow down", { retryAfterMs: Number(step.slice(12)) });
-        if (step === "fatal") throw fatal("bad_input", "this cannot work");
-        return { attempt: ctx.attempt };
-      } finally {
-        entry.end = Date.now();
-      }
-    },
-  };
-}
-
-function finalStatus(manager: TaskManager, id: string) {
-  return waitFor(async () => {
-    const task = await manager.getTask(id);
-    return task && ["completed", "failed", "cancelled"].includes(task.status) ? task : undefined;
-  }, 20_000, `task ${id} to finish`);
-}
 
 for (const backend of BACKENDS) {
   describe.skipIf(!backend.available)(`TaskManager on ${backend.name}`, () => {
     let store: TaskStore;
     let cleanup: () => Promise<void>;
     const managers: TaskManager[] = [];
-    const log: { id: string; attempt: number; at: number; end?: number }[] = [];
+    const log: RunLog = [];
     const make = (overrides: Parameters<typeof testManager>[1] = {}) => {
       const registry = cliRegistry(tmpdir()).register(scriptedExecutor(log));
       const manager = testManager(store, overrides, registry);

@@ -1,0 +1,161 @@
+/**
+ * Prefetch (TASK_PREFETCH, claim-pump.ts): while runs are short a worker claims beyond its free
+ * slots and starts the extra tasks as slots free; never more than maxConcurrent run at once; a
+ * claimed task that has not started can be cancelled, is returned on stop, and goes back to the
+ * queue when it waits too long. On every store.
+ */
+import { tmpdir } from "node:os";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { TaskStore } from "../src/store/task-store.js";
+import type { TaskManager } from "../src/tasks/task-manager.js";
+import { cliRegistry, testManager } from "./support/manager.js";
+import { waitFor } from "./support/process.js";
+import { finalStatus, scriptedExecutor, type RunLog } from "./support/scripted-executor.js";
+import { BACKENDS } from "./support/stores.js";
+
+/** Most runs of the log that overlapped in time. */
+function mostAtOnce(log: RunLog): number {
+  const edges = log.flatMap((r) => [[r.at, 1], [r.end ?? Number.POSITIVE_INFINITY, -1]] as [number, number][]);
+  // An end and a start at the same millisecond: the end first (the slot was free).
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let most = 0;
+  for (const [, step] of edges) most = Math.max(most, (now += step));
+  return most;
+}
+
+for (const backend of BACKENDS) {
+  describe.skipIf(!backend.available)(`prefetch on ${backend.name}`, () => {
+    let store: TaskStore;
+    let cleanup: () => Promise<void>;
+    const managers: TaskManager[] = [];
+    let log: RunLog = [];
+    /** How many tasks each round trip claimed. */
+    let claims: number[] = [];
+    let restore: (() => void) | undefined;
+    const make = (overrides: Parameters<typeof testManager>[1] = {}) => {
+      const manager = testManager(store, { maxPerDocument: 100, maxPerDrive: 100, ...overrides }, cliRegistry(tmpdir()).register(scriptedExecutor(log)));
+      managers.push(manager);
+      return manager;
+    };
+    const statuses = async (manager: TaskManager, id: string) => {
+      await manager.flushOutput();
+      return (await manager.getEvents(id)).filter((e) => e.kind === "status").map((e) => {
+        const data = JSON.parse(e.data) as { status: string; attempt?: number; reason?: string };
+        return [data.status, data.attempt ?? data.reason ?? null];
+      });
+    };
+    /** Short runs first: the worker has seen its runs are short, so prefetch is on. */
+    const warmUp = async (manager: TaskManager) => {
+      const stored = await manager.enqueueTasks([1, 2, 3].map((i) => ({ type: "scripted", title: `warm-up ${i}` })));
+      for (const { task } of stored) await finalStatus(manager, task.id);
+    };
+
+    beforeAll(async () => {
+      ({ store, cleanup } = await backend.open());
+      const original = store.finishAndClaim.bind(store);
+      store.finishAndClaim = async (...args) => {
+        const reply = await original(...args);
+        if (args[2]) claims.push(reply.claimed.length);
+        return reply;
+      };
+      restore = () => (store.finishAndClaim = original);
+    });
+    afterEach(async () => {
+      for (const m of managers.splice(0)) await m.stop(0);
+      log = [];
+      claims = [];
+    });
+    afterAll(async () => {
+      restore?.();
+      await cleanup();
+    });
+
+    it("claims beyond the free slots while runs are short, yet runs no more than maxConcurrent at once", async () => {
+      const manager = make({ maxConcurrent: 2, prefetch: 4 });
+      await manager.start();
+      const stored = await manager.enqueueTasks(Array.from({ length: 40 }, (_, i) => ({ type: "scripted", title: `short ${i}` })));
+      for (const { task } of stored) expect((await finalStatus(manager, task.id)).status).toBe("completed");
+      expect(Math.max(...claims)).toBeGreaterThan(2);
+      expect(Math.max(...claims)).toBeLessThanOrEqual(6);
+      expect(mostAtOnce(log)).toBeLessThanOrEqual(2);
+      // Each ran once.
+      expect(new Set(log.map((r) => r.id)).size).toBe(40);
+      expect(log).toHaveLength(40);
+    });
+
+    it("claims only for free slots when runs are long", async () => {
+      const manager = make({ maxConcurrent: 2, prefetch: 4 });
+      await manager.start();
+      const stored = await manager.enqueueTasks(Array.from({ length: 8 }, (_, i) => ({ type: "scripted", title: `long ${i}`, script: ["hold:80"] })));
+      for (const { task } of stored) expect((await finalStatus(manager, task.id)).status).toBe("completed");
+      expect(Math.max(...claims)).toBeLessThanOrEqual(2);
+      expect(mostAtOnce(log)).toBeLessThanOrEqual(2);
+    });
+
+    it("a claimed task cancelled before it starts ends cancelled without running; the others run", async () => {
+      const manager = make({ maxConcurrent: 1, prefetch: 3 });
+      await manager.start();
+      await warmUp(manager);
+      const [holder, waiting, after] = await manager.enqueueTasks([
+        { type: "scripted", title: "holds the slot", script: ["hold:600"] },
+        { type: "scripted", title: "claimed, waiting" },
+        { type: "scripted", title: "runs after" },
+      ]);
+      if (!holder || !waiting || !after) throw new Error("enqueue returned too few tasks");
+      await waitFor(async () => ((await manager.getTask(waiting.task.id))?.status === "running" ? true : undefined), 5000, "the second task to be claimed");
+      expect(log.some((r) => r.id === waiting.task.id)).toBe(false);
+      expect(await manager.cancelTask(waiting.task.id)).toBe(true);
+      const cancelled = await finalStatus(manager, waiting.task.id);
+      expect(cancelled.status).toBe("cancelled");
+      expect(cancelled.error?.code).toBe("cancelled");
+      expect((await finalStatus(manager, holder.task.id)).status).toBe("completed");
+      expect((await finalStatus(manager, after.task.id)).status).toBe("completed");
+      expect(log.some((r) => r.id === waiting.task.id)).toBe(false);
+      expect(await statuses(manager, waiting.task.id)).toEqual([["pending", 0], ["running", 1], ["cancelled", 1]]);
+    });
+
+    it("stop returns claimed tasks that have not started to the queue, attempt not counted", async () => {
+      const manager = make({ maxConcurrent: 1, prefetch: 3 });
+      await manager.start();
+      await warmUp(manager);
+      const [holder, waiting] = await manager.enqueueTasks([
+        { type: "scripted", title: "holds the slot", script: ["hold:1500"] },
+        { type: "scripted", title: "claimed, waiting" },
+      ]);
+      if (!holder || !waiting) throw new Error("enqueue returned too few tasks");
+      await waitFor(async () => ((await manager.getTask(waiting.task.id))?.status === "running" ? true : undefined), 5000, "the second task to be claimed");
+      await manager.stop(0);
+      const back = await manager.getTask(waiting.task.id);
+      expect(back?.status).toBe("pending");
+      expect(back?.attempts).toBe(0);
+      expect(log.some((r) => r.id === waiting.task.id)).toBe(false);
+      expect(await statuses(manager, waiting.task.id)).toEqual([["pending", 0], ["running", 1], ["pending", "shutdown"]]);
+      // Another worker takes both.
+      const next = make({ maxConcurrent: 2 });
+      await next.start();
+      expect((await finalStatus(next, waiting.task.id)).status).toBe("completed");
+      expect((await finalStatus(next, holder.task.id)).status).toBe("completed");
+    });
+
+    it("a claimed task that waits over a second for a slot goes back to the queue, and runs later", async () => {
+      const manager = make({ maxConcurrent: 1, prefetch: 3 });
+      await manager.start();
+      await warmUp(manager);
+      const [holder, waiting] = await manager.enqueueTasks([
+        { type: "scripted", title: "holds the slot", script: ["hold:2500"] },
+        { type: "scripted", title: "claimed, waiting" },
+      ]);
+      if (!holder || !waiting) throw new Error("enqueue returned too few tasks");
+      await waitFor(async () => ((await manager.getTask(waiting.task.id))?.status === "running" ? true : undefined), 5000, "the second task to be claimed");
+      const released = await waitFor(async () => ((await manager.getTask(waiting.task.id))?.status === "pending" ? true : undefined), 5000, "the waiting task to go back");
+      expect(released).toBe(true);
+      expect(log.some((r) => r.id === waiting.task.id)).toBe(false);
+      expect((await finalStatus(manager, waiting.task.id)).status).toBe("completed");
+      const run = log.find((r) => r.id === waiting.task.id);
+      const held = log.find((r) => r.id === holder.task.id);
+      expect(run && held?.end !== undefined && run.at >= held.end).toBe(true);
+      expect(await statuses(manager, waiting.task.id)).toEqual([["pending", 0], ["running", 1], ["pending", "not started"], ["running", 1], ["completed", 1]]);
+    });
+  });
+}

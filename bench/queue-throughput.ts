@@ -19,6 +19,10 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = 10;
 /** Finished tasks in the table for the "kept" row (see keepHistory). */
 const HISTORY = Number(process.env.BENCH_HISTORY ?? 50_000);
+/** Only the engines whose label is, or starts with (then a space), one of these ("|"-separated), e.g. "ours, PostgreSQL|pg-boss"; all by default. */
+const ONLY = (process.env.BENCH_ENGINES ?? "").split("|").map((s) => s.trim()).filter(Boolean);
+/** Skip the wake-up and sustained figures (BENCH_EXTRAS=0), e.g. for quick A/B runs. */
+const EXTRAS = process.env.BENCH_EXTRAS !== "0";
 /** Tasks run first, untimed, by every engine. */
 const WARMUP = Math.max(200, Math.floor(N / 5));
 
@@ -228,8 +232,9 @@ export async function benchQueueThroughput(): Promise<string> {
 
   // Engines take turns, so a slow minute of the machine does not land on one engine only.
   const series = new Map<string, Series>();
+  const chosen = engines.filter(([engine]) => ONLY.length === 0 || ONLY.some((part) => engine === part || engine.startsWith(`${part} `)));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [engine, run] of engines) {
+    for (const [engine, run] of chosen) {
       const row = await run();
       const entry = series.get(engine) ?? { engine, process: [], enqueue: [], note: row.note };
       if (row.processPerSec) entry.process.push(row.processPerSec);
@@ -251,6 +256,7 @@ export async function benchQueueThroughput(): Promise<string> {
       ...missing.map((r) => [r.engine, "–", "–", "–", "–", r.note]),
     ],
   );
+  if (!EXTRAS) return lines;
   const wakePglite = await wakeupLatency(openPglite);
   const wakePostgres = pgIssue ? undefined : await wakeupLatency(openPostgres(false));
   const long = N * 4;

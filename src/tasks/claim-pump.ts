@@ -5,13 +5,16 @@
  * one round trip). The TaskManager decides what a claimed task does; the pump decides when to
  * claim, how many, and when a claimed task starts.
  *
- * Pipelining: a slot is free as soon as its run returns, before the run's end is recorded (the
- * store still counts the task as running until then, so the per-document and per-drive limits
- * only err on the safe side). While runs are short, the pump also claims up to `prefetch` tasks
- * beyond the free slots and keeps them ready: the next round trip goes out, and the ready tasks
- * run while it is in flight, instead of the worker and the database waiting for each other in
- * turn. Prefetch turns itself off when runs are long (a ready task would wait for a slot while
- * another worker could run it), and a ready task that waited too long goes back to the queue.
+ * Batches and overlap: a slot is free as soon as its run returns, before the run's end is
+ * recorded (the store still counts the task as running until then, so the per-document and
+ * per-drive limits only err on the safe side). While runs are short, the pump also claims up to
+ * `prefetch` tasks beyond the free slots and keeps them ready, so a slot that frees is taken at
+ * once instead of after a round trip. Before each round trip the pump starts what is ready and
+ * gives the runs one turn of the event loop: those that end at once (a no-op, a cached answer)
+ * join this round trip, which records and claims up to `maxConcurrent + prefetch` tasks at a time;
+ * longer runs go on while the round trip is out, and ready tasks take their slots as they free.
+ * Prefetch turns itself off when runs are long (a ready task would wait for a slot while another
+ * worker could run it), and a ready task that waited too long goes back to the queue.
  */
 import type { Logger } from "../logger.js";
 import type { ClaimLimits, Finish, NewTaskEvent } from "../store/interfaces.js";
@@ -154,12 +157,15 @@ export class ClaimPump {
     return this.recentRunMs <= PREFETCH_MAX_RUN_MS ? (this.settings.prefetch ?? 0) : 0;
   }
 
-  /** Starts ready tasks in the free slots. */
-  private drain(): void {
+  /** Starts ready tasks in the free slots; returns how many. */
+  private drain(): number {
+    let started = 0;
     while (this.ready.length > 0 && this.host.state() === "running" && this.host.executingCount() < this.settings.maxConcurrent) {
       const next = this.ready.shift();
       if (next) this.host.launch(next.row);
+      started++;
     }
+    return started;
   }
 
   private async run(): Promise<void> {
@@ -170,24 +176,23 @@ export class ClaimPump {
     this.pumping = true;
     let idle = false;
     try {
-      let trip = this.send();
-      while (trip) {
-        // The round trip is out: the ready tasks run while the store works on it.
-        this.drain();
+      for (;;) {
+        // Start what is ready, and give runs that end at once one turn to do so: their ends go in
+        // this round trip instead of the next. Longer runs go on while the round trip is out.
+        if (this.drain() > 0) await new Promise((resolve) => setImmediate(resolve));
+        const trip = this.send();
+        if (!trip) break;
         const { finished, claimed } = await trip.reply;
         if (claimed.length > 0) await this.take(claimed);
+        const byId = new Map(finished.map((row) => [row.id, row]));
+        for (const e of trip.ending) e.resolve(byId.get(e.item.id));
         // Nothing claimable: look when a delayed task (a retry) is due. A partial claim needs no
         // look: the runs it started bring the next pass, and local retries arm their own wake-up.
         if (trip.want > 0 && claimed.length === 0) idle = true;
-        const ended = trip.ending;
-        // The next round trip goes out before this one's ends are settled, so the store records
-        // the runs that ended meanwhile while this process settles those it just recorded.
         const more = (trip.want > 0 && claimed.length === trip.want) || this.again || this.pendingFinishes.length > 0;
-        trip = more ? this.send() : undefined;
-        const byId = new Map(finished.map((row) => [row.id, row]));
-        for (const e of ended) e.resolve(byId.get(e.item.id));
         // One turn first: the ended runs' "completed" events go out before the new runs' "started".
         if (claimed.length > 0) await new Promise((resolve) => setImmediate(resolve));
+        if (!more) break;
       }
       this.drain();
       if (idle && this.host.state() === "running") await this.armDelayedWakeup();

@@ -99,7 +99,7 @@ export class TaskEventHandler {
 
   /** Catches up every waiting task document whose task does not run in this process. */
   async catchUpActive(): Promise<void> {
-    const local = new Set(this.deps.manager.runningTaskIds());
+    const local = new Set(this.deps.manager.heldTaskIds());
     for (const [documentId, taskId] of [...this.active]) {
       if (local.has(taskId)) continue;
       const status = await this.catchUp(documentId, taskId);

@@ -15,6 +15,7 @@ import { finishedTask, rowRuntime, rowToTask, TaskStore, type TaskRuntime } from
 import { Redactor } from "../security/redactor.js";
 import { ValidationError, parseWith } from "../validation.js";
 import { ClaimPump } from "./claim-pump.js";
+import { StoreUpkeep } from "./store-upkeep.js";
 import { executeAttempt, type AttemptOutcome } from "./execute-attempt.js";
 import { RunOutputCleaner } from "./run-output-cleaner.js";
 import { TaskAbortReason } from "./executors/executor.js";
@@ -45,9 +46,8 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   private readonly timers: NodeJS.Timeout[] = [];
   private started = false;
   private stopping = false;
-  private finishedSinceVacuum = 0;
   private readonly redactor: Redactor;
-  private vacuuming: Promise<void> | undefined;
+  private readonly upkeep: StoreUpkeep;
 
   constructor(
     readonly store: TaskStore,
@@ -58,6 +58,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   ) {
     super();
     this.redactor = new Redactor(settings.secrets ?? []);
+    this.upkeep = new StoreUpkeep(store, settings, logger, () => this.started);
     this.outputLog = new OutputLog(store, { maxBytesPerTask: settings.outputCapBytes, flushIntervalMs: 100, logger });
     this.pump = new ClaimPump(store, this.outputLog, settings, logger, {
       executingCount: () => this.executingCount,
@@ -74,15 +75,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
 
   /** Validates and stores tasks; an existing idempotency key returns the task already stored. */
   async enqueueTasks(inputs: readonly unknown[]): Promise<{ task: Task; created: boolean }[]> {
-    const tasks = inputs.map((input, index) => {
-      const parsed = parseTaskRequest(input, this.registry);
-      if (!parsed.ok) {
-        throw new ValidationError(inputs.length > 1 ? `task #${index}` : "task", parsed.errors);
-      }
-      const executor = this.registry.get(parsed.value.type);
-      if (!executor) throw new Error(`no executor for '${parsed.value.type}'`);
-      return newTask(parsed.value, executor, { maxAttempts: this.settings.defaultMaxAttempts, timeoutMs: this.settings.defaultTimeoutMs });
-    });
+    const tasks = inputs.map((input, index) => this.buildTask(input, inputs.length > 1 ? `task #${index}` : "task"));
     const stored = await this.store.insert(tasks, this.settings.agingMs);
     for (const { task, created } of stored) {
       if (!created) continue;
@@ -108,17 +101,21 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
    * visible in the API and the dashboard, never silently dropped.
    */
   async rejectTask(input: unknown, error: TaskError): Promise<Task | undefined> {
-    const parsed = parseTaskRequest(input, this.registry);
-    if (!parsed.ok) throw new ValidationError("task", parsed.errors);
-    const executor = this.registry.get(parsed.value.type);
-    if (!executor) throw new Error(`no executor for '${parsed.value.type}'`);
-    const task = newTask(parsed.value, executor, { maxAttempts: this.settings.defaultMaxAttempts, timeoutMs: this.settings.defaultTimeoutMs });
-    const stored = await this.store.insertRejected(task, error);
+    const stored = await this.store.insertRejected(this.buildTask(input, "task"), error);
     if (!stored) return undefined;
     this.metrics?.cancelled.inc({ type: stored.type });
     this.logger.warn({ taskId: stored.id, type: stored.type, documentId: stored.source?.documentId, code: error.code }, `task refused: ${error.message}`);
     this.emit("cancelled", stored, { reason: error.message });
     return stored;
+  }
+
+  /** A new task from a request; throws ValidationError naming `label` and every field problem. */
+  private buildTask(input: unknown, label: string): Task {
+    const parsed = parseTaskRequest(input, this.registry);
+    if (!parsed.ok) throw new ValidationError(label, parsed.errors);
+    const executor = this.registry.get(parsed.value.type);
+    if (!executor) throw new Error(`no executor for '${parsed.value.type}'`);
+    return newTask(parsed.value, executor, { maxAttempts: this.settings.defaultMaxAttempts, timeoutMs: this.settings.defaultTimeoutMs });
   }
 
   /** Starts claiming and running tasks (the seed's processQueue). */
@@ -136,7 +133,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     };
     every(this.settings.heartbeatMs, () => this.heartbeat());
     every(this.settings.pollIntervalMs, () => Promise.resolve(this.schedulePump()));
-    every(this.settings.cleanupIntervalMs, () => this.cleanup());
+    every(this.settings.cleanupIntervalMs, () => this.upkeep.cleanup());
     await this.heartbeat();
     this.schedulePump();
   }
@@ -266,6 +263,11 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     return [...this.running.keys()];
   }
 
+  /** Tasks this worker holds: running, and claimed ahead waiting for a slot (prefetch). */
+  heldTaskIds(): string[] {
+    return [...this.running.keys(), ...this.pump.readyIds()];
+  }
+
   private *executingTasks(): Iterable<Task> {
     for (const run of this.running.values()) if (run.executing) yield run.task;
   }
@@ -371,9 +373,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     const finished = finishedTask(task, row);
     this.metrics?.duration.observe({ type: task.type, outcome: status }, durationMs / 1000);
     this.logTransition(finished, status, { attempt, durationMs, ...(error ? { error: error.code } : {}) });
-    // Dead row versions from claims and finishes slow every claim until vacuumed (see TaskStore.vacuum).
-    const vacuumEvery = this.settings.vacuumEveryFinishes;
-    if (vacuumEvery > 0 && ++this.finishedSinceVacuum >= vacuumEvery) void this.vacuum();
+    this.upkeep.finished();
     if (status === "completed") {
       this.metrics?.completed.inc({ type: task.type });
       this.emit("completed", finished, { result, durationMs });
@@ -396,7 +396,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
       this.logTransition(rowToTask(row), "returned to the queue (waited too long for a slot)", {});
       this.emit("queued", rowToTask(row));
     }
-    const ids = [...this.runningTaskIds(), ...this.pump.readyIds()];
+    const ids = this.heldTaskIds();
     if (ids.length > 0) {
       const held = await this.store.renewLeases(this.workerId, ids, this.settings.leaseMs);
       const heldIds = new Set(held.map((r) => r.id));
@@ -415,32 +415,6 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
       else if (task.error) this.emit("failed", task, { error: task.error, durationMs: 0 });
     }
     if (recovered.length > 0) this.schedulePump();
-  }
-
-  private async cleanup(): Promise<void> {
-    const removed = await this.store.deleteExpired(this.settings.resultTtlMs);
-    if (removed > 0) this.logger.info({ removed }, "removed finished tasks past their retention");
-    // Now and then the statistics too, for the API's listings (see TaskStore.vacuum).
-    if (this.settings.vacuumEveryFinishes > 0 && (removed > 0 || this.finishedSinceVacuum > 0)) await this.vacuum({ analyze: true });
-  }
-
-  /**
-   * One vacuum at a time: on PostgreSQL a second one would skip the table (SKIP_LOCKED) and do
-   * nothing. Runs that finished meanwhile are counted toward the next one, which starts as soon as
-   * this one ends if enough have.
-   */
-  private async vacuum(options: { analyze?: boolean } = {}): Promise<void> {
-    if (this.vacuuming) return this.vacuuming;
-    this.finishedSinceVacuum = 0;
-    this.vacuuming = this.store
-      .vacuum(options)
-      .catch((error: unknown) => this.logger.warn({ err: error }, "vacuum failed"))
-      .finally(() => {
-        this.vacuuming = undefined;
-        const every = this.settings.vacuumEveryFinishes;
-        if (this.started && every > 0 && this.finishedSinceVacuum >= every) void this.vacuum();
-      });
-    return this.vacuuming;
   }
 
   private logTransition(task: Task, transition: string, extra: Record<string, unknown>): void {

@@ -1,0 +1,54 @@
+/**
+ * Upkeep of the task store on behalf of one worker: VACUUM after every `vacuumEveryFinishes`
+ * finished runs (dead row versions from claims and finishes slow every claim until vacuumed, and
+ * PGlite has no autovacuum), and the periodic cleanup that removes finished tasks past their
+ * retention and refreshes the planner's statistics.
+ */
+import type { Logger } from "../logger.js";
+import type { TaskStore } from "../store/task-store.js";
+import type { ManagerSettings } from "./manager-settings.js";
+
+export class StoreUpkeep {
+  private finishedSinceVacuum = 0;
+  private vacuuming: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: TaskStore,
+    private readonly settings: Pick<ManagerSettings, "vacuumEveryFinishes" | "resultTtlMs">,
+    private readonly logger: Logger,
+    /** Whether the worker still runs (no follow-up vacuum after it stopped). */
+    private readonly active: () => boolean,
+  ) {}
+
+  /** A run's end was recorded. */
+  finished(): void {
+    const every = this.settings.vacuumEveryFinishes;
+    if (every > 0 && ++this.finishedSinceVacuum >= every) void this.vacuum();
+  }
+
+  async cleanup(): Promise<void> {
+    const removed = await this.store.deleteExpired(this.settings.resultTtlMs);
+    if (removed > 0) this.logger.info({ removed }, "removed finished tasks past their retention");
+    // Now and then the statistics too, for the API's listings (see TaskStore.vacuum).
+    if (this.settings.vacuumEveryFinishes > 0 && (removed > 0 || this.finishedSinceVacuum > 0)) await this.vacuum({ analyze: true });
+  }
+
+  /**
+   * One vacuum at a time: on PostgreSQL a second one would skip the table (SKIP_LOCKED) and do
+   * nothing. Runs that finished meanwhile are counted toward the next one, which starts as soon as
+   * this one ends if enough have.
+   */
+  private async vacuum(options: { analyze?: boolean } = {}): Promise<void> {
+    if (this.vacuuming) return this.vacuuming;
+    this.finishedSinceVacuum = 0;
+    this.vacuuming = this.store
+      .vacuum(options)
+      .catch((error: unknown) => this.logger.warn({ err: error }, "vacuum failed"))
+      .finally(() => {
+        this.vacuuming = undefined;
+        const every = this.settings.vacuumEveryFinishes;
+        if (this.active() && every > 0 && this.finishedSinceVacuum >= every) void this.vacuum();
+      });
+    return this.vacuuming;
+  }
+}

@@ -34,6 +34,35 @@ describe("Redactor", () => {
     expect("short".length).toBeLessThan(MIN_SECRET_LENGTH);
   });
 
+  it("finds a secret URL-encoded, JSON-escaped, in hex and in base64 at any alignment, also split across chunks", () => {
+    const secret = 'p@ss/w0rd+"tok=en"\\:ü';
+    const redactor = new Redactor([secret]);
+    const bytes = Buffer.from(secret);
+    const encoded = [
+      `curl https://api.test/?token=${encodeURIComponent(secret)}&x=1`,
+      `{"token":${JSON.stringify(secret)}}`,
+      `hex ${bytes.toString("hex")} HEX ${bytes.toString("hex").toUpperCase()}`,
+      ...["", "a", "ab", "abc"].map((prefix) => `Authorization: Basic ${Buffer.from(`${prefix}user:${secret}`).toString("base64")}`),
+      ...["", "a", "ab"].map((prefix) => `jwt ${Buffer.from(`${prefix}${secret}{}`).toString("base64url")}.sig`),
+    ];
+    for (const text of encoded) {
+      const shown = redactor.text(text);
+      expect(shown, text).toContain(REDACTED);
+      // What is left decodes to no more than a byte or two of the secret.
+      for (const piece of shown.split(REDACTED)) {
+        const decoded = [Buffer.from(piece.replace(/^.*\s/, ""), "base64").toString("latin1"), Buffer.from(piece.replace(/^.*\s/, ""), "base64url").toString("latin1"), decodeURIComponent(piece.replace(/%(?![0-9A-F]{2})/g, "")), Buffer.from(piece.replace(/^.*\s/, ""), "hex").toString("latin1")];
+        for (const d of decoded) expect(d.includes("w0rd") || d.includes("tok=en"), `${piece} in ${shown}`).toBe(false);
+      }
+      const stream = redactor.stream();
+      let streamed = "";
+      for (const char of text) streamed += stream.push(char);
+      expect(streamed + stream.end()).toBe(shown);
+    }
+    // Without the secret configured the same texts pass unchanged (the test can fail).
+    for (const text of encoded) expect(new Redactor([]).text(text)).toBe(text);
+    expect(redactor.text("an ordinary line of output, nothing to hide")).toBe("an ordinary line of output, nothing to hide");
+  });
+
   it("knows the agent's secrets from its configuration, the database password included", () => {
     const config = loadConfig({ ANTHROPIC_API_KEY: SECRET, API_TOKEN: "api-token-0123456789", CLAUDE_AGENT_MCP_CREDENTIALS: '{"hub":"mcp-token-0123456789"}', DATABASE_URL: "postgres://u:db%2Fpassword-0123@db.example:5432/x" });
     expect(agentSecrets(config).sort()).toEqual(["api-token-0123456789", "db/password-0123", "mcp-token-0123456789", SECRET].sort());

@@ -4,11 +4,13 @@
  * database password) are replaced by [REDACTED] before anything is stored, written to a document
  * or streamed — also when a process prints one across two output chunks.
  *
- * Only exact values are found: a secret printed base64-encoded, reversed or in pieces apart is
- * not. Values shorter than MIN_SECRET_LENGTH are ignored (they would mask ordinary words).
+ * Each secret is also found URL-encoded, JSON-escaped, in hex and in base64 / base64url at any
+ * alignment (secret-forms.ts); a secret reversed, in pieces apart or encrypted is not. Values
+ * shorter than MIN_SECRET_LENGTH are ignored (they would mask ordinary words).
  */
 import type { Config } from "../config.js";
 import type { JsonValue } from "../tasks/types.js";
+import { secretForms } from "./secret-forms.js";
 
 export const REDACTED = "[REDACTED]";
 export const MIN_SECRET_LENGTH = 8;
@@ -52,7 +54,7 @@ export class Redactor {
   private readonly secrets: string[];
 
   constructor(values: readonly (string | undefined)[]) {
-    const unique = new Set(values.filter((v): v is string => typeof v === "string" && v.length >= MIN_SECRET_LENGTH));
+    const unique = new Set(values.filter((v): v is string => typeof v === "string" && v.length >= MIN_SECRET_LENGTH).flatMap(secretForms));
     // Longest first: a secret that contains another is replaced whole.
     this.secrets = [...unique].sort((a, b) => b.length - a.length);
   }

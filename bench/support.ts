@@ -22,7 +22,8 @@ export function benchSettings(overrides: Partial<ManagerSettings> = {}): Manager
   return {
     workerId: `bench-${process.pid}`,
     maxConcurrent: 10,
-    prefetch: 10,
+    // TASK_PREFETCH's default for TASK_MAX_CONCURRENT=10 (twice it).
+    prefetch: 20,
     maxPerDocument: 1,
     maxPerDrive: 3,
     typeConcurrency: {},

@@ -106,7 +106,7 @@ export const VARIABLES = {
   CLAUDE_CLI_PATH: { schema: z.string().min(1), doc: "The `claude` binary. Default: the one the pinned Claude Agent SDK ships." },
   MCP_SERVER_URL: { schema: url(/^https?$/, "http or https"), default: "http://localhost:4001", doc: "MCP server of claude-agent tasks that name none when the agent's own /mcp is not available (an executor run outside `serve`)." },
   // Scheduling.
-  TASK_PREFETCH: { schema: int(0, 1000), doc: "Tasks a worker claims beyond its free slots while its runs are short (under 50 ms on average), started as slots free; they count as running for the per-document and per-drive limits, and go back to the queue if not started within a second. 0 turns it off. Default: TASK_MAX_CONCURRENT." },
+  TASK_PREFETCH: { schema: int(0, 1000), doc: "Tasks a worker claims beyond its free slots while its runs are short (under 50 ms on average), started as slots free; they count as running for the per-document and per-drive limits, and go back to the queue if not started within a second. 0 turns it off. Default: twice TASK_MAX_CONCURRENT." },
   TASK_MAX_PER_DOCUMENT: { schema: int(1, 1000), default: "1", doc: "Tasks of one document running at once, across all workers." },
   TASK_MAX_PER_DRIVE: { schema: int(1, 1000), default: "3", doc: "Tasks of one drive running at once, across all workers." },
   TASK_RETRY_BASE_MS: { schema: duration(1, 3_600_000), default: "1000", doc: "First retry delay; doubles each attempt (with jitter)." },

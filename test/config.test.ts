@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, parseDuration } from "../src/config.js";
 import { renderEnvExample, replaceConfigTable } from "../src/config-docs.js";
+import { managerSettingsFromConfig } from "../src/tasks/manager-settings.js";
 
 describe("configuration", () => {
   it("has the seed's defaults", () => {
@@ -37,6 +38,12 @@ describe("configuration", () => {
     expect(config.TASK_RESULT_TTL).toBe(2 * 86_400_000);
     expect(config.allowedRoots).toEqual(["/a", "/b"]);
     expect(config.TASK_COMMAND_ALLOWLIST).toEqual(["echo", "git"]);
+  });
+
+  it("prefetches twice TASK_MAX_CONCURRENT unless TASK_PREFETCH says otherwise (0: off)", () => {
+    expect(managerSettingsFromConfig(loadConfig({ TASK_MAX_CONCURRENT: "4" })).prefetch).toBe(8);
+    expect(managerSettingsFromConfig(loadConfig({ TASK_MAX_CONCURRENT: "4", TASK_PREFETCH: "0" })).prefetch).toBe(0);
+    expect(() => loadConfig({ TASK_PREFETCH: "-1" })).toThrow(/TASK_PREFETCH: must be at least 0 \(got "-1"\)/);
   });
 
   it("refuses a retry cap below the retry base", () => {

@@ -46,7 +46,7 @@ export function managerSettingsFromConfig(config: Config): ManagerSettings {
   return {
     workerId: config.WORKER_ID ?? defaultWorkerId(),
     maxConcurrent: config.TASK_MAX_CONCURRENT,
-    prefetch: config.TASK_PREFETCH ?? config.TASK_MAX_CONCURRENT,
+    prefetch: config.TASK_PREFETCH ?? 2 * config.TASK_MAX_CONCURRENT,
     maxPerDocument: config.TASK_MAX_PER_DOCUMENT,
     maxPerDrive: config.TASK_MAX_PER_DRIVE,
     typeConcurrency: { "claude-code": config.CLAUDE_MAX_CONCURRENT, "claude-agent": config.CLAUDE_MAX_CONCURRENT },

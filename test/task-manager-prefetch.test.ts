@@ -45,6 +45,24 @@ for (const backend of BACKENDS) {
         return [data.status, data.attempt ?? data.reason ?? null];
       });
     };
+    /**
+     * A worker of one slot that has seen short runs (prefetch on), a task holding its slot for
+     * `holdMs`, and a second one claimed behind it, waiting; plus `more` tasks after them.
+     */
+    const oneSlotWithAWaitingTask = async (holdMs: number, more = 0) => {
+      const manager = make({ maxConcurrent: 1, prefetch: 3 });
+      await manager.start();
+      await warmUp(manager);
+      const [holder, waiting, ...rest] = await manager.enqueueTasks([
+        { type: "scripted", title: "holds the slot", script: [`hold:${holdMs}`] },
+        { type: "scripted", title: "claimed, waiting" },
+        ...Array.from({ length: more }, (_, i) => ({ type: "scripted", title: `after ${i}` })),
+      ]);
+      if (!holder || !waiting) throw new Error("enqueue returned too few tasks");
+      await waitFor(async () => ((await manager.getTask(waiting.task.id))?.status === "running" ? true : undefined), 5000, "the second task to be claimed");
+      expect(log.some((r) => r.id === waiting.task.id)).toBe(false);
+      return { manager, holder: holder.task, waiting: waiting.task, rest: rest.map((r) => r.task) };
+    };
     /** Short runs first: the worker has seen its runs are short, so prefetch is on. */
     const warmUp = async (manager: TaskManager) => {
       const stored = await manager.enqueueTasks([1, 2, 3].map((i) => ({ type: "scripted", title: `warm-up ${i}` })));
@@ -94,68 +112,41 @@ for (const backend of BACKENDS) {
     });
 
     it("a claimed task cancelled before it starts ends cancelled without running; the others run", async () => {
-      const manager = make({ maxConcurrent: 1, prefetch: 3 });
-      await manager.start();
-      await warmUp(manager);
-      const [holder, waiting, after] = await manager.enqueueTasks([
-        { type: "scripted", title: "holds the slot", script: ["hold:600"] },
-        { type: "scripted", title: "claimed, waiting" },
-        { type: "scripted", title: "runs after" },
-      ]);
-      if (!holder || !waiting || !after) throw new Error("enqueue returned too few tasks");
-      await waitFor(async () => ((await manager.getTask(waiting.task.id))?.status === "running" ? true : undefined), 5000, "the second task to be claimed");
-      expect(log.some((r) => r.id === waiting.task.id)).toBe(false);
-      expect(await manager.cancelTask(waiting.task.id)).toBe(true);
-      const cancelled = await finalStatus(manager, waiting.task.id);
+      const { manager, holder, waiting, rest } = await oneSlotWithAWaitingTask(600, 1);
+      expect(await manager.cancelTask(waiting.id)).toBe(true);
+      const cancelled = await finalStatus(manager, waiting.id);
       expect(cancelled.status).toBe("cancelled");
       expect(cancelled.error?.code).toBe("cancelled");
-      expect((await finalStatus(manager, holder.task.id)).status).toBe("completed");
-      expect((await finalStatus(manager, after.task.id)).status).toBe("completed");
-      expect(log.some((r) => r.id === waiting.task.id)).toBe(false);
-      expect(await statuses(manager, waiting.task.id)).toEqual([["pending", 0], ["running", 1], ["cancelled", 1]]);
+      for (const task of [holder, ...rest]) expect((await finalStatus(manager, task.id)).status).toBe("completed");
+      expect(log.some((r) => r.id === waiting.id)).toBe(false);
+      expect(await statuses(manager, waiting.id)).toEqual([["pending", 0], ["running", 1], ["cancelled", 1]]);
     });
 
     it("stop returns claimed tasks that have not started to the queue, attempt not counted", async () => {
-      const manager = make({ maxConcurrent: 1, prefetch: 3 });
-      await manager.start();
-      await warmUp(manager);
-      const [holder, waiting] = await manager.enqueueTasks([
-        { type: "scripted", title: "holds the slot", script: ["hold:1500"] },
-        { type: "scripted", title: "claimed, waiting" },
-      ]);
-      if (!holder || !waiting) throw new Error("enqueue returned too few tasks");
-      await waitFor(async () => ((await manager.getTask(waiting.task.id))?.status === "running" ? true : undefined), 5000, "the second task to be claimed");
+      const { manager, holder, waiting } = await oneSlotWithAWaitingTask(1500);
       await manager.stop(0);
-      const back = await manager.getTask(waiting.task.id);
+      const back = await manager.getTask(waiting.id);
       expect(back?.status).toBe("pending");
       expect(back?.attempts).toBe(0);
-      expect(log.some((r) => r.id === waiting.task.id)).toBe(false);
-      expect(await statuses(manager, waiting.task.id)).toEqual([["pending", 0], ["running", 1], ["pending", "shutdown"]]);
+      expect(log.some((r) => r.id === waiting.id)).toBe(false);
+      expect(await statuses(manager, waiting.id)).toEqual([["pending", 0], ["running", 1], ["pending", "shutdown"]]);
       // Another worker takes both.
       const next = make({ maxConcurrent: 2 });
       await next.start();
-      expect((await finalStatus(next, waiting.task.id)).status).toBe("completed");
-      expect((await finalStatus(next, holder.task.id)).status).toBe("completed");
+      expect((await finalStatus(next, waiting.id)).status).toBe("completed");
+      expect((await finalStatus(next, holder.id)).status).toBe("completed");
     });
 
     it("a claimed task that waits over a second for a slot goes back to the queue, and runs later", async () => {
-      const manager = make({ maxConcurrent: 1, prefetch: 3 });
-      await manager.start();
-      await warmUp(manager);
-      const [holder, waiting] = await manager.enqueueTasks([
-        { type: "scripted", title: "holds the slot", script: ["hold:2500"] },
-        { type: "scripted", title: "claimed, waiting" },
-      ]);
-      if (!holder || !waiting) throw new Error("enqueue returned too few tasks");
-      await waitFor(async () => ((await manager.getTask(waiting.task.id))?.status === "running" ? true : undefined), 5000, "the second task to be claimed");
-      const released = await waitFor(async () => ((await manager.getTask(waiting.task.id))?.status === "pending" ? true : undefined), 5000, "the waiting task to go back");
+      const { manager, holder, waiting } = await oneSlotWithAWaitingTask(2500);
+      const released = await waitFor(async () => ((await manager.getTask(waiting.id))?.status === "pending" ? true : undefined), 5000, "the waiting task to go back");
       expect(released).toBe(true);
-      expect(log.some((r) => r.id === waiting.task.id)).toBe(false);
-      expect((await finalStatus(manager, waiting.task.id)).status).toBe("completed");
-      const run = log.find((r) => r.id === waiting.task.id);
-      const held = log.find((r) => r.id === holder.task.id);
+      expect(log.some((r) => r.id === waiting.id)).toBe(false);
+      expect((await finalStatus(manager, waiting.id)).status).toBe("completed");
+      const run = log.find((r) => r.id === waiting.id);
+      const held = log.find((r) => r.id === holder.id);
       expect(run && held?.end !== undefined && run.at >= held.end).toBe(true);
-      expect(await statuses(manager, waiting.task.id)).toEqual([["pending", 0], ["running", 1], ["pending", "not started"], ["running", 1], ["completed", 1]]);
+      expect(await statuses(manager, waiting.id)).toEqual([["pending", 0], ["running", 1], ["pending", "not started"], ["running", 1], ["completed", 1]]);
     });
   });
 }

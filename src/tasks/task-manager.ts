@@ -16,6 +16,7 @@ import { Redactor } from "../security/redactor.js";
 import { ValidationError, parseWith } from "../validation.js";
 import { ClaimPump } from "./claim-pump.js";
 import { StoreUpkeep } from "./store-upkeep.js";
+import { recoverExpiredTasks } from "./lease-recovery.js";
 import { executeAttempt, type AttemptOutcome } from "./execute-attempt.js";
 import { RunOutputCleaner } from "./run-output-cleaner.js";
 import { TaskAbortReason } from "./executors/executor.js";
@@ -406,15 +407,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
         if (!heldIds.has(id)) this.abortLocal(id, "shutdown");
       }
     }
-    const recovered = await this.store.recoverExpiredLeases();
-    for (const row of recovered) {
-      const task = rowToTask(row);
-      this.logger.warn({ taskId: task.id, type: task.type, documentId: task.source?.documentId, attempt: task.attempts, status: task.status }, "recovered a task from a worker that stopped renewing its lease");
-      if (task.status === "pending") this.emit("queued", task);
-      else if (task.status === "cancelled") this.emit("cancelled", task, { reason: task.error?.message ?? "cancelled" });
-      else if (task.error) this.emit("failed", task, { error: task.error, durationMs: 0 });
-    }
-    if (recovered.length > 0) this.schedulePump();
+    if ((await recoverExpiredTasks(this.store, this.logger, this)) > 0) this.schedulePump();
   }
 
   private logTransition(task: Task, transition: string, extra: Record<string, unknown>): void {

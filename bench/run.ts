@@ -4,11 +4,13 @@
  */
 import { benchClaudeCode } from "./claude-code.js";
 import { benchCrashRecovery } from "./crash-recovery.js";
+import { benchManagerOverhead } from "./manager-overhead.js";
 import { benchQueueThroughput } from "./queue-throughput.js";
 import { benchReactorHandler } from "./reactor-handler.js";
 
 const sections: [string, () => Promise<string>][] = [
   ["queue throughput", benchQueueThroughput],
+  ["worker overhead", benchManagerOverhead],
   ["crash recovery", benchCrashRecovery],
   ["reactor handler overhead", benchReactorHandler],
   ["Claude Code overhead", benchClaudeCode],

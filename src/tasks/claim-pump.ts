@@ -109,7 +109,7 @@ export class ClaimPump {
 
   /**
    * A run returned and its slot is free. With a round trip in flight a ready task takes the slot
-   * now; otherwise the next pass starts it, right after sending its round trip.
+   * now; otherwise the next pass starts it before it sends its round trip.
    */
   slotFreed(): void {
     if (this.pumping) this.drain();

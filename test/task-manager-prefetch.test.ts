@@ -112,7 +112,7 @@ for (const backend of BACKENDS) {
     });
 
     it("a claimed task cancelled before it starts ends cancelled without running; the others run", async () => {
-      const { manager, holder, waiting, rest } = await oneSlotWithAWaitingTask(600, 1);
+      const { manager, holder, waiting, rest } = await oneSlotWithAWaitingTask(1500, 1);
       expect(await manager.cancelTask(waiting.id)).toBe(true);
       const cancelled = await finalStatus(manager, waiting.id);
       expect(cancelled.status).toBe("cancelled");

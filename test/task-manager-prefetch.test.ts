@@ -124,7 +124,10 @@ for (const backend of BACKENDS) {
 
     it("stop returns claimed tasks that have not started to the queue, attempt not counted", async () => {
       const { manager, holder, waiting } = await oneSlotWithAWaitingTask(1500);
+      const queued: { id: string; status: string; attempts: number }[] = [];
+      manager.on("queued", (task) => queued.push({ id: task.id, status: task.status, attempts: task.attempts }));
       await manager.stop(0);
+      expect(queued).toContainEqual({ id: waiting.id, status: "pending", attempts: 0 });
       const back = await manager.getTask(waiting.id);
       expect(back?.status).toBe("pending");
       expect(back?.attempts).toBe(0);

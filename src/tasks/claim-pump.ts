@@ -143,13 +143,18 @@ export class ClaimPump {
     return stale.filter((r) => released.has(r.row.id)).map((r) => r.row);
   }
 
-  /** For stop(): no more delayed wake-ups; the pass in flight is over and ready tasks are back in the queue. */
-  async quiesce(): Promise<void> {
+  /**
+   * For stop(): no more delayed wake-ups; the pass in flight is over and ready tasks are back in
+   * the queue. Returns those tasks.
+   */
+  async quiesce(): Promise<ClaimedRow[]> {
     if (this.delayedTimer) clearTimeout(this.delayedTimer);
     this.delayedTimer = undefined;
     await this.pass;
     const ready = this.ready.splice(0);
-    if (ready.length > 0) await this.store.release(this.settings.workerId, ready.map((r) => r.row.id));
+    if (ready.length === 0) return [];
+    const released = new Set(await this.store.release(this.settings.workerId, ready.map((r) => r.row.id)));
+    return ready.filter((r) => released.has(r.row.id)).map((r) => r.row);
   }
 
   /** Claimed tasks a worker may hold beyond its free slots now. */

@@ -151,7 +151,8 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     if (!this.started) return;
     this.stopping = true;
     for (const timer of this.timers.splice(0)) clearInterval(timer);
-    await this.pump.quiesce(); // a claim in flight either launches its tasks or returns them first
+    // A claim in flight either launches its tasks or returns them first; tasks claimed ahead go back.
+    for (const row of await this.pump.quiesce()) this.returned(row, "shutdown, not started");
     const all = () => Promise.allSettled([...this.running.values()].map((r) => r.done));
     let graceTimer: NodeJS.Timeout | undefined;
     await Promise.race([all(), new Promise((resolve) => (graceTimer = setTimeout(resolve, graceMs)))]);
@@ -393,10 +394,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
 
   /** Renews this worker's leases, stops tasks cancelled elsewhere, and recovers dead workers' tasks. */
   private async heartbeat(): Promise<void> {
-    for (const row of await this.pump.releaseStale()) {
-      this.logTransition(rowToTask(row), "returned to the queue (waited too long for a slot)", {});
-      this.emit("queued", rowToTask(row));
-    }
+    for (const row of await this.pump.releaseStale()) this.returned(row, "waited too long for a slot");
     const ids = this.heldTaskIds();
     if (ids.length > 0) {
       const held = await this.store.renewLeases(this.workerId, ids, this.settings.leaseMs);
@@ -408,6 +406,14 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
       }
     }
     if ((await recoverExpiredTasks(this.store, this.logger, this)) > 0) this.schedulePump();
+  }
+
+  /** A task claimed ahead that went back to the queue without running. */
+  private returned(row: ClaimedRow, why: string): void {
+    // As the release left it: pending, the attempt it never ran not counted.
+    const task: Task = { ...rowToTask(row), status: "pending", attempts: Math.max(0, row.attempts - 1) };
+    this.logTransition(task, `returned to the queue (${why})`, {});
+    this.emit("queued", task);
   }
 
   private logTransition(task: Task, transition: string, extra: Record<string, unknown>): void {

@@ -287,13 +287,8 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     const ready = this.pump.takeReady(id);
     if (!ready) return false;
     if (cause === "cancel") {
-      const task = rowToTask(ready);
-      const entry: RunningTask = { task, controller: new AbortController(), executing: false, done: Promise.resolve() };
-      this.running.set(id, entry);
       const outcome: AttemptOutcome = { status: "cancelled", error: { kind: "fatal", code: "cancelled", message: "task cancelled before it started" }, durationMs: 0 };
-      entry.done = this.settle(task, ready.attempts, outcome)
-        .catch((error: unknown) => this.logger.error({ err: error, taskId: id }, "recording a task outcome failed; its lease will return it to the queue"))
-        .finally(() => this.running.delete(id));
+      this.hold(rowToTask(ready), false, (entry) => this.settle(entry.task, ready.attempts, outcome));
     }
     return true;
   }
@@ -303,15 +298,20 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   }
 
   private launch(row: ClaimedRow): void {
-    const task = rowToTask(row);
-    const controller = new AbortController();
-    const entry: RunningTask = { task, controller, executing: true, done: Promise.resolve() };
+    this.hold(rowToTask(row), true, (entry) => this.runClaimed(entry, row.attempts));
+  }
+
+  /**
+   * Holds a task until `work` has recorded its end: a run (taking a slot while `executing`), or a
+   * claimed task ended without running.
+   */
+  private hold(task: Task, executing: boolean, work: (entry: RunningTask) => Promise<void>): void {
+    const entry: RunningTask = { task, controller: new AbortController(), executing, done: Promise.resolve() };
     this.running.set(task.id, entry);
-    this.executingCount++;
-    entry.done = this.runClaimed(entry, row.attempts)
+    if (executing) this.executingCount++;
+    entry.done = work(entry)
       .catch((error: unknown) => this.logger.error({ err: error, taskId: task.id }, "recording a task outcome failed; its lease will return it to the queue"))
       .finally(() => {
-        this.freeSlot(entry);
         this.running.delete(task.id);
         this.outputLog.forget(task.id);
         this.schedulePump();
@@ -320,11 +320,11 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
 
   private async runClaimed(entry: RunningTask, attempt: number): Promise<void> {
     const { task, controller } = entry;
-    // The "running" entry of the event log was written by the claim itself.
-    this.logTransition(task, "started", { attempt });
-    this.emit("started", task, { workerId: this.workerId, attempt });
     let outcome: AttemptOutcome;
     try {
+      // The "running" entry of the event log was written by the claim itself.
+      this.logTransition(task, "started", { attempt });
+      this.emit("started", task, { workerId: this.workerId, attempt });
       outcome = await this.executeTask(task, controller.signal, attempt);
     } finally {
       // The run is over: its slot is free while its end is recorded (the store still counts it running).

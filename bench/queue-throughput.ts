@@ -12,7 +12,7 @@ import path from "node:path";
 import pg from "pg";
 import { pathToFileURL } from "node:url";
 import { TaskStore } from "../src/store/task-store.js";
-import { BENCH_DATABASE_URL, BENCH_REDIS, dropSchema, fmt, median, noopManager, postgresProblem, redisProblem, table } from "./support.js";
+import { BENCH_DATABASE_URL, BENCH_REDIS, dropSchema, fmt, median, noopManager, postgresProblem, redisProblem, startDurableRedis, table } from "./support.js";
 
 const N = Number(process.env.BENCH_TASKS ?? 5000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -124,15 +124,33 @@ async function pgBossRun(N: number): Promise<Row> {
   }
 }
 
+const BULLMQ_NOTE = "no per-key limits (groups are BullMQ Pro)";
+
 async function bullmq(): Promise<Row> {
-  await bullmqRun(WARMUP);
-  return bullmqRun(N);
+  await bullmqRun(WARMUP, BENCH_REDIS);
+  return { ...(await bullmqRun(N, BENCH_REDIS)), note: `${BULLMQ_NOTE}; this Redis keeps nothing on disk` };
 }
 
-async function bullmqRun(N: number): Promise<Row> {
+/**
+ * BullMQ on a Redis of its own that fsyncs its append-only file: "always" is the durability our
+ * claims and finishes have (on disk before the answer), "everysec" that of our async commit.
+ */
+async function bullmqDurable(fsync: "always" | "everysec"): Promise<Row> {
+  const redis = await startDurableRedis(fsync);
+  if (!redis) return { engine: `BullMQ 6.7 (Redis, appendfsync ${fsync})`, note: "not measured: no redis-server installed" };
+  try {
+    const server = { host: "127.0.0.1", port: redis.port };
+    await bullmqRun(WARMUP, server);
+    return { ...(await bullmqRun(N, server)), note: `${BULLMQ_NOTE}; Redis with appendonly yes, appendfsync ${fsync}` };
+  } finally {
+    await redis.stop();
+  }
+}
+
+async function bullmqRun(N: number, server: { host: string; port: number }): Promise<Row> {
   const { Queue, Worker } = await import("bullmq");
   const name = `bench-${randomBytes(3).toString("hex")}`;
-  const connection = { ...BENCH_REDIS, maxRetriesPerRequest: null };
+  const connection = { ...server, maxRetriesPerRequest: null };
   const queue = new Queue(name, { connection });
   try {
     const jobs = Array.from({ length: N }, (_, i) => ({ name: "noop", data: { i } }));
@@ -150,7 +168,7 @@ async function bullmqRun(N: number): Promise<Row> {
     await finished;
     const processMs = performance.now() - start;
     await worker.close();
-    return { engine: "BullMQ 6.7 (Redis)", processPerSec: (N / processMs) * 1000, enqueuePerSec: (N / enqueueMs) * 1000, note: "no per-key limits (groups are BullMQ Pro)" };
+    return { engine: "BullMQ 6.7 (Redis)", processPerSec: (N / processMs) * 1000, enqueuePerSec: (N / enqueueMs) * 1000, note: BULLMQ_NOTE };
   } finally {
     await queue.obliterate({ force: true }).catch(() => undefined);
     await queue.close();
@@ -228,7 +246,11 @@ export async function benchQueueThroughput(): Promise<string> {
     engines.push(["pg-boss 12 (PostgreSQL)", pgBoss]);
   }
   if (redisIssue) missing.push({ engine: "BullMQ 6.7", note: `not measured: ${redisIssue}` });
-  else engines.push(["BullMQ 6.7 (Redis)", bullmq]);
+  else {
+    engines.push(["BullMQ 6.7 (Redis)", bullmq]);
+    engines.push(["BullMQ 6.7 (Redis, appendfsync always)", () => bullmqDurable("always")]);
+    engines.push(["BullMQ 6.7 (Redis, appendfsync everysec)", () => bullmqDurable("everysec")]);
+  }
 
   // Engines take turns, so a slow minute of the machine does not land on one engine only.
   const series = new Map<string, Series>();
@@ -246,7 +268,7 @@ export async function benchQueueThroughput(): Promise<string> {
   const all = [...series.values()];
   const by = (prefix: string) => all.find((r) => r.engine.startsWith(prefix));
   const boss = by("pg-boss");
-  const bull = by("BullMQ");
+  const bull = all.find((r) => r.engine === "BullMQ 6.7 (Redis)");
   const ratio = (value: number[], base: Series | undefined) => (value.length && base?.process.length ? `${fmt(median(value) / median(base.process), 2)}×` : "–");
   const range = (values: number[]) => (values.length ? `${fmt(median(values))} (${fmt(Math.min(...values))}–${fmt(Math.max(...values))})` : "–");
   const lines = table(
@@ -256,7 +278,15 @@ export async function benchQueueThroughput(): Promise<string> {
       ...missing.map((r) => [r.engine, "–", "–", "–", "–", r.note]),
     ],
   );
-  if (!EXTRAS) return lines;
+  const named = (engine: string) => all.find((r) => r.engine === engine);
+  const sameDurability = [
+    ["ours, PostgreSQL", "BullMQ 6.7 (Redis, appendfsync always)", "on disk before it is answered"],
+    ["ours, PostgreSQL, async commit", "BullMQ 6.7 (Redis, appendfsync everysec)", "up to a second may be lost in a crash of the machine"],
+  ]
+    .filter(([ours, theirs]) => named(ours ?? "")?.process.length && named(theirs ?? "")?.process.length)
+    .map(([ours, theirs, what]) => `${ours} vs ${theirs} (${what}): ${ratio(named(ours ?? "")?.process ?? [], named(theirs ?? ""))}`);
+  const comparison = sameDurability.length > 0 ? `\n\nAt equal durability — ${sameDurability.join("; ")}.` : "";
+  if (!EXTRAS) return lines + comparison;
   const wakePglite = await wakeupLatency(openPglite);
   const wakePostgres = pgIssue ? undefined : await wakeupLatency(openPostgres(false));
   const long = N * 4;
@@ -266,7 +296,7 @@ export async function benchQueueThroughput(): Promise<string> {
   return [
     `### Queue throughput: ${fmt(N)} no-op tasks, concurrency ${CONCURRENCY}, after ${fmt(WARMUP)} untimed warm-up tasks per engine; ${ROUNDS} rounds, engines taking turns`,
     "",
-    lines,
+    lines + comparison,
     "",
     `Wake-up latency of an idle manager (enqueue → started, median of 20): PGlite ${fmt(wakePglite, 1)} ms${wakePostgres !== undefined ? `, PostgreSQL ${fmt(wakePostgres, 1)} ms` : ""}.`,
     "",

@@ -92,3 +92,52 @@ export function table(headers: string[], rows: (string | number)[][]): string {
 }
 
 export const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/**
+ * A private redis-server on a free port, writing every command to its append-only file with the
+ * given fsync policy ("always": each write is on disk before it is answered, as our claims and
+ * finishes are; "everysec": up to a second may be lost, as with our async commit). Undefined when
+ * no redis-server binary is installed.
+ */
+export async function startDurableRedis(fsync: "always" | "everysec"): Promise<{ port: number; stop: () => Promise<void> } | undefined> {
+  const { spawn, spawnSync } = await import("node:child_process");
+  if (spawnSync("redis-server", ["--version"]).status !== 0) return undefined;
+  const { createServer } = await import("node:net");
+  const port = await new Promise<number>((resolve, reject) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no free port"))));
+    });
+  });
+  const { mkdtemp, rm } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const dir = await mkdtemp(`${tmpdir()}/ph-bench-redis-`);
+  const server = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--appendfsync", fsync, "--dir", dir], { stdio: "ignore" });
+  const { Redis } = await import("ioredis");
+  for (let attempt = 0; ; attempt++) {
+    const client = new Redis({ host: "127.0.0.1", port, lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    client.on("error", () => undefined); // refused until the server listens: the loop tries again
+    try {
+      await client.connect();
+      await client.ping();
+      break;
+    } catch (error) {
+      if (attempt > 50) {
+        server.kill("SIGKILL");
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      client.disconnect();
+    }
+  }
+  return {
+    port,
+    stop: async () => {
+      const exited = new Promise((resolve) => server.once("exit", resolve));
+      server.kill("SIGTERM");
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -449,6 +449,24 @@ describe("Claude agent executor: Agent SDK + reactor-mcp on the real claude bina
     }
   });
 
+  it("the claude process's strays: a process it started in a session of its own (setsid) ends with the run", async () => {
+    const proc = new ClaudeAgentProcess({ killGraceMs: 300 });
+    const pidFile = path.join(root, "agent-stray.pid");
+    // The leader exits at once; the stray has left the group and keeps going under init.
+    proc.spawn({ command: "sh", args: ["-c", `setsid sh -c 'echo $$ > ${pidFile}; exec sleep 300' >/dev/null 2>&1 </dev/null & exit 0`], cwd: root, env: { PATH: process.env.PATH }, signal: new AbortController().signal });
+    const stray = await waitFor(() => { try { return Number(readFileSync(pidFile, "utf8")) || undefined; } catch { return undefined; } }, 5000, "stray pid");
+    try {
+      await proc.gone(2000);
+      expect(processAlive(stray)).toBe(false);
+    } finally {
+      try {
+        process.kill(stray, "SIGKILL"); // whatever a failed assertion left behind
+      } catch {
+        // already gone
+      }
+    }
+  });
+
   it("an MCP endpoint that is down or does not answer is retryable mcp_unavailable, refused credentials are fatal mcp_auth: all before any API request", async () => {
     const down = `http://127.0.0.1:${await closedPort()}/mcp`;
     const unreachable = await run({ prompt: "hi" }, { exec: executor({ ownMcp: () => ({ url: down, token: API_TOKEN }) }) });

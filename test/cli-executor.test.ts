@@ -107,6 +107,38 @@ describe("CLI executor", () => {
     expect(processAlive(pid)).toBe(false);
   });
 
+  it("leaves no process behind that moved to a session of its own (setsid) when the command exits", async () => {
+    // setsid: the sleep leaves the task's process group; once sh exits it belongs to init.
+    const { outcome, result } = await run({ command: "sh", args: ["-c", "setsid sleep 300 >/dev/null 2>&1 </dev/null & echo $!"] });
+    expect(outcome.status).toBe("completed");
+    const pid = Number((result.stdout as string).trim());
+    expect(pid).toBeGreaterThan(0);
+    expect(processAlive(pid)).toBe(false);
+  });
+
+  it("on cancel ends a process in a session of its own that holds the output open and ignores SIGTERM", async () => {
+    const pidFile = path.join(root, "stray.pid");
+    const controller = new AbortController();
+    // The stray keeps stdout open: without it the run would wait for it to exit.
+    const promise = run({ command: "sh", args: ["-c", `setsid sh -c 'trap "" TERM; echo $$ > ${pidFile}; while :; do sleep 1; done' & wait`] }, { signal: controller.signal });
+    const stray = await waitFor(() => { try { return Number(readFileSync(pidFile, "utf8")) || undefined; } catch { return undefined; } }, 5000, "stray pid");
+    expect(processAlive(stray)).toBe(true);
+    controller.abort(new TaskAbortReason("cancel"));
+    const { outcome } = await promise;
+    expect(outcome.status).toBe("cancelled");
+    expect(processAlive(stray)).toBe(false);
+  });
+
+  it("on timeout ends a descendant that cleared its environment and left the group, while its parent lives", async () => {
+    const pidFile = path.join(root, "bare.pid");
+    const promise = run({ command: "sh", args: ["-c", `env -i /usr/bin/setsid /bin/sh -c 'echo $$ > ${pidFile}; exec sleep 300' >/dev/null 2>&1 </dev/null & wait`] }, { timeoutMs: 1500 });
+    const bare = await waitFor(() => { try { return Number(readFileSync(pidFile, "utf8")) || undefined; } catch { return undefined; } }, 5000, "pid of the bare process");
+    expect(processAlive(bare)).toBe(true);
+    const { outcome } = await promise;
+    expect(outcome.status).toBe("failed");
+    expect(processAlive(bare)).toBe(false);
+  });
+
   it("a missing command is a fatal error that names it", async () => {
     const { outcome } = await run({ command: "definitely-not-a-command-xyz" });
     expect(outcome.status).toBe("failed");

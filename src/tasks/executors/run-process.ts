@@ -1,7 +1,8 @@
 /**
  * Runs one program as the leader of its own process group, without a shell, and ends the WHOLE
  * group on abort, timeout or exit: SIGTERM first, SIGKILL after a grace period, so no grandchild
- * survives — not even one that ignores SIGTERM. Shared by the CLI and Claude Code executors.
+ * survives — not even one that ignores SIGTERM. Descendants that left the group (setsid) are found
+ * by the run's tag and ended with it (stray-processes.ts). Shared by the CLI and Claude Code executors.
  *
  * Why not execa: its kill and forceKillAfterDelay reach the direct child only, not the group.
  */
@@ -9,6 +10,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
 import { OutputCapture, type CapturedText } from "./output-capture.js";
+import { endRunProcesses, findRunProcesses, newRunTag, RUN_TAG_VARIABLE, signalRunProcesses } from "./stray-processes.js";
 import type { OutputStream } from "../types.js";
 
 export interface RunProcessOptions {
@@ -95,10 +97,14 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;
     let termSent = false;
+    let leaderExited = false;
+    const tag = newRunTag();
+    // The leader's pid only while it lives: once reaped, the number may belong to someone else.
+    const leader = () => (leaderExited ? undefined : pid);
 
     const child = spawn(options.command, [...options.args], {
       cwd: options.cwd,
-      env: options.env,
+      env: { ...options.env, [RUN_TAG_VARIABLE]: tag },
       detached: true, // own process group: the group id is the child's pid
       shell: false,
       stdio: ["pipe", "pipe", "pipe"],
@@ -108,10 +114,15 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
 
     const stopGroup = () => {
       if (pid === undefined) return;
+      // Strays first, while the leader still links them to the run; then the group.
+      signalRunProcesses(tag, leader(), "SIGTERM");
       killGroup(pid, "SIGTERM");
       termSent = true;
       if (killTimer) return;
-      killTimer = setTimeout(() => killGroup(pid, "SIGKILL"), options.killGraceMs);
+      killTimer = setTimeout(() => {
+        signalRunProcesses(tag, leader(), "SIGKILL");
+        killGroup(pid, "SIGKILL");
+      }, options.killGraceMs);
       killTimer.unref();
     };
 
@@ -163,14 +174,15 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
     else child.stdin.end();
 
     child.on("exit", () => {
-      // The leader is gone; anything it left behind in its group goes too. Without this a
+      leaderExited = true;
+      // The leader is gone; anything it left behind, in its group or not, goes too. Without this a
       // background grandchild would keep the pipes open and 'close' would never come.
-      if (pid !== undefined && groupAlive(pid)) stopGroup();
+      if (pid !== undefined && (groupAlive(pid) || findRunProcesses(tag, undefined).length > 0)) stopGroup();
     });
     child.on("close", (code, signal) => {
       // 'close' can come while a grandchild that let go of the pipes still lives: the task is not
       // over until its whole group is gone.
-      const ended = pid === undefined ? Promise.resolve() : endGroup(pid, options.killGraceMs, termSent);
+      const ended = pid === undefined ? Promise.resolve() : endGroup(pid, options.killGraceMs, termSent).then(() => endRunProcesses(tag, undefined, options.killGraceMs));
       void ended.then(() => {
         if (killTimer) clearTimeout(killTimer);
         finish(code, signal);

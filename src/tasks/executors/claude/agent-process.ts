@@ -3,12 +3,14 @@
  * rather than by the SDK, so that we know its pid and it leads its own process group: a cancel, a
  * timeout or an api_retry we stop at ends the whole group at once (SIGTERM, SIGKILL after the
  * grace period) instead of after the SDK's stdin-close grace, and the run is only over once the
- * group is gone — its per-run home is removed after that, never under a live process.
+ * group is gone — its per-run home is removed after that, never under a live process. Processes it
+ * started that left the group (setsid) carry the run's tag and end with it (stray-processes.ts).
  */
 import { spawn } from "node:child_process";
 import type { SpawnedProcess, SpawnOptions } from "@anthropic-ai/claude-agent-sdk";
 import { OutputCapture } from "../output-capture.js";
 import { groupAlive } from "../run-process.js";
+import { findRunProcesses, newRunTag, RUN_TAG_VARIABLE, signalRunProcesses } from "../stray-processes.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -21,6 +23,7 @@ export class ClaudeAgentProcess {
   private stopping = false;
   private killTimer: NodeJS.Timeout | undefined;
   private exited = false;
+  private readonly tag = newRunTag();
 
   constructor(private readonly options: { killGraceMs: number; stderrCapBytes?: number; onStderr?: (text: string) => void }) {
     this.stderr = new OutputCapture(options.stderrCapBytes ?? 64 * 1024);
@@ -30,6 +33,7 @@ export class ClaudeAgentProcess {
   readonly spawn = (options: SpawnOptions): SpawnedProcess => {
     const env: Record<string, string> = {};
     for (const [name, value] of Object.entries(options.env)) if (value !== undefined) env[name] = value;
+    env[RUN_TAG_VARIABLE] = this.tag;
     const child = spawn(options.command, options.args, {
       cwd: options.cwd,
       env,
@@ -45,8 +49,8 @@ export class ClaudeAgentProcess {
       this.exited = true;
       this.exitCode = code;
       this.signal = signal;
-      // Anything the leader left behind in its group goes with it.
-      if (this.pid !== undefined && groupAlive(this.pid)) this.stop();
+      // Anything the leader left behind, in its group or not, goes with it.
+      if (this.pid !== undefined && (groupAlive(this.pid) || this.strays().length > 0)) this.stop();
     });
     child.stderr.on("data", (chunk: Buffer) => {
       this.stderr.push(chunk);
@@ -66,13 +70,22 @@ export class ClaudeAgentProcess {
     return this.stderr.result().text;
   }
 
-  /** SIGTERM the group now, SIGKILL it after the grace period. Idempotent. */
+  /** The run's processes outside the group; the leader's pid only while it lives (then it may be reused). */
+  private strays(): number[] {
+    return findRunProcesses(this.tag, this.exited ? undefined : this.pid);
+  }
+
+  /** SIGTERM the group and the run's strays now, SIGKILL them after the grace period. Idempotent. */
   stop(): void {
     if (this.pid === undefined || this.stopping) return;
     this.stopping = true;
     const pgid = this.pid;
-    killGroup(pgid, "SIGTERM");
-    this.killTimer = setTimeout(() => killGroup(pgid, "SIGKILL"), this.options.killGraceMs);
+    const signalAll = (signal: NodeJS.Signals) => {
+      signalRunProcesses(this.tag, this.exited ? undefined : pgid, signal);
+      killGroup(pgid, signal);
+    };
+    signalAll("SIGTERM");
+    this.killTimer = setTimeout(() => signalAll("SIGKILL"), this.options.killGraceMs);
     this.killTimer.unref();
   }
 
@@ -83,7 +96,7 @@ export class ClaudeAgentProcess {
   async gone(naturalMs: number): Promise<void> {
     const pgid = this.pid;
     if (pgid === undefined) return;
-    const alive = () => !this.exited || groupAlive(pgid);
+    const alive = () => !this.exited || groupAlive(pgid) || this.strays().length > 0;
     const natural = Date.now() + naturalMs;
     while (alive() && Date.now() < natural) await sleep(20);
     if (alive()) this.stop();

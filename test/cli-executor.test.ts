@@ -108,12 +108,16 @@ describe("CLI executor", () => {
   });
 
   it("leaves no process behind that moved to a session of its own (setsid) when the command exits", async () => {
-    // setsid: the sleep leaves the task's process group; once sh exits it belongs to init.
-    const { outcome, result } = await run({ command: "sh", args: ["-c", "setsid sleep 300 >/dev/null 2>&1 </dev/null & echo $!"] });
-    expect(outcome.status).toBe("completed");
-    const pid = Number((result.stdout as string).trim());
-    expect(pid).toBeGreaterThan(0);
-    expect(processAlive(pid)).toBe(false);
+    // setsid: the sleep leaves the task's process group; once sh exits it belongs to init. The
+    // second one also keeps the task's stdout open (and has left the group before sh exits), so
+    // the output would never end without it going.
+    for (const script of ["setsid sleep 300 >/dev/null 2>&1 </dev/null & echo $!", "setsid sleep 300 & sleep 0.5; echo $!"]) {
+      const { outcome, result } = await run({ command: "sh", args: ["-c", script] });
+      expect(outcome.status).toBe("completed");
+      const pid = Number((result.stdout as string).trim());
+      expect(pid).toBeGreaterThan(0);
+      expect(processAlive(pid)).toBe(false);
+    }
   });
 
   it("on cancel ends a process in a session of its own that holds the output open and ignores SIGTERM", async () => {

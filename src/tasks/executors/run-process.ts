@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
 import { OutputCapture, type CapturedText } from "./output-capture.js";
-import { endRunProcesses, findRunProcesses, newRunTag, RUN_TAG_VARIABLE, signalRunProcesses } from "./stray-processes.js";
+import { RunProcesses } from "./stray-processes.js";
 import type { OutputStream } from "../types.js";
 
 export interface RunProcessOptions {
@@ -97,30 +97,28 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;
     let termSent = false;
-    let leaderExited = false;
-    const tag = newRunTag();
-    // The leader's pid only while it lives: once reaped, the number may belong to someone else.
-    const leader = () => (leaderExited ? undefined : pid);
+    const strays = new RunProcesses();
 
     const child = spawn(options.command, [...options.args], {
       cwd: options.cwd,
-      env: { ...options.env, [RUN_TAG_VARIABLE]: tag },
+      env: { ...options.env, ...strays.environment() },
       detached: true, // own process group: the group id is the child's pid
       shell: false,
       stdio: ["pipe", "pipe", "pipe"],
       windowsHide: true,
     });
     const pid = child.pid;
+    strays.started(pid);
 
     const stopGroup = () => {
       if (pid === undefined) return;
       // Strays first, while the leader still links them to the run; then the group.
-      signalRunProcesses(tag, leader(), "SIGTERM");
+      strays.signal("SIGTERM");
       killGroup(pid, "SIGTERM");
       termSent = true;
       if (killTimer) return;
       killTimer = setTimeout(() => {
-        signalRunProcesses(tag, leader(), "SIGKILL");
+        strays.signal("SIGKILL");
         killGroup(pid, "SIGKILL");
       }, options.killGraceMs);
       killTimer.unref();
@@ -173,16 +171,22 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
     if (options.input !== undefined) child.stdin.end(options.input);
     else child.stdin.end();
 
+    let lateClose: NodeJS.Timeout | undefined;
     child.on("exit", () => {
-      leaderExited = true;
+      strays.leaderExited();
+      if (pid === undefined) return;
       // The leader is gone; anything it left behind, in its group or not, goes too. Without this a
       // background grandchild would keep the pipes open and 'close' would never come.
-      if (pid !== undefined && (groupAlive(pid) || findRunProcesses(tag, undefined).length > 0)) stopGroup();
+      if (groupAlive(pid)) stopGroup();
+      // Only a process outside the group can still hold the pipes: look for one (a scan of /proc)
+      // when 'close' is late, not after every run.
+      else lateClose = setTimeout(() => strays.find().length > 0 && stopGroup(), 50);
     });
     child.on("close", (code, signal) => {
+      clearTimeout(lateClose);
       // 'close' can come while a grandchild that let go of the pipes still lives: the task is not
       // over until its whole group is gone.
-      const ended = pid === undefined ? Promise.resolve() : endGroup(pid, options.killGraceMs, termSent).then(() => endRunProcesses(tag, undefined, options.killGraceMs));
+      const ended = pid === undefined ? Promise.resolve() : endGroup(pid, options.killGraceMs, termSent).then(() => strays.end(options.killGraceMs));
       void ended.then(() => {
         if (killTimer) clearTimeout(killTimer);
         finish(code, signal);

@@ -23,33 +23,36 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 /** The environment variable that marks a run's processes. */
 export const RUN_TAG_VARIABLE = "PH_TASK_RUN_TAG";
 
-/** A fresh token for one run: unguessable, so a process cannot make another run's processes its own. */
-export function newRunTag(): string {
-  return randomBytes(12).toString("hex");
-}
-
 const hasProc = existsSync("/proc/self/environ");
 
 interface ProcessEntry {
   pid: number;
   ppid: number;
-  zombie: boolean;
+  /** Clock ticks after boot. */
+  startTime: number;
 }
 
+/** Live (not zombie) processes, with their parent and start time. */
 function listProcesses(): ProcessEntry[] {
   const entries: ProcessEntry[] = [];
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      // Fields after "(comm)": state ppid ...
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      entries.push({ pid: Number(name), ppid: Number(fields[1]), zombie: fields[0] === "Z" });
-    } catch {
-      // exited while we looked
-    }
+    const entry = readStat(Number(name));
+    if (entry) entries.push(entry);
   }
   return entries;
+}
+
+function readStat(pid: number): ProcessEntry | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after "(comm)": state(3) ppid(4) ... starttime(22).
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (fields[0] === "Z") return undefined;
+    return { pid, ppid: Number(fields[1]), startTime: Number(fields[19]) };
+  } catch {
+    return undefined; // exited while we looked
+  }
 }
 
 function carriesTag(pid: number, needle: Buffer): boolean {
@@ -60,54 +63,75 @@ function carriesTag(pid: number, needle: Buffer): boolean {
   }
 }
 
-/**
- * The live processes of a run: tagged with `tag`, or descended from `leaderPid` or from a tagged
- * process. Never this agent itself. Empty where there is no /proc.
- */
-export function findRunProcesses(tag: string, leaderPid: number | undefined): number[] {
-  if (!hasProc) return [];
-  const needle = Buffer.from(`${RUN_TAG_VARIABLE}=${tag}\0`);
-  const processes = listProcesses().filter((p) => !p.zombie && p.pid !== process.pid);
-  const children = new Map<number, number[]>();
-  for (const p of processes) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
-  const found = new Set<number>();
-  const visit = (pid: number) => {
-    if (found.has(pid)) return;
-    found.add(pid);
-    for (const child of children.get(pid) ?? []) visit(child);
-  };
-  if (leaderPid !== undefined) for (const child of children.get(leaderPid) ?? []) visit(child);
-  for (const p of processes) if (carriesTag(p.pid, needle)) visit(p.pid);
-  const alive = new Set(processes.map((p) => p.pid));
-  return [...found].filter((pid) => alive.has(pid) && pid !== process.pid);
-}
-
-/** Sends `signal` to each process of the run; returns how many were signalled. */
-export function signalRunProcesses(tag: string, leaderPid: number | undefined, signal: NodeJS.Signals): number {
-  let signalled = 0;
-  for (const pid of findRunProcesses(tag, leaderPid)) {
-    try {
-      process.kill(pid, signal);
-      signalled++;
-    } catch {
-      // gone already
-    }
-  }
-  return signalled;
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Ends the run's strays: SIGTERM, SIGKILL after `graceMs`, then waits (bounded) until none is left.
- * Resolves at once when there are none.
+ * The processes of one run. `environment()` goes into the leader's environment before it is
+ * spawned; `started(pid)` once it runs; `leaderExited()` once it is reaped (its pid may then be
+ * reused, so it no longer links anything to the run).
  */
-export async function endRunProcesses(tag: string, leaderPid: number | undefined, graceMs: number): Promise<void> {
-  if (findRunProcesses(tag, leaderPid).length === 0) return;
-  signalRunProcesses(tag, leaderPid, "SIGTERM");
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && findRunProcesses(tag, leaderPid).length > 0) await sleep(25);
-  if (signalRunProcesses(tag, leaderPid, "SIGKILL") === 0) return;
-  const killDeadline = Date.now() + 2000;
-  while (Date.now() < killDeadline && findRunProcesses(tag, leaderPid).length > 0) await sleep(10);
+export class RunProcesses {
+  /** Unguessable, so a process cannot make another run's processes its own. */
+  private readonly tag = randomBytes(12).toString("hex");
+  private readonly needle = Buffer.from(`${RUN_TAG_VARIABLE}=${this.tag}\0`);
+  private leader: number | undefined;
+  /** The leader's start time: nothing older belongs to the run, so its environment is not read. */
+  private since = 0;
+
+  environment(): Record<string, string> {
+    return { [RUN_TAG_VARIABLE]: this.tag };
+  }
+
+  started(pid: number | undefined): void {
+    this.leader = pid;
+    this.since = (pid !== undefined && hasProc ? readStat(pid)?.startTime : undefined) ?? 0;
+  }
+
+  leaderExited(): void {
+    this.leader = undefined;
+  }
+
+  /**
+   * The run's live processes: tagged, or descended from the leader (while it lives) or from a
+   * tagged process. Never this agent itself. Empty where there is no /proc.
+   */
+  find(): number[] {
+    if (!hasProc) return [];
+    const processes = listProcesses().filter((p) => p.pid !== process.pid);
+    const children = new Map<number, number[]>();
+    for (const p of processes) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
+    const found = new Set<number>();
+    const visit = (pid: number) => {
+      if (found.has(pid)) return;
+      found.add(pid);
+      for (const child of children.get(pid) ?? []) visit(child);
+    };
+    if (this.leader !== undefined) for (const child of children.get(this.leader) ?? []) visit(child);
+    for (const p of processes) if (p.startTime >= this.since && !found.has(p.pid) && carriesTag(p.pid, this.needle)) visit(p.pid);
+    return [...found];
+  }
+
+  /** Sends `signal` to each of the run's processes; returns how many were signalled. */
+  signal(signal: NodeJS.Signals): number {
+    let signalled = 0;
+    for (const pid of this.find()) {
+      try {
+        process.kill(pid, signal);
+        signalled++;
+      } catch {
+        // gone already
+      }
+    }
+    return signalled;
+  }
+
+  /** SIGTERM, SIGKILL after `graceMs`, then waits (bounded) until none is left; at once when there are none. */
+  async end(graceMs: number): Promise<void> {
+    if (this.signal("SIGTERM") === 0) return;
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && this.find().length > 0) await sleep(25);
+    if (this.signal("SIGKILL") === 0) return;
+    const killDeadline = Date.now() + 2000;
+    while (Date.now() < killDeadline && this.find().length > 0) await sleep(10);
+  }
 }

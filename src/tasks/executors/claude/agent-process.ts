@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import type { SpawnedProcess, SpawnOptions } from "@anthropic-ai/claude-agent-sdk";
 import { OutputCapture } from "../output-capture.js";
 import { groupAlive } from "../run-process.js";
-import { findRunProcesses, newRunTag, RUN_TAG_VARIABLE, signalRunProcesses } from "../stray-processes.js";
+import { RunProcesses } from "../stray-processes.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -23,7 +23,7 @@ export class ClaudeAgentProcess {
   private stopping = false;
   private killTimer: NodeJS.Timeout | undefined;
   private exited = false;
-  private readonly tag = newRunTag();
+  private readonly strays = new RunProcesses();
 
   constructor(private readonly options: { killGraceMs: number; stderrCapBytes?: number; onStderr?: (text: string) => void }) {
     this.stderr = new OutputCapture(options.stderrCapBytes ?? 64 * 1024);
@@ -33,7 +33,7 @@ export class ClaudeAgentProcess {
   readonly spawn = (options: SpawnOptions): SpawnedProcess => {
     const env: Record<string, string> = {};
     for (const [name, value] of Object.entries(options.env)) if (value !== undefined) env[name] = value;
-    env[RUN_TAG_VARIABLE] = this.tag;
+    Object.assign(env, this.strays.environment());
     const child = spawn(options.command, options.args, {
       cwd: options.cwd,
       env,
@@ -42,15 +42,17 @@ export class ClaudeAgentProcess {
       windowsHide: true,
     });
     this.pid = child.pid;
+    this.strays.started(child.pid);
     child.on("error", (error: NodeJS.ErrnoException) => {
       if (child.pid === undefined) this.spawnError = error;
     });
     child.on("exit", (code, signal) => {
       this.exited = true;
+      this.strays.leaderExited();
       this.exitCode = code;
       this.signal = signal;
       // Anything the leader left behind, in its group or not, goes with it.
-      if (this.pid !== undefined && (groupAlive(this.pid) || this.strays().length > 0)) this.stop();
+      if (this.pid !== undefined && (groupAlive(this.pid) || this.strays.find().length > 0)) this.stop();
     });
     child.stderr.on("data", (chunk: Buffer) => {
       this.stderr.push(chunk);
@@ -70,18 +72,13 @@ export class ClaudeAgentProcess {
     return this.stderr.result().text;
   }
 
-  /** The run's processes outside the group; the leader's pid only while it lives (then it may be reused). */
-  private strays(): number[] {
-    return findRunProcesses(this.tag, this.exited ? undefined : this.pid);
-  }
-
   /** SIGTERM the group and the run's strays now, SIGKILL them after the grace period. Idempotent. */
   stop(): void {
     if (this.pid === undefined || this.stopping) return;
     this.stopping = true;
     const pgid = this.pid;
     const signalAll = (signal: NodeJS.Signals) => {
-      signalRunProcesses(this.tag, this.exited ? undefined : pgid, signal);
+      this.strays.signal(signal);
       killGroup(pgid, signal);
     };
     signalAll("SIGTERM");
@@ -96,7 +93,7 @@ export class ClaudeAgentProcess {
   async gone(naturalMs: number): Promise<void> {
     const pgid = this.pid;
     if (pgid === undefined) return;
-    const alive = () => !this.exited || groupAlive(pgid) || this.strays().length > 0;
+    const alive = () => !this.exited || groupAlive(pgid) || this.strays.find().length > 0;
     const natural = Date.now() + naturalMs;
     while (alive() && Date.now() < natural) await sleep(20);
     if (alive()) this.stop();

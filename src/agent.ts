@@ -29,6 +29,9 @@ import { LoopGuard } from "./tasks/loop-guard.js";
 import { managerSettingsFromConfig } from "./tasks/manager-settings.js";
 import { TaskManager } from "./tasks/task-manager.js";
 import { createApp, listen } from "./http/server.js";
+import { Scheduler } from "./schedules/scheduler.js";
+import { ScheduleService } from "./schedules/schedule-service.js";
+import { ScheduleStore } from "./store/schedule-store.js";
 
 export interface Agent {
   config: Config;
@@ -39,6 +42,8 @@ export interface Agent {
   reactor: IDocumentDriveServer;
   localDriveId: string;
   handler: TaskEventHandler;
+  schedules: ScheduleService;
+  scheduler: Scheduler;
   url: string;
   server: Server;
   stop(): Promise<void>;
@@ -92,6 +97,12 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   own.handler = handler;
   handler.attach();
 
+  // Cron schedules: their tasks are made like API tasks (each with its task document).
+  const createTask = createApiTaskCreator(manager, reactor, localDriveId);
+  const scheduleStore = new ScheduleStore(store.db);
+  const scheduler = new Scheduler({ store: scheduleStore, workerId: manager.workerId, pollMs: config.TASK_SCHEDULE_POLL_MS, createTask, getTask: (id) => manager.getTask(id), logger, metrics });
+  const schedules = new ScheduleService(scheduleStore, registry, () => scheduler.wake());
+
   // reactor-mcp: the documents over MCP at /mcp, behind the same token as the API.
   const mcpApp = express();
   await setupMcpServer(reactor, mcpApp);
@@ -100,24 +111,27 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
     metrics,
     logger,
     apiToken: config.API_TOKEN,
-    createTask: createApiTaskCreator(manager, reactor, localDriveId),
+    createTask,
+    schedules,
     mount: (main) => main.use(mcpApp),
   });
   const { server, url } = await listen(app, config.HOST, config.PORT, config.API_TOKEN);
   ownMcp.current = { url: ownMcpUrl(url), token: config.API_TOKEN };
   await manager.start();
+  scheduler.start();
   const scan = await handler.scan();
   logger.info({ url, store: store.kind, dataDir: config.dataDir, workerId: manager.workerId, rules: rules.length, ...scan }, "powerhouse-tasks agent started");
   process.stderr.write(`powerhouse-tasks agent: dashboard ${url}/  API ${url}/api/tasks  MCP ${url}/mcp  metrics ${url}/metrics  (data: ${config.dataDir}, store: ${store.kind})\n`);
 
   let stopped = false;
   return {
-    config, logger, store, manager, registry, reactor, localDriveId, handler, url, server,
+    config, logger, store, manager, registry, reactor, localDriveId, handler, schedules, scheduler, url, server,
     async stop() {
       if (stopped) return;
       stopped = true;
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+      await scheduler.stop();
       await manager.stop();
       await handler.idle();
       handler.detach();

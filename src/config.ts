@@ -120,6 +120,7 @@ export const VARIABLES = {
   TASK_ALLOWED_ROOTS: { schema: list, default: "", doc: "Comma-separated directories task working directories must lie in. Empty: the agent's working directory." },
   TASK_COMMAND_ALLOWLIST: { schema: list, default: "", doc: "Comma-separated programs CLI tasks may run: names, looked up on the agent's PATH (never the task's), or absolute paths. Empty: any program." },
   TASK_AUTHORIZED_WRITERS: { schema: appKeyList, default: "", doc: "Comma-separated app keys (did:key:z… as Connect shows them, or raw P-256 hex) whose signed operations may start and cancel tasks (run requests, trigger rules); the signature is verified. Empty: anyone who can write a drive." },
+  TASK_SCHEDULE_POLL_MS: { schema: duration(100, 3_600_000), default: "1000", doc: "How often a worker looks for due cron schedules (it also wakes at the soonest one it knows); a schedule another worker created is seen within this long." },
   WORKER_ID: { schema: z.string().min(1).max(100), doc: "Name of this worker in the task store. Default: host name and process id." },
   // Storage.
   TASK_DATA_DIR: { schema: z.string().min(1), default: "./.ph-tasks", doc: "Where the agent keeps its data (task store, documents, Claude homes)." },

@@ -7,6 +7,7 @@ import { EXIT } from "./exit-codes.js";
 import { ClientError } from "./client.js";
 import { registerInspectCommands } from "./commands/inspect-commands.js";
 import { registerLogsCommand } from "./commands/logs-command.js";
+import { registerScheduleCommands } from "./commands/schedule-commands.js";
 import { registerServeCommand } from "./commands/serve-command.js";
 import { registerSubmitCommand } from "./commands/submit-command.js";
 import { registerRunCommand } from "./run-command.js";
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerSubmitCommand(program);
   registerInspectCommands(program);
   registerLogsCommand(program);
+  registerScheduleCommands(program);
   registerRunCommand(program);
   return program;
 }

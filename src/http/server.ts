@@ -11,6 +11,8 @@ import type { Logger } from "../logger.js";
 import type { TaskMetrics } from "../metrics.js";
 import type { TaskManager } from "../tasks/task-manager.js";
 import { isLoopback, requireToken } from "./auth.js";
+import type { ScheduleService } from "../schedules/schedule-service.js";
+import { scheduleRoutes } from "./routes/schedule-routes.js";
 import { taskRoutes, type TaskCreator } from "./routes/task-routes.js";
 
 export interface HttpOptions {
@@ -20,6 +22,8 @@ export interface HttpOptions {
   apiToken?: string | undefined;
   /** Default: manager.enqueueTask. The agent passes one that also creates the task document. */
   createTask?: TaskCreator;
+  /** Cron schedules (/api/schedules); absent: no such endpoints. */
+  schedules?: ScheduleService;
   /** Extra routes mounted behind auth (e.g. reactor-mcp's /mcp). */
   mount?: (app: Express) => void;
   startedAt?: Date;
@@ -47,6 +51,7 @@ export function createApp(options: HttpOptions): Express {
       .catch(next);
   });
   app.use(taskRoutes(options.manager, options.createTask ?? ((input) => options.manager.enqueueTask(input))));
+  if (options.schedules) app.use(scheduleRoutes(options.schedules));
   options.mount?.(app);
 
   app.use((_req, res) => {

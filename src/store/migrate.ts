@@ -13,6 +13,7 @@ import * as m007 from "./migrations/007-fewer-indexes.js";
 import * as m008 from "./migrations/008-leaner-finish-and-claim.js";
 import * as m009 from "./migrations/009-time-ordered-ids.js";
 import * as m010 from "./migrations/010-claim-by-row-address.js";
+import * as m011 from "./migrations/011-schedules.js";
 
 /**
  * A migration is SQL split on ";" at line ends, or — where a function body holds semicolons of its
@@ -29,6 +30,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql?: string; statem
   { version: 8, ...m008 },
   { version: 9, ...m009 },
   { version: 10, ...m010 },
+  { version: 11, ...m011 },
 ];
 
 /** Arbitrary constant: the advisory lock key of migrations ("phtm"). */

@@ -15,7 +15,8 @@ import { parseTaskRequest } from "./task-request.js";
 import type { Task } from "./types.js";
 
 export function createApiTaskCreator(manager: TaskManager, reactor: IDocumentDriveServer, driveId: string) {
-  return async (input: unknown): Promise<{ task: Task; created: boolean }> => {
+  /** `origin`: who asked (source.origin), "api" unless a schedule ("schedule:<name>") says otherwise. */
+  return async (input: unknown, origin = "api"): Promise<{ task: Task; created: boolean }> => {
     const parsed = parseTaskRequest(input, manager.registry);
     if (!parsed.ok) throw new ValidationError("task", parsed.errors);
     const request = parsed.value;
@@ -25,7 +26,7 @@ export function createApiTaskCreator(manager: TaskManager, reactor: IDocumentDri
       if (existing) return { task: existing, created: false };
     }
     const source = (request.source ?? {}) as Record<string, unknown>;
-    if (typeof source.documentId === "string") return manager.enqueueTask({ ...request, source: { origin: "api", ...source } });
+    if (typeof source.documentId === "string") return manager.enqueueTask({ ...request, source: { origin, ...source } });
 
     let documentId: string;
     try {
@@ -35,7 +36,7 @@ export function createApiTaskCreator(manager: TaskManager, reactor: IDocumentDri
       if (error instanceof TaskDocumentError) throw new ValidationError("task", [{ field: "(document)", message: error.message }]);
       throw error;
     }
-    const stored = await manager.enqueueTask({ ...request, source: { ...source, origin: "api", documentId, driveId, documentType: TASK_DOCUMENT_TYPE } });
+    const stored = await manager.enqueueTask({ ...request, source: { ...source, origin, documentId, driveId, documentType: TASK_DOCUMENT_TYPE } });
     // The document's run request names the task, so the event handler links it instead of enqueueing again.
     await dispatch(reactor, documentId, actions.requestRun({ requestId: `${TASK_REQUEST_PREFIX}${stored.task.id}` }));
     return stored;

@@ -11,7 +11,7 @@ import { streamTaskEvents } from "../sse.js";
 import { taskToJson } from "../task-json.js";
 
 /** Creating a task through the API may also create its document (set by the agent). */
-export type TaskCreator = (input: unknown) => Promise<{ task: Parameters<typeof taskToJson>[0]; created: boolean }>;
+export type TaskCreator = (input: unknown, origin?: string) => Promise<{ task: Parameters<typeof taskToJson>[0]; created: boolean }>;
 
 const ListQuerySchema = z.object({
   status: z

@@ -1,0 +1,97 @@
+/**
+ * Creating, changing and removing cron schedules, for the HTTP API (and through it the CLI):
+ * every field checked, the task template against the executors, every error at once.
+ */
+import { v7 as uuidv7 } from "uuid";
+import { fillTemplate } from "../rules/template.js";
+import type { ScheduleStore } from "../store/schedule-store.js";
+import type { ScheduleFields, ScheduleRow } from "../store/sql/schedules/schedule-row.js";
+import type { ExecutorRegistry } from "../tasks/executors/registry.js";
+import { parseTaskRequest } from "../tasks/task-request.js";
+import type { JsonObject } from "../tasks/types.js";
+import { parseWith, ValidationError, type FieldError } from "../validation.js";
+import { nextOccurrence } from "./cron.js";
+import { ScheduleCreateSchema, SchedulePatchSchema, type ScheduleCreate } from "./schedule-schema.js";
+
+/** A name another schedule has. */
+export class ScheduleNameTakenError extends Error {}
+
+/** What a firing's task template sees: "{{schedule.occurrence}}" etc. */
+export function firingContext(schedule: { id: string; name: string; cron: string }, occurrence: Date) {
+  return { schedule: { id: schedule.id, name: schedule.name, cron: schedule.cron, occurrence: occurrence.toISOString() } };
+}
+
+/** The idempotency key of one occurrence's task: a firing retried after a crash finds it. */
+export function occurrenceKey(scheduleId: string, occurrence: Date): string {
+  return `schedule:${scheduleId}:${occurrence.toISOString()}`;
+}
+
+export class ScheduleService {
+  constructor(
+    private readonly store: ScheduleStore,
+    private readonly registry: ExecutorRegistry,
+    /** Told after every change (the local scheduler re-arms its timer). */
+    private readonly onChange: () => void = () => undefined,
+  ) {}
+
+  list(): Promise<ScheduleRow[]> {
+    return this.store.list();
+  }
+
+  get(idOrName: string): Promise<ScheduleRow | undefined> {
+    return this.store.get(idOrName);
+  }
+
+  async create(input: unknown): Promise<ScheduleRow> {
+    const id = uuidv7();
+    const fields = this.check(input, id);
+    const row = await this.store.insert(id, fields);
+    if (!row) throw new ScheduleNameTakenError(`a schedule named '${fields.name}' exists already`);
+    this.onChange();
+    return row;
+  }
+
+  /** Undefined when there is no such schedule. */
+  async update(idOrName: string, patch: unknown): Promise<ScheduleRow | undefined> {
+    const existing = await this.store.get(idOrName);
+    if (!existing) return undefined;
+    const change = parseWith(SchedulePatchSchema, patch);
+    if (!change.ok) throw new ValidationError("schedule", change.errors);
+    const merged = { name: existing.name, cron: existing.cron, timezone: existing.timezone, task: existing.task, overlap: existing.overlap, enabled: existing.enabled, ...change.value };
+    const fields = this.check(merged, existing.id);
+    // An unchanged timing keeps its next occurrence (resuming or re-timing starts from now).
+    if (existing.enabled && fields.enabled && existing.cron === fields.cron && existing.timezone === fields.timezone) fields.next_fire_at = existing.next_fire_at;
+    let row: ScheduleRow | undefined;
+    try {
+      row = await this.store.update(existing.id, fields);
+    } catch (error) {
+      if (/unique|duplicate/i.test((error as Error).message)) throw new ScheduleNameTakenError(`a schedule named '${fields.name}' exists already`);
+      throw error;
+    }
+    this.onChange();
+    return row;
+  }
+
+  async remove(idOrName: string): Promise<boolean> {
+    const existing = await this.store.get(idOrName);
+    return existing ? this.store.delete(existing.id) : false;
+  }
+
+  /** The fields to store, or a ValidationError naming every bad field. */
+  private check(input: unknown, id: string): ScheduleFields {
+    const parsed = parseWith(ScheduleCreateSchema, input);
+    if (!parsed.ok) throw new ValidationError("schedule", parsed.errors);
+    const schedule: ScheduleCreate = parsed.value;
+    const next = nextOccurrence(schedule.cron, schedule.timezone, new Date());
+    const errors = this.checkTask(schedule.task, { id, name: schedule.name, cron: schedule.cron }, next ?? new Date());
+    if (errors.length > 0) throw new ValidationError("schedule", errors);
+    return { ...schedule, task: schedule.task as JsonObject, next_fire_at: schedule.enabled ? next : null };
+  }
+
+  /** The template filled for a sample occurrence must be a valid task request. */
+  private checkTask(template: Record<string, unknown>, schedule: { id: string; name: string; cron: string }, occurrence: Date): FieldError[] {
+    if ("idempotencyKey" in template) return [{ field: "task.idempotencyKey", message: "is set by the schedule, one per occurrence" }];
+    const request = parseTaskRequest(fillTemplate(template, firingContext(schedule, occurrence)), this.registry);
+    return request.ok ? [] : request.errors.map((e) => ({ ...e, field: `task.${e.field === "(root)" ? "" : e.field}`.replace(/\.$/, "") }));
+  }
+}

@@ -8,7 +8,6 @@ import type { ScheduleStore } from "../store/schedule-store.js";
 import type { ScheduleFields, ScheduleRow } from "../store/sql/schedules/schedule-row.js";
 import type { ExecutorRegistry } from "../tasks/executors/registry.js";
 import { parseTaskRequest } from "../tasks/task-request.js";
-import type { JsonObject } from "../tasks/types.js";
 import { parseWith, ValidationError, type FieldError } from "../validation.js";
 import { nextOccurrence } from "./cron.js";
 import { ScheduleCreateSchema, SchedulePatchSchema, type ScheduleCreate } from "./schedule-schema.js";
@@ -85,7 +84,7 @@ export class ScheduleService {
     const next = nextOccurrence(schedule.cron, schedule.timezone, new Date());
     const errors = this.checkTask(schedule.task, { id, name: schedule.name, cron: schedule.cron }, next ?? new Date());
     if (errors.length > 0) throw new ValidationError("schedule", errors);
-    return { ...schedule, task: schedule.task as JsonObject, next_fire_at: schedule.enabled ? next : null };
+    return { ...schedule, next_fire_at: schedule.enabled ? next : null };
   }
 
   /** The template filled for a sample occurrence must be a valid task request. */

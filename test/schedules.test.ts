@@ -133,7 +133,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       const error = await service.create({ name: "Bad Name!", cron: "61 * * * *", timezone: "Mars/Olympus", overlap: "sometimes", task: { type: "cli", title: "x" } }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ValidationError);
       const fields = (error as ValidationError).errors.map((e) => e.field).sort();
-      expect(fields).toEqual(["name", "overlap", "timezone"]);
+      expect(fields).toEqual(["cron", "name", "overlap", "timezone"]);
       const cron = (await service.create({ name: "ok", cron: "61 * * * *", task: TEMPLATE }).catch((e: unknown) => e)) as ValidationError;
       expect(cron.errors).toEqual([expect.objectContaining({ field: "cron", value: '"61 * * * *"', message: expect.stringMatching(/minute/) })]);
       const never = (await service.create({ name: "ok", cron: "0 0 31 2 *", task: TEMPLATE }).catch((e: unknown) => e)) as ValidationError;

@@ -13,7 +13,16 @@ const ScheduleFieldsSchema = z.object({
   /** How people refer to it (`ph-tasks schedule rm nightly-build`): unique. */
   name: z.string().regex(NAME, "must be 1-100 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"),
   /** "*\/5 * * * *", "0 3 * * 1-5", "@daily", or 6 fields with seconds first. */
-  cron: z.string().trim().min(1).max(200),
+  cron: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .superRefine((cron, ctx) => {
+      // Checked in UTC: a time zone changes when an expression fires, not whether it is valid.
+      const problem = cronProblem(cron, "UTC");
+      if (problem) ctx.addIssue({ code: "custom", message: `not a usable cron expression: ${problem} (e.g. "*/5 * * * *", "0 3 * * 1-5", "@daily", or 6 fields with seconds first)`, input: cron });
+    }),
   timezone: z.string().refine(isTimeZone, "must be an IANA time zone such as 'UTC' or 'Europe/Berlin'").default("UTC"),
   /** The task request each firing makes; "{{schedule.occurrence}}" and "{{schedule.name}}" are filled in. */
   task: z.record(z.string(), z.json()),
@@ -22,12 +31,7 @@ const ScheduleFieldsSchema = z.object({
   enabled: z.boolean().default(true),
 });
 
-function checkCron<T extends { cron: string; timezone: string }>(value: T, ctx: z.core.$RefinementCtx<T>): void {
-  const problem = cronProblem(value.cron, value.timezone);
-  if (problem) ctx.addIssue({ code: "custom", path: ["cron"], message: `not a usable cron expression: ${problem} (e.g. "*/5 * * * *", "0 3 * * 1-5", "@daily", or 6 fields with seconds first)`, input: value.cron });
-}
-
-export const ScheduleCreateSchema = z.strictObject(ScheduleFieldsSchema.shape).superRefine(checkCron);
+export const ScheduleCreateSchema = z.strictObject(ScheduleFieldsSchema.shape);
 export type ScheduleCreate = z.infer<typeof ScheduleCreateSchema>;
 
 /** A change: the fields given replace the schedule's; the result is checked as a new schedule is. */

@@ -82,7 +82,8 @@ export class ScheduleService {
     if (!parsed.ok) throw new ValidationError("schedule", parsed.errors);
     const schedule: ScheduleCreate = parsed.value;
     const next = nextOccurrence(schedule.cron, schedule.timezone, new Date());
-    const errors = this.checkTask(schedule.task, { id, name: schedule.name, cron: schedule.cron }, next ?? new Date());
+    if (!next) throw new ValidationError("schedule", [{ field: "cron", message: `has no future occurrence in ${schedule.timezone}`, value: JSON.stringify(schedule.cron) }]);
+    const errors = this.checkTask(schedule.task, { id, name: schedule.name, cron: schedule.cron }, next);
     if (errors.length > 0) throw new ValidationError("schedule", errors);
     return { ...schedule, next_fire_at: schedule.enabled ? next : null };
   }

@@ -1,0 +1,90 @@
+/**
+ * Cron schedules through `ph-tasks serve`: the HTTP API and the `ph-tasks schedule` commands, and
+ * the tasks a schedule makes running on the agent like any other (each with its task document).
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { AgentProcess } from "./support/agent-process.js";
+import { waitFor } from "./support/process.js";
+
+interface ApiTask { id: string; status: string; title: string; source?: { origin?: string; documentId?: string } }
+
+describe("cron schedules through ph-tasks serve", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "ph-schedules-"));
+  const agent = new AgentProcess(dir, { TASK_SHUTDOWN_GRACE_MS: "100", TASK_SCHEDULE_POLL_MS: "200" });
+  afterAll(async () => {
+    await agent.stop("SIGKILL");
+  });
+
+  it("schedule add / list / pause / show / rm; its tasks run on the agent with their documents", async () => {
+    const url = await agent.url;
+    const task = JSON.stringify({ type: "cli", title: "tick {{schedule.occurrence}}", command: "echo", args: ["tick"] });
+    const added = await agent.cli(["schedule", "add", "ticker", "* * * * * *", "--task", task, "--overlap", "allow"]);
+    expect(added.stderr).toBe("");
+    expect(added.status).toBe(0);
+    expect(added.stdout).toMatch(/^ticker {2}active {2}"\* \* \* \* \* \*" \(UTC\), overlap allow/);
+
+    const ran = await waitFor(async () => {
+      const { tasks } = (await (await fetch(`${url}/api/tasks?status=completed`)).json()) as { tasks: ApiTask[] };
+      const mine = tasks.filter((t) => t.source?.origin === "schedule:ticker");
+      return mine.length >= 2 ? mine : undefined;
+    }, 15_000, "two completed scheduled tasks");
+    for (const t of ran) {
+      expect(t.title).toMatch(/^tick \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
+      expect(t.source?.documentId).toBeTruthy(); // a task document in the local drive, as for API tasks
+    }
+    const log = (await (await fetch(`${url}/api/tasks/${ran[0]?.id ?? ""}/log`)).json()) as { events: { kind: string; data: string }[] };
+    expect(log.events.filter((e) => e.kind === "output").map((e) => e.data).join("")).toBe("tick\n");
+
+    const listed = await agent.cli(["schedule", "list"]);
+    expect(listed.stdout).toMatch(/ticker {2}active/);
+    expect(listed.stdout).toMatch(/fired [1-9]\d*, skipped 0/);
+
+    const paused = await agent.cli(["schedule", "pause", "ticker"]);
+    expect(paused.stdout).toBe("ticker paused\n");
+    const shown = JSON.parse((await agent.cli(["schedule", "show", "ticker", "--json"])).stdout) as { enabled: boolean; nextFireAt: string | null; firedCount: number };
+    expect(shown).toMatchObject({ enabled: false, nextFireAt: null });
+    // Paused: no more firings.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const after = JSON.parse((await agent.cli(["schedule", "show", "ticker", "--json"])).stdout) as { firedCount: number };
+    expect(after.firedCount).toBe(shown.firedCount);
+
+    expect((await agent.cli(["schedule", "rm", "ticker"])).status).toBe(0);
+    const gone = await agent.cli(["schedule", "show", "ticker"]);
+    expect(gone.status).toBe(4);
+    expect(gone.stderr).toContain("no schedule with id or name 'ticker'");
+  });
+
+  it("bad input is refused with every field named, over HTTP and by the CLI; nothing is stored", async () => {
+    const url = await agent.url;
+    const res = await fetch(`${url}/api/schedules`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name: "Nope!", cron: "* * *", timezone: "Nowhere/City", task: { type: "cli", title: "x", command: "echo" }, extra: 1 }) });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: string; errors: { field: string; message: string; value?: string }[] };
+    expect(body.error).toBe("validation_failed");
+    expect(body.errors.map((e) => e.field).sort()).toEqual(["(root)", "cron", "name", "timezone"]);
+    expect(body.errors.find((e) => e.field === "timezone")?.value).toBe('"Nowhere/City"');
+
+    const cli = await agent.cli(["schedule", "add", "ok-name", "not a cron", "--task", JSON.stringify({ type: "cli", title: "x", command: "echo" })]);
+    expect(cli.status).toBe(2);
+    expect(cli.stderr).toMatch(/cron: not a usable cron expression/);
+    expect(cli.stderr).toContain('(got "not a cron")');
+    const badJson = await agent.cli(["schedule", "add", "ok-name", "@daily", "--task", "{not json"]);
+    expect(badJson.status).toBe(2);
+    expect(badJson.stderr).toMatch(/--task: not valid JSON/);
+
+    const good = { name: "nightly", cron: "0 3 * * *", timezone: "Europe/Berlin", task: { type: "cli", title: "x", command: "echo" } };
+    expect((await fetch(`${url}/api/schedules`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(good) })).status).toBe(201);
+    const again = await fetch(`${url}/api/schedules`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(good) });
+    expect(again.status).toBe(409);
+    const patch = await fetch(`${url}/api/schedules/nightly`, { method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ cron: "0 25 * * *" }) });
+    expect(patch.status).toBe(400);
+    const { schedules } = (await (await fetch(`${url}/api/schedules`)).json()) as { schedules: { name: string; cron: string; nextFireAt: string }[] };
+    expect(schedules.map((s) => [s.name, s.cron])).toEqual([["nightly", "0 3 * * *"]]);
+    // 03:00 in Berlin is 01:00 or 02:00 UTC.
+    expect(new Date(schedules[0]?.nextFireAt ?? "").getUTCHours()).toBeGreaterThanOrEqual(1);
+    expect(new Date(schedules[0]?.nextFireAt ?? "").getUTCHours()).toBeLessThanOrEqual(2);
+    expect((await fetch(`${url}/api/schedules/nope`, { method: "DELETE" })).status).toBe(404);
+  });
+});

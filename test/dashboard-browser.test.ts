@@ -10,6 +10,8 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp, listen } from "../src/http/server.js";
 import { silentLogger } from "../src/logger.js";
+import { ScheduleService } from "../src/schedules/schedule-service.js";
+import { ScheduleStore } from "../src/store/schedule-store.js";
 import { TaskStore } from "../src/store/task-store.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
 import { testManager } from "./support/manager.js";
@@ -32,6 +34,7 @@ describe("dashboard", () => {
 describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
   let store: TaskStore;
   let manager: TaskManager;
+  let schedules: ScheduleService;
   let server: Server;
   let base: string;
   let browser: Browser;
@@ -42,7 +45,8 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     store = await TaskStore.open({});
     manager = testManager(store, { maxConcurrent: 4, maxPerDocument: 10 });
     await manager.start();
-    ({ server, url: base } = await listen(createApp({ manager, metrics: manager.metrics!, logger: silentLogger(), apiToken: TOKEN }), "127.0.0.1", 0, TOKEN));
+    schedules = new ScheduleService(new ScheduleStore(store.db), manager.registry);
+    ({ server, url: base } = await listen(createApp({ manager, metrics: manager.metrics!, logger: silentLogger(), apiToken: TOKEN, schedules }), "127.0.0.1", 0, TOKEN));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
@@ -158,5 +162,21 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     expect(await page.locator("#recent img").count()).toBe(0);
     expect(await page.evaluate(() => document.body.dataset.pwned)).toBeUndefined();
     await page.screenshot({ path: path.join(ARTIFACTS, "dashboard.png"), fullPage: true });
+  });
+
+  it("lists the schedules and pauses and resumes one", async () => {
+    await schedules.create({ name: "nightly-backup", cron: "0 3 * * *", timezone: "Europe/Berlin", task: { type: "cli", title: "backup", command: "true" } });
+    await openOverview();
+    const row = page.locator('#schedules tr[data-schedule="nightly-backup"]');
+    await row.waitFor();
+    expect(await row.textContent()).toContain("0 3 * * * Europe/Berlin");
+    expect(await row.locator(".badge").textContent()).toBe("active");
+    await row.locator('button[data-action="pause"]').click();
+    await row.locator(".badge", { hasText: "paused" }).waitFor();
+    expect((await schedules.get("nightly-backup"))?.enabled).toBe(false);
+    await row.locator('button[data-action="resume"]').click();
+    await row.locator(".badge", { hasText: "active" }).waitFor();
+    expect((await schedules.get("nightly-backup"))?.next_fire_at).not.toBeNull();
+    await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-schedules.png"), fullPage: true });
   });
 });

@@ -4,6 +4,7 @@
 
 import { charts } from "./charts.js";
 import { h } from "./dom.js";
+import { schedulesSection } from "./schedules.js";
 
 const app = document.getElementById("app");
 const TOKEN_KEY = "ph-tasks-token";
@@ -138,10 +139,14 @@ function recentSection(list) {
     list.tasks.length ? taskTable("recent", list.tasks) : h("p", { class: "muted" }, "No tasks yet."));
 }
 
-const loadOverview = () => Promise.all([api("/api/stats"), api("/api/tasks?limit=25"), api("/api/tasks?status=running&limit=10")]);
+const loadOverview = () => Promise.all([api("/api/stats"), api("/api/tasks?limit=25"), api("/api/tasks?status=running&limit=10"),
+  // An agent without schedules (404) shows no card; a refused token still signs out.
+  api("/api/schedules").catch((error) => { if (error instanceof AuthError) throw error; return { schedules: null }; })]);
+
+const schedulesCard = (schedules, mine) => (schedules.schedules ? schedulesSection(schedules.schedules, api, () => refreshOverview(mine)) : h("div", { id: "schedules-section" }));
 
 async function renderOverview(mine) {
-  const [stats, list, running] = await loadOverview();
+  const [stats, list, running, schedules] = await loadOverview();
   if (mine !== generation) return;
   app.replaceChildren(
     statCards(stats),
@@ -149,13 +154,15 @@ async function renderOverview(mine) {
       h("section", { class: "card" }, h("h2", {}, "Last hour"), charts(stats.perMinute)),
       submitForm()),
     runningSection(running),
+    schedulesCard(schedules, mine),
     recentSection(list));
 }
 
 /** Swaps everything but the form, so a refresh never loses what the user is typing. */
 async function refreshOverview(mine) {
-  const [stats, list, running] = await loadOverview();
+  const [stats, list, running, schedules] = await loadOverview();
   if (mine !== generation) return;
+  document.getElementById("schedules-section")?.replaceWith(schedulesCard(schedules, mine));
   document.getElementById("stats")?.replaceWith(statCards(stats));
   document.querySelector(".charts")?.replaceWith(charts(stats.perMinute));
   document.getElementById("running-section")?.replaceWith(runningSection(running));

@@ -82,8 +82,9 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
 
     it("occurrences missed while no worker ran make one task, and the schedule continues from now", async () => {
       const created = await service.create({ name: "missed", cron: "*/5 * * * *", task: TEMPLATE });
-      const hourAgo = new Date(Date.now() - 3600_000);
-      await store.db.query("UPDATE ph_schedules SET next_fire_at = $2 WHERE id = $1", [created.id, hourAgo]);
+      // Set in SQL: microseconds, which a JavaScript Date does not keep.
+      await store.db.query("UPDATE ph_schedules SET next_fire_at = now() - interval '1 hour' WHERE id = $1", [created.id]);
+      const hourAgo = (await schedules.get(created.id))?.next_fire_at ?? new Date();
       scheduler("w1").start();
       await waitFor(async () => ((await schedules.get(created.id))?.fired_count ?? 0) >= 1 || undefined, 5000, "the catch-up firing");
       await sleep(400);

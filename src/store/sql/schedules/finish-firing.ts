@@ -14,7 +14,8 @@ export interface Firing {
 /**
  * Ends a firing this worker claimed: moves the schedule on to its next occurrence and counts the
  * outcome. Fenced by the claim and the occurrence: a firing whose claim lapsed (another worker
- * took over) or whose schedule was edited meanwhile changes nothing. Undefined then.
+ * took over) or whose schedule was edited meanwhile changes nothing. Undefined then. (The
+ * occurrence comes back from JavaScript in milliseconds; one set in SQL may carry microseconds.)
  */
 export async function finishFiring(db: Queryable, workerId: string, firing: Firing): Promise<ScheduleRow | undefined> {
   const { rows } = await db.query<ScheduleRow>(
@@ -26,7 +27,7 @@ export async function finishFiring(db: Queryable, workerId: string, firing: Firi
          fired_count = fired_count + (CASE WHEN $5 = 'fired' THEN 1 ELSE 0 END),
          skipped_count = skipped_count + (CASE WHEN $5 = 'skipped' THEN 1 ELSE 0 END),
          firing_by = NULL, firing_until = NULL, updated_at = now()
-     WHERE id = $1 AND firing_by = $2 AND next_fire_at = $3
+     WHERE id = $1 AND firing_by = $2 AND next_fire_at >= $3 AND next_fire_at < $3 + interval '1 millisecond'
      RETURNING *`,
     [firing.id, workerId, firing.occurrence, firing.next, firing.outcome, firing.taskId, firing.error],
   );

@@ -32,6 +32,9 @@ import { createApp, listen } from "./http/server.js";
 import { Scheduler } from "./schedules/scheduler.js";
 import { ScheduleService } from "./schedules/schedule-service.js";
 import { ScheduleStore } from "./store/schedule-store.js";
+import { HookReceiver } from "./hooks/hook-receiver.js";
+import { HookService } from "./hooks/hook-service.js";
+import { HookStore } from "./store/hook-store.js";
 
 export interface Agent {
   config: Config;
@@ -102,6 +105,9 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   const scheduleStore = new ScheduleStore(store.db);
   const scheduler = new Scheduler({ store: scheduleStore, workerId: manager.workerId, pollMs: config.TASK_SCHEDULE_POLL_MS, createTask, getTask: (id) => manager.getTask(id), logger, metrics });
   const schedules = new ScheduleService(scheduleStore, registry, () => scheduler.wake());
+  // Inbound webhooks: the same, per signed delivery.
+  const hookStore = new HookStore(store.db);
+  const hooks = { service: new HookService(hookStore, registry), receiver: new HookReceiver(hookStore, createTask, logger, metrics) };
 
   // reactor-mcp: the documents over MCP at /mcp, behind the same token as the API.
   const mcpApp = express();
@@ -113,6 +119,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
     apiToken: config.API_TOKEN,
     createTask,
     schedules,
+    hooks,
     mount: (main) => main.use(mcpApp),
   });
   const { server, url } = await listen(app, config.HOST, config.PORT, config.API_TOKEN);

@@ -21,6 +21,7 @@ export class TaskMetrics {
   readonly cancelled = new Counter({ name: "ph_tasks_cancelled_total", help: "Tasks cancelled", labelNames: ["type"] as const, registers: [this.registry] });
   readonly created = new Counter({ name: "ph_tasks_created_total", help: "Tasks accepted", labelNames: ["type"] as const, registers: [this.registry] });
   readonly scheduleFirings = new Counter({ name: "ph_tasks_schedule_firings_total", help: "Occurrences of cron schedules handled by this worker, by outcome (fired, skipped: the last task still ran, failed)", labelNames: ["outcome"] as const, registers: [this.registry] });
+  readonly hookDeliveries = new Counter({ name: "ph_tasks_hook_deliveries_total", help: "Deliveries to inbound webhooks, by outcome (accepted, duplicate: its task existed, rejected)", labelNames: ["outcome"] as const, registers: [this.registry] });
   readonly reactorEvents = new Counter({ name: "ph_tasks_reactor_events_total", help: "Reactor events seen by the task event handler", labelNames: ["event"] as const, registers: [this.registry] });
 
   /** `types`: the task types to report even at zero (so a dashboard sees 0, not nothing). */

@@ -12,6 +12,9 @@ import type { TaskMetrics } from "../metrics.js";
 import type { TaskManager } from "../tasks/task-manager.js";
 import { isLoopback, requireToken } from "./auth.js";
 import type { ScheduleService } from "../schedules/schedule-service.js";
+import type { HookReceiver } from "../hooks/hook-receiver.js";
+import type { HookService } from "../hooks/hook-service.js";
+import { hookDeliveryRoute, hookRoutes } from "./routes/hook-routes.js";
 import { scheduleRoutes } from "./routes/schedule-routes.js";
 import { taskRoutes, type TaskCreator } from "./routes/task-routes.js";
 
@@ -24,6 +27,8 @@ export interface HttpOptions {
   createTask?: TaskCreator;
   /** Cron schedules (/api/schedules); absent: no such endpoints. */
   schedules?: ScheduleService;
+  /** Inbound webhooks: /api/hooks (behind the token) and POST /hooks/<name> (signed instead). */
+  hooks?: { service: HookService; receiver: HookReceiver };
   /** Extra routes mounted behind auth (e.g. reactor-mcp's /mcp). */
   mount?: (app: Express) => void;
   startedAt?: Date;
@@ -41,6 +46,8 @@ export function createApp(options: HttpOptions): Express {
   });
   // The dashboard's static files carry no data; the data behind them needs the token.
   app.use(express.static(DASHBOARD_DIR, { index: "index.html", maxAge: 0 }));
+  // Webhook senders cannot hold the API token: each delivery is signed with its hook's secret.
+  if (options.hooks) app.use(hookDeliveryRoute(options.hooks.receiver));
   app.use(requireToken(options.apiToken));
   app.use(express.json({ limit: "1mb" }));
 
@@ -52,6 +59,7 @@ export function createApp(options: HttpOptions): Express {
   });
   app.use(taskRoutes(options.manager, options.createTask ?? ((input) => options.manager.enqueueTask(input))));
   if (options.schedules) app.use(scheduleRoutes(options.schedules));
+  if (options.hooks) app.use(hookRoutes(options.hooks.service));
   options.mount?.(app);
 
   app.use((_req, res) => {

@@ -4,7 +4,7 @@
  * type (an array stays an array). Unknown paths become "" (in text) or null (whole values).
  * Nothing is evaluated: the template language is paths only.
  */
-const PLACEHOLDER = /\{\{\s*([\w.$-]+)\s*\}\}/g;
+export const PLACEHOLDER = /\{\{\s*([\w.$-]+)\s*\}\}/g;
 const WHOLE = /^\{\{\s*([\w.$-]+)\s*\}\}$/;
 
 export function valueAt(context: unknown, path: string): unknown {

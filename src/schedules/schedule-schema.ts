@@ -7,11 +7,12 @@ import { z } from "zod";
 import type { ScheduleRow } from "../store/sql/schedules/schedule-row.js";
 import { cronProblem, isTimeZone } from "./cron.js";
 
-const NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
+/** Names of schedules and hooks: how people refer to them on the command line and in URLs. */
+export const ResourceNameSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, "must be 1-100 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit");
 
 const ScheduleFieldsSchema = z.object({
   /** How people refer to it (`ph-tasks schedule rm nightly-build`): unique. */
-  name: z.string().regex(NAME, "must be 1-100 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"),
+  name: ResourceNameSchema,
   /** "*\/5 * * * *", "0 3 * * 1-5", "@daily", or 6 fields with seconds first. */
   cron: z
     .string()

@@ -3,12 +3,11 @@
  * every field checked, the task template against the executors, every error at once.
  */
 import { v7 as uuidv7 } from "uuid";
-import { fillTemplate } from "../rules/template.js";
 import type { ScheduleStore } from "../store/schedule-store.js";
 import type { ScheduleFields, ScheduleRow } from "../store/sql/schedules/schedule-row.js";
 import type { ExecutorRegistry } from "../tasks/executors/registry.js";
-import { parseTaskRequest } from "../tasks/task-request.js";
-import { parseWith, ValidationError, type FieldError } from "../validation.js";
+import { checkTaskTemplate } from "../tasks/task-template.js";
+import { parseWith, ValidationError } from "../validation.js";
 import { nextOccurrence } from "./cron.js";
 import { ScheduleCreateSchema, SchedulePatchSchema, type ScheduleCreate } from "./schedule-schema.js";
 
@@ -83,15 +82,9 @@ export class ScheduleService {
     const schedule: ScheduleCreate = parsed.value;
     const next = nextOccurrence(schedule.cron, schedule.timezone, new Date());
     if (!next) throw new ValidationError("schedule", [{ field: "cron", message: `has no future occurrence in ${schedule.timezone}`, value: JSON.stringify(schedule.cron) }]);
-    const errors = this.checkTask(schedule.task, { id, name: schedule.name, cron: schedule.cron }, next);
+    // The template filled for the next occurrence must be a valid task request.
+    const errors = checkTaskTemplate(schedule.task, firingContext({ id, name: schedule.name, cron: schedule.cron }, next), this.registry);
     if (errors.length > 0) throw new ValidationError("schedule", errors);
     return { ...schedule, next_fire_at: schedule.enabled ? next : null };
-  }
-
-  /** The template filled for a sample occurrence must be a valid task request. */
-  private checkTask(template: Record<string, unknown>, schedule: { id: string; name: string; cron: string }, occurrence: Date): FieldError[] {
-    if ("idempotencyKey" in template) return [{ field: "task.idempotencyKey", message: "is set by the schedule, one per occurrence" }];
-    const request = parseTaskRequest(fillTemplate(template, firingContext(schedule, occurrence)), this.registry);
-    return request.ok ? [] : request.errors.map((e) => ({ ...e, field: `task.${e.field === "(root)" ? "" : e.field}`.replace(/\.$/, "") }));
   }
 }

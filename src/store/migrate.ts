@@ -14,6 +14,7 @@ import * as m008 from "./migrations/008-leaner-finish-and-claim.js";
 import * as m009 from "./migrations/009-time-ordered-ids.js";
 import * as m010 from "./migrations/010-claim-by-row-address.js";
 import * as m011 from "./migrations/011-schedules.js";
+import * as m012 from "./migrations/012-hooks.js";
 
 /**
  * A migration is SQL split on ";" at line ends, or — where a function body holds semicolons of its
@@ -31,6 +32,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql?: string; statem
   { version: 9, ...m009 },
   { version: 10, ...m010 },
   { version: 11, ...m011 },
+  { version: 12, ...m012 },
 ];
 
 /** Arbitrary constant: the advisory lock key of migrations ("phtm"). */

@@ -1,0 +1,108 @@
+/**
+ * One delivery to POST /hooks/<name>: the signature checked against the hook's secret, the body
+ * read, the hook's template filled from it, and the task made (with its document, in the agent).
+ *
+ * - Signature: "X-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>" (GitHub's
+ *   X-Hub-Signature-256 is read too), compared in constant time. Nothing is made without it.
+ * - Idempotency: the sender's delivery id (Idempotency-Key, X-GitHub-Delivery or X-Delivery-Id)
+ *   becomes the task's key "hook:<hook id>:<delivery id>": a retried delivery, to this worker or
+ *   another sharing the database, returns the task the first one made. Without one, every
+ *   delivery makes a task.
+ * - What the template sees: body (parsed JSON, or the text), query, and the request's headers but
+ *   the ones that carry credentials or the signature.
+ */
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { Logger } from "../logger.js";
+import type { TaskMetrics } from "../metrics.js";
+import { fillTemplate } from "../rules/template.js";
+import type { HookStore } from "../store/hook-store.js";
+import type { HookRow } from "../store/sql/hooks/hook-row.js";
+import type { Task } from "../tasks/types.js";
+import { ValidationError, type FieldError } from "../validation.js";
+
+type Headers = Record<string, string | string[] | undefined>;
+
+/** Never handed to a template: credentials and the signature itself. */
+const HIDDEN_HEADERS = new Set(["authorization", "proxy-authorization", "cookie", "x-signature-256", "x-hub-signature-256", "x-hub-signature"]);
+const DELIVERY_HEADERS = ["idempotency-key", "x-github-delivery", "x-delivery-id"];
+
+export interface Delivery {
+  rawBody: Buffer;
+  headers: Headers;
+  query: Record<string, unknown>;
+}
+
+export type DeliveryAnswer =
+  | { status: 200 | 202; body: { task: { id: string; status: string }; created: boolean } }
+  | { status: 400 | 401 | 404; body: { error: string; message: string; errors?: FieldError[] } };
+
+const header = (headers: Headers, name: string): string | undefined => {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+export function signBody(secret: string, body: Buffer | string): string {
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+}
+
+function signatureMatches(secret: string, body: Buffer, given: string | undefined): boolean {
+  if (!given) return false;
+  const expected = Buffer.from(signBody(secret, body));
+  const actual = Buffer.from(given.trim());
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+export class HookReceiver {
+  constructor(
+    private readonly store: HookStore,
+    private readonly createTask: (input: unknown, origin: string) => Promise<{ task: Task; created: boolean }>,
+    private readonly logger: Logger,
+    private readonly metrics?: TaskMetrics,
+  ) {}
+
+  async receive(name: string, delivery: Delivery): Promise<DeliveryAnswer> {
+    const hook = await this.store.get(name);
+    // A disabled hook answers as a missing one: a sender learns nothing about it.
+    if (!hook || hook.name !== name || !hook.enabled) return { status: 404, body: { error: "not_found", message: `no hook named '${name}'` } };
+    const signature = header(delivery.headers, "x-signature-256") ?? header(delivery.headers, "x-hub-signature-256");
+    if (!signatureMatches(hook.secret, delivery.rawBody, signature)) {
+      return this.reject(hook, 401, "bad_signature", signature ? "the X-Signature-256 header does not match the body signed with the hook's secret" : "missing X-Signature-256: sha256=<hex HMAC-SHA256 of the body with the hook's secret>");
+    }
+    const body = this.readBody(delivery);
+    if (body instanceof Error) return this.reject(hook, 400, "bad_body", body.message);
+    const deliveryId = DELIVERY_HEADERS.map((h) => header(delivery.headers, h)).find((v) => v !== undefined && v.length > 0);
+    if (deliveryId !== undefined && deliveryId.length > 200) return this.reject(hook, 400, "bad_delivery_id", `the delivery id is ${deliveryId.length} characters long; at most 200`);
+    const headers = Object.fromEntries(Object.entries(delivery.headers).filter(([k]) => !HIDDEN_HEADERS.has(k)).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v]));
+    const request = fillTemplate(hook.task, { hook: { id: hook.id, name: hook.name }, body, query: delivery.query, headers }) as Record<string, unknown>;
+    try {
+      const { task, created } = await this.createTask({ ...request, ...(deliveryId !== undefined ? { idempotencyKey: `hook:${hook.id}:${deliveryId}` } : {}) }, `hook:${hook.name}`);
+      await this.store.recordDelivery(hook.id, { accepted: true, taskId: task.id, error: null });
+      this.metrics?.hookDeliveries.inc({ outcome: created ? "accepted" : "duplicate" });
+      this.logger.info({ hook: hook.name, taskId: task.id, created, deliveryId }, created ? "hook delivery made a task" : "hook delivery repeated: its task exists");
+      return { status: created ? 202 : 200, body: { task: { id: task.id, status: task.status }, created } };
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      await this.store.recordDelivery(hook.id, { accepted: false, taskId: null, error: error.message });
+      this.metrics?.hookDeliveries.inc({ outcome: "rejected" });
+      return { status: 400, body: { error: "validation_failed", message: "the task this delivery makes is invalid", errors: error.errors } };
+    }
+  }
+
+  private readBody(delivery: Delivery): unknown {
+    const text = delivery.rawBody.toString("utf8");
+    const type = header(delivery.headers, "content-type") ?? "";
+    if (!/json/i.test(type)) return text;
+    try {
+      return text.length > 0 ? (JSON.parse(text) as unknown) : null;
+    } catch (error) {
+      return new Error(`the body is not valid JSON (${(error as Error).message})`);
+    }
+  }
+
+  private async reject(hook: HookRow, status: 400 | 401, error: string, message: string): Promise<DeliveryAnswer> {
+    await this.store.recordDelivery(hook.id, { accepted: false, taskId: null, error: message });
+    this.metrics?.hookDeliveries.inc({ outcome: "rejected" });
+    this.logger.warn({ hook: hook.name, error }, `hook delivery refused: ${message}`);
+    return { status, body: { error, message } };
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Inbound webhooks at the HTTP boundary: zod schemas for creating and changing one, and its JSON
+ * (the secret only when it was just made).
+ */
+import { z } from "zod";
+import { ResourceNameSchema } from "../schedules/schedule-schema.js";
+import type { HookRow } from "../store/sql/hooks/hook-row.js";
+
+const SecretSchema = z.string().min(16, "must be at least 16 characters").max(200);
+
+export const HookCreateSchema = z.strictObject({
+  name: ResourceNameSchema,
+  /** The task request each delivery makes; "{{body.<path>}}", "{{headers.<name>}}", "{{query.<name>}}" are filled in. */
+  task: z.record(z.string(), z.json()),
+  /** HMAC-SHA256 key the sender signs bodies with; made up when absent. */
+  secret: SecretSchema.optional(),
+  enabled: z.boolean().default(true),
+});
+
+export const HookPatchSchema = z
+  .strictObject({
+    name: ResourceNameSchema,
+    task: z.record(z.string(), z.json()),
+    enabled: z.boolean(),
+    /** true: a new secret is made (and shown once). */
+    rotateSecret: z.boolean(),
+  })
+  .partial();
+
+export function hookToJson(row: HookRow, options: { withSecret?: boolean } = {}) {
+  return {
+    id: row.id,
+    name: row.name,
+    path: `/hooks/${row.name}`,
+    task: row.task,
+    enabled: row.enabled,
+    receivedCount: row.received_count,
+    rejectedCount: row.rejected_count,
+    lastReceivedAt: row.last_received_at?.toISOString() ?? null,
+    lastTaskId: row.last_task_id,
+    lastError: row.last_error,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    ...(options.withSecret ? { secret: row.secret } : {}),
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * Creating, changing and removing inbound webhooks, for the HTTP API (and through it the CLI).
+ * A hook's template is checked with every placeholder filled with a sample text; what a delivery
+ * fills in is checked again at each delivery.
+ */
+import { randomBytes } from "node:crypto";
+import { v7 as uuidv7 } from "uuid";
+import type { HookStore } from "../store/hook-store.js";
+import type { HookFields, HookRow } from "../store/sql/hooks/hook-row.js";
+import type { ExecutorRegistry } from "../tasks/executors/registry.js";
+import { checkTaskTemplate, sampleFilled } from "../tasks/task-template.js";
+import type { JsonObject } from "../tasks/types.js";
+import { parseWith, ValidationError } from "../validation.js";
+import { HookCreateSchema, HookPatchSchema } from "./hook-schema.js";
+
+/** A name another hook has. */
+export class HookNameTakenError extends Error {}
+
+const newSecret = () => randomBytes(24).toString("base64url");
+
+export class HookService {
+  constructor(
+    private readonly store: HookStore,
+    private readonly registry: ExecutorRegistry,
+  ) {}
+
+  list(): Promise<HookRow[]> {
+    return this.store.list();
+  }
+
+  get(idOrName: string): Promise<HookRow | undefined> {
+    return this.store.get(idOrName);
+  }
+
+  async create(input: unknown): Promise<HookRow> {
+    const parsed = parseWith(HookCreateSchema, input);
+    if (!parsed.ok) throw new ValidationError("hook", parsed.errors);
+    const fields: HookFields = { ...parsed.value, secret: parsed.value.secret ?? newSecret(), task: parsed.value.task };
+    this.checkTask(fields.task);
+    const row = await this.store.insert(uuidv7(), fields);
+    if (!row) throw new HookNameTakenError(`a hook named '${fields.name}' exists already`);
+    return row;
+  }
+
+  /** Undefined when there is no such hook. */
+  async update(idOrName: string, patch: unknown): Promise<HookRow | undefined> {
+    const existing = await this.store.get(idOrName);
+    if (!existing) return undefined;
+    const change = parseWith(HookPatchSchema, patch);
+    if (!change.ok) throw new ValidationError("hook", change.errors);
+    const { rotateSecret, ...rest } = change.value;
+    const fields: HookFields = { name: existing.name, secret: rotateSecret ? newSecret() : existing.secret, task: existing.task, enabled: existing.enabled, ...rest, ...(rest.task ? { task: rest.task } : {}) };
+    this.checkTask(fields.task);
+    try {
+      return await this.store.update(existing.id, fields);
+    } catch (error) {
+      if (/unique|duplicate/i.test((error as Error).message)) throw new HookNameTakenError(`a hook named '${fields.name}' exists already`);
+      throw error;
+    }
+  }
+
+  async remove(idOrName: string): Promise<boolean> {
+    const existing = await this.store.get(idOrName);
+    return existing ? this.store.delete(existing.id) : false;
+  }
+
+  private checkTask(task: JsonObject): void {
+    const errors = checkTaskTemplate(sampleFilled(task) as Record<string, unknown>, {}, this.registry);
+    if (errors.length > 0) throw new ValidationError("hook", errors);
+  }
+}

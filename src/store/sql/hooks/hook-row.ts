@@ -1,0 +1,26 @@
+import type { JsonObject } from "../../../tasks/types.js";
+
+/** A row of ph_hooks as the SQL returns it. */
+export interface HookRow {
+  id: string;
+  name: string;
+  /** HMAC key of the hook's deliveries; never shown after creation. */
+  secret: string;
+  task: JsonObject;
+  enabled: boolean;
+  received_count: number;
+  rejected_count: number;
+  last_received_at: Date | null;
+  last_task_id: string | null;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** What saving a hook writes. */
+export interface HookFields {
+  name: string;
+  secret: string;
+  task: JsonObject;
+  enabled: boolean;
+}

@@ -5,6 +5,7 @@ import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config.js";
 import { EXIT } from "./exit-codes.js";
 import { ClientError } from "./client.js";
+import { registerHookCommands } from "./commands/hook-commands.js";
 import { registerInspectCommands } from "./commands/inspect-commands.js";
 import { registerLogsCommand } from "./commands/logs-command.js";
 import { registerScheduleCommands } from "./commands/schedule-commands.js";
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerInspectCommands(program);
   registerLogsCommand(program);
   registerScheduleCommands(program);
+  registerHookCommands(program);
   registerRunCommand(program);
   return program;
 }

@@ -2,12 +2,10 @@
  * `ph-tasks schedule add|list|show|pause|resume|rm`: cron schedules on the running agent, which
  * checks every field (the answers' field errors are shown as they come).
  */
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { z } from "zod";
-import { ClientError } from "../client.js";
-import { EXIT } from "../exit-codes.js";
 import { clientFor, printJson } from "./client-options.js";
+import { taskTemplate } from "./task-template-flags.js";
 
 const ApiScheduleSchema = z.looseObject({
   id: z.string(),
@@ -33,24 +31,6 @@ function describe(s: ApiSchedule): string {
     `  fired ${s.firedCount}, skipped ${s.skippedCount}${s.lastError ? `\n  last error: ${s.lastError}` : ""}`,
     `  id ${s.id}`,
   ].join("\n");
-}
-
-/** The task template from --task (JSON) or --task-file; exactly one. */
-function taskTemplate(flags: { task?: string; taskFile?: string }): unknown {
-  if ((flags.task === undefined) === (flags.taskFile === undefined)) throw new ClientError("give the task template with --task '<json>' or --task-file <path> (one of them)", EXIT.usage);
-  let text = flags.task ?? "";
-  if (flags.taskFile !== undefined) {
-    try {
-      text = readFileSync(flags.taskFile, "utf8");
-    } catch (error) {
-      throw new ClientError(`--task-file: cannot read ${flags.taskFile}: ${(error as Error).message}`, EXIT.usage);
-    }
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new ClientError(`${flags.task !== undefined ? "--task" : "--task-file"}: not valid JSON (${(error as Error).message})`, EXIT.usage);
-  }
 }
 
 export function registerScheduleCommands(program: Command): void {

@@ -1,17 +1,19 @@
 /**
- * Cron schedules through `ph-tasks serve`: the HTTP API and the `ph-tasks schedule` commands, and
- * the tasks a schedule makes running on the agent like any other (each with its task document).
+ * Cron schedules and inbound webhooks through `ph-tasks serve`: the HTTP API, the `ph-tasks
+ * schedule` and `ph-tasks hook` commands, and the tasks they make running on the agent like any
+ * other (each with its task document).
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { signBody } from "../src/hooks/hook-receiver.js";
 import { AgentProcess } from "./support/agent-process.js";
 import { waitFor } from "./support/process.js";
 
 interface ApiTask { id: string; status: string; title: string; source?: { origin?: string; documentId?: string } }
 
-describe("cron schedules through ph-tasks serve", () => {
+describe("cron schedules and webhooks through ph-tasks serve", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "ph-schedules-"));
   const agent = new AgentProcess(dir, { TASK_SHUTDOWN_GRACE_MS: "100", TASK_SCHEDULE_POLL_MS: "200" });
   afterAll(async () => {
@@ -86,5 +88,38 @@ describe("cron schedules through ph-tasks serve", () => {
     expect(new Date(schedules[0]?.nextFireAt ?? "").getUTCHours()).toBeGreaterThanOrEqual(1);
     expect(new Date(schedules[0]?.nextFireAt ?? "").getUTCHours()).toBeLessThanOrEqual(2);
     expect((await fetch(`${url}/api/schedules/nope`, { method: "DELETE" })).status).toBe(404);
+  });
+
+  it("hook add prints the URL and the secret once; a signed delivery runs its task; rotate retires the old secret", async () => {
+    const url = await agent.url;
+    const task = JSON.stringify({ type: "cli", title: "build {{body.ref}}", command: "echo", args: ["building {{body.ref}}"] });
+    const added = await agent.cli(["hook", "add", "builds", "--task", task]);
+    expect(added.status).toBe(0);
+    expect(added.stdout).toContain(`POST ${url}/hooks/builds`);
+    const secret = /secret (\S+)/.exec(added.stdout)?.[1] ?? "";
+    expect(secret.length).toBeGreaterThanOrEqual(32);
+    expect((await agent.cli(["hook", "show", "builds"])).stdout).not.toContain(secret);
+
+    const body = JSON.stringify({ ref: "feature/x" });
+    const res = await fetch(`${url}/hooks/builds`, { method: "POST", headers: { "Content-Type": "application/json", "X-Signature-256": signBody(secret, body), "Idempotency-Key": "d-1" }, body });
+    expect(res.status).toBe(202);
+    const { task: made } = (await res.json()) as { task: { id: string } };
+    const logs = await agent.cli(["logs", made.id, "--follow"]);
+    expect(logs.stdout).toBe("building feature/x\n");
+    expect(logs.status).toBe(0);
+    const shown = JSON.parse((await agent.cli(["show", made.id, "--json"])).stdout) as ApiTask;
+    expect(shown).toMatchObject({ title: "build feature/x", source: { origin: "hook:builds" } });
+    expect(shown.source?.documentId).toBeTruthy();
+
+    const rotated = await agent.cli(["hook", "rotate", "builds"]);
+    const newSecret = /secret (\S+)/.exec(rotated.stdout)?.[1] ?? "";
+    expect(newSecret).not.toBe(secret);
+    const old = await fetch(`${url}/hooks/builds`, { method: "POST", headers: { "Content-Type": "application/json", "X-Signature-256": signBody(secret, body) }, body });
+    expect(old.status).toBe(401);
+    const listed = await agent.cli(["hook", "list"]);
+    expect(listed.stdout).toMatch(/builds {2}active/);
+    expect(listed.stdout).toMatch(/received 1, rejected 1/);
+    expect((await agent.cli(["hook", "rm", "builds"])).status).toBe(0);
+    expect((await agent.cli(["hook", "show", "builds"])).status).toBe(4);
   });
 });

@@ -87,6 +87,12 @@ export async function listen(app: Express, host: string, port: number, apiToken:
     const s = app.listen(port, host, () => resolve(s));
     s.once("error", reject);
   });
+  // Idle keep-alive connections live longer than clients keep them (Node's fetch: the server's
+  // timeout less a second). With Node's default of 5 s, a client reusing a connection the moment
+  // the server closed it got "other side closed" (seen in the tests: a webhook sender's second
+  // delivery about 5 s after its first).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const address = server.address();
   const actualPort = typeof address === "object" && address ? address.port : port;
   const shownHost = host.includes(":") ? `[${host}]` : host;

@@ -3,44 +3,20 @@
  * same every-second schedule, one is killed with SIGKILL on the way, and every occurrence makes
  * exactly one task.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { createInterface } from "node:readline";
 import { afterAll, describe, expect, it } from "vitest";
 import { ScheduleService } from "../src/schedules/schedule-service.js";
 import { ScheduleStore } from "../src/store/schedule-store.js";
 import { TaskStore } from "../src/store/task-store.js";
+import { JsonLinesChild } from "./support/json-lines-child.js";
 import { cliRegistry } from "./support/manager.js";
 import { sleep, waitFor } from "./support/process.js";
 import { dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "./support/stores.js";
 
 interface Line { event: string; key?: string; id?: string; created?: boolean; worker?: string; at?: number }
 
-class SchedulerProcess {
-  readonly lines: Line[] = [];
-  readonly child: ChildProcess;
-  readonly ready: Promise<void>;
+class SchedulerProcess extends JsonLinesChild<Line> {
   constructor(schema: string, workerId: string) {
-    const args = { url: TEST_DATABASE_URL, schema, workerId, firingLeaseMs: 500 };
-    this.child = spawn(process.execPath, ["--import", "tsx", "test/support/scheduler-process.ts", JSON.stringify(args)], { stdio: ["ignore", "pipe", "inherit"] });
-    const rl = createInterface({ input: this.child.stdout! });
-    this.ready = new Promise((resolve) => {
-      rl.on("line", (text) => {
-        try {
-          const line = JSON.parse(text) as Line;
-          this.lines.push(line);
-          if (line.event === "ready") resolve();
-        } catch {
-          // not ours
-        }
-      });
-    });
-  }
-  stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.child.once("exit", () => resolve());
-      this.child.kill("SIGTERM");
-    });
+    super("test/support/scheduler-process.ts", { url: TEST_DATABASE_URL, schema, workerId, firingLeaseMs: 500 });
   }
 }
 

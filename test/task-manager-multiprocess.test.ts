@@ -2,47 +2,23 @@
  * Several worker PROCESSES sharing one PostgreSQL database: the limits hold across them, a
  * cancel reaches the process that runs the task, and a worker killed with SIGKILL loses nothing.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TaskStore } from "../src/store/task-store.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
 import { HoldRequestSchema } from "./support/hold-schema.js";
+import { JsonLinesChild } from "./support/json-lines-child.js";
 import { cliRegistry, testManager } from "./support/manager.js";
 import { processAlive, sleep, waitFor } from "./support/process.js";
 import { dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "./support/stores.js";
 
 interface WorkerLine { event: string; id?: string; doc?: string | null; drive?: string | null; at?: number; worker?: string }
 
-class Worker {
-  readonly lines: WorkerLine[] = [];
-  readonly child: ChildProcess;
-  readonly ready: Promise<void>;
+class Worker extends JsonLinesChild<WorkerLine> {
   constructor(schema: string, workerId: string, options: { maxConcurrent?: number; maxPerDocument?: number; maxPerDrive?: number; leaseMs?: number } = {}) {
-    const args = { url: TEST_DATABASE_URL, schema, workerId, maxConcurrent: options.maxConcurrent ?? 4, maxPerDocument: options.maxPerDocument ?? 1, maxPerDrive: options.maxPerDrive ?? 3, leaseMs: options.leaseMs ?? 5000 };
-    this.child = spawn(process.execPath, ["--import", "tsx", "test/support/worker-process.ts", JSON.stringify(args)], { stdio: ["ignore", "pipe", "inherit"] });
-    const rl = createInterface({ input: this.child.stdout! });
-    this.ready = new Promise((resolve) => {
-      rl.on("line", (line) => {
-        try {
-          const parsed = JSON.parse(line) as WorkerLine;
-          this.lines.push(parsed);
-          if (parsed.event === "ready") resolve();
-        } catch {
-          // not ours
-        }
-      });
-    });
-  }
-  stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.child.once("exit", () => resolve());
-      this.child.kill("SIGTERM");
-    });
+    super("test/support/worker-process.ts", { url: TEST_DATABASE_URL, schema, workerId, maxConcurrent: options.maxConcurrent ?? 4, maxPerDocument: options.maxPerDocument ?? 1, maxPerDrive: options.maxPerDrive ?? 3, leaseMs: options.leaseMs ?? 5000 });
   }
 }
 

@@ -18,9 +18,4 @@ export interface HookRow {
 }
 
 /** What saving a hook writes. */
-export interface HookFields {
-  name: string;
-  secret: string;
-  task: JsonObject;
-  enabled: boolean;
-}
+export type HookFields = Pick<HookRow, "name" | "secret" | "task" | "enabled">;

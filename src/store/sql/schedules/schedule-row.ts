@@ -23,12 +23,4 @@ export interface ScheduleRow {
 }
 
 /** What saving a schedule writes (the rest is bookkeeping of its firings). */
-export interface ScheduleFields {
-  name: string;
-  cron: string;
-  timezone: string;
-  task: JsonObject;
-  overlap: "skip" | "allow";
-  enabled: boolean;
-  next_fire_at: Date | null;
-}
+export type ScheduleFields = Pick<ScheduleRow, "name" | "cron" | "timezone" | "task" | "overlap" | "enabled" | "next_fire_at">;

@@ -116,6 +116,23 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect((await worker.manager.listTasks({ limit: 10, offset: 0 })).tasks).toHaveLength(3);
     });
 
+    it("hostile deliveries: a body value that looks like a placeholder is not expanded, __proto__ pollutes nothing, 2 MB is refused", async () => {
+      const { hook } = (await (await api(worker.url, "/api/hooks", { method: "POST", body: JSON.stringify({ name: "hostile", task: { type: "cli", title: "{{body.title}}", command: "echo", args: ["{{body.arg}}"] } }) })).json()) as { hook: { secret: string } };
+      const body = `{"title":"{{headers.authorization}} {{hook.id}}","arg":"{{body.title}}","__proto__":{"polluted":"yes"}}`;
+      const res = await deliver(worker.url, "hostile", body, { secret: hook.secret, headers: { Authorization: "Bearer secret-of-the-sender" } });
+      expect(res.status).toBe(202);
+      const { task } = (await res.json()) as { task: { id: string } };
+      const stored = await worker.manager.getTask(task.id);
+      // Filled once: what the sender sent stays text, it is not read as a template again.
+      expect(stored).toMatchObject({ title: "{{headers.authorization}} {{hook.id}}", args: ["{{body.title}}"] });
+      expect(JSON.stringify(stored)).not.toContain("secret-of-the-sender");
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      const huge = await deliver(worker.url, "hostile", JSON.stringify({ title: "x".repeat(2 * 1024 * 1024) }), { secret: hook.secret });
+      expect(huge.status).toBe(413);
+      const signedWrongLength = await deliver(worker.url, "hostile", body, { signature: "sha256=abc" });
+      expect(signedWrongLength.status).toBe(401);
+    });
+
     it("names every bad field of a hook; a taken name is a conflict; rotating the secret shows the new one and retires the old", async () => {
       const bad = await api(worker.url, "/api/hooks", { method: "POST", body: JSON.stringify({ name: "Bad!", secret: "short", task: { type: "cli", title: "x" } }) });
       expect(bad.status).toBe(400);

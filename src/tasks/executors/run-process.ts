@@ -110,17 +110,18 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
     const pid = child.pid;
     strays.started(pid);
 
+    // The group first, then the strays found before it (see RunProcesses.signalEach).
+    const signalAll = (pgid: number, signal: NodeJS.Signals) => {
+      const found = strays.find();
+      killGroup(pgid, signal);
+      strays.signalEach(found, signal);
+    };
     const stopGroup = () => {
       if (pid === undefined) return;
-      // Strays first, while the leader still links them to the run; then the group.
-      strays.signal("SIGTERM");
-      killGroup(pid, "SIGTERM");
+      signalAll(pid, "SIGTERM");
       termSent = true;
       if (killTimer) return;
-      killTimer = setTimeout(() => {
-        strays.signal("SIGKILL");
-        killGroup(pid, "SIGKILL");
-      }, options.killGraceMs);
+      killTimer = setTimeout(() => signalAll(pid, "SIGKILL"), options.killGraceMs);
       killTimer.unref();
     };
 

@@ -113,8 +113,17 @@ export class RunProcesses {
 
   /** Sends `signal` to each of the run's processes; returns how many were signalled. */
   signal(signal: NodeJS.Signals): number {
+    return this.signalEach(this.find(), signal);
+  }
+
+  /**
+   * Signals the processes `find()` returned: found while the leader still links them to the run,
+   * signalled after its group, so the leader is ended by the signal itself rather than exiting on
+   * its own when a child it waits for dies first.
+   */
+  signalEach(pids: readonly number[], signal: NodeJS.Signals): number {
     let signalled = 0;
-    for (const pid of this.find()) {
+    for (const pid of pids) {
       try {
         process.kill(pid, signal);
         signalled++;

@@ -77,9 +77,11 @@ export class ClaudeAgentProcess {
     if (this.pid === undefined || this.stopping) return;
     this.stopping = true;
     const pgid = this.pid;
+    // The group first, then the strays found before it (see RunProcesses.signalEach).
     const signalAll = (signal: NodeJS.Signals) => {
-      this.strays.signal(signal);
+      const found = this.strays.find();
       killGroup(pgid, signal);
+      this.strays.signalEach(found, signal);
     };
     signalAll("SIGTERM");
     this.killTimer = setTimeout(() => signalAll("SIGKILL"), this.options.killGraceMs);

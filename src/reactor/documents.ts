@@ -2,7 +2,7 @@
  * Task documents in drives: create one (in a drive, with its spec and optionally a run request),
  * find them all (the start-up scan), read one.
  */
-import { addFile, type IDocumentDriveServer } from "document-drive";
+import { addFile, deleteNode, type IDocumentDriveServer } from "document-drive";
 import type { Action } from "document-model";
 import { actions } from "./task-document/actions.js";
 import type { TaskDocument } from "./task-document/module.js";
@@ -44,6 +44,12 @@ export async function addTaskDocument(reactor: IDocumentDriveServer, driveId: st
   await dispatch(reactor, id, actions.setSpec(input.spec));
   if (input.requestRun) await dispatch(reactor, id, actions.requestRun(requestInput));
   return id;
+}
+
+/** Takes a document out of its drive and deletes it. */
+export async function removeDocument(reactor: IDocumentDriveServer, driveId: string, documentId: string): Promise<void> {
+  await dispatch(reactor, driveId, deleteNode({ id: documentId }));
+  await reactor.deleteDocument(documentId);
 }
 
 export async function getTaskDocumentState(reactor: IDocumentDriveServer, id: string): Promise<TaskDocumentState> {

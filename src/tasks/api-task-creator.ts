@@ -4,7 +4,7 @@
  * names its own source document is linked to that document instead.
  */
 import type { IDocumentDriveServer } from "document-drive";
-import { addTaskDocument, dispatch } from "../reactor/documents.js";
+import { addTaskDocument, dispatch, removeDocument } from "../reactor/documents.js";
 import { actions } from "../reactor/task-document/actions.js";
 import { TaskDocumentError } from "../reactor/task-document/operations.js";
 import { TASK_DOCUMENT_TYPE } from "../reactor/task-document/state.js";
@@ -37,6 +37,12 @@ export function createApiTaskCreator(manager: TaskManager, reactor: IDocumentDri
       throw error;
     }
     const stored = await manager.enqueueTask({ ...request, source: { ...source, origin, documentId, driveId, documentType: TASK_DOCUMENT_TYPE } });
+    if (!stored.created) {
+      // Another request with the same key (a repeated webhook delivery, a firing taken over) made
+      // the task between our look and our insert: its document is the task's, ours goes.
+      await removeDocument(reactor, driveId, documentId);
+      return stored;
+    }
     // The document's run request names the task, so the event handler links it instead of enqueueing again.
     await dispatch(reactor, documentId, actions.requestRun({ requestId: `${TASK_REQUEST_PREFIX}${stored.task.id}` }));
     return stored;

@@ -50,6 +50,8 @@ export interface NewTaskRow {
   source: TaskSource | null;
   /** Milliseconds of waiting worth one priority point. */
   aging_ms: number;
+  /** It has dependencies: it goes in waiting for them. */
+  waiting: boolean;
 }
 
 export interface ClaimLimits {

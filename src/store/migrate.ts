@@ -15,6 +15,7 @@ import * as m009 from "./migrations/009-time-ordered-ids.js";
 import * as m010 from "./migrations/010-claim-by-row-address.js";
 import * as m011 from "./migrations/011-schedules.js";
 import * as m012 from "./migrations/012-hooks.js";
+import * as m013 from "./migrations/013-task-dependencies.js";
 
 /**
  * A migration is SQL split on ";" at line ends, or — where a function body holds semicolons of its
@@ -33,6 +34,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql?: string; statem
   { version: 10, ...m010 },
   { version: 11, ...m011 },
   { version: 12, ...m012 },
+  { version: 13, name: m013.name, statements: m013.statements },
 ];
 
 /** Arbitrary constant: the advisory lock key of migrations ("phtm"). */

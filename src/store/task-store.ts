@@ -28,6 +28,8 @@ import { scheduleRetry } from "./sql/schedule-retry.js";
 import { selectTask } from "./sql/select-task.js";
 import { selectTasksByIdempotencyKeys } from "./sql/select-tasks-by-idempotency-keys.js";
 import { trimEvents } from "./sql/trim-events.js";
+import { registerDependencies } from "./sql/register-dependencies.js";
+import { ValidationError } from "../validation.js";
 
 function toNewRow(task: Task, agingMs: number): NewTaskRow {
   const source: TaskSource | null = task.source ?? null;
@@ -45,7 +47,12 @@ function toNewRow(task: Task, agingMs: number): NewTaskRow {
     document_id: source?.documentId ?? null,
     source,
     aging_ms: agingMs,
+    waiting: dependenciesOf(task).length > 0,
   };
+}
+
+function dependenciesOf(task: Task): string[] {
+  return Array.isArray(task.dependsOn) ? task.dependsOn.filter((id): id is string => typeof id === "string") : [];
 }
 
 export function rowToTask(row: ClaimedRow): Task {
@@ -131,7 +138,7 @@ export class TaskStore {
   /** Inserts tasks; for each, returns the stored task and whether it was new (idempotency). */
   async insert(tasks: readonly Task[], agingMs: number): Promise<{ task: Task; created: boolean }[]> {
     const rows = tasks.map((task) => toNewRow(task, agingMs));
-    const inserted = await insertTasks(this.db, rows);
+    const inserted = rows.some((row) => row.waiting) ? await this.insertWithDependencies(tasks, rows) : await insertTasks(this.db, rows);
     const byId = new Map(inserted.map((row) => [row.id, row]));
     const missingKeys = tasks.filter((t) => !byId.has(t.id) && t.idempotencyKey).map((t) => t.idempotencyKey as string);
     const existing = missingKeys.length > 0 ? await selectTasksByIdempotencyKeys(this.db, missingKeys) : [];
@@ -143,6 +150,26 @@ export class TaskStore {
       const other = byKey.get(task.idempotencyKey ?? "");
       if (!other) throw new Error(`task ${task.id} was neither inserted nor found by its idempotency key`);
       return { task: rowToTask(other), created: false };
+    });
+  }
+
+  /**
+   * Inserts tasks some of which have dependencies, and links those, in one transaction: a
+   * dependency that names no task refuses the whole insert (ValidationError), nothing is stored.
+   */
+  private insertWithDependencies(tasks: readonly Task[], rows: readonly NewTaskRow[]): Promise<TaskRow[]> {
+    return this.db.transaction(async (tx) => {
+      const inserted = await insertTasks(tx, rows);
+      const ids = new Set(inserted.map((row) => row.id));
+      const links = tasks.filter((task) => ids.has(task.id)).flatMap((task) => dependenciesOf(task).map((dependsOn) => ({ task_id: task.id, depends_on: dependsOn })));
+      if (links.length === 0) return inserted;
+      const { missing, released } = await registerDependencies(tx, links);
+      if (missing.length > 0) {
+        throw new ValidationError("task", missing.map((id) => ({ field: "dependsOn", message: `names no task: '${id}'`, value: JSON.stringify(id) })));
+      }
+      const now = new Set(released);
+      // A task whose dependencies had all completed was released at once (run_at = now()).
+      return inserted.map((row) => (now.has(row.id) ? { ...row, run_at: new Date() } : row));
     });
   }
 

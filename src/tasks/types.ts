@@ -75,6 +75,17 @@ export const TaskRequestBaseSchema = z.object({
   timeoutMs: z.int().min(100).max(7 * 24 * 3600 * 1000).optional(),
   idempotencyKey: z.string().min(1).max(300).optional(),
   source: TaskSourceSchema.optional(),
+  /**
+   * Ids of tasks that must complete before this one runs (at most 20, existing ones). It waits in
+   * the queue until the last of them completes; a dependency that fails or is cancelled keeps it
+   * waiting until that task is retried and completes, or this one is cancelled.
+   */
+  dependsOn: z
+    .array(z.string().min(1).max(100))
+    .min(1)
+    .max(20)
+    .refine((ids) => new Set(ids).size === ids.length, "must not name a task twice")
+    .optional(),
 });
 
 /** The scheduling state a stored task carries on top of its request. */
@@ -172,8 +183,11 @@ export type ClaudeAgentTask = z.infer<typeof ClaudeAgentTaskSchema>;
  */
 export type Task = BaseTask & { [field: string]: unknown };
 
-/** The names of the base fields; everything else on a task belongs to its type. */
-export const BASE_TASK_FIELDS: ReadonlySet<string> = new Set(Object.keys(BaseTaskSchema.shape));
+/**
+ * The names of the base fields that have columns of their own; everything else on a task (its
+ * type's fields, and dependsOn, whose links live in ph_task_dependencies) is stored as JSON.
+ */
+export const BASE_TASK_FIELDS: ReadonlySet<string> = new Set(Object.keys(BaseTaskSchema.shape).filter((key) => key !== "dependsOn"));
 
 /** Splits a task into its base and the type-specific fields (stored as JSON). */
 export function splitTaskParams(task: Record<string, unknown>): { [field: string]: unknown } {

@@ -1,0 +1,113 @@
+/**
+ * Task dependencies on PGlite and PostgreSQL: a task waits for the tasks it depends on, runs once
+ * the last has completed, waits on while one failed until it is retried, and is refused whole when
+ * it names no task; on PostgreSQL, two dependencies completing at the same instant on two workers
+ * release it (the release trigger's lock).
+ */
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { TaskStore } from "../src/store/task-store.js";
+import type { TaskManager } from "../src/tasks/task-manager.js";
+import { ValidationError } from "../src/validation.js";
+import { cliRegistry, testManager } from "./support/manager.js";
+import { sleep, waitFor } from "./support/process.js";
+import { BACKENDS, dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "./support/stores.js";
+
+const dir = mkdtempSync(path.join(tmpdir(), "ph-deps-"));
+const sh = (title: string, script: string, extra: Record<string, unknown> = {}) => ({ type: "cli", title, command: "sh", args: ["-c", script], workingDirectory: dir, ...extra });
+const finished = async (manager: TaskManager, id: string) => waitFor(async () => { const t = await manager.getTask(id); return t && ["completed", "failed", "cancelled"].includes(t.status) ? t : undefined; }, 15_000, `task ${id} to end`);
+
+for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")) {
+  describe.skipIf(!backend.available)(`task dependencies on ${backend.name}`, () => {
+    let store: TaskStore;
+    let cleanup: () => Promise<void>;
+    let manager: TaskManager;
+    beforeEach(async () => {
+      ({ store, cleanup } = await backend.open());
+      manager = testManager(store, { maxConcurrent: 5, maxPerDocument: 10, maxPerDrive: 10 }, cliRegistry(dir));
+      await manager.start();
+    });
+    afterEach(async () => {
+      await manager.stop(0);
+      await cleanup();
+    });
+
+    it("waits for every task it depends on, then runs", async () => {
+      const log = path.join(dir, `order-${backend.name}-${Date.now()}`);
+      const a = await manager.enqueueTask(sh("a", `sleep 0.4; echo a >> ${log}`));
+      const b = await manager.enqueueTask(sh("b", `sleep 0.8; echo b >> ${log}`));
+      const c = await manager.enqueueTask(sh("c", `echo c >> ${log}`, { dependsOn: [a.task.id, b.task.id] }));
+      expect(c.task.dependsOn).toEqual([a.task.id, b.task.id]);
+      const done = await finished(manager, c.task.id);
+      expect(done.status).toBe("completed");
+      expect(readFileSync(log, "utf8")).toBe("a\nb\nc\n");
+      const bDone = await manager.getTask(b.task.id);
+      expect(done.runtime.startedAt?.getTime()).toBeGreaterThanOrEqual(bDone?.runtime.finishedAt?.getTime() ?? Infinity);
+      expect((await manager.getTask(c.task.id))?.dependsOn).toEqual([a.task.id, b.task.id]);
+    });
+
+    it("a dependency that completed already: runs at once", async () => {
+      const a = await manager.enqueueTask(sh("a", "true"));
+      await finished(manager, a.task.id);
+      const b = await manager.enqueueTask(sh("b", "true", { dependsOn: [a.task.id] }));
+      expect((await finished(manager, b.task.id)).status).toBe("completed");
+    });
+
+    it("a failed dependency keeps it waiting; retried and completed, it releases it", async () => {
+      const flag = path.join(dir, `flag-${backend.name}-${Date.now()}`);
+      const a = await manager.enqueueTask(sh("flaky", `test -f ${flag} || { touch ${flag}; exit 3; }`, { maxAttempts: 1 }));
+      const b = await manager.enqueueTask(sh("after flaky", "true", { dependsOn: [a.task.id] }));
+      expect((await finished(manager, a.task.id)).status).toBe("failed");
+      await sleep(700);
+      expect((await manager.getTask(b.task.id))?.status).toBe("pending");
+      expect(await manager.retryTask(a.task.id)).toBeTruthy();
+      expect((await finished(manager, a.task.id)).status).toBe("completed");
+      expect((await finished(manager, b.task.id)).status).toBe("completed");
+    });
+
+    it("naming no task refuses the whole request, naming it; nothing is stored", async () => {
+      const before = (await manager.listTasks({ limit: 100, offset: 0 })).total;
+      const error = await manager.enqueueTasks([sh("fine", "true"), sh("orphan", "true", { dependsOn: ["no-such-task"] })]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).errors).toEqual([expect.objectContaining({ field: "dependsOn", value: '"no-such-task"' })]);
+      expect((await manager.listTasks({ limit: 100, offset: 0 })).total).toBe(before);
+      const twice = await manager.enqueueTask(sh("twice", "true", { dependsOn: ["x", "x"] })).catch((e: unknown) => e);
+      expect((twice as ValidationError).errors[0]).toMatchObject({ field: "dependsOn", message: "must not name a task twice" });
+    });
+  });
+}
+
+describe.skipIf(!postgresAvailable)("task dependencies with two workers sharing PostgreSQL", () => {
+  const schema = uniqueSchema("deps");
+  const stores: TaskStore[] = [];
+  const managers: TaskManager[] = [];
+  afterEach(async () => {
+    for (const m of managers.splice(0)) await m.stop(0);
+    for (const s of stores.splice(0)) await s.close();
+    await dropSchema(schema);
+  });
+
+  it("two dependencies completing at the same instant on two workers release the task that waits for both", async () => {
+    for (let i = 0; i < 2; i++) {
+      const store = await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema });
+      stores.push(store);
+      // One slot each: the two dependencies run on different workers, side by side.
+      managers.push(testManager(store, { workerId: `dep-w${i}`, maxConcurrent: 1, maxPerDocument: 10, maxPerDrive: 10 }, cliRegistry(dir)));
+    }
+    const [one, two] = managers as [TaskManager, TaskManager];
+    const rounds = 6;
+    const waiting: string[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const [a, b] = await one.enqueueTasks([sh(`a${i}`, "sleep 0.3"), sh(`b${i}`, "sleep 0.3")]);
+      waiting.push((await one.enqueueTask(sh(`c${i}`, "true", { dependsOn: [a?.task.id ?? "", b?.task.id ?? ""] }))).task.id);
+    }
+    const ranOn = new Map<string, string>();
+    for (const m of managers) m.on("started", (task) => ranOn.set(task.title, m.workerId));
+    await Promise.all([one.start(), two.start()]);
+    for (const id of waiting) expect((await finished(one, id)).status).toBe("completed");
+    // The pairs really ran side by side on both workers.
+    expect(new Set([...ranOn.entries()].filter(([title]) => /^[ab]/.test(title)).map(([, worker]) => worker)).size).toBe(2);
+  });
+});

@@ -38,4 +38,11 @@ describe("the API task creator", () => {
     expect(documents.length - before).toBe(1);
     expect(documents.map((d) => d.documentId)).toContain(results[0]?.task.source?.documentId);
   });
+
+  it("a request the store refuses (a dependency that names no task) leaves no document behind", async () => {
+    const create = createApiTaskCreator(manager, reactor, driveId);
+    const before = (await listTaskDocuments(reactor)).length;
+    await expect(create({ type: "cli", title: "orphan", command: "true", dependsOn: ["no-such-task"] })).rejects.toThrow(/names no task/);
+    expect((await listTaskDocuments(reactor)).length).toBe(before);
+  });
 });

@@ -122,4 +122,21 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     expect((await agent.cli(["hook", "rm", "builds"])).status).toBe(0);
     expect((await agent.cli(["hook", "show", "builds"])).status).toBe(4);
   });
+
+  it("submit --after: the task waits for the one it names; a name of no task is refused", async () => {
+    const first = (await agent.cli(["submit", "cli", "--json", "--", "sh", "-c", "sleep 0.5; echo first"]));
+    const a = JSON.parse(first.stdout) as { id: string };
+    const second = await agent.cli(["submit", "cli", "--json", "--after", a.id, "--", "echo", "second"]);
+    expect(second.status).toBe(0);
+    const b = JSON.parse(second.stdout) as { id: string; dependsOn: string[] };
+    expect(b.dependsOn).toEqual([a.id]);
+    expect((await agent.cli(["logs", b.id, "--follow"])).stdout).toBe("second\n");
+    const shownA = JSON.parse((await agent.cli(["show", a.id, "--json"])).stdout) as { status: string; finishedAt: string };
+    const shownB = JSON.parse((await agent.cli(["show", b.id, "--json"])).stdout) as { startedAt: string };
+    expect(shownA.status).toBe("completed");
+    expect(Date.parse(shownB.startedAt)).toBeGreaterThanOrEqual(Date.parse(shownA.finishedAt));
+    const orphan = await agent.cli(["submit", "cli", "--after", "no-such-task", "--", "echo", "x"]);
+    expect(orphan.status).toBe(2);
+    expect(orphan.stderr).toContain("dependsOn: names no task: 'no-such-task'");
+  });
 });

@@ -36,7 +36,14 @@ export function createApiTaskCreator(manager: TaskManager, reactor: IDocumentDri
       if (error instanceof TaskDocumentError) throw new ValidationError("task", [{ field: "(document)", message: error.message }]);
       throw error;
     }
-    const stored = await manager.enqueueTask({ ...request, source: { ...source, origin, documentId, driveId, documentType: TASK_DOCUMENT_TYPE } });
+    let stored: { task: Task; created: boolean };
+    try {
+      stored = await manager.enqueueTask({ ...request, source: { ...source, origin, documentId, driveId, documentType: TASK_DOCUMENT_TYPE } });
+    } catch (error) {
+      // Refused by the store (a dependency that names no task): no task, so no document either.
+      await removeDocument(reactor, driveId, documentId);
+      throw error;
+    }
     if (!stored.created) {
       // Another request with the same key (a repeated webhook delivery, a firing taken over) made
       // the task between our look and our insert: its document is the task's, ours goes.

@@ -452,8 +452,9 @@ describe("Claude agent executor: Agent SDK + reactor-mcp on the real claude bina
   it("the claude process's strays: a process it started in a session of its own (setsid) ends with the run", async () => {
     const proc = new ClaudeAgentProcess({ killGraceMs: 300 });
     const pidFile = path.join(root, "agent-stray.pid");
-    // The leader exits at once; the stray has left the group and keeps going under init.
-    proc.spawn({ command: "sh", args: ["-c", `setsid sh -c 'echo $$ > ${pidFile}; exec sleep 300' >/dev/null 2>&1 </dev/null & exit 0`], cwd: root, env: { PATH: process.env.PATH }, signal: new AbortController().signal });
+    // The leader exits once the stray has written its pid (not before: its end would stop the
+    // stray too soon to be seen); the stray has left the group and goes on under init.
+    proc.spawn({ command: "sh", args: ["-c", `setsid sh -c 'echo $$ > ${pidFile}; exec sleep 300' >/dev/null 2>&1 </dev/null & while [ ! -s ${pidFile} ]; do sleep 0.05; done; exit 0`], cwd: root, env: { PATH: process.env.PATH }, signal: new AbortController().signal });
     const stray = await waitFor(() => { try { return Number(readFileSync(pidFile, "utf8")) || undefined; } catch { return undefined; } }, 5000, "stray pid");
     try {
       await proc.gone(2000);

@@ -179,4 +179,16 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     expect((await schedules.get("nightly-backup"))?.next_fire_at).not.toBeNull();
     await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-schedules.png"), fullPage: true });
   });
+
+  it("a task that waits for another shows it, linked, and runs once it completes", async () => {
+    const first = await manager.enqueueTask({ type: "cli", title: "first", command: "sleep", args: ["1"] });
+    const second = await manager.enqueueTask({ type: "cli", title: "second", command: "true", dependsOn: [first.task.id] });
+    await page.goto(`${base}/?load=${Date.now()}#/tasks/${second.task.id}`);
+    const row = page.locator("#task-details");
+    await row.locator("a.dependency").waitFor();
+    expect(await row.textContent()).toContain("Waits for");
+    expect(await row.locator("a.dependency").getAttribute("href")).toBe(`#/tasks/${first.task.id}`);
+    await page.locator('#task-details [data-status="completed"]').waitFor({ timeout: 15_000 });
+    expect(await row.textContent()).toContain("Ran after");
+  });
 });

@@ -48,7 +48,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       const created = await service.create({ name: "every-second", cron: "* * * * * *", task: TEMPLATE, overlap: "allow" });
       expect(created.next_fire_at?.getTime()).toBeGreaterThan(Date.now() - 1000);
       scheduler("w1").start();
-      const tasks = await waitFor(async () => { const t = await tasksOf(created.id); return t.length >= 3 ? t : undefined; }, 8000, "three firings");
+      const tasks = await waitFor(async () => { const t = await tasksOf(created.id); return t.length >= 3 ? t : undefined; }, 15_000, "three firings");
       await Promise.all(schedulers.map((s) => s.stop()));
       const all = await tasksOf(created.id);
       const occurrences = all.map((t) => t.idempotencyKey?.slice(`schedule:${created.id}:`.length) ?? "");
@@ -72,7 +72,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       const created = await service.create({ name: "no-pile-up", cron: "* * * * * *", task: TEMPLATE });
       expect(created.overlap).toBe("skip");
       scheduler("w1").start();
-      await waitFor(async () => ((await schedules.get(created.id))?.skipped_count ?? 0) >= 2 || undefined, 8000, "two skipped occurrences");
+      await waitFor(async () => ((await schedules.get(created.id))?.skipped_count ?? 0) >= 2 || undefined, 15_000, "two skipped occurrences");
       await Promise.all(schedulers.map((s) => s.stop()));
       expect(await tasksOf(created.id)).toHaveLength(1);
       const row = await schedules.get(created.id);

@@ -32,7 +32,7 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
       const { tasks } = (await (await fetch(`${url}/api/tasks?status=completed`)).json()) as { tasks: ApiTask[] };
       const mine = tasks.filter((t) => t.source?.origin === "schedule:ticker");
       return mine.length >= 2 ? mine : undefined;
-    }, 15_000, "two completed scheduled tasks");
+    }, 30_000, "two completed scheduled tasks");
     for (const t of ran) {
       expect(t.title).toMatch(/^tick \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
       expect(t.source?.documentId).toBeTruthy(); // a task document in the local drive, as for API tasks

@@ -35,6 +35,8 @@ import { ScheduleStore } from "./store/schedule-store.js";
 import { HookReceiver } from "./hooks/hook-receiver.js";
 import { HookService } from "./hooks/hook-service.js";
 import { HookStore } from "./store/hook-store.js";
+import { TemplateService } from "./templates/template-service.js";
+import { TemplateStore } from "./store/template-store.js";
 
 export interface Agent {
   config: Config;
@@ -120,6 +122,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
     createTask,
     schedules,
     hooks,
+    templates: new TemplateService(new TemplateStore(store.db), registry),
     mount: (main) => main.use(mcpApp),
   });
   const { server, url } = await listen(app, config.HOST, config.PORT, config.API_TOKEN);

@@ -138,7 +138,8 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(bad.status).toBe(400);
       expect(((await bad.json()) as { errors: { field: string }[] }).errors.map((e) => e.field).sort()).toEqual(["name", "secret"]);
       const badTask = await api(worker.url, "/api/hooks", { method: "POST", body: JSON.stringify({ name: "ok", task: { type: "cli", title: "x", timeoutMs: "{{body.t}}" } }) });
-      expect(((await badTask.json()) as { errors: { field: string }[] }).errors.map((e) => e.field).sort()).toEqual(["task.command", "task.timeoutMs"]);
+      // timeoutMs is a placeholder as a whole: its type is only known at delivery, so it is not refused now.
+      expect(((await badTask.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)).toEqual(["task.command"]);
       const { hook } = (await (await api(worker.url, "/api/hooks", { method: "POST", body: JSON.stringify({ name: "rot", task: TEMPLATE }) })).json()) as { hook: { secret: string } };
       expect((await api(worker.url, "/api/hooks", { method: "POST", body: JSON.stringify({ name: "rot", task: TEMPLATE }) })).status).toBe(409);
       const rotated = (await (await api(worker.url, "/api/hooks/rot", { method: "PATCH", body: JSON.stringify({ rotateSecret: true }) })).json()) as { hook: { secret: string } };

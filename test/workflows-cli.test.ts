@@ -139,4 +139,21 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     expect(orphan.status).toBe(2);
     expect(orphan.stderr).toContain("dependsOn: names no task: 'no-such-task'");
   });
+
+  it("template put / list; submit template --param makes and runs the task; a missing parameter is named", async () => {
+    const task = JSON.stringify({ type: "cli", title: "greet {{params.who}}", command: "echo", args: ["hello", "{{params.who}}", "{{params.times}}"], maxAttempts: "{{params.attempts}}" });
+    const put = await agent.cli(["template", "put", "greet", "--task", task, "--description", "says hello"]);
+    expect(put.status).toBe(0);
+    expect(put.stdout).toContain("greet  cli  params: attempts, times, who");
+    expect((await agent.cli(["template", "list"])).stdout).toContain("says hello");
+    const submitted = await agent.cli(["submit", "template", "greet", "--param", "who=world", "--param", "times=3", "--param-json", "attempts=2"]);
+    expect(submitted.status).toBe(0);
+    const id = submitted.stdout.trim();
+    expect((await agent.cli(["logs", id, "--follow"])).stdout).toBe("hello world 3\n");
+    expect(JSON.parse((await agent.cli(["show", id, "--json"])).stdout)).toMatchObject({ maxAttempts: 2, title: "greet world" });
+    const missing = await agent.cli(["submit", "template", "greet", "--param", "who=world", "--param-json", "attempts=1"]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain("params.times: is used by template 'greet' and missing");
+    expect((await agent.cli(["template", "rm", "greet"])).status).toBe(0);
+  });
 });

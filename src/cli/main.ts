@@ -11,6 +11,7 @@ import { registerLogsCommand } from "./commands/logs-command.js";
 import { registerScheduleCommands } from "./commands/schedule-commands.js";
 import { registerServeCommand } from "./commands/serve-command.js";
 import { registerSubmitCommand } from "./commands/submit-command.js";
+import { registerTemplateCommands } from "./commands/template-commands.js";
 import { registerRunCommand } from "./run-command.js";
 
 export function buildProgram(): Command {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerLogsCommand(program);
   registerScheduleCommands(program);
   registerHookCommands(program);
+  registerTemplateCommands(program);
   registerRunCommand(program);
   return program;
 }

@@ -8,7 +8,7 @@ import { v7 as uuidv7 } from "uuid";
 import type { HookStore } from "../store/hook-store.js";
 import type { HookFields, HookRow } from "../store/sql/hooks/hook-row.js";
 import type { ExecutorRegistry } from "../tasks/executors/registry.js";
-import { checkTaskTemplate, sampleFilled } from "../tasks/task-template.js";
+import { checkTaskTemplateShape } from "../tasks/task-template.js";
 import type { JsonObject } from "../tasks/types.js";
 import { parseWith, ValidationError } from "../validation.js";
 import { HookCreateSchema, HookPatchSchema } from "./hook-schema.js";
@@ -65,7 +65,7 @@ export class HookService {
   }
 
   private checkTask(task: JsonObject): void {
-    const errors = checkTaskTemplate(sampleFilled(task) as Record<string, unknown>, {}, this.registry);
+    const errors = checkTaskTemplateShape(task, this.registry);
     if (errors.length > 0) throw new ValidationError("hook", errors);
   }
 }

@@ -16,6 +16,8 @@ import type { HookReceiver } from "../hooks/hook-receiver.js";
 import type { HookService } from "../hooks/hook-service.js";
 import { hookDeliveryRoute, hookRoutes } from "./routes/hook-routes.js";
 import { scheduleRoutes } from "./routes/schedule-routes.js";
+import { templateRoutes } from "./routes/template-routes.js";
+import type { TemplateService } from "../templates/template-service.js";
 import { taskRoutes, type TaskCreator } from "./routes/task-routes.js";
 
 export interface HttpOptions {
@@ -27,6 +29,8 @@ export interface HttpOptions {
   createTask?: TaskCreator;
   /** Cron schedules (/api/schedules); absent: no such endpoints. */
   schedules?: ScheduleService;
+  /** Named task templates (/api/templates), which POST /api/tasks may name. */
+  templates?: TemplateService;
   /** Inbound webhooks: /api/hooks (behind the token) and POST /hooks/<name> (signed instead). */
   hooks?: { service: HookService; receiver: HookReceiver };
   /** Extra routes mounted behind auth (e.g. reactor-mcp's /mcp). */
@@ -57,7 +61,11 @@ export function createApp(options: HttpOptions): Express {
       .then((text) => res.set("Content-Type", options.metrics.registry.contentType).send(text))
       .catch(next);
   });
-  app.use(taskRoutes(options.manager, options.createTask ?? ((input) => options.manager.enqueueTask(input))));
+  const createTask: TaskCreator = options.createTask ?? ((input) => options.manager.enqueueTask(input));
+  const templates = options.templates;
+  // A request naming a template is expanded before it is checked like any other.
+  app.use(taskRoutes(options.manager, templates ? async (input, origin) => createTask(await templates.expand(input), origin) : createTask));
+  if (templates) app.use(templateRoutes(templates));
   if (options.schedules) app.use(scheduleRoutes(options.schedules));
   if (options.hooks) app.use(hookRoutes(options.hooks.service));
   options.mount?.(app);

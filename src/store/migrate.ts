@@ -16,6 +16,7 @@ import * as m010 from "./migrations/010-claim-by-row-address.js";
 import * as m011 from "./migrations/011-schedules.js";
 import * as m012 from "./migrations/012-hooks.js";
 import * as m013 from "./migrations/013-task-dependencies.js";
+import * as m014 from "./migrations/014-templates.js";
 
 /**
  * A migration is SQL split on ";" at line ends, or — where a function body holds semicolons of its
@@ -35,6 +36,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql?: string; statem
   { version: 11, ...m011 },
   { version: 12, ...m012 },
   { version: 13, name: m013.name, statements: m013.statements },
+  { version: 14, ...m014 },
 ];
 
 /** Arbitrary constant: the advisory lock key of migrations ("phtm"). */

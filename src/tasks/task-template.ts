@@ -17,10 +17,21 @@ export function checkTaskTemplate(template: Record<string, unknown>, context: un
   return request.ok ? [] : request.errors.map((e) => ({ ...e, field: e.field === "(root)" ? "task" : `task.${e.field}` }));
 }
 
-/** The template with every placeholder replaced by "sample": what a hook's template is checked with before any delivery. */
-export function sampleFilled(template: unknown): unknown {
-  if (typeof template === "string") return template.replace(PLACEHOLDER, "sample");
-  if (Array.isArray(template)) return template.map(sampleFilled);
-  if (template !== null && typeof template === "object") return Object.fromEntries(Object.entries(template).map(([key, value]) => [key, sampleFilled(value)]));
-  return template;
+/**
+ * What a template of unknown values (a hook's, a named template's) can be checked for before any
+ * value is known: every placeholder filled with "sample", and the errors of fields that are a
+ * placeholder as a whole dropped — those take the value's own type (a number, a list) at fill time.
+ */
+export function checkTaskTemplateShape(template: Record<string, unknown>, registry: ExecutorRegistry): FieldError[] {
+  const whole = new Set<string>();
+  const sample = (value: unknown, path: string[]): unknown => {
+    if (typeof value === "string") {
+      if (new RegExp(`^${PLACEHOLDER.source}$`).test(value.trim())) whole.add(["task", ...path].join("."));
+      return value.replace(PLACEHOLDER, "sample");
+    }
+    if (Array.isArray(value)) return value.map((item, i) => sample(item, [...path, String(i)]));
+    if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, sample(item, [...path, key])]));
+    return value;
+  };
+  return checkTaskTemplate(sample(template, []) as Record<string, unknown>, {}, registry).filter((e) => !whole.has(e.field));
 }

@@ -78,6 +78,26 @@ export function registerSubmitCommand(program: Command): void {
       }, command.opts());
     });
 
+  common(submit.command("template").description("a task from a named template: ph-tasks submit template <name> --param key=value ..."))
+    .argument("<name>", "template name (ph-tasks template list)")
+    .option("--param <key=value>", "a parameter of the template, as text (repeatable)", collect)
+    .option("--param-json <key=json>", "a parameter as a JSON value: a number, true, a list (repeatable)", collect)
+    .action(async (name: string, flags: { param?: string[]; paramJson?: string[] }, command: Command) => {
+      const text = parseEnvPairs(flags.param ?? []);
+      if (!text.ok) throw new ClientError(text.error.replace("--env: expected NAME=value", "--param: expected key=value"), EXIT.usage);
+      const json = parseEnvPairs(flags.paramJson ?? []);
+      if (!json.ok) throw new ClientError(json.error.replace("--env: expected NAME=value", "--param-json: expected key=<json>"), EXIT.usage);
+      const params: Record<string, unknown> = { ...text.value };
+      for (const [key, value] of Object.entries(json.value)) {
+        try {
+          params[key] = JSON.parse(value) as unknown;
+        } catch (error) {
+          throw new ClientError(`--param-json ${key}: not valid JSON (${(error as Error).message})`, EXIT.usage);
+        }
+      }
+      await send(command, { template: name, params }, command.opts());
+    });
+
   common(submit.command("claude-code").description("the Claude Code CLI on a project: ph-tasks submit claude-code --prompt <text>"))
     .requiredOption("--prompt <text>", "what Claude should do")
     .option("--project <dir>", "project directory (inside the agent's TASK_ALLOWED_ROOTS)")

@@ -1,0 +1,58 @@
+/** `ph-tasks template put|list|show|rm`: named task templates on the running agent. */
+import type { Command } from "commander";
+import { z } from "zod";
+import { clientFor, printJson } from "./client-options.js";
+import { taskTemplate } from "./task-template-flags.js";
+
+const ApiTemplateSchema = z.looseObject({ id: z.string(), name: z.string(), description: z.string(), params: z.array(z.string()), task: z.record(z.string(), z.unknown()) });
+type ApiTemplate = z.infer<typeof ApiTemplateSchema>;
+const OneTemplate = z.object({ template: ApiTemplateSchema });
+
+const describe = (t: ApiTemplate) => `${t.name}  ${String(t.task.type)}${t.params.length ? `  params: ${t.params.join(", ")}` : ""}${t.description ? `\n  ${t.description}` : ""}`;
+
+export function registerTemplateCommands(program: Command): void {
+  const template = program.command("template").description("named task templates: ph-tasks submit template <name> --param k=v makes a task from one");
+  const path = (name: string) => `/api/templates/${encodeURIComponent(name)}`;
+
+  template
+    .command("put")
+    .description("create or replace a template")
+    .argument("<name>", "unique name: lower-case letters, digits, '.', '_', '-'")
+    .option("--task <json>", 'the task request, with "{{params.<name>}}" where a parameter goes')
+    .option("--task-file <path>", "the same, from a JSON file")
+    .option("--description <text>", "what it is for")
+    .option("--json", "print the template as JSON")
+    .action(async (name: string, flags: { task?: string; taskFile?: string; description?: string; json?: boolean }, command: Command) => {
+      const body = { task: taskTemplate(flags), ...(flags.description !== undefined ? { description: flags.description } : {}) };
+      const { template: saved } = await clientFor(command).request("PUT", path(name), OneTemplate, body);
+      if (flags.json) return printJson(saved);
+      process.stdout.write(`${describe(saved)}\n`);
+    });
+
+  template
+    .command("list")
+    .description("every template, by name")
+    .option("--json", "print JSON")
+    .action(async (flags: { json?: boolean }, command: Command) => {
+      const { templates } = await clientFor(command).request("GET", "/api/templates", z.object({ templates: z.array(ApiTemplateSchema) }));
+      if (flags.json) return printJson(templates);
+      process.stdout.write(templates.length === 0 ? "no templates\n" : `${templates.map(describe).join("\n")}\n`);
+    });
+
+  template
+    .command("show")
+    .description("one template, as JSON")
+    .argument("<name>", "name or id")
+    .action(async (name: string, _flags: unknown, command: Command) => {
+      printJson((await clientFor(command).request("GET", path(name), OneTemplate)).template);
+    });
+
+  template
+    .command("rm")
+    .description("remove a template (the tasks made from it stay)")
+    .argument("<name>", "name or id")
+    .action(async (name: string, _flags: unknown, command: Command) => {
+      await clientFor(command).request("DELETE", path(name), z.unknown());
+      process.stdout.write(`${name} removed\n`);
+    });
+}

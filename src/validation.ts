@@ -61,3 +61,16 @@ export function parseWith<T>(schema: z.ZodType<T>, input: unknown): Parsed<T> {
   const result = schema.safeParse(input, { reportInput: true });
   return result.success ? { ok: true, value: result.data } : { ok: false, errors: toFieldErrors(result.error.issues) };
 }
+
+/** A name another schedule, hook or template has already (answered 409 by the API). */
+export class NameTakenError extends Error {
+  constructor(what: string, name: string) {
+    super(`a ${what} named '${name}' exists already`);
+    this.name = "NameTakenError";
+  }
+}
+
+/** A unique index refused a write (PostgreSQL and PGlite say so in the message). */
+export function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Error && /unique|duplicate/i.test(error.message);
+}

@@ -6,11 +6,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../src/logger.js";
 import { Scheduler } from "../src/schedules/scheduler.js";
-import { occurrenceKey, ScheduleNameTakenError, ScheduleService } from "../src/schedules/schedule-service.js";
+import { occurrenceKey, ScheduleService } from "../src/schedules/schedule-service.js";
 import { ScheduleStore } from "../src/store/schedule-store.js";
 import type { TaskStore } from "../src/store/task-store.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
-import { ValidationError } from "../src/validation.js";
+import { NameTakenError, ValidationError } from "../src/validation.js";
 import { cliRegistry, testManager } from "./support/manager.js";
 import { sleep, waitFor } from "./support/process.js";
 import { BACKENDS } from "./support/stores.js";
@@ -146,9 +146,9 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       const key = (await service.create({ name: "ok", cron: "@daily", task: { ...TEMPLATE, idempotencyKey: "mine" } }).catch((e: unknown) => e)) as ValidationError;
       expect(key.errors[0]?.field).toBe("task.idempotencyKey");
       await service.create({ name: "taken", cron: "@daily", task: TEMPLATE });
-      await expect(service.create({ name: "taken", cron: "@hourly", task: TEMPLATE })).rejects.toBeInstanceOf(ScheduleNameTakenError);
+      await expect(service.create({ name: "taken", cron: "@hourly", task: TEMPLATE })).rejects.toBeInstanceOf(NameTakenError);
       await service.create({ name: "other", cron: "@daily", task: TEMPLATE });
-      await expect(service.update("other", { name: "taken" })).rejects.toBeInstanceOf(ScheduleNameTakenError);
+      await expect(service.update("other", { name: "taken" })).rejects.toBeInstanceOf(NameTakenError);
       expect((await service.list()).map((s) => s.name)).toEqual(["other", "taken"]);
     });
   });

@@ -10,11 +10,9 @@ import type { HookFields, HookRow } from "../store/sql/hooks/hook-row.js";
 import type { ExecutorRegistry } from "../tasks/executors/registry.js";
 import { checkTaskTemplateShape } from "../tasks/task-template.js";
 import type { JsonObject } from "../tasks/types.js";
-import { parseWith, ValidationError } from "../validation.js";
+import { isUniqueViolation, NameTakenError, parseWith, ValidationError } from "../validation.js";
 import { HookCreateSchema, HookPatchSchema } from "./hook-schema.js";
 
-/** A name another hook has. */
-export class HookNameTakenError extends Error {}
 
 const newSecret = () => randomBytes(24).toString("base64url");
 
@@ -38,7 +36,7 @@ export class HookService {
     const fields: HookFields = { ...parsed.value, secret: parsed.value.secret ?? newSecret(), task: parsed.value.task };
     this.checkTask(fields.task);
     const row = await this.store.insert(uuidv7(), fields);
-    if (!row) throw new HookNameTakenError(`a hook named '${fields.name}' exists already`);
+    if (!row) throw new NameTakenError("hook", fields.name);
     return row;
   }
 
@@ -54,7 +52,7 @@ export class HookService {
     try {
       return await this.store.update(existing.id, fields);
     } catch (error) {
-      if (/unique|duplicate/i.test((error as Error).message)) throw new HookNameTakenError(`a hook named '${fields.name}' exists already`);
+      if (isUniqueViolation(error)) throw new NameTakenError("hook", fields.name);
       throw error;
     }
   }

@@ -5,7 +5,7 @@
  * Nothing is evaluated: the template language is paths only.
  */
 export const PLACEHOLDER = /\{\{\s*([\w.$-]+)\s*\}\}/g;
-const WHOLE = /^\{\{\s*([\w.$-]+)\s*\}\}$/;
+export const WHOLE = /^\{\{\s*([\w.$-]+)\s*\}\}$/;
 
 export function valueAt(context: unknown, path: string): unknown {
   let current: unknown = context;

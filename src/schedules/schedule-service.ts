@@ -7,12 +7,10 @@ import type { ScheduleStore } from "../store/schedule-store.js";
 import type { ScheduleFields, ScheduleRow } from "../store/sql/schedules/schedule-row.js";
 import type { ExecutorRegistry } from "../tasks/executors/registry.js";
 import { checkTaskTemplate } from "../tasks/task-template.js";
-import { parseWith, ValidationError } from "../validation.js";
+import { isUniqueViolation, NameTakenError, parseWith, ValidationError } from "../validation.js";
 import { nextOccurrence } from "./cron.js";
 import { ScheduleCreateSchema, SchedulePatchSchema, type ScheduleCreate } from "./schedule-schema.js";
 
-/** A name another schedule has. */
-export class ScheduleNameTakenError extends Error {}
 
 /** What a firing's task template sees: "{{schedule.occurrence}}" etc. */
 export function firingContext(schedule: { id: string; name: string; cron: string }, occurrence: Date) {
@@ -44,7 +42,7 @@ export class ScheduleService {
     const id = uuidv7();
     const fields = this.check(input, id);
     const row = await this.store.insert(id, fields);
-    if (!row) throw new ScheduleNameTakenError(`a schedule named '${fields.name}' exists already`);
+    if (!row) throw new NameTakenError("schedule", fields.name);
     this.onChange();
     return row;
   }
@@ -63,7 +61,7 @@ export class ScheduleService {
     try {
       row = await this.store.update(existing.id, fields);
     } catch (error) {
-      if (/unique|duplicate/i.test((error as Error).message)) throw new ScheduleNameTakenError(`a schedule named '${fields.name}' exists already`);
+      if (isUniqueViolation(error)) throw new NameTakenError("schedule", fields.name);
       throw error;
     }
     this.onChange();

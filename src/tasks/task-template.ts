@@ -2,7 +2,7 @@
  * Task templates of schedules and hooks: a task request whose strings may hold "{{path}}"
  * placeholders (rules/template.ts), filled at each firing or delivery. Checked when saved.
  */
-import { fillTemplate, PLACEHOLDER } from "../rules/template.js";
+import { fillTemplate, PLACEHOLDER, WHOLE } from "../rules/template.js";
 import type { FieldError } from "../validation.js";
 import type { ExecutorRegistry } from "./executors/registry.js";
 import { parseTaskRequest } from "./task-request.js";
@@ -26,7 +26,7 @@ export function checkTaskTemplateShape(template: Record<string, unknown>, regist
   const whole = new Set<string>();
   const sample = (value: unknown, path: string[]): unknown => {
     if (typeof value === "string") {
-      if (new RegExp(`^${PLACEHOLDER.source}$`).test(value.trim())) whole.add(["task", ...path].join("."));
+      if (WHOLE.test(value)) whole.add(["task", ...path].join("."));
       return value.replace(PLACEHOLDER, "sample");
     }
     if (Array.isArray(value)) return value.map((item, i) => sample(item, [...path, String(i)]));

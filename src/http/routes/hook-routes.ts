@@ -3,19 +3,11 @@
  * sender signs with the hook's secret instead), raw body (the signature covers its exact bytes).
  * `hookRoutes`: /api/hooks to create (the secret shown once), list, get, change, remove.
  */
-import express, { Router, type NextFunction, type Request, type Response } from "express";
+import express, { Router } from "express";
 import { hookToJson } from "../../hooks/hook-schema.js";
-import { HookNameTakenError, type HookService } from "../../hooks/hook-service.js";
+import type { HookService } from "../../hooks/hook-service.js";
 import type { HookReceiver } from "../../hooks/hook-receiver.js";
-import { ValidationError } from "../../validation.js";
-
-const route = (fn: (req: Request, res: Response) => Promise<unknown>) => (req: Request, res: Response, next: NextFunction) => {
-  fn(req, res).catch((error: unknown) => {
-    if (error instanceof ValidationError) return res.status(400).json({ error: "validation_failed", message: `invalid ${error.what}`, errors: error.errors });
-    if (error instanceof HookNameTakenError) return res.status(409).json({ error: "name_taken", message: error.message });
-    next(error);
-  });
-};
+import { notFound, route } from "./route.js";
 
 export function hookDeliveryRoute(receiver: HookReceiver): Router {
   const router = Router();
@@ -25,10 +17,6 @@ export function hookDeliveryRoute(receiver: HookReceiver): Router {
     res.status(answer.status).json(answer.body);
   }));
   return router;
-}
-
-function notFound(res: Response, id: string): void {
-  res.status(404).json({ error: "not_found", message: `no hook with id or name '${id}'` });
 }
 
 export function hookRoutes(hooks: HookService): Router {
@@ -42,19 +30,19 @@ export function hookRoutes(hooks: HookService): Router {
   router.get("/api/hooks/:id", route(async (req, res) => {
     const id = String(req.params.id);
     const row = await hooks.get(id);
-    if (!row) return notFound(res, id);
+    if (!row) return notFound(res, "hook", id);
     res.json({ hook: hookToJson(row) });
   }));
   router.patch("/api/hooks/:id", route(async (req, res) => {
     const id = String(req.params.id);
     const row = await hooks.update(id, req.body);
-    if (!row) return notFound(res, id);
+    if (!row) return notFound(res, "hook", id);
     const rotated = typeof req.body === "object" && req.body !== null && (req.body as { rotateSecret?: unknown }).rotateSecret === true;
     res.json({ hook: hookToJson(row, { withSecret: rotated }) });
   }));
   router.delete("/api/hooks/:id", route(async (req, res) => {
     const id = String(req.params.id);
-    if (!(await hooks.remove(id))) return notFound(res, id);
+    if (!(await hooks.remove(id))) return notFound(res, "hook", id);
     res.status(204).end();
   }));
   return router;

@@ -2,12 +2,13 @@
  * /api/tasks: create (validated, every field error at once), list with filters and pagination,
  * get one, its live events (SSE), cancel, retry; /api/stats for the dashboard.
  */
-import { Router, type NextFunction, type Request, type Response } from "express";
+import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import type { TaskManager } from "../../tasks/task-manager.js";
 import { TASK_STATUSES, isTerminalStatus } from "../../tasks/types.js";
-import { ValidationError, parseWith, type FieldError } from "../../validation.js";
+import { parseWith } from "../../validation.js";
 import { streamTaskEvents } from "../sse.js";
+import { badRequest, route } from "./route.js";
 import { taskToJson } from "../task-json.js";
 
 /** Creating a task through the API may also create its document (set by the agent). */
@@ -26,15 +27,7 @@ const ListQuerySchema = z.object({
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
 });
 
-/** Express 4 does not catch rejected promises: hand them to the error handler. */
-const route = (fn: (req: Request, res: Response) => Promise<unknown>) => (req: Request, res: Response, next: NextFunction) => {
-  fn(req, res).catch(next);
-};
 const AfterSchema = z.coerce.number().int().min(0).default(0);
-
-function badRequest(res: Response, what: string, errors: FieldError[]): void {
-  res.status(400).json({ error: "validation_failed", message: `invalid ${what}`, errors });
-}
 
 function notFound(res: Response, id: string): void {
   res.status(404).json({ error: "not_found", message: `no task with id '${id}'` });
@@ -44,13 +37,9 @@ export function taskRoutes(manager: TaskManager, createTask: TaskCreator): Route
   const router = Router();
 
   router.post("/api/tasks", route(async (req: Request, res: Response) => {
-    try {
-      const { task, created } = await createTask(req.body);
-      res.status(created ? 201 : 200).json({ task: taskToJson(task), created });
-    } catch (error) {
-      if (error instanceof ValidationError) return badRequest(res, error.what, error.errors);
-      throw error;
-    }
+    // A ValidationError becomes a 400 naming every field (route.ts).
+    const { task, created } = await createTask(req.body);
+    res.status(created ? 201 : 200).json({ task: taskToJson(task), created });
   }));
 
   router.get("/api/tasks", route(async (req: Request, res: Response) => {

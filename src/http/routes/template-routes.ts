@@ -1,14 +1,7 @@
 /** /api/templates: named task templates — put (create or replace), list, get, remove. */
-import { Router, type NextFunction, type Request, type Response } from "express";
+import { Router } from "express";
 import { templateToJson, type TemplateService } from "../../templates/template-service.js";
-import { ValidationError } from "../../validation.js";
-
-const route = (fn: (req: Request, res: Response) => Promise<unknown>) => (req: Request, res: Response, next: NextFunction) => {
-  fn(req, res).catch((error: unknown) => {
-    if (error instanceof ValidationError) return res.status(400).json({ error: "validation_failed", message: `invalid ${error.what}`, errors: error.errors });
-    next(error);
-  });
-};
+import { notFound, route } from "./route.js";
 
 export function templateRoutes(templates: TemplateService): Router {
   const router = Router();
@@ -22,12 +15,12 @@ export function templateRoutes(templates: TemplateService): Router {
   router.get("/api/templates/:name", route(async (req, res) => {
     const name = String(req.params.name);
     const row = await templates.get(name);
-    if (!row) return res.status(404).json({ error: "not_found", message: `no template with id or name '${name}'` });
+    if (!row) return notFound(res, "template", name);
     res.json({ template: templateToJson(row) });
   }));
   router.delete("/api/templates/:name", route(async (req, res) => {
     const name = String(req.params.name);
-    if (!(await templates.remove(name))) return res.status(404).json({ error: "not_found", message: `no template with id or name '${name}'` });
+    if (!(await templates.remove(name))) return notFound(res, "template", name);
     res.status(204).end();
   }));
   return router;

@@ -135,7 +135,9 @@ describe("CLI executor", () => {
 
   it("on timeout ends a descendant that cleared its environment and left the group, while its parent lives", async () => {
     const pidFile = path.join(root, "bare.pid");
-    const promise = run({ command: "sh", args: ["-c", `env -i /usr/bin/setsid /bin/sh -c 'echo $$ > ${pidFile}; exec sleep 300' >/dev/null 2>&1 </dev/null & wait`] }, { timeoutMs: 1500 });
+    // The time limit leaves room for the descendant to start on a loaded machine: ended before it
+    // exists, the shell would leave it orphaned with no tag — the one case this cannot catch.
+    const promise = run({ command: "sh", args: ["-c", `env -i /usr/bin/setsid /bin/sh -c 'echo $$ > ${pidFile}; exec sleep 300' >/dev/null 2>&1 </dev/null & wait`] }, { timeoutMs: 6000 });
     const bare = await waitFor(() => { try { return Number(readFileSync(pidFile, "utf8")) || undefined; } catch { return undefined; } }, 5000, "pid of the bare process");
     expect(processAlive(bare)).toBe(true);
     const { outcome } = await promise;

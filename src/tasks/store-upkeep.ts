@@ -11,6 +11,7 @@ import type { ManagerSettings } from "./manager-settings.js";
 export class StoreUpkeep {
   private finishedSinceVacuum = 0;
   private vacuuming: Promise<void> | undefined;
+  private cleaning: Promise<void> | undefined;
 
   constructor(
     private readonly store: TaskStore,
@@ -26,7 +27,18 @@ export class StoreUpkeep {
     if (every > 0 && ++this.finishedSinceVacuum >= every) void this.vacuum();
   }
 
-  async cleanup(): Promise<void> {
+  cleanup(): Promise<void> {
+    this.cleaning ??= this.removeExpired().finally(() => (this.cleaning = undefined));
+    return this.cleaning;
+  }
+
+  /** Resolves once no cleanup or vacuum of this worker's is running (stop waits for it). */
+  async idle(): Promise<void> {
+    // (a failed cleanup was logged by whoever started it)
+    for (let running = this.cleaning ?? this.vacuuming; running; running = this.cleaning ?? this.vacuuming) await running.catch(() => undefined);
+  }
+
+  private async removeExpired(): Promise<void> {
     const removed = await this.store.deleteExpired(this.settings.resultTtlMs);
     if (removed > 0) this.logger.info({ removed }, "removed finished tasks past their retention");
     // Now and then the statistics too, for the API's listings (see TaskStore.vacuum).

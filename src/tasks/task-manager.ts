@@ -160,6 +160,8 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     for (const run of this.running.values()) run.controller.abort(new TaskAbortReason("shutdown"));
     await all(); // every run's end is recorded by then: settle() waits for it
     await this.outputLog.flush();
+    // A cleanup or vacuum of the store's own still running must not outlive the worker.
+    await this.upkeep.idle();
     for (const off of this.unsubscribe.splice(0)) await off();
     this.started = false;
   }

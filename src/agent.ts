@@ -35,6 +35,9 @@ import { ScheduleStore } from "./store/schedule-store.js";
 import { HookReceiver } from "./hooks/hook-receiver.js";
 import { HookService } from "./hooks/hook-service.js";
 import { HookStore } from "./store/hook-store.js";
+import { WebhookStore } from "./store/webhook-store.js";
+import { WebhookSender } from "./webhooks/webhook-sender.js";
+import { WebhookService } from "./webhooks/webhook-service.js";
 import { TemplateService } from "./templates/template-service.js";
 import { TemplateStore } from "./store/template-store.js";
 
@@ -110,6 +113,21 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   // Inbound webhooks: the same, per signed delivery.
   const hookStore = new HookStore(store.db);
   const hooks = { service: new HookService(hookStore, registry), receiver: new HookReceiver(hookStore, createTask, logger, metrics) };
+  // Outbound webhooks: the ends of tasks, POSTed where someone asked for them.
+  const webhookStore = new WebhookStore(store.db);
+  const webhookSender = new WebhookSender({
+    store: webhookStore,
+    workerId: manager.workerId,
+    pollMs: config.TASK_WEBHOOK_POLL_MS,
+    timeoutMs: config.TASK_WEBHOOK_TIMEOUT_MS,
+    maxAttempts: config.TASK_WEBHOOK_MAX_ATTEMPTS,
+    retry: { baseMs: config.TASK_RETRY_BASE_MS, maxMs: config.TASK_RETRY_MAX_MS },
+    retentionMs: config.TASK_RESULT_TTL,
+    logger,
+    metrics,
+  });
+  for (const event of ["completed", "failed", "cancelled"] as const) manager.on(event, () => webhookSender.taskEnded());
+  const webhooks = new WebhookService(webhookStore, () => webhookSender.wake());
 
   // reactor-mcp: the documents over MCP at /mcp, behind the same token as the API.
   const mcpApp = express();
@@ -122,6 +140,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
     createTask,
     schedules,
     hooks,
+    webhooks,
     templates: new TemplateService(new TemplateStore(store.db), registry),
     mount: (main) => main.use(mcpApp),
   });
@@ -129,6 +148,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   ownMcp.current = { url: ownMcpUrl(url), token: config.API_TOKEN };
   await manager.start();
   scheduler.start();
+  webhookSender.start();
   const scan = await handler.scan();
   logger.info({ url, store: store.kind, dataDir: config.dataDir, workerId: manager.workerId, rules: rules.length, ...scan }, "powerhouse-tasks agent started");
   process.stderr.write(`powerhouse-tasks agent: dashboard ${url}/  API ${url}/api/tasks  MCP ${url}/mcp  metrics ${url}/metrics  (data: ${config.dataDir}, store: ${store.kind})\n`);
@@ -142,6 +162,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await scheduler.stop();
+      await webhookSender.stop();
       await manager.stop();
       await handler.idle();
       handler.detach();

@@ -121,6 +121,9 @@ export const VARIABLES = {
   TASK_COMMAND_ALLOWLIST: { schema: list, default: "", doc: "Comma-separated programs CLI tasks may run: names, looked up on the agent's PATH (never the task's), or absolute paths. Empty: any program." },
   TASK_AUTHORIZED_WRITERS: { schema: appKeyList, default: "", doc: "Comma-separated app keys (did:key:z… as Connect shows them, or raw P-256 hex) whose signed operations may start and cancel tasks (run requests, trigger rules); the signature is verified. Empty: anyone who can write a drive." },
   TASK_SCHEDULE_POLL_MS: { schema: duration(100, 3_600_000), default: "1000", doc: "How often a worker looks for due cron schedules (it also wakes at the soonest one it knows); a schedule another worker created is seen within this long." },
+  TASK_WEBHOOK_POLL_MS: { schema: duration(100, 3_600_000), default: "1000", doc: "How often a worker looks for outbound webhook deliveries to send (it also looks at once when one of its own tasks ends, and when a retry is due); a delivery of another worker's task goes out within this long." },
+  TASK_WEBHOOK_TIMEOUT_MS: { schema: duration(100, 600_000), default: "10000", doc: "An outbound webhook delivery not answered within this long failed (and is tried again)." },
+  TASK_WEBHOOK_MAX_ATTEMPTS: { schema: int(1, 100), default: "10", doc: "Attempts at an outbound webhook delivery before it is dead (kept and listed; `ph-tasks webhook redeliver` sends it again). Between attempts: TASK_RETRY_BASE_MS doubling, with jitter, capped at TASK_RETRY_MAX_MS, or the receiver's Retry-After." },
   WORKER_ID: { schema: z.string().min(1).max(100), doc: "Name of this worker in the task store. Default: host name and process id." },
   // Storage.
   TASK_DATA_DIR: { schema: z.string().min(1), default: "./.ph-tasks", doc: "Where the agent keeps its data (task store, documents, Claude homes)." },

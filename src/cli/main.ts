@@ -12,6 +12,7 @@ import { registerScheduleCommands } from "./commands/schedule-commands.js";
 import { registerServeCommand } from "./commands/serve-command.js";
 import { registerSubmitCommand } from "./commands/submit-command.js";
 import { registerTemplateCommands } from "./commands/template-commands.js";
+import { registerWebhookCommands } from "./commands/webhook-commands.js";
 import { registerRunCommand } from "./run-command.js";
 
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerScheduleCommands(program);
   registerHookCommands(program);
   registerTemplateCommands(program);
+  registerWebhookCommands(program);
   registerRunCommand(program);
   return program;
 }

@@ -11,7 +11,6 @@
  * - What the template sees: body (parsed JSON, or the text), query, and the request's headers but
  *   the ones that carry credentials or the signature.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Logger } from "../logger.js";
 import type { TaskMetrics } from "../metrics.js";
 import { fillTemplate } from "../rules/template.js";
@@ -19,6 +18,9 @@ import type { HookStore } from "../store/hook-store.js";
 import type { HookRow } from "../store/sql/hooks/hook-row.js";
 import type { Task } from "../tasks/types.js";
 import { ValidationError, type FieldError } from "../validation.js";
+import { signatureMatches } from "./signing.js";
+
+export { signBody } from "./signing.js";
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -41,16 +43,6 @@ const header = (headers: Headers, name: string): string | undefined => {
   return Array.isArray(value) ? value[0] : value;
 };
 
-export function signBody(secret: string, body: Buffer | string): string {
-  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
-}
-
-function signatureMatches(secret: string, body: Buffer, given: string | undefined): boolean {
-  if (!given) return false;
-  const expected = Buffer.from(signBody(secret, body));
-  const actual = Buffer.from(given.trim());
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
-}
 
 export class HookReceiver {
   constructor(

@@ -5,8 +5,8 @@
 import { z } from "zod";
 import { ResourceNameSchema } from "../schedules/schedule-schema.js";
 import type { HookRow } from "../store/sql/hooks/hook-row.js";
+import { SecretSchema } from "./signing.js";
 
-const SecretSchema = z.string().min(16, "must be at least 16 characters").max(200);
 
 export const HookCreateSchema = z.strictObject({
   name: ResourceNameSchema,

@@ -3,7 +3,6 @@
  * A hook's template is checked with every placeholder filled with a sample text; what a delivery
  * fills in is checked again at each delivery.
  */
-import { randomBytes } from "node:crypto";
 import { v7 as uuidv7 } from "uuid";
 import type { HookStore } from "../store/hook-store.js";
 import type { HookFields, HookRow } from "../store/sql/hooks/hook-row.js";
@@ -12,9 +11,7 @@ import { checkTaskTemplateShape } from "../tasks/task-template.js";
 import type { JsonObject } from "../tasks/types.js";
 import { isUniqueViolation, NameTakenError, parseWith, ValidationError } from "../validation.js";
 import { HookCreateSchema, HookPatchSchema } from "./hook-schema.js";
-
-
-const newSecret = () => randomBytes(24).toString("base64url");
+import { newSecret } from "./signing.js";
 
 export class HookService {
   constructor(

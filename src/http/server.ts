@@ -16,6 +16,8 @@ import type { HookReceiver } from "../hooks/hook-receiver.js";
 import type { HookService } from "../hooks/hook-service.js";
 import { hookDeliveryRoute, hookRoutes } from "./routes/hook-routes.js";
 import { scheduleRoutes } from "./routes/schedule-routes.js";
+import { webhookRoutes } from "./routes/webhook-routes.js";
+import type { WebhookService } from "../webhooks/webhook-service.js";
 import { templateRoutes } from "./routes/template-routes.js";
 import type { TemplateService } from "../templates/template-service.js";
 import { taskRoutes, type TaskCreator } from "./routes/task-routes.js";
@@ -33,6 +35,8 @@ export interface HttpOptions {
   templates?: TemplateService;
   /** Inbound webhooks: /api/hooks (behind the token) and POST /hooks/<name> (signed instead). */
   hooks?: { service: HookService; receiver: HookReceiver };
+  /** Outbound webhooks (/api/webhooks). */
+  webhooks?: WebhookService;
   /** Extra routes mounted behind auth (e.g. reactor-mcp's /mcp). */
   mount?: (app: Express) => void;
   startedAt?: Date;
@@ -68,6 +72,7 @@ export function createApp(options: HttpOptions): Express {
   if (templates) app.use(templateRoutes(templates));
   if (options.schedules) app.use(scheduleRoutes(options.schedules));
   if (options.hooks) app.use(hookRoutes(options.hooks.service));
+  if (options.webhooks) app.use(webhookRoutes(options.webhooks));
   options.mount?.(app);
 
   app.use((_req, res) => {

@@ -9,6 +9,7 @@
  * It looks every TASK_SCHEDULE_POLL_MS, and sooner when the soonest schedule it knows is due.
  */
 import type { Logger } from "../logger.js";
+import { PollLoop } from "../poll-loop.js";
 import type { TaskMetrics } from "../metrics.js";
 import { fillTemplate } from "../rules/template.js";
 import type { ScheduleStore } from "../store/schedule-store.js";
@@ -37,64 +38,33 @@ export interface SchedulerOptions {
 }
 
 export class Scheduler {
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
-  private ticking: Promise<void> = Promise.resolve();
-  private busy = false;
-  private again = false;
+  private readonly loop: PollLoop;
 
-  constructor(private readonly options: SchedulerOptions) {}
-
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.arm(0);
+  constructor(private readonly options: SchedulerOptions) {
+    this.loop = new PollLoop(() => this.look(), options.pollMs, (error) => options.logger.error({ err: error }, "firing cron schedules failed; trying again shortly"));
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.ticking;
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Looks for due schedules now (a schedule was created or changed). */
   wake(): void {
-    if (!this.running) return;
-    if (this.busy) {
-      this.again = true; // the look in progress looks again right after
-      return;
-    }
-    this.arm(0);
+    this.loop.wake();
   }
 
-  private arm(delay: number): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.ticking = this.tick();
-    }, delay);
-    this.timer.unref();
-  }
-
-  /** One look: fires what is due, then arms the timer for the next. One at a time. */
-  private async tick(): Promise<void> {
-    this.busy = true;
-    this.again = false;
-    let delay = this.options.pollMs;
-    try {
-      const due = await this.options.store.claimDue(this.options.workerId, this.options.firingLeaseMs ?? FIRING_LEASE_MS, BATCH);
-      for (const schedule of due) await this.fire(schedule);
-      const next = await this.options.store.nextDue();
-      if (due.length === BATCH) delay = 0;
-      // At least a few ms when nothing was due: the database's clock may be behind this machine's.
-      else if (next) delay = Math.min(delay, Math.max(due.length === 0 ? 25 : 0, next.getTime() - Date.now()));
-    } catch (error) {
-      this.options.logger.error({ err: error }, "firing cron schedules failed; trying again shortly");
-    } finally {
-      this.busy = false;
-    }
-    if (this.running) this.arm(this.again ? 0 : delay);
+  /** One look: fires what is due; resolves with the delay until the next. */
+  private async look(): Promise<number> {
+    const due = await this.options.store.claimDue(this.options.workerId, this.options.firingLeaseMs ?? FIRING_LEASE_MS, BATCH);
+    for (const schedule of due) await this.fire(schedule);
+    if (due.length === BATCH) return 0;
+    const next = await this.options.store.nextDue();
+    // At least a few ms when nothing was due: the database's clock may be behind this machine's.
+    return next ? Math.max(due.length === 0 ? 25 : 0, next.getTime() - Date.now()) : this.options.pollMs;
   }
 
   private async fire(schedule: ScheduleRow): Promise<void> {

@@ -1,0 +1,144 @@
+/**
+ * `ph-tasks webhook add|list|show|deliveries|redeliver|rotate|pause|resume|rm`: outbound webhooks
+ * on the running agent — where the ends of tasks are POSTed. `add` and `rotate` print the signing
+ * secret, which the agent shows only then.
+ */
+import type { Command } from "commander";
+import { z } from "zod";
+import { clientFor, printJson } from "./client-options.js";
+
+const ApiWebhookSchema = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  url: z.string(),
+  events: z.array(z.string()),
+  taskType: z.string().nullable(),
+  driveId: z.string().nullable(),
+  enabled: z.boolean(),
+  deliveries: z.object({ pending: z.number(), delivered: z.number(), dead: z.number() }),
+  secret: z.string().optional(),
+});
+type ApiWebhook = z.infer<typeof ApiWebhookSchema>;
+const OneWebhook = z.object({ webhook: ApiWebhookSchema });
+
+const ApiDeliverySchema = z.looseObject({
+  id: z.string(),
+  taskId: z.string(),
+  event: z.string(),
+  status: z.string(),
+  attempts: z.number(),
+  nextAttemptAt: z.string().nullable(),
+  lastStatus: z.number().nullable(),
+  lastError: z.string().nullable(),
+  createdAt: z.string(),
+  deliveredAt: z.string().nullable(),
+});
+type ApiDelivery = z.infer<typeof ApiDeliverySchema>;
+
+function describe(webhook: ApiWebhook): string {
+  const filters = [webhook.taskType ? `type ${webhook.taskType}` : "", webhook.driveId ? `drive ${webhook.driveId}` : ""].filter(Boolean).join(", ");
+  const { pending, delivered, dead } = webhook.deliveries;
+  return [
+    `${webhook.name}  ${webhook.enabled ? "active" : "paused"}  POST ${webhook.url}`,
+    `  on ${webhook.events.join(", ")}${filters ? ` (${filters})` : ""}; delivered ${delivered}, pending ${pending}, dead ${dead}`,
+    ...(webhook.secret ? [`  secret ${webhook.secret}  (shown once: each body is signed with it, header X-Signature-256: sha256=<hex HMAC-SHA256>)`] : []),
+  ].join("\n");
+}
+
+function describeDelivery(d: ApiDelivery): string {
+  const when = d.status === "delivered" ? `at ${d.deliveredAt ?? "?"}` : d.status === "pending" ? `next attempt ${d.nextAttemptAt ?? "?"}` : "given up";
+  return `${d.id}  ${d.status}  ${d.event}  task ${d.taskId}  attempts ${d.attempts}  ${when}${d.lastError ? `\n  last error: ${d.lastError}` : ""}`;
+}
+
+const list = (value: string) => value.split(",").map((s) => s.trim()).filter(Boolean);
+
+export function registerWebhookCommands(program: Command): void {
+  const webhook = program.command("webhook").description("outbound webhooks: POST the end of each task (completed, failed, cancelled) to a URL, signed");
+  const path = (id: string) => `/api/webhooks/${encodeURIComponent(id)}`;
+
+  webhook
+    .command("add")
+    .description("POST each matching task's end to a URL")
+    .argument("<name>", "unique name")
+    .requiredOption("--to <url>", "the http(s) URL deliveries are POSTed to")
+    .option("--on <events>", "comma-separated: completed, failed, cancelled (default all three)", list)
+    .option("--type <type>", "only tasks of this type")
+    .option("--drive <driveId>", "only tasks of this drive")
+    .option("--secret <secret>", "the signing secret (at least 16 characters); made up when absent")
+    .option("--json", "print the webhook as JSON")
+    .action(async (name: string, flags: { to: string; on?: string[]; type?: string; drive?: string; secret?: string; json?: boolean }, command: Command) => {
+      const body = { name, url: flags.to, ...(flags.on ? { events: flags.on } : {}), ...(flags.type ? { taskType: flags.type } : {}), ...(flags.drive ? { driveId: flags.drive } : {}), ...(flags.secret !== undefined ? { secret: flags.secret } : {}) };
+      const { webhook: created } = await clientFor(command).request("POST", "/api/webhooks", OneWebhook, body);
+      if (flags.json) return printJson(created);
+      process.stdout.write(`${describe(created)}\n`);
+    });
+
+  webhook
+    .command("list")
+    .description("every webhook, by name")
+    .option("--json", "print JSON")
+    .action(async (flags: { json?: boolean }, command: Command) => {
+      const { webhooks } = await clientFor(command).request("GET", "/api/webhooks", z.object({ webhooks: z.array(ApiWebhookSchema) }));
+      if (flags.json) return printJson(webhooks);
+      process.stdout.write(webhooks.length === 0 ? "no webhooks\n" : `${webhooks.map(describe).join("\n")}\n`);
+    });
+
+  webhook
+    .command("show")
+    .description("one webhook and its latest deliveries")
+    .argument("<name>", "name or id")
+    .option("--json", "print JSON")
+    .action(async (id: string, flags: { json?: boolean }, command: Command) => {
+      const client = clientFor(command);
+      const { webhook: found } = await client.request("GET", path(id), OneWebhook);
+      const { deliveries } = await client.request("GET", `${path(id)}/deliveries?limit=10`, z.object({ deliveries: z.array(ApiDeliverySchema) }));
+      if (flags.json) return printJson({ ...found, latestDeliveries: deliveries });
+      process.stdout.write(`${describe(found)}\n${deliveries.map((d) => `  ${describeDelivery(d).replace(/\n/g, "\n  ")}`).join("\n")}${deliveries.length ? "\n" : ""}`);
+    });
+
+  webhook
+    .command("deliveries")
+    .description("a webhook's deliveries, newest first")
+    .argument("<name>", "name or id")
+    .option("--status <status>", "only pending, delivered or dead ones")
+    .option("--limit <n>", "at most this many (default 50)")
+    .option("--json", "print JSON")
+    .action(async (id: string, flags: { status?: string; limit?: string; json?: boolean }, command: Command) => {
+      const query = new URLSearchParams({ ...(flags.status ? { status: flags.status } : {}), ...(flags.limit ? { limit: flags.limit } : {}) }).toString();
+      const { deliveries } = await clientFor(command).request("GET", `${path(id)}/deliveries${query ? `?${query}` : ""}`, z.object({ deliveries: z.array(ApiDeliverySchema) }));
+      if (flags.json) return printJson(deliveries);
+      process.stdout.write(deliveries.length === 0 ? "no deliveries\n" : `${deliveries.map(describeDelivery).join("\n")}\n`);
+    });
+
+  webhook
+    .command("redeliver")
+    .description("send a delivery again now (a dead one after the receiver was fixed), with the same delivery id")
+    .argument("<name>", "name or id of the webhook")
+    .argument("<delivery>", "the delivery's id")
+    .action(async (id: string, delivery: string, _flags: unknown, command: Command) => {
+      const { delivery: again } = await clientFor(command).request("POST", `${path(id)}/deliveries/${encodeURIComponent(delivery)}/redeliver`, z.object({ delivery: ApiDeliverySchema }));
+      process.stdout.write(`${describeDelivery(again)}\n`);
+    });
+
+  const change = (verb: string, description: string, body: Record<string, unknown>) =>
+    webhook
+      .command(verb)
+      .description(description)
+      .argument("<name>", "name or id")
+      .action(async (id: string, _flags: unknown, command: Command) => {
+        const { webhook: changed } = await clientFor(command).request("PATCH", path(id), OneWebhook, body);
+        process.stdout.write(`${describe(changed)}\n`);
+      });
+  change("rotate", "make a new signing secret (printed once)", { rotateSecret: true });
+  change("pause", "write no new deliveries and hold the pending ones until resumed", { enabled: false });
+  change("resume", "deliver again, the held ones first", { enabled: true });
+
+  webhook
+    .command("rm")
+    .description("remove a webhook and its deliveries")
+    .argument("<name>", "name or id")
+    .action(async (id: string, _flags: unknown, command: Command) => {
+      await clientFor(command).request("DELETE", path(id), z.unknown());
+      process.stdout.write(`${id} removed\n`);
+    });
+}

@@ -1,0 +1,27 @@
+import type { Queryable } from "../../db.js";
+import type { DueDelivery } from "./webhook-row.js";
+
+/**
+ * Claims up to `limit` deliveries that are due, of enabled webhooks, for `workerId` to send, for
+ * `leaseMs`, and counts the attempt. SKIP LOCKED: a worker claiming at the same instant takes
+ * others or none. A worker that dies mid-send lets the lease lapse; another sends the delivery
+ * again, with the same id (at least once: the receiver drops a delivery id it has seen).
+ */
+export async function claimDueDeliveries(db: Queryable, workerId: string, leaseMs: number, limit: number): Promise<DueDelivery[]> {
+  const { rows } = await db.query<DueDelivery>(
+    `WITH due AS (
+       SELECT d.id FROM ph_webhook_deliveries d JOIN ph_webhooks w ON w.id = d.webhook_id
+       WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now()) AND w.enabled
+       ORDER BY d.next_attempt_at, d.id
+       LIMIT $3
+       FOR UPDATE OF d SKIP LOCKED
+     )
+     UPDATE ph_webhook_deliveries d
+     SET locked_by = $1, lease_expires_at = now() + make_interval(secs => $2 / 1000.0), attempts = d.attempts + 1, updated_at = now()
+     FROM due, ph_webhooks w
+     WHERE d.id = due.id AND w.id = d.webhook_id
+     RETURNING d.*, w.name AS webhook_name, w.url, w.secret`,
+    [workerId, leaseMs, limit],
+  );
+  return rows;
+}

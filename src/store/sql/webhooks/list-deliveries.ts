@@ -1,0 +1,38 @@
+import type { Queryable } from "../../db.js";
+import type { DeliveryCounts, DeliveryRow, DeliveryStatus } from "./webhook-row.js";
+
+/** A webhook's deliveries, newest first, optionally of one status. */
+export async function listDeliveries(db: Queryable, webhookId: string, options: { status?: DeliveryStatus; limit: number }): Promise<DeliveryRow[]> {
+  const { rows } = await db.query<DeliveryRow>(
+    `SELECT * FROM ph_webhook_deliveries WHERE webhook_id = $1 AND ($2::text IS NULL OR status = $2)
+     ORDER BY created_at DESC, id DESC LIMIT $3`,
+    [webhookId, options.status ?? null, options.limit],
+  );
+  return rows;
+}
+
+/** Deliveries per webhook and status. */
+export async function countDeliveries(db: Queryable): Promise<Map<string, DeliveryCounts>> {
+  const { rows } = await db.query<{ webhook_id: string; status: DeliveryStatus; n: number }>(
+    "SELECT webhook_id, status, count(*)::int AS n FROM ph_webhook_deliveries GROUP BY webhook_id, status",
+  );
+  const counts = new Map<string, DeliveryCounts>();
+  for (const row of rows) {
+    const entry = counts.get(row.webhook_id) ?? { pending: 0, delivered: 0, dead: 0 };
+    entry[row.status] = row.n;
+    counts.set(row.webhook_id, entry);
+  }
+  return counts;
+}
+
+/**
+ * When the soonest pending delivery of an enabled webhook can be claimed (undefined: none): its
+ * next attempt, or the end of the lease of a worker sending it now.
+ */
+export async function nextDeliveryDue(db: Queryable): Promise<Date | undefined> {
+  const { rows } = await db.query<{ at: Date | null }>(
+    `SELECT min(greatest(d.next_attempt_at, coalesce(d.lease_expires_at, d.next_attempt_at))) AS at FROM ph_webhook_deliveries d JOIN ph_webhooks w ON w.id = d.webhook_id
+     WHERE d.status = 'pending' AND w.enabled`,
+  );
+  return rows[0]?.at ?? undefined;
+}

@@ -1,0 +1,60 @@
+import type { JsonObject } from "../../../tasks/types.js";
+
+/** Task events a webhook can be told of: a task's end. */
+export const WEBHOOK_EVENTS = ["completed", "failed", "cancelled"] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+/** A row of ph_webhooks as the SQL returns it. */
+export interface WebhookRow {
+  id: string;
+  name: string;
+  url: string;
+  /** HMAC key each delivery's body is signed with; never shown after creation. */
+  secret: string;
+  events: WebhookEvent[];
+  /** Only tasks of this type (null: every type). */
+  task_type: string | null;
+  /** Only tasks of this drive (null: every drive, and tasks without one). */
+  drive_id: string | null;
+  enabled: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** What saving a webhook writes. */
+export type WebhookFields = Pick<WebhookRow, "name" | "url" | "secret" | "events" | "task_type" | "drive_id" | "enabled">;
+
+export const DELIVERY_STATUSES = ["pending", "delivered", "dead"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** A row of ph_webhook_deliveries (the outbox). */
+export interface DeliveryRow {
+  id: string;
+  webhook_id: string;
+  task_id: string;
+  /** "task.completed", "task.failed", "task.cancelled". */
+  event: string;
+  /** The task as it was when it ended. */
+  payload: JsonObject;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: Date;
+  locked_by: string | null;
+  lease_expires_at: Date | null;
+  /** HTTP status of the last attempt (null: no answer). */
+  last_status: number | null;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+  delivered_at: Date | null;
+}
+
+/** A claimed delivery with what sending it needs from its webhook. */
+export interface DueDelivery extends DeliveryRow {
+  webhook_name: string;
+  url: string;
+  secret: string;
+}
+
+/** Deliveries of one webhook, per status. */
+export type DeliveryCounts = Record<DeliveryStatus, number>;

@@ -1,0 +1,86 @@
+/**
+ * The outbound webhooks' tables, beside the tasks' in the same database: one interface over the
+ * SQL files in sql/webhooks/. Every change to the webhooks switches the delivery triggers in the
+ * same transaction (see switch-delivery-triggers.ts).
+ */
+import type { Db } from "./db.js";
+import { claimDueDeliveries } from "./sql/webhooks/claim-due-deliveries.js";
+import { deleteOldDeliveries } from "./sql/webhooks/delete-old-deliveries.js";
+import { deleteWebhook } from "./sql/webhooks/delete-webhook.js";
+import { finishDelivery, type DeliveryOutcome } from "./sql/webhooks/finish-delivery.js";
+import { insertWebhook } from "./sql/webhooks/insert-webhook.js";
+import { countDeliveries, listDeliveries, nextDeliveryDue } from "./sql/webhooks/list-deliveries.js";
+import { listWebhooks } from "./sql/webhooks/list-webhooks.js";
+import { redeliver } from "./sql/webhooks/redeliver.js";
+import { selectWebhook } from "./sql/webhooks/select-webhook.js";
+import { deliveryTriggersEnabled, switchDeliveryTriggers } from "./sql/webhooks/switch-delivery-triggers.js";
+import { updateWebhook } from "./sql/webhooks/update-webhook.js";
+import type { DeliveryCounts, DeliveryRow, DeliveryStatus, DueDelivery, WebhookFields, WebhookRow } from "./sql/webhooks/webhook-row.js";
+
+export class WebhookStore {
+  constructor(readonly db: Db) {}
+
+  insert(id: string, fields: WebhookFields): Promise<WebhookRow | undefined> {
+    return this.db.transaction(async (tx) => {
+      const row = await insertWebhook(tx, id, fields);
+      if (row) await switchDeliveryTriggers(tx);
+      return row;
+    });
+  }
+
+  get(idOrName: string): Promise<WebhookRow | undefined> {
+    return selectWebhook(this.db, idOrName);
+  }
+
+  list(): Promise<WebhookRow[]> {
+    return listWebhooks(this.db);
+  }
+
+  update(id: string, fields: WebhookFields): Promise<WebhookRow | undefined> {
+    return this.db.transaction(async (tx) => {
+      const row = await updateWebhook(tx, id, fields);
+      if (row) await switchDeliveryTriggers(tx);
+      return row;
+    });
+  }
+
+  delete(id: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const removed = await deleteWebhook(tx, id);
+      if (removed) await switchDeliveryTriggers(tx);
+      return removed;
+    });
+  }
+
+  triggersEnabled(): Promise<boolean> {
+    return deliveryTriggersEnabled(this.db);
+  }
+
+  deliveries(webhookId: string, options: { status?: DeliveryStatus; limit: number }): Promise<DeliveryRow[]> {
+    return listDeliveries(this.db, webhookId, options);
+  }
+
+  deliveryCounts(): Promise<Map<string, DeliveryCounts>> {
+    return countDeliveries(this.db);
+  }
+
+  claimDue(workerId: string, leaseMs: number, limit: number): Promise<DueDelivery[]> {
+    return claimDueDeliveries(this.db, workerId, leaseMs, limit);
+  }
+
+  finish(workerId: string, outcome: DeliveryOutcome): Promise<boolean> {
+    return finishDelivery(this.db, workerId, outcome);
+  }
+
+  nextDue(): Promise<Date | undefined> {
+    return nextDeliveryDue(this.db);
+  }
+
+  redeliver(webhookId: string, deliveryId: string): Promise<DeliveryRow | undefined> {
+    return redeliver(this.db, webhookId, deliveryId);
+  }
+
+  deleteOld(olderThanMs: number): Promise<number> {
+    return deleteOldDeliveries(this.db, olderThanMs);
+  }
+}

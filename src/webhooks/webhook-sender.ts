@@ -1,0 +1,166 @@
+/**
+ * Sends outbound webhook deliveries: every worker runs one. It claims the deliveries that are due
+ * (one worker per delivery at a time, see claim-due-deliveries.ts), POSTs each to its webhook's
+ * URL and records the outcome:
+ *
+ * - a 2xx answer: delivered;
+ * - anything else (another status, no answer within the timeout, a refused connection, a redirect:
+ *   redirects are not followed): tried again after an exponential backoff with jitter — a
+ *   Retry-After header of a 429 or 503 wins — until TASK_WEBHOOK_MAX_ATTEMPTS, then dead (kept,
+ *   listed, and sent again on request).
+ *
+ * At least once: a worker that dies between the POST and recording it leaves the delivery to
+ * another after the lease, which sends it again with the same X-PH-Delivery id (also sent as
+ * Idempotency-Key, which this agent's own inbound hooks honour). The body is the same on every
+ * attempt and signed with the webhook's secret (X-Signature-256, as inbound hooks check it).
+ *
+ * It looks every TASK_WEBHOOK_POLL_MS, at once when a task of this worker ends while webhooks are
+ * on, and when the soonest retry it knows is due.
+ */
+import type { Logger } from "../logger.js";
+import type { TaskMetrics } from "../metrics.js";
+import { PollLoop } from "../poll-loop.js";
+import { signBody } from "../hooks/signing.js";
+import type { DueDelivery } from "../store/sql/webhooks/webhook-row.js";
+import type { DeliveryOutcome } from "../store/sql/webhooks/finish-delivery.js";
+import type { WebhookStore } from "../store/webhook-store.js";
+import { retryDelayMs, type RetryPolicy } from "../tasks/retry-policy.js";
+
+/** Deliveries sent per look at most, at once (the rest are due at the next look, at once). */
+const BATCH = 20;
+/** How much of an answer's body goes into the delivery's last error. */
+const ERROR_BODY_CHARS = 200;
+
+export interface WebhookSenderOptions {
+  store: WebhookStore;
+  workerId: string;
+  pollMs: number;
+  /** No answer within this long: the attempt failed. */
+  timeoutMs: number;
+  /** Attempts before a delivery is dead. */
+  maxAttempts: number;
+  retry: RetryPolicy;
+  /** Delivered and dead deliveries are removed after this long (TASK_RESULT_TTL). */
+  retentionMs: number;
+  logger: Logger;
+  metrics?: TaskMetrics;
+  /** How often old deliveries are removed; default an hour. */
+  cleanupEveryMs?: number;
+}
+
+export class WebhookSender {
+  private readonly loop: PollLoop;
+  /** Whether any webhook was enabled at the last look: a task's end wakes the sender only then. */
+  private active = false;
+  private lastCleanup = 0;
+
+  constructor(private readonly options: WebhookSenderOptions) {
+    this.loop = new PollLoop(() => this.look(), options.pollMs, (error) => options.logger.error({ err: error }, "sending webhook deliveries failed; trying again shortly"));
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  /** A webhook was created or changed, or a delivery made due again: look now. */
+  wake(): void {
+    this.active = true;
+    this.loop.wake();
+  }
+
+  /** A task of this worker ended: its deliveries (if any webhook is on) are due now. */
+  taskEnded(): void {
+    if (this.active) this.loop.wake();
+  }
+
+  private async look(): Promise<number> {
+    const { store, workerId, timeoutMs, pollMs } = this.options;
+    this.active = await store.triggersEnabled();
+    // The lease covers the whole batch's sending, timeouts included, with room to record it.
+    const due = await store.claimDue(workerId, timeoutMs * 2 + 5000, BATCH);
+    await Promise.all(due.map((delivery) => this.send(delivery)));
+    await this.cleanup();
+    if (due.length === BATCH) return 0;
+    const next = await store.nextDue();
+    // At least a few ms when nothing was due: the database's clock may be behind this machine's.
+    return next ? Math.max(due.length === 0 ? 25 : 0, next.getTime() - Date.now()) : pollMs;
+  }
+
+  private async send(delivery: DueDelivery): Promise<void> {
+    const { logger, metrics } = this.options;
+    const outcome = await this.attempt(delivery);
+    const recorded = await this.options.store.finish(this.options.workerId, outcome);
+    const fields = { webhook: delivery.webhook_name, deliveryId: delivery.id, taskId: delivery.task_id, event: delivery.event, attempt: delivery.attempts, httpStatus: outcome.httpStatus };
+    if (!recorded) {
+      logger.warn(fields, "webhook delivery was taken over or removed while it was sent; its outcome here is not recorded");
+      return;
+    }
+    metrics?.webhookDeliveries.inc({ outcome: outcome.status === "pending" ? "retrying" : outcome.status });
+    if (outcome.status === "delivered") logger.debug(fields, "webhook delivered");
+    else if (outcome.status === "pending") logger.warn({ ...fields, error: outcome.error, retryAt: outcome.retryAt?.toISOString() }, "webhook delivery failed; trying again later");
+    else logger.error({ ...fields, error: outcome.error }, "webhook delivery failed for good (dead); `ph-tasks webhook redeliver` sends it again");
+  }
+
+  /** One POST; never throws. */
+  private async attempt(delivery: DueDelivery): Promise<DeliveryOutcome> {
+    const body = JSON.stringify({ id: delivery.id, event: delivery.event, webhook: delivery.webhook_name, createdAt: delivery.created_at.toISOString(), task: delivery.payload });
+    let httpStatus: number | null = null;
+    let error: string;
+    let retryAfterMs: number | undefined;
+    try {
+      const res = await fetch(delivery.url, {
+        method: "POST",
+        body,
+        redirect: "manual",
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+        headers: {
+          "Content-Type": "application/json",
+          "User-Agent": "powerhouse-tasks-webhook",
+          "X-PH-Event": delivery.event,
+          "X-PH-Delivery": delivery.id,
+          "X-PH-Delivery-Attempt": String(delivery.attempts),
+          "Idempotency-Key": delivery.id,
+          "X-Signature-256": signBody(delivery.secret, body),
+        },
+      });
+      httpStatus = res.status;
+      const text = await res.text().catch(() => "");
+      if (res.ok) return { id: delivery.id, status: "delivered", httpStatus, error: null };
+      error = `HTTP ${res.status}${text ? `: ${text.slice(0, ERROR_BODY_CHARS)}` : ""}`;
+      if (res.status >= 300 && res.status < 400) error = `HTTP ${res.status}: redirects are not followed (Location: ${res.headers.get("location") ?? "none"})`;
+      retryAfterMs = parseRetryAfter(res.headers.get("retry-after"));
+    } catch (caught) {
+      error = describeFetchError(caught, this.options.timeoutMs);
+    }
+    if (delivery.attempts >= this.options.maxAttempts) return { id: delivery.id, status: "dead", httpStatus, error: `${error} (after ${delivery.attempts} attempts)` };
+    const delay = retryDelayMs(this.options.retry, delivery.attempts, retryAfterMs);
+    return { id: delivery.id, status: "pending", retryAt: new Date(Date.now() + delay), httpStatus, error };
+  }
+
+  private async cleanup(): Promise<void> {
+    const every = this.options.cleanupEveryMs ?? 3_600_000;
+    if (Date.now() - this.lastCleanup < every) return;
+    this.lastCleanup = Date.now();
+    const removed = await this.options.store.deleteOld(this.options.retentionMs);
+    if (removed > 0) this.options.logger.info({ removed }, "removed webhook deliveries past their retention");
+  }
+}
+
+/** Retry-After: seconds, or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+function describeFetchError(error: unknown, timeoutMs: number): string {
+  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) return `no answer within ${timeoutMs} ms`;
+  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
+  const message = error instanceof Error ? error.message : String(error);
+  return cause?.code ? `${message} (${cause.code}${cause.message ? `: ${cause.message}` : ""})` : message;
+}

@@ -1,0 +1,85 @@
+/**
+ * Creating, changing and removing outbound webhooks, and looking at their deliveries, for the
+ * HTTP API (and through it the CLI). Sending is the WebhookSender's.
+ */
+import { v7 as uuidv7 } from "uuid";
+import { newSecret } from "../hooks/signing.js";
+import type { WebhookStore } from "../store/webhook-store.js";
+import type { DeliveryCounts, DeliveryRow, WebhookFields, WebhookRow } from "../store/sql/webhooks/webhook-row.js";
+import { isUniqueViolation, NameTakenError, parseWith, ValidationError } from "../validation.js";
+import { DeliveryQuerySchema, WebhookCreateSchema, WebhookPatchSchema } from "./webhook-schema.js";
+
+export class WebhookService {
+  constructor(
+    private readonly store: WebhookStore,
+    /** Tells this worker's sender to look now (a delivery was made due again). */
+    private readonly wake: () => void = () => undefined,
+  ) {}
+
+  async list(): Promise<{ rows: WebhookRow[]; counts: Map<string, DeliveryCounts> }> {
+    const [rows, counts] = await Promise.all([this.store.list(), this.store.deliveryCounts()]);
+    return { rows, counts };
+  }
+
+  get(idOrName: string): Promise<WebhookRow | undefined> {
+    return this.store.get(idOrName);
+  }
+
+  async counts(id: string): Promise<DeliveryCounts | undefined> {
+    return (await this.store.deliveryCounts()).get(id);
+  }
+
+  async create(input: unknown): Promise<WebhookRow> {
+    const parsed = parseWith(WebhookCreateSchema, input);
+    if (!parsed.ok) throw new ValidationError("webhook", parsed.errors);
+    const { taskType, driveId, secret, ...rest } = parsed.value;
+    const fields: WebhookFields = { ...rest, task_type: taskType, drive_id: driveId, secret: secret ?? newSecret() };
+    const row = await this.store.insert(uuidv7(), fields);
+    if (!row) throw new NameTakenError("webhook", fields.name);
+    return row;
+  }
+
+  /** Undefined when there is no such webhook. */
+  async update(idOrName: string, patch: unknown): Promise<WebhookRow | undefined> {
+    const existing = await this.store.get(idOrName);
+    if (!existing) return undefined;
+    const change = parseWith(WebhookPatchSchema, patch);
+    if (!change.ok) throw new ValidationError("webhook", change.errors);
+    const { rotateSecret, taskType, driveId, ...rest } = change.value;
+    const fields: WebhookFields = {
+      name: rest.name ?? existing.name,
+      url: rest.url ?? existing.url,
+      events: rest.events ?? existing.events,
+      enabled: rest.enabled ?? existing.enabled,
+      task_type: taskType === undefined ? existing.task_type : taskType,
+      drive_id: driveId === undefined ? existing.drive_id : driveId,
+      secret: rotateSecret ? newSecret() : existing.secret,
+    };
+    try {
+      const row = await this.store.update(existing.id, fields);
+      if (row?.enabled && !existing.enabled) this.wake(); // its deliveries waited while it was paused
+      return row;
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new NameTakenError("webhook", fields.name);
+      throw error;
+    }
+  }
+
+  async remove(idOrName: string): Promise<boolean> {
+    const existing = await this.store.get(idOrName);
+    return existing ? this.store.delete(existing.id) : false;
+  }
+
+  /** A webhook's deliveries, newest first; `query` is the HTTP query (status, limit). */
+  deliveries(webhook: WebhookRow, query: unknown): Promise<DeliveryRow[]> {
+    const parsed = parseWith(DeliveryQuerySchema, query);
+    if (!parsed.ok) throw new ValidationError("delivery query", parsed.errors);
+    return this.store.deliveries(webhook.id, parsed.value);
+  }
+
+  async redeliver(webhook: WebhookRow, deliveryId: string): Promise<DeliveryRow | undefined> {
+    const row = await this.store.redeliver(webhook.id, deliveryId);
+    if (row) this.wake();
+    return row;
+  }
+}

@@ -136,7 +136,7 @@ export class WebhookSender {
     } catch (caught) {
       error = describeFetchError(caught, this.options.timeoutMs);
     }
-    if (delivery.attempts >= this.options.maxAttempts) return { id: delivery.id, status: "dead", httpStatus, error: `${error} (after ${delivery.attempts} attempts)` };
+    if (delivery.attempts >= this.options.maxAttempts) return { id: delivery.id, status: "dead", httpStatus, error: `${error} (gave up after ${delivery.attempts} attempt${delivery.attempts === 1 ? "" : "s"})` };
     const delay = retryDelayMs(this.options.retry, delivery.attempts, retryAfterMs);
     return { id: delivery.id, status: "pending", retryAt: new Date(Date.now() + delay), httpStatus, error };
   }
@@ -162,5 +162,7 @@ function describeFetchError(error: unknown, timeoutMs: number): string {
   if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) return `no answer within ${timeoutMs} ms`;
   const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
   const message = error instanceof Error ? error.message : String(error);
-  return cause?.code ? `${message} (${cause.code}${cause.message ? `: ${cause.message}` : ""})` : message;
+  // fetch says "fetch failed"; the reason (refused, unknown host, a port fetch never uses) is its cause.
+  const reason = [cause?.code, cause?.message].filter(Boolean).join(": ");
+  return reason ? `${message} (${reason})` : message;
 }

@@ -1,0 +1,328 @@
+/**
+ * Outbound webhooks over real HTTP, on PGlite and PostgreSQL: the end of a task is POSTed to each
+ * matching webhook, signed, once; a failing receiver is retried with backoff (Retry-After wins),
+ * then the delivery is dead until sent again on request; a delivery claimed by a worker that died
+ * goes out after its lease; without an enabled webhook nothing is written (the triggers are off);
+ * bad input is refused with the field named; two workers sharing PostgreSQL send each delivery once.
+ */
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { signBody } from "../src/hooks/signing.js";
+import { createApp, listen } from "../src/http/server.js";
+import { silentLogger } from "../src/logger.js";
+import { TaskStore } from "../src/store/task-store.js";
+import { WebhookStore } from "../src/store/webhook-store.js";
+import { ExecutorRegistry } from "../src/tasks/executors/registry.js";
+import type { TaskManager } from "../src/tasks/task-manager.js";
+import { WebhookSender } from "../src/webhooks/webhook-sender.js";
+import { WebhookService } from "../src/webhooks/webhook-service.js";
+import { testManager } from "./support/manager.js";
+import { sleep, waitFor } from "./support/process.js";
+import { finalStatus, scriptedExecutor, type RunLog } from "./support/scripted-executor.js";
+import { BACKENDS, dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "./support/stores.js";
+
+const TOKEN = "api-token-0123456789";
+
+interface Received { at: number; headers: IncomingHttpHeaders; body: string; json: { id: string; event: string; webhook: string; task: Record<string, unknown> } }
+
+/** A webhook receiver: records every POST and answers from a script (default 200). */
+async function startReceiver() {
+  const received: Received[] = [];
+  const answers: { status: number; headers?: Record<string, string> }[] = [];
+  let delayMs = 0;
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      received.push({ at: Date.now(), headers: req.headers, body, json: JSON.parse(body) as Received["json"] });
+      const answer = answers.shift() ?? { status: 200 };
+      setTimeout(() => res.writeHead(answer.status, answer.headers ?? {}).end(answer.status >= 400 ? "receiver says no" : "ok"), delayMs);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    received,
+    answers,
+    setDelay: (ms: number) => (delayMs = ms),
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+type Receiver = Awaited<ReturnType<typeof startReceiver>>;
+
+/** A port nothing listens on (it did a moment ago). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function sender(store: TaskStore, workerId: string, overrides: Partial<ConstructorParameters<typeof WebhookSender>[0]> = {}) {
+  return new WebhookSender({
+    store: new WebhookStore(store.db),
+    workerId,
+    pollMs: 100,
+    timeoutMs: 2000,
+    maxAttempts: 3,
+    retry: { baseMs: 50, maxMs: 200 },
+    retentionMs: 86_400_000,
+    logger: silentLogger(),
+    ...overrides,
+  });
+}
+
+interface Worker { manager: TaskManager; sender: WebhookSender; server: Server; url: string; webhookStore: WebhookStore; log: RunLog }
+
+async function startWorker(store: TaskStore): Promise<Worker> {
+  const log: RunLog = [];
+  const manager = testManager(store, { maxPerDocument: 5 }, new ExecutorRegistry().register(scriptedExecutor(log)));
+  const webhookStore = new WebhookStore(store.db);
+  const webhookSender = sender(store, manager.workerId, { metrics: manager.metrics });
+  for (const event of ["completed", "failed", "cancelled"] as const) manager.on(event, () => webhookSender.taskEnded());
+  const webhooks = new WebhookService(webhookStore, () => webhookSender.wake());
+  const app = createApp({ manager, metrics: manager.metrics!, logger: silentLogger(), apiToken: TOKEN, webhooks });
+  const { server, url } = await listen(app, "127.0.0.1", 0, TOKEN);
+  await manager.start();
+  webhookSender.start();
+  return { manager, sender: webhookSender, server, url, webhookStore, log };
+}
+
+async function stopWorker(w: Worker): Promise<void> {
+  await w.sender.stop();
+  await w.manager.stop(0);
+  w.server.closeAllConnections();
+  await new Promise((resolve) => w.server.close(resolve));
+}
+
+const api = (url: string, path: string, init: RequestInit = {}) => fetch(`${url}${path}`, { ...init, headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json", ...init.headers } });
+const post = (url: string, path: string, body: unknown) => api(url, path, { method: "POST", body: JSON.stringify(body) });
+const patch = (url: string, path: string, body: unknown) => api(url, path, { method: "PATCH", body: JSON.stringify(body) });
+
+async function createWebhook(url: string, body: Record<string, unknown>): Promise<{ id: string; secret: string }> {
+  const res = await post(url, "/api/webhooks", body);
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { webhook: { id: string; secret: string } }).webhook;
+}
+
+async function deliveries(url: string, name: string, query = "") {
+  const res = await api(url, `/api/webhooks/${name}/deliveries${query}`);
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { deliveries: { id: string; status: string; attempts: number; lastStatus: number | null; lastError: string | null; taskId: string; event: string }[] }).deliveries;
+}
+
+async function runTask(manager: TaskManager, script: string[], extra: Record<string, unknown> = {}) {
+  const { task } = await manager.enqueueTask({ type: "scripted", title: `run ${script.join(",")}`, script, maxAttempts: 1, ...extra });
+  return finalStatus(manager, task.id);
+}
+
+const countRows = async (store: TaskStore) => (await store.db.query<{ n: number }>("SELECT count(*)::int AS n FROM ph_webhook_deliveries")).rows[0]?.n;
+
+for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")) {
+  describe.skipIf(!backend.available)(`outbound webhooks on ${backend.name}`, () => {
+    let store: TaskStore;
+    let worker: Worker;
+    let receiver: Receiver;
+    let cleanup: () => Promise<void>;
+    beforeEach(async () => {
+      const opened = await backend.open();
+      store = opened.store;
+      cleanup = opened.cleanup;
+      worker = await startWorker(store);
+      receiver = await startReceiver();
+    });
+    afterEach(async () => {
+      await stopWorker(worker);
+      await receiver.close();
+      await cleanup();
+    });
+
+    it("POSTs each matching task's end once, signed with the webhook's secret; filters by event and type; the secret is shown once", async () => {
+      const all = await createWebhook(worker.url, { name: "all-ends", url: `${receiver.url}/all` });
+      expect(all.secret.length).toBeGreaterThanOrEqual(32);
+      const failures = await createWebhook(worker.url, { name: "failures", url: `${receiver.url}/failures`, events: ["failed"], taskType: "scripted" });
+      await createWebhook(worker.url, { name: "other-type", url: `${receiver.url}/other`, taskType: "cli" });
+      const shown = (await (await api(worker.url, "/api/webhooks/all-ends")).json()) as { webhook: Record<string, unknown> };
+      expect(shown.webhook).not.toHaveProperty("secret");
+      expect(shown.webhook).toMatchObject({ url: `${receiver.url}/all`, events: ["completed", "failed", "cancelled"], taskType: null, enabled: true });
+
+      const ok = await runTask(worker.manager, ["ok"]);
+      const bad = await runTask(worker.manager, ["fatal"]);
+      expect([ok.status, bad.status]).toEqual(["completed", "failed"]);
+      await waitFor(() => (receiver.received.length >= 3 ? true : undefined), 10_000, "three deliveries");
+      await sleep(400); // and no more come
+      expect(receiver.received).toHaveLength(3);
+
+      const to = (path: string) => receiver.received.filter((r) => r.json.webhook === path);
+      const completed = to("all-ends").find((r) => r.json.event === "task.completed");
+      expect(completed?.json.task).toMatchObject({ id: ok.id, type: "scripted", status: "completed", result: { attempt: 1 }, attempts: 1 });
+      expect(completed?.headers["x-ph-event"]).toBe("task.completed");
+      expect(completed?.headers["x-ph-delivery"]).toBe(completed?.json.id);
+      expect(completed?.headers["idempotency-key"]).toBe(completed?.json.id);
+      for (const r of to("all-ends")) expect(r.headers["x-signature-256"]).toBe(signBody(all.secret, r.body));
+      const [failed] = to("failures");
+      expect(failed?.json).toMatchObject({ event: "task.failed", task: { id: bad.id, status: "failed", error: { code: "bad_input" } } });
+      expect(failed?.headers["x-signature-256"]).toBe(signBody(failures.secret, failed?.body ?? ""));
+      expect(to("other-type")).toHaveLength(0);
+
+      const listed = (await (await api(worker.url, "/api/webhooks")).json()) as { webhooks: { name: string; deliveries: Record<string, number> }[] };
+      expect(listed.webhooks.map((w) => [w.name, w.deliveries])).toEqual([
+        ["all-ends", { pending: 0, delivered: 2, dead: 0 }],
+        ["failures", { pending: 0, delivered: 1, dead: 0 }],
+        ["other-type", { pending: 0, delivered: 0, dead: 0 }],
+      ]);
+      const sent = await deliveries(worker.url, "all-ends", "?status=delivered");
+      expect(sent.map((d) => [d.taskId, d.event, d.attempts, d.lastStatus]).sort()).toEqual([[bad.id, "task.failed", 1, 200], [ok.id, "task.completed", 1, 200]].sort());
+    });
+
+    it("retries a failing receiver with backoff, honours Retry-After, then gives up (dead); redeliver sends it again with the same id", async () => {
+      await createWebhook(worker.url, { name: "flaky", url: `${receiver.url}/flaky`, events: ["completed"] });
+      receiver.answers.push({ status: 500 }, { status: 503 }, { status: 500 });
+      const task = await runTask(worker.manager, ["ok"]);
+      const dead = await waitFor(async () => (await deliveries(worker.url, "flaky")).find((d) => d.status === "dead"), 10_000, "the delivery to die");
+      expect(dead).toMatchObject({ taskId: task.id, attempts: 3, lastStatus: 500 });
+      expect(dead.lastError).toMatch(/^HTTP 500: receiver says no \(gave up after 3 attempts\)$/);
+      expect(receiver.received).toHaveLength(3);
+      expect(new Set(receiver.received.map((r) => r.json.id))).toEqual(new Set([dead.id]));
+      expect(new Set(receiver.received.map((r) => r.body)).size).toBe(1); // the same body every time
+      expect(receiver.received.map((r) => r.headers["x-ph-delivery-attempt"])).toEqual(["1", "2", "3"]);
+
+      const again = await post(worker.url, `/api/webhooks/flaky/deliveries/${dead.id}/redeliver`, {});
+      expect(again.status).toBe(202);
+      await waitFor(async () => (await deliveries(worker.url, "flaky")).find((d) => d.status === "delivered"), 10_000, "the redelivery");
+      expect(receiver.received).toHaveLength(4);
+      expect(receiver.received[3]?.json.id).toBe(dead.id);
+      expect((await post(worker.url, "/api/webhooks/flaky/deliveries/no-such-delivery/redeliver", {})).status).toBe(404);
+
+      // A 429 with Retry-After: 1 waits a second, not the 50-200 ms backoff.
+      receiver.received.length = 0;
+      receiver.answers.push({ status: 429, headers: { "Retry-After": "1" } });
+      await runTask(worker.manager, ["ok"]);
+      await waitFor(() => (receiver.received.length >= 2 ? true : undefined), 10_000, "the retried delivery");
+      const [first, second] = receiver.received;
+      expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(950);
+    });
+
+    it("a delivery claimed by a worker that died goes out after its lease", async () => {
+      await createWebhook(worker.url, { name: "after-crash", url: `${receiver.url}/x` });
+      await worker.sender.stop();
+      const task = await runTask(worker.manager, ["ok"]);
+      // Another worker claims it and dies before sending.
+      const claimed = await worker.webhookStore.claimDue("dead-worker", 500, 10);
+      expect(claimed.map((d) => d.task_id)).toEqual([task.id]);
+      worker.sender.start();
+      await sleep(300);
+      expect(receiver.received).toHaveLength(0); // its lease still holds
+      await waitFor(() => (receiver.received.length > 0 ? true : undefined), 10_000, "the delivery after the lease");
+      expect(receiver.received[0]?.json.id).toBe(claimed[0]?.id);
+      expect(receiver.received[0]?.headers["x-ph-delivery-attempt"]).toBe("2");
+      const [row] = await deliveries(worker.url, "after-crash");
+      expect(row).toMatchObject({ status: "delivered", attempts: 2 });
+    });
+
+    it("without an enabled webhook nothing is written (the triggers are off); a paused webhook holds its deliveries; removing it removes them", async () => {
+      expect(await worker.webhookStore.triggersEnabled()).toBe(false);
+      await runTask(worker.manager, ["ok"]);
+      expect(await countRows(store)).toBe(0);
+
+      await createWebhook(worker.url, { name: "held", url: `${receiver.url}/held` });
+      expect(await worker.webhookStore.triggersEnabled()).toBe(true);
+      await worker.sender.stop();
+      const task = await runTask(worker.manager, ["ok"]);
+      expect(await countRows(store)).toBe(1);
+      expect((await patch(worker.url, "/api/webhooks/held", { enabled: false })).status).toBe(200);
+      expect(await worker.webhookStore.triggersEnabled()).toBe(false);
+      await runTask(worker.manager, ["ok"]); // paused: no delivery for this one
+      expect(await countRows(store)).toBe(1);
+      worker.sender.start();
+      await sleep(400);
+      expect(receiver.received).toHaveLength(0); // held while paused
+
+      expect((await patch(worker.url, "/api/webhooks/held", { enabled: true })).status).toBe(200);
+      await waitFor(() => (receiver.received.length > 0 ? true : undefined), 10_000, "the held delivery");
+      expect(receiver.received.map((r) => r.json.task.id)).toEqual([task.id]);
+
+      expect((await api(worker.url, "/api/webhooks/held", { method: "DELETE" })).status).toBe(204);
+      expect(await worker.webhookStore.triggersEnabled()).toBe(false);
+      expect(await countRows(store)).toBe(0);
+    });
+
+    it("refuses bad input with the field, the value and what is allowed; a taken name is a conflict; unknown ones are 404", async () => {
+      const refused = async (body: unknown) => {
+        const res = await post(worker.url, "/api/webhooks", body);
+        expect(res.status).toBe(400);
+        return ((await res.json()) as { errors: { field: string; message: string; value?: string }[] }).errors;
+      };
+      expect(await refused({ name: "x", url: "ftp://example.com/in" })).toEqual([expect.objectContaining({ field: "url", message: "must be an http or https URL", value: '"ftp://example.com/in"' })]);
+      expect(await refused({ name: "x", url: receiver.url, events: ["started"] })).toEqual([expect.objectContaining({ field: "events.0", message: "must be one of completed, failed, cancelled", value: '"started"' })]);
+      expect(await refused({ name: "x", url: receiver.url, events: [] })).toEqual([expect.objectContaining({ field: "events", message: "name at least one event" })]);
+      expect(await refused({ name: "x", url: receiver.url, secret: "short" })).toEqual([expect.objectContaining({ field: "secret" })]);
+      expect(await refused({ name: "Bad Name", url: receiver.url })).toEqual([expect.objectContaining({ field: "name" })]);
+      expect(await refused({ name: "x", url: receiver.url, retries: 3 })).toEqual([expect.objectContaining({ field: "(root)" })]);
+      expect(await countRows(store)).toBe(0);
+      expect((await (await api(worker.url, "/api/webhooks")).json()) as unknown).toEqual({ webhooks: [] });
+
+      await createWebhook(worker.url, { name: "taken", url: receiver.url });
+      expect((await post(worker.url, "/api/webhooks", { name: "taken", url: receiver.url })).status).toBe(409);
+      expect((await patch(worker.url, "/api/webhooks/taken", { url: "not a url" })).status).toBe(400);
+      expect((await api(worker.url, "/api/webhooks/taken/deliveries?status=lost")).status).toBe(400);
+      expect((await api(worker.url, "/api/webhooks/nope")).status).toBe(404);
+      expect((await api(worker.url, "/api/webhooks/nope/deliveries")).status).toBe(404);
+      expect((await api(worker.url, "/api/webhooks/nope", { method: "DELETE" })).status).toBe(404);
+    });
+
+    it("a receiver that does not answer in time, or refuses the connection, is a failed attempt with the reason kept", async () => {
+      await worker.sender.stop();
+      const slow = sender(store, "slow-sender", { timeoutMs: 200, maxAttempts: 1 });
+      await createWebhook(worker.url, { name: "slow", url: `${receiver.url}/slow`, events: ["completed"] });
+      const closedPort = await freePort();
+      await createWebhook(worker.url, { name: "closed", url: `http://127.0.0.1:${closedPort}/nothing-listens`, events: ["completed"] });
+      receiver.setDelay(1000);
+      await runTask(worker.manager, ["ok"]);
+      slow.start();
+      try {
+        const timedOut = await waitFor(async () => (await deliveries(worker.url, "slow")).find((d) => d.status === "dead"), 10_000, "the slow delivery to fail");
+        expect(timedOut.lastError).toBe("no answer within 200 ms (gave up after 1 attempt)");
+        const refused = await waitFor(async () => (await deliveries(worker.url, "closed")).find((d) => d.status === "dead"), 10_000, "the refused delivery to fail");
+        expect(refused.lastError).toMatch(/^fetch failed \(ECONNREFUSED: connect ECONNREFUSED 127\.0\.0\.1:\d+\) \(gave up after 1 attempt\)$/);
+        expect(refused.lastStatus).toBeNull();
+      } finally {
+        await slow.stop();
+      }
+    });
+  });
+}
+
+describe.skipIf(!postgresAvailable)("outbound webhooks with two workers sharing PostgreSQL", () => {
+  it("each delivery goes out once, whichever worker sends it", async () => {
+    const schema = uniqueSchema();
+    const stores = [await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema }), await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema })];
+    const receiver = await startReceiver();
+    receiver.setDelay(5);
+    const [a, b] = stores as [TaskStore, TaskStore];
+    const worker = await startWorker(a);
+    const second = sender(b, "second-worker", { pollMs: 20 });
+    try {
+      await createWebhook(worker.url, { name: "shared", url: receiver.url });
+      second.start();
+      const n = 60;
+      const { tasks } = { tasks: await Promise.all(Array.from({ length: n }, (_, i) => worker.manager.enqueueTask({ type: "scripted", title: `t${i}`, script: ["ok"] }))) };
+      await waitFor(() => (receiver.received.length >= n ? true : undefined), 20_000, `${n} deliveries`);
+      await sleep(500);
+      const ids = receiver.received.map((r) => r.json.id);
+      expect(ids).toHaveLength(n);
+      expect(new Set(ids).size).toBe(n);
+      expect(new Set(receiver.received.map((r) => r.json.task.id))).toEqual(new Set(tasks.map((t) => t.task.id)));
+    } finally {
+      await second.stop();
+      await stopWorker(worker);
+      await receiver.close();
+      for (const s of stores) await s.close();
+      await dropSchema(schema);
+    }
+  });
+});

@@ -251,6 +251,22 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(await countRows(store)).toBe(0);
     });
 
+    it("retention: delivered and dead deliveries past TASK_RESULT_TTL are removed, pending ones stay, and any left by a removed webhook", async () => {
+      await worker.sender.stop();
+      const kept = await createWebhook(worker.url, { name: "kept", url: receiver.url });
+      for (let i = 0; i < 3; i++) await runTask(worker.manager, ["ok"]);
+      const rows = (await store.db.query<{ id: string }>("SELECT id FROM ph_webhook_deliveries ORDER BY id")).rows.map((r) => r.id);
+      expect(rows).toHaveLength(3);
+      await store.db.query("UPDATE ph_webhook_deliveries SET status = 'delivered', updated_at = now() - interval '2 hours' WHERE id = $1", [rows[0]]);
+      await store.db.query("UPDATE ph_webhook_deliveries SET status = 'dead', updated_at = now() - interval '2 hours' WHERE id = $1", [rows[1]]);
+      // A delivery of a webhook that is gone (written while it was being removed).
+      await store.db.query("INSERT INTO ph_webhook_deliveries (id, webhook_id, task_id, event, payload) VALUES ('orphan', 'no-such-webhook', 'x', 'task.completed', '{}')");
+      expect(await worker.webhookStore.deleteOld(3_600_000)).toBe(3);
+      const left = await deliveries(worker.url, "kept");
+      expect(left.map((d) => [d.id, d.status])).toEqual([[rows[2], "pending"]]);
+      expect(kept.id).toBeTruthy();
+    });
+
     it("refuses bad input with the field, the value and what is allowed; a taken name is a conflict; unknown ones are 404", async () => {
       const refused = async (body: unknown) => {
         const res = await post(worker.url, "/api/webhooks", body);

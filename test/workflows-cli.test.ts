@@ -1,7 +1,7 @@
 /**
- * Cron schedules and inbound webhooks through `ph-tasks serve`: the HTTP API, the `ph-tasks
- * schedule` and `ph-tasks hook` commands, and the tasks they make running on the agent like any
- * other (each with its task document).
+ * Cron schedules, inbound and outbound webhooks, dependencies and templates through `ph-tasks
+ * serve`: the HTTP API, the `ph-tasks schedule`, `hook`, `webhook` and `template` commands, and the
+ * tasks they make running on the agent like any other (each with its task document).
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,7 +15,7 @@ interface ApiTask { id: string; status: string; title: string; source?: { origin
 
 describe("cron schedules and webhooks through ph-tasks serve", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "ph-schedules-"));
-  const agent = new AgentProcess(dir, { TASK_SHUTDOWN_GRACE_MS: "100", TASK_SCHEDULE_POLL_MS: "200" });
+  const agent = new AgentProcess(dir, { TASK_SHUTDOWN_GRACE_MS: "100", TASK_SCHEDULE_POLL_MS: "200", TASK_WEBHOOK_POLL_MS: "200" });
   afterAll(async () => {
     await agent.stop("SIGKILL");
   });
@@ -155,5 +155,38 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain("params.times: is used by template 'greet' and missing");
     expect((await agent.cli(["template", "rm", "greet"])).status).toBe(0);
+  });
+
+  it("webhook add / show / deliveries: a failed task's end is POSTed, signed, to the agent's own inbound hook, which runs the follow-up task", async () => {
+    const url = await agent.url;
+    const followUp = JSON.stringify({ type: "cli", title: "after {{body.task.title}}", command: "echo", args: ["cleaning up after {{body.task.id}}: {{body.task.error.message}}"] });
+    const hook = await agent.cli(["hook", "add", "on-failure", "--task", followUp]);
+    const secret = /secret (\S+)/.exec(hook.stdout)?.[1] ?? "";
+    // Signed with the hook's secret, so the hook accepts it; its delivery id is the hook's idempotency key.
+    const added = await agent.cli(["webhook", "add", "failures", "--to", `${url}/hooks/on-failure`, "--on", "failed", "--type", "cli", "--secret", secret]);
+    expect(added.stderr).toBe("");
+    expect(added.stdout).toContain(`failures  active  POST ${url}/hooks/on-failure`);
+    expect(added.stdout).toContain("on failed (type cli); delivered 0, pending 0, dead 0");
+    expect(added.stdout).toContain(`secret ${secret}`);
+
+    const failing = (await (await fetch(`${url}/api/tasks`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ type: "cli", title: "doomed", command: "false", maxAttempts: 1 }) })).json()) as { task: { id: string } };
+    const after = await waitFor(async () => {
+      const { tasks } = (await (await fetch(`${url}/api/tasks?status=completed`)).json()) as { tasks: ApiTask[] };
+      return tasks.find((t) => t.source?.origin === "hook:on-failure");
+    }, 30_000, "the follow-up task");
+    expect(after.title).toBe("after doomed");
+    expect((await agent.cli(["logs", after.id])).stdout).toMatch(new RegExp(`^cleaning up after ${failing.task.id}: .+\n$`));
+
+    const shown = await agent.cli(["webhook", "show", "failures"]);
+    expect(shown.stdout).toContain("delivered 1, pending 0, dead 0");
+    expect(shown.stdout).toMatch(new RegExp(`delivered {2}task.failed {2}task ${failing.task.id} {2}attempts 1`));
+    const listed = JSON.parse((await agent.cli(["webhook", "deliveries", "failures", "--json"])).stdout) as { status: string; lastStatus: number }[];
+    expect(listed).toEqual([expect.objectContaining({ status: "delivered", lastStatus: 202 })]);
+    const bad = await agent.cli(["webhook", "add", "nope", "--to", "ftp://example.com", "--on", "started"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("url: must be an http or https URL");
+    expect(bad.stderr).toContain('events.0: must be one of completed, failed, cancelled (got "started")');
+    expect((await agent.cli(["webhook", "rm", "failures"])).status).toBe(0);
+    expect((await agent.cli(["webhook", "list"])).stdout).toBe("no webhooks\n");
   });
 });

@@ -9,15 +9,22 @@
  * end is missed and none is written twice. The payload is the task as it was then.
  *
  * The triggers are disabled while no webhook is enabled (webhook-store.ts switches them), so an
- * agent without webhooks pays nothing on the finish path; with them, one index probe of
- * ph_webhooks per ended task.
+ * agent without webhooks pays nothing on the finish path; with them, one scan of the small
+ * ph_webhooks table per ended task.
+ *
+ * The function sets its own planner settings: it runs inside ph_finish_and_claim, whose
+ * enable_seqscan = off made the scan of the (small) ph_webhooks table cost 10^10, and PostgreSQL
+ * JIT-compiled it — 115 ms per ended task, measured. Deliveries have no foreign key to their
+ * webhook (removing a webhook removes them, see delete-webhook.ts): its check on every delivery
+ * written took the no-op benchmark from about 0.8 to 0.65 of its speed without webhooks.
  */
 export const name = "webhooks";
 
 export const DELIVERY_TRIGGERS = ["ph_tasks_webhook_deliveries_on_update", "ph_tasks_webhook_deliveries_on_insert"] as const;
 
 const enqueueDeliveries = `
-CREATE FUNCTION ph_enqueue_webhook_deliveries() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE FUNCTION ph_enqueue_webhook_deliveries() RETURNS trigger LANGUAGE plpgsql
+SET enable_seqscan = on SET jit = off AS $fn$
 BEGIN
   INSERT INTO ph_webhook_deliveries (id, webhook_id, task_id, event, payload)
   SELECT gen_random_uuid()::text, w.id, NEW.id, 'task.' || NEW.status,
@@ -48,7 +55,7 @@ export const statements = [
    )`,
   `CREATE TABLE ph_webhook_deliveries (
      id text PRIMARY KEY,
-     webhook_id text NOT NULL REFERENCES ph_webhooks (id) ON DELETE CASCADE,
+     webhook_id text NOT NULL,
      task_id text NOT NULL,
      event text NOT NULL,
      payload jsonb NOT NULL,

@@ -7,10 +7,12 @@ import { benchCrashRecovery } from "./crash-recovery.js";
 import { benchManagerOverhead } from "./manager-overhead.js";
 import { benchQueueThroughput } from "./queue-throughput.js";
 import { benchReactorHandler } from "./reactor-handler.js";
+import { benchWebhookCost } from "./webhook-cost.js";
 
 const sections: [string, () => Promise<string>][] = [
   ["queue throughput", benchQueueThroughput],
   ["worker overhead", benchManagerOverhead],
+  ["outbound webhooks", benchWebhookCost],
   ["crash recovery", benchCrashRecovery],
   ["reactor handler overhead", benchReactorHandler],
   ["Claude Code overhead", benchClaudeCode],

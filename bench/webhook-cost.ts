@@ -1,0 +1,66 @@
+/**
+ * What outbound webhooks cost the finish path: no-op throughput of our manager on PostgreSQL with
+ * no webhook (the delivery triggers are off), with one that matches no task (the trigger runs and
+ * writes nothing), and with one on every task's end (a delivery written per task; not sent here,
+ * so the figure is the store's share alone). Modes take turns for BENCH_ROUNDS rounds (default 3).
+ * Run alone: `npx tsx bench/webhook-cost.ts`.
+ */
+import { randomBytes } from "node:crypto";
+import { pathToFileURL } from "node:url";
+import { TaskStore } from "../src/store/task-store.js";
+import { WebhookStore } from "../src/store/webhook-store.js";
+import { BENCH_DATABASE_URL, dropSchema, fmt, median, noopManager, postgresProblem, table } from "./support.js";
+
+const N = Number(process.env.BENCH_TASKS ?? 5000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const MODES = {
+  "no webhook (triggers off)": undefined,
+  "a webhook matching no task": "no-such-type",
+  "a webhook on every task's end": null,
+} as const;
+
+async function throughput(taskType: string | null | undefined): Promise<number> {
+  const schema = `bench_wh_${randomBytes(3).toString("hex")}`;
+  const store = await TaskStore.open({ databaseUrl: BENCH_DATABASE_URL, schema });
+  try {
+    if (taskType !== undefined) {
+      await new WebhookStore(store.db).insert(`bench-${schema}`, { name: "bench", url: "http://127.0.0.1:1/unused", secret: "0123456789abcdef", events: ["completed", "failed", "cancelled"], task_type: taskType, drive_id: null, enabled: true });
+    }
+    const run = async (count: number) => {
+      const manager = noopManager(store, { maxConcurrent: 10, maxPerDocument: 1, maxPerDrive: 3 });
+      const inputs = Array.from({ length: count }, (_, i) => ({ type: "noop", title: `t${i}`, source: { documentId: `doc-${i % 200}`, driveId: `drive-${i % 10}` } }));
+      for (let i = 0; i < count; i += 1000) await manager.enqueueTasks(inputs.slice(i, i + 1000));
+      let done = 0;
+      const finished = new Promise<void>((resolve) => manager.on("completed", () => { if (++done === count) resolve(); }));
+      const start = performance.now();
+      await manager.start();
+      await finished;
+      const ms = performance.now() - start;
+      await manager.stop(0);
+      return (count / ms) * 1000;
+    };
+    await run(Math.max(200, Math.floor(N / 5))); // warm-up
+    return await run(N);
+  } finally {
+    await store.close();
+    await dropSchema(schema);
+  }
+}
+
+export async function benchWebhookCost(): Promise<string> {
+  const title = `### Outbound webhooks on the finish path: ${fmt(N)} no-op tasks on PostgreSQL, ${ROUNDS} rounds, modes taking turns`;
+  const problem = await postgresProblem();
+  if (problem) return `${title}\n\nnot measured: ${problem}`;
+  const figures = new Map<string, number[]>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [mode, taskType] of Object.entries(MODES)) figures.set(mode, [...(figures.get(mode) ?? []), await throughput(taskType)]);
+  }
+  const base = median(figures.get("no webhook (triggers off)") ?? [1]);
+  const rows = [...figures].map(([mode, values]) => [mode, `${fmt(median(values))} (${fmt(Math.min(...values))}–${fmt(Math.max(...values))})`, `${fmt(median(values) / base, 2)}×`]);
+  return `${title}\n\n${table(["webhooks", "processed tasks/s, median (range)", "vs none"], rows)}`;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  console.log(await benchWebhookCost());
+  process.exit(0);
+}

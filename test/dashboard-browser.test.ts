@@ -12,6 +12,11 @@ import { createApp, listen } from "../src/http/server.js";
 import { silentLogger } from "../src/logger.js";
 import { ScheduleService } from "../src/schedules/schedule-service.js";
 import { ScheduleStore } from "../src/store/schedule-store.js";
+import { WebhookStore } from "../src/store/webhook-store.js";
+import { WebhookSender } from "../src/webhooks/webhook-sender.js";
+import { WebhookService } from "../src/webhooks/webhook-service.js";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { TaskStore } from "../src/store/task-store.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
 import { testManager } from "./support/manager.js";
@@ -35,6 +40,8 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
   let store: TaskStore;
   let manager: TaskManager;
   let schedules: ScheduleService;
+  let webhooks: WebhookService;
+  let sender: WebhookSender;
   let server: Server;
   let base: string;
   let browser: Browser;
@@ -46,7 +53,11 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     manager = testManager(store, { maxConcurrent: 4, maxPerDocument: 10 });
     await manager.start();
     schedules = new ScheduleService(new ScheduleStore(store.db), manager.registry);
-    ({ server, url: base } = await listen(createApp({ manager, metrics: manager.metrics!, logger: silentLogger(), apiToken: TOKEN, schedules }), "127.0.0.1", 0, TOKEN));
+    const webhookStore = new WebhookStore(store.db);
+    sender = new WebhookSender({ store: webhookStore, workerId: manager.workerId, pollMs: 200, timeoutMs: 2000, maxAttempts: 1, retry: { baseMs: 50, maxMs: 100 }, retentionMs: 86_400_000, logger: silentLogger() });
+    webhooks = new WebhookService(webhookStore, () => sender.wake());
+    sender.start();
+    ({ server, url: base } = await listen(createApp({ manager, metrics: manager.metrics!, logger: silentLogger(), apiToken: TOKEN, schedules, webhooks }), "127.0.0.1", 0, TOKEN));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
@@ -55,6 +66,7 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
   });
 
   afterAll(async () => {
+    await sender?.stop();
     await browser?.close();
     server?.closeAllConnections();
     await new Promise((resolve) => server?.close(resolve));
@@ -178,6 +190,46 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     await row.locator(".badge", { hasText: "active" }).waitFor();
     expect((await schedules.get("nightly-backup"))?.next_fire_at).not.toBeNull();
     await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-schedules.png"), fullPage: true });
+  });
+
+  it("lists the webhooks with their deliveries; dead ones are sent again from the card", async () => {
+    let answer = 500;
+    const received: string[] = [];
+    const receiver = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        received.push(String(req.headers["x-ph-delivery"]));
+        res.writeHead(answer).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    try {
+      const to = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/ph`;
+      await webhooks.create({ name: "alerts", url: to, events: ["failed"], taskType: "cli" });
+      const failed = await manager.enqueueTask({ type: "cli", title: "doomed", command: "false", maxAttempts: 1 });
+      await openOverview();
+      const row = page.locator('#webhooks tr[data-webhook="alerts"]');
+      await row.waitFor();
+      expect(await row.textContent()).toContain(to);
+      expect(await row.textContent()).toContain("failed (type cli)");
+      // The receiver answers 500 and the sender gives up at once (one attempt): dead, shown in red.
+      await row.locator(".deliveries", { hasText: "0 delivered, 0 pending, 1 dead" }).waitFor({ timeout: 15_000 });
+      expect(received).toHaveLength(1);
+      answer = 200;
+      await row.locator('button[data-action="resend-dead"]').click();
+      await row.locator(".deliveries", { hasText: "1 delivered, 0 pending, 0 dead" }).waitFor({ timeout: 15_000 });
+      expect(received).toHaveLength(2);
+      expect(received[1]).toBe(received[0]); // the same delivery id: the receiver can tell it is a repeat
+      const [delivery] = (await webhooks.deliveries((await webhooks.get("alerts"))!, {}));
+      expect(delivery).toMatchObject({ task_id: failed.task.id, status: "delivered" });
+      await row.locator('button[data-action="pause"]').click();
+      await row.locator(".badge", { hasText: "paused" }).waitFor();
+      expect((await webhooks.get("alerts"))?.enabled).toBe(false);
+      await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-webhooks.png"), fullPage: true });
+    } finally {
+      receiver.closeAllConnections();
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 
   it("a task that waits for another shows it, linked, and runs once it completes", async () => {

@@ -5,6 +5,7 @@
 import { charts } from "./charts.js";
 import { h } from "./dom.js";
 import { schedulesSection } from "./schedules.js";
+import { webhooksSection } from "./webhooks.js";
 
 const app = document.getElementById("app");
 const TOKEN_KEY = "ph-tasks-token";
@@ -139,14 +140,16 @@ function recentSection(list) {
     list.tasks.length ? taskTable("recent", list.tasks) : h("p", { class: "muted" }, "No tasks yet."));
 }
 
+// An agent without schedules or webhooks (404) shows no card for them; a refused token still signs out.
+const optionalList = (path, key) => api(path).catch((error) => { if (error instanceof AuthError) throw error; return { [key]: null }; });
 const loadOverview = () => Promise.all([api("/api/stats"), api("/api/tasks?limit=25"), api("/api/tasks?status=running&limit=10"),
-  // An agent without schedules (404) shows no card; a refused token still signs out.
-  api("/api/schedules").catch((error) => { if (error instanceof AuthError) throw error; return { schedules: null }; })]);
+  optionalList("/api/schedules", "schedules"), optionalList("/api/webhooks", "webhooks")]);
 
 const schedulesCard = (schedules, mine) => (schedules.schedules ? schedulesSection(schedules.schedules, api, () => refreshOverview(mine)) : h("div", { id: "schedules-section" }));
+const webhooksCard = (webhooks, mine) => (webhooks.webhooks ? webhooksSection(webhooks.webhooks, api, () => refreshOverview(mine)) : h("div", { id: "webhooks-section" }));
 
 async function renderOverview(mine) {
-  const [stats, list, running, schedules] = await loadOverview();
+  const [stats, list, running, schedules, webhooks] = await loadOverview();
   if (mine !== generation) return;
   app.replaceChildren(
     statCards(stats),
@@ -155,14 +158,16 @@ async function renderOverview(mine) {
       submitForm()),
     runningSection(running),
     schedulesCard(schedules, mine),
+    webhooksCard(webhooks, mine),
     recentSection(list));
 }
 
 /** Swaps everything but the form, so a refresh never loses what the user is typing. */
 async function refreshOverview(mine) {
-  const [stats, list, running, schedules] = await loadOverview();
+  const [stats, list, running, schedules, webhooks] = await loadOverview();
   if (mine !== generation) return;
   document.getElementById("schedules-section")?.replaceWith(schedulesCard(schedules, mine));
+  document.getElementById("webhooks-section")?.replaceWith(webhooksCard(webhooks, mine));
   document.getElementById("stats")?.replaceWith(statCards(stats));
   document.querySelector(".charts")?.replaceWith(charts(stats.perMinute));
   document.getElementById("running-section")?.replaceWith(runningSection(running));

@@ -1,0 +1,45 @@
+// The overview's "Webhooks" card: every outbound webhook with its events, filters and delivery
+// counts, a pause / resume button, and "Send again" for the dead deliveries (after the receiver
+// was fixed). Text from the API goes through textContent only (dom.js).
+
+import { h } from "./dom.js";
+
+/** `api`: the dashboard's fetch helper; `changed`: called after an action (re-draws). */
+export function webhooksSection(webhooks, api, changed) {
+  const message = h("div", { class: "error", id: "webhook-error" });
+  const act = (fn) => async () => {
+    message.textContent = "";
+    try {
+      await fn();
+      await changed();
+    } catch (error) {
+      message.textContent = error.message;
+    }
+  };
+  const path = (w) => `/api/webhooks/${encodeURIComponent(w.id)}`;
+  const toggle = (w) => act(() => api(path(w), { method: "PATCH", body: JSON.stringify({ enabled: !w.enabled }) }));
+  const resendDead = (w) => act(async () => {
+    const { deliveries } = await api(`${path(w)}/deliveries?status=dead&limit=500`);
+    for (const d of deliveries) await api(`${path(w)}/deliveries/${encodeURIComponent(d.id)}/redeliver`, { method: "POST", body: "{}" });
+  });
+  const filters = (w) => [w.taskType ? `type ${w.taskType}` : "", w.driveId ? `drive ${w.driveId}` : ""].filter(Boolean).join(", ");
+  const row = (w) => h("tr", { "data-webhook": w.name },
+    h("td", {}, h("span", { class: `badge ${w.enabled ? "running" : "cancelled"}` }, w.enabled ? "active" : "paused")),
+    h("td", { class: "title" }, w.name),
+    h("td", { class: "optional" }, h("code", {}, w.url)),
+    h("td", {}, w.events.join(", "), filters(w) ? ` (${filters(w)})` : ""),
+    h("td", { class: "deliveries" }, `${w.deliveries.delivered} delivered, ${w.deliveries.pending} pending, `,
+      h("span", { class: w.deliveries.dead ? "error-text" : "" }, `${w.deliveries.dead} dead`)),
+    h("td", {},
+      h("button", { class: "secondary", "data-action": w.enabled ? "pause" : "resume", onclick: toggle(w) }, w.enabled ? "Pause" : "Resume"),
+      w.deliveries.dead ? h("button", { class: "secondary", "data-action": "resend-dead", onclick: resendDead(w) }, "Send dead again") : ""));
+  const optional = { class: "optional" };
+  return h("section", { class: "card", id: "webhooks-section" },
+    h("h2", {}, `Webhooks (${webhooks.length})`),
+    webhooks.length
+      ? h("div", { class: "table-wrap" }, h("table", { id: "webhooks" },
+          h("thead", {}, h("tr", {}, h("th", {}, "State"), h("th", {}, "Name"), h("th", optional, "URL"), h("th", {}, "On"), h("th", {}, "Deliveries"), h("th", {}, ""))),
+          h("tbody", {}, webhooks.map(row))))
+      : h("p", { class: "muted" }, "No webhooks. Add one with ph-tasks webhook add <name> --to <url> --on failed."),
+    message);
+}

@@ -42,7 +42,7 @@ interface Series {
 }
 
 /** Runs `count` no-op tasks through a manager; resolves with the processing time. */
-async function runOurs(store: TaskStore, count: number, vacuumEveryFinishes = 2000): Promise<{ enqueueMs: number; processMs: number }> {
+export async function runOurs(store: TaskStore, count: number, vacuumEveryFinishes = 2000): Promise<{ enqueueMs: number; processMs: number }> {
   const manager = noopManager(store, { maxConcurrent: CONCURRENCY, maxPerDocument: 1, maxPerDrive: 3, vacuumEveryFinishes });
   // 200 documents in 10 drives: per-document limit 1 and per-drive limit 3 (30 ≥ 10 slots) both apply.
   const inputs = Array.from({ length: count }, (_, i) => ({ type: "noop", title: `t${i}`, source: { documentId: `doc-${i % 200}`, driveId: `drive-${i % 10}` } }));

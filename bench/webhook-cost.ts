@@ -9,7 +9,8 @@ import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { TaskStore } from "../src/store/task-store.js";
 import { WebhookStore } from "../src/store/webhook-store.js";
-import { BENCH_DATABASE_URL, dropSchema, fmt, median, noopManager, postgresProblem, table } from "./support.js";
+import { runOurs } from "./queue-throughput.js";
+import { BENCH_DATABASE_URL, dropSchema, fmt, median, postgresProblem, table } from "./support.js";
 
 const N = Number(process.env.BENCH_TASKS ?? 5000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -26,21 +27,9 @@ async function throughput(taskType: string | null | undefined): Promise<number> 
     if (taskType !== undefined) {
       await new WebhookStore(store.db).insert(`bench-${schema}`, { name: "bench", url: "http://127.0.0.1:1/unused", secret: "0123456789abcdef", events: ["completed", "failed", "cancelled"], task_type: taskType, drive_id: null, enabled: true });
     }
-    const run = async (count: number) => {
-      const manager = noopManager(store, { maxConcurrent: 10, maxPerDocument: 1, maxPerDrive: 3 });
-      const inputs = Array.from({ length: count }, (_, i) => ({ type: "noop", title: `t${i}`, source: { documentId: `doc-${i % 200}`, driveId: `drive-${i % 10}` } }));
-      for (let i = 0; i < count; i += 1000) await manager.enqueueTasks(inputs.slice(i, i + 1000));
-      let done = 0;
-      const finished = new Promise<void>((resolve) => manager.on("completed", () => { if (++done === count) resolve(); }));
-      const start = performance.now();
-      await manager.start();
-      await finished;
-      const ms = performance.now() - start;
-      await manager.stop(0);
-      return (count / ms) * 1000;
-    };
-    await run(Math.max(200, Math.floor(N / 5))); // warm-up
-    return await run(N);
+    await runOurs(store, Math.max(200, Math.floor(N / 5))); // warm-up
+    const { processMs } = await runOurs(store, N);
+    return (N / processMs) * 1000;
   } finally {
     await store.close();
     await dropSchema(schema);

@@ -107,12 +107,16 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
 
   // Cron schedules: their tasks are made like API tasks (each with its task document).
   const createTask = createApiTaskCreator(manager, reactor, localDriveId);
+  // Schedules and hooks may name a saved template instead of holding a task of their own.
+  const templates = new TemplateService(new TemplateStore(store.db), registry);
+  const expandTemplate = (input: unknown) => templates.expand(input);
+  const createFromTemplate: typeof createTask = async (input, origin) => createTask(await expandTemplate(input), origin);
   const scheduleStore = new ScheduleStore(store.db);
-  const scheduler = new Scheduler({ store: scheduleStore, workerId: manager.workerId, pollMs: config.TASK_SCHEDULE_POLL_MS, createTask, getTask: (id) => manager.getTask(id), logger, metrics });
-  const schedules = new ScheduleService(scheduleStore, registry, () => scheduler.wake());
+  const scheduler = new Scheduler({ store: scheduleStore, workerId: manager.workerId, pollMs: config.TASK_SCHEDULE_POLL_MS, createTask: createFromTemplate, getTask: (id) => manager.getTask(id), logger, metrics });
+  const schedules = new ScheduleService(scheduleStore, registry, () => scheduler.wake(), expandTemplate);
   // Inbound webhooks: the same, per signed delivery.
   const hookStore = new HookStore(store.db);
-  const hooks = { service: new HookService(hookStore, registry), receiver: new HookReceiver(hookStore, createTask, logger, metrics) };
+  const hooks = { service: new HookService(hookStore, registry, expandTemplate), receiver: new HookReceiver(hookStore, createFromTemplate, logger, metrics) };
   // Outbound webhooks: the ends of tasks, POSTed where someone asked for them.
   const webhookStore = new WebhookStore(store.db);
   const webhookSender = new WebhookSender({
@@ -141,7 +145,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
     schedules,
     hooks,
     webhooks,
-    templates: new TemplateService(new TemplateStore(store.db), registry),
+    templates,
     mount: (main) => main.use(mcpApp),
   });
   const { server, url } = await listen(app, config.HOST, config.PORT, config.API_TOKEN);

@@ -140,7 +140,7 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     expect(orphan.stderr).toContain("dependsOn: names no task: 'no-such-task'");
   });
 
-  it("template put / list; submit template --param makes and runs the task; a missing parameter is named", async () => {
+  it("template put / list; submit template --param makes and runs the task; a hook names it; a missing parameter is named", async () => {
     const task = JSON.stringify({ type: "cli", title: "greet {{params.who}}", command: "echo", args: ["hello", "{{params.who}}", "{{params.times}}"], maxAttempts: "{{params.attempts}}" });
     const put = await agent.cli(["template", "put", "greet", "--task", task, "--description", "says hello"]);
     expect(put.status).toBe(0);
@@ -154,6 +154,23 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     const missing = await agent.cli(["submit", "template", "greet", "--param", "who=world", "--param-json", "attempts=1"]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain("params.times: is used by template 'greet' and missing");
+
+    // A hook naming the template: the delivery's values fill its parameters.
+    const url = await agent.url;
+    const hook = await agent.cli(["hook", "add", "greeter", "--template", "greet", "--param", "who={{body.who}}", "--param", "times=1", "--param-json", "attempts=1"]);
+    expect(hook.stderr).toBe("");
+    const secret = /secret (\S+)/.exec(hook.stdout)?.[1] ?? "";
+    const body = JSON.stringify({ who: "hook" });
+    const res = await fetch(`${url}/hooks/greeter`, { method: "POST", headers: { "Content-Type": "application/json", "X-Signature-256": signBody(secret, body) }, body });
+    expect(res.status).toBe(202);
+    const { task: made } = (await res.json()) as { task: { id: string } };
+    expect((await agent.cli(["logs", made.id, "--follow"])).stdout).toBe("hello hook 1\n");
+    const incomplete = await agent.cli(["schedule", "add", "greet-daily", "@daily", "--template", "greet", "--param", "who=cron"]);
+    expect(incomplete.status).toBe(2);
+    expect(incomplete.stderr).toContain("task.params.times: is used by template 'greet' and missing");
+    const both = await agent.cli(["schedule", "add", "greet-daily", "@daily", "--template", "greet", "--task", "{}"]);
+    expect(both.stderr).toContain("one of them");
+    expect((await agent.cli(["hook", "rm", "greeter"])).status).toBe(0);
     expect((await agent.cli(["template", "rm", "greet"])).status).toBe(0);
   });
 

@@ -7,9 +7,10 @@ import { v7 as uuidv7 } from "uuid";
 import type { HookStore } from "../store/hook-store.js";
 import type { HookFields, HookRow } from "../store/sql/hooks/hook-row.js";
 import type { ExecutorRegistry } from "../tasks/executors/registry.js";
-import { checkTaskTemplateShape } from "../tasks/task-template.js";
+import { checkTaskTemplateShape, refusedFields } from "../tasks/task-template.js";
+import { expandForCheck, namesTemplate, type ExpandTemplate } from "../templates/template-reference.js";
 import type { JsonObject } from "../tasks/types.js";
-import { isUniqueViolation, NameTakenError, parseWith, ValidationError } from "../validation.js";
+import { isUniqueViolation, NameTakenError, parseWith, ValidationError, type FieldError } from "../validation.js";
 import { HookCreateSchema, HookPatchSchema } from "./hook-schema.js";
 import { newSecret } from "./signing.js";
 
@@ -17,6 +18,8 @@ export class HookService {
   constructor(
     private readonly store: HookStore,
     private readonly registry: ExecutorRegistry,
+    /** Expands a task that names a saved template; absent: hooks cannot name one. */
+    private readonly expandTemplate?: ExpandTemplate,
   ) {}
 
   list(): Promise<HookRow[]> {
@@ -31,7 +34,7 @@ export class HookService {
     const parsed = parseWith(HookCreateSchema, input);
     if (!parsed.ok) throw new ValidationError("hook", parsed.errors);
     const fields: HookFields = { ...parsed.value, secret: parsed.value.secret ?? newSecret(), task: parsed.value.task };
-    this.checkTask(fields.task);
+    await this.checkTask(fields.task);
     const row = await this.store.insert(uuidv7(), fields);
     if (!row) throw new NameTakenError("hook", fields.name);
     return row;
@@ -45,7 +48,7 @@ export class HookService {
     if (!change.ok) throw new ValidationError("hook", change.errors);
     const { rotateSecret, ...rest } = change.value;
     const fields: HookFields = { name: existing.name, secret: rotateSecret ? newSecret() : existing.secret, task: existing.task, enabled: existing.enabled, ...rest, ...(rest.task ? { task: rest.task } : {}) };
-    this.checkTask(fields.task);
+    await this.checkTask(fields.task);
     try {
       return await this.store.update(existing.id, fields);
     } catch (error) {
@@ -59,8 +62,18 @@ export class HookService {
     return existing ? this.store.delete(existing.id) : false;
   }
 
-  private checkTask(task: JsonObject): void {
-    const errors = checkTaskTemplateShape(task, this.registry);
+  /**
+   * A task of its own is checked with every placeholder filled with a sample text. One that names
+   * a template is checked for the template and its parameters only: the values a delivery brings
+   * are unknown, and the template's own task was checked when it was saved.
+   */
+  private async checkTask(task: JsonObject): Promise<void> {
+    let errors: FieldError[];
+    if (namesTemplate(task)) {
+      const refused = refusedFields(task);
+      const expanded = refused.length > 0 ? { errors: refused } : await expandForCheck(task, this.expandTemplate);
+      errors = "errors" in expanded ? expanded.errors : [];
+    } else errors = checkTaskTemplateShape(task, this.registry);
     if (errors.length > 0) throw new ValidationError("hook", errors);
   }
 }

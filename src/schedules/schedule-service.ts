@@ -6,7 +6,9 @@ import { v7 as uuidv7 } from "uuid";
 import type { ScheduleStore } from "../store/schedule-store.js";
 import type { ScheduleFields, ScheduleRow } from "../store/sql/schedules/schedule-row.js";
 import type { ExecutorRegistry } from "../tasks/executors/registry.js";
-import { checkTaskTemplate } from "../tasks/task-template.js";
+import { fillTemplate } from "../rules/template.js";
+import { checkTaskRequestFields, refusedFields } from "../tasks/task-template.js";
+import { expandForCheck, namesTemplate, type ExpandTemplate } from "../templates/template-reference.js";
 import { isUniqueViolation, NameTakenError, parseWith, ValidationError } from "../validation.js";
 import { nextOccurrence } from "./cron.js";
 import { ScheduleCreateSchema, SchedulePatchSchema, type ScheduleCreate } from "./schedule-schema.js";
@@ -28,6 +30,8 @@ export class ScheduleService {
     private readonly registry: ExecutorRegistry,
     /** Told after every change (the local scheduler re-arms its timer). */
     private readonly onChange: () => void = () => undefined,
+    /** Expands a task that names a saved template; absent: schedules cannot name one. */
+    private readonly expandTemplate?: ExpandTemplate,
   ) {}
 
   list(): Promise<ScheduleRow[]> {
@@ -40,7 +44,7 @@ export class ScheduleService {
 
   async create(input: unknown): Promise<ScheduleRow> {
     const id = uuidv7();
-    const fields = this.check(input, id);
+    const fields = await this.check(input, id);
     const row = await this.store.insert(id, fields);
     if (!row) throw new NameTakenError("schedule", fields.name);
     this.onChange();
@@ -54,7 +58,7 @@ export class ScheduleService {
     const change = parseWith(SchedulePatchSchema, patch);
     if (!change.ok) throw new ValidationError("schedule", change.errors);
     const merged = { name: existing.name, cron: existing.cron, timezone: existing.timezone, task: existing.task, overlap: existing.overlap, enabled: existing.enabled, ...change.value };
-    const fields = this.check(merged, existing.id);
+    const fields = await this.check(merged, existing.id);
     // An unchanged timing keeps its next occurrence (resuming or re-timing starts from now).
     if (existing.enabled && fields.enabled && existing.cron === fields.cron && existing.timezone === fields.timezone) fields.next_fire_at = existing.next_fire_at;
     let row: ScheduleRow | undefined;
@@ -74,14 +78,23 @@ export class ScheduleService {
   }
 
   /** The fields to store, or a ValidationError naming every bad field. */
-  private check(input: unknown, id: string): ScheduleFields {
+  private async check(input: unknown, id: string): Promise<ScheduleFields> {
     const parsed = parseWith(ScheduleCreateSchema, input);
     if (!parsed.ok) throw new ValidationError("schedule", parsed.errors);
     const schedule: ScheduleCreate = parsed.value;
     const next = nextOccurrence(schedule.cron, schedule.timezone, new Date());
     if (!next) throw new ValidationError("schedule", [{ field: "cron", message: `has no future occurrence in ${schedule.timezone}`, value: JSON.stringify(schedule.cron) }]);
-    // The template filled for the next occurrence must be a valid task request.
-    const errors = checkTaskTemplate(schedule.task, firingContext({ id, name: schedule.name, cron: schedule.cron }, next), this.registry);
+    // The template filled for the next occurrence (and expanded, when it names a saved one) must be
+    // a valid task request.
+    const refused = refusedFields(schedule.task);
+    if (refused.length > 0) throw new ValidationError("schedule", refused);
+    let request = fillTemplate(schedule.task, firingContext({ id, name: schedule.name, cron: schedule.cron }, next));
+    if (namesTemplate(schedule.task)) {
+      const expanded = await expandForCheck(request, this.expandTemplate);
+      if ("errors" in expanded) throw new ValidationError("schedule", expanded.errors);
+      request = expanded.request;
+    }
+    const errors = checkTaskRequestFields(request, this.registry);
     if (errors.length > 0) throw new ValidationError("schedule", errors);
     return { ...schedule, next_fire_at: schedule.enabled ? next : null };
   }

@@ -12,9 +12,19 @@ import { parseTaskRequest } from "./task-request.js";
  * refused: the schedule or hook sets one per occurrence or delivery.
  */
 export function checkTaskTemplate(template: Record<string, unknown>, context: unknown, registry: ExecutorRegistry): FieldError[] {
-  if ("idempotencyKey" in template) return [{ field: "task.idempotencyKey", message: "is set by the schedule or hook, one per occurrence or delivery" }];
-  const request = parseTaskRequest(fillTemplate(template, context), registry);
-  return request.ok ? [] : request.errors.map((e) => ({ ...e, field: e.field === "(root)" ? "task" : `task.${e.field}` }));
+  const refused = refusedFields(template);
+  return refused.length > 0 ? refused : checkTaskRequestFields(fillTemplate(template, context), registry);
+}
+
+/** Fields a schedule's or hook's task may not set. */
+export function refusedFields(template: Record<string, unknown>): FieldError[] {
+  return "idempotencyKey" in template ? [{ field: "task.idempotencyKey", message: "is set by the schedule or hook, one per occurrence or delivery" }] : [];
+}
+
+/** The field errors of a filled task request, named "task.<field>". */
+export function checkTaskRequestFields(request: unknown, registry: ExecutorRegistry): FieldError[] {
+  const parsed = parseTaskRequest(request, registry);
+  return parsed.ok ? [] : parsed.errors.map((e) => ({ ...e, field: e.field === "(root)" ? "task" : `task.${e.field}` }));
 }
 
 /**

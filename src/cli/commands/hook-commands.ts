@@ -5,7 +5,7 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { clientFor, printJson } from "./client-options.js";
-import { taskTemplate } from "./task-template-flags.js";
+import { paramOptions, taskTemplate, type TemplateFlags } from "./task-template-flags.js";
 
 const ApiHookSchema = z.looseObject({
   id: z.string(),
@@ -34,15 +34,16 @@ export function registerHookCommands(program: Command): void {
   const hook = program.command("hook").description("inbound webhooks that make tasks: POST /hooks/<name>, signed");
   const path = (id: string) => `/api/hooks/${encodeURIComponent(id)}`;
 
-  hook
-    .command("add")
+  paramOptions(hook
+    .command("add"))
     .description("a webhook whose signed deliveries make a task from a template")
     .argument("<name>", "unique name (its URL is /hooks/<name>)")
     .option("--task <json>", 'the task request each delivery makes; "{{body.<path>}}", "{{query.<name>}}", "{{headers.<name>}}" are filled in')
     .option("--task-file <path>", "the same, from a JSON file")
+    .option("--template <name>", "or a saved template (ph-tasks template list), with --param / --param-json; their values may hold the same placeholders")
     .option("--secret <secret>", "the signing secret (at least 16 characters); made up when absent")
     .option("--json", "print the hook as JSON")
-    .action(async (name: string, flags: { task?: string; taskFile?: string; secret?: string; json?: boolean }, command: Command) => {
+    .action(async (name: string, flags: TemplateFlags & { task?: string; taskFile?: string; secret?: string; json?: boolean }, command: Command) => {
       const client = clientFor(command);
       const body = { name, task: taskTemplate(flags), ...(flags.secret !== undefined ? { secret: flags.secret } : {}) };
       const { hook: created } = await client.request("POST", "/api/hooks", OneHook, body);

@@ -5,7 +5,7 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { clientFor, printJson } from "./client-options.js";
-import { taskTemplate } from "./task-template-flags.js";
+import { paramOptions, taskTemplate, type TemplateFlags } from "./task-template-flags.js";
 
 const ApiScheduleSchema = z.looseObject({
   id: z.string(),
@@ -37,18 +37,19 @@ export function registerScheduleCommands(program: Command): void {
   const schedule = program.command("schedule").description("cron schedules that make tasks");
   const path = (id: string) => `/api/schedules/${encodeURIComponent(id)}`;
 
-  schedule
-    .command("add")
+  paramOptions(schedule
+    .command("add"))
     .description('make a task at every occurrence of a cron expression, e.g. add nightly "0 3 * * *" --task \'{"type":"cli",...}\'')
     .argument("<name>", "unique name: lower-case letters, digits, '.', '_', '-'")
     .argument("<cron>", 'cron expression: 5 fields, 6 with seconds first, or @daily, @hourly, ...')
     .option("--task <json>", 'the task request each firing makes; "{{schedule.occurrence}}" and "{{schedule.name}}" are filled in')
     .option("--task-file <path>", "the same, from a JSON file")
+    .option("--template <name>", "or a saved template (ph-tasks template list), with --param / --param-json; their values may hold the same placeholders")
     .option("--timezone <zone>", "IANA time zone of the expression", "UTC")
     .option("--overlap <skip|allow>", "when the last task still runs: skip the occurrence or make another task", "skip")
     .option("--paused", "create it paused")
     .option("--json", "print the schedule as JSON")
-    .action(async (name: string, cron: string, flags: { task?: string; taskFile?: string; timezone: string; overlap: string; paused?: boolean; json?: boolean }, command: Command) => {
+    .action(async (name: string, cron: string, flags: TemplateFlags & { task?: string; taskFile?: string; timezone: string; overlap: string; paused?: boolean; json?: boolean }, command: Command) => {
       const body = { name, cron, timezone: flags.timezone, overlap: flags.overlap, enabled: !flags.paused, task: taskTemplate(flags) };
       const { schedule: created } = await clientFor(command).request("POST", "/api/schedules", OneSchedule, body);
       if (flags.json) return printJson(created);

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { ApiTaskSchema, ClientError } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { parseEnvPairs, readStdin } from "../input.js";
+import { paramOptions, templateParamValues, type TemplateFlags } from "./task-template-flags.js";
 import { formatFieldErrors, parseWith } from "../../validation.js";
 import { parseDuration } from "../../config.js";
 import { clientFor, printJson } from "./client-options.js";
@@ -78,23 +79,10 @@ export function registerSubmitCommand(program: Command): void {
       }, command.opts());
     });
 
-  common(submit.command("template").description("a task from a named template: ph-tasks submit template <name> --param key=value ..."))
-    .argument("<name>", "template name (ph-tasks template list)")
-    .option("--param <key=value>", "a parameter of the template, as text (repeatable)", collect)
-    .option("--param-json <key=json>", "a parameter as a JSON value: a number, true, a list (repeatable)", collect)
-    .action(async (name: string, flags: { param?: string[]; paramJson?: string[] }, command: Command) => {
-      const text = parseEnvPairs(flags.param ?? []);
-      if (!text.ok) throw new ClientError(text.error.replace("--env: expected NAME=value", "--param: expected key=value"), EXIT.usage);
-      const json = parseEnvPairs(flags.paramJson ?? []);
-      if (!json.ok) throw new ClientError(json.error.replace("--env: expected NAME=value", "--param-json: expected key=<json>"), EXIT.usage);
-      const params: Record<string, unknown> = { ...text.value };
-      for (const [key, value] of Object.entries(json.value)) {
-        try {
-          params[key] = JSON.parse(value) as unknown;
-        } catch (error) {
-          throw new ClientError(`--param-json ${key}: not valid JSON (${(error as Error).message})`, EXIT.usage);
-        }
-      }
+  paramOptions(common(submit.command("template").description("a task from a named template: ph-tasks submit template <name> --param key=value ..."))
+    .argument("<name>", "template name (ph-tasks template list)"))
+    .action(async (name: string, flags: TemplateFlags, command: Command) => {
+      const params = templateParamValues(flags);
       await send(command, { template: name, params }, command.opts());
     });
 

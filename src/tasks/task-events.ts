@@ -2,6 +2,7 @@
  * Lifecycle events of the task manager, typed. Listeners: the event handler (writes back to
  * documents), the HTTP live streams, metrics, the CLI.
  */
+import type { Logger } from "../logger.js";
 import type { Task, TaskError, OutputChunk, ProgressEvent, JsonValue } from "./types.js";
 
 export interface TaskLifecycleEvents {
@@ -19,3 +20,8 @@ export interface TaskLifecycleEvents {
 }
 
 export type TaskEventName = keyof TaskLifecycleEvents;
+
+/** Every state transition is logged once, with the task's id, type, document and attempt. */
+export function logTransition(logger: Logger, task: Task, transition: string, extra: Record<string, unknown>): void {
+  logger.info({ taskId: task.id, type: task.type, documentId: task.source?.documentId, attempt: task.attempts, ...extra }, `task ${transition}`);
+}

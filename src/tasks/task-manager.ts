@@ -11,7 +11,7 @@ import type { TaskMetrics } from "../metrics.js";
 import { CHANNELS } from "../store/db.js";
 import type { ListFilter, TaskEventRow } from "../store/interfaces.js";
 import type { ClaimedRow } from "../store/sql/claim-tasks.js";
-import { finishedTask, rowRuntime, rowToTask, TaskStore, type TaskRuntime } from "../store/task-store.js";
+import { rowRuntime, rowToTask, TaskStore, type TaskRuntime } from "../store/task-store.js";
 import { Redactor } from "../security/redactor.js";
 import { ValidationError, parseWith } from "../validation.js";
 import { ClaimPump } from "./claim-pump.js";
@@ -24,10 +24,10 @@ import type { ExecutorRegistry } from "./executors/registry.js";
 import type { ManagerSettings } from "./manager-settings.js";
 import { newTask } from "./new-task.js";
 import { OutputLog } from "./output-log.js";
-import { retryDelayMs } from "./retry-policy.js";
-import type { TaskLifecycleEvents } from "./task-events.js";
+import { AttemptSettler } from "./attempt-settler.js";
+import { logTransition, type TaskLifecycleEvents } from "./task-events.js";
 import { parseTaskRequest } from "./task-request.js";
-import type { JsonValue, Task, TaskError } from "./types.js";
+import type { Task, TaskError } from "./types.js";
 
 interface RunningTask {
   task: Task;
@@ -49,6 +49,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   private stopping = false;
   private readonly redactor: Redactor;
   private readonly upkeep: StoreUpkeep;
+  private readonly settler: AttemptSettler;
 
   constructor(
     readonly store: TaskStore,
@@ -68,6 +69,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
       launch: (row) => this.launch(row),
       state: () => (!this.started ? "stopped" : this.stopping ? "stopping" : "running"),
     });
+    this.settler = new AttemptSettler({ store, workerId: settings.workerId, retry: settings.retry, pump: this.pump, upkeep: this.upkeep, events: this, logger, ...(metrics ? { metrics } : {}) });
   }
 
   get workerId(): string {
@@ -290,7 +292,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     if (!ready) return false;
     if (cause === "cancel") {
       const outcome: AttemptOutcome = { status: "cancelled", error: { kind: "fatal", code: "cancelled", message: "task cancelled before it started" }, durationMs: 0 };
-      this.hold(rowToTask(ready), false, (entry) => this.settle(entry.task, ready.attempts, outcome));
+      this.hold(rowToTask(ready), false, (entry) => this.settler.settle(entry.task, ready.attempts, outcome));
     }
     return true;
   }
@@ -332,7 +334,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
       // The run is over: its slot is free while its end is recorded (the store still counts it running).
       this.freeSlot(entry);
     }
-    await this.settle(task, attempt, outcome);
+    await this.settler.settle(task, attempt, outcome);
   }
 
   private freeSlot(entry: RunningTask): void {
@@ -340,58 +342,6 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     entry.executing = false;
     this.executingCount--;
     this.pump.slotFreed();
-  }
-
-  private async settle(task: Task, attempt: number, outcome: AttemptOutcome): Promise<void> {
-    const durationMs = outcome.durationMs;
-    const result: JsonValue | null = outcome.result ?? null;
-    if (outcome.status === "cancelled" && outcome.error.code === "shutdown") {
-      await this.store.release(this.workerId, [task.id]);
-      this.logTransition(task, "returned to the queue (shutdown)", { attempt, durationMs });
-      this.emit("queued", task);
-      return;
-    }
-    if (outcome.status === "failed" && outcome.error.kind === "retryable" && attempt < task.maxAttempts) {
-      const delayMs = retryDelayMs(this.settings.retry, attempt, outcome.error.retryAfterMs);
-      const row = await this.store.scheduleRetry({ id: task.id, workerId: this.workerId, delayMs, error: outcome.error, result });
-      if (row) {
-        this.metrics?.retried.inc({ type: task.type });
-        this.metrics?.duration.observe({ type: task.type, outcome: "retried" }, durationMs / 1000);
-        this.logTransition(task, "retrying", { attempt, durationMs, delayMs, error: outcome.error.code });
-        // Its "pending" entry of the event log went in with the change (scheduleRetry).
-        this.emit("retrying", rowToTask(row), { attempt, delayMs, error: outcome.error });
-        this.pump.wakeAt(Date.now() + delayMs);
-        this.schedulePump();
-        return;
-      }
-      // A cancel arrived while it ran: fall through and record the end as cancelled.
-    }
-    const status = outcome.status === "failed" && (await this.cancelRequested(task.id)) ? "cancelled" : outcome.status;
-    const error: TaskError | null = outcome.status === "completed" ? null : outcome.error;
-    // Recording the end also writes its status entry to the event log, in the same transaction.
-    const row = await this.pump.recordEnd({ id: task.id, status, result, error, durationMs });
-    if (!row) {
-      this.logger.warn({ taskId: task.id, attempt }, "task outcome discarded: this worker no longer holds the task (lease lost)");
-      return;
-    }
-    const finished = finishedTask(task, row);
-    this.metrics?.duration.observe({ type: task.type, outcome: status }, durationMs / 1000);
-    this.logTransition(finished, status, { attempt, durationMs, ...(error ? { error: error.code } : {}) });
-    this.upkeep.finished();
-    if (status === "completed") {
-      this.metrics?.completed.inc({ type: task.type });
-      this.emit("completed", finished, { result, durationMs });
-    } else if (status === "cancelled") {
-      this.metrics?.cancelled.inc({ type: task.type });
-      this.emit("cancelled", finished, { reason: error?.message ?? "cancelled", ...(result !== null ? { result } : {}), durationMs });
-    } else if (error) {
-      this.metrics?.failed.inc({ type: task.type, code: error.code });
-      this.emit("failed", finished, { error, ...(result !== null ? { result } : {}), durationMs });
-    }
-  }
-
-  private async cancelRequested(id: string): Promise<boolean> {
-    return (await this.store.get(id))?.cancel_requested ?? false;
   }
 
   /** Renews this worker's leases, stops tasks cancelled elsewhere, and recovers dead workers' tasks. */
@@ -419,6 +369,6 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   }
 
   private logTransition(task: Task, transition: string, extra: Record<string, unknown>): void {
-    this.logger.info({ taskId: task.id, type: task.type, documentId: task.source?.documentId, attempt: task.attempts, ...extra }, `task ${transition}`);
+    logTransition(this.logger, task, transition, extra);
   }
 }

@@ -45,4 +45,12 @@ describe("the API task creator", () => {
     await expect(create({ type: "cli", title: "orphan", command: "true", dependsOn: ["no-such-task"] })).rejects.toThrow(/names no task/);
     expect((await listTaskDocuments(reactor)).length).toBe(before);
   });
+
+  it("a caller cannot set who asked: source.origin is the agent's, with or without a document of its own", async () => {
+    const create = createApiTaskCreator(manager, reactor, driveId);
+    const own = await create({ type: "cli", title: "mine", command: "true", source: { documentId: "doc-of-mine", origin: "rule:deploy" } });
+    expect(own.task.source).toMatchObject({ documentId: "doc-of-mine", origin: "api" });
+    const made = await create({ type: "cli", title: "made", command: "true", source: { origin: "schedule:nightly" } }, "hook:builds");
+    expect(made.task.source?.origin).toBe("hook:builds");
+  });
 });

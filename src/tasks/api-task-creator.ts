@@ -26,7 +26,8 @@ export function createApiTaskCreator(manager: TaskManager, reactor: IDocumentDri
       if (existing) return { task: existing, created: false };
     }
     const source = (request.source ?? {}) as Record<string, unknown>;
-    if (typeof source.documentId === "string") return manager.enqueueTask({ ...request, source: { origin, ...source } });
+    // source.origin is always the agent's to say: a caller cannot pass its task off as a rule's, a schedule's or a hook's.
+    if (typeof source.documentId === "string") return manager.enqueueTask({ ...request, source: { ...source, origin } });
 
     let documentId: string;
     try {

@@ -13,6 +13,9 @@ import { silentLogger } from "../src/logger.js";
 import { ScheduleService } from "../src/schedules/schedule-service.js";
 import { ScheduleStore } from "../src/store/schedule-store.js";
 import { WebhookStore } from "../src/store/webhook-store.js";
+import { HookReceiver, signBody } from "../src/hooks/hook-receiver.js";
+import { HookService } from "../src/hooks/hook-service.js";
+import { HookStore } from "../src/store/hook-store.js";
 import { WebhookSender } from "../src/webhooks/webhook-sender.js";
 import { WebhookService } from "../src/webhooks/webhook-service.js";
 import { createServer } from "node:http";
@@ -41,6 +44,7 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
   let manager: TaskManager;
   let schedules: ScheduleService;
   let webhooks: WebhookService;
+  let hooks: HookService;
   let sender: WebhookSender;
   let server: Server;
   let base: string;
@@ -57,7 +61,10 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     sender = new WebhookSender({ store: webhookStore, workerId: manager.workerId, pollMs: 200, timeoutMs: 2000, maxAttempts: 1, retry: { baseMs: 50, maxMs: 100 }, retentionMs: 86_400_000, logger: silentLogger() });
     webhooks = new WebhookService(webhookStore, () => sender.wake());
     sender.start();
-    ({ server, url: base } = await listen(createApp({ manager, metrics: manager.metrics!, logger: silentLogger(), apiToken: TOKEN, schedules, webhooks }), "127.0.0.1", 0, TOKEN));
+    const hookStore = new HookStore(store.db);
+    hooks = new HookService(hookStore, manager.registry);
+    const receiver = new HookReceiver(hookStore, (input, origin) => manager.enqueueTask({ ...(input as object), source: { origin } }), silentLogger());
+    ({ server, url: base } = await listen(createApp({ manager, metrics: manager.metrics!, logger: silentLogger(), apiToken: TOKEN, schedules, webhooks, hooks: { service: hooks, receiver } }), "127.0.0.1", 0, TOKEN));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
@@ -190,6 +197,25 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     await row.locator(".badge", { hasText: "active" }).waitFor();
     expect((await schedules.get("nightly-backup"))?.next_fire_at).not.toBeNull();
     await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-schedules.png"), fullPage: true });
+  });
+
+  it("lists the inbound hooks with their URL and what they received and refused; pauses one", async () => {
+    const hook = await hooks.create({ name: "builds", task: { type: "cli", title: "build {{body.ref}}", command: "true" } });
+    const body = JSON.stringify({ ref: "main" });
+    const signed = await fetch(`${base}/hooks/builds`, { method: "POST", headers: { "Content-Type": "application/json", "X-Signature-256": signBody(hook.secret, body) }, body });
+    expect(signed.status).toBe(202);
+    expect((await fetch(`${base}/hooks/builds`, { method: "POST", headers: { "Content-Type": "application/json" }, body })).status).toBe(401);
+    await openOverview();
+    const row = page.locator('#hooks tr[data-hook="builds"]');
+    await row.waitFor();
+    expect(await row.textContent()).toContain(`POST ${base}/hooks/builds`);
+    expect(await row.locator(".received").textContent()).toBe("1 received, 1 refused");
+    expect(await row.locator(".received").getAttribute("title")).toMatch(/X-Signature-256/);
+    expect(await row.textContent()).not.toContain(hook.secret);
+    await row.locator('button[data-action="pause"]').click();
+    await row.locator(".badge", { hasText: "paused" }).waitFor();
+    expect((await hooks.get("builds"))?.enabled).toBe(false);
+    expect((await fetch(`${base}/hooks/builds`, { method: "POST", headers: { "Content-Type": "application/json", "X-Signature-256": signBody(hook.secret, body) }, body })).status).toBe(404);
   });
 
   it("lists the webhooks with their deliveries; dead ones are sent again from the card", async () => {

@@ -6,6 +6,7 @@ import { charts } from "./charts.js";
 import { h } from "./dom.js";
 import { schedulesSection } from "./schedules.js";
 import { webhooksSection } from "./webhooks.js";
+import { hooksSection } from "./hooks.js";
 
 const app = document.getElementById("app");
 const TOKEN_KEY = "ph-tasks-token";
@@ -143,13 +144,14 @@ function recentSection(list) {
 // An agent without schedules or webhooks (404) shows no card for them; a refused token still signs out.
 const optionalList = (path, key) => api(path).catch((error) => { if (error instanceof AuthError) throw error; return { [key]: null }; });
 const loadOverview = () => Promise.all([api("/api/stats"), api("/api/tasks?limit=25"), api("/api/tasks?status=running&limit=10"),
-  optionalList("/api/schedules", "schedules"), optionalList("/api/webhooks", "webhooks")]);
+  optionalList("/api/schedules", "schedules"), optionalList("/api/hooks", "hooks"), optionalList("/api/webhooks", "webhooks")]);
 
 const schedulesCard = (schedules, mine) => (schedules.schedules ? schedulesSection(schedules.schedules, api, () => refreshOverview(mine)) : h("div", { id: "schedules-section" }));
+const hooksCard = (hooks, mine) => (hooks.hooks ? hooksSection(hooks.hooks, api, () => refreshOverview(mine)) : h("div", { id: "hooks-section" }));
 const webhooksCard = (webhooks, mine) => (webhooks.webhooks ? webhooksSection(webhooks.webhooks, api, () => refreshOverview(mine)) : h("div", { id: "webhooks-section" }));
 
 async function renderOverview(mine) {
-  const [stats, list, running, schedules, webhooks] = await loadOverview();
+  const [stats, list, running, schedules, hooks, webhooks] = await loadOverview();
   if (mine !== generation) return;
   app.replaceChildren(
     statCards(stats),
@@ -158,15 +160,17 @@ async function renderOverview(mine) {
       submitForm()),
     runningSection(running),
     schedulesCard(schedules, mine),
+    hooksCard(hooks, mine),
     webhooksCard(webhooks, mine),
     recentSection(list));
 }
 
 /** Swaps everything but the form, so a refresh never loses what the user is typing. */
 async function refreshOverview(mine) {
-  const [stats, list, running, schedules, webhooks] = await loadOverview();
+  const [stats, list, running, schedules, hooks, webhooks] = await loadOverview();
   if (mine !== generation) return;
   document.getElementById("schedules-section")?.replaceWith(schedulesCard(schedules, mine));
+  document.getElementById("hooks-section")?.replaceWith(hooksCard(hooks, mine));
   document.getElementById("webhooks-section")?.replaceWith(webhooksCard(webhooks, mine));
   document.getElementById("stats")?.replaceWith(statCards(stats));
   document.querySelector(".charts")?.replaceWith(charts(stats.perMinute));

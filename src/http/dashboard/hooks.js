@@ -1,0 +1,38 @@
+// The overview's "Inbound hooks" card: every hook with its URL, what it received and refused (with
+// the last error), and a pause / resume button. Text from the API goes through textContent only
+// (dom.js).
+
+import { h } from "./dom.js";
+
+const when = (iso) => (iso ? new Date(iso).toLocaleString() : "–");
+
+/** `api`: the dashboard's fetch helper; `changed`: called after a pause or resume (re-draws). */
+export function hooksSection(hooks, api, changed) {
+  const message = h("div", { class: "error", id: "hook-error" });
+  const toggle = (hook) => async () => {
+    message.textContent = "";
+    try {
+      await api(`/api/hooks/${encodeURIComponent(hook.id)}`, { method: "PATCH", body: JSON.stringify({ enabled: !hook.enabled }) });
+      await changed();
+    } catch (error) {
+      message.textContent = error.message;
+    }
+  };
+  const row = (hook) => h("tr", { "data-hook": hook.name },
+    h("td", {}, h("span", { class: `badge ${hook.enabled ? "running" : "cancelled"}` }, hook.enabled ? "active" : "paused")),
+    h("td", { class: "title" }, hook.name),
+    h("td", { class: "optional" }, h("code", {}, `POST ${location.origin}${hook.path}`)),
+    h("td", { class: "received", title: hook.lastError || "" }, `${hook.receivedCount} received, `,
+      h("span", { class: hook.rejectedCount ? "error-text" : "" }, `${hook.rejectedCount} refused`)),
+    h("td", { class: "optional" }, hook.lastTaskId ? h("a", { href: `#/tasks/${encodeURIComponent(hook.lastTaskId)}` }, when(hook.lastReceivedAt)) : when(hook.lastReceivedAt)),
+    h("td", {}, h("button", { class: "secondary", "data-action": hook.enabled ? "pause" : "resume", onclick: toggle(hook) }, hook.enabled ? "Pause" : "Resume")));
+  const optional = { class: "optional" };
+  return h("section", { class: "card", id: "hooks-section" },
+    h("h2", {}, `Inbound hooks (${hooks.length})`),
+    hooks.length
+      ? h("div", { class: "table-wrap" }, h("table", { id: "hooks" },
+          h("thead", {}, h("tr", {}, h("th", {}, "State"), h("th", {}, "Name"), h("th", optional, "URL"), h("th", {}, "Deliveries"), h("th", optional, "Last"), h("th", {}, ""))),
+          h("tbody", {}, hooks.map(row))))
+      : h("p", { class: "muted" }, "No hooks. Add one with ph-tasks hook add <name> --task '<json>'."),
+    message);
+}

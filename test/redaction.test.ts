@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentSecrets, MIN_SECRET_LENGTH, REDACTED, Redactor } from "../src/security/redactor.js";
 import { loadConfig } from "../src/config.js";
 import type { TaskStore } from "../src/store/task-store.js";
+import { WebhookStore } from "../src/store/webhook-store.js";
 import type { OutputChunk } from "../src/tasks/types.js";
 import { cliRegistry, testManager } from "./support/manager.js";
 import { waitFor } from "./support/process.js";
@@ -77,6 +78,8 @@ describe(`a task that prints the agent's secrets (${backend.name})`, () => {
   let cleanup: () => Promise<void>;
   beforeAll(async () => {
     ({ store, cleanup } = await backend.open());
+    // A webhook on every failure: what leaves the agent that way must be redacted too.
+    await new WebhookStore(store.db).insert("leak-watch", { name: "leak-watch", url: "http://127.0.0.1:1/unused", secret: "0123456789abcdef", events: ["failed"], task_type: null, drive_id: null, enabled: true });
   });
   afterAll(async () => {
     await cleanup();
@@ -99,16 +102,20 @@ describe(`a task that prints the agent's secrets (${backend.name})`, () => {
     const stored = (await manager.getEvents(task.id)).map((e) => e.data).join("");
     const live = chunks.map((c) => c.data).join("");
     const stream = (name: string) => chunks.filter((c) => c.stream === name).map((c) => c.data).join("");
-    return { everything: JSON.stringify({ result: done.result, error: done.error }) + stored + live, live, stdout: stream("stdout"), stderr: stream("stderr") };
+    const { rows } = await store.db.query<{ payload: string }>("SELECT payload::text AS payload FROM ph_webhook_deliveries WHERE task_id = $1", [task.id]);
+    expect(rows).toHaveLength(1);
+    const webhook = rows[0]?.payload ?? "";
+    return { everything: JSON.stringify({ result: done.result, error: done.error }) + stored + live + webhook, live, webhook, stdout: stream("stdout"), stderr: stream("stderr") };
   }
 
   it("shows the value where no secret is configured (so the next test can fail)", async () => {
-    const { everything, live } = await leak([]);
+    const { everything, live, webhook } = await leak([]);
     expect(everything).toContain(SECRET);
     expect(live).toContain(SECRET);
+    expect(webhook).toContain(SECRET);
   });
 
-  it("stores, emits and returns [REDACTED] instead, also when the secret is split across output chunks", async () => {
+  it("stores, emits, returns and sends to webhooks [REDACTED] instead, also when the secret is split across output chunks", async () => {
     const { everything, stdout, stderr } = await leak([SECRET]);
     expect(everything).not.toContain(SECRET);
     expect(everything).not.toContain(SECRET.slice(10)); // the second half of the split print

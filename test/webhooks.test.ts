@@ -207,6 +207,20 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(950);
     });
 
+    it("a ping checks the receiver before any task ends: signed, about no task, listed like any delivery", async () => {
+      const hook = await createWebhook(worker.url, { name: "pinged", url: `${receiver.url}/p` });
+      const res = await post(worker.url, "/api/webhooks/pinged/ping", {});
+      expect(res.status).toBe(202);
+      const { delivery } = (await res.json()) as { delivery: { id: string; event: string; taskId: string | null; status: string } };
+      expect(delivery).toMatchObject({ event: "ping", taskId: null, status: "pending" });
+      await waitFor(() => (receiver.received.length > 0 ? true : undefined), 10_000, "the ping");
+      const [ping] = receiver.received;
+      expect(ping?.json).toMatchObject({ id: delivery.id, event: "ping", webhook: "pinged", task: null });
+      expect(ping?.headers["x-signature-256"]).toBe(signBody(hook.secret, ping?.body ?? ""));
+      await waitFor(async () => (await deliveries(worker.url, "pinged")).find((d) => d.id === delivery.id && d.status === "delivered"), 10_000, "the ping recorded as delivered");
+      expect((await post(worker.url, "/api/webhooks/nope/ping", {})).status).toBe(404);
+    });
+
     it("a delivery claimed by a worker that died goes out after its lease", async () => {
       await createWebhook(worker.url, { name: "after-crash", url: `${receiver.url}/x` });
       await worker.sender.stop();

@@ -204,6 +204,18 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     expect(bad.stderr).toContain("url: must be an http or https URL");
     expect(bad.stderr).toContain('events.0: must be one of completed, failed, cancelled (got "started")');
     expect((await agent.cli(["webhook", "rm", "failures"])).status).toBe(0);
+    // A ping, to a webhook of its own (to the hook above it would make a task): this URL answers
+    // 404, which the delivery records and tries again later.
+    expect((await agent.cli(["webhook", "add", "pings", "--to", `${url}/no-such-endpoint`])).status).toBe(0);
+    const pinged = await agent.cli(["webhook", "ping", "pings"]);
+    expect(pinged.stdout).toMatch(/^\S+ {2}pending {2}ping {2}attempts 0/);
+    const tried = await waitFor(async () => {
+      const [ping] = JSON.parse((await agent.cli(["webhook", "deliveries", "pings", "--json"])).stdout) as { event: string; attempts: number; lastStatus: number | null; lastError: string | null }[];
+      return ping && ping.attempts > 0 && ping.lastStatus !== null ? ping : undefined;
+    }, 15_000, "the ping tried");
+    expect(tried).toMatchObject({ event: "ping", lastStatus: 404 });
+    expect(tried.lastError).toMatch(/^HTTP 404: .*no such endpoint/);
+    expect((await agent.cli(["webhook", "rm", "pings"])).status).toBe(0);
     expect((await agent.cli(["webhook", "list"])).stdout).toBe("no webhooks\n");
   });
 });

@@ -8,6 +8,7 @@ import { claimDueDeliveries } from "./sql/webhooks/claim-due-deliveries.js";
 import { deleteOldDeliveries } from "./sql/webhooks/delete-old-deliveries.js";
 import { deleteWebhook } from "./sql/webhooks/delete-webhook.js";
 import { finishDelivery, type DeliveryOutcome } from "./sql/webhooks/finish-delivery.js";
+import { insertPing } from "./sql/webhooks/insert-ping.js";
 import { insertWebhook } from "./sql/webhooks/insert-webhook.js";
 import { countDeliveries, listDeliveries, nextDeliveryDue } from "./sql/webhooks/list-deliveries.js";
 import { listWebhooks } from "./sql/webhooks/list-webhooks.js";
@@ -78,6 +79,10 @@ export class WebhookStore {
 
   redeliver(webhookId: string, deliveryId: string): Promise<DeliveryRow | undefined> {
     return redeliver(this.db, webhookId, deliveryId);
+  }
+
+  ping(webhookId: string): Promise<DeliveryRow> {
+    return insertPing(this.db, webhookId);
   }
 
   deleteOld(olderThanMs: number): Promise<number> {

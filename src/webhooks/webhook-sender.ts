@@ -107,7 +107,7 @@ export class WebhookSender {
 
   /** One POST; never throws. */
   private async attempt(delivery: DueDelivery): Promise<DeliveryOutcome> {
-    const body = JSON.stringify({ id: delivery.id, event: delivery.event, webhook: delivery.webhook_name, createdAt: delivery.created_at.toISOString(), task: delivery.payload });
+    const body = JSON.stringify({ id: delivery.id, event: delivery.event, webhook: delivery.webhook_name, createdAt: delivery.created_at.toISOString(), task: delivery.task_id === null ? null : delivery.payload });
     let httpStatus: number | null = null;
     let error: string;
     let retryAfterMs: number | undefined;

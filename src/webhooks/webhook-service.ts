@@ -77,6 +77,13 @@ export class WebhookService {
     return this.store.deliveries(webhook.id, parsed.value);
   }
 
+  /** A "ping" delivery, sent at once (a paused webhook holds it until resumed). */
+  async ping(webhook: WebhookRow): Promise<DeliveryRow> {
+    const row = await this.store.ping(webhook.id);
+    this.wake();
+    return row;
+  }
+
   async redeliver(webhook: WebhookRow, deliveryId: string): Promise<DeliveryRow | undefined> {
     const row = await this.store.redeliver(webhook.id, deliveryId);
     if (row) this.wake();

@@ -1,5 +1,5 @@
 /**
- * `ph-tasks webhook add|list|show|deliveries|redeliver|rotate|pause|resume|rm`: outbound webhooks
+ * `ph-tasks webhook add|list|show|deliveries|ping|redeliver|rotate|pause|resume|rm`: outbound webhooks
  * on the running agent — where the ends of tasks are POSTed. `add` and `rotate` print the signing
  * secret, which the agent shows only then.
  */
@@ -23,7 +23,7 @@ const OneWebhook = z.object({ webhook: ApiWebhookSchema });
 
 const ApiDeliverySchema = z.looseObject({
   id: z.string(),
-  taskId: z.string(),
+  taskId: z.string().nullable(),
   event: z.string(),
   status: z.string(),
   attempts: z.number(),
@@ -47,7 +47,7 @@ function describe(webhook: ApiWebhook): string {
 
 function describeDelivery(d: ApiDelivery): string {
   const when = d.status === "delivered" ? `at ${d.deliveredAt ?? "?"}` : d.status === "pending" ? `next attempt ${d.nextAttemptAt ?? "?"}` : "given up";
-  return `${d.id}  ${d.status}  ${d.event}  task ${d.taskId}  attempts ${d.attempts}  ${when}${d.lastError ? `\n  last error: ${d.lastError}` : ""}`;
+  return `${d.id}  ${d.status}  ${d.event}${d.taskId ? `  task ${d.taskId}` : ""}  attempts ${d.attempts}  ${when}${d.lastError ? `\n  last error: ${d.lastError}` : ""}`;
 }
 
 const list = (value: string) => value.split(",").map((s) => s.trim()).filter(Boolean);
@@ -108,6 +108,15 @@ export function registerWebhookCommands(program: Command): void {
       const { deliveries } = await clientFor(command).request("GET", `${path(id)}/deliveries${query ? `?${query}` : ""}`, z.object({ deliveries: z.array(ApiDeliverySchema) }));
       if (flags.json) return printJson(deliveries);
       process.stdout.write(deliveries.length === 0 ? "no deliveries\n" : `${deliveries.map(describeDelivery).join("\n")}\n`);
+    });
+
+  webhook
+    .command("ping")
+    .description('send a "ping" delivery now, about no task, to check the receiver; then `webhook show` tells how it went')
+    .argument("<name>", "name or id")
+    .action(async (id: string, _flags: unknown, command: Command) => {
+      const { delivery } = await clientFor(command).request("POST", `${path(id)}/ping`, z.object({ delivery: ApiDeliverySchema }));
+      process.stdout.write(`${describeDelivery(delivery)}\n`);
     });
 
   webhook

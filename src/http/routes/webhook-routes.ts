@@ -1,7 +1,8 @@
 /**
  * Outbound webhooks over HTTP, behind the API token: /api/webhooks to create (the secret shown
  * once), list, get, change and remove them; /api/webhooks/<name>/deliveries to see what was sent
- * (and what failed, and why), and POST .../deliveries/<id>/redeliver to send one again.
+ * (and what failed, and why), POST .../deliveries/<id>/redeliver to send one again, and POST
+ * /api/webhooks/<name>/ping to send a "ping" that is about no task (to check the receiver).
  */
 import { Router } from "express";
 import { deliveryToJson, webhookToJson } from "../../webhooks/webhook-schema.js";
@@ -41,6 +42,12 @@ export function webhookRoutes(webhooks: WebhookService): Router {
     const row = await found(id);
     if (!row) return notFound(res, "webhook", id);
     res.json({ deliveries: (await webhooks.deliveries(row, req.query)).map(deliveryToJson) });
+  }));
+  router.post("/api/webhooks/:id/ping", route(async (req, res) => {
+    const id = String(req.params.id);
+    const row = await found(id);
+    if (!row) return notFound(res, "webhook", id);
+    res.status(202).json({ delivery: deliveryToJson(await webhooks.ping(row)) });
   }));
   router.post("/api/webhooks/:id/deliveries/:delivery/redeliver", route(async (req, res) => {
     const id = String(req.params.id);

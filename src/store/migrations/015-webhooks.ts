@@ -56,7 +56,8 @@ export const statements = [
   `CREATE TABLE ph_webhook_deliveries (
      id text PRIMARY KEY,
      webhook_id text NOT NULL,
-     task_id text NOT NULL,
+     -- null for a ping (ph-tasks webhook ping), which is about no task
+     task_id text,
      event text NOT NULL,
      payload jsonb NOT NULL,
      status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'dead')),

@@ -31,10 +31,11 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 export interface DeliveryRow {
   id: string;
   webhook_id: string;
-  task_id: string;
-  /** "task.completed", "task.failed", "task.cancelled". */
+  /** Null for a ping. */
+  task_id: string | null;
+  /** "task.completed", "task.failed", "task.cancelled", or "ping". */
   event: string;
-  /** The task as it was when it ended. */
+  /** The task as it was when it ended ({} for a ping). */
   payload: JsonObject;
   status: DeliveryStatus;
   attempts: number;

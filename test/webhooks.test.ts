@@ -305,12 +305,23 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect((await api(worker.url, "/api/webhooks/nope", { method: "DELETE" })).status).toBe(404);
     });
 
-    it("a receiver that does not answer in time, or refuses the connection, is a failed attempt with the reason kept", async () => {
+    it("a receiver that does not answer in time, refuses the connection, or answers without end, is a failed attempt with the reason kept", async () => {
       await worker.sender.stop();
       const slow = sender(store, "slow-sender", { timeoutMs: 200, maxAttempts: 1 });
       await createWebhook(worker.url, { name: "slow", url: `${receiver.url}/slow`, events: ["completed"] });
       const closedPort = await freePort();
       await createWebhook(worker.url, { name: "closed", url: `http://127.0.0.1:${closedPort}/nothing-listens`, events: ["completed"] });
+      // A receiver that answers 500 with a body that never ends: its start is kept, the rest not read.
+      const endless = createServer((req, res) => {
+        req.resume();
+        res.writeHead(500, { "Content-Type": "text/plain" });
+        const chunk = "x".repeat(64 * 1024);
+        const more = () => { while (res.write(chunk)); };
+        res.on("drain", more);
+        more();
+      });
+      await new Promise<void>((resolve) => endless.listen(0, "127.0.0.1", resolve));
+      await createWebhook(worker.url, { name: "endless", url: `http://127.0.0.1:${(endless.address() as AddressInfo).port}/`, events: ["completed"] });
       receiver.setDelay(1000);
       await runTask(worker.manager, ["ok"]);
       slow.start();
@@ -320,7 +331,12 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
         const refused = await waitFor(async () => (await deliveries(worker.url, "closed")).find((d) => d.status === "dead"), 10_000, "the refused delivery to fail");
         expect(refused.lastError).toMatch(/^fetch failed \(ECONNREFUSED: connect ECONNREFUSED 127\.0\.0\.1:\d+\) \(gave up after 1 attempt\)$/);
         expect(refused.lastStatus).toBeNull();
+        const chatty = await waitFor(async () => (await deliveries(worker.url, "endless")).find((d) => d.status === "dead"), 10_000, "the endless answer to be recorded");
+        expect(chatty.lastStatus).toBe(500);
+        expect(chatty.lastError).toMatch(/^HTTP 500: x{200} \(gave up after 1 attempt\)$/);
       } finally {
+        endless.closeAllConnections();
+        endless.close();
         await slow.stop();
       }
     });

@@ -128,7 +128,8 @@ export class WebhookSender {
         },
       });
       httpStatus = res.status;
-      const text = await res.text().catch(() => "");
+      // Only the start of the answer is read: a receiver's body is kept for the error, not trusted for its size.
+      const text = await readStart(res, ERROR_BODY_CHARS * 4).catch(() => "");
       if (res.ok) return { id: delivery.id, status: "delivered", httpStatus, error: null };
       error = `HTTP ${res.status}${text ? `: ${text.slice(0, ERROR_BODY_CHARS)}` : ""}`;
       if (res.status >= 300 && res.status < 400) error = `HTTP ${res.status}: redirects are not followed (Location: ${res.headers.get("location") ?? "none"})`;
@@ -148,6 +149,26 @@ export class WebhookSender {
     const removed = await this.options.store.deleteOld(this.options.retentionMs);
     if (removed > 0) this.options.logger.info({ removed }, "removed webhook deliveries past their retention");
   }
+}
+
+/** The first `maxBytes` or so of a response's body, as text; the rest is not read. */
+async function readStart(res: Response, maxBytes: number): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let bytes = 0;
+  try {
+    while (bytes < maxBytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      bytes += value.byteLength;
+      text += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return text;
 }
 
 /** Retry-After: seconds, or an HTTP date; undefined when absent or unreadable. */

@@ -49,8 +49,8 @@ for (const backend of BACKENDS) {
      * A worker of one slot that has seen short runs (prefetch on), a task holding its slot for
      * `holdMs`, and a second one claimed behind it, waiting; plus `more` tasks after them.
      */
-    const oneSlotWithAWaitingTask = async (holdMs: number, more = 0) => {
-      const manager = make({ maxConcurrent: 1, prefetch: 3 });
+    const oneSlotWithAWaitingTask = async (holdMs: number, more = 0, overrides: Parameters<typeof testManager>[1] = {}) => {
+      const manager = make({ maxConcurrent: 1, prefetch: 3, ...overrides });
       await manager.start();
       await warmUp(manager);
       const [holder, waiting, ...rest] = await manager.enqueueTasks([
@@ -112,7 +112,7 @@ for (const backend of BACKENDS) {
     });
 
     it("a claimed task cancelled before it starts ends cancelled without running; the others run", async () => {
-      const { manager, holder, waiting, rest } = await oneSlotWithAWaitingTask(1500, 1);
+      const { manager, holder, waiting, rest } = await oneSlotWithAWaitingTask(1500, 1, { readyMaxWaitMs: 10_000 });
       expect(await manager.cancelTask(waiting.id)).toBe(true);
       const cancelled = await finalStatus(manager, waiting.id);
       expect(cancelled.status).toBe("cancelled");
@@ -123,7 +123,8 @@ for (const backend of BACKENDS) {
     });
 
     it("stop returns claimed tasks that have not started to the queue, attempt not counted", async () => {
-      const { manager, holder, waiting } = await oneSlotWithAWaitingTask(1500);
+      // The waiting task must still be waiting when stop comes: on a busy machine that can be over a second after its claim.
+      const { manager, holder, waiting } = await oneSlotWithAWaitingTask(1500, 0, { readyMaxWaitMs: 10_000 });
       const queued: { id: string; status: string; attempts: number }[] = [];
       manager.on("queued", (task) => queued.push({ id: task.id, status: task.status, attempts: task.attempts }));
       await manager.stop(0);

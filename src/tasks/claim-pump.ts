@@ -133,7 +133,7 @@ export class ClaimPump {
    * take them (this one's slots are held by long runs); prefetch stays off until runs are short
    * again. Returns the tasks released.
    */
-  async releaseStale(maxWaitMs = READY_MAX_WAIT_MS): Promise<ClaimedRow[]> {
+  async releaseStale(maxWaitMs = this.settings.readyMaxWaitMs ?? READY_MAX_WAIT_MS): Promise<ClaimedRow[]> {
     const now = Date.now();
     const stale = this.ready.filter((r) => now - r.claimedAt > maxWaitMs);
     if (stale.length === 0) return [];

@@ -2,7 +2,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { AgentProcess } from "./support/agent-process.js";
+import { AgentProcess, freshFetch } from "./support/agent-process.js";
+
+// The client commands block this process (spawnSync): every request on a connection of its own.
+const fetch = freshFetch;
 import { waitFor } from "./support/process.js";
 
 /** The task's status, or undefined while the agent cannot answer (a reused socket it closed). */

@@ -8,7 +8,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { signBody } from "../src/hooks/hook-receiver.js";
-import { AgentProcess } from "./support/agent-process.js";
+import { AgentProcess, freshFetch } from "./support/agent-process.js";
+
+// The client commands block this process (spawnSync): every request on a connection of its own.
+const fetch = freshFetch;
 import { waitFor } from "./support/process.js";
 
 interface ApiTask { id: string; status: string; title: string; source?: { origin?: string; documentId?: string } }

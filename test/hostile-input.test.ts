@@ -54,6 +54,34 @@ describe("hostile input", () => {
     }
   });
 
+  it("refuses NUL in the workflow endpoints, filters and paths: a 400 naming the field, never a 500, nothing stored", async () => {
+    const send = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${agent.url}${path}`, { method, headers: { "Content-Type": "application/json" }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+      return { status: response.status, body: (await response.json()) as { errors?: { field: string; message: string }[] } };
+    };
+    const cases: [string, string, unknown, string][] = [
+      ["POST", "/api/webhooks", { name: "w", url: "http://example.com/a\u0000b" }, "url"],
+      ["POST", "/api/webhooks", { name: "w", url: "http://example.com/", taskType: "cli\u0000" }, "taskType"],
+      ["POST", "/api/webhooks", { name: "w", url: "http://example.com/", secret: "0123456789abcdef\u0000" }, "secret"],
+      ["POST", "/api/hooks", { name: "h", task: { type: "cli", title: "x", command: "true" }, secret: "0123456789abcdef\u0000" }, "secret"],
+      ["PUT", "/api/templates/t", { description: "nul\u0000", task: { type: "cli", title: "x", command: "true" } }, "description"],
+      ["POST", "/api/schedules", { name: "s", cron: "@daily", timezone: "UTC\u0000", task: { type: "cli", title: "x", command: "true" } }, "timezone"],
+      ["GET", "/api/tasks?type=cli%00", undefined, "query.type"],
+      ["GET", "/api/tasks/abc%00def", undefined, "(path)"],
+      ["GET", "/api/webhooks/w%00", undefined, "(path)"],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const answer = await send(method, path, body);
+      expect([method, path, answer.status]).toEqual([method, path, 400]);
+      expect(answer.body.errors?.map((e) => e.field)).toEqual([field]);
+      expect(answer.body.errors?.[0]?.message).toContain("NUL");
+    }
+    for (const list of ["webhooks", "hooks", "templates", "schedules"]) {
+      const listed = (await (await fetch(`${agent.url}/api/${list}`)).json()) as Record<string, unknown[]>;
+      expect(listed[list]).toEqual([]);
+    }
+  });
+
   it("refuses loader variables, bad bounds and unknown types with the field, the value and what is allowed", async () => {
     const cases: [object, string, string][] = [
       [{ type: "cli", title: "x", command: "echo", environment: { LD_PRELOAD: "/tmp/x.so" } }, "environment.LD_PRELOAD", "LD_PRELOAD"],

@@ -17,6 +17,7 @@ import type { HookService } from "../hooks/hook-service.js";
 import { hookDeliveryRoute, hookRoutes } from "./routes/hook-routes.js";
 import { scheduleRoutes } from "./routes/schedule-routes.js";
 import { webhookRoutes } from "./routes/webhook-routes.js";
+import { refuseNul } from "./refuse-nul.js";
 import type { WebhookService } from "../webhooks/webhook-service.js";
 import { templateRoutes } from "./routes/template-routes.js";
 import type { TemplateService } from "../templates/template-service.js";
@@ -58,6 +59,7 @@ export function createApp(options: HttpOptions): Express {
   if (options.hooks) app.use(hookDeliveryRoute(options.hooks.receiver));
   app.use(requireToken(options.apiToken));
   app.use(express.json({ limit: "1mb" }));
+  app.use(refuseNul);
 
   app.get("/metrics", (_req, res, next) => {
     options.metrics.registry

@@ -12,7 +12,7 @@ export type TaskRequest = { type: string; title: string; instructions: string } 
  * Fields holding a NUL character, wherever they are: no program takes one in an argument or an
  * environment variable, and PostgreSQL stores none in text or JSON (the insert would fail).
  */
-function nulFields(value: unknown, path: string[] = [], found: FieldError[] = []): FieldError[] {
+export function nulFields(value: unknown, path: string[] = [], found: FieldError[] = []): FieldError[] {
   if (found.length >= 20) return found;
   if (typeof value === "string") {
     if (value.includes("\u0000")) found.push({ field: fieldPath(path), message: "must not contain a NUL character (\\u0000)", value: describeValue(value) });

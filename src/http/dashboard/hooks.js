@@ -2,6 +2,7 @@
 // the last error), and a pause / resume button. Text from the API goes through textContent only
 // (dom.js).
 
+import { actionRunner } from "./actions.js";
 import { h } from "./dom.js";
 
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : "–");
@@ -9,15 +10,8 @@ const when = (iso) => (iso ? new Date(iso).toLocaleString() : "–");
 /** `api`: the dashboard's fetch helper; `changed`: called after a pause or resume (re-draws). */
 export function hooksSection(hooks, api, changed) {
   const message = h("div", { class: "error", id: "hook-error" });
-  const toggle = (hook) => async () => {
-    message.textContent = "";
-    try {
-      await api(`/api/hooks/${encodeURIComponent(hook.id)}`, { method: "PATCH", body: JSON.stringify({ enabled: !hook.enabled }) });
-      await changed();
-    } catch (error) {
-      message.textContent = error.message;
-    }
-  };
+  const act = actionRunner(message, changed);
+  const toggle = (hook) => act(() => api(`/api/hooks/${encodeURIComponent(hook.id)}`, { method: "PATCH", body: JSON.stringify({ enabled: !hook.enabled }) }));
   const row = (hook) => h("tr", { "data-hook": hook.name },
     h("td", {}, h("span", { class: `badge ${hook.enabled ? "running" : "cancelled"}` }, hook.enabled ? "active" : "paused")),
     h("td", { class: "title" }, hook.name),

@@ -1,6 +1,7 @@
 // The overview's "Schedules" card: every cron schedule with its next and last firing, and a
 // pause / resume button. Text from the API goes through textContent only (dom.js).
 
+import { actionRunner } from "./actions.js";
 import { h } from "./dom.js";
 
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : "–");
@@ -8,15 +9,8 @@ const when = (iso) => (iso ? new Date(iso).toLocaleString() : "–");
 /** `api`: the dashboard's fetch helper; `changed`: called after a pause or resume (re-draws). */
 export function schedulesSection(schedules, api, changed) {
   const message = h("div", { class: "error", id: "schedule-error" });
-  const toggle = (schedule) => async () => {
-    message.textContent = "";
-    try {
-      await api(`/api/schedules/${encodeURIComponent(schedule.id)}`, { method: "PATCH", body: JSON.stringify({ enabled: !schedule.enabled }) });
-      await changed();
-    } catch (error) {
-      message.textContent = error.message;
-    }
-  };
+  const act = actionRunner(message, changed);
+  const toggle = (schedule) => act(() => api(`/api/schedules/${encodeURIComponent(schedule.id)}`, { method: "PATCH", body: JSON.stringify({ enabled: !schedule.enabled }) }));
   const row = (s) => h("tr", { "data-schedule": s.name },
     h("td", {}, h("span", { class: `badge ${s.enabled ? "running" : "cancelled"}` }, s.enabled ? "active" : "paused")),
     h("td", { class: "title" }, s.name),

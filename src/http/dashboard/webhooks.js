@@ -2,20 +2,13 @@
 // counts, a pause / resume button, and "Send again" for the dead deliveries (after the receiver
 // was fixed). Text from the API goes through textContent only (dom.js).
 
+import { actionRunner } from "./actions.js";
 import { h } from "./dom.js";
 
 /** `api`: the dashboard's fetch helper; `changed`: called after an action (re-draws). */
 export function webhooksSection(webhooks, api, changed) {
   const message = h("div", { class: "error", id: "webhook-error" });
-  const act = (fn) => async () => {
-    message.textContent = "";
-    try {
-      await fn();
-      await changed();
-    } catch (error) {
-      message.textContent = error.message;
-    }
-  };
+  const act = actionRunner(message, changed);
   const path = (w) => `/api/webhooks/${encodeURIComponent(w.id)}`;
   const toggle = (w) => act(() => api(path(w), { method: "PATCH", body: JSON.stringify({ enabled: !w.enabled }) }));
   const resendDead = (w) => act(async () => {

@@ -169,6 +169,8 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(failed?.headers["x-signature-256"]).toBe(signBody(failures.secret, failed?.body ?? ""));
       expect(to("other-type")).toHaveLength(0);
 
+      await waitFor(async () => ((await deliveries(worker.url, "all-ends", "?status=delivered")).length === 2 ? true : undefined), 10_000, "both recorded as delivered");
+      await waitFor(async () => ((await deliveries(worker.url, "failures", "?status=delivered")).length === 1 ? true : undefined), 10_000, "the failure recorded as delivered");
       const listed = (await (await api(worker.url, "/api/webhooks")).json()) as { webhooks: { name: string; deliveries: Record<string, number> }[] };
       expect(listed.webhooks.map((w) => [w.name, w.deliveries])).toEqual([
         ["all-ends", { pending: 0, delivered: 2, dead: 0 }],
@@ -225,16 +227,18 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       await createWebhook(worker.url, { name: "after-crash", url: `${receiver.url}/x` });
       await worker.sender.stop();
       const task = await runTask(worker.manager, ["ok"]);
-      // Another worker claims it and dies before sending.
-      const claimed = await worker.webhookStore.claimDue("dead-worker", 500, 10);
+      // Another worker claims it, for a lease of 1 s, and dies before sending.
+      const claimedAt = Date.now();
+      const claimed = await worker.webhookStore.claimDue("dead-worker", 1000, 10);
       expect(claimed.map((d) => d.task_id)).toEqual([task.id]);
       worker.sender.start();
-      await sleep(300);
-      expect(receiver.received).toHaveLength(0); // its lease still holds
       await waitFor(() => (receiver.received.length > 0 ? true : undefined), 10_000, "the delivery after the lease");
+      // Not before the lease ran out (measured from before the claim, so a slow machine cannot make this pass or fail).
+      expect((receiver.received[0]?.at ?? 0) - claimedAt).toBeGreaterThanOrEqual(990);
       expect(receiver.received[0]?.json.id).toBe(claimed[0]?.id);
       expect(receiver.received[0]?.headers["x-ph-delivery-attempt"]).toBe("2");
-      const [row] = await deliveries(worker.url, "after-crash");
+      // The receiver has it before the sender records its answer.
+      const row = await waitFor(async () => (await deliveries(worker.url, "after-crash")).find((d) => d.status === "delivered"), 10_000, "the delivery recorded");
       expect(row).toMatchObject({ status: "delivered", attempts: 2 });
     });
 

@@ -197,8 +197,8 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     expect(after.title).toBe("after doomed");
     expect((await agent.cli(["logs", after.id])).stdout).toMatch(new RegExp(`^cleaning up after ${failing.task.id}: .+\n$`));
 
-    const shown = await agent.cli(["webhook", "show", "failures"]);
-    expect(shown.stdout).toContain("delivered 1, pending 0, dead 0");
+    // (the sender records the hook's answer a moment after the hook made the task)
+    const shown = await waitFor(async () => { const out = await agent.cli(["webhook", "show", "failures"]); return out.stdout.includes("delivered 1, pending 0, dead 0") ? out : undefined; }, 15_000, "the delivery recorded");
     expect(shown.stdout).toMatch(new RegExp(`delivered {2}task.failed {2}task ${failing.task.id} {2}attempts 1`));
     const listed = JSON.parse((await agent.cli(["webhook", "deliveries", "failures", "--json"])).stdout) as { status: string; lastStatus: number }[];
     expect(listed).toEqual([expect.objectContaining({ status: "delivered", lastStatus: 202 })]);

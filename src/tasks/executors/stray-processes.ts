@@ -77,6 +77,12 @@ export class RunProcesses {
   private leader: number | undefined;
   /** The leader's start time: nothing older belongs to the run, so its environment is not read. */
   private since = 0;
+  /**
+   * Processes signalled, with their start times: once the leader is gone an orphan that cleared its
+   * environment is no longer found, yet it may still be dying from the signal it got — end() waits
+   * for it (and kills it) all the same. The start time tells it from a later process with its pid.
+   */
+  private readonly signalled = new Map<number, number>();
 
   environment(): Record<string, string> {
     return { [RUN_TAG_VARIABLE]: this.tag };
@@ -124,6 +130,8 @@ export class RunProcesses {
   signalEach(pids: readonly number[], signal: NodeJS.Signals): number {
     let signalled = 0;
     for (const pid of pids) {
+      const start = this.signalled.get(pid) ?? (hasProc ? readStat(pid)?.startTime : undefined);
+      if (start !== undefined) this.signalled.set(pid, start);
       try {
         process.kill(pid, signal);
         signalled++;
@@ -134,13 +142,19 @@ export class RunProcesses {
     return signalled;
   }
 
+  /** The run's processes: found now, or signalled before and still living. */
+  private remaining(): number[] {
+    const living = [...this.signalled].filter(([pid, start]) => readStat(pid)?.startTime === start).map(([pid]) => pid);
+    return [...new Set([...this.find(), ...living])];
+  }
+
   /** SIGTERM, SIGKILL after `graceMs`, then waits (bounded) until none is left; at once when there are none. */
   async end(graceMs: number): Promise<void> {
-    if (this.signal("SIGTERM") === 0) return;
+    if (this.signalEach(this.remaining(), "SIGTERM") === 0) return;
     const deadline = Date.now() + graceMs;
-    while (Date.now() < deadline && this.find().length > 0) await sleep(25);
-    if (this.signal("SIGKILL") === 0) return;
+    while (Date.now() < deadline && this.remaining().length > 0) await sleep(25);
+    if (this.signalEach(this.remaining(), "SIGKILL") === 0) return;
     const killDeadline = Date.now() + 2000;
-    while (Date.now() < killDeadline && this.find().length > 0) await sleep(10);
+    while (Date.now() < killDeadline && this.remaining().length > 0) await sleep(10);
   }
 }

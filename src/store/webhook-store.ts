@@ -61,8 +61,8 @@ export class WebhookStore {
     return listDeliveries(this.db, webhookId, options);
   }
 
-  deliveryCounts(): Promise<Map<string, DeliveryCounts>> {
-    return countDeliveries(this.db);
+  deliveryCounts(webhookId?: string): Promise<Map<string, DeliveryCounts>> {
+    return countDeliveries(this.db, webhookId);
   }
 
   claimDue(workerId: string, leaseMs: number, limit: number): Promise<DueDelivery[]> {

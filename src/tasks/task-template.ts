@@ -11,7 +11,7 @@ import { parseTaskRequest } from "./task-request.js";
  * The field errors of `template` filled from `context`, named "task.<field>". `idempotencyKey` is
  * refused: the schedule or hook sets one per occurrence or delivery.
  */
-export function checkTaskTemplate(template: Record<string, unknown>, context: unknown, registry: ExecutorRegistry): FieldError[] {
+function checkTaskTemplate(template: Record<string, unknown>, context: unknown, registry: ExecutorRegistry): FieldError[] {
   const refused = refusedFields(template);
   return refused.length > 0 ? refused : checkTaskRequestFields(fillTemplate(template, context), registry);
 }

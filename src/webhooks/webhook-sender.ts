@@ -80,6 +80,11 @@ export class WebhookSender {
   private async look(): Promise<number> {
     const { store, workerId, timeoutMs, pollMs } = this.options;
     this.active = await store.triggersEnabled();
+    // No webhook enabled: nothing is claimable (a paused webhook's deliveries wait), only cleanup is left.
+    if (!this.active) {
+      await this.cleanup();
+      return pollMs;
+    }
     // The lease covers the whole batch's sending, timeouts included, with room to record it.
     const due = await store.claimDue(workerId, timeoutMs * 2 + 5000, BATCH);
     await Promise.all(due.map((delivery) => this.send(delivery)));

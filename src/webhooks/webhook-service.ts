@@ -26,7 +26,7 @@ export class WebhookService {
   }
 
   async counts(id: string): Promise<DeliveryCounts | undefined> {
-    return (await this.store.deliveryCounts()).get(id);
+    return (await this.store.deliveryCounts(id)).get(id);
   }
 
   async create(input: unknown): Promise<WebhookRow> {

@@ -11,10 +11,11 @@ export async function listDeliveries(db: Queryable, webhookId: string, options: 
   return rows;
 }
 
-/** Deliveries per webhook and status. */
-export async function countDeliveries(db: Queryable): Promise<Map<string, DeliveryCounts>> {
+/** Deliveries per webhook and status: of every webhook, or of the one given. */
+export async function countDeliveries(db: Queryable, webhookId?: string): Promise<Map<string, DeliveryCounts>> {
   const { rows } = await db.query<{ webhook_id: string; status: DeliveryStatus; n: number }>(
-    "SELECT webhook_id, status, count(*)::int AS n FROM ph_webhook_deliveries GROUP BY webhook_id, status",
+    "SELECT webhook_id, status, count(*)::int AS n FROM ph_webhook_deliveries WHERE $1::text IS NULL OR webhook_id = $1 GROUP BY webhook_id, status",
+    [webhookId ?? null],
   );
   const counts = new Map<string, DeliveryCounts>();
   for (const row of rows) {

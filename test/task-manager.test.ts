@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { TaskStore } from "../src/store/task-store.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
 import type { Task } from "../src/tasks/types.js";
@@ -27,8 +27,12 @@ for (const backend of BACKENDS) {
     beforeAll(async () => {
       ({ store, cleanup } = await backend.open());
     });
+    // Every test's managers stop with it, also when it fails: a manager left running would take
+    // the next tests' tasks and fail them too.
+    afterEach(async () => {
+      for (const m of managers.splice(0)) await m.stop(0);
+    });
     afterAll(async () => {
-      for (const m of managers) await m.stop(0);
       await cleanup();
     });
 
@@ -290,6 +294,39 @@ for (const backend of BACKENDS) {
       expect(after?.status).toBe("pending");
       expect(after?.attempts).toBe(0);
       await manager.cancelTask(task.id);
+    });
+
+    it("on stop waits for a claim in flight: a task it returns is not claimed again by the stopping worker", async () => {
+      const manager = make({ maxPerDocument: 1 });
+      const source = { driveId: `race-${backend.name}`, documentId: `race-doc-${backend.name}` };
+      await manager.start();
+      const { task: held } = await manager.enqueueTask({ type: "scripted", title: "held", script: ["hold:20000"], source });
+      await waitFor(async () => (await manager.getTask(held.id))?.status === "running" || undefined);
+      // Slow claims: the round trip sent next is still out when the stop begins.
+      const original = store.finishAndClaim.bind(store);
+      store.finishAndClaim = async (...args) => {
+        await sleep(400);
+        return original(...args);
+      };
+      try {
+        // Waiting behind the held task (one per document): claimable only once it is back in the queue.
+        const first = await manager.enqueueTask({ type: "scripted", title: "behind 1", source });
+        await sleep(50);
+        const second = await manager.enqueueTask({ type: "scripted", title: "behind 2", source }); // asks for a pass while one is out
+        await sleep(20);
+        await manager.stop(0);
+        await sleep(600); // a claim that outlived the stop would have landed by now
+        for (const id of [first.task.id, second.task.id]) {
+          const entries = (await manager.getEvents(id)).filter((e) => e.kind === "status").map((e) => (JSON.parse(e.data) as { status: string }).status);
+          expect(entries).toEqual(["pending"]);
+        }
+        const heldEntries = (await manager.getEvents(held.id)).filter((e) => e.kind === "status").map((e) => JSON.parse(e.data) as { status: string; reason?: string });
+        expect(heldEntries.map((e) => [e.status, e.reason ?? null])).toEqual([["pending", null], ["running", null], ["pending", "shutdown"]]);
+        expect((await manager.getTask(held.id))?.status).toBe("pending");
+        for (const id of [held.id, first.task.id, second.task.id]) await manager.cancelTask(id);
+      } finally {
+        store.finishAndClaim = original;
+      }
     });
 
     it("removes finished tasks and their output after the retention period", async () => {

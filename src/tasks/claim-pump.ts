@@ -93,7 +93,9 @@ export class ClaimPump {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      this.pass = this.run();
+      // A loop in flight takes the request; `pass` stays that loop, so stop() waits for its claim.
+      if (this.pumping) this.again = true;
+      else this.pass = this.run();
     });
   }
 
@@ -174,10 +176,6 @@ export class ClaimPump {
   }
 
   private async run(): Promise<void> {
-    if (this.pumping) {
-      this.again = true;
-      return;
-    }
     this.pumping = true;
     let idle = false;
     try {

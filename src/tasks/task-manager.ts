@@ -349,12 +349,15 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     for (const row of await this.pump.releaseStale()) this.returned(row, "waited too long for a slot");
     const ids = this.heldTaskIds();
     if (ids.length > 0) {
+      // The runs as they are now: while the renewal is out, a run may end, its task go back to the
+      // queue (a retry) and this worker claim it again — that new run's lease is not in question.
+      const asked = new Map(ids.map((id) => [id, this.running.get(id)]));
       const held = await this.store.renewLeases(this.workerId, ids, this.settings.leaseMs);
       const heldIds = new Set(held.map((r) => r.id));
       for (const row of held) if (row.cancel_requested) this.abortLocal(row.id, "cancel");
-      for (const id of ids) {
+      for (const [id, run] of asked) {
         // Lost the lease (this worker stalled past it): another worker may run the task now.
-        if (!heldIds.has(id)) this.abortLocal(id, "shutdown");
+        if (!heldIds.has(id) && this.running.get(id) === run) this.abortLocal(id, "shutdown");
       }
     }
     if ((await recoverExpiredTasks(this.store, this.logger, this)) > 0) this.schedulePump();

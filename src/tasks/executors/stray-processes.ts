@@ -55,13 +55,27 @@ function readStat(pid: number): ProcessEntry | undefined {
   }
 }
 
-function carriesTag(pid: number, needle: Buffer): boolean {
+/**
+ * "unknown": the environment reads empty. A process in the middle of execve() has no environment
+ * to show for a moment (the new image's is not set up yet) — a task's `setsid sleep` caught there
+ * would escape — so the caller looks again shortly.
+ */
+function carriesTag(pid: number, needle: Buffer): "yes" | "no" | "unknown" {
   try {
-    return readFileSync(`/proc/${pid}/environ`).includes(needle);
+    const environ = readFileSync(`/proc/${pid}/environ`);
+    if (environ.length === 0) return "unknown";
+    return environ.includes(needle) ? "yes" : "no";
   } catch {
-    return false; // gone, or another user's process (not readable, and not ours to kill)
+    return "no"; // gone, or another user's process (not readable, and not ours to kill)
   }
 }
+
+/** Kernel threads (children of kthreadd, pid 2) have no environment and are never a task's. */
+const isKernelThread = (p: ProcessEntry) => p.pid === 2 || p.ppid === 2;
+
+/** How long end() keeps looking while a process of the run may be between images (see carriesTag). */
+const UNCERTAIN_LOOKS = 20;
+const UNCERTAIN_LOOK_MS = 5;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -83,6 +97,8 @@ export class RunProcesses {
    * for it (and kills it) all the same. The start time tells it from a later process with its pid.
    */
   private readonly signalled = new Map<number, number>();
+  /** Processes the last find() could not tell (empty environment: maybe inside execve()). */
+  private uncertain = 0;
 
   environment(): Record<string, string> {
     return { [RUN_TAG_VARIABLE]: this.tag };
@@ -113,7 +129,13 @@ export class RunProcesses {
       for (const child of children.get(pid) ?? []) visit(child);
     };
     if (this.leader !== undefined) for (const child of children.get(this.leader) ?? []) visit(child);
-    for (const p of processes) if (p.startTime >= this.since && !found.has(p.pid) && carriesTag(p.pid, this.needle)) visit(p.pid);
+    this.uncertain = 0;
+    for (const p of processes) {
+      if (p.startTime < this.since || found.has(p.pid) || isKernelThread(p)) continue;
+      const tagged = carriesTag(p.pid, this.needle);
+      if (tagged === "yes") visit(p.pid);
+      else if (tagged === "unknown") this.uncertain++;
+    }
     return [...found];
   }
 
@@ -150,7 +172,12 @@ export class RunProcesses {
 
   /** SIGTERM, SIGKILL after `graceMs`, then waits (bounded) until none is left; at once when there are none. */
   async end(graceMs: number): Promise<void> {
-    if (this.signalEach(this.remaining(), "SIGTERM") === 0) return;
+    let found = this.remaining();
+    for (let look = 0; found.length === 0 && this.uncertain > 0 && look < UNCERTAIN_LOOKS; look++) {
+      await sleep(UNCERTAIN_LOOK_MS);
+      found = this.remaining();
+    }
+    if (this.signalEach(found, "SIGTERM") === 0) return;
     const deadline = Date.now() + graceMs;
     while (Date.now() < deadline && this.remaining().length > 0) await sleep(25);
     if (this.signalEach(this.remaining(), "SIGKILL") === 0) return;

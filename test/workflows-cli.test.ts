@@ -49,6 +49,8 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
 
     const paused = await agent.cli(["schedule", "pause", "ticker"]);
     expect(paused.stdout).toBe("ticker paused\n");
+    expect((await agent.cli(["schedule", "resume", "ticker"])).stdout).toMatch(/^ticker active, next \d{4}-/);
+    expect((await agent.cli(["schedule", "pause", "ticker"])).stdout).toBe("ticker paused\n");
     const shown = JSON.parse((await agent.cli(["schedule", "show", "ticker", "--json"])).stdout) as { enabled: boolean; nextFireAt: string | null; firedCount: number };
     expect(shown).toMatchObject({ enabled: false, nextFireAt: null });
     // Paused: no more firings.
@@ -149,6 +151,7 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     expect(put.status).toBe(0);
     expect(put.stdout).toContain("greet  cli  params: attempts, times, who");
     expect((await agent.cli(["template", "list"])).stdout).toContain("says hello");
+    expect(JSON.parse((await agent.cli(["template", "show", "greet"])).stdout)).toMatchObject({ name: "greet", description: "says hello" });
     const submitted = await agent.cli(["submit", "template", "greet", "--param", "who=world", "--param", "times=3", "--param-json", "attempts=2"]);
     expect(submitted.status).toBe(0);
     const id = submitted.stdout.trim();
@@ -218,7 +221,15 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     }, 15_000, "the ping tried");
     expect(tried).toMatchObject({ event: "ping", lastStatus: 404 });
     expect(tried.lastError).toMatch(/^HTTP 404: .*no such endpoint/);
+    // pause, resume and rotate answer with the webhook as it is then; rotate shows the new secret once.
+    expect((await agent.cli(["webhook", "pause", "pings"])).stdout).toMatch(/^pings {2}paused {2}POST /);
+    expect((await agent.cli(["webhook", "resume", "pings"])).stdout).toMatch(/^pings {2}active {2}POST /);
+    const rotated = /secret (\S+)/.exec((await agent.cli(["webhook", "rotate", "pings"])).stdout)?.[1];
+    expect(rotated).toMatch(/^\S{16,}$/);
+    expect((await agent.cli(["webhook", "show", "pings"])).stdout).not.toContain(rotated);
     expect((await agent.cli(["webhook", "rm", "pings"])).status).toBe(0);
     expect((await agent.cli(["webhook", "list"])).stdout).toBe("no webhooks\n");
+    const gone = await agent.cli(["webhook", "show", "pings"]);
+    expect(gone.status).toBe(4);
   });
 });

@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import { z } from "zod";
-import { clientFor, printJson } from "./client-options.js";
+import { ResourceCommands } from "./resource-commands.js";
 import { paramOptions, taskTemplate, type TemplateFlags } from "./task-template-flags.js";
 
 const ApiScheduleSchema = z.looseObject({
@@ -22,7 +22,6 @@ const ApiScheduleSchema = z.looseObject({
   skippedCount: z.number(),
 });
 type ApiSchedule = z.infer<typeof ApiScheduleSchema>;
-const OneSchedule = z.object({ schedule: ApiScheduleSchema });
 
 function describe(s: ApiSchedule): string {
   return [
@@ -35,7 +34,7 @@ function describe(s: ApiSchedule): string {
 
 export function registerScheduleCommands(program: Command): void {
   const schedule = program.command("schedule").description("cron schedules that make tasks");
-  const path = (id: string) => `/api/schedules/${encodeURIComponent(id)}`;
+  const schedules = new ResourceCommands({ group: schedule, collection: "/api/schedules", singular: "schedule", plural: "schedules", schema: ApiScheduleSchema, describe });
 
   paramOptions(schedule
     .command("add"))
@@ -51,49 +50,14 @@ export function registerScheduleCommands(program: Command): void {
     .option("--json", "print the schedule as JSON")
     .action(async (name: string, cron: string, flags: TemplateFlags & { task?: string; taskFile?: string; timezone: string; overlap: string; paused?: boolean; json?: boolean }, command: Command) => {
       const body = { name, cron, timezone: flags.timezone, overlap: flags.overlap, enabled: !flags.paused, task: taskTemplate(flags) };
-      const { schedule: created } = await clientFor(command).request("POST", "/api/schedules", OneSchedule, body);
-      if (flags.json) return printJson(created);
-      process.stdout.write(`${describe(created)}\n`);
+      await schedules.requestOne(command, "POST", "/api/schedules", body, flags.json);
     });
 
-  schedule
-    .command("list")
-    .description("every schedule, by name")
-    .option("--json", "print JSON")
-    .action(async (flags: { json?: boolean }, command: Command) => {
-      const { schedules } = await clientFor(command).request("GET", "/api/schedules", z.object({ schedules: z.array(ApiScheduleSchema) }));
-      if (flags.json) return printJson(schedules);
-      process.stdout.write(schedules.length === 0 ? "no schedules\n" : `${schedules.map(describe).join("\n")}\n`);
-    });
-
-  schedule
-    .command("show")
-    .description("one schedule")
-    .argument("<name>", "name or id")
-    .option("--json", "print JSON")
-    .action(async (id: string, flags: { json?: boolean }, command: Command) => {
-      const { schedule: found } = await clientFor(command).request("GET", path(id), OneSchedule);
-      if (flags.json) return printJson(found);
-      process.stdout.write(`${describe(found)}\n`);
-    });
-
-  for (const [verb, enabled] of [["pause", false], ["resume", true]] as const) {
-    schedule
-      .command(verb)
-      .description(enabled ? "fire again, from the next occurrence after now" : "stop firing (the tasks it made go on)")
-      .argument("<name>", "name or id")
-      .action(async (id: string, _flags: unknown, command: Command) => {
-        const { schedule: changed } = await clientFor(command).request("PATCH", path(id), OneSchedule, { enabled });
-        process.stdout.write(`${changed.name} ${changed.enabled ? `active, next ${changed.nextFireAt ?? "–"}` : "paused"}\n`);
-      });
-  }
-
-  schedule
-    .command("rm")
-    .description("remove a schedule (the tasks it made stay)")
-    .argument("<name>", "name or id")
-    .action(async (id: string, _flags: unknown, command: Command) => {
-      await clientFor(command).request("DELETE", path(id), z.unknown());
-      process.stdout.write(`${id} removed\n`);
-    });
+  const state = (s: ApiSchedule) => `${s.name} ${s.enabled ? `active, next ${s.nextFireAt ?? "–"}` : "paused"}`;
+  schedules
+    .list("every schedule, by name")
+    .show("one schedule")
+    .change("pause", "stop firing (the tasks it made go on)", { enabled: false }, state)
+    .change("resume", "fire again, from the next occurrence after now", { enabled: true }, state)
+    .remove("remove a schedule (the tasks it made stay)");
 }

@@ -2,17 +2,17 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { clientFor, printJson } from "./client-options.js";
+import { ResourceCommands } from "./resource-commands.js";
 import { taskTemplate } from "./task-template-flags.js";
 
 const ApiTemplateSchema = z.looseObject({ id: z.string(), name: z.string(), description: z.string(), params: z.array(z.string()), task: z.record(z.string(), z.unknown()) });
 type ApiTemplate = z.infer<typeof ApiTemplateSchema>;
-const OneTemplate = z.object({ template: ApiTemplateSchema });
 
 const describe = (t: ApiTemplate) => `${t.name}  ${String(t.task.type)}${t.params.length ? `  params: ${t.params.join(", ")}` : ""}${t.description ? `\n  ${t.description}` : ""}`;
 
 export function registerTemplateCommands(program: Command): void {
   const template = program.command("template").description("named task templates: ph-tasks submit template <name> --param k=v makes a task from one");
-  const path = (name: string) => `/api/templates/${encodeURIComponent(name)}`;
+  const templates = new ResourceCommands({ group: template, collection: "/api/templates", singular: "template", plural: "templates", schema: ApiTemplateSchema, describe });
 
   template
     .command("put")
@@ -24,35 +24,16 @@ export function registerTemplateCommands(program: Command): void {
     .option("--json", "print the template as JSON")
     .action(async (name: string, flags: { task?: string; taskFile?: string; description?: string; json?: boolean }, command: Command) => {
       const body = { task: taskTemplate(flags), ...(flags.description !== undefined ? { description: flags.description } : {}) };
-      const { template: saved } = await clientFor(command).request("PUT", path(name), OneTemplate, body);
-      if (flags.json) return printJson(saved);
-      process.stdout.write(`${describe(saved)}\n`);
+      await templates.requestOne(command, "PUT", templates.path(name), body, flags.json);
     });
 
-  template
-    .command("list")
-    .description("every template, by name")
-    .option("--json", "print JSON")
-    .action(async (flags: { json?: boolean }, command: Command) => {
-      const { templates } = await clientFor(command).request("GET", "/api/templates", z.object({ templates: z.array(ApiTemplateSchema) }));
-      if (flags.json) return printJson(templates);
-      process.stdout.write(templates.length === 0 ? "no templates\n" : `${templates.map(describe).join("\n")}\n`);
-    });
-
+  templates.list("every template, by name");
   template
     .command("show")
     .description("one template, as JSON")
     .argument("<name>", "name or id")
     .action(async (name: string, _flags: unknown, command: Command) => {
-      printJson((await clientFor(command).request("GET", path(name), OneTemplate)).template);
+      printJson(await clientFor(command).request("GET", templates.path(name), templates.one));
     });
-
-  template
-    .command("rm")
-    .description("remove a template (the tasks made from it stay)")
-    .argument("<name>", "name or id")
-    .action(async (name: string, _flags: unknown, command: Command) => {
-      await clientFor(command).request("DELETE", path(name), z.unknown());
-      process.stdout.write(`${name} removed\n`);
-    });
+  templates.remove("remove a template (the tasks made from it stay)");
 }

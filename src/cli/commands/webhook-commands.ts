@@ -6,6 +6,7 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { clientFor, printJson } from "./client-options.js";
+import { ResourceCommands } from "./resource-commands.js";
 
 const ApiWebhookSchema = z.looseObject({
   id: z.string(),
@@ -19,7 +20,6 @@ const ApiWebhookSchema = z.looseObject({
   secret: z.string().optional(),
 });
 type ApiWebhook = z.infer<typeof ApiWebhookSchema>;
-const OneWebhook = z.object({ webhook: ApiWebhookSchema });
 
 const ApiDeliverySchema = z.looseObject({
   id: z.string(),
@@ -54,7 +54,8 @@ const list = (value: string) => value.split(",").map((s) => s.trim()).filter(Boo
 
 export function registerWebhookCommands(program: Command): void {
   const webhook = program.command("webhook").description("outbound webhooks: POST the end of each task (completed, failed, cancelled) to a URL, signed");
-  const path = (id: string) => `/api/webhooks/${encodeURIComponent(id)}`;
+  const webhooks = new ResourceCommands({ group: webhook, collection: "/api/webhooks", singular: "webhook", plural: "webhooks", schema: ApiWebhookSchema, describe });
+  const path = (id: string) => webhooks.path(id);
 
   webhook
     .command("add")
@@ -68,20 +69,10 @@ export function registerWebhookCommands(program: Command): void {
     .option("--json", "print the webhook as JSON")
     .action(async (name: string, flags: { to: string; on?: string[]; type?: string; drive?: string; secret?: string; json?: boolean }, command: Command) => {
       const body = { name, url: flags.to, ...(flags.on ? { events: flags.on } : {}), ...(flags.type ? { taskType: flags.type } : {}), ...(flags.drive ? { driveId: flags.drive } : {}), ...(flags.secret !== undefined ? { secret: flags.secret } : {}) };
-      const { webhook: created } = await clientFor(command).request("POST", "/api/webhooks", OneWebhook, body);
-      if (flags.json) return printJson(created);
-      process.stdout.write(`${describe(created)}\n`);
+      await webhooks.requestOne(command, "POST", "/api/webhooks", body, flags.json);
     });
 
-  webhook
-    .command("list")
-    .description("every webhook, by name")
-    .option("--json", "print JSON")
-    .action(async (flags: { json?: boolean }, command: Command) => {
-      const { webhooks } = await clientFor(command).request("GET", "/api/webhooks", z.object({ webhooks: z.array(ApiWebhookSchema) }));
-      if (flags.json) return printJson(webhooks);
-      process.stdout.write(webhooks.length === 0 ? "no webhooks\n" : `${webhooks.map(describe).join("\n")}\n`);
-    });
+  webhooks.list("every webhook, by name");
 
   webhook
     .command("show")
@@ -90,7 +81,7 @@ export function registerWebhookCommands(program: Command): void {
     .option("--json", "print JSON")
     .action(async (id: string, flags: { json?: boolean }, command: Command) => {
       const client = clientFor(command);
-      const { webhook: found } = await client.request("GET", path(id), OneWebhook);
+      const found = await client.request("GET", path(id), webhooks.one);
       const { deliveries } = await client.request("GET", `${path(id)}/deliveries?limit=10`, z.object({ deliveries: z.array(ApiDeliverySchema) }));
       if (flags.json) return printJson({ ...found, latestDeliveries: deliveries });
       process.stdout.write(`${describe(found)}\n${deliveries.map((d) => `  ${describeDelivery(d).replace(/\n/g, "\n  ")}`).join("\n")}${deliveries.length ? "\n" : ""}`);
@@ -129,25 +120,9 @@ export function registerWebhookCommands(program: Command): void {
       process.stdout.write(`${describeDelivery(again)}\n`);
     });
 
-  const change = (verb: string, description: string, body: Record<string, unknown>) =>
-    webhook
-      .command(verb)
-      .description(description)
-      .argument("<name>", "name or id")
-      .action(async (id: string, _flags: unknown, command: Command) => {
-        const { webhook: changed } = await clientFor(command).request("PATCH", path(id), OneWebhook, body);
-        process.stdout.write(`${describe(changed)}\n`);
-      });
-  change("rotate", "make a new signing secret (printed once)", { rotateSecret: true });
-  change("pause", "write no new deliveries and hold the pending ones until resumed", { enabled: false });
-  change("resume", "deliver again, the held ones first", { enabled: true });
-
-  webhook
-    .command("rm")
-    .description("remove a webhook and its deliveries")
-    .argument("<name>", "name or id")
-    .action(async (id: string, _flags: unknown, command: Command) => {
-      await clientFor(command).request("DELETE", path(id), z.unknown());
-      process.stdout.write(`${id} removed\n`);
-    });
+  webhooks
+    .change("rotate", "make a new signing secret (printed once)", { rotateSecret: true })
+    .change("pause", "write no new deliveries and hold the pending ones until resumed", { enabled: false })
+    .change("resume", "deliver again, the held ones first", { enabled: true })
+    .remove("remove a webhook and its deliveries");
 }

@@ -1,0 +1,96 @@
+/**
+ * The subcommands every named resource of the agent shares — schedules, hooks, templates,
+ * webhooks: `list`, `show`, a PATCH per verb (`pause`, `resume`, `rotate`), `rm`. Each resource
+ * file adds its own `add` and extras and says how one item is printed; the requests, `--json`
+ * and the answers' checking are here, once.
+ */
+import type { Command } from "commander";
+import { z } from "zod";
+import type { AgentClient } from "../client.js";
+import { clientFor, printJson } from "./client-options.js";
+
+export interface ResourceSpec<T> {
+  /** The command group, e.g. `ph-tasks schedule`. */
+  group: Command;
+  /** The collection's path, e.g. "/api/schedules". */
+  collection: string;
+  /** The answer's key for one item ("schedule") and for the list ("schedules"). */
+  singular: string;
+  plural: string;
+  schema: z.ZodType<T>;
+  /** One item as text (the client gives the agent's address, for URLs). */
+  describe: (item: T, client: AgentClient) => string;
+}
+
+export class ResourceCommands<T> {
+  /** An answer holding one item under its key. */
+  readonly one: z.ZodType<T>;
+  private readonly many: z.ZodType<T[]>;
+
+  constructor(private readonly spec: ResourceSpec<T>) {
+    this.one = z.object({ [spec.singular]: spec.schema }).transform((answer) => answer[spec.singular] as T);
+    this.many = z.object({ [spec.plural]: z.array(spec.schema) }).transform((answer) => answer[spec.plural] as T[]);
+  }
+
+  /** The path of one item, by name or id. */
+  path(id: string): string {
+    return `${this.spec.collection}/${encodeURIComponent(id)}`;
+  }
+
+  /** Sends a request whose answer is one item; prints it (as JSON with --json). */
+  async requestOne(command: Command, method: string, path: string, body?: unknown, json = false): Promise<void> {
+    const client = clientFor(command);
+    const item = await client.request(method, path, this.one, body);
+    if (json) return printJson(item);
+    process.stdout.write(`${this.spec.describe(item, client)}\n`);
+  }
+
+  list(description: string): this {
+    this.spec.group
+      .command("list")
+      .description(description)
+      .option("--json", "print JSON")
+      .action(async (flags: { json?: boolean }, command: Command) => {
+        const client = clientFor(command);
+        const items = await client.request("GET", this.spec.collection, this.many);
+        if (flags.json) return printJson(items);
+        process.stdout.write(items.length === 0 ? `no ${this.spec.plural}\n` : `${items.map((item) => this.spec.describe(item, client)).join("\n")}\n`);
+      });
+    return this;
+  }
+
+  show(description: string): this {
+    this.spec.group
+      .command("show")
+      .description(description)
+      .argument("<name>", "name or id")
+      .option("--json", "print JSON")
+      .action((id: string, flags: { json?: boolean }, command: Command) => this.requestOne(command, "GET", this.path(id), undefined, flags.json));
+    return this;
+  }
+
+  /** A verb that changes one field (PATCH), printing the item as it is then, or `print` of it. */
+  change(verb: string, description: string, body: Record<string, unknown>, print?: (item: T) => string): this {
+    this.spec.group
+      .command(verb)
+      .description(description)
+      .argument("<name>", "name or id")
+      .action(async (id: string, _flags: unknown, command: Command) => {
+        if (!print) return this.requestOne(command, "PATCH", this.path(id), body);
+        process.stdout.write(`${print(await clientFor(command).request("PATCH", this.path(id), this.one, body))}\n`);
+      });
+    return this;
+  }
+
+  remove(description: string): this {
+    this.spec.group
+      .command("rm")
+      .description(description)
+      .argument("<name>", "name or id")
+      .action(async (id: string, _flags: unknown, command: Command) => {
+        await clientFor(command).request("DELETE", this.path(id), z.unknown());
+        process.stdout.write(`${id} removed\n`);
+      });
+    return this;
+  }
+}

@@ -130,7 +130,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
     logger,
     metrics,
   });
-  for (const event of ["completed", "failed", "cancelled"] as const) manager.on(event, () => webhookSender.taskEnded());
+  for (const event of ["completed", "failed", "cancelled", "started", "retrying"] as const) manager.on(event, () => webhookSender.taskChanged());
   const webhooks = new WebhookService(webhookStore, () => webhookSender.wake());
 
   // reactor-mcp: the documents over MCP at /mcp, behind the same token as the API.

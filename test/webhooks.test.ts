@@ -12,6 +12,7 @@ import { signBody } from "../src/hooks/signing.js";
 import { createApp, listen } from "../src/http/server.js";
 import { silentLogger } from "../src/logger.js";
 import { TaskStore } from "../src/store/task-store.js";
+import { enabledDeliveryTriggers } from "../src/store/sql/webhooks/switch-delivery-triggers.js";
 import { WebhookStore } from "../src/store/webhook-store.js";
 import { ExecutorRegistry } from "../src/tasks/executors/registry.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
@@ -83,7 +84,7 @@ async function startWorker(store: TaskStore): Promise<Worker> {
   const manager = testManager(store, { maxPerDocument: 5 }, new ExecutorRegistry().register(scriptedExecutor(log)));
   const webhookStore = new WebhookStore(store.db);
   const webhookSender = sender(store, manager.workerId, { metrics: manager.metrics });
-  for (const event of ["completed", "failed", "cancelled"] as const) manager.on(event, () => webhookSender.taskEnded());
+  for (const event of ["completed", "failed", "cancelled", "started", "retrying"] as const) manager.on(event, () => webhookSender.taskChanged());
   const webhooks = new WebhookService(webhookStore, () => webhookSender.wake());
   const app = createApp({ manager, metrics: manager.metrics!, logger: silentLogger(), apiToken: TOKEN, webhooks });
   const { server, url } = await listen(app, "127.0.0.1", 0, TOKEN);
@@ -269,6 +270,46 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(await countRows(store)).toBe(0);
     });
 
+    it("on request each start and each retry too: started per attempt, retrying for a failed run with attempts left or a lost worker, none for a release at shutdown; the claim's trigger is on only while asked for", async () => {
+      await createWebhook(worker.url, { name: "ends", url: `${receiver.url}/ends` });
+      expect(await enabledDeliveryTriggers(store.db)).toEqual(["ph_tasks_webhook_deliveries_on_insert", "ph_tasks_webhook_deliveries_on_update"]);
+      const lifecycle = await createWebhook(worker.url, { name: "lifecycle", url: `${receiver.url}/lifecycle`, events: ["started", "retrying"] });
+      expect(await enabledDeliveryTriggers(store.db)).toEqual(["ph_tasks_webhook_deliveries_on_insert", "ph_tasks_webhook_deliveries_on_retry", "ph_tasks_webhook_deliveries_on_start", "ph_tasks_webhook_deliveries_on_update"]);
+      expect((await api(worker.url, "/api/webhooks/ends", { method: "DELETE" })).status).toBe(204);
+      expect(await enabledDeliveryTriggers(store.db)).toEqual(["ph_tasks_webhook_deliveries_on_retry", "ph_tasks_webhook_deliveries_on_start"]);
+
+      const { task } = await worker.manager.enqueueTask({ type: "scripted", title: "flaky once", script: ["retry", "ok"], maxAttempts: 2 });
+      expect((await finalStatus(worker.manager, task.id)).status).toBe("completed");
+      const about = (id: string) => receiver.received.filter((r) => r.json.task.id === id);
+      await waitFor(() => (about(task.id).length >= 3 ? true : undefined), 10_000, "three deliveries");
+      await sleep(400); // and no more (the end is not asked for)
+      const got = about(task.id).map((r) => r.json).sort((a, b) => Number(a.task.attempts) - Number(b.task.attempts) || a.event.localeCompare(b.event));
+      expect(got.map((d) => [d.event, d.task.attempts, d.task.status])).toEqual([["task.retrying", 1, "pending"], ["task.started", 1, "running"], ["task.started", 2, "running"]]);
+      expect(got[0]?.task).toMatchObject({ error: { kind: "retryable", code: "flaky" }, finishedAt: null });
+      expect(Date.parse(String(got[0]?.task.retryAt))).toBeGreaterThan(Date.parse(String(got[1]?.task.startedAt)));
+      expect(got[1]?.task).toMatchObject({ workerId: worker.manager.workerId, finishedAt: null });
+      for (const r of about(task.id)) expect(r.headers["x-signature-256"]).toBe(signBody(lifecycle.secret, r.body));
+
+      // A release at shutdown does not count the attempt: no retry to tell of.
+      const { task: held } = await worker.manager.enqueueTask({ type: "scripted", title: "held", script: ["hold:20000"] });
+      await waitFor(() => (about(held.id).length === 1 ? true : undefined), 10_000, "its start");
+      await worker.manager.stop(0);
+      expect((await worker.manager.getTask(held.id))?.status).toBe("pending");
+      // Its worker lost (claimed by a worker that stopped renewing): a retry, with the reason.
+      await store.db.query("UPDATE ph_tasks SET status = 'running', attempts = attempts + 1, locked_by = 'ghost', lease_expires_at = now() - interval '1 second' WHERE id = $1", [held.id]);
+      expect((await store.recoverExpiredLeases()).map((r) => r.id)).toEqual([held.id]);
+      await waitFor(() => (about(held.id).length >= 3 ? true : undefined), 10_000, "the ghost's start and the retry");
+      await sleep(300);
+      expect(about(held.id).map((r) => [r.json.event, r.json.task.workerId ?? null, (r.json.task.error as { code?: string } | null)?.code ?? null]).sort()).toEqual([
+        ["task.retrying", null, "worker_lost"],
+        ["task.started", "ghost", null],
+        ["task.started", worker.manager.workerId, null],
+      ]);
+
+      expect((await patch(worker.url, "/api/webhooks/lifecycle", { events: ["completed"] })).status).toBe(200);
+      expect(await enabledDeliveryTriggers(store.db)).toEqual(["ph_tasks_webhook_deliveries_on_insert", "ph_tasks_webhook_deliveries_on_update"]);
+    });
+
     it("retention: delivered and dead deliveries past TASK_RESULT_TTL are removed, pending ones stay, and any left by a removed webhook", async () => {
       await worker.sender.stop();
       const kept = await createWebhook(worker.url, { name: "kept", url: receiver.url });
@@ -292,7 +333,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
         return ((await res.json()) as { errors: { field: string; message: string; value?: string }[] }).errors;
       };
       expect(await refused({ name: "x", url: "ftp://example.com/in" })).toEqual([expect.objectContaining({ field: "url", message: "must be an http or https URL", value: '"ftp://example.com/in"' })]);
-      expect(await refused({ name: "x", url: receiver.url, events: ["started"] })).toEqual([expect.objectContaining({ field: "events.0", message: "must be one of completed, failed, cancelled", value: '"started"' })]);
+      expect(await refused({ name: "x", url: receiver.url, events: ["finished"] })).toEqual([expect.objectContaining({ field: "events.0", message: "must be one of completed, failed, cancelled, started, retrying", value: '"finished"' })]);
       expect(await refused({ name: "x", url: receiver.url, events: [] })).toEqual([expect.objectContaining({ field: "events", message: "name at least one event" })]);
       expect(await refused({ name: "x", url: receiver.url, secret: "short" })).toEqual([expect.objectContaining({ field: "secret" })]);
       expect(await refused({ name: "Bad Name", url: receiver.url })).toEqual([expect.objectContaining({ field: "name" })]);

@@ -205,10 +205,10 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     expect(shown.stdout).toMatch(new RegExp(`delivered {2}task.failed {2}task ${failing.task.id} {2}attempts 1`));
     const listed = JSON.parse((await agent.cli(["webhook", "deliveries", "failures", "--json"])).stdout) as { status: string; lastStatus: number }[];
     expect(listed).toEqual([expect.objectContaining({ status: "delivered", lastStatus: 202 })]);
-    const bad = await agent.cli(["webhook", "add", "nope", "--to", "ftp://example.com", "--on", "started"]);
+    const bad = await agent.cli(["webhook", "add", "nope", "--to", "ftp://example.com", "--on", "finished"]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("url: must be an http or https URL");
-    expect(bad.stderr).toContain('events.0: must be one of completed, failed, cancelled (got "started")');
+    expect(bad.stderr).toContain('events.0: must be one of completed, failed, cancelled, started, retrying (got "finished")');
     expect((await agent.cli(["webhook", "rm", "failures"])).status).toBe(0);
     // A ping, to a webhook of its own (to the hook above it would make a task): this URL answers
     // 404, which the delivery records and tries again later.

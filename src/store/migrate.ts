@@ -18,6 +18,7 @@ import * as m012 from "./migrations/012-hooks.js";
 import * as m013 from "./migrations/013-task-dependencies.js";
 import * as m014 from "./migrations/014-templates.js";
 import * as m015 from "./migrations/015-webhooks.js";
+import * as m016 from "./migrations/016-webhook-start-and-retry.js";
 
 /**
  * A migration is SQL split on ";" at line ends, or — where a function body holds semicolons of its
@@ -39,6 +40,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql?: string; statem
   { version: 13, name: m013.name, statements: m013.statements },
   { version: 14, ...m014 },
   { version: 15, name: m015.name, statements: m015.statements },
+  { version: 16, name: m016.name, statements: m016.statements },
 ];
 
 /** Arbitrary constant: the advisory lock key of migrations ("phtm"). */

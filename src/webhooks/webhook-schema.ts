@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { SecretSchema } from "../hooks/signing.js";
 import { ResourceNameSchema } from "../schedules/schedule-schema.js";
-import { DELIVERY_STATUSES, WEBHOOK_EVENTS, type DeliveryCounts, type DeliveryRow, type WebhookRow } from "../store/sql/webhooks/webhook-row.js";
+import { DELIVERY_STATUSES, END_EVENTS, WEBHOOK_EVENTS, type DeliveryCounts, type DeliveryRow, type WebhookRow } from "../store/sql/webhooks/webhook-row.js";
 
 const WebhookUrlSchema = z.string().trim().max(2000).pipe(z.url({ protocol: /^https?$/, error: "must be an http or https URL" }));
 const EventsSchema = z
@@ -18,8 +18,8 @@ export const WebhookCreateSchema = z.strictObject({
   name: ResourceNameSchema,
   /** Where each delivery is POSTed. */
   url: WebhookUrlSchema,
-  /** Which ends of tasks are sent; all three by default. */
-  events: EventsSchema.default([...WEBHOOK_EVENTS]),
+  /** Which task events are sent; a task's end (completed, failed, cancelled) by default. */
+  events: EventsSchema.default([...END_EVENTS]),
   /** Only tasks of this type. */
   taskType: FilterSchema.default(null),
   /** Only tasks of this drive. */

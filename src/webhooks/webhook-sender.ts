@@ -72,8 +72,8 @@ export class WebhookSender {
     this.loop.wake();
   }
 
-  /** A task of this worker ended: its deliveries (if any webhook is on) are due now. */
-  taskEnded(): void {
+  /** A task of this worker started, is retrying or ended: its deliveries (if any webhook is on) are due now. */
+  taskChanged(): void {
     if (this.active) this.loop.wake();
   }
 

@@ -1,6 +1,6 @@
 /**
  * `ph-tasks webhook add|list|show|deliveries|ping|redeliver|rotate|pause|resume|rm`: outbound webhooks
- * on the running agent — where the ends of tasks are POSTed. `add` and `rotate` print the signing
+ * on the running agent — where task events (ends; on request starts and retries) are POSTed. `add` and `rotate` print the signing
  * secret, which the agent shows only then.
  */
 import type { Command } from "commander";
@@ -53,7 +53,7 @@ function describeDelivery(d: ApiDelivery): string {
 const list = (value: string) => value.split(",").map((s) => s.trim()).filter(Boolean);
 
 export function registerWebhookCommands(program: Command): void {
-  const webhook = program.command("webhook").description("outbound webhooks: POST the end of each task (completed, failed, cancelled) to a URL, signed");
+  const webhook = program.command("webhook").description("outbound webhooks: POST task events (its end; on request its start and retries) to a URL, signed");
   const webhooks = new ResourceCommands({ group: webhook, collection: "/api/webhooks", singular: "webhook", plural: "webhooks", schema: ApiWebhookSchema, describe });
   const path = (id: string) => webhooks.path(id);
 
@@ -62,7 +62,7 @@ export function registerWebhookCommands(program: Command): void {
     .description("POST each matching task's end to a URL")
     .argument("<name>", "unique name")
     .requiredOption("--to <url>", "the http(s) URL deliveries are POSTed to")
-    .option("--on <events>", "comma-separated: completed, failed, cancelled (default all three)", list)
+    .option("--on <events>", "comma-separated: completed, failed, cancelled, started, retrying (default: the first three, a task's end)", list)
     .option("--type <type>", "only tasks of this type")
     .option("--drive <driveId>", "only tasks of this drive")
     .option("--secret <secret>", "the signing secret (at least 16 characters); made up when absent")

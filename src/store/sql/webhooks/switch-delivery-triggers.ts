@@ -1,35 +1,52 @@
 import type { Queryable } from "../../db.js";
 import { DELIVERY_TRIGGERS } from "../../migrations/015-webhooks.js";
+import { RETRY_TRIGGER, START_TRIGGER } from "../../migrations/016-webhook-start-and-retry.js";
+import { END_EVENTS, type WebhookEvent } from "./webhook-row.js";
+
+/** Each trigger that writes deliveries, and the events an enabled webhook must ask for to need it. */
+const TRIGGERS: readonly { name: string; events: readonly WebhookEvent[] }[] = [
+  ...DELIVERY_TRIGGERS.map((name) => ({ name, events: END_EVENTS })),
+  { name: START_TRIGGER, events: ["started"] },
+  { name: RETRY_TRIGGER, events: ["retrying"] },
+];
+
+const quoted = (values: readonly string[]) => `ARRAY[${values.map((v) => `'${v}'`).join(", ")}]::text[]`;
 
 /**
- * Enables the triggers that write deliveries while any webhook is enabled, and disables them when
- * none is: an agent without webhooks pays nothing when a task ends. Called in the transaction that
- * changes ph_webhooks, so no end is missed between a webhook's creation and its trigger. Alters
- * the table (a short exclusive lock) only when the state changes.
+ * Enables each trigger that writes deliveries while an enabled webhook asks for one of its events,
+ * and disables it when none does: an agent without webhooks pays nothing when a task ends, and one
+ * without a webhook on "started" nothing when a task is claimed. Called in the transaction that
+ * changes ph_webhooks, so no event is missed between a webhook's creation and its trigger. Alters
+ * the table (a short exclusive lock) only when a trigger's state changes.
  */
 export async function switchDeliveryTriggers(db: Queryable): Promise<void> {
-  const [onUpdate, onInsert] = DELIVERY_TRIGGERS;
+  const steps = TRIGGERS.map(({ name, events }) => `
+      v_want := EXISTS (SELECT 1 FROM ph_webhooks WHERE enabled AND events && ${quoted(events)});
+      v_on := EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = 'ph_tasks'::regclass AND tgname = '${name}' AND tgenabled <> 'D');
+      IF v_want AND NOT v_on THEN
+        ALTER TABLE ph_tasks ENABLE TRIGGER ${name};
+      ELSIF v_on AND NOT v_want THEN
+        ALTER TABLE ph_tasks DISABLE TRIGGER ${name};
+      END IF;`);
   await db.query(`DO $do$
     DECLARE
-      v_want boolean := EXISTS (SELECT 1 FROM ph_webhooks WHERE enabled);
-      v_on boolean := EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = 'ph_tasks'::regclass AND tgname = '${onUpdate}' AND tgenabled <> 'D');
-    BEGIN
-      IF v_want AND NOT v_on THEN
-        ALTER TABLE ph_tasks ENABLE TRIGGER ${onUpdate};
-        ALTER TABLE ph_tasks ENABLE TRIGGER ${onInsert};
-      ELSIF v_on AND NOT v_want THEN
-        ALTER TABLE ph_tasks DISABLE TRIGGER ${onUpdate};
-        ALTER TABLE ph_tasks DISABLE TRIGGER ${onInsert};
-      END IF;
+      v_want boolean;
+      v_on boolean;
+    BEGIN${steps.join("")}
     END
   $do$`);
 }
 
-/** Whether the delivery triggers are on (for tests and the API). */
-export async function deliveryTriggersEnabled(db: Queryable): Promise<boolean> {
-  const { rows } = await db.query<{ on: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = 'ph_tasks'::regclass AND tgname = $1 AND tgenabled <> 'D') AS on`,
-    [DELIVERY_TRIGGERS[0]],
+/** The delivery triggers that are on, by name (for tests). */
+export async function enabledDeliveryTriggers(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ tgname: string }>(
+    "SELECT tgname FROM pg_trigger WHERE tgrelid = 'ph_tasks'::regclass AND tgname = ANY($1::text[]) AND tgenabled <> 'D' ORDER BY tgname",
+    [TRIGGERS.map((t) => t.name)],
   );
-  return rows[0]?.on ?? false;
+  return rows.map((r) => r.tgname);
+}
+
+/** Whether any delivery trigger is on — any webhook enabled (the sender idles otherwise). */
+export async function deliveryTriggersEnabled(db: Queryable): Promise<boolean> {
+  return (await enabledDeliveryTriggers(db)).length > 0;
 }

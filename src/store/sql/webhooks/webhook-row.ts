@@ -1,8 +1,10 @@
 import type { JsonObject } from "../../../tasks/types.js";
 
-/** Task events a webhook can be told of: a task's end. */
-export const WEBHOOK_EVENTS = ["completed", "failed", "cancelled"] as const;
+/** Task events a webhook can be told of: a task's end, each start (every attempt), each retry. */
+export const WEBHOOK_EVENTS = ["completed", "failed", "cancelled", "started", "retrying"] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+/** A task's end: what a webhook is told of when it names no events. */
+export const END_EVENTS: readonly WebhookEvent[] = ["completed", "failed", "cancelled"];
 
 /** A row of ph_webhooks as the SQL returns it. */
 export interface WebhookRow {
@@ -33,9 +35,9 @@ export interface DeliveryRow {
   webhook_id: string;
   /** Null for a ping. */
   task_id: string | null;
-  /** "task.completed", "task.failed", "task.cancelled", or "ping". */
+  /** "task.<event>" (task.completed, task.started, ...), or "ping". */
   event: string;
-  /** The task as it was when it ended ({} for a ping). */
+  /** The task as it was at the event ({} for a ping). */
   payload: JsonObject;
   status: DeliveryStatus;
   attempts: number;

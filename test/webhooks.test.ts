@@ -310,6 +310,26 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(await enabledDeliveryTriggers(store.db)).toEqual(["ph_tasks_webhook_deliveries_on_insert", "ph_tasks_webhook_deliveries_on_update"]);
     });
 
+    it("sends one task's deliveries to a webhook in order: its end waits while its start is being tried again", async () => {
+      await createWebhook(worker.url, { name: "ordered", url: `${receiver.url}/ordered`, events: ["started", "completed"] });
+      receiver.answers.push({ status: 503, headers: { "Retry-After": "1" } }); // the start's first attempt
+      const task = await runTask(worker.manager, ["hold:300"]);
+      expect(task.status).toBe("completed");
+      await waitFor(() => (receiver.received.length >= 3 ? true : undefined), 10_000, "three POSTs");
+      await sleep(300);
+      // Without the order the end (due ~700 ms before the start's second attempt) would come second.
+      expect(receiver.received.map((r) => [r.json.event, r.headers["x-ph-delivery-attempt"]])).toEqual([["task.started", "1"], ["task.started", "2"], ["task.completed", "1"]]);
+      expect(receiver.received[1]!.at - receiver.received[0]!.at).toBeGreaterThanOrEqual(900);
+      // Another task's deliveries are not held back by this one's.
+      receiver.answers.push({ status: 503, headers: { "Retry-After": "30" } });
+      const slow = await worker.manager.enqueueTask({ type: "scripted", title: "slow start", script: ["hold:100"], maxAttempts: 1 });
+      await waitFor(() => (receiver.received.length >= 4 ? true : undefined), 10_000, "the slow one's first try");
+      const quick = await runTask(worker.manager, ["ok"]);
+      await waitFor(() => (receiver.received.filter((r) => r.json.task.id === quick.id).length === 2 ? true : undefined), 10_000, "the quick one's both");
+      const slowDelivered = receiver.received.filter((r) => r.json.task.id === slow.task.id);
+      expect(slowDelivered.map((r) => r.json.event)).toEqual(["task.started"]); // still waiting for its second try
+    });
+
     it("retention: delivered and dead deliveries past TASK_RESULT_TTL are removed, pending ones stay, and any left by a removed webhook", async () => {
       await worker.sender.stop();
       const kept = await createWebhook(worker.url, { name: "kept", url: receiver.url });

@@ -12,7 +12,8 @@
  *
  * The function now takes the event from the trigger's argument (the end triggers of 015 pass none:
  * the event is the status), puts it in the payload, and gives finishedAt only for an end; a retry
- * carries when it is due (retryAt) and a start the worker that claimed it.
+ * carries when it is due (retryAt) and a start the worker that claimed it. An index lets the
+ * sender send one task's deliveries to a webhook in order.
  */
 export const name = "webhook-start-and-retry";
 
@@ -52,6 +53,9 @@ export const statements = [
   `CREATE TRIGGER ${RETRY_TRIGGER} AFTER UPDATE OF status ON ph_tasks
    FOR EACH ROW WHEN (OLD.status = 'running' AND NEW.status = 'pending' AND NEW.attempts = OLD.attempts)
    EXECUTE FUNCTION ph_enqueue_webhook_deliveries('retrying')`,
+  // Deliveries of one task to one webhook go out in order (claim-due-deliveries.ts): the earlier
+  // pending one is found through this index.
+  "CREATE INDEX ph_webhook_deliveries_task_order ON ph_webhook_deliveries (webhook_id, task_id, created_at, id) WHERE status = 'pending'",
   `ALTER TABLE ph_tasks DISABLE TRIGGER ${START_TRIGGER}`,
   `ALTER TABLE ph_tasks DISABLE TRIGGER ${RETRY_TRIGGER}`,
 ];

@@ -2,7 +2,17 @@ import type { Queryable } from "../../db.js";
 import type { DueDelivery } from "./webhook-row.js";
 
 /**
- * Claims up to `limit` deliveries that are due, of enabled webhooks, for `workerId` to send, for
+ * Per webhook and task, in order: a delivery (alias `d`) waits while an earlier one of the same task
+ * to the same webhook is pending — being sent, or waiting to be tried again — so a receiver gets a
+ * task's "started" before its "completed". A dead one no longer holds the later ones back.
+ */
+export const NO_EARLIER_PENDING = `NOT EXISTS (
+         SELECT 1 FROM ph_webhook_deliveries e
+         WHERE e.webhook_id = d.webhook_id AND e.task_id = d.task_id AND e.status = 'pending'
+           AND (e.created_at, e.id) < (d.created_at, d.id))`;
+
+/**
+ * Claims up to `limit` deliveries that are due (and not held back by an earlier one, above), of enabled webhooks, for `workerId` to send, for
  * `leaseMs`, and counts the attempt. SKIP LOCKED: a worker claiming at the same instant takes
  * others or none. A worker that dies mid-send lets the lease lapse; another sends the delivery
  * again, with the same id (at least once: the receiver drops a delivery id it has seen).
@@ -12,6 +22,7 @@ export async function claimDueDeliveries(db: Queryable, workerId: string, leaseM
     `WITH due AS (
        SELECT d.id FROM ph_webhook_deliveries d JOIN ph_webhooks w ON w.id = d.webhook_id
        WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now()) AND w.enabled
+         AND ${NO_EARLIER_PENDING}
        ORDER BY d.next_attempt_at, d.id
        LIMIT $3
        FOR UPDATE OF d SKIP LOCKED

@@ -1,4 +1,5 @@
 import type { Queryable } from "../../db.js";
+import { NO_EARLIER_PENDING } from "./claim-due-deliveries.js";
 import type { DeliveryCounts, DeliveryRow, DeliveryStatus } from "./webhook-row.js";
 
 /** A webhook's deliveries, newest first, optionally of one status. */
@@ -28,12 +29,14 @@ export async function countDeliveries(db: Queryable, webhookId?: string): Promis
 
 /**
  * When the soonest pending delivery of an enabled webhook can be claimed (undefined: none): its
- * next attempt, or the end of the lease of a worker sending it now.
+ * next attempt, or the end of the lease of a worker sending it now. One held back by an earlier
+ * delivery of its task is not counted: it comes free when that one is recorded, by the sender
+ * that records it.
  */
 export async function nextDeliveryDue(db: Queryable): Promise<Date | undefined> {
   const { rows } = await db.query<{ at: Date | null }>(
     `SELECT min(greatest(d.next_attempt_at, coalesce(d.lease_expires_at, d.next_attempt_at))) AS at FROM ph_webhook_deliveries d JOIN ph_webhooks w ON w.id = d.webhook_id
-     WHERE d.status = 'pending' AND w.enabled`,
+     WHERE d.status = 'pending' AND w.enabled AND ${NO_EARLIER_PENDING}`,
   );
   return rows[0]?.at ?? undefined;
 }

@@ -38,6 +38,7 @@ import { HookStore } from "./store/hook-store.js";
 import { WebhookStore } from "./store/webhook-store.js";
 import { WebhookSender } from "./webhooks/webhook-sender.js";
 import { WebhookService } from "./webhooks/webhook-service.js";
+import { WebhookUrlPolicy } from "./webhooks/webhook-url-policy.js";
 import { TemplateService } from "./templates/template-service.js";
 import { TemplateStore } from "./store/template-store.js";
 
@@ -117,8 +118,9 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   // Inbound webhooks: the same, per signed delivery.
   const hookStore = new HookStore(store.db);
   const hooks = { service: new HookService(hookStore, registry, expandTemplate), receiver: new HookReceiver(hookStore, createFromTemplate, logger, metrics) };
-  // Outbound webhooks: the ends of tasks, POSTed where someone asked for them.
+  // Outbound webhooks: task events, POSTed where someone asked for them (and the allow-list lets them).
   const webhookStore = new WebhookStore(store.db);
+  const urlPolicy = new WebhookUrlPolicy(config.TASK_WEBHOOK_URL_ALLOWLIST);
   const webhookSender = new WebhookSender({
     store: webhookStore,
     workerId: manager.workerId,
@@ -129,9 +131,10 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
     retentionMs: config.TASK_RESULT_TTL,
     logger,
     metrics,
+    urlPolicy,
   });
   for (const event of ["completed", "failed", "cancelled", "started", "retrying"] as const) manager.on(event, () => webhookSender.taskChanged());
-  const webhooks = new WebhookService(webhookStore, () => webhookSender.wake());
+  const webhooks = new WebhookService(webhookStore, () => webhookSender.wake(), urlPolicy);
 
   // reactor-mcp: the documents over MCP at /mcp, behind the same token as the API.
   const mcpApp = express();

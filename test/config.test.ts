@@ -46,6 +46,11 @@ describe("configuration", () => {
     expect(() => loadConfig({ TASK_PREFETCH: "-1" })).toThrow(/TASK_PREFETCH: must be at least 0 \(got "-1"\)/);
   });
 
+  it("reads the webhook URL allow-list, refusing an entry that is no http(s) URL", () => {
+    expect(loadConfig({ TASK_WEBHOOK_URL_ALLOWLIST: "https://ci.example.com/ph/, http://127.0.0.1:4000" }, "/").TASK_WEBHOOK_URL_ALLOWLIST).toEqual(["https://ci.example.com/ph/", "http://127.0.0.1:4000"]);
+    expect(() => loadConfig({ TASK_WEBHOOK_URL_ALLOWLIST: "https://ok.example.com,ci.example.com" }, "/")).toThrow(/TASK_WEBHOOK_URL_ALLOWLIST: each entry must be an http or https URL/);
+  });
+
   it("refuses a retry cap below the retry base", () => {
     expect(() => loadConfig({ TASK_RETRY_BASE_MS: "10s", TASK_RETRY_MAX_MS: "1s" })).toThrow(/TASK_RETRY_MAX_MS/);
   });

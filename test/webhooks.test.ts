@@ -18,6 +18,8 @@ import { ExecutorRegistry } from "../src/tasks/executors/registry.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
 import { WebhookSender } from "../src/webhooks/webhook-sender.js";
 import { WebhookService } from "../src/webhooks/webhook-service.js";
+import { WebhookUrlPolicy } from "../src/webhooks/webhook-url-policy.js";
+import { ValidationError } from "../src/validation.js";
 import { testManager } from "./support/manager.js";
 import { sleep, waitFor } from "./support/process.js";
 import { finalStatus, scriptedExecutor, type RunLog } from "./support/scripted-executor.js";
@@ -328,6 +330,31 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       await waitFor(() => (receiver.received.filter((r) => r.json.task.id === quick.id).length === 2 ? true : undefined), 10_000, "the quick one's both");
       const slowDelivered = receiver.received.filter((r) => r.json.task.id === slow.task.id);
       expect(slowDelivered.map((r) => r.json.event)).toEqual(["task.started"]); // still waiting for its second try
+    });
+
+    it("TASK_WEBHOOK_URL_ALLOWLIST: a webhook elsewhere is refused, naming the field and the list; a delivery to a URL the list no longer admits is not sent", async () => {
+      const policy = new WebhookUrlPolicy([`${receiver.url}/allowed/`]);
+      const service = new WebhookService(worker.webhookStore, () => undefined, policy);
+      const refused = await service.create({ name: "elsewhere", url: `${receiver.url}/allowed-not` }).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(ValidationError);
+      expect((refused as ValidationError).errors).toEqual([{ field: "url", value: JSON.stringify(`${receiver.url}/allowed-not`), message: `not allowed by TASK_WEBHOOK_URL_ALLOWLIST: must be at or below one of ${receiver.url}/allowed/` }]);
+      const saved = await service.create({ name: "inside", url: `${receiver.url}/allowed/in` });
+      await expect(service.update("inside", { url: "http://169.254.169.254/latest/meta-data" })).rejects.toBeInstanceOf(ValidationError);
+      expect((await service.get("inside"))?.url).toBe(saved.url);
+
+      // The list changed since the webhook was saved: the sender checks it again and sends nothing.
+      await worker.sender.stop();
+      const strict = sender(store, "strict-sender", { urlPolicy: new WebhookUrlPolicy([`${receiver.url}/other/`]) });
+      strict.start();
+      try {
+        await runTask(worker.manager, ["ok"]);
+        const dead = await waitFor(async () => (await deliveries(worker.url, "inside")).find((d) => d.status === "dead"), 10_000, "the delivery refused");
+        expect(dead.lastError).toBe(`not sent: the webhook's URL is not allowed by TASK_WEBHOOK_URL_ALLOWLIST: must be at or below one of ${receiver.url}/other/`);
+        expect(dead.attempts).toBe(1);
+        expect(receiver.received).toHaveLength(0);
+      } finally {
+        await strict.stop();
+      }
     });
 
     it("retention: delivered and dead deliveries past TASK_RESULT_TTL are removed, pending ones stay, and any left by a removed webhook", async () => {

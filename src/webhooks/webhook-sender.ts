@@ -23,6 +23,7 @@ import { PollLoop } from "../poll-loop.js";
 import { signBody } from "../hooks/signing.js";
 import type { DueDelivery } from "../store/sql/webhooks/webhook-row.js";
 import type { DeliveryOutcome } from "../store/sql/webhooks/finish-delivery.js";
+import type { WebhookUrlPolicy } from "./webhook-url-policy.js";
 import type { WebhookStore } from "../store/webhook-store.js";
 import { retryDelayMs, type RetryPolicy } from "../tasks/retry-policy.js";
 
@@ -46,6 +47,8 @@ export interface WebhookSenderOptions {
   metrics?: TaskMetrics;
   /** How often old deliveries are removed; default an hour. */
   cleanupEveryMs?: number;
+  /** TASK_WEBHOOK_URL_ALLOWLIST, checked again before each POST: a URL no longer allowed is not sent to. */
+  urlPolicy?: WebhookUrlPolicy;
 }
 
 export class WebhookSender {
@@ -112,6 +115,10 @@ export class WebhookSender {
 
   /** One POST; never throws. */
   private async attempt(delivery: DueDelivery): Promise<DeliveryOutcome> {
+    if (this.options.urlPolicy && !this.options.urlPolicy.allows(delivery.url)) {
+      // Not tried again: only a change of the webhook or of the list can help; redeliver sends it then.
+      return { id: delivery.id, status: "dead", httpStatus: null, error: `not sent: the webhook's URL is ${this.options.urlPolicy.refusal()}` };
+    }
     const body = JSON.stringify({ id: delivery.id, event: delivery.event, webhook: delivery.webhook_name, createdAt: delivery.created_at.toISOString(), task: delivery.task_id === null ? null : delivery.payload });
     let httpStatus: number | null = null;
     let error: string;

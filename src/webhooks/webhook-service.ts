@@ -8,13 +8,20 @@ import type { WebhookStore } from "../store/webhook-store.js";
 import type { DeliveryCounts, DeliveryRow, WebhookFields, WebhookRow } from "../store/sql/webhooks/webhook-row.js";
 import { isUniqueViolation, NameTakenError, parseWith, ValidationError } from "../validation.js";
 import { DeliveryQuerySchema, WebhookCreateSchema, WebhookPatchSchema } from "./webhook-schema.js";
+import { WebhookUrlPolicy } from "./webhook-url-policy.js";
 
 export class WebhookService {
   constructor(
     private readonly store: WebhookStore,
     /** Tells this worker's sender to look now (a delivery was made due again). */
     private readonly wake: () => void = () => undefined,
+    private readonly urlPolicy = new WebhookUrlPolicy(),
   ) {}
+
+  /** A URL outside TASK_WEBHOOK_URL_ALLOWLIST is refused like any bad field. */
+  private checkUrl(url: string): void {
+    if (!this.urlPolicy.allows(url)) throw new ValidationError("webhook", [{ field: "url", message: this.urlPolicy.refusal(), value: JSON.stringify(url) }]);
+  }
 
   async list(): Promise<{ rows: WebhookRow[]; counts: Map<string, DeliveryCounts> }> {
     const [rows, counts] = await Promise.all([this.store.list(), this.store.deliveryCounts()]);
@@ -32,6 +39,7 @@ export class WebhookService {
   async create(input: unknown): Promise<WebhookRow> {
     const parsed = parseWith(WebhookCreateSchema, input);
     if (!parsed.ok) throw new ValidationError("webhook", parsed.errors);
+    this.checkUrl(parsed.value.url);
     const { taskType, driveId, secret, ...rest } = parsed.value;
     const fields: WebhookFields = { ...rest, task_type: taskType, drive_id: driveId, secret: secret ?? newSecret() };
     const row = await this.store.insert(uuidv7(), fields);
@@ -45,6 +53,7 @@ export class WebhookService {
     if (!existing) return undefined;
     const change = parseWith(WebhookPatchSchema, patch);
     if (!change.ok) throw new ValidationError("webhook", change.errors);
+    if (change.value.url !== undefined) this.checkUrl(change.value.url);
     const { rotateSecret, taskType, driveId, ...rest } = change.value;
     const fields: WebhookFields = {
       name: rest.name ?? existing.name,

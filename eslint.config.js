@@ -30,6 +30,12 @@ export default tseslint.config(
     },
   },
   {
+    // Executor plugins as users write them: plain JavaScript modules, outside the project.
+    files: ["test/fixtures/**/*.mjs"],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { parserOptions: { projectService: false, project: null }, sourceType: "module" },
+  },
+  {
     files: ["test/**/*.ts", "bench/**/*.ts"],
     rules: {
       "@typescript-eslint/no-non-null-assertion": "off",

@@ -22,7 +22,8 @@ import { WriterPolicy } from "./security/authorized-writers.js";
 import { agentSecrets } from "./security/redactor.js";
 import { createApiTaskCreator } from "./tasks/api-task-creator.js";
 import { TaskEventHandler } from "./tasks/event-handler.js";
-import { createDefaultRegistry } from "./tasks/executors/index.js";
+import { BUILT_IN_TASK_TYPES, createDefaultRegistry } from "./tasks/executors/index.js";
+import { loadExecutorPlugins } from "./tasks/executors/plugins.js";
 import { ownMcpUrl, type OwnMcp } from "./tasks/executors/claude/agent-mcp.js";
 import type { ExecutorRegistry } from "./tasks/executors/registry.js";
 import { LoopGuard } from "./tasks/loop-guard.js";
@@ -72,6 +73,8 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   const logger = overrides.logger ?? createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, secrets: agentSecrets(config) });
   mkdirSync(config.dataDir, { recursive: true });
   const rules = overrides.rules ?? loadRulesFile(path.resolve(config.TASK_RULES_FILE)).rules;
+  // Task types from TASK_EXECUTOR_PLUGINS, loaded before anything opens: a bad one stops start-up.
+  const plugins = await loadExecutorPlugins(config.TASK_EXECUTOR_PLUGINS, { allowedRoots: config.allowedRoots, logger: logger.child({ component: "plugin" }) }, overrides.registry?.types() ?? BUILT_IN_TASK_TYPES);
 
   const { reactor, localDriveId } = await createReactor({
     storage: overrides.reactorStorage ?? { kind: "filesystem", dir: path.join(config.dataDir, "documents") },
@@ -87,8 +90,10 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   // Claude agent tasks default to our own reactor-mcp, known once the HTTP server listens.
   const ownMcp: { current?: OwnMcp } = {};
   const registry = overrides.registry ?? createDefaultRegistry(config, { documentContext: new ReactorDocumentContext(reactor), ownMcp: () => ownMcp.current });
+  for (const executor of plugins.executors) registry.register(executor);
   const metrics = new TaskMetrics({ store, types: registry.types(), defaultMetrics: true });
-  const manager = new TaskManager(store, registry, managerSettingsFromConfig(config), logger, metrics);
+  const settings = managerSettingsFromConfig(config);
+  const manager = new TaskManager(store, registry, { ...settings, typeConcurrency: { ...settings.typeConcurrency, ...plugins.typeConcurrency } }, logger, metrics);
 
   // The writer tells the handler which actions are the agent's own (they never trigger tasks).
   const own: { handler?: TaskEventHandler } = {};

@@ -1,7 +1,8 @@
 /**
- * `ph-tasks submit cli|claude-code|claude-agent ...`: sends a task to a running agent and prints
+ * `ph-tasks submit cli|template|json|claude-code|claude-agent ...`: sends a task to a running agent and prints
  * its id (or, with --json, the task object). The agent validates; its field errors are shown.
  */
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { z } from "zod";
 import { ApiTaskSchema, ClientError } from "../client.js";
@@ -84,6 +85,29 @@ export function registerSubmitCommand(program: Command): void {
     .action(async (name: string, flags: TemplateFlags, command: Command) => {
       const params = templateParamValues(flags);
       await send(command, { template: name, params }, command.opts());
+    });
+
+  common(submit.command("json").description("any task type (a plugin's too) as a JSON request: ph-tasks submit json '{\"type\":\"...\",\"title\":\"...\"}'"))
+    .argument("[request]", "the task request as JSON; default: --file, or stdin")
+    .option("--file <path>", "read the request from a JSON file")
+    .action(async (request: string | undefined, flags: { file?: string }, command: Command) => {
+      let text = request;
+      if (text === undefined && flags.file !== undefined) {
+        try {
+          text = readFileSync(flags.file, "utf8");
+        } catch (error) {
+          throw new ClientError(`--file: cannot read ${flags.file}: ${(error as Error).message}`, EXIT.usage);
+        }
+      }
+      text ??= await readStdin();
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (error) {
+        throw new ClientError(`submit json: the request is not valid JSON (${(error as Error).message})`, EXIT.usage);
+      }
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new ClientError("submit json: the request must be a JSON object, e.g. {\"type\":\"cli\",\"title\":\"...\",\"command\":\"echo\"}", EXIT.usage);
+      await send(command, parsed as Record<string, unknown>, command.opts());
     });
 
   common(submit.command("claude-code").description("the Claude Code CLI on a project: ph-tasks submit claude-code --prompt <text>"))

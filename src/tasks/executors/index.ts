@@ -17,6 +17,9 @@ export interface RegistryOptions {
   ownMcp?: () => OwnMcp | undefined;
 }
 
+/** The task types the agent ships (a plugin cannot take their names). */
+export const BUILT_IN_TASK_TYPES = ["cli", "claude-code", "claude-agent"] as const;
+
 export function createDefaultRegistry(config: Config, options: RegistryOptions = {}): ExecutorRegistry {
   const registry = new ExecutorRegistry();
   registry.register(

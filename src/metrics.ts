@@ -4,6 +4,7 @@
  * reactor events seen. Exposed at /metrics by the HTTP server.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { PauseStore } from "./store/pause-store.js";
 import type { TaskStore } from "./store/task-store.js";
 
 export class TaskMetrics {
@@ -37,6 +38,17 @@ export class TaskMetrics {
         };
       new Gauge({ name: "ph_tasks_queue_depth", help: "Tasks waiting to run (all workers)", labelNames: ["type"] as const, registers: [this.registry], collect: countsFor("pending") });
       new Gauge({ name: "ph_tasks_running", help: "Tasks running (all workers)", labelNames: ["type"] as const, registers: [this.registry], collect: countsFor("running") });
+      const pauses = new PauseStore(store.db);
+      new Gauge({
+        name: "ph_tasks_paused",
+        help: "1 for each task type paused for every worker (ph-tasks queue pause; type \"*\": every type)",
+        labelNames: ["type"] as const,
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          for (const row of await pauses.list()) this.set({ type: row.task_type }, 1);
+        },
+      });
     }
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: "ph_tasks_process_" });
   }

@@ -180,6 +180,22 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     expect((await agent.cli(["template", "rm", "greet"])).status).toBe(0);
   });
 
+  it("queue pause / status / resume: a paused type's task waits, then runs once resumed", async () => {
+    const url = await agent.url;
+    const paused = await agent.cli(["queue", "pause", "cli", "--reason", "deploying"]);
+    expect(paused.stdout).toMatch(/^paused cli {2}since \S+ {2}\(deploying\)\n$/);
+    const id = (await agent.cli(["submit", "cli", "--", "echo", "after the pause"])).stdout.trim();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(((await (await fetch(`${url}/api/tasks/${id}`)).json()) as { task: ApiTask }).task.status).toBe("pending");
+    expect((await agent.cli(["queue", "status"])).stdout).toContain("paused cli");
+    const bad = await agent.cli(["queue", "pause", "clli"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("types.0: must be * (every type) or one of claude-agent, claude-code, cli");
+    const resumed = await agent.cli(["queue", "resume"]);
+    expect(resumed.stdout).toBe("resumed cli\nrunning: no type is paused\n");
+    expect((await agent.cli(["logs", id, "--follow"])).stdout).toContain("after the pause");
+  });
+
   it("webhook add / show / deliveries: a failed task's end is POSTed, signed, to the agent's own inbound hook, which runs the follow-up task", async () => {
     const url = await agent.url;
     const followUp = JSON.stringify({ type: "cli", title: "after {{body.task.title}}", command: "echo", args: ["cleaning up after {{body.task.id}}: {{body.task.error.message}}"] });

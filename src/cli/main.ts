@@ -13,6 +13,7 @@ import { registerServeCommand } from "./commands/serve-command.js";
 import { registerSubmitCommand } from "./commands/submit-command.js";
 import { registerTemplateCommands } from "./commands/template-commands.js";
 import { registerWebhookCommands } from "./commands/webhook-commands.js";
+import { registerQueueCommands } from "./commands/queue-commands.js";
 import { registerRunCommand } from "./run-command.js";
 
 export function buildProgram(): Command {
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerHookCommands(program);
   registerTemplateCommands(program);
   registerWebhookCommands(program);
+  registerQueueCommands(program);
   registerRunCommand(program);
   return program;
 }

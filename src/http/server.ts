@@ -17,6 +17,9 @@ import type { HookService } from "../hooks/hook-service.js";
 import { hookDeliveryRoute, hookRoutes } from "./routes/hook-routes.js";
 import { scheduleRoutes } from "./routes/schedule-routes.js";
 import { webhookRoutes } from "./routes/webhook-routes.js";
+import { queueRoutes } from "./routes/queue-routes.js";
+import { PauseService } from "../queue/pause-service.js";
+import { PauseStore } from "../store/pause-store.js";
 import { refuseNul } from "./refuse-nul.js";
 import type { WebhookService } from "../webhooks/webhook-service.js";
 import { templateRoutes } from "./routes/template-routes.js";
@@ -75,6 +78,7 @@ export function createApp(options: HttpOptions): Express {
   if (options.schedules) app.use(scheduleRoutes(options.schedules));
   if (options.hooks) app.use(hookRoutes(options.hooks.service));
   if (options.webhooks) app.use(webhookRoutes(options.webhooks));
+  app.use(queueRoutes(new PauseService(new PauseStore(options.manager.store.db), options.manager.registry)));
   options.mount?.(app);
 
   app.use((_req, res) => {

@@ -35,4 +35,6 @@ export const CHANNELS = {
   wakeup: "ph_tasks_wakeup",
   /** A running task was asked to stop; payload: its id. */
   cancel: "ph_tasks_cancel",
+  /** The queue's pauses changed (pause-store.ts). */
+  pauses: "ph_tasks_pauses",
 } as const;

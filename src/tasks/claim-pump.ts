@@ -35,7 +35,7 @@ export interface PumpHost {
   executingCount(): number;
   /** The tasks of those runs (for the per-type caps). */
   executingTasks(): Iterable<Task>;
-  /** The task types this worker has executors for. */
+  /** The task types this worker claims now: those it has executors for, less the paused ones. */
   types(): string[];
   /** Starts a claimed task. */
   launch(row: ClaimedRow): void;
@@ -212,9 +212,10 @@ export class ClaimPump {
   private send(): RoundTrip | undefined {
     this.again = false;
     const ending = this.pendingFinishes.splice(0);
-    const want = this.host.state() === "running" ? this.settings.maxConcurrent + this.prefetch() - this.host.executingCount() - this.ready.length : 0;
+    const types = this.host.types(); // none while the queue is paused for every type this worker has
+    const want = this.host.state() === "running" && types.length > 0 ? this.settings.maxConcurrent + this.prefetch() - this.host.executingCount() - this.ready.length : 0;
     if (want <= 0 && ending.length === 0) return undefined;
-    const limits = want > 0 ? this.claimLimits(want) : undefined;
+    const limits = want > 0 ? this.claimLimits(want, types) : undefined;
     return { ending, want, reply: this.outputLog.flushThrough((events) => this.finishAndClaim(ending, limits, events)) };
   }
 
@@ -231,7 +232,7 @@ export class ClaimPump {
     });
   }
 
-  private claimLimits(count: number): ClaimLimits {
+  private claimLimits(count: number, types: string[]): ClaimLimits {
     return {
       workerId: this.settings.workerId,
       count,
@@ -239,7 +240,7 @@ export class ClaimPump {
       maxPerDocument: this.settings.maxPerDocument,
       maxPerDrive: this.settings.maxPerDrive,
       typeSlots: this.typeSlots(),
-      types: this.host.types(),
+      types,
     };
   }
 

@@ -25,6 +25,8 @@ import type { ManagerSettings } from "./manager-settings.js";
 import { newTask } from "./new-task.js";
 import { OutputLog } from "./output-log.js";
 import { AttemptSettler } from "./attempt-settler.js";
+import { QueuePauses } from "./queue-pauses.js";
+import { PauseStore } from "../store/pause-store.js";
 import { logTransition, type TaskLifecycleEvents } from "./task-events.js";
 import { parseTaskRequest } from "./task-request.js";
 import type { Task, TaskError } from "./types.js";
@@ -50,6 +52,8 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   private readonly redactor: Redactor;
   private readonly upkeep: StoreUpkeep;
   private readonly settler: AttemptSettler;
+  /** Types paused for every worker (ph-tasks queue pause): not claimed while paused. */
+  private readonly pauses: QueuePauses;
 
   constructor(
     readonly store: TaskStore,
@@ -60,12 +64,13 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   ) {
     super();
     this.redactor = new Redactor(settings.secrets ?? []);
+    this.pauses = new QueuePauses(new PauseStore(store.db));
     this.upkeep = new StoreUpkeep(store, settings, logger, () => this.started);
     this.outputLog = new OutputLog(store, { maxBytesPerTask: settings.outputCapBytes, flushIntervalMs: 100, logger });
     this.pump = new ClaimPump(store, this.outputLog, settings, logger, {
       executingCount: () => this.executingCount,
       executingTasks: () => this.executingTasks(),
-      types: () => this.registry.types(),
+      types: () => this.pauses.claimable(this.registry.types()),
       launch: (row) => this.launch(row),
       state: () => (!this.started ? "stopped" : this.stopping ? "stopping" : "running"),
     });
@@ -129,6 +134,8 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     // Wake-ups this worker sent itself (payload: its id, when it freed slots) are nothing new to it.
     this.unsubscribe.push(await this.store.db.listen(CHANNELS.wakeup, (payload) => payload !== this.workerId && this.schedulePump()));
     this.unsubscribe.push(await this.store.db.listen(CHANNELS.cancel, (id) => this.abortLocal(id, "cancel")));
+    this.unsubscribe.push(await this.store.db.listen(CHANNELS.pauses, () => void this.refreshPauses()));
+    await this.pauses.refresh();
     const every = (ms: number, fn: () => Promise<void>) => {
       const timer = setInterval(() => void fn().catch((error: unknown) => this.logger.error({ err: error }, "task manager background job failed")), ms);
       timer.unref();
@@ -344,8 +351,18 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     this.pump.slotFreed();
   }
 
-  /** Renews this worker's leases, stops tasks cancelled elsewhere, and recovers dead workers' tasks. */
+  /** Reads the queue's pauses again; a type resumed is claimed at once. */
+  private async refreshPauses(): Promise<void> {
+    try {
+      if (await this.pauses.refresh()) this.schedulePump();
+    } catch (error) {
+      this.logger.error({ err: error }, "reading the queue's pauses failed; the heartbeat tries again");
+    }
+  }
+
+  /** Renews this worker's leases, stops tasks cancelled elsewhere, and recovers dead workers' tasks; reads the pauses. */
   private async heartbeat(): Promise<void> {
+    await this.refreshPauses();
     for (const row of await this.pump.releaseStale()) this.returned(row, "waited too long for a slot");
     const ids = this.heldTaskIds();
     if (ids.length > 0) {

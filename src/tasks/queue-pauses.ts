@@ -1,0 +1,27 @@
+/**
+ * The task types this worker does not claim now: the queue's pauses (pause-store.ts), read at
+ * start, again as soon as a change is announced, and at every heartbeat (should an announcement be
+ * missed). A paused type's tasks are still accepted and wait; its running tasks finish.
+ */
+import type { PauseStore } from "../store/pause-store.js";
+import { ALL_TYPES } from "../store/sql/pauses/pause-row.js";
+
+export class QueuePauses {
+  private paused: ReadonlySet<string> = new Set();
+
+  constructor(private readonly store: PauseStore) {}
+
+  /** Reads the pauses again; true when what this worker may claim changed. */
+  async refresh(): Promise<boolean> {
+    const now = new Set((await this.store.list()).map((row) => row.task_type));
+    const changed = now.size !== this.paused.size || [...now].some((type) => !this.paused.has(type));
+    this.paused = now;
+    return changed;
+  }
+
+  /** The types of `types` that may be claimed now. */
+  claimable(types: readonly string[]): string[] {
+    if (this.paused.has(ALL_TYPES)) return [];
+    return types.filter((type) => !this.paused.has(type));
+  }
+}

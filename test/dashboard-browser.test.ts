@@ -23,6 +23,7 @@ import type { AddressInfo } from "node:net";
 import { TaskStore } from "../src/store/task-store.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
 import { testManager } from "./support/manager.js";
+import { waitFor } from "./support/process.js";
 import { servicesRequired } from "./support/stores.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -256,6 +257,23 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
       receiver.closeAllConnections();
       await new Promise((resolve) => receiver.close(resolve));
     }
+  });
+
+  it("pauses the whole queue from the overview, shows what is paused, and resumes it", async () => {
+    await openOverview();
+    await page.locator('#queue-section button[data-action="pause-all"]').click();
+    const paused = page.locator('#pauses li[data-type="*"]');
+    await paused.waitFor();
+    expect(await paused.textContent()).toContain("every type");
+    expect(await paused.textContent()).toContain("paused from the dashboard");
+    // Paused: a task submitted now waits (the worker here reads pauses at once: same process).
+    const waiting = await manager.enqueueTask({ type: "cli", title: "waits for the resume", command: "true" });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect((await manager.getTask(waiting.task.id))?.status).toBe("pending");
+    await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-paused.png"), fullPage: true });
+    await paused.locator('button[data-action="resume"]').click();
+    await page.locator('#queue-section button[data-action="pause-all"]').waitFor();
+    await waitFor(async () => ((await manager.getTask(waiting.task.id))?.status === "completed" ? true : undefined), 10_000, "the task after the resume");
   });
 
   it("a task that waits for another shows it, linked, and runs once it completes", async () => {

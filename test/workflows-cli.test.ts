@@ -196,6 +196,20 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     expect((await agent.cli(["logs", id, "--follow"])).stdout).toContain("after the pause");
   });
 
+  it("retry --all / cancel --all: by filter, with a dry run first", async () => {
+    const failed = (await agent.cli(["submit", "cli", "--max-attempts", "1", "--", "sh", "-c", "echo bulk; exit 3"])).stdout.trim();
+    expect((await agent.cli(["logs", failed, "--follow"])).status).toBe(1);
+    const dry = await agent.cli(["retry", "--all", "--type", "cli", "--dry-run"]);
+    expect(dry.stdout).toContain(failed);
+    expect(dry.stdout).toMatch(/\d+ task\(s\) would be retried\n$/);
+    const retried = await agent.cli(["retry", "--all", "--type", "cli", "--json"]);
+    expect((JSON.parse(retried.stdout) as { retried: string[] }).retried).toContain(failed);
+    const usage = await agent.cli(["cancel"]);
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain("cancel: give a task id, or --all");
+    expect((await agent.cli(["cancel", failed, "--all"])).status).toBe(2);
+  });
+
   it("webhook add / show / deliveries: a failed task's end is POSTed, signed, to the agent's own inbound hook, which runs the follow-up task", async () => {
     const url = await agent.url;
     const followUp = JSON.stringify({ type: "cli", title: "after {{body.task.title}}", command: "echo", args: ["cleaning up after {{body.task.id}}: {{body.task.error.message}}"] });

@@ -1,7 +1,8 @@
-/** `ph-tasks list`, `show <id>`, `cancel <id>`, `retry <id>`: one request each. */
+/** `ph-tasks list`, `show <id>`, `cancel <id>|--all`, `retry <id>|--all`: one request each. */
 import type { Command } from "commander";
 import { z } from "zod";
-import { ApiTaskSchema } from "../client.js";
+import { ApiTaskSchema, ClientError } from "../client.js";
+import { EXIT } from "../exit-codes.js";
 import { describeTask, taskRows } from "../format.js";
 import { clientFor, printJson } from "./client-options.js";
 
@@ -40,25 +41,49 @@ export function registerInspectCommands(program: Command): void {
       process.stdout.write(`${describeTask(task)}\n`);
     });
 
-  program
-    .command("cancel")
-    .description("cancel a queued or running task")
-    .argument("<id>", "task id")
-    .option("--json", "print the task object as JSON")
-    .action(async (id: string, flags: { json?: boolean }, command: Command) => {
-      const { task } = await clientFor(command).request("POST", `/api/tasks/${encodeURIComponent(id)}/cancel`, TaskBody);
-      if (flags.json) return printJson(task);
-      process.stdout.write(`${task.id} ${task.status === "running" ? "cancelling" : task.status}\n`);
-    });
+  const BulkBody = z.object({ retried: z.array(z.string()).optional(), cancelled: z.array(z.string()).optional(), skipped: z.array(z.string()), more: z.boolean(), dryRun: z.boolean() });
+  /** `cancel` / `retry`: one task by id, or with --all every task the filters match. */
+  const oneOrMany = (verb: "cancel" | "retry", description: string, statuses: string, printOne: (task: z.infer<typeof ApiTaskSchema>) => string) =>
+    program
+      .command(verb)
+      .description(description)
+      .argument("[id]", "task id (or --all with filters)")
+      .option("--all", `every task the filters match (default status: ${statuses.split(",")[0]})`)
+      .option("--status <list>", `with --all: ${statuses} (comma-separated)`)
+      .option("--type <type>", "with --all: only this task type")
+      .option("--drive <id>", "with --all: only this source drive")
+      .option("--document <id>", "with --all: only this source document")
+      .option("--limit <n>", "with --all: at most this many (newest first; 1–1000)", "100")
+      .option("--dry-run", "with --all: only list the tasks it would act on")
+      .option("--json", "print JSON")
+      .action(async (id: string | undefined, flags: { all?: boolean; status?: string; type?: string; drive?: string; document?: string; limit: string; dryRun?: boolean; json?: boolean }, command: Command) => {
+        const client = clientFor(command);
+        if (id !== undefined && flags.all) throw new ClientError(`${verb}: give a task id or --all, not both`, EXIT.usage);
+        if (id !== undefined) {
+          const { task } = await client.request("POST", `/api/tasks/${encodeURIComponent(id)}/${verb}`, TaskBody);
+          if (flags.json) return printJson(task);
+          return void process.stdout.write(`${printOne(task)}\n`);
+        }
+        if (!flags.all) throw new ClientError(`${verb}: give a task id, or --all (with --type, --drive, --document, --status to choose)`, EXIT.usage);
+        const body = {
+          ...(flags.status ? { status: flags.status.split(",").filter(Boolean) } : {}),
+          ...(flags.type ? { type: flags.type } : {}),
+          ...(flags.drive ? { driveId: flags.drive } : {}),
+          ...(flags.document ? { documentId: flags.document } : {}),
+          limit: Number(flags.limit),
+          dryRun: flags.dryRun === true,
+        };
+        const outcome = await client.request("POST", `/api/tasks/${verb}`, BulkBody, body);
+        if (flags.json) return printJson(outcome);
+        const ids = (verb === "retry" ? outcome.retried : outcome.cancelled) ?? [];
+        const done = verb === "retry" ? "retried" : "cancelled";
+        const lines = [
+          ...ids,
+          `${ids.length} task(s) ${outcome.dryRun ? `would be ${done}` : done}${outcome.skipped.length ? `, ${outcome.skipped.length} skipped (changed meanwhile)` : ""}${outcome.more ? "; more match: run it again" : ""}`,
+        ];
+        process.stdout.write(`${lines.join("\n")}\n`);
+      });
 
-  program
-    .command("retry")
-    .description("run a failed or cancelled task again")
-    .argument("<id>", "task id")
-    .option("--json", "print the task object as JSON")
-    .action(async (id: string, flags: { json?: boolean }, command: Command) => {
-      const { task } = await clientFor(command).request("POST", `/api/tasks/${encodeURIComponent(id)}/retry`, TaskBody);
-      if (flags.json) return printJson(task);
-      process.stdout.write(`${task.id} ${task.status}\n`);
-    });
+  oneOrMany("cancel", "cancel a queued or running task, or --all that match", "pending,running", (task) => `${task.id} ${task.status === "running" ? "cancelling" : task.status}`);
+  oneOrMany("retry", "run a failed or cancelled task again, or --all that match", "failed,cancelled", (task) => `${task.id} ${task.status}`);
 }

@@ -1,11 +1,12 @@
 /**
  * /api/tasks: create (validated, every field error at once), list with filters and pagination,
- * get one, its live events (SSE), cancel, retry; /api/stats for the dashboard.
+ * get one, its live events (SSE), cancel, retry — one, or many by filter; /api/stats for the dashboard.
  */
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import type { TaskManager } from "../../tasks/task-manager.js";
 import { TASK_STATUSES, isTerminalStatus } from "../../tasks/types.js";
+import { cancelMatching, retryMatching } from "../../tasks/bulk-actions.js";
 import { parseWith } from "../../validation.js";
 import { streamTaskEvents } from "../sse.js";
 import { badRequest, route } from "./route.js";
@@ -48,6 +49,17 @@ export function taskRoutes(manager: TaskManager, createTask: TaskCreator): Route
     const { status, type, documentId, driveId, limit, offset } = query.value;
     const { tasks, total, totalCapped } = await manager.listTasks({ limit, offset, ...(status ? { status } : {}), ...(type ? { type } : {}), ...(documentId ? { documentId } : {}), ...(driveId ? { driveId } : {}) });
     res.json({ tasks: tasks.map(taskToJson), total, totalCapped, limit, offset });
+  }));
+
+  // Many at once, by filter (bulk-actions.ts); before the :id routes, which these paths would match.
+  router.post("/api/tasks/retry", route(async (req: Request, res: Response) => {
+    const { ids, ...rest } = await retryMatching(manager, req.body);
+    res.json({ retried: ids, ...rest });
+  }));
+
+  router.post("/api/tasks/cancel", route(async (req: Request, res: Response) => {
+    const { ids, ...rest } = await cancelMatching(manager, req.body);
+    res.json({ cancelled: ids, ...rest });
   }));
 
   router.get("/api/tasks/:id", route(async (req: Request, res: Response) => {

@@ -1,0 +1,99 @@
+/**
+ * Retry and cancel by filter through the HTTP API: only the tasks the filter matches, at most
+ * `limit` with `more` saying others match, a dry run that changes nothing, a bad filter refused
+ * with the field named.
+ */
+import type { Server } from "node:http";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createApp, listen } from "../src/http/server.js";
+import { silentLogger } from "../src/logger.js";
+import { PauseStore } from "../src/store/pause-store.js";
+import { TaskStore } from "../src/store/task-store.js";
+import type { TaskManager } from "../src/tasks/task-manager.js";
+import { cliRegistry, testManager } from "./support/manager.js";
+import { finalStatus, scriptedExecutor, type RunLog } from "./support/scripted-executor.js";
+import { waitFor } from "./support/process.js";
+
+const TOKEN = "test-token-0123456789abcdef";
+
+describe("retry and cancel by filter", () => {
+  let store: TaskStore;
+  let manager: TaskManager;
+  let server: Server;
+  let base: string;
+  let log: RunLog;
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${base}${path}`, { method: "POST", headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> & { retried?: string[]; cancelled?: string[]; skipped?: string[]; more?: boolean; errors?: { field: string; message: string }[] } };
+  };
+  const statusOf = async (id: string) => (await manager.getTask(id))?.status;
+
+  beforeEach(async () => {
+    store = await TaskStore.open({});
+    log = [];
+    manager = testManager(store, { maxPerDocument: 10, retry: { baseMs: 10, maxMs: 20 } }, cliRegistry("/tmp").register(scriptedExecutor(log)));
+    await manager.start();
+    ({ server, url: base } = await listen(createApp({ manager, metrics: manager.metrics!, logger: silentLogger(), apiToken: TOKEN }), "127.0.0.1", 0, TOKEN));
+  });
+  afterEach(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await manager.stop(0);
+    await store.close();
+  });
+
+  it("retries the failed tasks of one type, up to the limit with more saying others match, after a dry run that changes nothing", async () => {
+    const failing = [];
+    for (let i = 0; i < 3; i++) failing.push((await manager.enqueueTask({ type: "scripted", title: `flaky ${i}`, script: ["fatal"], maxAttempts: 1 })).task.id);
+    const otherType = (await manager.enqueueTask({ type: "cli", title: "fails too", command: "false", maxAttempts: 1 })).task.id;
+    const fine = (await manager.enqueueTask({ type: "scripted", title: "fine" })).task.id;
+    for (const id of [...failing, otherType, fine]) await finalStatus(manager, id);
+    expect(await statusOf(failing[0]!)).toBe("failed");
+
+    const dry = await post("/api/tasks/retry", { type: "scripted", dryRun: true });
+    expect(dry.status).toBe(200);
+    expect(new Set(dry.json.retried)).toEqual(new Set(failing));
+    for (const id of failing) expect(await statusOf(id)).toBe("failed");
+
+    const first = await post("/api/tasks/retry", { type: "scripted", limit: 2 });
+    expect(first.json).toMatchObject({ more: true, skipped: [], dryRun: false });
+    expect(first.json.retried).toHaveLength(2);
+    const rest = await post("/api/tasks/retry", { type: "scripted", limit: 2 });
+    expect(rest.json).toMatchObject({ more: false });
+    expect(new Set([...first.json.retried!, ...rest.json.retried!])).toEqual(new Set(failing));
+    // Each ran once more (a retry by request starts over, so it fails the same way again).
+    for (const id of failing) {
+      expect((await finalStatus(manager, id)).status).toBe("failed");
+      expect(log.filter((run) => run.id === id)).toHaveLength(2);
+    }
+    expect(log.filter((run) => run.id === fine)).toHaveLength(1);
+    expect(await statusOf(otherType)).toBe("failed");
+    expect(await statusOf(fine)).toBe("completed");
+  });
+
+  it("cancels what waits for one drive; running ones only when asked", async () => {
+    await new PauseStore(store.db).pause(["*"], "hold everything");
+    const inDrive = [];
+    for (let i = 0; i < 3; i++) inDrive.push((await manager.enqueueTask({ type: "cli", title: `a${i}`, command: "true", source: { driveId: "drive-a", documentId: `doc-${i}` } })).task.id);
+    const elsewhere = (await manager.enqueueTask({ type: "cli", title: "b", command: "true", source: { driveId: "drive-b" } })).task.id;
+
+    const refused = await post("/api/tasks/cancel", { driveId: "drive-a", status: ["completed"], limit: 0 });
+    expect(refused.status).toBe(400);
+    expect(refused.json.errors?.map((e) => e.field).sort()).toEqual(["limit", "status.0"]);
+    expect(refused.json.errors?.find((e) => e.field === "status.0")?.message).toBe("must be one of pending, running");
+
+    const cancelled = await post("/api/tasks/cancel", { driveId: "drive-a" });
+    expect(new Set(cancelled.json.cancelled)).toEqual(new Set(inDrive));
+    for (const id of inDrive) expect(await statusOf(id)).toBe("cancelled");
+    expect(await statusOf(elsewhere)).toBe("pending");
+    expect((await post("/api/tasks/cancel", { driveId: "drive-a" })).json).toMatchObject({ cancelled: [], more: false });
+
+    // A running task: not touched by the default (pending), cancelled when running is named.
+    await new PauseStore(store.db).resume();
+    const { task: long } = await manager.enqueueTask({ type: "scripted", title: "long", script: ["hold:20000"], source: { driveId: "drive-c" } });
+    await waitFor(async () => ((await statusOf(long.id)) === "running" ? true : undefined), 10_000, "the long task to start");
+    expect((await post("/api/tasks/cancel", { driveId: "drive-c" })).json.cancelled).toEqual([]);
+    expect((await post("/api/tasks/cancel", { driveId: "drive-c", status: ["running"] })).json.cancelled).toEqual([long.id]);
+    expect((await finalStatus(manager, long.id)).status).toBe("cancelled");
+  });
+});

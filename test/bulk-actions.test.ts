@@ -3,27 +3,22 @@
  * `limit` with `more` saying others match, a dry run that changes nothing, a bad filter refused
  * with the field named.
  */
-import type { Server } from "node:http";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createApp, listen } from "../src/http/server.js";
-import { silentLogger } from "../src/logger.js";
 import { PauseStore } from "../src/store/pause-store.js";
 import { TaskStore } from "../src/store/task-store.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
 import { cliRegistry, testManager } from "./support/manager.js";
 import { finalStatus, scriptedExecutor, type RunLog } from "./support/scripted-executor.js";
 import { waitFor } from "./support/process.js";
-
-const TOKEN = "test-token-0123456789abcdef";
+import { serveApi } from "./support/api-server.js";
 
 describe("retry and cancel by filter", () => {
   let store: TaskStore;
   let manager: TaskManager;
-  let server: Server;
-  let base: string;
+  let http: Awaited<ReturnType<typeof serveApi>>;
   let log: RunLog;
   const post = async (path: string, body: unknown) => {
-    const res = await fetch(`${base}${path}`, { method: "POST", headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    const res = await http.api(path, body);
     return { status: res.status, json: (await res.json()) as Record<string, unknown> & { retried?: string[]; cancelled?: string[]; skipped?: string[]; more?: boolean; errors?: { field: string; message: string }[] } };
   };
   const statusOf = async (id: string) => (await manager.getTask(id))?.status;
@@ -33,11 +28,10 @@ describe("retry and cancel by filter", () => {
     log = [];
     manager = testManager(store, { maxPerDocument: 10, retry: { baseMs: 10, maxMs: 20 } }, cliRegistry("/tmp").register(scriptedExecutor(log)));
     await manager.start();
-    ({ server, url: base } = await listen(createApp({ manager, metrics: manager.metrics!, logger: silentLogger(), apiToken: TOKEN }), "127.0.0.1", 0, TOKEN));
+    http = await serveApi(manager);
   });
   afterEach(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await http.close();
     await manager.stop(0);
     await store.close();
   });

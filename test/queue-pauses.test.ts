@@ -4,10 +4,7 @@
  * resumed type runs at once; a pause holds for a worker started later; the API refuses a type the
  * agent does not have and names the allowed ones; the metrics show what is paused.
  */
-import type { Server } from "node:http";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createApp, listen } from "../src/http/server.js";
-import { silentLogger } from "../src/logger.js";
 import { PauseService } from "../src/queue/pause-service.js";
 import { PauseStore } from "../src/store/pause-store.js";
 import { TaskStore } from "../src/store/task-store.js";
@@ -16,6 +13,7 @@ import { cliRegistry, testManager } from "./support/manager.js";
 import { sleep, waitFor } from "./support/process.js";
 import { finalStatus, scriptedExecutor, type RunLog } from "./support/scripted-executor.js";
 import { BACKENDS, TEST_DATABASE_URL } from "./support/stores.js";
+import { serveApi } from "./support/api-server.js";
 
 for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")) {
   describe.skipIf(!backend.available)(`queue pauses on ${backend.name}`, () => {
@@ -88,22 +86,18 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
 }
 
 describe("queue pauses over HTTP", () => {
-  const TOKEN = "test-token-0123456789abcdef";
   let store: TaskStore;
-  let server: Server;
-  let base: string;
   let manager: TaskManager;
-  const api = (path: string, body?: unknown) =>
-    fetch(`${base}${path}`, { method: body === undefined ? "GET" : "POST", headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  let http: Awaited<ReturnType<typeof serveApi>>;
+  const api = (path: string, body?: unknown) => http.api(path, body);
 
   beforeEach(async () => {
     store = await TaskStore.open({});
     manager = testManager(store);
-    ({ server, url: base } = await listen(createApp({ manager, metrics: manager.metrics!, logger: silentLogger(), apiToken: TOKEN }), "127.0.0.1", 0, TOKEN));
+    http = await serveApi(manager);
   });
   afterEach(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await http.close();
     await store.close();
   });
 

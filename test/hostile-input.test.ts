@@ -69,6 +69,9 @@ describe("hostile input", () => {
       ["GET", "/api/tasks?type=cli%00", undefined, "query.type"],
       ["GET", "/api/tasks/abc%00def", undefined, "(path)"],
       ["GET", "/api/webhooks/w%00", undefined, "(path)"],
+      ["POST", "/api/queue/pause", { types: ["cli"], reason: "nul\u0000" }, "reason"],
+      ["POST", "/api/tasks/cancel", { type: "cli\u0000" }, "type"],
+      ["POST", "/api/tasks/retry", { driveId: "d\u0000" }, "driveId"],
     ];
     for (const [method, path, body, field] of cases) {
       const answer = await send(method, path, body);
@@ -76,9 +79,9 @@ describe("hostile input", () => {
       expect(answer.body.errors?.map((e) => e.field)).toEqual([field]);
       expect(answer.body.errors?.[0]?.message).toContain("NUL");
     }
-    for (const list of ["webhooks", "hooks", "templates", "schedules"]) {
+    for (const list of ["webhooks", "hooks", "templates", "schedules", "queue/pauses"]) {
       const listed = (await (await fetch(`${agent.url}/api/${list}`)).json()) as Record<string, unknown[]>;
-      expect(listed[list]).toEqual([]);
+      expect(listed[list.replace("queue/", "")]).toEqual([]);
     }
   });
 
@@ -97,6 +100,14 @@ describe("hostile input", () => {
     }
     const big = await post(JSON.stringify({ type: "cli", title: "x", command: "echo", args: ["a".repeat(2_000_000)] }));
     expect(big.status).toBe(413);
+    // The bulk filters and the pause: unknown fields, wrong types, out of bounds — never a 500, never "every task".
+    const bulk = async (path: string, body: unknown) => {
+      const res = await fetch(`${agent.url}${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      return { status: res.status, fields: ((await res.json()) as { errors?: { field: string }[] }).errors?.map((e) => e.field).sort() };
+    };
+    expect(await bulk("/api/tasks/cancel", { status: "pending", limit: 1e9, where: "1=1" })).toEqual({ status: 400, fields: ["(root)", "limit", "status"] });
+    expect(await bulk("/api/tasks/retry", { status: ["completed"], dryRun: "yes" })).toEqual({ status: 400, fields: ["dryRun", "status.0"] });
+    expect(await bulk("/api/queue/pause", { types: ["__proto__"], reason: "x".repeat(501) })).toEqual({ status: 400, fields: ["reason", "types.0"] });
   });
 
   it("does not let __proto__ in a request reach any object's prototype", async () => {

@@ -65,6 +65,24 @@ describe("retry and cancel by filter", () => {
     expect(await statusOf(fine)).toBe("completed");
   });
 
+  it("PATCH /api/tasks/:id changes a waiting task's priority; a finished one is a 409, a bad value a 400, an unknown id a 404", async () => {
+    await new PauseStore(store.db).pause(["*"], "keep it waiting");
+    const { task } = await manager.enqueueTask({ type: "cli", title: "waiting", command: "true", priority: 20 });
+    const patch = (id: string, body: unknown) => fetch(`${http.url}/api/tasks/${id}`, { method: "PATCH", headers: { Authorization: "Bearer test-token-0123456789abcdef", "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    const changed = await patch(task.id, { priority: 95 });
+    expect(changed.status).toBe(200);
+    expect(((await changed.json()) as { task: { priority: number } }).task.priority).toBe(95);
+    const bad = await patch(task.id, { priority: 101, title: "no" });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { errors: { field: string }[] }).errors.map((e) => e.field).sort()).toEqual(["(root)", "priority"]);
+    expect((await patch("no-such-task", { priority: 5 })).status).toBe(404);
+    await new PauseStore(store.db).resume();
+    await finalStatus(manager, task.id);
+    const late = await patch(task.id, { priority: 5 });
+    expect(late.status).toBe(409);
+    expect(((await late.json()) as { message: string }).message).toBe("only a waiting (pending) task's priority can change; this one is completed");
+  });
+
   it("cancels what waits for one drive; running ones only when asked", async () => {
     await new PauseStore(store.db).pause(["*"], "hold everything");
     const inDrive = [];

@@ -88,6 +88,24 @@ for (const backend of BACKENDS) {
       await manager.stop();
     });
 
+    it("a waiting task given a higher priority runs first, the time it waited still counted; a finished one cannot be changed", async () => {
+      const manager = make({ maxConcurrent: 1, agingMs: 1000, maxPerDrive: 100, maxPerDocument: 100 });
+      const low = await manager.enqueueTask({ type: "scripted", title: "bumped", priority: 10 });
+      const mid = await manager.enqueueTask({ type: "scripted", title: "mid", priority: 50 });
+      const bumped = await manager.reprioritizeTask(low.task.id, 60);
+      expect(bumped?.priority).toBe(60);
+      const started: string[] = [];
+      manager.on("started", (task) => started.push(task.title));
+      await manager.start();
+      for (const t of [low, mid]) await finalStatus(manager, t.task.id);
+      expect(started).toEqual(["bumped", "mid"]);
+      expect(await manager.reprioritizeTask(low.task.id, 99)).toBeUndefined(); // completed: no longer waits
+      // The rank keeps the wait: bumped by 40 points, rank_at moved 40 × TASK_AGING_MS earlier.
+      const { rows } = await store.db.query<{ shift: number }>("SELECT extract(epoch FROM created_at - rank_at)::float8 AS shift FROM ph_tasks WHERE id = $1", [low.task.id]);
+      expect(rows[0]?.shift).toBeCloseTo(60, 1);
+      await manager.stop();
+    });
+
     it("never runs more than the per-document and per-drive limits at once", async () => {
       const manager = make({ maxConcurrent: 8, maxPerDocument: 1, maxPerDrive: 2 });
       let running = 0;

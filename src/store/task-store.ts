@@ -24,6 +24,7 @@ import { releaseTasks, type ReleaseReason } from "./sql/release-tasks.js";
 import { renewLeases } from "./sql/renew-leases.js";
 import { requestCancel } from "./sql/request-cancel.js";
 import { retryTask } from "./sql/retry-task.js";
+import { reprioritizeTask } from "./sql/reprioritize-task.js";
 import { scheduleRetry } from "./sql/schedule-retry.js";
 import { selectTask } from "./sql/select-task.js";
 import { selectTasksByIdempotencyKeys } from "./sql/select-tasks-by-idempotency-keys.js";
@@ -214,6 +215,10 @@ export class TaskStore {
 
   retry(id: string): Promise<TaskRow | undefined> {
     return retryTask(this.db, id);
+  }
+
+  reprioritize(id: string, priority: number, agingMs: number): Promise<TaskRow | undefined> {
+    return reprioritizeTask(this.db, id, priority, agingMs);
   }
 
   get(id: string): Promise<TaskRow | undefined> {

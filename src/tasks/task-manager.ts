@@ -272,6 +272,15 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     return task;
   }
 
+  /** A waiting task's new priority (0–100), keeping the time it waited; undefined when it no longer waits. */
+  async reprioritizeTask(id: string, priority: number): Promise<Task | undefined> {
+    const row = await this.store.reprioritize(id, priority, this.settings.agingMs);
+    if (!row) return undefined;
+    const task = rowToTask(row);
+    this.logTransition(task, "priority changed", { priority });
+    return task;
+  }
+
   runningTaskIds(): string[] {
     return [...this.running.keys()];
   }

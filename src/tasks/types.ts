@@ -59,7 +59,7 @@ export const JsonValueSchema: z.ZodType<JsonValue> = z.lazy(() =>
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
-const MAX_PRIORITY = 100;
+export const MAX_PRIORITY = 100;
 
 /**
  * What a submitter may set on any task. Defaults are filled here (priority, attempts) or by the

@@ -1,4 +1,4 @@
-/** `ph-tasks list`, `show <id>`, `cancel <id>|--all`, `retry <id>|--all`: one request each. */
+/** `ph-tasks list`, `show <id>`, `priority <id> <n>`, `cancel <id>|--all`, `retry <id>|--all`: one request each. */
 import type { Command } from "commander";
 import { z } from "zod";
 import { ApiTaskSchema, ClientError } from "../client.js";
@@ -83,6 +83,20 @@ export function registerInspectCommands(program: Command): void {
         ];
         process.stdout.write(`${lines.join("\n")}\n`);
       });
+
+  program
+    .command("priority")
+    .description("give a waiting task a new priority (0-100; higher runs first); the time it waited still counts")
+    .argument("<id>", "task id")
+    .argument("<priority>", "0-100")
+    .option("--json", "print the task object as JSON")
+    .action(async (id: string, priority: string, flags: { json?: boolean }, command: Command) => {
+      const value = Number(priority);
+      if (!/^\d+$/.test(priority) || value > 100) throw new ClientError(`priority: expected a whole number from 0 to 100, got '${priority}'`, EXIT.usage);
+      const { task } = await clientFor(command).request("PATCH", `/api/tasks/${encodeURIComponent(id)}`, TaskBody, { priority: value });
+      if (flags.json) return printJson(task);
+      process.stdout.write(`${task.id} priority ${task.priority}\n`);
+    });
 
   oneOrMany("cancel", "cancel a queued or running task, or --all that match", "pending,running", (task) => `${task.id} ${task.status === "running" ? "cancelling" : task.status}`);
   oneOrMany("retry", "run a failed or cancelled task again, or --all that match", "failed,cancelled", (task) => `${task.id} ${task.status}`);

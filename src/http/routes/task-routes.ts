@@ -5,7 +5,7 @@
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import type { TaskManager } from "../../tasks/task-manager.js";
-import { TASK_STATUSES, isTerminalStatus } from "../../tasks/types.js";
+import { MAX_PRIORITY, TASK_STATUSES, isTerminalStatus } from "../../tasks/types.js";
 import { cancelMatching, retryMatching } from "../../tasks/bulk-actions.js";
 import { parseWith } from "../../validation.js";
 import { streamTaskEvents } from "../sse.js";
@@ -27,6 +27,9 @@ const ListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
 });
+
+/** What PATCH /api/tasks/:id may change: a waiting task's priority. */
+const TaskPatchSchema = z.strictObject({ priority: z.int().min(0).max(MAX_PRIORITY) });
 
 const AfterSchema = z.coerce.number().int().min(0).default(0);
 
@@ -66,6 +69,17 @@ export function taskRoutes(manager: TaskManager, createTask: TaskCreator): Route
     const id = String(req.params.id);
     const task = await manager.getTask(id);
     if (!task) return notFound(res, id);
+    res.json({ task: taskToJson(task) });
+  }));
+
+  router.patch("/api/tasks/:id", route(async (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    const change = parseWith(TaskPatchSchema, req.body);
+    if (!change.ok) return badRequest(res, "task change", change.errors);
+    const before = await manager.getTask(id);
+    if (!before) return notFound(res, id);
+    const task = await manager.reprioritizeTask(id, change.value.priority);
+    if (!task) return res.status(409).json({ error: "not_pending", message: `only a waiting (pending) task's priority can change; this one is ${before.status}` });
     res.json({ task: taskToJson(task) });
   }));
 

@@ -194,6 +194,18 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     const resumed = await agent.cli(["queue", "resume"]);
     expect(resumed.stdout).toBe("resumed cli\nrunning: no type is paused\n");
     expect((await agent.cli(["logs", id, "--follow"])).stdout).toContain("after the pause");
+
+    // Drain before an upgrade: pause every type, wait until nothing runs.
+    const slow = (await agent.cli(["submit", "cli", "--", "sleep", "2"])).stdout.trim();
+    await waitFor(async () => (((await (await fetch(`${url}/api/tasks/${slow}`)).json()) as { task: ApiTask }).task.status === "running" ? true : undefined), 10_000, "the sleep to start");
+    const tooShort = await agent.cli(["queue", "pause", "--wait", "--timeout", "200ms"]);
+    expect(tooShort.status).toBe(124);
+    expect(tooShort.stderr).toContain("still 1 running task(s) after 200 ms; the pause stays");
+    const drained = await agent.cli(["queue", "pause", "--wait", "--timeout", "30s"]);
+    expect(drained.status).toBe(0);
+    expect(drained.stderr).toContain("[ph-tasks] drained");
+    expect(((await (await fetch(`${url}/api/tasks/${slow}`)).json()) as { task: ApiTask }).task.status).toBe("completed");
+    expect((await agent.cli(["queue", "resume"])).stdout).toBe("resumed *\nrunning: no type is paused\n");
   });
 
   it("retry --all / cancel --all: by filter, with a dry run first", async () => {

@@ -1,12 +1,13 @@
 /**
  * Listing a long retained history: the page comes newest first and `total` stops counting at
  * LIST_TOTAL_CAP (the dashboard refreshes it every few seconds; counting every match read the
- * whole table each time), saying so with totalCapped.
+ * whole table each time), saying so with totalCapped. Filters: created since / until, title search.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LIST_TOTAL_CAP } from "../src/store/sql/list-tasks.js";
 import { TaskStore } from "../src/store/task-store.js";
 import { cliRegistry, testManager } from "./support/manager.js";
+import { serveApi } from "./support/api-server.js";
 
 describe("listing tasks (PGlite)", () => {
   let store: TaskStore;
@@ -43,5 +44,47 @@ describe("listing tasks (PGlite)", () => {
     const beyond = await store.list({ limit: 20, offset: 100, documentId: "few" });
     expect(beyond).toMatchObject({ rows: [], total: 50, totalCapped: false });
     expect(await store.list({ limit: 20, offset: 0, documentId: "none" })).toMatchObject({ rows: [], total: 0, totalCapped: false });
+  });
+});
+
+describe("listing filters over HTTP: created since / until, title search", () => {
+  let store: TaskStore;
+  let http: Awaited<ReturnType<typeof serveApi>>;
+  const titles = async (query: string) => {
+    const res = await http.api(`/api/tasks?${query}`);
+    return { status: res.status, body: (await res.json()) as { tasks?: { title: string }[]; errors?: { field: string; message: string }[] } };
+  };
+
+  beforeAll(async () => {
+    store = await TaskStore.open({});
+    const manager = testManager(store, {}, cliRegistry());
+    for (const title of ["Deploy web", "deploy API", "100% done", "a_b", "back\\slash", "three days old"]) await manager.enqueueTask({ type: "cli", title, command: "true" });
+    await store.db.query("UPDATE ph_tasks SET created_at = now() - interval '3 days' WHERE title = 'three days old'");
+    http = await serveApi(manager);
+  });
+  afterAll(async () => {
+    await http.close();
+    await store.close();
+  });
+
+  it("finds titles ignoring case, taking %, _ and \\ literally", async () => {
+    const found = async (q: string) => (await titles(`q=${encodeURIComponent(q)}`)).body.tasks?.map((t) => t.title).sort();
+    expect(await found("DEPLOY")).toEqual(["Deploy web", "deploy API"]);
+    expect(await found("%")).toEqual(["100% done"]);
+    expect(await found("_")).toEqual(["a_b"]);
+    expect(await found("\\")).toEqual(["back\\slash"]);
+    expect(await found("nothing like it")).toEqual([]);
+  });
+
+  it("filters by when a task was created: a time ago or an ISO date-time; a bad one is a 400 naming it", async () => {
+    const since = (await titles("since=1d")).body.tasks?.map((t) => t.title);
+    expect(since).toHaveLength(5);
+    expect(since).not.toContain("three days old");
+    expect((await titles("until=1d")).body.tasks?.map((t) => t.title)).toEqual(["three days old"]);
+    const iso = new Date(Date.now() - 4 * 86_400_000).toISOString();
+    expect((await titles(`since=${iso}&until=2d`)).body.tasks?.map((t) => t.title)).toEqual(["three days old"]);
+    const bad = await titles("since=yesterday");
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([expect.objectContaining({ field: "since", message: "must be an ISO date-time (2026-12-03T08:00:00Z) or a time ago with a unit (90s, 2h, 7d)" })]);
   });
 });

@@ -100,6 +100,11 @@ export interface ListFilter {
   type?: string;
   documentId?: string;
   driveId?: string;
+  /** Created at or after / before this instant. */
+  createdAfter?: Date;
+  createdBefore?: Date;
+  /** Title contains this text, ignoring case. */
+  titleContains?: string;
   limit: number;
   offset: number;
 }

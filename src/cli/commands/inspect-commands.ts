@@ -16,15 +16,21 @@ export function registerInspectCommands(program: Command): void {
     .option("--type <type>", "filter by task type")
     .option("--document <id>", "filter by source document")
     .option("--drive <id>", "filter by source drive")
+    .option("--since <when>", "created since: an ISO date-time or a time ago (2h, 7d)")
+    .option("--until <when>", "created before: the same")
+    .option("--search <text>", "title contains (ignoring case)")
     .option("--limit <n>", "how many", "20")
     .option("--offset <n>", "skip this many", "0")
     .option("--json", "print JSON")
-    .action(async (flags: { status?: string; type?: string; document?: string; drive?: string; limit: string; offset: string; json?: boolean }, command: Command) => {
+    .action(async (flags: { status?: string; type?: string; document?: string; drive?: string; since?: string; until?: string; search?: string; limit: string; offset: string; json?: boolean }, command: Command) => {
       const query = new URLSearchParams({ limit: flags.limit, offset: flags.offset });
       if (flags.status) query.set("status", flags.status);
       if (flags.type) query.set("type", flags.type);
       if (flags.document) query.set("documentId", flags.document);
       if (flags.drive) query.set("driveId", flags.drive);
+      if (flags.since) query.set("since", flags.since);
+      if (flags.until) query.set("until", flags.until);
+      if (flags.search) query.set("q", flags.search);
       const page = await clientFor(command).request("GET", `/api/tasks?${query.toString()}`, z.object({ tasks: z.array(ApiTaskSchema), total: z.number(), totalCapped: z.boolean().optional() }));
       if (flags.json) return printJson(page);
       process.stdout.write(`${taskRows(page.tasks)}\n${page.tasks.length} of ${page.total}${page.totalCapped ? "+" : ""} task(s)\n`);

@@ -8,12 +8,23 @@ import type { TaskManager } from "../../tasks/task-manager.js";
 import { MAX_PRIORITY, TASK_STATUSES, isTerminalStatus } from "../../tasks/types.js";
 import { cancelMatching, retryMatching } from "../../tasks/bulk-actions.js";
 import { parseWith } from "../../validation.js";
+import { parseDuration } from "../../config.js";
 import { streamTaskEvents } from "../sse.js";
 import { badRequest, route } from "./route.js";
 import { taskToJson } from "../task-json.js";
 
 /** Creating a task through the API may also create its document (set by the agent). */
 export type TaskCreator = (input: unknown, origin?: string) => Promise<{ task: Parameters<typeof taskToJson>[0]; created: boolean }>;
+
+const AGO = /^\d+(\.\d+)?(ms|s|m|h|d)$/;
+const InstantSchema = z.string().transform((text, ctx) => {
+  const ago = AGO.test(text) ? parseDuration(text) : undefined;
+  if (ago !== undefined) return new Date(Date.now() - ago);
+  const at = /^\d{4}-\d\d-\d\d/.test(text) ? new Date(text) : undefined;
+  if (at && !Number.isNaN(at.getTime())) return at;
+  ctx.addIssue({ code: "custom", message: "must be an ISO date-time (2026-12-03T08:00:00Z) or a time ago with a unit (90s, 2h, 7d)", input: text });
+  return z.NEVER;
+});
 
 const ListQuerySchema = z.object({
   status: z
@@ -24,6 +35,12 @@ const ListQuerySchema = z.object({
   type: z.string().min(1).max(40).optional(),
   documentId: z.string().min(1).max(200).optional(),
   driveId: z.string().min(1).max(200).optional(),
+  /** Created at or after: an ISO date-time, or a time ago ("90m", "2h", "7d"). */
+  since: InstantSchema.optional(),
+  /** Created before: the same. */
+  until: InstantSchema.optional(),
+  /** Title contains, ignoring case. */
+  q: z.string().min(1).max(200).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
 });
@@ -49,8 +66,11 @@ export function taskRoutes(manager: TaskManager, createTask: TaskCreator): Route
   router.get("/api/tasks", route(async (req: Request, res: Response) => {
     const query = parseWith(ListQuerySchema, req.query);
     if (!query.ok) return badRequest(res, "query", query.errors);
-    const { status, type, documentId, driveId, limit, offset } = query.value;
-    const { tasks, total, totalCapped } = await manager.listTasks({ limit, offset, ...(status ? { status } : {}), ...(type ? { type } : {}), ...(documentId ? { documentId } : {}), ...(driveId ? { driveId } : {}) });
+    const { status, type, documentId, driveId, since, until, q, limit, offset } = query.value;
+    const { tasks, total, totalCapped } = await manager.listTasks({
+      limit, offset, ...(status ? { status } : {}), ...(type ? { type } : {}), ...(documentId ? { documentId } : {}), ...(driveId ? { driveId } : {}),
+      ...(since ? { createdAfter: since } : {}), ...(until ? { createdBefore: until } : {}), ...(q ? { titleContains: q } : {}),
+    });
     res.json({ tasks: tasks.map(taskToJson), total, totalCapped, limit, offset });
   }));
 

@@ -11,6 +11,9 @@ export const LIST_TOTAL_CAP = 10_000;
 /**
  * Newest first (task ids are time-ordered UUID v7, read backwards from the primary key), filtered; `total` counts the matches up to LIST_TOTAL_CAP (for pagination).
  */
+/** Text matched literally by ILIKE: its own %, _ and backslash escaped. */
+const likeEscaped = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
 export async function listTasks(db: Queryable, filter: ListFilter): Promise<{ rows: TaskRow[]; total: number; totalCapped: boolean }> {
   const { rows } = await db.query<TaskRow & { matches: number; page_row: boolean }>(
     `WITH matching AS NOT MATERIALIZED (
@@ -19,6 +22,9 @@ export async function listTasks(db: Queryable, filter: ListFilter): Promise<{ ro
          AND ($2::text IS NULL OR type = $2)
          AND ($3::text IS NULL OR document_id = $3)
          AND ($4::text IS NULL OR drive_id = $4)
+         AND ($8::timestamptz IS NULL OR created_at >= $8)
+         AND ($9::timestamptz IS NULL OR created_at < $9)
+         AND ($10::text IS NULL OR title ILIKE '%' || $10 || '%' ESCAPE '\\')
      ), counted AS (
        SELECT count(*)::int AS matches FROM (SELECT 1 FROM matching LIMIT $7 + 1) capped
      ), page AS (
@@ -27,7 +33,8 @@ export async function listTasks(db: Queryable, filter: ListFilter): Promise<{ ro
      SELECT page.*, counted.matches, page.id IS NOT NULL AS page_row
      FROM counted LEFT JOIN page ON true
      ORDER BY page.id DESC`,
-    [filter.status ?? null, filter.type ?? null, filter.documentId ?? null, filter.driveId ?? null, filter.limit, filter.offset, LIST_TOTAL_CAP],
+    [filter.status ?? null, filter.type ?? null, filter.documentId ?? null, filter.driveId ?? null, filter.limit, filter.offset, LIST_TOTAL_CAP,
+      filter.createdAfter ?? null, filter.createdBefore ?? null, filter.titleContains === undefined ? null : likeEscaped(filter.titleContains)],
   );
   const matches = rows[0]?.matches ?? 0;
   return {

@@ -25,7 +25,7 @@ export default tseslint.config(
       parserOptions: { projectService: false, project: null },
       sourceType: "module",
       globals: Object.fromEntries(
-        ["window", "document", "location", "localStorage", "fetch", "FormData", "TextDecoder", "AbortController", "Node", "setTimeout", "setInterval", "clearInterval", "console"].map((name) => [name, "readonly"]),
+        ["window", "document", "location", "localStorage", "fetch", "FormData", "TextDecoder", "AbortController", "Node", "setTimeout", "setInterval", "clearInterval", "console", "URLSearchParams"].map((name) => [name, "readonly"]),
       ),
     },
   },

@@ -182,6 +182,22 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     expect(await page.locator("#recent img").count()).toBe(0);
     expect(await page.evaluate(() => document.body.dataset.pwned)).toBeUndefined();
     await page.screenshot({ path: path.join(ARTIFACTS, "dashboard.png"), fullPage: true });
+
+    // The filter: a status, then a title search; the list says it is filtered, and clears back.
+    await page.locator("#recent-filter select[name=status]").selectOption("failed");
+    await page.locator("#recent-section h2", { hasText: "Matching tasks (1)" }).waitFor();
+    expect(await page.locator("#recent [data-status]").allTextContents()).toEqual(["failed"]);
+    await page.locator("#recent-filter select[name=status]").selectOption("");
+    await page.locator("#recent-filter input[name=q]").fill("ONE FAILS");
+    await page.locator("#recent-filter button[type=submit]").click();
+    await page.locator("#recent-section h2", { hasText: "Matching tasks (1)" }).waitFor();
+    expect(await page.locator("#recent .title").allTextContents()).toEqual(["this one fails"]);
+    await page.locator("#recent-filter input[name=q]").fill("no such title");
+    await page.locator("#recent-filter input[name=q]").press("Enter");
+    await page.locator("#recent-section", { hasText: "No task matches." }).waitFor();
+    await page.locator("#recent-filter input[name=q]").fill("");
+    await page.locator("#recent-filter input[name=q]").press("Enter");
+    await page.locator("#recent-section h2", { hasText: "Recent tasks (5)" }).waitFor();
   });
 
   it("lists the schedules and pauses and resumes one", async () => {

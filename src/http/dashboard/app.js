@@ -8,6 +8,7 @@ import { schedulesSection } from "./schedules.js";
 import { webhooksSection } from "./webhooks.js";
 import { hooksSection } from "./hooks.js";
 import { queueSection } from "./queue.js";
+import { filtered, recentFilterForm, recentQuery } from "./recent-filter.js";
 
 const app = document.getElementById("app");
 const TOKEN_KEY = "ph-tasks-token";
@@ -138,13 +139,13 @@ function runningSection(running) {
 
 function recentSection(list) {
   return h("section", { class: "card", id: "recent-section" },
-    h("h2", {}, `Recent tasks (${countText(list)})`),
-    list.tasks.length ? taskTable("recent", list.tasks) : h("p", { class: "muted" }, "No tasks yet."));
+    h("h2", {}, `${filtered() ? "Matching tasks" : "Recent tasks"} (${countText(list)})`),
+    list.tasks.length ? taskTable("recent", list.tasks) : h("p", { class: "muted" }, filtered() ? "No task matches." : "No tasks yet."));
 }
 
 // An agent without schedules or webhooks (404) shows no card for them; a refused token still signs out.
 const optionalList = (path, key) => api(path).catch((error) => { if (error instanceof AuthError) throw error; return { [key]: null }; });
-const loadOverview = () => Promise.all([api("/api/stats"), api("/api/tasks?limit=25"), api("/api/tasks?status=running&limit=10"),
+const loadOverview = () => Promise.all([api("/api/stats"), api(recentQuery()), api("/api/tasks?status=running&limit=10"),
   optionalList("/api/schedules", "schedules"), optionalList("/api/hooks", "hooks"), optionalList("/api/webhooks", "webhooks"), optionalList("/api/queue/pauses", "pauses")]);
 
 const schedulesCard = (schedules, mine) => (schedules.schedules ? schedulesSection(schedules.schedules, api, () => refreshOverview(mine)) : h("div", { id: "schedules-section" }));
@@ -165,6 +166,7 @@ async function renderOverview(mine) {
     schedulesCard(schedules, mine),
     hooksCard(hooks, mine),
     webhooksCard(webhooks, mine),
+    recentFilterForm(() => refreshOverview(mine)),
     recentSection(list));
 }
 

@@ -3,7 +3,7 @@
  * serve`: the HTTP API, the `ph-tasks schedule`, `hook`, `webhook` and `template` commands, and the
  * tasks they make running on the agent like any other (each with its task document).
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -180,32 +180,45 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     expect((await agent.cli(["template", "rm", "greet"])).status).toBe(0);
   });
 
-  it("queue pause / status / resume: a paused type's task waits, then runs once resumed", async () => {
+  it("queue pause / status / resume / pause --wait: a paused type's task waits, then runs once resumed; a drain waits for what runs", async () => {
     const url = await agent.url;
-    const paused = await agent.cli(["queue", "pause", "cli", "--reason", "deploying"]);
-    expect(paused.stdout).toMatch(/^paused cli {2}since \S+ {2}\(deploying\)\n$/);
-    const id = (await agent.cli(["submit", "cli", "--", "echo", "after the pause"])).stdout.trim();
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(((await (await fetch(`${url}/api/tasks/${id}`)).json()) as { task: ApiTask }).task.status).toBe("pending");
-    expect((await agent.cli(["queue", "status"])).stdout).toContain("paused cli");
-    const bad = await agent.cli(["queue", "pause", "clli"]);
-    expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain("types.0: must be * (every type) or one of claude-agent, claude-code, cli");
-    const resumed = await agent.cli(["queue", "resume"]);
-    expect(resumed.stdout).toBe("resumed cli\nrunning: no type is paused\n");
-    expect((await agent.cli(["logs", id, "--follow"])).stdout).toContain("after the pause");
+    const statusOf = async (id: string) => ((await (await fetch(`${url}/api/tasks/${id}`)).json()) as { task: ApiTask }).task.status;
+    const gate = path.join(dir, "drain-gate");
+    try {
+      const paused = await agent.cli(["queue", "pause", "cli", "--reason", "deploying"]);
+      expect(paused.stdout).toMatch(/^paused cli {2}since \S+ {2}\(deploying\)\n$/);
+      const id = (await agent.cli(["submit", "cli", "--", "echo", "after the pause"])).stdout.trim();
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(await statusOf(id)).toBe("pending");
+      expect((await agent.cli(["queue", "status"])).stdout).toContain("paused cli");
+      const bad = await agent.cli(["queue", "pause", "clli"]);
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toContain("types.0: must be * (every type) or one of claude-agent, claude-code, cli");
+      const resumed = await agent.cli(["queue", "resume"]);
+      expect(resumed.stdout).toBe("resumed cli\nrunning: no type is paused\n");
+      expect((await agent.cli(["logs", id, "--follow"])).stdout).toContain("after the pause");
 
-    // Drain before an upgrade: pause every type, wait until nothing runs.
-    const slow = (await agent.cli(["submit", "cli", "--", "sleep", "2"])).stdout.trim();
-    await waitFor(async () => (((await (await fetch(`${url}/api/tasks/${slow}`)).json()) as { task: ApiTask }).task.status === "running" ? true : undefined), 10_000, "the sleep to start");
-    const tooShort = await agent.cli(["queue", "pause", "--wait", "--timeout", "200ms"]);
-    expect(tooShort.status).toBe(124);
-    expect(tooShort.stderr).toContain("still 1 running task(s) after 200 ms; the pause stays");
-    const drained = await agent.cli(["queue", "pause", "--wait", "--timeout", "30s"]);
-    expect(drained.status).toBe(0);
-    expect(drained.stderr).toContain("[ph-tasks] drained");
-    expect(((await (await fetch(`${url}/api/tasks/${slow}`)).json()) as { task: ApiTask }).task.status).toBe("completed");
-    expect((await agent.cli(["queue", "resume"])).stdout).toBe("resumed *\nrunning: no type is paused\n");
+      // Drain before an upgrade: pause every type, wait until nothing runs. The task runs until
+      // the test opens its gate, so neither wait depends on how fast the machine is.
+      const held = (await agent.cli(["submit", "cli", "--", "sh", "-c", `while [ ! -e '${gate}' ]; do sleep 0.05; done`])).stdout.trim();
+      await waitFor(async () => ((await statusOf(held)) === "running" ? true : undefined), 10_000, "the gated task to start");
+      const tooShort = await agent.cli(["queue", "pause", "--wait", "--timeout", "200ms"]);
+      expect(tooShort.status).toBe(124);
+      expect(tooShort.stderr).toContain("still 1 running task(s) after 200 ms; the pause stays");
+      const draining = agent.cliAsync(["queue", "pause", "--wait", "--timeout", "60s"]);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(await statusOf(held)).toBe("running");
+      writeFileSync(gate, "");
+      const drained = await draining;
+      expect(drained.status).toBe(0);
+      expect(drained.stderr).toContain("[ph-tasks] drained");
+      expect(await statusOf(held)).toBe("completed");
+    } finally {
+      writeFileSync(gate, "");
+      // A failure above must not leave the agent paused for the tests after this one.
+      await agent.cli(["queue", "resume"]);
+    }
+    expect((await agent.cli(["queue", "status"])).stdout).toBe("running: no type is paused\n");
   });
 
   it("retry --all / cancel --all: by filter, with a dry run first", async () => {

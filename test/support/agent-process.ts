@@ -58,6 +58,18 @@ export class AgentProcess {
     return { stdout: result.stdout, stderr: result.stderr, status: result.status };
   }
 
+  /** A client command that runs while this process goes on (cli() blocks it until the command ends). */
+  async cliAsync(args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string; status: number | null }> {
+    const url = await this.url;
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: this.cwd, env: { ...process.env, PH_TASKS_URL: url, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const status = await new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+    return { stdout, stderr, status };
+  }
+
   stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
     this.stopping = true;
     if (this.child.exitCode !== null) return Promise.resolve(this.child.exitCode);

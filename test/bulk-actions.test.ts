@@ -67,6 +67,7 @@ describe("retry and cancel by filter", () => {
 
   it("PATCH /api/tasks/:id changes a waiting task's priority; a finished one is a 409, a bad value a 400, an unknown id a 404", async () => {
     await new PauseStore(store.db).pause(["*"], "keep it waiting");
+    await waitFor(() => (manager.claimableTypes().length === 0 ? true : undefined), 5000, "the pause seen");
     const { task } = await manager.enqueueTask({ type: "cli", title: "waiting", command: "true", priority: 20 });
     const patch = (id: string, body: unknown) => fetch(`${http.url}/api/tasks/${id}`, { method: "PATCH", headers: { Authorization: "Bearer test-token-0123456789abcdef", "Content-Type": "application/json" }, body: JSON.stringify(body) });
     const changed = await patch(task.id, { priority: 95 });
@@ -85,6 +86,7 @@ describe("retry and cancel by filter", () => {
 
   it("cancels what waits for one drive; running ones only when asked", async () => {
     await new PauseStore(store.db).pause(["*"], "hold everything");
+    await waitFor(() => (manager.claimableTypes().length === 0 ? true : undefined), 5000, "the pause seen");
     const inDrive = [];
     for (let i = 0; i < 3; i++) inDrive.push((await manager.enqueueTask({ type: "cli", title: `a${i}`, command: "true", source: { driveId: "drive-a", documentId: `doc-${i}` } })).task.id);
     const elsewhere = (await manager.enqueueTask({ type: "cli", title: "b", command: "true", source: { driveId: "drive-b" } })).task.id;

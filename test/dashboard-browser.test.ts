@@ -282,7 +282,8 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     await paused.waitFor();
     expect(await paused.textContent()).toContain("every type");
     expect(await paused.textContent()).toContain("paused from the dashboard");
-    // Paused: a task submitted now waits (the worker here reads pauses at once: same process).
+    // Paused: a task submitted now waits.
+    await waitFor(() => (manager.claimableTypes().length === 0 ? true : undefined), 5000, "the pause seen");
     const waiting = await manager.enqueueTask({ type: "cli", title: "waits for the resume", command: "true" });
     await new Promise((resolve) => setTimeout(resolve, 600));
     expect((await manager.getTask(waiting.task.id))?.status).toBe("pending");

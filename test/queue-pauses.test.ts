@@ -53,6 +53,8 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       await waitFor(async () => ((await status(a, running.id)) === "running" ? true : undefined), 10_000, "the first task to start");
 
       await pauses.pause({ types: ["scripted"], reason: "maintenance" });
+      // Every worker hears of it a moment later (a notification, then a read of the pauses).
+      await waitFor(() => (a.claimableTypes().includes("scripted") || b.claimableTypes().includes("scripted") ? undefined : true), 5000, "both workers to see the pause");
       const { task: held } = await b.enqueueTask({ type: "scripted", title: "waits while paused" });
       const { task: other_ } = await a.enqueueTask({ type: "cli", title: "not paused", command: "true" });
       expect((await finalStatus(a, other_.id)).status).toBe("completed");

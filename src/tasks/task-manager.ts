@@ -70,7 +70,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     this.pump = new ClaimPump(store, this.outputLog, settings, logger, {
       executingCount: () => this.executingCount,
       executingTasks: () => this.executingTasks(),
-      types: () => this.pauses.claimable(this.registry.types()),
+      types: () => this.claimableTypes(),
       launch: (row) => this.launch(row),
       state: () => (!this.started ? "stopped" : this.stopping ? "stopping" : "running"),
     });
@@ -279,6 +279,11 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     const task = rowToTask(row);
     this.logTransition(task, "priority changed", { priority });
     return task;
+  }
+
+  /** The task types this worker claims now: those it has executors for, less the paused ones. */
+  claimableTypes(): string[] {
+    return this.pauses.claimable(this.registry.types());
   }
 
   runningTaskIds(): string[] {

@@ -33,7 +33,7 @@ export default tseslint.config(
     // Executor plugins as users write them: plain JavaScript modules, outside the project.
     files: ["test/fixtures/**/*.mjs"],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { parserOptions: { projectService: false, project: null }, sourceType: "module" },
+    languageOptions: { parserOptions: { projectService: false, project: null }, sourceType: "module", globals: { setTimeout: "readonly", clearTimeout: "readonly", fetch: "readonly" } },
   },
   {
     files: ["test/**/*.ts", "bench/**/*.ts"],

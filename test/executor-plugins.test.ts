@@ -64,6 +64,12 @@ describe("executor plugins through ph-tasks serve", () => {
     expect(broken.stderr).toContain("submit json: the request is not valid JSON");
   });
 
+  it("runs no more of a plugin's type at once than its maxConcurrent", async () => {
+    const naps = [];
+    for (let i = 0; i < 3; i++) naps.push((await post({ type: "nap", title: `nap ${i}`, ms: 300, source: { documentId: `nap-doc-${i}` } })).json.task!.id);
+    for (const id of naps) expect(await finished(id)).toMatchObject({ status: "completed", result: { mostAtOnce: 1 } });
+  });
+
   it("gives a plugin the safe task environment, not the agent's", async () => {
     const done = await finished((await post({ type: "env-names", title: "env" })).json.task!.id);
     const names = (done.result as { names: string[] }).names;
@@ -107,7 +113,7 @@ describe("a bad plugin stops start-up, naming it", () => {
 
   it("hands the manager a plugin's cap on its type (maxConcurrent)", async () => {
     const loaded = await loadExecutorPlugins([fixture("text-tools.mjs")], { allowedRoots: ["/tmp"], logger: silentLogger() }, BUILT_IN_TASK_TYPES);
-    expect(loaded.executors.map((e) => e.type)).toEqual(["shout", "env-names"]);
-    expect(loaded.typeConcurrency).toEqual({ shout: 1 });
+    expect(loaded.executors.map((e) => e.type)).toEqual(["shout", "env-names", "nap"]);
+    expect(loaded.typeConcurrency).toEqual({ shout: 1, nap: 1 });
   });
 });

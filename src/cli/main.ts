@@ -14,6 +14,7 @@ import { registerSubmitCommand } from "./commands/submit-command.js";
 import { registerTemplateCommands } from "./commands/template-commands.js";
 import { registerWebhookCommands } from "./commands/webhook-commands.js";
 import { registerQueueCommands } from "./commands/queue-commands.js";
+import { registerWorkflowFileCommands } from "./commands/workflow-file-commands.js";
 import { registerRunCommand } from "./run-command.js";
 
 export function buildProgram(): Command {
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerTemplateCommands(program);
   registerWebhookCommands(program);
   registerQueueCommands(program);
+  registerWorkflowFileCommands(program);
   registerRunCommand(program);
   return program;
 }

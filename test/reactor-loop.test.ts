@@ -13,7 +13,7 @@ import { createAction } from "document-model/core";
 import { startAgent, type Agent } from "../src/agent.js";
 import { loadConfig } from "../src/config.js";
 import { silentLogger } from "../src/logger.js";
-import { addTaskDocument, dispatch, getTaskDocumentState } from "../src/reactor/documents.js";
+import { addTaskDocument, dispatch, getTaskDocumentState, removeDocument } from "../src/reactor/documents.js";
 import { actions } from "../src/reactor/task-document/actions.js";
 import type { TaskDocumentState } from "../src/reactor/task-document/state.js";
 import { RulesFileSchema } from "../src/rules/rules-schema.js";
@@ -105,6 +105,18 @@ describe("the reactor loop", () => {
     await dispatch(agent.reactor, id, actions.cancel({ reason: "changed my mind" }));
     const state = await documentReaches(agent, id, ["cancelled"]);
     expect(state.error?.code).toBe("cancelled");
+    expect(processAlive(pid)).toBe(false);
+  });
+
+  it("removing a task document from its drive cancels its running task and kills the process", async () => {
+    const pidFile = path.join(dataDir, "deleted.pid");
+    const id = await addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "Orphaned", taskType: "cli", params: { command: "sh", args: ["-c", `echo $$ > ${pidFile}; exec sleep 60`], workingDirectory: dataDir } }, requestRun: true });
+    await documentReaches(agent, id, ["running"]);
+    const pid = await waitFor(() => { try { return Number(readFileSync(pidFile, "utf8")) || undefined; } catch { return undefined; } });
+    const taskId = (await getTaskDocumentState(agent.reactor, id)).currentTaskId!;
+    await removeDocument(agent.reactor, agent.localDriveId, id);
+    const task = await waitFor(async () => { const t = await agent.manager.getTask(taskId); return t?.status === "cancelled" ? t : undefined; }, 15_000, "the task cancelled");
+    expect(task.error?.message).toContain("its document was deleted");
     expect(processAlive(pid)).toBe(false);
   });
 

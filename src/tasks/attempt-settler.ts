@@ -55,7 +55,7 @@ export class AttemptSettler {
       // A cancel arrived while it ran: fall through and record the end as cancelled.
     }
     const status = outcome.status === "failed" && (await this.cancelRequested(task.id)) ? "cancelled" : outcome.status;
-    const error: TaskError | null = outcome.status === "completed" ? null : outcome.error;
+    const error: TaskError | null = outcome.status === "completed" ? null : outcome.status === "cancelled" && outcome.error.code === "cancelled" ? await this.withCancelReason(task.id, outcome.error) : outcome.error;
     // Recording the end also writes its status entry to the event log, in the same transaction.
     const row = await this.deps.pump.recordEnd({ id: task.id, status, result, error, durationMs });
     if (!row) {
@@ -76,6 +76,12 @@ export class AttemptSettler {
       this.deps.metrics?.failed.inc({ type: task.type, code: error.code });
       this.deps.events.emit("failed", finished, { error, ...(result !== null ? { result } : {}), durationMs });
     }
+  }
+
+  /** A run stopped by a cancel: its error says why the cancel was asked for (request-cancel.ts keeps it). */
+  private async withCancelReason(id: string, error: TaskError): Promise<TaskError> {
+    const asked = (await this.deps.store.get(id))?.error;
+    return asked?.code === "cancelled" && asked.message !== error.message ? { ...error, message: `${asked.message}: ${error.message}` } : error;
   }
 
   private async cancelRequested(id: string): Promise<boolean> {

@@ -3,7 +3,8 @@
  *
  *  - processOperations: a run request (REQUEST_RUN, RETRY) on a task document becomes a task,
  *    keyed by document + request so a repeated event does nothing; a CANCEL cancels it; an
- *    operation matching a trigger rule (any document type) becomes the rule's task.
+ *    operation matching a trigger rule (any document type) becomes the rule's task; a document
+ *    removed from its drive cancels its unfinished tasks (document-deletion.ts).
  *  - processDocument: a task document that arrives already asking for a run becomes a task.
  *  - handleTaskResult (and the other lifecycle events): status, output tail and result are
  *    written back to the source document; a rule's result mapping is applied.
@@ -30,6 +31,7 @@ import { ValidationError } from "../validation.js";
 import type { WriterPolicy } from "../security/authorized-writers.js";
 import { writerRefusal } from "./writer-refusal.js";
 import type { LoopGuard } from "./loop-guard.js";
+import { cancelTasksOfDeletedDocument, deletedNodeIds } from "./document-deletion.js";
 import { finalAction, isTerminal, outputOfResult } from "./document-updates.js";
 import { documentIdempotencyKey, requestFromTaskDocument, TASK_REQUEST_PREFIX } from "./task-from-document.js";
 import type { TaskManager } from "./task-manager.js";
@@ -145,6 +147,7 @@ export class TaskEventHandler {
     const type = await this.directory.typeOf(documentId);
     if (type === undefined || type === "powerhouse/document-drive") {
       this.directory.learnFromDrive(documentId, operations); // drive operations: where files live
+      for (const deleted of deletedNodeIds(operations)) await cancelTasksOfDeletedDocument(this.deps.manager, deleted, this.deps.logger);
       return [];
     }
     const tasks: Task[] = [];

@@ -3,14 +3,15 @@ import type { TaskRow } from "../interfaces.js";
 
 /**
  * Cancels a pending task at once; marks a running one for cancellation (its worker stops it and
- * records the end). Returns the row as it is now, or nothing when the task is already finished.
+ * records the end, keeping the reason written here in `error`). Returns the row as it is now, or
+ * nothing when the task is already finished.
  */
 export async function requestCancel(db: Queryable, id: string, reason: string): Promise<TaskRow | undefined> {
   const { rows } = await db.query<TaskRow>(
     `UPDATE ph_tasks
      SET status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END,
          finished_at = CASE WHEN status = 'pending' THEN now() ELSE finished_at END,
-         error = CASE WHEN status = 'pending' THEN jsonb_build_object('kind', 'fatal', 'code', 'cancelled', 'message', $2::text) ELSE error END,
+         error = jsonb_build_object('kind', 'fatal', 'code', 'cancelled', 'message', $2::text),
          cancel_requested = (status = 'running'),
          updated_at = now()
      WHERE id = $1 AND status IN ('pending', 'running')

@@ -149,9 +149,12 @@ describe.skipIf(!postgresAvailable)("TaskManager with several worker processes o
     for (const id of inFlight) expect(rows.find((r) => r.id === id)?.attempts).toBe(2);
     // Completed exactly once: no task reported completed by both workers, and the rescuer
     // completed exactly the tasks the dead worker held plus those nobody had started.
+    // (the store says "completed" a moment before the rescuer's line saying so arrives)
+    const reported = () => new Set(rescuer.lines.filter((l) => l.event === "completed").map((l) => l.id));
+    await waitFor(() => inFlight.every((id) => reported().has(id)) || undefined, 10_000, "the rescuer to report the recovered tasks completed");
     const completions = [...doomed.lines, ...rescuer.lines].filter((l) => l.event === "completed" && ids.has(l.id!)).map((l) => l.id);
     expect(new Set(completions).size).toBe(completions.length);
-    const rescued = new Set(rescuer.lines.filter((l) => l.event === "completed").map((l) => l.id));
+    const rescued = reported();
     for (const id of inFlight) expect(rescued.has(id)).toBe(true);
     await rescuer.stop();
   });

@@ -34,6 +34,8 @@ export interface ManagerSettings {
   resultTtlMs: number;
   outputCapBytes: number;
   shutdownGraceMs: number;
+  /** An executor still running this long after it was told to stop is abandoned (execute-attempt.ts). */
+  abandonAfterMs?: number;
   /** VACUUM the store after this many finished runs (0: never, leave it to autovacuum). */
   vacuumEveryFinishes: number;
   /** Values replaced by [REDACTED] in tasks' output, progress, results and errors (the agent's secrets). */
@@ -63,6 +65,8 @@ export function managerSettingsFromConfig(config: Config): ManagerSettings {
     resultTtlMs: config.TASK_RESULT_TTL,
     outputCapBytes: config.TASK_OUTPUT_CAP_BYTES,
     shutdownGraceMs: config.TASK_SHUTDOWN_GRACE_MS,
+    // Past the executors' own stop (SIGTERM, the kill grace, SIGKILL, the wait for the group).
+    abandonAfterMs: 2 * config.TASK_KILL_GRACE_MS + 5000,
     vacuumEveryFinishes: config.TASK_STORE_VACUUM_EVERY,
     secrets: agentSecrets(config),
   };

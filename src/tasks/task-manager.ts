@@ -202,6 +202,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     const outcome = await executeAttempt(executor, { ...task, ...valid.value }, {
       signal,
       timeoutMs: task.timeoutMs,
+      ...(this.settings.abandonAfterMs !== undefined ? { abandonAfterMs: this.settings.abandonAfterMs } : {}),
       attempt,
       logger: this.logger.child({ taskId: task.id, type: task.type }),
       onOutput: (chunk) => cleaner.output(chunk),

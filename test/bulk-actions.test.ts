@@ -84,6 +84,29 @@ describe("retry and cancel by filter", () => {
     expect(((await late.json()) as { message: string }).message).toBe("only a waiting (pending) task's priority can change; this one is completed");
   });
 
+  it("tags: given at creation, listed by, cancelled by; a bad tag is a 400 naming it", async () => {
+    await new PauseStore(store.db).pause(["*"], "keep them waiting");
+    await waitFor(() => (manager.claimableTypes().length === 0 ? true : undefined), 5000, "the pause seen");
+    const create = async (body: unknown) => {
+      const res = await http.api("/api/tasks", body);
+      return { status: res.status, json: (await res.json()) as { task?: { id: string; tags?: string[] }; errors?: { field: string; message: string }[] } };
+    };
+    const tagged = [];
+    for (let i = 0; i < 2; i++) tagged.push((await create({ type: "cli", title: `r${i}`, command: "true", tags: ["release-42", "team:docs"] })).json.task!);
+    const other = (await create({ type: "cli", title: "other", command: "true", tags: ["release-43"] })).json.task!;
+    expect(tagged[0]?.tags).toEqual(["release-42", "team:docs"]);
+    const listed = (await (await http.api("/api/tasks?tag=team%3Adocs")).json()) as { tasks: { id: string }[] };
+    expect(new Set(listed.tasks.map((t) => t.id))).toEqual(new Set(tagged.map((t) => t.id)));
+    const bad = await create({ type: "cli", title: "bad", command: "true", tags: ["ok", "not ok", "ok"] });
+    expect(bad.status).toBe(400);
+    expect(bad.json.errors?.map((e) => e.field).sort()).toEqual(["tags", "tags.1"]);
+    const cancelled = await post("/api/tasks/cancel", { tag: "release-42" });
+    expect(new Set(cancelled.json.cancelled)).toEqual(new Set(tagged.map((t) => t.id)));
+    expect(await statusOf(other.id)).toBe("pending");
+    await new PauseStore(store.db).resume();
+    expect((await finalStatus(manager, other.id)).status).toBe("completed");
+  });
+
   it("cancels what waits for one drive; running ones only when asked", async () => {
     await new PauseStore(store.db).pause(["*"], "hold everything");
     await waitFor(() => (manager.claimableTypes().length === 0 ? true : undefined), 5000, "the pause seen");

@@ -273,6 +273,11 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     expect(dry.stdout).toMatch(/\d+ task\(s\) would be retried\n$/);
     const retried = await agent.cli(["retry", "--all", "--type", "cli", "--json"]);
     expect((JSON.parse(retried.stdout) as { retried: string[] }).retried).toContain(failed);
+    // Tags: given by submit, found by list, retried by.
+    const tagged = (await agent.cli(["submit", "cli", "--tag", "bulk-test", "--max-attempts", "1", "--", "false"])).stdout.trim();
+    expect((await agent.cli(["logs", tagged, "--follow"])).status).toBe(1);
+    expect((await agent.cli(["list", "--tag", "bulk-test"])).stdout).toContain("1 of 1 task(s)");
+    expect((await agent.cli(["retry", "--all", "--tag", "bulk-test", "--dry-run"])).stdout).toBe(`${tagged}\n1 task(s) would be retried\n`);
     const usage = await agent.cli(["cancel"]);
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain("cancel: give a task id, or --all");

@@ -105,6 +105,8 @@ export interface ListFilter {
   createdBefore?: Date;
   /** Title contains this text, ignoring case. */
   titleContains?: string;
+  /** Carries this tag. */
+  tag?: string;
   limit: number;
   offset: number;
 }

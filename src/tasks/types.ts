@@ -86,6 +86,12 @@ export const TaskRequestBaseSchema = z.object({
     .max(20)
     .refine((ids) => new Set(ids).size === ids.length, "must not name a task twice")
     .optional(),
+  /** Labels to find the task by (list, retry, cancel by tag), e.g. "release-42", "team:docs". */
+  tags: z
+    .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/, "must be 1-64 letters, digits and . _ : / - (starting with a letter or digit)"))
+    .max(20)
+    .refine((tags) => new Set(tags).size === tags.length, "must not name a tag twice")
+    .optional(),
 });
 
 /** The scheduling state a stored task carries on top of its request. */
@@ -187,7 +193,8 @@ export type Task = BaseTask & { [field: string]: unknown };
  * The names of the base fields that have columns of their own; everything else on a task (its
  * type's fields, and dependsOn, whose links live in ph_task_dependencies) is stored as JSON.
  */
-export const BASE_TASK_FIELDS: ReadonlySet<string> = new Set(Object.keys(BaseTaskSchema.shape).filter((key) => key !== "dependsOn"));
+// dependsOn and tags are kept with the type's fields (params, JSON): the list filters tags there.
+export const BASE_TASK_FIELDS: ReadonlySet<string> = new Set(Object.keys(BaseTaskSchema.shape).filter((key) => key !== "dependsOn" && key !== "tags"));
 
 /** Splits a task into its base and the type-specific fields (stored as JSON). */
 export function splitTaskParams(task: Record<string, unknown>): { [field: string]: unknown } {

@@ -198,6 +198,7 @@ function details(task) {
   if ("exitCode" in result) rows.push(["Exit code", result.exitCode === null ? `none (killed by ${result.signal || "a signal"})` : String(result.exitCode)]);
   if (task.error) rows.push(["Error", h("span", { class: "error" }, `${task.error.code}: ${task.error.message}`)]);
   if (task.source && task.source.documentId) rows.push(["Document", task.source.documentId]);
+  if (Array.isArray(task.tags) && task.tags.length > 0) rows.push(["Tags", task.tags.join(", ")]);
   if (Array.isArray(task.dependsOn) && task.dependsOn.length > 0) {
     const links = task.dependsOn.flatMap((id, i) => [i > 0 ? ", " : "", h("a", { href: `#/tasks/${encodeURIComponent(id)}`, class: "dependency" }, id)]);
     rows.push([task.status === "pending" ? "Waits for" : "Ran after", h("span", {}, links), "long"]);

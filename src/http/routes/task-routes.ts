@@ -41,6 +41,8 @@ const ListQuerySchema = z.object({
   until: InstantSchema.optional(),
   /** Title contains, ignoring case. */
   q: z.string().min(1).max(200).optional(),
+  /** Carries this tag. */
+  tag: z.string().min(1).max(64).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
 });
@@ -66,10 +68,10 @@ export function taskRoutes(manager: TaskManager, createTask: TaskCreator): Route
   router.get("/api/tasks", route(async (req: Request, res: Response) => {
     const query = parseWith(ListQuerySchema, req.query);
     if (!query.ok) return badRequest(res, "query", query.errors);
-    const { status, type, documentId, driveId, since, until, q, limit, offset } = query.value;
+    const { status, type, documentId, driveId, since, until, q, tag, limit, offset } = query.value;
     const { tasks, total, totalCapped } = await manager.listTasks({
       limit, offset, ...(status ? { status } : {}), ...(type ? { type } : {}), ...(documentId ? { documentId } : {}), ...(driveId ? { driveId } : {}),
-      ...(since ? { createdAfter: since } : {}), ...(until ? { createdBefore: until } : {}), ...(q ? { titleContains: q } : {}),
+      ...(since ? { createdAfter: since } : {}), ...(until ? { createdBefore: until } : {}), ...(q ? { titleContains: q } : {}), ...(tag ? { tag } : {}),
     });
     res.json({ tasks: tasks.map(taskToJson), total, totalCapped, limit, offset });
   }));

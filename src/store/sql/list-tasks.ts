@@ -25,6 +25,7 @@ export async function listTasks(db: Queryable, filter: ListFilter): Promise<{ ro
          AND ($8::timestamptz IS NULL OR created_at >= $8)
          AND ($9::timestamptz IS NULL OR created_at < $9)
          AND ($10::text IS NULL OR title ILIKE '%' || $10 || '%' ESCAPE '\\')
+         AND ($11::text IS NULL OR params->'tags' ? $11)
      ), counted AS (
        SELECT count(*)::int AS matches FROM (SELECT 1 FROM matching LIMIT $7 + 1) capped
      ), page AS (
@@ -34,7 +35,7 @@ export async function listTasks(db: Queryable, filter: ListFilter): Promise<{ ro
      FROM counted LEFT JOIN page ON true
      ORDER BY page.id DESC`,
     [filter.status ?? null, filter.type ?? null, filter.documentId ?? null, filter.driveId ?? null, filter.limit, filter.offset, LIST_TOTAL_CAP,
-      filter.createdAfter ?? null, filter.createdBefore ?? null, filter.titleContains === undefined ? null : likeEscaped(filter.titleContains)],
+      filter.createdAfter ?? null, filter.createdBefore ?? null, filter.titleContains === undefined ? null : likeEscaped(filter.titleContains), filter.tag ?? null],
   );
   const matches = rows[0]?.matches ?? 0;
   return {

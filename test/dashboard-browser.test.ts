@@ -187,6 +187,12 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     await page.locator("#recent-filter select[name=status]").selectOption("failed");
     await page.locator("#recent-section h2", { hasText: "Matching tasks (1)" }).waitFor();
     expect(await page.locator("#recent [data-status]").allTextContents()).toEqual(["failed"]);
+    // "Retry these" sends the filter to POST /api/tasks/retry: the failed one runs again.
+    const failedTask = (await manager.listTasks({ status: ["failed"], limit: 1, offset: 0 })).tasks[0]!;
+    await page.locator('#recent-filter button[data-action="bulk-retry"]').click();
+    await page.locator("#bulk-message", { hasText: "1 retried" }).waitFor();
+    await waitFor(async () => { const t = await manager.getTask(failedTask.id); return t?.status === "failed" && t.updatedAt.getTime() > failedTask.updatedAt.getTime() ? true : undefined; }, 15_000, "the retried task to fail again");
+    expect(await page.locator('#recent-filter button[data-action="bulk-cancel"]').count()).toBe(0);
     await page.locator("#recent-filter select[name=status]").selectOption("");
     await page.locator("#recent-filter input[name=q]").fill("ONE FAILS");
     await page.locator("#recent-filter button[type=submit]").click();

@@ -1,5 +1,5 @@
 /**
- * Retry or cancel many tasks at once, chosen by a filter (status, type, drive, document, tag): after an
+ * Retry or cancel many tasks at once, chosen by a filter (status, type, drive, document, tag, title): after an
  * outage ("retry every failed claude-code task"), or to clear a queue ("cancel what waits for this
  * drive"). Each task goes through the same path as a single retry or cancel — its events, its
  * document, a running one stopped wherever it runs. At most `limit` per call, the newest first;
@@ -20,6 +20,8 @@ const filterSchema = <S extends TaskStatus>(statuses: readonly [S, ...S[]], defa
     driveId: z.string().min(1).max(200).optional(),
     documentId: z.string().min(1).max(200).optional(),
     tag: z.string().min(1).max(64).optional(),
+    /** Title contains, ignoring case (as the list's q). */
+    q: z.string().min(1).max(200).optional(),
     limit: z.int().min(1).max(1000).default(100),
     dryRun: z.boolean().default(false),
   });
@@ -38,8 +40,8 @@ export interface BulkOutcome {
 }
 
 async function bulk(manager: TaskManager, filter: z.infer<typeof RetryFilterSchema> | z.infer<typeof CancelFilterSchema>, act: (id: string) => Promise<boolean>): Promise<BulkOutcome> {
-  const { status, type, driveId, documentId, tag, limit, dryRun } = filter;
-  const { tasks, total } = await manager.listTasks({ status, limit, offset: 0, ...(type ? { type } : {}), ...(driveId ? { driveId } : {}), ...(documentId ? { documentId } : {}), ...(tag ? { tag } : {}) });
+  const { status, type, driveId, documentId, tag, q, limit, dryRun } = filter;
+  const { tasks, total } = await manager.listTasks({ status, limit, offset: 0, ...(type ? { type } : {}), ...(driveId ? { driveId } : {}), ...(documentId ? { documentId } : {}), ...(tag ? { tag } : {}), ...(q ? { titleContains: q } : {}) });
   const outcome: BulkOutcome = { ids: [], skipped: [], more: total > tasks.length, dryRun };
   for (const task of tasks) {
     if (dryRun || (await act(task.id))) outcome.ids.push(task.id);

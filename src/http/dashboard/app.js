@@ -166,7 +166,7 @@ async function renderOverview(mine) {
     schedulesCard(schedules, mine),
     hooksCard(hooks, mine),
     webhooksCard(webhooks, mine),
-    recentFilterForm(() => refreshOverview(mine)),
+    recentFilterForm(() => refreshOverview(mine), api),
     recentSection(list));
 }
 

@@ -17,15 +17,42 @@ export function recentQuery() {
 /** True while a filter is applied (the section's title says so). */
 export const filtered = () => Boolean(current.status || current.q);
 
-/** `changed`: re-draws the list after the filter changed. */
-export function recentFilterForm(changed) {
+/**
+ * "Retry these" while the filter shows failed (or cancelled) tasks, "Cancel these" while it shows
+ * pending ones: the same filter sent to POST /api/tasks/retry | cancel (at most 100 at a time).
+ */
+function bulkButton(api, changed, message) {
+  const verb = ["failed", "cancelled"].includes(current.status) ? "retry" : current.status === "pending" ? "cancel" : undefined;
+  if (!verb) return "";
+  const run = async () => {
+    message.textContent = "";
+    try {
+      const body = { status: [current.status], ...(current.q ? { q: current.q } : {}) };
+      const outcome = await api(`/api/tasks/${verb}`, { method: "POST", body: JSON.stringify(body) });
+      const ids = outcome.retried || outcome.cancelled || [];
+      message.textContent = `${ids.length} ${verb === "retry" ? "retried" : "cancelled"}${outcome.more ? "; more match: press again" : ""}`;
+      await changed();
+    } catch (error) {
+      message.textContent = error.message;
+    }
+  };
+  return h("button", { type: "button", class: "secondary", "data-action": `bulk-${verb}`, onclick: run }, verb === "retry" ? "Retry these" : "Cancel these");
+}
+
+/** `changed`: re-draws the list after the filter changed; `api`: the dashboard's fetch helper. */
+export function recentFilterForm(changed, api) {
   const status = h("select", { name: "status", "aria-label": "Status" },
     h("option", { value: "" }, "any status"), STATUSES.map((s) => h("option", { value: s, selected: s === current.status }, s)));
   const search = h("input", { name: "q", type: "search", placeholder: "title contains…", value: current.q, "aria-label": "Title contains" });
-  const form = h("form", { id: "recent-filter", class: "filter" }, status, search, h("button", { type: "submit", class: "secondary" }, "Filter"));
+  const message = h("span", { class: "muted", id: "bulk-message" });
+  const bulk = h("span", { id: "bulk-action" });
+  bulk.replaceChildren(bulkButton(api, changed, message));
+  const form = h("form", { id: "recent-filter", class: "filter" }, status, search, h("button", { type: "submit", class: "secondary" }, "Filter"), bulk, message);
   const apply = () => {
     current.status = status.value;
     current.q = search.value.trim();
+    message.textContent = "";
+    bulk.replaceChildren(bulkButton(api, changed, message));
     void changed();
   };
   form.addEventListener("submit", (event) => {

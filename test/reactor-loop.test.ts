@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addFile } from "document-drive";
+import { addFile, addFolder, deleteNode } from "document-drive";
 import type { PHDocument, Operation } from "document-model";
 import { createAction } from "document-model/core";
 import { startAgent, type Agent } from "../src/agent.js";
@@ -115,6 +115,20 @@ describe("the reactor loop", () => {
     const pid = await waitFor(() => { try { return Number(readFileSync(pidFile, "utf8")) || undefined; } catch { return undefined; } });
     const taskId = (await getTaskDocumentState(agent.reactor, id)).currentTaskId!;
     await removeDocument(agent.reactor, agent.localDriveId, id);
+    const task = await waitFor(async () => { const t = await agent.manager.getTask(taskId); return t?.status === "cancelled" ? t : undefined; }, 15_000, "the task cancelled");
+    expect(task.error?.message).toContain("its document was deleted");
+    expect(processAlive(pid)).toBe(false);
+  });
+
+  it("removing a folder cancels the running tasks of the documents in it", async () => {
+    const pidFile = path.join(dataDir, "in-folder.pid");
+    const folder = `folder-${Date.now()}`;
+    await dispatch(agent.reactor, agent.localDriveId, addFolder({ id: folder, name: "batch", parentFolder: null }));
+    const id = await addTaskDocument(agent.reactor, agent.localDriveId, { parentFolder: folder, spec: { title: "In a folder", taskType: "cli", params: { command: "sh", args: ["-c", `echo $$ > ${pidFile}; exec sleep 60`], workingDirectory: dataDir } }, requestRun: true });
+    await documentReaches(agent, id, ["running"]);
+    const pid = await waitFor(() => { try { return Number(readFileSync(pidFile, "utf8")) || undefined; } catch { return undefined; } });
+    const taskId = (await getTaskDocumentState(agent.reactor, id)).currentTaskId!;
+    await dispatch(agent.reactor, agent.localDriveId, deleteNode({ id: folder }));
     const task = await waitFor(async () => { const t = await agent.manager.getTask(taskId); return t?.status === "cancelled" ? t : undefined; }, 15_000, "the task cancelled");
     expect(task.error?.message).toContain("its document was deleted");
     expect(processAlive(pid)).toBe(false);

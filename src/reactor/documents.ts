@@ -28,6 +28,8 @@ export function nodeName(title: string): string {
 
 export interface NewTaskDocument {
   name?: string;
+  /** The folder of the drive it goes in (default: the drive's root). */
+  parentFolder?: string | null;
   spec: TaskOperationInput<"SET_SPEC">;
   requestRun?: boolean | { requestId?: string };
 }
@@ -40,7 +42,7 @@ export async function addTaskDocument(reactor: IDocumentDriveServer, driveId: st
   parseOperationInput("REQUEST_RUN", requestInput);
   const document = await reactor.addDocument<TaskDocument>(TASK_DOCUMENT_TYPE);
   const id = document.header.id;
-  await dispatch(reactor, driveId, addFile({ id, name: nodeName(input.name ?? input.spec.title ?? "Task"), documentType: TASK_DOCUMENT_TYPE, parentFolder: null }));
+  await dispatch(reactor, driveId, addFile({ id, name: nodeName(input.name ?? input.spec.title ?? "Task"), documentType: TASK_DOCUMENT_TYPE, parentFolder: input.parentFolder ?? null }));
   await dispatch(reactor, id, actions.setSpec(input.spec));
   if (input.requestRun) await dispatch(reactor, id, actions.requestRun(requestInput));
   return id;

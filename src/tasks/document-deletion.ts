@@ -1,22 +1,30 @@
 /**
  * A document taken out of its drive ends the work it asked for: its tasks that wait or run are
  * cancelled, with the reason, wherever they run (a running one's process group is killed by the
- * worker that holds it). Finished tasks and their results stay. Only a document removed itself is
- * seen (a DELETE_NODE of it); one inside a folder that is removed is not.
+ * worker that holds it). Finished tasks and their results stay. After any DELETE_NODE in a drive,
+ * the drive's unfinished tasks are checked against the files the drive still holds — so a document
+ * removed itself, or inside a folder that was removed, is seen alike.
  */
+import type { IDocumentDriveServer } from "document-drive";
 import type { Logger } from "../logger.js";
 import type { TaskManager } from "./task-manager.js";
 
 export const DELETED_DOCUMENT_REASON = "its document was deleted";
 
-/** The ids of the nodes a drive's operations delete. */
-export function deletedNodeIds(operations: readonly { action: { type: string; input: unknown } }[]): string[] {
-  const ids: string[] = [];
-  for (const op of operations) {
-    const input = op.action.input as { id?: unknown } | null;
-    if (op.action.type === "DELETE_NODE" && typeof input?.id === "string") ids.push(input.id);
-  }
-  return ids;
+/** Whether a drive's operations delete a node (a file, or a folder with what it holds). */
+export function deletesNodes(operations: readonly { action: { type: string } }[]): boolean {
+  return operations.some((op) => op.action.type === "DELETE_NODE");
+}
+
+/** Cancels the unfinished tasks of the drive's documents that are no longer in it; returns how many. */
+export async function cancelTasksOfRemovedDocuments(manager: TaskManager, reactor: IDocumentDriveServer, driveId: string, logger: Logger): Promise<number> {
+  const drive = await reactor.getDrive(driveId);
+  const present = new Set(drive.state.global.nodes.filter((node) => node.kind === "file").map((node) => node.id));
+  const { tasks } = await manager.listTasks({ driveId, status: ["pending", "running"], limit: 1000, offset: 0 });
+  const gone = new Set(tasks.map((task) => task.source?.documentId).filter((id): id is string => id !== undefined && !present.has(id)));
+  let cancelled = 0;
+  for (const documentId of gone) cancelled += await cancelTasksOfDeletedDocument(manager, documentId, logger);
+  return cancelled;
 }
 
 /** Cancels the unfinished tasks of a deleted document; returns how many. */

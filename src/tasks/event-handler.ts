@@ -31,7 +31,7 @@ import { ValidationError } from "../validation.js";
 import type { WriterPolicy } from "../security/authorized-writers.js";
 import { writerRefusal } from "./writer-refusal.js";
 import type { LoopGuard } from "./loop-guard.js";
-import { cancelTasksOfDeletedDocument, deletedNodeIds } from "./document-deletion.js";
+import { cancelTasksOfRemovedDocuments, deletesNodes } from "./document-deletion.js";
 import { finalAction, isTerminal, outputOfResult } from "./document-updates.js";
 import { documentIdempotencyKey, requestFromTaskDocument, TASK_REQUEST_PREFIX } from "./task-from-document.js";
 import type { TaskManager } from "./task-manager.js";
@@ -147,7 +147,7 @@ export class TaskEventHandler {
     const type = await this.directory.typeOf(documentId);
     if (type === undefined || type === "powerhouse/document-drive") {
       this.directory.learnFromDrive(documentId, operations); // drive operations: where files live
-      for (const deleted of deletedNodeIds(operations)) await cancelTasksOfDeletedDocument(this.deps.manager, deleted, this.deps.logger);
+      if (deletesNodes(operations)) await cancelTasksOfRemovedDocuments(this.deps.manager, this.deps.reactor, documentId, this.deps.logger);
       return [];
     }
     const tasks: Task[] = [];

@@ -9,7 +9,7 @@ import type { IDocumentDriveServer } from "document-drive";
 import type { Logger } from "../logger.js";
 import type { TaskManager } from "./task-manager.js";
 
-export const DELETED_DOCUMENT_REASON = "its document was deleted";
+const DELETED_DOCUMENT_REASON = "its document was deleted";
 
 /** Whether a drive's operations delete a node (a file, or a folder with what it holds). */
 export function deletesNodes(operations: readonly { action: { type: string } }[]): boolean {
@@ -21,22 +21,13 @@ export async function cancelTasksOfRemovedDocuments(manager: TaskManager, reacto
   const drive = await reactor.getDrive(driveId);
   const present = new Set(drive.state.global.nodes.filter((node) => node.kind === "file").map((node) => node.id));
   const { tasks } = await manager.listTasks({ driveId, status: ["pending", "running"], limit: 1000, offset: 0 });
-  const gone = new Set(tasks.map((task) => task.source?.documentId).filter((id): id is string => id !== undefined && !present.has(id)));
-  let cancelled = 0;
-  for (const documentId of gone) cancelled += await cancelTasksOfDeletedDocument(manager, documentId, logger);
-  return cancelled;
-}
-
-/** Cancels the unfinished tasks of a deleted document; returns how many. */
-export async function cancelTasksOfDeletedDocument(manager: TaskManager, documentId: string, logger: Logger): Promise<number> {
-  let cancelled = 0;
-  // Pages of at most 500; each round cancels what it lists, so the next finds the rest.
-  for (;;) {
-    const { tasks } = await manager.listTasks({ documentId, status: ["pending", "running"], limit: 500, offset: 0 });
-    const fresh = tasks.filter((t) => !t.runtime.cancelRequested);
-    for (const task of fresh) if (await manager.cancelTask(task.id, DELETED_DOCUMENT_REASON)) cancelled++;
-    if (tasks.length < 500 || fresh.length === 0) break;
+  const cancelled = new Map<string, number>();
+  for (const task of tasks) {
+    const documentId = task.source?.documentId;
+    // A running task asked to stop already is on its way out.
+    if (documentId === undefined || present.has(documentId) || task.runtime.cancelRequested) continue;
+    if (await manager.cancelTask(task.id, DELETED_DOCUMENT_REASON)) cancelled.set(documentId, (cancelled.get(documentId) ?? 0) + 1);
   }
-  if (cancelled > 0) logger.info({ documentId, cancelled }, "cancelled the unfinished tasks of a deleted document");
-  return cancelled;
+  for (const [documentId, count] of cancelled) logger.info({ documentId, cancelled: count }, "cancelled the unfinished tasks of a deleted document");
+  return [...cancelled.values()].reduce((sum, n) => sum + n, 0);
 }

@@ -131,17 +131,19 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     if (this.started) return;
     this.started = true;
     this.stopping = false;
+    // The pauses are known before anything can ask for a claim (a wake-up, below).
+    await this.pauses.refresh();
     // Wake-ups this worker sent itself (payload: its id, when it freed slots) are nothing new to it.
     this.unsubscribe.push(await this.store.db.listen(CHANNELS.wakeup, (payload) => payload !== this.workerId && this.schedulePump()));
     this.unsubscribe.push(await this.store.db.listen(CHANNELS.cancel, (id) => this.abortLocal(id, "cancel")));
     this.unsubscribe.push(await this.store.db.listen(CHANNELS.pauses, () => void this.refreshPauses()));
-    await this.pauses.refresh();
     const every = (ms: number, fn: () => Promise<void>) => {
       const timer = setInterval(() => void fn().catch((error: unknown) => this.logger.error({ err: error }, "task manager background job failed")), ms);
       timer.unref();
       this.timers.push(timer);
     };
     every(this.settings.heartbeatMs, () => this.heartbeat());
+    every(this.settings.heartbeatMs, () => this.refreshPauses()); // should a notification be lost
     every(this.settings.pollIntervalMs, () => Promise.resolve(this.schedulePump()));
     every(this.settings.cleanupIntervalMs, () => this.upkeep.cleanup());
     await this.heartbeat();
@@ -375,9 +377,8 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     }
   }
 
-  /** Renews this worker's leases, stops tasks cancelled elsewhere, and recovers dead workers' tasks; reads the pauses. */
+  /** Renews this worker's leases, stops tasks cancelled elsewhere, and recovers dead workers' tasks. */
   private async heartbeat(): Promise<void> {
-    await this.refreshPauses();
     for (const row of await this.pump.releaseStale()) this.returned(row, "waited too long for a slot");
     const ids = this.heldTaskIds();
     if (ids.length > 0) {

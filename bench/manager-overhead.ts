@@ -20,7 +20,8 @@ function inMemoryStore(): TaskStore {
   const pending: ClaimedRow[] = [];
   const now = new Date();
   const stand: Record<string, unknown> = {
-    db: { kind: "pglite", listen: () => Promise.resolve(() => Promise.resolve()), notify: () => Promise.resolve(), sqlChannel: () => undefined },
+    // No pauses and no rate limits: every query of the queue controls finds no rows.
+    db: { kind: "pglite", query: () => Promise.resolve({ rows: [] }), listen: () => Promise.resolve(() => Promise.resolve()), notify: () => Promise.resolve(), sqlChannel: () => undefined },
     insert: (tasks: Task[]) => {
       for (const task of tasks) {
         pending.push({ id: task.id, status: "running", updated_at: now, result: null, error: null, type: task.type, title: task.title, instructions: task.instructions, params: {}, priority: task.priority, attempts: 1, max_attempts: task.maxAttempts, timeout_ms: task.timeoutMs, idempotency_key: null, source: task.source ?? null, created_at: now });

@@ -4,6 +4,8 @@
  * reactor events seen. Exposed at /metrics by the HTTP server.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { RateLimitStore } from "./store/rate-limit-store.js";
+import type { RateLimitRow } from "./store/sql/rate-limits/rate-limit-row.js";
 import { PauseStore } from "./store/pause-store.js";
 import type { TaskStore } from "./store/task-store.js";
 
@@ -49,6 +51,23 @@ export class TaskMetrics {
           for (const row of await pauses.list()) this.set({ type: row.task_type }, 1);
         },
       });
+    }
+    if (store) {
+      const limits = new RateLimitStore(store.db);
+      const rateGauge = (name: string, help: string, value: (row: RateLimitRow) => number) =>
+        new Gauge({
+          name,
+          help,
+          labelNames: ["type"] as const,
+          registers: [this.registry],
+          async collect() {
+            this.reset();
+            for (const row of await limits.list()) this.set({ type: row.task_type }, value(row));
+          },
+        });
+      rateGauge("ph_tasks_rate_limit", "Starts a rate-limited task type may make per window (ph-tasks queue limit)", (row) => row.max_starts);
+      rateGauge("ph_tasks_rate_limit_window_seconds", "The window of a task type's rate limit", (row) => row.per_ms / 1000);
+      rateGauge("ph_tasks_rate_limit_used", "Starts of a rate-limited task type in its current window (all workers)", (row) => row.used);
     }
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: "ph_tasks_process_" });
   }

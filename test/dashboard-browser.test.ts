@@ -21,6 +21,7 @@ import { WebhookService } from "../src/webhooks/webhook-service.js";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { TaskStore } from "../src/store/task-store.js";
+import { RateLimitStore } from "../src/store/rate-limit-store.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
 import { testManager } from "./support/manager.js";
 import { waitFor } from "./support/process.js";
@@ -297,6 +298,28 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     await paused.locator('button[data-action="resume"]').click();
     await page.locator('#queue-section button[data-action="pause-all"]').waitFor();
     await waitFor(async () => ((await manager.getTask(waiting.task.id))?.status === "completed" ? true : undefined), 10_000, "the task after the resume");
+  });
+
+  it("shows a rate-limited type, how much of its window is used and when it frees; Lift lets the waiting task run", async () => {
+    const limits = new RateLimitStore(store.db);
+    await limits.set("cli", 1, 3_600_000, "one an hour");
+    await waitFor(() => (manager.rateLimitedTypes().includes("cli") ? true : undefined), 5000, "the limit seen");
+    const first = await manager.enqueueTask({ type: "cli", title: "takes the hour's start", command: "true" });
+    await waitFor(async () => ((await manager.getTask(first.task.id))?.status === "completed" ? true : undefined), 10_000, "the first task");
+    const waiting = await manager.enqueueTask({ type: "cli", title: "waits for the window", command: "true" });
+    await openOverview();
+    const row = page.locator('#rate-limits li[data-type="cli"]');
+    await row.waitFor();
+    const text = await row.textContent();
+    expect(text).toContain("limit reached");
+    expect(text).toContain("at most 1 per hour: 1 in the current window, the next start at");
+    expect(text).toContain("one an hour");
+    expect((await manager.getTask(waiting.task.id))?.status).toBe("pending");
+    await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-rate-limit.png"), fullPage: true });
+    await row.locator('button[data-action="lift-limit"]').click();
+    await row.waitFor({ state: "detached" });
+    await waitFor(async () => ((await manager.getTask(waiting.task.id))?.status === "completed" ? true : undefined), 10_000, "the task after the lift");
+    expect(await limits.list()).toEqual([]);
   });
 
   it("a task that waits for another shows it, linked, and runs once it completes", async () => {

@@ -221,6 +221,34 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     expect((await agent.cli(["queue", "status"])).stdout).toBe("running: no type is paused\n");
   });
 
+  it("queue limit / status / limit --off: a rate-limited type starts its window's worth, the rest wait; bad rates are refused", async () => {
+    const url = await agent.url;
+    const statusOf = async (id: string) => ((await (await fetch(`${url}/api/tasks/${id}`)).json()) as { task: ApiTask }).task.status;
+    try {
+      const limited = await agent.cli(["queue", "limit", "cli", "2/h", "--reason", "shared runner"]);
+      expect(limited.stdout).toBe("limited cli  2/h  (0 in the current window)  shared runner\n");
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push((await agent.cli(["submit", "cli", "--", "echo", `run ${i}`])).stdout.trim());
+      await waitFor(async () => ((await Promise.all(ids.map(statusOf))).filter((s) => s === "completed").length === 2 ? true : undefined), 15_000, "two runs");
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      expect((await Promise.all(ids.map(statusOf))).filter((s) => s === "pending")).toHaveLength(1);
+      expect((await agent.cli(["queue", "status"])).stdout).toMatch(/^running: no type is paused\nlimited cli {2}2\/h {2}\(2 in the current window, full until \S+\) {2}shared runner\n$/);
+
+      const badRate = await agent.cli(["queue", "limit", "cli", "2/fortnight"]);
+      expect(badRate.status).toBe(2);
+      expect(badRate.stderr).toContain("rate: expected starts per window like 10/min, 100/h or 5/30s, got '2/fortnight'");
+      const badType = await agent.cli(["queue", "limit", "clli", "2/30d"]);
+      expect(badType.status).toBe(2);
+      expect(badType.stderr).toContain("taskType: must be one of claude-agent, claude-code, cli");
+
+      expect((await agent.cli(["queue", "limit", "cli", "--off"])).stdout).toBe("cli: no rate limit\n");
+      await waitFor(async () => ((await Promise.all(ids.map(statusOf))).every((s) => s === "completed") ? true : undefined), 15_000, "the third run once lifted");
+    } finally {
+      // A failure above must not leave the agent limited for the tests after this one.
+      await fetch(`${url}/api/queue/rate-limits/cli`, { method: "DELETE" });
+    }
+  });
+
   it("apply / export: a workflow file made real, idempotent, changed in place, pruned; a refused item named, the rest applied", async () => {
     const file = path.join(dir, "workflows.json");
     const workflows = {

@@ -20,6 +20,8 @@ import { webhookRoutes } from "./routes/webhook-routes.js";
 import { queueRoutes } from "./routes/queue-routes.js";
 import { PauseService } from "../queue/pause-service.js";
 import { PauseStore } from "../store/pause-store.js";
+import { RateLimitService } from "../queue/rate-limit-service.js";
+import { RateLimitStore } from "../store/rate-limit-store.js";
 import { refuseNul } from "./refuse-nul.js";
 import type { WebhookService } from "../webhooks/webhook-service.js";
 import { templateRoutes } from "./routes/template-routes.js";
@@ -78,7 +80,8 @@ export function createApp(options: HttpOptions): Express {
   if (options.schedules) app.use(scheduleRoutes(options.schedules));
   if (options.hooks) app.use(hookRoutes(options.hooks.service));
   if (options.webhooks) app.use(webhookRoutes(options.webhooks));
-  app.use(queueRoutes(new PauseService(new PauseStore(options.manager.store.db), options.manager.registry)));
+  const { store, registry } = options.manager;
+  app.use(queueRoutes(new PauseService(new PauseStore(store.db), registry), new RateLimitService(new RateLimitStore(store.db), registry)));
   options.mount?.(app);
 
   app.use((_req, res) => {

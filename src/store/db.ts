@@ -37,4 +37,6 @@ export const CHANNELS = {
   cancel: "ph_tasks_cancel",
   /** The queue's pauses changed (pause-store.ts). */
   pauses: "ph_tasks_pauses",
+  /** The rate limits per task type changed (rate-limit-store.ts). */
+  rateLimits: "ph_tasks_rate_limits",
 } as const;

@@ -23,6 +23,7 @@ import type { TaskStore } from "../store/task-store.js";
 import type { ManagerSettings } from "./manager-settings.js";
 import type { OutputLog } from "./output-log.js";
 import type { Task } from "./types.js";
+import type { TypeRateLimits } from "./type-rate-limits.js";
 
 /** Runs shorter than this (recent weighted average) turn prefetch on. */
 export const PREFETCH_MAX_RUN_MS = 50;
@@ -76,6 +77,8 @@ export class ClaimPump {
   private pass: Promise<void> = Promise.resolve();
   private delayedTimer: NodeJS.Timeout | undefined;
   private delayedAt = 0;
+  /** When the full window of a rate-limited type has room again (from the last reservation). */
+  private rateFreeAt: number | undefined;
 
   constructor(
     private readonly store: TaskStore,
@@ -83,6 +86,8 @@ export class ClaimPump {
     private readonly settings: ManagerSettings,
     private readonly logger: Logger,
     private readonly host: PumpHost,
+    /** Rate limits per task type: starts are reserved before each claim of a limited type. */
+    private readonly rateLimits?: TypeRateLimits,
   ) {}
 
   /** Asks for a pass soon (coalesced: many calls in one turn make one pass). */
@@ -257,10 +262,28 @@ export class ClaimPump {
   }
 
   /**
+   * One round trip's work, with the starts of rate-limited types reserved before the claim and the
+   * unused ones given back after it (two more statements, only while a limited type is claimed).
+   */
+  private async finishAndClaim(ending: PendingFinish[], limits: ClaimLimits | undefined, events: NewTaskEvent[]): Promise<{ finished: FinishedRow[]; claimed: ClaimedRow[] }> {
+    const reservation = limits && this.rateLimits ? await this.rateLimits.reserve(limits) : undefined;
+    if (limits) this.rateFreeAt = reservation?.nextFreeAt;
+    if (this.rateFreeAt !== undefined) this.wakeAt(this.rateFreeAt);
+    let claimed: ClaimedRow[] = [];
+    try {
+      const reply = await this.recordAndClaim(ending, limits, events);
+      claimed = reply.claimed;
+      return reply;
+    } finally {
+      if (reservation) await this.rateLimits?.settle(reservation, claimed);
+    }
+  }
+
+  /**
    * Rejects the ends it could not record (the manager logs it; the lease returns the task). A failed
    * claim must not lose the ends that came with it: they are recorded again without a claim.
    */
-  private async finishAndClaim(ending: PendingFinish[], limits: ClaimLimits | undefined, events: NewTaskEvent[]): Promise<{ finished: FinishedRow[]; claimed: ClaimedRow[] }> {
+  private async recordAndClaim(ending: PendingFinish[], limits: ClaimLimits | undefined, events: NewTaskEvent[]): Promise<{ finished: FinishedRow[]; claimed: ClaimedRow[] }> {
     const items = ending.map((e) => e.item);
     const workerId = this.settings.workerId;
     try {
@@ -286,13 +309,15 @@ export class ClaimPump {
     this.armTimer(at);
   }
 
-  /** Retries wait in the queue with a future run_at: wake up when the next one is due. */
+  /** Retries wait in the queue with a future run_at, rate-limited tasks for room: wake up when the next one is due. */
   private async armDelayedWakeup(): Promise<void> {
-    const next = await this.store.nextRunAt();
+    const stored = (await this.store.nextRunAt())?.getTime();
+    // A rate-limited type's tasks wait for their window, not a run_at: its room counts too.
+    const next = Math.min(stored ?? Infinity, this.rateFreeAt ?? Infinity);
     if (this.delayedTimer) clearTimeout(this.delayedTimer);
     this.delayedTimer = undefined;
-    if (!next || this.host.state() !== "running") return;
-    this.armTimer(next.getTime());
+    if (!Number.isFinite(next) || this.host.state() !== "running") return;
+    this.armTimer(next);
   }
 
   private armTimer(at: number): void {

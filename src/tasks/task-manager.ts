@@ -25,8 +25,7 @@ import type { ManagerSettings } from "./manager-settings.js";
 import { newTask } from "./new-task.js";
 import { OutputLog } from "./output-log.js";
 import { AttemptSettler } from "./attempt-settler.js";
-import { QueuePauses } from "./queue-pauses.js";
-import { PauseStore } from "../store/pause-store.js";
+import { QueueControls } from "./queue-controls.js";
 import { logTransition, type TaskLifecycleEvents } from "./task-events.js";
 import { parseTaskRequest } from "./task-request.js";
 import type { Task, TaskError } from "./types.js";
@@ -52,8 +51,8 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   private readonly redactor: Redactor;
   private readonly upkeep: StoreUpkeep;
   private readonly settler: AttemptSettler;
-  /** Types paused for every worker (ph-tasks queue pause): not claimed while paused. */
-  private readonly pauses: QueuePauses;
+  /** Pauses and rate limits per type, for every worker (ph-tasks queue pause / limit). */
+  private readonly controls: QueueControls;
 
   constructor(
     readonly store: TaskStore,
@@ -64,7 +63,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   ) {
     super();
     this.redactor = new Redactor(settings.secrets ?? []);
-    this.pauses = new QueuePauses(new PauseStore(store.db));
+    this.controls = new QueueControls(store.db, logger);
     this.upkeep = new StoreUpkeep(store, settings, logger, () => this.started);
     this.outputLog = new OutputLog(store, { maxBytesPerTask: settings.outputCapBytes, flushIntervalMs: 100, logger });
     this.pump = new ClaimPump(store, this.outputLog, settings, logger, {
@@ -73,7 +72,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
       types: () => this.claimableTypes(),
       launch: (row) => this.launch(row),
       state: () => (!this.started ? "stopped" : this.stopping ? "stopping" : "running"),
-    });
+    }, this.controls.rateLimits);
     this.settler = new AttemptSettler({ store, workerId: settings.workerId, retry: settings.retry, pump: this.pump, upkeep: this.upkeep, events: this, logger, ...(metrics ? { metrics } : {}) });
   }
 
@@ -85,6 +84,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   async enqueueTasks(inputs: readonly unknown[]): Promise<{ task: Task; created: boolean }[]> {
     const tasks = inputs.map((input, index) => this.buildTask(input, inputs.length > 1 ? `task #${index}` : "task"));
     const stored = await this.store.insert(tasks, this.settings.agingMs);
+    this.controls.rateLimits.wake(stored.filter((s) => s.created).map((s) => s.task.type));
     for (const { task, created } of stored) {
       if (!created) continue;
       this.metrics?.created.inc({ type: task.type });
@@ -131,19 +131,18 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     if (this.started) return;
     this.started = true;
     this.stopping = false;
-    // The pauses are known before anything can ask for a claim (a wake-up, below).
-    await this.pauses.refresh();
-    // Wake-ups this worker sent itself (payload: its id, when it freed slots) are nothing new to it.
-    this.unsubscribe.push(await this.store.db.listen(CHANNELS.wakeup, (payload) => payload !== this.workerId && this.schedulePump()));
+    // Pauses and rate limits are known before anything can ask for a claim (a wake-up, below).
+    await this.controls.refresh();
+    this.unsubscribe.push(await this.store.db.listen(CHANNELS.wakeup, (payload) => this.wokenUp(payload)));
     this.unsubscribe.push(await this.store.db.listen(CHANNELS.cancel, (id) => this.abortLocal(id, "cancel")));
-    this.unsubscribe.push(await this.store.db.listen(CHANNELS.pauses, () => void this.refreshPauses()));
+    this.unsubscribe.push(...(await this.controls.listen(() => this.schedulePump())));
     const every = (ms: number, fn: () => Promise<void>) => {
       const timer = setInterval(() => void fn().catch((error: unknown) => this.logger.error({ err: error }, "task manager background job failed")), ms);
       timer.unref();
       this.timers.push(timer);
     };
     every(this.settings.heartbeatMs, () => this.heartbeat());
-    every(this.settings.heartbeatMs, () => this.refreshPauses()); // should a notification be lost
+    every(this.settings.heartbeatMs, async () => void ((await this.controls.refreshQuietly()) && this.schedulePump())); // should a notification be lost
     every(this.settings.pollIntervalMs, () => Promise.resolve(this.schedulePump()));
     every(this.settings.cleanupIntervalMs, () => this.upkeep.cleanup());
     await this.heartbeat();
@@ -286,7 +285,12 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
 
   /** The task types this worker claims now: those it has executors for, less the paused ones. */
   claimableTypes(): string[] {
-    return this.pauses.claimable(this.registry.types());
+    return this.controls.pauses.claimable(this.registry.types());
+  }
+
+  /** The task types whose starts are rate-limited for every worker (ph-tasks queue limit), as this worker knows them. */
+  rateLimitedTypes(): string[] {
+    return this.controls.rateLimits.types();
   }
 
   runningTaskIds(): string[] {
@@ -368,13 +372,15 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     this.pump.slotFreed();
   }
 
-  /** Reads the queue's pauses again; a type resumed is claimed at once. */
-  private async refreshPauses(): Promise<void> {
-    try {
-      if (await this.pauses.refresh()) this.schedulePump();
-    } catch (error) {
-      this.logger.error({ err: error }, "reading the queue's pauses failed; the heartbeat tries again");
-    }
+  /**
+   * A wake-up: new work (payload "": enqueued, retried, resumed, a limit changed — rate-limited
+   * types are asked for again) or another worker's freed slots (payload: its id). Its own are
+   * nothing new to it.
+   */
+  private wokenUp(payload: string): void {
+    if (payload === this.workerId) return;
+    if (payload === "") this.controls.rateLimits.wake();
+    this.schedulePump();
   }
 
   /** Renews this worker's leases, stops tasks cancelled elsewhere, and recovers dead workers' tasks. */

@@ -1,6 +1,7 @@
 /**
- * `ph-tasks queue pause|resume|status`: stop every worker claiming tasks (of some types, or all)
- * and start again. Tasks are still accepted while paused; running ones finish.
+ * `ph-tasks queue pause|resume|limit|status`: stop every worker claiming tasks (of some types, or
+ * all) and start again; limit how many tasks of a type start per window, across every worker.
+ * Tasks are still accepted while paused or limited; running ones finish.
  */
 import type { Command } from "commander";
 import { z } from "zod";
@@ -12,6 +13,34 @@ import { clientFor, printJson } from "./client-options.js";
 const ApiPauseSchema = z.object({ taskType: z.string(), reason: z.string(), pausedAt: z.string() });
 type ApiPause = z.infer<typeof ApiPauseSchema>;
 const PausesSchema = z.object({ pauses: z.array(ApiPauseSchema) });
+
+const ApiRateLimitSchema = z.object({ taskType: z.string(), max: z.number(), perMs: z.number(), used: z.number(), nextFreeAt: z.string().nullable(), reason: z.string(), setAt: z.string() });
+type ApiRateLimit = z.infer<typeof ApiRateLimitSchema>;
+const RateLimitsSchema = z.object({ rateLimits: z.array(ApiRateLimitSchema) });
+
+const RATE_UNITS: Record<string, string> = { s: "1s", sec: "1s", second: "1s", m: "1m", min: "1m", minute: "1m", h: "1h", hour: "1h", d: "1d", day: "1d" };
+
+/** "10/min", "100/h", "5/30s" → { max, per } for the API (which checks the ranges); undefined when not of that form. */
+export function parseRate(text: string): { max: number; per: string } | undefined {
+  const match = /^\s*(\d+)\s*\/\s*([a-z0-9.]+)\s*$/i.exec(text);
+  if (!match?.[1] || !match[2]) return undefined;
+  const unit = match[2].toLowerCase();
+  const per = RATE_UNITS[unit] ?? RATE_UNITS[unit.replace(/s$/, "")] ?? (parseDuration(unit) !== undefined ? unit : undefined);
+  return per ? { max: Number(match[1]), per } : undefined;
+}
+
+function describeWindow(ms: number): string {
+  for (const [unit, size] of [["d", 86_400_000], ["h", 3_600_000], ["min", 60_000], ["s", 1000]] as const) {
+    if (ms % size === 0) return ms === size ? unit : `${ms / size}${unit === "min" ? "min" : unit}`;
+  }
+  return `${ms}ms`;
+}
+
+function describeLimits(limits: ApiRateLimit[]): string {
+  return limits
+    .map((l) => `limited ${l.taskType}  ${l.max}/${describeWindow(l.perMs)}  (${l.used} in the current window${l.nextFreeAt ? `, full until ${l.nextFreeAt}` : ""})${l.reason ? `  ${l.reason}` : ""}\n`)
+    .join("");
+}
 
 function describe(pauses: ApiPause[]): string {
   if (pauses.length === 0) return "running: no type is paused\n";
@@ -71,12 +100,38 @@ export function registerQueueCommands(program: Command): void {
     });
 
   queue
+    .command("limit")
+    .description("start at most N tasks of a type per window, across every worker (e.g. 10/min); --off lifts it")
+    .argument("<type>", "a task type, e.g. claude-code")
+    .argument("[rate]", "starts per window: 10/min, 100/h, 5/30s (windows from 1s to 24h)")
+    .option("--off", "lift the type's limit")
+    .option("--reason <text>", "why, shown with the limit")
+    .option("--json", "print the limit as JSON")
+    .action(async (type: string, rate: string | undefined, flags: { off?: boolean; reason?: string; json?: boolean }, command: Command) => {
+      const client = clientFor(command);
+      if (flags.off) {
+        if (rate !== undefined) throw new ClientError("give a rate or --off, not both", EXIT.usage);
+        await client.request("DELETE", `/api/queue/rate-limits/${encodeURIComponent(type)}`, z.object({ removed: z.string() }));
+        return void process.stdout.write(`${type}: no rate limit\n`);
+      }
+      if (rate === undefined) throw new ClientError("give a rate like 10/min (or --off to lift the limit)", EXIT.usage);
+      const parsed = parseRate(rate);
+      if (!parsed) throw new ClientError(`rate: expected starts per window like 10/min, 100/h or 5/30s, got '${rate}'`, EXIT.usage);
+      const body = { ...parsed, ...(flags.reason !== undefined ? { reason: flags.reason } : {}) };
+      const { rateLimit } = await client.request("PUT", `/api/queue/rate-limits/${encodeURIComponent(type)}`, z.object({ rateLimit: ApiRateLimitSchema }), body);
+      if (flags.json) return printJson(rateLimit);
+      process.stdout.write(describeLimits([rateLimit]));
+    });
+
+  queue
     .command("status")
-    .description("what is paused")
-    .option("--json", "print JSON")
+    .description("what is paused, and the rate limits")
+    .option("--json", "print JSON: { pauses, rateLimits }")
     .action(async (flags: { json?: boolean }, command: Command) => {
-      const { pauses } = await clientFor(command).request("GET", "/api/queue/pauses", PausesSchema);
-      if (flags.json) return printJson(pauses);
-      process.stdout.write(describe(pauses));
+      const client = clientFor(command);
+      const { pauses } = await client.request("GET", "/api/queue/pauses", PausesSchema);
+      const { rateLimits } = await client.request("GET", "/api/queue/rate-limits", RateLimitsSchema);
+      if (flags.json) return printJson({ pauses, rateLimits });
+      process.stdout.write(describe(pauses) + describeLimits(rateLimits));
     });
 }

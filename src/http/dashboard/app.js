@@ -146,18 +146,19 @@ function recentSection(list) {
 // An agent without schedules or webhooks (404) shows no card for them; a refused token still signs out.
 const optionalList = (path, key) => api(path).catch((error) => { if (error instanceof AuthError) throw error; return { [key]: null }; });
 const loadOverview = () => Promise.all([api("/api/stats"), api(recentQuery()), api("/api/tasks?status=running&limit=10"),
-  optionalList("/api/schedules", "schedules"), optionalList("/api/hooks", "hooks"), optionalList("/api/webhooks", "webhooks"), optionalList("/api/queue/pauses", "pauses")]);
+  optionalList("/api/schedules", "schedules"), optionalList("/api/hooks", "hooks"), optionalList("/api/webhooks", "webhooks"), optionalList("/api/queue/pauses", "pauses"),
+  optionalList("/api/queue/rate-limits", "rateLimits")]);
 
 const schedulesCard = (schedules, mine) => (schedules.schedules ? schedulesSection(schedules.schedules, api, () => refreshOverview(mine)) : h("div", { id: "schedules-section" }));
 const hooksCard = (hooks, mine) => (hooks.hooks ? hooksSection(hooks.hooks, api, () => refreshOverview(mine)) : h("div", { id: "hooks-section" }));
-const queueCard = (pauses, mine) => (pauses.pauses ? queueSection(pauses.pauses, api, () => refreshOverview(mine)) : h("div", { id: "queue-section" }));
+const queueCard = (pauses, limits, mine) => (pauses.pauses ? queueSection(pauses.pauses, limits.rateLimits ?? [], api, () => refreshOverview(mine)) : h("div", { id: "queue-section" }));
 const webhooksCard = (webhooks, mine) => (webhooks.webhooks ? webhooksSection(webhooks.webhooks, api, () => refreshOverview(mine)) : h("div", { id: "webhooks-section" }));
 
 async function renderOverview(mine) {
-  const [stats, list, running, schedules, hooks, webhooks, pauses] = await loadOverview();
+  const [stats, list, running, schedules, hooks, webhooks, pauses, limits] = await loadOverview();
   if (mine !== generation) return;
   app.replaceChildren(
-    queueCard(pauses, mine),
+    queueCard(pauses, limits, mine),
     statCards(stats),
     h("div", { class: "grid two" },
       h("section", { class: "card" }, h("h2", {}, "Last hour"), charts(stats.perMinute)),
@@ -172,9 +173,9 @@ async function renderOverview(mine) {
 
 /** Swaps everything but the form, so a refresh never loses what the user is typing. */
 async function refreshOverview(mine) {
-  const [stats, list, running, schedules, hooks, webhooks, pauses] = await loadOverview();
+  const [stats, list, running, schedules, hooks, webhooks, pauses, limits] = await loadOverview();
   if (mine !== generation) return;
-  document.getElementById("queue-section")?.replaceWith(queueCard(pauses, mine));
+  document.getElementById("queue-section")?.replaceWith(queueCard(pauses, limits, mine));
   document.getElementById("schedules-section")?.replaceWith(schedulesCard(schedules, mine));
   document.getElementById("hooks-section")?.replaceWith(hooksCard(hooks, mine));
   document.getElementById("webhooks-section")?.replaceWith(webhooksCard(webhooks, mine));

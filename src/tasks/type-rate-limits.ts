@@ -1,0 +1,118 @@
+/**
+ * A worker's side of the rate limits per task type (rate-limit-store.ts): the limits, read at
+ * start, again when a change is announced, and at every heartbeat; and, around each claim, the
+ * reservation of starts for the limited types among those it claims.
+ *
+ * Before a claim, each limited type asks for as many starts as the claim could take of it; the
+ * claim's room for the type is then what was granted (0 keeps it out of the claim altogether).
+ * Starts granted and not used — fewer of its tasks waiting, or held back by the per-document and
+ * per-drive limits — are given back after the claim. A reservation that was not given back (the
+ * worker died in between) only lowers what that window allows: never more starts than the limit.
+ *
+ * A limited type whose grant went unused is not asked for again for QUIET_MS (its tasks are not
+ * waiting, or not startable), so a busy worker of other types does not pay two extra round trips
+ * per claim for it. New work ends every quiet spell at once: a task enqueued or retried, here or
+ * elsewhere (the wake-up notification without a worker id), or a limit changed.
+ */
+import type { Logger } from "../logger.js";
+import type { ClaimLimits } from "../store/interfaces.js";
+import type { RateLimitStore } from "../store/rate-limit-store.js";
+import type { StartsGrant } from "../store/sql/rate-limits/rate-limit-row.js";
+import type { ClaimedRow } from "../store/sql/claim-tasks.js";
+
+export const QUIET_MS = 250;
+
+/** Starts reserved for one claim. */
+export interface StartsReservation {
+  at: string;
+  granted: Map<string, number>;
+  /** The soonest time a full window has room again (ms since the epoch). */
+  nextFreeAt: number | undefined;
+}
+
+export class TypeRateLimits {
+  private limited: ReadonlySet<string> = new Set();
+  private signature = "";
+  private readonly quietUntil = new Map<string, number>();
+
+  constructor(
+    private readonly store: RateLimitStore,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Reads the limits again; true when they changed. */
+  async refresh(): Promise<boolean> {
+    const rows = await this.store.list();
+    const signature = rows.map((r) => `${r.task_type}:${r.max_starts}/${r.per_ms}`).join(",");
+    const changed = signature !== this.signature;
+    this.signature = signature;
+    this.limited = new Set(rows.map((r) => r.task_type));
+    if (changed) this.quietUntil.clear();
+    return changed;
+  }
+
+  /** The task types limited now. */
+  types(): string[] {
+    return [...this.limited];
+  }
+
+  /** New tasks may wait (of these types; none given: of any): ask for their starts at the next claim. */
+  wake(types?: Iterable<string>): void {
+    if (!types) return this.quietUntil.clear();
+    for (const type of types) this.quietUntil.delete(type);
+  }
+
+  /**
+   * Caps `limits.typeSlots` of the limited types among `limits.types` to the starts reserved for
+   * them now. Undefined when no limited type is claimed (nothing reserved, nothing to give back).
+   */
+  async reserve(limits: ClaimLimits): Promise<StartsReservation | undefined> {
+    if (this.limited.size === 0) return undefined;
+    const now = Date.now();
+    const wanted = new Map<string, number>();
+    for (const type of limits.types) {
+      if (!this.limited.has(type)) continue;
+      const room = Math.min(limits.count, limits.typeSlots[type] ?? limits.count);
+      if ((this.quietUntil.get(type) ?? 0) > now || room <= 0) limits.typeSlots[type] = 0;
+      else wanted.set(type, room);
+    }
+    if (wanted.size === 0) return undefined;
+    let grants: StartsGrant[];
+    try {
+      grants = await this.store.reserve(wanted);
+    } catch (error) {
+      // Without a reservation the limited types sit this claim out; the others are claimed as usual.
+      this.logger.error({ err: error }, "reserving starts of rate-limited task types failed; not claiming them this time");
+      for (const type of wanted.keys()) limits.typeSlots[type] = 0;
+      return undefined;
+    }
+    const reservation: StartsReservation = { at: grants[0]?.at ?? "", granted: new Map(), nextFreeAt: undefined };
+    for (const grant of grants) {
+      reservation.granted.set(grant.task_type, grant.granted);
+      limits.typeSlots[grant.task_type] = grant.granted;
+      if (grant.next_free_at) reservation.nextFreeAt = Math.min(reservation.nextFreeAt ?? Infinity, grant.next_free_at.getTime());
+    }
+    // A type wanted but not returned has lost its limit since the last refresh: its room stays as it was.
+    return reservation;
+  }
+
+  /**
+   * After the claim (`claimed`: what it took; empty when it failed): gives back the starts not used,
+   * and quiets the types that had starts and took none.
+   */
+  async settle(reservation: StartsReservation, claimed: readonly ClaimedRow[]): Promise<void> {
+    const taken = new Map<string, number>();
+    for (const row of claimed) taken.set(row.type, (taken.get(row.type) ?? 0) + 1);
+    const unused = new Map<string, number>();
+    for (const [type, granted] of reservation.granted) {
+      const left = granted - (taken.get(type) ?? 0);
+      if (left > 0) unused.set(type, left);
+      if (granted > 0 && !taken.has(type)) this.quietUntil.set(type, Date.now() + QUIET_MS);
+    }
+    if (unused.size === 0) return;
+    // Not given back, they count against the window until it passes: fewer starts, never more.
+    await this.store.giveBack(reservation.at, unused).catch((error: unknown) => {
+      this.logger.error({ err: error }, "giving back unused starts of rate-limited task types failed; they count until their window passes");
+    });
+  }
+}

@@ -33,10 +33,10 @@ export class RateLimitStore {
   }
 
   reserve(wanted: ReadonlyMap<string, number>): Promise<StartsGrant[]> {
-    return reserveStarts(this.db, [...wanted.keys()], [...wanted.values()]);
+    return reserveStarts(this.db, wanted);
   }
 
-  giveBack(at: string, unused: ReadonlyMap<string, number>): Promise<void> {
-    return returnStarts(this.db, at, [...unused.keys()], [...unused.values()]);
+  giveBack(unused: readonly { type: string; at: string; count: number }[]): Promise<void> {
+    return returnStarts(this.db, unused);
   }
 }

@@ -24,8 +24,8 @@ export const QUIET_MS = 250;
 
 /** Starts reserved for one claim. */
 export interface StartsReservation {
-  at: string;
-  granted: Map<string, number>;
+  /** Per type: how many, and the reservation's entry in the type's window. */
+  granted: Map<string, { count: number; at: string }>;
   /** The soonest time a full window has room again (ms since the epoch). */
   nextFreeAt: number | undefined;
 }
@@ -86,9 +86,9 @@ export class TypeRateLimits {
       for (const type of wanted.keys()) limits.typeSlots[type] = 0;
       return undefined;
     }
-    const reservation: StartsReservation = { at: grants[0]?.at ?? "", granted: new Map(), nextFreeAt: undefined };
+    const reservation: StartsReservation = { granted: new Map(), nextFreeAt: undefined };
     for (const grant of grants) {
-      reservation.granted.set(grant.task_type, grant.granted);
+      reservation.granted.set(grant.task_type, { count: grant.granted, at: grant.at });
       limits.typeSlots[grant.task_type] = grant.granted;
       if (grant.next_free_at) reservation.nextFreeAt = Math.min(reservation.nextFreeAt ?? Infinity, grant.next_free_at.getTime());
     }
@@ -103,15 +103,15 @@ export class TypeRateLimits {
   async settle(reservation: StartsReservation, claimed: readonly ClaimedRow[]): Promise<void> {
     const taken = new Map<string, number>();
     for (const row of claimed) taken.set(row.type, (taken.get(row.type) ?? 0) + 1);
-    const unused = new Map<string, number>();
-    for (const [type, granted] of reservation.granted) {
-      const left = granted - (taken.get(type) ?? 0);
-      if (left > 0) unused.set(type, left);
-      if (granted > 0 && !taken.has(type)) this.quietUntil.set(type, Date.now() + QUIET_MS);
+    const unused: { type: string; at: string; count: number }[] = [];
+    for (const [type, { count, at }] of reservation.granted) {
+      const left = count - (taken.get(type) ?? 0);
+      if (left > 0) unused.push({ type, at, count: left });
+      if (count > 0 && !taken.has(type)) this.quietUntil.set(type, Date.now() + QUIET_MS);
     }
-    if (unused.size === 0) return;
+    if (unused.length === 0) return;
     // Not given back, they count against the window until it passes: fewer starts, never more.
-    await this.store.giveBack(reservation.at, unused).catch((error: unknown) => {
+    await this.store.giveBack(unused).catch((error: unknown) => {
       this.logger.error({ err: error }, "giving back unused starts of rate-limited task types failed; they count until their window passes");
     });
   }

@@ -3,15 +3,18 @@
  * claims of a type in any window of `per_ms` (a sliding window, exact — unlike a token bucket,
  * which would let twice the limit through in one window after a quiet spell).
  *
- * A row keeps the times of the claims in its window (`starts`, oldest first; at most max_starts of
- * them). Before a worker claims a limited type it reserves starts (reserve-starts.ts): one UPDATE
- * of the type's row, so reservations from many workers queue on the row lock and each sees the
- * ones before it. Starts it reserved and did not use (fewer tasks waiting than reserved) are given
- * back (return-starts.ts). The claim function itself is unchanged: a reservation only lowers the
- * per-type room the worker passes to it, so types without a limit pay nothing.
+ * A row keeps the reservations in its window, oldest first, as two arrays: when each was made
+ * (`starts`) and how many claims it took (`counts`); one entry per reservation rather than per claim,
+ * so a worker claiming in batches keeps the row small. Before a worker claims a limited type it
+ * reserves starts (ph_reserve_starts): the type's row is locked, the entries that left the window
+ * are dropped, and as many starts as are left are granted — so reservations from many workers
+ * queue on the row lock and each sees the ones before it. Starts reserved and not used (fewer tasks
+ * waiting than reserved) are given back (ph_return_starts). The claim function itself is unchanged:
+ * a reservation only lowers the per-type room the worker passes to it, so types without a limit
+ * pay nothing.
  *
- * `last_grant` is what the latest reservation took: the UPDATE computes it from the row as it was
- * and RETURNING reads it back (RETURNING sees only the new row).
+ * Several types are reserved in the order given; callers sort them, so two reservations never
+ * wait for each other's rows in opposite orders.
  */
 export const name = "rate-limits";
 
@@ -21,13 +24,68 @@ export const statements = [
     max_starts int NOT NULL CHECK (max_starts BETWEEN 1 AND 10000),
     per_ms int NOT NULL CHECK (per_ms BETWEEN 1000 AND 86400000),
     starts timestamptz[] NOT NULL DEFAULT '{}',
-    last_grant int NOT NULL DEFAULT 0,
+    counts int[] NOT NULL DEFAULT '{}',
     reason text NOT NULL DEFAULT '',
     set_at timestamptz NOT NULL DEFAULT now()
   )`,
-  // The starts of `starts` still inside the window that ends at `at`, oldest first.
-  `CREATE FUNCTION ph_recent_starts(starts timestamptz[], per_ms int, at timestamptz) RETURNS timestamptz[]
-   LANGUAGE sql IMMUTABLE AS $fn$
-     SELECT coalesce(array_agg(s ORDER BY s), '{}') FROM unnest(starts) s WHERE s > at - make_interval(secs => per_ms / 1000.0)
+  `CREATE FUNCTION ph_reserve_starts(p_types text[], p_wants int[])
+   RETURNS TABLE (task_type text, granted int, at text, next_free_at timestamptz)
+   LANGUAGE plpgsql VOLATILE AS $fn$
+   #variable_conflict use_column
+   DECLARE
+     v_row record;
+     v_starts timestamptz[];
+     v_counts int[];
+     v_used int;
+     v_grant int;
+     v_at timestamptz;
+   BEGIN
+     FOR i IN 1 .. coalesce(cardinality(p_types), 0) LOOP
+       SELECT l.task_type, l.max_starts, l.per_ms, l.starts, l.counts INTO v_row
+       FROM ph_rate_limits l WHERE l.task_type = p_types[i] FOR UPDATE;
+       CONTINUE WHEN NOT FOUND;
+       -- The time once the row is ours, not when the statement began: a reservation that waited for
+       -- another's lock must not be stamped before it (its entry would leave the window too soon).
+       v_at := clock_timestamp();
+       SELECT coalesce(array_agg(u.s ORDER BY u.o), '{}'), coalesce(array_agg(u.c ORDER BY u.o), '{}'), coalesce(sum(u.c), 0)
+       INTO v_starts, v_counts, v_used
+       FROM unnest(v_row.starts, v_row.counts) WITH ORDINALITY AS u(s, c, o)
+       WHERE u.s > v_at - make_interval(secs => v_row.per_ms / 1000.0);
+       v_grant := least(p_wants[i], greatest(0, v_row.max_starts - v_used));
+       IF v_grant > 0 THEN
+         v_starts := v_starts || v_at;
+         v_counts := v_counts || v_grant;
+       END IF;
+       UPDATE ph_rate_limits l SET starts = v_starts, counts = v_counts WHERE l.task_type = v_row.task_type;
+       task_type := v_row.task_type;
+       granted := v_grant;
+       at := v_at::text;
+       next_free_at := CASE WHEN v_used + v_grant >= v_row.max_starts THEN v_starts[1] + make_interval(secs => v_row.per_ms / 1000.0) END;
+       RETURN NEXT;
+     END LOOP;
+   END
+   $fn$`,
+  `CREATE FUNCTION ph_return_starts(p_ats timestamptz[], p_types text[], p_unused int[]) RETURNS void
+   LANGUAGE plpgsql VOLATILE AS $fn$
+   DECLARE
+     v_starts timestamptz[];
+     v_counts int[];
+     v_at int;
+   BEGIN
+     FOR i IN 1 .. coalesce(cardinality(p_types), 0) LOOP
+       SELECT l.starts, l.counts INTO v_starts, v_counts FROM ph_rate_limits l WHERE l.task_type = p_types[i] FOR UPDATE;
+       CONTINUE WHEN NOT FOUND;
+       v_at := array_position(v_starts, p_ats[i]);
+       -- Gone: the window passed it, or the limit was set anew; nothing to give back.
+       CONTINUE WHEN v_at IS NULL;
+       IF v_counts[v_at] > p_unused[i] THEN
+         v_counts[v_at] := v_counts[v_at] - p_unused[i];
+       ELSE
+         v_starts := v_starts[:v_at - 1] || v_starts[v_at + 1:];
+         v_counts := v_counts[:v_at - 1] || v_counts[v_at + 1:];
+       END IF;
+       UPDATE ph_rate_limits l SET starts = v_starts, counts = v_counts WHERE l.task_type = p_types[i];
+     END LOOP;
+   END
    $fn$`,
 ];

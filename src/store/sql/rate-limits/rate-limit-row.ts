@@ -15,7 +15,7 @@ export interface RateLimitRow {
 export interface StartsGrant {
   task_type: string;
   granted: number;
-  /** The reservation's time, exactly as stored (text: a Date would lose the microseconds). */
+  /** The reservation's time in the type's window, exactly as stored (text: a Date would lose the microseconds). */
   at: string;
   /** The window is full: when its oldest start leaves it (null: room is left). */
   next_free_at: Date | null;

@@ -3,21 +3,11 @@ import type { StartsGrant } from "./rate-limit-row.js";
 
 /**
  * Reserves up to `counts[i]` starts of `types[i]` now, as many as each type's window has room
- * for; a type without a row (no limit) is not returned. The SET is evaluated on the row as locked:
- * a reservation that waited for another's lock sees that one's starts (READ COMMITTED re-reads the
- * row), so no window ever holds more than max_starts.
+ * for (ph_reserve_starts, migration 018); a type without a limit is not returned. The types are
+ * taken in sorted order, so two workers never wait on each other's rows in opposite orders.
  */
-export async function reserveStarts(db: Queryable, types: readonly string[], counts: readonly number[]): Promise<StartsGrant[]> {
-  const { rows } = await db.query<StartsGrant>(
-    `UPDATE ph_rate_limits r
-     SET last_grant = least(w.want, greatest(0, r.max_starts - cardinality(ph_recent_starts(r.starts, r.per_ms, now())))),
-         starts = ph_recent_starts(r.starts, r.per_ms, now())
-                  || array_fill(now(), ARRAY[least(w.want, greatest(0, r.max_starts - cardinality(ph_recent_starts(r.starts, r.per_ms, now()))))])
-     FROM unnest($1::text[], $2::int[]) AS w(task_type, want)
-     WHERE r.task_type = w.task_type
-     RETURNING r.task_type, r.last_grant AS granted, now()::text AS at,
-               CASE WHEN cardinality(r.starts) >= r.max_starts THEN r.starts[1] + make_interval(secs => r.per_ms / 1000.0) END AS next_free_at`,
-    [types, counts],
-  );
+export async function reserveStarts(db: Queryable, wanted: ReadonlyMap<string, number>): Promise<StartsGrant[]> {
+  const types = [...wanted.keys()].sort();
+  const { rows } = await db.query<StartsGrant>("SELECT task_type, granted, at, next_free_at FROM ph_reserve_starts($1::text[], $2::int[])", [types, types.map((t) => wanted.get(t) ?? 0)]);
   return rows;
 }

@@ -1,21 +1,10 @@
 import type { Queryable } from "../../db.js";
 
 /**
- * Gives back starts a reservation made at `at` did not use: `counts[i]` of its entries in the
- * window of `types[i]` (the newest ones stamped `at`; other reservations' entries are left alone).
+ * Gives back starts a reservation did not use (ph_return_starts, migration 018): per type, the
+ * entry stamped `at` in its window shrinks by `count`, or goes. Sorted like reservations.
  */
-export async function returnStarts(db: Queryable, at: string, types: readonly string[], counts: readonly number[]): Promise<void> {
-  await db.query(
-    `UPDATE ph_rate_limits r
-     SET starts = ARRAY(
-       SELECT x.s FROM (
-         SELECT u.s, u.i, row_number() OVER (PARTITION BY u.s = $1::timestamptz ORDER BY u.i DESC) AS k
-         FROM unnest(r.starts) WITH ORDINALITY AS u(s, i)
-       ) x
-       WHERE NOT (x.s = $1::timestamptz AND x.k <= w.unused)
-       ORDER BY x.i)
-     FROM unnest($2::text[], $3::int[]) AS w(task_type, unused)
-     WHERE r.task_type = w.task_type`,
-    [at, types, counts],
-  );
+export async function returnStarts(db: Queryable, unused: readonly { type: string; at: string; count: number }[]): Promise<void> {
+  const sorted = [...unused].sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
+  await db.query("SELECT ph_return_starts($1::timestamptz[], $2::text[], $3::int[])", [sorted.map((u) => u.at), sorted.map((u) => u.type), sorted.map((u) => u.count)]);
 }

@@ -1,7 +1,7 @@
 import type { Queryable } from "../../db.js";
 
 /**
- * Sets a type's rate limit; a type limited already keeps the starts of its window (so lowering a
+ * Sets a type's rate limit; a type limited already keeps the reservations of its window (so lowering a
  * limit cannot open a burst), and takes the new numbers and reason.
  */
 export async function upsertRateLimit(db: Queryable, type: string, maxStarts: number, perMs: number, reason: string): Promise<void> {

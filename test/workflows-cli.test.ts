@@ -256,32 +256,38 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
       schedules: [{ name: "wf-nightly", cron: "0 3 * * *", task: { template: "wf-greet", params: { who: "night" } } }],
       hooks: [{ name: "wf-build", task: { type: "cli", title: "build {{body.ref}}", command: "true" } }],
       webhooks: [{ name: "wf-alerts", url: "http://127.0.0.1:9/alerts", events: ["failed"], enabled: false }],
+      rateLimits: [{ type: "claude-code", max: 50, per: "1m" }],
     };
     writeFileSync(file, JSON.stringify(workflows));
     const first = await agent.cli(["apply", file]);
     expect(first.status).toBe(0);
-    expect(first.stdout).toMatch(/^template wf-greet: created\nschedule wf-nightly: created\nhook wf-build: created — secret \S+ \(shown once\)\nwebhook wf-alerts: created — secret \S+ \(shown once\)\n$/);
+    expect(first.stdout).toMatch(/^template wf-greet: created\nschedule wf-nightly: created\nhook wf-build: created — secret \S+ \(shown once\)\nwebhook wf-alerts: created — secret \S+ \(shown once\)\nrate limit claude-code: created\n$/);
     const again = await agent.cli(["apply", file]);
-    expect(again.stdout).toBe("template wf-greet: unchanged\nschedule wf-nightly: unchanged\nhook wf-build: unchanged\nwebhook wf-alerts: unchanged\n");
+    expect(again.stdout).toBe("template wf-greet: unchanged\nschedule wf-nightly: unchanged\nhook wf-build: unchanged\nwebhook wf-alerts: unchanged\nrate limit claude-code: unchanged\n");
 
     // export gives the file back, with the defaults the agent filled in; no secrets.
     const exported = JSON.parse((await agent.cli(["export"])).stdout) as Record<string, Record<string, unknown>[]>;
     expect(exported.schedules?.find((s) => s.name === "wf-nightly")).toEqual({ name: "wf-nightly", cron: "0 3 * * *", timezone: "UTC", overlap: "skip", enabled: true, task: { template: "wf-greet", params: { who: "night" } } });
     expect(exported.webhooks?.find((w) => w.name === "wf-alerts")).toEqual({ name: "wf-alerts", url: "http://127.0.0.1:9/alerts", events: ["failed"], taskType: null, driveId: null, enabled: false });
+    expect(exported.rateLimits).toEqual([{ type: "claude-code", max: 50, per: "1m", reason: "" }]);
     expect(JSON.stringify(exported)).not.toContain("secret");
 
     // Changed in place; a refused item is named and the others still apply.
-    const changed = { ...workflows, schedules: [{ ...workflows.schedules[0]!, cron: "30 4 * * *" }, { name: "wf-broken", cron: "nope", task: { type: "cli", title: "x", command: "true" } }], webhooks: [] };
+    const changed = { ...workflows, schedules: [{ ...workflows.schedules[0]!, cron: "30 4 * * *" }, { name: "wf-broken", cron: "nope", task: { type: "cli", title: "x", command: "true" } }], webhooks: [], rateLimits: [{ type: "claude-code", max: 50, per: 3_600_000 }, { type: "cli", max: 0, per: "1m" }] };
     writeFileSync(file, JSON.stringify(changed));
     const dry = await agent.cli(["apply", file, "--dry-run", "--prune"]);
     expect(dry.stdout).toContain("schedule wf-nightly: would be updated (cron)");
     expect(dry.stdout).toContain("webhook wf-alerts: would be removed");
+    expect(dry.stdout).toContain("rate limit claude-code: would be updated (per)");
+    expect(dry.stdout).toContain("rate limit cli: would be created");
     const applied = await agent.cli(["apply", file, "--prune"]);
     expect(applied.status).toBe(2);
+    expect(applied.stdout).toContain("rate limit claude-code: updated (per)\n");
+    expect(applied.stdout).toMatch(/rate limit cli: refused: .*\n {2}max: /);
     expect(applied.stdout).toContain("schedule wf-nightly: updated (cron)\n");
     expect(applied.stdout).toMatch(/schedule wf-broken: refused: .*\n {2}cron: not a usable cron expression/);
     expect(applied.stdout).toContain("webhook wf-alerts: removed\n");
-    expect(applied.stderr).toContain("apply: the agent refused 1 item(s); the rest are applied");
+    expect(applied.stderr).toContain("apply: the agent refused 2 item(s); the rest are applied");
     expect((await agent.cli(["schedule", "show", "wf-nightly", "--json"])).stdout).toContain('"cron": "30 4 * * *"');
     expect((await agent.cli(["webhook", "show", "wf-alerts"])).status).toBe(4);
 
@@ -291,6 +297,7 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     expect(bad.stderr).toContain("schedules.0.task");
     expect(bad.stderr).toContain("(root)");
     for (const [kind, name] of [["schedule", "wf-nightly"], ["hook", "wf-build"], ["template", "wf-greet"]] as const) await agent.cli([kind, "rm", name]);
+    expect((await agent.cli(["queue", "limit", "claude-code", "--off"])).status).toBe(0);
   });
 
   it("retry --all / cancel --all: by filter, with a dry run first", async () => {

@@ -1,6 +1,7 @@
 /**
  * `ph-tasks export` and `ph-tasks apply <file>`: an agent's workflows — templates, schedules,
- * inbound hooks, outbound webhooks — as one JSON file to keep in git and apply to any agent.
+ * inbound hooks, outbound webhooks, and the rate limits per task type (workflow-rate-limits.ts) —
+ * as one JSON file to keep in git and apply to any agent.
  * Apply is declarative and idempotent: each item is created, changed to match (fields left out take
  * their defaults), or left alone when it matches; `--prune` removes the items of the kinds the file
  * lists that it does not name. Templates go first (schedules and hooks may name one). An item the
@@ -15,6 +16,7 @@ import { ClientError, type AgentClient } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { formatFieldErrors, parseWith } from "../../validation.js";
 import { clientFor, printJson } from "./client-options.js";
+import { applyRateLimits, currentRateLimits, RateLimitItemSchema } from "./workflow-rate-limits.js";
 
 const Task = z.record(z.string(), z.unknown());
 const Name = z.string().min(1);
@@ -31,7 +33,10 @@ type Kind = keyof typeof KINDS;
 const ORDER: Kind[] = ["templates", "schedules", "hooks", "webhooks"];
 const SINGULAR: Record<Kind, string> = { templates: "template", schedules: "schedule", hooks: "hook", webhooks: "webhook" };
 
-const WorkflowFileSchema = z.strictObject(Object.fromEntries(ORDER.map((kind) => [kind, z.array(KINDS[kind]).optional()])) as { [K in Kind]: z.ZodOptional<z.ZodArray<(typeof KINDS)[K]>> });
+const WorkflowFileSchema = z.strictObject({
+  ...(Object.fromEntries(ORDER.map((kind) => [kind, z.array(KINDS[kind]).optional()])) as { [K in Kind]: z.ZodOptional<z.ZodArray<(typeof KINDS)[K]>> }),
+  rateLimits: z.array(RateLimitItemSchema).optional(),
+});
 type Item = Record<string, unknown> & { name: string };
 
 /** The agent's items of a kind, reduced to their declarative fields. */
@@ -83,24 +88,28 @@ function readWorkflowFile(file: string) {
     const twice = names.find((name, i) => names.indexOf(name) !== i);
     if (twice) throw new ClientError(`apply: ${file}: ${kind} names '${twice}' twice`, EXIT.usage);
   }
+  const types = (parsed.value.rateLimits ?? []).map((limit) => limit.type);
+  const twice = types.find((type, i) => types.indexOf(type) !== i);
+  if (twice) throw new ClientError(`apply: ${file}: rateLimits names type '${twice}' twice`, EXIT.usage);
   return parsed.value;
 }
 
 export function registerWorkflowFileCommands(program: Command): void {
   program
     .command("export")
-    .description("print the agent's templates, schedules, hooks and webhooks as a workflow file (no secrets), for ph-tasks apply")
+    .description("print the agent's templates, schedules, hooks, webhooks and rate limits as a workflow file (no secrets), for ph-tasks apply")
     .action(async (_flags: unknown, command: Command) => {
       const client = clientFor(command);
-      const file: Record<string, Item[]> = {};
+      const file: Record<string, unknown[]> = {};
       for (const kind of ORDER) file[kind] = (await current(client, kind)).sort((a, b) => a.name.localeCompare(b.name));
+      file.rateLimits = await currentRateLimits(client);
       printJson(file);
     });
 
   program
     .command("apply")
     .description("make the agent's workflows match a workflow file (ph-tasks export writes one): create, change, leave alone; --prune removes the rest")
-    .argument("<file>", "the workflow file (JSON: templates, schedules, hooks, webhooks)")
+    .argument("<file>", "the workflow file (JSON: templates, schedules, hooks, webhooks, rateLimits)")
     .option("--dry-run", "only say what would change")
     .option("--prune", "also remove the items of the kinds the file lists that it does not name")
     .action(async (file: string, flags: { dryRun?: boolean; prune?: boolean }, command: Command) => {
@@ -129,6 +138,9 @@ export function registerWorkflowFileCommands(program: Command): void {
           if (!flags.dryRun) await client.request("DELETE", `/api/${kind}/${encodeURIComponent(name)}`, z.unknown());
           process.stdout.write(`${SINGULAR[kind]} ${name}: ${flags.dryRun ? "would be removed" : "removed"}\n`);
         }
+      }
+      if (workflows.rateLimits) {
+        refused += await applyRateLimits(client, workflows.rateLimits, { dryRun: flags.dryRun === true, prune: flags.prune === true, write: (line) => process.stdout.write(line) });
       }
       if (refused > 0) throw new ClientError(`apply: the agent refused ${refused} item(s); the rest are applied`, EXIT.usage);
     });

@@ -62,7 +62,7 @@ export class TaskMetrics {
           registers: [this.registry],
           async collect() {
             this.reset();
-            for (const row of await limits.list()) this.set({ type: row.task_type }, value(row));
+            for (const row of await limits.list()) this.set({ type: row.key }, value(row));
           },
         });
       rateGauge("ph_tasks_rate_limit", "Starts a rate-limited task type may make per window (ph-tasks queue limit)", (row) => row.max_starts);

@@ -89,7 +89,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       await b.start();
       const limits = service(a);
       const set = await limits.set("scripted", { max: 2, per: 60_000 });
-      expect(set).toMatchObject({ task_type: "scripted", max_starts: 2, per_ms: 60_000, used: 0, next_free_at: null });
+      expect(set).toMatchObject({ key: "scripted", max_starts: 2, per_ms: 60_000, used: 0, next_free_at: null });
       await waitFor(() => (a.rateLimitedTypes().includes("scripted") && b.rateLimitedTypes().includes("scripted") ? true : undefined), 5000, "both workers to see the limit");
 
       const ids: string[] = [];

@@ -16,7 +16,7 @@ export const RATE_PER_MAX_MS = 86_400_000;
 
 export function rateLimitToJson(row: RateLimitRow) {
   return {
-    taskType: row.task_type,
+    taskType: row.key,
     max: row.max_starts,
     perMs: row.per_ms,
     used: row.used,
@@ -62,7 +62,7 @@ export class RateLimitService {
     const parsed = parseWith(LimitSchema, input ?? {});
     if (!parsed.ok) throw new ValidationError("rate limit", parsed.errors);
     await this.store.set(taskType, parsed.value.max, parsed.value.per, parsed.value.reason);
-    const row = (await this.store.list()).find((r) => r.task_type === taskType);
+    const [row] = await this.store.list([taskType]);
     if (!row) throw new Error(`the rate limit of '${taskType}' was not stored`);
     return row;
   }

@@ -1,42 +1,46 @@
 /**
- * Rate limits per task type, beside the tasks: one interface over sql/rate-limits/. A change is
- * announced on CHANNELS.rateLimits, so every worker sharing the database applies it at once.
+ * Rate limits of one scope — task types, or outbound webhooks — beside the tasks: one interface over
+ * sql/rate-limits/. A change is announced on CHANNELS.rateLimits, so every worker sharing the
+ * database applies it at once.
  */
 import { CHANNELS, type Db } from "./db.js";
 import { deleteRateLimits } from "./sql/rate-limits/delete-rate-limits.js";
 import { listRateLimits } from "./sql/rate-limits/list-rate-limits.js";
-import type { RateLimitRow, StartsGrant } from "./sql/rate-limits/rate-limit-row.js";
+import type { RateLimitRow, RateScope, StartsGrant } from "./sql/rate-limits/rate-limit-row.js";
 import { reserveStarts } from "./sql/rate-limits/reserve-starts.js";
-import { returnStarts } from "./sql/rate-limits/return-starts.js";
+import { returnStarts, type UnusedStarts } from "./sql/rate-limits/return-starts.js";
 import { upsertRateLimit } from "./sql/rate-limits/upsert-rate-limit.js";
 
 export class RateLimitStore {
-  constructor(readonly db: Db) {}
+  constructor(
+    readonly db: Db,
+    readonly scope: RateScope = "type",
+  ) {}
 
-  list(): Promise<RateLimitRow[]> {
-    return listRateLimits(this.db);
+  list(keys?: readonly string[]): Promise<RateLimitRow[]> {
+    return listRateLimits(this.db, this.scope, keys);
   }
 
-  async set(type: string, maxStarts: number, perMs: number, reason: string): Promise<void> {
-    await upsertRateLimit(this.db, type, maxStarts, perMs, reason);
-    await this.db.notify(CHANNELS.rateLimits, "");
-    // A raised limit may let waiting tasks start now.
+  async set(key: string, maxStarts: number, perMs: number, reason: string): Promise<void> {
+    await upsertRateLimit(this.db, this.scope, key, maxStarts, perMs, reason);
+    await this.db.notify(CHANNELS.rateLimits, this.scope);
+    // A raised limit may let waiting work start now.
     await this.db.notify(CHANNELS.wakeup, "");
   }
 
-  /** Undefined: every limit. Returns the types lifted. */
-  async remove(types?: readonly string[]): Promise<string[]> {
-    const removed = await deleteRateLimits(this.db, types);
-    await this.db.notify(CHANNELS.rateLimits, "");
+  /** Undefined: every limit of the scope. Returns the keys lifted. */
+  async remove(keys?: readonly string[]): Promise<string[]> {
+    const removed = await deleteRateLimits(this.db, this.scope, keys);
+    await this.db.notify(CHANNELS.rateLimits, this.scope);
     if (removed.length > 0) await this.db.notify(CHANNELS.wakeup, "");
     return removed;
   }
 
   reserve(wanted: ReadonlyMap<string, number>): Promise<StartsGrant[]> {
-    return reserveStarts(this.db, wanted);
+    return reserveStarts(this.db, this.scope, wanted);
   }
 
-  giveBack(unused: readonly { type: string; at: string; count: number }[]): Promise<void> {
-    return returnStarts(this.db, unused);
+  giveBack(unused: readonly UnusedStarts[]): Promise<void> {
+    return returnStarts(this.db, this.scope, unused);
   }
 }

@@ -18,6 +18,7 @@ import type { Logger } from "../logger.js";
 import type { ClaimLimits } from "../store/interfaces.js";
 import type { RateLimitStore } from "../store/rate-limit-store.js";
 import type { StartsGrant } from "../store/sql/rate-limits/rate-limit-row.js";
+import type { UnusedStarts } from "../store/sql/rate-limits/return-starts.js";
 import type { ClaimedRow } from "../store/sql/claim-tasks.js";
 
 export const QUIET_MS = 250;
@@ -43,10 +44,10 @@ export class TypeRateLimits {
   /** Reads the limits again; true when they changed. */
   async refresh(): Promise<boolean> {
     const rows = await this.store.list();
-    const signature = rows.map((r) => `${r.task_type}:${r.max_starts}/${r.per_ms}`).join(",");
+    const signature = rows.map((r) => `${r.key}:${r.max_starts}/${r.per_ms}`).join(",");
     const changed = signature !== this.signature;
     this.signature = signature;
-    this.limited = new Set(rows.map((r) => r.task_type));
+    this.limited = new Set(rows.map((r) => r.key));
     if (changed) this.quietUntil.clear();
     return changed;
   }
@@ -88,8 +89,8 @@ export class TypeRateLimits {
     }
     const reservation: StartsReservation = { granted: new Map(), nextFreeAt: undefined };
     for (const grant of grants) {
-      reservation.granted.set(grant.task_type, { count: grant.granted, at: grant.at });
-      limits.typeSlots[grant.task_type] = grant.granted;
+      reservation.granted.set(grant.key, { count: grant.granted, at: grant.at });
+      limits.typeSlots[grant.key] = grant.granted;
       if (grant.next_free_at) reservation.nextFreeAt = Math.min(reservation.nextFreeAt ?? Infinity, grant.next_free_at.getTime());
     }
     // A type wanted but not returned has lost its limit since the last refresh: its room stays as it was.
@@ -103,10 +104,10 @@ export class TypeRateLimits {
   async settle(reservation: StartsReservation, claimed: readonly ClaimedRow[]): Promise<void> {
     const taken = new Map<string, number>();
     for (const row of claimed) taken.set(row.type, (taken.get(row.type) ?? 0) + 1);
-    const unused: { type: string; at: string; count: number }[] = [];
+    const unused: UnusedStarts[] = [];
     for (const [type, { count, at }] of reservation.granted) {
       const left = count - (taken.get(type) ?? 0);
-      if (left > 0) unused.push({ type, at, count: left });
+      if (left > 0) unused.push({ key: type, at, count: left });
       if (count > 0 && !taken.has(type)) this.quietUntil.set(type, Date.now() + QUIET_MS);
     }
     if (unused.length === 0) return;

@@ -1,9 +1,12 @@
+/** What a rate limit counts: claims of a task type, or deliveries to an outbound webhook (key: its id). */
+export type RateScope = "type" | "webhook";
+
 /** A row of ph_rate_limits, as listed (the starts in the current window counted, not sent). */
 export interface RateLimitRow {
-  task_type: string;
+  key: string;
   max_starts: number;
   per_ms: number;
-  /** Claims of the type in the window ending now. */
+  /** Starts in the window ending now. */
   used: number;
   /** When the oldest start in the window leaves it: a start is free again then (null: not full). */
   next_free_at: Date | null;
@@ -11,11 +14,11 @@ export interface RateLimitRow {
   set_at: Date;
 }
 
-/** What a reservation of one type took. */
+/** What a reservation of one key took. */
 export interface StartsGrant {
-  task_type: string;
+  key: string;
   granted: number;
-  /** The reservation's time in the type's window, exactly as stored (text: a Date would lose the microseconds). */
+  /** The reservation's time in the key's window, exactly as stored (text: a Date would lose the microseconds). */
   at: string;
   /** The window is full: when its oldest start leaves it (null: room is left). */
   next_free_at: Date | null;

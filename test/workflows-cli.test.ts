@@ -363,6 +363,10 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     // pause, resume and rotate answer with the webhook as it is then; rotate shows the new secret once.
     expect((await agent.cli(["webhook", "pause", "pings"])).stdout).toMatch(/^pings {2}paused {2}POST /);
     expect((await agent.cli(["webhook", "resume", "pings"])).stdout).toMatch(/^pings {2}active {2}POST /);
+    // A rate limit: shown with the webhook; a bad rate is refused before anything is sent; --off lifts it.
+    expect((await agent.cli(["webhook", "limit", "pings", "2/min"])).stdout).toContain("\n  at most 2/min (");
+    expect((await agent.cli(["webhook", "limit", "pings", "2/fortnight"])).stderr).toContain("rate: expected deliveries per window like 10/min, 100/h or 5/30s, got '2/fortnight'");
+    expect((await agent.cli(["webhook", "limit", "pings", "--off"])).stdout).not.toContain("at most");
     const rotated = /secret (\S+)/.exec((await agent.cli(["webhook", "rotate", "pings"])).stdout)?.[1];
     expect(rotated).toMatch(/^\S{16,}$/);
     expect((await agent.cli(["webhook", "show", "pings"])).stdout).not.toContain(rotated);

@@ -35,11 +35,13 @@ const PerSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
   return ms;
 });
 
-const LimitSchema = z.strictObject({
+/** `{ max, per }`: at most `max` starts in any window of `per` (ms, or a duration like 1m). */
+export const RateInputSchema = z.strictObject({
   max: z.number({ error: `must be a whole number of starts from 1 to ${RATE_MAX}` }).int().min(1).max(RATE_MAX),
   per: PerSchema,
-  reason: z.string().trim().max(500).default(""),
 });
+
+const LimitSchema = RateInputSchema.extend({ reason: z.string().trim().max(500).default("") });
 
 export class RateLimitService {
   private readonly typeSchema;

@@ -4,9 +4,11 @@
  * same transaction (see switch-delivery-triggers.ts).
  */
 import type { Db } from "./db.js";
+import { claimCappedDeliveries } from "./sql/webhooks/claim-capped-deliveries.js";
 import { claimDueDeliveries } from "./sql/webhooks/claim-due-deliveries.js";
 import { deleteOldDeliveries } from "./sql/webhooks/delete-old-deliveries.js";
 import { deleteWebhook } from "./sql/webhooks/delete-webhook.js";
+import { deleteRateLimits } from "./sql/rate-limits/delete-rate-limits.js";
 import { finishDelivery, type DeliveryOutcome } from "./sql/webhooks/finish-delivery.js";
 import { insertPing } from "./sql/webhooks/insert-ping.js";
 import { insertWebhook } from "./sql/webhooks/insert-webhook.js";
@@ -49,6 +51,7 @@ export class WebhookStore {
     return this.db.transaction(async (tx) => {
       const removed = await deleteWebhook(tx, id);
       if (removed) await switchDeliveryTriggers(tx);
+      await deleteRateLimits(tx, "webhook", [id]);
       return removed;
     });
   }
@@ -65,16 +68,18 @@ export class WebhookStore {
     return countDeliveries(this.db, webhookId);
   }
 
-  claimDue(workerId: string, leaseMs: number, limit: number): Promise<DueDelivery[]> {
-    return claimDueDeliveries(this.db, workerId, leaseMs, limit);
+  /** `caps`: at most so many deliveries of these webhooks (their rate limits' grants). */
+  claimDue(workerId: string, leaseMs: number, limit: number, caps?: ReadonlyMap<string, number>): Promise<DueDelivery[]> {
+    return caps && caps.size > 0 ? claimCappedDeliveries(this.db, workerId, leaseMs, limit, caps) : claimDueDeliveries(this.db, workerId, leaseMs, limit);
   }
 
   finish(workerId: string, outcome: DeliveryOutcome): Promise<boolean> {
     return finishDelivery(this.db, workerId, outcome);
   }
 
-  nextDue(): Promise<Date | undefined> {
-    return nextDeliveryDue(this.db);
+  /** `except`: webhooks whose deliveries wait for their rate limit (see nextDeliveryDue). */
+  nextDue(except?: readonly string[]): Promise<Date | undefined> {
+    return nextDeliveryDue(this.db, except);
   }
 
   redeliver(webhookId: string, deliveryId: string): Promise<DeliveryRow | undefined> {

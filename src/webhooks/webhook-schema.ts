@@ -3,6 +3,8 @@
  * of a webhook (the secret only when it was just made) and of its deliveries.
  */
 import { z } from "zod";
+import { RateInputSchema } from "../queue/rate-limit-service.js";
+import type { RateLimitRow } from "../store/sql/rate-limits/rate-limit-row.js";
 import { SecretSchema } from "../hooks/signing.js";
 import { ResourceNameSchema } from "../schedules/schedule-schema.js";
 import { DELIVERY_STATUSES, END_EVENTS, WEBHOOK_EVENTS, type DeliveryCounts, type DeliveryRow, type WebhookRow } from "../store/sql/webhooks/webhook-row.js";
@@ -27,6 +29,8 @@ export const WebhookCreateSchema = z.strictObject({
   /** HMAC-SHA256 key each body is signed with; made up when absent. */
   secret: SecretSchema.optional(),
   enabled: z.boolean().default(true),
+  /** At most `max` deliveries (attempts) in any window of `per`, across every worker; null: no limit. */
+  rateLimit: RateInputSchema.nullable().default(null),
 });
 
 export const WebhookPatchSchema = z
@@ -37,6 +41,7 @@ export const WebhookPatchSchema = z
     taskType: FilterSchema,
     driveId: FilterSchema,
     enabled: z.boolean(),
+    rateLimit: RateInputSchema.nullable(),
     /** true: a new secret is made (and shown once). */
     rotateSecret: z.boolean(),
   })
@@ -49,7 +54,8 @@ export const DeliveryQuerySchema = z.strictObject({
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
-export function webhookToJson(row: WebhookRow, counts: DeliveryCounts | undefined, options: { withSecret?: boolean } = {}) {
+export function webhookToJson(row: WebhookRow, counts: DeliveryCounts | undefined, options: { withSecret?: boolean; rateLimit?: RateLimitRow | undefined } = {}) {
+  const limit = options.rateLimit;
   return {
     id: row.id,
     name: row.name,
@@ -59,6 +65,7 @@ export function webhookToJson(row: WebhookRow, counts: DeliveryCounts | undefine
     driveId: row.drive_id,
     enabled: row.enabled,
     deliveries: counts ?? { pending: 0, delivered: 0, dead: 0 },
+    rateLimit: limit ? { max: limit.max_starts, perMs: limit.per_ms, used: limit.used, nextFreeAt: iso(limit.next_free_at) } : null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     ...(options.withSecret ? { secret: row.secret } : {}),

@@ -14,8 +14,11 @@
  * Idempotency-Key, which this agent's own inbound hooks honour). The body is the same on every
  * attempt and signed with the webhook's secret (X-Signature-256, as inbound hooks check it).
  *
+ * A webhook with a rate limit gets at most its limit's deliveries (first attempts and retries
+ * alike) in any window, across every worker (webhook-rate-limits.ts); the rest wait, due.
+ *
  * It looks every TASK_WEBHOOK_POLL_MS, at once when a task of this worker ends while webhooks are
- * on, and when the soonest retry it knows is due.
+ * on, and when the soonest retry it knows is due or a rate-limited webhook's window has room again.
  */
 import type { Logger } from "../logger.js";
 import type { TaskMetrics } from "../metrics.js";
@@ -26,6 +29,8 @@ import type { DeliveryOutcome } from "../store/sql/webhooks/finish-delivery.js";
 import type { WebhookUrlPolicy } from "./webhook-url-policy.js";
 import type { WebhookStore } from "../store/webhook-store.js";
 import { retryDelayMs, type RetryPolicy } from "../tasks/retry-policy.js";
+import { RateLimitStore } from "../store/rate-limit-store.js";
+import { WebhookRateLimits } from "./webhook-rate-limits.js";
 
 /** Deliveries sent per look at most, at once (the rest are due at the next look, at once). */
 const BATCH = 20;
@@ -53,11 +58,13 @@ export interface WebhookSenderOptions {
 
 export class WebhookSender {
   private readonly loop: PollLoop;
+  private readonly rateLimits: WebhookRateLimits;
   /** Whether any webhook was enabled at the last look: a task's end wakes the sender only then. */
   private active = false;
   private lastCleanup = 0;
 
   constructor(private readonly options: WebhookSenderOptions) {
+    this.rateLimits = new WebhookRateLimits(new RateLimitStore(options.store.db, "webhook"));
     this.loop = new PollLoop(() => this.look(), options.pollMs, (error) => options.logger.error({ err: error }, "sending webhook deliveries failed; trying again shortly"));
   }
 
@@ -88,14 +95,22 @@ export class WebhookSender {
       await this.cleanup();
       return pollMs;
     }
-    // The lease covers the whole batch's sending, timeouts included, with room to record it.
-    const due = await store.claimDue(workerId, timeoutMs * 2 + 5000, BATCH);
+    const reservation = await this.rateLimits.reserve(BATCH);
+    let due: DueDelivery[] = [];
+    try {
+      // The lease covers the whole batch's sending, timeouts included, with room to record it.
+      due = await store.claimDue(workerId, timeoutMs * 2 + 5000, BATCH, reservation?.caps);
+    } finally {
+      // Not given back, they count until their window passes: fewer deliveries, never more.
+      if (reservation) await this.rateLimits.settle(reservation, due).catch((error: unknown) => this.options.logger.error({ err: error }, "giving back unused webhook rate-limit starts failed"));
+    }
     await Promise.all(due.map((delivery) => this.send(delivery)));
     await this.cleanup();
     if (due.length === BATCH) return 0;
-    const next = await store.nextDue();
+    // Deliveries waiting for a full window are due already: they count from when it has room.
+    const next = Math.min((await store.nextDue(reservation?.full))?.getTime() ?? Infinity, reservation?.nextFreeAt ?? Infinity);
     // At least a few ms when nothing was due: the database's clock may be behind this machine's.
-    return next ? Math.max(due.length === 0 ? 25 : 0, next.getTime() - Date.now()) : pollMs;
+    return Number.isFinite(next) ? Math.max(due.length === 0 ? 25 : 0, next - Date.now()) : pollMs;
   }
 
   private async send(delivery: DueDelivery): Promise<void> {

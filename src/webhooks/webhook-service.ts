@@ -5,18 +5,35 @@
 import { v7 as uuidv7 } from "uuid";
 import { newSecret } from "../hooks/signing.js";
 import type { WebhookStore } from "../store/webhook-store.js";
+import { RateLimitStore } from "../store/rate-limit-store.js";
+import type { RateLimitRow } from "../store/sql/rate-limits/rate-limit-row.js";
 import type { DeliveryCounts, DeliveryRow, WebhookFields, WebhookRow } from "../store/sql/webhooks/webhook-row.js";
 import { isUniqueViolation, NameTakenError, parseWith, ValidationError } from "../validation.js";
 import { DeliveryQuerySchema, WebhookCreateSchema, WebhookPatchSchema } from "./webhook-schema.js";
 import { WebhookUrlPolicy } from "./webhook-url-policy.js";
 
 export class WebhookService {
+  /** The webhooks' rate limits: rows of ph_rate_limits keyed by webhook id. */
+  private readonly rateLimits: RateLimitStore;
+
   constructor(
     private readonly store: WebhookStore,
     /** Tells this worker's sender to look now (a delivery was made due again). */
     private readonly wake: () => void = () => undefined,
     private readonly urlPolicy = new WebhookUrlPolicy(),
-  ) {}
+  ) {
+    this.rateLimits = new RateLimitStore(store.db, "webhook");
+  }
+
+  /** The rate limits of these webhooks (all when none are named), by webhook id. */
+  async rateLimitsOf(ids?: readonly string[]): Promise<Map<string, RateLimitRow>> {
+    return new Map((await this.rateLimits.list(ids)).map((row) => [row.key, row]));
+  }
+
+  private async setRateLimit(id: string, limit: { max: number; per: number } | null): Promise<void> {
+    if (limit) await this.rateLimits.set(id, limit.max, limit.per, "");
+    else await this.rateLimits.remove([id]);
+  }
 
   /** A URL outside TASK_WEBHOOK_URL_ALLOWLIST is refused like any bad field. */
   private checkUrl(url: string): void {
@@ -40,10 +57,11 @@ export class WebhookService {
     const parsed = parseWith(WebhookCreateSchema, input);
     if (!parsed.ok) throw new ValidationError("webhook", parsed.errors);
     this.checkUrl(parsed.value.url);
-    const { taskType, driveId, secret, ...rest } = parsed.value;
+    const { taskType, driveId, secret, rateLimit, ...rest } = parsed.value;
     const fields: WebhookFields = { ...rest, task_type: taskType, drive_id: driveId, secret: secret ?? newSecret() };
     const row = await this.store.insert(uuidv7(), fields);
     if (!row) throw new NameTakenError("webhook", fields.name);
+    if (rateLimit) await this.setRateLimit(row.id, rateLimit);
     return row;
   }
 
@@ -54,7 +72,7 @@ export class WebhookService {
     const change = parseWith(WebhookPatchSchema, patch);
     if (!change.ok) throw new ValidationError("webhook", change.errors);
     if (change.value.url !== undefined) this.checkUrl(change.value.url);
-    const { rotateSecret, taskType, driveId, ...rest } = change.value;
+    const { rotateSecret, taskType, driveId, rateLimit, ...rest } = change.value;
     const fields: WebhookFields = {
       name: rest.name ?? existing.name,
       url: rest.url ?? existing.url,
@@ -66,7 +84,9 @@ export class WebhookService {
     };
     try {
       const row = await this.store.update(existing.id, fields);
-      if (row?.enabled && !existing.enabled) this.wake(); // its deliveries waited while it was paused
+      if (row && rateLimit !== undefined) await this.setRateLimit(row.id, rateLimit);
+      // Its deliveries waited while it was paused, or for a limit now raised or lifted.
+      if (row?.enabled && (!existing.enabled || rateLimit !== undefined)) this.wake();
       return row;
     } catch (error) {
       if (isUniqueViolation(error)) throw new NameTakenError("webhook", fields.name);

@@ -29,7 +29,8 @@ export function parseRate(text: string): { max: number; per: string } | undefine
   return per ? { max: Number(match[1]), per } : undefined;
 }
 
-function describeWindow(ms: number): string {
+/** 60000 → "min", 30000 → "30s": the window of a rate as `queue limit` takes it. */
+export function describeWindow(ms: number): string {
   for (const [unit, size] of [["d", 86_400_000], ["h", 3_600_000], ["min", 60_000], ["s", 1000]] as const) {
     if (ms % size === 0) return ms === size ? unit : `${ms / size}${unit === "min" ? "min" : unit}`;
   }

@@ -1,11 +1,14 @@
 /**
- * `ph-tasks webhook add|list|show|deliveries|ping|redeliver|rotate|pause|resume|rm`: outbound webhooks
+ * `ph-tasks webhook add|list|show|deliveries|ping|redeliver|limit|rotate|pause|resume|rm`: outbound webhooks
  * on the running agent — where task events (ends; on request starts and retries) are POSTed. `add` and `rotate` print the signing
  * secret, which the agent shows only then.
  */
 import type { Command } from "commander";
 import { z } from "zod";
+import { ClientError } from "../client.js";
+import { EXIT } from "../exit-codes.js";
 import { clientFor, printJson } from "./client-options.js";
+import { describeWindow, parseRate } from "./queue-commands.js";
 import { ResourceCommands } from "./resource-commands.js";
 
 const ApiWebhookSchema = z.looseObject({
@@ -17,6 +20,7 @@ const ApiWebhookSchema = z.looseObject({
   driveId: z.string().nullable(),
   enabled: z.boolean(),
   deliveries: z.object({ pending: z.number(), delivered: z.number(), dead: z.number() }),
+  rateLimit: z.object({ max: z.number(), perMs: z.number(), used: z.number(), nextFreeAt: z.string().nullable() }).nullable().optional(),
   secret: z.string().optional(),
 });
 type ApiWebhook = z.infer<typeof ApiWebhookSchema>;
@@ -41,6 +45,7 @@ function describe(webhook: ApiWebhook): string {
   return [
     `${webhook.name}  ${webhook.enabled ? "active" : "paused"}  POST ${webhook.url}`,
     `  on ${webhook.events.join(", ")}${filters ? ` (${filters})` : ""}; delivered ${delivered}, pending ${pending}, dead ${dead}`,
+    ...(webhook.rateLimit ? [`  at most ${webhook.rateLimit.max}/${describeWindow(webhook.rateLimit.perMs)} (${webhook.rateLimit.used} in the current window${webhook.rateLimit.nextFreeAt ? `, full until ${webhook.rateLimit.nextFreeAt}` : ""})`] : []),
     ...(webhook.secret ? [`  secret ${webhook.secret}  (shown once: each body is signed with it, header X-Signature-256: sha256=<hex HMAC-SHA256>)`] : []),
   ].join("\n");
 }
@@ -51,6 +56,13 @@ function describeDelivery(d: ApiDelivery): string {
 }
 
 const list = (value: string) => value.split(",").map((s) => s.trim()).filter(Boolean);
+
+/** A --rate flag or argument: "10/min" → { max, per } for the API. */
+function rate(value: string): { max: number; per: string } {
+  const parsed = parseRate(value);
+  if (!parsed) throw new ClientError(`rate: expected deliveries per window like 10/min, 100/h or 5/30s, got '${value}'`, EXIT.usage);
+  return parsed;
+}
 
 export function registerWebhookCommands(program: Command): void {
   const webhook = program.command("webhook").description("outbound webhooks: POST task events (its end; on request its start and retries) to a URL, signed");
@@ -66,9 +78,10 @@ export function registerWebhookCommands(program: Command): void {
     .option("--type <type>", "only tasks of this type")
     .option("--drive <driveId>", "only tasks of this drive")
     .option("--secret <secret>", "the signing secret (at least 16 characters); made up when absent")
+    .option("--rate <rate>", "at most so many deliveries per window, across all workers, e.g. 1/s, 30/min")
     .option("--json", "print the webhook as JSON")
-    .action(async (name: string, flags: { to: string; on?: string[]; type?: string; drive?: string; secret?: string; json?: boolean }, command: Command) => {
-      const body = { name, url: flags.to, ...(flags.on ? { events: flags.on } : {}), ...(flags.type ? { taskType: flags.type } : {}), ...(flags.drive ? { driveId: flags.drive } : {}), ...(flags.secret !== undefined ? { secret: flags.secret } : {}) };
+    .action(async (name: string, flags: { to: string; on?: string[]; type?: string; drive?: string; secret?: string; rate?: string; json?: boolean }, command: Command) => {
+      const body = { name, url: flags.to, ...(flags.on ? { events: flags.on } : {}), ...(flags.type ? { taskType: flags.type } : {}), ...(flags.drive ? { driveId: flags.drive } : {}), ...(flags.secret !== undefined ? { secret: flags.secret } : {}), ...(flags.rate ? { rateLimit: rate(flags.rate) } : {}) };
       await webhooks.requestOne(command, "POST", "/api/webhooks", body, flags.json);
     });
 
@@ -118,6 +131,18 @@ export function registerWebhookCommands(program: Command): void {
     .action(async (id: string, delivery: string, _flags: unknown, command: Command) => {
       const { delivery: again } = await clientFor(command).request("POST", `${path(id)}/deliveries/${encodeURIComponent(delivery)}/redeliver`, z.object({ delivery: ApiDeliverySchema }));
       process.stdout.write(`${describeDelivery(again)}\n`);
+    });
+
+  webhook
+    .command("limit")
+    .description("send at most so many deliveries per window to a webhook, across all workers (e.g. 1/s); --off lifts it")
+    .argument("<name>", "name or id")
+    .argument("[rate]", "deliveries per window: 1/s, 30/min, 500/h (windows from 1s to 24h)")
+    .option("--off", "lift the webhook's limit")
+    .option("--json", "print the webhook as JSON")
+    .action(async (id: string, value: string | undefined, flags: { off?: boolean; json?: boolean }, command: Command) => {
+      if (flags.off === (value !== undefined)) throw new ClientError("give a rate like 30/min, or --off", EXIT.usage);
+      await webhooks.requestOne(command, "PATCH", path(id), { rateLimit: value === undefined ? null : rate(value) }, flags.json);
     });
 
   webhooks

@@ -22,7 +22,8 @@ export function webhooksSection(webhooks, api, changed) {
     h("td", { class: "optional" }, h("code", {}, w.url)),
     h("td", {}, w.events.join(", "), filters(w) ? ` (${filters(w)})` : ""),
     h("td", { class: "deliveries" }, `${w.deliveries.delivered} delivered, ${w.deliveries.pending} pending, `,
-      h("span", { class: w.deliveries.dead ? "error-text" : "" }, `${w.deliveries.dead} dead`)),
+      h("span", { class: w.deliveries.dead ? "error-text" : "" }, `${w.deliveries.dead} dead`),
+      w.rateLimit ? h("div", { class: "muted rate-limit" }, `at most ${w.rateLimit.max} per ${w.rateLimit.perMs / 1000} s${w.rateLimit.nextFreeAt ? " (limit reached)" : ""}`) : ""),
     h("td", {},
       h("button", { class: "secondary", "data-action": w.enabled ? "pause" : "resume", onclick: toggle(w) }, w.enabled ? "Pause" : "Resume"),
       w.deliveries.dead ? h("button", { class: "secondary", "data-action": "resend-dead", onclick: resendDead(w) }, "Send dead again") : ""));

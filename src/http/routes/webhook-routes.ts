@@ -13,24 +13,25 @@ export function webhookRoutes(webhooks: WebhookService): Router {
   const router = Router();
   const found = async (id: string) => webhooks.get(id);
   router.get("/api/webhooks", route(async (_req, res) => {
-    const { rows, counts } = await webhooks.list();
-    res.json({ webhooks: rows.map((row) => webhookToJson(row, counts.get(row.id))) });
+    const [{ rows, counts }, limits] = await Promise.all([webhooks.list(), webhooks.rateLimitsOf()]);
+    res.json({ webhooks: rows.map((row) => webhookToJson(row, counts.get(row.id), { rateLimit: limits.get(row.id) })) });
   }));
   router.post("/api/webhooks", route(async (req, res) => {
-    res.status(201).json({ webhook: webhookToJson(await webhooks.create(req.body), undefined, { withSecret: true }) });
+    const row = await webhooks.create(req.body);
+    res.status(201).json({ webhook: webhookToJson(row, undefined, { withSecret: true, rateLimit: (await webhooks.rateLimitsOf([row.id])).get(row.id) }) });
   }));
   router.get("/api/webhooks/:id", route(async (req, res) => {
     const id = String(req.params.id);
     const row = await found(id);
     if (!row) return notFound(res, "webhook", id);
-    res.json({ webhook: webhookToJson(row, await webhooks.counts(row.id)) });
+    res.json({ webhook: webhookToJson(row, await webhooks.counts(row.id), { rateLimit: (await webhooks.rateLimitsOf([row.id])).get(row.id) }) });
   }));
   router.patch("/api/webhooks/:id", route(async (req, res) => {
     const id = String(req.params.id);
     const row = await webhooks.update(id, req.body);
     if (!row) return notFound(res, "webhook", id);
     const rotated = typeof req.body === "object" && req.body !== null && (req.body as { rotateSecret?: unknown }).rotateSecret === true;
-    res.json({ webhook: webhookToJson(row, await webhooks.counts(row.id), { withSecret: rotated }) });
+    res.json({ webhook: webhookToJson(row, await webhooks.counts(row.id), { withSecret: rotated, rateLimit: (await webhooks.rateLimitsOf([row.id])).get(row.id) }) });
   }));
   router.delete("/api/webhooks/:id", route(async (req, res) => {
     const id = String(req.params.id);

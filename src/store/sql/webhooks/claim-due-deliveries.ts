@@ -21,18 +21,24 @@ export async function claimDueDeliveries(db: Queryable, workerId: string, leaseM
   const { rows } = await db.query<DueDelivery>(
     `WITH due AS (
        SELECT d.id FROM ph_webhook_deliveries d JOIN ph_webhooks w ON w.id = d.webhook_id
-       WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now()) AND w.enabled
-         AND ${NO_EARLIER_PENDING}
+       WHERE ${CLAIMABLE_DELIVERY}
        ORDER BY d.next_attempt_at, d.id
        LIMIT $3
        FOR UPDATE OF d SKIP LOCKED
      )
-     UPDATE ph_webhook_deliveries d
-     SET locked_by = $1, lease_expires_at = now() + make_interval(secs => $2 / 1000.0), attempts = d.attempts + 1, updated_at = now()
-     FROM due, ph_webhooks w
-     WHERE d.id = due.id AND w.id = d.webhook_id
-     RETURNING d.*, w.name AS webhook_name, w.url, w.secret`,
+     ${TAKE_DELIVERIES}`,
     [workerId, leaseMs, limit],
   );
   return rows;
 }
+
+/** A delivery `d` of webhook `w` that a worker may claim now. */
+export const CLAIMABLE_DELIVERY = `d.status = 'pending' AND d.next_attempt_at <= now() AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now()) AND w.enabled
+         AND ${NO_EARLIER_PENDING}`;
+
+/** Claims the deliveries of the CTE `due` for worker $1 with a lease of $2 ms, counting the attempt. */
+export const TAKE_DELIVERIES = `UPDATE ph_webhook_deliveries d
+     SET locked_by = $1, lease_expires_at = now() + make_interval(secs => $2 / 1000.0), attempts = d.attempts + 1, updated_at = now()
+     FROM due, ph_webhooks w
+     WHERE d.id = due.id AND w.id = d.webhook_id
+     RETURNING d.*, w.name AS webhook_name, w.url, w.secret`;

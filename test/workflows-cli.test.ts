@@ -255,7 +255,7 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
       templates: [{ name: "wf-greet", description: "says hello", task: { type: "cli", title: "greet {{params.who}}", command: "echo", args: ["hello {{params.who}}"] } }],
       schedules: [{ name: "wf-nightly", cron: "0 3 * * *", task: { template: "wf-greet", params: { who: "night" } } }],
       hooks: [{ name: "wf-build", task: { type: "cli", title: "build {{body.ref}}", command: "true" } }],
-      webhooks: [{ name: "wf-alerts", url: "http://127.0.0.1:9/alerts", events: ["failed"], enabled: false }],
+      webhooks: [{ name: "wf-alerts", url: "http://127.0.0.1:9/alerts", events: ["failed"], enabled: false, rateLimit: { max: 30, per: "1m" } }],
       rateLimits: [{ type: "claude-code", max: 50, per: "1m" }],
     };
     writeFileSync(file, JSON.stringify(workflows));
@@ -268,7 +268,7 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     // export gives the file back, with the defaults the agent filled in; no secrets.
     const exported = JSON.parse((await agent.cli(["export"])).stdout) as Record<string, Record<string, unknown>[]>;
     expect(exported.schedules?.find((s) => s.name === "wf-nightly")).toEqual({ name: "wf-nightly", cron: "0 3 * * *", timezone: "UTC", overlap: "skip", enabled: true, task: { template: "wf-greet", params: { who: "night" } } });
-    expect(exported.webhooks?.find((w) => w.name === "wf-alerts")).toEqual({ name: "wf-alerts", url: "http://127.0.0.1:9/alerts", events: ["failed"], taskType: null, driveId: null, enabled: false });
+    expect(exported.webhooks?.find((w) => w.name === "wf-alerts")).toEqual({ name: "wf-alerts", url: "http://127.0.0.1:9/alerts", events: ["failed"], taskType: null, driveId: null, enabled: false, rateLimit: { max: 30, per: 60_000 } });
     expect(exported.rateLimits).toEqual([{ type: "claude-code", max: 50, per: "1m", reason: "" }]);
     expect(JSON.stringify(exported)).not.toContain("secret");
 

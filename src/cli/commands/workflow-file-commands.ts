@@ -14,6 +14,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { ClientError, type AgentClient } from "../client.js";
 import { EXIT } from "../exit-codes.js";
+import { parseDuration } from "../../config.js";
 import { formatFieldErrors, parseWith } from "../../validation.js";
 import { clientFor, printJson } from "./client-options.js";
 import { applyRateLimits, currentRateLimits, RateLimitItemSchema } from "./workflow-rate-limits.js";
@@ -22,12 +23,15 @@ const Task = z.record(z.string(), z.unknown());
 const Name = z.string().min(1);
 const END_EVENTS = ["completed", "failed", "cancelled"];
 
+/** A webhook's rate limit in the file: `per` in ms or as a duration (1m), compared in ms (one the agent refuses stays as written). */
+const WebhookRateSchema = z.strictObject({ max: z.number(), per: z.union([z.number(), z.string()]).transform((per) => (typeof per === "string" ? (parseDuration(per) ?? per) : per)) });
+
 /** Each kind: its items' declarative fields with the defaults the agent gives them. */
 const KINDS = {
   templates: z.strictObject({ name: Name, description: z.string().default(""), task: Task }),
   schedules: z.strictObject({ name: Name, cron: z.string(), timezone: z.string().default("UTC"), overlap: z.string().default("skip"), enabled: z.boolean().default(true), task: Task }),
   hooks: z.strictObject({ name: Name, task: Task, enabled: z.boolean().default(true) }),
-  webhooks: z.strictObject({ name: Name, url: z.string(), events: z.array(z.string()).default(END_EVENTS), taskType: z.string().nullable().default(null), driveId: z.string().nullable().default(null), enabled: z.boolean().default(true) }),
+  webhooks: z.strictObject({ name: Name, url: z.string(), events: z.array(z.string()).default(END_EVENTS), taskType: z.string().nullable().default(null), driveId: z.string().nullable().default(null), enabled: z.boolean().default(true), rateLimit: WebhookRateSchema.nullable().default(null) }),
 } as const;
 type Kind = keyof typeof KINDS;
 const ORDER: Kind[] = ["templates", "schedules", "hooks", "webhooks"];
@@ -39,11 +43,17 @@ const WorkflowFileSchema = z.strictObject({
 });
 type Item = Record<string, unknown> & { name: string };
 
+/** A webhook's rate limit as the API shows it ({ max, perMs, used, ... }) → as the file writes it. */
+function fileRate(value: unknown): { max: number; per: number } | null {
+  const parsed = z.object({ max: z.number(), perMs: z.number() }).nullable().catch(null).parse(value ?? null);
+  return parsed ? { max: parsed.max, per: parsed.perMs } : null;
+}
+
 /** The agent's items of a kind, reduced to their declarative fields. */
 async function current(client: AgentClient, kind: Kind): Promise<Item[]> {
   const answer = await client.request("GET", `/api/${kind}`, z.record(z.string(), z.array(z.looseObject({ name: z.string() }))));
   const fields = Object.keys(KINDS[kind].shape);
-  return (answer[kind] ?? []).map((item) => Object.fromEntries(fields.map((f) => [f, item[f]])) as Item);
+  return (answer[kind] ?? []).map((item) => Object.fromEntries(fields.map((f) => [f, f === "rateLimit" ? fileRate(item[f]) : item[f]])) as Item);
 }
 
 /** One item brought to match; returns what happened. */

@@ -12,43 +12,22 @@ import type { TaskManager } from "../src/tasks/task-manager.js";
 import { cliRegistry, testManager } from "./support/manager.js";
 import { sleep, waitFor } from "./support/process.js";
 import { finalStatus, scriptedExecutor, type RunLog } from "./support/scripted-executor.js";
-import { BACKENDS, TEST_DATABASE_URL } from "./support/stores.js";
-import { serveApi } from "./support/api-server.js";
+import { BACKENDS } from "./support/stores.js";
+import { twoWorkersPerTest } from "./support/two-workers.js";
+import { apiPerTest } from "./support/api-server.js";
 
 for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")) {
   describe.skipIf(!backend.available)(`queue pauses on ${backend.name}`, () => {
-    let store: TaskStore;
-    let other: TaskStore; // a second worker's own connection to the same database (PostgreSQL)
-    let cleanup: () => Promise<void>;
-    const managers: TaskManager[] = [];
-    const log: RunLog = [];
-    const make = (on: TaskStore) => {
-      const manager = testManager(on, { maxPerDocument: 10 }, cliRegistry("/tmp").register(scriptedExecutor(log)));
-      managers.push(manager);
-      return manager;
-    };
+    const ctx = twoWorkersPerTest(backend, { maxPerDocument: 10 });
+    const { make, log } = ctx;
     const status = async (manager: TaskManager, id: string) => (await manager.getTask(id))?.status;
 
-    beforeEach(async () => {
-      const opened = await backend.open();
-      store = opened.store;
-      other = opened.schema ? await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema: opened.schema }) : store;
-      cleanup = async () => {
-        if (other !== store) await other.close();
-        await opened.cleanup();
-      };
-    });
-    afterEach(async () => {
-      for (const m of managers.splice(0)) await m.stop(0);
-      await cleanup();
-    });
-
     it("a paused type is claimed by no worker, still accepted; its running task finishes; resumed, it runs at once", async () => {
-      const a = make(store);
-      const b = make(other);
+      const a = make(ctx.store);
+      const b = make(ctx.other);
       await a.start();
       await b.start();
-      const pauses = new PauseService(new PauseStore(store.db), a.registry);
+      const pauses = new PauseService(new PauseStore(ctx.store.db), a.registry);
       const { task: running } = await a.enqueueTask({ type: "scripted", title: "already running", script: ["hold:800"] });
       await waitFor(async () => ((await status(a, running.id)) === "running" ? true : undefined), 10_000, "the first task to start");
 
@@ -74,9 +53,9 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
     });
 
     it("pausing every type holds them all, also for a worker started later; resuming all lifts it", async () => {
-      const pauses = new PauseService(new PauseStore(store.db), make(store).registry);
+      const pauses = new PauseService(new PauseStore(ctx.store.db), make(ctx.store).registry);
       await pauses.pause({});
-      const late = make(other);
+      const late = make(ctx.other);
       const { task } = await late.enqueueTask({ type: "cli", title: "held", command: "true" });
       await late.start();
       await sleep(600);
@@ -88,20 +67,8 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
 }
 
 describe("queue pauses over HTTP", () => {
-  let store: TaskStore;
-  let manager: TaskManager;
-  let http: Awaited<ReturnType<typeof serveApi>>;
-  const api = (path: string, body?: unknown) => http.api(path, body);
-
-  beforeEach(async () => {
-    store = await TaskStore.open({});
-    manager = testManager(store);
-    http = await serveApi(manager);
-  });
-  afterEach(async () => {
-    await http.close();
-    await store.close();
-  });
+  const ctx = apiPerTest();
+  const api = (path: string, body?: unknown) => ctx.http.api(path, body);
 
   it("pause, status and resume; a type the agent does not have is refused, naming the allowed ones; the metrics show it", async () => {
     const refused = await api("/api/queue/pause", { types: ["cli", "cluade-code"], reason: 5 });

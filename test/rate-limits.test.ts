@@ -11,11 +11,12 @@ import { RateLimitStore } from "../src/store/rate-limit-store.js";
 import { TaskStore } from "../src/store/task-store.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
 import { ValidationError } from "../src/validation.js";
-import { serveApi, TEST_TOKEN } from "./support/api-server.js";
+import { apiPerTest } from "./support/api-server.js";
 import { cliRegistry, testManager } from "./support/manager.js";
 import { sleep, waitFor } from "./support/process.js";
 import { finalStatus, scriptedExecutor, type RunLog } from "./support/scripted-executor.js";
-import { BACKENDS, TEST_DATABASE_URL } from "./support/stores.js";
+import { BACKENDS } from "./support/stores.js";
+import { twoWorkersPerTest } from "./support/two-workers.js";
 
 /** Most starts found in any window of `windowMs` (start times sorted). */
 function mostInWindow(starts: number[], windowMs: number): number {
@@ -30,36 +31,13 @@ function mostInWindow(starts: number[], windowMs: number): number {
 
 for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")) {
   describe.skipIf(!backend.available)(`rate limits per task type on ${backend.name}`, () => {
-    let store: TaskStore;
-    let other: TaskStore; // a second worker's own connection to the same database (PostgreSQL)
-    let cleanup: () => Promise<void>;
-    const managers: TaskManager[] = [];
-    const log: RunLog = [];
-    const make = (on: TaskStore) => {
-      const manager = testManager(on, { maxPerDocument: 10, maxConcurrent: 4 }, cliRegistry("/tmp").register(scriptedExecutor(log)));
-      managers.push(manager);
-      return manager;
-    };
-    const service = (manager: TaskManager) => new RateLimitService(new RateLimitStore(store.db), manager.registry);
-
-    beforeEach(async () => {
-      log.length = 0;
-      const opened = await backend.open();
-      store = opened.store;
-      other = opened.schema ? await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema: opened.schema }) : store;
-      cleanup = async () => {
-        if (other !== store) await other.close();
-        await opened.cleanup();
-      };
-    });
-    afterEach(async () => {
-      for (const m of managers.splice(0)) await m.stop(0);
-      await cleanup();
-    });
+    const ctx = twoWorkersPerTest(backend, { maxPerDocument: 10, maxConcurrent: 4 });
+    const { make, log } = ctx;
+    const service = (manager: TaskManager) => new RateLimitService(new RateLimitStore(ctx.store.db), manager.registry);
 
     it("two workers start at most 3 of a limited type per second between them; another type is not held back", async () => {
-      const a = make(store);
-      const b = make(other);
+      const a = make(ctx.store);
+      const b = make(ctx.other);
       await service(a).set("scripted", { max: 3, per: "1s", reason: "API quota" });
       await a.start();
       await b.start();
@@ -83,8 +61,8 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
     });
 
     it("a limit set while the workers run applies at once, says when its window frees, and lifted lets the rest start", async () => {
-      const a = make(store);
-      const b = make(other);
+      const a = make(ctx.store);
+      const b = make(ctx.other);
       await a.start();
       await b.start();
       const limits = service(a);
@@ -113,7 +91,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
     });
 
     it("starts a type's claim did not use are given back: tasks enqueued later still get the whole window", async () => {
-      const a = make(store);
+      const a = make(ctx.store);
       await service(a).set("scripted", { max: 3, per: 60_000 });
       await a.start();
       // Passes with nothing to claim reserve starts and give them back; none may stay counted.
@@ -131,23 +109,11 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
 }
 
 describe("rate limits: checks, the API, the CLI's syntax, the metrics", () => {
-  let store: TaskStore;
-  let manager: TaskManager;
-  let http: Awaited<ReturnType<typeof serveApi>>;
-  const call = (method: string, path: string, body?: unknown) =>
-    fetch(`${http.url}${path}`, { method, headers: { Authorization: `Bearer ${TEST_TOKEN}`, "Content-Type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-
-  beforeEach(async () => {
-    store = await TaskStore.open({});
-    manager = testManager(store);
-    http = await serveApi(manager);
-  });
-  afterEach(async () => {
-    await http.close();
-    await store.close();
-  });
+  const ctx = apiPerTest();
+  const call = (method: string, path: string, body?: unknown) => ctx.http.call(method, path, body);
 
   it("refuses a bad limit naming the field, the value and what is allowed", async () => {
+    const { store, manager } = ctx;
     const limits = new RateLimitService(new RateLimitStore(store.db), manager.registry);
     const refused = async (type: string, input: unknown) => {
       const error = await limits.set(type, input).then(() => undefined, (e: unknown) => e);
@@ -163,6 +129,7 @@ describe("rate limits: checks, the API, the CLI's syntax, the metrics", () => {
   });
 
   it("PUT, GET and DELETE /api/queue/rate-limits; the metrics show the limit and its use", async () => {
+    const { manager } = ctx;
     const bad = await call("PUT", "/api/queue/rate-limits/cli", { max: "ten", per: "1m" });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)).toEqual(["max"]);

@@ -436,78 +436,69 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
   });
 }
 
-describe.skipIf(!postgresAvailable)("outbound webhooks with two workers sharing PostgreSQL", () => {
-  it("each delivery goes out once, whichever worker sends it", async () => {
-    const schema = uniqueSchema();
-    const stores = [await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema }), await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema })];
-    const receiver = await startReceiver();
-    receiver.setDelay(5);
-    const [a, b] = stores as [TaskStore, TaskStore];
-    const worker = await startWorker(a);
-    const second = sender(b, "second-worker", { pollMs: 20 });
-    try {
-      await createWebhook(worker.url, { name: "shared", url: receiver.url });
-      second.start();
-      const n = 60;
-      const { tasks } = { tasks: await Promise.all(Array.from({ length: n }, (_, i) => worker.manager.enqueueTask({ type: "scripted", title: `t${i}`, script: ["ok"] }))) };
-      await waitFor(() => (receiver.received.length >= n ? true : undefined), 20_000, `${n} deliveries`);
-      await sleep(500);
-      const ids = receiver.received.map((r) => r.json.id);
-      expect(ids).toHaveLength(n);
-      expect(new Set(ids).size).toBe(n);
-      expect(new Set(receiver.received.map((r) => r.json.task.id))).toEqual(new Set(tasks.map((t) => t.task.id)));
-    } finally {
-      await second.stop();
-      await stopWorker(worker);
-      await receiver.close();
-      for (const s of stores) await s.close();
-      await dropSchema(schema);
-    }
-  });
+/** A worker (manager, API, sender) and a second sender on its own connection, both on one fresh PostgreSQL schema. */
+async function withTwoWorkers(test: (ctx: { a: TaskStore; worker: Worker; second: WebhookSender; receiver: Receiver }) => Promise<void>): Promise<void> {
+  const schema = uniqueSchema();
+  const stores = [await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema }), await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema })];
+  const receiver = await startReceiver();
+  const [a, b] = stores as [TaskStore, TaskStore];
+  const worker = await startWorker(a);
+  const second = sender(b, "second-worker", { pollMs: 20 });
+  try {
+    await test({ a, worker, second, receiver });
+  } finally {
+    await second.stop();
+    await stopWorker(worker);
+    await receiver.close();
+    for (const s of stores) await s.close();
+    await dropSchema(schema);
+  }
+}
 
-  it("a webhook's rate limit holds across both senders: at most 4 deliveries in any second; an unlimited webhook is not held back", async () => {
-    const schema = uniqueSchema();
-    const stores = [await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema }), await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema })];
-    const receiver = await startReceiver();
-    const [a, b] = stores as [TaskStore, TaskStore];
-    const worker = await startWorker(a);
-    const second = sender(b, "second-worker", { pollMs: 20 });
-    try {
-      const bad = await post(worker.url, "/api/webhooks", { name: "bad-rate", url: receiver.url, rateLimit: { max: 0, per: "1 week" } });
-      expect(bad.status).toBe(400);
-      expect(((await bad.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)).toEqual(["rateLimit.max", "rateLimit.per"]);
-      await createWebhook(worker.url, { name: "slow", url: `${receiver.url}/slow`, rateLimit: { max: 4, per: "1s" } });
-      await createWebhook(worker.url, { name: "fast", url: `${receiver.url}/fast` });
-      second.start();
-      const n = 12;
-      const tasks = await Promise.all(Array.from({ length: n }, (_, i) => worker.manager.enqueueTask({ type: "scripted", title: `t${i}`, script: ["ok"] })));
-      await waitFor(() => (receiver.received.length >= 2 * n ? true : undefined), 20_000, `${2 * n} deliveries`);
-      await sleep(300);
-      const slow = receiver.received.filter((r) => r.json.webhook === "slow");
-      const fast = receiver.received.filter((r) => r.json.webhook === "fast");
-      expect(new Set(slow.map((r) => r.json.task.id))).toEqual(new Set(tasks.map((t) => t.task.id)));
-      expect(slow).toHaveLength(n); // each once
-      const at = slow.map((r) => r.at).sort((x, y) => x - y);
-      let most = 0;
-      for (const t of at) most = Math.max(most, at.filter((u) => u >= t && u - t < 900).length);
-      // Counted when reserved, a few ms before the POST arrives: 100 ms of slack.
-      expect(most).toBe(4);
-      expect(at[n - 1]! - at[0]!).toBeGreaterThan(1900);
-      // The unlimited webhook got every task's end before the limited one was half through.
-      expect(fast).toHaveLength(n);
-      expect(Math.max(...fast.map((r) => r.at))).toBeLessThan(at[6]!);
-      const shown = (await (await api(worker.url, "/api/webhooks/slow")).json()) as { webhook: { rateLimit: unknown } };
-      expect(shown.webhook.rateLimit).toMatchObject({ max: 4, perMs: 1000, used: expect.any(Number) as number });
-      const lifted = (await (await patch(worker.url, "/api/webhooks/slow", { rateLimit: null })).json()) as { webhook: { rateLimit: unknown } };
-      expect(lifted.webhook.rateLimit).toBeNull();
-      expect((await api(worker.url, "/api/webhooks/slow", { method: "DELETE" })).status).toBe(204);
-      expect((await a.db.query("SELECT 1 FROM ph_rate_limits")).rows).toHaveLength(0); // removed with its webhook
-    } finally {
-      await second.stop();
-      await stopWorker(worker);
-      await receiver.close();
-      for (const s of stores) await s.close();
-      await dropSchema(schema);
-    }
-  });
+describe.skipIf(!postgresAvailable)("outbound webhooks with two workers sharing PostgreSQL", () => {
+  it("each delivery goes out once, whichever worker sends it", () => withTwoWorkers(async ({ worker, second, receiver }) => {
+    receiver.setDelay(5);
+    await createWebhook(worker.url, { name: "shared", url: receiver.url });
+    second.start();
+    const n = 60;
+    const { tasks } = { tasks: await Promise.all(Array.from({ length: n }, (_, i) => worker.manager.enqueueTask({ type: "scripted", title: `t${i}`, script: ["ok"] }))) };
+    await waitFor(() => (receiver.received.length >= n ? true : undefined), 20_000, `${n} deliveries`);
+    await sleep(500);
+    const ids = receiver.received.map((r) => r.json.id);
+    expect(ids).toHaveLength(n);
+    expect(new Set(ids).size).toBe(n);
+    expect(new Set(receiver.received.map((r) => r.json.task.id))).toEqual(new Set(tasks.map((t) => t.task.id)));
+  }));
+
+  it("a webhook's rate limit holds across both senders: at most 4 deliveries in any second; an unlimited webhook is not held back", () => withTwoWorkers(async ({ a, worker, second, receiver }) => {
+    const bad = await post(worker.url, "/api/webhooks", { name: "bad-rate", url: receiver.url, rateLimit: { max: 0, per: "1 week" } });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)).toEqual(["rateLimit.max", "rateLimit.per"]);
+    await createWebhook(worker.url, { name: "slow", url: `${receiver.url}/slow`, rateLimit: { max: 4, per: "1s" } });
+    await createWebhook(worker.url, { name: "fast", url: `${receiver.url}/fast` });
+    second.start();
+    const n = 12;
+    const tasks = await Promise.all(Array.from({ length: n }, (_, i) => worker.manager.enqueueTask({ type: "scripted", title: `t${i}`, script: ["ok"] })));
+    await waitFor(() => (receiver.received.length >= 2 * n ? true : undefined), 20_000, `${2 * n} deliveries`);
+    await sleep(300);
+    const slow = receiver.received.filter((r) => r.json.webhook === "slow");
+    const fast = receiver.received.filter((r) => r.json.webhook === "fast");
+    expect(new Set(slow.map((r) => r.json.task.id))).toEqual(new Set(tasks.map((t) => t.task.id)));
+    expect(slow).toHaveLength(n); // each once
+    const at = slow.map((r) => r.at).sort((x, y) => x - y);
+    let most = 0;
+    for (const t of at) most = Math.max(most, at.filter((u) => u >= t && u - t < 900).length);
+    // Counted when reserved, a few ms before the POST arrives: 100 ms of slack.
+    expect(most).toBe(4);
+    expect(at[n - 1]! - at[0]!).toBeGreaterThan(1900);
+    // The unlimited webhook got every task's end before the limited one was half through.
+    expect(fast).toHaveLength(n);
+    expect(Math.max(...fast.map((r) => r.at))).toBeLessThan(at[6]!);
+    const shown = (await (await api(worker.url, "/api/webhooks/slow")).json()) as { webhook: { rateLimit: unknown } };
+    expect(shown.webhook.rateLimit).toMatchObject({ max: 4, perMs: 1000, used: expect.any(Number) as number });
+    const lifted = (await (await patch(worker.url, "/api/webhooks/slow", { rateLimit: null })).json()) as { webhook: { rateLimit: unknown } };
+    expect(lifted.webhook.rateLimit).toBeNull();
+    expect((await api(worker.url, "/api/webhooks/slow", { method: "DELETE" })).status).toBe(204);
+    expect((await a.db.query("SELECT 1 FROM ph_rate_limits")).rows).toHaveLength(0); // removed with its webhook
+  }));
 });

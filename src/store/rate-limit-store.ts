@@ -11,6 +11,32 @@ import { reserveStarts } from "./sql/rate-limits/reserve-starts.js";
 import { returnStarts, type UnusedStarts } from "./sql/rate-limits/return-starts.js";
 import { upsertRateLimit } from "./sql/rate-limits/upsert-rate-limit.js";
 
+/** Starts granted per key by one reservation: how many, and the reservation's entry in the key's window. */
+export type Granted = Map<string, { count: number; at: string }>;
+
+/** A reservation's grants, by key, and when the first full window has room again (ms since the epoch). */
+export function readGrants(grants: readonly StartsGrant[]): { granted: Granted; nextFreeAt: number | undefined } {
+  const granted: Granted = new Map();
+  let nextFreeAt: number | undefined;
+  for (const grant of grants) {
+    granted.set(grant.key, { count: grant.granted, at: grant.at });
+    if (grant.next_free_at) nextFreeAt = Math.min(nextFreeAt ?? Infinity, grant.next_free_at.getTime());
+  }
+  return { granted, nextFreeAt };
+}
+
+/** What of `granted` the claim did not take (`taken`: the keys of what it claimed, one per claim). */
+export function unusedStarts(granted: Granted, taken: readonly string[]): UnusedStarts[] {
+  const used = new Map<string, number>();
+  for (const key of taken) used.set(key, (used.get(key) ?? 0) + 1);
+  const unused: UnusedStarts[] = [];
+  for (const [key, { count, at }] of granted) {
+    const left = count - (used.get(key) ?? 0);
+    if (left > 0) unused.push({ key, at, count: left });
+  }
+  return unused;
+}
+
 export class RateLimitStore {
   constructor(
     readonly db: Db,

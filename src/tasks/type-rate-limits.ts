@@ -16,18 +16,15 @@
  */
 import type { Logger } from "../logger.js";
 import type { ClaimLimits } from "../store/interfaces.js";
-import type { RateLimitStore } from "../store/rate-limit-store.js";
+import { readGrants, unusedStarts, type Granted, type RateLimitStore } from "../store/rate-limit-store.js";
 import type { StartsGrant } from "../store/sql/rate-limits/rate-limit-row.js";
-import type { UnusedStarts } from "../store/sql/rate-limits/return-starts.js";
 import type { ClaimedRow } from "../store/sql/claim-tasks.js";
 
 export const QUIET_MS = 250;
 
-/** Starts reserved for one claim. */
+/** Starts reserved for one claim: per type, and when the first full window has room again. */
 export interface StartsReservation {
-  /** Per type: how many, and the reservation's entry in the type's window. */
-  granted: Map<string, { count: number; at: string }>;
-  /** The soonest time a full window has room again (ms since the epoch). */
+  granted: Granted;
   nextFreeAt: number | undefined;
 }
 
@@ -87,12 +84,8 @@ export class TypeRateLimits {
       for (const type of wanted.keys()) limits.typeSlots[type] = 0;
       return undefined;
     }
-    const reservation: StartsReservation = { granted: new Map(), nextFreeAt: undefined };
-    for (const grant of grants) {
-      reservation.granted.set(grant.key, { count: grant.granted, at: grant.at });
-      limits.typeSlots[grant.key] = grant.granted;
-      if (grant.next_free_at) reservation.nextFreeAt = Math.min(reservation.nextFreeAt ?? Infinity, grant.next_free_at.getTime());
-    }
+    const reservation = readGrants(grants);
+    for (const [type, { count }] of reservation.granted) limits.typeSlots[type] = count;
     // A type wanted but not returned has lost its limit since the last refresh: its room stays as it was.
     return reservation;
   }
@@ -102,14 +95,9 @@ export class TypeRateLimits {
    * and quiets the types that had starts and took none.
    */
   async settle(reservation: StartsReservation, claimed: readonly ClaimedRow[]): Promise<void> {
-    const taken = new Map<string, number>();
-    for (const row of claimed) taken.set(row.type, (taken.get(row.type) ?? 0) + 1);
-    const unused: UnusedStarts[] = [];
-    for (const [type, { count, at }] of reservation.granted) {
-      const left = count - (taken.get(type) ?? 0);
-      if (left > 0) unused.push({ key: type, at, count: left });
-      if (count > 0 && !taken.has(type)) this.quietUntil.set(type, Date.now() + QUIET_MS);
-    }
+    const taken = new Set(claimed.map((row) => row.type));
+    for (const [type, { count }] of reservation.granted) if (count > 0 && !taken.has(type)) this.quietUntil.set(type, Date.now() + QUIET_MS);
+    const unused = unusedStarts(reservation.granted, claimed.map((row) => row.type));
     if (unused.length === 0) return;
     // Not given back, they count against the window until it passes: fewer starts, never more.
     await this.store.giveBack(unused).catch((error: unknown) => {

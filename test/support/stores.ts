@@ -82,3 +82,20 @@ function postgresBackend(name: "postgres" | "postgres-async-commit", asyncCommit
     },
   };
 }
+
+/**
+ * A backend's store, and a second worker's own connection to the same database (PostgreSQL; on
+ * PGlite, which one process opens once, the same store).
+ */
+export async function openWithSecondConnection(backend: Backend): Promise<{ store: TaskStore; other: TaskStore; cleanup: () => Promise<void> }> {
+  const opened = await backend.open();
+  const other = opened.schema ? await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema: opened.schema }) : opened.store;
+  return {
+    store: opened.store,
+    other,
+    cleanup: async () => {
+      if (other !== opened.store) await other.close();
+      await opened.cleanup();
+    },
+  };
+}

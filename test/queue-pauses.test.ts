@@ -4,14 +4,12 @@
  * resumed type runs at once; a pause holds for a worker started later; the API refuses a type the
  * agent does not have and names the allowed ones; the metrics show what is paused.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { PauseService } from "../src/queue/pause-service.js";
 import { PauseStore } from "../src/store/pause-store.js";
-import { TaskStore } from "../src/store/task-store.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
-import { cliRegistry, testManager } from "./support/manager.js";
 import { sleep, waitFor } from "./support/process.js";
-import { finalStatus, scriptedExecutor, type RunLog } from "./support/scripted-executor.js";
+import { finalStatus } from "./support/scripted-executor.js";
 import { BACKENDS } from "./support/stores.js";
 import { twoWorkersPerTest } from "./support/two-workers.js";
 import { apiPerTest } from "./support/api-server.js";
@@ -19,7 +17,7 @@ import { apiPerTest } from "./support/api-server.js";
 for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")) {
   describe.skipIf(!backend.available)(`queue pauses on ${backend.name}`, () => {
     const ctx = twoWorkersPerTest(backend, { maxPerDocument: 10 });
-    const { make, log } = ctx;
+    const { make } = ctx;
     const status = async (manager: TaskManager, id: string) => (await manager.getTask(id))?.status;
 
     it("a paused type is claimed by no worker, still accepted; its running task finishes; resumed, it runs at once", async () => {

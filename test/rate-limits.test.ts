@@ -4,17 +4,15 @@
  * limit set or lifted while the workers run applies at once; a full window says when it frees; bad
  * limits are refused naming the field; the API, the CLI's rate syntax and the metrics.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseRate } from "../src/cli/commands/queue-commands.js";
 import { RateLimitService } from "../src/queue/rate-limit-service.js";
 import { RateLimitStore } from "../src/store/rate-limit-store.js";
-import { TaskStore } from "../src/store/task-store.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
 import { ValidationError } from "../src/validation.js";
 import { apiPerTest } from "./support/api-server.js";
-import { cliRegistry, testManager } from "./support/manager.js";
 import { sleep, waitFor } from "./support/process.js";
-import { finalStatus, scriptedExecutor, type RunLog } from "./support/scripted-executor.js";
+import { finalStatus } from "./support/scripted-executor.js";
 import { BACKENDS } from "./support/stores.js";
 import { twoWorkersPerTest } from "./support/two-workers.js";
 

@@ -213,6 +213,19 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(950);
     });
 
+    it("a 429 holds the webhook's other pending deliveries until its Retry-After, so none of them is spent on it", async () => {
+      // One a second: without the hold the second and third would go out a second apart, each into a 429 window.
+      await createWebhook(worker.url, { name: "busy", url: `${receiver.url}/busy`, rateLimit: { max: 1, per: "1s" } });
+      receiver.answers.push({ status: 429, headers: { "Retry-After": "2" } });
+      for (let i = 0; i < 3; i++) expect((await post(worker.url, "/api/webhooks/busy/ping", {})).status).toBe(202);
+      await waitFor(() => (receiver.received.length >= 4 ? true : undefined), 15_000, "three deliveries, one of them twice");
+      const [refused, next] = receiver.received;
+      expect((next?.at ?? 0) - (refused?.at ?? 0)).toBeGreaterThanOrEqual(1900);
+      const all = await waitFor(async () => { const d = await deliveries(worker.url, "busy"); return d.every((x) => x.status === "delivered") ? d : undefined; }, 10_000, "all delivered");
+      expect(all.map((d) => d.attempts).sort()).toEqual([1, 1, 2]);
+      expect(receiver.received).toHaveLength(4);
+    });
+
     it("a ping checks the receiver before any task ends: signed, about no task, listed like any delivery", async () => {
       const hook = await createWebhook(worker.url, { name: "pinged", url: `${receiver.url}/p` });
       const res = await post(worker.url, "/api/webhooks/pinged/ping", {});

@@ -10,6 +10,7 @@ import { deleteOldDeliveries } from "./sql/webhooks/delete-old-deliveries.js";
 import { deleteWebhook } from "./sql/webhooks/delete-webhook.js";
 import { deleteRateLimits } from "./sql/rate-limits/delete-rate-limits.js";
 import { finishDelivery, type DeliveryOutcome } from "./sql/webhooks/finish-delivery.js";
+import { holdDeliveries } from "./sql/webhooks/hold-deliveries.js";
 import { insertPing } from "./sql/webhooks/insert-ping.js";
 import { insertWebhook } from "./sql/webhooks/insert-webhook.js";
 import { countDeliveries, listDeliveries, nextDeliveryDue } from "./sql/webhooks/list-deliveries.js";
@@ -71,6 +72,11 @@ export class WebhookStore {
   /** `caps`: at most so many deliveries of these webhooks (their rate limits' grants). */
   claimDue(workerId: string, leaseMs: number, limit: number, caps?: ReadonlyMap<string, number>): Promise<DueDelivery[]> {
     return caps && caps.size > 0 ? claimCappedDeliveries(this.db, workerId, leaseMs, limit, caps) : claimDueDeliveries(this.db, workerId, leaseMs, limit);
+  }
+
+  /** The webhook's pending deliveries not being sent wait until `until` (its receiver said 429 / 503). */
+  hold(webhookId: string, until: Date): Promise<number> {
+    return holdDeliveries(this.db, webhookId, until);
   }
 
   finish(workerId: string, outcome: DeliveryOutcome): Promise<boolean> {

@@ -7,7 +7,9 @@
  * - anything else (another status, no answer within the timeout, a refused connection, a redirect:
  *   redirects are not followed): tried again after an exponential backoff with jitter — a
  *   Retry-After header of a 429 or 503 wins — until TASK_WEBHOOK_MAX_ATTEMPTS, then dead (kept,
- *   listed, and sent again on request).
+ *   listed, and sent again on request);
+ * - a 429 or 503 ("slow down") also holds the webhook's other pending deliveries until that retry,
+ *   so a busy receiver is not sent the rest of a burst only to refuse each.
  *
  * At least once: a worker that dies between the POST and recording it leaves the delivery to
  * another after the lease, which sends it again with the same X-PH-Delivery id (also sent as
@@ -123,6 +125,10 @@ export class WebhookSender {
       return;
     }
     metrics?.webhookDeliveries.inc({ outcome: outcome.status === "pending" ? "retrying" : outcome.status });
+    if (outcome.status === "pending" && outcome.retryAt && (outcome.httpStatus === 429 || outcome.httpStatus === 503)) {
+      const held = await this.options.store.hold(delivery.webhook_id, outcome.retryAt);
+      if (held > 0) logger.warn({ ...fields, held, until: outcome.retryAt.toISOString() }, "webhook receiver asked to slow down; its other pending deliveries wait as long");
+    }
     if (outcome.status === "delivered") logger.debug(fields, "webhook delivered");
     else if (outcome.status === "pending") logger.warn({ ...fields, error: outcome.error, retryAt: outcome.retryAt?.toISOString() }, "webhook delivery failed; trying again later");
     else logger.error({ ...fields, error: outcome.error }, "webhook delivery failed for good (dead); `ph-tasks webhook redeliver` sends it again");

@@ -13,12 +13,12 @@ import type { ListFilter, TaskEventRow } from "../store/interfaces.js";
 import type { ClaimedRow } from "../store/sql/claim-tasks.js";
 import { rowRuntime, rowToTask, TaskStore, type TaskRuntime } from "../store/task-store.js";
 import { Redactor } from "../security/redactor.js";
-import { ValidationError, parseWith } from "../validation.js";
+import { ValidationError } from "../validation.js";
 import { ClaimPump } from "./claim-pump.js";
 import { StoreUpkeep } from "./store-upkeep.js";
 import { recoverExpiredTasks } from "./lease-recovery.js";
-import { executeAttempt, type AttemptOutcome } from "./execute-attempt.js";
-import { RunOutputCleaner } from "./run-output-cleaner.js";
+import type { AttemptOutcome } from "./execute-attempt.js";
+import { executeTask, type ExecuteTaskContext } from "./execute-task.js";
 import { TaskAbortReason } from "./executors/executor.js";
 import type { ExecutorRegistry } from "./executors/registry.js";
 import type { ManagerSettings } from "./manager-settings.js";
@@ -48,11 +48,11 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   private readonly timers: NodeJS.Timeout[] = [];
   private started = false;
   private stopping = false;
-  private readonly redactor: Redactor;
   private readonly upkeep: StoreUpkeep;
   private readonly settler: AttemptSettler;
   /** Pauses and rate limits per type, for every worker (ph-tasks queue pause / limit). */
   private readonly controls: QueueControls;
+  private readonly executeContext: ExecuteTaskContext;
 
   constructor(
     readonly store: TaskStore,
@@ -62,7 +62,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     readonly metrics?: TaskMetrics,
   ) {
     super();
-    this.redactor = new Redactor(settings.secrets ?? []);
+    const redactor = new Redactor(settings.secrets ?? []);
     this.controls = new QueueControls(store.db, logger);
     this.upkeep = new StoreUpkeep(store, settings, logger, () => this.started);
     this.outputLog = new OutputLog(store, { maxBytesPerTask: settings.outputCapBytes, flushIntervalMs: 100, logger });
@@ -73,6 +73,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
       launch: (row) => this.launch(row),
       state: () => (!this.started ? "stopped" : this.stopping ? "stopping" : "running"),
     }, this.controls.rateLimits);
+    this.executeContext = { registry, redactor, outputLog: this.outputLog, logger, workerId: settings.workerId, abandonAfterMs: settings.abandonAfterMs, onOutput: (task, chunk) => this.emit("output", task, chunk), onProgress: (task, event) => this.emit("progress", task, event) };
     this.settler = new AttemptSettler({ store, workerId: settings.workerId, retry: settings.retry, pump: this.pump, upkeep: this.upkeep, events: this, logger, ...(metrics ? { metrics } : {}) });
   }
 
@@ -177,39 +178,8 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   }
 
   /** The seed's executeTask: one attempt of a task through its executor, with events. */
-  async executeTask(task: Task, signal: AbortSignal, attempt = task.attempts): Promise<AttemptOutcome> {
-    const executor = this.registry.get(task.type);
-    if (!executor) {
-      return { status: "failed", error: { kind: "fatal", code: "unknown_type", message: `worker ${this.workerId} has no executor for task type '${task.type}'` }, durationMs: 0 };
-    }
-    // Stored fields are checked again: the task may come from an older version or another writer.
-    const valid = parseWith(executor.requestSchema, task);
-    if (!valid.ok) {
-      const message = valid.errors.map((e) => `${e.field}: ${e.message}`).join("; ");
-      return { status: "failed", error: { kind: "fatal", code: "invalid_task", message }, durationMs: 0 };
-    }
-    // The agent's secrets never leave a run: output, progress, result and error are cleaned here,
-    // before the event log, the documents and the live streams see them.
-    const cleaner = new RunOutputCleaner(this.redactor, {
-      output: (chunk) => {
-        this.outputLog.append({ task_id: task.id, kind: "output", stream: chunk.stream, data: chunk.data });
-        this.emit("output", task, chunk);
-      },
-      progress: (event) => {
-        this.outputLog.append({ task_id: task.id, kind: "progress", stream: null, data: JSON.stringify(event) });
-        this.emit("progress", task, event);
-      },
-    });
-    const outcome = await executeAttempt(executor, { ...task, ...valid.value }, {
-      signal,
-      timeoutMs: task.timeoutMs,
-      ...(this.settings.abandonAfterMs !== undefined ? { abandonAfterMs: this.settings.abandonAfterMs } : {}),
-      attempt,
-      logger: this.logger.child({ taskId: task.id, type: task.type }),
-      onOutput: (chunk) => cleaner.output(chunk),
-      onProgress: (event) => cleaner.progress(event),
-    });
-    return cleaner.finish(outcome);
+  executeTask(task: Task, signal: AbortSignal, attempt = task.attempts): Promise<AttemptOutcome> {
+    return executeTask(this.executeContext, task, signal, attempt);
   }
 
   async getTask(id: string): Promise<(Task & { runtime: TaskRuntime }) | undefined> {

@@ -1,0 +1,62 @@
+/**
+ * One attempt of a task through its executor, as the TaskManager runs it (the seed's executeTask):
+ * the stored fields checked again against the executor's schema, then the run, its output and
+ * progress cleaned of the agent's secrets before the event log and the listeners see them.
+ */
+import type { Logger } from "../logger.js";
+import type { Redactor } from "../security/redactor.js";
+import { parseWith } from "../validation.js";
+import { executeAttempt, type AttemptOutcome } from "./execute-attempt.js";
+import type { ExecutorRegistry } from "./executors/registry.js";
+import type { OutputLog } from "./output-log.js";
+import { RunOutputCleaner } from "./run-output-cleaner.js";
+import type { TaskLifecycleEvents } from "./task-events.js";
+import type { Task } from "./types.js";
+
+export interface ExecuteTaskContext {
+  registry: ExecutorRegistry;
+  redactor: Redactor;
+  outputLog: OutputLog;
+  logger: Logger;
+  workerId: string;
+  /** An executor that ignores its signal is let go after this long (see executeAttempt). */
+  abandonAfterMs: number | undefined;
+  /** The manager's "output" and "progress" events. */
+  onOutput: (...args: TaskLifecycleEvents["output"]) => void;
+  onProgress: (...args: TaskLifecycleEvents["progress"]) => void;
+}
+
+export async function executeTask(ctx: ExecuteTaskContext, task: Task, signal: AbortSignal, attempt: number): Promise<AttemptOutcome> {
+  const executor = ctx.registry.get(task.type);
+  if (!executor) {
+    return { status: "failed", error: { kind: "fatal", code: "unknown_type", message: `worker ${ctx.workerId} has no executor for task type '${task.type}'` }, durationMs: 0 };
+  }
+  // Stored fields are checked again: the task may come from an older version or another writer.
+  const valid = parseWith(executor.requestSchema, task);
+  if (!valid.ok) {
+    const message = valid.errors.map((e) => `${e.field}: ${e.message}`).join("; ");
+    return { status: "failed", error: { kind: "fatal", code: "invalid_task", message }, durationMs: 0 };
+  }
+  // The agent's secrets never leave a run: output, progress, result and error are cleaned here,
+  // before the event log, the documents and the live streams see them.
+  const cleaner = new RunOutputCleaner(ctx.redactor, {
+    output: (chunk) => {
+      ctx.outputLog.append({ task_id: task.id, kind: "output", stream: chunk.stream, data: chunk.data });
+      ctx.onOutput(task, chunk);
+    },
+    progress: (event) => {
+      ctx.outputLog.append({ task_id: task.id, kind: "progress", stream: null, data: JSON.stringify(event) });
+      ctx.onProgress(task, event);
+    },
+  });
+  const outcome = await executeAttempt(executor, { ...task, ...valid.value }, {
+    signal,
+    timeoutMs: task.timeoutMs,
+    ...(ctx.abandonAfterMs !== undefined ? { abandonAfterMs: ctx.abandonAfterMs } : {}),
+    attempt,
+    logger: ctx.logger.child({ taskId: task.id, type: task.type }),
+    onOutput: (chunk) => cleaner.output(chunk),
+    onProgress: (event) => cleaner.progress(event),
+  });
+  return cleaner.finish(outcome);
+}

@@ -363,10 +363,6 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     // pause, resume and rotate answer with the webhook as it is then; rotate shows the new secret once.
     expect((await agent.cli(["webhook", "pause", "pings"])).stdout).toMatch(/^pings {2}paused {2}POST /);
     expect((await agent.cli(["webhook", "resume", "pings"])).stdout).toMatch(/^pings {2}active {2}POST /);
-    // A rate limit: shown with the webhook; a bad rate is refused before anything is sent; --off lifts it.
-    expect((await agent.cli(["webhook", "limit", "pings", "2/min"])).stdout).toContain("\n  at most 2/min (");
-    expect((await agent.cli(["webhook", "limit", "pings", "2/fortnight"])).stderr).toContain("rate: expected deliveries per window like 10/min, 100/h or 5/30s, got '2/fortnight'");
-    expect((await agent.cli(["webhook", "limit", "pings", "--off"])).stdout).not.toContain("at most");
     const rotated = /secret (\S+)/.exec((await agent.cli(["webhook", "rotate", "pings"])).stdout)?.[1];
     expect(rotated).toMatch(/^\S{16,}$/);
     expect((await agent.cli(["webhook", "show", "pings"])).stdout).not.toContain(rotated);
@@ -374,5 +370,13 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     expect((await agent.cli(["webhook", "list"])).stdout).toBe("no webhooks\n");
     const gone = await agent.cli(["webhook", "show", "pings"]);
     expect(gone.status).toBe(4);
+  }, 120_000); // some twenty CLI processes, each loading TypeScript: 45-75 s on this machine
+
+  it("webhook add --rate / limit: the limit is shown with the webhook; a bad rate is refused before anything is sent; --off lifts it", async () => {
+    const url = await agent.url;
+    expect((await agent.cli(["webhook", "add", "limited", "--to", `${url}/no-such-endpoint`, "--rate", "2/min"])).stdout).toContain("\n  at most 2/min (0 in the current window)");
+    expect((await agent.cli(["webhook", "limit", "limited", "2/fortnight"])).stderr).toContain("rate: expected deliveries per window like 10/min, 100/h or 5/30s, got '2/fortnight'");
+    expect((await agent.cli(["webhook", "limit", "limited", "--off"])).stdout).not.toContain("at most");
+    expect((await agent.cli(["webhook", "rm", "limited"])).status).toBe(0);
   });
 });

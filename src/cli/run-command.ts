@@ -6,11 +6,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { loadConfig } from "../config.js";
 import { silentLogger } from "../logger.js";
-import { createDefaultRegistry } from "../tasks/executors/index.js";
-import { executeAttempt, type AttemptOutcome } from "../tasks/execute-attempt.js";
-import { newTask } from "../tasks/new-task.js";
-import { parseTaskRequest } from "../tasks/task-request.js";
-import { TaskAbortReason } from "../tasks/executors/executor.js";
+import type { AttemptOutcome } from "../tasks/execute-attempt.js";
 import { formatFieldErrors, parseWith } from "../validation.js";
 import { EXIT, exitCodeOfOutcome } from "./exit-codes.js";
 import { parseEnvPairs, readStdin } from "./input.js";
@@ -45,6 +41,14 @@ export function registerRunCommand(program: Command): void {
     .option("--timeout <duration>", "time limit, e.g. 30s (default TASK_TIMEOUT_MS)")
     .option("--title <title>", "task title")
     .action(async (command: string, args: string[], rawFlags: unknown) => {
+      // The executors load here, not with every other command (see serve-command.ts).
+      const [{ createDefaultRegistry }, { executeAttempt }, { newTask }, { parseTaskRequest }, { TaskAbortReason }] = await Promise.all([
+        import("../tasks/executors/index.js"),
+        import("../tasks/execute-attempt.js"),
+        import("../tasks/new-task.js"),
+        import("../tasks/task-request.js"),
+        import("../tasks/executors/executor.js"),
+      ]);
       const flags = parseWith(RunCliFlagsSchema, rawFlags);
       if (!flags.ok) return fail(`invalid options:\n${formatFieldErrors(flags.errors)}`, EXIT.usage);
       const config = loadConfig();

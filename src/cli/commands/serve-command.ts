@@ -1,7 +1,6 @@
 /** `ph-tasks serve` (what `npm start` runs): the whole agent in this process. */
 import type { Command } from "commander";
 import { loadConfig } from "../../config.js";
-import { startAgent } from "../../agent.js";
 
 export function registerServeCommand(program: Command): void {
   program
@@ -9,6 +8,9 @@ export function registerServeCommand(program: Command): void {
     .description("run the agent: reactor, task manager, event handler, MCP and HTTP server")
     .action(async () => {
       const config = loadConfig();
+      // Loaded here, not at the top: the reactor, the store and the executors take a second or two
+      // to load, which every client command (list, logs, submit...) would otherwise pay too.
+      const { startAgent } = await import("../../agent.js");
       const agent = await startAgent(config);
       // A stray failure somewhere (a library's unawaited promise, a misbehaving process handle) is
       // logged; it must not take the agent and every running task down with it.

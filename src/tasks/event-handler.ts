@@ -16,7 +16,6 @@
  */
 import type { IDocumentDriveServer } from "document-drive";
 import type { Action, Operation, PHDocument } from "document-model";
-import { createAction } from "document-model/core";
 import type { Logger } from "../logger.js";
 import type { TaskMetrics } from "../metrics.js";
 import { DocumentDirectory } from "../reactor/document-directory.js";
@@ -26,7 +25,7 @@ import { actions } from "../reactor/task-document/actions.js";
 import { AGENT_OPERATION_TYPES, RUN_REQUEST_TYPES } from "../reactor/task-document/operations.js";
 import { TASK_DOCUMENT_TYPE, type TaskDocumentState } from "../reactor/task-document/state.js";
 import type { Rule } from "../rules/rules-schema.js";
-import { buildResultAction, buildTaskRequest, ruleMatches, type TriggerContext } from "../rules/trigger-rules.js";
+import { RuleRunner } from "../rules/rule-runner.js";
 import { ValidationError } from "../validation.js";
 import type { WriterPolicy } from "../security/authorized-writers.js";
 import { writerRefusal } from "./writer-refusal.js";
@@ -55,8 +54,8 @@ const now = () => new Date().toISOString();
 
 export class TaskEventHandler {
   private readonly directory: DocumentDirectory;
-  /** Actions the agent wrote as a rule's result mapping, with the chain depth they carry. */
-  private readonly resultActions = new Map<string, number>();
+  /** Trigger rules: what operations start tasks, and what their results write back. */
+  private readonly ruleRunner: RuleRunner;
   /** Actions the agent wrote as bookkeeping: never triggers. */
   private readonly ownActions = new Set<string>();
   private readonly pending = new Set<Promise<unknown>>();
@@ -66,11 +65,12 @@ export class TaskEventHandler {
 
   constructor(private readonly deps: EventHandlerDeps) {
     this.directory = new DocumentDirectory(deps.reactor);
+    this.ruleRunner = new RuleRunner({ ...deps, directory: this.directory, writerRefusal: (documentId, action) => this.writerRefusal(documentId, action) });
   }
 
   /** Called by the writer for every action it applies. */
   noteOwnAction(action: Action): void {
-    if (!this.resultActions.has(action.id)) this.ownActions.add(action.id);
+    if (!this.ruleRunner.wroteResult(action.id)) this.ownActions.add(action.id);
   }
 
   attach(): void {
@@ -156,8 +156,7 @@ export class TaskEventHandler {
       const actionId = op.action.id;
       if (this.ownActions.delete(actionId)) continue;
       if (type === TASK_DOCUMENT_TYPE && AGENT_OPERATION_TYPES.has(op.action.type)) continue; // another agent's bookkeeping
-      const depth = this.resultActions.get(actionId) ?? 0;
-      this.resultActions.delete(actionId);
+      const depth = this.ruleRunner.takeChainDepth(actionId);
       if (type === TASK_DOCUMENT_TYPE) {
         if (RUN_REQUEST_TYPES.has(op.action.type)) {
           const task = await this.enqueueForDocument(documentId, undefined, { id: op.id, type: op.action.type, action: op.action });
@@ -168,7 +167,7 @@ export class TaskEventHandler {
           else await this.deps.writer.write(documentId, "notice", () => actions.addNotice({ level: "warning", message: `cancel ignored: ${refusal.message}`, at: now() }));
         }
       }
-      tasks.push(...(await this.applyRules(documentId, type, op, depth)));
+      tasks.push(...(await this.ruleRunner.applyRules(documentId, type, op, depth)));
     }
     return tasks;
   }
@@ -252,52 +251,6 @@ export class TaskEventHandler {
     if (taskId) await this.deps.manager.cancelTask(taskId, "cancelled from its document");
   }
 
-  private async applyRules(documentId: string, documentType: string, op: Operation, depth: number): Promise<Task[]> {
-    const operation = { id: op.id, type: op.action.type, index: op.index };
-    // Filters on the input and the operation alone are checked before the document is read.
-    const light = { input: op.action.input, document: { id: documentId, type: documentType }, operation };
-    const matching = this.deps.rules.filter(
-      (rule) =>
-        rule.on.documentType === documentType &&
-        rule.on.operationType === op.action.type &&
-        (Object.keys(rule.on.where).some((path) => path.startsWith("document.")) || ruleMatches(rule, documentType, op.action.type, light)),
-    );
-    if (matching.length === 0) return [];
-    // A rule's own result (depth > 0) was written by the agent; a person's operation must be authorised.
-    const refusal = depth === 0 ? await this.writerRefusal(documentId, op.action) : undefined;
-    if (refusal) {
-      this.deps.logger.warn({ documentId, operation: op.action.type, code: refusal.code, rules: matching.map((r) => r.name) }, `trigger ignored: ${refusal.message}`);
-      return [];
-    }
-    const document = await this.deps.reactor.getDocument<PHDocument>(documentId);
-    const driveId = await this.directory.driveOf(documentId);
-    const context: TriggerContext = {
-      input: op.action.input,
-      document: { id: documentId, type: documentType, name: document.header.name, ...(driveId ? { driveId } : {}), state: (document.state as { global?: unknown }).global },
-      operation,
-    };
-    const tasks: Task[] = [];
-    for (const rule of matching) {
-      if (!ruleMatches(rule, documentType, op.action.type, context)) continue;
-      const request = {
-        ...buildTaskRequest(rule, context),
-        idempotencyKey: `rule:${rule.name}:${documentId}:${op.id}`,
-        source: { documentId, documentType, ...(driveId ? { driveId } : {}), operationId: op.id, operationType: op.action.type, chainDepth: depth, origin: `rule:${rule.name}` },
-      };
-      const refusal = this.deps.guard.admit(documentId, depth);
-      try {
-        if (refusal) {
-          await this.deps.manager.rejectTask(request, refusal);
-          continue;
-        }
-        tasks.push((await this.deps.manager.enqueueTask(request)).task);
-      } catch (error) {
-        this.deps.logger.error({ err: error, rule: rule.name, documentId }, "a trigger rule produced an invalid task");
-      }
-    }
-    return tasks;
-  }
-
   private onStarted(task: Task, info: { workerId: string; attempt: number }): Promise<void> {
     const documentId = this.taskDocumentOf(task);
     if (!documentId) return Promise.resolve();
@@ -337,32 +290,7 @@ export class TaskEventHandler {
       });
     }
     const origin = task.source?.origin ?? "";
-    if (origin.startsWith("rule:") && task.source?.documentId) await this.applyResultMapping(task, origin.slice(5), result);
-  }
-
-  private async applyResultMapping(task: Task, ruleName: string, result: JsonValue | null): Promise<void> {
-    const rule = this.deps.rules.find((r) => r.name === ruleName);
-    const documentId = task.source?.documentId;
-    if (!rule || !documentId) return;
-    const document = await this.deps.reactor.getDocument<PHDocument>(documentId);
-    const context = {
-      input: {},
-      document: { id: documentId, type: document.header.documentType, name: document.header.name, state: (document.state as { global?: unknown }).global },
-      operation: { id: task.source?.operationId ?? "", type: task.source?.operationType ?? "", index: -1 },
-      task: { id: task.id, status: task.status, attempts: task.attempts },
-      result,
-      error: task.error ?? null,
-    };
-    const mapped = buildResultAction(rule, context);
-    if (!mapped) return;
-    const action = createAction<Action>(mapped.type, mapped.input, undefined, undefined, mapped.scope);
-    // What this write triggers is one step further down the chain.
-    this.resultActions.set(action.id, (task.source?.chainDepth ?? 0) + 1);
-    const outcome = await this.deps.reactor.addAction(documentId, action);
-    const refused = outcome.operations.find((op) => op.error);
-    if (refused || outcome.status !== "SUCCESS") {
-      this.deps.logger.warn({ documentId, rule: rule.name, operation: mapped.type, error: refused?.error ?? outcome.error?.message }, "the document refused a rule's result operation");
-    }
+    if (origin.startsWith("rule:") && task.source?.documentId) await this.ruleRunner.applyResultMapping(task, origin.slice(5), result);
   }
 
   /** The task document a task reports to, if it came from one. */

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { parseWith, ValidationError } from "../validation.js";
+import { toListFilter } from "./list-filter.js";
 import type { TaskManager } from "./task-manager.js";
 import type { TaskStatus } from "./types.js";
 
@@ -40,8 +41,8 @@ export interface BulkOutcome {
 }
 
 async function bulk(manager: TaskManager, filter: z.infer<typeof RetryFilterSchema> | z.infer<typeof CancelFilterSchema>, act: (id: string) => Promise<boolean>): Promise<BulkOutcome> {
-  const { status, type, driveId, documentId, tag, q, limit, dryRun } = filter;
-  const { tasks, total } = await manager.listTasks({ status, limit, offset: 0, ...(type ? { type } : {}), ...(driveId ? { driveId } : {}), ...(documentId ? { documentId } : {}), ...(tag ? { tag } : {}), ...(q ? { titleContains: q } : {}) });
+  const { limit, dryRun } = filter;
+  const { tasks, total } = await manager.listTasks(toListFilter(filter, { limit, offset: 0 }));
   const outcome: BulkOutcome = { ids: [], skipped: [], more: total > tasks.length, dryRun };
   for (const task of tasks) {
     if (dryRun || (await act(task.id))) outcome.ids.push(task.id);

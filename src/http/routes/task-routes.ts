@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { TaskManager } from "../../tasks/task-manager.js";
 import { MAX_PRIORITY, TASK_STATUSES, isTerminalStatus } from "../../tasks/types.js";
 import { cancelMatching, retryMatching } from "../../tasks/bulk-actions.js";
+import { toListFilter } from "../../tasks/list-filter.js";
 import { parseWith } from "../../validation.js";
 import { parseDuration } from "../../config.js";
 import { streamTaskEvents } from "../sse.js";
@@ -68,11 +69,8 @@ export function taskRoutes(manager: TaskManager, createTask: TaskCreator): Route
   router.get("/api/tasks", route(async (req: Request, res: Response) => {
     const query = parseWith(ListQuerySchema, req.query);
     if (!query.ok) return badRequest(res, "query", query.errors);
-    const { status, type, documentId, driveId, since, until, q, tag, limit, offset } = query.value;
-    const { tasks, total, totalCapped } = await manager.listTasks({
-      limit, offset, ...(status ? { status } : {}), ...(type ? { type } : {}), ...(documentId ? { documentId } : {}), ...(driveId ? { driveId } : {}),
-      ...(since ? { createdAfter: since } : {}), ...(until ? { createdBefore: until } : {}), ...(q ? { titleContains: q } : {}), ...(tag ? { tag } : {}),
-    });
+    const { limit, offset } = query.value;
+    const { tasks, total, totalCapped } = await manager.listTasks(toListFilter(query.value, { limit, offset }));
     res.json({ tasks: tasks.map(taskToJson), total, totalCapped, limit, offset });
   }));
 

@@ -44,6 +44,7 @@ export function describeTask(task: ApiTask): string {
     `created:   ${task.createdAt ?? "-"} (${ago(task.createdAt)})`,
     `duration:  ${durationOf(task)}`,
   ];
+  if (task.waiting) lines.push(`waiting:   ${task.waiting.message}`);
   if (task.error) lines.push(`error:     ${task.error.code}: ${task.error.message}`);
   const result = task.result;
   if (result && typeof result === "object" && !Array.isArray(result)) {

@@ -30,6 +30,7 @@ import { selectTask } from "./sql/select-task.js";
 import { selectTasksByIdempotencyKeys } from "./sql/select-tasks-by-idempotency-keys.js";
 import { trimEvents } from "./sql/trim-events.js";
 import { registerDependencies } from "./sql/register-dependencies.js";
+import { selectWaitingFacts, type WaitingFacts } from "./sql/select-waiting-facts.js";
 import { ValidationError } from "../validation.js";
 
 function toNewRow(task: Task, agingMs: number): NewTaskRow {
@@ -223,6 +224,11 @@ export class TaskStore {
 
   get(id: string): Promise<TaskRow | undefined> {
     return selectTask(this.db, id);
+  }
+
+  /** What keeps a pending task waiting (undefined: it is not pending). */
+  waitingFacts(id: string): Promise<WaitingFacts | undefined> {
+    return selectWaitingFacts(this.db, id);
   }
 
   async getByIdempotencyKey(key: string): Promise<TaskRow | undefined> {

@@ -26,6 +26,9 @@ import { newTask } from "./new-task.js";
 import { OutputLog } from "./output-log.js";
 import { AttemptSettler } from "./attempt-settler.js";
 import { QueueControls } from "./queue-controls.js";
+import { explainWaiting, type WaitingReason } from "./waiting-reason.js";
+import { PauseStore } from "../store/pause-store.js";
+import { RateLimitStore } from "../store/rate-limit-store.js";
 import { logTransition, type TaskLifecycleEvents } from "./task-events.js";
 import { parseTaskRequest } from "./task-request.js";
 import type { Task, TaskError } from "./types.js";
@@ -185,6 +188,14 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   async getTask(id: string): Promise<(Task & { runtime: TaskRuntime }) | undefined> {
     const row = await this.store.get(id);
     return row ? { ...rowToTask(row), runtime: rowRuntime(row) } : undefined;
+  }
+
+  /** Why a pending task has not started (undefined: it is not pending). */
+  async whyWaiting(id: string): Promise<WaitingReason | undefined> {
+    const facts = await this.store.waitingFacts(id);
+    if (!facts) return undefined;
+    const db = this.store.db;
+    return explainWaiting(facts, { pauses: new PauseStore(db), rateLimits: new RateLimitStore(db), maxPerDocument: this.settings.maxPerDocument, maxPerDrive: this.settings.maxPerDrive });
   }
 
   async getTaskStatus(id: string): Promise<{ id: string; status: Task["status"]; attempts: number; error?: TaskError } | undefined> {

@@ -198,6 +198,7 @@ function details(task) {
   if (task.type === "cli") rows.push(["Command", [task.command, ...(task.args || [])].join(" "), "long"]);
   if ("exitCode" in result) rows.push(["Exit code", result.exitCode === null ? `none (killed by ${result.signal || "a signal"})` : String(result.exitCode)]);
   if (task.error) rows.push(["Error", h("span", { class: "error" }, `${task.error.code}: ${task.error.message}`)]);
+  if (task.waiting) rows.push(["Waiting", h("span", { class: "waiting", "data-code": task.waiting.code }, task.waiting.message), "long"]);
   if (task.source && task.source.documentId) rows.push(["Document", task.source.documentId]);
   if (Array.isArray(task.tags) && task.tags.length > 0) rows.push(["Tags", task.tags.join(", ")]);
   if (Array.isArray(task.dependsOn) && task.dependsOn.length > 0) {

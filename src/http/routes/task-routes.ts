@@ -89,7 +89,9 @@ export function taskRoutes(manager: TaskManager, createTask: TaskCreator): Route
     const id = String(req.params.id);
     const task = await manager.getTask(id);
     if (!task) return notFound(res, id);
-    res.json({ task: taskToJson(task) });
+    // A waiting task says why: its dependencies, a pause, a rate limit, a busy document... (waiting-reason.ts)
+    const waiting = task.status === "pending" ? await manager.whyWaiting(id) : undefined;
+    res.json({ task: { ...taskToJson(task), ...(waiting ? { waiting } : {}) } });
   }));
 
   router.patch("/api/tasks/:id", route(async (req: Request, res: Response) => {

@@ -1,0 +1,29 @@
+import type { Queryable } from "../db.js";
+
+/** What keeps a pending task waiting, as the store sees it (see waiting-reason.ts). */
+export interface WaitingFacts {
+  type: string;
+  run_at: Date;
+  /** Its dependencies not completed yet. */
+  unmet: string[];
+  /** Tasks running now, all workers: of its document, of its drive (0 when it has none). */
+  document_running: number;
+  drive_running: number;
+  /** Claimable tasks ranked before it (counted up to 10,000). */
+  ahead: number;
+}
+
+/** The facts for one task; undefined when it is not pending. */
+export async function selectWaitingFacts(db: Queryable, id: string): Promise<WaitingFacts | undefined> {
+  const { rows } = await db.query<WaitingFacts>(
+    `SELECT t.type, t.run_at,
+            ARRAY(SELECT d.depends_on FROM ph_task_dependencies d JOIN ph_tasks dt ON dt.id = d.depends_on
+                  WHERE d.task_id = t.id AND dt.status <> 'completed' ORDER BY d.depends_on) AS unmet,
+            (SELECT count(*)::int FROM ph_tasks r WHERE r.status = 'running' AND r.document_id = t.document_id) AS document_running,
+            (SELECT count(*)::int FROM ph_tasks r WHERE r.status = 'running' AND r.drive_id = t.drive_id) AS drive_running,
+            (SELECT count(*)::int FROM (SELECT 1 FROM ph_tasks a WHERE a.status = 'pending' AND a.run_at <= now() AND (a.rank_at, a.id) < (t.rank_at, t.id) LIMIT 10000) x) AS ahead
+     FROM ph_tasks t WHERE t.id = $1 AND t.status = 'pending'`,
+    [id],
+  );
+  return rows[0];
+}

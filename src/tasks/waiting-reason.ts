@@ -1,0 +1,54 @@
+/**
+ * Why a pending task has not started yet, for a person looking at it (`ph-tasks show`, the API, the
+ * dashboard): the first of its dependencies, a retry's (or a dependency's) time, a pause of its
+ * type, its type's full rate-limit window, the per-document and per-drive limits, or simply the
+ * tasks ranked before it. The limits are this agent's settings; workers configured otherwise
+ * decide by theirs.
+ */
+import type { PauseStore } from "../store/pause-store.js";
+import type { RateLimitStore } from "../store/rate-limit-store.js";
+import { ALL_TYPES } from "../store/sql/pauses/pause-row.js";
+import type { WaitingFacts } from "../store/sql/select-waiting-facts.js";
+
+export type WaitingCode = "dependencies" | "not_before" | "paused" | "rate_limited" | "document_busy" | "drive_busy" | "queued";
+
+export interface WaitingReason {
+  code: WaitingCode;
+  message: string;
+  /** When it may start, where that is known. */
+  until?: string;
+  /** The tasks it waits for (dependencies). */
+  tasks?: string[];
+}
+
+export interface WaitingSources {
+  pauses: PauseStore;
+  rateLimits: RateLimitStore;
+  maxPerDocument: number;
+  maxPerDrive: number;
+}
+
+export async function explainWaiting(facts: WaitingFacts, sources: WaitingSources, now = Date.now()): Promise<WaitingReason> {
+  if (facts.unmet.length > 0) {
+    return { code: "dependencies", message: `waits for ${facts.unmet.length === 1 ? "task" : "tasks"} ${facts.unmet.join(", ")} to complete`, tasks: facts.unmet };
+  }
+  if (facts.run_at.getTime() > now) {
+    return { code: "not_before", message: `not before ${facts.run_at.toISOString()} (a retry's backoff)`, until: facts.run_at.toISOString() };
+  }
+  const pause = (await sources.pauses.list()).find((p) => p.task_type === facts.type || p.task_type === ALL_TYPES);
+  if (pause) {
+    return { code: "paused", message: `the queue is paused for ${pause.task_type === ALL_TYPES ? "every type" : facts.type}${pause.reason ? ` (${pause.reason})` : ""}` };
+  }
+  const [limit] = await sources.rateLimits.list([facts.type]);
+  if (limit?.next_free_at) {
+    const until = limit.next_free_at.toISOString();
+    return { code: "rate_limited", message: `its type's rate limit is reached (${limit.max_starts} per ${limit.per_ms / 1000} s); the next start at ${until}`, until };
+  }
+  if (facts.document_running >= sources.maxPerDocument) {
+    return { code: "document_busy", message: `${facts.document_running} task(s) of its document running; at most ${sources.maxPerDocument} at once` };
+  }
+  if (facts.drive_running >= sources.maxPerDrive) {
+    return { code: "drive_busy", message: `${facts.drive_running} task(s) of its drive running; at most ${sources.maxPerDrive} at once` };
+  }
+  return { code: "queued", message: facts.ahead === 0 ? "next in line: it starts when a worker has a free slot" : `${facts.ahead}${facts.ahead >= 10_000 ? "+" : ""} task(s) ahead of it in the queue` };
+}

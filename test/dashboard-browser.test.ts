@@ -330,6 +330,8 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     await row.locator("a.dependency").waitFor();
     expect(await row.textContent()).toContain("Waits for");
     expect(await row.locator("a.dependency").getAttribute("href")).toBe(`#/tasks/${first.task.id}`);
+    // And says why it waits, by the API's waiting reason.
+    expect(await row.locator('.waiting[data-code="dependencies"]').textContent()).toBe(`waits for task ${first.task.id} to complete`);
     await page.locator('#task-details [data-status="completed"]').waitFor({ timeout: 15_000 });
     expect(await row.textContent()).toContain("Ran after");
   });

@@ -215,9 +215,11 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
 
     it("a 429 holds the webhook's other pending deliveries until its Retry-After, so none of them is spent on it", async () => {
       // One a second: without the hold the second and third would go out a second apart, each into a 429 window.
-      await createWebhook(worker.url, { name: "busy", url: `${receiver.url}/busy`, rateLimit: { max: 1, per: "1s" } });
+      // Created paused, so that all three deliveries wait before the first is sent (one made after the 429 is not held).
+      await createWebhook(worker.url, { name: "busy", url: `${receiver.url}/busy`, rateLimit: { max: 1, per: "1s" }, enabled: false });
       receiver.answers.push({ status: 429, headers: { "Retry-After": "2" } });
       for (let i = 0; i < 3; i++) expect((await post(worker.url, "/api/webhooks/busy/ping", {})).status).toBe(202);
+      expect((await patch(worker.url, "/api/webhooks/busy", { enabled: true })).status).toBe(200);
       await waitFor(() => (receiver.received.length >= 4 ? true : undefined), 15_000, "three deliveries, one of them twice");
       const [refused, next] = receiver.received;
       expect((next?.at ?? 0) - (refused?.at ?? 0)).toBeGreaterThanOrEqual(1900);

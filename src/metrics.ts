@@ -54,6 +54,12 @@ export class TaskMetrics {
     }
     if (store) {
       const limits = new RateLimitStore(store.db);
+      // The three gauges of one scrape share one read of the limits.
+      let read: { at: number; rows: Promise<RateLimitRow[]> } | undefined;
+      const current = () => {
+        if (!read || Date.now() - read.at > 100) read = { at: Date.now(), rows: limits.list() };
+        return read.rows;
+      };
       const rateGauge = (name: string, help: string, value: (row: RateLimitRow) => number) =>
         new Gauge({
           name,
@@ -62,7 +68,7 @@ export class TaskMetrics {
           registers: [this.registry],
           async collect() {
             this.reset();
-            for (const row of await limits.list()) this.set({ type: row.key }, value(row));
+            for (const row of await current()) this.set({ type: row.key }, value(row));
           },
         });
       rateGauge("ph_tasks_rate_limit", "Starts a rate-limited task type may make per window (ph-tasks queue limit)", (row) => row.max_starts);

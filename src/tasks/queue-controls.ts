@@ -14,13 +14,18 @@ import { TypeRateLimits } from "./type-rate-limits.js";
 export class QueueControls {
   readonly pauses: QueuePauses;
   readonly rateLimits: TypeRateLimits;
+  /** The rows behind them, for whoever asks about one task (waiting-reason.ts). */
+  readonly pauseStore: PauseStore;
+  readonly rateLimitStore: RateLimitStore;
 
   constructor(
     private readonly db: Db,
     private readonly logger: Logger,
   ) {
-    this.pauses = new QueuePauses(new PauseStore(db));
-    this.rateLimits = new TypeRateLimits(new RateLimitStore(db), logger);
+    this.pauseStore = new PauseStore(db);
+    this.rateLimitStore = new RateLimitStore(db);
+    this.pauses = new QueuePauses(this.pauseStore);
+    this.rateLimits = new TypeRateLimits(this.rateLimitStore, logger);
   }
 
   /** Reads pauses and limits; true when either changed (what may be claimed, or how fast). */

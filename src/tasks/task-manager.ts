@@ -27,8 +27,6 @@ import { OutputLog } from "./output-log.js";
 import { AttemptSettler } from "./attempt-settler.js";
 import { QueueControls } from "./queue-controls.js";
 import { explainWaiting, type WaitingReason } from "./waiting-reason.js";
-import { PauseStore } from "../store/pause-store.js";
-import { RateLimitStore } from "../store/rate-limit-store.js";
 import { logTransition, type TaskLifecycleEvents } from "./task-events.js";
 import { parseTaskRequest } from "./task-request.js";
 import type { Task, TaskError } from "./types.js";
@@ -194,8 +192,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   async whyWaiting(id: string): Promise<WaitingReason | undefined> {
     const facts = await this.store.waitingFacts(id);
     if (!facts) return undefined;
-    const db = this.store.db;
-    return explainWaiting(facts, { pauses: new PauseStore(db), rateLimits: new RateLimitStore(db), maxPerDocument: this.settings.maxPerDocument, maxPerDrive: this.settings.maxPerDrive });
+    return explainWaiting(facts, { pauses: this.controls.pauseStore, rateLimits: this.controls.rateLimitStore, maxPerDocument: this.settings.maxPerDocument, maxPerDrive: this.settings.maxPerDrive });
   }
 
   async getTaskStatus(id: string): Promise<{ id: string; status: Task["status"]; attempts: number; error?: TaskError } | undefined> {

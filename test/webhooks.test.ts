@@ -338,8 +338,8 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       // Without the order the end (due ~700 ms before the start's second attempt) would come second.
       expect(receiver.received.map((r) => [r.json.event, r.headers["x-ph-delivery-attempt"]])).toEqual([["task.started", "1"], ["task.started", "2"], ["task.completed", "1"]]);
       expect(receiver.received[1]!.at - receiver.received[0]!.at).toBeGreaterThanOrEqual(900);
-      // Another task's deliveries are not held back by this one's.
-      receiver.answers.push({ status: 503, headers: { "Retry-After": "30" } });
+      // Another task's deliveries are not held back by this one's. (A 500: a 429 or 503 would hold the whole webhook.)
+      receiver.answers.push({ status: 500, headers: { "Retry-After": "30" } });
       const slow = await worker.manager.enqueueTask({ type: "scripted", title: "slow start", script: ["hold:100"], maxAttempts: 1 });
       await waitFor(() => (receiver.received.length >= 4 ? true : undefined), 10_000, "the slow one's first try");
       const quick = await runTask(worker.manager, ["ok"]);

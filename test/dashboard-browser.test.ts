@@ -48,6 +48,7 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
   let webhooks: WebhookService;
   let hooks: HookService;
   let sender: WebhookSender;
+  let webhookStore: WebhookStore;
   let server: Server;
   let base: string;
   let browser: Browser;
@@ -59,7 +60,7 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     manager = testManager(store, { maxConcurrent: 4, maxPerDocument: 10 });
     await manager.start();
     schedules = new ScheduleService(new ScheduleStore(store.db), manager.registry);
-    const webhookStore = new WebhookStore(store.db);
+    webhookStore = new WebhookStore(store.db);
     sender = new WebhookSender({ store: webhookStore, workerId: manager.workerId, pollMs: 200, timeoutMs: 2000, maxAttempts: 1, retry: { baseMs: 50, maxMs: 100 }, retentionMs: 86_400_000, logger: silentLogger() });
     webhooks = new WebhookService(webhookStore, () => sender.wake());
     sender.start();
@@ -275,7 +276,21 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
       await row.locator('button[data-action="pause"]').click();
       await row.locator(".badge", { hasText: "paused" }).waitFor();
       expect((await webhooks.get("alerts"))?.enabled).toBe(false);
+
+      // Its receiver answered 429 for a minute (as the sender records it): the row says so, a ping
+      // waits; "Send now" lifts the hold and the ping goes out.
+      await webhooks.update("alerts", { enabled: true });
+      expect(await webhookStore.hold((await webhooks.get("alerts"))!.id, new Date(Date.now() + 60_000), "HTTP 429")).toBe(true);
+      await webhooks.ping((await webhooks.get("alerts"))!);
+      await openOverview();
+      await row.locator(".held", { hasText: "the receiver answered HTTP 429" }).waitFor();
+      await row.locator(".deliveries", { hasText: "1 delivered, 1 pending, 0 dead" }).waitFor();
       await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-webhooks.png"), fullPage: true });
+      expect(received).toHaveLength(2);
+      await row.locator('button[data-action="lift-hold"]').click();
+      await row.locator(".deliveries", { hasText: "2 delivered, 0 pending, 0 dead" }).waitFor({ timeout: 15_000 });
+      expect(received).toHaveLength(3);
+      expect(await row.locator(".held").count()).toBe(0);
     } finally {
       receiver.closeAllConnections();
       await new Promise((resolve) => receiver.close(resolve));

@@ -28,7 +28,7 @@ import { BACKENDS, dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchem
 
 const TOKEN = "api-token-0123456789";
 
-interface Received { at: number; headers: IncomingHttpHeaders; body: string; json: { id: string; event: string; webhook: string; task: Record<string, unknown> } }
+interface Received { at: number; path: string; headers: IncomingHttpHeaders; body: string; json: { id: string; event: string; webhook: string; task: Record<string, unknown> } }
 
 /** A webhook receiver: records every POST and answers from a script (default 200). */
 async function startReceiver() {
@@ -40,7 +40,7 @@ async function startReceiver() {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
-      received.push({ at: Date.now(), headers: req.headers, body, json: JSON.parse(body) as Received["json"] });
+      received.push({ at: Date.now(), path: req.url ?? "", headers: req.headers, body, json: JSON.parse(body) as Received["json"] });
       const answer = answers.shift() ?? { status: 200 };
       setTimeout(() => res.writeHead(answer.status, answer.headers ?? {}).end(answer.status >= 400 ? "receiver says no" : "ok"), delayMs);
     });
@@ -117,6 +117,12 @@ async function deliveries(url: string, name: string, query = "") {
   const res = await api(url, `/api/webhooks/${name}/deliveries${query}`);
   expect(res.status).toBe(200);
   return ((await res.json()) as { deliveries: { id: string; status: string; attempts: number; lastStatus: number | null; lastError: string | null; taskId: string; event: string }[] }).deliveries;
+}
+
+async function webhookJson(url: string, name: string) {
+  const res = await api(url, `/api/webhooks/${name}`);
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { webhook: { held: { until: string; reason: string } | null } }).webhook;
 }
 
 async function runTask(manager: TaskManager, script: string[], extra: Record<string, unknown> = {}) {
@@ -213,19 +219,52 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(950);
     });
 
-    it("a 429 holds the webhook's other pending deliveries until its Retry-After, so none of them is spent on it", async () => {
-      // One a second: without the hold the second and third would go out a second apart, each into a 429 window.
-      // Created paused, so that all three deliveries wait before the first is sent (one made after the 429 is not held).
+    it("a 429 holds the whole webhook until its Retry-After: its other pending deliveries and one made meanwhile, so none of them is spent on it", async () => {
+      // One a second: without the hold the others would go out a second apart, each into the 429's window.
+      // Created paused, so that three deliveries wait before the first is sent; a fourth is made during the hold.
       await createWebhook(worker.url, { name: "busy", url: `${receiver.url}/busy`, rateLimit: { max: 1, per: "1s" }, enabled: false });
       receiver.answers.push({ status: 429, headers: { "Retry-After": "2" } });
       for (let i = 0; i < 3; i++) expect((await post(worker.url, "/api/webhooks/busy/ping", {})).status).toBe(202);
       expect((await patch(worker.url, "/api/webhooks/busy", { enabled: true })).status).toBe(200);
-      await waitFor(() => (receiver.received.length >= 4 ? true : undefined), 15_000, "three deliveries, one of them twice");
-      const [refused, next] = receiver.received;
-      expect((next?.at ?? 0) - (refused?.at ?? 0)).toBeGreaterThanOrEqual(1900);
+      const held = await waitFor(async () => ((await webhookJson(worker.url, "busy")).held ?? undefined), 10_000, "the hold recorded");
+      expect(held.reason).toBe("HTTP 429");
+      expect(Date.parse(held.until) - receiver.received[0]!.at).toBeGreaterThanOrEqual(1900);
+      expect((await post(worker.url, "/api/webhooks/busy/ping", {})).status).toBe(202);
+      await waitFor(() => (receiver.received.length >= 5 ? true : undefined), 15_000, "four deliveries, one of them twice");
+      const [refused, ...rest] = receiver.received;
+      for (const later of rest) expect(later.at - refused!.at).toBeGreaterThanOrEqual(1900);
       const all = await waitFor(async () => { const d = await deliveries(worker.url, "busy"); return d.every((x) => x.status === "delivered") ? d : undefined; }, 10_000, "all delivered");
-      expect(all.map((d) => d.attempts).sort()).toEqual([1, 1, 2]);
-      expect(receiver.received).toHaveLength(4);
+      expect(all.map((d) => d.attempts).sort()).toEqual([1, 1, 1, 2]);
+      expect(receiver.received).toHaveLength(5);
+      expect((await webhookJson(worker.url, "busy")).held).toBeNull();
+    });
+
+    it("a held webhook is sent to at once when the hold is lifted or its URL changes; a heldUntil other than null is refused, naming the field", async () => {
+      await createWebhook(worker.url, { name: "held", url: `${receiver.url}/held` });
+      const holdFor = async (seconds: string) => {
+        receiver.answers.push({ status: 503, headers: { "Retry-After": seconds } });
+        const before = receiver.received.length;
+        expect((await post(worker.url, "/api/webhooks/held/ping", {})).status).toBe(202);
+        await waitFor(async () => (receiver.received.length > before && (await webhookJson(worker.url, "held")).held ? true : undefined), 10_000, "the 503 and its hold");
+        expect((await post(worker.url, "/api/webhooks/held/ping", {})).status).toBe(202);
+      };
+      await holdFor("60");
+      await sleep(400);
+      expect(receiver.received).toHaveLength(1); // the second ping waits for the hold
+      const refused = await patch(worker.url, "/api/webhooks/held", { heldUntil: "2030-01-01T00:00:00Z" });
+      expect(refused.status).toBe(400);
+      expect(JSON.stringify(await refused.json())).toContain("heldUntil");
+      const lifted = await patch(worker.url, "/api/webhooks/held", { heldUntil: null });
+      expect(lifted.status).toBe(200);
+      expect(((await lifted.json()) as { webhook: { held: unknown } }).webhook.held).toBeNull();
+      // Both go out at once: the waiting ping and the refused one, whose retry was the hold's end.
+      await waitFor(() => (receiver.received.length >= 3 ? true : undefined), 5_000, "both pings after the lift");
+      expect((await deliveries(worker.url, "held")).map((d) => d.status)).toEqual(["delivered", "delivered"]);
+
+      // Pointed at another receiver: that one has not asked to wait.
+      await holdFor("60");
+      expect((await patch(worker.url, "/api/webhooks/held", { url: `${receiver.url}/elsewhere` })).status).toBe(200);
+      await waitFor(() => (receiver.received.filter((r) => r.path === "/elsewhere").length >= 2 ? true : undefined), 5_000, "both pings at the new URL");
     });
 
     it("a ping checks the receiver before any task ends: signed, about no task, listed like any delivery", async () => {

@@ -4,6 +4,8 @@
  * tasks they make running on the agent like any other (each with its task document).
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -378,5 +380,28 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     expect((await agent.cli(["webhook", "limit", "limited", "2/fortnight"])).stderr).toContain("rate: expected deliveries per window like 10/min, 100/h or 5/30s, got '2/fortnight'");
     expect((await agent.cli(["webhook", "limit", "limited", "--off"])).stdout).not.toContain("at most");
     expect((await agent.cli(["webhook", "rm", "limited"])).status).toBe(0);
+  });
+
+  it("webhook show says a receiver's 503 holds the webhook, until when and why; webhook lift sends at once", async () => {
+    await agent.url; // up before its CLI is used
+    let answer = 503;
+    const got: number[] = [];
+    const busy = createServer((req, res) => { req.resume(); req.on("end", () => { got.push(answer); res.writeHead(answer, answer === 503 ? { "Retry-After": "3600" } : {}).end(); }); });
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    try {
+      expect((await agent.cli(["webhook", "add", "busy", "--to", `http://127.0.0.1:${(busy.address() as AddressInfo).port}/ph`])).status).toBe(0);
+      expect((await agent.cli(["webhook", "ping", "busy"])).status).toBe(0);
+      const shown = await waitFor(async () => { const out = (await agent.cli(["webhook", "show", "busy"])).stdout; return out.includes("held until") ? out : undefined; }, 15_000, "the hold shown");
+      expect(shown).toMatch(/\n {2}held until \S+: its receiver answered HTTP 503 \(`webhook lift` sends at once\)/);
+      answer = 200;
+      const lifted = await agent.cli(["webhook", "lift", "busy"]);
+      expect(lifted.stdout).not.toContain("held until");
+      await waitFor(() => (got.length === 2 ? true : undefined), 15_000, "the ping sent again after the lift");
+      expect(got).toEqual([503, 200]);
+      expect((await agent.cli(["webhook", "rm", "busy"])).status).toBe(0);
+    } finally {
+      busy.closeAllConnections();
+      await new Promise((resolve) => busy.close(resolve));
+    }
   });
 });

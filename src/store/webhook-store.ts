@@ -10,7 +10,8 @@ import { deleteOldDeliveries } from "./sql/webhooks/delete-old-deliveries.js";
 import { deleteWebhook } from "./sql/webhooks/delete-webhook.js";
 import { deleteRateLimits } from "./sql/rate-limits/delete-rate-limits.js";
 import { finishDelivery, type DeliveryOutcome } from "./sql/webhooks/finish-delivery.js";
-import { holdDeliveries } from "./sql/webhooks/hold-deliveries.js";
+import { holdWebhook } from "./sql/webhooks/hold-webhook.js";
+import { liftWebhookHold } from "./sql/webhooks/lift-webhook-hold.js";
 import { insertPing } from "./sql/webhooks/insert-ping.js";
 import { insertWebhook } from "./sql/webhooks/insert-webhook.js";
 import { countDeliveries, listDeliveries, nextDeliveryDue } from "./sql/webhooks/list-deliveries.js";
@@ -74,9 +75,13 @@ export class WebhookStore {
     return caps && caps.size > 0 ? claimCappedDeliveries(this.db, workerId, leaseMs, limit, caps) : claimDueDeliveries(this.db, workerId, leaseMs, limit);
   }
 
-  /** The webhook's pending deliveries not being sent wait until `until` (its receiver said 429 / 503). */
-  hold(webhookId: string, until: Date): Promise<number> {
-    return holdDeliveries(this.db, webhookId, until);
+  /** No delivery of the webhook goes out before `until` (its receiver said 429 / 503; `reason` says so). */
+  hold(webhookId: string, until: Date, reason: string): Promise<boolean> {
+    return holdWebhook(this.db, webhookId, until, reason);
+  }
+
+  liftHold(webhookId: string): Promise<WebhookRow | undefined> {
+    return liftWebhookHold(this.db, webhookId);
   }
 
   finish(workerId: string, outcome: DeliveryOutcome): Promise<boolean> {

@@ -42,6 +42,8 @@ export const WebhookPatchSchema = z
     driveId: FilterSchema,
     enabled: z.boolean(),
     rateLimit: RateInputSchema.nullable(),
+    /** null: lift a receiver's hold (its 429 or 503) at once. A hold is only ever set by the receiver. */
+    heldUntil: z.null({ error: "only null is accepted: it lifts the hold a receiver's 429 or 503 set" }),
     /** true: a new secret is made (and shown once). */
     rotateSecret: z.boolean(),
   })
@@ -66,6 +68,8 @@ export function webhookToJson(row: WebhookRow, counts: DeliveryCounts | undefine
     enabled: row.enabled,
     deliveries: counts ?? { pending: 0, delivered: 0, dead: 0 },
     rateLimit: limit ? { max: limit.max_starts, perMs: limit.per_ms, used: limit.used, nextFreeAt: iso(limit.next_free_at) } : null,
+    /** Its receiver said 429 or 503: nothing is sent to it before `until`. */
+    held: row.held_until && row.held_until.getTime() > Date.now() ? { until: row.held_until.toISOString(), reason: row.held_reason ?? "" } : null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     ...(options.withSecret ? { secret: row.secret } : {}),

@@ -8,8 +8,9 @@
  *   redirects are not followed): tried again after an exponential backoff with jitter — a
  *   Retry-After header of a 429 or 503 wins — until TASK_WEBHOOK_MAX_ATTEMPTS, then dead (kept,
  *   listed, and sent again on request);
- * - a 429 or 503 ("slow down") also holds the webhook's other pending deliveries until that retry,
- *   so a busy receiver is not sent the rest of a burst only to refuse each.
+ * - a 429 or 503 ("slow down") also holds the whole webhook until that retry — its other pending
+ *   deliveries and those made meanwhile — so a busy receiver is not sent the rest of a burst only
+ *   to refuse each.
  *
  * At least once: a worker that dies between the POST and recording it leaves the delivery to
  * another after the lease, which sends it again with the same X-PH-Delivery id (also sent as
@@ -126,8 +127,8 @@ export class WebhookSender {
     }
     metrics?.webhookDeliveries.inc({ outcome: outcome.status === "pending" ? "retrying" : outcome.status });
     if (outcome.status === "pending" && outcome.retryAt && (outcome.httpStatus === 429 || outcome.httpStatus === 503)) {
-      const held = await this.options.store.hold(delivery.webhook_id, outcome.retryAt);
-      if (held > 0) logger.warn({ ...fields, held, until: outcome.retryAt.toISOString() }, "webhook receiver asked to slow down; its other pending deliveries wait as long");
+      await this.options.store.hold(delivery.webhook_id, outcome.retryAt, `HTTP ${outcome.httpStatus}`);
+      logger.warn({ ...fields, until: outcome.retryAt.toISOString() }, "webhook receiver asked to slow down; no delivery goes to it before then");
     }
     if (outcome.status === "delivered") logger.debug(fields, "webhook delivered");
     else if (outcome.status === "pending") logger.warn({ ...fields, error: outcome.error, retryAt: outcome.retryAt?.toISOString() }, "webhook delivery failed; trying again later");

@@ -72,7 +72,7 @@ export class WebhookService {
     const change = parseWith(WebhookPatchSchema, patch);
     if (!change.ok) throw new ValidationError("webhook", change.errors);
     if (change.value.url !== undefined) this.checkUrl(change.value.url);
-    const { rotateSecret, taskType, driveId, rateLimit, ...rest } = change.value;
+    const { rotateSecret, taskType, driveId, rateLimit, heldUntil, ...rest } = change.value;
     const fields: WebhookFields = {
       name: rest.name ?? existing.name,
       url: rest.url ?? existing.url,
@@ -83,10 +83,13 @@ export class WebhookService {
       secret: rotateSecret ? newSecret() : existing.secret,
     };
     try {
-      const row = await this.store.update(existing.id, fields);
+      let row = await this.store.update(existing.id, fields);
       if (row && rateLimit !== undefined) await this.setRateLimit(row.id, rateLimit);
-      // Its deliveries waited while it was paused, or for a limit now raised or lifted.
-      if (row?.enabled && (!existing.enabled || rateLimit !== undefined)) this.wake();
+      // Lifted on request, or because another receiver (a new URL) has not asked to slow down.
+      const lift = row?.held_until != null && (heldUntil === null || fields.url !== existing.url);
+      if (row && lift) row = await this.store.liftHold(row.id);
+      // Its deliveries waited while it was paused or held, or for a limit now raised or lifted.
+      if (row?.enabled && (!existing.enabled || rateLimit !== undefined || lift)) this.wake();
       return row;
     } catch (error) {
       if (isUniqueViolation(error)) throw new NameTakenError("webhook", fields.name);

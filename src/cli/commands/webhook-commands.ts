@@ -21,6 +21,7 @@ const ApiWebhookSchema = z.looseObject({
   enabled: z.boolean(),
   deliveries: z.object({ pending: z.number(), delivered: z.number(), dead: z.number() }),
   rateLimit: z.object({ max: z.number(), perMs: z.number(), used: z.number(), nextFreeAt: z.string().nullable() }).nullable().optional(),
+  held: z.object({ until: z.string(), reason: z.string() }).nullable().optional(),
   secret: z.string().optional(),
 });
 type ApiWebhook = z.infer<typeof ApiWebhookSchema>;
@@ -46,6 +47,7 @@ function describe(webhook: ApiWebhook): string {
     `${webhook.name}  ${webhook.enabled ? "active" : "paused"}  POST ${webhook.url}`,
     `  on ${webhook.events.join(", ")}${filters ? ` (${filters})` : ""}; delivered ${delivered}, pending ${pending}, dead ${dead}`,
     ...(webhook.rateLimit ? [`  at most ${webhook.rateLimit.max}/${describeWindow(webhook.rateLimit.perMs)} (${webhook.rateLimit.used} in the current window${webhook.rateLimit.nextFreeAt ? `, full until ${webhook.rateLimit.nextFreeAt}` : ""})`] : []),
+    ...(webhook.held ? [`  held until ${webhook.held.until}: its receiver answered ${webhook.held.reason} (\`webhook lift\` sends at once)`] : []),
     ...(webhook.secret ? [`  secret ${webhook.secret}  (shown once: each body is signed with it, header X-Signature-256: sha256=<hex HMAC-SHA256>)`] : []),
   ].join("\n");
 }
@@ -149,5 +151,6 @@ export function registerWebhookCommands(program: Command): void {
     .change("rotate", "make a new signing secret (printed once)", { rotateSecret: true })
     .change("pause", "write no new deliveries and hold the pending ones until resumed", { enabled: false })
     .change("resume", "deliver again, the held ones first", { enabled: true })
+    .change("lift", "send again at once, though its receiver answered 429 or 503 (which holds the webhook until the time it named)", { heldUntil: null })
     .remove("remove a webhook and its deliveries");
 }

@@ -1,6 +1,6 @@
 // The overview's "Webhooks" card: every outbound webhook with its events, filters and delivery
-// counts, a pause / resume button, and "Send again" for the dead deliveries (after the receiver
-// was fixed). Text from the API goes through textContent only (dom.js).
+// counts, a pause / resume button, "Send dead again" for the dead deliveries (after the receiver
+// was fixed), and "Send now" for a webhook its receiver's 429 or 503 holds. Text from the API goes through textContent only (dom.js).
 
 import { actionRunner } from "./actions.js";
 import { h } from "./dom.js";
@@ -11,6 +11,7 @@ export function webhooksSection(webhooks, api, changed) {
   const act = actionRunner(message, changed);
   const path = (w) => `/api/webhooks/${encodeURIComponent(w.id)}`;
   const toggle = (w) => act(() => api(path(w), { method: "PATCH", body: JSON.stringify({ enabled: !w.enabled }) }));
+  const lift = (w) => act(() => api(path(w), { method: "PATCH", body: JSON.stringify({ heldUntil: null }) }));
   const resendDead = (w) => act(async () => {
     const { deliveries } = await api(`${path(w)}/deliveries?status=dead&limit=500`);
     for (const d of deliveries) await api(`${path(w)}/deliveries/${encodeURIComponent(d.id)}/redeliver`, { method: "POST", body: "{}" });
@@ -23,9 +24,11 @@ export function webhooksSection(webhooks, api, changed) {
     h("td", {}, w.events.join(", "), filters(w) ? ` (${filters(w)})` : ""),
     h("td", { class: "deliveries" }, `${w.deliveries.delivered} delivered, ${w.deliveries.pending} pending, `,
       h("span", { class: w.deliveries.dead ? "error-text" : "" }, `${w.deliveries.dead} dead`),
-      w.rateLimit ? h("div", { class: "muted rate-limit" }, `at most ${w.rateLimit.max} per ${w.rateLimit.perMs / 1000} s${w.rateLimit.nextFreeAt ? " (limit reached)" : ""}`) : ""),
+      w.rateLimit ? h("div", { class: "muted rate-limit" }, `at most ${w.rateLimit.max} per ${w.rateLimit.perMs / 1000} s${w.rateLimit.nextFreeAt ? " (limit reached)" : ""}`) : "",
+      w.held ? h("div", { class: "muted held" }, `held until ${new Date(w.held.until).toLocaleTimeString()}: the receiver answered ${w.held.reason}`) : ""),
     h("td", {},
       h("button", { class: "secondary", "data-action": w.enabled ? "pause" : "resume", onclick: toggle(w) }, w.enabled ? "Pause" : "Resume"),
+      w.held ? h("button", { class: "secondary", "data-action": "lift-hold", onclick: lift(w) }, "Send now") : "",
       w.deliveries.dead ? h("button", { class: "secondary", "data-action": "resend-dead", onclick: resendDead(w) }, "Send dead again") : ""));
   const optional = { class: "optional" };
   return h("section", { class: "card", id: "webhooks-section" },

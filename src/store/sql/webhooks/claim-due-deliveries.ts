@@ -32,8 +32,9 @@ export async function claimDueDeliveries(db: Queryable, workerId: string, leaseM
   return rows;
 }
 
-/** A delivery `d` of webhook `w` that a worker may claim now. */
-export const CLAIMABLE_DELIVERY = `d.status = 'pending' AND d.next_attempt_at <= now() AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now()) AND w.enabled
+/** A delivery `d` of webhook `w` that a worker may claim now (its webhook enabled and not held: hold-webhook.ts). */
+export const CLAIMABLE_DELIVERY = `d.status = 'pending' AND d.next_attempt_at <= now() AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now())
+         AND w.enabled AND (w.held_until IS NULL OR w.held_until <= now())
          AND ${NO_EARLIER_PENDING}`;
 
 /** Claims the deliveries of the CTE `due` for worker $1 with a lease of $2 ms, counting the attempt. */

@@ -29,14 +29,14 @@ export async function countDeliveries(db: Queryable, webhookId?: string): Promis
 
 /**
  * When the soonest pending delivery of an enabled webhook can be claimed (undefined: none): its
- * next attempt, or the end of the lease of a worker sending it now. One held back by an earlier
+ * next attempt, the end of the lease of a worker sending it now, or the end of its webhook's hold. One held back by an earlier
  * delivery of its task is not counted: it comes free when that one is recorded, by the sender
  * that records it. Nor are those of the webhooks in `except` (their rate limit is reached: the
  * sender knows when each has room again).
  */
 export async function nextDeliveryDue(db: Queryable, except: readonly string[] = []): Promise<Date | undefined> {
   const { rows } = await db.query<{ at: Date | null }>(
-    `SELECT min(greatest(d.next_attempt_at, coalesce(d.lease_expires_at, d.next_attempt_at))) AS at FROM ph_webhook_deliveries d JOIN ph_webhooks w ON w.id = d.webhook_id
+    `SELECT min(greatest(d.next_attempt_at, d.lease_expires_at, w.held_until)) AS at FROM ph_webhook_deliveries d JOIN ph_webhooks w ON w.id = d.webhook_id
      WHERE d.status = 'pending' AND w.enabled AND d.webhook_id <> ALL($1::text[]) AND ${NO_EARLIER_PENDING}`,
     [except],
   );

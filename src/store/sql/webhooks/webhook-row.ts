@@ -19,6 +19,10 @@ export interface WebhookRow {
   /** Only tasks of this drive (null: every drive, and tasks without one). */
   drive_id: string | null;
   enabled: boolean;
+  /** A receiver's 429 or 503 holds every delivery until then (null: not held; may be past). */
+  held_until: Date | null;
+  /** Why it is held ("HTTP 429"). */
+  held_reason: string | null;
   created_at: Date;
   updated_at: Date;
 }

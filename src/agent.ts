@@ -149,6 +149,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
     metrics,
     logger,
     apiToken: config.API_TOKEN,
+    readToken: config.API_READ_TOKEN,
     createTask,
     schedules,
     hooks,

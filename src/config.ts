@@ -138,7 +138,7 @@ export const VARIABLES = {
   TASK_MAX_CHAIN_DEPTH: { schema: int(0, 100), default: "3", doc: "How many task results may trigger further tasks in a chain." },
   TASK_MAX_TASKS_PER_DOCUMENT_PER_MINUTE: { schema: int(1, 100_000), default: "30", doc: "Tasks one document may start per minute; the excess is dropped with a visible reason." },
   // Claude.
-  ANTHROPIC_API_KEY: { schema: z.string().min(1), doc: "API key given to Claude tasks only (never to CLI tasks)." },
+  ANTHROPIC_API_KEY: { schema: z.string().min(1), secret: true, doc: "API key given to Claude tasks only (never to CLI tasks)." },
   ANTHROPIC_BASE_URL: { schema: url(/^https?$/, "http or https"), doc: "Messages API endpoint for Claude tasks." },
   CLAUDE_MODEL: { schema: z.string().min(1).max(100), default: "claude-sonnet-4-5", doc: "Model of Claude tasks that name none." },
   CLAUDE_MAX_CONCURRENT: { schema: int(1, 100), default: "2", doc: "Claude tasks of each type (claude-code, claude-agent) running at once on one worker (start-up is CPU-bound)." },
@@ -149,7 +149,8 @@ export const VARIABLES = {
   // Serving.
   HOST: { schema: z.string().min(1), default: "127.0.0.1", doc: "Address of the HTTP server. A non-loopback address requires API_TOKEN." },
   PORT: { schema: int(0, 65535), default: "4000", doc: "Port of the HTTP server (API, dashboard, metrics, MCP)." },
-  API_TOKEN: { schema: z.string().min(16, "must be at least 16 characters"), doc: "Bearer token required on every endpoint but /healthz." },
+  API_TOKEN: { schema: z.string().min(16, "must be at least 16 characters"), secret: true, doc: "Bearer token required on every endpoint but /healthz; it may do everything (run commands)." },
+  API_READ_TOKEN: { schema: z.string().min(16, "must be at least 16 characters"), secret: true, doc: "A second bearer token that may only read (GET, HEAD): the dashboard without its buttons, list / show / logs, /metrics. Needs API_TOKEN." },
   PH_TASKS_URL: { schema: url(/^https?$/, "http or https"), default: "http://127.0.0.1:4000", doc: "Agent the `ph-tasks` client commands talk to." },
   LOG_LEVEL: { schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]), default: "info", doc: "Log level (also the reactor's)." },
   LOG_FORMAT: { schema: z.enum(["json", "pretty"]), default: "json", doc: "json for machines, pretty for a terminal." },
@@ -185,6 +186,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const retryMax = values.TASK_RETRY_MAX_MS as number | undefined;
   if (retryBase !== undefined && retryMax !== undefined && retryMax < retryBase) {
     errors.push({ field: "TASK_RETRY_MAX_MS", message: `must be at least TASK_RETRY_BASE_MS (${retryBase} ms)`, value: String(retryMax) });
+  }
+  if (values.API_READ_TOKEN !== undefined && values.API_TOKEN === undefined) {
+    errors.push({ field: "API_READ_TOKEN", message: "needs API_TOKEN: without it the API is open to everyone, and a read-only token means nothing", value: "(hidden)" });
+  } else if (values.API_READ_TOKEN !== undefined && values.API_READ_TOKEN === values.API_TOKEN) {
+    errors.push({ field: "API_READ_TOKEN", message: "must differ from API_TOKEN (which may do everything)", value: "(hidden)" });
   }
   if (errors.length > 0) throw new ConfigError(errors);
   const dataDir = path.resolve(cwd, values.TASK_DATA_DIR as string);

@@ -25,6 +25,8 @@ const REDACT_PATHS = [
   "*.environment.ANTHROPIC_API_KEY",
   "env.API_TOKEN",
   "*.env.API_TOKEN",
+  "env.API_READ_TOKEN",
+  "*.env.API_READ_TOKEN",
 ];
 
 export interface LoggerOptions {

@@ -86,7 +86,7 @@ async function mcpServer(reactor: IDocumentDriveServer, token: string): Promise<
     authorizations.push(req.get("authorization") ?? "");
     next();
   });
-  app.use(requireToken(token));
+  app.use(requireToken({ full: token }));
   app.use(express.json({ limit: "1mb" }));
   await setupMcpServer(reactor, app);
   const server = await new Promise<Server>((resolve) => {

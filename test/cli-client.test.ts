@@ -98,4 +98,25 @@ describe("ph-tasks serve and the client commands", () => {
     expect(statuses).toContainEqual({ status: "pending", reason: "shutdown" });
     expect(statuses.at(-1)?.status).toBe("completed");
   });
+
+  it("with API_READ_TOKEN the client reads (list, show, logs) but cannot act: exit 2 naming the token it needs, nothing changed", async () => {
+    const FULL = "full-token-0123456789";
+    const READ = "read-token-0123456789";
+    await agent.stop("SIGKILL"); // (how it stops is the test above's)
+    agent = new AgentProcess(dir, { TASK_SHUTDOWN_GRACE_MS: "100", API_TOKEN: FULL, API_READ_TOKEN: READ });
+    const id = (await agent.cli(["submit", "cli", "--", "echo", "seen"], { API_TOKEN: FULL })).stdout.trim();
+    const reader = { API_TOKEN: READ };
+    const logs = await agent.cli(["logs", id, "--follow"], reader);
+    expect(logs.stdout).toBe("seen\n");
+    expect(logs.status).toBe(0);
+    expect((await agent.cli(["list"], reader)).stdout).toContain(id);
+    const before = (await agent.cli(["list", "--json"], reader)).stdout;
+    const refused = await agent.cli(["submit", "cli", "--", "echo", "not run"], reader);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain("this token may only read (API_READ_TOKEN): POST /api/tasks needs API_TOKEN");
+    expect((await agent.cli(["queue", "pause", "cli"], reader)).status).toBe(2);
+    expect((await agent.cli(["list", "--json"], reader)).stdout).toBe(before);
+    expect(JSON.parse((await agent.cli(["queue", "status", "--json"], reader)).stdout)).toMatchObject({ pauses: [] });
+    expect((await agent.cli(["list"], { API_TOKEN: "wrong-token-0123456789" })).status).toBe(2);
+  });
 });

@@ -55,6 +55,17 @@ describe("configuration", () => {
     expect(() => loadConfig({ TASK_RETRY_BASE_MS: "10s", TASK_RETRY_MAX_MS: "1s" })).toThrow(/TASK_RETRY_MAX_MS/);
   });
 
+  it("API_READ_TOKEN needs API_TOKEN and must differ from it; neither token is echoed in an error", () => {
+    const errorsOf = (env: Record<string, string>) => { try { loadConfig(env); return []; } catch (error) { return (error as ConfigError).errors; } };
+    expect(errorsOf({ API_READ_TOKEN: "read-token-0123456789" })).toEqual([{ field: "API_READ_TOKEN", value: "(hidden)", message: "needs API_TOKEN: without it the API is open to everyone, and a read-only token means nothing" }]);
+    expect(errorsOf({ API_TOKEN: "same-token-0123456789", API_READ_TOKEN: "same-token-0123456789" })).toEqual([{ field: "API_READ_TOKEN", value: "(hidden)", message: "must differ from API_TOKEN (which may do everything)" }]);
+    expect(errorsOf({ API_TOKEN: "short-secret", API_READ_TOKEN: "short-too" })).toEqual([
+      { field: "API_TOKEN", value: "(hidden)", message: "must be at least 16 characters" },
+      { field: "API_READ_TOKEN", value: "(hidden)", message: "must be at least 16 characters" },
+    ]);
+    expect(loadConfig({ API_TOKEN: "full-token-0123456789", API_READ_TOKEN: "read-token-0123456789" }).API_READ_TOKEN).toBe("read-token-0123456789");
+  });
+
   it("README table and .env.example list exactly the variables the code reads", () => {
     const readme = readFileSync("README.md", "utf8");
     expect(replaceConfigTable(readme)).toBe(readme);

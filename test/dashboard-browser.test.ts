@@ -32,6 +32,7 @@ const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`\n*** ${CHROMIUM} not found: the dashboard browser test is SKIPPED (apt-get install chromium).${servicesRequired ? " REQUIRE_TEST_SERVICES=1: this is a failure." : ""}\n`);
 
 const TOKEN = "browser-token-0123456789";
+const READ_TOKEN = "browser-read-token-0123456789";
 const ARTIFACTS = path.resolve("test-artifacts");
 
 describe("dashboard", () => {
@@ -67,7 +68,7 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     const hookStore = new HookStore(store.db);
     hooks = new HookService(hookStore, manager.registry);
     const receiver = new HookReceiver(hookStore, (input, origin) => manager.enqueueTask({ ...(input as object), source: { origin } }), silentLogger());
-    ({ server, url: base } = await listen(createApp({ manager, metrics: manager.metrics!, logger: silentLogger(), apiToken: TOKEN, schedules, webhooks, hooks: { service: hooks, receiver } }), "127.0.0.1", 0, TOKEN));
+    ({ server, url: base } = await listen(createApp({ manager, metrics: manager.metrics!, logger: silentLogger(), apiToken: TOKEN, readToken: READ_TOKEN, schedules, webhooks, hooks: { service: hooks, receiver } }), "127.0.0.1", 0, TOKEN));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
@@ -349,5 +350,31 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     expect(await row.locator('.waiting[data-code="dependencies"]').textContent()).toBe(`waits for task ${first.task.id} to complete`);
     await page.locator('#task-details [data-status="completed"]').waitFor({ timeout: 15_000 });
     expect(await row.textContent()).toContain("Ran after");
+  });
+
+  it("with the read-only token shows everything, offers no button that would act, and says read-only", async () => {
+    const done = await manager.enqueueTask({ type: "cli", title: "watched", command: "echo", args: ["from afar"] });
+    await waitFor(async () => ((await manager.getTask(done.task.id))?.status === "completed" ? true : undefined), 10_000, "the task");
+    await page.evaluate((token) => localStorage.setItem("ph-tasks-token", token), READ_TOKEN);
+    try {
+      await page.goto(`${base}/?load=${Date.now()}#/`); // no form to wait for
+      await page.locator("#recent tr", { hasText: "watched" }).waitFor();
+      expect(await page.locator("#access-note").isVisible()).toBe(true);
+      expect(await page.locator("#submit-form").isVisible()).toBe(false);
+      expect(await page.locator("#schedules").isVisible()).toBe(true);
+      const actions = page.locator("[data-action]");
+      expect(await actions.count()).toBeGreaterThan(0); // in the page (schedules, hooks, webhooks, bulk), none shown
+      for (const button of await actions.all()) expect(await button.isVisible()).toBe(false);
+      await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-read-only.png"), fullPage: true });
+      await page.goto(`${base}/?load=${Date.now()}#/tasks/${done.task.id}`);
+      await page.locator("#output", { hasText: "from afar" }).waitFor();
+      expect(await page.locator("#cancel").isVisible()).toBe(false);
+      expect(await page.locator("#retry").isVisible()).toBe(false);
+    } finally {
+      await page.evaluate((token) => localStorage.setItem("ph-tasks-token", token), TOKEN);
+    }
+    await openOverview();
+    expect(await page.locator("#access-note").isVisible()).toBe(false);
+    expect(await page.locator("#submit-form").isVisible()).toBe(true);
   });
 });

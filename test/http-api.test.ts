@@ -10,6 +10,7 @@ import { readSse } from "./support/sse.js";
 import { waitFor } from "./support/process.js";
 
 const TOKEN = "test-token-0123456789abcdef";
+const READ_TOKEN = "read-token-0123456789abcdef";
 
 describe("HTTP API", () => {
   let store: TaskStore;
@@ -29,7 +30,7 @@ describe("HTTP API", () => {
     manager = testManager(store, { maxConcurrent: 4, maxPerDocument: 10 });
     await manager.start();
     const metrics = manager.metrics!;
-    ({ server, url: base } = await listen(createApp({ manager, metrics, logger: silentLogger(), apiToken: TOKEN }), "127.0.0.1", 0, TOKEN));
+    ({ server, url: base } = await listen(createApp({ manager, metrics, logger: silentLogger(), apiToken: TOKEN, readToken: READ_TOKEN }), "127.0.0.1", 0, TOKEN));
   });
   afterAll(async () => {
     server.closeAllConnections();
@@ -45,6 +46,37 @@ describe("HTTP API", () => {
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: "ok", store: "pglite" });
+  });
+
+  it("API_READ_TOKEN reads everything (tasks, events, metrics, queue) and changes nothing: 403 naming the token needed", async () => {
+    const { task } = (await (await post("/api/tasks", { type: "cli", title: "read me", command: "echo", args: ["visible"] })).json()) as { task: { id: string } };
+    await finished(task.id);
+    const reader = { Authorization: `Bearer ${READ_TOKEN}` };
+    const read = (path: string, init: RequestInit = {}) => fetch(`${base}${path}`, { ...init, headers: { "Content-Type": "application/json", ...reader } });
+    expect(await (await read("/api/access")).json()).toEqual({ access: "read" });
+    expect(await (await api("/api/access")).json()).toEqual({ access: "full" });
+    expect(((await (await read(`/api/tasks/${task.id}`)).json()) as { task: { status: string } }).task.status).toBe("completed");
+    const log = (await (await read(`/api/tasks/${task.id}/log`)).json()) as { events: { kind: string; data: string }[] };
+    expect(log.events.some((e) => e.kind === "output" && e.data.includes("visible"))).toBe(true);
+    expect((await read("/metrics")).status).toBe(200);
+    expect((await read("/api/queue/pauses")).status).toBe(200);
+    const listed = await (await read("/api/tasks?limit=100")).text();
+
+    const attempts: [string, string, unknown][] = [
+      ["POST", "/api/tasks", { type: "cli", title: "not run", command: "echo" }],
+      ["POST", `/api/tasks/${task.id}/retry`, {}],
+      ["POST", "/api/tasks/retry", { status: ["completed"] }],
+      ["POST", "/api/queue/pause", { reason: "no" }],
+      ["PUT", "/api/queue/rate-limits/cli", { max: 1, per: "1m" }],
+      ["DELETE", "/api/queue/rate-limits/cli", undefined],
+    ];
+    for (const [method, path, body] of attempts) {
+      const res = await read(path, { method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+      expect(res.status, `${method} ${path}`).toBe(403);
+      expect(await res.json()).toEqual({ error: "forbidden", message: `this token may only read (API_READ_TOKEN): ${method} ${path} needs API_TOKEN` });
+    }
+    expect(await (await read("/api/tasks?limit=100")).text()).toBe(listed);
+    expect(((await (await read("/api/queue/pauses")).json()) as { pauses: unknown[] }).pauses).toEqual([]);
   });
 
   it("answers a bad task with 400 and every field error", async () => {

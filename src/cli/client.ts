@@ -60,7 +60,7 @@ export class AgentClient {
     if (!res.ok) {
       const parsed = ErrorBodySchema.safeParse(json);
       const detail = parsed.success ? [parsed.data.message ?? parsed.data.error, ...(parsed.data.errors ?? []).map((e) => `  ${e.field}: ${e.message}${e.value !== undefined ? ` (got ${e.value})` : ""}`)].join("\n") : `HTTP ${res.status}`;
-      const code = res.status === 404 ? EXIT.notFound : res.status === 401 ? EXIT.usage : res.status === 400 ? EXIT.usage : EXIT.taskFailed;
+      const code = res.status === 404 ? EXIT.notFound : [400, 401, 403].includes(res.status) ? EXIT.usage : EXIT.taskFailed;
       throw new ClientError(res.status === 401 ? `${detail} (set API_TOKEN)` : detail, code);
     }
     const parsed = schema.safeParse(json);

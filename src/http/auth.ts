@@ -1,21 +1,51 @@
 /**
- * Bearer-token auth: with API_TOKEN set, every endpoint but /healthz needs
- * `Authorization: Bearer <token>`. Compared in constant time.
+ * Bearer-token auth. With API_TOKEN set, every endpoint but /healthz (and the signed inbound hooks)
+ * needs `Authorization: Bearer <token>`:
+ * - API_TOKEN may do everything;
+ * - API_READ_TOKEN (optional) may only read: GET and HEAD — the dashboard, `ph-tasks list / show /
+ *   logs`, the live streams, /metrics. Anything else answers 403 naming the token it needs, and
+ *   changes nothing. For a wall screen, a Prometheus scraper, or a colleague who watches: whoever
+ *   holds API_TOKEN can run commands on this machine.
+ * Tokens are compared in constant time (as digests, so their lengths do not show either).
+ * Without API_TOKEN (loopback only, see listen) everyone may do everything.
  */
 import { timingSafeEqual, createHash } from "node:crypto";
-import type { RequestHandler } from "express";
+import type { RequestHandler, Response } from "express";
+
+/** What a request's token allows: everything, or reading. */
+export type Access = "full" | "read";
 
 const digest = (text: string) => createHash("sha256").update(text).digest();
+const READ_METHODS = new Set(["GET", "HEAD"]);
 
-export function requireToken(token: string | undefined): RequestHandler {
-  if (!token) return (_req, _res, next) => next();
-  const expected = digest(token);
+export function requireToken(tokens: { full?: string | undefined; read?: string | undefined }): RequestHandler {
+  if (!tokens.full) {
+    return (_req, res, next) => {
+      res.locals.access = "full" satisfies Access;
+      next();
+    };
+  }
+  const full = digest(tokens.full);
+  const read = tokens.read ? digest(tokens.read) : undefined;
   return (req, res, next) => {
-    const header = req.get("authorization") ?? "";
-    const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (match?.[1] && timingSafeEqual(digest(match[1]), expected)) return next();
+    const match = /^Bearer\s+(.+)$/i.exec(req.get("authorization") ?? "");
+    const given = match?.[1] ? digest(match[1]) : undefined;
+    if (given && timingSafeEqual(given, full)) {
+      res.locals.access = "full" satisfies Access;
+      return next();
+    }
+    if (given && read && timingSafeEqual(given, read)) {
+      res.locals.access = "read" satisfies Access;
+      if (READ_METHODS.has(req.method)) return next();
+      return res.status(403).json({ error: "forbidden", message: `this token may only read (API_READ_TOKEN): ${req.method} ${req.path} needs API_TOKEN` });
+    }
     res.status(401).set("WWW-Authenticate", 'Bearer realm="ph-tasks"').json({ error: "unauthorized", message: "missing or wrong bearer token (Authorization: Bearer <API_TOKEN>)" });
   };
+}
+
+/** What the request that `res` answers may do (set by requireToken). */
+export function accessOf(res: Response): Access {
+  return res.locals.access === "read" ? "read" : "full";
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost|::ffff:127\.\d+\.\d+\.\d+)$/;

@@ -10,7 +10,7 @@ import express, { type ErrorRequestHandler, type Express } from "express";
 import type { Logger } from "../logger.js";
 import type { TaskMetrics } from "../metrics.js";
 import type { TaskManager } from "../tasks/task-manager.js";
-import { isLoopback, requireToken } from "./auth.js";
+import { accessOf, isLoopback, requireToken } from "./auth.js";
 import type { ScheduleService } from "../schedules/schedule-service.js";
 import type { HookReceiver } from "../hooks/hook-receiver.js";
 import type { HookService } from "../hooks/hook-service.js";
@@ -33,6 +33,8 @@ export interface HttpOptions {
   metrics: TaskMetrics;
   logger: Logger;
   apiToken?: string | undefined;
+  /** API_READ_TOKEN: may only read (GET, HEAD); see auth.ts. */
+  readToken?: string | undefined;
   /** Default: manager.enqueueTask. The agent passes one that also creates the task document. */
   createTask?: TaskCreator;
   /** Cron schedules (/api/schedules); absent: no such endpoints. */
@@ -62,10 +64,14 @@ export function createApp(options: HttpOptions): Express {
   app.use(express.static(DASHBOARD_DIR, { index: "index.html", maxAge: 0 }));
   // Webhook senders cannot hold the API token: each delivery is signed with its hook's secret.
   if (options.hooks) app.use(hookDeliveryRoute(options.hooks.receiver));
-  app.use(requireToken(options.apiToken));
+  app.use(requireToken({ full: options.apiToken, read: options.readToken }));
   app.use(express.json({ limit: "1mb" }));
   app.use(refuseNul);
 
+  // What this request's token may do: the dashboard hides what a read-only token cannot.
+  app.get("/api/access", (_req, res) => {
+    res.json({ access: accessOf(res) });
+  });
   app.get("/metrics", (_req, res, next) => {
     options.metrics.registry
       .metrics()

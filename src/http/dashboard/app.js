@@ -101,7 +101,7 @@ function submitForm() {
       if (!fieldErrors.length) general.textContent = error.message;
     }
   });
-  return h("section", { class: "card" }, h("h2", {}, "Run a command"), form);
+  return h("section", { class: "card write-only", id: "submit-section" }, h("h2", {}, "Run a command"), form);
 }
 
 function taskTable(id, tasks) {
@@ -316,7 +316,7 @@ async function renderTask(id, mine) {
   retry.addEventListener("click", act("retry"));
   app.replaceChildren(
     h("p", { class: "back" }, h("a", { href: "#/" }, "← all tasks")),
-    h("section", { class: "card" }, h("h2", { class: "task-title", title: task.title }, task.title), detailBox, h("div", { class: "actions" }, cancel, retry), message),
+    h("section", { class: "card" }, h("h2", { class: "task-title", title: task.title }, task.title), detailBox, h("div", { class: "actions write-only" }, cancel, retry), message),
     h("section", { class: "card" }, h("h2", {}, "Output"), output, notice));
   await update();
   void followEvents(id, cursor, output, update, notice);
@@ -324,11 +324,18 @@ async function renderTask(id, mine) {
 
 // ---------- routing ----------
 
+/** A read-only token (API_READ_TOKEN) sees no buttons it could not use (style.css). */
+async function showAccess() {
+  const { access } = await api("/api/access");
+  document.body.classList.toggle("read-only", access === "read");
+}
+
 async function route() {
   stopTimers();
   const mine = ++generation;
   const match = /^#\/tasks\/(.+)$/.exec(location.hash);
   try {
+    await showAccess();
     if (match) {
       await renderTask(decodeURIComponent(match[1]), mine);
     } else {

@@ -49,13 +49,16 @@ describe("HTTP API", () => {
   });
 
   it("API_READ_TOKEN reads everything (tasks, events, metrics, queue) and changes nothing: 403 naming the token needed", async () => {
-    const { task } = (await (await post("/api/tasks", { type: "cli", title: "read me", command: "echo", args: ["visible"] })).json()) as { task: { id: string } };
+    const { task } = (await (await post("/api/tasks", { type: "cli", title: "read me", command: "echo", args: ["visible"], environment: { DEPLOY_TOKEN: "s3cret-deploy-value" } })).json()) as { task: { id: string } };
     await finished(task.id);
     const reader = { Authorization: `Bearer ${READ_TOKEN}` };
     const read = (path: string, init: RequestInit = {}) => fetch(`${base}${path}`, { ...init, headers: { "Content-Type": "application/json", ...reader } });
     expect(await (await read("/api/access")).json()).toEqual({ access: "read" });
     expect(await (await api("/api/access")).json()).toEqual({ access: "full" });
-    expect(((await (await read(`/api/tasks/${task.id}`)).json()) as { task: { status: string } }).task.status).toBe("completed");
+    // It sees which variables a task was given, not their values; API_TOKEN sees them.
+    expect(((await (await read(`/api/tasks/${task.id}`)).json()) as { task: unknown }).task).toMatchObject({ status: "completed", environment: { DEPLOY_TOKEN: "(hidden)" } });
+    expect(((await (await api(`/api/tasks/${task.id}`)).json()) as { task: unknown }).task).toMatchObject({ environment: { DEPLOY_TOKEN: "s3cret-deploy-value" } });
+    expect(await (await read("/api/tasks?limit=100")).text()).not.toContain("s3cret-deploy-value");
     const log = (await (await read(`/api/tasks/${task.id}/log`)).json()) as { events: { kind: string; data: string }[] };
     expect(log.events.some((e) => e.kind === "output" && e.data.includes("visible"))).toBe(true);
     expect((await read("/metrics")).status).toBe(200);

@@ -11,6 +11,7 @@ import type { Logger } from "../logger.js";
 import type { TaskMetrics } from "../metrics.js";
 import type { TaskManager } from "../tasks/task-manager.js";
 import { accessOf, isLoopback, requireToken } from "./auth.js";
+import { readOnlyView } from "./read-only-view.js";
 import type { ScheduleService } from "../schedules/schedule-service.js";
 import type { HookReceiver } from "../hooks/hook-receiver.js";
 import type { HookService } from "../hooks/hook-service.js";
@@ -65,6 +66,7 @@ export function createApp(options: HttpOptions): Express {
   // Webhook senders cannot hold the API token: each delivery is signed with its hook's secret.
   if (options.hooks) app.use(hookDeliveryRoute(options.hooks.receiver));
   app.use(requireToken({ full: options.apiToken, read: options.readToken }));
+  app.use(readOnlyView);
   app.use(express.json({ limit: "1mb" }));
   app.use(refuseNul);
 

@@ -1,8 +1,10 @@
 /**
  * Task dependencies on PGlite and PostgreSQL: a task waits for the tasks it depends on, runs once
  * the last has completed, waits on while one failed until it is retried, and is refused whole when
- * it names no task; on PostgreSQL, two dependencies completing at the same instant on two workers
- * release it (the release trigger's lock).
+ * it names no task; with onDependencyFailure "cancel" it and its chain are cancelled instead
+ * (also when the dependency failed before it was stored, or ended on a worker that died before
+ * cancelling); retried, a dependent waits for its dependencies again; on PostgreSQL, two
+ * dependencies completing at the same instant on two workers release it (the release trigger's lock).
  */
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -65,6 +67,53 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(await manager.retryTask(a.task.id)).toBeTruthy();
       expect((await finished(manager, a.task.id)).status).toBe("completed");
       expect((await finished(manager, b.task.id)).status).toBe("completed");
+    });
+
+    it('onDependencyFailure "cancel": a failed dependency cancels it and the chain after it, naming the dependency; a "wait" one waits on', async () => {
+      const a = await manager.enqueueTask(sh("build", "exit 3", { maxAttempts: 1 }));
+      const b = await manager.enqueueTask(sh("test", "true", { dependsOn: [a.task.id], onDependencyFailure: "cancel" }));
+      const c = await manager.enqueueTask(sh("deploy", "true", { dependsOn: [b.task.id], onDependencyFailure: "cancel" }));
+      const d = await manager.enqueueTask(sh("report", "true", { dependsOn: [a.task.id] }));
+      expect((await finished(manager, a.task.id)).status).toBe("failed");
+      const bEnd = await finished(manager, b.task.id);
+      expect(bEnd).toMatchObject({ status: "cancelled", attempts: 0, error: { kind: "fatal", code: "dependency_failed", message: `task ${a.task.id} it depends on failed (onDependencyFailure: cancel)` } });
+      const cEnd = await finished(manager, c.task.id);
+      expect(cEnd.error).toMatchObject({ code: "dependency_failed", message: `task ${b.task.id} it depends on was cancelled (onDependencyFailure: cancel)` });
+      await sleep(300);
+      expect((await manager.getTask(d.task.id))?.status).toBe("pending");
+      expect((await manager.getTask(b.task.id))?.onDependencyFailure).toBe("cancel");
+
+      // A dependency that failed before its dependent was stored: cancelled when stored.
+      const late = await manager.enqueueTask(sh("late", "true", { dependsOn: [a.task.id], onDependencyFailure: "cancel" }));
+      expect((await finished(manager, late.task.id)).error?.code).toBe("dependency_failed");
+
+      // Retried, a dependent waits again for its dependency; the dependency retried and completed releases it.
+      expect(await manager.retryTask(b.task.id)).toBeTruthy();
+      await sleep(500);
+      expect((await manager.getTask(b.task.id))?.status).toBe("pending");
+      expect((await manager.whyWaiting(b.task.id))?.code).toBe("dependencies");
+      await store.db.query("UPDATE ph_tasks SET params = jsonb_set(params, '{args,1}', '\"true\"') WHERE id = $1", [a.task.id]);
+      expect(await manager.retryTask(a.task.id)).toBeTruthy();
+      expect((await finished(manager, b.task.id)).status).toBe("completed");
+      expect((await finished(manager, d.task.id)).status).toBe("completed");
+    });
+
+    it("a dependent whose dependency ended on a worker that died before cancelling it is cancelled by the next sweep; a bad onDependencyFailure is refused", async () => {
+      const a = await manager.enqueueTask(sh("gone wrong", "true", { maxAttempts: 1 }));
+      await finished(manager, a.task.id);
+      const b = await manager.enqueueTask(sh("after", "true", { dependsOn: [a.task.id], onDependencyFailure: "cancel" }));
+      // As if another worker recorded the failure and died: no event here.
+      await manager.stop(0);
+      await store.db.query("UPDATE ph_tasks SET status = 'failed' WHERE id = $1", [a.task.id]);
+      await store.db.query("UPDATE ph_tasks SET run_at = '3000-01-01 00:00:00+00', status = 'pending', finished_at = NULL, error = NULL WHERE id = $1", [b.task.id]);
+      expect((await manager.getTask(b.task.id))?.status).toBe("pending");
+      await manager.start(); // a worker starting sweeps (and every 30 s after)
+      expect((await finished(manager, b.task.id)).error?.message).toBe(`task ${a.task.id} it depends on failed (onDependencyFailure: cancel)`);
+
+      const bad = await manager.enqueueTask(sh("bad", "true", { dependsOn: [a.task.id], onDependencyFailure: "skip" })).catch((e: unknown) => e);
+      expect((bad as ValidationError).errors).toEqual([{ field: "onDependencyFailure", message: 'must be "wait" or "cancel"', value: '"skip"' }]);
+      const alone = await manager.enqueueTask(sh("alone", "true", { onDependencyFailure: "cancel" })).catch((e: unknown) => e);
+      expect((alone as ValidationError).errors).toEqual([{ field: "onDependencyFailure", message: "only with dependsOn: it says what to do when a dependency fails", value: '"cancel"' }]);
     });
 
     it("naming no task refuses the whole request, naming it; nothing is stored", async () => {

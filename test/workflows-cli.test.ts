@@ -145,6 +145,17 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     const orphan = await agent.cli(["submit", "cli", "--after", "no-such-task", "--", "echo", "x"]);
     expect(orphan.status).toBe(2);
     expect(orphan.stderr).toContain("dependsOn: names no task: 'no-such-task'");
+
+    // --if-after-fails cancel: a failed dependency cancels it, and `show` says why.
+    const failing = JSON.parse((await agent.cli(["submit", "cli", "--json", "--max-attempts", "1", "--", "sh", "-c", "sleep 0.3; exit 3"])).stdout) as { id: string };
+    const doomed = JSON.parse((await agent.cli(["submit", "cli", "--json", "--after", failing.id, "--if-after-fails", "cancel", "--", "echo", "never"])).stdout) as { id: string; onDependencyFailure: string };
+    expect(doomed.onDependencyFailure).toBe("cancel");
+    const logs = await agent.cli(["logs", doomed.id, "--follow"]);
+    expect(logs.status).toBe(130);
+    expect((await agent.cli(["show", doomed.id])).stdout).toContain(`task ${failing.id} it depends on failed (onDependencyFailure: cancel)`);
+    const bad = await agent.cli(["submit", "cli", "--after", failing.id, "--if-after-fails", "skip", "--", "echo", "x"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("--if-after-fails: expected wait or cancel");
   });
 
   it("template put / list; submit template --param makes and runs the task; a hook names it; a missing parameter is named", async () => {

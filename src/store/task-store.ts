@@ -31,6 +31,7 @@ import { selectTasksByIdempotencyKeys } from "./sql/select-tasks-by-idempotency-
 import { trimEvents } from "./sql/trim-events.js";
 import { registerDependencies } from "./sql/register-dependencies.js";
 import { selectWaitingFacts, type WaitingFacts } from "./sql/select-waiting-facts.js";
+import { selectDoomedDependents, type DoomedDependent } from "./sql/select-doomed-dependents.js";
 import { ValidationError } from "../validation.js";
 
 function toNewRow(task: Task, agingMs: number): NewTaskRow {
@@ -210,8 +211,8 @@ export class TaskStore {
     return recoverExpiredLeases(this.db);
   }
 
-  requestCancel(id: string, reason: string): Promise<TaskRow | undefined> {
-    return requestCancel(this.db, id, reason);
+  requestCancel(id: string, reason: string, code?: string): Promise<TaskRow | undefined> {
+    return requestCancel(this.db, id, reason, code);
   }
 
   retry(id: string): Promise<TaskRow | undefined> {
@@ -227,6 +228,11 @@ export class TaskStore {
   }
 
   /** What keeps a pending task waiting (undefined: it is not pending). */
+  /** Waiting tasks to cancel because a dependency failed (onDependencyFailure "cancel"); `of`: only those depending on these. */
+  doomedDependents(of: readonly string[] | undefined, limit: number): Promise<DoomedDependent[]> {
+    return selectDoomedDependents(this.db, of, limit);
+  }
+
   waitingFacts(id: string): Promise<WaitingFacts | undefined> {
     return selectWaitingFacts(this.db, id);
   }

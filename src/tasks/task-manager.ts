@@ -29,6 +29,7 @@ import { QueueControls } from "./queue-controls.js";
 import { explainWaiting, type WaitingReason } from "./waiting-reason.js";
 import { logTransition, type TaskLifecycleEvents } from "./task-events.js";
 import { parseTaskRequest } from "./task-request.js";
+import { DependencyFailures, SWEEP_MS } from "./dependency-failures.js";
 import type { Task, TaskError } from "./types.js";
 
 interface RunningTask {
@@ -51,6 +52,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   private stopping = false;
   private readonly upkeep: StoreUpkeep;
   private readonly settler: AttemptSettler;
+  private readonly dependencyFailures: DependencyFailures;
   /** Pauses and rate limits per type, for every worker (ph-tasks queue pause / limit). */
   private readonly controls: QueueControls;
   private readonly executeContext: ExecuteTaskContext;
@@ -75,6 +77,9 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
       state: () => (!this.started ? "stopped" : this.stopping ? "stopping" : "running"),
     }, this.controls.rateLimits);
     this.executeContext = { registry, redactor, outputLog: this.outputLog, logger, workerId: settings.workerId, abandonAfterMs: settings.abandonAfterMs, onOutput: (task, chunk) => this.emit("output", task, chunk), onProgress: (task, event) => this.emit("progress", task, event) };
+    this.dependencyFailures = new DependencyFailures(store, (id, reason, code) => this.cancelTask(id, reason, code), logger);
+    const ended = (task: Task) => void (this.started && this.dependencyFailures.checkQuietly([task.id]));
+    this.on("failed", ended).on("cancelled", ended);
     this.settler = new AttemptSettler({ store, workerId: settings.workerId, retry: settings.retry, pump: this.pump, upkeep: this.upkeep, events: this, logger, ...(metrics ? { metrics } : {}) });
   }
 
@@ -87,6 +92,9 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     const tasks = inputs.map((input, index) => this.buildTask(input, inputs.length > 1 ? `task #${index}` : "task"));
     const stored = await this.store.insert(tasks, this.settings.agingMs);
     this.controls.rateLimits.wake(stored.filter((s) => s.created).map((s) => s.task.type));
+    // A dependency may have failed before its dependent was stored: no end of it will tell.
+    const doomable = stored.filter((s) => s.created && s.task.onDependencyFailure === "cancel").flatMap((s) => s.task.dependsOn ?? []);
+    if (doomable.length > 0) await this.dependencyFailures.check(doomable);
     for (const { task, created } of stored) {
       if (!created) continue;
       this.metrics?.created.inc({ type: task.type });
@@ -147,7 +155,9 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     every(this.settings.heartbeatMs, async () => void ((await this.controls.refreshQuietly()) && this.schedulePump())); // should a notification be lost
     every(this.settings.pollIntervalMs, () => Promise.resolve(this.schedulePump()));
     every(this.settings.cleanupIntervalMs, () => this.upkeep.cleanup());
+    every(SWEEP_MS, () => this.dependencyFailures.check().then(() => undefined));
     await this.heartbeat();
+    void this.dependencyFailures.checkQuietly(); // a worker that died between a task's end and its dependents' cancel
     this.schedulePump();
   }
 
@@ -225,8 +235,8 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
    * Cancels a task: a pending one at once; a running one through its signal, here or — via
    * NOTIFY and the heartbeat — in whichever worker holds it. False when already finished.
    */
-  async cancelTask(id: string, reason = "cancelled by request"): Promise<boolean> {
-    const row = await this.store.requestCancel(id, reason);
+  async cancelTask(id: string, reason = "cancelled by request", code?: string): Promise<boolean> {
+    const row = await this.store.requestCancel(id, reason, code);
     if (!row) return false;
     if (row.status === "cancelled") {
       const task = rowToTask(row);

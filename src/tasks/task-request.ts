@@ -34,7 +34,12 @@ export function parseTaskRequest(input: unknown, registry: ExecutorRegistry): Pa
   const executor = typeof type === "string" ? registry.get(type) : undefined;
   if (executor) {
     const parsed = parseWith(executor.requestSchema, input);
-    return parsed.ok ? { ok: true, value: parsed.value as TaskRequest } : parsed;
+    if (!parsed.ok) return parsed;
+    const value = parsed.value as TaskRequest;
+    if (value.onDependencyFailure !== undefined && value.dependsOn === undefined) {
+      return { ok: false, errors: [{ field: "onDependencyFailure", message: "only with dependsOn: it says what to do when a dependency fails", value: JSON.stringify(value.onDependencyFailure) }] };
+    }
+    return { ok: true, value };
   }
   // Unknown type: still report every base-field problem, plus what types exist.
   const base = parseWith(TaskRequestBaseSchema.loose(), input);

@@ -77,8 +77,8 @@ export const TaskRequestBaseSchema = z.object({
   source: TaskSourceSchema.optional(),
   /**
    * Ids of tasks that must complete before this one runs (at most 20, existing ones). It waits in
-   * the queue until the last of them completes; a dependency that fails or is cancelled keeps it
-   * waiting until that task is retried and completes, or this one is cancelled.
+   * the queue until the last of them completes. A dependency that fails for good or is cancelled:
+   * see onDependencyFailure.
    */
   dependsOn: z
     .array(z.string().min(1).max(100))
@@ -86,6 +86,12 @@ export const TaskRequestBaseSchema = z.object({
     .max(20)
     .refine((ids) => new Set(ids).size === ids.length, "must not name a task twice")
     .optional(),
+  /**
+   * When a dependency fails for good (no attempts left) or is cancelled (or is gone): "wait" (the
+   * default) keeps this task waiting until that one is retried and completes, or this one is
+   * cancelled; "cancel" cancels it at once, and so on down a chain of such tasks. Only with dependsOn.
+   */
+  onDependencyFailure: z.enum(["wait", "cancel"], { error: 'must be "wait" or "cancel"' }).optional(),
   /** Labels to find the task by (list, retry, cancel by tag), e.g. "release-42", "team:docs". */
   tags: z
     .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/, "must be 1-64 letters, digits and . _ : / - (starting with a letter or digit)"))
@@ -193,8 +199,10 @@ export type Task = BaseTask & { [field: string]: unknown };
  * The names of the base fields that have columns of their own; everything else on a task (its
  * type's fields, and dependsOn, whose links live in ph_task_dependencies) is stored as JSON.
  */
-// dependsOn and tags are kept with the type's fields (params, JSON): the list filters tags there.
-export const BASE_TASK_FIELDS: ReadonlySet<string> = new Set(Object.keys(BaseTaskSchema.shape).filter((key) => key !== "dependsOn" && key !== "tags"));
+// dependsOn, onDependencyFailure and tags are kept with the type's fields (params, JSON): the list
+// filters tags there, the dependency-failure sweep reads onDependencyFailure there.
+const PARAMS_BASE_FIELDS = new Set(["dependsOn", "onDependencyFailure", "tags"]);
+export const BASE_TASK_FIELDS: ReadonlySet<string> = new Set(Object.keys(BaseTaskSchema.shape).filter((key) => !PARAMS_BASE_FIELDS.has(key)));
 
 /** Splits a task into its base and the type-specific fields (stored as JSON). */
 export function splitTaskParams(task: Record<string, unknown>): { [field: string]: unknown } {

@@ -16,6 +16,7 @@ import { clientFor, printJson } from "./client-options.js";
 const CommonFlagsSchema = z.object({
   title: z.string().optional(),
   after: z.array(z.string().min(1)).optional(),
+  ifAfterFails: z.enum(["wait", "cancel"], { error: "--if-after-fails: expected wait or cancel" }).optional(),
   tag: z.array(z.string().min(1)).optional(),
   priority: z.coerce.number().int().optional(),
   maxAttempts: z.coerce.number().int().optional(),
@@ -32,6 +33,7 @@ function common(command: Command): Command {
     .option("--max-attempts <n>", "attempts for retryable failures")
     .option("--timeout <duration>", "time limit, e.g. 90s, 10m")
     .option("--after <id>", "run only once this task has completed (repeatable: after all of them)", collect)
+    .option("--if-after-fails <what>", "wait (default: until that task is retried and completes) or cancel (this one, at once)")
     .option("--tag <tag>", "a label to find it by: list / retry / cancel --tag (repeatable)", collect)
     .option("--json", "print the created task as JSON");
 }
@@ -39,7 +41,7 @@ function common(command: Command): Command {
 async function send(command: Command, request: Record<string, unknown>, rawFlags: unknown): Promise<void> {
   const flags = parseWith(CommonFlagsSchema, rawFlags);
   if (!flags.ok) throw new ClientError(`invalid options:\n${formatFieldErrors(flags.errors)}`, EXIT.usage);
-  const { title, after, tag, priority, maxAttempts, timeout, json } = flags.value;
+  const { title, after, ifAfterFails, tag, priority, maxAttempts, timeout, json } = flags.value;
   const timeoutMs = timeout !== undefined ? parseDuration(timeout) : undefined;
   if (timeout !== undefined && timeoutMs === undefined) throw new ClientError(`--timeout: expected a duration like 30s or 5m, got '${timeout}'`, EXIT.usage);
   const body = {
@@ -49,6 +51,7 @@ async function send(command: Command, request: Record<string, unknown>, rawFlags
     ...(maxAttempts !== undefined ? { maxAttempts } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(after !== undefined ? { dependsOn: after } : {}),
+    ...(ifAfterFails !== undefined ? { onDependencyFailure: ifAfterFails } : {}),
     ...(tag !== undefined ? { tags: tag } : {}),
     source: { origin: "cli" },
   };

@@ -1,19 +1,28 @@
 import type { Queryable } from "../db.js";
 import { RUN_ENTRIES_CLEARED, runEntriesWrittenOut, statusEntriesFrom } from "./status-entries.js";
 import type { TaskRow } from "../interfaces.js";
+import { WAITING_RUN_AT } from "../migrations/013-task-dependencies.js";
 
 /**
  * Queues a failed or cancelled task again, with a fresh set of attempts. Its last run's entries are
  * written out and its "pending" entry of the event log goes in with the change, before any worker
- * can claim it.
+ * can claim it. A task with a dependency not completed (cancelled while it waited, or for its
+ * dependency's failure) waits again for it, released by migration 013's trigger. Its dependencies
+ * are locked (FOR SHARE) and read as they are now: one completing at this instant either commits
+ * first and is seen completed here, or waits and its trigger then finds this task waiting.
  */
 export async function retryTask(db: Queryable, id: string): Promise<TaskRow | undefined> {
   const { rows } = await db.query<TaskRow>(
     `WITH locked AS (
        SELECT * FROM ph_tasks WHERE id = $1 AND status IN ('failed', 'cancelled') FOR UPDATE
+     ), dependencies AS (
+       SELECT u.status FROM ph_task_dependencies d JOIN ph_tasks u ON u.id = d.depends_on WHERE d.task_id = $1 FOR SHARE OF u
      ), changed AS (
        UPDATE ph_tasks t
-       SET status = 'pending', attempts = 0, run_at = now(), error = NULL, result = NULL, finished_at = NULL,
+       SET status = 'pending', attempts = 0,
+           -- A dependency removed since (retention) counts as not completed.
+           run_at = CASE WHEN (SELECT count(*) FROM ph_task_dependencies WHERE task_id = $1) > (SELECT count(*) FROM dependencies WHERE status = 'completed')
+                    THEN '${WAITING_RUN_AT}'::timestamptz ELSE now() END, error = NULL, result = NULL, finished_at = NULL,
            started_at = NULL, cancel_requested = false, updated_at = now(), ${RUN_ENTRIES_CLEARED}
        FROM locked WHERE t.id = locked.id
        RETURNING t.*

@@ -130,7 +130,7 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     expect((await agent.cli(["hook", "show", "builds"])).status).toBe(4);
   });
 
-  it("submit --after: the task waits for the one it names; a name of no task is refused", async () => {
+  it("submit --after / --if-after-fails / --in / --at: the task waits for the one it names, or for a time; a name of no task is refused", async () => {
     const first = (await agent.cli(["submit", "cli", "--json", "--", "sh", "-c", "sleep 0.5; echo first"]));
     const a = JSON.parse(first.stdout) as { id: string };
     const second = await agent.cli(["submit", "cli", "--json", "--after", a.id, "--", "echo", "second"]);
@@ -156,6 +156,17 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     const bad = await agent.cli(["submit", "cli", "--after", failing.id, "--if-after-fails", "skip", "--", "echo", "x"]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("--if-after-fails: expected wait or cancel");
+
+    // --in / --at: not before then; `show` says so while it waits.
+    const sentAt = Date.now();
+    const later = JSON.parse((await agent.cli(["submit", "cli", "--json", "--in", "20s", "--", "echo", "later"])).stdout) as { id: string; runAt: string };
+    expect(Date.parse(later.runAt) - sentAt).toBeGreaterThanOrEqual(19_000);
+    expect((await agent.cli(["show", later.id])).stdout).toContain(`not before ${later.runAt} (its runAt)`);
+    expect((await agent.cli(["cancel", later.id])).status).toBe(0);
+    const notATime = await agent.cli(["submit", "cli", "--at", "tomorrow", "--", "echo", "x"]);
+    expect(notATime.status).toBe(2);
+    expect(notATime.stderr).toContain("runAt: must be an ISO 8601 date and time with a zone");
+    expect((await agent.cli(["submit", "cli", "--at", later.runAt, "--in", "1m", "--", "echo", "x"])).stderr).toContain("give --at or --in, not both");
   });
 
   it("template put / list; submit template --param makes and runs the task; a hook names it; a missing parameter is named", async () => {

@@ -52,6 +52,8 @@ export interface NewTaskRow {
   aging_ms: number;
   /** It has dependencies: it goes in waiting for them. */
   waiting: boolean;
+  /** Not before (the request's runAt); null: at once. */
+  run_at: string | null;
 }
 
 export interface ClaimLimits {

@@ -22,6 +22,7 @@ import * as m016 from "./migrations/016-webhook-start-and-retry.js";
 import * as m017 from "./migrations/017-queue-pauses.js";
 import * as m018 from "./migrations/018-rate-limits.js";
 import * as m019 from "./migrations/019-webhook-holds.js";
+import * as m020 from "./migrations/020-run-at.js";
 
 /**
  * A migration is SQL split on ";" at line ends, or — where a function body holds semicolons of its
@@ -47,6 +48,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql?: string; statem
   { version: 17, ...m017 },
   { version: 18, name: m018.name, statements: m018.statements },
   { version: 19, name: m019.name, statements: m019.statements },
+  { version: 20, name: m020.name, statements: m020.statements },
 ];
 
 /** Arbitrary constant: the advisory lock key of migrations ("phtm"). */

@@ -51,6 +51,7 @@ function toNewRow(task: Task, agingMs: number): NewTaskRow {
     source,
     aging_ms: agingMs,
     waiting: dependenciesOf(task).length > 0,
+    run_at: typeof task.runAt === "string" ? task.runAt : null,
   };
 }
 

@@ -92,6 +92,15 @@ export const TaskRequestBaseSchema = z.object({
    * cancelled; "cancel" cancels it at once, and so on down a chain of such tasks. Only with dependsOn.
    */
   onDependencyFailure: z.enum(["wait", "cancel"], { error: 'must be "wait" or "cancel"' }).optional(),
+  /**
+   * Not before this time (ISO 8601 with a zone, within a year): it waits in the queue until then —
+   * and, with dependsOn, until they have completed too. A time past runs it at once.
+   */
+  runAt: z.iso
+    .datetime({ offset: true, error: "must be an ISO 8601 date and time with a zone, e.g. 2026-12-04T03:00:00Z" })
+    // (Not a time at all is the format's error alone.)
+    .refine((at) => !(Date.parse(at) - Date.now() > 366 * 24 * 3600 * 1000), "must be within a year from now")
+    .optional(),
   /** Labels to find the task by (list, retry, cancel by tag), e.g. "release-42", "team:docs". */
   tags: z
     .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/, "must be 1-64 letters, digits and . _ : / - (starting with a letter or digit)"))
@@ -199,9 +208,10 @@ export type Task = BaseTask & { [field: string]: unknown };
  * The names of the base fields that have columns of their own; everything else on a task (its
  * type's fields, and dependsOn, whose links live in ph_task_dependencies) is stored as JSON.
  */
-// dependsOn, onDependencyFailure and tags are kept with the type's fields (params, JSON): the list
-// filters tags there, the dependency-failure sweep reads onDependencyFailure there.
-const PARAMS_BASE_FIELDS = new Set(["dependsOn", "onDependencyFailure", "tags"]);
+// dependsOn, onDependencyFailure, runAt and tags are kept with the type's fields (params, JSON): the
+// list filters tags there, the dependency-failure sweep reads onDependencyFailure there, and the
+// release of a dependent reads runAt there (migration 020).
+const PARAMS_BASE_FIELDS = new Set(["dependsOn", "onDependencyFailure", "runAt", "tags"]);
 export const BASE_TASK_FIELDS: ReadonlySet<string> = new Set(Object.keys(BaseTaskSchema.shape).filter((key) => !PARAMS_BASE_FIELDS.has(key)));
 
 /** Splits a task into its base and the type-specific fields (stored as JSON). */

@@ -33,7 +33,7 @@ export async function explainWaiting(facts: WaitingFacts, sources: WaitingSource
     return { code: "dependencies", message: `waits for ${facts.unmet.length === 1 ? "task" : "tasks"} ${facts.unmet.join(", ")} to complete`, tasks: facts.unmet };
   }
   if (facts.run_at.getTime() > now) {
-    return { code: "not_before", message: `not before ${facts.run_at.toISOString()} (a retry's backoff)`, until: facts.run_at.toISOString() };
+    return { code: "not_before", message: `not before ${facts.run_at.toISOString()} (${facts.attempts > 0 ? "a retry's backoff" : "its runAt"})`, until: facts.run_at.toISOString() };
   }
   const pause = (await sources.pauses.list()).find((p) => p.task_type === facts.type || p.task_type === ALL_TYPES);
   if (pause) {

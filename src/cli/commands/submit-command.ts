@@ -16,6 +16,8 @@ import { clientFor, printJson } from "./client-options.js";
 const CommonFlagsSchema = z.object({
   title: z.string().optional(),
   after: z.array(z.string().min(1)).optional(),
+  at: z.string().optional(),
+  in: z.string().optional(),
   ifAfterFails: z.enum(["wait", "cancel"], { error: "--if-after-fails: expected wait or cancel" }).optional(),
   tag: z.array(z.string().min(1)).optional(),
   priority: z.coerce.number().int().optional(),
@@ -33,15 +35,27 @@ function common(command: Command): Command {
     .option("--max-attempts <n>", "attempts for retryable failures")
     .option("--timeout <duration>", "time limit, e.g. 90s, 10m")
     .option("--after <id>", "run only once this task has completed (repeatable: after all of them)", collect)
+    .option("--at <time>", "not before this time: ISO 8601 with a zone, e.g. 2026-12-04T03:00:00Z")
+    .option("--in <duration>", "not before this long from now, e.g. 90s, 10m, 2h")
     .option("--if-after-fails <what>", "wait (default: until that task is retried and completes) or cancel (this one, at once)")
     .option("--tag <tag>", "a label to find it by: list / retry / cancel --tag (repeatable)", collect)
     .option("--json", "print the created task as JSON");
+}
+
+/** --at as given (the agent checks it), or --in from this machine's clock; not both. */
+function notBefore(at: string | undefined, within: string | undefined): string | undefined {
+  if (at !== undefined && within !== undefined) throw new ClientError("give --at or --in, not both", EXIT.usage);
+  if (within === undefined) return at;
+  const ms = parseDuration(within);
+  if (ms === undefined) throw new ClientError(`--in: expected a duration like 90s, 10m or 2h, got '${within}'`, EXIT.usage);
+  return new Date(Date.now() + ms).toISOString();
 }
 
 async function send(command: Command, request: Record<string, unknown>, rawFlags: unknown): Promise<void> {
   const flags = parseWith(CommonFlagsSchema, rawFlags);
   if (!flags.ok) throw new ClientError(`invalid options:\n${formatFieldErrors(flags.errors)}`, EXIT.usage);
   const { title, after, ifAfterFails, tag, priority, maxAttempts, timeout, json } = flags.value;
+  const runAt = notBefore(flags.value.at, flags.value.in);
   const timeoutMs = timeout !== undefined ? parseDuration(timeout) : undefined;
   if (timeout !== undefined && timeoutMs === undefined) throw new ClientError(`--timeout: expected a duration like 30s or 5m, got '${timeout}'`, EXIT.usage);
   const body = {
@@ -52,6 +66,7 @@ async function send(command: Command, request: Record<string, unknown>, rawFlags
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(after !== undefined ? { dependsOn: after } : {}),
     ...(ifAfterFails !== undefined ? { onDependencyFailure: ifAfterFails } : {}),
+    ...(runAt !== undefined ? { runAt } : {}),
     ...(tag !== undefined ? { tags: tag } : {}),
     source: { origin: "cli" },
   };

@@ -5,7 +5,8 @@ import { WAITING_RUN_AT } from "../migrations/013-task-dependencies.js";
 
 /**
  * Inserts tasks in one statement; a task whose idempotency key exists is skipped (not returned).
- * A task with dependencies goes in waiting (register-dependencies.ts releases it).
+ * A task with dependencies goes in waiting (register-dependencies.ts releases it); one with a
+ * runAt in the future goes in due then, and its age for the priority counts from then.
  * Each new task's first event-log entry ("pending") goes in with it: a claim that comes a moment
  * later logs "running" after it, never before.
  *
@@ -21,12 +22,12 @@ export async function insertTasks(db: Queryable, tasks: readonly NewTaskRow[]): 
      INSERT INTO ph_tasks (id, type, title, instructions, params, status, priority, rank_at, max_attempts,
                            timeout_ms, idempotency_key, drive_id, document_id, source, run_at)
      SELECT t.id, t.type, t.title, t.instructions, t.params, 'pending', t.priority,
-            now() - make_interval(secs => t.priority * t.aging_ms / 1000.0),
+            greatest(now(), t.run_at) - make_interval(secs => t.priority * t.aging_ms / 1000.0),
             t.max_attempts, t.timeout_ms, t.idempotency_key, t.drive_id, t.document_id, t.source,
-            CASE WHEN t.waiting THEN '${WAITING_RUN_AT}'::timestamptz ELSE now() END
+            CASE WHEN t.waiting THEN '${WAITING_RUN_AT}'::timestamptz ELSE greatest(now(), t.run_at) END
      FROM jsonb_to_recordset($1::jsonb) AS t(id text, type text, title text, instructions text, params jsonb,
           priority int, max_attempts int, timeout_ms int, idempotency_key text, drive_id text, document_id text,
-          source jsonb, aging_ms float8, waiting boolean)
+          source jsonb, aging_ms float8, waiting boolean, run_at timestamptz)
      ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
      RETURNING *
      ), ${statusEntriesFrom("inserted", `'{"status":"pending","attempt":0}'::text`)}

@@ -1,5 +1,6 @@
 import type { Queryable } from "../db.js";
 import { WAITING_RUN_AT } from "../migrations/013-task-dependencies.js";
+import { RELEASED_RUN_AT } from "../migrations/020-run-at.js";
 
 export interface DependencyLink {
   task_id: string;
@@ -27,7 +28,7 @@ export async function registerDependencies(db: Queryable, links: readonly Depend
        SELECT l.task_id, l.depends_on FROM links l JOIN marked m ON m.id = l.depends_on
        ON CONFLICT DO NOTHING
      ), released AS (
-       UPDATE ph_tasks t SET run_at = now()
+       UPDATE ph_tasks t SET run_at = ${RELEASED_RUN_AT}
        WHERE t.id IN (SELECT task_id FROM links) AND t.run_at = '${WAITING_RUN_AT}'::timestamptz
          AND NOT EXISTS (SELECT 1 FROM links l LEFT JOIN marked m ON m.id = l.depends_on
                          WHERE l.task_id = t.id AND (m.id IS NULL OR m.status <> 'completed'))

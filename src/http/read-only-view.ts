@@ -13,10 +13,10 @@ export function hideEnvironmentValues(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(hideEnvironmentValues);
   if (value === null || typeof value !== "object" || value instanceof Date) return value;
   return Object.fromEntries(
-    Object.entries(value).map(([key, inner]) => [
+    Object.entries(value as Record<string, unknown>).map(([key, inner]) => [
       key,
       key === "environment" && inner !== null && typeof inner === "object" && !Array.isArray(inner)
-        ? Object.fromEntries(Object.keys(inner).map((name) => [name, HIDDEN]))
+        ? Object.fromEntries(Object.keys(inner as Record<string, unknown>).map((name) => [name, HIDDEN]))
         : hideEnvironmentValues(inner),
     ]),
   );

@@ -12,6 +12,7 @@ import { createApp, listen } from "../src/http/server.js";
 import { silentLogger } from "../src/logger.js";
 import { ScheduleService } from "../src/schedules/schedule-service.js";
 import { ScheduleStore } from "../src/store/schedule-store.js";
+import { TypeConcurrencyStore } from "../src/store/type-concurrency-store.js";
 import { WebhookStore } from "../src/store/webhook-store.js";
 import { HookReceiver, signBody } from "../src/hooks/hook-receiver.js";
 import { HookService } from "../src/hooks/hook-service.js";
@@ -336,6 +337,30 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     await row.waitFor({ state: "detached" });
     await waitFor(async () => ((await manager.getTask(waiting.task.id))?.status === "completed" ? true : undefined), 10_000, "the task after the lift");
     expect(await limits.list()).toEqual([]);
+  });
+
+  it("shows a concurrency-capped type with how many run now; Lift lets the waiting task run", async () => {
+    const caps = new TypeConcurrencyStore(store.db);
+    await caps.set("cli", 1, "one runner");
+    const first = await manager.enqueueTask({ type: "cli", title: "holds the one slot", command: "sleep", args: ["30"] });
+    await waitFor(async () => ((await manager.getTask(first.task.id))?.status === "running" ? true : undefined), 10_000, "the first task running");
+    const waiting = await manager.enqueueTask({ type: "cli", title: "waits for the slot", command: "true" });
+    try {
+      await openOverview();
+      const row = page.locator('#concurrency-caps li[data-type="cli"]');
+      await row.waitFor();
+      expect(await row.textContent()).toContain("all running cli at most 1 at once across all workers: 1 running now — one runner");
+      await page.goto(`${base}/?load=${Date.now()}#/tasks/${waiting.task.id}`);
+      await page.locator('#task-details .waiting[data-code="type_busy"]').waitFor();
+      await openOverview();
+      await row.locator('button[data-action="lift-cap"]').click();
+      await row.waitFor({ state: "detached" });
+      await waitFor(async () => ((await manager.getTask(waiting.task.id))?.status === "completed" ? true : undefined), 10_000, "the waiting task after the lift");
+      expect(await caps.list()).toEqual([]);
+    } finally {
+      await manager.cancelTask(first.task.id);
+      await caps.remove(["cli"]);
+    }
   });
 
   it("a task that waits for another shows it, linked, and runs once it completes", async () => {

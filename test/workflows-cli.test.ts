@@ -273,6 +273,29 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     }
   });
 
+  it("queue concurrency / status / --off: one cli task at a time across the cluster, the next waits and says why; bad numbers are refused", async () => {
+    const url = await agent.url;
+    const get = async (id: string) => ((await (await fetch(`${url}/api/tasks/${id}`)).json()) as { task: ApiTask & { waiting?: { code: string }; startedAt?: string; finishedAt?: string } }).task;
+    try {
+      expect((await agent.cli(["queue", "concurrency", "cli", "1", "--reason", "one runner"])).stdout).toBe("capped cli  at most 1 running at once  (0 running now)  one runner\n");
+      const first = (await agent.cli(["submit", "cli", "--", "sleep", "3"])).stdout.trim();
+      const second = (await agent.cli(["submit", "cli", "--", "echo", "after"])).stdout.trim();
+      await waitFor(async () => ((await get(first)).status === "running" ? true : undefined), 15_000, "the first to run");
+      expect(await get(second)).toMatchObject({ status: "pending", waiting: { code: "type_busy" } });
+      expect((await agent.cli(["show", second])).stdout).toContain("1 task(s) of its type running across all workers; at most 1 at once (one runner)");
+      expect((await agent.cli(["queue", "status"])).stdout).toContain("capped cli  at most 1 running at once  (1 running now, full)  one runner\n");
+      const bad = await agent.cli(["queue", "concurrency", "cli", "some"]);
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toContain("max: expected a whole number of tasks like 2 (or --off to lift the cap), got 'some'");
+      expect((await agent.cli(["queue", "concurrency", "cli", "0"])).stderr).toContain("max: ");
+      await waitFor(async () => ((await get(second)).status === "completed" ? true : undefined), 15_000, "the second after the first");
+      expect(Date.parse(String((await get(second)).startedAt))).toBeGreaterThanOrEqual(Date.parse(String((await get(first)).finishedAt)));
+      expect((await agent.cli(["queue", "concurrency", "cli", "--off"])).stdout).toBe("cli: no concurrency cap\n");
+    } finally {
+      await fetch(`${url}/api/queue/concurrency/cli`, { method: "DELETE" });
+    }
+  });
+
   it("apply / export: a workflow file made real, idempotent, changed in place, pruned; a refused item named, the rest applied", async () => {
     const file = path.join(dir, "workflows.json");
     const workflows = {

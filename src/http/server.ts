@@ -21,6 +21,8 @@ import { webhookRoutes } from "./routes/webhook-routes.js";
 import { queueRoutes } from "./routes/queue-routes.js";
 import { PauseService } from "../queue/pause-service.js";
 import { PauseStore } from "../store/pause-store.js";
+import { ConcurrencyService } from "../queue/concurrency-service.js";
+import { TypeConcurrencyStore } from "../store/type-concurrency-store.js";
 import { RateLimitService } from "../queue/rate-limit-service.js";
 import { RateLimitStore } from "../store/rate-limit-store.js";
 import { refuseNul } from "./refuse-nul.js";
@@ -89,7 +91,7 @@ export function createApp(options: HttpOptions): Express {
   if (options.hooks) app.use(hookRoutes(options.hooks.service));
   if (options.webhooks) app.use(webhookRoutes(options.webhooks));
   const { store, registry } = options.manager;
-  app.use(queueRoutes(new PauseService(new PauseStore(store.db), registry), new RateLimitService(new RateLimitStore(store.db), registry)));
+  app.use(queueRoutes(new PauseService(new PauseStore(store.db), registry), new RateLimitService(new RateLimitStore(store.db), registry), new ConcurrencyService(new TypeConcurrencyStore(store.db), registry)));
   options.mount?.(app);
 
   app.use((_req, res) => {

@@ -9,6 +9,7 @@ import type { RateLimitStore } from "../store/rate-limit-store.js";
 import type { RateLimitRow } from "../store/sql/rate-limits/rate-limit-row.js";
 import type { ExecutorRegistry } from "../tasks/executors/registry.js";
 import { parseWith, ValidationError } from "../validation.js";
+import { taskTypeChecker } from "./task-type-name.js";
 
 export const RATE_MAX = 10_000;
 export const RATE_PER_MIN_MS = 1000;
@@ -44,14 +45,13 @@ export const RateInputSchema = z.strictObject({
 const LimitSchema = RateInputSchema.extend({ reason: z.string().trim().max(500).default("") });
 
 export class RateLimitService {
-  private readonly typeSchema;
+  private readonly parseType: (type: string, what: string) => string;
 
   constructor(
     private readonly store: RateLimitStore,
     registry: ExecutorRegistry,
   ) {
-    const known = registry.types() as [string, ...string[]];
-    this.typeSchema = z.enum(known, { error: `must be one of ${known.join(", ")}` });
+    this.parseType = taskTypeChecker(registry);
   }
 
   list(): Promise<RateLimitRow[]> {
@@ -73,11 +73,5 @@ export class RateLimitService {
   async remove(type: string): Promise<boolean> {
     const taskType = this.parseType(type, "rate limit removal");
     return (await this.store.remove([taskType])).length > 0;
-  }
-
-  private parseType(type: string, what: string): string {
-    const parsed = parseWith(z.object({ taskType: this.typeSchema }), { taskType: type });
-    if (!parsed.ok) throw new ValidationError(what, parsed.errors);
-    return parsed.value.taskType;
   }
 }

@@ -23,6 +23,7 @@ import * as m017 from "./migrations/017-queue-pauses.js";
 import * as m018 from "./migrations/018-rate-limits.js";
 import * as m019 from "./migrations/019-webhook-holds.js";
 import * as m020 from "./migrations/020-run-at.js";
+import * as m021 from "./migrations/021-type-concurrency.js";
 
 /**
  * A migration is SQL split on ";" at line ends, or — where a function body holds semicolons of its
@@ -49,6 +50,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql?: string; statem
   { version: 18, name: m018.name, statements: m018.statements },
   { version: 19, name: m019.name, statements: m019.statements },
   { version: 20, name: m020.name, statements: m020.statements },
+  { version: 21, name: m021.name, statements: m021.statements },
 ];
 
 /** Arbitrary constant: the advisory lock key of migrations ("phtm"). */

@@ -29,6 +29,7 @@ import { QueueControls } from "./queue-controls.js";
 import { explainWaiting, type WaitingReason } from "./waiting-reason.js";
 import { logTransition, type TaskLifecycleEvents } from "./task-events.js";
 import { parseTaskRequest } from "./task-request.js";
+import { TypeConcurrencyStore } from "../store/type-concurrency-store.js";
 import { DependencyFailures, SWEEP_MS } from "./dependency-failures.js";
 import type { Task, TaskError } from "./types.js";
 
@@ -202,7 +203,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   async whyWaiting(id: string): Promise<WaitingReason | undefined> {
     const facts = await this.store.waitingFacts(id);
     if (!facts) return undefined;
-    return explainWaiting(facts, { pauses: this.controls.pauseStore, rateLimits: this.controls.rateLimitStore, maxPerDocument: this.settings.maxPerDocument, maxPerDrive: this.settings.maxPerDrive });
+    return explainWaiting(facts, { pauses: this.controls.pauseStore, rateLimits: this.controls.rateLimitStore, concurrency: new TypeConcurrencyStore(this.store.db), maxPerDocument: this.settings.maxPerDocument, maxPerDrive: this.settings.maxPerDrive });
   }
 
   async getTaskStatus(id: string): Promise<{ id: string; status: Task["status"]; attempts: number; error?: TaskError } | undefined> {

@@ -1,16 +1,17 @@
 /**
  * Why a pending task has not started yet, for a person looking at it (`ph-tasks show`, the API, the
  * dashboard): the first of its dependencies, a retry's (or a dependency's) time, a pause of its
- * type, its type's full rate-limit window, the per-document and per-drive limits, or simply the
+ * type, its type's full rate-limit window or concurrency cap, the per-document and per-drive limits, or simply the
  * tasks ranked before it. The limits are this agent's settings; workers configured otherwise
  * decide by theirs.
  */
 import type { PauseStore } from "../store/pause-store.js";
 import type { RateLimitStore } from "../store/rate-limit-store.js";
+import type { TypeConcurrencyStore } from "../store/type-concurrency-store.js";
 import { ALL_TYPES } from "../store/sql/pauses/pause-row.js";
 import type { WaitingFacts } from "../store/sql/select-waiting-facts.js";
 
-export type WaitingCode = "dependencies" | "not_before" | "paused" | "rate_limited" | "document_busy" | "drive_busy" | "queued";
+export type WaitingCode = "dependencies" | "not_before" | "paused" | "rate_limited" | "type_busy" | "document_busy" | "drive_busy" | "queued";
 
 export interface WaitingReason {
   code: WaitingCode;
@@ -24,6 +25,7 @@ export interface WaitingReason {
 export interface WaitingSources {
   pauses: PauseStore;
   rateLimits: RateLimitStore;
+  concurrency: TypeConcurrencyStore;
   maxPerDocument: number;
   maxPerDrive: number;
 }
@@ -43,6 +45,10 @@ export async function explainWaiting(facts: WaitingFacts, sources: WaitingSource
   if (limit?.next_free_at) {
     const until = limit.next_free_at.toISOString();
     return { code: "rate_limited", message: `its type's rate limit is reached (${limit.max_starts} per ${limit.per_ms / 1000} s); the next start at ${until}`, until };
+  }
+  const [cap] = await sources.concurrency.list([facts.type]);
+  if (cap && cap.running >= cap.max_running) {
+    return { code: "type_busy", message: `${cap.running} task(s) of its type running across all workers; at most ${cap.max_running} at once${cap.reason ? ` (${cap.reason})` : ""}` };
   }
   if (facts.document_running >= sources.maxPerDocument) {
     return { code: "document_busy", message: `${facts.document_running} task(s) of its document running; at most ${sources.maxPerDocument} at once` };

@@ -1,6 +1,7 @@
 /**
- * `ph-tasks queue pause|resume|limit|status`: stop every worker claiming tasks (of some types, or
- * all) and start again; limit how many tasks of a type start per window, across every worker.
+ * `ph-tasks queue pause|resume|limit|concurrency|status`: stop every worker claiming tasks (of some
+ * types, or all) and start again; limit how many tasks of a type start per window, or run at once,
+ * across every worker.
  * Tasks are still accepted while paused or limited; running ones finish.
  */
 import type { Command } from "commander";
@@ -9,6 +10,7 @@ import { parseDuration } from "../../config.js";
 import { ClientError, type AgentClient } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { clientFor, printJson } from "./client-options.js";
+import { CapsSchema, describeCaps, registerConcurrencyCommand } from "./queue-concurrency.js";
 
 const ApiPauseSchema = z.object({ taskType: z.string(), reason: z.string(), pausedAt: z.string() });
 type ApiPause = z.infer<typeof ApiPauseSchema>;
@@ -124,15 +126,18 @@ export function registerQueueCommands(program: Command): void {
       process.stdout.write(describeLimits([rateLimit]));
     });
 
+  registerConcurrencyCommand(queue);
+
   queue
     .command("status")
-    .description("what is paused, and the rate limits")
-    .option("--json", "print JSON: { pauses, rateLimits }")
+    .description("what is paused, the rate limits and the concurrency caps")
+    .option("--json", "print JSON: { pauses, rateLimits, concurrency }")
     .action(async (flags: { json?: boolean }, command: Command) => {
       const client = clientFor(command);
       const { pauses } = await client.request("GET", "/api/queue/pauses", PausesSchema);
       const { rateLimits } = await client.request("GET", "/api/queue/rate-limits", RateLimitsSchema);
-      if (flags.json) return printJson({ pauses, rateLimits });
-      process.stdout.write(describe(pauses) + describeLimits(rateLimits));
+      const { concurrency } = await client.request("GET", "/api/queue/concurrency", CapsSchema);
+      if (flags.json) return printJson({ pauses, rateLimits, concurrency });
+      process.stdout.write(describe(pauses) + describeLimits(rateLimits) + describeCaps(concurrency));
     });
 }

@@ -147,11 +147,12 @@ function recentSection(list) {
 const optionalList = (path, key) => api(path).catch((error) => { if (error instanceof AuthError) throw error; return { [key]: null }; });
 const loadOverview = () => Promise.all([api("/api/stats"), api(recentQuery()), api("/api/tasks?status=running&limit=10"),
   optionalList("/api/schedules", "schedules"), optionalList("/api/hooks", "hooks"), optionalList("/api/webhooks", "webhooks"), optionalList("/api/queue/pauses", "pauses"),
-  optionalList("/api/queue/rate-limits", "rateLimits")]);
+  Promise.all([optionalList("/api/queue/rate-limits", "rateLimits"), optionalList("/api/queue/concurrency", "concurrency")])
+    .then(([rates, caps]) => ({ rateLimits: rates.rateLimits ?? [], concurrency: caps.concurrency ?? [] }))]);
 
 const schedulesCard = (schedules, mine) => (schedules.schedules ? schedulesSection(schedules.schedules, api, () => refreshOverview(mine)) : h("div", { id: "schedules-section" }));
 const hooksCard = (hooks, mine) => (hooks.hooks ? hooksSection(hooks.hooks, api, () => refreshOverview(mine)) : h("div", { id: "hooks-section" }));
-const queueCard = (pauses, limits, mine) => (pauses.pauses ? queueSection(pauses.pauses, limits.rateLimits ?? [], api, () => refreshOverview(mine)) : h("div", { id: "queue-section" }));
+const queueCard = (pauses, limits, mine) => (pauses.pauses ? queueSection(pauses.pauses, limits, api, () => refreshOverview(mine)) : h("div", { id: "queue-section" }));
 const webhooksCard = (webhooks, mine) => (webhooks.webhooks ? webhooksSection(webhooks.webhooks, api, () => refreshOverview(mine)) : h("div", { id: "webhooks-section" }));
 
 async function renderOverview(mine) {

@@ -1,6 +1,7 @@
 // The overview's queue line: what is paused for every worker (ph-tasks queue pause), with a
 // Resume button for each pause, and "Pause all" while nothing is paused; then the rate limits per
-// task type (ph-tasks queue limit), how much of each window is used, and a Lift button. Text from
+// task type (ph-tasks queue limit), how much of each window is used, and a Lift button; then the
+// concurrency caps (ph-tasks queue concurrency), how many run now, and a Lift button. Text from
 // the API goes through textContent only (dom.js).
 
 import { actionRunner } from "./actions.js";
@@ -22,8 +23,17 @@ function rateLimitList(rateLimits, act, api) {
     h("button", { class: "secondary", "data-action": "lift-limit", onclick: lift(l.taskType) }, "Lift"))));
 }
 
-/** `api`: the dashboard's fetch helper; `changed`: called after an action (re-draws). */
-export function queueSection(pauses, rateLimits, api, changed) {
+function capList(caps, act, api) {
+  if (caps.length === 0) return "";
+  const lift = (type) => act(() => api(`/api/queue/concurrency/${encodeURIComponent(type)}`, { method: "DELETE" }));
+  return h("ul", { id: "concurrency-caps" }, caps.map((c) => h("li", { "data-type": c.taskType },
+    h("span", { class: `badge ${c.running >= c.max ? "failed" : "pending"}` }, c.running >= c.max ? "all running" : "capped"), " ",
+    h("strong", {}, c.taskType), ` at most ${c.max} at once across all workers: ${c.running} running now`, c.reason ? ` — ${c.reason}` : "", " ",
+    h("button", { class: "secondary", "data-action": "lift-cap", onclick: lift(c.taskType) }, "Lift"))));
+}
+
+/** `limits`: { rateLimits, concurrency }; `api`: the dashboard's fetch helper; `changed`: called after an action (re-draws). */
+export function queueSection(pauses, limits, api, changed) {
   const message = h("div", { class: "error", id: "queue-error" });
   const act = actionRunner(message, changed);
   const post = (path, body) => act(() => api(path, { method: "POST", body: JSON.stringify(body) }));
@@ -32,7 +42,8 @@ export function queueSection(pauses, rateLimits, api, changed) {
     return h("section", { class: "card queue", id: "queue-section" },
       h("span", { class: "badge running" }, "running"), " Every task type is being claimed. ",
       h("button", { class: "secondary", "data-action": "pause-all", onclick: post("/api/queue/pause", { reason: "paused from the dashboard" }) }, "Pause all"),
-      rateLimitList(rateLimits, act, api),
+      rateLimitList(limits.rateLimits, act, api),
+      capList(limits.concurrency, act, api),
       message);
   }
   return h("section", { class: "card queue paused", id: "queue-section" },
@@ -42,6 +53,7 @@ export function queueSection(pauses, rateLimits, api, changed) {
       ` since ${new Date(p.pausedAt).toLocaleString()}`, p.reason ? ` — ${p.reason}` : "", " ",
       h("button", { class: "secondary", "data-action": "resume", onclick: post("/api/queue/resume", { types: [p.taskType] }) }, "Resume")))),
     h("p", { class: "muted" }, "Tasks of a paused type are still accepted and wait; running ones finish."),
-    rateLimitList(rateLimits, act, api),
+    rateLimitList(limits.rateLimits, act, api),
+    capList(limits.concurrency, act, api),
     message);
 }

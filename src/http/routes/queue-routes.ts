@@ -1,14 +1,16 @@
 /**
  * /api/queue: pause the queue (every type, or some) and resume it; limit how fast a task type
- * starts. While a type is paused no worker claims its tasks; they are still accepted and wait, and
- * running ones finish. A rate-limited type starts at most `max` tasks in any window of `per`.
+ * starts, and how many of it run at once. While a type is paused no worker claims its tasks; they are
+ * still accepted and wait, and running ones finish. A rate-limited type starts at most `max` tasks in
+ * any window of `per`; a capped type runs at most `max` at once across every worker.
  */
 import { Router } from "express";
 import { pauseToJson, type PauseService } from "../../queue/pause-service.js";
 import { rateLimitToJson, type RateLimitService } from "../../queue/rate-limit-service.js";
+import { concurrencyToJson, type ConcurrencyService } from "../../queue/concurrency-service.js";
 import { route } from "./route.js";
 
-export function queueRoutes(pauses: PauseService, rateLimits: RateLimitService): Router {
+export function queueRoutes(pauses: PauseService, rateLimits: RateLimitService, concurrency: ConcurrencyService): Router {
   const router = Router();
 
   router.get("/api/queue/pauses", route(async (_req, res) => {
@@ -36,6 +38,20 @@ export function queueRoutes(pauses: PauseService, rateLimits: RateLimitService):
     const type = String(req.params.type);
     if (await rateLimits.remove(type)) return void res.json({ removed: type });
     res.status(404).json({ error: "not_found", message: `task type '${type}' has no rate limit` });
+  }));
+
+  router.get("/api/queue/concurrency", route(async (_req, res) => {
+    res.json({ concurrency: (await concurrency.list()).map(concurrencyToJson) });
+  }));
+
+  router.put("/api/queue/concurrency/:type", route(async (req, res) => {
+    res.json({ concurrency: concurrencyToJson(await concurrency.set(String(req.params.type), req.body)) });
+  }));
+
+  router.delete("/api/queue/concurrency/:type", route(async (req, res) => {
+    const type = String(req.params.type);
+    if (await concurrency.remove(type)) return void res.json({ removed: type });
+    res.status(404).json({ error: "not_found", message: `task type '${type}' has no concurrency cap` });
   }));
 
   return router;

@@ -18,7 +18,7 @@
  */
 export const name = "claim-by-row-address";
 
-const finishAndClaim = `
+export const finishAndClaim = `
 CREATE OR REPLACE FUNCTION ph_finish_and_claim(
   p_worker text,
   p_finish_ids text[], p_finish_statuses text[], p_finish_results jsonb[], p_finish_errors jsonb[], p_finish_durations int[], p_notify text,

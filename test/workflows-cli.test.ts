@@ -304,29 +304,32 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
       hooks: [{ name: "wf-build", task: { type: "cli", title: "build {{body.ref}}", command: "true" } }],
       webhooks: [{ name: "wf-alerts", url: "http://127.0.0.1:9/alerts", events: ["failed"], enabled: false, rateLimit: { max: 30, per: "1m" } }],
       rateLimits: [{ type: "claude-code", max: 50, per: "1m" }],
+      concurrency: [{ type: "claude-code", max: 2, reason: "two seats" }],
     };
     writeFileSync(file, JSON.stringify(workflows));
     const first = await agent.cli(["apply", file]);
     expect(first.status).toBe(0);
-    expect(first.stdout).toMatch(/^template wf-greet: created\nschedule wf-nightly: created\nhook wf-build: created — secret \S+ \(shown once\)\nwebhook wf-alerts: created — secret \S+ \(shown once\)\nrate limit claude-code: created\n$/);
+    expect(first.stdout).toMatch(/^template wf-greet: created\nschedule wf-nightly: created\nhook wf-build: created — secret \S+ \(shown once\)\nwebhook wf-alerts: created — secret \S+ \(shown once\)\nrate limit claude-code: created\nconcurrency cap claude-code: created\n$/);
     const again = await agent.cli(["apply", file]);
-    expect(again.stdout).toBe("template wf-greet: unchanged\nschedule wf-nightly: unchanged\nhook wf-build: unchanged\nwebhook wf-alerts: unchanged\nrate limit claude-code: unchanged\n");
+    expect(again.stdout).toBe("template wf-greet: unchanged\nschedule wf-nightly: unchanged\nhook wf-build: unchanged\nwebhook wf-alerts: unchanged\nrate limit claude-code: unchanged\nconcurrency cap claude-code: unchanged\n");
 
     // export gives the file back, with the defaults the agent filled in; no secrets.
     const exported = JSON.parse((await agent.cli(["export"])).stdout) as Record<string, Record<string, unknown>[]>;
     expect(exported.schedules?.find((s) => s.name === "wf-nightly")).toEqual({ name: "wf-nightly", cron: "0 3 * * *", timezone: "UTC", overlap: "skip", enabled: true, task: { template: "wf-greet", params: { who: "night" } } });
     expect(exported.webhooks?.find((w) => w.name === "wf-alerts")).toEqual({ name: "wf-alerts", url: "http://127.0.0.1:9/alerts", events: ["failed"], taskType: null, driveId: null, enabled: false, rateLimit: { max: 30, per: 60_000 } });
     expect(exported.rateLimits).toEqual([{ type: "claude-code", max: 50, per: "1m", reason: "" }]);
+    expect(exported.concurrency).toEqual([{ type: "claude-code", max: 2, reason: "two seats" }]);
     expect(JSON.stringify(exported)).not.toContain("secret");
 
     // Changed in place; a refused item is named and the others still apply.
-    const changed = { ...workflows, schedules: [{ ...workflows.schedules[0]!, cron: "30 4 * * *" }, { name: "wf-broken", cron: "nope", task: { type: "cli", title: "x", command: "true" } }], webhooks: [], rateLimits: [{ type: "claude-code", max: 50, per: 3_600_000 }, { type: "cli", max: 0, per: "1m" }] };
+    const changed = { ...workflows, schedules: [{ ...workflows.schedules[0]!, cron: "30 4 * * *" }, { name: "wf-broken", cron: "nope", task: { type: "cli", title: "x", command: "true" } }], webhooks: [], rateLimits: [{ type: "claude-code", max: 50, per: 3_600_000 }, { type: "cli", max: 0, per: "1m" }], concurrency: [] };
     writeFileSync(file, JSON.stringify(changed));
     const dry = await agent.cli(["apply", file, "--dry-run", "--prune"]);
     expect(dry.stdout).toContain("schedule wf-nightly: would be updated (cron)");
     expect(dry.stdout).toContain("webhook wf-alerts: would be removed");
     expect(dry.stdout).toContain("rate limit claude-code: would be updated (per)");
     expect(dry.stdout).toContain("rate limit cli: would be created");
+    expect(dry.stdout).toContain("concurrency cap claude-code: would be removed");
     const applied = await agent.cli(["apply", file, "--prune"]);
     expect(applied.status).toBe(2);
     expect(applied.stdout).toContain("rate limit claude-code: updated (per)\n");
@@ -334,10 +337,13 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     expect(applied.stdout).toContain("schedule wf-nightly: updated (cron)\n");
     expect(applied.stdout).toMatch(/schedule wf-broken: refused: .*\n {2}cron: not a usable cron expression/);
     expect(applied.stdout).toContain("webhook wf-alerts: removed\n");
+    expect(applied.stdout).toContain("concurrency cap claude-code: removed\n");
     expect(applied.stderr).toContain("apply: the agent refused 2 item(s); the rest are applied");
     expect((await agent.cli(["schedule", "show", "wf-nightly", "--json"])).stdout).toContain('"cron": "30 4 * * *"');
     expect((await agent.cli(["webhook", "show", "wf-alerts"])).status).toBe(4);
 
+    writeFileSync(file, JSON.stringify({ concurrency: [{ type: "cli", max: 1 }, { type: "cli", max: 2 }] }));
+    expect((await agent.cli(["apply", file])).stderr).toContain("concurrency names type 'cli' twice");
     writeFileSync(file, JSON.stringify({ schedules: [{ name: "x", cron: "@daily" }], extra: 1 }));
     const bad = await agent.cli(["apply", file]);
     expect(bad.status).toBe(2);

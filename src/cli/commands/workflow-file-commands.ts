@@ -1,6 +1,6 @@
 /**
  * `ph-tasks export` and `ph-tasks apply <file>`: an agent's workflows — templates, schedules,
- * inbound hooks, outbound webhooks, and the rate limits per task type (workflow-rate-limits.ts) —
+ * inbound hooks, outbound webhooks, and the rate limits and concurrency caps per task type (workflow-type-settings.ts) —
  * as one JSON file to keep in git and apply to any agent.
  * Apply is declarative and idempotent: each item is created, changed to match (fields left out take
  * their defaults), or left alone when it matches; `--prune` removes the items of the kinds the file
@@ -17,7 +17,7 @@ import { EXIT } from "../exit-codes.js";
 import { parseDuration } from "../../config.js";
 import { formatFieldErrors, parseWith } from "../../validation.js";
 import { clientFor, printJson } from "./client-options.js";
-import { applyRateLimits, currentRateLimits, RateLimitItemSchema } from "./workflow-rate-limits.js";
+import { applyTypeSettings, CONCURRENCY, ConcurrencyItemSchema, currentTypeSettings, RATE_LIMITS, RateLimitItemSchema } from "./workflow-type-settings.js";
 
 const Task = z.record(z.string(), z.unknown());
 const Name = z.string().min(1);
@@ -40,7 +40,10 @@ const SINGULAR: Record<Kind, string> = { templates: "template", schedules: "sche
 const WorkflowFileSchema = z.strictObject({
   ...(Object.fromEntries(ORDER.map((kind) => [kind, z.array(KINDS[kind]).optional()])) as { [K in Kind]: z.ZodOptional<z.ZodArray<(typeof KINDS)[K]>> }),
   rateLimits: z.array(RateLimitItemSchema).optional(),
+  concurrency: z.array(ConcurrencyItemSchema).optional(),
 });
+/** The settings keyed by task type: the file's field, and the kind. */
+const TYPE_SETTINGS = [["rateLimits", RATE_LIMITS], ["concurrency", CONCURRENCY]] as const;
 type Item = Record<string, unknown> & { name: string };
 
 /** A webhook's rate limit as the API shows it ({ max, perMs, used, ... }) → as the file writes it. */
@@ -98,28 +101,30 @@ function readWorkflowFile(file: string) {
     const twice = names.find((name, i) => names.indexOf(name) !== i);
     if (twice) throw new ClientError(`apply: ${file}: ${kind} names '${twice}' twice`, EXIT.usage);
   }
-  const types = (parsed.value.rateLimits ?? []).map((limit) => limit.type);
-  const twice = types.find((type, i) => types.indexOf(type) !== i);
-  if (twice) throw new ClientError(`apply: ${file}: rateLimits names type '${twice}' twice`, EXIT.usage);
+  for (const [field] of TYPE_SETTINGS) {
+    const types = (parsed.value[field] ?? []).map((item) => item.type);
+    const twice = types.find((type, i) => types.indexOf(type) !== i);
+    if (twice) throw new ClientError(`apply: ${file}: ${field} names type '${twice}' twice`, EXIT.usage);
+  }
   return parsed.value;
 }
 
 export function registerWorkflowFileCommands(program: Command): void {
   program
     .command("export")
-    .description("print the agent's templates, schedules, hooks, webhooks and rate limits as a workflow file (no secrets), for ph-tasks apply")
+    .description("print the agent's templates, schedules, hooks, webhooks, rate limits and concurrency caps as a workflow file (no secrets), for ph-tasks apply")
     .action(async (_flags: unknown, command: Command) => {
       const client = clientFor(command);
       const file: Record<string, unknown[]> = {};
       for (const kind of ORDER) file[kind] = (await current(client, kind)).sort((a, b) => a.name.localeCompare(b.name));
-      file.rateLimits = await currentRateLimits(client);
+      for (const [field, setting] of TYPE_SETTINGS) file[field] = await currentTypeSettings(client, setting);
       printJson(file);
     });
 
   program
     .command("apply")
     .description("make the agent's workflows match a workflow file (ph-tasks export writes one): create, change, leave alone; --prune removes the rest")
-    .argument("<file>", "the workflow file (JSON: templates, schedules, hooks, webhooks, rateLimits)")
+    .argument("<file>", "the workflow file (JSON: templates, schedules, hooks, webhooks, rateLimits, concurrency)")
     .option("--dry-run", "only say what would change")
     .option("--prune", "also remove the items of the kinds the file lists that it does not name")
     .action(async (file: string, flags: { dryRun?: boolean; prune?: boolean }, command: Command) => {
@@ -149,8 +154,9 @@ export function registerWorkflowFileCommands(program: Command): void {
           process.stdout.write(`${SINGULAR[kind]} ${name}: ${flags.dryRun ? "would be removed" : "removed"}\n`);
         }
       }
-      if (workflows.rateLimits) {
-        refused += await applyRateLimits(client, workflows.rateLimits, { dryRun: flags.dryRun === true, prune: flags.prune === true, write: (line) => process.stdout.write(line) });
+      for (const [field, setting] of TYPE_SETTINGS) {
+        const wanted = workflows[field];
+        if (wanted) refused += await applyTypeSettings(client, setting, wanted, { dryRun: flags.dryRun === true, prune: flags.prune === true, write: (line) => process.stdout.write(line) });
       }
       if (refused > 0) throw new ClientError(`apply: the agent refused ${refused} item(s); the rest are applied`, EXIT.usage);
     });

@@ -4,6 +4,7 @@
  * reactor events seen. Exposed at /metrics by the HTTP server.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { TypeConcurrencyStore } from "./store/type-concurrency-store.js";
 import { RateLimitStore } from "./store/rate-limit-store.js";
 import type { RateLimitRow } from "./store/sql/rate-limits/rate-limit-row.js";
 import { PauseStore } from "./store/pause-store.js";
@@ -74,6 +75,17 @@ export class TaskMetrics {
       rateGauge("ph_tasks_rate_limit", "Starts a rate-limited task type may make per window (ph-tasks queue limit)", (row) => row.max_starts);
       rateGauge("ph_tasks_rate_limit_window_seconds", "The window of a task type's rate limit", (row) => row.per_ms / 1000);
       rateGauge("ph_tasks_rate_limit_used", "Starts of a rate-limited task type in its current window (all workers)", (row) => row.used);
+      const caps = new TypeConcurrencyStore(store.db);
+      new Gauge({
+        name: "ph_tasks_concurrency_cap",
+        help: "Tasks of a type that may run at once across every worker (ph-tasks queue concurrency); ph_tasks_running says how many do",
+        labelNames: ["type"] as const,
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          for (const row of await caps.list()) this.set({ type: row.task_type }, row.max_running);
+        },
+      });
     }
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: "ph_tasks_process_" });
   }

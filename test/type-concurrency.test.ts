@@ -98,7 +98,10 @@ describe("concurrency caps over HTTP", () => {
     const bad = await call("PUT", "/api/queue/concurrency/cli", { max: "lots" });
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body)).toContain('"field":"max"');
+    const metrics = await (await ctx.http.call("GET", "/metrics")).text();
+    expect(metrics).toContain('ph_tasks_concurrency_cap{type="cli"} 2');
     expect((await call("DELETE", "/api/queue/concurrency/cli")).body).toEqual({ removed: "cli" });
+    expect(await (await ctx.http.call("GET", "/metrics")).text()).not.toContain('ph_tasks_concurrency_cap{type="cli"}');
     expect((await call("DELETE", "/api/queue/concurrency/cli")).status).toBe(404);
   });
 });

@@ -365,16 +365,28 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
 
   it("a task that waits for another shows it, linked, and runs once it completes", async () => {
     const first = await manager.enqueueTask({ type: "cli", title: "first", command: "sleep", args: ["1"] });
-    const second = await manager.enqueueTask({ type: "cli", title: "second", command: "true", dependsOn: [first.task.id] });
+    const second = await manager.enqueueTask({ type: "cli", title: "second", command: "true", dependsOn: [first.task.id], onDependencyFailure: "cancel" });
     await page.goto(`${base}/?load=${Date.now()}#/tasks/${second.task.id}`);
     const row = page.locator("#task-details");
     await row.locator("a.dependency").waitFor();
     expect(await row.textContent()).toContain("Waits for");
+    expect(await row.textContent()).toContain("(cancelled if one fails)");
     expect(await row.locator("a.dependency").getAttribute("href")).toBe(`#/tasks/${first.task.id}`);
     // And says why it waits, by the API's waiting reason.
     expect(await row.locator('.waiting[data-code="dependencies"]').textContent()).toBe(`waits for task ${first.task.id} to complete`);
     await page.locator('#task-details [data-status="completed"]').waitFor({ timeout: 15_000 });
     expect(await row.textContent()).toContain("Ran after");
+
+    // Not before a time: the page says when, and why it waits.
+    const runAt = new Date(Date.now() + 3_600_000).toISOString();
+    const later = await manager.enqueueTask({ type: "cli", title: "in an hour", command: "true", runAt });
+    try {
+      await page.goto(`${base}/?load=${Date.now()}#/tasks/${later.task.id}`);
+      await page.locator("#task-details .run-at").waitFor();
+      expect(await page.locator('#task-details .waiting[data-code="not_before"]').textContent()).toBe(`not before ${runAt} (its runAt)`);
+    } finally {
+      await manager.cancelTask(later.task.id);
+    }
   });
 
   it("with the read-only token shows everything, offers no button that would act, and says read-only", async () => {

@@ -60,7 +60,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       for (let i = 0; i < 4; i++) ids.push((await (i % 2 ? a : b).enqueueTask({ type: "scripted", title: `t${i}`, script: ["hold:1500"] })).task.id);
       const running = async () => (await Promise.all(ids.map((id) => a.getTask(id)))).filter((t) => t?.status === "running").map((t) => t!.id);
       await waitFor(async () => ((await running()).length === 1 ? true : undefined), 5000, "one to run");
-      const waiting = ids.find((id) => !log.some((r) => r.id === id))!;
+      const waiting = (await Promise.all(ids.map((id) => a.getTask(id)))).find((t) => t?.status === "pending")!.id;
       expect(await a.whyWaiting(waiting)).toEqual({ code: "type_busy", message: "1 task(s) of its type running across all workers; at most 1 at once" });
       expect((await caps.list())[0]).toMatchObject({ running: 1 });
       await caps.set("scripted", { max: 3 });

@@ -276,9 +276,10 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
   it("queue concurrency / status / --off: one cli task at a time across the cluster, the next waits and says why; bad numbers are refused", async () => {
     const url = await agent.url;
     const get = async (id: string) => ((await (await fetch(`${url}/api/tasks/${id}`)).json()) as { task: ApiTask & { waiting?: { code: string }; startedAt?: string; finishedAt?: string } }).task;
+    let first = "";
     try {
       expect((await agent.cli(["queue", "concurrency", "cli", "1", "--reason", "one runner"])).stdout).toBe("capped cli  at most 1 running at once  (0 running now)  one runner\n");
-      const first = (await agent.cli(["submit", "cli", "--", "sleep", "3"])).stdout.trim();
+      first = (await agent.cli(["submit", "cli", "--", "sleep", "60"])).stdout.trim();
       const second = (await agent.cli(["submit", "cli", "--", "echo", "after"])).stdout.trim();
       await waitFor(async () => ((await get(first)).status === "running" ? true : undefined), 15_000, "the first to run");
       expect(await get(second)).toMatchObject({ status: "pending", waiting: { code: "type_busy" } });
@@ -288,11 +289,14 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
       expect(bad.status).toBe(2);
       expect(bad.stderr).toContain("max: expected a whole number of tasks like 2 (or --off to lift the cap), got 'some'");
       expect((await agent.cli(["queue", "concurrency", "cli", "0"])).stderr).toContain("max: ");
+      expect((await get(second)).status).toBe("pending");
+      expect((await agent.cli(["cancel", first])).status).toBe(0);
       await waitFor(async () => ((await get(second)).status === "completed" ? true : undefined), 15_000, "the second after the first");
       expect(Date.parse(String((await get(second)).startedAt))).toBeGreaterThanOrEqual(Date.parse(String((await get(first)).finishedAt)));
       expect((await agent.cli(["queue", "concurrency", "cli", "--off"])).stdout).toBe("cli: no concurrency cap\n");
     } finally {
       await fetch(`${url}/api/queue/concurrency/cli`, { method: "DELETE" });
+      if (first) await fetch(`${url}/api/tasks/${first}/cancel`, { method: "POST" });
     }
   });
 

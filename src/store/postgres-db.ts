@@ -1,6 +1,9 @@
 /**
  * A PostgreSQL server shared by many worker processes (node-postgres). LISTEN runs on one
- * dedicated connection that reconnects if it drops, so wake-ups and cancels keep arriving.
+ * dedicated connection that reconnects if it drops — again and again, half a second apart and up
+ * to 5 s while the server refuses, for as long as the store is open — so wake-ups and cancels keep
+ * arriving after an outage. (Queries need nothing of the kind: the pool drops a dead connection and
+ * opens a new one for the next query.)
  */
 import { createHash } from "node:crypto";
 import pg from "pg";
@@ -52,6 +55,25 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
   const handlers = new Map<string, Set<(payload: string) => void>>();
   let listener: pg.Client | undefined;
   let closed = false;
+  let reconnecting = false;
+  let retryMs = 500;
+
+  const reconnectLater = (): void => {
+    if (closed || reconnecting) return;
+    reconnecting = true;
+    setTimeout(() => {
+      reconnecting = false;
+      if (closed || listener) return;
+      connectListener().then(
+        () => (retryMs = 500),
+        (error: unknown) => {
+          options.onError?.(error as Error);
+          retryMs = Math.min(retryMs * 2, 5000);
+          reconnectLater();
+        },
+      );
+    }, retryMs).unref();
+  };
 
   const connectListener = async (): Promise<void> => {
     const client = new pg.Client(connection);
@@ -61,10 +83,17 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
     client.on("error", (error) => {
       options.onError?.(error);
       if (listener === client) listener = undefined;
-      if (!closed) setTimeout(() => void connectListener().catch((e: unknown) => options.onError?.(e as Error)), 500).unref();
+      void client.end().catch(() => undefined);
+      reconnectLater();
     });
-    await client.connect();
-    for (const channel of handlers.keys()) await client.query(`LISTEN ${channel}`);
+    try {
+      await client.connect();
+      for (const channel of handlers.keys()) await client.query(`LISTEN ${channel}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    if (closed) return void (await client.end().catch(() => undefined));
     listener = client;
   };
 

@@ -204,8 +204,10 @@ function details(task) {
   if (Array.isArray(task.tags) && task.tags.length > 0) rows.push(["Tags", task.tags.join(", ")]);
   if (Array.isArray(task.dependsOn) && task.dependsOn.length > 0) {
     const links = task.dependsOn.flatMap((id, i) => [i > 0 ? ", " : "", h("a", { href: `#/tasks/${encodeURIComponent(id)}`, class: "dependency" }, id)]);
-    rows.push([task.status === "pending" ? "Waits for" : "Ran after", h("span", {}, links), "long"]);
+    const onFailure = task.onDependencyFailure === "cancel" ? " (cancelled if one fails)" : "";
+    rows.push([task.status === "pending" ? "Waits for" : "Ran after", h("span", {}, ...links, onFailure), "long"]);
   }
+  if (task.runAt) rows.push(["Not before", h("span", { class: "run-at" }, new Date(task.runAt).toLocaleString())]);
   return h("dl", { id: "task-details" }, rows.flatMap(([k, v, kind]) => [h("dt", {}, k), h("dd", { class: kind }, v)]));
 }
 

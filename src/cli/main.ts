@@ -16,6 +16,7 @@ import { registerWebhookCommands } from "./commands/webhook-commands.js";
 import { registerQueueCommands } from "./commands/queue-commands.js";
 import { registerWorkflowFileCommands } from "./commands/workflow-file-commands.js";
 import { registerRunCommand } from "./run-command.js";
+import { registerDoctorCommand } from "./commands/doctor-command.js";
 
 export function buildProgram(): Command {
   const program = new Command("ph-tasks")
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerQueueCommands(program);
   registerWorkflowFileCommands(program);
   registerRunCommand(program);
+  registerDoctorCommand(program);
   return program;
 }
 

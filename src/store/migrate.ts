@@ -53,6 +53,9 @@ const MIGRATIONS: readonly { version: number; name: string; sql?: string; statem
   { version: 21, name: m021.name, statements: m021.statements },
 ];
 
+/** The schema version this code migrates to. */
+export const LATEST_MIGRATION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);
+
 /** Arbitrary constant: the advisory lock key of migrations ("phtm"). */
 const MIGRATION_LOCK = 0x7068746d;
 

@@ -1,0 +1,111 @@
+/**
+ * `ph-tasks doctor`: what would stop the agent from starting or from running tasks, found before a
+ * user runs into it — the configuration, the task store, the allowed roots, the claude binary, the
+ * API key, the listen address, and whether an agent already answers at PH_TASKS_URL. Each check says
+ * ok, warn (the agent runs, something will fail) or fail (it will not start, or nothing can run);
+ * none changes anything (the embedded store's directory is only looked at: an agent may hold it).
+ */
+import { spawnSync } from "node:child_process";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
+import path from "node:path";
+import pg from "pg";
+import { ConfigError, loadConfig, type Config } from "../config.js";
+import { isLoopback } from "../http/auth.js";
+import { LATEST_MIGRATION } from "../store/migrate.js";
+import { locateClaudeBinary } from "../tasks/executors/claude/locate-claude-binary.js";
+
+export type CheckLevel = "ok" | "warn" | "fail";
+export interface CheckResult {
+  name: string;
+  level: CheckLevel;
+  detail: string;
+}
+
+const result = (name: string, level: CheckLevel, detail: string): CheckResult => ({ name, level, detail });
+
+async function checkStore(config: Config): Promise<CheckResult> {
+  if (!config.DATABASE_URL) {
+    const dir = config.dataDir;
+    // The nearest directory that exists must be writable: the agent makes the rest.
+    let existing = dir;
+    while (!existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+    try {
+      accessSync(existing, constants.W_OK);
+    } catch {
+      return result("task store", "fail", `embedded PGlite in ${dir}: ${existing} is not writable`);
+    }
+    return result("task store", "ok", `embedded PGlite in ${dir}${existsSync(dir) ? "" : " (made at the first start)"}`);
+  }
+  const where = new URL(config.DATABASE_URL);
+  const label = `PostgreSQL at ${where.host}${where.pathname}`;
+  const client = new pg.Client({ connectionString: config.DATABASE_URL, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ version: number | null }>("SELECT (SELECT max(version) FROM ph_tasks_migrations) AS version").catch(() => ({ rows: [{ version: null }] }));
+    const version = rows[0]?.version ?? null;
+    if (version === null) return result("task store", "ok", `${label}: reachable; its tables are made at the first start`);
+    if (version > LATEST_MIGRATION) return result("task store", "fail", `${label}: its schema (version ${version}) is newer than this agent's (${LATEST_MIGRATION}): update this agent`);
+    return result("task store", "ok", `${label}: reachable, schema version ${version}${version < LATEST_MIGRATION ? ` (migrated to ${LATEST_MIGRATION} at the next start)` : ""}`);
+  } catch (error) {
+    return result("task store", "fail", `${label}: cannot connect (${error instanceof Error ? error.message : String(error)})`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function checkRoots(config: Config): CheckResult {
+  const bad = config.allowedRoots.filter((root) => !existsSync(root) || !statSync(root).isDirectory());
+  // None usable: no CLI task can run anywhere.
+  const level = bad.length === config.allowedRoots.length ? "fail" : "warn";
+  if (bad.length > 0) return result("allowed roots", level, `not a directory: ${bad.join(", ")} (TASK_ALLOWED_ROOTS): CLI tasks there are refused`);
+  return result("allowed roots", "ok", config.allowedRoots.join(", "));
+}
+
+function checkClaude(config: Config): CheckResult[] {
+  const binary = locateClaudeBinary(config.CLAUDE_CLI_PATH);
+  const found = binary ? spawnSync(binary, ["--version"], { encoding: "utf8", timeout: 15_000 }) : undefined;
+  const claude = !binary
+    ? result("claude binary", "warn", "not found (install with optional packages, or set CLAUDE_CLI_PATH): Claude tasks fail at once")
+    : found?.status === 0
+      ? result("claude binary", "ok", `${found.stdout.trim()} (${binary})`)
+      : result("claude binary", "warn", `${binary} does not run (${found?.error?.message ?? found?.stderr.trim() ?? "no answer"}): Claude tasks fail at once`);
+  const key = config.ANTHROPIC_API_KEY
+    ? result("API key", "ok", `ANTHROPIC_API_KEY is set${config.ANTHROPIC_BASE_URL ? `; Messages API at ${config.ANTHROPIC_BASE_URL}` : ""}`)
+    : result("API key", "warn", "ANTHROPIC_API_KEY is not set: Claude tasks fail at once with a clear error; CLI tasks run");
+  return [claude, key];
+}
+
+function checkListen(config: Config): CheckResult {
+  const where = `${config.HOST}:${config.PORT}`;
+  if (!isLoopback(config.HOST) && !config.API_TOKEN) return result("HTTP", "fail", `${where} is not loopback and API_TOKEN is not set: the agent refuses to start (anyone who can reach it could run commands)`);
+  const auth = config.API_TOKEN ? `API_TOKEN set${config.API_READ_TOKEN ? ", API_READ_TOKEN set" : ""}` : "no API_TOKEN (loopback only)";
+  return result("HTTP", "ok", `listens on ${where}; ${auth}`);
+}
+
+async function checkRunning(config: Config): Promise<CheckResult> {
+  try {
+    const res = await fetch(`${config.PH_TASKS_URL}/healthz`, { signal: AbortSignal.timeout(3000) });
+    const body = (await res.json()) as { workerId?: string; store?: string; uptimeSeconds?: number };
+    return result("agent", "ok", `answers at ${config.PH_TASKS_URL}: worker ${body.workerId ?? "?"}, ${body.store ?? "?"} store, up ${body.uptimeSeconds ?? "?"} s`);
+  } catch {
+    return result("agent", "ok", `none answers at ${config.PH_TASKS_URL} (start one with npm start or ph-tasks serve)`);
+  }
+}
+
+export async function runChecks(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Promise<CheckResult[]> {
+  let config: Config;
+  try {
+    config = loadConfig(env, cwd);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return [result("configuration", "fail", error.errors.map((e) => `${e.field}=${e.value ?? ""}: ${e.message}`).join("; "))];
+  }
+  return [
+    result("configuration", "ok", "every variable set is valid"),
+    await checkStore(config),
+    checkRoots(config),
+    ...checkClaude(config),
+    checkListen(config),
+    await checkRunning(config),
+  ];
+}

@@ -1,0 +1,83 @@
+/**
+ * `ph-tasks doctor` as a user runs it: every check named with ok / warn / fail, exit 1 when
+ * something would stop the agent (a configuration it refuses, an unreachable PostgreSQL, no allowed
+ * root, a public address without a token), a secret never echoed, and an agent that answers found.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { postgresAvailable, TEST_DATABASE_URL } from "./support/stores.js";
+
+const BIN = path.resolve("bin/ph-tasks.js");
+const dir = mkdtempSync(path.join(tmpdir(), "ph-doctor-"));
+
+/**
+ * The doctor in `dir` with only these variables (and PATH, HOME): nothing of this machine's
+ * environment leaks in. Asynchronous: the stand-in agent below answers from this process.
+ */
+async function doctor(env: Record<string, string>, args: string[] = []) {
+  const run = await new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, [BIN, "doctor", ...args], { cwd: dir, encoding: "utf8", timeout: 60_000, env: { PATH: process.env.PATH ?? "", HOME: dir, PH_TASKS_URL: "http://127.0.0.1:9", ...env } }, (error, stdout, stderr) =>
+      resolve({ status: error ? Number(error.code ?? -1) : 0, stdout, stderr }));
+  });
+  return { ...run, line: (name: string) => run.stdout.split("\n").find((l) => l.slice(6).startsWith(name)) ?? "" };
+}
+
+describe("ph-tasks doctor", async () => {
+  let agent: Server;
+  let agentUrl: string;
+  beforeAll(async () => {
+    agent = createServer((_req, res) => res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ status: "ok", workerId: "w-1", store: "postgres", uptimeSeconds: 42 })));
+    await new Promise<void>((resolve) => agent.listen(0, "127.0.0.1", resolve));
+    agentUrl = `http://127.0.0.1:${(agent.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => agent.close(() => resolve())));
+
+  it("on a fresh machine: every check named, the missing API key a warning, exit 0", async () => {
+    const run = await doctor({});
+    expect(run.status).toBe(0);
+    expect(run.stdout.split("\n").filter(Boolean).map((l) => l.slice(6, 20).trim())).toEqual(["configuration", "task store", "allowed roots", "claude binary", "API key", "HTTP", "agent"]);
+    expect(run.line("task store")).toBe(`ok    task store      embedded PGlite in ${path.join(dir, ".ph-tasks")} (made at the first start)`);
+    expect(run.line("claude binary")).toMatch(/^ok {4}claude binary {3}\d+\.\d+\.\d+ \(Claude Code\)/);
+    expect(run.line("API key")).toMatch(/^warn {2}API key .*ANTHROPIC_API_KEY is not set/);
+    expect(run.line("HTTP")).toBe("ok    HTTP            listens on 127.0.0.1:4000; no API_TOKEN (loopback only)");
+    expect(run.line("agent")).toBe("ok    agent           none answers at http://127.0.0.1:9 (start one with npm start or ph-tasks serve)");
+  });
+
+  it("finds an agent that answers, and says so in JSON too", async () => {
+    const run = await doctor({ PH_TASKS_URL: agentUrl, ANTHROPIC_API_KEY: "sk-test" }, ["--json"]);
+    expect(run.status).toBe(0);
+    const checks = JSON.parse(run.stdout) as { name: string; level: string; detail: string }[];
+    expect(checks.find((c) => c.name === "agent")).toEqual({ name: "agent", level: "ok", detail: `answers at ${agentUrl}: worker w-1, postgres store, up 42 s` });
+    expect(checks.every((c) => c.level === "ok")).toBe(true);
+  });
+
+  it("exit 1 for what would stop the agent or every CLI task: a refused configuration (its secret not echoed), no allowed root, a public address without a token", async () => {
+    const bad = await doctor({ API_TOKEN: "short-secret" });
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toBe("fail  configuration   API_TOKEN=(hidden): must be at least 16 characters\n");
+    const rooted = await doctor({ TASK_ALLOWED_ROOTS: path.join(dir, "no-such-dir"), HOST: "0.0.0.0" });
+    expect(rooted.status).toBe(1);
+    expect(rooted.line("allowed roots")).toBe(`fail  allowed roots   not a directory: ${path.join(dir, "no-such-dir")} (TASK_ALLOWED_ROOTS): CLI tasks there are refused`);
+    expect(rooted.line("HTTP")).toMatch(/^fail {2}HTTP {12}0\.0\.0\.0:4000 is not loopback and API_TOKEN is not set/);
+    const someRoots = await doctor({ TASK_ALLOWED_ROOTS: `${dir},${path.join(dir, "gone")}` });
+    expect(someRoots.status).toBe(0);
+    expect(someRoots.line("allowed roots")).toMatch(/^warn /);
+  });
+
+  it("an unreachable PostgreSQL is a failure naming it", async () => {
+    const run = await doctor({ DATABASE_URL: "postgres://postgres@127.0.0.1:9/test" });
+    expect(run.status).toBe(1);
+    expect(run.line("task store")).toMatch(/^fail {2}task store {6}PostgreSQL at 127\.0\.0\.1:9\/test: cannot connect \(.*ECONNREFUSED/);
+  });
+
+  it.skipIf(!postgresAvailable)("a reachable PostgreSQL: ok, with its schema's state", async () => {
+    const run = await doctor({ DATABASE_URL: TEST_DATABASE_URL });
+    expect(run.status).toBe(0);
+    expect(run.line("task store")).toMatch(/^ok {4}task store {6}PostgreSQL at .*: reachable/);
+  });
+});

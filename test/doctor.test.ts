@@ -27,7 +27,7 @@ async function doctor(env: Record<string, string>, args: string[] = []) {
   return { ...run, line: (name: string) => run.stdout.split("\n").find((l) => l.slice(6).startsWith(name)) ?? "" };
 }
 
-describe("ph-tasks doctor", async () => {
+describe("ph-tasks doctor", () => {
   let agent: Server;
   let agentUrl: string;
   beforeAll(async () => {

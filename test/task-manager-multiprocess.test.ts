@@ -1,6 +1,6 @@
 /**
  * Several worker PROCESSES sharing one PostgreSQL database: the limits hold across them (per
- * document, per drive, and a type's rate limit), a cancel reaches the process that runs the task,
+ * document, per drive, a type's rate limit and its concurrency cap), a cancel reaches the process that runs the task,
  * and a worker killed with SIGKILL loses nothing.
  */
 import { readFileSync } from "node:fs";
@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RateLimitStore } from "../src/store/rate-limit-store.js";
+import { TypeConcurrencyStore } from "../src/store/type-concurrency-store.js";
 import { TaskStore } from "../src/store/task-store.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
 import { HoldRequestSchema } from "./support/hold-schema.js";
@@ -128,6 +129,41 @@ describe.skipIf(!postgresAvailable)("TaskManager with several worker processes o
       await Promise.all(three.map((w) => w.stop()));
     } finally {
       await limits.remove(["hold"]);
+    }
+  });
+
+  it("keeps a task type's concurrency cap across three workers of 4 slots claiming at once: at most 5 running", async () => {
+    const caps = new TypeConcurrencyStore(store.db);
+    await caps.set("hold", 5, "");
+    try {
+      const three = [new Worker(schema, "c1", { maxPerDocument: 10, maxPerDrive: 100 }), new Worker(schema, "c2", { maxPerDocument: 10, maxPerDrive: 100 }), new Worker(schema, "c3", { maxPerDocument: 10, maxPerDrive: 100 })];
+      workers.push(...three);
+      await Promise.all(three.map((w) => w.ready));
+      let sampling = true;
+      let most = 0;
+      const sampler = (async () => {
+        while (sampling) {
+          const { rows } = await store.db.query<{ n: number }>("SELECT count(*)::int AS n FROM ph_tasks WHERE status = 'running' AND type = 'hold'");
+          most = Math.max(most, rows[0]!.n);
+          await sleep(5);
+        }
+      })();
+      const stored = await client.enqueueTasks(Array.from({ length: 30 }, (_, i) => ({ type: "hold", title: `c${i}`, ms: 60 + (i % 3) * 20 })));
+      const ids = new Set(stored.map((s) => s.task.id));
+      await waitFor(() => (three.flatMap((w) => w.lines).filter((l) => l.event === "completed" && ids.has(l.id!)).length === 30 || undefined), 60_000, "30 tasks to complete");
+      sampling = false;
+      await sampler;
+      const lines = three.flatMap((w) => w.lines).filter((l) => ids.has(l.id!));
+      const starts = new Map(lines.filter((l) => l.event === "exec-start").map((l) => [l.id!, l.at!]));
+      const overlap = maxOverlap(lines.filter((l) => l.event === "exec-end").map((end) => ({ key: "hold", start: starts.get(end.id!)!, end: end.at! })));
+      expect(starts.size).toBe(30); // each ran once
+      // Reached, never passed (12 slots between the three without the cap); by the runs and by the database.
+      expect(overlap.get("hold")).toBe(5);
+      expect(most).toBeLessThanOrEqual(5);
+      expect(new Set(lines.filter((l) => l.event === "exec-start").map((l) => l.worker)).size).toBeGreaterThan(1);
+      await Promise.all(three.map((w) => w.stop()));
+    } finally {
+      await caps.remove(["hold"]);
     }
   });
 

@@ -19,7 +19,11 @@ export interface Db extends Queryable {
   exec(sql: string): Promise<void>;
   /** Tells every process sharing the database (PostgreSQL NOTIFY) or this process (PGlite). */
   notify(channel: string, payload: string): Promise<void>;
-  /** Calls handler for each notification on channel; returns an unsubscribe function. */
+  /**
+   * Calls handler for each notification on channel; returns an unsubscribe function. After the
+   * listening connection was lost and is back (PostgreSQL), every handler is called once with an
+   * empty payload: what was announced meanwhile may have been missed.
+   */
   listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
   /**
    * The name SQL must pg_notify on to reach listen(channel) in every process; undefined where

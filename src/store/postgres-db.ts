@@ -2,7 +2,8 @@
  * A PostgreSQL server shared by many worker processes (node-postgres). LISTEN runs on one
  * dedicated connection that reconnects if it drops — again and again, half a second apart and up
  * to 5 s while the server refuses, for as long as the store is open — so wake-ups and cancels keep
- * arriving after an outage. (Queries need nothing of the kind: the pool drops a dead connection and
+ * arriving after an outage; once back, every handler hears an empty notification, standing for
+ * whatever was announced while it was down. (Queries need nothing of the kind: the pool drops a dead connection and
  * opens a new one for the next query.)
  */
 import { createHash } from "node:crypto";
@@ -57,6 +58,7 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
   let closed = false;
   let reconnecting = false;
   let retryMs = 500;
+  let lost = false;
 
   const reconnectLater = (): void => {
     if (closed || reconnecting) return;
@@ -82,7 +84,10 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
     });
     client.on("error", (error) => {
       options.onError?.(error);
-      if (listener === client) listener = undefined;
+      if (listener === client) {
+        listener = undefined;
+        lost = true;
+      }
       void client.end().catch(() => undefined);
       reconnectLater();
     });
@@ -95,6 +100,10 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
     }
     if (closed) return void (await client.end().catch(() => undefined));
     listener = client;
+    if (lost) {
+      lost = false;
+      for (const set of handlers.values()) for (const handler of set) handler("");
+    }
   };
 
   return {

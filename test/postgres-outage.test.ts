@@ -46,7 +46,7 @@ describe.skipIf(!postgresAvailable)("a worker through a PostgreSQL outage", () =
 
   const finished = (id: string, ms = 15_000) => waitFor(async () => { const t = await other.get(id); return t && ["completed", "failed", "cancelled"].includes(t.status) ? t : undefined; }, ms, `task ${id} to end`);
 
-  const outage = async (during: () => Promise<void> = async () => undefined) => {
+  const outage = async (during: () => Promise<void> = () => Promise.resolve()) => {
     await admin.query(`ALTER ROLE ${role} NOLOGIN`);
     const { rows } = await admin.query<{ n: number }>("SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE usename = $1", [role]);
     expect(rows[0]?.n).toBeGreaterThan(0);

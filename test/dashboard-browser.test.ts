@@ -179,6 +179,10 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     expect(await page.locator("#failure-rate").textContent()).toContain("25 % of 4");
     expect(await page.locator("#chart-throughput rect").count()).toBeGreaterThanOrEqual(1);
     expect(await page.locator("#chart-failure-rate circle").count()).toBeGreaterThanOrEqual(1);
+    // Per type: 3 completed and 1 failed cli tasks in the last hour; the other types listed at zero.
+    const cliRow = page.locator('#type-stats tr[data-type="cli"] td');
+    expect((await cliRow.allTextContents()).slice(0, 6)).toEqual(["cli", "0", "0", "3", "1", "25 %"]);
+    expect(await cliRow.nth(6).textContent()).toMatch(/^\d+\.\d s$/);
 
     const statuses = await page.locator("#recent [data-status]").allTextContents();
     expect(statuses.sort()).toEqual(["cancelled", "completed", "completed", "completed", "failed"]);

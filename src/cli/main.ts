@@ -17,6 +17,7 @@ import { registerQueueCommands } from "./commands/queue-commands.js";
 import { registerWorkflowFileCommands } from "./commands/workflow-file-commands.js";
 import { registerRunCommand } from "./run-command.js";
 import { registerDoctorCommand } from "./commands/doctor-command.js";
+import { registerStatsCommand } from "./commands/stats-command.js";
 
 export function buildProgram(): Command {
   const program = new Command("ph-tasks")
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerWorkflowFileCommands(program);
   registerRunCommand(program);
   registerDoctorCommand(program);
+  registerStatsCommand(program);
   return program;
 }
 

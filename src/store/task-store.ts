@@ -32,6 +32,7 @@ import { trimEvents } from "./sql/trim-events.js";
 import { registerDependencies } from "./sql/register-dependencies.js";
 import { selectWaitingFacts, type WaitingFacts } from "./sql/select-waiting-facts.js";
 import { selectDoomedDependents, type DoomedDependent } from "./sql/select-doomed-dependents.js";
+import { selectTypeStats, type TypeStatsRow } from "./sql/select-type-stats.js";
 import { ValidationError } from "../validation.js";
 
 function toNewRow(task: Task, agingMs: number): NewTaskRow {
@@ -252,6 +253,11 @@ export class TaskStore {
 
   finishedPerMinute(minutes: number): ReturnType<typeof countFinishedPerMinute> {
     return countFinishedPerMinute(this.db, minutes);
+  }
+
+  /** Per type: the tasks finished in the last `minutes`, and their runs' median and 95th percentile. */
+  typeStats(minutes: number): Promise<TypeStatsRow[]> {
+    return selectTypeStats(this.db, minutes);
   }
 
   nextRunAt(): Promise<Date | undefined> {

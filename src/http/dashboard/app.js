@@ -126,6 +126,22 @@ function statCards(stats) {
     ...["completed", "failed", "cancelled"].map((status) => card(status, status, stats.counts[status] ?? 0, "all time")));
 }
 
+/** Per task type: waiting and running now, and the last hour's ends and run times (/api/stats `types`). */
+function typesSection(types) {
+  const seconds = (ms) => (ms === null ? "–" : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`);
+  const optional = { class: "optional" };
+  return h("section", { class: "card", id: "types-section" },
+    h("h2", {}, "Task types"),
+    h("div", { class: "table-wrap" }, h("table", { id: "type-stats" },
+      h("thead", {}, h("tr", {}, h("th", {}, "Type"), h("th", {}, "Waiting"), h("th", {}, "Running"), h("th", {}, "Done (1 h)"),
+        h("th", {}, "Failed (1 h)"), h("th", optional, "Failure rate"), h("th", optional, "Median run"), h("th", optional, "95th pct."))),
+      h("tbody", {}, types.map((t) => h("tr", { "data-type": t.type },
+        h("td", { class: "title" }, t.type), h("td", {}, String(t.pending)), h("td", {}, String(t.running)),
+        h("td", {}, String(t.lastHour.completed)), h("td", { class: t.lastHour.failed ? "error-text" : "" }, String(t.lastHour.failed)),
+        h("td", optional, t.lastHour.failureRate === null ? "–" : `${Math.round(t.lastHour.failureRate * 100)} %`),
+        h("td", optional, seconds(t.lastHour.p50Ms)), h("td", optional, seconds(t.lastHour.p95Ms))))))));
+}
+
 /** "42", or "10000+" when the agent stopped counting (the API's totalCapped). */
 function countText(list) {
   return `${list.total}${list.totalCapped ? "+" : ""}`;
@@ -165,6 +181,7 @@ async function renderOverview(mine) {
       h("section", { class: "card" }, h("h2", {}, "Last hour"), charts(stats.perMinute)),
       submitForm()),
     runningSection(running),
+    typesSection(stats.types ?? []),
     schedulesCard(schedules, mine),
     hooksCard(hooks, mine),
     webhooksCard(webhooks, mine),
@@ -181,6 +198,7 @@ async function refreshOverview(mine) {
   document.getElementById("hooks-section")?.replaceWith(hooksCard(hooks, mine));
   document.getElementById("webhooks-section")?.replaceWith(webhooksCard(webhooks, mine));
   document.getElementById("stats")?.replaceWith(statCards(stats));
+  document.getElementById("types-section")?.replaceWith(typesSection(stats.types ?? []));
   document.querySelector(".charts")?.replaceWith(charts(stats.perMinute));
   document.getElementById("running-section")?.replaceWith(runningSection(running));
   document.getElementById("recent-section")?.replaceWith(recentSection(list));

@@ -12,6 +12,7 @@ import { parseWith } from "../../validation.js";
 import { parseDuration } from "../../config.js";
 import { streamTaskEvents } from "../sse.js";
 import { badRequest, route } from "./route.js";
+import { typeStatsToJson } from "../type-stats-json.js";
 import { taskToJson } from "../task-json.js";
 
 /** Creating a task through the API may also create its document (set by the agent). */
@@ -145,8 +146,10 @@ export function taskRoutes(manager: TaskManager, createTask: TaskCreator): Route
 
   router.get("/api/stats", route(async (_req: Request, res: Response) => {
     const counts: Record<string, number> = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0]));
-    for (const row of await manager.store.countByStatus()) counts[row.status] = (counts[row.status] ?? 0) + row.count;
+    const byStatus = await manager.store.countByStatus();
+    for (const row of byStatus) counts[row.status] = (counts[row.status] ?? 0) + row.count;
     const perMinute = await manager.store.finishedPerMinute(60);
+    const types = typeStatsToJson(manager.registry.types(), byStatus, await manager.store.typeStats(60));
     res.json({
       counts,
       queueDepth: counts.pending ?? 0,
@@ -154,6 +157,7 @@ export function taskRoutes(manager: TaskManager, createTask: TaskCreator): Route
       runningAllWorkers: counts.running ?? 0,
       perMinute: perMinute.map((r) => ({ minute: r.minute.toISOString(), status: r.status, count: r.count })),
       terminal: TASK_STATUSES.filter((s) => isTerminalStatus(s)),
+      types,
     });
   }));
 

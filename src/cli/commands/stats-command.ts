@@ -1,0 +1,31 @@
+/** `ph-tasks stats`: per task type, what waits and runs now and how the last hour's tasks ended. */
+import type { Command } from "commander";
+import { z } from "zod";
+import { table } from "../format.js";
+import { clientFor, printJson } from "./client-options.js";
+
+const TypeStatsSchema = z.object({
+  type: z.string(),
+  pending: z.number(),
+  running: z.number(),
+  lastHour: z.object({ completed: z.number(), failed: z.number(), cancelled: z.number(), failureRate: z.number().nullable(), p50Ms: z.number().nullable(), p95Ms: z.number().nullable() }),
+});
+const StatsSchema = z.looseObject({ types: z.array(TypeStatsSchema) });
+
+const seconds = (ms: number | null) => (ms === null ? "–" : ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`);
+
+export function registerStatsCommand(program: Command): void {
+  program
+    .command("stats")
+    .description("per task type: waiting and running now (all workers); completed, failed, cancelled, failure rate and run times (median, 95th percentile) over the last hour")
+    .option("--json", "print JSON")
+    .action(async (flags: { json?: boolean }, command: Command) => {
+      const { types } = await clientFor(command).request("GET", "/api/stats", StatsSchema);
+      if (flags.json) return printJson(types);
+      const rows = types.map((t) => [
+        t.type, String(t.pending), String(t.running), String(t.lastHour.completed), String(t.lastHour.failed), String(t.lastHour.cancelled),
+        t.lastHour.failureRate === null ? "–" : `${Math.round(t.lastHour.failureRate * 100)} %`, seconds(t.lastHour.p50Ms), seconds(t.lastHour.p95Ms),
+      ]);
+      process.stdout.write(`${table(["TYPE", "WAITING", "RUNNING", "DONE 1H", "FAILED 1H", "CANCELLED 1H", "FAILURE", "MEDIAN", "P95"], rows)}\n`);
+    });
+}

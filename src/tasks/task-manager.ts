@@ -31,6 +31,7 @@ import { logTransition, type TaskLifecycleEvents } from "./task-events.js";
 import { parseTaskRequest } from "./task-request.js";
 import { TypeConcurrencyStore } from "../store/type-concurrency-store.js";
 import { DependencyFailures, SWEEP_MS } from "./dependency-failures.js";
+import { renewHeldLeases } from "./lease-renewal.js";
 import type { Task, TaskError } from "./types.js";
 
 interface RunningTask {
@@ -375,19 +376,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   /** Renews this worker's leases, stops tasks cancelled elsewhere, and recovers dead workers' tasks. */
   private async heartbeat(): Promise<void> {
     for (const row of await this.pump.releaseStale()) this.returned(row, "waited too long for a slot");
-    const ids = this.heldTaskIds();
-    if (ids.length > 0) {
-      // The runs as they are now: while the renewal is out, a run may end, its task go back to the
-      // queue (a retry) and this worker claim it again — that new run's lease is not in question.
-      const asked = new Map(ids.map((id) => [id, this.running.get(id)]));
-      const held = await this.store.renewLeases(this.workerId, ids, this.settings.leaseMs);
-      const heldIds = new Set(held.map((r) => r.id));
-      for (const row of held) if (row.cancel_requested) this.abortLocal(row.id, "cancel");
-      for (const [id, run] of asked) {
-        // Lost the lease (this worker stalled past it): another worker may run the task now.
-        if (!heldIds.has(id) && this.running.get(id) === run) this.abortLocal(id, "shutdown");
-      }
-    }
+    await renewHeldLeases({ store: this.store, workerId: this.workerId, leaseMs: this.settings.leaseMs, held: () => this.heldTaskIds(), runOf: (id) => this.running.get(id), stop: (id, cause) => this.abortLocal(id, cause) });
     if ((await recoverExpiredTasks(this.store, this.logger, this)) > 0) this.schedulePump();
   }
 

@@ -163,6 +163,10 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     expect(Date.parse(later.runAt) - sentAt).toBeGreaterThanOrEqual(19_000);
     expect((await agent.cli(["show", later.id])).stdout).toContain(`not before ${later.runAt} (its runAt)`);
     expect((await agent.cli(["cancel", later.id])).status).toBe(0);
+    const deadline = JSON.parse((await agent.cli(["submit", "cli", "--json", "--in", "20s", "--start-within", "30s", "--", "echo", "x"])).stdout) as { id: string; startBy: string; runAt: string };
+    expect(Date.parse(deadline.startBy) - Date.parse(deadline.runAt)).toBeGreaterThanOrEqual(9_000);
+    expect((await agent.cli(["cancel", deadline.id])).status).toBe(0);
+    expect((await agent.cli(["submit", "cli", "--start-within", "soon", "--", "echo", "x"])).stderr).toContain("--start-within: expected a duration like 90s, 10m or 2h, got 'soon'");
     const notATime = await agent.cli(["submit", "cli", "--at", "tomorrow", "--", "echo", "x"]);
     expect(notATime.status).toBe(2);
     expect(notATime.stderr).toContain("runAt: must be an ISO 8601 date and time with a zone");

@@ -33,6 +33,7 @@ import { registerDependencies } from "./sql/register-dependencies.js";
 import { selectWaitingFacts, type WaitingFacts } from "./sql/select-waiting-facts.js";
 import { selectDoomedDependents, type DoomedDependent } from "./sql/select-doomed-dependents.js";
 import { selectTypeStats, type TypeStatsRow } from "./sql/select-type-stats.js";
+import { selectExpiredTasks } from "./sql/select-expired-tasks.js";
 import { ValidationError } from "../validation.js";
 
 function toNewRow(task: Task, agingMs: number): NewTaskRow {
@@ -253,6 +254,11 @@ export class TaskStore {
 
   finishedPerMinute(minutes: number): ReturnType<typeof countFinishedPerMinute> {
     return countFinishedPerMinute(this.db, minutes);
+  }
+
+  /** Pending tasks whose startBy has passed (to cancel as expired). */
+  expired(limit: number): Promise<{ id: string; start_by: string }[]> {
+    return selectExpiredTasks(this.db, limit);
   }
 
   /** Per type: the tasks finished in the last `minutes`, and their runs' median and 95th percentile. */

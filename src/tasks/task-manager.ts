@@ -32,6 +32,7 @@ import { parseTaskRequest } from "./task-request.js";
 import { TypeConcurrencyStore } from "../store/type-concurrency-store.js";
 import { DependencyFailures, SWEEP_MS } from "./dependency-failures.js";
 import { renewHeldLeases } from "./lease-renewal.js";
+import { cancelExpiredTasks, EXPIRY_SWEEP_MS, expiryOf } from "./expired-tasks.js";
 import type { Task, TaskError } from "./types.js";
 
 interface RunningTask {
@@ -158,6 +159,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     every(this.settings.pollIntervalMs, () => Promise.resolve(this.schedulePump()));
     every(this.settings.cleanupIntervalMs, () => this.upkeep.cleanup());
     every(SWEEP_MS, () => this.dependencyFailures.check().then(() => undefined));
+    every(EXPIRY_SWEEP_MS, () => cancelExpiredTasks(this.store, (id, reason, code) => this.cancelTask(id, reason, code), this.logger).then(() => undefined));
     await this.heartbeat();
     void this.dependencyFailures.checkQuietly(); // a worker that died between a task's end and its dependents' cancel
     this.schedulePump();
@@ -320,7 +322,9 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   }
 
   private launch(row: ClaimedRow): void {
-    this.hold(rowToTask(row), true, (entry) => this.runClaimed(entry, row.attempts));
+    const task = rowToTask(row);
+    const expired = expiryOf(task); // claimed past its startBy: ended, not run
+    this.hold(task, !expired, (entry) => (expired ? this.settler.settle(task, row.attempts, expired) : this.runClaimed(entry, row.attempts)));
   }
 
   /**

@@ -39,6 +39,9 @@ export function parseTaskRequest(input: unknown, registry: ExecutorRegistry): Pa
     if (value.onDependencyFailure !== undefined && value.dependsOn === undefined) {
       return { ok: false, errors: [{ field: "onDependencyFailure", message: "only with dependsOn: it says what to do when a dependency fails", value: JSON.stringify(value.onDependencyFailure) }] };
     }
+    if (typeof value.startBy === "string" && typeof value.runAt === "string" && Date.parse(value.startBy) <= Date.parse(value.runAt)) {
+      return { ok: false, errors: [{ field: "startBy", message: `must be after runAt (${value.runAt}): it could never start`, value: JSON.stringify(value.startBy) }] };
+    }
     return { ok: true, value };
   }
   // Unknown type: still report every base-field problem, plus what types exist.

@@ -101,6 +101,15 @@ export const TaskRequestBaseSchema = z.object({
     // (Not a time at all is the format's error alone.)
     .refine((at) => !(Date.parse(at) - Date.now() > 366 * 24 * 3600 * 1000), "must be within a year from now")
     .optional(),
+  /**
+   * Must start by then (ISO 8601 with a zone; kept as UTC): a task not started by then is cancelled
+   * with the code "expired" instead — a notification that is worthless late, a report due before a
+   * meeting. Stored in UTC, so that its text sorts as its time (the sweep's index).
+   */
+  startBy: z.iso
+    .datetime({ offset: true, error: "must be an ISO 8601 date and time with a zone, e.g. 2026-12-04T03:00:00Z" })
+    .transform((at) => new Date(at).toISOString())
+    .optional(),
   /** Labels to find the task by (list, retry, cancel by tag), e.g. "release-42", "team:docs". */
   tags: z
     .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/, "must be 1-64 letters, digits and . _ : / - (starting with a letter or digit)"))
@@ -211,7 +220,7 @@ export type Task = BaseTask & { [field: string]: unknown };
 // dependsOn, onDependencyFailure, runAt and tags are kept with the type's fields (params, JSON): the
 // list filters tags there, the dependency-failure sweep reads onDependencyFailure there, and the
 // release of a dependent reads runAt there (migration 020).
-const PARAMS_BASE_FIELDS = new Set(["dependsOn", "onDependencyFailure", "runAt", "tags"]);
+const PARAMS_BASE_FIELDS = new Set(["dependsOn", "onDependencyFailure", "runAt", "startBy", "tags"]);
 export const BASE_TASK_FIELDS: ReadonlySet<string> = new Set(Object.keys(BaseTaskSchema.shape).filter((key) => !PARAMS_BASE_FIELDS.has(key)));
 
 /** Splits a task into its base and the type-specific fields (stored as JSON). */

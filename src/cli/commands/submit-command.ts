@@ -18,6 +18,7 @@ const CommonFlagsSchema = z.object({
   after: z.array(z.string().min(1)).optional(),
   at: z.string().optional(),
   in: z.string().optional(),
+  startWithin: z.string().optional(),
   ifAfterFails: z.enum(["wait", "cancel"], { error: "--if-after-fails: expected wait or cancel" }).optional(),
   tag: z.array(z.string().min(1)).optional(),
   priority: z.coerce.number().int().optional(),
@@ -37,18 +38,22 @@ function common(command: Command): Command {
     .option("--after <id>", "run only once this task has completed (repeatable: after all of them)", collect)
     .option("--at <time>", "not before this time: ISO 8601 with a zone, e.g. 2026-12-04T03:00:00Z")
     .option("--in <duration>", "not before this long from now, e.g. 90s, 10m, 2h")
+    .option("--start-within <duration>", "cancel it (expired) if it has not started this long from now, e.g. 10m")
     .option("--if-after-fails <what>", "wait (default: until that task is retried and completes) or cancel (this one, at once)")
     .option("--tag <tag>", "a label to find it by: list / retry / cancel --tag (repeatable)", collect)
     .option("--json", "print the created task as JSON");
 }
 
+function durationFlag(flag: string, value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new ClientError(`${flag}: expected a duration like 90s, 10m or 2h, got '${value}'`, EXIT.usage);
+  return ms;
+}
+
 /** --at as given (the agent checks it), or --in from this machine's clock; not both. */
 function notBefore(at: string | undefined, within: string | undefined): string | undefined {
   if (at !== undefined && within !== undefined) throw new ClientError("give --at or --in, not both", EXIT.usage);
-  if (within === undefined) return at;
-  const ms = parseDuration(within);
-  if (ms === undefined) throw new ClientError(`--in: expected a duration like 90s, 10m or 2h, got '${within}'`, EXIT.usage);
-  return new Date(Date.now() + ms).toISOString();
+  return within === undefined ? at : new Date(Date.now() + durationFlag("--in", within)).toISOString();
 }
 
 async function send(command: Command, request: Record<string, unknown>, rawFlags: unknown): Promise<void> {
@@ -56,6 +61,7 @@ async function send(command: Command, request: Record<string, unknown>, rawFlags
   if (!flags.ok) throw new ClientError(`invalid options:\n${formatFieldErrors(flags.errors)}`, EXIT.usage);
   const { title, after, ifAfterFails, tag, priority, maxAttempts, timeout, json } = flags.value;
   const runAt = notBefore(flags.value.at, flags.value.in);
+  const startBy = flags.value.startWithin === undefined ? undefined : new Date(Date.now() + durationFlag("--start-within", flags.value.startWithin)).toISOString();
   const timeoutMs = timeout !== undefined ? parseDuration(timeout) : undefined;
   if (timeout !== undefined && timeoutMs === undefined) throw new ClientError(`--timeout: expected a duration like 30s or 5m, got '${timeout}'`, EXIT.usage);
   const body = {
@@ -67,6 +73,7 @@ async function send(command: Command, request: Record<string, unknown>, rawFlags
     ...(after !== undefined ? { dependsOn: after } : {}),
     ...(ifAfterFails !== undefined ? { onDependencyFailure: ifAfterFails } : {}),
     ...(runAt !== undefined ? { runAt } : {}),
+    ...(startBy !== undefined ? { startBy } : {}),
     ...(tag !== undefined ? { tags: tag } : {}),
     source: { origin: "cli" },
   };

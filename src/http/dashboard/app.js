@@ -226,6 +226,7 @@ function details(task) {
     rows.push([task.status === "pending" ? "Waits for" : "Ran after", h("span", {}, ...links, onFailure), "long"]);
   }
   if (task.runAt) rows.push(["Not before", h("span", { class: "run-at" }, new Date(task.runAt).toLocaleString())]);
+  if (task.startBy) rows.push(["Start by", h("span", { class: "start-by" }, `${new Date(task.startBy).toLocaleString()} (else cancelled)`)]);
   return h("dl", { id: "task-details" }, rows.flatMap(([k, v, kind]) => [h("dt", {}, k), h("dd", { class: kind }, v)]));
 }
 

@@ -1,0 +1,34 @@
+/**
+ * startBy: a task not started by then is cancelled with the code "expired", never run. Two places
+ * make sure of it: a worker that claims a task after its startBy ends it instead of running it
+ * (expiryOf, at launch — also a task claimed ahead that waited for a slot), and every worker looks
+ * for pending ones past it every SWEEP_MS (those no worker claims: a paused type, a full queue).
+ */
+import type { Logger } from "../logger.js";
+import type { TaskStore } from "../store/task-store.js";
+import type { AttemptOutcome } from "./execute-attempt.js";
+import type { Task } from "./types.js";
+
+export const EXPIRED = "expired";
+export const EXPIRY_SWEEP_MS = 5000;
+const BATCH = 100;
+
+const reason = (startBy: string) => `not started by its startBy (${startBy})`;
+
+/** The outcome of a claimed task that must not run any more; undefined when it may. */
+export function expiryOf(task: Task, now = Date.now()): AttemptOutcome | undefined {
+  if (typeof task.startBy !== "string" || Date.parse(task.startBy) > now) return undefined;
+  return { status: "cancelled", error: { kind: "fatal", code: EXPIRED, message: reason(task.startBy) }, durationMs: 0 };
+}
+
+/** Cancels the pending tasks past their startBy; how many. */
+export async function cancelExpiredTasks(store: TaskStore, cancel: (id: string, reason: string, code: string) => Promise<boolean>, logger: Logger): Promise<number> {
+  let cancelled = 0;
+  for (let round = 0; round < 100; round++) {
+    const expired = await store.expired(BATCH);
+    for (const task of expired) if (await cancel(task.id, reason(task.start_by), EXPIRED)) cancelled++;
+    if (expired.length < BATCH) break;
+  }
+  if (cancelled > 0) logger.info({ cancelled }, "cancelled tasks not started by their startBy");
+  return cancelled;
+}

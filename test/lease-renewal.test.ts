@@ -6,46 +6,33 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { TaskStore } from "../src/store/task-store.js";
-import type { TaskManager } from "../src/tasks/task-manager.js";
-import { cliRegistry, testManager } from "./support/manager.js";
+import { describe, expect, it } from "vitest";
 import { sleep, waitFor } from "./support/process.js";
 import { BACKENDS } from "./support/stores.js";
+import { workerPerTest } from "./support/worker-per-test.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "ph-lease-"));
 
 for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")) {
   describe.skipIf(!backend.available)(`lease renewal on ${backend.name}`, () => {
-    let store: TaskStore;
-    let cleanup: () => Promise<void>;
-    let manager: TaskManager;
-    beforeEach(async () => {
-      ({ store, cleanup } = await backend.open());
-      manager = testManager(store, { maxConcurrent: 4, maxPerDocument: 10, maxPerDrive: 10 }, cliRegistry(dir));
-      await manager.start();
-    });
-    afterEach(async () => {
-      await manager.stop(0);
-      await cleanup();
-    });
+    const ctx = workerPerTest(backend, { maxConcurrent: 4, maxPerDocument: 10, maxPerDrive: 10 }, dir);
 
-    const running = (id: string) => waitFor(async () => ((await manager.getTask(id))?.status === "running" && manager.runningTaskIds().includes(id) ? true : undefined), 10_000, `task ${id} to run`);
+    const running = (id: string) => waitFor(async () => ((await ctx.manager.getTask(id))?.status === "running" && ctx.manager.runningTaskIds().includes(id) ? true : undefined), 10_000, `task ${id} to run`);
 
     it("a run whose lease another worker holds now is stopped, and its end does not overwrite the other's", async () => {
-      const { task } = await manager.enqueueTask({ type: "cli", title: "taken over", command: "sleep", args: ["30"] });
+      const { task } = await ctx.manager.enqueueTask({ type: "cli", title: "taken over", command: "sleep", args: ["30"] });
       await running(task.id);
-      await store.db.query("UPDATE ph_tasks SET locked_by = 'the-other-worker' WHERE id = $1", [task.id]);
-      await waitFor(() => (!manager.runningTaskIds().includes(task.id) ? true : undefined), 5000, "the run to stop");
+      await ctx.store.db.query("UPDATE ph_tasks SET locked_by = 'the-other-worker' WHERE id = $1", [task.id]);
+      await waitFor(() => (!ctx.manager.runningTaskIds().includes(task.id) ? true : undefined), 5000, "the run to stop");
       await sleep(300);
-      expect(await manager.getTask(task.id)).toMatchObject({ status: "running", runtime: { workerId: "the-other-worker" } });
+      expect(await ctx.manager.getTask(task.id)).toMatchObject({ status: "running", runtime: { workerId: "the-other-worker" } });
     });
 
     it("a cancel asked for in the database alone stops the run at the next renewal", async () => {
-      const { task } = await manager.enqueueTask({ type: "cli", title: "cancelled quietly", command: "sleep", args: ["30"] });
+      const { task } = await ctx.manager.enqueueTask({ type: "cli", title: "cancelled quietly", command: "sleep", args: ["30"] });
       await running(task.id);
-      await store.db.query("UPDATE ph_tasks SET cancel_requested = true WHERE id = $1", [task.id]);
-      const ended = await waitFor(async () => { const t = await manager.getTask(task.id); return t?.status === "cancelled" ? t : undefined; }, 5000, "the run to be cancelled");
+      await ctx.store.db.query("UPDATE ph_tasks SET cancel_requested = true WHERE id = $1", [task.id]);
+      const ended = await waitFor(async () => { const t = await ctx.manager.getTask(task.id); return t?.status === "cancelled" ? t : undefined; }, 5000, "the run to be cancelled");
       expect(ended.runtime.finishedAt).toBeTruthy();
     });
   });

@@ -6,13 +6,11 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { TaskStore } from "../src/store/task-store.js";
-import type { TaskManager } from "../src/tasks/task-manager.js";
+import { describe, expect, it } from "vitest";
 import { ValidationError } from "../src/validation.js";
-import { cliRegistry, testManager } from "./support/manager.js";
 import { sleep, waitFor } from "./support/process.js";
 import { BACKENDS } from "./support/stores.js";
+import { workerPerTest } from "./support/worker-per-test.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "ph-run-at-"));
 const task = (title: string, extra: Record<string, unknown> = {}) => ({ type: "cli", title, command: "true", workingDirectory: dir, ...extra });
@@ -20,28 +18,17 @@ const inMs = (ms: number) => new Date(Date.now() + ms).toISOString();
 
 for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")) {
   describe.skipIf(!backend.available)(`runAt on ${backend.name}`, () => {
-    let store: TaskStore;
-    let cleanup: () => Promise<void>;
-    let manager: TaskManager;
-    const finished = (id: string) => waitFor(async () => { const t = await manager.getTask(id); return t && t.status !== "pending" && t.status !== "running" ? t : undefined; }, 15_000, `task ${id} to end`);
-    beforeEach(async () => {
-      ({ store, cleanup } = await backend.open());
-      manager = testManager(store, { maxConcurrent: 4, maxPerDocument: 10, maxPerDrive: 10 }, cliRegistry(dir));
-      await manager.start();
-    });
-    afterEach(async () => {
-      await manager.stop(0);
-      await cleanup();
-    });
+    const ctx = workerPerTest(backend, { maxConcurrent: 4, maxPerDocument: 10, maxPerDrive: 10 }, dir);
+    const finished = (id: string) => waitFor(async () => { const t = await ctx.manager.getTask(id); return t && t.status !== "pending" && t.status !== "running" ? t : undefined; }, 15_000, `task ${id} to end`);
 
     it("waits until its runAt, says so, then runs; a runAt past runs at once", async () => {
       const runAt = inMs(1500);
-      const later = await manager.enqueueTask(task("later", { runAt }));
+      const later = await ctx.manager.enqueueTask(task("later", { runAt }));
       expect(later.task.runAt).toBe(runAt);
       await sleep(400);
-      expect((await manager.getTask(later.task.id))?.status).toBe("pending");
-      expect(await manager.whyWaiting(later.task.id)).toEqual({ code: "not_before", message: `not before ${runAt} (its runAt)`, until: runAt });
-      const past = await manager.enqueueTask(task("past", { runAt: inMs(-3_600_000) }));
+      expect((await ctx.manager.getTask(later.task.id))?.status).toBe("pending");
+      expect(await ctx.manager.whyWaiting(later.task.id)).toEqual({ code: "not_before", message: `not before ${runAt} (its runAt)`, until: runAt });
+      const past = await ctx.manager.enqueueTask(task("past", { runAt: inMs(-3_600_000) }));
       const pastDone = await finished(past.task.id);
       expect(pastDone.status).toBe("completed");
       expect(pastDone.runtime.startedAt!.getTime()).toBeLessThan(Date.parse(runAt));
@@ -51,15 +38,15 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
     });
 
     it("with dependencies: released to its runAt when they complete first, also when they had completed already", async () => {
-      const first = await manager.enqueueTask(task("first"));
+      const first = await ctx.manager.enqueueTask(task("first"));
       await finished(first.task.id);
       const runAt = inMs(1500);
-      const afterDone = await manager.enqueueTask(task("after a completed one", { dependsOn: [first.task.id], runAt }));
-      const slow = await manager.enqueueTask({ ...task("slow"), command: "sleep", args: ["0.3"] });
-      const afterSlow = await manager.enqueueTask(task("after a slow one", { dependsOn: [slow.task.id], runAt }));
+      const afterDone = await ctx.manager.enqueueTask(task("after a completed one", { dependsOn: [first.task.id], runAt }));
+      const slow = await ctx.manager.enqueueTask({ ...task("slow"), command: "sleep", args: ["0.3"] });
+      const afterSlow = await ctx.manager.enqueueTask(task("after a slow one", { dependsOn: [slow.task.id], runAt }));
       await finished(slow.task.id);
       await sleep(200);
-      expect((await manager.whyWaiting(afterSlow.task.id))?.code).toBe("not_before");
+      expect((await ctx.manager.whyWaiting(afterSlow.task.id))?.code).toBe("not_before");
       for (const id of [afterDone.task.id, afterSlow.task.id]) {
         const done = await finished(id);
         expect(done.status).toBe("completed");
@@ -68,17 +55,17 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
     });
 
     it("refuses a runAt without a zone, not a time, or more than a year ahead, naming the field; nothing is stored", async () => {
-      const before = (await manager.listTasks({ limit: 100, offset: 0 })).total;
+      const before = (await ctx.manager.listTasks({ limit: 100, offset: 0 })).total;
       for (const [runAt, message] of [
         ["2026-12-04T03:00:00", "must be an ISO 8601 date and time with a zone, e.g. 2026-12-04T03:00:00Z"],
         ["tomorrow", "must be an ISO 8601 date and time with a zone, e.g. 2026-12-04T03:00:00Z"],
         [inMs(400 * 24 * 3600 * 1000), "must be within a year from now"],
       ] as const) {
-        const error = await manager.enqueueTask(task("bad", { runAt })).catch((e: unknown) => e);
+        const error = await ctx.manager.enqueueTask(task("bad", { runAt })).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(ValidationError);
         expect((error as ValidationError).errors).toEqual([{ field: "runAt", message, value: JSON.stringify(runAt) }]);
       }
-      expect((await manager.listTasks({ limit: 100, offset: 0 })).total).toBe(before);
+      expect((await ctx.manager.listTasks({ limit: 100, offset: 0 })).total).toBe(before);
     });
   });
 }

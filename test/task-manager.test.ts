@@ -74,16 +74,18 @@ for (const backend of BACKENDS) {
     });
 
     it("claims by priority, and waiting raises a low priority above newer high ones (aging)", async () => {
-      const manager = make({ maxConcurrent: 1, agingMs: 10, maxPerDrive: 100, maxPerDocument: 100 });
+      const manager = make({ maxConcurrent: 1, agingMs: 20, maxPerDrive: 100, maxPerDocument: 100 });
       const old = await manager.enqueueTask({ type: "scripted", title: "old low", priority: 10 });
-      await sleep(700); // 70 priority points of waiting at 10 ms per point
+      await sleep(1000); // 50 priority points of waiting at 20 ms per point
       const mid = await manager.enqueueTask({ type: "scripted", title: "new mid", priority: 50 });
       const high = await manager.enqueueTask({ type: "scripted", title: "new high", priority: 95 });
       const started: string[] = [];
       manager.on("started", (task) => started.push(task.title));
       await manager.start();
       for (const t of [old, mid, high]) await finalStatus(manager, t.task.id);
-      // old: 10 + ≥70 = ≥80 > mid's ≈50; high's 95 still beats it.
+      // old: 10 + ≥50 = ≥60 > mid's 50, however long the enqueues take; high's 95 beats it unless
+      // the two enqueues after the sleep take over 700 ms (with 10 ms a point and a 700 ms sleep the
+      // margin was 150 ms, and a loaded CI machine once went past it).
       expect(started).toEqual(["new high", "old low", "new mid"]);
       await manager.stop();
     });

@@ -12,11 +12,11 @@
 import type { Logger } from "../logger.js";
 import type { TaskStore } from "../store/task-store.js";
 import type { DoomedDependent } from "../store/sql/select-doomed-dependents.js";
+import { cancelInBatches, type CancelTask } from "./cancel-in-batches.js";
 
 export const DEPENDENCY_FAILED = "dependency_failed";
 /** How often every worker looks for doomed dependents whatever happened. */
 export const SWEEP_MS = 30_000;
-const BATCH = 100;
 
 export function dependencyFailureReason(doomed: DoomedDependent): string {
   const what = doomed.dependency_status === null ? "is gone" : doomed.dependency_status === "failed" ? "failed" : "was cancelled";
@@ -26,20 +26,14 @@ export function dependencyFailureReason(doomed: DoomedDependent): string {
 export class DependencyFailures {
   constructor(
     private readonly store: TaskStore,
-    private readonly cancel: (id: string, reason: string, code: string) => Promise<boolean>,
+    private readonly cancel: CancelTask,
     private readonly logger: Logger,
   ) {}
 
   /** Cancels the doomed dependents of `of` (or every doomed one); how many were cancelled. */
-  async check(of?: readonly string[]): Promise<number> {
-    let cancelled = 0;
-    // Each round's tasks leave the next round's answer (cancelled, or ended meanwhile); bounded all the same.
-    for (let round = 0; round < 100; round++) {
-      const doomed = await this.store.doomedDependents(of, BATCH);
-      for (const task of doomed) if (await this.cancel(task.id, dependencyFailureReason(task), DEPENDENCY_FAILED)) cancelled++;
-      if (doomed.length < BATCH) break;
-    }
-    return cancelled;
+  check(of?: readonly string[]): Promise<number> {
+    const find = async (limit: number) => (await this.store.doomedDependents(of, limit)).map((task) => ({ id: task.id, reason: dependencyFailureReason(task) }));
+    return cancelInBatches(find, this.cancel, DEPENDENCY_FAILED);
   }
 
   /** check() that logs instead of throwing: it runs from events and timers. */

@@ -8,10 +8,10 @@ import type { Logger } from "../logger.js";
 import type { TaskStore } from "../store/task-store.js";
 import type { AttemptOutcome } from "./execute-attempt.js";
 import type { Task } from "./types.js";
+import { cancelInBatches, type CancelTask } from "./cancel-in-batches.js";
 
 export const EXPIRED = "expired";
 export const EXPIRY_SWEEP_MS = 5000;
-const BATCH = 100;
 
 const reason = (startBy: string) => `not started by its startBy (${startBy})`;
 
@@ -22,13 +22,9 @@ export function expiryOf(task: Task, now = Date.now()): AttemptOutcome | undefin
 }
 
 /** Cancels the pending tasks past their startBy; how many. */
-export async function cancelExpiredTasks(store: TaskStore, cancel: (id: string, reason: string, code: string) => Promise<boolean>, logger: Logger): Promise<number> {
-  let cancelled = 0;
-  for (let round = 0; round < 100; round++) {
-    const expired = await store.expired(BATCH);
-    for (const task of expired) if (await cancel(task.id, reason(task.start_by), EXPIRED)) cancelled++;
-    if (expired.length < BATCH) break;
-  }
+export async function cancelExpiredTasks(store: TaskStore, cancel: CancelTask, logger: Logger): Promise<number> {
+  const find = async (limit: number) => (await store.expired(limit)).map((task) => ({ id: task.id, reason: reason(task.start_by) }));
+  const cancelled = await cancelInBatches(find, cancel, EXPIRED);
   if (cancelled > 0) logger.info({ cancelled }, "cancelled tasks not started by their startBy");
   return cancelled;
 }

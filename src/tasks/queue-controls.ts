@@ -8,6 +8,7 @@ import type { Logger } from "../logger.js";
 import { CHANNELS, type Db } from "../store/db.js";
 import { PauseStore } from "../store/pause-store.js";
 import { RateLimitStore } from "../store/rate-limit-store.js";
+import { TypeConcurrencyStore } from "../store/type-concurrency-store.js";
 import { QueuePauses } from "./queue-pauses.js";
 import { TypeRateLimits } from "./type-rate-limits.js";
 
@@ -17,6 +18,8 @@ export class QueueControls {
   /** The rows behind them, for whoever asks about one task (waiting-reason.ts). */
   readonly pauseStore: PauseStore;
   readonly rateLimitStore: RateLimitStore;
+  /** The concurrency caps: the claim function reads them itself, so only whoever asks about one task does. */
+  readonly concurrencyStore: TypeConcurrencyStore;
 
   constructor(
     private readonly db: Db,
@@ -24,6 +27,7 @@ export class QueueControls {
   ) {
     this.pauseStore = new PauseStore(db);
     this.rateLimitStore = new RateLimitStore(db);
+    this.concurrencyStore = new TypeConcurrencyStore(db);
     this.pauses = new QueuePauses(this.pauseStore);
     this.rateLimits = new TypeRateLimits(this.rateLimitStore, logger);
   }

@@ -29,7 +29,6 @@ import { QueueControls } from "./queue-controls.js";
 import { explainWaiting, type WaitingReason } from "./waiting-reason.js";
 import { logTransition, type TaskLifecycleEvents } from "./task-events.js";
 import { parseTaskRequest } from "./task-request.js";
-import { TypeConcurrencyStore } from "../store/type-concurrency-store.js";
 import { DependencyFailures, SWEEP_MS } from "./dependency-failures.js";
 import { renewHeldLeases } from "./lease-renewal.js";
 import { cancelExpiredTasks, EXPIRY_SWEEP_MS, expiryOf } from "./expired-tasks.js";
@@ -206,7 +205,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   async whyWaiting(id: string): Promise<WaitingReason | undefined> {
     const facts = await this.store.waitingFacts(id);
     if (!facts) return undefined;
-    return explainWaiting(facts, { pauses: this.controls.pauseStore, rateLimits: this.controls.rateLimitStore, concurrency: new TypeConcurrencyStore(this.store.db), maxPerDocument: this.settings.maxPerDocument, maxPerDrive: this.settings.maxPerDrive });
+    return explainWaiting(facts, { pauses: this.controls.pauseStore, rateLimits: this.controls.rateLimitStore, concurrency: this.controls.concurrencyStore, maxPerDocument: this.settings.maxPerDocument, maxPerDrive: this.settings.maxPerDrive });
   }
 
   async getTaskStatus(id: string): Promise<{ id: string; status: Task["status"]; attempts: number; error?: TaskError } | undefined> {

@@ -187,8 +187,8 @@ function ours(): Engine {
       }
     },
     async counts() {
-      const byStatus = await store!.countByStatus();
-      const sum = (statuses: string[]) => byStatus.filter((r) => statuses.includes(r.status)).reduce((n, r) => n + r.count, 0);
+      const { rows } = await store!.db.query<{ status: string; count: string }>("SELECT status, count(*) AS count FROM ph_tasks GROUP BY status");
+      const sum = (statuses: string[]) => rows.filter((r) => statuses.includes(r.status)).reduce((n, r) => n + Number(r.count), 0);
       return { completed: sum(["completed"]), failed: sum(["failed", "cancelled"]) };
     },
     async cleanup() {

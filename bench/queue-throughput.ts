@@ -45,7 +45,7 @@ interface Series {
 export async function runOurs(store: TaskStore, count: number, vacuumEveryFinishes = 2000): Promise<{ enqueueMs: number; processMs: number }> {
   const manager = noopManager(store, { maxConcurrent: CONCURRENCY, maxPerDocument: 1, maxPerDrive: 3, vacuumEveryFinishes });
   // 200 documents in 10 drives: per-document limit 1 and per-drive limit 3 (30 ≥ 10 slots) both apply.
-  const inputs = Array.from({ length: count }, (_, i) => ({ type: "noop", title: `t${i}`, source: { documentId: `doc-${i % 200}`, driveId: `drive-${i % 10}` } }));
+  const inputs = Array.from({ length: count }, (_, i) => ({ type: "noop", title: `t${i}`, source: { documentId: `doc-${i % Number(process.env.BENCH_DOCS ?? 200)}`, driveId: `drive-${i % Number(process.env.BENCH_DRIVES ?? 10)}` } }));
   const enqueueStart = performance.now();
   for (let i = 0; i < count; i += 1000) await manager.enqueueTasks(inputs.slice(i, i + 1000));
   const enqueueMs = performance.now() - enqueueStart;

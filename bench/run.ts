@@ -7,12 +7,14 @@ import { benchCrashRecovery } from "./crash-recovery.js";
 import { benchManagerOverhead } from "./manager-overhead.js";
 import { benchQueueThroughput } from "./queue-throughput.js";
 import { benchReactorHandler } from "./reactor-handler.js";
+import { benchStatsCost } from "./stats-cost.js";
 import { benchWebhookCost } from "./webhook-cost.js";
 
 const sections: [string, () => Promise<string>][] = [
   ["queue throughput", benchQueueThroughput],
   ["worker overhead", benchManagerOverhead],
   ["outbound webhooks", benchWebhookCost],
+  ["dashboard and metrics reads", benchStatsCost],
   ["crash recovery", benchCrashRecovery],
   ["reactor handler overhead", benchReactorHandler],
   ["Claude Code overhead", benchClaudeCode],

@@ -23,7 +23,7 @@ export function benchSettings(overrides: Partial<ManagerSettings> = {}): Manager
     workerId: `bench-${process.pid}`,
     maxConcurrent: 10,
     // TASK_PREFETCH's default for TASK_MAX_CONCURRENT=10 (twice it).
-    prefetch: 20,
+    prefetch: Number(process.env.BENCH_PREFETCH ?? 20),
     maxPerDocument: 1,
     maxPerDrive: 3,
     typeConcurrency: {},

@@ -10,6 +10,15 @@ import type { RateLimitRow } from "./store/sql/rate-limits/rate-limit-row.js";
 import { PauseStore } from "./store/pause-store.js";
 import type { TaskStore } from "./store/task-store.js";
 
+/** `read`, called again only when its last answer is older than a scrape (100 ms): the gauges of one scrape share it. */
+function onePerScrape<T>(read: () => Promise<T>): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | undefined;
+  return () => {
+    if (!last || Date.now() - last.at > 100) last = { at: Date.now(), value: read() };
+    return last.value;
+  };
+}
+
 export class TaskMetrics {
   readonly registry = new Registry();
   readonly duration = new Histogram({
@@ -33,11 +42,13 @@ export class TaskMetrics {
   constructor(options: { store?: TaskStore; types?: readonly string[]; defaultMetrics?: boolean } = {}) {
     const store = options.store;
     if (store) {
+      // Both gauges of one scrape share one read (of the pending and running tasks only).
+      const active = onePerScrape(() => store.countActive());
       const countsFor = (status: string) =>
         async function collect(this: Gauge<"type">) {
           this.reset();
           for (const type of options.types ?? []) this.set({ type }, 0);
-          for (const row of await store.countByStatus()) if (row.status === status) this.set({ type: row.type }, row.count);
+          for (const row of await active()) if (row.status === status) this.set({ type: row.type }, row.count);
         };
       new Gauge({ name: "ph_tasks_queue_depth", help: "Tasks waiting to run (all workers)", labelNames: ["type"] as const, registers: [this.registry], collect: countsFor("pending") });
       new Gauge({ name: "ph_tasks_running", help: "Tasks running (all workers)", labelNames: ["type"] as const, registers: [this.registry], collect: countsFor("running") });
@@ -56,11 +67,7 @@ export class TaskMetrics {
     if (store) {
       const limits = new RateLimitStore(store.db);
       // The three gauges of one scrape share one read of the limits.
-      let read: { at: number; rows: Promise<RateLimitRow[]> } | undefined;
-      const current = () => {
-        if (!read || Date.now() - read.at > 100) read = { at: Date.now(), rows: limits.list() };
-        return read.rows;
-      };
+      const current = onePerScrape(() => limits.list());
       const rateGauge = (name: string, help: string, value: (row: RateLimitRow) => number) =>
         new Gauge({
           name,

@@ -55,5 +55,17 @@ describe("per-type stats", () => {
     const lines = printed.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^TYPE +WAITING +RUNNING +DONE 1H +FAILED 1H +CANCELLED 1H +FAILURE +MEDIAN +P95$/);
     expect(lines.find((l) => l.startsWith("cli "))).toMatch(/^cli +1 +0 +3 +1 +1 +25 % +0\.\d s +0\.\d s$/);
+
+    // The status counts: what waits and runs now, what ended within the hour. An end two hours ago
+    // is history (still listed, no longer counted).
+    type Stats = { counts: Record<string, number>; finishedWindowMinutes: number; types: TypeStats[] };
+    const before = (await (await ctx.http.api("/api/stats")).json()) as Stats;
+    expect(before.counts).toEqual({ pending: 1, running: 0, completed: 3, failed: 1, cancelled: 1 });
+    expect(before.finishedWindowMinutes).toBe(60);
+    await ctx.manager.store.db.query("UPDATE ph_tasks SET finished_at = now() - interval '2 hours' WHERE id = $1", [ids[0]]);
+    const after = (await (await ctx.http.api("/api/stats")).json()) as Stats;
+    expect(after.counts).toEqual({ pending: 1, running: 0, completed: 2, failed: 1, cancelled: 1 });
+    expect(after.types.find((t) => t.type === "cli")?.lastHour.completed).toBe(2);
+    expect((await ctx.manager.getTask(ids[0]!))?.status).toBe("completed");
   });
 });

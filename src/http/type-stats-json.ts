@@ -1,13 +1,13 @@
 /**
  * The per-type table of /api/stats (the dashboard's "Task types" card, `ph-tasks stats`): what
  * waits and runs now, and how the last hour's tasks ended — every type the agent has, and any other
- * found in the store (another worker's, or one no longer configured), by name.
+ * waiting, running or ended within the hour (another worker's, or one no longer configured), by name.
  */
 import type { TypeStatsRow } from "../store/sql/select-type-stats.js";
 
-export function typeStatsToJson(known: readonly string[], byStatus: readonly { status: string; type: string; count: number }[], lastHour: readonly TypeStatsRow[]) {
-  const names = [...new Set([...known, ...byStatus.map((r) => r.type), ...lastHour.map((r) => r.type)])].sort();
-  const count = (type: string, status: string) => byStatus.find((r) => r.type === type && r.status === status)?.count ?? 0;
+export function typeStatsToJson(known: readonly string[], active: readonly { status: string; type: string; count: number }[], lastHour: readonly TypeStatsRow[]) {
+  const names = [...new Set([...known, ...active.map((r) => r.type), ...lastHour.map((r) => r.type)])].sort();
+  const count = (type: string, status: string) => active.find((r) => r.type === type && r.status === status)?.count ?? 0;
   return names.map((type) => {
     const hour = lastHour.find((r) => r.type === type);
     const ended = (hour?.completed ?? 0) + (hour?.failed ?? 0);

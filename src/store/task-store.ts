@@ -11,7 +11,7 @@ import { openPgliteDb } from "./pglite-db.js";
 import { openPostgresDb } from "./postgres-db.js";
 import { finishAndClaimTasks, type ClaimedRow, type FinishedRow } from "./sql/claim-tasks.js";
 import { countFinishedPerMinute } from "./sql/count-finished-per-minute.js";
-import { countTasksByStatus } from "./sql/count-tasks-by-status.js";
+import { countActiveTasks } from "./sql/count-active-tasks.js";
 import { deleteExpiredTasks } from "./sql/delete-expired-tasks.js";
 import { insertEvents } from "./sql/insert-events.js";
 import { insertRejectedTask } from "./sql/insert-rejected-task.js";
@@ -248,22 +248,24 @@ export class TaskStore {
     return listTasks(this.db, filter);
   }
 
-  countByStatus(): ReturnType<typeof countTasksByStatus> {
-    return countTasksByStatus(this.db);
+  /** Tasks waiting and running now, per type (all workers). */
+  countActive(): ReturnType<typeof countActiveTasks> {
+    return countActiveTasks(this.db);
   }
 
-  finishedPerMinute(minutes: number): ReturnType<typeof countFinishedPerMinute> {
-    return countFinishedPerMinute(this.db, minutes);
+  /**
+   * What /api/stats shows: the tasks waiting and running now, and those finished in the last
+   * `minutes` per minute and outcome, and per type with their run times. Every read goes through
+   * an index (pending, running, finished_at), so its cost follows the queue and the window, not
+   * the history TASK_RESULT_TTL keeps.
+   */
+  async overview(minutes: number): Promise<{ active: Awaited<ReturnType<typeof countActiveTasks>>; perMinute: Awaited<ReturnType<typeof countFinishedPerMinute>>; types: TypeStatsRow[] }> {
+    return { active: await countActiveTasks(this.db), perMinute: await countFinishedPerMinute(this.db, minutes), types: await selectTypeStats(this.db, minutes) };
   }
 
   /** Pending tasks whose startBy has passed (to cancel as expired). */
   expired(limit: number): Promise<{ id: string; start_by: string }[]> {
     return selectExpiredTasks(this.db, limit);
-  }
-
-  /** Per type: the tasks finished in the last `minutes`, and their runs' median and 95th percentile. */
-  typeStats(minutes: number): Promise<TypeStatsRow[]> {
-    return selectTypeStats(this.db, minutes);
   }
 
   nextRunAt(): Promise<Date | undefined> {

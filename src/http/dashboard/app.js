@@ -123,7 +123,7 @@ function statCards(stats) {
   return h("div", { class: "grid stats", id: "stats" },
     card("pending", "Queue depth", stats.queueDepth, "waiting to run"),
     card("running", "Running", stats.runningAllWorkers, `${stats.running} on this worker`),
-    ...["completed", "failed", "cancelled"].map((status) => card(status, status, stats.counts[status] ?? 0, "all time")));
+    ...["completed", "failed", "cancelled"].map((status) => card(status, status, stats.counts[status] ?? 0, "last hour")));
 }
 
 /** Per task type: waiting and running now, and the last hour's ends and run times (/api/stats `types`). */

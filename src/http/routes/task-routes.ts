@@ -18,6 +18,9 @@ import { taskToJson } from "../task-json.js";
 /** Creating a task through the API may also create its document (set by the agent). */
 export type TaskCreator = (input: unknown, origin?: string) => Promise<{ task: Parameters<typeof taskToJson>[0]; created: boolean }>;
 
+/** The stretch /api/stats reports finished tasks over (counts, per minute, per type). */
+const STATS_WINDOW_MINUTES = 60;
+
 const AGO = /^\d+(\.\d+)?(ms|s|m|h|d)$/;
 const InstantSchema = z.string().transform((text, ctx) => {
   const ago = AGO.test(text) ? parseDuration(text) : undefined;
@@ -145,13 +148,20 @@ export function taskRoutes(manager: TaskManager, createTask: TaskCreator): Route
   }));
 
   router.get("/api/stats", route(async (_req: Request, res: Response) => {
+    // Waiting and running: all of them now; the ends: the last hour's (the whole retained history
+    // is not read on each refresh — see migration 023).
+    const { active, perMinute, types: lastHour } = await manager.store.overview(STATS_WINDOW_MINUTES);
     const counts: Record<string, number> = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0]));
-    const byStatus = await manager.store.countByStatus();
-    for (const row of byStatus) counts[row.status] = (counts[row.status] ?? 0) + row.count;
-    const perMinute = await manager.store.finishedPerMinute(60);
-    const types = typeStatsToJson(manager.registry.types(), byStatus, await manager.store.typeStats(60));
+    for (const row of active) counts[row.status] = (counts[row.status] ?? 0) + row.count;
+    for (const row of lastHour) {
+      counts.completed = (counts.completed ?? 0) + row.completed;
+      counts.failed = (counts.failed ?? 0) + row.failed;
+      counts.cancelled = (counts.cancelled ?? 0) + row.cancelled;
+    }
+    const types = typeStatsToJson(manager.registry.types(), active, lastHour);
     res.json({
       counts,
+      finishedWindowMinutes: STATS_WINDOW_MINUTES,
       queueDepth: counts.pending ?? 0,
       running: manager.runningTaskIds().length,
       runningAllWorkers: counts.running ?? 0,

@@ -1,0 +1,102 @@
+/**
+ * What the dashboard's refresh (/api/stats, every 2 s while it is open) and a Prometheus scrape
+ * (/metrics) cost the task store as finished tasks pile up within TASK_RESULT_TTL: a store filled
+ * with `size` finished tasks spread over the last 7 days (a few hundred in the last hour), 50
+ * pending and 10 running, then the reads timed (median of 15). On PGlite these reads share the
+ * one connection with the worker's claims, so their time is time the queue stands still.
+ * Run alone: `npx tsx bench/stats-cost.ts` (BENCH_STATS_SIZES="100000,1000000").
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { randomBytes } from "node:crypto";
+import { TaskMetrics } from "../src/metrics.js";
+import { TaskStore } from "../src/store/task-store.js";
+import { BENCH_DATABASE_URL, dropSchema, fmt, median, postgresProblem, table } from "./support.js";
+
+const SIZES = (process.env.BENCH_STATS_SIZES ?? "100000,1000000").split(",").map(Number);
+const PGLITE_MAX = Number(process.env.BENCH_STATS_PGLITE_MAX ?? 200_000);
+const REPEAT = 15;
+
+/** Finished tasks over the last 7 days (the last `size / 2000` in the last hour), then the live ones. */
+async function fill(store: TaskStore, size: number): Promise<void> {
+  const recent = Math.max(100, Math.floor(size / 2000));
+  for (let from = 1; from <= size; from += 100_000) {
+    const to = Math.min(size, from + 99_999);
+    await store.db.query(
+      `INSERT INTO ph_tasks (id, type, title, params, status, priority, rank_at, attempts, max_attempts, timeout_ms, drive_id, document_id,
+                             created_at, started_at, finished_at, updated_at, run_ms, result)
+       SELECT gen_random_uuid()::text, 'type-' || (i % 5), 'task ' || i, '{"command":"echo","args":["hello"]}'::jsonb,
+              CASE WHEN i % 50 = 0 THEN 'cancelled' WHEN i % 12 = 0 THEN 'failed' ELSE 'completed' END, 50, f - interval '1 second', 1, 3, 60000,
+              'drive-' || (i % 10), 'doc-' || (i % 500), f - interval '2 seconds', f - interval '1 second', f, f, (i % 997) * 3,
+              '{"exitCode":0,"stdout":"hello from a task that printed a line or two of output"}'::jsonb
+       FROM (SELECT i, CASE WHEN i > $3::int - $4::int THEN now() - make_interval(secs => ($3::int - i) * 3000.0 / $4::int)
+                            ELSE now() - interval '1 hour' - make_interval(secs => (i % 100000) * 6.0 + (i / 100000) * 0.01) END AS f
+             FROM generate_series($1::int, $2::int) i) g`,
+      [from, to, size, recent],
+    );
+  }
+  await store.db.query(
+    `INSERT INTO ph_tasks (id, type, title, status, priority, rank_at, max_attempts, timeout_ms, locked_by, lease_expires_at, started_at)
+     SELECT gen_random_uuid()::text, 'type-' || (i % 5), 'live ' || i, CASE WHEN i <= 10 THEN 'running' ELSE 'pending' END, 50, now(), 3, 60000,
+            CASE WHEN i <= 10 THEN 'bench' END, CASE WHEN i <= 10 THEN now() + interval '1 hour' END, CASE WHEN i <= 10 THEN now() END
+     FROM generate_series(1, 60) i`,
+  );
+  await store.db.query("VACUUM ANALYZE ph_tasks");
+}
+
+async function timeMs(read: () => Promise<unknown>): Promise<number> {
+  await read(); // warm
+  const times: number[] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    const start = performance.now();
+    await read();
+    times.push(performance.now() - start);
+  }
+  return median(times);
+}
+
+/** What one /api/stats answer reads from the store. */
+export const statsReads = (store: TaskStore) => store.overview(60);
+
+async function measure(label: string, store: TaskStore, size: number): Promise<(string | number)[]> {
+  await fill(store, size);
+  const metrics = new TaskMetrics({ store, types: ["type-0"], defaultMetrics: false });
+  const stats = await timeMs(() => statsReads(store));
+  const scrape = await timeMs(() => metrics.registry.metrics());
+  return [label, fmt(size), fmt(stats, 1), fmt(scrape, 1)];
+}
+
+export async function benchStatsCost(): Promise<string> {
+  const title = `### Dashboard refresh and metrics scrape with finished tasks kept (median of ${REPEAT})`;
+  const rows: (string | number)[][] = [];
+  for (const size of SIZES.filter((s) => s <= PGLITE_MAX)) {
+    const dir = await mkdtemp(join(tmpdir(), "ph-bench-stats-"));
+    const store = await TaskStore.open({ dataDir: dir });
+    try {
+      rows.push(await measure("PGlite", store, size));
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  const problem = await postgresProblem();
+  for (const size of problem ? [] : SIZES) {
+    const schema = `bench_stats_${randomBytes(3).toString("hex")}`;
+    const store = await TaskStore.open({ databaseUrl: BENCH_DATABASE_URL, schema });
+    try {
+      rows.push(await measure("PostgreSQL", store, size));
+    } finally {
+      await store.close();
+      await dropSchema(schema);
+    }
+  }
+  const note = problem ? `\n\nPostgreSQL not measured: ${problem}` : "";
+  return `${title}\n\n${table(["store", "finished tasks kept", "/api/stats reads, ms", "/metrics scrape, ms"], rows)}${note}`;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  console.log(await benchStatsCost());
+  process.exit(0);
+}

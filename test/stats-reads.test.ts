@@ -1,0 +1,92 @@
+/**
+ * The reads behind the dashboard's refresh (/api/stats, every 2 s) and a /metrics scrape must not
+ * read the whole retained history (1,000,000 finished tasks kept made each refresh take 660 ms on
+ * PostgreSQL; on PGlite the worker's claims wait for it). Each statement they send is explained
+ * with sequential scans disabled: where the planner still has to scan ph_tasks whole, no index
+ * serves the read and its cost grows with TASK_RESULT_TTL.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { TaskMetrics } from "../src/metrics.js";
+import type { Queryable } from "../src/store/db.js";
+import type { TaskStore } from "../src/store/task-store.js";
+import { BACKENDS } from "./support/stores.js";
+
+/** Plan nodes that read ph_tasks whole, anywhere in an EXPLAIN (FORMAT JSON) plan. */
+function wholeTableScans(node: Record<string, unknown>): string[] {
+  const own = node["Node Type"] === "Seq Scan" && node["Relation Name"] === "ph_tasks" ? ["Seq Scan on ph_tasks"] : [];
+  const children = (node.Plans as Record<string, unknown>[] | undefined) ?? [];
+  return [...own, ...children.flatMap(wholeTableScans)];
+}
+
+/** Finished tasks two hours ago and in the last minutes, and some waiting and running. */
+async function fill(db: Queryable): Promise<void> {
+  await db.query(
+    `INSERT INTO ph_tasks (id, type, title, status, priority, rank_at, attempts, max_attempts, timeout_ms, created_at, started_at, finished_at, run_ms, locked_by, lease_expires_at)
+     SELECT 'task-' || i, 'type-' || (i % 3), 't' || i,
+            CASE WHEN i <= 5 THEN 'running' WHEN i <= 20 THEN 'pending' WHEN i % 7 = 0 THEN 'failed' ELSE 'completed' END,
+            50, now(), 1, 3, 60000, now() - interval '3 hours', now() - interval '3 hours',
+            CASE WHEN i <= 20 THEN NULL WHEN i <= 200 THEN now() - interval '2 hours' ELSE now() - make_interval(secs => i) END,
+            CASE WHEN i <= 20 THEN NULL ELSE i END,
+            CASE WHEN i <= 5 THEN 'w' END, CASE WHEN i <= 5 THEN now() + interval '1 minute' END
+     FROM generate_series(1, 400) i`,
+  );
+  await db.query("ANALYZE ph_tasks");
+}
+
+for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")) {
+  describe.skipIf(!backend.available)(`stats reads on ${backend.name}`, () => {
+    let opened: Awaited<ReturnType<typeof backend.open>> | undefined;
+    afterEach(async () => {
+      await opened?.cleanup();
+      opened = undefined;
+    });
+
+    /** Runs `read` with the store's queries recorded; returns those that name ph_tasks. */
+    async function recorded(store: TaskStore, read: () => Promise<unknown>): Promise<{ sql: string; params: readonly unknown[] }[]> {
+      const seen: { sql: string; params: readonly unknown[] }[] = [];
+      const db = store.db as { query: Queryable["query"] };
+      const original = db.query;
+      db.query = (sql, params = []) => {
+        seen.push({ sql, params });
+        return original(sql, params);
+      };
+      try {
+        await read();
+      } finally {
+        db.query = original;
+      }
+      return seen.filter((q) => q.sql.includes("ph_tasks"));
+    }
+
+    it("counts what waits and runs now and what ended in the last hour, each through an index", async () => {
+      opened = await backend.open();
+      const { store } = opened;
+      await fill(store.db);
+
+      const overview = await store.overview(60);
+      const active = Object.fromEntries(overview.active.map((r) => [`${r.status} ${r.type}`, r.count]));
+      expect(active).toEqual({ "running type-0": 1, "running type-1": 2, "running type-2": 2, "pending type-0": 5, "pending type-1": 5, "pending type-2": 5 });
+      // Tasks 201–400 ended in the last hour (the 180 before them two hours ago): 29 failed (the multiples of 7).
+      const lastHour = overview.types.reduce((sum, t) => ({ completed: sum.completed + t.completed, failed: sum.failed + t.failed }), { completed: 0, failed: 0 });
+      expect(lastHour).toEqual({ completed: 171, failed: 29 });
+      expect(overview.perMinute.reduce((n, r) => n + r.count, 0)).toBe(200);
+
+      const metrics = new TaskMetrics({ store, types: ["type-0"], defaultMetrics: false });
+      const statements = [
+        ...(await recorded(store, () => store.overview(60))),
+        ...(await recorded(store, () => metrics.registry.metrics())),
+      ];
+      expect(statements.length).toBeGreaterThanOrEqual(3);
+      const scans: string[] = [];
+      for (const { sql, params } of statements) {
+        const plan = await store.db.transaction(async (tx) => {
+          await tx.query("SET LOCAL enable_seqscan = off");
+          return (await tx.query<{ "QUERY PLAN": [{ Plan: Record<string, unknown> }] | string }>(`EXPLAIN (FORMAT JSON) ${sql}`, params)).rows[0]!["QUERY PLAN"];
+        });
+        const root = (typeof plan === "string" ? JSON.parse(plan) : plan) as [{ Plan: Record<string, unknown> }];
+        scans.push(...wholeTableScans(root[0].Plan).map((scan) => `${scan}: ${sql.replace(/\s+/g, " ").slice(0, 80)}`));
+      }
+      expect(scans).toEqual([]);
+    });
+  });
+}

@@ -65,7 +65,12 @@ async function measure(label: string, store: TaskStore, size: number): Promise<(
   const metrics = new TaskMetrics({ store, types: ["type-0"], defaultMetrics: false });
   const stats = await timeMs(() => statsReads(store));
   const scrape = await timeMs(() => metrics.registry.metrics());
-  return [label, fmt(size), fmt(stats, 1), fmt(scrape, 1)];
+  // The overview's two lists, and its recent list filtered to failed tasks or by a title.
+  const recent = await timeMs(() => store.list({ limit: 25, offset: 0 }));
+  const running = await timeMs(() => store.list({ status: ["running"], limit: 10, offset: 0 }));
+  const failed = await timeMs(() => store.list({ status: ["failed"], limit: 25, offset: 0 }));
+  const titled = await timeMs(() => store.list({ titleContains: "task 99", limit: 25, offset: 0 }));
+  return [label, fmt(size), fmt(stats, 1), fmt(scrape, 1), fmt(recent, 1), fmt(running, 1), fmt(failed, 1), fmt(titled, 1)];
 }
 
 export async function benchStatsCost(): Promise<string> {
@@ -93,7 +98,7 @@ export async function benchStatsCost(): Promise<string> {
     }
   }
   const note = problem ? `\n\nPostgreSQL not measured: ${problem}` : "";
-  return `${title}\n\n${table(["store", "finished tasks kept", "/api/stats reads, ms", "/metrics scrape, ms"], rows)}${note}`;
+  return `${title}\n\n${table(["store", "finished tasks kept", "/api/stats reads, ms", "/metrics scrape, ms", "recent list, ms", "running list, ms", "failed only, ms", "title search, ms"], rows)}${note}`;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { TypeConcurrencyStore } from "./store/type-concurrency-store.js";
 import { RateLimitStore } from "./store/rate-limit-store.js";
+import { WorkerStore } from "./store/worker-store.js";
 import type { RateLimitRow } from "./store/sql/rate-limits/rate-limit-row.js";
 import { PauseStore } from "./store/pause-store.js";
 import type { TaskStore } from "./store/task-store.js";
@@ -91,6 +92,18 @@ export class TaskMetrics {
         async collect() {
           this.reset();
           for (const row of await caps.list()) this.set({ type: row.task_type }, row.max_running);
+        },
+      });
+      const workers = new WorkerStore(store.db);
+      new Gauge({
+        name: "ph_tasks_workers",
+        help: "Workers sharing the task store, by state (running, stopping, lost: not heard from for longer than its lease; kept an hour)",
+        labelNames: ["state"] as const,
+        registers: [this.registry],
+        async collect() {
+          const counts = { running: 0, stopping: 0, lost: 0 };
+          for (const row of await workers.list()) counts[row.lost ? "lost" : row.state]++;
+          for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
         },
       });
     }

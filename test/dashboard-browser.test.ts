@@ -183,6 +183,15 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     const cliRow = page.locator('#type-stats tr[data-type="cli"] td');
     expect((await cliRow.allTextContents()).slice(0, 6)).toEqual(["cli", "0", "0", "3", "1", "25 %"]);
     expect(await cliRow.nth(6).textContent()).toMatch(/^\d+\.\d s$/);
+    expect(await page.locator("#stat-completed .note").textContent()).toBe("last hour");
+    // The workers: this agent's, running; another one lost (not heard from for longer than its lease).
+    await store.db.query(`INSERT INTO ph_workers (worker_id, host, pid, version, state, max_concurrent, prefetch, lease_ms, types, started_at, last_seen_at)
+                          VALUES ('gone-worker', 'elsewhere', 42, '0.0.9', 'running', 2, 0, 1000, '{cli}', now() - interval '1 hour', now() - interval '5 minutes')`);
+    await page.locator("#workers-section h2", { hasText: "Workers (1, 1 lost)" }).waitFor({ timeout: 10_000 });
+    const mine = page.locator(`#workers tr[data-worker="${manager.workerId}"] td`);
+    expect((await mine.allTextContents()).slice(0, 3)).toEqual([`${manager.workerId} (this agent)`, "running", "0 / 4"]);
+    expect((await page.locator('#workers tr[data-worker="gone-worker"] td').allTextContents()).slice(1, 5)).toEqual(["lost", "0 / 2", "cli", "elsewhere:42 v0.0.9"]);
+    await store.db.query("DELETE FROM ph_workers WHERE worker_id = 'gone-worker'");
 
     const statuses = await page.locator("#recent [data-status]").allTextContents();
     expect(statuses.sort()).toEqual(["cancelled", "completed", "completed", "completed", "failed"]);

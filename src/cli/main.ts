@@ -18,11 +18,13 @@ import { registerWorkflowFileCommands } from "./commands/workflow-file-commands.
 import { registerRunCommand } from "./run-command.js";
 import { registerDoctorCommand } from "./commands/doctor-command.js";
 import { registerStatsCommand } from "./commands/stats-command.js";
+import { registerWorkersCommand } from "./commands/workers-command.js";
+import { VERSION } from "../version.js";
 
 export function buildProgram(): Command {
   const program = new Command("ph-tasks")
     .description("Powerhouse tasks: run and watch tasks asked for by Powerhouse documents")
-    .version("0.1.0")
+    .version(VERSION)
     .option("--url <url>", "agent URL for client commands (default PH_TASKS_URL or http://127.0.0.1:4000)")
     .showHelpAfterError()
     .exitOverride();
@@ -39,6 +41,7 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerDoctorCommand(program);
   registerStatsCommand(program);
+  registerWorkersCommand(program);
   return program;
 }
 

@@ -19,6 +19,8 @@ import { hookDeliveryRoute, hookRoutes } from "./routes/hook-routes.js";
 import { scheduleRoutes } from "./routes/schedule-routes.js";
 import { webhookRoutes } from "./routes/webhook-routes.js";
 import { queueRoutes } from "./routes/queue-routes.js";
+import { workerRoutes } from "./routes/worker-routes.js";
+import { WorkerStore } from "../store/worker-store.js";
 import { PauseService } from "../queue/pause-service.js";
 import { PauseStore } from "../store/pause-store.js";
 import { ConcurrencyService } from "../queue/concurrency-service.js";
@@ -92,6 +94,7 @@ export function createApp(options: HttpOptions): Express {
   if (options.webhooks) app.use(webhookRoutes(options.webhooks));
   const { store, registry } = options.manager;
   app.use(queueRoutes(new PauseService(new PauseStore(store.db), registry), new RateLimitService(new RateLimitStore(store.db), registry), new ConcurrencyService(new TypeConcurrencyStore(store.db), registry)));
+  app.use(workerRoutes(new WorkerStore(store.db), options.manager.workerId));
   options.mount?.(app);
 
   app.use((_req, res) => {

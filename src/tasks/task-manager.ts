@@ -31,6 +31,8 @@ import { logTransition, type TaskLifecycleEvents } from "./task-events.js";
 import { parseTaskRequest } from "./task-request.js";
 import { DependencyFailures, SWEEP_MS } from "./dependency-failures.js";
 import { renewHeldLeases } from "./lease-renewal.js";
+import { WorkerPresence } from "./worker-presence.js";
+import { repeatEvery } from "./repeat-every.js";
 import { cancelExpiredTasks, EXPIRY_SWEEP_MS, expiryOf } from "./expired-tasks.js";
 import type { Task, TaskError } from "./types.js";
 
@@ -58,6 +60,8 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   /** Pauses and rate limits per type, for every worker (ph-tasks queue pause / limit). */
   private readonly controls: QueueControls;
   private readonly executeContext: ExecuteTaskContext;
+  /** This worker's row in the list of workers (ph-tasks workers). */
+  private readonly presence: WorkerPresence;
 
   constructor(
     readonly store: TaskStore,
@@ -69,6 +73,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     super();
     const redactor = new Redactor(settings.secrets ?? []);
     this.controls = new QueueControls(store.db, logger);
+    this.presence = new WorkerPresence(store.db, settings, logger);
     this.upkeep = new StoreUpkeep(store, settings, logger, () => this.started);
     this.outputLog = new OutputLog(store, { maxBytesPerTask: settings.outputCapBytes, flushIntervalMs: 100, logger });
     this.pump = new ClaimPump(store, this.outputLog, settings, logger, {
@@ -148,11 +153,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     this.unsubscribe.push(await this.store.db.listen(CHANNELS.wakeup, (payload) => this.wokenUp(payload)));
     this.unsubscribe.push(await this.store.db.listen(CHANNELS.cancel, (id) => this.abortLocal(id, "cancel")));
     this.unsubscribe.push(...(await this.controls.listen(() => this.schedulePump())));
-    const every = (ms: number, fn: () => Promise<void>) => {
-      const timer = setInterval(() => void fn().catch((error: unknown) => this.logger.error({ err: error }, "task manager background job failed")), ms);
-      timer.unref();
-      this.timers.push(timer);
-    };
+    const every = (ms: number, fn: () => Promise<void>) => this.timers.push(repeatEvery(ms, fn, this.logger));
     every(this.settings.heartbeatMs, () => this.heartbeat());
     every(this.settings.heartbeatMs, async () => void ((await this.controls.refreshQuietly()) && this.schedulePump())); // should a notification be lost
     every(this.settings.pollIntervalMs, () => Promise.resolve(this.schedulePump()));
@@ -176,6 +177,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     if (!this.started) return;
     this.stopping = true;
     for (const timer of this.timers.splice(0)) clearInterval(timer);
+    await this.presence.beat("stopping", []);
     // A claim in flight either launches its tasks or returns them first; tasks claimed ahead go back.
     for (const row of await this.pump.quiesce()) this.returned(row, "shutdown, not started");
     const all = () => Promise.allSettled([...this.running.values()].map((r) => r.done));
@@ -188,6 +190,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     // A cleanup or vacuum of the store's own still running must not outlive the worker.
     await this.upkeep.idle();
     for (const off of this.unsubscribe.splice(0)) await off();
+    await this.presence.leave();
     this.started = false;
   }
 
@@ -376,8 +379,9 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     this.schedulePump();
   }
 
-  /** Renews this worker's leases, stops tasks cancelled elsewhere, and recovers dead workers' tasks. */
+  /** Says this worker is alive, renews its leases, stops tasks cancelled elsewhere, and recovers dead workers' tasks. */
   private async heartbeat(): Promise<void> {
+    await this.presence.beat("running", this.claimableTypes());
     for (const row of await this.pump.releaseStale()) this.returned(row, "waited too long for a slot");
     await renewHeldLeases({ store: this.store, workerId: this.workerId, leaseMs: this.settings.leaseMs, held: () => this.heldTaskIds(), runOf: (id) => this.running.get(id), stop: (id, cause) => this.abortLocal(id, cause) });
     if ((await recoverExpiredTasks(this.store, this.logger, this)) > 0) this.schedulePump();

@@ -8,6 +8,7 @@ import { schedulesSection } from "./schedules.js";
 import { webhooksSection } from "./webhooks.js";
 import { hooksSection } from "./hooks.js";
 import { queueSection } from "./queue.js";
+import { workersSection } from "./workers.js";
 import { filtered, recentFilterForm, recentQuery } from "./recent-filter.js";
 
 const app = document.getElementById("app");
@@ -163,6 +164,7 @@ function recentSection(list) {
 const optionalList = (path, key) => api(path).catch((error) => { if (error instanceof AuthError) throw error; return { [key]: null }; });
 const loadOverview = () => Promise.all([api("/api/stats"), api(recentQuery()), api("/api/tasks?status=running&limit=10"),
   optionalList("/api/schedules", "schedules"), optionalList("/api/hooks", "hooks"), optionalList("/api/webhooks", "webhooks"), optionalList("/api/queue/pauses", "pauses"),
+  optionalList("/api/workers", "workers"),
   Promise.all([optionalList("/api/queue/rate-limits", "rateLimits"), optionalList("/api/queue/concurrency", "concurrency")])
     .then(([rates, caps]) => ({ rateLimits: rates.rateLimits ?? [], concurrency: caps.concurrency ?? [] }))]);
 
@@ -172,7 +174,7 @@ const queueCard = (pauses, limits, mine) => (pauses.pauses ? queueSection(pauses
 const webhooksCard = (webhooks, mine) => (webhooks.webhooks ? webhooksSection(webhooks.webhooks, api, () => refreshOverview(mine)) : h("div", { id: "webhooks-section" }));
 
 async function renderOverview(mine) {
-  const [stats, list, running, schedules, hooks, webhooks, pauses, limits] = await loadOverview();
+  const [stats, list, running, schedules, hooks, webhooks, pauses, workers, limits] = await loadOverview();
   if (mine !== generation) return;
   app.replaceChildren(
     queueCard(pauses, limits, mine),
@@ -182,6 +184,7 @@ async function renderOverview(mine) {
       submitForm()),
     runningSection(running),
     typesSection(stats.types ?? []),
+    workersSection(workers.workers),
     schedulesCard(schedules, mine),
     hooksCard(hooks, mine),
     webhooksCard(webhooks, mine),
@@ -191,7 +194,7 @@ async function renderOverview(mine) {
 
 /** Swaps everything but the form, so a refresh never loses what the user is typing. */
 async function refreshOverview(mine) {
-  const [stats, list, running, schedules, hooks, webhooks, pauses, limits] = await loadOverview();
+  const [stats, list, running, schedules, hooks, webhooks, pauses, workers, limits] = await loadOverview();
   if (mine !== generation) return;
   document.getElementById("queue-section")?.replaceWith(queueCard(pauses, limits, mine));
   document.getElementById("schedules-section")?.replaceWith(schedulesCard(schedules, mine));
@@ -199,6 +202,7 @@ async function refreshOverview(mine) {
   document.getElementById("webhooks-section")?.replaceWith(webhooksCard(webhooks, mine));
   document.getElementById("stats")?.replaceWith(statCards(stats));
   document.getElementById("types-section")?.replaceWith(typesSection(stats.types ?? []));
+  document.getElementById("workers-section")?.replaceWith(workersSection(workers.workers));
   document.querySelector(".charts")?.replaceWith(charts(stats.perMinute));
   document.getElementById("running-section")?.replaceWith(runningSection(running));
   document.getElementById("recent-section")?.replaceWith(recentSection(list));

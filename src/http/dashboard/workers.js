@@ -1,0 +1,30 @@
+// The overview's "Workers" card: every worker sharing the task store (/api/workers) — its state
+// (a lost one is marked), the tasks it holds of its slots, the types it claims, its process and
+// when it was last heard from. Text from the API goes through textContent only (dom.js).
+
+import { h } from "./dom.js";
+
+const seconds = (iso) => Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+const ago = (iso) => {
+  const s = seconds(iso);
+  return s < 60 ? `${s} s ago` : s < 3600 ? `${Math.round(s / 60)} min ago` : `${Math.round(s / 3600)} h ago`;
+};
+
+export function workersSection(workers) {
+  if (!workers) return h("div", { id: "workers-section" });
+  const optional = { class: "optional" };
+  const lost = workers.filter((w) => w.state === "lost").length;
+  return h("section", { class: "card", id: "workers-section" },
+    h("h2", {}, `Workers (${workers.length - lost}${lost ? `, ${lost} lost` : ""})`),
+    workers.length === 0 ? h("p", { class: "muted" }, "No worker is running.") :
+      h("div", { class: "table-wrap" }, h("table", { id: "workers" },
+        h("thead", {}, h("tr", {}, h("th", {}, "Worker"), h("th", {}, "State"), h("th", {}, "Holding"), h("th", optional, "Types"),
+          h("th", optional, "Process"), h("th", {}, "Last seen"))),
+        h("tbody", {}, workers.map((w) => h("tr", { "data-worker": w.id, class: w.state === "lost" ? "lost" : "" },
+          h("td", { class: "title" }, w.id, w.self ? h("span", { class: "muted" }, " (this agent)") : null),
+          h("td", { class: w.state === "lost" ? "error-text" : "" }, w.state),
+          h("td", {}, `${w.holding} / ${w.maxConcurrent}`),
+          h("td", optional, w.types.length ? w.types.join(", ") : "–"),
+          h("td", optional, `${w.host}:${w.pid} v${w.version}`),
+          h("td", {}, ago(w.lastSeenAt))))))));
+}

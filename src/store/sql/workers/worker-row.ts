@@ -1,0 +1,32 @@
+/** A row of ph_workers, with what the store holds for that worker now. */
+export interface WorkerRow {
+  worker_id: string;
+  host: string;
+  pid: number;
+  version: string;
+  state: "running" | "stopping";
+  max_concurrent: number;
+  prefetch: number;
+  lease_ms: number;
+  types: string[];
+  started_at: Date;
+  last_seen_at: Date;
+  /** Not heard from for longer than its lease (computed on the database's clock). */
+  lost: boolean;
+  /** Tasks the store shows it holding: running, and claimed ahead waiting for a slot. */
+  holding: number;
+}
+
+/** What a worker says of itself at each heartbeat. */
+export interface WorkerBeat {
+  workerId: string;
+  host: string;
+  pid: number;
+  version: string;
+  state: "running" | "stopping";
+  maxConcurrent: number;
+  prefetch: number;
+  leaseMs: number;
+  types: readonly string[];
+  startedAt: Date;
+}

@@ -1,0 +1,27 @@
+/** The workers sharing this task store (migration 024): one interface over sql/workers/. */
+import type { Queryable } from "./db.js";
+import { deleteWorker } from "./sql/workers/delete-worker.js";
+import { forgetLostWorkers } from "./sql/workers/forget-lost-workers.js";
+import { listWorkers } from "./sql/workers/list-workers.js";
+import { upsertWorker } from "./sql/workers/upsert-worker.js";
+import type { WorkerBeat, WorkerRow } from "./sql/workers/worker-row.js";
+
+export class WorkerStore {
+  constructor(readonly db: Queryable) {}
+
+  beat(beat: WorkerBeat): Promise<void> {
+    return upsertWorker(this.db, beat);
+  }
+
+  remove(workerId: string): Promise<void> {
+    return deleteWorker(this.db, workerId);
+  }
+
+  list(): Promise<WorkerRow[]> {
+    return listWorkers(this.db);
+  }
+
+  forgetLost(afterMs: number): Promise<string[]> {
+    return forgetLostWorkers(this.db, afterMs);
+  }
+}

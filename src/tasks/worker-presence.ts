@@ -1,0 +1,52 @@
+/**
+ * This worker's row in the list of workers sharing the store (`ph-tasks workers`, /api/workers):
+ * written at every heartbeat, removed when the worker stops. A worker that stops writing it for
+ * longer than its lease shows as lost — the same clock on which its tasks go back to the queue.
+ * Failures are logged, never thrown: the list is for people, the queue does not depend on it.
+ */
+import { hostname } from "node:os";
+import type { Logger } from "../logger.js";
+import type { WorkerBeat } from "../store/sql/workers/worker-row.js";
+import type { Queryable } from "../store/db.js";
+import { WorkerStore } from "../store/worker-store.js";
+import { VERSION } from "../version.js";
+import type { ManagerSettings } from "./manager-settings.js";
+
+/** Lost workers stay listed this long (then forgotten by whichever worker looks next). */
+export const LOST_WORKER_KEPT_MS = 3_600_000;
+const FORGET_EVERY_MS = 60_000;
+
+export class WorkerPresence {
+  private readonly startedAt = new Date();
+  private lastForget = 0;
+
+  private readonly workers: WorkerStore;
+
+  constructor(
+    db: Queryable,
+    private readonly settings: Pick<ManagerSettings, "workerId" | "maxConcurrent" | "prefetch" | "leaseMs">,
+    private readonly logger: Logger,
+  ) {
+    this.workers = new WorkerStore(db);
+  }
+
+  /** Writes this worker's row: its state and the task types it claims now (paused ones left out). */
+  async beat(state: WorkerBeat["state"], types: readonly string[]): Promise<void> {
+    const { workerId, maxConcurrent, prefetch, leaseMs } = this.settings;
+    try {
+      await this.workers.beat({ workerId, host: hostname(), pid: process.pid, version: VERSION, state, maxConcurrent, prefetch: prefetch ?? 0, leaseMs, types, startedAt: this.startedAt });
+      if (Date.now() - this.lastForget >= FORGET_EVERY_MS) {
+        this.lastForget = Date.now();
+        const forgotten = await this.workers.forgetLost(LOST_WORKER_KEPT_MS);
+        if (forgotten.length > 0) this.logger.info({ workers: forgotten }, "forgot workers lost for over an hour");
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, "writing this worker's presence failed");
+    }
+  }
+
+  /** The worker stopped: it leaves the list (a stopped worker is not a lost one). */
+  async leave(): Promise<void> {
+    await this.workers.remove(this.settings.workerId).catch((error: unknown) => this.logger.warn({ err: error }, "removing this worker from the list failed"));
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The workers sharing a task store (/api/workers, `ph-tasks workers`, the ph_tasks_workers gauge):
+ * each worker writes its row at every heartbeat and removes it when it stops; one killed with
+ * SIGKILL shows as lost once its lease has run out, with the tasks it held.
+ */
+import { execFile } from "node:child_process";
+import { hostname } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { TaskStore } from "../src/store/task-store.js";
+import { WorkerStore } from "../src/store/worker-store.js";
+import type { TaskManager } from "../src/tasks/task-manager.js";
+import { VERSION } from "../src/version.js";
+import { apiPerTest, serveApi, TEST_TOKEN } from "./support/api-server.js";
+import { HoldRequestSchema } from "./support/hold-schema.js";
+import { JsonLinesChild } from "./support/json-lines-child.js";
+import { cliRegistry, testManager } from "./support/manager.js";
+import { waitFor } from "./support/process.js";
+import { dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "./support/stores.js";
+
+interface ApiWorker { id: string; self: boolean; state: string; host: string; pid: number; version: string; maxConcurrent: number; prefetch: number; types: string[]; holding: number; leaseMs: number; startedAt: string; lastSeenAt: string }
+
+const cli = (url: string, args: string[]) =>
+  new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, [path.resolve("bin/ph-tasks.js"), ...args], { encoding: "utf8", env: { ...process.env, PH_TASKS_URL: url, API_TOKEN: TEST_TOKEN } }, (error, stdout) => (error ? reject(new Error(error.message)) : resolve(stdout))));
+
+async function listed(api: (path: string) => Promise<Response>): Promise<ApiWorker[]> {
+  const response = await api("/api/workers");
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { workers: ApiWorker[] }).workers;
+}
+
+describe("the workers list on the embedded store", () => {
+  const ctx = apiPerTest();
+
+  it("shows this agent's worker while it runs, the types it claims (a paused one left out), and not after it stopped", async () => {
+    expect(await listed(ctx.http.api)).toEqual([]);
+    await ctx.manager.start();
+    const [me] = await listed(ctx.http.api);
+    expect(me).toMatchObject({ id: ctx.manager.workerId, self: true, state: "running", host: hostname(), pid: process.pid, version: VERSION, maxConcurrent: ctx.manager.settings.maxConcurrent, holding: 0, types: ["cli"] });
+    expect(Date.parse(me!.lastSeenAt)).toBeGreaterThanOrEqual(Date.parse(me!.startedAt));
+
+    expect((await ctx.http.api("/api/queue/pause", { types: ["cli"], reason: "test" })).status).toBe(200);
+    await waitFor(async () => ((await listed(ctx.http.api))[0]?.types.length === 0 ? true : undefined), 5000, "the paused type to leave the worker's types");
+    const metrics = await (await ctx.http.api("/metrics")).text();
+    expect(metrics).toMatch(/^ph_tasks_workers\{state="running"\} 1$/m);
+    expect(metrics).toMatch(/^ph_tasks_workers\{state="lost"\} 0$/m);
+
+    await ctx.manager.stop(0);
+    expect(await listed(ctx.http.api)).toEqual([]);
+    expect(await cli(ctx.http.url, ["workers"])).toBe("no worker is running on this task store\n");
+  });
+});
+
+class WorkerChild extends JsonLinesChild<{ event: string }> {
+  constructor(schema: string, workerId: string) {
+    super("test/support/worker-process.ts", { url: TEST_DATABASE_URL, schema, workerId, maxConcurrent: 4, maxPerDocument: 1, maxPerDrive: 3, leaseMs: 1500 });
+  }
+}
+
+describe.skipIf(!postgresAvailable)("the workers list with worker processes on PostgreSQL", () => {
+  let schema = "";
+  let store: TaskStore | undefined;
+  let client: TaskManager | undefined;
+  let http: Awaited<ReturnType<typeof serveApi>> | undefined;
+  const children: WorkerChild[] = [];
+  afterEach(async () => {
+    for (const child of children.splice(0)) child.child.kill("SIGKILL");
+    await http?.close();
+    await client?.stop(0);
+    await store?.close();
+    await dropSchema(schema);
+  });
+
+  it("lists each process with the tasks it holds; one killed with SIGKILL is lost after its lease; one stopped leaves", async () => {
+    schema = uniqueSchema("workers");
+    store = await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema });
+    // An agent that only answers the API (never started: it claims nothing and is not listed).
+    client = testManager(store, {}, cliRegistry("/tmp").register({ type: "hold", requestSchema: HoldRequestSchema, execute: () => Promise.reject(new Error("the client does not run tasks")) }));
+    http = await serveApi(client);
+    const [a, b] = [new WorkerChild(schema, "w-a"), new WorkerChild(schema, "w-b")];
+    children.push(a, b);
+    await Promise.all([a.ready, b.ready]);
+
+    await client.enqueueTasks(Array.from({ length: 4 }, (_, i) => ({ type: "hold", title: `h${i}`, ms: 20_000, source: { documentId: `doc-${i}`, driveId: `drive-${i}` } })));
+    const running = await waitFor(async () => {
+      const workers = await listed(http!.api);
+      return workers.length === 2 && workers.reduce((n, w) => n + w.holding, 0) === 4 ? workers : undefined;
+    }, 10_000, "both workers listed, holding the four tasks between them");
+    const byId = new Map(running.map((w) => [w.id, w]));
+    for (const [id, child] of [["w-a", a], ["w-b", b]] as const) {
+      expect(byId.get(id)).toMatchObject({ self: false, state: "running", host: hostname(), pid: child.child.pid, version: VERSION, maxConcurrent: 4, leaseMs: 1500 });
+      expect(byId.get(id)?.types.sort()).toEqual(["cli", "hold"]);
+    }
+    const { rows } = await store.db.query<{ locked_by: string; n: number }>("SELECT locked_by, count(*)::int AS n FROM ph_tasks WHERE status = 'running' GROUP BY locked_by");
+    for (const row of rows) expect(byId.get(row.locked_by)?.holding).toBe(row.n);
+
+    const table = await cli(http.url, ["workers"]);
+    expect(table.split("\n")[0]).toMatch(/^WORKER +STATE +HOLDING +SLOTS +TYPES +PROCESS +VERSION +STARTED +LAST SEEN$/);
+    expect(table).toMatch(new RegExp(`^w-a +running +\\d +4 +(cli,hold|hold,cli) +${hostname()}:${a.child.pid} +${VERSION.replace(/\./g, "\\.")} `, "m"));
+
+    a.child.kill("SIGKILL");
+    const afterKill = await waitFor(async () => {
+      const workers = await listed(http!.api);
+      return workers.find((w) => w.id === "w-a")?.state === "lost" ? workers : undefined;
+    }, 10_000, "w-a to show as lost");
+    expect(afterKill.find((w) => w.id === "w-b")?.state).toBe("running");
+    expect(await (await http.api("/metrics")).text()).toMatch(/^ph_tasks_workers\{state="lost"\} 1$/m);
+    expect(await cli(http.url, ["workers"])).toMatch(/^w-a +lost /m);
+
+    await b.stop();
+    const left = await listed(http.api);
+    expect(left.map((w) => [w.id, w.state])).toEqual([["w-a", "lost"]]);
+    // A lost worker is kept an hour, then forgotten.
+    expect(await new WorkerStore(store.db).forgetLost(3_600_000)).toEqual([]);
+    expect(await new WorkerStore(store.db).forgetLost(0)).toEqual(["w-a"]);
+    expect(await listed(http.api)).toEqual([]);
+  });
+});

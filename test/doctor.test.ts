@@ -10,7 +10,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { postgresAvailable, TEST_DATABASE_URL } from "./support/stores.js";
+import { dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "./support/stores.js";
+import { TaskStore } from "../src/store/task-store.js";
+import { WorkerStore } from "../src/store/worker-store.js";
 
 const BIN = path.resolve("bin/ph-tasks.js");
 const dir = mkdtempSync(path.join(tmpdir(), "ph-doctor-"));
@@ -79,5 +81,25 @@ describe("ph-tasks doctor", () => {
     const run = await doctor({ DATABASE_URL: TEST_DATABASE_URL });
     expect(run.status).toBe(0);
     expect(run.line("task store")).toMatch(/^ok {4}task store {6}PostgreSQL at .*: reachable/);
+  });
+
+  it.skipIf(!postgresAvailable)("on PostgreSQL, a lost worker is a warning naming it", async () => {
+    const schema = uniqueSchema("doctor");
+    const store = await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema });
+    try {
+      const beat = { host: "h", pid: 1, version: "0.1.0", state: "running" as const, maxConcurrent: 1, prefetch: 0, leaseMs: 1000, types: ["cli"], startedAt: new Date() };
+      await new WorkerStore(store.db).beat({ ...beat, workerId: "w-alive", leaseMs: 600_000 });
+      await new WorkerStore(store.db).beat({ ...beat, workerId: "w-gone" });
+      await store.db.query("UPDATE ph_workers SET last_seen_at = now() - interval '5 minutes' WHERE worker_id = 'w-gone'");
+      // The agent's own store is the URL's default schema; `options` points the doctor at this one.
+      const run = await doctor({ DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}` });
+      expect(run.status).toBe(0);
+      expect(run.line("workers")).toMatch(/^warn {2}workers {9}1 running; lost: w-gone \(last seen .*\) — killed or cut off/);
+      await new WorkerStore(store.db).remove("w-gone");
+      expect((await doctor({ DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}` })).line("workers")).toMatch(/^ok {4}workers {9}1 running$/);
+    } finally {
+      await store.close();
+      await dropSchema(schema);
+    }
   });
 });

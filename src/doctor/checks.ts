@@ -53,6 +53,30 @@ async function checkStore(config: Config): Promise<CheckResult> {
   }
 }
 
+/**
+ * The workers on a shared PostgreSQL store (ph_workers, migration 024): a lost one (not heard from
+ * for longer than its lease; listed an hour) is a warning — a worker was killed or cut off.
+ */
+async function checkWorkers(config: Config): Promise<CheckResult[]> {
+  if (!config.DATABASE_URL) return [];
+  const client = new pg.Client({ connectionString: config.DATABASE_URL, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ worker_id: string; lost: boolean; last_seen_at: Date }>(
+      "SELECT worker_id, last_seen_at < now() - make_interval(secs => lease_ms / 1000.0) AS lost, last_seen_at FROM ph_workers ORDER BY last_seen_at DESC",
+    );
+    const lost = rows.filter((r) => r.lost);
+    const alive = `${rows.length - lost.length} running`;
+    if (lost.length === 0) return [result("workers", "ok", alive)];
+    const names = lost.map((r) => `${r.worker_id} (last seen ${r.last_seen_at.toISOString()})`).join(", ");
+    return [result("workers", "warn", `${alive}; lost: ${names} — killed or cut off; its tasks went back to the queue`)];
+  } catch {
+    return []; // unreachable (the store check says so) or not migrated yet: nothing to say
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 function checkRoots(config: Config): CheckResult {
   const bad = config.allowedRoots.filter((root) => !existsSync(root) || !statSync(root).isDirectory());
   // None usable: no CLI task can run anywhere.
@@ -103,6 +127,7 @@ export async function runChecks(env: Record<string, string | undefined> = proces
   return [
     result("configuration", "ok", "every variable set is valid"),
     await checkStore(config),
+    ...(await checkWorkers(config)),
     checkRoots(config),
     ...checkClaude(config),
     checkListen(config),

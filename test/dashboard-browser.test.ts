@@ -129,6 +129,7 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     await page.waitForURL(/#\/tasks\//);
     const taskUrl = page.url();
     await page.locator('#task-details [data-status="running"]').waitFor({ timeout: 10_000 });
+    await page.locator('#attempts tr[data-outcome="running"]').waitFor({ timeout: 10_000 });
 
     // The overview, reached through the page's own link, lists it as running.
     await page.locator(".back a").click();
@@ -148,6 +149,11 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     await page.locator('#task-details [data-status="cancelled"]').waitFor({ timeout: 10_000 });
     expect(await page.locator("#retry").isEnabled()).toBe(true);
     expect(await page.locator("#task-details").textContent()).toContain("process group killed");
+    // Both runs in the attempts card (a retry by hand starts the count again), each cancelled with why.
+    await page.locator("#attempts tbody tr").nth(1).waitFor({ timeout: 10_000 });
+    await waitFor(async () => ((await page.locator("#attempts tbody tr").evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.outcome))).join() === "cancelled,cancelled" ? true : undefined), 10_000, "two cancelled attempts");
+    expect(await page.locator("#attempts tbody tr td:first-child").allTextContents()).toEqual(["1", "1"]);
+    expect(await page.locator("#attempts").textContent()).toContain("cancelled: cancelled through the API: stopped (cancel); process group killed");
   });
 
   it("resumes live output after the connection drops, without losing or repeating a line", async () => {

@@ -17,6 +17,7 @@ import { insertEvents } from "./sql/insert-events.js";
 import { insertRejectedTask } from "./sql/insert-rejected-task.js";
 import { insertTasks } from "./sql/insert-tasks.js";
 import { listEvents } from "./sql/list-events.js";
+import { listStatusEntries } from "./sql/list-status-entries.js";
 import { listTasks } from "./sql/list-tasks.js";
 import { nextRunAt } from "./sql/next-run-at.js";
 import { recoverExpiredLeases } from "./sql/recover-expired-leases.js";
@@ -278,6 +279,11 @@ export class TaskStore {
 
   listEvents(taskId: string, afterSeq: number, limit = 1000): Promise<TaskEventRow[]> {
     return listEvents(this.db, taskId, afterSeq, limit);
+  }
+
+  /** A task's status entries only (its attempts' starts and ends), oldest first. */
+  statusEntries(taskId: string, limit = 1000): Promise<TaskEventRow[]> {
+    return listStatusEntries(this.db, taskId, limit);
   }
 
   trimEvents(taskId: string, maxBytes: number): Promise<number> {

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { ApiTaskSchema, ClientError } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { describeTask, taskRows } from "../format.js";
+import { AttemptsBody, attemptLines } from "../attempt-lines.js";
 import { clientFor, printJson } from "./client-options.js";
 
 const TaskBody = z.object({ task: ApiTaskSchema });
@@ -40,13 +41,15 @@ export function registerInspectCommands(program: Command): void {
 
   program
     .command("show")
-    .description("one task in detail")
+    .description("one task in detail, with its attempts (worker, start, time taken, outcome and why)")
     .argument("<id>", "task id")
     .option("--json", "print the task object as JSON")
     .action(async (id: string, flags: { json?: boolean }, command: Command) => {
-      const { task } = await clientFor(command).request("GET", `/api/tasks/${encodeURIComponent(id)}`, TaskBody);
+      const client = clientFor(command);
+      const { task } = await client.request("GET", `/api/tasks/${encodeURIComponent(id)}`, TaskBody);
       if (flags.json) return printJson(task);
-      process.stdout.write(`${describeTask(task)}\n`);
+      const { attempts } = await client.request("GET", `/api/tasks/${encodeURIComponent(id)}/attempts`, AttemptsBody);
+      process.stdout.write(`${describeTask(task)}\n${attemptLines(attempts)}\n`);
     });
 
   const BulkBody = z.object({ retried: z.array(z.string()).optional(), cancelled: z.array(z.string()).optional(), skipped: z.array(z.string()), more: z.boolean(), dryRun: z.boolean() });

@@ -9,6 +9,7 @@ import { webhooksSection } from "./webhooks.js";
 import { hooksSection } from "./hooks.js";
 import { queueSection } from "./queue.js";
 import { workersSection } from "./workers.js";
+import { attemptsTable } from "./attempts.js";
 import { filtered, recentFilterForm, recentQuery } from "./recent-filter.js";
 
 const app = document.getElementById("app");
@@ -313,14 +314,17 @@ async function renderTask(id, mine) {
   if (mine !== generation) return;
   const output = h("pre", { class: "output", id: "output" });
   const detailBox = h("div", {}, details(task));
+  const attemptsBox = h("div", {});
   const message = h("div", { class: "error", id: "action-error" });
   const notice = h("div", { class: "muted", id: "stream-notice" });
   const cursor = { lastId: "0" };
   const cancel = h("button", { id: "cancel", class: "secondary" }, "Cancel");
   const retry = h("button", { id: "retry", class: "secondary" }, "Retry");
   const update = async () => {
-    const { task: latest } = await api(`/api/tasks/${encodeURIComponent(id)}`);
+    // Both read before anything is drawn: the details and the buttons change together.
+    const [{ task: latest }, { attempts }] = await Promise.all([api(`/api/tasks/${encodeURIComponent(id)}`), api(`/api/tasks/${encodeURIComponent(id)}/attempts`)]);
     detailBox.replaceChildren(details(latest));
+    attemptsBox.replaceChildren(attemptsTable(attempts));
     cancel.disabled = !(latest.status === "pending" || latest.status === "running");
     retry.disabled = !(latest.status === "failed" || latest.status === "cancelled");
   };
@@ -343,6 +347,7 @@ async function renderTask(id, mine) {
   app.replaceChildren(
     h("p", { class: "back" }, h("a", { href: "#/" }, "← all tasks")),
     h("section", { class: "card" }, h("h2", { class: "task-title", title: task.title }, task.title), detailBox, h("div", { class: "actions write-only" }, cancel, retry), message),
+    h("section", { class: "card", id: "attempts-section" }, h("h2", {}, "Attempts"), attemptsBox),
     h("section", { class: "card" }, h("h2", {}, "Output"), output, notice));
   await update();
   void followEvents(id, cursor, output, update, notice);

@@ -2,6 +2,7 @@
  * /api/tasks: create (validated, every field error at once), list with filters and pagination,
  * get one, its live events (SSE), cancel, retry — one, or many by filter; /api/stats for the dashboard.
  */
+import { attemptHistory } from "../../tasks/attempt-history.js";
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import type { TaskManager } from "../../tasks/task-manager.js";
@@ -115,6 +116,13 @@ export function taskRoutes(manager: TaskManager, createTask: TaskCreator): Route
     if (!after.ok) return badRequest(res, "Last-Event-ID", after.errors);
     if (!(await manager.getTask(id))) return notFound(res, id);
     await streamTaskEvents(manager, id, after.value, req, res);
+  }));
+
+  // Each attempt: its worker, start, end, duration and outcome (attempt-history.ts).
+  router.get("/api/tasks/:id/attempts", route(async (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    if (!(await manager.getTask(id))) return notFound(res, id);
+    res.json({ attempts: attemptHistory(await manager.store.statusEntries(id)) });
   }));
 
   router.get("/api/tasks/:id/log", route(async (req: Request, res: Response) => {

@@ -190,6 +190,9 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     expect((await cliRow.allTextContents()).slice(0, 6)).toEqual(["cli", "0", "0", "3", "1", "25 %"]);
     expect(await cliRow.nth(6).textContent()).toMatch(/^\d+\.\d s$/);
     expect(await page.locator("#stat-completed .note").textContent()).toBe("last hour");
+    // Why the failed one failed, linked to it.
+    expect((await page.locator('#failures tr[data-code="exit_code"] td').allTextContents()).slice(0, 3)).toEqual(["cli", "exit_code", "1"]);
+    expect(await page.locator('#failures tr[data-code="exit_code"] a').getAttribute("href")).toMatch(/^#\/tasks\/.+/);
     // The workers: this agent's, running; another one lost (not heard from for longer than its lease).
     await store.db.query(`INSERT INTO ph_workers (worker_id, host, pid, version, state, max_concurrent, prefetch, lease_ms, types, started_at, last_seen_at)
                           VALUES ('gone-worker', 'elsewhere', 42, '0.0.9', 'running', 2, 0, 1000, '{cli}', now() - interval '1 hour', now() - interval '5 minutes')`);

@@ -70,6 +70,8 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       const lastHour = overview.types.reduce((sum, t) => ({ completed: sum.completed + t.completed, failed: sum.failed + t.failed }), { completed: 0, failed: 0 });
       expect(lastHour).toEqual({ completed: 171, failed: 29 });
       expect(overview.perMinute.reduce((n, r) => n + r.count, 0)).toBe(200);
+      expect(overview.failures.reduce((n, r) => n + r.count, 0)).toBe(29);
+      expect(new Set(overview.failures.map((r) => r.code))).toEqual(new Set(["unknown"]));
 
       const metrics = new TaskMetrics({ store, types: ["type-0"], defaultMetrics: false });
       const statements = [

@@ -68,4 +68,40 @@ describe("per-type stats", () => {
     expect(after.types.find((t) => t.type === "cli")?.lastHour.completed).toBe(2);
     expect((await ctx.manager.getTask(ids[0]!))?.status).toBe("completed");
   });
+
+  it("says why tasks failed, per type and error code, in /api/stats, /api/failures and ph-tasks failures", async () => {
+    await ctx.manager.start();
+    const run = (title: string, script: string) => ctx.manager.enqueueTask({ type: "cli", title, command: "sh", args: ["-c", script], maxAttempts: 1 });
+    const ids = [(await run("exit 3", "exit 3")).task.id, (await run("exit 4", "exit 4")).task.id, (await run("fine", "true")).task.id];
+    const missing = (await ctx.manager.enqueueTask({ type: "cli", title: "no such program", command: "no-such-program-here", maxAttempts: 1 })).task.id;
+    await waitFor(async () => ((await Promise.all([...ids, missing].map((id) => ctx.manager.getTask(id)))).every((t) => t?.status === "completed" || t?.status === "failed") ? true : undefined), 20_000, "four tasks to end");
+    const exit4 = await ctx.manager.getTask(ids[1]!);
+
+    type Failure = { type: string; code: string; count: number; lastAt: string; lastMessage: string; lastTaskId: string };
+    const { failures } = (await (await ctx.http.api("/api/stats")).json()) as { failures: Failure[] };
+    expect(failures.map((f) => [f.type, f.code, f.count])).toEqual([["cli", "exit_code", 2], ["cli", "command_not_found", 1]]);
+    // The latest of the two exit codes is the one that finished last (two ends recorded together
+    // share a time: then the later id).
+    const ends = await Promise.all(ids.slice(0, 2).map((id) => ctx.manager.getTask(id)));
+    const latest = ends.sort((a, b) => b!.runtime.finishedAt!.getTime() - a!.runtime.finishedAt!.getTime() || (b!.id > a!.id ? 1 : -1))[0]!;
+    expect(failures[0]).toMatchObject({ lastTaskId: latest.id, lastMessage: latest.error?.message });
+    expect(exit4?.error?.code).toBe("exit_code");
+
+    const since = (await (await ctx.http.api("/api/failures?since=1h&type=cli&limit=1")).json()) as { failures: Failure[] };
+    expect(since.failures.map((f) => f.code)).toEqual(["exit_code"]);
+    const bad = await ctx.http.api("/api/failures?since=yesterday&colour=red");
+    expect(bad.status).toBe(400);
+    const { errors } = (await bad.json()) as { errors: { field: string; message: string; value: string }[] };
+    expect(errors).toEqual([
+      expect.objectContaining({ field: "since", value: '"yesterday"', message: expect.stringContaining("a time ago with a unit") }),
+      expect.objectContaining({ field: "(root)", message: 'Unrecognized key: "colour"' }),
+    ]);
+
+    const printed = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [path.resolve("bin/ph-tasks.js"), "failures", "--since", "2h"], { encoding: "utf8", env: { ...process.env, PH_TASKS_URL: ctx.http.url, API_TOKEN: TEST_TOKEN } }, (error, stdout) => (error ? reject(new Error(error.message)) : resolve(stdout))));
+    const lines = printed.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^TYPE +CODE +COUNT +LAST +LAST TASK +LAST MESSAGE$/);
+    expect(lines[2]).toMatch(new RegExp(`^cli +exit_code +2 +\\d+s ago +${latest.id} +`));
+    expect(lines[3]).toMatch(new RegExp(`^cli +command_not_found +1 +\\d+s ago +${missing} +command not found`));
+  });
 });

@@ -34,6 +34,7 @@ import { registerDependencies } from "./sql/register-dependencies.js";
 import { selectWaitingFacts, type WaitingFacts } from "./sql/select-waiting-facts.js";
 import { selectDoomedDependents, type DoomedDependent } from "./sql/select-doomed-dependents.js";
 import { selectTypeStats, type TypeStatsRow } from "./sql/select-type-stats.js";
+import { selectFailureReasons, type FailureReasonRow } from "./sql/select-failure-reasons.js";
 import { selectExpiredTasks } from "./sql/select-expired-tasks.js";
 import { ValidationError } from "../validation.js";
 
@@ -256,12 +257,22 @@ export class TaskStore {
 
   /**
    * What /api/stats shows: the tasks waiting and running now, and those finished in the last
-   * `minutes` per minute and outcome, and per type with their run times. Every read goes through
+   * `minutes` per minute and outcome, per type with their run times, and why the failed ones failed. Every read goes through
    * an index (pending, running, finished_at), so its cost follows the queue and the window, not
    * the history TASK_RESULT_TTL keeps.
    */
-  async overview(minutes: number): Promise<{ active: Awaited<ReturnType<typeof countActiveTasks>>; perMinute: Awaited<ReturnType<typeof countFinishedPerMinute>>; types: TypeStatsRow[] }> {
-    return { active: await countActiveTasks(this.db), perMinute: await countFinishedPerMinute(this.db, minutes), types: await selectTypeStats(this.db, minutes) };
+  async overview(minutes: number): Promise<{ active: Awaited<ReturnType<typeof countActiveTasks>>; perMinute: Awaited<ReturnType<typeof countFinishedPerMinute>>; types: TypeStatsRow[]; failures: FailureReasonRow[] }> {
+    return {
+      active: await countActiveTasks(this.db),
+      perMinute: await countFinishedPerMinute(this.db, minutes),
+      types: await selectTypeStats(this.db, minutes),
+      failures: await this.failureReasons(new Date(Date.now() - minutes * 60_000), undefined, 10),
+    };
+  }
+
+  /** Why tasks failed for good since `since` (per type and error code, most frequent first). */
+  failureReasons(since: Date, type: string | undefined, limit: number): Promise<FailureReasonRow[]> {
+    return selectFailureReasons(this.db, since, type, limit);
   }
 
   /** Pending tasks whose startBy has passed (to cancel as expired). */

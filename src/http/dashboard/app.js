@@ -10,6 +10,7 @@ import { hooksSection } from "./hooks.js";
 import { queueSection } from "./queue.js";
 import { workersSection } from "./workers.js";
 import { attemptsTable } from "./attempts.js";
+import { failuresSection } from "./failures.js";
 import { filtered, recentFilterForm, recentQuery } from "./recent-filter.js";
 
 const app = document.getElementById("app");
@@ -185,6 +186,7 @@ async function renderOverview(mine) {
       submitForm()),
     runningSection(running),
     typesSection(stats.types ?? []),
+    failuresSection(stats.failures ?? []),
     workersSection(workers.workers),
     schedulesCard(schedules, mine),
     hooksCard(hooks, mine),
@@ -203,6 +205,7 @@ async function refreshOverview(mine) {
   document.getElementById("webhooks-section")?.replaceWith(webhooksCard(webhooks, mine));
   document.getElementById("stats")?.replaceWith(statCards(stats));
   document.getElementById("types-section")?.replaceWith(typesSection(stats.types ?? []));
+  document.getElementById("failures-section")?.replaceWith(failuresSection(stats.failures ?? []));
   document.getElementById("workers-section")?.replaceWith(workersSection(workers.workers));
   document.querySelector(".charts")?.replaceWith(charts(stats.perMinute));
   document.getElementById("running-section")?.replaceWith(runningSection(running));

@@ -10,11 +10,12 @@ import { MAX_PRIORITY, TASK_STATUSES, isTerminalStatus } from "../../tasks/types
 import { cancelMatching, retryMatching } from "../../tasks/bulk-actions.js";
 import { toListFilter } from "../../tasks/list-filter.js";
 import { parseWith } from "../../validation.js";
-import { parseDuration } from "../../config.js";
+import { InstantSchema } from "../instant.js";
 import { streamTaskEvents } from "../sse.js";
 import { badRequest, route } from "./route.js";
 import { typeStatsToJson } from "../type-stats-json.js";
 import { taskToJson } from "../task-json.js";
+import { failureToJson } from "../failure-json.js";
 
 /** Creating a task through the API may also create its document (set by the agent). */
 export type TaskCreator = (input: unknown, origin?: string) => Promise<{ task: Parameters<typeof taskToJson>[0]; created: boolean }>;
@@ -22,14 +23,10 @@ export type TaskCreator = (input: unknown, origin?: string) => Promise<{ task: P
 /** The stretch /api/stats reports finished tasks over (counts, per minute, per type). */
 const STATS_WINDOW_MINUTES = 60;
 
-const AGO = /^\d+(\.\d+)?(ms|s|m|h|d)$/;
-const InstantSchema = z.string().transform((text, ctx) => {
-  const ago = AGO.test(text) ? parseDuration(text) : undefined;
-  if (ago !== undefined) return new Date(Date.now() - ago);
-  const at = /^\d{4}-\d\d-\d\d/.test(text) ? new Date(text) : undefined;
-  if (at && !Number.isNaN(at.getTime())) return at;
-  ctx.addIssue({ code: "custom", message: "must be an ISO date-time (2026-12-03T08:00:00Z) or a time ago with a unit (90s, 2h, 7d)", input: text });
-  return z.NEVER;
+const FailuresQuerySchema = z.strictObject({
+  since: InstantSchema.optional(),
+  type: z.string().min(1).max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 
 const ListQuerySchema = z.object({
@@ -158,7 +155,7 @@ export function taskRoutes(manager: TaskManager, createTask: TaskCreator): Route
   router.get("/api/stats", route(async (_req: Request, res: Response) => {
     // Waiting and running: all of them now; the ends: the last hour's (the whole retained history
     // is not read on each refresh — see migration 023).
-    const { active, perMinute, types: lastHour } = await manager.store.overview(STATS_WINDOW_MINUTES);
+    const { active, perMinute, types: lastHour, failures } = await manager.store.overview(STATS_WINDOW_MINUTES);
     const counts: Record<string, number> = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0]));
     for (const row of active) counts[row.status] = (counts[row.status] ?? 0) + row.count;
     for (const row of lastHour) {
@@ -176,7 +173,17 @@ export function taskRoutes(manager: TaskManager, createTask: TaskCreator): Route
       perMinute: perMinute.map((r) => ({ minute: r.minute.toISOString(), status: r.status, count: r.count })),
       terminal: TASK_STATUSES.filter((s) => isTerminalStatus(s)),
       types,
+      failures: failures.map(failureToJson),
     });
+  }));
+
+  // Why tasks failed for good: per type and error code since a time (default a day), most frequent first.
+  router.get("/api/failures", route(async (req: Request, res: Response) => {
+    const query = parseWith(FailuresQuerySchema, req.query);
+    if (!query.ok) return badRequest(res, "failures query", query.errors);
+    const since = query.value.since ?? new Date(Date.now() - 86_400_000);
+    const rows = await manager.store.failureReasons(since, query.value.type, query.value.limit);
+    res.json({ since: since.toISOString(), failures: rows.map(failureToJson) });
   }));
 
   return router;

@@ -7,6 +7,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import { TypeConcurrencyStore } from "./store/type-concurrency-store.js";
 import { RateLimitStore } from "./store/rate-limit-store.js";
 import { WorkerStore } from "./store/worker-store.js";
+import { workerState } from "./store/sql/workers/worker-row.js";
 import type { RateLimitRow } from "./store/sql/rate-limits/rate-limit-row.js";
 import { PauseStore } from "./store/pause-store.js";
 import type { TaskStore } from "./store/task-store.js";
@@ -97,12 +98,12 @@ export class TaskMetrics {
       const workers = new WorkerStore(store.db);
       new Gauge({
         name: "ph_tasks_workers",
-        help: "Workers sharing the task store, by state (running, stopping, lost: not heard from for longer than its lease; kept an hour)",
+        help: "Workers sharing the task store, by state (running; draining, drained: asked to claim nothing more; stopping; lost: not heard from for longer than its lease, kept an hour)",
         labelNames: ["state"] as const,
         registers: [this.registry],
         async collect() {
-          const counts = { running: 0, stopping: 0, lost: 0 };
-          for (const row of await workers.list()) counts[row.lost ? "lost" : row.state]++;
+          const counts = { running: 0, draining: 0, drained: 0, stopping: 0, lost: 0 };
+          for (const row of await workers.list()) counts[workerState(row)]++;
           for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
         },
       });

@@ -201,6 +201,12 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     expect((await mine.allTextContents()).slice(0, 3)).toEqual([`${manager.workerId} (this agent)`, "running", "0 / 4"]);
     expect((await page.locator('#workers tr[data-worker="gone-worker"] td').allTextContents()).slice(1, 5)).toEqual(["lost", "0 / 2", "cli", "elsewhere:42 v0.0.9"]);
     await store.db.query("DELETE FROM ph_workers WHERE worker_id = 'gone-worker'");
+    // Drain this agent's worker from the card, then resume it.
+    await page.locator(`#workers tr[data-worker="${manager.workerId}"] button[data-action="worker-drain"]`).click();
+    await page.locator(`#workers tr[data-worker="${manager.workerId}"] td`, { hasText: /^drained$/ }).waitFor({ timeout: 10_000 });
+    await page.locator(`#workers tr[data-worker="${manager.workerId}"] button[data-action="worker-resume"]`).click();
+    await page.locator(`#workers tr[data-worker="${manager.workerId}"] td`, { hasText: /^running$/ }).waitFor({ timeout: 10_000 });
+    await waitFor(() => (manager.claimableTypes().length === manager.registry.types().length ? true : undefined), 5000, "the worker to claim again");
 
     const statuses = await page.locator("#recent [data-status]").allTextContents();
     expect(statuses.sort()).toEqual(["cancelled", "completed", "completed", "completed", "failed"]);

@@ -18,7 +18,7 @@ import { cliRegistry, testManager } from "./support/manager.js";
 import { waitFor } from "./support/process.js";
 import { dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "./support/stores.js";
 
-interface ApiWorker { id: string; self: boolean; state: string; host: string; pid: number; version: string; maxConcurrent: number; prefetch: number; types: string[]; holding: number; leaseMs: number; startedAt: string; lastSeenAt: string }
+interface ApiWorker { id: string; self: boolean; state: string; drain: { requestedAt: string; reason: string } | null; host: string; pid: number; version: string; maxConcurrent: number; prefetch: number; types: string[]; holding: number; leaseMs: number; startedAt: string; lastSeenAt: string }
 
 const cli = (url: string, args: string[]) =>
   new Promise<string>((resolve, reject) =>
@@ -49,6 +49,35 @@ describe("the workers list on the embedded store", () => {
     await ctx.manager.stop(0);
     expect(await listed(ctx.http.api)).toEqual([]);
     expect(await cli(ctx.http.url, ["workers"])).toBe("no worker is running on this task store\n");
+  });
+
+  it("drains: running work finishes, nothing new is claimed (--wait returns once it holds nothing), resume claims again", async () => {
+    await ctx.manager.start();
+    const me = ctx.manager.workerId;
+    const slow = await ctx.manager.enqueueTask({ type: "cli", title: "slow", command: "sleep", args: ["1.2"], workingDirectory: "/tmp" });
+    await waitFor(async () => ((await ctx.manager.getTask(slow.task.id))?.status === "running" ? true : undefined), 5000, "the slow task to start");
+
+    expect((await ctx.http.api("/api/workers/no-such-worker/drain", {})).status).toBe(404);
+    const bad = await ctx.http.api(`/api/workers/${me}/drain`, { reason: 7 });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)).toEqual(["reason"]);
+
+    const waited = cli(ctx.http.url, ["workers", "drain", me, "--reason", "maintenance", "--wait", "--timeout", "20s"]);
+    await waitFor(async () => ((await listed(ctx.http.api))[0]?.state === "draining" ? true : undefined), 5000, "the worker to show draining");
+    // Asked to drain, it claims nothing new within a heartbeat (200 ms here).
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const later = await ctx.manager.enqueueTask({ type: "cli", title: "later", command: "true", workingDirectory: "/tmp" });
+    expect(await waited).toBe(`draining ${me}: it claims nothing more (1 task(s) held)\n`);
+    expect((await ctx.manager.getTask(slow.task.id))?.status).toBe("completed");
+    const [drained] = await listed(ctx.http.api);
+    expect(drained).toMatchObject({ state: "drained", holding: 0, drain: { reason: "maintenance" } });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect((await ctx.manager.getTask(later.task.id))?.status).toBe("pending");
+    expect(await (await ctx.http.api("/metrics")).text()).toMatch(/^ph_tasks_workers\{state="drained"\} 1$/m);
+
+    expect(await cli(ctx.http.url, ["workers", "resume", me])).toBe(`resumed ${me}: it claims tasks again\n`);
+    await waitFor(async () => ((await ctx.manager.getTask(later.task.id))?.status === "completed" ? true : undefined), 5000, "the waiting task to run after the resume");
+    expect((await listed(ctx.http.api))[0]).toMatchObject({ state: "running", drain: null });
   });
 });
 
@@ -98,6 +127,18 @@ describe.skipIf(!postgresAvailable)("the workers list with worker processes on P
     const table = await cli(http.url, ["workers"]);
     expect(table.split("\n")[0]).toMatch(/^WORKER +STATE +HOLDING +SLOTS +TYPES +PROCESS +VERSION +STARTED +LAST SEEN$/);
     expect(table).toMatch(new RegExp(`^w-a +running +\\d +4 +(cli,hold|hold,cli) +${hostname()}:${a.child.pid} +${VERSION.replace(/\./g, "\\.")} `, "m"));
+
+    // Drained, w-a claims nothing new: short tasks enqueued now all run on w-b.
+    expect((await http.api("/api/workers/w-a/drain", { reason: "test" })).status).toBe(200);
+    await waitFor(async () => ((await listed(http!.api)).find((w) => w.id === "w-a")?.state === "draining" ? true : undefined), 5000, "w-a draining");
+    await new Promise((resolve) => setTimeout(resolve, 700)); // a heartbeat of w-a's (500 ms) has read the drain
+    const quick = await client.enqueueTasks(Array.from({ length: 4 }, (_, i) => ({ type: "hold", title: `q${i}`, ms: 50, source: { documentId: `q-doc-${i}`, driveId: `q-drive-${i}` } })));
+    const ran = await waitFor(async () => {
+      const { rows: done } = await store!.db.query<{ last_worker: string }>("SELECT last_worker FROM ph_tasks WHERE id = ANY($1::text[]) AND status = 'completed'", [quick.map((q) => q.task.id)]);
+      return done.length === 4 ? done.map((r) => r.last_worker) : undefined;
+    }, 15_000, "the four quick tasks to complete");
+    expect(ran).toEqual(["w-b", "w-b", "w-b", "w-b"]);
+    expect((await http.api("/api/workers/w-a/resume", {})).status).toBe(200);
 
     a.child.kill("SIGKILL");
     const afterKill = await waitFor(async () => {

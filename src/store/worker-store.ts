@@ -3,14 +3,21 @@ import type { Queryable } from "./db.js";
 import { deleteWorker } from "./sql/workers/delete-worker.js";
 import { forgetLostWorkers } from "./sql/workers/forget-lost-workers.js";
 import { listWorkers } from "./sql/workers/list-workers.js";
+import { setWorkerDrain } from "./sql/workers/set-worker-drain.js";
 import { upsertWorker } from "./sql/workers/upsert-worker.js";
 import type { WorkerBeat, WorkerRow } from "./sql/workers/worker-row.js";
 
 export class WorkerStore {
   constructor(readonly db: Queryable) {}
 
-  beat(beat: WorkerBeat): Promise<void> {
+  /** Writes a worker's row; returns the drain asked of it, if any. */
+  beat(beat: WorkerBeat): Promise<{ drainReason: string } | undefined> {
     return upsertWorker(this.db, beat);
+  }
+
+  /** Asks a worker to drain (a reason) or to claim again (undefined); false when it is not on record. */
+  setDrain(workerId: string, reason: string | undefined): Promise<boolean> {
+    return setWorkerDrain(this.db, workerId, reason);
   }
 
   remove(workerId: string): Promise<void> {

@@ -35,14 +35,7 @@ import { WorkerPresence } from "./worker-presence.js";
 import { repeatEvery } from "./repeat-every.js";
 import { cancelExpiredTasks, EXPIRY_SWEEP_MS, expiryOf } from "./expired-tasks.js";
 import type { Task, TaskError } from "./types.js";
-
-interface RunningTask {
-  task: Task;
-  controller: AbortController;
-  /** Its run is under way (holds a slot); false once the run returned and its end is being recorded. */
-  executing: boolean;
-  done: Promise<void>;
-}
+import type { RunningTask } from "./running-task.js";
 
 export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   /** Tasks this worker holds from launch until their end is recorded. */
@@ -277,9 +270,9 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     return task;
   }
 
-  /** The task types this worker claims now: those it has executors for, less the paused ones. */
+  /** The task types this worker claims now: those it has executors for, less the paused ones; none while it drains. */
   claimableTypes(): string[] {
-    return this.controls.pauses.claimable(this.registry.types());
+    return this.presence.draining ? [] : this.controls.pauses.claimable(this.registry.types());
   }
 
   /** The task types whose starts are rate-limited for every worker (ph-tasks queue limit), as this worker knows them. */
@@ -381,8 +374,9 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
 
   /** Says this worker is alive, renews its leases, stops tasks cancelled elsewhere, and recovers dead workers' tasks. */
   private async heartbeat(): Promise<void> {
-    await this.presence.beat("running", this.claimableTypes());
-    for (const row of await this.pump.releaseStale()) this.returned(row, "waited too long for a slot");
+    if (await this.presence.beat("running", this.controls.pauses.claimable(this.registry.types()))) this.schedulePump(); // a drain lifted
+    const draining = this.presence.draining !== undefined; // what it claimed ahead goes back at once
+    for (const row of await this.pump.releaseStale(draining ? -1 : undefined)) this.returned(row, draining ? "worker draining" : "waited too long for a slot");
     await renewHeldLeases({ store: this.store, workerId: this.workerId, leaseMs: this.settings.leaseMs, held: () => this.heldTaskIds(), runOf: (id) => this.running.get(id), stop: (id, cause) => this.abortLocal(id, cause) });
     if ((await recoverExpiredTasks(this.store, this.logger, this)) > 0) this.schedulePump();
   }

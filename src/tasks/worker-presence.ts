@@ -30,18 +30,31 @@ export class WorkerPresence {
     this.workers = new WorkerStore(db);
   }
 
-  /** Writes this worker's row: its state and the task types it claims now (paused ones left out). */
-  async beat(state: WorkerBeat["state"], types: readonly string[]): Promise<void> {
+  /** Asked to drain (`ph-tasks workers drain`): the worker claims nothing until resumed. */
+  draining: { reason: string } | undefined;
+
+  /**
+   * Writes this worker's row — its state and the task types it claims now (paused ones left out) —
+   * and reads back whether it is asked to drain. Returns true when that changed.
+   */
+  async beat(state: WorkerBeat["state"], types: readonly string[]): Promise<boolean> {
     const { workerId, maxConcurrent, prefetch, leaseMs } = this.settings;
     try {
-      await this.workers.beat({ workerId, host: hostname(), pid: process.pid, version: VERSION, state, maxConcurrent, prefetch: prefetch ?? 0, leaseMs, types, startedAt: this.startedAt });
+      const drain = await this.workers.beat({ workerId, host: hostname(), pid: process.pid, version: VERSION, state, maxConcurrent, prefetch: prefetch ?? 0, leaseMs, types, startedAt: this.startedAt });
       if (Date.now() - this.lastForget >= FORGET_EVERY_MS) {
         this.lastForget = Date.now();
         const forgotten = await this.workers.forgetLost(LOST_WORKER_KEPT_MS);
         if (forgotten.length > 0) this.logger.info({ workers: forgotten }, "forgot workers lost for over an hour");
       }
+      const was = this.draining;
+      this.draining = drain ? { reason: drain.drainReason } : undefined;
+      if (Boolean(was) === Boolean(drain)) return false;
+      if (drain) this.logger.warn({ reason: drain.drainReason }, "draining: this worker claims nothing more until resumed");
+      else this.logger.info("drain lifted: this worker claims again");
+      return true;
     } catch (error) {
       this.logger.warn({ err: error }, "writing this worker's presence failed");
+      return false;
     }
   }
 

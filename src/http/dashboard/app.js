@@ -173,6 +173,7 @@ const loadOverview = () => Promise.all([api("/api/stats"), api(recentQuery()), a
 const schedulesCard = (schedules, mine) => (schedules.schedules ? schedulesSection(schedules.schedules, api, () => refreshOverview(mine)) : h("div", { id: "schedules-section" }));
 const hooksCard = (hooks, mine) => (hooks.hooks ? hooksSection(hooks.hooks, api, () => refreshOverview(mine)) : h("div", { id: "hooks-section" }));
 const queueCard = (pauses, limits, mine) => (pauses.pauses ? queueSection(pauses.pauses, limits, api, () => refreshOverview(mine)) : h("div", { id: "queue-section" }));
+const workersCard = (workers, mine) => workersSection(workers.workers, api, () => refreshOverview(mine));
 const webhooksCard = (webhooks, mine) => (webhooks.webhooks ? webhooksSection(webhooks.webhooks, api, () => refreshOverview(mine)) : h("div", { id: "webhooks-section" }));
 
 async function renderOverview(mine) {
@@ -187,7 +188,7 @@ async function renderOverview(mine) {
     runningSection(running),
     typesSection(stats.types ?? []),
     failuresSection(stats.failures ?? []),
-    workersSection(workers.workers),
+    workersCard(workers, mine),
     schedulesCard(schedules, mine),
     hooksCard(hooks, mine),
     webhooksCard(webhooks, mine),
@@ -206,7 +207,7 @@ async function refreshOverview(mine) {
   document.getElementById("stats")?.replaceWith(statCards(stats));
   document.getElementById("types-section")?.replaceWith(typesSection(stats.types ?? []));
   document.getElementById("failures-section")?.replaceWith(failuresSection(stats.failures ?? []));
-  document.getElementById("workers-section")?.replaceWith(workersSection(workers.workers));
+  document.getElementById("workers-section")?.replaceWith(workersCard(workers, mine));
   document.querySelector(".charts")?.replaceWith(charts(stats.perMinute));
   document.getElementById("running-section")?.replaceWith(runningSection(running));
   document.getElementById("recent-section")?.replaceWith(recentSection(list));

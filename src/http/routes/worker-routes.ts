@@ -1,19 +1,25 @@
 /**
  * /api/workers: the workers sharing this task store — each one's host, process, version, state
- * (running, stopping, or lost: not heard from for longer than its lease), slots, the task types it
- * claims now and the tasks the store shows it holding. A stopped worker leaves the list; a lost one
- * stays an hour.
+ * (running; draining and then drained when asked to claim nothing more; stopping; lost: not heard
+ * from for longer than its lease), slots, the task types it claims and the tasks the store shows
+ * it holding. A stopped worker leaves the list; a lost one stays an hour. POST .../drain asks a
+ * worker to claim nothing more (it lets its runs finish, and returns what it claimed ahead) within
+ * a heartbeat; POST .../resume lets it claim again.
  */
 import { Router } from "express";
-import type { WorkerRow } from "../../store/sql/workers/worker-row.js";
+import { z } from "zod";
+import { workerState, type WorkerRow } from "../../store/sql/workers/worker-row.js";
 import type { WorkerStore } from "../../store/worker-store.js";
-import { route } from "./route.js";
+import { parseWith } from "../../validation.js";
+import { badRequest, notFound, route } from "./route.js";
+
+const DrainSchema = z.strictObject({ reason: z.string().max(200).optional() });
 
 export function workerToJson(row: WorkerRow, selfId: string) {
   return {
     id: row.worker_id,
     self: row.worker_id === selfId,
-    state: row.lost ? ("lost" as const) : row.state,
+    state: workerState(row),
     host: row.host,
     pid: row.pid,
     version: row.version,
@@ -24,13 +30,32 @@ export function workerToJson(row: WorkerRow, selfId: string) {
     leaseMs: row.lease_ms,
     startedAt: row.started_at.toISOString(),
     lastSeenAt: row.last_seen_at.toISOString(),
+    drain: row.drain_requested_at ? { requestedAt: row.drain_requested_at.toISOString(), reason: row.drain_reason } : null,
   };
 }
 
 export function workerRoutes(workers: WorkerStore, selfId: string): Router {
   const router = Router();
+  const one = async (id: string) => (await workers.list()).find((row) => row.worker_id === id);
+
   router.get("/api/workers", route(async (_req, res) => {
     res.json({ workers: (await workers.list()).map((row) => workerToJson(row, selfId)) });
+  }));
+
+  router.post("/api/workers/:id/drain", route(async (req, res) => {
+    const id = String(req.params.id);
+    const body = parseWith(DrainSchema, req.body ?? {});
+    if (!body.ok) return badRequest(res, "drain request", body.errors);
+    const row = (await workers.setDrain(id, body.value.reason ?? "")) ? await one(id) : undefined;
+    if (!row) return notFound(res, "worker", id);
+    res.json({ worker: workerToJson(row, selfId) });
+  }));
+
+  router.post("/api/workers/:id/resume", route(async (req, res) => {
+    const id = String(req.params.id);
+    const row = (await workers.setDrain(id, undefined)) ? await one(id) : undefined;
+    if (!row) return notFound(res, "worker", id);
+    res.json({ worker: workerToJson(row, selfId) });
   }));
   return router;
 }

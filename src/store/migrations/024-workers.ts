@@ -4,6 +4,10 @@
  * writing for longer than its lease is a lost worker (killed, frozen, cut off — its tasks go back
  * to the queue on the same clock); lost rows are kept for an hour so that an operator sees what
  * was lost and when, then forgotten. Nothing on the claim path reads or writes this table.
+ *
+ * A drain asked for a worker (`ph-tasks workers drain`) is a column of its row: the worker reads it
+ * back with its heartbeat's write, stops claiming, lets its runs finish and returns what it had
+ * claimed ahead. A new process under the same id (its start time differs) starts undrained.
  */
 export const name = "workers";
 
@@ -19,6 +23,9 @@ export const statements = [
      lease_ms       int NOT NULL,
      types          text[] NOT NULL,
      started_at     timestamptz NOT NULL,
-     last_seen_at   timestamptz NOT NULL DEFAULT now()
+     last_seen_at   timestamptz NOT NULL DEFAULT now(),
+     -- ph-tasks workers drain: the worker claims nothing more until resumed or restarted.
+     drain_requested_at timestamptz,
+     drain_reason   text NOT NULL DEFAULT ''
    )`,
 ];

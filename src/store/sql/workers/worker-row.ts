@@ -11,6 +11,9 @@ export interface WorkerRow {
   types: string[];
   started_at: Date;
   last_seen_at: Date;
+  /** Asked to drain (claim nothing more) at; null: not draining. */
+  drain_requested_at: Date | null;
+  drain_reason: string;
   /** Not heard from for longer than its lease (computed on the database's clock). */
   lost: boolean;
   /** Tasks the store shows it holding: running, and claimed ahead waiting for a slot. */
@@ -29,4 +32,12 @@ export interface WorkerBeat {
   leaseMs: number;
   types: readonly string[];
   startedAt: Date;
+}
+
+/** What a worker is doing, as the list shows it: a drained worker claims nothing and holds nothing. */
+export function workerState(row: WorkerRow): "running" | "draining" | "drained" | "stopping" | "lost" {
+  if (row.lost) return "lost";
+  if (row.state === "stopping") return "stopping";
+  if (row.drain_requested_at) return row.holding > 0 ? "draining" : "drained";
+  return "running";
 }

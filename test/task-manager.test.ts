@@ -361,6 +361,21 @@ for (const backend of BACKENDS) {
       await manager.stop();
     });
 
+    it("keeps failed tasks for their own retention (TASK_FAILED_RESULT_TTL) while the others go", async () => {
+      const manager = make({ resultTtlMs: 1000, failedResultTtlMs: 3_600_000, cleanupIntervalMs: 300 });
+      await manager.start();
+      const done = (await manager.enqueueTask({ type: "cli", title: "fine", command: "true" })).task.id;
+      const failed = (await manager.enqueueTask({ type: "cli", title: "broken", command: "false", maxAttempts: 1 })).task.id;
+      expect((await finalStatus(manager, done)).status).toBe("completed");
+      expect((await finalStatus(manager, failed)).status).toBe("failed");
+      await waitFor(async () => ((await manager.getTask(done)) === undefined ? true : undefined), 10_000, "cleanup of the completed task");
+      expect((await manager.getTask(failed))?.status).toBe("failed");
+      // Past its own retention it goes too.
+      await store.db.query("UPDATE ph_tasks SET finished_at = now() - interval '2 hours' WHERE id = $1", [failed]);
+      await waitFor(async () => ((await manager.getTask(failed)) === undefined ? true : undefined), 10_000, "cleanup of the failed task");
+      await manager.stop();
+    });
+
     it("vacuums the store itself after every TASK_STORE_VACUUM_EVERY finished runs", async () => {
       const vacuums = async () => {
         const { rows } = await store.db.query<{ n: string }>("SELECT vacuum_count::text AS n FROM pg_stat_user_tables WHERE relid = 'ph_tasks'::regclass");

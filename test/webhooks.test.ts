@@ -541,8 +541,10 @@ describe.skipIf(!postgresAvailable)("outbound webhooks with two workers sharing 
     expect(slow).toHaveLength(n); // each once
     const at = slow.map((r) => r.at).sort((x, y) => x - y);
     let most = 0;
-    for (const t of at) most = Math.max(most, at.filter((u) => u >= t && u - t < 900).length);
-    // Counted when reserved, a few ms before the POST arrives: 100 ms of slack.
+    for (const t of at) most = Math.max(most, at.filter((u) => u >= t && u - t < 750).length);
+    // Counted when reserved, before the POST arrives — on a loaded machine (a CI run of session 10)
+    // one window's POSTs arrived over 100 ms late while the next one's came on time: 250 ms of slack.
+    // Without the limit all twelve arrive within a few ms.
     expect(most).toBe(4);
     expect(at[n - 1]! - at[0]!).toBeGreaterThan(1900);
     // The unlimited webhook got every task's end before the limited one was half through.

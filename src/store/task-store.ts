@@ -301,8 +301,9 @@ export class TaskStore {
     return trimEvents(this.db, taskId, maxBytes);
   }
 
-  deleteExpired(ttlMs: number): Promise<number> {
-    return deleteExpiredTasks(this.db, ttlMs);
+  /** Removes finished tasks past `ttlMs` (failed ones past `failedTtlMs`); returns how many. */
+  deleteExpired(ttlMs: number, failedTtlMs = ttlMs): Promise<number> {
+    return deleteExpiredTasks(this.db, ttlMs, failedTtlMs);
   }
 
   /**

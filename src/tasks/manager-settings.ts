@@ -32,6 +32,8 @@ export interface ManagerSettings {
   pollIntervalMs: number;
   cleanupIntervalMs: number;
   resultTtlMs: number;
+  /** Failed tasks are kept this long instead (TASK_FAILED_RESULT_TTL); absent: resultTtlMs. */
+  failedResultTtlMs?: number;
   outputCapBytes: number;
   shutdownGraceMs: number;
   /** An executor still running this long after it was told to stop is abandoned (execute-attempt.ts). */
@@ -61,8 +63,9 @@ export function managerSettingsFromConfig(config: Config): ManagerSettings {
     leaseMs: config.TASK_LEASE_MS,
     heartbeatMs: Math.min(1000, Math.floor(config.TASK_LEASE_MS / 3)),
     pollIntervalMs: 2000,
-    cleanupIntervalMs: Math.max(10_000, Math.min(3_600_000, Math.floor(config.TASK_RESULT_TTL / 10))),
+    cleanupIntervalMs: Math.max(10_000, Math.min(3_600_000, Math.floor(Math.min(config.TASK_RESULT_TTL, config.TASK_FAILED_RESULT_TTL ?? Infinity) / 10))),
     resultTtlMs: config.TASK_RESULT_TTL,
+    ...(config.TASK_FAILED_RESULT_TTL !== undefined ? { failedResultTtlMs: config.TASK_FAILED_RESULT_TTL } : {}),
     outputCapBytes: config.TASK_OUTPUT_CAP_BYTES,
     shutdownGraceMs: config.TASK_SHUTDOWN_GRACE_MS,
     // Past the executors' own stop (SIGTERM, the kill grace, SIGKILL, the wait for the group).

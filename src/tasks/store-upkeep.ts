@@ -15,7 +15,7 @@ export class StoreUpkeep {
 
   constructor(
     private readonly store: TaskStore,
-    private readonly settings: Pick<ManagerSettings, "vacuumEveryFinishes" | "resultTtlMs">,
+    private readonly settings: Pick<ManagerSettings, "vacuumEveryFinishes" | "resultTtlMs" | "failedResultTtlMs">,
     private readonly logger: Logger,
     /** Whether the worker still runs (no follow-up vacuum after it stopped). */
     private readonly active: () => boolean,
@@ -39,7 +39,7 @@ export class StoreUpkeep {
   }
 
   private async removeExpired(): Promise<void> {
-    const removed = await this.store.deleteExpired(this.settings.resultTtlMs);
+    const removed = await this.store.deleteExpired(this.settings.resultTtlMs, this.settings.failedResultTtlMs ?? this.settings.resultTtlMs);
     if (removed > 0) this.logger.info({ removed }, "removed finished tasks past their retention");
     // Now and then the statistics too, for the API's listings (see TaskStore.vacuum).
     if (this.settings.vacuumEveryFinishes > 0 && (removed > 0 || this.finishedSinceVacuum > 0)) await this.vacuum({ analyze: true });

@@ -199,7 +199,7 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     await page.locator("#workers-section h2", { hasText: "Workers (1, 1 lost)" }).waitFor({ timeout: 10_000 });
     const mine = page.locator(`#workers tr[data-worker="${manager.workerId}"] td`);
     expect((await mine.allTextContents()).slice(0, 3)).toEqual([`${manager.workerId} (this agent)`, "running", "0 / 4"]);
-    expect((await page.locator('#workers tr[data-worker="gone-worker"] td').allTextContents()).slice(1, 5)).toEqual(["lost", "0 / 2", "cli", "elsewhere:42 v0.0.9"]);
+    expect((await page.locator('#workers tr[data-worker="gone-worker"] td').allTextContents()).slice(1, 6)).toEqual(["lost", "0 / 2", "0 / 0", "cli", "elsewhere:42 v0.0.9"]);
     await store.db.query("DELETE FROM ph_workers WHERE worker_id = 'gone-worker'");
     // Drain this agent's worker from the card, then resume it.
     await page.locator(`#workers tr[data-worker="${manager.workerId}"] button[data-action="worker-drain"]`).click();

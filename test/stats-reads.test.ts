@@ -1,5 +1,5 @@
 /**
- * The reads behind the dashboard's refresh (/api/stats, every 2 s) and a /metrics scrape must not
+ * The reads behind the dashboard's refresh (/api/stats and the workers, every 2 s) and a /metrics scrape must not
  * read the whole retained history (1,000,000 finished tasks kept made each refresh take 660 ms on
  * PostgreSQL; on PGlite the worker's claims wait for it). Each statement they send is explained
  * with sequential scans disabled: where the planner still has to scan ph_tasks whole, no index
@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { TaskMetrics } from "../src/metrics.js";
 import type { Queryable } from "../src/store/db.js";
 import type { TaskStore } from "../src/store/task-store.js";
+import { WorkerStore } from "../src/store/worker-store.js";
 import { BACKENDS } from "./support/stores.js";
 
 /** Plan nodes that read ph_tasks whole, anywhere in an EXPLAIN (FORMAT JSON) plan. */
@@ -77,6 +78,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       const statements = [
         ...(await recorded(store, () => store.overview(60))),
         ...(await recorded(store, () => metrics.registry.metrics())),
+        ...(await recorded(store, () => new WorkerStore(store.db).list())), // the dashboard's Workers card
       ];
       expect(statements.length).toBeGreaterThanOrEqual(3);
       const scans: string[] = [];

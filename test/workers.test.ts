@@ -18,7 +18,7 @@ import { cliRegistry, testManager } from "./support/manager.js";
 import { waitFor } from "./support/process.js";
 import { dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "./support/stores.js";
 
-interface ApiWorker { id: string; self: boolean; state: string; drain: { requestedAt: string; reason: string } | null; host: string; pid: number; version: string; maxConcurrent: number; prefetch: number; types: string[]; holding: number; leaseMs: number; startedAt: string; lastSeenAt: string }
+interface ApiWorker { id: string; self: boolean; state: string; drain: { requestedAt: string; reason: string } | null; host: string; pid: number; version: string; maxConcurrent: number; prefetch: number; types: string[]; holding: number; lastHour: { completed: number; failed: number }; leaseMs: number; startedAt: string; lastSeenAt: string }
 
 const cli = (url: string, args: string[]) =>
   new Promise<string>((resolve, reject) =>
@@ -79,7 +79,7 @@ describe("the workers list on the embedded store", () => {
 
     expect(await cli(ctx.http.url, ["workers", "resume", me])).toBe(`resumed ${me}: it claims tasks again\n`);
     await waitFor(async () => ((await ctx.manager.getTask(later.task.id))?.status === "completed" ? true : undefined), 5000, "the waiting task to run after the resume");
-    expect((await listed(ctx.http.api))[0]).toMatchObject({ state: "running", drain: null });
+    expect((await listed(ctx.http.api))[0]).toMatchObject({ state: "running", drain: null, lastHour: { completed: 2, failed: 0 } });
   });
 });
 
@@ -128,8 +128,8 @@ describe.skipIf(!postgresAvailable)("the workers list with worker processes on P
     for (const row of rows) expect(byId.get(row.locked_by)?.holding).toBe(row.n);
 
     const table = await cli(http.url, ["workers"]);
-    expect(table.split("\n")[0]).toMatch(/^WORKER +STATE +HOLDING +SLOTS +TYPES +PROCESS +VERSION +STARTED +LAST SEEN$/);
-    expect(table).toMatch(new RegExp(`^w-a +running +\\d +8 +(cli,hold|hold,cli) +${hostname()}:${a.child.pid} +${VERSION.replace(/\./g, "\\.")} `, "m"));
+    expect(table.split("\n")[0]).toMatch(/^WORKER +STATE +HOLDING +SLOTS +DONE 1H +FAILED 1H +TYPES +PROCESS +VERSION +STARTED +LAST SEEN$/);
+    expect(table).toMatch(new RegExp(`^w-a +running +\\d +8 +0 +0 +(cli,hold|hold,cli) +${hostname()}:${a.child.pid} +${VERSION.replace(/\./g, "\\.")} `, "m"));
 
     // Drained, w-a claims nothing new: short tasks enqueued now all run on w-b.
     expect((await http.api("/api/workers/w-a/drain", { reason: "test" })).status).toBe(200);
@@ -142,6 +142,7 @@ describe.skipIf(!postgresAvailable)("the workers list with worker processes on P
       return done.length === 4 ? done.map((r) => r.last_worker) : undefined;
     }, 15_000, "the four quick tasks to complete");
     expect(ran).toEqual(["w-b", "w-b", "w-b", "w-b"]);
+    expect((await listed(http.api)).find((w) => w.id === "w-b")?.lastHour).toEqual({ completed: 4, failed: 0 });
     expect((await http.api("/api/workers/w-a/resume", {})).status).toBe(200);
 
     a.child.kill("SIGKILL");

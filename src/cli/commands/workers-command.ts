@@ -22,6 +22,7 @@ const WorkerSchema = z.object({
   prefetch: z.number(),
   types: z.array(z.string()),
   holding: z.number(),
+  lastHour: z.object({ completed: z.number(), failed: z.number() }),
   startedAt: z.string(),
   lastSeenAt: z.string(),
   drain: z.object({ requestedAt: z.string(), reason: z.string() }).nullable(),
@@ -33,9 +34,9 @@ const OneSchema = z.looseObject({ worker: WorkerSchema });
 function describeWorkers(workers: ApiWorker[]): string {
   if (workers.length === 0) return "no worker is running on this task store\n";
   const rows = workers.map((w) => [
-    `${w.id}${w.self ? " *" : ""}`, w.state, String(w.holding), String(w.maxConcurrent), w.types.length > 0 ? w.types.join(",") : "–", `${w.host}:${w.pid}`, w.version, ago(w.startedAt), ago(w.lastSeenAt),
+    `${w.id}${w.self ? " *" : ""}`, w.state, String(w.holding), String(w.maxConcurrent), String(w.lastHour.completed), String(w.lastHour.failed), w.types.length > 0 ? w.types.join(",") : "–", `${w.host}:${w.pid}`, w.version, ago(w.startedAt), ago(w.lastSeenAt),
   ]);
-  return `${table(["WORKER", "STATE", "HOLDING", "SLOTS", "TYPES", "PROCESS", "VERSION", "STARTED", "LAST SEEN"], rows)}\n* the agent that answered\n`;
+  return `${table(["WORKER", "STATE", "HOLDING", "SLOTS", "DONE 1H", "FAILED 1H", "TYPES", "PROCESS", "VERSION", "STARTED", "LAST SEEN"], rows)}\n* the agent that answered\n`;
 }
 
 /** Polls until the worker holds nothing; ClientError 124 after `timeoutMs` (the drain stays). */

@@ -27,6 +27,7 @@ export function workerToJson(row: WorkerRow, selfId: string) {
     prefetch: row.prefetch,
     types: row.types,
     holding: row.holding,
+    lastHour: { completed: row.completed_last_hour, failed: row.failed_last_hour },
     leaseMs: row.lease_ms,
     startedAt: row.started_at.toISOString(),
     lastSeenAt: row.last_seen_at.toISOString(),

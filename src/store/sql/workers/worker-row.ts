@@ -18,6 +18,9 @@ export interface WorkerRow {
   lost: boolean;
   /** Tasks the store shows it holding: running, and claimed ahead waiting for a slot. */
   holding: number;
+  /** Its runs that ended completed / failed for good in the last hour. */
+  completed_last_hour: number;
+  failed_last_hour: number;
 }
 
 /** What a worker says of itself at each heartbeat. */

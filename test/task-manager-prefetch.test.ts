@@ -7,6 +7,7 @@
 import { tmpdir } from "node:os";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { TaskStore } from "../src/store/task-store.js";
+import { WorkerStore } from "../src/store/worker-store.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
 import { cliRegistry, testManager } from "./support/manager.js";
 import { waitFor } from "./support/process.js";
@@ -139,6 +140,20 @@ for (const backend of BACKENDS) {
       await next.start();
       expect((await finalStatus(next, waiting.id)).status).toBe("completed");
       expect((await finalStatus(next, holder.id)).status).toBe("completed");
+    });
+
+    it("a drained worker gives back at once what it claimed ahead, runs its current task to the end, and claims again when resumed", async () => {
+      // Ready tasks never go stale here: only the drain can send the waiting one back.
+      const { manager, holder, waiting } = await oneSlotWithAWaitingTask(4000, 0, { readyMaxWaitMs: 60_000 });
+      const workers = new WorkerStore(store.db);
+      expect(await workers.setDrain(manager.workerId, "test")).toBe(true);
+      await waitFor(async () => ((await manager.getTask(waiting.id))?.status === "pending" ? true : undefined), 3000, "the claimed-ahead task to go back");
+      expect((await manager.getTask(holder.id))?.status).toBe("running"); // before the holder ended
+      expect((await finalStatus(manager, holder.id)).status).toBe("completed");
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect((await manager.getTask(waiting.id))?.status).toBe("pending"); // drained: not claimed again
+      expect(await workers.setDrain(manager.workerId, undefined)).toBe(true);
+      expect((await finalStatus(manager, waiting.id)).status).toBe("completed");
     });
 
     it("a claimed task that waits over a second for a slot goes back to the queue, and runs later", async () => {

@@ -102,8 +102,8 @@ describe("attempts over the API and the CLI", () => {
 
     const shown = await new Promise<string>((resolve, reject) =>
       execFile(process.execPath, [path.resolve("bin/ph-tasks.js"), "show", task.id], { encoding: "utf8", env: { ...process.env, PH_TASKS_URL: ctx.http.url, API_TOKEN: TEST_TOKEN } }, (error, stdout) => (error ? reject(new Error(error.message)) : resolve(stdout))));
-    expect(shown).toMatch(/^attempts:\n +OUTCOME +WORKER +STARTED +TOOK +WHY\n/m);
-    expect(shown).toMatch(new RegExp(`^#1 +retrying +${ctx.manager.workerId} +\\S+ +\\d+\\.\\d s +exit_code: .*\\(next at \\S+\\)$`, "m"));
-    expect(shown).toMatch(new RegExp(`^#2 +completed +${ctx.manager.workerId} +\\S+ +\\d+\\.\\d s$`, "m"));
+    expect(shown).toMatch(/^history:\n +OUTCOME +WORKER +STARTED +TOOK +WHY\n/m);
+    expect(shown).toMatch(new RegExp(`^#1 +retrying +${ctx.manager.workerId} +\\S+ +(\\d+ ms|\\d+\\.\\d s) +exit_code: .*\\(next at \\S+\\)$`, "m"));
+    expect(shown).toMatch(new RegExp(`^#2 +completed +${ctx.manager.workerId} +\\S+ +(\\d+ ms|\\d+\\.\\d s)$`, "m"));
   });
 });

@@ -16,15 +16,15 @@ export const AttemptsBody = z.object({
   })),
 });
 
-const seconds = (ms: number | null) => (ms === null ? "–" : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`);
+const seconds = (ms: number | null) => (ms === null ? "–" : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`);
 
-/** "attempts: none yet", or a table of them. */
+/** "history: not started yet", or a table of the attempts. */
 export function attemptLines(attempts: z.infer<typeof AttemptsBody>["attempts"]): string {
-  if (attempts.length === 0) return "attempts:  none yet";
+  if (attempts.length === 0) return "history:   not started yet";
   const rows = attempts.map((a) => {
     const why = a.error ? `${a.error.code}: ${a.error.message}` : (a.reason ?? "");
     const next = a.retryAt ? ` (next at ${a.retryAt})` : "";
     return [`#${a.attempt}`, a.outcome, a.workerId ?? "–", a.startedAt, seconds(a.durationMs), `${why}${next}`.replace(/\s+/g, " ").slice(0, 160)];
   });
-  return `attempts:\n${table(["", "OUTCOME", "WORKER", "STARTED", "TOOK", "WHY"], rows)}`;
+  return `history:\n${table(["", "OUTCOME", "WORKER", "STARTED", "TOOK", "WHY"], rows)}`;
 }

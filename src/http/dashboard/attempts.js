@@ -4,7 +4,7 @@
 
 import { h } from "./dom.js";
 
-const seconds = (ms) => (ms === null ? "–" : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`);
+const seconds = (ms) => (ms === null ? "–" : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`);
 
 function why(attempt) {
   const text = attempt.error ? `${attempt.error.code}: ${attempt.error.message}` : (attempt.reason ?? "");

@@ -118,6 +118,21 @@ describe("hostile input", () => {
     expect((await finished(body.task?.id ?? "")).status).toBe("completed");
   });
 
+  it("answers odd requests to the workers, failures and attempts endpoints with a 400 or 404 naming what is wrong, never a 500", async () => {
+    const call = async (method: string, url: string, body?: string) => {
+      const response = await fetch(`${agent.url}${url}`, { method, headers: { "Content-Type": "application/json" }, ...(body === undefined ? {} : { body }) });
+      return { status: response.status, body: (await response.json()) as { error?: string; errors?: { field: string }[] } };
+    };
+    expect(await call("GET", "/api/failures?since=1h&since=2h")).toMatchObject({ status: 400, body: { errors: [{ field: "since" }] } });
+    expect(await call("GET", "/api/failures?limit=100000")).toMatchObject({ status: 400, body: { errors: [{ field: "limit" }] } });
+    expect(await call("GET", `/api/failures?type=${encodeURIComponent("' OR 1=1 --")}`)).toMatchObject({ status: 200, body: { failures: [] } });
+    expect(await call("POST", `/api/workers/${encodeURIComponent("../etc")}/drain`, "{}")).toMatchObject({ status: 404, body: { error: "not_found" } });
+    expect(await call("POST", "/api/workers/x/drain", "[1,2]")).toMatchObject({ status: 400, body: { errors: [{ field: "(root)" }] } });
+    expect(await call("POST", "/api/workers/x/drain", JSON.stringify({ reason: "r".repeat(201) }))).toMatchObject({ status: 400, body: { errors: [{ field: "reason" }] } });
+    expect(await call("POST", "/api/workers/x/resume", "{")).toMatchObject({ status: 400 });
+    expect((await call("GET", `/api/tasks/${encodeURIComponent("' OR 1=1 --")}/attempts`)).status).toBe(404);
+  });
+
   it("keeps a task out of directories outside the allowed roots, and filters are never SQL", async () => {
     const { body } = await post(JSON.stringify({ type: "cli", title: "escape", command: "cat", args: ["passwd"], workingDirectory: "../../../../../etc" }));
     const task = await finished(body.task?.id ?? "");

@@ -375,7 +375,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   /** Says this worker is alive, renews its leases, stops tasks cancelled elsewhere, and recovers dead workers' tasks. */
   private async heartbeat(): Promise<void> {
     if (await this.presence.beat("running", this.controls.pauses.claimable(this.registry.types()))) this.schedulePump(); // a drain lifted
-    const draining = this.presence.draining !== undefined; // what it claimed ahead goes back at once
+    const draining = this.presence.draining; // what it claimed ahead goes back at once
     for (const row of await this.pump.releaseStale(draining ? -1 : undefined)) this.returned(row, draining ? "worker draining" : "waited too long for a slot");
     await renewHeldLeases({ store: this.store, workerId: this.workerId, leaseMs: this.settings.leaseMs, held: () => this.heldTaskIds(), runOf: (id) => this.running.get(id), stop: (id, cause) => this.abortLocal(id, cause) });
     if ((await recoverExpiredTasks(this.store, this.logger, this)) > 0) this.schedulePump();

@@ -31,7 +31,7 @@ export class WorkerPresence {
   }
 
   /** Asked to drain (`ph-tasks workers drain`): the worker claims nothing until resumed. */
-  draining: { reason: string } | undefined;
+  draining = false;
 
   /**
    * Writes this worker's row — its state and the task types it claims now (paused ones left out) —
@@ -47,8 +47,8 @@ export class WorkerPresence {
         if (forgotten.length > 0) this.logger.info({ workers: forgotten }, "forgot workers lost for over an hour");
       }
       const was = this.draining;
-      this.draining = drain ? { reason: drain.drainReason } : undefined;
-      if (Boolean(was) === Boolean(drain)) return false;
+      this.draining = drain !== undefined;
+      if (was === this.draining) return false;
       if (drain) this.logger.warn({ reason: drain.drainReason }, "draining: this worker claims nothing more until resumed");
       else this.logger.info("drain lifted: this worker claims again");
       return true;

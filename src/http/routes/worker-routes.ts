@@ -6,7 +6,7 @@
  * worker to claim nothing more (it lets its runs finish, and returns what it claimed ahead) within
  * a heartbeat; POST .../resume lets it claim again.
  */
-import { Router } from "express";
+import { Router, type Response } from "express";
 import { z } from "zod";
 import { workerState, type WorkerRow } from "../../store/sql/workers/worker-row.js";
 import type { WorkerStore } from "../../store/worker-store.js";
@@ -37,7 +37,12 @@ export function workerToJson(row: WorkerRow, selfId: string) {
 
 export function workerRoutes(workers: WorkerStore, selfId: string): Router {
   const router = Router();
-  const one = async (id: string) => (await workers.list()).find((row) => row.worker_id === id);
+  /** Sets or lifts a worker's drain, then answers with the worker as it is now (404 when unknown). */
+  const setDrain = async (res: Response, id: string, reason: string | undefined) => {
+    const row = (await workers.setDrain(id, reason)) ? (await workers.list()).find((w) => w.worker_id === id) : undefined;
+    if (!row) return notFound(res, "worker", id);
+    res.json({ worker: workerToJson(row, selfId) });
+  };
 
   router.get("/api/workers", route(async (_req, res) => {
     res.json({ workers: (await workers.list()).map((row) => workerToJson(row, selfId)) });
@@ -47,16 +52,11 @@ export function workerRoutes(workers: WorkerStore, selfId: string): Router {
     const id = String(req.params.id);
     const body = parseWith(DrainSchema, req.body ?? {});
     if (!body.ok) return badRequest(res, "drain request", body.errors);
-    const row = (await workers.setDrain(id, body.value.reason ?? "")) ? await one(id) : undefined;
-    if (!row) return notFound(res, "worker", id);
-    res.json({ worker: workerToJson(row, selfId) });
+    await setDrain(res, id, body.value.reason ?? "");
   }));
 
   router.post("/api/workers/:id/resume", route(async (req, res) => {
-    const id = String(req.params.id);
-    const row = (await workers.setDrain(id, undefined)) ? await one(id) : undefined;
-    if (!row) return notFound(res, "worker", id);
-    res.json({ worker: workerToJson(row, selfId) });
+    await setDrain(res, String(req.params.id), undefined);
   }));
   return router;
 }

@@ -51,7 +51,9 @@ for (const backend of BACKENDS) {
      * `holdMs`, and a second one claimed behind it, waiting; plus `more` tasks after them.
      */
     const oneSlotWithAWaitingTask = async (holdMs: number, more = 0, overrides: Parameters<typeof testManager>[1] = {}) => {
-      const manager = make({ maxConcurrent: 1, prefetch: 3, ...overrides });
+      // Warm-up runs of a loaded machine can average over 50 ms (seen in CI), which would keep
+      // prefetch off; 500 ms still turns it off once a claimed task waited out readyMaxWaitMs (≥ 1 s).
+      const manager = make({ maxConcurrent: 1, prefetch: 3, prefetchMaxRunMs: 500, ...overrides });
       await manager.start();
       await warmUp(manager);
       const [holder, waiting, ...rest] = await manager.enqueueTasks([

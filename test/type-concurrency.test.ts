@@ -58,7 +58,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       const caps = service(a);
       expect(await caps.set("scripted", { max: 1 })).toMatchObject({ task_type: "scripted", max_running: 1, running: 0, reason: "" });
       const ids: string[] = [];
-      for (let i = 0; i < 4; i++) ids.push((await (i % 2 ? a : b).enqueueTask({ type: "scripted", title: `t${i}`, script: ["hold:1500"] })).task.id);
+      for (let i = 0; i < 4; i++) ids.push((await (i % 2 ? a : b).enqueueTask({ type: "scripted", title: `t${i}`, script: ["hold:10000"] })).task.id); // long enough that none ends before the last starts, however loaded the machine; stop(0) ends them
       const running = async () => (await Promise.all(ids.map((id) => a.getTask(id)))).filter((t) => t?.status === "running").map((t) => t!.id);
       await waitFor(async () => ((await running()).length === 1 ? true : undefined), 5000, "one to run");
       const waiting = (await Promise.all(ids.map((id) => a.getTask(id)))).find((t) => t?.status === "pending")!.id;

@@ -259,7 +259,10 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(((await lifted.json()) as { webhook: { held: unknown } }).webhook.held).toBeNull();
       // Both go out at once: the waiting ping and the refused one, whose retry was the hold's end.
       await waitFor(() => (receiver.received.length >= 3 ? true : undefined), 5_000, "both pings after the lift");
-      expect((await deliveries(worker.url, "held")).map((d) => d.status)).toEqual(["delivered", "delivered"]);
+      // The receiver has them; the sender records each as delivered once its answer is back.
+      const statuses = async () => (await deliveries(worker.url, "held")).map((d) => d.status);
+      await waitFor(async () => ((await statuses()).every((s) => s === "delivered") ? true : undefined), 5_000, "both recorded as delivered");
+      expect(await statuses()).toEqual(["delivered", "delivered"]);
 
       // Pointed at another receiver: that one has not asked to wait.
       await holdFor("60");

@@ -166,7 +166,7 @@ export class ClaimPump {
 
   /** Claimed tasks a worker may hold beyond its free slots now. */
   private prefetch(): number {
-    return this.recentRunMs <= PREFETCH_MAX_RUN_MS ? (this.settings.prefetch ?? 0) : 0;
+    return this.recentRunMs <= (this.settings.prefetchMaxRunMs ?? PREFETCH_MAX_RUN_MS) ? (this.settings.prefetch ?? 0) : 0;
   }
 
   /** Starts ready tasks in the free slots; returns how many. */

@@ -15,6 +15,8 @@ export interface ManagerSettings {
    * (see claim-pump.ts); 0: claim only for free slots. Absent: 0.
    */
   prefetch?: number;
+  /** Prefetch is on while the recent runs average at most this long. Absent: PREFETCH_MAX_RUN_MS (50 ms). */
+  prefetchMaxRunMs?: number;
   /** A task claimed ahead that waited this long for a slot goes back to the queue. Absent: READY_MAX_WAIT_MS (1 s). */
   readyMaxWaitMs?: number;
   maxPerDocument: number;

@@ -30,11 +30,28 @@ export function fieldPath(path: readonly PropertyKey[]): string {
   return path.length === 0 ? "(root)" : path.map((p) => String(p)).join(".");
 }
 
-export function toFieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
+/** The value at `path` inside `raw`, or undefined when the path leads nowhere. */
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let at: unknown = raw;
+  for (const key of path) {
+    if (typeof at !== "object" || at === null || !Object.hasOwn(at, key)) return undefined;
+    at = (at as Record<PropertyKey, unknown>)[key];
+  }
+  return at;
+}
+
+/**
+ * `raw` is what was given: a value zod coerced to NaN (a query's "abc" as a number) is shown as it
+ * was given rather than as NaN, which JSON writes "null".
+ */
+export function toFieldErrors(issues: readonly z.core.$ZodIssue[], raw?: unknown): FieldError[] {
   return issues.map((issue) => {
     const error: FieldError = { field: fieldPath(issue.path), message: issue.message };
-    // zod reports the offending input when parsed with { reportInput: true }.
-    if ("input" in issue && issue.input !== undefined) error.value = describeValue(issue.input);
+    // zod reports the offending input when parsed with { reportInput: true } (for a bad key of a
+    // record, the key itself).
+    const reported = "input" in issue ? issue.input : undefined;
+    const shown = Number.isNaN(reported) && raw !== undefined ? valueAt(raw, issue.path) : reported;
+    if (shown !== undefined) error.value = describeValue(shown);
     return error;
   });
 }
@@ -59,7 +76,7 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: FieldError
 
 export function parseWith<T>(schema: z.ZodType<T>, input: unknown): Parsed<T> {
   const result = schema.safeParse(input, { reportInput: true });
-  return result.success ? { ok: true, value: result.data } : { ok: false, errors: toFieldErrors(result.error.issues) };
+  return result.success ? { ok: true, value: result.data } : { ok: false, errors: toFieldErrors(result.error.issues, input) };
 }
 
 /** A name another schedule, hook or template has already (answered 409 by the API). */

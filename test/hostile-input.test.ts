@@ -125,6 +125,8 @@ describe("hostile input", () => {
     };
     expect(await call("GET", "/api/failures?since=1h&since=2h")).toMatchObject({ status: 400, body: { errors: [{ field: "since" }] } });
     expect(await call("GET", "/api/failures?limit=100000")).toMatchObject({ status: 400, body: { errors: [{ field: "limit" }] } });
+    // A number that is not one is shown as given, not as the NaN it coerces to.
+    expect(await call("GET", "/api/failures?limit=abc")).toMatchObject({ status: 400, body: { errors: [{ field: "limit", value: '"abc"' }] } });
     expect(await call("GET", `/api/failures?type=${encodeURIComponent("' OR 1=1 --")}`)).toMatchObject({ status: 200, body: { failures: [] } });
     expect(await call("POST", `/api/workers/${encodeURIComponent("../etc")}/drain`, "{}")).toMatchObject({ status: 404, body: { error: "not_found" } });
     expect(await call("POST", "/api/workers/x/drain", "[1,2]")).toMatchObject({ status: 400, body: { errors: [{ field: "(root)" }] } });

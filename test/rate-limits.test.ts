@@ -8,11 +8,13 @@ import { describe, expect, it } from "vitest";
 import { parseRate } from "../src/cli/commands/queue-commands.js";
 import { RateLimitService } from "../src/queue/rate-limit-service.js";
 import { RateLimitStore } from "../src/store/rate-limit-store.js";
+import type { ManagerSettings } from "../src/tasks/manager-settings.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
 import { ValidationError } from "../src/validation.js";
 import { apiPerTest } from "./support/api-server.js";
+import { cliRegistry, testManager } from "./support/manager.js";
 import { sleep, waitFor } from "./support/process.js";
-import { finalStatus } from "./support/scripted-executor.js";
+import { finalStatus, scriptedExecutor } from "./support/scripted-executor.js";
 import { BACKENDS } from "./support/stores.js";
 import { twoWorkersPerTest } from "./support/two-workers.js";
 
@@ -104,6 +106,51 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       await waitFor(async () => ((await Promise.all(ids.map((id) => a.getTask(id)))).filter((t) => t?.status === "completed").length === 3 ? true : undefined), 10_000, "three to complete");
       await sleep(500);
       expect((await Promise.all(ids.map((id) => a.getTask(id)))).filter((t) => t?.status === "pending")).toHaveLength(1);
+    });
+
+    it("a limited task claimed ahead that goes back unstarted — after waiting too long for a slot, or at a stop — gives its start back", async () => {
+      const workers: TaskManager[] = [];
+      const withPrefetch = (more: Partial<ManagerSettings>) => {
+        const worker = testManager(ctx.store, { maxPerDocument: 10, maxConcurrent: 1, prefetch: 3, prefetchMaxRunMs: 500, ...more }, cliRegistry("/tmp").register(scriptedExecutor(log)));
+        workers.push(worker);
+        return worker;
+      };
+      const caps = service(make(ctx.store));
+      const used = async () => (await caps.list())[0]?.used;
+      const usedComesTo = (n: number, what: string) => waitFor(async () => ((await used()) === n ? true : undefined), 10_000, what);
+      /** Short runs first (prefetch on), then one that holds the only slot, and a limited task claimed behind it. */
+      const claimedBehindAHolder = async (worker: TaskManager) => {
+        await worker.start();
+        for (let i = 0; i < 3; i++) await worker.enqueueTask({ type: "cli", title: `short ${i}`, command: "true" }).then(({ task }) => finalStatus(worker, task.id));
+        const holder = (await worker.enqueueTask({ type: "cli", title: "holds the slot", command: "sleep", args: ["30"] })).task;
+        const limited = (await worker.enqueueTask({ type: "scripted", title: "claimed ahead" })).task;
+        await waitFor(async () => ((await worker.getTask(limited.id))?.status === "running" ? true : undefined), 10_000, "the limited task to be claimed ahead");
+        return { holder, limited };
+      };
+      try {
+        await caps.set("scripted", { max: 2, per: 60_000 });
+        const b = withPrefetch({});
+        const first = await claimedBehindAHolder(b);
+        await usedComesTo(1, "one start reserved for the claimed task");
+        // It waits over a second behind the holder and goes back: its start too.
+        await waitFor(async () => ((await b.getTask(first.limited.id))?.status === "pending" ? true : undefined), 10_000, "back after waiting too long");
+        await usedComesTo(0, "its start given back");
+        expect(log.some((r) => r.id === first.limited.id)).toBe(false);
+        // Once the slot frees it runs: one start in the window, for the one run.
+        await b.cancelTask(first.holder.id);
+        expect((await finalStatus(b, first.limited.id)).status).toBe("completed");
+        expect(await used()).toBe(1);
+        await b.stop(0);
+
+        const a = withPrefetch({ readyMaxWaitMs: 60_000 });
+        const second = await claimedBehindAHolder(a);
+        await usedComesTo(2, "the second task's start reserved");
+        await a.stop(0);
+        expect((await a.getTask(second.limited.id))?.status).toBe("pending");
+        expect(await used()).toBe(1); // the stop gave back the start of the task that did not run
+      } finally {
+        for (const worker of workers) await worker.stop(0);
+      }
     });
   });
 }

@@ -54,13 +54,22 @@ interface PendingFinish {
 interface RoundTrip {
   ending: PendingFinish[];
   want: number;
-  reply: Promise<{ finished: FinishedRow[]; claimed: ClaimedRow[] }>;
+  reply: Promise<TripReply>;
 }
 
 /** A claimed task waiting for a slot. */
 interface ReadyTask {
   row: ClaimedRow;
   claimedAt: number;
+  /** Of a rate-limited type: its start's entry in the type's window, given back if it goes back unstarted. */
+  startAt?: string;
+}
+
+/** A round trip's answer; `startsAt`: per rate-limited type claimed, the entry its starts were reserved in. */
+interface TripReply {
+  finished: FinishedRow[];
+  claimed: ClaimedRow[];
+  startsAt?: ReadonlyMap<string, string>;
 }
 
 export class ClaimPump {
@@ -132,7 +141,9 @@ export class ClaimPump {
   takeReady(id: string): ClaimedRow | undefined {
     const at = this.ready.findIndex((r) => r.row.id === id);
     if (at < 0) return undefined;
-    return this.ready.splice(at, 1)[0]?.row;
+    const taken = this.ready.splice(at, 1);
+    void this.giveBackStarts(taken);
+    return taken[0]?.row;
   }
 
   /**
@@ -147,7 +158,9 @@ export class ClaimPump {
     this.ready = this.ready.filter((r) => now - r.claimedAt <= maxWaitMs);
     this.recentRunMs = Math.max(this.recentRunMs, ...stale.map((r) => now - r.claimedAt));
     const released = new Set(await this.store.release(this.settings.workerId, stale.map((r) => r.row.id), "not started"));
-    return stale.filter((r) => released.has(r.row.id)).map((r) => r.row);
+    const back = stale.filter((r) => released.has(r.row.id));
+    await this.giveBackStarts(back);
+    return back.map((r) => r.row);
   }
 
   /**
@@ -161,7 +174,18 @@ export class ClaimPump {
     const ready = this.ready.splice(0);
     if (ready.length === 0) return [];
     const released = new Set(await this.store.release(this.settings.workerId, ready.map((r) => r.row.id)));
-    return ready.filter((r) => released.has(r.row.id)).map((r) => r.row);
+    const back = ready.filter((r) => released.has(r.row.id));
+    await this.giveBackStarts(back);
+    return back.map((r) => r.row);
+  }
+
+  /**
+   * Claimed tasks of rate-limited types that go back unstarted (or are cancelled before they
+   * start) give their starts back to the window: a claim that ran nothing does not use the limit.
+   */
+  private async giveBackStarts(tasks: readonly ReadyTask[]): Promise<void> {
+    if (!this.rateLimits) return;
+    await this.rateLimits.giveBack(tasks.flatMap((r) => (r.startAt === undefined ? [] : [{ type: r.row.type, at: r.startAt }])));
   }
 
   /** Claimed tasks a worker may hold beyond its free slots now. */
@@ -190,8 +214,8 @@ export class ClaimPump {
         if (this.drain() > 0) await new Promise((resolve) => setImmediate(resolve));
         const trip = this.send();
         if (!trip) break;
-        const { finished, claimed } = await trip.reply;
-        if (claimed.length > 0) await this.take(claimed);
+        const { finished, claimed, startsAt } = await trip.reply;
+        if (claimed.length > 0) await this.take(claimed, startsAt);
         const byId = new Map(finished.map((row) => [row.id, row]));
         for (const e of trip.ending) e.resolve(byId.get(e.item.id));
         // Nothing claimable: look when a delayed task (a retry) is due. A partial claim needs no
@@ -225,16 +249,23 @@ export class ClaimPump {
   }
 
   /** Claimed tasks wait for slots; claimed while a stop began, they go back to the queue instead. */
-  private async take(claimed: ClaimedRow[]): Promise<void> {
+  private async take(claimed: ClaimedRow[], startsAt: ReadonlyMap<string, string> | undefined): Promise<void> {
+    const claimedAt = Date.now();
+    const tasks = claimed.map((row): ReadyTask => {
+      const startAt = startsAt?.get(row.type);
+      return startAt === undefined ? { row, claimedAt } : { row, claimedAt, startAt };
+    });
     if (this.host.state() === "running") {
-      const claimedAt = Date.now();
-      for (const row of claimed) this.ready.push({ row, claimedAt });
+      this.ready.push(...tasks);
       return;
     }
     // (the release logs that they went back, as the claim logged them running)
-    await this.store.release(this.settings.workerId, claimed.map((row) => row.id)).catch((error: unknown) => {
+    const released = await this.store.release(this.settings.workerId, claimed.map((row) => row.id)).catch((error: unknown) => {
       this.logger.error({ err: error }, "returning claimed tasks to the queue failed; their leases will");
+      return [] as string[];
     });
+    const back = new Set(released);
+    await this.giveBackStarts(tasks.filter((t) => back.has(t.row.id)));
   }
 
   private claimLimits(count: number, types: string[]): ClaimLimits {
@@ -265,7 +296,7 @@ export class ClaimPump {
    * One round trip's work, with the starts of rate-limited types reserved before the claim and the
    * unused ones given back after it (two more statements, only while a limited type is claimed).
    */
-  private async finishAndClaim(ending: PendingFinish[], limits: ClaimLimits | undefined, events: NewTaskEvent[]): Promise<{ finished: FinishedRow[]; claimed: ClaimedRow[] }> {
+  private async finishAndClaim(ending: PendingFinish[], limits: ClaimLimits | undefined, events: NewTaskEvent[]): Promise<TripReply> {
     const reservation = limits && this.rateLimits ? await this.rateLimits.reserve(limits) : undefined;
     if (limits) this.rateFreeAt = reservation?.nextFreeAt;
     if (this.rateFreeAt !== undefined) this.wakeAt(this.rateFreeAt);
@@ -273,7 +304,8 @@ export class ClaimPump {
     try {
       const reply = await this.recordAndClaim(ending, limits, events);
       claimed = reply.claimed;
-      return reply;
+      if (!reservation || claimed.length === 0) return reply;
+      return { ...reply, startsAt: new Map([...reservation.granted].map(([type, { at }]) => [type, at])) };
     } finally {
       if (reservation) await this.rateLimits?.settle(reservation, claimed);
     }

@@ -18,6 +18,7 @@ import type { Logger } from "../logger.js";
 import type { ClaimLimits } from "../store/interfaces.js";
 import { readGrants, unusedStarts, type Granted, type RateLimitStore } from "../store/rate-limit-store.js";
 import type { StartsGrant } from "../store/sql/rate-limits/rate-limit-row.js";
+import type { UnusedStarts } from "../store/sql/rate-limits/return-starts.js";
 import type { ClaimedRow } from "../store/sql/claim-tasks.js";
 
 export const QUIET_MS = 250;
@@ -88,6 +89,23 @@ export class TypeRateLimits {
     for (const [type, { count }] of reservation.granted) limits.typeSlots[type] = count;
     // A type wanted but not returned has lost its limit since the last refresh: its room stays as it was.
     return reservation;
+  }
+
+  /** Gives back one start per task of `tasks` (claimed, then not started), each to its reservation's entry. */
+  async giveBack(tasks: readonly { type: string; at: string }[]): Promise<void> {
+    if (tasks.length === 0) return;
+    const unused = new Map<string, UnusedStarts>();
+    for (const { type, at } of tasks) {
+      const key = `${type}\u0000${at}`;
+      const entry = unused.get(key);
+      if (entry) entry.count++;
+      else unused.set(key, { key: type, at, count: 1 });
+    }
+    await this.store.giveBack([...unused.values()]).catch((error: unknown) => {
+      this.logger.error({ err: error }, "giving back the starts of claimed tasks that did not start failed; they count until their window passes");
+    });
+    // Their tasks wait again: the type is worth asking for at the next claim.
+    this.wake(tasks.map((t) => t.type));
   }
 
   /**

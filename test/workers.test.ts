@@ -16,7 +16,7 @@ import { HoldRequestSchema } from "./support/hold-schema.js";
 import { JsonLinesChild } from "./support/json-lines-child.js";
 import { cliRegistry, testManager } from "./support/manager.js";
 import { waitFor } from "./support/process.js";
-import { dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "./support/stores.js";
+import { BACKENDS, dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "./support/stores.js";
 
 interface ApiWorker { id: string; self: boolean; state: string; drain: { requestedAt: string; reason: string } | null; host: string; pid: number; version: string; maxConcurrent: number; prefetch: number; types: string[]; holding: number; lastHour: { completed: number; failed: number }; leaseMs: number; startedAt: string; lastSeenAt: string }
 
@@ -82,6 +82,30 @@ describe("the workers list on the embedded store", () => {
     expect((await listed(ctx.http.api))[0]).toMatchObject({ state: "running", drain: null, lastHour: { completed: 2, failed: 0 } });
   });
 });
+
+for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")) {
+  describe.skipIf(!backend.available)(`a drain announced on ${backend.name}`, () => {
+    it("a drain and a resume apply at once, not at the worker's next heartbeat (a minute here)", async () => {
+      const { store, cleanup } = await backend.open();
+      const manager = testManager(store, { heartbeatMs: 60_000 }, cliRegistry("/tmp"));
+      try {
+        await manager.start();
+        const workers = new WorkerStore(store.db);
+        expect(manager.claimableTypes()).toEqual(["cli"]);
+        expect(await workers.setDrain(manager.workerId, "test")).toBe(true);
+        await waitFor(() => (manager.claimableTypes().length === 0 ? true : undefined), 5000, "the drain to apply");
+        const waiting = await manager.enqueueTask({ type: "cli", title: "waits for the resume", command: "true" });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect((await manager.getTask(waiting.task.id))?.status).toBe("pending");
+        expect(await workers.setDrain(manager.workerId, undefined)).toBe(true);
+        await waitFor(async () => ((await manager.getTask(waiting.task.id))?.status === "completed" ? true : undefined), 5000, "the task to run once resumed");
+      } finally {
+        await manager.stop(0);
+        await cleanup();
+      }
+    });
+  });
+}
 
 class WorkerChild extends JsonLinesChild<{ event: string }> {
   constructor(schema: string, workerId: string) {

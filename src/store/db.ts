@@ -43,4 +43,6 @@ export const CHANNELS = {
   pauses: "ph_tasks_pauses",
   /** The rate limits per task type changed (rate-limit-store.ts). */
   rateLimits: "ph_tasks_rate_limits",
+  /** A worker was asked to drain or to claim again (worker-store.ts); payload: its id. */
+  workers: "ph_tasks_workers",
 } as const;

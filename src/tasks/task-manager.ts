@@ -99,7 +99,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
       if (!created) continue;
       this.metrics?.created.inc({ type: task.type });
       // Its "pending" entry of the event log went in with the task (insertTasks).
-      this.logTransition(task, "created", {});
+      logTransition(this.logger, task, "created", {});
       this.emit("created", task);
       this.emit("queued", task);
     }
@@ -146,6 +146,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     this.unsubscribe.push(await this.store.db.listen(CHANNELS.wakeup, (payload) => this.wokenUp(payload)));
     this.unsubscribe.push(await this.store.db.listen(CHANNELS.cancel, (id) => this.abortLocal(id, "cancel")));
     this.unsubscribe.push(...(await this.controls.listen(() => this.schedulePump())));
+    this.unsubscribe.push(await this.store.db.listen(CHANNELS.workers, (id) => this.drainAnnounced(id)));
     const every = (ms: number, fn: () => Promise<void>) => this.timers.push(repeatEvery(ms, fn, this.logger));
     every(this.settings.heartbeatMs, () => this.heartbeat());
     every(this.settings.heartbeatMs, async () => void ((await this.controls.refreshQuietly()) && this.schedulePump())); // should a notification be lost
@@ -240,7 +241,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     if (row.status === "cancelled") {
       const task = rowToTask(row);
       this.metrics?.cancelled.inc({ type: task.type });
-      this.logTransition(task, "cancelled", { reason });
+      logTransition(this.logger, task, "cancelled", { reason });
       this.outputLog.append({ task_id: id, kind: "status", stream: null, data: JSON.stringify({ status: "cancelled", reason }) });
       this.emit("cancelled", task, { reason });
       return true;
@@ -254,7 +255,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     const row = await this.store.retry(id);
     if (!row) return undefined;
     const task = rowToTask(row);
-    this.logTransition(task, "queued again", {});
+    logTransition(this.logger, task, "queued again", {});
     this.emit("queued", task);
     await this.store.db.notify(CHANNELS.wakeup, "");
     this.schedulePump();
@@ -266,7 +267,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     const row = await this.store.reprioritize(id, priority, this.settings.agingMs);
     if (!row) return undefined;
     const task = rowToTask(row);
-    this.logTransition(task, "priority changed", { priority });
+    logTransition(this.logger, task, "priority changed", { priority });
     return task;
   }
 
@@ -344,7 +345,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     let outcome: AttemptOutcome;
     try {
       // The "running" entry of the event log was written by the claim itself.
-      this.logTransition(task, "started", { attempt });
+      logTransition(this.logger, task, "started", { attempt });
       this.emit("started", task, { workerId: this.workerId, attempt });
       outcome = await this.executeTask(task, controller.signal, attempt);
     } finally {
@@ -374,22 +375,29 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
 
   /** Says this worker is alive, renews its leases, stops tasks cancelled elsewhere, and recovers dead workers' tasks. */
   private async heartbeat(): Promise<void> {
-    if (await this.presence.beat("running", this.controls.pauses.claimable(this.registry.types()))) this.schedulePump(); // a drain lifted
-    const draining = this.presence.draining; // what it claimed ahead goes back at once
-    for (const row of await this.pump.releaseStale(draining ? -1 : undefined)) this.returned(row, draining ? "worker draining" : "waited too long for a slot");
+    await this.beat();
+    if (!this.presence.draining) for (const row of await this.pump.releaseStale()) this.returned(row, "waited too long for a slot");
     await renewHeldLeases({ store: this.store, workerId: this.workerId, leaseMs: this.settings.leaseMs, held: () => this.heldTaskIds(), runOf: (id) => this.running.get(id), stop: (id, cause) => this.abortLocal(id, cause) });
     if ((await recoverExpiredTasks(this.store, this.logger, this)) > 0) this.schedulePump();
+  }
+
+  /** Writes this worker's row and applies a drain asked for (what it claimed ahead goes back at once) or lifted. */
+  private async beat(): Promise<void> {
+    if (await this.presence.beat("running", this.controls.pauses.claimable(this.registry.types()))) this.schedulePump();
+    if (this.presence.draining) for (const row of await this.pump.releaseStale(-1)) this.returned(row, "worker draining");
+  }
+
+  /** A drain asked for or lifted: applied now, not at the next heartbeat. */
+  private drainAnnounced(workerId: string): void {
+    if (workerId !== this.workerId || this.stopping) return;
+    this.beat().catch((error: unknown) => this.logger.error({ err: error }, "applying a drain failed; the next heartbeat tries again"));
   }
 
   /** A task claimed ahead that went back to the queue without running. */
   private returned(row: ClaimedRow, why: string): void {
     // As the release left it: pending, the attempt it never ran not counted.
     const task: Task = { ...rowToTask(row), status: "pending", attempts: Math.max(0, row.attempts - 1) };
-    this.logTransition(task, `returned to the queue (${why})`, {});
+    logTransition(this.logger, task, `returned to the queue (${why})`, {});
     this.emit("queued", task);
-  }
-
-  private logTransition(task: Task, transition: string, extra: Record<string, unknown>): void {
-    logTransition(this.logger, task, transition, extra);
   }
 }

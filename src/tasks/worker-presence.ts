@@ -7,7 +7,7 @@
 import { hostname } from "node:os";
 import type { Logger } from "../logger.js";
 import type { WorkerBeat } from "../store/sql/workers/worker-row.js";
-import type { Queryable } from "../store/db.js";
+import type { Db } from "../store/db.js";
 import { WorkerStore } from "../store/worker-store.js";
 import { VERSION } from "../version.js";
 import type { ManagerSettings } from "./manager-settings.js";
@@ -23,7 +23,7 @@ export class WorkerPresence {
   private readonly workers: WorkerStore;
 
   constructor(
-    db: Queryable,
+    db: Db,
     private readonly settings: Pick<ManagerSettings, "workerId" | "maxConcurrent" | "prefetch" | "leaseMs">,
     private readonly logger: Logger,
   ) {

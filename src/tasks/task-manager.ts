@@ -24,6 +24,7 @@ import type { ExecutorRegistry } from "./executors/registry.js";
 import type { ManagerSettings } from "./manager-settings.js";
 import { newTask } from "./new-task.js";
 import { OutputLog } from "./output-log.js";
+import { admitTasks } from "./admit-tasks.js";
 import { AttemptSettler } from "./attempt-settler.js";
 import { QueueControls } from "./queue-controls.js";
 import { explainWaiting, type WaitingReason } from "./waiting-reason.js";
@@ -89,7 +90,9 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
 
   /** Validates and stores tasks; an existing idempotency key returns the task already stored. */
   async enqueueTasks(inputs: readonly unknown[]): Promise<{ task: Task; created: boolean }[]> {
-    const tasks = inputs.map((input, index) => this.buildTask(input, inputs.length > 1 ? `task #${index}` : "task"));
+    const label = (index: number) => (inputs.length > 1 ? `task #${index}` : "task");
+    const tasks = inputs.map((input, index) => this.buildTask(input, label(index)));
+    await admitTasks(this.registry, tasks, label); // a task this agent's policy would never run is refused now
     const stored = await this.store.insert(tasks, this.settings.agingMs);
     this.controls.rateLimits.wake(stored.filter((s) => s.created).map((s) => s.task.type));
     // A dependency may have failed before its dependent was stored: no end of it will tell.

@@ -8,7 +8,8 @@ import { rm } from "node:fs/promises";
 import { ClaudeCodeTaskRequestSchema, type ClaudeCodeTask, type JsonObject, type JsonValue } from "../types.js";
 import { abortCauseOf, fatal, retryable, TaskAbortReason, type ExecutionContext, type TaskExecutor } from "./executor.js";
 import { runProcess } from "./run-process.js";
-import { resolveWorkingDirectory } from "./working-directory.js";
+import { resolveWorkingDirectory, workingDirectoryProblem } from "./working-directory.js";
+import { describeValue, type FieldError } from "../../validation.js";
 import { classifyApiFailure, serverRetryAfterMs } from "./claude/api-errors.js";
 import { claudeEnvironment, type ClaudeCredentials } from "./claude/claude-environment.js";
 import type { DocumentContextProvider } from "./claude/document-context.js";
@@ -51,6 +52,27 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
 
   constructor(private readonly options: ClaudeCodeExecutorOptions) {
     this.starts = new StartsPerMinute(options.requestsPerMinute);
+  }
+
+  /** Refused when accepted: a permission mode or flag not allowed, a project or --add-dir outside the roots. */
+  async admit(task: ClaudeCodeTask): Promise<FieldError[]> {
+    const problems: FieldError[] = [];
+    if (task.permissionMode && !ALLOWED_PERMISSION_MODES.has(task.permissionMode)) {
+      problems.push({ field: "permissionMode", value: describeValue(task.permissionMode), message: `is not allowed for tasks; allowed: ${[...ALLOWED_PERMISSION_MODES].join(", ")}` });
+    }
+    let directories: string[] = [];
+    try {
+      directories = checkAdditionalFlags(task.additionalFlags).directories;
+    } catch (error) {
+      problems.push({ field: "additionalFlags", value: describeValue(task.additionalFlags), message: (error as Error).message.replace(/^additionalFlags: /, "") });
+    }
+    for (const directory of directories) {
+      const problem = await workingDirectoryProblem(directory, this.options.allowedRoots);
+      if (problem) problems.push({ field: "additionalFlags", value: describeValue(directory), message: `--add-dir ${problem}` });
+    }
+    const project = await workingDirectoryProblem(task.projectPath, this.options.allowedRoots);
+    if (project) problems.push({ field: "projectPath", value: describeValue(task.projectPath ?? "."), message: project });
+    return problems;
   }
 
   async execute(task: ClaudeCodeTask, ctx: ExecutionContext): Promise<JsonObject> {

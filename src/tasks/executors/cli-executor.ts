@@ -5,9 +5,10 @@
 import { CliTaskRequestSchema, type CLITask, type JsonObject } from "../types.js";
 import { abortCauseOf, fatal, retryable, type ExecutionContext, type TaskExecutor } from "./executor.js";
 import { runProcess, type ProcessResult } from "./run-process.js";
-import { resolveAllowedCommand } from "./command-allowlist.js";
+import { commandProblem, resolveAllowedCommand } from "./command-allowlist.js";
 import { buildTaskEnvironment, DEFAULT_PATH } from "./safe-env.js";
-import { resolveWorkingDirectory } from "./working-directory.js";
+import { resolveWorkingDirectory, workingDirectoryProblem } from "./working-directory.js";
+import { describeValue, type FieldError } from "../../validation.js";
 
 export interface CliExecutorOptions {
   /** Working directories must lie inside one of these (after resolving symlinks). */
@@ -44,6 +45,16 @@ export class CliExecutor implements TaskExecutor<CLITask> {
   readonly defaultPriority = 50;
 
   constructor(private readonly options: CliExecutorOptions) {}
+
+  /** Refused when accepted: a command the allow-list refuses, a working directory outside the roots. */
+  async admit(task: CLITask): Promise<FieldError[]> {
+    const problems: FieldError[] = [];
+    const command = commandProblem(task.command, this.options.commandAllowlist ?? []);
+    if (command) problems.push({ field: "command", value: describeValue(task.command), message: command });
+    const directory = await workingDirectoryProblem(task.workingDirectory, this.options.allowedRoots);
+    if (directory) problems.push({ field: "workingDirectory", value: describeValue(task.workingDirectory ?? "."), message: directory });
+    return problems;
+  }
 
   async execute(task: CLITask, ctx: ExecutionContext): Promise<JsonObject> {
     const agentPath = (this.options.agentEnv ?? process.env).PATH ?? DEFAULT_PATH;

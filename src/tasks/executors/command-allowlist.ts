@@ -28,16 +28,24 @@ export async function findOnPath(name: string, searchPath: string): Promise<stri
   return undefined;
 }
 
+/** Why the allow-list refuses `command` (the same whenever asked), or undefined. */
+export function commandProblem(command: string, allowlist: readonly string[]): string | undefined {
+  if (allowlist.length === 0) return undefined;
+  const allowed = `allowed: ${allowlist.join(", ")}`;
+  if (!allowlist.includes(command)) return `is not allowed; ${allowed}`;
+  if (!path.isAbsolute(command) && command.includes("/")) return `is a relative path; allow-list entries are program names or absolute paths (${allowed})`;
+  return undefined;
+}
+
 /**
  * What to spawn for `command` under the allow-list: the command itself when the list is empty,
  * else the absolute path it stands for. Throws `command_not_allowed` naming what is allowed.
  */
 export async function resolveAllowedCommand(command: string, allowlist: readonly string[], agentPath: string): Promise<string> {
   if (allowlist.length === 0) return command;
-  const allowed = `allowed: ${allowlist.join(", ")}`;
-  if (!allowlist.includes(command)) throw fatal("command_not_allowed", `command '${command}' is not allowed; ${allowed}`);
+  const problem = commandProblem(command, allowlist);
+  if (problem) throw fatal("command_not_allowed", `command '${command}' ${problem}`);
   if (path.isAbsolute(command)) return command;
-  if (command.includes("/")) throw fatal("command_not_allowed", `command '${command}' is a relative path; allow-list entries are program names or absolute paths (${allowed})`);
   const found = await findOnPath(command, agentPath);
   if (!found) throw fatal("command_not_found", `command not found: '${command}' (allowed, but not on the agent's PATH: ${agentPath})`);
   return found;

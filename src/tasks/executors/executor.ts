@@ -5,6 +5,7 @@
 import type { z } from "zod";
 import type { Logger } from "../../logger.js";
 import type { JsonObject, OutputChunk, ProgressEvent, Task, TaskError } from "../types.js";
+import type { FieldError } from "../../validation.js";
 
 /** Why a task's signal was aborted; executors read it to report timedOut / cancelled. */
 export type AbortCause = "cancel" | "timeout" | "shutdown";
@@ -103,4 +104,11 @@ export interface TaskExecutor<T extends Task = Task> {
    * code) on failure. Must stop promptly when ctx.signal aborts.
    */
   execute(task: T, ctx: ExecutionContext): Promise<JsonObject>;
+  /**
+   * Checks a task against this agent's policy when it is accepted (enqueue), so that a request
+   * that can never run is refused at once, naming the field, instead of failing when it runs. Only
+   * what does not depend on the moment: the allow-lists and the roots, not whether a directory
+   * exists yet (an earlier task may make it). The run checks everything again. No problems: accepted.
+   */
+  admit?(task: T): Promise<FieldError[]>;
 }

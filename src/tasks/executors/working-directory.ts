@@ -31,3 +31,33 @@ export async function resolveWorkingDirectory(requested: string | undefined, all
   }
   return real;
 }
+
+/** `p` with symlinks resolved as far as it exists: the nearest existing ancestor's real path, then the rest. */
+async function nearestRealPath(p: string): Promise<string> {
+  const rest: string[] = [];
+  let at = p;
+  for (;;) {
+    try {
+      return path.join(await realpath(at), ...rest);
+    } catch {
+      const parent = path.dirname(at);
+      if (parent === at) return p;
+      rest.unshift(path.basename(at));
+      at = parent;
+    }
+  }
+}
+
+/**
+ * For a task being accepted: why `requested` can never be a working directory under these roots,
+ * or undefined. Unlike resolveWorkingDirectory it does not need the directory to exist yet (an
+ * earlier task may make it); what exists of it is resolved, so a symlink cannot lead out.
+ */
+export async function workingDirectoryProblem(requested: string | undefined, allowedRoots: readonly string[]): Promise<string | undefined> {
+  const firstRoot = allowedRoots[0];
+  if (firstRoot === undefined) return undefined; // the agent's configuration, not the request: the run says so
+  const wanted = await nearestRealPath(path.resolve(firstRoot, requested ?? "."));
+  const roots = await Promise.all(allowedRoots.map((root) => nearestRealPath(path.resolve(root))));
+  if (roots.some((root) => isInside(wanted, root))) return undefined;
+  return `is outside the allowed roots (${allowedRoots.join(", ")})`;
+}

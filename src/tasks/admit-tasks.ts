@@ -1,0 +1,17 @@
+/**
+ * Admission: each new task checked against this agent's policy as its executor sees it (the
+ * command allow-list, the working-directory roots, the permission modes — TaskExecutor.admit), so
+ * a request that could never run is refused when it is made, naming the field, instead of being
+ * stored and failing when it runs. All or nothing, like the validation before it.
+ */
+import { ValidationError } from "../validation.js";
+import type { ExecutorRegistry } from "./executors/registry.js";
+import type { Task } from "./types.js";
+
+/** Throws ValidationError (named by `label(index)`) for the first task its executor refuses. */
+export async function admitTasks(registry: ExecutorRegistry, tasks: readonly Task[], label: (index: number) => string): Promise<void> {
+  for (const [index, task] of tasks.entries()) {
+    const problems = (await registry.get(task.type)?.admit?.(task)) ?? [];
+    if (problems.length > 0) throw new ValidationError(label(index), problems);
+  }
+}

@@ -141,6 +141,9 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(never.errors[0]?.message).toMatch(/no future occurrence/);
       const task = (await service.create({ name: "ok", cron: "@daily", task: { type: "cli", title: "no command" } }).catch((e: unknown) => e)) as ValidationError;
       expect(task.errors.map((e) => e.field)).toEqual(["task.command"]);
+      // One every occurrence of which this agent's policy would refuse: refused now (admission).
+      const outside = (await service.create({ name: "ok", cron: "@daily", task: { type: "cli", title: "x", command: "ls", workingDirectory: "/etc" } }).catch((e: unknown) => e)) as ValidationError;
+      expect(outside.errors).toEqual([expect.objectContaining({ field: "task.workingDirectory", value: '"/etc"', message: expect.stringContaining("outside the allowed roots") })]);
       const unknownType = (await service.create({ name: "ok", cron: "@daily", task: { type: "nope", title: "x" } }).catch((e: unknown) => e)) as ValidationError;
       expect(unknownType.errors[0]?.field).toBe("task.type");
       const key = (await service.create({ name: "ok", cron: "@daily", task: { ...TEMPLATE, idempotencyKey: "mine" } }).catch((e: unknown) => e)) as ValidationError;

@@ -7,7 +7,7 @@ import type { ScheduleStore } from "../store/schedule-store.js";
 import type { ScheduleFields, ScheduleRow } from "../store/sql/schedules/schedule-row.js";
 import type { ExecutorRegistry } from "../tasks/executors/registry.js";
 import { fillTemplate } from "../rules/template.js";
-import { checkTaskRequestFields, refusedFields } from "../tasks/task-template.js";
+import { checkTaskRequest, refusedFields } from "../tasks/task-template.js";
 import { expandForCheck, namesTemplate, type ExpandTemplate } from "../templates/template-reference.js";
 import { isUniqueViolation, NameTakenError, parseWith, ValidationError } from "../validation.js";
 import { nextOccurrence } from "./cron.js";
@@ -94,7 +94,7 @@ export class ScheduleService {
       if ("errors" in expanded) throw new ValidationError("schedule", expanded.errors);
       request = expanded.request;
     }
-    const errors = checkTaskRequestFields(request, this.registry);
+    const errors = await checkTaskRequest(request, this.registry);
     if (errors.length > 0) throw new ValidationError("schedule", errors);
     return { ...schedule, next_fire_at: schedule.enabled ? next : null };
   }

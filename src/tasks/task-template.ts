@@ -5,6 +5,7 @@
 import { fillTemplate, PLACEHOLDER, WHOLE } from "../rules/template.js";
 import type { FieldError } from "../validation.js";
 import type { ExecutorRegistry } from "./executors/registry.js";
+import { newTask } from "./new-task.js";
 import { parseTaskRequest } from "./task-request.js";
 
 /**
@@ -21,10 +22,24 @@ export function refusedFields(template: Record<string, unknown>): FieldError[] {
   return "idempotencyKey" in template ? [{ field: "task.idempotencyKey", message: "is set by the schedule or hook, one per occurrence or delivery" }] : [];
 }
 
+const named = (errors: readonly FieldError[]): FieldError[] => errors.map((e) => ({ ...e, field: e.field === "(root)" ? "task" : `task.${e.field}` }));
+
 /** The field errors of a filled task request, named "task.<field>". */
 export function checkTaskRequestFields(request: unknown, registry: ExecutorRegistry): FieldError[] {
   const parsed = parseTaskRequest(request, registry);
-  return parsed.ok ? [] : parsed.errors.map((e) => ({ ...e, field: e.field === "(root)" ? "task" : `task.${e.field}` }));
+  return parsed.ok ? [] : named(parsed.errors);
+}
+
+/**
+ * checkTaskRequestFields, then what this agent's policy says of the task (admit-tasks.ts): for a
+ * schedule, whose every occurrence would otherwise fail the same way.
+ */
+export async function checkTaskRequest(request: unknown, registry: ExecutorRegistry): Promise<FieldError[]> {
+  const parsed = parseTaskRequest(request, registry);
+  if (!parsed.ok) return named(parsed.errors);
+  const executor = registry.get(parsed.value.type);
+  if (!executor?.admit) return [];
+  return named(await executor.admit(newTask(parsed.value, executor, { maxAttempts: 1, timeoutMs: 1 })));
 }
 
 /**

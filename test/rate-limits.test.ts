@@ -49,10 +49,11 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       const ended = await Promise.all([...limited, ...free].map((id) => finalStatus(a, id)));
       expect(ended.map((t) => t.status)).toEqual(Array(16).fill("completed"));
       const starts = ended.slice(0, 10).map((t) => t.runtime.startedAt?.getTime() ?? 0).sort((x, y) => x - y);
-      // Windows are counted when the starts are reserved, a few ms before the claims that record
-      // started_at: 100 ms of slack here. Without the limit all 10 start within a few ms.
-      expect(mostInWindow(starts, 900)).toBe(3);
-      expect((starts[9] ?? 0) - (starts[0] ?? 0)).toBeGreaterThan(2900);
+      // Windows are counted when the starts are reserved, just before the claims that record
+      // started_at — a few ms, but a loaded CI machine stretched that past 100 ms: 300 ms of slack
+      // here. Without the limit all 10 start within a few ms.
+      expect(mostInWindow(starts, 700)).toBe(3);
+      expect((starts[9] ?? 0) - (starts[0] ?? 0)).toBeGreaterThan(2700);
       // Each ran once.
       expect(log.map((r) => r.id).sort()).toEqual([...limited].sort());
       // The free type did not wait behind the limited one: all its tasks started before the last

@@ -56,10 +56,8 @@ export function toFieldErrors(issues: readonly z.core.$ZodIssue[], raw?: unknown
   });
 }
 
-export function formatFieldErrors(errors: readonly FieldError[]): string {
-  return errors
-    .map((e) => `${e.field}: ${e.message}${e.value !== undefined ? ` (got ${e.value})` : ""}`)
-    .join("\n");
+export function formatFieldErrors(errors: readonly FieldError[], separator = "\n"): string {
+  return errors.map((e) => `${e.field}: ${e.message}${e.value !== undefined ? ` (got ${e.value})` : ""}`).join(separator);
 }
 
 export class ValidationError extends Error {

@@ -42,12 +42,23 @@ describe("ph-tasks doctor", () => {
   it("on a fresh machine: every check named, the missing API key a warning, exit 0", async () => {
     const run = await doctor({});
     expect(run.status).toBe(0);
-    expect(run.stdout.split("\n").filter(Boolean).map((l) => l.slice(6, 20).trim())).toEqual(["configuration", "task store", "allowed roots", "claude binary", "API key", "HTTP", "agent"]);
+    expect(run.stdout.split("\n").filter(Boolean).map((l) => l.slice(6, 20).trim())).toEqual(["configuration", "task store", "allowed roots", "commands", "claude binary", "API key", "HTTP", "agent"]);
+    expect(run.line("commands")).toBe("ok    commands        any program may run (TASK_COMMAND_ALLOWLIST is not set)");
     expect(run.line("task store")).toBe(`ok    task store      embedded PGlite in ${path.join(dir, ".ph-tasks")} (made at the first start)`);
     expect(run.line("claude binary")).toMatch(/^ok {4}claude binary {3}\d+\.\d+\.\d+ \(Claude Code\)/);
     expect(run.line("API key")).toMatch(/^warn {2}API key .*ANTHROPIC_API_KEY is not set/);
     expect(run.line("HTTP")).toBe("ok    HTTP            listens on 127.0.0.1:4000; no API_TOKEN (loopback only)");
     expect(run.line("agent")).toBe("ok    agent           none answers at http://127.0.0.1:9 (start one with npm start or ph-tasks serve)");
+  });
+
+  it("checks each program of the command allow-list on the agent's PATH: a missing one warns, none found fails", async () => {
+    expect((await doctor({ TASK_COMMAND_ALLOWLIST: "echo,/bin/ls" })).line("commands")).toBe("ok    commands        only echo, /bin/ls (each found)");
+    const some = await doctor({ TASK_COMMAND_ALLOWLIST: "echo,no-such-program,/bin/no-such" });
+    expect(some.status).toBe(0);
+    expect(some.line("commands")).toBe("warn  commands        not found on the agent's PATH or not executable: no-such-program, /bin/no-such (TASK_COMMAND_ALLOWLIST): tasks naming them fail");
+    const none = await doctor({ TASK_COMMAND_ALLOWLIST: "no-such-program" });
+    expect(none.status).toBe(1);
+    expect(none.line("commands")).toMatch(/^fail {2}commands +not found .*no-such-program/);
   });
 
   it("finds an agent that answers, and says so in JSON too", async () => {

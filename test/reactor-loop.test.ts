@@ -35,6 +35,11 @@ const rules = RulesFileSchema.parse({
       onResult: { operation: "SET_MODEL_NAME", input: { name: "{{result.stdout}}" } },
     },
     {
+      name: "outside-the-roots",
+      on: { documentType: "powerhouse/document-model", operationType: "SET_MODEL_NAME", where: { "input.name": { matches: "^escape" } } },
+      task: { type: "cli", title: "Read {{input.name}}", command: "cat", args: ["passwd"], workingDirectory: "/etc" },
+    },
+    {
       name: "never-on-agent-writes",
       on: { documentType: "powerhouse/task", operationType: "MARK_COMPLETED" },
       task: { type: "cli", title: "must not run", command: "true" },
@@ -180,6 +185,15 @@ describe("the reactor loop", () => {
     expect(refused.error?.message).toContain("TASK_MAX_CHAIN_DEPTH=2");
     const doc = await agent.reactor.getDocument<PHDocument>(id);
     expect((doc.state as unknown as { global: { name: string } }).global.name).toBe("loopxxx");
+  });
+
+  it("a rule's task the policy refuses (a directory outside the roots) is recorded as refused, with the field, not run", async () => {
+    const document = await agent.reactor.addDocument("powerhouse/document-model");
+    const id = document.header.id;
+    await dispatch(agent.reactor, id, createAction("SET_MODEL_NAME", { name: "escape-1" }, undefined, undefined, "global"));
+    const refused = await waitFor(async () => (await agent.manager.listTasks({ documentId: id, limit: 10, offset: 0 })).tasks[0], 20_000, "the refused task");
+    expect(refused).toMatchObject({ status: "cancelled", attempts: 0, error: { code: "invalid_task" }, source: { origin: "rule:outside-the-roots" } });
+    expect(refused.error?.message).toBe(`refused: workingDirectory: is outside the allowed roots (${dataDir}) (got "/etc")`);
   });
 
   it("operations the agent writes never trigger tasks", async () => {

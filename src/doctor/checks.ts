@@ -1,6 +1,7 @@
 /**
  * `ph-tasks doctor`: what would stop the agent from starting or from running tasks, found before a
- * user runs into it — the configuration, the task store, the allowed roots, the claude binary, the
+ * user runs into it — the configuration, the task store, the allowed roots, the command allow-list,
+ * the claude binary, the
  * API key, the listen address, and whether an agent already answers at PH_TASKS_URL. Each check says
  * ok, warn (the agent runs, something will fail) or fail (it will not start, or nothing can run);
  * none changes anything (the embedded store's directory is only looked at: an agent may hold it).
@@ -13,6 +14,8 @@ import { ConfigError, loadConfig, type Config } from "../config.js";
 import { isLoopback } from "../http/auth.js";
 import { LATEST_MIGRATION } from "../store/migrate.js";
 import { locateClaudeBinary } from "../tasks/executors/claude/locate-claude-binary.js";
+import { findOnPath, isExecutableFile } from "../tasks/executors/command-allowlist.js";
+import { DEFAULT_PATH } from "../tasks/executors/safe-env.js";
 
 export type CheckLevel = "ok" | "warn" | "fail";
 export interface CheckResult {
@@ -85,6 +88,21 @@ function checkRoots(config: Config): CheckResult {
   return result("allowed roots", "ok", config.allowedRoots.join(", "));
 }
 
+/** Each program of TASK_COMMAND_ALLOWLIST found where a task's run will look for it (the agent's PATH). */
+async function checkCommands(config: Config, agentPath: string): Promise<CheckResult> {
+  const list = config.TASK_COMMAND_ALLOWLIST;
+  if (list.length === 0) return result("commands", "ok", "any program may run (TASK_COMMAND_ALLOWLIST is not set)");
+  const missing: string[] = [];
+  for (const entry of list) {
+    const found = path.isAbsolute(entry) ? await isExecutableFile(entry) : (await findOnPath(entry, agentPath)) !== undefined;
+    if (!found) missing.push(entry);
+  }
+  if (missing.length === 0) return result("commands", "ok", `only ${list.join(", ")} (each found)`);
+  // None runnable: no CLI task can run.
+  const level = missing.length === list.length ? "fail" : "warn";
+  return result("commands", level, `not found on the agent's PATH or not executable: ${missing.join(", ")} (TASK_COMMAND_ALLOWLIST): tasks naming them fail`);
+}
+
 function checkClaude(config: Config): CheckResult[] {
   const binary = locateClaudeBinary(config.CLAUDE_CLI_PATH);
   const found = binary ? spawnSync(binary, ["--version"], { encoding: "utf8", timeout: 15_000 }) : undefined;
@@ -129,6 +147,7 @@ export async function runChecks(env: Record<string, string | undefined> = proces
     await checkStore(config),
     ...(await checkWorkers(config)),
     checkRoots(config),
+    await checkCommands(config, env.PATH ?? DEFAULT_PATH),
     ...checkClaude(config),
     checkListen(config),
     await checkRunning(config),

@@ -12,6 +12,7 @@ import type { DocumentDirectory } from "../reactor/document-directory.js";
 import type { LoopGuard } from "../tasks/loop-guard.js";
 import type { TaskManager } from "../tasks/task-manager.js";
 import type { JsonValue, Task } from "../tasks/types.js";
+import { formatFieldErrors, ValidationError } from "../validation.js";
 import type { Rule } from "./rules-schema.js";
 import { buildResultAction, buildTaskRequest, ruleMatches, type TriggerContext } from "./trigger-rules.js";
 
@@ -84,10 +85,23 @@ export class RuleRunner {
         }
         tasks.push((await this.deps.manager.enqueueTask(request)).task);
       } catch (error) {
+        // A task the policy refuses (admission) is recorded as refused, visible like a loop guard's refusal.
+        if (error instanceof ValidationError && (await this.refused(request, error))) continue;
         this.deps.logger.error({ err: error, rule: rule.name, documentId }, "a trigger rule produced an invalid task");
       }
     }
     return tasks;
+  }
+
+  /** Records a rule's task that was refused as cancelled with the reason; false when even that is refused (an invalid request). */
+  private async refused(request: Record<string, unknown>, error: ValidationError): Promise<boolean> {
+    const message = `refused: ${formatFieldErrors(error.errors, "; ")}`;
+    try {
+      await this.deps.manager.rejectTask(request, { kind: "fatal", code: "invalid_task", message });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async applyResultMapping(task: Task, ruleName: string, result: JsonValue | null): Promise<void> {

@@ -26,7 +26,7 @@ import { AGENT_OPERATION_TYPES, RUN_REQUEST_TYPES } from "../reactor/task-docume
 import { TASK_DOCUMENT_TYPE, type TaskDocumentState } from "../reactor/task-document/state.js";
 import type { Rule } from "../rules/rules-schema.js";
 import { RuleRunner } from "../rules/rule-runner.js";
-import { ValidationError } from "../validation.js";
+import { formatFieldErrors, ValidationError } from "../validation.js";
 import type { WriterPolicy } from "../security/authorized-writers.js";
 import { writerRefusal } from "./writer-refusal.js";
 import type { LoopGuard } from "./loop-guard.js";
@@ -197,7 +197,7 @@ export class TaskEventHandler {
           task = (await manager.enqueueTask(requestFromTaskDocument(global, { documentId, driveId }, requestId, operation))).task;
         } catch (error) {
           if (!(error instanceof ValidationError)) throw error;
-          const message = error.errors.map((e) => `${e.field}: ${e.message}${e.value !== undefined ? ` (got ${e.value})` : ""}`).join("; ");
+          const message = formatFieldErrors(error.errors, "; ");
           await writer.write(documentId, "reject", (s) => (s.status === "requested" && s.lastRequestId === requestId ? actions.rejectRequest({ requestId, error: { code: "invalid_task", message }, at: now() }) : undefined));
           return undefined;
         }

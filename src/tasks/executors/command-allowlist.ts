@@ -9,7 +9,7 @@ import { access, stat } from "node:fs/promises";
 import path from "node:path";
 import { fatal } from "./executor.js";
 
-async function isExecutableFile(file: string): Promise<boolean> {
+export async function isExecutableFile(file: string): Promise<boolean> {
   try {
     await access(file, constants.X_OK);
     return (await stat(file)).isFile();

@@ -2,7 +2,10 @@
  * Lifecycle events of the task manager, typed. Listeners: the event handler (writes back to
  * documents), the HTTP live streams, metrics, the CLI.
  */
+import type { EventEmitter } from "node:events";
 import type { Logger } from "../logger.js";
+import type { ClaimedRow } from "../store/sql/claim-tasks.js";
+import { rowToTask } from "../store/task-store.js";
 import type { Task, TaskError, OutputChunk, ProgressEvent, JsonValue } from "./types.js";
 
 export interface TaskLifecycleEvents {
@@ -24,4 +27,12 @@ export type TaskEventName = keyof TaskLifecycleEvents;
 /** Every state transition is logged once, with the task's id, type, document and attempt. */
 export function logTransition(logger: Logger, task: Task, transition: string, extra: Record<string, unknown>): void {
   logger.info({ taskId: task.id, type: task.type, documentId: task.source?.documentId, attempt: task.attempts, ...extra }, `task ${transition}`);
+}
+
+/** A task claimed ahead that went back to the queue without running: logged, and "queued" again. */
+export function announceReturned(logger: Logger, events: EventEmitter<TaskLifecycleEvents>, row: ClaimedRow, why: string): void {
+  // As the release left it: pending, the attempt it never ran not counted.
+  const task: Task = { ...rowToTask(row), status: "pending", attempts: Math.max(0, row.attempts - 1) };
+  logTransition(logger, task, `returned to the queue (${why})`, {});
+  events.emit("queued", task);
 }

@@ -28,7 +28,7 @@ import { admitTasks } from "./admit-tasks.js";
 import { AttemptSettler } from "./attempt-settler.js";
 import { QueueControls } from "./queue-controls.js";
 import { explainWaiting, type WaitingReason } from "./waiting-reason.js";
-import { logTransition, type TaskLifecycleEvents } from "./task-events.js";
+import { announceReturned, logTransition, type TaskLifecycleEvents } from "./task-events.js";
 import { parseTaskRequest } from "./task-request.js";
 import { DependencyFailures, SWEEP_MS } from "./dependency-failures.js";
 import { renewHeldLeases } from "./lease-renewal.js";
@@ -176,7 +176,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     for (const timer of this.timers.splice(0)) clearInterval(timer);
     await this.presence.beat("stopping", []);
     // A claim in flight either launches its tasks or returns them first; tasks claimed ahead go back.
-    for (const row of await this.pump.quiesce()) this.returned(row, "shutdown, not started");
+    for (const row of await this.pump.quiesce()) announceReturned(this.logger, this, row, "shutdown, not started");
     const all = () => Promise.allSettled([...this.running.values()].map((r) => r.done));
     let graceTimer: NodeJS.Timeout | undefined;
     await Promise.race([all(), new Promise((resolve) => (graceTimer = setTimeout(resolve, graceMs)))]);
@@ -379,7 +379,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   /** Says this worker is alive, renews its leases, stops tasks cancelled elsewhere, and recovers dead workers' tasks. */
   private async heartbeat(): Promise<void> {
     await this.beat();
-    if (!this.presence.draining) for (const row of await this.pump.releaseStale()) this.returned(row, "waited too long for a slot");
+    if (!this.presence.draining) for (const row of await this.pump.releaseStale()) announceReturned(this.logger, this, row, "waited too long for a slot");
     await renewHeldLeases({ store: this.store, workerId: this.workerId, leaseMs: this.settings.leaseMs, held: () => this.heldTaskIds(), runOf: (id) => this.running.get(id), stop: (id, cause) => this.abortLocal(id, cause) });
     if ((await recoverExpiredTasks(this.store, this.logger, this)) > 0) this.schedulePump();
   }
@@ -387,20 +387,12 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   /** Writes this worker's row and applies a drain asked for (what it claimed ahead goes back at once) or lifted. */
   private async beat(): Promise<void> {
     if (await this.presence.beat("running", this.controls.pauses.claimable(this.registry.types()))) this.schedulePump();
-    if (this.presence.draining) for (const row of await this.pump.releaseStale(-1)) this.returned(row, "worker draining");
+    if (this.presence.draining) for (const row of await this.pump.releaseStale(-1)) announceReturned(this.logger, this, row, "worker draining");
   }
 
   /** A drain asked for or lifted: applied now, not at the next heartbeat. */
   private drainAnnounced(workerId: string): void {
     if (workerId !== this.workerId || this.stopping) return;
     this.beat().catch((error: unknown) => this.logger.error({ err: error }, "applying a drain failed; the next heartbeat tries again"));
-  }
-
-  /** A task claimed ahead that went back to the queue without running. */
-  private returned(row: ClaimedRow, why: string): void {
-    // As the release left it: pending, the attempt it never ran not counted.
-    const task: Task = { ...rowToTask(row), status: "pending", attempts: Math.max(0, row.attempts - 1) };
-    logTransition(this.logger, task, `returned to the queue (${why})`, {});
-    this.emit("queued", task);
   }
 }

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAgent, type Agent } from "../src/agent.js";
 import { loadConfig } from "../src/config.js";
 import { silentLogger } from "../src/logger.js";
-import { addTaskDocument, getTaskDocumentState } from "../src/reactor/documents.js";
+import { addTaskDocument, getTaskDocumentState, listTaskDocuments } from "../src/reactor/documents.js";
 import { waitFor } from "./support/process.js";
 
 interface Answer {
@@ -27,6 +27,7 @@ describe("admission: the policy at the door", () => {
     const response = await fetch(`${agent.url}/api/tasks`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
     return { status: response.status, body: (await response.json()) as Answer };
   };
+  const driveOperations = async () => (await agent.reactor.getDrive(agent.localDriveId)).operations.global?.length ?? 0;
   const stored = async () => ((await (await fetch(`${agent.url}/api/tasks`)).json()) as { total: number }).total;
 
   beforeAll(async () => {
@@ -42,6 +43,7 @@ describe("admission: the policy at the door", () => {
   });
 
   it("refuses a working directory outside the roots, also through a symlink or '..', and a command not allowed — naming each; nothing is stored", async () => {
+    const driveOperationsBefore = await driveOperations();
     const outside = await post({ type: "cli", title: "x", command: "pwd", workingDirectory: "../../../../etc" });
     expect(outside.status).toBe(400);
     expect(outside.body.errors).toEqual([{ field: "workingDirectory", value: '"../../../../etc"', message: `is outside the allowed roots (${root})` }]);
@@ -72,6 +74,9 @@ describe("admission: the policy at the door", () => {
     const batch = await post([{ type: "cli", title: "fine", command: "pwd" }, { type: "cli", title: "not", command: "cat" }]);
     expect(batch.status).toBe(400);
     expect(await stored()).toBe(0);
+    // Refused before a task document was made: the drive (which syncs) never had one added and removed.
+    expect(await listTaskDocuments(agent.reactor)).toEqual([]);
+    expect(await driveOperations()).toBe(driveOperationsBefore);
 
     const inside = await post({ type: "cli", title: "inside", command: "pwd", workingDirectory: "inside" });
     expect(inside.status).toBe(201);

@@ -12,6 +12,7 @@ import { ValidationError } from "../validation.js";
 import type { TaskManager } from "./task-manager.js";
 import { specFromRequest, TASK_REQUEST_PREFIX } from "./task-from-document.js";
 import { parseTaskRequest } from "./task-request.js";
+import { requestProblems } from "./admit-tasks.js";
 import type { Task } from "./types.js";
 
 export function createApiTaskCreator(manager: TaskManager, reactor: IDocumentDriveServer, driveId: string) {
@@ -29,6 +30,9 @@ export function createApiTaskCreator(manager: TaskManager, reactor: IDocumentDri
     // source.origin is always the agent's to say: a caller cannot pass its task off as a rule's, a schedule's or a hook's.
     if (typeof source.documentId === "string") return manager.enqueueTask({ ...request, source: { ...source, origin } });
 
+    // Refused before its document is added to the drive, where it would sync before being removed.
+    const problems = await requestProblems(manager.registry, request);
+    if (problems.length > 0) throw new ValidationError("task", problems);
     let documentId: string;
     try {
       documentId = await addTaskDocument(reactor, driveId, { spec: specFromRequest(request), name: request.title });

@@ -5,7 +5,7 @@
 import { fillTemplate, PLACEHOLDER, WHOLE } from "../rules/template.js";
 import type { FieldError } from "../validation.js";
 import type { ExecutorRegistry } from "./executors/registry.js";
-import { newTask } from "./new-task.js";
+import { requestProblems } from "./admit-tasks.js";
 import { parseTaskRequest } from "./task-request.js";
 
 /**
@@ -36,10 +36,7 @@ export function checkTaskRequestFields(request: unknown, registry: ExecutorRegis
  */
 export async function checkTaskRequest(request: unknown, registry: ExecutorRegistry): Promise<FieldError[]> {
   const parsed = parseTaskRequest(request, registry);
-  if (!parsed.ok) return named(parsed.errors);
-  const executor = registry.get(parsed.value.type);
-  if (!executor?.admit) return [];
-  return named(await executor.admit(newTask(parsed.value, executor, { maxAttempts: 1, timeoutMs: 1 })));
+  return named(parsed.ok ? await requestProblems(registry, parsed.value) : parsed.errors);
 }
 
 /**

@@ -13,7 +13,12 @@ import { startAgent, type Agent } from "../src/agent.js";
 import { loadConfig } from "../src/config.js";
 import { silentLogger } from "../src/logger.js";
 import { addTaskDocument, getTaskDocumentState, listTaskDocuments } from "../src/reactor/documents.js";
+import { CliExecutor } from "../src/tasks/executors/cli-executor.js";
+import { ExecutorRegistry } from "../src/tasks/executors/registry.js";
+import { ValidationError } from "../src/validation.js";
+import { testManager } from "./support/manager.js";
 import { waitFor } from "./support/process.js";
+import { BACKENDS } from "./support/stores.js";
 
 interface Answer {
   task?: { id: string; status: string; result?: { stdout?: string } };
@@ -105,3 +110,25 @@ describe("admission: the policy at the door", () => {
     expect(state.error?.message).toBe(`workingDirectory: is outside the allowed roots (${root}) (got "escape")`);
   });
 });
+
+describe("admission and a repeated request", () => {
+  it("a request whose idempotency key made a task already gets that task, though the policy now refuses it", async () => {
+    const { store, cleanup } = await BACKENDS[0]!.open(); // PGlite
+    const root = mkdtempSync(path.join(tmpdir(), "ph-admit-key-"));
+    const request = { type: "cli", title: "made under the old policy", command: "pwd", workingDirectory: root, idempotencyKey: "once" };
+    try {
+      const before = testManager(store, {}, new ExecutorRegistry().register(new CliExecutor({ allowedRoots: [root], killGraceMs: 300, captureBytes: 1024 })));
+      const first = await before.enqueueTask(request);
+      expect(first.created).toBe(true);
+      // The roots changed: the same request again returns the task it made; a new one is refused.
+      const after = testManager(store, {}, new ExecutorRegistry().register(new CliExecutor({ allowedRoots: [mkdtempSync(path.join(tmpdir(), "ph-admit-other-"))], killGraceMs: 300, captureBytes: 1024 })));
+      expect(await after.enqueueTask(request)).toMatchObject({ created: false, task: { id: first.task.id } });
+      const refused = (await after.enqueueTask({ ...request, idempotencyKey: "twice" }).catch((e: unknown) => e)) as ValidationError;
+      expect(refused).toBeInstanceOf(ValidationError);
+      expect(refused.errors.map((e) => e.field)).toEqual(["workingDirectory"]);
+    } finally {
+      await cleanup();
+    }
+  });
+});
+

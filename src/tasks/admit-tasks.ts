@@ -10,11 +10,16 @@ import { newTask } from "./new-task.js";
 import type { TaskRequest } from "./task-request.js";
 import type { Task } from "./types.js";
 
-/** Throws ValidationError (named by `label(index)`) for the first task its executor refuses. */
-export async function admitTasks(registry: ExecutorRegistry, tasks: readonly Task[], label: (index: number) => string): Promise<void> {
+/**
+ * Throws ValidationError (named by `label(index)`) for the first task its executor refuses — unless
+ * its idempotency key is stored already (`stored`): a repeated request gets the task it made,
+ * whatever the policy says now.
+ */
+export async function admitTasks(registry: ExecutorRegistry, tasks: readonly Task[], label: (index: number) => string, stored: (key: string) => Promise<unknown>): Promise<void> {
   for (const [index, task] of tasks.entries()) {
     const problems = (await registry.get(task.type)?.admit?.(task)) ?? [];
-    if (problems.length > 0) throw new ValidationError(label(index), problems);
+    if (problems.length === 0 || (task.idempotencyKey && (await stored(task.idempotencyKey)))) continue;
+    throw new ValidationError(label(index), problems);
   }
 }
 

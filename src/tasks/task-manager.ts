@@ -92,7 +92,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   async enqueueTasks(inputs: readonly unknown[]): Promise<{ task: Task; created: boolean }[]> {
     const label = (index: number) => (inputs.length > 1 ? `task #${index}` : "task");
     const tasks = inputs.map((input, index) => this.buildTask(input, label(index)));
-    await admitTasks(this.registry, tasks, label); // a task this agent's policy would never run is refused now
+    await admitTasks(this.registry, tasks, label, (key) => this.findByIdempotencyKey(key)); // what the policy would never run is refused now
     const stored = await this.store.insert(tasks, this.settings.agingMs);
     this.controls.rateLimits.wake(stored.filter((s) => s.created).map((s) => s.task.type));
     // A dependency may have failed before its dependent was stored: no end of it will tell.

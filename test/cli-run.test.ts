@@ -33,6 +33,16 @@ describe("ph-tasks run cli", () => {
     expect(t.stderr).toContain("timeout");
   });
 
+  it("a task the policy refuses is not run: exit 2 naming the field (a directory outside the roots, a command not allowed)", () => {
+    const outside = phTasks(["run", "cli", "--cwd", "/etc", "--", "ls"], { TASK_ALLOWED_ROOTS: "/tmp" });
+    expect(outside.status).toBe(2);
+    expect(outside.stdout).toBe("");
+    expect(outside.stderr).toContain('workingDirectory: is outside the allowed roots (/tmp) (got "/etc")');
+    const command = phTasks(["run", "cli", "--", "rm", "-rf", "nothing-here"], { TASK_COMMAND_ALLOWLIST: "echo" });
+    expect(command.status).toBe(2);
+    expect(command.stderr).toContain('command: is not allowed; allowed: echo (got "rm")');
+  });
+
   it("a bad configuration stops with the variable's name", () => {
     const r = phTasks(["run", "cli", "--", "echo", "x"], { TASK_MAX_CONCURRENT: "zero" });
     expect(r.status).toBe(2);

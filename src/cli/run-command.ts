@@ -74,6 +74,9 @@ export function registerRunCommand(program: Command): void {
       const executor = registry.get("cli");
       if (!executor) return fail("no cli executor registered", EXIT.taskFailed);
       const task = newTask(request.value, executor, { maxAttempts: 1, timeoutMs: config.TASK_TIMEOUT_MS });
+      // Refused like a submitted task (exit 2, the field named), not run to fail.
+      const refused = (await executor.admit?.(task)) ?? [];
+      if (refused.length > 0) return fail(`invalid task:\n${formatFieldErrors(refused)}`, EXIT.usage);
 
       const controller = new AbortController();
       const onSignal = () => controller.abort(new TaskAbortReason("cancel"));

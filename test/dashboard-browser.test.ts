@@ -119,6 +119,11 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     await page.locator("#error-workingDirectory").filter({ hasText: /\S/ }).waitFor();
     expect(await page.locator("#error-command").textContent()).toBe("");
     expect(page.url()).not.toMatch(/#\/tasks\//);
+    // A directory the policy refuses (admission): said under the field, before anything runs.
+    await page.locator("#submit-form input[name=workingDirectory]").fill("/etc");
+    await page.locator("#submit-form button[type=submit]").click();
+    await page.locator("#error-workingDirectory").filter({ hasText: "outside the allowed roots" }).waitFor();
+    expect(page.url()).not.toMatch(/#\/tasks\//);
   });
 
   it("shows a running sleep under Running now, cancels it, retries it and cancels it again", async () => {

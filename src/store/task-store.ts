@@ -266,12 +266,12 @@ export class TaskStore {
       active: await countActiveTasks(this.db),
       perMinute: await countFinishedPerMinute(this.db, minutes),
       types: await selectTypeStats(this.db, minutes),
-      failures: await this.failureReasons(new Date(Date.now() - minutes * 60_000), undefined, 10),
+      failures: await this.failureReasons({ minutes }, undefined, 10),
     };
   }
 
-  /** Why tasks failed for good since `since` (per type and error code, most frequent first). */
-  failureReasons(since: Date, type: string | undefined, limit: number): Promise<FailureReasonRow[]> {
+  /** Why tasks failed for good since `since` — a time, or the last minutes (per type and error code, most frequent first). */
+  failureReasons(since: Date | { minutes: number }, type: string | undefined, limit: number): Promise<FailureReasonRow[]> {
     return selectFailureReasons(this.db, since, type, limit);
   }
 

@@ -11,21 +11,22 @@ export interface FailureReasonRow {
 }
 
 /**
- * Why tasks failed for good since `since`: per type and error code, how many, and the latest one's
- * message and id — most frequent first, at most `limit`. Read through the finished_at index
- * (migration 023), so the cost follows the window, not the retained history.
+ * Why tasks failed for good since `since` — a time, or the last `minutes` by the database's clock
+ * like the other stats reads: per type and error code, how many, and the latest one's message and
+ * id — most frequent first, at most `limit`. Read through the finished_at index (migration 023), so
+ * the cost follows the window, not the retained history.
  */
-export async function selectFailureReasons(db: Queryable, since: Date, type: string | undefined, limit: number): Promise<FailureReasonRow[]> {
+export async function selectFailureReasons(db: Queryable, since: Date | { minutes: number }, type: string | undefined, limit: number): Promise<FailureReasonRow[]> {
   const { rows } = await db.query<FailureReasonRow>(
     `SELECT type, coalesce(error->>'code', 'unknown') AS code, count(*)::int AS count, max(finished_at) AS last_at,
             (array_agg(coalesce(error->>'message', '') ORDER BY finished_at DESC, id DESC))[1] AS last_message,
             (array_agg(id ORDER BY finished_at DESC, id DESC))[1] AS last_task_id
      FROM ph_tasks
-     WHERE finished_at >= $1 AND status = 'failed' AND ($2::text IS NULL OR type = $2)
+     WHERE finished_at >= coalesce($1::timestamptz, now() - make_interval(mins => $4::int)) AND status = 'failed' AND ($2::text IS NULL OR type = $2)
      GROUP BY type, coalesce(error->>'code', 'unknown')
      ORDER BY count DESC, last_at DESC
      LIMIT $3`,
-    [since, type ?? null, limit],
+    since instanceof Date ? [since, type ?? null, limit, 0] : [null, type ?? null, limit, since.minutes],
   );
   return rows;
 }

@@ -77,6 +77,16 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(((await bad.json()) as { errors: { field: string }[] }).errors.map((e) => e.field).sort()).toEqual(["(root)", "name"]);
       const noCommand = await call("PUT", "/api/templates/broken", { task: { type: "cli", title: "x" } });
       expect(((await noCommand.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)).toEqual(["task.command"]);
+      // The policy (admission) on what is written out in full: a directory outside the roots is
+      // refused when saved; one filled in by a placeholder is checked when a task is made of it.
+      const outside = await call("PUT", "/api/templates/outside", { task: { type: "cli", title: "x", command: "ls", workingDirectory: "/etc" } });
+      expect(outside.status).toBe(400);
+      expect(((await outside.json()) as { errors: { field: string; value: string }[] }).errors).toEqual([expect.objectContaining({ field: "task.workingDirectory", value: '"/etc"' })]);
+      expect((await call("PUT", "/api/templates/anywhere", { task: { type: "cli", title: "x", command: "ls", workingDirectory: "{{params.dir}}" } })).status).toBe(201);
+      const filled = await call("POST", "/api/tasks", { template: "anywhere", params: { dir: "/etc" } });
+      expect(filled.status).toBe(400);
+      expect(((await filled.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)).toEqual(["workingDirectory"]);
+      expect((await call("DELETE", "/api/templates/anywhere")).status).toBe(204);
       expect((await call("DELETE", "/api/templates/deploy")).status).toBe(204);
       expect((await call("DELETE", "/api/templates/deploy")).status).toBe(404);
       expect((await manager.listTasks({ limit: 10, offset: 0 })).total).toBe(0);

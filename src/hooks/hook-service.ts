@@ -73,7 +73,7 @@ export class HookService {
       const refused = refusedFields(task);
       const expanded = refused.length > 0 ? { errors: refused } : await expandForCheck(task, this.expandTemplate);
       errors = "errors" in expanded ? expanded.errors : [];
-    } else errors = checkTaskTemplateShape(task, this.registry);
+    } else errors = await checkTaskTemplateShape(task, this.registry);
     if (errors.length > 0) throw new ValidationError("hook", errors);
   }
 }

@@ -43,17 +43,29 @@ export async function checkTaskRequest(request: unknown, registry: ExecutorRegis
  * What a template of unknown values (a hook's, a named template's) can be checked for before any
  * value is known: every placeholder filled with "sample", and the errors of fields that are a
  * placeholder as a whole dropped — those take the value's own type (a number, a list) at fill time.
+ * Then this agent's policy (admission) on the fields written out in full: a working directory or a
+ * command the policy refuses is refused when the template is saved; a field with a placeholder is
+ * checked when a delivery or a task fills it.
  */
-export function checkTaskTemplateShape(template: Record<string, unknown>, registry: ExecutorRegistry): FieldError[] {
+export async function checkTaskTemplateShape(template: Record<string, unknown>, registry: ExecutorRegistry): Promise<FieldError[]> {
   const whole = new Set<string>();
+  const templated: string[] = [];
   const sample = (value: unknown, path: string[]): unknown => {
     if (typeof value === "string") {
       if (WHOLE.test(value)) whole.add(["task", ...path].join("."));
-      return value.replace(PLACEHOLDER, "sample");
+      const filled = value.replace(PLACEHOLDER, "sample");
+      if (filled !== value) templated.push(["task", ...path].join("."));
+      return filled;
     }
     if (Array.isArray(value)) return value.map((item, i) => sample(item, [...path, String(i)]));
     if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, sample(item, [...path, key])]));
     return value;
   };
-  return checkTaskTemplate(sample(template, []) as Record<string, unknown>, {}, registry).filter((e) => !whole.has(e.field));
+  const sampled = sample(template, []) as Record<string, unknown>;
+  const errors = checkTaskTemplate(sampled, {}, registry).filter((e) => !whole.has(e.field));
+  if (errors.length > 0 || refusedFields(sampled).length > 0) return errors;
+  const parsed = parseTaskRequest(sampled, registry);
+  if (!parsed.ok) return errors; // (a whole placeholder's type, known at fill time)
+  const filledLater = (field: string) => templated.some((path) => path === field || path.startsWith(`${field}.`));
+  return named(await requestProblems(registry, parsed.value)).filter((e) => !filledLater(e.field));
 }

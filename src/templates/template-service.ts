@@ -61,7 +61,7 @@ export class TemplateService {
     const named = parseWith(ResourceNameSchema, name);
     const parsed = parseWith(TemplateInputSchema, input);
     const errors: FieldError[] = [...(named.ok ? [] : named.errors.map((e) => ({ ...e, field: "name" }))), ...(parsed.ok ? [] : parsed.errors)];
-    if (parsed.ok) errors.push(...checkTaskTemplateShape(parsed.value.task, this.registry));
+    if (parsed.ok) errors.push(...(await checkTaskTemplateShape(parsed.value.task, this.registry)));
     if (errors.length > 0 || !parsed.ok) throw new ValidationError("template", errors);
     return this.store.upsert(uuidv7(), { name, description: parsed.value.description, task: parsed.value.task });
   }

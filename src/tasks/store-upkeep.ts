@@ -39,7 +39,7 @@ export class StoreUpkeep {
   }
 
   private async removeExpired(): Promise<void> {
-    const removed = await this.store.deleteExpired(this.settings.resultTtlMs, this.settings.failedResultTtlMs ?? this.settings.resultTtlMs);
+    const removed = await this.store.deleteExpired(this.settings.resultTtlMs, this.settings.failedResultTtlMs);
     if (removed > 0) this.logger.info({ removed }, "removed finished tasks past their retention");
     // Now and then the statistics too, for the API's listings (see TaskStore.vacuum).
     if (this.settings.vacuumEveryFinishes > 0 && (removed > 0 || this.finishedSinceVacuum > 0)) await this.vacuum({ analyze: true });

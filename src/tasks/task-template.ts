@@ -2,22 +2,13 @@
  * Task templates of schedules and hooks: a task request whose strings may hold "{{path}}"
  * placeholders (rules/template.ts), filled at each firing or delivery. Checked when saved.
  */
-import { fillTemplate, PLACEHOLDER, WHOLE } from "../rules/template.js";
+import { PLACEHOLDER, WHOLE } from "../rules/template.js";
 import type { FieldError } from "../validation.js";
 import type { ExecutorRegistry } from "./executors/registry.js";
 import { requestProblems } from "./admit-tasks.js";
 import { parseTaskRequest } from "./task-request.js";
 
-/**
- * The field errors of `template` filled from `context`, named "task.<field>". `idempotencyKey` is
- * refused: the schedule or hook sets one per occurrence or delivery.
- */
-function checkTaskTemplate(template: Record<string, unknown>, context: unknown, registry: ExecutorRegistry): FieldError[] {
-  const refused = refusedFields(template);
-  return refused.length > 0 ? refused : checkTaskRequestFields(fillTemplate(template, context), registry);
-}
-
-/** Fields a schedule's or hook's task may not set. */
+/** Fields a schedule's or hook's task may not set: `idempotencyKey` (set per occurrence or delivery). */
 export function refusedFields(template: Record<string, unknown>): FieldError[] {
   return "idempotencyKey" in template ? [{ field: "task.idempotencyKey", message: "is set by the schedule or hook, one per occurrence or delivery" }] : [];
 }
@@ -62,10 +53,10 @@ export async function checkTaskTemplateShape(template: Record<string, unknown>, 
     return value;
   };
   const sampled = sample(template, []) as Record<string, unknown>;
-  const errors = checkTaskTemplate(sampled, {}, registry).filter((e) => !whole.has(e.field));
-  if (errors.length > 0 || refusedFields(sampled).length > 0) return errors;
+  const refused = refusedFields(sampled);
+  if (refused.length > 0) return refused;
   const parsed = parseTaskRequest(sampled, registry);
-  if (!parsed.ok) return errors; // (a whole placeholder's type, known at fill time)
+  if (!parsed.ok) return named(parsed.errors).filter((e) => !whole.has(e.field));
   const filledLater = (field: string) => templated.some((path) => path === field || path.startsWith(`${field}.`));
   return named(await requestProblems(registry, parsed.value)).filter((e) => !filledLater(e.field));
 }

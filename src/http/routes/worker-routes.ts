@@ -3,8 +3,8 @@
  * (running; draining and then drained when asked to claim nothing more; stopping; lost: not heard
  * from for longer than its lease), slots, the task types it claims and the tasks the store shows
  * it holding. A stopped worker leaves the list; a lost one stays an hour. POST .../drain asks a
- * worker to claim nothing more (it lets its runs finish, and returns what it claimed ahead) within
- * a heartbeat; POST .../resume lets it claim again.
+ * worker to claim nothing more (it lets its runs finish, and returns what it claimed ahead) at
+ * once — the request is announced to it, and its heartbeat reads it too; POST .../resume lets it claim again.
  */
 import { Router, type Response } from "express";
 import { z } from "zod";

@@ -39,6 +39,11 @@ export interface ClaudeCodeExecutorOptions {
 /** Permission modes a document may ask for; bypassing permissions is the agent owner's call only. */
 const ALLOWED_PERMISSION_MODES = new Set(["default", "acceptEdits", "plan", "dontAsk"]);
 
+/** Why a task may not ask for this permission mode, or undefined. */
+function permissionModeProblem(mode: string | undefined): string | undefined {
+  return mode && !ALLOWED_PERMISSION_MODES.has(mode) ? `is not allowed for tasks; allowed: ${[...ALLOWED_PERMISSION_MODES].join(", ")}` : undefined;
+}
+
 function describeTool(name: string, input: unknown): string {
   const text = JSON.stringify(input ?? {});
   return `${name} ${text.length > 300 ? `${text.slice(0, 300)}…` : text}`;
@@ -57,9 +62,8 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
   /** Refused when accepted: a permission mode or flag not allowed, a project or --add-dir outside the roots. */
   async admit(task: ClaudeCodeTask): Promise<FieldError[]> {
     const problems: FieldError[] = [];
-    if (task.permissionMode && !ALLOWED_PERMISSION_MODES.has(task.permissionMode)) {
-      problems.push({ field: "permissionMode", value: describeValue(task.permissionMode), message: `is not allowed for tasks; allowed: ${[...ALLOWED_PERMISSION_MODES].join(", ")}` });
-    }
+    const mode = permissionModeProblem(task.permissionMode);
+    if (mode) problems.push({ field: "permissionMode", value: describeValue(task.permissionMode), message: mode });
     let directories: string[] = [];
     try {
       directories = checkAdditionalFlags(task.additionalFlags).directories;
@@ -80,9 +84,8 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
     if (!this.options.credentials.apiKey) throw fatal("auth", "no Anthropic API key: set ANTHROPIC_API_KEY for the agent to run Claude tasks");
     const binary = locateClaudeBinary(this.options.claudePath);
     if (!binary) throw fatal("claude_not_found", "the claude binary was not found: install dependencies with optional packages, or set CLAUDE_CLI_PATH");
-    if (task.permissionMode && !ALLOWED_PERMISSION_MODES.has(task.permissionMode)) {
-      throw fatal("permission_mode_not_allowed", `permissionMode '${task.permissionMode}' is not allowed for tasks; allowed: ${[...ALLOWED_PERMISSION_MODES].join(", ")}`);
-    }
+    const mode = permissionModeProblem(task.permissionMode);
+    if (mode) throw fatal("permission_mode_not_allowed", `permissionMode '${task.permissionMode}' ${mode}`);
     const flags = checkAdditionalFlags(task.additionalFlags);
     // The CLI would resolve a relative --add-dir against the project, not the root we checked: pass the checked real path.
     for (const [n, index] of flags.directoryIndexes.entries()) flags.argv[index] = await resolveWorkingDirectory(flags.directories[n] ?? "", this.options.allowedRoots);

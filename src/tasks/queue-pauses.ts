@@ -5,15 +5,20 @@
  */
 import type { PauseStore } from "../store/pause-store.js";
 import { ALL_TYPES } from "../store/sql/pauses/pause-row.js";
+import { LatestRead } from "./latest-read.js";
 
 export class QueuePauses {
   private paused: ReadonlySet<string> = new Set();
+  private readonly reads = new LatestRead();
 
   constructor(private readonly store: PauseStore) {}
 
   /** Reads the pauses again; true when what this worker may claim changed. */
   async refresh(): Promise<boolean> {
-    const now = new Set((await this.store.list()).map((row) => row.task_type));
+    const read = this.reads.begin();
+    const rows = await this.store.list();
+    if (!this.reads.isLatest(read)) return false;
+    const now = new Set(rows.map((row) => row.task_type));
     const changed = now.size !== this.paused.size || [...now].some((type) => !this.paused.has(type));
     this.paused = now;
     return changed;

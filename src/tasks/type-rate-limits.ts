@@ -19,6 +19,7 @@ import type { ClaimLimits } from "../store/interfaces.js";
 import { readGrants, unusedStarts, type Granted, type RateLimitStore } from "../store/rate-limit-store.js";
 import type { StartsGrant } from "../store/sql/rate-limits/rate-limit-row.js";
 import type { UnusedStarts } from "../store/sql/rate-limits/return-starts.js";
+import { LatestRead } from "./latest-read.js";
 import type { ClaimedRow } from "../store/sql/claim-tasks.js";
 
 export const QUIET_MS = 250;
@@ -33,6 +34,7 @@ export class TypeRateLimits {
   private limited: ReadonlySet<string> = new Set();
   private signature = "";
   private readonly quietUntil = new Map<string, number>();
+  private readonly reads = new LatestRead();
 
   constructor(
     private readonly store: RateLimitStore,
@@ -41,7 +43,9 @@ export class TypeRateLimits {
 
   /** Reads the limits again; true when they changed. */
   async refresh(): Promise<boolean> {
+    const read = this.reads.begin();
     const rows = await this.store.list();
+    if (!this.reads.isLatest(read)) return false;
     const signature = rows.map((r) => `${r.key}:${r.max_starts}/${r.per_ms}`).join(",");
     const changed = signature !== this.signature;
     this.signature = signature;

@@ -178,7 +178,7 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
 
   it("shows the counts, the charts and the recent tasks, and escapes a hostile title", async () => {
     await manager.enqueueTask({ type: "cli", title: '<img src=x onerror="document.body.dataset.pwned=1">', command: "true" });
-    await manager.enqueueTask({ type: "cli", title: "this one fails", command: "false", maxAttempts: 1 });
+    await manager.enqueueTask({ type: "cli", title: "this one fails", command: "false", maxAttempts: 1, tags: ["release-42", "team:docs"] });
     await openOverview();
     // echo, the hostile `true` and the eight lines completed; `false` failed; the sleep was cancelled.
     await page.locator("#stat-completed .value", { hasText: /^3$/ }).waitFor({ timeout: 15_000 });
@@ -240,6 +240,19 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     await page.locator("#recent-section", { hasText: "No task matches." }).waitFor();
     await page.locator("#recent-filter input[name=q]").fill("");
     await page.locator("#recent-filter input[name=q]").press("Enter");
+    await page.locator("#recent-section h2", { hasText: "Recent tasks (5)" }).waitFor();
+    // A tag: typed into the filter, or clicked on a task's page.
+    await page.locator("#recent-filter input[name=tag]").fill("release-42");
+    await page.locator("#recent-filter input[name=tag]").press("Enter");
+    await page.locator("#recent-section h2", { hasText: "Matching tasks (1)" }).waitFor();
+    expect(await page.locator("#recent .title").allTextContents()).toEqual(["this one fails"]);
+    await page.locator("#recent .title a").click();
+    await page.locator("#task-details a.tag", { hasText: "team:docs" }).click();
+    await page.locator("#recent-section h2", { hasText: "Matching tasks (1)" }).waitFor();
+    expect(await page.locator("#recent-filter input[name=tag]").inputValue()).toBe("team:docs");
+    expect(await page.locator("#recent .title").allTextContents()).toEqual(["this one fails"]);
+    await page.locator("#recent-filter input[name=tag]").fill("");
+    await page.locator("#recent-filter input[name=tag]").press("Enter");
     await page.locator("#recent-section h2", { hasText: "Recent tasks (5)" }).waitFor();
   });
 

@@ -12,11 +12,12 @@ import type { TaskStore } from "../src/store/task-store.js";
 import { WorkerStore } from "../src/store/worker-store.js";
 import { BACKENDS } from "./support/stores.js";
 
-/** Plan nodes that read ph_tasks whole, anywhere in an EXPLAIN (FORMAT JSON) plan. */
-function wholeTableScans(node: Record<string, unknown>): string[] {
-  const own = node["Node Type"] === "Seq Scan" && node["Relation Name"] === "ph_tasks" ? ["Seq Scan on ph_tasks"] : [];
+/** Plan nodes that read one of `tables` whole, anywhere in an EXPLAIN (FORMAT JSON) plan. */
+function wholeTableScans(node: Record<string, unknown>, tables: readonly string[] = ["ph_tasks"]): string[] {
+  const relation = String(node["Relation Name"]);
+  const own = node["Node Type"] === "Seq Scan" && tables.includes(relation) ? [`Seq Scan on ${relation}`] : [];
   const children = (node.Plans as Record<string, unknown>[] | undefined) ?? [];
-  return [...own, ...children.flatMap(wholeTableScans)];
+  return [...own, ...children.flatMap((child) => wholeTableScans(child, tables))];
 }
 
 /** Finished tasks two hours ago and in the last minutes, and some waiting and running. */
@@ -91,6 +92,26 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
         scans.push(...wholeTableScans(root[0].Plan).map((scan) => `${scan}: ${sql.replace(/\s+/g, " ").slice(0, 80)}`));
       }
       expect(scans).toEqual([]);
+    });
+
+    it("the retention cleanup (hourly, on every worker) reads no table whole: the tasks due, their tags and entries by index", async () => {
+      opened = await backend.open();
+      const { store } = opened;
+      await fill(store.db);
+      await store.db.query("INSERT INTO ph_task_events (task_id, kind, stream, data, bytes) SELECT id, 'output', 'stdout', 'x', 1 FROM ph_tasks");
+      await store.db.query("INSERT INTO ph_task_tags (tag, task_id) SELECT 'tag-' || (i % 5), id FROM (SELECT id, row_number() OVER () AS i FROM ph_tasks) t");
+      await store.db.query("ANALYZE");
+      const [cleanup] = await recorded(store, () => store.deleteExpired(24 * 3600 * 1000));
+      const plan = await store.db.transaction(async (tx) => {
+        await tx.query("SET LOCAL enable_seqscan = off");
+        return (await tx.query<{ "QUERY PLAN": [{ Plan: Record<string, unknown> }] | string }>(`EXPLAIN (FORMAT JSON) ${cleanup!.sql}`, cleanup!.params)).rows[0]!["QUERY PLAN"];
+      });
+      const root = (typeof plan === "string" ? JSON.parse(plan) : plan) as [{ Plan: Record<string, unknown> }];
+      expect(wholeTableScans(root[0].Plan, ["ph_tasks", "ph_task_events", "ph_task_tags"])).toEqual([]);
+      // And it does its job: the tasks that ended two hours ago go under a one-hour retention, with their rows.
+      expect(await store.deleteExpired(3600 * 1000)).toBe(180);
+      const left = async (table: string) => (await store.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]!.n;
+      expect([await left("ph_tasks"), await left("ph_task_events"), await left("ph_task_tags")]).toEqual([220, 220, 220]);
     });
   });
 }

@@ -11,7 +11,7 @@ import { queueSection } from "./queue.js";
 import { workersSection } from "./workers.js";
 import { attemptsTable } from "./attempts.js";
 import { failuresSection } from "./failures.js";
-import { filtered, recentFilterForm, recentQuery } from "./recent-filter.js";
+import { filterByTag, filtered, recentFilterForm, recentQuery } from "./recent-filter.js";
 
 const app = document.getElementById("app");
 const TOKEN_KEY = "ph-tasks-token";
@@ -228,7 +228,11 @@ function details(task) {
   if (task.error) rows.push(["Error", h("span", { class: "error" }, `${task.error.code}: ${task.error.message}`)]);
   if (task.waiting) rows.push(["Waiting", h("span", { class: "waiting", "data-code": task.waiting.code }, task.waiting.message), "long"]);
   if (task.source && task.source.documentId) rows.push(["Document", task.source.documentId]);
-  if (Array.isArray(task.tags) && task.tags.length > 0) rows.push(["Tags", task.tags.join(", ")]);
+  if (Array.isArray(task.tags) && task.tags.length > 0) {
+    // Each tag opens the overview filtered to its tasks.
+    const links = task.tags.flatMap((tag, i) => [i > 0 ? ", " : "", h("a", { href: "#/", class: "tag", onclick: () => filterByTag(tag) }, tag)]);
+    rows.push(["Tags", h("span", {}, ...links)]);
+  }
   if (Array.isArray(task.dependsOn) && task.dependsOn.length > 0) {
     const links = task.dependsOn.flatMap((id, i) => [i > 0 ? ", " : "", h("a", { href: `#/tasks/${encodeURIComponent(id)}`, class: "dependency" }, id)]);
     const onFailure = task.onDependencyFailure === "cancel" ? " (cancelled if one fails)" : "";

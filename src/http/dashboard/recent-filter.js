@@ -1,21 +1,27 @@
-// The filter above "Recent tasks": status and a title search. It lives outside the section the
-// refresh redraws, so typing in it is never interrupted; the refresh reads it (query()).
+// The filter above "Recent tasks": status, a title search and a tag. It lives outside the section
+// the refresh redraws, so typing in it is never interrupted; the refresh reads it (query()).
 
 import { h } from "./dom.js";
 
 const STATUSES = ["pending", "running", "completed", "failed", "cancelled"];
-const current = { status: "", q: "" };
+const current = { status: "", q: "", tag: "" };
 
 /** The /api/tasks query of the recent list, with the filter applied. */
 export function recentQuery() {
   const query = new URLSearchParams({ limit: "25" });
   if (current.status) query.set("status", current.status);
   if (current.q) query.set("q", current.q);
+  if (current.tag) query.set("tag", current.tag);
   return `/api/tasks?${query.toString()}`;
 }
 
+/** Shows only the tasks with this tag (a tag on a task's page links here); the overview draws it. */
+export function filterByTag(tag) {
+  Object.assign(current, { status: "", q: "", tag });
+}
+
 /** True while a filter is applied (the section's title says so). */
-export const filtered = () => Boolean(current.status || current.q);
+export const filtered = () => Boolean(current.status || current.q || current.tag);
 
 /**
  * "Retry these" while the filter shows failed (or cancelled) tasks, "Cancel these" while it shows
@@ -27,7 +33,7 @@ function bulkButton(api, changed, message) {
   const run = async () => {
     message.textContent = "";
     try {
-      const body = { status: [current.status], ...(current.q ? { q: current.q } : {}) };
+      const body = { status: [current.status], ...(current.q ? { q: current.q } : {}), ...(current.tag ? { tag: current.tag } : {}) };
       const outcome = await api(`/api/tasks/${verb}`, { method: "POST", body: JSON.stringify(body) });
       const ids = outcome.retried || outcome.cancelled || [];
       message.textContent = `${ids.length} ${verb === "retry" ? "retried" : "cancelled"}${outcome.more ? "; more match: press again" : ""}`;
@@ -44,13 +50,15 @@ export function recentFilterForm(changed, api) {
   const status = h("select", { name: "status", "aria-label": "Status" },
     h("option", { value: "" }, "any status"), STATUSES.map((s) => h("option", { value: s, selected: s === current.status }, s)));
   const search = h("input", { name: "q", type: "search", placeholder: "title contains…", value: current.q, "aria-label": "Title contains" });
+  const tag = h("input", { name: "tag", type: "search", placeholder: "tag", value: current.tag, "aria-label": "Tag", size: 12 });
   const message = h("span", { class: "muted", id: "bulk-message" });
   const bulk = h("span", { id: "bulk-action" });
   bulk.replaceChildren(bulkButton(api, changed, message));
-  const form = h("form", { id: "recent-filter", class: "filter" }, status, search, h("button", { type: "submit", class: "secondary" }, "Filter"), bulk, message);
+  const form = h("form", { id: "recent-filter", class: "filter" }, status, search, tag, h("button", { type: "submit", class: "secondary" }, "Filter"), bulk, message);
   const apply = () => {
     current.status = status.value;
     current.q = search.value.trim();
+    current.tag = tag.value.trim();
     message.textContent = "";
     bulk.replaceChildren(bulkButton(api, changed, message));
     void changed();

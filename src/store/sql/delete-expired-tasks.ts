@@ -2,8 +2,11 @@ import type { Queryable } from "../db.js";
 
 /**
  * Removes finished tasks older than the retention period — failed ones older than theirs
- * (TASK_FAILED_RESULT_TTL) — and their event-log entries (no cascade: see migration 006), including
- * entries left by tasks deleted any other way. The finished_at index (migration 023) finds them.
+ * (TASK_FAILED_RESULT_TTL) — their tags' rows, and their event-log entries (no cascade: see migration 006).
+ * The finished_at index (migration 023) finds the tasks, and the (task_id, seq) index their entries:
+ * a cleanup with nothing due reads next to nothing. (It used to also look for entries whose task was
+ * deleted some other way — by hand — which read the whole event log each time: 4.5 s with 1,000,000
+ * tasks kept on PostgreSQL, every hour, on every worker. Delete a task's entries with it.)
  */
 export async function deleteExpiredTasks(db: Queryable, ttlMs: number, failedTtlMs: number): Promise<number> {
   const { rows } = await db.query<{ removed: number }>(
@@ -12,9 +15,11 @@ export async function deleteExpiredTasks(db: Queryable, ttlMs: number, failedTtl
          AND ((status IN ('completed', 'cancelled') AND finished_at < now() - make_interval(secs => $1::float8 / 1000.0))
               OR (status = 'failed' AND finished_at < now() - make_interval(secs => $2::float8 / 1000.0)))
        RETURNING id
+     ), tags AS (
+       DELETE FROM ph_task_tags WHERE task_id IN (SELECT id FROM gone)
      ), entries AS (
        DELETE FROM ph_task_events e
-       WHERE e.task_id IN (SELECT id FROM gone) OR NOT EXISTS (SELECT 1 FROM ph_tasks t WHERE t.id = e.task_id)
+       WHERE e.task_id IN (SELECT id FROM gone)
      )
      SELECT count(*)::int AS removed FROM gone`,
     [ttlMs, failedTtlMs],

@@ -2,13 +2,14 @@ import type { Queryable } from "../db.js";
 import { statusEntriesFrom } from "./status-entries.js";
 import type { NewTaskRow, TaskRow } from "../interfaces.js";
 import { WAITING_RUN_AT } from "../migrations/013-task-dependencies.js";
+import { tagRowsFrom } from "../migrations/025-task-tags.js";
 
 /**
  * Inserts tasks in one statement; a task whose idempotency key exists is skipped (not returned).
  * A task with dependencies goes in waiting (register-dependencies.ts releases it); one with a
  * runAt in the future goes in due then, and its age for the priority counts from then.
  * Each new task's first event-log entry ("pending") goes in with it: a claim that comes a moment
- * later logs "running" after it, never before.
+ * later logs "running" after it, never before; so do its tags' rows (the tag filter's index, 025).
  *
  * Priority by type and age: rank_at = created_at − priority × TASK_AGING_MS. Claims take the
  * smallest rank_at, which is ranking by `priority + waited / TASK_AGING_MS`: every TASK_AGING_MS a
@@ -30,7 +31,8 @@ export async function insertTasks(db: Queryable, tasks: readonly NewTaskRow[]): 
           source jsonb, aging_ms float8, waiting boolean, run_at timestamptz)
      ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
      RETURNING *
-     ), ${statusEntriesFrom("inserted", `'{"status":"pending","attempt":0}'::text`)}
+     ), ${statusEntriesFrom("inserted", `'{"status":"pending","attempt":0}'::text`)},
+     tagged AS (INSERT INTO ph_task_tags (task_id, tag) ${tagRowsFrom("inserted")})
      SELECT * FROM inserted`,
     [JSON.stringify(tasks)],
   );

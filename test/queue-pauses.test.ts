@@ -26,8 +26,12 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       await a.start();
       await b.start();
       const pauses = new PauseService(new PauseStore(ctx.store.db), a.registry);
+      // Started, not only claimed: a task claimed but not yet started when the pause lands goes back.
+      const firstStarted = new Promise<void>((resolve) => {
+        for (const m of [a, b]) m.on("started", (task) => task.title === "already running" && resolve());
+      });
       const { task: running } = await a.enqueueTask({ type: "scripted", title: "already running", script: ["hold:800"] });
-      await waitFor(async () => ((await status(a, running.id)) === "running" ? true : undefined), 10_000, "the first task to start");
+      await firstStarted;
 
       await pauses.pause({ types: ["scripted"], reason: "maintenance" });
       // Every worker hears of it a moment later (a notification, then a read of the pauses).

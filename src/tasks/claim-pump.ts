@@ -40,6 +40,8 @@ export interface PumpHost {
   types(): string[];
   /** Starts a claimed task. */
   launch(row: ClaimedRow): void;
+  /** Claimed tasks went back to the queue unstarted, and why (the manager logs and announces it). */
+  returned(rows: readonly ClaimedRow[], why: string): void;
   state(): "stopped" | "running" | "stopping";
 }
 
@@ -193,15 +195,39 @@ export class ClaimPump {
     return this.recentRunMs <= (this.settings.prefetchMaxRunMs ?? PREFETCH_MAX_RUN_MS) ? (this.settings.prefetch ?? 0) : 0;
   }
 
-  /** Starts ready tasks in the free slots; returns how many. */
+  /**
+   * Starts ready tasks in the free slots; returns how many. A ready task of a type this worker no
+   * longer claims — it was asked to drain, or the type was paused, after the claim — goes back.
+   */
   private drain(): number {
     let started = 0;
+    let claimable: ReadonlySet<string> | undefined;
+    const refused: ReadyTask[] = [];
     while (this.ready.length > 0 && this.host.state() === "running" && this.host.executingCount() < this.settings.maxConcurrent) {
       const next = this.ready.shift();
-      if (next) this.host.launch(next.row);
+      if (!next) break;
+      claimable ??= new Set(this.host.types());
+      if (!claimable.has(next.row.type)) {
+        refused.push(next);
+        continue;
+      }
+      this.host.launch(next.row);
       started++;
     }
+    if (refused.length > 0) void this.sendBack(refused);
     return started;
+  }
+
+  /** Claimed tasks this worker will not start now go back to the queue (on failure their leases return them). */
+  private async sendBack(tasks: readonly ReadyTask[]): Promise<void> {
+    try {
+      const released = new Set(await this.store.release(this.settings.workerId, tasks.map((t) => t.row.id), "not started"));
+      const back = tasks.filter((t) => released.has(t.row.id));
+      await this.giveBackStarts(back);
+      this.host.returned(back.map((t) => t.row), "not claimable here any more: worker draining or type paused");
+    } catch (error) {
+      this.logger.error({ err: error }, "returning claimed tasks to the queue failed; their leases will");
+    }
   }
 
   private async run(): Promise<void> {
@@ -248,7 +274,11 @@ export class ClaimPump {
     return { ending, want, reply: this.outputLog.flushThrough((events) => this.finishAndClaim(ending, limits, events)) };
   }
 
-  /** Claimed tasks wait for slots; claimed while a stop began, they go back to the queue instead. */
+  /**
+   * Claimed tasks wait for slots; claimed while a stop began, they go back to the queue instead —
+   * and so do those of a type this worker stopped claiming while the claim was out (a drain or a
+   * pause that landed meanwhile: the claim was sent before it, and a drained worker starts nothing).
+   */
   private async take(claimed: ClaimedRow[], startsAt: ReadonlyMap<string, string> | undefined): Promise<void> {
     const claimedAt = Date.now();
     const tasks = claimed.map((row): ReadyTask => {
@@ -256,7 +286,10 @@ export class ClaimPump {
       return startAt === undefined ? { row, claimedAt } : { row, claimedAt, startAt };
     });
     if (this.host.state() === "running") {
-      this.ready.push(...tasks);
+      const claimable = new Set(this.host.types());
+      this.ready.push(...tasks.filter((t) => claimable.has(t.row.type)));
+      const refused = tasks.filter((t) => !claimable.has(t.row.type));
+      if (refused.length > 0) await this.sendBack(refused);
       return;
     }
     // (the release logs that they went back, as the claim logged them running)

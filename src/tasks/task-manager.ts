@@ -75,6 +75,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
       executingTasks: () => this.executingTasks(),
       types: () => this.claimableTypes(),
       launch: (row) => this.launch(row),
+      returned: (rows, why) => rows.forEach((row) => announceReturned(this.logger, this, row, why)),
       state: () => (!this.started ? "stopped" : this.stopping ? "stopping" : "running"),
     }, this.controls.rateLimits);
     this.executeContext = { registry, redactor, outputLog: this.outputLog, logger, workerId: settings.workerId, abandonAfterMs: settings.abandonAfterMs, onOutput: (task, chunk) => this.emit("output", task, chunk), onProgress: (task, event) => this.emit("progress", task, event) };

@@ -1,5 +1,6 @@
 import type { Queryable } from "../db.js";
 import type { ListFilter, TaskRow } from "../interfaces.js";
+import { TASK_STATUSES, type TaskStatus } from "../../tasks/types.js";
 
 /**
  * Matches counted for `total` at most: counting every match read the whole retained history on
@@ -8,40 +9,53 @@ import type { ListFilter, TaskRow } from "../interfaces.js";
  */
 export const LIST_TOTAL_CAP = 10_000;
 
-/**
- * Newest first (task ids are time-ordered UUID v7, read backwards from the primary key), filtered; `total` counts the matches up to LIST_TOTAL_CAP (for pagination).
- */
 /** Text matched literally by ILIKE: its own %, _ and backslash escaped. */
 const likeEscaped = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /**
+ * The statuses asked for are written into the statement (known names, checked here): a parameter
+ * would hide from the planner that `failed` is the predicate of a partial index (migration 026),
+ * and a prepared statement's generic plan could not use it.
+ */
+function statusCondition(statuses: readonly TaskStatus[]): string {
+  for (const status of statuses) if (!TASK_STATUSES.includes(status)) throw new Error(`unknown task status '${String(status)}': one of ${TASK_STATUSES.join(", ")}`);
+  return statuses.length === 0 ? "false" : `status IN (${statuses.map((s) => `'${s}'`).join(", ")})`;
+}
+
+/**
+ * Newest first (task ids are time-ordered UUID v7, read backwards from the primary key), filtered;
+ * `total` counts the matches up to LIST_TOTAL_CAP (for pagination).
+ *
+ * Only the filters given become conditions, so that each combination is its own statement with a
+ * plan of its own (an `$n IS NULL OR ...` condition for every filter made one plan serve all).
  * With a tag, the tag's rows (migration 025) lead: their primary key holds a tag's task ids in
  * order, so its newest tasks come first without reading any task that lacks the tag.
  */
-const TAGGED_TASKS = "ph_task_tags g JOIN ph_tasks ON ph_tasks.id = g.task_id AND g.tag = $11::text";
-
 export async function listTasks(db: Queryable, filter: ListFilter): Promise<{ rows: TaskRow[]; total: number; totalCapped: boolean }> {
+  const params: unknown[] = [];
+  const param = (value: unknown) => `$${params.push(value)}`;
+  const conditions: string[] = [];
+  if (filter.status !== undefined) conditions.push(statusCondition(filter.status));
+  if (filter.type !== undefined) conditions.push(`type = ${param(filter.type)}`);
+  if (filter.documentId !== undefined) conditions.push(`document_id = ${param(filter.documentId)}`);
+  if (filter.driveId !== undefined) conditions.push(`drive_id = ${param(filter.driveId)}`);
+  if (filter.createdAfter !== undefined) conditions.push(`created_at >= ${param(filter.createdAfter)}::timestamptz`);
+  if (filter.createdBefore !== undefined) conditions.push(`created_at < ${param(filter.createdBefore)}::timestamptz`);
+  if (filter.titleContains !== undefined) conditions.push(`title ILIKE '%' || ${param(likeEscaped(filter.titleContains))}::text || '%' ESCAPE '\\'`);
+  const source = filter.tag === undefined ? "ph_tasks" : `ph_task_tags g JOIN ph_tasks ON ph_tasks.id = g.task_id AND g.tag = ${param(filter.tag)}::text`;
   const { rows } = await db.query<TaskRow & { matches: number; page_row: boolean }>(
     `WITH matching AS NOT MATERIALIZED (
-       SELECT ph_tasks.* FROM ${filter.tag === undefined ? "ph_tasks" : TAGGED_TASKS}
-       WHERE ($1::text[] IS NULL OR status = ANY($1::text[]))
-         AND ($2::text IS NULL OR type = $2)
-         AND ($3::text IS NULL OR document_id = $3)
-         AND ($4::text IS NULL OR drive_id = $4)
-         AND ($8::timestamptz IS NULL OR created_at >= $8)
-         AND ($9::timestamptz IS NULL OR created_at < $9)
-         AND ($10::text IS NULL OR title ILIKE '%' || $10 || '%' ESCAPE '\\')
-         AND ${filter.tag === undefined ? "$11::text IS NULL" : "true"}
+       SELECT ph_tasks.* FROM ${source}
+       ${conditions.length > 0 ? `WHERE ${conditions.join("\n         AND ")}` : ""}
      ), counted AS (
-       SELECT count(*)::int AS matches FROM (SELECT 1 FROM matching LIMIT $7 + 1) capped
+       SELECT count(*)::int AS matches FROM (SELECT 1 FROM matching LIMIT ${param(LIST_TOTAL_CAP)}::int + 1) capped
      ), page AS (
-       SELECT * FROM matching ORDER BY id DESC LIMIT $5 OFFSET $6
+       SELECT * FROM matching ORDER BY id DESC LIMIT ${param(filter.limit)}::int OFFSET ${param(filter.offset)}::int
      )
      SELECT page.*, counted.matches, page.id IS NOT NULL AS page_row
      FROM counted LEFT JOIN page ON true
      ORDER BY page.id DESC`,
-    [filter.status ?? null, filter.type ?? null, filter.documentId ?? null, filter.driveId ?? null, filter.limit, filter.offset, LIST_TOTAL_CAP,
-      filter.createdAfter ?? null, filter.createdBefore ?? null, filter.titleContains === undefined ? null : likeEscaped(filter.titleContains), filter.tag ?? null],
+    params,
   );
   const matches = rows[0]?.matches ?? 0;
   return {

@@ -38,6 +38,8 @@ export interface PumpHost {
   executingTasks(): Iterable<Task>;
   /** The task types this worker claims now: those it has executors for, less the paused ones. */
   types(): string[];
+  /** Whether this worker would claim (and so may start) a task of `type` now: not paused, not draining. */
+  claims(type: string): boolean;
   /** Starts a claimed task. */
   launch(row: ClaimedRow): void;
   /** Claimed tasks went back to the queue unstarted, and why (the manager logs and announces it). */
@@ -201,13 +203,11 @@ export class ClaimPump {
    */
   private drain(): number {
     let started = 0;
-    let claimable: ReadonlySet<string> | undefined;
     const refused: ReadyTask[] = [];
     while (this.ready.length > 0 && this.host.state() === "running" && this.host.executingCount() < this.settings.maxConcurrent) {
       const next = this.ready.shift();
       if (!next) break;
-      claimable ??= new Set(this.host.types());
-      if (!claimable.has(next.row.type)) {
+      if (!this.host.claims(next.row.type)) {
         refused.push(next);
         continue;
       }
@@ -286,9 +286,8 @@ export class ClaimPump {
       return startAt === undefined ? { row, claimedAt } : { row, claimedAt, startAt };
     });
     if (this.host.state() === "running") {
-      const claimable = new Set(this.host.types());
-      this.ready.push(...tasks.filter((t) => claimable.has(t.row.type)));
-      const refused = tasks.filter((t) => !claimable.has(t.row.type));
+      this.ready.push(...tasks.filter((t) => this.host.claims(t.row.type)));
+      const refused = tasks.filter((t) => !this.host.claims(t.row.type));
       if (refused.length > 0) await this.sendBack(refused);
       return;
     }

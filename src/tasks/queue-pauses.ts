@@ -26,7 +26,11 @@ export class QueuePauses {
 
   /** The types of `types` that may be claimed now. */
   claimable(types: readonly string[]): string[] {
-    if (this.paused.has(ALL_TYPES)) return [];
-    return types.filter((type) => !this.paused.has(type));
+    return types.filter((type) => this.allows(type));
+  }
+
+  /** Whether tasks of `type` may be claimed and started (no pause of it or of every type). */
+  allows(type: string): boolean {
+    return !this.paused.has(ALL_TYPES) && !this.paused.has(type);
   }
 }

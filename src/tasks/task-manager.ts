@@ -74,6 +74,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
       executingCount: () => this.executingCount,
       executingTasks: () => this.executingTasks(),
       types: () => this.claimableTypes(),
+      claims: (type) => !this.presence.draining && this.controls.pauses.allows(type),
       launch: (row) => this.launch(row),
       returned: (rows, why) => rows.forEach((row) => announceReturned(this.logger, this, row, why)),
       state: () => (!this.started ? "stopped" : this.stopping ? "stopping" : "running"),

@@ -19,6 +19,7 @@ import { silentLogger } from "../src/logger.js";
 import type { Db, Queryable } from "../src/store/db.js";
 import { WebhookStore } from "../src/store/webhook-store.js";
 import { waitFor } from "./support/process.js";
+import { brief, explain, planNodes, recordStatements, type PlanNode, type Statement } from "./support/query-plans.js";
 
 /** Tables whose size follows the retained history (the rest hold settings: a few rows each). */
 const GROWING = ["ph_tasks", "ph_task_events", "ph_task_tags", "ph_task_dependencies", "ph_webhook_deliveries"];
@@ -29,12 +30,13 @@ const GROWING = ["ph_tasks", "ph_task_events", "ph_task_tags", "ph_task_dependen
  * full, every row when few match. (A walk without a filter, the recent list's, stops at its page; a
  * partial index holds only its predicate's rows — the waiting or running tasks, a few.)
  */
-function wholeTableScans(node: Record<string, unknown>, partial: ReadonlySet<string>): string[] {
-  const relation = String(node["Relation Name"]);
-  const type = String(node["Node Type"]);
-  const filteredWalk = (type === "Index Scan" || type === "Index Only Scan") && node["Index Cond"] === undefined && node.Filter !== undefined && !partial.has(String(node["Index Name"]));
-  const own = GROWING.includes(relation) && (type === "Seq Scan" || filteredWalk) ? [`${type} of ${relation}`] : [];
-  return [...own, ...((node.Plans as Record<string, unknown>[] | undefined) ?? []).flatMap((child) => wholeTableScans(child, partial))];
+function wholeTableScans(plan: PlanNode, partial: ReadonlySet<string>): string[] {
+  return planNodes(plan).flatMap((node) => {
+    const relation = String(node["Relation Name"]);
+    const type = String(node["Node Type"]);
+    const filteredWalk = (type === "Index Scan" || type === "Index Only Scan") && node["Index Cond"] === undefined && node.Filter !== undefined && !partial.has(String(node["Index Name"]));
+    return GROWING.includes(relation) && (type === "Seq Scan" || filteredWalk) ? [`${type} of ${relation}`] : [];
+  });
 }
 
 /** Finished tasks with their event-log entries, tags, dependencies and webhook deliveries. */
@@ -55,47 +57,13 @@ async function history(db: Queryable): Promise<void> {
   await db.query("ANALYZE");
 }
 
-/** Runs `act` with every statement the store is sent recorded (its transactions' too), each text with each of its parameter lists. */
-async function recorded(db: Db, act: () => Promise<unknown>): Promise<Map<string, readonly unknown[]>> {
-  const seen = new Map<string, readonly unknown[]>(); // keyed by text and parameters
-  const record = (sql: string, params: readonly unknown[]) => void seen.set(`${JSON.stringify(params)}\u0000${sql}`, params);
-  const target = db as { query: Queryable["query"]; transaction: Db["transaction"] };
-  const query = target.query;
-  const transaction = target.transaction.bind(db);
-  target.query = (sql, params = []) => {
-    record(sql, params);
-    return query(sql, params);
-  };
-  target.transaction = (fn) =>
-    transaction((tx) =>
-      fn({
-        query: (sql, params = []) => {
-          record(sql, params);
-          return tx.query(sql, params);
-        },
-      }),
-    );
-  try {
-    await act();
-  } finally {
-    target.query = query;
-    target.transaction = transaction;
-  }
-  return seen;
-}
-
 /** The statements among `seen` that read a growing table whole, even with sequential scans off. */
-async function wholeReads(db: Db, seen: Map<string, readonly unknown[]>): Promise<{ explained: number; scans: string[] }> {
-  const explainable = [...seen].map(([key, params]) => [key.slice(key.indexOf("\u0000") + 1), params] as const).filter(([sql]) => /^\s*(SELECT|WITH|UPDATE|DELETE|INSERT)\b/i.test(sql) && GROWING.some((t) => sql.includes(t)));
+async function wholeReads(db: Db, seen: readonly Statement[]): Promise<{ explained: number; scans: string[] }> {
+  const explainable = seen.filter(({ sql }) => /^\s*(SELECT|WITH|UPDATE|DELETE|INSERT)\b/i.test(sql) && GROWING.some((t) => sql.includes(t)));
   const partial = new Set((await db.query<{ name: string }>("SELECT c.relname AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indpred IS NOT NULL")).rows.map((r) => r.name));
   const scans: string[] = [];
-  for (const [sql, params] of explainable) {
-    const plan = await db.transaction(async (tx) => {
-      await tx.query("SET LOCAL enable_seqscan = off");
-      return (await tx.query<{ "QUERY PLAN": unknown }>(`EXPLAIN (FORMAT JSON) ${sql}`, params)).rows[0]!["QUERY PLAN"];
-    });
-    const root = (typeof plan === "string" ? JSON.parse(plan) : plan) as [{ Plan: Record<string, unknown> }];
-    scans.push(...wholeTableScans(root[0].Plan, partial).map((table) => `${table}: ${sql.replace(/\s+/g, " ").trim().slice(0, 120)} ${JSON.stringify(params)}`));
+  for (const statement of explainable) {
+    scans.push(...wholeTableScans(await explain(db, statement, { seqScanOff: true }), partial).map((table) => `${table}: ${brief(statement.sql)} ${JSON.stringify(statement.params)}`));
   }
   return { explained: explainable.length, scans };
 }
@@ -126,7 +94,7 @@ describe("what an agent reads on its own and for a dashboard refresh, with a his
 
   it("on its own: heartbeats, lease recovery, the sweeps, the pollers, a claim and a finish, the cleanups", async () => {
     const { store, manager } = agent;
-    const seen = await recorded(store.db, async () => {
+    const seen = await recordStatements(store.db, async () => {
       // A task runs through (its claim and finish), then the agent idles: heartbeats, sweeps, polls.
       const { task } = await manager.enqueueTask({ type: "cli", title: "one", command: "true" });
       await waitFor(async () => ((await manager.getTask(task.id))?.status === "completed" ? true : undefined), 15_000, "the task to complete");
@@ -145,7 +113,7 @@ describe("what an agent reads on its own and for a dashboard refresh, with a his
 
   it("for a dashboard refresh (every 2 s while one is open) and a task's page", async () => {
     const { store } = agent;
-    const seen = await recorded(store.db, async () => {
+    const seen = await recordStatements(store.db, async () => {
       // What the overview asks for (app.js, loadOverview), then a task's page.
       for (const path of ["/api/stats", "/api/tasks?limit=25", "/api/tasks?status=running&limit=10", "/api/schedules", "/api/hooks", "/api/webhooks",
         "/api/queue/pauses", "/api/workers", "/api/queue/rate-limits", "/api/queue/concurrency", "/api/tasks?status=failed&limit=25", "/api/tasks?tag=batch-7&limit=25"]) await api(path);

@@ -10,15 +10,12 @@ import { TaskMetrics } from "../src/metrics.js";
 import type { Queryable } from "../src/store/db.js";
 import type { TaskStore } from "../src/store/task-store.js";
 import { WorkerStore } from "../src/store/worker-store.js";
+import { brief, explain, planNodes, recordStatements, type PlanNode } from "./support/query-plans.js";
 import { BACKENDS } from "./support/stores.js";
 
-/** Plan nodes that read one of `tables` whole, anywhere in an EXPLAIN (FORMAT JSON) plan. */
-function wholeTableScans(node: Record<string, unknown>, tables: readonly string[] = ["ph_tasks"]): string[] {
-  const relation = String(node["Relation Name"]);
-  const own = node["Node Type"] === "Seq Scan" && tables.includes(relation) ? [`Seq Scan on ${relation}`] : [];
-  const children = (node.Plans as Record<string, unknown>[] | undefined) ?? [];
-  return [...own, ...children.flatMap((child) => wholeTableScans(child, tables))];
-}
+/** Sequential scans of one of `tables`, anywhere in a plan. */
+const wholeTableScans = (plan: PlanNode, tables: readonly string[] = ["ph_tasks"]) =>
+  planNodes(plan).filter((n) => n["Node Type"] === "Seq Scan" && tables.includes(String(n["Relation Name"]))).map((n) => `Seq Scan on ${String(n["Relation Name"])}`);
 
 /** Finished tasks two hours ago and in the last minutes, and some waiting and running. */
 async function fill(db: Queryable): Promise<void> {
@@ -43,22 +40,8 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       opened = undefined;
     });
 
-    /** Runs `read` with the store's queries recorded; returns those that name ph_tasks. */
-    async function recorded(store: TaskStore, read: () => Promise<unknown>): Promise<{ sql: string; params: readonly unknown[] }[]> {
-      const seen: { sql: string; params: readonly unknown[] }[] = [];
-      const db = store.db as { query: Queryable["query"] };
-      const original = db.query;
-      db.query = (sql, params = []) => {
-        seen.push({ sql, params });
-        return original(sql, params);
-      };
-      try {
-        await read();
-      } finally {
-        db.query = original;
-      }
-      return seen.filter((q) => q.sql.includes("ph_tasks"));
-    }
+    /** The statements `read` sends that name ph_tasks. */
+    const recorded = async (store: TaskStore, read: () => Promise<unknown>) => (await recordStatements(store.db, read)).filter((q) => q.sql.includes("ph_tasks"));
 
     it("counts what waits and runs now and what ended in the last hour, each through an index", async () => {
       opened = await backend.open();
@@ -83,13 +66,8 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       ];
       expect(statements.length).toBeGreaterThanOrEqual(3);
       const scans: string[] = [];
-      for (const { sql, params } of statements) {
-        const plan = await store.db.transaction(async (tx) => {
-          await tx.query("SET LOCAL enable_seqscan = off");
-          return (await tx.query<{ "QUERY PLAN": [{ Plan: Record<string, unknown> }] | string }>(`EXPLAIN (FORMAT JSON) ${sql}`, params)).rows[0]!["QUERY PLAN"];
-        });
-        const root = (typeof plan === "string" ? JSON.parse(plan) : plan) as [{ Plan: Record<string, unknown> }];
-        scans.push(...wholeTableScans(root[0].Plan).map((scan) => `${scan}: ${sql.replace(/\s+/g, " ").slice(0, 80)}`));
+      for (const statement of statements) {
+        scans.push(...wholeTableScans(await explain(store.db, statement, { seqScanOff: true })).map((scan) => `${scan}: ${brief(statement.sql, 80)}`));
       }
       expect(scans).toEqual([]);
     });
@@ -102,12 +80,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       await store.db.query("INSERT INTO ph_task_tags (tag, task_id) SELECT 'tag-' || (i % 5), id FROM (SELECT id, row_number() OVER () AS i FROM ph_tasks) t");
       await store.db.query("ANALYZE");
       const [cleanup] = await recorded(store, () => store.deleteExpired(24 * 3600 * 1000));
-      const plan = await store.db.transaction(async (tx) => {
-        await tx.query("SET LOCAL enable_seqscan = off");
-        return (await tx.query<{ "QUERY PLAN": [{ Plan: Record<string, unknown> }] | string }>(`EXPLAIN (FORMAT JSON) ${cleanup!.sql}`, cleanup!.params)).rows[0]!["QUERY PLAN"];
-      });
-      const root = (typeof plan === "string" ? JSON.parse(plan) : plan) as [{ Plan: Record<string, unknown> }];
-      expect(wholeTableScans(root[0].Plan, ["ph_tasks", "ph_task_events", "ph_task_tags"])).toEqual([]);
+      expect(wholeTableScans(await explain(store.db, cleanup!, { seqScanOff: true }), ["ph_tasks", "ph_task_events", "ph_task_tags"])).toEqual([]);
       // And it does its job: the tasks that ended two hours ago go under a one-hour retention, with their rows.
       expect(await store.deleteExpired(3600 * 1000)).toBe(180);
       const left = async (table: string) => (await store.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]!.n;

@@ -10,13 +10,14 @@ import type { Queryable } from "../src/store/db.js";
 import { statements as tagMigration } from "../src/store/migrations/025-task-tags.js";
 import type { TaskStore } from "../src/store/task-store.js";
 import { testManager } from "./support/manager.js";
+import { explain, planNodes, recordStatements, type PlanNode } from "./support/query-plans.js";
 import { BACKENDS } from "./support/stores.js";
 
-/** ph_tasks rows an EXPLAIN ANALYZE (FORMAT JSON) plan read: returned plus removed by a filter, over every loop. */
-function tasksRead(node: Record<string, unknown>): number {
-  const own = node["Relation Name"] === "ph_tasks" ? (Number(node["Actual Rows"]) + Number(node["Rows Removed by Filter"] ?? 0)) * Number(node["Actual Loops"] ?? 1) : 0;
-  return own + ((node.Plans as Record<string, unknown>[] | undefined) ?? []).reduce((sum, child) => sum + tasksRead(child), 0);
-}
+/** ph_tasks rows a plan run with EXPLAIN ANALYZE read: returned plus removed by a filter, over every loop. */
+const tasksRead = (plan: PlanNode) =>
+  planNodes(plan)
+    .filter((n) => n["Relation Name"] === "ph_tasks")
+    .reduce((sum, n) => sum + (Number(n["Actual Rows"]) + Number(n["Rows Removed by Filter"] ?? 0)) * Number(n["Actual Loops"] ?? 1), 0);
 
 /** Finished tasks without tags, as a store keeps them after weeks of work. */
 async function untaggedHistory(db: Queryable, count: number): Promise<void> {
@@ -59,23 +60,10 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect((await manager.listTasks({ tag: "nobody-has-it", limit: 25, offset: 0 })).total).toBe(0);
 
       // What the list sent, explained with its actual row counts.
-      const seen: { sql: string; params: readonly unknown[] }[] = [];
-      const db = store.db as { query: Queryable["query"] };
-      const original = db.query;
-      db.query = (sql, params = []) => {
-        seen.push({ sql, params });
-        return original(sql, params);
-      };
-      try {
-        await store.list({ tag: "release-42", limit: 25, offset: 0 });
-      } finally {
-        db.query = original;
-      }
-      const [statement] = seen.filter((q) => q.sql.includes("ph_tasks"));
-      const plan = (await store.db.query<{ "QUERY PLAN": unknown }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${statement!.sql}`, statement!.params)).rows[0]!["QUERY PLAN"];
-      const root = (typeof plan === "string" ? JSON.parse(plan) : plan) as [{ Plan: Record<string, unknown> }];
+      const [statement] = (await recordStatements(store.db, () => store.list({ tag: "release-42", limit: 25, offset: 0 }))).filter((q) => q.sql.includes("ph_tasks"));
+      const plan = await explain(store.db, statement!, { analyze: true });
       // Three tagged tasks, read for the count and for the page: a handful of rows, not 2,004.
-      expect(tasksRead(root[0].Plan)).toBeLessThanOrEqual(6);
+      expect(tasksRead(plan)).toBeLessThanOrEqual(6);
     });
 
     it("keeps a tag's rows with its task: a refused task's too, gone with the retention cleanup; tasks tagged before the table get theirs", async () => {

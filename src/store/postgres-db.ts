@@ -22,12 +22,16 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
  * Every statement runs as a named prepared statement (named by its text's hash): each connection
- * plans it once. The claim's plan alone costs more than its execution.
+ * plans it once. The claim's plan alone costs more than its execution. Some texts are built from a
+ * request (the task list has one per combination of filters), so the names are capped: past
+ * MAX_NAMED_STATEMENTS distinct texts a new one is sent unnamed, planned each time, and no
+ * connection holds more than that many prepared statements whatever the API is asked.
  */
+const MAX_NAMED_STATEMENTS = 500;
 const statementNames = new Map<string, string>();
-function statementName(sql: string): string {
+function statementName(sql: string): string | undefined {
   let name = statementNames.get(sql);
-  if (!name) {
+  if (!name && statementNames.size < MAX_NAMED_STATEMENTS) {
     name = `ph_${createHash("sha1").update(sql).digest("hex").slice(0, 16)}`;
     statementNames.set(sql, name);
   }
@@ -37,7 +41,8 @@ function statementName(sql: string): string {
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
-      const result = await client.query({ name: statementName(sql), text: sql, values: [...params] });
+      const name = statementName(sql);
+      const result = await client.query(name ? { name, text: sql, values: [...params] } : { text: sql, values: [...params] });
       return { rows: result.rows as Row[], affectedRows: result.rowCount ?? 0 };
     },
   };

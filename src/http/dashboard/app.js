@@ -11,7 +11,7 @@ import { queueSection } from "./queue.js";
 import { workersSection } from "./workers.js";
 import { attemptsTable } from "./attempts.js";
 import { failuresSection } from "./failures.js";
-import { filterByTag, filtered, recentFilterForm, recentQuery } from "./recent-filter.js";
+import { filterByTag, filtered, recentFilterForm, recentQuery, showTag } from "./recent-filter.js";
 
 const app = document.getElementById("app");
 const TOKEN_KEY = "ph-tasks-token";
@@ -113,7 +113,8 @@ function taskTable(id, tasks) {
     h("thead", {}, h("tr", {}, h("th", {}, "Status"), h("th", {}, "Title"), h("th", optional, "Type"), h("th", optional, "Tries"), h("th", optional, "Created"), h("th", {}, "Duration"))),
     h("tbody", {}, tasks.map((task) => h("tr", { "data-id": task.id },
       h("td", {}, badge(task.status)),
-      h("td", { class: "title" }, h("a", { href: `#/tasks/${encodeURIComponent(task.id)}`, title: task.title }, task.title)),
+      h("td", { class: "title" }, h("a", { href: `#/tasks/${encodeURIComponent(task.id)}`, title: task.title }, task.title),
+        (task.tags || []).map((tag) => h("a", { href: "#/", class: "tag", "data-tag": tag, title: "show the tasks with this tag", onclick: (event) => { event.preventDefault(); showTag(tag); } }, tag))),
       h("td", optional, task.type),
       h("td", optional, `${task.attempts}/${task.maxAttempts}`),
       h("td", optional, when(task.createdAt)),

@@ -15,9 +15,22 @@ export function recentQuery() {
   return `/api/tasks?${query.toString()}`;
 }
 
+/** The filter form drawn last and what redraws the list: a tag clicked in a list applies at once. */
+let drawn;
+
 /** Shows only the tasks with this tag (a tag on a task's page links here); the overview draws it. */
 export function filterByTag(tag) {
   Object.assign(current, { status: "", q: "", tag });
+  if (!drawn) return;
+  Object.assign(drawn.fields.status, { value: "" });
+  Object.assign(drawn.fields.search, { value: "" });
+  Object.assign(drawn.fields.tag, { value: tag });
+}
+
+/** A tag clicked in the overview's lists: the filter shows it, and the list redraws. */
+export function showTag(tag) {
+  filterByTag(tag);
+  void drawn?.changed();
 }
 
 /** True while a filter is applied (the section's title says so). */
@@ -55,6 +68,7 @@ export function recentFilterForm(changed, api) {
   const bulk = h("span", { id: "bulk-action" });
   bulk.replaceChildren(bulkButton(api, changed, message));
   const form = h("form", { id: "recent-filter", class: "filter" }, status, search, tag, h("button", { type: "submit", class: "secondary" }, "Filter"), bulk, message);
+  drawn = { fields: { status, search, tag }, changed };
   const apply = () => {
     current.status = status.value;
     current.q = search.value.trim();

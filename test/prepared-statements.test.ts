@@ -19,7 +19,7 @@ describe.skipIf(!postgresAvailable)("prepared statements on PostgreSQL", () => {
     try {
       await migrate(db);
       // Every subset of the statuses, with and without each of four other filters: 31 × 16 = 496 texts, twice over with a tag.
-      const subsets = Array.from({ length: 31 }, (_, bits) => TASK_STATUSES.filter((_s, i) => ((bits + 1) >> i) & 1)) as TaskStatus[][];
+      const subsets = Array.from<unknown, TaskStatus[]>({ length: 31 }, (_, bits) => TASK_STATUSES.filter((_s, i) => ((bits + 1) >> i) & 1));
       let lists = 0;
       for (const status of subsets) {
         for (let extra = 0; extra < 32; extra++) {

@@ -4,8 +4,14 @@
  * loaded machine a claim sent at start-up was answered after the drain applied, and a task enqueued
  * after the drain ran. Here the claim is held back on purpose — sent, then made to wait until the
  * drain (or the pause) has applied and a task is waiting — and the task must go back to the queue,
- * unstarted, and run once the worker claims again.
+ * unstarted, and run once the worker claims again. Likewise a cancel asked while a claim's answer is
+ * on its way: the task ends cancelled without starting (it used to start, and be stopped at the
+ * next lease renewal).
  */
+import { randomBytes } from "node:crypto";
+import { existsSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { PauseStore } from "../src/store/pause-store.js";
 import type { TaskStore } from "../src/store/task-store.js";
@@ -31,6 +37,25 @@ function holdNextClaim(store: TaskStore) {
     return original(...args);
   };
   return { held, open };
+}
+
+/** Lets the store's next claim commit, then holds its answer until `open()`; resolves `claimed` when it holds one. */
+function holdNextAnswer(store: TaskStore) {
+  const original = store.finishAndClaim.bind(store);
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  let committed!: () => void;
+  const claimed = new Promise<void>((resolve) => (committed = resolve));
+  store.finishAndClaim = async (...args: Parameters<TaskStore["finishAndClaim"]>) => {
+    const answer = await original(...args);
+    if (answer.claimed.length > 0) {
+      store.finishAndClaim = original;
+      committed();
+      await gate;
+    }
+    return answer;
+  };
+  return { claimed, open };
 }
 
 for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")) {
@@ -69,6 +94,24 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(await manager.getTask(task.id)).toMatchObject({ status: "pending", attempts: 0 });
       expect(await workers.setDrain(manager.workerId, undefined)).toBe(true);
       await waitFor(async () => ((await manager.getTask(task.id))?.status === "completed" ? true : undefined), 5000, "the task to run once resumed");
+    });
+
+    it("a task cancelled while its claim's answer is on its way ends cancelled without starting", async () => {
+      const { store, manager } = await started();
+      const marker = path.join(tmpdir(), `ph-claim-cancel-${randomBytes(4).toString("hex")}`);
+      const answer = holdNextAnswer(store);
+      const { task } = await manager.enqueueTask({ type: "cli", title: "cancelled in flight", command: "touch", args: [marker] });
+      await answer.claimed; // claimed in the store (running there), not yet held by the worker
+      expect(await manager.cancelTask(task.id)).toBe(true);
+      answer.open();
+      await waitFor(async () => ((await manager.getTask(task.id))?.status === "cancelled" ? true : undefined), 5000, "the task to end cancelled");
+      expect((await manager.getTask(task.id))?.error?.message).toContain("before it started");
+      expect(existsSync(marker)).toBe(false); // the command never ran
+      // Retried, the same task runs: the old cancel is not held against the new run.
+      expect(await manager.retryTask(task.id)).toBeDefined();
+      await waitFor(async () => ((await manager.getTask(task.id))?.status === "completed" ? true : undefined), 5000, "the retried task to run");
+      expect(existsSync(marker)).toBe(true);
+      rmSync(marker, { force: true });
     });
 
     it("a task of a type paused while its claim was out goes back; resumed, it runs", async () => {

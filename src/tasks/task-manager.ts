@@ -37,10 +37,15 @@ import { repeatEvery } from "./repeat-every.js";
 import { cancelExpiredTasks, EXPIRY_SWEEP_MS, expiryOf } from "./expired-tasks.js";
 import type { Task, TaskError } from "./types.js";
 import type { RunningTask } from "./running-task.js";
+import { RecentCancels } from "./recent-cancels.js";
+
+const CANCELLED_BEFORE_START: AttemptOutcome = { status: "cancelled", error: { kind: "fatal", code: "cancelled", message: "task cancelled before it started" }, durationMs: 0 };
 
 export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   /** Tasks this worker holds from launch until their end is recorded. */
   private readonly running = new Map<string, RunningTask>();
+  /** Cancels heard for tasks not held here yet (a claim on its way back). */
+  private readonly recentCancels = new RecentCancels();
   private executingCount = 0;
   private readonly outputLog: OutputLog;
   private readonly pump: ClaimPump;
@@ -310,12 +315,16 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
       return true;
     }
     const ready = this.pump.takeReady(id);
-    if (!ready) return false;
-    if (cause === "cancel") {
-      const outcome: AttemptOutcome = { status: "cancelled", error: { kind: "fatal", code: "cancelled", message: "task cancelled before it started" }, durationMs: 0 };
-      this.hold(rowToTask(ready), false, (entry) => this.settler.settle(entry.task, ready.attempts, outcome));
+    if (!ready) {
+      if (cause === "cancel") this.recentCancels.note(id); // its claim may be on its way here
+      return false;
     }
+    if (cause === "cancel") this.cancelBeforeStart(ready);
     return true;
+  }
+
+  private cancelBeforeStart(row: ClaimedRow): void {
+    this.hold(rowToTask(row), false, (entry) => this.settler.settle(entry.task, row.attempts, CANCELLED_BEFORE_START));
   }
 
   private schedulePump(): void {
@@ -325,7 +334,13 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   private launch(row: ClaimedRow): void {
     const task = rowToTask(row);
     const expired = expiryOf(task); // claimed past its startBy: ended, not run
-    this.hold(task, !expired, (entry) => (expired ? this.settler.settle(task, row.attempts, expired) : this.runClaimed(entry, row.attempts)));
+    // A cancel heard while its claim was on its way: asked of this run, or of an earlier one (retried since)?
+    const cancelHeard = this.recentCancels.take(row.id);
+    this.hold(task, !expired, async (entry) => {
+      if (expired) return this.settler.settle(task, row.attempts, expired);
+      if (cancelHeard && (await this.store.get(row.id))?.cancel_requested) return this.settler.settle(task, row.attempts, CANCELLED_BEFORE_START);
+      return this.runClaimed(entry, row.attempts);
+    });
   }
 
   /**

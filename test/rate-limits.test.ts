@@ -140,7 +140,9 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
         // Once the slot frees it runs: one start in the window, for the one run.
         await b.cancelTask(first.holder.id);
         expect((await finalStatus(b, first.limited.id)).status).toBe("completed");
-        expect(await used()).toBe(1);
+        // (Read while b looks for more work, the count can include a start reserved for a claim in
+        // flight, given back at once when it finds nothing: CI saw 2 once. It must come to 1.)
+        await usedComesTo(1, "one start in the window, for the one run");
         await b.stop(0);
 
         const a = withPrefetch({ readyMaxWaitMs: 60_000 });

@@ -21,41 +21,30 @@ import { cliRegistry, testManager } from "./support/manager.js";
 import { waitFor } from "./support/process.js";
 import { BACKENDS } from "./support/stores.js";
 
-/** Holds the store's next round trip (its claim) until `open()`; resolves `sent` when it is held. */
-function holdNextClaim(store: TaskStore) {
+/**
+ * Holds one of the store's round trips until `open()`; `held` resolves once it waits. "claim": the
+ * next one that asks for tasks, before it reaches the store (sent while the worker still claimed).
+ * "answer": the next one that claimed tasks, after they are claimed in the store, before the worker
+ * hears of them.
+ */
+function holdNext(store: TaskStore, what: "claim" | "answer") {
   const original = store.finishAndClaim.bind(store);
   let open!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));
-  let sent!: () => void;
-  const held = new Promise<void>((resolve) => (sent = resolve));
-  store.finishAndClaim = async (...args: Parameters<TaskStore["finishAndClaim"]>) => {
-    if (args[2] && args[2].count > 0) {
-      store.finishAndClaim = original; // only this one
-      sent();
-      await gate;
-    }
-    return original(...args);
+  let waiting!: () => void;
+  const held = new Promise<void>((resolve) => (waiting = resolve));
+  const hold = async () => {
+    store.finishAndClaim = original; // only this one
+    waiting();
+    await gate;
   };
-  return { held, open };
-}
-
-/** Lets the store's next claim commit, then holds its answer until `open()`; resolves `claimed` when it holds one. */
-function holdNextAnswer(store: TaskStore) {
-  const original = store.finishAndClaim.bind(store);
-  let open!: () => void;
-  const gate = new Promise<void>((resolve) => (open = resolve));
-  let committed!: () => void;
-  const claimed = new Promise<void>((resolve) => (committed = resolve));
   store.finishAndClaim = async (...args: Parameters<TaskStore["finishAndClaim"]>) => {
+    if (what === "claim" && args[2] && args[2].count > 0) await hold();
     const answer = await original(...args);
-    if (answer.claimed.length > 0) {
-      store.finishAndClaim = original;
-      committed();
-      await gate;
-    }
+    if (what === "answer" && answer.claimed.length > 0) await hold();
     return answer;
   };
-  return { claimed, open };
+  return { held, open };
 }
 
 for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")) {
@@ -82,7 +71,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
 
     it("a drained worker starts nothing its earlier claim brings back; resumed, it runs it", async () => {
       const { store, manager, returned } = await started();
-      const claim = holdNextClaim(store);
+      const claim = holdNext(store, "claim");
       const { task } = await manager.enqueueTask({ type: "cli", title: "enqueued as the drain lands", command: "true" });
       await claim.held; // the claim for it is out, sent while the worker still claimed
       const workers = new WorkerStore(store.db);
@@ -99,9 +88,9 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
     it("a task cancelled while its claim's answer is on its way ends cancelled without starting", async () => {
       const { store, manager } = await started();
       const marker = path.join(tmpdir(), `ph-claim-cancel-${randomBytes(4).toString("hex")}`);
-      const answer = holdNextAnswer(store);
+      const answer = holdNext(store, "answer");
       const { task } = await manager.enqueueTask({ type: "cli", title: "cancelled in flight", command: "touch", args: [marker] });
-      await answer.claimed; // claimed in the store (running there), not yet held by the worker
+      await answer.held; // claimed in the store (running there), not yet held by the worker
       expect(await manager.cancelTask(task.id)).toBe(true);
       answer.open();
       await waitFor(async () => ((await manager.getTask(task.id))?.status === "cancelled" ? true : undefined), 5000, "the task to end cancelled");
@@ -116,7 +105,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
 
     it("a task of a type paused while its claim was out goes back; resumed, it runs", async () => {
       const { store, manager, returned } = await started();
-      const claim = holdNextClaim(store);
+      const claim = holdNext(store, "claim");
       const { task } = await manager.enqueueTask({ type: "cli", title: "enqueued as the pause lands", command: "true" });
       await claim.held;
       const pauses = new PauseStore(store.db);

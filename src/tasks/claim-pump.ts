@@ -19,6 +19,7 @@
 import type { Logger } from "../logger.js";
 import type { ClaimLimits, Finish, NewTaskEvent } from "../store/interfaces.js";
 import type { ClaimedRow, FinishedRow } from "../store/sql/claim-tasks.js";
+import type { ReleaseReason } from "../store/sql/release-tasks.js";
 import type { TaskStore } from "../store/task-store.js";
 import type { ManagerSettings } from "./manager-settings.js";
 import type { OutputLog } from "./output-log.js";
@@ -161,10 +162,7 @@ export class ClaimPump {
     if (stale.length === 0) return [];
     this.ready = this.ready.filter((r) => now - r.claimedAt <= maxWaitMs);
     this.recentRunMs = Math.max(this.recentRunMs, ...stale.map((r) => now - r.claimedAt));
-    const released = new Set(await this.store.release(this.settings.workerId, stale.map((r) => r.row.id), "not started"));
-    const back = stale.filter((r) => released.has(r.row.id));
-    await this.giveBackStarts(back);
-    return back.map((r) => r.row);
+    return (await this.releaseUnstarted(stale, "not started")).map((r) => r.row);
   }
 
   /**
@@ -177,10 +175,18 @@ export class ClaimPump {
     await this.pass;
     const ready = this.ready.splice(0);
     if (ready.length === 0) return [];
-    const released = new Set(await this.store.release(this.settings.workerId, ready.map((r) => r.row.id)));
-    const back = ready.filter((r) => released.has(r.row.id));
+    return (await this.releaseUnstarted(ready, "shutdown")).map((r) => r.row);
+  }
+
+  /**
+   * Claimed tasks that will not start here go back to the queue, and their rate-limit starts to
+   * the window. Returns those the store released (not one whose lease this worker lost meanwhile).
+   */
+  private async releaseUnstarted(tasks: readonly ReadyTask[], reason: ReleaseReason): Promise<ReadyTask[]> {
+    const released = new Set(await this.store.release(this.settings.workerId, tasks.map((t) => t.row.id), reason));
+    const back = tasks.filter((t) => released.has(t.row.id));
     await this.giveBackStarts(back);
-    return back.map((r) => r.row);
+    return back;
   }
 
   /**
@@ -221,9 +227,7 @@ export class ClaimPump {
   /** Claimed tasks this worker will not start now go back to the queue (on failure their leases return them). */
   private async sendBack(tasks: readonly ReadyTask[]): Promise<void> {
     try {
-      const released = new Set(await this.store.release(this.settings.workerId, tasks.map((t) => t.row.id), "not started"));
-      const back = tasks.filter((t) => released.has(t.row.id));
-      await this.giveBackStarts(back);
+      const back = await this.releaseUnstarted(tasks, "not started");
       this.host.returned(back.map((t) => t.row), "not claimable here any more: worker draining or type paused");
     } catch (error) {
       this.logger.error({ err: error }, "returning claimed tasks to the queue failed; their leases will");
@@ -286,18 +290,13 @@ export class ClaimPump {
       return startAt === undefined ? { row, claimedAt } : { row, claimedAt, startAt };
     });
     if (this.host.state() === "running") {
-      this.ready.push(...tasks.filter((t) => this.host.claims(t.row.type)));
-      const refused = tasks.filter((t) => !this.host.claims(t.row.type));
+      const refused: ReadyTask[] = [];
+      for (const task of tasks) (this.host.claims(task.row.type) ? this.ready : refused).push(task);
       if (refused.length > 0) await this.sendBack(refused);
       return;
     }
     // (the release logs that they went back, as the claim logged them running)
-    const released = await this.store.release(this.settings.workerId, claimed.map((row) => row.id)).catch((error: unknown) => {
-      this.logger.error({ err: error }, "returning claimed tasks to the queue failed; their leases will");
-      return [] as string[];
-    });
-    const back = new Set(released);
-    await this.giveBackStarts(tasks.filter((t) => back.has(t.row.id)));
+    await this.releaseUnstarted(tasks, "shutdown").catch((error: unknown) => this.logger.error({ err: error }, "returning claimed tasks to the queue failed; their leases will"));
   }
 
   private claimLimits(count: number, types: string[]): ClaimLimits {

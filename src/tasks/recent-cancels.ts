@@ -12,7 +12,12 @@ export class RecentCancels {
 
   note(id: string): void {
     const now = Date.now();
-    for (const [old, at] of this.heard) if (now - at > this.keepMs) this.heard.delete(old);
+    // Oldest first (a Map keeps insertion order; a cancel heard again moves to the end).
+    for (const [old, at] of this.heard) {
+      if (now - at <= this.keepMs) break;
+      this.heard.delete(old);
+    }
+    this.heard.delete(id);
     this.heard.set(id, now);
   }
 

@@ -22,9 +22,9 @@ let drawn;
 export function filterByTag(tag) {
   Object.assign(current, { status: "", q: "", tag });
   if (!drawn) return;
-  Object.assign(drawn.fields.status, { value: "" });
-  Object.assign(drawn.fields.search, { value: "" });
-  Object.assign(drawn.fields.tag, { value: tag });
+  drawn.fields.status.value = "";
+  drawn.fields.search.value = "";
+  drawn.fields.tag.value = tag;
 }
 
 /** A tag clicked in the overview's lists: the filter shows it, and the list redraws. */

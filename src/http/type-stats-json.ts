@@ -3,7 +3,7 @@
  * waits and runs now, and how the last hour's tasks ended — every type the agent has, and any other
  * waiting, running or ended within the hour (another worker's, or one no longer configured), by name.
  */
-import type { TypeStatsRow } from "../store/sql/select-type-stats.js";
+import type { TypeStatsRow } from "../store/ended-summary.js";
 
 export function typeStatsToJson(known: readonly string[], active: readonly { status: string; type: string; count: number }[], lastHour: readonly TypeStatsRow[]) {
   const names = [...new Set([...known, ...active.map((r) => r.type), ...lastHour.map((r) => r.type)])].sort();

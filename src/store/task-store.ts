@@ -10,7 +10,6 @@ import { migrate } from "./migrate.js";
 import { openPgliteDb } from "./pglite-db.js";
 import { openPostgresDb } from "./postgres-db.js";
 import { finishAndClaimTasks, type ClaimedRow, type FinishedRow } from "./sql/claim-tasks.js";
-import { countFinishedPerMinute } from "./sql/count-finished-per-minute.js";
 import { countActiveTasks } from "./sql/count-active-tasks.js";
 import { deleteExpiredTasks } from "./sql/delete-expired-tasks.js";
 import { insertEvents } from "./sql/insert-events.js";
@@ -33,7 +32,13 @@ import { trimEvents } from "./sql/trim-events.js";
 import { registerDependencies } from "./sql/register-dependencies.js";
 import { selectWaitingFacts, type WaitingFacts } from "./sql/select-waiting-facts.js";
 import { selectDoomedDependents, type DoomedDependent } from "./sql/select-doomed-dependents.js";
-import { selectTypeStats, type TypeStatsRow } from "./sql/select-type-stats.js";
+import { rollUpFinished, ROLLUP_REACH_MINUTES } from "./sql/roll-up-finished.js";
+import { selectRollupMark } from "./sql/select-rollup-mark.js";
+import { RUN_BLOCK_MINUTES } from "./run-time-buckets.js";
+import { selectFinishedMinutes } from "./sql/select-finished-minutes.js";
+import { selectRunTimes } from "./sql/select-run-times.js";
+import { selectRecentFailures } from "./sql/select-recent-failures.js";
+import { summarizeEnds, type EndedSummary } from "./ended-summary.js";
 import { selectFailureReasons, type FailureReasonRow } from "./sql/select-failure-reasons.js";
 import { selectExpiredTasks } from "./sql/select-expired-tasks.js";
 import { ValidationError } from "../validation.js";
@@ -256,22 +261,28 @@ export class TaskStore {
   }
 
   /**
-   * What /api/stats shows: the tasks waiting and running now, and those finished in the last
-   * `minutes` per minute and outcome, per type with their run times, and why the failed ones failed. Every read goes through
-   * an index (pending, running, finished_at), so its cost follows the queue and the window, not
-   * the history TASK_RESULT_TTL keeps.
+   * What /api/stats shows: the tasks waiting and running now, and those that ended in the last
+   * `minutes` (whole minutes, and the current one) per minute and outcome, per type with their run
+   * times, and why the failed ones failed. Every read goes through an index or the per-minute
+   * rollup (migration 027), which this brings up to date first, so its cost follows the queue and
+   * the seconds since the last rollup, not the hour's throughput or the history TASK_RESULT_TTL keeps.
    */
-  async overview(minutes: number): Promise<{ active: Awaited<ReturnType<typeof countActiveTasks>>; perMinute: Awaited<ReturnType<typeof countFinishedPerMinute>>; types: TypeStatsRow[]; failures: FailureReasonRow[] }> {
-    return {
-      active: await countActiveTasks(this.db),
-      perMinute: await countFinishedPerMinute(this.db, minutes),
-      types: await selectTypeStats(this.db, minutes),
-      failures: await this.failureReasons({ minutes }, undefined, 10),
-    };
+  async overview(minutes: number): Promise<{ active: Awaited<ReturnType<typeof countActiveTasks>>; failures: FailureReasonRow[] } & EndedSummary> {
+    if (minutes + RUN_BLOCK_MINUTES > ROLLUP_REACH_MINUTES) throw new RangeError(`overview: minutes is ${minutes}; the rollup reaches back ${ROLLUP_REACH_MINUTES - RUN_BLOCK_MINUTES}`);
+    const mark = await selectRollupMark(this.db);
+    if (mark.due) await rollUpFinished(this.db, mark.through);
+    // The mark and the rows it splits, in one snapshot: no end counted twice or missed.
+    const ended = await this.db.transaction(async (tx) => {
+      await tx.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+      const { through } = await selectRollupMark(tx);
+      const summary = summarizeEnds(await selectFinishedMinutes(tx, minutes, through), await selectRunTimes(tx, minutes, through));
+      return { ...summary, failures: await selectRecentFailures(tx, minutes, through, 10) };
+    });
+    return { active: await countActiveTasks(this.db), ...ended };
   }
 
-  /** Why tasks failed for good since `since` — a time, or the last minutes (per type and error code, most frequent first). */
-  failureReasons(since: Date | { minutes: number }, type: string | undefined, limit: number): Promise<FailureReasonRow[]> {
+  /** Why tasks failed for good since `since` (per type and error code, most frequent first). */
+  failureReasons(since: Date, type: string | undefined, limit: number): Promise<FailureReasonRow[]> {
     return selectFailureReasons(this.db, since, type, limit);
   }
 

@@ -10,7 +10,9 @@ import { bucketMiddleMs, percentileMs, runBucket } from "../src/store/run-time-b
 import { rollUpFinished } from "../src/store/sql/roll-up-finished.js";
 import { selectRollupMark } from "../src/store/sql/select-rollup-mark.js";
 import { TaskStore } from "../src/store/task-store.js";
+import { testManager } from "./support/manager.js";
 import { explain, planNodes, recordStatements } from "./support/query-plans.js";
+import { waitFor } from "./support/process.js";
 import { BACKENDS, TEST_DATABASE_URL } from "./support/stores.js";
 
 interface End { id: string; type: string; status: "completed" | "failed" | "cancelled"; secondsAgo: number; runMs: number; code?: string }
@@ -137,6 +139,20 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(done.filter(Boolean)).toHaveLength(1);
       expect(await rolledUp(store.db)).toBe(299);
       expectOverview(await other.overview(60), ends());
+    });
+
+    it("is kept up by the workers between stats reads, so the first read after a busy hour has only seconds to roll up", async () => {
+      opened = await backend.open();
+      const { store } = opened;
+      await insertEnds(store.db, ends());
+      const manager = testManager(store, { rollupIntervalMs: 200 });
+      await manager.start();
+      try {
+        await waitFor(async () => ((await rolledUp(store.db)) === 299 ? true : undefined), 10_000, "the worker's rollup");
+      } finally {
+        await manager.stop();
+      }
+      expect((await selectRollupMark(store.db)).due).toBe(false);
     });
 
     it("reads from ph_tasks only the ends since the mark on a refresh, not the hour's", async () => {

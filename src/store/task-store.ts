@@ -269,8 +269,7 @@ export class TaskStore {
    */
   async overview(minutes: number): Promise<{ active: Awaited<ReturnType<typeof countActiveTasks>>; failures: FailureReasonRow[] } & EndedSummary> {
     if (minutes + RUN_BLOCK_MINUTES > ROLLUP_REACH_MINUTES) throw new RangeError(`overview: minutes is ${minutes}; the rollup reaches back ${ROLLUP_REACH_MINUTES - RUN_BLOCK_MINUTES}`);
-    const mark = await selectRollupMark(this.db);
-    if (mark.due) await rollUpFinished(this.db, mark.through);
+    await this.rollUpEnds();
     // The mark and the rows it splits, in one snapshot: no end counted twice or missed.
     const ended = await this.db.transaction(async (tx) => {
       await tx.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
@@ -279,6 +278,16 @@ export class TaskStore {
       return { ...summary, failures: await selectRecentFailures(tx, minutes, through, 10) };
     });
     return { active: await countActiveTasks(this.db), ...ended };
+  }
+
+  /**
+   * Rolls up the tasks that ended since the last rollup, when it is due (at most every few
+   * seconds, once across workers); whether this call did it. Done by each stats read, and now and
+   * then by every worker's upkeep.
+   */
+  async rollUpEnds(): Promise<boolean> {
+    const mark = await selectRollupMark(this.db);
+    return mark.due && (await rollUpFinished(this.db, mark.through));
   }
 
   /** Why tasks failed for good since `since` (per type and error code, most frequent first). */

@@ -33,6 +33,11 @@ export interface ManagerSettings {
   /** Safety net for lost notifications and slots freed elsewhere. */
   pollIntervalMs: number;
   cleanupIntervalMs: number;
+  /**
+   * How often this worker rolls the ended tasks up for the stats (sql/roll-up-finished.ts; default a
+   * minute), so that a dashboard opened after a busy hour need not roll the hour up itself.
+   */
+  rollupIntervalMs?: number;
   resultTtlMs: number;
   /** Failed tasks are kept this long instead (TASK_FAILED_RESULT_TTL); absent: resultTtlMs. */
   failedResultTtlMs?: number;

@@ -1,8 +1,8 @@
 /**
  * Upkeep of the task store on behalf of one worker: VACUUM after every `vacuumEveryFinishes`
  * finished runs (dead row versions from claims and finishes slow every claim until vacuumed, and
- * PGlite has no autovacuum), and the periodic cleanup that removes finished tasks past their
- * retention and refreshes the planner's statistics.
+ * PGlite has no autovacuum), the periodic cleanup that removes finished tasks past their
+ * retention and refreshes the planner's statistics, and the rollup of ended tasks for the stats.
  */
 import type { Logger } from "../logger.js";
 import type { TaskStore } from "../store/task-store.js";
@@ -12,6 +12,7 @@ export class StoreUpkeep {
   private finishedSinceVacuum = 0;
   private vacuuming: Promise<void> | undefined;
   private cleaning: Promise<void> | undefined;
+  private rolling: Promise<void> | undefined;
 
   constructor(
     private readonly store: TaskStore,
@@ -32,10 +33,20 @@ export class StoreUpkeep {
     return this.cleaning;
   }
 
-  /** Resolves once no cleanup or vacuum of this worker's is running (stop waits for it). */
+  /** Rolls up the tasks ended since the last rollup (any worker's, or a stats read's), if due. */
+  rollUp(): Promise<void> {
+    this.rolling ??= this.store
+      .rollUpEnds()
+      .then(() => undefined)
+      .catch((error: unknown) => this.logger.warn({ err: error }, "rolling up the ended tasks for the stats failed; the next try or stats read does it"))
+      .finally(() => (this.rolling = undefined));
+    return this.rolling;
+  }
+
+  /** Resolves once no cleanup, vacuum or rollup of this worker's is running (stop waits for it). */
   async idle(): Promise<void> {
     // (a failed cleanup was logged by whoever started it)
-    for (let running = this.cleaning ?? this.vacuuming; running; running = this.cleaning ?? this.vacuuming) await running.catch(() => undefined);
+    for (let running = this.cleaning ?? this.vacuuming ?? this.rolling; running; running = this.cleaning ?? this.vacuuming ?? this.rolling) await running.catch(() => undefined);
   }
 
   private async removeExpired(): Promise<void> {

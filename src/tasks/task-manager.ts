@@ -37,16 +37,16 @@ import { repeatEvery } from "./repeat-every.js";
 import { cancelExpiredTasks, EXPIRY_SWEEP_MS, expiryOf } from "./expired-tasks.js";
 import type { Task, TaskError } from "./types.js";
 import type { RunningTask } from "./running-task.js";
+import { HeldTasks } from "./held-tasks.js";
 import { RecentCancels } from "./recent-cancels.js";
 
 const CANCELLED_BEFORE_START: AttemptOutcome = { status: "cancelled", error: { kind: "fatal", code: "cancelled", message: "task cancelled before it started" }, durationMs: 0 };
 
 export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   /** Tasks this worker holds from launch until their end is recorded. */
-  private readonly running = new Map<string, RunningTask>();
+  private readonly held: HeldTasks;
   /** Cancels heard for tasks not held here yet (a claim on its way back). */
   private readonly recentCancels = new RecentCancels();
-  private executingCount = 0;
   private readonly outputLog: OutputLog;
   private readonly pump: ClaimPump;
   private readonly unsubscribe: (() => Promise<void>)[] = [];
@@ -75,9 +75,17 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     this.presence = new WorkerPresence(store.db, settings, logger);
     this.upkeep = new StoreUpkeep(store, settings, logger, () => this.started);
     this.outputLog = new OutputLog(store, { maxBytesPerTask: settings.outputCapBytes, flushIntervalMs: 100, logger });
+    this.held = new HeldTasks({
+      released: (task) => {
+        this.outputLog.forget(task.id);
+        this.schedulePump();
+      },
+      slotFreed: () => this.pump.slotFreed(),
+      failed: (error, task) => this.logger.error({ err: error, taskId: task.id }, "recording a task outcome failed; its lease will return it to the queue"),
+    });
     this.pump = new ClaimPump(store, this.outputLog, settings, logger, {
-      executingCount: () => this.executingCount,
-      executingTasks: () => this.executingTasks(),
+      executingCount: () => this.held.executing,
+      executingTasks: () => this.held.executingTasks(),
       types: () => this.claimableTypes(),
       claims: (type) => !this.presence.draining && this.controls.pauses.allows(type),
       launch: (row) => this.launch(row),
@@ -162,6 +170,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     every(this.settings.heartbeatMs, async () => void ((await this.controls.refreshQuietly()) && this.schedulePump())); // should a notification be lost
     every(this.settings.pollIntervalMs, () => Promise.resolve(this.schedulePump()));
     every(this.settings.cleanupIntervalMs, () => this.upkeep.cleanup());
+    every(this.settings.rollupIntervalMs ?? 60_000, () => this.upkeep.rollUp());
     every(SWEEP_MS, () => this.dependencyFailures.check().then(() => undefined));
     every(EXPIRY_SWEEP_MS, () => cancelExpiredTasks(this.store, (id, reason, code) => this.cancelTask(id, reason, code), this.logger).then(() => undefined));
     await this.heartbeat();
@@ -184,12 +193,11 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     await this.presence.beat("stopping", []);
     // A claim in flight either launches its tasks or returns them first; tasks claimed ahead go back.
     for (const row of await this.pump.quiesce()) announceReturned(this.logger, this, row, "shutdown, not started");
-    const all = () => Promise.allSettled([...this.running.values()].map((r) => r.done));
     let graceTimer: NodeJS.Timeout | undefined;
-    await Promise.race([all(), new Promise((resolve) => (graceTimer = setTimeout(resolve, graceMs)))]);
+    await Promise.race([this.held.allDone(), new Promise((resolve) => (graceTimer = setTimeout(resolve, graceMs)))]);
     clearTimeout(graceTimer);
-    for (const run of this.running.values()) run.controller.abort(new TaskAbortReason("shutdown"));
-    await all(); // every run's end is recorded by then: settle() waits for it
+    this.held.abortAll(new TaskAbortReason("shutdown"));
+    await this.held.allDone(); // every run's end is recorded by then: settle() waits for it
     await this.outputLog.flush();
     // A cleanup or vacuum of the store's own still running must not outlive the worker.
     await this.upkeep.idle();
@@ -292,16 +300,12 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   }
 
   runningTaskIds(): string[] {
-    return [...this.running.keys()];
+    return this.held.ids();
   }
 
   /** Tasks this worker holds: running, and claimed ahead waiting for a slot (prefetch). */
   heldTaskIds(): string[] {
-    return [...this.running.keys(), ...this.pump.readyIds()];
-  }
-
-  private *executingTasks(): Iterable<Task> {
-    for (const run of this.running.values()) if (run.executing) yield run.task;
+    return [...this.held.ids(), ...this.pump.readyIds()];
   }
 
   /**
@@ -309,7 +313,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
    * slot (prefetch) ends as cancelled without running, or — its lease lost — is let go.
    */
   private abortLocal(id: string, cause: "cancel" | "shutdown"): boolean {
-    const run = this.running.get(id);
+    const run = this.held.get(id);
     if (run) {
       run.controller.abort(new TaskAbortReason(cause));
       return true;
@@ -324,7 +328,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   }
 
   private cancelBeforeStart(row: ClaimedRow): void {
-    this.hold(rowToTask(row), false, (entry) => this.settler.settle(entry.task, row.attempts, CANCELLED_BEFORE_START));
+    this.held.hold(rowToTask(row), false, (entry) => this.settler.settle(entry.task, row.attempts, CANCELLED_BEFORE_START));
   }
 
   private schedulePump(): void {
@@ -336,28 +340,11 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     const expired = expiryOf(task); // claimed past its startBy: ended, not run
     // A cancel heard while its claim was on its way: asked of this run, or of an earlier one (retried since)?
     const cancelHeard = this.recentCancels.take(row.id);
-    this.hold(task, !expired, async (entry) => {
+    this.held.hold(task, !expired, async (entry) => {
       if (expired) return this.settler.settle(task, row.attempts, expired);
       if (cancelHeard && (await this.store.get(row.id))?.cancel_requested) return this.settler.settle(task, row.attempts, CANCELLED_BEFORE_START);
       return this.runClaimed(entry, row.attempts);
     });
-  }
-
-  /**
-   * Holds a task until `work` has recorded its end: a run (taking a slot while `executing`), or a
-   * claimed task ended without running.
-   */
-  private hold(task: Task, executing: boolean, work: (entry: RunningTask) => Promise<void>): void {
-    const entry: RunningTask = { task, controller: new AbortController(), executing, done: Promise.resolve() };
-    this.running.set(task.id, entry);
-    if (executing) this.executingCount++;
-    entry.done = work(entry)
-      .catch((error: unknown) => this.logger.error({ err: error, taskId: task.id }, "recording a task outcome failed; its lease will return it to the queue"))
-      .finally(() => {
-        this.running.delete(task.id);
-        this.outputLog.forget(task.id);
-        this.schedulePump();
-      });
   }
 
   private async runClaimed(entry: RunningTask, attempt: number): Promise<void> {
@@ -370,16 +357,9 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
       outcome = await this.executeTask(task, controller.signal, attempt);
     } finally {
       // The run is over: its slot is free while its end is recorded (the store still counts it running).
-      this.freeSlot(entry);
+      this.held.freeSlot(entry);
     }
     await this.settler.settle(task, attempt, outcome);
-  }
-
-  private freeSlot(entry: RunningTask): void {
-    if (!entry.executing) return;
-    entry.executing = false;
-    this.executingCount--;
-    this.pump.slotFreed();
   }
 
   /**
@@ -397,7 +377,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   private async heartbeat(): Promise<void> {
     await this.beat();
     if (!this.presence.draining) for (const row of await this.pump.releaseStale()) announceReturned(this.logger, this, row, "waited too long for a slot");
-    await renewHeldLeases({ store: this.store, workerId: this.workerId, leaseMs: this.settings.leaseMs, held: () => this.heldTaskIds(), runOf: (id) => this.running.get(id), stop: (id, cause) => this.abortLocal(id, cause) });
+    await renewHeldLeases({ store: this.store, workerId: this.workerId, leaseMs: this.settings.leaseMs, held: () => this.heldTaskIds(), runOf: (id) => this.held.get(id), stop: (id, cause) => this.abortLocal(id, cause) });
     if ((await recoverExpiredTasks(this.store, this.logger, this)) > 0) this.schedulePump();
   }
 

@@ -11,7 +11,7 @@ import { rollUpFinished } from "../src/store/sql/roll-up-finished.js";
 import { selectRollupMark } from "../src/store/sql/select-rollup-mark.js";
 import { TaskStore } from "../src/store/task-store.js";
 import { testManager } from "./support/manager.js";
-import { explain, planNodes, recordStatements } from "./support/query-plans.js";
+import { explain, recordStatements, rowsRead } from "./support/query-plans.js";
 import { waitFor } from "./support/process.js";
 import { BACKENDS, TEST_DATABASE_URL } from "./support/stores.js";
 
@@ -159,17 +159,18 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       opened = await backend.open();
       const { store } = opened;
       await insertEnds(store.db, ends());
+      // And days of history before it, as TASK_RESULT_TTL keeps (failures too).
+      const history = Array.from({ length: 3000 }, (_, i): End => (i % 3 === 0 ? { id: `old-${i}`, type: "type-0", status: "failed", secondsAgo: 86_400 + i * 60, runMs: 40, code: "code-0" } : { id: `old-${i}`, type: "type-0", status: "completed", secondsAgo: 86_400 + i * 60, runMs: 40 }));
+      await insertEnds(store.db, history);
+      await store.db.query("ANALYZE ph_tasks");
       await store.overview(60); // the rollup
       await insertEnds(store.db, [{ id: "fresh", type: "type-0", status: "failed", secondsAgo: 0, runMs: 3, code: "code-0" }]);
       const sinceMark = ends().filter((e) => e.secondsAgo <= 15).length + 1; // 2 of the 341
       const statements = (await recordStatements(store.db, () => store.overview(60))).filter((s) => s.sql.includes("ph_tasks"));
       expect(statements.length).toBeGreaterThanOrEqual(4); // the ends, the run times, the failures, the queue
       for (const statement of statements) {
-        const plan = await explain(store.db, statement, { analyze: true });
-        const read = planNodes(plan)
-          .filter((n) => n["Relation Name"] === "ph_tasks")
-          .reduce((sum, n) => sum + Number(n["Actual Rows"] ?? 0) * Number(n["Actual Loops"] ?? 1), 0);
-        expect(read, statement.sql).toBeLessThanOrEqual(sinceMark);
+        // (sequential scans off: on a table this small the planner would rather read it all, as it would not with a history kept)
+        expect(rowsRead(await explain(store.db, statement, { analyze: true, seqScanOff: true }), "ph_tasks"), statement.sql).toBeLessThanOrEqual(sinceMark);
       }
     });
   });

@@ -72,19 +72,20 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(scans).toEqual([]);
     });
 
-    it("the retention cleanup (hourly, on every worker) reads no table whole: the tasks due, their tags and entries by index", async () => {
+    it("the retention cleanup (hourly, on every worker) reads no table whole: the tasks due, their tags, titles and entries by index", async () => {
       opened = await backend.open();
       const { store } = opened;
       await fill(store.db);
       await store.db.query("INSERT INTO ph_task_events (task_id, kind, stream, data, bytes) SELECT id, 'output', 'stdout', 'x', 1 FROM ph_tasks");
       await store.db.query("INSERT INTO ph_task_tags (tag, task_id) SELECT 'tag-' || (i % 5), id FROM (SELECT id, row_number() OVER () AS i FROM ph_tasks) t");
+      await store.db.query("INSERT INTO ph_task_titles (task_id, title) SELECT id, title FROM ph_tasks");
       await store.db.query("ANALYZE");
       const [cleanup] = await recorded(store, () => store.deleteExpired(24 * 3600 * 1000));
-      expect(wholeTableScans(await explain(store.db, cleanup!, { seqScanOff: true }), ["ph_tasks", "ph_task_events", "ph_task_tags"])).toEqual([]);
+      expect(wholeTableScans(await explain(store.db, cleanup!, { seqScanOff: true }), ["ph_tasks", "ph_task_events", "ph_task_tags", "ph_task_titles"])).toEqual([]);
       // And it does its job: the tasks that ended two hours ago go under a one-hour retention, with their rows.
       expect(await store.deleteExpired(3600 * 1000)).toBe(180);
       const left = async (table: string) => (await store.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]!.n;
-      expect([await left("ph_tasks"), await left("ph_task_events"), await left("ph_task_tags")]).toEqual([220, 220, 220]);
+      expect([await left("ph_tasks"), await left("ph_task_events"), await left("ph_task_tags"), await left("ph_task_titles")]).toEqual([220, 220, 220, 220]);
     });
   });
 }

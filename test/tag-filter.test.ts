@@ -10,14 +10,8 @@ import type { Queryable } from "../src/store/db.js";
 import { statements as tagMigration } from "../src/store/migrations/025-task-tags.js";
 import type { TaskStore } from "../src/store/task-store.js";
 import { testManager } from "./support/manager.js";
-import { explain, planNodes, recordStatements, type PlanNode } from "./support/query-plans.js";
+import { explain, recordStatements, rowsRead } from "./support/query-plans.js";
 import { BACKENDS } from "./support/stores.js";
-
-/** ph_tasks rows a plan run with EXPLAIN ANALYZE read: returned plus removed by a filter, over every loop. */
-const tasksRead = (plan: PlanNode) =>
-  planNodes(plan)
-    .filter((n) => n["Relation Name"] === "ph_tasks")
-    .reduce((sum, n) => sum + (Number(n["Actual Rows"]) + Number(n["Rows Removed by Filter"] ?? 0)) * Number(n["Actual Loops"] ?? 1), 0);
 
 /** Finished tasks without tags, as a store keeps them after weeks of work. */
 async function untaggedHistory(db: Queryable, count: number): Promise<void> {
@@ -63,7 +57,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       const [statement] = (await recordStatements(store.db, () => store.list({ tag: "release-42", limit: 25, offset: 0 }))).filter((q) => q.sql.includes("ph_tasks"));
       const plan = await explain(store.db, statement!, { analyze: true });
       // Three tagged tasks, read for the count and for the page: a handful of rows, not 2,004.
-      expect(tasksRead(plan)).toBeLessThanOrEqual(6);
+      expect(rowsRead(plan, "ph_tasks")).toBeLessThanOrEqual(6);
     });
 
     it("keeps a tag's rows with its task: a refused task's too, gone with the retention cleanup; tasks tagged before the table get theirs", async () => {

@@ -30,6 +30,7 @@ import * as m024 from "./migrations/024-workers.js";
 import * as m025 from "./migrations/025-task-tags.js";
 import * as m026 from "./migrations/026-ended-status-indexes.js";
 import * as m027 from "./migrations/027-finished-minutes.js";
+import * as m028 from "./migrations/028-title-search.js";
 
 /**
  * A migration is SQL split on ";" at line ends, or — where a function body holds semicolons of its
@@ -63,6 +64,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql?: string; statem
   { version: 25, name: m025.name, statements: m025.statements },
   { version: 26, name: m026.name, statements: m026.statements },
   { version: 27, name: m027.name, statements: m027.statements },
+  { version: 28, name: m028.name, statements: m028.statements },
 ];
 
 /** The schema version this code migrates to. */

@@ -4,6 +4,8 @@
  */
 import { EventEmitter } from "node:events";
 import { PGlite } from "@electric-sql/pglite";
+// The title search's trigram index (migration 028); shipped inside the PGlite package.
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import type { Db, Queryable, QueryResult } from "./db.js";
 
 function wrap(target: Pick<PGlite, "query">): Queryable {
@@ -17,7 +19,7 @@ function wrap(target: Pick<PGlite, "query">): Queryable {
 
 export async function openPgliteDb(dataDir?: string): Promise<Db> {
   // PGlite prints the server's notices to the console; our SQL raises none worth showing.
-  const pg = await PGlite.create(dataDir, { debug: 0 });
+  const pg = await PGlite.create(dataDir, { debug: 0, extensions: { pg_trgm } });
   const queryable = wrap(pg);
   // Notifications never leave this process: an EventEmitter is all it takes.
   const bus = new EventEmitter();

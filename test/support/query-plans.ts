@@ -66,3 +66,9 @@ export function planNodes(node: PlanNode): PlanNode[] {
 
 /** A statement's text on one line, cut short, for a failure message. */
 export const brief = (sql: string, length = 120) => sql.replace(/\s+/g, " ").trim().slice(0, length);
+
+/** Rows of `table` a plan run with EXPLAIN ANALYZE read: returned plus removed by a filter, over every loop. */
+export const rowsRead = (plan: PlanNode, table: string) =>
+  planNodes(plan)
+    .filter((n) => n["Relation Name"] === table)
+    .reduce((sum, n) => sum + (Number(n["Actual Rows"]) + Number(n["Rows Removed by Filter"] ?? 0)) * Number(n["Actual Loops"] ?? 1), 0);

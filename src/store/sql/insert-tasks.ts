@@ -9,7 +9,8 @@ import { tagRowsFrom } from "../migrations/025-task-tags.js";
  * A task with dependencies goes in waiting (register-dependencies.ts releases it); one with a
  * runAt in the future goes in due then, and its age for the priority counts from then.
  * Each new task's first event-log entry ("pending") goes in with it: a claim that comes a moment
- * later logs "running" after it, never before; so do its tags' rows (the tag filter's index, 025).
+ * later logs "running" after it, never before; so do its tags' and title's rows (the tag filter's
+ * and the title search's indexes, 025 and 028).
  *
  * Priority by type and age: rank_at = created_at − priority × TASK_AGING_MS. Claims take the
  * smallest rank_at, which is ranking by `priority + waited / TASK_AGING_MS`: every TASK_AGING_MS a
@@ -32,7 +33,8 @@ export async function insertTasks(db: Queryable, tasks: readonly NewTaskRow[]): 
      ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
      RETURNING *
      ), ${statusEntriesFrom("inserted", `'{"status":"pending","attempt":0}'::text`)},
-     tagged AS (INSERT INTO ph_task_tags (task_id, tag) ${tagRowsFrom("inserted")})
+     tagged AS (INSERT INTO ph_task_tags (task_id, tag) ${tagRowsFrom("inserted")}),
+     titled AS (INSERT INTO ph_task_titles (task_id, title) SELECT id, title FROM inserted)
      SELECT * FROM inserted`,
     [JSON.stringify(tasks)],
   );

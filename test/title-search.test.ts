@@ -1,0 +1,84 @@
+/**
+ * A title search (`ph-tasks list --title`, the dashboard's search box) finds the few tasks that
+ * match through the titles' trigram index (migration 028), not by reading every retained task: with
+ * 1,000,000 kept the old search read them all when few or none matched (1.2 s on PostgreSQL).
+ * Checked the way a slow read shows itself — EXPLAIN ANALYZE counts the ph_tasks rows read — on
+ * PGlite and PostgreSQL; the same answers without the index (where pg_trgm cannot be had); and the
+ * title rows come and go with their tasks.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import type { Queryable } from "../src/store/db.js";
+import { testManager } from "./support/manager.js";
+import { explain, recordStatements, rowsRead } from "./support/query-plans.js";
+import { BACKENDS } from "./support/stores.js";
+
+/** Finished tasks, as a store keeps them after weeks of work (their title rows as migration 028 fills them). */
+async function history(db: Queryable, count: number): Promise<void> {
+  await db.query(
+    `INSERT INTO ph_tasks (id, type, title, params, status, priority, rank_at, attempts, max_attempts, timeout_ms, finished_at)
+     SELECT 'old-' || lpad(i::text, 6, '0'), 'cli', 'build the docs, run ' || i, '{"command":"true"}'::jsonb, 'completed', 50, now(), 1, 3, 60000, now()
+     FROM generate_series(1, $1::int) i`,
+    [count],
+  );
+  await db.query("INSERT INTO ph_task_titles (task_id, title) SELECT id, title FROM ph_tasks WHERE id LIKE 'old-%'");
+  await db.query("ANALYZE ph_tasks");
+  await db.query("ANALYZE ph_task_titles");
+}
+
+for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")) {
+  describe.skipIf(!backend.available)(`the title search on ${backend.name}`, () => {
+    let opened: Awaited<ReturnType<typeof backend.open>> | undefined;
+    afterEach(async () => {
+      await opened?.cleanup();
+      opened = undefined;
+    });
+
+    it("finds the few matching tasks through the trigram index, reading no task that does not match — and the same without the index", async () => {
+      opened = await backend.open();
+      const { store } = opened;
+      const manager = testManager(store);
+      const release = (await manager.enqueueTask({ type: "cli", title: "Deploy release 4.2 to staging", command: "true" })).task.id;
+      const percent = (await manager.enqueueTask({ type: "cli", title: "Disk at 100% on db-1", command: "true" })).task.id;
+      await history(store.db, 5000);
+      const indexes = await store.db.query("SELECT 1 FROM pg_indexes WHERE indexname = 'ph_task_titles_trgm' AND schemaname = current_schema()");
+      expect(indexes.rows).toHaveLength(1);
+
+      const titled = async (text: string) => (await manager.listTasks({ titleContains: text, limit: 25, offset: 0 })).tasks.map((t) => t.id);
+      const answers = async () => ({
+        release: await titled("RELEASE 4.2"), // any case
+        percent: await titled("100%"), // % and _ are matched as themselves
+        underscore: await titled("db_1"),
+        none: await titled("no task is called this"),
+        many: (await manager.listTasks({ titleContains: "build the docs", limit: 3, offset: 0 })).total,
+        short: (await titled("4.")).length, // two characters: no trigram to look up
+      });
+      const withIndex = await answers();
+      expect(withIndex).toEqual({ release: [release], percent: [percent], underscore: [], none: [], many: 5000, short: 1 });
+
+      // What the search sent, explained with its actual row counts: the match and not the 5,002 tasks.
+      for (const text of ["release 4.2", "no task is called this"]) {
+        const [statement] = (await recordStatements(store.db, () => store.list({ titleContains: text, limit: 25, offset: 0 }))).filter((q) => q.sql.includes("ph_tasks"));
+        expect(rowsRead(await explain(store.db, statement!, { analyze: true }), "ph_tasks"), text).toBeLessThanOrEqual(4);
+      }
+
+      // Where pg_trgm could not be created there is no index: the same answers, reading the titles.
+      await store.db.query("DROP INDEX ph_task_titles_trgm");
+      expect(await answers()).toEqual(withIndex);
+    });
+
+    it("keeps a title's row with its task: a refused task's too, gone with the retention cleanup", async () => {
+      opened = await backend.open();
+      const { store } = opened;
+      const manager = testManager(store);
+      const kept = (await manager.enqueueTask({ type: "cli", title: "kept", command: "true" })).task.id;
+      const refused = await manager.rejectTask({ type: "cli", title: "refused loop", command: "true" }, { kind: "fatal", code: "invalid_task", message: "refused for the test" });
+      expect((await manager.listTasks({ titleContains: "loop", limit: 25, offset: 0 })).tasks.map((t) => t.id)).toEqual([refused!.id]);
+      const titleRows = async () => (await store.db.query<{ task_id: string }>("SELECT task_id FROM ph_task_titles ORDER BY task_id")).rows.map((r) => r.task_id);
+      expect(await titleRows()).toEqual([kept, refused!.id].sort());
+
+      await store.db.query("UPDATE ph_tasks SET finished_at = now() - interval '2 days' WHERE id = $1", [refused!.id]);
+      expect(await store.deleteExpired(24 * 3600 * 1000)).toBe(1);
+      expect(await titleRows()).toEqual([kept]);
+    });
+  });
+}

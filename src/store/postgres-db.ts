@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import pg from "pg";
-import type { Db, Queryable, QueryResult } from "./db.js";
+import { PLANNED_EACH_TIME, type Db, type Queryable, type QueryResult } from "./db.js";
 
 export interface PostgresDbOptions {
   url: string;
@@ -30,6 +30,7 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 const MAX_NAMED_STATEMENTS = 500;
 const statementNames = new Map<string, string>();
 function statementName(sql: string): string | undefined {
+  if (sql.startsWith(PLANNED_EACH_TIME)) return undefined;
   let name = statementNames.get(sql);
   if (!name && statementNames.size < MAX_NAMED_STATEMENTS) {
     name = `ph_${createHash("sha1").update(sql).digest("hex").slice(0, 16)}`;

@@ -1,4 +1,4 @@
-import type { Queryable } from "../db.js";
+import { PLANNED_EACH_TIME, type Queryable } from "../db.js";
 import type { ListFilter, TaskRow } from "../interfaces.js";
 import { TASK_STATUSES, type TaskStatus } from "../../tasks/types.js";
 
@@ -42,14 +42,13 @@ export async function listTasks(db: Queryable, filter: ListFilter): Promise<{ ro
   if (filter.createdAfter !== undefined) conditions.push(`created_at >= ${param(filter.createdAfter)}::timestamptz`);
   if (filter.createdBefore !== undefined) conditions.push(`created_at < ${param(filter.createdBefore)}::timestamptz`);
   if (filter.titleContains !== undefined) {
-    // Both ways to the matches, for the planner to choose: the titles' trigram index (028) when few
-    // match, the tasks newest first when many do (the page and the capped count come soon).
-    const pattern = `'%' || ${param(likeEscaped(filter.titleContains))}::text || '%'`;
-    conditions.push(`ph_tasks.title ILIKE ${pattern} ESCAPE '\\'`, `ph_tasks.id IN (SELECT task_id FROM ph_task_titles WHERE title ILIKE ${pattern} ESCAPE '\\')`);
+    // Through the titles' own rows (migration 028), for the planner to choose: their trigram index
+    // when few match, or the tasks newest first when many do (the page and the capped count come soon).
+    conditions.push(`ph_tasks.id IN (SELECT task_id FROM ph_task_titles WHERE title ILIKE '%' || ${param(likeEscaped(filter.titleContains))}::text || '%' ESCAPE '\\')`);
   }
   const source = filter.tag === undefined ? "ph_tasks" : `ph_task_tags g JOIN ph_tasks ON ph_tasks.id = g.task_id AND g.tag = ${param(filter.tag)}::text`;
   const { rows } = await db.query<TaskRow & { matches: number; page_row: boolean }>(
-    `WITH matching AS NOT MATERIALIZED (
+    `${filter.titleContains === undefined ? "" : PLANNED_EACH_TIME}WITH matching AS NOT MATERIALIZED (
        SELECT ph_tasks.* FROM ${source}
        ${conditions.length > 0 ? `WHERE ${conditions.join("\n         AND ")}` : ""}
      ), counted AS (

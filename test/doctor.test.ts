@@ -106,6 +106,7 @@ describe("ph-tasks doctor", () => {
       const run = await doctor({ DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}` });
       expect(run.status).toBe(0);
       expect(run.line("workers")).toMatch(/^warn {2}workers {9}1 running; lost: w-gone \(last seen .*\) — killed or cut off/);
+      expect(run.line("title search")).toBe("ok    title search    through a trigram index (pg_trgm)");
       await new WorkerStore(store.db).remove("w-gone");
       expect((await doctor({ DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}` })).line("workers")).toMatch(/^ok {4}workers {9}1 running$/);
     } finally {

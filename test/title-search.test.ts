@@ -6,11 +6,15 @@
  * PGlite and PostgreSQL; the same answers without the index (where pg_trgm cannot be had); and the
  * title rows come and go with their tasks.
  */
+import { randomBytes } from "node:crypto";
+import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Queryable } from "../src/store/db.js";
+import { runChecks } from "../src/doctor/checks.js";
+import { TaskStore } from "../src/store/task-store.js";
 import { testManager } from "./support/manager.js";
 import { explain, recordStatements, rowsRead } from "./support/query-plans.js";
-import { BACKENDS } from "./support/stores.js";
+import { BACKENDS, postgresAvailable, TEST_DATABASE_URL } from "./support/stores.js";
 
 /** Finished tasks, as a store keeps them after weeks of work (their title rows as migration 028 fills them). */
 async function history(db: Queryable, count: number): Promise<void> {
@@ -82,3 +86,60 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
     });
   });
 }
+
+describe.skipIf(!postgresAvailable)("the title search where pg_trgm cannot be created (PostgreSQL)", () => {
+  it("migrates without it, finds the tasks by reading the titles, and ph-tasks doctor says what to run", async () => {
+    // A database of its own (this one has pg_trgm already) and a role that may create tables in
+    // its public schema but not extensions (no CREATE on the database), as a shared server's user.
+    const suffix = randomBytes(3).toString("hex");
+    const database = `ph_notrgm_${suffix}`;
+    const role = `ph_limited_${suffix}`;
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    const at = (user: string) => {
+      const url = new URL(TEST_DATABASE_URL);
+      url.username = user;
+      url.pathname = `/${database}`;
+      return url.toString();
+    };
+    try {
+      await admin.query(`CREATE DATABASE ${database}`);
+      await admin.query(`CREATE ROLE ${role} LOGIN`);
+      const owner = new pg.Client({ connectionString: at(new URL(TEST_DATABASE_URL).username || "postgres") });
+      await owner.connect();
+      await owner.query(`GRANT USAGE, CREATE ON SCHEMA public TO ${role}`);
+      await owner.end();
+
+      const store = await TaskStore.open({ databaseUrl: at(role) });
+      try {
+        const installed = await store.db.query("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'");
+        expect(installed.rows).toEqual([]);
+        expect((await store.db.query("SELECT 1 FROM pg_indexes WHERE indexname = 'ph_task_titles_trgm'")).rows).toEqual([]);
+        const manager = testManager(store);
+        const wanted = (await manager.enqueueTask({ type: "cli", title: "Rotate the signing keys", command: "true" })).task.id;
+        await manager.enqueueTask({ type: "cli", title: "Build the docs", command: "true" });
+        expect((await manager.listTasks({ titleContains: "signing", limit: 25, offset: 0 })).tasks.map((t) => t.id)).toEqual([wanted]);
+      } finally {
+        await store.close();
+      }
+      const checks = await runChecks({ DATABASE_URL: at(role), PATH: process.env.PATH, PH_TASKS_URL: "http://127.0.0.1:9" });
+      expect(checks.find((c) => c.name === "title search")).toEqual({
+        name: "title search",
+        level: "warn",
+        detail: "pg_trgm could not be created, so a title search reads every title; as the database's owner run CREATE EXTENSION pg_trgm; and the agent indexes the titles at its next start",
+      });
+      // What it says works: the owner creates the extension, the agent's next start the index.
+      const dba = new pg.Client({ connectionString: at(new URL(TEST_DATABASE_URL).username || "postgres") });
+      await dba.connect();
+      await dba.query("CREATE EXTENSION pg_trgm");
+      await dba.end();
+      await (await TaskStore.open({ databaseUrl: at(role) })).close();
+      const after = await runChecks({ DATABASE_URL: at(role), PATH: process.env.PATH, PH_TASKS_URL: "http://127.0.0.1:9" });
+      expect(after.find((c) => c.name === "title search")?.level).toBe("ok");
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await admin.query(`DROP ROLE IF EXISTS ${role}`);
+      await admin.end();
+    }
+  });
+});

@@ -57,6 +57,30 @@ async function checkStore(config: Config): Promise<CheckResult> {
 }
 
 /**
+ * The title search's trigram index on a PostgreSQL store (migration 028): where pg_trgm could not
+ * be created, title searches read every title — said, with what a database owner can run.
+ */
+async function checkTitleSearch(config: Config): Promise<CheckResult[]> {
+  if (!config.DATABASE_URL) return []; // PGlite brings its own pg_trgm
+  const client = new pg.Client({ connectionString: config.DATABASE_URL, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ schema: string; indexed: boolean }>(
+      `SELECT n.nspname AS schema, EXISTS (SELECT 1 FROM pg_indexes i WHERE i.schemaname = n.nspname AND i.indexname = 'ph_task_titles_trgm') AS indexed
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass('ph_task_titles')`,
+    );
+    const table = rows[0];
+    if (!table) return []; // not migrated yet (the store check says so)
+    if (table.indexed) return [result("title search", "ok", "through a trigram index (pg_trgm)")];
+    return [result("title search", "warn", "pg_trgm could not be created, so a title search reads every title; as the database's owner run CREATE EXTENSION pg_trgm; and the agent indexes the titles at its next start")];
+  } catch {
+    return []; // unreachable: the store check says so
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
  * The workers on a shared PostgreSQL store (ph_workers, migration 024): a lost one (not heard from
  * for longer than its lease; listed an hour) is a warning — a worker was killed or cut off.
  */
@@ -146,6 +170,7 @@ export async function runChecks(env: Record<string, string | undefined> = proces
     result("configuration", "ok", "every variable set is valid"),
     await checkStore(config),
     ...(await checkWorkers(config)),
+    ...(await checkTitleSearch(config)),
     checkRoots(config),
     await checkCommands(config, env.PATH ?? DEFAULT_PATH),
     ...checkClaude(config),

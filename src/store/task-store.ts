@@ -7,6 +7,7 @@ import { splitTaskParams } from "../tasks/types.js";
 import { CHANNELS, type Db } from "./db.js";
 import type { ClaimLimits, Finish, ListFilter, NewTaskEvent, NewTaskRow, TaskEventRow, TaskRow } from "./interfaces.js";
 import { migrate } from "./migrate.js";
+import { CREATE_TITLE_INDEX } from "./migrations/028-title-search.js";
 import { openPgliteDb } from "./pglite-db.js";
 import { openPostgresDb } from "./postgres-db.js";
 import { finishAndClaimTasks, type ClaimedRow, type FinishedRow } from "./sql/claim-tasks.js";
@@ -141,6 +142,9 @@ export class TaskStore {
       ? await openPostgresDb({ url: options.databaseUrl, ...(options.schema ? { schema: options.schema } : {}), ...(options.onError ? { onError: options.onError } : {}) })
       : await openPgliteDb(options.dataDir);
     await migrate(db);
+    // pg_trgm installed since the migration (ph-tasks doctor tells how): the title search's index now.
+    // (Another worker starting at once may make it first; without pg_trgm this does nothing.)
+    await db.query(CREATE_TITLE_INDEX).catch(() => undefined);
     return new TaskStore(db, options.asyncCommit ?? false);
   }
 

@@ -126,6 +126,14 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(await rolledUp(store.db)).toBe(299); // not due again within seconds
       expectOverview(second, [...rows, ...fresh]);
       expect(second.failures.find((f) => f.type === "type-1" && f.code === "code-1")?.last_task_id).toBe("fresh-2");
+
+      // Rolled-up minutes leave the window as time goes by (moved two hours back here): only the ends since the mark stay.
+      for (const [table, column] of [["ph_finished_minutes", "minute"], ["ph_failure_minutes", "minute"], ["ph_run_times", "block"]] as const) {
+        await store.db.query(`UPDATE ${table} SET ${column} = ${column} - interval '2 hours'`);
+      }
+      const later = await store.overview(60);
+      expect(later.perMinute.reduce((n, r) => n + r.count, 0)).toBe(1 + fresh.length); // end-001 (10 s ago) and the three fresh ones
+      expect(later.failures.map((f) => [f.type, f.code, f.count])).toEqual([["type-1", "code-1", 1]]);
     });
 
     it("rolls up once when two workers do it at the same moment", async () => {

@@ -1,5 +1,5 @@
 /**
- * A title search (`ph-tasks list --title`, the dashboard's search box) finds the few tasks that
+ * A title search (`ph-tasks list --search`, the dashboard's search box) finds the few tasks that
  * match through the titles' trigram index (migration 028), not by reading every retained task: with
  * 1,000,000 kept the old search read them all when few or none matched (1.2 s on PostgreSQL).
  * Checked the way a slow read shows itself — EXPLAIN ANALYZE counts the ph_tasks rows read — on

@@ -1,7 +1,7 @@
 /**
  * The tasks' titles get a table of their own, with a trigram index where pg_trgm can be had.
  *
- * Why: a title search (`ph-tasks list --title`, the dashboard's search box, refreshed every 2 s
+ * Why: a title search (`ph-tasks list --search`, the dashboard's search box, refreshed every 2 s
  * while it is applied) read the retained tasks newest first until it had its page and its count —
  * every one of them when few or none match: 1.2 s with 1,000,000 kept on PostgreSQL. A trigram index
  * finds the few that match at once (28 ms; none: 1 ms). On ph_tasks itself it would cost every claim

@@ -4,6 +4,7 @@
  * up at once roll up once, and a refresh reads from ph_tasks only the ends since the mark — not the
  * hour's (1.9 s per refresh with 1,000,000 ends in the hour on PostgreSQL before).
  */
+import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Queryable } from "../src/store/db.js";
 import { bucketMiddleMs, percentileMs, runBucket } from "../src/store/run-time-buckets.js";
@@ -13,7 +14,7 @@ import { TaskStore } from "../src/store/task-store.js";
 import { testManager } from "./support/manager.js";
 import { explain, recordStatements, rowsRead } from "./support/query-plans.js";
 import { waitFor } from "./support/process.js";
-import { BACKENDS, TEST_DATABASE_URL } from "./support/stores.js";
+import { BACKENDS, dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "./support/stores.js";
 
 interface End { id: string; type: string; status: "completed" | "failed" | "cancelled"; secondsAgo: number; runMs: number; code?: string }
 
@@ -142,11 +143,40 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       await insertEnds(store.db, ends());
       const other = schema ? await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema }) : store;
       if (other !== store) others.push(other);
-      const { through } = await selectRollupMark(store.db);
-      const done = await Promise.all([rollUpFinished(store.db, through), rollUpFinished(other.db, through)]);
+      const { through, upTo } = await selectRollupMark(store.db);
+      const done = await Promise.all([rollUpFinished(store.db, through, upTo), rollUpFinished(other.db, through, upTo)]);
       expect(done.filter(Boolean)).toHaveLength(1);
       expect(await rolledUp(store.db)).toBe(299);
       expectOverview(await other.overview(60), ends());
+    });
+
+    it("takes up each rollup exactly where the last stopped, to the microsecond", async () => {
+      opened = await backend.open();
+      const { store } = opened;
+      expect(await store.rollUpEnds()).toBe(true); // the first, over an empty store
+      const mark = await selectRollupMark(store.db);
+      expect(mark.due).toBe(false);
+      // The mark comes back as it is stored (a Date holds milliseconds; the mark has no more).
+      expect((await store.db.query<{ same: boolean }>("SELECT through = $1::timestamptz AS same FROM ph_finished_rollup", [mark.through])).rows[0]?.same).toBe(true);
+
+      // A mark a minute back, and ends every microsecond around the instant a rollup will stop at.
+      const back = new Date(mark.through.getTime() - 60_000);
+      await store.db.query("UPDATE ph_finished_rollup SET through = $1", [back]);
+      const cut = new Date(back.getTime() + 20_000);
+      await store.db.query(
+        `INSERT INTO ph_tasks (id, type, title, status, priority, rank_at, attempts, max_attempts, timeout_ms, finished_at, run_ms)
+         SELECT 'edge-' || k, 'type-0', 'edge', 'completed', 50, now(), 1, 1, 60000, $1::timestamptz + make_interval(secs => (k - 100) / 1000000.0), 10
+         FROM generate_series(0, 199) k`,
+        [cut],
+      );
+      expect(await rollUpFinished(store.db, back, cut)).toBe(true);
+      expect(await rolledUp(store.db)).toBe(100); // those before the cut
+      const next = await selectRollupMark(store.db);
+      expect(next.through.getTime()).toBe(cut.getTime());
+      expect(next.due).toBe(true);
+      expect(await store.rollUpEnds()).toBe(true); // and the rest, from the cut on
+      expect(await rolledUp(store.db)).toBe(200);
+      expect((await store.overview(60)).perMinute.reduce((n, r) => n + r.count, 0)).toBe(200);
     });
 
     it("is kept up by the workers between stats reads, so the first read after a busy hour has only seconds to roll up", async () => {
@@ -183,3 +213,33 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
     });
   });
 }
+
+describe.skipIf(!postgresAvailable)("the ended tasks' rollup and a finish still in flight (PostgreSQL)", () => {
+  it("does not pass the start of a transaction still open, so an end that commits late is counted", async () => {
+    const schema = uniqueSchema("rollup");
+    const store = await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema });
+    // Another worker of the same store: its sessions carry the store's application name.
+    const { rows: named } = await store.db.query<{ application_name: string }>("SELECT current_setting('application_name') AS application_name");
+    const finisher = new pg.Client({ connectionString: TEST_DATABASE_URL, options: `-c search_path=${schema}`, application_name: named[0]!.application_name });
+    await finisher.connect();
+    try {
+      await insertEnds(store.db, [{ id: "late", type: "type-0", status: "completed", secondsAgo: 3_600 * 3, runMs: 1 }]);
+      expect(await store.rollUpEnds()).toBe(true);
+      // A finish that waits (on a lock, say) for longer than the rollup's 15 s of settling:
+      // finished_at is its transaction's start, and it commits after the rollup.
+      await finisher.query("BEGIN");
+      await finisher.query("UPDATE ph_tasks SET finished_at = now() WHERE id = 'late'");
+      const { rows } = await finisher.query<{ started: Date }>("SELECT now() AS started");
+      await new Promise((resolve) => setTimeout(resolve, 21_000));
+      const mark = await selectRollupMark(store.db);
+      expect(mark.upTo.getTime()).toBeLessThanOrEqual(rows[0]!.started.getTime());
+      await store.rollUpEnds();
+      await finisher.query("COMMIT");
+      expect((await store.overview(60)).perMinute.reduce((n, r) => n + r.count, 0)).toBe(1);
+    } finally {
+      await finisher.end();
+      await store.close();
+      await dropSchema(schema);
+    }
+  }, 40_000);
+});

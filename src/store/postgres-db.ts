@@ -52,7 +52,10 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
 export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
   const schema = options.schema ?? "public";
   if (!IDENTIFIER.test(schema)) throw new Error(`invalid schema name '${schema}': lower-case letters, digits, underscore`);
-  const connection = { connectionString: options.url, options: `-c search_path=${schema}` };
+  // The application name tells this store's sessions apart from others on the database (the stats'
+  // rollup waits only for this store's transactions in flight: sql/select-rollup-mark.ts); an
+  // application_name in the URL wins.
+  const connection = { connectionString: options.url, options: `-c search_path=${schema}`, application_name: `ph-tasks ${schema}` };
   const pool = new pg.Pool({ ...connection, max: options.maxConnections ?? 10 });
   pool.on("error", (error) => options.onError?.(error));
   if (schema !== "public") await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);

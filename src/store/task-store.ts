@@ -291,7 +291,7 @@ export class TaskStore {
    */
   async rollUpEnds(): Promise<boolean> {
     const mark = await selectRollupMark(this.db);
-    return mark.due && (await rollUpFinished(this.db, mark.through));
+    return mark.due && (await rollUpFinished(this.db, mark.through, mark.upTo));
   }
 
   /** Why tasks failed for good since `since` (per type and error code, most frequent first). */

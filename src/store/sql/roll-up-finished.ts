@@ -12,28 +12,29 @@ export const ROLLUP_REACH_MINUTES = 80;
  */
 const ROLLUP_KEEP_MINUTES = 120;
 /**
- * Ends are rolled up once they are this old: a finish's finished_at is the start of its
- * transaction, so one still in flight when the rollup reads could otherwise be missed for good.
+ * Ends are rolled up once they are this old, and never past the start of the oldest transaction in
+ * flight (sql/select-rollup-mark.ts): a finish's finished_at is its transaction's start, so one
+ * still uncommitted when the rollup reads would otherwise be missed for good.
  */
 export const SETTLE_SECONDS = 15;
 /** No rollup for less than this much new time (several dashboards refreshing every 2 s share one). */
 export const MIN_STEP_SECONDS = 5;
 
 /**
- * Rolls the tasks that ended from `through` (the mark read by sql/select-rollup-mark.ts) up to
- * SETTLE_SECONDS ago into ph_finished_minutes, ph_failure_minutes and ph_run_times, moves the mark, and drops rows past
- * ROLLUP_KEEP_MINUTES — once, when several workers do it at the same time: the mark moves only
- * from the value read, so the second one's update finds it moved (after waiting for the first to
- * commit) and its statement inserts nothing. Returns whether this call did the rollup.
+ * Rolls the tasks that ended from `through` to `upTo` (the mark and the bound read by
+ * sql/select-rollup-mark.ts) into ph_finished_minutes, ph_failure_minutes and ph_run_times, moves the
+ * mark to `upTo`, and drops rows past ROLLUP_KEEP_MINUTES — once, when several workers do it at the
+ * same time: the mark moves only from the value read, so the second one's update finds it moved
+ * (after waiting for the first to commit) and its statement inserts nothing. Returns whether this
+ * call did the rollup.
  */
-export async function rollUpFinished(db: Queryable, through: Date): Promise<boolean> {
-  const to = `now() - interval '${SETTLE_SECONDS} seconds'`;
+export async function rollUpFinished(db: Queryable, through: Date, upTo: Date): Promise<boolean> {
   const { rows } = await db.query<{ moved: number }>(
     `WITH moved AS (
-       UPDATE ph_finished_rollup SET through = ${to} WHERE through = $1::timestamptz RETURNING 1
+       UPDATE ph_finished_rollup SET through = $2::timestamptz WHERE through = $1::timestamptz AND $2::timestamptz > through RETURNING 1
      ), ended AS (
        SELECT t.id, t.finished_at, t.type, t.status, t.run_ms, t.error FROM ph_tasks t
-       WHERE t.finished_at >= greatest($1::timestamptz, now() - interval '${ROLLUP_REACH_MINUTES} minutes') AND t.finished_at < ${to}
+       WHERE t.finished_at >= greatest($1::timestamptz, now() - interval '${ROLLUP_REACH_MINUTES} minutes') AND t.finished_at < $2::timestamptz
          AND EXISTS (SELECT 1 FROM moved)
      ), counted AS (
        INSERT INTO ph_finished_minutes (minute, type, status, count)
@@ -61,7 +62,7 @@ export async function rollUpFinished(db: Queryable, through: Date): Promise<bool
        DELETE FROM ph_run_times WHERE block < now() - interval '${ROLLUP_KEEP_MINUTES} minutes' AND EXISTS (SELECT 1 FROM moved)
      )
      SELECT count(*)::int AS moved FROM moved`,
-    [through],
+    [through, upTo],
   );
   return (rows[0]?.moved ?? 0) > 0;
 }

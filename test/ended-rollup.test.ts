@@ -18,12 +18,16 @@ import { BACKENDS, dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchem
 
 interface End { id: string; type: string; status: "completed" | "failed" | "cancelled"; secondsAgo: number; runMs: number; code?: string }
 
-/** 300 ends over the last 50 minutes (in the window), 40 some 85 minutes ago (outside it and the rollup's reach). */
+/**
+ * 300 ends over the last 50 minutes (in the window) — the newest 1 s old, the next 20 s (either side
+ * of the rollup's 15 s of settling, with room for a slow machine) — and 40 some 85 minutes ago
+ * (outside the window and the rollup's reach).
+ */
 function ends(): End[] {
   const all: End[] = [];
   for (let i = 1; i <= 340; i++) {
     const status = i % 10 === 0 ? "failed" : i % 25 === 0 ? "cancelled" : "completed";
-    all.push({ id: `end-${String(i).padStart(3, "0")}`, type: `type-${i % 2}`, status, secondsAgo: i <= 300 ? i * 10 : 5_100 + i, runMs: i * 37, ...(status === "failed" ? { code: `code-${i % 3}` } : {}) });
+    all.push({ id: `end-${String(i).padStart(3, "0")}`, type: `type-${i % 2}`, status, secondsAgo: i === 1 ? 1 : i <= 300 ? i * 10 : 5_100 + i, runMs: i * 37, ...(status === "failed" ? { code: `code-${i % 3}` } : {}) });
   }
   return all;
 }
@@ -133,7 +137,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
         await store.db.query(`UPDATE ${table} SET ${column} = ${column} - interval '2 hours'`);
       }
       const later = await store.overview(60);
-      expect(later.perMinute.reduce((n, r) => n + r.count, 0)).toBe(1 + fresh.length); // end-001 (10 s ago) and the three fresh ones
+      expect(later.perMinute.reduce((n, r) => n + r.count, 0)).toBe(1 + fresh.length); // end-001 (1 s old) and the three fresh ones
       expect(later.failures.map((f) => [f.type, f.code, f.count])).toEqual([["type-1", "code-1", 1]]);
     });
 

@@ -14,7 +14,7 @@ import { TaskStore } from "../src/store/task-store.js";
 import { testManager } from "./support/manager.js";
 import { explain, recordStatements, rowsRead } from "./support/query-plans.js";
 import { waitFor } from "./support/process.js";
-import { BACKENDS, dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "./support/stores.js";
+import { BACKENDS, dropSchema, postgresAvailable, storePerTest, TEST_DATABASE_URL, uniqueSchema } from "./support/stores.js";
 
 interface End { id: string; type: string; status: "completed" | "failed" | "cancelled"; secondsAgo: number; runMs: number; code?: string }
 
@@ -101,17 +101,14 @@ describe("run-time buckets", () => {
 
 for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")) {
   describe.skipIf(!backend.available)(`the ended tasks' rollup on ${backend.name}`, () => {
-    let opened: Awaited<ReturnType<typeof backend.open>> | undefined;
+    const openStore = storePerTest(backend);
     const others: TaskStore[] = [];
     afterEach(async () => {
       for (const store of others.splice(0)) await store.close();
-      await opened?.cleanup();
-      opened = undefined;
     });
 
     it("counts every end of the hour once, rolled up or since the mark, with run times and the latest failure", async () => {
-      opened = await backend.open();
-      const { store } = opened;
+      const { store } = await openStore();
       const rows = ends();
       await insertEnds(store.db, rows);
 
@@ -142,8 +139,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
     });
 
     it("rolls up once when two workers do it at the same moment", async () => {
-      opened = await backend.open();
-      const { store, schema } = opened;
+      const { store, schema } = await openStore();
       await insertEnds(store.db, ends());
       const other = schema ? await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema }) : store;
       if (other !== store) others.push(other);
@@ -155,8 +151,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
     });
 
     it("takes up each rollup exactly where the last stopped, to the microsecond", async () => {
-      opened = await backend.open();
-      const { store } = opened;
+      const { store } = await openStore();
       expect(await store.rollUpEnds()).toBe(true); // the first, over an empty store
       const mark = await selectRollupMark(store.db);
       expect(mark.due).toBe(false);
@@ -184,8 +179,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
     });
 
     it("is kept up by the workers between stats reads, so the first read after a busy hour has only seconds to roll up", async () => {
-      opened = await backend.open();
-      const { store } = opened;
+      const { store } = await openStore();
       await insertEnds(store.db, ends());
       const manager = testManager(store, { rollupIntervalMs: 200 });
       await manager.start();
@@ -198,8 +192,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
     });
 
     it("reads from ph_tasks only the ends since the mark on a refresh, not the hour's", async () => {
-      opened = await backend.open();
-      const { store } = opened;
+      const { store } = await openStore();
       await insertEnds(store.db, ends());
       // And days of history before it, as TASK_RESULT_TTL keeps (failures too).
       const history = Array.from({ length: 3000 }, (_, i): End => (i % 3 === 0 ? { id: `old-${i}`, type: "type-0", status: "failed", secondsAgo: 86_400 + i * 60, runMs: 40, code: "code-0" } : { id: `old-${i}`, type: "type-0", status: "completed", secondsAgo: 86_400 + i * 60, runMs: 40 }));

@@ -5,13 +5,13 @@
  * with sequential scans disabled: where the planner still has to scan ph_tasks whole, no index
  * serves the read and its cost grows with TASK_RESULT_TTL.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TaskMetrics } from "../src/metrics.js";
 import type { Queryable } from "../src/store/db.js";
 import type { TaskStore } from "../src/store/task-store.js";
 import { WorkerStore } from "../src/store/worker-store.js";
 import { brief, explain, planNodes, recordStatements, type PlanNode } from "./support/query-plans.js";
-import { BACKENDS } from "./support/stores.js";
+import { BACKENDS, storePerTest } from "./support/stores.js";
 
 /** Sequential scans of one of `tables`, anywhere in a plan. */
 const wholeTableScans = (plan: PlanNode, tables: readonly string[] = ["ph_tasks"]) =>
@@ -34,18 +34,13 @@ async function fill(db: Queryable): Promise<void> {
 
 for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")) {
   describe.skipIf(!backend.available)(`stats reads on ${backend.name}`, () => {
-    let opened: Awaited<ReturnType<typeof backend.open>> | undefined;
-    afterEach(async () => {
-      await opened?.cleanup();
-      opened = undefined;
-    });
+    const openStore = storePerTest(backend);
 
     /** The statements `read` sends that name ph_tasks. */
     const recorded = async (store: TaskStore, read: () => Promise<unknown>) => (await recordStatements(store.db, read)).filter((q) => q.sql.includes("ph_tasks"));
 
     it("counts what waits and runs now and what ended in the last hour, each through an index", async () => {
-      opened = await backend.open();
-      const { store } = opened;
+      const { store } = await openStore();
       await fill(store.db);
 
       const overview = await store.overview(60);
@@ -73,8 +68,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
     });
 
     it("the retention cleanup (hourly, on every worker) reads no table whole: the tasks due, their tags, titles and entries by index", async () => {
-      opened = await backend.open();
-      const { store } = opened;
+      const { store } = await openStore();
       await fill(store.db);
       await store.db.query("INSERT INTO ph_task_events (task_id, kind, stream, data, bytes) SELECT id, 'output', 'stdout', 'x', 1 FROM ph_tasks");
       await store.db.query("INSERT INTO ph_task_tags (tag, task_id) SELECT 'tag-' || (i % 5), id FROM (SELECT id, row_number() OVER () AS i FROM ph_tasks) t");

@@ -5,13 +5,13 @@
  * slow read shows itself — EXPLAIN ANALYZE of the list's statement counts the ph_tasks rows it read —
  * on PGlite and PostgreSQL; and the rows come and go with their tasks (insert, refusal, retention).
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Queryable } from "../src/store/db.js";
 import { statements as tagMigration } from "../src/store/migrations/025-task-tags.js";
 import type { TaskStore } from "../src/store/task-store.js";
 import { testManager } from "./support/manager.js";
 import { explain, recordStatements, rowsRead } from "./support/query-plans.js";
-import { BACKENDS } from "./support/stores.js";
+import { BACKENDS, storePerTest } from "./support/stores.js";
 
 /** Finished tasks without tags, as a store keeps them after weeks of work. */
 async function untaggedHistory(db: Queryable, count: number): Promise<void> {
@@ -26,18 +26,13 @@ async function untaggedHistory(db: Queryable, count: number): Promise<void> {
 
 for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")) {
   describe.skipIf(!backend.available)(`the tag filter on ${backend.name}`, () => {
-    let opened: Awaited<ReturnType<typeof backend.open>> | undefined;
-    afterEach(async () => {
-      await opened?.cleanup();
-      opened = undefined;
-    });
+    const openStore = storePerTest(backend);
 
     const tagRows = async (store: TaskStore) =>
       (await store.db.query<{ tag: string; task_id: string }>("SELECT tag, task_id FROM ph_task_tags ORDER BY tag, task_id")).rows.map((r) => `${r.tag} ${r.task_id}`);
 
     it("lists a tag's tasks newest first, reading no task without the tag", async () => {
-      opened = await backend.open();
-      const { store } = opened;
+      const { store } = await openStore();
       const manager = testManager(store);
       const made: string[] = [];
       for (let i = 0; i < 3; i++) made.push((await manager.enqueueTask({ type: "cli", title: `tagged ${i}`, command: "true", tags: ["release-42", `n${i}`] })).task.id);
@@ -61,8 +56,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
     });
 
     it("keeps a tag's rows with its task: a refused task's too, gone with the retention cleanup; tasks tagged before the table get theirs", async () => {
-      opened = await backend.open();
-      const { store } = opened;
+      const { store } = await openStore();
       const manager = testManager(store);
       const kept = (await manager.enqueueTask({ type: "cli", title: "kept", command: "true", tags: ["t1"] })).task.id;
       const refused = await manager.rejectTask({ type: "cli", title: "refused", command: "true", tags: ["t1", "t2"] }, { kind: "fatal", code: "invalid_task", message: "refused for the test" });

@@ -8,13 +8,13 @@
  */
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Queryable } from "../src/store/db.js";
 import { runChecks } from "../src/doctor/checks.js";
 import { TaskStore } from "../src/store/task-store.js";
 import { testManager } from "./support/manager.js";
 import { explain, recordStatements, rowsRead } from "./support/query-plans.js";
-import { BACKENDS, postgresAvailable, TEST_DATABASE_URL } from "./support/stores.js";
+import { BACKENDS, postgresAvailable, storePerTest, TEST_DATABASE_URL } from "./support/stores.js";
 
 /** Finished tasks, as a store keeps them after weeks of work (their title rows as migration 028 fills them). */
 async function history(db: Queryable, count: number): Promise<void> {
@@ -31,15 +31,10 @@ async function history(db: Queryable, count: number): Promise<void> {
 
 for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")) {
   describe.skipIf(!backend.available)(`the title search on ${backend.name}`, () => {
-    let opened: Awaited<ReturnType<typeof backend.open>> | undefined;
-    afterEach(async () => {
-      await opened?.cleanup();
-      opened = undefined;
-    });
+    const openStore = storePerTest(backend);
 
     it("finds the few matching tasks through the trigram index, reading no task that does not match — and the same without the index", async () => {
-      opened = await backend.open();
-      const { store } = opened;
+      const { store } = await openStore();
       const manager = testManager(store);
       const release = (await manager.enqueueTask({ type: "cli", title: "Deploy release 4.2 to staging", command: "true" })).task.id;
       const percent = (await manager.enqueueTask({ type: "cli", title: "Disk at 100% on db-1", command: "true" })).task.id;
@@ -71,8 +66,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
     });
 
     it("keeps a title's row with its task: a refused task's too, gone with the retention cleanup", async () => {
-      opened = await backend.open();
-      const { store } = opened;
+      const { store } = await openStore();
       const manager = testManager(store);
       const kept = (await manager.enqueueTask({ type: "cli", title: "kept", command: "true" })).task.id;
       const refused = await manager.rejectTask({ type: "cli", title: "refused loop", command: "true" }, { kind: "fatal", code: "invalid_task", message: "refused for the test" });

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { afterEach } from "vitest";
 import { TaskStore } from "../../src/store/task-store.js";
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -98,4 +99,17 @@ export async function openWithSecondConnection(backend: Backend): Promise<{ stor
       await opened.cleanup();
     },
   };
+}
+
+/**
+ * A store of `backend` for each test of the describe this is called in: the test calls the
+ * returned function, and the store is closed (its schema dropped) after the test.
+ */
+export function storePerTest(backend: Backend): () => ReturnType<Backend["open"]> {
+  let opened: Awaited<ReturnType<Backend["open"]>> | undefined;
+  afterEach(async () => {
+    await opened?.cleanup();
+    opened = undefined;
+  });
+  return async () => (opened = await backend.open());
 }

@@ -38,7 +38,10 @@ export function summarizeEnds(rows: readonly FinishedMinuteRow[], runTimes: read
     if (r.status === "completed" || r.status === "failed" || r.status === "cancelled") type.row[r.status] += r.count;
   }
   // (the run times' blocks reach a little further back: a type none of whose tasks ended within the window is left out)
-  for (const r of runTimes) types.get(r.type)?.runs.set(r.run_bucket, (types.get(r.type)?.runs.get(r.run_bucket) ?? 0) + r.count);
+  for (const r of runTimes) {
+    const runs = types.get(r.type)?.runs;
+    runs?.set(r.run_bucket, (runs.get(r.run_bucket) ?? 0) + r.count);
+  }
   return {
     perMinute: [...perMinute.values()].sort((a, b) => a.minute.getTime() - b.minute.getTime() || a.status.localeCompare(b.status)),
     types: [...types.values()]

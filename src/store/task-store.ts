@@ -142,9 +142,10 @@ export class TaskStore {
       ? await openPostgresDb({ url: options.databaseUrl, ...(options.schema ? { schema: options.schema } : {}), ...(options.onError ? { onError: options.onError } : {}) })
       : await openPgliteDb(options.dataDir);
     await migrate(db);
-    // pg_trgm installed since the migration (ph-tasks doctor tells how): the title search's index now.
-    // (Another worker starting at once may make it first; without pg_trgm this does nothing.)
-    await db.query(CREATE_TITLE_INDEX).catch(() => undefined);
+    // pg_trgm installed on the server since the migration (ph-tasks doctor tells how): the title
+    // search's index now. (Another worker starting at once may make it first; without pg_trgm this
+    // does nothing. PGlite always has it from the migration.)
+    if (db.kind === "postgres") await db.query(CREATE_TITLE_INDEX).catch(() => undefined);
     return new TaskStore(db, options.asyncCommit ?? false);
   }
 

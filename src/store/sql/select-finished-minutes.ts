@@ -8,8 +8,8 @@ export interface FinishedMinuteRow {
   count: number;
 }
 
-/** The first minute of a window of `$1` whole minutes before the current one, in SQL. */
-const WINDOW_START = "date_trunc('minute', now() - make_interval(mins => $1::int))";
+/** The first minute of a window of `$1` whole minutes before the current one, in SQL (the ends' and the failures' reads). */
+export const WINDOW_START = "date_trunc('minute', now() - make_interval(mins => $1::int))";
 
 /**
  * The tasks that ended in the last `minutes` whole minutes and the current one: the rolled-up

@@ -1,5 +1,6 @@
 import type { Queryable } from "../db.js";
 import type { FailureReasonRow } from "./select-failure-reasons.js";
+import { WINDOW_START } from "./select-finished-minutes.js";
 
 /**
  * Why tasks failed for good in the last `minutes` whole minutes and the current one, as
@@ -9,16 +10,15 @@ import type { FailureReasonRow } from "./select-failure-reasons.js";
  * sql/select-finished-minutes.ts reads the ends.
  */
 export async function selectRecentFailures(db: Queryable, minutes: number, through: Date, limit: number): Promise<FailureReasonRow[]> {
-  const start = "date_trunc('minute', now() - make_interval(mins => $1::int))";
   const { rows } = await db.query<FailureReasonRow>(
     `SELECT type, code, sum(count)::int AS count, max(last_at) AS last_at,
             (array_agg(last_message ORDER BY last_at DESC, last_task_id DESC))[1] AS last_message,
             (array_agg(last_task_id ORDER BY last_at DESC, last_task_id DESC))[1] AS last_task_id
      FROM (
-       SELECT type, code, count, last_at, last_message, last_task_id FROM ph_failure_minutes WHERE minute >= ${start}
+       SELECT type, code, count, last_at, last_message, last_task_id FROM ph_failure_minutes WHERE minute >= ${WINDOW_START}
        UNION ALL
        SELECT type, coalesce(error->>'code', 'unknown'), 1, finished_at, coalesce(error->>'message', ''), id FROM ph_tasks
-       WHERE finished_at >= greatest($2::timestamptz, ${start}) AND status = 'failed'
+       WHERE finished_at >= greatest($2::timestamptz, ${WINDOW_START}) AND status = 'failed'
      ) failures
      GROUP BY type, code
      ORDER BY count DESC, last_at DESC

@@ -63,6 +63,11 @@ const url = (protocols: RegExp, allowed: string) =>
 /** Comma-separated http(s) URLs, each checked. */
 const urlList = list.pipe(z.array(z.url({ protocol: /^https?$/, error: "each entry must be an http or https URL" })));
 
+/** Host names as a browser puts them in Host: letters, digits, '.', '-' (no scheme, port or path). */
+const hostNameList = list.pipe(
+  z.array(z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, "each entry must be a host name (letters, digits, '.', '-'; no scheme, port or path), e.g. agent.local")),
+);
+
 /** App public keys, each readable as a P-256 key (see security/authorized-writers.ts). */
 const appKeyList = list.pipe(
   z.array(
@@ -152,6 +157,7 @@ export const VARIABLES = {
   PORT: { schema: int(0, 65535), default: "4000", doc: "Port of the HTTP server (API, dashboard, metrics, MCP)." },
   API_TOKEN: { schema: z.string().min(16, "must be at least 16 characters"), secret: true, doc: "Bearer token required on every endpoint but /healthz; it may do everything (run commands)." },
   API_READ_TOKEN: { schema: z.string().min(16, "must be at least 16 characters"), secret: true, doc: "A second bearer token that may only read (GET, HEAD): the dashboard without its buttons, list / show / logs, /metrics. Needs API_TOKEN." },
+  HTTP_ALLOWED_HOSTS: { schema: hostNameList, default: "", doc: "Without API_TOKEN, the host names the HTTP server answers to besides loopback ones (localhost, 127.x.x.x, ::1), e.g. a name in /etc/hosts that points at 127.0.0.1. A request naming another one (a page using DNS rebinding) gets 403, and so does a change (POST, PUT, PATCH, DELETE) asked for by another site's page." },
   PH_TASKS_URL: { schema: url(/^https?$/, "http or https"), default: "http://127.0.0.1:4000", doc: "Agent the `ph-tasks` client commands talk to." },
   LOG_LEVEL: { schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]), default: "info", doc: "Log level (also the reactor's)." },
   LOG_FORMAT: { schema: z.enum(["json", "pretty"]), default: "json", doc: "json for machines, pretty for a terminal." },

@@ -47,7 +47,7 @@ describe("ph-tasks doctor", () => {
     expect(run.line("task store")).toBe(`ok    task store      embedded PGlite in ${path.join(dir, ".ph-tasks")} (made at the first start)`);
     expect(run.line("claude binary")).toMatch(/^ok {4}claude binary {3}\d+\.\d+\.\d+ \(Claude Code\)/);
     expect(run.line("API key")).toMatch(/^warn {2}API key .*ANTHROPIC_API_KEY is not set/);
-    expect(run.line("HTTP")).toBe("ok    HTTP            listens on 127.0.0.1:4000; no API_TOKEN (loopback only)");
+    expect(run.line("HTTP")).toBe("ok    HTTP            listens on 127.0.0.1:4000; no API_TOKEN (loopback only; Host must be a loopback name; other sites' pages may change nothing)");
     expect(run.line("agent")).toBe("ok    agent           none answers at http://127.0.0.1:9 (start one with npm start or ph-tasks serve)");
   });
 

@@ -144,7 +144,8 @@ function checkClaude(config: Config): CheckResult[] {
 function checkListen(config: Config): CheckResult {
   const where = `${config.HOST}:${config.PORT}`;
   if (!isLoopback(config.HOST) && !config.API_TOKEN) return result("HTTP", "fail", `${where} is not loopback and API_TOKEN is not set: the agent refuses to start (anyone who can reach it could run commands)`);
-  const auth = config.API_TOKEN ? `API_TOKEN set${config.API_READ_TOKEN ? ", API_READ_TOKEN set" : ""}` : "no API_TOKEN (loopback only)";
+  const names = ["a loopback name", ...config.HTTP_ALLOWED_HOSTS].join(" or ");
+  const auth = config.API_TOKEN ? `API_TOKEN set${config.API_READ_TOKEN ? ", API_READ_TOKEN set" : ""}` : `no API_TOKEN (loopback only; Host must be ${names}; other sites' pages may change nothing)`;
   return result("HTTP", "ok", `listens on ${where}; ${auth}`);
 }
 

@@ -12,6 +12,7 @@ import type { TaskMetrics } from "../metrics.js";
 import type { TaskManager } from "../tasks/task-manager.js";
 import { accessOf, isLoopback, requireToken } from "./auth.js";
 import { readOnlyView } from "./read-only-view.js";
+import { browserGuard } from "./browser-guard.js";
 import type { ScheduleService } from "../schedules/schedule-service.js";
 import type { HookReceiver } from "../hooks/hook-receiver.js";
 import type { HookService } from "../hooks/hook-service.js";
@@ -40,6 +41,8 @@ export interface HttpOptions {
   apiToken?: string | undefined;
   /** API_READ_TOKEN: may only read (GET, HEAD); see auth.ts. */
   readToken?: string | undefined;
+  /** HTTP_ALLOWED_HOSTS: names answered without API_TOKEN besides loopback ones; see browser-guard.ts. */
+  allowedHosts?: readonly string[] | undefined;
   /** Default: manager.enqueueTask. The agent passes one that also creates the task document. */
   createTask?: TaskCreator;
   /** Cron schedules (/api/schedules); absent: no such endpoints. */
@@ -65,6 +68,8 @@ export function createApp(options: HttpOptions): Express {
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok", workerId: options.manager.workerId, store: options.manager.store.kind, uptimeSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000) });
   });
+  // Without a token: no other site's page, nor one whose name was pointed at this machine.
+  app.use(browserGuard({ apiToken: options.apiToken, allowedHosts: options.allowedHosts }));
   // The dashboard's static files carry no data; the data behind them needs the token.
   app.use(express.static(DASHBOARD_DIR, { index: "index.html", maxAge: 0 }));
   // Webhook senders cannot hold the API token: each delivery is signed with its hook's secret.

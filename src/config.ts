@@ -127,6 +127,7 @@ export const VARIABLES = {
   TASK_EXECUTOR_PLUGINS: { schema: list, default: "", doc: "Comma-separated modules that add task types: paths (relative to the working directory) or package names; each default-exports a function (context) => executor(s). Code run in the agent: only whoever configures the agent adds one. See README, Task types from plugins." },
   TASK_COMMAND_ALLOWLIST: { schema: list, default: "", doc: "Comma-separated programs CLI tasks may run: names, looked up on the agent's PATH (never the task's), or absolute paths. Empty: any program." },
   TASK_AUTHORIZED_WRITERS: { schema: appKeyList, default: "", doc: "Comma-separated app keys (did:key:z… as Connect shows them, or raw P-256 hex) whose signed operations may start and cancel tasks (run requests, trigger rules); the signature is verified. Empty: anyone who can write a drive." },
+  TASK_ALLOW_ANY_WRITER: { schema: bool, default: "false", doc: "true: with REMOTE_DRIVE_URL and no TASK_AUTHORIZED_WRITERS, accept that anyone who can write that drive starts tasks here. Without it such an agent refuses to start." },
   TASK_SCHEDULE_POLL_MS: { schema: duration(100, 3_600_000), default: "1000", doc: "How often a worker looks for due cron schedules (it also wakes at the soonest one it knows); a schedule another worker created is seen within this long." },
   TASK_WEBHOOK_POLL_MS: { schema: duration(100, 3_600_000), default: "1000", doc: "How often a worker looks for outbound webhook deliveries to send (it also looks at once when one of its own tasks ends, and when a retry is due); a delivery of another worker's task goes out within this long." },
   TASK_WEBHOOK_TIMEOUT_MS: { schema: duration(100, 600_000), default: "10000", doc: "An outbound webhook delivery not answered within this long failed (and is tried again)." },
@@ -198,6 +199,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     errors.push({ field: "API_READ_TOKEN", message: "needs API_TOKEN: without it the API is open to everyone, and a read-only token means nothing", value: "(hidden)" });
   } else if (values.API_READ_TOKEN !== undefined && values.API_READ_TOKEN === values.API_TOKEN) {
     errors.push({ field: "API_READ_TOKEN", message: "must differ from API_TOKEN (which may do everything)", value: "(hidden)" });
+  }
+  // A synced drive is written by others: without a writer list, each of them could run programs
+  // here (and Claude with this agent's key). Like a public listen address without API_TOKEN, that
+  // is refused unless the operator says so.
+  if (values.REMOTE_DRIVE_URL !== undefined && (values.TASK_AUTHORIZED_WRITERS as unknown[] | undefined)?.length === 0 && values.TASK_ALLOW_ANY_WRITER !== true) {
+    errors.push({
+      field: "REMOTE_DRIVE_URL",
+      value: JSON.stringify(values.REMOTE_DRIVE_URL),
+      message: "is set but TASK_AUTHORIZED_WRITERS is empty: anyone who can write that drive could start tasks on this machine (programs, Claude with its API key); list the app keys that may in TASK_AUTHORIZED_WRITERS, or set TASK_ALLOW_ANY_WRITER=true to accept that",
+    });
   }
   if (errors.length > 0) throw new ConfigError(errors);
   const dataDir = path.resolve(cwd, values.TASK_DATA_DIR as string);

@@ -5,6 +5,7 @@ import { renderEnvExample, replaceConfigTable } from "../src/config-docs.js";
 import { managerSettingsFromConfig } from "../src/tasks/manager-settings.js";
 
 describe("configuration", () => {
+  const errorsOf = (env: Record<string, string>) => { try { loadConfig(env); return []; } catch (error) { return (error as ConfigError).errors; } };
   it("has the seed's defaults", () => {
     const config = loadConfig({}, "/srv/agent");
     expect(config).toMatchObject({ TASK_MAX_CONCURRENT: 5, TASK_TIMEOUT_MS: 300000, TASK_RETRY_ATTEMPTS: 3, MCP_SERVER_URL: "http://localhost:4001", TASK_MAX_PER_DOCUMENT: 1, TASK_MAX_PER_DRIVE: 3, PORT: 4000, HOST: "127.0.0.1" });
@@ -56,7 +57,6 @@ describe("configuration", () => {
   });
 
   it("API_READ_TOKEN needs API_TOKEN and must differ from it; neither token is echoed in an error", () => {
-    const errorsOf = (env: Record<string, string>) => { try { loadConfig(env); return []; } catch (error) { return (error as ConfigError).errors; } };
     expect(errorsOf({ API_READ_TOKEN: "read-token-0123456789" })).toEqual([{ field: "API_READ_TOKEN", value: "(hidden)", message: "needs API_TOKEN: without it the API is open to everyone, and a read-only token means nothing" }]);
     expect(errorsOf({ API_TOKEN: "same-token-0123456789", API_READ_TOKEN: "same-token-0123456789" })).toEqual([{ field: "API_READ_TOKEN", value: "(hidden)", message: "must differ from API_TOKEN (which may do everything)" }]);
     expect(errorsOf({ API_TOKEN: "short-secret", API_READ_TOKEN: "short-too" })).toEqual([
@@ -64,6 +64,23 @@ describe("configuration", () => {
       { field: "API_READ_TOKEN", value: "(hidden)", message: "must be at least 16 characters" },
     ]);
     expect(loadConfig({ API_TOKEN: "full-token-0123456789", API_READ_TOKEN: "read-token-0123456789" }).API_READ_TOKEN).toBe("read-token-0123456789");
+  });
+
+  it("a synced drive needs a writer list, or an explicit TASK_ALLOW_ANY_WRITER=true", () => {
+    const remote = "https://switchboard.example.com/d/team";
+    expect(errorsOf({ REMOTE_DRIVE_URL: remote })).toEqual([
+      {
+        field: "REMOTE_DRIVE_URL",
+        value: JSON.stringify(remote),
+        message: "is set but TASK_AUTHORIZED_WRITERS is empty: anyone who can write that drive could start tasks on this machine (programs, Claude with its API key); list the app keys that may in TASK_AUTHORIZED_WRITERS, or set TASK_ALLOW_ANY_WRITER=true to accept that",
+      },
+    ]);
+    expect(errorsOf({ REMOTE_DRIVE_URL: remote, TASK_ALLOW_ANY_WRITER: "false" })).toHaveLength(1);
+    expect(loadConfig({ REMOTE_DRIVE_URL: remote, TASK_ALLOW_ANY_WRITER: "true" }).REMOTE_DRIVE_URL).toBe(remote);
+    const key = "04" + "11".repeat(64);
+    expect(loadConfig({ REMOTE_DRIVE_URL: remote, TASK_AUTHORIZED_WRITERS: key }).TASK_AUTHORIZED_WRITERS).toHaveLength(1);
+    // The local drive alone is written through this agent only (its API, its /mcp).
+    expect(loadConfig({}).TASK_ALLOW_ANY_WRITER).toBe(false);
   });
 
   it("README table and .env.example list exactly the variables the code reads", () => {

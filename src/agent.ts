@@ -18,6 +18,7 @@ import { createReactor, type ReactorStorageOption } from "./reactor/reactor-setu
 import type { Rule } from "./rules/rules-schema.js";
 import { loadRulesFile } from "./rules/trigger-rules.js";
 import { TaskStore } from "./store/task-store.js";
+import { newerButCompatible } from "./store/schema-compatibility.js";
 import { WriterPolicy } from "./security/authorized-writers.js";
 import { agentSecrets } from "./security/redactor.js";
 import { createApiTaskCreator } from "./tasks/api-task-creator.js";
@@ -76,17 +77,22 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   // Task types from TASK_EXECUTOR_PLUGINS, loaded before anything opens: a bad one stops start-up.
   const plugins = await loadExecutorPlugins(config.TASK_EXECUTOR_PLUGINS, { allowedRoots: config.allowedRoots, logger: logger.child({ component: "plugin" }) }, overrides.registry?.types() ?? BUILT_IN_TASK_TYPES);
 
+  // Before the reactor: a store this agent may not work on (a newer agent's, 029) stops start-up
+  // with nothing else left open.
+  const store = await TaskStore.open(
+    config.DATABASE_URL
+      ? { databaseUrl: config.DATABASE_URL, asyncCommit: config.TASK_STORE_ASYNC_COMMIT, onError: (err) => logger.error({ err }, "database connection error") }
+      : { dataDir: path.join(config.dataDir, "store"), asyncCommit: config.TASK_STORE_ASYNC_COMMIT },
+  );
+  const newerStore = newerButCompatible(store.schema);
+  if (newerStore) logger.warn({ schema: store.schema }, newerStore);
+
   const { reactor, localDriveId } = await createReactor({
     storage: overrides.reactorStorage ?? { kind: "filesystem", dir: path.join(config.dataDir, "documents") },
     logger,
     logLevel: config.LOG_LEVEL,
     remoteDriveUrl: config.REMOTE_DRIVE_URL,
   });
-  const store = await TaskStore.open(
-    config.DATABASE_URL
-      ? { databaseUrl: config.DATABASE_URL, asyncCommit: config.TASK_STORE_ASYNC_COMMIT, onError: (err) => logger.error({ err }, "database connection error") }
-      : { dataDir: path.join(config.dataDir, "store"), asyncCommit: config.TASK_STORE_ASYNC_COMMIT },
-  );
   // Claude agent tasks default to our own reactor-mcp, known once the HTTP server listens.
   const ownMcp: { current?: OwnMcp } = {};
   const registry = overrides.registry ?? createDefaultRegistry(config, { documentContext: new ReactorDocumentContext(reactor), ownMcp: () => ownMcp.current });

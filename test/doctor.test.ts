@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "./support/stores.js";
 import { TaskStore } from "../src/store/task-store.js";
 import { WorkerStore } from "../src/store/worker-store.js";
+import { LATEST_MIGRATION } from "../src/store/migrate.js";
 
 const BIN = path.resolve("bin/ph-tasks.js");
 const dir = mkdtempSync(path.join(tmpdir(), "ph-doctor-"));
@@ -94,11 +95,30 @@ describe("ph-tasks doctor", () => {
     expect(run.line("task store")).toMatch(/^ok {4}task store {6}PostgreSQL at .*: reachable/);
   });
 
+  it.skipIf(!postgresAvailable)("a store a newer agent migrated: a warning while it admits this agent, a failure once it does not", async () => {
+    const schema = uniqueSchema("doctor");
+    const store = await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema });
+    try {
+      const url = `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+      await store.db.query("INSERT INTO ph_tasks_migrations (version, name) VALUES ($1, 'from a newer agent')", [LATEST_MIGRATION + 1]);
+      const newer = await doctor({ DATABASE_URL: url });
+      expect(newer.status).toBe(0);
+      expect(newer.line("task store")).toMatch(new RegExp(`^warn  task store      PostgreSQL at .*: the task store's schema \\(version ${LATEST_MIGRATION + 1}\\) is newer than this agent's \\(${LATEST_MIGRATION}\\); it admits agents from version 28`));
+      await store.db.query("UPDATE ph_tasks_schema SET oldest_agent_schema = $1", [LATEST_MIGRATION + 1]);
+      const refused = await doctor({ DATABASE_URL: url });
+      expect(refused.status).toBe(1);
+      expect(refused.line("task store")).toMatch(new RegExp(`^fail  task store      PostgreSQL at .*: the task store's schema \\(version ${LATEST_MIGRATION + 1}\\) needs agents that know version ${LATEST_MIGRATION + 1} or later; this agent knows ${LATEST_MIGRATION}: update it$`));
+    } finally {
+      await store.close();
+      await dropSchema(schema);
+    }
+  });
+
   it.skipIf(!postgresAvailable)("on PostgreSQL, a lost worker is a warning naming it", async () => {
     const schema = uniqueSchema("doctor");
     const store = await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema });
     try {
-      const beat = { host: "h", pid: 1, version: "0.1.0", state: "running" as const, maxConcurrent: 1, prefetch: 0, leaseMs: 1000, types: ["cli"], startedAt: new Date() };
+      const beat = { host: "h", pid: 1, version: "0.1.0", state: "running" as const, maxConcurrent: 1, prefetch: 0, leaseMs: 1000, types: ["cli"], startedAt: new Date(), schemaVersion: 29 };
       await new WorkerStore(store.db).beat({ ...beat, workerId: "w-alive", leaseMs: 600_000 });
       await new WorkerStore(store.db).beat({ ...beat, workerId: "w-gone" });
       await store.db.query("UPDATE ph_workers SET last_seen_at = now() - interval '5 minutes' WHERE worker_id = 'w-gone'");

@@ -13,6 +13,7 @@ import pg from "pg";
 import { ConfigError, loadConfig, type Config } from "../config.js";
 import { isLoopback } from "../http/auth.js";
 import { LATEST_MIGRATION } from "../store/migrate.js";
+import { incompatibility, newerButCompatible } from "../store/schema-compatibility.js";
 import { locateClaudeBinary } from "../tasks/executors/claude/locate-claude-binary.js";
 import { findOnPath, isExecutableFile } from "../tasks/executors/command-allowlist.js";
 import { DEFAULT_PATH } from "../tasks/executors/safe-env.js";
@@ -47,7 +48,14 @@ async function checkStore(config: Config): Promise<CheckResult> {
     const { rows } = await client.query<{ version: number | null }>("SELECT (SELECT max(version) FROM ph_tasks_migrations) AS version").catch(() => ({ rows: [{ version: null }] }));
     const version = rows[0]?.version ?? null;
     if (version === null) return result("task store", "ok", `${label}: reachable; its tables are made at the first start`);
-    if (version > LATEST_MIGRATION) return result("task store", "fail", `${label}: its schema (version ${version}) is newer than this agent's (${LATEST_MIGRATION}): update this agent`);
+    if (version > LATEST_MIGRATION) {
+      // Since 029 a store says which agents it admits; one newer than that without it admits none of ours.
+      const oldest = (await client.query<{ n: number }>("SELECT oldest_agent_schema AS n FROM ph_tasks_schema").catch(() => ({ rows: [] }))).rows[0]?.n ?? version;
+      const state = { version, oldestAgentSchema: oldest };
+      const refused = incompatibility(state);
+      if (refused) return result("task store", "fail", `${label}: ${refused}`);
+      return result("task store", "warn", `${label}: ${newerButCompatible(state) ?? ""}`);
+    }
     return result("task store", "ok", `${label}: reachable, schema version ${version}${version < LATEST_MIGRATION ? ` (migrated to ${LATEST_MIGRATION} at the next start)` : ""}`);
   } catch (error) {
     return result("task store", "fail", `${label}: cannot connect (${error instanceof Error ? error.message : String(error)})`);

@@ -31,12 +31,23 @@ import * as m025 from "./migrations/025-task-tags.js";
 import * as m026 from "./migrations/026-ended-status-indexes.js";
 import * as m027 from "./migrations/027-finished-minutes.js";
 import * as m028 from "./migrations/028-title-search.js";
+import * as m029 from "./migrations/029-schema-compatibility.js";
 
 /**
  * A migration is SQL split on ";" at line ends, or — where a function body holds semicolons of its
- * own — an explicit list of statements.
+ * own — an explicit list of statements. One after which agents that do not know it would do wrong
+ * (write what the new schema no longer reads, miss a table it needs filled) sets
+ * `breaksOlderAgents`: those then refuse to start, and running ones drain (029).
  */
-const MIGRATIONS: readonly { version: number; name: string; sql?: string; statements?: readonly string[] }[] = [
+export interface Migration {
+  version: number;
+  name: string;
+  sql?: string;
+  statements?: readonly string[];
+  breaksOlderAgents?: boolean;
+}
+
+const MIGRATIONS: readonly Migration[] = [
   { version: 1, ...m001 },
   { version: 2, name: m002.name, statements: [m002.sql] },
   { version: 3, ...m003 },
@@ -65,6 +76,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql?: string; statem
   { version: 26, name: m026.name, statements: m026.statements },
   { version: 27, name: m027.name, statements: m027.statements },
   { version: 28, name: m028.name, statements: m028.statements },
+  { version: 29, name: m029.name, statements: m029.statements },
 ];
 
 /** The schema version this code migrates to. */
@@ -73,20 +85,26 @@ export const LATEST_MIGRATION = MIGRATIONS.reduce((latest, m) => Math.max(latest
 /** Arbitrary constant: the advisory lock key of migrations ("phtm"). */
 const MIGRATION_LOCK = 0x7068746d;
 
-export async function migrate(db: Db): Promise<number[]> {
+export function migrate(db: Db): Promise<number[]> {
+  return applyMigrations(db, MIGRATIONS);
+}
+
+/** Applies those of `migrations` the store has not had yet; exported for the tests' made-up ones. */
+export async function applyMigrations(db: Db, migrations: readonly Migration[]): Promise<number[]> {
   return db.transaction(async (tx) => {
     await tx.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
     await tx.query(`CREATE TABLE IF NOT EXISTS ph_tasks_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
     const done = new Set((await tx.query<{ version: number }>("SELECT version FROM ph_tasks_migrations")).rows.map((r) => r.version));
     const applied: number[] = [];
-    for (const migration of MIGRATIONS) {
+    for (const migration of migrations) {
       if (done.has(migration.version)) continue;
       const statements = migration.statements ?? (migration.sql ?? "").split(/;\s*\n/);
       for (const statement of statements.map((s) => s.trim()).filter(Boolean)) {
         await tx.query(statement);
       }
       await tx.query("INSERT INTO ph_tasks_migrations (version, name) VALUES ($1, $2)", [migration.version, migration.name]);
+      if (migration.breaksOlderAgents) await tx.query("UPDATE ph_tasks_schema SET oldest_agent_schema = greatest(oldest_agent_schema, $1)", [migration.version]);
       applied.push(migration.version);
     }
     return applied;

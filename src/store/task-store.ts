@@ -6,7 +6,7 @@ import type { Task, TaskError, TaskSource } from "../tasks/types.js";
 import { splitTaskParams } from "../tasks/types.js";
 import { CHANNELS, type Db } from "./db.js";
 import type { ClaimLimits, Finish, ListFilter, NewTaskEvent, NewTaskRow, TaskEventRow, TaskRow } from "./interfaces.js";
-import { migrate } from "./migrate.js";
+import { LATEST_MIGRATION, migrate } from "./migrate.js";
 import { CREATE_TITLE_INDEX } from "./migrations/028-title-search.js";
 import { openPgliteDb } from "./pglite-db.js";
 import { openPostgresDb } from "./postgres-db.js";
@@ -43,6 +43,8 @@ import { summarizeEnds, type EndedSummary } from "./ended-summary.js";
 import { selectFailureReasons, type FailureReasonRow } from "./sql/select-failure-reasons.js";
 import { selectExpiredTasks } from "./sql/select-expired-tasks.js";
 import { ValidationError } from "../validation.js";
+import { selectSchemaState } from "./sql/select-schema-state.js";
+import { IncompatibleSchemaError, type SchemaState } from "./schema-compatibility.js";
 
 function toNewRow(task: Task, agingMs: number): NewTaskRow {
   const source: TaskSource | null = task.source ?? null;
@@ -135,6 +137,8 @@ export class TaskStore {
   private constructor(
     readonly db: Db,
     private readonly asyncCommit: boolean,
+    /** The schema as this store was opened: newer than this code where a newer agent migrated it. */
+    readonly schema: SchemaState,
   ) {}
 
   static async open(options: StoreOptions): Promise<TaskStore> {
@@ -146,7 +150,13 @@ export class TaskStore {
     // search's index now. (Another worker starting at once may make it first; without pg_trgm this
     // does nothing. PGlite always has it from the migration.)
     if (db.kind === "postgres") await db.query(CREATE_TITLE_INDEX).catch(() => undefined);
-    return new TaskStore(db, options.asyncCommit ?? false);
+    const state = await selectSchemaState(db);
+    const schema = { version: state.version ?? 0, oldestAgentSchema: state.oldestAgentSchema ?? 0 };
+    if (schema.oldestAgentSchema > LATEST_MIGRATION) {
+      await db.close();
+      throw new IncompatibleSchemaError(schema);
+    }
+    return new TaskStore(db, options.asyncCommit ?? false, schema);
   }
 
   get kind(): Db["kind"] {

@@ -4,14 +4,14 @@ import { deleteWorker } from "./sql/workers/delete-worker.js";
 import { forgetLostWorkers } from "./sql/workers/forget-lost-workers.js";
 import { listWorkers } from "./sql/workers/list-workers.js";
 import { setWorkerDrain } from "./sql/workers/set-worker-drain.js";
-import { upsertWorker } from "./sql/workers/upsert-worker.js";
+import { upsertWorker, type BeatAnswer } from "./sql/workers/upsert-worker.js";
 import type { WorkerBeat, WorkerRow } from "./sql/workers/worker-row.js";
 
 export class WorkerStore {
   constructor(readonly db: Db) {}
 
-  /** Writes a worker's row; returns the drain asked of it, if any. */
-  beat(beat: WorkerBeat): Promise<{ drainReason: string } | undefined> {
+  /** Writes a worker's row; returns the drain asked of it, if any, and which agents the store admits. */
+  beat(beat: WorkerBeat): Promise<BeatAnswer> {
     return upsertWorker(this.db, beat);
   }
 

@@ -10,6 +10,8 @@ import type { WorkerBeat } from "../store/sql/workers/worker-row.js";
 import type { Db } from "../store/db.js";
 import { WorkerStore } from "../store/worker-store.js";
 import { VERSION } from "../version.js";
+import { LATEST_MIGRATION } from "../store/migrate.js";
+import { incompatibility } from "../store/schema-compatibility.js";
 import type { ManagerSettings } from "./manager-settings.js";
 
 /** Lost workers stay listed this long (then forgotten by whichever worker looks next). */
@@ -40,7 +42,16 @@ export class WorkerPresence {
   async beat(state: WorkerBeat["state"], types: readonly string[]): Promise<boolean> {
     const { workerId, maxConcurrent, prefetch, leaseMs } = this.settings;
     try {
-      const drain = await this.workers.beat({ workerId, host: hostname(), pid: process.pid, version: VERSION, state, maxConcurrent, prefetch: prefetch ?? 0, leaseMs, types, startedAt: this.startedAt });
+      const answer = await this.workers.beat({ workerId, host: hostname(), pid: process.pid, version: VERSION, state, maxConcurrent, prefetch: prefetch ?? 0, leaseMs, types, startedAt: this.startedAt, schemaVersion: LATEST_MIGRATION });
+      let drain = answer.drain;
+      // A newer agent migrated the store to a schema this code would get wrong (029): drain, as an
+      // operator would, so that the list shows why; resumed, the next beat drains it again.
+      const outdated = incompatibility(answer.schema);
+      if (outdated && !drain) {
+        drain = { drainReason: `outdated: ${outdated}` };
+        await this.workers.setDrain(workerId, drain.drainReason);
+        this.logger.error({ knows: LATEST_MIGRATION, ...answer.schema }, `${outdated}; this worker claims nothing more`);
+      }
       if (Date.now() - this.lastForget >= FORGET_EVERY_MS) {
         this.lastForget = Date.now();
         const forgotten = await this.workers.forgetLost(LOST_WORKER_KEPT_MS);

@@ -18,6 +18,7 @@ const WorkerSchema = z.object({
   host: z.string(),
   pid: z.number(),
   version: z.string(),
+  schemaVersion: z.number().nullable().optional(),
   maxConcurrent: z.number(),
   prefetch: z.number(),
   types: z.array(z.string()),
@@ -34,9 +35,10 @@ const OneSchema = z.looseObject({ worker: WorkerSchema });
 function describeWorkers(workers: ApiWorker[]): string {
   if (workers.length === 0) return "no worker is running on this task store\n";
   const rows = workers.map((w) => [
-    `${w.id}${w.self ? " *" : ""}`, w.state, String(w.holding), String(w.maxConcurrent), String(w.lastHour.completed), String(w.lastHour.failed), w.types.length > 0 ? w.types.join(",") : "–", `${w.host}:${w.pid}`, w.version, ago(w.startedAt), ago(w.lastSeenAt),
+    `${w.id}${w.self ? " *" : ""}`, w.state, String(w.holding), String(w.maxConcurrent), String(w.lastHour.completed), String(w.lastHour.failed), w.types.length > 0 ? w.types.join(",") : "–", `${w.host}:${w.pid}`, `${w.version}${w.schemaVersion ? ` (schema ${w.schemaVersion})` : ""}`, ago(w.startedAt), ago(w.lastSeenAt),
   ]);
-  return `${table(["WORKER", "STATE", "HOLDING", "SLOTS", "DONE 1H", "FAILED 1H", "TYPES", "PROCESS", "VERSION", "STARTED", "LAST SEEN"], rows)}\n* the agent that answered\n`;
+  const why = workers.filter((w) => w.drain?.reason).map((w) => `${w.id} ${w.state}: ${w.drain?.reason ?? ""}\n`);
+  return `${table(["WORKER", "STATE", "HOLDING", "SLOTS", "DONE 1H", "FAILED 1H", "TYPES", "PROCESS", "VERSION", "STARTED", "LAST SEEN"], rows)}\n* the agent that answered\n${why.join("")}`;
 }
 
 /** Polls until the worker holds nothing; ClientError 124 after `timeoutMs` (the drain stays). */

@@ -37,7 +37,7 @@ export function workersSection(workers, api, changed) {
           h("td", {}, `${w.holding} / ${w.maxConcurrent}`),
           h("td", optional, `${w.lastHour.completed} / `, h("span", { class: w.lastHour.failed ? "error-text" : "" }, String(w.lastHour.failed))),
           h("td", optional, w.types.length ? w.types.join(", ") : "–"),
-          h("td", optional, `${w.host}:${w.pid} v${w.version}`),
+          h("td", optional, `${w.host}:${w.pid} v${w.version}${w.schemaVersion ? ` · schema ${w.schemaVersion}` : ""}`),
           h("td", {}, ago(w.lastSeenAt)),
           h("td", {}, button(w))))))),
     message);

@@ -23,6 +23,8 @@ export function workerToJson(row: WorkerRow, selfId: string) {
     host: row.host,
     pid: row.pid,
     version: row.version,
+    /** The newest migration its code knows (null: a worker from before 029). */
+    schemaVersion: row.schema_version,
     maxConcurrent: row.max_concurrent,
     prefetch: row.prefetch,
     types: row.types,

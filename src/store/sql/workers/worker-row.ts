@@ -14,6 +14,8 @@ export interface WorkerRow {
   /** Asked to drain (claim nothing more) at; null: not draining. */
   drain_requested_at: Date | null;
   drain_reason: string;
+  /** The newest migration its code knows (029); null for workers older than that. */
+  schema_version: number | null;
   /** Not heard from for longer than its lease (computed on the database's clock). */
   lost: boolean;
   /** Tasks the store shows it holding: running, and claimed ahead waiting for a slot. */
@@ -35,6 +37,8 @@ export interface WorkerBeat {
   leaseMs: number;
   types: readonly string[];
   startedAt: Date;
+  /** The newest migration this worker's code knows. */
+  schemaVersion: number;
 }
 
 /** What a worker is doing, as the list shows it: a drained worker claims nothing and holds nothing. */

@@ -63,6 +63,12 @@ const url = (protocols: RegExp, allowed: string) =>
 /** Comma-separated http(s) URLs, each checked. */
 const urlList = list.pipe(z.array(z.url({ protocol: /^https?$/, error: "each entry must be an http or https URL" })));
 
+/** Allow-list entries: a program, then optionally the leading arguments a task's must have. */
+const commandList = list.pipe(z.array(z.string().regex(/^\S+(\s+\S+)*$/, "each entry must be a program, optionally followed by arguments")));
+
+/** Environment variable names, or prefixes ending in "*". */
+const envNameList = list.pipe(z.array(z.string().regex(/^([A-Za-z_][A-Za-z0-9_]*\*?|\*)$/, "each entry must be a variable name (letters, digits, '_'), a prefix ending in * like MYAPP_*, or * for any")));
+
 /** Host names as a browser puts them in Host: letters, digits, '.', '-' (no scheme, port or path). */
 const hostNameList = list.pipe(
   z.array(z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, "each entry must be a host name (letters, digits, '.', '-'; no scheme, port or path), e.g. agent.local")),
@@ -125,7 +131,8 @@ export const VARIABLES = {
   TASK_FAILED_RESULT_TTL: { schema: duration(1000, 3650 * 86_400_000), doc: "How long failed tasks and their output are kept, e.g. 30d to look into failures after the rest is gone. Default: TASK_RESULT_TTL." },
   TASK_ALLOWED_ROOTS: { schema: list, default: "", doc: "Comma-separated directories task working directories must lie in. Empty: the agent's working directory." },
   TASK_EXECUTOR_PLUGINS: { schema: list, default: "", doc: "Comma-separated modules that add task types: paths (relative to the working directory) or package names; each default-exports a function (context) => executor(s). Code run in the agent: only whoever configures the agent adds one. See README, Task types from plugins." },
-  TASK_COMMAND_ALLOWLIST: { schema: list, default: "", doc: "Comma-separated programs CLI tasks may run: names, looked up on the agent's PATH (never the task's), or absolute paths. Empty: any program." },
+  TASK_COMMAND_ALLOWLIST: { schema: commandList, default: "", doc: "Comma-separated programs CLI tasks may run: names, looked up on the agent's PATH (never the task's), or absolute paths; an entry may go on with the arguments a task's must start with (`git status`, `make test`), as a program listed bare runs whatever its arguments say (`git -c …`, `find -exec`). Empty: any program." },
+  TASK_ENV_ALLOWLIST: { schema: envNameList, default: "", doc: "Comma-separated environment variables CLI tasks may set: names, prefixes ending in * (MYAPP_*), or * for any. Empty: any name when TASK_COMMAND_ALLOWLIST is empty, none when it is set (a variable can make an allowed program run another: GIT_CONFIG_*, BASH_ENV, PYTHONPATH)." },
   TASK_AUTHORIZED_WRITERS: { schema: appKeyList, default: "", doc: "Comma-separated app keys (did:key:z… as Connect shows them, or raw P-256 hex) whose signed operations may start and cancel tasks (run requests, trigger rules); the signature is verified. Empty: anyone who can write a drive." },
   TASK_ALLOW_ANY_WRITER: { schema: bool, default: "false", doc: "true: with REMOTE_DRIVE_URL and no TASK_AUTHORIZED_WRITERS, accept that anyone who can write that drive starts tasks here. Without it such an agent refuses to start." },
   TASK_SCHEDULE_POLL_MS: { schema: duration(100, 3_600_000), default: "1000", doc: "How often a worker looks for due cron schedules (it also wakes at the soonest one it knows); a schedule another worker created is seen within this long." },

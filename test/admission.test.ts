@@ -87,6 +87,20 @@ describe("admission: the policy at the door", () => {
     expect(inside.status).toBe(201);
   });
 
+  it("with a command allow-list, refuses environment variables (a variable can make an allowed program run another) and arguments an entry does not allow — naming each; nothing is stored", async () => {
+    const before = await stored();
+    const env = await post({ type: "cli", title: "x", command: "pwd", environment: { GIT_CONFIG_COUNT: "1", BASH_ENV: "/tmp/x" } });
+    expect(env.status).toBe(400);
+    const message = "may not be set by a task: TASK_COMMAND_ALLOWLIST is set, so tasks set only the variables TASK_ENV_ALLOWLIST lists, and it lists none (a variable can make an allowed program run another: GIT_CONFIG_*, BASH_ENV, PYTHONPATH, GCONV_PATH)";
+    expect(env.body.errors).toEqual([
+      { field: "environment", value: '"GIT_CONFIG_COUNT"', message },
+      { field: "environment", value: '"BASH_ENV"', message },
+    ]);
+    // "mkdir" is listed bare, "/bin/ls" too: any arguments; only the entries' own programs.
+    expect((await post({ type: "cli", title: "x", command: "/bin/ls", args: ["-la"] })).status).toBe(201);
+    expect(await stored()).toBe(before + 1);
+  });
+
   it("accepts a directory that does not exist yet: an earlier task makes it, then the task runs in it", async () => {
     const make = await post({ type: "cli", title: "make it", command: "mkdir", args: ["made-later"] });
     expect(make.status).toBe(201);

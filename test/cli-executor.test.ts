@@ -1,7 +1,8 @@
-import { mkdtempSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../src/logger.js";
 import { CliExecutor } from "../src/tasks/executors/cli-executor.js";
 import { TaskAbortReason } from "../src/tasks/executors/executor.js";
@@ -205,7 +206,8 @@ describe("CLI executor", () => {
   });
 
   it("runs an allowed name from the agent's PATH, not from a PATH the task sets", async () => {
-    const strict = new CliExecutor({ allowedRoots: [root], killGraceMs: 100, captureBytes: 1024, commandAllowlist: ["echo", "./echo"] });
+    // PATH listed in TASK_ENV_ALLOWLIST (with a command allow-list a task sets no variable otherwise).
+    const strict = new CliExecutor({ allowedRoots: [root], killGraceMs: 100, captureBytes: 1024, commandAllowlist: ["echo", "./echo"], environmentAllowlist: ["PATH"] });
     // The task brings its own `echo` and points PATH at it.
     const trap = mkdtempSync(path.join(root, "path-trap-"));
     writeFileSync(path.join(trap, "echo"), "#!/bin/sh\necho hijacked\n", { mode: 0o755 });
@@ -216,5 +218,54 @@ describe("CLI executor", () => {
     // A relative entry would run whatever the task's working directory holds: refused.
     const relative = await attempt("./echo");
     expect(relative.status === "failed" && relative.error.code).toBe("command_not_allowed");
+  });
+
+  describe("an allowed program told by its environment or arguments to run another", () => {
+    const attempt = (executor: CliExecutor, command: string, args: string[], environment: Record<string, string> = {}) =>
+      executeAttempt(executor, newTask({ type: "cli", title: "x", instructions: "", command, args, environment, workingDirectory: repo, retryExitCodes: [] }, executor, { maxAttempts: 1, timeoutMs: 10_000 }), { timeoutMs: 10_000, attempt: 1, logger: silentLogger() });
+    let repo: string;
+    let marker: string;
+    beforeAll(() => {
+      repo = mkdtempSync(path.join(root, "repo-"));
+      execFileSync("git", ["init", "-q", repo]);
+      marker = path.join(repo, "..", `${path.basename(repo)}-ran`);
+    });
+    // git runs core.fsmonitor as a shell command on `git status`: set through GIT_CONFIG_* or `-c`.
+    const injected = () => ({ GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "core.fsmonitor", GIT_CONFIG_VALUE_0: `touch ${marker}; echo` });
+
+    it("refuses every variable under a command allow-list unless TASK_ENV_ALLOWLIST lists it; the program never runs the other", async () => {
+      const strict = new CliExecutor({ allowedRoots: [root], killGraceMs: 100, captureBytes: 4096, commandAllowlist: ["git"] });
+      const refused = await attempt(strict, "git", ["status", "--short"], injected());
+      expect(refused.status === "failed" && refused.error).toMatchObject({ code: "environment_not_allowed", message: expect.stringContaining('environment variable "GIT_CONFIG_COUNT" may not be set by a task') });
+      expect(existsSync(marker)).toBe(false);
+      const admitted = await strict.admit({ ...newTask({ type: "cli", title: "x", instructions: "", command: "git", args: ["status"], environment: injected(), retryExitCodes: [] }, strict, { maxAttempts: 1, timeoutMs: 1000 }), type: "cli", command: "git", args: ["status"], environment: injected(), retryExitCodes: [] });
+      expect(admitted.map((e) => e.value)).toEqual(['"GIT_CONFIG_COUNT"', '"GIT_CONFIG_KEY_0"', '"GIT_CONFIG_VALUE_0"']);
+
+      const prefixed = new CliExecutor({ allowedRoots: [root], killGraceMs: 100, captureBytes: 4096, commandAllowlist: ["git"], environmentAllowlist: ["MYAPP_*", "TZ"] });
+      const fine = await attempt(prefixed, "git", ["status", "--short"], { MYAPP_MODE: "x", TZ: "UTC" });
+      expect(fine.status).toBe("completed");
+      const other = await attempt(prefixed, "git", ["status"], { GIT_CONFIG_COUNT: "1" });
+      expect(other.status === "failed" && other.error.message).toBe('environment variable "GIT_CONFIG_COUNT" may not be set by a task; allowed: MYAPP_*, TZ (TASK_ENV_ALLOWLIST)');
+
+      // Without any allow-list every program may run anyway, and so may any variable: the same task runs the other program.
+      const open = new CliExecutor({ allowedRoots: [root], killGraceMs: 100, captureBytes: 4096 });
+      expect((await attempt(open, "git", ["status", "--short"], injected())).status).toBe("completed");
+      expect(existsSync(marker)).toBe(true);
+      rmSync(marker);
+    });
+
+    it("an entry with leading arguments ('git status') refuses `git -c … status`; a bare entry lets it run another program", async () => {
+      const pinned = new CliExecutor({ allowedRoots: [root], killGraceMs: 100, captureBytes: 4096, commandAllowlist: ["git status", "git log"] });
+      expect((await attempt(pinned, "git", ["status", "--short"])).status).toBe("completed");
+      const sneaky = await attempt(pinned, "git", ["-c", `core.fsmonitor=touch ${marker}; echo`, "status"]);
+      expect(sneaky.status === "failed" && sneaky.error).toMatchObject({ code: "command_not_allowed", message: `command 'git' with arguments ${JSON.stringify(["-c", `core.fsmonitor=touch ${marker}; echo`, "status"])} is not allowed: its arguments must start as in 'git status' or 'git log'` });
+      expect(existsSync(marker)).toBe(false);
+      expect((await attempt(pinned, "git", [])).status).toBe("failed");
+
+      const bare = new CliExecutor({ allowedRoots: [root], killGraceMs: 100, captureBytes: 4096, commandAllowlist: ["git"] });
+      expect((await attempt(bare, "git", ["-c", `core.fsmonitor=touch ${marker}; echo`, "status"])).status).toBe("completed");
+      expect(existsSync(marker)).toBe(true); // why the README says to pin a general tool's arguments
+      rmSync(marker);
+    });
   });
 });

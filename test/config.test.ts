@@ -83,6 +83,17 @@ describe("configuration", () => {
     expect(loadConfig({}).TASK_ALLOW_ANY_WRITER).toBe(false);
   });
 
+  it("reads allow-list entries with leading arguments, and variable names or prefixes for the environment", () => {
+    const config = loadConfig({ TASK_COMMAND_ALLOWLIST: "git status, make  test ,/usr/bin/ls", TASK_ENV_ALLOWLIST: "MYAPP_*, TZ" });
+    expect(config.TASK_COMMAND_ALLOWLIST).toEqual(["git status", "make  test", "/usr/bin/ls"]);
+    expect(config.TASK_ENV_ALLOWLIST).toEqual(["MYAPP_*", "TZ"]);
+    expect(loadConfig({ TASK_ENV_ALLOWLIST: "*" }).TASK_ENV_ALLOWLIST).toEqual(["*"]);
+    expect(errorsOf({ TASK_ENV_ALLOWLIST: "OK,BAD-NAME,A*B" })).toEqual([
+      { field: "TASK_ENV_ALLOWLIST", value: '"OK,BAD-NAME,A*B"', message: "each entry must be a variable name (letters, digits, '_'), a prefix ending in * like MYAPP_*, or * for any" },
+      { field: "TASK_ENV_ALLOWLIST", value: '"OK,BAD-NAME,A*B"', message: "each entry must be a variable name (letters, digits, '_'), a prefix ending in * like MYAPP_*, or * for any" },
+    ]);
+  });
+
   it("README table and .env.example list exactly the variables the code reads", () => {
     const readme = readFileSync("README.md", "utf8");
     expect(replaceConfigTable(readme)).toBe(readme);

@@ -53,7 +53,10 @@ describe("ph-tasks doctor", () => {
   });
 
   it("checks each program of the command allow-list on the agent's PATH: a missing one warns, none found fails", async () => {
-    expect((await doctor({ TASK_COMMAND_ALLOWLIST: "echo,/bin/ls" })).line("commands")).toBe("ok    commands        only echo, /bin/ls (each found)");
+    expect((await doctor({ TASK_COMMAND_ALLOWLIST: "echo,/bin/ls" })).line("commands")).toBe("ok    commands        only echo, /bin/ls (each found); tasks may set no environment variable (TASK_ENV_ALLOWLIST)");
+    // An entry with leading arguments is looked up by its program; the variables a task may set are named.
+    expect((await doctor({ TASK_COMMAND_ALLOWLIST: "git status,git log,echo", TASK_ENV_ALLOWLIST: "MYAPP_*,TZ" })).line("commands")).toBe("ok    commands        only git status, git log, echo (each found); tasks may set MYAPP_*, TZ (TASK_ENV_ALLOWLIST)");
+    expect((await doctor({ TASK_COMMAND_ALLOWLIST: "nope status,echo" })).line("commands")).toMatch(/^warn {2}commands +not found on the agent's PATH or not executable: nope \(/);
     const some = await doctor({ TASK_COMMAND_ALLOWLIST: "echo,no-such-program,/bin/no-such" });
     expect(some.status).toBe(0);
     expect(some.line("commands")).toBe("warn  commands        not found on the agent's PATH or not executable: no-such-program, /bin/no-such (TASK_COMMAND_ALLOWLIST): tasks naming them fail");

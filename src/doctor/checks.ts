@@ -15,7 +15,7 @@ import { isLoopback } from "../http/auth.js";
 import { LATEST_MIGRATION } from "../store/migrate.js";
 import { incompatibility, newerButCompatible } from "../store/schema-compatibility.js";
 import { locateClaudeBinary } from "../tasks/executors/claude/locate-claude-binary.js";
-import { findOnPath, isExecutableFile } from "../tasks/executors/command-allowlist.js";
+import { allowedPrograms, findOnPath, isExecutableFile } from "../tasks/executors/command-allowlist.js";
 import { DEFAULT_PATH } from "../tasks/executors/safe-env.js";
 
 export type CheckLevel = "ok" | "warn" | "fail";
@@ -123,15 +123,18 @@ function checkRoots(config: Config): CheckResult {
 /** Each program of TASK_COMMAND_ALLOWLIST found where a task's run will look for it (the agent's PATH). */
 async function checkCommands(config: Config, agentPath: string): Promise<CheckResult> {
   const list = config.TASK_COMMAND_ALLOWLIST;
-  if (list.length === 0) return result("commands", "ok", "any program may run (TASK_COMMAND_ALLOWLIST is not set)");
+  const env = config.TASK_ENV_ALLOWLIST;
+  if (list.length === 0) return result("commands", "ok", `any program may run (TASK_COMMAND_ALLOWLIST is not set)${env.length > 0 ? `; tasks may set ${env.join(", ")}` : ""}`);
+  const programs = allowedPrograms(list);
   const missing: string[] = [];
-  for (const entry of list) {
-    const found = path.isAbsolute(entry) ? await isExecutableFile(entry) : (await findOnPath(entry, agentPath)) !== undefined;
-    if (!found) missing.push(entry);
+  for (const program of programs) {
+    const found = path.isAbsolute(program) ? await isExecutableFile(program) : (await findOnPath(program, agentPath)) !== undefined;
+    if (!found) missing.push(program);
   }
-  if (missing.length === 0) return result("commands", "ok", `only ${list.join(", ")} (each found)`);
+  const variables = `tasks may set ${env.length > 0 ? env.join(", ") : "no environment variable"} (TASK_ENV_ALLOWLIST)`;
+  if (missing.length === 0) return result("commands", "ok", `only ${list.join(", ")} (each found); ${variables}`);
   // None runnable: no CLI task can run.
-  const level = missing.length === list.length ? "fail" : "warn";
+  const level = missing.length === programs.length ? "fail" : "warn";
   return result("commands", level, `not found on the agent's PATH or not executable: ${missing.join(", ")} (TASK_COMMAND_ALLOWLIST): tasks naming them fail`);
 }
 

@@ -6,6 +6,7 @@ import { CliTaskRequestSchema, type CLITask, type JsonObject } from "../types.js
 import { abortCauseOf, fatal, retryable, type ExecutionContext, type TaskExecutor } from "./executor.js";
 import { runProcess, type ProcessResult } from "./run-process.js";
 import { commandProblem, resolveAllowedCommand } from "./command-allowlist.js";
+import { environmentProblems } from "./environment-allowlist.js";
 import { buildTaskEnvironment, DEFAULT_PATH } from "./safe-env.js";
 import { resolveWorkingDirectory, workingDirectoryProblem } from "./working-directory.js";
 import { describeValue, type FieldError } from "../../validation.js";
@@ -13,8 +14,10 @@ import { describeValue, type FieldError } from "../../validation.js";
 export interface CliExecutorOptions {
   /** Working directories must lie inside one of these (after resolving symlinks). */
   allowedRoots: readonly string[];
-  /** Programs allowed to run (a name looked up on the agent's PATH, or an absolute path); empty = any. */
+  /** Programs allowed to run (a name looked up on the agent's PATH, or an absolute path), each optionally with leading arguments ("git status"); empty = any. */
   commandAllowlist?: readonly string[];
+  /** Variables a task may set (names, or prefixes ending in "*"); empty = any, unless commandAllowlist is set (then none). */
+  environmentAllowlist?: readonly string[];
   killGraceMs: number;
   captureBytes: number;
   /** Where the safe base environment is copied from (default process.env). */
@@ -46,11 +49,16 @@ export class CliExecutor implements TaskExecutor<CLITask> {
 
   constructor(private readonly options: CliExecutorOptions) {}
 
-  /** Refused when accepted: a command the allow-list refuses, a working directory outside the roots. */
+  private get environmentPolicy() {
+    return { commandAllowlist: this.options.commandAllowlist ?? [], environmentAllowlist: this.options.environmentAllowlist ?? [] };
+  }
+
+  /** Refused when accepted: a command or environment variable the allow-lists refuse, a working directory outside the roots. */
   async admit(task: CLITask): Promise<FieldError[]> {
     const problems: FieldError[] = [];
-    const command = commandProblem(task.command, this.options.commandAllowlist ?? []);
+    const command = commandProblem(task.command, task.args, this.options.commandAllowlist ?? []);
     if (command) problems.push({ field: "command", value: describeValue(task.command), message: command });
+    problems.push(...environmentProblems(task.environment, this.environmentPolicy));
     const directory = await workingDirectoryProblem(task.workingDirectory, this.options.allowedRoots);
     if (directory) problems.push({ field: "workingDirectory", value: describeValue(task.workingDirectory ?? "."), message: directory });
     return problems;
@@ -58,7 +66,9 @@ export class CliExecutor implements TaskExecutor<CLITask> {
 
   async execute(task: CLITask, ctx: ExecutionContext): Promise<JsonObject> {
     const agentPath = (this.options.agentEnv ?? process.env).PATH ?? DEFAULT_PATH;
-    const command = await resolveAllowedCommand(task.command, this.options.commandAllowlist ?? [], agentPath);
+    const command = await resolveAllowedCommand(task.command, task.args, this.options.commandAllowlist ?? [], agentPath);
+    const [variable] = environmentProblems(task.environment, this.environmentPolicy);
+    if (variable) throw fatal("environment_not_allowed", `environment variable ${variable.value ?? ""} ${variable.message}`);
     const cwd = await resolveWorkingDirectory(task.workingDirectory, this.options.allowedRoots);
     const result = await runProcess({
       command,

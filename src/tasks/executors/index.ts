@@ -26,6 +26,7 @@ export function createDefaultRegistry(config: Config, options: RegistryOptions =
     new CliExecutor({
       allowedRoots: config.allowedRoots,
       commandAllowlist: config.TASK_COMMAND_ALLOWLIST,
+      environmentAllowlist: config.TASK_ENV_ALLOWLIST,
       killGraceMs: config.TASK_KILL_GRACE_MS,
       captureBytes: config.TASK_OUTPUT_CAP_BYTES,
     }),

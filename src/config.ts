@@ -157,6 +157,8 @@ export const VARIABLES = {
   CLAUDE_MODEL: { schema: z.string().min(1).max(100), default: "claude-sonnet-4-5", doc: "Model of Claude tasks that name none." },
   CLAUDE_MAX_CONCURRENT: { schema: int(1, 100), default: "2", doc: "Claude tasks of each type (claude-code, claude-agent) running at once on one worker (start-up is CPU-bound)." },
   CLAUDE_REQUESTS_PER_MINUTE: { schema: int(1, 100_000), default: "30", doc: "Claude task starts per minute on one worker, for each Claude type." },
+  CLAUDE_CODE_ALLOWED_TOOLS: { schema: list, default: "", doc: "Comma-separated tools (or rules, e.g. Bash(npm test:*)) a claude-code task may pre-approve in allowedTools, each compared whole. Empty: any when TASK_COMMAND_ALLOWLIST is empty, only the file tools (Read, Edit, Write, Glob, Grep…) when it is set." },
+  CLAUDE_CODE_PROJECT_SETTINGS: { schema: bool, default: "false", doc: "true: claude loads the project's .claude/settings.json (hooks, env, apiKeyHelper — code that runs with the API key at hand, from whatever wrote the project). Default: only its per-run home's settings, the project's CLAUDE.md put in the prompt." },
   CLAUDE_AGENT_MAX_TURNS: { schema: int(1, 200), default: "20", doc: "Turn limit of claude-agent tasks that set no maxTurns." },
   CLAUDE_AGENT_MCP_URLS: { schema: urlList, default: "", doc: "Comma-separated MCP server URLs a claude-agent task may name in mcpConfig.serverUrl. Empty: only the agent's own /mcp." },
   CLAUDE_AGENT_MCP_CREDENTIALS: { schema: secretMap, default: "{}", secret: true, doc: "JSON object name → bearer token; a claude-agent task names one with mcpConfig.credentialsRef. Never logged or shown." },

@@ -96,6 +96,10 @@ describe("admission: the policy at the door", () => {
       { field: "environment", value: '"GIT_CONFIG_COUNT"', message },
       { field: "environment", value: '"BASH_ENV"', message },
     ]);
+    // Claude with Bash pre-approved would run any command: only the file tools under a command allow-list.
+    const bash = await post({ type: "claude-code", title: "x", prompt: "hi", allowedTools: ["Read", "Bash"] });
+    expect(bash.status).toBe(400);
+    expect(bash.body.errors).toEqual([{ field: "allowedTools", value: '["Read","Bash"]', message: expect.stringContaining("'Bash' may not be pre-approved; allowed: Read, Edit,") }]);
     // "mkdir" is listed bare, "/bin/ls" too: any arguments; only the entries' own programs.
     expect((await post({ type: "cli", title: "x", command: "/bin/ls", args: ["-la"] })).status).toBe(201);
     expect(await stored()).toBe(before + 1);

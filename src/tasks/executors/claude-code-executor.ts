@@ -14,6 +14,8 @@ import { classifyApiFailure, serverRetryAfterMs } from "./claude/api-errors.js";
 import { claudeEnvironment, type ClaudeCredentials } from "./claude/claude-environment.js";
 import type { DocumentContextProvider } from "./claude/document-context.js";
 import { checkAdditionalFlags } from "./claude/flag-allowlist.js";
+import { readProjectMemory, withProjectMemory } from "./claude/project-memory.js";
+import { allowedToolsProblem } from "./claude/tool-allowlist.js";
 import { locateClaudeBinary } from "./claude/locate-claude-binary.js";
 import type { PromptTemplate } from "./claude/prompt-template.js";
 import { StartsPerMinute } from "./claude/rate-limiter.js";
@@ -34,6 +36,11 @@ export interface ClaudeCodeExecutorOptions {
   documentContext?: DocumentContextProvider | undefined;
   promptTemplate?: PromptTemplate;
   agentEnv?: Readonly<Record<string, string | undefined>>;
+  /** CLAUDE_CODE_PROJECT_SETTINGS: let claude load the project's .claude/settings (code: see project-memory.ts). */
+  projectSettings?: boolean;
+  /** TASK_COMMAND_ALLOWLIST and CLAUDE_CODE_ALLOWED_TOOLS: which tools a task may pre-approve (tool-allowlist.ts). */
+  commandAllowlist?: readonly string[];
+  toolAllowlist?: readonly string[];
 }
 
 /** Permission modes a document may ask for; bypassing permissions is the agent owner's call only. */
@@ -76,7 +83,13 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
     }
     const project = await workingDirectoryProblem(task.projectPath, this.options.allowedRoots);
     if (project) problems.push({ field: "projectPath", value: describeValue(task.projectPath ?? "."), message: project });
+    const tools = allowedToolsProblem(task.allowedTools, this.toolPolicy);
+    if (tools) problems.push({ field: "allowedTools", value: describeValue(task.allowedTools), message: tools });
     return problems;
+  }
+
+  private get toolPolicy() {
+    return { commandAllowlist: this.options.commandAllowlist ?? [], toolAllowlist: this.options.toolAllowlist ?? [] };
   }
 
   async execute(task: ClaudeCodeTask, ctx: ExecutionContext): Promise<JsonObject> {
@@ -86,11 +99,14 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
     if (!binary) throw fatal("claude_not_found", "the claude binary was not found: install dependencies with optional packages, or set CLAUDE_CLI_PATH");
     const mode = permissionModeProblem(task.permissionMode);
     if (mode) throw fatal("permission_mode_not_allowed", `permissionMode '${task.permissionMode}' ${mode}`);
+    const tools = allowedToolsProblem(task.allowedTools, this.toolPolicy);
+    if (tools) throw fatal("tool_not_allowed", `allowedTools: ${tools}`);
     const flags = checkAdditionalFlags(task.additionalFlags);
     // The CLI would resolve a relative --add-dir against the project, not the root we checked: pass the checked real path.
     for (const [n, index] of flags.directoryIndexes.entries()) flags.argv[index] = await resolveWorkingDirectory(flags.directories[n] ?? "", this.options.allowedRoots);
     const cwd = await resolveWorkingDirectory(task.projectPath, this.options.allowedRoots);
-    const { prompt } = await buildTaskPrompt(this.options, task);
+    const built = await buildTaskPrompt(this.options, task);
+    const prompt = this.options.projectSettings ? built.prompt : withProjectMemory(built.prompt, await readProjectMemory(cwd, this.options.allowedRoots));
 
     await awaitStartBudget(this.starts, ctx);
 
@@ -100,6 +116,8 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
     if (task.maxTurns !== undefined) args.push("--max-turns", String(task.maxTurns));
     if (task.allowedTools && task.allowedTools.length > 0) args.push("--allowedTools", task.allowedTools.join(","));
     if (task.permissionMode) args.push("--permission-mode", task.permissionMode);
+    // The project's .claude/settings would be code run with the API key at hand (project-memory.ts).
+    if (!this.options.projectSettings) args.push("--setting-sources", "user");
     args.push(...flags.argv);
 
     let result: Extract<StreamEvent, { kind: "result" }>["message"] | undefined;

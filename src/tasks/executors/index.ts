@@ -42,6 +42,9 @@ export function createDefaultRegistry(config: Config, options: RegistryOptions =
       captureBytes: config.TASK_OUTPUT_CAP_BYTES,
       requestsPerMinute: config.CLAUDE_REQUESTS_PER_MINUTE,
       documentContext: options.documentContext,
+      projectSettings: config.CLAUDE_CODE_PROJECT_SETTINGS,
+      commandAllowlist: config.TASK_COMMAND_ALLOWLIST,
+      toolAllowlist: config.CLAUDE_CODE_ALLOWED_TOOLS,
     }),
   );
   registry.register(

@@ -22,14 +22,19 @@ export async function resolveWorkingDirectory(requested: string | undefined, all
     throw fatal("working_directory_missing", `workingDirectory '${requested ?? wanted}' does not exist`);
   }
   if (!(await stat(real)).isDirectory()) throw fatal("working_directory_invalid", `workingDirectory '${requested ?? wanted}' is not a directory`);
-  const roots = await Promise.all(allowedRoots.map((root) => realpath(root).catch(() => path.resolve(root))));
-  if (!roots.some((root) => isInside(real, root))) {
+  if (!(await isInsideRoots(real, allowedRoots))) {
     throw fatal(
       "working_directory_not_allowed",
       `workingDirectory '${requested ?? wanted}' is outside the allowed roots (${allowedRoots.join(", ")})`,
     );
   }
   return real;
+}
+
+/** Whether the real path `file` lies in one of the roots (their symlinks resolved). */
+export async function isInsideRoots(file: string, allowedRoots: readonly string[]): Promise<boolean> {
+  const roots = await Promise.all(allowedRoots.map((root) => realpath(root).catch(() => path.resolve(root))));
+  return roots.some((root) => isInside(file, root));
 }
 
 /** `p` with symlinks resolved as far as it exists: the nearest existing ancestor's real path, then the rest. */

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../src/logger.js";
 import { TaskStore } from "../src/store/task-store.js";
 import { ClaudeCodeExecutor, type ClaudeCodeExecutorOptions } from "../src/tasks/executors/claude-code-executor.js";
+import { scopeFileTools } from "../src/tasks/executors/claude/tool-allowlist.js";
 import { TaskAbortReason } from "../src/tasks/executors/executor.js";
 import { ExecutorRegistry } from "../src/tasks/executors/registry.js";
 import { executeAttempt } from "../src/tasks/execute-attempt.js";
@@ -257,6 +258,28 @@ describe("Claude Code executor on the real claude binary", () => {
     expect((await run({ prompt: "hi", allowedTools: ["Bash"] })).outcome.status).toBe("completed");
   });
 
+  it("a pre-approved file tool reaches the allowed roots only: Read and Write outside are denied, inside they work", async () => {
+    const outside = realpathSync(mkdtempSync(path.join(tmpdir(), "ph-outside-")));
+    writeFileSync(path.join(outside, "secret.txt"), "SECRET-OUTSIDE-THE-ROOTS\n");
+    const project = mkdtempSync(path.join(root, "scoped-"));
+    writeFileSync(path.join(project, "inside.txt"), "TEXT-INSIDE-THE-PROJECT\n");
+    standIn.enqueue(
+      { kind: "tool_use", name: "Read", input: { file_path: path.join(outside, "secret.txt") } },
+      { kind: "tool_use", name: "Write", input: { file_path: path.join(outside, "planted.txt"), content: "x" } },
+      { kind: "tool_use", name: "Read", input: { file_path: path.join(project, "inside.txt") } },
+      { kind: "tool_use", name: "Write", input: { file_path: path.join(project, "made.txt"), content: "made\n" } },
+      { kind: "text", text: "Done." },
+    );
+    const { outcome, requests, result } = await run({ prompt: "files", projectPath: project, allowedTools: ["Read", "Write"], maxTurns: 8 });
+    expect(outcome.status).toBe("completed");
+    const conversation = JSON.stringify(requests.map((r) => r.body));
+    expect(conversation.includes("SECRET-OUTSIDE-THE-ROOTS"), "the file outside the roots reached the conversation").toBe(false);
+    expect(existsSync(path.join(outside, "planted.txt"))).toBe(false);
+    expect(conversation.includes("TEXT-INSIDE-THE-PROJECT"), "the file inside the project reached the conversation").toBe(true);
+    expect(readFileSync(path.join(project, "made.txt"), "utf8")).toBe("made\n");
+    expect((result.permissionDenials as { tool_name: string }[]).map((d) => d.tool_name)).toEqual(["Read", "Write"]);
+  });
+
   it("refuses a flag that is not on the allow-list before starting claude", async () => {
     const { outcome, requests } = await run({ prompt: "hi", additionalFlags: ["--mcp-config", "/tmp/evil.json"] });
     expect(outcome.status === "failed" && outcome.error.code).toBe("flag_not_allowed");
@@ -323,5 +346,16 @@ describe("Claude Code executor on the real claude binary", () => {
   it("leaves no per-run home behind", () => {
     const homes = path.join(root, ".homes");
     expect(existsSync(homes) ? readdirSync(homes) : []).toEqual([]);
+  });
+});
+
+describe("pre-approved file tools as claude gets them", () => {
+  it("a bare file tool becomes its rule per root; a root claude cannot name (a space, a comma) is left out; other rules pass", () => {
+    expect(scopeFileTools(["Read", "Grep", "Write", "TodoWrite", "Bash(npm test:*)"], ["/srv/a/", "/srv/My Projects", "/srv/b,c"])).toEqual([
+      "Read(//srv/a/**)",
+      "Edit(//srv/a/**)",
+      "TodoWrite",
+      "Bash(npm test:*)",
+    ]);
   });
 });

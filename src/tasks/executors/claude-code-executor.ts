@@ -8,14 +8,14 @@ import { rm } from "node:fs/promises";
 import { ClaudeCodeTaskRequestSchema, type ClaudeCodeTask, type JsonObject, type JsonValue } from "../types.js";
 import { abortCauseOf, fatal, retryable, TaskAbortReason, type ExecutionContext, type TaskExecutor } from "./executor.js";
 import { runProcess } from "./run-process.js";
-import { resolveWorkingDirectory, workingDirectoryProblem } from "./working-directory.js";
+import { realRoots, resolveWorkingDirectory, workingDirectoryProblem } from "./working-directory.js";
 import { describeValue, type FieldError } from "../../validation.js";
 import { classifyApiFailure, serverRetryAfterMs } from "./claude/api-errors.js";
 import { claudeEnvironment, type ClaudeCredentials } from "./claude/claude-environment.js";
 import type { DocumentContextProvider } from "./claude/document-context.js";
 import { checkAdditionalFlags } from "./claude/flag-allowlist.js";
 import { readProjectMemory, withProjectMemory } from "./claude/project-memory.js";
-import { allowedToolsProblem } from "./claude/tool-allowlist.js";
+import { allowedToolsProblem, scopeFileTools } from "./claude/tool-allowlist.js";
 import { locateClaudeBinary } from "./claude/locate-claude-binary.js";
 import type { PromptTemplate } from "./claude/prompt-template.js";
 import { StartsPerMinute } from "./claude/rate-limiter.js";
@@ -114,7 +114,7 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
     const model = task.model ?? this.options.defaultModel;
     const args = ["-p", "--output-format", "stream-json", "--verbose", "--model", model];
     if (task.maxTurns !== undefined) args.push("--max-turns", String(task.maxTurns));
-    if (task.allowedTools && task.allowedTools.length > 0) args.push("--allowedTools", task.allowedTools.join(","));
+    if (task.allowedTools && task.allowedTools.length > 0) args.push("--allowedTools", scopeFileTools(task.allowedTools, await realRoots(this.options.allowedRoots)).join(","));
     if (task.permissionMode) args.push("--permission-mode", task.permissionMode);
     // The project's .claude/settings would be code run with the API key at hand (project-memory.ts).
     if (!this.options.projectSettings) args.push("--setting-sources", "user");

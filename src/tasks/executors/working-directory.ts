@@ -31,10 +31,14 @@ export async function resolveWorkingDirectory(requested: string | undefined, all
   return real;
 }
 
+/** The roots with their symlinks resolved (as given where one does not exist). */
+export function realRoots(allowedRoots: readonly string[]): Promise<string[]> {
+  return Promise.all(allowedRoots.map((root) => realpath(root).catch(() => path.resolve(root))));
+}
+
 /** Whether the real path `file` lies in one of the roots (their symlinks resolved). */
 export async function isInsideRoots(file: string, allowedRoots: readonly string[]): Promise<boolean> {
-  const roots = await Promise.all(allowedRoots.map((root) => realpath(root).catch(() => path.resolve(root))));
-  return roots.some((root) => isInside(file, root));
+  return (await realRoots(allowedRoots)).some((root) => isInside(file, root));
 }
 
 /** `p` with symlinks resolved as far as it exists: the nearest existing ancestor's real path, then the rest. */

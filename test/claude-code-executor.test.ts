@@ -280,6 +280,21 @@ describe("Claude Code executor on the real claude binary", () => {
     expect((result.permissionDenials as { tool_name: string }[]).map((d) => d.tool_name)).toEqual(["Read", "Write"]);
   });
 
+  it("a prompt is delivered as written: an @path names a file without reading it in, a /command is text", async () => {
+    const outside = realpathSync(mkdtempSync(path.join(tmpdir(), "ph-mention-")));
+    writeFileSync(path.join(outside, "secret.txt"), "SECRET-BY-MENTION\n");
+    standIn.enqueue({ kind: "text", text: "ok" }, { kind: "text", text: "ok" });
+    const mention = await run({ prompt: `Summarise @${path.join(outside, "secret.txt")}` });
+    expect(mention.outcome.status).toBe("completed");
+    expect(JSON.stringify(mention.requests.map((r) => r.body)).includes("SECRET-BY-MENTION"), "the mentioned file was read into the conversation").toBe(false);
+    expect(standIn.userText(mention.requests[0]!)).toContain(`Summarise @${path.join(outside, "secret.txt")}`);
+    // (The default template puts the title first; a template that passes the prompt alone would start with it.)
+    const command = await run({ prompt: "/init" }, { exec: executor({ promptTemplate: (input) => input.prompt }) });
+    expect(command.outcome.status).toBe("completed");
+    expect(standIn.userText(command.requests[0]!).trimEnd().endsWith("/init")).toBe(true);
+    expect(standIn.userText(command.requests[0]!)).not.toContain("# CLAUDE.md");
+  });
+
   it("refuses a flag that is not on the allow-list before starting claude", async () => {
     const { outcome, requests } = await run({ prompt: "hi", additionalFlags: ["--mcp-config", "/tmp/evil.json"] });
     expect(outcome.status === "failed" && outcome.error.code).toBe("flag_not_allowed");

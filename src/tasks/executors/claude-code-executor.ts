@@ -51,6 +51,11 @@ function permissionModeProblem(mode: string | undefined): string | undefined {
   return mode && !ALLOWED_PERMISSION_MODES.has(mode) ? `is not allowed for tasks; allowed: ${[...ALLOWED_PERMISSION_MODES].join(", ")}` : undefined;
 }
 
+/** The prompt as the one stream-json message on claude's stdin, delivered as written (no @file, no /command). */
+function composedPrompt(prompt: string): string {
+  return `${JSON.stringify({ type: "user", session_id: "", message: { role: "user", content: [{ type: "text", text: prompt }] }, parent_tool_use_id: null, client_composed: true })}\n`;
+}
+
 function describeTool(name: string, input: unknown): string {
   const text = JSON.stringify(input ?? {});
   return `${name} ${text.length > 300 ? `${text.slice(0, 300)}…` : text}`;
@@ -112,7 +117,10 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
 
     const home = runHomePath(this.options.homesDir, task.id, ctx.attempt);
     const model = task.model ?? this.options.defaultModel;
-    const args = ["-p", "--output-format", "stream-json", "--verbose", "--model", model];
+    // The prompt goes in as one stream-json user message marked client_composed: claude then takes
+    // it as written. Sent as plain text, an "@/etc/passwd" in a document's prompt was expanded into
+    // the conversation (any file, outside the roots too) and "/init" ran as a command (session 14).
+    const args = ["-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose", "--model", model];
     if (task.maxTurns !== undefined) args.push("--max-turns", String(task.maxTurns));
     if (task.allowedTools && task.allowedTools.length > 0) args.push("--allowedTools", scopeFileTools(task.allowedTools, await realRoots(this.options.allowedRoots)).join(","));
     if (task.permissionMode) args.push("--permission-mode", task.permissionMode);
@@ -167,7 +175,7 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
         args,
         cwd,
         env: await claudeEnvironment(home, this.options.credentials, this.options.agentEnv),
-        input: prompt,
+        input: composedPrompt(prompt),
         signal: stop.signal,
         killGraceMs: this.options.killGraceMs,
         captureBytes: this.options.captureBytes,

@@ -3,7 +3,6 @@
  * handler between them, and one HTTP server (API, live streams, dashboard, metrics, and
  * reactor-mcp's /mcp endpoint). Everything under one data directory.
  */
-import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Server } from "node:http";
 import { setupMcpServer } from "@powerhousedao/reactor-mcp";
@@ -19,6 +18,7 @@ import type { Rule } from "./rules/rules-schema.js";
 import { loadRulesFile } from "./rules/trigger-rules.js";
 import { TaskStore } from "./store/task-store.js";
 import { newerButCompatible } from "./store/schema-compatibility.js";
+import { describeMode, ensurePrivateDataDir } from "./security/private-data-dir.js";
 import { WriterPolicy } from "./security/authorized-writers.js";
 import { agentSecrets } from "./security/redactor.js";
 import { createApiTaskCreator } from "./tasks/api-task-creator.js";
@@ -72,7 +72,9 @@ export interface AgentOverrides {
 
 export async function startAgent(config: Config, overrides: AgentOverrides = {}): Promise<Agent> {
   const logger = overrides.logger ?? createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, secrets: agentSecrets(config) });
-  mkdirSync(config.dataDir, { recursive: true });
+  const dataDir = ensurePrivateDataDir(config.dataDir);
+  if (dataDir.tightenedFrom !== undefined) logger.warn({ dataDir: config.dataDir, was: describeMode(dataDir.tightenedFrom) }, `the data directory was open to other users (mode ${describeMode(dataDir.tightenedFrom)}); made it 0700`);
+  if (dataDir.problem) logger.warn({ dataDir: config.dataDir }, dataDir.problem);
   const rules = overrides.rules ?? loadRulesFile(path.resolve(config.TASK_RULES_FILE)).rules;
   // Task types from TASK_EXECUTOR_PLUGINS, loaded before anything opens: a bad one stops start-up.
   const plugins = await loadExecutorPlugins(config.TASK_EXECUTOR_PLUGINS, { allowedRoots: config.allowedRoots, logger: logger.child({ component: "plugin" }) }, overrides.registry?.types() ?? BUILT_IN_TASK_TYPES);

@@ -4,7 +4,7 @@
  * root, a public address without a token), a secret never echoed, and an agent that answers found.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -45,7 +45,7 @@ describe("ph-tasks doctor", () => {
     expect(run.status).toBe(0);
     expect(run.stdout.split("\n").filter(Boolean).map((l) => l.slice(6, 20).trim())).toEqual(["configuration", "task store", "allowed roots", "commands", "claude binary", "API key", "HTTP", "agent"]);
     expect(run.line("commands")).toBe("ok    commands        any program may run (TASK_COMMAND_ALLOWLIST is not set)");
-    expect(run.line("task store")).toBe(`ok    task store      embedded PGlite in ${path.join(dir, ".ph-tasks")} (made at the first start)`);
+    expect(run.line("task store")).toBe(`ok    task store      embedded PGlite in ${path.join(dir, ".ph-tasks")} (made at the first start, private to this user)`);
     expect(run.line("claude binary")).toMatch(/^ok {4}claude binary {3}\d+\.\d+\.\d+ \(Claude Code\)/);
     expect(run.line("API key")).toMatch(/^warn {2}API key .*ANTHROPIC_API_KEY is not set/);
     expect(run.line("HTTP")).toBe("ok    HTTP            listens on 127.0.0.1:4000; no API_TOKEN (loopback only; Host must be a loopback name; other sites' pages may change nothing)");
@@ -84,6 +84,17 @@ describe("ph-tasks doctor", () => {
     const someRoots = await doctor({ TASK_ALLOWED_ROOTS: `${dir},${path.join(dir, "gone")}` });
     expect(someRoots.status).toBe(0);
     expect(someRoots.line("allowed roots")).toMatch(/^warn /);
+  });
+
+  it("an embedded store's directory other users may enter is a warning (the agent makes it private)", async () => {
+    const data = path.join(dir, "open-data");
+    mkdirSync(data, { mode: 0o755 });
+    chmodSync(data, 0o755);
+    const run = await doctor({ TASK_DATA_DIR: data });
+    expect(run.status).toBe(0);
+    expect(run.line("task store")).toBe(`warn  task store      embedded PGlite in ${data}: other users may enter it (mode 0755) and read or change the task store; the agent makes it 0700 at its next start`);
+    chmodSync(data, 0o700);
+    expect((await doctor({ TASK_DATA_DIR: data })).line("task store")).toBe(`ok    task store      embedded PGlite in ${data} (private to this user)`);
   });
 
   it("an unreachable PostgreSQL is a failure naming it", async () => {

@@ -13,6 +13,7 @@ import pg from "pg";
 import { ConfigError, loadConfig, type Config } from "../config.js";
 import { isLoopback } from "../http/auth.js";
 import { LATEST_MIGRATION } from "../store/migrate.js";
+import { describeMode, openToOthers } from "../security/private-data-dir.js";
 import { incompatibility, newerButCompatible } from "../store/schema-compatibility.js";
 import { locateClaudeBinary } from "../tasks/executors/claude/locate-claude-binary.js";
 import { allowedPrograms, findOnPath, isExecutableFile } from "../tasks/executors/command-allowlist.js";
@@ -38,7 +39,9 @@ async function checkStore(config: Config): Promise<CheckResult> {
     } catch {
       return result("task store", "fail", `embedded PGlite in ${dir}: ${existing} is not writable`);
     }
-    return result("task store", "ok", `embedded PGlite in ${dir}${existsSync(dir) ? "" : " (made at the first start)"}`);
+    const open = openToOthers(dir);
+    if (open) return result("task store", "warn", `embedded PGlite in ${dir}: other users may enter it (mode ${describeMode(open.mode)}) and read or change the task store; the agent makes it 0700 at its next start`);
+    return result("task store", "ok", `embedded PGlite in ${dir}${existsSync(dir) ? " (private to this user)" : " (made at the first start, private to this user)"}`);
   }
   const where = new URL(config.DATABASE_URL);
   const label = `PostgreSQL at ${where.host}${where.pathname}`;

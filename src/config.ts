@@ -98,7 +98,16 @@ const secretMap = z
       return z.NEVER;
     }
   })
-  .pipe(z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,200}$/, "names must be letters, digits, '_', '.', '-'"), z.string().min(1, "tokens must not be empty"), { error: 'must be a JSON object of name → token, e.g. {"switchboard":"…"}' }));
+  .pipe(
+    z.record(
+      z.string().regex(/^[A-Za-z0-9_.-]{1,200}$/, "names must be letters, digits, '_', '.', '-'"),
+      z.union([
+        z.string().min(1, "tokens must not be empty"),
+        z.strictObject({ token: z.string().min(1, "tokens must not be empty"), url: z.url({ protocol: /^https?$/, error: "url must be the http(s) URL of the one MCP server this token is for" }) }),
+      ], { error: 'each value must be a token, or {"token":"…","url":"https://…"} to send it to that server only' }),
+      { error: 'must be a JSON object of name → token (or {"token","url"}), e.g. {"switchboard":"…"}' },
+    ),
+  );
 
 /** One entry per variable: its schema (string in, typed value out), default and description. */
 interface VariableSpec {
@@ -161,7 +170,7 @@ export const VARIABLES = {
   CLAUDE_CODE_PROJECT_SETTINGS: { schema: bool, default: "false", doc: "true: claude loads the project's .claude/settings.json (hooks, env, apiKeyHelper — code that runs with the API key at hand, from whatever wrote the project). Default: only its per-run home's settings, the project's CLAUDE.md put in the prompt." },
   CLAUDE_AGENT_MAX_TURNS: { schema: int(1, 200), default: "20", doc: "Turn limit of claude-agent tasks that set no maxTurns." },
   CLAUDE_AGENT_MCP_URLS: { schema: urlList, default: "", doc: "Comma-separated MCP server URLs a claude-agent task may name in mcpConfig.serverUrl. Empty: only the agent's own /mcp." },
-  CLAUDE_AGENT_MCP_CREDENTIALS: { schema: secretMap, default: "{}", secret: true, doc: "JSON object name → bearer token; a claude-agent task names one with mcpConfig.credentialsRef. Never logged or shown." },
+  CLAUDE_AGENT_MCP_CREDENTIALS: { schema: secretMap, default: "{}", secret: true, doc: "JSON object name → bearer token, or name → {\"token\":\"…\",\"url\":\"https://…\"} to send that token to that MCP server only (with several servers in CLAUDE_AGENT_MCP_URLS, a bare token goes to whichever one a task names); a claude-agent task names one with mcpConfig.credentialsRef. Never logged or shown." },
   // Serving.
   HOST: { schema: z.string().min(1), default: "127.0.0.1", doc: "Address of the HTTP server. A non-loopback address requires API_TOKEN." },
   PORT: { schema: int(0, 65535), default: "4000", doc: "Port of the HTTP server (API, dashboard, metrics, MCP)." },

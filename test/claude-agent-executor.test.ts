@@ -277,6 +277,24 @@ describe("Claude agent executor: Agent SDK + reactor-mcp on the real claude bina
     expect(processesIn(homesDir)).toEqual([]);
   });
 
+  it("a credential given with its server's url goes to that server only: another allowed server, or the agent's own /mcp, is refused before claude starts", async () => {
+    const other = "https://other-partner.example/mcp";
+    const exec = executor({ allowedMcpUrls: [`${external.url}/mcp`, other], mcpCredentials: { external: { token: EXTERNAL_TOKEN, url: `${external.url}/mcp` }, loose: "loose-token-0123456789" } });
+    const registry = new ExecutorRegistry().register(exec);
+    const elsewhere = parseTaskRequest({ type: "claude-agent", title: "t", prompt: "p", mcpConfig: { serverUrl: other, credentialsRef: "external" } }, registry);
+    expect(elsewhere.ok || elsewhere.errors).toEqual([{ field: "mcpConfig.credentialsRef", value: '"external"', message: `is for ${external.url}/mcp only (CLAUDE_AGENT_MCP_CREDENTIALS); this task's server is ${other}` }]);
+    const ownServer = parseTaskRequest({ type: "claude-agent", title: "t", prompt: "p", mcpConfig: { credentialsRef: "external" } }, registry);
+    expect(ownServer.ok || ownServer.errors).toEqual([{ field: "mcpConfig.credentialsRef", value: '"external"', message: `is for ${external.url}/mcp only (CLAUDE_AGENT_MCP_CREDENTIALS); this task's server is the agent's own /mcp (no mcpConfig.serverUrl)` }]);
+    // Its own server, and a bare token anywhere allowed, pass.
+    expect(parseTaskRequest({ type: "claude-agent", title: "t", prompt: "p", mcpConfig: { serverUrl: `${external.url}/mcp`, credentialsRef: "external" } }, registry).ok).toBe(true);
+    expect(parseTaskRequest({ type: "claude-agent", title: "t", prompt: "p", mcpConfig: { serverUrl: other, credentialsRef: "loose" } }, registry).ok).toBe(true);
+    // Queued under another configuration, refused by execute: the token never leaves.
+    const queued = ClaudeAgentTaskRequestSchema.parse({ type: "claude-agent", title: "t", prompt: "p", mcpConfig: { serverUrl: other, credentialsRef: "external" } }) as TaskRequest;
+    const { outcome, requests } = await runTask(exec, queued);
+    expect(errorOf(outcome)).toMatchObject({ kind: "fatal", code: "invalid_task", message: expect.stringContaining(`is for ${external.url}/mcp only`) as string });
+    expect(requests).toHaveLength(0);
+  });
+
   it("an allowed serverUrl gets the token credentialsRef names, never the agent's own; the turn limit ends a run as max_turns", async () => {
     standIn.enqueue({ kind: "tool_use", name: "mcp__powerhouse__getDrives", input: {} }, { kind: "tool_use", name: "mcp__powerhouse__getDrives", input: {} });
     const before = external.authorizations.length;

@@ -94,6 +94,15 @@ describe("configuration", () => {
     ]);
   });
 
+  it("reads MCP credentials as tokens or as a token bound to one server; a bad one is named without its value", () => {
+    const config = loadConfig({ CLAUDE_AGENT_MCP_CREDENTIALS: JSON.stringify({ a: "tok-a-0123456789", b: { token: "tok-b-0123456789", url: "https://b.example/mcp" } }) });
+    expect(config.CLAUDE_AGENT_MCP_CREDENTIALS).toEqual({ a: "tok-a-0123456789", b: { token: "tok-b-0123456789", url: "https://b.example/mcp" } });
+    const bad = errorsOf({ CLAUDE_AGENT_MCP_CREDENTIALS: JSON.stringify({ b: { token: "tok-b-0123456789", url: "ftp://b.example" } }) });
+    expect(bad).toHaveLength(1);
+    expect(bad[0]).toMatchObject({ field: "CLAUDE_AGENT_MCP_CREDENTIALS", value: "(hidden)" });
+    expect(JSON.stringify(bad)).not.toContain("tok-b");
+  });
+
   it("README table and .env.example list exactly the variables the code reads", () => {
     const readme = readFileSync("README.md", "utf8");
     expect(replaceConfigTable(readme)).toBe(readme);

@@ -11,7 +11,7 @@ import { query, type McpServerStatus, type Query, type SDKUserMessage } from "@a
 import type { z } from "zod";
 import { ClaudeAgentTaskRequestSchema, type ClaudeAgentTask, type JsonObject, type JsonValue } from "../types.js";
 import { abortCauseOf, fatal, retryable, type ExecutionContext, type TaskExecutionError, type TaskExecutor } from "./executor.js";
-import { ALLOWED_MCP_TOOLS, DISALLOWED_MCP_TOOLS, MCP_SERVER_NAME, mcpProblems, resolveMcpTarget, type McpPolicy, type McpTarget, type OwnMcp } from "./claude/agent-mcp.js";
+import { ALLOWED_MCP_TOOLS, DISALLOWED_MCP_TOOLS, MCP_SERVER_NAME, mcpProblems, resolveMcpTarget, toCredential, type McpCredential, type McpPolicy, type McpTarget, type OwnMcp } from "./claude/agent-mcp.js";
 import { AgentRunLog } from "./claude/agent-messages.js";
 import { ClaudeAgentProcess } from "./claude/agent-process.js";
 import { agentSystemPrompt } from "./claude/agent-prompt.js";
@@ -40,8 +40,8 @@ export interface ClaudeAgentExecutorOptions {
   fallbackMcpUrl?: string | undefined;
   /** CLAUDE_AGENT_MCP_URLS. */
   allowedMcpUrls?: readonly string[];
-  /** CLAUDE_AGENT_MCP_CREDENTIALS. */
-  mcpCredentials?: Readonly<Record<string, string>>;
+  /** CLAUDE_AGENT_MCP_CREDENTIALS: a token, or a token and the one server it is for. */
+  mcpCredentials?: Readonly<Record<string, string | McpCredential>>;
   /** Longest wait for the MCP server to connect (the CLI gives up after 30 s by itself). */
   mcpConnectTimeoutMs?: number;
   documentContext?: DocumentContextProvider | undefined;
@@ -94,7 +94,7 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
 
   constructor(private readonly options: ClaudeAgentExecutorOptions) {
     this.starts = new StartsPerMinute(options.requestsPerMinute);
-    this.policy = { ownMcp: options.ownMcp, fallbackUrl: options.fallbackMcpUrl, allowedUrls: options.allowedMcpUrls ?? [], credentials: options.mcpCredentials ?? {} };
+    this.policy = { ownMcp: options.ownMcp, fallbackUrl: options.fallbackMcpUrl, allowedUrls: options.allowedMcpUrls ?? [], credentials: Object.fromEntries(Object.entries(options.mcpCredentials ?? {}).map(([name, value]) => [name, toCredential(value)])) };
     // A server or credential the policy refuses is a request error (field, value, what is allowed);
     // execute() checks again, for tasks queued under another configuration.
     this.requestSchema = ClaudeAgentTaskRequestSchema.superRefine((request, issues) => {

@@ -4,7 +4,9 @@
  * - no `mcpConfig.serverUrl`: the agent's own reactor-mcp (`<agent url>/mcp`, with API_TOKEN as the
  *   bearer token when one is set), else the configured MCP_SERVER_URL;
  * - a `serverUrl`: only one listed in CLAUDE_AGENT_MCP_URLS, and it gets no token but the one
- *   `credentialsRef` names (CLAUDE_AGENT_MCP_CREDENTIALS) — never API_TOKEN.
+ *   `credentialsRef` names (CLAUDE_AGENT_MCP_CREDENTIALS) — never API_TOKEN;
+ * - a credential given with its `url` goes to that server only: with two servers allowed, a
+ *   document could otherwise send one server's token to the other.
  * Refusals name the field, the value and what is allowed, and happen before anything starts.
  */
 import { fatal, type TaskExecutionError } from "../executor.js";
@@ -21,8 +23,19 @@ export interface McpPolicy {
   fallbackUrl?: string | undefined;
   /** CLAUDE_AGENT_MCP_URLS. */
   allowedUrls: readonly string[];
-  /** CLAUDE_AGENT_MCP_CREDENTIALS: name → token. */
-  credentials: Readonly<Record<string, string>>;
+  /** CLAUDE_AGENT_MCP_CREDENTIALS: name → token, or token and the one server it is for. */
+  credentials: Readonly<Record<string, McpCredential>>;
+}
+
+export interface McpCredential {
+  token: string;
+  /** The only server this token may be sent to; absent: any allowed one. */
+  url?: string | undefined;
+}
+
+/** A credential as configured: a bare token, or { token, url }. */
+export function toCredential(value: string | McpCredential): McpCredential {
+  return typeof value === "string" ? { token: value } : value;
 }
 
 export interface McpFields {
@@ -111,6 +124,16 @@ export function mcpProblems(fields: McpFields, policy: McpPolicy): McpProblem[] 
       value: fields.credentialsRef,
       message: `names no configured credential; known: ${names.length > 0 ? names.join(", ") : "none"} (CLAUDE_AGENT_MCP_CREDENTIALS)`,
     });
+  } else if (fields.credentialsRef !== undefined) {
+    const boundTo = normalizeUrl(policy.credentials[fields.credentialsRef]?.url ?? "");
+    const target = fields.serverUrl !== undefined ? normalizeUrl(fields.serverUrl) : undefined;
+    if (boundTo !== undefined && target !== boundTo) {
+      problems.push({
+        field: "mcpConfig.credentialsRef",
+        value: fields.credentialsRef,
+        message: `is for ${boundTo} only (CLAUDE_AGENT_MCP_CREDENTIALS); this task's server is ${target ?? "the agent's own /mcp (no mcpConfig.serverUrl)"}`,
+      });
+    }
   }
   return problems;
 }
@@ -123,7 +146,7 @@ function refusal(problems: McpProblem[]): TaskExecutionError {
 export function resolveMcpTarget(fields: McpFields, policy: McpPolicy): McpTarget {
   const problems = mcpProblems(fields, policy);
   if (problems.length > 0) throw refusal(problems);
-  const named = fields.credentialsRef !== undefined ? policy.credentials[fields.credentialsRef] : undefined;
+  const named = fields.credentialsRef !== undefined ? policy.credentials[fields.credentialsRef]?.token : undefined;
   const bearer = (token: string | undefined): Record<string, string> => (token ? { Authorization: `Bearer ${token}` } : {});
   if (fields.serverUrl !== undefined) return { url: normalizeUrl(fields.serverUrl) ?? fields.serverUrl, headers: bearer(named), source: "task" };
   const own = policy.ownMcp?.();

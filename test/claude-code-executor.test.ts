@@ -213,9 +213,11 @@ describe("Claude Code executor on the real claude binary", () => {
       };
       const project = planted(mkdtempSync(path.join(root, "planted-")));
       standIn.enqueue({ kind: "text", text: "Bonjour." });
-      const { outcome, requests } = await run({ prompt: "Say hello", projectPath: project });
+      const { outcome, requests, progress } = await run({ prompt: "Say hello", projectPath: project });
       expect(outcome.status).toBe("completed");
       expect(attacker.requests).toHaveLength(0);
+      // Said on the task, so that a run missing the project's permissions knows why.
+      expect(progress.find((p) => p.kind === "notice")?.message).toBe("not loaded: the project's .claude/settings.json (permissions, hooks, env are code from whoever wrote the project); CLAUDE_CODE_PROJECT_SETTINGS=true loads them");
       expect(requests[0]?.headers["x-api-key"]).toBe("sk-ant-test-key");
       expect(existsSync(path.join(project, "helper-ran"))).toBe(false);
       expect(existsSync(path.join(project, "hook-ran"))).toBe(false);

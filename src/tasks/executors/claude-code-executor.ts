@@ -14,7 +14,7 @@ import { classifyApiFailure, serverRetryAfterMs } from "./claude/api-errors.js";
 import { claudeEnvironment, type ClaudeCredentials } from "./claude/claude-environment.js";
 import type { DocumentContextProvider } from "./claude/document-context.js";
 import { checkAdditionalFlags } from "./claude/flag-allowlist.js";
-import { readProjectMemory, withProjectMemory } from "./claude/project-memory.js";
+import { readProjectMemory, skippedProjectSettings, withProjectMemory } from "./claude/project-memory.js";
 import { allowedToolsProblem, scopeFileTools } from "./claude/tool-allowlist.js";
 import { locateClaudeBinary } from "./claude/locate-claude-binary.js";
 import type { PromptTemplate } from "./claude/prompt-template.js";
@@ -112,6 +112,8 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
     const cwd = await resolveWorkingDirectory(task.projectPath, this.options.allowedRoots);
     const built = await buildTaskPrompt(this.options, task);
     const prompt = this.options.projectSettings ? built.prompt : withProjectMemory(built.prompt, await readProjectMemory(cwd, this.options.allowedRoots));
+    const skipped = this.options.projectSettings ? [] : await skippedProjectSettings(cwd);
+    if (skipped.length > 0) ctx.progress({ kind: "notice", message: `not loaded: the project's ${skipped.join(", ")} (permissions, hooks, env are code from whoever wrote the project); CLAUDE_CODE_PROJECT_SETTINGS=true loads them` });
 
     await awaitStartBudget(this.starts, ctx);
 

@@ -7,7 +7,7 @@
  * user` (its per-run HOME only), which drops the CLAUDE.md too; this puts it back, as text in the
  * prompt, when it is a file inside the allowed roots (a symlink out is not followed).
  */
-import { open, realpath } from "node:fs/promises";
+import { access, open, realpath } from "node:fs/promises";
 import path from "node:path";
 import { isInsideRoots } from "../working-directory.js";
 
@@ -39,4 +39,11 @@ export async function readProjectMemory(projectDir: string, allowedRoots: readon
 export function withProjectMemory(prompt: string, memory: string | undefined): string {
   if (memory === undefined || memory.trim() === "") return prompt;
   return `The project's CLAUDE.md (its instructions for you):\n<claude-md>\n${memory}\n</claude-md>\n\n${prompt}`;
+}
+
+/** The project's own settings files that claude is not given (for a notice: their permissions no longer apply). */
+export async function skippedProjectSettings(projectDir: string): Promise<string[]> {
+  const names = [".claude/settings.json", ".claude/settings.local.json"];
+  const found = await Promise.all(names.map((name) => access(path.join(projectDir, name)).then(() => name, () => undefined)));
+  return found.filter((name): name is string => name !== undefined);
 }

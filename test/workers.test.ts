@@ -160,6 +160,7 @@ describe.skipIf(!postgresAvailable)("the workers list with worker processes on P
     // (draining while it holds some of the four, drained at once when the other took them all)
     await waitFor(async () => ((await listed(http!.api)).find((w) => w.id === "w-a")?.drain ? true : undefined), 10_000, "w-a asked to drain");
     await new Promise((resolve) => setTimeout(resolve, 700)); // a heartbeat of w-a's (500 ms) has read the drain
+    expect(await cli(http.url, ["workers"])).toMatch(/^w-a (draining|drained): test$/m); // why, under the table
     const quick = await client.enqueueTasks(Array.from({ length: 4 }, (_, i) => ({ type: "hold", title: `q${i}`, ms: 50, source: { documentId: `q-doc-${i}`, driveId: `q-drive-${i}` } })));
     const ran = await waitFor(async () => {
       const { rows: done } = await store!.db.query<{ last_worker: string }>("SELECT last_worker FROM ph_tasks WHERE id = ANY($1::text[]) AND status = 'completed'", [quick.map((q) => q.task.id)]);

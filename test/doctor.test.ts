@@ -14,6 +14,7 @@ import { dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "
 import { TaskStore } from "../src/store/task-store.js";
 import { WorkerStore } from "../src/store/worker-store.js";
 import { LATEST_MIGRATION } from "../src/store/migrate.js";
+import { otherLoginUsers, otherLoginUsersHere } from "../src/doctor/other-users.js";
 
 const BIN = path.resolve("bin/ph-tasks.js");
 const dir = mkdtempSync(path.join(tmpdir(), "ph-doctor-"));
@@ -48,8 +49,30 @@ describe("ph-tasks doctor", () => {
     expect(run.line("task store")).toBe(`ok    task store      embedded PGlite in ${path.join(dir, ".ph-tasks")} (made at the first start, private to this user)`);
     expect(run.line("claude binary")).toMatch(/^ok {4}claude binary {3}\d+\.\d+\.\d+ \(Claude Code\)/);
     expect(run.line("API key")).toMatch(/^warn {2}API key .*ANTHROPIC_API_KEY is not set/);
-    expect(run.line("HTTP")).toBe("ok    HTTP            listens on 127.0.0.1:4000; no API_TOKEN (loopback only; Host must be a loopback name; other sites' pages may change nothing)");
+    // This machine's own accounts decide (this development machine has one other login user).
+    const others = otherLoginUsersHere();
+    expect(run.line("HTTP")).toBe(
+      others.length === 0
+        ? "ok    HTTP            listens on 127.0.0.1:4000; no API_TOKEN (loopback only; Host must be a loopback name; other sites' pages may change nothing)"
+        : `warn  HTTP            listens on 127.0.0.1:4000 without API_TOKEN, and this machine has other login users (${others.slice(0, 5).join(", ")}${others.length > 5 ? ` and ${others.length - 5} more` : ""}): loopback is theirs too, so any of them could run commands as this agent's user; set API_TOKEN`,
+    );
+    expect((await doctor({ API_TOKEN: "doctor-token-0123456789" })).line("HTTP")).toBe("ok    HTTP            listens on 127.0.0.1:4000; API_TOKEN set");
     expect(run.line("agent")).toBe("ok    agent           none answers at http://127.0.0.1:9 (start one with npm start or ph-tasks serve)");
+  });
+
+  it("finds the other login users of a machine in its passwd: a uid from 1000 with a login shell, not this one, not nobody", () => {
+    const passwd = [
+      "root:x:0:0:root:/root:/bin/bash",
+      "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin",
+      "alice:x:1000:1000:Alice:/home/alice:/bin/bash",
+      "me:x:1001:1001::/home/me:/bin/zsh",
+      "svc:x:1002:1002::/srv:/usr/sbin/nologin",
+      "bob:x:1003:1003::/home/bob:/bin/sh",
+      "nobody:x:65534:65534:nobody:/nonexistent:/bin/sh",
+      "",
+    ].join("\n");
+    expect(otherLoginUsers(passwd, 1001)).toEqual(["alice", "bob"]);
+    expect(otherLoginUsers(passwd, 1000)).toEqual(["me", "bob"]);
   });
 
   it("checks each program of the command allow-list on the agent's PATH: a missing one warns, none found fails", async () => {
@@ -66,7 +89,7 @@ describe("ph-tasks doctor", () => {
   });
 
   it("finds an agent that answers, and says so in JSON too", async () => {
-    const run = await doctor({ PH_TASKS_URL: agentUrl, ANTHROPIC_API_KEY: "sk-test" }, ["--json"]);
+    const run = await doctor({ PH_TASKS_URL: agentUrl, ANTHROPIC_API_KEY: "sk-test", API_TOKEN: "doctor-token-0123456789" }, ["--json"]);
     expect(run.status).toBe(0);
     const checks = JSON.parse(run.stdout) as { name: string; level: string; detail: string }[];
     expect(checks.find((c) => c.name === "agent")).toEqual({ name: "agent", level: "ok", detail: `answers at ${agentUrl}: worker w-1, postgres store, up 42 s` });

@@ -14,6 +14,7 @@ import { ConfigError, loadConfig, type Config } from "../config.js";
 import { isLoopback } from "../http/auth.js";
 import { LATEST_MIGRATION } from "../store/migrate.js";
 import { describeMode, openToOthers } from "../security/private-data-dir.js";
+import { otherLoginUsersHere } from "./other-users.js";
 import { incompatibility, newerButCompatible } from "../store/schema-compatibility.js";
 import { locateClaudeBinary } from "../tasks/executors/claude/locate-claude-binary.js";
 import { allowedPrograms, findOnPath, isExecutableFile } from "../tasks/executors/command-allowlist.js";
@@ -155,11 +156,15 @@ function checkClaude(config: Config): CheckResult[] {
   return [claude, key];
 }
 
-function checkListen(config: Config): CheckResult {
+function checkListen(config: Config, otherUsers: readonly string[]): CheckResult {
   const where = `${config.HOST}:${config.PORT}`;
   if (!isLoopback(config.HOST) && !config.API_TOKEN) return result("HTTP", "fail", `${where} is not loopback and API_TOKEN is not set: the agent refuses to start (anyone who can reach it could run commands)`);
   const names = ["a loopback name", ...config.HTTP_ALLOWED_HOSTS].join(" or ");
   const auth = config.API_TOKEN ? `API_TOKEN set${config.API_READ_TOKEN ? ", API_READ_TOKEN set" : ""}` : `no API_TOKEN (loopback only; Host must be ${names}; other sites' pages may change nothing)`;
+  if (!config.API_TOKEN && otherUsers.length > 0) {
+    const shown = otherUsers.length > 5 ? `${otherUsers.slice(0, 5).join(", ")} and ${otherUsers.length - 5} more` : otherUsers.join(", ");
+    return result("HTTP", "warn", `listens on ${where} without API_TOKEN, and this machine has other login users (${shown}): loopback is theirs too, so any of them could run commands as this agent's user; set API_TOKEN`);
+  }
   return result("HTTP", "ok", `listens on ${where}; ${auth}`);
 }
 
@@ -189,7 +194,7 @@ export async function runChecks(env: Record<string, string | undefined> = proces
     checkRoots(config),
     await checkCommands(config, env.PATH ?? DEFAULT_PATH),
     ...checkClaude(config),
-    checkListen(config),
+    checkListen(config, otherLoginUsersHere()),
     await checkRunning(config),
   ];
 }

@@ -44,11 +44,18 @@ describe("ph-tasks doctor", () => {
   it("on a fresh machine: every check named, the missing API key a warning, exit 0", async () => {
     const run = await doctor({});
     expect(run.status).toBe(0);
-    expect(run.stdout.split("\n").filter(Boolean).map((l) => l.slice(6, 20).trim())).toEqual(["configuration", "task store", "allowed roots", "commands", "claude binary", "API key", "HTTP", "agent"]);
+    expect(run.stdout.split("\n").filter(Boolean).map((l) => l.slice(6, 20).trim())).toEqual(["configuration", "task store", "allowed roots", "commands", "claude binary", "API key", "writers", "HTTP", "agent"]);
     expect(run.line("commands")).toBe("ok    commands        any program may run (TASK_COMMAND_ALLOWLIST is not set)");
     expect(run.line("task store")).toBe(`ok    task store      embedded PGlite in ${path.join(dir, ".ph-tasks")} (made at the first start, private to this user)`);
     expect(run.line("claude binary")).toMatch(/^ok {4}claude binary {3}\d+\.\d+\.\d+ \(Claude Code\)/);
     expect(run.line("API key")).toMatch(/^warn {2}API key .*ANTHROPIC_API_KEY is not set/);
+    expect(run.line("writers")).toBe("ok    writers         no writer list: whoever can write the local drive starts tasks — through this agent's API and /mcp only");
+    const remote = "https://switchboard.example.com/d/team";
+    expect((await doctor({ REMOTE_DRIVE_URL: remote, TASK_ALLOW_ANY_WRITER: "true" })).line("writers")).toBe(`warn  writers         anyone who can write ${remote} starts tasks here (TASK_ALLOW_ANY_WRITER=true)`);
+    expect((await doctor({ REMOTE_DRIVE_URL: remote, TASK_AUTHORIZED_WRITERS: `04${"11".repeat(64)}` })).line("writers")).toBe(`ok    writers         only operations signed by 1 listed app key start or cancel work in the local drive and ${remote}`);
+    const refused = await doctor({ REMOTE_DRIVE_URL: remote });
+    expect(refused.status).toBe(1);
+    expect(refused.stdout).toContain(`fail  configuration   REMOTE_DRIVE_URL="${remote}": is set but TASK_AUTHORIZED_WRITERS is empty`);
     // This machine's own accounts decide (this development machine has one other login user).
     const others = otherLoginUsersHere();
     expect(run.line("HTTP")).toBe(

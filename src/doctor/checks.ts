@@ -156,6 +156,15 @@ function checkClaude(config: Config): CheckResult[] {
   return [claude, key];
 }
 
+/** Who may start work from documents (a synced drive without a list is refused by the configuration). */
+function checkWriters(config: Config): CheckResult {
+  const keys = config.TASK_AUTHORIZED_WRITERS.length;
+  const drives = config.REMOTE_DRIVE_URL ? `the local drive and ${config.REMOTE_DRIVE_URL}` : "the local drive";
+  if (keys > 0) return result("writers", "ok", `only operations signed by ${keys} listed app key${keys === 1 ? "" : "s"} start or cancel work in ${drives}`);
+  if (config.REMOTE_DRIVE_URL) return result("writers", "warn", `anyone who can write ${config.REMOTE_DRIVE_URL} starts tasks here (TASK_ALLOW_ANY_WRITER=true)`);
+  return result("writers", "ok", "no writer list: whoever can write the local drive starts tasks — through this agent's API and /mcp only");
+}
+
 function checkListen(config: Config, otherUsers: readonly string[]): CheckResult {
   const where = `${config.HOST}:${config.PORT}`;
   if (!isLoopback(config.HOST) && !config.API_TOKEN) return result("HTTP", "fail", `${where} is not loopback and API_TOKEN is not set: the agent refuses to start (anyone who can reach it could run commands)`);
@@ -194,6 +203,7 @@ export async function runChecks(env: Record<string, string | undefined> = proces
     checkRoots(config),
     await checkCommands(config, env.PATH ?? DEFAULT_PATH),
     ...checkClaude(config),
+    checkWriters(config),
     checkListen(config, otherLoginUsersHere()),
     await checkRunning(config),
   ];

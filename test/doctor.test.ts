@@ -15,6 +15,7 @@ import { TaskStore } from "../src/store/task-store.js";
 import { WorkerStore } from "../src/store/worker-store.js";
 import { LATEST_MIGRATION } from "../src/store/migrate.js";
 import { otherLoginUsers, otherLoginUsersHere } from "../src/doctor/other-users.js";
+import { peerUsersKnown } from "../src/http/peer-user.js";
 
 const BIN = path.resolve("bin/ph-tasks.js");
 const dir = mkdtempSync(path.join(tmpdir(), "ph-doctor-"));
@@ -58,10 +59,14 @@ describe("ph-tasks doctor", () => {
     expect(refused.stdout).toContain(`fail  configuration   REMOTE_DRIVE_URL="${remote}": is set but TASK_AUTHORIZED_WRITERS is empty`);
     // This machine's own accounts decide (this development machine has one other login user).
     const others = otherLoginUsersHere();
+    const base = "listens on 127.0.0.1:4000; no API_TOKEN (loopback only; Host must be a loopback name; other sites' pages may change nothing)";
+    const named = `${others.slice(0, 5).join(", ")}${others.length > 5 ? ` and ${others.length - 5} more` : ""}`;
     expect(run.line("HTTP")).toBe(
       others.length === 0
-        ? "ok    HTTP            listens on 127.0.0.1:4000; no API_TOKEN (loopback only; Host must be a loopback name; other sites' pages may change nothing)"
-        : `warn  HTTP            listens on 127.0.0.1:4000 without API_TOKEN, and this machine has other login users (${others.slice(0, 5).join(", ")}${others.length > 5 ? ` and ${others.length - 5} more` : ""}): loopback is theirs too, so any of them could run commands as this agent's user; set API_TOKEN`,
+        ? `ok    HTTP            ${base}`
+        : peerUsersKnown()
+          ? `ok    HTTP            ${base}; this machine's other login users (${named}) are refused: each connection's user is checked`
+          : `warn  HTTP            listens on 127.0.0.1:4000 without API_TOKEN, and this machine has other login users (${named}): loopback is theirs too, and here a connection's user cannot be told, so any of them could run commands as this agent's user; set API_TOKEN`,
     );
     expect((await doctor({ API_TOKEN: "doctor-token-0123456789" })).line("HTTP")).toBe("ok    HTTP            listens on 127.0.0.1:4000; API_TOKEN set");
     expect(run.line("agent")).toBe("ok    agent           none answers at http://127.0.0.1:9 (start one with npm start or ph-tasks serve)");

@@ -15,6 +15,7 @@ import { isLoopback } from "../http/auth.js";
 import { LATEST_MIGRATION } from "../store/migrate.js";
 import { describeMode, openToOthers } from "../security/private-data-dir.js";
 import { otherLoginUsersHere } from "./other-users.js";
+import { peerUsersKnown } from "../http/peer-user.js";
 import { incompatibility, newerButCompatible } from "../store/schema-compatibility.js";
 import { locateClaudeBinary } from "../tasks/executors/claude/locate-claude-binary.js";
 import { allowedPrograms, findOnPath, isExecutableFile } from "../tasks/executors/command-allowlist.js";
@@ -172,7 +173,8 @@ function checkListen(config: Config, otherUsers: readonly string[]): CheckResult
   const auth = config.API_TOKEN ? `API_TOKEN set${config.API_READ_TOKEN ? ", API_READ_TOKEN set" : ""}` : `no API_TOKEN (loopback only; Host must be ${names}; other sites' pages may change nothing)`;
   if (!config.API_TOKEN && otherUsers.length > 0) {
     const shown = otherUsers.length > 5 ? `${otherUsers.slice(0, 5).join(", ")} and ${otherUsers.length - 5} more` : otherUsers.join(", ");
-    return result("HTTP", "warn", `listens on ${where} without API_TOKEN, and this machine has other login users (${shown}): loopback is theirs too, so any of them could run commands as this agent's user; set API_TOKEN`);
+    if (peerUsersKnown()) return result("HTTP", "ok", `listens on ${where}; ${auth}; this machine's other login users (${shown}) are refused: each connection's user is checked`);
+    return result("HTTP", "warn", `listens on ${where} without API_TOKEN, and this machine has other login users (${shown}): loopback is theirs too, and here a connection's user cannot be told, so any of them could run commands as this agent's user; set API_TOKEN`);
   }
   return result("HTTP", "ok", `listens on ${where}; ${auth}`);
 }

@@ -13,6 +13,7 @@ import type { TaskManager } from "../tasks/task-manager.js";
 import { accessOf, isLoopback, requireToken } from "./auth.js";
 import { readOnlyView } from "./read-only-view.js";
 import { browserGuard } from "./browser-guard.js";
+import { sameUserOnly } from "./peer-user.js";
 import type { ScheduleService } from "../schedules/schedule-service.js";
 import type { HookReceiver } from "../hooks/hook-receiver.js";
 import type { HookService } from "../hooks/hook-service.js";
@@ -70,6 +71,8 @@ export function createApp(options: HttpOptions): Express {
   });
   // Without a token: no other site's page, nor one whose name was pointed at this machine.
   app.use(browserGuard({ apiToken: options.apiToken, allowedHosts: options.allowedHosts }));
+  // Nor another user of this machine (loopback is theirs too).
+  app.use(sameUserOnly({ apiToken: options.apiToken }));
   // The dashboard's static files carry no data; the data behind them needs the token.
   app.use(express.static(DASHBOARD_DIR, { index: "index.html", maxAge: 0 }));
   // Webhook senders cannot hold the API token: each delivery is signed with its hook's secret.

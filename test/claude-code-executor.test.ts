@@ -307,6 +307,17 @@ describe("Claude Code executor on the real claude binary", () => {
     expect(outside.requests).toHaveLength(0);
     const bypass = await run({ prompt: "hi", permissionMode: "bypassPermissions" });
     expect(bypass.outcome.status === "failed" && bypass.outcome.error.code).toBe("permission_mode_not_allowed");
+    // A value that reads as an option, given inline, is refused too (passed on, it is a separate argument).
+    const inline = await run({ prompt: "hi", additionalFlags: ["--fallback-model=--dangerously-skip-permissions"] });
+    expect(inline.outcome.status === "failed" && inline.outcome.error).toMatchObject({ code: "flag_not_allowed", message: "additionalFlags: the value of '--fallback-model' may not start with '-' (got '--dangerously-skip-permissions')" });
+    expect(inline.requests).toHaveLength(0);
+  });
+
+  it("refuses a model name that reads as an option, naming the field", () => {
+    const registry = new ExecutorRegistry().register(executor());
+    const refused = parseTaskRequest({ type: "claude-code", title: "t", prompt: "p", model: "--dangerously-skip-permissions" }, registry);
+    expect(refused.ok || refused.errors).toEqual([{ field: "model", value: '"--dangerously-skip-permissions"', message: "must be a model name (no spaces, not starting with '-')" }]);
+    expect(parseTaskRequest({ type: "claude-code", title: "t", prompt: "p", model: "us.anthropic.claude-sonnet-4-5-20250929-v1:0" }, registry).ok).toBe(true);
   });
 
   it("fails at once and clearly without an API key", async () => {

@@ -167,13 +167,16 @@ export const CliTaskFieldsSchema = z.object({
 
 const PERMISSION_MODES = ["default", "acceptEdits", "bypassPermissions", "plan", "dontAsk"] as const;
 
+/** A model name goes to claude as an option's value: never something that reads as an option itself. */
+const ModelSchema = z.string().min(1).max(100).regex(/^[^-\s]\S*$/, "must be a model name (no spaces, not starting with '-')");
+
 /** Fields specific to a Claude Code task (seed §1 ClaudeCodeTask). */
 export const ClaudeCodeTaskFieldsSchema = z.object({
   type: z.literal("claude-code"),
   prompt: z.string().min(1, "must not be empty").max(500_000),
   projectPath: z.string().min(1).max(4096).optional(),
   additionalFlags: z.array(z.string().max(1000)).max(50).default([]),
-  model: z.string().min(1).max(100).optional(),
+  model: ModelSchema.optional(),
   maxTurns: z.int().min(1).max(200).optional(),
   allowedTools: z.array(z.string().min(1).max(200)).max(100).optional(),
   permissionMode: z.enum(PERMISSION_MODES).optional(),
@@ -191,7 +194,7 @@ export const ClaudeAgentTaskFieldsSchema = z.object({
       credentialsRef: z.string().max(200).optional(),
     })
     .default({}),
-  model: z.string().min(1).max(100).optional(),
+  model: ModelSchema.optional(),
   maxTurns: z.int().min(1).max(200).optional(),
 });
 

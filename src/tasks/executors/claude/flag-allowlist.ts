@@ -38,6 +38,8 @@ export function checkAdditionalFlags(flags: readonly string[]): CheckedFlags {
       value = flags[++i];
       if (value === undefined || value.startsWith("--")) throw fatal("flag_not_allowed", `additionalFlags: '${name}' needs a value`);
     }
+    // Passed on as a separate argument, a value that reads as an option must not become one.
+    if (value?.startsWith("-")) throw fatal("flag_not_allowed", `additionalFlags: the value of '${name}' may not start with '-' (got '${value.slice(0, 40)}')`);
     argv.push(name);
     if (value === undefined) continue;
     if (spec.directory) {

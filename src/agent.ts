@@ -110,7 +110,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
     manager,
     reactor,
     writer,
-    guard: new LoopGuard({ maxChainDepth: config.TASK_MAX_CHAIN_DEPTH, maxTasksPerDocumentPerMinute: config.TASK_MAX_TASKS_PER_DOCUMENT_PER_MINUTE }),
+    guard: new LoopGuard({ maxChainDepth: config.TASK_MAX_CHAIN_DEPTH, maxTasksPerDocumentPerMinute: config.TASK_MAX_TASKS_PER_DOCUMENT_PER_MINUTE, maxTasksPerDrivePerMinute: config.TASK_MAX_TASKS_PER_DRIVE_PER_MINUTE }),
     rules,
     logger,
     metrics,

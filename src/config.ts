@@ -160,6 +160,7 @@ export const VARIABLES = {
   TASK_RULES_FILE: { schema: z.string().min(1), default: "tasks.config.json", doc: "Trigger rules: which document operations start which tasks." },
   TASK_MAX_CHAIN_DEPTH: { schema: int(0, 100), default: "3", doc: "How many task results may trigger further tasks in a chain." },
   TASK_MAX_TASKS_PER_DOCUMENT_PER_MINUTE: { schema: int(1, 100_000), default: "30", doc: "Tasks one document may start per minute; the excess is dropped with a visible reason." },
+  TASK_MAX_TASKS_PER_DRIVE_PER_MINUTE: { schema: int(1, 1_000_000), default: "300", doc: "Tasks the documents of one drive may start per minute, together (a writer could otherwise make a new document per request); the excess is dropped with a visible reason." },
   // Claude.
   ANTHROPIC_API_KEY: { schema: z.string().min(1), secret: true, doc: "API key given to Claude tasks only (never to CLI tasks)." },
   ANTHROPIC_BASE_URL: { schema: url(/^https?$/, "http or https"), doc: "Messages API endpoint for Claude tasks." },

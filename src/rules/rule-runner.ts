@@ -77,7 +77,7 @@ export class RuleRunner {
         idempotencyKey: `rule:${rule.name}:${documentId}:${op.id}`,
         source: { documentId, documentType, ...(driveId ? { driveId } : {}), operationId: op.id, operationType: op.action.type, chainDepth: depth, origin: `rule:${rule.name}` },
       };
-      const refusal = this.deps.guard.admit(documentId, depth);
+      const refusal = this.deps.guard.admit(documentId, depth, Date.now(), driveId || undefined);
       try {
         if (refusal) {
           await this.deps.manager.rejectTask(request, refusal);

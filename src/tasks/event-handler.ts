@@ -187,7 +187,7 @@ export class TaskEventHandler {
       if (existing) task = existing;
       else {
         const driveId = (await this.directory.driveOf(documentId)) ?? "";
-        const refusal = (await this.writerRefusal(documentId, operation?.action)) ?? guard.admit(documentId, 0);
+        const refusal = (await this.writerRefusal(documentId, operation?.action)) ?? guard.admit(documentId, 0, Date.now(), driveId || undefined);
         if (refusal) {
           this.deps.logger.warn({ documentId, code: refusal.code }, `run request dropped: ${refusal.message}`);
           await writer.write(documentId, "reject", (s) => (s.status === "requested" && s.lastRequestId === requestId ? actions.rejectRequest({ requestId, error: { code: refusal.code, message: refusal.message }, at: now() }) : undefined));

@@ -168,14 +168,28 @@ describe("requests from web pages, without API_TOKEN", () => {
       expect(await pauses()).toBe(0);
       expect((await manager.listTasks({ limit: 10, offset: 0 })).tasks).toHaveLength(0);
 
-      // The dashboard, from the agent's own origin, still acts: its form starts a task.
+      // Nor may it frame the dashboard (clickjacking: a framed dashboard is the agent's own origin).
+      await page.setContent(`<iframe id="framed" src="${agent}/"></iframe>`);
+      await page.waitForTimeout(1500);
+      const framed = page.frames().find((f) => f !== page.mainFrame());
+      expect(framed ? await framed.locator("#submit-form").count() : 0).toBe(0);
+
+      // The dashboard, from the agent's own origin, still acts: its form starts a task — and
+      // nothing on it breaks its own Content-Security-Policy (no inline script or style).
+      const violations: string[] = [];
+      page.on("console", (message) => {
+        if (message.text().includes("Content Security Policy")) violations.push(message.text());
+      });
       await page.goto(`${agent}/#/`);
+      await page.locator("#chart-throughput").waitFor();
+      expect(await page.locator("i").first().evaluate((el) => getComputedStyle(el).backgroundColor)).not.toBe("rgba(0, 0, 0, 0)");
       await page.locator("#submit-form input[name=command]").fill("echo");
       await page.locator("#submit-form textarea[name=args]").fill("own-page");
       await page.locator("#submit-form button[type=submit]").click();
       await page.waitForURL(/#\/tasks\//);
       const tasks = (await manager.listTasks({ limit: 10, offset: 0 })).tasks;
       expect(tasks.map((t) => t.title)).toEqual(["echo own-page"]);
+      expect(violations).toEqual([]);
     } finally {
       await browser.close();
       attacker.closeAllConnections();

@@ -6,7 +6,7 @@
 import type { Server } from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import express, { type ErrorRequestHandler, type Express } from "express";
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
 import type { Logger } from "../logger.js";
 import type { TaskMetrics } from "../metrics.js";
 import type { TaskManager } from "../tasks/task-manager.js";
@@ -66,6 +66,7 @@ export function createApp(options: HttpOptions): Express {
   app.disable("x-powered-by");
   const startedAt = options.startedAt ?? new Date();
 
+  app.use(securityHeaders);
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok", workerId: options.manager.workerId, store: options.manager.store.kind, uptimeSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000) });
   });
@@ -118,6 +119,23 @@ export function createApp(options: HttpOptions): Express {
   app.use(onError);
   return app;
 }
+
+/**
+ * On every answer. The dashboard loads only its own files and talks only to this server, so its
+ * page allows nothing else — no inline script or style, no other origin — and no other site may
+ * frame it: a framed dashboard is this agent's own origin inside the frame, and a page around it
+ * could trick its user into pressing Run or Pause (clickjacking), which the Origin check cannot tell
+ * from the dashboard's own clicks.
+ */
+const securityHeaders: RequestHandler = (_req, res, next) => {
+  res.set({
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+  });
+  next();
+};
 
 export class HostNotAllowedError extends Error {}
 

@@ -563,6 +563,31 @@ function phTasks(args: string[], env: Record<string, string>, stdin?: string): P
 }
 
 describe("claude-agent tasks through the agent", () => {
+  it("on the default agent (no API_TOKEN) Claude reaches the agent's own /mcp past the host, origin and same-user checks", async () => {
+    const standIn = await startStandIn();
+    const dataDir = mkdtempSync(path.join(root, "agent-open-"));
+    const env = { TASK_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "silent", ANTHROPIC_API_KEY: "sk-ant-test-key", ANTHROPIC_BASE_URL: standIn.url, TASK_SHUTDOWN_GRACE_MS: "100", TASK_KILL_GRACE_MS: "500" };
+    const agent = await startAgent(loadConfig(env, dataDir), { logger: silentLogger(), reactorStorage: { kind: "memory" }, rules: [] });
+    try {
+      const target = await addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "Before" } });
+      standIn.enqueue(
+        { kind: "tool_use", name: "mcp__powerhouse__addActions", input: { documentId: target, actions: [{ type: "SET_SPEC", input: { title: "After" }, scope: "global" }] } },
+        { kind: "text", text: "Renamed it." },
+      );
+      const asking = await addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "Rename", taskType: "claude-agent", params: { prompt: `Rename document ${target} to After` } }, requestRun: true });
+      const state = await waitFor(async () => {
+        const s = await getTaskDocumentState(agent.reactor, asking);
+        return ["completed", "failed"].includes(s.status) ? s : undefined;
+      }, 60_000, "the claude-agent task document to finish");
+      expect(state.error ?? null).toBeNull();
+      expect(state.status).toBe("completed");
+      expect((await getTaskDocumentState(agent.reactor, target)).title).toBe("After");
+    } finally {
+      await agent.stop();
+      await standIn.close();
+    }
+  });
+
   it("a task document is run by startAgent: Claude edits another document over the agent's own /mcp, and the task document completes; ph-tasks submit claude-agent works", async () => {
     const standIn = await startStandIn();
     const dataDir = mkdtempSync(path.join(root, "agent-"));

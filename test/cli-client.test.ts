@@ -45,6 +45,20 @@ describe("ph-tasks serve and the client commands", () => {
     expect(listed.stdout).toMatch(/ID\s+TYPE\s+STATUS/);
   });
 
+  it("a title holding terminal escapes (from whoever wrote the request) is shown with them made visible; --json keeps it exact", async () => {
+    // OSC 52 would set the person's clipboard; CSI 2J would clear their screen.
+    const title = "build \u001b]52;c;ZXZpbA==\u0007done\u001b[2J\u009b31m";
+    const url = await agent.url;
+    const created = await fetch(`${url}/api/tasks`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ type: "cli", title, command: "true" }) });
+    expect(created.status).toBe(201);
+    const { task } = (await created.json()) as { task: { id: string } };
+    const shown = await agent.cli(["show", task.id]);
+    expect(shown.stdout).toContain("title:     build \u241b]52;c;ZXZpbA==\u2407done\u241b[2J\\x9b31m");
+    const listed = await agent.cli(["list"]);
+    for (const out of [shown.stdout, listed.stdout]) expect(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(out)).toBe(false);
+    expect(JSON.parse((await agent.cli(["show", task.id, "--json"])).stdout)).toMatchObject({ title });
+  });
+
   it("exit codes mean something: failed 1, cancelled 130, not found 4, bad input 2, unreachable 3", async () => {
     const failing = (await agent.cli(["submit", "cli", "--", "sh", "-c", "echo boom >&2; exit 7"])).stdout.trim();
     const failed = await agent.cli(["logs", failing, "--follow"]);

@@ -3,6 +3,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config.js";
+import { printNotice } from "./terminal-text.js";
 import { EXIT } from "./exit-codes.js";
 import { ClientError } from "./client.js";
 import { registerHookCommands } from "./commands/hook-commands.js";
@@ -52,13 +53,13 @@ export async function main(argv: string[]): Promise<void> {
     if (error instanceof CommanderError) {
       process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     } else if (error instanceof ClientError) {
-      process.stderr.write(`ph-tasks: ${error.message}\n`);
+      printNotice(`ph-tasks: ${error.message}\n`);
       process.exitCode = error.exitCode;
     } else if (error instanceof ConfigError) {
       process.stderr.write(`ph-tasks: ${error.message}\n`);
       process.exitCode = EXIT.usage;
     } else {
-      process.stderr.write(`ph-tasks: ${error instanceof Error ? error.message : String(error)}\n`);
+      printNotice(`ph-tasks: ${error instanceof Error ? error.message : String(error)}\n`);
       process.exitCode = EXIT.taskFailed;
     }
   }

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { EXIT } from "../exit-codes.js";
 import { printJson } from "./client-options.js";
+import { printText } from "../terminal-text.js";
 
 export function registerDoctorCommand(program: Command): void {
   program
@@ -13,7 +14,7 @@ export function registerDoctorCommand(program: Command): void {
       const { runChecks } = await import("../../doctor/checks.js");
       const checks = await runChecks();
       if (flags.json) printJson(checks);
-      else process.stdout.write(checks.map((c) => `${c.level.padEnd(4)}  ${c.name.padEnd(14)}  ${c.detail}\n`).join(""));
+      else printText(checks.map((c) => `${c.level.padEnd(4)}  ${c.name.padEnd(14)}  ${c.detail}\n`).join(""));
       if (checks.some((c) => c.level === "fail")) process.exitCode = EXIT.taskFailed;
     });
 }

@@ -6,6 +6,7 @@ import { EXIT } from "../exit-codes.js";
 import { describeTask, taskRows } from "../format.js";
 import { AttemptsBody, attemptLines } from "../attempt-lines.js";
 import { clientFor, printJson } from "./client-options.js";
+import { printText } from "../terminal-text.js";
 
 const TaskBody = z.object({ task: ApiTaskSchema });
 
@@ -36,7 +37,7 @@ export function registerInspectCommands(program: Command): void {
       if (flags.tag) query.set("tag", flags.tag);
       const page = await clientFor(command).request("GET", `/api/tasks?${query.toString()}`, z.object({ tasks: z.array(ApiTaskSchema), total: z.number(), totalCapped: z.boolean().optional() }));
       if (flags.json) return printJson(page);
-      process.stdout.write(`${taskRows(page.tasks)}\n${page.tasks.length} of ${page.total}${page.totalCapped ? "+" : ""} task(s)\n`);
+      printText(`${taskRows(page.tasks)}\n${page.tasks.length} of ${page.total}${page.totalCapped ? "+" : ""} task(s)\n`);
     });
 
   program
@@ -49,7 +50,7 @@ export function registerInspectCommands(program: Command): void {
       const { task } = await client.request("GET", `/api/tasks/${encodeURIComponent(id)}`, TaskBody);
       if (flags.json) return printJson(task);
       const { attempts } = await client.request("GET", `/api/tasks/${encodeURIComponent(id)}/attempts`, AttemptsBody);
-      process.stdout.write(`${describeTask(task)}\n${attemptLines(attempts)}\n`);
+      printText(`${describeTask(task)}\n${attemptLines(attempts)}\n`);
     });
 
   const BulkBody = z.object({ retried: z.array(z.string()).optional(), cancelled: z.array(z.string()).optional(), skipped: z.array(z.string()), more: z.boolean(), dryRun: z.boolean() });
@@ -74,7 +75,7 @@ export function registerInspectCommands(program: Command): void {
         if (id !== undefined) {
           const { task } = await client.request("POST", `/api/tasks/${encodeURIComponent(id)}/${verb}`, TaskBody);
           if (flags.json) return printJson(task);
-          return void process.stdout.write(`${printOne(task)}\n`);
+          return void printText(`${printOne(task)}\n`);
         }
         if (!flags.all) throw new ClientError(`${verb}: give a task id, or --all (with --type, --drive, --document, --tag, --status to choose)`, EXIT.usage);
         const body = {
@@ -94,7 +95,7 @@ export function registerInspectCommands(program: Command): void {
           ...ids,
           `${ids.length} task(s) ${outcome.dryRun ? `would be ${done}` : done}${outcome.skipped.length ? `, ${outcome.skipped.length} skipped (changed meanwhile)` : ""}${outcome.more ? "; more match: run it again" : ""}`,
         ];
-        process.stdout.write(`${lines.join("\n")}\n`);
+        printText(`${lines.join("\n")}\n`);
       });
 
   program
@@ -108,7 +109,7 @@ export function registerInspectCommands(program: Command): void {
       if (!/^\d+$/.test(priority) || value > 100) throw new ClientError(`priority: expected a whole number from 0 to 100, got '${priority}'`, EXIT.usage);
       const { task } = await clientFor(command).request("PATCH", `/api/tasks/${encodeURIComponent(id)}`, TaskBody, { priority: value });
       if (flags.json) return printJson(task);
-      process.stdout.write(`${task.id} priority ${task.priority}\n`);
+      printText(`${task.id} priority ${task.priority}\n`);
     });
 
   oneOrMany("cancel", "cancel a queued or running task, or --all that match", "pending,running", (task) => `${task.id} ${task.status === "running" ? "cancelling" : task.status}`);

@@ -9,6 +9,7 @@ import { ApiTaskSchema, ClientError, type AgentClient } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { clientFor } from "./client-options.js";
 import { readSseEvents } from "../sse-reader.js";
+import { forTerminal, printNotice } from "../terminal-text.js";
 
 const LogSchema = z.object({ events: z.array(z.object({ seq: z.number(), kind: z.string(), stream: z.string().nullable(), data: z.string() })), next: z.number() });
 const StatusData = z.looseObject({ status: z.string(), attempt: z.number().optional(), error: z.object({ code: z.string(), message: z.string() }).optional() });
@@ -26,7 +27,7 @@ class StatusLine {
   constructor(private readonly enabled: boolean) {}
   show(text: string): void {
     if (!this.enabled) return;
-    process.stderr.write(`\r\x1b[2K${text}`);
+    process.stderr.write(`\r\x1b[2K${forTerminal(text)}`);
     this.shown = true;
   }
   clear(): void {
@@ -84,7 +85,7 @@ export function registerLogsCommand(program: Command): void {
         const status = await follow(client, id);
         const { task } = await client.request("GET", `/api/tasks/${encodeURIComponent(id)}`, z.object({ task: ApiTaskSchema }));
         const exit = task.result && typeof task.result === "object" && "exitCode" in task.result ? ` exit=${String((task.result).exitCode)}` : "";
-        process.stderr.write(`[ph-tasks] ${status}${exit}${task.error ? ` error=${task.error.code}: ${task.error.message}` : ""}\n`);
+        printNotice(`[ph-tasks] ${status}${exit}${task.error ? ` error=${task.error.code}: ${task.error.message}` : ""}\n`);
         process.exitCode = exitFor(status);
         return;
       }

@@ -10,6 +10,7 @@ import { parseDuration } from "../../config.js";
 import { ClientError, type AgentClient } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { clientFor, printJson } from "./client-options.js";
+import { printText } from "../terminal-text.js";
 import { CapsSchema, describeCaps, registerConcurrencyCommand } from "./queue-concurrency.js";
 
 const ApiPauseSchema = z.object({ taskType: z.string(), reason: z.string(), pausedAt: z.string() });
@@ -87,7 +88,7 @@ export function registerQueueCommands(program: Command): void {
       const body = { ...(types.length > 0 ? { types } : {}), ...(flags.reason !== undefined ? { reason: flags.reason } : {}) };
       const { pauses } = await client.request("POST", "/api/queue/pause", PausesSchema, body);
       if (flags.json) printJson(pauses);
-      else process.stdout.write(describe(pauses));
+      else printText(describe(pauses));
       if (flags.wait) await waitDrained(client, types.filter((t) => t !== "*"), timeoutMs);
     });
 
@@ -99,7 +100,7 @@ export function registerQueueCommands(program: Command): void {
     .action(async (types: string[], flags: { json?: boolean }, command: Command) => {
       const { resumed, pauses } = await clientFor(command).request("POST", "/api/queue/resume", PausesSchema.extend({ resumed: z.array(z.string()) }), types.length > 0 ? { types } : {});
       if (flags.json) return printJson(pauses);
-      process.stdout.write(`${resumed.length > 0 ? `resumed ${resumed.join(", ")}` : "nothing was paused"}\n${describe(pauses)}`);
+      printText(`${resumed.length > 0 ? `resumed ${resumed.join(", ")}` : "nothing was paused"}\n${describe(pauses)}`);
     });
 
   queue
@@ -115,7 +116,7 @@ export function registerQueueCommands(program: Command): void {
       if (flags.off) {
         if (rate !== undefined) throw new ClientError("give a rate or --off, not both", EXIT.usage);
         await client.request("DELETE", `/api/queue/rate-limits/${encodeURIComponent(type)}`, z.object({ removed: z.string() }));
-        return void process.stdout.write(`${type}: no rate limit\n`);
+        return void printText(`${type}: no rate limit\n`);
       }
       if (rate === undefined) throw new ClientError("give a rate like 10/min (or --off to lift the limit)", EXIT.usage);
       const parsed = parseRate(rate);
@@ -123,7 +124,7 @@ export function registerQueueCommands(program: Command): void {
       const body = { ...parsed, ...(flags.reason !== undefined ? { reason: flags.reason } : {}) };
       const { rateLimit } = await client.request("PUT", `/api/queue/rate-limits/${encodeURIComponent(type)}`, z.object({ rateLimit: ApiRateLimitSchema }), body);
       if (flags.json) return printJson(rateLimit);
-      process.stdout.write(describeLimits([rateLimit]));
+      printText(describeLimits([rateLimit]));
     });
 
   registerConcurrencyCommand(queue);
@@ -138,6 +139,6 @@ export function registerQueueCommands(program: Command): void {
       const { rateLimits } = await client.request("GET", "/api/queue/rate-limits", RateLimitsSchema);
       const { concurrency } = await client.request("GET", "/api/queue/concurrency", CapsSchema);
       if (flags.json) return printJson({ pauses, rateLimits, concurrency });
-      process.stdout.write(describe(pauses) + describeLimits(rateLimits) + describeCaps(concurrency));
+      printText(describe(pauses) + describeLimits(rateLimits) + describeCaps(concurrency));
     });
 }

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { ClientError } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { clientFor, printJson } from "./client-options.js";
+import { printText } from "../terminal-text.js";
 
 const ApiCapSchema = z.object({ taskType: z.string(), max: z.number(), running: z.number(), reason: z.string(), setAt: z.string() });
 type ApiCap = z.infer<typeof ApiCapSchema>;
@@ -31,12 +32,12 @@ export function registerConcurrencyCommand(queue: Command): void {
       if (flags.off) {
         if (max !== undefined) throw new ClientError("give a number or --off, not both", EXIT.usage);
         await client.request("DELETE", path, z.object({ removed: z.string() }));
-        return void process.stdout.write(`${type}: no concurrency cap\n`);
+        return void printText(`${type}: no concurrency cap\n`);
       }
       if (max === undefined || !/^\d+$/.test(max)) throw new ClientError(`max: expected a whole number of tasks like 2 (or --off to lift the cap), got ${max === undefined ? "nothing" : `'${max}'`}`, EXIT.usage);
       const body = { max: Number(max), ...(flags.reason !== undefined ? { reason: flags.reason } : {}) };
       const { concurrency } = await client.request("PUT", path, z.object({ concurrency: ApiCapSchema }), body);
       if (flags.json) return printJson(concurrency);
-      process.stdout.write(describeCaps([concurrency]));
+      printText(describeCaps([concurrency]));
     });
 }

@@ -8,6 +8,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import type { AgentClient } from "../client.js";
 import { clientFor, printJson } from "./client-options.js";
+import { printText } from "../terminal-text.js";
 
 export interface ResourceSpec<T> {
   /** The command group, e.g. `ph-tasks schedule`. */
@@ -42,7 +43,7 @@ export class ResourceCommands<T> {
     const client = clientFor(command);
     const item = await client.request(method, path, this.one, body);
     if (json) return printJson(item);
-    process.stdout.write(`${this.spec.describe(item, client)}\n`);
+    printText(`${this.spec.describe(item, client)}\n`);
   }
 
   list(description: string): this {
@@ -54,7 +55,7 @@ export class ResourceCommands<T> {
         const client = clientFor(command);
         const items = await client.request("GET", this.spec.collection, this.many);
         if (flags.json) return printJson(items);
-        process.stdout.write(items.length === 0 ? `no ${this.spec.plural}\n` : `${items.map((item) => this.spec.describe(item, client)).join("\n")}\n`);
+        printText(items.length === 0 ? `no ${this.spec.plural}\n` : `${items.map((item) => this.spec.describe(item, client)).join("\n")}\n`);
       });
     return this;
   }
@@ -77,7 +78,7 @@ export class ResourceCommands<T> {
       .argument("<name>", "name or id")
       .action(async (id: string, _flags: unknown, command: Command) => {
         if (!print) return this.requestOne(command, "PATCH", this.path(id), body);
-        process.stdout.write(`${print(await clientFor(command).request("PATCH", this.path(id), this.one, body))}\n`);
+        printText(`${print(await clientFor(command).request("PATCH", this.path(id), this.one, body))}\n`);
       });
     return this;
   }
@@ -89,7 +90,7 @@ export class ResourceCommands<T> {
       .argument("<name>", "name or id")
       .action(async (id: string, _flags: unknown, command: Command) => {
         await clientFor(command).request("DELETE", this.path(id), z.unknown());
-        process.stdout.write(`${id} removed\n`);
+        printText(`${id} removed\n`);
       });
     return this;
   }

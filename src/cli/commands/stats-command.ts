@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { ago, table, truncate } from "../format.js";
 import { clientFor, printJson } from "./client-options.js";
+import { printText } from "../terminal-text.js";
 
 const TypeStatsSchema = z.object({
   type: z.string(),
@@ -30,7 +31,7 @@ export function registerStatsCommand(program: Command): void {
         t.type, String(t.pending), String(t.running), String(t.lastHour.completed), String(t.lastHour.failed), String(t.lastHour.cancelled),
         t.lastHour.failureRate === null ? "–" : `${Math.round(t.lastHour.failureRate * 100)} %`, seconds(t.lastHour.p50Ms), seconds(t.lastHour.p95Ms),
       ]);
-      process.stdout.write(`${table(["TYPE", "WAITING", "RUNNING", "DONE 1H", "FAILED 1H", "CANCELLED 1H", "FAILURE", "MEDIAN", "P95"], rows)}\n`);
+      printText(`${table(["TYPE", "WAITING", "RUNNING", "DONE 1H", "FAILED 1H", "CANCELLED 1H", "FAILURE", "MEDIAN", "P95"], rows)}\n`);
     });
 
   program
@@ -44,8 +45,8 @@ export function registerStatsCommand(program: Command): void {
       const query = new URLSearchParams({ since: flags.since, limit: flags.limit, ...(flags.type ? { type: flags.type } : {}) });
       const { since, failures } = await clientFor(command).request("GET", `/api/failures?${query.toString()}`, FailuresSchema);
       if (flags.json) return printJson(failures);
-      if (failures.length === 0) return void process.stdout.write(`no task failed since ${since}\n`);
+      if (failures.length === 0) return void printText(`no task failed since ${since}\n`);
       const rows = failures.map((f) => [f.type, f.code, String(f.count), ago(f.lastAt), f.lastTaskId, truncate(f.lastMessage.replace(/\s+/g, " "), 80)]);
-      process.stdout.write(`${table(["TYPE", "CODE", "COUNT", "LAST", "LAST TASK", "LAST MESSAGE"], rows)}\n`);
+      printText(`${table(["TYPE", "CODE", "COUNT", "LAST", "LAST TASK", "LAST MESSAGE"], rows)}\n`);
     });
 }

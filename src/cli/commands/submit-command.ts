@@ -12,6 +12,7 @@ import { paramOptions, templateParamValues, type TemplateFlags } from "./task-te
 import { formatFieldErrors, parseWith } from "../../validation.js";
 import { parseDuration } from "../../config.js";
 import { clientFor, printJson } from "./client-options.js";
+import { printText } from "../terminal-text.js";
 
 const CommonFlagsSchema = z.object({
   title: z.string().optional(),
@@ -79,7 +80,7 @@ async function send(command: Command, request: Record<string, unknown>, rawFlags
   };
   const { task } = await clientFor(command).request("POST", "/api/tasks", z.object({ task: ApiTaskSchema }), body);
   if (json) printJson(task);
-  else process.stdout.write(`${task.id}\n`);
+  else printText(`${task.id}\n`);
   process.stderr.write(`[ph-tasks] submitted ${task.type} task ${task.id} (${task.status}); follow it with: ph-tasks logs ${task.id} --follow\n`);
 }
 

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { ClientError } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { clientFor, printJson } from "./client-options.js";
+import { printText } from "../terminal-text.js";
 import { describeWindow, parseRate } from "./queue-commands.js";
 import { ResourceCommands } from "./resource-commands.js";
 
@@ -99,7 +100,7 @@ export function registerWebhookCommands(program: Command): void {
       const found = await client.request("GET", path(id), webhooks.one);
       const { deliveries } = await client.request("GET", `${path(id)}/deliveries?limit=10`, z.object({ deliveries: z.array(ApiDeliverySchema) }));
       if (flags.json) return printJson({ ...found, latestDeliveries: deliveries });
-      process.stdout.write(`${describe(found)}\n${deliveries.map((d) => `  ${describeDelivery(d).replace(/\n/g, "\n  ")}`).join("\n")}${deliveries.length ? "\n" : ""}`);
+      printText(`${describe(found)}\n${deliveries.map((d) => `  ${describeDelivery(d).replace(/\n/g, "\n  ")}`).join("\n")}${deliveries.length ? "\n" : ""}`);
     });
 
   webhook
@@ -113,7 +114,7 @@ export function registerWebhookCommands(program: Command): void {
       const query = new URLSearchParams({ ...(flags.status ? { status: flags.status } : {}), ...(flags.limit ? { limit: flags.limit } : {}) }).toString();
       const { deliveries } = await clientFor(command).request("GET", `${path(id)}/deliveries${query ? `?${query}` : ""}`, z.object({ deliveries: z.array(ApiDeliverySchema) }));
       if (flags.json) return printJson(deliveries);
-      process.stdout.write(deliveries.length === 0 ? "no deliveries\n" : `${deliveries.map(describeDelivery).join("\n")}\n`);
+      printText(deliveries.length === 0 ? "no deliveries\n" : `${deliveries.map(describeDelivery).join("\n")}\n`);
     });
 
   webhook
@@ -122,7 +123,7 @@ export function registerWebhookCommands(program: Command): void {
     .argument("<name>", "name or id")
     .action(async (id: string, _flags: unknown, command: Command) => {
       const { delivery } = await clientFor(command).request("POST", `${path(id)}/ping`, z.object({ delivery: ApiDeliverySchema }));
-      process.stdout.write(`${describeDelivery(delivery)}\n`);
+      printText(`${describeDelivery(delivery)}\n`);
     });
 
   webhook
@@ -132,7 +133,7 @@ export function registerWebhookCommands(program: Command): void {
     .argument("<delivery>", "the delivery's id")
     .action(async (id: string, delivery: string, _flags: unknown, command: Command) => {
       const { delivery: again } = await clientFor(command).request("POST", `${path(id)}/deliveries/${encodeURIComponent(delivery)}/redeliver`, z.object({ delivery: ApiDeliverySchema }));
-      process.stdout.write(`${describeDelivery(again)}\n`);
+      printText(`${describeDelivery(again)}\n`);
     });
 
   webhook

@@ -10,6 +10,7 @@ import { ClientError, type AgentClient } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { ago, table } from "../format.js";
 import { clientFor, printJson } from "./client-options.js";
+import { printText } from "../terminal-text.js";
 
 const WorkerSchema = z.object({
   id: z.string(),
@@ -66,7 +67,7 @@ export function registerWorkersCommand(program: Command): void {
     .action(async (flags: { json?: boolean }, command: Command) => {
       const { workers: list } = await clientFor(command).request("GET", "/api/workers", WorkersSchema);
       if (flags.json) return printJson(list);
-      process.stdout.write(describeWorkers(list));
+      printText(describeWorkers(list));
     });
 
   workers
@@ -83,7 +84,7 @@ export function registerWorkersCommand(program: Command): void {
       const client = clientFor(command);
       const { worker } = await client.request("POST", `/api/workers/${encodeURIComponent(id)}/drain`, OneSchema, flags.reason ? { reason: flags.reason } : {});
       if (flags.json) printJson(worker);
-      else process.stdout.write(`draining ${worker.id}: it claims nothing more (${worker.holding} task(s) held)\n`);
+      else printText(`draining ${worker.id}: it claims nothing more (${worker.holding} task(s) held)\n`);
       if (flags.wait) await waitDrained(client, id, timeoutMs);
     });
 
@@ -95,6 +96,6 @@ export function registerWorkersCommand(program: Command): void {
     .action(async (id: string, flags: { json?: boolean }, command: Command) => {
       const { worker } = await clientFor(command).request("POST", `/api/workers/${encodeURIComponent(id)}/resume`, OneSchema, {});
       if (flags.json) return printJson(worker);
-      process.stdout.write(`resumed ${worker.id}: it claims tasks again\n`);
+      printText(`resumed ${worker.id}: it claims tasks again\n`);
     });
 }

@@ -17,6 +17,7 @@ import { EXIT } from "../exit-codes.js";
 import { parseDuration } from "../../config.js";
 import { formatFieldErrors, parseWith } from "../../validation.js";
 import { clientFor, printJson } from "./client-options.js";
+import { printText } from "../terminal-text.js";
 import { applyTypeSettings, CONCURRENCY, ConcurrencyItemSchema, currentTypeSettings, RATE_LIMITS, RateLimitItemSchema } from "./workflow-type-settings.js";
 
 const Task = z.record(z.string(), z.unknown());
@@ -144,19 +145,19 @@ export function registerWorkflowFileCommands(program: Command): void {
             refused++;
             outcome = `refused: ${error.message}`; // its field lines come indented
           }
-          process.stdout.write(`${SINGULAR[kind]} ${item.name}: ${outcome}\n`);
+          printText(`${SINGULAR[kind]} ${item.name}: ${outcome}\n`);
         }
         if (!flags.prune) continue;
         const named = new Set(wanted.map((item) => item.name));
         for (const name of existing.keys()) {
           if (named.has(name)) continue;
           if (!flags.dryRun) await client.request("DELETE", `/api/${kind}/${encodeURIComponent(name)}`, z.unknown());
-          process.stdout.write(`${SINGULAR[kind]} ${name}: ${flags.dryRun ? "would be removed" : "removed"}\n`);
+          printText(`${SINGULAR[kind]} ${name}: ${flags.dryRun ? "would be removed" : "removed"}\n`);
         }
       }
       for (const [field, setting] of TYPE_SETTINGS) {
         const wanted = workflows[field];
-        if (wanted) refused += await applyTypeSettings(client, setting, wanted, { dryRun: flags.dryRun === true, prune: flags.prune === true, write: (line) => process.stdout.write(line) });
+        if (wanted) refused += await applyTypeSettings(client, setting, wanted, { dryRun: flags.dryRun === true, prune: flags.prune === true, write: (line) => printText(line) });
       }
       if (refused > 0) throw new ClientError(`apply: the agent refused ${refused} item(s); the rest are applied`, EXIT.usage);
     });

@@ -13,7 +13,7 @@ import express, { type Request } from "express";
 import { setupMcpServer } from "@powerhousedao/reactor-mcp";
 import type { IDocumentDriveServer } from "document-drive";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startAgent } from "../src/agent.js";
+import { startAgent, type Agent } from "../src/agent.js";
 import { agentSecrets } from "../src/security/redactor.js";
 import { loadConfig } from "../src/config.js";
 import { requireToken } from "../src/http/auth.js";
@@ -562,6 +562,21 @@ function phTasks(args: string[], env: Record<string, string>, stdin?: string): P
   });
 }
 
+/** A task document asks Claude to rename another document over the agent's own /mcp; its end state. */
+async function renameOverOwnMcp(agent: Agent, standIn: StandIn) {
+  const target = await addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "Before" } });
+  standIn.enqueue(
+    { kind: "tool_use", name: "mcp__powerhouse__addActions", input: { documentId: target, actions: [{ type: "SET_SPEC", input: { title: "After" }, scope: "global" }] } },
+    { kind: "text", text: "Renamed it." },
+  );
+  const asking = await addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "Rename the other document", taskType: "claude-agent", params: { prompt: `Rename document ${target} to After` } }, requestRun: true });
+  const state = await waitFor(async () => {
+    const s = await getTaskDocumentState(agent.reactor, asking);
+    return ["completed", "failed"].includes(s.status) ? s : undefined;
+  }, 60_000, "the claude-agent task document to finish");
+  return { target, asking, state };
+}
+
 describe("claude-agent tasks through the agent", () => {
   it("on the default agent (no API_TOKEN) Claude reaches the agent's own /mcp past the host, origin and same-user checks", async () => {
     const standIn = await startStandIn();
@@ -569,16 +584,7 @@ describe("claude-agent tasks through the agent", () => {
     const env = { TASK_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "silent", ANTHROPIC_API_KEY: "sk-ant-test-key", ANTHROPIC_BASE_URL: standIn.url, TASK_SHUTDOWN_GRACE_MS: "100", TASK_KILL_GRACE_MS: "500" };
     const agent = await startAgent(loadConfig(env, dataDir), { logger: silentLogger(), reactorStorage: { kind: "memory" }, rules: [] });
     try {
-      const target = await addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "Before" } });
-      standIn.enqueue(
-        { kind: "tool_use", name: "mcp__powerhouse__addActions", input: { documentId: target, actions: [{ type: "SET_SPEC", input: { title: "After" }, scope: "global" }] } },
-        { kind: "text", text: "Renamed it." },
-      );
-      const asking = await addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "Rename", taskType: "claude-agent", params: { prompt: `Rename document ${target} to After` } }, requestRun: true });
-      const state = await waitFor(async () => {
-        const s = await getTaskDocumentState(agent.reactor, asking);
-        return ["completed", "failed"].includes(s.status) ? s : undefined;
-      }, 60_000, "the claude-agent task document to finish");
+      const { target, state } = await renameOverOwnMcp(agent, standIn);
       expect(state.error ?? null).toBeNull();
       expect(state.status).toBe("completed");
       expect((await getTaskDocumentState(agent.reactor, target)).title).toBe("After");
@@ -594,16 +600,7 @@ describe("claude-agent tasks through the agent", () => {
     const env = { TASK_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "silent", API_TOKEN, ANTHROPIC_API_KEY: "sk-ant-test-key", ANTHROPIC_BASE_URL: standIn.url, TASK_SHUTDOWN_GRACE_MS: "100", TASK_KILL_GRACE_MS: "500" };
     const agent = await startAgent(loadConfig(env, dataDir), { logger: silentLogger(), reactorStorage: { kind: "memory" }, rules: [] });
     try {
-      const target = await addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "Before" } });
-      standIn.enqueue(
-        { kind: "tool_use", name: "mcp__powerhouse__addActions", input: { documentId: target, actions: [{ type: "SET_SPEC", input: { title: "After" }, scope: "global" }] } },
-        { kind: "text", text: "Renamed it." },
-      );
-      const asking = await addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "Rename the other document", taskType: "claude-agent", params: { prompt: `Rename document ${target} to After` } }, requestRun: true });
-      const state = await waitFor(async () => {
-        const s = await getTaskDocumentState(agent.reactor, asking);
-        return ["completed", "failed"].includes(s.status) ? s : undefined;
-      }, 60_000, "the claude-agent task document to finish");
+      const { target, asking, state } = await renameOverOwnMcp(agent, standIn);
       expect(state.status).toBe("completed");
       expect(state.result).toMatchObject({ text: "Renamed it.", toolCalls: [{ name: "mcp__powerhouse__addActions", ok: true }] });
       expect(state.runs[0]?.costUsd).toBeGreaterThan(0);

@@ -6,23 +6,12 @@
  * on PGlite and PostgreSQL; and the rows come and go with their tasks (insert, refusal, retention).
  */
 import { describe, expect, it } from "vitest";
-import type { Queryable } from "../src/store/db.js";
 import { statements as tagMigration } from "../src/store/migrations/025-task-tags.js";
 import type { TaskStore } from "../src/store/task-store.js";
 import { testManager } from "./support/manager.js";
 import { explain, recordStatements, rowsRead } from "./support/query-plans.js";
 import { BACKENDS, storePerTest } from "./support/stores.js";
-
-/** Finished tasks without tags, as a store keeps them after weeks of work. */
-async function untaggedHistory(db: Queryable, count: number): Promise<void> {
-  await db.query(
-    `INSERT INTO ph_tasks (id, type, title, params, status, priority, rank_at, attempts, max_attempts, timeout_ms, finished_at)
-     SELECT 'old-' || lpad(i::text, 6, '0'), 'cli', 'old ' || i, '{"command":"true"}'::jsonb, 'completed', 50, now(), 1, 3, 60000, now()
-     FROM generate_series(1, $1::int) i`,
-    [count],
-  );
-  await db.query("ANALYZE ph_tasks");
-}
+import { insertFinishedHistory } from "./support/history.js";
 
 for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")) {
   describe.skipIf(!backend.available)(`the tag filter on ${backend.name}`, () => {
@@ -37,7 +26,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       const made: string[] = [];
       for (let i = 0; i < 3; i++) made.push((await manager.enqueueTask({ type: "cli", title: `tagged ${i}`, command: "true", tags: ["release-42", `n${i}`] })).task.id);
       await manager.enqueueTask({ type: "cli", title: "another tag", command: "true", tags: ["release-43"] });
-      await untaggedHistory(store.db, 2000);
+      await insertFinishedHistory(store.db, 2000, "old "); // none tagged
 
       const listed = await manager.listTasks({ tag: "release-42", limit: 2, offset: 0 });
       expect(listed.tasks.map((t) => t.title)).toEqual(["tagged 2", "tagged 1"]);

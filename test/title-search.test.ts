@@ -15,17 +15,12 @@ import { TaskStore } from "../src/store/task-store.js";
 import { testManager } from "./support/manager.js";
 import { explain, recordStatements, rowsRead } from "./support/query-plans.js";
 import { BACKENDS, postgresAvailable, storePerTest, TEST_DATABASE_URL } from "./support/stores.js";
+import { insertFinishedHistory } from "./support/history.js";
 
 /** Finished tasks, as a store keeps them after weeks of work (their title rows as migration 028 fills them). */
 async function history(db: Queryable, count: number): Promise<void> {
-  await db.query(
-    `INSERT INTO ph_tasks (id, type, title, params, status, priority, rank_at, attempts, max_attempts, timeout_ms, finished_at)
-     SELECT 'old-' || lpad(i::text, 6, '0'), 'cli', 'build the docs, run ' || i, '{"command":"true"}'::jsonb, 'completed', 50, now(), 1, 3, 60000, now()
-     FROM generate_series(1, $1::int) i`,
-    [count],
-  );
+  await insertFinishedHistory(db, count, "build the docs, run ");
   await db.query("INSERT INTO ph_task_titles (task_id, title) SELECT id, title FROM ph_tasks WHERE id LIKE 'old-%'");
-  await db.query("ANALYZE ph_tasks");
   await db.query("ANALYZE ph_task_titles");
 }
 

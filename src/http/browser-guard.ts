@@ -10,7 +10,8 @@
  *   refused; the dashboard's own requests carry this agent's origin, and the CLI, curl and MCP
  *   clients send none.
  * With API_TOKEN none of this applies: a browser never sends the bearer token by itself, and a
- * reverse proxy may rewrite Host. Signed inbound webhooks (/hooks/...) and /healthz pass.
+ * reverse proxy may rewrite Host. Signed inbound webhooks (/hooks/...) and /healthz are answered
+ * before this (server.ts).
  */
 import type { Request, RequestHandler } from "express";
 import { isLoopback } from "./auth.js";
@@ -46,7 +47,6 @@ export function browserGuard(options: { apiToken?: string | undefined; allowedHo
   if (options.apiToken) return (_req, _res, next) => next();
   const allowed = new Set((options.allowedHosts ?? []).map((h) => h.toLowerCase()));
   return (req, res, next) => {
-    if (req.path === "/healthz" || req.path.startsWith("/hooks/")) return next();
     const hostHeader = req.get("host") ?? "";
     const name = hostNameOf(hostHeader);
     if (!isLoopback(name) && !allowed.has(name)) {

@@ -61,7 +61,6 @@ export function sameUserOnly(options: { apiToken?: string | undefined; selfUid?:
   if (options.apiToken || selfUid === undefined || !(options.enabled ?? peerUsersKnown())) return (_req, _res, next) => next();
   const owners = new WeakMap<Socket, Promise<number | undefined>>();
   return (req, res, next) => {
-    if (req.path === "/healthz" || req.path.startsWith("/hooks/")) return next();
     const socket = req.socket;
     let owner = owners.get(socket);
     if (!owner) {

@@ -70,14 +70,15 @@ export function createApp(options: HttpOptions): Express {
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok", workerId: options.manager.workerId, store: options.manager.store.kind, uptimeSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000) });
   });
+  // Webhook senders cannot hold the API token: each delivery is signed with its hook's secret
+  // (and may come through a tunnel under another host name), so neither guard below applies.
+  if (options.hooks) app.use(hookDeliveryRoute(options.hooks.receiver));
   // Without a token: no other site's page, nor one whose name was pointed at this machine.
   app.use(browserGuard({ apiToken: options.apiToken, allowedHosts: options.allowedHosts }));
   // Nor another user of this machine (loopback is theirs too).
   app.use(sameUserOnly({ apiToken: options.apiToken }));
   // The dashboard's static files carry no data; the data behind them needs the token.
   app.use(express.static(DASHBOARD_DIR, { index: "index.html", maxAge: 0 }));
-  // Webhook senders cannot hold the API token: each delivery is signed with its hook's secret.
-  if (options.hooks) app.use(hookDeliveryRoute(options.hooks.receiver));
   app.use(requireToken({ full: options.apiToken, read: options.readToken }));
   app.use(readOnlyView);
   app.use(express.json({ limit: "1mb" }));

@@ -14,7 +14,8 @@ export interface DataDirState {
   problem?: string;
 }
 
-const octal = (mode: number) => `0${(mode & 0o777).toString(8)}`;
+/** Permission bits as `ls` users write them: 0755. */
+export const describeMode = (mode: number) => `0${(mode & 0o777).toString(8)}`;
 
 /** Whether others than the owner may enter `dir`; undefined when it does not exist. */
 export function openToOthers(dir: string): { mode: number } | undefined {
@@ -33,12 +34,8 @@ export function ensurePrivateDataDir(dir: string): DataDirState {
   if (!open) return {};
   const owner = statSync(dir).uid;
   if (typeof process.getuid === "function" && owner !== process.getuid()) {
-    return { problem: `${dir} (mode ${octal(open.mode)}) belongs to uid ${owner}, not this agent's user: other users may read or change the task store; make it 0700` };
+    return { problem: `${dir} (mode ${describeMode(open.mode)}) belongs to uid ${owner}, not this agent's user: other users may read or change the task store; make it 0700` };
   }
   chmodSync(dir, 0o700);
   return { tightenedFrom: open.mode };
-}
-
-export function describeMode(mode: number): string {
-  return octal(mode);
 }

@@ -16,7 +16,7 @@ import { ExecutorRegistry } from "../src/tasks/executors/registry.js";
 import { scriptedExecutor } from "./support/scripted-executor.js";
 import { dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "./support/stores.js";
 
-const TIMEOUT_MS = 500; // the sender's lease is twice this plus 5 s
+const TIMEOUT_MS = 2000; // the sender's lease is twice this plus 5 s; shorter, a POST slowed by a busy machine (the receiver answers in 100 ms) timed out and was retried — a repeat no kill caused
 const N = 80;
 
 class SenderProcess extends JsonLinesChild<{ event: string; worker?: string }> {

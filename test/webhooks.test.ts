@@ -8,6 +8,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Webhook } from "standardwebhooks";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { signBody } from "../src/hooks/signing.js";
 import { createApp, listen } from "../src/http/server.js";
@@ -173,7 +174,13 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(completed?.headers["x-ph-event"]).toBe("task.completed");
       expect(completed?.headers["x-ph-delivery"]).toBe(completed?.json.id);
       expect(completed?.headers["idempotency-key"]).toBe(completed?.json.id);
-      for (const r of to("all-ends")) expect(r.headers["x-signature-256"]).toBe(signBody(all.secret, r.body));
+      for (const r of to("all-ends")) {
+        expect(r.headers["x-signature-256"]).toBe(signBody(all.secret, r.body));
+        // Also signed as Standard Webhooks do (id and time signed): their own library verifies it.
+        expect(r.headers["webhook-id"]).toBe(r.json.id);
+        expect(new Webhook(all.secret).verify(r.body, r.headers as Record<string, string>)).toEqual(r.json);
+        expect(() => new Webhook(failures.secret).verify(r.body, r.headers as Record<string, string>)).toThrow(/No matching signature/);
+      }
       const [failed] = to("failures");
       expect(failed?.json).toMatchObject({ event: "task.failed", task: { id: bad.id, status: "failed", error: { code: "bad_input" } } });
       expect(failed?.headers["x-signature-256"]).toBe(signBody(failures.secret, failed?.body ?? ""));
@@ -192,7 +199,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
     });
 
     it("retries a failing receiver with backoff, honours Retry-After, then gives up (dead); redeliver sends it again with the same id", async () => {
-      await createWebhook(worker.url, { name: "flaky", url: `${receiver.url}/flaky`, events: ["completed"] });
+      const flaky = await createWebhook(worker.url, { name: "flaky", url: `${receiver.url}/flaky`, events: ["completed"] });
       receiver.answers.push({ status: 500 }, { status: 503 }, { status: 500 });
       const task = await runTask(worker.manager, ["ok"]);
       const dead = await waitFor(async () => (await deliveries(worker.url, "flaky")).find((d) => d.status === "dead"), 10_000, "the delivery to die");
@@ -202,6 +209,11 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(new Set(receiver.received.map((r) => r.json.id))).toEqual(new Set([dead.id]));
       expect(new Set(receiver.received.map((r) => r.body)).size).toBe(1); // the same body every time
       expect(receiver.received.map((r) => r.headers["x-ph-delivery-attempt"])).toEqual(["1", "2", "3"]);
+      // Each attempt signed at its own time, under the same webhook-id: a receiver's dedupe by id holds.
+      for (const r of receiver.received) {
+        expect(r.headers["webhook-id"]).toBe(dead.id);
+        expect(new Webhook(flaky.secret).verify(r.body, r.headers as Record<string, string>)).toEqual(r.json);
+      }
 
       const again = await post(worker.url, `/api/webhooks/flaky/deliveries/${dead.id}/redeliver`, {});
       expect(again.status).toBe(202);

@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { Webhook } from "standardwebhooks";
 import { signBody } from "../src/hooks/hook-receiver.js";
 import { AgentProcess, freshFetch } from "./support/agent-process.js";
 
@@ -123,9 +124,16 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     expect(newSecret).not.toBe(secret);
     const old = await fetch(`${url}/hooks/builds`, { method: "POST", headers: { "Content-Type": "application/json", "X-Signature-256": signBody(secret, body) }, body });
     expect(old.status).toBe(401);
+    const strict = await agent.cli(["hook", "timestamped-only", "builds"]);
+    expect(strict.stdout).toMatch(/^builds {2}active {2}POST \S+ {2}\(timestamped signatures only\)$/m);
+    const bodyOnly = await fetch(`${url}/hooks/builds`, { method: "POST", headers: { "Content-Type": "application/json", "X-Signature-256": signBody(newSecret, body) }, body });
+    expect(bodyOnly.status).toBe(401);
+    const at = new Date();
+    const stamped = { "webhook-id": "msg-1", "webhook-timestamp": String(Math.floor(at.getTime() / 1000)), "webhook-signature": new Webhook(newSecret).sign("msg-1", at, body) };
+    expect((await fetch(`${url}/hooks/builds`, { method: "POST", headers: { "Content-Type": "application/json", ...stamped }, body })).status).toBe(202);
     const listed = await agent.cli(["hook", "list"]);
     expect(listed.stdout).toMatch(/builds {2}active/);
-    expect(listed.stdout).toMatch(/received 1, rejected 1/);
+    expect(listed.stdout).toMatch(/received 2, rejected 2/);
     expect((await agent.cli(["hook", "rm", "builds"])).status).toBe(0);
     expect((await agent.cli(["hook", "show", "builds"])).status).toBe(4);
   });
@@ -309,7 +317,7 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     const workflows = {
       templates: [{ name: "wf-greet", description: "says hello", task: { type: "cli", title: "greet {{params.who}}", command: "echo", args: ["hello {{params.who}}"] } }],
       schedules: [{ name: "wf-nightly", cron: "0 3 * * *", task: { template: "wf-greet", params: { who: "night" } } }],
-      hooks: [{ name: "wf-build", task: { type: "cli", title: "build {{body.ref}}", command: "true" } }],
+      hooks: [{ name: "wf-build", task: { type: "cli", title: "build {{body.ref}}", command: "true" }, signing: "timestamped" }],
       webhooks: [{ name: "wf-alerts", url: "http://127.0.0.1:9/alerts", events: ["failed"], enabled: false, rateLimit: { max: 30, per: "1m" } }],
       rateLimits: [{ type: "claude-code", max: 50, per: "1m" }],
       concurrency: [{ type: "claude-code", max: 2, reason: "two seats" }],
@@ -325,6 +333,7 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     const exported = JSON.parse((await agent.cli(["export"])).stdout) as Record<string, Record<string, unknown>[]>;
     expect(exported.schedules?.find((s) => s.name === "wf-nightly")).toEqual({ name: "wf-nightly", cron: "0 3 * * *", timezone: "UTC", overlap: "skip", enabled: true, task: { template: "wf-greet", params: { who: "night" } } });
     expect(exported.webhooks?.find((w) => w.name === "wf-alerts")).toEqual({ name: "wf-alerts", url: "http://127.0.0.1:9/alerts", events: ["failed"], taskType: null, driveId: null, enabled: false, rateLimit: { max: 30, per: 60_000 } });
+    expect(exported.hooks?.find((h) => h.name === "wf-build")).toEqual({ name: "wf-build", task: { type: "cli", title: "build {{body.ref}}", command: "true" }, enabled: true, signing: "timestamped" });
     expect(exported.rateLimits).toEqual([{ type: "claude-code", max: 50, per: "1m", reason: "" }]);
     expect(exported.concurrency).toEqual([{ type: "claude-code", max: 2, reason: "two seats" }]);
     expect(JSON.stringify(exported)).not.toContain("secret");

@@ -2,12 +2,15 @@
  * One delivery to POST /hooks/<name>: the signature checked against the hook's secret, the body
  * read, the hook's template filled from it, and the task made (with its document, in the agent).
  *
- * - Signature: "X-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>" (GitHub's
- *   X-Hub-Signature-256 is read too), compared in constant time. Nothing is made without it.
- * - Idempotency: the sender's delivery id (Idempotency-Key, X-GitHub-Delivery or X-Delivery-Id)
- *   becomes the task's key "hook:<hook id>:<delivery id>": a retried delivery, to this worker or
- *   another sharing the database, returns the task the first one made. Without one, every
- *   delivery makes a task.
+ * - Signature (signing.ts): a timestamped one (Standard Webhooks: webhook-id, webhook-timestamp,
+ *   webhook-signature) when the delivery brings one — then it must be good, whatever else it
+ *   brings — else, unless the hook takes timestamped ones only, "X-Signature-256: sha256=<hex
+ *   HMAC-SHA256 of the raw body>" (GitHub's X-Hub-Signature-256 is read too). Compared in constant
+ *   time; nothing is made without one.
+ * - Idempotency: the delivery's id (webhook-id when timestamped, else Idempotency-Key,
+ *   X-GitHub-Delivery or X-Delivery-Id) becomes the task's key "hook:<hook id>:<delivery id>": a
+ *   retried delivery, to this worker or another sharing the database, returns the task the first
+ *   one made. Without one, every delivery makes a task.
  * - What the template sees: body (parsed JSON, or the text), query, and the request's headers but
  *   the ones that carry credentials or the signature.
  */
@@ -18,14 +21,14 @@ import type { HookStore } from "../store/hook-store.js";
 import type { HookRow } from "../store/sql/hooks/hook-row.js";
 import type { Task } from "../tasks/types.js";
 import { ValidationError, type FieldError } from "../validation.js";
-import { signatureMatches } from "./signing.js";
+import { signatureMatches, timestampedRefusal } from "./signing.js";
 
 export { signBody } from "./signing.js";
 
 type Headers = Record<string, string | string[] | undefined>;
 
 /** Never handed to a template: credentials and the signature itself. */
-const HIDDEN_HEADERS = new Set(["authorization", "proxy-authorization", "cookie", "x-signature-256", "x-hub-signature-256", "x-hub-signature"]);
+const HIDDEN_HEADERS = new Set(["authorization", "proxy-authorization", "cookie", "x-signature-256", "x-hub-signature-256", "x-hub-signature", "webhook-signature"]);
 const DELIVERY_HEADERS = ["idempotency-key", "x-github-delivery", "x-delivery-id"];
 
 export interface Delivery {
@@ -56,13 +59,12 @@ export class HookReceiver {
     const hook = await this.store.get(name);
     // A disabled hook answers as a missing one: a sender learns nothing about it.
     if (!hook || hook.name !== name || !hook.enabled) return { status: 404, body: { error: "not_found", message: `no hook named '${name}'` } };
-    const signature = header(delivery.headers, "x-signature-256") ?? header(delivery.headers, "x-hub-signature-256");
-    if (!signatureMatches(hook.secret, delivery.rawBody, signature)) {
-      return this.reject(hook, 401, "bad_signature", signature ? "the X-Signature-256 header does not match the body signed with the hook's secret" : "missing X-Signature-256: sha256=<hex HMAC-SHA256 of the body with the hook's secret>");
-    }
+    const refusal = this.signatureRefusal(hook, delivery);
+    if (refusal) return this.reject(hook, 401, "bad_signature", refusal);
     const body = this.readBody(delivery);
     if (body instanceof Error) return this.reject(hook, 400, "bad_body", body.message);
-    const deliveryId = DELIVERY_HEADERS.map((h) => header(delivery.headers, h)).find((v) => v !== undefined && v.length > 0);
+    const timestamped = header(delivery.headers, "webhook-signature") !== undefined;
+    const deliveryId = timestamped ? header(delivery.headers, "webhook-id") : DELIVERY_HEADERS.map((h) => header(delivery.headers, h)).find((v) => v !== undefined && v.length > 0);
     if (deliveryId !== undefined && deliveryId.length > 200) return this.reject(hook, 400, "bad_delivery_id", `the delivery id is ${deliveryId.length} characters long; at most 200`);
     const headers = Object.fromEntries(Object.entries(delivery.headers).filter(([k]) => !HIDDEN_HEADERS.has(k)).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v]));
     const request = fillTemplate(hook.task, { hook: { id: hook.id, name: hook.name }, body, query: delivery.query, headers }) as Record<string, unknown>;
@@ -78,6 +80,22 @@ export class HookReceiver {
       this.metrics?.hookDeliveries.inc({ outcome: "rejected" });
       return { status: 400, body: { error: "validation_failed", message: "the task this delivery makes is invalid", errors: error.errors } };
     }
+  }
+
+  /** Why the delivery's signature is refused; undefined when it is good. */
+  private signatureRefusal(hook: HookRow, delivery: Delivery): string | undefined {
+    const timestamped = header(delivery.headers, "webhook-signature");
+    if (timestamped !== undefined) {
+      return timestampedRefusal(hook.secret, { id: header(delivery.headers, "webhook-id"), timestamp: header(delivery.headers, "webhook-timestamp"), signature: timestamped, body: delivery.rawBody });
+    }
+    if (hook.signing === "timestamped") {
+      return "this hook takes timestamped signatures only (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature: v1,<base64 HMAC-SHA256 of '<id>.<timestamp>.<body>'>), so that a delivery cannot be replayed";
+    }
+    const signature = header(delivery.headers, "x-signature-256") ?? header(delivery.headers, "x-hub-signature-256");
+    if (signatureMatches(hook.secret, delivery.rawBody, signature)) return undefined;
+    return signature
+      ? "the X-Signature-256 header does not match the body signed with the hook's secret"
+      : "missing X-Signature-256: sha256=<hex HMAC-SHA256 of the body with the hook's secret> (or a timestamped webhook-signature)";
   }
 
   private readBody(delivery: Delivery): unknown {

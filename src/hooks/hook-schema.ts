@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { ResourceNameSchema } from "../schedules/schedule-schema.js";
-import type { HookRow } from "../store/sql/hooks/hook-row.js";
+import { HOOK_SIGNINGS, type HookRow } from "../store/sql/hooks/hook-row.js";
 import { SecretSchema } from "./signing.js";
 
 
@@ -15,6 +15,8 @@ export const HookCreateSchema = z.strictObject({
   /** HMAC-SHA256 key the sender signs bodies with; made up when absent. */
   secret: SecretSchema.optional(),
   enabled: z.boolean().default(true),
+  /** "timestamped": only Standard Webhooks signatures (the delivery's id and time signed), so a captured delivery cannot be replayed; "any" also takes GitHub's body-only one. */
+  signing: z.enum(HOOK_SIGNINGS).default("any"),
 });
 
 export const HookPatchSchema = z
@@ -22,6 +24,7 @@ export const HookPatchSchema = z
     name: ResourceNameSchema,
     task: z.record(z.string(), z.json()),
     enabled: z.boolean(),
+    signing: z.enum(HOOK_SIGNINGS),
     /** true: a new secret is made (and shown once). */
     rotateSecret: z.boolean(),
   })
@@ -34,6 +37,7 @@ export function hookToJson(row: HookRow, options: { withSecret?: boolean } = {})
     path: `/hooks/${row.name}`,
     task: row.task,
     enabled: row.enabled,
+    signing: row.signing,
     receivedCount: row.received_count,
     rejectedCount: row.rejected_count,
     lastReceivedAt: row.last_received_at?.toISOString() ?? null,

@@ -47,7 +47,7 @@ export class HookService {
     const change = parseWith(HookPatchSchema, patch);
     if (!change.ok) throw new ValidationError("hook", change.errors);
     const { rotateSecret, ...rest } = change.value;
-    const fields: HookFields = { name: existing.name, secret: rotateSecret ? newSecret() : existing.secret, task: existing.task, enabled: existing.enabled, ...rest, ...(rest.task ? { task: rest.task } : {}) };
+    const fields: HookFields = { name: existing.name, secret: rotateSecret ? newSecret() : existing.secret, task: existing.task, enabled: existing.enabled, signing: existing.signing, ...rest, ...(rest.task ? { task: rest.task } : {}) };
     await this.checkTask(fields.task);
     try {
       return await this.store.update(existing.id, fields);

@@ -15,7 +15,10 @@
  * At least once: a worker that dies between the POST and recording it leaves the delivery to
  * another after the lease, which sends it again with the same X-PH-Delivery id (also sent as
  * Idempotency-Key, which this agent's own inbound hooks honour). The body is the same on every
- * attempt and signed with the webhook's secret (X-Signature-256, as inbound hooks check it).
+ * attempt and signed with the webhook's secret twice (signing.ts): X-Signature-256 over the body,
+ * and the Standard Webhooks headers (webhook-id: the delivery id, webhook-timestamp: the time of
+ * this attempt, webhook-signature), which let a receiver — this agent's own hooks among them —
+ * refuse a captured delivery sent again later.
  *
  * A webhook with a rate limit gets at most its limit's deliveries (first attempts and retries
  * alike) in any window, across every worker (webhook-rate-limits.ts); the rest wait, due.
@@ -26,7 +29,7 @@
 import type { Logger } from "../logger.js";
 import type { TaskMetrics } from "../metrics.js";
 import { PollLoop } from "../poll-loop.js";
-import { signBody } from "../hooks/signing.js";
+import { signBody, timestampedHeaders } from "../hooks/signing.js";
 import type { DueDelivery } from "../store/sql/webhooks/webhook-row.js";
 import type { DeliveryOutcome } from "../store/sql/webhooks/finish-delivery.js";
 import type { WebhookUrlPolicy } from "./webhook-url-policy.js";
@@ -159,6 +162,7 @@ export class WebhookSender {
           "X-PH-Delivery-Attempt": String(delivery.attempts),
           "Idempotency-Key": delivery.id,
           "X-Signature-256": signBody(delivery.secret, body),
+          ...timestampedHeaders(delivery.secret, delivery.id, body),
         },
       });
       httpStatus = res.status;

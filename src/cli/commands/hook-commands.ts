@@ -1,5 +1,5 @@
 /**
- * `ph-tasks hook add|list|show|rotate|pause|resume|rm`: inbound webhooks on the running agent.
+ * `ph-tasks hook add|list|show|rotate|timestamped-only|any-signature|pause|resume|rm`: inbound webhooks on the running agent.
  * `add` and `rotate` print the secret, which the agent shows only then.
  */
 import type { Command } from "commander";
@@ -13,6 +13,7 @@ const ApiHookSchema = z.looseObject({
   name: z.string(),
   path: z.string(),
   enabled: z.boolean(),
+  signing: z.string(),
   receivedCount: z.number(),
   rejectedCount: z.number(),
   lastReceivedAt: z.string().nullable(),
@@ -25,9 +26,9 @@ type ApiHook = z.infer<typeof ApiHookSchema>;
 function describe(hook: ApiHook, client: AgentClient): string {
   const base = client.baseUrl;
   return [
-    `${hook.name}  ${hook.enabled ? "active" : "paused"}  POST ${base}${hook.path}`,
+    `${hook.name}  ${hook.enabled ? "active" : "paused"}  POST ${base}${hook.path}${hook.signing === "timestamped" ? "  (timestamped signatures only)" : ""}`,
     `  received ${hook.receivedCount}, rejected ${hook.rejectedCount}, last ${hook.lastReceivedAt ?? "–"}${hook.lastTaskId ? ` (task ${hook.lastTaskId})` : ""}${hook.lastError ? `\n  last error: ${hook.lastError}` : ""}`,
-    ...(hook.secret ? [`  secret ${hook.secret}  (shown once: sign each body with HMAC-SHA256, header X-Signature-256: sha256=<hex>)`] : []),
+    ...(hook.secret ? [`  secret ${hook.secret}  (shown once: sign with it as Standard Webhooks do — webhook-id, webhook-timestamp, webhook-signature${hook.signing === "timestamped" ? "" : " — or each body with HMAC-SHA256, header X-Signature-256: sha256=<hex>"})`] : []),
   ].join("\n");
 }
 
@@ -43,9 +44,10 @@ export function registerHookCommands(program: Command): void {
     .option("--task-file <path>", "the same, from a JSON file")
     .option("--template <name>", "or a saved template (ph-tasks template list), with --param / --param-json; their values may hold the same placeholders")
     .option("--secret <secret>", "the signing secret (at least 16 characters); made up when absent")
+    .option("--timestamped-only", "refuse GitHub's body-only signature: only Standard Webhooks ones, whose signed id and time stop a captured delivery from being replayed")
     .option("--json", "print the hook as JSON")
-    .action(async (name: string, flags: TemplateFlags & { task?: string; taskFile?: string; secret?: string; json?: boolean }, command: Command) => {
-      const body = { name, task: taskTemplate(flags), ...(flags.secret !== undefined ? { secret: flags.secret } : {}) };
+    .action(async (name: string, flags: TemplateFlags & { task?: string; taskFile?: string; secret?: string; timestampedOnly?: boolean; json?: boolean }, command: Command) => {
+      const body = { name, task: taskTemplate(flags), ...(flags.secret !== undefined ? { secret: flags.secret } : {}), ...(flags.timestampedOnly ? { signing: "timestamped" } : {}) };
       await hooks.requestOne(command, "POST", "/api/hooks", body, flags.json);
     });
 
@@ -53,6 +55,8 @@ export function registerHookCommands(program: Command): void {
     .list("every hook, by name")
     .show("one hook")
     .change("rotate", "make a new secret (printed once); the old one stops working", { rotateSecret: true })
+    .change("timestamped-only", "take only timestamped (Standard Webhooks) signatures: a captured delivery cannot be replayed", { signing: "timestamped" })
+    .change("any-signature", "take GitHub's body-only signature too (for senders that cannot sign a timestamp)", { signing: "any" })
     .change("pause", "refuse deliveries (404) until resumed", { enabled: false })
     .change("resume", "accept deliveries again", { enabled: true })
     .remove("remove a hook (the tasks it made stay)");

@@ -49,7 +49,7 @@ function describe(webhook: ApiWebhook): string {
     `  on ${webhook.events.join(", ")}${filters ? ` (${filters})` : ""}; delivered ${delivered}, pending ${pending}, dead ${dead}`,
     ...(webhook.rateLimit ? [`  at most ${webhook.rateLimit.max}/${describeWindow(webhook.rateLimit.perMs)} (${webhook.rateLimit.used} in the current window${webhook.rateLimit.nextFreeAt ? `, full until ${webhook.rateLimit.nextFreeAt}` : ""})`] : []),
     ...(webhook.held ? [`  held until ${webhook.held.until}: its receiver answered ${webhook.held.reason} (\`webhook lift\` sends at once)`] : []),
-    ...(webhook.secret ? [`  secret ${webhook.secret}  (shown once: each body is signed with it, header X-Signature-256: sha256=<hex HMAC-SHA256>)`] : []),
+    ...(webhook.secret ? [`  secret ${webhook.secret}  (shown once: each delivery is signed with it — X-Signature-256: sha256=<hex HMAC-SHA256 of the body>, and Standard Webhooks' webhook-signature)`] : []),
   ].join("\n");
 }
 

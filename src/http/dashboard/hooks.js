@@ -14,7 +14,8 @@ export function hooksSection(hooks, api, changed) {
   const toggle = (hook) => act(() => api(`/api/hooks/${encodeURIComponent(hook.id)}`, { method: "PATCH", body: JSON.stringify({ enabled: !hook.enabled }) }));
   const row = (hook) => h("tr", { "data-hook": hook.name },
     h("td", {}, h("span", { class: `badge ${hook.enabled ? "running" : "cancelled"}` }, hook.enabled ? "active" : "paused")),
-    h("td", { class: "title" }, hook.name),
+    h("td", { class: "title" }, hook.name,
+      hook.signing === "timestamped" ? h("span", { class: "muted signing", title: "only Standard Webhooks signatures (signed id and time): a captured delivery cannot be replayed" }, " · timestamped only") : null),
     h("td", { class: "optional" }, h("code", {}, `POST ${location.origin}${hook.path}`)),
     h("td", { class: "received", title: hook.lastError || "" }, `${hook.receivedCount} received, `,
       h("span", { class: hook.rejectedCount ? "error-text" : "" }, `${hook.rejectedCount} refused`)),

@@ -8,6 +8,8 @@ export interface HookRow {
   secret: string;
   task: JsonObject;
   enabled: boolean;
+  /** Which signatures a delivery may bring: 'timestamped' only (Standard Webhooks), or 'any' (also GitHub's body-only one). */
+  signing: HookSigning;
   received_count: number;
   rejected_count: number;
   last_received_at: Date | null;
@@ -18,4 +20,7 @@ export interface HookRow {
 }
 
 /** What saving a hook writes. */
-export type HookFields = Pick<HookRow, "name" | "secret" | "task" | "enabled">;
+export type HookFields = Pick<HookRow, "name" | "secret" | "task" | "enabled" | "signing">;
+
+export const HOOK_SIGNINGS = ["any", "timestamped"] as const;
+export type HookSigning = (typeof HOOK_SIGNINGS)[number];

@@ -1,0 +1,123 @@
+/**
+ * Inbound hooks and timestamped signatures (Standard Webhooks), over real HTTP on PGlite and
+ * PostgreSQL, signed by the scheme's own library (`standardwebhooks`): a delivery it signs makes a
+ * task; a captured one sent again is the same delivery (no second task), with another id it does
+ * not verify, and later than five minutes it is refused as stale. A hook set to timestamped
+ * signatures only refuses GitHub's body-only one, which cannot tell a replay from a new delivery.
+ */
+import type { Server } from "node:http";
+import { Webhook } from "standardwebhooks";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { HookReceiver, signBody } from "../src/hooks/hook-receiver.js";
+import { HookService } from "../src/hooks/hook-service.js";
+import { createApp, listen } from "../src/http/server.js";
+import { silentLogger } from "../src/logger.js";
+import { HookStore } from "../src/store/hook-store.js";
+import type { TaskManager } from "../src/tasks/task-manager.js";
+import { cliRegistry, testManager } from "./support/manager.js";
+import { BACKENDS } from "./support/stores.js";
+
+const TOKEN = "api-token-0123456789";
+const TASK = { type: "cli", title: "build {{body.ref}}", command: "echo", args: ["{{body.ref}}"] };
+
+interface Agent { manager: TaskManager; server: Server; url: string }
+
+const api = (agent: Agent, path: string, init: RequestInit = {}) =>
+  fetch(`${agent.url}${path}`, { ...init, headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json", ...init.headers } });
+
+async function createHook(agent: Agent, body: Record<string, unknown>): Promise<{ secret: string; signing: string }> {
+  const res = await api(agent, "/api/hooks", { method: "POST", body: JSON.stringify(body) });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { hook: { secret: string; signing: string } }).hook;
+}
+
+/** The headers Standard Webhooks' own library makes for `body` with `id` at `at`. */
+function standardHeaders(secret: string, id: string, body: string, at = new Date()): Record<string, string> {
+  return { "webhook-id": id, "webhook-timestamp": String(Math.floor(at.getTime() / 1000)), "webhook-signature": new Webhook(secret).sign(id, at, body) };
+}
+
+async function deliver(agent: Agent, name: string, body: string, headers: Record<string, string>) {
+  const res = await fetch(`${agent.url}/hooks/${name}`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body });
+  return { status: res.status, json: (await res.json()) as { task?: { id: string }; created?: boolean; message?: string } };
+}
+
+for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")) {
+  describe.skipIf(!backend.available)(`timestamped hook signatures on ${backend.name}`, () => {
+    let agent: Agent;
+    let cleanup: () => Promise<void>;
+    beforeEach(async () => {
+      const opened = await backend.open();
+      const manager = testManager(opened.store, {}, cliRegistry());
+      const hookStore = new HookStore(opened.store.db);
+      const receiver = new HookReceiver(hookStore, (input, origin) => manager.enqueueTask({ ...(input as object), source: { origin } }), silentLogger(), manager.metrics);
+      const app = createApp({ manager, metrics: manager.metrics!, logger: silentLogger(), apiToken: TOKEN, hooks: { service: new HookService(hookStore, manager.registry), receiver } });
+      const { server, url } = await listen(app, "127.0.0.1", 0, TOKEN);
+      agent = { manager, server, url };
+      cleanup = async () => {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+        await opened.cleanup();
+      };
+    });
+    afterEach(() => cleanup());
+
+    it("a delivery signed by the Standard Webhooks library makes a task; replayed it is the same delivery; with another id, stale or from the future it is refused", async () => {
+      const hook = await createHook(agent, { name: "builds", task: TASK });
+      expect(hook.secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
+      expect(hook.signing).toBe("any");
+      const body = JSON.stringify({ ref: "v2" });
+      const headers = standardHeaders(hook.secret, "msg_2Lq1", body);
+
+      const first = await deliver(agent, "builds", body, headers);
+      expect(first.status).toBe(202);
+      expect(await agent.manager.getTask(first.json.task!.id)).toMatchObject({ title: "build v2", args: ["v2"], source: { origin: "hook:builds" } });
+      // The same captured delivery again: the signed id is its idempotency key.
+      const replay = await deliver(agent, "builds", body, headers);
+      expect(replay).toMatchObject({ status: 200, json: { task: { id: first.json.task!.id }, created: false } });
+      // The same signature under a new id: the id is signed, so it does not verify.
+      const renamed = await deliver(agent, "builds", body, { ...headers, "webhook-id": "msg_other" });
+      expect(renamed.status).toBe(401);
+      expect(renamed.json.message).toMatch(/no v1 signature in the webhook-signature header matches/);
+      // Signed six minutes ago (a replay after the dedupe could have been cleaned up, or a delayed one).
+      const stale = await deliver(agent, "builds", body, standardHeaders(hook.secret, "msg_old", body, new Date(Date.now() - 6 * 60_000)));
+      expect(stale.status).toBe(401);
+      expect(stale.json.message).toMatch(/^the webhook-timestamp \d+ is 3[56]\d s old; at most 300 s either way/);
+      const future = await deliver(agent, "builds", body, standardHeaders(hook.secret, "msg_new", body, new Date(Date.now() + 6 * 60_000)));
+      expect(future.json.message).toMatch(/s in the future/);
+      const noId = await deliver(agent, "builds", body, { ...headers, "webhook-id": "" });
+      expect(noId.json.message).toMatch(/needs a webhook-id header/);
+      const badTime = await deliver(agent, "builds", body, { ...headers, "webhook-timestamp": "yesterday" });
+      expect(badTime.json.message).toBe("the webhook-timestamp header must be the signing time in Unix seconds; got 'yesterday'");
+      // A timestamped signature that fails is not rescued by a good body-only one beside it.
+      const both = await deliver(agent, "builds", body, { ...headers, "webhook-id": "msg_other", "X-Signature-256": signBody(hook.secret, body) });
+      expect(both.status).toBe(401);
+      expect((await agent.manager.listTasks({ limit: 10, offset: 0 })).tasks).toHaveLength(1);
+      const row = (await (await api(agent, "/api/hooks/builds")).json()) as { hook: { receivedCount: number; rejectedCount: number } };
+      expect(row.hook).toMatchObject({ receivedCount: 2, rejectedCount: 6 }); // the replay counts as received (a duplicate)
+    });
+
+    it("a hook that takes timestamped signatures only refuses the body-only one; the setting is named when wrong and can be switched", async () => {
+      const hook = await createHook(agent, { name: "strict", task: TASK, signing: "timestamped" });
+      expect(hook.signing).toBe("timestamped");
+      const body = JSON.stringify({ ref: "main" });
+      const bodyOnly = await deliver(agent, "strict", body, { "X-Signature-256": signBody(hook.secret, body), "X-GitHub-Delivery": "d-1" });
+      expect(bodyOnly.status).toBe(401);
+      expect(bodyOnly.json.message).toMatch(/^this hook takes timestamped signatures only \(Standard Webhooks/);
+      expect((await deliver(agent, "strict", body, standardHeaders(hook.secret, "msg_1", body))).status).toBe(202);
+
+      const bad = await api(agent, "/api/hooks/strict", { method: "PATCH", body: JSON.stringify({ signing: "sometimes" }) });
+      expect(bad.status).toBe(400);
+      const { errors } = (await bad.json()) as { errors: { field: string; message: string }[] };
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ field: "signing" });
+      expect(errors[0]!.message).toMatch(/any.*timestamped/);
+
+      expect((await api(agent, "/api/hooks/strict", { method: "PATCH", body: JSON.stringify({ signing: "any" }) })).status).toBe(200);
+      expect((await deliver(agent, "strict", body, { "X-Signature-256": signBody(hook.secret, body), "X-GitHub-Delivery": "d-1" })).status).toBe(202);
+      // A secret of the operator's own (not in the scheme's whsec_ form) signs with its text as the key.
+      const own = await createHook(agent, { name: "own-secret", task: TASK, secret: "plain-text-secret-of-mine" });
+      const ownKey = `whsec_${Buffer.from(own.secret).toString("base64")}`;
+      expect((await deliver(agent, "own-secret", body, standardHeaders(ownKey, "msg_own", body))).status).toBe(202);
+    });
+  });
+}

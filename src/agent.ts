@@ -43,6 +43,7 @@ import { WebhookService } from "./webhooks/webhook-service.js";
 import { WebhookUrlPolicy } from "./webhooks/webhook-url-policy.js";
 import { TemplateService } from "./templates/template-service.js";
 import { TemplateStore } from "./store/template-store.js";
+import { describeOpenEnded, openEndedEntries } from "./security/open-ended-entries.js";
 
 export interface Agent {
   config: Config;
@@ -75,6 +76,8 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   const dataDir = ensurePrivateDataDir(config.dataDir);
   if (dataDir.tightenedFrom !== undefined) logger.warn({ dataDir: config.dataDir, was: describeMode(dataDir.tightenedFrom) }, `the data directory was open to other users (mode ${describeMode(dataDir.tightenedFrom)}); made it 0700`);
   if (dataDir.problem) logger.warn({ dataDir: config.dataDir }, dataDir.problem);
+  const openEntries = openEndedEntries(config.TASK_COMMAND_ALLOWLIST);
+  if (openEntries.length > 0) logger.warn({ entries: openEntries.map((e) => e.entry) }, describeOpenEnded(openEntries));
   const rules = overrides.rules ?? loadRulesFile(path.resolve(config.TASK_RULES_FILE)).rules;
   // Task types from TASK_EXECUTOR_PLUGINS, loaded before anything opens: a bad one stops start-up.
   const plugins = await loadExecutorPlugins(config.TASK_EXECUTOR_PLUGINS, { allowedRoots: config.allowedRoots, logger: logger.child({ component: "plugin" }) }, overrides.registry?.types() ?? BUILT_IN_TASK_TYPES);

@@ -95,6 +95,11 @@ describe("ph-tasks doctor", () => {
     const some = await doctor({ TASK_COMMAND_ALLOWLIST: "echo,no-such-program,/bin/no-such" });
     expect(some.status).toBe(0);
     expect(some.line("commands")).toBe("warn  commands        not found on the agent's PATH or not executable: no-such-program, /bin/no-such (TASK_COMMAND_ALLOWLIST): tasks naming them fail");
+    // An entry that lets a task run anything is a warning naming it (the agent still starts).
+    const shell = await doctor({ TASK_COMMAND_ALLOWLIST: "echo,sh" });
+    expect(shell.status).toBe(0);
+    expect(shell.line("commands")).toMatch(/^warn {2}commands +TASK_COMMAND_ALLOWLIST lets a task run anything through 'sh' \(-c runs any shell code\): pin the arguments/);
+    expect((await doctor({ TASK_COMMAND_ALLOWLIST: "echo,sh ./build.sh" })).line("commands")).toMatch(/^ok {4}commands +only echo, sh \.\/build\.sh/);
     const none = await doctor({ TASK_COMMAND_ALLOWLIST: "no-such-program" });
     expect(none.status).toBe(1);
     expect(none.line("commands")).toMatch(/^fail {2}commands +not found .*no-such-program/);

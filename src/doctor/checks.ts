@@ -19,6 +19,7 @@ import { peerUsersKnown } from "../http/peer-user.js";
 import { incompatibility, newerButCompatible } from "../store/schema-compatibility.js";
 import { locateClaudeBinary } from "../tasks/executors/claude/locate-claude-binary.js";
 import { allowedPrograms, findOnPath, isExecutableFile } from "../tasks/executors/command-allowlist.js";
+import { describeOpenEnded, openEndedEntries } from "../security/open-ended-entries.js";
 import { DEFAULT_PATH } from "../tasks/executors/safe-env.js";
 
 export type CheckLevel = "ok" | "warn" | "fail";
@@ -137,10 +138,12 @@ async function checkCommands(config: Config, agentPath: string): Promise<CheckRe
     if (!found) missing.push(program);
   }
   const variables = `tasks may set ${env.length > 0 ? env.join(", ") : "no environment variable"} (TASK_ENV_ALLOWLIST)`;
-  if (missing.length === 0) return result("commands", "ok", `only ${list.join(", ")} (each found); ${variables}`);
+  const open = openEndedEntries(list);
+  const openNote = open.length > 0 ? describeOpenEnded(open) : undefined;
+  if (missing.length === 0) return openNote ? result("commands", "warn", openNote) : result("commands", "ok", `only ${list.join(", ")} (each found); ${variables}`);
   // None runnable: no CLI task can run.
   const level = missing.length === programs.length ? "fail" : "warn";
-  return result("commands", level, `not found on the agent's PATH or not executable: ${missing.join(", ")} (TASK_COMMAND_ALLOWLIST): tasks naming them fail`);
+  return result("commands", level, `not found on the agent's PATH or not executable: ${missing.join(", ")} (TASK_COMMAND_ALLOWLIST): tasks naming them fail${openNote ? `; and ${openNote}` : ""}`);
 }
 
 function checkClaude(config: Config): CheckResult[] {

@@ -171,7 +171,7 @@ export const VARIABLES = {
   CLAUDE_CODE_PROJECT_SETTINGS: { schema: bool, default: "false", doc: "true: claude loads the project's .claude/settings.json (hooks, env, apiKeyHelper — code that runs with the API key at hand, from whatever wrote the project). Default: only its per-run home's settings, the project's CLAUDE.md put in the prompt." },
   CLAUDE_AGENT_MAX_TURNS: { schema: int(1, 200), default: "20", doc: "Turn limit of claude-agent tasks that set no maxTurns." },
   CLAUDE_AGENT_MCP_URLS: { schema: urlList, default: "", doc: "Comma-separated MCP server URLs a claude-agent task may name in mcpConfig.serverUrl. Empty: only the agent's own /mcp." },
-  CLAUDE_AGENT_MCP_CREDENTIALS: { schema: secretMap, default: "{}", secret: true, doc: "JSON object name → bearer token, or name → {\"token\":\"…\",\"url\":\"https://…\"} to send that token to that MCP server only (with several servers in CLAUDE_AGENT_MCP_URLS, a bare token goes to whichever one a task names); a claude-agent task names one with mcpConfig.credentialsRef. Never logged or shown." },
+  CLAUDE_AGENT_MCP_CREDENTIALS: { schema: secretMap, default: "{}", secret: true, doc: "JSON object name → bearer token, or name → {\"token\":\"…\",\"url\":\"https://…\"} to send that token to that MCP server only (required when CLAUDE_AGENT_MCP_URLS lists several servers: a bare token would go to whichever one a task names); a claude-agent task names one with mcpConfig.credentialsRef. Never logged or shown." },
   // Serving.
   HOST: { schema: z.string().min(1), default: "127.0.0.1", doc: "Address of the HTTP server. A non-loopback address requires API_TOKEN." },
   PORT: { schema: int(0, 65535), default: "4000", doc: "Port of the HTTP server (API, dashboard, metrics, MCP)." },
@@ -227,6 +227,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       field: "REMOTE_DRIVE_URL",
       value: JSON.stringify(values.REMOTE_DRIVE_URL),
       message: "is set but TASK_AUTHORIZED_WRITERS is empty: anyone who can write that drive could start tasks on this machine (programs, Claude with its API key); list the app keys that may in TASK_AUTHORIZED_WRITERS, or set TASK_ALLOW_ANY_WRITER=true to accept that",
+    });
+  }
+  // A bare token may be sent to any server a task names; with two or more allowed, a document
+  // could send one server's token to another. Each must then say which server it is for.
+  const mcpServers = new Set((values.CLAUDE_AGENT_MCP_URLS as string[] | undefined) ?? []);
+  const bareTokens = Object.entries((values.CLAUDE_AGENT_MCP_CREDENTIALS as Record<string, unknown> | undefined) ?? {}).filter(([, v]) => typeof v === "string").map(([name]) => name);
+  if (mcpServers.size >= 2 && bareTokens.length > 0) {
+    errors.push({
+      field: "CLAUDE_AGENT_MCP_CREDENTIALS",
+      value: "(hidden)",
+      message: `${bareTokens.map((n) => `'${n}'`).join(", ")} ${bareTokens.length === 1 ? "is a bare token" : "are bare tokens"}, and CLAUDE_AGENT_MCP_URLS allows ${mcpServers.size} servers: a task could send ${bareTokens.length === 1 ? "it" : "them"} to any of them; give each as {"token":"…","url":"<the one server it is for>"}`,
     });
   }
   if (errors.length > 0) throw new ConfigError(errors);

@@ -285,7 +285,8 @@ describe("Claude agent executor: Agent SDK + reactor-mcp on the real claude bina
     expect(elsewhere.ok || elsewhere.errors).toEqual([{ field: "mcpConfig.credentialsRef", value: '"external"', message: `is for ${external.url}/mcp only (CLAUDE_AGENT_MCP_CREDENTIALS); this task's server is ${other}` }]);
     const ownServer = parseTaskRequest({ type: "claude-agent", title: "t", prompt: "p", mcpConfig: { credentialsRef: "external" } }, registry);
     expect(ownServer.ok || ownServer.errors).toEqual([{ field: "mcpConfig.credentialsRef", value: '"external"', message: `is for ${external.url}/mcp only (CLAUDE_AGENT_MCP_CREDENTIALS); this task's server is the agent's own /mcp (no mcpConfig.serverUrl)` }]);
-    // Its own server, and a bare token anywhere allowed, pass.
+    // Its own server, and a bare token anywhere allowed, pass (built by hand here: a configuration
+    // with two servers refuses bare tokens at start, config.test.ts).
     expect(parseTaskRequest({ type: "claude-agent", title: "t", prompt: "p", mcpConfig: { serverUrl: `${external.url}/mcp`, credentialsRef: "external" } }, registry).ok).toBe(true);
     expect(parseTaskRequest({ type: "claude-agent", title: "t", prompt: "p", mcpConfig: { serverUrl: other, credentialsRef: "loose" } }, registry).ok).toBe(true);
     // Queued under another configuration, refused by execute: the token never leaves.

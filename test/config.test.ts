@@ -101,6 +101,13 @@ describe("configuration", () => {
     expect(bad).toHaveLength(1);
     expect(bad[0]).toMatchObject({ field: "CLAUDE_AGENT_MCP_CREDENTIALS", value: "(hidden)" });
     expect(JSON.stringify(bad)).not.toContain("tok-b");
+    // With two servers allowed a bare token could go to either: refused, named, its value hidden.
+    const two = { CLAUDE_AGENT_MCP_URLS: "https://a.example/mcp,https://b.example/mcp" };
+    expect(errorsOf({ ...two, CLAUDE_AGENT_MCP_CREDENTIALS: JSON.stringify({ a: "tok-a-0123456789", b: { token: "tok-b-0123456789", url: "https://b.example/mcp" } }) })).toEqual([
+      { field: "CLAUDE_AGENT_MCP_CREDENTIALS", value: "(hidden)", message: `'a' is a bare token, and CLAUDE_AGENT_MCP_URLS allows 2 servers: a task could send it to any of them; give each as {"token":"…","url":"<the one server it is for>"}` },
+    ]);
+    expect(loadConfig({ ...two, CLAUDE_AGENT_MCP_CREDENTIALS: JSON.stringify({ a: { token: "tok-a-0123456789", url: "https://a.example/mcp" } }) }).CLAUDE_AGENT_MCP_URLS).toHaveLength(2);
+    expect(loadConfig({ CLAUDE_AGENT_MCP_URLS: "https://a.example/mcp", CLAUDE_AGENT_MCP_CREDENTIALS: JSON.stringify({ a: "tok-a-0123456789" }) }).CLAUDE_AGENT_MCP_CREDENTIALS).toEqual({ a: "tok-a-0123456789" });
   });
 
   it("README table and .env.example list exactly the variables the code reads", () => {

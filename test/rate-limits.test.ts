@@ -5,7 +5,7 @@
  * limits are refused naming the field; the API, the CLI's rate syntax and the metrics.
  */
 import { describe, expect, it } from "vitest";
-import { parseRate } from "../src/cli/commands/queue-commands.js";
+import { parseRate } from "../src/cli/commands/rates.js";
 import { RateLimitService } from "../src/queue/rate-limit-service.js";
 import { RateLimitStore } from "../src/store/rate-limit-store.js";
 import type { ManagerSettings } from "../src/tasks/manager-settings.js";

@@ -436,6 +436,11 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     const rotated = /secret (\S+)/.exec((await agent.cli(["webhook", "rotate", "pings"])).stdout)?.[1];
     expect(rotated).toMatch(/^\S{16,}$/);
     expect((await agent.cli(["webhook", "show", "pings"])).stdout).not.toContain(rotated);
+    // queue status names what holds deliveries back too: the webhook's rate limit.
+    expect((await agent.cli(["queue", "status"])).stdout).not.toContain("webhook pings");
+    expect((await agent.cli(["webhook", "limit", "pings", "1/s"])).status).toBe(0);
+    expect((await agent.cli(["queue", "status"])).stdout).toMatch(/^webhook pings {2}at most 1\/s \(\d in the current window(, full until \S+)?\)$/m);
+    expect(JSON.parse((await agent.cli(["queue", "status", "--json"])).stdout)).toMatchObject({ webhooks: [{ name: "pings", rateLimit: { max: 1, perMs: 1000 }, held: null }] });
     expect((await agent.cli(["webhook", "rm", "pings"])).status).toBe(0);
     expect((await agent.cli(["webhook", "list"])).stdout).toBe("no webhooks\n");
     const gone = await agent.cli(["webhook", "show", "pings"]);

@@ -12,6 +12,8 @@ import { EXIT } from "../exit-codes.js";
 import { clientFor, printJson } from "./client-options.js";
 import { printText } from "../terminal-text.js";
 import { CapsSchema, describeCaps, registerConcurrencyCommand } from "./queue-concurrency.js";
+import { describeWindow, parseRate } from "./rates.js";
+import { describeThrottles, ThrottledWebhooksSchema } from "./webhook-throttle.js";
 
 const ApiPauseSchema = z.object({ taskType: z.string(), reason: z.string(), pausedAt: z.string() });
 type ApiPause = z.infer<typeof ApiPauseSchema>;
@@ -20,25 +22,6 @@ const PausesSchema = z.object({ pauses: z.array(ApiPauseSchema) });
 const ApiRateLimitSchema = z.object({ taskType: z.string(), max: z.number(), perMs: z.number(), used: z.number(), nextFreeAt: z.string().nullable(), reason: z.string(), setAt: z.string() });
 type ApiRateLimit = z.infer<typeof ApiRateLimitSchema>;
 const RateLimitsSchema = z.object({ rateLimits: z.array(ApiRateLimitSchema) });
-
-const RATE_UNITS: Record<string, string> = { s: "1s", sec: "1s", second: "1s", m: "1m", min: "1m", minute: "1m", h: "1h", hour: "1h", d: "1d", day: "1d" };
-
-/** "10/min", "100/h", "5/30s" → { max, per } for the API (which checks the ranges); undefined when not of that form. */
-export function parseRate(text: string): { max: number; per: string } | undefined {
-  const match = /^\s*(\d+)\s*\/\s*([a-z0-9.]+)\s*$/i.exec(text);
-  if (!match?.[1] || !match[2]) return undefined;
-  const unit = match[2].toLowerCase();
-  const per = RATE_UNITS[unit] ?? RATE_UNITS[unit.replace(/s$/, "")] ?? (parseDuration(unit) !== undefined ? unit : undefined);
-  return per ? { max: Number(match[1]), per } : undefined;
-}
-
-/** 60000 → "min", 30000 → "30s": the window of a rate as `queue limit` takes it. */
-export function describeWindow(ms: number): string {
-  for (const [unit, size] of [["d", 86_400_000], ["h", 3_600_000], ["min", 60_000], ["s", 1000]] as const) {
-    if (ms % size === 0) return ms === size ? unit : `${ms / size}${unit === "min" ? "min" : unit}`;
-  }
-  return `${ms}ms`;
-}
 
 function describeLimits(limits: ApiRateLimit[]): string {
   return limits
@@ -131,14 +114,15 @@ export function registerQueueCommands(program: Command): void {
 
   queue
     .command("status")
-    .description("what is paused, the rate limits and the concurrency caps")
-    .option("--json", "print JSON: { pauses, rateLimits, concurrency }")
+    .description("what is paused, the rate limits and the concurrency caps; the webhooks that are rate-limited or held")
+    .option("--json", "print JSON: { pauses, rateLimits, concurrency, webhooks } (webhooks: the limited or held ones, { name, rateLimit, held })")
     .action(async (flags: { json?: boolean }, command: Command) => {
       const client = clientFor(command);
       const { pauses } = await client.request("GET", "/api/queue/pauses", PausesSchema);
       const { rateLimits } = await client.request("GET", "/api/queue/rate-limits", RateLimitsSchema);
       const { concurrency } = await client.request("GET", "/api/queue/concurrency", CapsSchema);
-      if (flags.json) return printJson({ pauses, rateLimits, concurrency });
-      printText(describe(pauses) + describeLimits(rateLimits) + describeCaps(concurrency));
+      const throttled = (await client.request("GET", "/api/webhooks", ThrottledWebhooksSchema)).webhooks.filter((w) => w.rateLimit || w.held);
+      if (flags.json) return printJson({ pauses, rateLimits, concurrency, webhooks: throttled.map(({ name, rateLimit, held }) => ({ name, rateLimit: rateLimit ?? null, held: held ?? null })) });
+      printText(describe(pauses) + describeLimits(rateLimits) + describeCaps(concurrency) + describeThrottles(throttled));
     });
 }

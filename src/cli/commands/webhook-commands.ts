@@ -9,7 +9,8 @@ import { ClientError } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { clientFor, printJson } from "./client-options.js";
 import { printText } from "../terminal-text.js";
-import { describeWindow, parseRate } from "./queue-commands.js";
+import { parseRate } from "./rates.js";
+import { throttleLines, WebhookThrottleFields } from "./webhook-throttle.js";
 import { ResourceCommands } from "./resource-commands.js";
 
 const ApiWebhookSchema = z.looseObject({
@@ -21,8 +22,7 @@ const ApiWebhookSchema = z.looseObject({
   driveId: z.string().nullable(),
   enabled: z.boolean(),
   deliveries: z.object({ pending: z.number(), delivered: z.number(), dead: z.number() }),
-  rateLimit: z.object({ max: z.number(), perMs: z.number(), used: z.number(), nextFreeAt: z.string().nullable() }).nullable().optional(),
-  held: z.object({ until: z.string(), reason: z.string() }).nullable().optional(),
+  ...WebhookThrottleFields,
   secret: z.string().optional(),
 });
 type ApiWebhook = z.infer<typeof ApiWebhookSchema>;
@@ -47,8 +47,7 @@ function describe(webhook: ApiWebhook): string {
   return [
     `${webhook.name}  ${webhook.enabled ? "active" : "paused"}  POST ${webhook.url}`,
     `  on ${webhook.events.join(", ")}${filters ? ` (${filters})` : ""}; delivered ${delivered}, pending ${pending}, dead ${dead}`,
-    ...(webhook.rateLimit ? [`  at most ${webhook.rateLimit.max}/${describeWindow(webhook.rateLimit.perMs)} (${webhook.rateLimit.used} in the current window${webhook.rateLimit.nextFreeAt ? `, full until ${webhook.rateLimit.nextFreeAt}` : ""})`] : []),
-    ...(webhook.held ? [`  held until ${webhook.held.until}: its receiver answered ${webhook.held.reason} (\`webhook lift\` sends at once)`] : []),
+    ...throttleLines(webhook).map((line) => `  ${line}`),
     ...(webhook.secret ? [`  secret ${webhook.secret}  (shown once: each delivery is signed with it — X-Signature-256: sha256=<hex HMAC-SHA256 of the body>, and Standard Webhooks' webhook-signature)`] : []),
   ].join("\n");
 }

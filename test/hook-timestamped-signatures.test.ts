@@ -4,6 +4,7 @@
  * task; a captured one sent again is the same delivery (no second task), with another id it does
  * not verify, and later than five minutes it is refused as stale. A hook set to timestamped
  * signatures only refuses GitHub's body-only one, which cannot tell a replay from a new delivery.
+ * A secret rotated with a grace period: the old one is accepted beside the new until then.
  */
 import type { Server } from "node:http";
 import { Webhook } from "standardwebhooks";
@@ -13,6 +14,7 @@ import { HookService } from "../src/hooks/hook-service.js";
 import { createApp, listen } from "../src/http/server.js";
 import { silentLogger } from "../src/logger.js";
 import { HookStore } from "../src/store/hook-store.js";
+import type { TaskStore } from "../src/store/task-store.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
 import { cliRegistry, testManager } from "./support/manager.js";
 import { BACKENDS } from "./support/stores.js";
@@ -20,7 +22,7 @@ import { BACKENDS } from "./support/stores.js";
 const TOKEN = "api-token-0123456789";
 const TASK = { type: "cli", title: "build {{body.ref}}", command: "echo", args: ["{{body.ref}}"] };
 
-interface Agent { manager: TaskManager; server: Server; url: string }
+interface Agent { manager: TaskManager; server: Server; url: string; store: TaskStore }
 
 const api = (agent: Agent, path: string, init: RequestInit = {}) =>
   fetch(`${agent.url}${path}`, { ...init, headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json", ...init.headers } });
@@ -52,7 +54,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       const receiver = new HookReceiver(hookStore, (input, origin) => manager.enqueueTask({ ...(input as object), source: { origin } }), silentLogger(), manager.metrics);
       const app = createApp({ manager, metrics: manager.metrics!, logger: silentLogger(), apiToken: TOKEN, hooks: { service: new HookService(hookStore, manager.registry), receiver } });
       const { server, url } = await listen(app, "127.0.0.1", 0, TOKEN);
-      agent = { manager, server, url };
+      agent = { manager, server, url, store: opened.store };
       cleanup = async () => {
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));
@@ -118,6 +120,35 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       const own = await createHook(agent, { name: "own-secret", task: TASK, secret: "plain-text-secret-of-mine" });
       const ownKey = `whsec_${Buffer.from(own.secret).toString("base64")}`;
       expect((await deliver(agent, "own-secret", body, standardHeaders(ownKey, "msg_own", body))).status).toBe(202);
+    });
+
+    it("a secret rotated with a grace period: the old one still signs deliveries (either scheme) until then, the new one at once; a grace without a rotation is named", async () => {
+      const hook = await createHook(agent, { name: "rotating", task: TASK });
+      const body = JSON.stringify({ ref: "r" });
+      const rotated = await api(agent, "/api/hooks/rotating", { method: "PATCH", body: JSON.stringify({ rotateSecret: true, graceMs: 3_600_000 }) });
+      expect(rotated.status).toBe(200);
+      const next = ((await rotated.json()) as { hook: { secret: string; previousSecretUntil: string } }).hook;
+      expect(next.secret).not.toBe(hook.secret);
+      expect(Date.parse(next.previousSecretUntil) - Date.now()).toBeGreaterThan(3_500_000);
+      expect((await deliver(agent, "rotating", body, standardHeaders(hook.secret, "msg_old_secret", body))).status).toBe(202);
+      expect((await deliver(agent, "rotating", body, { "X-Signature-256": signBody(hook.secret, body) })).status).toBe(202);
+      expect((await deliver(agent, "rotating", body, standardHeaders(next.secret, "msg_new_secret", body))).status).toBe(202);
+      // The grace period over (moved into the past here), the old secret is refused.
+      await agent.store.db.query("UPDATE ph_hooks SET previous_secret_until = now() - interval '1 second' WHERE name = 'rotating'");
+      expect((await deliver(agent, "rotating", body, standardHeaders(hook.secret, "msg_late", body))).status).toBe(401);
+      expect((await deliver(agent, "rotating", body, { "X-Signature-256": signBody(hook.secret, body) })).status).toBe(401);
+      expect(((await (await api(agent, "/api/hooks/rotating")).json()) as { hook: { previousSecretUntil: string | null } }).hook.previousSecretUntil).toBeNull();
+      // Rotated again without a grace period: the secret of a moment ago stops at once.
+      const again = ((await (await api(agent, "/api/hooks/rotating", { method: "PATCH", body: JSON.stringify({ rotateSecret: true }) })).json()) as { hook: { secret: string; previousSecretUntil: string | null } }).hook;
+      expect(again.previousSecretUntil).toBeNull();
+      expect((await deliver(agent, "rotating", body, { "X-Signature-256": signBody(next.secret, body) })).status).toBe(401);
+
+      const lone = await api(agent, "/api/hooks/rotating", { method: "PATCH", body: JSON.stringify({ graceMs: 60_000 }) });
+      expect(lone.status).toBe(400);
+      expect(((await lone.json()) as { errors: unknown[] }).errors).toEqual([{ field: "graceMs", value: "60000", message: "only goes with rotateSecret: true (how long the secret being replaced stays valid)" }]);
+      const long = await api(agent, "/api/hooks/rotating", { method: "PATCH", body: JSON.stringify({ rotateSecret: true, graceMs: 8 * 86_400_000 }) });
+      expect(long.status).toBe(400);
+      expect(((await long.json()) as { errors: { field: string; message: string }[] }).errors[0]).toMatchObject({ field: "graceMs", message: "must be at most 604800000 ms (a week)" });
     });
   });
 }

@@ -198,6 +198,27 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(sent.map((d) => [d.taskId, d.event, d.attempts, d.lastStatus]).sort()).toEqual([[bad.id, "task.failed", 1, 200], [ok.id, "task.completed", 1, 200]].sort());
     });
 
+    it("a secret rotated with a grace period: each delivery is signed with the new one and, meanwhile, the old one (webhook-signature carries both)", async () => {
+      const hook = await createWebhook(worker.url, { name: "rotating", url: `${receiver.url}/rotating`, events: ["completed"] });
+      const rotated = (await (await patch(worker.url, "/api/webhooks/rotating", { rotateSecret: true, graceMs: 600_000 })).json()) as { webhook: { secret: string; previousSecretUntil: string } };
+      expect(Date.parse(rotated.webhook.previousSecretUntil)).toBeGreaterThan(Date.now() + 590_000);
+      await runTask(worker.manager, ["ok"]);
+      const [delivery] = await waitFor(() => (receiver.received.length >= 1 ? receiver.received : undefined), 10_000, "the delivery");
+      const headers = delivery!.headers as Record<string, string>;
+      expect(headers["webhook-signature"]?.split(" ")).toHaveLength(2);
+      // A receiver that still has the old secret verifies it, and so does one that has the new.
+      expect(new Webhook(hook.secret).verify(delivery!.body, headers)).toEqual(delivery!.json);
+      expect(new Webhook(rotated.webhook.secret).verify(delivery!.body, headers)).toEqual(delivery!.json);
+      expect(headers["x-signature-256"]).toBe(signBody(rotated.webhook.secret, delivery!.body));
+      // Once the grace period is over, only the new one signs.
+      await store.db.query("UPDATE ph_webhooks SET previous_secret_until = now() - interval '1 second' WHERE name = 'rotating'");
+      receiver.received.length = 0;
+      await runTask(worker.manager, ["ok"]);
+      const [later] = await waitFor(() => (receiver.received.length >= 1 ? receiver.received : undefined), 10_000, "the second delivery");
+      expect(String(later!.headers["webhook-signature"]).split(" ")).toHaveLength(1);
+      expect(() => new Webhook(hook.secret).verify(later!.body, later!.headers as Record<string, string>)).toThrow(/No matching signature/);
+    });
+
     it("retries a failing receiver with backoff, honours Retry-After, then gives up (dead); redeliver sends it again with the same id", async () => {
       const flaky = await createWebhook(worker.url, { name: "flaky", url: `${receiver.url}/flaky`, events: ["completed"] });
       receiver.answers.push({ status: 500 }, { status: 503 }, { status: 500 });

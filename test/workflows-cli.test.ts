@@ -134,6 +134,16 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     const listed = await agent.cli(["hook", "list"]);
     expect(listed.stdout).toMatch(/builds {2}active/);
     expect(listed.stdout).toMatch(/received 2, rejected 2/);
+    // Rotated with a grace period: the secret it replaces still signs deliveries meanwhile.
+    const graceful = await agent.cli(["hook", "rotate", "builds", "--grace", "1h"]);
+    expect(graceful.stdout).toMatch(/^ {2}the previous secret is also accepted until \S+$/m);
+    const third = /secret (\S+)/.exec(graceful.stdout)?.[1] ?? "";
+    const at2 = new Date();
+    const byOld = { "webhook-id": "msg-2", "webhook-timestamp": String(Math.floor(at2.getTime() / 1000)), "webhook-signature": new Webhook(newSecret).sign("msg-2", at2, body) };
+    expect(third).not.toBe(newSecret);
+    expect((await fetch(`${url}/hooks/builds`, { method: "POST", headers: { "Content-Type": "application/json", ...byOld }, body })).status).toBe(202);
+    const badGrace = await agent.cli(["hook", "rotate", "builds", "--grace", "soon"]);
+    expect([badGrace.status, badGrace.stderr.trim()]).toEqual([2, "ph-tasks: --grace: expected a duration like 30m, 1h or 2d, got 'soon'"]);
     expect((await agent.cli(["hook", "rm", "builds"])).status).toBe(0);
     expect((await agent.cli(["hook", "show", "builds"])).status).toBe(4);
   });

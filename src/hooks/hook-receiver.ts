@@ -21,6 +21,7 @@ import type { HookStore } from "../store/hook-store.js";
 import type { HookRow } from "../store/sql/hooks/hook-row.js";
 import type { Task } from "../tasks/types.js";
 import { ValidationError, type FieldError } from "../validation.js";
+import { validSecrets } from "./secret-rotation.js";
 import { signatureMatches, timestampedRefusal } from "./signing.js";
 
 export { signBody } from "./signing.js";
@@ -84,15 +85,19 @@ export class HookReceiver {
 
   /** Why the delivery's signature is refused; undefined when it is good. */
   private signatureRefusal(hook: HookRow, delivery: Delivery): string | undefined {
+    // The current secret, and the previous one during a rotation's grace period.
+    const secrets = validSecrets(hook);
     const timestamped = header(delivery.headers, "webhook-signature");
     if (timestamped !== undefined) {
-      return timestampedRefusal(hook.secret, { id: header(delivery.headers, "webhook-id"), timestamp: header(delivery.headers, "webhook-timestamp"), signature: timestamped, body: delivery.rawBody });
+      const signed = { id: header(delivery.headers, "webhook-id"), timestamp: header(delivery.headers, "webhook-timestamp"), signature: timestamped, body: delivery.rawBody };
+      const refusals = secrets.map((secret) => timestampedRefusal(secret, signed));
+      return refusals.includes(undefined) ? undefined : refusals[0];
     }
     if (hook.signing === "timestamped") {
       return "this hook takes timestamped signatures only (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature: v1,<base64 HMAC-SHA256 of '<id>.<timestamp>.<body>'>), so that a delivery cannot be replayed";
     }
     const signature = header(delivery.headers, "x-signature-256") ?? header(delivery.headers, "x-hub-signature-256");
-    if (signatureMatches(hook.secret, delivery.rawBody, signature)) return undefined;
+    if (secrets.some((secret) => signatureMatches(secret, delivery.rawBody, signature))) return undefined;
     return signature
       ? "the X-Signature-256 header does not match the body signed with the hook's secret"
       : "missing X-Signature-256: sha256=<hex HMAC-SHA256 of the body with the hook's secret> (or a timestamped webhook-signature)";

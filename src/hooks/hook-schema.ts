@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { ResourceNameSchema } from "../schedules/schedule-schema.js";
 import { HOOK_SIGNINGS, type HookRow } from "../store/sql/hooks/hook-row.js";
+import { GraceSchema, previousSecretUntil } from "./secret-rotation.js";
 import { SecretSchema } from "./signing.js";
 
 
@@ -27,6 +28,8 @@ export const HookPatchSchema = z
     signing: z.enum(HOOK_SIGNINGS),
     /** true: a new secret is made (and shown once). */
     rotateSecret: z.boolean(),
+    /** With rotateSecret: the secret being replaced stays valid this long (ms), beside the new one. */
+    graceMs: GraceSchema,
   })
   .partial();
 
@@ -38,6 +41,7 @@ export function hookToJson(row: HookRow, options: { withSecret?: boolean } = {})
     task: row.task,
     enabled: row.enabled,
     signing: row.signing,
+    previousSecretUntil: previousSecretUntil(row),
     receivedCount: row.received_count,
     rejectedCount: row.rejected_count,
     lastReceivedAt: row.last_received_at?.toISOString() ?? null,

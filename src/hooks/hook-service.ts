@@ -5,13 +5,14 @@
  */
 import { v7 as uuidv7 } from "uuid";
 import type { HookStore } from "../store/hook-store.js";
-import type { HookFields, HookRow } from "../store/sql/hooks/hook-row.js";
+import type { HookFields, HookRow, NewHookFields } from "../store/sql/hooks/hook-row.js";
 import type { ExecutorRegistry } from "../tasks/executors/registry.js";
 import { checkTaskTemplateShape, refusedFields } from "../tasks/task-template.js";
 import { expandForCheck, namesTemplate, type ExpandTemplate } from "../templates/template-reference.js";
 import type { JsonObject } from "../tasks/types.js";
 import { isUniqueViolation, NameTakenError, parseWith, ValidationError, type FieldError } from "../validation.js";
 import { HookCreateSchema, HookPatchSchema } from "./hook-schema.js";
+import { graceProblem, rotateSecret } from "./secret-rotation.js";
 import { newSecret } from "./signing.js";
 
 export class HookService {
@@ -33,7 +34,7 @@ export class HookService {
   async create(input: unknown): Promise<HookRow> {
     const parsed = parseWith(HookCreateSchema, input);
     if (!parsed.ok) throw new ValidationError("hook", parsed.errors);
-    const fields: HookFields = { ...parsed.value, secret: parsed.value.secret ?? newSecret(), task: parsed.value.task };
+    const fields: NewHookFields = { ...parsed.value, secret: parsed.value.secret ?? newSecret(), task: parsed.value.task };
     await this.checkTask(fields.task);
     const row = await this.store.insert(uuidv7(), fields);
     if (!row) throw new NameTakenError("hook", fields.name);
@@ -46,8 +47,10 @@ export class HookService {
     if (!existing) return undefined;
     const change = parseWith(HookPatchSchema, patch);
     if (!change.ok) throw new ValidationError("hook", change.errors);
-    const { rotateSecret, ...rest } = change.value;
-    const fields: HookFields = { name: existing.name, secret: rotateSecret ? newSecret() : existing.secret, task: existing.task, enabled: existing.enabled, signing: existing.signing, ...rest, ...(rest.task ? { task: rest.task } : {}) };
+    const grace = graceProblem(change.value);
+    if (grace) throw new ValidationError("hook", [grace]);
+    const { rotateSecret: rotate, graceMs, ...rest } = change.value;
+    const fields: HookFields = { name: existing.name, task: existing.task, enabled: existing.enabled, signing: existing.signing, ...rest, ...(rest.task ? { task: rest.task } : {}), ...rotateSecret(existing, rotate, graceMs) };
     await this.checkTask(fields.task);
     try {
       return await this.store.update(existing.id, fields);

@@ -50,10 +50,10 @@ export function signTimestamped(secret: string, id: string, timestampSeconds: nu
   return `v1,${hmac.digest("base64")}`;
 }
 
-/** The three headers of a timestamped delivery signed now. */
-export function timestampedHeaders(secret: string, id: string, body: string, now = Date.now()): Record<string, string> {
+/** The three headers of a timestamped delivery signed now, with each secret (the scheme's way through a rotation). */
+export function timestampedHeaders(secrets: readonly string[], id: string, body: string, now = Date.now()): Record<string, string> {
   const timestamp = Math.floor(now / 1000);
-  return { "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": signTimestamped(secret, id, timestamp, body) };
+  return { "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": secrets.map((secret) => signTimestamped(secret, id, timestamp, body)).join(" ") };
 }
 
 /** Why a timestamped delivery is refused; undefined when it is good. */

@@ -4,7 +4,7 @@
  */
 import type { Db } from "./db.js";
 import { deleteHook } from "./sql/hooks/delete-hook.js";
-import type { HookFields, HookRow } from "./sql/hooks/hook-row.js";
+import type { HookFields, HookRow, NewHookFields } from "./sql/hooks/hook-row.js";
 import { insertHook } from "./sql/hooks/insert-hook.js";
 import { listHooks } from "./sql/hooks/list-hooks.js";
 import { recordDelivery } from "./sql/hooks/record-delivery.js";
@@ -14,7 +14,7 @@ import { updateHook } from "./sql/hooks/update-hook.js";
 export class HookStore {
   constructor(readonly db: Db) {}
 
-  insert(id: string, fields: HookFields): Promise<HookRow | undefined> {
+  insert(id: string, fields: NewHookFields): Promise<HookRow | undefined> {
     return insertHook(this.db, id, fields);
   }
 

@@ -32,7 +32,7 @@ import * as m026 from "./migrations/026-ended-status-indexes.js";
 import * as m027 from "./migrations/027-finished-minutes.js";
 import * as m028 from "./migrations/028-title-search.js";
 import * as m029 from "./migrations/029-schema-compatibility.js";
-import * as m030 from "./migrations/030-hook-signing.js";
+import * as m030 from "./migrations/030-signing.js";
 
 /**
  * A migration is SQL split on ";" at line ends, or — where a function body holds semicolons of its

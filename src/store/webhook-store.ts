@@ -20,12 +20,12 @@ import { redeliver } from "./sql/webhooks/redeliver.js";
 import { selectWebhook } from "./sql/webhooks/select-webhook.js";
 import { deliveryTriggersEnabled, switchDeliveryTriggers } from "./sql/webhooks/switch-delivery-triggers.js";
 import { updateWebhook } from "./sql/webhooks/update-webhook.js";
-import type { DeliveryCounts, DeliveryRow, DeliveryStatus, DueDelivery, WebhookFields, WebhookRow } from "./sql/webhooks/webhook-row.js";
+import type { DeliveryCounts, DeliveryRow, DeliveryStatus, DueDelivery, NewWebhookFields, WebhookFields, WebhookRow } from "./sql/webhooks/webhook-row.js";
 
 export class WebhookStore {
   constructor(readonly db: Db) {}
 
-  insert(id: string, fields: WebhookFields): Promise<WebhookRow | undefined> {
+  insert(id: string, fields: NewWebhookFields): Promise<WebhookRow | undefined> {
     return this.db.transaction(async (tx) => {
       const row = await insertWebhook(tx, id, fields);
       if (row) await switchDeliveryTriggers(tx);

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { RateInputSchema } from "../queue/rate-limit-service.js";
 import type { RateLimitRow } from "../store/sql/rate-limits/rate-limit-row.js";
+import { GraceSchema, previousSecretUntil } from "../hooks/secret-rotation.js";
 import { SecretSchema } from "../hooks/signing.js";
 import { ResourceNameSchema } from "../schedules/schedule-schema.js";
 import { DELIVERY_STATUSES, END_EVENTS, WEBHOOK_EVENTS, type DeliveryCounts, type DeliveryRow, type WebhookRow } from "../store/sql/webhooks/webhook-row.js";
@@ -46,6 +47,8 @@ export const WebhookPatchSchema = z
     heldUntil: z.null({ error: "only null is accepted: it lifts the hold a receiver's 429 or 503 set" }),
     /** true: a new secret is made (and shown once). */
     rotateSecret: z.boolean(),
+    /** With rotateSecret: deliveries are signed with the secret being replaced too, this long (ms). */
+    graceMs: GraceSchema,
   })
   .partial();
 
@@ -70,6 +73,8 @@ export function webhookToJson(row: WebhookRow, counts: DeliveryCounts | undefine
     rateLimit: limit ? { max: limit.max_starts, perMs: limit.per_ms, used: limit.used, nextFreeAt: iso(limit.next_free_at) } : null,
     /** Its receiver said 429 or 503: nothing is sent to it before `until`. */
     held: row.held_until && row.held_until.getTime() > Date.now() ? { until: row.held_until.toISOString(), reason: row.held_reason ?? "" } : null,
+    /** After `rotate` with a grace period: deliveries are signed with the previous secret too until then. */
+    previousSecretUntil: previousSecretUntil(row),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     ...(options.withSecret ? { secret: row.secret } : {}),

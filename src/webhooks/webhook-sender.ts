@@ -162,7 +162,8 @@ export class WebhookSender {
           "X-PH-Delivery-Attempt": String(delivery.attempts),
           "Idempotency-Key": delivery.id,
           "X-Signature-256": signBody(delivery.secret, body),
-          ...timestampedHeaders(delivery.secret, delivery.id, body),
+          // During a rotation's grace period, also signed with the previous secret (webhook-signature carries both).
+          ...timestampedHeaders(delivery.previous_secret === null ? [delivery.secret] : [delivery.secret, delivery.previous_secret], delivery.id, body),
         },
       });
       httpStatus = res.status;

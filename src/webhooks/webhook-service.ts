@@ -3,11 +3,12 @@
  * HTTP API (and through it the CLI). Sending is the WebhookSender's.
  */
 import { v7 as uuidv7 } from "uuid";
+import { graceProblem, rotateSecret } from "../hooks/secret-rotation.js";
 import { newSecret } from "../hooks/signing.js";
 import type { WebhookStore } from "../store/webhook-store.js";
 import { RateLimitStore } from "../store/rate-limit-store.js";
 import type { RateLimitRow } from "../store/sql/rate-limits/rate-limit-row.js";
-import type { DeliveryCounts, DeliveryRow, WebhookFields, WebhookRow } from "../store/sql/webhooks/webhook-row.js";
+import type { DeliveryCounts, DeliveryRow, NewWebhookFields, WebhookFields, WebhookRow } from "../store/sql/webhooks/webhook-row.js";
 import { isUniqueViolation, NameTakenError, parseWith, ValidationError } from "../validation.js";
 import { DeliveryQuerySchema, WebhookCreateSchema, WebhookPatchSchema } from "./webhook-schema.js";
 import { WebhookUrlPolicy } from "./webhook-url-policy.js";
@@ -58,7 +59,7 @@ export class WebhookService {
     if (!parsed.ok) throw new ValidationError("webhook", parsed.errors);
     this.checkUrl(parsed.value.url);
     const { taskType, driveId, secret, rateLimit, ...rest } = parsed.value;
-    const fields: WebhookFields = { ...rest, task_type: taskType, drive_id: driveId, secret: secret ?? newSecret() };
+    const fields: NewWebhookFields = { ...rest, task_type: taskType, drive_id: driveId, secret: secret ?? newSecret() };
     const row = await this.store.insert(uuidv7(), fields);
     if (!row) throw new NameTakenError("webhook", fields.name);
     if (rateLimit) await this.setRateLimit(row.id, rateLimit);
@@ -72,7 +73,9 @@ export class WebhookService {
     const change = parseWith(WebhookPatchSchema, patch);
     if (!change.ok) throw new ValidationError("webhook", change.errors);
     if (change.value.url !== undefined) this.checkUrl(change.value.url);
-    const { rotateSecret, taskType, driveId, rateLimit, heldUntil, ...rest } = change.value;
+    const grace = graceProblem(change.value);
+    if (grace) throw new ValidationError("webhook", [grace]);
+    const { rotateSecret: rotate, graceMs, taskType, driveId, rateLimit, heldUntil, ...rest } = change.value;
     const fields: WebhookFields = {
       name: rest.name ?? existing.name,
       url: rest.url ?? existing.url,
@@ -80,7 +83,7 @@ export class WebhookService {
       enabled: rest.enabled ?? existing.enabled,
       task_type: taskType === undefined ? existing.task_type : taskType,
       drive_id: driveId === undefined ? existing.drive_id : driveId,
-      secret: rotateSecret ? newSecret() : existing.secret,
+      ...rotateSecret(existing, rotate, graceMs),
     };
     try {
       let row = await this.store.update(existing.id, fields);

@@ -14,6 +14,7 @@ const ApiHookSchema = z.looseObject({
   path: z.string(),
   enabled: z.boolean(),
   signing: z.string(),
+  previousSecretUntil: z.string().nullable().optional(),
   receivedCount: z.number(),
   rejectedCount: z.number(),
   lastReceivedAt: z.string().nullable(),
@@ -28,6 +29,7 @@ function describe(hook: ApiHook, client: AgentClient): string {
   return [
     `${hook.name}  ${hook.enabled ? "active" : "paused"}  POST ${base}${hook.path}${hook.signing === "timestamped" ? "  (timestamped signatures only)" : ""}`,
     `  received ${hook.receivedCount}, rejected ${hook.rejectedCount}, last ${hook.lastReceivedAt ?? "–"}${hook.lastTaskId ? ` (task ${hook.lastTaskId})` : ""}${hook.lastError ? `\n  last error: ${hook.lastError}` : ""}`,
+    ...(hook.previousSecretUntil ? [`  the previous secret is also accepted until ${hook.previousSecretUntil}`] : []),
     ...(hook.secret ? [`  secret ${hook.secret}  (shown once: sign with it as Standard Webhooks do — webhook-id, webhook-timestamp, webhook-signature${hook.signing === "timestamped" ? "" : " — or each body with HMAC-SHA256, header X-Signature-256: sha256=<hex>"})`] : []),
   ].join("\n");
 }
@@ -54,7 +56,7 @@ export function registerHookCommands(program: Command): void {
   hooks
     .list("every hook, by name")
     .show("one hook")
-    .change("rotate", "make a new secret (printed once); the old one stops working", { rotateSecret: true })
+    .rotate("make a new secret (printed once); the old one stops working, or after --grace")
     .change("timestamped-only", "take only timestamped (Standard Webhooks) signatures: a captured delivery cannot be replayed", { signing: "timestamped" })
     .change("any-signature", "take GitHub's body-only signature too (for senders that cannot sign a timestamp)", { signing: "any" })
     .change("pause", "refuse deliveries (404) until resumed", { enabled: false })

@@ -6,7 +6,9 @@
  */
 import type { Command } from "commander";
 import { z } from "zod";
-import type { AgentClient } from "../client.js";
+import { parseDuration } from "../../config.js";
+import { ClientError, type AgentClient } from "../client.js";
+import { EXIT } from "../exit-codes.js";
 import { clientFor, printJson } from "./client-options.js";
 import { printText } from "../terminal-text.js";
 
@@ -79,6 +81,22 @@ export class ResourceCommands<T> {
       .action(async (id: string, _flags: unknown, command: Command) => {
         if (!print) return this.requestOne(command, "PATCH", this.path(id), body);
         printText(`${print(await clientFor(command).request("PATCH", this.path(id), this.one, body))}\n`);
+      });
+    return this;
+  }
+
+  /** `rotate <name> [--grace <duration>]`: a new signing secret, printed once; the old one valid for the grace period. */
+  rotate(description: string): this {
+    this.spec.group
+      .command("rotate")
+      .description(description)
+      .argument("<name>", "name or id")
+      .option("--grace <duration>", "the old secret stays valid beside the new one this long (e.g. 1h, at most 7d), so the other side can switch without losing a delivery; default: it stops at once")
+      .option("--json", "print JSON")
+      .action(async (id: string, flags: { grace?: string; json?: boolean }, command: Command) => {
+        const graceMs = flags.grace === undefined ? undefined : parseDuration(flags.grace);
+        if (graceMs === undefined && flags.grace !== undefined) throw new ClientError(`--grace: expected a duration like 30m, 1h or 2d, got '${flags.grace}'`, EXIT.usage);
+        await this.requestOne(command, "PATCH", this.path(id), { rotateSecret: true, ...(graceMs !== undefined ? { graceMs } : {}) }, flags.json);
       });
     return this;
   }

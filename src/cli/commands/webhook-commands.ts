@@ -23,6 +23,7 @@ const ApiWebhookSchema = z.looseObject({
   enabled: z.boolean(),
   deliveries: z.object({ pending: z.number(), delivered: z.number(), dead: z.number() }),
   ...WebhookThrottleFields,
+  previousSecretUntil: z.string().nullable().optional(),
   secret: z.string().optional(),
 });
 type ApiWebhook = z.infer<typeof ApiWebhookSchema>;
@@ -48,6 +49,7 @@ function describe(webhook: ApiWebhook): string {
     `${webhook.name}  ${webhook.enabled ? "active" : "paused"}  POST ${webhook.url}`,
     `  on ${webhook.events.join(", ")}${filters ? ` (${filters})` : ""}; delivered ${delivered}, pending ${pending}, dead ${dead}`,
     ...throttleLines(webhook).map((line) => `  ${line}`),
+    ...(webhook.previousSecretUntil ? [`  signed with the previous secret too until ${webhook.previousSecretUntil}`] : []),
     ...(webhook.secret ? [`  secret ${webhook.secret}  (shown once: each delivery is signed with it — X-Signature-256: sha256=<hex HMAC-SHA256 of the body>, and Standard Webhooks' webhook-signature)`] : []),
   ].join("\n");
 }
@@ -148,7 +150,7 @@ export function registerWebhookCommands(program: Command): void {
     });
 
   webhooks
-    .change("rotate", "make a new signing secret (printed once)", { rotateSecret: true })
+    .rotate("make a new signing secret (printed once); with --grace, deliveries are signed with the old one too meanwhile")
     .change("pause", "write no new deliveries and hold the pending ones until resumed", { enabled: false })
     .change("resume", "deliver again, the held ones first", { enabled: true })
     .change("lift", "send again at once, though its receiver answered 429 or 503 (which holds the webhook until the time it named)", { heldUntil: null })

@@ -8,6 +8,9 @@ export interface HookRow {
   secret: string;
   task: JsonObject;
   enabled: boolean;
+  /** The secret before the last rotation, valid until previous_secret_until (secret-rotation.ts). */
+  previous_secret: string | null;
+  previous_secret_until: Date | null;
   /** Which signatures a delivery may bring: 'timestamped' only (Standard Webhooks), or 'any' (also GitHub's body-only one). */
   signing: HookSigning;
   received_count: number;
@@ -19,8 +22,11 @@ export interface HookRow {
   updated_at: Date;
 }
 
+/** What creating a hook writes (no previous secret yet). */
+export type NewHookFields = Omit<HookFields, "previous_secret" | "previous_secret_until">;
+
 /** What saving a hook writes. */
-export type HookFields = Pick<HookRow, "name" | "secret" | "task" | "enabled" | "signing">;
+export type HookFields = Pick<HookRow, "name" | "secret" | "previous_secret" | "previous_secret_until" | "task" | "enabled" | "signing">;
 
 export const HOOK_SIGNINGS = ["any", "timestamped"] as const;
 export type HookSigning = (typeof HOOK_SIGNINGS)[number];

@@ -42,4 +42,4 @@ export const TAKE_DELIVERIES = `UPDATE ph_webhook_deliveries d
      SET locked_by = $1, lease_expires_at = now() + make_interval(secs => $2 / 1000.0), attempts = d.attempts + 1, updated_at = now()
      FROM due, ph_webhooks w
      WHERE d.id = due.id AND w.id = d.webhook_id
-     RETURNING d.*, w.name AS webhook_name, w.url, w.secret`;
+     RETURNING d.*, w.name AS webhook_name, w.url, w.secret, CASE WHEN w.previous_secret_until > now() THEN w.previous_secret END AS previous_secret`;

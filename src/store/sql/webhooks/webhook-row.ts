@@ -13,6 +13,9 @@ export interface WebhookRow {
   url: string;
   /** HMAC key each delivery's body is signed with; never shown after creation. */
   secret: string;
+  /** The secret before the last rotation, also signed with until previous_secret_until (secret-rotation.ts). */
+  previous_secret: string | null;
+  previous_secret_until: Date | null;
   events: WebhookEvent[];
   /** Only tasks of this type (null: every type). */
   task_type: string | null;
@@ -27,8 +30,11 @@ export interface WebhookRow {
   updated_at: Date;
 }
 
+/** What creating a webhook writes (no previous secret yet). */
+export type NewWebhookFields = Omit<WebhookFields, "previous_secret" | "previous_secret_until">;
+
 /** What saving a webhook writes. */
-export type WebhookFields = Pick<WebhookRow, "name" | "url" | "secret" | "events" | "task_type" | "drive_id" | "enabled">;
+export type WebhookFields = Pick<WebhookRow, "name" | "url" | "secret" | "previous_secret" | "previous_secret_until" | "events" | "task_type" | "drive_id" | "enabled">;
 
 export const DELIVERY_STATUSES = ["pending", "delivered", "dead"] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -61,6 +67,8 @@ export interface DueDelivery extends DeliveryRow {
   webhook_name: string;
   url: string;
   secret: string;
+  /** The webhook's previous secret while it is still valid (null otherwise): deliveries are signed with both. */
+  previous_secret: string | null;
 }
 
 /** Deliveries of one webhook, per status. */

@@ -44,6 +44,8 @@ import { WebhookUrlPolicy } from "./webhooks/webhook-url-policy.js";
 import { TemplateService } from "./templates/template-service.js";
 import { TemplateStore } from "./store/template-store.js";
 import { describeOpenEnded, openEndedEntries } from "./security/open-ended-entries.js";
+import { RateLimitStore } from "./store/rate-limit-store.js";
+import { HookRateLimit } from "./hooks/hook-rate-limit.js";
 
 export interface Agent {
   config: Config;
@@ -133,7 +135,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   const schedules = new ScheduleService(scheduleStore, registry, () => scheduler.wake(), expandTemplate);
   // Inbound webhooks: the same, per signed delivery.
   const hookStore = new HookStore(store.db);
-  const hooks = { service: new HookService(hookStore, registry, expandTemplate), receiver: new HookReceiver(hookStore, createFromTemplate, logger, metrics) };
+  const hooks = { service: new HookService(hookStore, registry, expandTemplate), receiver: new HookReceiver(hookStore, createFromTemplate, logger, metrics, new HookRateLimit(new RateLimitStore(store.db, "hook"))) };
   // Outbound webhooks: task events, POSTed where someone asked for them (and the allow-list lets them).
   const webhookStore = new WebhookStore(store.db);
   const urlPolicy = new WebhookUrlPolicy(config.TASK_WEBHOOK_URL_ALLOWLIST);

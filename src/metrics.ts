@@ -36,7 +36,7 @@ export class TaskMetrics {
   readonly cancelled = new Counter({ name: "ph_tasks_cancelled_total", help: "Tasks cancelled", labelNames: ["type"] as const, registers: [this.registry] });
   readonly created = new Counter({ name: "ph_tasks_created_total", help: "Tasks accepted", labelNames: ["type"] as const, registers: [this.registry] });
   readonly scheduleFirings = new Counter({ name: "ph_tasks_schedule_firings_total", help: "Occurrences of cron schedules handled by this worker, by outcome (fired, skipped: the last task still ran, failed)", labelNames: ["outcome"] as const, registers: [this.registry] });
-  readonly hookDeliveries = new Counter({ name: "ph_tasks_hook_deliveries_total", help: "Deliveries to inbound webhooks, by outcome (accepted, duplicate: its task existed, rejected)", labelNames: ["outcome"] as const, registers: [this.registry] });
+  readonly hookDeliveries = new Counter({ name: "ph_tasks_hook_deliveries_total", help: "Deliveries to inbound webhooks, by outcome (accepted, duplicate: its task existed, rejected, rate_limited: beyond the hook's rate limit)", labelNames: ["outcome"] as const, registers: [this.registry] });
   readonly webhookDeliveries = new Counter({ name: "ph_tasks_webhook_deliveries_total", help: "Attempts to send outbound webhook deliveries by this worker, by outcome (delivered, retrying: failed and tried again later, dead: failed for good)", labelNames: ["outcome"] as const, registers: [this.registry] });
   readonly reactorEvents = new Counter({ name: "ph_tasks_reactor_events_total", help: "Reactor events seen by the task event handler", labelNames: ["event"] as const, registers: [this.registry] });
 

@@ -280,8 +280,9 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-schedules.png"), fullPage: true });
   });
 
-  it("lists the inbound hooks with their URL and what they received and refused; pauses one", async () => {
-    const hook = await hooks.create({ name: "builds", task: { type: "cli", title: "build {{body.ref}}", command: "true" } });
+  it("lists the inbound hooks with their URL, what they received and refused, their rate limit and signing; pauses one", async () => {
+    const hook = await hooks.create({ name: "builds", task: { type: "cli", title: "build {{body.ref}}", command: "true" }, rateLimit: { max: 5, per: "1m" } });
+    await hooks.create({ name: "strict", task: { type: "cli", title: "strict", command: "true" }, signing: "timestamped" });
     const body = JSON.stringify({ ref: "main" });
     const signed = await fetch(`${base}/hooks/builds`, { method: "POST", headers: { "Content-Type": "application/json", "X-Signature-256": signBody(hook.secret, body) }, body });
     expect(signed.status).toBe(202);
@@ -293,6 +294,9 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     expect(await row.locator(".received").textContent()).toBe("1 received, 1 refused");
     expect(await row.locator(".received").getAttribute("title")).toMatch(/X-Signature-256/);
     expect(await row.textContent()).not.toContain(hook.secret);
+    expect(await row.locator(".rate-limit").textContent()).toBe("at most 5 tasks per 60 s");
+    expect(await page.locator('#hooks tr[data-hook="strict"] .signing').textContent()).toBe(" · timestamped only");
+    expect(await row.locator(".signing").count()).toBe(0);
     await row.locator('button[data-action="pause"]').click();
     await row.locator(".badge", { hasText: "paused" }).waitFor();
     expect((await hooks.get("builds"))?.enabled).toBe(false);

@@ -142,6 +142,10 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     const byOld = { "webhook-id": "msg-2", "webhook-timestamp": String(Math.floor(at2.getTime() / 1000)), "webhook-signature": new Webhook(newSecret).sign("msg-2", at2, body) };
     expect(third).not.toBe(newSecret);
     expect((await fetch(`${url}/hooks/builds`, { method: "POST", headers: { "Content-Type": "application/json", ...byOld }, body })).status).toBe(202);
+    // A rate limit on the tasks its deliveries make: shown with the hook and in queue status.
+    expect((await agent.cli(["hook", "limit", "builds", "30/min"])).stdout).toMatch(/^ {2}at most 30\/min \(\d in the current window\)$/m);
+    expect((await agent.cli(["queue", "status"])).stdout).toMatch(/^hook builds {2}at most 30\/min \(\d in the current window\)$/m);
+    expect((await agent.cli(["hook", "limit", "builds", "--off"])).stdout).not.toContain("at most");
     const badGrace = await agent.cli(["hook", "rotate", "builds", "--grace", "soon"]);
     expect([badGrace.status, badGrace.stderr.trim()]).toEqual([2, "ph-tasks: --grace: expected a duration like 30m, 1h or 2d, got 'soon'"]);
     expect((await agent.cli(["hook", "rm", "builds"])).status).toBe(0);
@@ -327,7 +331,7 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     const workflows = {
       templates: [{ name: "wf-greet", description: "says hello", task: { type: "cli", title: "greet {{params.who}}", command: "echo", args: ["hello {{params.who}}"] } }],
       schedules: [{ name: "wf-nightly", cron: "0 3 * * *", task: { template: "wf-greet", params: { who: "night" } } }],
-      hooks: [{ name: "wf-build", task: { type: "cli", title: "build {{body.ref}}", command: "true" }, signing: "timestamped" }],
+      hooks: [{ name: "wf-build", task: { type: "cli", title: "build {{body.ref}}", command: "true" }, signing: "timestamped", rateLimit: { max: 10, per: "1m" } }],
       webhooks: [{ name: "wf-alerts", url: "http://127.0.0.1:9/alerts", events: ["failed"], enabled: false, rateLimit: { max: 30, per: "1m" } }],
       rateLimits: [{ type: "claude-code", max: 50, per: "1m" }],
       concurrency: [{ type: "claude-code", max: 2, reason: "two seats" }],
@@ -343,7 +347,7 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     const exported = JSON.parse((await agent.cli(["export"])).stdout) as Record<string, Record<string, unknown>[]>;
     expect(exported.schedules?.find((s) => s.name === "wf-nightly")).toEqual({ name: "wf-nightly", cron: "0 3 * * *", timezone: "UTC", overlap: "skip", enabled: true, task: { template: "wf-greet", params: { who: "night" } } });
     expect(exported.webhooks?.find((w) => w.name === "wf-alerts")).toEqual({ name: "wf-alerts", url: "http://127.0.0.1:9/alerts", events: ["failed"], taskType: null, driveId: null, enabled: false, rateLimit: { max: 30, per: 60_000 } });
-    expect(exported.hooks?.find((h) => h.name === "wf-build")).toEqual({ name: "wf-build", task: { type: "cli", title: "build {{body.ref}}", command: "true" }, enabled: true, signing: "timestamped" });
+    expect(exported.hooks?.find((h) => h.name === "wf-build")).toEqual({ name: "wf-build", task: { type: "cli", title: "build {{body.ref}}", command: "true" }, enabled: true, signing: "timestamped", rateLimit: { max: 10, per: 60_000 } });
     expect(exported.rateLimits).toEqual([{ type: "claude-code", max: 50, per: "1m", reason: "" }]);
     expect(exported.concurrency).toEqual([{ type: "claude-code", max: 2, reason: "two seats" }]);
     expect(JSON.stringify(exported)).not.toContain("secret");

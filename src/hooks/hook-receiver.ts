@@ -11,6 +11,8 @@
  *   X-GitHub-Delivery or X-Delivery-Id) becomes the task's key "hook:<hook id>:<delivery id>": a
  *   retried delivery, to this worker or another sharing the database, returns the task the first
  *   one made. Without one, every delivery makes a task.
+ * - Rate limit (hook-rate-limit.ts): a signed delivery beyond the hook's limit is answered 429 with
+ *   Retry-After, and makes nothing; one that makes no new task gives its start back.
  * - What the template sees: body (parsed JSON, or the text), query, and the request's headers but
  *   the ones that carry credentials or the signature.
  */
@@ -21,6 +23,7 @@ import type { HookStore } from "../store/hook-store.js";
 import type { HookRow } from "../store/sql/hooks/hook-row.js";
 import type { Task } from "../tasks/types.js";
 import { ValidationError, type FieldError } from "../validation.js";
+import type { HookRateLimit } from "./hook-rate-limit.js";
 import { validSecrets } from "./secret-rotation.js";
 import { signatureMatches, timestampedRefusal } from "./signing.js";
 
@@ -40,7 +43,8 @@ export interface Delivery {
 
 export type DeliveryAnswer =
   | { status: 200 | 202; body: { task: { id: string; status: string }; created: boolean } }
-  | { status: 400 | 401 | 404; body: { error: string; message: string; errors?: FieldError[] } };
+  | { status: 400 | 401 | 404; body: { error: string; message: string; errors?: FieldError[] } }
+  | { status: 429; body: { error: "rate_limited"; message: string }; retryAfterSeconds: number };
 
 const header = (headers: Headers, name: string): string | undefined => {
   const value = headers[name];
@@ -54,6 +58,8 @@ export class HookReceiver {
     private readonly createTask: (input: unknown, origin: string) => Promise<{ task: Task; created: boolean }>,
     private readonly logger: Logger,
     private readonly metrics?: TaskMetrics,
+    /** Absent: hooks have no rate limits here (tests of other things). */
+    private readonly rateLimit?: HookRateLimit,
   ) {}
 
   async receive(name: string, delivery: Delivery): Promise<DeliveryAnswer> {
@@ -67,15 +73,24 @@ export class HookReceiver {
     const timestamped = header(delivery.headers, "webhook-signature") !== undefined;
     const deliveryId = timestamped ? header(delivery.headers, "webhook-id") : DELIVERY_HEADERS.map((h) => header(delivery.headers, h)).find((v) => v !== undefined && v.length > 0);
     if (deliveryId !== undefined && deliveryId.length > 200) return this.reject(hook, 400, "bad_delivery_id", `the delivery id is ${deliveryId.length} characters long; at most 200`);
+    const admission = (await this.rateLimit?.admit(hook.id)) ?? { admitted: true as const, giveBack: () => Promise.resolve() };
+    if (!admission.admitted) {
+      const seconds = Math.max(1, Math.ceil(admission.retryAfterMs / 1000));
+      const message = `rate limited: this hook makes at most ${admission.limit.max} task(s) per ${admission.limit.perMs / 1000} s; try again in ${seconds} s`;
+      await this.recordRefusal(hook, "rate_limited", message, "rate_limited");
+      return { status: 429, body: { error: "rate_limited", message }, retryAfterSeconds: seconds };
+    }
     const headers = Object.fromEntries(Object.entries(delivery.headers).filter(([k]) => !HIDDEN_HEADERS.has(k)).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v]));
     const request = fillTemplate(hook.task, { hook: { id: hook.id, name: hook.name }, body, query: delivery.query, headers }) as Record<string, unknown>;
     try {
       const { task, created } = await this.createTask({ ...request, ...(deliveryId !== undefined ? { idempotencyKey: `hook:${hook.id}:${deliveryId}` } : {}) }, `hook:${hook.name}`);
+      if (!created) await admission.giveBack();
       await this.store.recordDelivery(hook.id, { accepted: true, taskId: task.id, error: null });
       this.metrics?.hookDeliveries.inc({ outcome: created ? "accepted" : "duplicate" });
       this.logger.info({ hook: hook.name, taskId: task.id, created, deliveryId }, created ? "hook delivery made a task" : "hook delivery repeated: its task exists");
       return { status: created ? 202 : 200, body: { task: { id: task.id, status: task.status }, created } };
     } catch (error) {
+      await admission.giveBack();
       if (!(error instanceof ValidationError)) throw error;
       await this.store.recordDelivery(hook.id, { accepted: false, taskId: null, error: error.message });
       this.metrics?.hookDeliveries.inc({ outcome: "rejected" });
@@ -115,9 +130,14 @@ export class HookReceiver {
   }
 
   private async reject(hook: HookRow, status: 400 | 401, error: string, message: string): Promise<DeliveryAnswer> {
-    await this.store.recordDelivery(hook.id, { accepted: false, taskId: null, error: message });
-    this.metrics?.hookDeliveries.inc({ outcome: "rejected" });
-    this.logger.warn({ hook: hook.name, error }, `hook delivery refused: ${message}`);
+    await this.recordRefusal(hook, error, message, "rejected");
     return { status, body: { error, message } };
+  }
+
+  /** A refusal counted on the hook (rejectedCount, lastError), in the metrics and the log. */
+  private async recordRefusal(hook: HookRow, error: string, message: string, outcome: "rejected" | "rate_limited"): Promise<void> {
+    await this.store.recordDelivery(hook.id, { accepted: false, taskId: null, error: message });
+    this.metrics?.hookDeliveries.inc({ outcome });
+    this.logger.warn({ hook: hook.name, error }, `hook delivery refused: ${message}`);
   }
 }

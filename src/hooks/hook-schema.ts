@@ -3,6 +3,8 @@
  * (the secret only when it was just made).
  */
 import { z } from "zod";
+import { limitWindowToJson, RateInputSchema } from "../queue/rate-limit-service.js";
+import type { RateLimitRow } from "../store/sql/rate-limits/rate-limit-row.js";
 import { ResourceNameSchema } from "../schedules/schedule-schema.js";
 import { HOOK_SIGNINGS, type HookRow } from "../store/sql/hooks/hook-row.js";
 import { GraceSchema, previousSecretUntil } from "./secret-rotation.js";
@@ -18,6 +20,8 @@ export const HookCreateSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** "timestamped": only Standard Webhooks signatures (the delivery's id and time signed), so a captured delivery cannot be replayed; "any" also takes GitHub's body-only one. */
   signing: z.enum(HOOK_SIGNINGS).default("any"),
+  /** At most `max` tasks made in any window of `per`, across every worker; null: no limit. */
+  rateLimit: RateInputSchema.nullable().default(null),
 });
 
 export const HookPatchSchema = z
@@ -26,6 +30,7 @@ export const HookPatchSchema = z
     task: z.record(z.string(), z.json()),
     enabled: z.boolean(),
     signing: z.enum(HOOK_SIGNINGS),
+    rateLimit: RateInputSchema.nullable(),
     /** true: a new secret is made (and shown once). */
     rotateSecret: z.boolean(),
     /** With rotateSecret: the secret being replaced stays valid this long (ms), beside the new one. */
@@ -33,7 +38,7 @@ export const HookPatchSchema = z
   })
   .partial();
 
-export function hookToJson(row: HookRow, options: { withSecret?: boolean } = {}) {
+export function hookToJson(row: HookRow, options: { withSecret?: boolean; rateLimit?: RateLimitRow | undefined } = {}) {
   return {
     id: row.id,
     name: row.name,
@@ -42,6 +47,8 @@ export function hookToJson(row: HookRow, options: { withSecret?: boolean } = {})
     enabled: row.enabled,
     signing: row.signing,
     previousSecretUntil: previousSecretUntil(row),
+    /** Deliveries beyond it are answered 429 (Retry-After) and make nothing. */
+    rateLimit: limitWindowToJson(options.rateLimit),
     receivedCount: row.received_count,
     rejectedCount: row.rejected_count,
     lastReceivedAt: row.last_received_at?.toISOString() ?? null,

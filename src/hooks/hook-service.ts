@@ -5,6 +5,8 @@
  */
 import { v7 as uuidv7 } from "uuid";
 import type { HookStore } from "../store/hook-store.js";
+import { RateLimitStore } from "../store/rate-limit-store.js";
+import type { RateLimitRow } from "../store/sql/rate-limits/rate-limit-row.js";
 import type { HookFields, HookRow, NewHookFields } from "../store/sql/hooks/hook-row.js";
 import type { ExecutorRegistry } from "../tasks/executors/registry.js";
 import { checkTaskTemplateShape, refusedFields } from "../tasks/task-template.js";
@@ -16,15 +18,30 @@ import { graceProblem, rotateSecret } from "./secret-rotation.js";
 import { newSecret } from "./signing.js";
 
 export class HookService {
+  /** The hooks' rate limits: rows of ph_rate_limits keyed by hook id. */
+  private readonly rateLimits: RateLimitStore;
+
   constructor(
     private readonly store: HookStore,
     private readonly registry: ExecutorRegistry,
     /** Expands a task that names a saved template; absent: hooks cannot name one. */
     private readonly expandTemplate?: ExpandTemplate,
-  ) {}
+  ) {
+    this.rateLimits = new RateLimitStore(store.db, "hook");
+  }
 
   list(): Promise<HookRow[]> {
     return this.store.list();
+  }
+
+  /** The rate limits of these hooks (all when none are named), by hook id. */
+  async rateLimitsOf(ids?: readonly string[]): Promise<Map<string, RateLimitRow>> {
+    return new Map((await this.rateLimits.list(ids)).map((row) => [row.key, row]));
+  }
+
+  private async setRateLimit(id: string, limit: { max: number; per: number } | null): Promise<void> {
+    if (limit) await this.rateLimits.set(id, limit.max, limit.per, "");
+    else await this.rateLimits.remove([id]);
   }
 
   get(idOrName: string): Promise<HookRow | undefined> {
@@ -34,10 +51,12 @@ export class HookService {
   async create(input: unknown): Promise<HookRow> {
     const parsed = parseWith(HookCreateSchema, input);
     if (!parsed.ok) throw new ValidationError("hook", parsed.errors);
-    const fields: NewHookFields = { ...parsed.value, secret: parsed.value.secret ?? newSecret(), task: parsed.value.task };
+    const { rateLimit, ...values } = parsed.value;
+    const fields: NewHookFields = { ...values, secret: values.secret ?? newSecret(), task: values.task };
     await this.checkTask(fields.task);
     const row = await this.store.insert(uuidv7(), fields);
     if (!row) throw new NameTakenError("hook", fields.name);
+    if (rateLimit) await this.setRateLimit(row.id, rateLimit);
     return row;
   }
 
@@ -49,11 +68,13 @@ export class HookService {
     if (!change.ok) throw new ValidationError("hook", change.errors);
     const grace = graceProblem(change.value);
     if (grace) throw new ValidationError("hook", [grace]);
-    const { rotateSecret: rotate, graceMs, ...rest } = change.value;
+    const { rotateSecret: rotate, graceMs, rateLimit, ...rest } = change.value;
     const fields: HookFields = { name: existing.name, task: existing.task, enabled: existing.enabled, signing: existing.signing, ...rest, ...(rest.task ? { task: rest.task } : {}), ...rotateSecret(existing, rotate, graceMs) };
     await this.checkTask(fields.task);
     try {
-      return await this.store.update(existing.id, fields);
+      const row = await this.store.update(existing.id, fields);
+      if (row && rateLimit !== undefined) await this.setRateLimit(row.id, rateLimit);
+      return row;
     } catch (error) {
       if (isUniqueViolation(error)) throw new NameTakenError("hook", fields.name);
       throw error;
@@ -62,7 +83,9 @@ export class HookService {
 
   async remove(idOrName: string): Promise<boolean> {
     const existing = await this.store.get(idOrName);
-    return existing ? this.store.delete(existing.id) : false;
+    if (!existing) return false;
+    await this.rateLimits.remove([existing.id]);
+    return this.store.delete(existing.id);
   }
 
   /**

@@ -27,6 +27,11 @@ export function rateLimitToJson(row: RateLimitRow) {
   };
 }
 
+/** A webhook's or hook's limit as the API shows it (null: none). */
+export function limitWindowToJson(row: RateLimitRow | undefined) {
+  return row ? { max: row.max_starts, perMs: row.per_ms, used: row.used, nextFreeAt: row.next_free_at?.toISOString() ?? null } : null;
+}
+
 const PerSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
   const ms = typeof value === "number" ? value : parseDuration(value);
   if (ms === undefined || !Number.isInteger(ms) || ms < RATE_PER_MIN_MS || ms > RATE_PER_MAX_MS) {

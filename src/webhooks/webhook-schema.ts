@@ -3,7 +3,7 @@
  * of a webhook (the secret only when it was just made) and of its deliveries.
  */
 import { z } from "zod";
-import { RateInputSchema } from "../queue/rate-limit-service.js";
+import { limitWindowToJson, RateInputSchema } from "../queue/rate-limit-service.js";
 import type { RateLimitRow } from "../store/sql/rate-limits/rate-limit-row.js";
 import { GraceSchema, previousSecretUntil } from "../hooks/secret-rotation.js";
 import { SecretSchema } from "../hooks/signing.js";
@@ -70,7 +70,7 @@ export function webhookToJson(row: WebhookRow, counts: DeliveryCounts | undefine
     driveId: row.drive_id,
     enabled: row.enabled,
     deliveries: counts ?? { pending: 0, delivered: 0, dead: 0 },
-    rateLimit: limit ? { max: limit.max_starts, perMs: limit.per_ms, used: limit.used, nextFreeAt: iso(limit.next_free_at) } : null,
+    rateLimit: limitWindowToJson(limit),
     /** Its receiver said 429 or 503: nothing is sent to it before `until`. */
     held: row.held_until && row.held_until.getTime() > Date.now() ? { until: row.held_until.toISOString(), reason: row.held_reason ?? "" } : null,
     /** After `rotate` with a grace period: deliveries are signed with the previous secret too until then. */

@@ -102,7 +102,10 @@ export class WebhookService {
 
   async remove(idOrName: string): Promise<boolean> {
     const existing = await this.store.get(idOrName);
-    return existing ? this.store.delete(existing.id) : false;
+    if (!existing) return false;
+    // Its limit goes with it (a row keyed by an id nothing has any more would only be listed).
+    await this.rateLimits.remove([existing.id]);
+    return this.store.delete(existing.id);
   }
 
   /** A webhook's deliveries, newest first; `query` is the HTTP query (status, limit). */

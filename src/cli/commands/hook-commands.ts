@@ -1,11 +1,13 @@
 /**
- * `ph-tasks hook add|list|show|rotate|timestamped-only|any-signature|pause|resume|rm`: inbound webhooks on the running agent.
+ * `ph-tasks hook add|list|show|limit|rotate|timestamped-only|any-signature|pause|resume|rm`: inbound webhooks on the running agent.
  * `add` and `rotate` print the secret, which the agent shows only then.
  */
 import type { Command } from "commander";
 import { z } from "zod";
 import type { AgentClient } from "../client.js";
+import { rateArgument } from "./rates.js";
 import { ResourceCommands } from "./resource-commands.js";
+import { throttleLines, WebhookThrottleFields } from "./webhook-throttle.js";
 import { paramOptions, taskTemplate, type TemplateFlags } from "./task-template-flags.js";
 
 const ApiHookSchema = z.looseObject({
@@ -14,6 +16,7 @@ const ApiHookSchema = z.looseObject({
   path: z.string(),
   enabled: z.boolean(),
   signing: z.string(),
+  rateLimit: WebhookThrottleFields.rateLimit,
   previousSecretUntil: z.string().nullable().optional(),
   receivedCount: z.number(),
   rejectedCount: z.number(),
@@ -29,6 +32,7 @@ function describe(hook: ApiHook, client: AgentClient): string {
   return [
     `${hook.name}  ${hook.enabled ? "active" : "paused"}  POST ${base}${hook.path}${hook.signing === "timestamped" ? "  (timestamped signatures only)" : ""}`,
     `  received ${hook.receivedCount}, rejected ${hook.rejectedCount}, last ${hook.lastReceivedAt ?? "–"}${hook.lastTaskId ? ` (task ${hook.lastTaskId})` : ""}${hook.lastError ? `\n  last error: ${hook.lastError}` : ""}`,
+    ...throttleLines({ ...hook, held: null }).map((line) => `  ${line}`),
     ...(hook.previousSecretUntil ? [`  the previous secret is also accepted until ${hook.previousSecretUntil}`] : []),
     ...(hook.secret ? [`  secret ${hook.secret}  (shown once: sign with it as Standard Webhooks do — webhook-id, webhook-timestamp, webhook-signature${hook.signing === "timestamped" ? "" : " — or each body with HMAC-SHA256, header X-Signature-256: sha256=<hex>"})`] : []),
   ].join("\n");
@@ -46,16 +50,18 @@ export function registerHookCommands(program: Command): void {
     .option("--task-file <path>", "the same, from a JSON file")
     .option("--template <name>", "or a saved template (ph-tasks template list), with --param / --param-json; their values may hold the same placeholders")
     .option("--secret <secret>", "the signing secret (at least 16 characters); made up when absent")
+    .option("--rate <rate>", "at most so many tasks per window from its deliveries, across all workers, e.g. 30/min (beyond: 429 with Retry-After)")
     .option("--timestamped-only", "refuse GitHub's body-only signature: only Standard Webhooks ones, whose signed id and time stop a captured delivery from being replayed")
     .option("--json", "print the hook as JSON")
-    .action(async (name: string, flags: TemplateFlags & { task?: string; taskFile?: string; secret?: string; timestampedOnly?: boolean; json?: boolean }, command: Command) => {
-      const body = { name, task: taskTemplate(flags), ...(flags.secret !== undefined ? { secret: flags.secret } : {}), ...(flags.timestampedOnly ? { signing: "timestamped" } : {}) };
+    .action(async (name: string, flags: TemplateFlags & { task?: string; taskFile?: string; secret?: string; rate?: string; timestampedOnly?: boolean; json?: boolean }, command: Command) => {
+      const body = { name, task: taskTemplate(flags), ...(flags.secret !== undefined ? { secret: flags.secret } : {}), ...(flags.timestampedOnly ? { signing: "timestamped" } : {}), ...(flags.rate ? { rateLimit: rateArgument(flags.rate, "tasks") } : {}) };
       await hooks.requestOne(command, "POST", "/api/hooks", body, flags.json);
     });
 
   hooks
     .list("every hook, by name")
     .show("one hook")
+    .limit("make at most so many tasks per window from a hook's deliveries, across all workers (e.g. 30/min; beyond: 429 with Retry-After); --off lifts it", "tasks")
     .rotate("make a new secret (printed once); the old one stops working, or after --grace")
     .change("timestamped-only", "take only timestamped (Standard Webhooks) signatures: a captured delivery cannot be replayed", { signing: "timestamped" })
     .change("any-signature", "take GitHub's body-only signature too (for senders that cannot sign a timestamp)", { signing: "any" })

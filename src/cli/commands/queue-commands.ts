@@ -13,7 +13,7 @@ import { clientFor, printJson } from "./client-options.js";
 import { printText } from "../terminal-text.js";
 import { CapsSchema, describeCaps, registerConcurrencyCommand } from "./queue-concurrency.js";
 import { describeWindow, parseRate } from "./rates.js";
-import { describeThrottles, ThrottledWebhooksSchema } from "./webhook-throttle.js";
+import { describeThrottles, ThrottledHooksSchema, ThrottledWebhooksSchema } from "./webhook-throttle.js";
 
 const ApiPauseSchema = z.object({ taskType: z.string(), reason: z.string(), pausedAt: z.string() });
 type ApiPause = z.infer<typeof ApiPauseSchema>;
@@ -114,15 +114,22 @@ export function registerQueueCommands(program: Command): void {
 
   queue
     .command("status")
-    .description("what is paused, the rate limits and the concurrency caps; the webhooks that are rate-limited or held")
-    .option("--json", "print JSON: { pauses, rateLimits, concurrency, webhooks } (webhooks: the limited or held ones, { name, rateLimit, held })")
+    .description("what is paused, the rate limits and the concurrency caps; the webhooks that are rate-limited or held, and the rate-limited hooks")
+    .option("--json", "print JSON: { pauses, rateLimits, concurrency, webhooks, hooks } (webhooks: the limited or held ones, { name, rateLimit, held }; hooks: the limited ones, { name, rateLimit })")
     .action(async (flags: { json?: boolean }, command: Command) => {
       const client = clientFor(command);
       const { pauses } = await client.request("GET", "/api/queue/pauses", PausesSchema);
       const { rateLimits } = await client.request("GET", "/api/queue/rate-limits", RateLimitsSchema);
       const { concurrency } = await client.request("GET", "/api/queue/concurrency", CapsSchema);
       const throttled = (await client.request("GET", "/api/webhooks", ThrottledWebhooksSchema)).webhooks.filter((w) => w.rateLimit || w.held);
-      if (flags.json) return printJson({ pauses, rateLimits, concurrency, webhooks: throttled.map(({ name, rateLimit, held }) => ({ name, rateLimit: rateLimit ?? null, held: held ?? null })) });
-      printText(describe(pauses) + describeLimits(rateLimits) + describeCaps(concurrency) + describeThrottles(throttled));
+      const limitedHooks = (await client.request("GET", "/api/hooks", ThrottledHooksSchema)).hooks.filter((h) => h.rateLimit);
+      if (flags.json) {
+        return printJson({
+          pauses, rateLimits, concurrency,
+          webhooks: throttled.map(({ name, rateLimit, held }) => ({ name, rateLimit: rateLimit ?? null, held: held ?? null })),
+          hooks: limitedHooks.map(({ name, rateLimit }) => ({ name, rateLimit: rateLimit ?? null })),
+        });
+      }
+      printText(describe(pauses) + describeLimits(rateLimits) + describeCaps(concurrency) + describeThrottles("webhook", throttled) + describeThrottles("hook", limitedHooks));
     });
 }

@@ -3,6 +3,8 @@
  * (`queue limit`) and the webhooks' (`webhook limit`).
  */
 import { parseDuration } from "../../config.js";
+import { ClientError } from "../client.js";
+import { EXIT } from "../exit-codes.js";
 
 const RATE_UNITS: Record<string, string> = { s: "1s", sec: "1s", second: "1s", m: "1m", min: "1m", minute: "1m", h: "1h", hour: "1h", d: "1d", day: "1d" };
 
@@ -21,4 +23,11 @@ export function describeWindow(ms: number): string {
     if (ms % size === 0) return ms === size ? unit : `${ms / size}${unit === "min" ? "min" : unit}`;
   }
   return `${ms}ms`;
+}
+
+/** A rate given on the command line, for the API; a usage error (exit 2) naming what is expected. */
+export function rateArgument(value: string, what: string): { max: number; per: string } {
+  const parsed = parseRate(value);
+  if (!parsed) throw new ClientError(`rate: expected ${what} per window like 10/min, 100/h or 5/30s, got '${value}'`, EXIT.usage);
+  return parsed;
 }

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { parseDuration } from "../../config.js";
 import { ClientError, type AgentClient } from "../client.js";
 import { EXIT } from "../exit-codes.js";
+import { rateArgument } from "./rates.js";
 import { clientFor, printJson } from "./client-options.js";
 import { printText } from "../terminal-text.js";
 
@@ -81,6 +82,22 @@ export class ResourceCommands<T> {
       .action(async (id: string, _flags: unknown, command: Command) => {
         if (!print) return this.requestOne(command, "PATCH", this.path(id), body);
         printText(`${print(await clientFor(command).request("PATCH", this.path(id), this.one, body))}\n`);
+      });
+    return this;
+  }
+
+  /** `limit <name> <rate>|--off`: at most so many `what` per window, across all workers (PATCH rateLimit). */
+  limit(description: string, what: string): this {
+    this.spec.group
+      .command("limit")
+      .description(description)
+      .argument("<name>", "name or id")
+      .argument("[rate]", `${what} per window: 1/s, 30/min, 500/h (windows from 1s to 24h)`)
+      .option("--off", `lift the ${this.spec.singular}'s limit`)
+      .option("--json", `print the ${this.spec.singular} as JSON`)
+      .action(async (id: string, value: string | undefined, flags: { off?: boolean; json?: boolean }, command: Command) => {
+        if (flags.off === (value !== undefined)) throw new ClientError("give a rate like 30/min, or --off", EXIT.usage);
+        await this.requestOne(command, "PATCH", this.path(id), { rateLimit: value === undefined ? null : rateArgument(value, what) }, flags.json);
       });
     return this;
   }

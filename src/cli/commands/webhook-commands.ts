@@ -5,11 +5,9 @@
  */
 import type { Command } from "commander";
 import { z } from "zod";
-import { ClientError } from "../client.js";
-import { EXIT } from "../exit-codes.js";
 import { clientFor, printJson } from "./client-options.js";
 import { printText } from "../terminal-text.js";
-import { parseRate } from "./rates.js";
+import { rateArgument } from "./rates.js";
 import { throttleLines, WebhookThrottleFields } from "./webhook-throttle.js";
 import { ResourceCommands } from "./resource-commands.js";
 
@@ -62,12 +60,6 @@ function describeDelivery(d: ApiDelivery): string {
 const list = (value: string) => value.split(",").map((s) => s.trim()).filter(Boolean);
 
 /** A --rate flag or argument: "10/min" → { max, per } for the API. */
-function rate(value: string): { max: number; per: string } {
-  const parsed = parseRate(value);
-  if (!parsed) throw new ClientError(`rate: expected deliveries per window like 10/min, 100/h or 5/30s, got '${value}'`, EXIT.usage);
-  return parsed;
-}
-
 export function registerWebhookCommands(program: Command): void {
   const webhook = program.command("webhook").description("outbound webhooks: POST task events (its end; on request its start and retries) to a URL, signed");
   const webhooks = new ResourceCommands({ group: webhook, collection: "/api/webhooks", singular: "webhook", plural: "webhooks", schema: ApiWebhookSchema, describe });
@@ -85,7 +77,7 @@ export function registerWebhookCommands(program: Command): void {
     .option("--rate <rate>", "at most so many deliveries per window, across all workers, e.g. 1/s, 30/min")
     .option("--json", "print the webhook as JSON")
     .action(async (name: string, flags: { to: string; on?: string[]; type?: string; drive?: string; secret?: string; rate?: string; json?: boolean }, command: Command) => {
-      const body = { name, url: flags.to, ...(flags.on ? { events: flags.on } : {}), ...(flags.type ? { taskType: flags.type } : {}), ...(flags.drive ? { driveId: flags.drive } : {}), ...(flags.secret !== undefined ? { secret: flags.secret } : {}), ...(flags.rate ? { rateLimit: rate(flags.rate) } : {}) };
+      const body = { name, url: flags.to, ...(flags.on ? { events: flags.on } : {}), ...(flags.type ? { taskType: flags.type } : {}), ...(flags.drive ? { driveId: flags.drive } : {}), ...(flags.secret !== undefined ? { secret: flags.secret } : {}), ...(flags.rate ? { rateLimit: rateArgument(flags.rate, "deliveries") } : {}) };
       await webhooks.requestOne(command, "POST", "/api/webhooks", body, flags.json);
     });
 
@@ -137,19 +129,8 @@ export function registerWebhookCommands(program: Command): void {
       printText(`${describeDelivery(again)}\n`);
     });
 
-  webhook
-    .command("limit")
-    .description("send at most so many deliveries per window to a webhook, across all workers (e.g. 1/s); --off lifts it")
-    .argument("<name>", "name or id")
-    .argument("[rate]", "deliveries per window: 1/s, 30/min, 500/h (windows from 1s to 24h)")
-    .option("--off", "lift the webhook's limit")
-    .option("--json", "print the webhook as JSON")
-    .action(async (id: string, value: string | undefined, flags: { off?: boolean; json?: boolean }, command: Command) => {
-      if (flags.off === (value !== undefined)) throw new ClientError("give a rate like 30/min, or --off", EXIT.usage);
-      await webhooks.requestOne(command, "PATCH", path(id), { rateLimit: value === undefined ? null : rate(value) }, flags.json);
-    });
-
   webhooks
+    .limit("send at most so many deliveries per window to a webhook, across all workers (e.g. 1/s); --off lifts it", "deliveries")
     .rotate("make a new signing secret (printed once); with --grace, deliveries are signed with the old one too meanwhile")
     .change("pause", "write no new deliveries and hold the pending ones until resumed", { enabled: false })
     .change("resume", "deliver again, the held ones first", { enabled: true })

@@ -1,7 +1,7 @@
 /**
  * What holds a webhook's deliveries back — its rate limit, and a hold after its receiver answered
- * 429 or 503 — as `webhook show` prints it and as `queue status` gathers it, beside what holds
- * tasks back.
+ * 429 or 503 — and an inbound hook's rate limit, as `webhook show` / `hook show` print them and as
+ * `queue status` gathers them, beside what holds tasks back.
  */
 import { z } from "zod";
 import { describeWindow } from "./rates.js";
@@ -12,12 +12,13 @@ export const WebhookThrottleFields = {
   held: z.object({ until: z.string(), reason: z.string() }).nullable().optional(),
 };
 
-const ThrottledWebhookSchema = z.looseObject({ name: z.string(), enabled: z.boolean(), ...WebhookThrottleFields });
-type ThrottledWebhook = z.infer<typeof ThrottledWebhookSchema>;
-export const ThrottledWebhooksSchema = z.object({ webhooks: z.array(ThrottledWebhookSchema) });
+const ThrottledSchema = z.looseObject({ name: z.string(), ...WebhookThrottleFields });
+type Throttled = z.infer<typeof ThrottledSchema>;
+export const ThrottledWebhooksSchema = z.object({ webhooks: z.array(ThrottledSchema) });
+export const ThrottledHooksSchema = z.object({ hooks: z.array(ThrottledSchema) });
 
 /** One line each for the rate limit and the hold (none when neither applies). */
-export function throttleLines(webhook: ThrottledWebhook): string[] {
+export function throttleLines(webhook: Throttled): string[] {
   const { rateLimit, held } = webhook;
   return [
     ...(rateLimit ? [`at most ${rateLimit.max}/${describeWindow(rateLimit.perMs)} (${rateLimit.used} in the current window${rateLimit.nextFreeAt ? `, full until ${rateLimit.nextFreeAt}` : ""})`] : []),
@@ -25,7 +26,7 @@ export function throttleLines(webhook: ThrottledWebhook): string[] {
   ];
 }
 
-/** The webhooks that are limited or held, one line per limit or hold, for `queue status`. */
-export function describeThrottles(webhooks: readonly ThrottledWebhook[]): string {
-  return webhooks.flatMap((w) => throttleLines(w).map((line) => `webhook ${w.name}  ${line}\n`)).join("");
+/** The webhooks (or hooks) that are limited or held, one line per limit or hold, for `queue status`. */
+export function describeThrottles(kind: "webhook" | "hook", items: readonly Throttled[]): string {
+  return items.flatMap((w) => throttleLines(w).map((line) => `${kind} ${w.name}  ${line}\n`)).join("");
 }

@@ -32,7 +32,7 @@ const WebhookRateSchema = z.strictObject({ max: z.number(), per: z.union([z.numb
 const KINDS = {
   templates: z.strictObject({ name: Name, description: z.string().default(""), task: Task }),
   schedules: z.strictObject({ name: Name, cron: z.string(), timezone: z.string().default("UTC"), overlap: z.string().default("skip"), enabled: z.boolean().default(true), task: Task }),
-  hooks: z.strictObject({ name: Name, task: Task, enabled: z.boolean().default(true), signing: z.enum(HOOK_SIGNINGS).default("any") }),
+  hooks: z.strictObject({ name: Name, task: Task, enabled: z.boolean().default(true), signing: z.enum(HOOK_SIGNINGS).default("any"), rateLimit: WebhookRateSchema.nullable().default(null) }),
   webhooks: z.strictObject({ name: Name, url: z.string(), events: z.array(z.string()).default(END_EVENTS), taskType: z.string().nullable().default(null), driveId: z.string().nullable().default(null), enabled: z.boolean().default(true), rateLimit: WebhookRateSchema.nullable().default(null) }),
 } as const;
 type Kind = keyof typeof KINDS;

@@ -14,6 +14,7 @@ export function hookDeliveryRoute(receiver: HookReceiver): Router {
   router.post("/hooks/:name", express.raw({ type: () => true, limit: "1mb" }), route(async (req, res) => {
     const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const answer = await receiver.receive(String(req.params.name), { rawBody, headers: req.headers, query: req.query });
+    if (answer.status === 429) res.setHeader("Retry-After", String(answer.retryAfterSeconds));
     res.status(answer.status).json(answer.body);
   }));
   return router;
@@ -22,23 +23,25 @@ export function hookDeliveryRoute(receiver: HookReceiver): Router {
 export function hookRoutes(hooks: HookService): Router {
   const router = Router();
   router.get("/api/hooks", route(async (_req, res) => {
-    res.json({ hooks: (await hooks.list()).map((row) => hookToJson(row)) });
+    const [rows, limits] = await Promise.all([hooks.list(), hooks.rateLimitsOf()]);
+    res.json({ hooks: rows.map((row) => hookToJson(row, { rateLimit: limits.get(row.id) })) });
   }));
   router.post("/api/hooks", route(async (req, res) => {
-    res.status(201).json({ hook: hookToJson(await hooks.create(req.body), { withSecret: true }) });
+    const row = await hooks.create(req.body);
+    res.status(201).json({ hook: hookToJson(row, { withSecret: true, rateLimit: (await hooks.rateLimitsOf([row.id])).get(row.id) }) });
   }));
   router.get("/api/hooks/:id", route(async (req, res) => {
     const id = String(req.params.id);
     const row = await hooks.get(id);
     if (!row) return notFound(res, "hook", id);
-    res.json({ hook: hookToJson(row) });
+    res.json({ hook: hookToJson(row, { rateLimit: (await hooks.rateLimitsOf([row.id])).get(row.id) }) });
   }));
   router.patch("/api/hooks/:id", route(async (req, res) => {
     const id = String(req.params.id);
     const row = await hooks.update(id, req.body);
     if (!row) return notFound(res, "hook", id);
     const rotated = typeof req.body === "object" && req.body !== null && (req.body as { rotateSecret?: unknown }).rotateSecret === true;
-    res.json({ hook: hookToJson(row, { withSecret: rotated }) });
+    res.json({ hook: hookToJson(row, { withSecret: rotated, rateLimit: (await hooks.rateLimitsOf([row.id])).get(row.id) }) });
   }));
   router.delete("/api/hooks/:id", route(async (req, res) => {
     const id = String(req.params.id);

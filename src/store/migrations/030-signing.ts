@@ -8,8 +8,11 @@
  *   takes deliveries signed with either until `previous_secret_until`, and a webhook signs with
  *   both meanwhile, so the other side can switch without losing a delivery.
  *
+ * - An inbound hook may have a rate limit (ph_rate_limits, scope 'hook', key: its id): signed
+ *   deliveries beyond it are answered 429, so a leaked secret cannot flood the queue.
+ *
  * Additive: an agent older than this one reads none of these columns — it takes body-only
- * signatures on every hook and only the new secret after a rotation — so a hook set to
+ * signatures on every hook, only the new secret after a rotation, and no hook's rate limit — so a hook set to
  * 'timestamped' is replay-proof once every agent sharing the store is at this version
  * (`ph-tasks workers` shows each one's schema). Not `breaksOlderAgents`: a draining agent still
  * answers its hooks, so draining would not close the gap.
@@ -22,4 +25,6 @@ export const statements = [
   "ALTER TABLE ph_hooks ADD COLUMN previous_secret_until timestamptz",
   "ALTER TABLE ph_webhooks ADD COLUMN previous_secret text",
   "ALTER TABLE ph_webhooks ADD COLUMN previous_secret_until timestamptz",
+  "ALTER TABLE ph_rate_limits DROP CONSTRAINT ph_rate_limits_scope_check",
+  "ALTER TABLE ph_rate_limits ADD CONSTRAINT ph_rate_limits_scope_check CHECK (scope IN ('type', 'webhook', 'hook'))",
 ];

@@ -1,5 +1,5 @@
-/** What a rate limit counts: claims of a task type, or deliveries to an outbound webhook (key: its id). */
-export type RateScope = "type" | "webhook";
+/** What a rate limit counts: claims of a task type, deliveries to an outbound webhook, or deliveries an inbound hook accepts (key: its id). */
+export type RateScope = "type" | "webhook" | "hook";
 
 /** A row of ph_rate_limits, as listed (the starts in the current window counted, not sent). */
 export interface RateLimitRow {

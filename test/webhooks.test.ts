@@ -591,6 +591,7 @@ describe.skipIf(!postgresAvailable)("outbound webhooks with two workers sharing 
     expect(shown.webhook.rateLimit).toMatchObject({ max: 4, perMs: 1000, used: expect.any(Number) as number });
     const lifted = (await (await patch(worker.url, "/api/webhooks/slow", { rateLimit: null })).json()) as { webhook: { rateLimit: unknown } };
     expect(lifted.webhook.rateLimit).toBeNull();
+    expect((await patch(worker.url, "/api/webhooks/slow", { rateLimit: { max: 4, per: "1s" } })).status).toBe(200);
     expect((await api(worker.url, "/api/webhooks/slow", { method: "DELETE" })).status).toBe(204);
     expect((await a.db.query("SELECT 1 FROM ph_rate_limits")).rows).toHaveLength(0); // removed with its webhook
   }));

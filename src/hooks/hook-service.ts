@@ -83,9 +83,7 @@ export class HookService {
 
   async remove(idOrName: string): Promise<boolean> {
     const existing = await this.store.get(idOrName);
-    if (!existing) return false;
-    await this.rateLimits.remove([existing.id]);
-    return this.store.delete(existing.id);
+    return existing ? this.store.delete(existing.id) : false;
   }
 
   /**

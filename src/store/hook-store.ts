@@ -4,6 +4,7 @@
  */
 import type { Db } from "./db.js";
 import { deleteHook } from "./sql/hooks/delete-hook.js";
+import { deleteRateLimits } from "./sql/rate-limits/delete-rate-limits.js";
 import type { HookFields, HookRow, NewHookFields } from "./sql/hooks/hook-row.js";
 import { insertHook } from "./sql/hooks/insert-hook.js";
 import { listHooks } from "./sql/hooks/list-hooks.js";
@@ -30,8 +31,13 @@ export class HookStore {
     return updateHook(this.db, id, fields);
   }
 
+  /** Removes a hook and its rate limit, in one transaction. */
   delete(id: string): Promise<boolean> {
-    return deleteHook(this.db, id);
+    return this.db.transaction(async (tx) => {
+      const removed = await deleteHook(tx, id);
+      await deleteRateLimits(tx, "hook", [id]);
+      return removed;
+    });
   }
 
   recordDelivery(id: string, delivery: { accepted: boolean; taskId: string | null; error: string | null }): Promise<void> {

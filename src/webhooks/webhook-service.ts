@@ -102,10 +102,7 @@ export class WebhookService {
 
   async remove(idOrName: string): Promise<boolean> {
     const existing = await this.store.get(idOrName);
-    if (!existing) return false;
-    // Its limit goes with it (a row keyed by an id nothing has any more would only be listed).
-    await this.rateLimits.remove([existing.id]);
-    return this.store.delete(existing.id);
+    return existing ? this.store.delete(existing.id) : false;
   }
 
   /** A webhook's deliveries, newest first; `query` is the HTTP query (status, limit). */

@@ -222,7 +222,7 @@ describe("Claude Code executor on the real claude binary", () => {
       expect(existsSync(path.join(project, "helper-ran"))).toBe(false);
       expect(existsSync(path.join(project, "hook-ran"))).toBe(false);
       const text = standIn.userText(requests[0]!);
-      expect(text).toContain("<claude-md>\nAlways answer in French.\n\n</claude-md>");
+      expect(text).toContain('<claude-md path="CLAUDE.md">\nAlways answer in French.\n\n</claude-md>');
       expect(text.indexOf("Always answer in French.")).toBeLessThan(text.indexOf("Say hello"));
 
       // A CLAUDE.md that is a symlink out of the roots is not read.
@@ -230,7 +230,7 @@ describe("Claude Code executor on the real claude binary", () => {
       symlinkSync("/etc/hostname", path.join(linked, "CLAUDE.md"));
       standIn.enqueue({ kind: "text", text: "ok" });
       const viaLink = await run({ prompt: "Say hi", projectPath: linked });
-      expect(standIn.userText(viaLink.requests[0]!)).not.toContain("<claude-md>");
+      expect(standIn.userText(viaLink.requests[0]!)).not.toContain("<claude-md");
 
       // CLAUDE_CODE_PROJECT_SETTINGS=true trusts the project: what it opens, shown on the real binary.
       const trusting = planted(mkdtempSync(path.join(root, "trusted-")));

@@ -16,6 +16,7 @@ import { WorkerStore } from "../src/store/worker-store.js";
 import { LATEST_MIGRATION } from "../src/store/migrate.js";
 import { otherLoginUsers, otherLoginUsersHere } from "../src/doctor/other-users.js";
 import { peerUsersKnown } from "../src/http/peer-user.js";
+import { LATEST_MIGRATION } from "../src/store/migrate.js";
 
 const BIN = path.resolve("bin/ph-tasks.js");
 const dir = mkdtempSync(path.join(tmpdir(), "ph-doctor-"));
@@ -168,11 +169,11 @@ describe("ph-tasks doctor", () => {
     }
   });
 
-  it.skipIf(!postgresAvailable)("on PostgreSQL, a lost worker is a warning naming it", async () => {
+  it.skipIf(!postgresAvailable)("on PostgreSQL, a lost worker, or a live one of an older schema, is a warning naming it", async () => {
     const schema = uniqueSchema("doctor");
     const store = await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema });
     try {
-      const beat = { host: "h", pid: 1, version: "0.1.0", state: "running" as const, maxConcurrent: 1, prefetch: 0, leaseMs: 1000, types: ["cli"], startedAt: new Date(), schemaVersion: 29 };
+      const beat = { host: "h", pid: 1, version: "0.1.0", state: "running" as const, maxConcurrent: 1, prefetch: 0, leaseMs: 1000, types: ["cli"], startedAt: new Date(), schemaVersion: LATEST_MIGRATION };
       await new WorkerStore(store.db).beat({ ...beat, workerId: "w-alive", leaseMs: 600_000 });
       await new WorkerStore(store.db).beat({ ...beat, workerId: "w-gone" });
       await store.db.query("UPDATE ph_workers SET last_seen_at = now() - interval '5 minutes' WHERE worker_id = 'w-gone'");
@@ -183,6 +184,11 @@ describe("ph-tasks doctor", () => {
       expect(run.line("title search")).toBe("ok    title search    through a trigram index (pg_trgm)");
       await new WorkerStore(store.db).remove("w-gone");
       expect((await doctor({ DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}` })).line("workers")).toMatch(/^ok {4}workers {9}1 running$/);
+      // A live worker whose code knows an older schema: it runs, without what later migrations added.
+      await new WorkerStore(store.db).beat({ ...beat, workerId: "w-old", leaseMs: 600_000, schemaVersion: LATEST_MIGRATION - 1 });
+      expect((await doctor({ DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}` })).line("workers")).toBe(
+        `warn  workers         2 running; older: w-old (schema ${LATEST_MIGRATION - 1}), the store is at ${LATEST_MIGRATION} — what later versions added (e.g. 30: timestamped-only hooks, hook rate limits, a rotated secret's grace period) is not applied by it; upgrade it`,
+      );
     } finally {
       await store.close();
       await dropSchema(schema);

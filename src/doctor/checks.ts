@@ -103,14 +103,21 @@ async function checkWorkers(config: Config): Promise<CheckResult[]> {
   const client = new pg.Client({ connectionString: config.DATABASE_URL, connectionTimeoutMillis: 5000 });
   try {
     await client.connect();
-    const { rows } = await client.query<{ worker_id: string; lost: boolean; last_seen_at: Date }>(
-      "SELECT worker_id, last_seen_at < now() - make_interval(secs => lease_ms / 1000.0) AS lost, last_seen_at FROM ph_workers ORDER BY last_seen_at DESC",
+    const { rows } = await client.query<{ worker_id: string; lost: boolean; last_seen_at: Date; schema_version: number | null; store_version: number }>(
+      `SELECT worker_id, last_seen_at < now() - make_interval(secs => lease_ms / 1000.0) AS lost, last_seen_at, schema_version,
+              (SELECT max(version) FROM ph_tasks_migrations) AS store_version
+       FROM ph_workers ORDER BY last_seen_at DESC`,
     );
     const lost = rows.filter((r) => r.lost);
+    // A live worker of an older version goes on (029 lets it when nothing breaks), but what later
+    // migrations added it does not apply: 030's timestamped-only hooks, hook limits and rotation grace.
+    const older = rows.filter((r) => !r.lost && (r.schema_version ?? 0) < r.store_version);
     const alive = `${rows.length - lost.length} running`;
-    if (lost.length === 0) return [result("workers", "ok", alive)];
-    const names = lost.map((r) => `${r.worker_id} (last seen ${r.last_seen_at.toISOString()})`).join(", ");
-    return [result("workers", "warn", `${alive}; lost: ${names} — killed or cut off; its tasks went back to the queue`)];
+    const problems = [
+      ...(lost.length > 0 ? [`lost: ${lost.map((r) => `${r.worker_id} (last seen ${r.last_seen_at.toISOString()})`).join(", ")} — killed or cut off; its tasks went back to the queue`] : []),
+      ...(older.length > 0 ? [`older: ${older.map((r) => `${r.worker_id} (schema ${r.schema_version ?? "before 29"})`).join(", ")}, the store is at ${older[0]!.store_version} — what later versions added (e.g. 30: timestamped-only hooks, hook rate limits, a rotated secret's grace period) is not applied by it; upgrade it`] : []),
+    ];
+    return [problems.length === 0 ? result("workers", "ok", alive) : result("workers", "warn", `${alive}; ${problems.join("; ")}`)];
   } catch {
     return []; // unreachable (the store check says so) or not migrated yet: nothing to say
   } finally {

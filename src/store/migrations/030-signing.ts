@@ -14,7 +14,7 @@
  * Additive: an agent older than this one reads none of these columns — it takes body-only
  * signatures on every hook, only the new secret after a rotation, and no hook's rate limit — so a hook set to
  * 'timestamped' is replay-proof once every agent sharing the store is at this version
- * (`ph-tasks workers` shows each one's schema). Not `breaksOlderAgents`: a draining agent still
+ * (`ph-tasks workers` shows each one's schema; `ph-tasks doctor` warns of a live older one). Not `breaksOlderAgents`: a draining agent still
  * answers its hooks, so draining would not close the gap.
  */
 export const name = "signing";

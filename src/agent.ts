@@ -135,7 +135,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   const schedules = new ScheduleService(scheduleStore, registry, () => scheduler.wake(), expandTemplate);
   // Inbound webhooks: the same, per signed delivery.
   const hookStore = new HookStore(store.db);
-  const hooks = { service: new HookService(hookStore, registry, expandTemplate), receiver: new HookReceiver(hookStore, createFromTemplate, logger, metrics, new HookRateLimit(new RateLimitStore(store.db, "hook"))) };
+  const hooks = { service: new HookService(hookStore, registry, expandTemplate), receiver: new HookReceiver(hookStore, createFromTemplate, logger, metrics, { rateLimit: new HookRateLimit(new RateLimitStore(store.db, "hook")), findTask: (key) => manager.findByIdempotencyKey(key) }) };
   // Outbound webhooks: task events, POSTed where someone asked for them (and the allow-list lets them).
   const webhookStore = new WebhookStore(store.db);
   const urlPolicy = new WebhookUrlPolicy(config.TASK_WEBHOOK_URL_ALLOWLIST);

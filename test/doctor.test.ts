@@ -16,7 +16,6 @@ import { WorkerStore } from "../src/store/worker-store.js";
 import { LATEST_MIGRATION } from "../src/store/migrate.js";
 import { otherLoginUsers, otherLoginUsersHere } from "../src/doctor/other-users.js";
 import { peerUsersKnown } from "../src/http/peer-user.js";
-import { LATEST_MIGRATION } from "../src/store/migrate.js";
 
 const BIN = path.resolve("bin/ph-tasks.js");
 const dir = mkdtempSync(path.join(tmpdir(), "ph-doctor-"));

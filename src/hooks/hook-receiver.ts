@@ -58,8 +58,12 @@ export class HookReceiver {
     private readonly createTask: (input: unknown, origin: string) => Promise<{ task: Task; created: boolean }>,
     private readonly logger: Logger,
     private readonly metrics?: TaskMetrics,
-    /** Absent: hooks have no rate limits here (tests of other things). */
-    private readonly rateLimit?: HookRateLimit,
+    private readonly limits: {
+      /** Absent: hooks have no rate limits here (tests of other things). */
+      rateLimit?: HookRateLimit;
+      /** The task an idempotency key made, for a repeat that arrives while the hook's window is full. */
+      findTask?: (idempotencyKey: string) => Promise<Task | undefined>;
+    } = {},
   ) {}
 
   async receive(name: string, delivery: Delivery): Promise<DeliveryAnswer> {
@@ -73,8 +77,12 @@ export class HookReceiver {
     const timestamped = header(delivery.headers, "webhook-signature") !== undefined;
     const deliveryId = timestamped ? header(delivery.headers, "webhook-id") : DELIVERY_HEADERS.map((h) => header(delivery.headers, h)).find((v) => v !== undefined && v.length > 0);
     if (deliveryId !== undefined && deliveryId.length > 200) return this.reject(hook, 400, "bad_delivery_id", `the delivery id is ${deliveryId.length} characters long; at most 200`);
-    const admission = (await this.rateLimit?.admit(hook.id)) ?? { admitted: true as const, giveBack: () => Promise.resolve() };
+    const key = deliveryId !== undefined ? `hook:${hook.id}:${deliveryId}` : undefined;
+    const admission = (await this.limits.rateLimit?.admit(hook.id)) ?? { admitted: true as const, giveBack: () => Promise.resolve() };
     if (!admission.admitted) {
+      // A repeat of a delivery that made its task is answered with it, full window or not.
+      const existing = key !== undefined ? await this.limits.findTask?.(key) : undefined;
+      if (existing) return this.accepted(hook, existing, false, deliveryId);
       const seconds = Math.max(1, Math.ceil(admission.retryAfterMs / 1000));
       const message = `rate limited: this hook makes at most ${admission.limit.max} task(s) per ${admission.limit.perMs / 1000} s; try again in ${seconds} s`;
       await this.recordRefusal(hook, "rate_limited", message, "rate_limited");
@@ -83,12 +91,9 @@ export class HookReceiver {
     const headers = Object.fromEntries(Object.entries(delivery.headers).filter(([k]) => !HIDDEN_HEADERS.has(k)).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v]));
     const request = fillTemplate(hook.task, { hook: { id: hook.id, name: hook.name }, body, query: delivery.query, headers }) as Record<string, unknown>;
     try {
-      const { task, created } = await this.createTask({ ...request, ...(deliveryId !== undefined ? { idempotencyKey: `hook:${hook.id}:${deliveryId}` } : {}) }, `hook:${hook.name}`);
+      const { task, created } = await this.createTask({ ...request, ...(key !== undefined ? { idempotencyKey: key } : {}) }, `hook:${hook.name}`);
       if (!created) await admission.giveBack();
-      await this.store.recordDelivery(hook.id, { accepted: true, taskId: task.id, error: null });
-      this.metrics?.hookDeliveries.inc({ outcome: created ? "accepted" : "duplicate" });
-      this.logger.info({ hook: hook.name, taskId: task.id, created, deliveryId }, created ? "hook delivery made a task" : "hook delivery repeated: its task exists");
-      return { status: created ? 202 : 200, body: { task: { id: task.id, status: task.status }, created } };
+      return await this.accepted(hook, task, created, deliveryId);
     } catch (error) {
       await admission.giveBack();
       if (!(error instanceof ValidationError)) throw error;
@@ -96,6 +101,14 @@ export class HookReceiver {
       this.metrics?.hookDeliveries.inc({ outcome: "rejected" });
       return { status: 400, body: { error: "validation_failed", message: "the task this delivery makes is invalid", errors: error.errors } };
     }
+  }
+
+  /** A delivery that made its task, or repeated one that did: recorded, counted, answered. */
+  private async accepted(hook: HookRow, task: Task, created: boolean, deliveryId: string | undefined): Promise<DeliveryAnswer> {
+    await this.store.recordDelivery(hook.id, { accepted: true, taskId: task.id, error: null });
+    this.metrics?.hookDeliveries.inc({ outcome: created ? "accepted" : "duplicate" });
+    this.logger.info({ hook: hook.name, taskId: task.id, created, deliveryId }, created ? "hook delivery made a task" : "hook delivery repeated: its task exists");
+    return { status: created ? 202 : 200, body: { task: { id: task.id, status: task.status }, created } };
   }
 
   /** Why the delivery's signature is refused; undefined when it is good. */

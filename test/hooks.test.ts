@@ -116,6 +116,29 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect((await worker.manager.listTasks({ limit: 10, offset: 0 })).tasks).toHaveLength(3);
     });
 
+    it("preview: the task a delivery would make, filled and checked, none made; credentials are not filled in; invalid fields named", async () => {
+      await api(worker.url, "/api/hooks", { method: "POST", body: JSON.stringify({ name: "deploy", task: TEMPLATE }) });
+      const preview = async (input: unknown, name = "deploy") => {
+        const res = await api(worker.url, `/api/hooks/${name}/preview`, { method: "POST", body: JSON.stringify(input) });
+        return { status: res.status, json: (await res.json()) as { task: Record<string, unknown>; valid: boolean; errors: { field: string; message: string }[] } };
+      };
+      const good = await preview({ body: { ref: "v9" }, headers: { "X-Sender": "ci", Authorization: "Bearer secret-of-the-sender" }, query: { env: "prod" } });
+      expect(good.status).toBe(200);
+      expect(good.json).toMatchObject({ valid: true, errors: [], task: { type: "cli", title: "deploy v9 by ci", command: "echo", args: ["v9", "env=prod"] } });
+      expect(JSON.stringify(good.json)).not.toContain("secret-of-the-sender");
+      // The sender's name comes from the headers; without it the title has a gap, not an error.
+      await api(worker.url, "/api/hooks", { method: "POST", body: JSON.stringify({ name: "titled", task: { type: "cli", title: "{{body.title}}", command: "echo", timeoutMs: "{{body.timeout}}" } }) });
+      const bad = await preview({ body: { title: "", timeout: "soon" } }, "titled");
+      expect(bad.status).toBe(200);
+      expect(bad.json.valid).toBe(false);
+      expect(bad.json.errors.map((e) => e.field).sort()).toEqual(["timeoutMs", "title"]);
+      expect((await preview({ body: {} }, "nope")).status).toBe(404);
+      const malformed = await preview({ headers: { "X-Count": 3 } });
+      expect(malformed.status).toBe(400);
+      expect(JSON.stringify(malformed.json)).toContain("headers.X-Count");
+      expect((await worker.manager.listTasks({ limit: 10, offset: 0 })).tasks).toHaveLength(0);
+    });
+
     it("hostile deliveries: a body value that looks like a placeholder is not expanded, __proto__ pollutes nothing, 2 MB is refused", async () => {
       const { hook } = (await (await api(worker.url, "/api/hooks", { method: "POST", body: JSON.stringify({ name: "hostile", task: { type: "cli", title: "{{body.title}}", command: "echo", args: ["{{body.arg}}"] } }) })).json()) as { hook: { secret: string } };
       const body = `{"title":"{{headers.authorization}} {{hook.id}}","arg":"{{body.title}}","__proto__":{"polluted":"yes"}}`;

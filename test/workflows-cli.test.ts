@@ -146,6 +146,13 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     expect((await agent.cli(["hook", "limit", "builds", "30/min"])).stdout).toMatch(/^ {2}at most 30\/min \(\d in the current window\)$/m);
     expect((await agent.cli(["queue", "status"])).stdout).toMatch(/^hook builds {2}at most 30\/min \(\d in the current window\)$/m);
     expect((await agent.cli(["hook", "limit", "builds", "--off"])).stdout).not.toContain("at most");
+    // preview: the task a delivery would make, none made.
+    const previewed = await agent.cli(["hook", "preview", "builds", "--body", '{"ref":"x"}', "--header", "X-Sender=me"]);
+    expect(previewed.status).toBe(0);
+    expect(previewed.stdout).toContain('"title": "build x"');
+    expect(previewed.stdout).toMatch(/valid: a delivery like this makes this task\n$/);
+    const notJson = await agent.cli(["hook", "preview", "builds", "--body", "{ref"]);
+    expect([notJson.status, notJson.stderr]).toEqual([2, expect.stringContaining("--body: not valid JSON") as string]);
     const badGrace = await agent.cli(["hook", "rotate", "builds", "--grace", "soon"]);
     expect([badGrace.status, badGrace.stderr.trim()]).toEqual([2, "ph-tasks: --grace: expected a duration like 30m, 1h or 2d, got 'soon'"]);
     expect((await agent.cli(["hook", "rm", "builds"])).status).toBe(0);

@@ -46,6 +46,15 @@ export type DeliveryAnswer =
   | { status: 400 | 401 | 404; body: { error: string; message: string; errors?: FieldError[] } }
   | { status: 429; body: { error: "rate_limited"; message: string }; retryAfterSeconds: number };
 
+/**
+ * The task request a delivery makes: the hook's template filled from the delivery's body, query
+ * and headers (but the credentials and the signature). Also what `hook preview` shows.
+ */
+export function fillHookTask(hook: Pick<HookRow, "id" | "name" | "task">, delivery: { body: unknown; headers: Headers; query: Record<string, unknown> }): Record<string, unknown> {
+  const headers = Object.fromEntries(Object.entries(delivery.headers).filter(([k]) => !HIDDEN_HEADERS.has(k.toLowerCase())).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(", ") : v]));
+  return fillTemplate(hook.task, { hook: { id: hook.id, name: hook.name }, body: delivery.body, query: delivery.query, headers }) as Record<string, unknown>;
+}
+
 const header = (headers: Headers, name: string): string | undefined => {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -88,8 +97,7 @@ export class HookReceiver {
       await this.recordRefusal(hook, "rate_limited", message, "rate_limited");
       return { status: 429, body: { error: "rate_limited", message }, retryAfterSeconds: seconds };
     }
-    const headers = Object.fromEntries(Object.entries(delivery.headers).filter(([k]) => !HIDDEN_HEADERS.has(k)).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v]));
-    const request = fillTemplate(hook.task, { hook: { id: hook.id, name: hook.name }, body, query: delivery.query, headers }) as Record<string, unknown>;
+    const request = fillHookTask(hook, { body, headers: delivery.headers, query: delivery.query });
     try {
       const { task, created } = await this.createTask({ ...request, ...(key !== undefined ? { idempotencyKey: key } : {}) }, `hook:${hook.name}`);
       if (!created) await admission.giveBack();

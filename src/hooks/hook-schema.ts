@@ -38,6 +38,14 @@ export const HookPatchSchema = z
   })
   .partial();
 
+/** What `POST /api/hooks/:id/preview` fills the template from: a delivery as the sender would send it. */
+export const HookPreviewSchema = z.strictObject({
+  /** The delivery's body: JSON (an object, array, …), or a string taken as a text body. */
+  body: z.json().default(null),
+  headers: z.record(z.string(), z.string()).default({}),
+  query: z.record(z.string(), z.string()).default({}),
+});
+
 export function hookToJson(row: HookRow, options: { withSecret?: boolean; rateLimit?: RateLimitRow | undefined } = {}) {
   return {
     id: row.id,

@@ -13,7 +13,10 @@ import { checkTaskTemplateShape, refusedFields } from "../tasks/task-template.js
 import { expandForCheck, namesTemplate, type ExpandTemplate } from "../templates/template-reference.js";
 import type { JsonObject } from "../tasks/types.js";
 import { isUniqueViolation, NameTakenError, parseWith, ValidationError, type FieldError } from "../validation.js";
-import { HookCreateSchema, HookPatchSchema } from "./hook-schema.js";
+import { fillHookTask } from "./hook-receiver.js";
+import { HookCreateSchema, HookPatchSchema, HookPreviewSchema } from "./hook-schema.js";
+import { parseTaskRequest } from "../tasks/task-request.js";
+import { requestProblems } from "../tasks/admit-tasks.js";
 import { graceProblem, rotateSecret } from "./secret-rotation.js";
 import { newSecret } from "./signing.js";
 
@@ -79,6 +82,24 @@ export class HookService {
       if (isUniqueViolation(error)) throw new NameTakenError("hook", fields.name);
       throw error;
     }
+  }
+
+  /**
+   * The task a delivery would make, without making it: the template filled from `input` (HookPreviewSchema),
+   * a named template expanded, and checked as POST /api/tasks checks a request (fields, then the
+   * policy). Undefined when there is no such hook. No signature is needed: the API token is.
+   */
+  async preview(idOrName: string, input: unknown): Promise<{ task: unknown; errors: FieldError[] } | undefined> {
+    const hook = await this.store.get(idOrName);
+    if (!hook) return undefined;
+    const parsed = parseWith(HookPreviewSchema, input);
+    if (!parsed.ok) throw new ValidationError("preview", parsed.errors);
+    const filled = fillHookTask(hook, parsed.value);
+    const expanded = namesTemplate(filled) ? await expandForCheck(filled, this.expandTemplate) : { request: filled };
+    if ("errors" in expanded) return { task: filled, errors: expanded.errors };
+    const request = parseTaskRequest(expanded.request, this.registry);
+    if (!request.ok) return { task: expanded.request, errors: request.errors };
+    return { task: request.value, errors: await requestProblems(this.registry, request.value) };
   }
 
   async remove(idOrName: string): Promise<boolean> {

@@ -1,10 +1,11 @@
 /**
- * `ph-tasks hook add|list|show|limit|rotate|timestamped-only|any-signature|pause|resume|rm`: inbound webhooks on the running agent.
+ * `ph-tasks hook add|preview|list|show|limit|rotate|timestamped-only|any-signature|pause|resume|rm`: inbound webhooks on the running agent.
  * `add` and `rotate` print the secret, which the agent shows only then.
  */
 import type { Command } from "commander";
 import { z } from "zod";
 import type { AgentClient } from "../client.js";
+import { registerHookPreview } from "./hook-preview.js";
 import { rateArgument } from "./rates.js";
 import { ResourceCommands } from "./resource-commands.js";
 import { throttleLines, WebhookThrottleFields } from "./webhook-throttle.js";
@@ -57,6 +58,8 @@ export function registerHookCommands(program: Command): void {
       const body = { name, task: taskTemplate(flags), ...(flags.secret !== undefined ? { secret: flags.secret } : {}), ...(flags.timestampedOnly ? { signing: "timestamped" } : {}), ...(flags.rate ? { rateLimit: rateArgument(flags.rate, "tasks") } : {}) };
       await hooks.requestOne(command, "POST", "/api/hooks", body, flags.json);
     });
+
+  registerHookPreview(hook);
 
   hooks
     .list("every hook, by name")

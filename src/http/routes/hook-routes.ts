@@ -43,6 +43,13 @@ export function hookRoutes(hooks: HookService): Router {
     const rotated = typeof req.body === "object" && req.body !== null && (req.body as { rotateSecret?: unknown }).rotateSecret === true;
     res.json({ hook: hookToJson(row, { withSecret: rotated, rateLimit: (await hooks.rateLimitsOf([row.id])).get(row.id) }) });
   }));
+  // The task a delivery would make, filled and checked, none made (for writing a hook's template).
+  router.post("/api/hooks/:id/preview", route(async (req, res) => {
+    const id = String(req.params.id);
+    const preview = await hooks.preview(id, req.body);
+    if (!preview) return notFound(res, "hook", id);
+    res.json({ task: preview.task, valid: preview.errors.length === 0, errors: preview.errors });
+  }));
   router.delete("/api/hooks/:id", route(async (req, res) => {
     const id = String(req.params.id);
     if (!(await hooks.remove(id))) return notFound(res, "hook", id);

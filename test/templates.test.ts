@@ -135,6 +135,10 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(answer.status).toBe(202);
       const made = await manager.getTask((answer.body as { task: { id: string } }).task.id);
       expect(made).toMatchObject({ title: "ship staging", args: ["deploy", "staging", "--replicas=4"], maxAttempts: 1, source: { origin: "hook:deploys" } });
+      // Its preview expands the template the same way, and names what a delivery without env breaks.
+      expect(await hooks.preview("deploys", { body: { env: "prod", replicas: 2 } })).toMatchObject({ errors: [], task: { title: "ship prod", args: ["deploy", "prod", "--replicas=2"], maxAttempts: 1 } });
+      const wrong = await hooks.preview("deploys", { body: {} });
+      expect(wrong).toMatchObject({ task: { args: ["deploy", null, "--replicas="] }, errors: [{ field: "args.1", message: "Invalid input: expected string, received null" }] });
       // The template removed: a delivery is refused with the reason, nothing is made.
       await call("DELETE", "/api/templates/deploy");
       const refused = await receiver.receive("deploys", { rawBody: Buffer.from(body), headers: { "content-type": "application/json", "x-signature-256": signBody(hook.secret, body) }, query: {} });

@@ -1,9 +1,16 @@
 /**
  * Allow-list entries that let a task run anything: which are (a shell or interpreter left open, a
  * runner with no program named, a program whose exec option may come anywhere) and which are not
- * (pinned to a script, a sub-command or a program; programs that run nothing else).
+ * (pinned to a script, a sub-command or a program; programs that run nothing else); and the agent
+ * says so at start.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { startAgent } from "../src/agent.js";
+import { loadConfig } from "../src/config.js";
+import { createLogger } from "../src/logger.js";
 import { describeOpenEnded, openEndedEntries } from "../src/security/open-ended-entries.js";
 
 const open = (list: string[]) => openEndedEntries(list).map((e) => e.entry);
@@ -25,5 +32,22 @@ describe("open-ended allow-list entries", () => {
     expect(open(["echo", "ls", "cat", "/bin/date", "jq", "grep"])).toEqual([]);
     const text = describeOpenEnded(openEndedEntries(["echo", "bash", "find ."]));
     expect(text).toBe("TASK_COMMAND_ALLOWLIST lets a task run anything through 'bash' (-c runs any shell code), 'find .' (-exec runs any program): pin the arguments to a script or sub-command ('bash ./scripts/build.sh', 'npm test'), or list the programs themselves");
+  });
+});
+
+describe("an agent whose allow-list has an open-ended entry", () => {
+  it("starts, and says so in its log at start, naming the entry", async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), "ph-open-ended-"));
+    const lines: string[] = [];
+    const logger = createLogger({ level: "warn", destination: { write: (line: string) => void lines.push(line) } });
+    const agent = await startAgent(loadConfig({ TASK_DATA_DIR: dataDir, PORT: "0", TASK_SHUTDOWN_GRACE_MS: "100", TASK_COMMAND_ALLOWLIST: "echo,bash" }, dataDir), { logger, rules: [] });
+    try {
+      const warned = lines.map((line) => JSON.parse(line) as { level: number; msg: string; entries?: string[] }).find((l) => l.msg.startsWith("TASK_COMMAND_ALLOWLIST lets a task run anything"));
+      expect(warned).toMatchObject({ level: 40, entries: ["bash"] });
+      expect(warned?.msg).toContain("'bash' (-c runs any shell code)");
+    } finally {
+      await agent.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

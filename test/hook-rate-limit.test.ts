@@ -5,39 +5,18 @@
  * the window is full; lifting the limit lets the next one through; and
  * two workers sharing PostgreSQL share one window.
  */
-import type { Server } from "node:http";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { HookRateLimit } from "../src/hooks/hook-rate-limit.js";
-import { HookReceiver, signBody } from "../src/hooks/hook-receiver.js";
-import { HookService } from "../src/hooks/hook-service.js";
-import { createApp, listen } from "../src/http/server.js";
-import { silentLogger } from "../src/logger.js";
-import { HookStore } from "../src/store/hook-store.js";
-import { RateLimitStore } from "../src/store/rate-limit-store.js";
+import { signBody } from "../src/hooks/hook-receiver.js";
 import { TaskStore } from "../src/store/task-store.js";
-import type { TaskManager } from "../src/tasks/task-manager.js";
-import { cliRegistry, testManager } from "./support/manager.js";
 import { BACKENDS, dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "./support/stores.js";
+import { HOOK_API_TOKEN, startHookAgent, stopHookAgent, type HookAgent } from "./support/hook-agent.js";
 
-const TOKEN = "api-token-0123456789";
+const TOKEN = HOOK_API_TOKEN;
 const TASK = { type: "cli", title: "{{body.title}}", command: "echo" };
 
-interface Agent { manager: TaskManager; server: Server; url: string; hooks: HookService }
-
-async function startAgent(store: TaskStore): Promise<Agent> {
-  const manager = testManager(store, {}, cliRegistry());
-  const hookStore = new HookStore(store.db);
-  const hooks = new HookService(hookStore, manager.registry);
-  const receiver = new HookReceiver(hookStore, (input, origin) => manager.enqueueTask({ ...(input as object), source: { origin } }), silentLogger(), manager.metrics, { rateLimit: new HookRateLimit(new RateLimitStore(store.db, "hook")), findTask: (key) => manager.findByIdempotencyKey(key) });
-  const app = createApp({ manager, metrics: manager.metrics!, logger: silentLogger(), apiToken: TOKEN, hooks: { service: hooks, receiver } });
-  const { server, url } = await listen(app, "127.0.0.1", 0, TOKEN);
-  return { manager, server, url, hooks };
-}
-
-async function stopAgent(agent: Agent): Promise<void> {
-  agent.server.closeAllConnections();
-  await new Promise((resolve) => agent.server.close(resolve));
-}
+type Agent = HookAgent;
+const startAgent = startHookAgent;
+const stopAgent = stopHookAgent;
 
 const api = (agent: Agent, path: string, init: RequestInit = {}) =>
   fetch(`${agent.url}${path}`, { ...init, headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json", ...init.headers } });

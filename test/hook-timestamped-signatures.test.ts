@@ -6,23 +6,16 @@
  * signatures only refuses GitHub's body-only one, which cannot tell a replay from a new delivery.
  * A secret rotated with a grace period: the old one is accepted beside the new until then.
  */
-import type { Server } from "node:http";
 import { Webhook } from "standardwebhooks";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { HookReceiver, signBody } from "../src/hooks/hook-receiver.js";
-import { HookService } from "../src/hooks/hook-service.js";
-import { createApp, listen } from "../src/http/server.js";
-import { silentLogger } from "../src/logger.js";
-import { HookStore } from "../src/store/hook-store.js";
-import type { TaskStore } from "../src/store/task-store.js";
-import type { TaskManager } from "../src/tasks/task-manager.js";
-import { cliRegistry, testManager } from "./support/manager.js";
+import { signBody } from "../src/hooks/hook-receiver.js";
 import { BACKENDS } from "./support/stores.js";
+import { HOOK_API_TOKEN, startHookAgent, stopHookAgent, type HookAgent } from "./support/hook-agent.js";
 
-const TOKEN = "api-token-0123456789";
+const TOKEN = HOOK_API_TOKEN;
 const TASK = { type: "cli", title: "build {{body.ref}}", command: "echo", args: ["{{body.ref}}"] };
 
-interface Agent { manager: TaskManager; server: Server; url: string; store: TaskStore }
+type Agent = HookAgent;
 
 const api = (agent: Agent, path: string, init: RequestInit = {}) =>
   fetch(`${agent.url}${path}`, { ...init, headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json", ...init.headers } });
@@ -49,15 +42,9 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
     let cleanup: () => Promise<void>;
     beforeEach(async () => {
       const opened = await backend.open();
-      const manager = testManager(opened.store, {}, cliRegistry());
-      const hookStore = new HookStore(opened.store.db);
-      const receiver = new HookReceiver(hookStore, (input, origin) => manager.enqueueTask({ ...(input as object), source: { origin } }), silentLogger(), manager.metrics);
-      const app = createApp({ manager, metrics: manager.metrics!, logger: silentLogger(), apiToken: TOKEN, hooks: { service: new HookService(hookStore, manager.registry), receiver } });
-      const { server, url } = await listen(app, "127.0.0.1", 0, TOKEN);
-      agent = { manager, server, url, store: opened.store };
+      agent = await startHookAgent(opened.store);
       cleanup = async () => {
-        server.closeAllConnections();
-        await new Promise((resolve) => server.close(resolve));
+        await stopHookAgent(agent);
         await opened.cleanup();
       };
     });

@@ -4,37 +4,18 @@
  * the body makes invalid are refused and counted; a repeated delivery id makes no second task, also
  * when two workers sharing PostgreSQL receive it at the same instant.
  */
-import type { Server } from "node:http";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { HookReceiver, signBody } from "../src/hooks/hook-receiver.js";
-import { HookService } from "../src/hooks/hook-service.js";
-import { createApp, listen } from "../src/http/server.js";
-import { silentLogger } from "../src/logger.js";
-import { HookStore } from "../src/store/hook-store.js";
+import { signBody } from "../src/hooks/hook-receiver.js";
 import { TaskStore } from "../src/store/task-store.js";
-import type { TaskManager } from "../src/tasks/task-manager.js";
-import { cliRegistry, testManager } from "./support/manager.js";
 import { BACKENDS, dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "./support/stores.js";
+import { HOOK_API_TOKEN, startHookAgent, stopHookAgent, type HookAgent } from "./support/hook-agent.js";
 
-const TOKEN = "api-token-0123456789";
+const TOKEN = HOOK_API_TOKEN;
 const TEMPLATE = { type: "cli", title: "deploy {{body.ref}} by {{headers.x-sender}}", command: "echo", args: ["{{body.ref}}", "env={{query.env}}"] };
 
-interface Worker { store: TaskStore; manager: TaskManager; server: Server; url: string; hooks: HookService }
-
-async function startWorker(store: TaskStore): Promise<Worker> {
-  const manager = testManager(store, {}, cliRegistry());
-  const hookStore = new HookStore(store.db);
-  const hooks = new HookService(hookStore, manager.registry);
-  const receiver = new HookReceiver(hookStore, (input, origin) => manager.enqueueTask({ ...(input as object), source: { origin } }), silentLogger(), manager.metrics);
-  const app = createApp({ manager, metrics: manager.metrics!, logger: silentLogger(), apiToken: TOKEN, hooks: { service: hooks, receiver } });
-  const { server, url } = await listen(app, "127.0.0.1", 0, TOKEN);
-  return { store, manager, server, url, hooks };
-}
-
-async function stopWorker(w: Worker): Promise<void> {
-  w.server.closeAllConnections();
-  await new Promise((resolve) => w.server.close(resolve));
-}
+type Worker = HookAgent;
+const startWorker = startHookAgent;
+const stopWorker = stopHookAgent;
 
 function deliver(url: string, name: string, body: string, options: { secret?: string; signature?: string; headers?: Record<string, string>; query?: string } = {}) {
   const signature = options.signature ?? (options.secret ? signBody(options.secret, body) : undefined);

@@ -33,7 +33,7 @@ function describe(hook: ApiHook, client: AgentClient): string {
   return [
     `${hook.name}  ${hook.enabled ? "active" : "paused"}  POST ${base}${hook.path}${hook.signing === "timestamped" ? "  (timestamped signatures only)" : ""}`,
     `  received ${hook.receivedCount}, rejected ${hook.rejectedCount}, last ${hook.lastReceivedAt ?? "–"}${hook.lastTaskId ? ` (task ${hook.lastTaskId})` : ""}${hook.lastError ? `\n  last error: ${hook.lastError}` : ""}`,
-    ...throttleLines({ ...hook, held: null }).map((line) => `  ${line}`),
+    ...throttleLines(hook).map((line) => `  ${line}`),
     ...(hook.previousSecretUntil ? [`  the previous secret is also accepted until ${hook.previousSecretUntil}`] : []),
     ...(hook.secret ? [`  secret ${hook.secret}  (shown once: sign with it as Standard Webhooks do — webhook-id, webhook-timestamp, webhook-signature${hook.signing === "timestamped" ? "" : " — or each body with HMAC-SHA256, header X-Signature-256: sha256=<hex>"})`] : []),
   ].join("\n");

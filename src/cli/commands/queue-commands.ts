@@ -118,11 +118,16 @@ export function registerQueueCommands(program: Command): void {
     .option("--json", "print JSON: { pauses, rateLimits, concurrency, webhooks, hooks } (webhooks: the limited or held ones, { name, rateLimit, held }; hooks: the limited ones, { name, rateLimit })")
     .action(async (flags: { json?: boolean }, command: Command) => {
       const client = clientFor(command);
-      const { pauses } = await client.request("GET", "/api/queue/pauses", PausesSchema);
-      const { rateLimits } = await client.request("GET", "/api/queue/rate-limits", RateLimitsSchema);
-      const { concurrency } = await client.request("GET", "/api/queue/concurrency", CapsSchema);
-      const throttled = (await client.request("GET", "/api/webhooks", ThrottledWebhooksSchema)).webhooks.filter((w) => w.rateLimit || w.held);
-      const limitedHooks = (await client.request("GET", "/api/hooks", ThrottledHooksSchema)).hooks.filter((h) => h.rateLimit);
+      // Five independent reads: asked at once.
+      const [{ pauses }, { rateLimits }, { concurrency }, { webhooks }, { hooks }] = await Promise.all([
+        client.request("GET", "/api/queue/pauses", PausesSchema),
+        client.request("GET", "/api/queue/rate-limits", RateLimitsSchema),
+        client.request("GET", "/api/queue/concurrency", CapsSchema),
+        client.request("GET", "/api/webhooks", ThrottledWebhooksSchema),
+        client.request("GET", "/api/hooks", ThrottledHooksSchema),
+      ]);
+      const throttled = webhooks.filter((w) => w.rateLimit || w.held);
+      const limitedHooks = hooks.filter((h) => h.rateLimit);
       if (flags.json) {
         return printJson({
           pauses, rateLimits, concurrency,

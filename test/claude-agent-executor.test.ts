@@ -32,7 +32,7 @@ import { newTask } from "../src/tasks/new-task.js";
 import { parseTaskRequest, type TaskRequest } from "../src/tasks/task-request.js";
 import { ClaudeAgentTaskRequestSchema, type ProgressEvent } from "../src/tasks/types.js";
 import { startStandIn, type LoggedRequest, type StandIn } from "./support/anthropic-stand-in.js";
-import { processAlive, sleep, waitFor } from "./support/process.js";
+import { processAlive, readPid, sleep, waitFor } from "./support/process.js";
 
 const root = realpathSync(mkdtempSync(path.join(tmpdir(), "ph-claude-agent-")));
 const homesDir = path.join(root, ".homes");
@@ -474,7 +474,7 @@ describe("Claude agent executor: Agent SDK + reactor-mcp on the real claude bina
     // The leader exits once the stray has written its pid (not before: its end would stop the
     // stray too soon to be seen); the stray has left the group and goes on under init.
     proc.spawn({ command: "sh", args: ["-c", `setsid sh -c 'echo $$ > ${pidFile}; exec sleep 300' >/dev/null 2>&1 </dev/null & while [ ! -s ${pidFile} ]; do sleep 0.05; done; exit 0`], cwd: root, env: { PATH: process.env.PATH }, signal: new AbortController().signal });
-    const stray = await waitFor(() => { try { return Number(readFileSync(pidFile, "utf8")) || undefined; } catch { return undefined; } }, 5000, "stray pid");
+    const stray = await waitFor(() => readPid(pidFile), 5000, "stray pid");
     try {
       await proc.gone(2000);
       expect(processAlive(stray)).toBe(false);

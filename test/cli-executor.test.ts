@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +11,7 @@ import { executeAttempt } from "../src/tasks/execute-attempt.js";
 import { newTask } from "../src/tasks/new-task.js";
 import { parseTaskRequest } from "../src/tasks/task-request.js";
 import type { OutputChunk } from "../src/tasks/types.js";
-import { processAlive, waitFor } from "./support/process.js";
+import { processAlive, readPid, waitFor } from "./support/process.js";
 
 const root = realpathSync(mkdtempSync(path.join(tmpdir(), "ph-cli-")));
 const executor = new CliExecutor({ allowedRoots: [root], killGraceMs: 300, captureBytes: 64 * 1024, agentEnv: { ...process.env, ANTHROPIC_API_KEY: "sk-agent-secret-value", API_TOKEN: "agent-token-1234567890" } });
@@ -75,8 +75,8 @@ describe("CLI executor", () => {
   it("on timeout kills the whole process group, including a grandchild that ignores SIGTERM", async () => {
     // The shell and its background sleep both ignore SIGTERM (an ignored signal survives exec).
     const pidFile = path.join(root, "grandchild.pid");
-    const promise = run({ command: "sh", args: ["-c", `trap '' TERM; sleep 300 & echo $! > ${pidFile}; wait`] }, { timeoutMs: 800 });
-    const grandchild = await waitFor(() => { try { return Number(readFileSync(pidFile, "utf8")); } catch { return undefined; } }, 5000, "grandchild pid");
+    const promise = run({ command: "sh", args: ["-c", `trap '' TERM; sleep 300 & echo $! > ${pidFile}; wait`] }, { timeoutMs: 2000 });
+    const grandchild = await waitFor(() => readPid(pidFile), 5000, "grandchild pid");
     expect(processAlive(grandchild)).toBe(true);
     const { outcome, result } = await promise;
     expect(outcome.status).toBe("failed");
@@ -92,7 +92,7 @@ describe("CLI executor", () => {
     const pidFile = path.join(root, "cancel.pid");
     const controller = new AbortController();
     const promise = run({ command: "sh", args: ["-c", `trap '' TERM; sleep 300 & echo $! > ${pidFile}; wait`] }, { signal: controller.signal });
-    const grandchild = await waitFor(() => { try { return Number(readFileSync(pidFile, "utf8")); } catch { return undefined; } }, 5000, "grandchild pid");
+    const grandchild = await waitFor(() => readPid(pidFile), 5000, "grandchild pid");
     controller.abort(new TaskAbortReason("cancel"));
     const { outcome, result } = await promise;
     expect(outcome.status).toBe("cancelled");
@@ -126,7 +126,7 @@ describe("CLI executor", () => {
     const controller = new AbortController();
     // The stray keeps stdout open: without it the run would wait for it to exit.
     const promise = run({ command: "sh", args: ["-c", `setsid sh -c 'trap "" TERM; echo $$ > ${pidFile}; while :; do sleep 1; done' & wait`] }, { signal: controller.signal });
-    const stray = await waitFor(() => { try { return Number(readFileSync(pidFile, "utf8")) || undefined; } catch { return undefined; } }, 5000, "stray pid");
+    const stray = await waitFor(() => readPid(pidFile), 5000, "stray pid");
     expect(processAlive(stray)).toBe(true);
     controller.abort(new TaskAbortReason("cancel"));
     const { outcome } = await promise;
@@ -139,7 +139,7 @@ describe("CLI executor", () => {
     // The time limit leaves room for the descendant to start on a loaded machine: ended before it
     // exists, the shell would leave it orphaned with no tag — the one case this cannot catch.
     const promise = run({ command: "sh", args: ["-c", `env -i /usr/bin/setsid /bin/sh -c 'echo $$ > ${pidFile}; exec sleep 300' >/dev/null 2>&1 </dev/null & wait`] }, { timeoutMs: 6000 });
-    const bare = await waitFor(() => { try { return Number(readFileSync(pidFile, "utf8")) || undefined; } catch { return undefined; } }, 5000, "pid of the bare process");
+    const bare = await waitFor(() => readPid(pidFile), 5000, "pid of the bare process");
     expect(processAlive(bare)).toBe(true);
     const { outcome } = await promise;
     expect(outcome.status).toBe("failed");

@@ -3,7 +3,7 @@
  * the real task manager on PGlite, real processes. Documents ask for work; results come back as
  * operations.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,7 +18,7 @@ import { actions } from "../src/reactor/task-document/actions.js";
 import type { TaskDocumentState } from "../src/reactor/task-document/state.js";
 import { RulesFileSchema } from "../src/rules/rules-schema.js";
 import { cliRegistry, testManager } from "./support/manager.js";
-import { processAlive, waitFor } from "./support/process.js";
+import { processAlive, readPid, waitFor } from "./support/process.js";
 
 const rules = RulesFileSchema.parse({
   rules: [
@@ -106,7 +106,7 @@ describe("the reactor loop", () => {
     const pidFile = path.join(dataDir, "cancel.pid");
     const id = await addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "Long", taskType: "cli", params: { command: "sh", args: ["-c", `echo $$ > ${pidFile}; exec sleep 60`], workingDirectory: dataDir } }, requestRun: true });
     await documentReaches(agent, id, ["running"]);
-    const pid = await waitFor(() => { try { return Number(readFileSync(pidFile, "utf8")) || undefined; } catch { return undefined; } });
+    const pid = await waitFor(() => readPid(pidFile));
     await dispatch(agent.reactor, id, actions.cancel({ reason: "changed my mind" }));
     const state = await documentReaches(agent, id, ["cancelled"]);
     expect(state.error?.code).toBe("cancelled");
@@ -117,7 +117,7 @@ describe("the reactor loop", () => {
     const pidFile = path.join(dataDir, "deleted.pid");
     const id = await addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "Orphaned", taskType: "cli", params: { command: "sh", args: ["-c", `echo $$ > ${pidFile}; exec sleep 60`], workingDirectory: dataDir } }, requestRun: true });
     await documentReaches(agent, id, ["running"]);
-    const pid = await waitFor(() => { try { return Number(readFileSync(pidFile, "utf8")) || undefined; } catch { return undefined; } });
+    const pid = await waitFor(() => readPid(pidFile));
     const taskId = (await getTaskDocumentState(agent.reactor, id)).currentTaskId!;
     await removeDocument(agent.reactor, agent.localDriveId, id);
     const task = await waitFor(async () => { const t = await agent.manager.getTask(taskId); return t?.status === "cancelled" ? t : undefined; }, 15_000, "the task cancelled");
@@ -131,7 +131,7 @@ describe("the reactor loop", () => {
     await dispatch(agent.reactor, agent.localDriveId, addFolder({ id: folder, name: "batch", parentFolder: null }));
     const id = await addTaskDocument(agent.reactor, agent.localDriveId, { parentFolder: folder, spec: { title: "In a folder", taskType: "cli", params: { command: "sh", args: ["-c", `echo $$ > ${pidFile}; exec sleep 60`], workingDirectory: dataDir } }, requestRun: true });
     await documentReaches(agent, id, ["running"]);
-    const pid = await waitFor(() => { try { return Number(readFileSync(pidFile, "utf8")) || undefined; } catch { return undefined; } });
+    const pid = await waitFor(() => readPid(pidFile));
     const taskId = (await getTaskDocumentState(agent.reactor, id)).currentTaskId!;
     await dispatch(agent.reactor, agent.localDriveId, deleteNode({ id: folder }));
     const task = await waitFor(async () => { const t = await agent.manager.getTask(taskId); return t?.status === "cancelled" ? t : undefined; }, 15_000, "the task cancelled");

@@ -3,7 +3,6 @@
  * document, per drive, a type's rate limit and its concurrency cap), a cancel reaches the process that runs the task,
  * and a worker killed with SIGKILL loses nothing.
  */
-import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,7 +13,7 @@ import type { TaskManager } from "../src/tasks/task-manager.js";
 import { HoldRequestSchema } from "./support/hold-schema.js";
 import { JsonLinesChild } from "./support/json-lines-child.js";
 import { cliRegistry, testManager } from "./support/manager.js";
-import { processAlive, sleep, waitFor } from "./support/process.js";
+import { processAlive, readPid, sleep, waitFor } from "./support/process.js";
 import { dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "./support/stores.js";
 
 interface WorkerLine { event: string; id?: string; doc?: string | null; drive?: string | null; at?: number; worker?: string }
@@ -173,7 +172,7 @@ describe.skipIf(!postgresAvailable)("TaskManager with several worker processes o
     await worker.ready;
     const pidFile = path.join(tmpdir(), `ph-mp-cancel-${Date.now()}.pid`);
     const { task } = await client.enqueueTask({ type: "cli", title: "remote", command: "sh", args: ["-c", `echo $$ > ${pidFile}; exec sleep 60`] });
-    const pid = await waitFor(() => { try { return Number(readFileSync(pidFile, "utf8")) || undefined; } catch { return undefined; } }, 15_000, "pid file");
+    const pid = await waitFor(() => readPid(pidFile), 15_000, "pid file");
     const queued = await client.enqueueTask({ type: "hold", title: "queued", ms: 1, source: { documentId: "busy-doc" }, priority: 0 });
     expect(await client.cancelTask(task.id)).toBe(true);
     const requestedAt = Date.now();

@@ -8,7 +8,7 @@ import type { Task } from "../src/tasks/types.js";
 import { ValidationError } from "../src/validation.js";
 import { cliRegistry, testManager } from "./support/manager.js";
 import { finalStatus, scriptedExecutor, type RunLog } from "./support/scripted-executor.js";
-import { processAlive, sleep, waitFor } from "./support/process.js";
+import { processAlive, readPid, sleep, waitFor } from "./support/process.js";
 import { BACKENDS } from "./support/stores.js";
 
 for (const backend of BACKENDS) {
@@ -244,7 +244,7 @@ for (const backend of BACKENDS) {
       const running = await manager.enqueueTask({ type: "cli", title: "long", command: "sh", args: ["-c", `echo $$ > ${pidFile}; exec sleep 30`] });
       const queued = await manager.enqueueTask({ type: "scripted", title: "waiting" });
       await manager.start();
-      const pid = await waitFor(() => { try { return Number(readFileSync(pidFile, "utf8")) || undefined; } catch { return undefined; } });
+      const pid = await waitFor(() => readPid(pidFile));
       expect(await manager.cancelTask(queued.task.id)).toBe(true);
       expect((await manager.getTask(queued.task.id))?.status).toBe("cancelled");
       expect(await manager.cancelTask(running.task.id)).toBe(true);

@@ -15,6 +15,20 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/**
+ * The pid a test's shell wrote to `file`, once it is whole. `echo $! > file` creates the file before
+ * it writes: a read in between sees "" (Number("") is 0, and pid 0 means "my process group").
+ */
+export function readPid(file: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+  return /^\d+\n$/.test(text) ? Number(text) : undefined;
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000, what = "condition"): Promise<T> {

@@ -4,7 +4,7 @@
  */
 import type { Logger } from "../logger.js";
 import type { JsonObject, JsonValue, OutputChunk, ProgressEvent, Task, TaskError } from "./types.js";
-import { abortCauseOf, classifyError, fatal, TaskAbortReason, type TaskExecutor } from "./executors/executor.js";
+import { abortCauseOf, classifyError, fatal, TaskAbortReason, type ExecutionContext, type TaskExecutor } from "./executors/executor.js";
 
 export type AttemptOutcome =
   | { status: "completed"; result: JsonObject; durationMs: number }
@@ -19,6 +19,12 @@ export const DEFAULT_ABANDON_AFTER_MS = 30_000;
 export interface AttemptOptions {
   /** Aborted from outside: cancel (reason TaskAbortReason("cancel")) or shutdown. */
   signal?: AbortSignal;
+  /**
+   * Instead of `signal`: the run's own controller, aborted from outside with a TaskAbortReason
+   * (cancel, shutdown) and by the attempt on timeout. The manager passes the one it holds for the
+   * run, which spares every attempt a second controller and the listener that links the two.
+   */
+  controller?: AbortController;
   timeoutMs: number;
   /**
    * An executor still running this long after its signal was aborted (timeout, cancel, shutdown)
@@ -34,21 +40,13 @@ export interface AttemptOptions {
 
 export async function executeAttempt(executor: TaskExecutor, task: Task, options: AttemptOptions): Promise<AttemptOutcome> {
   const started = performance.now();
-  const controller = new AbortController();
-  const forward = () => controller.abort(options.signal?.reason instanceof TaskAbortReason ? options.signal.reason : new TaskAbortReason("cancel"));
-  if (options.signal?.aborted) forward();
-  else options.signal?.addEventListener("abort", forward, { once: true });
-  const timer = setTimeout(() => controller.abort(new TaskAbortReason("timeout")), options.timeoutMs);
+  const { controller, unlink } = attemptController(options);
+  const timer = setTimeout(abortOnTimeout, options.timeoutMs, controller);
   const elapsed = () => Math.round(performance.now() - started);
   try {
     // (then: an executor that throws instead of rejecting is caught like one that rejects)
-    const work = Promise.resolve().then(() => executor.execute(task, {
-      signal: controller.signal,
-      output: (chunk) => options.onOutput?.(chunk),
-      progress: (event) => options.onProgress?.(event),
-      logger: options.logger,
-      attempt: options.attempt,
-    }));
+    const context: ExecutionContext = { signal: controller.signal, output: options.onOutput ?? ignore, progress: options.onProgress ?? ignore, logger: options.logger, attempt: options.attempt };
+    const work = Promise.resolve().then(() => executor.execute(task, context));
     const result = await abandonedAfter(work, controller.signal, options.abandonAfterMs ?? DEFAULT_ABANDON_AFTER_MS, options.logger);
     // An executor that ignored its signal and returned anyway still respects the cancel.
     const cause = abortCauseOf(controller.signal);
@@ -72,8 +70,29 @@ export async function executeAttempt(executor: TaskExecutor, task: Task, options
     return { status: "failed", ...base };
   } finally {
     clearTimeout(timer);
-    options.signal?.removeEventListener("abort", forward);
+    unlink?.();
   }
+}
+
+const ignore = () => undefined;
+
+function abortOnTimeout(controller: AbortController): void {
+  controller.abort(new TaskAbortReason("timeout"));
+}
+
+/** The run's controller: the one given, or a new one that follows `signal` (unlink when done). */
+function attemptController(options: AttemptOptions): { controller: AbortController; unlink?: () => void } {
+  if (options.controller) return { controller: options.controller };
+  const controller = new AbortController();
+  const outside = options.signal;
+  if (!outside) return { controller };
+  const forward = () => controller.abort(outside.reason instanceof TaskAbortReason ? outside.reason : new TaskAbortReason("cancel"));
+  if (outside.aborted) {
+    forward();
+    return { controller };
+  }
+  outside.addEventListener("abort", forward, { once: true });
+  return { controller, unlink: () => outside.removeEventListener("abort", forward) };
 }
 
 /**

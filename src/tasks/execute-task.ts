@@ -26,7 +26,8 @@ export interface ExecuteTaskContext {
   onProgress: (...args: TaskLifecycleEvents["progress"]) => void;
 }
 
-export async function executeTask(ctx: ExecuteTaskContext, task: Task, signal: AbortSignal, attempt: number): Promise<AttemptOutcome> {
+/** `abort`: a signal from outside (cancel, shutdown), or the run's own controller (see AttemptOptions.controller). */
+export async function executeTask(ctx: ExecuteTaskContext, task: Task, abort: AbortSignal | AbortController, attempt: number): Promise<AttemptOutcome> {
   const executor = ctx.registry.get(task.type);
   if (!executor) {
     return { status: "failed", error: { kind: "fatal", code: "unknown_type", message: `worker ${ctx.workerId} has no executor for task type '${task.type}'` }, durationMs: 0 };
@@ -50,7 +51,7 @@ export async function executeTask(ctx: ExecuteTaskContext, task: Task, signal: A
     },
   });
   const outcome = await executeAttempt(executor, { ...task, ...valid.value }, {
-    signal,
+    ...(abort instanceof AbortController ? { controller: abort } : { signal: abort }),
     timeoutMs: task.timeoutMs,
     ...(ctx.abandonAfterMs !== undefined ? { abandonAfterMs: ctx.abandonAfterMs } : {}),
     attempt,

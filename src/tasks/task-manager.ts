@@ -206,9 +206,12 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     this.started = false;
   }
 
-  /** The seed's executeTask: one attempt of a task through its executor, with events. */
-  executeTask(task: Task, signal: AbortSignal, attempt = task.attempts): Promise<AttemptOutcome> {
-    return executeTask(this.executeContext, task, signal, attempt);
+  /**
+   * The seed's executeTask: one attempt of a task through its executor, with events. `abort` is a
+   * signal that cancels it, or the run's own controller (aborted on timeout too).
+   */
+  executeTask(task: Task, abort: AbortSignal | AbortController, attempt = task.attempts): Promise<AttemptOutcome> {
+    return executeTask(this.executeContext, task, abort, attempt);
   }
 
   async getTask(id: string): Promise<(Task & { runtime: TaskRuntime }) | undefined> {
@@ -354,7 +357,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
       // The "running" entry of the event log was written by the claim itself.
       logTransition(this.logger, task, "started", { attempt });
       this.emit("started", task, { workerId: this.workerId, attempt });
-      outcome = await this.executeTask(task, controller.signal, attempt);
+      outcome = await this.executeTask(task, controller, attempt);
     } finally {
       // The run is over: its slot is free while its end is recorded (the store still counts it running).
       this.held.freeSlot(entry);

@@ -8,7 +8,7 @@ import type { Server } from "node:http";
 import { setupMcpServer } from "@powerhousedao/reactor-mcp";
 import express from "express";
 import type { IDocumentDriveServer } from "document-drive";
-import type { Config } from "./config.js";
+import { ConfigError, type Config } from "./config.js";
 import { createLogger, type Logger } from "./logger.js";
 import { TaskMetrics } from "./metrics.js";
 import { ReactorDocumentContext } from "./reactor/document-context-provider.js";
@@ -44,6 +44,7 @@ import { WebhookUrlPolicy } from "./webhooks/webhook-url-policy.js";
 import { TemplateService } from "./templates/template-service.js";
 import { TemplateStore } from "./store/template-store.js";
 import { describeOpenEnded, openEndedEntries } from "./security/open-ended-entries.js";
+import { cgroupRootProblem } from "./tasks/executors/run-cgroup.js";
 import { RateLimitStore } from "./store/rate-limit-store.js";
 import { HookRateLimit } from "./hooks/hook-rate-limit.js";
 
@@ -80,6 +81,9 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   if (dataDir.problem) logger.warn({ dataDir: config.dataDir }, dataDir.problem);
   const openEntries = openEndedEntries(config.TASK_COMMAND_ALLOWLIST);
   if (openEntries.length > 0) logger.warn({ entries: openEntries.map((e) => e.entry) }, describeOpenEnded(openEntries));
+  // A cgroup root that cannot hold the runs would leave them unconfined: refused, not warned.
+  const cgroupProblem = config.TASK_CGROUP_ROOT ? cgroupRootProblem(config.TASK_CGROUP_ROOT) : undefined;
+  if (cgroupProblem) throw new ConfigError([{ field: "TASK_CGROUP_ROOT", value: config.TASK_CGROUP_ROOT, message: cgroupProblem }]);
   const rules = overrides.rules ?? loadRulesFile(path.resolve(config.TASK_RULES_FILE)).rules;
   // Task types from TASK_EXECUTOR_PLUGINS, loaded before anything opens: a bad one stops start-up.
   const plugins = await loadExecutorPlugins(config.TASK_EXECUTOR_PLUGINS, { allowedRoots: config.allowedRoots, logger: logger.child({ component: "plugin" }) }, overrides.registry?.types() ?? BUILT_IN_TASK_TYPES);

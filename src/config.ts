@@ -134,6 +134,7 @@ export const VARIABLES = {
   TASK_AGING_MS: { schema: duration(1, 86_400_000), default: "60000", doc: "Waiting this long raises a task's rank by one priority point." },
   TASK_LEASE_MS: { schema: duration(1000, 3_600_000), default: "30000", doc: "Lease of a running task; a worker that stops renewing it for this long is presumed dead." },
   TASK_KILL_GRACE_MS: { schema: duration(0, 600_000), default: "5000", doc: "Between SIGTERM and SIGKILL when a task's process group (and any process of the run that left it) is stopped." },
+  TASK_CGROUP_ROOT: { schema: z.string().trim().refine((p) => p.startsWith("/"), "must be an absolute path to a cgroup v2 directory this agent may write, e.g. /sys/fs/cgroup/ph-tasks"), doc: "A cgroup v2 directory this agent owns (Linux): each run of a cli, claude-code or claude-agent task gets a cgroup inside it, and everything left in it when the run ends is killed — also a process that cleared its environment and left its group, which the other ways miss. The agent refuses to start when it cannot use it. Empty: off." },
   TASK_SHUTDOWN_GRACE_MS: { schema: duration(0, 3_600_000), default: "10000", doc: "On SIGINT/SIGTERM, how long running tasks may finish before they are returned to the queue." },
   TASK_OUTPUT_CAP_BYTES: { schema: int(1024, 1024 * 1024 * 1024), default: "1048576", doc: "Output kept per task and stream (head and tail; the middle is dropped with a marker)." },
   TASK_RESULT_TTL: { schema: duration(1000, 3650 * 86_400_000), default: "7d", doc: "How long finished tasks and their output are kept." },

@@ -17,7 +17,8 @@ import { parseTaskRequest } from "../src/tasks/task-request.js";
 import type { ProgressEvent } from "../src/tasks/types.js";
 import { startStandIn, type StandIn } from "./support/anthropic-stand-in.js";
 import { testManager } from "./support/manager.js";
-import { processAlive, waitFor } from "./support/process.js";
+import { removeTestCgroupRoot, runCgroupsLeft, testCgroupRoot } from "./support/cgroup.js";
+import { processAlive, readPid, waitFor } from "./support/process.js";
 
 const root = realpathSync(mkdtempSync(path.join(tmpdir(), "ph-claude-")));
 
@@ -39,6 +40,14 @@ function liveProcesses(match: (pid: number, fields: string[]) => boolean): numbe
   return found;
 }
 
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // gone
+  }
+}
+
 const groupMembers = (pgid: number) => liveProcesses((_pid, fields) => Number(fields[2]) === pgid);
 
 /** The process running in dir (each test's claude gets its own project directory). */
@@ -58,6 +67,7 @@ describe("Claude Code executor on the real claude binary", () => {
     standIn = await startStandIn();
   });
   afterAll(async () => {
+    removeTestCgroupRoot();
     await standIn.close();
   });
   beforeEach(() => standIn.reset());
@@ -258,6 +268,23 @@ describe("Claude Code executor on the real claude binary", () => {
     // Without any allow-list any tool may be pre-approved, as any program may run.
     standIn.enqueue({ kind: "text", text: "ok" });
     expect((await run({ prompt: "hi", allowedTools: ["Bash"] })).outcome.status).toBe("completed");
+  });
+
+  it.skipIf(!testCgroupRoot)("with TASK_CGROUP_ROOT, a process Claude's Bash leaves behind — environment cleared, own session, orphaned — ends with the run", async () => {
+    const project = mkdtempSync(path.join(root, "escape-"));
+    const pidFile = path.join(project, "escapee.pid");
+    const command = `(env -i /usr/bin/setsid /bin/sh -c 'echo $$ > ${pidFile}; exec /bin/sleep 300' >/dev/null 2>&1 </dev/null &); while [ ! -s ${pidFile} ]; do sleep 0.05; done; echo left`;
+    standIn.enqueue({ kind: "tool_use", name: "Bash", input: { command } }, { kind: "text", text: "Done." });
+    const { outcome } = await run({ prompt: "start a daemon", projectPath: project, allowedTools: ["Bash"], maxTurns: 4 }, { exec: executor({ cgroupRoot: testCgroupRoot ?? "" }) });
+    const escapee = readPid(pidFile);
+    try {
+      expect(outcome.status).toBe("completed");
+      expect(escapee, "Claude's Bash ran the command").toBeTypeOf("number");
+      expect(processAlive(escapee ?? 0)).toBe(false);
+      expect(runCgroupsLeft()).toEqual([]);
+    } finally {
+      if (escapee) killQuietly(escapee);
+    }
   });
 
   it("a pre-approved file tool reaches the allowed roots only: Read and Write outside are denied, inside they work", async () => {

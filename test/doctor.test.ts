@@ -16,6 +16,7 @@ import { WorkerStore } from "../src/store/worker-store.js";
 import { LATEST_MIGRATION } from "../src/store/migrate.js";
 import { otherLoginUsers, otherLoginUsersHere } from "../src/doctor/other-users.js";
 import { peerUsersKnown } from "../src/http/peer-user.js";
+import { removeTestCgroupRoot, testCgroupRoot } from "./support/cgroup.js";
 
 const BIN = path.resolve("bin/ph-tasks.js");
 const dir = mkdtempSync(path.join(tmpdir(), "ph-doctor-"));
@@ -40,12 +41,16 @@ describe("ph-tasks doctor", () => {
     await new Promise<void>((resolve) => agent.listen(0, "127.0.0.1", resolve));
     agentUrl = `http://127.0.0.1:${(agent.address() as AddressInfo).port}`;
   });
-  afterAll(() => new Promise<void>((resolve) => agent.close(() => resolve())));
+  afterAll(async () => {
+    await new Promise<void>((resolve) => agent.close(() => resolve()));
+    removeTestCgroupRoot();
+  });
 
   it("on a fresh machine: every check named, the missing API key a warning, exit 0", async () => {
     const run = await doctor({});
     expect(run.status).toBe(0);
-    expect(run.stdout.split("\n").filter(Boolean).map((l) => l.slice(6, 20).trim())).toEqual(["configuration", "task store", "allowed roots", "commands", "claude binary", "API key", "writers", "HTTP", "agent"]);
+    expect(run.stdout.split("\n").filter(Boolean).map((l) => l.slice(6, 20).trim())).toEqual(["configuration", "task store", "allowed roots", "run cgroups", "commands", "claude binary", "API key", "writers", "HTTP", "agent"]);
+    expect(run.line("run cgroups")).toBe("ok    run cgroups     off (TASK_CGROUP_ROOT is not set): a task's process that clears its environment and leaves its group outlives the run");
     expect(run.line("commands")).toBe("ok    commands        any program may run (TASK_COMMAND_ALLOWLIST is not set)");
     expect(run.line("task store")).toBe(`ok    task store      embedded PGlite in ${path.join(dir, ".ph-tasks")} (made at the first start, private to this user)`);
     expect(run.line("claude binary")).toMatch(/^ok {4}claude binary {3}\d+\.\d+\.\d+ \(Claude Code\)/);
@@ -124,6 +129,14 @@ describe("ph-tasks doctor", () => {
     const someRoots = await doctor({ TASK_ALLOWED_ROOTS: `${dir},${path.join(dir, "gone")}` });
     expect(someRoots.status).toBe(0);
     expect(someRoots.line("allowed roots")).toMatch(/^warn /);
+    const cgroup = await doctor({ TASK_CGROUP_ROOT: dir });
+    expect(cgroup.status).toBe(1);
+    expect(cgroup.line("run cgroups")).toBe(`fail  run cgroups     TASK_CGROUP_ROOT=${dir} is not a cgroup v2 directory (no cgroup.procs and cgroup.events in it; cgroup v2 is mounted at /sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid systems): the agent will not start`);
+  });
+
+  it.skipIf(!testCgroupRoot)("a usable TASK_CGROUP_ROOT is named", async () => {
+    const run = await doctor({ TASK_CGROUP_ROOT: testCgroupRoot ?? "" });
+    expect(run.line("run cgroups")).toBe(`ok    run cgroups     each run in a cgroup of its own under ${testCgroupRoot}`);
   });
 
   it("an embedded store's directory other users may enter is a warning (the agent makes it private)", async () => {

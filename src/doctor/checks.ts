@@ -19,6 +19,7 @@ import { peerUsersKnown } from "../http/peer-user.js";
 import { incompatibility, newerButCompatible } from "../store/schema-compatibility.js";
 import { locateClaudeBinary } from "../tasks/executors/claude/locate-claude-binary.js";
 import { allowedPrograms, findOnPath, isExecutableFile } from "../tasks/executors/command-allowlist.js";
+import { cgroupRootProblem } from "../tasks/executors/run-cgroup.js";
 import { describeOpenEnded, openEndedEntries } from "../security/open-ended-entries.js";
 import { DEFAULT_PATH } from "../tasks/executors/safe-env.js";
 
@@ -133,6 +134,15 @@ function checkRoots(config: Config): CheckResult {
   return result("allowed roots", "ok", config.allowedRoots.join(", "));
 }
 
+/** TASK_CGROUP_ROOT usable (the agent refuses to start otherwise), or what setting it would close. */
+function checkCgroup(config: Config): CheckResult {
+  const root = config.TASK_CGROUP_ROOT;
+  if (!root) return result("run cgroups", "ok", "off (TASK_CGROUP_ROOT is not set): a task's process that clears its environment and leaves its group outlives the run");
+  const problem = cgroupRootProblem(root);
+  if (problem) return result("run cgroups", "fail", `TASK_CGROUP_ROOT=${root} ${problem}: the agent will not start`);
+  return result("run cgroups", "ok", `each run in a cgroup of its own under ${root}`);
+}
+
 /** Each program of TASK_COMMAND_ALLOWLIST found where a task's run will look for it (the agent's PATH). */
 async function checkCommands(config: Config, agentPath: string): Promise<CheckResult> {
   const list = config.TASK_COMMAND_ALLOWLIST;
@@ -213,6 +223,7 @@ export async function runChecks(env: Record<string, string | undefined> = proces
     ...(await checkWorkers(config)),
     ...(await checkTitleSearch(config)),
     checkRoots(config),
+    checkCgroup(config),
     await checkCommands(config, env.PATH ?? DEFAULT_PATH),
     ...checkClaude(config),
     checkWriters(config),

@@ -34,6 +34,8 @@ export interface ClaudeAgentExecutorOptions {
   homesDir: string;
   killGraceMs: number;
   requestsPerMinute: number;
+  /** TASK_CGROUP_ROOT: each run in a cgroup of its own there (run-cgroup.ts); none when undefined. */
+  cgroupRoot?: string;
   /** The agent's own reactor-mcp, once its HTTP server listens. */
   ownMcp?: (() => OwnMcp | undefined) | undefined;
   /** MCP_SERVER_URL, used when ownMcp gives nothing. */
@@ -119,7 +121,7 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
     const cwd = path.join(home, "work"); // empty: this agent edits documents, not files
     const model = task.model ?? this.options.defaultModel;
     const maxTurns = task.maxTurns ?? this.options.defaultMaxTurns;
-    const proc = new ClaudeAgentProcess({ killGraceMs: this.options.killGraceMs, onStderr: (data) => ctx.output({ stream: "stderr", data }) });
+    const proc = new ClaudeAgentProcess({ killGraceMs: this.options.killGraceMs, ...(this.options.cgroupRoot !== undefined ? { cgroupRoot: this.options.cgroupRoot } : {}), onStderr: (data) => ctx.output({ stream: "stderr", data }) });
     const log = new AgentRunLog(ctx);
     const abortController = new AbortController();
     const input = gatedPrompt(prompt);

@@ -32,6 +32,8 @@ export interface ClaudeCodeExecutorOptions {
   homesDir: string;
   killGraceMs: number;
   captureBytes: number;
+  /** TASK_CGROUP_ROOT: each run in a cgroup of its own there (run-cgroup.ts); none when undefined. */
+  cgroupRoot?: string;
   requestsPerMinute: number;
   documentContext?: DocumentContextProvider | undefined;
   promptTemplate?: PromptTemplate;
@@ -180,6 +182,7 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
         input: composedPrompt(prompt),
         signal: stop.signal,
         killGraceMs: this.options.killGraceMs,
+        ...(this.options.cgroupRoot !== undefined ? { cgroupRoot: this.options.cgroupRoot } : {}),
         captureBytes: this.options.captureBytes,
         onStdoutBytes: (chunk) => parser.push(chunk),
         onOutput: (stream, text) => {

@@ -20,6 +20,8 @@ export interface CliExecutorOptions {
   environmentAllowlist?: readonly string[];
   killGraceMs: number;
   captureBytes: number;
+  /** TASK_CGROUP_ROOT: each run in a cgroup of its own there (run-cgroup.ts); none when undefined. */
+  cgroupRoot?: string;
   /** Where the safe base environment is copied from (default process.env). */
   agentEnv?: Readonly<Record<string, string | undefined>>;
 }
@@ -78,6 +80,7 @@ export class CliExecutor implements TaskExecutor<CLITask> {
       ...(task.input !== undefined ? { input: task.input } : {}),
       signal: ctx.signal,
       killGraceMs: this.options.killGraceMs,
+      ...(this.options.cgroupRoot !== undefined ? { cgroupRoot: this.options.cgroupRoot } : {}),
       captureBytes: this.options.captureBytes,
       onOutput: (stream, data) => ctx.output({ stream, data }),
     });

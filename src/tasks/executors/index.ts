@@ -28,6 +28,7 @@ export function createDefaultRegistry(config: Config, options: RegistryOptions =
       commandAllowlist: config.TASK_COMMAND_ALLOWLIST,
       environmentAllowlist: config.TASK_ENV_ALLOWLIST,
       killGraceMs: config.TASK_KILL_GRACE_MS,
+      ...(config.TASK_CGROUP_ROOT ? { cgroupRoot: config.TASK_CGROUP_ROOT } : {}),
       captureBytes: config.TASK_OUTPUT_CAP_BYTES,
     }),
   );
@@ -39,6 +40,7 @@ export function createDefaultRegistry(config: Config, options: RegistryOptions =
       allowedRoots: config.allowedRoots,
       homesDir: path.join(config.dataDir, "claude-homes"),
       killGraceMs: config.TASK_KILL_GRACE_MS,
+      ...(config.TASK_CGROUP_ROOT ? { cgroupRoot: config.TASK_CGROUP_ROOT } : {}),
       captureBytes: config.TASK_OUTPUT_CAP_BYTES,
       requestsPerMinute: config.CLAUDE_REQUESTS_PER_MINUTE,
       documentContext: options.documentContext,
@@ -55,6 +57,7 @@ export function createDefaultRegistry(config: Config, options: RegistryOptions =
       defaultMaxTurns: config.CLAUDE_AGENT_MAX_TURNS,
       homesDir: path.join(config.dataDir, "claude-homes"),
       killGraceMs: config.TASK_KILL_GRACE_MS,
+      ...(config.TASK_CGROUP_ROOT ? { cgroupRoot: config.TASK_CGROUP_ROOT } : {}),
       requestsPerMinute: config.CLAUDE_REQUESTS_PER_MINUTE,
       ownMcp: options.ownMcp,
       fallbackMcpUrl: config.MCP_SERVER_URL,

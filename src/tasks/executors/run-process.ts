@@ -26,6 +26,8 @@ export interface RunProcessOptions {
   onOutput?: (stream: Exclude<OutputStream, "system">, text: string) => void;
   /** Called with raw stdout bytes (e.g. to parse line-delimited JSON). */
   onStdoutBytes?: (chunk: Buffer) => void;
+  /** TASK_CGROUP_ROOT: the run gets a cgroup of its own there (run-cgroup.ts). */
+  cgroupRoot?: string;
 }
 
 export interface ProcessResult {
@@ -97,11 +99,17 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;
     let termSent = false;
-    const strays = new RunProcesses();
+    const strays = new RunProcesses(options.cgroupRoot);
+    const env = { ...options.env, ...strays.environment() };
+    const launch = strays.launch(options.command, options.args, env, options.cwd);
+    if ("error" in launch) {
+      resolve({ pid: undefined, exitCode: null, signal: null, aborted: false, stdout: stdout.result(), stderr: stderr.result(), durationMs: 0, spawnError: launch.error });
+      return;
+    }
 
-    const child = spawn(options.command, [...options.args], {
+    const child = spawn(launch.command, launch.args, {
       cwd: options.cwd,
-      env: { ...options.env, ...strays.environment() },
+      env,
       detached: true, // own process group: the group id is the child's pid
       shell: false,
       stdio: ["pipe", "pipe", "pipe"],
@@ -164,7 +172,10 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
 
     child.on("error", (error: NodeJS.ErrnoException) => {
       // Only spawn failures reach here before 'exit' (ENOENT, EACCES); the child never ran.
-      if (child.pid === undefined) finish(null, null, error);
+      if (child.pid === undefined) {
+        strays.discard();
+        finish(null, null, error);
+      }
     });
 
     // The program closing stdin early (EPIPE) is its business, not a failure of ours.

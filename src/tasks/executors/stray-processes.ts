@@ -13,12 +13,13 @@
  *   tagged process, which covers a descendant that cleared its environment but whose parent is
  *   still there.
  *
- * What still escapes: a process that both clears its environment (`env -i`) and is orphaned before
- * the run ends. Holding those needs a PID namespace or a cgroup, which Node cannot create without
- * privileges or a native helper.
+ * What still escapes them: a process that both clears its environment (`env -i`) and is orphaned
+ * before the run ends. A third way holds those: a cgroup per run (TASK_CGROUP_ROOT, run-cgroup.ts),
+ * whose processes are found by the kernel's own list.
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { RunCgroup } from "./run-cgroup.js";
 
 /** The environment variable that marks a run's processes. */
 export const RUN_TAG_VARIABLE = "PH_TASK_RUN_TAG";
@@ -81,8 +82,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The processes of one run. `environment()` goes into the leader's environment before it is
- * spawned; `started(pid)` once it runs; `leaderExited()` once it is reaped (its pid may then be
- * reused, so it no longer links anything to the run).
+ * spawned, and `launch()` says what to spawn; `started(pid)` once it runs; `leaderExited()` once it
+ * is reaped (its pid may then be reused, so it no longer links anything to the run); `end()` or,
+ * when nothing was started, `discard()` at the end.
  */
 export class RunProcesses {
   /** Unguessable, so a process cannot make another run's processes its own. */
@@ -99,9 +101,32 @@ export class RunProcesses {
   private readonly signalled = new Map<number, number>();
   /** Processes the last find() could not tell (empty environment: maybe inside execve()). */
   private uncertain = 0;
+  private cgroup: RunCgroup | undefined;
+
+  /** `cgroupRoot`: TASK_CGROUP_ROOT, where each run gets a cgroup of its own (none when undefined). */
+  constructor(private readonly cgroupRoot?: string) {}
 
   environment(): Record<string, string> {
     return { [RUN_TAG_VARIABLE]: this.tag };
+  }
+
+  /**
+   * What to spawn for `command`: itself, or — with a cgroup root — the trampoline that starts it in
+   * the run's own cgroup. An error like spawn()'s when that cannot be (no such program, the cgroup
+   * not made): a run is never let out unconfined when a cgroup root is set.
+   */
+  launch(command: string, args: readonly string[], env: Record<string, string>, cwd: string): { command: string; args: string[] } | { error: NodeJS.ErrnoException } {
+    if (this.cgroupRoot === undefined) return { command, args: [...args] };
+    try {
+      this.cgroup ??= new RunCgroup(this.cgroupRoot, `ph-run-${this.tag}`);
+    } catch (thrown) {
+      const error = thrown as NodeJS.ErrnoException;
+      error.message = `the run's cgroup could not be made under TASK_CGROUP_ROOT (${this.cgroupRoot}): ${error.message}`;
+      return { error };
+    }
+    const launch = this.cgroup.launch(command, args, env, cwd);
+    if ("error" in launch) this.discard();
+    return launch;
   }
 
   started(pid: number | undefined): void {
@@ -129,6 +154,7 @@ export class RunProcesses {
       for (const child of children.get(pid) ?? []) visit(child);
     };
     if (this.leader !== undefined) for (const child of children.get(this.leader) ?? []) visit(child);
+    for (const pid of this.cgroup?.pids() ?? []) visit(pid);
     this.uncertain = 0;
     for (const p of processes) {
       if (p.startTime < this.since || found.has(p.pid) || isKernelThread(p)) continue;
@@ -170,8 +196,28 @@ export class RunProcesses {
     return [...new Set([...this.find(), ...living])];
   }
 
-  /** SIGTERM, SIGKILL after `graceMs`, then waits (bounded) until none is left; at once when there are none. */
+  /**
+   * SIGTERM, SIGKILL after `graceMs`, then waits (bounded) until none is left; at once when there
+   * are none. The run's cgroup, if any, is emptied and removed.
+   */
   async end(graceMs: number): Promise<void> {
+    await this.endProcesses(graceMs);
+    if (!this.cgroup) return;
+    const cgroup = this.cgroup;
+    const deadline = Date.now() + 2000;
+    while (cgroup.populated() && Date.now() < deadline) {
+      cgroup.kill();
+      await sleep(10);
+    }
+    this.discard();
+  }
+
+  /** Removes the run's cgroup (once empty); for a run that never started, or has ended. */
+  discard(): void {
+    if (this.cgroup?.remove()) this.cgroup = undefined;
+  }
+
+  private async endProcesses(graceMs: number): Promise<void> {
     let found = this.remaining();
     for (let look = 0; found.length === 0 && this.uncertain > 0 && look < UNCERTAIN_LOOKS; look++) {
       await sleep(UNCERTAIN_LOOK_MS);

@@ -23,10 +23,11 @@ export class ClaudeAgentProcess {
   private stopping = false;
   private killTimer: NodeJS.Timeout | undefined;
   private exited = false;
-  private readonly strays = new RunProcesses();
+  private readonly strays: RunProcesses;
 
-  constructor(private readonly options: { killGraceMs: number; stderrCapBytes?: number; onStderr?: (text: string) => void }) {
+  constructor(private readonly options: { killGraceMs: number; stderrCapBytes?: number; onStderr?: (text: string) => void; cgroupRoot?: string }) {
     this.stderr = new OutputCapture(options.stderrCapBytes ?? 64 * 1024);
+    this.strays = new RunProcesses(options.cgroupRoot);
   }
 
   /** The SDK's spawnClaudeCodeProcess. */
@@ -34,7 +35,11 @@ export class ClaudeAgentProcess {
     const env: Record<string, string> = {};
     for (const [name, value] of Object.entries(options.env)) if (value !== undefined) env[name] = value;
     Object.assign(env, this.strays.environment());
-    const child = spawn(options.command, options.args, {
+    const launch = this.strays.launch(options.command, options.args, env, options.cwd ?? process.cwd());
+    // The SDK wants a process either way: one that fails to start, like the program itself would.
+    if ("error" in launch) this.spawnError = launch.error;
+    const { command, args } = "error" in launch ? { command: "/nonexistent/claude-not-started", args: [] } : launch;
+    const child = spawn(command, args, {
       cwd: options.cwd,
       env,
       detached: true, // its own process group: the group id is its pid
@@ -44,7 +49,9 @@ export class ClaudeAgentProcess {
     this.pid = child.pid;
     this.strays.started(child.pid);
     child.on("error", (error: NodeJS.ErrnoException) => {
-      if (child.pid === undefined) this.spawnError = error;
+      if (child.pid !== undefined) return;
+      this.spawnError ??= error;
+      this.strays.discard();
     });
     child.on("exit", (code, signal) => {
       this.exited = true;
@@ -102,6 +109,7 @@ export class ClaudeAgentProcess {
     const deadline = Date.now() + this.options.killGraceMs + 3000;
     while (alive() && Date.now() < deadline) await sleep(20);
     if (this.killTimer) clearTimeout(this.killTimer);
+    await this.strays.end(this.options.killGraceMs); // at once when none is left; removes the run's cgroup
   }
 }
 

@@ -1,0 +1,128 @@
+/**
+ * A cgroup (v2) per run, under TASK_CGROUP_ROOT: every process a run starts is in it, whatever it
+ * does afterwards. The process group and the run's tag (stray-processes.ts) lose a process that
+ * both cleared its environment and was orphaned (`(env -i setsid daemon &)`); the kernel does not
+ * lose it from a cgroup — only a write to another cgroup's `cgroup.procs` moves a process, and the
+ * agent owns that directory, not the task.
+ *
+ * The leader joins its cgroup before the task's program starts: it is spawned as
+ * `/bin/sh -c 'echo 0 > "$0" && exec "$@"' <cgroup.procs> <program> <args...>` — writing 0 moves the
+ * writer, the shell, which then becomes the program (same pid). Nothing of the task passes through
+ * the shell's parser: the program and its arguments are positional parameters. Moving the child
+ * from here after spawn() would leave it a moment to fork outside.
+ *
+ * At the run's end whatever is left in the cgroup is ended (SIGTERM, SIGKILL: see RunProcesses) and
+ * the directory removed; `cgroup.kill` (Linux 5.14) finishes the stubborn ones.
+ */
+import { randomBytes } from "node:crypto";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+const TRAMPOLINE = 'echo 0 > "$0" && exec "$@"';
+
+/** Why `root` cannot hold the runs' cgroups, or undefined when it can (a child is made and removed to check). */
+export function cgroupRootProblem(root: string): string | undefined {
+  if (!path.isAbsolute(root)) return "is not an absolute path";
+  if (!existsSync(root)) return "does not exist";
+  if (!existsSync(path.join(root, "cgroup.procs")) || !existsSync(path.join(root, "cgroup.events"))) {
+    return "is not a cgroup v2 directory (no cgroup.procs and cgroup.events in it; cgroup v2 is mounted at /sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid systems)";
+  }
+  const probe = path.join(root, `ph-probe-${randomBytes(4).toString("hex")}`);
+  try {
+    mkdirSync(probe);
+  } catch (error) {
+    return `cannot be written by this agent (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): make it its own, e.g. a delegated cgroup`;
+  }
+  try {
+    accessSync(path.join(probe, "cgroup.procs"), constants.W_OK);
+  } catch {
+    return "lets this agent make cgroups but not move processes into them (cgroup.procs not writable)";
+  } finally {
+    rmdirSync(probe);
+  }
+  return undefined;
+}
+
+/** The program spawn() would run for `command`: its path, or the errno it would fail with. */
+function resolveProgram(command: string, env: Record<string, string>, cwd: string): { file: string } | { errno: "ENOENT" | "EACCES" } {
+  const candidates = command.includes("/") ? [path.resolve(cwd, command)] : (env.PATH ?? "/usr/bin:/bin").split(":").map((dir) => path.resolve(cwd, dir || ".", command));
+  let denied = false;
+  for (const file of candidates) {
+    try {
+      if (!statSync(file).isFile()) continue;
+      accessSync(file, constants.X_OK);
+      return { file };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EACCES") denied = true;
+    }
+  }
+  return { errno: denied ? "EACCES" : "ENOENT" };
+}
+
+export class RunCgroup {
+  readonly path: string;
+
+  constructor(root: string, name: string) {
+    this.path = path.join(root, name);
+    mkdirSync(this.path);
+  }
+
+  /**
+   * What to spawn so that `command` starts inside this cgroup. An error like spawn()'s when the
+   * program is not there (the shell would only exit 127 for it).
+   */
+  launch(command: string, args: readonly string[], env: Record<string, string>, cwd: string): { command: string; args: string[] } | { error: NodeJS.ErrnoException } {
+    const program = resolveProgram(command, env, cwd);
+    if ("errno" in program) {
+      const error: NodeJS.ErrnoException = new Error(`spawn ${command} ${program.errno}`);
+      error.code = program.errno;
+      return { error };
+    }
+    return { command: "/bin/sh", args: ["-c", TRAMPOLINE, path.join(this.path, "cgroup.procs"), program.file, ...args] };
+  }
+
+  /** The processes in it now. */
+  pids(): number[] {
+    try {
+      return readFileSync(path.join(this.path, "cgroup.procs"), "utf8").split("\n").filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  }
+
+  /** True while any process is in it. */
+  populated(): boolean {
+    try {
+      return /^populated 1$/m.test(readFileSync(path.join(this.path, "cgroup.events"), "utf8"));
+    } catch {
+      return false;
+    }
+  }
+
+  /** SIGKILL to everything in it, at once (cgroup.kill), or one by one where the kernel is older. */
+  kill(): void {
+    try {
+      writeFileSync(path.join(this.path, "cgroup.kill"), "1");
+      return;
+    } catch {
+      // No cgroup.kill (before Linux 5.14): signal each.
+    }
+    for (const pid of this.pids()) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+  }
+
+  /** Removes the directory; false while processes are still in it. */
+  remove(): boolean {
+    try {
+      rmdirSync(this.path);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === "ENOENT";
+    }
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * TASK_CGROUP_ROOT: each run in a cgroup of its own, so that a process which clears its environment
+ * and leaves its group — which the process group and the run's tag both miss — still ends with the
+ * run. Real processes in a real cgroup v2 hierarchy (root on Linux; see support/cgroup.ts).
+ */
+import { existsSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { startAgent } from "../src/agent.js";
+import { ConfigError, loadConfig } from "../src/config.js";
+import { silentLogger } from "../src/logger.js";
+import { CliExecutor } from "../src/tasks/executors/cli-executor.js";
+import { ClaudeAgentProcess } from "../src/tasks/executors/claude/agent-process.js";
+import { TaskAbortReason } from "../src/tasks/executors/executor.js";
+import { ExecutorRegistry } from "../src/tasks/executors/registry.js";
+import { executeAttempt } from "../src/tasks/execute-attempt.js";
+import { newTask } from "../src/tasks/new-task.js";
+import { parseTaskRequest } from "../src/tasks/task-request.js";
+import { cgroupProblem, removeTestCgroupRoot, runCgroupsLeft, testCgroupRoot } from "./support/cgroup.js";
+import { processAlive, readPid, waitFor } from "./support/process.js";
+
+const root = realpathSync(mkdtempSync(path.join(tmpdir(), "ph-cgroup-")));
+const servicesRequired = process.env.REQUIRE_TEST_SERVICES === "1";
+
+/**
+ * A shell line that leaves behind a `sleep` with an empty environment in a session of its own,
+ * orphaned at once (its parent subshell exits): no tag, no group, no parent links it to the run.
+ * The line waits until the escapee has written its pid, then goes on with `rest`.
+ */
+const escape = (pidFile: string, rest = "echo started") =>
+  `(env -i /usr/bin/setsid /bin/sh -c 'echo $$ > ${pidFile}; exec /bin/sleep 300' >/dev/null 2>&1 </dev/null &); while [ ! -s ${pidFile} ]; do sleep 0.05; done; ${rest}`;
+
+const strays: number[] = [];
+afterEach(() => {
+  for (const pid of strays.splice(0)) {
+    try {
+      process.kill(pid, "SIGKILL"); // what the baseline, or a failed assertion, left behind
+    } catch {
+      // gone
+    }
+  }
+});
+afterAll(() => removeTestCgroupRoot());
+
+async function runCli(fields: Record<string, unknown>, options: { cgroupRoot?: string; signal?: AbortSignal; timeoutMs?: number } = {}) {
+  const executor = new CliExecutor({ allowedRoots: [root], killGraceMs: 300, captureBytes: 64 * 1024, ...(options.cgroupRoot ? { cgroupRoot: options.cgroupRoot } : {}) });
+  const registry = new ExecutorRegistry().register(executor);
+  const request = parseTaskRequest({ type: "cli", title: "cgroup test", workingDirectory: root, ...fields }, registry);
+  if (!request.ok) throw new Error(JSON.stringify(request.errors));
+  const task = newTask(request.value, executor, { maxAttempts: 1, timeoutMs: options.timeoutMs ?? 20_000 });
+  const outcome = await executeAttempt(executor, task, { timeoutMs: task.timeoutMs, attempt: 1, logger: silentLogger(), ...(options.signal ? { signal: options.signal } : {}) });
+  return { outcome, result: (outcome.result ?? {}) as Record<string, unknown> };
+}
+
+describe("run cgroups", () => {
+  it("has a cgroup v2 directory to test with when the run requires it", () => {
+    if (servicesRequired) expect(cgroupProblem, "a cgroup v2 directory is required by this run").toBeUndefined();
+    else expect(typeof (cgroupProblem ?? testCgroupRoot)).toBe("string");
+  });
+
+  it("without a cgroup root, a process that cleared its environment and was orphaned outlives the run (what the cgroup closes)", async () => {
+    const pidFile = path.join(root, "baseline.pid");
+    const { outcome } = await runCli({ command: "sh", args: ["-c", escape(pidFile)] });
+    const escapee = await waitFor(() => readPid(pidFile), 5000, "escapee pid");
+    strays.push(escapee);
+    expect(outcome.status).toBe("completed");
+    expect(processAlive(escapee)).toBe(true);
+  });
+});
+
+describe.skipIf(!testCgroupRoot)("run cgroups under TASK_CGROUP_ROOT", () => {
+  const cgroupRoot = testCgroupRoot ?? "";
+
+  it("a CLI task's escapee ends with the run; the task's output and exit code are its own; the run's cgroup is removed", async () => {
+    const pidFile = path.join(root, "cli.pid");
+    const { outcome, result } = await runCli({ command: "sh", args: ["-c", escape(pidFile, "echo started; exit 3")], retryExitCodes: [] }, { cgroupRoot });
+    const escapee = await waitFor(() => readPid(pidFile), 5000, "escapee pid");
+    strays.push(escapee);
+    expect(outcome.status).toBe("failed");
+    expect(result).toMatchObject({ exitCode: 3, stdout: "started\n" });
+    expect(processAlive(escapee)).toBe(false);
+    expect(runCgroupsLeft()).toEqual([]);
+  });
+
+  it("a cancel ends the run's every process, escapee included, at once", async () => {
+    const pidFile = path.join(root, "cancel.pid");
+    const controller = new AbortController();
+    const running = runCli({ command: "sh", args: ["-c", escape(pidFile, "exec sleep 300")] }, { cgroupRoot, signal: controller.signal });
+    const escapee = await waitFor(() => readPid(pidFile), 5000, "escapee pid");
+    strays.push(escapee);
+    expect(runCgroupsLeft()).toHaveLength(1);
+    controller.abort(new TaskAbortReason("cancel"));
+    const { outcome, result } = await running;
+    expect(outcome.status).toBe("cancelled");
+    expect(result.cancelled).toBe(true);
+    expect(processAlive(escapee)).toBe(false);
+    expect(runCgroupsLeft()).toEqual([]);
+  });
+
+  it("the program runs as given — arguments untouched by any shell, PATH looked up in the task's environment — and a missing one is command_not_found", async () => {
+    const odd = ["$(touch pwned)", "a b", "'", '"', ";", "*", "$0"];
+    const { outcome, result } = await runCli({ command: "printf", args: ["%s|", ...odd] }, { cgroupRoot });
+    expect(outcome.status).toBe("completed");
+    expect(result.stdout).toBe(`${odd.join("|")}|`);
+    expect(existsSync(path.join(root, "pwned"))).toBe(false);
+    const bin = mkdtempSync(path.join(root, "bin-"));
+    writeFileSync(path.join(bin, "greet"), "#!/bin/sh\necho hello from the task PATH\n", { mode: 0o755 });
+    const own = await runCli({ command: "greet", environment: { PATH: `${bin}:/usr/bin:/bin` } }, { cgroupRoot });
+    expect(own.outcome, JSON.stringify(own.outcome)).toMatchObject({ status: "completed" });
+    expect(own.result.stdout).toBe("hello from the task PATH\n");
+    const missing = await runCli({ command: "no-such-program-here" }, { cgroupRoot });
+    expect(missing.outcome.status === "failed" && missing.outcome.error).toMatchObject({ code: "command_not_found", kind: "fatal" });
+    expect(runCgroupsLeft()).toEqual([]);
+  });
+
+  it("a claude process's escapee ends with the run (the claude-code and claude-agent runs' process)", async () => {
+    const proc = new ClaudeAgentProcess({ killGraceMs: 300, cgroupRoot });
+    const pidFile = path.join(root, "agent.pid");
+    proc.spawn({ command: "sh", args: ["-c", escape(pidFile, "exit 0")], cwd: root, env: { PATH: process.env.PATH }, signal: new AbortController().signal });
+    const escapee = await waitFor(() => readPid(pidFile), 5000, "escapee pid");
+    strays.push(escapee);
+    await proc.gone(2000);
+    expect(processAlive(escapee)).toBe(false);
+    expect(runCgroupsLeft()).toEqual([]);
+  });
+});
+
+describe("a TASK_CGROUP_ROOT that cannot be used", () => {
+  it("is refused: a relative path by the configuration, a directory that is not a cgroup by the agent's start (runs are never let out unconfined)", async () => {
+    expect(() => loadConfig({ TASK_CGROUP_ROOT: "sys/fs/cgroup/ph" }, root)).toThrow(/TASK_CGROUP_ROOT: must be an absolute path to a cgroup v2 directory .* \(got "sys\/fs\/cgroup\/ph"\)/);
+    const dataDir = mkdtempSync(path.join(tmpdir(), "ph-cgroup-agent-"));
+    const start = startAgent(loadConfig({ TASK_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "silent", TASK_CGROUP_ROOT: root }, dataDir), { logger: silentLogger(), rules: [] });
+    await expect(start).rejects.toBeInstanceOf(ConfigError);
+    await expect(start).rejects.toThrow(/TASK_CGROUP_ROOT: is not a cgroup v2 directory .*\(got \/tmp\/ph-cgroup-/);
+  });
+});

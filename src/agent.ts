@@ -45,6 +45,7 @@ import { TemplateService } from "./templates/template-service.js";
 import { TemplateStore } from "./store/template-store.js";
 import { describeOpenEnded, openEndedEntries } from "./security/open-ended-entries.js";
 import { cgroupRootProblem } from "./tasks/executors/run-cgroup.js";
+import { openAgentCgroup, reapDeadAgents } from "./tasks/executors/agent-cgroup.js";
 import { RateLimitStore } from "./store/rate-limit-store.js";
 import { HookRateLimit } from "./hooks/hook-rate-limit.js";
 
@@ -84,6 +85,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   // A cgroup root that cannot hold the runs would leave them unconfined: refused, not warned.
   const cgroupProblem = config.TASK_CGROUP_ROOT ? cgroupRootProblem(config.TASK_CGROUP_ROOT) : undefined;
   if (cgroupProblem) throw new ConfigError([{ field: "TASK_CGROUP_ROOT", value: config.TASK_CGROUP_ROOT, message: cgroupProblem }]);
+  const agentCgroup = config.TASK_CGROUP_ROOT ? await openCgroupOfAgent(config.TASK_CGROUP_ROOT, config.TASK_KILL_GRACE_MS, logger) : undefined;
   const rules = overrides.rules ?? loadRulesFile(path.resolve(config.TASK_RULES_FILE)).rules;
   // Task types from TASK_EXECUTOR_PLUGINS, loaded before anything opens: a bad one stops start-up.
   const plugins = await loadExecutorPlugins(config.TASK_EXECUTOR_PLUGINS, { allowedRoots: config.allowedRoots, logger: logger.child({ component: "plugin" }) }, overrides.registry?.types() ?? BUILT_IN_TASK_TYPES);
@@ -106,7 +108,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   });
   // Claude agent tasks default to our own reactor-mcp, known once the HTTP server listens.
   const ownMcp: { current?: OwnMcp } = {};
-  const registry = overrides.registry ?? createDefaultRegistry(config, { documentContext: new ReactorDocumentContext(reactor), ownMcp: () => ownMcp.current });
+  const registry = overrides.registry ?? createDefaultRegistry(config, { documentContext: new ReactorDocumentContext(reactor), ownMcp: () => ownMcp.current, ...(agentCgroup ? { cgroupRoot: agentCgroup.dir } : {}) });
   for (const executor of plugins.executors) registry.register(executor);
   const metrics = new TaskMetrics({ store, types: registry.types(), defaultMetrics: true });
   const settings = managerSettingsFromConfig(config);
@@ -195,10 +197,20 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
       await scheduler.stop();
       await webhookSender.stop();
       await manager.stop();
+      agentCgroup?.remove();
       await handler.idle();
       handler.detach();
       await store.close();
       logger.info("powerhouse-tasks agent stopped");
     },
   };
+}
+
+/** This agent's cgroup directory, once what dead agents' runs left under the root is ended. */
+async function openCgroupOfAgent(root: string, graceMs: number, logger: Logger): Promise<ReturnType<typeof openAgentCgroup>> {
+  for (const dead of await reapDeadAgents(root, graceMs)) {
+    if (dead.stuck) logger.error({ dir: dead.dir }, "processes a dead agent's runs left would not end; their cgroup is kept");
+    else if (dead.processes > 0) logger.warn({ dir: dead.dir, processes: dead.processes }, `ended ${dead.processes} process(es) a dead agent's runs left going (their tasks run again after their leases expire)`);
+  }
+  return openAgentCgroup(root);
 }

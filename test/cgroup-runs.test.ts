@@ -3,13 +3,15 @@
  * and leaves its group — which the process group and the run's tag both miss — still ends with the
  * run. Real processes in a real cgroup v2 hierarchy (root on Linux; see support/cgroup.ts).
  */
-import { existsSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { startAgent } from "../src/agent.js";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { silentLogger } from "../src/logger.js";
+import { agentCgroupName, reapDeadAgents } from "../src/tasks/executors/agent-cgroup.js";
 import { CliExecutor } from "../src/tasks/executors/cli-executor.js";
 import { ClaudeAgentProcess } from "../src/tasks/executors/claude/agent-process.js";
 import { TaskAbortReason } from "../src/tasks/executors/executor.js";
@@ -17,6 +19,7 @@ import { ExecutorRegistry } from "../src/tasks/executors/registry.js";
 import { executeAttempt } from "../src/tasks/execute-attempt.js";
 import { newTask } from "../src/tasks/new-task.js";
 import { parseTaskRequest } from "../src/tasks/task-request.js";
+import { AgentProcess, freshFetch } from "./support/agent-process.js";
 import { cgroupProblem, removeTestCgroupRoot, runCgroupsLeft, testCgroupRoot } from "./support/cgroup.js";
 import { processAlive, readPid, waitFor } from "./support/process.js";
 
@@ -134,4 +137,69 @@ describe("a TASK_CGROUP_ROOT that cannot be used", () => {
     await expect(start).rejects.toBeInstanceOf(ConfigError);
     await expect(start).rejects.toThrow(/TASK_CGROUP_ROOT: is not a cgroup v2 directory .*\(got \/tmp\/ph-cgroup-/);
   });
+});
+
+describe.skipIf(!testCgroupRoot)("what a dead agent's runs left under TASK_CGROUP_ROOT", () => {
+  const cgroupRoot = testCgroupRoot ?? "";
+
+  /** A `sleep` placed in `cgroup` (made if need be), as a run's process would be. */
+  function sleeperIn(cgroup: string): number {
+    mkdirSync(cgroup, { recursive: true });
+    const child = spawn("sleep", ["300"], { detached: true, stdio: "ignore" });
+    child.unref();
+    const pid = child.pid ?? 0;
+    writeFileSync(path.join(cgroup, "cgroup.procs"), String(pid));
+    strays.push(pid);
+    return pid;
+  }
+
+  it("is ended and removed by the next agent's reaper; a live agent's runs are left alone", async () => {
+    const exited = spawnSync("true").pid; // a pid whose process is gone
+    const gone = path.join(cgroupRoot, `agent-${exited}-1`);
+    const reused = path.join(cgroupRoot, `agent-${process.pid}-1`); // this pid, but not started then
+    const deadRun = sleeperIn(path.join(gone, "ph-run-a"));
+    const reusedRun = sleeperIn(path.join(reused, "ph-run-b"));
+    const liveAgent = spawn("sleep", ["300"], { detached: true, stdio: "ignore" });
+    strays.push(liveAgent.pid ?? 0);
+    const live = path.join(cgroupRoot, agentCgroupName(liveAgent.pid));
+    const liveRun = sleeperIn(path.join(live, "ph-run-c"));
+
+    const reaped = await reapDeadAgents(cgroupRoot, 200);
+    expect(reaped.map((r) => [r.dir, r.processes, r.stuck]).sort()).toEqual([[gone, 1, false], [reused, 1, false]].sort());
+    expect(processAlive(deadRun)).toBe(false);
+    expect(processAlive(reusedRun)).toBe(false);
+    expect(existsSync(gone) || existsSync(reused)).toBe(false);
+    expect(processAlive(liveRun)).toBe(true);
+    expect(existsSync(path.join(live, "ph-run-c"))).toBe(true);
+    process.kill(liveRun, "SIGKILL");
+    await waitFor(() => !processAlive(liveRun), 2000, "the live agent's run to end");
+    rmdirSync(path.join(live, "ph-run-c"));
+    rmdirSync(live);
+  });
+
+  it("an agent killed with SIGKILL mid-run: its task's process goes on until the next agent starts, which ends it; a clean stop leaves nothing", async () => {
+    const dir = mkdtempSync(path.join(root, "agent-"));
+    const pidFile = path.join(dir, "task.pid");
+    const env = { TASK_CGROUP_ROOT: cgroupRoot, TASK_DATA_DIR: path.join(dir, "data"), TASK_ALLOWED_ROOTS: dir, TASK_KILL_GRACE_MS: "300", TASK_LEASE_MS: "60000" };
+    const first = new AgentProcess(dir, env);
+    const url = await first.url;
+    const submitted = await freshFetch(`${url}/api/tasks`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ type: "cli", title: "long", command: "sh", args: ["-c", `echo $$ > ${pidFile}; exec sleep 300`], workingDirectory: dir }) });
+    expect(submitted.status).toBe(201);
+    const taskPid = await waitFor(() => readPid(pidFile), 15_000, "the task's pid");
+    strays.push(taskPid);
+    const firstDir = path.join(cgroupRoot, agentCgroupName(first.child.pid));
+    expect(existsSync(firstDir)).toBe(true);
+    await first.stop("SIGKILL");
+    expect(processAlive(taskPid)).toBe(true); // nothing ended it: its agent is gone
+
+    const second = new AgentProcess(dir, env);
+    await second.url;
+    expect(processAlive(taskPid)).toBe(false);
+    expect(existsSync(firstDir)).toBe(false);
+    expect(second.stdout).toMatch(/ended 1 process\(es\) a dead agent's runs left going/);
+    const secondDir = path.join(cgroupRoot, agentCgroupName(second.child.pid));
+    expect(existsSync(secondDir)).toBe(true);
+    expect(await second.stop()).toBe(0);
+    expect(existsSync(secondDir)).toBe(false);
+  }, 60_000);
 });

@@ -52,7 +52,9 @@ export function registerRunCommand(program: Command): void {
       const flags = parseWith(RunCliFlagsSchema, rawFlags);
       if (!flags.ok) return fail(`invalid options:\n${formatFieldErrors(flags.errors)}`, EXIT.usage);
       const config = loadConfig();
-      const registry = createDefaultRegistry(config);
+      // Its runs' cgroups in a directory of this process, like an agent's: reaped if it dies.
+      const cgroup = config.TASK_CGROUP_ROOT ? (await import("../tasks/executors/agent-cgroup.js")).openAgentCgroup(config.TASK_CGROUP_ROOT, false) : undefined;
+      const registry = createDefaultRegistry(config, cgroup ? { cgroupRoot: cgroup.dir } : {});
       const environment = parseEnvPairs(flags.value.env);
       if (!environment.ok) return fail(environment.error, EXIT.usage);
       const input = flags.value.stdin ? await readStdin() : flags.value.input;
@@ -91,6 +93,7 @@ export function registerRunCommand(program: Command): void {
       });
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
+      cgroup?.remove();
       process.stderr.write(`${summaryLine(outcome)}\n`);
       process.exitCode = exitCodeOfOutcome(outcome);
     });

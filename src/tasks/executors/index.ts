@@ -15,6 +15,8 @@ export interface RegistryOptions {
   documentContext?: DocumentContextProvider;
   /** The agent's own reactor-mcp endpoint (claude-agent tasks' default), once its server listens. */
   ownMcp?: () => OwnMcp | undefined;
+  /** Where runs' cgroups go: this process's directory under TASK_CGROUP_ROOT (agent-cgroup.ts). */
+  cgroupRoot?: string;
 }
 
 /** The task types the agent ships (a plugin cannot take their names). */
@@ -22,13 +24,14 @@ export const BUILT_IN_TASK_TYPES = ["cli", "claude-code", "claude-agent"] as con
 
 export function createDefaultRegistry(config: Config, options: RegistryOptions = {}): ExecutorRegistry {
   const registry = new ExecutorRegistry();
+  const cgroupRoot = options.cgroupRoot ?? config.TASK_CGROUP_ROOT;
   registry.register(
     new CliExecutor({
       allowedRoots: config.allowedRoots,
       commandAllowlist: config.TASK_COMMAND_ALLOWLIST,
       environmentAllowlist: config.TASK_ENV_ALLOWLIST,
       killGraceMs: config.TASK_KILL_GRACE_MS,
-      ...(config.TASK_CGROUP_ROOT ? { cgroupRoot: config.TASK_CGROUP_ROOT } : {}),
+      ...(cgroupRoot ? { cgroupRoot } : {}),
       captureBytes: config.TASK_OUTPUT_CAP_BYTES,
     }),
   );
@@ -40,7 +43,7 @@ export function createDefaultRegistry(config: Config, options: RegistryOptions =
       allowedRoots: config.allowedRoots,
       homesDir: path.join(config.dataDir, "claude-homes"),
       killGraceMs: config.TASK_KILL_GRACE_MS,
-      ...(config.TASK_CGROUP_ROOT ? { cgroupRoot: config.TASK_CGROUP_ROOT } : {}),
+      ...(cgroupRoot ? { cgroupRoot } : {}),
       captureBytes: config.TASK_OUTPUT_CAP_BYTES,
       requestsPerMinute: config.CLAUDE_REQUESTS_PER_MINUTE,
       documentContext: options.documentContext,
@@ -57,7 +60,7 @@ export function createDefaultRegistry(config: Config, options: RegistryOptions =
       defaultMaxTurns: config.CLAUDE_AGENT_MAX_TURNS,
       homesDir: path.join(config.dataDir, "claude-homes"),
       killGraceMs: config.TASK_KILL_GRACE_MS,
-      ...(config.TASK_CGROUP_ROOT ? { cgroupRoot: config.TASK_CGROUP_ROOT } : {}),
+      ...(cgroupRoot ? { cgroupRoot } : {}),
       requestsPerMinute: config.CLAUDE_REQUESTS_PER_MINUTE,
       ownMcp: options.ownMcp,
       fallbackMcpUrl: config.MCP_SERVER_URL,

@@ -64,7 +64,7 @@ export class RunCgroup {
 
   constructor(root: string, name: string) {
     this.path = path.join(root, name);
-    mkdirSync(this.path);
+    mkdirSync(this.path, { recursive: true }); // `root` may be a one-shot run's directory, made with its first run
   }
 
   /**

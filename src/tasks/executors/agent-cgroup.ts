@@ -1,0 +1,115 @@
+/**
+ * This agent process's own directory under TASK_CGROUP_ROOT — `agent-<pid>-<start time>` — with its
+ * runs' cgroups inside. An agent killed with SIGKILL cannot end its runs: their processes go on, and
+ * the retries its tasks get once their leases expire would run beside them. So an agent starting on
+ * the machine first ends what a dead one left: each agent directory whose process is gone (no such
+ * pid, or the pid now belongs to a process started at another time) gets SIGTERM for every process
+ * in it, `cgroup.kill` after the grace period, and is removed. A live agent's directory is left
+ * alone, so several agents may share one root.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+const AGENT_DIR = /^agent-(\d+)-(\d+)$/;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Clock ticks after boot at which `pid` started, or undefined when there is no such process. */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The directory name of the process `pid` (default: this one). */
+export function agentCgroupName(pid = process.pid): string {
+  return `agent-${pid}-${startTimeOf(pid) ?? "0"}`;
+}
+
+/** `dir` and every cgroup below it, deepest first. */
+function cgroupsUnder(dir: string): string[] {
+  const below: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) below.push(...cgroupsUnder(path.join(dir, entry.name)));
+  return [...below, dir];
+}
+
+function processesIn(dir: string): number[] {
+  const pids: number[] = [];
+  for (const cgroup of cgroupsUnder(dir)) {
+    try {
+      pids.push(...readFileSync(path.join(cgroup, "cgroup.procs"), "utf8").split("\n").filter(Boolean).map(Number));
+    } catch {
+      // removed meanwhile
+    }
+  }
+  return pids;
+}
+
+function populated(dir: string): boolean {
+  try {
+    return /^populated 1$/m.test(readFileSync(path.join(dir, "cgroup.events"), "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+export interface ReapedAgent {
+  /** The dead agent's directory. */
+  dir: string;
+  /** Processes of its runs that were still going. */
+  processes: number;
+  /** Still populated after the kill (not removed). */
+  stuck: boolean;
+}
+
+/** Ends and removes what dead agents left under `root` (see the top of this file). */
+export async function reapDeadAgents(root: string, graceMs: number): Promise<ReapedAgent[]> {
+  const reaped: ReapedAgent[] = [];
+  for (const name of readdirSync(root)) {
+    const match = AGENT_DIR.exec(name);
+    if (!match) continue;
+    if (startTimeOf(Number(match[1])) === match[2]) continue; // its agent lives
+    const dir = path.join(root, name);
+    const pids = processesIn(dir);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, "SIGTERM");
+      } catch {
+        // gone
+      }
+    }
+    const deadline = Date.now() + graceMs;
+    while (populated(dir) && Date.now() < deadline) await sleep(25);
+    for (let tries = 0; populated(dir) && tries < 100; tries++) {
+      writeFileSync(path.join(dir, "cgroup.kill"), "1"); // the whole subtree
+      await sleep(20);
+    }
+    const stuck = populated(dir);
+    if (!stuck) for (const cgroup of cgroupsUnder(dir)) rmdirSync(cgroup);
+    reaped.push({ dir, processes: pids.length, stuck });
+  }
+  return reaped;
+}
+
+/**
+ * This process's directory under `root` (made by its first run when `create` is false); its runs'
+ * cgroups go inside. `remove()` at a clean stop, once its runs have ended: a directory still
+ * populated is left for the next agent to reap.
+ */
+export function openAgentCgroup(root: string, create = true): { dir: string; remove: () => void } {
+  const dir = path.join(root, agentCgroupName());
+  if (create && !existsSync(dir)) mkdirSync(dir);
+  return {
+    dir,
+    remove: () => {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // runs still there, or never made, or removed already
+      }
+    },
+  };
+}

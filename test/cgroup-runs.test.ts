@@ -86,6 +86,18 @@ describe.skipIf(!testCgroupRoot)("run cgroups under TASK_CGROUP_ROOT", () => {
     expect(runCgroupsLeft()).toEqual([]);
   });
 
+  it("the result says how much CPU the run's processes used — a child's too — and a sleeping one uses next to none", async () => {
+    const busy = await runCli({ command: "sh", args: ["-c", "sh -c 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done'"] }, { cgroupRoot });
+    const cpu = busy.result.cpu as { userMs: number; systemMs: number };
+    expect(cpu.userMs + cpu.systemMs).toBeGreaterThan(100);
+    const idle = await runCli({ command: "sleep", args: ["0.5"] }, { cgroupRoot });
+    const idleCpu = idle.result.cpu as { userMs: number; systemMs: number };
+    expect(idle.result.durationMs).toBeGreaterThanOrEqual(500);
+    expect(idleCpu.userMs + idleCpu.systemMs).toBeLessThan(100);
+    // Without a cgroup per run it is not known, and not made up.
+    expect((await runCli({ command: "true" })).result).not.toHaveProperty("cpu");
+  });
+
   it("a cancel ends the run's every process, escapee included, at once", async () => {
     const pidFile = path.join(root, "cancel.pid");
     const controller = new AbortController();

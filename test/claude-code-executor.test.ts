@@ -275,13 +275,15 @@ describe("Claude Code executor on the real claude binary", () => {
     const pidFile = path.join(project, "escapee.pid");
     const command = `(env -i /usr/bin/setsid /bin/sh -c 'echo $$ > ${pidFile}; exec /bin/sleep 300' >/dev/null 2>&1 </dev/null &); while [ ! -s ${pidFile} ]; do sleep 0.05; done; echo left`;
     standIn.enqueue({ kind: "tool_use", name: "Bash", input: { command } }, { kind: "text", text: "Done." });
-    const { outcome } = await run({ prompt: "start a daemon", projectPath: project, allowedTools: ["Bash"], maxTurns: 4 }, { exec: executor({ cgroupRoot: testCgroupRoot ?? "" }) });
+    const { outcome, result } = await run({ prompt: "start a daemon", projectPath: project, allowedTools: ["Bash"], maxTurns: 4 }, { exec: executor({ cgroupRoot: testCgroupRoot ?? "" }) });
     const escapee = readPid(pidFile);
     try {
       expect(outcome.status).toBe("completed");
       expect(escapee, "Claude's Bash ran the command").toBeTypeOf("number");
       expect(processAlive(escapee ?? 0)).toBe(false);
       expect(runCgroupsLeft()).toEqual([]);
+      // What claude and its tools used, from the run's cgroup (the binary's start alone takes some).
+      expect((result.cpu as { userMs: number }).userMs).toBeGreaterThan(0);
     } finally {
       if (escapee) killQuietly(escapee);
     }

@@ -200,6 +200,7 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
       durationMs: Math.round(performance.now() - started),
       pid: proc.pid ?? null,
       exitCode: proc.exitCode,
+      ...(proc.cpu ? { cpu: { ...proc.cpu } } : {}),
     };
     const thrownText = thrown instanceof Error ? thrown.message : thrown === undefined ? "" : JSON.stringify(thrown);
     if (proc.spawnError || (!proc.started && /ENOENT|spawn/i.test(thrownText))) {

@@ -190,7 +190,7 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
         },
       });
       parser.end();
-      const base: JsonObject = { exitCode: run.exitCode, durationMs: run.durationMs, model: sessionModel ?? model, pid: run.pid ?? null };
+      const base: JsonObject = { exitCode: run.exitCode, durationMs: run.durationMs, model: sessionModel ?? model, pid: run.pid ?? null, ...(run.cpu ? { cpu: { ...run.cpu } } : {}) };
       if (run.spawnError) throw fatal("claude_not_found", `claude could not be started (${binary}): ${run.spawnError.message}`);
 
       const cause = abortCauseOf(ctx.signal);

@@ -41,6 +41,7 @@ export function processResultToJson(result: ProcessResult, extra: { timedOut: bo
     stderrTruncated: result.stderr.truncated,
     durationMs: result.durationMs,
     pid: result.pid ?? null,
+    ...(result.cpu ? { cpu: { ...result.cpu } } : {}),
   };
 }
 

@@ -59,6 +59,12 @@ function resolveProgram(command: string, env: Record<string, string>, cwd: strin
   return { errno: denied ? "EACCES" : "ENOENT" };
 }
 
+/** CPU a run's processes used, all of them (only known with a cgroup per run). */
+export interface RunCpuUsage {
+  userMs: number;
+  systemMs: number;
+}
+
 export class RunCgroup {
   readonly path: string;
 
@@ -79,6 +85,19 @@ export class RunCgroup {
       return { error };
     }
     return { command: "/bin/sh", args: ["-c", TRAMPOLINE, path.join(this.path, "cgroup.procs"), program.file, ...args] };
+  }
+
+  /** CPU time its processes used, the ended ones included (cpu.stat). */
+  cpuUsage(): RunCpuUsage | undefined {
+    try {
+      const stat = readFileSync(path.join(this.path, "cpu.stat"), "utf8");
+      const field = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(stat)?.[1] ?? Number.NaN);
+      const user = field("user_usec");
+      const system = field("system_usec");
+      return Number.isFinite(user) && Number.isFinite(system) ? { userMs: Math.round(user / 1000), systemMs: Math.round(system / 1000) } : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The processes in it now. */

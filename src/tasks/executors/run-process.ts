@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
 import { OutputCapture, type CapturedText } from "./output-capture.js";
+import type { RunCpuUsage } from "./run-cgroup.js";
 import { RunProcesses } from "./stray-processes.js";
 import type { OutputStream } from "../types.js";
 
@@ -41,6 +42,8 @@ export interface ProcessResult {
   durationMs: number;
   /** Set when the program could not be started at all. */
   spawnError?: NodeJS.ErrnoException;
+  /** CPU its processes used, descendants included: known with a cgroup per run only. */
+  cpu?: RunCpuUsage;
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
@@ -158,6 +161,7 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
         durationMs: Math.round(performance.now() - started),
       };
       if (spawnError) result.spawnError = spawnError;
+      if (strays.cpu) result.cpu = strays.cpu;
       resolve(result);
     };
 

@@ -19,7 +19,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { RunCgroup } from "./run-cgroup.js";
+import { RunCgroup, type RunCpuUsage } from "./run-cgroup.js";
 
 /** The environment variable that marks a run's processes. */
 export const RUN_TAG_VARIABLE = "PH_TASK_RUN_TAG";
@@ -102,6 +102,8 @@ export class RunProcesses {
   /** Processes the last find() could not tell (empty environment: maybe inside execve()). */
   private uncertain = 0;
   private cgroup: RunCgroup | undefined;
+  /** What the run's processes used, read as its cgroup is removed (undefined without one). */
+  cpu: RunCpuUsage | undefined;
 
   /** `cgroupRoot`: TASK_CGROUP_ROOT, where each run gets a cgroup of its own (none when undefined). */
   constructor(private readonly cgroupRoot?: string) {}
@@ -214,7 +216,9 @@ export class RunProcesses {
 
   /** Removes the run's cgroup (once empty); for a run that never started, or has ended. */
   discard(): void {
-    if (this.cgroup?.remove()) this.cgroup = undefined;
+    if (!this.cgroup) return;
+    this.cpu = this.cgroup.cpuUsage() ?? this.cpu;
+    if (this.cgroup.remove()) this.cgroup = undefined;
   }
 
   private async endProcesses(graceMs: number): Promise<void> {

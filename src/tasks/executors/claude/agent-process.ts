@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import type { SpawnedProcess, SpawnOptions } from "@anthropic-ai/claude-agent-sdk";
 import { OutputCapture } from "../output-capture.js";
 import { groupAlive } from "../run-process.js";
+import type { RunCpuUsage } from "../run-cgroup.js";
 import { RunProcesses } from "../stray-processes.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -70,6 +71,11 @@ export class ClaudeAgentProcess {
     options.signal.addEventListener("abort", () => this.stop(), { once: true });
     return child;
   };
+
+  /** CPU the run's processes used, once gone() has returned (known with a cgroup per run only). */
+  get cpu(): RunCpuUsage | undefined {
+    return this.strays.cpu;
+  }
 
   get started(): boolean {
     return this.pid !== undefined;

@@ -32,6 +32,7 @@ import { newTask } from "../src/tasks/new-task.js";
 import { parseTaskRequest, type TaskRequest } from "../src/tasks/task-request.js";
 import { ClaudeAgentTaskRequestSchema, type ProgressEvent } from "../src/tasks/types.js";
 import { startStandIn, type LoggedRequest, type StandIn } from "./support/anthropic-stand-in.js";
+import { removeTestCgroupRoot, runCgroupsLeft, testCgroupRoot } from "./support/cgroup.js";
 import { processAlive, readPid, sleep, waitFor } from "./support/process.js";
 
 const root = realpathSync(mkdtempSync(path.join(tmpdir(), "ph-claude-agent-")));
@@ -129,6 +130,7 @@ describe("Claude agent executor: Agent SDK + reactor-mcp on the real claude bina
     external = await mcpServer(reactor, EXTERNAL_TOKEN);
   });
   afterAll(async () => {
+    removeTestCgroupRoot();
     await own.close();
     await external.close();
     await standIn.close();
@@ -420,6 +422,14 @@ describe("Claude agent executor: Agent SDK + reactor-mcp on the real claude bina
     expect(processAlive(pid)).toBe(false);
     expect(groupMembers(pid)).toEqual([]);
     expect(readdirSync(homesDir)).toEqual([]);
+  });
+
+  it.skipIf(!testCgroupRoot)("with TASK_CGROUP_ROOT the run is in a cgroup of its own: removed at the end, its CPU time in the result", async () => {
+    standIn.enqueue({ kind: "text", text: "Nothing to do." });
+    const { outcome, result } = await run({ prompt: "hi" }, { exec: executor({ cgroupRoot: testCgroupRoot ?? "" }) });
+    expect(outcome.status).toBe("completed");
+    expect((result.cpu as { userMs: number }).userMs).toBeGreaterThan(0);
+    expect(runCgroupsLeft()).toEqual([]);
   });
 
   it("a timeout kills the process group too and is retryable", async () => {

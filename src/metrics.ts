@@ -4,6 +4,7 @@
  * reactor events seen. Exposed at /metrics by the HTTP server.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { z } from "zod";
 import { TypeConcurrencyStore } from "./store/type-concurrency-store.js";
 import { RateLimitStore } from "./store/rate-limit-store.js";
 import { WorkerStore } from "./store/worker-store.js";
@@ -30,6 +31,7 @@ export class TaskMetrics {
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800],
     registers: [this.registry],
   });
+  readonly cpu = new Counter({ name: "ph_tasks_cpu_seconds_total", help: "CPU time of task runs, all their processes (known with TASK_CGROUP_ROOT only), by type and mode (user, system)", labelNames: ["type", "mode"] as const, registers: [this.registry] });
   readonly completed = new Counter({ name: "ph_tasks_completed_total", help: "Tasks completed", labelNames: ["type"] as const, registers: [this.registry] });
   readonly failed = new Counter({ name: "ph_tasks_failed_total", help: "Tasks failed for good", labelNames: ["type", "code"] as const, registers: [this.registry] });
   readonly retried = new Counter({ name: "ph_tasks_retried_total", help: "Runs that failed and were scheduled again", labelNames: ["type"] as const, registers: [this.registry] });
@@ -110,4 +112,15 @@ export class TaskMetrics {
     }
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: "ph_tasks_process_" });
   }
+}
+
+const RunCpuSchema = z.object({ userMs: z.number().nonnegative(), systemMs: z.number().nonnegative() });
+
+/** Counts the CPU a run's result reports (`cpu: { userMs, systemMs }`, see run-cgroup.ts); nothing when it has none. */
+export function countRunCpu(metrics: TaskMetrics | undefined, type: string, result: unknown): void {
+  if (!metrics || typeof result !== "object" || result === null || !("cpu" in result)) return;
+  const cpu = RunCpuSchema.safeParse(result.cpu);
+  if (!cpu.success) return;
+  metrics.cpu.inc({ type, mode: "user" }, cpu.data.userMs / 1000);
+  metrics.cpu.inc({ type, mode: "system" }, cpu.data.systemMs / 1000);
 }

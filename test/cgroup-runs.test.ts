@@ -11,6 +11,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { startAgent } from "../src/agent.js";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { silentLogger } from "../src/logger.js";
+import { TaskStore } from "../src/store/task-store.js";
 import { agentCgroupName, reapDeadAgents } from "../src/tasks/executors/agent-cgroup.js";
 import { CliExecutor } from "../src/tasks/executors/cli-executor.js";
 import { ClaudeAgentProcess } from "../src/tasks/executors/claude/agent-process.js";
@@ -21,6 +22,7 @@ import { newTask } from "../src/tasks/new-task.js";
 import { parseTaskRequest } from "../src/tasks/task-request.js";
 import { AgentProcess, freshFetch } from "./support/agent-process.js";
 import { cgroupProblem, removeTestCgroupRoot, runCgroupsLeft, testCgroupRoot } from "./support/cgroup.js";
+import { testManager } from "./support/manager.js";
 import { processAlive, readPid, waitFor } from "./support/process.js";
 
 const root = realpathSync(mkdtempSync(path.join(tmpdir(), "ph-cgroup-")));
@@ -96,6 +98,29 @@ describe.skipIf(!testCgroupRoot)("run cgroups under TASK_CGROUP_ROOT", () => {
     expect(idleCpu.userMs + idleCpu.systemMs).toBeLessThan(100);
     // Without a cgroup per run it is not known, and not made up.
     expect((await runCli({ command: "true" })).result).not.toHaveProperty("cpu");
+  });
+
+  it("a manager's runs add their CPU to ph_tasks_cpu_seconds_total by type and mode, and keep it in the stored result", async () => {
+    const store = await TaskStore.open({});
+    const registry = new ExecutorRegistry().register(new CliExecutor({ allowedRoots: [root], killGraceMs: 300, captureBytes: 64 * 1024, cgroupRoot }));
+    const manager = testManager(store, {}, registry);
+    try {
+      await manager.start();
+      const { task } = await manager.enqueueTask({ type: "cli", title: "busy", command: "sh", args: ["-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"], workingDirectory: root });
+      const done = await waitFor(async () => {
+        const t = await manager.getTask(task.id);
+        return t?.status === "completed" ? t : undefined;
+      }, 20_000, "the busy task");
+      const stored = (done.result as { cpu: { userMs: number; systemMs: number } }).cpu;
+      expect(stored.userMs + stored.systemMs).toBeGreaterThan(100);
+      const values = (await manager.metrics?.registry.getSingleMetric("ph_tasks_cpu_seconds_total")?.get())?.values ?? [];
+      const seconds = (mode: string) => values.find((v) => v.labels.type === "cli" && v.labels.mode === mode)?.value ?? Number.NaN;
+      expect(seconds("user")).toBeCloseTo(stored.userMs / 1000, 3);
+      expect(seconds("system")).toBeCloseTo(stored.systemMs / 1000, 3);
+    } finally {
+      await manager.stop(0);
+      await store.close();
+    }
   });
 
   it("a cancel ends the run's every process, escapee included, at once", async () => {

@@ -7,7 +7,7 @@
  */
 import type { EventEmitter } from "node:events";
 import type { Logger } from "../logger.js";
-import type { TaskMetrics } from "../metrics.js";
+import { countRunCpu, type TaskMetrics } from "../metrics.js";
 import { finishedTask, rowToTask, type TaskStore } from "../store/task-store.js";
 import type { ClaimPump } from "./claim-pump.js";
 import type { AttemptOutcome } from "./execute-attempt.js";
@@ -33,6 +33,7 @@ export class AttemptSettler {
   async settle(task: Task, attempt: number, outcome: AttemptOutcome): Promise<void> {
     const durationMs = outcome.durationMs;
     const result: JsonValue | null = outcome.result ?? null;
+    countRunCpu(this.deps.metrics, task.type, result); // every run, whatever comes of it
     if (outcome.status === "cancelled" && outcome.error.code === "shutdown") {
       await this.deps.store.release(this.deps.workerId, [task.id]);
       logTransition(this.deps.logger, task, "returned to the queue (shutdown)", { attempt, durationMs });

@@ -236,6 +236,14 @@ describe.skipIf(!testCgroupRoot)("what a dead agent's runs left under TASK_CGROU
     expect(second.stdout).toMatch(/ended 1 process\(es\) a dead agent's runs left going/);
     const secondDir = path.join(cgroupRoot, agentCgroupName(second.child.pid));
     expect(existsSync(secondDir)).toBe(true);
+    // Its runs are counted: `ph-tasks show` says what one cost.
+    const busy = await second.cli(["submit", "cli", "--cwd", dir, "--", "sh", "-c", "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done"]);
+    const id = busy.stdout.trim();
+    const shown = await waitFor(async () => {
+      const out = (await second.cli(["show", id])).stdout;
+      return out.includes("status:    completed") ? out : undefined;
+    }, 20_000, "the busy task to complete");
+    expect(shown).toMatch(/^cpu: {7}\d+\.\d\d s user, \d+\.\d\d s system \(all its processes\)$/m);
     expect(await second.stop()).toBe(0);
     expect(existsSync(secondDir)).toBe(false);
   }, 60_000);

@@ -50,6 +50,8 @@ export function describeTask(task: ApiTask): string {
   if (result && typeof result === "object" && !Array.isArray(result)) {
     const r = result as Record<string, unknown>;
     if ("exitCode" in r) lines.push(`exit code: ${String(r.exitCode)}`);
+    const cpu = r.cpu as { userMs?: unknown; systemMs?: unknown } | undefined;
+    if (typeof cpu?.userMs === "number" && typeof cpu.systemMs === "number") lines.push(`cpu:       ${(cpu.userMs / 1000).toFixed(2)} s user, ${(cpu.systemMs / 1000).toFixed(2)} s system (all its processes)`);
     if (typeof r.text === "string") lines.push(`answer:    ${truncate(r.text, 500)}`);
   }
   return lines.join("\n");

@@ -24,6 +24,9 @@ import type { AddressInfo } from "node:net";
 import { TaskStore } from "../src/store/task-store.js";
 import { RateLimitStore } from "../src/store/rate-limit-store.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
+import { CliExecutor } from "../src/tasks/executors/cli-executor.js";
+import { ExecutorRegistry } from "../src/tasks/executors/registry.js";
+import { removeTestCgroupRoot, testCgroupRoot } from "./support/cgroup.js";
 import { testManager } from "./support/manager.js";
 import { waitFor } from "./support/process.js";
 import { servicesRequired } from "./support/stores.js";
@@ -59,7 +62,9 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     store = await TaskStore.open({});
-    manager = testManager(store, { maxConcurrent: 4, maxPerDocument: 10 });
+    // A cgroup per run where the machine has one (CI does): the task page shows a run's CPU.
+    const registry = new ExecutorRegistry().register(new CliExecutor({ allowedRoots: [process.cwd(), "/tmp"], killGraceMs: 300, captureBytes: 256 * 1024, ...(testCgroupRoot ? { cgroupRoot: testCgroupRoot } : {}) }));
+    manager = testManager(store, { maxConcurrent: 4, maxPerDocument: 10 }, registry);
     await manager.start();
     schedules = new ScheduleService(new ScheduleStore(store.db), manager.registry);
     webhookStore = new WebhookStore(store.db);
@@ -79,6 +84,7 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
 
   afterAll(async () => {
     await sender?.stop();
+    removeTestCgroupRoot();
     await browser?.close();
     server?.closeAllConnections();
     await new Promise((resolve) => server?.close(resolve));
@@ -471,5 +477,12 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     await openOverview();
     expect(await page.locator("#access-note").isVisible()).toBe(false);
     expect(await page.locator("#submit-form").isVisible()).toBe(true);
+  });
+
+  it.skipIf(!testCgroupRoot)("shows what a run's processes used in CPU (a cgroup per run)", async () => {
+    const { task } = await manager.enqueueTask({ type: "cli", title: "busy", command: "sh", args: ["-c", "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done"] });
+    await page.goto(`${base}/?load=${Date.now()}#/tasks/${task.id}`);
+    await page.locator('#task-details [data-status="completed"]').waitFor({ timeout: 20_000 });
+    expect(await page.locator("#task-details .cpu").textContent()).toMatch(/^\d+\.\d\d s user, \d+\.\d\d s system$/);
   });
 });

@@ -226,6 +226,9 @@ function details(task) {
   ];
   if (task.type === "cli") rows.push(["Command", [task.command, ...(task.args || [])].join(" "), "long"]);
   if ("exitCode" in result) rows.push(["Exit code", result.exitCode === null ? `none (killed by ${result.signal || "a signal"})` : String(result.exitCode)]);
+  // What all its processes used (TASK_CGROUP_ROOT: a cgroup per run counts it).
+  const cpu = result.cpu;
+  if (cpu && typeof cpu.userMs === "number" && typeof cpu.systemMs === "number") rows.push(["CPU", h("span", { class: "cpu" }, `${(cpu.userMs / 1000).toFixed(2)} s user, ${(cpu.systemMs / 1000).toFixed(2)} s system`)]);
   if (task.error) rows.push(["Error", h("span", { class: "error" }, `${task.error.code}: ${task.error.message}`)]);
   if (task.waiting) rows.push(["Waiting", h("span", { class: "waiting", "data-code": task.waiting.code }, task.waiting.message), "long"]);
   if (task.source && task.source.documentId) rows.push(["Document", task.source.documentId]);

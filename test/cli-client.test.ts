@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -112,6 +112,16 @@ describe("ph-tasks serve and the client commands", () => {
     const statuses = log.events.filter((e) => e.kind === "status").map((e) => JSON.parse(e.data) as { status: string; reason?: string });
     expect(statuses).toContainEqual({ status: "pending", reason: "shutdown" });
     expect(statuses.at(-1)?.status).toBe("completed");
+  });
+
+  it("a SIGTERM that comes while the agent is still starting stops it gracefully once started: exit 0", async () => {
+    const dataDir = path.join(dir, "starting");
+    const starting = new AgentProcess(dir, { TASK_DATA_DIR: dataDir, LOG_LEVEL: "info" });
+    starting.url.catch(() => undefined); // it may exit before it ever prints one
+    // The data directory is made first thing in startAgent; the store and the reactor take a while after.
+    await waitFor(() => existsSync(dataDir), 30_000, "the agent to begin starting");
+    expect(await starting.stop("SIGTERM")).toBe(0);
+    expect(starting.stdout).toMatch(/"signal":"SIGTERM".*"msg":"stopping/);
   });
 
   it("with API_READ_TOKEN the client reads (list, show, logs) but cannot act: exit 2 naming the token it needs, nothing changed", async () => {

@@ -45,7 +45,7 @@ import { TemplateService } from "./templates/template-service.js";
 import { TemplateStore } from "./store/template-store.js";
 import { describeOpenEnded, openEndedEntries } from "./security/open-ended-entries.js";
 import { cgroupRootProblem } from "./tasks/executors/run-cgroup.js";
-import { openAgentCgroup, reapDeadAgents } from "./tasks/executors/agent-cgroup.js";
+import { openAgentCgroup, reapDeadAgents, reapPeriodically, type ReapedAgent } from "./tasks/executors/agent-cgroup.js";
 import { RateLimitStore } from "./store/rate-limit-store.js";
 import { HookRateLimit } from "./hooks/hook-rate-limit.js";
 
@@ -197,7 +197,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
       await scheduler.stop();
       await webhookSender.stop();
       await manager.stop();
-      agentCgroup?.remove();
+      await agentCgroup?.remove();
       await handler.idle();
       handler.detach();
       await store.close();
@@ -206,11 +206,28 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   };
 }
 
-/** This agent's cgroup directory, once what dead agents' runs left under the root is ended. */
-async function openCgroupOfAgent(root: string, graceMs: number, logger: Logger): Promise<ReturnType<typeof openAgentCgroup>> {
-  for (const dead of await reapDeadAgents(root, graceMs)) {
-    if (dead.stuck) logger.error({ dir: dead.dir }, "processes a dead agent's runs left would not end; their cgroup is kept");
-    else if (dead.processes > 0) logger.warn({ dir: dead.dir, processes: dead.processes }, `ended ${dead.processes} process(es) a dead agent's runs left going (their tasks run again after their leases expire)`);
-  }
-  return openAgentCgroup(root);
+/** How often a running agent looks for what other, dead agents' runs left going on this machine. */
+const REAP_EVERY_MS = 5000;
+
+/**
+ * This agent's cgroup directory, once what dead agents' runs left under the root is ended — and
+ * again every few seconds while it runs (stopped by `remove`).
+ */
+async function openCgroupOfAgent(root: string, graceMs: number, logger: Logger): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const report = (reaped: ReapedAgent[]) => {
+    for (const dead of reaped) {
+      if (dead.stuck) logger.error({ dir: dead.dir }, "processes a dead agent's runs left would not end; their cgroup is kept");
+      else if (dead.processes > 0) logger.warn({ dir: dead.dir, processes: dead.processes }, `ended ${dead.processes} process(es) a dead agent's runs left going (their tasks run again after their leases expire)`);
+    }
+  };
+  report(await reapDeadAgents(root, graceMs));
+  const own = openAgentCgroup(root);
+  const stopReaping = reapPeriodically(root, graceMs, REAP_EVERY_MS, report, (error) => logger.error({ err: error }, "looking for dead agents' runs failed; trying again"));
+  return {
+    dir: own.dir,
+    remove: async () => {
+      await stopReaping();
+      own.remove();
+    },
+  };
 }

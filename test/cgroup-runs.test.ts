@@ -214,6 +214,31 @@ describe.skipIf(!testCgroupRoot)("what a dead agent's runs left under TASK_CGROU
     rmdirSync(live);
   });
 
+  it("two agents share a root: when one is killed with SIGKILL mid-run, the other ends its task's process within seconds, without a restart", async () => {
+    const dir = mkdtempSync(path.join(root, "pair-"));
+    const pidFile = path.join(dir, "task.pid");
+    const env = (name: string) => ({ TASK_CGROUP_ROOT: cgroupRoot, TASK_DATA_DIR: path.join(dir, name), TASK_ALLOWED_ROOTS: dir, TASK_KILL_GRACE_MS: "300" });
+    const doomed = new AgentProcess(dir, env("doomed"));
+    const survivor = new AgentProcess(dir, env("survivor"));
+    try {
+      const url = await doomed.url;
+      await survivor.url;
+      const submitted = await freshFetch(`${url}/api/tasks`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ type: "cli", title: "long", command: "sh", args: ["-c", `echo $$ > ${pidFile}; exec sleep 300`], workingDirectory: dir }) });
+      expect(submitted.status).toBe(201);
+      const taskPid = await waitFor(() => readPid(pidFile), 15_000, "the task's pid");
+      strays.push(taskPid);
+      const doomedDir = path.join(cgroupRoot, agentCgroupName(doomed.child.pid));
+      await doomed.stop("SIGKILL");
+      // The survivor looks every 5 s; the task's process gets its grace period, then goes.
+      await waitFor(() => !processAlive(taskPid), 15_000, "the survivor to end the dead agent's task process");
+      await waitFor(() => !existsSync(doomedDir), 5000, "the dead agent's directory to be removed");
+      expect(survivor.stdout).toMatch(/ended 1 process\(es\) a dead agent's runs left going/);
+    } finally {
+      await doomed.stop("SIGKILL");
+      expect(await survivor.stop()).toBe(0);
+    }
+  }, 90_000);
+
   it("an agent killed with SIGKILL mid-run: its task's process goes on until the next agent starts, which ends it; a clean stop leaves nothing", async () => {
     const dir = mkdtempSync(path.join(root, "agent-"));
     const pidFile = path.join(dir, "task.pid");

@@ -72,7 +72,8 @@ export class AgentProcess {
 
   stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
     this.stopping = true;
-    if (this.child.exitCode !== null) return Promise.resolve(this.child.exitCode);
+    // Ended already (by itself, or by a signal: then exitCode stays null and no "exit" comes again).
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve(this.child.exitCode);
     return new Promise((resolve) => {
       this.child.once("exit", (code) => resolve(code));
       this.child.kill(signal);

@@ -65,33 +65,64 @@ export interface ReapedAgent {
   stuck: boolean;
 }
 
-/** Ends and removes what dead agents left under `root` (see the top of this file). */
+/**
+ * Ends and removes what dead agents left under `root` (see the top of this file). Several live
+ * agents may reap the same directory at once: what another one removed first is skipped.
+ */
 export async function reapDeadAgents(root: string, graceMs: number): Promise<ReapedAgent[]> {
   const reaped: ReapedAgent[] = [];
   for (const name of readdirSync(root)) {
     const match = AGENT_DIR.exec(name);
     if (!match) continue;
     if (startTimeOf(Number(match[1])) === match[2]) continue; // its agent lives
-    const dir = path.join(root, name);
-    const pids = processesIn(dir);
-    for (const pid of pids) {
-      try {
-        process.kill(pid, "SIGTERM");
-      } catch {
-        // gone
-      }
+    try {
+      reaped.push(await reap(path.join(root, name), graceMs));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error; // reaped by another agent meanwhile
     }
-    const deadline = Date.now() + graceMs;
-    while (populated(dir) && Date.now() < deadline) await sleep(25);
-    for (let tries = 0; populated(dir) && tries < 100; tries++) {
-      writeFileSync(path.join(dir, "cgroup.kill"), "1"); // the whole subtree
-      await sleep(20);
-    }
-    const stuck = populated(dir);
-    if (!stuck) for (const cgroup of cgroupsUnder(dir)) rmdirSync(cgroup);
-    reaped.push({ dir, processes: pids.length, stuck });
   }
   return reaped;
+}
+
+async function reap(dir: string, graceMs: number): Promise<ReapedAgent> {
+  const pids = processesIn(dir);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // gone
+    }
+  }
+  const deadline = Date.now() + graceMs;
+  while (populated(dir) && Date.now() < deadline) await sleep(25);
+  for (let tries = 0; populated(dir) && tries < 100; tries++) {
+    writeFileSync(path.join(dir, "cgroup.kill"), "1"); // the whole subtree
+    await sleep(20);
+  }
+  const stuck = populated(dir);
+  if (!stuck) for (const cgroup of cgroupsUnder(dir)) rmdirSync(cgroup);
+  return { dir, processes: pids.length, stuck };
+}
+
+/**
+ * Reaps every `intervalMs` while this agent runs, so that another agent's death on the machine is
+ * dealt with within seconds, not at the next start. Returns the function that stops it.
+ */
+export function reapPeriodically(root: string, graceMs: number, intervalMs: number, report: (reaped: ReapedAgent[]) => void, onError: (error: unknown) => void): () => Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  let stopped = false;
+  const tick = () => {
+    running = reapDeadAgents(root, graceMs).then(report, onError).finally(() => {
+      if (!stopped) timer = setTimeout(tick, intervalMs).unref();
+    });
+  };
+  timer = setTimeout(tick, intervalMs).unref(); // never what keeps the process alive
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await running;
+  };
 }
 
 /**

@@ -163,6 +163,13 @@ describe.skipIf(!testCgroupRoot)("run cgroups under TASK_CGROUP_ROOT", () => {
     await proc.gone(2000);
     expect(processAlive(escapee)).toBe(false);
     expect(runCgroupsLeft()).toEqual([]);
+    // A claude binary that is not there fails to start as it would without a cgroup, leaving none.
+    const missing = new ClaudeAgentProcess({ killGraceMs: 300, cgroupRoot });
+    missing.spawn({ command: path.join(root, "no-such-claude"), args: [], cwd: root, env: { PATH: process.env.PATH }, signal: new AbortController().signal });
+    await waitFor(() => missing.spawnError, 2000, "the spawn error");
+    expect(missing.spawnError?.code).toBe("ENOENT");
+    expect(missing.started).toBe(false);
+    expect(runCgroupsLeft()).toEqual([]);
   });
 });
 

@@ -3,8 +3,8 @@
  * something would stop the agent (a configuration it refuses, an unreachable PostgreSQL, no allowed
  * root, a public address without a token), a secret never echoed, and an agent that answers found.
  */
-import { execFile } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -17,6 +17,7 @@ import { LATEST_MIGRATION } from "../src/store/migrate.js";
 import { otherLoginUsers, otherLoginUsersHere } from "../src/doctor/other-users.js";
 import { peerUsersKnown } from "../src/http/peer-user.js";
 import { removeTestCgroupRoot, testCgroupRoot } from "./support/cgroup.js";
+import { waitFor } from "./support/process.js";
 
 const BIN = path.resolve("bin/ph-tasks.js");
 const dir = mkdtempSync(path.join(tmpdir(), "ph-doctor-"));
@@ -134,9 +135,25 @@ describe("ph-tasks doctor", () => {
     expect(cgroup.line("run cgroups")).toBe(`fail  run cgroups     TASK_CGROUP_ROOT=${dir} is not a cgroup v2 directory (no cgroup.procs and cgroup.events in it; cgroup v2 is mounted at /sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid systems): the agent will not start`);
   });
 
-  it.skipIf(!testCgroupRoot)("a usable TASK_CGROUP_ROOT is named", async () => {
-    const run = await doctor({ TASK_CGROUP_ROOT: testCgroupRoot ?? "" });
-    expect(run.line("run cgroups")).toBe(`ok    run cgroups     each run in a cgroup of its own under ${testCgroupRoot}`);
+  it.skipIf(!testCgroupRoot)("a usable TASK_CGROUP_ROOT is named; what a dead agent's runs left going there is a warning", async () => {
+    const root = testCgroupRoot ?? "";
+    const run = await doctor({ TASK_CGROUP_ROOT: root });
+    expect(run.line("run cgroups")).toBe(`ok    run cgroups     each run in a cgroup of its own under ${root}`);
+    // A run of an agent that is gone (this pid, but not started then), its process still going.
+    const leftover = path.join(root, `agent-${process.pid}-1`, "ph-run-x");
+    mkdirSync(leftover, { recursive: true });
+    const sleeper = spawn("sleep", ["300"], { detached: true, stdio: "ignore" });
+    try {
+      writeFileSync(path.join(leftover, "cgroup.procs"), String(sleeper.pid));
+      const warned = await doctor({ TASK_CGROUP_ROOT: root });
+      expect(warned.status).toBe(0);
+      expect(warned.line("run cgroups")).toBe(`warn  run cgroups     1 process(es) of runs of 1 dead agent(s) still going under ${root} (agent-${process.pid}-1): an agent starting here ends them`);
+    } finally {
+      sleeper.kill("SIGKILL");
+      await waitFor(() => !existsSync(`/proc/${sleeper.pid}`) || readFileSync(path.join(leftover, "cgroup.procs"), "utf8") === "" || undefined, 5000, "the sleeper to end");
+      rmdirSync(leftover);
+      rmdirSync(path.dirname(leftover));
+    }
   });
 
   it("an embedded store's directory other users may enter is a warning (the agent makes it private)", async () => {

@@ -19,6 +19,7 @@ import { peerUsersKnown } from "../http/peer-user.js";
 import { incompatibility, newerButCompatible } from "../store/schema-compatibility.js";
 import { locateClaudeBinary } from "../tasks/executors/claude/locate-claude-binary.js";
 import { allowedPrograms, findOnPath, isExecutableFile } from "../tasks/executors/command-allowlist.js";
+import { deadAgentsLeft } from "../tasks/executors/agent-cgroup.js";
 import { cgroupRootProblem } from "../tasks/executors/run-cgroup.js";
 import { describeOpenEnded, openEndedEntries } from "../security/open-ended-entries.js";
 import { DEFAULT_PATH } from "../tasks/executors/safe-env.js";
@@ -140,6 +141,11 @@ function checkCgroup(config: Config): CheckResult {
   if (!root) return result("run cgroups", "ok", "off (TASK_CGROUP_ROOT is not set): a task's process that clears its environment and leaves its group outlives the run");
   const problem = cgroupRootProblem(root);
   if (problem) return result("run cgroups", "fail", `TASK_CGROUP_ROOT=${root} ${problem}: the agent will not start`);
+  const dead = deadAgentsLeft(root);
+  if (dead.length > 0) {
+    const processes = dead.reduce((sum, d) => sum + d.processes, 0);
+    return result("run cgroups", "warn", `${processes} process(es) of runs of ${dead.length} dead agent(s) still going under ${root} (${dead.map((d) => path.basename(d.dir)).join(", ")}): an agent starting here ends them`);
+  }
   return result("run cgroups", "ok", `each run in a cgroup of its own under ${root}`);
 }
 

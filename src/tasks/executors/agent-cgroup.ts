@@ -71,17 +71,27 @@ export interface ReapedAgent {
  */
 export async function reapDeadAgents(root: string, graceMs: number): Promise<ReapedAgent[]> {
   const reaped: ReapedAgent[] = [];
-  for (const name of readdirSync(root)) {
-    const match = AGENT_DIR.exec(name);
-    if (!match) continue;
-    if (startTimeOf(Number(match[1])) === match[2]) continue; // its agent lives
+  for (const dir of deadAgentDirs(root)) {
     try {
-      reaped.push(await reap(path.join(root, name), graceMs));
+      reaped.push(await reap(dir, graceMs));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error; // reaped by another agent meanwhile
     }
   }
   return reaped;
+}
+
+/** The directories under `root` of agents that are gone. */
+function deadAgentDirs(root: string): string[] {
+  return readdirSync(root).filter((name) => {
+    const match = AGENT_DIR.exec(name);
+    return match !== null && startTimeOf(Number(match[1])) !== match[2];
+  }).map((name) => path.join(root, name));
+}
+
+/** What dead agents left under `root` with processes still going, left as it is (for `ph-tasks doctor`). */
+export function deadAgentsLeft(root: string): { dir: string; processes: number }[] {
+  return deadAgentDirs(root).map((dir) => ({ dir, processes: processesIn(dir).length })).filter((dead) => dead.processes > 0);
 }
 
 async function reap(dir: string, graceMs: number): Promise<ReapedAgent> {

@@ -7,22 +7,17 @@
  * in it, `cgroup.kill` after the grace period, and is removed. A live agent's directory is left
  * alone, so several agents may share one root.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmdirSync } from "node:fs";
 import path from "node:path";
+import { RunCgroup } from "./run-cgroup.js";
+import { readStat } from "./stray-processes.js";
 
 const AGENT_DIR = /^agent-(\d+)-(\d+)$/;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Clock ticks after boot at which `pid` started, or undefined when there is no such process. */
-function startTimeOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
-}
+const startTimeOf = (pid: number): string | undefined => readStat(pid)?.startTime.toString();
 
 /** The directory name of the process `pid` (default: this one). */
 export function agentCgroupName(pid = process.pid): string {
@@ -30,31 +25,14 @@ export function agentCgroupName(pid = process.pid): string {
 }
 
 /** `dir` and every cgroup below it, deepest first. */
-function cgroupsUnder(dir: string): string[] {
-  const below: string[] = [];
+function cgroupsUnder(dir: string): RunCgroup[] {
+  const below: RunCgroup[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) below.push(...cgroupsUnder(path.join(dir, entry.name)));
-  return [...below, dir];
+  return [...below, RunCgroup.at(dir)];
 }
 
-function processesIn(dir: string): number[] {
-  const pids: number[] = [];
-  for (const cgroup of cgroupsUnder(dir)) {
-    try {
-      pids.push(...readFileSync(path.join(cgroup, "cgroup.procs"), "utf8").split("\n").filter(Boolean).map(Number));
-    } catch {
-      // removed meanwhile
-    }
-  }
-  return pids;
-}
-
-function populated(dir: string): boolean {
-  try {
-    return /^populated 1$/m.test(readFileSync(path.join(dir, "cgroup.events"), "utf8"));
-  } catch {
-    return false;
-  }
-}
+/** The processes in `dir`'s cgroups (a cgroup's `cgroup.procs` lists its own, not its children's). */
+const processesIn = (dir: string): number[] => cgroupsUnder(dir).flatMap((cgroup) => cgroup.pids());
 
 export interface ReapedAgent {
   /** The dead agent's directory. */
@@ -103,14 +81,15 @@ async function reap(dir: string, graceMs: number): Promise<ReapedAgent> {
       // gone
     }
   }
+  const top = RunCgroup.at(dir); // "populated" counts its whole subtree
   const deadline = Date.now() + graceMs;
-  while (populated(dir) && Date.now() < deadline) await sleep(25);
-  for (let tries = 0; populated(dir) && tries < 100; tries++) {
-    writeFileSync(path.join(dir, "cgroup.kill"), "1"); // the whole subtree
+  while (top.populated() && Date.now() < deadline) await sleep(25);
+  for (let tries = 0; top.populated() && tries < 100; tries++) {
+    for (const cgroup of cgroupsUnder(dir)) cgroup.kill();
     await sleep(20);
   }
-  const stuck = populated(dir);
-  if (!stuck) for (const cgroup of cgroupsUnder(dir)) rmdirSync(cgroup);
+  const stuck = top.populated();
+  if (!stuck) for (const cgroup of cgroupsUnder(dir)) rmdirSync(cgroup.path);
   return { dir, processes: pids.length, stuck };
 }
 

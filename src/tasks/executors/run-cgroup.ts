@@ -66,11 +66,18 @@ export interface RunCpuUsage {
 }
 
 export class RunCgroup {
-  readonly path: string;
+  private constructor(readonly path: string) {}
 
-  constructor(root: string, name: string) {
-    this.path = path.join(root, name);
-    mkdirSync(this.path, { recursive: true }); // `root` may be a one-shot run's directory, made with its first run
+  /** Makes `name` under `root` (`root` may be a one-shot run's directory, made with its first run). */
+  static create(root: string, name: string): RunCgroup {
+    const dir = path.join(root, name);
+    mkdirSync(dir, { recursive: true });
+    return new RunCgroup(dir);
+  }
+
+  /** One that exists already (a dead agent's, to end and remove). */
+  static at(dir: string): RunCgroup {
+    return new RunCgroup(dir);
   }
 
   /**

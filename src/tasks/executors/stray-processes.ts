@@ -44,7 +44,7 @@ function listProcesses(): ProcessEntry[] {
   return entries;
 }
 
-function readStat(pid: number): ProcessEntry | undefined {
+export function readStat(pid: number): ProcessEntry | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // Fields after "(comm)": state(3) ppid(4) ... starttime(22).
@@ -120,7 +120,7 @@ export class RunProcesses {
   launch(command: string, args: readonly string[], env: Record<string, string>, cwd: string): { command: string; args: string[] } | { error: NodeJS.ErrnoException } {
     if (this.cgroupRoot === undefined) return { command, args: [...args] };
     try {
-      this.cgroup ??= new RunCgroup(this.cgroupRoot, `ph-run-${this.tag}`);
+      this.cgroup ??= RunCgroup.create(this.cgroupRoot, `ph-run-${this.tag}`);
     } catch (thrown) {
       const error = thrown as NodeJS.ErrnoException;
       error.message = `the run's cgroup could not be made under TASK_CGROUP_ROOT (${this.cgroupRoot}): ${error.message}`;

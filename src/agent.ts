@@ -45,6 +45,8 @@ import { TemplateService } from "./templates/template-service.js";
 import { TemplateStore } from "./store/template-store.js";
 import { describeOpenEnded, openEndedEntries } from "./security/open-ended-entries.js";
 import { cgroupRootProblem } from "./tasks/executors/run-cgroup.js";
+import { agentLimits, agentLimitsProblem } from "./tasks/executors/run-limits.js";
+import { claudeMemoryProblem } from "./tasks/executors/claude/claude-limits.js";
 import { openAgentCgroup, reapDeadAgents, reapPeriodically, type ReapedAgent } from "./tasks/executors/agent-cgroup.js";
 import { RateLimitStore } from "./store/rate-limit-store.js";
 import { HookRateLimit } from "./hooks/hook-rate-limit.js";
@@ -85,6 +87,11 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   // A cgroup root that cannot hold the runs would leave them unconfined: refused, not warned.
   const cgroupProblem = config.TASK_CGROUP_ROOT ? cgroupRootProblem(config.TASK_CGROUP_ROOT) : undefined;
   if (cgroupProblem) throw new ConfigError([{ field: "TASK_CGROUP_ROOT", value: config.TASK_CGROUP_ROOT, message: cgroupProblem }]);
+  // Limits that cannot be applied would let runs go unlimited: refused too.
+  const limitsProblem = agentLimitsProblem(agentLimits(config));
+  if (limitsProblem) throw new ConfigError([limitsProblem]);
+  const claudeMemory = claudeMemoryProblem(agentLimits(config));
+  if (claudeMemory) logger.warn({ TASK_LIMIT_MEMORY_MB: config.TASK_LIMIT_MEMORY_MB }, `${claudeMemory}: claude-code and claude-agent tasks are refused`);
   const agentCgroup = config.TASK_CGROUP_ROOT ? await openCgroupOfAgent(config.TASK_CGROUP_ROOT, config.TASK_KILL_GRACE_MS, logger) : undefined;
   const rules = overrides.rules ?? loadRulesFile(path.resolve(config.TASK_RULES_FILE)).rules;
   // Task types from TASK_EXECUTOR_PLUGINS, loaded before anything opens: a bad one stops start-up.

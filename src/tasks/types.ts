@@ -152,6 +152,23 @@ export const EnvironmentSchema = z
   )
   .refine((env) => Object.keys(env).length <= 100, "at most 100 variables");
 
+/**
+ * Resource limits of a run's processes: each process the run starts gets them (rlimits, inherited
+ * by its children, each child its own — see run-limits.ts). A task may only ask for less than the
+ * agent's TASK_LIMIT_* allow.
+ */
+export const RunLimitsSchema = z.strictObject({
+  /** CPU time of each process: SIGXCPU at this many seconds, SIGKILL two seconds later. */
+  cpuSeconds: z.int().min(1).max(7 * 24 * 3600).optional(),
+  /** Heap and other private writable memory of each process (RLIMIT_DATA); allocation fails beyond it. */
+  memoryMb: z.int().min(64, "must be at least 64 (below it a program may not even start)").max(1024 * 1024).optional(),
+  /** Largest file a process may write: SIGXFSZ beyond it. */
+  fileSizeMb: z.int().min(1).max(16 * 1024 * 1024).optional(),
+  /** Files, sockets and pipes each process may hold open. */
+  openFiles: z.int().min(32, "must be at least 32 (below it a program may not even start)").max(1024 * 1024).optional(),
+}, { error: (issue) => (issue.code === "unrecognized_keys" ? `has no limit ${issue.keys.map((k) => `"${k}"`).join(", ")}; limits: cpuSeconds, memoryMb, fileSizeMb, openFiles` : undefined) });
+export type RunLimits = z.infer<typeof RunLimitsSchema>;
+
 /** Fields specific to a CLI task (seed §1 CLITask, plus stdin input: the seed's "input prompts"). */
 export const CliTaskFieldsSchema = z.object({
   type: z.literal("cli"),
@@ -163,6 +180,7 @@ export const CliTaskFieldsSchema = z.object({
   input: z.string().max(10 * 1024 * 1024).optional(),
   /** Exit codes that mean "try again later" (e.g. 75 = EX_TEMPFAIL). Other non-zero codes are final. */
   retryExitCodes: z.array(z.int().min(1).max(255)).max(50).default([]),
+  limits: RunLimitsSchema.optional(),
 });
 
 const PERMISSION_MODES = ["default", "acceptEdits", "bypassPermissions", "plan", "dontAsk"] as const;
@@ -180,6 +198,7 @@ export const ClaudeCodeTaskFieldsSchema = z.object({
   maxTurns: z.int().min(1).max(200).optional(),
   allowedTools: z.array(z.string().min(1).max(200)).max(100).optional(),
   permissionMode: z.enum(PERMISSION_MODES).optional(),
+  limits: RunLimitsSchema.optional(),
 });
 
 /** Fields specific to a Claude agent task (seed §1 ClaudeAgentTask). */
@@ -196,6 +215,7 @@ export const ClaudeAgentTaskFieldsSchema = z.object({
     .default({}),
   model: ModelSchema.optional(),
   maxTurns: z.int().min(1).max(200).optional(),
+  limits: RunLimitsSchema.optional(),
 });
 
 export const CliTaskRequestSchema = TaskRequestBaseSchema.extend(CliTaskFieldsSchema.shape);

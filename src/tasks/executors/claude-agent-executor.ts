@@ -22,6 +22,9 @@ import { locateClaudeBinary } from "./claude/locate-claude-binary.js";
 import type { PromptTemplate } from "./claude/prompt-template.js";
 import { StartsPerMinute } from "./claude/rate-limiter.js";
 import { awaitStartBudget, buildTaskPrompt, runHomePath } from "./claude/run-start.js";
+import { claudeLimitsProblems, claudeMemoryProblem } from "./claude/claude-limits.js";
+import { effectiveLimits, limitsInForce, limitsJson, limitStop, type RunLimits } from "./run-limits.js";
+import type { FieldError } from "../../validation.js";
 
 export interface ClaudeAgentExecutorOptions {
   /** CLAUDE_CLI_PATH; default: the binary the pinned Agent SDK ships. */
@@ -36,6 +39,8 @@ export interface ClaudeAgentExecutorOptions {
   requestsPerMinute: number;
   /** TASK_CGROUP_ROOT: each run in a cgroup of its own there (run-cgroup.ts); none when undefined. */
   cgroupRoot?: string;
+  /** TASK_LIMIT_*: the most a run may have, and what it gets when its task asks for less or nothing. */
+  limits?: RunLimits;
   /** The agent's own reactor-mcp, once its HTTP server listens. */
   ownMcp?: (() => OwnMcp | undefined) | undefined;
   /** MCP_SERVER_URL, used when ownMcp gives nothing. */
@@ -106,6 +111,11 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
     });
   }
 
+  /** Refused when accepted: limits above the agent's, or too low for claude (the MCP policy is in requestSchema). */
+  admit(task: ClaudeAgentTask): Promise<FieldError[]> {
+    return Promise.resolve(claudeLimitsProblems(task.limits, this.options.limits));
+  }
+
   async execute(task: ClaudeAgentTask, ctx: ExecutionContext): Promise<JsonObject> {
     const started = performance.now();
     // Everything a document could get wrong is refused before anything starts.
@@ -113,6 +123,10 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
     const binary = locateClaudeBinary(this.options.claudePath);
     if (!binary) throw fatal("claude_not_found", "the claude binary was not found: install dependencies with optional packages, or set CLAUDE_CLI_PATH");
     const mcp = resolveMcpTarget(task.mcpConfig, this.policy);
+    // Above the agent's (lowered since the task was accepted): the agent's, never more.
+    const limits = effectiveLimits(this.options.limits, task.limits);
+    const memory = claudeMemoryProblem(limits);
+    if (memory) throw fatal("limits_too_low", memory);
     const { prompt, document } = await buildTaskPrompt(this.options, task);
 
     await awaitStartBudget(this.starts, ctx);
@@ -121,7 +135,7 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
     const cwd = path.join(home, "work"); // empty: this agent edits documents, not files
     const model = task.model ?? this.options.defaultModel;
     const maxTurns = task.maxTurns ?? this.options.defaultMaxTurns;
-    const proc = new ClaudeAgentProcess({ killGraceMs: this.options.killGraceMs, ...(this.options.cgroupRoot !== undefined ? { cgroupRoot: this.options.cgroupRoot } : {}), onStderr: (data) => ctx.output({ stream: "stderr", data }) });
+    const proc = new ClaudeAgentProcess({ killGraceMs: this.options.killGraceMs, ...(this.options.cgroupRoot !== undefined ? { cgroupRoot: this.options.cgroupRoot } : {}), limits, onStderr: (data) => ctx.output({ stream: "stderr", data }) });
     const log = new AgentRunLog(ctx);
     const abortController = new AbortController();
     const input = gatedPrompt(prompt);
@@ -194,6 +208,7 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
       await rm(home, { recursive: true, force: true }).catch(() => undefined);
     }
 
+    const limitsUsed = limitsJson(limits);
     const base: JsonObject = {
       model: log.model ?? model,
       mcpServer: mcp.url,
@@ -201,8 +216,10 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
       pid: proc.pid ?? null,
       exitCode: proc.exitCode,
       ...(proc.cpu ? { cpu: { ...proc.cpu } } : {}),
+      ...(limitsUsed ? { limits: limitsUsed } : {}),
     };
     const thrownText = thrown instanceof Error ? thrown.message : thrown === undefined ? "" : JSON.stringify(thrown);
+    if (proc.spawnError?.code === "ENOPRLIMIT") throw fatal("limits_unavailable", `claude was not started: ${proc.spawnError.message}`, { result: base });
     if (proc.spawnError || (!proc.started && /ENOENT|spawn/i.test(thrownText))) {
       throw fatal("claude_not_found", `claude could not be started (${binary}): ${proc.spawnError?.message ?? thrownText}`, { result: base });
     }
@@ -221,7 +238,9 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
       const stderrTail = proc.stderrText().slice(-2000).trim();
       const detail = stderrTail || thrownText;
       if (/not logged in|api key/i.test(detail)) throw classifyApiFailure({ status: 401, text: detail, result: base });
-      throw fatal("claude_crashed", `claude exited with ${proc.exitCode ?? proc.signal ?? "no status"} and no result: ${detail || "(no output)"}`, { result: base });
+      const stop = limitStop(proc, limits);
+      if (stop) throw fatal(stop.code, `claude ${stop.message}`, { result: base });
+      throw fatal("claude_crashed", `claude exited with ${proc.exitCode ?? proc.signal ?? "no status"} and no result${limitsInForce(limits)}: ${detail || "(no output)"}`, { result: base });
     }
     const json: JsonObject = {
       ...base,

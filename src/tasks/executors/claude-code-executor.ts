@@ -21,6 +21,8 @@ import type { PromptTemplate } from "./claude/prompt-template.js";
 import { StartsPerMinute } from "./claude/rate-limiter.js";
 import { awaitStartBudget, buildTaskPrompt, runHomePath } from "./claude/run-start.js";
 import { StreamJsonParser, type StreamEvent } from "./claude/stream-json.js";
+import { claudeLimitsProblems, claudeMemoryProblem } from "./claude/claude-limits.js";
+import { effectiveLimits, limitsInForce, limitsJson, limitStop, type RunLimits } from "./run-limits.js";
 
 export interface ClaudeCodeExecutorOptions {
   /** CLAUDE_CLI_PATH; default: the binary the pinned Agent SDK ships. */
@@ -34,6 +36,8 @@ export interface ClaudeCodeExecutorOptions {
   captureBytes: number;
   /** TASK_CGROUP_ROOT: each run in a cgroup of its own there (run-cgroup.ts); none when undefined. */
   cgroupRoot?: string;
+  /** TASK_LIMIT_*: the most a run may have, and what it gets when its task asks for less or nothing. */
+  limits?: RunLimits;
   requestsPerMinute: number;
   documentContext?: DocumentContextProvider | undefined;
   promptTemplate?: PromptTemplate;
@@ -92,6 +96,7 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
     if (project) problems.push({ field: "projectPath", value: describeValue(task.projectPath ?? "."), message: project });
     const tools = allowedToolsProblem(task.allowedTools, this.toolPolicy);
     if (tools) problems.push({ field: "allowedTools", value: describeValue(task.allowedTools), message: tools });
+    problems.push(...claudeLimitsProblems(task.limits, this.options.limits));
     return problems;
   }
 
@@ -108,6 +113,10 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
     if (mode) throw fatal("permission_mode_not_allowed", `permissionMode '${task.permissionMode}' ${mode}`);
     const tools = allowedToolsProblem(task.allowedTools, this.toolPolicy);
     if (tools) throw fatal("tool_not_allowed", `allowedTools: ${tools}`);
+    // Above the agent's (lowered since the task was accepted): the agent's, never more.
+    const limits = effectiveLimits(this.options.limits, task.limits);
+    const memory = claudeMemoryProblem(limits);
+    if (memory) throw fatal("limits_too_low", memory);
     const flags = checkAdditionalFlags(task.additionalFlags);
     // The CLI would resolve a relative --add-dir against the project, not the root we checked: pass the checked real path.
     for (const [n, index] of flags.directoryIndexes.entries()) flags.argv[index] = await resolveWorkingDirectory(flags.directories[n] ?? "", this.options.allowedRoots);
@@ -183,6 +192,7 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
         signal: stop.signal,
         killGraceMs: this.options.killGraceMs,
         ...(this.options.cgroupRoot !== undefined ? { cgroupRoot: this.options.cgroupRoot } : {}),
+        limits,
         captureBytes: this.options.captureBytes,
         onStdoutBytes: (chunk) => parser.push(chunk),
         onOutput: (stream, text) => {
@@ -190,7 +200,9 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
         },
       });
       parser.end();
-      const base: JsonObject = { exitCode: run.exitCode, durationMs: run.durationMs, model: sessionModel ?? model, pid: run.pid ?? null, ...(run.cpu ? { cpu: { ...run.cpu } } : {}) };
+      const limitsUsed = limitsJson(limits);
+      const base: JsonObject = { exitCode: run.exitCode, durationMs: run.durationMs, model: sessionModel ?? model, pid: run.pid ?? null, ...(run.cpu ? { cpu: { ...run.cpu } } : {}), ...(limitsUsed ? { limits: limitsUsed } : {}) };
+      if (run.spawnError?.code === "ENOPRLIMIT") throw fatal("limits_unavailable", `claude was not started: ${run.spawnError.message}`);
       if (run.spawnError) throw fatal("claude_not_found", `claude could not be started (${binary}): ${run.spawnError.message}`);
 
       const cause = abortCauseOf(ctx.signal);
@@ -203,7 +215,9 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
       if (!result) {
         const stderrTail = run.stderr.text.slice(-2000).trim() || notJson.join("\n").slice(-2000);
         if (/not logged in|api key/i.test(stderrTail)) throw classifyApiFailure({ status: 401, text: stderrTail, result: base });
-        throw fatal("claude_crashed", `claude exited with ${run.exitCode ?? run.signal} and no result: ${stderrTail || "(no output)"}`, { result: base });
+        const stop = limitStop(run, limits);
+        if (stop) throw fatal(stop.code, `claude ${stop.message}`, { result: base });
+        throw fatal("claude_crashed", `claude exited with ${run.exitCode ?? run.signal} and no result${limitsInForce(limits)}: ${stderrTail || "(no output)"}`, { result: base });
       }
       const json: JsonObject = {
         ...base,

@@ -5,6 +5,7 @@
 import { CliTaskRequestSchema, type CLITask, type JsonObject } from "../types.js";
 import { abortCauseOf, fatal, retryable, type ExecutionContext, type TaskExecutor } from "./executor.js";
 import { runProcess, type ProcessResult } from "./run-process.js";
+import { effectiveLimits, limitsInForce, limitsJson, limitsProblems, limitStop, type RunLimits } from "./run-limits.js";
 import { commandProblem, resolveAllowedCommand } from "./command-allowlist.js";
 import { environmentProblems } from "./environment-allowlist.js";
 import { buildTaskEnvironment, DEFAULT_PATH } from "./safe-env.js";
@@ -22,12 +23,15 @@ export interface CliExecutorOptions {
   captureBytes: number;
   /** TASK_CGROUP_ROOT: each run in a cgroup of its own there (run-cgroup.ts); none when undefined. */
   cgroupRoot?: string;
+  /** TASK_LIMIT_*: the most a run may have, and what it gets when its task asks for less or nothing. */
+  limits?: RunLimits;
   /** Where the safe base environment is copied from (default process.env). */
   agentEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 /** What a CLI task run produces; stored as the task's result. */
-export function processResultToJson(result: ProcessResult, extra: { timedOut: boolean; cancelled: boolean }): JsonObject {
+export function processResultToJson(result: ProcessResult, extra: { timedOut: boolean; cancelled: boolean; limits?: RunLimits }): JsonObject {
+  const limits = extra.limits ? limitsJson(extra.limits) : undefined;
   return {
     exitCode: result.exitCode,
     signal: result.signal,
@@ -42,6 +46,7 @@ export function processResultToJson(result: ProcessResult, extra: { timedOut: bo
     durationMs: result.durationMs,
     pid: result.pid ?? null,
     ...(result.cpu ? { cpu: { ...result.cpu } } : {}),
+    ...(limits ? { limits } : {}),
   };
 }
 
@@ -56,7 +61,7 @@ export class CliExecutor implements TaskExecutor<CLITask> {
     return { commandAllowlist: this.options.commandAllowlist ?? [], environmentAllowlist: this.options.environmentAllowlist ?? [] };
   }
 
-  /** Refused when accepted: a command or environment variable the allow-lists refuse, a working directory outside the roots. */
+  /** Refused when accepted: a command or environment variable the allow-lists refuse, a working directory outside the roots, limits above the agent's. */
   async admit(task: CLITask): Promise<FieldError[]> {
     const problems: FieldError[] = [];
     const command = commandProblem(task.command, task.args, this.options.commandAllowlist ?? []);
@@ -64,6 +69,7 @@ export class CliExecutor implements TaskExecutor<CLITask> {
     problems.push(...environmentProblems(task.environment, this.environmentPolicy));
     const directory = await workingDirectoryProblem(task.workingDirectory, this.options.allowedRoots);
     if (directory) problems.push({ field: "workingDirectory", value: describeValue(task.workingDirectory ?? "."), message: directory });
+    problems.push(...limitsProblems(task.limits, this.options.limits));
     return problems;
   }
 
@@ -73,6 +79,8 @@ export class CliExecutor implements TaskExecutor<CLITask> {
     const [variable] = environmentProblems(task.environment, this.environmentPolicy);
     if (variable) throw fatal("environment_not_allowed", `environment variable ${variable.value ?? ""} ${variable.message}`);
     const cwd = await resolveWorkingDirectory(task.workingDirectory, this.options.allowedRoots);
+    // Above the agent's (lowered since the task was accepted): the agent's, never more.
+    const limits = effectiveLimits(this.options.limits, task.limits);
     const result = await runProcess({
       command,
       args: task.args,
@@ -82,6 +90,7 @@ export class CliExecutor implements TaskExecutor<CLITask> {
       signal: ctx.signal,
       killGraceMs: this.options.killGraceMs,
       ...(this.options.cgroupRoot !== undefined ? { cgroupRoot: this.options.cgroupRoot } : {}),
+      limits,
       captureBytes: this.options.captureBytes,
       onOutput: (stream, data) => ctx.output({ stream, data }),
     });
@@ -90,17 +99,20 @@ export class CliExecutor implements TaskExecutor<CLITask> {
       const code = result.spawnError.code;
       if (code === "ENOENT") throw fatal("command_not_found", `command not found: '${task.command}' (searched PATH and ${cwd})`);
       if (code === "EACCES" || code === "EPERM") throw fatal("permission_denied", `command cannot be executed (permission denied): '${task.command}'`);
+      if (code === "ENOPRLIMIT") throw fatal("limits_unavailable", `'${task.command}' was not started: ${result.spawnError.message}`);
       throw fatal("spawn_failed", `command '${task.command}' could not be started: ${result.spawnError.message}`);
     }
 
     const cause = result.aborted ? abortCauseOf(ctx.signal) : undefined;
-    const json = processResultToJson(result, { timedOut: cause === "timeout", cancelled: cause === "cancel" || cause === "shutdown" });
+    const json = processResultToJson(result, { timedOut: cause === "timeout", cancelled: cause === "cancel" || cause === "shutdown", limits });
     if (cause === "timeout") throw retryable("timeout", `timed out after ${result.durationMs} ms; process group killed`, { result: json });
     if (cause !== undefined) throw fatal(cause === "cancel" ? "cancelled" : "shutdown", `stopped (${cause}); process group killed`, { result: json });
     if (result.exitCode === 0) return json;
+    const stop = limitStop(result, limits);
+    if (stop) throw fatal(stop.code, `'${task.command}' ${stop.message}`, { result: json });
 
     const how = result.exitCode !== null ? `exited with code ${result.exitCode}` : `was killed by ${result.signal ?? "a signal"}`;
-    const message = `'${task.command}' ${how}`;
+    const message = `'${task.command}' ${how}${limitsInForce(limits)}`;
     if (result.exitCode !== null && task.retryExitCodes.includes(result.exitCode)) throw retryable("exit_code", message, { result: json });
     throw fatal("exit_code", message, { result: json });
   }

@@ -10,6 +10,7 @@ import type { OwnMcp } from "./claude/agent-mcp.js";
 import type { DocumentContextProvider } from "./claude/document-context.js";
 import { CliExecutor } from "./cli-executor.js";
 import { ExecutorRegistry } from "./registry.js";
+import { agentLimits } from "./run-limits.js";
 
 export interface RegistryOptions {
   documentContext?: DocumentContextProvider;
@@ -25,6 +26,7 @@ export const BUILT_IN_TASK_TYPES = ["cli", "claude-code", "claude-agent"] as con
 export function createDefaultRegistry(config: Config, options: RegistryOptions = {}): ExecutorRegistry {
   const registry = new ExecutorRegistry();
   const cgroupRoot = options.cgroupRoot ?? config.TASK_CGROUP_ROOT;
+  const limits = agentLimits(config);
   registry.register(
     new CliExecutor({
       allowedRoots: config.allowedRoots,
@@ -32,6 +34,7 @@ export function createDefaultRegistry(config: Config, options: RegistryOptions =
       environmentAllowlist: config.TASK_ENV_ALLOWLIST,
       killGraceMs: config.TASK_KILL_GRACE_MS,
       ...(cgroupRoot ? { cgroupRoot } : {}),
+      limits,
       captureBytes: config.TASK_OUTPUT_CAP_BYTES,
     }),
   );
@@ -44,6 +47,7 @@ export function createDefaultRegistry(config: Config, options: RegistryOptions =
       homesDir: path.join(config.dataDir, "claude-homes"),
       killGraceMs: config.TASK_KILL_GRACE_MS,
       ...(cgroupRoot ? { cgroupRoot } : {}),
+      limits,
       captureBytes: config.TASK_OUTPUT_CAP_BYTES,
       requestsPerMinute: config.CLAUDE_REQUESTS_PER_MINUTE,
       documentContext: options.documentContext,
@@ -61,6 +65,7 @@ export function createDefaultRegistry(config: Config, options: RegistryOptions =
       homesDir: path.join(config.dataDir, "claude-homes"),
       killGraceMs: config.TASK_KILL_GRACE_MS,
       ...(cgroupRoot ? { cgroupRoot } : {}),
+      limits,
       requestsPerMinute: config.CLAUDE_REQUESTS_PER_MINUTE,
       ownMcp: options.ownMcp,
       fallbackMcpUrl: config.MCP_SERVER_URL,

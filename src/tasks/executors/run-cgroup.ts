@@ -15,8 +15,9 @@
  * the directory removed; `cgroup.kill` (Linux 5.14) finishes the stubborn ones.
  */
 import { randomBytes } from "node:crypto";
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { resolveProgram, spawnLikeError } from "./resolve-program.js";
 
 const TRAMPOLINE = 'echo 0 > "$0" && exec "$@"';
 
@@ -41,22 +42,6 @@ export function cgroupRootProblem(root: string): string | undefined {
     rmdirSync(probe);
   }
   return undefined;
-}
-
-/** The program spawn() would run for `command`: its path, or the errno it would fail with. */
-function resolveProgram(command: string, env: Record<string, string>, cwd: string): { file: string } | { errno: "ENOENT" | "EACCES" } {
-  const candidates = command.includes("/") ? [path.resolve(cwd, command)] : (env.PATH ?? "/usr/bin:/bin").split(":").map((dir) => path.resolve(cwd, dir || ".", command));
-  let denied = false;
-  for (const file of candidates) {
-    try {
-      if (!statSync(file).isFile()) continue;
-      accessSync(file, constants.X_OK);
-      return { file };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "EACCES") denied = true;
-    }
-  }
-  return { errno: denied ? "EACCES" : "ENOENT" };
 }
 
 /** CPU a run's processes used, all of them (only known with a cgroup per run). */
@@ -86,11 +71,7 @@ export class RunCgroup {
    */
   launch(command: string, args: readonly string[], env: Record<string, string>, cwd: string): { command: string; args: string[] } | { error: NodeJS.ErrnoException } {
     const program = resolveProgram(command, env, cwd);
-    if ("errno" in program) {
-      const error: NodeJS.ErrnoException = new Error(`spawn ${command} ${program.errno}`);
-      error.code = program.errno;
-      return { error };
-    }
+    if ("errno" in program) return { error: spawnLikeError(command, program.errno) };
     return { command: "/bin/sh", args: ["-c", TRAMPOLINE, path.join(this.path, "cgroup.procs"), program.file, ...args] };
   }
 

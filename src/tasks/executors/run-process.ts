@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
 import { OutputCapture, type CapturedText } from "./output-capture.js";
 import type { RunCpuUsage } from "./run-cgroup.js";
+import type { RunLimits } from "./run-limits.js";
 import { RunProcesses } from "./stray-processes.js";
 import type { OutputStream } from "../types.js";
 
@@ -29,6 +30,8 @@ export interface RunProcessOptions {
   onStdoutBytes?: (chunk: Buffer) => void;
   /** TASK_CGROUP_ROOT: the run gets a cgroup of its own there (run-cgroup.ts). */
   cgroupRoot?: string;
+  /** Resource limits of the run's processes (run-limits.ts). */
+  limits?: RunLimits;
 }
 
 export interface ProcessResult {
@@ -102,7 +105,7 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;
     let termSent = false;
-    const strays = new RunProcesses(options.cgroupRoot);
+    const strays = new RunProcesses(options.cgroupRoot, options.limits);
     const env = { ...options.env, ...strays.environment() };
     const launch = strays.launch(options.command, options.args, env, options.cwd);
     if ("error" in launch) {

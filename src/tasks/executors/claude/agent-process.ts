@@ -11,6 +11,7 @@ import type { SpawnedProcess, SpawnOptions } from "@anthropic-ai/claude-agent-sd
 import { OutputCapture } from "../output-capture.js";
 import { groupAlive } from "../run-process.js";
 import type { RunCpuUsage } from "../run-cgroup.js";
+import type { RunLimits } from "../run-limits.js";
 import { RunProcesses } from "../stray-processes.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -26,9 +27,9 @@ export class ClaudeAgentProcess {
   private exited = false;
   private readonly strays: RunProcesses;
 
-  constructor(private readonly options: { killGraceMs: number; stderrCapBytes?: number; onStderr?: (text: string) => void; cgroupRoot?: string }) {
+  constructor(private readonly options: { killGraceMs: number; stderrCapBytes?: number; onStderr?: (text: string) => void; cgroupRoot?: string; limits?: RunLimits }) {
     this.stderr = new OutputCapture(options.stderrCapBytes ?? 64 * 1024);
-    this.strays = new RunProcesses(options.cgroupRoot);
+    this.strays = new RunProcesses(options.cgroupRoot, options.limits);
   }
 
   /** The SDK's spawnClaudeCodeProcess. */

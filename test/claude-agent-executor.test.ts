@@ -424,6 +424,17 @@ describe("Claude agent executor: Agent SDK + reactor-mcp on the real claude bina
     expect(readdirSync(homesDir)).toEqual([]);
   });
 
+  it("with resource limits the claude process runs under them (what /proc says of it mid-run), and its result names them", async () => {
+    const { pending, controller, pid } = await hangingRun({ exec: executor({ limits: { cpuSeconds: 90, memoryMb: 2048 } }) });
+    const limits = readFileSync(`/proc/${pid}/limits`, "utf8");
+    expect(limits).toMatch(/^Max cpu time\s+90\s+92\s+seconds/m);
+    expect(limits).toMatch(new RegExp(`^Max data size\\s+${2048 * 1024 * 1024}\\s`, "m"));
+    controller.abort(new TaskAbortReason("cancel"));
+    const { outcome, result } = await pending;
+    expect(outcome.status).toBe("cancelled");
+    expect(result.limits).toEqual({ cpuSeconds: 90, memoryMb: 2048 });
+  });
+
   it.skipIf(!testCgroupRoot)("with TASK_CGROUP_ROOT the run is in a cgroup of its own: removed at the end, its CPU time in the result", async () => {
     standIn.enqueue({ kind: "text", text: "Nothing to do." });
     const { outcome, result } = await run({ prompt: "hi" }, { exec: executor({ cgroupRoot: testCgroupRoot ?? "" }) });

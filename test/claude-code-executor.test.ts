@@ -289,6 +289,25 @@ describe("Claude Code executor on the real claude binary", () => {
     }
   });
 
+  it("with resource limits (TASK_LIMIT_* and the task's own): claude runs a whole session within them and its Bash tool's commands have them; below claude's need the run is refused before it starts", async () => {
+    const project = mkdtempSync(path.join(root, "limits-"));
+    const out = path.join(project, "limits.txt");
+    standIn.enqueue({ kind: "tool_use", name: "Bash", input: { command: `cat /proc/self/limits > ${out}` } }, { kind: "text", text: "Done." });
+    const limited = executor({ limits: { cpuSeconds: 120, memoryMb: 1024, openFiles: 4096 } });
+    const { outcome, result } = await run({ prompt: "show your limits", projectPath: project, allowedTools: ["Bash"], maxTurns: 4, limits: { cpuSeconds: 60 } }, { exec: limited });
+    expect(outcome.status).toBe("completed");
+    expect(result.limits).toEqual({ cpuSeconds: 60, memoryMb: 1024, openFiles: 4096 });
+    const limits = readFileSync(out, "utf8");
+    expect(limits).toMatch(/^Max cpu time\s+60\s+62\s+seconds/m);
+    expect(limits).toMatch(new RegExp(`^Max data size\\s+${1024 * 1024 * 1024}\\s+${1024 * 1024 * 1024}\\s+bytes`, "m"));
+    expect(limits).toMatch(/^Max open files\s+4096\s+4096\s+files/m);
+
+    const before = standIn.requests.length;
+    const low = await run({ prompt: "hi" }, { exec: executor({ limits: { memoryMb: 512 } }) });
+    expect(low.outcome.status === "failed" && low.outcome.error).toMatchObject({ kind: "fatal", code: "limits_too_low", message: "the run's memory limit of 512 MB (limits.memoryMb, TASK_LIMIT_MEMORY_MB) is below the 1024 MB a claude run needs" });
+    expect(standIn.requests.length).toBe(before);
+  });
+
   it("a pre-approved file tool reaches the allowed roots only: Read and Write outside are denied, inside they work", async () => {
     const outside = realpathSync(mkdtempSync(path.join(tmpdir(), "ph-outside-")));
     writeFileSync(path.join(outside, "secret.txt"), "SECRET-OUTSIDE-THE-ROOTS\n");

@@ -485,4 +485,17 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     await page.locator('#task-details [data-status="completed"]').waitFor({ timeout: 20_000 });
     expect(await page.locator("#task-details .cpu").textContent()).toMatch(/^\d+\.\d\d s user, \d+\.\d\d s system$/);
   });
+
+  it("shows a run's resource limits, and a waiting task's asked-for ones", async () => {
+    const { task } = await manager.enqueueTask({ type: "cli", title: "limited", command: "true", limits: { cpuSeconds: 5, openFiles: 128 } });
+    await page.goto(`${base}/?load=${Date.now()}#/tasks/${task.id}`);
+    await page.locator('#task-details [data-status="completed"]').waitFor({ timeout: 20_000 });
+    expect(await page.locator("#task-details .limits").textContent()).toBe("CPU time 5 s, open files 128 (each process)");
+    // Not run yet (an hour from now): what it asks for.
+    const { task: waiting } = await manager.enqueueTask({ type: "cli", title: "limited, later", command: "true", limits: { memoryMb: 256 }, runAt: new Date(Date.now() + 3_600_000).toISOString() });
+    await page.goto(`${base}/?load=${Date.now()}#/tasks/${waiting.id}`);
+    await page.locator('#task-details [data-status="pending"]').waitFor({ timeout: 20_000 });
+    expect(await page.locator("#task-details .limits").textContent()).toBe("memory 256 MB (each process)");
+    await manager.cancelTask(waiting.id);
+  });
 });

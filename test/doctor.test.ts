@@ -50,8 +50,9 @@ describe("ph-tasks doctor", () => {
   it("on a fresh machine: every check named, the missing API key a warning, exit 0", async () => {
     const run = await doctor({});
     expect(run.status).toBe(0);
-    expect(run.stdout.split("\n").filter(Boolean).map((l) => l.slice(6, 20).trim())).toEqual(["configuration", "task store", "allowed roots", "run cgroups", "commands", "claude binary", "API key", "writers", "HTTP", "agent"]);
+    expect(run.stdout.split("\n").filter(Boolean).map((l) => l.slice(6, 20).trim())).toEqual(["configuration", "task store", "allowed roots", "run cgroups", "run limits", "commands", "claude binary", "API key", "writers", "HTTP", "agent"]);
     expect(run.line("run cgroups")).toBe("ok    run cgroups     off (TASK_CGROUP_ROOT is not set): a task's process that clears its environment and leaves its group outlives the run");
+    expect(run.line("run limits")).toBe("ok    run limits      none (TASK_LIMIT_* not set): a run's processes may use what the agent's user may; a task may set its own (limits)");
     expect(run.line("commands")).toBe("ok    commands        any program may run (TASK_COMMAND_ALLOWLIST is not set)");
     expect(run.line("task store")).toBe(`ok    task store      embedded PGlite in ${path.join(dir, ".ph-tasks")} (made at the first start, private to this user)`);
     expect(run.line("claude binary")).toMatch(/^ok {4}claude binary {3}\d+\.\d+\.\d+ \(Claude Code\)/);
@@ -133,6 +134,17 @@ describe("ph-tasks doctor", () => {
     const cgroup = await doctor({ TASK_CGROUP_ROOT: dir });
     expect(cgroup.status).toBe(1);
     expect(cgroup.line("run cgroups")).toBe(`fail  run cgroups     TASK_CGROUP_ROOT=${dir} is not a cgroup v2 directory (no cgroup.procs and cgroup.events in it; cgroup v2 is mounted at /sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid systems): the agent will not start`);
+  });
+
+  it("TASK_LIMIT_* named when set; a memory limit claude cannot start under is a warning; no prlimit on the PATH stops the agent (exit 1)", async () => {
+    const set = await doctor({ TASK_LIMIT_CPU_SECONDS: "60", TASK_LIMIT_MEMORY_MB: "2048", TASK_LIMIT_FILE_SIZE_MB: "100" });
+    expect(set.line("run limits")).toBe("ok    run limits      each process of a run: CPU time 60 s, memory 2048 MB, file size 100 MB");
+    const low = await doctor({ TASK_LIMIT_MEMORY_MB: "512" });
+    expect(low.status).toBe(0);
+    expect(low.line("run limits")).toBe("warn  run limits      the run's memory limit of 512 MB (limits.memoryMb, TASK_LIMIT_MEMORY_MB) is below the 1024 MB a claude run needs: claude-code and claude-agent tasks are refused");
+    const missing = await doctor({ TASK_LIMIT_OPEN_FILES: "1024", PATH: path.join(dir, "empty-bin") });
+    expect(missing.status).toBe(1);
+    expect(missing.line("run limits")).toBe("fail  run limits      TASK_LIMIT_OPEN_FILES=1024 cannot be applied: prlimit (util-linux), which sets a run's limits, is not on the agent's PATH; install it (Debian: util-linux) or unset the TASK_LIMIT_* variables: the agent will not start");
   });
 
   it.skipIf(!testCgroupRoot)("a usable TASK_CGROUP_ROOT is named; what a dead agent's runs left going there is a warning", async () => {

@@ -1,5 +1,8 @@
 /** Plain-text tables and one-line summaries for people; --json prints the objects instead. */
 import type { ApiTask } from "./client.js";
+import { describeLimits, hasLimits } from "../tasks/executors/run-limits.js";
+import { RunLimitsSchema } from "../tasks/types.js";
+import { parseWith } from "../validation.js";
 
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
@@ -54,5 +57,8 @@ export function describeTask(task: ApiTask): string {
     if (typeof cpu?.userMs === "number" && typeof cpu.systemMs === "number") lines.push(`cpu:       ${(cpu.userMs / 1000).toFixed(2)} s user, ${(cpu.systemMs / 1000).toFixed(2)} s system (all its processes)`);
     if (typeof r.text === "string") lines.push(`answer:    ${truncate(r.text, 500)}`);
   }
+  // What the run had (agent's and task's together), else what the task asks for.
+  const limits = parseWith(RunLimitsSchema, (result as { limits?: unknown } | undefined)?.limits ?? task.limits);
+  if (limits.ok && hasLimits(limits.value)) lines.push(`limits:    ${describeLimits(limits.value)} (each process)`);
   return lines.join("\n");
 }

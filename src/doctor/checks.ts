@@ -21,6 +21,8 @@ import { locateClaudeBinary } from "../tasks/executors/claude/locate-claude-bina
 import { allowedPrograms, findOnPath, isExecutableFile } from "../tasks/executors/command-allowlist.js";
 import { deadAgentsLeft } from "../tasks/executors/agent-cgroup.js";
 import { cgroupRootProblem } from "../tasks/executors/run-cgroup.js";
+import { agentLimits, agentLimitsProblem, describeLimits, hasLimits } from "../tasks/executors/run-limits.js";
+import { claudeMemoryProblem } from "../tasks/executors/claude/claude-limits.js";
 import { describeOpenEnded, openEndedEntries } from "../security/open-ended-entries.js";
 import { DEFAULT_PATH } from "../tasks/executors/safe-env.js";
 
@@ -149,6 +151,17 @@ function checkCgroup(config: Config): CheckResult {
   return result("run cgroups", "ok", `each run in a cgroup of its own under ${root}`);
 }
 
+/** TASK_LIMIT_* applicable here (the agent refuses to start otherwise), and enough for claude. */
+function checkLimits(config: Config): CheckResult {
+  const limits = agentLimits(config);
+  if (!hasLimits(limits)) return result("run limits", "ok", "none (TASK_LIMIT_* not set): a run's processes may use what the agent's user may; a task may set its own (limits)");
+  const problem = agentLimitsProblem(limits);
+  if (problem) return result("run limits", "fail", `${problem.field}=${problem.value ?? ""} ${problem.message}: the agent will not start`);
+  const claude = claudeMemoryProblem(limits);
+  if (claude) return result("run limits", "warn", `${claude}: claude-code and claude-agent tasks are refused`);
+  return result("run limits", "ok", `each process of a run: ${describeLimits(limits)}`);
+}
+
 /** Each program of TASK_COMMAND_ALLOWLIST found where a task's run will look for it (the agent's PATH). */
 async function checkCommands(config: Config, agentPath: string): Promise<CheckResult> {
   const list = config.TASK_COMMAND_ALLOWLIST;
@@ -230,6 +243,7 @@ export async function runChecks(env: Record<string, string | undefined> = proces
     ...(await checkTitleSearch(config)),
     checkRoots(config),
     checkCgroup(config),
+    checkLimits(config),
     await checkCommands(config, env.PATH ?? DEFAULT_PATH),
     ...checkClaude(config),
     checkWriters(config),

@@ -11,6 +11,7 @@ import { queueSection } from "./queue.js";
 import { workersSection } from "./workers.js";
 import { attemptsTable } from "./attempts.js";
 import { failuresSection } from "./failures.js";
+import { cpuText, limitsText } from "./run-figures.js";
 import { filterByTag, filtered, recentFilterForm, recentQuery, showTag } from "./recent-filter.js";
 
 const app = document.getElementById("app");
@@ -227,8 +228,11 @@ function details(task) {
   if (task.type === "cli") rows.push(["Command", [task.command, ...(task.args || [])].join(" "), "long"]);
   if ("exitCode" in result) rows.push(["Exit code", result.exitCode === null ? `none (killed by ${result.signal || "a signal"})` : String(result.exitCode)]);
   // What all its processes used (TASK_CGROUP_ROOT: a cgroup per run counts it).
-  const cpu = result.cpu;
-  if (cpu && typeof cpu.userMs === "number" && typeof cpu.systemMs === "number") rows.push(["CPU", h("span", { class: "cpu" }, `${(cpu.userMs / 1000).toFixed(2)} s user, ${(cpu.systemMs / 1000).toFixed(2)} s system`)]);
+  const cpu = cpuText(result.cpu);
+  if (cpu) rows.push(["CPU", h("span", { class: "cpu" }, cpu)]);
+  // The run's resource limits (TASK_LIMIT_* and the task's own), else those the task asks for.
+  const limits = limitsText(result.limits || task.limits);
+  if (limits) rows.push(["Limits", h("span", { class: "limits" }, `${limits} (each process)`)]);
   if (task.error) rows.push(["Error", h("span", { class: "error" }, `${task.error.code}: ${task.error.message}`)]);
   if (task.waiting) rows.push(["Waiting", h("span", { class: "waiting", "data-code": task.waiting.code }, task.waiting.message), "long"]);
   if (task.source && task.source.documentId) rows.push(["Document", task.source.documentId]);

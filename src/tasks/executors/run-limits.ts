@@ -18,6 +18,7 @@ import path from "node:path";
 import type { RunLimits } from "../types.js";
 import type { FieldError } from "../../validation.js";
 import { resolveProgram, spawnLikeError } from "./resolve-program.js";
+import { DEFAULT_PATH } from "./safe-env.js";
 
 export type { RunLimits } from "../types.js";
 
@@ -67,18 +68,20 @@ export function describeLimits(limits: RunLimits): string {
     .join(", ");
 }
 
-let prlimitPath: string | null | undefined;
+const prlimitFound = new Map<string, string | null>();
 
-/** util-linux's prlimit, where this machine has it (looked for once). */
-export function findPrlimit(): string | undefined {
-  if (prlimitPath === undefined) {
-    const dirs = [...(process.env.PATH ?? "").split(":").filter((dir) => path.isAbsolute(dir)), "/usr/bin", "/bin", "/usr/sbin", "/sbin"];
-    prlimitPath = dirs.map((dir) => path.join(dir, "prlimit")).find((file) => existsSync(file)) ?? null;
+/** util-linux's prlimit on the agent's PATH (as the commands of TASK_COMMAND_ALLOWLIST are found), where it is there. */
+export function findPrlimit(agentPath = process.env.PATH ?? DEFAULT_PATH): string | undefined {
+  let found = prlimitFound.get(agentPath);
+  if (found === undefined) {
+    const dirs = agentPath.split(":").filter((dir) => path.isAbsolute(dir));
+    found = dirs.map((dir) => path.join(dir, "prlimit")).find((file) => existsSync(file)) ?? null;
+    prlimitFound.set(agentPath, found);
   }
-  return prlimitPath ?? undefined;
+  return found ?? undefined;
 }
 
-export const NO_PRLIMIT = "this machine has no prlimit (util-linux), which sets a run's limits";
+export const NO_PRLIMIT = "prlimit (util-linux), which sets a run's limits, is not on the agent's PATH";
 
 /**
  * A task's limits against the agent's: asking for more than the agent allows is refused, naming

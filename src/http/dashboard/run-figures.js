@@ -1,0 +1,16 @@
+// What a run used and was allowed, as the task page shows them (the CLI says them the same way:
+// src/cli/format.ts, src/tasks/executors/run-limits.ts).
+
+const LIMIT_NAMES = [["cpuSeconds", "CPU time", " s"], ["memoryMb", "memory", " MB"], ["fileSizeMb", "file size", " MB"], ["openFiles", "open files", ""]];
+
+/** "CPU time 10 s, memory 512 MB", or "" for none. */
+export function limitsText(limits) {
+  if (!limits || typeof limits !== "object") return "";
+  return LIMIT_NAMES.filter(([name]) => typeof limits[name] === "number").map(([name, what, unit]) => `${what} ${limits[name]}${unit}`).join(", ");
+}
+
+/** "1.20 s user, 0.05 s system", or "" when the run's CPU time is not known (no cgroup per run). */
+export function cpuText(cpu) {
+  if (!cpu || typeof cpu.userMs !== "number" || typeof cpu.systemMs !== "number") return "";
+  return `${(cpu.userMs / 1000).toFixed(2)} s user, ${(cpu.systemMs / 1000).toFixed(2)} s system`;
+}

@@ -200,19 +200,28 @@ describe("resource limits on a real agent: TASK_LIMIT_*, the API, a document, ph
     expect(((await (await fetch(`${agent.url}/api/tasks`)).json()) as { total: number }).total).toBe(0);
   });
 
-  it("a CPU-bound task fails with cpu_limit under the agent's limits and its own; ph-tasks show names the limits", async () => {
-    const created = await post({ type: "cli", title: "spin", command: node, args: ["-e", "for(;;){}"], limits: { cpuSeconds: 1 } });
-    expect(created.status).toBe(201);
-    const id = created.body.task?.id ?? "";
+  const phTasks = (args: string[]) =>
+    new Promise<{ status: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(process.execPath, [path.resolve("bin/ph-tasks.js"), ...args], { env: { ...process.env, PH_TASKS_URL: agent.url } }, (error, stdout, stderr) => resolve({ status: error ? Number(error.code ?? -1) : 0, stdout, stderr })),
+    );
+
+  it("a CPU-bound task submitted with ph-tasks submit --cpu-seconds fails with cpu_limit under the agent's limits and its own; ph-tasks show names the limits", async () => {
+    const badFlag = await phTasks(["submit", "cli", "--memory-mb", "lots", "--", "true"]);
+    expect(badFlag.status).not.toBe(0);
+    expect(badFlag.stderr).toContain("--memory-mb: expected a whole number, got 'lots'");
+    const tooMuch = await phTasks(["submit", "cli", "--cpu-seconds", "999", "--", "true"]);
+    expect(tooMuch.status).not.toBe(0);
+    expect(tooMuch.stderr).toContain("limits.cpuSeconds: must be at most 20, this agent's TASK_LIMIT_CPU_SECONDS");
+    const submitted = await phTasks(["submit", "cli", "--cpu-seconds", "1", "--", node, "-e", "for(;;){}"]);
+    expect(submitted.status).toBe(0);
+    const id = submitted.stdout.trim();
     const task = await waitFor(async () => {
       const t = ((await (await fetch(`${agent.url}/api/tasks/${id}`)).json()) as { task: { status: string; error?: { code: string }; result?: { limits?: unknown } } }).task;
       return t.status === "failed" ? t : undefined;
     }, 30_000, "the task to fail");
     expect(task.error?.code).toBe("cpu_limit");
     expect(task.result?.limits).toEqual({ cpuSeconds: 1, memoryMb: 512 });
-    const show = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [path.resolve("bin/ph-tasks.js"), "show", id], { env: { ...process.env, PH_TASKS_URL: agent.url } }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
-    );
+    const show = (await phTasks(["show", id])).stdout;
     expect(show).toContain("limits:    CPU time 1 s, memory 512 MB (each process)");
     expect(show).toContain("error:     cpu_limit: ");
   });

@@ -13,6 +13,7 @@ import { formatFieldErrors, parseWith } from "../../validation.js";
 import { parseDuration } from "../../config.js";
 import { clientFor, printJson } from "./client-options.js";
 import { printText } from "../terminal-text.js";
+import { limitOptions, limitsFromFlags } from "./limit-flags.js";
 
 const CommonFlagsSchema = z.object({
   title: z.string().optional(),
@@ -87,14 +88,14 @@ async function send(command: Command, request: Record<string, unknown>, rawFlags
 export function registerSubmitCommand(program: Command): void {
   const submit = program.command("submit").description("send a task to the running agent");
 
-  common(submit.command("cli").description("a program, no shell: ph-tasks submit cli [options] -- <command> [args...]"))
+  limitOptions(common(submit.command("cli").description("a program, no shell: ph-tasks submit cli [options] -- <command> [args...]")))
     .argument("<command>", "program to run")
     .argument("[args...]", "its arguments")
     .option("--cwd <dir>", "working directory (inside the agent's TASK_ALLOWED_ROOTS)")
     .option("--env <NAME=value>", "environment variable (repeatable)", collect)
     .option("--input <text>", "text for the program's stdin")
     .option("--stdin", "send this command's stdin as the program's input")
-    .action(async (cmd: string, args: string[], flags: { cwd?: string; env?: string[]; input?: string; stdin?: boolean }, command: Command) => {
+    .action(async (cmd: string, args: string[], flags: { cwd?: string; env?: string[]; input?: string; stdin?: boolean } & Record<string, unknown>, command: Command) => {
       const env = parseEnvPairs(flags.env ?? []);
       if (!env.ok) throw new ClientError(env.error, EXIT.usage);
       const input = flags.stdin ? await readStdin() : flags.input;
@@ -106,6 +107,7 @@ export function registerSubmitCommand(program: Command): void {
         environment: env.value,
         ...(flags.cwd !== undefined ? { workingDirectory: flags.cwd } : {}),
         ...(input !== undefined ? { input } : {}),
+        ...limitsFromFlags(flags),
       }, command.opts());
     });
 
@@ -139,14 +141,14 @@ export function registerSubmitCommand(program: Command): void {
       await send(command, parsed as Record<string, unknown>, command.opts());
     });
 
-  common(submit.command("claude-code").description("the Claude Code CLI on a project: ph-tasks submit claude-code --prompt <text>"))
+  limitOptions(common(submit.command("claude-code").description("the Claude Code CLI on a project: ph-tasks submit claude-code --prompt <text>")))
     .requiredOption("--prompt <text>", "what Claude should do")
     .option("--project <dir>", "project directory (inside the agent's TASK_ALLOWED_ROOTS)")
     .option("--model <model>", "model")
     .option("--max-turns <n>", "turn limit")
     .option("--allowed-tools <tools...>", "tools Claude may use without asking")
     .option("--permission-mode <mode>", "default | acceptEdits | plan | dontAsk | bypassPermissions")
-    .action(async (flags: { prompt: string; project?: string; model?: string; maxTurns?: string; allowedTools?: string[]; permissionMode?: string }, command: Command) => {
+    .action(async (flags: { prompt: string; project?: string; model?: string; maxTurns?: string; allowedTools?: string[]; permissionMode?: string } & Record<string, unknown>, command: Command) => {
       await send(command, {
         type: "claude-code",
         title: flags.prompt.slice(0, 80),
@@ -156,16 +158,17 @@ export function registerSubmitCommand(program: Command): void {
         ...(flags.maxTurns !== undefined ? { maxTurns: Number(flags.maxTurns) } : {}),
         ...(flags.allowedTools !== undefined ? { allowedTools: flags.allowedTools } : {}),
         ...(flags.permissionMode !== undefined ? { permissionMode: flags.permissionMode } : {}),
+        ...limitsFromFlags(flags),
       }, command.opts());
     });
 
-  common(submit.command("claude-agent").description("a Claude agent that edits Powerhouse documents over MCP: ph-tasks submit claude-agent --prompt <text> (or the prompt on stdin)"))
+  limitOptions(common(submit.command("claude-agent").description("a Claude agent that edits Powerhouse documents over MCP: ph-tasks submit claude-agent --prompt <text> (or the prompt on stdin)")))
     .option("--prompt <text>", "what the agent should do (default: read from stdin)")
     .option("--model <model>", "model")
     .option("--max-turns <n>", "turn limit")
     .option("--mcp-url <url>", "MCP server (one of the agent's CLAUDE_AGENT_MCP_URLS); default: the agent's own /mcp")
     .option("--credentials-ref <name>", "bearer token for the MCP server, by its name in the agent's CLAUDE_AGENT_MCP_CREDENTIALS")
-    .action(async (flags: { prompt?: string; model?: string; maxTurns?: string; mcpUrl?: string; credentialsRef?: string }, command: Command) => {
+    .action(async (flags: { prompt?: string; model?: string; maxTurns?: string; mcpUrl?: string; credentialsRef?: string } & Record<string, unknown>, command: Command) => {
       const prompt = flags.prompt ?? (process.stdin.isTTY ? "" : await readStdin());
       if (!prompt.trim()) throw new ClientError("claude-agent: give the prompt with --prompt <text> or on stdin", EXIT.usage);
       const mcpConfig = {
@@ -179,6 +182,7 @@ export function registerSubmitCommand(program: Command): void {
         mcpConfig,
         ...(flags.model !== undefined ? { model: flags.model } : {}),
         ...(flags.maxTurns !== undefined ? { maxTurns: Number(flags.maxTurns) } : {}),
+        ...limitsFromFlags(flags),
       }, command.opts());
     });
 }

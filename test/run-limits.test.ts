@@ -168,7 +168,7 @@ describe("resource limits of a run (CLI executor, real processes)", () => {
 });
 
 async function readOwnLimits(): Promise<string> {
-  return await new Promise((resolve, reject) => execFile("/bin/cat", ["/proc/self/limits"], (error, stdout) => (error ? reject(error) : resolve(stdout))));
+  return await new Promise((resolve) => execFile("/bin/cat", ["/proc/self/limits"], (_error, stdout) => resolve(stdout)));
 }
 
 describe("resource limits on a real agent: TASK_LIMIT_*, the API, a document, ph-tasks show", () => {
@@ -208,7 +208,7 @@ describe("resource limits on a real agent: TASK_LIMIT_*, the API, a document, ph
   it("a CPU-bound task submitted with ph-tasks submit --cpu-seconds fails with cpu_limit under the agent's limits and its own; ph-tasks show names the limits", async () => {
     const badFlag = await phTasks(["submit", "cli", "--memory-mb", "lots", "--", "true"]);
     expect(badFlag.status).not.toBe(0);
-    expect(badFlag.stderr).toContain("--memory-mb: expected a whole number, got 'lots'");
+    expect(badFlag.stderr).toContain('--memory-mb: expected a whole number, got "lots"');
     const tooMuch = await phTasks(["submit", "cli", "--cpu-seconds", "999", "--", "true"]);
     expect(tooMuch.status).not.toBe(0);
     expect(tooMuch.stderr).toContain("limits.cpuSeconds: must be at most 20, this agent's TASK_LIMIT_CPU_SECONDS");

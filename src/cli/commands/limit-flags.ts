@@ -27,9 +27,11 @@ const WholeNumber = z.string().regex(/^\d+$/, "expected a whole number").transfo
 export function limitsFromFlags(flags: Record<string, unknown>): { limits?: Record<string, number> } {
   const limits: Record<string, number> = {};
   for (const [name, flag] of FLAGS) {
-    if (flags[name] === undefined) continue;
-    const parsed = parseWith(WholeNumber, String(flags[name]));
-    if (!parsed.ok) throw new ClientError(`${flag.split(" ")[0] ?? flag}: ${parsed.errors[0]?.message ?? "invalid"}, got '${String(flags[name])}'`, EXIT.usage);
+    const given = flags[name];
+    if (given === undefined) continue;
+    // Commander hands a flag's value over as a string.
+    const parsed = parseWith(WholeNumber, given);
+    if (!parsed.ok) throw new ClientError(`${flag.split(" ")[0] ?? flag}: ${parsed.errors[0]?.message ?? "invalid"}, got ${parsed.errors[0]?.value ?? "?"}`, EXIT.usage);
     limits[name] = parsed.value;
   }
   return Object.keys(limits).length > 0 ? { limits } : {};

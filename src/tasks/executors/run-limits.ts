@@ -17,7 +17,6 @@ import { constants as osConstants } from "node:os";
 import path from "node:path";
 import type { RunLimits } from "../types.js";
 import type { FieldError } from "../../validation.js";
-import { resolveProgram, spawnLikeError } from "./resolve-program.js";
 import { DEFAULT_PATH } from "./safe-env.js";
 
 export type { RunLimits } from "../types.js";
@@ -109,18 +108,6 @@ export function prlimitOptions(limits: RunLimits): string[] {
   if (limits.fileSizeMb !== undefined) options.push(`--fsize=${limits.fileSizeMb * MB}`);
   if (limits.openFiles !== undefined) options.push(`--nofile=${limits.openFiles}`);
   return options;
-}
-
-/**
- * What to spawn so that `command` runs under `limits`: prlimit, handed the program's absolute path
- * (so that a missing program fails as spawn() would fail, not as prlimit's exit status).
- */
-export function limitedLaunch(command: string, args: readonly string[], env: Record<string, string>, cwd: string, limits: RunLimits): { command: string; args: string[] } | { error: NodeJS.ErrnoException } {
-  const prlimit = findPrlimit();
-  if (!prlimit) return { error: spawnLikeError(command, "ENOPRLIMIT", `resource limits cannot be applied: ${NO_PRLIMIT}`) };
-  const program = resolveProgram(command, env, cwd);
-  if ("errno" in program) return { error: spawnLikeError(command, program.errno) };
-  return { command: prlimit, args: [...prlimitOptions(limits), "--", program.file, ...args] };
 }
 
 /**

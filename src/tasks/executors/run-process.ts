@@ -12,6 +12,7 @@ import { StringDecoder } from "node:string_decoder";
 import { OutputCapture, type CapturedText } from "./output-capture.js";
 import type { RunCpuUsage } from "./run-cgroup.js";
 import type { RunLimits } from "./run-limits.js";
+import type { RunUser } from "./run-as-user.js";
 import { RunProcesses } from "./stray-processes.js";
 import type { OutputStream } from "../types.js";
 
@@ -32,6 +33,8 @@ export interface RunProcessOptions {
   cgroupRoot?: string;
   /** Resource limits of the run's processes (run-limits.ts). */
   limits?: RunLimits;
+  /** TASK_RUN_AS_USER: the account the run's processes have (run-as-user.ts). */
+  user?: RunUser | undefined;
 }
 
 export interface ProcessResult {
@@ -105,7 +108,7 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;
     let termSent = false;
-    const strays = new RunProcesses(options.cgroupRoot, options.limits);
+    const strays = new RunProcesses({ cgroupRoot: options.cgroupRoot, limits: options.limits, user: options.user });
     const env = { ...options.env, ...strays.environment() };
     const launch = strays.launch(options.command, options.args, env, options.cwd);
     if ("error" in launch) {

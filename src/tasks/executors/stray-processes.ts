@@ -20,7 +20,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { RunCgroup, type RunCpuUsage } from "./run-cgroup.js";
-import { hasLimits, limitedLaunch, type RunLimits } from "./run-limits.js";
+import { confinedLaunch, type RunConfinement } from "./confined-launch.js";
 
 /** The environment variable that marks a run's processes. */
 export const RUN_TAG_VARIABLE = "PH_TASK_RUN_TAG";
@@ -106,35 +106,30 @@ export class RunProcesses {
   /** What the run's processes used, read as its cgroup is removed (undefined without one). */
   cpu: RunCpuUsage | undefined;
 
-  /**
-   * `cgroupRoot`: TASK_CGROUP_ROOT, where each run gets a cgroup of its own (none when undefined);
-   * `limits`: the run's resource limits (run-limits.ts), none when empty.
-   */
-  constructor(
-    private readonly cgroupRoot?: string,
-    private readonly limits?: RunLimits,
-  ) {}
+  constructor(private readonly confinement: RunConfinement = {}) {}
 
   environment(): Record<string, string> {
     return { [RUN_TAG_VARIABLE]: this.tag };
   }
 
   /**
-   * What to spawn for `command`: itself, or prlimit starting it under the run's limits, and — with a
-   * cgroup root — the trampoline that starts either in the run's own cgroup. An error like spawn()'s when that cannot be (no such program, the cgroup
-   * not made): a run is never let out unconfined when a cgroup root is set.
+   * What to spawn for `command`: itself, or wrapped as the run's confinement asks (confined-launch.ts),
+   * and — with a cgroup root — in the trampoline that starts it in the run's own cgroup. An error
+   * like spawn()'s when that cannot be (no such program, no cgroup, no prlimit or setpriv): a run is
+   * never let out less confined than asked.
    */
   launch(command: string, args: readonly string[], env: Record<string, string>, cwd: string): { command: string; args: string[] } | { error: NodeJS.ErrnoException } {
-    const limited = hasLimits(this.limits) ? limitedLaunch(command, args, env, cwd, this.limits) : { command, args: [...args] };
-    if (this.cgroupRoot === undefined || "error" in limited) return limited;
+    const { cgroupRoot, limits, user } = this.confinement;
+    const wrapped = confinedLaunch(command, args, env, cwd, { limits, user });
+    if (cgroupRoot === undefined || "error" in wrapped) return wrapped;
     try {
-      this.cgroup ??= RunCgroup.create(this.cgroupRoot, `ph-run-${this.tag}`);
+      this.cgroup ??= RunCgroup.create(cgroupRoot, `ph-run-${this.tag}`);
     } catch (thrown) {
       const error = thrown as NodeJS.ErrnoException;
-      error.message = `the run's cgroup could not be made under TASK_CGROUP_ROOT (${this.cgroupRoot}): ${error.message}`;
+      error.message = `the run's cgroup could not be made under TASK_CGROUP_ROOT (${cgroupRoot}): ${error.message}`;
       return { error };
     }
-    const launch = this.cgroup.launch(limited.command, limited.args, env, cwd);
+    const launch = this.cgroup.launch(wrapped.command, wrapped.args, env, cwd);
     if ("error" in launch) this.discard();
     return launch;
   }

@@ -12,6 +12,7 @@ import { OutputCapture } from "../output-capture.js";
 import { groupAlive } from "../run-process.js";
 import type { RunCpuUsage } from "../run-cgroup.js";
 import type { RunLimits } from "../run-limits.js";
+import type { RunUser } from "../run-as-user.js";
 import { RunProcesses } from "../stray-processes.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -27,9 +28,9 @@ export class ClaudeAgentProcess {
   private exited = false;
   private readonly strays: RunProcesses;
 
-  constructor(private readonly options: { killGraceMs: number; stderrCapBytes?: number; onStderr?: (text: string) => void; cgroupRoot?: string; limits?: RunLimits }) {
+  constructor(private readonly options: { killGraceMs: number; stderrCapBytes?: number; onStderr?: (text: string) => void; cgroupRoot?: string; limits?: RunLimits; user?: RunUser | undefined }) {
     this.stderr = new OutputCapture(options.stderrCapBytes ?? 64 * 1024);
-    this.strays = new RunProcesses(options.cgroupRoot, options.limits);
+    this.strays = new RunProcesses({ cgroupRoot: options.cgroupRoot, limits: options.limits, user: options.user });
   }
 
   /** The SDK's spawnClaudeCodeProcess. */

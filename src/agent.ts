@@ -47,6 +47,7 @@ import { describeOpenEnded, openEndedEntries } from "./security/open-ended-entri
 import { cgroupRootProblem } from "./tasks/executors/run-cgroup.js";
 import { agentLimits, agentLimitsProblem } from "./tasks/executors/run-limits.js";
 import { claudeMemoryProblem } from "./tasks/executors/claude/claude-limits.js";
+import { openRunUser } from "./tasks/executors/run-as-user.js";
 import { openAgentCgroup, reapDeadAgents, reapPeriodically, type ReapedAgent } from "./tasks/executors/agent-cgroup.js";
 import { RateLimitStore } from "./store/rate-limit-store.js";
 import { HookRateLimit } from "./hooks/hook-rate-limit.js";
@@ -90,6 +91,8 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   // Limits that cannot be applied would let runs go unlimited: refused too.
   const limitsProblem = agentLimitsProblem(agentLimits(config));
   if (limitsProblem) throw new ConfigError([limitsProblem]);
+  // Likewise a run user that cannot be switched to: runs would have the agent's.
+  const runUser = openRunUser(config.TASK_RUN_AS_USER);
   const claudeMemory = claudeMemoryProblem(agentLimits(config));
   if (claudeMemory) logger.warn({ TASK_LIMIT_MEMORY_MB: config.TASK_LIMIT_MEMORY_MB }, `${claudeMemory}: claude-code and claude-agent tasks are refused`);
   const agentCgroup = config.TASK_CGROUP_ROOT ? await openCgroupOfAgent(config.TASK_CGROUP_ROOT, config.TASK_KILL_GRACE_MS, logger) : undefined;
@@ -115,7 +118,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   });
   // Claude agent tasks default to our own reactor-mcp, known once the HTTP server listens.
   const ownMcp: { current?: OwnMcp } = {};
-  const registry = overrides.registry ?? createDefaultRegistry(config, { documentContext: new ReactorDocumentContext(reactor), ownMcp: () => ownMcp.current, ...(agentCgroup ? { cgroupRoot: agentCgroup.dir } : {}) });
+  const registry = overrides.registry ?? createDefaultRegistry(config, { documentContext: new ReactorDocumentContext(reactor), ownMcp: () => ownMcp.current, ...(agentCgroup ? { cgroupRoot: agentCgroup.dir } : {}), runUser });
   for (const executor of plugins.executors) registry.register(executor);
   const metrics = new TaskMetrics({ store, types: registry.types(), defaultMetrics: true });
   const settings = managerSettingsFromConfig(config);

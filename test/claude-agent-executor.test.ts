@@ -5,7 +5,7 @@
  * Each claude run costs about 0.5 s here: this file starts about twenty of them.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -34,6 +34,8 @@ import { ClaudeAgentTaskRequestSchema, type ProgressEvent } from "../src/tasks/t
 import { startStandIn, type LoggedRequest, type StandIn } from "./support/anthropic-stand-in.js";
 import { removeTestCgroupRoot, runCgroupsLeft, testCgroupRoot } from "./support/cgroup.js";
 import { processAlive, readPid, sleep, waitFor } from "./support/process.js";
+import { testRunUser } from "./support/run-user.js";
+import { ensureSharedHomesDir, type RunUser } from "../src/tasks/executors/run-as-user.js";
 
 const root = realpathSync(mkdtempSync(path.join(tmpdir(), "ph-claude-agent-")));
 const homesDir = path.join(root, ".homes");
@@ -433,6 +435,20 @@ describe("Claude agent executor: Agent SDK + reactor-mcp on the real claude bina
     const { outcome, result } = await pending;
     expect(outcome.status).toBe("cancelled");
     expect(result.limits).toEqual({ cpuSeconds: 90, memoryMb: 2048 });
+  });
+
+  it.skipIf(!testRunUser)("with TASK_RUN_AS_USER the claude process is that user's (mid-run), with no new privileges, and still reaches the agent's own /mcp", async () => {
+    const user = testRunUser as RunUser;
+    // The homes' directory made as TASK_RUN_AS_USER makes its own: passable, not listable, by others.
+    chmodSync(root, 0o711);
+    ensureSharedHomesDir(homesDir);
+    const { pending, controller, pid } = await hangingRun({ exec: executor({ user }) });
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    expect(status).toMatch(new RegExp(`^Uid:\\s+${user.uid}\\s+${user.uid}\\s`, "m"));
+    expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
+    controller.abort(new TaskAbortReason("cancel"));
+    expect((await pending).outcome.status).toBe("cancelled");
+    expect(readdirSync(homesDir)).toEqual([]);
   });
 
   it.skipIf(!testCgroupRoot)("with TASK_CGROUP_ROOT the run is in a cgroup of its own: removed at the end, its CPU time in the result", async () => {

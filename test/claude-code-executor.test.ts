@@ -1,7 +1,7 @@
 /**
  * Claude Code tasks on the real pinned `claude` binary, against the local Messages-API stand-in.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -19,6 +19,8 @@ import { startStandIn, type StandIn } from "./support/anthropic-stand-in.js";
 import { testManager } from "./support/manager.js";
 import { removeTestCgroupRoot, runCgroupsLeft, testCgroupRoot } from "./support/cgroup.js";
 import { processAlive, readPid, waitFor } from "./support/process.js";
+import { testRunUser } from "./support/run-user.js";
+import { ensureSharedHomesDir, type RunUser } from "../src/tasks/executors/run-as-user.js";
 
 const root = realpathSync(mkdtempSync(path.join(tmpdir(), "ph-claude-")));
 
@@ -306,6 +308,24 @@ describe("Claude Code executor on the real claude binary", () => {
     const low = await run({ prompt: "hi" }, { exec: executor({ limits: { memoryMb: 512 } }) });
     expect(low.outcome.status === "failed" && low.outcome.error).toMatchObject({ kind: "fatal", code: "limits_too_low", message: "the run's memory limit of 512 MB (limits.memoryMb, TASK_LIMIT_MEMORY_MB) is below the 1024 MB a claude run needs" });
     expect(standIn.requests.length).toBe(before);
+  });
+
+  it.skipIf(!testRunUser)("with TASK_RUN_AS_USER: claude and its Bash tool's commands run as that user, in a home handed to it outside the agent's data directory; the home is removed", async () => {
+    const user = testRunUser as RunUser;
+    const project = mkdtempSync(path.join(root, "as-user-"));
+    chmodSync(root, 0o755);
+    chmodSync(project, 0o777);
+    const out = path.join(project, "who.txt");
+    standIn.enqueue({ kind: "tool_use", name: "Bash", input: { command: `(id -u; echo "$HOME"; grep NoNewPrivs /proc/self/status) > ${out}` } }, { kind: "text", text: "Done." });
+    const homes = path.join(tmpdir(), `ph-claude-homes-test-${process.pid}`);
+    ensureSharedHomesDir(homes);
+    const { outcome } = await run({ prompt: "who are you", projectPath: project, allowedTools: ["Bash"], maxTurns: 4 }, { exec: executor({ user, homesDir: homes }) });
+    expect(outcome.status).toBe("completed");
+    const [uid, home, nnp] = readFileSync(out, "utf8").split("\n");
+    expect(uid).toBe(String(user.uid));
+    expect(path.dirname(home ?? "")).toBe(homes);
+    expect(nnp).toBe("NoNewPrivs:\t1");
+    expect(readdirSync(homes)).toEqual([]);
   });
 
   it("a pre-approved file tool reaches the allowed roots only: Read and Write outside are denied, inside they work", async () => {

@@ -18,6 +18,7 @@ import { otherLoginUsers, otherLoginUsersHere } from "../src/doctor/other-users.
 import { peerUsersKnown } from "../src/http/peer-user.js";
 import { removeTestCgroupRoot, testCgroupRoot } from "./support/cgroup.js";
 import { waitFor } from "./support/process.js";
+import { testRunUser } from "./support/run-user.js";
 
 const BIN = path.resolve("bin/ph-tasks.js");
 const dir = mkdtempSync(path.join(tmpdir(), "ph-doctor-"));
@@ -50,9 +51,14 @@ describe("ph-tasks doctor", () => {
   it("on a fresh machine: every check named, the missing API key a warning, exit 0", async () => {
     const run = await doctor({});
     expect(run.status).toBe(0);
-    expect(run.stdout.split("\n").filter(Boolean).map((l) => l.slice(6, 20).trim())).toEqual(["configuration", "task store", "allowed roots", "run cgroups", "run limits", "commands", "claude binary", "API key", "writers", "HTTP", "agent"]);
+    expect(run.stdout.split("\n").filter(Boolean).map((l) => l.slice(6, 20).trim())).toEqual(["configuration", "task store", "allowed roots", "run cgroups", "run limits", "run user", "commands", "claude binary", "API key", "writers", "HTTP", "agent"]);
     expect(run.line("run cgroups")).toBe("ok    run cgroups     off (TASK_CGROUP_ROOT is not set): a task's process that clears its environment and leaves its group outlives the run");
     expect(run.line("run limits")).toBe("ok    run limits      none (TASK_LIMIT_* not set): a run's processes may use what the agent's user may; a task may set its own (limits)");
+    expect(run.line("run user")).toBe(
+      process.getuid?.() === 0
+        ? "warn  run user        runs have root, as the agent does (TASK_RUN_AS_USER is not set): a task may read and change anything here, the agent's secrets included; set TASK_RUN_AS_USER to an unprivileged account"
+        : "ok    run user        the agent's own (TASK_RUN_AS_USER is not set): a run may read what the agent may — its data directory, and through /proc the environment it started with",
+    );
     expect(run.line("commands")).toBe("ok    commands        any program may run (TASK_COMMAND_ALLOWLIST is not set)");
     expect(run.line("task store")).toBe(`ok    task store      embedded PGlite in ${path.join(dir, ".ph-tasks")} (made at the first start, private to this user)`);
     expect(run.line("claude binary")).toMatch(/^ok {4}claude binary {3}\d+\.\d+\.\d+ \(Claude Code\)/);
@@ -113,7 +119,8 @@ describe("ph-tasks doctor", () => {
   });
 
   it("finds an agent that answers, and says so in JSON too", async () => {
-    const run = await doctor({ PH_TASKS_URL: agentUrl, ANTHROPIC_API_KEY: "sk-test", API_TOKEN: "doctor-token-0123456789" }, ["--json"]);
+    // As root (CI), runs need a user of their own for every check to be ok.
+    const run = await doctor({ PH_TASKS_URL: agentUrl, ANTHROPIC_API_KEY: "sk-test", API_TOKEN: "doctor-token-0123456789", ...(testRunUser ? { TASK_RUN_AS_USER: "nobody" } : {}) }, ["--json"]);
     expect(run.status).toBe(0);
     const checks = JSON.parse(run.stdout) as { name: string; level: string; detail: string }[];
     expect(checks.find((c) => c.name === "agent")).toEqual({ name: "agent", level: "ok", detail: `answers at ${agentUrl}: worker w-1, postgres store, up 42 s` });
@@ -145,6 +152,16 @@ describe("ph-tasks doctor", () => {
     const missing = await doctor({ TASK_LIMIT_OPEN_FILES: "1024", PATH: path.join(dir, "empty-bin") });
     expect(missing.status).toBe(1);
     expect(missing.line("run limits")).toBe("fail  run limits      TASK_LIMIT_OPEN_FILES=1024 cannot be applied: prlimit (util-linux), which sets a run's limits, is not on the agent's PATH; install it (Debian: util-linux) or unset the TASK_LIMIT_* variables: the agent will not start");
+  });
+
+  it.skipIf(!testRunUser)("TASK_RUN_AS_USER named with its uid when usable; root or no such user stops the agent (exit 1)", async () => {
+    const ok = await doctor({ TASK_RUN_AS_USER: "nobody" });
+    expect(ok.line("run user")).toBe(`ok    run user        runs have uid ${testRunUser?.uid ?? ""} (nobody), gid ${testRunUser?.gid ?? ""}, no supplementary groups, no new privileges`);
+    const rootUser = await doctor({ TASK_RUN_AS_USER: "root" });
+    expect(rootUser.status).toBe(1);
+    expect(rootUser.line("run user")).toMatch(/^fail {2}run user {8}TASK_RUN_AS_USER=root is root \(uid or gid 0\).*: the agent will not start$/);
+    const missing = await doctor({ TASK_RUN_AS_USER: "no-such-user-xyz" });
+    expect(missing.line("run user")).toBe("fail  run user        TASK_RUN_AS_USER=no-such-user-xyz is not a user of this machine (getent passwd finds no such name or uid): the agent will not start");
   });
 
   it.skipIf(!testCgroupRoot)("a usable TASK_CGROUP_ROOT is named; what a dead agent's runs left going there is a warning", async () => {

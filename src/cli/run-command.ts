@@ -54,7 +54,8 @@ export function registerRunCommand(program: Command): void {
       const config = loadConfig();
       // Its runs' cgroups in a directory of this process, like an agent's: reaped if it dies.
       const cgroup = config.TASK_CGROUP_ROOT ? (await import("../tasks/executors/agent-cgroup.js")).openAgentCgroup(config.TASK_CGROUP_ROOT, false) : undefined;
-      const registry = createDefaultRegistry(config, cgroup ? { cgroupRoot: cgroup.dir } : {});
+      const runUser = (await import("../tasks/executors/run-as-user.js")).openRunUser(config.TASK_RUN_AS_USER);
+      const registry = createDefaultRegistry(config, { ...(cgroup ? { cgroupRoot: cgroup.dir } : {}), runUser });
       const environment = parseEnvPairs(flags.value.env);
       if (!environment.ok) return fail(environment.error, EXIT.usage);
       const input = flags.value.stdin ? await readStdin() : flags.value.input;

@@ -23,6 +23,7 @@ import { deadAgentsLeft } from "../tasks/executors/agent-cgroup.js";
 import { cgroupRootProblem } from "../tasks/executors/run-cgroup.js";
 import { agentLimits, agentLimitsProblem, describeLimits, hasLimits } from "../tasks/executors/run-limits.js";
 import { claudeMemoryProblem } from "../tasks/executors/claude/claude-limits.js";
+import { resolveRunUser, runAsProblem } from "../tasks/executors/run-as-user.js";
 import { describeOpenEnded, openEndedEntries } from "../security/open-ended-entries.js";
 import { DEFAULT_PATH } from "../tasks/executors/safe-env.js";
 
@@ -162,6 +163,20 @@ function checkLimits(config: Config): CheckResult {
   return result("run limits", "ok", `each process of a run: ${describeLimits(limits)}`);
 }
 
+/** TASK_RUN_AS_USER usable (the agent refuses to start otherwise); runs as root without it are a warning. */
+function checkRunUser(config: Config): CheckResult {
+  const spec = config.TASK_RUN_AS_USER;
+  if (spec === undefined) {
+    const uid = process.getuid?.();
+    if (uid === 0) return result("run user", "warn", "runs have root, as the agent does (TASK_RUN_AS_USER is not set): a task may read and change anything here, the agent's secrets included; set TASK_RUN_AS_USER to an unprivileged account");
+    return result("run user", "ok", "the agent's own (TASK_RUN_AS_USER is not set): a run may read what the agent may — its data directory, and through /proc the environment it started with");
+  }
+  const user = resolveRunUser(spec);
+  const problem = "problem" in user ? user.problem : runAsProblem();
+  if (problem || "problem" in user) return result("run user", "fail", `TASK_RUN_AS_USER=${spec} ${problem ?? ""}: the agent will not start`);
+  return result("run user", "ok", `runs have uid ${user.uid} (${user.name}), gid ${user.gid}, no supplementary groups, no new privileges`);
+}
+
 /** Each program of TASK_COMMAND_ALLOWLIST found where a task's run will look for it (the agent's PATH). */
 async function checkCommands(config: Config, agentPath: string): Promise<CheckResult> {
   const list = config.TASK_COMMAND_ALLOWLIST;
@@ -244,6 +259,7 @@ export async function runChecks(env: Record<string, string | undefined> = proces
     checkRoots(config),
     checkCgroup(config),
     checkLimits(config),
+    checkRunUser(config),
     await checkCommands(config, env.PATH ?? DEFAULT_PATH),
     ...checkClaude(config),
     checkWriters(config),

@@ -23,6 +23,8 @@ import type { PromptTemplate } from "./claude/prompt-template.js";
 import { StartsPerMinute } from "./claude/rate-limiter.js";
 import { awaitStartBudget, buildTaskPrompt, runHomePath } from "./claude/run-start.js";
 import { claudeLimitsProblems, claudeMemoryProblem } from "./claude/claude-limits.js";
+import type { RunUser } from "./run-as-user.js";
+import { confinementFailure } from "./confined-launch.js";
 import { effectiveLimits, limitsInForce, limitsJson, limitStop, type RunLimits } from "./run-limits.js";
 import type { FieldError } from "../../validation.js";
 
@@ -41,6 +43,8 @@ export interface ClaudeAgentExecutorOptions {
   cgroupRoot?: string;
   /** TASK_LIMIT_*: the most a run may have, and what it gets when its task asks for less or nothing. */
   limits?: RunLimits;
+  /** TASK_RUN_AS_USER: the account runs have (run-as-user.ts; homesDir must be one it can reach). */
+  user?: RunUser | undefined;
   /** The agent's own reactor-mcp, once its HTTP server listens. */
   ownMcp?: (() => OwnMcp | undefined) | undefined;
   /** MCP_SERVER_URL, used when ownMcp gives nothing. */
@@ -135,7 +139,7 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
     const cwd = path.join(home, "work"); // empty: this agent edits documents, not files
     const model = task.model ?? this.options.defaultModel;
     const maxTurns = task.maxTurns ?? this.options.defaultMaxTurns;
-    const proc = new ClaudeAgentProcess({ killGraceMs: this.options.killGraceMs, ...(this.options.cgroupRoot !== undefined ? { cgroupRoot: this.options.cgroupRoot } : {}), limits, onStderr: (data) => ctx.output({ stream: "stderr", data }) });
+    const proc = new ClaudeAgentProcess({ killGraceMs: this.options.killGraceMs, ...(this.options.cgroupRoot !== undefined ? { cgroupRoot: this.options.cgroupRoot } : {}), limits, user: this.options.user, onStderr: (data) => ctx.output({ stream: "stderr", data }) });
     const log = new AgentRunLog(ctx);
     const abortController = new AbortController();
     const input = gatedPrompt(prompt);
@@ -159,7 +163,7 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
           spawnClaudeCodeProcess: proc.spawn,
           abortController,
           cwd,
-          env: await claudeEnvironment(home, this.options.credentials, this.options.agentEnv),
+          env: await claudeEnvironment(home, this.options.credentials, this.options.agentEnv, this.options.user),
           model,
           maxTurns,
           systemPrompt: agentSystemPrompt(task.source, document),
@@ -219,7 +223,8 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
       ...(limitsUsed ? { limits: limitsUsed } : {}),
     };
     const thrownText = thrown instanceof Error ? thrown.message : thrown === undefined ? "" : JSON.stringify(thrown);
-    if (proc.spawnError?.code === "ENOPRLIMIT") throw fatal("limits_unavailable", `claude was not started: ${proc.spawnError.message}`, { result: base });
+    const confinement = confinementFailure(proc.spawnError);
+    if (confinement) throw fatal(confinement, `claude was not started: ${proc.spawnError?.message ?? ""}`, { result: base });
     if (proc.spawnError || (!proc.started && /ENOENT|spawn/i.test(thrownText))) {
       throw fatal("claude_not_found", `claude could not be started (${binary}): ${proc.spawnError?.message ?? thrownText}`, { result: base });
     }

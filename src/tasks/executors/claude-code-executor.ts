@@ -22,6 +22,8 @@ import { StartsPerMinute } from "./claude/rate-limiter.js";
 import { awaitStartBudget, buildTaskPrompt, runHomePath } from "./claude/run-start.js";
 import { StreamJsonParser, type StreamEvent } from "./claude/stream-json.js";
 import { claudeLimitsProblems, claudeMemoryProblem } from "./claude/claude-limits.js";
+import type { RunUser } from "./run-as-user.js";
+import { confinementFailure } from "./confined-launch.js";
 import { effectiveLimits, limitsInForce, limitsJson, limitStop, type RunLimits } from "./run-limits.js";
 
 export interface ClaudeCodeExecutorOptions {
@@ -38,6 +40,8 @@ export interface ClaudeCodeExecutorOptions {
   cgroupRoot?: string;
   /** TASK_LIMIT_*: the most a run may have, and what it gets when its task asks for less or nothing. */
   limits?: RunLimits;
+  /** TASK_RUN_AS_USER: the account runs have (run-as-user.ts; homesDir must be one it can reach). */
+  user?: RunUser | undefined;
   requestsPerMinute: number;
   documentContext?: DocumentContextProvider | undefined;
   promptTemplate?: PromptTemplate;
@@ -187,12 +191,13 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
         command: binary,
         args,
         cwd,
-        env: await claudeEnvironment(home, this.options.credentials, this.options.agentEnv),
+        env: await claudeEnvironment(home, this.options.credentials, this.options.agentEnv, this.options.user),
         input: composedPrompt(prompt),
         signal: stop.signal,
         killGraceMs: this.options.killGraceMs,
         ...(this.options.cgroupRoot !== undefined ? { cgroupRoot: this.options.cgroupRoot } : {}),
         limits,
+        user: this.options.user,
         captureBytes: this.options.captureBytes,
         onStdoutBytes: (chunk) => parser.push(chunk),
         onOutput: (stream, text) => {
@@ -202,7 +207,8 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
       parser.end();
       const limitsUsed = limitsJson(limits);
       const base: JsonObject = { exitCode: run.exitCode, durationMs: run.durationMs, model: sessionModel ?? model, pid: run.pid ?? null, ...(run.cpu ? { cpu: { ...run.cpu } } : {}), ...(limitsUsed ? { limits: limitsUsed } : {}) };
-      if (run.spawnError?.code === "ENOPRLIMIT") throw fatal("limits_unavailable", `claude was not started: ${run.spawnError.message}`);
+      const confinement = confinementFailure(run.spawnError);
+      if (confinement) throw fatal(confinement, `claude was not started: ${run.spawnError?.message ?? ""}`);
       if (run.spawnError) throw fatal("claude_not_found", `claude could not be started (${binary}): ${run.spawnError.message}`);
 
       const cause = abortCauseOf(ctx.signal);

@@ -5,6 +5,8 @@
 import { CliTaskRequestSchema, type CLITask, type JsonObject } from "../types.js";
 import { abortCauseOf, fatal, retryable, type ExecutionContext, type TaskExecutor } from "./executor.js";
 import { runProcess, type ProcessResult } from "./run-process.js";
+import { userEnvironment, type RunUser } from "./run-as-user.js";
+import { confinementFailure } from "./confined-launch.js";
 import { effectiveLimits, limitsInForce, limitsJson, limitsProblems, limitStop, type RunLimits } from "./run-limits.js";
 import { commandProblem, resolveAllowedCommand } from "./command-allowlist.js";
 import { environmentProblems } from "./environment-allowlist.js";
@@ -25,6 +27,8 @@ export interface CliExecutorOptions {
   cgroupRoot?: string;
   /** TASK_LIMIT_*: the most a run may have, and what it gets when its task asks for less or nothing. */
   limits?: RunLimits;
+  /** TASK_RUN_AS_USER: the account runs have (run-as-user.ts); the agent's when undefined. */
+  user?: RunUser | undefined;
   /** Where the safe base environment is copied from (default process.env). */
   agentEnv?: Readonly<Record<string, string | undefined>>;
 }
@@ -73,6 +77,13 @@ export class CliExecutor implements TaskExecutor<CLITask> {
     return problems;
   }
 
+  /** The safe base and the task's variables; as another user, its HOME (unless the task sets one), USER and LOGNAME. */
+  private environment(task: CLITask): Record<string, string> {
+    const env = buildTaskEnvironment(task.environment, this.options.agentEnv);
+    const user = this.options.user;
+    return user ? userEnvironment(env, user, task.environment.HOME ?? user.home) : env;
+  }
+
   async execute(task: CLITask, ctx: ExecutionContext): Promise<JsonObject> {
     const agentPath = (this.options.agentEnv ?? process.env).PATH ?? DEFAULT_PATH;
     const command = await resolveAllowedCommand(task.command, task.args, this.options.commandAllowlist ?? [], agentPath);
@@ -85,12 +96,13 @@ export class CliExecutor implements TaskExecutor<CLITask> {
       command,
       args: task.args,
       cwd,
-      env: buildTaskEnvironment(task.environment, this.options.agentEnv),
+      env: this.environment(task),
       ...(task.input !== undefined ? { input: task.input } : {}),
       signal: ctx.signal,
       killGraceMs: this.options.killGraceMs,
       ...(this.options.cgroupRoot !== undefined ? { cgroupRoot: this.options.cgroupRoot } : {}),
       limits,
+      user: this.options.user,
       captureBytes: this.options.captureBytes,
       onOutput: (stream, data) => ctx.output({ stream, data }),
     });
@@ -99,7 +111,8 @@ export class CliExecutor implements TaskExecutor<CLITask> {
       const code = result.spawnError.code;
       if (code === "ENOENT") throw fatal("command_not_found", `command not found: '${task.command}' (searched PATH and ${cwd})`);
       if (code === "EACCES" || code === "EPERM") throw fatal("permission_denied", `command cannot be executed (permission denied): '${task.command}'`);
-      if (code === "ENOPRLIMIT") throw fatal("limits_unavailable", `'${task.command}' was not started: ${result.spawnError.message}`);
+      const confinement = confinementFailure(result.spawnError);
+      if (confinement) throw fatal(confinement, `'${task.command}' was not started: ${result.spawnError.message}`);
       throw fatal("spawn_failed", `command '${task.command}' could not be started: ${result.spawnError.message}`);
     }
 

@@ -35,3 +35,10 @@ export function confinedLaunch(command: string, args: readonly string[], env: Re
   if (limited) launch = { command: findPrlimit() ?? "prlimit", args: [...prlimitOptions(limited), "--", launch.command, ...launch.args] };
   return launch;
 }
+
+/** The error code of a run its confinement could not be set up for (a wrapper missing), or undefined. */
+export function confinementFailure(error: NodeJS.ErrnoException | undefined): string | undefined {
+  if (error?.code === "ENOPRLIMIT") return "limits_unavailable";
+  if (error?.code === "ENOSETPRIV") return "run_user_unavailable";
+  return undefined;
+}

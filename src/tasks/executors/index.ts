@@ -11,6 +11,7 @@ import type { DocumentContextProvider } from "./claude/document-context.js";
 import { CliExecutor } from "./cli-executor.js";
 import { ExecutorRegistry } from "./registry.js";
 import { agentLimits } from "./run-limits.js";
+import { SHARED_HOMES_DIR, type RunUser } from "./run-as-user.js";
 
 export interface RegistryOptions {
   documentContext?: DocumentContextProvider;
@@ -18,6 +19,8 @@ export interface RegistryOptions {
   ownMcp?: () => OwnMcp | undefined;
   /** Where runs' cgroups go: this process's directory under TASK_CGROUP_ROOT (agent-cgroup.ts). */
   cgroupRoot?: string;
+  /** TASK_RUN_AS_USER, resolved (openRunUser): the account every run has. */
+  runUser?: RunUser | undefined;
 }
 
 /** The task types the agent ships (a plugin cannot take their names). */
@@ -27,6 +30,9 @@ export function createDefaultRegistry(config: Config, options: RegistryOptions =
   const registry = new ExecutorRegistry();
   const cgroupRoot = options.cgroupRoot ?? config.TASK_CGROUP_ROOT;
   const limits = agentLimits(config);
+  const user = options.runUser;
+  // The data directory is the agent's alone: another user's Claude runs keep their homes elsewhere.
+  const homesDir = user ? SHARED_HOMES_DIR : path.join(config.dataDir, "claude-homes");
   registry.register(
     new CliExecutor({
       allowedRoots: config.allowedRoots,
@@ -35,6 +41,7 @@ export function createDefaultRegistry(config: Config, options: RegistryOptions =
       killGraceMs: config.TASK_KILL_GRACE_MS,
       ...(cgroupRoot ? { cgroupRoot } : {}),
       limits,
+      user,
       captureBytes: config.TASK_OUTPUT_CAP_BYTES,
     }),
   );
@@ -44,10 +51,11 @@ export function createDefaultRegistry(config: Config, options: RegistryOptions =
       credentials: { apiKey: config.ANTHROPIC_API_KEY, baseUrl: config.ANTHROPIC_BASE_URL },
       defaultModel: config.CLAUDE_MODEL,
       allowedRoots: config.allowedRoots,
-      homesDir: path.join(config.dataDir, "claude-homes"),
+      homesDir,
       killGraceMs: config.TASK_KILL_GRACE_MS,
       ...(cgroupRoot ? { cgroupRoot } : {}),
       limits,
+      user,
       captureBytes: config.TASK_OUTPUT_CAP_BYTES,
       requestsPerMinute: config.CLAUDE_REQUESTS_PER_MINUTE,
       documentContext: options.documentContext,
@@ -62,10 +70,11 @@ export function createDefaultRegistry(config: Config, options: RegistryOptions =
       credentials: { apiKey: config.ANTHROPIC_API_KEY, baseUrl: config.ANTHROPIC_BASE_URL },
       defaultModel: config.CLAUDE_MODEL,
       defaultMaxTurns: config.CLAUDE_AGENT_MAX_TURNS,
-      homesDir: path.join(config.dataDir, "claude-homes"),
+      homesDir,
       killGraceMs: config.TASK_KILL_GRACE_MS,
       ...(cgroupRoot ? { cgroupRoot } : {}),
       limits,
+      user,
       requestsPerMinute: config.CLAUDE_REQUESTS_PER_MINUTE,
       ownMcp: options.ownMcp,
       fallbackMcpUrl: config.MCP_SERVER_URL,

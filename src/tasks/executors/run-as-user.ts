@@ -12,7 +12,9 @@
  */
 import { execFileSync } from "node:child_process";
 import { chownSync, existsSync, lstatSync, mkdirSync, readdirSync, chmodSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
+import { ConfigError } from "../../config.js";
 import { DEFAULT_PATH } from "./safe-env.js";
 
 export interface RunUser {
@@ -88,4 +90,24 @@ export function handOver(dir: string, user: RunUser): void {
     if (entry.isDirectory()) handOver(inner, user);
     else if (!entry.isSymbolicLink()) chownSync(inner, user.uid, user.gid);
   }
+}
+
+/** Where Claude runs' homes go when runs have a user of their own. */
+export const SHARED_HOMES_DIR = path.join(tmpdir(), "ph-tasks-run-homes");
+
+/**
+ * TASK_RUN_AS_USER resolved and checked at start (agent and `ph-tasks run`): the account, or a
+ * ConfigError naming the variable — runs are never let out as the agent's user when another was asked for.
+ */
+export function openRunUser(spec: string | undefined): RunUser | undefined {
+  if (spec === undefined) return undefined;
+  const user = resolveRunUser(spec);
+  const problem = "problem" in user ? user.problem : runAsProblem();
+  if (problem) throw new ConfigError([{ field: "TASK_RUN_AS_USER", value: spec, message: problem }]);
+  try {
+    ensureSharedHomesDir(SHARED_HOMES_DIR);
+  } catch (error) {
+    throw new ConfigError([{ field: "TASK_RUN_AS_USER", value: spec, message: `Claude runs' homes: ${(error as Error).message}` }]);
+  }
+  return user as RunUser;
 }

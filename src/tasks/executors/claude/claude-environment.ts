@@ -6,17 +6,21 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { buildTaskEnvironment } from "../safe-env.js";
+import { handOver, userEnvironment, type RunUser } from "../run-as-user.js";
 
 export interface ClaudeCredentials {
   apiKey?: string | undefined;
   baseUrl?: string | undefined;
 }
 
-export async function claudeEnvironment(home: string, credentials: ClaudeCredentials, agentEnv?: Readonly<Record<string, string | undefined>>): Promise<Record<string, string>> {
+/** `user`: TASK_RUN_AS_USER — the home is handed to that account, and USER / LOGNAME are its. */
+export async function claudeEnvironment(home: string, credentials: ClaudeCredentials, agentEnv?: Readonly<Record<string, string | undefined>>, user?: RunUser): Promise<Record<string, string>> {
   const configDir = path.join(home, ".claude");
   await mkdir(configDir, { recursive: true });
+  const base = buildTaskEnvironment({}, agentEnv);
+  if (user) handOver(home, user);
   return {
-    ...buildTaskEnvironment({}, agentEnv),
+    ...(user ? userEnvironment(base, user, home) : base),
     HOME: home,
     CLAUDE_CONFIG_DIR: configDir,
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",

@@ -43,6 +43,18 @@ describe("ph-tasks run cli", () => {
     expect(command.stderr).toContain('command: is not allowed; allowed: echo (got "rm")');
   });
 
+  it("resource limits: --cpu-seconds stops a spinning program (cpu_limit, exit 1); more than TASK_LIMIT_* is refused (exit 2); a bad value is a usage error", () => {
+    const spin = phTasks(["run", "cli", "--cpu-seconds", "1", "--", process.execPath, "-e", "for(;;){}"]);
+    expect(spin.status).toBe(1);
+    expect(spin.stderr).toContain("error=cpu_limit: '" + process.execPath + "' reached its CPU time limit of 1 s");
+    const more = phTasks(["run", "cli", "--cpu-seconds", "10", "--", "true"], { TASK_LIMIT_CPU_SECONDS: "5" });
+    expect(more.status).toBe(2);
+    expect(more.stderr).toContain("limits.cpuSeconds: must be at most 5, this agent's TASK_LIMIT_CPU_SECONDS (got 10)");
+    const bad = phTasks(["run", "cli", "--memory-mb", "x", "--", "true"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--memory-mb: expected a whole number, got "x"');
+  });
+
   it("a bad configuration stops with the variable's name", () => {
     const r = phTasks(["run", "cli", "--", "echo", "x"], { TASK_MAX_CONCURRENT: "zero" });
     expect(r.status).toBe(2);

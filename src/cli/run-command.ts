@@ -10,6 +10,7 @@ import type { AttemptOutcome } from "../tasks/execute-attempt.js";
 import { formatFieldErrors, parseWith } from "../validation.js";
 import { EXIT, exitCodeOfOutcome } from "./exit-codes.js";
 import { parseEnvPairs, readStdin } from "./input.js";
+import { limitOptions, limitsFromFlags } from "./commands/limit-flags.js";
 
 const RunCliFlagsSchema = z.object({
   cwd: z.string().optional(),
@@ -29,7 +30,7 @@ export function summaryLine(outcome: AttemptOutcome): string {
 
 export function registerRunCommand(program: Command): void {
   const run = program.command("run").description("run one task here and now, without a server");
-  run
+  limitOptions(run
     .command("cli")
     .description("run a program (no shell): ph-tasks run cli [options] -- <command> [args...]")
     .argument("<command>", "program to run")
@@ -39,8 +40,8 @@ export function registerRunCommand(program: Command): void {
     .option("--input <text>", "text written to the program's stdin")
     .option("--stdin", "pass this command's stdin to the program")
     .option("--timeout <duration>", "time limit, e.g. 30s (default TASK_TIMEOUT_MS)")
-    .option("--title <title>", "task title")
-    .action(async (command: string, args: string[], rawFlags: unknown) => {
+    .option("--title <title>", "task title"))
+    .action(async (command: string, args: string[], rawFlags: Record<string, unknown>) => {
       // The executors load here, not with every other command (see serve-command.ts).
       const [{ createDefaultRegistry }, { executeAttempt }, { newTask }, { parseTaskRequest }, { TaskAbortReason }] = await Promise.all([
         import("../tasks/executors/index.js"),
@@ -69,6 +70,7 @@ export function registerRunCommand(program: Command): void {
           ...(flags.value.cwd !== undefined ? { workingDirectory: flags.value.cwd } : {}),
           ...(input !== undefined ? { input } : {}),
           ...(flags.value.timeout !== undefined ? { timeoutMs: parseTimeout(flags.value.timeout) } : {}),
+          ...limitsFromFlags(rawFlags),
           source: { origin: "cli" },
         },
         registry,

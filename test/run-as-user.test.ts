@@ -5,7 +5,7 @@
  * program, raise the run's hard limits, leave the run's cgroup), and a real agent's task run so.
  * Needs root (CI runs as root); elsewhere it says so, and with REQUIRE_TEST_SERVICES=1 that fails.
  */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -63,6 +63,7 @@ describe.skipIf(problem !== undefined)("runs as another user (nobody), real proc
   it("every process of the run is that user's: its uid and gid, no other groups, its HOME, no new privileges", async () => {
     const { outcome, result } = await run({ command: "/bin/sh", args: ["-c", 'id; echo "HOME=$HOME USER=$USER LOGNAME=$LOGNAME"; grep NoNewPrivs /proc/self/status; sh -c "id -u"'] });
     expect(outcome.status).toBe("completed");
+    expect(result.runAs).toBe("nobody");
     expect(result.stdout).toBe(`uid=${user.uid}(nobody) gid=${user.gid}(${execFileSync("id", ["-gn", "nobody"], { encoding: "utf8" }).trim()}) groups=${user.gid}(${execFileSync("id", ["-gn", "nobody"], { encoding: "utf8" }).trim()})\nHOME=${user.home} USER=nobody LOGNAME=nobody\nNoNewPrivs:\t1\n${user.uid}\n`);
     // A task's own HOME stays.
     expect((await run({ command: "/bin/sh", args: ["-c", "echo $HOME"], environment: { HOME: root } })).result.stdout).toBe(`${root}\n`);
@@ -142,6 +143,9 @@ describe.skipIf(problem !== undefined)("a real agent with TASK_RUN_AS_USER=nobod
     }, 20_000, "the task to end");
     expect(done.result?.stdout).toBe("nobody\n");
     expect(done.result?.stderr).toContain("Permission denied");
+    // Asynchronous: the agent answers from this process.
+    const show = await new Promise<string>((resolve) => execFile(process.execPath, [path.resolve("bin/ph-tasks.js"), "show", task.id], { encoding: "utf8", env: { ...process.env, PH_TASKS_URL: agent.url } }, (_error, stdout) => resolve(stdout)));
+    expect(show).toContain("ran as:    nobody (TASK_RUN_AS_USER)");
   });
 
   it("refuses to start with a run user that cannot be (root): nothing started", async () => {

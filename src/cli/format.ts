@@ -55,6 +55,7 @@ export function describeTask(task: ApiTask): string {
     if ("exitCode" in r) lines.push(`exit code: ${String(r.exitCode)}`);
     const cpu = r.cpu as { userMs?: unknown; systemMs?: unknown } | undefined;
     if (typeof cpu?.userMs === "number" && typeof cpu.systemMs === "number") lines.push(`cpu:       ${(cpu.userMs / 1000).toFixed(2)} s user, ${(cpu.systemMs / 1000).toFixed(2)} s system (all its processes)`);
+    if (typeof r.runAs === "string") lines.push(`ran as:    ${r.runAs} (TASK_RUN_AS_USER)`);
     if (typeof r.text === "string") lines.push(`answer:    ${truncate(r.text, 500)}`);
   }
   // What the run had (agent's and task's together), else what the task asks for.

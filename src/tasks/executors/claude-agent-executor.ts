@@ -221,6 +221,7 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
       exitCode: proc.exitCode,
       ...(proc.cpu ? { cpu: { ...proc.cpu } } : {}),
       ...(limitsUsed ? { limits: limitsUsed } : {}),
+      ...(this.options.user ? { runAs: this.options.user.name } : {}),
     };
     const thrownText = thrown instanceof Error ? thrown.message : thrown === undefined ? "" : JSON.stringify(thrown);
     const confinement = confinementFailure(proc.spawnError);

@@ -206,7 +206,7 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
       });
       parser.end();
       const limitsUsed = limitsJson(limits);
-      const base: JsonObject = { exitCode: run.exitCode, durationMs: run.durationMs, model: sessionModel ?? model, pid: run.pid ?? null, ...(run.cpu ? { cpu: { ...run.cpu } } : {}), ...(limitsUsed ? { limits: limitsUsed } : {}) };
+      const base: JsonObject = { exitCode: run.exitCode, durationMs: run.durationMs, model: sessionModel ?? model, pid: run.pid ?? null, ...(run.cpu ? { cpu: { ...run.cpu } } : {}), ...(limitsUsed ? { limits: limitsUsed } : {}), ...(this.options.user ? { runAs: this.options.user.name } : {}) };
       const confinement = confinementFailure(run.spawnError);
       if (confinement) throw fatal(confinement, `claude was not started: ${run.spawnError?.message ?? ""}`);
       if (run.spawnError) throw fatal("claude_not_found", `claude could not be started (${binary}): ${run.spawnError.message}`);

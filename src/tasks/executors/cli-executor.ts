@@ -34,7 +34,7 @@ export interface CliExecutorOptions {
 }
 
 /** What a CLI task run produces; stored as the task's result. */
-export function processResultToJson(result: ProcessResult, extra: { timedOut: boolean; cancelled: boolean; limits?: RunLimits }): JsonObject {
+export function processResultToJson(result: ProcessResult, extra: { timedOut: boolean; cancelled: boolean; limits?: RunLimits; user?: RunUser | undefined }): JsonObject {
   const limits = extra.limits ? limitsJson(extra.limits) : undefined;
   return {
     exitCode: result.exitCode,
@@ -51,6 +51,7 @@ export function processResultToJson(result: ProcessResult, extra: { timedOut: bo
     pid: result.pid ?? null,
     ...(result.cpu ? { cpu: { ...result.cpu } } : {}),
     ...(limits ? { limits } : {}),
+    ...(extra.user ? { runAs: extra.user.name } : {}),
   };
 }
 
@@ -117,7 +118,7 @@ export class CliExecutor implements TaskExecutor<CLITask> {
     }
 
     const cause = result.aborted ? abortCauseOf(ctx.signal) : undefined;
-    const json = processResultToJson(result, { timedOut: cause === "timeout", cancelled: cause === "cancel" || cause === "shutdown", limits });
+    const json = processResultToJson(result, { timedOut: cause === "timeout", cancelled: cause === "cancel" || cause === "shutdown", limits, user: this.options.user });
     if (cause === "timeout") throw retryable("timeout", `timed out after ${result.durationMs} ms; process group killed`, { result: json });
     if (cause !== undefined) throw fatal(cause === "cancel" ? "cancelled" : "shutdown", `stopped (${cause}); process group killed`, { result: json });
     if (result.exitCode === 0) return json;

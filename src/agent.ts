@@ -47,6 +47,7 @@ import { describeOpenEnded, openEndedEntries } from "./security/open-ended-entri
 import { cgroupRootProblem } from "./tasks/executors/run-cgroup.js";
 import { agentLimits, agentLimitsProblem } from "./tasks/executors/run-limits.js";
 import { claudeMemoryProblem } from "./tasks/executors/claude/claude-limits.js";
+import { openEndedSecrets } from "./security/task-secrets.js";
 import { openRunUser } from "./tasks/executors/run-as-user.js";
 import { openAgentCgroup, reapDeadAgents, reapPeriodically, type ReapedAgent } from "./tasks/executors/agent-cgroup.js";
 import { RateLimitStore } from "./store/rate-limit-store.js";
@@ -85,6 +86,8 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   if (dataDir.problem) logger.warn({ dataDir: config.dataDir }, dataDir.problem);
   const openEntries = openEndedEntries(config.TASK_COMMAND_ALLOWLIST);
   if (openEntries.length > 0) logger.warn({ entries: openEntries.map((e) => e.entry) }, describeOpenEnded(openEntries));
+  const openSecrets = openEndedSecrets(config.TASK_SECRETS);
+  if (openSecrets) logger.warn(openSecrets);
   // A cgroup root that cannot hold the runs would leave them unconfined: refused, not warned.
   const cgroupProblem = config.TASK_CGROUP_ROOT ? cgroupRootProblem(config.TASK_CGROUP_ROOT) : undefined;
   if (cgroupProblem) throw new ConfigError([{ field: "TASK_CGROUP_ROOT", value: config.TASK_CGROUP_ROOT, message: cgroupProblem }]);

@@ -6,6 +6,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { publicKeyBytes } from "./security/authorized-writers.js";
+import { TaskSecretsSchema } from "./security/task-secrets.js";
 import { formatFieldErrors, parseWith, type FieldError } from "./validation.js";
 
 /** "300000", "300s", "5m", "2h", "7d" → milliseconds. */
@@ -147,6 +148,7 @@ export const VARIABLES = {
   TASK_ALLOWED_ROOTS: { schema: list, default: "", doc: "Comma-separated directories task working directories must lie in. Empty: the agent's working directory." },
   TASK_EXECUTOR_PLUGINS: { schema: list, default: "", doc: "Comma-separated modules that add task types: paths (relative to the working directory) or package names; each default-exports a function (context) => executor(s). Code run in the agent: only whoever configures the agent adds one. See README, Task types from plugins." },
   TASK_COMMAND_ALLOWLIST: { schema: commandList, default: "", doc: "Comma-separated programs CLI tasks may run: names, looked up on the agent's PATH (never the task's), or absolute paths; an entry may go on with the arguments a task's must start with (`git status`, `make test`), as a program listed bare runs whatever its arguments say (`git -c …`, `find -exec`). Empty: any program." },
+  TASK_SECRETS: { schema: TaskSecretsSchema, default: "{}", secret: true, doc: "JSON object name → {\"value\":\"…\",\"variable\":\"DEPLOY_TOKEN\",\"commands\":[\"/usr/local/bin/deploy\"]}: secrets a CLI task may ask for by name (secrets: [\"deploy\"]); the value goes in that variable, only for those commands (allow-list entries, matched on the agent's PATH), and is redacted from every task's output. Never logged, stored or shown." },
   TASK_ENV_ALLOWLIST: { schema: envNameList, default: "", doc: "Comma-separated environment variables CLI tasks may set: names, prefixes ending in * (MYAPP_*), or * for any. Empty: any name when TASK_COMMAND_ALLOWLIST is empty, none when it is set (a variable can make an allowed program run another: GIT_CONFIG_*, BASH_ENV, PYTHONPATH)." },
   TASK_AUTHORIZED_WRITERS: { schema: appKeyList, default: "", doc: "Comma-separated app keys (did:key:z… as Connect shows them, or raw P-256 hex) whose signed operations may start and cancel tasks (run requests, trigger rules); the signature is verified. Empty: anyone who can write a drive." },
   TASK_ALLOW_ANY_WRITER: { schema: bool, default: "false", doc: "true: with REMOTE_DRIVE_URL and no TASK_AUTHORIZED_WRITERS, accept that anyone who can write that drive starts tasks here. Without it such an agent refuses to start." },

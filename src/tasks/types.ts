@@ -181,6 +181,13 @@ export const CliTaskFieldsSchema = z.object({
   /** Exit codes that mean "try again later" (e.g. 75 = EX_TEMPFAIL). Other non-zero codes are final. */
   retryExitCodes: z.array(z.int().min(1).max(255)).max(50).default([]),
   limits: RunLimitsSchema.optional(),
+  /** Secrets of the agent's TASK_SECRETS, by name: each goes in its variable, for the commands it is for. */
+  secrets: z
+    .array(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, "must be a secret's name (letters, digits, '_', '.', '-')"))
+    .min(1)
+    .max(20)
+    .refine((names) => new Set(names).size === names.length, "must not name a secret twice")
+    .optional(),
 });
 
 const PERMISSION_MODES = ["default", "acceptEdits", "bypassPermissions", "plan", "dontAsk"] as const;

@@ -7,6 +7,7 @@ import { abortCauseOf, fatal, retryable, type ExecutionContext, type TaskExecuto
 import { runProcess, type ProcessResult } from "./run-process.js";
 import { userEnvironment, type RunUser } from "./run-as-user.js";
 import { confinementFailure } from "./confined-launch.js";
+import { secretProblems, type TaskSecrets } from "../../security/task-secrets.js";
 import { effectiveLimits, limitsInForce, limitsJson, limitsProblems, limitStop, type RunLimits } from "./run-limits.js";
 import { commandProblem, resolveAllowedCommand } from "./command-allowlist.js";
 import { environmentProblems } from "./environment-allowlist.js";
@@ -29,6 +30,8 @@ export interface CliExecutorOptions {
   limits?: RunLimits;
   /** TASK_RUN_AS_USER: the account runs have (run-as-user.ts); the agent's when undefined. */
   user?: RunUser | undefined;
+  /** TASK_SECRETS: what a task may ask for by name (security/task-secrets.ts). */
+  secrets?: TaskSecrets;
   /** Where the safe base environment is copied from (default process.env). */
   agentEnv?: Readonly<Record<string, string | undefined>>;
 }
@@ -75,19 +78,44 @@ export class CliExecutor implements TaskExecutor<CLITask> {
     const directory = await workingDirectoryProblem(task.workingDirectory, this.options.allowedRoots);
     if (directory) problems.push({ field: "workingDirectory", value: describeValue(task.workingDirectory ?? "."), message: directory });
     problems.push(...limitsProblems(task.limits, this.options.limits));
+    problems.push(...secretProblems(task, this.options.secrets ?? {}));
     return problems;
   }
 
-  /** The safe base and the task's variables; as another user, its HOME (unless the task sets one), USER and LOGNAME. */
+  /**
+   * The safe base and the task's variables; as another user, its HOME (unless the task sets one),
+   * USER and LOGNAME; then the secrets it asked for, each in its variable.
+   */
   private environment(task: CLITask): Record<string, string> {
-    const env = buildTaskEnvironment(task.environment, this.options.agentEnv);
+    const base = buildTaskEnvironment(task.environment, this.options.agentEnv);
     const user = this.options.user;
-    return user ? userEnvironment(env, user, task.environment.HOME ?? user.home) : env;
+    const env = user ? userEnvironment(base, user, task.environment.HOME ?? user.home) : base;
+    for (const name of task.secrets ?? []) {
+      const secret = this.options.secrets?.[name];
+      if (secret) env[secret.variable] = secret.value;
+    }
+    return env;
+  }
+
+  /**
+   * The program to spawn: under the command allow-list and under each secret's commands, the
+   * absolute path found on the agent's PATH — the same file for all, or the run is refused (a task
+   * setting PATH must not carry a secret to a program of its own).
+   */
+  private async commandToRun(task: CLITask, agentPath: string): Promise<string> {
+    const lists = [this.options.commandAllowlist ?? [], ...(task.secrets ?? []).map((name) => this.options.secrets?.[name]?.commands ?? [])].filter((list) => list.length > 0);
+    if (lists.length === 0) return task.command;
+    const paths = new Set<string>();
+    for (const list of lists) paths.add(await resolveAllowedCommand(task.command, task.args, list, agentPath));
+    if (paths.size > 1) throw fatal("secret_not_allowed", `command '${task.command}' stands for different programs under the allow-list and the secrets' commands (${[...paths].join(", ")})`);
+    return [...paths][0] ?? task.command;
   }
 
   async execute(task: CLITask, ctx: ExecutionContext): Promise<JsonObject> {
     const agentPath = (this.options.agentEnv ?? process.env).PATH ?? DEFAULT_PATH;
-    const command = await resolveAllowedCommand(task.command, task.args, this.options.commandAllowlist ?? [], agentPath);
+    const [secretProblem] = secretProblems(task, this.options.secrets ?? {});
+    if (secretProblem) throw fatal("secret_not_allowed", `${secretProblem.field} ${secretProblem.value ?? ""} ${secretProblem.message}`);
+    const command = await this.commandToRun(task, agentPath);
     const [variable] = environmentProblems(task.environment, this.environmentPolicy);
     if (variable) throw fatal("environment_not_allowed", `environment variable ${variable.value ?? ""} ${variable.message}`);
     const cwd = await resolveWorkingDirectory(task.workingDirectory, this.options.allowedRoots);

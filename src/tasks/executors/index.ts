@@ -38,6 +38,7 @@ export function createDefaultRegistry(config: Config, options: RegistryOptions =
       allowedRoots: config.allowedRoots,
       commandAllowlist: config.TASK_COMMAND_ALLOWLIST,
       environmentAllowlist: config.TASK_ENV_ALLOWLIST,
+      secrets: config.TASK_SECRETS,
       killGraceMs: config.TASK_KILL_GRACE_MS,
       ...(cgroupRoot ? { cgroupRoot } : {}),
       limits,

@@ -3,6 +3,7 @@
  * variable, nothing else does — not another command, not a program a task's own PATH would find —
  * and its value is in no stored task, document or output. Real processes and a real agent.
  */
+import { execFile } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -109,6 +110,16 @@ describe("TASK_SECRETS on a real agent", () => {
     expect(output).not.toContain(SECRET);
     const [document] = await listTaskDocuments(agent.reactor);
     expect(JSON.stringify(await getTaskDocumentState(agent.reactor, document?.documentId ?? ""))).not.toContain(SECRET);
+
+    // From the CLI: --secret.
+    const submitted = await new Promise<string>((resolve) =>
+      execFile(process.execPath, [path.resolve("bin/ph-tasks.js"), "submit", "cli", "--secret", "deploy", "--", path.join(agentBin, "deploy")], { env: { ...process.env, PH_TASKS_URL: agent.url } }, (_error, stdout) => resolve(stdout.trim())),
+    );
+    const viaCli = await waitFor(async () => {
+      const body = (await (await fetch(`${agent.url}/api/tasks/${submitted}`)).json()) as { task?: { status: string; result?: { stdout?: string } } };
+      return body.task?.status === "completed" ? body.task : undefined;
+    }, 20_000, "the CLI's task to complete");
+    expect(viaCli.result?.stdout).toBe("agent's deploy got: [REDACTED]\n");
 
     const refused = await fetch(`${agent.url}/api/tasks`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ type: "cli", title: "steal", command: "printenv", secrets: ["deploy"] }) });
     expect(refused.status).toBe(400);

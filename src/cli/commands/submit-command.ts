@@ -95,7 +95,8 @@ export function registerSubmitCommand(program: Command): void {
     .option("--env <NAME=value>", "environment variable (repeatable)", collect)
     .option("--input <text>", "text for the program's stdin")
     .option("--stdin", "send this command's stdin as the program's input")
-    .action(async (cmd: string, args: string[], flags: { cwd?: string; env?: string[]; input?: string; stdin?: boolean } & Record<string, unknown>, command: Command) => {
+    .option("--secret <name>", "a secret of the agent's TASK_SECRETS, by name, for the program it is bound to (repeatable)", collect)
+    .action(async (cmd: string, args: string[], flags: { cwd?: string; env?: string[]; input?: string; stdin?: boolean; secret?: string[] } & Record<string, unknown>, command: Command) => {
       const env = parseEnvPairs(flags.env ?? []);
       if (!env.ok) throw new ClientError(env.error, EXIT.usage);
       const input = flags.stdin ? await readStdin() : flags.input;
@@ -107,6 +108,7 @@ export function registerSubmitCommand(program: Command): void {
         environment: env.value,
         ...(flags.cwd !== undefined ? { workingDirectory: flags.cwd } : {}),
         ...(input !== undefined ? { input } : {}),
+        ...(flags.secret !== undefined ? { secrets: flags.secret } : {}),
         ...limitsFromFlags(flags),
       }, command.opts());
     });

@@ -154,6 +154,33 @@ describe("hostile input", () => {
     expect((await finished(next.body.task?.id ?? "")).result?.stdout).toBe("still here\n");
   });
 
+  it("refuses odd limits and secrets it does not have, from the API and from a document, naming the field; nothing stored", async () => {
+    const total = async () => ((await (await fetch(`${agent.url}/api/tasks`)).json()) as { total: number }).total;
+    const before = await total();
+    for (const [limits, field] of [
+      [{ cpuSeconds: "1e9" }, "limits.cpuSeconds"],
+      [{ memoryMb: -1 }, "limits.memoryMb"],
+      [{ openFiles: 1e12 }, "limits.openFiles"],
+      [JSON.parse('{"__proto__":{"cpuSeconds":1}}') as unknown, "limits"],
+      [{ pids: 1 }, "limits"],
+      ["unlimited", "limits"],
+    ] as const) {
+      const refused = await post(JSON.stringify({ type: "cli", title: "x", command: "true", limits }));
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors?.map((e) => e.field)).toContain(field);
+    }
+    const secret = await post(JSON.stringify({ type: "cli", title: "x", command: "printenv", secrets: ["ANTHROPIC_API_KEY"] }));
+    expect(secret.body.errors).toEqual([{ field: "secrets", value: '"ANTHROPIC_API_KEY"', message: "is not a secret of this agent (TASK_SECRETS is empty)" }]);
+    expect((await post(JSON.stringify({ type: "cli", title: "x", command: "true", secrets: ["../x"] }))).body.errors?.[0]?.field).toBe("secrets.0");
+    expect(await total()).toBe(before);
+    const id = await addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "Doc secret", taskType: "cli", params: { command: "printenv", secrets: ["API_TOKEN"] } }, requestRun: true });
+    const state = await waitFor(async () => {
+      const s = await getTaskDocumentState(agent.reactor, id);
+      return s.status === "failed" ? s : undefined;
+    }, 20_000, "the request to be refused");
+    expect(state.error?.message).toBe('secrets: is not a secret of this agent (TASK_SECRETS is empty) (got "API_TOKEN")');
+  });
+
   it("answers a document whose spec holds a NUL on the document itself, naming the field", async () => {
     const id = await addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "Doc NUL", taskType: "cli", params: { command: "echo", args: ["a\u0000b"] } }, requestRun: true });
     const state = await waitFor(async () => {

@@ -51,7 +51,7 @@ describe("ph-tasks doctor", () => {
   it("on a fresh machine: every check named, the missing API key a warning, exit 0", async () => {
     const run = await doctor({});
     expect(run.status).toBe(0);
-    expect(run.stdout.split("\n").filter(Boolean).map((l) => l.slice(6, 20).trim())).toEqual(["configuration", "task store", "allowed roots", "run cgroups", "run limits", "run user", "commands", "claude binary", "API key", "writers", "HTTP", "agent"]);
+    expect(run.stdout.split("\n").filter(Boolean).map((l) => l.slice(6, 20).trim())).toEqual(["configuration", "task store", "allowed roots", "run cgroups", "run limits", "run user", "commands", "secrets", "claude binary", "API key", "writers", "HTTP", "agent"]);
     expect(run.line("run cgroups")).toBe("ok    run cgroups     off (TASK_CGROUP_ROOT is not set): a task's process that clears its environment and leaves its group outlives the run");
     expect(run.line("run limits")).toBe("ok    run limits      none (TASK_LIMIT_* not set): a run's processes may use what the agent's user may; a task may set its own (limits)");
     expect(run.line("run user")).toBe(
@@ -162,6 +162,16 @@ describe("ph-tasks doctor", () => {
     expect(rootUser.line("run user")).toMatch(/^fail {2}run user {8}TASK_RUN_AS_USER=root is root \(uid or gid 0\).*: the agent will not start$/);
     const missing = await doctor({ TASK_RUN_AS_USER: "no-such-user-xyz" });
     expect(missing.line("run user")).toBe("fail  run user        TASK_RUN_AS_USER=no-such-user-xyz is not a user of this machine (getent passwd finds no such name or uid): the agent will not start");
+  });
+
+  it("TASK_SECRETS named with their variables and commands; a program not on the PATH, or one that runs anything, is a warning; the values never shown", async () => {
+    const value = "doctor-secret-value-123456";
+    const ok = await doctor({ TASK_SECRETS: JSON.stringify({ deploy: { value, variable: "DEPLOY_TOKEN", commands: ["true", "/bin/echo hello"] } }) });
+    expect(ok.line("secrets")).toBe('ok    secrets         "deploy" in DEPLOY_TOKEN for true, /bin/echo hello');
+    const warned = await doctor({ TASK_SECRETS: JSON.stringify({ deploy: { value, variable: "DEPLOY_TOKEN", commands: ["no-such-deployer"] }, shell: { value, variable: "T", commands: ["sh"] } }) });
+    expect(warned.status).toBe(0);
+    expect(warned.line("secrets")).toMatch(/^warn {2}secrets {9}not found on the agent's PATH or not executable: "deploy": no-such-deployer: tasks naming them fail; and TASK_SECRETS gives secrets to commands that run anything: "shell" for 'sh'/);
+    expect(ok.stdout + warned.stdout + ok.stderr + warned.stderr).not.toContain(value);
   });
 
   it.skipIf(!testCgroupRoot)("a usable TASK_CGROUP_ROOT is named; what a dead agent's runs left going there is a warning", async () => {

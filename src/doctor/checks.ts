@@ -24,6 +24,7 @@ import { cgroupRootProblem } from "../tasks/executors/run-cgroup.js";
 import { agentLimits, agentLimitsProblem, describeLimits, hasLimits } from "../tasks/executors/run-limits.js";
 import { claudeMemoryProblem } from "../tasks/executors/claude/claude-limits.js";
 import { resolveRunUser, runAsProblem } from "../tasks/executors/run-as-user.js";
+import { openEndedSecrets } from "../security/task-secrets.js";
 import { describeOpenEnded, openEndedEntries } from "../security/open-ended-entries.js";
 import { DEFAULT_PATH } from "../tasks/executors/safe-env.js";
 
@@ -177,6 +178,23 @@ function checkRunUser(config: Config): CheckResult {
   return result("run user", "ok", `runs have uid ${user.uid} (${user.name}), gid ${user.gid}, no supplementary groups, no new privileges`);
 }
 
+/** TASK_SECRETS: each secret's programs found on the agent's PATH; one given to a command that runs anything is a warning. */
+async function checkSecrets(config: Config, agentPath: string): Promise<CheckResult> {
+  const secrets = Object.entries(config.TASK_SECRETS);
+  if (secrets.length === 0) return result("secrets", "ok", "none (TASK_SECRETS is not set)");
+  const missing: string[] = [];
+  for (const [name, secret] of secrets) {
+    for (const program of allowedPrograms(secret.commands)) {
+      const found = path.isAbsolute(program) ? await isExecutableFile(program) : (await findOnPath(program, agentPath)) !== undefined;
+      if (!found) missing.push(`"${name}": ${program}`);
+    }
+  }
+  const open = openEndedSecrets(config.TASK_SECRETS);
+  if (missing.length > 0) return result("secrets", "warn", `not found on the agent's PATH or not executable: ${missing.join(", ")}: tasks naming them fail${open ? `; and ${open}` : ""}`);
+  if (open) return result("secrets", "warn", open);
+  return result("secrets", "ok", secrets.map(([name, secret]) => `"${name}" in ${secret.variable} for ${secret.commands.join(", ")}`).join("; "));
+}
+
 /** Each program of TASK_COMMAND_ALLOWLIST found where a task's run will look for it (the agent's PATH). */
 async function checkCommands(config: Config, agentPath: string): Promise<CheckResult> {
   const list = config.TASK_COMMAND_ALLOWLIST;
@@ -261,6 +279,7 @@ export async function runChecks(env: Record<string, string | undefined> = proces
     checkLimits(config),
     checkRunUser(config),
     await checkCommands(config, env.PATH ?? DEFAULT_PATH),
+    await checkSecrets(config, env.PATH ?? DEFAULT_PATH),
     ...checkClaude(config),
     checkWriters(config),
     checkListen(config, otherLoginUsersHere()),

@@ -22,6 +22,8 @@ import { testRunUser } from "./support/run-user.js";
 
 const BIN = path.resolve("bin/ph-tasks.js");
 const dir = mkdtempSync(path.join(tmpdir(), "ph-doctor-"));
+// The doctor's working directory is its default allowed root: one a run user (nobody) may enter.
+chmodSync(dir, 0o755);
 
 /**
  * The doctor in `dir` with only these variables (and PATH, HOME): nothing of this machine's
@@ -160,6 +162,11 @@ describe("ph-tasks doctor", () => {
     const rootUser = await doctor({ TASK_RUN_AS_USER: "root" });
     expect(rootUser.status).toBe(1);
     expect(rootUser.line("run user")).toMatch(/^fail {2}run user {8}TASK_RUN_AS_USER=root is root \(uid or gid 0\).*: the agent will not start$/);
+    // A root the account may not enter (mkdtemp makes 0700 directories of root's).
+    const closed = mkdtempSync(path.join(tmpdir(), "ph-doctor-closed-"));
+    const blocked = await doctor({ TASK_RUN_AS_USER: "nobody", TASK_ALLOWED_ROOTS: closed });
+    expect(blocked.status).toBe(0);
+    expect(blocked.line("run user")).toBe(`warn  run user        runs have uid ${testRunUser?.uid ?? ""} (nobody), gid ${testRunUser?.gid ?? ""}, which cannot enter ${closed} (TASK_ALLOWED_ROOTS): its tasks there fail`);
     const missing = await doctor({ TASK_RUN_AS_USER: "no-such-user-xyz" });
     expect(missing.line("run user")).toBe("fail  run user        TASK_RUN_AS_USER=no-such-user-xyz is not a user of this machine (getent passwd finds no such name or uid): the agent will not start");
   });

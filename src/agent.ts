@@ -48,7 +48,8 @@ import { cgroupRootProblem } from "./tasks/executors/run-cgroup.js";
 import { agentLimits, agentLimitsProblem } from "./tasks/executors/run-limits.js";
 import { claudeMemoryProblem } from "./tasks/executors/claude/claude-limits.js";
 import { openEndedSecrets } from "./security/task-secrets.js";
-import { openRunUser } from "./tasks/executors/run-as-user.js";
+import { accessProblems, openRunUser } from "./tasks/executors/run-as-user.js";
+import { locateClaudeBinary } from "./tasks/executors/claude/locate-claude-binary.js";
 import { openAgentCgroup, reapDeadAgents, reapPeriodically, type ReapedAgent } from "./tasks/executors/agent-cgroup.js";
 import { RateLimitStore } from "./store/rate-limit-store.js";
 import { HookRateLimit } from "./hooks/hook-rate-limit.js";
@@ -96,6 +97,8 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   if (limitsProblem) throw new ConfigError([limitsProblem]);
   // Likewise a run user that cannot be switched to: runs would have the agent's.
   const runUser = openRunUser(config.TASK_RUN_AS_USER);
+  const runUserCannot = runUser ? accessProblems(runUser, config.allowedRoots, locateClaudeBinary(config.CLAUDE_CLI_PATH)) : [];
+  if (runUser && runUserCannot.length > 0) logger.warn({ TASK_RUN_AS_USER: runUser.name }, `the runs' account ${runUser.name} cannot ${runUserCannot.join(", nor ")}: its tasks there fail`);
   const claudeMemory = claudeMemoryProblem(agentLimits(config));
   if (claudeMemory) logger.warn({ TASK_LIMIT_MEMORY_MB: config.TASK_LIMIT_MEMORY_MB }, `${claudeMemory}: claude-code and claude-agent tasks are refused`);
   const agentCgroup = config.TASK_CGROUP_ROOT ? await openCgroupOfAgent(config.TASK_CGROUP_ROOT, config.TASK_KILL_GRACE_MS, logger) : undefined;

@@ -12,7 +12,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAgent, type Agent } from "../src/agent.js";
 import { ConfigError, loadConfig } from "../src/config.js";
-import { silentLogger } from "../src/logger.js";
+import { createLogger, silentLogger } from "../src/logger.js";
 import { CliExecutor, type CliExecutorOptions } from "../src/tasks/executors/cli-executor.js";
 import { ExecutorRegistry } from "../src/tasks/executors/registry.js";
 import { openRunUser, resolveRunUser, runAsProblem, type RunUser } from "../src/tasks/executors/run-as-user.js";
@@ -146,6 +146,20 @@ describe.skipIf(problem !== undefined)("a real agent with TASK_RUN_AS_USER=nobod
     // Asynchronous: the agent answers from this process.
     const show = await new Promise<string>((resolve) => execFile(process.execPath, [path.resolve("bin/ph-tasks.js"), "show", task.id], { encoding: "utf8", env: { ...process.env, PH_TASKS_URL: agent.url } }, (_error, stdout) => resolve(stdout)));
     expect(show).toContain("ran as:    nobody (TASK_RUN_AS_USER)");
+  });
+
+  it("warns at start when the account cannot enter an allowed root, naming it", async () => {
+    const closed = mkdtempSync(path.join(tmpdir(), "ph-runas-closed-"));
+    const lines: string[] = [];
+    const logger = createLogger({ level: "warn", destination: { write: (line: string) => void lines.push(line) } });
+    const warnedDir = mkdtempSync(path.join(tmpdir(), "ph-runas-warned-"));
+    const other = await startAgent(loadConfig({ TASK_DATA_DIR: warnedDir, PORT: "0", TASK_SHUTDOWN_GRACE_MS: "100", TASK_ALLOWED_ROOTS: `${root},${closed}`, TASK_RUN_AS_USER: "nobody" }, warnedDir), { logger, rules: [] });
+    try {
+      const messages = lines.map((line) => (JSON.parse(line) as { msg: string }).msg);
+      expect(messages).toContain(`the runs' account nobody cannot enter ${closed} (TASK_ALLOWED_ROOTS): its tasks there fail`);
+    } finally {
+      await other.stop();
+    }
   });
 
   it("refuses to start with a run user that cannot be (root): nothing started", async () => {

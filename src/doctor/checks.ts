@@ -23,7 +23,7 @@ import { deadAgentsLeft } from "../tasks/executors/agent-cgroup.js";
 import { cgroupRootProblem } from "../tasks/executors/run-cgroup.js";
 import { agentLimits, agentLimitsProblem, describeLimits, hasLimits } from "../tasks/executors/run-limits.js";
 import { claudeMemoryProblem } from "../tasks/executors/claude/claude-limits.js";
-import { findSetpriv, resolveRunUser, runAsProblem } from "../tasks/executors/run-as-user.js";
+import { accessProblems, resolveRunUser, runAsProblem } from "../tasks/executors/run-as-user.js";
 import { openEndedSecrets } from "../security/task-secrets.js";
 import { describeOpenEnded, openEndedEntries } from "../security/open-ended-entries.js";
 import { DEFAULT_PATH } from "../tasks/executors/safe-env.js";
@@ -175,12 +175,7 @@ function checkRunUser(config: Config): CheckResult {
   const user = resolveRunUser(spec);
   const problem = "problem" in user ? user.problem : runAsProblem();
   if (problem || "problem" in user) return result("run user", "fail", `TASK_RUN_AS_USER=${spec} ${problem ?? ""}: the agent will not start`);
-  // What the account itself may do, asked as it (the kernel's answer, ACLs and all).
-  const may = (test: string, file: string) => spawnSync(findSetpriv() ?? "setpriv", [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--", "/usr/bin/test", test, file], { timeout: 5000 }).status === 0;
-  const cannot = [
-    ...config.allowedRoots.filter((root) => !may("-x", root)).map((root) => `enter ${root} (TASK_ALLOWED_ROOTS)`),
-    ...[locateClaudeBinary(config.CLAUDE_CLI_PATH)].filter((binary): binary is string => binary !== undefined && !may("-x", binary)).map((binary) => `run ${binary} (Claude tasks)`),
-  ];
+  const cannot = accessProblems(user, config.allowedRoots, locateClaudeBinary(config.CLAUDE_CLI_PATH));
   const who = `uid ${user.uid} (${user.name}), gid ${user.gid}`;
   if (cannot.length > 0) return result("run user", "warn", `runs have ${who}, which cannot ${cannot.join(", nor ")}: its tasks there fail`);
   return result("run user", "ok", `runs have ${who}, no supplementary groups, no new privileges`);

@@ -10,7 +10,7 @@
  * prlimit, which still run as root (so the task can neither leave its cgroup nor raise its hard
  * limits), and with no_new_privs, so a setuid program (sudo, su) cannot give root back.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { chownSync, existsSync, lstatSync, mkdirSync, readdirSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -110,4 +110,16 @@ export function openRunUser(spec: string | undefined): RunUser | undefined {
     throw new ConfigError([{ field: "TASK_RUN_AS_USER", value: spec, message: `Claude runs' homes: ${(error as Error).message}` }]);
   }
   return user as RunUser;
+}
+
+/**
+ * What the account may not do of what its runs need — enter each allowed root, run the claude
+ * binary — asked as the account itself (the kernel's answer, ACLs and all). Empty when it may.
+ */
+export function accessProblems(user: RunUser, roots: readonly string[], claudeBinary: string | undefined): string[] {
+  const may = (file: string) => spawnSync(findSetpriv() ?? "setpriv", [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--", "/usr/bin/test", "-x", file], { timeout: 5000 }).status === 0;
+  return [
+    ...roots.filter((root) => !may(root)).map((root) => `enter ${root} (TASK_ALLOWED_ROOTS)`),
+    ...(claudeBinary !== undefined && !may(claudeBinary) ? [`run ${claudeBinary} (Claude tasks)`] : []),
+  ];
 }

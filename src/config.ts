@@ -7,7 +7,7 @@ import path from "node:path";
 import { z } from "zod";
 import { publicKeyBytes } from "./security/authorized-writers.js";
 import { TaskSecretsSchema } from "./security/task-secrets.js";
-import { formatFieldErrors, parseWith, type FieldError } from "./validation.js";
+import { formatFieldErrors, jsonText, parseWith, type FieldError } from "./validation.js";
 
 /** "300000", "300s", "5m", "2h", "7d" → milliseconds. */
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/;
@@ -89,17 +89,7 @@ const appKeyList = list.pipe(
 );
 
 /** A JSON object of name → secret string. The value is never echoed in an error (it holds secrets). */
-const secretMap = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: "custom", message: 'must be a JSON object of name → token, e.g. {"switchboard":"…"}' });
-      return z.NEVER;
-    }
-  })
-  .pipe(
+const secretMap = jsonText('must be a JSON object of name → token, e.g. {"switchboard":"…"}').pipe(
     z.record(
       z.string().regex(/^[A-Za-z0-9_.-]{1,200}$/, "names must be letters, digits, '_', '.', '-'"),
       z.union([

@@ -2,7 +2,7 @@
  * Turning zod issues into errors a person can act on: the field, the value given, what is allowed.
  * Used at every boundary (env, HTTP, documents, CLI flags).
  */
-import type { z } from "zod";
+import { z } from "zod";
 
 export interface FieldError {
   /** Dotted path of the field, e.g. "args.2" or "source.documentId"; "(root)" for the whole value. */
@@ -88,4 +88,16 @@ export class NameTakenError extends Error {
 /** A unique index refused a write (PostgreSQL and PGlite say so in the message). */
 export function isUniqueViolation(error: unknown): boolean {
   return error instanceof Error && /unique|duplicate/i.test(error.message);
+}
+
+/** A string holding JSON (an environment variable's): parsed, or `message` — never the text, which may hold secrets. */
+export function jsonText(message: string) {
+  return z.string().transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message });
+      return z.NEVER;
+    }
+  });
 }

@@ -8,7 +8,7 @@
  * TASK_COMMAND_ALLOWLIST's are. Values are redacted from every task's output like the agent's own.
  */
 import { z } from "zod";
-import type { FieldError } from "../validation.js";
+import { jsonText, type FieldError } from "../validation.js";
 import { commandProblem } from "../tasks/executors/command-allowlist.js";
 import { openEndedEntries } from "./open-ended-entries.js";
 
@@ -27,17 +27,7 @@ const TaskSecretSchema = z.strictObject({
 export type TaskSecret = z.infer<typeof TaskSecretSchema>;
 
 /** TASK_SECRETS: a JSON object of name → { value, variable, commands }. Never echoed in an error. */
-export const TaskSecretsSchema = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: "custom", message: 'must be a JSON object of name → {"value":"…","variable":"DEPLOY_TOKEN","commands":["/usr/local/bin/deploy"]}' });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.record(z.string().regex(SECRET_NAME, "names must be 1-100 letters, digits, '_', '.', '-'"), TaskSecretSchema, { error: 'must be a JSON object of name → {"value","variable","commands"}' }));
+export const TaskSecretsSchema = jsonText('must be a JSON object of name → {"value":"…","variable":"DEPLOY_TOKEN","commands":["/usr/local/bin/deploy"]}').pipe(z.record(z.string().regex(SECRET_NAME, "names must be 1-100 letters, digits, '_', '.', '-'"), TaskSecretSchema, { error: 'must be a JSON object of name → {"value","variable","commands"}' }));
 export type TaskSecrets = Record<string, TaskSecret>;
 
 /** Why a CLI task may not have the secrets it names (unknown, not for its command, a variable it sets itself). */

@@ -93,13 +93,14 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   const cgroupProblem = config.TASK_CGROUP_ROOT ? cgroupRootProblem(config.TASK_CGROUP_ROOT) : undefined;
   if (cgroupProblem) throw new ConfigError([{ field: "TASK_CGROUP_ROOT", value: config.TASK_CGROUP_ROOT, message: cgroupProblem }]);
   // Limits that cannot be applied would let runs go unlimited: refused too.
-  const limitsProblem = agentLimitsProblem(agentLimits(config));
+  const limits = agentLimits(config);
+  const limitsProblem = agentLimitsProblem(limits);
   if (limitsProblem) throw new ConfigError([limitsProblem]);
   // Likewise a run user that cannot be switched to: runs would have the agent's.
   const runUser = openRunUser(config.TASK_RUN_AS_USER);
   const runUserCannot = runUser ? accessProblems(runUser, config.allowedRoots, locateClaudeBinary(config.CLAUDE_CLI_PATH)) : [];
   if (runUser && runUserCannot.length > 0) logger.warn({ TASK_RUN_AS_USER: runUser.name }, `the runs' account ${runUser.name} cannot ${runUserCannot.join(", nor ")}: its tasks there fail`);
-  const claudeMemory = claudeMemoryProblem(agentLimits(config));
+  const claudeMemory = claudeMemoryProblem(limits);
   if (claudeMemory) logger.warn({ TASK_LIMIT_MEMORY_MB: config.TASK_LIMIT_MEMORY_MB }, `${claudeMemory}: claude-code and claude-agent tasks are refused`);
   const agentCgroup = config.TASK_CGROUP_ROOT ? await openCgroupOfAgent(config.TASK_CGROUP_ROOT, config.TASK_KILL_GRACE_MS, logger) : undefined;
   const rules = overrides.rules ?? loadRulesFile(path.resolve(config.TASK_RULES_FILE)).rules;

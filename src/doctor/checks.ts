@@ -181,17 +181,22 @@ function checkRunUser(config: Config): CheckResult {
   return result("run user", "ok", `runs have ${who}, no supplementary groups, no new privileges`);
 }
 
+/** The programs (names or absolute paths) a task's run would not find, as the allow-list looks them up. */
+async function programsNotFound(programs: readonly string[], agentPath: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (const program of programs) {
+    const found = path.isAbsolute(program) ? await isExecutableFile(program) : (await findOnPath(program, agentPath)) !== undefined;
+    if (!found) missing.push(program);
+  }
+  return missing;
+}
+
 /** TASK_SECRETS: each secret's programs found on the agent's PATH; one given to a command that runs anything is a warning. */
 async function checkSecrets(config: Config, agentPath: string): Promise<CheckResult> {
   const secrets = Object.entries(config.TASK_SECRETS);
   if (secrets.length === 0) return result("secrets", "ok", "none (TASK_SECRETS is not set)");
   const missing: string[] = [];
-  for (const [name, secret] of secrets) {
-    for (const program of allowedPrograms(secret.commands)) {
-      const found = path.isAbsolute(program) ? await isExecutableFile(program) : (await findOnPath(program, agentPath)) !== undefined;
-      if (!found) missing.push(`"${name}": ${program}`);
-    }
-  }
+  for (const [name, secret] of secrets) missing.push(...(await programsNotFound(allowedPrograms(secret.commands), agentPath)).map((program) => `"${name}": ${program}`));
   const open = openEndedSecrets(config.TASK_SECRETS);
   if (missing.length > 0) return result("secrets", "warn", `not found on the agent's PATH or not executable: ${missing.join(", ")}: tasks naming them fail${open ? `; and ${open}` : ""}`);
   if (open) return result("secrets", "warn", open);
@@ -204,11 +209,7 @@ async function checkCommands(config: Config, agentPath: string): Promise<CheckRe
   const env = config.TASK_ENV_ALLOWLIST;
   if (list.length === 0) return result("commands", "ok", `any program may run (TASK_COMMAND_ALLOWLIST is not set)${env.length > 0 ? `; tasks may set ${env.join(", ")}` : ""}`);
   const programs = allowedPrograms(list);
-  const missing: string[] = [];
-  for (const program of programs) {
-    const found = path.isAbsolute(program) ? await isExecutableFile(program) : (await findOnPath(program, agentPath)) !== undefined;
-    if (!found) missing.push(program);
-  }
+  const missing = await programsNotFound(programs, agentPath);
   const variables = `tasks may set ${env.length > 0 ? env.join(", ") : "no environment variable"} (TASK_ENV_ALLOWLIST)`;
   const open = openEndedEntries(list);
   const openNote = open.length > 0 ? describeOpenEnded(open) : undefined;

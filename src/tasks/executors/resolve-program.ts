@@ -3,7 +3,7 @@
  * that a wrapper started in its place (the cgroup trampoline, prlimit) is handed an absolute path
  * and a missing program is still reported as spawn() would report it, not as the wrapper's exit.
  */
-import { accessSync, constants, statSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
 import path from "node:path";
 
 /** Its path, or the errno spawn() would fail with. */
@@ -27,4 +27,17 @@ export function spawnLikeError(command: string, errno: string, message = `spawn 
   const error: NodeJS.ErrnoException = new Error(message);
   error.code = errno;
   return error;
+}
+
+const toolsFound = new Map<string, string | null>();
+
+/** A helper program of the agent's own (prlimit, setpriv) on its PATH, looked for once per PATH. */
+export function findAgentTool(name: string, agentPath: string): string | undefined {
+  const key = `${name}\u0000${agentPath}`;
+  let found = toolsFound.get(key);
+  if (found === undefined) {
+    found = agentPath.split(":").filter((dir) => path.isAbsolute(dir)).map((dir) => path.join(dir, name)).find((file) => existsSync(file)) ?? null;
+    toolsFound.set(key, found);
+  }
+  return found ?? undefined;
 }

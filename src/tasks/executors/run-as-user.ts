@@ -11,10 +11,11 @@
  * limits), and with no_new_privs, so a setuid program (sudo, su) cannot give root back.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { chownSync, existsSync, lstatSync, mkdirSync, readdirSync, chmodSync } from "node:fs";
+import { chownSync, lstatSync, mkdirSync, readdirSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ConfigError } from "../../config.js";
+import { findAgentTool } from "./resolve-program.js";
 import { DEFAULT_PATH } from "./safe-env.js";
 
 export interface RunUser {
@@ -39,16 +40,9 @@ export function resolveRunUser(spec: string): RunUser | { problem: string } {
   return { name, uid: Number(uid), gid: Number(gid), home: home || "/" };
 }
 
-const setprivFound = new Map<string, string | null>();
-
 /** util-linux's setpriv on the agent's PATH. */
 export function findSetpriv(agentPath = process.env.PATH ?? DEFAULT_PATH): string | undefined {
-  let found = setprivFound.get(agentPath);
-  if (found === undefined) {
-    found = agentPath.split(":").filter((dir) => path.isAbsolute(dir)).map((dir) => path.join(dir, "setpriv")).find((file) => existsSync(file)) ?? null;
-    setprivFound.set(agentPath, found);
-  }
-  return found ?? undefined;
+  return findAgentTool("setpriv", agentPath);
 }
 
 /** Why this agent cannot run tasks as `user`, or undefined when it can. */

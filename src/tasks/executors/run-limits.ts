@@ -12,11 +12,10 @@
  * and Bun reserve far more address space than they use, and would not start under an address-space
  * limit of a useful size.
  */
-import { existsSync } from "node:fs";
 import { constants as osConstants } from "node:os";
-import path from "node:path";
 import type { RunLimits } from "../types.js";
 import type { FieldError } from "../../validation.js";
+import { findAgentTool } from "./resolve-program.js";
 import { DEFAULT_PATH } from "./safe-env.js";
 
 export type { RunLimits } from "../types.js";
@@ -67,17 +66,9 @@ export function describeLimits(limits: RunLimits): string {
     .join(", ");
 }
 
-const prlimitFound = new Map<string, string | null>();
-
-/** util-linux's prlimit on the agent's PATH (as the commands of TASK_COMMAND_ALLOWLIST are found), where it is there. */
+/** util-linux's prlimit on the agent's PATH (as the commands of TASK_COMMAND_ALLOWLIST are found). */
 export function findPrlimit(agentPath = process.env.PATH ?? DEFAULT_PATH): string | undefined {
-  let found = prlimitFound.get(agentPath);
-  if (found === undefined) {
-    const dirs = agentPath.split(":").filter((dir) => path.isAbsolute(dir));
-    found = dirs.map((dir) => path.join(dir, "prlimit")).find((file) => existsSync(file)) ?? null;
-    prlimitFound.set(agentPath, found);
-  }
-  return found ?? undefined;
+  return findAgentTool("prlimit", agentPath);
 }
 
 export const NO_PRLIMIT = "prlimit (util-linux), which sets a run's limits, is not on the agent's PATH";

@@ -34,6 +34,7 @@ for (const backend of BACKENDS) {
     /** How many tasks each round trip claimed. */
     let claims: number[] = [];
     let restore: (() => void) | undefined;
+    let replyGate: Promise<void> | undefined;
     const make = (overrides: Parameters<typeof testManager>[1] = {}) => {
       const manager = testManager(store, { maxPerDocument: 100, maxPerDrive: 100, ...overrides }, cliRegistry(tmpdir()).register(scriptedExecutor(log)));
       managers.push(manager);
@@ -78,6 +79,8 @@ for (const backend of BACKENDS) {
       store.finishAndClaim = async (...args) => {
         const reply = await original(...args);
         if (args[2]) claims.push(reply.claimed.length);
+        // A test may hold a reply back: the claim is committed, its reply not yet at the worker.
+        if (args[2] && reply.claimed.length > 0) await replyGate;
         return reply;
       };
       restore = () => (store.finishAndClaim = original);
@@ -89,6 +92,7 @@ for (const backend of BACKENDS) {
       await store.db.query("DELETE FROM ph_tasks WHERE status IN ('pending', 'running')");
       log = [];
       claims = [];
+      replyGate = undefined;
     });
     afterAll(async () => {
       restore?.();
@@ -145,6 +149,28 @@ for (const backend of BACKENDS) {
       await next.start();
       expect((await finalStatus(next, waiting.id)).status).toBe("completed");
       expect((await finalStatus(next, holder.id)).status).toBe("completed");
+    });
+
+    it("a stop that comes while a claim's reply is on its way returns the claimed tasks to the queue and says so", async () => {
+      const manager = make({ maxConcurrent: 1 });
+      await manager.start();
+      let openGate = () => {};
+      replyGate = new Promise((resolve) => (openGate = resolve));
+      const [stored] = await manager.enqueueTasks([{ type: "scripted", title: "claimed as the worker stops" }]);
+      if (!stored) throw new Error("enqueue returned nothing");
+      // Committed as running by the claim; the worker has not seen the reply yet.
+      await waitFor(async () => ((await manager.getTask(stored.task.id))?.status === "running" ? true : undefined), 5000, "the task to be claimed");
+      const queued: { id: string; status: string; attempts: number }[] = [];
+      manager.on("queued", (task) => queued.push({ id: task.id, status: task.status, attempts: task.attempts }));
+      const stopped = manager.stop(0);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      openGate();
+      await stopped;
+      expect(queued).toEqual([{ id: stored.task.id, status: "pending", attempts: 0 }]);
+      const back = await manager.getTask(stored.task.id);
+      expect([back?.status, back?.attempts]).toEqual(["pending", 0]);
+      expect(log).toHaveLength(0);
+      expect(await statuses(manager, stored.task.id)).toEqual([["pending", 0], ["running", 1], ["pending", "shutdown"]]);
     });
 
     it("a drained worker gives back at once what it claimed ahead, runs its current task to the end, and claims again when resumed", async () => {

@@ -295,8 +295,14 @@ export class ClaimPump {
       if (refused.length > 0) await this.sendBack(refused);
       return;
     }
-    // (the release logs that they went back, as the claim logged them running)
-    await this.releaseUnstarted(tasks, "shutdown").catch((error: unknown) => this.logger.error({ err: error }, "returning claimed tasks to the queue failed; their leases will"));
+    // Announced like the ready tasks stop() returns: a stop that came while this claim was out
+    // (its rows already committed, the reply not yet here) must still say they are queued again.
+    try {
+      const back = await this.releaseUnstarted(tasks, "shutdown");
+      this.host.returned(back.map((t) => t.row), "shutdown, not started");
+    } catch (error) {
+      this.logger.error({ err: error }, "returning claimed tasks to the queue failed; their leases will");
+    }
   }
 
   private claimLimits(count: number, types: string[]): ClaimLimits {

@@ -21,7 +21,9 @@ import { newerButCompatible } from "./store/schema-compatibility.js";
 import { describeMode, ensurePrivateDataDir } from "./security/private-data-dir.js";
 import { WriterPolicy } from "./security/authorized-writers.js";
 import { agentSecrets } from "./security/redactor.js";
-import { createApiTaskCreator } from "./tasks/api-task-creator.js";
+import { createApiTaskBatchCreator, createApiTaskCreator } from "./tasks/api-task-creator.js";
+import { PipelineService } from "./pipelines/pipeline-service.js";
+import { PipelineStore } from "./store/pipeline-store.js";
 import { TaskEventHandler } from "./tasks/event-handler.js";
 import { BUILT_IN_TASK_TYPES, createDefaultRegistry } from "./tasks/executors/index.js";
 import { loadExecutorPlugins } from "./tasks/executors/plugins.js";
@@ -153,6 +155,8 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   const templates = new TemplateService(new TemplateStore(store.db), registry);
   const expandTemplate = (input: unknown) => templates.expand(input);
   const createFromTemplate: typeof createTask = async (input, origin) => createTask(await expandTemplate(input), origin);
+  // Pipelines: their steps' tasks too, each with its document, all stored in one transaction.
+  const pipelines = new PipelineService(new PipelineStore(store.db), manager, createApiTaskBatchCreator(manager, reactor, localDriveId), expandTemplate);
   const scheduleStore = new ScheduleStore(store.db);
   const scheduler = new Scheduler({ store: scheduleStore, workerId: manager.workerId, pollMs: config.TASK_SCHEDULE_POLL_MS, createTask: createFromTemplate, getTask: (id) => manager.getTask(id), logger, metrics });
   const schedules = new ScheduleService(scheduleStore, registry, () => scheduler.wake(), expandTemplate);
@@ -192,6 +196,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
     hooks,
     webhooks,
     templates,
+    pipelines,
     mount: (main) => main.use(mcpApp),
   });
   const { server, url } = await listen(app, config.HOST, config.PORT, config.API_TOKEN);

@@ -20,6 +20,7 @@ import { registerRunCommand } from "./run-command.js";
 import { registerDoctorCommand } from "./commands/doctor-command.js";
 import { registerStatsCommand } from "./commands/stats-command.js";
 import { registerWorkersCommand } from "./commands/workers-command.js";
+import { registerPipelineCommands } from "./commands/pipeline-commands.js";
 import { VERSION } from "../version.js";
 
 export function buildProgram(): Command {
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerScheduleCommands(program);
   registerHookCommands(program);
   registerTemplateCommands(program);
+  registerPipelineCommands(program);
   registerWebhookCommands(program);
   registerQueueCommands(program);
   registerWorkflowFileCommands(program);

@@ -34,6 +34,10 @@ import type { WebhookService } from "../webhooks/webhook-service.js";
 import { templateRoutes } from "./routes/template-routes.js";
 import type { TemplateService } from "../templates/template-service.js";
 import { taskRoutes, type TaskCreator } from "./routes/task-routes.js";
+import { pipelineRoutes } from "./routes/pipeline-routes.js";
+import { PipelineService } from "../pipelines/pipeline-service.js";
+import { PipelineStore } from "../store/pipeline-store.js";
+import type { TaskBatchCreator } from "../tasks/api-task-creator.js";
 
 export interface HttpOptions {
   manager: TaskManager;
@@ -54,6 +58,8 @@ export interface HttpOptions {
   hooks?: { service: HookService; receiver: HookReceiver };
   /** Outbound webhooks (/api/webhooks). */
   webhooks?: WebhookService;
+  /** Pipelines (/api/pipelines). Default: their tasks made by manager.enqueueTasks, without documents. */
+  pipelines?: PipelineService;
   /** Extra routes mounted behind auth (e.g. reactor-mcp's /mcp). */
   mount?: (app: Express) => void;
   startedAt?: Date;
@@ -103,6 +109,8 @@ export function createApp(options: HttpOptions): Express {
   if (options.hooks) app.use(hookRoutes(options.hooks.service));
   if (options.webhooks) app.use(webhookRoutes(options.webhooks));
   const { store, registry } = options.manager;
+  const enqueue: TaskBatchCreator = (inputs, { origin: _origin, ...rest }) => options.manager.enqueueTasks(inputs, rest);
+  app.use(pipelineRoutes(options.pipelines ?? new PipelineService(new PipelineStore(store.db), options.manager, enqueue, templates ? (input) => templates.expand(input) : undefined)));
   app.use(queueRoutes(new PauseService(new PauseStore(store.db), registry), new RateLimitService(new RateLimitStore(store.db), registry), new ConcurrencyService(new TypeConcurrencyStore(store.db), registry)));
   app.use(workerRoutes(new WorkerStore(store.db), options.manager.workerId));
   options.mount?.(app);

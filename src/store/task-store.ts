@@ -4,7 +4,7 @@
  */
 import type { Task, TaskError, TaskSource } from "../tasks/types.js";
 import { splitTaskParams } from "../tasks/types.js";
-import { CHANNELS, type Db } from "./db.js";
+import { CHANNELS, type Db, type Queryable } from "./db.js";
 import type { ClaimLimits, Finish, ListFilter, NewTaskEvent, NewTaskRow, TaskEventRow, TaskRow } from "./interfaces.js";
 import { LATEST_MIGRATION, migrate } from "./migrate.js";
 import { CREATE_TITLE_INDEX } from "./migrations/028-title-search.js";
@@ -13,6 +13,7 @@ import { openPostgresDb } from "./postgres-db.js";
 import { finishAndClaimTasks, type ClaimedRow, type FinishedRow } from "./sql/claim-tasks.js";
 import { countActiveTasks } from "./sql/count-active-tasks.js";
 import { deleteExpiredTasks } from "./sql/delete-expired-tasks.js";
+import { deleteEmptiedPipelines } from "./sql/pipelines/delete-emptied-pipelines.js";
 import { insertEvents } from "./sql/insert-events.js";
 import { insertRejectedTask } from "./sql/insert-rejected-task.js";
 import { insertTasks } from "./sql/insert-tasks.js";
@@ -117,6 +118,9 @@ export function rowRuntime(row: TaskRow): TaskRuntime {
   return { startedAt: row.started_at, finishedAt: row.finished_at, runAt: row.run_at, lockedBy: row.locked_by, workerId: row.locked_by ?? row.last_worker ?? null, cancelRequested: row.cancel_requested };
 }
 
+/** Writes what belongs with tasks being inserted, in their transaction; throwing stores nothing. */
+export type InsertWithin = (tx: Queryable, inserted: readonly TaskRow[]) => Promise<void>;
+
 export interface StoreOptions {
   /** postgres://... for a shared server; absent for embedded PGlite. */
   databaseUrl?: string;
@@ -164,9 +168,9 @@ export class TaskStore {
   }
 
   /** Inserts tasks; for each, returns the stored task and whether it was new (idempotency). */
-  async insert(tasks: readonly Task[], agingMs: number): Promise<{ task: Task; created: boolean }[]> {
+  async insert(tasks: readonly Task[], agingMs: number, within?: InsertWithin): Promise<{ task: Task; created: boolean }[]> {
     const rows = tasks.map((task) => toNewRow(task, agingMs));
-    const inserted = rows.some((row) => row.waiting) ? await this.insertWithDependencies(tasks, rows) : await insertTasks(this.db, rows);
+    const inserted = within || rows.some((row) => row.waiting) ? await this.insertInTransaction(tasks, rows, within) : await insertTasks(this.db, rows);
     const byId = new Map(inserted.map((row) => [row.id, row]));
     const missingKeys = tasks.filter((t) => !byId.has(t.id) && t.idempotencyKey).map((t) => t.idempotencyKey as string);
     const existing = missingKeys.length > 0 ? await selectTasksByIdempotencyKeys(this.db, missingKeys) : [];
@@ -184,17 +188,18 @@ export class TaskStore {
   /**
    * Inserts tasks some of which have dependencies, and links those, in one transaction: a
    * dependency that names no task refuses the whole insert (ValidationError), nothing is stored.
+   * `within` writes what belongs with the tasks (a pipeline's row) in the same transaction.
    */
-  private insertWithDependencies(tasks: readonly Task[], rows: readonly NewTaskRow[]): Promise<TaskRow[]> {
+  private insertInTransaction(tasks: readonly Task[], rows: readonly NewTaskRow[], within: InsertWithin | undefined): Promise<TaskRow[]> {
     return this.db.transaction(async (tx) => {
       const inserted = await insertTasks(tx, rows);
       const ids = new Set(inserted.map((row) => row.id));
       const links = tasks.filter((task) => ids.has(task.id)).flatMap((task) => dependenciesOf(task).map((dependsOn) => ({ task_id: task.id, depends_on: dependsOn })));
-      if (links.length === 0) return inserted;
-      const { missing, released } = await registerDependencies(tx, links);
+      const { missing, released } = links.length > 0 ? await registerDependencies(tx, links) : { missing: [], released: [] };
       if (missing.length > 0) {
         throw new ValidationError("task", missing.map((id) => ({ field: "dependsOn", message: `names no task: '${id}'`, value: JSON.stringify(id) })));
       }
+      await within?.(tx, inserted);
       const now = new Set(released);
       // A task whose dependencies had all completed was released at once (run_at = now()).
       return inserted.map((row) => (now.has(row.id) ? { ...row, run_at: new Date() } : row));
@@ -337,8 +342,11 @@ export class TaskStore {
   }
 
   /** Removes finished tasks past `ttlMs` (failed ones past `failedTtlMs`); returns how many. */
-  deleteExpired(ttlMs: number, failedTtlMs = ttlMs): Promise<number> {
-    return deleteExpiredTasks(this.db, ttlMs, failedTtlMs);
+  /** Removes the tasks past their retention, then the pipelines left without tasks (migration 031). */
+  async deleteExpired(ttlMs: number, failedTtlMs = ttlMs): Promise<number> {
+    const removed = await deleteExpiredTasks(this.db, ttlMs, failedTtlMs);
+    if (removed > 0) await deleteEmptiedPipelines(this.db, Math.min(ttlMs, failedTtlMs));
+    return removed;
   }
 
   /**

@@ -11,52 +11,98 @@ import { TASK_DOCUMENT_TYPE } from "../reactor/task-document/state.js";
 import { ValidationError } from "../validation.js";
 import type { TaskManager } from "./task-manager.js";
 import { specFromRequest, TASK_REQUEST_PREFIX } from "./task-from-document.js";
-import { parseTaskRequest } from "./task-request.js";
+import { parseTaskRequest, type TaskRequest } from "./task-request.js";
 import { requestProblems } from "./admit-tasks.js";
+import type { EnqueueOptions } from "./enqueue-options.js";
 import type { Task } from "./types.js";
 
+type Stored = { task: Task; created: boolean };
+
+/** Several tasks at once, stored in one transaction (a pipeline's steps): each gets its document. */
+export type TaskBatchCreator = (inputs: readonly unknown[], options: EnqueueOptions & { origin: string }) => Promise<Stored[]>;
+
 export function createApiTaskCreator(manager: TaskManager, reactor: IDocumentDriveServer, driveId: string) {
+  const documents = taskDocuments(manager, reactor, driveId);
   /** `origin`: who asked (source.origin), "api" unless a schedule ("schedule:<name>") says otherwise. */
-  return async (input: unknown, origin = "api"): Promise<{ task: Task; created: boolean }> => {
-    const parsed = parseTaskRequest(input, manager.registry);
-    if (!parsed.ok) throw new ValidationError("task", parsed.errors);
-    const request = parsed.value;
+  return async (input: unknown, origin = "api"): Promise<Stored> => {
+    const request = parsed(manager, input, "task");
     const key = typeof request.idempotencyKey === "string" ? request.idempotencyKey : undefined;
     if (key) {
       const existing = await manager.findByIdempotencyKey(key);
       if (existing) return { task: existing, created: false };
     }
-    const source = (request.source ?? {}) as Record<string, unknown>;
-    // source.origin is always the agent's to say: a caller cannot pass its task off as a rule's, a schedule's or a hook's.
-    if (typeof source.documentId === "string") return manager.enqueueTask({ ...request, source: { ...source, origin } });
+    const [stored] = await documents.create([request], origin, (linked) => manager.enqueueTasks(linked));
+    if (!stored) throw new Error("enqueue returned nothing");
+    return stored;
+  };
+}
 
-    // Refused before its document is added to the drive, where it would sync before being removed.
-    const problems = await requestProblems(manager.registry, request);
+export function createApiTaskBatchCreator(manager: TaskManager, reactor: IDocumentDriveServer, driveId: string): TaskBatchCreator {
+  const documents = taskDocuments(manager, reactor, driveId);
+  return (inputs, { origin, ...options }) => {
+    const requests = inputs.map((input, index) => parsed(manager, input, `task #${index}`));
+    return documents.create(requests, origin, (linked) => manager.enqueueTasks(linked, options));
+  };
+}
+
+function parsed(manager: TaskManager, input: unknown, label: string): TaskRequest {
+  const result = parseTaskRequest(input, manager.registry);
+  if (!result.ok) throw new ValidationError(label, result.errors);
+  return result.value;
+}
+
+function taskDocuments(manager: TaskManager, reactor: IDocumentDriveServer, driveId: string) {
+  /**
+   * Adds a document for each request that names none, enqueues the requests linked to them, and
+   * asks each new document to run its task. A refusal anywhere removes the documents made.
+   */
+  const create = async (requests: readonly TaskRequest[], origin: string, enqueue: (linked: unknown[]) => Promise<Stored[]>): Promise<Stored[]> => {
+    // Refused before any document is added to the drive, where it would sync before being removed.
+    const problems = (await Promise.all(requests.map((request) => requestProblems(manager.registry, request)))).flat();
     if (problems.length > 0) throw new ValidationError("task", problems);
-    let documentId: string;
+    /** The document made for each request (undefined: it named its own). */
+    const made: (string | undefined)[] = [];
+    let stored: Stored[];
     try {
-      documentId = await addTaskDocument(reactor, driveId, { spec: specFromRequest(request), name: request.title });
+      const linked: unknown[] = [];
+      for (const request of requests) {
+        const source = (request.source ?? {}) as Record<string, unknown>;
+        // source.origin is always the agent's to say: a caller cannot pass its task off as a rule's, a schedule's or a hook's.
+        if (typeof source.documentId === "string") {
+          made.push(undefined);
+          linked.push({ ...request, source: { ...source, origin } });
+          continue;
+        }
+        const documentId = await addDocument(request);
+        made.push(documentId);
+        linked.push({ ...request, source: { ...source, origin, documentId, driveId, documentType: TASK_DOCUMENT_TYPE } });
+      }
+      stored = await enqueue(linked);
+    } catch (error) {
+      // Refused by the document model or the store (a dependency that names no task): no task, so no document either.
+      for (const documentId of made) if (documentId) await removeDocument(reactor, driveId, documentId);
+      throw error;
+    }
+    for (const [index, { task, created }] of stored.entries()) {
+      const documentId = made[index];
+      if (!documentId) continue;
+      // Another request with the same key (a repeated webhook delivery, a firing taken over) made
+      // the task between our look and our insert: its document is the task's, ours goes.
+      if (!created) await removeDocument(reactor, driveId, documentId);
+      // The document's run request names the task, so the event handler links it instead of enqueueing again.
+      else await dispatch(reactor, documentId, actions.requestRun({ requestId: `${TASK_REQUEST_PREFIX}${task.id}` }));
+    }
+    return stored;
+  };
+
+  const addDocument = async (request: TaskRequest): Promise<string> => {
+    try {
+      return await addTaskDocument(reactor, driveId, { spec: specFromRequest(request), name: request.title });
     } catch (error) {
       // The document model refused the spec: the request's fault, answered as a 400.
       if (error instanceof TaskDocumentError) throw new ValidationError("task", [{ field: "(document)", message: error.message }]);
       throw error;
     }
-    let stored: { task: Task; created: boolean };
-    try {
-      stored = await manager.enqueueTask({ ...request, source: { ...source, origin, documentId, driveId, documentType: TASK_DOCUMENT_TYPE } });
-    } catch (error) {
-      // Refused by the store (a dependency that names no task): no task, so no document either.
-      await removeDocument(reactor, driveId, documentId);
-      throw error;
-    }
-    if (!stored.created) {
-      // Another request with the same key (a repeated webhook delivery, a firing taken over) made
-      // the task between our look and our insert: its document is the task's, ours goes.
-      await removeDocument(reactor, driveId, documentId);
-      return stored;
-    }
-    // The document's run request names the task, so the event handler links it instead of enqueueing again.
-    await dispatch(reactor, documentId, actions.requestRun({ requestId: `${TASK_REQUEST_PREFIX}${stored.task.id}` }));
-    return stored;
   };
+  return { create };
 }

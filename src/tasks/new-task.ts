@@ -12,13 +12,14 @@ export interface TaskDefaults {
   timeoutMs: number;
 }
 
-export function newTask(request: TaskRequest, executor: Pick<TaskExecutor, "defaultPriority">, defaults: TaskDefaults, now = new Date()): Task {
+/** `id`: made here unless given (tasks stored together that name each other: a pipeline's steps). */
+export function newTask(request: TaskRequest, executor: Pick<TaskExecutor, "defaultPriority">, defaults: TaskDefaults, now = new Date(), id: string = uuidv7()): Task {
   const { priority, maxAttempts, timeoutMs, ...rest } = request;
   return {
     ...rest,
     // Time-ordered (UUID v7, monotonic within a process): the primary key is also the listing
     // order, so no second index on creation time has to be written by every claim and finish.
-    id: uuidv7(),
+    id,
     status: "pending",
     priority: typeof priority === "number" ? priority : (executor.defaultPriority ?? 50),
     attempts: 0,

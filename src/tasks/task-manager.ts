@@ -36,6 +36,7 @@ import { WorkerPresence } from "./worker-presence.js";
 import { repeatEvery } from "./repeat-every.js";
 import { cancelExpiredTasks, EXPIRY_SWEEP_MS, expiryOf } from "./expired-tasks.js";
 import type { Task, TaskError } from "./types.js";
+import type { EnqueueOptions } from "./enqueue-options.js";
 import type { RunningTask } from "./running-task.js";
 import { HeldTasks } from "./held-tasks.js";
 import { RecentCancels } from "./recent-cancels.js";
@@ -103,12 +104,16 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     return this.settings.workerId;
   }
 
-  /** Validates and stores tasks; an existing idempotency key returns the task already stored. */
-  async enqueueTasks(inputs: readonly unknown[]): Promise<{ task: Task; created: boolean }[]> {
+  /**
+   * Validates and stores tasks; an existing idempotency key returns the task already stored.
+   * `options.ids`: the tasks' ids, made beforehand so that tasks of the batch can name each other
+   * in dependsOn; `options.within` writes what belongs with them in their transaction (a pipeline's row).
+   */
+  async enqueueTasks(inputs: readonly unknown[], options: EnqueueOptions = {}): Promise<{ task: Task; created: boolean }[]> {
     const label = (index: number) => (inputs.length > 1 ? `task #${index}` : "task");
-    const tasks = inputs.map((input, index) => this.buildTask(input, label(index)));
+    const tasks = inputs.map((input, index) => this.buildTask(input, label(index), options.ids?.[index]));
     await admitTasks(this.registry, tasks, label, (key) => this.findByIdempotencyKey(key)); // what the policy would never run is refused now
-    const stored = await this.store.insert(tasks, this.settings.agingMs);
+    const stored = await this.store.insert(tasks, this.settings.agingMs, options.within);
     this.controls.rateLimits.wake(stored.filter((s) => s.created).map((s) => s.task.type));
     // A dependency may have failed before its dependent was stored: no end of it will tell.
     const doomable = stored.filter((s) => s.created && s.task.onDependencyFailure === "cancel").flatMap((s) => s.task.dependsOn ?? []);
@@ -146,12 +151,12 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   }
 
   /** A new task from a request; throws ValidationError naming `label` and every field problem. */
-  private buildTask(input: unknown, label: string): Task {
+  private buildTask(input: unknown, label: string, id?: string): Task {
     const parsed = parseTaskRequest(input, this.registry);
     if (!parsed.ok) throw new ValidationError(label, parsed.errors);
     const executor = this.registry.get(parsed.value.type);
     if (!executor) throw new Error(`no executor for '${parsed.value.type}'`);
-    return newTask(parsed.value, executor, { maxAttempts: this.settings.defaultMaxAttempts, timeoutMs: this.settings.defaultTimeoutMs });
+    return newTask(parsed.value, executor, { maxAttempts: this.settings.defaultMaxAttempts, timeoutMs: this.settings.defaultTimeoutMs }, new Date(), id);
   }
 
   /** Starts claiming and running tasks (the seed's processQueue). */

@@ -2,12 +2,11 @@
  * `ph-tasks submit cli|template|json|claude-code|claude-agent ...`: sends a task to a running agent and prints
  * its id (or, with --json, the task object). The agent validates; its field errors are shown.
  */
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { z } from "zod";
 import { ApiTaskSchema, ClientError } from "../client.js";
 import { EXIT } from "../exit-codes.js";
-import { parseEnvPairs, readStdin } from "../input.js";
+import { parseEnvPairs, readJsonObject, readStdin } from "../input.js";
 import { paramOptions, templateParamValues, type TemplateFlags } from "./task-template-flags.js";
 import { formatFieldErrors, parseWith } from "../../validation.js";
 import { parseDuration } from "../../config.js";
@@ -124,23 +123,9 @@ export function registerSubmitCommand(program: Command): void {
     .argument("[request]", "the task request as JSON; default: --file, or stdin")
     .option("--file <path>", "read the request from a JSON file")
     .action(async (request: string | undefined, flags: { file?: string }, command: Command) => {
-      let text = request;
-      if (text === undefined && flags.file !== undefined) {
-        try {
-          text = readFileSync(flags.file, "utf8");
-        } catch (error) {
-          throw new ClientError(`--file: cannot read ${flags.file}: ${(error as Error).message}`, EXIT.usage);
-        }
-      }
-      text ??= await readStdin();
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch (error) {
-        throw new ClientError(`submit json: the request is not valid JSON (${(error as Error).message})`, EXIT.usage);
-      }
-      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new ClientError("submit json: the request must be a JSON object, e.g. {\"type\":\"cli\",\"title\":\"...\",\"command\":\"echo\"}", EXIT.usage);
-      await send(command, parsed as Record<string, unknown>, command.opts());
+      const read = await readJsonObject(request, flags.file, "submit json", '{"type":"cli","title":"...","command":"echo"}');
+      if (!read.ok) throw new ClientError(read.error, EXIT.usage);
+      await send(command, read.value, command.opts());
     });
 
   limitOptions(common(submit.command("claude-code").description("the Claude Code CLI on a project: ph-tasks submit claude-code --prompt <text>")))

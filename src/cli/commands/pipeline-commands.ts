@@ -1,0 +1,116 @@
+/**
+ * `ph-tasks pipeline run|list|show|cancel|retry`: several tasks as named steps that wait for each
+ * other, sent at once from a JSON file (see the README's "Pipelines"); `run --wait` follows it to
+ * its end and exits like `ph-tasks run`: 0 completed, 1 failed or blocked, 130 cancelled.
+ */
+import type { Command } from "commander";
+import { z } from "zod";
+import { ApiTaskSchema, ClientError, type AgentClient } from "../client.js";
+import { EXIT } from "../exit-codes.js";
+import { ago, durationOf, table, truncate } from "../format.js";
+import { readJsonObject } from "../input.js";
+import { printText } from "../terminal-text.js";
+import { clientFor, printJson } from "./client-options.js";
+
+const ApiStepSchema = z.looseObject({ name: z.string(), after: z.array(z.string()), taskId: z.string(), status: z.string(), task: ApiTaskSchema.nullable() });
+const ApiPipelineSchema = z.looseObject({ id: z.string(), title: z.string(), status: z.string(), createdAt: z.string(), steps: z.array(ApiStepSchema) });
+type ApiPipeline = z.infer<typeof ApiPipelineSchema>;
+const OneSchema = z.object({ pipeline: ApiPipelineSchema });
+
+/** Statuses a pipeline does not leave by itself (blocked: until someone retries or cancels). */
+const SETTLED = new Set(["completed", "failed", "cancelled", "blocked"]);
+const WAIT_POLL_MS = 500;
+
+const path = (id: string) => `/api/pipelines/${encodeURIComponent(id)}`;
+
+export function describePipeline(pipeline: ApiPipeline): string {
+  const rows = pipeline.steps.map((step) => [step.name, step.status, step.taskId, step.after.join(",") || "-", step.task ? durationOf(step.task) : "-", step.task?.error ? truncate(`${step.task.error.code}: ${step.task.error.message}`, 60) : ""]);
+  return `${pipeline.id}  ${pipeline.status}  ${pipeline.title}\n${table(["STEP", "STATUS", "TASK", "AFTER", "DURATION", "ERROR"], rows)}\n`;
+}
+
+export function registerPipelineCommands(program: Command): void {
+  const pipeline = program.command("pipeline").description("several tasks as named steps that wait for each other, sent at once");
+
+  pipeline
+    .command("run")
+    .description('send a pipeline: {"title": "...", "steps": [{"name": "build", "task": {...}}, {"name": "test", "after": ["build"], "task": {...}}]}')
+    .argument("[request]", "the pipeline as JSON; default: --file, or stdin")
+    .option("--file <path>", "read the pipeline from a JSON file")
+    .option("--wait", "follow it until it ends (or is blocked); exit 0 completed, 1 failed or blocked, 130 cancelled")
+    .option("--json", "print the pipeline as JSON")
+    .action(async (request: string | undefined, flags: { file?: string; wait?: boolean; json?: boolean }, command: Command) => {
+      const read = await readJsonObject(request, flags.file, "pipeline run");
+      if (!read.ok) throw new ClientError(read.error, EXIT.usage);
+      const client = clientFor(command);
+      let { pipeline: sent } = await client.request("POST", "/api/pipelines", OneSchema, read.value);
+      if (!flags.wait) return flags.json ? printJson(sent) : printText(describePipeline(sent));
+      if (!flags.json) printText(`pipeline ${sent.id}: ${sent.steps.length} step(s)\n`);
+      sent = await follow(client, sent, flags.json ? undefined : (line) => printText(`${line}\n`));
+      if (flags.json) printJson(sent);
+      else printText(describePipeline(sent));
+      process.exitCode = exitCodeOf(sent);
+    });
+
+  pipeline
+    .command("list")
+    .description("the latest pipelines, newest first")
+    .option("--limit <n>", "how many (1-200)", "20")
+    .option("--json", "print JSON")
+    .action(async (flags: { limit: string; json?: boolean }, command: Command) => {
+      const { pipelines } = await clientFor(command).request("GET", `/api/pipelines?limit=${encodeURIComponent(flags.limit)}`, z.object({ pipelines: z.array(ApiPipelineSchema) }));
+      if (flags.json) return printJson(pipelines);
+      if (pipelines.length === 0) return printText("no pipelines\n");
+      const done = (p: ApiPipeline) => p.steps.filter((s) => s.status === "completed").length;
+      printText(`${table(["ID", "STATUS", "STEPS DONE", "CREATED", "TITLE"], pipelines.map((p) => [p.id, p.status, `${done(p)}/${p.steps.length}`, ago(p.createdAt), truncate(p.title, 50)]))}\n`);
+    });
+
+  pipeline
+    .command("show")
+    .description("one pipeline and its steps")
+    .argument("<id>")
+    .option("--json", "print JSON")
+    .action(async (id: string, flags: { json?: boolean }, command: Command) => {
+      const { pipeline: found } = await clientFor(command).request("GET", path(id), OneSchema);
+      if (flags.json) printJson(found);
+      else printText(describePipeline(found));
+    });
+
+  pipeline
+    .command("cancel")
+    .description("cancel every step not ended yet")
+    .argument("<id>")
+    .action(async (id: string, _flags: unknown, command: Command) => {
+      const { cancelled } = await clientFor(command).request("POST", `${path(id)}/cancel`, z.object({ cancelled: z.array(z.string()) }), {});
+      printText(`cancelled ${cancelled.length} step(s)\n`);
+    });
+
+  pipeline
+    .command("retry")
+    .description("queue again the steps that failed or were cancelled; the steps after them wait for them")
+    .argument("<id>")
+    .action(async (id: string, _flags: unknown, command: Command) => {
+      const { retried } = await clientFor(command).request("POST", `${path(id)}/retry`, z.object({ retried: z.array(z.string()) }), {});
+      printText(`queued again ${retried.length} step(s)\n`);
+    });
+}
+
+/** Polls until the pipeline settles, telling each step's change of status. */
+async function follow(client: AgentClient, start: ApiPipeline, tell: ((line: string) => void) | undefined): Promise<ApiPipeline> {
+  const seen = new Map<string, string>();
+  let current = start;
+  for (;;) {
+    for (const step of current.steps) {
+      if (seen.get(step.name) !== step.status) tell?.(`${step.name}: ${step.status}${step.task?.error ? ` (${step.task.error.code}: ${step.task.error.message})` : ""}`);
+      seen.set(step.name, step.status);
+    }
+    if (SETTLED.has(current.status)) return current;
+    await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+    current = (await client.request("GET", path(current.id), OneSchema)).pipeline;
+  }
+}
+
+function exitCodeOf(pipeline: ApiPipeline): number {
+  if (pipeline.status === "completed") return EXIT.ok;
+  if (pipeline.status === "cancelled") return EXIT.cancelled;
+  return EXIT.taskFailed;
+}

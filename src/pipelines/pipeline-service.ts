@@ -1,0 +1,162 @@
+/**
+ * Pipelines: several tasks asked for at once as named steps that wait for each other. Stored with
+ * their tasks (and task documents) in one transaction; their state is read from their tasks; a
+ * pipeline is cancelled or retried as a whole. See migration 031 and the README's "Pipelines".
+ */
+import type { TaskBatchCreator } from "../tasks/api-task-creator.js";
+import type { TaskManager } from "../tasks/task-manager.js";
+import type { TaskStatus } from "../tasks/types.js";
+import { rowRuntime, rowToTask, type TaskRuntime } from "../store/task-store.js";
+import type { PipelineStore } from "../store/pipeline-store.js";
+import type { PipelineRow } from "../store/sql/pipelines/pipeline-row.js";
+import type { Task } from "../tasks/types.js";
+import { parsePipelineRequest, planPipeline, type ExpandTemplate } from "./pipeline-request.js";
+
+export const PIPELINE_STATUSES = ["pending", "running", "blocked", "completed", "failed", "cancelled"] as const;
+/**
+ * pending: no step has started; running: a step runs, or more wait for ones that completed;
+ * blocked: nothing runs, and steps wait for one that failed or was cancelled (onFailure "wait":
+ * retry it); completed: every step completed; failed / cancelled: every step ended, one failed /
+ * none failed and one was cancelled.
+ */
+export type PipelineStatus = (typeof PIPELINE_STATUSES)[number];
+
+export interface PipelineStepView {
+  name: string;
+  after: string[];
+  taskId: string;
+  /** "removed": the retention cleanup removed its task. */
+  status: TaskStatus | "removed";
+  task: (Task & { runtime: TaskRuntime }) | undefined;
+}
+
+export interface PipelineView {
+  id: string;
+  title: string;
+  origin: string;
+  idempotencyKey: string | null;
+  createdAt: Date;
+  status: PipelineStatus;
+  steps: PipelineStepView[];
+}
+
+/** The pipeline's idempotency key was taken by another request between our look and our insert. */
+class PipelineKeyTaken extends Error {}
+
+export class PipelineService {
+  constructor(
+    private readonly store: PipelineStore,
+    private readonly manager: TaskManager,
+    private readonly createTasks: TaskBatchCreator,
+    private readonly expand: ExpandTemplate = (input) => Promise.resolve(input),
+  ) {}
+
+  /** Checks the whole request (ValidationError naming every field), then stores it and its tasks at once. */
+  async create(input: unknown, origin = "api"): Promise<{ pipeline: PipelineView; created: boolean }> {
+    const request = parsePipelineRequest(input);
+    const existing = request.idempotencyKey ? await this.store.getByIdempotencyKey(request.idempotencyKey) : undefined;
+    if (existing) return { pipeline: await this.view(existing), created: false };
+    const plan = await planPipeline(request, this.manager.registry, this.expand);
+    const row = { id: plan.id, title: plan.title, origin, idempotency_key: plan.idempotencyKey ?? null, steps: plan.steps, task_ids: plan.steps.map((s) => s.taskId) };
+    try {
+      await this.createTasks(plan.inputs, {
+        origin,
+        ids: row.task_ids,
+        within: async (tx) => {
+          if (!(await this.store.insert(tx, row))) throw new PipelineKeyTaken();
+        },
+      });
+    } catch (error) {
+      const taken = error instanceof PipelineKeyTaken && plan.idempotencyKey ? await this.store.getByIdempotencyKey(plan.idempotencyKey) : undefined;
+      if (taken) return { pipeline: await this.view(taken), created: false };
+      throw error;
+    }
+    const stored = await this.store.get(plan.id);
+    if (!stored) throw new Error(`pipeline ${plan.id} was stored and is gone`);
+    return { pipeline: await this.view(stored), created: true };
+  }
+
+  async get(id: string): Promise<PipelineView | undefined> {
+    const row = await this.store.get(id);
+    return row ? this.view(row) : undefined;
+  }
+
+  /** Newest first; each with its steps' tasks (one read for the page). */
+  async list(limit: number, offset: number): Promise<PipelineView[]> {
+    const rows = await this.store.list(limit, offset);
+    const tasks = await this.tasksById(rows.flatMap((row) => row.task_ids));
+    return rows.map((row) => toView(row, tasks));
+  }
+
+  /** Cancels every step not ended yet; returns the ids of the tasks cancelled (undefined: no such pipeline). */
+  async cancel(id: string, reason = "pipeline cancelled"): Promise<string[] | undefined> {
+    const pipeline = await this.get(id);
+    if (!pipeline) return undefined;
+    const cancelled: string[] = [];
+    // Later steps first: a step cancelled before the one it waits for is never started by its end.
+    for (const step of inDependencyOrder(pipeline.steps).reverse()) {
+      if ((step.status === "pending" || step.status === "running") && (await this.manager.cancelTask(step.taskId, reason))) cancelled.push(step.taskId);
+    }
+    return cancelled;
+  }
+
+  /**
+   * Queues again every step that failed or was cancelled, each after the steps it waits for (so
+   * that none is cancelled again for a dependency not yet retried); the steps after them wait as
+   * before. Returns the ids queued again (undefined: no such pipeline).
+   */
+  async retry(id: string): Promise<string[] | undefined> {
+    const pipeline = await this.get(id);
+    if (!pipeline) return undefined;
+    const retried: string[] = [];
+    for (const step of inDependencyOrder(pipeline.steps)) {
+      if ((step.status === "failed" || step.status === "cancelled") && (await this.manager.retryTask(step.taskId))) retried.push(step.taskId);
+    }
+    return retried;
+  }
+
+  private async view(row: PipelineRow): Promise<PipelineView> {
+    return toView(row, await this.tasksById(row.task_ids));
+  }
+
+  private async tasksById(ids: readonly string[]): Promise<Map<string, Task & { runtime: TaskRuntime }>> {
+    const rows = await this.store.tasks(ids);
+    return new Map(rows.map((row) => [row.id, { ...rowToTask(row), runtime: rowRuntime(row) }]));
+  }
+}
+
+function toView(row: PipelineRow, tasks: ReadonlyMap<string, Task & { runtime: TaskRuntime }>): PipelineView {
+  const steps = row.steps.map((step): PipelineStepView => {
+    const task = tasks.get(step.taskId);
+    return { name: step.name, after: step.after, taskId: step.taskId, status: task?.status ?? "removed", task };
+  });
+  return { id: row.id, title: row.title, origin: row.origin, idempotencyKey: row.idempotency_key, createdAt: row.created_at, status: pipelineStatus(steps.map((s) => s.status)), steps };
+}
+
+/** A pipeline's status from its steps' (a removed step counts as completed: failed tasks are kept longer). */
+export function pipelineStatus(statuses: readonly (TaskStatus | "removed")[]): PipelineStatus {
+  const has = (status: TaskStatus) => statuses.includes(status);
+  const unfinished = has("pending") || has("running");
+  if (!unfinished) return has("failed") ? "failed" : has("cancelled") ? "cancelled" : "completed";
+  if (has("running")) return "running";
+  if (has("failed") || has("cancelled")) return "blocked";
+  return has("completed") || statuses.includes("removed") ? "running" : "pending";
+}
+
+/** The steps, each after those it waits for (the links have no cycle: checked when created). */
+function inDependencyOrder<T extends { name: string; after: string[] }>(steps: readonly T[]): T[] {
+  const byName = new Map(steps.map((step) => [step.name, step]));
+  const ordered: T[] = [];
+  const seen = new Set<string>();
+  const visit = (step: T) => {
+    if (seen.has(step.name)) return;
+    seen.add(step.name);
+    for (const name of step.after) {
+      const before = byName.get(name);
+      if (before) visit(before);
+    }
+    ordered.push(step);
+  };
+  steps.forEach(visit);
+  return ordered;
+}

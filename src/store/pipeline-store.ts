@@ -1,0 +1,34 @@
+/** The pipelines' table, beside the tasks': one interface over sql/pipelines/. */
+import type { Db, Queryable } from "./db.js";
+import type { TaskRow } from "./interfaces.js";
+import { insertPipeline } from "./sql/pipelines/insert-pipeline.js";
+import { listPipelines } from "./sql/pipelines/list-pipelines.js";
+import type { NewPipelineRow, PipelineRow } from "./sql/pipelines/pipeline-row.js";
+import { selectPipeline, selectPipelineByIdempotencyKey } from "./sql/pipelines/select-pipeline.js";
+import { selectTasksByIds } from "./sql/pipelines/select-tasks-by-ids.js";
+
+export class PipelineStore {
+  constructor(readonly db: Db) {}
+
+  /** In the transaction of its tasks (`tx`); undefined when its idempotency key is taken. */
+  insert(tx: Queryable, row: NewPipelineRow): Promise<PipelineRow | undefined> {
+    return insertPipeline(tx, row);
+  }
+
+  get(id: string): Promise<PipelineRow | undefined> {
+    return selectPipeline(this.db, id);
+  }
+
+  getByIdempotencyKey(key: string): Promise<PipelineRow | undefined> {
+    return selectPipelineByIdempotencyKey(this.db, key);
+  }
+
+  list(limit: number, offset: number): Promise<PipelineRow[]> {
+    return listPipelines(this.db, limit, offset);
+  }
+
+  /** The tasks of these ids still stored. */
+  tasks(ids: readonly string[]): Promise<TaskRow[]> {
+    return selectTasksByIds(this.db, ids);
+  }
+}

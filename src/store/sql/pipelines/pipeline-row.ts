@@ -1,0 +1,20 @@
+/** A pipeline's step as stored: its name, its task, and the steps it waits for (by name). */
+export interface StoredStep {
+  name: string;
+  taskId: string;
+  after: string[];
+}
+
+/** A row of ph_pipelines as the SQL returns it (migration 031). */
+export interface PipelineRow {
+  id: string;
+  title: string;
+  /** Who asked: "api", "cli"... as a task's source.origin. */
+  origin: string;
+  idempotency_key: string | null;
+  steps: StoredStep[];
+  task_ids: string[];
+  created_at: Date;
+}
+
+export type NewPipelineRow = Omit<PipelineRow, "created_at">;

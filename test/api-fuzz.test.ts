@@ -56,7 +56,7 @@ const queryValue = fc.oneof(text, fc.array(text, { maxLength: 3 }));
 const query = fc.dictionary(fc.oneof(fc.constantFrom(...QUERY_KEYS), fc.constantFrom("a[b]", "status[]", "limit[$gt]"), fc.string({ maxLength: 6 })), queryValue, { maxKeys: 4 });
 
 /** Fields the request bodies take, so generated bodies come near valid ones, not only far. */
-const BODY_KEYS = ["type", "title", "command", "args", "priority", "params", "prompt", "cron", "name", "url", "events", "secret", "template", "enabled", "rateLimit", "graceMs", "rotateSecret", "status", "ids", "filter", "reason", "limit", "perMinute", "max", "paused", "tags", "runAt", "dependsOn", "timeoutMs", "maxAttempts", "__proto__"];
+const BODY_KEYS = ["type", "title", "command", "args", "priority", "params", "prompt", "cron", "name", "url", "events", "secret", "template", "enabled", "rateLimit", "graceMs", "rotateSecret", "status", "ids", "filter", "reason", "limit", "perMinute", "max", "paused", "tags", "runAt", "dependsOn", "timeoutMs", "maxAttempts", "steps", "after", "task", "onFailure", "idempotencyKey", "__proto__"];
 const jsonValue = fc.jsonValue({ maxDepth: 2 });
 const body = fc.oneof(
   jsonValue,

@@ -145,6 +145,30 @@ describe("hostile input", () => {
     expect((await fetch(`${agent.url}/api/tasks/${encodeURIComponent("../../etc/passwd")}`)).status).toBe(404);
   });
 
+  it("refuses a pipeline whose step the policy would never run, or that hides a NUL or a prototype key, naming the step's field; nothing stored", async () => {
+    const send = async (body: unknown) => {
+      const response = await fetch(`${agent.url}/api/pipelines`, { method: "POST", headers: { "Content-Type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) });
+      return { status: response.status, body: (await response.json()) as { errors?: { field: string; message: string; value?: string }[] } };
+    };
+    const count = async () => ((await (await fetch(`${agent.url}/api/tasks?limit=1`)).json()) as { total: number }).total;
+    const before = await count();
+    const ok = { name: "fine", task: { type: "cli", title: "fine", command: "true" } };
+    const escape = await send({ title: "x", steps: [ok, { name: "escape", after: ["fine"], task: { type: "cli", title: "escape", command: "cat", args: ["passwd"], workingDirectory: "../../../../../etc" } }] });
+    expect(escape.status).toBe(400);
+    expect(escape.body.errors).toEqual([expect.objectContaining({ field: "steps.1.task.workingDirectory", value: '"../../../../../etc"' })]);
+    const nul = await send({ title: "x", steps: [ok, { name: "nul", task: { type: "cli", title: "x", command: "echo", args: ["a\u0000b"] } }] });
+    expect(nul.status).toBe(400);
+    expect(nul.body.errors?.map((e) => e.field)).toEqual(["steps.1.task.args.0"]);
+    const proto = await send('{"title":"x","steps":[{"name":"a","task":{"type":"cli","title":"a","command":"true","__proto__":{"command":"rm"}}}],"__proto__":{"polluted":true}}');
+    expect(proto.status).toBe(400);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const huge = await send({ title: "x", steps: Array.from({ length: 51 }, (_, i) => ({ name: `s${i}`, task: { type: "cli", title: "s", command: "true" } })) });
+    expect(huge.status).toBe(400);
+    expect(huge.body.errors?.[0]?.field).toBe("steps");
+    expect(await count()).toBe(before);
+    expect(((await (await fetch(`${agent.url}/api/pipelines`)).json()) as { pipelines: unknown[] }).pipelines).toEqual([]);
+  });
+
   it("records the run of a process that prints NUL bytes, and goes on running tasks", async () => {
     const nul = await post(JSON.stringify({ type: "cli", title: "prints NUL", command: "printf", args: ["a\\000b\\n"] }));
     const done = await finished(nul.body.task?.id ?? "");

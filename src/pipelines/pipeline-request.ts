@@ -8,6 +8,7 @@ import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { ExecutorRegistry } from "../tasks/executors/registry.js";
 import { parseTaskRequest } from "../tasks/task-request.js";
+import { requestProblems } from "../tasks/admit-tasks.js";
 import type { StoredStep } from "../store/sql/pipelines/pipeline-row.js";
 import { describeValue, parseWith, ValidationError, type FieldError } from "../validation.js";
 
@@ -139,8 +140,8 @@ export async function planPipeline(request: PipelineRequest, registry: ExecutorR
       problems.push(...error.errors.map((e) => ({ ...e, field: `${prefix}.${e.field}` })));
       continue;
     }
-    const own: unknown[] = Array.isArray(task.dependsOn) ? task.dependsOn : [];
-    const waits = [...(step.after ?? []).map((name) => ids.get(name) ?? name), ...own];
+    const given: unknown[] = Array.isArray(task.dependsOn) ? task.dependsOn : [];
+    const waits = [...(step.after ?? []).map((name) => ids.get(name) ?? name), ...given];
     const tags = [...(Array.isArray(task.tags) ? (task.tags as unknown[]) : []), tag];
     if (task.idempotencyKey !== undefined) problems.push({ field: `${prefix}.idempotencyKey`, message: "a step takes none: give the pipeline an idempotencyKey instead", value: describeValue(task.idempotencyKey) });
     if (waits.length > MAX_WAITS) problems.push({ field: `steps.${index}.after`, message: `with the task's own dependsOn waits for ${waits.length} tasks: at most ${MAX_WAITS}` });
@@ -151,7 +152,10 @@ export async function planPipeline(request: PipelineRequest, registry: ExecutorR
       input.onDependencyFailure = task.onDependencyFailure ?? request.onFailure;
     }
     const parsed = parseTaskRequest(input, registry);
-    if (!parsed.ok) problems.push(...parsed.errors.filter((e) => !(e.field === "tags" && tags.length > MAX_TAGS)).map((e) => ({ ...e, field: `${prefix}.${e.field}` })));
+    const own = (errors: FieldError[]) => errors.map((e) => ({ ...e, field: `${prefix}.${e.field}` }));
+    // What the policy would never run (a command not allowed, a directory outside the roots) too.
+    if (parsed.ok) problems.push(...own(await requestProblems(registry, parsed.value)));
+    else problems.push(...own(parsed.errors.filter((e) => !(e.field === "tags" && tags.length > MAX_TAGS))));
     inputs.push(input);
     steps.push({ name: step.name, taskId: ids.get(step.name) ?? "", after: step.after ?? [] });
   }

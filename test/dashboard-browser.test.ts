@@ -498,4 +498,82 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     expect(await page.locator("#task-details .limits").textContent()).toBe("memory 256 MB (each process)");
     await manager.cancelTask(waiting.id);
   });
+
+  it("lists the pipelines and shows one's steps in order with their errors; links to and from its tasks; retries the failed step", async () => {
+    const call = async (method: string, route: string, body?: unknown) => {
+      const res = await fetch(`${base}${route}`, { method, headers: { Authorization: `Bearer ${TOKEN}`, ...(body ? { "Content-Type": "application/json" } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      return (await res.json()) as Record<string, unknown>;
+    };
+    type Step = { name: string; taskId: string; status: string };
+    type Pipeline = { id: string; status: string; steps: Step[] };
+    const { pipeline: sent } = (await call("POST", "/api/pipelines", {
+      title: 'release <b id="pwned">7</b>',
+      steps: [
+        { name: "build", task: { type: "cli", title: "build it", command: "true" } },
+        { name: "test", after: ["build"], task: { type: "cli", title: "test it", command: process.execPath, args: ["-e", "setTimeout(() => process.exit(3), 1000)"], maxAttempts: 1 } },
+        { name: "deploy", after: ["test"], task: { type: "cli", title: "deploy it", command: "true" } },
+      ],
+    })) as { pipeline: Pipeline };
+    const failed = await waitFor(async () => {
+      const { pipeline } = (await call("GET", `/api/pipelines/${sent.id}`)) as { pipeline: Pipeline };
+      return pipeline.status === "failed" ? pipeline : undefined;
+    }, 20_000, "the pipeline to fail");
+    const testStep = failed.steps[1]!;
+
+    // The list, reached through the header's link: its title as text, its status, its steps done.
+    await openOverview();
+    await page.locator("#nav-pipelines").click();
+    const row = page.locator(`#pipelines tr[data-pipeline="${sent.id}"]`);
+    await row.waitFor();
+    expect(await row.locator("[data-status]").textContent()).toBe("failed");
+    expect(await row.locator(".steps-done").textContent()).toBe("1/3");
+    expect(await row.locator(".title a").textContent()).toBe('release <b id="pwned">7</b>');
+    expect(await page.locator("#pwned").count()).toBe(0);
+
+    // The pipeline: its steps in order, what each waits for, and why the last two ended.
+    await row.locator(".title a").click();
+    await page.waitForURL(new RegExp(`#/pipelines/${sent.id}$`));
+    await page.locator("#pipeline-steps").waitFor();
+    expect(await page.locator(".pipeline-title").textContent()).toBe('release <b id="pwned">7</b>');
+    expect(await page.locator("#pipeline-status [data-status]").textContent()).toBe("failed");
+    const steps = page.locator("#pipeline-steps tbody tr");
+    expect(await steps.evaluateAll((rows) => rows.map((r) => [(r as HTMLElement).dataset.step, (r as HTMLElement).dataset.status]))).toEqual([["build", "completed"], ["test", "failed"], ["deploy", "cancelled"]]);
+    expect(await steps.locator(".after").allTextContents()).toEqual(["–", "build", "test"]);
+    expect(await steps.nth(0).locator("td").nth(4).textContent()).toMatch(/^\d+\.\d s$/);
+    expect(await steps.nth(1).locator(".step-error [data-code]").getAttribute("data-code")).toBe("exit_code");
+    expect(await steps.nth(2).locator(".step-error [data-code]").getAttribute("data-code")).toBe("dependency_failed");
+    expect(await page.locator("#pipeline-cancel").count()).toBe(0);
+    await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-pipeline.png"), fullPage: true });
+
+    // The failed step's task, and back through its "pipeline" link.
+    await steps.nth(1).locator("a.step-task").click();
+    await page.waitForURL(new RegExp(`#/tasks/${testStep.taskId}$`));
+    const back = page.locator("#task-details a.pipeline-link");
+    await back.waitFor();
+    expect(await back.textContent()).toBe("pipeline");
+    await back.click();
+    await page.waitForURL(new RegExp(`#/pipelines/${sent.id}$`));
+
+    // Read-only: the pipeline shows, its buttons do not.
+    await page.evaluate((token) => localStorage.setItem("ph-tasks-token", token), READ_TOKEN);
+    try {
+      await page.goto(`${base}/?load=${Date.now()}#/pipelines/${sent.id}`);
+      await page.locator("#pipeline-steps").waitFor();
+      expect(await page.locator("#pipeline-retry").count()).toBe(1); // drawn, but hidden
+      expect(await page.locator("#pipeline-retry").isVisible()).toBe(false);
+    } finally {
+      await page.evaluate((token) => localStorage.setItem("ph-tasks-token", token), TOKEN);
+    }
+    await page.goto(`${base}/?load=${Date.now()}#/pipelines/${sent.id}`);
+
+    // Retry: the page redraws (unsettled: Cancel offered); the failed step runs again (a second
+    // attempt) and fails again, which the page shows by itself (it polls while unsettled).
+    await page.locator("#pipeline-retry").click();
+    await page.locator("#pipeline-cancel").waitFor();
+    expect(await page.locator("#pipeline-error").textContent()).toBe("");
+    await waitFor(async () => (((await call("GET", `/api/tasks/${testStep.taskId}/attempts`)).attempts as unknown[]).length === 2 ? true : undefined), 15_000, "the failed step to run again");
+    await page.locator('#pipeline-status [data-status="failed"]').waitFor({ timeout: 15_000 });
+    await page.locator("#pipeline-retry").waitFor();
+    expect(await page.locator("#pipeline-cancel").count()).toBe(0);
+  });
 });

@@ -13,6 +13,7 @@ import { attemptsTable } from "./attempts.js";
 import { failuresSection } from "./failures.js";
 import { cpuText, limitsText } from "./run-figures.js";
 import { filterByTag, filtered, recentFilterForm, recentQuery, showTag } from "./recent-filter.js";
+import { pipelineRows, pipelinesNav, pipelinesPage } from "./pipelines.js";
 
 const app = document.getElementById("app");
 const TOKEN_KEY = "ph-tasks-token";
@@ -241,6 +242,7 @@ function details(task) {
     const links = task.tags.flatMap((tag, i) => [i > 0 ? ", " : "", h("a", { href: "#/", class: "tag", onclick: () => filterByTag(tag) }, tag)]);
     rows.push(["Tags", h("span", {}, ...links)]);
   }
+  rows.push(...pipelineRows(task));
   if (Array.isArray(task.dependsOn) && task.dependsOn.length > 0) {
     const links = task.dependsOn.flatMap((id, i) => [i > 0 ? ", " : "", h("a", { href: `#/tasks/${encodeURIComponent(id)}`, class: "dependency" }, id)]);
     const onFailure = task.onDependencyFailure === "cancel" ? " (cancelled if one fails)" : "";
@@ -381,10 +383,13 @@ async function route() {
   stopTimers();
   const mine = ++generation;
   const match = /^#\/tasks\/(.+)$/.exec(location.hash);
+  const pipeline = /^#\/pipelines(?:\/(.*))?$/.exec(location.hash);
   try {
     await showAccess();
     if (match) {
       await renderTask(decodeURIComponent(match[1]), mine);
+    } else if (pipeline) {
+      await pipelinesPage(app, api, pipeline[1] && decodeURIComponent(pipeline[1]), () => mine === generation);
     } else {
       await renderOverview(mine);
       if (mine === generation) refreshTimer = setInterval(() => void refreshOverview(mine).catch(() => undefined), 2000);
@@ -405,6 +410,7 @@ async function health() {
   }
 }
 
+document.querySelector("header .brand")?.after(pipelinesNav());
 window.addEventListener("hashchange", () => void route());
 void route();
 void health();

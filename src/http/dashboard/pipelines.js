@@ -1,0 +1,125 @@
+// The "Pipelines" pages: #/pipelines lists the latest pipelines, #/pipelines/<id> shows one with its
+// steps in order, and Cancel / Retry for the whole pipeline. Text from the API goes through
+// textContent only (dom.js).
+
+import { actionRunner } from "./actions.js";
+import { h } from "./dom.js";
+
+const SETTLED = ["completed", "failed", "cancelled"];
+const CANCELLABLE = ["pending", "running", "blocked"];
+const RETRYABLE = ["failed", "blocked", "cancelled"];
+const TAG_PREFIX = "pipeline:";
+
+const badge = (status) => h("span", { class: `badge ${status}`, "data-status": status }, status);
+const when = (iso) => (iso ? new Date(iso).toLocaleString() : "–");
+const pipelineHref = (id) => `#/pipelines/${encodeURIComponent(id)}`;
+const doneText = (p) => `${p.steps.filter((s) => s.status === "completed").length}/${p.steps.length}`;
+
+function duration(task) {
+  if (!task || !task.startedAt) return "–";
+  const end = task.finishedAt ? Date.parse(task.finishedAt) : Date.now();
+  return `${((end - Date.parse(task.startedAt)) / 1000).toFixed(1)} s`;
+}
+
+// The shown page's poll; a new hash ends it before the next page is drawn.
+let stopActive = () => undefined;
+window.addEventListener("hashchange", () => stopActive());
+
+/** The task page's row linking to the task's pipeline (its `pipeline:<id>` tag), if it has one. */
+export function pipelineRows(task) {
+  const tag = (task.tags || []).find((t) => t.startsWith(TAG_PREFIX) && t.length > TAG_PREFIX.length);
+  return tag ? [["Pipeline", h("a", { href: pipelineHref(tag.slice(TAG_PREFIX.length)), class: "pipeline-link" }, "pipeline")]] : [];
+}
+
+/** The header's link to the pipelines list. */
+export function pipelinesNav() {
+  return h("a", { href: "#/pipelines", class: "nav", id: "nav-pipelines" }, "Pipelines");
+}
+
+function listView(pipelines) {
+  const optional = { class: "optional" };
+  return [h("section", { class: "card", id: "pipelines-section" },
+    h("h2", {}, `Latest pipelines (${pipelines.length})`),
+    pipelines.length === 0 ? h("p", { class: "muted" }, "No pipelines yet. Send one with POST /api/pipelines or ph-tasks pipeline run.") :
+      h("div", { class: "table-wrap" }, h("table", { id: "pipelines" },
+        h("thead", {}, h("tr", {}, h("th", {}, "Status"), h("th", {}, "Title"), h("th", {}, "Steps done"), h("th", optional, "Created"))),
+        h("tbody", {}, pipelines.map((p) => h("tr", { "data-pipeline": p.id },
+          h("td", {}, badge(p.status)),
+          h("td", { class: "title" }, h("a", { href: pipelineHref(p.id), title: p.title }, p.title)),
+          h("td", { class: "steps-done" }, doneText(p)),
+          h("td", optional, when(p.createdAt))))))))];
+}
+
+function stepRow(step) {
+  const task = step.task;
+  const taskCell = task
+    ? h("a", { href: `#/tasks/${encodeURIComponent(step.taskId)}`, class: "step-task", title: step.taskId }, task.title)
+    : h("span", { class: "muted", title: "removed by the retention cleanup" }, `${step.taskId} (removed)`);
+  const error = task && task.error;
+  return h("tr", { "data-step": step.name, "data-status": step.status },
+    h("td", { class: "step-name" }, step.name),
+    h("td", {}, badge(step.status)),
+    h("td", { class: "after" }, step.after.length ? step.after.join(", ") : "–"),
+    h("td", { class: "title" }, taskCell),
+    h("td", {}, duration(task)),
+    h("td", { class: "step-error" }, error ? h("span", { class: "error-text", "data-code": error.code }, `${error.code}: ${error.message}`) : ""));
+}
+
+function detailView(p, act, api, message) {
+  const post = (verb) => act(() => api(`/api/pipelines/${encodeURIComponent(p.id)}/${verb}`, { method: "POST" }));
+  const rows = [["Status", h("span", { id: "pipeline-status" }, badge(p.status))], ["Id", p.id], ["Steps done", doneText(p)], ["Created", when(p.createdAt)], ["Origin", p.origin]];
+  if (p.idempotencyKey) rows.push(["Idempotency key", p.idempotencyKey]);
+  return [
+    h("p", { class: "back" }, h("a", { href: "#/pipelines" }, "← all pipelines")),
+    h("section", { class: "card" },
+      h("h2", { class: "task-title pipeline-title", title: p.title }, p.title),
+      h("dl", { id: "pipeline-details" }, rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
+      h("div", { class: "actions write-only" },
+        CANCELLABLE.includes(p.status) ? h("button", { class: "secondary", id: "pipeline-cancel", "data-action": "pipeline-cancel", onclick: post("cancel") }, "Cancel pipeline") : null,
+        RETRYABLE.includes(p.status) ? h("button", { class: "secondary", id: "pipeline-retry", "data-action": "pipeline-retry", onclick: post("retry") }, "Retry failed steps") : null),
+      message),
+    h("section", { class: "card", id: "steps-section" }, h("h2", {}, "Steps"),
+      h("div", { class: "table-wrap" }, h("table", { id: "pipeline-steps" },
+        h("thead", {}, h("tr", {}, h("th", {}, "Step"), h("th", {}, "Status"), h("th", {}, "Waits for"), h("th", {}, "Task"), h("th", {}, "Duration"), h("th", {}, "Error"))),
+        h("tbody", {}, p.steps.map(stepRow))))),
+  ];
+}
+
+/**
+ * Draws #/pipelines (id undefined) or #/pipelines/<id>, then redraws every 2 s while something
+ * shown is not settled. `current()`: false once the user went elsewhere (nothing is drawn then).
+ */
+export async function pipelinesPage(app, api, id, current) {
+  stopActive();
+  // Each page stops only its own poll: a late answer for a page left must not end the next one's.
+  let timer;
+  const stop = () => {
+    clearInterval(timer);
+    timer = undefined;
+  };
+  stopActive = stop;
+  // Kept across redraws, so an action's error stays visible while the page refreshes.
+  const message = h("div", { class: "error", id: "pipeline-error" });
+  let busy = false;
+  let again = false;
+  const draw = async () => {
+    // A draw asked for while one is in flight (an action during a poll) runs after it, not never.
+    if (busy) return void (again = true);
+    busy = true;
+    try {
+      const shown = id ? [(await api(`/api/pipelines/${encodeURIComponent(id)}`)).pipeline] : (await api("/api/pipelines?limit=50")).pipelines;
+      if (!current()) return stop();
+      app.replaceChildren(...(id ? detailView(shown[0], act, api, message) : listView(shown)));
+      if (shown.every((p) => SETTLED.includes(p.status))) stop();
+      else if (!timer) timer = setInterval(() => (current() ? void draw().catch(() => undefined) : stop()), 2000);
+    } finally {
+      busy = false;
+    }
+    if (again) {
+      again = false;
+      await draw();
+    }
+  };
+  const act = actionRunner(message, draw);
+  await draw();
+}

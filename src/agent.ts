@@ -158,11 +158,11 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   // Pipelines: their steps' tasks too, each with its document, all stored in one transaction.
   const pipelines = new PipelineService(new PipelineStore(store.db), manager, createApiTaskBatchCreator(manager, reactor, localDriveId), expandTemplate);
   const scheduleStore = new ScheduleStore(store.db);
-  const scheduler = new Scheduler({ store: scheduleStore, workerId: manager.workerId, pollMs: config.TASK_SCHEDULE_POLL_MS, createTask: createFromTemplate, getTask: (id) => manager.getTask(id), logger, metrics });
+  const scheduler = new Scheduler({ store: scheduleStore, workerId: manager.workerId, pollMs: config.TASK_SCHEDULE_POLL_MS, createTask: createFromTemplate, createPipeline: async (input, origin) => (await pipelines.create(input, origin)).pipeline, getTask: async (id) => (await manager.getTask(id)) ?? (await pipelines.get(id)), logger, metrics });
   const schedules = new ScheduleService(scheduleStore, registry, () => scheduler.wake(), expandTemplate);
   // Inbound webhooks: the same, per signed delivery.
   const hookStore = new HookStore(store.db);
-  const hooks = { service: new HookService(hookStore, registry, expandTemplate), receiver: new HookReceiver(hookStore, createFromTemplate, logger, metrics, { rateLimit: new HookRateLimit(new RateLimitStore(store.db, "hook")), findTask: (key) => manager.findByIdempotencyKey(key) }) };
+  const hooks = { service: new HookService(hookStore, registry, expandTemplate), receiver: new HookReceiver(hookStore, createFromTemplate, logger, metrics, { rateLimit: new HookRateLimit(new RateLimitStore(store.db, "hook")), findTask: (key) => manager.findByIdempotencyKey(key), pipelines }) };
   // Outbound webhooks: task events, POSTed where someone asked for them (and the allow-list lets them).
   const webhookStore = new WebhookStore(store.db);
   const urlPolicy = new WebhookUrlPolicy(config.TASK_WEBHOOK_URL_ALLOWLIST);

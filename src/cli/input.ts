@@ -21,13 +21,13 @@ export async function readStdin(): Promise<string> {
  * A JSON object from the argument, else `--file`, else stdin (`what` names the command in errors,
  * `example` shows one): an unreadable file, text that is not JSON or not an object is an error.
  */
-export async function readJsonObject(text: string | undefined, file: string | undefined, what: string, example = ""): Promise<{ ok: true; value: Record<string, unknown> } | { ok: false; error: string }> {
+export async function readJsonObject(text: string | undefined, file: string | undefined, what: string, example = "", fileFlag = "--file"): Promise<{ ok: true; value: Record<string, unknown> } | { ok: false; error: string }> {
   let source = text;
   if (source === undefined && file !== undefined) {
     try {
       source = readFileSync(file, "utf8");
     } catch (error) {
-      return { ok: false, error: `--file: cannot read ${file}: ${(error as Error).message}` };
+      return { ok: false, error: `${fileFlag}: cannot read ${file}: ${(error as Error).message}` };
     }
   }
   source ??= await readStdin();

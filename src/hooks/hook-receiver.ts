@@ -20,6 +20,7 @@
 import type { Logger } from "../logger.js";
 import type { TaskMetrics } from "../metrics.js";
 import { fillTemplate } from "../rules/template.js";
+import { pipelineIn } from "../pipelines/pipeline-in-task.js";
 import type { HookStore } from "../store/hook-store.js";
 import type { HookRow } from "../store/sql/hooks/hook-row.js";
 import type { Task } from "../tasks/types.js";
@@ -42,8 +43,11 @@ export interface Delivery {
   query: Record<string, unknown>;
 }
 
+/** What a delivery made: a task, or a pipeline (a hook whose task is `{ "pipeline": {...} }`). */
+export type Made = { kind: "task" | "pipeline"; id: string; status: string };
+
 export type DeliveryAnswer =
-  | { status: 200 | 202; body: { task: { id: string; status: string }; created: boolean } }
+  | { status: 200 | 202; body: { task: { id: string; status: string }; created: boolean } | { pipeline: { id: string; status: string }; created: boolean } }
   | { status: 400 | 401 | 404; body: { error: string; message: string; errors?: FieldError[] } }
   | { status: 429; body: { error: "rate_limited"; message: string }; retryAfterSeconds: number };
 
@@ -62,6 +66,12 @@ const header = (headers: Headers, name: string): string | undefined => {
 };
 
 
+/** What a hook needs of pipelines: make one, or find the one a delivery's key made. */
+export interface HookPipelines {
+  create(input: unknown, origin: string): Promise<{ pipeline: { id: string; status: string }; created: boolean }>;
+  find(idempotencyKey: string): Promise<{ id: string; status: string } | undefined>;
+}
+
 export class HookReceiver {
   constructor(
     private readonly store: HookStore,
@@ -73,6 +83,8 @@ export class HookReceiver {
       rateLimit?: HookRateLimit;
       /** The task an idempotency key made, for a repeat that arrives while the hook's window is full. */
       findTask?: (idempotencyKey: string) => Promise<Task | undefined>;
+      /** Pipelines (src/pipelines/); absent: a hook that makes one answers 400. */
+      pipelines?: HookPipelines;
     } = {},
   ) {}
 
@@ -91,7 +103,7 @@ export class HookReceiver {
     const admission = (await this.limits.rateLimit?.admit(hook.id)) ?? { admitted: true as const, giveBack: () => Promise.resolve() };
     if (!admission.admitted) {
       // A repeat of a delivery that made its task is answered with it, full window or not.
-      const existing = key !== undefined ? await this.limits.findTask?.(key) : undefined;
+      const existing = key !== undefined ? await this.findMade(hook, key) : undefined;
       if (existing) return this.accepted(hook, existing, false, deliveryId);
       const seconds = Math.max(1, Math.ceil(admission.retryAfterMs / 1000));
       const message = `rate limited: this hook makes at most ${admission.limit.max} task(s) per ${admission.limit.perMs / 1000} s; try again in ${seconds} s`;
@@ -99,25 +111,51 @@ export class HookReceiver {
       return { status: 429, body: { error: "rate_limited", message }, retryAfterSeconds: seconds };
     }
     const request = fillHookTask(hook, { body, headers: delivery.headers, query: delivery.query });
+    const keyed = key !== undefined ? { idempotencyKey: key } : {};
     try {
-      const { task, created } = await this.createTask({ ...request, ...(key !== undefined ? { idempotencyKey: key } : {}) }, `hook:${hook.name}`);
+      const { made, created } = await this.make(hook, request, keyed);
       if (!created) await admission.giveBack();
-      return await this.accepted(hook, task, created, deliveryId);
+      return await this.accepted(hook, made, created, deliveryId);
     } catch (error) {
       await admission.giveBack();
       if (!(error instanceof ValidationError)) throw error;
       await this.store.recordDelivery(hook.id, { accepted: false, taskId: null, error: error.message });
       this.metrics?.hookDeliveries.inc({ outcome: "rejected" });
-      return { status: 400, body: { error: "validation_failed", message: "the task this delivery makes is invalid", errors: error.errors } };
+      const what = pipelineIn(hook.task) !== undefined ? "pipeline" : "task";
+      return { status: 400, body: { error: "validation_failed", message: `the ${what} this delivery makes is invalid`, errors: error.errors } };
     }
   }
 
-  /** A delivery that made its task, or repeated one that did: recorded, counted, answered. */
-  private async accepted(hook: HookRow, task: Task, created: boolean, deliveryId: string | undefined): Promise<DeliveryAnswer> {
-    await this.store.recordDelivery(hook.id, { accepted: true, taskId: task.id, error: null });
+  /** Makes the delivery's task, or its pipeline. */
+  private async make(hook: HookRow, request: Record<string, unknown>, keyed: { idempotencyKey?: string }): Promise<{ made: Made; created: boolean }> {
+    const origin = `hook:${hook.name}`;
+    const pipeline = pipelineIn(request);
+    if (pipeline === undefined) {
+      const { task, created } = await this.createTask({ ...request, ...keyed }, origin);
+      return { made: { kind: "task", id: task.id, status: task.status }, created };
+    }
+    if (!this.limits.pipelines) throw new ValidationError("hook", [{ field: "task.pipeline", message: "this agent makes no pipelines from hooks" }]);
+    const { pipeline: stored, created } = await this.limits.pipelines.create({ ...(pipeline as Record<string, unknown>), ...keyed }, origin);
+    return { made: { kind: "pipeline", id: stored.id, status: stored.status }, created };
+  }
+
+  /** What an idempotency key made already: the hook's task or pipeline. */
+  private async findMade(hook: HookRow, key: string): Promise<Made | undefined> {
+    if (pipelineIn(hook.task) !== undefined) {
+      const found = await this.limits.pipelines?.find(key);
+      return found ? { kind: "pipeline", id: found.id, status: found.status } : undefined;
+    }
+    const task = await this.limits.findTask?.(key);
+    return task ? { kind: "task", id: task.id, status: task.status } : undefined;
+  }
+
+  /** A delivery that made its task or pipeline, or repeated one that did: recorded, counted, answered. */
+  private async accepted(hook: HookRow, made: Made, created: boolean, deliveryId: string | undefined): Promise<DeliveryAnswer> {
+    await this.store.recordDelivery(hook.id, { accepted: true, taskId: made.id, error: null });
     this.metrics?.hookDeliveries.inc({ outcome: created ? "accepted" : "duplicate" });
-    this.logger.info({ hook: hook.name, taskId: task.id, created, deliveryId }, created ? "hook delivery made a task" : "hook delivery repeated: its task exists");
-    return { status: created ? 202 : 200, body: { task: { id: task.id, status: task.status }, created } };
+    this.logger.info({ hook: hook.name, [made.kind === "task" ? "taskId" : "pipelineId"]: made.id, created, deliveryId }, created ? `hook delivery made a ${made.kind}` : `hook delivery repeated: its ${made.kind} exists`);
+    const item = { id: made.id, status: made.status };
+    return { status: created ? 202 : 200, body: made.kind === "task" ? { task: item, created } : { pipeline: item, created } };
   }
 
   /** Why the delivery's signature is refused; undefined when it is good. */

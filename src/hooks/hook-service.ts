@@ -17,6 +17,7 @@ import { fillHookTask } from "./hook-receiver.js";
 import { HookCreateSchema, HookPatchSchema, HookPreviewSchema } from "./hook-schema.js";
 import { parseTaskRequest } from "../tasks/task-request.js";
 import { requestProblems } from "../tasks/admit-tasks.js";
+import { besidePipeline, pipelineIn, pipelineProblems, pipelineTemplateProblems } from "../pipelines/pipeline-in-task.js";
 import { graceProblem, rotateSecret } from "./secret-rotation.js";
 import { newSecret } from "./signing.js";
 
@@ -95,6 +96,8 @@ export class HookService {
     const parsed = parseWith(HookPreviewSchema, input);
     if (!parsed.ok) throw new ValidationError("preview", parsed.errors);
     const filled = fillHookTask(hook, parsed.value);
+    // A hook that makes pipelines: the pipeline as the delivery would send it, checked as a whole.
+    if (pipelineIn(filled) !== undefined) return { task: filled, errors: await pipelineProblems(pipelineIn(filled), this.registry, this.expandTemplate ?? ((input) => Promise.resolve(input)), "task.pipeline.") };
     const expanded = namesTemplate(filled) ? await expandForCheck(filled, this.expandTemplate) : { request: filled };
     if ("errors" in expanded) return { task: filled, errors: expanded.errors };
     const request = parseTaskRequest(expanded.request, this.registry);
@@ -114,7 +117,8 @@ export class HookService {
    */
   private async checkTask(task: JsonObject): Promise<void> {
     let errors: FieldError[];
-    if (namesTemplate(task)) {
+    if (pipelineIn(task) !== undefined) errors = [...besidePipeline(task), ...(await pipelineTemplateProblems(pipelineIn(task), this.registry, this.expandTemplate))];
+    else if (namesTemplate(task)) {
       const refused = refusedFields(task);
       const expanded = refused.length > 0 ? { errors: refused } : await expandForCheck(task, this.expandTemplate);
       errors = "errors" in expanded ? expanded.errors : [];

@@ -76,6 +76,12 @@ export class PipelineService {
     return { pipeline: await this.view(stored), created: true };
   }
 
+  /** The pipeline an idempotency key made (a hook's repeated delivery). */
+  async find(idempotencyKey: string): Promise<PipelineView | undefined> {
+    const row = await this.store.getByIdempotencyKey(idempotencyKey);
+    return row ? this.view(row) : undefined;
+  }
+
   async get(id: string): Promise<PipelineView | undefined> {
     const row = await this.store.get(id);
     return row ? this.view(row) : undefined;

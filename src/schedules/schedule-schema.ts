@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { ScheduleRow } from "../store/sql/schedules/schedule-row.js";
 import { cronProblem, isTimeZone } from "./cron.js";
+import { pipelineIn } from "../pipelines/pipeline-in-task.js";
 
 /** Names of schedules and hooks: how people refer to them on the command line and in URLs. */
 export const ResourceNameSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, "must be 1-100 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit");
@@ -25,7 +26,10 @@ const ScheduleFieldsSchema = z.object({
       if (problem) ctx.addIssue({ code: "custom", message: `not a usable cron expression: ${problem} (e.g. "*/5 * * * *", "0 3 * * 1-5", "@daily", or 6 fields with seconds first)`, input: cron });
     }),
   timezone: z.string().refine(isTimeZone, "must be an IANA time zone such as 'UTC' or 'Europe/Berlin'").default("UTC"),
-  /** The task request each firing makes; "{{schedule.occurrence}}" and "{{schedule.name}}" are filled in. */
+  /**
+   * The task request each firing makes; "{{schedule.occurrence}}" and "{{schedule.name}}" are
+   * filled in. `{ "pipeline": {...} }` makes a pipeline instead (src/pipelines/).
+   */
   task: z.record(z.string(), z.json()),
   /** A firing while the last task made is still pending or running: "skip" it (default) or "allow" it. */
   overlap: z.enum(["skip", "allow"]).default("skip"),
@@ -57,7 +61,9 @@ export function scheduleToJson(row: ScheduleRow) {
     enabled: row.enabled,
     nextFireAt: row.next_fire_at?.toISOString() ?? null,
     lastFiredAt: row.last_fired_at?.toISOString() ?? null,
-    lastTaskId: row.last_task_id,
+    // A schedule that makes pipelines keeps the last one's id where a task's would be.
+    lastTaskId: pipelineIn(row.task) === undefined ? row.last_task_id : null,
+    lastPipelineId: pipelineIn(row.task) === undefined ? null : row.last_task_id,
     lastError: row.last_error,
     firedCount: row.fired_count,
     skippedCount: row.skipped_count,

@@ -11,6 +11,7 @@ import { checkTaskRequest, refusedFields } from "../tasks/task-template.js";
 import { expandForCheck, namesTemplate, type ExpandTemplate } from "../templates/template-reference.js";
 import { isUniqueViolation, NameTakenError, parseWith, ValidationError } from "../validation.js";
 import { nextOccurrence } from "./cron.js";
+import { besidePipeline, pipelineIn, pipelineProblems } from "../pipelines/pipeline-in-task.js";
 import { ScheduleCreateSchema, SchedulePatchSchema, type ScheduleCreate } from "./schedule-schema.js";
 
 
@@ -88,7 +89,14 @@ export class ScheduleService {
     // a valid task request.
     const refused = refusedFields(schedule.task);
     if (refused.length > 0) throw new ValidationError("schedule", refused);
-    let request = fillTemplate(schedule.task, firingContext({ id, name: schedule.name, cron: schedule.cron }, next));
+    const context = firingContext({ id, name: schedule.name, cron: schedule.cron }, next);
+    if (pipelineIn(schedule.task) !== undefined) {
+      // Each firing makes a pipeline: checked as POST /api/pipelines would check the next one's.
+      const errors = [...besidePipeline(schedule.task), ...(await pipelineProblems(fillTemplate(pipelineIn(schedule.task), context), this.registry, this.expandTemplate ?? ((input) => Promise.resolve(input)), "task.pipeline."))];
+      if (errors.length > 0) throw new ValidationError("schedule", errors);
+      return { ...schedule, next_fire_at: schedule.enabled ? next : null };
+    }
+    let request = fillTemplate(schedule.task, context);
     if (namesTemplate(schedule.task)) {
       const expanded = await expandForCheck(request, this.expandTemplate);
       if ("errors" in expanded) throw new ValidationError("schedule", expanded.errors);

@@ -15,12 +15,15 @@ import { fillTemplate } from "../rules/template.js";
 import type { ScheduleStore } from "../store/schedule-store.js";
 import type { Firing } from "../store/sql/schedules/finish-firing.js";
 import type { ScheduleRow } from "../store/sql/schedules/schedule-row.js";
-import { isTerminalStatus, type Task } from "../tasks/types.js";
+import { TERMINAL_STATUSES, type Task } from "../tasks/types.js";
+import { pipelineIn } from "../pipelines/pipeline-in-task.js";
 import { nextOccurrence } from "./cron.js";
 import { firingContext, occurrenceKey } from "./schedule-service.js";
 
 /** How long a claimed firing is this worker's; after that another worker fires the occurrence. */
 export const FIRING_LEASE_MS = 60_000;
+/** A task's or a pipeline's statuses that end it ("blocked" does not: its steps still wait). */
+const ENDED = new Set<string>(TERMINAL_STATUSES);
 /** Schedules fired per look at most (the rest are due at the next, at once). */
 const BATCH = 20;
 
@@ -30,7 +33,10 @@ export interface SchedulerOptions {
   pollMs: number;
   /** Makes a task (and its document, in the agent); `origin` goes into its source. */
   createTask: (input: unknown, origin: string) => Promise<{ task: Task; created: boolean }>;
-  getTask: (id: string) => Promise<Task | undefined>;
+  /** Makes a pipeline (a schedule whose task is `{ "pipeline": {...} }`); absent: such firings fail. */
+  createPipeline?: (input: unknown, origin: string) => Promise<{ id: string }>;
+  /** The last firing's task or pipeline, for overlap "skip" (its status: still going or ended). */
+  getTask: (id: string) => Promise<{ id: string; status: string } | undefined>;
   logger: Logger;
   metrics?: TaskMetrics;
   /** Default FIRING_LEASE_MS. */
@@ -74,14 +80,22 @@ export class Scheduler {
     const next = nextOccurrence(schedule.cron, schedule.timezone, new Date(Math.max(Date.now(), occurrence.getTime())));
     const firing: Firing = { id: schedule.id, occurrence, next, outcome: "fired", taskId: null, error: null };
     const last = schedule.overlap === "skip" && schedule.last_task_id ? await this.options.getTask(schedule.last_task_id) : undefined;
-    if (last && !isTerminalStatus(last.status)) {
+    if (last && !ENDED.has(last.status)) {
       firing.outcome = "skipped";
-      firing.error = `skipped ${occurrence.toISOString()}: task ${last.id} of the last firing is still ${last.status}`;
+      const what = pipelineIn(schedule.task) !== undefined ? "pipeline" : "task";
+      firing.error = `skipped ${occurrence.toISOString()}: ${what} ${last.id} of the last firing is still ${last.status}`;
     } else {
       try {
         const template = fillTemplate(schedule.task, firingContext(schedule, occurrence)) as Record<string, unknown>;
-        const { task } = await this.options.createTask({ ...template, idempotencyKey: occurrenceKey(schedule.id, occurrence) }, `schedule:${schedule.name}`);
-        firing.taskId = task.id;
+        const key = occurrenceKey(schedule.id, occurrence);
+        const pipeline = pipelineIn(template);
+        if (pipeline !== undefined) {
+          if (!this.options.createPipeline) throw new Error("this agent makes no pipelines from schedules");
+          firing.taskId = (await this.options.createPipeline({ ...(pipeline as Record<string, unknown>), idempotencyKey: key }, `schedule:${schedule.name}`)).id;
+        } else {
+          const { task } = await this.options.createTask({ ...template, idempotencyKey: key }, `schedule:${schedule.name}`);
+          firing.taskId = task.id;
+        }
       } catch (error) {
         // A template that stopped being valid (an executor removed, a root changed): recorded on
         // the schedule, which moves on; its next occurrence tries again.

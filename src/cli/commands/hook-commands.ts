@@ -9,7 +9,7 @@ import { registerHookPreview } from "./hook-preview.js";
 import { rateArgument } from "./rates.js";
 import { ResourceCommands } from "./resource-commands.js";
 import { throttleLines, WebhookThrottleFields } from "./webhook-throttle.js";
-import { paramOptions, taskTemplate, type TemplateFlags } from "./task-template-flags.js";
+import { paramOptions, taskOrPipeline, type TemplateFlags } from "./task-template-flags.js";
 
 const ApiHookSchema = z.looseObject({
   id: z.string(),
@@ -23,6 +23,7 @@ const ApiHookSchema = z.looseObject({
   rejectedCount: z.number(),
   lastReceivedAt: z.string().nullable(),
   lastTaskId: z.string().nullable(),
+  lastPipelineId: z.string().nullable().optional(),
   lastError: z.string().nullable(),
   secret: z.string().optional(),
 });
@@ -32,7 +33,7 @@ function describe(hook: ApiHook, client: AgentClient): string {
   const base = client.baseUrl;
   return [
     `${hook.name}  ${hook.enabled ? "active" : "paused"}  POST ${base}${hook.path}${hook.signing === "timestamped" ? "  (timestamped signatures only)" : ""}`,
-    `  received ${hook.receivedCount}, rejected ${hook.rejectedCount}, last ${hook.lastReceivedAt ?? "–"}${hook.lastTaskId ? ` (task ${hook.lastTaskId})` : ""}${hook.lastError ? `\n  last error: ${hook.lastError}` : ""}`,
+    `  received ${hook.receivedCount}, rejected ${hook.rejectedCount}, last ${hook.lastReceivedAt ?? "–"}${hook.lastTaskId ? ` (task ${hook.lastTaskId})` : ""}${hook.lastPipelineId ? ` (pipeline ${hook.lastPipelineId})` : ""}${hook.lastError ? `\n  last error: ${hook.lastError}` : ""}`,
     ...throttleLines(hook).map((line) => `  ${line}`),
     ...(hook.previousSecretUntil ? [`  the previous secret is also accepted until ${hook.previousSecretUntil}`] : []),
     ...(hook.secret ? [`  secret ${hook.secret}  (shown once: sign with it as Standard Webhooks do — webhook-id, webhook-timestamp, webhook-signature${hook.signing === "timestamped" ? "" : " — or each body with HMAC-SHA256, header X-Signature-256: sha256=<hex>"})`] : []),
@@ -50,12 +51,13 @@ export function registerHookCommands(program: Command): void {
     .option("--task <json>", 'the task request each delivery makes; "{{body.<path>}}", "{{query.<name>}}", "{{headers.<name>}}" are filled in')
     .option("--task-file <path>", "the same, from a JSON file")
     .option("--template <name>", "or a saved template (ph-tasks template list), with --param / --param-json; their values may hold the same placeholders")
+    .option("--pipeline-file <path>", "or a pipeline (JSON, as ph-tasks pipeline run takes it) that each delivery makes")
     .option("--secret <secret>", "the signing secret (at least 16 characters); made up when absent")
     .option("--rate <rate>", "at most so many tasks per window from its deliveries, across all workers, e.g. 30/min (beyond: 429 with Retry-After)")
     .option("--timestamped-only", "refuse GitHub's body-only signature: only Standard Webhooks ones, whose signed id and time stop a captured delivery from being replayed")
     .option("--json", "print the hook as JSON")
-    .action(async (name: string, flags: TemplateFlags & { task?: string; taskFile?: string; secret?: string; rate?: string; timestampedOnly?: boolean; json?: boolean }, command: Command) => {
-      const body = { name, task: taskTemplate(flags), ...(flags.secret !== undefined ? { secret: flags.secret } : {}), ...(flags.timestampedOnly ? { signing: "timestamped" } : {}), ...(flags.rate ? { rateLimit: rateArgument(flags.rate, "tasks") } : {}) };
+    .action(async (name: string, flags: TemplateFlags & { task?: string; taskFile?: string; pipelineFile?: string; secret?: string; rate?: string; timestampedOnly?: boolean; json?: boolean }, command: Command) => {
+      const body = { name, task: await taskOrPipeline(flags), ...(flags.secret !== undefined ? { secret: flags.secret } : {}), ...(flags.timestampedOnly ? { signing: "timestamped" } : {}), ...(flags.rate ? { rateLimit: rateArgument(flags.rate, "tasks") } : {}) };
       await hooks.requestOne(command, "POST", "/api/hooks", body, flags.json);
     });
 

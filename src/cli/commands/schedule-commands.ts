@@ -5,7 +5,7 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { ResourceCommands } from "./resource-commands.js";
-import { paramOptions, taskTemplate, type TemplateFlags } from "./task-template-flags.js";
+import { paramOptions, taskOrPipeline, type TemplateFlags } from "./task-template-flags.js";
 
 const ApiScheduleSchema = z.looseObject({
   id: z.string(),
@@ -17,6 +17,7 @@ const ApiScheduleSchema = z.looseObject({
   nextFireAt: z.string().nullable(),
   lastFiredAt: z.string().nullable(),
   lastTaskId: z.string().nullable(),
+  lastPipelineId: z.string().nullable().optional(),
   lastError: z.string().nullable(),
   firedCount: z.number(),
   skippedCount: z.number(),
@@ -26,7 +27,7 @@ type ApiSchedule = z.infer<typeof ApiScheduleSchema>;
 function describe(s: ApiSchedule): string {
   return [
     `${s.name}  ${s.enabled ? "active" : "paused"}  "${s.cron}" (${s.timezone}), overlap ${s.overlap}`,
-    `  next ${s.nextFireAt ?? "–"}  last ${s.lastFiredAt ?? "–"}${s.lastTaskId ? ` (task ${s.lastTaskId})` : ""}`,
+    `  next ${s.nextFireAt ?? "–"}  last ${s.lastFiredAt ?? "–"}${s.lastTaskId ? ` (task ${s.lastTaskId})` : ""}${s.lastPipelineId ? ` (pipeline ${s.lastPipelineId})` : ""}`,
     `  fired ${s.firedCount}, skipped ${s.skippedCount}${s.lastError ? `\n  last error: ${s.lastError}` : ""}`,
     `  id ${s.id}`,
   ].join("\n");
@@ -44,12 +45,13 @@ export function registerScheduleCommands(program: Command): void {
     .option("--task <json>", 'the task request each firing makes; "{{schedule.occurrence}}" and "{{schedule.name}}" are filled in')
     .option("--task-file <path>", "the same, from a JSON file")
     .option("--template <name>", "or a saved template (ph-tasks template list), with --param / --param-json; their values may hold the same placeholders")
+    .option("--pipeline-file <path>", "or a pipeline (JSON, as ph-tasks pipeline run takes it) that each firing makes")
     .option("--timezone <zone>", "IANA time zone of the expression", "UTC")
     .option("--overlap <skip|allow>", "when the last task still runs: skip the occurrence or make another task", "skip")
     .option("--paused", "create it paused")
     .option("--json", "print the schedule as JSON")
-    .action(async (name: string, cron: string, flags: TemplateFlags & { task?: string; taskFile?: string; timezone: string; overlap: string; paused?: boolean; json?: boolean }, command: Command) => {
-      const body = { name, cron, timezone: flags.timezone, overlap: flags.overlap, enabled: !flags.paused, task: taskTemplate(flags) };
+    .action(async (name: string, cron: string, flags: TemplateFlags & { task?: string; taskFile?: string; pipelineFile?: string; timezone: string; overlap: string; paused?: boolean; json?: boolean }, command: Command) => {
+      const body = { name, cron, timezone: flags.timezone, overlap: flags.overlap, enabled: !flags.paused, task: await taskOrPipeline(flags) };
       await schedules.requestOne(command, "POST", "/api/schedules", body, flags.json);
     });
 

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { ClientError } from "../client.js";
 import { EXIT } from "../exit-codes.js";
-import { parseEnvPairs } from "../input.js";
+import { parseEnvPairs, readJsonObject } from "../input.js";
 
 export interface TemplateFlags {
   template?: string;
@@ -59,4 +59,13 @@ export function taskTemplate(flags: { task?: string; taskFile?: string } & Templ
   } catch (error) {
     throw new ClientError(`${flags.task !== undefined ? "--task" : "--task-file"}: not valid JSON (${(error as Error).message})`, EXIT.usage);
   }
+}
+
+/** What a schedule's firing or a hook's delivery makes: a pipeline from --pipeline-file, or the task of --task / --task-file / --template. */
+export async function taskOrPipeline(flags: { task?: string; taskFile?: string; pipelineFile?: string } & TemplateFlags): Promise<unknown> {
+  if (flags.pipelineFile === undefined) return taskTemplate(flags);
+  if (flags.task !== undefined || flags.taskFile !== undefined || flags.template !== undefined) throw new ClientError("give --pipeline-file or a task (--task, --task-file, --template), not both", EXIT.usage);
+  const read = await readJsonObject(undefined, flags.pipelineFile, "--pipeline-file", "", "--pipeline-file");
+  if (!read.ok) throw new ClientError(read.error, EXIT.usage);
+  return { pipeline: read.value };
 }

@@ -11,7 +11,7 @@ import { queueSection } from "./queue.js";
 import { workersSection } from "./workers.js";
 import { attemptsTable } from "./attempts.js";
 import { failuresSection } from "./failures.js";
-import { cpuText, limitsText } from "./run-figures.js";
+import { cpuText, limitsText, runTime } from "./run-figures.js";
 import { filterByTag, filtered, recentFilterForm, recentQuery, showTag } from "./recent-filter.js";
 import { pipelineRows, pipelinesNav, pipelinesPage } from "./pipelines.js";
 
@@ -41,11 +41,6 @@ async function api(path, init = {}) {
 
 const badge = (status) => h("span", { class: `badge ${status}`, "data-status": status }, status);
 const when = (iso) => (iso ? new Date(iso).toLocaleTimeString() : "–");
-function duration(task) {
-  if (!task.startedAt) return "–";
-  const end = task.finishedAt ? Date.parse(task.finishedAt) : Date.now();
-  return `${((end - Date.parse(task.startedAt)) / 1000).toFixed(1)} s`;
-}
 
 function showToken(message) {
   stopTimers();
@@ -120,7 +115,7 @@ function taskTable(id, tasks) {
       h("td", optional, task.type),
       h("td", optional, `${task.attempts}/${task.maxAttempts}`),
       h("td", optional, when(task.createdAt)),
-      h("td", {}, duration(task)))))));
+      h("td", {}, runTime(task)))))));
 }
 
 function statCards(stats) {
@@ -224,7 +219,7 @@ function details(task) {
     ["Status", badge(task.status)], ["Type", task.type], ["Title", task.title], ["Id", task.id],
     ["Attempts", `${task.attempts}/${task.maxAttempts}`], ["Priority", String(task.priority)],
     ["Created", when(task.createdAt)], ["Started", when(task.startedAt)], ["Finished", when(task.finishedAt)],
-    ["Duration", duration(task)], ["Worker", task.workerId || "–"],
+    ["Duration", runTime(task)], ["Worker", task.workerId || "–"],
   ];
   if (task.type === "cli") rows.push(["Command", [task.command, ...(task.args || [])].join(" "), "long"]);
   if ("exitCode" in result) rows.push(["Exit code", result.exitCode === null ? `none (killed by ${result.signal || "a signal"})` : String(result.exitCode)]);

@@ -4,6 +4,7 @@
 
 import { actionRunner } from "./actions.js";
 import { h } from "./dom.js";
+import { runTime } from "./run-figures.js";
 
 const SETTLED = ["completed", "failed", "cancelled"];
 const CANCELLABLE = ["pending", "running", "blocked"];
@@ -14,12 +15,6 @@ const badge = (status) => h("span", { class: `badge ${status}`, "data-status": s
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : "–");
 const pipelineHref = (id) => `#/pipelines/${encodeURIComponent(id)}`;
 const doneText = (p) => `${p.steps.filter((s) => s.status === "completed").length}/${p.steps.length}`;
-
-function duration(task) {
-  if (!task || !task.startedAt) return "–";
-  const end = task.finishedAt ? Date.parse(task.finishedAt) : Date.now();
-  return `${((end - Date.parse(task.startedAt)) / 1000).toFixed(1)} s`;
-}
 
 // The shown page's poll; a new hash ends it before the next page is drawn.
 let stopActive = () => undefined;
@@ -61,7 +56,7 @@ function stepRow(step) {
     h("td", {}, badge(step.status)),
     h("td", { class: "after" }, step.after.length ? step.after.join(", ") : "–"),
     h("td", { class: "title" }, taskCell),
-    h("td", {}, duration(task)),
+    h("td", {}, runTime(task)),
     h("td", { class: "step-error" }, error ? h("span", { class: "error-text", "data-code": error.code }, `${error.code}: ${error.message}`) : ""));
 }
 

@@ -14,3 +14,10 @@ export function cpuText(cpu) {
   if (!cpu || typeof cpu.userMs !== "number" || typeof cpu.systemMs !== "number") return "";
   return `${(cpu.userMs / 1000).toFixed(2)} s user, ${(cpu.systemMs / 1000).toFixed(2)} s system`;
 }
+
+/** How long a task ran ("1.2 s"; still running: so far), "–" before it started or without a task. */
+export function runTime(task) {
+  if (!task || !task.startedAt) return "–";
+  const end = task.finishedAt ? Date.parse(task.finishedAt) : Date.now();
+  return `${((end - Date.parse(task.startedAt)) / 1000).toFixed(1)} s`;
+}

@@ -7,7 +7,7 @@
 import { mkdirSync } from "node:fs";
 import { ReactorBuilder, MemoryStorage, driveDocumentModelModule, setLogLevel } from "document-drive";
 import type { IDocumentDriveServer } from "document-drive";
-import { FilesystemStorage } from "document-drive/storage/filesystem";
+import { IndexedFilesystemStorage } from "./indexed-filesystem-storage.js";
 import { documentModelDocumentModelModule, generateId, type DocumentModelModule } from "document-model";
 import type { Logger } from "../logger.js";
 import { taskDocumentModelModule } from "./task-document/module.js";
@@ -113,7 +113,7 @@ export async function createReactor(options: ReactorOptions): Promise<AgentReact
   let storage;
   if (options.storage.kind === "filesystem") {
     mkdirSync(options.storage.dir, { recursive: true });
-    storage = new FilesystemStorage(options.storage.dir);
+    storage = new IndexedFilesystemStorage(options.storage.dir);
   } else {
     storage = new MemoryStorage();
   }

@@ -1,0 +1,104 @@
+/**
+ * document-drive's FilesystemStorage (5.3.2), with the one query it answers by reading every
+ * document of a drive answered from memory instead.
+ *
+ * Why: after every operation on a drive (an ADD_FILE for each task document the agent makes), the
+ * reactor asks for the drive's storage units (`stopSyncRemoteDrive` → `getSynchronizationUnitsIds`
+ * → `findStorageUnitsBy({ parentId: [drive] })`, a page of 100 at a time), and FilesystemStorage
+ * answers it by opening and parsing the JSON file of every document in the drive, for every page.
+ * Measured on the agent's default (a filesystem reactor): adding a task document took 16 ms with an
+ * empty drive and 250–310 ms with 200 documents in it, and an API task's creation 43 → 205 ms by 150.
+ *
+ * A storage unit needs only a document's type and the scopes of its state, which never change once
+ * it is created; they are kept per document as documents are read or written, and the query reads a
+ * document's file only the first time it meets it. A write or a removal forgets what was kept (and a
+ * read that raced with one does not keep what it read), so nothing stale is answered.
+ */
+import type { IStorageUnit, IStorageUnitFilter } from "document-drive";
+import { FilesystemStorage } from "document-drive/storage/filesystem";
+import type { PHDocument } from "document-model";
+
+interface UnitsOf {
+  documentType: string;
+  scopes: string[];
+}
+
+/** As document-drive reads a filter's part: absent, empty or holding "*" means any. */
+function anyOr(values: readonly string[] | undefined): Set<string> | undefined {
+  return values && values.length > 0 && !values.includes("*") ? new Set(values) : undefined;
+}
+
+export class IndexedFilesystemStorage extends FilesystemStorage {
+  private readonly units = new Map<string, UnitsOf>();
+  /** Bumped before and after each write of a document: a read that saw a change keeps nothing. */
+  private readonly writes = new Map<string, number>();
+
+  override async get<TDocument extends PHDocument>(documentId: string): Promise<TDocument> {
+    const before = this.writes.get(documentId) ?? 0;
+    const document = await super.get<TDocument>(documentId);
+    if ((this.writes.get(documentId) ?? 0) === before) this.units.set(documentId, { documentType: document.header.documentType, scopes: Object.keys(document.state) });
+    return document;
+  }
+
+  override create(document: PHDocument): Promise<void> {
+    return this.writing(document.header.id, () => super.create(document));
+  }
+
+  override delete(documentId: string): Promise<boolean> {
+    return this.writing(documentId, () => super.delete(documentId));
+  }
+
+  override addDocumentOperations(...args: Parameters<FilesystemStorage["addDocumentOperations"]>): ReturnType<FilesystemStorage["addDocumentOperations"]> {
+    return this.writing(args[0], () => super.addDocumentOperations(...args));
+  }
+
+  override addDriveOperations(...args: Parameters<FilesystemStorage["addDriveOperations"]>): ReturnType<FilesystemStorage["addDriveOperations"]> {
+    return this.writing(args[0], () => super.addDriveOperations(...args));
+  }
+
+  /**
+   * The units of a drive's documents (the reactor's only hot use) from what is kept; any other
+   * filter as FilesystemStorage answers it. Same units, same order, same pages.
+   */
+  override async findStorageUnitsBy(filter: IStorageUnitFilter, limit: number, cursor?: string): Promise<{ units: IStorageUnit[]; nextCursor?: string }> {
+    const parents = anyOr(filter.parentId);
+    if (!parents) return super.findStorageUnitsBy(filter, limit, cursor);
+    const ids = new Set(parents);
+    for (const parent of parents) for (const child of await this.getChildren(parent)) ids.add(child);
+    const only = anyOr(filter.documentId);
+    const types = anyOr(filter.documentModelType);
+    const scopes = anyOr(filter.scope);
+    const found: IStorageUnit[] = [];
+    for (const documentId of ids) {
+      if (only && !only.has(documentId)) continue;
+      const units = await this.unitsOf(documentId);
+      // (a child not synced yet has no document: no units, as FilesystemStorage answers)
+      if (!units || (types && !types.has(units.documentType))) continue;
+      for (const scope of units.scopes) if (!scopes || scopes.has(scope)) found.push({ documentId, documentModelType: units.documentType, scope, branch: "main" });
+    }
+    const at = cursor ? found.findIndex((unit) => unit.documentId === cursor) : -1;
+    const start = at === -1 ? 0 : at;
+    const end = Math.min(start + limit, found.length);
+    return { units: found.slice(start, end), ...(end < found.length ? { nextCursor: found[end]?.documentId } : {}) };
+  }
+
+  private async unitsOf(documentId: string): Promise<UnitsOf | undefined> {
+    const kept = this.units.get(documentId);
+    if (kept) return kept;
+    const document = await this.get(documentId).catch(() => undefined);
+    return document ? { documentType: document.header.documentType, scopes: Object.keys(document.state) } : undefined;
+  }
+
+  private async writing<T>(documentId: string, write: () => Promise<T>): Promise<T> {
+    const bump = () => {
+      this.writes.set(documentId, (this.writes.get(documentId) ?? 0) + 1);
+      this.units.delete(documentId);
+    };
+    bump();
+    try {
+      return await write();
+    } finally {
+      bump();
+    }
+  }
+}

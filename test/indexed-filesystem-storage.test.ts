@@ -3,9 +3,10 @@
  * units, order and pages as document-drive's FilesystemStorage reading the same directory (also
  * filtered, after documents are added and one removed), without reading any document's file once
  * it has met it — FilesystemStorage read every document of the drive for every page, after every
- * drive operation (see src/reactor/indexed-filesystem-storage.ts for the figures).
+ * drive operation (see src/reactor/indexed-filesystem-storage.ts for the figures); its drive, kept
+ * in memory and written by rename, is the drive FilesystemStorage reads from the directory.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { IStorageUnitFilter } from "document-drive";
@@ -64,6 +65,12 @@ describe("the reactor's filesystem storage, indexed", () => {
     const listed = new Set(pages.flatMap((p) => p.units.map((u) => u.documentId)));
     expect(listed.has(ids[5] ?? "")).toBe(false);
     expect(listed.size).toBe(70);
+
+    // The drive as written (whole, by rename, no temporary file left) is the drive FilesystemStorage reads.
+    const drive = await plain.get<{ state: { global: { nodes: { id: string }[] } } } & Parameters<FilesystemStorage["create"]>[0]>(localDriveId);
+    expect(drive.state.global.nodes.map((n) => n.id).sort()).toEqual(ids.filter((_, i) => i !== 5).sort());
+    expect(JSON.parse(JSON.stringify(await indexed.get(localDriveId)))).toEqual(drive);
+    expect(readdirSync(dir).filter((name) => name.endsWith(".tmp"))).toEqual([]);
 
     // Once met, no document's file is read again for the drive's units: FilesystemStorage reads every one, every page.
     const reads = vi.spyOn(FilesystemStorage.prototype, "get");

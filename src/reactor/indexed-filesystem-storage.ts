@@ -13,10 +13,23 @@
  * it is created; they are kept per document as documents are read or written, and the query reads a
  * document's file only the first time it meets it. A write or a removal forgets what was kept (and a
  * read that raced with one does not keep what it read), so nothing stale is answered.
+ *
+ * Drives, besides: the reactor reads a drive several times per operation, and FilesystemStorage
+ * parsed its whole file each time and rewrote it with a key-sorting JSON writer (the drive holds a
+ * node and an operation per document ever added, so both grow with it). Drives are kept parsed in
+ * memory, as MemoryStorage keeps every document (the reactor's reducers make new objects, never
+ * change the ones they are given), and written with JSON.stringify to a temporary file renamed over
+ * the drive's — so a kill -9 during the write leaves the old drive whole instead of a truncated one.
  */
+import { rename, writeFile } from "node:fs/promises";
+import path from "node:path";
 import type { IStorageUnit, IStorageUnitFilter } from "document-drive";
 import { FilesystemStorage } from "document-drive/storage/filesystem";
+import { encodeDocumentIdForPath } from "document-drive/storage/path-encoding";
+import { mergeOperations, operationsToRevision } from "document-drive/utils/misc";
 import type { PHDocument } from "document-model";
+
+const DRIVE_TYPE = "powerhouse/document-drive";
 
 interface UnitsOf {
   documentType: string;
@@ -30,13 +43,24 @@ function anyOr(values: readonly string[] | undefined): Set<string> | undefined {
 
 export class IndexedFilesystemStorage extends FilesystemStorage {
   private readonly units = new Map<string, UnitsOf>();
+  /** Drives as last read or written (see above). */
+  private readonly drives = new Map<string, PHDocument>();
   /** Bumped before and after each write of a document: a read that saw a change keeps nothing. */
   private readonly writes = new Map<string, number>();
 
+  constructor(private readonly dir: string) {
+    super(dir);
+  }
+
   override async get<TDocument extends PHDocument>(documentId: string): Promise<TDocument> {
+    const drive = this.drives.get(documentId);
+    if (drive) return drive as TDocument;
     const before = this.writes.get(documentId) ?? 0;
     const document = await super.get<TDocument>(documentId);
-    if ((this.writes.get(documentId) ?? 0) === before) this.units.set(documentId, { documentType: document.header.documentType, scopes: Object.keys(document.state) });
+    if ((this.writes.get(documentId) ?? 0) === before) {
+      this.units.set(documentId, { documentType: document.header.documentType, scopes: Object.keys(document.state) });
+      if (document.header.documentType === DRIVE_TYPE) this.drives.set(documentId, document);
+    }
     return document;
   }
 
@@ -48,12 +72,31 @@ export class IndexedFilesystemStorage extends FilesystemStorage {
     return this.writing(documentId, () => super.delete(documentId));
   }
 
+  override async clear(): Promise<void> {
+    this.units.clear();
+    this.drives.clear();
+    await super.clear();
+  }
+
   override addDocumentOperations(...args: Parameters<FilesystemStorage["addDocumentOperations"]>): ReturnType<FilesystemStorage["addDocumentOperations"]> {
     return this.writing(args[0], () => super.addDocumentOperations(...args));
   }
 
-  override addDriveOperations(...args: Parameters<FilesystemStorage["addDriveOperations"]>): ReturnType<FilesystemStorage["addDriveOperations"]> {
-    return this.writing(args[0], () => super.addDriveOperations(...args));
+  /** As FilesystemStorage merges them, written whole to a temporary file renamed over the drive's. */
+  override async addDriveOperations(...[id, operations, document]: Parameters<FilesystemStorage["addDriveOperations"]>): ReturnType<FilesystemStorage["addDriveOperations"]> {
+    const existing = await this.get(id);
+    const merged = mergeOperations(existing.operations, operations);
+    const revision = Object.fromEntries(Object.entries(merged).map(([scope, scopeOperations]) => [scope, operationsToRevision(scopeOperations)]));
+    const next = { ...existing, state: document.state, initialState: document.initialState, header: { ...existing.header, ...document.header, revision }, operations: merged, clipboard: document.clipboard };
+    const file = path.join(this.dir, `document-${encodeDocumentIdForPath(id)}.json`);
+    const temporary = `${file}.${process.pid}.tmp`;
+    await this.writing(id, async () => {
+      await writeFile(temporary, JSON.stringify(next), "utf8");
+      await rename(temporary, file);
+    });
+    this.drives.set(id, next);
+    this.units.set(id, { documentType: next.header.documentType, scopes: Object.keys(next.state) });
+    return undefined;
   }
 
   /**
@@ -93,6 +136,7 @@ export class IndexedFilesystemStorage extends FilesystemStorage {
     const bump = () => {
       this.writes.set(documentId, (this.writes.get(documentId) ?? 0) + 1);
       this.units.delete(documentId);
+      this.drives.delete(documentId);
     };
     bump();
     try {

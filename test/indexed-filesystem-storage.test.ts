@@ -71,6 +71,10 @@ describe("the reactor's filesystem storage, indexed", () => {
     expect(drive.state.global.nodes.map((n) => n.id).sort()).toEqual(ids.filter((_, i) => i !== 5).sort());
     expect(JSON.parse(JSON.stringify(await indexed.get(localDriveId)))).toEqual(drive);
     expect(readdirSync(dir).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+    // So is a task document, with its operations (written the same way).
+    const task = await plain.get<Parameters<FilesystemStorage["create"]>[0]>(ids[3] ?? "");
+    expect(JSON.parse(JSON.stringify(await indexed.get(ids[3] ?? "")))).toEqual(task);
+    expect(Object.values(task.operations).flat().map((op) => op.action.type)).toContain("REQUEST_RUN");
 
     // Once met, no document's file is read again for the drive's units: FilesystemStorage reads every one, every page.
     const reads = vi.spyOn(FilesystemStorage.prototype, "get");

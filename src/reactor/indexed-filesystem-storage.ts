@@ -15,11 +15,13 @@
  * read that raced with one does not keep what it read), so nothing stale is answered.
  *
  * Drives, besides: the reactor reads a drive several times per operation, and FilesystemStorage
- * parsed its whole file each time and rewrote it with a key-sorting JSON writer (the drive holds a
- * node and an operation per document ever added, so both grow with it). Drives are kept parsed in
- * memory, as MemoryStorage keeps every document (the reactor's reducers make new objects, never
- * change the ones they are given), and written with JSON.stringify to a temporary file renamed over
- * the drive's — so a kill -9 during the write leaves the old drive whole instead of a truncated one.
+ * parsed its whole file each time (the drive holds a node and an operation per document ever
+ * added, so it grows with them). Drives are kept parsed in memory, as MemoryStorage keeps every
+ * document (the reactor's reducers make new objects, never change the ones they are given).
+ *
+ * Every document's operations are written with JSON.stringify (FilesystemStorage's key-sorting
+ * writer took about three times as long) to a temporary file renamed over the old one, so a kill -9
+ * during the write leaves the old document whole instead of a truncated one.
  */
 import { rename, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -78,25 +80,31 @@ export class IndexedFilesystemStorage extends FilesystemStorage {
     await super.clear();
   }
 
-  override addDocumentOperations(...args: Parameters<FilesystemStorage["addDocumentOperations"]>): ReturnType<FilesystemStorage["addDocumentOperations"]> {
-    return this.writing(args[0], () => super.addDocumentOperations(...args));
+  /** As FilesystemStorage merges them; written whole (see writeWhole). */
+  override async addDocumentOperations(...[id, operations, document]: Parameters<FilesystemStorage["addDocumentOperations"]>): ReturnType<FilesystemStorage["addDocumentOperations"]> {
+    await this.writeWhole(id, merge(await this.get(id), operations, document));
+    return undefined;
   }
 
-  /** As FilesystemStorage merges them, written whole to a temporary file renamed over the drive's. */
   override async addDriveOperations(...[id, operations, document]: Parameters<FilesystemStorage["addDriveOperations"]>): ReturnType<FilesystemStorage["addDriveOperations"]> {
-    const existing = await this.get(id);
-    const merged = mergeOperations(existing.operations, operations);
-    const revision = Object.fromEntries(Object.entries(merged).map(([scope, scopeOperations]) => [scope, operationsToRevision(scopeOperations)]));
-    const next = { ...existing, state: document.state, initialState: document.initialState, header: { ...existing.header, ...document.header, revision }, operations: merged, clipboard: document.clipboard };
+    await this.writeWhole(id, merge(await this.get(id), operations, document));
+    return undefined;
+  }
+
+  /**
+   * Writes a document's file with JSON.stringify (FilesystemStorage's key-sorting writer took three
+   * times as long) to a temporary file renamed over the old one: a kill -9 mid-write leaves the old
+   * document whole, where FilesystemStorage's writeFile in place could leave it truncated.
+   */
+  private async writeWhole(id: string, next: PHDocument): Promise<void> {
     const file = path.join(this.dir, `document-${encodeDocumentIdForPath(id)}.json`);
     const temporary = `${file}.${process.pid}.tmp`;
     await this.writing(id, async () => {
       await writeFile(temporary, JSON.stringify(next), "utf8");
       await rename(temporary, file);
     });
-    this.drives.set(id, next);
     this.units.set(id, { documentType: next.header.documentType, scopes: Object.keys(next.state) });
-    return undefined;
+    if (next.header.documentType === DRIVE_TYPE) this.drives.set(id, next);
   }
 
   /**
@@ -145,4 +153,11 @@ export class IndexedFilesystemStorage extends FilesystemStorage {
       bump();
     }
   }
+}
+
+/** The stored document with new operations, as FilesystemStorage merges them (revision per scope). */
+function merge(existing: PHDocument, operations: Parameters<typeof mergeOperations>[1], document: PHDocument): PHDocument {
+  const merged = mergeOperations(existing.operations, operations);
+  const revision = Object.fromEntries(Object.entries(merged).map(([scope, scopeOperations]) => [scope, operationsToRevision(scopeOperations)]));
+  return { ...existing, state: document.state, initialState: document.initialState, header: { ...existing.header, ...document.header, revision }, operations: merged, clipboard: document.clipboard };
 }

@@ -5,11 +5,10 @@
  */
 import type { TaskBatchCreator } from "../tasks/api-task-creator.js";
 import type { TaskManager } from "../tasks/task-manager.js";
-import type { TaskStatus } from "../tasks/types.js";
+import type { Task, TaskStatus } from "../tasks/types.js";
 import { rowRuntime, rowToTask, type TaskRuntime } from "../store/task-store.js";
 import type { PipelineStore } from "../store/pipeline-store.js";
 import type { PipelineRow } from "../store/sql/pipelines/pipeline-row.js";
-import type { Task } from "../tasks/types.js";
 import { parsePipelineRequest, planPipeline, type ExpandTemplate } from "./pipeline-request.js";
 
 export const PIPELINE_STATUSES = ["pending", "running", "blocked", "completed", "failed", "cancelled"] as const;

@@ -9,7 +9,7 @@ import { ResourceNameSchema } from "../schedules/schedule-schema.js";
 import { HOOK_SIGNINGS, type HookRow } from "../store/sql/hooks/hook-row.js";
 import { GraceSchema, previousSecretUntil } from "./secret-rotation.js";
 import { SecretSchema } from "./signing.js";
-import { pipelineIn } from "../pipelines/pipeline-in-task.js";
+import { lastMade } from "../pipelines/pipeline-in-task.js";
 
 
 export const HookCreateSchema = z.strictObject({
@@ -64,9 +64,7 @@ export function hookToJson(row: HookRow, options: { withSecret?: boolean; rateLi
     receivedCount: row.received_count,
     rejectedCount: row.rejected_count,
     lastReceivedAt: row.last_received_at?.toISOString() ?? null,
-    // A hook that makes pipelines keeps the last one's id where a task's would be.
-    lastTaskId: pipelineIn(row.task) === undefined ? row.last_task_id : null,
-    lastPipelineId: pipelineIn(row.task) === undefined ? null : row.last_task_id,
+    ...lastMade(row.task, row.last_task_id),
     lastError: row.last_error,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),

@@ -97,7 +97,7 @@ export class HookService {
     if (!parsed.ok) throw new ValidationError("preview", parsed.errors);
     const filled = fillHookTask(hook, parsed.value);
     // A hook that makes pipelines: the pipeline as the delivery would send it, checked as a whole.
-    if (pipelineIn(filled) !== undefined) return { task: filled, errors: await pipelineProblems(pipelineIn(filled), this.registry, this.expandTemplate ?? ((input) => Promise.resolve(input)), "task.pipeline.") };
+    if (pipelineIn(filled) !== undefined) return { task: filled, errors: await pipelineProblems(pipelineIn(filled), this.registry, this.expandTemplate) };
     const expanded = namesTemplate(filled) ? await expandForCheck(filled, this.expandTemplate) : { request: filled };
     if ("errors" in expanded) return { task: filled, errors: expanded.errors };
     const request = parseTaskRequest(expanded.request, this.registry);

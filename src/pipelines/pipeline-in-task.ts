@@ -6,10 +6,10 @@
  * every placeholder a sample text, as hook tasks are).
  */
 import type { ExecutorRegistry } from "../tasks/executors/registry.js";
-import { checkTaskTemplateShape } from "../tasks/task-template.js";
+import { checkTaskTemplateShape, refusedFields } from "../tasks/task-template.js";
 import { expandForCheck, namesTemplate } from "../templates/template-reference.js";
-import { parseWith, ValidationError, type FieldError } from "../validation.js";
-import { linkProblems, parsePipelineRequest, PipelineRequestSchema, planPipeline, type ExpandTemplate } from "./pipeline-request.js";
+import { ValidationError, type FieldError } from "../validation.js";
+import { parsePipelineRequest, planPipeline, type ExpandTemplate } from "./pipeline-request.js";
 
 /**
  * What a schedule's or hook's `task` holds when each firing or delivery makes a pipeline:
@@ -26,15 +26,30 @@ export function besidePipeline(task: Record<string, unknown>): FieldError[] {
     .map((key) => ({ field: `task.${key}`, message: 'not beside "pipeline": a task that makes a pipeline holds only { "pipeline": {...} }' }));
 }
 
+/** What a schedule or hook says of its last firing or delivery: the task's id, or the pipeline's. */
+export function lastMade(task: Record<string, unknown>, lastId: string | null): { lastTaskId: string | null; lastPipelineId: string | null } {
+  // A schedule or hook that makes pipelines keeps the last one's id where a task's would be.
+  return pipelineIn(task) === undefined ? { lastTaskId: lastId, lastPipelineId: null } : { lastTaskId: null, lastPipelineId: lastId };
+}
+
+const PREFIX = "task.pipeline.";
+const named = (errors: readonly FieldError[]) => errors.map((e) => ({ ...e, field: `${PREFIX}${e.field}` }));
+
+/** The schedule's or hook's idempotency key is the pipeline's: one of its own is refused (as for a task). */
+function ownKey(pipeline: unknown): FieldError[] {
+  const refused = typeof pipeline === "object" && pipeline !== null ? refusedFields(pipeline as Record<string, unknown>) : [];
+  return refused.map((e) => ({ ...e, field: `${PREFIX}idempotencyKey` }));
+}
+
 /**
- * The problems of a pipeline a schedule or hook would make (already filled), named under `prefix`
- * ("task.pipeline."); none when it would be stored as it is.
+ * The problems of a pipeline a schedule or hook would make (already filled), named under
+ * "task.pipeline."; none when it would be stored as it is.
  */
-export async function pipelineProblems(input: unknown, registry: ExecutorRegistry, expand: ExpandTemplate, prefix: string): Promise<FieldError[]> {
-  const named = (errors: readonly FieldError[]) => errors.map((e) => ({ ...e, field: `${prefix}${e.field}` }));
-  if (typeof input === "object" && input !== null && "idempotencyKey" in input) return named([{ field: "idempotencyKey", message: "is set by the schedule or hook, one per occurrence or delivery" }]);
+export async function pipelineProblems(input: unknown, registry: ExecutorRegistry, expand: ExpandTemplate | undefined): Promise<FieldError[]> {
+  const key = ownKey(input);
+  if (key.length > 0) return key;
   try {
-    await planPipeline(parsePipelineRequest(input), registry, expand);
+    await planPipeline(parsePipelineRequest(input), registry, expand ?? ((request) => Promise.resolve(request)));
     return [];
   } catch (error) {
     if (error instanceof ValidationError) return named(error.errors);
@@ -48,17 +63,20 @@ export async function pipelineProblems(input: unknown, registry: ExecutorRegistr
  * or, naming a template, for the template and its parameters.
  */
 export async function pipelineTemplateProblems(template: unknown, registry: ExecutorRegistry, expand: ExpandTemplate | undefined): Promise<FieldError[]> {
-  const prefix = "task.pipeline.";
-  if (typeof template === "object" && template !== null && "idempotencyKey" in template) return [{ field: `${prefix}idempotencyKey`, message: "is set by the schedule or hook, one per occurrence or delivery" }];
-  const parsed = parseWith(PipelineRequestSchema, template);
-  if (!parsed.ok) return parsed.errors.map((e) => ({ ...e, field: `${prefix}${e.field}` }));
-  const links = linkProblems(parsed.value.steps);
-  if (links.length > 0) return links.map((e) => ({ ...e, field: `${prefix}${e.field}` }));
+  const key = ownKey(template);
+  if (key.length > 0) return key;
+  let request;
+  try {
+    request = parsePipelineRequest(template);
+  } catch (error) {
+    if (error instanceof ValidationError) return named(error.errors);
+    throw error;
+  }
   const problems: FieldError[] = [];
-  for (const [index, step] of parsed.value.steps.entries()) {
+  for (const [index, step] of request.steps.entries()) {
     // Both name the step's fields "task.<field>": moved under the step.
     const errors = namesTemplate(step.task) ? await templateReferenceProblems(step.task, expand) : await checkTaskTemplateShape(step.task, registry);
-    problems.push(...errors.map((e) => ({ ...e, field: `${prefix}steps.${index}.${e.field}` })));
+    problems.push(...named(errors.map((e) => ({ ...e, field: `steps.${index}.${e.field}` }))));
   }
   return problems;
 }

@@ -57,12 +57,14 @@ export class PipelineService {
     if (existing) return { pipeline: await this.view(existing), created: false };
     const plan = await planPipeline(request, this.manager.registry, this.expand);
     const row = { id: plan.id, title: plan.title, origin, idempotency_key: plan.idempotencyKey ?? null, steps: plan.steps, task_ids: plan.steps.map((s) => s.taskId) };
+    let stored: PipelineRow | undefined;
     try {
       await this.createTasks(plan.inputs, {
         origin,
         ids: row.task_ids,
         within: async (tx) => {
-          if (!(await this.store.insert(tx, row))) throw new PipelineKeyTaken();
+          stored = await this.store.insert(tx, row);
+          if (!stored) throw new PipelineKeyTaken();
         },
       });
     } catch (error) {
@@ -70,8 +72,7 @@ export class PipelineService {
       if (taken) return { pipeline: await this.view(taken), created: false };
       throw error;
     }
-    const stored = await this.store.get(plan.id);
-    if (!stored) throw new Error(`pipeline ${plan.id} was stored and is gone`);
+    if (!stored) throw new Error(`pipeline ${plan.id}: its tasks were stored without it`);
     return { pipeline: await this.view(stored), created: true };
   }
 

@@ -60,7 +60,7 @@ export class IndexedFilesystemStorage extends FilesystemStorage {
     const before = this.writes.get(documentId) ?? 0;
     const document = await super.get<TDocument>(documentId);
     if ((this.writes.get(documentId) ?? 0) === before) {
-      this.units.set(documentId, { documentType: document.header.documentType, scopes: Object.keys(document.state) });
+      this.units.set(documentId, unitsFrom(document));
       if (document.header.documentType === DRIVE_TYPE) this.drives.set(documentId, document);
     }
     return document;
@@ -103,7 +103,7 @@ export class IndexedFilesystemStorage extends FilesystemStorage {
       await writeFile(temporary, JSON.stringify(next), "utf8");
       await rename(temporary, file);
     });
-    this.units.set(id, { documentType: next.header.documentType, scopes: Object.keys(next.state) });
+    this.units.set(id, unitsFrom(next));
     if (next.header.documentType === DRIVE_TYPE) this.drives.set(id, next);
   }
 
@@ -137,7 +137,7 @@ export class IndexedFilesystemStorage extends FilesystemStorage {
     const kept = this.units.get(documentId);
     if (kept) return kept;
     const document = await this.get(documentId).catch(() => undefined);
-    return document ? { documentType: document.header.documentType, scopes: Object.keys(document.state) } : undefined;
+    return document ? unitsFrom(document) : undefined;
   }
 
   private async writing<T>(documentId: string, write: () => Promise<T>): Promise<T> {
@@ -160,4 +160,8 @@ function merge(existing: PHDocument, operations: Parameters<typeof mergeOperatio
   const merged = mergeOperations(existing.operations, operations);
   const revision = Object.fromEntries(Object.entries(merged).map(([scope, scopeOperations]) => [scope, operationsToRevision(scopeOperations)]));
   return { ...existing, state: document.state, initialState: document.initialState, header: { ...existing.header, ...document.header, revision }, operations: merged, clipboard: document.clipboard };
+}
+
+function unitsFrom(document: PHDocument): UnitsOf {
+  return { documentType: document.header.documentType, scopes: Object.keys(document.state) };
 }

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { ScheduleRow } from "../store/sql/schedules/schedule-row.js";
 import { cronProblem, isTimeZone } from "./cron.js";
-import { pipelineIn } from "../pipelines/pipeline-in-task.js";
+import { lastMade } from "../pipelines/pipeline-in-task.js";
 
 /** Names of schedules and hooks: how people refer to them on the command line and in URLs. */
 export const ResourceNameSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, "must be 1-100 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit");
@@ -61,9 +61,7 @@ export function scheduleToJson(row: ScheduleRow) {
     enabled: row.enabled,
     nextFireAt: row.next_fire_at?.toISOString() ?? null,
     lastFiredAt: row.last_fired_at?.toISOString() ?? null,
-    // A schedule that makes pipelines keeps the last one's id where a task's would be.
-    lastTaskId: pipelineIn(row.task) === undefined ? row.last_task_id : null,
-    lastPipelineId: pipelineIn(row.task) === undefined ? null : row.last_task_id,
+    ...lastMade(row.task, row.last_task_id),
     lastError: row.last_error,
     firedCount: row.fired_count,
     skippedCount: row.skipped_count,

@@ -92,7 +92,7 @@ export class ScheduleService {
     const context = firingContext({ id, name: schedule.name, cron: schedule.cron }, next);
     if (pipelineIn(schedule.task) !== undefined) {
       // Each firing makes a pipeline: checked as POST /api/pipelines would check the next one's.
-      const errors = [...besidePipeline(schedule.task), ...(await pipelineProblems(fillTemplate(pipelineIn(schedule.task), context), this.registry, this.expandTemplate ?? ((input) => Promise.resolve(input)), "task.pipeline."))];
+      const errors = [...besidePipeline(schedule.task), ...(await pipelineProblems(fillTemplate(pipelineIn(schedule.task), context), this.registry, this.expandTemplate))];
       if (errors.length > 0) throw new ValidationError("schedule", errors);
       return { ...schedule, next_fire_at: schedule.enabled ? next : null };
     }

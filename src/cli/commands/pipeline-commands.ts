@@ -75,23 +75,21 @@ export function registerPipelineCommands(program: Command): void {
       else printText(describePipeline(found));
     });
 
-  pipeline
-    .command("cancel")
-    .description("cancel every step not ended yet")
-    .argument("<id>")
-    .action(async (id: string, _flags: unknown, command: Command) => {
-      const { cancelled } = await clientFor(command).request("POST", `${path(id)}/cancel`, z.object({ cancelled: z.array(z.string()) }), {});
-      printText(`cancelled ${cancelled.length} step(s)\n`);
-    });
-
-  pipeline
-    .command("retry")
-    .description("queue again the steps that failed or were cancelled; the steps after them wait for them")
-    .argument("<id>")
-    .action(async (id: string, _flags: unknown, command: Command) => {
-      const { retried } = await clientFor(command).request("POST", `${path(id)}/retry`, z.object({ retried: z.array(z.string()) }), {});
-      printText(`queued again ${retried.length} step(s)\n`);
-    });
+  // A verb on the whole pipeline: its answer lists the steps' task ids under `key`.
+  const verbs = [
+    { verb: "cancel", description: "cancel every step not ended yet", key: "cancelled", done: "cancelled" },
+    { verb: "retry", description: "queue again the steps that failed or were cancelled; the steps after them wait for them", key: "retried", done: "queued again" },
+  ];
+  for (const { verb, description, key, done } of verbs) {
+    pipeline
+      .command(verb)
+      .description(description)
+      .argument("<id>")
+      .action(async (id: string, _flags: unknown, command: Command) => {
+        const answer = await clientFor(command).request("POST", `${path(id)}/${verb}`, z.object({ [key]: z.array(z.string()) }), {});
+        printText(`${done} ${(answer[key] ?? []).length} step(s)\n`);
+      });
+  }
 }
 
 /** Polls until the pipeline settles, telling each step's change of status. */

@@ -6,7 +6,7 @@
  * bad input is refused with the field named; two workers sharing PostgreSQL send each delivery once,
  * and keep a webhook's rate limit between them.
  */
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -23,40 +23,13 @@ import { WebhookService } from "../src/webhooks/webhook-service.js";
 import { WebhookUrlPolicy } from "../src/webhooks/webhook-url-policy.js";
 import { ValidationError } from "../src/validation.js";
 import { testManager } from "./support/manager.js";
+import { startReceiver, type Receiver } from "./support/webhook-receiver.js";
 import { sleep, waitFor } from "./support/process.js";
 import { finalStatus, scriptedExecutor, type RunLog } from "./support/scripted-executor.js";
 import { BACKENDS, dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "./support/stores.js";
 
 const TOKEN = "api-token-0123456789";
 
-interface Received { at: number; path: string; headers: IncomingHttpHeaders; body: string; json: { id: string; event: string; webhook: string; task: Record<string, unknown> } }
-
-/** A webhook receiver: records every POST and answers from a script (default 200). */
-async function startReceiver() {
-  const received: Received[] = [];
-  const answers: { status: number; headers?: Record<string, string> }[] = [];
-  let delayMs = 0;
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks).toString("utf8");
-      received.push({ at: Date.now(), path: req.url ?? "", headers: req.headers, body, json: JSON.parse(body) as Received["json"] });
-      const answer = answers.shift() ?? { status: 200 };
-      setTimeout(() => res.writeHead(answer.status, answer.headers ?? {}).end(answer.status >= 400 ? "receiver says no" : "ok"), delayMs);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    received,
-    answers,
-    setDelay: (ms: number) => (delayMs = ms),
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
-  };
-}
-type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 
 /** A port nothing listens on (it did a moment ago). */
 async function freePort(): Promise<number> {
@@ -471,7 +444,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
         return ((await res.json()) as { errors: { field: string; message: string; value?: string }[] }).errors;
       };
       expect(await refused({ name: "x", url: "ftp://example.com/in" })).toEqual([expect.objectContaining({ field: "url", message: "must be an http or https URL", value: '"ftp://example.com/in"' })]);
-      expect(await refused({ name: "x", url: receiver.url, events: ["finished"] })).toEqual([expect.objectContaining({ field: "events.0", message: "must be one of completed, failed, cancelled, started, retrying", value: '"finished"' })]);
+      expect(await refused({ name: "x", url: receiver.url, events: ["finished"] })).toEqual([expect.objectContaining({ field: "events.0", message: "must be one of completed, failed, cancelled, started, retrying, pipeline.completed, pipeline.failed, pipeline.cancelled, pipeline.blocked", value: '"finished"' })]);
       expect(await refused({ name: "x", url: receiver.url, events: [] })).toEqual([expect.objectContaining({ field: "events", message: "name at least one event" })]);
       expect(await refused({ name: "x", url: receiver.url, secret: "short" })).toEqual([expect.objectContaining({ field: "secret" })]);
       expect(await refused({ name: "Bad Name", url: receiver.url })).toEqual([expect.objectContaining({ field: "name" })]);

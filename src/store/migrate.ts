@@ -34,6 +34,7 @@ import * as m028 from "./migrations/028-title-search.js";
 import * as m029 from "./migrations/029-schema-compatibility.js";
 import * as m030 from "./migrations/030-signing.js";
 import * as m031 from "./migrations/031-pipelines.js";
+import * as m032 from "./migrations/032-pipeline-events.js";
 
 /**
  * A migration is SQL split on ";" at line ends, or — where a function body holds semicolons of its
@@ -81,6 +82,7 @@ const MIGRATIONS: readonly Migration[] = [
   { version: 29, name: m029.name, statements: m029.statements },
   { version: 30, name: m030.name, statements: m030.statements },
   { version: 31, name: m031.name, statements: m031.statements },
+  { version: 32, name: m032.name, statements: m032.statements },
 ];
 
 /** The schema version this code migrates to. */

@@ -8,7 +8,7 @@ import type { RateLimitRow } from "../store/sql/rate-limits/rate-limit-row.js";
 import { GraceSchema, previousSecretUntil } from "../hooks/secret-rotation.js";
 import { SecretSchema } from "../hooks/signing.js";
 import { ResourceNameSchema } from "../schedules/schedule-schema.js";
-import { DELIVERY_STATUSES, END_EVENTS, WEBHOOK_EVENTS, type DeliveryCounts, type DeliveryRow, type WebhookRow } from "../store/sql/webhooks/webhook-row.js";
+import { deliverySubject, DELIVERY_STATUSES, END_EVENTS, WEBHOOK_EVENTS, type DeliveryCounts, type DeliveryRow, type WebhookRow } from "../store/sql/webhooks/webhook-row.js";
 
 const WebhookUrlSchema = z.string().trim().max(2000).pipe(z.url({ protocol: /^https?$/, error: "must be an http or https URL" }));
 const EventsSchema = z
@@ -84,7 +84,7 @@ export function webhookToJson(row: WebhookRow, counts: DeliveryCounts | undefine
 export function deliveryToJson(row: DeliveryRow) {
   return {
     id: row.id,
-    taskId: row.task_id,
+    ...deliverySubject(row),
     event: row.event,
     status: row.status,
     attempts: row.attempts,

@@ -37,6 +37,8 @@ import type { WebhookStore } from "../store/webhook-store.js";
 import { retryDelayMs, type RetryPolicy } from "../tasks/retry-policy.js";
 import { RateLimitStore } from "../store/rate-limit-store.js";
 import { WebhookRateLimits } from "./webhook-rate-limits.js";
+import { PipelineAnnouncer } from "../pipelines/pipeline-announcer.js";
+import { deliverySubject } from "../store/sql/webhooks/webhook-row.js";
 
 /** Deliveries sent per look at most, at once (the rest are due at the next look, at once). */
 const BATCH = 20;
@@ -65,12 +67,14 @@ export interface WebhookSenderOptions {
 export class WebhookSender {
   private readonly loop: PollLoop;
   private readonly rateLimits: WebhookRateLimits;
+  private readonly pipelines: PipelineAnnouncer;
   /** Whether any webhook was enabled at the last look: a task's end wakes the sender only then. */
   private active = false;
   private lastCleanup = 0;
 
   constructor(private readonly options: WebhookSenderOptions) {
     this.rateLimits = new WebhookRateLimits(new RateLimitStore(options.store.db, "webhook"));
+    this.pipelines = new PipelineAnnouncer(options.store.db);
     this.loop = new PollLoop(() => this.look(), options.pollMs, (error) => options.logger.error({ err: error }, "sending webhook deliveries failed; trying again shortly"));
   }
 
@@ -101,6 +105,8 @@ export class WebhookSender {
       await this.cleanup();
       return pollMs;
     }
+    // Pipelines whose steps ended since the last look: their ends become deliveries, claimed below.
+    const checks = (await this.pipelines.announce()).checks;
     const reservation = await this.rateLimits.reserve(BATCH);
     let due: DueDelivery[] = [];
     try {
@@ -112,7 +118,7 @@ export class WebhookSender {
     }
     await Promise.all(due.map((delivery) => this.send(delivery)));
     await this.cleanup();
-    if (due.length === BATCH) return 0;
+    if (due.length === BATCH || checks > 0) return 0;
     // Deliveries waiting for a full window are due already: they count from when it has room.
     const next = Math.min((await store.nextDue(reservation?.full))?.getTime() ?? Infinity, reservation?.nextFreeAt ?? Infinity);
     // At least a few ms when nothing was due: the database's clock may be behind this machine's.
@@ -123,7 +129,7 @@ export class WebhookSender {
     const { logger, metrics } = this.options;
     const outcome = await this.attempt(delivery);
     const recorded = await this.options.store.finish(this.options.workerId, outcome);
-    const fields = { webhook: delivery.webhook_name, deliveryId: delivery.id, taskId: delivery.task_id, event: delivery.event, attempt: delivery.attempts, httpStatus: outcome.httpStatus };
+    const fields = { webhook: delivery.webhook_name, deliveryId: delivery.id, ...deliverySubject(delivery), event: delivery.event, attempt: delivery.attempts, httpStatus: outcome.httpStatus };
     if (!recorded) {
       logger.warn(fields, "webhook delivery was taken over or removed while it was sent; its outcome here is not recorded");
       return;
@@ -144,7 +150,7 @@ export class WebhookSender {
       // Not tried again: only a change of the webhook or of the list can help; redeliver sends it then.
       return { id: delivery.id, status: "dead", httpStatus: null, error: `not sent: the webhook's URL is ${this.options.urlPolicy.refusal()}` };
     }
-    const body = JSON.stringify({ id: delivery.id, event: delivery.event, webhook: delivery.webhook_name, createdAt: delivery.created_at.toISOString(), task: delivery.task_id === null ? null : delivery.payload });
+    const body = JSON.stringify({ id: delivery.id, event: delivery.event, webhook: delivery.webhook_name, createdAt: delivery.created_at.toISOString(), ...deliveryBody(delivery) });
     let httpStatus: number | null = null;
     let error: string;
     let retryAfterMs: number | undefined;
@@ -188,6 +194,12 @@ export class WebhookSender {
     const removed = await this.options.store.deleteOld(this.options.retentionMs);
     if (removed > 0) this.options.logger.info({ removed }, "removed webhook deliveries past their retention");
   }
+}
+
+/** What a delivery is about: `task` (null for a ping), or `pipeline` for a pipeline event. */
+function deliveryBody(delivery: DueDelivery): { task: unknown } | { pipeline: unknown } {
+  if (deliverySubject(delivery).pipelineId !== undefined) return { pipeline: delivery.payload };
+  return { task: delivery.task_id === null ? null : delivery.payload };
 }
 
 /** The first `maxBytes` or so of a response's body, as text; the rest is not read. */

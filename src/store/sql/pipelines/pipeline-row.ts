@@ -15,6 +15,8 @@ export interface PipelineRow {
   steps: StoredStep[];
   task_ids: string[];
   created_at: Date;
+  /** The last end told to webhooks (migration 032); null since it last ran, or never told. */
+  announced_status: string | null;
 }
 
-export type NewPipelineRow = Omit<PipelineRow, "created_at">;
+export type NewPipelineRow = Omit<PipelineRow, "created_at" | "announced_status">;

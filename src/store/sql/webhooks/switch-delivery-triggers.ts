@@ -1,13 +1,16 @@
 import type { Queryable } from "../../db.js";
 import { DELIVERY_TRIGGERS } from "../../migrations/015-webhooks.js";
 import { RETRY_TRIGGER, START_TRIGGER } from "../../migrations/016-webhook-start-and-retry.js";
-import { END_EVENTS, type WebhookEvent } from "./webhook-row.js";
+import { PIPELINE_CHECK_TRIGGER } from "../../migrations/032-pipeline-events.js";
+import { END_EVENTS, PIPELINE_EVENTS, type WebhookEvent } from "./webhook-row.js";
 
 /** Each trigger that writes deliveries, and the events an enabled webhook must ask for to need it. */
 const TRIGGERS: readonly { name: string; events: readonly WebhookEvent[] }[] = [
   ...DELIVERY_TRIGGERS.map((name) => ({ name, events: END_EVENTS })),
   { name: START_TRIGGER, events: ["started"] },
   { name: RETRY_TRIGGER, events: ["retrying"] },
+  // Not a delivery of its own: the pipeline checks the sender turns into pipeline.* deliveries.
+  { name: PIPELINE_CHECK_TRIGGER, events: PIPELINE_EVENTS },
 ];
 
 const quoted = (values: readonly string[]) => `ARRAY[${values.map((v) => `'${v}'`).join(", ")}]::text[]`;

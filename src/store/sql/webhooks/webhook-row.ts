@@ -1,7 +1,11 @@
 import type { JsonObject } from "../../../tasks/types.js";
 
 /** Task events a webhook can be told of: a task's end, each start (every attempt), each retry. */
-export const WEBHOOK_EVENTS = ["completed", "failed", "cancelled", "started", "retrying"] as const;
+const TASK_EVENTS = ["completed", "failed", "cancelled", "started", "retrying"] as const;
+/** A pipeline's end, or a failed step holding the steps after it (migration 032). */
+export const PIPELINE_EVENTS = ["pipeline.completed", "pipeline.failed", "pipeline.cancelled", "pipeline.blocked"] as const;
+export type PipelineEvent = (typeof PIPELINE_EVENTS)[number];
+export const WEBHOOK_EVENTS = [...TASK_EVENTS, ...PIPELINE_EVENTS] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 /** A task's end: what a webhook is told of when it names no events. */
 export const END_EVENTS: readonly WebhookEvent[] = ["completed", "failed", "cancelled"];
@@ -43,11 +47,11 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 export interface DeliveryRow {
   id: string;
   webhook_id: string;
-  /** Null for a ping. */
+  /** Null for a ping; the pipeline's id for a pipeline.* event (deliveries go out in order per task_id). */
   task_id: string | null;
-  /** "task.<event>" (task.completed, task.started, ...), or "ping". */
+  /** "task.<event>" (task.completed, task.started, ...), "pipeline.<end>", or "ping". */
   event: string;
-  /** The task as it was at the event ({} for a ping). */
+  /** The task (or pipeline) as it was at the event ({} for a ping). */
   payload: JsonObject;
   status: DeliveryStatus;
   attempts: number;
@@ -73,3 +77,8 @@ export interface DueDelivery extends DeliveryRow {
 
 /** Deliveries of one webhook, per status. */
 export type DeliveryCounts = Record<DeliveryStatus, number>;
+
+/** What a delivery is about, by the id its task_id column holds: a task's, or a pipeline's (pipeline.* events). */
+export function deliverySubject(row: Pick<DeliveryRow, "task_id" | "event">): { taskId: string | null; pipelineId?: string } {
+  return row.event.startsWith("pipeline.") && row.task_id !== null ? { taskId: null, pipelineId: row.task_id } : { taskId: row.task_id };
+}

@@ -27,6 +27,7 @@ import { AgentProcess } from "./support/agent-process.js";
 import { cliRegistry, testManager } from "./support/manager.js";
 import { waitFor } from "./support/process.js";
 import { BACKENDS } from "./support/stores.js";
+import { startReceiver } from "./support/webhook-receiver.js";
 
 interface StepJson {
   name: string;
@@ -338,5 +339,23 @@ describe("ph-tasks pipeline, against a running agent", () => {
     expect(bad.stderr).toContain("steps.0.after.0: names no step of this pipeline");
     const notJson = await agent.cliAsync(["pipeline", "run", "{"]);
     expect([notJson.status, notJson.stderr]).toEqual([2, expect.stringContaining("pipeline run: the request is not valid JSON")]);
+  });
+
+  it("webhook add --on pipeline.failed: the failed pipeline is POSTed with its steps; webhook deliveries names the pipeline", async () => {
+    const receiver = await startReceiver();
+    try {
+      expect((await agent.cliAsync(["webhook", "add", "releases", "--to", receiver.url, "--on", "pipeline.failed,pipeline.completed"])).stdout).toContain("on pipeline.failed, pipeline.completed");
+      const run = await agent.cliAsync(["pipeline", "run", JSON.stringify({ title: "breaks again", steps: [{ name: "build", task: cliStep("build", 4) }, { name: "ship", after: ["build"], task: cliStep("ship") }] }), "--wait"]);
+      expect(run.status).toBe(1);
+      const id = /^pipeline (\S+): 2 step\(s\)/m.exec(run.stdout)?.[1] ?? "";
+      const delivery = await waitFor(() => receiver.received.find((r) => r.json.pipeline?.id === id), 15_000, "the pipeline's end POSTed");
+      expect(delivery.json.event).toBe("pipeline.failed");
+      expect(delivery.json.pipeline).toMatchObject({ title: "breaks again", origin: "api", status: "failed", steps: [{ name: "build", status: "failed" }, { name: "ship", status: "cancelled" }] });
+      const listed = await waitFor(async () => { const out = (await agent.cliAsync(["webhook", "deliveries", "releases"])).stdout; return out.includes("delivered") ? out : undefined; }, 10_000, "the delivery recorded");
+      expect(listed).toMatch(new RegExp(`delivered\\s+pipeline\\.failed\\s+pipeline ${id}`));
+      expect((await agent.cliAsync(["webhook", "rm", "releases"])).status).toBe(0);
+    } finally {
+      await receiver.close();
+    }
   });
 });

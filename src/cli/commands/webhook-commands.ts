@@ -29,6 +29,8 @@ type ApiWebhook = z.infer<typeof ApiWebhookSchema>;
 const ApiDeliverySchema = z.looseObject({
   id: z.string(),
   taskId: z.string().nullable(),
+  /** For a pipeline.* event (agents from schema 32). */
+  pipelineId: z.string().optional(),
   event: z.string(),
   status: z.string(),
   attempts: z.number(),
@@ -54,7 +56,7 @@ function describe(webhook: ApiWebhook): string {
 
 function describeDelivery(d: ApiDelivery): string {
   const when = d.status === "delivered" ? `at ${d.deliveredAt ?? "?"}` : d.status === "pending" ? `next attempt ${d.nextAttemptAt ?? "?"}` : "given up";
-  return `${d.id}  ${d.status}  ${d.event}${d.taskId ? `  task ${d.taskId}` : ""}  attempts ${d.attempts}  ${when}${d.lastError ? `\n  last error: ${d.lastError}` : ""}`;
+  return `${d.id}  ${d.status}  ${d.event}${d.taskId ? `  task ${d.taskId}` : ""}${d.pipelineId ? `  pipeline ${d.pipelineId}` : ""}  attempts ${d.attempts}  ${when}${d.lastError ? `\n  last error: ${d.lastError}` : ""}`;
 }
 
 const list = (value: string) => value.split(",").map((s) => s.trim()).filter(Boolean);

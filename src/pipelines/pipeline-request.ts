@@ -9,8 +9,9 @@ import { z } from "zod";
 import type { ExecutorRegistry } from "../tasks/executors/registry.js";
 import { parseTaskRequest } from "../tasks/task-request.js";
 import { requestProblems } from "../tasks/admit-tasks.js";
-import type { StoredStep } from "../store/sql/pipelines/pipeline-row.js";
+import { PIPELINE_TAG_PREFIX, type StoredStep } from "../store/sql/pipelines/pipeline-row.js";
 import { describeValue, parseWith, ValidationError, type FieldError } from "../validation.js";
+import { stepReferenceProblems } from "./step-results.js";
 
 export const MAX_STEPS = 50;
 /** As a task's dependsOn (types.ts): a step waits for at most this many tasks. */
@@ -59,7 +60,7 @@ export interface PipelinePlan {
   inputs: Record<string, unknown>[];
 }
 
-export const pipelineTag = (id: string) => `pipeline:${id}`;
+export const pipelineTag = (id: string) => `${PIPELINE_TAG_PREFIX}${id}`;
 
 /** Expands a template reference into a task request (TemplateService.expand); the identity without templates. */
 export type ExpandTemplate = (input: unknown) => Promise<unknown>;
@@ -129,6 +130,8 @@ export async function planPipeline(request: PipelineRequest, registry: ExecutorR
   const ids = new Map(request.steps.map((step) => [step.name, uuidv7()]));
   const problems: FieldError[] = [];
   const inputs: Record<string, unknown>[] = [];
+  /** Each step's task as enqueued, by the step's index (a template that failed to expand has none). */
+  const expanded: Record<string, unknown>[] = [];
   const steps: StoredStep[] = [];
   for (const [index, step] of request.steps.entries()) {
     const prefix = `steps.${index}.task`;
@@ -157,8 +160,10 @@ export async function planPipeline(request: PipelineRequest, registry: ExecutorR
     if (parsed.ok) problems.push(...own(await requestProblems(registry, parsed.value)));
     else problems.push(...own(parsed.errors.filter((e) => !(e.field === "tags" && tags.length > MAX_TAGS))));
     inputs.push(input);
+    expanded[index] = input;
     steps.push({ name: step.name, taskId: ids.get(step.name) ?? "", after: step.after ?? [] });
   }
+  problems.push(...stepReferenceProblems(request.steps.map((step, index) => ({ ...step, task: expanded[index] ?? {} })), (index) => `steps.${index}.task`));
   if (problems.length > 0) throw new ValidationError("pipeline", problems);
   return { id, tag, title: request.title, onFailure: request.onFailure, idempotencyKey: request.idempotencyKey, steps, inputs };
 }

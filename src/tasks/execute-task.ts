@@ -12,6 +12,7 @@ import type { OutputLog } from "./output-log.js";
 import { RunOutputCleaner } from "./run-output-cleaner.js";
 import type { TaskLifecycleEvents } from "./task-events.js";
 import type { Task } from "./types.js";
+import { fillStepResults, hasStepReferences, type StepResultSource } from "../pipelines/step-results.js";
 
 export interface ExecuteTaskContext {
   registry: ExecutorRegistry;
@@ -24,13 +25,22 @@ export interface ExecuteTaskContext {
   /** The manager's "output" and "progress" events. */
   onOutput: (...args: TaskLifecycleEvents["output"]) => void;
   onProgress: (...args: TaskLifecycleEvents["progress"]) => void;
+  /** Where a pipeline step's references to earlier steps' results are read from (pipelines/step-results.ts). */
+  stepResults?: StepResultSource;
 }
 
 /** `abort`: a signal from outside (cancel, shutdown), or the run's own controller (see AttemptOptions.controller). */
-export async function executeTask(ctx: ExecuteTaskContext, task: Task, abort: AbortSignal | AbortController, attempt: number): Promise<AttemptOutcome> {
+export async function executeTask(ctx: ExecuteTaskContext, stored: Task, abort: AbortSignal | AbortController, attempt: number): Promise<AttemptOutcome> {
+  let task = stored;
   const executor = ctx.registry.get(task.type);
   if (!executor) {
     return { status: "failed", error: { kind: "fatal", code: "unknown_type", message: `worker ${ctx.workerId} has no executor for task type '${task.type}'` }, durationMs: 0 };
+  }
+  // A pipeline step's {{steps.<name>.result...}}: filled from the results as they are now, then checked as any field.
+  if (ctx.stepResults && hasStepReferences(task)) {
+    const filled = await fillStepResults(task, ctx.stepResults);
+    if ("error" in filled) return { status: "failed", error: filled.error, durationMs: 0 };
+    task = filled.task;
   }
   // Stored fields are checked again: the task may come from an older version or another writer.
   const valid = parseWith(executor.requestSchema, task);

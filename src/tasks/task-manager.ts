@@ -12,6 +12,8 @@ import { CHANNELS } from "../store/db.js";
 import type { ListFilter, TaskEventRow } from "../store/interfaces.js";
 import type { ClaimedRow } from "../store/sql/claim-tasks.js";
 import { rowRuntime, rowToTask, TaskStore, type TaskRuntime } from "../store/task-store.js";
+import { PipelineStore } from "../store/pipeline-store.js";
+import { stepResultsFrom } from "../pipelines/step-results.js";
 import { Redactor } from "../security/redactor.js";
 import { ValidationError } from "../validation.js";
 import { ClaimPump } from "./claim-pump.js";
@@ -93,7 +95,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
       returned: (rows, why) => rows.forEach((row) => announceReturned(this.logger, this, row, why)),
       state: () => (!this.started ? "stopped" : this.stopping ? "stopping" : "running"),
     }, this.controls.rateLimits);
-    this.executeContext = { registry, redactor, outputLog: this.outputLog, logger, workerId: settings.workerId, abandonAfterMs: settings.abandonAfterMs, onOutput: (task, chunk) => this.emit("output", task, chunk), onProgress: (task, event) => this.emit("progress", task, event) };
+    this.executeContext = { registry, redactor, outputLog: this.outputLog, logger, workerId: settings.workerId, abandonAfterMs: settings.abandonAfterMs, onOutput: (task, chunk) => this.emit("output", task, chunk), onProgress: (task, event) => this.emit("progress", task, event), stepResults: stepResultsFrom(new PipelineStore(store.db)) };
     this.dependencyFailures = new DependencyFailures(store, (id, reason, code) => this.cancelTask(id, reason, code), logger);
     const ended = (task: Task) => void (this.started && this.dependencyFailures.checkQuietly([task.id]));
     this.on("failed", ended).on("cancelled", ended);

@@ -1,3 +1,6 @@
+/** Every task of a pipeline carries the tag `pipeline:<id>`. */
+export const PIPELINE_TAG_PREFIX = "pipeline:";
+
 /** A pipeline's step as stored: its name, its task, and the steps it waits for (by name). */
 export interface StoredStep {
   name: string;

@@ -44,6 +44,7 @@ import { WebhookSender } from "./webhooks/webhook-sender.js";
 import { WebhookService } from "./webhooks/webhook-service.js";
 import { WebhookUrlPolicy } from "./webhooks/webhook-url-policy.js";
 import { TemplateService } from "./templates/template-service.js";
+import type { ExpandTemplate } from "./templates/template-reference.js";
 import { TemplateStore } from "./store/template-store.js";
 import { describeOpenEnded, openEndedEntries } from "./security/open-ended-entries.js";
 import { cgroupRootProblem } from "./tasks/executors/run-cgroup.js";
@@ -153,7 +154,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   const createTask = createApiTaskCreator(manager, reactor, localDriveId);
   // Schedules and hooks may name a saved template instead of holding a task of their own.
   const templates = new TemplateService(new TemplateStore(store.db), registry);
-  const expandTemplate = (input: unknown) => templates.expand(input);
+  const expandTemplate: ExpandTemplate = (input, kind) => templates.expand(input, kind);
   const createFromTemplate: typeof createTask = async (input, origin) => createTask(await expandTemplate(input), origin);
   // Pipelines: their steps' tasks too, each with its document, all stored in one transaction.
   const pipelines = new PipelineService(new PipelineStore(store.db), manager, createApiTaskBatchCreator(manager, reactor, localDriveId), expandTemplate);

@@ -110,7 +110,7 @@ export function createApp(options: HttpOptions): Express {
   if (options.webhooks) app.use(webhookRoutes(options.webhooks));
   const { store, registry } = options.manager;
   const enqueue: TaskBatchCreator = (inputs, { origin: _origin, ...rest }) => options.manager.enqueueTasks(inputs, rest);
-  app.use(pipelineRoutes(options.pipelines ?? new PipelineService(new PipelineStore(store.db), options.manager, enqueue, templates ? (input) => templates.expand(input) : undefined)));
+  app.use(pipelineRoutes(options.pipelines ?? new PipelineService(new PipelineStore(store.db), options.manager, enqueue, templates ? (input, kind) => templates.expand(input, kind) : undefined)));
   app.use(queueRoutes(new PauseService(new PauseStore(store.db), registry), new RateLimitService(new RateLimitStore(store.db), registry), new ConcurrencyService(new TypeConcurrencyStore(store.db), registry)));
   app.use(workerRoutes(new WorkerStore(store.db), options.manager.workerId));
   options.mount?.(app);

@@ -1,7 +1,8 @@
 /**
  * A schedule's or an inbound hook's `task` may make a pipeline instead of a task:
  * `{ "pipeline": { title, steps, onFailure? } }`, filled like a task template at each firing or
- * delivery, whose idempotency key becomes the pipeline's. Checked when the schedule or hook is saved:
+ * delivery, whose idempotency key becomes the pipeline's — or name a pipeline template:
+ * `{ "pipeline": { "template": "release", "params": {...} } }`. Checked when the schedule or hook is saved:
  * a schedule's as the next firing's pipeline (its values are known), a hook's for its shape (with
  * every placeholder a sample text, as hook tasks are).
  */
@@ -48,8 +49,14 @@ function ownKey(pipeline: unknown): FieldError[] {
 export async function pipelineProblems(input: unknown, registry: ExecutorRegistry, expand: ExpandTemplate | undefined): Promise<FieldError[]> {
   const key = ownKey(input);
   if (key.length > 0) return key;
+  let request = input;
+  if (isObject(input) && namesTemplate(input)) {
+    const expanded = await expandForCheck(input, expand && ((reference) => expand(reference, "pipeline")));
+    if ("errors" in expanded) return underPipeline(expanded.errors);
+    request = expanded.request;
+  }
   try {
-    await planPipeline(parsePipelineRequest(input), registry, expand ?? ((request) => Promise.resolve(request)));
+    await planPipeline(parsePipelineRequest(request), registry, expand ?? ((step) => Promise.resolve(step)));
     return [];
   } catch (error) {
     if (error instanceof ValidationError) return named(error.errors);
@@ -65,6 +72,8 @@ export async function pipelineProblems(input: unknown, registry: ExecutorRegistr
 export async function pipelineTemplateProblems(template: unknown, registry: ExecutorRegistry, expand: ExpandTemplate | undefined): Promise<FieldError[]> {
   const key = ownKey(template);
   if (key.length > 0) return key;
+  // A pipeline template named: it exists and every parameter it uses is given (its steps were checked when it was saved).
+  if (isObject(template) && namesTemplate(template)) return underPipeline(await templateReferenceProblems(template, expand && ((reference) => expand(reference, "pipeline"))));
   let request;
   try {
     request = parsePipelineRequest(template);
@@ -85,3 +94,8 @@ async function templateReferenceProblems(task: Record<string, unknown>, expand: 
   const expanded = await expandForCheck(task, expand);
   return "errors" in expanded ? expanded.errors : [];
 }
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** expandForCheck's errors ("task.<field>") moved under "task.pipeline.". */
+const underPipeline = (errors: readonly FieldError[]) => errors.map((e) => ({ ...e, field: e.field.startsWith("task.") ? `${PREFIX}${e.field.slice(5)}` : e.field }));

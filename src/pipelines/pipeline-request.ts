@@ -12,6 +12,7 @@ import { requestProblems } from "../tasks/admit-tasks.js";
 import { PIPELINE_TAG_PREFIX, type StoredStep } from "../store/sql/pipelines/pipeline-row.js";
 import { describeValue, parseWith, ValidationError, type FieldError } from "../validation.js";
 import { stepReferenceProblems } from "./step-results.js";
+import type { ExpandTemplate } from "../templates/template-reference.js";
 
 export const MAX_STEPS = 50;
 /** As a task's dependsOn (types.ts): a step waits for at most this many tasks. */
@@ -62,8 +63,7 @@ export interface PipelinePlan {
 
 export const pipelineTag = (id: string) => `${PIPELINE_TAG_PREFIX}${id}`;
 
-/** Expands a template reference into a task request (TemplateService.expand); the identity without templates. */
-export type ExpandTemplate = (input: unknown) => Promise<unknown>;
+export type { ExpandTemplate } from "../templates/template-reference.js";
 
 export function parsePipelineRequest(input: unknown): PipelineRequest {
   const parsed = parseWith(PipelineRequestSchema, input);

@@ -52,7 +52,7 @@ export class PipelineService {
 
   /** Checks the whole request (ValidationError naming every field), then stores it and its tasks at once. */
   async create(input: unknown, origin = "api"): Promise<{ pipeline: PipelineView; created: boolean }> {
-    const request = parsePipelineRequest(input);
+    const request = parsePipelineRequest(await this.expand(input, "pipeline"));
     const existing = request.idempotencyKey ? await this.store.getByIdempotencyKey(request.idempotencyKey) : undefined;
     if (existing) return { pipeline: await this.view(existing), created: false };
     const plan = await planPipeline(request, this.manager.registry, this.expand);

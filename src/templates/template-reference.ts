@@ -12,8 +12,11 @@
 import type { FieldError } from "../validation.js";
 import { ValidationError } from "../validation.js";
 
-/** What expands a request naming a template (TemplateService.expand). */
-export type ExpandTemplate = (input: unknown) => Promise<unknown>;
+/** A template's kind: a task request, or `{ "pipeline": {...} }` (a pipeline request). */
+export type TemplateKind = "task" | "pipeline";
+
+/** What expands a request naming a template of `kind` (task by default; TemplateService.expand). */
+export type ExpandTemplate = (input: unknown, kind?: TemplateKind) => Promise<unknown>;
 
 export function namesTemplate(task: Record<string, unknown>): boolean {
   return "template" in task;

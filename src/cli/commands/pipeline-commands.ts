@@ -11,6 +11,7 @@ import { ago, durationOf, table, truncate } from "../format.js";
 import { readJsonObject } from "../input.js";
 import { printText } from "../terminal-text.js";
 import { clientFor, printJson } from "./client-options.js";
+import { paramOptions, templateParamValues, type TemplateFlags } from "./task-template-flags.js";
 
 const ApiStepSchema = z.looseObject({ name: z.string(), after: z.array(z.string()), taskId: z.string(), status: z.string(), task: ApiTaskSchema.nullable() });
 const ApiPipelineSchema = z.looseObject({ id: z.string(), title: z.string(), status: z.string(), createdAt: z.string(), steps: z.array(ApiStepSchema) });
@@ -28,28 +29,40 @@ export function describePipeline(pipeline: ApiPipeline): string {
   return `${pipeline.id}  ${pipeline.status}  ${pipeline.title}\n${table(["STEP", "STATUS", "TASK", "AFTER", "DURATION", "ERROR"], rows)}\n`;
 }
 
+/** The request `run` sends: the JSON given, or a reference to a pipeline template with its parameters. */
+async function pipelineRequest(request: string | undefined, flags: { file?: string; title?: string } & TemplateFlags): Promise<unknown> {
+  if (flags.template !== undefined) {
+    if (request !== undefined || flags.file !== undefined) throw new ClientError("give the pipeline as JSON (an argument, --file) or --template <name>, not both", EXIT.usage);
+    return { template: flags.template, params: templateParamValues(flags), ...(flags.title !== undefined ? { title: flags.title } : {}) };
+  }
+  if (flags.title !== undefined || flags.param !== undefined || flags.paramJson !== undefined) throw new ClientError("--title, --param and --param-json go with --template", EXIT.usage);
+  const read = await readJsonObject(request, flags.file, "pipeline run");
+  if (!read.ok) throw new ClientError(read.error, EXIT.usage);
+  return read.value;
+}
+
 export function registerPipelineCommands(program: Command): void {
   const pipeline = program.command("pipeline").description("several tasks as named steps that wait for each other, sent at once");
 
-  pipeline
+  const run = pipeline
     .command("run")
     .description('send a pipeline: {"title": "...", "steps": [{"name": "build", "task": {...}}, {"name": "test", "after": ["build"], "task": {...}}]}')
-    .argument("[request]", "the pipeline as JSON; default: --file, or stdin")
+    .argument("[request]", "the pipeline as JSON; default: --file, --template, or stdin")
     .option("--file <path>", "read the pipeline from a JSON file")
+    .option("--template <name>", "a saved pipeline template (ph-tasks template list), with --param / --param-json")
+    .option("--title <title>", "with --template: the pipeline's title instead of the template's")
     .option("--wait", "follow it until it ends (or is blocked); exit 0 completed, 1 failed or blocked, 130 cancelled")
-    .option("--json", "print the pipeline as JSON")
-    .action(async (request: string | undefined, flags: { file?: string; wait?: boolean; json?: boolean }, command: Command) => {
-      const read = await readJsonObject(request, flags.file, "pipeline run");
-      if (!read.ok) throw new ClientError(read.error, EXIT.usage);
-      const client = clientFor(command);
-      let { pipeline: sent } = await client.request("POST", "/api/pipelines", OneSchema, read.value);
-      if (!flags.wait) return flags.json ? printJson(sent) : printText(describePipeline(sent));
-      if (!flags.json) printText(`pipeline ${sent.id}: ${sent.steps.length} step(s)\n`);
-      sent = await follow(client, sent, flags.json ? undefined : (line) => printText(`${line}\n`));
-      if (flags.json) printJson(sent);
-      else printText(describePipeline(sent));
-      process.exitCode = exitCodeOf(sent);
-    });
+    .option("--json", "print the pipeline as JSON");
+  paramOptions(run).action(async (request: string | undefined, flags: { file?: string; title?: string; wait?: boolean; json?: boolean } & TemplateFlags, command: Command) => {
+    const client = clientFor(command);
+    let { pipeline: sent } = await client.request("POST", "/api/pipelines", OneSchema, await pipelineRequest(request, flags));
+    if (!flags.wait) return flags.json ? printJson(sent) : printText(describePipeline(sent));
+    if (!flags.json) printText(`pipeline ${sent.id}: ${sent.steps.length} step(s)\n`);
+    sent = await follow(client, sent, flags.json ? undefined : (line) => printText(`${line}\n`));
+    if (flags.json) printJson(sent);
+    else printText(describePipeline(sent));
+    process.exitCode = exitCodeOf(sent);
+  });
 
   pipeline
     .command("list")

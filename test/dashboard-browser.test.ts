@@ -529,6 +529,14 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     expect(await row.locator(".steps-done").textContent()).toBe("1/3");
     expect(await row.locator(".title a").textContent()).toBe('release <b id="pwned">7</b>');
     expect(await page.locator("#pwned").count()).toBe(0);
+    // Filtered by status: there among the failed ones, not among the completed ones.
+    await page.locator('#pipeline-filters a[data-filter="completed"]').click();
+    await page.waitForURL(/#\/pipelines\?status=completed$/);
+    await page.locator("#pipelines-section h2", { hasText: "completed" }).waitFor();
+    expect(await page.locator(`#pipelines tr[data-pipeline="${sent.id}"]`).count()).toBe(0);
+    await page.locator('#pipeline-filters a[data-filter="failed"]').click();
+    await row.waitFor();
+    expect(await page.locator('#pipeline-filters a[aria-current="true"]').textContent()).toBe("failed");
 
     // The pipeline: its steps in order, what each waits for, and why the last two ended.
     await row.locator(".title a").click();

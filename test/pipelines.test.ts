@@ -323,6 +323,9 @@ describe("ph-tasks pipeline, against a running agent", () => {
     expect(shown.stdout).toMatch(/ship\s+completed\s+\S+\s+build/);
     const listed = await agent.cliAsync(["pipeline", "list"]);
     expect(listed.stdout).toMatch(new RegExp(`${id}\\s+completed\\s+2/2`));
+    expect((await agent.cliAsync(["pipeline", "list", "--status", "completed"])).stdout).toContain(id);
+    expect((await agent.cliAsync(["pipeline", "list", "--status", "failed"])).stdout).not.toContain(id);
+    expect((await agent.cliAsync(["pipeline", "list", "--status", "done"])).stderr).toContain("status: must be one of pending, running, blocked, completed, failed, cancelled");
     // Its steps' tasks each have a task document in the agent's drive.
     const json = JSON.parse((await agent.cliAsync(["pipeline", "show", id, "--json"])).stdout) as PipelineJson;
     expect(json.steps.every((s) => typeof s.task?.source?.documentId === "string")).toBe(true);

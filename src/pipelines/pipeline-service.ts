@@ -87,9 +87,9 @@ export class PipelineService {
     return row ? this.view(row) : undefined;
   }
 
-  /** Newest first; each with its steps' tasks (one read for the page). */
-  async list(limit: number, offset: number): Promise<PipelineView[]> {
-    const rows = await this.store.list(limit, offset);
+  /** Newest first, of `status` only when given; each with its steps' tasks (one read for the page). */
+  async list(limit: number, offset: number, status?: PipelineStatus): Promise<PipelineView[]> {
+    const rows = await this.store.list(limit, offset, status);
     const tasks = await this.tasksById(rows.flatMap((row) => row.task_ids));
     return rows.map((row) => toView(row, tasks));
   }

@@ -2,7 +2,7 @@
  * Versioned migrations, applied in order, each once, in a transaction. An advisory lock makes
  * several workers starting at once apply them exactly once.
  */
-import type { Db } from "./db.js";
+import { PLANNED_EACH_TIME, type Db } from "./db.js";
 import * as m001 from "./migrations/001-initial.js";
 import * as m002 from "./migrations/002-claim-function.js";
 import * as m003 from "./migrations/003-claim-by-type.js";
@@ -107,7 +107,9 @@ export async function applyMigrations(db: Db, migrations: readonly Migration[]):
       if (done.has(migration.version)) continue;
       const statements = migration.statements ?? (migration.sql ?? "").split(/;\s*\n/);
       for (const statement of statements.map((s) => s.trim()).filter(Boolean)) {
-        await tx.query(statement);
+        // Sent unnamed: each runs once, and a name would use up one of the process's capped few
+        // (postgres-db.ts) that the statements run again and again need.
+        await tx.query(`${PLANNED_EACH_TIME}\n${statement}`);
       }
       await tx.query("INSERT INTO ph_tasks_migrations (version, name) VALUES ($1, $2)", [migration.version, migration.name]);
       if (migration.breaksOlderAgents) await tx.query("UPDATE ph_tasks_schema SET oldest_agent_schema = greatest(oldest_agent_schema, $1)", [migration.version]);

@@ -3,6 +3,7 @@ import type { Db, Queryable } from "./db.js";
 import type { TaskRow } from "./interfaces.js";
 import { insertPipeline } from "./sql/pipelines/insert-pipeline.js";
 import { listPipelines } from "./sql/pipelines/list-pipelines.js";
+import { listPipelinesByStatus } from "./sql/pipelines/list-pipelines-by-status.js";
 import type { NewPipelineRow, PipelineRow } from "./sql/pipelines/pipeline-row.js";
 import { selectPipeline, selectPipelineByIdempotencyKey } from "./sql/pipelines/select-pipeline.js";
 import { selectTasksByIds } from "./sql/pipelines/select-tasks-by-ids.js";
@@ -23,8 +24,9 @@ export class PipelineStore {
     return selectPipelineByIdempotencyKey(this.db, key);
   }
 
-  list(limit: number, offset: number): Promise<PipelineRow[]> {
-    return listPipelines(this.db, limit, offset);
+  /** Newest first; only those of `status` when given (the status their tasks give them now). */
+  list(limit: number, offset: number, status?: string): Promise<PipelineRow[]> {
+    return status === undefined ? listPipelines(this.db, limit, offset) : listPipelinesByStatus(this.db, status, limit, offset);
   }
 
   /** The tasks of these ids still stored. */

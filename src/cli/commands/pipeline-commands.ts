@@ -68,9 +68,11 @@ export function registerPipelineCommands(program: Command): void {
     .command("list")
     .description("the latest pipelines, newest first")
     .option("--limit <n>", "how many (1-200)", "20")
+    .option("--status <status>", "only these: pending, running, blocked, completed, failed or cancelled")
     .option("--json", "print JSON")
-    .action(async (flags: { limit: string; json?: boolean }, command: Command) => {
-      const { pipelines } = await clientFor(command).request("GET", `/api/pipelines?limit=${encodeURIComponent(flags.limit)}`, z.object({ pipelines: z.array(ApiPipelineSchema) }));
+    .action(async (flags: { limit: string; status?: string; json?: boolean }, command: Command) => {
+      const query = new URLSearchParams({ limit: flags.limit, ...(flags.status !== undefined ? { status: flags.status } : {}) });
+      const { pipelines } = await clientFor(command).request("GET", `/api/pipelines?${query.toString()}`, z.object({ pipelines: z.array(ApiPipelineSchema) }));
       if (flags.json) return printJson(pipelines);
       if (pipelines.length === 0) return printText("no pipelines\n");
       const done = (p: ApiPipeline) => p.steps.filter((s) => s.status === "completed").length;

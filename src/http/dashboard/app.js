@@ -378,13 +378,13 @@ async function route() {
   stopTimers();
   const mine = ++generation;
   const match = /^#\/tasks\/(.+)$/.exec(location.hash);
-  const pipeline = /^#\/pipelines(?:\/(.*))?$/.exec(location.hash);
+  const pipeline = /^#\/pipelines(?:\?status=(\w+)|\/(.*))?$/.exec(location.hash);
   try {
     await showAccess();
     if (match) {
       await renderTask(decodeURIComponent(match[1]), mine);
     } else if (pipeline) {
-      await pipelinesPage(app, api, pipeline[1] && decodeURIComponent(pipeline[1]), () => mine === generation);
+      await pipelinesPage(app, api, pipeline[2] && decodeURIComponent(pipeline[2]), () => mine === generation, pipeline[1]);
     } else {
       await renderOverview(mine);
       if (mine === generation) refreshTimer = setInterval(() => void refreshOverview(mine).catch(() => undefined), 2000);

@@ -31,11 +31,19 @@ export function pipelinesNav() {
   return h("a", { href: "#/pipelines", class: "nav", id: "nav-pipelines" }, "Pipelines");
 }
 
-function listView(pipelines) {
+/** The list's filter: every pipeline, or those of one status (#/pipelines?status=failed). */
+const FILTERS = ["running", "blocked", "failed", "completed", "cancelled", "pending"];
+function filterLinks(status) {
+  const link = (value, label) => h("a", { href: value ? `#/pipelines?status=${value}` : "#/pipelines", "data-filter": value ?? "all", ...(status === value ? { class: "active", "aria-current": "true" } : {}) }, label);
+  return h("p", { class: "filters", id: "pipeline-filters" }, link(undefined, "all"), ...FILTERS.flatMap((value) => [" · ", link(value, value)]));
+}
+
+function listView(pipelines, status) {
   const optional = { class: "optional" };
   return [h("section", { class: "card", id: "pipelines-section" },
-    h("h2", {}, `Latest pipelines (${pipelines.length})`),
-    pipelines.length === 0 ? h("p", { class: "muted" }, "No pipelines yet. Send one with POST /api/pipelines or ph-tasks pipeline run.") :
+    h("h2", {}, status ? `Latest ${status} pipelines (${pipelines.length})` : `Latest pipelines (${pipelines.length})`),
+    filterLinks(status),
+    pipelines.length === 0 ? h("p", { class: "muted" }, status ? `No ${status} pipeline.` : "No pipelines yet. Send one with POST /api/pipelines or ph-tasks pipeline run.") :
       h("div", { class: "table-wrap" }, h("table", { id: "pipelines" },
         h("thead", {}, h("tr", {}, h("th", {}, "Status"), h("th", {}, "Title"), h("th", {}, "Steps done"), h("th", optional, "Created"))),
         h("tbody", {}, pipelines.map((p) => h("tr", { "data-pipeline": p.id },
@@ -81,10 +89,10 @@ function detailView(p, act, api, message) {
 }
 
 /**
- * Draws #/pipelines (id undefined) or #/pipelines/<id>, then redraws every 2 s while something
+ * Draws #/pipelines (id undefined; `status`: only those), or #/pipelines/<id>, then redraws every 2 s while something
  * shown is not settled. `current()`: false once the user went elsewhere (nothing is drawn then).
  */
-export async function pipelinesPage(app, api, id, current) {
+export async function pipelinesPage(app, api, id, current, status) {
   stopActive();
   // Each page stops only its own poll: a late answer for a page left must not end the next one's.
   let timer;
@@ -102,9 +110,9 @@ export async function pipelinesPage(app, api, id, current) {
     if (busy) return void (again = true);
     busy = true;
     try {
-      const shown = id ? [(await api(`/api/pipelines/${encodeURIComponent(id)}`)).pipeline] : (await api("/api/pipelines?limit=50")).pipelines;
+      const shown = id ? [(await api(`/api/pipelines/${encodeURIComponent(id)}`)).pipeline] : (await api(`/api/pipelines?limit=50${status ? `&status=${encodeURIComponent(status)}` : ""}`)).pipelines;
       if (!current()) return stop();
-      app.replaceChildren(...(id ? detailView(shown[0], act, api, message) : listView(shown)));
+      app.replaceChildren(...(id ? detailView(shown[0], act, api, message) : listView(shown, status)));
       if (shown.every((p) => SETTLED.includes(p.status))) stop();
       else if (!timer) timer = setInterval(() => (current() ? void draw().catch(() => undefined) : stop()), 2000);
     } finally {

@@ -1,7 +1,7 @@
 /** /api/pipelines: create (every field error at once), list, get one with its steps, cancel, retry. */
 import { Router } from "express";
 import { z } from "zod";
-import type { PipelineService, PipelineView } from "../../pipelines/pipeline-service.js";
+import { PIPELINE_STATUSES, type PipelineService, type PipelineView } from "../../pipelines/pipeline-service.js";
 import { parseWith } from "../../validation.js";
 import { taskToJson } from "../task-json.js";
 import { badRequest, notFound, route } from "./route.js";
@@ -9,6 +9,7 @@ import { badRequest, notFound, route } from "./route.js";
 const ListQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(20),
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  status: z.enum(PIPELINE_STATUSES, { error: `must be one of ${PIPELINE_STATUSES.join(", ")}` }).optional(),
 });
 
 export function pipelineToJson(pipeline: PipelineView): Record<string, unknown> {
@@ -28,8 +29,8 @@ export function pipelineRoutes(pipelines: PipelineService): Router {
   router.get("/api/pipelines", route(async (req, res) => {
     const query = parseWith(ListQuerySchema, req.query);
     if (!query.ok) return badRequest(res, "query", query.errors);
-    const { limit, offset } = query.value;
-    res.json({ pipelines: (await pipelines.list(limit, offset)).map(pipelineToJson), limit, offset });
+    const { limit, offset, status } = query.value;
+    res.json({ pipelines: (await pipelines.list(limit, offset, status)).map(pipelineToJson), limit, offset });
   }));
   router.get("/api/pipelines/:id", route(async (req, res) => {
     const id = String(req.params.id);

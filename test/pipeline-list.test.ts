@@ -1,0 +1,74 @@
+/**
+ * The pipeline list's status filter (`GET /api/pipelines?status=`, `ph-tasks pipeline list --status`),
+ * on PGlite and PostgreSQL: the status SQL gives each pipeline agrees with the one its view shows
+ * (pipelineStatus) on every mix of up to three step statuses — a removed task included —, pages
+ * newest first, and a status that does not exist is refused naming the allowed ones.
+ */
+import { describe, expect, it } from "vitest";
+import { createApp, listen } from "../src/http/server.js";
+import { silentLogger } from "../src/logger.js";
+import { PIPELINE_STATUSES, pipelineStatus } from "../src/pipelines/pipeline-service.js";
+import { PipelineStore } from "../src/store/pipeline-store.js";
+import type { TaskStatus } from "../src/tasks/types.js";
+import { testManager } from "./support/manager.js";
+import { BACKENDS } from "./support/stores.js";
+
+type StepStatus = TaskStatus | "removed";
+const STEP_STATUSES: StepStatus[] = ["pending", "running", "completed", "failed", "cancelled", "removed"];
+
+/** Every multiset of 1 to 3 step statuses. */
+function mixes(): StepStatus[][] {
+  const out: StepStatus[][] = [];
+  const grow = (mix: StepStatus[], from: number) => {
+    if (mix.length > 0) out.push(mix);
+    if (mix.length === 3) return;
+    for (let i = from; i < STEP_STATUSES.length; i++) grow([...mix, STEP_STATUSES[i]!], i);
+  };
+  grow([], 0);
+  return out;
+}
+
+for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")) {
+  describe.skipIf(!backend.available)(`the pipeline list on ${backend.name}`, () => {
+    it("filters by the status the steps give, as the view tells it, for every mix of step statuses; pages newest first; refuses an unknown status", async () => {
+      const { store, cleanup } = await backend.open();
+      const manager = testManager(store); // not started: the statuses are set by hand below
+      const { server, url } = await listen(createApp({ manager, metrics: manager.metrics!, logger: silentLogger() }), "127.0.0.1", 0, undefined);
+      try {
+        const pipelines = new PipelineStore(store.db);
+        const expected = new Map<string, string>();
+        for (const [n, mix] of mixes().entries()) {
+          const kept = mix.filter((s) => s !== "removed");
+          const stored = await manager.enqueueTasks(kept.map((_, i) => ({ type: "cli", title: `p${n} s${i}`, command: "true" })));
+          const ids = stored.map((s) => s.task.id);
+          for (const [i, status] of kept.entries()) await store.db.query("UPDATE ph_tasks SET status = $2 WHERE id = $1", [ids[i], status]);
+          const taskIds = [...ids, ...mix.filter((s) => s === "removed").map((_, i) => `gone-${n}-${i}`)];
+          const id = `0000-${String(n).padStart(4, "0")}`;
+          await pipelines.insert(store.db, { id, title: mix.join(","), origin: "test", idempotency_key: null, steps: taskIds.map((taskId, i) => ({ name: `s${i}`, taskId, after: [] })), task_ids: taskIds });
+          expected.set(id, pipelineStatus(mix));
+        }
+        const list = async (query: string) => {
+          const res = await fetch(`${url}/api/pipelines?${query}`);
+          return { status: res.status, body: (await res.json()) as { pipelines?: { id: string; status: string }[]; errors?: { field: string; message: string }[] } };
+        };
+        for (const status of PIPELINE_STATUSES) {
+          const want = [...expected].filter(([, s]) => s === status).map(([id]) => id).sort().reverse();
+          const got = (await list(`status=${status}&limit=200`)).body.pipelines ?? [];
+          expect(got.map((p) => p.id), status).toEqual(want);
+          // Each as its view says: the SQL and pipelineStatus agree.
+          expect(new Set(got.map((p) => p.status)), status).toEqual(new Set(want.length > 0 ? [status] : []));
+        }
+        expect(new Set(expected.values()).size).toBe(PIPELINE_STATUSES.length); // every status was reached
+        const failed = [...expected].filter(([, s]) => s === "failed").map(([id]) => id).sort().reverse();
+        expect(((await list("status=failed&limit=2&offset=1")).body.pipelines ?? []).map((p) => p.id)).toEqual(failed.slice(1, 3));
+        const bad = await list("status=done");
+        expect(bad.status).toBe(400);
+        expect(bad.body.errors).toEqual([expect.objectContaining({ field: "status", message: "must be one of pending, running, blocked, completed, failed, cancelled" })]);
+      } finally {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+        await cleanup();
+      }
+    });
+  });
+}

@@ -3,7 +3,8 @@
  * no webhook (the delivery triggers are off), with one that matches no task (the trigger runs and
  * writes nothing), with one on every task's end (a delivery written per task; not sent here,
  * so the figure is the store's share alone), and with one on every start as well (the claim's
- * trigger on: two deliveries per task). Modes take turns for BENCH_ROUNDS rounds (default 3).
+ * trigger on: two deliveries per task), and with one on pipeline ends only (the pipeline-check
+ * trigger on, for tasks of no pipeline). Modes take turns for BENCH_ROUNDS rounds (default 3).
  * Run alone: `npx tsx bench/webhook-cost.ts`.
  */
 import { randomBytes } from "node:crypto";
@@ -23,6 +24,8 @@ const MODES: Record<string, { taskType: string | null; events: WebhookEvent[] } 
   "a webhook matching no task": { taskType: "no-such-type", events: ENDS },
   "a webhook on every task's end": { taskType: null, events: ENDS },
   "a webhook on every task's start and end": { taskType: null, events: [...ENDS, "started", "retrying"] },
+  // The pipeline-check trigger on (migration 032); these tasks belong to no pipeline, as most do.
+  "a webhook on pipeline ends only": { taskType: null, events: ["pipeline.completed", "pipeline.failed", "pipeline.cancelled", "pipeline.blocked"] },
 };
 
 async function throughput(webhook: { taskType: string | null; events: WebhookEvent[] } | undefined): Promise<number> {

@@ -134,6 +134,12 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   const settings = managerSettingsFromConfig(config);
   const manager = new TaskManager(store, registry, { ...settings, typeConcurrency: { ...settings.typeConcurrency, ...plugins.typeConcurrency } }, logger, metrics);
 
+  // Schedules, hooks, pipelines and rules may name a saved template instead of holding a task of their own.
+  const templates = new TemplateService(new TemplateStore(store.db), registry);
+  const expandTemplate: ExpandTemplate = (input, kind) => templates.expand(input, kind);
+  // Pipelines: their steps' tasks too, each with its document (unless linked to one: a rule's), all stored in one transaction.
+  const pipelines = new PipelineService(new PipelineStore(store.db), manager, createApiTaskBatchCreator(manager, reactor, localDriveId), expandTemplate);
+
   // The writer tells the handler which actions are the agent's own (they never trigger tasks).
   const own: { handler?: TaskEventHandler } = {};
   const writer = new TaskDocumentWriter(reactor, logger, { outputFlushMs: 1000, outputChunkChars: 4096 }, (action) => own.handler?.noteOwnAction(action));
@@ -146,18 +152,14 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
     logger,
     metrics,
     writers: new WriterPolicy(config.TASK_AUTHORIZED_WRITERS),
+    pipelines,
   });
   own.handler = handler;
   handler.attach();
 
   // Cron schedules: their tasks are made like API tasks (each with its task document).
   const createTask = createApiTaskCreator(manager, reactor, localDriveId);
-  // Schedules and hooks may name a saved template instead of holding a task of their own.
-  const templates = new TemplateService(new TemplateStore(store.db), registry);
-  const expandTemplate: ExpandTemplate = (input, kind) => templates.expand(input, kind);
   const createFromTemplate: typeof createTask = async (input, origin) => createTask(await expandTemplate(input), origin);
-  // Pipelines: their steps' tasks too, each with its document, all stored in one transaction.
-  const pipelines = new PipelineService(new PipelineStore(store.db), manager, createApiTaskBatchCreator(manager, reactor, localDriveId), expandTemplate);
   const scheduleStore = new ScheduleStore(store.db);
   const scheduler = new Scheduler({ store: scheduleStore, workerId: manager.workerId, pollMs: config.TASK_SCHEDULE_POLL_MS, createTask: createFromTemplate, createPipeline: async (input, origin) => (await pipelines.create(input, origin)).pipeline, getTask: async (id) => (await manager.getTask(id)) ?? (await pipelines.get(id)), logger, metrics });
   const schedules = new ScheduleService(scheduleStore, registry, () => scheduler.wake(), expandTemplate);

@@ -2,7 +2,8 @@
  * The pipeline list's status filter (`GET /api/pipelines?status=`, `ph-tasks pipeline list --status`),
  * on PGlite and PostgreSQL: the status SQL gives each pipeline agrees with the one its view shows
  * (pipelineStatus) on every mix of up to three step statuses — a removed task included —, pages
- * newest first, and a status that does not exist is refused naming the allowed ones.
+ * newest first, and a status that does not exist is refused naming the allowed ones; the end
+ * written back to a rule's document is taken by one caller of several at once.
  */
 import { describe, expect, it } from "vitest";
 import { createApp, listen } from "../src/http/server.js";
@@ -61,6 +62,14 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
         expect(new Set(expected.values()).size).toBe(PIPELINE_STATUSES.length); // every status was reached
         const failed = [...expected].filter(([, s]) => s === "failed").map(([id]) => id).sort().reverse();
         expect(((await list("status=failed&limit=2&offset=1")).body.pipelines ?? []).map((p) => p.id)).toEqual(failed.slice(1, 3));
+        // The end written back to a rule's document: of five callers at once, one takes it; cleared (a retry), it is taken again.
+        const [one] = [...expected.keys()];
+        const takes = await Promise.all(Array.from({ length: 5 }, () => pipelines.takeWrittenStatus(one!, "completed")));
+        expect(takes.filter(Boolean)).toHaveLength(1);
+        expect(await pipelines.takeWrittenStatus(one!, "completed")).toBe(false);
+        expect(await pipelines.takeWrittenStatus(one!, "failed")).toBe(true);
+        await pipelines.clearWrittenStatus(one!);
+        expect(await pipelines.takeWrittenStatus(one!, "failed")).toBe(true);
         const bad = await list("status=done");
         expect(bad.status).toBe(400);
         expect(bad.body.errors).toEqual([expect.objectContaining({ field: "status", message: "must be one of pending, running, blocked, completed, failed, cancelled" })]);

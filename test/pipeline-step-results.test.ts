@@ -51,7 +51,7 @@ describe("step references, checked when a pipeline is asked for", () => {
 
 describe("filling step references", () => {
   const pipeline: PipelineRow = {
-    id: "p1", title: "p", origin: "api", idempotency_key: null, created_at: new Date(), announced_status: null, task_ids: ["t-build", "t-ship"],
+    id: "p1", title: "p", origin: "api", idempotency_key: null, created_at: new Date(), announced_status: null, written_status: null, task_ids: ["t-build", "t-ship"],
     steps: [{ name: "build", taskId: "t-build", after: [] }, { name: "ship", taskId: "t-ship", after: ["build"] }],
   };
   const source = (result: unknown, status = "completed"): StepResultSource => ({

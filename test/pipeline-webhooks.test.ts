@@ -86,7 +86,7 @@ async function pipelineEvents(receiver: Receiver, id: string, count: number): Pr
 
 describe("what a pipeline's checks come to", () => {
   const row = (announced: string | null, onFailure = "wait"): [PipelineRow, (statuses: string[]) => Map<string, StepState>] => [
-    { id: "p", title: "p", origin: "api", idempotency_key: null, created_at: new Date(), announced_status: announced, task_ids: ["a", "b"], steps: [{ name: "a", taskId: "a", after: [] }, { name: "b", taskId: "b", after: ["a"] }] },
+    { id: "p", title: "p", origin: "api", idempotency_key: null, created_at: new Date(), announced_status: announced, written_status: null, task_ids: ["a", "b"], steps: [{ name: "a", taskId: "a", after: [] }, { name: "b", taskId: "b", after: ["a"] }] },
     (statuses) => new Map(statuses.map((status, i) => [["a", "b"][i]!, { id: ["a", "b"][i]!, status: status as StepState["status"], error: null, on_dependency_failure: onFailure }])),
   ];
   it("an end is told once; running again clears it; blocked only when a step waits for a retry", () => {

@@ -82,6 +82,11 @@ export class PipelineService {
     return row ? this.view(row) : undefined;
   }
 
+  /** True for the one caller that is to write this end back to the document the pipeline came from. */
+  takeWrittenStatus(id: string, status: PipelineStatus): Promise<boolean> {
+    return this.store.takeWrittenStatus(id, status);
+  }
+
   async get(id: string): Promise<PipelineView | undefined> {
     const row = await this.store.get(id);
     return row ? this.view(row) : undefined;
@@ -115,6 +120,8 @@ export class PipelineService {
     const pipeline = await this.get(id);
     if (!pipeline) return undefined;
     const retried: string[] = [];
+    // It runs again: its next end goes back to the document that asked for it (a rule's), whatever it is.
+    await this.store.clearWrittenStatus(id);
     for (const step of inDependencyOrder(pipeline.steps)) {
       if ((step.status === "failed" || step.status === "cancelled") && (await this.manager.retryTask(step.taskId))) retried.push(step.taskId);
     }

@@ -11,10 +11,14 @@ import type { Logger } from "../logger.js";
 import type { DocumentDirectory } from "../reactor/document-directory.js";
 import type { LoopGuard } from "../tasks/loop-guard.js";
 import type { TaskManager } from "../tasks/task-manager.js";
-import type { JsonValue, Task } from "../tasks/types.js";
+import type { JsonValue, Task, TaskSource } from "../tasks/types.js";
 import { formatFieldErrors, ValidationError } from "../validation.js";
 import type { Rule } from "./rules-schema.js";
-import { buildResultAction, buildTaskRequest, ruleMatches, type TriggerContext } from "./trigger-rules.js";
+import { buildResultAction, buildTaskRequest, ruleMatches, type ResultContext, type TriggerContext } from "./trigger-rules.js";
+import { fillTemplate } from "./template.js";
+import { pipelineIn } from "../pipelines/pipeline-in-task.js";
+import type { PipelineService } from "../pipelines/pipeline-service.js";
+import { PIPELINE_TAG_PREFIX } from "../store/sql/pipelines/pipeline-row.js";
 
 export interface RuleRunnerDeps {
   manager: TaskManager;
@@ -25,6 +29,8 @@ export interface RuleRunnerDeps {
   logger: Logger;
   /** Why this operation may not start work (TASK_AUTHORIZED_WRITERS), if it may not. */
   writerRefusal: (documentId: string, action: Action | undefined) => Promise<{ code: string; message: string } | undefined>;
+  /** Rules whose task is `{ "pipeline": {...} }` make pipelines here; absent: such rules are refused when they match. */
+  pipelines?: PipelineService | undefined;
 }
 
 export class RuleRunner {
@@ -72,11 +78,14 @@ export class RuleRunner {
     const tasks: Task[] = [];
     for (const rule of matching) {
       if (!ruleMatches(rule, documentType, op.action.type, context)) continue;
-      const request = {
-        ...buildTaskRequest(rule, context),
-        idempotencyKey: `rule:${rule.name}:${documentId}:${op.id}`,
-        source: { documentId, documentType, ...(driveId ? { driveId } : {}), operationId: op.id, operationType: op.action.type, chainDepth: depth, origin: `rule:${rule.name}` },
-      };
+      const key = `rule:${rule.name}:${documentId}:${op.id}`;
+      const source = { documentId, documentType, ...(driveId ? { driveId } : {}), operationId: op.id, operationType: op.action.type, chainDepth: depth, origin: `rule:${rule.name}` };
+      const pipeline = pipelineIn(rule.task);
+      if (pipeline !== undefined) {
+        tasks.push(...(await this.startPipeline(rule, fillTemplate(pipeline, context), key, source)));
+        continue;
+      }
+      const request = { ...buildTaskRequest(rule, context), idempotencyKey: key, source };
       const refusal = this.deps.guard.admit(documentId, depth, Date.now(), driveId || undefined);
       try {
         if (refusal) {
@@ -104,21 +113,70 @@ export class RuleRunner {
     }
   }
 
+  /**
+   * A rule's pipeline, each step's task linked to the document (its source: no task document is
+   * made for it, its end goes back through the rule's onResult once every step has ended). The
+   * loop guard counts the pipeline as one start of the document; a pipeline refused is logged
+   * with every field's problem, nothing stored.
+   */
+  private async startPipeline(rule: Rule, filled: unknown, key: string, source: TaskSource & { documentId: string }): Promise<Task[]> {
+    const log = { rule: rule.name, documentId: source.documentId };
+    if (!this.deps.pipelines) {
+      this.deps.logger.error(log, "a trigger rule asks for a pipeline, and pipelines are not available here");
+      return [];
+    }
+    const refusal = this.deps.guard.admit(source.documentId, source.chainDepth, Date.now(), source.driveId);
+    if (refusal) {
+      this.deps.logger.warn({ ...log, code: refusal.code }, `a trigger rule's pipeline was not started: ${refusal.message}`);
+      return [];
+    }
+    const linked = (step: unknown) => (isObject(step) && isObject(step.task) ? { ...step, task: { ...step.task, source } } : step);
+    const request = isObject(filled) ? { ...filled, idempotencyKey: key, ...(Array.isArray(filled.steps) ? { steps: filled.steps.map(linked) } : {}) } : filled;
+    try {
+      const { pipeline } = await this.deps.pipelines.create(request, source.origin ?? "rule");
+      return pipeline.steps.flatMap((step) => (step.task ? [step.task] : []));
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      this.deps.logger.error({ ...log, errors: error.errors }, `a trigger rule's pipeline was refused: ${formatFieldErrors(error.errors, "; ")}`);
+      return [];
+    }
+  }
+
   async applyResultMapping(task: Task, ruleName: string, result: JsonValue | null): Promise<void> {
     const rule = this.deps.rules.find((r) => r.name === ruleName);
     const documentId = task.source?.documentId;
     if (!rule || !documentId) return;
+    if (pipelineIn(rule.task) !== undefined) return this.applyPipelineResult(task, rule, documentId);
+    await this.writeResult(rule, task, documentId, { task: { id: task.id, status: task.status, attempts: task.attempts }, result, error: task.error ?? null });
+  }
+
+  /**
+   * A step of a rule's pipeline ended: when it was the last (the pipeline completed, failed or was
+   * cancelled), the rule's onResult is written, once — whichever worker ended the last step, and
+   * again after a retry. Its context: `pipeline` (id, title, status, steps by name with status,
+   * result, error), `result` (each step's result by name), `error` (the first failed step's).
+   */
+  private async applyPipelineResult(task: Task, rule: Rule, documentId: string): Promise<void> {
+    const pipelineId = task.tags?.find((tag) => tag.startsWith(PIPELINE_TAG_PREFIX))?.slice(PIPELINE_TAG_PREFIX.length);
+    const view = pipelineId ? await this.deps.pipelines?.get(pipelineId) : undefined;
+    if (!view?.steps.some((step) => step.taskId === task.id) || !["completed", "failed", "cancelled"].includes(view.status)) return;
+    const steps = Object.fromEntries(view.steps.map((step) => [step.name, { status: step.status, result: step.task?.result ?? null, error: step.task?.error ?? null }]));
+    const failed = view.steps.find((step) => step.task?.status === "failed")?.task?.error ?? null;
+    const ended = { task: { id: view.id, status: view.status, attempts: 0 }, result: Object.fromEntries(view.steps.map((step) => [step.name, step.task?.result ?? null])), error: failed, pipeline: { id: view.id, title: view.title, status: view.status, steps } };
+    await this.writeResult(rule, task, documentId, ended, () => this.deps.pipelines?.takeWrittenStatus(view.id, view.status) ?? Promise.resolve(false));
+  }
+
+  /** Writes the rule's onResult operation for `ended` (`take`: whether this caller is the one to write it). */
+  private async writeResult(rule: Rule, task: Task, documentId: string, ended: Omit<ResultContext, keyof TriggerContext>, take?: () => Promise<boolean>): Promise<void> {
     const document = await this.deps.reactor.getDocument<PHDocument>(documentId);
-    const context = {
+    const context: ResultContext = {
       input: {},
       document: { id: documentId, type: document.header.documentType, name: document.header.name, state: (document.state as { global?: unknown }).global },
       operation: { id: task.source?.operationId ?? "", type: task.source?.operationType ?? "", index: -1 },
-      task: { id: task.id, status: task.status, attempts: task.attempts },
-      result,
-      error: task.error ?? null,
+      ...ended,
     };
     const mapped = buildResultAction(rule, context);
-    if (!mapped) return;
+    if (!mapped || (take && !(await take()))) return;
     const action = createAction<Action>(mapped.type, mapped.input, undefined, undefined, mapped.scope);
     // What this write triggers is one step further down the chain.
     this.resultActions.set(action.id, (task.source?.chainDepth ?? 0) + 1);
@@ -129,3 +187,5 @@ export class RuleRunner {
     }
   }
 }
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);

@@ -36,9 +36,14 @@ export const RuleSchema = z.strictObject({
     /** path (in {input, document, operation}) → condition; all must hold. */
     where: z.record(z.string(), ConditionSchema).default({}),
   }),
-  /** A task request; strings may hold {{placeholders}} filled from input, document, operation. */
-  task: z.looseObject({ type: z.string().min(1), title: z.string().min(1) }),
-  /** What to write on the source document when the task ends. */
+  /**
+   * A task request; strings may hold {{placeholders}} filled from input, document, operation. Or
+   * `{ "pipeline": { title, steps, onFailure? } }`: a pipeline, its steps' tasks linked to the document.
+   */
+  task: z.union([z.looseObject({ type: z.string().min(1), title: z.string().min(1) }), z.strictObject({ pipeline: z.record(z.string(), z.unknown(), { error: "must be a pipeline request (an object)" }) })], {
+    error: 'must be a task request ({ type, title, ... }) or { "pipeline": { title, steps } }',
+  }),
+  /** What to write on the source document when the task (or the pipeline: every step ended) ends. */
   onResult: z
     .strictObject({
       operation: z.string().min(1),

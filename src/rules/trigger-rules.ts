@@ -13,11 +13,13 @@ export interface TriggerContext {
   operation: { id: string; type: string; index: number };
 }
 
-/** What a result mapping sees when the task has ended. */
+/** What a result mapping sees when the task (or a rule's pipeline: `task` is then the pipeline) has ended. */
 export interface ResultContext extends TriggerContext {
   task: { id: string; status: string; attempts: number };
   result: unknown;
   error: unknown;
+  /** A rule's pipeline: its id, title, status and steps by name ({ status, result, error }). */
+  pipeline?: { id: string; title: string; status: string; steps: Record<string, unknown> };
 }
 
 function holds(condition: Condition, value: unknown): boolean {

@@ -7,6 +7,7 @@ import { listPipelinesByStatus } from "./sql/pipelines/list-pipelines-by-status.
 import type { NewPipelineRow, PipelineRow } from "./sql/pipelines/pipeline-row.js";
 import { selectPipeline, selectPipelineByIdempotencyKey } from "./sql/pipelines/select-pipeline.js";
 import { selectTasksByIds } from "./sql/pipelines/select-tasks-by-ids.js";
+import { clearWrittenStatus, takeWrittenStatus } from "./sql/pipelines/written-status.js";
 
 export class PipelineStore {
   constructor(readonly db: Db) {}
@@ -27,6 +28,15 @@ export class PipelineStore {
   /** Newest first; only those of `status` when given (the status their tasks give them now). */
   list(limit: number, offset: number, status?: string): Promise<PipelineRow[]> {
     return status === undefined ? listPipelines(this.db, limit, offset) : listPipelinesByStatus(this.db, status, limit, offset);
+  }
+
+  /** True for the one caller that is to write this end of the pipeline back to its document. */
+  takeWrittenStatus(id: string, status: string): Promise<boolean> {
+    return takeWrittenStatus(this.db, id, status);
+  }
+
+  clearWrittenStatus(id: string): Promise<void> {
+    return clearWrittenStatus(this.db, id);
   }
 
   /** The tasks of these ids still stored. */

@@ -25,6 +25,7 @@ import { actions } from "../reactor/task-document/actions.js";
 import { AGENT_OPERATION_TYPES, RUN_REQUEST_TYPES } from "../reactor/task-document/operations.js";
 import { TASK_DOCUMENT_TYPE, type TaskDocumentState } from "../reactor/task-document/state.js";
 import type { Rule } from "../rules/rules-schema.js";
+import type { PipelineService } from "../pipelines/pipeline-service.js";
 import { RuleRunner } from "../rules/rule-runner.js";
 import { formatFieldErrors, ValidationError } from "../validation.js";
 import type { WriterPolicy } from "../security/authorized-writers.js";
@@ -48,6 +49,8 @@ export interface EventHandlerDeps {
   catchUpIntervalMs?: number;
   /** Who may start and stop work (TASK_AUTHORIZED_WRITERS); absent: every writer of the drive. */
   writers?: WriterPolicy;
+  /** Where trigger rules whose task is a pipeline make it. */
+  pipelines?: PipelineService;
 }
 
 const now = () => new Date().toISOString();

@@ -17,6 +17,8 @@
  * The trigger is on only while an enabled webhook asks for a pipeline event (the same switch as the
  * other delivery triggers). A pipeline delivery's task_id holds the pipeline's id: deliveries are
  * sent in order per (webhook, task_id), so a pipeline's "blocked" goes out before its "completed".
+ * `written_status` does for a trigger rule's onResult what `announced_status` does for webhooks:
+ * the end last written back to the document that asked for the pipeline (rule-runner.ts).
  * Additive: an agent that does not know this version neither enables the trigger nor reads the table.
  */
 export const name = "pipeline-events";
@@ -43,6 +45,8 @@ export const statements = [
    )`,
   // The last end announced to webhooks (null: none since the pipeline last ran).
   "ALTER TABLE ph_pipelines ADD COLUMN announced_status text",
+  // The last end a trigger rule's onResult wrote to the document that asked for the pipeline.
+  "ALTER TABLE ph_pipelines ADD COLUMN written_status text",
   queueChecks,
   `CREATE TRIGGER ${PIPELINE_CHECK_TRIGGER} AFTER UPDATE OF status ON ph_tasks
    FOR EACH ROW WHEN ((OLD.status IN ${END}) IS DISTINCT FROM (NEW.status IN ${END}) AND NEW.params ? 'tags')

@@ -20,6 +20,8 @@ export interface PipelineRow {
   created_at: Date;
   /** The last end told to webhooks (migration 032); null since it last ran, or never told. */
   announced_status: string | null;
+  /** The last end a trigger rule wrote back to the document that asked for it (migration 032). */
+  written_status: string | null;
 }
 
-export type NewPipelineRow = Omit<PipelineRow, "created_at" | "announced_status">;
+export type NewPipelineRow = Omit<PipelineRow, "created_at" | "announced_status" | "written_status">;

@@ -1,0 +1,115 @@
+/**
+ * Trigger rules that make pipelines, end to end: a real reactor, the agent on PGlite, real step
+ * processes. A document's operation starts a pipeline whose steps are linked to the document (no
+ * task documents), hand results on, and — once every step has ended — write the rule's onResult
+ * back once, with the pipeline's status and each step's result; a failure writes its own; a
+ * pipeline the request checks refuse is logged and nothing is stored; a rules file with a bad task
+ * is refused naming the field.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { addFile } from "document-drive";
+import type { Operation, PHDocument } from "document-model";
+import { createAction } from "document-model/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startAgent, type Agent } from "../src/agent.js";
+import { loadConfig } from "../src/config.js";
+import { createLogger } from "../src/logger.js";
+import { dispatch } from "../src/reactor/documents.js";
+import { RulesFileSchema } from "../src/rules/rules-schema.js";
+import { sleep, waitFor } from "./support/process.js";
+
+const node = (title: string, script: string, args: string[] = []) => ({ type: "cli", title, command: process.execPath, args: ["-e", script, ...args], maxAttempts: 1 });
+const rules = RulesFileSchema.parse({
+  rules: [
+    {
+      name: "ship-on-rename",
+      on: { documentType: "powerhouse/document-model", operationType: "SET_MODEL_NAME", where: { "input.name": { matches: "^ship-" } } },
+      task: {
+        pipeline: {
+          title: "ship {{input.name}}",
+          steps: [
+            { name: "build", task: node("build {{input.name}}", "process.stdout.write('built ' + process.argv[1])", ["{{input.name}}"]) },
+            { name: "check", after: ["build"], task: node("check", "process.stdout.write('checked')") },
+            { name: "publish", after: ["build", "check"], task: node("publish", "process.stdout.write(process.argv[1] + ', published')", ["{{steps.build.result.stdout}}"]) },
+          ],
+        },
+      },
+      onResult: { operation: "SET_MODEL_DESCRIPTION", input: { description: "{{pipeline.status}}: {{result.publish.stdout}} ({{pipeline.steps.check.result.stdout}})" }, when: ["completed", "failed"] },
+    },
+    {
+      name: "break-on-rename",
+      on: { documentType: "powerhouse/document-model", operationType: "SET_MODEL_NAME", where: { "input.name": { matches: "^break-" } } },
+      task: { pipeline: { title: "break", steps: [{ name: "fail", task: node("fail", "process.exit(5)") }, { name: "after", after: ["fail"], task: node("after", "") }] } },
+      onResult: { operation: "SET_MODEL_DESCRIPTION", input: { description: "{{pipeline.status}}: {{error.code}}, after {{pipeline.steps.after.status}}" }, when: ["failed"] },
+    },
+    {
+      name: "refused-on-rename",
+      on: { documentType: "powerhouse/document-model", operationType: "SET_MODEL_NAME", where: { "input.name": { matches: "^refused-" } } },
+      task: { pipeline: { title: "refused", steps: [{ name: "a", task: node("a", "") }, { name: "b", task: { ...node("b", ""), command: "{{steps.a.result.stdout}}" } }] } },
+    },
+  ],
+}).rules;
+
+const dataDir = mkdtempSync(path.join(tmpdir(), "ph-rule-pipelines-"));
+const logged: Record<string, unknown>[] = [];
+const logger = createLogger({ level: "error", destination: { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) } });
+
+describe("trigger rules that make pipelines", () => {
+  let agent: Agent;
+  beforeAll(async () => {
+    agent = await startAgent(loadConfig({ TASK_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "error", TASK_SHUTDOWN_GRACE_MS: "100" }, dataDir), { logger, rules });
+  });
+  afterAll(async () => {
+    await agent.stop();
+  });
+
+  /** A model document in the agent's drive, renamed to `name` (the rules' trigger). */
+  async function renamed(name: string): Promise<string> {
+    const document = await agent.reactor.addDocument("powerhouse/document-model");
+    const id = document.header.id;
+    await dispatch(agent.reactor, agent.localDriveId, addFile({ id, name: "Model", documentType: "powerhouse/document-model", parentFolder: null }));
+    await dispatch(agent.reactor, id, createAction("SET_MODEL_NAME", { name }, undefined, undefined, "global"));
+    return id;
+  }
+  const described = (id: string) =>
+    waitFor(async () => {
+      const doc = await agent.reactor.getDocument<PHDocument>(id);
+      return (doc.state as unknown as { global: { description: string } }).global.description || undefined;
+    }, 30_000, "the document's description");
+  const descriptionWrites = async (id: string) => ((await agent.reactor.getDocument<PHDocument>(id)).operations.global ?? []).filter((op: Operation) => op.action.type === "SET_MODEL_DESCRIPTION").length;
+
+  it("an operation starts the pipeline; its steps are linked to the document and hand results on; the end is written back once", async () => {
+    const id = await renamed("ship-1.4");
+    expect(await described(id)).toBe("completed: built ship-1.4, published (checked)");
+    const { tasks } = await agent.manager.listTasks({ documentId: id, limit: 10, offset: 0 });
+    expect(tasks.map((t) => t.title).sort()).toEqual(["build ship-1.4", "check", "publish"]);
+    expect(tasks.every((t) => t.source?.origin === "rule:ship-on-rename" && t.source.documentType === "powerhouse/document-model")).toBe(true);
+    const { pipelines } = (await (await fetch(`${agent.url}/api/pipelines`)).json()) as { pipelines: { title: string; origin: string; idempotencyKey: string }[] };
+    expect(pipelines.find((p) => p.title === "ship ship-1.4")).toMatchObject({ origin: "rule:ship-on-rename", idempotencyKey: expect.stringMatching(new RegExp(`^rule:ship-on-rename:${id}:`)) as string });
+    await agent.handler.idle();
+    await sleep(300);
+    expect(await descriptionWrites(id)).toBe(1);
+  });
+
+  it("a failed step: the rule's failure mapping is written once the steps after it are cancelled", async () => {
+    const id = await renamed("break-1");
+    expect(await described(id)).toBe("failed: exit_code, after cancelled");
+    await agent.handler.idle();
+    expect(await descriptionWrites(id)).toBe(1);
+  });
+
+  it("a pipeline the checks refuse is logged with the field, and nothing is stored", async () => {
+    const id = await renamed("refused-1");
+    const entry = await waitFor(() => logged.find((l) => l.rule === "refused-on-rename"), 20_000, "the refusal logged");
+    expect(entry.msg).toContain("a trigger rule's pipeline was refused: steps.1.task.command: may not hold a step's result");
+    expect((await agent.manager.listTasks({ documentId: id, limit: 10, offset: 0 })).tasks).toHaveLength(0);
+  });
+
+  it("a rules file whose task is neither a task nor a pipeline is refused naming the field", () => {
+    const parsed = RulesFileSchema.safeParse({ rules: [{ name: "x", on: { documentType: "d", operationType: "o" }, task: { pipeline: "build" } }] });
+    expect(parsed.success).toBe(false);
+    expect(JSON.stringify(parsed.error?.issues)).toContain("rules");
+  });
+});

@@ -66,6 +66,7 @@ export interface Agent {
   reactor: IDocumentDriveServer;
   localDriveId: string;
   handler: TaskEventHandler;
+  pipelines: PipelineService;
   schedules: ScheduleService;
   scheduler: Scheduler;
   url: string;
@@ -213,7 +214,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
 
   let stopped = false;
   return {
-    config, logger, store, manager, registry, reactor, localDriveId, handler, schedules, scheduler, url, server,
+    config, logger, store, manager, registry, reactor, localDriveId, handler, pipelines, schedules, scheduler, url, server,
     async stop() {
       if (stopped) return;
       stopped = true;

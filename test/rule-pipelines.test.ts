@@ -3,8 +3,8 @@
  * processes. A document's operation starts a pipeline whose steps are linked to the document (no
  * task documents), hand results on, and — once every step has ended — write the rule's onResult
  * back once, with the pipeline's status and each step's result; a failure writes its own; a
- * pipeline the request checks refuse is logged and nothing is stored; a rules file with a bad task
- * is refused naming the field.
+ * pipeline the request checks refuse is logged and nothing is stored; an end no worker wrote back
+ * (its worker stopped) is written by the sweep; a rules file with a bad task is refused naming the field.
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -105,6 +105,20 @@ describe("trigger rules that make pipelines", () => {
     const entry = await waitFor(() => logged.find((l) => l.rule === "refused-on-rename"), 20_000, "the refusal logged");
     expect(entry.msg).toContain("a trigger rule's pipeline was refused: steps.1.task.command: may not hold a step's result");
     expect((await agent.manager.listTasks({ documentId: id, limit: 10, offset: 0 })).tasks).toHaveLength(0);
+  });
+
+  it("an end no worker wrote back (the one that ended the last step stopped first) is written by the sweep", async () => {
+    const id = await renamed("draft"); // no rule matches: the pipeline below is made by hand, as a rule would
+    const source = { documentId: id, documentType: "powerhouse/document-model", driveId: agent.localDriveId, origin: "rule:ship-on-rename" };
+    const later = new Date(Date.now() + 3_600_000).toISOString(); // not claimed: its end is set below, as a worker would have
+    const { pipeline } = await agent.pipelines.create({ title: "orphan", steps: ["build", "check", "publish"].map((name) => ({ name, task: { ...node(name, ""), runAt: later, source } })) }, "rule:ship-on-rename");
+    for (const [i, step] of pipeline.steps.entries()) {
+      await agent.store.db.query("UPDATE ph_tasks SET status = 'completed', result = $2::jsonb, finished_at = now() WHERE id = $1", [step.taskId, JSON.stringify({ stdout: ["b", "c", "p"][i] })]);
+    }
+    // No worker saw those ends: only the sweep (with the task documents' catch-up, every 2 s) can write it.
+    expect(await described(id)).toBe("completed: p (c)");
+    await sleep(2500); // another sweep: written once
+    expect(await descriptionWrites(id)).toBe(1);
   });
 
   it("a rules file whose task is neither a task nor a pipeline is refused naming the field", () => {

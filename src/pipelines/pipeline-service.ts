@@ -87,6 +87,11 @@ export class PipelineService {
     return this.store.takeWrittenStatus(id, status);
   }
 
+  /** Trigger rules' pipelines that ended with their end not written back to their document. */
+  unwrittenRuleEnds(limit: number): Promise<string[]> {
+    return this.store.unwrittenRuleEnds(limit);
+  }
+
   async get(id: string): Promise<PipelineView | undefined> {
     const row = await this.store.get(id);
     return row ? this.view(row) : undefined;

@@ -156,18 +156,44 @@ export class RuleRunner {
    * again after a retry. Its context: `pipeline` (id, title, status, steps by name with status,
    * result, error), `result` (each step's result by name), `error` (the first failed step's).
    */
-  private async applyPipelineResult(task: Task, rule: Rule, documentId: string): Promise<void> {
+  private async applyPipelineResult(task: Task, rule: Rule | undefined, documentId: string): Promise<void> {
+    const { pipelines } = this.deps;
     const pipelineId = task.tags?.find((tag) => tag.startsWith(PIPELINE_TAG_PREFIX))?.slice(PIPELINE_TAG_PREFIX.length);
-    const view = pipelineId ? await this.deps.pipelines?.get(pipelineId) : undefined;
-    if (!view?.steps.some((step) => step.taskId === task.id) || !["completed", "failed", "cancelled"].includes(view.status)) return;
+    const view = pipelineId ? await pipelines?.get(pipelineId) : undefined;
+    if (!pipelines || !view?.steps.some((step) => step.taskId === task.id) || !["completed", "failed", "cancelled"].includes(view.status)) return;
+    // Taken even when nothing is to be written (no onResult for this end, the rule gone): the end is handled.
+    if (!(await pipelines.takeWrittenStatus(view.id, view.status)) || !rule) return;
     const steps = Object.fromEntries(view.steps.map((step) => [step.name, { status: step.status, result: step.task?.result ?? null, error: step.task?.error ?? null }]));
     const failed = view.steps.find((step) => step.task?.status === "failed")?.task?.error ?? null;
     const ended = { task: { id: view.id, status: view.status, attempts: 0 }, result: Object.fromEntries(view.steps.map((step) => [step.name, step.task?.result ?? null])), error: failed, pipeline: { id: view.id, title: view.title, status: view.status, steps } };
-    await this.writeResult(rule, task, documentId, ended, () => this.deps.pipelines?.takeWrittenStatus(view.id, view.status) ?? Promise.resolve(false));
+    await this.writeResult(rule, task, documentId, ended);
   }
 
-  /** Writes the rule's onResult operation for `ended` (`take`: whether this caller is the one to write it). */
-  private async writeResult(rule: Rule, task: Task, documentId: string, ended: Omit<ResultContext, keyof TriggerContext>, take?: () => Promise<boolean>): Promise<void> {
+  /**
+   * Rules' pipelines that ended and whose end no worker wrote back — the one that ended the last
+   * step stopped before it could — are written now. Runs beside the task documents' catch-up, only
+   * where a rule makes pipelines; through a partial index of the rule pipelines not yet written.
+   */
+  async sweepPipelines(limit = 20): Promise<number> {
+    const { pipelines, rules } = this.deps;
+    if (!pipelines || !rules.some((rule) => pipelineIn(rule.task) !== undefined)) return 0;
+    const ids = await pipelines.unwrittenRuleEnds(limit);
+    for (const id of ids) {
+      const view = await pipelines.get(id);
+      const step = view?.steps.find((s) => s.task?.source?.documentId)?.task;
+      const documentId = step?.source?.documentId;
+      // No step left to say which document (all removed): nothing can be written; mark it handled.
+      if (!view || !step || !documentId) {
+        if (view) await pipelines.takeWrittenStatus(view.id, view.status);
+        continue;
+      }
+      await this.applyPipelineResult(step, rules.find((rule) => `rule:${rule.name}` === view.origin), documentId);
+    }
+    return ids.length;
+  }
+
+  /** Writes the rule's onResult operation for `ended`, when its mapping has one for that end. */
+  private async writeResult(rule: Rule, task: Task, documentId: string, ended: Omit<ResultContext, keyof TriggerContext>): Promise<void> {
     const document = await this.deps.reactor.getDocument<PHDocument>(documentId);
     const context: ResultContext = {
       input: {},
@@ -176,7 +202,7 @@ export class RuleRunner {
       ...ended,
     };
     const mapped = buildResultAction(rule, context);
-    if (!mapped || (take && !(await take()))) return;
+    if (!mapped) return;
     const action = createAction<Action>(mapped.type, mapped.input, undefined, undefined, mapped.scope);
     // What this write triggers is one step further down the chain.
     this.resultActions.set(action.id, (task.source?.chainDepth ?? 0) + 1);

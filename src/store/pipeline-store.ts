@@ -8,6 +8,7 @@ import type { NewPipelineRow, PipelineRow } from "./sql/pipelines/pipeline-row.j
 import { selectPipeline, selectPipelineByIdempotencyKey } from "./sql/pipelines/select-pipeline.js";
 import { selectTasksByIds } from "./sql/pipelines/select-tasks-by-ids.js";
 import { clearWrittenStatus, takeWrittenStatus } from "./sql/pipelines/written-status.js";
+import { selectUnwrittenRuleEnds } from "./sql/pipelines/select-unwritten-rule-ends.js";
 
 export class PipelineStore {
   constructor(readonly db: Db) {}
@@ -37,6 +38,11 @@ export class PipelineStore {
 
   clearWrittenStatus(id: string): Promise<void> {
     return clearWrittenStatus(this.db, id);
+  }
+
+  /** Rule pipelines ended without their end taken for writing back. */
+  unwrittenRuleEnds(limit: number): Promise<string[]> {
+    return selectUnwrittenRuleEnds(this.db, limit);
   }
 
   /** The tasks of these ids still stored. */

@@ -102,8 +102,10 @@ export class TaskEventHandler {
     this.detachers.push(() => clearInterval(timer));
   }
 
-  /** Catches up every waiting task document whose task does not run in this process. */
+  /** Catches up every waiting task document whose task does not run in this process, and rules' pipelines' ends. */
   async catchUpActive(): Promise<void> {
+    // Its own failure (the store away) must not stop the documents' catch-up below.
+    await this.ruleRunner.sweepPipelines().catch((error: unknown) => this.deps.logger.error({ err: error }, "looking for rules' pipelines whose end was not written back failed; trying again shortly"));
     const local = new Set(this.deps.manager.heldTaskIds());
     for (const [documentId, taskId] of [...this.active]) {
       if (local.has(taskId)) continue;

@@ -47,6 +47,8 @@ export const statements = [
   "ALTER TABLE ph_pipelines ADD COLUMN announced_status text",
   // The last end a trigger rule's onResult wrote to the document that asked for the pipeline.
   "ALTER TABLE ph_pipelines ADD COLUMN written_status text",
+  // The rules' pipelines whose end is not written back yet (a sweep finds those that ended meanwhile).
+  "CREATE INDEX ph_pipelines_rule_unwritten ON ph_pipelines (id) WHERE written_status IS NULL AND origin LIKE 'rule:%'",
   queueChecks,
   `CREATE TRIGGER ${PIPELINE_CHECK_TRIGGER} AFTER UPDATE OF status ON ph_tasks
    FOR EACH ROW WHEN ((OLD.status IN ${END}) IS DISTINCT FROM (NEW.status IN ${END}) AND NEW.params ? 'tags')

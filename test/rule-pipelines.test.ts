@@ -45,6 +45,12 @@ const rules = RulesFileSchema.parse({
       onResult: { operation: "SET_MODEL_DESCRIPTION", input: { description: "{{pipeline.status}}: {{error.code}}, after {{pipeline.steps.after.status}}" }, when: ["failed"] },
     },
     {
+      name: "pipeline-loop",
+      on: { documentType: "powerhouse/document-model", operationType: "SET_MODEL_NAME", where: { "input.name": { matches: "^ploop" } } },
+      task: { pipeline: { title: "loop {{input.name}}", steps: [{ name: "a", task: node("a", "process.stdout.write(process.argv[1] + 'x')", ["{{input.name}}"]) }] } },
+      onResult: { operation: "SET_MODEL_NAME", input: { name: "{{result.a.stdout}}" } },
+    },
+    {
       name: "refused-on-rename",
       on: { documentType: "powerhouse/document-model", operationType: "SET_MODEL_NAME", where: { "input.name": { matches: "^refused-" } } },
       task: { pipeline: { title: "refused", steps: [{ name: "a", task: node("a", "") }, { name: "b", task: { ...node("b", ""), command: "{{steps.a.result.stdout}}" } }] } },
@@ -54,12 +60,12 @@ const rules = RulesFileSchema.parse({
 
 const dataDir = mkdtempSync(path.join(tmpdir(), "ph-rule-pipelines-"));
 const logged: Record<string, unknown>[] = [];
-const logger = createLogger({ level: "error", destination: { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) } });
+const logger = createLogger({ level: "warn", destination: { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) } });
 
 describe("trigger rules that make pipelines", () => {
   let agent: Agent;
   beforeAll(async () => {
-    agent = await startAgent(loadConfig({ TASK_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "error", TASK_SHUTDOWN_GRACE_MS: "100" }, dataDir), { logger, rules });
+    agent = await startAgent(loadConfig({ TASK_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "warn", TASK_SHUTDOWN_GRACE_MS: "100", TASK_MAX_CHAIN_DEPTH: "2" }, dataDir), { logger, rules });
   });
   afterAll(async () => {
     await agent.stop();
@@ -98,6 +104,16 @@ describe("trigger rules that make pipelines", () => {
     expect(await described(id)).toBe("failed: exit_code, after cancelled");
     await agent.handler.idle();
     expect(await descriptionWrites(id)).toBe(1);
+  });
+
+  it("a pipeline whose result triggers its own rule again stops at TASK_MAX_CHAIN_DEPTH, logged", async () => {
+    const id = await renamed("ploop");
+    const entry = await waitFor(() => logged.find((l) => l.rule === "pipeline-loop" && l.documentId === id), 30_000, "the chain cut");
+    expect(entry.msg).toContain("a trigger rule's pipeline was not started: a chain of 3 tasks triggered by task results exceeds TASK_MAX_CHAIN_DEPTH=2");
+    await agent.handler.idle();
+    const doc = await agent.reactor.getDocument<PHDocument>(id);
+    expect((doc.state as unknown as { global: { name: string } }).global.name).toBe("ploopxxx"); // depths 0, 1, 2 ran
+    expect((await agent.manager.listTasks({ documentId: id, limit: 10, offset: 0 })).tasks).toHaveLength(3);
   });
 
   it("a pipeline the checks refuse is logged with the field, and nothing is stored", async () => {

@@ -8,6 +8,8 @@ import { describe, expect, it } from "vitest";
 import { parseRate } from "../src/cli/commands/rates.js";
 import { RateLimitService } from "../src/queue/rate-limit-service.js";
 import { RateLimitStore } from "../src/store/rate-limit-store.js";
+import { TypeRateLimits } from "../src/tasks/type-rate-limits.js";
+import { silentLogger } from "../src/logger.js";
 import type { ManagerSettings } from "../src/tasks/manager-settings.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
 import { ValidationError } from "../src/validation.js";
@@ -166,6 +168,30 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
 describe("rate limits: checks, the API, the CLI's syntax, the metrics", () => {
   const ctx = apiPerTest();
   const call = (method: string, path: string, body?: unknown) => ctx.http.call(method, path, body);
+
+  it("a type whose claim took none is quieted — unless new work came while the claim was out", async () => {
+    const { store, cleanup } = await BACKENDS[0]!.open();
+    try {
+      const rates = new RateLimitStore(store.db);
+      await rates.set("scripted", 5, 60_000, "test");
+      const limits = new TypeRateLimits(rates, silentLogger());
+      await limits.refresh();
+      const ask = () => limits.reserve({ workerId: "w", count: 4, maxPerDocument: 1, maxPerDrive: 3, leaseMs: 1000, typeSlots: {}, types: ["scripted"] });
+      // A claim with starts that took no task: quiet, the next claim does not ask.
+      const first = await ask();
+      expect(first?.granted.get("scripted")?.count).toBe(4);
+      await limits.settle(first!, []);
+      expect(await ask()).toBeUndefined();
+      // New work ends the quiet; a task enqueued while the next claim is out (its wake spent) keeps it ended.
+      limits.wake(["scripted"]);
+      const second = await ask();
+      limits.wake(["scripted"]);
+      await limits.settle(second!, []);
+      expect((await ask())?.granted.get("scripted")?.count).toBe(4);
+    } finally {
+      await cleanup();
+    }
+  });
 
   it("refuses a bad limit naming the field, the value and what is allowed", async () => {
     const { store, manager } = ctx;

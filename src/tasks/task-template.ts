@@ -10,7 +10,7 @@ import { parseTaskRequest } from "./task-request.js";
 
 /** Fields a schedule's or hook's task may not set: `idempotencyKey` (set per occurrence or delivery). */
 export function refusedFields(template: Record<string, unknown>): FieldError[] {
-  return "idempotencyKey" in template ? [{ field: "task.idempotencyKey", message: "is set by the schedule or hook, one per occurrence or delivery" }] : [];
+  return "idempotencyKey" in template ? [{ field: "task.idempotencyKey", message: "is set per use: by a schedule or hook (one per occurrence or delivery), or by the request that names the template" }] : [];
 }
 
 const named = (errors: readonly FieldError[]): FieldError[] => errors.map((e) => ({ ...e, field: e.field === "(root)" ? "task" : `task.${e.field}` }));

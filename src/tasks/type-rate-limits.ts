@@ -28,12 +28,16 @@ export const QUIET_MS = 250;
 export interface StartsReservation {
   granted: Granted;
   nextFreeAt: number | undefined;
+  /** When it was asked for (performance.now()): a wake after it means new work the claim may have missed. */
+  askedAt: number;
 }
 
 export class TypeRateLimits {
   private limited: ReadonlySet<string> = new Set();
   private signature = "";
   private readonly quietUntil = new Map<string, number>();
+  /** When each type (or every type: "*") was last woken by new work (performance.now()). */
+  private readonly wokenAt = new Map<string, number>();
   private readonly reads = new LatestRead();
 
   constructor(
@@ -61,8 +65,16 @@ export class TypeRateLimits {
 
   /** New tasks may wait (of these types; none given: of any): ask for their starts at the next claim. */
   wake(types?: Iterable<string>): void {
-    if (!types) return this.quietUntil.clear();
-    for (const type of types) this.quietUntil.delete(type);
+    const now = performance.now();
+    if (!types) {
+      this.quietUntil.clear();
+      this.wokenAt.set("*", now);
+      return;
+    }
+    for (const type of types) {
+      this.quietUntil.delete(type);
+      this.wokenAt.set(type, now);
+    }
   }
 
   /**
@@ -80,6 +92,7 @@ export class TypeRateLimits {
       else wanted.set(type, room);
     }
     if (wanted.size === 0) return undefined;
+    const askedAt = performance.now();
     let grants: StartsGrant[];
     try {
       grants = await this.store.reserve(wanted);
@@ -89,7 +102,7 @@ export class TypeRateLimits {
       for (const type of wanted.keys()) limits.typeSlots[type] = 0;
       return undefined;
     }
-    const reservation = readGrants(grants);
+    const reservation = { ...readGrants(grants), askedAt };
     for (const [type, { count }] of reservation.granted) limits.typeSlots[type] = count;
     // A type wanted but not returned has lost its limit since the last refresh: its room stays as it was.
     return reservation;
@@ -118,7 +131,10 @@ export class TypeRateLimits {
    */
   async settle(reservation: StartsReservation, claimed: readonly ClaimedRow[]): Promise<void> {
     const taken = new Set(claimed.map((row) => row.type));
-    for (const [type, { count }] of reservation.granted) if (count > 0 && !taken.has(type)) this.quietUntil.set(type, Date.now() + QUIET_MS);
+    // Not when new work came while the claim was out: its wake has been spent, and quieting the type
+    // now would leave that work to the next poll (seen: two workers both idle for a poll interval).
+    const wokenSince = (type: string) => Math.max(this.wokenAt.get(type) ?? 0, this.wokenAt.get("*") ?? 0) >= reservation.askedAt;
+    for (const [type, { count }] of reservation.granted) if (count > 0 && !taken.has(type) && !wokenSince(type)) this.quietUntil.set(type, Date.now() + QUIET_MS);
     const unused = unusedStarts(reservation.granted, claimed.map((row) => row.type));
     if (unused.length === 0) return;
     // Not given back, they count against the window until it passes: fewer starts, never more.

@@ -69,6 +69,8 @@ describe("filling step references", () => {
     expect(await fillStepResults(task({ args: ["{{steps.build.result.version}}"] }), source({ stdout: "x", exitCode: 0 }))).toEqual({ error: { kind: "fatal", code: "step_result_missing", message: "args.0: {{steps.build.result.version}}: step build's result has no version (it has: stdout, exitCode)" } });
     const notJson = await fillStepResults(task({ prompt: "use {{steps.build.json.v}}" }), source({ stdout: "1.2.3\n" }));
     expect(notJson).toEqual({ error: expect.objectContaining({ code: "step_result_missing", message: expect.stringMatching(/^prompt: \{\{steps\.build\.json\.v\}\}: step build's stdout is not JSON \(/) as string }) });
+    // Only the result's own fields: an inherited name is a path it lacks, not a function turned to text.
+    expect(await fillStepResults(task({ args: ["{{steps.build.result.constructor}}"] }), source({ stdout: "x" }))).toEqual({ error: expect.objectContaining({ code: "step_result_missing", message: "args.0: {{steps.build.result.constructor}}: step build's result has no constructor (it has: stdout)" }) });
     const stranger = task({ args: ["{{steps.build.result.stdout}}"] }, "t-other");
     expect(await fillStepResults(stranger, source({ stdout: "secret" }))).toEqual({ task: stranger });
   });

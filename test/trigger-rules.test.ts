@@ -28,6 +28,7 @@ describe("trigger rules", () => {
   it("fill templates from the operation without evaluating anything", () => {
     expect(buildTaskRequest(rule, context)).toEqual({ type: "cli", title: "Renamed doc-1 to release-1", command: "echo", args: ["release-1", "--tags", ["a", "b"]] });
     expect(fillTemplate("{{input.missing}} and {{constructor.name}}", context)).toBe(" and ");
+    expect(fillTemplate("[{{input.constructor}}][{{input.__proto__}}][{{input.name.length}}]", context)).toBe("[][][]");
     expect(fillTemplate("{{ input.name }}", { input: { name: "$(rm -rf /)" } })).toBe("$(rm -rf /)");
   });
 

@@ -7,11 +7,11 @@
 export const PLACEHOLDER = /\{\{\s*([\w.$-]+)\s*\}\}/g;
 export const WHOLE = /^\{\{\s*([\w.$-]+)\s*\}\}$/;
 
+/** The value at a dotted path, through own properties only: `constructor`, `__proto__` and the like are nothing. */
 export function valueAt(context: unknown, path: string): unknown {
   let current: unknown = context;
   for (const key of path.split(".")) {
-    if (current === null || current === undefined) return undefined;
-    if (typeof current !== "object") return undefined;
+    if (current === null || typeof current !== "object" || !Object.hasOwn(current, key)) return undefined;
     current = (current as Record<string, unknown>)[key];
   }
   return current;

@@ -19,7 +19,8 @@ import { TemplateStore } from "../src/store/template-store.js";
 import { TemplateService } from "../src/templates/template-service.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
 import type { Task } from "../src/tasks/types.js";
-import { testManager } from "./support/manager.js";
+import { cliRegistry, testManager } from "./support/manager.js";
+import { executeTask, type ExecuteTaskContext } from "../src/tasks/execute-task.js";
 import { waitFor } from "./support/process.js";
 import { BACKENDS } from "./support/stores.js";
 
@@ -73,6 +74,14 @@ describe("filling step references", () => {
     expect(await fillStepResults(task({ args: ["{{steps.build.result.constructor}}"] }), source({ stdout: "x" }))).toEqual({ error: expect.objectContaining({ code: "step_result_missing", message: "args.0: {{steps.build.result.constructor}}: step build's result has no constructor (it has: stdout)" }) });
     const stranger = task({ args: ["{{steps.build.result.stdout}}"] }, "t-other");
     expect(await fillStepResults(stranger, source({ stdout: "secret" }))).toEqual({ task: stranger });
+  });
+
+  it("a store that cannot be read fails the attempt as retryable, naming why (the task is not left running)", async () => {
+    const unreachable: StepResultSource = { pipeline: () => Promise.reject(new Error("connection terminated")), results: () => Promise.resolve(new Map()) };
+    // Only what an attempt reads before the run: the registry, and where the step results come from.
+    const ctx = { registry: cliRegistry(), logger: silentLogger(), workerId: "w", abandonAfterMs: undefined, onOutput: () => undefined, onProgress: () => undefined, stepResults: unreachable } as unknown as ExecuteTaskContext;
+    const outcome = await executeTask(ctx, task({ command: "echo", args: ["{{steps.build.result.stdout}}"] }), new AbortController(), 1);
+    expect(outcome).toEqual({ status: "failed", durationMs: 0, error: { kind: "retryable", code: "step_results_unavailable", message: "reading the results of the steps it waits for failed: connection terminated" } });
   });
 });
 

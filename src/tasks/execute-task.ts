@@ -38,7 +38,14 @@ export async function executeTask(ctx: ExecuteTaskContext, stored: Task, abort: 
   }
   // A pipeline step's {{steps.<name>.result...}}: filled from the results as they are now, then checked as any field.
   if (ctx.stepResults && hasStepReferences(task)) {
-    const filled = await fillStepResults(task, ctx.stepResults);
+    let filled: Awaited<ReturnType<typeof fillStepResults>>;
+    try {
+      filled = await fillStepResults(task, ctx.stepResults);
+    } catch (error) {
+      // The store away for a moment: tried again with backoff, like any run that could not start.
+      const message = `reading the results of the steps it waits for failed: ${error instanceof Error ? error.message : String(error)}`;
+      return { status: "failed", error: { kind: "retryable", code: "step_results_unavailable", message }, durationMs: 0 };
+    }
     if ("error" in filled) return { status: "failed", error: filled.error, durationMs: 0 };
     task = filled.task;
   }

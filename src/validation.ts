@@ -26,6 +26,9 @@ export function describeValue(value: unknown, max = 80): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** A JSON object (not null, not an array). */
+export const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
 export function fieldPath(path: readonly PropertyKey[]): string {
   return path.length === 0 ? "(root)" : path.map((p) => String(p)).join(".");
 }

@@ -9,7 +9,7 @@
 import type { ExecutorRegistry } from "../tasks/executors/registry.js";
 import { checkTaskTemplateShape, refusedFields } from "../tasks/task-template.js";
 import { expandForCheck, namesTemplate } from "../templates/template-reference.js";
-import { ValidationError, type FieldError } from "../validation.js";
+import { isPlainObject, ValidationError, type FieldError } from "../validation.js";
 import { parsePipelineRequest, planPipeline, type ExpandTemplate } from "./pipeline-request.js";
 
 /**
@@ -50,7 +50,7 @@ export async function pipelineProblems(input: unknown, registry: ExecutorRegistr
   const key = ownKey(input);
   if (key.length > 0) return key;
   let request = input;
-  if (isObject(input) && namesTemplate(input)) {
+  if (isPlainObject(input) && namesTemplate(input)) {
     const expanded = await expandForCheck(input, expand && ((reference) => expand(reference, "pipeline")));
     if ("errors" in expanded) return underPipeline(expanded.errors);
     request = expanded.request;
@@ -73,7 +73,7 @@ export async function pipelineTemplateProblems(template: unknown, registry: Exec
   const key = ownKey(template);
   if (key.length > 0) return key;
   // A pipeline template named: it exists and every parameter it uses is given (its steps were checked when it was saved).
-  if (isObject(template) && namesTemplate(template)) return underPipeline(await templateReferenceProblems(template, expand && ((reference) => expand(reference, "pipeline"))));
+  if (isPlainObject(template) && namesTemplate(template)) return underPipeline(await templateReferenceProblems(template, expand && ((reference) => expand(reference, "pipeline"))));
   let request;
   try {
     request = parsePipelineRequest(template);
@@ -94,8 +94,6 @@ async function templateReferenceProblems(task: Record<string, unknown>, expand: 
   const expanded = await expandForCheck(task, expand);
   return "errors" in expanded ? expanded.errors : [];
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** expandForCheck's errors ("task.<field>") moved under "task.pipeline.". */
 const underPipeline = (errors: readonly FieldError[]) => errors.map((e) => ({ ...e, field: e.field.startsWith("task.") ? `${PREFIX}${e.field.slice(5)}` : e.field }));

@@ -10,7 +10,7 @@ import type { ExecutorRegistry } from "../tasks/executors/registry.js";
 import { parseTaskRequest } from "../tasks/task-request.js";
 import { requestProblems } from "../tasks/admit-tasks.js";
 import { PIPELINE_TAG_PREFIX, type StoredStep } from "../store/sql/pipelines/pipeline-row.js";
-import { describeValue, parseWith, ValidationError, type FieldError } from "../validation.js";
+import { describeValue, isPlainObject, parseWith, ValidationError, type FieldError } from "../validation.js";
 import { stepReferenceProblems } from "./step-results.js";
 import type { ExpandTemplate } from "../templates/template-reference.js";
 
@@ -169,5 +169,5 @@ export async function planPipeline(request: PipelineRequest, registry: ExecutorR
 }
 
 function asObject(value: unknown): Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  return isPlainObject(value) ? value : {};
 }

@@ -17,7 +17,7 @@
  * path and what the result has: a value silently empty would run a command with the wrong input.
  */
 import { valueAt } from "../rules/template.js";
-import { PIPELINE_TAG_PREFIX, type PipelineRow, type StoredStep } from "../store/sql/pipelines/pipeline-row.js";
+import { pipelineIdOf, type PipelineRow, type StoredStep } from "../store/sql/pipelines/pipeline-row.js";
 import type { Task, TaskError } from "../tasks/types.js";
 import { describeValue, type FieldError } from "../validation.js";
 
@@ -124,7 +124,7 @@ export interface StepResultSource {
  * left as it is: only a pipeline's own steps read its results.
  */
 export async function fillStepResults(task: Task, source: StepResultSource): Promise<{ task: Task } | { error: TaskError }> {
-  const pipelineId = (task.tags ?? []).find((tag) => tag.startsWith(PIPELINE_TAG_PREFIX))?.slice(PIPELINE_TAG_PREFIX.length);
+  const pipelineId = pipelineIdOf(task);
   const pipeline = pipelineId ? await source.pipeline(pipelineId) : undefined;
   const self = pipeline?.steps.find((step) => step.taskId === task.id);
   if (!pipeline || !self) return { task };
@@ -137,7 +137,7 @@ export async function fillStepResults(task: Task, source: StepResultSource): Pro
     const filled = text.replace(STEP_PLACEHOLDER, (placeholder) => {
       const reference = parseReference(placeholder);
       const step = reference && before.has(reference.step) ? byName.get(reference.step) : undefined;
-      if (!reference || !step || !referenceAllowedAt(path)) return placeholder; // checked when asked for; left as written
+      if (!reference || !step) return placeholder; // checked when asked for; left as written
       const value = referencedValue(reference, step, results.get(step.taskId));
       if (typeof value !== "string") problem ??= `${path.join(".")}: ${value.problem}`;
       return typeof value === "string" ? value : "";

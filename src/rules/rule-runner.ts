@@ -12,13 +12,14 @@ import type { DocumentDirectory } from "../reactor/document-directory.js";
 import type { LoopGuard } from "../tasks/loop-guard.js";
 import type { TaskManager } from "../tasks/task-manager.js";
 import type { JsonValue, Task, TaskSource } from "../tasks/types.js";
-import { formatFieldErrors, ValidationError } from "../validation.js";
+import { formatFieldErrors, isPlainObject, ValidationError } from "../validation.js";
 import type { Rule } from "./rules-schema.js";
 import { buildResultAction, buildTaskRequest, ruleMatches, type ResultContext, type TriggerContext } from "./trigger-rules.js";
 import { fillTemplate } from "./template.js";
 import { pipelineIn } from "../pipelines/pipeline-in-task.js";
 import type { PipelineService } from "../pipelines/pipeline-service.js";
-import { PIPELINE_TAG_PREFIX } from "../store/sql/pipelines/pipeline-row.js";
+import { pipelineIdOf } from "../store/sql/pipelines/pipeline-row.js";
+import type { PipelineView } from "../pipelines/pipeline-service.js";
 
 export interface RuleRunnerDeps {
   manager: TaskManager;
@@ -130,8 +131,8 @@ export class RuleRunner {
       this.deps.logger.warn({ ...log, code: refusal.code }, `a trigger rule's pipeline was not started: ${refusal.message}`);
       return [];
     }
-    const linked = (step: unknown) => (isObject(step) && isObject(step.task) ? { ...step, task: { ...step.task, source } } : step);
-    const request = isObject(filled) ? { ...filled, idempotencyKey: key, ...(Array.isArray(filled.steps) ? { steps: filled.steps.map(linked) } : {}) } : filled;
+    const linked = (step: unknown) => (isPlainObject(step) && isPlainObject(step.task) ? { ...step, task: { ...step.task, source } } : step);
+    const request = isPlainObject(filled) ? { ...filled, idempotencyKey: key, ...(Array.isArray(filled.steps) ? { steps: filled.steps.map(linked) } : {}) } : filled;
     try {
       const { pipeline } = await this.deps.pipelines.create(request, source.origin ?? "rule");
       return pipeline.steps.flatMap((step) => (step.task ? [step.task] : []));
@@ -156,11 +157,16 @@ export class RuleRunner {
    * again after a retry. Its context: `pipeline` (id, title, status, steps by name with status,
    * result, error), `result` (each step's result by name), `error` (the first failed step's).
    */
-  private async applyPipelineResult(task: Task, rule: Rule | undefined, documentId: string): Promise<void> {
+  private async applyPipelineResult(task: Task, rule: Rule, documentId: string): Promise<void> {
+    const pipelineId = pipelineIdOf(task);
+    const view = pipelineId ? await this.deps.pipelines?.get(pipelineId) : undefined;
+    if (view?.steps.some((step) => step.taskId === task.id)) await this.writePipelineEnd(view, task, rule, documentId);
+  }
+
+  /** The end of `view` (if it has ended) taken and written back through `rule`, `task` one of its steps. */
+  private async writePipelineEnd(view: PipelineView, task: Task, rule: Rule | undefined, documentId: string): Promise<void> {
     const { pipelines } = this.deps;
-    const pipelineId = task.tags?.find((tag) => tag.startsWith(PIPELINE_TAG_PREFIX))?.slice(PIPELINE_TAG_PREFIX.length);
-    const view = pipelineId ? await pipelines?.get(pipelineId) : undefined;
-    if (!pipelines || !view?.steps.some((step) => step.taskId === task.id) || !["completed", "failed", "cancelled"].includes(view.status)) return;
+    if (!pipelines || !["completed", "failed", "cancelled"].includes(view.status)) return;
     // Taken even when nothing is to be written (no onResult for this end, the rule gone): the end is handled.
     if (!(await pipelines.takeWrittenStatus(view.id, view.status)) || !rule) return;
     const steps = Object.fromEntries(view.steps.map((step) => [step.name, { status: step.status, result: step.task?.result ?? null, error: step.task?.error ?? null }]));
@@ -187,7 +193,7 @@ export class RuleRunner {
         if (view) await pipelines.takeWrittenStatus(view.id, view.status);
         continue;
       }
-      await this.applyPipelineResult(step, rules.find((rule) => `rule:${rule.name}` === view.origin), documentId);
+      await this.writePipelineEnd(view, step, rules.find((rule) => `rule:${rule.name}` === view.origin), documentId);
     }
     return ids.length;
   }
@@ -213,5 +219,3 @@ export class RuleRunner {
     }
   }
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);

@@ -38,6 +38,7 @@ import { retryDelayMs, type RetryPolicy } from "../tasks/retry-policy.js";
 import { RateLimitStore } from "../store/rate-limit-store.js";
 import { WebhookRateLimits } from "./webhook-rate-limits.js";
 import { PipelineAnnouncer } from "../pipelines/pipeline-announcer.js";
+import { PIPELINE_CHECK_TRIGGER } from "../store/migrations/032-pipeline-events.js";
 import { deliverySubject } from "../store/sql/webhooks/webhook-row.js";
 
 /** Deliveries sent per look at most, at once (the rest are due at the next look, at once). */
@@ -99,14 +100,16 @@ export class WebhookSender {
 
   private async look(): Promise<number> {
     const { store, workerId, timeoutMs, pollMs } = this.options;
-    this.active = await store.triggersEnabled();
+    const triggers = await store.enabledTriggers();
+    this.active = triggers.length > 0;
     // No webhook enabled: nothing is claimable (a paused webhook's deliveries wait), only cleanup is left.
     if (!this.active) {
       await this.cleanup();
       return pollMs;
     }
     // Pipelines whose steps ended since the last look: their ends become deliveries, claimed below.
-    const checks = (await this.pipelines.announce()).checks;
+    // Only while a webhook asks for pipeline events (checks are written only then; older ones wait).
+    const checks = triggers.includes(PIPELINE_CHECK_TRIGGER) ? (await this.pipelines.announce()).checks : 0;
     const reservation = await this.rateLimits.reserve(BATCH);
     let due: DueDelivery[] = [];
     try {

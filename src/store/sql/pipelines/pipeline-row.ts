@@ -1,6 +1,11 @@
 /** Every task of a pipeline carries the tag `pipeline:<id>`. */
 export const PIPELINE_TAG_PREFIX = "pipeline:";
 
+/** The pipeline a task's tag names (its own, or one given by hand: check it holds the task). */
+export function pipelineIdOf(task: { tags?: readonly string[] | undefined }): string | undefined {
+  return task.tags?.find((tag) => tag.startsWith(PIPELINE_TAG_PREFIX))?.slice(PIPELINE_TAG_PREFIX.length);
+}
+
 /** A pipeline's step as stored: its name, its task, and the steps it waits for (by name). */
 export interface StoredStep {
   name: string;

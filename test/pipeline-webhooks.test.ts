@@ -14,7 +14,7 @@ import { describe, expect, it } from "vitest";
 import { signBody } from "../src/hooks/signing.js";
 import { createApp, listen } from "../src/http/server.js";
 import { silentLogger } from "../src/logger.js";
-import { announcement } from "../src/pipelines/pipeline-announcer.js";
+import { announcement, PipelineAnnouncer } from "../src/pipelines/pipeline-announcer.js";
 import type { PipelineRow } from "../src/store/sql/pipelines/pipeline-row.js";
 import type { StepState } from "../src/store/sql/pipelines/select-step-states.js";
 import { TaskStore } from "../src/store/task-store.js";
@@ -167,6 +167,29 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(existsSync(flag)).toBe(true);
       expect((await call(worker.url, "POST", `/api/pipelines/${id}/retry`)).status).toBe(200);
       expect(await pipelineEvents(receiver, id, 3)).toEqual(["pipeline.blocked", "pipeline.blocked", "pipeline.completed"]);
+    }));
+
+    it("a retried step that fails again before any sender looks is told blocked again (the retry's check reopens the end)", withWorker(async ({ store, worker, receiver }) => {
+      // No sender looks while the step is retried and fails again: the checks of both changes wait together.
+      await worker.sender.stop();
+      await createWebhook(worker.url, { name: "pipelines", url: receiver.url, events: PIPELINE_EVENTS });
+      const id = await runPipeline(worker.url, { title: "held", onFailure: "wait", steps: [{ name: "a", task: untilFlag("a", path.join(dir, "never")) }, { name: "b", after: ["a"], task: ok("b") }] });
+      const pipeline = async () => (await call(worker.url, "GET", `/api/pipelines/${id}`)).body.pipeline as { status: string; steps: { taskId: string }[] };
+      await waitFor(async () => (await pipeline()).status === "blocked" || undefined, 10_000, "the pipeline to be blocked");
+      const announcer = new PipelineAnnouncer(store.db);
+      expect(await announcer.announce()).toMatchObject({ announced: 1 });
+      const stepA = (await pipeline()).steps[0]!.taskId;
+      const firstEnd = (await worker.manager.getTask(stepA))!.runtime.finishedAt?.getTime();
+      expect((await call(worker.url, "POST", `/api/pipelines/${id}/retry`)).status).toBe(200);
+      await waitFor(async () => {
+        const task = await worker.manager.getTask(stepA);
+        return (task?.status === "failed" && task.runtime.finishedAt?.getTime() !== firstEnd) || undefined;
+      }, 10_000, "the retry to fail too");
+      expect(await checksWritten(store)).toBe(2); // a left its end, then entered it again
+      expect(await announcer.announce()).toMatchObject({ checks: 2, announced: 1 });
+      expect(await announcer.announce()).toMatchObject({ checks: 0, announced: 0 });
+      const events = await store.db.query<{ event: string }>("SELECT event FROM ph_webhook_deliveries WHERE task_id = $1 ORDER BY created_at, id", [id]);
+      expect(events.rows.map((r) => r.event)).toEqual(["pipeline.blocked", "pipeline.blocked"]);
     }));
 
     it("a pipeline cancelled while a step runs: one pipeline.cancelled", withWorker(async ({ worker, receiver }) => {

@@ -29,17 +29,21 @@ export class PipelineAnnouncer {
     return this.db.transaction(async (tx) => {
       const taken = await takePipelineChecks(tx, BATCH);
       if (taken.length === 0) return { checks: 0, announced: 0 };
-      const pipelines = await lockPipelines(tx, [...new Set(taken)].sort());
+      const pipelines = await lockPipelines(tx, [...new Set(taken.map((c) => c.pipelineId))].sort());
+      const reopened = new Set(taken.filter((c) => c.reopened).map((c) => c.pipelineId));
       // Read after the locks: a worker that waited for another's sees the steps as that one left them.
       const states = new Map((await selectStepStates(tx, pipelines.flatMap((p) => p.task_ids))).map((s) => [s.id, s]));
       let announced = 0;
       for (const pipeline of pipelines) {
-        const outcome = announcement(pipeline, states);
+        // A step ran again since the last end was told: that end is over, even when the pipeline has
+        // already reached the same one again (a retried step that failed at once is blocked again).
+        const rerun = reopened.has(pipeline.id) && pipeline.announced_status !== null;
+        const outcome = announcement(rerun ? { ...pipeline, announced_status: null } : pipeline, states);
         if (outcome && "announce" in outcome) {
           await insertPipelineDeliveries(tx, pipeline.id, outcome.announce, pipelinePayload(pipeline, states, outcome.status));
           await setAnnouncedStatus(tx, pipeline.id, outcome.status);
           announced += 1;
-        } else if (outcome) {
+        } else if (outcome || rerun) {
           await setAnnouncedStatus(tx, pipeline.id, null);
         }
       }

@@ -12,7 +12,9 @@
  *   (in id order), reads the steps' statuses as committed then, and writes one delivery per
  *   subscribed webhook when the status is an end it has not announced yet (`announced_status`,
  *   updated in the same transaction). The lock serialises two workers on the same pipeline, so each
- *   end is announced once; leaving an end (a retry) clears it, so the next end is announced again.
+ *   end is announced once; a check written when a task left an end (a retry) is marked `reopened`
+ *   and clears it, so the next end is announced again — even one reached before the check is taken
+ *   (a retried step that fails again at once is blocked again, and told so).
  *
  * The trigger is on only while an enabled webhook asks for a pipeline event (the same switch as the
  * other delivery triggers). A pipeline delivery's task_id holds the pipeline's id: deliveries are
@@ -30,8 +32,8 @@ const END = "('completed', 'failed', 'cancelled')";
 const queueChecks = `
 CREATE FUNCTION ph_queue_pipeline_checks() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
-  INSERT INTO ph_pipeline_checks (pipeline_id)
-  SELECT substr(tag, 10)
+  INSERT INTO ph_pipeline_checks (pipeline_id, reopened)
+  SELECT substr(tag, 10), NOT (NEW.status IN ${END})
   FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(NEW.params->'tags') = 'array' THEN NEW.params->'tags' ELSE '[]'::jsonb END) AS tag
   WHERE tag LIKE 'pipeline:%';
   RETURN NULL;
@@ -41,7 +43,9 @@ $fn$`;
 export const statements = [
   `CREATE TABLE ph_pipeline_checks (
      id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-     pipeline_id text NOT NULL
+     pipeline_id text NOT NULL,
+     -- A task left an end status (a retry): the end announced before is over, whatever comes next.
+     reopened    boolean NOT NULL DEFAULT false
    )`,
   // The last end announced to webhooks (null: none since the pipeline last ran).
   "ALTER TABLE ph_pipelines ADD COLUMN announced_status text",

@@ -1,16 +1,22 @@
 import type { Queryable } from "../../db.js";
 
+/** A pipeline to look at again, and whether one of its tasks left an end status (a retry). */
+export interface PipelineCheck {
+  pipelineId: string;
+  reopened: boolean;
+}
+
 /**
  * Takes (deletes) up to `limit` pipeline checks, oldest first, skipping those another worker is
- * taking; returns the pipelines' ids (one per check: a pipeline may come more than once). Deleted in
- * the transaction that announces them: a worker that dies before committing leaves them for another.
+ * taking (a pipeline may come more than once). Deleted in the transaction that announces them: a
+ * worker that dies before committing leaves them for another.
  */
-export async function takePipelineChecks(db: Queryable, limit: number): Promise<string[]> {
-  const { rows } = await db.query<{ pipeline_id: string }>(
+export async function takePipelineChecks(db: Queryable, limit: number): Promise<PipelineCheck[]> {
+  const { rows } = await db.query<{ pipeline_id: string; reopened: boolean }>(
     `DELETE FROM ph_pipeline_checks
      WHERE id IN (SELECT id FROM ph_pipeline_checks ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-     RETURNING pipeline_id`,
+     RETURNING pipeline_id, reopened`,
     [limit],
   );
-  return rows.map((r) => r.pipeline_id);
+  return rows.map((r) => ({ pipelineId: r.pipeline_id, reopened: r.reopened }));
 }

@@ -2,7 +2,8 @@
  * Outbound webhooks on a pipeline's end (migration 032), over real HTTP with real step processes,
  * on PGlite and PostgreSQL: completed, failed (no "blocked" on the way while the failure's
  * dependents are cancelled), blocked then completed after a retry — and blocked again when the
- * retry fails too —, cancelled; each told once, signed, with the steps; the checks the trigger writes
+ * retry fails too, even when it fails before any sender looks (not for a task tagged with the
+ * pipeline by hand) —, cancelled; each told once, signed, with the steps; the checks the trigger writes
  * only while a webhook asks for pipeline events. Two workers sharing PostgreSQL, whose steps end at
  * the same instant, tell each pipeline's end once.
  */
@@ -190,6 +191,16 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(await announcer.announce()).toMatchObject({ checks: 0, announced: 0 });
       const events = await store.db.query<{ event: string }>("SELECT event FROM ph_webhook_deliveries WHERE task_id = $1 ORDER BY created_at, id", [id]);
       expect(events.rows.map((r) => r.event)).toEqual(["pipeline.blocked", "pipeline.blocked"]);
+      // A task tagged with the pipeline by hand, failed and retried, is not one of its steps: nothing told.
+      const { task: stray } = await worker.manager.enqueueTask({ ...untilFlag("stray", path.join(dir, "never")), tags: [`pipeline:${id}`] });
+      const failedAt = async () => {
+        const task = await worker.manager.getTask(stray.id);
+        return task?.status === "failed" ? task.runtime.finishedAt?.getTime() : undefined;
+      };
+      const strayEnd = await waitFor(failedAt, 10_000, "the stray task to fail");
+      expect(await worker.manager.retryTask(stray.id)).toBeDefined();
+      await waitFor(async () => ((await failedAt()) ?? strayEnd) !== strayEnd || undefined, 10_000, "the stray task to fail again");
+      expect(await announcer.announce()).toMatchObject({ checks: 3, announced: 0 });
     }));
 
     it("a pipeline cancelled while a step runs: one pipeline.cancelled", withWorker(async ({ worker, receiver }) => {

@@ -106,6 +106,28 @@ describe("trigger rules that make pipelines", () => {
     expect(await descriptionWrites(id)).toBe(1);
   });
 
+  it("a step retried by its own id (not through its pipeline) writes the pipeline's end again; a task tagged with the pipeline by hand does not", async () => {
+    const id = await renamed("break-2");
+    expect(await described(id)).toBe("failed: exit_code, after cancelled");
+    await agent.handler.idle();
+    const [pipeline] = (await agent.pipelines.list(50, 0)).filter((p) => p.steps.some((s) => s.task?.source?.documentId === id));
+    const written = async () => (await agent.store.db.query<{ written_status: string | null }>("SELECT written_status FROM ph_pipelines WHERE id = $1", [pipeline!.id])).rows[0]?.written_status;
+    expect(await written()).toBe("failed");
+    // Not one of its steps: retrying it leaves the pipeline's end as written.
+    const { task: stray } = await agent.manager.enqueueTask({ ...node("stray", "process.exit(5)"), tags: [`pipeline:${pipeline!.id}`] });
+    await waitFor(async () => (await agent.manager.getTask(stray.id))?.status === "failed" || undefined, 20_000, "the stray task to fail");
+    expect(await agent.manager.retryTask(stray.id)).toBeDefined();
+    expect(await written()).toBe("failed");
+    // Its step "fail", retried by id: it fails again, and the end is written back a second time.
+    const failStep = pipeline!.steps.find((s) => s.name === "fail")!.taskId;
+    expect(await agent.manager.retryTask(failStep)).toBeDefined();
+    await waitFor(async () => (await descriptionWrites(id)) === 2 || undefined, 30_000, "the end written again");
+    await agent.handler.idle();
+    await sleep(300);
+    expect(await descriptionWrites(id)).toBe(2);
+    expect(await written()).toBe("failed");
+  });
+
   it("a pipeline whose result triggers its own rule again stops at TASK_MAX_CHAIN_DEPTH, logged", async () => {
     const id = await renamed("ploop");
     const entry = await waitFor(() => logged.find((l) => l.rule === "pipeline-loop" && l.documentId === id), 30_000, "the chain cut");

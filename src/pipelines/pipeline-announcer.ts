@@ -30,14 +30,15 @@ export class PipelineAnnouncer {
       const taken = await takePipelineChecks(tx, BATCH);
       if (taken.length === 0) return { checks: 0, announced: 0 };
       const pipelines = await lockPipelines(tx, [...new Set(taken.map((c) => c.pipelineId))].sort());
-      const reopened = new Set(taken.filter((c) => c.reopened).map((c) => c.pipelineId));
+      const reopened = taken.filter((c) => c.reopened);
       // Read after the locks: a worker that waited for another's sees the steps as that one left them.
       const states = new Map((await selectStepStates(tx, pipelines.flatMap((p) => p.task_ids))).map((s) => [s.id, s]));
       let announced = 0;
       for (const pipeline of pipelines) {
         // A step ran again since the last end was told: that end is over, even when the pipeline has
         // already reached the same one again (a retried step that failed at once is blocked again).
-        const rerun = reopened.has(pipeline.id) && pipeline.announced_status !== null;
+        // Its own steps only: a task tagged with the pipeline by hand changes nothing.
+        const rerun = pipeline.announced_status !== null && reopened.some((c) => c.pipelineId === pipeline.id && pipeline.task_ids.includes(c.taskId));
         const outcome = announcement(rerun ? { ...pipeline, announced_status: null } : pipeline, states);
         if (outcome && "announce" in outcome) {
           await insertPipelineDeliveries(tx, pipeline.id, outcome.announce, pipelinePayload(pipeline, states, outcome.status));

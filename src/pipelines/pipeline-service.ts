@@ -125,8 +125,6 @@ export class PipelineService {
     const pipeline = await this.get(id);
     if (!pipeline) return undefined;
     const retried: string[] = [];
-    // It runs again: its next end goes back to the document that asked for it (a rule's), whatever it is.
-    await this.store.clearWrittenStatus(id);
     for (const step of inDependencyOrder(pipeline.steps)) {
       if ((step.status === "failed" || step.status === "cancelled") && (await this.manager.retryTask(step.taskId))) retried.push(step.taskId);
     }

@@ -7,7 +7,7 @@ import { listPipelinesByStatus } from "./sql/pipelines/list-pipelines-by-status.
 import type { NewPipelineRow, PipelineRow } from "./sql/pipelines/pipeline-row.js";
 import { selectPipeline, selectPipelineByIdempotencyKey } from "./sql/pipelines/select-pipeline.js";
 import { selectTasksByIds } from "./sql/pipelines/select-tasks-by-ids.js";
-import { clearWrittenStatus, takeWrittenStatus } from "./sql/pipelines/written-status.js";
+import { takeWrittenStatus } from "./sql/pipelines/written-status.js";
 import { selectUnwrittenRuleEnds } from "./sql/pipelines/select-unwritten-rule-ends.js";
 
 export class PipelineStore {
@@ -34,10 +34,6 @@ export class PipelineStore {
   /** True for the one caller that is to write this end of the pipeline back to its document. */
   takeWrittenStatus(id: string, status: string): Promise<boolean> {
     return takeWrittenStatus(this.db, id, status);
-  }
-
-  clearWrittenStatus(id: string): Promise<void> {
-    return clearWrittenStatus(this.db, id);
   }
 
   /** Rule pipelines ended without their end taken for writing back. */

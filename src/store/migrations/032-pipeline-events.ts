@@ -32,8 +32,8 @@ const END = "('completed', 'failed', 'cancelled')";
 const queueChecks = `
 CREATE FUNCTION ph_queue_pipeline_checks() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
-  INSERT INTO ph_pipeline_checks (pipeline_id, reopened)
-  SELECT substr(tag, 10), NOT (NEW.status IN ${END})
+  INSERT INTO ph_pipeline_checks (pipeline_id, task_id, reopened)
+  SELECT substr(tag, 10), NEW.id, NOT (NEW.status IN ${END})
   FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(NEW.params->'tags') = 'array' THEN NEW.params->'tags' ELSE '[]'::jsonb END) AS tag
   WHERE tag LIKE 'pipeline:%';
   RETURN NULL;
@@ -44,6 +44,7 @@ export const statements = [
   `CREATE TABLE ph_pipeline_checks (
      id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
      pipeline_id text NOT NULL,
+     task_id     text NOT NULL,
      -- A task left an end status (a retry): the end announced before is over, whatever comes next.
      reopened    boolean NOT NULL DEFAULT false
    )`,

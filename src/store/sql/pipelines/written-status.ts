@@ -1,4 +1,5 @@
 import type { Queryable } from "../../db.js";
+import { PIPELINE_TAG_PREFIX } from "./pipeline-row.js";
 
 /**
  * Takes the writing of a pipeline's end (`status`) back to its document: true for the one caller
@@ -10,7 +11,17 @@ export async function takeWrittenStatus(db: Queryable, pipelineId: string, statu
   return affectedRows === 1;
 }
 
-/** The pipeline runs again (a retry): its next end is written back, the same one included. */
-export async function clearWrittenStatus(db: Queryable, pipelineId: string): Promise<void> {
-  await db.query("UPDATE ph_pipelines SET written_status = NULL WHERE id = $1 AND written_status IS NOT NULL", [pipelineId]);
+/**
+ * A CTE for a statement that queues `changed` tasks again (a retry): their pipelines run again, so
+ * their next end is written back to the document, the same one included — whether the task was
+ * retried by its pipeline, by its id or in bulk.
+ */
+export function writtenStatusCleared(changed: string): string {
+  return `written_cleared AS (
+       UPDATE ph_pipelines p SET written_status = NULL
+       FROM ${changed} c, jsonb_array_elements_text(CASE WHEN jsonb_typeof(c.params->'tags') = 'array' THEN c.params->'tags' ELSE '[]'::jsonb END) AS tag
+       -- The pipeline's own step only: a tag given by hand to another task changes nothing.
+       WHERE tag LIKE '${PIPELINE_TAG_PREFIX}%' AND p.id = substr(tag, ${PIPELINE_TAG_PREFIX.length + 1})
+         AND c.id = ANY(p.task_ids) AND p.written_status IS NOT NULL
+     )`;
 }

@@ -24,6 +24,7 @@ import { agentSecrets } from "./security/redactor.js";
 import { createApiTaskBatchCreator, createApiTaskCreator } from "./tasks/api-task-creator.js";
 import { PipelineService } from "./pipelines/pipeline-service.js";
 import { PipelineStore } from "./store/pipeline-store.js";
+import { RuleResultStore } from "./store/rule-result-store.js";
 import { TaskEventHandler } from "./tasks/event-handler.js";
 import { BUILT_IN_TASK_TYPES, createDefaultRegistry } from "./tasks/executors/index.js";
 import { loadExecutorPlugins } from "./tasks/executors/plugins.js";
@@ -154,6 +155,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
     metrics,
     writers: new WriterPolicy(config.TASK_AUTHORIZED_WRITERS),
     pipelines,
+    ruleResults: new RuleResultStore(store.db),
   });
   own.handler = handler;
   handler.attach();

@@ -9,15 +9,13 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { addFile } from "document-drive";
-import type { Operation, PHDocument } from "document-model";
-import { createAction } from "document-model/core";
+import type { PHDocument } from "document-model";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAgent, type Agent } from "../src/agent.js";
 import { loadConfig } from "../src/config.js";
 import { createLogger } from "../src/logger.js";
-import { dispatch } from "../src/reactor/documents.js";
 import { RulesFileSchema } from "../src/rules/rules-schema.js";
+import { descriptionWrites, renamedModel } from "./support/model-documents.js";
 import { sleep, waitFor } from "./support/process.js";
 
 const node = (title: string, script: string, args: string[] = []) => ({ type: "cli", title, command: process.execPath, args: ["-e", script, ...args], maxAttempts: 1 });
@@ -71,20 +69,13 @@ describe("trigger rules that make pipelines", () => {
     await agent.stop();
   });
 
-  /** A model document in the agent's drive, renamed to `name` (the rules' trigger). */
-  async function renamed(name: string): Promise<string> {
-    const document = await agent.reactor.addDocument("powerhouse/document-model");
-    const id = document.header.id;
-    await dispatch(agent.reactor, agent.localDriveId, addFile({ id, name: "Model", documentType: "powerhouse/document-model", parentFolder: null }));
-    await dispatch(agent.reactor, id, createAction("SET_MODEL_NAME", { name }, undefined, undefined, "global"));
-    return id;
-  }
+  const renamed = (name: string) => renamedModel(agent, name);
   const described = (id: string) =>
     waitFor(async () => {
       const doc = await agent.reactor.getDocument<PHDocument>(id);
       return (doc.state as unknown as { global: { description: string } }).global.description || undefined;
     }, 30_000, "the document's description");
-  const descriptionWrites = async (id: string) => ((await agent.reactor.getDocument<PHDocument>(id)).operations.global ?? []).filter((op: Operation) => op.action.type === "SET_MODEL_DESCRIPTION").length;
+  const writesOf = (id: string) => descriptionWrites(agent, id);
 
   it("an operation starts the pipeline; its steps are linked to the document and hand results on; the end is written back once", async () => {
     const id = await renamed("ship-1.4");
@@ -96,14 +87,14 @@ describe("trigger rules that make pipelines", () => {
     expect(pipelines.find((p) => p.title === "ship ship-1.4")).toMatchObject({ origin: "rule:ship-on-rename", idempotencyKey: expect.stringMatching(new RegExp(`^rule:ship-on-rename:${id}:`)) as string });
     await agent.handler.idle();
     await sleep(300);
-    expect(await descriptionWrites(id)).toBe(1);
+    expect(await writesOf(id)).toBe(1);
   });
 
   it("a failed step: the rule's failure mapping is written once the steps after it are cancelled", async () => {
     const id = await renamed("break-1");
     expect(await described(id)).toBe("failed: exit_code, after cancelled");
     await agent.handler.idle();
-    expect(await descriptionWrites(id)).toBe(1);
+    expect(await writesOf(id)).toBe(1);
   });
 
   it("a step retried by its own id (not through its pipeline) writes the pipeline's end again; a task tagged with the pipeline by hand does not", async () => {
@@ -121,10 +112,10 @@ describe("trigger rules that make pipelines", () => {
     // Its step "fail", retried by id: it fails again, and the end is written back a second time.
     const failStep = pipeline!.steps.find((s) => s.name === "fail")!.taskId;
     expect(await agent.manager.retryTask(failStep)).toBeDefined();
-    await waitFor(async () => (await descriptionWrites(id)) === 2 || undefined, 30_000, "the end written again");
+    await waitFor(async () => (await writesOf(id)) === 2 || undefined, 30_000, "the end written again");
     await agent.handler.idle();
     await sleep(300);
-    expect(await descriptionWrites(id)).toBe(2);
+    expect(await writesOf(id)).toBe(2);
     expect(await written()).toBe("failed");
   });
 
@@ -156,7 +147,7 @@ describe("trigger rules that make pipelines", () => {
     // No worker saw those ends: only the sweep (with the task documents' catch-up, every 2 s) can write it.
     expect(await described(id)).toBe("completed: p (c)");
     await sleep(2500); // another sweep: written once
-    expect(await descriptionWrites(id)).toBe(1);
+    expect(await writesOf(id)).toBe(1);
   });
 
   it("a rules file whose task is neither a task nor a pipeline is refused naming the field", () => {

@@ -20,6 +20,7 @@ import { pipelineIn } from "../pipelines/pipeline-in-task.js";
 import type { PipelineService } from "../pipelines/pipeline-service.js";
 import { pipelineIdOf } from "../store/sql/pipelines/pipeline-row.js";
 import type { PipelineView } from "../pipelines/pipeline-service.js";
+import type { RuleResultStore } from "../store/rule-result-store.js";
 
 export interface RuleRunnerDeps {
   manager: TaskManager;
@@ -32,6 +33,8 @@ export interface RuleRunnerDeps {
   writerRefusal: (documentId: string, action: Action | undefined) => Promise<{ code: string; message: string } | undefined>;
   /** Rules whose task is `{ "pipeline": {...} }` make pipelines here; absent: such rules are refused when they match. */
   pipelines?: PipelineService | undefined;
+  /** Where a rule task's end is taken for writing back, once, and found by the sweep when its worker stopped first. */
+  ruleResults?: RuleResultStore | undefined;
 }
 
 export class RuleRunner {
@@ -93,7 +96,7 @@ export class RuleRunner {
           await this.deps.manager.rejectTask(request, refusal);
           continue;
         }
-        tasks.push((await this.deps.manager.enqueueTask(request)).task);
+        tasks.push(await this.enqueue(rule, request));
       } catch (error) {
         // A task the policy refuses (admission) is recorded as refused, visible like a loop guard's refusal.
         if (error instanceof ValidationError && (await this.refused(request, error))) continue;
@@ -101,6 +104,14 @@ export class RuleRunner {
       }
     }
     return tasks;
+  }
+
+  /** A rule's task, stored with the row its end is taken through (when it has an onResult to write). */
+  private async enqueue(rule: Rule, request: Record<string, unknown>): Promise<Task> {
+    const { ruleResults, manager } = this.deps;
+    if (!ruleResults || !rule.onResult) return (await manager.enqueueTask(request)).task;
+    const [stored] = await manager.enqueueTasks([request], { within: (tx, rows) => ruleResults.insert(tx, rows.map((row) => row.id)) });
+    return stored!.task;
   }
 
   /** Records a rule's task that was refused as cancelled with the reason; false when even that is refused (an invalid request). */
@@ -148,6 +159,8 @@ export class RuleRunner {
     const documentId = task.source?.documentId;
     if (!rule || !documentId) return;
     if (pipelineIn(rule.task) !== undefined) return this.applyPipelineResult(task, rule, documentId);
+    // Taken before it is written: the sweep and this worker may both see the end; one writes it.
+    if (rule.onResult && this.deps.ruleResults && !(await this.deps.ruleResults.take(task.id, task.status))) return;
     await this.writeResult(rule, task, documentId, { task: { id: task.id, status: task.status, attempts: task.attempts }, result, error: task.error ?? null });
   }
 
@@ -176,11 +189,32 @@ export class RuleRunner {
   }
 
   /**
-   * Rules' pipelines that ended and whose end no worker wrote back — the one that ended the last
-   * step stopped before it could — are written now. Runs beside the task documents' catch-up, only
-   * where a rule makes pipelines; through a partial index of the rule pipelines not yet written.
+   * Rules' tasks and pipelines that ended and whose end no worker wrote back — the one that ended
+   * it (the last step) stopped before it could — are written now. Runs beside the task documents'
+   * catch-up; each half only where a rule could have made such work. Returns how many were found.
    */
-  async sweepPipelines(limit = 20): Promise<number> {
+  async sweepResults(limit = 20): Promise<number> {
+    return (await this.sweepTasks(limit)) + (await this.sweepPipelines(limit));
+  }
+
+  /** A rule's single tasks: through a partial index of those whose end is not written yet (migration 033). */
+  private async sweepTasks(limit: number): Promise<number> {
+    const { ruleResults, rules, manager } = this.deps;
+    if (!ruleResults || !rules.some((rule) => rule.onResult && pipelineIn(rule.task) === undefined)) return 0;
+    const ids = await ruleResults.unwritten(limit);
+    for (const id of ids) {
+      const task = await manager.getTask(id);
+      if (!task) continue; // removed meanwhile (retention): its row went with it
+      const origin = task.source?.origin ?? "";
+      const rule = origin.startsWith("rule:") ? rules.find((r) => r.name === origin.slice(5)) : undefined;
+      // Its rule gone or changed (no onResult, a pipeline now): nothing can be written; mark it handled.
+      if (!rule?.onResult || pipelineIn(rule.task) !== undefined || !task.source?.documentId) await ruleResults.take(id, task.status);
+      else await this.applyResultMapping(task, rule.name, task.result ?? null);
+    }
+    return ids.length;
+  }
+
+  private async sweepPipelines(limit: number): Promise<number> {
     const { pipelines, rules } = this.deps;
     if (!pipelines || !rules.some((rule) => pipelineIn(rule.task) !== undefined)) return 0;
     const ids = await pipelines.unwrittenRuleEnds(limit);

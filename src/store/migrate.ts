@@ -35,6 +35,7 @@ import * as m029 from "./migrations/029-schema-compatibility.js";
 import * as m030 from "./migrations/030-signing.js";
 import * as m031 from "./migrations/031-pipelines.js";
 import * as m032 from "./migrations/032-pipeline-events.js";
+import * as m033 from "./migrations/033-rule-results.js";
 
 /**
  * A migration is SQL split on ";" at line ends, or — where a function body holds semicolons of its
@@ -83,6 +84,7 @@ const MIGRATIONS: readonly Migration[] = [
   { version: 30, name: m030.name, statements: m030.statements },
   { version: 31, name: m031.name, statements: m031.statements },
   { version: 32, name: m032.name, statements: m032.statements },
+  { version: 33, name: m033.name, statements: m033.statements },
 ];
 
 /** The schema version this code migrates to. */

@@ -26,6 +26,7 @@ import { AGENT_OPERATION_TYPES, RUN_REQUEST_TYPES } from "../reactor/task-docume
 import { TASK_DOCUMENT_TYPE, type TaskDocumentState } from "../reactor/task-document/state.js";
 import type { Rule } from "../rules/rules-schema.js";
 import type { PipelineService } from "../pipelines/pipeline-service.js";
+import type { RuleResultStore } from "../store/rule-result-store.js";
 import { RuleRunner } from "../rules/rule-runner.js";
 import { formatFieldErrors, ValidationError } from "../validation.js";
 import type { WriterPolicy } from "../security/authorized-writers.js";
@@ -51,6 +52,8 @@ export interface EventHandlerDeps {
   writers?: WriterPolicy;
   /** Where trigger rules whose task is a pipeline make it. */
   pipelines?: PipelineService;
+  /** Where a rule task's end is taken for writing back (absent: written by the worker that ended it, not swept). */
+  ruleResults?: RuleResultStore;
 }
 
 const now = () => new Date().toISOString();
@@ -102,10 +105,10 @@ export class TaskEventHandler {
     this.detachers.push(() => clearInterval(timer));
   }
 
-  /** Catches up every waiting task document whose task does not run in this process, and rules' pipelines' ends. */
+  /** Catches up every waiting task document whose task does not run in this process, and rules' tasks' and pipelines' ends. */
   async catchUpActive(): Promise<void> {
     // Its own failure (the store away) must not stop the documents' catch-up below.
-    await this.ruleRunner.sweepPipelines().catch((error: unknown) => this.deps.logger.error({ err: error }, "looking for rules' pipelines whose end was not written back failed; trying again shortly"));
+    await this.ruleRunner.sweepResults().catch((error: unknown) => this.deps.logger.error({ err: error }, "looking for rules' tasks and pipelines whose end was not written back failed; trying again shortly"));
     const local = new Set(this.deps.manager.heldTaskIds());
     for (const [documentId, taskId] of [...this.active]) {
       if (local.has(taskId)) continue;

@@ -3,6 +3,7 @@ import { RUN_ENTRIES_CLEARED, runEntriesWrittenOut, statusEntriesFrom } from "./
 import type { TaskRow } from "../interfaces.js";
 import { WAITING_RUN_AT } from "../migrations/013-task-dependencies.js";
 import { writtenStatusCleared } from "./pipelines/written-status.js";
+import { ruleResultsCleared } from "./rules/rule-results-cleared.js";
 
 /**
  * Queues a failed or cancelled task again, with a fresh set of attempts. Its last run's entries are
@@ -11,7 +12,8 @@ import { writtenStatusCleared } from "./pipelines/written-status.js";
  * dependency's failure) waits again for it, released by migration 013's trigger. Its dependencies
  * are locked (FOR SHARE) and read as they are now: one completing at this instant either commits
  * first and is seen completed here, or waits and its trigger then finds this task waiting. A
- * pipeline's step retried makes its pipeline's end written back again (a trigger rule's onResult).
+ * pipeline's step retried makes its pipeline's end written back again (a trigger rule's onResult),
+ * and so does a rule's own task.
  */
 export async function retryTask(db: Queryable, id: string): Promise<TaskRow | undefined> {
   const { rows } = await db.query<TaskRow>(
@@ -28,7 +30,7 @@ export async function retryTask(db: Queryable, id: string): Promise<TaskRow | un
            started_at = NULL, cancel_requested = false, updated_at = now(), ${RUN_ENTRIES_CLEARED}
        FROM locked WHERE t.id = locked.id
        RETURNING t.*
-     ), ${runEntriesWrittenOut("locked")}, ${writtenStatusCleared("changed")}, ${statusEntriesFrom("changed", `'{"status":"pending","retried":true}'::text`)}
+     ), ${runEntriesWrittenOut("locked")}, ${writtenStatusCleared("changed")}, ${ruleResultsCleared("changed")}, ${statusEntriesFrom("changed", `'{"status":"pending","retried":true}'::text`)}
      SELECT * FROM changed`,
     [id],
   );

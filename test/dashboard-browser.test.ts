@@ -3,11 +3,10 @@
  * in test-artifacts/. Without chromium the test says so and skips — unless the run requires its
  * services (REQUIRE_TEST_SERVICES=1, as CI sets after installing chromium), where that fails.
  */
-import { existsSync, mkdirSync } from "node:fs";
 import type { Server } from "node:http";
 import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { createApp, listen } from "../src/http/server.js";
 import { silentLogger } from "../src/logger.js";
 import { ScheduleService } from "../src/schedules/schedule-service.js";
@@ -29,24 +28,12 @@ import { ExecutorRegistry } from "../src/tasks/executors/registry.js";
 import { removeTestCgroupRoot, testCgroupRoot } from "./support/cgroup.js";
 import { testManager } from "./support/manager.js";
 import { waitFor } from "./support/process.js";
-import { servicesRequired } from "./support/stores.js";
-
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`\n*** ${CHROMIUM} not found: the dashboard browser test is SKIPPED (apt-get install chromium).${servicesRequired ? " REQUIRE_TEST_SERVICES=1: this is a failure." : ""}\n`);
+import { ARTIFACTS, closeDashboard, describeInChromium, launchChromium } from "./support/browser.js";
 
 const TOKEN = "browser-token-0123456789";
 const READ_TOKEN = "browser-read-token-0123456789";
-const ARTIFACTS = path.resolve("test-artifacts");
 
-describe("dashboard", () => {
-  it("has a browser to run in when the run requires it", () => {
-    if (servicesRequired) expect(hasChromium, `${CHROMIUM} is required by this run`).toBe(true);
-    else expect(typeof hasChromium).toBe("boolean");
-  });
-});
-
-describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
+describeInChromium("the dashboard", () => {
   let store: TaskStore;
   let manager: TaskManager;
   let schedules: ScheduleService;
@@ -60,7 +47,6 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
   let page: Page;
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     store = await TaskStore.open({});
     // A cgroup per run where the machine has one (CI does): the task page shows a run's CPU.
     const registry = new ExecutorRegistry().register(new CliExecutor({ allowedRoots: [process.cwd(), "/tmp"], killGraceMs: 300, captureBytes: 256 * 1024, ...(testCgroupRoot ? { cgroupRoot: testCgroupRoot } : {}) }));
@@ -75,21 +61,14 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     hooks = new HookService(hookStore, manager.registry);
     const receiver = new HookReceiver(hookStore, (input, origin) => manager.enqueueTask({ ...(input as object), source: { origin } }), silentLogger());
     ({ server, url: base } = await listen(createApp({ manager, metrics: manager.metrics!, logger: silentLogger(), apiToken: TOKEN, readToken: READ_TOKEN, schedules, webhooks, hooks: { service: hooks, receiver } }), "127.0.0.1", 0, TOKEN));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   });
 
   afterAll(async () => {
     await sender?.stop();
     removeTestCgroupRoot();
-    await browser?.close();
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
-    await manager?.stop(0);
-    await store?.close();
+    await closeDashboard({ browser, server, manager, store });
   });
 
   /** A fresh load of the overview (a new query string forces it; a hash change would not). */

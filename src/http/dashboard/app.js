@@ -14,6 +14,8 @@ import { failuresSection } from "./failures.js";
 import { cpuText, limitsText, runTime } from "./run-figures.js";
 import { filterByTag, filtered, recentFilterForm, recentQuery, showTag } from "./recent-filter.js";
 import { pipelineRows, pipelinesNav, pipelinesPage } from "./pipelines.js";
+import { submitForm } from "./submit-form.js";
+import { templatesSection } from "./templates.js";
 
 const app = document.getElementById("app");
 const TOKEN_KEY = "ph-tasks-token";
@@ -61,48 +63,6 @@ function stopTimers() {
 }
 
 // ---------- overview ----------
-
-const FORM_FIELDS = ["command", "args", "title", "workingDirectory"];
-
-function submitForm() {
-  // One error slot under each field (the API names the field: "args.0" belongs to "args"), and
-  // one under the button for anything that is not about a field.
-  const fieldError = (name) => h("div", { class: "field-error", id: `error-${name}` });
-  const slots = Object.fromEntries(FORM_FIELDS.map((name) => [name, fieldError(name)]));
-  const general = h("div", { class: "error", id: "submit-error" });
-  const field = (name, text, control) => h("label", {}, text, control, slots[name]);
-  const form = h("form", { id: "submit-form" },
-    field("command", "Command", h("input", { name: "command", placeholder: "echo", required: true })),
-    field("args", "Arguments (one per line)", h("textarea", { name: "args", placeholder: "hello" })),
-    field("title", "Title (optional)", h("input", { name: "title" })),
-    field("workingDirectory", "Working directory (optional)", h("input", { name: "workingDirectory" })),
-    h("button", { type: "submit" }, "Run"),
-    general);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const data = new FormData(form);
-    const command = String(data.get("command") || "").trim();
-    const args = String(data.get("args") || "").split("\n").map((a) => a.trim()).filter((a) => a.length > 0);
-    const body = { type: "cli", title: String(data.get("title") || "").trim() || [command, ...args].join(" ").slice(0, 200) || "task", command, args };
-    const cwd = String(data.get("workingDirectory") || "").trim();
-    if (cwd) body.workingDirectory = cwd;
-    for (const slot of [general, ...Object.values(slots)]) slot.textContent = "";
-    try {
-      const { task } = await api("/api/tasks", { method: "POST", body: JSON.stringify(body) });
-      location.hash = `#/tasks/${task.id}`;
-    } catch (error) {
-      if (error instanceof AuthError) return showToken("The token was refused.");
-      const fieldErrors = (error.body && Array.isArray(error.body.errors)) ? error.body.errors : [];
-      for (const fe of fieldErrors) {
-        const slot = slots[String(fe.field || "").split(".")[0]];
-        if (slot) slot.textContent = slot.textContent ? `${slot.textContent}\n${fe.message}` : fe.message;
-        else general.textContent += `${fe.field || "task"}: ${fe.message}\n`;
-      }
-      if (!fieldErrors.length) general.textContent = error.message;
-    }
-  });
-  return h("section", { class: "card write-only", id: "submit-section" }, h("h2", {}, "Run a command"), form);
-}
 
 function taskTable(id, tasks) {
   const optional = { class: "optional" };
@@ -174,15 +134,21 @@ const queueCard = (pauses, limits, mine) => (pauses.pauses ? queueSection(pauses
 const workersCard = (workers, mine) => workersSection(workers.workers, api, () => refreshOverview(mine));
 const webhooksCard = (webhooks, mine) => (webhooks.webhooks ? webhooksSection(webhooks.webhooks, api, () => refreshOverview(mine)) : h("div", { id: "webhooks-section" }));
 
+/** A refused token asks for another (true: nothing more to show); any other error is the caller's. */
+const signedOut = (error) => (error instanceof AuthError ? (showToken("The token was refused."), true) : false);
+// Templates change rarely: drawn at each load of the overview, not swapped by its refreshes (its form keeps what is typed).
+const templatesCard = (templates) => (templates.templates ? templatesSection(templates.templates, api, signedOut) : h("div", { id: "templates-section" }));
+
 async function renderOverview(mine) {
-  const [stats, list, running, schedules, hooks, webhooks, pauses, workers, limits] = await loadOverview();
+  const [[stats, list, running, schedules, hooks, webhooks, pauses, workers, limits], templates] = await Promise.all([loadOverview(), optionalList("/api/templates", "templates")]);
   if (mine !== generation) return;
   app.replaceChildren(
     queueCard(pauses, limits, mine),
     statCards(stats),
     h("div", { class: "grid two" },
       h("section", { class: "card" }, h("h2", {}, "Last hour"), charts(stats.perMinute)),
-      submitForm()),
+      submitForm(api, signedOut)),
+    templatesCard(templates),
     runningSection(running),
     typesSection(stats.types ?? []),
     failuresSection(stats.failures ?? []),

@@ -27,6 +27,7 @@ import { TASK_DOCUMENT_TYPE, type TaskDocumentState } from "../reactor/task-docu
 import type { Rule } from "../rules/rules-schema.js";
 import type { PipelineService } from "../pipelines/pipeline-service.js";
 import type { RuleResultStore } from "../store/rule-result-store.js";
+import { asksForPipeline, documentPipelineOf, PipelineDocuments } from "./pipeline-documents.js";
 import { RuleRunner } from "../rules/rule-runner.js";
 import { formatFieldErrors, ValidationError } from "../validation.js";
 import type { WriterPolicy } from "../security/authorized-writers.js";
@@ -62,6 +63,8 @@ export class TaskEventHandler {
   private readonly directory: DocumentDirectory;
   /** Trigger rules: what operations start tasks, and what their results write back. */
   private readonly ruleRunner: RuleRunner;
+  /** Task documents that ask for a pipeline (taskType "pipeline"), where pipelines are available. */
+  private readonly pipelineDocuments: PipelineDocuments | undefined;
   /** Actions the agent wrote as bookkeeping: never triggers. */
   private readonly ownActions = new Set<string>();
   private readonly pending = new Set<Promise<unknown>>();
@@ -72,6 +75,7 @@ export class TaskEventHandler {
   constructor(private readonly deps: EventHandlerDeps) {
     this.directory = new DocumentDirectory(deps.reactor);
     this.ruleRunner = new RuleRunner({ ...deps, directory: this.directory, writerRefusal: (documentId, action) => this.writerRefusal(documentId, action) });
+    this.pipelineDocuments = deps.pipelines ? new PipelineDocuments(deps.pipelines, deps.writer) : undefined;
   }
 
   /** Called by the writer for every action it applies. */
@@ -182,10 +186,11 @@ export class TaskEventHandler {
 
   /** A run request on a task document → a task (or a REJECT_REQUEST saying why not). */
   async enqueueForDocument(documentId: string, known: TaskDocumentState | undefined, operation: { id: string; type: string; action?: Action } | undefined): Promise<Task | undefined> {
-    const { manager, writer, guard } = this.deps;
+    const { manager } = this.deps;
     const global = known ?? (await this.readTaskState(documentId));
     const requestId = global.lastRequestId;
     if (global.status !== "requested" || !requestId) return undefined;
+    if (asksForPipeline(global)) return this.startPipelineForDocument(documentId, global, requestId, operation);
     let task: Task | undefined;
     if (requestId.startsWith(TASK_REQUEST_PREFIX)) {
       // Enqueued by the API before it asked the document: the task exists.
@@ -195,29 +200,62 @@ export class TaskEventHandler {
       if (existing) task = existing;
       else {
         const driveId = (await this.directory.driveOf(documentId)) ?? "";
-        const refusal = (await this.writerRefusal(documentId, operation?.action)) ?? guard.admit(documentId, 0, Date.now(), driveId || undefined);
-        if (refusal) {
-          this.deps.logger.warn({ documentId, code: refusal.code }, `run request dropped: ${refusal.message}`);
-          await writer.write(documentId, "reject", (s) => (s.status === "requested" && s.lastRequestId === requestId ? actions.rejectRequest({ requestId, error: { code: refusal.code, message: refusal.message }, at: now() }) : undefined));
-          return undefined;
-        }
+        if (!(await this.admitRun(documentId, requestId, driveId, operation))) return undefined;
         try {
           task = (await manager.enqueueTask(requestFromTaskDocument(global, { documentId, driveId }, requestId, operation))).task;
         } catch (error) {
           if (!(error instanceof ValidationError)) throw error;
-          const message = formatFieldErrors(error.errors, "; ");
-          await writer.write(documentId, "reject", (s) => (s.status === "requested" && s.lastRequestId === requestId ? actions.rejectRequest({ requestId, error: { code: "invalid_task", message }, at: now() }) : undefined));
+          await this.rejectRun(documentId, requestId, { code: "invalid_task", message: formatFieldErrors(error.errors, "; ") });
           return undefined;
         }
       }
     }
     if (!task) return undefined;
-    const taskId = task.id;
-    await writer.write(documentId, "queued", (s) => (s.status === "requested" && s.lastRequestId === requestId ? actions.markQueued({ taskId, requestId }) : undefined));
-    this.active.set(documentId, taskId);
-    // The task may have started, or even finished, before the document said queued.
-    await this.catchUp(documentId, taskId);
+    await this.markQueued(documentId, requestId, task.id);
     return task;
+  }
+
+  /** The document says queued for `id` (a task's or a pipeline's), then catches up: it may have started, or even finished. */
+  private async markQueued(documentId: string, requestId: string, id: string): Promise<void> {
+    await this.deps.writer.write(documentId, "queued", (s) => (s.status === "requested" && s.lastRequestId === requestId ? actions.markQueued({ taskId: id, requestId }) : undefined));
+    this.active.set(documentId, id);
+    await this.catchUp(documentId, id);
+  }
+
+  /** Whether the writer of this run request may start work (authorised writer, loop guard); if not, the document says why. */
+  private async admitRun(documentId: string, requestId: string, driveId: string, operation: { action?: Action } | undefined): Promise<boolean> {
+    const refusal = (await this.writerRefusal(documentId, operation?.action)) ?? this.deps.guard.admit(documentId, 0, Date.now(), driveId || undefined);
+    if (!refusal) return true;
+    this.deps.logger.warn({ documentId, code: refusal.code }, `run request dropped: ${refusal.message}`);
+    await this.rejectRun(documentId, requestId, refusal);
+    return false;
+  }
+
+  private rejectRun(documentId: string, requestId: string, error: { code: string; message: string }): Promise<void> {
+    return this.deps.writer.write(documentId, "reject", (s) => (s.status === "requested" && s.lastRequestId === requestId ? actions.rejectRequest({ requestId, error, at: now() }) : undefined));
+  }
+
+  /** A run request on a task document that asks for a pipeline (pipeline-documents.ts): the pipeline, made once. */
+  private async startPipelineForDocument(documentId: string, state: TaskDocumentState, requestId: string, operation: { id: string; type: string; action?: Action } | undefined): Promise<Task | undefined> {
+    const documents = this.pipelineDocuments;
+    if (!documents) {
+      await this.rejectRun(documentId, requestId, { code: "invalid_task", message: "taskType: pipelines are not available on this agent" });
+      return undefined;
+    }
+    let pipeline = await documents.existing(documentId, requestId);
+    if (!pipeline) {
+      const driveId = (await this.directory.driveOf(documentId)) ?? "";
+      if (!(await this.admitRun(documentId, requestId, driveId, operation))) return undefined;
+      try {
+        pipeline = await documents.start(state, documentId, driveId, requestId, operation);
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        await this.rejectRun(documentId, requestId, { code: "invalid_task", message: formatFieldErrors(error.errors, "; ") });
+        return undefined;
+      }
+    }
+    await this.markQueued(documentId, requestId, pipeline.id);
+    return pipeline.steps[0]?.task;
   }
 
   /**
@@ -227,7 +265,8 @@ export class TaskEventHandler {
    */
   async catchUp(documentId: string, taskId: string): Promise<Task["status"] | undefined> {
     const task = await this.deps.manager.getTask(taskId);
-    if (!task) return undefined;
+    // No such task: the document may follow a pipeline (it asked for one).
+    if (!task) return this.pipelineDocuments?.catchUp(documentId, taskId);
     if (task.status === "pending") return task.status;
     const terminal = isTerminalStatus(task.status);
     if (terminal) await this.deps.manager.flushOutput();
@@ -254,14 +293,21 @@ export class TaskEventHandler {
   }
 
   private async cancelForDocument(documentId: string): Promise<void> {
-    const { currentTaskId, lastRequestId } = await this.readTaskState(documentId);
+    const state = await this.readTaskState(documentId);
+    const { currentTaskId, lastRequestId } = state;
+    if (asksForPipeline(state)) {
+      const id = currentTaskId ?? (lastRequestId ? (await this.pipelineDocuments?.existing(documentId, lastRequestId))?.id : undefined);
+      if (id) await this.pipelineDocuments?.cancel(id, "cancelled from its document");
+      return;
+    }
     const taskId = currentTaskId ?? (lastRequestId ? (await this.deps.manager.findByIdempotencyKey(documentIdempotencyKey(documentId, lastRequestId)))?.id : undefined);
     if (taskId) await this.deps.manager.cancelTask(taskId, "cancelled from its document");
   }
 
-  private onStarted(task: Task, info: { workerId: string; attempt: number }): Promise<void> {
+  private async onStarted(task: Task, info: { workerId: string; attempt: number }): Promise<void> {
     const documentId = this.taskDocumentOf(task);
-    if (!documentId) return Promise.resolve();
+    if (!documentId) return;
+    if (await this.followedPipeline(documentId, task)) return;
     return this.deps.writer.write(documentId, "running", (s) => {
       if (s.currentTaskId !== task.id || isTerminal(s)) return undefined;
       if (s.status === "running" && s.attempts === info.attempt) return undefined;
@@ -271,12 +317,21 @@ export class TaskEventHandler {
 
   private onOutput(task: Task, text: string): void {
     const documentId = this.taskDocumentOf(task);
-    if (documentId) this.deps.writer.appendOutput(documentId, task.id, text);
+    // A pipeline's step writes no live output to the document that asked for the pipeline.
+    if (documentId && !documentPipelineOf(task)) this.deps.writer.appendOutput(documentId, task.id, text);
+  }
+
+  /** For a step of a pipeline a task document asked for: its document follows the pipeline (true), not the step. */
+  private async followedPipeline(documentId: string, task: Task): Promise<boolean> {
+    const pipelineId = documentPipelineOf(task);
+    if (!pipelineId || !this.pipelineDocuments) return false;
+    await this.pipelineDocuments.catchUp(documentId, pipelineId);
+    return true;
   }
 
   private async onRetrying(task: Task, info: { attempt: number; delayMs: number; error: TaskError }): Promise<void> {
     const documentId = this.taskDocumentOf(task);
-    if (!documentId) return;
+    if (!documentId || documentPipelineOf(task)) return;
     await this.deps.writer.flushOutput(task.id);
     await this.deps.writer.write(documentId, "retrying", (s) =>
       s.currentTaskId === task.id && !isTerminal(s) ? actions.markRetrying({ taskId: task.id, attempt: info.attempt, error: { code: info.error.code, message: info.error.message }, retryInMs: info.delayMs, at: now() }) : undefined,
@@ -286,6 +341,7 @@ export class TaskEventHandler {
   /** The seed's handleTaskResult: the final status and result go back to the source document. */
   async handleTaskResult(task: Task, result: JsonValue | null, durationMs: number | undefined): Promise<void> {
     const documentId = this.taskDocumentOf(task);
+    if (documentId && (await this.followedPipeline(documentId, task))) return;
     if (documentId) {
       await this.deps.writer.flushOutput(task.id);
       await this.deps.writer.write(documentId, task.status, (s) => {

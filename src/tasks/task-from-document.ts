@@ -9,6 +9,9 @@ import { BASE_TASK_FIELDS } from "./types.js";
 
 export const documentIdempotencyKey = (documentId: string, requestId: string) => `doc:${documentId}:${requestId}`;
 
+/** source.origin of the work a task document asks for. */
+export const TASK_DOCUMENT_ORIGIN = "document";
+
 /** A request id that names an existing task: the API enqueues first, then asks the document. */
 export const TASK_REQUEST_PREFIX = "task:";
 
@@ -27,7 +30,7 @@ export function requestFromTaskDocument(state: TaskDocumentState, location: Pick
       documentId: location.documentId,
       documentType: TASK_DOCUMENT_TYPE,
       ...(operation ? { operationId: operation.id, operationType: operation.type } : {}),
-      origin: "document",
+      origin: TASK_DOCUMENT_ORIGIN,
     },
   };
 }

@@ -1,0 +1,114 @@
+/**
+ * A task document that asks for a pipeline: `taskType: "pipeline"`, its `params` the pipeline's
+ * steps (`{ steps, onFailure? }`, or `{ template, params }` naming a pipeline template), its title
+ * the pipeline's. A person in Connect writes it and presses run, as for any task; the agent makes the
+ * pipeline (its key the document's request, so a repeated event makes no second one), each step's
+ * task linked to the document (no task document per step), and the document follows the pipeline:
+ * queued, running once a step started, then completed / failed / cancelled with each step's status
+ * and result, a line per step in its output, and a notice while it is blocked. Its `currentTaskId`
+ * is the pipeline's id; cancel from the document cancels the pipeline.
+ */
+import type { Action } from "document-model";
+import { actions } from "../reactor/task-document/actions.js";
+import { TASK_DOCUMENT_TYPE, type TaskDocumentState } from "../reactor/task-document/state.js";
+import type { TaskDocumentWriter } from "../reactor/document-writer.js";
+import type { PipelineService, PipelineView } from "../pipelines/pipeline-service.js";
+import { pipelineIdOf } from "../store/sql/pipelines/pipeline-row.js";
+import { isPlainObject } from "../validation.js";
+import { isTerminal } from "./document-updates.js";
+import { documentIdempotencyKey, TASK_DOCUMENT_ORIGIN } from "./task-from-document.js";
+import type { JsonValue, Task, TaskStatus } from "./types.js";
+
+/** The task type a task document names to ask for a pipeline. */
+export const PIPELINE_TASK_TYPE = "pipeline";
+
+const now = () => new Date().toISOString();
+
+export function asksForPipeline(state: Pick<TaskDocumentState, "taskType">): boolean {
+  return state.taskType === PIPELINE_TASK_TYPE;
+}
+
+/** The pipeline a document-linked step belongs to, when a task document asked for that pipeline. */
+export function documentPipelineOf(task: Task): string | undefined {
+  return task.source?.origin === TASK_DOCUMENT_ORIGIN ? pipelineIdOf(task) : undefined;
+}
+
+export class PipelineDocuments {
+  constructor(
+    private readonly pipelines: PipelineService,
+    private readonly writer: TaskDocumentWriter,
+  ) {}
+
+  /** The pipeline this request made before (a repeated event), if any. */
+  async existing(documentId: string, requestId: string): Promise<PipelineView | undefined> {
+    return this.pipelines.find(documentIdempotencyKey(documentId, requestId));
+  }
+
+  /** Makes the pipeline the document asks for; ValidationError naming each field when it is refused. */
+  async start(state: TaskDocumentState, documentId: string, driveId: string, requestId: string, operation: { id: string; type: string } | undefined): Promise<PipelineView> {
+    const source = { documentId, documentType: TASK_DOCUMENT_TYPE, ...(driveId ? { driveId } : {}), ...(operation ? { operationId: operation.id, operationType: operation.type } : {}), origin: TASK_DOCUMENT_ORIGIN };
+    const params: Record<string, unknown> = state.params;
+    const linked = (step: unknown) => (isPlainObject(step) && isPlainObject(step.task) ? { ...step, task: { ...step.task, source } } : step);
+    const request = { ...params, title: state.title, idempotencyKey: documentIdempotencyKey(documentId, requestId), ...(Array.isArray(params.steps) ? { steps: params.steps.map(linked) } : {}) };
+    return (await this.pipelines.create(request, TASK_DOCUMENT_ORIGIN)).pipeline;
+  }
+
+  /** Cancels the pipeline; false when `id` names none. */
+  async cancel(id: string, reason: string): Promise<boolean> {
+    return (await this.pipelines.cancel(id, reason)) !== undefined;
+  }
+
+  /**
+   * Brings the document up to date with its pipeline (each write decided from the document's state:
+   * nothing written twice). Returns the status to follow it by (blocked counts as running), or
+   * undefined when `id` names no pipeline.
+   */
+  async catchUp(documentId: string, id: string): Promise<TaskStatus | undefined> {
+    const view = await this.pipelines.get(id);
+    if (!view) return undefined;
+    const ended = view.status === "completed" || view.status === "failed" || view.status === "cancelled";
+    await this.writer.write(documentId, "pipeline", (s) => {
+      if (s.currentTaskId !== id || isTerminal(s)) return undefined;
+      const due: Action[] = [];
+      const started = view.steps.map((step) => step.task?.runtime.startedAt).filter((at): at is Date => at instanceof Date);
+      if (s.status === "queued" && (started.length > 0 || ended)) {
+        const first = started.sort((a, b) => a.getTime() - b.getTime())[0];
+        due.push(actions.markRunning({ taskId: id, attempt: 1, workerId: view.steps.find((step) => step.task?.runtime.workerId)?.task?.runtime.workerId ?? "pipeline", startedAt: (first ?? new Date()).toISOString() }));
+      }
+      if (view.status === "blocked") {
+        const message = blockedNotice(view);
+        if (!s.notices.some((n) => n.message === message)) due.push(actions.addNotice({ level: "warning", message, at: now() }));
+      }
+      if (ended) {
+        if (s.outputBytes === 0) due.push(actions.appendOutput({ taskId: id, text: stepLines(view) }));
+        due.push(endAction(view));
+      }
+      return due;
+    });
+    return ended ? view.status as TaskStatus : view.status === "pending" ? "pending" : "running";
+  }
+}
+
+/** A line per step: its name, status and error. */
+function stepLines(view: PipelineView): string {
+  return view.steps.map((step) => `${step.name}: ${step.status}${step.task?.error ? ` (${step.task.error.code}: ${step.task.error.message})` : ""}\n`).join("").slice(-4096);
+}
+
+function blockedNotice(view: PipelineView): string {
+  const held = view.steps.filter((step) => step.status === "failed" || step.status === "cancelled").map((step) => step.name);
+  return `pipeline blocked: steps wait for ${held.join(", ")} to be retried`;
+}
+
+/** The document's end: each step's status, result and error in the result; the first failed step's error. */
+function endAction(view: PipelineView): Action {
+  const finishedAt = now();
+  const steps = Object.fromEntries(view.steps.map((step) => [step.name, { status: step.status, result: step.task?.result ?? null, error: step.task?.error ? { code: step.task.error.code, message: step.task.error.message } : null }]));
+  const result = { pipelineId: view.id, status: view.status, steps } as JsonValue;
+  if (view.status === "completed") return actions.markCompleted({ taskId: view.id, result, finishedAt });
+  if (view.status === "failed") {
+    const failed = view.steps.find((step) => step.status === "failed");
+    const error = failed?.task?.error;
+    return actions.markFailed({ taskId: view.id, error: { code: error?.code ?? "step_failed", message: `step ${failed?.name ?? "?"}: ${error?.message ?? "failed"}` }, result, finishedAt });
+  }
+  return actions.markCancelled({ taskId: view.id, reason: view.steps.find((step) => step.task?.status === "cancelled")?.task?.error?.message ?? "pipeline cancelled", finishedAt });
+}

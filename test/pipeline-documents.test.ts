@@ -1,0 +1,141 @@
+/**
+ * A task document that asks for a pipeline (taskType "pipeline", the steps in its params), end to
+ * end: a real reactor, the agent on PGlite, real step processes. The document follows the pipeline —
+ * queued, running, then completed with each step's status and result, or failed with the failed
+ * step's error —, its steps get no task documents of their own, a repeated request makes no second
+ * pipeline, cancel from the document kills the running step, a refused pipeline is refused on the
+ * document naming the field, a blocked one says so in a notice, and a pipeline template may be named.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Operation, PHDocument } from "document-model";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startAgent, type Agent } from "../src/agent.js";
+import { loadConfig } from "../src/config.js";
+import { silentLogger } from "../src/logger.js";
+import { addTaskDocument, dispatch, getTaskDocumentState, type NewTaskDocument } from "../src/reactor/documents.js";
+import { actions } from "../src/reactor/task-document/actions.js";
+import type { TaskDocumentState } from "../src/reactor/task-document/state.js";
+import { processAlive, readPid, waitFor } from "./support/process.js";
+
+const dataDir = mkdtempSync(path.join(tmpdir(), "ph-pipeline-documents-"));
+const node = (title: string, script: string, args: string[] = []) => ({ type: "cli", title, command: process.execPath, args: ["-e", script, ...args], maxAttempts: 1 });
+
+describe("a task document that asks for a pipeline", () => {
+  let agent: Agent;
+  const start = () => startAgent(loadConfig({ TASK_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "silent", TASK_SHUTDOWN_GRACE_MS: "100", TASK_KILL_GRACE_MS: "300" }, dataDir), { logger: silentLogger() });
+  beforeAll(async () => {
+    agent = await start();
+  });
+  afterAll(async () => {
+    await agent.stop();
+  });
+
+  const ask = (title: string, params: NewTaskDocument["spec"]["params"]) => addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title, taskType: "pipeline", params }, requestRun: true });
+  const reaches = (id: string, statuses: string[]) =>
+    waitFor(async () => {
+      const state = await getTaskDocumentState(agent.reactor, id);
+      return statuses.includes(state.status) ? state : undefined;
+    }, 30_000, `document ${id} to reach ${statuses.join("/")}`);
+  const operationTypes = async (id: string) => ((await agent.reactor.getDocument<PHDocument>(id)).operations.global ?? []).map((op: Operation) => op.action.type);
+  const driveNodes = async () => (await agent.reactor.getDrive(agent.localDriveId)).state.global.nodes.length;
+  const pipelineOf = async (state: TaskDocumentState) => {
+    const res = await fetch(`${agent.url}/api/pipelines/${state.currentTaskId}`);
+    return ((await res.json()) as { pipeline: { id: string; origin: string; status: string; steps: { name: string; taskId: string }[] } }).pipeline;
+  };
+
+  it("runs the steps, each after the ones it waits for, and ends completed with each step's result; no task document per step", async () => {
+    const before = await driveNodes();
+    const id = await ask("build and ship", {
+      steps: [
+        { name: "build", task: node("build", "process.stdout.write('built')") },
+        { name: "ship", after: ["build"], task: node("ship", "process.stdout.write(process.argv[1] + ' and shipped')", ["{{steps.build.result.stdout}}"]) },
+      ],
+    });
+    const state = await reaches(id, ["completed", "failed", "cancelled"]);
+    expect(state.status).toBe("completed");
+    expect(state.result).toMatchObject({ status: "completed", steps: { build: { status: "completed", result: { stdout: "built" } }, ship: { status: "completed", result: { stdout: "built and shipped" } } } });
+    expect(state.outputTail).toBe("build: completed\nship: completed\n");
+    const pipeline = await pipelineOf(state);
+    expect(pipeline).toMatchObject({ origin: "document", status: "completed" });
+    expect((state.result as { pipelineId: string }).pipelineId).toBe(pipeline.id);
+    for (const step of pipeline.steps) expect((await agent.manager.getTask(step.taskId))?.source).toMatchObject({ documentId: id, origin: "document" });
+    expect(await driveNodes()).toBe(before + 1); // the document itself, and no other
+    await agent.handler.idle();
+    expect(await operationTypes(id)).toEqual(["SET_SPEC", "REQUEST_RUN", "MARK_QUEUED", "MARK_RUNNING", "APPEND_OUTPUT", "MARK_COMPLETED"]);
+  });
+
+  it("a failed step fails the document with that step's error; the steps after it are cancelled", async () => {
+    const id = await ask("doomed", { steps: [{ name: "check", task: node("check", "process.exit(4)") }, { name: "deploy", after: ["check"], task: node("deploy", "") }] });
+    const state = await reaches(id, ["completed", "failed", "cancelled"]);
+    expect(state.status).toBe("failed");
+    expect(state.error?.code).toBe("exit_code");
+    expect(state.error?.message).toMatch(/^step check: .*exited with code 4/);
+    expect(state.result).toMatchObject({ status: "failed", steps: { check: { status: "failed" }, deploy: { status: "cancelled" } } });
+  });
+
+  it("a repeated run request event makes no second pipeline", async () => {
+    const id = await ask("once", { steps: [{ name: "a", task: node("a", "") }] });
+    const state = await reaches(id, ["completed"]);
+    await agent.handler.processDocument(await agent.reactor.getDocument(id));
+    await agent.handler.enqueueForDocument(id, { ...state, status: "requested" }, undefined);
+    const { pipelines } = (await (await fetch(`${agent.url}/api/pipelines?limit=100`)).json()) as { pipelines: { title: string }[] };
+    expect(pipelines.filter((p) => p.title === "once")).toHaveLength(1);
+  });
+
+  it("cancel from the document cancels the pipeline and kills its running step", async () => {
+    const pidFile = path.join(dataDir, "step.pid");
+    const id = await ask("long", { steps: [{ name: "wait", task: { type: "cli", title: "wait", command: "sh", args: ["-c", `echo $$ > ${pidFile}; exec sleep 60`], workingDirectory: dataDir } }, { name: "after", after: ["wait"], task: node("after", "") }] });
+    await reaches(id, ["running"]);
+    const pid = await waitFor(() => readPid(pidFile));
+    await dispatch(agent.reactor, id, actions.cancel({ reason: "not now" }));
+    const state = await reaches(id, ["cancelled"]);
+    expect(state.error?.code).toBe("cancelled");
+    expect((await pipelineOf(state)).status).toBe("cancelled");
+    expect(processAlive(pid)).toBe(false);
+  });
+
+  it("a pipeline the checks refuse is refused on the document naming the field; nothing is stored", async () => {
+    const id = await ask("broken", { steps: [{ name: "a", after: ["nope"], task: node("a", "") }] });
+    const state = await reaches(id, ["failed"]);
+    expect(state.error?.code).toBe("invalid_task");
+    expect(state.error?.message).toContain("steps.0.after.0");
+    expect(state.currentTaskId).toBeNull();
+  });
+
+  it("a blocked pipeline (onFailure wait) says so in a notice and keeps running", async () => {
+    const id = await ask("held", { onFailure: "wait", steps: [{ name: "flaky", task: node("flaky", "process.exit(3)") }, { name: "next", after: ["flaky"], task: node("next", "") }] });
+    const notice = await waitFor(async () => (await getTaskDocumentState(agent.reactor, id)).notices.find((n) => n.message.startsWith("pipeline blocked")), 30_000, "the blocked notice");
+    expect(notice.message).toBe("pipeline blocked: steps wait for flaky to be retried");
+    const state = await getTaskDocumentState(agent.reactor, id);
+    expect(state.status).toBe("running");
+    expect((await pipelineOf(state)).status).toBe("blocked");
+    await dispatch(agent.reactor, id, actions.cancel({ reason: "give up" }));
+    await reaches(id, ["cancelled", "failed"]);
+  });
+
+  it("stopped mid-pipeline and started again, the document completes once", async () => {
+    const id = await ask("survivor", { steps: [{ name: "first", task: node("first", "") }, { name: "slow", after: ["first"], task: node("slow", "setTimeout(() => process.stdout.write('done'), 1500)") }] });
+    await waitFor(async () => {
+      const state = await getTaskDocumentState(agent.reactor, id);
+      return state.status === "running" && ((await pipelineOf(state)).steps.length > 0) ? true : undefined;
+    }, 30_000, "the pipeline to run");
+    await agent.stop();
+    agent = await start();
+    const state = await reaches(id, ["completed", "failed", "cancelled"]);
+    expect(state.status).toBe("completed");
+    expect(state.result).toMatchObject({ steps: { slow: { result: { stdout: "done" } } } });
+    await agent.handler.idle();
+    expect((await operationTypes(id)).filter((type) => type === "MARK_COMPLETED")).toHaveLength(1);
+  });
+
+  it("may name a pipeline template with its parameters", async () => {
+    const put = await fetch(`${agent.url}/api/templates/release`, { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ task: { pipeline: { title: "release {{params.version}}", steps: [{ name: "tag", task: node("tag {{params.version}}", "process.stdout.write('v' + process.argv[1])", ["{{params.version}}"]) }] } } }) });
+    expect(put.status).toBe(201);
+    const id = await ask("release from the drive", { template: "release", params: { version: "3.1" } });
+    const state = await reaches(id, ["completed", "failed"]);
+    expect(state.result).toMatchObject({ status: "completed", steps: { tag: { result: { stdout: "v3.1" } } } });
+    expect((await pipelineOf(state)).origin).toBe("document");
+  });
+});

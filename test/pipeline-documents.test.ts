@@ -130,6 +130,16 @@ describe("a task document that asks for a pipeline", () => {
     expect((await operationTypes(id)).filter((type) => type === "MARK_COMPLETED")).toHaveLength(1);
   });
 
+  it("a task document whose task is tagged with a pipeline by hand still follows its own task", async () => {
+    const other = await ask("someone else's", { steps: [{ name: "a", task: node("a", "") }] });
+    const pipelineId = (await reaches(other, ["completed"])).currentTaskId!;
+    const id = await addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "posing", taskType: "cli", params: { command: "echo", args: ["-n", "mine"], tags: [`pipeline:${pipelineId}`] } }, requestRun: true });
+    const state = await reaches(id, ["completed", "failed", "cancelled"]);
+    expect(state.status).toBe("completed");
+    expect(state.result).toMatchObject({ stdout: "mine" });
+    expect((await getTaskDocumentState(agent.reactor, other)).status).toBe("completed");
+  });
+
   it("may name a pipeline template with its parameters", async () => {
     const put = await fetch(`${agent.url}/api/templates/release`, { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ task: { pipeline: { title: "release {{params.version}}", steps: [{ name: "tag", task: node("tag {{params.version}}", "process.stdout.write('v' + process.argv[1])", ["{{params.version}}"]) }] } } }) });
     expect(put.status).toBe(201);

@@ -324,9 +324,7 @@ export class TaskEventHandler {
   /** For a step of a pipeline a task document asked for: its document follows the pipeline (true), not the step. */
   private async followedPipeline(documentId: string, task: Task): Promise<boolean> {
     const pipelineId = documentPipelineOf(task);
-    if (!pipelineId || !this.pipelineDocuments) return false;
-    await this.pipelineDocuments.catchUp(documentId, pipelineId);
-    return true;
+    return pipelineId !== undefined && this.pipelineDocuments !== undefined && this.pipelineDocuments.followStep(documentId, pipelineId, task.id);
   }
 
   private async onRetrying(task: Task, info: { attempt: number; delayMs: number; error: TaskError }): Promise<void> {

@@ -65,7 +65,22 @@ export class PipelineDocuments {
    */
   async catchUp(documentId: string, id: string): Promise<TaskStatus | undefined> {
     const view = await this.pipelines.get(id);
-    if (!view) return undefined;
+    return view ? this.follow(documentId, view) : undefined;
+  }
+
+  /**
+   * A step's event: the document that asked for its pipeline follows the pipeline. False when the
+   * task is no step of it (a tag given by hand): the document follows that task as any other.
+   */
+  async followStep(documentId: string, pipelineId: string, taskId: string): Promise<boolean> {
+    const view = await this.pipelines.get(pipelineId);
+    if (!view?.steps.some((step) => step.taskId === taskId)) return false;
+    await this.follow(documentId, view);
+    return true;
+  }
+
+  private async follow(documentId: string, view: PipelineView): Promise<TaskStatus> {
+    const id = view.id;
     const ended = view.status === "completed" || view.status === "failed" || view.status === "cancelled";
     await this.writer.write(documentId, "pipeline", (s) => {
       if (s.currentTaskId !== id || isTerminal(s)) return undefined;

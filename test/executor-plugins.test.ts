@@ -107,6 +107,11 @@ describe("a bad plugin stops start-up, naming it", () => {
     expect(run.stderr).not.toMatch(/dashboard http/); // nothing started
   });
 
+  it("may not take the type a task document names to ask for a pipeline", async () => {
+    const loading = loadExecutorPlugins([fixture("takes-pipeline.mjs")], { allowedRoots: ["/tmp"], logger: silentLogger() }, BUILT_IN_TASK_TYPES);
+    await expect(loading).rejects.toThrow(`${fixture("takes-pipeline.mjs")}: task type 'pipeline' is reserved: a task document of that type asks for a pipeline`);
+  });
+
   it("knows the built-in types a plugin may not take", () => {
     expect(createDefaultRegistry(loadConfig({}, "/tmp")).types()).toEqual([...BUILT_IN_TASK_TYPES].sort());
   });

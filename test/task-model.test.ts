@@ -74,6 +74,7 @@ describe("executor plug-in point", () => {
     const failed = await executeAttempt(executor, { ...task, text: "boom" }, { timeoutMs: 1000, attempt: 1, logger: silentLogger() });
     expect(failed).toMatchObject({ status: "failed", error: { kind: "fatal", code: "bad_text" } });
     expect(() => custom.register(reverse)).toThrow(/already registered/);
+    expect(() => custom.register({ ...reverse, type: "pipeline" })).toThrow("task type 'pipeline' is reserved: a task document of that type asks for a pipeline");
   });
 
   it("an executor that ignores its signal is still timed out with a retryable error", async () => {

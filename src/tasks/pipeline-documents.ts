@@ -19,7 +19,7 @@ import { isTerminal } from "./document-updates.js";
 import { documentIdempotencyKey, TASK_DOCUMENT_ORIGIN } from "./task-from-document.js";
 import type { JsonValue, Task, TaskStatus } from "./types.js";
 
-/** The task type a task document names to ask for a pipeline. */
+/** The task type a task document names to ask for a pipeline (reserved: registry.ts). */
 export const PIPELINE_TASK_TYPE = "pipeline";
 
 const now = () => new Date().toISOString();

@@ -31,6 +31,7 @@ import type { Logger } from "../../logger.js";
 import { parseWith, type FieldError } from "../../validation.js";
 import { TaskRequestBaseSchema, TaskTypeNameSchema } from "../types.js";
 import { fatal, retryable, type TaskExecutor } from "./executor.js";
+import { RESERVED_TASK_TYPES } from "./registry.js";
 import { buildTaskEnvironment } from "./safe-env.js";
 
 /** What a plugin's factory is given. */
@@ -103,6 +104,10 @@ export async function loadExecutorPlugins(specifiers: readonly string[], context
         return;
       }
       const executor = candidate as TaskExecutor;
+      if (RESERVED_TASK_TYPES.has(executor.type)) {
+        problem(`${where}task type '${executor.type}' is reserved: a task document of that type asks for a pipeline`);
+        return;
+      }
       if (types.has(executor.type)) {
         problem(`${where}task type '${executor.type}' exists already (the agent has ${[...types].join(", ")})`);
         return;

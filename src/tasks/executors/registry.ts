@@ -5,10 +5,14 @@
 import type { Task } from "../types.js";
 import type { TaskExecutor } from "./executor.js";
 
+/** Task types no executor may take: a task document naming "pipeline" asks for a pipeline (pipeline-documents.ts). */
+export const RESERVED_TASK_TYPES: ReadonlySet<string> = new Set(["pipeline"]);
+
 export class ExecutorRegistry {
   private readonly executors = new Map<string, TaskExecutor>();
 
   register<T extends Task>(executor: TaskExecutor<T>): this {
+    if (RESERVED_TASK_TYPES.has(executor.type)) throw new Error(`task type '${executor.type}' is reserved: a task document of that type asks for a pipeline`);
     if (this.executors.has(executor.type)) {
       throw new Error(`an executor for task type '${executor.type}' is already registered`);
     }

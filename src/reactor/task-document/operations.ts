@@ -62,7 +62,7 @@ export const AGENT_OPERATION_TYPES: ReadonlySet<string> = new Set(["MARK_QUEUED"
 const ERROR_TYPE = "TaskErrorInput";
 /** GraphQL input types, as Powerhouse specs carry them. JSON values are the JSONObject scalar. */
 export const OPERATION_GRAPHQL: Record<TaskOperationType, { description: string; schema: string; module: "spec" | "run" | "report" }> = {
-  SET_SPEC: { module: "spec", description: "Change what the task runs (refused while it is requested, queued or running)", schema: "input SetSpecInput {\n  title: String\n  instructions: String\n  taskType: String\n  params: JSONObject\n  priority: Int\n  maxAttempts: Int\n  timeoutMs: Int\n}" },
+  SET_SPEC: { module: "spec", description: "Change what the task runs (refused while it is requested, queued or running); taskType \"pipeline\" with params { steps, onFailure } or { template, params } asks for a pipeline", schema: "input SetSpecInput {\n  title: String\n  instructions: String\n  taskType: String\n  params: JSONObject\n  priority: Int\n  maxAttempts: Int\n  timeoutMs: Int\n}" },
   REQUEST_RUN: { module: "run", description: "Ask the agent to run the task", schema: "input RequestRunInput {\n  requestId: String\n  reason: String\n}" },
   CANCEL: { module: "run", description: "Ask the agent to stop the task", schema: "input CancelInput {\n  reason: String\n}" },
   RETRY: { module: "run", description: "Run a finished task again", schema: "input RetryInput {\n  reason: String\n}" },

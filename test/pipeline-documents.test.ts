@@ -56,14 +56,18 @@ describe("a task document that asks for a pipeline", () => {
     const state = await reaches(id, ["completed", "failed", "cancelled"]);
     expect(state.status).toBe("completed");
     expect(state.result).toMatchObject({ status: "completed", steps: { build: { status: "completed", result: { stdout: "built" } }, ship: { status: "completed", result: { stdout: "built and shipped" } } } });
-    expect(state.outputTail).toBe("build: completed\nship: completed\n");
+    // A line per step's start and end, in order, each once.
+    expect(state.outputTail).toMatch(/^(\d\d:\d\d:\d\d) build: running\n\d\d:\d\d:\d\d build: completed\n\d\d:\d\d:\d\d ship: running\n\d\d:\d\d:\d\d ship: completed\n$/);
     const pipeline = await pipelineOf(state);
     expect(pipeline).toMatchObject({ origin: "document", status: "completed" });
     expect((state.result as { pipelineId: string }).pipelineId).toBe(pipeline.id);
     for (const step of pipeline.steps) expect((await agent.manager.getTask(step.taskId))?.source).toMatchObject({ documentId: id, origin: "document" });
     expect(await driveNodes()).toBe(before + 1); // the document itself, and no other
     await agent.handler.idle();
-    expect(await operationTypes(id)).toEqual(["SET_SPEC", "REQUEST_RUN", "MARK_QUEUED", "MARK_RUNNING", "APPEND_OUTPUT", "MARK_COMPLETED"]);
+    const types = await operationTypes(id);
+    expect(types.slice(0, 4)).toEqual(["SET_SPEC", "REQUEST_RUN", "MARK_QUEUED", "MARK_RUNNING"]);
+    expect(types.at(-1)).toBe("MARK_COMPLETED");
+    expect(new Set(types.slice(4, -1))).toEqual(new Set(["APPEND_OUTPUT"]));
   });
 
   it("a failed step fails the document with that step's error; the steps after it are cancelled", async () => {
@@ -73,6 +77,8 @@ describe("a task document that asks for a pipeline", () => {
     expect(state.error?.code).toBe("exit_code");
     expect(state.error?.message).toMatch(/^step check: .*exited with code 4/);
     expect(state.result).toMatchObject({ status: "failed", steps: { check: { status: "failed" }, deploy: { status: "cancelled" } } });
+    expect(state.outputTail).toMatch(/\d\d:\d\d:\d\d check: failed \(exit_code: .*exited with code 4.*\)\n/);
+    expect(state.outputTail).toMatch(/\d\d:\d\d:\d\d deploy: cancelled \(dependency_failed: .*\)\n$/);
   });
 
   it("a repeated run request event makes no second pipeline", async () => {

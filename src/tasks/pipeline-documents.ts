@@ -4,8 +4,8 @@
  * the pipeline's. A person in Connect writes it and presses run, as for any task; the agent makes the
  * pipeline (its key the document's request, so a repeated event makes no second one), each step's
  * task linked to the document (no task document per step), and the document follows the pipeline:
- * queued, running once a step started, then completed / failed / cancelled with each step's status
- * and result, a line per step in its output, and a notice while it is blocked. Its `currentTaskId`
+ * queued, running once a step started, a line per step's start and end in its output, a notice
+ * while it is blocked, then completed / failed / cancelled with each step's status and result. Its `currentTaskId`
  * is the pipeline's id; cancel from the document cancels the pipeline.
  */
 import type { Action } from "document-model";
@@ -90,23 +90,38 @@ export class PipelineDocuments {
         const first = started.sort((a, b) => a.getTime() - b.getTime())[0];
         due.push(actions.markRunning({ taskId: id, attempt: 1, workerId: view.steps.find((step) => step.task?.runtime.workerId)?.task?.runtime.workerId ?? "pipeline", startedAt: (first ?? new Date()).toISOString() }));
       }
+      // The steps' progress, a line per start and end, each written once (its text is its key).
+      const missing = progressLines(view).filter((line) => !s.outputTail.includes(line));
+      if (missing.length > 0 && (due.length > 0 || s.status === "running")) due.push(actions.appendOutput({ taskId: id, text: missing.join("") }));
       if (view.status === "blocked") {
         const message = blockedNotice(view);
         if (!s.notices.some((n) => n.message === message)) due.push(actions.addNotice({ level: "warning", message, at: now() }));
       }
-      if (ended) {
-        if (s.outputBytes === 0) due.push(actions.appendOutput({ taskId: id, text: stepLines(view) }));
-        due.push(endAction(view));
-      }
+      if (ended) due.push(endAction(view));
       return due;
     });
     return ended ? view.status as TaskStatus : view.status === "pending" ? "pending" : "running";
   }
 }
 
-/** A line per step: its name, status and error. */
-function stepLines(view: PipelineView): string {
-  return view.steps.map((step) => `${step.name}: ${step.status}${step.task?.error ? ` (${step.task.error.code}: ${step.task.error.message})` : ""}\n`).join("").slice(-4096);
+/**
+ * A line for each step's start and end so far, oldest first: "12:00:01 build: running", "12:00:04
+ * build: completed", "… check: failed (exit_code: …)". A retried step's new start and end are new
+ * lines (their times differ).
+ */
+function progressLines(view: PipelineView): string[] {
+  const lines: { at: Date; text: string }[] = [];
+  const clock = (at: Date) => at.toISOString().slice(11, 19);
+  for (const step of view.steps) {
+    const task = step.task;
+    if (task?.runtime.startedAt) lines.push({ at: task.runtime.startedAt, text: `${clock(task.runtime.startedAt)} ${step.name}: running\n` });
+    const ended = task?.status === "completed" || task?.status === "failed" || task?.status === "cancelled";
+    if (task && ended) {
+      const at = task.runtime.finishedAt ?? task.runtime.startedAt ?? new Date(0);
+      lines.push({ at, text: `${clock(at)} ${step.name}: ${task.status}${task.error ? ` (${task.error.code}: ${task.error.message.split("\n")[0]})` : ""}\n` });
+    }
+  }
+  return lines.sort((a, b) => a.at.getTime() - b.at.getTime()).map((line) => line.text);
 }
 
 function blockedNotice(view: PipelineView): string {

@@ -331,6 +331,24 @@ describe("ph-tasks pipeline, against a running agent", () => {
     expect(json.steps.every((s) => typeof s.task?.source?.documentId === "string")).toBe(true);
   });
 
+  it("pipeline logs prints each step's output under its header; --follow streams the steps as they run and exits as the pipeline ends", async () => {
+    const slow = (name: string, code = 0) => ({ type: "cli", title: name, command: process.execPath, args: ["-e", `console.log(${JSON.stringify(`${name} says hi`)}); setTimeout(() => { console.log(${JSON.stringify(`${name} done`)}); process.exit(${code}); }, 700)`], maxAttempts: 1 });
+    const sent = await agent.cliAsync(["pipeline", "run", JSON.stringify({ title: "logged", steps: [{ name: "build", task: slow("build") }, { name: "check", after: ["build"], task: slow("check", 3) }, { name: "ship", after: ["check"], task: slow("ship") }] }), "--json"]);
+    const id = (JSON.parse(sent.stdout) as { id: string }).id;
+    // Started at once (the first step may have ended by the time the command runs): it takes each step in turn.
+    const followed = await agent.cliAsync(["pipeline", "logs", id, "--follow"]);
+    // A step still running when reached is streamed, one that has ended is read from the store: the same text either way.
+    expect(followed.stdout).toMatch(/^==> build: (running|completed) <==\nbuild says hi\nbuild done\n==> check: (running|failed) <==\ncheck says hi\ncheck done\n==> ship: cancelled <==\n$/);
+    expect(followed.stderr).toContain("[ph-tasks] pipeline failed");
+    expect(followed.status).toBe(1);
+    const stored = await agent.cliAsync(["pipeline", "logs", id]);
+    expect(stored.status).toBe(0);
+    expect(stored.stdout).toBe("==> build: completed <==\nbuild says hi\nbuild done\n==> check: failed <==\ncheck says hi\ncheck done\n==> ship: cancelled <==\n");
+    const missing = await agent.cliAsync(["pipeline", "logs", "nope"]);
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toContain("no pipeline with id or name 'nope'");
+  });
+
   it("a failing step: run --wait exits 1 naming it; a bad file is a usage error (2) naming the field", async () => {
     const failing = JSON.stringify({ title: "breaks", steps: [{ name: "build", task: cliStep("build", 5) }, { name: "ship", after: ["build"], task: cliStep("ship") }] });
     const run = await agent.cliAsync(["pipeline", "run", failing, "--wait"]);

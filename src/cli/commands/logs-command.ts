@@ -36,8 +36,8 @@ class StatusLine {
   }
 }
 
-/** Reads the SSE stream, reconnecting with Last-Event-ID if it drops before the end. */
-async function follow(client: AgentClient, id: string): Promise<string> {
+/** Reads the SSE stream, reconnecting with Last-Event-ID if it drops before the end; the task's end status. */
+export async function followTask(client: AgentClient, id: string): Promise<string> {
   const line = new StatusLine(process.stderr.isTTY === true);
   let lastId = "0";
   let status = "pending";
@@ -82,19 +82,24 @@ export function registerLogsCommand(program: Command): void {
     .action(async (id: string, flags: { follow?: boolean }, command: Command) => {
       const client = clientFor(command);
       if (flags.follow) {
-        const status = await follow(client, id);
+        const status = await followTask(client, id);
         const { task } = await client.request("GET", `/api/tasks/${encodeURIComponent(id)}`, z.object({ task: ApiTaskSchema }));
         const exit = task.result && typeof task.result === "object" && "exitCode" in task.result ? ` exit=${String((task.result).exitCode)}` : "";
         printNotice(`[ph-tasks] ${status}${exit}${task.error ? ` error=${task.error.code}: ${task.error.message}` : ""}\n`);
         process.exitCode = exitFor(status);
         return;
       }
-      let after = 0;
-      for (;;) {
-        const page = await client.request("GET", `/api/tasks/${encodeURIComponent(id)}/log?after=${after}`, LogSchema);
-        for (const event of page.events) if (event.kind === "output") writeOutput(event.stream, event.data);
-        if (page.events.length < 1000) break;
-        after = page.next;
-      }
+      await printStoredLog(client, id);
     });
+}
+
+/** A task's stored output, page by page, stdout and stderr each to its own. */
+export async function printStoredLog(client: AgentClient, id: string): Promise<void> {
+  let after = 0;
+  for (;;) {
+    const page = await client.request("GET", `/api/tasks/${encodeURIComponent(id)}/log?after=${after}`, LogSchema);
+    for (const event of page.events) if (event.kind === "output") writeOutput(event.stream, event.data);
+    if (page.events.length < 1000) break;
+    after = page.next;
+  }
 }

@@ -1,28 +1,19 @@
 /**
- * `ph-tasks pipeline run|list|show|cancel|retry`: several tasks as named steps that wait for each
+ * `ph-tasks pipeline run|list|show|logs|cancel|retry`: several tasks as named steps that wait for each
  * other, sent at once from a JSON file (see the README's "Pipelines"); `run --wait` follows it to
  * its end and exits like `ph-tasks run`: 0 completed, 1 failed or blocked, 130 cancelled.
  */
 import type { Command } from "commander";
 import { z } from "zod";
-import { ApiTaskSchema, ClientError, type AgentClient } from "../client.js";
+import { ClientError, type AgentClient } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { ago, durationOf, table, truncate } from "../format.js";
 import { readJsonObject } from "../input.js";
 import { printText } from "../terminal-text.js";
 import { clientFor, printJson } from "./client-options.js";
 import { paramOptions, templateParamValues, type TemplateFlags } from "./task-template-flags.js";
-
-const ApiStepSchema = z.looseObject({ name: z.string(), after: z.array(z.string()), taskId: z.string(), status: z.string(), task: ApiTaskSchema.nullable() });
-const ApiPipelineSchema = z.looseObject({ id: z.string(), title: z.string(), status: z.string(), createdAt: z.string(), steps: z.array(ApiStepSchema) });
-type ApiPipeline = z.infer<typeof ApiPipelineSchema>;
-const OneSchema = z.object({ pipeline: ApiPipelineSchema });
-
-/** Statuses a pipeline does not leave by itself (blocked: until someone retries or cancels). */
-const SETTLED = new Set(["completed", "failed", "cancelled", "blocked"]);
-const WAIT_POLL_MS = 500;
-
-const path = (id: string) => `/api/pipelines/${encodeURIComponent(id)}`;
+import { ApiPipelineSchema, exitCodeOf, OneSchema, pipelinePath, SETTLED, WAIT_POLL_MS, type ApiPipeline } from "./pipeline-api.js";
+import { registerPipelineLogsCommand } from "./pipeline-logs-command.js";
 
 export function describePipeline(pipeline: ApiPipeline): string {
   const rows = pipeline.steps.map((step) => [step.name, step.status, step.taskId, step.after.join(",") || "-", step.task ? durationOf(step.task) : "-", step.task?.error ? truncate(`${step.task.error.code}: ${step.task.error.message}`, 60) : ""]);
@@ -85,10 +76,12 @@ export function registerPipelineCommands(program: Command): void {
     .argument("<id>")
     .option("--json", "print JSON")
     .action(async (id: string, flags: { json?: boolean }, command: Command) => {
-      const { pipeline: found } = await clientFor(command).request("GET", path(id), OneSchema);
+      const { pipeline: found } = await clientFor(command).request("GET", pipelinePath(id), OneSchema);
       if (flags.json) printJson(found);
       else printText(describePipeline(found));
     });
+
+  registerPipelineLogsCommand(pipeline);
 
   // A verb on the whole pipeline: its answer lists the steps' task ids under `key`.
   const verbs = [
@@ -101,7 +94,7 @@ export function registerPipelineCommands(program: Command): void {
       .description(description)
       .argument("<id>")
       .action(async (id: string, _flags: unknown, command: Command) => {
-        const answer = await clientFor(command).request("POST", `${path(id)}/${verb}`, z.object({ [key]: z.array(z.string()) }), {});
+        const answer = await clientFor(command).request("POST", `${pipelinePath(id)}/${verb}`, z.object({ [key]: z.array(z.string()) }), {});
         printText(`${done} ${(answer[key] ?? []).length} step(s)\n`);
       });
   }
@@ -118,12 +111,7 @@ async function follow(client: AgentClient, start: ApiPipeline, tell: ((line: str
     }
     if (SETTLED.has(current.status)) return current;
     await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
-    current = (await client.request("GET", path(current.id), OneSchema)).pipeline;
+    current = (await client.request("GET", pipelinePath(current.id), OneSchema)).pipeline;
   }
 }
 
-function exitCodeOf(pipeline: ApiPipeline): number {
-  if (pipeline.status === "completed") return EXIT.ok;
-  if (pipeline.status === "cancelled") return EXIT.cancelled;
-  return EXIT.taskFailed;
-}

@@ -108,6 +108,12 @@ describe("a task document that asks for a pipeline", () => {
     expect(state.error?.code).toBe("invalid_task");
     expect(state.error?.message).toContain("steps.0.after.0");
     expect(state.currentTaskId).toBeNull();
+    // Each step under the same policy as any task a document asks for: a directory outside the roots is refused.
+    const escape = await ask("escape", { steps: [{ name: "ok", task: node("ok", "") }, { name: "peek", after: ["ok"], task: { type: "cli", title: "peek", command: "cat", args: ["passwd"], workingDirectory: "/etc" } }] });
+    const refused = await reaches(escape, ["failed"]);
+    expect(refused.error?.code).toBe("invalid_task");
+    expect(refused.error?.message).toMatch(/workingDirectory: is outside the allowed roots/);
+    expect((await agent.manager.listTasks({ documentId: escape, limit: 10, offset: 0 })).tasks).toHaveLength(0);
   });
 
   it("a blocked pipeline (onFailure wait) says so in a notice and keeps running", async () => {

@@ -6,7 +6,7 @@
  * pipeline, cancel from the document kills the running step, a refused pipeline is refused on the
  * document naming the field, a blocked one says so in a notice, and a pipeline template may be named.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Operation, PHDocument } from "document-model";
@@ -57,7 +57,7 @@ describe("a task document that asks for a pipeline", () => {
     expect(state.status).toBe("completed");
     expect(state.result).toMatchObject({ status: "completed", steps: { build: { status: "completed", result: { stdout: "built" } }, ship: { status: "completed", result: { stdout: "built and shipped" } } } });
     // A line per step's start and end, in order, each once.
-    expect(state.outputTail).toMatch(/^(\d\d:\d\d:\d\d) build: running\n\d\d:\d\d:\d\d build: completed\n\d\d:\d\d:\d\d ship: running\n\d\d:\d\d:\d\d ship: completed\n$/);
+    expect(state.outputTail).toMatch(/^(\d\d:\d\d:\d\d\.\d\d\d) build: running\n\d\d:\d\d:\d\d\.\d\d\d build: completed\n\d\d:\d\d:\d\d\.\d\d\d ship: running\n\d\d:\d\d:\d\d\.\d\d\d ship: completed\n$/);
     const pipeline = await pipelineOf(state);
     expect(pipeline).toMatchObject({ origin: "document", status: "completed" });
     expect((state.result as { pipelineId: string }).pipelineId).toBe(pipeline.id);
@@ -77,8 +77,40 @@ describe("a task document that asks for a pipeline", () => {
     expect(state.error?.code).toBe("exit_code");
     expect(state.error?.message).toMatch(/^step check: .*exited with code 4/);
     expect(state.result).toMatchObject({ status: "failed", steps: { check: { status: "failed" }, deploy: { status: "cancelled" } } });
-    expect(state.outputTail).toMatch(/\d\d:\d\d:\d\d check: failed \(exit_code: .*exited with code 4.*\)\n/);
-    expect(state.outputTail).toMatch(/\d\d:\d\d:\d\d deploy: cancelled \(dependency_failed: .*\)\n$/);
+    expect(state.outputTail).toMatch(/\d\d:\d\d:\d\d\.\d\d\d check: failed \(exit_code: .*exited with code 4.*\)\n/);
+    expect(state.outputTail).toMatch(/\d\d:\d\d:\d\d\.\d\d\d deploy: cancelled \(dependency_failed: .*\)\n$/);
+  });
+
+  it("RETRY runs again only the failed step and what waits for it, as a second run of the same pipeline; REQUEST_RUN makes a new one", async () => {
+    const flag = path.join(dataDir, "fixed");
+    const id = await ask("fix and retry", {
+      steps: [
+        { name: "build", task: node("build", "process.stdout.write('built')") },
+        { name: "check", after: ["build"], task: node("check", "process.exit(require('fs').existsSync(process.argv[1]) ? 0 : 3)", [flag]) },
+        { name: "ship", after: ["check"], task: node("ship", "process.stdout.write('shipped')") },
+      ],
+    });
+    const failed = await reaches(id, ["failed"]);
+    const pipelineId = failed.currentTaskId!;
+    const build = (await pipelineOf(failed)).steps[0]!.taskId;
+    const builtAt = (await agent.manager.getTask(build))?.runtime.startedAt?.getTime();
+    writeFileSync(flag, "");
+    await dispatch(agent.reactor, id, actions.retry({}));
+    const state = await reaches(id, ["completed", "failed", "cancelled"]);
+    expect(state.status).toBe("completed");
+    expect(state.currentTaskId).toBe(pipelineId);
+    expect(state.result).toMatchObject({ steps: { build: { result: { stdout: "built" } }, check: { status: "completed" }, ship: { result: { stdout: "shipped" } } } });
+    expect((await agent.manager.getTask(build))?.runtime.startedAt?.getTime()).toBe(builtAt); // not run again
+    expect(state.runs.map((run) => [run.taskId, run.attempt, run.status])).toEqual([[pipelineId, 1, "failed"], [pipelineId, 2, "completed"]]);
+    // The new run's output: the pipeline's progress as it stands — build's lines from the first run, each step once.
+    expect(state.outputTail).toMatch(/^\S+ build: running\n\S+ build: completed\n\S+ check: running\n\S+ check: completed\n\S+ ship: running\n\S+ ship: completed\n$/);
+    // Asked to run again once it completed: a new pipeline, every step.
+    await dispatch(agent.reactor, id, actions.requestRun({}));
+    const again = await waitFor(async () => {
+      const s = await getTaskDocumentState(agent.reactor, id);
+      return s.status === "completed" && s.currentTaskId !== pipelineId ? s : undefined;
+    }, 30_000, "a new pipeline to complete");
+    expect((await pipelineOf(again)).steps.map((step) => step.taskId)).not.toContain(build);
   });
 
   it("a repeated run request event makes no second pipeline", async () => {

@@ -235,6 +235,13 @@ export class TaskEventHandler {
     return this.deps.writer.write(documentId, "reject", (s) => (s.status === "requested" && s.lastRequestId === requestId ? actions.rejectRequest({ requestId, error, at: now() }) : undefined));
   }
 
+  /** REQUEST_RUN or RETRY: the operation's, or (at start-up, none given) the document's operation that made the request. */
+  private async requestType(documentId: string, requestId: string, operation: { type: string } | undefined): Promise<string | undefined> {
+    if (operation) return operation.type;
+    const document = await this.deps.reactor.getDocument<PHDocument>(documentId);
+    return (document.operations.global ?? []).findLast((op) => op.action.id === requestId || (op.action.input as { requestId?: string } | undefined)?.requestId === requestId)?.action.type;
+  }
+
   /** A run request on a task document that asks for a pipeline (pipeline-documents.ts): the pipeline, made once. */
   private async startPipelineForDocument(documentId: string, state: TaskDocumentState, requestId: string, operation: { id: string; type: string; action?: Action } | undefined): Promise<Task | undefined> {
     const documents = this.pipelineDocuments;
@@ -246,12 +253,18 @@ export class TaskEventHandler {
     if (!pipeline) {
       const driveId = (await this.directory.driveOf(documentId)) ?? "";
       if (!(await this.admitRun(documentId, requestId, driveId, operation))) return undefined;
-      try {
-        pipeline = await documents.start(state, documentId, driveId, requestId, operation);
-      } catch (error) {
-        if (!(error instanceof ValidationError)) throw error;
-        await this.rejectRun(documentId, requestId, { code: "invalid_task", message: formatFieldErrors(error.errors, "; ") });
-        return undefined;
+      const retrying = (await this.requestType(documentId, requestId, operation)) === "RETRY" ? await documents.retryable(state) : undefined;
+      if (retrying) {
+        await documents.retry(retrying.id);
+        pipeline = retrying;
+      } else {
+        try {
+          pipeline = await documents.start(state, documentId, driveId, requestId, operation);
+        } catch (error) {
+          if (!(error instanceof ValidationError)) throw error;
+          await this.rejectRun(documentId, requestId, { code: "invalid_task", message: formatFieldErrors(error.errors, "; ") });
+          return undefined;
+        }
       }
     }
     await this.markQueued(documentId, requestId, pipeline.id);

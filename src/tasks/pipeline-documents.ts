@@ -6,7 +6,8 @@
  * task linked to the document (no task document per step), and the document follows the pipeline:
  * queued, running once a step started, a line per step's start and end in its output, a notice
  * while it is blocked, then completed / failed / cancelled with each step's status and result. Its `currentTaskId`
- * is the pipeline's id; cancel from the document cancels the pipeline.
+ * is the pipeline's id; cancel from the document cancels the pipeline; RETRY runs again only the
+ * steps that failed or were cancelled (a new run of the same pipeline), REQUEST_RUN a new pipeline.
  */
 import type { Action } from "document-model";
 import { actions } from "../reactor/task-document/actions.js";
@@ -53,6 +54,20 @@ export class PipelineDocuments {
     return (await this.pipelines.create(request, TASK_DOCUMENT_ORIGIN)).pipeline;
   }
 
+  /**
+   * The pipeline a RETRY on the document takes up again: its last one, while it has steps that
+   * failed or were cancelled (only those run again; completed steps keep their results).
+   */
+  async retryable(state: TaskDocumentState): Promise<PipelineView | undefined> {
+    const last = state.runs.at(-1)?.taskId;
+    const view = last ? await this.pipelines.get(last) : undefined;
+    return view?.steps.some((step) => step.status === "failed" || step.status === "cancelled") ? view : undefined;
+  }
+
+  async retry(id: string): Promise<void> {
+    await this.pipelines.retry(id);
+  }
+
   /** Cancels the pipeline; false when `id` names none. */
   async cancel(id: string, reason: string): Promise<boolean> {
     return (await this.pipelines.cancel(id, reason)) !== undefined;
@@ -88,7 +103,9 @@ export class PipelineDocuments {
       const started = view.steps.map((step) => step.task?.runtime.startedAt).filter((at): at is Date => at instanceof Date);
       if (s.status === "queued" && (started.length > 0 || ended)) {
         const first = started.sort((a, b) => a.getTime() - b.getTime())[0];
-        due.push(actions.markRunning({ taskId: id, attempt: 1, workerId: view.steps.find((step) => step.task?.runtime.workerId)?.task?.runtime.workerId ?? "pipeline", startedAt: (first ?? new Date()).toISOString() }));
+        // A pipeline taken up again by RETRY is the document's next run of it.
+        const attempt = s.runs.filter((run) => run.taskId === id).length + 1;
+        due.push(actions.markRunning({ taskId: id, attempt, workerId: view.steps.find((step) => step.task?.runtime.workerId)?.task?.runtime.workerId ?? "pipeline", startedAt: (first ?? new Date()).toISOString() }));
       }
       // The steps' progress, a line per start and end, each written once (its text is its key).
       const missing = progressLines(view).filter((line) => !s.outputTail.includes(line));
@@ -105,13 +122,14 @@ export class PipelineDocuments {
 }
 
 /**
- * A line for each step's start and end so far, oldest first: "12:00:01 build: running", "12:00:04
+ * A line for each step's start and end so far, oldest first: "12:00:01.250 build: running", "12:00:04.020
  * build: completed", "… check: failed (exit_code: …)". A retried step's new start and end are new
  * lines (their times differ).
  */
 function progressLines(view: PipelineView): string[] {
   const lines: { at: Date; text: string }[] = [];
-  const clock = (at: Date) => at.toISOString().slice(11, 19);
+  // To the millisecond: a step retried within the same second is a new line, not the old one again.
+  const clock = (at: Date) => at.toISOString().slice(11, 23);
   for (const step of view.steps) {
     const task = step.task;
     if (task?.runtime.startedAt) lines.push({ at: task.runtime.startedAt, text: `${clock(task.runtime.startedAt)} ${step.name}: running\n` });

@@ -15,6 +15,7 @@ import { startAgent, type Agent } from "../src/agent.js";
 import { loadConfig } from "../src/config.js";
 import { silentLogger } from "../src/logger.js";
 import { addTaskDocument, dispatch, getTaskDocumentState, type NewTaskDocument } from "../src/reactor/documents.js";
+import { createReactor } from "../src/reactor/reactor-setup.js";
 import { actions } from "../src/reactor/task-document/actions.js";
 import type { TaskDocumentState } from "../src/reactor/task-document/state.js";
 import { processAlive, readPid, waitFor } from "./support/process.js";
@@ -111,6 +112,22 @@ describe("a task document that asks for a pipeline", () => {
       return s.status === "completed" && s.currentTaskId !== pipelineId ? s : undefined;
     }, 30_000, "a new pipeline to complete");
     expect((await pipelineOf(again)).steps.map((step) => step.taskId)).not.toContain(build);
+  });
+
+  it("a RETRY written while the agent was down is taken up at start-up as a retry of the same pipeline", async () => {
+    const flag = path.join(dataDir, "fixed-while-away");
+    const id = await ask("retried while away", { steps: [{ name: "check", task: node("check", "process.exit(require('fs').existsSync(process.argv[1]) ? 0 : 3)", [flag]) }] });
+    const pipelineId = (await reaches(id, ["failed"])).currentTaskId!;
+    await agent.stop();
+    // Another writer (a second reactor on the same drive files) asks for the retry while no agent runs.
+    const offline = await createReactor({ storage: { kind: "filesystem", dir: path.join(dataDir, "documents") }, logger: silentLogger() });
+    await dispatch(offline.reactor, id, actions.retry({}));
+    writeFileSync(flag, "");
+    agent = await start();
+    const state = await reaches(id, ["completed", "failed", "cancelled"]);
+    expect(state.status).toBe("completed");
+    expect(state.currentTaskId).toBe(pipelineId);
+    expect(state.runs.map((run) => run.attempt)).toEqual([1, 2]);
   });
 
   it("a repeated run request event makes no second pipeline", async () => {

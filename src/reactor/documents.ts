@@ -81,3 +81,9 @@ export async function listDocuments(reactor: IDocumentDriveServer): Promise<Docu
 export async function listTaskDocuments(reactor: IDocumentDriveServer): Promise<DocumentLocation[]> {
   return (await listDocuments(reactor)).filter((d) => d.documentType === TASK_DOCUMENT_TYPE);
 }
+
+/** The type of the operation that made run request `requestId` on a task document (REQUEST_RUN, RETRY). */
+export async function requestOperationType(reactor: IDocumentDriveServer, documentId: string, requestId: string): Promise<string | undefined> {
+  const document = await reactor.getDocument(documentId);
+  return (document.operations.global ?? []).findLast((op) => op.action.id === requestId || (op.action.input as { requestId?: string } | undefined)?.requestId === requestId)?.action.type;
+}

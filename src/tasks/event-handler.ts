@@ -19,7 +19,7 @@ import type { Action, Operation, PHDocument } from "document-model";
 import type { Logger } from "../logger.js";
 import type { TaskMetrics } from "../metrics.js";
 import { DocumentDirectory } from "../reactor/document-directory.js";
-import { getTaskDocumentState } from "../reactor/documents.js";
+import { getTaskDocumentState, requestOperationType } from "../reactor/documents.js";
 import type { TaskDocumentWriter } from "../reactor/document-writer.js";
 import { actions } from "../reactor/task-document/actions.js";
 import { AGENT_OPERATION_TYPES, RUN_REQUEST_TYPES } from "../reactor/task-document/operations.js";
@@ -235,13 +235,6 @@ export class TaskEventHandler {
     return this.deps.writer.write(documentId, "reject", (s) => (s.status === "requested" && s.lastRequestId === requestId ? actions.rejectRequest({ requestId, error, at: now() }) : undefined));
   }
 
-  /** REQUEST_RUN or RETRY: the operation's, or (at start-up, none given) the document's operation that made the request. */
-  private async requestType(documentId: string, requestId: string, operation: { type: string } | undefined): Promise<string | undefined> {
-    if (operation) return operation.type;
-    const document = await this.deps.reactor.getDocument<PHDocument>(documentId);
-    return (document.operations.global ?? []).findLast((op) => op.action.id === requestId || (op.action.input as { requestId?: string } | undefined)?.requestId === requestId)?.action.type;
-  }
-
   /** A run request on a task document that asks for a pipeline (pipeline-documents.ts): the pipeline, made once. */
   private async startPipelineForDocument(documentId: string, state: TaskDocumentState, requestId: string, operation: { id: string; type: string; action?: Action } | undefined): Promise<Task | undefined> {
     const documents = this.pipelineDocuments;
@@ -253,7 +246,9 @@ export class TaskEventHandler {
     if (!pipeline) {
       const driveId = (await this.directory.driveOf(documentId)) ?? "";
       if (!(await this.admitRun(documentId, requestId, driveId, operation))) return undefined;
-      const retrying = (await this.requestType(documentId, requestId, operation)) === "RETRY" ? await documents.retryable(state) : undefined;
+      // REQUEST_RUN or RETRY: at start-up (no operation given) the document's operation that made the request says.
+      const type = operation?.type ?? (await requestOperationType(this.deps.reactor, documentId, requestId));
+      const retrying = type === "RETRY" ? await documents.retryable(state) : undefined;
       if (retrying) {
         await documents.retry(retrying.id);
         pipeline = retrying;

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAgent, type Agent } from "../src/agent.js";
 import { loadConfig } from "../src/config.js";
 import { silentLogger } from "../src/logger.js";
-import { addTaskDocument, dispatch, getTaskDocumentState, type NewTaskDocument } from "../src/reactor/documents.js";
+import { addTaskDocument, dispatch, getTaskDocumentState, removeDocument, type NewTaskDocument } from "../src/reactor/documents.js";
 import { createReactor } from "../src/reactor/reactor-setup.js";
 import { actions } from "../src/reactor/task-document/actions.js";
 import type { TaskDocumentState } from "../src/reactor/task-document/state.js";
@@ -148,6 +148,22 @@ describe("a task document that asks for a pipeline", () => {
     const state = await reaches(id, ["cancelled"]);
     expect(state.error?.code).toBe("cancelled");
     expect((await pipelineOf(state)).status).toBe("cancelled");
+    expect(processAlive(pid)).toBe(false);
+  });
+
+  it("removing the document from its drive cancels its pipeline: the running step's process is killed, the rest never start", async () => {
+    const pidFile = path.join(dataDir, "removed-step.pid");
+    const id = await ask("orphaned", { steps: [{ name: "wait", task: { type: "cli", title: "wait", command: "sh", args: ["-c", `echo $$ > ${pidFile}; exec sleep 60`], workingDirectory: dataDir } }, { name: "after", after: ["wait"], task: node("after", "") }] });
+    const running = await reaches(id, ["running"]);
+    const pipelineId = running.currentTaskId!;
+    const pid = await waitFor(() => readPid(pidFile));
+    await removeDocument(agent.reactor, agent.localDriveId, id);
+    const pipeline = await waitFor(async () => {
+      const res = await fetch(`${agent.url}/api/pipelines/${pipelineId}`);
+      const { pipeline: p } = (await res.json()) as { pipeline: { status: string; steps: { status: string }[] } };
+      return p.status === "cancelled" ? p : undefined;
+    }, 15_000, "the pipeline cancelled");
+    expect(pipeline.steps.map((step) => step.status)).toEqual(["cancelled", "cancelled"]);
     expect(processAlive(pid)).toBe(false);
   });
 

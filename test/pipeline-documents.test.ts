@@ -220,9 +220,14 @@ describe("a task document that asks for a pipeline", () => {
   it("may name a pipeline template with its parameters", async () => {
     const put = await fetch(`${agent.url}/api/templates/release`, { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ task: { pipeline: { title: "release {{params.version}}", steps: [{ name: "tag", task: node("tag {{params.version}}", "process.stdout.write('v' + process.argv[1])", ["{{params.version}}"]) }] } } }) });
     expect(put.status).toBe(201);
+    const before = await driveNodes();
     const id = await ask("release from the drive", { template: "release", params: { version: "3.1" } });
     const state = await reaches(id, ["completed", "failed"]);
     expect(state.result).toMatchObject({ status: "completed", steps: { tag: { result: { stdout: "v3.1" } } } });
-    expect((await pipelineOf(state)).origin).toBe("document");
+    const pipeline = await pipelineOf(state);
+    expect(pipeline.origin).toBe("document");
+    // The template's steps are linked to the document like any others: no task document of their own.
+    expect((await agent.manager.getTask(pipeline.steps[0]!.taskId))?.source).toMatchObject({ documentId: id, origin: "document" });
+    expect(await driveNodes()).toBe(before + 1);
   });
 });

@@ -43,6 +43,12 @@ const rules = RulesFileSchema.parse({
       onResult: { operation: "SET_MODEL_DESCRIPTION", input: { description: "{{pipeline.status}}: {{error.code}}, after {{pipeline.steps.after.status}}" }, when: ["failed"] },
     },
     {
+      name: "template-on-rename",
+      on: { documentType: "powerhouse/document-model", operationType: "SET_MODEL_NAME", where: { "input.name": { matches: "^tpl-" } } },
+      task: { pipeline: { template: "tag-release", params: { version: "{{input.name}}" } } },
+      onResult: { operation: "SET_MODEL_DESCRIPTION", input: { description: "{{pipeline.status}}: {{result.tag.stdout}}" } },
+    },
+    {
       name: "pipeline-loop",
       on: { documentType: "powerhouse/document-model", operationType: "SET_MODEL_NAME", where: { "input.name": { matches: "^ploop" } } },
       task: { pipeline: { title: "loop {{input.name}}", steps: [{ name: "a", task: node("a", "process.stdout.write(process.argv[1] + 'x')", ["{{input.name}}"]) }] } },
@@ -88,6 +94,15 @@ describe("trigger rules that make pipelines", () => {
     await agent.handler.idle();
     await sleep(300);
     expect(await writesOf(id)).toBe(1);
+  });
+
+  it("a rule naming a pipeline template: the template's steps are linked to the document too, and the end is written back", async () => {
+    const put = await fetch(`${agent.url}/api/templates/tag-release`, { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ task: { pipeline: { title: "tag {{params.version}}", steps: [{ name: "tag", task: node("tag {{params.version}}", "process.stdout.write('tagged ' + process.argv[1])", ["{{params.version}}"]) }] } } }) });
+    expect(put.status).toBe(201);
+    const id = await renamed("tpl-2.0");
+    expect(await described(id)).toBe("completed: tagged tpl-2.0");
+    const { tasks } = await agent.manager.listTasks({ documentId: id, limit: 10, offset: 0 });
+    expect(tasks.map((t) => [t.title, t.source?.origin])).toEqual([["tag tpl-2.0", "rule:template-on-rename"]]);
   });
 
   it("a failed step: the rule's failure mapping is written once the steps after it are cancelled", async () => {

@@ -5,7 +5,7 @@
  */
 import type { TaskBatchCreator } from "../tasks/api-task-creator.js";
 import type { TaskManager } from "../tasks/task-manager.js";
-import type { Task, TaskStatus } from "../tasks/types.js";
+import type { Task, TaskSource, TaskStatus } from "../tasks/types.js";
 import { rowRuntime, rowToTask, type TaskRuntime } from "../store/task-store.js";
 import type { PipelineStore } from "../store/pipeline-store.js";
 import type { PipelineRow } from "../store/sql/pipelines/pipeline-row.js";
@@ -50,9 +50,14 @@ export class PipelineService {
     private readonly expand: ExpandTemplate = (input) => Promise.resolve(input),
   ) {}
 
-  /** Checks the whole request (ValidationError naming every field), then stores it and its tasks at once. */
-  async create(input: unknown, origin = "api"): Promise<{ pipeline: PipelineView; created: boolean }> {
-    const request = parsePipelineRequest(await this.expand(input, "pipeline"));
+  /**
+   * Checks the whole request (ValidationError naming every field), then stores it and its tasks at
+   * once. `linkTo`: the source every step's task reports to (the document that asked: a rule's, a
+   * task document's) — set after a template is expanded, so a template's steps are linked too.
+   */
+  async create(input: unknown, origin = "api", linkTo?: TaskSource): Promise<{ pipeline: PipelineView; created: boolean }> {
+    const parsed = parsePipelineRequest(await this.expand(input, "pipeline"));
+    const request = linkTo ? { ...parsed, steps: parsed.steps.map((step) => ({ ...step, task: { ...step.task, source: linkTo } })) } : parsed;
     const existing = request.idempotencyKey ? await this.store.getByIdempotencyKey(request.idempotencyKey) : undefined;
     if (existing) return { pipeline: await this.view(existing), created: false };
     const plan = await planPipeline(request, this.manager.registry, this.expand);

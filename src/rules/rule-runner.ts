@@ -142,10 +142,9 @@ export class RuleRunner {
       this.deps.logger.warn({ ...log, code: refusal.code }, `a trigger rule's pipeline was not started: ${refusal.message}`);
       return [];
     }
-    const linked = (step: unknown) => (isPlainObject(step) && isPlainObject(step.task) ? { ...step, task: { ...step.task, source } } : step);
-    const request = isPlainObject(filled) ? { ...filled, idempotencyKey: key, ...(Array.isArray(filled.steps) ? { steps: filled.steps.map(linked) } : {}) } : filled;
+    const request = isPlainObject(filled) ? { ...filled, idempotencyKey: key } : filled;
     try {
-      const { pipeline } = await this.deps.pipelines.create(request, source.origin ?? "rule");
+      const { pipeline } = await this.deps.pipelines.create(request, source.origin ?? "rule", source);
       return pipeline.steps.flatMap((step) => (step.task ? [step.task] : []));
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;

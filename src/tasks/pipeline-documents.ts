@@ -15,7 +15,6 @@ import { TASK_DOCUMENT_TYPE, type TaskDocumentState } from "../reactor/task-docu
 import type { TaskDocumentWriter } from "../reactor/document-writer.js";
 import type { PipelineService, PipelineView } from "../pipelines/pipeline-service.js";
 import { pipelineIdOf } from "../store/sql/pipelines/pipeline-row.js";
-import { isPlainObject } from "../validation.js";
 import { isTerminal } from "./document-updates.js";
 import { documentIdempotencyKey, TASK_DOCUMENT_ORIGIN } from "./task-from-document.js";
 import type { JsonValue, Task, TaskStatus } from "./types.js";
@@ -47,11 +46,9 @@ export class PipelineDocuments {
 
   /** Makes the pipeline the document asks for; ValidationError naming each field when it is refused. */
   async start(state: TaskDocumentState, documentId: string, driveId: string, requestId: string, operation: { id: string; type: string } | undefined): Promise<PipelineView> {
-    const source = { documentId, documentType: TASK_DOCUMENT_TYPE, ...(driveId ? { driveId } : {}), ...(operation ? { operationId: operation.id, operationType: operation.type } : {}), origin: TASK_DOCUMENT_ORIGIN };
-    const params: Record<string, unknown> = state.params;
-    const linked = (step: unknown) => (isPlainObject(step) && isPlainObject(step.task) ? { ...step, task: { ...step.task, source } } : step);
-    const request = { ...params, title: state.title, idempotencyKey: documentIdempotencyKey(documentId, requestId), ...(Array.isArray(params.steps) ? { steps: params.steps.map(linked) } : {}) };
-    return (await this.pipelines.create(request, TASK_DOCUMENT_ORIGIN)).pipeline;
+    const source = { documentId, documentType: TASK_DOCUMENT_TYPE, chainDepth: 0, ...(driveId ? { driveId } : {}), ...(operation ? { operationId: operation.id, operationType: operation.type } : {}), origin: TASK_DOCUMENT_ORIGIN };
+    const request = { ...state.params, title: state.title, idempotencyKey: documentIdempotencyKey(documentId, requestId) };
+    return (await this.pipelines.create(request, TASK_DOCUMENT_ORIGIN, source)).pipeline;
   }
 
   /**

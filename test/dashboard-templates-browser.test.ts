@@ -2,7 +2,8 @@
  * The dashboard's Templates card in a real browser (Debian's chromium, playwright-core): the saved
  * task and pipeline templates with the parameters each uses; "Run…" opens a form with a field per
  * parameter; running one opens the task or pipeline made, which runs with the values filled in; an
- * error the API names shows in the form, nothing made; a read-only token sees no Run button.
+ * error the API names shows in the form, nothing made; a read-only token sees no Run button. Also
+ * (session 20's other dashboard change) a pipeline's page names the document that asked for it.
  */
 import type { Server } from "node:http";
 import path from "node:path";
@@ -10,6 +11,8 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createApp, listen } from "../src/http/server.js";
 import { silentLogger } from "../src/logger.js";
+import { PipelineService } from "../src/pipelines/pipeline-service.js";
+import { PipelineStore } from "../src/store/pipeline-store.js";
 import { TaskStore } from "../src/store/task-store.js";
 import { TemplateStore } from "../src/store/template-store.js";
 import { CliExecutor } from "../src/tasks/executors/cli-executor.js";
@@ -117,6 +120,19 @@ describeInChromium("the dashboard's Templates card", () => {
     const ship = await page.locator('tr[data-step="ship"] a.step-task').getAttribute("href");
     const task = await manager.getTask(decodeURIComponent(ship!.slice("#/tasks/".length)));
     expect((task?.result as { stdout?: string } | undefined)?.stdout).toBe("built 2.0 shipped");
+  });
+
+  it("a pipeline a document asked for names that document on its page; one sent through the API does not", async () => {
+    const steps = [{ name: "only", task: { type: "cli", title: "only", command: "true" } }];
+    // As the event handler makes one for a task document: its steps linked to the document, origin "document".
+    const documents = new PipelineService(new PipelineStore(store.db), manager, (inputs, { origin, ...options }) => manager.enqueueTasks(inputs.map((input) => ({ ...(input as object), source: { ...((input as { source?: object }).source ?? {}), origin } })), options));
+    const { pipeline } = await documents.create({ title: "from a document", steps }, "document", { documentId: "doc-7f3a", documentType: "powerhouse/task", origin: "document", chainDepth: 0 });
+    await page.goto(`${base}/?load=${Date.now()}#/pipelines/${pipeline.id}`);
+    await page.locator("#pipeline-details .pipeline-document", { hasText: "doc-7f3a" }).waitFor();
+    const { pipeline: sent } = await documents.create({ title: "from the API", steps });
+    await page.goto(`${base}/?load=${Date.now()}#/pipelines/${sent.id}`);
+    await page.locator("#pipeline-details").waitFor();
+    expect(await page.locator("#pipeline-details .pipeline-document").count()).toBe(0);
   });
 
   it("with the read-only token lists the templates and offers no Run button", async () => {

@@ -204,9 +204,7 @@ export class TaskEventHandler {
         try {
           task = (await manager.enqueueTask(requestFromTaskDocument(global, { documentId, driveId }, requestId, operation))).task;
         } catch (error) {
-          if (!(error instanceof ValidationError)) throw error;
-          await this.rejectRun(documentId, requestId, { code: "invalid_task", message: formatFieldErrors(error.errors, "; ") });
-          return undefined;
+          return this.rejectInvalid(documentId, requestId, error);
         }
       }
     }
@@ -229,6 +227,13 @@ export class TaskEventHandler {
     this.deps.logger.warn({ documentId, code: refusal.code }, `run request dropped: ${refusal.message}`);
     await this.rejectRun(documentId, requestId, refusal);
     return false;
+  }
+
+  /** A request the checks refused (ValidationError): the document says which fields; anything else is thrown on. */
+  private async rejectInvalid(documentId: string, requestId: string, error: unknown): Promise<undefined> {
+    if (!(error instanceof ValidationError)) throw error;
+    await this.rejectRun(documentId, requestId, { code: "invalid_task", message: formatFieldErrors(error.errors, "; ") });
+    return undefined;
   }
 
   private rejectRun(documentId: string, requestId: string, error: { code: string; message: string }): Promise<void> {
@@ -256,9 +261,7 @@ export class TaskEventHandler {
         try {
           pipeline = await documents.start(state, documentId, driveId, requestId, operation);
         } catch (error) {
-          if (!(error instanceof ValidationError)) throw error;
-          await this.rejectRun(documentId, requestId, { code: "invalid_task", message: formatFieldErrors(error.errors, "; ") });
-          return undefined;
+          return this.rejectInvalid(documentId, requestId, error);
         }
       }
     }

@@ -11,12 +11,12 @@
  */
 import type { Action } from "document-model";
 import { actions } from "../reactor/task-document/actions.js";
-import { TASK_DOCUMENT_TYPE, type TaskDocumentState } from "../reactor/task-document/state.js";
+import type { TaskDocumentState } from "../reactor/task-document/state.js";
 import type { TaskDocumentWriter } from "../reactor/document-writer.js";
 import type { PipelineService, PipelineView } from "../pipelines/pipeline-service.js";
 import { pipelineIdOf } from "../store/sql/pipelines/pipeline-row.js";
 import { isTerminal } from "./document-updates.js";
-import { documentIdempotencyKey, TASK_DOCUMENT_ORIGIN } from "./task-from-document.js";
+import { documentIdempotencyKey, TASK_DOCUMENT_ORIGIN, taskDocumentSource } from "./task-from-document.js";
 import type { JsonValue, Task, TaskStatus } from "./types.js";
 
 /** The task type a task document names to ask for a pipeline (reserved: registry.ts). */
@@ -46,9 +46,8 @@ export class PipelineDocuments {
 
   /** Makes the pipeline the document asks for; ValidationError naming each field when it is refused. */
   async start(state: TaskDocumentState, documentId: string, driveId: string, requestId: string, operation: { id: string; type: string } | undefined): Promise<PipelineView> {
-    const source = { documentId, documentType: TASK_DOCUMENT_TYPE, chainDepth: 0, ...(driveId ? { driveId } : {}), ...(operation ? { operationId: operation.id, operationType: operation.type } : {}), origin: TASK_DOCUMENT_ORIGIN };
     const request = { ...state.params, title: state.title, idempotencyKey: documentIdempotencyKey(documentId, requestId) };
-    return (await this.pipelines.create(request, TASK_DOCUMENT_ORIGIN, source)).pipeline;
+    return (await this.pipelines.create(request, TASK_DOCUMENT_ORIGIN, taskDocumentSource({ documentId, driveId }, operation))).pipeline;
   }
 
   /**

@@ -5,7 +5,7 @@ import type { DocumentLocation } from "../reactor/documents.js";
 import type { TaskOperationInput } from "../reactor/task-document/operations.js";
 import { TASK_DOCUMENT_TYPE, type TaskDocumentState } from "../reactor/task-document/state.js";
 import type { TaskRequest } from "./task-request.js";
-import { BASE_TASK_FIELDS } from "./types.js";
+import { BASE_TASK_FIELDS, type TaskSource } from "./types.js";
 
 export const documentIdempotencyKey = (documentId: string, requestId: string) => `doc:${documentId}:${requestId}`;
 
@@ -25,13 +25,19 @@ export function requestFromTaskDocument(state: TaskDocumentState, location: Pick
     ...(state.maxAttempts !== null ? { maxAttempts: state.maxAttempts } : {}),
     ...(state.timeoutMs !== null ? { timeoutMs: state.timeoutMs } : {}),
     idempotencyKey: documentIdempotencyKey(location.documentId, requestId),
-    source: {
-      driveId: location.driveId,
-      documentId: location.documentId,
-      documentType: TASK_DOCUMENT_TYPE,
-      ...(operation ? { operationId: operation.id, operationType: operation.type } : {}),
-      origin: TASK_DOCUMENT_ORIGIN,
-    },
+    source: taskDocumentSource(location, operation),
+  };
+}
+
+/** The source of work a task document asks for (a task, or a pipeline's steps): that document, a person's request. */
+export function taskDocumentSource(location: Pick<DocumentLocation, "documentId" | "driveId">, operation?: { id: string; type: string }): TaskSource {
+  return {
+    driveId: location.driveId,
+    documentId: location.documentId,
+    documentType: TASK_DOCUMENT_TYPE,
+    ...(operation ? { operationId: operation.id, operationType: operation.type } : {}),
+    origin: TASK_DOCUMENT_ORIGIN,
+    chainDepth: 0,
   };
 }
 

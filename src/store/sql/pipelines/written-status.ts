@@ -1,4 +1,5 @@
 import type { Queryable } from "../../db.js";
+import { tagRowsFrom } from "../../migrations/025-task-tags.js";
 import { PIPELINE_TAG_PREFIX } from "./pipeline-row.js";
 
 /**
@@ -19,9 +20,9 @@ export async function takeWrittenStatus(db: Queryable, pipelineId: string, statu
 export function writtenStatusCleared(changed: string): string {
   return `written_cleared AS (
        UPDATE ph_pipelines p SET written_status = NULL
-       FROM ${changed} c, jsonb_array_elements_text(CASE WHEN jsonb_typeof(c.params->'tags') = 'array' THEN c.params->'tags' ELSE '[]'::jsonb END) AS tag
+       FROM (${tagRowsFrom(changed)}) c
        -- The pipeline's own step only: a tag given by hand to another task changes nothing.
-       WHERE tag LIKE '${PIPELINE_TAG_PREFIX}%' AND p.id = substr(tag, ${PIPELINE_TAG_PREFIX.length + 1})
+       WHERE c.tag LIKE '${PIPELINE_TAG_PREFIX}%' AND p.id = substr(c.tag, ${PIPELINE_TAG_PREFIX.length + 1})
          AND c.id = ANY(p.task_ids) AND p.written_status IS NOT NULL
      )`;
 }

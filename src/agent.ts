@@ -82,8 +82,9 @@ export interface AgentOverrides {
   /** Default: the rules file (TASK_RULES_FILE). */
   rules?: Rule[];
   registry?: ExecutorRegistry;
+  /** How long a writer holds a rule's end it took before another may write it (tests: a writer that stopped). */
+  writeBackLeaseMs?: number;
 }
-
 
 export async function startAgent(config: Config, overrides: AgentOverrides = {}): Promise<Agent> {
   const logger = overrides.logger ?? createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, secrets: agentSecrets(config) });
@@ -156,6 +157,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
     writers: new WriterPolicy(config.TASK_AUTHORIZED_WRITERS),
     pipelines,
     ruleResults: new RuleResultStore(store.db),
+    writeBackLeaseMs: overrides.writeBackLeaseMs,
   });
   own.handler = handler;
   handler.attach();

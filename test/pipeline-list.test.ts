@@ -62,12 +62,23 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
         expect(new Set(expected.values()).size).toBe(PIPELINE_STATUSES.length); // every status was reached
         const failed = [...expected].filter(([, s]) => s === "failed").map(([id]) => id).sort().reverse();
         expect(((await list("status=failed&limit=2&offset=1")).body.pipelines ?? []).map((p) => p.id)).toEqual(failed.slice(1, 3));
-        // The end written back to a rule's document: of five callers at once, one takes it; another end is taken again (a retry's: rule-pipelines.test.ts).
-        const [one] = [...expected.keys()];
-        const takes = await Promise.all(Array.from({ length: 5 }, () => pipelines.takeWrittenStatus(one!, "completed")));
-        expect(takes.filter(Boolean)).toHaveLength(1);
-        expect(await pipelines.takeWrittenStatus(one!, "completed")).toBe(false);
-        expect(await pipelines.takeWrittenStatus(one!, "failed")).toBe(true);
+        // The end written back to a rule's document: of five callers at once, one takes it (for a
+        // lease); not taken at an end the pipeline is not at; taken again once the lease ran out
+        // (its writer stopped), the same end's mark; not once marked written (a retry's: rule-pipelines.test.ts).
+        const done = [...expected].find(([, s]) => s === "completed")![0];
+        const takes = await Promise.all(Array.from({ length: 5 }, () => pipelines.takeWrittenStatus(done, "completed", 60_000)));
+        const taken = takes.filter((mark) => mark !== undefined);
+        expect(taken).toHaveLength(1);
+        expect(taken[0]).toMatch(/^completed@\d*$/); // and the microsecond its last step ended (none here: set by hand)
+        expect(await pipelines.takeWrittenStatus(done, "completed", 60_000)).toBeUndefined();
+        expect(await pipelines.takeWrittenStatus(done, "failed", 60_000)).toBeUndefined();
+        const [other] = [...expected].filter(([id, s]) => s === "completed" && id !== done).map(([id]) => id);
+        const first = await pipelines.takeWrittenStatus(other!, "completed", 1);
+        expect(first).toBeDefined();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(await pipelines.takeWrittenStatus(other!, "completed", 60_000)).toBe(first);
+        await pipelines.markWritten(done, "completed", taken[0]);
+        expect(await pipelines.takeWrittenStatus(done, "completed", 1)).toBeUndefined();
         const bad = await list("status=done");
         expect(bad.status).toBe(400);
         expect(bad.body.errors).toEqual([expect.objectContaining({ field: "status", message: "must be one of pending, running, blocked, completed, failed, cancelled" })]);

@@ -87,9 +87,17 @@ export class PipelineService {
     return row ? this.view(row) : undefined;
   }
 
-  /** True for the one caller that is to write this end back to the document the pipeline came from. */
-  takeWrittenStatus(id: string, status: PipelineStatus): Promise<boolean> {
-    return this.store.takeWrittenStatus(id, status);
+  /**
+   * The end's mark for the one caller that is to write this end back to the document the pipeline
+   * came from, held for `leaseMs` (see migration 034); undefined for any other.
+   */
+  takeWrittenStatus(id: string, status: PipelineStatus, leaseMs: number): Promise<string | undefined> {
+    return this.store.takeWrittenStatus(id, status, leaseMs);
+  }
+
+  /** The end was written back, or needs no writing; with `mark`, only while it is the end taken. */
+  markWritten(id: string, status: PipelineStatus, mark?: string): Promise<void> {
+    return this.store.markWritten(id, status, mark);
   }
 
   /** Trigger rules' pipelines that ended with their end not written back to their document. */

@@ -6,7 +6,6 @@
  */
 import type { IDocumentDriveServer } from "document-drive";
 import type { Action, Operation, PHDocument } from "document-model";
-import { createAction } from "document-model/core";
 import type { Logger } from "../logger.js";
 import type { DocumentDirectory } from "../reactor/document-directory.js";
 import type { LoopGuard } from "../tasks/loop-guard.js";
@@ -14,13 +13,12 @@ import type { TaskManager } from "../tasks/task-manager.js";
 import type { JsonValue, Task, TaskSource } from "../tasks/types.js";
 import { formatFieldErrors, isPlainObject, ValidationError } from "../validation.js";
 import type { Rule } from "./rules-schema.js";
-import { buildResultAction, buildTaskRequest, ruleMatches, type ResultContext, type TriggerContext } from "./trigger-rules.js";
+import { buildTaskRequest, ruleMatches, type TriggerContext } from "./trigger-rules.js";
 import { fillTemplate } from "./template.js";
 import { pipelineIn } from "../pipelines/pipeline-in-task.js";
 import type { PipelineService } from "../pipelines/pipeline-service.js";
-import { pipelineIdOf } from "../store/sql/pipelines/pipeline-row.js";
-import type { PipelineView } from "../pipelines/pipeline-service.js";
 import type { RuleResultStore } from "../store/rule-result-store.js";
+import { ResultWriteBack } from "./result-write-back.js";
 
 export interface RuleRunnerDeps {
   manager: TaskManager;
@@ -33,15 +31,21 @@ export interface RuleRunnerDeps {
   writerRefusal: (documentId: string, action: Action | undefined) => Promise<{ code: string; message: string } | undefined>;
   /** Rules whose task is `{ "pipeline": {...} }` make pipelines here; absent: such rules are refused when they match. */
   pipelines?: PipelineService | undefined;
-  /** Where a rule task's end is taken for writing back, once, and found by the sweep when its worker stopped first. */
+  /** Where a rule task's end is taken for writing back, and found by the sweep when its worker stopped first. */
   ruleResults?: RuleResultStore | undefined;
+  /** How long a writer holds a rule's end it took (WRITE_BACK_LEASE_MS by default). */
+  writeBackLeaseMs?: number | undefined;
 }
 
 export class RuleRunner {
   /** Actions the agent wrote as a rule's result mapping, with the chain depth they carry. */
   private readonly resultActions = new Map<string, number>();
 
-  constructor(private readonly deps: RuleRunnerDeps) {}
+  private readonly writeBack: ResultWriteBack;
+
+  constructor(private readonly deps: RuleRunnerDeps) {
+    this.writeBack = new ResultWriteBack({ ...deps, leaseMs: deps.writeBackLeaseMs, wrote: (actionId, depth) => this.resultActions.set(actionId, depth) });
+  }
 
   /** Whether the agent wrote this action as a rule's result (it may trigger rules, one level deeper). */
   wroteResult(actionId: string): boolean {
@@ -153,102 +157,16 @@ export class RuleRunner {
     }
   }
 
-  async applyResultMapping(task: Task, ruleName: string, result: JsonValue | null): Promise<void> {
-    const rule = this.deps.rules.find((r) => r.name === ruleName);
-    const documentId = task.source?.documentId;
-    if (!rule || !documentId) return;
-    if (pipelineIn(rule.task) !== undefined) return this.applyPipelineResult(task, rule, documentId);
-    // Taken before it is written: the sweep and this worker may both see the end; one writes it.
-    if (rule.onResult && this.deps.ruleResults && !(await this.deps.ruleResults.take(task.id, task.status))) return;
-    await this.writeResult(rule, task, documentId, { task: { id: task.id, status: task.status, attempts: task.attempts }, result, error: task.error ?? null });
+  /** A rule's task ended on this worker: its end written back to its document (see result-write-back.ts). */
+  applyResultMapping(task: Task, ruleName: string, result: JsonValue | null): Promise<void> {
+    return this.writeBack.taskEnded(task, ruleName, result);
   }
 
   /**
-   * A step of a rule's pipeline ended: when it was the last (the pipeline completed, failed or was
-   * cancelled), the rule's onResult is written, once — whichever worker ended the last step, and
-   * again after a retry. Its context: `pipeline` (id, title, status, steps by name with status,
-   * result, error), `result` (each step's result by name), `error` (the first failed step's).
+   * Rules' tasks and pipelines whose end no worker wrote back (it stopped first) are written now.
+   * Runs beside the task documents' catch-up. Returns how many were found.
    */
-  private async applyPipelineResult(task: Task, rule: Rule, documentId: string): Promise<void> {
-    const pipelineId = pipelineIdOf(task);
-    const view = pipelineId ? await this.deps.pipelines?.get(pipelineId) : undefined;
-    if (view?.steps.some((step) => step.taskId === task.id)) await this.writePipelineEnd(view, task, rule, documentId);
-  }
-
-  /** The end of `view` (if it has ended) taken and written back through `rule`, `task` one of its steps. */
-  private async writePipelineEnd(view: PipelineView, task: Task, rule: Rule | undefined, documentId: string): Promise<void> {
-    const { pipelines } = this.deps;
-    if (!pipelines || !["completed", "failed", "cancelled"].includes(view.status)) return;
-    // Taken even when nothing is to be written (no onResult for this end, the rule gone): the end is handled.
-    if (!(await pipelines.takeWrittenStatus(view.id, view.status)) || !rule) return;
-    const steps = Object.fromEntries(view.steps.map((step) => [step.name, { status: step.status, result: step.task?.result ?? null, error: step.task?.error ?? null }]));
-    const failed = view.steps.find((step) => step.task?.status === "failed")?.task?.error ?? null;
-    const ended = { task: { id: view.id, status: view.status, attempts: 0 }, result: Object.fromEntries(view.steps.map((step) => [step.name, step.task?.result ?? null])), error: failed, pipeline: { id: view.id, title: view.title, status: view.status, steps } };
-    await this.writeResult(rule, task, documentId, ended);
-  }
-
-  /**
-   * Rules' tasks and pipelines that ended and whose end no worker wrote back — the one that ended
-   * it (the last step) stopped before it could — are written now. Runs beside the task documents'
-   * catch-up; each half only where a rule could have made such work. Returns how many were found.
-   */
-  async sweepResults(limit = 20): Promise<number> {
-    return (await this.sweepTasks(limit)) + (await this.sweepPipelines(limit));
-  }
-
-  /** A rule's single tasks: through a partial index of those whose end is not written yet (migration 033). */
-  private async sweepTasks(limit: number): Promise<number> {
-    const { ruleResults, rules, manager } = this.deps;
-    if (!ruleResults || !rules.some((rule) => rule.onResult && pipelineIn(rule.task) === undefined)) return 0;
-    const ids = await ruleResults.unwritten(limit);
-    for (const id of ids) {
-      const task = await manager.getTask(id);
-      if (!task) continue; // removed meanwhile (retention): its row went with it
-      const origin = task.source?.origin ?? "";
-      const rule = origin.startsWith("rule:") ? rules.find((r) => r.name === origin.slice(5)) : undefined;
-      // Its rule gone or changed (no onResult, a pipeline now): nothing can be written; mark it handled.
-      if (!rule?.onResult || pipelineIn(rule.task) !== undefined || !task.source?.documentId) await ruleResults.take(id, task.status);
-      else await this.applyResultMapping(task, rule.name, task.result ?? null);
-    }
-    return ids.length;
-  }
-
-  private async sweepPipelines(limit: number): Promise<number> {
-    const { pipelines, rules } = this.deps;
-    if (!pipelines || !rules.some((rule) => pipelineIn(rule.task) !== undefined)) return 0;
-    const ids = await pipelines.unwrittenRuleEnds(limit);
-    for (const id of ids) {
-      const view = await pipelines.get(id);
-      const step = view?.steps.find((s) => s.task?.source?.documentId)?.task;
-      const documentId = step?.source?.documentId;
-      // No step left to say which document (all removed): nothing can be written; mark it handled.
-      if (!view || !step || !documentId) {
-        if (view) await pipelines.takeWrittenStatus(view.id, view.status);
-        continue;
-      }
-      await this.writePipelineEnd(view, step, rules.find((rule) => `rule:${rule.name}` === view.origin), documentId);
-    }
-    return ids.length;
-  }
-
-  /** Writes the rule's onResult operation for `ended`, when its mapping has one for that end. */
-  private async writeResult(rule: Rule, task: Task, documentId: string, ended: Omit<ResultContext, keyof TriggerContext>): Promise<void> {
-    const document = await this.deps.reactor.getDocument<PHDocument>(documentId);
-    const context: ResultContext = {
-      input: {},
-      document: { id: documentId, type: document.header.documentType, name: document.header.name, state: (document.state as { global?: unknown }).global },
-      operation: { id: task.source?.operationId ?? "", type: task.source?.operationType ?? "", index: -1 },
-      ...ended,
-    };
-    const mapped = buildResultAction(rule, context);
-    if (!mapped) return;
-    const action = createAction<Action>(mapped.type, mapped.input, undefined, undefined, mapped.scope);
-    // What this write triggers is one step further down the chain.
-    this.resultActions.set(action.id, (task.source?.chainDepth ?? 0) + 1);
-    const outcome = await this.deps.reactor.addAction(documentId, action);
-    const refused = outcome.operations.find((op) => op.error);
-    if (refused || outcome.status !== "SUCCESS") {
-      this.deps.logger.warn({ documentId, rule: rule.name, operation: mapped.type, error: refused?.error ?? outcome.error?.message }, "the document refused a rule's result operation");
-    }
+  sweepResults(limit = 20): Promise<number> {
+    return this.writeBack.sweep(limit);
   }
 }

@@ -7,7 +7,7 @@ import { listPipelinesByStatus } from "./sql/pipelines/list-pipelines-by-status.
 import type { NewPipelineRow, PipelineRow } from "./sql/pipelines/pipeline-row.js";
 import { selectPipeline, selectPipelineByIdempotencyKey } from "./sql/pipelines/select-pipeline.js";
 import { selectTasksByIds } from "./sql/pipelines/select-tasks-by-ids.js";
-import { takeWrittenStatus } from "./sql/pipelines/written-status.js";
+import { markWrittenStatus, takeWrittenStatus } from "./sql/pipelines/written-status.js";
 import { selectUnwrittenRuleEnds } from "./sql/pipelines/select-unwritten-rule-ends.js";
 
 export class PipelineStore {
@@ -31,12 +31,17 @@ export class PipelineStore {
     return status === undefined ? listPipelines(this.db, limit, offset) : listPipelinesByStatus(this.db, status, limit, offset);
   }
 
-  /** True for the one caller that is to write this end of the pipeline back to its document. */
-  takeWrittenStatus(id: string, status: string): Promise<boolean> {
-    return takeWrittenStatus(this.db, id, status);
+  /** The end's mark for the one caller that is to write this end back to its document (for `leaseMs`); undefined for any other. */
+  takeWrittenStatus(id: string, status: string, leaseMs: number): Promise<string | undefined> {
+    return takeWrittenStatus(this.db, id, status, leaseMs);
   }
 
-  /** Rule pipelines ended without their end taken for writing back. */
+  /** This end is written back (or needs no writing); with `mark`, only while it is the end taken. */
+  markWritten(id: string, status: string, mark?: string): Promise<void> {
+    return markWrittenStatus(this.db, id, status, mark);
+  }
+
+  /** Rule pipelines ended without their end written back, and no writer holding it. */
   unwrittenRuleEnds(limit: number): Promise<string[]> {
     return selectUnwrittenRuleEnds(this.db, limit);
   }

@@ -1,8 +1,8 @@
-/** Rule tasks' ends written back to their documents (migration 033): one interface over sql/rules/. */
+/** Rule tasks' ends written back to their documents (migrations 033, 034): one interface over sql/rules/. */
 import type { Db, Queryable } from "./db.js";
 import { insertRuleResults } from "./sql/rules/insert-rule-results.js";
 import { selectUnwrittenRuleResults } from "./sql/rules/select-unwritten-rule-results.js";
-import { takeRuleResult } from "./sql/rules/take-rule-result.js";
+import { markRuleResultWritten, takeRuleResult } from "./sql/rules/take-rule-result.js";
 
 export class RuleResultStore {
   constructor(readonly db: Db) {}
@@ -12,12 +12,17 @@ export class RuleResultStore {
     return insertRuleResults(tx, taskIds);
   }
 
-  /** True for the one caller that is to write this end of the task back to its document. */
-  take(taskId: string, status: string): Promise<boolean> {
-    return takeRuleResult(this.db, taskId, status);
+  /** The end's mark for the one caller that is to write this end back (held for `leaseMs`); undefined for any other. */
+  take(taskId: string, status: string, leaseMs: number): Promise<string | undefined> {
+    return takeRuleResult(this.db, taskId, status, leaseMs);
   }
 
-  /** Rule tasks ended without their end taken for writing back. */
+  /** This end is written back (or needs no writing); with `mark`, only while it is the end taken. */
+  markWritten(taskId: string, status: string, mark?: string): Promise<void> {
+    return markRuleResultWritten(this.db, taskId, status, mark);
+  }
+
+  /** Rule tasks ended without their end written back, and no writer holding it. */
   unwritten(limit: number): Promise<string[]> {
     return selectUnwrittenRuleResults(this.db, limit);
   }

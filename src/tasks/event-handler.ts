@@ -27,7 +27,7 @@ import { TASK_DOCUMENT_TYPE, type TaskDocumentState } from "../reactor/task-docu
 import type { Rule } from "../rules/rules-schema.js";
 import type { PipelineService } from "../pipelines/pipeline-service.js";
 import type { RuleResultStore } from "../store/rule-result-store.js";
-import { asksForPipeline, documentPipelineOf, PipelineDocuments } from "./pipeline-documents.js";
+import { asksForPipeline, PipelineDocuments } from "./pipeline-documents.js";
 import { RuleRunner } from "../rules/rule-runner.js";
 import { formatFieldErrors, ValidationError } from "../validation.js";
 import type { WriterPolicy } from "../security/authorized-writers.js";
@@ -35,6 +35,7 @@ import { writerRefusal } from "./writer-refusal.js";
 import type { LoopGuard } from "./loop-guard.js";
 import { cancelTasksOfRemovedDocuments, deletesNodes } from "./document-deletion.js";
 import { finalAction, isTerminal, outputOfResult } from "./document-updates.js";
+import { now, TaskDocumentReports } from "./task-document-reports.js";
 import { documentIdempotencyKey, requestFromTaskDocument, TASK_REQUEST_PREFIX } from "./task-from-document.js";
 import type { TaskManager } from "./task-manager.js";
 import { isTerminalStatus, type JsonValue, type Task, type TaskError } from "./types.js";
@@ -55,9 +56,9 @@ export interface EventHandlerDeps {
   pipelines?: PipelineService;
   /** Where a rule task's end is taken for writing back (absent: written by the worker that ended it, not swept). */
   ruleResults?: RuleResultStore;
+  /** How long a writer holds a rule's end it took (default 30 s). */
+  writeBackLeaseMs?: number | undefined;
 }
-
-const now = () => new Date().toISOString();
 
 export class TaskEventHandler {
   private readonly directory: DocumentDirectory;
@@ -65,6 +66,8 @@ export class TaskEventHandler {
   private readonly ruleRunner: RuleRunner;
   /** Task documents that ask for a pipeline (taskType "pipeline"), where pipelines are available. */
   private readonly pipelineDocuments: PipelineDocuments | undefined;
+  /** What a task document is told of its task's run: started, output, retrying, its end. */
+  private readonly reports: TaskDocumentReports;
   /** Actions the agent wrote as bookkeeping: never triggers. */
   private readonly ownActions = new Set<string>();
   private readonly pending = new Set<Promise<unknown>>();
@@ -76,6 +79,7 @@ export class TaskEventHandler {
     this.directory = new DocumentDirectory(deps.reactor);
     this.ruleRunner = new RuleRunner({ ...deps, directory: this.directory, writerRefusal: (documentId, action) => this.writerRefusal(documentId, action) });
     this.pipelineDocuments = deps.pipelines ? new PipelineDocuments(deps.pipelines, deps.writer) : undefined;
+    this.reports = new TaskDocumentReports(deps.writer, this.pipelineDocuments);
   }
 
   /** Called by the writer for every action it applies. */
@@ -91,9 +95,9 @@ export class TaskEventHandler {
     );
     const onManager = <A extends unknown[]>(fn: (...args: A) => Promise<void>) => (...args: A) => void this.track("taskEvent", () => fn(...args));
     const handlers = {
-      started: onManager((task: Task, info: { workerId: string; attempt: number }) => this.onStarted(task, info)),
-      output: (task: Task, chunk: { data: string }) => this.onOutput(task, chunk.data),
-      retrying: onManager((task: Task, info: { attempt: number; delayMs: number; error: TaskError }) => this.onRetrying(task, info)),
+      started: onManager((task: Task, info: { workerId: string; attempt: number }) => this.reports.started(task, info)),
+      output: (task: Task, chunk: { data: string }) => this.reports.output(task, chunk.data),
+      retrying: onManager((task: Task, info: { attempt: number; delayMs: number; error: TaskError }) => this.reports.retrying(task, info)),
       completed: onManager((task: Task, info: { result: JsonValue; durationMs: number }) => this.handleTaskResult(task, info.result, info.durationMs)),
       failed: onManager((task: Task, info: { result?: JsonValue; durationMs: number }) => this.handleTaskResult(task, info.result ?? null, info.durationMs)),
       cancelled: onManager((task: Task, info: { result?: JsonValue }) => this.handleTaskResult(task, info.result ?? null, undefined)),
@@ -315,60 +319,11 @@ export class TaskEventHandler {
     if (taskId) await this.deps.manager.cancelTask(taskId, "cancelled from its document");
   }
 
-  private async onStarted(task: Task, info: { workerId: string; attempt: number }): Promise<void> {
-    const documentId = this.taskDocumentOf(task);
-    if (!documentId) return;
-    if (await this.followedPipeline(documentId, task)) return;
-    return this.deps.writer.write(documentId, "running", (s) => {
-      if (s.currentTaskId !== task.id || isTerminal(s)) return undefined;
-      if (s.status === "running" && s.attempts === info.attempt) return undefined;
-      return actions.markRunning({ taskId: task.id, attempt: info.attempt, workerId: info.workerId, startedAt: now() });
-    });
-  }
-
-  private onOutput(task: Task, text: string): void {
-    const documentId = this.taskDocumentOf(task);
-    // A pipeline's step writes no live output to the document that asked for the pipeline.
-    if (documentId && !documentPipelineOf(task)) this.deps.writer.appendOutput(documentId, task.id, text);
-  }
-
-  /** For a step of a pipeline a task document asked for: its document follows the pipeline (true), not the step. */
-  private async followedPipeline(documentId: string, task: Task): Promise<boolean> {
-    const pipelineId = documentPipelineOf(task);
-    return pipelineId !== undefined && this.pipelineDocuments !== undefined && this.pipelineDocuments.followStep(documentId, pipelineId, task.id);
-  }
-
-  private async onRetrying(task: Task, info: { attempt: number; delayMs: number; error: TaskError }): Promise<void> {
-    const documentId = this.taskDocumentOf(task);
-    if (!documentId || documentPipelineOf(task)) return;
-    await this.deps.writer.flushOutput(task.id);
-    await this.deps.writer.write(documentId, "retrying", (s) =>
-      s.currentTaskId === task.id && !isTerminal(s) ? actions.markRetrying({ taskId: task.id, attempt: info.attempt, error: { code: info.error.code, message: info.error.message }, retryInMs: info.delayMs, at: now() }) : undefined,
-    );
-  }
-
   /** The seed's handleTaskResult: the final status and result go back to the source document. */
   async handleTaskResult(task: Task, result: JsonValue | null, durationMs: number | undefined): Promise<void> {
-    const documentId = this.taskDocumentOf(task);
-    if (documentId && (await this.followedPipeline(documentId, task))) return;
-    if (documentId) {
-      await this.deps.writer.flushOutput(task.id);
-      await this.deps.writer.write(documentId, task.status, (s) => {
-        const last = finalAction(s, task, result, durationMs);
-        if (!last) return undefined;
-        // A task that outran its document (API tasks run before their document says queued): its live
-        // output found no document to go to, so the result's output goes in before the end.
-        const missed = s.outputBytes === 0 ? outputOfResult(result).slice(-4096) : "";
-        return [...(missed ? [actions.appendOutput({ taskId: task.id, text: missed })] : []), ...(Array.isArray(last) ? last : [last])];
-      });
-    }
+    await this.reports.ended(task, result, durationMs);
     const origin = task.source?.origin ?? "";
     if (origin.startsWith("rule:") && task.source?.documentId) await this.ruleRunner.applyResultMapping(task, origin.slice(5), result);
-  }
-
-  /** The task document a task reports to, if it came from one. */
-  private taskDocumentOf(task: Task): string | undefined {
-    return task.source?.documentType === TASK_DOCUMENT_TYPE ? task.source.documentId : undefined;
   }
 
   /**

@@ -1,17 +1,37 @@
 import type { Queryable } from "../../db.js";
+import { END_MARK } from "../write-back-sql.js";
 
 /**
- * Takes the writing of a rule task's end (`status`) back to its document: true for the one caller
- * that changes written_status to it, false for any other (the row lock makes the worker that ended
- * the task and a sweep that saw it at the same instant take turns; the second finds it taken). A
- * task with no row (enqueued by an agent before migration 033) gets one.
+ * Takes the writing of a rule task's end (`status`) back to its document for `leaseMs`: returns
+ * the end's mark (its status and when it ended, see write-back-sql.ts) to the one caller that
+ * takes it, undefined to any other — the end is written, another writer holds it, or the task
+ * is no longer at that end. Migration 034: a writer that took the end and then stopped loses it
+ * when the lease runs out, and the sweep takes it. A task with no row (enqueued by an agent
+ * before migration 033) gets one.
  */
-export async function takeRuleResult(db: Queryable, taskId: string, status: string): Promise<boolean> {
-  const { affectedRows } = await db.query(
-    `INSERT INTO ph_rule_results (task_id, written_status) VALUES ($1, $2)
-     ON CONFLICT (task_id) DO UPDATE SET written_status = EXCLUDED.written_status
-     WHERE ph_rule_results.written_status IS DISTINCT FROM EXCLUDED.written_status`,
-    [taskId, status],
+export async function takeRuleResult(db: Queryable, taskId: string, status: string, leaseMs: number): Promise<string | undefined> {
+  const { rows } = await db.query<{ writing_end: string }>(
+    `INSERT INTO ph_rule_results AS r (task_id, writing_end, writing_until)
+     SELECT t.id, ${END_MARK("t")}, now() + make_interval(secs => $3 / 1000.0) FROM ph_tasks t WHERE t.id = $1 AND t.status = $2
+     ON CONFLICT (task_id) DO UPDATE SET writing_end = EXCLUDED.writing_end, writing_until = EXCLUDED.writing_until
+     WHERE r.written_status IS NULL AND (r.writing_until IS NULL OR r.writing_until < now() OR r.writing_end IS DISTINCT FROM EXCLUDED.writing_end)
+     RETURNING r.writing_end`,
+    [taskId, status, leaseMs],
   );
-  return affectedRows === 1;
+  return rows[0]?.writing_end;
+}
+
+/**
+ * The end was written back (or there is nothing to write for it): `status` goes in written_status
+ * and the lease is let go. With `mark`, only while that end is still the one taken (a retry since
+ * cleared it, and the next end is to be written); without, whatever was taken (a task whose rule
+ * is gone).
+ */
+export async function markRuleResultWritten(db: Queryable, taskId: string, status: string, mark?: string): Promise<void> {
+  await db.query(
+    `INSERT INTO ph_rule_results AS r (task_id, written_status) VALUES ($1, $2)
+     ON CONFLICT (task_id) DO UPDATE SET written_status = EXCLUDED.written_status, writing_end = NULL, writing_until = NULL
+     WHERE $3::text IS NULL OR r.writing_end = $3`,
+    [taskId, status, mark ?? null],
+  );
 }

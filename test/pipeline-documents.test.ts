@@ -181,15 +181,25 @@ describe("a task document that asks for a pipeline", () => {
     expect((await agent.manager.listTasks({ documentId: escape, limit: 10, offset: 0 })).tasks).toHaveLength(0);
   });
 
-  it("a blocked pipeline (onFailure wait) says so in a notice and keeps running", async () => {
-    const id = await ask("held", { onFailure: "wait", steps: [{ name: "flaky", task: node("flaky", "process.exit(3)") }, { name: "next", after: ["flaky"], task: node("next", "") }] });
+  it("a blocked pipeline (onFailure wait) says so in a notice and keeps running; CANCEL then RETRY runs the failed and waiting steps", async () => {
+    const marker = path.join(mkdtempSync(path.join(tmpdir(), "ph-flaky-")), "failed-once");
+    const flaky = `const fs = require("node:fs"); if (!fs.existsSync(process.argv[1])) { fs.writeFileSync(process.argv[1], ""); process.exit(3); }`;
+    const id = await ask("held", { onFailure: "wait", steps: [{ name: "first", task: node("first", "process.stdout.write('kept')") }, { name: "flaky", after: ["first"], task: node("flaky", flaky, [marker]) }, { name: "next", after: ["flaky"], task: node("next", "process.stdout.write('ran')") }] });
     const notice = await waitFor(async () => (await getTaskDocumentState(agent.reactor, id)).notices.find((n) => n.message.startsWith("pipeline blocked")), 30_000, "the blocked notice");
-    expect(notice.message).toBe("pipeline blocked: steps wait for flaky to be retried");
+    expect(notice.message).toBe("pipeline blocked: steps wait for flaky to be retried — CANCEL, then RETRY, runs it and the steps waiting again (completed steps keep their results)");
     const state = await getTaskDocumentState(agent.reactor, id);
     expect(state.status).toBe("running");
-    expect((await pipelineOf(state)).status).toBe("blocked");
-    await dispatch(agent.reactor, id, actions.cancel({ reason: "give up" }));
-    await reaches(id, ["cancelled", "failed"]);
+    const blocked = await pipelineOf(state);
+    expect(blocked.status).toBe("blocked");
+    await expect(dispatch(agent.reactor, id, actions.retry({}))).rejects.toThrow(/already running/);
+    await dispatch(agent.reactor, id, actions.cancel({ reason: "to retry" }));
+    expect((await reaches(id, ["cancelled", "failed"])).status).toBe("failed");
+    await dispatch(agent.reactor, id, actions.retry({}));
+    const done = await reaches(id, ["completed"]);
+    expect(done.currentTaskId).toBe(blocked.id); // the same pipeline, taken up again
+    expect(done.result).toMatchObject({ steps: { first: { status: "completed", result: { stdout: "kept" } }, flaky: { status: "completed" }, next: { status: "completed", result: { stdout: "ran" } } } });
+    const first = blocked.steps.find((step) => step.name === "first")!;
+    expect((await agent.manager.getTask(first.taskId))?.attempts).toBe(1); // not run again
   });
 
   it("stopped mid-pipeline and started again, the document completes once", async () => {

@@ -140,7 +140,8 @@ function progressLines(view: PipelineView): string[] {
 
 function blockedNotice(view: PipelineView): string {
   const held = view.steps.filter((step) => step.status === "failed" || step.status === "cancelled").map((step) => step.name);
-  return `pipeline blocked: steps wait for ${held.join(", ")} to be retried`;
+  // The document says running while blocked (RETRY is refused while a run is on): how to go on.
+  return `pipeline blocked: steps wait for ${held.join(", ")} to be retried — CANCEL, then RETRY, runs ${held.length > 1 ? "them" : "it"} and the steps waiting again (completed steps keep their results)`;
 }
 
 /** The document's end: each step's status, result and error in the result; the first failed step's error. */

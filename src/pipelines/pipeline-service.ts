@@ -10,6 +10,7 @@ import { rowRuntime, rowToTask, type TaskRuntime } from "../store/task-store.js"
 import type { PipelineStore } from "../store/pipeline-store.js";
 import type { PipelineRow } from "../store/sql/pipelines/pipeline-row.js";
 import { parsePipelineRequest, planPipeline, type ExpandTemplate } from "./pipeline-request.js";
+import type { UnwrittenEnds } from "../store/sql/write-back-sql.js";
 
 export const PIPELINE_STATUSES = ["pending", "running", "blocked", "completed", "failed", "cancelled"] as const;
 /**
@@ -101,8 +102,8 @@ export class PipelineService {
   }
 
   /** Trigger rules' pipelines that ended with their end not written back to their document. */
-  unwrittenRuleEnds(limit: number): Promise<string[]> {
-    return this.store.unwrittenRuleEnds(limit);
+  unwrittenRuleEnds(limit: number, since?: Date): Promise<UnwrittenEnds> {
+    return this.store.unwrittenRuleEnds(limit, since);
   }
 
   async get(id: string): Promise<PipelineView | undefined> {

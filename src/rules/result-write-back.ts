@@ -3,7 +3,8 @@
  * twice (migration 034). The writer takes the end with a lease, writes, then marks it written; the
  * sweep (every agent with such rules, beside the task documents' catch-up) takes the ends nobody
  * holds: never taken (the worker that ended the task stopped first) or taken by a writer whose
- * lease ran out (it stopped between taking and writing, or between writing and marking). The
+ * lease ran out (it stopped between taking and writing, or between writing and marking) — the
+ * ends since its last look, and every few minutes all of them (sweep-cursor.ts). The
  * operation carries an action id made from the task (or pipeline) and the end it reports, so a
  * writer that finds that id in the document's history already only marks the end written.
  */
@@ -19,6 +20,7 @@ import { pipelineIdOf } from "../store/sql/pipelines/pipeline-row.js";
 import type { TaskManager } from "../tasks/task-manager.js";
 import type { JsonValue, Task } from "../tasks/types.js";
 import type { Rule } from "./rules-schema.js";
+import { SweepCursor } from "./sweep-cursor.js";
 import { buildResultAction, type ResultContext, type TriggerContext } from "./trigger-rules.js";
 
 /** How long a writer holds an end it took before the sweep may take it (it stopped, or hangs). */
@@ -34,6 +36,8 @@ export interface ResultWriteBackDeps {
   /** Told each action written, before it is applied, with the chain depth what it triggers carries. */
   wrote: (actionId: string, depth: number) => void;
   leaseMs?: number | undefined;
+  /** How often the sweep looks at every end not written, not only those since its last look (sweep-cursor.ts). */
+  fullLookEveryMs?: number | undefined;
 }
 
 /** What an end's operation is filled from, besides the document. */
@@ -47,7 +51,13 @@ export function resultActionId(subject: string, mark: string): string {
 }
 
 export class ResultWriteBack {
-  constructor(private readonly deps: ResultWriteBackDeps) {}
+  private readonly taskCursor: SweepCursor;
+  private readonly pipelineCursor: SweepCursor;
+
+  constructor(private readonly deps: ResultWriteBackDeps) {
+    this.taskCursor = new SweepCursor(deps.fullLookEveryMs);
+    this.pipelineCursor = new SweepCursor(deps.fullLookEveryMs);
+  }
 
   private get leaseMs(): number {
     return this.deps.leaseMs ?? WRITE_BACK_LEASE_MS;
@@ -120,11 +130,12 @@ export class ResultWriteBack {
     return (await this.sweepTasks(limit)) + (await this.sweepPipelines(limit));
   }
 
-  /** A rule's single tasks: through a partial index of those whose end is not written yet (migration 033). */
+  /** A rule's single tasks whose end is not written yet (sweep-cursor.ts: from where). */
   private async sweepTasks(limit: number): Promise<number> {
     const { ruleResults, rules, manager } = this.deps;
     if (!ruleResults || !rules.some((rule) => rule.onResult && pipelineIn(rule.task) === undefined)) return 0;
-    const ids = await ruleResults.unwritten(limit);
+    const from = this.taskCursor.from();
+    const { ids, at } = await ruleResults.unwritten(limit, from);
     for (const id of ids) {
       const task = await manager.getTask(id);
       if (!task) continue; // removed meanwhile (retention): its row went with it
@@ -134,13 +145,16 @@ export class ResultWriteBack {
       if (!rule?.onResult || pipelineIn(rule.task) !== undefined || !task.source?.documentId) await ruleResults.markWritten(id, task.status);
       else await this.taskEnded(task, rule.name, task.result ?? null);
     }
+    this.taskCursor.looked(from, ids.length, limit, at);
     return ids.length;
   }
 
+  /** Rules' pipelines whose end is not written yet (sweep-cursor.ts: from where). */
   private async sweepPipelines(limit: number): Promise<number> {
     const { pipelines, rules } = this.deps;
     if (!pipelines || !rules.some((rule) => pipelineIn(rule.task) !== undefined)) return 0;
-    const ids = await pipelines.unwrittenRuleEnds(limit);
+    const from = this.pipelineCursor.from();
+    const { ids, at } = await pipelines.unwrittenRuleEnds(limit, from);
     for (const id of ids) {
       const view = await pipelines.get(id);
       const step = view?.steps.find((s) => s.task?.source?.documentId)?.task;
@@ -152,6 +166,7 @@ export class ResultWriteBack {
       }
       await this.pipelineEnded(view, step, rules.find((rule) => `rule:${rule.name}` === view.origin), documentId);
     }
+    this.pipelineCursor.looked(from, ids.length, limit, at);
     return ids.length;
   }
 

@@ -9,6 +9,7 @@ import { selectPipeline, selectPipelineByIdempotencyKey } from "./sql/pipelines/
 import { selectTasksByIds } from "./sql/pipelines/select-tasks-by-ids.js";
 import { markWrittenStatus, takeWrittenStatus } from "./sql/pipelines/written-status.js";
 import { selectUnwrittenRuleEnds } from "./sql/pipelines/select-unwritten-rule-ends.js";
+import type { UnwrittenEnds } from "./sql/write-back-sql.js";
 
 export class PipelineStore {
   constructor(readonly db: Db) {}
@@ -42,8 +43,8 @@ export class PipelineStore {
   }
 
   /** Rule pipelines ended without their end written back, and no writer holding it. */
-  unwrittenRuleEnds(limit: number): Promise<string[]> {
-    return selectUnwrittenRuleEnds(this.db, limit);
+  unwrittenRuleEnds(limit: number, since?: Date): Promise<UnwrittenEnds> {
+    return selectUnwrittenRuleEnds(this.db, limit, since);
   }
 
   /** The tasks of these ids still stored. */

@@ -3,6 +3,7 @@ import type { Db, Queryable } from "./db.js";
 import { insertRuleResults } from "./sql/rules/insert-rule-results.js";
 import { selectUnwrittenRuleResults } from "./sql/rules/select-unwritten-rule-results.js";
 import { markRuleResultWritten, takeRuleResult } from "./sql/rules/take-rule-result.js";
+import type { UnwrittenEnds } from "./sql/write-back-sql.js";
 
 export class RuleResultStore {
   constructor(readonly db: Db) {}
@@ -22,8 +23,8 @@ export class RuleResultStore {
     return markRuleResultWritten(this.db, taskId, status, mark);
   }
 
-  /** Rule tasks ended without their end written back, and no writer holding it. */
-  unwritten(limit: number): Promise<string[]> {
-    return selectUnwrittenRuleResults(this.db, limit);
+  /** Rule tasks ended without their end written back, and no writer holding it; with `since`, those that ended since then or whose writer's lease ran out. */
+  unwritten(limit: number, since?: Date): Promise<UnwrittenEnds> {
+    return selectUnwrittenRuleResults(this.db, limit, since);
   }
 }

@@ -12,3 +12,9 @@ export const NOT_HELD = (row: string): string => `(${row}.writing_until IS NULL 
 
 /** The SET list of a retry: the next end is written again, whoever held this one. */
 export const WRITE_BACK_CLEARED = "written_status = NULL, writing_end = NULL, writing_until = NULL";
+
+/** A sweep's look: the ids found (at most its limit) and the database's clock when it looked. */
+export interface UnwrittenEnds {
+  at: Date;
+  ids: string[];
+}

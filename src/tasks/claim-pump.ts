@@ -28,6 +28,8 @@ import type { PendingFinish, PumpHost, ReadyTask, RoundTrip, TripReply } from ".
 
 /** Runs shorter than this (recent weighted average) turn prefetch on. */
 export const PREFETCH_MAX_RUN_MS = 50;
+/** Waits before each try at recording runs' ends alone after a round trip failed (recordAlone). */
+export const RECORD_RETRY_DELAYS_MS = [0, 100, 500, 2000];
 /** A ready task not started within this long goes back to the queue (see releaseStale). */
 export const READY_MAX_WAIT_MS = 1000;
 
@@ -303,27 +305,35 @@ export class ClaimPump {
   }
 
   /**
-   * Rejects the ends it could not record (the manager logs it; the lease returns the task). A failed
-   * claim must not lose the ends that came with it: they are recorded again without a claim.
+   * A failed claim must not lose the ends that came with it: they are recorded again without a
+   * claim, and a failed recording is tried again a few times (a deadlock's victim, a connection
+   * reset) before the ends are rejected — a rejected end is left to its lease, and the task runs
+   * again when the lease runs out. The manager logs a rejection.
    */
   private async recordAndClaim(ending: PendingFinish[], limits: ClaimLimits | undefined, events: NewTaskEvent[]): Promise<{ finished: FinishedRow[]; claimed: ClaimedRow[] }> {
     const items = ending.map((e) => e.item);
-    const workerId = this.settings.workerId;
     try {
-      return await this.store.finishAndClaim(workerId, items, limits, events);
+      return await this.store.finishAndClaim(this.settings.workerId, items, limits, events);
     } catch (error) {
-      if (!limits || (items.length === 0 && events.length === 0)) {
-        for (const e of ending) e.reject(error);
-        throw error;
-      }
-      this.logger.error({ err: error }, "claiming tasks failed; recording the finished runs alone");
+      // Nothing to record: the claim is tried again at the next pass.
+      if (items.length === 0 && events.length === 0) throw error;
+      this.logger.error({ err: error }, limits ? "claiming tasks failed; recording the finished runs alone" : "recording the finished runs failed; trying again");
+      return { finished: await this.recordAlone(ending, events), claimed: [] };
+    }
+  }
+
+  private async recordAlone(ending: PendingFinish[], events: NewTaskEvent[]): Promise<FinishedRow[]> {
+    let failure: unknown;
+    for (const delay of RECORD_RETRY_DELAYS_MS) {
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
       try {
-        return { finished: (await this.store.finishAndClaim(workerId, items, undefined, events)).finished, claimed: [] };
-      } catch (again) {
-        for (const e of ending) e.reject(again);
-        throw again;
+        return (await this.store.finishAndClaim(this.settings.workerId, ending.map((e) => e.item), undefined, events)).finished;
+      } catch (error) {
+        failure = error;
       }
     }
+    for (const e of ending) e.reject(failure);
+    throw failure;
   }
 
   /** A task of this worker's waits in the queue until `at` (a retry): pass again then. */

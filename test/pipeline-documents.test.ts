@@ -18,7 +18,7 @@ import { addTaskDocument, dispatch, getTaskDocumentState, removeDocument, type N
 import { createReactor } from "../src/reactor/reactor-setup.js";
 import { actions } from "../src/reactor/task-document/actions.js";
 import type { TaskDocumentState } from "../src/reactor/task-document/state.js";
-import { processAlive, readPid, waitFor } from "./support/process.js";
+import { processAlive, readPid, sleep, waitFor } from "./support/process.js";
 
 const dataDir = mkdtempSync(path.join(tmpdir(), "ph-pipeline-documents-"));
 const node = (title: string, script: string, args: string[] = []) => ({ type: "cli", title, command: process.execPath, args: ["-e", script, ...args], maxAttempts: 1 });
@@ -41,6 +41,21 @@ describe("a task document that asks for a pipeline", () => {
     }, 30_000, `document ${id} to reach ${statuses.join("/")}`);
   const operationTypes = async (id: string) => ((await agent.reactor.getDocument<PHDocument>(id)).operations.global ?? []).map((op: Operation) => op.action.type);
   const driveNodes = async () => (await agent.reactor.getDrive(agent.localDriveId)).state.global.nodes.length;
+  /** Counts the reads of document `id` until stop() (which returns the count). */
+  const readsOf = (id: string) => {
+    const original = agent.reactor.getDocument.bind(agent.reactor);
+    let count = 0;
+    agent.reactor.getDocument = ((documentId: string, ...rest: unknown[]) => {
+      if (documentId === id) count++;
+      return (original as (...args: unknown[]) => unknown)(documentId, ...rest);
+    }) as typeof agent.reactor.getDocument;
+    return {
+      stop: () => {
+        agent.reactor.getDocument = original;
+        return count;
+      },
+    };
+  };
   const pipelineOf = async (state: TaskDocumentState) => {
     const res = await fetch(`${agent.url}/api/pipelines/${state.currentTaskId}`);
     return ((await res.json()) as { pipeline: { id: string; origin: string; status: string; steps: { name: string; taskId: string }[] } }).pipeline;
@@ -191,6 +206,11 @@ describe("a task document that asks for a pipeline", () => {
     expect(state.status).toBe("running");
     const blocked = await pipelineOf(state);
     expect(blocked.status).toBe("blocked");
+    // Nothing changes while it is blocked: the catch-up every 2 s reads the document at most once.
+    await agent.handler.idle();
+    const reads = readsOf(id);
+    await sleep(5000);
+    expect(reads.stop()).toBeLessThanOrEqual(1);
     await expect(dispatch(agent.reactor, id, actions.retry({}))).rejects.toThrow(/already running/);
     await dispatch(agent.reactor, id, actions.cancel({ reason: "to retry" }));
     expect((await reaches(id, ["cancelled", "failed"])).status).toBe("failed");

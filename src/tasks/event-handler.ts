@@ -120,7 +120,7 @@ export class TaskEventHandler {
     const local = new Set(this.deps.manager.heldTaskIds());
     for (const [documentId, taskId] of [...this.active]) {
       if (local.has(taskId)) continue;
-      const status = await this.catchUp(documentId, taskId);
+      const status = await this.catchUp(documentId, taskId, true);
       if (status === undefined || isTerminalStatus(status)) this.active.delete(documentId);
     }
   }
@@ -277,11 +277,12 @@ export class TaskEventHandler {
    * Brings a task document up to date with its task in the store: writes the running, output and
    * final operations it missed (the task outran the document, or the agent stopped before writing
    * back). Each write is decided from the document's state, so nothing is written twice.
+   * `periodic`: the catch-up every 2 s, which leaves a pipeline's document alone while its pipeline is unchanged.
    */
-  async catchUp(documentId: string, taskId: string): Promise<Task["status"] | undefined> {
+  async catchUp(documentId: string, taskId: string, periodic = false): Promise<Task["status"] | undefined> {
     const task = await this.deps.manager.getTask(taskId);
     // No such task: the document may follow a pipeline (it asked for one).
-    if (!task) return this.pipelineDocuments?.catchUp(documentId, taskId);
+    if (!task) return this.pipelineDocuments?.catchUp(documentId, taskId, periodic);
     if (task.status === "pending") return task.status;
     const terminal = isTerminalStatus(task.status);
     if (terminal) await this.deps.manager.flushOutput();

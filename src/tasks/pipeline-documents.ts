@@ -17,7 +17,7 @@ import type { PipelineService, PipelineView } from "../pipelines/pipeline-servic
 import { pipelineIdOf } from "../store/sql/pipelines/pipeline-row.js";
 import { isTerminal } from "./document-updates.js";
 import { documentIdempotencyKey, TASK_DOCUMENT_ORIGIN, taskDocumentSource } from "./task-from-document.js";
-import type { JsonValue, Task, TaskStatus } from "./types.js";
+import { isTerminalStatus, type JsonValue, type Task, type TaskStatus } from "./types.js";
 
 /** The task type a task document names to ask for a pipeline (reserved: registry.ts). */
 export const PIPELINE_TASK_TYPE = "pipeline";
@@ -33,7 +33,19 @@ export function documentPipelineOf(task: Task): string | undefined {
   return task.source?.origin === TASK_DOCUMENT_ORIGIN ? pipelineIdOf(task) : undefined;
 }
 
+/** The periodic catch-up follows an unchanged pipeline again after this long. */
+export const UNCHANGED_FOLLOW_MS = 30_000;
+
+/** The status a document following `view` is kept by: its end, or pending / running (blocked counts as running). */
+function followStatus(view: PipelineView): TaskStatus {
+  const ended = view.status === "completed" || view.status === "failed" || view.status === "cancelled";
+  return ended ? (view.status as TaskStatus) : view.status === "pending" ? "pending" : "running";
+}
+
 export class PipelineDocuments {
+  /** Per document, the pipeline as the catch-up last followed it, and when. */
+  private readonly followed = new Map<string, { seen: string; at: number }>();
+
   constructor(
     private readonly pipelines: PipelineService,
     private readonly writer: TaskDocumentWriter,
@@ -74,9 +86,19 @@ export class PipelineDocuments {
    * nothing written twice). Returns the status to follow it by (blocked counts as running), or
    * undefined when `id` names no pipeline.
    */
-  async catchUp(documentId: string, id: string): Promise<TaskStatus | undefined> {
+  async catchUp(documentId: string, id: string, periodic = false): Promise<TaskStatus | undefined> {
     const view = await this.pipelines.get(id);
-    return view ? this.follow(documentId, view) : undefined;
+    if (!view) return undefined;
+    // The periodic catch-up leaves the document alone while its pipeline has not changed since it
+    // last followed it (reading the document is the costly part), but looks again every so often:
+    // a write that failed is tried again.
+    const seen = `${view.status};${view.steps.map((step) => `${step.status}:${step.task?.attempts ?? ""}:${step.task?.updatedAt.getTime() ?? ""}`).join(",")}`;
+    const last = this.followed.get(documentId);
+    if (periodic && last?.seen === seen && Date.now() - last.at < UNCHANGED_FOLLOW_MS) return followStatus(view);
+    const status = await this.follow(documentId, view);
+    if (isTerminalStatus(status)) this.followed.delete(documentId);
+    else this.followed.set(documentId, { seen, at: Date.now() });
+    return status;
   }
 
   /**
@@ -113,7 +135,7 @@ export class PipelineDocuments {
       if (ended) due.push(endAction(view));
       return due;
     });
-    return ended ? view.status as TaskStatus : view.status === "pending" ? "pending" : "running";
+    return followStatus(view);
   }
 }
 

@@ -2,7 +2,8 @@
  * The dashboard's Templates card in a real browser (Debian's chromium, playwright-core): the saved
  * task and pipeline templates with the parameters each uses; "Run…" opens a form with a field per
  * parameter; running one opens the task or pipeline made, which runs with the values filled in; an
- * error the API names shows in the form, nothing made; a read-only token sees no Run button. Also
+ * error the API names shows in the form, nothing made; a parameter whose JSON box is ticked is sent
+ * as the JSON value it holds (session 21); a read-only token sees no Run button. Also
  * (session 20's other dashboard change) a pipeline's page names the document that asked for it.
  */
 import type { Server } from "node:http";
@@ -41,6 +42,7 @@ describeInChromium("the dashboard's Templates card", () => {
     await manager.start();
     templates = new TemplateService(new TemplateStore(store.db), manager.registry);
     await templates.put("greet", { description: 'says hello <b id="pwned">loudly</b>', task: { type: "cli", title: "greet {{params.who}}", command: "echo", args: ["-n", "hello {{params.who}} from {{params.place}}"] } });
+    await templates.put("tries", { task: { type: "cli", title: "try {{params.what}}", command: "echo", args: ["-n", "{{params.what}}"], maxAttempts: "{{params.tries}}" } });
     await templates.put("in-dir", { task: { type: "cli", title: "list {{params.dir}}", command: "ls", workingDirectory: "{{params.dir}}" } });
     await templates.put("release", {
       task: { pipeline: { title: "release {{params.version}}", steps: [
@@ -68,7 +70,7 @@ describeInChromium("the dashboard's Templates card", () => {
   it("lists each template with its kind and parameters, the description as text", async () => {
     await openOverview();
     const rows = page.locator("#templates tbody tr");
-    expect(await rows.count()).toBe(3);
+    expect(await rows.count()).toBe(4);
     const greet = page.locator('#templates tr[data-template="greet"]');
     expect(await greet.locator(".badge").textContent()).toBe("task");
     expect(await greet.locator(".params").textContent()).toBe("place, who");
@@ -108,6 +110,31 @@ describeInChromium("the dashboard's Templates card", () => {
     expect((await manager.listTasks({ limit: 100, offset: 0 })).total).toBe(before);
   });
 
+  it("sends a parameter as JSON when its box is ticked (a number where the task needs one); refuses what is not JSON", async () => {
+    const before = (await manager.listTasks({ limit: 100, offset: 0 })).total;
+    await openOverview();
+    await run("tries");
+    const form = page.locator('#template-form[data-template="tries"]');
+    await form.locator('input[data-param="what"]').fill("42");
+    await form.locator('input[data-param="tries"]').fill("2");
+    // As text, "2" is no attempt count: the API names the field.
+    await form.locator("button[type=submit]").click();
+    await form.locator("#template-error", { hasText: "maxAttempts" }).waitFor();
+    await form.locator('input[data-json="tries"]').check();
+    await form.locator('input[data-param="tries"]').fill("two");
+    await form.locator("button[type=submit]").click();
+    await form.locator('[data-error-for="tries"]', { hasText: "is not JSON" }).waitFor();
+    expect((await manager.listTasks({ limit: 100, offset: 0 })).total).toBe(before);
+    await form.locator('input[data-param="tries"]').fill("2");
+    await form.locator("button[type=submit]").click();
+    await page.waitForURL(/#\/tasks\//);
+    await page.locator('#task-details [data-status="completed"]').waitFor({ timeout: 20_000 });
+    const task = await manager.getTask(decodeURIComponent(new URL(page.url()).hash.slice("#/tasks/".length)));
+    expect(task?.maxAttempts).toBe(2);
+    expect(task?.title).toBe("try 42"); // "what" unticked: sent as the text it is
+    expect(task?.args).toEqual(["-n", "42"]);
+  });
+
   it("runs a pipeline template and opens the pipeline, whose steps hand their results on", async () => {
     await openOverview();
     await run("release");
@@ -139,7 +166,7 @@ describeInChromium("the dashboard's Templates card", () => {
     await page.evaluate((token) => localStorage.setItem("ph-tasks-token", token), READ_TOKEN);
     try {
       await openOverview();
-      expect(await page.locator("#templates tbody tr").count()).toBe(3);
+      expect(await page.locator("#templates tbody tr").count()).toBe(4);
       expect(await page.locator('button[data-action="run-template"]').first().isVisible()).toBe(false);
     } finally {
       await page.evaluate((token) => localStorage.setItem("ph-tasks-token", token), TOKEN);

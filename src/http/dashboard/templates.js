@@ -32,22 +32,39 @@ export function templatesSection(templates, api, handled) {
     runner);
 }
 
-/** The form that runs `template`: one field per parameter (each a string), and an optional title. */
+/**
+ * The form that runs `template`: one field per parameter, and an optional title. A parameter is
+ * sent as typed (a string) unless its "JSON" box is ticked: then as the JSON value it holds (a
+ * number, true/false, a list, an object), for a template that puts it where a string is not
+ * allowed (`"maxAttempts": "{{params.tries}}"`), as the CLI's --param-json does.
+ */
 function runForm(template, api, handled, close) {
   const slots = new Map(template.params.map((name) => [name, h("div", { class: "field-error", "data-error-for": name })]));
   const general = h("div", { class: "error", id: "template-error" });
   const inputs = new Map(template.params.map((name) => [name, h("input", { name: `param-${name}`, "data-param": name })]));
+  const asJson = new Map(template.params.map((name) => [name, h("input", { type: "checkbox", name: `json-${name}`, "data-json": name, title: "send as JSON: a number, true/false, a list or an object" })]));
   const title = h("input", { name: "title", placeholder: "the template's" });
   const form = h("form", { id: "template-form", "data-template": template.name },
     h("h3", {}, `Run the ${template.kind} template `, h("code", {}, template.name)),
-    template.params.map((name) => h("label", {}, name, inputs.get(name), slots.get(name))),
+    template.params.map((name) => h("label", {}, name, inputs.get(name), h("span", { class: "json-toggle" }, asJson.get(name), " JSON"), slots.get(name))),
     h("label", {}, "Title (optional)", title),
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Run"), h("button", { type: "button", class: "secondary", onclick: close }, "Close")),
     general);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     for (const slot of [general, ...slots.values()]) slot.textContent = "";
-    const params = Object.fromEntries([...inputs].map(([name, input]) => [name, input.value]));
+    const params = {};
+    for (const [name, input] of inputs) {
+      if (!asJson.get(name).checked) params[name] = input.value;
+      else {
+        try {
+          params[name] = JSON.parse(input.value);
+        } catch {
+          slots.get(name).textContent = "is not JSON (untick JSON to send it as text)";
+        }
+      }
+    }
+    if ([...slots.values()].some((slot) => slot.textContent)) return;
     const body = JSON.stringify({ template: template.name, params, ...(title.value.trim() ? { title: title.value.trim() } : {}) });
     try {
       if (template.kind === "pipeline") {

@@ -123,11 +123,12 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   const newerStore = newerButCompatible(store.schema);
   if (newerStore) logger.warn({ schema: store.schema }, newerStore);
 
-  const { reactor, localDriveId } = await createReactor({
+  const { reactor, localDriveId, localDrives } = await createReactor({
     storage: overrides.reactorStorage ?? { kind: "filesystem", dir: path.join(config.dataDir, "documents") },
     logger,
     logLevel: config.LOG_LEVEL,
     remoteDriveUrl: config.REMOTE_DRIVE_URL,
+    localDriveMaxDocuments: config.TASK_LOCAL_DRIVE_MAX_DOCUMENTS,
   });
   // Claude agent tasks default to our own reactor-mcp, known once the HTTP server listens.
   const ownMcp: { current?: OwnMcp } = {};
@@ -141,7 +142,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   const templates = new TemplateService(new TemplateStore(store.db), registry);
   const expandTemplate: ExpandTemplate = (input, kind) => templates.expand(input, kind);
   // Pipelines: their steps' tasks too, each with its document (unless linked to one: a rule's), all stored in one transaction.
-  const pipelines = new PipelineService(new PipelineStore(store.db), manager, createApiTaskBatchCreator(manager, reactor, localDriveId), expandTemplate);
+  const pipelines = new PipelineService(new PipelineStore(store.db), manager, createApiTaskBatchCreator(manager, reactor, localDrives), expandTemplate);
 
   // The writer tells the handler which actions are the agent's own (they never trigger tasks).
   const own: { handler?: TaskEventHandler } = {};
@@ -163,7 +164,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   handler.attach();
 
   // Cron schedules: their tasks are made like API tasks (each with its task document).
-  const createTask = createApiTaskCreator(manager, reactor, localDriveId);
+  const createTask = createApiTaskCreator(manager, reactor, localDrives);
   const createFromTemplate: typeof createTask = async (input, origin) => createTask(await expandTemplate(input), origin);
   const scheduleStore = new ScheduleStore(store.db);
   const scheduler = new Scheduler({ store: scheduleStore, workerId: manager.workerId, pollMs: config.TASK_SCHEDULE_POLL_MS, createTask: createFromTemplate, createPipeline: async (input, origin) => (await pipelines.create(input, origin)).pipeline, getTask: async (id) => (await manager.getTask(id)) ?? (await pipelines.get(id)), logger, metrics });

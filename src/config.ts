@@ -150,6 +150,7 @@ export const VARIABLES = {
   WORKER_ID: { schema: z.string().min(1).max(100), doc: "Name of this worker in the task store. Default: host name and process id." },
   // Storage.
   TASK_DATA_DIR: { schema: z.string().min(1), default: "./.ph-tasks", doc: "Where the agent keeps its data (task store, documents, Claude homes)." },
+  TASK_LOCAL_DRIVE_MAX_DOCUMENTS: { schema: int(10, 1_000_000), default: "1000", doc: "Task documents the agent puts in one local drive (API tasks, schedules, hooks, pipeline steps); the next opens a new one (\"tasks-2\"...), since adding a document costs time in proportion to those already in its drive." },
   DATABASE_URL: { schema: url(/^postgres(ql)?$/, "postgres://user@host:port/db"), doc: "PostgreSQL task store shared by many workers. Default: embedded PGlite in TASK_DATA_DIR." },
   TASK_STORE_ASYNC_COMMIT: { schema: bool, default: "false", doc: "Claims and finishes commit without waiting for the disk (enqueues always wait). Faster (≈1.3× on the benchmark); a crash of the database's machine may forget the last second of them: those tasks run again, and one forgotten claim may let a second worker start a task its first worker is still running, until that worker's next heartbeat (at most a second later) sees the lost lease and stops it." },
   TASK_STORE_VACUUM_EVERY: { schema: int(0, 10_000_000), default: "2000", doc: "VACUUM the task store after this many finished runs, PGlite and PostgreSQL (0: never; PostgreSQL's autovacuum then has to keep up)." },

@@ -1,7 +1,7 @@
 /**
  * The embedded Powerhouse reactor (document-drive 5.3.2): built with the drive, document-model
  * and task document models; FilesystemStorage under the agent's data directory by default (it
- * survives restarts), memory storage for tests; a local drive "tasks"; optionally a Switchboard
+ * survives restarts), memory storage for tests; local drives "tasks", "tasks-2"... (local-drives.ts); optionally a Switchboard
  * drive connected the way the seed's origin project did (addRemoteDrive with a listener).
  */
 import { mkdirSync } from "node:fs";
@@ -11,6 +11,7 @@ import { IndexedFilesystemStorage } from "./indexed-filesystem-storage.js";
 import { documentModelDocumentModelModule, generateId, type DocumentModelModule } from "document-model";
 import type { Logger } from "../logger.js";
 import { taskDocumentModelModule } from "./task-document/module.js";
+import { DEFAULT_LOCAL_DRIVE_MAX_DOCUMENTS, LocalDrives } from "./local-drives.js";
 
 export type ReactorStorageOption = { kind: "memory" } | { kind: "filesystem"; dir: string };
 
@@ -22,15 +23,20 @@ export interface ReactorOptions {
   remoteDriveUrl?: string | undefined;
   /** More document models (e.g. ones trigger rules watch). */
   extraModules?: DocumentModelModule[];
+  /** Task documents per local drive before a new one is opened (TASK_LOCAL_DRIVE_MAX_DOCUMENTS). */
+  localDriveMaxDocuments?: number;
 }
 
 export interface AgentReactor {
   reactor: IDocumentDriveServer;
+  /** The first local drive ("tasks"). */
   localDriveId: string;
+  /** The local drives new task documents go in (local-drives.ts). */
+  localDrives: LocalDrives;
   remoteDriveId: string | undefined;
 }
 
-export const LOCAL_DRIVE_SLUG = "tasks";
+export { LOCAL_DRIVE_SLUG } from "./local-drives.js";
 
 /** pino level → document-drive level. */
 function reactorLogLevel(level: string | undefined): "verbose" | "debug" | "info" | "warn" | "error" | "silent" {
@@ -50,15 +56,6 @@ function reactorLogLevel(level: string | undefined): "verbose" | "debug" | "info
     default:
       return "warn";
   }
-}
-
-async function ensureLocalDrive(reactor: IDocumentDriveServer): Promise<string> {
-  for (const id of await reactor.getDrives()) {
-    const drive = await reactor.getDrive(id);
-    if (drive.header.slug === LOCAL_DRIVE_SLUG) return id;
-  }
-  const drive = await reactor.addDrive({ global: { name: "Tasks", icon: null }, local: { availableOffline: true, sharingType: "PRIVATE", listeners: [], triggers: [] }, slug: LOCAL_DRIVE_SLUG });
-  return drive.header.id;
 }
 
 /** A remote drive added before (it is stored): the one whose pull trigger reads from this URL. */
@@ -124,7 +121,7 @@ export async function createReactor(options: ReactorOptions): Promise<AgentReact
     // A drive that fails to load is reported, not fatal: the others still work.
     for (const error of errors) options.logger.error({ err: error }, "the reactor could not load a drive");
   }
-  const localDriveId = await ensureLocalDrive(reactor);
+  const localDrives = await LocalDrives.open(reactor, options.localDriveMaxDocuments ?? DEFAULT_LOCAL_DRIVE_MAX_DOCUMENTS, options.logger);
   const remoteDriveId = options.remoteDriveUrl ? await connectRemoteDrive(reactor, options.remoteDriveUrl, options.logger) : undefined;
-  return { reactor, localDriveId, remoteDriveId };
+  return { reactor, localDriveId: localDrives.firstId, localDrives, remoteDriveId };
 }

@@ -4,6 +4,7 @@
  * names its own source document is linked to that document instead.
  */
 import type { IDocumentDriveServer } from "document-drive";
+import type { LocalDrives } from "../reactor/local-drives.js";
 import { addTaskDocument, dispatch, removeDocument } from "../reactor/documents.js";
 import { actions } from "../reactor/task-document/actions.js";
 import { TaskDocumentError } from "../reactor/task-document/operations.js";
@@ -18,11 +19,14 @@ import type { Task } from "./types.js";
 
 type Stored = { task: Task; created: boolean };
 
+/** Where new task documents go: one drive, or the agent's local drives (a new one when the newest is full). */
+export type NewDocumentDrives = string | Pick<LocalDrives, "forNewDocument" | "removed">;
+
 /** Several tasks at once, stored in one transaction (a pipeline's steps): each gets its document. */
 export type TaskBatchCreator = (inputs: readonly unknown[], options: EnqueueOptions & { origin: string }) => Promise<Stored[]>;
 
-export function createApiTaskCreator(manager: TaskManager, reactor: IDocumentDriveServer, driveId: string) {
-  const documents = taskDocuments(manager, reactor, driveId);
+export function createApiTaskCreator(manager: TaskManager, reactor: IDocumentDriveServer, drives: NewDocumentDrives) {
+  const documents = taskDocuments(manager, reactor, drives);
   /** `origin`: who asked (source.origin), "api" unless a schedule ("schedule:<name>") says otherwise. */
   return async (input: unknown, origin = "api"): Promise<Stored> => {
     const request = parsed(manager, input, "task");
@@ -37,8 +41,8 @@ export function createApiTaskCreator(manager: TaskManager, reactor: IDocumentDri
   };
 }
 
-export function createApiTaskBatchCreator(manager: TaskManager, reactor: IDocumentDriveServer, driveId: string): TaskBatchCreator {
-  const documents = taskDocuments(manager, reactor, driveId);
+export function createApiTaskBatchCreator(manager: TaskManager, reactor: IDocumentDriveServer, drives: NewDocumentDrives): TaskBatchCreator {
+  const documents = taskDocuments(manager, reactor, drives);
   return (inputs, { origin, ...options }) => {
     const requests = inputs.map((input, index) => parsed(manager, input, `task #${index}`));
     return documents.create(requests, origin, (linked) => manager.enqueueTasks(linked, options));
@@ -51,7 +55,13 @@ function parsed(manager: TaskManager, input: unknown, label: string): TaskReques
   return result.value;
 }
 
-function taskDocuments(manager: TaskManager, reactor: IDocumentDriveServer, driveId: string) {
+function taskDocuments(manager: TaskManager, reactor: IDocumentDriveServer, drives: NewDocumentDrives) {
+  const nextDrive = (): Promise<string> => (typeof drives === "string" ? Promise.resolve(drives) : drives.forNewDocument());
+  /** Takes a document made for a request out again (the request refused, or its task made by another). */
+  const remove = async ({ documentId, driveId }: { documentId: string; driveId: string }): Promise<void> => {
+    await removeDocument(reactor, driveId, documentId);
+    if (typeof drives !== "string") drives.removed(driveId);
+  };
   /**
    * Adds a document for each request that names none, enqueues the requests linked to them, and
    * asks each new document to run its task. A refusal anywhere removes the documents made.
@@ -60,8 +70,8 @@ function taskDocuments(manager: TaskManager, reactor: IDocumentDriveServer, driv
     // Refused before any document is added to the drive, where it would sync before being removed.
     const problems = (await Promise.all(requests.map((request) => requestProblems(manager.registry, request)))).flat();
     if (problems.length > 0) throw new ValidationError("task", problems);
-    /** The document made for each request (undefined: it named its own). */
-    const made: (string | undefined)[] = [];
+    /** The document made for each request, and its drive (undefined: it named its own). */
+    const made: ({ documentId: string; driveId: string } | undefined)[] = [];
     let stored: Stored[];
     try {
       const linked: unknown[] = [];
@@ -73,29 +83,30 @@ function taskDocuments(manager: TaskManager, reactor: IDocumentDriveServer, driv
           linked.push({ ...request, source: { ...source, origin } });
           continue;
         }
-        const documentId = await addDocument(request);
-        made.push(documentId);
+        const driveId = await nextDrive();
+        const documentId = await addDocument(request, driveId);
+        made.push({ documentId, driveId });
         linked.push({ ...request, source: { ...source, origin, documentId, driveId, documentType: TASK_DOCUMENT_TYPE } });
       }
       stored = await enqueue(linked);
     } catch (error) {
       // Refused by the document model or the store (a dependency that names no task): no task, so no document either.
-      for (const documentId of made) if (documentId) await removeDocument(reactor, driveId, documentId);
+      for (const document of made) if (document) await remove(document);
       throw error;
     }
     for (const [index, { task, created }] of stored.entries()) {
-      const documentId = made[index];
-      if (!documentId) continue;
+      const document = made[index];
+      if (!document) continue;
       // Another request with the same key (a repeated webhook delivery, a firing taken over) made
       // the task between our look and our insert: its document is the task's, ours goes.
-      if (!created) await removeDocument(reactor, driveId, documentId);
+      if (!created) await remove(document);
       // The document's run request names the task, so the event handler links it instead of enqueueing again.
-      else await dispatch(reactor, documentId, actions.requestRun({ requestId: `${TASK_REQUEST_PREFIX}${task.id}` }));
+      else await dispatch(reactor, document.documentId, actions.requestRun({ requestId: `${TASK_REQUEST_PREFIX}${task.id}` }));
     }
     return stored;
   };
 
-  const addDocument = async (request: TaskRequest): Promise<string> => {
+  const addDocument = async (request: TaskRequest, driveId: string): Promise<string> => {
     try {
       return await addTaskDocument(reactor, driveId, { spec: specFromRequest(request), name: request.title });
     } catch (error) {

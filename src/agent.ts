@@ -57,6 +57,7 @@ import { locateClaudeBinary } from "./tasks/executors/claude/locate-claude-binar
 import { openAgentCgroup, reapDeadAgents, reapPeriodically, type ReapedAgent } from "./tasks/executors/agent-cgroup.js";
 import { RateLimitStore } from "./store/rate-limit-store.js";
 import { HookRateLimit } from "./hooks/hook-rate-limit.js";
+import { removeSpentLocalDrives } from "./reactor/local-drive-retention.js";
 
 export interface Agent {
   config: Config;
@@ -72,6 +73,8 @@ export interface Agent {
   scheduler: Scheduler;
   url: string;
   server: Server;
+  /** Removes the full local drives every task of whose documents is past retention (hourly on its own); their ids. */
+  removeSpentLocalDrives(): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -217,12 +220,22 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   logger.info({ url, store: store.kind, dataDir: config.dataDir, workerId: manager.workerId, rules: rules.length, ...scan }, "powerhouse-tasks agent started");
   process.stderr.write(`powerhouse-tasks agent: dashboard ${url}/  API ${url}/api/tasks  MCP ${url}/mcp  metrics ${url}/metrics  (data: ${config.dataDir}, store: ${store.kind})\n`);
 
+  // Full local drives whose tasks are all past retention go, with their documents (local-drive-retention.ts).
+  let driveRetention: Promise<string[]> | undefined;
+  const removeSpent = (): Promise<string[]> =>
+    (driveRetention ??= removeSpentLocalDrives({ reactor, drives: localDrives, existingTaskIds: (ids) => store.existingIds(ids), logger }).finally(() => (driveRetention = undefined)));
+  const retentionTimer = setInterval(() => void removeSpent(), LOCAL_DRIVE_RETENTION_EVERY_MS);
+  retentionTimer.unref();
+
   let stopped = false;
   return {
     config, logger, store, manager, registry, reactor, localDriveId, handler, pipelines, schedules, scheduler, url, server,
+    removeSpentLocalDrives: removeSpent,
     async stop() {
       if (stopped) return;
       stopped = true;
+      clearInterval(retentionTimer);
+      await driveRetention;
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await scheduler.stop();
@@ -236,6 +249,9 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
     },
   };
 }
+
+/** How often full local drives are looked at for retention. */
+const LOCAL_DRIVE_RETENTION_EVERY_MS = 3_600_000;
 
 /** How often a running agent looks for what other, dead agents' runs left going on this machine. */
 const REAP_EVERY_MS = 5000;

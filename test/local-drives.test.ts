@@ -3,17 +3,19 @@
  * TASK_LOCAL_DRIVE_MAX_DOCUMENTS, then in "tasks-2", "tasks-3"... — adding a document to a drive
  * costs time in proportion to the documents already in it. Tasks in any of them run and their
  * documents say so; a restarted agent goes on filling the newest; documents asked for at once open
- * one new drive, not several. A real reactor on the filesystem, the agent on PGlite, real processes.
+ * one new drive, not several. A full drive whose tasks are all past retention is removed with its
+ * documents — never the first, the newest, or one holding a document the agent did not make. A
+ * real reactor on the filesystem, the agent on PGlite, real processes.
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { IDocumentDriveServer } from "document-drive";
+import { addFile, type IDocumentDriveServer } from "document-drive";
 import { afterAll, describe, expect, it } from "vitest";
 import { startAgent, type Agent } from "../src/agent.js";
 import { loadConfig } from "../src/config.js";
 import { silentLogger } from "../src/logger.js";
-import { getTaskDocumentState } from "../src/reactor/documents.js";
+import { dispatch, getTaskDocumentState } from "../src/reactor/documents.js";
 import { createReactor } from "../src/reactor/reactor-setup.js";
 import { waitFor } from "./support/process.js";
 
@@ -60,6 +62,55 @@ describe("the agent's local drives", () => {
     const next = await submit(26);
     expect(next.source.driveId).toBe(last.source.driveId);
     expect(await localDrives(agent!.reactor)).toEqual([["tasks", 10], ["tasks-2", 10], ["tasks-3", 6]]);
+  });
+
+  it("removes a full drive with its documents once every task of them is past retention; keeps the first, the newest, and a drive holding anything else", async () => {
+    const reactor = agent!.reactor;
+    const driveOf = async (slug: string) => {
+      for (const id of await reactor.getDrives()) if ((await reactor.getDrive(id)).header.slug === slug) return id;
+      return undefined;
+    };
+    const documentsOf = async (driveId: string) => (await reactor.getDrive(driveId)).state.global.nodes.filter((n) => n.kind === "file").map((n) => n.id);
+    const tasksOf = async (documentIds: string[]) => {
+      const ids: string[] = [];
+      for (const documentId of documentIds) {
+        const state = await waitFor(async () => {
+          const s = await getTaskDocumentState(reactor, documentId);
+          return s.status === "completed" ? s : undefined;
+        }, 30_000, "every document to say completed");
+        ids.push(state.currentTaskId!);
+      }
+      return ids;
+    };
+    const forget = (ids: string[]) => agent!.store.db.query("DELETE FROM ph_tasks WHERE id = ANY($1)", [ids]); // as TASK_RESULT_TTL's cleanup does
+
+    const second = (await driveOf("tasks-2"))!;
+    const documents = await documentsOf(second);
+    const tasks = await tasksOf(documents);
+    await forget(tasks.slice(1));
+    expect(await agent!.removeSpentLocalDrives()).toEqual([]); // one of its tasks is still kept
+    await forget(tasks.slice(0, 1));
+    expect(await agent!.removeSpentLocalDrives()).toEqual([second]);
+    expect(await driveOf("tasks-2")).toBeUndefined();
+    await expect(reactor.getDocument(documents[0]!)).rejects.toThrow();
+    // The first drive is never removed, nor the newest (tasks-3 takes new documents).
+    await forget(await tasksOf(await documentsOf(agent!.localDriveId)));
+    expect(await agent!.removeSpentLocalDrives()).toEqual([]);
+    expect((await localDrives(reactor)).map(([slug]) => slug)).toEqual(["tasks", "tasks-3"]);
+
+    // After a restart: tasks-3 fills up, then tasks-4 opens (numbered after the newest).
+    await agent!.stop();
+    await start();
+    for (let n = 27; n <= 31; n++) await submit(n);
+    expect(await localDrives(agent!.reactor)).toEqual([["tasks", 10], ["tasks-3", 10], ["tasks-4", 1]]);
+    // A full drive holding a document the agent did not make is kept.
+    const third = (await driveOf("tasks-3"))!;
+    const thirdTasks = await tasksOf(await documentsOf(third));
+    const other = await agent!.reactor.addDocument("powerhouse/document-model");
+    await dispatch(agent!.reactor, third, addFile({ id: other.header.id, name: "Someone else model", documentType: "powerhouse/document-model", parentFolder: null }));
+    await forget(thirdTasks);
+    expect(await agent!.removeSpentLocalDrives()).toEqual([]);
+    expect(await driveOf("tasks-3")).toBe(third);
   });
 });
 

@@ -36,24 +36,29 @@ export class LocalDrives {
     /** The first drive ("tasks"): where people and tests find the agent's drive. */
     readonly firstId: string,
     private current: { id: string; n: number; documents: number },
+    /** The full drives between the first and the newest: those retention may remove (local-drive-retention.ts). */
+    private readonly full: Set<string>,
   ) {}
 
   /** Finds the local drives (making the first when there is none); the newest takes new documents. */
   static async open(reactor: IDocumentDriveServer, maxDocuments: number, logger: Logger): Promise<LocalDrives> {
     let first: string | undefined;
     let newest: { id: string; n: number; documents: number } | undefined;
+    const others: string[] = [];
     for (const id of await reactor.getDrives()) {
       const drive = await reactor.getDrive(id);
       const n = localDriveNumber(drive.header.slug);
       if (n === undefined) continue;
       if (n === 1) first = id;
+      else others.push(id);
       if (!newest || n > newest.n) newest = { id, n, documents: drive.state.global.nodes.filter((node) => node.kind === "file").length };
     }
-    if (!first || !newest) {
+    if (!first) {
       first = await addLocalDrive(reactor, 1);
-      newest = { id: first, n: 1, documents: 0 };
+      newest ??= { id: first, n: 1, documents: 0 };
     }
-    return new LocalDrives(reactor, maxDocuments, logger, first, newest);
+    const full = new Set(others.filter((id) => id !== newest!.id));
+    return new LocalDrives(reactor, maxDocuments, logger, first, newest!, full);
   }
 
   /** The drive the next new task document goes in (opening a new one when the newest is full); counts it. */
@@ -63,6 +68,7 @@ export class LocalDrives {
         const n = this.current.n + 1;
         const id = await addLocalDrive(this.reactor, n);
         this.logger.info({ driveId: id, slug: localDriveSlug(n), full: this.current.id, documents: this.current.documents }, "the local drive is full (TASK_LOCAL_DRIVE_MAX_DOCUMENTS): new task documents go in a new one");
+        if (this.current.id !== this.firstId) this.full.add(this.current.id);
         this.current = { id, n, documents: 0 };
       }
       this.current.documents++;
@@ -70,6 +76,16 @@ export class LocalDrives {
     });
     this.turn = next.catch(() => undefined);
     return next;
+  }
+
+  /** The full local drives after the first, oldest first: new documents no longer go in them. */
+  fullDrives(): string[] {
+    return [...this.full];
+  }
+
+  /** A full drive was removed (retention). */
+  forget(driveId: string): void {
+    this.full.delete(driveId);
   }
 
   /** A document made for a new task was removed again (its request refused): its place is free. */

@@ -30,6 +30,7 @@ import { reprioritizeTask } from "./sql/reprioritize-task.js";
 import { scheduleRetry } from "./sql/schedule-retry.js";
 import { selectTask } from "./sql/select-task.js";
 import { selectTasksByIdempotencyKeys } from "./sql/select-tasks-by-idempotency-keys.js";
+import { selectExistingTaskIds } from "./sql/select-existing-task-ids.js";
 import { trimEvents } from "./sql/trim-events.js";
 import { registerDependencies } from "./sql/register-dependencies.js";
 import { selectWaitingFacts, type WaitingFacts } from "./sql/select-waiting-facts.js";
@@ -265,6 +266,11 @@ export class TaskStore {
 
   waitingFacts(id: string): Promise<WaitingFacts | undefined> {
     return selectWaitingFacts(this.db, id);
+  }
+
+  /** Which of `ids` name a task still stored. */
+  existingIds(ids: readonly string[]): Promise<string[]> {
+    return selectExistingTaskIds(this.db, ids);
   }
 
   async getByIdempotencyKey(key: string): Promise<TaskRow | undefined> {

@@ -21,6 +21,11 @@ export const PIPELINE_STATUSES = ["pending", "running", "blocked", "completed", 
  */
 export type PipelineStatus = (typeof PIPELINE_STATUSES)[number];
 
+/** Whether a pipeline of this status has ended (completed, failed or cancelled: blocked has not). */
+export function pipelineHasEnded(status: PipelineStatus): boolean {
+  return status === "completed" || status === "failed" || status === "cancelled";
+}
+
 export interface PipelineStepView {
   name: string;
   after: string[];

@@ -78,7 +78,7 @@ export class LocalDrives {
     return next;
   }
 
-  /** The full local drives after the first, oldest first: new documents no longer go in them. */
+  /** The full local drives after the first: new documents no longer go in them. */
   fullDrives(): string[] {
     return [...this.full];
   }

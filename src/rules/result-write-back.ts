@@ -14,7 +14,7 @@ import type { Operation, PHDocument } from "document-model";
 import { createAction } from "document-model/core";
 import type { Logger } from "../logger.js";
 import { pipelineIn } from "../pipelines/pipeline-in-task.js";
-import type { PipelineService, PipelineView } from "../pipelines/pipeline-service.js";
+import { pipelineHasEnded, type PipelineService, type PipelineView } from "../pipelines/pipeline-service.js";
 import type { RuleResultStore } from "../store/rule-result-store.js";
 import { pipelineIdOf } from "../store/sql/pipelines/pipeline-row.js";
 import type { TaskManager } from "../tasks/task-manager.js";
@@ -94,7 +94,7 @@ export class ResultWriteBack {
   /** The end of `view` (if it has ended) taken and written back through `rule`, `task` one of its steps. */
   private async pipelineEnded(view: PipelineView, task: Task, rule: Rule | undefined, documentId: string): Promise<void> {
     const { pipelines } = this.deps;
-    if (!pipelines || !["completed", "failed", "cancelled"].includes(view.status)) return;
+    if (!pipelines || !pipelineHasEnded(view.status)) return;
     const mark = await pipelines.takeWrittenStatus(view.id, view.status, this.leaseMs);
     if (mark === undefined) return;
     const done = () => pipelines.markWritten(view.id, view.status, mark);

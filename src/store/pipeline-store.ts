@@ -7,7 +7,8 @@ import { listPipelinesByStatus } from "./sql/pipelines/list-pipelines-by-status.
 import type { NewPipelineRow, PipelineRow } from "./sql/pipelines/pipeline-row.js";
 import { selectPipeline, selectPipelineByIdempotencyKey } from "./sql/pipelines/select-pipeline.js";
 import { selectTasksByIds } from "./sql/pipelines/select-tasks-by-ids.js";
-import { markWrittenStatus, takeWrittenStatus } from "./sql/pipelines/written-status.js";
+import { markWrittenStatus } from "./sql/pipelines/mark-written-status.js";
+import { takeWrittenStatus } from "./sql/pipelines/written-status.js";
 import { selectUnwrittenRuleEnds } from "./sql/pipelines/select-unwritten-rule-ends.js";
 import type { UnwrittenEnds } from "./sql/write-back-sql.js";
 

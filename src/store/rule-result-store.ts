@@ -2,7 +2,8 @@
 import type { Db, Queryable } from "./db.js";
 import { insertRuleResults } from "./sql/rules/insert-rule-results.js";
 import { selectUnwrittenRuleResults } from "./sql/rules/select-unwritten-rule-results.js";
-import { markRuleResultWritten, takeRuleResult } from "./sql/rules/take-rule-result.js";
+import { markRuleResultWritten } from "./sql/rules/mark-rule-result-written.js";
+import { takeRuleResult } from "./sql/rules/take-rule-result.js";
 import type { UnwrittenEnds } from "./sql/write-back-sql.js";
 
 export class RuleResultStore {

@@ -13,7 +13,7 @@ import type { Action } from "document-model";
 import { actions } from "../reactor/task-document/actions.js";
 import type { TaskDocumentState } from "../reactor/task-document/state.js";
 import type { TaskDocumentWriter } from "../reactor/document-writer.js";
-import type { PipelineService, PipelineView } from "../pipelines/pipeline-service.js";
+import { pipelineHasEnded, type PipelineService, type PipelineView } from "../pipelines/pipeline-service.js";
 import { pipelineIdOf } from "../store/sql/pipelines/pipeline-row.js";
 import { isTerminal } from "./document-updates.js";
 import { documentIdempotencyKey, TASK_DOCUMENT_ORIGIN, taskDocumentSource } from "./task-from-document.js";
@@ -38,8 +38,7 @@ export const UNCHANGED_FOLLOW_MS = 30_000;
 
 /** The status a document following `view` is kept by: its end, or pending / running (blocked counts as running). */
 function followStatus(view: PipelineView): TaskStatus {
-  const ended = view.status === "completed" || view.status === "failed" || view.status === "cancelled";
-  return ended ? (view.status as TaskStatus) : view.status === "pending" ? "pending" : "running";
+  return pipelineHasEnded(view.status) ? (view.status as TaskStatus) : view.status === "pending" ? "pending" : "running";
 }
 
 export class PipelineDocuments {
@@ -114,7 +113,7 @@ export class PipelineDocuments {
 
   private async follow(documentId: string, view: PipelineView): Promise<TaskStatus> {
     const id = view.id;
-    const ended = view.status === "completed" || view.status === "failed" || view.status === "cancelled";
+    const ended = pipelineHasEnded(view.status);
     await this.writer.write(documentId, "pipeline", (s) => {
       if (s.currentTaskId !== id || isTerminal(s)) return undefined;
       const due: Action[] = [];

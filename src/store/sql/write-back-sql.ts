@@ -2,7 +2,7 @@
  * SQL shared by the write-backs of trigger rules' results (migration 034): an end's mark names
  * one end of a task — its status and the microsecond it ended — so that the end after a retry
  * (the same status included) is another end, written again, while two writers of one end agree
- * on its mark and so on the operation's action id (rule-runner.ts).
+ * on its mark and so on the operation's action id (result-write-back.ts).
  */
 export const END_MARK = (task: string): string =>
   `${task}.status || '@' || coalesce((extract(epoch FROM ${task}.finished_at) * 1000000)::bigint::text, '')`;

@@ -5,6 +5,7 @@
 import { benchClaudeCode } from "./claude-code.js";
 import { benchCrashRecovery } from "./crash-recovery.js";
 import { benchManagerOverhead } from "./manager-overhead.js";
+import { benchPipelineListCost } from "./pipeline-list-cost.js";
 import { benchQueueThroughput } from "./queue-throughput.js";
 import { benchReactorHandler } from "./reactor-handler.js";
 import { benchStatsCost } from "./stats-cost.js";
@@ -15,6 +16,7 @@ const sections: [string, () => Promise<string>][] = [
   ["worker overhead", benchManagerOverhead],
   ["outbound webhooks", benchWebhookCost],
   ["dashboard and metrics reads", benchStatsCost],
+  ["pipeline list by status", benchPipelineListCost],
   ["crash recovery", benchCrashRecovery],
   ["reactor handler overhead", benchReactorHandler],
   ["Claude Code overhead", benchClaudeCode],

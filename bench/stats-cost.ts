@@ -7,16 +7,12 @@
  * one connection with the worker's claims, so their time is time the queue stands still.
  * Run alone: `npx tsx bench/stats-cost.ts` (BENCH_STATS_SIZES="100000,1000000").
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { randomBytes } from "node:crypto";
 import { TaskMetrics } from "../src/metrics.js";
 import { tagRowsFrom } from "../src/store/migrations/025-task-tags.js";
 import { rollUpFinished } from "../src/store/sql/roll-up-finished.js";
 import { TaskStore } from "../src/store/task-store.js";
-import { BENCH_DATABASE_URL, dropSchema, fmt, median, postgresProblem, table } from "./support.js";
+import { fmt, medianMs, postgresProblem, table, withPgliteStore, withPostgresStore } from "./support.js";
 
 const SIZES = (process.env.BENCH_STATS_SIZES ?? "100000,1000000").split(",").map(Number);
 const PGLITE_MAX = Number(process.env.BENCH_STATS_PGLITE_MAX ?? 200_000);
@@ -67,16 +63,7 @@ async function fill(store: TaskStore, size: number, busyHour: boolean): Promise<
   await store.db.query("VACUUM ANALYZE ph_task_titles");
 }
 
-async function timeMs(read: () => Promise<unknown>): Promise<number> {
-  await read(); // warm
-  const times: number[] = [];
-  for (let i = 0; i < REPEAT; i++) {
-    const start = performance.now();
-    await read();
-    times.push(performance.now() - start);
-  }
-  return median(times);
-}
+const timeMs = (read: () => Promise<unknown>) => medianMs(read, REPEAT);
 
 /** What one /api/stats answer reads from the store. */
 export const statsReads = (store: TaskStore) => store.overview(60);
@@ -118,38 +105,13 @@ async function measure(label: string, store: TaskStore, size: number, busyHour =
 export async function benchStatsCost(): Promise<string> {
   const title = `### Dashboard refresh and metrics scrape with finished tasks kept (median of ${REPEAT})`;
   const rows: (string | number)[][] = [];
-  for (const size of SIZES.filter((s) => s <= PGLITE_MAX)) {
-    const dir = await mkdtemp(join(tmpdir(), "ph-bench-stats-"));
-    const store = await TaskStore.open({ dataDir: dir });
-    try {
-      rows.push(await measure("PGlite", store, size));
-    } finally {
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    }
-  }
+  for (const size of SIZES.filter((s) => s <= PGLITE_MAX)) rows.push(await withPgliteStore((store) => measure("PGlite", store, size)));
   // A busy hour: the largest size, all ended within the last hour (280 a second at 1,000,000).
   const busiest = Math.max(...SIZES.filter((s) => s <= PGLITE_MAX));
-  if (Number.isFinite(busiest)) {
-    const dir = await mkdtemp(join(tmpdir(), "ph-bench-stats-"));
-    const store = await TaskStore.open({ dataDir: dir });
-    try {
-      rows.push(await measure("PGlite", store, busiest, true));
-    } finally {
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    }
-  }
+  if (Number.isFinite(busiest)) rows.push(await withPgliteStore((store) => measure("PGlite", store, busiest, true)));
   const problem = await postgresProblem();
   for (const [size, busyHour] of problem ? [] : [...SIZES.map((s) => [s, false] as const), [Math.max(...SIZES), true] as const]) {
-    const schema = `bench_stats_${randomBytes(3).toString("hex")}`;
-    const store = await TaskStore.open({ databaseUrl: BENCH_DATABASE_URL, schema });
-    try {
-      rows.push(await measure("PostgreSQL", store, size, busyHour));
-    } finally {
-      await store.close();
-      await dropSchema(schema);
-    }
+    rows.push(await withPostgresStore((store) => measure("PostgreSQL", store, size, busyHour)));
   }
   const note = problem ? `\n\nPostgreSQL not measured: ${problem}` : "";
   return `${title}\n\n${table(["store", "finished tasks kept", "first /api/stats (rollup), ms", "/api/stats reads, ms", "rollup step (5 s of ends), ms", "/metrics scrape, ms", "recent list, ms", "running list, ms", "failed only, ms", "title search, ms", "title nobody has, ms", "tag filter, ms", "cleanup, nothing due, ms"], rows)}${note}`;

@@ -1,8 +1,12 @@
 /** Shared pieces of the benchmarks: timing, a no-op task type, service probes, tables. */
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pg from "pg";
 import { z } from "zod";
 import { silentLogger } from "../src/logger.js";
-import type { TaskStore } from "../src/store/task-store.js";
+import { TaskStore } from "../src/store/task-store.js";
 import type { TaskExecutor } from "../src/tasks/executors/executor.js";
 import { ExecutorRegistry } from "../src/tasks/executors/registry.js";
 import type { ManagerSettings } from "../src/tasks/manager-settings.js";
@@ -74,11 +78,47 @@ export async function redisProblem(): Promise<string | undefined> {
   }
 }
 
+/** `use` on an embedded store of its own, in a directory removed afterwards. */
+export async function withPgliteStore<T>(use: (store: TaskStore) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), "ph-bench-"));
+  const store = await TaskStore.open({ dataDir: dir });
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** `use` on a store in a schema of its own on the benchmarks' PostgreSQL, dropped afterwards. */
+export async function withPostgresStore<T>(use: (store: TaskStore) => Promise<T>): Promise<T> {
+  const schema = `bench_${randomBytes(4).toString("hex")}`;
+  const store = await TaskStore.open({ databaseUrl: BENCH_DATABASE_URL, schema });
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+    await dropSchema(schema);
+  }
+}
+
 export async function dropSchema(schema: string): Promise<void> {
   const client = new pg.Client({ connectionString: BENCH_DATABASE_URL });
   await client.connect();
   await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await client.end();
+}
+
+/** The median of `repeat` timed calls of `read`, after one to warm up, in ms. */
+export async function medianMs(read: () => Promise<unknown>, repeat: number): Promise<number> {
+  await read();
+  const times: number[] = [];
+  for (let i = 0; i < repeat; i++) {
+    const start = performance.now();
+    await read();
+    times.push(performance.now() - start);
+  }
+  return median(times);
 }
 
 export function median(values: number[]): number {

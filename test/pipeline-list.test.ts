@@ -38,13 +38,22 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       try {
         const pipelines = new PipelineStore(store.db);
         const expected = new Map<string, string>();
+        // Tasks of no pipeline, live and ended, with and without tags: in no page.
+        const others = await manager.enqueueTasks(["pending", "running", "failed", "cancelled"].flatMap((status) => [
+          { type: "cli", title: `other ${status}`, command: "true" },
+          { type: "cli", title: `other tagged ${status}`, command: "true", tags: ["release-1"] },
+        ]));
+        for (const [i, { task }] of others.entries()) await store.db.query("UPDATE ph_tasks SET status = $2 WHERE id = $1", [task.id, ["pending", "running", "failed", "cancelled"][Math.floor(i / 2)]]);
         for (const [n, mix] of mixes().entries()) {
           const kept = mix.filter((s) => s !== "removed");
-          const stored = await manager.enqueueTasks(kept.map((_, i) => ({ type: "cli", title: `p${n} s${i}`, command: "true" })));
+          const id = `0000-${String(n).padStart(4, "0")}`;
+          // Tagged as the pipeline service tags its steps (the filter finds live, failed and
+          // cancelled pipelines through these tags), one beside a tag of its own.
+          const tags = n % 2 ? [`pipeline:${id}`] : ["release-1", `pipeline:${id}`];
+          const stored = await manager.enqueueTasks(kept.map((_, i) => ({ type: "cli", title: `p${n} s${i}`, command: "true", tags })));
           const ids = stored.map((s) => s.task.id);
           for (const [i, status] of kept.entries()) await store.db.query("UPDATE ph_tasks SET status = $2 WHERE id = $1", [ids[i], status]);
           const taskIds = [...ids, ...mix.filter((s) => s === "removed").map((_, i) => `gone-${n}-${i}`)];
-          const id = `0000-${String(n).padStart(4, "0")}`;
           await pipelines.insert(store.db, { id, title: mix.join(","), origin: "test", idempotency_key: null, steps: taskIds.map((taskId, i) => ({ name: `s${i}`, taskId, after: [] })), task_ids: taskIds });
           expected.set(id, pipelineStatus(mix));
         }

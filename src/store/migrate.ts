@@ -37,6 +37,7 @@ import * as m031 from "./migrations/031-pipelines.js";
 import * as m032 from "./migrations/032-pipeline-events.js";
 import * as m033 from "./migrations/033-rule-results.js";
 import * as m034 from "./migrations/034-write-back-leases.js";
+import * as m035 from "./migrations/035-live-tagged-index.js";
 
 /**
  * A migration is SQL split on ";" at line ends, or — where a function body holds semicolons of its
@@ -87,6 +88,7 @@ const MIGRATIONS: readonly Migration[] = [
   { version: 32, name: m032.name, statements: m032.statements },
   { version: 33, name: m033.name, statements: m033.statements },
   { version: 34, name: m034.name, statements: m034.statements },
+  { version: 35, name: m035.name, statements: m035.statements },
 ];
 
 /** The schema version this code migrates to. */

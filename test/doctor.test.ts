@@ -129,6 +129,18 @@ describe("ph-tasks doctor", () => {
     expect(checks.every((c) => c.level === "ok")).toBe(true);
   });
 
+  it("names variables that look like settings but are none (a typo would leave the default in force), with the closest setting", async () => {
+    const run = await doctor({ TASK_MAX_CONCURENT: "5", PH_TASKS_ULR: "http://127.0.0.1:9", TASK_SOMETHING_ELSE: "1" });
+    expect(run.status).toBe(0); // a warning: the agent starts, with the defaults
+    expect(run.line("configuration")).toBe(
+      "warn  configuration   every variable set is valid; not a setting of this agent, ignored: PH_TASKS_ULR (did you mean PH_TASKS_URL?), TASK_MAX_CONCURENT (did you mean TASK_MAX_CONCURRENT?), TASK_SOMETHING_ELSE",
+    );
+    // Beside a refused one, both are said.
+    const both = await doctor({ API_TOKEN: "short-secret", TASK_RETRY_ATEMPTS: "5" });
+    expect(both.status).toBe(1);
+    expect(both.stdout).toBe("fail  configuration   API_TOKEN=(hidden): must be at least 16 characters; not a setting of this agent, ignored: TASK_RETRY_ATEMPTS (did you mean TASK_RETRY_ATTEMPTS?)\n");
+  });
+
   it("exit 1 for what would stop the agent or every CLI task: a refused configuration (its secret not echoed), no allowed root, a public address without a token", async () => {
     const bad = await doctor({ API_TOKEN: "short-secret" });
     expect(bad.status).toBe(1);

@@ -21,7 +21,7 @@ interface ApiTask { id: string; status: string; attempts: number; priority: numb
 
 describe("executor plugins through ph-tasks serve", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "ph-plugins-"));
-  const agent = new AgentProcess(dir, { TASK_EXECUTOR_PLUGINS: fixture("text-tools.mjs"), TASK_RETRY_BASE_MS: "50", TASK_RETRY_MAX_MS: "100", SECRET_FOR_TEST: "do-not-leak" });
+  const agent = new AgentProcess(dir, { TASK_EXECUTOR_PLUGINS: fixture("text-tools.mjs"), TASK_RETRY_BASE_MS: "50", TASK_RETRY_MAX_MS: "100", SECRET_FOR_TEST: "do-not-leak", TASK_EXECUTOR_PLUGIN: "misspelt" });
   afterAll(async () => {
     await agent.stop("SIGKILL");
   });
@@ -62,6 +62,13 @@ describe("executor plugins through ph-tasks serve", () => {
     const broken = await agent.cli(["submit", "json", "{not json"]);
     expect(broken.status).toBe(2);
     expect(broken.stderr).toContain("submit json: the request is not valid JSON");
+  });
+
+  it("warns at start of a variable that looks like a setting but is none, naming the one meant", async () => {
+    await agent.url;
+    const warning = agent.stdout.split("\n").filter((line) => line.includes("not a setting of this agent"));
+    expect(warning).toHaveLength(1);
+    expect(JSON.parse(warning[0]!)).toMatchObject({ level: 40, variables: ["TASK_EXECUTOR_PLUGIN"], msg: "not a setting of this agent, ignored: TASK_EXECUTOR_PLUGIN (did you mean TASK_EXECUTOR_PLUGINS?)" });
   });
 
   it("runs no more of a plugin's type at once than its maxConcurrent", async () => {

@@ -25,6 +25,7 @@ import { agentLimits, agentLimitsProblem, describeLimits, hasLimits } from "../t
 import { claudeMemoryProblem } from "../tasks/executors/claude/claude-limits.js";
 import { accessProblems, resolveRunUser, runAsProblem } from "../tasks/executors/run-as-user.js";
 import { openEndedSecrets } from "../security/task-secrets.js";
+import { describeUnknown, unknownVariables } from "../unknown-variables.js";
 import { describeOpenEnded, openEndedEntries } from "../security/open-ended-entries.js";
 import { DEFAULT_PATH } from "../tasks/executors/safe-env.js";
 
@@ -267,14 +268,17 @@ async function checkRunning(config: Config): Promise<CheckResult> {
 
 export async function runChecks(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Promise<CheckResult[]> {
   let config: Config;
+  const unknown = unknownVariables(env);
+  const unknownNote = unknown.length > 0 ? describeUnknown(unknown) : undefined;
   try {
     config = loadConfig(env, cwd);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    return [result("configuration", "fail", error.errors.map((e) => `${e.field}=${e.value ?? ""}: ${e.message}`).join("; "))];
+    const problems = error.errors.map((e) => `${e.field}=${e.value ?? ""}: ${e.message}`);
+    return [result("configuration", "fail", [...problems, ...(unknownNote ? [unknownNote] : [])].join("; "))];
   }
   return [
-    result("configuration", "ok", "every variable set is valid"),
+    unknownNote ? result("configuration", "warn", `every variable set is valid; ${unknownNote}`) : result("configuration", "ok", "every variable set is valid"),
     await checkStore(config),
     ...(await checkWorkers(config)),
     ...(await checkTitleSearch(config)),

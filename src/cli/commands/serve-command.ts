@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import type { Agent } from "../../agent.js";
 import { loadConfig } from "../../config.js";
+import { describeUnknown, unknownVariables } from "../../unknown-variables.js";
 
 export function registerServeCommand(program: Command): void {
   program
@@ -45,6 +46,8 @@ export function registerServeCommand(program: Command): void {
         throw error;
       }
       const logger = running.agent.logger;
+      const unknown = unknownVariables(process.env);
+      if (unknown.length > 0) logger.warn({ variables: unknown.map((u) => u.name) }, describeUnknown(unknown));
       // A stray failure somewhere (a library's unawaited promise, a misbehaving process handle) is
       // logged; it must not take the agent and every running task down with it.
       process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection (the agent keeps running)"));

@@ -13,10 +13,10 @@ import { startAgent, type Agent } from "../src/agent.js";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { silentLogger } from "../src/logger.js";
 import { createReactor } from "../src/reactor/reactor-setup.js";
-import { addTaskDocument, dispatch, getTaskDocumentState } from "../src/reactor/documents.js";
+import { addTaskDocument, dispatch } from "../src/reactor/documents.js";
 import { actions } from "../src/reactor/task-document/actions.js";
 import { didKeyOf, WriterPolicy } from "../src/security/authorized-writers.js";
-import { waitFor } from "./support/process.js";
+import { documentReaches } from "./support/task-documents.js";
 
 const P256 = { name: "ECDSA", namedCurve: "P-256" } as const;
 
@@ -98,11 +98,7 @@ describe("an agent with TASK_AUTHORIZED_WRITERS", () => {
     await agent.stop();
   });
 
-  const reaches = (id: string, statuses: string[]) =>
-    waitFor(async () => {
-      const state = await getTaskDocumentState(agent.reactor, id);
-      return statuses.includes(state.status) ? state : undefined;
-    }, 30_000, `document ${id} to reach ${statuses.join("/")}`);
+  const reaches = (id: string, statuses: string[]) => documentReaches(agent.reactor, id, statuses);
   const taskDocument = (command: string) => addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "Writers", taskType: "cli", params: { command: "sh", args: ["-c", command] } } });
 
   it("runs a request signed by a listed key and refuses the others on the document, starting nothing", async () => {
@@ -149,11 +145,7 @@ describe("requests written while the agent was down (the start-up scan)", () => 
 
     const agent = await startAgent(loadConfig({ TASK_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "silent", TASK_SHUTDOWN_GRACE_MS: "100", TASK_AUTHORIZED_WRITERS: alice.did }, dataDir), { logger: silentLogger(), rules: [] });
     try {
-      const state = (id: string, statuses: string[]) =>
-        waitFor(async () => {
-          const s = await getTaskDocumentState(agent.reactor, id);
-          return statuses.includes(s.status) ? s : undefined;
-        }, 30_000, `document ${id} to reach ${statuses.join("/")}`);
+      const state = (id: string, statuses: string[]) => documentReaches(agent.reactor, id, statuses);
       expect((await state(signedId, ["completed", "failed"])).outputTail).toBe("signed while down\n");
       expect((await state(unsignedId, ["failed"])).error?.code).toBe("unsigned_operation");
     } finally {

@@ -23,6 +23,7 @@ import type { AddressInfo } from "node:net";
 import { TaskStore } from "../src/store/task-store.js";
 import { RateLimitStore } from "../src/store/rate-limit-store.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
+import { ApprovalExecutor } from "../src/tasks/executors/approval-executor.js";
 import { CliExecutor } from "../src/tasks/executors/cli-executor.js";
 import { ExecutorRegistry } from "../src/tasks/executors/registry.js";
 import { removeTestCgroupRoot, testCgroupRoot } from "./support/cgroup.js";
@@ -49,7 +50,9 @@ describeInChromium("the dashboard", () => {
   beforeAll(async () => {
     store = await TaskStore.open({});
     // A cgroup per run where the machine has one (CI does): the task page shows a run's CPU.
-    const registry = new ExecutorRegistry().register(new CliExecutor({ allowedRoots: [process.cwd(), "/tmp"], killGraceMs: 300, captureBytes: 256 * 1024, ...(testCgroupRoot ? { cgroupRoot: testCgroupRoot } : {}) }));
+    const registry = new ExecutorRegistry()
+      .register(new CliExecutor({ allowedRoots: [process.cwd(), "/tmp"], killGraceMs: 300, captureBytes: 256 * 1024, ...(testCgroupRoot ? { cgroupRoot: testCgroupRoot } : {}) }))
+      .register(new ApprovalExecutor());
     manager = testManager(store, { maxConcurrent: 4, maxPerDocument: 10 }, registry);
     await manager.start();
     schedules = new ScheduleService(new ScheduleStore(store.db), manager.registry);
@@ -562,5 +565,24 @@ describeInChromium("the dashboard", () => {
     await page.locator('#pipeline-status [data-status="failed"]').waitFor({ timeout: 15_000 });
     await page.locator("#pipeline-retry").waitFor();
     expect(await page.locator("#pipeline-cancel").count()).toBe(0);
+  });
+
+  it("an approval task's page: what it waits for, Approve with a note, then its decision and its end", async () => {
+    const { task } = await manager.enqueueTask({ type: "approval", title: "ship from the browser?" });
+    await page.goto(`${base}/?load=${Date.now()}#/tasks/${task.id}`);
+    await page.locator('#task-details .waiting[data-code="approval"]').waitFor({ timeout: 10_000 });
+    expect(await page.locator("#approve").isDisabled()).toBe(false);
+    await page.locator("#decision-note").fill("looks right");
+    await page.locator("#approve").click();
+    await page.locator('#task-details [data-status="completed"]').waitFor({ timeout: 20_000 });
+    expect(await page.locator("#task-details .decision").textContent()).toMatch(/^approved by the dashboard: looks right \(/);
+    expect(await page.locator("#approve").isDisabled()).toBe(true);
+    expect(await page.locator("#reject").isDisabled()).toBe(true);
+    expect((await manager.getTask(task.id))?.result).toMatchObject({ approved: true, by: "the dashboard", note: "looks right" });
+    // Another type's page has no such controls.
+    const { task: plain } = await manager.enqueueTask({ type: "cli", title: "plain", command: "true" });
+    await page.goto(`${base}/?load=${Date.now()}#/tasks/${plain.id}`);
+    await page.locator("#retry").waitFor();
+    expect(await page.locator("#approve").count()).toBe(0);
   });
 });

@@ -110,7 +110,7 @@ describe("a bad plugin stops start-up, naming it", () => {
     expect(run.stderr).toContain(`TASK_EXECUTOR_PLUGINS: ${badExecutor}: requestSchema: must be a zod schema (build it with the context's z) (got {})\n`);
     expect(run.stderr).toContain(`TASK_EXECUTOR_PLUGINS: ${badExecutor}: execute: must be a function (task, ctx) => Promise<result object>\n`);
     expect(run.stderr).toContain(`TASK_EXECUTOR_PLUGINS: ${badExecutor}: defaultPriority: Too big: expected number to be <=100 (got 500)\n`);
-    expect(run.stderr).toContain(`TASK_EXECUTOR_PLUGINS: ${takesCli}: task type 'cli' exists already (the agent has cli, claude-code, claude-agent)\n`);
+    expect(run.stderr).toContain(`TASK_EXECUTOR_PLUGINS: ${takesCli}: task type 'cli' exists already (the agent has cli, claude-code, claude-agent, approval)\n`);
     expect(run.stderr).not.toMatch(/dashboard http/); // nothing started
   });
 

@@ -19,6 +19,7 @@ import { createReactor } from "../src/reactor/reactor-setup.js";
 import { actions } from "../src/reactor/task-document/actions.js";
 import type { TaskDocumentState } from "../src/reactor/task-document/state.js";
 import { processAlive, readPid, sleep, waitFor } from "./support/process.js";
+import { documentReaches } from "./support/task-documents.js";
 
 const dataDir = mkdtempSync(path.join(tmpdir(), "ph-pipeline-documents-"));
 const node = (title: string, script: string, args: string[] = []) => ({ type: "cli", title, command: process.execPath, args: ["-e", script, ...args], maxAttempts: 1 });
@@ -34,11 +35,7 @@ describe("a task document that asks for a pipeline", () => {
   });
 
   const ask = (title: string, params: NewTaskDocument["spec"]["params"]) => addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title, taskType: "pipeline", params }, requestRun: true });
-  const reaches = (id: string, statuses: string[]) =>
-    waitFor(async () => {
-      const state = await getTaskDocumentState(agent.reactor, id);
-      return statuses.includes(state.status) ? state : undefined;
-    }, 30_000, `document ${id} to reach ${statuses.join("/")}`);
+  const reaches = (id: string, statuses: string[]) => documentReaches(agent.reactor, id, statuses);
   const operationTypes = async (id: string) => ((await agent.reactor.getDocument<PHDocument>(id)).operations.global ?? []).map((op: Operation) => op.action.type);
   const driveNodes = async () => (await agent.reactor.getDrive(agent.localDriveId)).state.global.nodes.length;
   /** Counts the reads of document `id` until stop() (which returns the count). */

@@ -19,6 +19,7 @@ import type { TaskDocumentState } from "../src/reactor/task-document/state.js";
 import { RulesFileSchema } from "../src/rules/rules-schema.js";
 import { cliRegistry, testManager } from "./support/manager.js";
 import { processAlive, readPid, waitFor } from "./support/process.js";
+import { documentReaches as reachesIn } from "./support/task-documents.js";
 
 const rules = RulesFileSchema.parse({
   rules: [
@@ -51,12 +52,7 @@ const dataDir = mkdtempSync(path.join(tmpdir(), "ph-loop-"));
 const env = { TASK_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "silent", TASK_SHUTDOWN_GRACE_MS: "100", TASK_KILL_GRACE_MS: "300", TASK_MAX_CHAIN_DEPTH: "2", TASK_MAX_TASKS_PER_DOCUMENT_PER_MINUTE: "5", TASK_RETRY_BASE_MS: "100" };
 const start = () => startAgent(loadConfig(env, dataDir), { logger: silentLogger(), rules });
 
-async function documentReaches(agent: Agent, id: string, statuses: string[], timeoutMs = 30_000): Promise<TaskDocumentState> {
-  return waitFor(async () => {
-    const state = await getTaskDocumentState(agent.reactor, id);
-    return statuses.includes(state.status) ? state : undefined;
-  }, timeoutMs, `document ${id} to reach ${statuses.join("/")}`);
-}
+const documentReaches = (agent: Agent, id: string, statuses: string[], timeoutMs?: number): Promise<TaskDocumentState> => reachesIn(agent.reactor, id, statuses, timeoutMs);
 
 async function operationsOf(agent: Agent, id: string): Promise<Operation[]> {
   const document = await agent.reactor.getDocument<PHDocument>(id);

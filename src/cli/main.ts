@@ -8,6 +8,7 @@ import { EXIT } from "./exit-codes.js";
 import { ClientError } from "./client.js";
 import { registerHookCommands } from "./commands/hook-commands.js";
 import { registerInspectCommands } from "./commands/inspect-commands.js";
+import { registerApprovalCommands } from "./commands/approval-commands.js";
 import { registerLogsCommand } from "./commands/logs-command.js";
 import { registerScheduleCommands } from "./commands/schedule-commands.js";
 import { registerServeCommand } from "./commands/serve-command.js";
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerSubmitCommand(program);
   registerInspectCommands(program);
+  registerApprovalCommands(program);
   registerLogsCommand(program);
   registerScheduleCommands(program);
   registerHookCommands(program);

@@ -8,10 +8,12 @@ import { CHANNELS, type Db, type Queryable } from "./db.js";
 import type { ClaimLimits, Finish, ListFilter, NewTaskEvent, NewTaskRow, TaskEventRow, TaskRow } from "./interfaces.js";
 import { LATEST_MIGRATION, migrate } from "./migrate.js";
 import { CREATE_TITLE_INDEX } from "./migrations/028-title-search.js";
+import { APPROVAL_TYPE } from "./migrations/036-approvals.js";
 import { openPgliteDb } from "./pglite-db.js";
 import { openPostgresDb } from "./postgres-db.js";
 import { finishAndClaimTasks, type ClaimedRow, type FinishedRow } from "./sql/claim-tasks.js";
 import { countActiveTasks } from "./sql/count-active-tasks.js";
+import { decideApproval, type Decision } from "./sql/decide-approval.js";
 import { deleteExpiredTasks } from "./sql/delete-expired-tasks.js";
 import { deleteEmptiedPipelines } from "./sql/pipelines/delete-emptied-pipelines.js";
 import { insertEvents } from "./sql/insert-events.js";
@@ -64,7 +66,8 @@ function toNewRow(task: Task, agingMs: number): NewTaskRow {
     document_id: source?.documentId ?? null,
     source,
     aging_ms: agingMs,
-    waiting: dependenciesOf(task).length > 0,
+    // An approval waits for its decision as for a dependency (migration 036).
+    waiting: dependenciesOf(task).length > 0 || task.type === APPROVAL_TYPE,
     run_at: typeof task.runAt === "string" ? task.runAt : null,
   };
 }
@@ -262,6 +265,11 @@ export class TaskStore {
   /** Waiting tasks to cancel because a dependency failed (onDependencyFailure "cancel"); `of`: only those depending on these. */
   doomedDependents(of: readonly string[] | undefined, limit: number): Promise<DoomedDependent[]> {
     return selectDoomedDependents(this.db, of, limit);
+  }
+
+  /** An approval's decision, recorded and released to run; undefined when it is not one awaiting a decision. */
+  decideApproval(id: string, decision: Decision): Promise<TaskRow | undefined> {
+    return decideApproval(this.db, id, decision);
   }
 
   waitingFacts(id: string): Promise<WaitingFacts | undefined> {

@@ -22,7 +22,8 @@ import { DocumentDirectory } from "../reactor/document-directory.js";
 import { getTaskDocumentState, requestOperationType } from "../reactor/documents.js";
 import type { TaskDocumentWriter } from "../reactor/document-writer.js";
 import { actions } from "../reactor/task-document/actions.js";
-import { AGENT_OPERATION_TYPES, RUN_REQUEST_TYPES } from "../reactor/task-document/operations.js";
+import { AGENT_OPERATION_TYPES, DECISION_TYPES, RUN_REQUEST_TYPES } from "../reactor/task-document/operations.js";
+import { decideFromDocument } from "./approvals.js";
 import { TASK_DOCUMENT_TYPE, type TaskDocumentState } from "../reactor/task-document/state.js";
 import type { Rule } from "../rules/rules-schema.js";
 import type { PipelineService } from "../pipelines/pipeline-service.js";
@@ -181,6 +182,10 @@ export class TaskEventHandler {
           const refusal = await this.writerRefusal(documentId, op.action);
           if (!refusal) await this.cancelForDocument(documentId);
           else await this.deps.writer.write(documentId, "notice", () => actions.addNotice({ level: "warning", message: `cancel ignored: ${refusal.message}`, at: now() }));
+        } else if (DECISION_TYPES.has(op.action.type)) {
+          const refusal = (await this.writerRefusal(documentId, op.action)) ?? (await decideFromDocument(this.deps.manager, (await this.readTaskState(documentId)).currentTaskId, op.action));
+          const verb = op.action.type === "APPROVE" ? "approval" : "rejection";
+          if (refusal) await this.deps.writer.write(documentId, "notice", () => actions.addNotice({ level: "warning", message: `${verb} ignored: ${refusal.message}`, at: now() }));
         }
       }
       tasks.push(...(await this.ruleRunner.applyRules(documentId, type, op, depth)));

@@ -11,6 +11,7 @@ import type { TaskMetrics } from "../metrics.js";
 import { CHANNELS } from "../store/db.js";
 import type { ListFilter, TaskEventRow } from "../store/interfaces.js";
 import type { ClaimedRow } from "../store/sql/claim-tasks.js";
+import type { Decision } from "../store/sql/decide-approval.js";
 import { rowRuntime, rowToTask, TaskStore, type TaskRuntime } from "../store/task-store.js";
 import { PipelineStore } from "../store/pipeline-store.js";
 import { stepResultsFrom } from "../pipelines/step-results.js";
@@ -287,6 +288,16 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     this.emit("queued", task);
     await this.store.db.notify(CHANNELS.wakeup, "");
     this.schedulePump();
+    return task;
+  }
+
+  /** A person's decision on an approval task, recorded and released to run; undefined when it awaits none (approvals.ts says why). */
+  async decideApproval(id: string, decision: Decision): Promise<Task | undefined> {
+    const row = await this.store.decideApproval(id, decision);
+    if (!row) return undefined;
+    const task = rowToTask(row);
+    logTransition(this.logger, task, decision.approved ? "approved" : "rejected", { by: decision.by });
+    await this.store.db.notify(CHANNELS.wakeup, "");
     return task;
   }
 

@@ -1,6 +1,6 @@
 /**
  * Why a pending task has not started yet, for a person looking at it (`ph-tasks show`, the API, the
- * dashboard): the first of its dependencies, a retry's (or a dependency's) time, a pause of its
+ * dashboard): the first of its dependencies, an approval's decision, a retry's (or a dependency's) time, a pause of its
  * type, its type's full rate-limit window or concurrency cap, the per-document and per-drive limits, or simply the
  * tasks ranked before it. The limits are this agent's settings; workers configured otherwise
  * decide by theirs.
@@ -11,7 +11,7 @@ import type { TypeConcurrencyStore } from "../store/type-concurrency-store.js";
 import { ALL_TYPES } from "../store/sql/pauses/pause-row.js";
 import type { WaitingFacts } from "../store/sql/select-waiting-facts.js";
 
-export type WaitingCode = "dependencies" | "not_before" | "paused" | "rate_limited" | "type_busy" | "document_busy" | "drive_busy" | "queued";
+export type WaitingCode = "dependencies" | "approval" | "not_before" | "paused" | "rate_limited" | "type_busy" | "document_busy" | "drive_busy" | "queued";
 
 export interface WaitingReason {
   code: WaitingCode;
@@ -33,6 +33,9 @@ export interface WaitingSources {
 export async function explainWaiting(facts: WaitingFacts, sources: WaitingSources, now = Date.now()): Promise<WaitingReason> {
   if (facts.unmet.length > 0) {
     return { code: "dependencies", message: `waits for ${facts.unmet.length === 1 ? "task" : "tasks"} ${facts.unmet.join(", ")} to complete`, tasks: facts.unmet };
+  }
+  if (facts.awaiting_decision) {
+    return { code: "approval", message: "waits for a person's decision: ph-tasks approve (or reject) it, or its document's APPROVE / REJECT" };
   }
   if (facts.run_at.getTime() > now) {
     return { code: "not_before", message: `not before ${facts.run_at.toISOString()} (${facts.attempts > 0 ? "a retry's backoff" : "its runAt"})`, until: facts.run_at.toISOString() };

@@ -16,6 +16,7 @@ import { filterByTag, filtered, recentFilterForm, recentQuery, showTag } from ".
 import { pipelineRows, pipelinesNav, pipelinesPage } from "./pipelines.js";
 import { submitForm } from "./submit-form.js";
 import { templatesSection } from "./templates.js";
+import { decisionControls, decisionRows } from "./approvals.js";
 
 const app = document.getElementById("app");
 const TOKEN_KEY = "ph-tasks-token";
@@ -197,6 +198,7 @@ function details(task) {
   if (limits) rows.push(["Limits", h("span", { class: "limits" }, `${limits} (each process)`)]);
   if (task.error) rows.push(["Error", h("span", { class: "error" }, `${task.error.code}: ${task.error.message}`)]);
   if (task.waiting) rows.push(["Waiting", h("span", { class: "waiting", "data-code": task.waiting.code }, task.waiting.message), "long"]);
+  rows.push(...decisionRows(task));
   if (task.source && task.source.documentId) rows.push(["Document", task.source.documentId]);
   if (Array.isArray(task.tags) && task.tags.length > 0) {
     // Each tag opens the overview filtered to its tasks.
@@ -299,6 +301,7 @@ async function renderTask(id, mine) {
   const cursor = { lastId: "0" };
   const cancel = h("button", { id: "cancel", class: "secondary" }, "Cancel");
   const retry = h("button", { id: "retry", class: "secondary" }, "Retry");
+  const decision = decisionControls(task, (verb, body) => act(verb, body)());
   const update = async () => {
     // Both read before anything is drawn: the details and the buttons change together.
     const [{ task: latest }, { attempts }] = await Promise.all([api(`/api/tasks/${encodeURIComponent(id)}`), api(`/api/tasks/${encodeURIComponent(id)}/attempts`)]);
@@ -306,11 +309,12 @@ async function renderTask(id, mine) {
     attemptsBox.replaceChildren(attemptsTable(attempts));
     cancel.disabled = !(latest.status === "pending" || latest.status === "running");
     retry.disabled = !(latest.status === "failed" || latest.status === "cancelled");
+    decision.sync(latest);
   };
-  const act = (verb) => async () => {
+  const act = (verb, body) => async () => {
     message.textContent = "";
     try {
-      await api(`/api/tasks/${encodeURIComponent(id)}/${verb}`, { method: "POST" });
+      await api(`/api/tasks/${encodeURIComponent(id)}/${verb}`, { method: "POST", ...(body ? { body: JSON.stringify(body) } : {}) });
       await update();
       if (verb === "retry") {
         // The earlier attempts' output stays; the new attempt's follows a marker.
@@ -325,7 +329,7 @@ async function renderTask(id, mine) {
   retry.addEventListener("click", act("retry"));
   app.replaceChildren(
     h("p", { class: "back" }, h("a", { href: "#/" }, "← all tasks")),
-    h("section", { class: "card" }, h("h2", { class: "task-title", title: task.title }, task.title), detailBox, h("div", { class: "actions write-only" }, cancel, retry), message),
+    h("section", { class: "card" }, h("h2", { class: "task-title", title: task.title }, task.title), detailBox, h("div", { class: "actions write-only" }, cancel, retry, ...decision.nodes), message),
     h("section", { class: "card", id: "attempts-section" }, h("h2", {}, "Attempts"), attemptsBox),
     h("section", { class: "card" }, h("h2", {}, "Output"), output, notice));
   await update();

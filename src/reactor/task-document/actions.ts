@@ -21,6 +21,8 @@ export const actions = {
   requestRun: make("REQUEST_RUN"),
   cancel: make("CANCEL"),
   retry: make("RETRY"),
+  approve: make("APPROVE"),
+  reject: make("REJECT"),
   markQueued: make("MARK_QUEUED"),
   markRunning: make("MARK_RUNNING"),
   appendOutput: make("APPEND_OUTPUT"),

@@ -22,6 +22,9 @@ export const OPERATION_INPUTS = {
   REQUEST_RUN: z.strictObject({ requestId: z.string().min(1).max(200).optional(), reason: z.string().max(500).optional() }),
   CANCEL: z.strictObject({ reason: z.string().max(500).optional() }),
   RETRY: z.strictObject({ reason: z.string().max(500).optional() }),
+  // An approval task's decision (taskType "approval": the agent runs nothing until someone decides).
+  APPROVE: z.strictObject({ note: z.string().max(2000).optional() }),
+  REJECT: z.strictObject({ note: z.string().max(2000).optional() }),
   // For the agent.
   MARK_QUEUED: z.strictObject({ taskId: z.string().min(1), requestId: z.string().min(1) }),
   MARK_RUNNING: z.strictObject({ taskId: z.string().min(1), attempt: z.int().min(1), workerId: z.string(), startedAt: Iso }),
@@ -53,7 +56,9 @@ export function parseOperationInput<T extends TaskOperationType>(type: T, input:
   return result.data as TaskOperationOutput<T>;
 }
 
-export const PERSON_OPERATION_TYPES: ReadonlySet<string> = new Set(["SET_SPEC", "REQUEST_RUN", "CANCEL", "RETRY"]);
+export const PERSON_OPERATION_TYPES: ReadonlySet<string> = new Set(["SET_SPEC", "REQUEST_RUN", "CANCEL", "RETRY", "APPROVE", "REJECT"]);
+/** A person's decision on an approval task. */
+export const DECISION_TYPES: ReadonlySet<string> = new Set(["APPROVE", "REJECT"]);
 /** What asks for a run of the task. */
 export const RUN_REQUEST_TYPES: ReadonlySet<string> = new Set(["REQUEST_RUN", "RETRY"]);
 /** What the agent writes: never a trigger (loop protection). */
@@ -66,6 +71,8 @@ export const OPERATION_GRAPHQL: Record<TaskOperationType, { description: string;
   REQUEST_RUN: { module: "run", description: "Ask the agent to run the task", schema: "input RequestRunInput {\n  requestId: String\n  reason: String\n}" },
   CANCEL: { module: "run", description: "Ask the agent to stop the task", schema: "input CancelInput {\n  reason: String\n}" },
   RETRY: { module: "run", description: "Run a finished task again", schema: "input RetryInput {\n  reason: String\n}" },
+  APPROVE: { module: "run", description: "Approve a waiting approval task (taskType approval): it completes, and what waits for it runs", schema: "input ApproveInput {\n  note: String\n}" },
+  REJECT: { module: "run", description: "Reject a waiting approval task: it fails, and what waits for it is cancelled or waits", schema: "input RejectInput {\n  note: String\n}" },
   MARK_QUEUED: { module: "report", description: "Agent: the run request was accepted", schema: "input MarkQueuedInput {\n  taskId: String!\n  requestId: String!\n}" },
   MARK_RUNNING: { module: "report", description: "Agent: an attempt started", schema: "input MarkRunningInput {\n  taskId: String!\n  attempt: Int!\n  workerId: String!\n  startedAt: DateTime!\n}" },
   APPEND_OUTPUT: { module: "report", description: "Agent: new output (bounded tail)", schema: "input AppendOutputInput {\n  taskId: String!\n  text: String!\n  bytes: Int\n}" },

@@ -41,6 +41,12 @@ function requestRun(state: TaskDocumentState, action: Action, requestId: string 
   state.error = null;
 }
 
+/** A decision changes nothing here: the agent acts on it, and reports the approval's end as any task's. */
+function requireWaitingApproval(state: TaskDocumentState, verb: string): void {
+  if (state.taskType !== "approval") throw new TaskDocumentError(`${verb}: the task is a ${state.taskType} task, not an approval`);
+  if (state.status !== "queued") throw new TaskDocumentError(`${verb}: only a queued approval waits for a decision; this one is ${state.status}`);
+}
+
 const truncateJson = (value: unknown): unknown => {
   const text = JSON.stringify(value ?? null);
   return text.length <= LIMITS.resultChars ? (value ?? null) : { truncated: true, preview: text.slice(0, LIMITS.resultChars) };
@@ -67,6 +73,14 @@ const apply: Record<TaskOperationType, (state: TaskDocumentState, action: Action
     state.cancelRequested = true;
     // Not yet accepted by the agent: nothing runs, so it is cancelled now.
     if (state.status === "requested") state.status = "cancelled";
+  },
+  APPROVE(state, action) {
+    parseOperationInput("APPROVE", action.input);
+    requireWaitingApproval(state, "APPROVE");
+  },
+  REJECT(state, action) {
+    parseOperationInput("REJECT", action.input);
+    requireWaitingApproval(state, "REJECT");
   },
   MARK_QUEUED(state, action) {
     const input = parseOperationInput("MARK_QUEUED", action.input);

@@ -1,6 +1,7 @@
 import type { Queryable } from "../db.js";
 import { WAITING_RUN_AT } from "../migrations/013-task-dependencies.js";
 import { RELEASED_RUN_AT } from "../migrations/020-run-at.js";
+import { AWAITING_DECISION } from "../migrations/036-approvals.js";
 
 export interface DependencyLink {
   task_id: string;
@@ -11,7 +12,7 @@ export interface DependencyLink {
  * Links new tasks to their dependencies, marks the dependencies (has_dependents: their completion
  * fires the release trigger, migration 013), and releases at once each new task whose dependencies
  * have all completed already. Marking locks the dependency rows and reads their status as of the
- * lock: a dependency completing at the same instant either commits first (seen completed here) or
+ * lock (an approval without a decision stays waiting: migration 036): a dependency completing at the same instant either commits first (seen completed here) or
  * after (its trigger sees the link). Returns the dependency ids that name no task (the caller
  * rolls back) and the tasks released.
  */
@@ -29,7 +30,7 @@ export async function registerDependencies(db: Queryable, links: readonly Depend
        ON CONFLICT DO NOTHING
      ), released AS (
        UPDATE ph_tasks t SET run_at = ${RELEASED_RUN_AT}
-       WHERE t.id IN (SELECT task_id FROM links) AND t.run_at = '${WAITING_RUN_AT}'::timestamptz
+       WHERE t.id IN (SELECT task_id FROM links) AND t.run_at = '${WAITING_RUN_AT}'::timestamptz AND NOT ${AWAITING_DECISION}
          AND NOT EXISTS (SELECT 1 FROM links l LEFT JOIN marked m ON m.id = l.depends_on
                          WHERE l.task_id = t.id AND (m.id IS NULL OR m.status <> 'completed'))
        RETURNING t.id

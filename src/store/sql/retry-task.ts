@@ -2,6 +2,7 @@ import type { Queryable } from "../db.js";
 import { RUN_ENTRIES_CLEARED, runEntriesWrittenOut, statusEntriesFrom } from "./status-entries.js";
 import type { TaskRow } from "../interfaces.js";
 import { WAITING_RUN_AT } from "../migrations/013-task-dependencies.js";
+import { APPROVAL_TYPE } from "../migrations/036-approvals.js";
 import { writtenStatusCleared } from "./pipelines/written-status.js";
 import { ruleResultsCleared } from "./rules/rule-results-cleared.js";
 
@@ -24,9 +25,12 @@ export async function retryTask(db: Queryable, id: string): Promise<TaskRow | un
      ), changed AS (
        UPDATE ph_tasks t
        SET status = 'pending', attempts = 0,
-           -- A dependency removed since (retention) counts as not completed.
+           -- A dependency removed since (retention) counts as not completed. An approval is asked
+           -- for again: its decision goes, and it waits for a new one (migration 036).
            run_at = CASE WHEN (SELECT count(*) FROM ph_task_dependencies WHERE task_id = $1) > (SELECT count(*) FROM dependencies WHERE status = 'completed')
+                           OR t.type = '${APPROVAL_TYPE}'
                     THEN '${WAITING_RUN_AT}'::timestamptz ELSE now() END, error = NULL, result = NULL, finished_at = NULL,
+           params = CASE WHEN t.type = '${APPROVAL_TYPE}' THEN t.params - 'decision' ELSE t.params END,
            started_at = NULL, cancel_requested = false, updated_at = now(), ${RUN_ENTRIES_CLEARED}
        FROM locked WHERE t.id = locked.id
        RETURNING t.*

@@ -4,6 +4,7 @@
  */
 import path from "node:path";
 import type { Config } from "../../config.js";
+import { ApprovalExecutor } from "./approval-executor.js";
 import { ClaudeAgentExecutor } from "./claude-agent-executor.js";
 import { ClaudeCodeExecutor } from "./claude-code-executor.js";
 import type { OwnMcp } from "./claude/agent-mcp.js";
@@ -24,7 +25,7 @@ export interface RegistryOptions {
 }
 
 /** The task types the agent ships (a plugin cannot take their names). */
-export const BUILT_IN_TASK_TYPES = ["cli", "claude-code", "claude-agent"] as const;
+export const BUILT_IN_TASK_TYPES = ["cli", "claude-code", "claude-agent", "approval"] as const;
 
 export function createDefaultRegistry(config: Config, options: RegistryOptions = {}): ExecutorRegistry {
   const registry = new ExecutorRegistry();
@@ -84,6 +85,7 @@ export function createDefaultRegistry(config: Config, options: RegistryOptions =
       documentContext: options.documentContext,
     }),
   );
+  registry.register(new ApprovalExecutor());
   return registry;
 }
 

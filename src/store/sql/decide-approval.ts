@@ -1,0 +1,37 @@
+import type { Queryable } from "../db.js";
+import type { TaskRow } from "../interfaces.js";
+import { APPROVAL_TYPE, AWAITING_DECISION } from "../migrations/036-approvals.js";
+
+/** What a person decided about an approval task, as kept in its params (`decision`). */
+export interface Decision {
+  approved: boolean;
+  /** Who: the name given with the decision (the CLI's user, a document's writer). */
+  by: string;
+  note?: string;
+}
+
+/**
+ * Records the decision of an approval that has none, and releases it to run (at once, or when its
+ * last dependency completes: the release trigger then passes it on, migration 036). Its
+ * dependencies are locked (FOR SHARE) and read as they are now, as retry-task.ts does: one
+ * completing at this instant either commits first and is seen completed here, or waits and its
+ * trigger then finds this task decided. Undefined when the task is not a pending approval without a
+ * decision (the caller says which).
+ */
+export async function decideApproval(db: Queryable, id: string, decision: Decision): Promise<TaskRow | undefined> {
+  const { rows } = await db.query<TaskRow>(
+    `WITH dependencies AS (
+       SELECT u.status FROM ph_task_dependencies d JOIN ph_tasks u ON u.id = d.depends_on WHERE d.task_id = $1 FOR SHARE OF u
+     )
+     UPDATE ph_tasks t
+     SET params = t.params || jsonb_build_object('decision', jsonb_strip_nulls(jsonb_build_object('approved', $2::boolean, 'by', $3::text, 'note', $4::text, 'at', now()))),
+         -- A dependency removed since (retention) counts as not completed.
+         run_at = CASE WHEN (SELECT count(*) FROM ph_task_dependencies WHERE task_id = $1) > (SELECT count(*) FROM dependencies WHERE status = 'completed')
+                  THEN t.run_at ELSE now() END,
+         updated_at = now()
+     WHERE t.id = $1 AND t.type = '${APPROVAL_TYPE}' AND t.status = 'pending' AND ${AWAITING_DECISION}
+     RETURNING t.*`,
+    [id, decision.approved, decision.by, decision.note ?? null],
+  );
+  return rows[0];
+}

@@ -1,0 +1,44 @@
+/**
+ * A person's decision on an approval task (executors/approval-executor.ts, migration 036), from the
+ * API, the CLI or a task document: recorded, or refused saying why — no such task, not an
+ * approval, decided already (by whom), or no longer waiting.
+ */
+import type { Action } from "document-model";
+import { z } from "zod";
+import type { Decision } from "../store/sql/decide-approval.js";
+import { APPROVAL_TYPE } from "../store/migrations/036-approvals.js";
+import type { TaskManager } from "./task-manager.js";
+import type { Task } from "./types.js";
+
+/** What comes with a decision: who (a name, not checked: the API token or the document's writer is), and why. */
+export const DecisionInputSchema = z.strictObject({
+  by: z.string().trim().min(1, "must not be empty").max(200).optional(),
+  note: z.string().max(2000).optional(),
+});
+
+export type DecisionRefusal = { status: 404 | 409; error: "not_found" | "not_an_approval" | "already_decided" | "not_waiting"; message: string };
+
+export async function decide(manager: TaskManager, id: string, decision: Decision): Promise<{ task: Task } | DecisionRefusal> {
+  const task = await manager.decideApproval(id, decision);
+  if (task) return { task };
+  const now = await manager.getTask(id);
+  if (!now) return { status: 404, error: "not_found", message: `no task ${id}` };
+  if (now.type !== APPROVAL_TYPE) return { status: 409, error: "not_an_approval", message: `task ${id} is a ${now.type} task, not an approval` };
+  const made = (now as { decision?: { approved?: unknown; by?: unknown; at?: unknown } }).decision;
+  if (made) return { status: 409, error: "already_decided", message: `task ${id} was ${made.approved ? "approved" : "rejected"} by ${String(made.by)} at ${String(made.at)}` };
+  return { status: 409, error: "not_waiting", message: `task ${id} is ${now.status}: only a waiting approval can be decided (retry it to ask again)` };
+}
+
+/**
+ * APPROVE / REJECT on an approval's task document (its writer already admitted): decided for the
+ * task the document queued. Undefined when recorded; else why not, for a notice in the document.
+ */
+export async function decideFromDocument(manager: TaskManager, currentTaskId: string | null, action: Action): Promise<{ message: string } | undefined> {
+  if (!currentTaskId) return { message: "no task of this document waits for a decision" };
+  const note = (action.input as { note?: unknown } | undefined)?.note;
+  const signer = action.context?.signer;
+  // Who, as the operation says: its signer (an authorised app key's, when TASK_AUTHORIZED_WRITERS is set), else its document.
+  const by = signer ? `${signer.user.address || "a user"} (app ${signer.app.name})` : "a writer of its document";
+  const outcome = await decide(manager, currentTaskId, { approved: action.type === "APPROVE", by, ...(typeof note === "string" ? { note } : {}) });
+  return "task" in outcome ? undefined : { message: outcome.message };
+}

@@ -1,0 +1,232 @@
+/**
+ * Approval tasks on PGlite and PostgreSQL, through the HTTP API as a person (or the CLI) uses it: an
+ * approval waits — in no worker's slot, never claimed — until someone decides; approved it
+ * completes with who and why, and what waits for it runs; rejected it fails for good and its
+ * dependents follow onDependencyFailure; after its dependencies complete it still waits for the
+ * decision (the release trigger passes over it), a decision made before they complete lets it run
+ * when they do; retried, it is asked again; a decision twice, on another type, on an ended or
+ * unknown task is refused saying why; a request cannot bring its own decision; a startBy ends it
+ * when no one decided in time. And from a task document: an approval asked for there waits, its
+ * APPROVE completes it (the result in the document), an APPROVE the agent cannot act on leaves a
+ * notice saying why, and the reducer refuses APPROVE on a task that is no approval or not waiting.
+ * And as a user does it: a pipeline with an approval step, `ph-tasks show` saying what it waits
+ * for, `ph-tasks approve`, the pipeline running on to its end, `ph-tasks reject` then refused.
+ */
+import { mkdtempSync } from "node:fs";
+import type { Server } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startAgent, type Agent } from "../src/agent.js";
+import { loadConfig } from "../src/config.js";
+import { createApp, listen } from "../src/http/server.js";
+import { addTaskDocument, dispatch, getTaskDocumentState } from "../src/reactor/documents.js";
+import { actions } from "../src/reactor/task-document/actions.js";
+import type { TaskDocumentState } from "../src/reactor/task-document/state.js";
+import { silentLogger } from "../src/logger.js";
+import { ApprovalExecutor } from "../src/tasks/executors/approval-executor.js";
+import type { TaskManager } from "../src/tasks/task-manager.js";
+import { AgentProcess } from "./support/agent-process.js";
+import { cliRegistry } from "./support/manager.js";
+import { sleep, waitFor } from "./support/process.js";
+import { BACKENDS } from "./support/stores.js";
+import { workerPerTest } from "./support/worker-per-test.js";
+import { documentReaches } from "./support/task-documents.js";
+
+const dir = mkdtempSync(path.join(tmpdir(), "ph-approvals-"));
+const registry = () => cliRegistry(dir).register(new ApprovalExecutor());
+const sh = (title: string, script: string, extra: Record<string, unknown> = {}) => ({ type: "cli", title, command: "sh", args: ["-c", script], workingDirectory: dir, ...extra });
+const ended = (manager: TaskManager, id: string) =>
+  waitFor(async () => {
+    const t = await manager.getTask(id);
+    return t && ["completed", "failed", "cancelled"].includes(t.status) ? t : undefined;
+  }, 15_000, `task ${id} to end`);
+
+interface ApiAnswer {
+  status: number;
+  body: { task?: { id: string; status: string; waiting?: { code: string; message: string }; result?: unknown }; error?: string; message?: string; errors?: { field: string; message: string }[] };
+}
+
+for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")) {
+  describe.skipIf(!backend.available)(`approval tasks on ${backend.name}`, () => {
+    const ctx = workerPerTest(backend, { maxConcurrent: 5, maxPerDocument: 10, maxPerDrive: 10, pollIntervalMs: 200 }, registry);
+    let server: Server;
+    let url = "";
+    beforeEach(async () => {
+      ({ server, url } = await listen(createApp({ manager: ctx.manager, metrics: ctx.manager.metrics!, logger: silentLogger() }), "127.0.0.1", 0, undefined));
+    });
+    afterEach(async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    const api = async (method: string, route: string, body?: unknown): Promise<ApiAnswer> => {
+      const res = await fetch(`${url}${route}`, { method, headers: { "Content-Type": "application/json" }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+      return { status: res.status, body: (await res.json()) as ApiAnswer["body"] };
+    };
+    const enqueue = async (request: Record<string, unknown>) => (await ctx.manager.enqueueTask(request)).task.id;
+
+    it("waits, unclaimed, for a decision; approved, it completes with who and why, and what waits for it runs", async () => {
+      // A request cannot bring its own decision: the field is not the request's.
+      const gate = await enqueue({ type: "approval", title: "deploy to production?", message: "build 42 passed", decision: { approved: true, by: "itself", at: "2026-01-01" } });
+      const deploy = await enqueue(sh("deploy", "echo deployed", { dependsOn: [gate] }));
+      await sleep(600); // several polls of a started worker
+      const waiting = await api("GET", `/api/tasks/${gate}`);
+      expect(waiting.body.task).toMatchObject({ status: "pending", attempts: 0, priority: 90 });
+      expect(waiting.body.task?.waiting).toMatchObject({ code: "approval" });
+      expect((await api("GET", `/api/tasks/${deploy}`)).body.task?.waiting).toMatchObject({ code: "dependencies" });
+
+      const approved = await api("POST", `/api/tasks/${gate}/approve`, { by: "alice", note: "checked the changelog" });
+      expect(approved.status).toBe(200);
+      const done = await ended(ctx.manager, gate);
+      expect(done).toMatchObject({ status: "completed", attempts: 1, result: { approved: true, by: "alice", note: "checked the changelog" } });
+      expect(typeof (done.result as { at?: unknown }).at).toBe("string");
+      expect((await ended(ctx.manager, deploy)).status).toBe("completed");
+      const log = (await ctx.manager.getEvents(gate, 0, 100)).filter((e) => e.kind === "output").map((e) => e.data).join("");
+      expect(log).toBe("approved by alice: checked the changelog\n");
+
+      // Decided once: a second decision is refused, naming the first.
+      const again = await api("POST", `/api/tasks/${gate}/reject`, { by: "bob" });
+      expect(again.status).toBe(409);
+      expect(again.body).toMatchObject({ error: "already_decided", message: expect.stringMatching(new RegExp(`^task ${gate} was approved by alice at `)) });
+    });
+
+    it("after its dependencies complete it still waits for the decision; rejected, it fails for good and its dependents are cancelled; retried, it is asked again", async () => {
+      const build = await enqueue(sh("build", "true"));
+      const gate = await enqueue({ type: "approval", title: "ship it?", dependsOn: [build] });
+      const ship = await enqueue(sh("ship", "true", { dependsOn: [gate], onDependencyFailure: "wait" }));
+      const notify = await enqueue(sh("notify", "true", { dependsOn: [gate], onDependencyFailure: "cancel" }));
+      expect((await ended(ctx.manager, build)).status).toBe("completed");
+      await sleep(600);
+      expect((await api("GET", `/api/tasks/${gate}`)).body.task).toMatchObject({ status: "pending", attempts: 0, waiting: { code: "approval" } });
+
+      const rejected = await api("POST", `/api/tasks/${gate}/reject`, { by: "carol", note: "not on a Friday" });
+      expect(rejected.status).toBe(200);
+      const failed = await ended(ctx.manager, gate);
+      expect(failed).toMatchObject({ status: "failed", attempts: 1, error: { kind: "fatal", code: "rejected", message: "rejected by carol: not on a Friday" }, result: { approved: false, by: "carol" } });
+      expect((await ended(ctx.manager, notify))).toMatchObject({ status: "cancelled", error: { code: "dependency_failed" } });
+      expect((await ctx.manager.getTask(ship))?.status).toBe("pending");
+
+      // Retried: the decision goes, and it waits for a new one.
+      expect((await api("POST", `/api/tasks/${gate}/retry`)).status).toBe(200);
+      await sleep(600);
+      expect((await api("GET", `/api/tasks/${gate}`)).body.task).toMatchObject({ status: "pending", waiting: { code: "approval" } });
+      expect((await api("POST", `/api/tasks/${gate}/approve`, { by: "carol", note: "Monday now" })).status).toBe(200);
+      expect(await ended(ctx.manager, gate)).toMatchObject({ status: "completed", result: { approved: true, by: "carol", note: "Monday now" } });
+      expect((await ended(ctx.manager, ship)).status).toBe("completed");
+    });
+
+    it("decided before its dependencies complete, it runs when they do", async () => {
+      const flag = path.join(dir, `go-${backend.name}-${Date.now()}`);
+      const build = await enqueue(sh("slow build", `while [ ! -f ${flag} ]; do sleep 0.05; done`));
+      const gate = await enqueue({ type: "approval", title: "pre-approved", dependsOn: [build] });
+      expect((await api("POST", `/api/tasks/${gate}/approve`, {})).status).toBe(200); // `by` defaults to "api"
+      await sleep(300);
+      expect((await api("GET", `/api/tasks/${gate}`)).body.task).toMatchObject({ status: "pending", waiting: { code: "dependencies" } });
+      await import("node:fs/promises").then((fs) => fs.writeFile(flag, ""));
+      expect(await ended(ctx.manager, gate)).toMatchObject({ status: "completed", result: { approved: true, by: "api" } });
+    });
+
+    it("refuses what it cannot decide, saying why: no such task, another type, an ended approval, a bad body", async () => {
+      expect(await api("POST", "/api/tasks/no-such-task/approve", {})).toMatchObject({ status: 404, body: { error: "not_found" } });
+      const other = await enqueue(sh("other", "true"));
+      expect(await api("POST", `/api/tasks/${other}/approve`, {})).toMatchObject({ status: 409, body: { error: "not_an_approval", message: `task ${other} is a cli task, not an approval` } });
+      const gate = await enqueue({ type: "approval", title: "never mind" });
+      await ctx.manager.cancelTask(gate);
+      expect(await api("POST", `/api/tasks/${gate}/approve`, {})).toMatchObject({ status: 409, body: { error: "not_waiting", message: `task ${gate} is cancelled: only a waiting approval can be decided (retry it to ask again)` } });
+      const open = await enqueue({ type: "approval", title: "open" });
+      const bad = await api("POST", `/api/tasks/${open}/approve`, { by: "", note: "x".repeat(2001), extra: 1 });
+      expect(bad.status).toBe(400);
+      expect(bad.body.errors).toEqual([
+        expect.objectContaining({ field: "by", message: "must not be empty" }),
+        expect.objectContaining({ field: "note", message: "Too big: expected string to have <=2000 characters" }),
+        expect.objectContaining({ field: "(root)", message: 'Unrecognized key: "extra"' }),
+      ]);
+      expect((await ctx.manager.getTask(open))?.status).toBe("pending"); // nothing decided
+    });
+
+    it("not decided by its startBy: cancelled as expired", async () => {
+      const gate = await enqueue({ type: "approval", title: "decide within a second", startBy: new Date(Date.now() + 1000).toISOString() });
+      expect(await waitFor(async () => { const t = await ctx.manager.getTask(gate); return t?.status === "cancelled" ? t : undefined; }, 12_000, "the approval to expire")).toMatchObject({ error: { code: "expired" } });
+    });
+  });
+}
+
+describe("an approval asked for from its task document (a real reactor, the whole agent)", () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "ph-approval-docs-"));
+  let agent: Agent;
+  beforeAll(async () => {
+    agent = await startAgent(loadConfig({ TASK_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "silent", TASK_SHUTDOWN_GRACE_MS: "100" }, dataDir), { logger: silentLogger() });
+  });
+  afterAll(async () => {
+    await agent.stop();
+  });
+  const reaches = (id: string, statuses: string[]) => documentReaches(agent.reactor, id, statuses, 20_000);
+  const gate = (title: string) => addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title, taskType: "approval", params: { message: "release 7 is built" } }, requestRun: true });
+
+  it("waits as queued; APPROVE completes it with the decision as its result; a second APPROVE is refused by the document", async () => {
+    const id = await gate("Ship release 7?");
+    const queued: TaskDocumentState = await reaches(id, ["queued"]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await getTaskDocumentState(agent.reactor, id)).status).toBe("queued"); // nothing ran it
+    expect((await agent.manager.getTask(queued.currentTaskId!))?.status).toBe("pending");
+    await dispatch(agent.reactor, id, actions.approve({ note: "go" }));
+    const done = await reaches(id, ["completed", "failed"]);
+    expect(done).toMatchObject({ status: "completed", result: { approved: true, by: "a writer of its document", note: "go" } });
+    await expect(dispatch(agent.reactor, id, actions.approve({}))).rejects.toThrow("APPROVE: only a queued approval waits for a decision; this one is completed");
+  });
+
+  it("REJECT fails it as rejected; an APPROVE the agent cannot act on (decided meanwhile elsewhere) leaves a notice saying why", async () => {
+    const id = await gate("Ship release 8?");
+    const queued = await reaches(id, ["queued"]);
+    // Decided through the API a moment before the document's APPROVE reaches the agent.
+    expect(await agent.manager.decideApproval(queued.currentTaskId!, { approved: false, by: "dave", note: "tests are red" })).toBeTruthy();
+    await dispatch(agent.reactor, id, actions.approve({}));
+    const failed = await reaches(id, ["failed"]);
+    expect(failed.error).toMatchObject({ code: "rejected", message: "rejected by dave: tests are red" });
+    const notice = await waitFor(async () => (await getTaskDocumentState(agent.reactor, id)).notices.find((n) => n.message.startsWith("approval ignored")), 10_000, "the notice");
+    expect(notice).toMatchObject({ level: "warning", message: `approval ignored: task ${queued.currentTaskId} was rejected by dave at ${String((await agent.manager.getTask(queued.currentTaskId!) as { decision?: { at?: string } }).decision?.at)}` });
+  });
+
+  it("the document refuses APPROVE and REJECT on a task that is no approval", async () => {
+    const id = await addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "Plain", taskType: "cli", params: { command: "sleep", args: ["5"] } }, requestRun: true });
+    await reaches(id, ["queued", "running"]);
+    await expect(dispatch(agent.reactor, id, actions.reject({ note: "no" }))).rejects.toThrow("REJECT: the task is a cli task, not an approval");
+    await dispatch(agent.reactor, id, actions.cancel({}));
+  });
+});
+
+describe("ph-tasks approve / reject, a pipeline's approval step, against a running agent", () => {
+  const cwd = mkdtempSync(path.join(tmpdir(), "ph-approval-cli-"));
+  let agent: AgentProcess;
+  beforeAll(() => {
+    agent = new AgentProcess(cwd, { TASK_SHUTDOWN_GRACE_MS: "100", TASK_ALLOWED_ROOTS: cwd });
+  });
+  afterAll(async () => {
+    await agent.stop("SIGKILL");
+  });
+
+  it("the pipeline waits at its approval step until `ph-tasks approve`, then runs on to its end", async () => {
+    const step = (name: string) => ({ type: "cli", title: name, command: process.execPath, args: ["-e", `console.log(${JSON.stringify(name)})`] });
+    const pipeline = { title: "release 9", steps: [{ name: "build", task: step("build") }, { name: "sign-off", after: ["build"], task: { type: "approval", title: "ship release 9?" } }, { name: "ship", after: ["sign-off"], task: step("ship") }] };
+    const sent = await agent.cliAsync(["pipeline", "run", JSON.stringify(pipeline), "--json"]);
+    expect(sent.status).toBe(0);
+    const id = (JSON.parse(sent.stdout) as { id: string }).id;
+    const stepTask = async (name: string) => ((JSON.parse((await agent.cliAsync(["pipeline", "show", id, "--json"])).stdout) as { steps: { name: string; status: string; task?: { id: string } }[] }).steps.find((s) => s.name === name));
+    const gate = await waitFor(async () => { const s = await stepTask("build"); return s?.status === "completed" ? stepTask("sign-off") : undefined; }, 20_000, "the build");
+    const gateId = gate.task?.id ?? "";
+    expect(gateId).not.toBe("");
+    const shown = await agent.cliAsync(["show", gateId]);
+    expect(shown.stdout).toContain("waiting:   waits for a person's decision: ph-tasks approve (or reject) it, or its document's APPROVE / REJECT");
+    expect((await stepTask("ship"))?.status).toBe("pending");
+
+    const approved = await agent.cliAsync(["approve", gateId, "--note", "all green", "--by", "dave"]);
+    expect(approved).toMatchObject({ status: 0, stdout: `${gateId} approved by dave\n` });
+    expect(await waitFor(async () => { const s = await stepTask("ship"); return s?.status === "completed" ? s : undefined; }, 20_000, "the ship step")).toBeTruthy();
+    expect((await agent.cliAsync(["pipeline", "show", id])).stdout).toMatch(new RegExp(`${id}\\s+completed\\s+release 9`));
+    expect((await agent.cliAsync(["logs", gateId])).stdout).toBe("approved by dave: all green\n");
+
+    const late = await agent.cliAsync(["reject", gateId]);
+    expect(late.status).not.toBe(0);
+    expect(late.stderr).toContain(`task ${gateId} was approved by dave at `);
+  });
+});

@@ -13,9 +13,10 @@ import { startAgent, type Agent } from "../src/agent.js";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { silentLogger } from "../src/logger.js";
 import { createReactor } from "../src/reactor/reactor-setup.js";
-import { addTaskDocument, dispatch } from "../src/reactor/documents.js";
+import { addTaskDocument, dispatch, getTaskDocumentState } from "../src/reactor/documents.js";
 import { actions } from "../src/reactor/task-document/actions.js";
 import { didKeyOf, WriterPolicy } from "../src/security/authorized-writers.js";
+import { waitFor } from "./support/process.js";
 import { documentReaches } from "./support/task-documents.js";
 
 const P256 = { name: "ECDSA", namedCurve: "P-256" } as const;
@@ -129,6 +130,22 @@ describe("an agent with TASK_AUTHORIZED_WRITERS", () => {
     const done = await reaches(id, ["completed", "failed", "cancelled"]);
     expect(done.status).toBe("completed");
     expect(done.notices.map((n) => n.message).join("\n")).toContain("cancel ignored");
+  });
+  it("decides an approval only on a listed key's APPROVE: an unsigned one and another key's are ignored, saying so", async () => {
+    const id = await addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "Sign-off", taskType: "approval", params: {} } });
+    await dispatch(agent.reactor, id, await alice.sign(id, actions.requestRun({ requestId: "g" })));
+    const queued = await reaches(id, ["queued"]);
+    await dispatch(agent.reactor, id, actions.approve({ note: "unsigned" }));
+    await dispatch(agent.reactor, id, await mallory.sign(id, actions.approve({ note: "mallory" })));
+    const ignored = await waitFor(async () => {
+      const notices = (await getTaskDocumentState(agent.reactor, id)).notices.filter((n) => n.message.startsWith("approval ignored"));
+      return notices.length === 2 ? notices : undefined;
+    }, 10_000, "both approvals ignored");
+    expect(ignored[0]?.message).toContain("not signed");
+    expect(ignored[1]?.message).toContain(mallory.did);
+    expect((await agent.manager.getTask(queued.currentTaskId!))?.status).toBe("pending");
+    await dispatch(agent.reactor, id, await alice.sign(id, actions.approve({ note: "alice" })));
+    expect(await reaches(id, ["completed", "failed"])).toMatchObject({ status: "completed", result: { approved: true, by: "0x1111111111111111111111111111111111111111 (app alice-app)", note: "alice" } });
   });
 });
 

@@ -225,6 +225,15 @@ describe("ph-tasks approve / reject, a pipeline's approval step, against a runni
     expect((await agent.cliAsync(["pipeline", "show", id])).stdout).toMatch(new RegExp(`${id}\\s+completed\\s+release 9`));
     expect((await agent.cliAsync(["logs", gateId])).stdout).toBe("approved by dave: all green\n");
 
+    // A lone one from the CLI, rejected.
+    const lone = await agent.cliAsync(["submit", "approval", "rotate the keys?", "--message", "the old ones leaked", "--start-within", "1h"]);
+    expect(lone.status).toBe(0);
+    const loneId = lone.stdout.trim();
+    expect((await agent.cliAsync(["show", loneId])).stdout).toMatch(/type:\s+approval[\s\S]*waiting:\s+waits for a person's decision/);
+    expect(await agent.cliAsync(["reject", loneId, "--note", "not yet", "--by", "erin"])).toMatchObject({ status: 0, stdout: `${loneId} rejected by erin\n` });
+    const rejected = await waitFor(async () => { const shown = (await agent.cliAsync(["show", loneId])).stdout; return shown.includes("status:    failed") ? shown : undefined; }, 20_000, "the rejection");
+    expect(rejected).toContain("error:     rejected: rejected by erin: not yet");
+
     const late = await agent.cliAsync(["reject", gateId]);
     expect(late.status).not.toBe(0);
     expect(late.stderr).toContain(`task ${gateId} was approved by dave at `);

@@ -128,6 +128,13 @@ export function registerSubmitCommand(program: Command): void {
       await send(command, read.value, command.opts());
     });
 
+  common(submit.command("approval").description("a step a person decides (ph-tasks approve / reject): ph-tasks submit approval \"ship it?\" --after <build id>"))
+    .argument("<question>", "what is asked (its title)")
+    .option("--message <text>", "what the person should know or check first")
+    .action(async (question: string, flags: { message?: string }, command: Command) => {
+      await send(command, { type: "approval", title: question, ...(flags.message !== undefined ? { message: flags.message } : {}) }, command.opts());
+    });
+
   limitOptions(common(submit.command("claude-code").description("the Claude Code CLI on a project: ph-tasks submit claude-code --prompt <text>")))
     .requiredOption("--prompt <text>", "what Claude should do")
     .option("--project <dir>", "project directory (inside the agent's TASK_ALLOWED_ROOTS)")

@@ -190,7 +190,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
     metrics,
     urlPolicy,
   });
-  for (const event of ["completed", "failed", "cancelled", "started", "retrying"] as const) manager.on(event, () => webhookSender.taskChanged());
+  for (const event of ["completed", "failed", "cancelled", "started", "retrying", "awaitingApproval"] as const) manager.on(event, () => webhookSender.taskChanged());
   const webhooks = new WebhookService(webhookStore, () => webhookSender.wake(), urlPolicy);
 
   // reactor-mcp: the documents over MCP at /mcp, behind the same token as the API.

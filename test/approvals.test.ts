@@ -24,12 +24,14 @@ import { addTaskDocument, dispatch, getTaskDocumentState } from "../src/reactor/
 import { actions } from "../src/reactor/task-document/actions.js";
 import type { TaskDocumentState } from "../src/reactor/task-document/state.js";
 import { silentLogger } from "../src/logger.js";
+import { WebhookStore } from "../src/store/webhook-store.js";
 import { ApprovalExecutor } from "../src/tasks/executors/approval-executor.js";
+import { WebhookService } from "../src/webhooks/webhook-service.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
 import { AgentProcess } from "./support/agent-process.js";
-import { cliRegistry } from "./support/manager.js";
+import { cliRegistry, testManager } from "./support/manager.js";
 import { sleep, waitFor } from "./support/process.js";
-import { BACKENDS } from "./support/stores.js";
+import { BACKENDS, openWithSecondConnection } from "./support/stores.js";
 import { workerPerTest } from "./support/worker-per-test.js";
 import { documentReaches } from "./support/task-documents.js";
 
@@ -126,6 +128,33 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(await ended(ctx.manager, gate)).toMatchObject({ status: "completed", result: { approved: true, by: "api" } });
     });
 
+    it("tells once that an approval waits for a person, when its dependencies have completed: the awaitingApproval event, a webhook on awaiting_approval; asked again after a retry", async () => {
+      await new WebhookService(new WebhookStore(ctx.store.db), () => undefined).create({ name: "approvers", url: "http://127.0.0.1:9/approvals", events: ["awaiting_approval"] });
+      const told: string[] = [];
+      ctx.manager.on("awaitingApproval", (task) => told.push(task.id));
+      const flag = path.join(dir, `asked-${backend.name}-${Date.now()}`);
+      const build = await enqueue(sh("build", `while [ ! -f ${flag} ]; do sleep 0.05; done`));
+      const gate = await enqueue({ type: "approval", title: "ship?", dependsOn: [build] });
+      const lone = await enqueue({ type: "approval", title: "alone" });
+      const deliveries = async (id: string) => (await ctx.store.db.query<{ event: string; payload: { id: string; status: string } }>("SELECT event, payload FROM ph_webhook_deliveries WHERE task_id = $1", [id])).rows;
+      await waitFor(() => (told.includes(lone) ? true : undefined), 10_000, "the lone approval asked");
+      await sleep(1500); // more sweeps: the one waiting for its build is not asked yet, the other not again
+      expect(told).toEqual([lone]);
+      expect(await deliveries(gate)).toEqual([]);
+      await import("node:fs/promises").then((fs) => fs.writeFile(flag, ""));
+      await waitFor(() => (told.includes(gate) ? true : undefined), 15_000, "the gate asked once its build completed");
+      await sleep(1500);
+      expect(told.sort()).toEqual([gate, lone].sort());
+      expect(await deliveries(gate)).toEqual([{ event: "task.awaiting_approval", payload: expect.objectContaining({ id: gate, status: "pending" }) }]);
+      expect(await deliveries(lone)).toHaveLength(1);
+      // Rejected, then retried: asked again.
+      await ctx.manager.decideApproval(lone, { approved: false, by: "erin" });
+      await ended(ctx.manager, lone);
+      await ctx.manager.retryTask(lone);
+      await waitFor(() => (told.filter((id) => id === lone).length === 2 ? true : undefined), 10_000, "the retried approval asked again");
+      expect((await deliveries(lone)).filter((d) => d.event === "task.awaiting_approval")).toHaveLength(2);
+    });
+
     it("refuses what it cannot decide, saying why: no such task, another type, an ended approval, a bad body", async () => {
       expect(await api("POST", "/api/tasks/no-such-task/approve", {})).toMatchObject({ status: 404, body: { error: "not_found" } });
       const other = await enqueue(sh("other", "true"));
@@ -169,6 +198,9 @@ describe("an approval asked for from its task document (a real reactor, the whol
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await getTaskDocumentState(agent.reactor, id)).status).toBe("queued"); // nothing ran it
     expect((await agent.manager.getTask(queued.currentTaskId!))?.status).toBe("pending");
+    // The document says how to decide.
+    const asked = await waitFor(async () => (await getTaskDocumentState(agent.reactor, id)).notices.find((n) => n.message.startsWith("waits for a person's decision")), 10_000, "the notice");
+    expect(asked).toMatchObject({ level: "info", message: `waits for a person's decision: APPROVE or REJECT this document (or ph-tasks approve ${queued.currentTaskId})` });
     await dispatch(agent.reactor, id, actions.approve({ note: "go" }));
     const done = await reaches(id, ["completed", "failed"]);
     expect(done).toMatchObject({ status: "completed", result: { approved: true, by: "a writer of its document", note: "go" } });
@@ -239,3 +271,28 @@ describe("ph-tasks approve / reject, a pipeline's approval step, against a runni
     expect(late.stderr).toContain(`task ${gateId} was approved by dave at `);
   });
 });
+
+for (const backend of BACKENDS.filter((b) => b.name === "postgres")) {
+  describe.skipIf(!backend.available)("approvals asked for across two workers on PostgreSQL", () => {
+    it("each approval is asked for once, whichever worker's sweep finds it", async () => {
+      const { store, other, cleanup } = await openWithSecondConnection(backend);
+      const managers = [testManager(store, {}, registry()), testManager(other, {}, registry())];
+      const told: string[] = [];
+      for (const manager of managers) manager.on("awaitingApproval", (task) => told.push(task.id));
+      try {
+        await new WebhookService(new WebhookStore(store.db), () => undefined).create({ name: "approvers", url: "http://127.0.0.1:9/a", events: ["awaiting_approval"] });
+        await Promise.all(managers.map((m) => m.start()));
+        const ids: string[] = [];
+        for (let i = 0; i < 20; i++) ids.push((await managers[i % 2]!.enqueueTask({ type: "approval", title: `gate ${i}` })).task.id);
+        await waitFor(() => (new Set(told).size === 20 ? true : undefined), 15_000, "every approval asked");
+        await sleep(2500); // both sweeps again, twice
+        expect(told.sort()).toEqual(ids.sort());
+        const { rows } = await store.db.query<{ n: number }>("SELECT count(*)::int AS n FROM ph_webhook_deliveries WHERE event = 'task.awaiting_approval'");
+        expect(rows[0]?.n).toBe(20);
+      } finally {
+        await Promise.all(managers.map((m) => m.stop(0)));
+        await cleanup();
+      }
+    });
+  });
+}

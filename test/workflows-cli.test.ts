@@ -250,7 +250,7 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
       expect((await agent.cli(["queue", "status"])).stdout).toContain("paused cli");
       const bad = await agent.cli(["queue", "pause", "clli"]);
       expect(bad.status).toBe(2);
-      expect(bad.stderr).toContain("types.0: must be * (every type) or one of claude-agent, claude-code, cli");
+      expect(bad.stderr).toContain("types.0: must be * (every type) or one of approval, claude-agent, claude-code, cli");
       const resumed = await agent.cli(["queue", "resume"]);
       expect(resumed.stdout).toBe("resumed cli\nrunning: no type is paused\n");
       expect((await agent.cli(["logs", id, "--follow"])).stdout).toContain("after the pause");
@@ -296,7 +296,7 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
       expect(badRate.stderr).toContain("rate: expected starts per window like 10/min, 100/h or 5/30s, got '2/fortnight'");
       const badType = await agent.cli(["queue", "limit", "clli", "2/30d"]);
       expect(badType.status).toBe(2);
-      expect(badType.stderr).toContain("taskType: must be one of claude-agent, claude-code, cli");
+      expect(badType.stderr).toContain("taskType: must be one of approval, claude-agent, claude-code, cli");
 
       expect((await agent.cli(["queue", "limit", "cli", "--off"])).stdout).toBe("cli: no rate limit\n");
       await waitFor(async () => ((await Promise.all(ids.map(statusOf))).every((s) => s === "completed") ? true : undefined), 15_000, "the third run once lifted");
@@ -438,7 +438,7 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     const bad = await agent.cli(["webhook", "add", "nope", "--to", "ftp://example.com", "--on", "finished"]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("url: must be an http or https URL");
-    expect(bad.stderr).toContain('events.0: must be one of completed, failed, cancelled, started, retrying, pipeline.completed, pipeline.failed, pipeline.cancelled, pipeline.blocked (got "finished")');
+    expect(bad.stderr).toContain('events.0: must be one of completed, failed, cancelled, started, retrying, awaiting_approval, pipeline.completed, pipeline.failed, pipeline.cancelled, pipeline.blocked (got "finished")');
     expect((await agent.cli(["webhook", "rm", "failures"])).status).toBe(0);
     // A ping, to a webhook of its own (to the hook above it would make a task): this URL answers
     // 404, which the delivery records and tries again later.

@@ -15,6 +15,7 @@ import { finishAndClaimTasks, type ClaimedRow, type FinishedRow } from "./sql/cl
 import { countActiveTasks } from "./sql/count-active-tasks.js";
 import { decideApproval, type Decision } from "./sql/decide-approval.js";
 import { deleteExpiredTasks } from "./sql/delete-expired-tasks.js";
+import { takeApprovalAsks } from "./sql/take-approval-asks.js";
 import { deleteEmptiedPipelines } from "./sql/pipelines/delete-emptied-pipelines.js";
 import { insertEvents } from "./sql/insert-events.js";
 import { insertRejectedTask } from "./sql/insert-rejected-task.js";
@@ -265,6 +266,11 @@ export class TaskStore {
   /** Waiting tasks to cancel because a dependency failed (onDependencyFailure "cancel"); `of`: only those depending on these. */
   doomedDependents(of: readonly string[] | undefined, limit: number): Promise<DoomedDependent[]> {
     return selectDoomedDependents(this.db, of, limit);
+  }
+
+  /** Approvals that now wait for a decision alone, marked asked (once, across workers). */
+  takeApprovalAsks(limit: number): Promise<TaskRow[]> {
+    return takeApprovalAsks(this.db, limit);
   }
 
   /** An approval's decision, recorded and released to run; undefined when it is not one awaiting a decision. */

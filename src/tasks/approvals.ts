@@ -7,6 +7,9 @@ import type { Action } from "document-model";
 import { z } from "zod";
 import type { Decision } from "../store/sql/decide-approval.js";
 import { APPROVAL_TYPE } from "../store/migrations/036-approvals.js";
+import type { Logger } from "../logger.js";
+import { rowToTask, type TaskStore } from "../store/task-store.js";
+import { logTransition } from "./task-events.js";
 import type { TaskManager } from "./task-manager.js";
 import type { Task } from "./types.js";
 
@@ -41,4 +44,16 @@ export async function decideFromDocument(manager: TaskManager, currentTaskId: st
   const by = signer ? `${signer.user.address || "a user"} (app ${signer.app.name})` : "a writer of its document";
   const outcome = await decide(manager, currentTaskId, { approved: action.type === "APPROVE", by, ...(typeof note === "string" ? { note } : {}) });
   return "task" in outcome ? undefined : { message: outcome.message };
+}
+
+/** How often each worker looks for approvals whose dependencies have completed. */
+export const APPROVAL_ASK_MS = 1000;
+
+/** Tells of each approval that now waits for a decision alone: logged, and `awaitingApproval` emitted (its document, the webhooks). */
+export async function askForApprovals(store: TaskStore, manager: TaskManager, logger: Logger): Promise<void> {
+  for (const row of await store.takeApprovalAsks(50)) {
+    const task = rowToTask(row);
+    logTransition(logger, task, "awaiting approval", {});
+    manager.emit("awaitingApproval", task);
+  }
 }

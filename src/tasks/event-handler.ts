@@ -102,6 +102,7 @@ export class TaskEventHandler {
       completed: onManager((task: Task, info: { result: JsonValue; durationMs: number }) => this.handleTaskResult(task, info.result, info.durationMs)),
       failed: onManager((task: Task, info: { result?: JsonValue; durationMs: number }) => this.handleTaskResult(task, info.result ?? null, info.durationMs)),
       cancelled: onManager((task: Task, info: { result?: JsonValue }) => this.handleTaskResult(task, info.result ?? null, undefined)),
+      awaitingApproval: onManager((task: Task) => this.reports.awaitingApproval(task)),
     };
     for (const [event, handler] of Object.entries(handlers)) manager.on(event as "started", handler as never);
     this.detachers.push(() => {

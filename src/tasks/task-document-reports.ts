@@ -50,6 +50,20 @@ export class TaskDocumentReports {
     );
   }
 
+  /**
+   * An approval now waits for a person (approvals.ts): its document says how to decide — or, for a
+   * step of a pipeline a document asked for, that document says which step waits.
+   */
+  async awaitingApproval(task: Task): Promise<void> {
+    const documentId = taskDocumentOf(task);
+    if (!documentId) return;
+    const step = documentPipelineOf(task) !== undefined;
+    const message = step
+      ? `step "${task.title}" waits for a person's decision: ph-tasks approve ${task.id} (or reject), or APPROVE / REJECT on its task`
+      : `waits for a person's decision: APPROVE or REJECT this document (or ph-tasks approve ${task.id})`;
+    await this.writer.write(documentId, "notice", (s) => (!isTerminal(s) && (step || s.currentTaskId === task.id) ? actions.addNotice({ level: "info", message, at: now() }) : undefined));
+  }
+
   /** The final status and result go back to the task's document (the seed's handleTaskResult, its document half). */
   async ended(task: Task, result: JsonValue | null, durationMs: number | undefined): Promise<void> {
     const documentId = taskDocumentOf(task);

@@ -20,6 +20,8 @@ export interface TaskLifecycleEvents {
   completed: [task: Task, info: { result: JsonValue; durationMs: number }];
   failed: [task: Task, info: { error: TaskError; result?: JsonValue; durationMs: number }];
   cancelled: [task: Task, info: { reason: string; result?: JsonValue; durationMs?: number }];
+  /** An approval task now waits for a person's decision alone (approvals.ts). */
+  awaitingApproval: [task: Task];
 }
 
 export type TaskEventName = keyof TaskLifecycleEvents;

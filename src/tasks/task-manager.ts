@@ -38,6 +38,7 @@ import { renewHeldLeases } from "./lease-renewal.js";
 import { WorkerPresence } from "./worker-presence.js";
 import { repeatEvery } from "./repeat-every.js";
 import { cancelExpiredTasks, EXPIRY_SWEEP_MS, expiryOf } from "./expired-tasks.js";
+import { APPROVAL_ASK_MS, askForApprovals } from "./approvals.js";
 import type { Task, TaskError } from "./types.js";
 import type { EnqueueOptions } from "./enqueue-options.js";
 import type { RunningTask } from "./running-task.js";
@@ -181,6 +182,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     every(this.settings.rollupIntervalMs ?? 60_000, () => this.upkeep.rollUp());
     every(SWEEP_MS, () => this.dependencyFailures.check().then(() => undefined));
     every(EXPIRY_SWEEP_MS, () => cancelExpiredTasks(this.store, (id, reason, code) => this.cancelTask(id, reason, code), this.logger).then(() => undefined));
+    every(APPROVAL_ASK_MS, () => askForApprovals(this.store, this, this.logger));
     await this.heartbeat();
     void this.dependencyFailures.checkQuietly(); // a worker that died between a task's end and its dependents' cancel
     this.schedulePump();

@@ -7,7 +7,9 @@
  * approval without a decision. The decision goes into its params (decide-approval.ts) and releases
  * it; it then runs like any task, for a moment (approval-executor.ts): completed when approved,
  * failed for good when rejected — so its dependents, its pipeline, webhooks and documents follow
- * through the paths every task takes. Nothing new in the claim, nothing for other tasks.
+ * through the paths every task takes. Nothing new in the claim, nothing for other tasks. Once it
+ * waits for the decision alone, a sweep marks it asked: its document says so, and webhooks on
+ * "awaiting_approval" are told (take-approval-asks.ts).
  */
 import { releaseDependentsFunction } from "./020-run-at.js";
 
@@ -18,5 +20,19 @@ export const APPROVAL_TYPE = "approval";
 /** True for task `t` when it is an approval no one has decided yet. */
 export const AWAITING_DECISION = `(t.type = '${APPROVAL_TYPE}' AND NOT t.params ? 'decision')`;
 
-// The release trigger passes over an approval without a decision.
-export const statements = [releaseDependentsFunction(` AND NOT ${AWAITING_DECISION}`)];
+/** Webhooks told that an approval waits for a person (off unless one asks: switch-delivery-triggers.ts). */
+export const ASK_TRIGGER = "ph_tasks_webhook_deliveries_on_ask";
+
+export const statements = [
+  // The release trigger passes over an approval without a decision.
+  releaseDependentsFunction(` AND NOT ${AWAITING_DECISION}`),
+  // The approvals waiting (few): the sweep that tells people one is theirs to decide reads these.
+  "CREATE INDEX ph_tasks_open_approvals ON ph_tasks (id) WHERE type = 'approval' AND status = 'pending'",
+  // The sweep marks an approval asked (params.asked) once its dependencies have completed; that
+  // change tells the webhooks on "awaiting_approval" (015/016's delivery function). Claims and
+  // finishes never set params: this trigger is not on their path.
+  `CREATE TRIGGER ${ASK_TRIGGER} AFTER UPDATE OF params ON ph_tasks
+   FOR EACH ROW WHEN (NEW.params ? 'asked' AND NOT OLD.params ? 'asked')
+   EXECUTE FUNCTION ph_enqueue_webhook_deliveries('awaiting_approval')`,
+  `ALTER TABLE ph_tasks DISABLE TRIGGER ${ASK_TRIGGER}`,
+];

@@ -30,7 +30,7 @@ export async function retryTask(db: Queryable, id: string): Promise<TaskRow | un
            run_at = CASE WHEN (SELECT count(*) FROM ph_task_dependencies WHERE task_id = $1) > (SELECT count(*) FROM dependencies WHERE status = 'completed')
                            OR t.type = '${APPROVAL_TYPE}'
                     THEN '${WAITING_RUN_AT}'::timestamptz ELSE now() END, error = NULL, result = NULL, finished_at = NULL,
-           params = CASE WHEN t.type = '${APPROVAL_TYPE}' THEN t.params - 'decision' ELSE t.params END,
+           params = CASE WHEN t.type = '${APPROVAL_TYPE}' THEN t.params - 'decision' - 'asked' ELSE t.params END,
            started_at = NULL, cancel_requested = false, updated_at = now(), ${RUN_ENTRIES_CLEARED}
        FROM locked WHERE t.id = locked.id
        RETURNING t.*

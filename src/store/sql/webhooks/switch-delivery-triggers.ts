@@ -2,6 +2,7 @@ import type { Queryable } from "../../db.js";
 import { DELIVERY_TRIGGERS } from "../../migrations/015-webhooks.js";
 import { RETRY_TRIGGER, START_TRIGGER } from "../../migrations/016-webhook-start-and-retry.js";
 import { PIPELINE_CHECK_TRIGGER } from "../../migrations/032-pipeline-events.js";
+import { ASK_TRIGGER } from "../../migrations/036-approvals.js";
 import { END_EVENTS, PIPELINE_EVENTS, type WebhookEvent } from "./webhook-row.js";
 
 /** Each trigger that writes deliveries, and the events an enabled webhook must ask for to need it. */
@@ -9,6 +10,7 @@ const TRIGGERS: readonly { name: string; events: readonly WebhookEvent[] }[] = [
   ...DELIVERY_TRIGGERS.map((name) => ({ name, events: END_EVENTS })),
   { name: START_TRIGGER, events: ["started"] },
   { name: RETRY_TRIGGER, events: ["retrying"] },
+  { name: ASK_TRIGGER, events: ["awaiting_approval"] },
   // Not a delivery of its own: the pipeline checks the sender turns into pipeline.* deliveries.
   { name: PIPELINE_CHECK_TRIGGER, events: PIPELINE_EVENTS },
 ];

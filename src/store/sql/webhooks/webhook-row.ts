@@ -1,7 +1,10 @@
 import type { JsonObject } from "../../../tasks/types.js";
 
-/** Task events a webhook can be told of: a task's end, each start (every attempt), each retry. */
-const TASK_EVENTS = ["completed", "failed", "cancelled", "started", "retrying"] as const;
+/**
+ * Task events a webhook can be told of: a task's end, each start (every attempt), each retry, and
+ * an approval task that waits for a person's decision (migration 036).
+ */
+const TASK_EVENTS = ["completed", "failed", "cancelled", "started", "retrying", "awaiting_approval"] as const;
 /** A pipeline's end, or a failed step holding the steps after it (migration 032). */
 export const PIPELINE_EVENTS = ["pipeline.completed", "pipeline.failed", "pipeline.cancelled", "pipeline.blocked"] as const;
 export type PipelineEvent = (typeof PIPELINE_EVENTS)[number];

@@ -155,6 +155,17 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect((await deliveries(lone)).filter((d) => d.event === "task.awaiting_approval")).toHaveLength(2);
     });
 
+    it("decided before its runAt, it runs at its runAt, not before", async () => {
+      const runAt = new Date(Date.now() + 1500).toISOString();
+      const gate = await enqueue({ type: "approval", title: "not before", runAt });
+      expect((await api("POST", `/api/tasks/${gate}/approve`, {})).status).toBe(200);
+      await sleep(400);
+      expect((await api("GET", `/api/tasks/${gate}`)).body.task).toMatchObject({ status: "pending", waiting: { code: "not_before" } });
+      const done = await ended(ctx.manager, gate);
+      expect(done.status).toBe("completed");
+      expect(done.runtime.startedAt!.getTime()).toBeGreaterThanOrEqual(Date.parse(runAt));
+    });
+
     it("refuses what it cannot decide, saying why: no such task, another type, an ended approval, a bad body", async () => {
       expect(await api("POST", "/api/tasks/no-such-task/approve", {})).toMatchObject({ status: 404, body: { error: "not_found" } });
       const other = await enqueue(sh("other", "true"));

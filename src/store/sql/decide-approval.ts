@@ -1,5 +1,6 @@
 import type { Queryable } from "../db.js";
 import type { TaskRow } from "../interfaces.js";
+import { RELEASED_RUN_AT } from "../migrations/020-run-at.js";
 import { APPROVAL_TYPE, AWAITING_DECISION } from "../migrations/036-approvals.js";
 
 /** What a person decided about an approval task, as kept in its params (`decision`). */
@@ -11,12 +12,12 @@ export interface Decision {
 }
 
 /**
- * Records the decision of an approval that has none, and releases it to run (at once, or when its
- * last dependency completes: the release trigger then passes it on, migration 036). Its
- * dependencies are locked (FOR SHARE) and read as they are now, as retry-task.ts does: one
- * completing at this instant either commits first and is seen completed here, or waits and its
- * trigger then finds this task decided. Undefined when the task is not a pending approval without a
- * decision (the caller says which).
+ * Records the decision of an approval that has none, and releases it to run: at once (or at its
+ * runAt, if later), or when its last dependency completes — the release trigger then passes it
+ * on (migration 036). Its dependencies are locked (FOR SHARE) and read as they are now, as
+ * retry-task.ts does: one completing at this instant either commits first and is seen completed
+ * here, or waits and its trigger then finds this task decided. Undefined when the task is not a
+ * pending approval without a decision (the caller says which).
  */
 export async function decideApproval(db: Queryable, id: string, decision: Decision): Promise<TaskRow | undefined> {
   const { rows } = await db.query<TaskRow>(
@@ -27,7 +28,7 @@ export async function decideApproval(db: Queryable, id: string, decision: Decisi
      SET params = t.params || jsonb_build_object('decision', jsonb_strip_nulls(jsonb_build_object('approved', $2::boolean, 'by', $3::text, 'note', $4::text, 'at', now()))),
          -- A dependency removed since (retention) counts as not completed.
          run_at = CASE WHEN (SELECT count(*) FROM ph_task_dependencies WHERE task_id = $1) > (SELECT count(*) FROM dependencies WHERE status = 'completed')
-                  THEN t.run_at ELSE now() END,
+                  THEN t.run_at ELSE ${RELEASED_RUN_AT} END,
          updated_at = now()
      WHERE t.id = $1 AND t.type = '${APPROVAL_TYPE}' AND t.status = 'pending' AND ${AWAITING_DECISION}
      RETURNING t.*`,

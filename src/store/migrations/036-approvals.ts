@@ -26,8 +26,10 @@ export const ASK_TRIGGER = "ph_tasks_webhook_deliveries_on_ask";
 export const statements = [
   // The release trigger passes over an approval without a decision.
   releaseDependentsFunction(` AND NOT ${AWAITING_DECISION}`),
-  // The approvals waiting (few): the sweep that tells people one is theirs to decide reads these.
-  "CREATE INDEX ph_tasks_open_approvals ON ph_tasks (id) WHERE type = 'approval' AND status = 'pending'",
+  // The approvals waiting and not yet asked for (few): the sweep that tells people one is theirs to
+  // decide reads these; once asked, one leaves the index, so the sweep's cost does not grow with
+  // the approvals left waiting for days.
+  "CREATE INDEX ph_tasks_unasked_approvals ON ph_tasks (id) WHERE type = 'approval' AND status = 'pending' AND NOT params ? 'asked'",
   // The sweep marks an approval asked (params.asked) once its dependencies have completed; that
   // change tells the webhooks on "awaiting_approval" (015/016's delivery function). Claims and
   // finishes never set params: this trigger is not on their path.

@@ -6,7 +6,7 @@ import { APPROVAL_TYPE, AWAITING_DECISION } from "../migrations/036-approvals.js
  * Marks asked (params.asked) up to `limit` approvals that now wait for a decision alone — no
  * decision, not asked yet, every dependency completed — and returns them. Each is taken by one
  * worker (SKIP LOCKED) and marked in the transaction that tells the webhooks (the trigger of
- * migration 036), so people are asked once. Read through the index of waiting approvals.
+ * migration 036), so people are asked once. Read through the index of the approvals not asked for yet.
  */
 export async function takeApprovalAsks(db: Queryable, limit: number): Promise<TaskRow[]> {
   const { rows } = await db.query<TaskRow>(

@@ -10,7 +10,7 @@
  * APPROVE completes it (the result in the document), an APPROVE the agent cannot act on leaves a
  * notice saying why, and the reducer refuses APPROVE on a task that is no approval or not waiting.
  * And as a user does it: a pipeline with an approval step, `ph-tasks show` saying what it waits
- * for, `ph-tasks approve`, the pipeline running on to its end, `ph-tasks reject` then refused.
+ * for, `ph-tasks approvals` listing it, `ph-tasks approve`, the pipeline running on to its end, `ph-tasks reject` then refused.
  */
 import { mkdtempSync } from "node:fs";
 import type { Server } from "node:http";
@@ -141,14 +141,19 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       await sleep(1500); // more sweeps: the one waiting for its build is not asked yet, the other not again
       expect(told).toEqual([lone]);
       expect(await deliveries(gate)).toEqual([]);
+      // Only the one asked for is listed as waiting for a decision.
+      const listed = async () => ((await api("GET", "/api/approvals")).body as { approvals?: { id: string; message?: string }[] }).approvals?.map((a) => a.id);
+      expect(await listed()).toEqual([lone]);
       await import("node:fs/promises").then((fs) => fs.writeFile(flag, ""));
       await waitFor(() => (told.includes(gate) ? true : undefined), 15_000, "the gate asked once its build completed");
       await sleep(1500);
       expect(told.sort()).toEqual([gate, lone].sort());
       expect(await deliveries(gate)).toEqual([{ event: "task.awaiting_approval", payload: expect.objectContaining({ id: gate, status: "pending" }) }]);
       expect(await deliveries(lone)).toHaveLength(1);
+      expect(await listed()).toEqual([lone, gate]); // the longest waiting first
       // Rejected, then retried: asked again.
       await ctx.manager.decideApproval(lone, { approved: false, by: "erin" });
+      expect(await listed()).toEqual([gate]);
       await ended(ctx.manager, lone);
       await ctx.manager.retryTask(lone);
       await waitFor(() => (told.filter((id) => id === lone).length === 2 ? true : undefined), 10_000, "the retried approval asked again");
@@ -262,6 +267,9 @@ describe("ph-tasks approve / reject, a pipeline's approval step, against a runni
     expect(shown.stdout).toContain("waiting:   waits for a person's decision: ph-tasks approve (or reject) it, or its document's APPROVE / REJECT");
     expect((await stepTask("ship"))?.status).toBe("pending");
 
+    const waiting = await waitFor(async () => { const out = (await agent.cliAsync(["approvals"])).stdout; return out.includes(gateId) ? out : undefined; }, 10_000, "the approvals list");
+    expect(waiting).toMatch(new RegExp(`^ID\\s+ASKED\\s+QUESTION\\s+MESSAGE\\n[- ]+\\n${gateId}\\s+\\d+s ago\\s+ship release 9\\?`));
+    expect(waiting).toContain("1 waiting for a decision: ph-tasks approve <id> / reject <id>");
     const approved = await agent.cliAsync(["approve", gateId, "--note", "all green", "--by", "dave"]);
     expect(approved).toMatchObject({ status: 0, stdout: `${gateId} approved by dave\n` });
     expect(await waitFor(async () => { const s = await stepTask("ship"); return s?.status === "completed" ? s : undefined; }, 20_000, "the ship step")).toBeTruthy();

@@ -568,8 +568,15 @@ describeInChromium("the dashboard", () => {
   });
 
   it("an approval task's page: what it waits for, Approve with a note, then its decision and its end", async () => {
-    const { task } = await manager.enqueueTask({ type: "approval", title: "ship from the browser?" });
-    await page.goto(`${base}/?load=${Date.now()}#/tasks/${task.id}`);
+    const { task } = await manager.enqueueTask({ type: "approval", title: "ship from the browser?", message: "build 42 passed" });
+    // The overview's card lists it once it is asked for (a sweep each second); its link opens its page.
+    await waitFor(async () => {
+      await openOverview();
+      return (await page.locator(`#approvals-section li[data-task="${task.id}"]`).count()) > 0 ? true : undefined;
+    }, 10_000, "the approvals card");
+    expect(await page.locator(`#approvals-section li[data-task="${task.id}"]`).textContent()).toMatch(/^ship from the browser\? — build 42 passed \(asked \d+ s ago\)$/);
+    await page.locator(`#approvals-section li[data-task="${task.id}"] a`).click();
+    await page.waitForURL(new RegExp(`#/tasks/${task.id}$`));
     await page.locator('#task-details .waiting[data-code="approval"]').waitFor({ timeout: 10_000 });
     expect(await page.locator("#approve").isDisabled()).toBe(false);
     await page.locator("#decision-note").fill("looks right");
@@ -584,5 +591,8 @@ describeInChromium("the dashboard", () => {
     await page.goto(`${base}/?load=${Date.now()}#/tasks/${plain.id}`);
     await page.locator("#retry").waitFor();
     expect(await page.locator("#approve").count()).toBe(0);
+    // Decided: the card is gone.
+    await openOverview();
+    expect(await page.locator("#approvals-section li").count()).toBe(0);
   });
 });

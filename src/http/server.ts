@@ -34,6 +34,7 @@ import type { WebhookService } from "../webhooks/webhook-service.js";
 import { templateRoutes } from "./routes/template-routes.js";
 import type { TemplateService } from "../templates/template-service.js";
 import { taskRoutes, type TaskCreator } from "./routes/task-routes.js";
+import { approvalRoutes } from "./routes/approval-routes.js";
 import { pipelineRoutes } from "./routes/pipeline-routes.js";
 import { PipelineService } from "../pipelines/pipeline-service.js";
 import { PipelineStore } from "../store/pipeline-store.js";
@@ -104,6 +105,7 @@ export function createApp(options: HttpOptions): Express {
   const templates = options.templates;
   // A request naming a template is expanded before it is checked like any other.
   app.use(taskRoutes(options.manager, templates ? async (input, origin) => createTask(await templates.expand(input), origin) : createTask));
+  app.use(approvalRoutes(options.manager));
   if (templates) app.use(templateRoutes(templates));
   if (options.schedules) app.use(scheduleRoutes(options.schedules));
   if (options.hooks) app.use(hookRoutes(options.hooks.service));

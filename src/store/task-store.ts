@@ -16,6 +16,7 @@ import { countActiveTasks } from "./sql/count-active-tasks.js";
 import { decideApproval, type Decision } from "./sql/decide-approval.js";
 import { deleteExpiredTasks } from "./sql/delete-expired-tasks.js";
 import { takeApprovalAsks } from "./sql/take-approval-asks.js";
+import { selectAskedApprovals } from "./sql/select-asked-approvals.js";
 import { deleteEmptiedPipelines } from "./sql/pipelines/delete-emptied-pipelines.js";
 import { insertEvents } from "./sql/insert-events.js";
 import { insertRejectedTask } from "./sql/insert-rejected-task.js";
@@ -266,6 +267,11 @@ export class TaskStore {
   /** Waiting tasks to cancel because a dependency failed (onDependencyFailure "cancel"); `of`: only those depending on these. */
   doomedDependents(of: readonly string[] | undefined, limit: number): Promise<DoomedDependent[]> {
     return selectDoomedDependents(this.db, of, limit);
+  }
+
+  /** The approvals waiting for a person's decision now, the longest waiting first. */
+  askedApprovals(limit: number): Promise<TaskRow[]> {
+    return selectAskedApprovals(this.db, limit);
   }
 
   /** Approvals that now wait for a decision alone, marked asked (once, across workers). */

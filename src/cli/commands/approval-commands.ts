@@ -1,12 +1,16 @@
-/** `ph-tasks approve <id>` / `reject <id>`: a person's decision on an approval task (approvals.ts). */
+/** `ph-tasks approvals`: those waiting for a decision; `approve <id>` / `reject <id>`: a person's decision on one (approvals.ts). */
 import type { Command } from "commander";
 import { userInfo } from "node:os";
 import { z } from "zod";
 import { ApiTaskSchema } from "../client.js";
+import { ago, table, truncate } from "../format.js";
 import { clientFor, printJson } from "./client-options.js";
 import { printText } from "../terminal-text.js";
 
 const TaskBody = z.object({ task: ApiTaskSchema });
+/** What the approvals list needs beyond a task's fields: what it asks, since when. */
+const ApprovalSchema = ApiTaskSchema.and(z.looseObject({ message: z.string().optional(), asked: z.string().optional() }));
+const ApprovalsBody = z.object({ approvals: z.array(ApprovalSchema) });
 
 /** Who decides, when --by is not given: this machine's user name. */
 function defaultBy(): string {
@@ -18,6 +22,18 @@ function defaultBy(): string {
 }
 
 export function registerApprovalCommands(program: Command): void {
+  program
+    .command("approvals")
+    .description("the approval tasks waiting for a person's decision now, the longest waiting first")
+    .option("--limit <n>", "how many (1-200)", "50")
+    .option("--json", "print JSON")
+    .action(async (flags: { limit: string; json?: boolean }, command: Command) => {
+      const { approvals } = await clientFor(command).request("GET", `/api/approvals?limit=${encodeURIComponent(flags.limit)}`, ApprovalsBody);
+      if (flags.json) return printJson(approvals);
+      const rows = approvals.map((a) => [a.id, ago(a.asked), truncate(a.title, 60), truncate(a.message ?? "", 60)]);
+      printText(`${table(["ID", "ASKED", "QUESTION", "MESSAGE"], rows)}\n${approvals.length} waiting for a decision: ph-tasks approve <id> / reject <id>\n`);
+    });
+
   for (const [verb, description] of [
     ["approve", "approve a waiting approval task: it completes, and what waits for it runs"],
     ["reject", "reject a waiting approval task: it fails, and what waits for it is cancelled (or waits, as its onDependencyFailure says)"],

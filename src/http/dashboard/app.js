@@ -16,7 +16,7 @@ import { filterByTag, filtered, recentFilterForm, recentQuery, showTag } from ".
 import { pipelineRows, pipelinesNav, pipelinesPage } from "./pipelines.js";
 import { submitForm } from "./submit-form.js";
 import { templatesSection } from "./templates.js";
-import { decisionControls, decisionRows } from "./approvals.js";
+import { approvalsSection, decisionControls, decisionRows } from "./approvals.js";
 
 const app = document.getElementById("app");
 const TOKEN_KEY = "ph-tasks-token";
@@ -125,7 +125,7 @@ function recentSection(list) {
 const optionalList = (path, key) => api(path).catch((error) => { if (error instanceof AuthError) throw error; return { [key]: null }; });
 const loadOverview = () => Promise.all([api("/api/stats"), api(recentQuery()), api("/api/tasks?status=running&limit=10"),
   optionalList("/api/schedules", "schedules"), optionalList("/api/hooks", "hooks"), optionalList("/api/webhooks", "webhooks"), optionalList("/api/queue/pauses", "pauses"),
-  optionalList("/api/workers", "workers"),
+  optionalList("/api/workers", "workers"), optionalList("/api/approvals", "approvals"),
   Promise.all([optionalList("/api/queue/rate-limits", "rateLimits"), optionalList("/api/queue/concurrency", "concurrency")])
     .then(([rates, caps]) => ({ rateLimits: rates.rateLimits ?? [], concurrency: caps.concurrency ?? [] }))]);
 
@@ -141,10 +141,11 @@ const signedOut = (error) => (error instanceof AuthError ? (showToken("The token
 const templatesCard = (templates) => (templates.templates ? templatesSection(templates.templates, api, signedOut) : h("div", { id: "templates-section" }));
 
 async function renderOverview(mine) {
-  const [[stats, list, running, schedules, hooks, webhooks, pauses, workers, limits], templates] = await Promise.all([loadOverview(), optionalList("/api/templates", "templates")]);
+  const [[stats, list, running, schedules, hooks, webhooks, pauses, workers, approvals, limits], templates] = await Promise.all([loadOverview(), optionalList("/api/templates", "templates")]);
   if (mine !== generation) return;
   app.replaceChildren(
     queueCard(pauses, limits, mine),
+    approvalsSection(approvals.approvals),
     statCards(stats),
     h("div", { class: "grid two" },
       h("section", { class: "card" }, h("h2", {}, "Last hour"), charts(stats.perMinute)),
@@ -163,9 +164,10 @@ async function renderOverview(mine) {
 
 /** Swaps everything but the form, so a refresh never loses what the user is typing. */
 async function refreshOverview(mine) {
-  const [stats, list, running, schedules, hooks, webhooks, pauses, workers, limits] = await loadOverview();
+  const [stats, list, running, schedules, hooks, webhooks, pauses, workers, approvals, limits] = await loadOverview();
   if (mine !== generation) return;
   document.getElementById("queue-section")?.replaceWith(queueCard(pauses, limits, mine));
+  document.getElementById("approvals-section")?.replaceWith(approvalsSection(approvals.approvals));
   document.getElementById("schedules-section")?.replaceWith(schedulesCard(schedules, mine));
   document.getElementById("hooks-section")?.replaceWith(hooksCard(hooks, mine));
   document.getElementById("webhooks-section")?.replaceWith(webhooksCard(webhooks, mine));

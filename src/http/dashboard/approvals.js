@@ -1,4 +1,5 @@
-// An approval task on its page: its decision as a detail row, and — while it waits for one — a
+// Approval tasks: on the overview, a card of those waiting for a person's decision (/api/approvals;
+// none: no card); on a task's page, its decision as a detail row and — while it waits for one — a
 // note box with Approve and Reject (POST /api/tasks/:id/approve | reject). Texts go through
 // textContent, as everywhere on the dashboard.
 
@@ -29,4 +30,21 @@ export function decisionControls(task, post) {
     for (const control of [note, approve, reject]) control.disabled = !open;
   };
   return { nodes: [note, approve, reject], sync };
+}
+
+const since = (iso) => {
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  return s < 60 ? `${s} s` : s < 3600 ? `${Math.round(s / 60)} min` : s < 86400 ? `${Math.round(s / 3600)} h` : `${Math.round(s / 86400)} d`;
+};
+
+/** The overview's card: each approval waiting for a decision, linked to its page (where it is decided). */
+export function approvalsSection(approvals) {
+  if (!approvals || approvals.length === 0) return h("div", { id: "approvals-section" });
+  return h("section", { class: "card", id: "approvals-section" },
+    h("h2", {}, `Waiting for a decision (${approvals.length})`),
+    h("ul", { class: "approvals" }, ...approvals.map((a) =>
+      h("li", { "data-task": a.id },
+        h("a", { href: `#/tasks/${encodeURIComponent(a.id)}` }, a.title),
+        a.message ? h("span", { class: "muted" }, ` — ${a.message}`) : null,
+        a.asked ? h("span", { class: "muted" }, ` (asked ${since(a.asked)} ago)`) : null))));
 }

@@ -1,10 +1,8 @@
 /**
  * /api/tasks: create (validated, every field error at once), list with filters and pagination,
- * get one, its live events (SSE), cancel, retry — one, or many by filter; approve or reject an approval
- * task; /api/stats for the dashboard.
+ * get one, its live events (SSE), cancel, retry — one, or many by filter; /api/stats for the dashboard.
  */
 import { attemptHistory } from "../../tasks/attempt-history.js";
-import { DecisionInputSchema, decide } from "../../tasks/approvals.js";
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import type { TaskManager } from "../../tasks/task-manager.js";
@@ -153,18 +151,6 @@ export function taskRoutes(manager: TaskManager, createTask: TaskCreator): Route
     if (!task) return res.status(409).json({ error: "not_retryable", message: `only failed or cancelled tasks can be retried; this one is ${before.status}` });
     res.json({ task: taskToJson(task) });
   }));
-
-  // An approval task's decision (approvals.ts). `by` names who; the token (or the open loopback
-  // API) is what authorises it, as for cancel and retry.
-  for (const [verb, approved] of [["approve", true], ["reject", false]] as const) {
-    router.post(`/api/tasks/:id/${verb}`, route(async (req: Request, res: Response) => {
-      const input = parseWith(DecisionInputSchema, req.body ?? {});
-      if (!input.ok) return badRequest(res, `${verb} request`, input.errors);
-      const outcome = await decide(manager, String(req.params.id), { approved, by: input.value.by ?? "api", ...(input.value.note !== undefined ? { note: input.value.note } : {}) });
-      if ("task" in outcome) return res.json({ task: taskToJson(outcome.task) });
-      res.status(outcome.status).json({ error: outcome.error, message: outcome.message });
-    }));
-  }
 
   router.get("/api/stats", route(async (_req: Request, res: Response) => {
     // Waiting and running: all of them now; the ends: the last hour's (the whole retained history

@@ -30,6 +30,9 @@ export const statements = [
   // decide reads these; once asked, one leaves the index, so the sweep's cost does not grow with
   // the approvals left waiting for days.
   "CREATE INDEX ph_tasks_unasked_approvals ON ph_tasks (id) WHERE type = 'approval' AND status = 'pending' AND NOT params ? 'asked'",
+  // And those asked for, waiting for their decision: what `ph-tasks approvals`, GET /api/approvals
+  // and the dashboard's card list.
+  "CREATE INDEX ph_tasks_asked_approvals ON ph_tasks (id) WHERE type = 'approval' AND status = 'pending' AND params ? 'asked'",
   // The sweep marks an approval asked (params.asked) once its dependencies have completed; that
   // change tells the webhooks on "awaiting_approval" (015/016's delivery function). Claims and
   // finishes never set params: this trigger is not on their path.

@@ -161,7 +161,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
     });
 
     it("decided before its runAt, it runs at its runAt, not before", async () => {
-      const runAt = new Date(Date.now() + 1500).toISOString();
+      const runAt = new Date(Date.now() + 3000).toISOString(); // far enough for a loaded machine to approve first
       const gate = await enqueue({ type: "approval", title: "not before", runAt });
       expect((await api("POST", `/api/tasks/${gate}/approve`, {})).status).toBe(200);
       await sleep(400);

@@ -38,10 +38,11 @@ export async function decide(manager: TaskManager, id: string, decision: Decisio
  */
 export async function decideFromDocument(manager: TaskManager, currentTaskId: string | null, action: Action): Promise<{ message: string } | undefined> {
   if (!currentTaskId) return { message: "no task of this document waits for a decision" };
-  const note = (action.input as { note?: unknown } | undefined)?.note;
+  const note = (action.input as { note?: unknown } | undefined)?.note; // at most 2,000 characters: the reducer checked it
   const signer = action.context?.signer;
   // Who, as the operation says: its signer (an authorised app key's, when TASK_AUTHORIZED_WRITERS is set), else its document.
-  const by = signer ? `${signer.user.address || "a user"} (app ${signer.app.name})` : "a writer of its document";
+  // Bounded as the API's `by` is (200): a signer's names come from whoever wrote the operation.
+  const by = (signer ? `${signer.user.address || "a user"} (app ${signer.app.name})` : "a writer of its document").slice(0, 200);
   const outcome = await decide(manager, currentTaskId, { approved: action.type === "APPROVE", by, ...(typeof note === "string" ? { note } : {}) });
   return "task" in outcome ? undefined : { message: outcome.message };
 }

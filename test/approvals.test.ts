@@ -134,7 +134,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       ctx.manager.on("awaitingApproval", (task) => told.push(task.id));
       const flag = path.join(dir, `asked-${backend.name}-${Date.now()}`);
       const build = await enqueue(sh("build", `while [ ! -f ${flag} ]; do sleep 0.05; done`));
-      const gate = await enqueue({ type: "approval", title: "ship?", dependsOn: [build] });
+      const gate = await enqueue({ type: "approval", title: "ship?", message: "build 7 is green", dependsOn: [build] });
       const lone = await enqueue({ type: "approval", title: "alone" });
       const deliveries = async (id: string) => (await ctx.store.db.query<{ event: string; payload: { id: string; status: string } }>("SELECT event, payload FROM ph_webhook_deliveries WHERE task_id = $1", [id])).rows;
       await waitFor(() => (told.includes(lone) ? true : undefined), 10_000, "the lone approval asked");
@@ -148,7 +148,8 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       await waitFor(() => (told.includes(gate) ? true : undefined), 15_000, "the gate asked once its build completed");
       await sleep(1500);
       expect(told.sort()).toEqual([gate, lone].sort());
-      expect(await deliveries(gate)).toEqual([{ event: "task.awaiting_approval", payload: expect.objectContaining({ id: gate, status: "pending" }) }]);
+      expect(await deliveries(gate)).toEqual([{ event: "task.awaiting_approval", payload: expect.objectContaining({ id: gate, title: "ship?", status: "pending", message: "build 7 is green", askedAt: expect.any(String) }) }]);
+      expect((await deliveries(lone))[0]?.payload).not.toHaveProperty("message"); // none asked
       expect(await deliveries(lone)).toHaveLength(1);
       expect(await listed()).toEqual([lone, gate]); // the longest waiting first
       // Rejected, then retried: asked again.

@@ -20,7 +20,11 @@ export const name = "webhook-start-and-retry";
 export const START_TRIGGER = "ph_tasks_webhook_deliveries_on_start";
 export const RETRY_TRIGGER = "ph_tasks_webhook_deliveries_on_retry";
 
-const enqueueDeliveries = `
+/**
+ * The delivery function: one row per enabled webhook that asks for the event and matches the task.
+ * `moreArms` adds payload fields for further events (WHEN ... THEN ... of its CASE; migration 036).
+ */
+export const enqueueDeliveriesFunction = (moreArms = "") => `
 CREATE OR REPLACE FUNCTION ph_enqueue_webhook_deliveries() RETURNS trigger LANGUAGE plpgsql
 SET enable_seqscan = on SET jit = off AS $fn$
 DECLARE
@@ -35,7 +39,7 @@ BEGIN
                             'createdAt', NEW.created_at, 'startedAt', NEW.started_at,
                             'finishedAt', CASE WHEN v_end THEN coalesce(NEW.finished_at, now()) END)
          || CASE v_event WHEN 'retrying' THEN jsonb_build_object('retryAt', NEW.run_at)
-                         WHEN 'started' THEN jsonb_build_object('workerId', NEW.locked_by)
+                         WHEN 'started' THEN jsonb_build_object('workerId', NEW.locked_by)${moreArms}
                          ELSE '{}'::jsonb END
   FROM ph_webhooks w
   WHERE w.enabled AND v_event = ANY (w.events)
@@ -46,7 +50,7 @@ END
 $fn$`;
 
 export const statements = [
-  enqueueDeliveries,
+  enqueueDeliveriesFunction(),
   `CREATE TRIGGER ${START_TRIGGER} AFTER UPDATE OF status ON ph_tasks
    FOR EACH ROW WHEN (NEW.status = 'running' AND OLD.status IS DISTINCT FROM 'running')
    EXECUTE FUNCTION ph_enqueue_webhook_deliveries('started')`,

@@ -11,6 +11,7 @@
  * waits for the decision alone, a sweep marks it asked: its document says so, and webhooks on
  * "awaiting_approval" are told (take-approval-asks.ts).
  */
+import { enqueueDeliveriesFunction } from "./016-webhook-start-and-retry.js";
 import { releaseDependentsFunction } from "./020-run-at.js";
 
 export const name = "approvals";
@@ -33,6 +34,9 @@ export const statements = [
   // And those asked for, waiting for their decision: what `ph-tasks approvals`, GET /api/approvals
   // and the dashboard's card list.
   "CREATE INDEX ph_tasks_asked_approvals ON ph_tasks (id) WHERE type = 'approval' AND status = 'pending' AND params ? 'asked'",
+  // An awaiting_approval delivery says what is asked (the approval's message) and since when.
+  enqueueDeliveriesFunction(`
+                         WHEN 'awaiting_approval' THEN jsonb_strip_nulls(jsonb_build_object('message', NEW.params->'message', 'askedAt', NEW.params->'asked'))`),
   // The sweep marks an approval asked (params.asked) once its dependencies have completed; that
   // change tells the webhooks on "awaiting_approval" (015/016's delivery function). Claims and
   // finishes never set params: this trigger is not on their path.

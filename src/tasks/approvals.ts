@@ -9,6 +9,7 @@ import type { Decision } from "../store/sql/decide-approval.js";
 import { APPROVAL_TYPE } from "../store/migrations/036-approvals.js";
 import type { Logger } from "../logger.js";
 import { rowToTask, type TaskStore } from "../store/task-store.js";
+import { DecisionSchema } from "./executors/approval-executor.js";
 import { logTransition } from "./task-events.js";
 import type { TaskManager } from "./task-manager.js";
 import type { Task } from "./types.js";
@@ -27,8 +28,8 @@ export async function decide(manager: TaskManager, id: string, decision: Decisio
   const now = await manager.getTask(id);
   if (!now) return { status: 404, error: "not_found", message: `no task ${id}` };
   if (now.type !== APPROVAL_TYPE) return { status: 409, error: "not_an_approval", message: `task ${id} is a ${now.type} task, not an approval` };
-  const made = (now as { decision?: { approved?: unknown; by?: unknown; at?: unknown } }).decision;
-  if (made) return { status: 409, error: "already_decided", message: `task ${id} was ${made.approved ? "approved" : "rejected"} by ${String(made.by)} at ${String(made.at)}` };
+  const made = DecisionSchema.safeParse((now as { decision?: unknown }).decision);
+  if (made.success) return { status: 409, error: "already_decided", message: `task ${id} was ${made.data.approved ? "approved" : "rejected"} by ${made.data.by} at ${made.data.at}` };
   return { status: 409, error: "not_waiting", message: `task ${id} is ${now.status}: only a waiting approval can be decided (retry it to ask again)` };
 }
 

@@ -3,7 +3,7 @@
 // note box with Approve and Reject (POST /api/tasks/:id/approve | reject). Texts go through
 // textContent, as everywhere on the dashboard.
 
-import { h } from "./dom.js";
+import { ago, h } from "./dom.js";
 
 /** The "Decision" row of an approval that has one. */
 export function decisionRows(task) {
@@ -32,11 +32,6 @@ export function decisionControls(task, post) {
   return { nodes: [note, approve, reject], sync };
 }
 
-const since = (iso) => {
-  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
-  return s < 60 ? `${s} s` : s < 3600 ? `${Math.round(s / 60)} min` : s < 86400 ? `${Math.round(s / 3600)} h` : `${Math.round(s / 86400)} d`;
-};
-
 /** The overview's card: each approval waiting for a decision, linked to its page (where it is decided). */
 export function approvalsSection(approvals) {
   if (!approvals || approvals.length === 0) return h("div", { id: "approvals-section" });
@@ -46,5 +41,5 @@ export function approvalsSection(approvals) {
       h("li", { "data-task": a.id },
         h("a", { href: `#/tasks/${encodeURIComponent(a.id)}` }, a.title),
         a.message ? h("span", { class: "muted" }, ` — ${a.message}`) : null,
-        a.asked ? h("span", { class: "muted" }, ` (asked ${since(a.asked)} ago)`) : null))));
+        a.asked ? h("span", { class: "muted" }, ` (asked ${ago(a.asked)})`) : null))));
 }

@@ -21,3 +21,9 @@ export function svg(tag, attrs = {}, ...children) {
   for (const child of children) el.append(child instanceof Node ? child : String(child));
   return el;
 }
+
+/** How long ago an ISO time was, for a person: "12 s ago", "5 min ago", "3 h ago", "2 d ago". */
+export function ago(iso) {
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  return s < 60 ? `${s} s ago` : s < 3600 ? `${Math.round(s / 60)} min ago` : s < 86400 ? `${Math.round(s / 3600)} h ago` : `${Math.round(s / 86400)} d ago`;
+}

@@ -4,13 +4,8 @@
 // through textContent only (dom.js).
 
 import { actionRunner } from "./actions.js";
-import { h } from "./dom.js";
+import { ago, h } from "./dom.js";
 
-const seconds = (iso) => Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
-const ago = (iso) => {
-  const s = seconds(iso);
-  return s < 60 ? `${s} s ago` : s < 3600 ? `${Math.round(s / 60)} min ago` : `${Math.round(s / 3600)} h ago`;
-};
 
 /** `api`: the dashboard's fetch helper; `changed`: called after a drain or resume (re-draws). */
 export function workersSection(workers, api, changed) {

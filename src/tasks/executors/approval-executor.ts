@@ -17,7 +17,7 @@ export const ApprovalRequestSchema = TaskRequestBaseSchema.extend({
 });
 
 /** Kept in the task's params by the decision (decide-approval.ts); never taken from a request. */
-const DecisionSchema = z.object({ approved: z.boolean(), by: z.string(), note: z.string().optional(), at: z.string() });
+export const DecisionSchema = z.object({ approved: z.boolean(), by: z.string(), note: z.string().optional(), at: z.string() });
 
 export class ApprovalExecutor implements TaskExecutor {
   readonly type = APPROVAL_TYPE;

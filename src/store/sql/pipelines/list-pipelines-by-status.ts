@@ -12,10 +12,11 @@ import { PIPELINE_STATUS, STEP_COUNTS } from "./pipeline-status-sql.js";
 /** Task `t`'s tags, as an array whatever params hold (the API only stores arrays). */
 const TAGS_OF_T = "CASE WHEN jsonb_typeof(t.params->'tags') = 'array' THEN t.params->'tags' ELSE '[]'::jsonb END";
 
+const LIVE_TAGGED = "t.status IN ('pending', 'running') AND t.params ? 'tags'";
 const STEPS_OF: Record<string, string | undefined> = {
-  pending: "t.status IN ('pending', 'running') AND t.params ? 'tags'",
-  running: "t.status IN ('pending', 'running') AND t.params ? 'tags'",
-  blocked: "t.status IN ('pending', 'running') AND t.params ? 'tags'",
+  pending: LIVE_TAGGED,
+  running: LIVE_TAGGED,
+  blocked: LIVE_TAGGED,
   failed: "t.status = 'failed'",
   cancelled: "t.status = 'cancelled'",
 };

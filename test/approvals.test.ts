@@ -271,6 +271,12 @@ describe("ph-tasks approve / reject, a pipeline's approval step, against a runni
     const waiting = await waitFor(async () => { const out = (await agent.cliAsync(["approvals"])).stdout; return out.includes(gateId) ? out : undefined; }, 10_000, "the approvals list");
     expect(waiting).toMatch(new RegExp(`^ID\\s+ASKED\\s+QUESTION\\s+MESSAGE\\n[- ]+\\n${gateId}\\s+\\d+s ago\\s+ship release 9\\?`));
     expect(waiting).toContain("1 waiting for a decision: ph-tasks approve <id> / reject <id>");
+    // The pipeline says what it waits for: a status of its own, the step awaiting a decision.
+    const stopped = (await agent.cliAsync(["pipeline", "show", id])).stdout;
+    expect(stopped).toMatch(new RegExp(`${id}\\s+awaiting_approval\\s+release 9`));
+    expect(stopped).toMatch(new RegExp(`sign-off\\s+awaiting decision\\s+${gateId}`));
+    expect((await agent.cliAsync(["pipeline", "list", "--status", "awaiting_approval"])).stdout).toContain(id);
+    expect((await agent.cliAsync(["pipeline", "list", "--status", "running"])).stdout).not.toContain(id);
     const approved = await agent.cliAsync(["approve", gateId, "--note", "all green", "--by", "dave"]);
     expect(approved).toMatchObject({ status: 0, stdout: `${gateId} approved by dave\n` });
     expect(await waitFor(async () => { const s = await stepTask("ship"); return s?.status === "completed" ? s : undefined; }, 20_000, "the ship step")).toBeTruthy();

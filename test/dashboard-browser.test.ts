@@ -567,6 +567,34 @@ describeInChromium("the dashboard", () => {
     expect(await page.locator("#pipeline-cancel").count()).toBe(0);
   });
 
+  it("a pipeline stopped at its approval step: its own status and filter, the step awaiting a decision, approved from the step's page", async () => {
+    const res = await fetch(`${base}/api/pipelines`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ title: "release 8", steps: [{ name: "sign-off", task: { type: "approval", title: "ship release 8?" } }, { name: "ship", after: ["sign-off"], task: { type: "cli", title: "ship it", command: "true" } }] }),
+    });
+    const { pipeline } = (await res.json()) as { pipeline: { id: string; steps: { taskId: string }[] } };
+    // Asked for within a second (the sweep): then the filter finds it.
+    await waitFor(async () => {
+      await page.goto(`${base}/?load=${Date.now()}#/pipelines?status=awaiting_approval`);
+      await page.locator("#pipelines-section h2", { hasText: "awaiting_approval" }).waitFor();
+      return (await page.locator(`#pipelines tr[data-pipeline="${pipeline.id}"]`).count()) > 0 ? true : undefined;
+    }, 10_000, "the pipeline among those awaiting approval");
+    const row = page.locator(`#pipelines tr[data-pipeline="${pipeline.id}"]`);
+    expect(await row.locator("[data-status]").textContent()).toBe("awaiting approval");
+    await row.locator(".title a").click();
+    await page.locator("#pipeline-steps").waitFor();
+    expect(await page.locator("#pipeline-status [data-status]").getAttribute("data-status")).toBe("awaiting_approval");
+    const steps = page.locator("#pipeline-steps tbody tr");
+    expect(await steps.evaluateAll((rows) => rows.map((r) => [(r as HTMLElement).dataset.step, (r as HTMLElement).dataset.status]))).toEqual([["sign-off", "awaiting_decision"], ["ship", "pending"]]);
+    expect(await page.locator("#pipeline-cancel").count()).toBe(1);
+    await steps.nth(0).locator("a.step-task").click();
+    await page.waitForURL(new RegExp(`#/tasks/${pipeline.steps[0]!.taskId}$`));
+    await page.locator("#approve").click();
+    await page.locator("#task-details a.pipeline-link").click();
+    await page.locator('#pipeline-status [data-status="completed"]').waitFor({ timeout: 20_000 });
+  });
+
   it("an approval task's page: what it waits for, Approve with a note, then its decision and its end", async () => {
     const { task } = await manager.enqueueTask({ type: "approval", title: "ship from the browser?", message: "build 42 passed" });
     // The overview's card lists it once it is asked for (a sweep each second); its link opens its page.

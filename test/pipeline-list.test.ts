@@ -1,7 +1,8 @@
 /**
  * The pipeline list's status filter (`GET /api/pipelines?status=`, `ph-tasks pipeline list --status`),
  * on PGlite and PostgreSQL: the status SQL gives each pipeline agrees with the one its view shows
- * (pipelineStatus) on every mix of up to three step statuses — a removed task included —, pages
+ * (pipelineStatus) on every mix of up to three step statuses — a removed task and an approval
+ * awaiting a decision included, and pending approvals not asked for yet or decided —, pages
  * newest first, and a status that does not exist is refused naming the allowed ones; the end
  * written back to a rule's document is taken by one caller of several at once.
  */
@@ -10,12 +11,13 @@ import { createApp, listen } from "../src/http/server.js";
 import { silentLogger } from "../src/logger.js";
 import { PIPELINE_STATUSES, pipelineStatus } from "../src/pipelines/pipeline-service.js";
 import { PipelineStore } from "../src/store/pipeline-store.js";
-import type { TaskStatus } from "../src/tasks/types.js";
-import { testManager } from "./support/manager.js";
+import type { StepCondition } from "../src/pipelines/pipeline-service.js";
+import { cliRegistry, testManager } from "./support/manager.js";
+import { ApprovalExecutor } from "../src/tasks/executors/approval-executor.js";
 import { BACKENDS } from "./support/stores.js";
 
-type StepStatus = TaskStatus | "removed";
-const STEP_STATUSES: StepStatus[] = ["pending", "running", "completed", "failed", "cancelled", "removed"];
+type StepStatus = StepCondition;
+const STEP_STATUSES: StepStatus[] = ["pending", "running", "completed", "failed", "cancelled", "removed", "awaiting_decision"];
 
 /** Every multiset of 1 to 3 step statuses. */
 function mixes(): StepStatus[][] {
@@ -33,7 +35,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
   describe.skipIf(!backend.available)(`the pipeline list on ${backend.name}`, () => {
     it("filters by the status the steps give, as the view tells it, for every mix of step statuses; pages newest first; refuses an unknown status", async () => {
       const { store, cleanup } = await backend.open();
-      const manager = testManager(store); // not started: the statuses are set by hand below
+      const manager = testManager(store, {}, cliRegistry().register(new ApprovalExecutor())); // not started: the statuses are set by hand below
       const { server, url } = await listen(createApp({ manager, metrics: manager.metrics!, logger: silentLogger() }), "127.0.0.1", 0, undefined);
       try {
         const pipelines = new PipelineStore(store.db);
@@ -50,9 +52,15 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
           // Tagged as the pipeline service tags its steps (the filter finds live, failed and
           // cancelled pipelines through these tags), one beside a tag of its own.
           const tags = n % 2 ? [`pipeline:${id}`] : ["release-1", `pipeline:${id}`];
-          const stored = await manager.enqueueTasks(kept.map((_, i) => ({ type: "cli", title: `p${n} s${i}`, command: "true", tags })));
+          // An approval for each step awaiting a decision (asked for, undecided), and for some pending
+          // steps one not asked for yet or decided already: those count as pending.
+          const approval = (status: StepStatus) => status === "awaiting_decision" || (status === "pending" && n % 3 !== 0);
+          const stored = await manager.enqueueTasks(kept.map((status, i) => (approval(status) ? { type: "approval", title: `p${n} s${i}`, tags } : { type: "cli", title: `p${n} s${i}`, command: "true", tags })));
           const ids = stored.map((s) => s.task.id);
-          for (const [i, status] of kept.entries()) await store.db.query("UPDATE ph_tasks SET status = $2 WHERE id = $1", [ids[i], status]);
+          for (const [i, status] of kept.entries()) {
+            const params = status === "awaiting_decision" ? { asked: "2026-12-06T00:00:00Z" } : status === "pending" && n % 3 === 2 ? { asked: "2026-12-06T00:00:00Z", decision: { approved: true, by: "t", at: "2026-12-06T00:00:01Z" } } : {};
+            await store.db.query("UPDATE ph_tasks SET status = $2, params = params || $3::jsonb WHERE id = $1", [ids[i], status === "awaiting_decision" ? "pending" : status, JSON.stringify(params)]);
+          }
           const taskIds = [...ids, ...mix.filter((s) => s === "removed").map((_, i) => `gone-${n}-${i}`)];
           await pipelines.insert(store.db, { id, title: mix.join(","), origin: "test", idempotency_key: null, steps: taskIds.map((taskId, i) => ({ name: `s${i}`, taskId, after: [] })), task_ids: taskIds });
           expected.set(id, pipelineStatus(mix));
@@ -90,7 +98,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
         expect(await pipelines.takeWrittenStatus(done, "completed", 1)).toBeUndefined();
         const bad = await list("status=done");
         expect(bad.status).toBe(400);
-        expect(bad.body.errors).toEqual([expect.objectContaining({ field: "status", message: "must be one of pending, running, blocked, completed, failed, cancelled" })]);
+        expect(bad.body.errors).toEqual([expect.objectContaining({ field: "status", message: "must be one of pending, running, awaiting_approval, blocked, completed, failed, cancelled" })]);
       } finally {
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));

@@ -57,12 +57,15 @@ const step = (name: string, ms = 0, extra: Record<string, unknown> = {}) => ({
 const untilFlag = (name: string, flag: string) => ({ type: "cli", title: name, command: process.execPath, args: ["-e", "process.exit(require('fs').existsSync(process.argv[1]) ? 0 : 3)", flag], maxAttempts: 1 });
 
 describe("a pipeline's status from its steps'", () => {
-  it("pending, running, blocked, completed, failed, cancelled", () => {
+  it("pending, running, awaiting_approval, blocked, completed, failed, cancelled", () => {
     expect(pipelineStatus(["pending", "pending"])).toBe("pending");
     expect(pipelineStatus(["completed", "pending"])).toBe("running");
     expect(pipelineStatus(["running", "pending"])).toBe("running");
     expect(pipelineStatus(["failed", "running", "pending"])).toBe("running");
     expect(pipelineStatus(["failed", "pending"])).toBe("blocked");
+    expect(pipelineStatus(["completed", "awaiting_decision", "pending"])).toBe("awaiting_approval");
+    expect(pipelineStatus(["awaiting_decision", "running"])).toBe("running");
+    expect(pipelineStatus(["awaiting_decision", "failed"])).toBe("blocked");
     expect(pipelineStatus(["completed", "completed"])).toBe("completed");
     expect(pipelineStatus(["completed", "removed"])).toBe("completed");
     expect(pipelineStatus(["failed", "cancelled"])).toBe("failed");
@@ -325,7 +328,7 @@ describe("ph-tasks pipeline, against a running agent", () => {
     expect(listed.stdout).toMatch(new RegExp(`${id}\\s+completed\\s+2/2`));
     expect((await agent.cliAsync(["pipeline", "list", "--status", "completed"])).stdout).toContain(id);
     expect((await agent.cliAsync(["pipeline", "list", "--status", "failed"])).stdout).not.toContain(id);
-    expect((await agent.cliAsync(["pipeline", "list", "--status", "done"])).stderr).toContain("status: must be one of pending, running, blocked, completed, failed, cancelled");
+    expect((await agent.cliAsync(["pipeline", "list", "--status", "done"])).stderr).toContain("status: must be one of pending, running, awaiting_approval, blocked, completed, failed, cancelled");
     // Its steps' tasks each have a task document in the agent's drive.
     const json = JSON.parse((await agent.cliAsync(["pipeline", "show", id, "--json"])).stdout) as PipelineJson;
     expect(json.steps.every((s) => typeof s.task?.source?.documentId === "string")).toBe(true);

@@ -62,7 +62,8 @@ export class PipelineAnnouncer {
 export function announcement(pipeline: PipelineRow, states: ReadonlyMap<string, StepState>): Announcement {
   const statusOf = (taskId: string) => states.get(taskId)?.status ?? "removed";
   const status = pipelineStatus(pipeline.steps.map((step) => statusOf(step.taskId)));
-  if (status === "pending" || status === "running") return pipeline.announced_status === null ? undefined : { clear: true };
+  // Plain statuses (no decisions read): awaiting_approval cannot come out, but is told nothing as running is.
+  if (status === "pending" || status === "running" || status === "awaiting_approval") return pipeline.announced_status === null ? undefined : { clear: true };
   if (status === pipeline.announced_status) return undefined;
   if (status === "blocked") {
     const byName = new Map(pipeline.steps.map((step) => [step.name, step]));

@@ -9,15 +9,17 @@ import type { Task, TaskSource, TaskStatus } from "../tasks/types.js";
 import { rowRuntime, rowToTask, type TaskRuntime } from "../store/task-store.js";
 import type { PipelineStore } from "../store/pipeline-store.js";
 import type { PipelineRow } from "../store/sql/pipelines/pipeline-row.js";
+import { awaitsDecision } from "../tasks/executors/approval-executor.js";
 import { parsePipelineRequest, planPipeline, type ExpandTemplate } from "./pipeline-request.js";
 import type { UnwrittenEnds } from "../store/sql/write-back-sql.js";
 
-export const PIPELINE_STATUSES = ["pending", "running", "blocked", "completed", "failed", "cancelled"] as const;
+export const PIPELINE_STATUSES = ["pending", "running", "awaiting_approval", "blocked", "completed", "failed", "cancelled"] as const;
 /**
  * pending: no step has started; running: a step runs, or more wait for ones that completed;
- * blocked: nothing runs, and steps wait for one that failed or was cancelled (onFailure "wait":
- * retry it); completed: every step completed; failed / cancelled: every step ended, one failed /
- * none failed and one was cancelled.
+ * awaiting_approval: nothing runs, nothing failed, and an approval step waits for a person's
+ * decision (asked for: see approvals.ts); blocked: nothing runs, and steps wait for one that
+ * failed or was cancelled (onFailure "wait": retry it); completed: every step completed; failed /
+ * cancelled: every step ended, one failed / none failed and one was cancelled.
  */
 export type PipelineStatus = (typeof PIPELINE_STATUSES)[number];
 
@@ -32,6 +34,8 @@ export interface PipelineStepView {
   taskId: string;
   /** "removed": the retention cleanup removed its task. */
   status: TaskStatus | "removed";
+  /** An approval step that waits for a person's decision now (asked for, not decided). */
+  awaitingDecision: boolean;
   task: (Task & { runtime: TaskRuntime }) | undefined;
 }
 
@@ -163,19 +167,32 @@ export class PipelineService {
 function toView(row: PipelineRow, tasks: ReadonlyMap<string, Task & { runtime: TaskRuntime }>): PipelineView {
   const steps = row.steps.map((step): PipelineStepView => {
     const task = tasks.get(step.taskId);
-    return { name: step.name, after: step.after, taskId: step.taskId, status: task?.status ?? "removed", task };
+    return { name: step.name, after: step.after, taskId: step.taskId, status: task?.status ?? "removed", awaitingDecision: task !== undefined && awaitsDecision(task), task };
   });
-  return { id: row.id, title: row.title, origin: row.origin, idempotencyKey: row.idempotency_key, createdAt: row.created_at, status: pipelineStatus(steps.map((s) => s.status)), steps };
+  const conditions = steps.map((s): StepCondition => (s.awaitingDecision ? "awaiting_decision" : s.status));
+  return { id: row.id, title: row.title, origin: row.origin, idempotencyKey: row.idempotency_key, createdAt: row.created_at, status: pipelineStatus(conditions), steps };
 }
 
-/** A pipeline's status from its steps' (a removed step counts as completed: failed tasks are kept longer). */
-export function pipelineStatus(statuses: readonly (TaskStatus | "removed")[]): PipelineStatus {
-  const has = (status: TaskStatus) => statuses.includes(status);
-  const unfinished = has("pending") || has("running");
+/**
+ * What a pipeline's status needs of a step: its task's status, "removed" when the retention
+ * cleanup removed it, "awaiting_decision" for a pending approval asked for and not decided.
+ */
+export type StepCondition = TaskStatus | "removed" | "awaiting_decision";
+
+/**
+ * A pipeline's status from its steps' (a removed step counts as completed: failed tasks are kept
+ * longer). The SQL twin is pipeline-status-sql.ts. A caller that knows no decisions (the webhook
+ * announcer) passes plain statuses: awaiting_approval then reads as running or pending, which it
+ * announces alike — nothing.
+ */
+export function pipelineStatus(conditions: readonly StepCondition[]): PipelineStatus {
+  const has = (condition: StepCondition) => conditions.includes(condition);
+  const unfinished = has("pending") || has("running") || has("awaiting_decision");
   if (!unfinished) return has("failed") ? "failed" : has("cancelled") ? "cancelled" : "completed";
   if (has("running")) return "running";
   if (has("failed") || has("cancelled")) return "blocked";
-  return has("completed") || statuses.includes("removed") ? "running" : "pending";
+  if (has("awaiting_decision")) return "awaiting_approval";
+  return has("completed") || has("removed") ? "running" : "pending";
 }
 
 /** The steps, each after those it waits for (the links have no cycle: checked when created). */

@@ -12,11 +12,11 @@ import { readJsonObject } from "../input.js";
 import { printText } from "../terminal-text.js";
 import { clientFor, printJson } from "./client-options.js";
 import { paramOptions, templateParamValues, type TemplateFlags } from "./task-template-flags.js";
-import { ApiPipelineSchema, exitCodeOf, OneSchema, pipelinePath, SETTLED, WAIT_POLL_MS, type ApiPipeline } from "./pipeline-api.js";
+import { ApiPipelineSchema, exitCodeOf, OneSchema, pipelinePath, SETTLED, stepStatusText, WAIT_POLL_MS, type ApiPipeline } from "./pipeline-api.js";
 import { registerPipelineLogsCommand } from "./pipeline-logs-command.js";
 
 export function describePipeline(pipeline: ApiPipeline): string {
-  const rows = pipeline.steps.map((step) => [step.name, step.status, step.taskId, step.after.join(",") || "-", step.task ? durationOf(step.task) : "-", step.task?.error ? truncate(`${step.task.error.code}: ${step.task.error.message}`, 60) : ""]);
+  const rows = pipeline.steps.map((step) => [step.name, step.awaitingDecision ? "awaiting decision" : step.status, step.taskId, step.after.join(",") || "-", step.task ? durationOf(step.task) : "-", step.task?.error ? truncate(`${step.task.error.code}: ${step.task.error.message}`, 60) : ""]);
   return `${pipeline.id}  ${pipeline.status}  ${pipeline.title}\n${table(["STEP", "STATUS", "TASK", "AFTER", "DURATION", "ERROR"], rows)}\n`;
 }
 
@@ -59,7 +59,7 @@ export function registerPipelineCommands(program: Command): void {
     .command("list")
     .description("the latest pipelines, newest first")
     .option("--limit <n>", "how many (1-200)", "20")
-    .option("--status <status>", "only these: pending, running, blocked, completed, failed or cancelled")
+    .option("--status <status>", "only these: pending, running, awaiting_approval, blocked, completed, failed or cancelled")
     .option("--json", "print JSON")
     .action(async (flags: { limit: string; status?: string; json?: boolean }, command: Command) => {
       const query = new URLSearchParams({ limit: flags.limit, ...(flags.status !== undefined ? { status: flags.status } : {}) });
@@ -106,8 +106,9 @@ async function follow(client: AgentClient, start: ApiPipeline, tell: ((line: str
   let current = start;
   for (;;) {
     for (const step of current.steps) {
-      if (seen.get(step.name) !== step.status) tell?.(`${step.name}: ${step.status}${step.task?.error ? ` (${step.task.error.code}: ${step.task.error.message})` : ""}`);
-      seen.set(step.name, step.status);
+      const status = stepStatusText(step);
+      if (seen.get(step.name) !== status) tell?.(`${step.name}: ${status}${step.task?.error ? ` (${step.task.error.code}: ${step.task.error.message})` : ""}`);
+      seen.set(step.name, status);
     }
     if (SETTLED.has(current.status)) return current;
     await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));

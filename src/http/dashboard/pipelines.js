@@ -7,11 +7,11 @@ import { h } from "./dom.js";
 import { runTime } from "./run-figures.js";
 
 const SETTLED = ["completed", "failed", "cancelled"];
-const CANCELLABLE = ["pending", "running", "blocked"];
+const CANCELLABLE = ["pending", "running", "awaiting_approval", "blocked"];
 const RETRYABLE = ["failed", "blocked", "cancelled"];
 const TAG_PREFIX = "pipeline:";
 
-const badge = (status) => h("span", { class: `badge ${status}`, "data-status": status }, status);
+const badge = (status) => h("span", { class: `badge ${status}`, "data-status": status }, status.replace("_", " "));
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : "–");
 const pipelineHref = (id) => `#/pipelines/${encodeURIComponent(id)}`;
 const doneText = (p) => `${p.steps.filter((s) => s.status === "completed").length}/${p.steps.length}`;
@@ -32,7 +32,7 @@ export function pipelinesNav() {
 }
 
 /** The list's filter: every pipeline, or those of one status (#/pipelines?status=failed). */
-const FILTERS = ["running", "blocked", "failed", "completed", "cancelled", "pending"];
+const FILTERS = ["running", "awaiting_approval", "blocked", "failed", "completed", "cancelled", "pending"];
 function filterLinks(status) {
   const link = (value, label) => h("a", { href: value ? `#/pipelines?status=${value}` : "#/pipelines", "data-filter": value ?? "all", ...(status === value ? { class: "active", "aria-current": "true" } : {}) }, label);
   return h("p", { class: "filters", id: "pipeline-filters" }, link(undefined, "all"), ...FILTERS.flatMap((value) => [" · ", link(value, value)]));
@@ -59,9 +59,11 @@ function stepRow(step) {
     ? h("a", { href: `#/tasks/${encodeURIComponent(step.taskId)}`, class: "step-task", title: step.taskId }, task.title)
     : h("span", { class: "muted", title: "removed by the retention cleanup" }, `${step.taskId} (removed)`);
   const error = task && task.error;
-  return h("tr", { "data-step": step.name, "data-status": step.status },
+  // An approval step asked for and not decided says so; its task page has Approve / Reject.
+  const status = step.awaitingDecision ? "awaiting_decision" : step.status;
+  return h("tr", { "data-step": step.name, "data-status": status },
     h("td", { class: "step-name" }, step.name),
-    h("td", {}, badge(step.status)),
+    h("td", {}, badge(status)),
     h("td", { class: "after" }, step.after.length ? step.after.join(", ") : "–"),
     h("td", { class: "title" }, taskCell),
     h("td", {}, runTime(task)),

@@ -19,6 +19,15 @@ export const ApprovalRequestSchema = TaskRequestBaseSchema.extend({
 /** Kept in the task's params by the decision (decide-approval.ts); never taken from a request. */
 export const DecisionSchema = z.object({ approved: z.boolean(), by: z.string(), note: z.string().optional(), at: z.string() });
 
+/**
+ * Whether the task is an approval that waits for a person's decision now: pending, asked for
+ * (take-approval-asks.ts marks it once its dependencies completed) and not decided.
+ */
+export function awaitsDecision(task: Task): boolean {
+  const fields = task as { asked?: unknown; decision?: unknown };
+  return task.type === APPROVAL_TYPE && task.status === "pending" && fields.asked !== undefined && fields.decision === undefined;
+}
+
 export class ApprovalExecutor implements TaskExecutor {
   readonly type = APPROVAL_TYPE;
   readonly requestSchema = ApprovalRequestSchema;

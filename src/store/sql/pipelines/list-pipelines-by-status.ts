@@ -5,7 +5,7 @@ import { PIPELINE_STATUS, STEP_COUNTS } from "./pipeline-status-sql.js";
 /**
  * The tasks a pipeline of each status has at least one of (`t` in ph_tasks). Pending, running and
  * blocked pipelines have a step pending or running (ph_tasks_live_tagged, migration 035: only live
- * tasks with tags); a failed one a failed step, a cancelled one a cancelled step (ph_tasks_failed,
+ * tasks with tags), as awaiting_approval ones (a pending approval step); a failed one a failed step, a cancelled one a cancelled step (ph_tasks_failed,
  * ph_tasks_cancelled). Completed ones have no such mark: most pipelines are, so they are read
  * newest first until the page is full.
  */
@@ -16,6 +16,7 @@ const LIVE_TAGGED = "t.status IN ('pending', 'running') AND t.params ? 'tags'";
 const STEPS_OF: Record<string, string | undefined> = {
   pending: LIVE_TAGGED,
   running: LIVE_TAGGED,
+  awaiting_approval: LIVE_TAGGED,
   blocked: LIVE_TAGGED,
   failed: "t.status = 'failed'",
   cancelled: "t.status = 'cancelled'",

@@ -202,6 +202,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
     logger,
     apiToken: config.API_TOKEN,
     readToken: config.API_READ_TOKEN,
+    users: config.API_USERS,
     allowedHosts: config.HTTP_ALLOWED_HOSTS,
     createTask,
     schedules,

@@ -6,6 +6,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { publicKeyBytes } from "./security/authorized-writers.js";
+import { ApiUsersSchema, NAME_RULE, PersonNameSchema, splitNamed } from "./security/identities.js";
 import { TaskSecretsSchema } from "./security/task-secrets.js";
 import { formatFieldErrors, jsonText, parseWith, type FieldError } from "./validation.js";
 
@@ -79,8 +80,11 @@ const hostNameList = list.pipe(
 const appKeyList = list.pipe(
   z.array(
     z.string().superRefine((entry, ctx) => {
+      // `alice=did:key:…`: the key's holder, known by that name (an approval's approvers).
+      const { name, value } = splitNamed(entry);
+      if (name !== undefined && !PersonNameSchema.safeParse(name).success) ctx.addIssue({ code: "custom", message: `'${name}': a name must be ${NAME_RULE}` });
       try {
-        publicKeyBytes(entry);
+        publicKeyBytes(value);
       } catch (error) {
         ctx.addIssue({ code: "custom", message: `'${entry}': ${(error as Error).message}` });
       }
@@ -140,7 +144,7 @@ export const VARIABLES = {
   TASK_COMMAND_ALLOWLIST: { schema: commandList, default: "", doc: "Comma-separated programs CLI tasks may run: names, looked up on the agent's PATH (never the task's), or absolute paths; an entry may go on with the arguments a task's must start with (`git status`, `make test`), as a program listed bare runs whatever its arguments say (`git -c …`, `find -exec`). Empty: any program." },
   TASK_SECRETS: { schema: TaskSecretsSchema, default: "{}", secret: true, doc: "JSON object name → {\"value\":\"…\",\"variable\":\"DEPLOY_TOKEN\",\"commands\":[\"/usr/local/bin/deploy\"]}: secrets a CLI task may ask for by name (secrets: [\"deploy\"]); the value goes in that variable, only for those commands (allow-list entries, matched on the agent's PATH), and is redacted from every task's output. Never logged, stored or shown." },
   TASK_ENV_ALLOWLIST: { schema: envNameList, default: "", doc: "Comma-separated environment variables CLI tasks may set: names, prefixes ending in * (MYAPP_*), or * for any. Empty: any name when TASK_COMMAND_ALLOWLIST is empty, none when it is set (a variable can make an allowed program run another: GIT_CONFIG_*, BASH_ENV, PYTHONPATH)." },
-  TASK_AUTHORIZED_WRITERS: { schema: appKeyList, default: "", doc: "Comma-separated app keys (did:key:z… as Connect shows them, or raw P-256 hex) whose signed operations may start and cancel tasks (run requests, trigger rules); the signature is verified. Empty: anyone who can write a drive." },
+  TASK_AUTHORIZED_WRITERS: { schema: appKeyList, default: "", doc: "Comma-separated app keys (did:key:z… as Connect shows them, or raw P-256 hex) whose signed operations may start and cancel tasks (run requests, trigger rules) and decide approvals; the signature is verified. A key may be named, alice=did:key:z…: its holder is then known as alice (an approval's approvers; a decision's by). Empty: anyone who can write a drive." },
   TASK_ALLOW_ANY_WRITER: { schema: bool, default: "false", doc: "true: with REMOTE_DRIVE_URL and no TASK_AUTHORIZED_WRITERS, accept that anyone who can write that drive starts tasks here. Without it such an agent refuses to start." },
   TASK_SCHEDULE_POLL_MS: { schema: duration(100, 3_600_000), default: "1000", doc: "How often a worker looks for due cron schedules (it also wakes at the soonest one it knows); a schedule another worker created is seen within this long." },
   TASK_WEBHOOK_POLL_MS: { schema: duration(100, 3_600_000), default: "1000", doc: "How often a worker looks for outbound webhook deliveries to send (it also looks at once when one of its own tasks ends, and when a retry is due); a delivery of another worker's task goes out within this long." },
@@ -176,6 +180,7 @@ export const VARIABLES = {
   PORT: { schema: int(0, 65535), default: "4000", doc: "Port of the HTTP server (API, dashboard, metrics, MCP)." },
   API_TOKEN: { schema: z.string().min(16, "must be at least 16 characters"), secret: true, doc: "Bearer token required on every endpoint but /healthz; it may do everything (run commands)." },
   API_READ_TOKEN: { schema: z.string().min(16, "must be at least 16 characters"), secret: true, doc: "A second bearer token that may only read (GET, HEAD): the dashboard without its buttons, list / show / logs, /metrics. Needs API_TOKEN." },
+  API_USERS: { schema: ApiUsersSchema, default: "", secret: true, doc: "Comma-separated name=token pairs: tokens that may do everything API_TOKEN may, each known by its name — a decision made with it is by that name, and only such a name can decide an approval that lists approvers. Tokens at least 16 characters, each its own. Needs API_TOKEN." },
   HTTP_ALLOWED_HOSTS: { schema: hostNameList, default: "", doc: "Without API_TOKEN, the host names the HTTP server answers to besides loopback ones (localhost, 127.x.x.x, ::1), e.g. a name in /etc/hosts that points at 127.0.0.1. A request naming another one (a page using DNS rebinding) gets 403, and so does a change (POST, PUT, PATCH, DELETE) asked for by another site's page." },
   PH_TASKS_URL: { schema: url(/^https?$/, "http or https"), default: "http://127.0.0.1:4000", doc: "Agent the `ph-tasks` client commands talk to." },
   LOG_LEVEL: { schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]), default: "info", doc: "Log level (also the reactor's)." },
@@ -217,6 +222,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     errors.push({ field: "API_READ_TOKEN", message: "needs API_TOKEN: without it the API is open to everyone, and a read-only token means nothing", value: "(hidden)" });
   } else if (values.API_READ_TOKEN !== undefined && values.API_READ_TOKEN === values.API_TOKEN) {
     errors.push({ field: "API_READ_TOKEN", message: "must differ from API_TOKEN (which may do everything)", value: "(hidden)" });
+  }
+  const users = (values.API_USERS as { name: string; token: string }[] | undefined) ?? [];
+  if (users.length > 0 && values.API_TOKEN === undefined) {
+    errors.push({ field: "API_USERS", message: "needs API_TOKEN: without it the API is open to everyone, and a named token proves nothing", value: "(hidden)" });
+  } else if (users.some((u) => u.token === values.API_TOKEN || u.token === values.API_READ_TOKEN)) {
+    errors.push({ field: "API_USERS", message: `${users.filter((u) => u.token === values.API_TOKEN || u.token === values.API_READ_TOKEN).map((u) => u.name).join(", ")}: a user's token must differ from API_TOKEN and API_READ_TOKEN`, value: "(hidden)" });
   }
   // A synced drive is written by others: without a writer list, each of them could run programs
   // here (and Claude with this agent's key). Like a public listen address without API_TOKEN, that

@@ -27,6 +27,8 @@ const REDACT_PATHS = [
   "*.env.API_TOKEN",
   "env.API_READ_TOKEN",
   "*.env.API_READ_TOKEN",
+  "env.API_USERS",
+  "*.env.API_USERS",
 ];
 
 export interface LoggerOptions {

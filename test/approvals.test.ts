@@ -269,7 +269,7 @@ describe("ph-tasks approve / reject, a pipeline's approval step, against a runni
     expect((await stepTask("ship"))?.status).toBe("pending");
 
     const waiting = await waitFor(async () => { const out = (await agent.cliAsync(["approvals"])).stdout; return out.includes(gateId) ? out : undefined; }, 10_000, "the approvals list");
-    expect(waiting).toMatch(new RegExp(`^ID\\s+ASKED\\s+QUESTION\\s+MESSAGE\\n[- ]+\\n${gateId}\\s+\\d+s ago\\s+ship release 9\\?`));
+    expect(waiting).toMatch(new RegExp(`^ID\\s+ASKED\\s+QUESTION\\s+MESSAGE\\s+WHO MAY DECIDE\\n[- ]+\\n${gateId}\\s+\\d+s ago\\s+ship release 9\\?\\s+anyone\\n`));
     expect(waiting).toContain("1 waiting for a decision: ph-tasks approve <id> / reject <id>");
     // The pipeline says what it waits for: a status of its own, the step awaiting a decision.
     const stopped = (await agent.cliAsync(["pipeline", "show", id])).stdout;

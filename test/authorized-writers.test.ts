@@ -7,7 +7,6 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Action } from "document-model";
-import { ab2hex, actionSigner, buildOperationSignature } from "document-model/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAgent, type Agent } from "../src/agent.js";
 import { ConfigError, loadConfig } from "../src/config.js";
@@ -15,34 +14,10 @@ import { silentLogger } from "../src/logger.js";
 import { createReactor } from "../src/reactor/reactor-setup.js";
 import { addTaskDocument, dispatch, getTaskDocumentState } from "../src/reactor/documents.js";
 import { actions } from "../src/reactor/task-document/actions.js";
-import { didKeyOf, WriterPolicy } from "../src/security/authorized-writers.js";
+import { WriterPolicy } from "../src/security/authorized-writers.js";
+import { appKey, type AppKey } from "./support/app-keys.js";
 import { waitFor } from "./support/process.js";
 import { documentReaches } from "./support/task-documents.js";
-
-const P256 = { name: "ECDSA", namedCurve: "P-256" } as const;
-
-interface AppKey {
-  hex: string;
-  did: string;
-  sign: (documentId: string, action: Action) => Promise<Action>;
-}
-
-async function appKey(name: string): Promise<AppKey> {
-  const pair = await crypto.subtle.generateKey(P256, true, ["sign", "verify"]);
-  const raw = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
-  const hex = ab2hex(raw);
-  return {
-    hex,
-    did: didKeyOf(raw),
-    async sign(documentId, action) {
-      const signer = actionSigner({ address: "0x1111111111111111111111111111111111111111", networkId: "eip155", chainId: 1 }, { name, key: hex }, []);
-      const signature = await buildOperationSignature({ documentId, signer, action, previousStateHash: "" }, async (message) =>
-        new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, pair.privateKey, new Uint8Array(message))),
-      );
-      return { ...action, context: { signer: actionSigner(signer.user, signer.app, [signature]) } };
-    },
-  };
-}
 
 let alice: AppKey;
 let mallory: AppKey;

@@ -33,6 +33,7 @@ import { ARTIFACTS, closeDashboard, describeInChromium, launchChromium } from ".
 
 const TOKEN = "browser-token-0123456789";
 const READ_TOKEN = "browser-read-token-0123456789";
+const ALICE_TOKEN = "browser-alice-token-0123456789";
 
 describeInChromium("the dashboard", () => {
   let store: TaskStore;
@@ -52,7 +53,7 @@ describeInChromium("the dashboard", () => {
     // A cgroup per run where the machine has one (CI does): the task page shows a run's CPU.
     const registry = new ExecutorRegistry()
       .register(new CliExecutor({ allowedRoots: [process.cwd(), "/tmp"], killGraceMs: 300, captureBytes: 256 * 1024, ...(testCgroupRoot ? { cgroupRoot: testCgroupRoot } : {}) }))
-      .register(new ApprovalExecutor());
+      .register(new ApprovalExecutor(["alice"]));
     manager = testManager(store, { maxConcurrent: 4, maxPerDocument: 10 }, registry);
     await manager.start();
     schedules = new ScheduleService(new ScheduleStore(store.db), manager.registry);
@@ -63,7 +64,7 @@ describeInChromium("the dashboard", () => {
     const hookStore = new HookStore(store.db);
     hooks = new HookService(hookStore, manager.registry);
     const receiver = new HookReceiver(hookStore, (input, origin) => manager.enqueueTask({ ...(input as object), source: { origin } }), silentLogger());
-    ({ server, url: base } = await listen(createApp({ manager, metrics: manager.metrics!, logger: silentLogger(), apiToken: TOKEN, readToken: READ_TOKEN, schedules, webhooks, hooks: { service: hooks, receiver } }), "127.0.0.1", 0, TOKEN));
+    ({ server, url: base } = await listen(createApp({ manager, metrics: manager.metrics!, logger: silentLogger(), apiToken: TOKEN, readToken: READ_TOKEN, users: [{ name: "alice", token: ALICE_TOKEN }], schedules, webhooks, hooks: { service: hooks, receiver } }), "127.0.0.1", 0, TOKEN));
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   });
@@ -593,6 +594,28 @@ describeInChromium("the dashboard", () => {
     await page.locator("#approve").click();
     await page.locator("#task-details a.pipeline-link").click();
     await page.locator('#pipeline-status [data-status="completed"]').waitFor({ timeout: 20_000 });
+  });
+
+  it("an approval only alice may decide: who may, controls off for a token that names no one; signed in as alice, decided in her name", async () => {
+    const { task } = await manager.enqueueTask({ type: "approval", title: "alice's call", approvers: ["alice"] });
+    await page.goto(`${base}/?load=${Date.now()}#/tasks/${task.id}`);
+    await page.locator('#task-details .waiting[data-code="approval"]').waitFor({ timeout: 10_000 });
+    expect(await page.locator("#task-details .approvers").textContent()).toBe("alice");
+    expect(await page.locator("#approve").isDisabled()).toBe(true);
+    expect(await page.locator("#decision-refusal").textContent()).toBe("only alice may decide this; your token names no one (API_USERS gives named tokens)");
+    expect(await page.locator("#user-note").isVisible()).toBe(false);
+    await page.evaluate((token) => localStorage.setItem("ph-tasks-token", token), ALICE_TOKEN);
+    try {
+      await page.goto(`${base}/?load=${Date.now()}#/tasks/${task.id}`);
+      await page.locator('#task-details .waiting[data-code="approval"]').waitFor({ timeout: 10_000 });
+      expect(await page.locator("#user-note").textContent()).toBe("signed in as alice");
+      expect(await page.locator("#decision-refusal").textContent()).toBe("");
+      await page.locator("#approve").click();
+      await page.locator('#task-details [data-status="completed"]').waitFor({ timeout: 20_000 });
+      expect(await page.locator("#task-details .decision").textContent()).toMatch(/^approved by alice \(/);
+    } finally {
+      await page.evaluate((token) => localStorage.setItem("ph-tasks-token", token), TOKEN);
+    }
   });
 
   it("an approval task's page: what it waits for, Approve with a note, then its decision and its end", async () => {

@@ -6,6 +6,8 @@
  *   logs`, the live streams, /metrics. Anything else answers 403 naming the token it needs, and
  *   changes nothing. For a wall screen, a Prometheus scraper, or a colleague who watches: whoever
  *   holds API_TOKEN can run commands on this machine.
+ * - API_USERS' tokens (optional) may do everything, each known by its name: who decides an approval
+ *   (its `by`; and one that names approvers takes a decision from those names only).
  * Tokens are compared in constant time (as digests, so their lengths do not show either).
  * Without API_TOKEN (loopback only, see listen) everyone may do everything.
  */
@@ -18,7 +20,7 @@ export type Access = "full" | "read";
 const digest = (text: string) => createHash("sha256").update(text).digest();
 const READ_METHODS = new Set(["GET", "HEAD"]);
 
-export function requireToken(tokens: { full?: string | undefined; read?: string | undefined }): RequestHandler {
+export function requireToken(tokens: { full?: string | undefined; read?: string | undefined; users?: readonly { name: string; token: string }[] }): RequestHandler {
   if (!tokens.full) {
     return (_req, res, next) => {
       res.locals.access = "full" satisfies Access;
@@ -27,11 +29,19 @@ export function requireToken(tokens: { full?: string | undefined; read?: string 
   }
   const full = digest(tokens.full);
   const read = tokens.read ? digest(tokens.read) : undefined;
+  const users = (tokens.users ?? []).map((user) => ({ name: user.name, digest: digest(user.token) }));
   return (req, res, next) => {
     const match = /^Bearer\s+(.+)$/i.exec(req.get("authorization") ?? "");
     const given = match?.[1] ? digest(match[1]) : undefined;
     if (given && timingSafeEqual(given, full)) {
       res.locals.access = "full" satisfies Access;
+      return next();
+    }
+    // Every user's token compared, so the time taken does not tell which one matched.
+    const user = given ? users.filter((u) => timingSafeEqual(given, u.digest)).at(0) : undefined;
+    if (user) {
+      res.locals.access = "full" satisfies Access;
+      res.locals.caller = user.name;
       return next();
     }
     if (given && read && timingSafeEqual(given, read)) {
@@ -46,6 +56,11 @@ export function requireToken(tokens: { full?: string | undefined; read?: string 
 /** What the request that `res` answers may do (set by requireToken). */
 export function accessOf(res: Response): Access {
   return res.locals.access === "read" ? "read" : "full";
+}
+
+/** The name of whoever made the request, when their token is a named one (API_USERS). */
+export function callerOf(res: Response): string | undefined {
+  return typeof res.locals.caller === "string" ? res.locals.caller : undefined;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost|::ffff:127\.\d+\.\d+\.\d+)$/;

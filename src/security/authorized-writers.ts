@@ -13,8 +13,10 @@
  */
 import type { Action } from "document-model";
 import { buildOperationSignatureParams, hex2ab, verifyOperationSignature } from "document-model/core";
+import { splitNamed } from "./identities.js";
 
-export type WriterCheck = { ok: true } | { ok: false; code: "unsigned_operation" | "unauthorized_writer" | "invalid_signature"; message: string };
+/** `name`: the name the key was listed under (alice=did:key:…), when it was. */
+export type WriterCheck = { ok: true; name?: string } | { ok: false; code: "unsigned_operation" | "unauthorized_writer" | "invalid_signature"; message: string };
 
 const P256 = { name: "ECDSA", namedCurve: "P-256" } as const;
 /** Multicodec prefix of a P-256 public key (0x1200 as an unsigned varint). */
@@ -80,15 +82,17 @@ async function verifyWithKey(publicKey: string, signature: Uint8Array, data: Uin
 }
 
 export class WriterPolicy {
-  private readonly keys: Set<string>;
+  /** Each listed key (as its did:key) → the name it was listed under, if any. */
+  private readonly keys: Map<string, string | undefined>;
 
   /** Throws, naming the entry, on a key it cannot read (config validation shows that message). */
-  constructor(keys: readonly string[]) {
-    this.keys = new Set(keys.map((key) => {
+  constructor(entries: readonly string[]) {
+    this.keys = new Map(entries.map((entry) => {
+      const { name, value } = splitNamed(entry);
       try {
-        return canonical(key);
+        return [canonical(value), name];
       } catch (error) {
-        throw new Error(`TASK_AUTHORIZED_WRITERS: '${key}': ${(error as Error).message}`, { cause: error });
+        throw new Error(`TASK_AUTHORIZED_WRITERS: '${entry}': ${(error as Error).message}`, { cause: error });
       }
     }));
   }
@@ -96,6 +100,11 @@ export class WriterPolicy {
   /** No list: every writer of the drive may ask for work. */
   get open(): boolean {
     return this.keys.size === 0;
+  }
+
+  /** The names keys were listed under. */
+  names(): string[] {
+    return [...new Set([...this.keys.values()].filter((name): name is string => name !== undefined))];
   }
 
   async check(documentId: string, action: Action): Promise<WriterCheck> {
@@ -118,6 +127,8 @@ export class WriterPolicy {
       return { ok: false, code: "invalid_signature", message: `${action.type}: the signature does not cover this operation (another document, type or input)` };
     }
     const valid = await verifyOperationSignature(signature, signer, verifyWithKey).catch(() => false);
-    return valid ? { ok: true } : { ok: false, code: "invalid_signature", message: `${action.type}: the signature is not app key ${key}'s` };
+    if (!valid) return { ok: false, code: "invalid_signature", message: `${action.type}: the signature is not app key ${key}'s` };
+    const name = this.keys.get(key);
+    return name === undefined ? { ok: true } : { ok: true, name };
   }
 }

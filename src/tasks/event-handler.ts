@@ -184,7 +184,7 @@ export class TaskEventHandler {
           if (!refusal) await this.cancelForDocument(documentId);
           else await this.deps.writer.write(documentId, "notice", () => actions.addNotice({ level: "warning", message: `cancel ignored: ${refusal.message}`, at: now() }));
         } else if (DECISION_TYPES.has(op.action.type)) {
-          const refusal = (await this.writerRefusal(documentId, op.action)) ?? (await decideFromDocument(this.deps.manager, (await this.readTaskState(documentId)).currentTaskId, op.action));
+          const refusal = await decideFromDocument(this.deps.manager, this.deps.writers, documentId, (await this.readTaskState(documentId)).currentTaskId, op.action);
           const verb = op.action.type === "APPROVE" ? "approval" : "rejection";
           if (refusal) await this.deps.writer.write(documentId, "notice", () => actions.addNotice({ level: "warning", message: `${verb} ignored: ${refusal.message}`, at: now() }));
         }

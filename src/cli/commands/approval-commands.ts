@@ -7,9 +7,11 @@ import { ago, table, truncate } from "../format.js";
 import { clientFor, printJson } from "./client-options.js";
 import { printText } from "../terminal-text.js";
 
-const TaskBody = z.object({ task: ApiTaskSchema });
-/** What the approvals list needs beyond a task's fields: what it asks, since when. */
-const ApprovalSchema = ApiTaskSchema.and(z.looseObject({ message: z.string().optional(), asked: z.string().optional() }));
+/** A decided approval: who decided, as the agent recorded it (a named token's name, whatever --by said). */
+const TaskBody = z.object({ task: ApiTaskSchema.and(z.looseObject({ decision: z.looseObject({ by: z.string() }).optional() })) });
+/** What the approvals list needs beyond a task's fields: what it asks, since when, who may decide. */
+const ApprovalSchema = ApiTaskSchema.and(z.looseObject({ message: z.string().optional(), asked: z.string().optional(), approvers: z.array(z.string()).optional() }));
+const AccessBody = z.looseObject({ name: z.string().optional() });
 const ApprovalsBody = z.object({ approvals: z.array(ApprovalSchema) });
 
 /** Who decides, when --by is not given: this machine's user name. */
@@ -30,8 +32,8 @@ export function registerApprovalCommands(program: Command): void {
     .action(async (flags: { limit: string; json?: boolean }, command: Command) => {
       const { approvals } = await clientFor(command).request("GET", `/api/approvals?limit=${encodeURIComponent(flags.limit)}`, ApprovalsBody);
       if (flags.json) return printJson(approvals);
-      const rows = approvals.map((a) => [a.id, ago(a.asked), truncate(a.title, 60), truncate(a.message ?? "", 60)]);
-      printText(`${table(["ID", "ASKED", "QUESTION", "MESSAGE"], rows)}\n${approvals.length} waiting for a decision: ph-tasks approve <id> / reject <id>\n`);
+      const rows = approvals.map((a) => [a.id, ago(a.asked), truncate(a.title, 60), truncate(a.message ?? "", 60), a.approvers?.join(",") ?? "anyone"]);
+      printText(`${table(["ID", "ASKED", "QUESTION", "MESSAGE", "WHO MAY DECIDE"], rows)}\n${approvals.length} waiting for a decision: ph-tasks approve <id> / reject <id>\n`);
     });
 
   for (const [verb, description] of [
@@ -43,13 +45,17 @@ export function registerApprovalCommands(program: Command): void {
       .description(description)
       .argument("<id>", "the approval task's id")
       .option("--note <text>", "why (kept with the decision, shown in its log and result)")
-      .option("--by <name>", "who decides (default: this machine's user name)")
+      .option("--by <name>", "who decides (default: the name of your token when it has one — API_USERS —, else this machine's user name)")
       .option("--json", "print the task object as JSON")
       .action(async (id: string, flags: { note?: string; by?: string; json?: boolean }, command: Command) => {
-        const body = { by: flags.by ?? defaultBy(), ...(flags.note !== undefined ? { note: flags.note } : {}) };
-        const { task } = await clientFor(command).request("POST", `/api/tasks/${encodeURIComponent(id)}/${verb}`, TaskBody, body);
+        const client = clientFor(command);
+        // A named token decides as its name: no other is sent unless asked for (the agent refuses one that differs).
+        const named = flags.by === undefined && (await client.request("GET", "/api/access", AccessBody)).name !== undefined;
+        const by = flags.by ?? (named ? undefined : defaultBy());
+        const body = { ...(by !== undefined ? { by } : {}), ...(flags.note !== undefined ? { note: flags.note } : {}) };
+        const { task } = await client.request("POST", `/api/tasks/${encodeURIComponent(id)}/${verb}`, TaskBody, body);
         if (flags.json) return printJson(task);
-        printText(`${task.id} ${verb === "approve" ? "approved" : "rejected"} by ${body.by}\n`);
+        printText(`${task.id} ${verb === "approve" ? "approved" : "rejected"} by ${task.decision?.by ?? by ?? "?"}\n`);
       });
   }
 }

@@ -131,8 +131,10 @@ export function registerSubmitCommand(program: Command): void {
   common(submit.command("approval").description("a step a person decides (ph-tasks approve / reject): ph-tasks submit approval \"ship it?\" --after <build id>"))
     .argument("<question>", "what is asked (its title)")
     .option("--message <text>", "what the person should know or check first")
-    .action(async (question: string, flags: { message?: string }, command: Command) => {
-      await send(command, { type: "approval", title: question, ...(flags.message !== undefined ? { message: flags.message } : {}) }, command.opts());
+    .option("--approvers <names>", "comma-separated: only these may decide it (names of API_USERS tokens or named TASK_AUTHORIZED_WRITERS keys)")
+    .action(async (question: string, flags: { message?: string; approvers?: string }, command: Command) => {
+      const approvers = flags.approvers?.split(",").map((name) => name.trim()).filter((name) => name.length > 0);
+      await send(command, { type: "approval", title: question, ...(flags.message !== undefined ? { message: flags.message } : {}), ...(approvers !== undefined ? { approvers } : {}) }, command.opts());
     });
 
   limitOptions(common(submit.command("claude-code").description("the Claude Code CLI on a project: ph-tasks submit claude-code --prompt <text>")))

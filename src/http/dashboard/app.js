@@ -342,8 +342,11 @@ async function renderTask(id, mine) {
 
 /** A read-only token (API_READ_TOKEN) sees no buttons it could not use (style.css). */
 async function showAccess() {
-  const { access } = await api("/api/access");
+  const { access, name } = await api("/api/access");
   document.body.classList.toggle("read-only", access === "read");
+  // A named token (API_USERS): approvals are decided in its name (approvals.js reads it here).
+  document.body.dataset.user = name || "";
+  document.getElementById("user-note").textContent = name ? `signed in as ${name}` : "";
 }
 
 async function route() {

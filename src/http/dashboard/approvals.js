@@ -8,9 +8,19 @@ import { ago, h } from "./dom.js";
 /** The "Decision" row of an approval that has one. */
 export function decisionRows(task) {
   const d = task.decision;
-  if (task.type !== "approval" || !d) return [];
+  const rows = task.type === "approval" && task.approvers ? [["Who may decide", h("span", { class: "approvers" }, task.approvers.join(", "))]] : [];
+  if (task.type !== "approval" || !d) return rows;
   const said = `${d.approved ? "approved" : "rejected"} by ${d.by}${d.note ? `: ${d.note}` : ""}${d.at ? ` (${new Date(d.at).toLocaleString()})` : ""}`;
-  return [["Decision", h("span", { class: "decision", "data-approved": String(d.approved) }, said), "long"]];
+  return [...rows, ["Decision", h("span", { class: "decision", "data-approved": String(d.approved) }, said), "long"]];
+}
+
+/** Whose decisions this page makes: the name of a named token (API_USERS; app.js sets it), or "". */
+const user = () => document.body.dataset.user || "";
+
+/** Why this page's user may not decide an approval that names its approvers, or "" when they may. */
+function notAnApprover(task) {
+  if (!task.approvers || task.approvers.includes(user())) return "";
+  return `only ${task.approvers.join(", ")} may decide this${user() ? `; you are ${user()}` : "; your token names no one (API_USERS gives named tokens)"}`;
 }
 
 /**
@@ -22,14 +32,18 @@ export function decisionControls(task, post) {
   const note = h("input", { id: "decision-note", type: "text", placeholder: "note (optional)", maxlength: "2000" });
   const approve = h("button", { id: "approve" }, "Approve");
   const reject = h("button", { id: "reject", class: "secondary" }, "Reject");
-  const body = () => ({ by: "the dashboard", ...(note.value.trim() ? { note: note.value.trim() } : {}) });
+  const why = h("span", { class: "muted", id: "decision-refusal" });
+  // A named token decides in its own name: the agent refuses another.
+  const body = () => ({ ...(user() ? {} : { by: "the dashboard" }), ...(note.value.trim() ? { note: note.value.trim() } : {}) });
   approve.addEventListener("click", () => post("approve", body()));
   reject.addEventListener("click", () => post("reject", body()));
   const sync = (latest) => {
-    const open = latest.status === "pending" && !latest.decision;
+    const refusal = notAnApprover(latest);
+    const open = latest.status === "pending" && !latest.decision && !refusal;
     for (const control of [note, approve, reject]) control.disabled = !open;
+    why.textContent = latest.status === "pending" && !latest.decision ? refusal : "";
   };
-  return { nodes: [note, approve, reject], sync };
+  return { nodes: [note, approve, reject, why], sync };
 }
 
 /** The overview's card: each approval waiting for a decision, linked to its page (where it is decided). */

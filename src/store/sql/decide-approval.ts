@@ -9,6 +9,11 @@ export interface Decision {
   /** Who: the name given with the decision (the CLI's user, a document's writer). */
   by: string;
   note?: string;
+  /**
+   * The name of who decides as proven (a named API token, a named app key's signature), if it
+   * is: an approval that lists `approvers` is decided only by one of them.
+   */
+  approver?: string | undefined;
 }
 
 /**
@@ -17,7 +22,8 @@ export interface Decision {
  * on (migration 036). Its dependencies are locked (FOR SHARE) and read as they are now, as
  * retry-task.ts does: one completing at this instant either commits first and is seen completed
  * here, or waits and its trigger then finds this task decided. Undefined when the task is not a
- * pending approval without a decision (the caller says which).
+ * pending approval without a decision, or names approvers and `approver` is none of them (the
+ * caller says which).
  */
 export async function decideApproval(db: Queryable, id: string, decision: Decision): Promise<TaskRow | undefined> {
   const { rows } = await db.query<TaskRow>(
@@ -31,8 +37,9 @@ export async function decideApproval(db: Queryable, id: string, decision: Decisi
                   THEN t.run_at ELSE ${RELEASED_RUN_AT} END,
          updated_at = now()
      WHERE t.id = $1 AND t.type = '${APPROVAL_TYPE}' AND t.status = 'pending' AND ${AWAITING_DECISION}
+       AND (NOT t.params ? 'approvers' OR ($5::text IS NOT NULL AND t.params->'approvers' ? $5::text))
      RETURNING t.*`,
-    [id, decision.approved, decision.by, decision.note ?? null],
+    [id, decision.approved, decision.by, decision.note ?? null, decision.approver ?? null],
   );
   return rows[0];
 }

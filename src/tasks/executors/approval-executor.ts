@@ -8,12 +8,19 @@
 import { z } from "zod";
 import { APPROVAL_TYPE } from "../../store/migrations/036-approvals.js";
 import { TaskRequestBaseSchema, type JsonObject, type Task } from "../types.js";
+import { PersonNameSchema } from "../../security/identities.js";
+import type { FieldError } from "../../validation.js";
 import { fatal, type ExecutionContext, type TaskExecutor } from "./executor.js";
 
 export const ApprovalRequestSchema = TaskRequestBaseSchema.extend({
   type: z.literal(APPROVAL_TYPE),
   /** What the person is asked, beside the title: what is about to happen, what to check first. */
   message: z.string().max(2000).optional(),
+  /**
+   * Who may decide it, by the names API_USERS and TASK_AUTHORIZED_WRITERS give (security/
+   * identities.ts). Absent: anyone who may act on the task (the API token, its document's writers).
+   */
+  approvers: z.array(PersonNameSchema).min(1, "must name at least one person (or leave approvers out)").max(20, "may name at most 20 people").optional(),
 });
 
 /** Kept in the task's params by the decision (decide-approval.ts); never taken from a request. */
@@ -28,11 +35,32 @@ export function awaitsDecision(task: Task): boolean {
   return task.type === APPROVAL_TYPE && task.status === "pending" && fields.asked !== undefined && fields.decision === undefined;
 }
 
+/** The names an approval task may be decided by (its `approvers`), or undefined: anyone who may act on it. */
+export function approversOf(task: Task): string[] | undefined {
+  const approvers = (task as { approvers?: unknown }).approvers;
+  return Array.isArray(approvers) ? approvers.filter((name): name is string => typeof name === "string") : undefined;
+}
+
 export class ApprovalExecutor implements TaskExecutor {
   readonly type = APPROVAL_TYPE;
   readonly requestSchema = ApprovalRequestSchema;
   /** Once decided, ahead of other work: someone is waiting for what comes after it. */
   readonly defaultPriority = 90;
+
+  /**
+   * `knownNames`: the people this agent can tell apart (API_USERS, named TASK_AUTHORIZED_WRITERS
+   * keys); an approval naming someone else could never be decided, and is refused when asked for.
+   * Undefined: not checked.
+   */
+  constructor(private readonly knownNames?: readonly string[]) {}
+
+  admit(task: Task): Promise<FieldError[]> {
+    const known = this.knownNames;
+    const approvers = (task as { approvers?: unknown }).approvers;
+    if (known === undefined || !Array.isArray(approvers)) return Promise.resolve([]);
+    const names = known.length > 0 ? `the names it knows: ${known.join(", ")}` : "it knows no one by name: give people named tokens (API_USERS) or name app keys (TASK_AUTHORIZED_WRITERS=alice=did:key:…)";
+    return Promise.resolve(approvers.flatMap((name, i) => (typeof name === "string" && !known.includes(name) ? [{ field: `approvers.${i}`, value: JSON.stringify(name), message: `is not a name this agent knows (${names}): no one could decide it` }] : [])));
+  }
 
   execute(task: Task, ctx: ExecutionContext): Promise<JsonObject> {
     const decision = DecisionSchema.safeParse((task as { decision?: unknown }).decision);

@@ -1,0 +1,179 @@
+/**
+ * Who decides an approval (session 23). People are known by name through what they hold: a named
+ * API token (API_USERS) or a named app key (TASK_AUTHORIZED_WRITERS=alice=did:key:…, its signature
+ * verified). A decision made with one is by that name, whatever the request says; an approval that
+ * lists `approvers` is decided only by one of them — an unnamed token, another name, an unsigned
+ * or unnamed key's APPROVE are refused saying who may, and the task still waits. An approval naming
+ * someone the agent cannot tell is refused when asked for. On PGlite and PostgreSQL (the SQL that
+ * records a decision checks the name), and on the whole agent with a real reactor and real keys.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import type { Server } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startAgent, type Agent } from "../src/agent.js";
+import { ConfigError, loadConfig } from "../src/config.js";
+import { createApp, listen } from "../src/http/server.js";
+import { silentLogger } from "../src/logger.js";
+import { addTaskDocument, dispatch, getTaskDocumentState } from "../src/reactor/documents.js";
+import { actions } from "../src/reactor/task-document/actions.js";
+import { ApprovalExecutor } from "../src/tasks/executors/approval-executor.js";
+import { ValidationError } from "../src/validation.js";
+import { appKey, type AppKey } from "./support/app-keys.js";
+import { cliRegistry } from "./support/manager.js";
+import { waitFor } from "./support/process.js";
+import { BACKENDS } from "./support/stores.js";
+import { documentReaches } from "./support/task-documents.js";
+import { workerPerTest } from "./support/worker-per-test.js";
+
+const ADMIN = "admin-token-0123456789";
+const ALICE = "alice-token-0123456789";
+const BOB = "bob-token-0123456789ab";
+const USERS = [{ name: "alice", token: ALICE }, { name: "bob", token: BOB }];
+
+interface Answer {
+  status: number;
+  body: { task?: { id: string; status: string; decision?: { by: string } }; error?: string; message?: string; errors?: { field: string; message: string }[]; access?: string; name?: string };
+}
+
+function caller(url: string, token: string) {
+  return async (method: string, route: string, body?: unknown): Promise<Answer> => {
+    const res = await fetch(`${url}${route}`, { method, headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    return { status: res.status, body: (await res.json()) as Answer["body"] };
+  };
+}
+
+describe("API_USERS and named TASK_AUTHORIZED_WRITERS keys", () => {
+  const errorOf = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      if (error instanceof ConfigError) return error.errors.map((e) => `${e.field}: ${e.message} [${e.value}]`).join("\n");
+      throw error;
+    }
+    return "accepted";
+  };
+
+  it("are read as name=token / name=key, and a bad entry is refused naming what is wrong, never echoing a token", async () => {
+    expect(loadConfig({ API_TOKEN: ADMIN, API_USERS: `alice=${ALICE}, bob=${BOB}` }).API_USERS).toEqual(USERS);
+    expect(errorOf({ API_TOKEN: ADMIN, API_USERS: ALICE })).toBe("API_USERS: entry 1 must be name=token (e.g. alice=<a token of 16 characters or more>) [(hidden)]");
+    expect(errorOf({ API_TOKEN: ADMIN, API_USERS: "alice=short" })).toBe("API_USERS: alice's token must be at least 16 characters [(hidden)]");
+    expect(errorOf({ API_TOKEN: ADMIN, API_USERS: `al ice=${ALICE}` })).toBe("API_USERS: 'al ice': a name must be 1 to 64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit [(hidden)]");
+    expect(errorOf({ API_TOKEN: ADMIN, API_USERS: `alice=${ALICE},alice=${BOB}` })).toContain("'alice' is named twice");
+    expect(errorOf({ API_TOKEN: ADMIN, API_USERS: `alice=${ALICE},bob=${ALICE}` })).toContain("bob's token is another user's too");
+    expect(errorOf({ API_USERS: `alice=${ALICE}` })).toContain("API_USERS: needs API_TOKEN");
+    expect(errorOf({ API_TOKEN: ALICE, API_USERS: `alice=${ALICE}` })).toContain("alice: a user's token must differ from API_TOKEN and API_READ_TOKEN");
+    expect(errorOf({ API_TOKEN: ADMIN, API_USERS: `alice=${ALICE}` })).toBe("accepted");
+    const key = await appKey("alice-app");
+    expect(loadConfig({ TASK_AUTHORIZED_WRITERS: `alice=${key.did}` }).TASK_AUTHORIZED_WRITERS).toEqual([`alice=${key.did}`]);
+    expect(errorOf({ TASK_AUTHORIZED_WRITERS: `-alice=${key.did}` })).toContain("'-alice': a name must be");
+  });
+});
+
+for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")) {
+  describe.skipIf(!backend.available)(`who decides an approval, over the API, on ${backend.name}`, () => {
+    const ctx = workerPerTest(backend, { maxConcurrent: 5, maxPerDocument: 10, maxPerDrive: 10, pollIntervalMs: 200 }, () => cliRegistry().register(new ApprovalExecutor(["alice", "bob", "carol"])));
+    let server: Server;
+    let url = "";
+    beforeEach(async () => {
+      ({ server, url } = await listen(createApp({ manager: ctx.manager, metrics: ctx.manager.metrics!, logger: silentLogger(), apiToken: ADMIN, users: USERS }), "127.0.0.1", 0, undefined));
+    });
+    afterEach(async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    const enqueue = async (request: Record<string, unknown>) => (await ctx.manager.enqueueTask(request)).task.id;
+    const completed = (id: string) => waitFor(async () => { const t = await ctx.manager.getTask(id); return t?.status === "completed" ? t : undefined; }, 15_000, `task ${id} to complete`);
+
+    it("a named token decides in its own name; an approval listing approvers is decided only by one of them", async () => {
+      const admin = caller(url, ADMIN);
+      const alice = caller(url, ALICE);
+      const bob = caller(url, BOB);
+      expect((await alice("GET", "/api/access")).body).toEqual({ access: "full", name: "alice" });
+      expect((await admin("GET", "/api/access")).body).toEqual({ access: "full" });
+
+      const gate = await enqueue({ type: "approval", title: "ship 10?", approvers: ["alice"] });
+      expect(await admin("POST", `/api/tasks/${gate}/approve`, { by: "alice" })).toMatchObject({
+        status: 403,
+        body: { error: "not_an_approver", message: `task ${gate} may be decided only by alice: this decision names no one it can prove (use a token of API_USERS, or sign with a named key of TASK_AUTHORIZED_WRITERS)` },
+      });
+      expect(await bob("POST", `/api/tasks/${gate}/reject`, {})).toMatchObject({ status: 403, body: { error: "not_an_approver", message: `task ${gate} may be decided only by alice: bob is not one of them` } });
+      const posing = await alice("POST", `/api/tasks/${gate}/approve`, { by: "mallory" });
+      expect(posing.status).toBe(400);
+      expect(posing.body.errors).toEqual([expect.objectContaining({ field: "by", message: "is the name of this request's token (alice); leave it out or give that name" })]);
+      expect((await ctx.manager.getTask(gate))?.status).toBe("pending"); // none of those decided it
+      expect(await alice("POST", `/api/tasks/${gate}/approve`, { note: "ok" })).toMatchObject({ status: 200, body: { task: { decision: { by: "alice" } } } });
+      expect((await completed(gate)).result).toMatchObject({ approved: true, by: "alice", note: "ok" });
+
+      // Without approvers anyone may; a named token is still who decided, the admin token says who it likes.
+      const open = await enqueue({ type: "approval", title: "rotate keys?" });
+      expect(await bob("POST", `/api/tasks/${open}/approve`, { by: "bob" })).toMatchObject({ status: 200, body: { task: { decision: { by: "bob" } } } });
+      const other = await enqueue({ type: "approval", title: "clean up?" });
+      expect(await admin("POST", `/api/tasks/${other}/reject`, { by: "dave" })).toMatchObject({ status: 200, body: { task: { decision: { by: "dave" } } } });
+    });
+
+    it("an approval naming someone the agent cannot tell, or no one, is refused when asked for", async () => {
+      const refusal = await ctx.manager.enqueueTask({ type: "approval", title: "who?", approvers: ["alice", "zed"] }).then(() => undefined, (error: unknown) => error);
+      expect(refusal).toBeInstanceOf(ValidationError);
+      expect((refusal as ValidationError).errors).toEqual([{ field: "approvers.1", value: '"zed"', message: "is not a name this agent knows (the names it knows: alice, bob, carol): no one could decide it" }]);
+      const empty = await ctx.manager.enqueueTask({ type: "approval", title: "who?", approvers: [] }).then(() => undefined, (error: unknown) => error);
+      expect((empty as ValidationError).errors).toEqual([expect.objectContaining({ field: "approvers", message: "must name at least one person (or leave approvers out)" })]);
+      expect((await ctx.manager.listTasks({ limit: 10, offset: 0 })).tasks).toHaveLength(0); // nothing stored
+    });
+  });
+}
+
+describe("who decides an approval on its task document, and through the CLI (the whole agent, a real reactor, real keys)", () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "ph-approvers-"));
+  let agent: Agent;
+  let carol: AppKey;
+  let mallory: AppKey;
+  beforeAll(async () => {
+    carol = await appKey("carol-app");
+    mallory = await appKey("mallory-app");
+    const env = { TASK_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "silent", TASK_SHUTDOWN_GRACE_MS: "100", API_TOKEN: ADMIN, API_USERS: `alice=${ALICE},bob=${BOB}`, TASK_AUTHORIZED_WRITERS: `carol=${carol.did},${mallory.did}` };
+    agent = await startAgent(loadConfig(env, dataDir), { logger: silentLogger(), rules: [] });
+  });
+  afterAll(async () => {
+    await agent.stop();
+  });
+  const reaches = (id: string, statuses: string[]) => documentReaches(agent.reactor, id, statuses, 20_000);
+
+  it("only a named key's signed APPROVE decides an approval that lists it, in that key's name; an authorised but unnamed key's is refused with a notice", async () => {
+    const id = await addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "Ship 11?", taskType: "approval", params: { approvers: ["carol", "alice"] } } });
+    await dispatch(agent.reactor, id, await carol.sign(id, actions.requestRun({ requestId: "r" })));
+    const queued = await reaches(id, ["queued"]);
+    const asked = await waitFor(async () => (await getTaskDocumentState(agent.reactor, id)).notices.find((n) => n.message.startsWith("waits for a person's decision")), 10_000, "the notice");
+    expect(asked?.message).toMatch(/; only carol, alice may decide it$/);
+    await dispatch(agent.reactor, id, await mallory.sign(id, actions.approve({ note: "me" })));
+    const refused = await waitFor(async () => (await getTaskDocumentState(agent.reactor, id)).notices.find((n) => n.message.startsWith("approval ignored")), 10_000, "mallory's approval refused");
+    expect(refused?.message).toBe(`approval ignored: task ${queued.currentTaskId} may be decided only by carol, alice: this decision names no one it can prove (use a token of API_USERS, or sign with a named key of TASK_AUTHORIZED_WRITERS)`);
+    expect((await agent.manager.getTask(queued.currentTaskId!))?.status).toBe("pending");
+    await dispatch(agent.reactor, id, await carol.sign(id, actions.approve({ note: "signed" })));
+    expect(await reaches(id, ["completed", "failed"])).toMatchObject({ status: "completed", result: { approved: true, by: "carol", note: "signed" } });
+  });
+
+  it("through the CLI: submit with --approvers, listed with who may decide, approved with a named token in its name (no --by), another's refused", async () => {
+    const cli = (token: string, ...args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, [path.resolve("bin/ph-tasks.js"), ...args], { encoding: "utf8", env: { ...process.env, PH_TASKS_URL: agent.url, API_TOKEN: token } }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+      });
+    const sent = await cli(ADMIN, "submit", "approval", "ship 12?", "--approvers", "alice, carol");
+    expect(sent.code).toBe(0);
+    const id = sent.stdout.trim();
+    const listed = await waitFor(async () => { const out = (await cli(BOB, "approvals")).stdout; return out.includes(id) ? out : undefined; }, 10_000, "the approvals list");
+    expect(listed).toMatch(new RegExp(`^ID\\s+ASKED\\s+QUESTION\\s+MESSAGE\\s+WHO MAY DECIDE\\n[- ]+\\n${id}\\s+\\d+s ago\\s+ship 12\\?\\s+alice,carol\\n`));
+    const bob = await cli(BOB, "approve", id);
+    expect(bob.code).not.toBe(0);
+    expect(bob.stderr).toContain(`task ${id} may be decided only by alice, carol: bob is not one of them`);
+    expect(await cli(ALICE, "approve", id, "--note", "fine")).toMatchObject({ code: 0, stdout: `${id} approved by alice\n` });
+  });
+
+  it("POST /api/tasks refuses approvers the agent does not know, naming them and the names it knows", async () => {
+    const res = await fetch(`${agent.url}/api/tasks`, { method: "POST", headers: { Authorization: `Bearer ${ADMIN}`, "Content-Type": "application/json" }, body: JSON.stringify({ type: "approval", title: "who?", approvers: ["dave"] }) });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as Answer["body"]).errors).toEqual([expect.objectContaining({ field: "approvers.0", message: "is not a name this agent knows (the names it knows: alice, bob, carol): no one could decide it" })]);
+  });
+});

@@ -41,6 +41,8 @@ import { HookReceiver } from "./hooks/hook-receiver.js";
 import { HookService } from "./hooks/hook-service.js";
 import { HookStore } from "./store/hook-store.js";
 import { WebhookStore } from "./store/webhook-store.js";
+import { AuditStore } from "./store/audit-store.js";
+import { AuditLog } from "./audit/audit-log.js";
 import { WebhookSender } from "./webhooks/webhook-sender.js";
 import { WebhookService } from "./webhooks/webhook-service.js";
 import { WebhookUrlPolicy } from "./webhooks/webhook-url-policy.js";
@@ -147,6 +149,10 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   // Pipelines: their steps' tasks too, each with its document (unless linked to one: a rule's), all stored in one transaction.
   const pipelines = new PipelineService(new PipelineStore(store.db), manager, createApiTaskBatchCreator(manager, reactor, localDrives), expandTemplate);
 
+  // Who asked for which change, through the API, a hook or a document (audit-log.ts).
+  const auditStore = new AuditStore(store.db);
+  const audit = new AuditLog(auditStore, manager.workerId, logger, config.TASK_AUDIT_RETENTION);
+
   // The writer tells the handler which actions are the agent's own (they never trigger tasks).
   const own: { handler?: TaskEventHandler } = {};
   const writer = new TaskDocumentWriter(reactor, logger, { outputFlushMs: 1000, outputChunkChars: 4096 }, (action) => own.handler?.noteOwnAction(action));
@@ -159,6 +165,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
     logger,
     metrics,
     writers: new WriterPolicy(config.TASK_AUTHORIZED_WRITERS),
+    audit,
     pipelines,
     ruleResults: new RuleResultStore(store.db),
     writeBackLeaseMs: overrides.writeBackLeaseMs,
@@ -210,6 +217,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
     webhooks,
     templates,
     pipelines,
+    audit: { log: audit, store: auditStore },
     mount: (main) => main.use(mcpApp),
   });
   const { server, url } = await listen(app, config.HOST, config.PORT, config.API_TOKEN);
@@ -217,6 +225,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   await manager.start();
   scheduler.start();
   webhookSender.start();
+  audit.start();
   const scan = await handler.scan();
   logger.info({ url, store: store.kind, dataDir: config.dataDir, workerId: manager.workerId, rules: rules.length, ...scan }, "powerhouse-tasks agent started");
   process.stderr.write(`powerhouse-tasks agent: dashboard ${url}/  API ${url}/api/tasks  MCP ${url}/mcp  metrics ${url}/metrics  (data: ${config.dataDir}, store: ${store.kind})\n`);
@@ -245,6 +254,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
       await agentCgroup?.remove();
       await handler.idle();
       handler.detach();
+      await audit.stop();
       await store.close();
       logger.info("powerhouse-tasks agent stopped");
     },

@@ -138,6 +138,7 @@ export const VARIABLES = {
   TASK_SHUTDOWN_GRACE_MS: { schema: duration(0, 3_600_000), default: "10000", doc: "On SIGINT/SIGTERM, how long running tasks may finish before they are returned to the queue." },
   TASK_OUTPUT_CAP_BYTES: { schema: int(1024, 1024 * 1024 * 1024), default: "1048576", doc: "Output kept per task and stream (head and tail; the middle is dropped with a marker)." },
   TASK_RESULT_TTL: { schema: duration(1000, 3650 * 86_400_000), default: "7d", doc: "How long finished tasks and their output are kept." },
+  TASK_AUDIT_RETENTION: { schema: duration(60_000, 3650 * 86_400_000), default: "90d", doc: "How long the audit log keeps its entries (who asked for which change, through the API, an inbound hook or a task document: GET /api/audit, ph-tasks audit)." },
   TASK_FAILED_RESULT_TTL: { schema: duration(1000, 3650 * 86_400_000), doc: "How long failed tasks and their output are kept, e.g. 30d to look into failures after the rest is gone. Default: TASK_RESULT_TTL." },
   TASK_ALLOWED_ROOTS: { schema: list, default: "", doc: "Comma-separated directories task working directories must lie in. Empty: the agent's working directory." },
   TASK_EXECUTOR_PLUGINS: { schema: list, default: "", doc: "Comma-separated modules that add task types: paths (relative to the working directory) or package names; each default-exports a function (context) => executor(s). Code run in the agent: only whoever configures the agent adds one. See README, Task types from plugins." },

@@ -18,11 +18,12 @@ import { loadConfig } from "../src/config.js";
 import { silentLogger } from "../src/logger.js";
 import type { Db, Queryable } from "../src/store/db.js";
 import { WebhookStore } from "../src/store/webhook-store.js";
+import { AuditStore } from "../src/store/audit-store.js";
 import { waitFor } from "./support/process.js";
 import { brief, explain, planNodes, recordStatements, type PlanNode, type Statement } from "./support/query-plans.js";
 
 /** Tables whose size follows the retained history (the rest hold settings: a few rows each). */
-const GROWING = ["ph_tasks", "ph_task_events", "ph_task_tags", "ph_task_dependencies", "ph_webhook_deliveries"];
+const GROWING = ["ph_tasks", "ph_task_events", "ph_task_tags", "ph_task_dependencies", "ph_webhook_deliveries", "ph_audit"];
 
 /**
  * Plan nodes that read a growing table whole: a sequential scan, or a whole index walked from end
@@ -39,7 +40,7 @@ function wholeTableScans(plan: PlanNode, partial: ReadonlySet<string>): string[]
   });
 }
 
-/** Finished tasks with their event-log entries, tags, dependencies and webhook deliveries. */
+/** Finished tasks with their event-log entries, tags, dependencies and webhook deliveries; audit log entries. */
 async function history(db: Queryable): Promise<void> {
   await db.query(
     `INSERT INTO ph_tasks (id, type, title, params, status, priority, rank_at, attempts, max_attempts, timeout_ms, finished_at, drive_id, document_id)
@@ -54,6 +55,7 @@ async function history(db: Queryable): Promise<void> {
     `INSERT INTO ph_webhook_deliveries (id, webhook_id, task_id, event, payload, status, attempts, delivered_at)
      SELECT 'd-' || id, 'alerts', id, 'task.completed', '{}'::jsonb, 'delivered', 1, now() FROM ph_tasks WHERE id LIKE 'old-%'`,
   );
+  await db.query("INSERT INTO ph_audit (at, actor, via, action, outcome, worker_id) SELECT now() - make_interval(mins => i), 'alice', 'api', 'POST /api/tasks', '201', 'w' FROM generate_series(1, 3000) i");
   await db.query("ANALYZE");
 }
 
@@ -100,9 +102,10 @@ describe("what an agent reads on its own and for a dashboard refresh, with a his
       await waitFor(async () => ((await manager.getTask(task.id))?.status === "completed" ? true : undefined), 15_000, "the task to complete");
       await new Promise((resolve) => setTimeout(resolve, 3000));
       // The sweeps that come less often than this wait: the retention cleanup (up to hourly), doomed
-      // dependents (every 30 s), tasks past their start-by time (every 5 s), old webhook deliveries (hourly).
+      // dependents (every 30 s), tasks past their start-by time (every 5 s), old webhook deliveries and audit entries (hourly).
       await store.deleteExpired(3600_000);
       await new WebhookStore(store.db).deleteOld(3600_000);
+      await new AuditStore(store.db).deleteOlderThan(3600_000); // the audit log's retention (hourly)
       await store.doomedDependents(undefined, 100);
       await store.expired(100);
     });

@@ -9,6 +9,7 @@ import { ClientError } from "./client.js";
 import { registerHookCommands } from "./commands/hook-commands.js";
 import { registerInspectCommands } from "./commands/inspect-commands.js";
 import { registerApprovalCommands } from "./commands/approval-commands.js";
+import { registerAuditCommand } from "./commands/audit-command.js";
 import { registerLogsCommand } from "./commands/logs-command.js";
 import { registerScheduleCommands } from "./commands/schedule-commands.js";
 import { registerServeCommand } from "./commands/serve-command.js";
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerSubmitCommand(program);
   registerInspectCommands(program);
   registerApprovalCommands(program);
+  registerAuditCommand(program);
   registerLogsCommand(program);
   registerScheduleCommands(program);
   registerHookCommands(program);

@@ -35,6 +35,10 @@ import { templateRoutes } from "./routes/template-routes.js";
 import type { TemplateService } from "../templates/template-service.js";
 import { taskRoutes, type TaskCreator } from "./routes/task-routes.js";
 import { approvalRoutes } from "./routes/approval-routes.js";
+import { auditRoutes } from "./routes/audit-routes.js";
+import { auditTrail } from "./audit-trail.js";
+import type { AuditLog } from "../audit/audit-log.js";
+import type { AuditStore } from "../store/audit-store.js";
 import { pipelineRoutes } from "./routes/pipeline-routes.js";
 import { PipelineService } from "../pipelines/pipeline-service.js";
 import { PipelineStore } from "../store/pipeline-store.js";
@@ -63,6 +67,8 @@ export interface HttpOptions {
   webhooks?: WebhookService;
   /** Pipelines (/api/pipelines). Default: their tasks made by manager.enqueueTasks, without documents. */
   pipelines?: PipelineService;
+  /** The audit log: every change asked for through HTTP goes in it (audit-trail.ts), and GET /api/audit reads it. */
+  audit?: { log: AuditLog; store: AuditStore };
   /** Extra routes mounted behind auth (e.g. reactor-mcp's /mcp). */
   mount?: (app: Express) => void;
   startedAt?: Date;
@@ -76,6 +82,8 @@ export function createApp(options: HttpOptions): Express {
   const startedAt = options.startedAt ?? new Date();
 
   app.use(securityHeaders);
+  // First: a request refused by any guard below is recorded too (with no one as its author).
+  if (options.audit) app.use(auditTrail(options.audit.log, { apiToken: options.apiToken }));
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok", workerId: options.manager.workerId, store: options.manager.store.kind, uptimeSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000) });
   });
@@ -109,6 +117,7 @@ export function createApp(options: HttpOptions): Express {
   // A request naming a template is expanded before it is checked like any other.
   app.use(taskRoutes(options.manager, templates ? async (input, origin) => createTask(await templates.expand(input), origin) : createTask));
   app.use(approvalRoutes(options.manager));
+  if (options.audit) app.use(auditRoutes(options.audit.store));
   if (templates) app.use(templateRoutes(templates));
   if (options.schedules) app.use(scheduleRoutes(options.schedules));
   if (options.hooks) app.use(hookRoutes(options.hooks.service));

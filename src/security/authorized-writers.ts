@@ -102,6 +102,15 @@ export class WriterPolicy {
     return this.keys.size === 0;
   }
 
+  /** The name `key` (as a signer gives it) was listed under, if it was; says nothing of any signature. */
+  nameOf(key: string): string | undefined {
+    try {
+      return this.keys.get(canonical(key));
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The names keys were listed under. */
   names(): string[] {
     return [...new Set([...this.keys.values()].filter((name): name is string => name !== undefined))];

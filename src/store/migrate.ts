@@ -39,6 +39,7 @@ import * as m033 from "./migrations/033-rule-results.js";
 import * as m034 from "./migrations/034-write-back-leases.js";
 import * as m035 from "./migrations/035-live-tagged-index.js";
 import * as m036 from "./migrations/036-approvals.js";
+import * as m037 from "./migrations/037-audit-log.js";
 
 /**
  * A migration is SQL split on ";" at line ends, or — where a function body holds semicolons of its
@@ -91,6 +92,7 @@ const MIGRATIONS: readonly Migration[] = [
   { version: 34, name: m034.name, statements: m034.statements },
   { version: 35, name: m035.name, statements: m035.statements },
   { version: 36, name: m036.name, statements: m036.statements },
+  { version: 37, name: m037.name, statements: m037.statements },
 ];
 
 /** The schema version this code migrates to. */

@@ -33,6 +33,8 @@ import { RuleRunner } from "../rules/rule-runner.js";
 import { formatFieldErrors, ValidationError } from "../validation.js";
 import type { WriterPolicy } from "../security/authorized-writers.js";
 import { writerRefusal } from "./writer-refusal.js";
+import type { AuditLog } from "../audit/audit-log.js";
+import { documentActor } from "../audit/document-actor.js";
 import type { LoopGuard } from "./loop-guard.js";
 import { cancelTasksOfRemovedDocuments, deletesNodes } from "./document-deletion.js";
 import { finalAction, isTerminal, outputOfResult } from "./document-updates.js";
@@ -55,6 +57,8 @@ export interface EventHandlerDeps {
   writers?: WriterPolicy;
   /** Where trigger rules whose task is a pipeline make it. */
   pipelines?: PipelineService;
+  /** Where run requests, cancels and decisions on task documents are recorded, with who wrote them. */
+  audit?: AuditLog;
   /** Where a rule task's end is taken for writing back (absent: written by the worker that ended it, not swept). */
   ruleResults?: RuleResultStore;
   /** How long a writer holds a rule's end it took (default 30 s). */
@@ -179,14 +183,19 @@ export class TaskEventHandler {
         if (RUN_REQUEST_TYPES.has(op.action.type)) {
           const task = await this.enqueueForDocument(documentId, undefined, { id: op.id, type: op.action.type, action: op.action });
           if (task) tasks.push(task);
+          // The request a task's own document carries (the API, a hook or a schedule made the task and the request): audited there.
+          const own = task !== undefined && (op.action.input as { requestId?: unknown } | undefined)?.requestId === `${TASK_REQUEST_PREFIX}${task.id}`;
+          if (!own) this.audited(documentId, op.action, task ? "done" : "no task", task ? `task ${task.id}` : "see the document");
         } else if (op.action.type === "CANCEL") {
           const refusal = await this.writerRefusal(documentId, op.action);
           if (!refusal) await this.cancelForDocument(documentId);
           else await this.deps.writer.write(documentId, "notice", () => actions.addNotice({ level: "warning", message: `cancel ignored: ${refusal.message}`, at: now() }));
+          this.audited(documentId, op.action, refusal ? "refused" : "done", refusal?.message);
         } else if (DECISION_TYPES.has(op.action.type)) {
           const refusal = await decideFromDocument(this.deps.manager, this.deps.writers, documentId, (await this.readTaskState(documentId)).currentTaskId, op.action);
           const verb = op.action.type === "APPROVE" ? "approval" : "rejection";
           if (refusal) await this.deps.writer.write(documentId, "notice", () => actions.addNotice({ level: "warning", message: `${verb} ignored: ${refusal.message}`, at: now() }));
+          this.audited(documentId, op.action, refusal ? "refused" : "done", refusal?.message);
         }
       }
       tasks.push(...(await this.ruleRunner.applyRules(documentId, type, op, depth)));
@@ -308,6 +317,11 @@ export class TaskEventHandler {
       return due;
     });
     return task.status;
+  }
+
+  /** A task document's run request, cancel or decision, in the audit log with who wrote it. */
+  private audited(documentId: string, action: Action, outcome: string, why: string | undefined): void {
+    this.deps.audit?.record({ actor: documentActor(action, this.deps.writers), via: "document", action: action.type, outcome, detail: `document ${documentId}${why ? `: ${why}` : ""}` });
   }
 
   private writerRefusal(documentId: string, action: Action | undefined): Promise<{ code: string; message: string } | undefined> {

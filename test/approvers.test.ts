@@ -35,7 +35,7 @@ const USERS = [{ name: "alice", token: ALICE }, { name: "bob", token: BOB }];
 
 interface Answer {
   status: number;
-  body: { task?: { id: string; status: string; decision?: { by: string } }; error?: string; message?: string; errors?: { field: string; message: string }[]; access?: string; name?: string };
+  body: { task?: { id: string; status: string; decision?: { by: string } }; pipeline?: unknown; error?: string; message?: string; errors?: { field: string; message: string }[]; access?: string; name?: string };
 }
 
 function caller(url: string, token: string) {
@@ -114,6 +114,20 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(await admin("POST", `/api/tasks/${other}/reject`, { by: "dave" })).toMatchObject({ status: 200, body: { task: { decision: { by: "dave" } } } });
     });
 
+    it("a task or pipeline asked for with a named token records who asked (source.by); a request cannot say it itself", async () => {
+      const alice = caller(url, ALICE);
+      const admin = caller(url, ADMIN);
+      const asked = await alice("POST", "/api/tasks", { type: "cli", title: "by alice", command: "true", source: { by: "mallory" } });
+      expect(asked.status).toBe(201);
+      expect((await ctx.manager.getTask(asked.body.task!.id))?.source?.by).toBe("alice");
+      const unnamed = await admin("POST", "/api/tasks", { type: "cli", title: "by no one proven", command: "true", source: { by: "mallory", origin: "rule:x" } });
+      expect((await ctx.manager.getTask(unnamed.body.task!.id))?.source?.by).toBeUndefined();
+      const res = await alice("POST", "/api/pipelines", { title: "p", steps: [{ name: "a", task: { type: "cli", title: "a", command: "true", source: { by: "mallory" } } }, { name: "b", after: ["a"], task: { type: "cli", title: "b", command: "true" } }] });
+      expect(res.status).toBe(201);
+      const steps = (res.body as { pipeline?: { steps: { taskId: string }[] } }).pipeline!.steps;
+      for (const step of steps) expect((await ctx.manager.getTask(step.taskId))?.source?.by).toBe("alice");
+    });
+
     it("an approval naming someone the agent cannot tell, or no one, is refused when asked for", async () => {
       const refusal = await ctx.manager.enqueueTask({ type: "approval", title: "who?", approvers: ["alice", "zed"] }).then(() => undefined, (error: unknown) => error);
       expect(refusal).toBeInstanceOf(ValidationError);
@@ -153,6 +167,8 @@ describe("who decides an approval on its task document, and through the CLI (the
     expect((await agent.manager.getTask(queued.currentTaskId!))?.status).toBe("pending");
     await dispatch(agent.reactor, id, await carol.sign(id, actions.approve({ note: "signed" })));
     expect(await reaches(id, ["completed", "failed"])).toMatchObject({ status: "completed", result: { approved: true, by: "carol", note: "signed" } });
+    // Asked for by carol's signed request: the task says so.
+    expect((await agent.manager.getTask(queued.currentTaskId!))?.source).toMatchObject({ by: "carol", origin: "document" });
   });
 
   it("through the CLI: submit with --approvers, listed with who may decide, approved with a named token in its name (no --by), another's refused", async () => {
@@ -169,6 +185,8 @@ describe("who decides an approval on its task document, and through the CLI (the
     expect(bob.code).not.toBe(0);
     expect(bob.stderr).toContain(`task ${id} may be decided only by alice, carol: bob is not one of them`);
     expect(await cli(ALICE, "approve", id, "--note", "fine")).toMatchObject({ code: 0, stdout: `${id} approved by alice\n` });
+    const mine = (await cli(ALICE, "submit", "approval", "mine?")).stdout.trim();
+    expect((await cli(BOB, "show", mine)).stdout).toMatch(/^created: .* by alice \(api\)$/m);
   });
 
   it("POST /api/tasks refuses approvers the agent does not know, naming them and the names it knows", async () => {

@@ -597,10 +597,13 @@ describeInChromium("the dashboard", () => {
   });
 
   it("an approval only alice may decide: who may, controls off for a token that names no one; signed in as alice, decided in her name", async () => {
-    const { task } = await manager.enqueueTask({ type: "approval", title: "alice's call", approvers: ["alice"] });
+    // Asked for with alice's own token: the page says by whom.
+    const sent = await fetch(`${base}/api/tasks`, { method: "POST", headers: { Authorization: `Bearer ${ALICE_TOKEN}`, "Content-Type": "application/json" }, body: JSON.stringify({ type: "approval", title: "alice's call", approvers: ["alice"] }) });
+    const { task } = (await sent.json()) as { task: { id: string } };
     await page.goto(`${base}/?load=${Date.now()}#/tasks/${task.id}`);
     await page.locator('#task-details .waiting[data-code="approval"]').waitFor({ timeout: 10_000 });
     expect(await page.locator("#task-details .approvers").textContent()).toBe("alice");
+    expect(await page.locator("#task-details .asked-by").textContent()).toBe("alice");
     expect(await page.locator("#approve").isDisabled()).toBe(true);
     expect(await page.locator("#decision-refusal").textContent()).toBe("only alice may decide this; your token names no one (API_USERS gives named tokens)");
     expect(await page.locator("#user-note").isVisible()).toBe(false);

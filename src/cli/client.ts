@@ -18,6 +18,8 @@ export const ApiTaskSchema = z.looseObject({
   finishedAt: z.string().nullable().optional(),
   result: z.unknown().optional(),
   error: z.object({ kind: z.string(), code: z.string(), message: z.string() }).optional(),
+  /** Who asked: `origin` ("api", "document", "schedule:<name>"...), `by` the person as proven (a named token's or key's name). */
+  source: z.looseObject({ origin: z.string().optional(), by: z.string().optional() }).optional(),
   /** Why a pending task has not started (GET /api/tasks/:id only). */
   waiting: z.object({ code: z.string(), message: z.string(), until: z.string().optional(), tasks: z.array(z.string()).optional() }).optional(),
 });

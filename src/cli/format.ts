@@ -44,7 +44,7 @@ export function describeTask(task: ApiTask): string {
     `status:    ${task.status}`,
     `attempts:  ${task.attempts}/${task.maxAttempts}`,
     `priority:  ${task.priority}`,
-    `created:   ${task.createdAt ?? "-"} (${ago(task.createdAt)})`,
+    `created:   ${task.createdAt ?? "-"} (${ago(task.createdAt)})${task.source?.by ? ` by ${task.source.by}` : ""}${task.source?.origin ? ` (${task.source.origin})` : ""}`,
     `duration:  ${durationOf(task)}`,
   ];
   if (task.waiting) lines.push(`waiting:   ${task.waiting.message}`);

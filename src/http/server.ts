@@ -30,6 +30,7 @@ import { TypeConcurrencyStore } from "../store/type-concurrency-store.js";
 import { RateLimitService } from "../queue/rate-limit-service.js";
 import { RateLimitStore } from "../store/rate-limit-store.js";
 import { refuseNul } from "./refuse-nul.js";
+import { attributed } from "../tasks/attribution.js";
 import type { WebhookService } from "../webhooks/webhook-service.js";
 import { templateRoutes } from "./routes/template-routes.js";
 import type { TemplateService } from "../templates/template-service.js";
@@ -112,10 +113,10 @@ export function createApp(options: HttpOptions): Express {
       .then((text) => res.set("Content-Type", options.metrics.registry.contentType).send(text))
       .catch(next);
   });
-  const createTask: TaskCreator = options.createTask ?? ((input) => options.manager.enqueueTask(input));
+  const createTask: TaskCreator = options.createTask ?? ((input, _origin, by) => options.manager.enqueueTask(attributed(input, by)));
   const templates = options.templates;
   // A request naming a template is expanded before it is checked like any other.
-  app.use(taskRoutes(options.manager, templates ? async (input, origin) => createTask(await templates.expand(input), origin) : createTask));
+  app.use(taskRoutes(options.manager, templates ? async (input, origin, by) => createTask(await templates.expand(input), origin, by) : createTask));
   app.use(approvalRoutes(options.manager));
   if (options.audit) app.use(auditRoutes(options.audit.store));
   if (templates) app.use(templateRoutes(templates));
@@ -123,7 +124,7 @@ export function createApp(options: HttpOptions): Express {
   if (options.hooks) app.use(hookRoutes(options.hooks.service));
   if (options.webhooks) app.use(webhookRoutes(options.webhooks));
   const { store, registry } = options.manager;
-  const enqueue: TaskBatchCreator = (inputs, { origin: _origin, ...rest }) => options.manager.enqueueTasks(inputs, rest);
+  const enqueue: TaskBatchCreator = (inputs, { origin: _origin, by, ...rest }) => options.manager.enqueueTasks(inputs.map((input) => attributed(input, by)), rest);
   app.use(pipelineRoutes(options.pipelines ?? new PipelineService(new PipelineStore(store.db), options.manager, enqueue, templates ? (input, kind) => templates.expand(input, kind) : undefined)));
   app.use(queueRoutes(new PauseService(new PauseStore(store.db), registry), new RateLimitService(new RateLimitStore(store.db), registry), new ConcurrencyService(new TypeConcurrencyStore(store.db), registry)));
   app.use(workerRoutes(new WorkerStore(store.db), options.manager.workerId));

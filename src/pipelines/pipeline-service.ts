@@ -64,8 +64,9 @@ export class PipelineService {
    * Checks the whole request (ValidationError naming every field), then stores it and its tasks at
    * once. `linkTo`: the source every step's task reports to (the document that asked: a rule's, a
    * task document's) — set after a template is expanded, so a template's steps are linked too.
+   * `by`: the person who asked, as proven (each step's source.by).
    */
-  async create(input: unknown, origin = "api", linkTo?: TaskSource): Promise<{ pipeline: PipelineView; created: boolean }> {
+  async create(input: unknown, origin = "api", linkTo?: TaskSource, by?: string): Promise<{ pipeline: PipelineView; created: boolean }> {
     const parsed = parsePipelineRequest(await this.expand(input, "pipeline"));
     const request = linkTo ? { ...parsed, steps: parsed.steps.map((step) => ({ ...step, task: { ...step.task, source: linkTo } })) } : parsed;
     const existing = request.idempotencyKey ? await this.store.getByIdempotencyKey(request.idempotencyKey) : undefined;
@@ -76,6 +77,7 @@ export class PipelineService {
     try {
       await this.createTasks(plan.inputs, {
         origin,
+        by,
         ids: row.task_ids,
         within: async (tx) => {
           stored = await this.store.insert(tx, row);

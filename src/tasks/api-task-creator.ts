@@ -9,6 +9,7 @@ import { addTaskDocument, dispatch, removeDocument } from "../reactor/documents.
 import { actions } from "../reactor/task-document/actions.js";
 import { TaskDocumentError } from "../reactor/task-document/operations.js";
 import { TASK_DOCUMENT_TYPE } from "../reactor/task-document/state.js";
+import { attributed } from "./attribution.js";
 import { ValidationError } from "../validation.js";
 import type { TaskManager } from "./task-manager.js";
 import { specFromRequest, TASK_REQUEST_PREFIX } from "./task-from-document.js";
@@ -23,19 +24,22 @@ type Stored = { task: Task; created: boolean };
 export type NewDocumentDrives = string | Pick<LocalDrives, "forNewDocument" | "removed">;
 
 /** Several tasks at once, stored in one transaction (a pipeline's steps): each gets its document. */
-export type TaskBatchCreator = (inputs: readonly unknown[], options: EnqueueOptions & { origin: string }) => Promise<Stored[]>;
+export type TaskBatchCreator = (inputs: readonly unknown[], options: EnqueueOptions & { origin: string; by?: string | undefined }) => Promise<Stored[]>;
 
 export function createApiTaskCreator(manager: TaskManager, reactor: IDocumentDriveServer, drives: NewDocumentDrives) {
   const documents = taskDocuments(manager, reactor, drives);
-  /** `origin`: who asked (source.origin), "api" unless a schedule ("schedule:<name>") says otherwise. */
-  return async (input: unknown, origin = "api"): Promise<Stored> => {
+  /**
+   * `origin`: who asked (source.origin), "api" unless a schedule ("schedule:<name>") says otherwise;
+   * `by`: the person, as proven (source.by: a named token's name), if any.
+   */
+  return async (input: unknown, origin = "api", by?: string): Promise<Stored> => {
     const request = parsed(manager, input, "task");
     const key = typeof request.idempotencyKey === "string" ? request.idempotencyKey : undefined;
     if (key) {
       const existing = await manager.findByIdempotencyKey(key);
       if (existing) return { task: existing, created: false };
     }
-    const [stored] = await documents.create([request], origin, (linked) => manager.enqueueTasks(linked));
+    const [stored] = await documents.create([request], { origin, by }, (linked) => manager.enqueueTasks(linked));
     if (!stored) throw new Error("enqueue returned nothing");
     return stored;
   };
@@ -43,9 +47,9 @@ export function createApiTaskCreator(manager: TaskManager, reactor: IDocumentDri
 
 export function createApiTaskBatchCreator(manager: TaskManager, reactor: IDocumentDriveServer, drives: NewDocumentDrives): TaskBatchCreator {
   const documents = taskDocuments(manager, reactor, drives);
-  return (inputs, { origin, ...options }) => {
+  return (inputs, { origin, by, ...options }) => {
     const requests = inputs.map((input, index) => parsed(manager, input, `task #${index}`));
-    return documents.create(requests, origin, (linked) => manager.enqueueTasks(linked, options));
+    return documents.create(requests, { origin, by }, (linked) => manager.enqueueTasks(linked, options));
   };
 }
 
@@ -66,7 +70,8 @@ function taskDocuments(manager: TaskManager, reactor: IDocumentDriveServer, driv
    * Adds a document for each request that names none, enqueues the requests linked to them, and
    * asks each new document to run its task. A refusal anywhere removes the documents made.
    */
-  const create = async (requests: readonly TaskRequest[], origin: string, enqueue: (linked: unknown[]) => Promise<Stored[]>): Promise<Stored[]> => {
+  const create = async (requests: readonly TaskRequest[], asker: { origin: string; by: string | undefined }, enqueue: (linked: unknown[]) => Promise<Stored[]>): Promise<Stored[]> => {
+    const { origin } = asker;
     // Refused before any document is added to the drive, where it would sync before being removed.
     const problems = (await Promise.all(requests.map((request) => requestProblems(manager.registry, request)))).flat();
     if (problems.length > 0) throw new ValidationError("task", problems);
@@ -76,8 +81,9 @@ function taskDocuments(manager: TaskManager, reactor: IDocumentDriveServer, driv
     try {
       const linked: unknown[] = [];
       for (const request of requests) {
-        const source = (request.source ?? {}) as Record<string, unknown>;
-        // source.origin is always the agent's to say: a caller cannot pass its task off as a rule's, a schedule's or a hook's.
+        // source.origin and source.by are always the agent's to say: a caller cannot pass its task
+        // off as a rule's, a schedule's or a hook's, nor as asked for by someone else.
+        const source = ((attributed(request, asker.by) as TaskRequest).source ?? {}) as Record<string, unknown>;
         if (typeof source.documentId === "string") {
           made.push(undefined);
           linked.push({ ...request, source: { ...source, origin } });

@@ -221,7 +221,7 @@ export class TaskEventHandler {
         const driveId = (await this.directory.driveOf(documentId)) ?? "";
         if (!(await this.admitRun(documentId, requestId, driveId, operation))) return undefined;
         try {
-          task = (await manager.enqueueTask(requestFromTaskDocument(global, { documentId, driveId }, requestId, operation))).task;
+          task = (await manager.enqueueTask(requestFromTaskDocument(global, { documentId, driveId }, requestId, operation && { ...operation, by: this.provenWriter(operation.action) }))).task;
         } catch (error) {
           return this.rejectInvalid(documentId, requestId, error);
         }
@@ -278,7 +278,7 @@ export class TaskEventHandler {
         pipeline = retrying;
       } else {
         try {
-          pipeline = await documents.start(state, documentId, driveId, requestId, operation);
+          pipeline = await documents.start(state, documentId, driveId, requestId, operation && { ...operation, by: this.provenWriter(operation.action) });
         } catch (error) {
           return this.rejectInvalid(documentId, requestId, error);
         }
@@ -317,6 +317,16 @@ export class TaskEventHandler {
       return due;
     });
     return task.status;
+  }
+
+  /**
+   * The name a run request's writer is known by, once admitRun let it through: its key's, when
+   * TASK_AUTHORIZED_WRITERS lists it named (the signature was verified there); else no one proven.
+   */
+  private provenWriter(action: Action | undefined): string | undefined {
+    const writers = this.deps.writers;
+    const key = action?.context?.signer?.app.key;
+    return writers && !writers.open && key ? writers.nameOf(key) : undefined;
   }
 
   /** A task document's run request, cancel or decision, in the audit log with who wrote it. */

@@ -16,7 +16,7 @@ import type { TaskDocumentWriter } from "../reactor/document-writer.js";
 import { pipelineHasEnded, type PipelineService, type PipelineView } from "../pipelines/pipeline-service.js";
 import { pipelineIdOf } from "../store/sql/pipelines/pipeline-row.js";
 import { isTerminal } from "./document-updates.js";
-import { documentIdempotencyKey, TASK_DOCUMENT_ORIGIN, taskDocumentSource } from "./task-from-document.js";
+import { documentIdempotencyKey, TASK_DOCUMENT_ORIGIN, taskDocumentSource, type RequestOperation } from "./task-from-document.js";
 import { isTerminalStatus, type JsonValue, type Task, type TaskStatus } from "./types.js";
 
 /** The task type a task document names to ask for a pipeline (reserved: registry.ts). */
@@ -56,9 +56,9 @@ export class PipelineDocuments {
   }
 
   /** Makes the pipeline the document asks for; ValidationError naming each field when it is refused. */
-  async start(state: TaskDocumentState, documentId: string, driveId: string, requestId: string, operation: { id: string; type: string } | undefined): Promise<PipelineView> {
+  async start(state: TaskDocumentState, documentId: string, driveId: string, requestId: string, operation: RequestOperation | undefined): Promise<PipelineView> {
     const request = { ...state.params, title: state.title, idempotencyKey: documentIdempotencyKey(documentId, requestId) };
-    return (await this.pipelines.create(request, TASK_DOCUMENT_ORIGIN, taskDocumentSource({ documentId, driveId }, operation))).pipeline;
+    return (await this.pipelines.create(request, TASK_DOCUMENT_ORIGIN, taskDocumentSource({ documentId, driveId }, operation), operation?.by)).pipeline;
   }
 
   /**

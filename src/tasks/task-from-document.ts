@@ -15,7 +15,7 @@ export const TASK_DOCUMENT_ORIGIN = "document";
 /** A request id that names an existing task: the API enqueues first, then asks the document. */
 export const TASK_REQUEST_PREFIX = "task:";
 
-export function requestFromTaskDocument(state: TaskDocumentState, location: Pick<DocumentLocation, "documentId" | "driveId">, requestId: string, operation?: { id: string; type: string }): Record<string, unknown> {
+export function requestFromTaskDocument(state: TaskDocumentState, location: Pick<DocumentLocation, "documentId" | "driveId">, requestId: string, operation?: RequestOperation): Record<string, unknown> {
   return {
     ...state.params,
     type: state.taskType,
@@ -29,13 +29,21 @@ export function requestFromTaskDocument(state: TaskDocumentState, location: Pick
   };
 }
 
+/** The operation that asked a task document for work; `by`: its writer's name, when a verified named key signed it. */
+export interface RequestOperation {
+  id: string;
+  type: string;
+  by?: string | undefined;
+}
+
 /** The source of work a task document asks for (a task, or a pipeline's steps): that document, a person's request. */
-export function taskDocumentSource(location: Pick<DocumentLocation, "documentId" | "driveId">, operation?: { id: string; type: string }): TaskSource {
+export function taskDocumentSource(location: Pick<DocumentLocation, "documentId" | "driveId">, operation?: RequestOperation): TaskSource {
   return {
     driveId: location.driveId,
     documentId: location.documentId,
     documentType: TASK_DOCUMENT_TYPE,
     ...(operation ? { operationId: operation.id, operationType: operation.type } : {}),
+    ...(operation?.by !== undefined ? { by: operation.by } : {}),
     origin: TASK_DOCUMENT_ORIGIN,
     chainDepth: 0,
   };

@@ -37,6 +37,11 @@ export const TaskSourceSchema = z.strictObject({
   chainDepth: z.int().min(0).max(1000).default(0),
   /** Who asked: "document", "api", "cli", "rule:<name>", ... */
   origin: z.string().min(1).max(100).optional(),
+  /**
+   * The person who asked, as proven: a named API token's name (API_USERS), a named app key's
+   * (TASK_AUTHORIZED_WRITERS) for a document's request. Set by the agent only (see attributed()).
+   */
+  by: z.string().min(1).max(200).optional(),
 });
 export type TaskSource = z.infer<typeof TaskSourceSchema>;
 

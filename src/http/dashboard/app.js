@@ -202,6 +202,8 @@ function details(task) {
   if (task.waiting) rows.push(["Waiting", h("span", { class: "waiting", "data-code": task.waiting.code }, task.waiting.message), "long"]);
   rows.push(...decisionRows(task));
   if (task.source && task.source.documentId) rows.push(["Document", task.source.documentId]);
+  // Who asked, as a named token or key proves it (API_USERS, TASK_AUTHORIZED_WRITERS); where from.
+  if (task.source && (task.source.by || task.source.origin)) rows.push(["Asked by", h("span", { class: "asked-by" }, [task.source.by, task.source.origin && `(${task.source.origin})`].filter(Boolean).join(" "))]);
   if (Array.isArray(task.tags) && task.tags.length > 0) {
     // Each tag opens the overview filtered to its tasks.
     const links = task.tags.flatMap((tag, i) => [i > 0 ? ", " : "", h("a", { href: "#/", class: "tag", onclick: () => filterByTag(tag) }, tag)]);

@@ -1,4 +1,5 @@
 /** /api/pipelines: create (every field error at once), list, get one with its steps, cancel, retry. */
+import { callerOf } from "../auth.js";
 import { Router } from "express";
 import { z } from "zod";
 import { PIPELINE_STATUSES, type PipelineService, type PipelineView } from "../../pipelines/pipeline-service.js";
@@ -23,7 +24,8 @@ export function pipelineToJson(pipeline: PipelineView): Record<string, unknown> 
 export function pipelineRoutes(pipelines: PipelineService): Router {
   const router = Router();
   router.post("/api/pipelines", route(async (req, res) => {
-    const { pipeline, created } = await pipelines.create(req.body);
+    // Each step's task records who asked, as a named token (API_USERS) proves it (source.by).
+    const { pipeline, created } = await pipelines.create(req.body, "api", undefined, callerOf(res));
     res.status(created ? 201 : 200).json({ pipeline: pipelineToJson(pipeline), created });
   }));
   router.get("/api/pipelines", route(async (req, res) => {

@@ -11,6 +11,7 @@ import { cancelMatching, retryMatching } from "../../tasks/bulk-actions.js";
 import { toListFilter } from "../../tasks/list-filter.js";
 import { parseWith } from "../../validation.js";
 import { InstantSchema } from "../instant.js";
+import { callerOf } from "../auth.js";
 import { streamTaskEvents } from "../sse.js";
 import { badRequest, route } from "./route.js";
 import { typeStatsToJson } from "../type-stats-json.js";
@@ -18,7 +19,7 @@ import { taskToJson } from "../task-json.js";
 import { failureToJson } from "../failure-json.js";
 
 /** Creating a task through the API may also create its document (set by the agent). */
-export type TaskCreator = (input: unknown, origin?: string) => Promise<{ task: Parameters<typeof taskToJson>[0]; created: boolean }>;
+export type TaskCreator = (input: unknown, origin?: string, by?: string) => Promise<{ task: Parameters<typeof taskToJson>[0]; created: boolean }>;
 
 /** The stretch /api/stats reports finished tasks over (counts, per minute, per type). */
 const STATS_WINDOW_MINUTES = 60;
@@ -64,7 +65,8 @@ export function taskRoutes(manager: TaskManager, createTask: TaskCreator): Route
 
   router.post("/api/tasks", route(async (req: Request, res: Response) => {
     // A ValidationError becomes a 400 naming every field (route.ts).
-    const { task, created } = await createTask(req.body);
+    // Who asked, as proven by a named token (API_USERS): kept in source.by; a request cannot say it itself.
+    const { task, created } = await createTask(req.body, undefined, callerOf(res));
     res.status(created ? 201 : 200).json({ task: taskToJson(task), created });
   }));
 

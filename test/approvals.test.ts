@@ -295,7 +295,7 @@ describe("ph-tasks approve / reject, a pipeline's approval step, against a runni
     const late = await agent.cliAsync(["reject", gateId]);
     expect(late.status).not.toBe(0);
     expect(late.stderr).toContain(`task ${gateId} was approved by dave at `);
-  });
+  }, 120_000); // some twenty CLI runs, each a Node process of its own: 27 s alone, twice that on a busy machine
 });
 
 for (const backend of BACKENDS.filter((b) => b.name === "postgres")) {

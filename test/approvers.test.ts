@@ -187,7 +187,7 @@ describe("who decides an approval on its task document, and through the CLI (the
     expect(await cli(ALICE, "approve", id, "--note", "fine")).toMatchObject({ code: 0, stdout: `${id} approved by alice\n` });
     const mine = (await cli(ALICE, "submit", "approval", "mine?")).stdout.trim();
     expect((await cli(BOB, "show", mine)).stdout).toMatch(/^created: .* by alice \(api\)$/m);
-  });
+  }, 120_000); // eight CLI runs, each a Node process of its own
 
   it("POST /api/tasks refuses approvers the agent does not know, naming them and the names it knows", async () => {
     const res = await fetch(`${agent.url}/api/tasks`, { method: "POST", headers: { Authorization: `Bearer ${ADMIN}`, "Content-Type": "application/json" }, body: JSON.stringify({ type: "approval", title: "who?", approvers: ["dave"] }) });

@@ -114,6 +114,49 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(await admin("POST", `/api/tasks/${other}/reject`, { by: "dave" })).toMatchObject({ status: 200, body: { task: { decision: { by: "dave" } } } });
     });
 
+    it("an approval that needs two of three: one approval is counted and it waits; the same person twice is refused; the second decides it; one rejection rejects it", async () => {
+      const alice = caller(url, ALICE);
+      const bob = caller(url, BOB);
+      const gate = await enqueue({ type: "approval", title: "two of three", approvers: ["alice", "bob", "carol"], required: 2 });
+      const first = await alice("POST", `/api/tasks/${gate}/approve`, { note: "looks fine" });
+      expect(first.status).toBe(200);
+      expect(first.body.task).toMatchObject({ status: "pending", approvals: [{ by: "alice", note: "looks fine" }] });
+      expect(first.body.task?.decision).toBeUndefined();
+      expect(await alice("POST", `/api/tasks/${gate}/approve`, {})).toMatchObject({ status: 409, body: { error: "already_counted", message: `alice approved task ${gate} already (1 of 2); it waits for bob, carol` } });
+      await new Promise((resolve) => setTimeout(resolve, 600)); // three polls of the started worker
+      expect((await ctx.manager.getTask(gate))?.status).toBe("pending"); // one approval runs nothing
+      expect(await bob("POST", `/api/tasks/${gate}/approve`, { note: "ok" })).toMatchObject({ status: 200, body: { task: { decision: { approved: true, by: "alice, bob", note: "ok" } } } });
+      expect((await completed(gate)).result).toMatchObject({ approved: true, by: "alice, bob", approvals: [{ by: "alice" }, { by: "bob" }] });
+
+      const vetoed = await enqueue({ type: "approval", title: "vetoed", approvers: ["alice", "bob", "carol"], required: 2 });
+      await alice("POST", `/api/tasks/${vetoed}/approve`, {});
+      expect(await bob("POST", `/api/tasks/${vetoed}/reject`, { note: "no" })).toMatchObject({ status: 200, body: { task: { decision: { approved: false, by: "bob" } } } });
+      const failed = await waitFor(async () => { const t = await ctx.manager.getTask(vetoed); return t?.status === "failed" ? t : undefined; }, 15_000, "the rejection");
+      expect(failed.error).toMatchObject({ code: "rejected", message: "rejected by bob: no" });
+      // Retried, it is asked again from nothing: the approvals counted before go with the decision.
+      expect(await ctx.manager.retryTask(vetoed)).toBeTruthy();
+      expect((await ctx.manager.getTask(vetoed)) as { approvals?: unknown; decision?: unknown }).toMatchObject({ status: "pending" });
+      expect(((await ctx.manager.getTask(vetoed)) as { approvals?: unknown }).approvals).toBeUndefined();
+    });
+
+    it("two approvals at the same instant are both counted (the second reads the first's under its row lock)", async () => {
+      const alice = caller(url, ALICE);
+      const bob = caller(url, BOB);
+      const gates = await Promise.all(Array.from({ length: 5 }, (_, i) => enqueue({ type: "approval", title: `race ${i}`, approvers: ["alice", "bob"], required: 2 })));
+      await Promise.all(gates.flatMap((gate) => [alice("POST", `/api/tasks/${gate}/approve`, {}), bob("POST", `/api/tasks/${gate}/approve`, {})]));
+      for (const gate of gates) {
+        const done = await completed(gate);
+        expect(new Set((done.result as { approvals: { by: string }[] }).approvals.map((a) => a.by))).toEqual(new Set(["alice", "bob"]));
+      }
+    });
+
+    it("needing more approvals than people named is refused when asked for", async () => {
+      const refused = async (request: Record<string, unknown>) => ((await ctx.manager.enqueueTask(request).then(() => undefined, (error: unknown) => error)) as ValidationError).errors;
+      expect(await refused({ type: "approval", title: "x", approvers: ["alice"], required: 2 })).toEqual([expect.objectContaining({ field: "required", message: "2 approvals need approvers naming at least 2 different people (only a name a token or key proves counts as one person)" })]);
+      expect(await refused({ type: "approval", title: "x", approvers: ["alice", "alice"], required: 2 })).toEqual([expect.objectContaining({ field: "required" })]);
+      expect(await refused({ type: "approval", title: "x", required: 2 })).toEqual([expect.objectContaining({ field: "required" })]);
+    });
+
     it("a task or pipeline asked for with a named token records who asked (source.by); a request cannot say it itself", async () => {
       const alice = caller(url, ALICE);
       const admin = caller(url, ADMIN);
@@ -185,6 +228,9 @@ describe("who decides an approval on its task document, and through the CLI (the
     expect(bob.code).not.toBe(0);
     expect(bob.stderr).toContain(`task ${id} may be decided only by alice, carol: bob is not one of them`);
     expect(await cli(ALICE, "approve", id, "--note", "fine")).toMatchObject({ code: 0, stdout: `${id} approved by alice\n` });
+    const two = (await cli(ADMIN, "submit", "approval", "two of us?", "--approvers", "alice,bob", "--required", "2")).stdout.trim();
+    expect(await cli(ALICE, "approve", two)).toMatchObject({ code: 0, stdout: `${two}: approval by alice counted (1 of 2); waits for bob\n` });
+    expect((await cli(ADMIN, "submit", "approval", "x", "--required", "two")).stderr).toContain("--required: expected a whole number, got 'two'");
     const mine = (await cli(ALICE, "submit", "approval", "mine?")).stdout.trim();
     expect((await cli(BOB, "show", mine)).stdout).toMatch(/^created: .* by alice \(api\)$/m);
   }, 120_000); // eight CLI runs, each a Node process of its own

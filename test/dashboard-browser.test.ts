@@ -8,6 +8,8 @@ import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createApp, listen } from "../src/http/server.js";
+import { AuditLog } from "../src/audit/audit-log.js";
+import { AuditStore } from "../src/store/audit-store.js";
 import { silentLogger } from "../src/logger.js";
 import { ScheduleService } from "../src/schedules/schedule-service.js";
 import { ScheduleStore } from "../src/store/schedule-store.js";
@@ -47,6 +49,7 @@ describeInChromium("the dashboard", () => {
   let base: string;
   let browser: Browser;
   let page: Page;
+  let audit: AuditLog;
 
   beforeAll(async () => {
     store = await TaskStore.open({});
@@ -64,12 +67,15 @@ describeInChromium("the dashboard", () => {
     const hookStore = new HookStore(store.db);
     hooks = new HookService(hookStore, manager.registry);
     const receiver = new HookReceiver(hookStore, (input, origin) => manager.enqueueTask({ ...(input as object), source: { origin } }), silentLogger());
-    ({ server, url: base } = await listen(createApp({ manager, metrics: manager.metrics!, logger: silentLogger(), apiToken: TOKEN, readToken: READ_TOKEN, users: [{ name: "alice", token: ALICE_TOKEN }], schedules, webhooks, hooks: { service: hooks, receiver } }), "127.0.0.1", 0, TOKEN));
+    const auditStore = new AuditStore(store.db);
+    audit = new AuditLog(auditStore, manager.workerId, silentLogger(), 86_400_000);
+    ({ server, url: base } = await listen(createApp({ manager, metrics: manager.metrics!, logger: silentLogger(), apiToken: TOKEN, readToken: READ_TOKEN, users: [{ name: "alice", token: ALICE_TOKEN }], schedules, webhooks, hooks: { service: hooks, receiver }, audit: { log: audit, store: auditStore } }), "127.0.0.1", 0, TOKEN));
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   });
 
   afterAll(async () => {
+    await audit?.stop();
     await sender?.stop();
     removeTestCgroupRoot();
     await closeDashboard({ browser, server, manager, store });
@@ -619,6 +625,32 @@ describeInChromium("the dashboard", () => {
     } finally {
       await page.evaluate((token) => localStorage.setItem("ph-tasks-token", token), TOKEN);
     }
+  });
+
+  it("the Changes page: who asked for which change, newest first; one person's by their name; a hostile path shown as text", async () => {
+    const post = (token: string, route: string, body: unknown) => fetch(`${base}${route}`, { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    expect((await post(ALICE_TOKEN, "/api/queue/pause", { types: ["cli"], reason: "audit" })).status).toBe(200);
+    expect((await post(ALICE_TOKEN, "/api/queue/resume", { types: ["cli"] })).status).toBe(200);
+    expect((await post(READ_TOKEN, "/api/queue/pause", {})).status).toBe(403);
+    expect((await post(TOKEN, "/api/tasks/<img src=x id=pwned>/cancel", {})).status).toBe(404);
+    await audit.flush();
+    await page.goto(`${base}/?load=${Date.now()}#/`);
+    await page.locator("#nav-audit").click();
+    await page.waitForURL(/#\/audit$/);
+    const rows = page.locator("#audit tbody tr");
+    await rows.first().waitFor();
+    const top = await rows.evaluateAll((trs) => trs.slice(0, 4).map((tr) => Array.from(tr.querySelectorAll("td"), (td) => td.textContent ?? "").slice(1, 5)));
+    expect(top).toEqual([
+      ["API_TOKEN", "api", "POST /api/tasks/%3Cimg%20src=x%20id=pwned%3E/cancel", "404"],
+      ["API_READ_TOKEN", "api", "POST /api/queue/pause", "403"],
+      ["alice", "api", "POST /api/queue/resume", "200"],
+      ["alice", "api", "POST /api/queue/pause", "200"],
+    ]);
+    expect(await page.locator("#pwned").count()).toBe(0);
+    await rows.nth(2).locator(".actor a").click();
+    await page.waitForURL(/#\/audit\?actor=alice$/);
+    await page.locator("#audit-section h2", { hasText: "by alice" }).waitFor();
+    expect(new Set(await page.locator("#audit tbody .actor").allTextContents())).toEqual(new Set(["alice"]));
   });
 
   it("an approval task's page: what it waits for, Approve with a note, then its decision and its end", async () => {

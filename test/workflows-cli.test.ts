@@ -200,7 +200,7 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     expect(notATime.status).toBe(2);
     expect(notATime.stderr).toContain("runAt: must be an ISO 8601 date and time with a zone");
     expect((await agent.cli(["submit", "cli", "--at", later.runAt, "--in", "1m", "--", "echo", "x"])).stderr).toContain("give --at or --in, not both");
-  });
+  }, 120_000); // nineteen CLI runs, each a Node process of its own (timed out at 60 s on a busy machine)
 
   it("template put / list; submit template --param makes and runs the task; a hook names it; a missing parameter is named", async () => {
     const task = JSON.stringify({ type: "cli", title: "greet {{params.who}}", command: "echo", args: ["hello", "{{params.who}}", "{{params.times}}"], maxAttempts: "{{params.attempts}}" });

@@ -10,7 +10,7 @@ import { APPROVAL_TYPE } from "../store/migrations/036-approvals.js";
 import type { Logger } from "../logger.js";
 import type { WriterCheck, WriterPolicy } from "../security/authorized-writers.js";
 import { rowToTask, type TaskStore } from "../store/task-store.js";
-import { approversOf, DecisionSchema } from "./executors/approval-executor.js";
+import { approversOf, countedApprovals, DecisionSchema, requiredApprovals } from "./executors/approval-executor.js";
 import { logTransition } from "./task-events.js";
 import type { TaskManager } from "./task-manager.js";
 import type { Task } from "./types.js";
@@ -26,7 +26,7 @@ export const DecisionInputSchema = z.strictObject({
 
 export type DecisionRefusal = {
   status: 403 | 404 | 409;
-  error: "not_found" | "not_an_approval" | "already_decided" | "not_waiting" | "not_an_approver";
+  error: "not_found" | "not_an_approval" | "already_decided" | "not_waiting" | "not_an_approver" | "already_counted";
   message: string;
 };
 
@@ -40,6 +40,11 @@ export async function decide(manager: TaskManager, id: string, decision: Decisio
   if (made.success) return { status: 409, error: "already_decided", message: `task ${id} was ${made.data.approved ? "approved" : "rejected"} by ${made.data.by} at ${made.data.at}` };
   if (now.status !== "pending") return { status: 409, error: "not_waiting", message: `task ${id} is ${now.status}: only a waiting approval can be decided (retry it to ask again)` };
   const approvers = approversOf(now) ?? [];
+  const counted = countedApprovals(now);
+  if (counted.some((approval) => approval.by === decision.by)) {
+    const others = approvers.filter((name) => !counted.some((approval) => approval.by === name));
+    return { status: 409, error: "already_counted", message: `${decision.by} approved task ${id} already (${counted.length} of ${requiredApprovals(now)}); it waits for ${others.join(", ")}` };
+  }
   const who = decision.approver === undefined ? "this decision names no one it can prove (use a token of API_USERS, or sign with a named key of TASK_AUTHORIZED_WRITERS)" : `${decision.approver} is not one of them`;
   return { status: 403, error: "not_an_approver", message: `task ${id} may be decided only by ${approvers.join(", ")}: ${who}` };
 }
@@ -49,7 +54,7 @@ export async function decide(manager: TaskManager, id: string, decision: Decisio
  * when set), then decided for the task the document queued. Undefined when recorded; else why
  * not, for a notice in the document.
  */
-export async function decideFromDocument(manager: TaskManager, writers: WriterPolicy | undefined, documentId: string, currentTaskId: string | null, action: Action): Promise<{ message: string } | undefined> {
+export async function decideFromDocument(manager: TaskManager, writers: WriterPolicy | undefined, documentId: string, currentTaskId: string | null, action: Action): Promise<{ message: string; counted?: true } | undefined> {
   const verdict: WriterCheck = writers && !writers.open ? await writers.check(documentId, action) : { ok: true };
   if (!verdict.ok) return { message: verdict.message };
   if (!currentTaskId) return { message: "no task of this document waits for a decision" };
@@ -60,7 +65,16 @@ export async function decideFromDocument(manager: TaskManager, writers: WriterPo
   // the API's `by` is (200): a signer's names come from whoever wrote the operation.
   const by = (verdict.name ?? (signer ? `${signer.user.address || "a user"} (app ${signer.app.name})` : "a writer of its document")).slice(0, 200);
   const outcome = await decide(manager, currentTaskId, { approved: action.type === "APPROVE", by, approver: verdict.name, ...(typeof note === "string" ? { note } : {}) });
-  return "task" in outcome ? undefined : { message: outcome.message };
+  if (!("task" in outcome)) return { message: outcome.message };
+  return countedNotice(outcome.task);
+}
+
+/** For an approval that needs several and is not decided yet: what was counted, for the document. */
+function countedNotice(task: Task): { message: string; counted: true } | undefined {
+  if ((task as { decision?: unknown }).decision !== undefined) return undefined;
+  const counted = countedApprovals(task);
+  const waiting = (approversOf(task) ?? []).filter((name) => !counted.some((approval) => approval.by === name));
+  return { counted: true, message: `approval by ${counted.at(-1)?.by ?? "?"} counted (${counted.length} of ${requiredApprovals(task)}); waits for ${waiting.join(", ")}` };
 }
 
 /** How often each worker looks for approvals whose dependencies have completed. */

@@ -192,10 +192,11 @@ export class TaskEventHandler {
           else await this.deps.writer.write(documentId, "notice", () => actions.addNotice({ level: "warning", message: `cancel ignored: ${refusal.message}`, at: now() }));
           this.audited(documentId, op.action, refusal ? "refused" : "done", refusal?.message);
         } else if (DECISION_TYPES.has(op.action.type)) {
-          const refusal = await decideFromDocument(this.deps.manager, this.deps.writers, documentId, (await this.readTaskState(documentId)).currentTaskId, op.action);
+          const said = await decideFromDocument(this.deps.manager, this.deps.writers, documentId, (await this.readTaskState(documentId)).currentTaskId, op.action);
           const verb = op.action.type === "APPROVE" ? "approval" : "rejection";
-          if (refusal) await this.deps.writer.write(documentId, "notice", () => actions.addNotice({ level: "warning", message: `${verb} ignored: ${refusal.message}`, at: now() }));
-          this.audited(documentId, op.action, refusal ? "refused" : "done", refusal?.message);
+          const refusal = said?.counted ? undefined : said;
+          if (said) await this.deps.writer.write(documentId, "notice", () => actions.addNotice({ level: said.counted ? "info" : "warning", message: said.counted ? said.message : `${verb} ignored: ${said.message}`, at: now() }));
+          this.audited(documentId, op.action, refusal ? "refused" : "done", said?.message);
         }
       }
       tasks.push(...(await this.ruleRunner.applyRules(documentId, type, op, depth)));

@@ -8,7 +8,7 @@ import type { TaskDocumentWriter } from "../reactor/document-writer.js";
 import { actions } from "../reactor/task-document/actions.js";
 import { TASK_DOCUMENT_TYPE } from "../reactor/task-document/state.js";
 import { finalAction, isTerminal, outputOfResult } from "./document-updates.js";
-import { approversOf } from "./executors/approval-executor.js";
+import { approversOf, requiredApprovals } from "./executors/approval-executor.js";
 import { documentPipelineOf, type PipelineDocuments } from "./pipeline-documents.js";
 import type { JsonValue, Task, TaskError } from "./types.js";
 
@@ -63,7 +63,8 @@ export class TaskDocumentReports {
       ? `step "${task.title}" waits for a person's decision: ph-tasks approve ${task.id} (or reject), or APPROVE / REJECT on its task`
       : `waits for a person's decision: APPROVE or REJECT this document (or ph-tasks approve ${task.id})`;
     const approvers = approversOf(task);
-    const who = approvers ? `${message}; only ${approvers.join(", ")} may decide it` : message;
+    const required = requiredApprovals(task);
+    const who = !approvers ? message : required > 1 ? `${message}; ${required} of ${approvers.join(", ")} must approve it (one rejection rejects it)` : `${message}; only ${approvers.join(", ")} may decide it`;
     await this.writer.write(documentId, "notice", (s) => (!isTerminal(s) && (step || s.currentTaskId === task.id) ? actions.addNotice({ level: "info", message: who, at: now() }) : undefined));
   }
 

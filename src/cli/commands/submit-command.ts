@@ -132,9 +132,12 @@ export function registerSubmitCommand(program: Command): void {
     .argument("<question>", "what is asked (its title)")
     .option("--message <text>", "what the person should know or check first")
     .option("--approvers <names>", "comma-separated: only these may decide it (names of API_USERS tokens or named TASK_AUTHORIZED_WRITERS keys)")
-    .action(async (question: string, flags: { message?: string; approvers?: string }, command: Command) => {
+    .option("--required <n>", "how many of the approvers must approve (default 1); one rejection rejects it")
+    .action(async (question: string, flags: { message?: string; approvers?: string; required?: string }, command: Command) => {
       const approvers = flags.approvers?.split(",").map((name) => name.trim()).filter((name) => name.length > 0);
-      await send(command, { type: "approval", title: question, ...(flags.message !== undefined ? { message: flags.message } : {}), ...(approvers !== undefined ? { approvers } : {}) }, command.opts());
+      if (flags.required !== undefined && !/^\d+$/.test(flags.required)) throw new ClientError(`--required: expected a whole number, got '${flags.required}'`, EXIT.usage);
+      const required = flags.required !== undefined ? { required: Number(flags.required) } : {};
+      await send(command, { type: "approval", title: question, ...(flags.message !== undefined ? { message: flags.message } : {}), ...(approvers !== undefined ? { approvers } : {}), ...required }, command.opts());
     });
 
   limitOptions(common(submit.command("claude-code").description("the Claude Code CLI on a project: ph-tasks submit claude-code --prompt <text>")))

@@ -14,6 +14,7 @@ import { failuresSection } from "./failures.js";
 import { cpuText, limitsText, runTime } from "./run-figures.js";
 import { filterByTag, filtered, recentFilterForm, recentQuery, showTag } from "./recent-filter.js";
 import { pipelineRows, pipelinesNav, pipelinesPage } from "./pipelines.js";
+import { auditNav, auditPage } from "./audit.js";
 import { submitForm } from "./submit-form.js";
 import { templatesSection } from "./templates.js";
 import { approvalsSection, decisionControls, decisionRows } from "./approvals.js";
@@ -356,12 +357,15 @@ async function route() {
   const mine = ++generation;
   const match = /^#\/tasks\/(.+)$/.exec(location.hash);
   const pipeline = /^#\/pipelines(?:\?status=(\w+)|\/(.*))?$/.exec(location.hash);
+  const audit = /^#\/audit(?:\?actor=(.*))?$/.exec(location.hash);
   try {
     await showAccess();
     if (match) {
       await renderTask(decodeURIComponent(match[1]), mine);
     } else if (pipeline) {
       await pipelinesPage(app, api, pipeline[2] && decodeURIComponent(pipeline[2]), () => mine === generation, pipeline[1]);
+    } else if (audit) {
+      await auditPage(app, api, audit[1] && decodeURIComponent(audit[1]));
     } else {
       await renderOverview(mine);
       if (mine === generation) refreshTimer = setInterval(() => void refreshOverview(mine).catch(() => undefined), 2000);
@@ -382,7 +386,7 @@ async function health() {
   }
 }
 
-document.querySelector("header .brand")?.after(pipelinesNav());
+document.querySelector("header .brand")?.after(pipelinesNav(), auditNav());
 window.addEventListener("hashchange", () => void route());
 void route();
 void health();

@@ -8,7 +8,10 @@ import { ago, h } from "./dom.js";
 /** The "Decision" row of an approval that has one. */
 export function decisionRows(task) {
   const d = task.decision;
-  const rows = task.type === "approval" && task.approvers ? [["Who may decide", h("span", { class: "approvers" }, task.approvers.join(", "))]] : [];
+  const counted = (task.approvals || []).map((a) => a.by);
+  const who = task.approvers && (task.required > 1 ? `${task.required} of ${task.approvers.join(", ")}` : task.approvers.join(", "));
+  const rows = task.type === "approval" && task.approvers ? [["Who may decide", h("span", { class: "approvers" }, who)]] : [];
+  if (task.type === "approval" && counted.length > 0 && !d) rows.push(["Approved so far", h("span", { class: "counted" }, counted.join(", "))]);
   if (task.type !== "approval" || !d) return rows;
   const said = `${d.approved ? "approved" : "rejected"} by ${d.by}${d.note ? `: ${d.note}` : ""}${d.at ? ` (${new Date(d.at).toLocaleString()})` : ""}`;
   return [...rows, ["Decision", h("span", { class: "decision", "data-approved": String(d.approved) }, said), "long"]];
@@ -19,6 +22,7 @@ const user = () => document.body.dataset.user || "";
 
 /** Why this page's user may not decide an approval that names its approvers, or "" when they may. */
 function notAnApprover(task) {
+  if ((task.approvals || []).some((a) => a.by === user())) return `you approved it already; it needs ${task.required} approvals`;
   if (!task.approvers || task.approvers.includes(user())) return "";
   return `only ${task.approvers.join(", ")} may decide this${user() ? `; you are ${user()}` : "; your token names no one (API_USERS gives named tokens)"}`;
 }

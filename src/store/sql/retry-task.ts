@@ -26,11 +26,11 @@ export async function retryTask(db: Queryable, id: string): Promise<TaskRow | un
        UPDATE ph_tasks t
        SET status = 'pending', attempts = 0,
            -- A dependency removed since (retention) counts as not completed. An approval is asked
-           -- for again: its decision goes, and it waits for a new one (migration 036).
+           -- for again: its decision (and the approvals counted toward it) goes, and it waits for a new one (migration 036).
            run_at = CASE WHEN (SELECT count(*) FROM ph_task_dependencies WHERE task_id = $1) > (SELECT count(*) FROM dependencies WHERE status = 'completed')
                            OR t.type = '${APPROVAL_TYPE}'
                     THEN '${WAITING_RUN_AT}'::timestamptz ELSE now() END, error = NULL, result = NULL, finished_at = NULL,
-           params = CASE WHEN t.type = '${APPROVAL_TYPE}' THEN t.params - 'decision' - 'asked' ELSE t.params END,
+           params = CASE WHEN t.type = '${APPROVAL_TYPE}' THEN t.params - 'decision' - 'asked' - 'approvals' ELSE t.params END,
            started_at = NULL, cancel_requested = false, updated_at = now(), ${RUN_ENTRIES_CLEARED}
        FROM locked WHERE t.id = locked.id
        RETURNING t.*

@@ -21,7 +21,30 @@ export const ApprovalRequestSchema = TaskRequestBaseSchema.extend({
    * identities.ts). Absent: anyone who may act on the task (the API token, its document's writers).
    */
   approvers: z.array(PersonNameSchema).min(1, "must name at least one person (or leave approvers out)").max(20, "may name at most 20 people").optional(),
+  /** How many of the approvers must approve (default 1: any one); one rejection rejects it. */
+  required: z.int().min(1, "must be at least 1").max(20, "may be at most 20").optional(),
+}).superRefine((request, ctx) => {
+  const required = request.required ?? 1;
+  // Only names this agent can prove are counted as different people.
+  if (required > 1 && (request.approvers === undefined || new Set(request.approvers).size < required)) {
+    ctx.addIssue({ code: "custom", path: ["required"], input: required, message: `${required} approvals need approvers naming at least ${required} different people (only a name a token or key proves counts as one person)` });
+  }
 });
+
+/** One person's approval counted toward an approval that needs several (params.approvals). */
+export const CountedApprovalSchema = z.object({ by: z.string(), note: z.string().optional(), at: z.string() });
+
+/** The approvals counted so far toward one that needs several (`required`). */
+export function countedApprovals(task: Task): z.infer<typeof CountedApprovalSchema>[] {
+  const parsed = z.array(CountedApprovalSchema).safeParse((task as { approvals?: unknown }).approvals);
+  return parsed.success ? parsed.data : [];
+}
+
+/** How many approvals it needs. */
+export function requiredApprovals(task: Task): number {
+  const required = (task as { required?: unknown }).required;
+  return typeof required === "number" ? required : 1;
+}
 
 /** Kept in the task's params by the decision (decide-approval.ts); never taken from a request. */
 export const DecisionSchema = z.object({ approved: z.boolean(), by: z.string(), note: z.string().optional(), at: z.string() });
@@ -69,7 +92,8 @@ export class ApprovalExecutor implements TaskExecutor {
     const { approved, by, note, at } = decision.data;
     const said = `${approved ? "approved" : "rejected"} by ${by}${note ? `: ${note}` : ""}`;
     ctx.output({ stream: "system", data: `${said}\n` });
-    const result: JsonObject = { approved, by, at, ...(note !== undefined ? { note } : {}) };
+    const counted = countedApprovals(task);
+    const result: JsonObject = { approved, by, at, ...(note !== undefined ? { note } : {}), ...(counted.length > 0 ? { approvals: counted } : {}) };
     return approved ? Promise.resolve(result) : Promise.reject(fatal("rejected", said, { result }));
   }
 }

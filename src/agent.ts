@@ -43,6 +43,8 @@ import { HookStore } from "./store/hook-store.js";
 import { WebhookStore } from "./store/webhook-store.js";
 import { AuditStore } from "./store/audit-store.js";
 import { AuditLog } from "./audit/audit-log.js";
+import { describeUndecidable, undecidableApprovals } from "./tasks/undecidable-approvals.js";
+import { knownPeople } from "./security/known-people.js";
 import { WebhookSender } from "./webhooks/webhook-sender.js";
 import { WebhookService } from "./webhooks/webhook-service.js";
 import { WebhookUrlPolicy } from "./webhooks/webhook-url-policy.js";
@@ -127,6 +129,8 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   );
   const newerStore = newerButCompatible(store.schema);
   if (newerStore) logger.warn({ schema: store.schema }, newerStore);
+  const undecidable = describeUndecidable(await undecidableApprovals(store.db, knownPeople(config)));
+  if (undecidable) logger.warn(undecidable);
 
   const { reactor, localDriveId, localDrives } = await createReactor({
     storage: overrides.reactorStorage ?? { kind: "filesystem", dir: path.join(config.dataDir, "documents") },

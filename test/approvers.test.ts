@@ -16,13 +16,14 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startAgent, type Agent } from "../src/agent.js";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { createApp, listen } from "../src/http/server.js";
-import { silentLogger } from "../src/logger.js";
+import { createLogger, silentLogger } from "../src/logger.js";
+import { TaskStore } from "../src/store/task-store.js";
 import { addTaskDocument, dispatch, getTaskDocumentState } from "../src/reactor/documents.js";
 import { actions } from "../src/reactor/task-document/actions.js";
 import { ApprovalExecutor } from "../src/tasks/executors/approval-executor.js";
 import { ValidationError } from "../src/validation.js";
 import { appKey, type AppKey } from "./support/app-keys.js";
-import { cliRegistry } from "./support/manager.js";
+import { cliRegistry, testManager } from "./support/manager.js";
 import { waitFor } from "./support/process.js";
 import { BACKENDS } from "./support/stores.js";
 import { documentReaches } from "./support/task-documents.js";
@@ -181,6 +182,26 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
     });
   });
 }
+
+describe("approvals no one the agent knows can decide, told at start", () => {
+  it("names each waiting approval whose approvers are no longer known, in a warning at start", async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), "ph-undecidable-"));
+    const store = await TaskStore.open({ dataDir: path.join(dataDir, "store") });
+    const manager = testManager(store, {}, cliRegistry().register(new ApprovalExecutor()));
+    const stuck = (await manager.enqueueTask({ type: "approval", title: "bob's call", approvers: ["bob"] })).task.id;
+    await manager.enqueueTask({ type: "approval", title: "alice's call", approvers: ["alice"] });
+    await store.close();
+    const lines: string[] = [];
+    const logger = createLogger({ level: "warn", destination: { write: (line: string) => void lines.push(line) } });
+    const agent = await startAgent(loadConfig({ TASK_DATA_DIR: dataDir, PORT: "0", TASK_SHUTDOWN_GRACE_MS: "100", API_TOKEN: ADMIN, API_USERS: `alice=${ALICE}` }, dataDir), { logger, rules: [] });
+    try {
+      const warnings = lines.map((line) => (JSON.parse(line) as { msg: string }).msg);
+      expect(warnings).toContain(`1 approval no one this agent knows can decide: ${stuck} "bob's call" (waits for bob) — name them again in API_USERS / TASK_AUTHORIZED_WRITERS, or cancel and ask anew`);
+    } finally {
+      await agent.stop();
+    }
+  });
+});
 
 describe("who decides an approval on its task document, and through the CLI (the whole agent, a real reactor, real keys)", () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), "ph-approvers-"));

@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "./support/stores.js";
 import { TaskStore } from "../src/store/task-store.js";
 import { WorkerStore } from "../src/store/worker-store.js";
+import { ApprovalExecutor } from "../src/tasks/executors/approval-executor.js";
+import { cliRegistry, testManager } from "./support/manager.js";
 import { LATEST_MIGRATION } from "../src/store/migrate.js";
 import { otherLoginUsers, otherLoginUsersHere } from "../src/doctor/other-users.js";
 import { peerUsersKnown } from "../src/http/peer-user.js";
@@ -250,6 +252,28 @@ describe("ph-tasks doctor", () => {
       const refused = await doctor({ DATABASE_URL: url });
       expect(refused.status).toBe(1);
       expect(refused.line("task store")).toMatch(new RegExp(`^fail  task store      PostgreSQL at .*: the task store's schema \\(version ${LATEST_MIGRATION + 1}\\) needs agents that know version ${LATEST_MIGRATION + 1} or later; this agent knows ${LATEST_MIGRATION}: update it$`));
+    } finally {
+      await store.close();
+      await dropSchema(schema);
+    }
+  });
+
+  it.skipIf(!postgresAvailable)("on PostgreSQL, waiting approvals that no one the configuration knows could decide are a warning naming them", async () => {
+    const schema = uniqueSchema("doctor");
+    const store = await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema });
+    try {
+      // Asked for when zed was known (stored as the agent stores them), then zed's token went.
+      const manager = testManager(store, {}, cliRegistry().register(new ApprovalExecutor()));
+      const zeds = (await manager.enqueueTask({ type: "approval", title: "zed's call", approvers: ["zed"] })).task.id;
+      await manager.enqueueTask({ type: "approval", title: "alice's call", approvers: ["alice", "zed"] });
+      const two = (await manager.enqueueTask({ type: "approval", title: "two of us", approvers: ["alice", "zed"], required: 2 })).task.id;
+      const env = { DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`, API_TOKEN: "doctor-admin-token-0123", API_USERS: "alice=doctor-alice-token-0123" };
+      const run = await doctor(env);
+      expect(run.status).toBe(0);
+      expect(run.line("approvals")).toBe(`warn  approvals       2 approvals no one this agent knows can decide: ${zeds} "zed's call" (waits for zed), ${two} "two of us" (waits for zed) — name them again in API_USERS / TASK_AUTHORIZED_WRITERS, or cancel and ask anew`);
+      await manager.cancelTask(zeds);
+      await manager.cancelTask(two);
+      expect((await doctor(env)).line("approvals")).toBe(""); // nothing to say: no line
     } finally {
       await store.close();
       await dropSchema(schema);

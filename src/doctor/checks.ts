@@ -13,6 +13,9 @@ import pg from "pg";
 import { ConfigError, loadConfig, type Config } from "../config.js";
 import { isLoopback } from "../http/auth.js";
 import { LATEST_MIGRATION } from "../store/migrate.js";
+import type { Queryable } from "../store/db.js";
+import { knownPeople } from "../security/known-people.js";
+import { describeUndecidable, undecidableApprovals } from "../tasks/undecidable-approvals.js";
 import { describeMode, openToOthers } from "../security/private-data-dir.js";
 import { otherLoginUsersHere } from "./other-users.js";
 import { peerUsersKnown } from "../http/peer-user.js";
@@ -267,6 +270,29 @@ async function checkRunning(config: Config): Promise<CheckResult> {
   }
 }
 
+/**
+ * On a shared PostgreSQL store: waiting approvals that name approvers this configuration no longer
+ * knows (undecidable-approvals.ts). The embedded store is not opened here (an agent may hold it):
+ * the agent tells of them at start.
+ */
+async function checkApprovals(config: Config): Promise<CheckResult[]> {
+  if (!config.DATABASE_URL) return [];
+  const client = new pg.Client({ connectionString: config.DATABASE_URL, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    const db: Queryable = { query: async <Row>(sql: string, params?: readonly unknown[]) => {
+      const answer = await client.query(sql, params ? [...params] : undefined);
+      return { rows: answer.rows as Row[], affectedRows: answer.rowCount ?? 0 };
+    } };
+    const stuck = describeUndecidable(await undecidableApprovals(db, knownPeople(config)));
+    return stuck ? [result("approvals", "warn", stuck)] : [];
+  } catch {
+    return []; // unreachable (the store check says so) or not migrated yet: nothing to say
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 export async function runChecks(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Promise<CheckResult[]> {
   let config: Config;
   const unknown = unknownVariables(env);
@@ -282,6 +308,7 @@ export async function runChecks(env: Record<string, string | undefined> = proces
     unknownNote ? result("configuration", "warn", `every variable set is valid; ${unknownNote}`) : result("configuration", "ok", "every variable set is valid"),
     await checkStore(config),
     ...(await checkWorkers(config)),
+    ...(await checkApprovals(config)),
     ...(await checkTitleSearch(config)),
     checkRoots(config),
     checkCgroup(config),

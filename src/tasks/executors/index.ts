@@ -5,7 +5,7 @@
 import path from "node:path";
 import type { Config } from "../../config.js";
 import { ApprovalExecutor } from "./approval-executor.js";
-import { WriterPolicy } from "../../security/authorized-writers.js";
+import { knownPeople } from "../../security/known-people.js";
 import { ClaudeAgentExecutor } from "./claude-agent-executor.js";
 import { ClaudeCodeExecutor } from "./claude-code-executor.js";
 import type { OwnMcp } from "./claude/agent-mcp.js";
@@ -88,11 +88,6 @@ export function createDefaultRegistry(config: Config, options: RegistryOptions =
   );
   registry.register(new ApprovalExecutor(knownPeople(config)));
   return registry;
-}
-
-/** The names people are known by here (security/identities.ts): an approval's approvers are among them. */
-export function knownPeople(config: Config): string[] {
-  return [...new Set([...config.API_USERS.map((user) => user.name), ...new WriterPolicy(config.TASK_AUTHORIZED_WRITERS).names()])];
 }
 
 export { ExecutorRegistry } from "./registry.js";

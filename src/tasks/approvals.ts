@@ -10,7 +10,7 @@ import { APPROVAL_TYPE } from "../store/migrations/036-approvals.js";
 import type { Logger } from "../logger.js";
 import type { WriterCheck, WriterPolicy } from "../security/authorized-writers.js";
 import { rowToTask, type TaskStore } from "../store/task-store.js";
-import { approversOf, countedApprovals, DecisionSchema, requiredApprovals } from "./executors/approval-executor.js";
+import { approversOf, awaitedApprovers, countedApprovals, DecisionSchema, requiredApprovals } from "./executors/approval-executor.js";
 import { logTransition } from "./task-events.js";
 import type { TaskManager } from "./task-manager.js";
 import type { Task } from "./types.js";
@@ -39,12 +39,11 @@ export async function decide(manager: TaskManager, id: string, decision: Decisio
   const made = DecisionSchema.safeParse((now as { decision?: unknown }).decision);
   if (made.success) return { status: 409, error: "already_decided", message: `task ${id} was ${made.data.approved ? "approved" : "rejected"} by ${made.data.by} at ${made.data.at}` };
   if (now.status !== "pending") return { status: 409, error: "not_waiting", message: `task ${id} is ${now.status}: only a waiting approval can be decided (retry it to ask again)` };
-  const approvers = approversOf(now) ?? [];
   const counted = countedApprovals(now);
   if (counted.some((approval) => approval.by === decision.by)) {
-    const others = approvers.filter((name) => !counted.some((approval) => approval.by === name));
-    return { status: 409, error: "already_counted", message: `${decision.by} approved task ${id} already (${counted.length} of ${requiredApprovals(now)}); it waits for ${others.join(", ")}` };
+    return { status: 409, error: "already_counted", message: `${decision.by} approved task ${id} already (${counted.length} of ${requiredApprovals(now)}); it waits for ${awaitedApprovers(now).join(", ")}` };
   }
+  const approvers = approversOf(now) ?? [];
   const who = decision.approver === undefined ? "this decision names no one it can prove (use a token of API_USERS, or sign with a named key of TASK_AUTHORIZED_WRITERS)" : `${decision.approver} is not one of them`;
   return { status: 403, error: "not_an_approver", message: `task ${id} may be decided only by ${approvers.join(", ")}: ${who}` };
 }
@@ -73,8 +72,7 @@ export async function decideFromDocument(manager: TaskManager, writers: WriterPo
 function countedNotice(task: Task): { message: string; counted: true } | undefined {
   if ((task as { decision?: unknown }).decision !== undefined) return undefined;
   const counted = countedApprovals(task);
-  const waiting = (approversOf(task) ?? []).filter((name) => !counted.some((approval) => approval.by === name));
-  return { counted: true, message: `approval by ${counted.at(-1)?.by ?? "?"} counted (${counted.length} of ${requiredApprovals(task)}); waits for ${waiting.join(", ")}` };
+  return { counted: true, message: `approval by ${counted.at(-1)?.by ?? "?"} counted (${counted.length} of ${requiredApprovals(task)}); waits for ${awaitedApprovers(task).join(", ")}` };
 }
 
 /** How often each worker looks for approvals whose dependencies have completed. */

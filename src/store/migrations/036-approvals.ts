@@ -21,6 +21,13 @@ export const APPROVAL_TYPE = "approval";
 /** True for task `t` when it is an approval no one has decided yet. */
 export const AWAITING_DECISION = `(t.type = '${APPROVAL_TYPE}' AND NOT t.params ? 'decision')`;
 
+/**
+ * True for task `t` when it is an approval that waits for a person's decision now: asked for, not
+ * decided (awaitsDecision() of approval-executor.ts). Not used by this migration; it holds every
+ * condition of ph_tasks_asked_approvals below, so a query filtering on it can use that index.
+ */
+export const ASKED_UNDECIDED = `(t.status = 'pending' AND t.params ? 'asked' AND ${AWAITING_DECISION})`;
+
 /** Webhooks told that an approval waits for a person (off unless one asks: switch-delivery-triggers.ts). */
 export const ASK_TRIGGER = "ph_tasks_webhook_deliveries_on_ask";
 

@@ -40,6 +40,12 @@ export function countedApprovals(task: Task): z.infer<typeof CountedApprovalSche
   return parsed.success ? parsed.data : [];
 }
 
+/** Its approvers whose approval is not counted yet: those it still waits for (none when anyone may decide). */
+export function awaitedApprovers(task: Task): string[] {
+  const counted = countedApprovals(task);
+  return (approversOf(task) ?? []).filter((name) => !counted.some((approval) => approval.by === name));
+}
+
 /** How many approvals it needs. */
 export function requiredApprovals(task: Task): number {
   const required = (task as { required?: unknown }).required;

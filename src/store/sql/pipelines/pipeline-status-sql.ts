@@ -7,10 +7,7 @@
  * PIPELINE_STATUS the status from its counts. A step awaiting a decision (an approval asked for and
  * not decided) is counted among the pending too.
  */
-import { AWAITING_DECISION } from "../../migrations/036-approvals.js";
-
-/** Task `t` is an approval that waits for a person's decision now (awaitsDecision() of approval-executor.ts). */
-export const ASKED_UNDECIDED = `(t.status = 'pending' AND t.params ? 'asked' AND ${AWAITING_DECISION})`;
+import { ASKED_UNDECIDED } from "../../migrations/036-approvals.js";
 
 export const STEP_COUNTS = `SELECT count(*) FILTER (WHERE t.status = 'pending') AS pending,
               count(*) FILTER (WHERE t.status = 'running') AS running,

@@ -43,6 +43,15 @@ const int = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 
+/** An amount in US dollars, more than 0 (a budget). */
+const usd = (max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, `must be an amount in US dollars between 0 and ${max}, e.g. 5 or 0.50`)
+    .transform(Number)
+    .pipe(z.number().positive("must be more than 0").max(max, `must be at most ${max}`));
+
 const list = z
   .string()
   .transform((text) =>
@@ -173,6 +182,8 @@ export const VARIABLES = {
   CLAUDE_REQUESTS_PER_MINUTE: { schema: int(1, 100_000), default: "30", doc: "Claude task starts per minute on one worker, for each Claude type." },
   CLAUDE_CODE_ALLOWED_TOOLS: { schema: list, default: "", doc: "Comma-separated tools (or rules, e.g. Bash(npm test:*)) a claude-code task may pre-approve in allowedTools, each compared whole. Empty: any when TASK_COMMAND_ALLOWLIST is empty, only the file tools (Read, Edit, Write, Glob, Grep…) when it is set." },
   CLAUDE_CODE_PROJECT_SETTINGS: { schema: bool, default: "false", doc: "true: claude loads the project's .claude/settings.json (hooks, env, apiKeyHelper — code that runs with the API key at hand, from whatever wrote the project). Default: only its per-run home's settings, the project's CLAUDE.md files put in the prompt." },
+  CLAUDE_MAX_BUDGET_USD: { schema: usd(10_000), doc: "The most one Claude run (claude-code, claude-agent) may spend, in US dollars; claude stops there (max_budget). A task's maxBudgetUsd may lower it, not raise it. Unset: a task's maxBudgetUsd, else no cap per run." },
+  TASK_BUDGET_USD_PER_DAY: { schema: usd(1_000_000), doc: "What runs that cost money (claude-code, claude-agent) may spend in the last 24 hours, in US dollars, across every worker of the store: once spent their tasks wait (saying until when), and each run starts capped at what is left. Unset: no budget (the spend is still recorded: ph-tasks spend)." },
   CLAUDE_AGENT_MAX_TURNS: { schema: int(1, 200), default: "20", doc: "Turn limit of claude-agent tasks that set no maxTurns." },
   CLAUDE_AGENT_MCP_URLS: { schema: urlList, default: "", doc: "Comma-separated MCP server URLs a claude-agent task may name in mcpConfig.serverUrl. Empty: only the agent's own /mcp." },
   CLAUDE_AGENT_MCP_CREDENTIALS: { schema: secretMap, default: "{}", secret: true, doc: "JSON object name → bearer token, or name → {\"token\":\"…\",\"url\":\"https://…\"} to send that token to that MCP server only (required when CLAUDE_AGENT_MCP_URLS lists several servers: a bare token would go to whichever one a task names); a claude-agent task names one with mcpConfig.credentialsRef. Never logged or shown." },

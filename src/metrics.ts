@@ -3,6 +3,8 @@
  * counters of outcomes, queue depth and running gauges read from the store at scrape time,
  * reactor events seen. Exposed at /metrics by the HTTP server.
  */
+import { SpendStore } from "./store/spend-store.js";
+import { BUDGET_WINDOW_MS } from "./tasks/spend-budget.js";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { z } from "zod";
 import { TypeConcurrencyStore } from "./store/type-concurrency-store.js";
@@ -32,6 +34,7 @@ export class TaskMetrics {
     registers: [this.registry],
   });
   readonly cpu = new Counter({ name: "ph_tasks_cpu_seconds_total", help: "CPU time of task runs, all their processes (known with TASK_CGROUP_ROOT only), by type and mode (user, system)", labelNames: ["type", "mode"] as const, registers: [this.registry] });
+  readonly runCostUsd = new Counter({ name: "ph_tasks_run_cost_usd_total", help: "What runs recorded by this worker cost, in US dollars, as they report it (claude-code, claude-agent), by type", labelNames: ["type"] as const, registers: [this.registry] });
   readonly completed = new Counter({ name: "ph_tasks_completed_total", help: "Tasks completed", labelNames: ["type"] as const, registers: [this.registry] });
   readonly failed = new Counter({ name: "ph_tasks_failed_total", help: "Tasks failed for good", labelNames: ["type", "code"] as const, registers: [this.registry] });
   readonly retried = new Counter({ name: "ph_tasks_retried_total", help: "Runs that failed and were scheduled again", labelNames: ["type"] as const, registers: [this.registry] });
@@ -95,6 +98,15 @@ export class TaskMetrics {
         async collect() {
           this.reset();
           for (const row of await caps.list()) this.set({ type: row.task_type }, row.max_running);
+        },
+      });
+      const spend = new SpendStore(store.db);
+      new Gauge({
+        name: "ph_tasks_spend_last_24h_usd",
+        help: "What runs that report a cost (claude-code, claude-agent) cost in the last 24 hours, all workers, in US dollars (ph-tasks spend; TASK_BUDGET_USD_PER_DAY holds them once it is reached)",
+        registers: [this.registry],
+        async collect() {
+          this.set((await spend.inWindow(BUDGET_WINDOW_MS, null)).spentUsd);
         },
       });
       const workers = new WorkerStore(store.db);

@@ -163,7 +163,7 @@ describe("Claude agent executor: Agent SDK + reactor-mcp on the real claude bina
       progress.push(p);
       options.onProgress?.(p);
     };
-    const outcome = await executeAttempt(exec, task, { timeoutMs: task.timeoutMs, attempt: 1, logger: silentLogger(), onProgress, ...(options.signal ? { signal: options.signal } : {}) });
+    const outcome = await executeAttempt(exec, task, { timeoutMs: task.timeoutMs, attempt: 1, logger: silentLogger(), onProgress, ...(options.signal ? { signal: options.signal } : {}), ...(options.spendCapUsd !== undefined ? { spendCapUsd: options.spendCapUsd } : {}) });
     return { outcome, progress, result: (outcome.result ?? {}) as Record<string, unknown>, requests: standIn.requests.slice(before) };
   }
 
@@ -172,6 +172,8 @@ describe("Claude agent executor: Agent SDK + reactor-mcp on the real claude bina
     signal?: AbortSignal;
     timeoutMs?: number;
     onProgress?: (event: ProgressEvent) => void;
+    /** What is left of the daily budget as the run starts (ExecutionContext.spendCapUsd). */
+    spendCapUsd?: number;
   }
 
   async function run(fields: Record<string, unknown>, options: RunOptions = {}) {
@@ -325,6 +327,31 @@ describe("Claude agent executor: Agent SDK + reactor-mcp on the real claude bina
     expect(new Set(sent)).toEqual(new Set([""]));
     expect(own.authorizations.length).toBe(ownBefore);
     expect(unnamed.requests).toHaveLength(0);
+  });
+
+  it("stops at its budget through the SDK (maxBudgetUsd, CLAUDE_MAX_BUDGET_USD as the ceiling, what is left of the daily budget), reporting what it cost", async () => {
+    // One call of a million input tokens: $3 at claude-sonnet-4-5's price, as claude counts it.
+    // (each its own script: claude stops before the second reply, which must not serve the next run)
+    const dear = () => {
+      standIn.reset();
+      standIn.enqueue({ kind: "tool_use", name: "mcp__powerhouse__getDocument", input: { id: "x" }, inputTokens: 1_000_000 }, { kind: "text", text: "never asked for" });
+    };
+    dear();
+    const own = await run({ prompt: "spend", maxBudgetUsd: 0.5 });
+    expect(errorOf(own.outcome)).toMatchObject({ kind: "fatal", code: "max_budget", message: "claude stopped at its budget ($0.50, maxBudgetUsd) before finishing" });
+    expect(own.result).toMatchObject({ subtype: "error_max_budget_usd", maxBudgetUsd: 0.5 });
+    expect(own.result.costUsd).toBeGreaterThan(3);
+    expect(own.requests).toHaveLength(1);
+
+    dear();
+    const ceiling = await run({ prompt: "spend", maxBudgetUsd: 100 }, { exec: executor({ defaultMaxBudgetUsd: 0.25 }) });
+    expect(errorOf(ceiling.outcome)).toMatchObject({ kind: "fatal", code: "max_budget", message: "claude stopped at its budget ($0.25, CLAUDE_MAX_BUDGET_USD) before finishing" });
+    expect(ceiling.result.maxBudgetUsd).toBe(0.25);
+
+    dear();
+    const daily = await run({ prompt: "spend", maxBudgetUsd: 1 }, { spendCapUsd: 0.3 });
+    expect(errorOf(daily.outcome)).toMatchObject({ kind: "retryable", code: "over_budget" });
+    expect(daily.result.maxBudgetUsd).toBe(0.3);
   });
 
   it("a registry from the configuration: CLAUDE_AGENT_MAX_TURNS is the default turn limit, a failed tool call is reported, priority and concurrency as Claude Code, its own CLAUDE_REQUESTS_PER_MINUTE budget", async () => {

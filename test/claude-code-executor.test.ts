@@ -5,17 +5,13 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { silentLogger } from "../src/logger.js";
 import { TaskStore } from "../src/store/task-store.js";
-import { ClaudeCodeExecutor, type ClaudeCodeExecutorOptions } from "../src/tasks/executors/claude-code-executor.js";
 import { scopeFileTools } from "../src/tasks/executors/claude/tool-allowlist.js";
 import { TaskAbortReason } from "../src/tasks/executors/executor.js";
 import { ExecutorRegistry } from "../src/tasks/executors/registry.js";
-import { executeAttempt } from "../src/tasks/execute-attempt.js";
-import { newTask } from "../src/tasks/new-task.js";
 import { parseTaskRequest } from "../src/tasks/task-request.js";
-import type { ProgressEvent } from "../src/tasks/types.js";
 import { startStandIn, type StandIn } from "./support/anthropic-stand-in.js";
+import { claudeCodeHarness } from "./support/claude-code-harness.js";
 import { testManager } from "./support/manager.js";
 import { removeTestCgroupRoot, runCgroupsLeft, testCgroupRoot } from "./support/cgroup.js";
 import { processAlive, readPid, waitFor } from "./support/process.js";
@@ -74,29 +70,7 @@ describe("Claude Code executor on the real claude binary", () => {
   });
   beforeEach(() => standIn.reset());
 
-  const executor = (overrides: Partial<ClaudeCodeExecutorOptions> = {}) =>
-    new ClaudeCodeExecutor({
-      credentials: { apiKey: "sk-ant-test-key", baseUrl: standIn.url },
-      defaultModel: "claude-sonnet-4-5",
-      allowedRoots: [root],
-      homesDir: path.join(root, ".homes"),
-      killGraceMs: 500,
-      captureBytes: 256 * 1024,
-      requestsPerMinute: 1000,
-      ...overrides,
-    });
-
-  async function run(fields: Record<string, unknown>, options: { exec?: ClaudeCodeExecutor; timeoutMs?: number; signal?: AbortSignal } = {}) {
-    const exec = options.exec ?? executor();
-    const registry = new ExecutorRegistry().register(exec);
-    const request = parseTaskRequest({ type: "claude-code", title: "Claude test", ...fields }, registry);
-    if (!request.ok) throw new Error(JSON.stringify(request.errors));
-    const task = newTask(request.value, exec, { maxAttempts: 1, timeoutMs: options.timeoutMs ?? 60_000 });
-    const progress: ProgressEvent[] = [];
-    const before = standIn.requests.length;
-    const outcome = await executeAttempt(exec, task, { timeoutMs: task.timeoutMs, attempt: 1, logger: silentLogger(), onProgress: (p) => progress.push(p), ...(options.signal ? { signal: options.signal } : {}) });
-    return { outcome, progress, result: (outcome.result ?? {}) as Record<string, unknown>, requests: standIn.requests.slice(before) };
-  }
+  const { executor, run } = claudeCodeHarness(() => standIn, root);
 
   it("answers a plain prompt: final text, turns, session, cost and usage", async () => {
     standIn.enqueue({ kind: "text", text: "Hello from the stand-in." });

@@ -10,6 +10,7 @@ import { registerHookCommands } from "./commands/hook-commands.js";
 import { registerInspectCommands } from "./commands/inspect-commands.js";
 import { registerApprovalCommands } from "./commands/approval-commands.js";
 import { registerAuditCommand } from "./commands/audit-command.js";
+import { registerSpendCommand } from "./commands/spend-command.js";
 import { registerLogsCommand } from "./commands/logs-command.js";
 import { registerScheduleCommands } from "./commands/schedule-commands.js";
 import { registerServeCommand } from "./commands/serve-command.js";
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerInspectCommands(program);
   registerApprovalCommands(program);
   registerAuditCommand(program);
+  registerSpendCommand(program);
   registerLogsCommand(program);
   registerScheduleCommands(program);
   registerHookCommands(program);

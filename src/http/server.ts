@@ -37,6 +37,8 @@ import type { TemplateService } from "../templates/template-service.js";
 import { taskRoutes, type TaskCreator } from "./routes/task-routes.js";
 import { approvalRoutes } from "./routes/approval-routes.js";
 import { auditRoutes } from "./routes/audit-routes.js";
+import { spendRoutes } from "./routes/spend-routes.js";
+import { SpendStore } from "../store/spend-store.js";
 import { auditTrail } from "./audit-trail.js";
 import type { AuditLog } from "../audit/audit-log.js";
 import type { AuditStore } from "../store/audit-store.js";
@@ -128,6 +130,7 @@ export function createApp(options: HttpOptions): Express {
   app.use(pipelineRoutes(options.pipelines ?? new PipelineService(new PipelineStore(store.db), options.manager, enqueue, templates ? (input, kind) => templates.expand(input, kind) : undefined)));
   app.use(queueRoutes(new PauseService(new PauseStore(store.db), registry), new RateLimitService(new RateLimitStore(store.db), registry), new ConcurrencyService(new TypeConcurrencyStore(store.db), registry)));
   app.use(workerRoutes(new WorkerStore(store.db), options.manager.workerId));
+  app.use(spendRoutes(new SpendStore(store.db), options.manager.budget.limitUsd));
   options.mount?.(app);
 
   app.use((_req, res) => {

@@ -55,4 +55,6 @@ export const CHANNELS = {
   rateLimits: "ph_tasks_rate_limits",
   /** A worker was asked to drain or to claim again (worker-store.ts); payload: its id. */
   workers: "ph_tasks_workers",
+  /** A run's cost was recorded (spend-store.ts): workers with a daily budget read the spend again; payload: the recording worker's id. */
+  spend: "ph_tasks_spend",
 } as const;

@@ -13,6 +13,7 @@ import type { ClaimPump } from "./claim-pump.js";
 import type { AttemptOutcome } from "./execute-attempt.js";
 import { retryDelayMs, type RetryPolicy } from "./retry-policy.js";
 import type { StoreUpkeep } from "./store-upkeep.js";
+import type { SpendBudget } from "./spend-budget.js";
 import { logTransition, type TaskLifecycleEvents } from "./task-events.js";
 import type { JsonValue, Task, TaskError } from "./types.js";
 
@@ -22,6 +23,8 @@ export interface SettlerDeps {
   retry: RetryPolicy;
   pump: ClaimPump;
   upkeep: StoreUpkeep;
+  /** Where what a run cost is recorded (before its end, so the spend is known when the end is). */
+  spend?: SpendBudget;
   events: EventEmitter<TaskLifecycleEvents>;
   logger: Logger;
   metrics?: TaskMetrics;
@@ -34,6 +37,7 @@ export class AttemptSettler {
     const durationMs = outcome.durationMs;
     const result: JsonValue | null = outcome.result ?? null;
     countRunCpu(this.deps.metrics, task.type, result); // every run, whatever comes of it
+    await this.deps.spend?.record(task, attempt, result); // so does what it cost
     if (outcome.status === "cancelled" && outcome.error.code === "shutdown") {
       await this.deps.store.release(this.deps.workerId, [task.id]);
       logTransition(this.deps.logger, task, "returned to the queue (shutdown)", { attempt, durationMs });

@@ -33,6 +33,8 @@ export interface AttemptOptions {
    */
   abandonAfterMs?: number;
   attempt: number;
+  /** What the run may spend under the daily budget (ExecutionContext.spendCapUsd). */
+  spendCapUsd?: number;
   logger: Logger;
   onOutput?: (chunk: OutputChunk) => void;
   onProgress?: (event: ProgressEvent) => void;
@@ -45,7 +47,7 @@ export async function executeAttempt(executor: TaskExecutor, task: Task, options
   const elapsed = () => Math.round(performance.now() - started);
   try {
     // (then: an executor that throws instead of rejecting is caught like one that rejects)
-    const context: ExecutionContext = { signal: controller.signal, output: options.onOutput ?? ignore, progress: options.onProgress ?? ignore, logger: options.logger, attempt: options.attempt };
+    const context: ExecutionContext = { signal: controller.signal, output: options.onOutput ?? ignore, progress: options.onProgress ?? ignore, logger: options.logger, attempt: options.attempt, ...(options.spendCapUsd !== undefined ? { spendCapUsd: options.spendCapUsd } : {}) };
     const work = Promise.resolve().then(() => executor.execute(task, context));
     const result = await abandonedAfter(work, controller.signal, options.abandonAfterMs ?? DEFAULT_ABANDON_AFTER_MS, options.logger);
     // An executor that ignored its signal and returned anyway still respects the cancel.

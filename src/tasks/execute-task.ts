@@ -25,6 +25,8 @@ export interface ExecuteTaskContext {
   /** The manager's "output" and "progress" events. */
   onOutput: (...args: TaskLifecycleEvents["output"]) => void;
   onProgress: (...args: TaskLifecycleEvents["progress"]) => void;
+  /** What a run of a type that reports a cost may spend under the daily budget now (spend-budget.ts). */
+  spendCap?: () => number | undefined;
   /** Where a pipeline step's references to earlier steps' results are read from (pipelines/step-results.ts). */
   stepResults?: StepResultSource;
 }
@@ -72,9 +74,15 @@ export async function executeTask(ctx: ExecuteTaskContext, stored: Task, abort: 
     timeoutMs: task.timeoutMs,
     ...(ctx.abandonAfterMs !== undefined ? { abandonAfterMs: ctx.abandonAfterMs } : {}),
     attempt,
+    ...spendCap(ctx, executor.reportsCost === true),
     logger: ctx.logger.child({ taskId: task.id, type: task.type }),
     onOutput: (chunk) => cleaner.output(chunk),
     onProgress: (event) => cleaner.progress(event),
   });
   return cleaner.finish(outcome);
+}
+
+function spendCap(ctx: ExecuteTaskContext, reportsCost: boolean): { spendCapUsd?: number } {
+  const cap = reportsCost ? ctx.spendCap?.() : undefined;
+  return cap !== undefined ? { spendCapUsd: cap } : {};
 }

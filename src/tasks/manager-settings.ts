@@ -47,6 +47,8 @@ export interface ManagerSettings {
   abandonAfterMs?: number;
   /** VACUUM the store after this many finished runs (0: never, leave it to autovacuum). */
   vacuumEveryFinishes: number;
+  /** US dollars that runs which report a cost may spend in 24 hours, across workers (spend-budget.ts); absent: no budget. */
+  budgetUsdPerDay?: number;
   /** Values replaced by [REDACTED] in tasks' output, progress, results and errors (the agent's secrets). */
   secrets?: readonly string[];
 }
@@ -78,6 +80,7 @@ export function managerSettingsFromConfig(config: Config): ManagerSettings {
     // Past the executors' own stop (SIGTERM, the kill grace, SIGKILL, the wait for the group).
     abandonAfterMs: 2 * config.TASK_KILL_GRACE_MS + 5000,
     vacuumEveryFinishes: config.TASK_STORE_VACUUM_EVERY,
+    ...(config.TASK_BUDGET_USD_PER_DAY !== undefined ? { budgetUsdPerDay: config.TASK_BUDGET_USD_PER_DAY } : {}),
     secrets: agentSecrets(config),
   };
 }

@@ -2,11 +2,13 @@
  * Upkeep of the task store on behalf of one worker: VACUUM after every `vacuumEveryFinishes`
  * finished runs (dead row versions from claims and finishes slow every claim until vacuumed, and
  * PGlite has no autovacuum), the periodic cleanup that removes finished tasks past their
- * retention and refreshes the planner's statistics, and the rollup of ended tasks for the stats.
+ * retention (and run costs past theirs) and refreshes the planner's statistics, and the rollup of ended tasks for the stats.
  */
 import type { Logger } from "../logger.js";
 import type { TaskStore } from "../store/task-store.js";
 import type { ManagerSettings } from "./manager-settings.js";
+import { SpendStore } from "../store/spend-store.js";
+import { RUN_COST_RETENTION_MS } from "./spend-budget.js";
 
 export class StoreUpkeep {
   private finishedSinceVacuum = 0;
@@ -52,6 +54,8 @@ export class StoreUpkeep {
   private async removeExpired(): Promise<void> {
     const removed = await this.store.deleteExpired(this.settings.resultTtlMs, this.settings.failedResultTtlMs);
     if (removed > 0) this.logger.info({ removed }, "removed finished tasks past their retention");
+    const costs = await new SpendStore(this.store.db).deleteOlderThan(RUN_COST_RETENTION_MS);
+    if (costs > 0) this.logger.info({ removed: costs }, "removed run costs past their retention");
     // Now and then the statistics too, for the API's listings (see TaskStore.vacuum).
     if (this.settings.vacuumEveryFinishes > 0 && (removed > 0 || this.finishedSinceVacuum > 0)) await this.vacuum({ analyze: true });
   }

@@ -44,6 +44,8 @@ import type { EnqueueOptions } from "./enqueue-options.js";
 import type { RunningTask } from "./running-task.js";
 import { HeldTasks } from "./held-tasks.js";
 import { RecentCancels } from "./recent-cancels.js";
+import { BUDGET_REFRESH_MS, SpendBudget } from "./spend-budget.js";
+import { SpendStore } from "../store/spend-store.js";
 
 const CANCELLED_BEFORE_START: AttemptOutcome = { status: "cancelled", error: { kind: "fatal", code: "cancelled", message: "task cancelled before it started" }, durationMs: 0 };
 
@@ -66,6 +68,8 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   private readonly executeContext: ExecuteTaskContext;
   /** This worker's row in the list of workers (ph-tasks workers). */
   private readonly presence: WorkerPresence;
+  /** What runs cost, and the daily budget that holds the types whose runs cost money. */
+  readonly budget: SpendBudget;
 
   constructor(
     readonly store: TaskStore,
@@ -78,6 +82,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     const redactor = new Redactor(settings.secrets ?? []);
     this.controls = new QueueControls(store.db, logger);
     this.presence = new WorkerPresence(store.db, settings, logger);
+    this.budget = new SpendBudget(new SpendStore(store.db), settings.workerId, settings.budgetUsdPerDay, logger, metrics);
     this.upkeep = new StoreUpkeep(store, settings, logger, () => this.started);
     this.outputLog = new OutputLog(store, { maxBytesPerTask: settings.outputCapBytes, flushIntervalMs: 100, logger });
     this.held = new HeldTasks({
@@ -92,16 +97,16 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
       executingCount: () => this.held.executing,
       executingTasks: () => this.held.executingTasks(),
       types: () => this.claimableTypes(),
-      claims: (type) => !this.presence.draining && this.controls.pauses.allows(type),
+      claims: (type) => !this.presence.draining && this.controls.pauses.allows(type) && !this.heldByBudget(type),
       launch: (row) => this.launch(row),
       returned: (rows, why) => rows.forEach((row) => announceReturned(this.logger, this, row, why)),
       state: () => (!this.started ? "stopped" : this.stopping ? "stopping" : "running"),
     }, this.controls.rateLimits);
-    this.executeContext = { registry, redactor, outputLog: this.outputLog, logger, workerId: settings.workerId, abandonAfterMs: settings.abandonAfterMs, onOutput: (task, chunk) => this.emit("output", task, chunk), onProgress: (task, event) => this.emit("progress", task, event), stepResults: stepResultsFrom(new PipelineStore(store.db)) };
+    this.executeContext = { registry, redactor, outputLog: this.outputLog, logger, workerId: settings.workerId, abandonAfterMs: settings.abandonAfterMs, onOutput: (task, chunk) => this.emit("output", task, chunk), onProgress: (task, event) => this.emit("progress", task, event), spendCap: () => this.budget.remainingUsd(), stepResults: stepResultsFrom(new PipelineStore(store.db)) };
     this.dependencyFailures = new DependencyFailures(store, (id, reason, code) => this.cancelTask(id, reason, code), logger);
     const ended = (task: Task) => void (this.started && this.dependencyFailures.checkQuietly([task.id]));
     this.on("failed", ended).on("cancelled", ended);
-    this.settler = new AttemptSettler({ store, workerId: settings.workerId, retry: settings.retry, pump: this.pump, upkeep: this.upkeep, events: this, logger, ...(metrics ? { metrics } : {}) });
+    this.settler = new AttemptSettler({ store, workerId: settings.workerId, retry: settings.retry, pump: this.pump, upkeep: this.upkeep, spend: this.budget, events: this, logger, ...(metrics ? { metrics } : {}) });
   }
 
   get workerId(): string {
@@ -174,6 +179,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     this.unsubscribe.push(await this.store.db.listen(CHANNELS.cancel, (id) => this.abortLocal(id, "cancel")));
     this.unsubscribe.push(...(await this.controls.listen(() => this.schedulePump())));
     this.unsubscribe.push(await this.store.db.listen(CHANNELS.workers, (id) => this.drainAnnounced(id)));
+    this.unsubscribe.push(await this.budget.follow(() => this.schedulePump()));
     const every = (ms: number, fn: () => Promise<void>) => this.timers.push(repeatEvery(ms, fn, this.logger));
     every(this.settings.heartbeatMs, () => this.heartbeat());
     every(this.settings.heartbeatMs, async () => void ((await this.controls.refreshQuietly()) && this.schedulePump())); // should a notification be lost
@@ -183,6 +189,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     every(SWEEP_MS, () => this.dependencyFailures.check().then(() => undefined));
     every(EXPIRY_SWEEP_MS, () => cancelExpiredTasks(this.store, (id, reason, code) => this.cancelTask(id, reason, code), this.logger).then(() => undefined));
     every(APPROVAL_ASK_MS, () => askForApprovals(this.store, this, this.logger));
+    if (this.budget.limitUsd !== undefined) every(BUDGET_REFRESH_MS, async () => void ((await this.budget.refresh()) && this.schedulePump()));
     await this.heartbeat();
     void this.dependencyFailures.checkQuietly(); // a worker that died between a task's end and its dependents' cancel
     this.schedulePump();
@@ -233,7 +240,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   async whyWaiting(id: string): Promise<WaitingReason | undefined> {
     const facts = await this.store.waitingFacts(id);
     if (!facts) return undefined;
-    return explainWaiting(facts, { pauses: this.controls.pauseStore, rateLimits: this.controls.rateLimitStore, concurrency: this.controls.concurrencyStore, maxPerDocument: this.settings.maxPerDocument, maxPerDrive: this.settings.maxPerDrive });
+    return explainWaiting(facts, { budget: this.budget, reportsCost: (type) => this.registry.get(type)?.reportsCost === true, pauses: this.controls.pauseStore, rateLimits: this.controls.rateLimitStore, concurrency: this.controls.concurrencyStore, maxPerDocument: this.settings.maxPerDocument, maxPerDrive: this.settings.maxPerDrive });
   }
 
   async getTaskStatus(id: string): Promise<{ id: string; status: Task["status"]; attempts: number; error?: TaskError } | undefined> {
@@ -312,9 +319,14 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     return task;
   }
 
-  /** The task types this worker claims now: those it has executors for, less the paused ones; none while it drains. */
+  /** The task types this worker claims now: those it has executors for, less the paused ones and those the spent budget holds; none while it drains. */
   claimableTypes(): string[] {
-    return this.presence.draining ? [] : this.controls.pauses.claimable(this.registry.types());
+    return this.presence.draining ? [] : this.controls.pauses.claimable(this.registry.types()).filter((type) => !this.heldByBudget(type));
+  }
+
+  /** Whether the daily budget, spent, holds tasks of `type` (its runs cost money). */
+  private heldByBudget(type: string): boolean {
+    return this.budget.spent() !== undefined && this.registry.get(type)?.reportsCost === true;
   }
 
   /** The task types whose starts are rate-limited for every worker (ph-tasks queue limit), as this worker knows them. */

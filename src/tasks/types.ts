@@ -200,6 +200,9 @@ const PERMISSION_MODES = ["default", "acceptEdits", "bypassPermissions", "plan",
 /** A model name goes to claude as an option's value: never something that reads as an option itself. */
 const ModelSchema = z.string().min(1).max(100).regex(/^[^-\s]\S*$/, "must be a model name (no spaces, not starting with '-')");
 
+/** What one Claude run may spend, in US dollars (claude stops there: max_budget). */
+const MaxBudgetUsdSchema = z.number().positive("must be more than 0").max(10_000, "must be at most 10000");
+
 /** Fields specific to a Claude Code task (seed §1 ClaudeCodeTask). */
 export const ClaudeCodeTaskFieldsSchema = z.object({
   type: z.literal("claude-code"),
@@ -208,6 +211,7 @@ export const ClaudeCodeTaskFieldsSchema = z.object({
   additionalFlags: z.array(z.string().max(1000)).max(50).default([]),
   model: ModelSchema.optional(),
   maxTurns: z.int().min(1).max(200).optional(),
+  maxBudgetUsd: MaxBudgetUsdSchema.optional(),
   allowedTools: z.array(z.string().min(1).max(200)).max(100).optional(),
   permissionMode: z.enum(PERMISSION_MODES).optional(),
   limits: RunLimitsSchema.optional(),
@@ -227,6 +231,7 @@ export const ClaudeAgentTaskFieldsSchema = z.object({
     .default({}),
   model: ModelSchema.optional(),
   maxTurns: z.int().min(1).max(200).optional(),
+  maxBudgetUsd: MaxBudgetUsdSchema.optional(),
   limits: RunLimitsSchema.optional(),
 });
 

@@ -1,7 +1,7 @@
 /**
  * Why a pending task has not started yet, for a person looking at it (`ph-tasks show`, the API, the
  * dashboard): the first of its dependencies, an approval's decision, a retry's (or a dependency's) time, a pause of its
- * type, its type's full rate-limit window or concurrency cap, the per-document and per-drive limits, or simply the
+ * type, the daily budget spent (a type whose runs cost money), its type's full rate-limit window or concurrency cap, the per-document and per-drive limits, or simply the
  * tasks ranked before it. The limits are this agent's settings; workers configured otherwise
  * decide by theirs.
  */
@@ -10,8 +10,9 @@ import type { RateLimitStore } from "../store/rate-limit-store.js";
 import type { TypeConcurrencyStore } from "../store/type-concurrency-store.js";
 import { ALL_TYPES } from "../store/sql/pauses/pause-row.js";
 import type { WaitingFacts } from "../store/sql/select-waiting-facts.js";
+import type { SpentBudget } from "./spend-budget.js";
 
-export type WaitingCode = "dependencies" | "approval" | "not_before" | "paused" | "rate_limited" | "type_busy" | "document_busy" | "drive_busy" | "queued";
+export type WaitingCode = "dependencies" | "approval" | "not_before" | "paused" | "over_budget" | "rate_limited" | "type_busy" | "document_busy" | "drive_busy" | "queued";
 
 export interface WaitingReason {
   code: WaitingCode;
@@ -23,6 +24,9 @@ export interface WaitingReason {
 }
 
 export interface WaitingSources {
+  /** The daily budget as this agent last read it (spend-budget.ts), and the types it holds. */
+  budget?: { spent(): SpentBudget | undefined };
+  reportsCost?: (type: string) => boolean;
   pauses: PauseStore;
   rateLimits: RateLimitStore;
   concurrency: TypeConcurrencyStore;
@@ -43,6 +47,11 @@ export async function explainWaiting(facts: WaitingFacts, sources: WaitingSource
   const pause = (await sources.pauses.list()).find((p) => p.task_type === facts.type || p.task_type === ALL_TYPES);
   if (pause) {
     return { code: "paused", message: `the queue is paused for ${pause.task_type === ALL_TYPES ? "every type" : facts.type}${pause.reason ? ` (${pause.reason})` : ""}` };
+  }
+  const spent = sources.reportsCost?.(facts.type) ? sources.budget?.spent() : undefined;
+  if (spent) {
+    const until = new Date(spent.freesAt).toISOString();
+    return { code: "over_budget", message: `the daily budget is spent ($${spent.spentUsd.toFixed(2)} of $${spent.limitUsd.toFixed(2)} in the last 24 hours; TASK_BUDGET_USD_PER_DAY); runs that cost money start again at ${until}`, until };
   }
   const [limit] = await sources.rateLimits.list([facts.type]);
   if (limit?.next_free_at) {

@@ -8,8 +8,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 
 export type Reply =
-  | { kind: "text"; text: string; delayMs?: number }
-  | { kind: "tool_use"; name: string; input: Record<string, unknown>; text?: string; delayMs?: number }
+  | { kind: "text"; text: string; delayMs?: number; inputTokens?: number }
+  | { kind: "tool_use"; name: string; input: Record<string, unknown>; text?: string; delayMs?: number; inputTokens?: number }
   | { kind: "error"; status: number; type?: string; message?: string; retryAfterSeconds?: number }
   | { kind: "hang" };
 
@@ -47,7 +47,8 @@ function sse(res: ServerResponse, event: string, data: Record<string, unknown>):
 
 function streamReply(res: ServerResponse, reply: Extract<Reply, { kind: "text" | "tool_use" }>, model: string): void {
   res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", "request-id": `req_${nextId}` });
-  const usage = { input_tokens: 25, output_tokens: 12, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+  // The usage claude prices the call by (inputTokens: a dear call, for budgets).
+  const usage = { input_tokens: reply.inputTokens ?? 25, output_tokens: 12, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
   sse(res, "message_start", { message: { id: `msg_${nextId++}`, type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } });
   let index = 0;
   const text = reply.kind === "text" ? reply.text : reply.text;

@@ -145,9 +145,10 @@ export function registerSubmitCommand(program: Command): void {
     .option("--project <dir>", "project directory (inside the agent's TASK_ALLOWED_ROOTS)")
     .option("--model <model>", "model")
     .option("--max-turns <n>", "turn limit")
+    .option("--max-budget-usd <usd>", "the most the run may spend, in US dollars (claude stops there)")
     .option("--allowed-tools <tools...>", "tools Claude may use without asking")
     .option("--permission-mode <mode>", "default | acceptEdits | plan | dontAsk | bypassPermissions")
-    .action(async (flags: { prompt: string; project?: string; model?: string; maxTurns?: string; allowedTools?: string[]; permissionMode?: string } & Record<string, unknown>, command: Command) => {
+    .action(async (flags: { prompt: string; project?: string; model?: string; maxTurns?: string; maxBudgetUsd?: string; allowedTools?: string[]; permissionMode?: string } & Record<string, unknown>, command: Command) => {
       await send(command, {
         type: "claude-code",
         title: flags.prompt.slice(0, 80),
@@ -155,6 +156,7 @@ export function registerSubmitCommand(program: Command): void {
         ...(flags.project !== undefined ? { projectPath: flags.project } : {}),
         ...(flags.model !== undefined ? { model: flags.model } : {}),
         ...(flags.maxTurns !== undefined ? { maxTurns: Number(flags.maxTurns) } : {}),
+        ...maxBudgetFromFlag(flags.maxBudgetUsd),
         ...(flags.allowedTools !== undefined ? { allowedTools: flags.allowedTools } : {}),
         ...(flags.permissionMode !== undefined ? { permissionMode: flags.permissionMode } : {}),
         ...limitsFromFlags(flags),
@@ -165,9 +167,10 @@ export function registerSubmitCommand(program: Command): void {
     .option("--prompt <text>", "what the agent should do (default: read from stdin)")
     .option("--model <model>", "model")
     .option("--max-turns <n>", "turn limit")
+    .option("--max-budget-usd <usd>", "the most the run may spend, in US dollars (claude stops there)")
     .option("--mcp-url <url>", "MCP server (one of the agent's CLAUDE_AGENT_MCP_URLS); default: the agent's own /mcp")
     .option("--credentials-ref <name>", "bearer token for the MCP server, by its name in the agent's CLAUDE_AGENT_MCP_CREDENTIALS")
-    .action(async (flags: { prompt?: string; model?: string; maxTurns?: string; mcpUrl?: string; credentialsRef?: string } & Record<string, unknown>, command: Command) => {
+    .action(async (flags: { prompt?: string; model?: string; maxTurns?: string; maxBudgetUsd?: string; mcpUrl?: string; credentialsRef?: string } & Record<string, unknown>, command: Command) => {
       const prompt = flags.prompt ?? (process.stdin.isTTY ? "" : await readStdin());
       if (!prompt.trim()) throw new ClientError("claude-agent: give the prompt with --prompt <text> or on stdin", EXIT.usage);
       const mcpConfig = {
@@ -181,7 +184,15 @@ export function registerSubmitCommand(program: Command): void {
         mcpConfig,
         ...(flags.model !== undefined ? { model: flags.model } : {}),
         ...(flags.maxTurns !== undefined ? { maxTurns: Number(flags.maxTurns) } : {}),
+        ...maxBudgetFromFlag(flags.maxBudgetUsd),
         ...limitsFromFlags(flags),
       }, command.opts());
     });
+}
+
+/** --max-budget-usd as the request's maxBudgetUsd (the agent checks its range). */
+function maxBudgetFromFlag(text: string | undefined): { maxBudgetUsd?: number } {
+  if (text === undefined) return {};
+  if (!/^\d+(\.\d+)?$/.test(text.trim())) throw new ClientError(`--max-budget-usd: expected an amount in US dollars (e.g. 0.50), got '${text}'`, EXIT.usage);
+  return { maxBudgetUsd: Number(text) };
 }

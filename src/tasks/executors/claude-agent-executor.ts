@@ -11,6 +11,7 @@ import { query, type McpServerStatus, type Query, type SDKUserMessage } from "@a
 import type { z } from "zod";
 import { ClaudeAgentTaskRequestSchema, type ClaudeAgentTask, type JsonObject, type JsonValue } from "../types.js";
 import { abortCauseOf, fatal, retryable, type ExecutionContext, type TaskExecutionError, type TaskExecutor } from "./executor.js";
+import { budgetStop, runBudget } from "./claude/run-budget.js";
 import { ALLOWED_MCP_TOOLS, DISALLOWED_MCP_TOOLS, MCP_SERVER_NAME, mcpProblems, resolveMcpTarget, toCredential, type McpCredential, type McpPolicy, type McpTarget, type OwnMcp } from "./claude/agent-mcp.js";
 import { AgentRunLog } from "./claude/agent-messages.js";
 import { ClaudeAgentProcess } from "./claude/agent-process.js";
@@ -33,6 +34,8 @@ export interface ClaudeAgentExecutorOptions {
   claudePath?: string | undefined;
   credentials: ClaudeCredentials;
   defaultModel: string;
+  /** CLAUDE_MAX_BUDGET_USD: the most a run may spend (a task's maxBudgetUsd may lower it). */
+  defaultMaxBudgetUsd?: number | undefined;
   /** CLAUDE_AGENT_MAX_TURNS: the turn limit of tasks that set none. */
   defaultMaxTurns: number;
   /** Per-run homes (and their empty working directories) go under here. */
@@ -100,6 +103,8 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
   readonly type = "claude-agent";
   readonly requestSchema: z.ZodType<Record<string, unknown>>;
   readonly defaultPriority = 40;
+  /** Its result's costUsd counts toward the spend and the daily budget (spend-budget.ts). */
+  readonly reportsCost = true;
   private readonly starts: StartsPerMinute;
   private readonly policy: McpPolicy;
 
@@ -133,6 +138,7 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
     if (memory) throw fatal("limits_too_low", memory);
     const { prompt, document } = await buildTaskPrompt(this.options, task);
 
+    const budget = runBudget(task.maxBudgetUsd, this.options.defaultMaxBudgetUsd, ctx.spendCapUsd);
     await awaitStartBudget(this.starts, ctx);
 
     const home = runHomePath(this.options.homesDir, task.id, ctx.attempt);
@@ -166,6 +172,7 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
           env: await claudeEnvironment(home, this.options.credentials, this.options.agentEnv, this.options.user),
           model,
           maxTurns,
+          ...(budget ? { maxBudgetUsd: budget.usd } : {}),
           systemPrompt: agentSystemPrompt(task.source, document),
           // One MCP server, ours; its headers go over stdin, never on the command line.
           mcpServers: { [MCP_SERVER_NAME]: { type: "http", url: mcp.url, headers: mcp.headers } },
@@ -222,6 +229,7 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
       ...(proc.cpu ? { cpu: { ...proc.cpu } } : {}),
       ...(limitsUsed ? { limits: limitsUsed } : {}),
       ...(this.options.user ? { runAs: this.options.user.name } : {}),
+      ...(budget ? { maxBudgetUsd: budget.usd } : {}),
     };
     const thrownText = thrown instanceof Error ? thrown.message : thrown === undefined ? "" : JSON.stringify(thrown);
     const confinement = confinementFailure(proc.spawnError);
@@ -263,6 +271,7 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
       toolCalls: log.toolCalls().map((call) => ({ name: call.name, ok: call.ok })),
     };
     if (result.subtype === "error_max_turns") throw fatal("max_turns", `claude stopped at the turn limit (${maxTurns}) before finishing`, { result: json });
+    if (result.subtype === "error_max_budget_usd") throw budgetStop(budget, json);
     if (result.is_error) {
       throw classifyApiFailure({ status: result.api_error_status, text: result.result ?? result.subtype, result: json, transient: result.api_error === "connection_failed" });
     }

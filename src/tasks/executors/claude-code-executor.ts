@@ -10,6 +10,7 @@ import { abortCauseOf, fatal, retryable, TaskAbortReason, type ExecutionContext,
 import { runProcess } from "./run-process.js";
 import { realRoots, resolveWorkingDirectory, workingDirectoryProblem } from "./working-directory.js";
 import { describeValue, type FieldError } from "../../validation.js";
+import { budgetStop, runBudget } from "./claude/run-budget.js";
 import { classifyApiFailure, serverRetryAfterMs } from "./claude/api-errors.js";
 import { claudeEnvironment, type ClaudeCredentials } from "./claude/claude-environment.js";
 import type { DocumentContextProvider } from "./claude/document-context.js";
@@ -31,6 +32,8 @@ export interface ClaudeCodeExecutorOptions {
   claudePath?: string | undefined;
   credentials: ClaudeCredentials;
   defaultModel: string;
+  /** CLAUDE_MAX_BUDGET_USD: the most a run may spend (a task's maxBudgetUsd may lower it). */
+  defaultMaxBudgetUsd?: number | undefined;
   allowedRoots: readonly string[];
   /** Per-run homes go under here (TASK_DATA_DIR/claude-homes). */
   homesDir: string;
@@ -75,6 +78,8 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
   readonly type = "claude-code";
   readonly requestSchema = ClaudeCodeTaskRequestSchema;
   readonly defaultPriority = 40;
+  /** Its result's costUsd counts toward the spend and the daily budget (spend-budget.ts). */
+  readonly reportsCost = true;
   private readonly starts: StartsPerMinute;
 
   constructor(private readonly options: ClaudeCodeExecutorOptions) {
@@ -130,6 +135,7 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
     const skipped = this.options.projectSettings ? [] : await skippedProjectSettings(cwd);
     if (skipped.length > 0) ctx.progress({ kind: "notice", message: `not loaded: the project's ${skipped.join(", ")} (permissions, hooks, env are code from whoever wrote the project); CLAUDE_CODE_PROJECT_SETTINGS=true loads them` });
 
+    const budget = runBudget(task.maxBudgetUsd, this.options.defaultMaxBudgetUsd, ctx.spendCapUsd);
     await awaitStartBudget(this.starts, ctx);
 
     const home = runHomePath(this.options.homesDir, task.id, ctx.attempt);
@@ -139,6 +145,7 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
     // the conversation (any file, outside the roots too) and "/init" ran as a command (session 14).
     const args = ["-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose", "--model", model];
     if (task.maxTurns !== undefined) args.push("--max-turns", String(task.maxTurns));
+    if (budget) args.push("--max-budget-usd", String(budget.usd));
     if (task.allowedTools && task.allowedTools.length > 0) args.push("--allowedTools", scopeFileTools(task.allowedTools, await realRoots(this.options.allowedRoots)).join(","));
     if (task.permissionMode) args.push("--permission-mode", task.permissionMode);
     // The project's .claude/settings would be code run with the API key at hand (project-memory.ts).
@@ -206,7 +213,7 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
       });
       parser.end();
       const limitsUsed = limitsJson(limits);
-      const base: JsonObject = { exitCode: run.exitCode, durationMs: run.durationMs, model: sessionModel ?? model, pid: run.pid ?? null, ...(run.cpu ? { cpu: { ...run.cpu } } : {}), ...(limitsUsed ? { limits: limitsUsed } : {}), ...(this.options.user ? { runAs: this.options.user.name } : {}) };
+      const base: JsonObject = { exitCode: run.exitCode, durationMs: run.durationMs, model: sessionModel ?? model, pid: run.pid ?? null, ...(run.cpu ? { cpu: { ...run.cpu } } : {}), ...(limitsUsed ? { limits: limitsUsed } : {}), ...(this.options.user ? { runAs: this.options.user.name } : {}), ...(budget ? { maxBudgetUsd: budget.usd } : {}) };
       const confinement = confinementFailure(run.spawnError);
       if (confinement) throw fatal(confinement, `claude was not started: ${run.spawnError?.message ?? ""}`);
       if (run.spawnError) throw fatal("claude_not_found", `claude could not be started (${binary}): ${run.spawnError.message}`);
@@ -237,6 +244,7 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
         permissionDenials: (result.permission_denials ?? []) as JsonValue,
       };
       if (result.subtype === "error_max_turns") throw fatal("max_turns", `claude stopped at the turn limit (${task.maxTurns ?? "default"}) before finishing`, { result: json });
+      if (result.subtype === "error_max_budget_usd") throw budgetStop(budget, json);
       if (result.is_error) {
         throw classifyApiFailure({ status: result.api_error_status, text: result.result ?? result.subtype, result: json, transient: result.api_error === "connection_failed" });
       }

@@ -33,6 +33,11 @@ export interface ExecutionContext {
   logger: Logger;
   /** 1 for the first run, 2 for the first retry, ... */
   attempt: number;
+  /**
+   * For a type that reports a cost, with a daily budget set (TASK_BUDGET_USD_PER_DAY): what is left
+   * of it as this run starts, in US dollars. The run should stop there (spend-budget.ts).
+   */
+  spendCapUsd?: number;
 }
 
 /**
@@ -99,6 +104,11 @@ export interface TaskExecutor<T extends Task = Task> {
   readonly requestSchema: z.ZodType<Record<string, unknown>>;
   /** Default priority of this type (0–100) when a request sets none. */
   readonly defaultPriority?: number;
+  /**
+   * Its runs cost money and say how much (`costUsd` in the result, US dollars): the spend counts
+   * them, and a daily budget holds this type's tasks once spent (tasks/spend-budget.ts).
+   */
+  readonly reportsCost?: boolean;
   /**
    * Runs the task. Resolves with the result on success; throws a TaskExecutionError (kind +
    * code) on failure. Must stop promptly when ctx.signal aborts.

@@ -1,0 +1,48 @@
+/**
+ * `ph-tasks spend`: what runs cost (GET /api/spend) — the last 24 hours against the daily budget
+ * (TASK_BUDGET_USD_PER_DAY), each day by task type, the costliest tasks of the last 24 hours.
+ */
+import type { Command } from "commander";
+import { z } from "zod";
+import { table, truncate } from "../format.js";
+import { clientFor, printJson } from "./client-options.js";
+import { printText } from "../terminal-text.js";
+import { dollars } from "../../tasks/executors/claude/run-budget.js";
+
+const SpendSchema = z.looseObject({
+  budgetUsdPerDay: z.number().nullable(),
+  last24h: z.object({ usd: z.number(), runs: z.number() }),
+  remainingUsd: z.number().nullable(),
+  resumesAt: z.string().nullable(),
+  days: z.array(z.object({ day: z.string(), usd: z.number(), runs: z.number(), types: z.record(z.string(), z.number()) })),
+  costliest: z.array(z.object({ taskId: z.string(), type: z.string(), title: z.string().nullable(), usd: z.number(), runs: z.number() })),
+});
+
+export type SpendAnswer = z.infer<typeof SpendSchema>;
+
+/** The first line: the last 24 hours against the budget, and whether runs wait for it. */
+export function spendHeadline(spend: SpendAnswer): string {
+  const last = `last 24 hours: ${dollars(spend.last24h.usd)} in ${spend.last24h.runs} run${spend.last24h.runs === 1 ? "" : "s"}`;
+  if (spend.budgetUsdPerDay === null) return `${last} (no daily budget: TASK_BUDGET_USD_PER_DAY)`;
+  const of = `${last} of a ${dollars(spend.budgetUsdPerDay)} daily budget`;
+  return spend.resumesAt ? `${of}: spent — Claude tasks wait until ${spend.resumesAt}` : `${of}: ${dollars(spend.remainingUsd ?? 0)} left`;
+}
+
+export function registerSpendCommand(program: Command): void {
+  program
+    .command("spend")
+    .description("what runs cost (claude-code, claude-agent): the last 24 hours against the daily budget, each day by type, the costliest tasks")
+    .option("--days <n>", "how many days (UTC) to list (1-400)", "7")
+    .option("--json", "print JSON")
+    .action(async (flags: { days: string; json?: boolean }, command: Command) => {
+      const spend = await clientFor(command).request("GET", `/api/spend?${new URLSearchParams({ days: flags.days }).toString()}`, SpendSchema);
+      if (flags.json) return printJson(spend);
+      const days = spend.days.map((d) => [d.day, dollars(d.usd), String(d.runs), Object.entries(d.types).map(([type, usd]) => `${type} ${dollars(usd)}`).join(", ")]);
+      const costliest = spend.costliest.map((t) => [t.taskId, t.type, dollars(t.usd), String(t.runs), truncate(t.title ?? "(removed)", 50)]);
+      printText(
+        `${spendHeadline(spend)}\n\n` +
+          (days.length > 0 ? `${table(["DAY (UTC)", "SPENT", "RUNS", "BY TYPE"], days)}\n` : "nothing spent in these days\n") +
+          (costliest.length > 0 ? `\ncostliest in the last 24 hours:\n${table(["TASK", "TYPE", "SPENT", "RUNS", "TITLE"], costliest)}\n` : ""),
+      );
+    });
+}

@@ -1,0 +1,33 @@
+/** What runs cost (migration 038): one interface over sql/spend/. */
+import type { Db } from "./db.js";
+import { deleteOldRunCosts } from "./sql/spend/delete-old-run-costs.js";
+import { insertRunCost, type RunCost } from "./sql/spend/insert-run-cost.js";
+import { selectCostliestTasks, type CostlyTaskRow } from "./sql/spend/select-costliest-tasks.js";
+import { selectSpendByDay, type DaySpendRow } from "./sql/spend/select-spend-by-day.js";
+import { selectWindowSpend, type WindowSpend } from "./sql/spend/select-window-spend.js";
+
+export type { RunCost, CostlyTaskRow, DaySpendRow, WindowSpend };
+
+export class SpendStore {
+  constructor(readonly db: Db) {}
+
+  record(workerId: string, cost: RunCost): Promise<boolean> {
+    return insertRunCost(this.db, workerId, cost);
+  }
+
+  inWindow(windowMs: number, budgetUsd: number | null): Promise<WindowSpend> {
+    return selectWindowSpend(this.db, windowMs, budgetUsd);
+  }
+
+  byDay(days: number): Promise<DaySpendRow[]> {
+    return selectSpendByDay(this.db, days);
+  }
+
+  costliestTasks(windowMs: number, limit: number): Promise<CostlyTaskRow[]> {
+    return selectCostliestTasks(this.db, windowMs, limit);
+  }
+
+  deleteOlderThan(retentionMs: number): Promise<number> {
+    return deleteOldRunCosts(this.db, retentionMs);
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * What runs cost, and the daily budget (TASK_BUDGET_USD_PER_DAY) across every worker of the store.
+ *
+ * A run that reports a cost (`costUsd`, or `totalCostUsd` as claude-code's result names it) has it
+ * recorded once (spend-store.ts, keyed by task and attempt), whatever came of the run — a failed
+ * Claude run cost money too. With a budget set, each worker reads the last 24 hours' spend (at
+ * start, when any worker records a cost — a notification —, and every few seconds should one be
+ * missed): once it reaches the budget, the task
+ * types whose runs cost money (TaskExecutor.reportsCost) are not claimed — their tasks wait,
+ * saying why and until when — until enough of the spend is older than 24 hours. A run that
+ * starts is told what is left (ExecutionContext.spendCapUsd): Claude runs stop there
+ * (--max-budget-usd), so the budget is overrun by at most what the runs going at once spend past
+ * their own share, and by each one's last turn.
+ */
+import type { Logger } from "../logger.js";
+import type { TaskMetrics } from "../metrics.js";
+import { CHANNELS } from "../store/db.js";
+import type { SpendStore, WindowSpend } from "../store/spend-store.js";
+
+/** The budget's window: the last 24 hours, rolling. */
+export const BUDGET_WINDOW_MS = 24 * 3_600_000;
+/** How often each worker reads the spend again (others' runs count too). */
+export const BUDGET_REFRESH_MS = 5_000;
+/** Costs are kept this long for the spend per day (`ph-tasks spend`). */
+export const RUN_COST_RETENTION_MS = 400 * 86_400_000;
+
+/** A run's cost in US dollars as its result reports it; undefined when it reports none. */
+export function costOf(result: unknown): number | undefined {
+  if (typeof result !== "object" || result === null) return undefined;
+  const fields = result as { costUsd?: unknown; totalCostUsd?: unknown };
+  const cost = typeof fields.costUsd === "number" ? fields.costUsd : fields.totalCostUsd;
+  return typeof cost === "number" && Number.isFinite(cost) && cost >= 0 ? cost : undefined;
+}
+
+/** The budget spent: how much, and when runs may start again. */
+export interface SpentBudget {
+  limitUsd: number;
+  spentUsd: number;
+  /** When enough of the spend is older than the window (epoch ms, this machine's clock). */
+  freesAt: number;
+}
+
+export class SpendBudget {
+  private spend: WindowSpend = { spentUsd: 0, runs: 0, freesInMs: null };
+  private readAt = 0;
+
+  constructor(
+    private readonly store: SpendStore,
+    private readonly workerId: string,
+    /** US dollars per 24 hours; undefined: no budget (costs are still recorded). */
+    readonly limitUsd: number | undefined,
+    private readonly logger: Logger,
+    private readonly metrics?: TaskMetrics,
+  ) {}
+
+  /** Records what a run cost, if it says; true when the spend may have changed what may start. */
+  async record(task: { id: string; type: string }, attempt: number, result: unknown): Promise<boolean> {
+    const costUsd = costOf(result);
+    if (costUsd === undefined || costUsd === 0) return false;
+    try {
+      if (!(await this.store.record(this.workerId, { taskId: task.id, attempt, taskType: task.type, costUsd }))) return false;
+      await this.store.db.notify(CHANNELS.spend, this.workerId);
+    } catch (error) {
+      // The task's end matters more than its line in the spend: recorded without it, and said.
+      this.logger.error({ err: error, taskId: task.id, costUsd }, "recording a run's cost failed; it is missing from the spend and the budget");
+      return false;
+    }
+    this.metrics?.runCostUsd.inc({ type: task.type }, costUsd);
+    return this.limitUsd !== undefined && (await this.refresh());
+  }
+
+  /**
+   * With a budget: reads the spend at once, and again whenever another worker records a cost
+   * (`changed` is called when that changes whether it is spent). Returns the unsubscribe function.
+   */
+  async follow(changed: () => void): Promise<() => Promise<void>> {
+    if (this.limitUsd === undefined) return () => Promise.resolve();
+    await this.refresh();
+    return this.store.db.listen(CHANNELS.spend, (from) => {
+      if (from === this.workerId) return; // read already, as it recorded
+      this.refresh().then((flipped) => flipped && changed(), (error: unknown) => this.logger.warn({ err: error }, "reading the spend failed; the next read tries again"));
+    });
+  }
+
+  /** Reads the spend again (with a budget only); true when whether it is spent changed. */
+  async refresh(): Promise<boolean> {
+    if (this.limitUsd === undefined) return false;
+    const before = this.spent() !== undefined;
+    this.spend = await this.store.inWindow(BUDGET_WINDOW_MS, this.limitUsd);
+    this.readAt = Date.now();
+    const after = this.spent() !== undefined;
+    if (after && !before) this.logger.warn({ spentUsd: this.spend.spentUsd, limitUsd: this.limitUsd }, `the daily budget is spent ($${this.spend.spentUsd.toFixed(2)} of $${this.limitUsd.toFixed(2)} in 24 h): runs that cost money wait until ${new Date(this.readAt + (this.spend.freesInMs ?? 0)).toISOString()}`);
+    if (before && !after) this.logger.info({ spentUsd: this.spend.spentUsd, limitUsd: this.limitUsd }, "the daily budget has room again: runs that cost money start");
+    return before !== after;
+  }
+
+  /** The budget, when it is spent now (as last read). */
+  spent(): SpentBudget | undefined {
+    if (this.limitUsd === undefined || this.spend.spentUsd < this.limitUsd) return undefined;
+    const freesAt = this.readAt + (this.spend.freesInMs ?? 0);
+    // Past it, the oldest spend has left the window: room again, as the next read will confirm.
+    return Date.now() < freesAt ? { limitUsd: this.limitUsd, spentUsd: this.spend.spentUsd, freesAt } : undefined;
+  }
+
+  /** What a run may still spend under the budget (as last read); undefined without a budget. */
+  remainingUsd(): number | undefined {
+    return this.limitUsd === undefined ? undefined : Math.max(0, this.limitUsd - this.spend.spentUsd);
+  }
+}

@@ -32,15 +32,15 @@ describe("the spend over HTTP and from the CLI", () => {
     const manager = testManager(store, budgetUsdPerDay !== undefined ? { budgetUsdPerDay } : {});
     const http = await serveApi(manager);
     closers.push(() => store.close(), () => manager.stop(0), () => http.close());
-    const cost = (taskId: string, type: string, usd: number, hoursAgo = 0) =>
-      store.db.query("INSERT INTO ph_run_costs (task_id, attempt, task_type, cost_usd, recorded_at, worker_id) VALUES ($1, 1, $2, $3, now() - make_interval(hours => $4), 'w')", [taskId, type, usd, hoursAgo]);
+    const cost = (taskId: string, type: string, usd: number, hoursAgo = 0, driveId: string | null = null) =>
+      store.db.query("INSERT INTO ph_run_costs (task_id, attempt, task_type, drive_id, cost_usd, recorded_at, worker_id) VALUES ($1, 1, $2, $5, $3, now() - make_interval(hours => $4), 'w')", [taskId, type, usd, hoursAgo, driveId]);
     return { store, manager, http, cost };
   }
 
   it("GET /api/spend: the last 24 hours against the budget, when it has room again, each day by type, the costliest tasks; a bad query names the field", async () => {
     const { manager, http, cost } = await agentWith(2);
     const { task } = await manager.enqueueTask({ type: "cli", title: "the dear one", command: "true" });
-    await cost(task.id, "claude-code", 1.5, 2);
+    await cost(task.id, "claude-code", 1.5, 2, "team-drive");
     await cost("gone", "claude-agent", 0.75, 1);
     await cost("older", "claude-code", 4, 30); // out of the 24 hours, in the days
     const spend = (await (await http.api("/api/spend?days=3")).json()) as Record<string, unknown>;
@@ -50,6 +50,7 @@ describe("the spend over HTTP and from the CLI", () => {
       { taskId: task.id, type: "claude-code", title: "the dear one", usd: 1.5, runs: 1 },
       { taskId: "gone", type: "claude-agent", title: null, usd: 0.75, runs: 1 },
     ]);
+    expect(spend.drives).toEqual([{ driveId: "team-drive", usd: 1.5, runs: 1 }, { driveId: null, usd: 0.75, runs: 1 }]);
     const days = spend.days as { usd: number; runs: number }[];
     expect(days.reduce((sum, d) => sum + d.usd, 0)).toBe(6.25);
     expect(days.reduce((sum, d) => sum + d.runs, 0)).toBe(3);
@@ -66,7 +67,7 @@ describe("the spend over HTTP and from the CLI", () => {
 
   it("ph-tasks spend prints the last 24 hours against the budget, the days and the costliest tasks; without a budget says so", async () => {
     const budgeted = await agentWith(5);
-    await budgeted.cost("t-1", "claude-code", 1.25, 1);
+    await budgeted.cost("t-1", "claude-code", 1.25, 1, "drive-x");
     await budgeted.cost("t-2", "claude-agent", 0.004, 1);
     const out = await cli(budgeted.http.url, "spend");
     expect(out.stderr).toBe("");
@@ -75,6 +76,7 @@ describe("the spend over HTTP and from the CLI", () => {
     expect(out.stdout).toMatch(/^DAY \(UTC\) +SPENT +RUNS +BY TYPE$/m);
     expect(out.stdout).toMatch(/claude-code \$1\.25, claude-agent \$0\.0040/);
     expect(out.stdout).toMatch(/^t-1 +claude-code +\$1\.25 +1 +\(removed\)$/m);
+    expect(out.stdout).toMatch(/^by drive in the last 24 hours:\nDRIVE +SPENT +RUNS\n[- ]+\ndrive-x +\$1\.25 +1\n\(no drive: API, CLI, schedules, hooks\) +\$0\.0040 +1$/m);
 
     await budgeted.cost("t-3", "claude-code", 4, 0);
     expect((await cli(budgeted.http.url, "spend")).stdout.split("\n")[0]).toMatch(/^last 24 hours: \$5\.25 in 3 runs of a \$5\.00 daily budget: spent — Claude tasks wait until 20\d\d-/);

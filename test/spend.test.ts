@@ -99,13 +99,15 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       await a.start();
       await b.start();
 
-      const first = await a.enqueueTask({ type: "costly", title: "first", costUsd: 0.7 });
+      const first = await a.enqueueTask({ type: "costly", title: "first", costUsd: 0.7, source: { documentId: "doc-1", driveId: "drive-1" } });
       expect((await finalStatus(a, first.task.id)).status).toBe("completed");
       const second = await a.enqueueTask({ type: "costly", title: "second", costUsd: 0.5 });
       expect((await finalStatus(a, second.task.id)).status).toBe("completed");
       // Each run started capped at what was left: the whole dollar, then 30 cents.
       expect(caps[0]).toBe(1);
       expect(caps[1]).toBeCloseTo(0.3, 6);
+      // Where each cost came from: the first task's drive, the second from none.
+      expect((await new SpendStore(opened.store.db).byDrive(24 * HOUR, 10)).map((d) => [d.drive_id, d.cost_usd])).toEqual([["drive-1", 0.7], [null, 0.5]]);
 
       // 1.20 of 1.00: every worker holds "costly" (the other within its next read of the spend).
       await waitFor(() => (a.claimableTypes().includes("costly") || b.claimableTypes().includes("costly") ? undefined : true), 8000, "both workers to hold the costly type");

@@ -4,9 +4,10 @@ import { deleteOldRunCosts } from "./sql/spend/delete-old-run-costs.js";
 import { insertRunCost, type RunCost } from "./sql/spend/insert-run-cost.js";
 import { selectCostliestTasks, type CostlyTaskRow } from "./sql/spend/select-costliest-tasks.js";
 import { selectSpendByDay, type DaySpendRow } from "./sql/spend/select-spend-by-day.js";
+import { selectSpendByDrive, type DriveSpendRow } from "./sql/spend/select-spend-by-drive.js";
 import { selectWindowSpend, type WindowSpend } from "./sql/spend/select-window-spend.js";
 
-export type { RunCost, CostlyTaskRow, DaySpendRow, WindowSpend };
+export type { RunCost, CostlyTaskRow, DaySpendRow, DriveSpendRow, WindowSpend };
 
 export class SpendStore {
   constructor(readonly db: Db) {}
@@ -21,6 +22,10 @@ export class SpendStore {
 
   byDay(days: number): Promise<DaySpendRow[]> {
     return selectSpendByDay(this.db, days);
+  }
+
+  byDrive(windowMs: number, limit: number): Promise<DriveSpendRow[]> {
+    return selectSpendByDrive(this.db, windowMs, limit);
   }
 
   costliestTasks(windowMs: number, limit: number): Promise<CostlyTaskRow[]> {

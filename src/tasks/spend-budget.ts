@@ -54,11 +54,11 @@ export class SpendBudget {
   ) {}
 
   /** Records what a run cost, if it says; true when the spend may have changed what may start. */
-  async record(task: { id: string; type: string }, attempt: number, result: unknown): Promise<boolean> {
+  async record(task: { id: string; type: string; source?: { driveId?: string | undefined; documentId?: string | undefined } | undefined }, attempt: number, result: unknown): Promise<boolean> {
     const costUsd = costOf(result);
     if (costUsd === undefined || costUsd === 0) return false;
     try {
-      if (!(await this.store.record(this.workerId, { taskId: task.id, attempt, taskType: task.type, costUsd }))) return false;
+      if (!(await this.store.record(this.workerId, { taskId: task.id, attempt, taskType: task.type, driveId: task.source?.driveId, documentId: task.source?.documentId, costUsd }))) return false;
       await this.store.db.notify(CHANNELS.spend, this.workerId);
     } catch (error) {
       // The task's end matters more than its line in the spend: recorded without it, and said.

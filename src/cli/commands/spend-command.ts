@@ -1,6 +1,7 @@
 /**
  * `ph-tasks spend`: what runs cost (GET /api/spend) — the last 24 hours against the daily budget
- * (TASK_BUDGET_USD_PER_DAY), each day by task type, the costliest tasks of the last 24 hours.
+ * (TASK_BUDGET_USD_PER_DAY), each day by task type, the costliest tasks and source drives of the
+ * last 24 hours.
  */
 import type { Command } from "commander";
 import { z } from "zod";
@@ -16,6 +17,7 @@ const SpendSchema = z.looseObject({
   resumesAt: z.string().nullable(),
   days: z.array(z.object({ day: z.string(), usd: z.number(), runs: z.number(), types: z.record(z.string(), z.number()) })),
   costliest: z.array(z.object({ taskId: z.string(), type: z.string(), title: z.string().nullable(), usd: z.number(), runs: z.number() })),
+  drives: z.array(z.object({ driveId: z.string().nullable(), usd: z.number(), runs: z.number() })).default([]),
 });
 
 export type SpendAnswer = z.infer<typeof SpendSchema>;
@@ -39,10 +41,12 @@ export function registerSpendCommand(program: Command): void {
       if (flags.json) return printJson(spend);
       const days = spend.days.map((d) => [d.day, dollars(d.usd), String(d.runs), Object.entries(d.types).map(([type, usd]) => `${type} ${dollars(usd)}`).join(", ")]);
       const costliest = spend.costliest.map((t) => [t.taskId, t.type, dollars(t.usd), String(t.runs), truncate(t.title ?? "(removed)", 50)]);
+      const drives = spend.drives.map((d) => [d.driveId ?? "(no drive: API, CLI, schedules, hooks)", dollars(d.usd), String(d.runs)]);
       printText(
         `${spendHeadline(spend)}\n\n` +
           (days.length > 0 ? `${table(["DAY (UTC)", "SPENT", "RUNS", "BY TYPE"], days)}\n` : "nothing spent in these days\n") +
-          (costliest.length > 0 ? `\ncostliest in the last 24 hours:\n${table(["TASK", "TYPE", "SPENT", "RUNS", "TITLE"], costliest)}\n` : ""),
+          (costliest.length > 0 ? `\ncostliest in the last 24 hours:\n${table(["TASK", "TYPE", "SPENT", "RUNS", "TITLE"], costliest)}\n` : "") +
+          (drives.length > 0 ? `\nby drive in the last 24 hours:\n${table(["DRIVE", "SPENT", "RUNS"], drives)}\n` : ""),
       );
     });
 }

@@ -12,6 +12,9 @@ export const statements = [
      task_id text NOT NULL,
      attempt integer NOT NULL,
      task_type text NOT NULL,
+     -- Where the task came from (its source), so that spend can be told per drive and document.
+     drive_id text,
+     document_id text,
      cost_usd double precision NOT NULL CHECK (cost_usd >= 0),
      recorded_at timestamptz NOT NULL DEFAULT now(),
      worker_id text NOT NULL,

@@ -19,7 +19,6 @@ import { Redactor } from "../security/redactor.js";
 import { ValidationError } from "../validation.js";
 import { ClaimPump } from "./claim-pump.js";
 import { StoreUpkeep } from "./store-upkeep.js";
-import { recoverExpiredTasks } from "./lease-recovery.js";
 import type { AttemptOutcome } from "./execute-attempt.js";
 import { executeTask, type ExecuteTaskContext } from "./execute-task.js";
 import { TaskAbortReason } from "./executors/executor.js";
@@ -34,7 +33,7 @@ import { explainWaiting, type WaitingReason } from "./waiting-reason.js";
 import { announceReturned, logTransition, type TaskLifecycleEvents } from "./task-events.js";
 import { parseTaskRequest } from "./task-request.js";
 import { DependencyFailures, SWEEP_MS } from "./dependency-failures.js";
-import { renewHeldLeases } from "./lease-renewal.js";
+import { WorkerHeartbeat } from "./worker-heartbeat.js";
 import { WorkerPresence } from "./worker-presence.js";
 import { repeatEvery } from "./repeat-every.js";
 import { cancelExpiredTasks, EXPIRY_SWEEP_MS, expiryOf } from "./expired-tasks.js";
@@ -70,6 +69,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   private readonly presence: WorkerPresence;
   /** What runs cost, and the daily budget that holds the types whose runs cost money. */
   readonly budget: SpendBudget;
+  private readonly heartbeat: WorkerHeartbeat;
 
   constructor(
     readonly store: TaskStore,
@@ -106,6 +106,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     this.dependencyFailures = new DependencyFailures(store, (id, reason, code) => this.cancelTask(id, reason, code), logger);
     const ended = (task: Task) => void (this.started && this.dependencyFailures.checkQuietly([task.id]));
     this.on("failed", ended).on("cancelled", ended);
+    this.heartbeat = new WorkerHeartbeat({ store, workerId: settings.workerId, leaseMs: settings.leaseMs, presence: this.presence, pump: this.pump, held: this.held, events: this, logger, claimableTypes: () => this.controls.pauses.claimable(this.registry.types()), heldTaskIds: () => this.heldTaskIds(), stop: (id, cause) => this.abortLocal(id, cause), wake: () => this.schedulePump() });
     this.settler = new AttemptSettler({ store, workerId: settings.workerId, retry: settings.retry, pump: this.pump, upkeep: this.upkeep, spend: this.budget, events: this, logger, ...(metrics ? { metrics } : {}) });
   }
 
@@ -178,10 +179,10 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     this.unsubscribe.push(await this.store.db.listen(CHANNELS.wakeup, (payload) => this.wokenUp(payload)));
     this.unsubscribe.push(await this.store.db.listen(CHANNELS.cancel, (id) => this.abortLocal(id, "cancel")));
     this.unsubscribe.push(...(await this.controls.listen(() => this.schedulePump())));
-    this.unsubscribe.push(await this.store.db.listen(CHANNELS.workers, (id) => this.drainAnnounced(id)));
+    this.unsubscribe.push(await this.store.db.listen(CHANNELS.workers, (id) => this.heartbeat.drainAnnounced(id, this.stopping)));
     this.unsubscribe.push(await this.budget.follow(() => this.schedulePump()));
     const every = (ms: number, fn: () => Promise<void>) => this.timers.push(repeatEvery(ms, fn, this.logger));
-    every(this.settings.heartbeatMs, () => this.heartbeat());
+    every(this.settings.heartbeatMs, () => this.heartbeat.beat());
     every(this.settings.heartbeatMs, async () => void ((await this.controls.refreshQuietly()) && this.schedulePump())); // should a notification be lost
     every(this.settings.pollIntervalMs, () => Promise.resolve(this.schedulePump()));
     every(this.settings.cleanupIntervalMs, () => this.upkeep.cleanup());
@@ -190,7 +191,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     every(EXPIRY_SWEEP_MS, () => cancelExpiredTasks(this.store, (id, reason, code) => this.cancelTask(id, reason, code), this.logger).then(() => undefined));
     every(APPROVAL_ASK_MS, () => askForApprovals(this.store, this, this.logger));
     if (this.budget.limitUsd !== undefined) every(BUDGET_REFRESH_MS, async () => void ((await this.budget.refresh()) && this.schedulePump()));
-    await this.heartbeat();
+    await this.heartbeat.beat();
     void this.dependencyFailures.checkQuietly(); // a worker that died between a task's end and its dependents' cancel
     this.schedulePump();
   }
@@ -406,25 +407,5 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     if (payload === this.workerId) return;
     if (payload === "") this.controls.rateLimits.wake();
     this.schedulePump();
-  }
-
-  /** Says this worker is alive, renews its leases, stops tasks cancelled elsewhere, and recovers dead workers' tasks. */
-  private async heartbeat(): Promise<void> {
-    await this.beat();
-    if (!this.presence.draining) for (const row of await this.pump.releaseStale()) announceReturned(this.logger, this, row, "waited too long for a slot");
-    await renewHeldLeases({ store: this.store, workerId: this.workerId, leaseMs: this.settings.leaseMs, held: () => this.heldTaskIds(), runOf: (id) => this.held.get(id), stop: (id, cause) => this.abortLocal(id, cause) });
-    if ((await recoverExpiredTasks(this.store, this.logger, this)) > 0) this.schedulePump();
-  }
-
-  /** Writes this worker's row and applies a drain asked for (what it claimed ahead goes back at once) or lifted. */
-  private async beat(): Promise<void> {
-    if (await this.presence.beat("running", this.controls.pauses.claimable(this.registry.types()))) this.schedulePump();
-    if (this.presence.draining) for (const row of await this.pump.releaseStale(-1)) announceReturned(this.logger, this, row, "worker draining");
-  }
-
-  /** A drain asked for or lifted: applied now, not at the next heartbeat. */
-  private drainAnnounced(workerId: string): void {
-    if (workerId !== this.workerId || this.stopping) return;
-    this.beat().catch((error: unknown) => this.logger.error({ err: error }, "applying a drain failed; the next heartbeat tries again"));
   }
 }

@@ -32,7 +32,9 @@ import { workerPerTest } from "./support/worker-per-test.js";
 const ADMIN = "admin-token-0123456789";
 const ALICE = "alice-token-0123456789";
 const BOB = "bob-token-0123456789ab";
-const USERS = [{ name: "alice", token: ALICE }, { name: "bob", token: BOB }];
+/** Alice's second token: a name may hold several (to rotate one). */
+const ALICE_NEW = "alice-new-token-0123456789";
+const USERS = [{ name: "alice", token: ALICE }, { name: "bob", token: BOB }, { name: "alice", token: ALICE_NEW }];
 
 interface Answer {
   status: number;
@@ -58,11 +60,11 @@ describe("API_USERS and named TASK_AUTHORIZED_WRITERS keys", () => {
   };
 
   it("are read as name=token / name=key, and a bad entry is refused naming what is wrong, never echoing a token", async () => {
-    expect(loadConfig({ API_TOKEN: ADMIN, API_USERS: `alice=${ALICE}, bob=${BOB}` }).API_USERS).toEqual(USERS);
+    expect(loadConfig({ API_TOKEN: ADMIN, API_USERS: `alice=${ALICE}, bob=${BOB}, alice=${ALICE_NEW}` }).API_USERS).toEqual(USERS);
     expect(errorOf({ API_TOKEN: ADMIN, API_USERS: ALICE })).toBe("API_USERS: entry 1 must be name=token (e.g. alice=<a token of 16 characters or more>) [(hidden)]");
     expect(errorOf({ API_TOKEN: ADMIN, API_USERS: "alice=short" })).toBe("API_USERS: alice's token must be at least 16 characters [(hidden)]");
     expect(errorOf({ API_TOKEN: ADMIN, API_USERS: `al ice=${ALICE}` })).toBe("API_USERS: 'al ice': a name must be 1 to 64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit [(hidden)]");
-    expect(errorOf({ API_TOKEN: ADMIN, API_USERS: `alice=${ALICE},alice=${BOB}` })).toContain("'alice' is named twice");
+    expect(errorOf({ API_TOKEN: ADMIN, API_USERS: `alice=${ALICE},alice=${ALICE}` })).toContain("alice's token is given twice");
     expect(errorOf({ API_TOKEN: ADMIN, API_USERS: `alice=${ALICE},bob=${ALICE}` })).toContain("bob's token is another user's too");
     expect(errorOf({ API_USERS: `alice=${ALICE}` })).toContain("API_USERS: needs API_TOKEN");
     expect(errorOf({ API_TOKEN: ALICE, API_USERS: `alice=${ALICE}` })).toContain("alice: a user's token must differ from API_TOKEN and API_READ_TOKEN");
@@ -124,6 +126,10 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(first.body.task).toMatchObject({ status: "pending", approvals: [{ by: "alice", note: "looks fine" }] });
       expect(first.body.task?.decision).toBeUndefined();
       expect(await alice("POST", `/api/tasks/${gate}/approve`, {})).toMatchObject({ status: 409, body: { error: "already_counted", message: `alice approved task ${gate} already (1 of 2); it waits for bob, carol` } });
+      // Her other token is still alice: one person, however many tokens she holds.
+      const aliceNew = caller(url, ALICE_NEW);
+      expect((await aliceNew("GET", "/api/access")).body).toEqual({ access: "full", name: "alice" });
+      expect(await aliceNew("POST", `/api/tasks/${gate}/approve`, {})).toMatchObject({ status: 409, body: { error: "already_counted" } });
       await new Promise((resolve) => setTimeout(resolve, 600)); // three polls of the started worker
       expect((await ctx.manager.getTask(gate))?.status).toBe("pending"); // one approval runs nothing
       expect(await bob("POST", `/api/tasks/${gate}/approve`, { note: "ok" })).toMatchObject({ status: 200, body: { task: { decision: { approved: true, by: "alice, bob", note: "ok" } } } });

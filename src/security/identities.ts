@@ -19,7 +19,11 @@ export function splitNamed(entry: string): { name: string | undefined; value: st
   return at <= 0 ? { name: undefined, value: entry } : { name: entry.slice(0, at).trim(), value: entry.slice(at + 1).trim() };
 }
 
-/** API_USERS: comma-separated `name=token`, each token at least 16 characters, names and tokens each used once. */
+/**
+ * API_USERS: comma-separated `name=token`, each token at least 16 characters and used once. A name
+ * may hold several tokens — to rotate one, add the new, hand it over, then remove the old — each
+ * of them that one person (an approval counts her once).
+ */
 export const ApiUsersSchema = z
   .string()
   .transform((text, ctx) => {
@@ -30,8 +34,10 @@ export const ApiUsersSchema = z
       if (name === undefined) ctx.addIssue({ code: "custom", message: `entry ${users.length + 1} must be name=token (e.g. alice=<a token of 16 characters or more>)` });
       else if (!NAME.test(name)) ctx.addIssue({ code: "custom", message: `'${name}': a name must be ${NAME_RULE}` });
       else if (value.length < 16) ctx.addIssue({ code: "custom", message: `${name}'s token must be at least 16 characters` });
-      else if (users.some((u) => u.name === name)) ctx.addIssue({ code: "custom", message: `'${name}' is named twice` });
-      else if (users.some((u) => u.token === value)) ctx.addIssue({ code: "custom", message: `${name}'s token is another user's too: each must have a token of their own` });
+      else if (users.some((u) => u.token === value)) {
+        const owner = users.find((u) => u.token === value)?.name;
+        ctx.addIssue({ code: "custom", message: owner === name ? `${name}'s token is given twice` : `${name}'s token is another user's too: each must have a token of their own` });
+      }
       else users.push({ name, token: value });
     }
     return users;

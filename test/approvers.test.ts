@@ -174,8 +174,15 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect((await ctx.manager.getTask(unnamed.body.task!.id))?.source?.by).toBeUndefined();
       const res = await alice("POST", "/api/pipelines", { title: "p", steps: [{ name: "a", task: { type: "cli", title: "a", command: "true", source: { by: "mallory" } } }, { name: "b", after: ["a"], task: { type: "cli", title: "b", command: "true" } }] });
       expect(res.status).toBe(201);
-      const steps = (res.body as { pipeline?: { steps: { taskId: string }[] } }).pipeline!.steps;
+      const { steps, by, id } = (res.body as { pipeline?: { id: string; by?: string; steps: { taskId: string }[] } }).pipeline!;
       for (const step of steps) expect((await ctx.manager.getTask(step.taskId))?.source?.by).toBe("alice");
+      // The pipeline says so too, and so does ph-tasks pipeline show.
+      expect(by).toBe("alice");
+      expect(((await admin("GET", `/api/pipelines/${id}`)).body as { pipeline?: { by?: string } }).pipeline?.by).toBe("alice");
+      const shown = await new Promise<string>((resolve, reject) => execFile(process.execPath, [path.resolve("bin/ph-tasks.js"), "pipeline", "show", id], { encoding: "utf8", env: { ...process.env, PH_TASKS_URL: url, API_TOKEN: ADMIN } }, (error, stdout) => (error ? reject(new Error(error.message)) : resolve(stdout))));
+      expect(shown.split("\n")[0]).toMatch(new RegExp(`^${id}  \\w+  p  \\(asked by alice\\)$`));
+      const unproven = await admin("POST", "/api/pipelines", { title: "q", steps: [{ name: "a", task: { type: "cli", title: "a", command: "true" } }] });
+      expect((unproven.body as { pipeline?: { by?: string } }).pipeline?.by).toBeUndefined();
     });
 
     it("an approval naming someone the agent cannot tell, or no one, is refused when asked for", async () => {

@@ -47,6 +47,8 @@ export interface PipelineView {
   createdAt: Date;
   status: PipelineStatus;
   steps: PipelineStepView[];
+  /** Who asked for it, as a named token or key proved it: its steps' source.by (gone with them). */
+  by?: string;
 }
 
 /** The pipeline's idempotency key was taken by another request between our look and our insert. */
@@ -172,7 +174,8 @@ function toView(row: PipelineRow, tasks: ReadonlyMap<string, Task & { runtime: T
     return { name: step.name, after: step.after, taskId: step.taskId, status: task?.status ?? "removed", awaitingDecision: task !== undefined && awaitsDecision(task), task };
   });
   const conditions = steps.map((s): StepCondition => (s.awaitingDecision ? "awaiting_decision" : s.status));
-  return { id: row.id, title: row.title, origin: row.origin, idempotencyKey: row.idempotency_key, createdAt: row.created_at, status: pipelineStatus(conditions), steps };
+  const by = steps.map((s) => s.task?.source?.by).find((name) => name !== undefined);
+  return { id: row.id, title: row.title, origin: row.origin, idempotencyKey: row.idempotency_key, createdAt: row.created_at, status: pipelineStatus(conditions), steps, ...(by !== undefined ? { by } : {}) };
 }
 
 /**

@@ -4,7 +4,7 @@ import { ApiTaskSchema, type AgentClient } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 
 const ApiStepSchema = z.looseObject({ name: z.string(), after: z.array(z.string()), taskId: z.string(), status: z.string(), awaitingDecision: z.boolean().optional(), task: ApiTaskSchema.nullable() });
-export const ApiPipelineSchema = z.looseObject({ id: z.string(), title: z.string(), status: z.string(), createdAt: z.string(), steps: z.array(ApiStepSchema) });
+export const ApiPipelineSchema = z.looseObject({ id: z.string(), title: z.string(), status: z.string(), createdAt: z.string(), by: z.string().optional(), steps: z.array(ApiStepSchema) });
 export type ApiPipeline = z.infer<typeof ApiPipelineSchema>;
 export const OneSchema = z.object({ pipeline: ApiPipelineSchema });
 

@@ -17,7 +17,7 @@ import { registerPipelineLogsCommand } from "./pipeline-logs-command.js";
 
 export function describePipeline(pipeline: ApiPipeline): string {
   const rows = pipeline.steps.map((step) => [step.name, step.awaitingDecision ? "awaiting decision" : step.status, step.taskId, step.after.join(",") || "-", step.task ? durationOf(step.task) : "-", step.task?.error ? truncate(`${step.task.error.code}: ${step.task.error.message}`, 60) : ""]);
-  return `${pipeline.id}  ${pipeline.status}  ${pipeline.title}\n${table(["STEP", "STATUS", "TASK", "AFTER", "DURATION", "ERROR"], rows)}\n`;
+  return `${pipeline.id}  ${pipeline.status}  ${pipeline.title}${pipeline.by !== undefined ? `  (asked by ${pipeline.by})` : ""}\n${table(["STEP", "STATUS", "TASK", "AFTER", "DURATION", "ERROR"], rows)}\n`;
 }
 
 /** The request `run` sends: the JSON given, or a reference to a pipeline template with its parameters. */

@@ -72,7 +72,7 @@ function stepRow(step) {
 
 function detailView(p, act, api, message) {
   const post = (verb) => act(() => api(`/api/pipelines/${encodeURIComponent(p.id)}/${verb}`, { method: "POST" }));
-  const rows = [["Status", h("span", { id: "pipeline-status" }, badge(p.status))], ["Id", p.id], ["Steps done", doneText(p)], ["Created", when(p.createdAt)], ["Origin", p.origin]];
+  const rows = [["Status", h("span", { id: "pipeline-status" }, badge(p.status))], ["Id", p.id], ["Steps done", doneText(p)], ["Created", when(p.createdAt)], ["Origin", p.origin], ...(p.by ? [["Asked by", p.by]] : [])];
   if (p.idempotencyKey) rows.push(["Idempotency key", p.idempotencyKey]);
   // Asked for by a document (a task document's run request, a trigger rule): its steps report to it.
   const document = (p.origin === "document" || p.origin.startsWith("rule:")) && p.steps.map((s) => s.task && s.task.source && s.task.source.documentId).find(Boolean);

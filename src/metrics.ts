@@ -46,7 +46,7 @@ export class TaskMetrics {
   readonly reactorEvents = new Counter({ name: "ph_tasks_reactor_events_total", help: "Reactor events seen by the task event handler", labelNames: ["event"] as const, registers: [this.registry] });
 
   /** `types`: the task types to report even at zero (so a dashboard sees 0, not nothing). */
-  constructor(options: { store?: TaskStore; types?: readonly string[]; defaultMetrics?: boolean } = {}) {
+  constructor(options: { store?: TaskStore; types?: readonly string[]; defaultMetrics?: boolean; budgetUsdPerDay?: number | undefined } = {}) {
     const store = options.store;
     if (store) {
       // Both gauges of one scrape share one read (of the pending and running tasks only).
@@ -109,6 +109,8 @@ export class TaskMetrics {
           this.set((await spend.inWindow(BUDGET_WINDOW_MS, null)).spentUsd);
         },
       });
+      // Beside the spend, for an alert: spend / budget ≥ 1 means Claude tasks wait.
+      if (options.budgetUsdPerDay !== undefined) new Gauge({ name: "ph_tasks_budget_usd_per_day", help: "TASK_BUDGET_USD_PER_DAY: what runs that cost money may spend in 24 hours (this agent's setting)", registers: [this.registry] }).set(options.budgetUsdPerDay);
       const workers = new WorkerStore(store.db);
       new Gauge({
         name: "ph_tasks_workers",

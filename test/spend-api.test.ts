@@ -92,7 +92,7 @@ describe("the spend over HTTP and from the CLI", () => {
   it("a run's cost counts in the metrics of the worker that recorded it", async () => {
     const store = await TaskStore.open({});
     closers.push(() => store.close());
-    const metrics = new TaskMetrics({ store });
+    const metrics = new TaskMetrics({ store, budgetUsdPerDay: 20 });
     const budget = new SpendBudget(new SpendStore(store.db), "w", undefined, silentLogger(), metrics);
     await budget.record({ id: "a", type: "claude-code" }, 1, { totalCostUsd: 0.5 });
     await budget.record({ id: "a", type: "claude-code" }, 1, { totalCostUsd: 0.5 }); // the same run: once
@@ -102,6 +102,8 @@ describe("the spend over HTTP and from the CLI", () => {
     expect(text).toMatch(/^ph_tasks_run_cost_usd_total\{type="claude-code"\} 0\.5$/m);
     expect(text).toMatch(/^ph_tasks_run_cost_usd_total\{type="claude-agent"\} 0\.25$/m);
     expect(text).toMatch(/^ph_tasks_spend_last_24h_usd 0\.75$/m);
+    expect(text).toMatch(/^ph_tasks_budget_usd_per_day 20$/m);
+    expect(await new TaskMetrics({ store }).registry.metrics()).not.toContain("ph_tasks_budget_usd_per_day"); // no budget, no gauge
   });
 
   it("the budgets' settings are checked, naming the variable and what is allowed", () => {

@@ -57,7 +57,8 @@ describeInChromium("the dashboard", () => {
     const registry = new ExecutorRegistry()
       .register(new CliExecutor({ allowedRoots: [process.cwd(), "/tmp"], killGraceMs: 300, captureBytes: 256 * 1024, ...(testCgroupRoot ? { cgroupRoot: testCgroupRoot } : {}) }))
       .register(new ApprovalExecutor(["alice"]));
-    manager = testManager(store, { maxConcurrent: 4, maxPerDocument: 10 }, registry);
+    // A daily budget for the Spend card (TASK_BUDGET_USD_PER_DAY): it holds only types whose runs cost money, none here.
+    manager = testManager(store, { maxConcurrent: 4, maxPerDocument: 10, budgetUsdPerDay: 5 }, registry);
     await manager.start();
     schedules = new ScheduleService(new ScheduleStore(store.db), manager.registry);
     webhookStore = new WebhookStore(store.db);
@@ -680,5 +681,43 @@ describeInChromium("the dashboard", () => {
     // Decided: the card is gone.
     await openOverview();
     expect(await page.locator("#approvals-section li").count()).toBe(0);
+  });
+
+  it("the Spend card: the last 24 hours against the daily budget and its meter, the days, the costliest tasks linked (a removed one not); spent: until when", async () => {
+    const cost = (taskId: string, type: string, usd: number, hoursAgo: number) =>
+      store.db.query("INSERT INTO ph_run_costs (task_id, attempt, task_type, cost_usd, recorded_at, worker_id) VALUES ($1, 1, $2, $3, now() - make_interval(hours => $4), 'w')", [taskId, type, usd, hoursAgo]);
+    const { task } = await manager.enqueueTask({ type: "cli", title: "the dear one", command: "true" });
+    await cost(task.id, "claude-code", 1, 2);
+    await cost("gone", "claude-agent", 0.25, 1);
+    await cost("older", "claude-code", 4, 30); // out of the 24 hours, in the days
+    await openOverview();
+    const headline = page.locator("#spend-headline");
+    expect(await headline.textContent()).toBe("last 24 hours: $1.25 in 2 runs of a $5.00 daily budget: $3.75 left");
+    expect(await page.locator("#spend-meter").evaluate((meter) => (meter as HTMLMeterElement).value)).toBe(0.25);
+    expect(await page.locator("#spend-section .spend-meter span").textContent()).toBe("25 % of the daily budget");
+    // The days (one or two UTC days, as the clock falls) hold all three runs.
+    const runs = await page.locator("#spend-days tbody tr td:nth-child(3)").allTextContents();
+    expect(runs.reduce((sum, n) => sum + Number(n), 0)).toBe(3);
+    const link = page.locator(`#spend-costliest tr[data-task="${task.id}"] a`);
+    expect(await link.textContent()).toBe("the dear one");
+    expect(await link.getAttribute("href")).toBe(`#/tasks/${task.id}`);
+    expect(await page.locator('#spend-costliest tr[data-task="gone"] td.title').textContent()).toBe("(removed)");
+    expect(await page.locator('#spend-costliest tr[data-task="gone"] a').count()).toBe(0);
+    expect(await page.locator('#spend-costliest tr[data-task="older"]').count()).toBe(0);
+    await link.click();
+    await page.waitForURL(new RegExp(`#/tasks/${task.id}$`));
+
+    // Spent: until when Claude tasks wait, in the reader's locale (the API's time, give or take the second it is read in).
+    await cost("the-big-one", "claude-code", 4, 0);
+    await openOverview();
+    const { resumesAt } = (await (await fetch(`${base}/api/spend`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as { resumesAt: string };
+    const times = await page.evaluate((iso) => [-1000, 0, 1000].map((ms) => new Date(Date.parse(iso) + ms).toLocaleString()), resumesAt);
+    const said = (await headline.textContent()) ?? "";
+    const prefix = "last 24 hours: $5.25 in 3 runs of a $5.00 daily budget: spent — Claude tasks wait until ";
+    expect(said.startsWith(prefix)).toBe(true);
+    expect(times).toContain(said.slice(prefix.length));
+    expect(await page.locator("#spend-meter").evaluate((meter) => (meter as HTMLMeterElement).value)).toBe(1);
+    expect(await page.locator("#spend-section .spend-meter span").textContent()).toBe("100 % of the daily budget");
+    await page.locator("#spend-section").screenshot({ path: path.join(ARTIFACTS, "dashboard-spend.png") });
   });
 });

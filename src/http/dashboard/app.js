@@ -18,6 +18,7 @@ import { auditNav, auditPage } from "./audit.js";
 import { submitForm } from "./submit-form.js";
 import { templatesSection } from "./templates.js";
 import { approvalsSection, decisionControls, decisionRows } from "./approvals.js";
+import { SPEND_DAYS, spendSection } from "./spend.js";
 
 const app = document.getElementById("app");
 const TOKEN_KEY = "ph-tasks-token";
@@ -124,9 +125,11 @@ function recentSection(list) {
 
 // An agent without schedules or webhooks (404) shows no card for them; a refused token still signs out.
 const optionalList = (path, key) => api(path).catch((error) => { if (error instanceof AuthError) throw error; return { [key]: null }; });
+// GET /api/spend answers the report itself, not a list under a key: null where the agent has none (or it failed).
+const optionalSpend = () => optionalList(`/api/spend?days=${SPEND_DAYS}`, "spend").then((body) => ("last24h" in body ? body : null));
 const loadOverview = () => Promise.all([api("/api/stats"), api(recentQuery()), api("/api/tasks?status=running&limit=10"),
   optionalList("/api/schedules", "schedules"), optionalList("/api/hooks", "hooks"), optionalList("/api/webhooks", "webhooks"), optionalList("/api/queue/pauses", "pauses"),
-  optionalList("/api/workers", "workers"), optionalList("/api/approvals", "approvals"),
+  optionalList("/api/workers", "workers"), optionalList("/api/approvals", "approvals"), optionalSpend(),
   Promise.all([optionalList("/api/queue/rate-limits", "rateLimits"), optionalList("/api/queue/concurrency", "concurrency")])
     .then(([rates, caps]) => ({ rateLimits: rates.rateLimits ?? [], concurrency: caps.concurrency ?? [] }))]);
 
@@ -142,7 +145,7 @@ const signedOut = (error) => (error instanceof AuthError ? (showToken("The token
 const templatesCard = (templates) => (templates.templates ? templatesSection(templates.templates, api, signedOut) : h("div", { id: "templates-section" }));
 
 async function renderOverview(mine) {
-  const [[stats, list, running, schedules, hooks, webhooks, pauses, workers, approvals, limits], templates] = await Promise.all([loadOverview(), optionalList("/api/templates", "templates")]);
+  const [[stats, list, running, schedules, hooks, webhooks, pauses, workers, approvals, spend, limits], templates] = await Promise.all([loadOverview(), optionalList("/api/templates", "templates")]);
   if (mine !== generation) return;
   app.replaceChildren(
     queueCard(pauses, limits, mine),
@@ -155,6 +158,7 @@ async function renderOverview(mine) {
     runningSection(running),
     typesSection(stats.types ?? []),
     failuresSection(stats.failures ?? []),
+    spendSection(spend),
     workersCard(workers, mine),
     schedulesCard(schedules, mine),
     hooksCard(hooks, mine),
@@ -165,7 +169,7 @@ async function renderOverview(mine) {
 
 /** Swaps everything but the form, so a refresh never loses what the user is typing. */
 async function refreshOverview(mine) {
-  const [stats, list, running, schedules, hooks, webhooks, pauses, workers, approvals, limits] = await loadOverview();
+  const [stats, list, running, schedules, hooks, webhooks, pauses, workers, approvals, spend, limits] = await loadOverview();
   if (mine !== generation) return;
   document.getElementById("queue-section")?.replaceWith(queueCard(pauses, limits, mine));
   document.getElementById("approvals-section")?.replaceWith(approvalsSection(approvals.approvals));
@@ -175,6 +179,7 @@ async function refreshOverview(mine) {
   document.getElementById("stats")?.replaceWith(statCards(stats));
   document.getElementById("types-section")?.replaceWith(typesSection(stats.types ?? []));
   document.getElementById("failures-section")?.replaceWith(failuresSection(stats.failures ?? []));
+  document.getElementById("spend-section")?.replaceWith(spendSection(spend));
   document.getElementById("workers-section")?.replaceWith(workersCard(workers, mine));
   document.querySelector(".charts")?.replaceWith(charts(stats.perMinute));
   document.getElementById("running-section")?.replaceWith(runningSection(running));

@@ -1,0 +1,65 @@
+// The overview's "Spend" card: what Claude runs (claude-code, claude-agent) cost (/api/spend) —
+// the last 24 hours against the daily budget (TASK_BUDGET_USD_PER_DAY) as `ph-tasks spend` words
+// it, a meter of the budget spent, each UTC day by task type, and the costliest tasks of the last
+// 24 hours linked to their pages. Nothing spent and no budget: no card. Text from the API goes
+// through textContent only (dom.js).
+
+import { h } from "./dom.js";
+
+/** How many UTC days the card lists (/api/spend?days=). */
+export const SPEND_DAYS = 7;
+
+/** Dollars to the cent, or to two significant figures below a cent (run-budget.ts `dollars`). */
+function dollars(usd) {
+  return usd >= 0.01 || usd === 0 ? `$${usd.toFixed(2)}` : `$${usd.toPrecision(2)}`;
+}
+
+/** The first line, worded as spend-command.ts `spendHeadline` words it; the time in the reader's locale. */
+function headline(spend) {
+  const { usd, runs } = spend.last24h;
+  const last = `last 24 hours: ${dollars(usd)} in ${runs} run${runs === 1 ? "" : "s"}`;
+  if (spend.budgetUsdPerDay === null) return `${last} (no daily budget: TASK_BUDGET_USD_PER_DAY)`;
+  const of = `${last} of a ${dollars(spend.budgetUsdPerDay)} daily budget`;
+  return spend.resumesAt ? `${of}: spent — Claude tasks wait until ${new Date(spend.resumesAt).toLocaleString()}` : `${of}: ${dollars(spend.remainingUsd ?? 0)} left`;
+}
+
+/** The last 24 hours' spend against the budget, capped at 100 %. */
+function budgetMeter(usd, budget) {
+  const share = budget > 0 ? Math.min(1, usd / budget) : 1;
+  const percent = `${Math.round(share * 100)} % of the daily budget`;
+  return h("div", { class: "spend-meter" },
+    h("meter", { id: "spend-meter", min: 0, max: 1, low: 0.5, high: 0.8, optimum: 0, value: share, title: percent }),
+    h("span", { class: "muted" }, percent));
+}
+
+function daysTable(days) {
+  if (days.length === 0) return h("p", { class: "muted" }, `Nothing spent in the last ${SPEND_DAYS} days.`);
+  const byType = (types) => Object.entries(types).map(([type, usd]) => `${type} ${dollars(usd)}`).join(", ");
+  return h("div", { class: "table-wrap" }, h("table", { id: "spend-days" },
+    h("thead", {}, h("tr", {}, h("th", {}, "Day (UTC)"), h("th", {}, "Spent"), h("th", {}, "Runs"), h("th", { class: "optional" }, "By type"))),
+    h("tbody", {}, days.map((d) => h("tr", { "data-day": d.day },
+      h("td", {}, d.day), h("td", {}, dollars(d.usd)), h("td", {}, String(d.runs)), h("td", { class: "optional" }, byType(d.types)))))));
+}
+
+/** A removed task (its title null) has no page to link to. */
+function costliestTable(costliest) {
+  return h("div", { class: "table-wrap" }, h("table", { id: "spend-costliest" },
+    h("thead", {}, h("tr", {}, h("th", {}, "Task"), h("th", { class: "optional" }, "Type"), h("th", {}, "Spent"), h("th", {}, "Runs"))),
+    h("tbody", {}, costliest.map((t) => h("tr", { "data-task": t.taskId },
+      h("td", { class: "title" }, t.title === null
+        ? h("span", { class: "muted removed", title: t.taskId }, "(removed)")
+        : h("a", { href: `#/tasks/${encodeURIComponent(t.taskId)}`, title: t.title }, t.title)),
+      h("td", { class: "optional" }, t.type), h("td", {}, dollars(t.usd)), h("td", {}, String(t.runs)))))));
+}
+
+/** The card from GET /api/spend's answer; null (no such route, or it failed), or nothing spent without a budget: an empty placeholder. */
+export function spendSection(spend) {
+  if (!spend || (spend.budgetUsdPerDay === null && spend.last24h.runs === 0 && spend.days.length === 0)) return h("div", { id: "spend-section" });
+  return h("section", { class: "card", id: "spend-section" },
+    h("h2", {}, "Spend"),
+    h("p", { id: "spend-headline", class: spend.resumesAt ? "error-text" : "" }, headline(spend)),
+    spend.budgetUsdPerDay === null ? null : budgetMeter(spend.last24h.usd, spend.budgetUsdPerDay),
+    h("div", { class: "grid spend-tables" },
+      h("div", {}, h("h3", {}, "By day"), daysTable(spend.days)),
+      spend.costliest.length === 0 ? null : h("div", {}, h("h3", {}, "Costliest in the last 24 hours"), costliestTable(spend.costliest))));
+}

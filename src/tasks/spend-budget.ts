@@ -66,7 +66,12 @@ export class SpendBudget {
       return false;
     }
     this.metrics?.runCostUsd.inc({ type: task.type }, costUsd);
-    return this.limitUsd !== undefined && (await this.refresh());
+    if (this.limitUsd === undefined) return false;
+    // Never fails the run's end over it (its lease would run the task again, spending again).
+    return this.refresh().catch((error: unknown) => {
+      this.logger.warn({ err: error }, "reading the spend after a run failed; the next read tries again");
+      return false;
+    });
   }
 
   /**

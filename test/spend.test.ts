@@ -17,6 +17,11 @@ import { sleep, waitFor } from "./support/process.js";
 import { finalStatus } from "./support/scripted-executor.js";
 import { BACKENDS, openWithSecondConnection, storePerTest } from "./support/stores.js";
 import type { TaskStore } from "../src/store/task-store.js";
+import { WebhookSender } from "../src/webhooks/webhook-sender.js";
+import { WebhookService } from "../src/webhooks/webhook-service.js";
+import { WebhookStore } from "../src/store/webhook-store.js";
+import { silentLogger } from "../src/logger.js";
+import { startReceiver } from "./support/webhook-receiver.js";
 
 /** A task type whose runs cost what the task says, and tell what they were allowed to spend. */
 const CostlyRequest = TaskRequestBaseSchema.extend({ type: z.literal("costly"), costUsd: z.number(), fail: z.boolean().default(false) });
@@ -128,6 +133,39 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect((await finalStatus(a, held.task.id)).status).toBe("completed");
       expect(caps[2]).toBe(1);
     });
+
+    it("tells webhooks once that the budget is spent and once that it has room again, however many workers see it", async () => {
+      const opened = await openWithSecondConnection(backend);
+      const receiver = await startReceiver();
+      const sender = new WebhookSender({ store: new WebhookStore(opened.store.db), workerId: "sender", pollMs: 100, timeoutMs: 2000, maxAttempts: 3, retry: { baseMs: 50, maxMs: 200 }, retentionMs: 86_400_000, logger: silentLogger() });
+      cleanup = async () => {
+        await sender.stop();
+        await receiver.close();
+        await opened.cleanup();
+      };
+      await new WebhookService(new WebhookStore(opened.store.db)).create({ name: "budget-alerts", url: receiver.url, events: ["budget.spent", "budget.available"] });
+      sender.start();
+      const caps: (number | null)[] = [];
+      const a = make(opened.store, caps, 1);
+      const b = make(opened.other, caps, 1);
+      await a.start();
+      await b.start();
+      const { task } = await a.enqueueTask({ type: "costly", title: "dear", costUsd: 1.5 });
+      expect((await finalStatus(a, task.id)).status).toBe("completed");
+      await waitFor(() => receiver.received.length >= 1 || undefined, 10_000, "the budget.spent delivery");
+      const spent = receiver.received[0]?.json as unknown as { event: string; budget: Record<string, unknown> };
+      expect(spent.event).toBe("budget.spent");
+      expect(spent.budget).toMatchObject({ spent: true, budgetUsdPerDay: 1, last24hUsd: 1.5 });
+      expect(Math.abs(Date.parse(String(spent.budget.resumesAt)) - (Date.now() + 24 * HOUR))).toBeLessThan(60_000);
+      // Both workers saw it (the second through the notification); the second told no one.
+      await waitFor(() => (b.claimableTypes().includes("costly") ? undefined : true), 8000, "the second worker to hold the type");
+
+      await opened.store.db.query("UPDATE ph_run_costs SET recorded_at = recorded_at - interval '25 hours'");
+      await waitFor(() => receiver.received.length >= 2 || undefined, 15_000, "the budget.available delivery");
+      expect(receiver.received[1]?.json).toMatchObject({ event: "budget.available", budget: { spent: false, last24hUsd: 0, resumesAt: null } });
+      await sleep(6000); // both workers' next reads of the spend, and the sender's polls
+      expect(receiver.received.map((r) => r.json.event)).toEqual(["budget.spent", "budget.available"]);
+    }, 60_000);
 
     it("counts a failed run's cost too; without a budget nothing is held and runs get no cap", async () => {
       const { store, cleanup: close } = await openWithSecondConnection(backend);

@@ -1,6 +1,7 @@
 /** What runs cost (migration 038): one interface over sql/spend/. */
 import type { Db } from "./db.js";
 import { deleteOldRunCosts } from "./sql/spend/delete-old-run-costs.js";
+import { flipBudgetState } from "./sql/spend/flip-budget-state.js";
 import { insertRunCost, type RunCost } from "./sql/spend/insert-run-cost.js";
 import { selectCostliestTasks, type CostlyTaskRow } from "./sql/spend/select-costliest-tasks.js";
 import { selectSpendByDay, type DaySpendRow } from "./sql/spend/select-spend-by-day.js";
@@ -30,6 +31,11 @@ export class SpendStore {
 
   costliestTasks(windowMs: number, limit: number): Promise<CostlyTaskRow[]> {
     return selectCostliestTasks(this.db, windowMs, limit);
+  }
+
+  /** Records the budget spent (or not), telling the webhooks if this call changed it. */
+  flipBudget(spent: boolean, payload: Record<string, unknown>): Promise<{ flipped: boolean; deliveries: number }> {
+    return flipBudgetState(this.db, spent, payload);
   }
 
   deleteOlderThan(retentionMs: number): Promise<number> {

@@ -10,7 +10,9 @@
  * saying why and until when — until enough of the spend is older than 24 hours. A run that
  * starts is told what is left (ExecutionContext.spendCapUsd): Claude runs stop there
  * (--max-budget-usd), so the budget is overrun by at most what the runs going at once spend past
- * their own share, and by each one's last turn.
+ * their own share, and by each one's last turn. Each change — spent, room again — is recorded in
+ * the store by whichever worker sees it first, which tells the webhooks that ask (budget.spent,
+ * budget.available), once.
  */
 import type { Logger } from "../logger.js";
 import type { TaskMetrics } from "../metrics.js";
@@ -43,6 +45,8 @@ export interface SpentBudget {
 export class SpendBudget {
   private spend: WindowSpend = { spentUsd: 0, runs: 0, freesInMs: null };
   private readAt = 0;
+  /** Whether the budget was spent at the last read (undefined: not read yet); a change is told once. */
+  private spentAtLastRead: boolean | undefined;
 
   constructor(
     private readonly store: SpendStore,
@@ -90,13 +94,28 @@ export class SpendBudget {
   /** Reads the spend again (with a budget only); true when whether it is spent changed. */
   async refresh(): Promise<boolean> {
     if (this.limitUsd === undefined) return false;
-    const before = this.spent() !== undefined;
+    const before = this.spentAtLastRead;
     this.spend = await this.store.inWindow(BUDGET_WINDOW_MS, this.limitUsd);
     this.readAt = Date.now();
     const after = this.spent() !== undefined;
-    if (after && !before) this.logger.warn({ spentUsd: this.spend.spentUsd, limitUsd: this.limitUsd }, `the daily budget is spent ($${this.spend.spentUsd.toFixed(2)} of $${this.limitUsd.toFixed(2)} in 24 h): runs that cost money wait until ${new Date(this.readAt + (this.spend.freesInMs ?? 0)).toISOString()}`);
-    if (before && !after) this.logger.info({ spentUsd: this.spend.spentUsd, limitUsd: this.limitUsd }, "the daily budget has room again: runs that cost money start");
-    return before !== after;
+    this.spentAtLastRead = after;
+    if (before === after) return false;
+    if (after) this.logger.warn({ spentUsd: this.spend.spentUsd, limitUsd: this.limitUsd }, `the daily budget is spent ($${this.spend.spentUsd.toFixed(2)} of $${this.limitUsd.toFixed(2)} in 24 h): runs that cost money wait until ${new Date(this.readAt + (this.spend.freesInMs ?? 0)).toISOString()}`);
+    else if (before) this.logger.info({ spentUsd: this.spend.spentUsd, limitUsd: this.limitUsd }, "the daily budget has room again: runs that cost money start");
+    // Also on the first read: the store's record may be stale (every agent was down as it changed).
+    await this.tell(after);
+    return (before ?? false) !== after;
+  }
+
+  /** Records the change for every worker; the one whose update made it queues the webhooks' deliveries. */
+  private async tell(spent: boolean): Promise<void> {
+    const payload = { spent, budgetUsdPerDay: this.limitUsd ?? null, last24hUsd: this.spend.spentUsd, resumesAt: spent ? new Date(this.readAt + (this.spend.freesInMs ?? 0)).toISOString() : null };
+    try {
+      const { flipped, deliveries } = await this.store.flipBudget(spent, payload);
+      if (flipped && deliveries > 0) this.logger.info({ deliveries }, `told ${deliveries} webhook(s): ${spent ? "budget.spent" : "budget.available"}`);
+    } catch (error) {
+      this.logger.warn({ err: error }, "recording the budget's change for the webhooks failed; the next change is told");
+    }
   }
 
   /** The budget, when it is spent now (as last read). */

@@ -69,7 +69,7 @@ export class WebhookSender {
   private readonly loop: PollLoop;
   private readonly rateLimits: WebhookRateLimits;
   private readonly pipelines: PipelineAnnouncer;
-  /** Whether any webhook was enabled at the last look: a task's end wakes the sender only then. */
+  /** Whether any webhook was enabled at the last look (a trigger on, or one asking for the budget's events): a task's end wakes the sender only then. */
   private active = false;
   private lastCleanup = 0;
 
@@ -100,7 +100,7 @@ export class WebhookSender {
 
   private async look(): Promise<number> {
     const { store, workerId, timeoutMs, pollMs } = this.options;
-    const triggers = await store.enabledTriggers();
+    const triggers = await store.activeSources();
     this.active = triggers.length > 0;
     // No webhook enabled: nothing is claimable (a paused webhook's deliveries wait), only cleanup is left.
     if (!this.active) {
@@ -199,9 +199,10 @@ export class WebhookSender {
   }
 }
 
-/** What a delivery is about: `task` (null for a ping), or `pipeline` for a pipeline event. */
-function deliveryBody(delivery: DueDelivery): { task: unknown } | { pipeline: unknown } {
+/** What a delivery is about: `task` (null for a ping), `pipeline` for a pipeline event, `budget` for the daily budget's. */
+function deliveryBody(delivery: DueDelivery): { task: unknown } | { pipeline: unknown } | { budget: unknown } {
   if (deliverySubject(delivery).pipelineId !== undefined) return { pipeline: delivery.payload };
+  if (delivery.event.startsWith("budget.")) return { budget: delivery.payload };
   return { task: delivery.task_id === null ? null : delivery.payload };
 }
 

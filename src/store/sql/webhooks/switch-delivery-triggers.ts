@@ -4,6 +4,7 @@ import { RETRY_TRIGGER, START_TRIGGER } from "../../migrations/016-webhook-start
 import { PIPELINE_CHECK_TRIGGER } from "../../migrations/032-pipeline-events.js";
 import { ASK_TRIGGER } from "../../migrations/036-approvals.js";
 import { END_EVENTS, PIPELINE_EVENTS, type WebhookEvent } from "./webhook-row.js";
+import { BUDGET_EVENTS } from "../spend/flip-budget-state.js";
 
 /** Each trigger that writes deliveries, and the events an enabled webhook must ask for to need it. */
 const TRIGGERS: readonly { name: string; events: readonly WebhookEvent[] }[] = [
@@ -49,6 +50,24 @@ export async function enabledDeliveryTriggers(db: Queryable): Promise<string[]> 
     [TRIGGERS.map((t) => t.name)],
   );
   return rows.map((r) => r.tgname);
+}
+
+/** What the sender's deliveries come from now: a budget webhook's (written by code, not a trigger). */
+export const BUDGET_SOURCE = "budget";
+
+/**
+ * What a sender has to look for, in one statement: the delivery triggers that are on, and
+ * BUDGET_SOURCE while an enabled webhook asks for the daily budget's events. None: it idles.
+ */
+export async function activeDeliverySources(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ source: string }>(
+    `SELECT tgname::text AS source FROM pg_trigger WHERE tgrelid = 'ph_tasks'::regclass AND tgname = ANY($1::text[]) AND tgenabled <> 'D'
+     UNION ALL
+     SELECT '${BUDGET_SOURCE}' WHERE EXISTS (SELECT 1 FROM ph_webhooks WHERE enabled AND events && $2::text[])
+     ORDER BY 1`,
+    [TRIGGERS.map((t) => t.name), [...BUDGET_EVENTS]],
+  );
+  return rows.map((r) => r.source);
 }
 
 /** Whether any delivery trigger is on — any webhook enabled (the sender idles otherwise). */

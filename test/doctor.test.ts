@@ -280,6 +280,29 @@ describe("ph-tasks doctor", () => {
     }
   });
 
+  it.skipIf(!postgresAvailable)("on PostgreSQL, the last 24 hours' spend against the daily budget; spent, a warning saying until when", async () => {
+    const schema = uniqueSchema("doctor");
+    const store = await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema });
+    try {
+      const env = { DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}` };
+      expect((await doctor(env)).line("spend")).toBe(""); // nothing spent, no budget: nothing to say
+      const cost = (id: string, usd: number, hoursAgo: number) => store.db.query("INSERT INTO ph_run_costs (task_id, attempt, task_type, cost_usd, recorded_at, worker_id) VALUES ($1, 1, 'claude-code', $2, now() - make_interval(hours => $3), 'w')", [id, usd, hoursAgo]);
+      await cost("a", 1.25, 3);
+      expect((await doctor(env)).line("spend")).toBe("ok    spend           $1.25 in the last 24 hours (no daily budget: TASK_BUDGET_USD_PER_DAY)");
+      expect((await doctor({ ...env, TASK_BUDGET_USD_PER_DAY: "5" })).line("spend")).toBe("ok    spend           $1.25 in the last 24 hours of a $5.00 daily budget ($3.75 left)");
+      await cost("b", 4, 1);
+      const spent = await doctor({ ...env, TASK_BUDGET_USD_PER_DAY: "5" });
+      expect(spent.status).toBe(0); // a warning: the agent runs
+      expect(spent.line("spend")).toMatch(/^warn {2}spend {11}the daily budget is spent: \$5\.25 in the last 24 hours of \$5\.00; Claude tasks wait until (\S+) \(TASK_BUDGET_USD_PER_DAY\)$/);
+      // When the $1.25 of 3 hours ago leaves the window: in 21 hours.
+      const until = Date.parse(/until (\S+) /.exec(spent.line("spend"))?.[1] ?? "");
+      expect(Math.abs(until - (Date.now() + 21 * 3_600_000))).toBeLessThan(120_000);
+    } finally {
+      await store.close();
+      await dropSchema(schema);
+    }
+  });
+
   it.skipIf(!postgresAvailable)("on PostgreSQL, a lost worker, or a live one of an older schema, is a warning naming it", async () => {
     const schema = uniqueSchema("doctor");
     const store = await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema });

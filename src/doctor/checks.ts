@@ -16,6 +16,9 @@ import { LATEST_MIGRATION } from "../store/migrate.js";
 import type { Queryable } from "../store/db.js";
 import { knownPeople } from "../security/known-people.js";
 import { describeUndecidable, undecidableApprovals } from "../tasks/undecidable-approvals.js";
+import { selectWindowSpend } from "../store/sql/spend/select-window-spend.js";
+import { BUDGET_WINDOW_MS } from "../tasks/spend-budget.js";
+import { dollars } from "../tasks/executors/claude/run-budget.js";
 import { describeMode, openToOthers } from "../security/private-data-dir.js";
 import { otherLoginUsersHere } from "./other-users.js";
 import { peerUsersKnown } from "../http/peer-user.js";
@@ -272,10 +275,10 @@ async function checkRunning(config: Config): Promise<CheckResult> {
 
 /**
  * On a shared PostgreSQL store: waiting approvals that name approvers this configuration no longer
- * knows (undecidable-approvals.ts). The embedded store is not opened here (an agent may hold it):
- * the agent tells of them at start.
+ * knows (undecidable-approvals.ts), and the last 24 hours' spend against the daily budget. The
+ * embedded store is not opened here (an agent may hold it): the agent tells of both itself.
  */
-async function checkApprovals(config: Config): Promise<CheckResult[]> {
+async function checkSharedStore(config: Config): Promise<CheckResult[]> {
   if (!config.DATABASE_URL) return [];
   const client = new pg.Client({ connectionString: config.DATABASE_URL, connectionTimeoutMillis: 5000 });
   try {
@@ -285,12 +288,22 @@ async function checkApprovals(config: Config): Promise<CheckResult[]> {
       return { rows: answer.rows as Row[], affectedRows: answer.rowCount ?? 0 };
     } };
     const stuck = describeUndecidable(await undecidableApprovals(db, knownPeople(config)));
-    return stuck ? [result("approvals", "warn", stuck)] : [];
+    const spend = await checkSpend(db, config.TASK_BUDGET_USD_PER_DAY);
+    return [...(stuck ? [result("approvals", "warn", stuck)] : []), ...(spend ? [spend] : [])];
   } catch {
     return []; // unreachable (the store check says so) or not migrated yet: nothing to say
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/** The last 24 hours' spend against TASK_BUDGET_USD_PER_DAY; nothing to say without either. */
+async function checkSpend(db: Queryable, budget: number | undefined): Promise<CheckResult | undefined> {
+  const spend = await selectWindowSpend(db, BUDGET_WINDOW_MS, budget ?? null);
+  const spent = `${dollars(spend.spentUsd)} in the last 24 hours`;
+  if (budget === undefined) return spend.runs > 0 ? result("spend", "ok", `${spent} (no daily budget: TASK_BUDGET_USD_PER_DAY)`) : undefined;
+  if (spend.freesInMs === null) return result("spend", "ok", `${spent} of a ${dollars(budget)} daily budget (${dollars(Math.max(0, budget - spend.spentUsd))} left)`);
+  return result("spend", "warn", `the daily budget is spent: ${spent} of ${dollars(budget)}; Claude tasks wait until ${new Date(Date.now() + spend.freesInMs).toISOString()} (TASK_BUDGET_USD_PER_DAY)`);
 }
 
 export async function runChecks(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Promise<CheckResult[]> {
@@ -308,7 +321,7 @@ export async function runChecks(env: Record<string, string | undefined> = proces
     unknownNote ? result("configuration", "warn", `every variable set is valid; ${unknownNote}`) : result("configuration", "ok", "every variable set is valid"),
     await checkStore(config),
     ...(await checkWorkers(config)),
-    ...(await checkApprovals(config)),
+    ...(await checkSharedStore(config)),
     ...(await checkTitleSearch(config)),
     checkRoots(config),
     checkCgroup(config),

@@ -39,6 +39,18 @@ async function doctor(env: Record<string, string>, args: string[] = []) {
   return { ...run, line: (name: string) => run.stdout.split("\n").find((l) => l.slice(6).startsWith(name)) ?? "" };
 }
 
+/** A task store in a schema of its own on the PostgreSQL server, and the DATABASE_URL that points the doctor at it; removed after `fn`. */
+async function onOwnSchema(fn: (store: TaskStore, url: string) => Promise<void>): Promise<void> {
+  const schema = uniqueSchema("doctor");
+  const store = await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema });
+  try {
+    await fn(store, `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`);
+  } finally {
+    await store.close();
+    await dropSchema(schema);
+  }
+}
+
 describe("ph-tasks doctor", () => {
   let agent: Server;
   let agentUrl: string;
@@ -240,10 +252,7 @@ describe("ph-tasks doctor", () => {
   });
 
   it.skipIf(!postgresAvailable)("a store a newer agent migrated: a warning while it admits this agent, a failure once it does not", async () => {
-    const schema = uniqueSchema("doctor");
-    const store = await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema });
-    try {
-      const url = `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    await onOwnSchema(async (store, url) => {
       await store.db.query("INSERT INTO ph_tasks_migrations (version, name) VALUES ($1, 'from a newer agent')", [LATEST_MIGRATION + 1]);
       const newer = await doctor({ DATABASE_URL: url });
       expect(newer.status).toBe(0);
@@ -252,39 +261,29 @@ describe("ph-tasks doctor", () => {
       const refused = await doctor({ DATABASE_URL: url });
       expect(refused.status).toBe(1);
       expect(refused.line("task store")).toMatch(new RegExp(`^fail  task store      PostgreSQL at .*: the task store's schema \\(version ${LATEST_MIGRATION + 1}\\) needs agents that know version ${LATEST_MIGRATION + 1} or later; this agent knows ${LATEST_MIGRATION}: update it$`));
-    } finally {
-      await store.close();
-      await dropSchema(schema);
-    }
+    });
   });
 
   it.skipIf(!postgresAvailable)("on PostgreSQL, waiting approvals that no one the configuration knows could decide are a warning naming them", async () => {
-    const schema = uniqueSchema("doctor");
-    const store = await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema });
-    try {
+    await onOwnSchema(async (store, url) => {
       // Asked for when zed was known (stored as the agent stores them), then zed's token went.
       const manager = testManager(store, {}, cliRegistry().register(new ApprovalExecutor()));
       const zeds = (await manager.enqueueTask({ type: "approval", title: "zed's call", approvers: ["zed"] })).task.id;
       await manager.enqueueTask({ type: "approval", title: "alice's call", approvers: ["alice", "zed"] });
       const two = (await manager.enqueueTask({ type: "approval", title: "two of us", approvers: ["alice", "zed"], required: 2 })).task.id;
-      const env = { DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`, API_TOKEN: "doctor-admin-token-0123", API_USERS: "alice=doctor-alice-token-0123" };
+      const env = { DATABASE_URL: url, API_TOKEN: "doctor-admin-token-0123", API_USERS: "alice=doctor-alice-token-0123" };
       const run = await doctor(env);
       expect(run.status).toBe(0);
       expect(run.line("approvals")).toBe(`warn  approvals       2 approvals no one this agent knows can decide: ${zeds} "zed's call" (waits for zed), ${two} "two of us" (waits for zed) — name them again in API_USERS / TASK_AUTHORIZED_WRITERS, or cancel and ask anew`);
       await manager.cancelTask(zeds);
       await manager.cancelTask(two);
       expect((await doctor(env)).line("approvals")).toBe(""); // nothing to say: no line
-    } finally {
-      await store.close();
-      await dropSchema(schema);
-    }
+    });
   });
 
   it.skipIf(!postgresAvailable)("on PostgreSQL, the last 24 hours' spend against the daily budget; spent, a warning saying until when", async () => {
-    const schema = uniqueSchema("doctor");
-    const store = await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema });
-    try {
-      const env = { DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}` };
+    await onOwnSchema(async (store, url) => {
+      const env = { DATABASE_URL: url };
       expect((await doctor(env)).line("spend")).toBe(""); // nothing spent, no budget: nothing to say
       const cost = (id: string, usd: number, hoursAgo: number) => store.db.query("INSERT INTO ph_run_costs (task_id, attempt, task_type, cost_usd, recorded_at, worker_id) VALUES ($1, 1, 'claude-code', $2, now() - make_interval(hours => $3), 'w')", [id, usd, hoursAgo]);
       await cost("a", 1.25, 3);
@@ -297,35 +296,27 @@ describe("ph-tasks doctor", () => {
       // When the $1.25 of 3 hours ago leaves the window: in 21 hours.
       const until = Date.parse(/until (\S+) /.exec(spent.line("spend"))?.[1] ?? "");
       expect(Math.abs(until - (Date.now() + 21 * 3_600_000))).toBeLessThan(120_000);
-    } finally {
-      await store.close();
-      await dropSchema(schema);
-    }
+    });
   });
 
   it.skipIf(!postgresAvailable)("on PostgreSQL, a lost worker, or a live one of an older schema, is a warning naming it", async () => {
-    const schema = uniqueSchema("doctor");
-    const store = await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema });
-    try {
+    await onOwnSchema(async (store, url) => {
       const beat = { host: "h", pid: 1, version: "0.1.0", state: "running" as const, maxConcurrent: 1, prefetch: 0, leaseMs: 1000, types: ["cli"], startedAt: new Date(), schemaVersion: LATEST_MIGRATION };
       await new WorkerStore(store.db).beat({ ...beat, workerId: "w-alive", leaseMs: 600_000 });
       await new WorkerStore(store.db).beat({ ...beat, workerId: "w-gone" });
       await store.db.query("UPDATE ph_workers SET last_seen_at = now() - interval '5 minutes' WHERE worker_id = 'w-gone'");
       // The agent's own store is the URL's default schema; `options` points the doctor at this one.
-      const run = await doctor({ DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}` });
+      const run = await doctor({ DATABASE_URL: url });
       expect(run.status).toBe(0);
       expect(run.line("workers")).toMatch(/^warn {2}workers {9}1 running; lost: w-gone \(last seen .*\) — killed or cut off/);
       expect(run.line("title search")).toBe("ok    title search    through a trigram index (pg_trgm)");
       await new WorkerStore(store.db).remove("w-gone");
-      expect((await doctor({ DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}` })).line("workers")).toMatch(/^ok {4}workers {9}1 running$/);
+      expect((await doctor({ DATABASE_URL: url })).line("workers")).toMatch(/^ok {4}workers {9}1 running$/);
       // A live worker whose code knows an older schema: it runs, without what later migrations added.
       await new WorkerStore(store.db).beat({ ...beat, workerId: "w-old", leaseMs: 600_000, schemaVersion: LATEST_MIGRATION - 1 });
-      expect((await doctor({ DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}` })).line("workers")).toBe(
+      expect((await doctor({ DATABASE_URL: url })).line("workers")).toBe(
         `warn  workers         2 running; older: w-old (schema ${LATEST_MIGRATION - 1}), the store is at ${LATEST_MIGRATION} — what later versions added (e.g. 30: timestamped-only hooks, hook rate limits, a rotated secret's grace period) is not applied by it; upgrade it`,
       );
-    } finally {
-      await store.close();
-      await dropSchema(schema);
-    }
+    });
   });
 });

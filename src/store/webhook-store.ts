@@ -18,7 +18,7 @@ import { countDeliveries, listDeliveries, nextDeliveryDue } from "./sql/webhooks
 import { listWebhooks } from "./sql/webhooks/list-webhooks.js";
 import { redeliver } from "./sql/webhooks/redeliver.js";
 import { selectWebhook } from "./sql/webhooks/select-webhook.js";
-import { activeDeliverySources, deliveryTriggersEnabled, enabledDeliveryTriggers, switchDeliveryTriggers } from "./sql/webhooks/switch-delivery-triggers.js";
+import { activeDeliverySources, deliveryTriggersEnabled, switchDeliveryTriggers } from "./sql/webhooks/switch-delivery-triggers.js";
 import { updateWebhook } from "./sql/webhooks/update-webhook.js";
 import type { DeliveryCounts, DeliveryRow, DeliveryStatus, DueDelivery, NewWebhookFields, WebhookFields, WebhookRow } from "./sql/webhooks/webhook-row.js";
 
@@ -63,10 +63,6 @@ export class WebhookStore {
   }
 
   /** The delivery triggers on now, by name (switch-delivery-triggers.ts). */
-  enabledTriggers(): Promise<string[]> {
-    return enabledDeliveryTriggers(this.db);
-  }
-
   /** The triggers on, and "budget" while a webhook asks for the budget's events: what the sender looks for. */
   activeSources(): Promise<string[]> {
     return activeDeliverySources(this.db);

@@ -34,6 +34,11 @@ export function costOf(result: unknown): number | undefined {
   return typeof cost === "number" && Number.isFinite(cost) && cost >= 0 ? cost : undefined;
 }
 
+/** Dollars as people read them: to the cent, or to two significant figures below a cent. */
+export function dollars(usd: number): string {
+  return usd >= 0.01 || usd === 0 ? `$${usd.toFixed(2)}` : `$${usd.toPrecision(2)}`;
+}
+
 /** The budget spent: how much, and when runs may start again. */
 export interface SpentBudget {
   limitUsd: number;
@@ -57,25 +62,21 @@ export class SpendBudget {
     private readonly metrics?: TaskMetrics,
   ) {}
 
-  /** Records what a run cost, if it says; true when the spend may have changed what may start. */
-  async record(task: { id: string; type: string; source?: { driveId?: string | undefined; documentId?: string | undefined } | undefined }, attempt: number, result: unknown): Promise<boolean> {
+  /** Records what a run cost, if it says, and reads the spend again. Never throws: the run's end is recorded after it. */
+  async record(task: { id: string; type: string; source?: { driveId?: string | undefined; documentId?: string | undefined } | undefined }, attempt: number, result: unknown): Promise<void> {
     const costUsd = costOf(result);
-    if (costUsd === undefined || costUsd === 0) return false;
+    if (costUsd === undefined || costUsd === 0) return;
     try {
-      if (!(await this.store.record(this.workerId, { taskId: task.id, attempt, taskType: task.type, driveId: task.source?.driveId, documentId: task.source?.documentId, costUsd }))) return false;
+      if (!(await this.store.record(this.workerId, { taskId: task.id, attempt, taskType: task.type, driveId: task.source?.driveId, documentId: task.source?.documentId, costUsd }))) return;
       await this.store.db.notify(CHANNELS.spend, this.workerId);
     } catch (error) {
       // The task's end matters more than its line in the spend: recorded without it, and said.
       this.logger.error({ err: error, taskId: task.id, costUsd }, "recording a run's cost failed; it is missing from the spend and the budget");
-      return false;
+      return;
     }
     this.metrics?.runCostUsd.inc({ type: task.type }, costUsd);
-    if (this.limitUsd === undefined) return false;
-    // Never fails the run's end over it (its lease would run the task again, spending again).
-    return this.refresh().catch((error: unknown) => {
-      this.logger.warn({ err: error }, "reading the spend after a run failed; the next read tries again");
-      return false;
-    });
+    // A failed read must not fail the run's end either (its lease would run the task again, spending again).
+    await this.refresh().catch((error: unknown) => this.logger.warn({ err: error }, "reading the spend after a run failed; the next read tries again"));
   }
 
   /**
@@ -100,7 +101,7 @@ export class SpendBudget {
     const after = this.spent() !== undefined;
     this.spentAtLastRead = after;
     if (before === after) return false;
-    if (after) this.logger.warn({ spentUsd: this.spend.spentUsd, limitUsd: this.limitUsd }, `the daily budget is spent ($${this.spend.spentUsd.toFixed(2)} of $${this.limitUsd.toFixed(2)} in 24 h): runs that cost money wait until ${new Date(this.readAt + (this.spend.freesInMs ?? 0)).toISOString()}`);
+    if (after) this.logger.warn({ spentUsd: this.spend.spentUsd, limitUsd: this.limitUsd }, `the daily budget is spent ($${this.spend.spentUsd.toFixed(2)} of $${this.limitUsd.toFixed(2)} in 24 h): runs that cost money wait until ${new Date(this.freesAt()).toISOString()}`);
     else if (before) this.logger.info({ spentUsd: this.spend.spentUsd, limitUsd: this.limitUsd }, "the daily budget has room again: runs that cost money start");
     // Also on the first read: the store's record may be stale (every agent was down as it changed).
     await this.tell(after);
@@ -109,7 +110,7 @@ export class SpendBudget {
 
   /** Records the change for every worker; the one whose update made it queues the webhooks' deliveries. */
   private async tell(spent: boolean): Promise<void> {
-    const payload = { spent, budgetUsdPerDay: this.limitUsd ?? null, last24hUsd: this.spend.spentUsd, resumesAt: spent ? new Date(this.readAt + (this.spend.freesInMs ?? 0)).toISOString() : null };
+    const payload = { spent, budgetUsdPerDay: this.limitUsd ?? null, last24hUsd: this.spend.spentUsd, resumesAt: spent ? new Date(this.freesAt()).toISOString() : null };
     try {
       const { flipped, deliveries } = await this.store.flipBudget(spent, payload);
       if (flipped && deliveries > 0) this.logger.info({ deliveries }, `told ${deliveries} webhook(s): ${spent ? "budget.spent" : "budget.available"}`);
@@ -121,9 +122,14 @@ export class SpendBudget {
   /** The budget, when it is spent now (as last read). */
   spent(): SpentBudget | undefined {
     if (this.limitUsd === undefined || this.spend.spentUsd < this.limitUsd) return undefined;
-    const freesAt = this.readAt + (this.spend.freesInMs ?? 0);
+    const freesAt = this.freesAt();
     // Past it, the oldest spend has left the window: room again, as the next read will confirm.
     return Date.now() < freesAt ? { limitUsd: this.limitUsd, spentUsd: this.spend.spentUsd, freesAt } : undefined;
+  }
+
+  /** When the spend as last read is under the budget again (epoch ms, this machine's clock). */
+  private freesAt(): number {
+    return this.readAt + (this.spend.freesInMs ?? 0);
   }
 
   /** What a run may still spend under the budget (as last read); undefined without a budget. */

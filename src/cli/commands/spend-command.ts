@@ -8,7 +8,7 @@ import { z } from "zod";
 import { table, truncate } from "../format.js";
 import { clientFor, printJson } from "./client-options.js";
 import { printText } from "../terminal-text.js";
-import { dollars } from "../../tasks/executors/claude/run-budget.js";
+import { dollars } from "../../tasks/spend-budget.js";
 
 const SpendSchema = z.looseObject({
   budgetUsdPerDay: z.number().nullable(),

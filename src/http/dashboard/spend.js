@@ -9,7 +9,7 @@ import { h } from "./dom.js";
 /** How many UTC days the card lists (/api/spend?days=). */
 export const SPEND_DAYS = 7;
 
-/** Dollars to the cent, or to two significant figures below a cent (run-budget.ts `dollars`). */
+/** Dollars to the cent, or to two significant figures below a cent (spend-budget.ts `dollars`). */
 function dollars(usd) {
   return usd >= 0.01 || usd === 0 ? `$${usd.toFixed(2)}` : `$${usd.toPrecision(2)}`;
 }

@@ -7,16 +7,12 @@
  */
 import type { JsonObject } from "../../types.js";
 import { fatal, retryable, type TaskExecutionError } from "../executor.js";
+import { dollars } from "../../spend-budget.js";
 
 export interface RunBudget {
   usd: number;
   /** Whose cap it is: the task's own, the agent's default, or what was left of the daily budget. */
   from: "task" | "default" | "daily";
-}
-
-/** Dollars are shown to the cent, or to the first figures that are not 0 below a cent. */
-export function dollars(usd: number): string {
-  return usd >= 0.01 || usd === 0 ? `$${usd.toFixed(2)}` : `$${usd.toPrecision(2)}`;
 }
 
 /** The run's cap, or undefined: none. Throws when the daily budget has nothing left (a race with another worker's spend). */

@@ -36,6 +36,8 @@ import { removeTestCgroupRoot, runCgroupsLeft, testCgroupRoot } from "./support/
 import { processAlive, readPid, sleep, waitFor } from "./support/process.js";
 import { testRunUser } from "./support/run-user.js";
 import { ensureSharedHomesDir, type RunUser } from "../src/tasks/executors/run-as-user.js";
+import { ConversationStore } from "../src/store/conversation-store.js";
+import { TaskStore } from "../src/store/task-store.js";
 
 const root = realpathSync(mkdtempSync(path.join(tmpdir(), "ph-claude-agent-")));
 const homesDir = path.join(root, ".homes");
@@ -163,8 +165,10 @@ describe("Claude agent executor: Agent SDK + reactor-mcp on the real claude bina
       progress.push(p);
       options.onProgress?.(p);
     };
-    const outcome = await executeAttempt(exec, task, { timeoutMs: task.timeoutMs, attempt: 1, logger: silentLogger(), onProgress, ...(options.signal ? { signal: options.signal } : {}), ...(options.spendCapUsd !== undefined ? { spendCapUsd: options.spendCapUsd } : {}) });
-    return { outcome, progress, result: (outcome.result ?? {}) as Record<string, unknown>, requests: standIn.requests.slice(before) };
+    // Kept conversations belong to stored tasks.
+    if (options.keep) await options.keep.store.insert([task], 60_000);
+    const outcome = await executeAttempt(exec, task, { timeoutMs: task.timeoutMs, attempt: 1, logger: silentLogger(), onProgress, ...(options.signal ? { signal: options.signal } : {}), ...(options.spendCapUsd !== undefined ? { spendCapUsd: options.spendCapUsd } : {}), ...(options.keep ? { conversations: options.keep.conversations } : {}) });
+    return { task, outcome, progress, result: (outcome.result ?? {}) as Record<string, unknown>, requests: standIn.requests.slice(before) };
   }
 
   interface RunOptions {
@@ -174,6 +178,8 @@ describe("Claude agent executor: Agent SDK + reactor-mcp on the real claude bina
     onProgress?: (event: ProgressEvent) => void;
     /** What is left of the daily budget as the run starts (ExecutionContext.spendCapUsd). */
     spendCapUsd?: number;
+    /** The task stored there, and its conversation kept for follow-ups (ExecutionContext.conversations). */
+    keep?: { store: TaskStore; conversations: ConversationStore };
   }
 
   async function run(fields: Record<string, unknown>, options: RunOptions = {}) {
@@ -605,6 +611,30 @@ describe("Claude agent executor: Agent SDK + reactor-mcp on the real claude bina
     expect(lines).toHaveLength(1);
     expect(lines[0]).not.toContain(EXTERNAL_TOKEN);
     expect(lines[0]).toContain("Bearer [REDACTED]");
+  });
+
+  it("a follow-up (continueFrom) resumes the earlier run's conversation through the SDK: the model is sent both turns", async () => {
+    const store = await TaskStore.open({});
+    const keep = { store, conversations: new ConversationStore(store.db) };
+    try {
+      standIn.enqueue({ kind: "text", text: "Noted: PELICAN-7." });
+      const first = await run({ prompt: "Remember the codeword PELICAN-7." }, { keep });
+      expect(first.outcome.status).toBe("completed");
+      expect(first.result.conversationKept).toBe(true);
+      standIn.enqueue({ kind: "text", text: "It was PELICAN-7." });
+      const follow = await run({ prompt: "Which codeword did I give you?", continueFrom: first.task.id }, { keep });
+      expect(follow.outcome.status).toBe("completed");
+      const sent = JSON.stringify(follow.requests[0]?.body.messages ?? []);
+      for (const part of ["Remember the codeword PELICAN-7.", "Noted: PELICAN-7.", "Which codeword did I give you?"]) expect(sent).toContain(part);
+      expect(follow.result).toMatchObject({ text: "It was PELICAN-7.", conversationKept: true });
+      expect(follow.result.sessionId).not.toBe(first.result.sessionId);
+      // Run outside the task store (ph-tasks run), a follow-up fails saying why, before any request.
+      const outside = await run({ prompt: "again?", continueFrom: first.task.id });
+      expect(outside.outcome.status === "completed" ? undefined : outside.outcome.error).toMatchObject({ kind: "fatal", code: "no_conversation" });
+      expect(outside.requests).toHaveLength(0);
+    } finally {
+      await store.close();
+    }
   });
 
   it("leaves no per-run home and no claude process behind", () => {

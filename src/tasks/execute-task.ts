@@ -7,6 +7,7 @@ import type { Logger } from "../logger.js";
 import type { Redactor } from "../security/redactor.js";
 import { parseWith } from "../validation.js";
 import { executeAttempt, type AttemptOutcome } from "./execute-attempt.js";
+import type { ConversationKeeper } from "./executors/executor.js";
 import type { ExecutorRegistry } from "./executors/registry.js";
 import type { OutputLog } from "./output-log.js";
 import { RunOutputCleaner } from "./run-output-cleaner.js";
@@ -29,6 +30,8 @@ export interface ExecuteTaskContext {
   spendCap?: () => number | undefined;
   /** Where a pipeline step's references to earlier steps' results are read from (pipelines/step-results.ts). */
   stepResults?: StepResultSource;
+  /** Conversations kept for follow-ups (ExecutionContext.conversations). */
+  conversations?: ConversationKeeper;
 }
 
 /** `abort`: a signal from outside (cancel, shutdown), or the run's own controller (see AttemptOptions.controller). */
@@ -75,6 +78,7 @@ export async function executeTask(ctx: ExecuteTaskContext, stored: Task, abort: 
     ...(ctx.abandonAfterMs !== undefined ? { abandonAfterMs: ctx.abandonAfterMs } : {}),
     attempt,
     ...spendCap(ctx, executor.reportsCost === true),
+    ...(ctx.conversations ? { conversations: ctx.conversations } : {}),
     logger: ctx.logger.child({ taskId: task.id, type: task.type }),
     onOutput: (chunk) => cleaner.output(chunk),
     onProgress: (event) => cleaner.progress(event),

@@ -27,6 +27,7 @@ import type { ManagerSettings } from "./manager-settings.js";
 import { newTask } from "./new-task.js";
 import { OutputLog } from "./output-log.js";
 import { admitTasks } from "./admit-tasks.js";
+import { resolveFollowUps } from "./follow-ups.js";
 import { AttemptSettler } from "./attempt-settler.js";
 import { QueueControls } from "./queue-controls.js";
 import { explainWaiting, type WaitingReason } from "./waiting-reason.js";
@@ -45,6 +46,7 @@ import { HeldTasks } from "./held-tasks.js";
 import { RecentCancels } from "./recent-cancels.js";
 import { BUDGET_REFRESH_MS, SpendBudget } from "./spend-budget.js";
 import { SpendStore } from "../store/spend-store.js";
+import { ConversationStore } from "../store/conversation-store.js";
 
 const CANCELLED_BEFORE_START: AttemptOutcome = { status: "cancelled", error: { kind: "fatal", code: "cancelled", message: "task cancelled before it started" }, durationMs: 0 };
 
@@ -69,6 +71,8 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   private readonly presence: WorkerPresence;
   /** What runs cost, and the daily budget that holds the types whose runs cost money. */
   readonly budget: SpendBudget;
+  /** Conversations Claude runs had, kept for follow-ups (continueFrom). */
+  private readonly conversations: ConversationStore;
   private readonly heartbeat: WorkerHeartbeat;
 
   constructor(
@@ -82,6 +86,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     const redactor = new Redactor(settings.secrets ?? []);
     this.controls = new QueueControls(store.db, logger);
     this.presence = new WorkerPresence(store.db, settings, logger);
+    this.conversations = new ConversationStore(store.db);
     this.budget = new SpendBudget(new SpendStore(store.db), settings.workerId, settings.budgetUsdPerDay, logger, metrics);
     this.upkeep = new StoreUpkeep(store, settings, logger, () => this.started);
     this.outputLog = new OutputLog(store, { maxBytesPerTask: settings.outputCapBytes, flushIntervalMs: 100, logger });
@@ -102,7 +107,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
       returned: (rows, why) => rows.forEach((row) => announceReturned(this.logger, this, row, why)),
       state: () => (!this.started ? "stopped" : this.stopping ? "stopping" : "running"),
     }, this.controls.rateLimits);
-    this.executeContext = { registry, redactor, outputLog: this.outputLog, logger, workerId: settings.workerId, abandonAfterMs: settings.abandonAfterMs, onOutput: (task, chunk) => this.emit("output", task, chunk), onProgress: (task, event) => this.emit("progress", task, event), spendCap: () => this.budget.remainingUsd(), stepResults: stepResultsFrom(new PipelineStore(store.db)) };
+    this.executeContext = { registry, redactor, outputLog: this.outputLog, logger, workerId: settings.workerId, abandonAfterMs: settings.abandonAfterMs, onOutput: (task, chunk) => this.emit("output", task, chunk), onProgress: (task, event) => this.emit("progress", task, event), spendCap: () => this.budget.remainingUsd(), stepResults: stepResultsFrom(new PipelineStore(store.db)), conversations: this.conversations };
     this.dependencyFailures = new DependencyFailures(store, (id, reason, code) => this.cancelTask(id, reason, code), logger);
     const ended = (task: Task) => void (this.started && this.dependencyFailures.checkQuietly([task.id]));
     this.on("failed", ended).on("cancelled", ended);
@@ -121,14 +126,16 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
    */
   async enqueueTasks(inputs: readonly unknown[], options: EnqueueOptions = {}): Promise<{ task: Task; created: boolean }[]> {
     const label = (index: number) => (inputs.length > 1 ? `task #${index}` : "task");
-    const tasks = inputs.map((input, index) => this.buildTask(input, label(index), options.ids?.[index]));
-    await admitTasks(this.registry, tasks, label, (key) => this.findByIdempotencyKey(key)); // what the policy would never run is refused now
-    const stored = await this.store.insert(tasks, this.settings.agingMs, options.within);
-    this.controls.rateLimits.wake(stored.filter((s) => s.created).map((s) => s.task.type));
+    const stored = (key: string) => this.findByIdempotencyKey(key);
+    const built = inputs.map((input, index) => this.buildTask(input, label(index), options.ids?.[index]));
+    const tasks = await resolveFollowUps(this.conversations, built, label, stored); // a follow-up's earlier task checked, its project filled in
+    await admitTasks(this.registry, tasks, label, stored); // what the policy would never run is refused now
+    const inserted = await this.store.insert(tasks, this.settings.agingMs, options.within);
+    this.controls.rateLimits.wake(inserted.filter((s) => s.created).map((s) => s.task.type));
     // A dependency may have failed before its dependent was stored: no end of it will tell.
-    const doomable = stored.filter((s) => s.created && s.task.onDependencyFailure === "cancel").flatMap((s) => s.task.dependsOn ?? []);
+    const doomable = inserted.filter((s) => s.created && s.task.onDependencyFailure === "cancel").flatMap((s) => s.task.dependsOn ?? []);
     if (doomable.length > 0) await this.dependencyFailures.check(doomable);
-    for (const { task, created } of stored) {
+    for (const { task, created } of inserted) {
       if (!created) continue;
       this.metrics?.created.inc({ type: task.type });
       // Its "pending" entry of the event log went in with the task (insertTasks).
@@ -137,7 +144,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
       this.emit("queued", task);
     }
     this.schedulePump();
-    return stored;
+    return inserted;
   }
 
   /** The seed's enqueueTask: one task. Throws ValidationError (every field problem) on bad input. */

@@ -203,6 +203,12 @@ const ModelSchema = z.string().min(1).max(100).regex(/^[^-\s]\S*$/, "must be a m
 /** What one Claude run may spend, in US dollars (claude stops there: max_budget). */
 const MaxBudgetUsdSchema = z.number().positive("must be more than 0").max(10_000, "must be at most 10000");
 
+/**
+ * A follow-up: the id of an earlier task of the same type whose conversation this run continues —
+ * its last run's, with this task's prompt as the next turn (follow-ups.ts).
+ */
+const ContinueFromSchema = z.string().min(1).max(100);
+
 /** Fields specific to a Claude Code task (seed §1 ClaudeCodeTask). */
 export const ClaudeCodeTaskFieldsSchema = z.object({
   type: z.literal("claude-code"),
@@ -212,6 +218,7 @@ export const ClaudeCodeTaskFieldsSchema = z.object({
   model: ModelSchema.optional(),
   maxTurns: z.int().min(1).max(200).optional(),
   maxBudgetUsd: MaxBudgetUsdSchema.optional(),
+  continueFrom: ContinueFromSchema.optional(),
   allowedTools: z.array(z.string().min(1).max(200)).max(100).optional(),
   permissionMode: z.enum(PERMISSION_MODES).optional(),
   limits: RunLimitsSchema.optional(),
@@ -232,6 +239,7 @@ export const ClaudeAgentTaskFieldsSchema = z.object({
   model: ModelSchema.optional(),
   maxTurns: z.int().min(1).max(200).optional(),
   maxBudgetUsd: MaxBudgetUsdSchema.optional(),
+  continueFrom: ContinueFromSchema.optional(),
   limits: RunLimitsSchema.optional(),
 });
 

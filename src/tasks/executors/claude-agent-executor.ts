@@ -23,6 +23,7 @@ import { locateClaudeBinary } from "./claude/locate-claude-binary.js";
 import type { PromptTemplate } from "./claude/prompt-template.js";
 import { StartsPerMinute } from "./claude/rate-limiter.js";
 import { awaitStartBudget, buildTaskPrompt, runHomePath } from "./claude/run-start.js";
+import { keepConversation, placeConversation } from "./claude/conversation.js";
 import { claudeLimitsProblems, claudeMemoryProblem } from "./claude/claude-limits.js";
 import type { RunUser } from "./run-as-user.js";
 import { confinementFailure } from "./confined-launch.js";
@@ -160,8 +161,12 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
     let mcpConnected = false;
     let thrown: unknown;
     let run: Query | undefined;
+    let kept: JsonObject;
+    const configDir = path.join(home, ".claude");
     try {
       await mkdir(cwd, { recursive: true });
+      // A follow-up: the earlier task's conversation, resumed as a new session (claude/conversation.ts).
+      const resume = await placeConversation(task.continueFrom, ctx, configDir);
       run = query({
         prompt: input.stream,
         options: {
@@ -183,7 +188,9 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
           allowedTools: ALLOWED_MCP_TOOLS,
           disallowedTools: DISALLOWED_MCP_TOOLS,
           permissionMode: "dontAsk",
-          persistSession: false,
+          // Written to the run's home (removed after it), and kept in the store for follow-ups.
+          persistSession: true,
+          ...(resume ? { resume, forkSession: true } : {}),
           // The prompt comes from documents: no @file expansion, no slash commands.
           verbatimPrompts: true,
         },
@@ -216,11 +223,13 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
       input.cancel();
       run?.close();
       await proc.gone(5000);
+      kept = await keepConversation(task.id, ctx, configDir, log.result?.session_id ?? log.sessionId);
       await rm(home, { recursive: true, force: true }).catch(() => undefined);
     }
 
     const limitsUsed = limitsJson(limits);
     const base: JsonObject = {
+      ...kept,
       model: log.model ?? model,
       mcpServer: mcp.url,
       durationMs: Math.round(performance.now() - started),

@@ -5,12 +5,14 @@
  * Errors are read the way the CLI really reports them (subtype stays "success" on API errors).
  */
 import { rm } from "node:fs/promises";
+import path from "node:path";
 import { ClaudeCodeTaskRequestSchema, type ClaudeCodeTask, type JsonObject, type JsonValue } from "../types.js";
 import { abortCauseOf, fatal, retryable, TaskAbortReason, type ExecutionContext, type TaskExecutor } from "./executor.js";
 import { runProcess } from "./run-process.js";
 import { realRoots, resolveWorkingDirectory, workingDirectoryProblem } from "./working-directory.js";
 import { describeValue, type FieldError } from "../../validation.js";
 import { budgetStop, runBudget } from "./claude/run-budget.js";
+import { keepConversation, placeConversation } from "./claude/conversation.js";
 import { classifyApiFailure, serverRetryAfterMs } from "./claude/api-errors.js";
 import { claudeEnvironment, type ClaudeCredentials } from "./claude/claude-environment.js";
 import type { DocumentContextProvider } from "./claude/document-context.js";
@@ -155,6 +157,7 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
     let result: Extract<StreamEvent, { kind: "result" }>["message"] | undefined;
     let apiRetry: Extract<StreamEvent, { kind: "api_retry" }>["message"] | undefined;
     let sessionModel: string | undefined;
+    let sessionId: string | undefined;
     const notJson: string[] = [];
     // The CLI's own retry is where we stop (CLAUDE_CODE_MAX_RETRIES=1 only makes it say so): its
     // api_retry line carries the status and, when the server sent one, the retry-after.
@@ -165,6 +168,7 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
       switch (event.kind) {
         case "init":
           sessionModel = event.message.model;
+          sessionId = event.message.session_id;
           ctx.progress({ kind: "session", message: `claude ${event.message.claude_code_version ?? ""} session ${event.message.session_id ?? ""}`.trim() });
           break;
         case "assistant":
@@ -193,7 +197,11 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
       }
     });
 
+    const configDir = path.join(home, ".claude");
     try {
+      // A follow-up: the earlier task's conversation, resumed as a new session (claude/conversation.ts).
+      const resume = await placeConversation(task.continueFrom, ctx, configDir);
+      if (resume) args.push("--resume", resume, "--fork-session");
       const run = await runProcess({
         command: binary,
         args,
@@ -213,7 +221,8 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
       });
       parser.end();
       const limitsUsed = limitsJson(limits);
-      const base: JsonObject = { exitCode: run.exitCode, durationMs: run.durationMs, model: sessionModel ?? model, pid: run.pid ?? null, ...(run.cpu ? { cpu: { ...run.cpu } } : {}), ...(limitsUsed ? { limits: limitsUsed } : {}), ...(this.options.user ? { runAs: this.options.user.name } : {}), ...(budget ? { maxBudgetUsd: budget.usd } : {}) };
+      const kept = await keepConversation(task.id, ctx, configDir, result?.session_id ?? sessionId);
+      const base: JsonObject = { ...kept, exitCode: run.exitCode, durationMs: run.durationMs, model: sessionModel ?? model, pid: run.pid ?? null, ...(run.cpu ? { cpu: { ...run.cpu } } : {}), ...(limitsUsed ? { limits: limitsUsed } : {}), ...(this.options.user ? { runAs: this.options.user.name } : {}), ...(budget ? { maxBudgetUsd: budget.usd } : {}) };
       const confinement = confinementFailure(run.spawnError);
       if (confinement) throw fatal(confinement, `claude was not started: ${run.spawnError?.message ?? ""}`);
       if (run.spawnError) throw fatal("claude_not_found", `claude could not be started (${binary}): ${run.spawnError.message}`);

@@ -38,6 +38,25 @@ export interface ExecutionContext {
    * of it as this run starts, in US dollars. The run should stop there (spend-budget.ts).
    */
   spendCapUsd?: number;
+  /**
+   * Where a run keeps the conversation it had, so that a later task may continue it, and finds the
+   * one its task continues (a Claude task's continueFrom). Absent outside the task store (`ph-tasks run`).
+   */
+  conversations?: ConversationKeeper;
+}
+
+/** A conversation as the model's CLI wrote it: its session id and its transcript. */
+export interface KeptConversation {
+  sessionId: string;
+  transcript: Buffer;
+}
+
+/** Conversations kept per task across runs and workers (store/conversation-store.ts). */
+export interface ConversationKeeper {
+  /** Keeps a run's conversation as its task's; false when it is too long to keep. */
+  save(taskId: string, attempt: number, conversation: KeptConversation): Promise<boolean>;
+  /** The conversation a task's last run left, if it was kept. */
+  load(taskId: string): Promise<KeptConversation | undefined>;
 }
 
 /**

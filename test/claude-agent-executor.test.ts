@@ -4,7 +4,6 @@
  * 127.0.0.1, and the local Messages-API stand-in scripting the model's turns (the only stand-in).
  * Each claude run costs about 0.5 s here: this file starts about twenty of them.
  */
-import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
@@ -35,6 +34,7 @@ import { startStandIn, type LoggedRequest, type StandIn } from "./support/anthro
 import { removeTestCgroupRoot, runCgroupsLeft, testCgroupRoot } from "./support/cgroup.js";
 import { processAlive, readPid, sleep, waitFor } from "./support/process.js";
 import { testRunUser } from "./support/run-user.js";
+import { phTasks } from "./support/ph-tasks-cli.js";
 import { ensureSharedHomesDir, type RunUser } from "../src/tasks/executors/run-as-user.js";
 import { ConversationStore } from "../src/store/conversation-store.js";
 import { TaskStore } from "../src/store/task-store.js";
@@ -642,20 +642,6 @@ describe("Claude agent executor: Agent SDK + reactor-mcp on the real claude bina
     expect(processesIn(root)).toEqual([]);
   });
 });
-
-/** Runs `ph-tasks` (asynchronously: the agent answering it lives in this process). */
-function phTasks(args: string[], env: Record<string, string>, stdin?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.resolve("bin/ph-tasks.js"), ...args], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(stdin ?? "");
-  });
-}
 
 /** A task document asks Claude to rename another document over the agent's own /mcp; its end state. */
 async function renameOverOwnMcp(agent: Agent, standIn: StandIn) {

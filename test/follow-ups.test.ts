@@ -123,15 +123,15 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
         ]);
 
         standIn.enqueue({ kind: "text", text: "done in drive A" });
-        const inA = await manager.enqueueTask({ type: "claude-code", title: "a", prompt: "p", projectPath: project, source: { driveId: "drive-a", documentId: "doc-a" } });
+        const inA = await manager.enqueueTask({ type: "claude-code", title: "a", prompt: "p", projectPath: project, source: { driveId: "drive-a", documentId: "doc-a", origin: "document" } });
         expect((await ended(manager, inA.task.id)).status).toBe("completed");
-        expect(await refusal(manager.enqueueTask({ type: "claude-code", title: "f", prompt: "p", continueFrom: inA.task.id, source: { driveId: "drive-b", documentId: "doc-b" } }))).toEqual([
+        expect(await refusal(manager.enqueueTask({ type: "claude-code", title: "f", prompt: "p", continueFrom: inA.task.id, source: { driveId: "drive-b", documentId: "doc-b", origin: "document" } }))).toEqual([
           expect.objectContaining({ field: "continueFrom", message: "names a task that did not come from this drive ('drive-b'): a task asked for in a drive continues only conversations begun in that drive" }),
         ]);
-        // From its own drive, or through the API (no drive), it may.
+        // From its own drive, or through the API (whose tasks' documents sit in the agent's local drives), it may.
         standIn.enqueue({ kind: "text", text: "a again" }, { kind: "text", text: "api" });
-        const sameDrive = await manager.enqueueTask({ type: "claude-code", title: "f", prompt: "p", continueFrom: inA.task.id, source: { driveId: "drive-a", documentId: "doc-a2" } });
-        const fromApi = await manager.enqueueTask({ type: "claude-code", title: "f", prompt: "p", continueFrom: inA.task.id });
+        const sameDrive = await manager.enqueueTask({ type: "claude-code", title: "f", prompt: "p", continueFrom: inA.task.id, source: { driveId: "drive-a", documentId: "doc-a2", origin: "document" } });
+        const fromApi = await manager.enqueueTask({ type: "claude-code", title: "f", prompt: "p", continueFrom: inA.task.id, source: { driveId: "local-2", documentId: "doc-l", origin: "api" } });
         expect((await ended(manager, sameDrive.task.id)).status).toBe("completed");
         expect((await ended(manager, fromApi.task.id)).status).toBe("completed");
 

@@ -15,6 +15,7 @@ import { registerLogsCommand } from "./commands/logs-command.js";
 import { registerScheduleCommands } from "./commands/schedule-commands.js";
 import { registerServeCommand } from "./commands/serve-command.js";
 import { registerSubmitCommand } from "./commands/submit-command.js";
+import { registerFollowUpCommand } from "./commands/follow-up-command.js";
 import { registerTemplateCommands } from "./commands/template-commands.js";
 import { registerWebhookCommands } from "./commands/webhook-commands.js";
 import { registerQueueCommands } from "./commands/queue-commands.js";
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerServeCommand(program);
   registerSubmitCommand(program);
+  registerFollowUpCommand(program);
   registerInspectCommands(program);
   registerApprovalCommands(program);
   registerAuditCommand(program);

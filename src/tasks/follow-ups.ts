@@ -3,15 +3,17 @@
  * its own prompt as the next turn. Checked when asked for, all or nothing like admission, so that
  * a follow-up that could never run is refused naming the field:
  * - the task it names exists and is of the same type (claude-code continues claude-code);
- * - a follow-up from a document continues only a task from the same drive: a conversation holds
- *   what claude read of a project and of documents, and whoever writes one drive must not read
- *   another's through a follow-up (API callers, who may read every task, may continue any);
+ * - a follow-up a task document asks for continues only a task from the same drive: a
+ *   conversation holds what claude read of a project and of documents, and whoever writes one
+ *   drive must not read another's through a follow-up (the API's callers, who may read every
+ *   task, may continue any — their tasks' documents are spread over the agent's local drives);
  * - that task has ended with its conversation kept, or is one this task waits for (dependsOn) —
  *   then the run finds it, or fails saying it was not kept.
  * A claude-code follow-up that names no projectPath works in the earlier task's.
  */
 import type { ConversationStore, FollowUpOriginRow } from "../store/conversation-store.js";
 import { describeValue, ValidationError, type FieldError } from "../validation.js";
+import { TASK_DOCUMENT_ORIGIN } from "./task-from-document.js";
 import { isTerminalStatus, type Task } from "./types.js";
 
 const continueFromOf = (task: Task): string | undefined => (typeof task.continueFrom === "string" ? task.continueFrom : undefined);
@@ -53,7 +55,7 @@ function followUpProblem(task: Task, id: string, origin: FollowUpOriginRow | und
   const refuse = (message: string): FieldError => ({ field: "continueFrom", value: describeValue(id), message });
   if (!origin) return refuse(`names no task: '${id}'`);
   if (origin.type !== task.type) return refuse(`names a ${origin.type} task: a ${task.type} task continues only a ${task.type} task's conversation`);
-  const drive = task.source?.driveId;
+  const drive = task.source?.origin === TASK_DOCUMENT_ORIGIN ? task.source.driveId : undefined;
   if (drive !== undefined && origin.source?.driveId !== drive) {
     return refuse(`names a task that did not come from this drive ('${drive}'): a task asked for in a drive continues only conversations begun in that drive`);
   }

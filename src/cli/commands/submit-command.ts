@@ -148,7 +148,8 @@ export function registerSubmitCommand(program: Command): void {
     .option("--max-budget-usd <usd>", "the most the run may spend, in US dollars (claude stops there)")
     .option("--allowed-tools <tools...>", "tools Claude may use without asking")
     .option("--permission-mode <mode>", "default | acceptEdits | plan | dontAsk | bypassPermissions")
-    .action(async (flags: { prompt: string; project?: string; model?: string; maxTurns?: string; maxBudgetUsd?: string; allowedTools?: string[]; permissionMode?: string } & Record<string, unknown>, command: Command) => {
+    .option("--continue-from <id>", "continue that claude-code task's conversation (see also: ph-tasks follow-up)")
+    .action(async (flags: { prompt: string; project?: string; model?: string; maxTurns?: string; maxBudgetUsd?: string; allowedTools?: string[]; permissionMode?: string; continueFrom?: string } & Record<string, unknown>, command: Command) => {
       await send(command, {
         type: "claude-code",
         title: flags.prompt.slice(0, 80),
@@ -159,6 +160,7 @@ export function registerSubmitCommand(program: Command): void {
         ...maxBudgetFromFlag(flags.maxBudgetUsd),
         ...(flags.allowedTools !== undefined ? { allowedTools: flags.allowedTools } : {}),
         ...(flags.permissionMode !== undefined ? { permissionMode: flags.permissionMode } : {}),
+        ...(flags.continueFrom !== undefined ? { continueFrom: flags.continueFrom } : {}),
         ...limitsFromFlags(flags),
       }, command.opts());
     });
@@ -170,7 +172,8 @@ export function registerSubmitCommand(program: Command): void {
     .option("--max-budget-usd <usd>", "the most the run may spend, in US dollars (claude stops there)")
     .option("--mcp-url <url>", "MCP server (one of the agent's CLAUDE_AGENT_MCP_URLS); default: the agent's own /mcp")
     .option("--credentials-ref <name>", "bearer token for the MCP server, by its name in the agent's CLAUDE_AGENT_MCP_CREDENTIALS")
-    .action(async (flags: { prompt?: string; model?: string; maxTurns?: string; maxBudgetUsd?: string; mcpUrl?: string; credentialsRef?: string } & Record<string, unknown>, command: Command) => {
+    .option("--continue-from <id>", "continue that claude-agent task's conversation (see also: ph-tasks follow-up)")
+    .action(async (flags: { prompt?: string; model?: string; maxTurns?: string; maxBudgetUsd?: string; mcpUrl?: string; credentialsRef?: string; continueFrom?: string } & Record<string, unknown>, command: Command) => {
       const prompt = flags.prompt ?? (process.stdin.isTTY ? "" : await readStdin());
       if (!prompt.trim()) throw new ClientError("claude-agent: give the prompt with --prompt <text> or on stdin", EXIT.usage);
       const mcpConfig = {
@@ -182,6 +185,7 @@ export function registerSubmitCommand(program: Command): void {
         title: prompt.trim().split("\n")[0]?.slice(0, 80) ?? "claude-agent",
         prompt,
         mcpConfig,
+        ...(flags.continueFrom !== undefined ? { continueFrom: flags.continueFrom } : {}),
         ...(flags.model !== undefined ? { model: flags.model } : {}),
         ...(flags.maxTurns !== undefined ? { maxTurns: Number(flags.maxTurns) } : {}),
         ...maxBudgetFromFlag(flags.maxBudgetUsd),

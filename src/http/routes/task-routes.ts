@@ -1,6 +1,7 @@
 /**
  * /api/tasks: create (validated, every field error at once), list with filters and pagination,
- * get one, its live events (SSE), cancel, retry — one, or many by filter; /api/stats for the dashboard.
+ * get one, its live events (SSE), cancel, retry — one, or many by filter — and follow up a Claude
+ * task's conversation; /api/stats for the dashboard.
  */
 import { attemptHistory } from "../../tasks/attempt-history.js";
 import { Router, type Request, type Response } from "express";
@@ -9,6 +10,7 @@ import type { TaskManager } from "../../tasks/task-manager.js";
 import { MAX_PRIORITY, TASK_STATUSES, isTerminalStatus } from "../../tasks/types.js";
 import { cancelMatching, retryMatching } from "../../tasks/bulk-actions.js";
 import { toListFilter } from "../../tasks/list-filter.js";
+import { FollowUpBodySchema, followUpRequest, takesFollowUps } from "../../tasks/follow-up-request.js";
 import { parseWith } from "../../validation.js";
 import { InstantSchema } from "../instant.js";
 import { callerOf } from "../auth.js";
@@ -143,6 +145,20 @@ export function taskRoutes(manager: TaskManager, createTask: TaskCreator): Route
     }
     const after = await manager.getTask(id);
     res.status(202).json({ task: after ? taskToJson(after) : null });
+  }));
+
+  // A follow-up (follow-up-request.ts): the earlier task's fields, the new prompt, continueFrom.
+  router.post("/api/tasks/:id/follow-up", route(async (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    const earlier = await manager.getTask(id);
+    if (!earlier) return notFound(res, id);
+    if (!takesFollowUps(manager.registry, earlier.type)) {
+      return res.status(409).json({ error: "no_follow_ups", message: `a ${earlier.type} task has no conversation to continue: follow-ups are for Claude tasks (claude-code, claude-agent)` });
+    }
+    const body = parseWith(FollowUpBodySchema, req.body);
+    if (!body.ok) return badRequest(res, "body", body.errors);
+    const { task, created } = await createTask(followUpRequest(earlier, body.value), undefined, callerOf(res));
+    res.status(created ? 201 : 200).json({ task: taskToJson(task), created });
   }));
 
   router.post("/api/tasks/:id/retry", route(async (req: Request, res: Response) => {

@@ -20,7 +20,7 @@ import { CliExecutor } from "../src/tasks/executors/cli-executor.js";
 import { ExecutorRegistry } from "../src/tasks/executors/registry.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
 import { TemplateService } from "../src/templates/template-service.js";
-import { ARTIFACTS, closeDashboard, describeInChromium, launchChromium } from "./support/browser.js";
+import { ARTIFACTS, closeDashboard, dashboardPage, describeInChromium, launchChromium } from "./support/browser.js";
 import { testManager } from "./support/manager.js";
 
 const TOKEN = "templates-token-0123456789";
@@ -52,9 +52,7 @@ describeInChromium("the dashboard's Templates card", () => {
     });
     ({ server, url: base } = await listen(createApp({ manager, metrics: manager.metrics!, logger: silentLogger(), apiToken: TOKEN, readToken: READ_TOKEN, templates }), "127.0.0.1", 0, TOKEN));
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(`${base}/`);
-    await page.evaluate((token) => localStorage.setItem("ph-tasks-token", token), TOKEN);
+    page = await dashboardPage(browser, base, TOKEN);
   });
 
   afterAll(async () => {

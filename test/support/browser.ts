@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Server } from "node:http";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { servicesRequired } from "./stores.js";
 
@@ -36,6 +36,14 @@ export function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
   });
+}
+
+/** A page of the dashboard at `base`, with `token` stored as the dashboard keeps it. */
+export async function dashboardPage(browser: Browser, base: string, token: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(`${base}/`);
+  await page.evaluate((value) => localStorage.setItem("ph-tasks-token", value), token);
+  return page;
 }
 
 /** Closes what a dashboard test opened, each part only if it got that far. */

@@ -3,7 +3,8 @@
 // task title written in a synced document cannot inject markup.
 
 import { charts } from "./charts.js";
-import { h } from "./dom.js";
+import { badge, h, when } from "./dom.js";
+import { details } from "./task-details.js";
 import { schedulesSection } from "./schedules.js";
 import { webhooksSection } from "./webhooks.js";
 import { hooksSection } from "./hooks.js";
@@ -11,14 +12,15 @@ import { queueSection } from "./queue.js";
 import { workersSection } from "./workers.js";
 import { attemptsTable } from "./attempts.js";
 import { failuresSection } from "./failures.js";
-import { cpuText, limitsText, runTime } from "./run-figures.js";
-import { filterByTag, filtered, recentFilterForm, recentQuery, showTag } from "./recent-filter.js";
-import { pipelineRows, pipelinesNav, pipelinesPage } from "./pipelines.js";
+import { runTime } from "./run-figures.js";
+import { filtered, recentFilterForm, recentQuery, showTag } from "./recent-filter.js";
+import { pipelinesNav, pipelinesPage } from "./pipelines.js";
 import { auditNav, auditPage } from "./audit.js";
 import { submitForm } from "./submit-form.js";
 import { templatesSection } from "./templates.js";
-import { approvalsSection, decisionControls, decisionRows } from "./approvals.js";
+import { approvalsSection, decisionControls } from "./approvals.js";
 import { SPEND_DAYS, spendSection } from "./spend.js";
+import { followUpCard } from "./follow-up.js";
 
 const app = document.getElementById("app");
 const TOKEN_KEY = "ph-tasks-token";
@@ -44,8 +46,6 @@ async function api(path, init = {}) {
   return body;
 }
 
-const badge = (status) => h("span", { class: `badge ${status}`, "data-status": status }, status);
-const when = (iso) => (iso ? new Date(iso).toLocaleTimeString() : "–");
 
 function showToken(message) {
   stopTimers();
@@ -188,44 +188,6 @@ async function refreshOverview(mine) {
 
 // ---------- task page ----------
 
-function details(task) {
-  const result = task.result && typeof task.result === "object" ? task.result : {};
-  const rows = [
-    ["Status", badge(task.status)], ["Type", task.type], ["Title", task.title], ["Id", task.id],
-    ["Attempts", `${task.attempts}/${task.maxAttempts}`], ["Priority", String(task.priority)],
-    ["Created", when(task.createdAt)], ["Started", when(task.startedAt)], ["Finished", when(task.finishedAt)],
-    ["Duration", runTime(task)], ["Worker", task.workerId || "–"],
-  ];
-  if (task.type === "cli") rows.push(["Command", [task.command, ...(task.args || [])].join(" "), "long"]);
-  if ("exitCode" in result) rows.push(["Exit code", result.exitCode === null ? `none (killed by ${result.signal || "a signal"})` : String(result.exitCode)]);
-  // What all its processes used (TASK_CGROUP_ROOT: a cgroup per run counts it).
-  const cpu = cpuText(result.cpu);
-  if (cpu) rows.push(["CPU", h("span", { class: "cpu" }, cpu)]);
-  // The run's resource limits (TASK_LIMIT_* and the task's own), else those the task asks for.
-  const limits = limitsText(result.limits || task.limits);
-  if (limits) rows.push(["Limits", h("span", { class: "limits" }, `${limits} (each process)`)]);
-  if (task.error) rows.push(["Error", h("span", { class: "error" }, `${task.error.code}: ${task.error.message}`)]);
-  if (task.waiting) rows.push(["Waiting", h("span", { class: "waiting", "data-code": task.waiting.code }, task.waiting.message), "long"]);
-  rows.push(...decisionRows(task));
-  if (task.source && task.source.documentId) rows.push(["Document", task.source.documentId]);
-  // Who asked, as a named token or key proves it (API_USERS, TASK_AUTHORIZED_WRITERS); where from.
-  if (task.source && (task.source.by || task.source.origin)) rows.push(["Asked by", h("span", { class: "asked-by" }, [task.source.by, task.source.origin && `(${task.source.origin})`].filter(Boolean).join(" "))]);
-  if (Array.isArray(task.tags) && task.tags.length > 0) {
-    // Each tag opens the overview filtered to its tasks.
-    const links = task.tags.flatMap((tag, i) => [i > 0 ? ", " : "", h("a", { href: "#/", class: "tag", onclick: () => filterByTag(tag) }, tag)]);
-    rows.push(["Tags", h("span", {}, ...links)]);
-  }
-  rows.push(...pipelineRows(task));
-  if (Array.isArray(task.dependsOn) && task.dependsOn.length > 0) {
-    const links = task.dependsOn.flatMap((id, i) => [i > 0 ? ", " : "", h("a", { href: `#/tasks/${encodeURIComponent(id)}`, class: "dependency" }, id)]);
-    const onFailure = task.onDependencyFailure === "cancel" ? " (cancelled if one fails)" : "";
-    rows.push([task.status === "pending" ? "Waits for" : "Ran after", h("span", {}, ...links, onFailure), "long"]);
-  }
-  if (task.runAt) rows.push(["Not before", h("span", { class: "run-at" }, new Date(task.runAt).toLocaleString())]);
-  if (task.startBy) rows.push(["Start by", h("span", { class: "start-by" }, `${new Date(task.startBy).toLocaleString()} (else cancelled)`)]);
-  return h("dl", { id: "task-details" }, rows.flatMap(([k, v, kind]) => [h("dt", {}, k), h("dd", { class: kind }, v)]));
-}
-
 /** Splits complete text/event-stream blocks off the buffer; returns [events, rest]. */
 function parseSse(buffer) {
   const events = [];
@@ -312,6 +274,7 @@ async function renderTask(id, mine) {
   const cancel = h("button", { id: "cancel", class: "secondary" }, "Cancel");
   const retry = h("button", { id: "retry", class: "secondary" }, "Retry");
   const decision = decisionControls(task, (verb, body) => act(verb, body)());
+  const followUp = followUpCard(id, api);
   const update = async () => {
     // Both read before anything is drawn: the details and the buttons change together.
     const [{ task: latest }, { attempts }] = await Promise.all([api(`/api/tasks/${encodeURIComponent(id)}`), api(`/api/tasks/${encodeURIComponent(id)}/attempts`)]);
@@ -320,6 +283,7 @@ async function renderTask(id, mine) {
     cancel.disabled = !(latest.status === "pending" || latest.status === "running");
     retry.disabled = !(latest.status === "failed" || latest.status === "cancelled");
     decision.sync(latest);
+    followUp.sync(latest);
   };
   const act = (verb, body) => async () => {
     message.textContent = "";
@@ -340,6 +304,7 @@ async function renderTask(id, mine) {
   app.replaceChildren(
     h("p", { class: "back" }, h("a", { href: "#/" }, "← all tasks")),
     h("section", { class: "card" }, h("h2", { class: "task-title", title: task.title }, task.title), detailBox, h("div", { class: "actions write-only" }, cancel, retry, ...decision.nodes), message),
+    followUp.card,
     h("section", { class: "card", id: "attempts-section" }, h("h2", {}, "Attempts"), attemptsBox),
     h("section", { class: "card" }, h("h2", {}, "Output"), output, notice));
   await update();

@@ -14,6 +14,11 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** A task status as a coloured badge (data-status for tests and styles). */
+export const badge = (status) => h("span", { class: `badge ${status}`, "data-status": status }, status);
+/** A time of day, or a dash for none. */
+export const when = (iso) => (iso ? new Date(iso).toLocaleTimeString() : "–");
+
 /** Builds an SVG element (they need the SVG namespace; createElement would make inert HTML). */
 export function svg(tag, attrs = {}, ...children) {
   const el = document.createElementNS("http://www.w3.org/2000/svg", tag);

@@ -2,8 +2,9 @@
  * Follow-ups from the outside, on a real agent (startAgent) with the real claude binary against the
  * Messages-API stand-in: POST /api/tasks/:id/follow-up and `ph-tasks follow-up` make a task of the
  * same type that carries the earlier task's project, model, limits and tags, with the new prompt
- * as the next turn of its conversation; bad requests are refused saying what is wrong, and the
- * read-only token cannot make one.
+ * as the next turn of its conversation; a task document continues its own last conversation
+ * (continueFrom: "previous"); bad requests are refused saying what is wrong, and the read-only
+ * token cannot make one.
  */
 import { mkdirSync, mkdtempSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,6 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAgent, type Agent } from "../src/agent.js";
 import { loadConfig } from "../src/config.js";
 import { silentLogger } from "../src/logger.js";
+import { addTaskDocument, dispatch, getTaskDocumentState } from "../src/reactor/documents.js";
+import { actions } from "../src/reactor/task-document/actions.js";
+import { documentReaches } from "./support/task-documents.js";
 import { startStandIn, type StandIn } from "./support/anthropic-stand-in.js";
 import { phTasks } from "./support/ph-tasks-cli.js";
 import { waitFor } from "./support/process.js";
@@ -93,6 +97,36 @@ describe("follow-ups through the API and the CLI", () => {
     const submittedTask = JSON.parse(submitted.stdout) as ApiTask;
     expect(submittedTask).toMatchObject({ continueFrom: firstId, projectPath: project });
     expect(await ended(submittedTask.id)).toMatchObject({ status: "completed" });
+  }, 120_000);
+
+  it("a task document continues its own last conversation with continueFrom: \"previous\"", async () => {
+    standIn.enqueue({ kind: "text", text: "Noted: LIME-5." });
+    const doc = await addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "Chat", taskType: "claude-code", params: { prompt: "Remember the codeword LIME-5.", projectPath: project } }, requestRun: true });
+    const first = await documentReaches(agent.reactor, doc, ["completed", "failed"], 60_000);
+    expect(first.status).toBe("completed");
+    const firstTask = first.runs.at(-1)?.taskId;
+
+    standIn.enqueue({ kind: "text", text: "LIME-5, as you said." });
+    const before = standIn.requests.length;
+    await dispatch(agent.reactor, doc, actions.setSpec({ params: { prompt: "Which codeword?", projectPath: project, continueFrom: "previous" } }));
+    await dispatch(agent.reactor, doc, actions.requestRun({ requestId: "second" }));
+    const second = await waitFor(async () => {
+      const state = await getTaskDocumentState(agent.reactor, doc);
+      return state.lastRequestId === "second" && ["completed", "failed", "cancelled"].includes(state.status) ? state : undefined;
+    }, 60_000, "the document's follow-up to end");
+    expect(second.error).toBeNull();
+    expect(second.status).toBe("completed");
+    expect(second.result).toMatchObject({ text: "LIME-5, as you said.", conversationKept: true });
+    const followId = second.runs.at(-1)?.taskId;
+    expect(followId).not.toBe(firstTask);
+    const { json } = await call("GET", `/api/tasks/${followId}`);
+    expect(json.task).toMatchObject({ continueFrom: firstTask, projectPath: project });
+    expect(standIn.userText(standIn.requests[before]!)).toContain("Remember the codeword LIME-5.");
+
+    // "previous" in a document that has run nothing: refused in the document, naming it.
+    const fresh = await addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "Fresh", taskType: "claude-code", params: { prompt: "p", projectPath: project, continueFrom: "previous" } }, requestRun: true });
+    const refused = await documentReaches(agent.reactor, fresh, ["failed", "cancelled", "idle"], 30_000);
+    expect(refused.error?.message).toContain("continueFrom: 'previous' names the last task of the task document asking, and it has run none yet");
   }, 120_000);
 
   it("refuses what cannot be a follow-up, saying why; the read-only token cannot make one", async () => {

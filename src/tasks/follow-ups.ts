@@ -13,7 +13,7 @@
  */
 import type { ConversationStore, FollowUpOriginRow } from "../store/conversation-store.js";
 import { describeValue, ValidationError, type FieldError } from "../validation.js";
-import { TASK_DOCUMENT_ORIGIN } from "./task-from-document.js";
+import { PREVIOUS_TASK, TASK_DOCUMENT_ORIGIN } from "./task-from-document.js";
 import { isTerminalStatus, type Task } from "./types.js";
 
 const continueFromOf = (task: Task): string | undefined => (typeof task.continueFrom === "string" ? task.continueFrom : undefined);
@@ -53,6 +53,7 @@ export async function resolveFollowUps(conversations: ConversationStore, tasks: 
 
 function followUpProblem(task: Task, id: string, origin: FollowUpOriginRow | undefined): FieldError | undefined {
   const refuse = (message: string): FieldError => ({ field: "continueFrom", value: describeValue(id), message });
+  if (!origin && id === PREVIOUS_TASK) return refuse(`'${PREVIOUS_TASK}' names the last task of the task document asking, and it has run none yet`);
   if (!origin) return refuse(`names no task: '${id}'`);
   if (origin.type !== task.type) return refuse(`names a ${origin.type} task: a ${task.type} task continues only a ${task.type} task's conversation`);
   const drive = task.source?.origin === TASK_DOCUMENT_ORIGIN ? task.source.driveId : undefined;

@@ -15,9 +15,18 @@ export const TASK_DOCUMENT_ORIGIN = "document";
 /** A request id that names an existing task: the API enqueues first, then asks the document. */
 export const TASK_REQUEST_PREFIX = "task:";
 
+/**
+ * In a task document's params, `continueFrom: "previous"` names the last task the document ran (its
+ * run history's newest): a writer continues the document's conversation without copying an id.
+ * With no run yet it stays as written, and is refused naming it (follow-ups.ts).
+ */
+export const PREVIOUS_TASK = "previous";
+
 export function requestFromTaskDocument(state: TaskDocumentState, location: Pick<DocumentLocation, "documentId" | "driveId">, requestId: string, operation?: RequestOperation): Record<string, unknown> {
+  const previous = state.params.continueFrom === PREVIOUS_TASK ? state.runs.at(-1)?.taskId : undefined;
   return {
     ...state.params,
+    ...(previous !== undefined ? { continueFrom: previous } : {}),
     type: state.taskType,
     title: state.title,
     instructions: state.instructions,

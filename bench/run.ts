@@ -4,6 +4,7 @@
  */
 import { benchClaudeCode } from "./claude-code.js";
 import { benchCrashRecovery } from "./crash-recovery.js";
+import { benchFollowUpCost } from "./follow-up-cost.js";
 import { benchManagerOverhead } from "./manager-overhead.js";
 import { benchPipelineListCost } from "./pipeline-list-cost.js";
 import { benchQueueThroughput } from "./queue-throughput.js";
@@ -20,6 +21,7 @@ const sections: [string, () => Promise<string>][] = [
   ["crash recovery", benchCrashRecovery],
   ["reactor handler overhead", benchReactorHandler],
   ["Claude Code overhead", benchClaudeCode],
+  ["follow-ups", benchFollowUpCost],
 ];
 
 console.log(`# powerhouse-tasks benchmarks — ${new Date().toISOString()}, Node ${process.version}, ${(await import("node:os")).cpus().length} cores\n`);

@@ -459,6 +459,19 @@ describe("Claude agent executor: Agent SDK + reactor-mcp on the real claude bina
     expect(readdirSync(homesDir)).toEqual([]);
   });
 
+  it("a run cancelled after a dear call reports what claude wrote it had cost", async () => {
+    standIn.enqueue({ kind: "tool_use", name: "mcp__powerhouse__getDrives", input: {}, inputTokens: 1_000_000 }, { kind: "hang" });
+    const controller = new AbortController();
+    const before = standIn.requests.length;
+    const pending = run({ prompt: "spend, then wait" }, { signal: controller.signal });
+    await waitFor(() => standIn.requests.length - before >= 2 || undefined, 30_000, "claude's second call");
+    controller.abort(new TaskAbortReason("cancel"));
+    const { outcome, result } = await pending;
+    expect(outcome.status).toBe("cancelled");
+    expect(result.costUsd).toBeCloseTo(3.00018, 4);
+    expect(result.totalCostUsd).toBe(result.costUsd);
+  });
+
   it("with resource limits the claude process runs under them (what /proc says of it mid-run), and its result names them", async () => {
     const { pending, controller, pid } = await hangingRun({ exec: executor({ limits: { cpuSeconds: 90, memoryMb: 2048 } }) });
     const limits = readFileSync(`/proc/${pid}/limits`, "utf8");

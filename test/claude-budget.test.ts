@@ -87,6 +87,34 @@ describe("what a Claude Code run may spend", () => {
     expect(text.ok ? [] : text.errors.map((e) => e.field)).toEqual(["maxBudgetUsd"]);
   });
 
+  it("a run cancelled or timed out after a dear call counts what claude wrote it had cost", async () => {
+    const store = await TaskStore.open({});
+    const manager = testManager(store, {}, new ExecutorRegistry().register(executor()));
+    try {
+      await manager.start();
+      for (const stop of ["cancel", "timeout"] as const) {
+        standIn.reset();
+        standIn.enqueue({ kind: "tool_use", name: "Bash", input: { command: "true" }, inputTokens: 1_000_000 }, { kind: "hang" });
+        const before = standIn.requests.length;
+        const { task } = await manager.enqueueTask({ type: "claude-code", title: stop, prompt: "spend, then wait", allowedTools: ["Bash"], maxAttempts: 1, ...(stop === "timeout" ? { timeoutMs: 15_000 } : {}) });
+        await waitFor(() => standIn.requests.length - before >= 2 || undefined, 30_000, "claude's second call");
+        if (stop === "cancel") await manager.cancelTask(task.id);
+        const end = await waitFor(async () => {
+          const now = await manager.getTask(task.id);
+          return now && ["failed", "cancelled"].includes(now.status) ? now : undefined;
+        }, 30_000, `the ${stop} to end the run`);
+        expect(end.error).toMatchObject({ code: stop === "cancel" ? "cancelled" : "timeout" });
+        expect((end.result as { totalCostUsd?: number }).totalCostUsd).toBeCloseTo(3.00018, 4);
+      }
+      const report = await spendReport(new SpendStore(store.db), 1, 1);
+      expect(report.last24h.runs).toBe(2);
+      expect(report.last24h.usd).toBeCloseTo(6.00036, 3);
+    } finally {
+      await manager.stop(0);
+      await store.close();
+    }
+  });
+
   it("through a task manager with a daily budget: the run's cost is recorded, and once spent Claude tasks wait saying why", async () => {
     const store = await TaskStore.open({});
     const manager = testManager(store, { budgetUsdPerDay: 1, retry: { baseMs: 100, maxMs: 200 } }, new ExecutorRegistry().register(executor()));

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ConversationStore, MAX_KEPT_CONVERSATION_BYTES } from "../src/store/conversation-store.js";
+import { SpendStore } from "../src/store/spend-store.js";
 import { ExecutorRegistry } from "../src/tasks/executors/registry.js";
 import { CliExecutor } from "../src/tasks/executors/cli-executor.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
@@ -156,6 +157,38 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
         expect(await refusal(manager.enqueueTask({ type: "claude-code", title: "f", prompt: "p", continueFrom: held.task.id }))).toEqual([
           expect.objectContaining({ field: "continueFrom", message: "names a task with no conversation kept: its runs never started claude, or it was too long to keep" }),
         ]);
+      });
+    });
+
+    it("a follow-up counts what it cost itself, not what the conversation had cost, and its own cap holds", async () => {
+      await withManager(async (manager) => {
+        const { store } = manager;
+        // The first run makes a call of a million input tokens: $3 as claude prices it.
+        standIn.enqueue({ kind: "text", text: "Dear.", inputTokens: 1_000_000 });
+        const first = await manager.enqueueTask({ type: "claude-code", title: "dear", prompt: "p", projectPath: project });
+        const firstCost = ((await ended(manager, first.task.id)).result as { totalCostUsd: number }).totalCostUsd;
+        expect(firstCost).toBeGreaterThan(3);
+
+        standIn.enqueue({ kind: "text", text: "Cheap." });
+        const cheap = await manager.enqueueTask({ type: "claude-code", title: "cheap", prompt: "p", continueFrom: first.task.id });
+        const cheapResult = (await ended(manager, cheap.task.id)).result as { totalCostUsd: number; conversationCostUsd: number };
+        expect(cheapResult.totalCostUsd).toBeGreaterThan(0);
+        expect(cheapResult.totalCostUsd).toBeLessThan(0.01); // claude says the session cost $3.0…: the run's own is counted
+        expect(cheapResult.conversationCostUsd).toBeGreaterThan(firstCost);
+        const spend = await new SpendStore(store.db).inWindow(3_600_000, null);
+        expect(spend.spentUsd).toBeCloseTo(firstCost + cheapResult.totalCostUsd, 6);
+
+        // A cap of 50 cents on a follow-up of the $3 conversation: the run's own spend is held to it —
+        // two cheap calls complete, a dear one is stopped.
+        standIn.enqueue({ kind: "tool_use", name: "Bash", input: { command: "true" } }, { kind: "text", text: "Under the cap." });
+        const under = await manager.enqueueTask({ type: "claude-code", title: "under", prompt: "p", continueFrom: first.task.id, maxBudgetUsd: 0.5, allowedTools: ["Bash"] });
+        expect(await ended(manager, under.task.id)).toMatchObject({ status: "completed", result: { text: "Under the cap." } });
+        standIn.enqueue({ kind: "tool_use", name: "Bash", input: { command: "true" }, inputTokens: 1_000_000 }, { kind: "text", text: "never asked for" });
+        const capped = await manager.enqueueTask({ type: "claude-code", title: "capped", prompt: "p", continueFrom: first.task.id, maxBudgetUsd: 0.5, allowedTools: ["Bash"], maxAttempts: 1 });
+        const cappedEnd = await ended(manager, capped.task.id);
+        expect(cappedEnd.error).toMatchObject({ code: "max_budget" });
+        expect((cappedEnd.result as { totalCostUsd: number }).totalCostUsd).toBeCloseTo(3.00018, 3);
+        standIn.reset();
       });
     });
 

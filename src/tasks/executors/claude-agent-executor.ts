@@ -23,7 +23,7 @@ import { locateClaudeBinary } from "./claude/locate-claude-binary.js";
 import type { PromptTemplate } from "./claude/prompt-template.js";
 import { StartsPerMinute } from "./claude/rate-limiter.js";
 import { awaitStartBudget, buildTaskPrompt, runHomePath } from "./claude/run-start.js";
-import { keepConversation, placeConversation } from "./claude/conversation.js";
+import { ownCost, placeConversation, settleConversation, type ResumedConversation, type SettledConversation } from "./claude/conversation.js";
 import { claudeLimitsProblems, claudeMemoryProblem } from "./claude/claude-limits.js";
 import type { RunUser } from "./run-as-user.js";
 import { confinementFailure } from "./confined-launch.js";
@@ -161,12 +161,13 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
     let mcpConnected = false;
     let thrown: unknown;
     let run: Query | undefined;
-    let kept: JsonObject;
+    let transcript: SettledConversation;
+    let resumed: ResumedConversation | undefined;
     const configDir = path.join(home, ".claude");
     try {
       await mkdir(cwd, { recursive: true });
       // A follow-up: the earlier task's conversation, resumed as a new session (claude/conversation.ts).
-      const resume = await placeConversation(task.continueFrom, ctx, configDir);
+      resumed = await placeConversation(task.continueFrom, ctx, configDir);
       run = query({
         prompt: input.stream,
         options: {
@@ -190,7 +191,7 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
           permissionMode: "dontAsk",
           // Written to the run's home (removed after it), and kept in the store for follow-ups.
           persistSession: true,
-          ...(resume ? { resume, forkSession: true } : {}),
+          ...(resumed ? { resume: resumed.sessionId, forkSession: true } : {}),
           // The prompt comes from documents: no @file expansion, no slash commands.
           verbatimPrompts: true,
         },
@@ -223,13 +224,16 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
       input.cancel();
       run?.close();
       await proc.gone(5000);
-      kept = await keepConversation(task.id, ctx, configDir, log.result?.session_id ?? log.sessionId);
+      transcript = await settleConversation(task.id, ctx, configDir, log.result?.session_id ?? log.sessionId);
       await rm(home, { recursive: true, force: true }).catch(() => undefined);
     }
 
     const limitsUsed = limitsJson(limits);
+    // Without a result (a cancel, a timeout, a crash) what the run cost is what claude last wrote.
+    const spent = transcript.sessionCostUsd !== undefined ? ownCost(transcript.sessionCostUsd, resumed) : undefined;
     const base: JsonObject = {
-      ...kept,
+      ...transcript.fields,
+      ...(spent !== undefined ? { costUsd: spent, totalCostUsd: spent } : {}),
       model: log.model ?? model,
       mcpServer: mcp.url,
       durationMs: Math.round(performance.now() - started),
@@ -272,9 +276,11 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
       subtype: result.subtype,
       turns: result.num_turns ?? null,
       sessionId: result.session_id ?? log.sessionId ?? null,
-      costUsd: result.total_cost_usd ?? null,
+      // A resumed session reports the whole conversation's cost: the run's own is counted.
+      costUsd: result.total_cost_usd == null ? null : ownCost(result.total_cost_usd, resumed),
       // The name the task document's run history reads the cost from (as for claude-code tasks).
-      totalCostUsd: result.total_cost_usd ?? null,
+      totalCostUsd: result.total_cost_usd == null ? null : ownCost(result.total_cost_usd, resumed),
+      ...(resumed && result.total_cost_usd != null ? { conversationCostUsd: result.total_cost_usd } : {}),
       usage: (result.usage ?? {}) as JsonValue,
       permissionDenials: (result.permission_denials ?? []) as JsonValue,
       toolCalls: log.toolCalls().map((call) => ({ name: call.name, ok: call.ok })),

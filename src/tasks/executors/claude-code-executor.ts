@@ -12,7 +12,7 @@ import { runProcess } from "./run-process.js";
 import { realRoots, resolveWorkingDirectory, workingDirectoryProblem } from "./working-directory.js";
 import { describeValue, type FieldError } from "../../validation.js";
 import { budgetStop, runBudget } from "./claude/run-budget.js";
-import { keepConversation, placeConversation } from "./claude/conversation.js";
+import { ownCost, placeConversation, settleConversation } from "./claude/conversation.js";
 import { classifyApiFailure, serverRetryAfterMs } from "./claude/api-errors.js";
 import { claudeEnvironment, type ClaudeCredentials } from "./claude/claude-environment.js";
 import type { DocumentContextProvider } from "./claude/document-context.js";
@@ -200,8 +200,8 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
     const configDir = path.join(home, ".claude");
     try {
       // A follow-up: the earlier task's conversation, resumed as a new session (claude/conversation.ts).
-      const resume = await placeConversation(task.continueFrom, ctx, configDir);
-      if (resume) args.push("--resume", resume, "--fork-session");
+      const resumed = await placeConversation(task.continueFrom, ctx, configDir);
+      if (resumed) args.push("--resume", resumed.sessionId, "--fork-session");
       const run = await runProcess({
         command: binary,
         args,
@@ -221,8 +221,10 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
       });
       parser.end();
       const limitsUsed = limitsJson(limits);
-      const kept = await keepConversation(task.id, ctx, configDir, result?.session_id ?? sessionId);
-      const base: JsonObject = { ...kept, exitCode: run.exitCode, durationMs: run.durationMs, model: sessionModel ?? model, pid: run.pid ?? null, ...(run.cpu ? { cpu: { ...run.cpu } } : {}), ...(limitsUsed ? { limits: limitsUsed } : {}), ...(this.options.user ? { runAs: this.options.user.name } : {}), ...(budget ? { maxBudgetUsd: budget.usd } : {}) };
+      const transcript = await settleConversation(task.id, ctx, configDir, result?.session_id ?? sessionId);
+      // Without a result line (a cancel, a timeout, a crash) what the run cost is what claude last wrote.
+      const spent: JsonObject = transcript.sessionCostUsd !== undefined ? { totalCostUsd: ownCost(transcript.sessionCostUsd, resumed) } : {};
+      const base: JsonObject = { ...transcript.fields, ...spent, exitCode: run.exitCode, durationMs: run.durationMs, model: sessionModel ?? model, pid: run.pid ?? null, ...(run.cpu ? { cpu: { ...run.cpu } } : {}), ...(limitsUsed ? { limits: limitsUsed } : {}), ...(this.options.user ? { runAs: this.options.user.name } : {}), ...(budget ? { maxBudgetUsd: budget.usd } : {}) };
       const confinement = confinementFailure(run.spawnError);
       if (confinement) throw fatal(confinement, `claude was not started: ${run.spawnError?.message ?? ""}`);
       if (run.spawnError) throw fatal("claude_not_found", `claude could not be started (${binary}): ${run.spawnError.message}`);
@@ -248,7 +250,9 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
         subtype: result.subtype,
         numTurns: result.num_turns ?? null,
         sessionId: result.session_id ?? null,
-        totalCostUsd: result.total_cost_usd ?? null,
+        // A resumed session reports the whole conversation's cost: the run's own is counted.
+        totalCostUsd: result.total_cost_usd == null ? null : ownCost(result.total_cost_usd, resumed),
+        ...(resumed && result.total_cost_usd != null ? { conversationCostUsd: result.total_cost_usd } : {}),
         usage: (result.usage ?? {}) as JsonValue,
         permissionDenials: (result.permission_denials ?? []) as JsonValue,
       };

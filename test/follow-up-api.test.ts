@@ -90,6 +90,21 @@ describe("follow-ups through the API and the CLI", () => {
     const chain = JSON.stringify(standIn.requests[before]?.body.messages);
     for (const part of ["Remember the codeword MANGO-9.", "Which codeword?", "And now?"]) expect(chain).toContain(part);
 
+    // The conversation, turn by turn: through the API, and as `ph-tasks conversation` prints it.
+    const talk = await call("GET", `/api/tasks/${cliTask.id}/conversation`);
+    expect(talk.status).toBe(200);
+    const turns = talk.json.turns as { role: string; blocks: { kind: string; text?: string }[] }[];
+    expect(turns.map((t) => t.role)).toEqual(["user", "assistant", "user", "assistant", "user", "assistant"]);
+    expect(turns[0]?.blocks[0]?.text).toContain("Remember the codeword MANGO-9.");
+    expect(turns.slice(1).map((t) => t.blocks[0]?.text)).toEqual([
+      "Noted: MANGO-9.", expect.stringContaining("Which codeword?"), "MANGO-9.", expect.stringContaining("And now?"), "Still MANGO-9.",
+    ]);
+    const printed = await phTasks(["conversation", cliTask.id], client);
+    expect(printed.status).toBe(0);
+    expect(printed.stdout).toMatch(/^claude \d\d:\d\d:\d\d {2}Still MANGO-9\.$/m);
+    expect(printed.stdout).toMatch(/^asked {2}\d\d:\d\d:\d\d {2}/m);
+    expect((await call("GET", `/api/tasks/${firstId}/conversation`, undefined, READ_TOKEN)).status).toBe(200); // reading, as the task's output
+
     // submit claude-code --continue-from does the same with every field given.
     standIn.enqueue({ kind: "text", text: "From submit." });
     const submitted = await phTasks(["submit", "claude-code", "--prompt", "Once more?", "--continue-from", firstId, "--json"], client);
@@ -134,6 +149,7 @@ describe("follow-ups through the API and the CLI", () => {
     const cliId = (cliTask.json.task as ApiTask).id;
     expect(await call("POST", `/api/tasks/${cliId}/follow-up`, { prompt: "more" })).toMatchObject({ status: 409, json: { error: "no_follow_ups", message: "a cli task has no conversation to continue: follow-ups are for Claude tasks (claude-code, claude-agent)" } });
     expect(await call("POST", "/api/tasks/no-such-task/follow-up", { prompt: "more" })).toMatchObject({ status: 404, json: { message: "no task with id 'no-such-task'" } });
+    expect(await call("GET", `/api/tasks/${cliId}/conversation`)).toMatchObject({ status: 404, json: { error: "no_conversation" } });
 
     standIn.enqueue({ kind: "text", text: "ok" });
     const claude = await call("POST", "/api/tasks", { type: "claude-code", title: "c", prompt: "hello", projectPath: project });
@@ -149,6 +165,14 @@ describe("follow-ups through the API and the CLI", () => {
     expect(badTurns.status).toBe(400);
     expect(badTurns.json.errors).toEqual([expect.objectContaining({ field: "maxTurns", value: "0" })]);
     expect((await call("POST", `/api/tasks/${claudeId}/follow-up`, { prompt: "p" }, READ_TOKEN)).status).toBe(403);
+
+    // What claude was told stays in its transcript as it was: shown, the agent's secrets are taken out.
+    standIn.enqueue({ kind: "text", text: "I will not repeat it." });
+    const leaky = await call("POST", `/api/tasks/${claudeId}/follow-up`, { prompt: `the token is ${API_TOKEN}` });
+    await ended((leaky.json.task as ApiTask).id);
+    const shown = JSON.stringify((await call("GET", `/api/tasks/${(leaky.json.task as ApiTask).id}/conversation`)).json);
+    expect(shown).toContain("the token is [REDACTED]");
+    expect(shown).not.toContain(API_TOKEN);
 
     const noPrompt = await phTasks(["follow-up", claudeId], { PH_TASKS_URL: agent.url, API_TOKEN }, "");
     expect(noPrompt.status).toBe(2);

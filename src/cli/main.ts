@@ -16,6 +16,7 @@ import { registerScheduleCommands } from "./commands/schedule-commands.js";
 import { registerServeCommand } from "./commands/serve-command.js";
 import { registerSubmitCommand } from "./commands/submit-command.js";
 import { registerFollowUpCommand } from "./commands/follow-up-command.js";
+import { registerConversationCommand } from "./commands/conversation-command.js";
 import { registerTemplateCommands } from "./commands/template-commands.js";
 import { registerWebhookCommands } from "./commands/webhook-commands.js";
 import { registerQueueCommands } from "./commands/queue-commands.js";
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerSubmitCommand(program);
   registerFollowUpCommand(program);
+  registerConversationCommand(program);
   registerInspectCommands(program);
   registerApprovalCommands(program);
   registerAuditCommand(program);

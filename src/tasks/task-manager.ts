@@ -71,8 +71,10 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   private readonly presence: WorkerPresence;
   /** What runs cost, and the daily budget that holds the types whose runs cost money. */
   readonly budget: SpendBudget;
-  /** Conversations Claude runs had, kept for follow-ups (continueFrom). */
-  private readonly conversations: ConversationStore;
+  /** Conversations Claude runs had, kept for follow-ups (continueFrom), and read back by the API. */
+  readonly conversations: ConversationStore;
+  /** The agent's secrets, taken out of what runs produce — and of the conversations shown. */
+  readonly redactor: Redactor;
   private readonly heartbeat: WorkerHeartbeat;
 
   constructor(
@@ -83,7 +85,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     readonly metrics?: TaskMetrics,
   ) {
     super();
-    const redactor = new Redactor(settings.secrets ?? []);
+    const redactor = (this.redactor = new Redactor(settings.secrets ?? []));
     this.controls = new QueueControls(store.db, logger);
     this.presence = new WorkerPresence(store.db, settings, logger);
     this.conversations = new ConversationStore(store.db);

@@ -7,10 +7,11 @@ import { attemptHistory } from "../../tasks/attempt-history.js";
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import type { TaskManager } from "../../tasks/task-manager.js";
-import { MAX_PRIORITY, TASK_STATUSES, isTerminalStatus } from "../../tasks/types.js";
+import { MAX_PRIORITY, TASK_STATUSES, isTerminalStatus, type JsonValue } from "../../tasks/types.js";
 import { cancelMatching, retryMatching } from "../../tasks/bulk-actions.js";
 import { toListFilter } from "../../tasks/list-filter.js";
 import { FollowUpBodySchema, followUpRequest, takesFollowUps } from "../../tasks/follow-up-request.js";
+import { conversationTurns } from "../../tasks/conversation-turns.js";
 import { parseWith } from "../../validation.js";
 import { InstantSchema } from "../instant.js";
 import { callerOf } from "../auth.js";
@@ -159,6 +160,16 @@ export function taskRoutes(manager: TaskManager, createTask: TaskCreator): Route
     if (!body.ok) return badRequest(res, "body", body.errors);
     const { task, created } = await createTask(followUpRequest(earlier, body.value), undefined, callerOf(res));
     res.status(created ? 201 : 200).json({ task: taskToJson(task), created });
+  }));
+
+  // The kept conversation's turns (conversation-turns.ts), the agent's secrets taken out.
+  router.get("/api/tasks/:id/conversation", route(async (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    if (!(await manager.getTask(id))) return notFound(res, id);
+    const kept = await manager.conversations.load(id);
+    if (!kept) return res.status(404).json({ error: "no_conversation", message: `task ${id} has no conversation kept (not a Claude task, not run yet, or too long to keep)` });
+    const { turns, total } = conversationTurns(kept.transcript);
+    res.json({ taskId: id, sessionId: kept.sessionId, bytes: kept.transcript.length, total, turns: manager.redactor.json(turns as unknown as JsonValue) });
   }));
 
   router.post("/api/tasks/:id/retry", route(async (req: Request, res: Response) => {

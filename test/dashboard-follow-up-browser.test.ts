@@ -1,10 +1,10 @@
 /**
- * A Claude task's follow-up on the dashboard, in a real browser (Debian's chromium, playwright-core),
- * on the real claude binary against the Messages-API stand-in: an ended Claude task whose
- * conversation was kept offers "Follow up"; the prompt typed there becomes the next turn of that
- * conversation (the model is sent both), the follow-up's page opens and links back to the task it
- * continues; an empty prompt is refused in the form; a CLI task offers none, nor does the read-only
- * token.
+ * A Claude task's conversation on the dashboard, in a real browser (Debian's chromium,
+ * playwright-core), on the real claude binary against the Messages-API stand-in: an ended Claude
+ * task whose conversation was kept shows its turns and offers "Follow up"; the prompt typed there
+ * becomes the next turn of that conversation (the model is sent both), the follow-up's page opens,
+ * shows the whole conversation and links back to the task it continues; an empty prompt is refused
+ * in the form; a CLI task shows none; the read-only token sees the turns but no form.
  */
 import { mkdirSync, mkdtempSync, realpathSync } from "node:fs";
 import type { Server } from "node:http";
@@ -72,6 +72,9 @@ describeInChromium("the dashboard's Follow up", () => {
     expect((await ended(first.id)).status).toBe("completed");
     await openTask(first.id);
     await page.locator("#follow-up-section").waitFor({ state: "visible" });
+    await page.locator("#conversation .turn").nth(1).waitFor();
+    expect(await page.locator('#conversation .turn[data-role="user"]').first().textContent()).toContain("Remember the codeword KIWI-3.");
+    expect(await page.locator('#conversation .turn[data-role="assistant"]').first().textContent()).toContain("Noted: KIWI-3.");
 
     // An empty prompt: the API's refusal in the form, nothing made.
     await page.locator("#follow-up-form button").click();
@@ -92,18 +95,23 @@ describeInChromium("the dashboard's Follow up", () => {
     await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-follow-up.png"), fullPage: true });
     expect(standIn.userText(standIn.requests[before]!)).toContain("Remember the codeword KIWI-3.");
     expect(standIn.userText(standIn.requests[before]!)).toContain("Which codeword did I give you?");
-    // The follow-up, ended with its own conversation kept, may be followed up in turn; the link leads back.
+    // The follow-up, ended with its own conversation kept, shows all of it and may be followed up in turn; the link leads back.
     await page.locator("#follow-up-section").waitFor({ state: "visible" });
+    await page.locator("#conversation .turn").nth(3).waitFor();
+    expect(await page.locator("#conversation .turn").allTextContents()).toEqual([
+      expect.stringContaining("Remember the codeword KIWI-3."), expect.stringContaining("Noted: KIWI-3."),
+      expect.stringContaining("Which codeword did I give you?"), expect.stringContaining("It was KIWI-3."),
+    ]);
     await page.locator("#task-details a.continues").click();
     await page.waitForFunction((id) => location.hash === `#/tasks/${id}`, first.id);
   });
 
-  it("a CLI task offers no Follow up, and the read-only token sees none", async () => {
+  it("a CLI task has no conversation; the read-only token sees the turns but no Follow up", async () => {
     const { task: cli } = await manager.enqueueTask({ type: "cli", title: "echo", command: "echo", args: ["hi"], workingDirectory: root });
     expect((await ended(cli.id)).status).toBe("completed");
     await openTask(cli.id);
     await page.locator('#task-details [data-status="completed"]').waitFor();
-    expect(await page.locator("#follow-up-section").isVisible()).toBe(false);
+    expect(await page.locator("#conversation-section").isVisible()).toBe(false);
 
     standIn.enqueue({ kind: "text", text: "ok" });
     const { task: claude } = await manager.enqueueTask({ type: "claude-code", title: "c", prompt: "hello", projectPath: project });
@@ -112,6 +120,7 @@ describeInChromium("the dashboard's Follow up", () => {
     try {
       await openTask(claude.id);
       await page.locator("body.read-only").waitFor();
+      await page.locator("#conversation .turn").nth(1).waitFor(); // the turns, as its output
       expect(await page.locator("#follow-up-section").isVisible()).toBe(false);
     } finally {
       await page.evaluate((token) => localStorage.setItem("ph-tasks-token", token), TOKEN);

@@ -283,7 +283,7 @@ async function renderTask(id, mine) {
     cancel.disabled = !(latest.status === "pending" || latest.status === "running");
     retry.disabled = !(latest.status === "failed" || latest.status === "cancelled");
     decision.sync(latest);
-    followUp.sync(latest);
+    await followUp.sync(latest);
   };
   const act = (verb, body) => async () => {
     message.textContent = "";

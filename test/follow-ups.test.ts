@@ -13,6 +13,8 @@ import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ConversationStore, MAX_KEPT_CONVERSATION_BYTES } from "../src/store/conversation-store.js";
 import { SpendStore } from "../src/store/spend-store.js";
+import { PipelineStore } from "../src/store/pipeline-store.js";
+import { PipelineService } from "../src/pipelines/pipeline-service.js";
 import { ExecutorRegistry } from "../src/tasks/executors/registry.js";
 import { CliExecutor } from "../src/tasks/executors/cli-executor.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
@@ -147,6 +149,34 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
         await manager.cancelTask(slow.task.id);
         // The follow-up waited for it, and goes with it (onDependencyFailure: cancel).
         expect((await ended(manager, waiting.task.id)).status).toBe("cancelled");
+      });
+    });
+
+    it("a pipeline step continues the conversation of a step it waits for, named by that step's name", async () => {
+      await withManager(async (manager) => {
+        const pipelines = new PipelineService(new PipelineStore(manager.store.db), manager, (inputs, { origin, ...rest }) => manager.enqueueTasks(inputs.map((input) => ({ ...(input as object), source: { origin } })), rest));
+        const plan = { name: "plan", task: { type: "claude-code", title: "plan", prompt: "Plan the dark mode.", projectPath: project } };
+        standIn.enqueue({ kind: "text", text: "Plan: a toggle in the header." }, { kind: "text", text: "Implemented the toggle." });
+        const before = standIn.requests.length;
+        const { pipeline } = await pipelines.create({ title: "plan, then do", steps: [plan, { name: "do", after: ["plan"], task: { type: "claude-code", title: "do", prompt: "Now implement it.", continueFrom: "plan" } }] });
+        const [planStep, doStep] = pipeline.steps;
+        const done = await ended(manager, doStep!.taskId);
+        expect(done.status).toBe("completed");
+        expect(done).toMatchObject({ continueFrom: planStep!.taskId, projectPath: project });
+        const sent = JSON.stringify(standIn.requests[before + 1]?.body.messages);
+        for (const part of ["Plan the dark mode.", "Plan: a toggle in the header.", "Now implement it."]) expect(sent).toContain(part);
+
+        // A step it does not wait for, or one of another type: refused, naming the field.
+        const refused = await refusal(pipelines.create({ title: "bad", steps: [
+          plan,
+          { name: "echo", task: { type: "cli", title: "echo", command: "true", workingDirectory: root } },
+          { name: "loose", task: { type: "claude-code", title: "loose", prompt: "p", continueFrom: "plan" } },
+          { name: "mixed", after: ["echo"], task: { type: "claude-code", title: "mixed", prompt: "p", continueFrom: "echo" } },
+        ] }));
+        expect(refused).toEqual(expect.arrayContaining([
+          expect.objectContaining({ field: "steps.2.task.continueFrom", message: "names step 'plan', which this step does not wait for: add it to after" }),
+          expect.objectContaining({ field: "steps.3.task.continueFrom", message: "names step 'echo', a cli task: a claude-code task continues only a claude-code task's conversation" }),
+        ]));
       });
     });
 

@@ -133,6 +133,8 @@ export async function planPipeline(request: PipelineRequest, registry: ExecutorR
   /** Each step's task as enqueued, by the step's index (a template that failed to expand has none). */
   const expanded: Record<string, unknown>[] = [];
   const steps: StoredStep[] = [];
+  /** The step each step's continueFrom names, by the step's index. */
+  const continued = new Map<number, string>();
   for (const [index, step] of request.steps.entries()) {
     const prefix = `steps.${index}.task`;
     let task: Record<string, unknown>;
@@ -150,6 +152,12 @@ export async function planPipeline(request: PipelineRequest, registry: ExecutorR
     if (waits.length > MAX_WAITS) problems.push({ field: `steps.${index}.after`, message: `with the task's own dependsOn waits for ${waits.length} tasks: at most ${MAX_WAITS}` });
     if (tags.length > MAX_TAGS) problems.push({ field: `${prefix}.tags`, message: `at most ${MAX_TAGS - 1} in a pipeline's step: the pipeline adds its tag '${tag}'` });
     const input: Record<string, unknown> = { ...task, tags };
+    // A step's continueFrom may name a step it waits for: that step's task (its id is made here).
+    if (typeof task.continueFrom === "string" && ids.has(task.continueFrom)) {
+      continued.set(index, task.continueFrom);
+      if (!(step.after ?? []).includes(task.continueFrom)) problems.push({ field: `${prefix}.continueFrom`, message: `names step '${task.continueFrom}', which this step does not wait for: add it to after`, value: describeValue(task.continueFrom) });
+      input.continueFrom = ids.get(task.continueFrom);
+    }
     if (waits.length > 0) {
       input.dependsOn = waits;
       input.onDependencyFailure = task.onDependencyFailure ?? request.onFailure;
@@ -163,9 +171,27 @@ export async function planPipeline(request: PipelineRequest, registry: ExecutorR
     expanded[index] = input;
     steps.push({ name: step.name, taskId: ids.get(step.name) ?? "", after: step.after ?? [] });
   }
+  problems.push(...linkContinuedSteps(request.steps, expanded, continued));
   problems.push(...stepReferenceProblems(request.steps.map((step, index) => ({ ...step, task: expanded[index] ?? {} })), (index) => `steps.${index}.task`));
   if (problems.length > 0) throw new ValidationError("pipeline", problems);
   return { id, tag, title: request.title, onFailure: request.onFailure, idempotencyKey: request.idempotencyKey, steps, inputs };
+}
+
+/**
+ * A step continuing another's conversation continues one of its own type (claude-code →
+ * claude-code), in that step's project when it names none (as a follow-up of a stored task does).
+ */
+function linkContinuedSteps(steps: PipelineRequest["steps"], expanded: Record<string, unknown>[], continued: ReadonlyMap<number, string>): FieldError[] {
+  const indexOf = new Map(steps.map((step, index) => [step.name, index]));
+  return [...continued].flatMap(([index, named]): FieldError[] => {
+    const [input, other] = [expanded[index], expanded[indexOf.get(named) ?? -1]];
+    if (!input || !other) return []; // (a step whose template failed is named already)
+    if (input.type !== other.type) {
+      return [{ field: `steps.${index}.task.continueFrom`, message: `names step '${named}', a ${String(other.type)} task: a ${String(input.type)} task continues only a ${String(input.type)} task's conversation`, value: describeValue(named) }];
+    }
+    if (input.type === "claude-code" && input.projectPath === undefined && other.projectPath !== undefined) input.projectPath = other.projectPath;
+    return [];
+  });
 }
 
 function asObject(value: unknown): Record<string, unknown> {

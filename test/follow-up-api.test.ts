@@ -77,6 +77,12 @@ describe("follow-ups through the API and the CLI", () => {
     expect(await ended(followTask.id)).toMatchObject({ status: "completed", result: { text: "MANGO-9.", conversationKept: true } });
     expect(standIn.userText(standIn.requests[before]!)).toContain("Remember the codeword MANGO-9.");
 
+    // `ph-tasks show` says what it continues, what it cost, and how to follow it up.
+    const shown = await phTasks(["show", followTask.id], { PH_TASKS_URL: agent.url, API_TOKEN });
+    expect(shown.stdout).toContain(`continues: ${firstId}`);
+    expect(shown.stdout).toMatch(/^cost: {6}\$0\.\d{4} \(the whole conversation: \$0\.\d{4}\)$/m);
+    expect(shown.stdout).toContain(`follow up: ph-tasks follow-up ${followTask.id}`);
+
     // The CLI: a follow-up of the follow-up, the prompt on stdin, the turn limit lowered.
     standIn.enqueue({ kind: "text", text: "Still MANGO-9." });
     before = standIn.requests.length;

@@ -47,6 +47,7 @@ export function describeTask(task: ApiTask): string {
     `created:   ${task.createdAt ?? "-"} (${ago(task.createdAt)})${task.source?.by ? ` by ${task.source.by}` : ""}${task.source?.origin ? ` (${task.source.origin})` : ""}`,
     `duration:  ${durationOf(task)}`,
   ];
+  if (typeof task.continueFrom === "string") lines.push(`continues: ${task.continueFrom} (its conversation: ph-tasks conversation ${task.id})`);
   if (task.waiting) lines.push(`waiting:   ${task.waiting.message}`);
   if (task.error) lines.push(`error:     ${task.error.code}: ${task.error.message}`);
   const result = task.result;
@@ -57,6 +58,8 @@ export function describeTask(task: ApiTask): string {
     if (typeof cpu?.userMs === "number" && typeof cpu.systemMs === "number") lines.push(`cpu:       ${(cpu.userMs / 1000).toFixed(2)} s user, ${(cpu.systemMs / 1000).toFixed(2)} s system (all its processes)`);
     if (typeof r.runAs === "string") lines.push(`ran as:    ${r.runAs} (TASK_RUN_AS_USER)`);
     if (typeof r.text === "string") lines.push(`answer:    ${truncate(r.text, 500)}`);
+    if (typeof r.totalCostUsd === "number") lines.push(`cost:      $${r.totalCostUsd.toFixed(4)}${typeof r.conversationCostUsd === "number" ? ` (the whole conversation: $${r.conversationCostUsd.toFixed(4)})` : ""}`);
+    if (r.conversationKept === true) lines.push(`follow up: ph-tasks follow-up ${task.id} "…" (its conversation is kept)`);
   }
   // What the run had (agent's and task's together), else what the task asks for.
   const limits = parseWith(RunLimitsSchema, (result as { limits?: unknown } | undefined)?.limits ?? task.limits);

@@ -66,9 +66,9 @@ export async function benchFollowUpCost(): Promise<string> {
         if (!conversation) throw new Error("no conversation kept");
         sizes.push([String(turn), fmt(conversation.transcript.length / 1024), fmt(gzipSync(conversation.transcript).length / 1024)]);
       }
-      const saveLoad = [["PGlite", ...(await saveAndLoad(store, conversation!))]];
+      const saveLoad = [["PGlite", ...(await saveAndLoad(store, conversation!, registry))]];
       const pgProblem = await postgresProblem();
-      saveLoad.push(pgProblem ? ["PostgreSQL", `not measured: ${pgProblem}`, "", ""] : ["PostgreSQL", ...(await withPostgresStore((pgStore) => saveAndLoad(pgStore, conversation!)))]);
+      saveLoad.push(pgProblem ? ["PostgreSQL", `not measured: ${pgProblem}`, "", ""] : ["PostgreSQL", ...(await withPostgresStore((pgStore) => saveAndLoad(pgStore, conversation!, registry)))]);
       const p = median(plain);
       return [
         `### Follow-ups: what keeping conversations costs (Claude Code on the stand-in, ${RUNS} runs each, median)`,
@@ -95,9 +95,8 @@ export async function benchFollowUpCost(): Promise<string> {
 }
 
 /** Median save and load times of a conversation, kept for a task of its own in `store`. */
-async function saveAndLoad(store: TaskStore, conversation: Conversation): Promise<[string, string]> {
+async function saveAndLoad(store: TaskStore, conversation: Conversation, registry: ExecutorRegistry): Promise<[string, string]> {
   const conversations = new ConversationStore(store.db);
-  const registry = new ExecutorRegistry().register(new ClaudeCodeExecutor({ credentials: {}, defaultModel: "m", allowedRoots: [tmpdir()], homesDir: tmpdir(), killGraceMs: 1, captureBytes: 1, requestsPerMinute: 1 }));
   const parsed = parseTaskRequest({ type: "claude-code", title: "bench", prompt: "p" }, registry);
   if (!parsed.ok) throw new Error("bad request");
   const task = newTask(parsed.value, registry.get("claude-code")!, { maxAttempts: 1, timeoutMs: 1000 });

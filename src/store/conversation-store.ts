@@ -41,6 +41,6 @@ export class ConversationStore {
   }
 
   origins(ids: readonly string[]): Promise<FollowUpOriginRow[]> {
-    return ids.length === 0 ? Promise.resolve([]) : selectFollowUpOrigins(this.db, ids);
+    return selectFollowUpOrigins(this.db, ids);
   }
 }

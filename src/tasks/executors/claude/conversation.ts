@@ -15,7 +15,7 @@
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { JsonObject } from "../../types.js";
-import { fatal, retryable, type ExecutionContext } from "../executor.js";
+import { fatal, retryable, type ExecutionContext, type KeptConversation } from "../executor.js";
 
 /** What claude names sessions (a UUID); anything else is not used as a file name. */
 const SESSION_ID = /^[A-Za-z0-9-]{1,100}$/;
@@ -35,7 +35,7 @@ export interface ResumedConversation {
 export async function placeConversation(continueFrom: string | undefined, ctx: ExecutionContext, configDir: string): Promise<ResumedConversation | undefined> {
   if (continueFrom === undefined) return undefined;
   if (!ctx.conversations) throw fatal("no_conversation", "continueFrom: conversations are kept in the task store; run the follow-up through the agent (ph-tasks submit), not ph-tasks run");
-  let kept: Awaited<ReturnType<NonNullable<ExecutionContext["conversations"]>["load"]>>;
+  let kept: KeptConversation | undefined;
   try {
     kept = await ctx.conversations.load(continueFrom);
   } catch (error) {

@@ -167,7 +167,7 @@ describe("Claude agent executor: Agent SDK + reactor-mcp on the real claude bina
     };
     // Kept conversations belong to stored tasks.
     if (options.keep) await options.keep.store.insert([task], 60_000);
-    const outcome = await executeAttempt(exec, task, { timeoutMs: task.timeoutMs, attempt: 1, logger: silentLogger(), onProgress, ...(options.signal ? { signal: options.signal } : {}), ...(options.spendCapUsd !== undefined ? { spendCapUsd: options.spendCapUsd } : {}), ...(options.keep ? { conversations: options.keep.conversations } : {}) });
+    const outcome = await executeAttempt(exec, task, { timeoutMs: task.timeoutMs, attempt: 1, logger: silentLogger(), onProgress, ...(options.signal ? { signal: options.signal } : {}), ...(options.spendCapUsd !== undefined ? { spendCap: { usd: options.spendCapUsd, from: options.spendCapFrom ?? "daily" } } : {}), ...(options.keep ? { conversations: options.keep.conversations } : {}) });
     return { task, outcome, progress, result: (outcome.result ?? {}) as Record<string, unknown>, requests: standIn.requests.slice(before) };
   }
 
@@ -178,6 +178,8 @@ describe("Claude agent executor: Agent SDK + reactor-mcp on the real claude bina
     onProgress?: (event: ProgressEvent) => void;
     /** What is left of the daily budget as the run starts (ExecutionContext.spendCapUsd). */
     spendCapUsd?: number;
+    /** Whose budget that is (ExecutionContext.spendCapFrom). */
+    spendCapFrom?: "daily" | "drive";
     /** The task stored there, and its conversation kept for follow-ups (ExecutionContext.conversations). */
     keep?: { store: TaskStore; conversations: ConversationStore };
   }

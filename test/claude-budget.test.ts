@@ -106,7 +106,7 @@ describe("what a Claude Code run may spend", () => {
         expect(end.error).toMatchObject({ code: stop === "cancel" ? "cancelled" : "timeout" });
         expect((end.result as { totalCostUsd?: number }).totalCostUsd).toBeCloseTo(3.00018, 4);
       }
-      const report = await spendReport(new SpendStore(store.db), 1, 1);
+      const report = await spendReport(new SpendStore(store.db), { perDay: 1 }, 1);
       expect(report.last24h.runs).toBe(2);
       expect(report.last24h.usd).toBeCloseTo(6.00036, 3);
     } finally {
@@ -129,7 +129,7 @@ describe("what a Claude Code run may spend", () => {
         return now?.status === "pending" && now.attempts === 1 ? now : undefined;
       }, 60_000, "the run to stop at the daily budget");
       expect(retried.error).toMatchObject({ code: "over_budget" });
-      const report = await spendReport(new SpendStore(store.db), 1, 1);
+      const report = await spendReport(new SpendStore(store.db), { perDay: 1 }, 1);
       expect(report.last24h.runs).toBe(1);
       expect(report.last24h.usd).toBeGreaterThan(3);
       expect(report.remainingUsd).toBe(0);

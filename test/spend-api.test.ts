@@ -27,18 +27,19 @@ describe("the spend over HTTP and from the CLI", () => {
     for (const close of closers.splice(0).reverse()) await close();
   });
 
-  async function agentWith(budgetUsdPerDay?: number) {
+  async function agentWith(budgetUsdPerDay?: number, budgetUsdPerDrivePerDay?: number) {
     const store = await TaskStore.open({});
-    const manager = testManager(store, budgetUsdPerDay !== undefined ? { budgetUsdPerDay } : {});
+    const manager = testManager(store, { ...(budgetUsdPerDay !== undefined ? { budgetUsdPerDay } : {}), ...(budgetUsdPerDrivePerDay !== undefined ? { budgetUsdPerDrivePerDay } : {}) });
     const http = await serveApi(manager);
     closers.push(() => store.close(), () => manager.stop(0), () => http.close());
+    // `driveId`: a run that drive's writers asked for (a task document's there).
     const cost = (taskId: string, type: string, usd: number, hoursAgo = 0, driveId: string | null = null) =>
-      store.db.query("INSERT INTO ph_run_costs (task_id, attempt, task_type, drive_id, cost_usd, recorded_at, worker_id) VALUES ($1, 1, $2, $5, $3, now() - make_interval(hours => $4), 'w')", [taskId, type, usd, hoursAgo, driveId]);
+      store.db.query("INSERT INTO ph_run_costs (task_id, attempt, task_type, drive_id, writers_drive, cost_usd, recorded_at, worker_id) VALUES ($1, 1, $2, $5, $5, $3, now() - make_interval(hours => $4), 'w')", [taskId, type, usd, hoursAgo, driveId]);
     return { store, manager, http, cost };
   }
 
-  it("GET /api/spend: the last 24 hours against the budget, when it has room again, each day by type, the costliest tasks; a bad query names the field", async () => {
-    const { manager, http, cost } = await agentWith(2);
+  it("GET /api/spend: the last 24 hours against the budget, when it has room again, each day by type, the costliest tasks, the drives against theirs; a bad query names the field", async () => {
+    const { manager, http, cost } = await agentWith(2, 1);
     const { task } = await manager.enqueueTask({ type: "cli", title: "the dear one", command: "true" });
     await cost(task.id, "claude-code", 1.5, 2, "team-drive");
     await cost("gone", "claude-agent", 0.75, 1);
@@ -50,7 +51,11 @@ describe("the spend over HTTP and from the CLI", () => {
       { taskId: task.id, type: "claude-code", title: "the dear one", usd: 1.5, runs: 1 },
       { taskId: "gone", type: "claude-agent", title: null, usd: 0.75, runs: 1 },
     ]);
-    expect(spend.drives).toEqual([{ driveId: "team-drive", usd: 1.5, runs: 1 }, { driveId: null, usd: 0.75, runs: 1 }]);
+    // team-drive's writers spent 1.50 of their 1.00: they wait until it leaves the window, 22 hours from now; the owner's own tasks have no drive budget.
+    expect(spend.budgetUsdPerDrivePerDay).toBe(1);
+    expect(spend.drives).toEqual([{ driveId: "team-drive", usd: 1.5, runs: 1, resumesAt: expect.any(String) }, { driveId: null, usd: 0.75, runs: 1, resumesAt: null }]);
+    const drives = spend.drives as { resumesAt: string }[];
+    expect(Math.abs(Date.parse(drives[0]?.resumesAt ?? "") - (Date.now() + 22 * 3_600_000))).toBeLessThan(60_000);
     const days = spend.days as { usd: number; runs: number }[];
     expect(days.reduce((sum, d) => sum + d.usd, 0)).toBe(6.25);
     expect(days.reduce((sum, d) => sum + d.runs, 0)).toBe(3);
@@ -76,11 +81,17 @@ describe("the spend over HTTP and from the CLI", () => {
     expect(out.stdout).toMatch(/^DAY \(UTC\) +SPENT +RUNS +BY TYPE$/m);
     expect(out.stdout).toMatch(/claude-code \$1\.25, claude-agent \$0\.0040/);
     expect(out.stdout).toMatch(/^t-1 +claude-code +\$1\.25 +1 +\(removed\)$/m);
-    expect(out.stdout).toMatch(/^by drive in the last 24 hours:\nDRIVE +SPENT +RUNS\n[- ]+\ndrive-x +\$1\.25 +1\n\(no drive: API, CLI, schedules, hooks\) +\$0\.0040 +1$/m);
+    expect(out.stdout).toMatch(/^by the drive whose writers asked, in the last 24 hours \(no budget per drive: TASK_BUDGET_USD_PER_DRIVE_PER_DAY\):\nDRIVE +SPENT +RUNS +BUDGET\n[- ]+\ndrive-x +\$1\.25 +1\n\(the owner's own: API, CLI, schedules, hooks\) +\$0\.0040 +1$/m);
 
     await budgeted.cost("t-3", "claude-code", 4, 0);
     expect((await cli(budgeted.http.url, "spend")).stdout.split("\n")[0]).toMatch(/^last 24 hours: \$5\.25 in 3 runs of a \$5\.00 daily budget: spent — Claude tasks wait until 20\d\d-/);
     expect(JSON.parse((await cli(budgeted.http.url, "spend", "--json")).stdout)).toMatchObject({ budgetUsdPerDay: 5, remainingUsd: 0 });
+
+    // With a budget per drive: a drive past it says until when its writers' Claude tasks wait.
+    const perDrive = await agentWith(undefined, 1);
+    await perDrive.cost("t-4", "claude-code", 2, 3, "drive-y");
+    await perDrive.cost("t-5", "claude-code", 0.5, 1, "drive-z");
+    expect((await cli(perDrive.http.url, "spend")).stdout).toMatch(/^by the drive whose writers asked, in the last 24 hours, each against a \$1\.00 budget \(TASK_BUDGET_USD_PER_DRIVE_PER_DAY\):\nDRIVE +SPENT +RUNS +BUDGET\n[- ]+\ndrive-y +\$2\.00 +1 +spent — waits until 20\d\d-\d\d-\d\dT[\d:.]+Z\ndrive-z +\$0\.50 +1$/m);
 
     const free = await agentWith();
     expect((await cli(free.http.url, "spend")).stdout).toBe("last 24 hours: $0.00 in 0 runs (no daily budget: TASK_BUDGET_USD_PER_DAY)\n\nnothing spent in these days\n");

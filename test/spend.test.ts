@@ -6,12 +6,10 @@
  * is left; room again once the spend is older than 24 hours.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { z } from "zod";
 import { SpendStore } from "../src/store/spend-store.js";
-import { fatal, type TaskExecutor } from "../src/tasks/executors/executor.js";
 import { spendReport } from "../src/tasks/spend-report.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
-import { TaskRequestBaseSchema, type JsonObject, type Task } from "../src/tasks/types.js";
+import { costlyExecutor } from "./support/costly-executor.js";
 import { cliRegistry, testManager } from "./support/manager.js";
 import { sleep, waitFor } from "./support/process.js";
 import { finalStatus } from "./support/scripted-executor.js";
@@ -22,22 +20,6 @@ import { WebhookService } from "../src/webhooks/webhook-service.js";
 import { WebhookStore } from "../src/store/webhook-store.js";
 import { silentLogger } from "../src/logger.js";
 import { startReceiver } from "./support/webhook-receiver.js";
-
-/** A task type whose runs cost what the task says, and tell what they were allowed to spend. */
-const CostlyRequest = TaskRequestBaseSchema.extend({ type: z.literal("costly"), costUsd: z.number(), fail: z.boolean().default(false) });
-function costlyExecutor(caps: (number | null)[]): TaskExecutor<Task & { costUsd: number; fail: boolean }> {
-  return {
-    type: "costly",
-    requestSchema: CostlyRequest,
-    reportsCost: true,
-    execute(task, ctx): Promise<JsonObject> {
-      caps.push(ctx.spendCapUsd ?? null);
-      const result = { costUsd: task.costUsd, cap: ctx.spendCapUsd ?? null };
-      if (task.fail) return Promise.reject(fatal("broke", "failed after spending", { result }));
-      return Promise.resolve(result);
-    },
-  };
-}
 
 const HOUR = 3_600_000;
 
@@ -67,7 +49,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(Math.abs(((await spend.inWindow(24 * HOUR, 3)).freesInMs ?? 0) - 14 * HOUR)).toBeLessThan(60_000);
       expect(Math.abs(((await spend.inWindow(24 * HOUR, 2.5)).freesInMs ?? 0) - 23 * HOUR)).toBeLessThan(60_000);
 
-      const report = await spendReport(spend, 5, 3);
+      const report = await spendReport(spend, { perDay: 5 }, 3);
       expect(report).toMatchObject({ budgetUsdPerDay: 5, last24h: { usd: 6.75, runs: 5 }, remainingUsd: 0 });
       expect(Date.parse(report.resumesAt ?? "") - Date.now()).toBeGreaterThan(4 * HOUR - 60_000);
       // The last 3 UTC days reach at least 48 hours back: all six runs, "old" too.
@@ -76,7 +58,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(report.days[0]?.day).toBe(new Date().toISOString().slice(0, 10));
       expect(report.days[0]?.types["claude-code"]).toBe(0.75);
       expect(report.costliest.map((t) => [t.taskId, t.usd])).toEqual([["a", 2], ["b", 2], ["c", 2], ["t1", 0.75]]);
-      expect((await spendReport(spend, undefined, 1)).remainingUsd).toBeNull();
+      expect((await spendReport(spend, {}, 1)).remainingUsd).toBeNull();
 
       expect(await spend.deleteOlderThan(25 * HOUR)).toBe(1); // "old"
     });
@@ -104,14 +86,14 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       await a.start();
       await b.start();
 
-      const first = await a.enqueueTask({ type: "costly", title: "first", costUsd: 0.7, source: { documentId: "doc-1", driveId: "drive-1" } });
+      const first = await a.enqueueTask({ type: "costly", title: "first", costUsd: 0.7, source: { documentId: "doc-1", driveId: "drive-1", origin: "document" } });
       expect((await finalStatus(a, first.task.id)).status).toBe("completed");
       const second = await a.enqueueTask({ type: "costly", title: "second", costUsd: 0.5 });
       expect((await finalStatus(a, second.task.id)).status).toBe("completed");
       // Each run started capped at what was left: the whole dollar, then 30 cents.
       expect(caps[0]).toBe(1);
       expect(caps[1]).toBeCloseTo(0.3, 6);
-      // Where each cost came from: the first task's drive, the second from none.
+      // Whose writers asked for each: the first task's drive (a task document's there), the second the owner.
       expect((await new SpendStore(opened.store.db).byDrive(24 * HOUR, 10)).map((d) => [d.drive_id, d.cost_usd])).toEqual([["drive-1", 0.7], [null, 0.5]]);
 
       // 1.20 of 1.00: every worker holds "costly" (the other within its next read of the spend).

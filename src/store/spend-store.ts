@@ -17,8 +17,9 @@ export class SpendStore {
     return insertRunCost(this.db, workerId, cost);
   }
 
-  inWindow(windowMs: number, budgetUsd: number | null): Promise<WindowSpend> {
-    return selectWindowSpend(this.db, windowMs, budgetUsd);
+  /** The last `windowMs`'s spend, all of it or (`writersDrive`) what one drive's writers asked for. */
+  inWindow(windowMs: number, budgetUsd: number | null, writersDrive?: string): Promise<WindowSpend> {
+    return selectWindowSpend(this.db, windowMs, budgetUsd, writersDrive);
   }
 
   byDay(days: number): Promise<DaySpendRow[]> {

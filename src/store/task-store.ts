@@ -235,8 +235,8 @@ export class TaskStore {
     return scheduleRetry(this.db, args);
   }
 
-  release(workerId: string, ids: readonly string[], reason?: ReleaseReason): Promise<string[]> {
-    return ids.length === 0 ? Promise.resolve([]) : releaseTasks(this.db, workerId, ids, reason);
+  release(workerId: string, ids: readonly string[], reason?: ReleaseReason, afterMs?: number): Promise<string[]> {
+    return ids.length === 0 ? Promise.resolve([]) : releaseTasks(this.db, workerId, ids, reason, afterMs);
   }
 
   renewLeases(workerId: string, ids: readonly string[], leaseMs: number): Promise<{ id: string; cancel_requested: boolean }[]> {

@@ -40,6 +40,7 @@ import { cancelTasksOfRemovedDocuments, deletesNodes } from "./document-deletion
 import { finalAction, isTerminal, outputOfResult } from "./document-updates.js";
 import { now, TaskDocumentReports } from "./task-document-reports.js";
 import { documentIdempotencyKey, requestFromTaskDocument, TASK_REQUEST_PREFIX } from "./task-from-document.js";
+import type { WaitingReason } from "./waiting-reason.js";
 import type { TaskManager } from "./task-manager.js";
 import { isTerminalStatus, type JsonValue, type Task, type TaskError } from "./types.js";
 
@@ -107,6 +108,7 @@ export class TaskEventHandler {
       failed: onManager((task: Task, info: { result?: JsonValue; durationMs: number }) => this.handleTaskResult(task, info.result ?? null, info.durationMs)),
       cancelled: onManager((task: Task, info: { result?: JsonValue }) => this.handleTaskResult(task, info.result ?? null, undefined)),
       awaitingApproval: onManager((task: Task) => this.reports.awaitingApproval(task)),
+      waiting: onManager((task: Task, reason: WaitingReason) => this.reports.waiting(task, reason)),
     };
     for (const [event, handler] of Object.entries(handlers)) manager.on(event as "started", handler as never);
     this.detachers.push(() => {

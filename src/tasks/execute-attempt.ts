@@ -4,7 +4,7 @@
  */
 import type { Logger } from "../logger.js";
 import type { JsonObject, JsonValue, OutputChunk, ProgressEvent, Task, TaskError } from "./types.js";
-import { abortCauseOf, classifyError, fatal, TaskAbortReason, type ConversationKeeper, type ExecutionContext, type TaskExecutor } from "./executors/executor.js";
+import { abortCauseOf, classifyError, fatal, TaskAbortReason, type ConversationKeeper, type ExecutionContext, type SpendCap, type TaskExecutor } from "./executors/executor.js";
 
 export type AttemptOutcome =
   | { status: "completed"; result: JsonObject; durationMs: number }
@@ -33,8 +33,8 @@ export interface AttemptOptions {
    */
   abandonAfterMs?: number;
   attempt: number;
-  /** What the run may spend under the daily budget (ExecutionContext.spendCapUsd). */
-  spendCapUsd?: number;
+  /** What the run may spend under the daily budget or its drive's (ExecutionContext.spendCapUsd, spendCapFrom). */
+  spendCap?: SpendCap;
   /** ExecutionContext.conversations. */
   conversations?: ConversationKeeper;
   logger: Logger;
@@ -49,7 +49,7 @@ export async function executeAttempt(executor: TaskExecutor, task: Task, options
   const elapsed = () => Math.round(performance.now() - started);
   try {
     // (then: an executor that throws instead of rejecting is caught like one that rejects)
-    const context: ExecutionContext = { signal: controller.signal, output: options.onOutput ?? ignore, progress: options.onProgress ?? ignore, logger: options.logger, attempt: options.attempt, ...(options.spendCapUsd !== undefined ? { spendCapUsd: options.spendCapUsd } : {}), ...(options.conversations ? { conversations: options.conversations } : {}) };
+    const context: ExecutionContext = { signal: controller.signal, output: options.onOutput ?? ignore, progress: options.onProgress ?? ignore, logger: options.logger, attempt: options.attempt, ...(options.spendCap ? { spendCapUsd: options.spendCap.usd, spendCapFrom: options.spendCap.from } : {}), ...(options.conversations ? { conversations: options.conversations } : {}) };
     const work = Promise.resolve().then(() => executor.execute(task, context));
     const result = await abandonedAfter(work, controller.signal, options.abandonAfterMs ?? DEFAULT_ABANDON_AFTER_MS, options.logger);
     // An executor that ignored its signal and returned anyway still respects the cancel.

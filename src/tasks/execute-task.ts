@@ -7,7 +7,7 @@ import type { Logger } from "../logger.js";
 import type { Redactor } from "../security/redactor.js";
 import { parseWith } from "../validation.js";
 import { executeAttempt, type AttemptOutcome } from "./execute-attempt.js";
-import type { ConversationKeeper } from "./executors/executor.js";
+import type { ConversationKeeper, SpendCap } from "./executors/executor.js";
 import type { ExecutorRegistry } from "./executors/registry.js";
 import type { OutputLog } from "./output-log.js";
 import { RunOutputCleaner } from "./run-output-cleaner.js";
@@ -26,8 +26,8 @@ export interface ExecuteTaskContext {
   /** The manager's "output" and "progress" events. */
   onOutput: (...args: TaskLifecycleEvents["output"]) => void;
   onProgress: (...args: TaskLifecycleEvents["progress"]) => void;
-  /** What a run of a type that reports a cost may spend under the daily budget now (spend-budget.ts). */
-  spendCap?: () => number | undefined;
+  /** What a run of `task` (of a type that reports a cost) may spend now: the daily budget's rest, or its drive's (spend-budget.ts, drive-budget.ts). */
+  spendCap?: (task: Task) => SpendCap | undefined;
   /** Where a pipeline step's references to earlier steps' results are read from (pipelines/step-results.ts). */
   stepResults?: StepResultSource;
   /** Conversations kept for follow-ups (ExecutionContext.conversations). */
@@ -77,7 +77,7 @@ export async function executeTask(ctx: ExecuteTaskContext, stored: Task, abort: 
     timeoutMs: task.timeoutMs,
     ...(ctx.abandonAfterMs !== undefined ? { abandonAfterMs: ctx.abandonAfterMs } : {}),
     attempt,
-    ...spendCap(ctx, executor.reportsCost === true),
+    ...spendCap(ctx, task, executor.reportsCost === true),
     ...(ctx.conversations ? { conversations: ctx.conversations } : {}),
     logger: ctx.logger.child({ taskId: task.id, type: task.type }),
     onOutput: (chunk) => cleaner.output(chunk),
@@ -86,7 +86,7 @@ export async function executeTask(ctx: ExecuteTaskContext, stored: Task, abort: 
   return cleaner.finish(outcome);
 }
 
-function spendCap(ctx: ExecuteTaskContext, reportsCost: boolean): { spendCapUsd?: number } {
-  const cap = reportsCost ? ctx.spendCap?.() : undefined;
-  return cap !== undefined ? { spendCapUsd: cap } : {};
+function spendCap(ctx: ExecuteTaskContext, task: Task, reportsCost: boolean): { spendCap?: SpendCap } {
+  const cap = reportsCost ? ctx.spendCap?.(task) : undefined;
+  return cap !== undefined ? { spendCap: cap } : {};
 }

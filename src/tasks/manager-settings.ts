@@ -49,6 +49,8 @@ export interface ManagerSettings {
   vacuumEveryFinishes: number;
   /** US dollars that runs which report a cost may spend in 24 hours, across workers (spend-budget.ts); absent: no budget. */
   budgetUsdPerDay?: number;
+  /** US dollars that the runs one drive's writers ask for may spend in 24 hours, across workers (drive-budget.ts); absent: none. */
+  budgetUsdPerDrivePerDay?: number;
   /** Values replaced by [REDACTED] in tasks' output, progress, results and errors (the agent's secrets). */
   secrets?: readonly string[];
 }
@@ -81,6 +83,7 @@ export function managerSettingsFromConfig(config: Config): ManagerSettings {
     abandonAfterMs: 2 * config.TASK_KILL_GRACE_MS + 5000,
     vacuumEveryFinishes: config.TASK_STORE_VACUUM_EVERY,
     ...(config.TASK_BUDGET_USD_PER_DAY !== undefined ? { budgetUsdPerDay: config.TASK_BUDGET_USD_PER_DAY } : {}),
+    ...(config.TASK_BUDGET_USD_PER_DRIVE_PER_DAY !== undefined ? { budgetUsdPerDrivePerDay: config.TASK_BUDGET_USD_PER_DRIVE_PER_DAY } : {}),
     secrets: agentSecrets(config),
   };
 }

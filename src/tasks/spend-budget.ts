@@ -18,6 +18,8 @@ import type { Logger } from "../logger.js";
 import type { TaskMetrics } from "../metrics.js";
 import { CHANNELS } from "../store/db.js";
 import type { SpendStore, WindowSpend } from "../store/spend-store.js";
+import { writersDrive } from "./task-from-document.js";
+import type { Task } from "./types.js";
 
 /** The budget's window: the last 24 hours, rolling. */
 export const BUDGET_WINDOW_MS = 24 * 3_600_000;
@@ -63,11 +65,11 @@ export class SpendBudget {
   ) {}
 
   /** Records what a run cost, if it says, and reads the spend again. Never throws: the run's end is recorded after it. */
-  async record(task: { id: string; type: string; source?: { driveId?: string | undefined; documentId?: string | undefined } | undefined }, attempt: number, result: unknown): Promise<void> {
+  async record(task: Pick<Task, "id" | "type" | "source">, attempt: number, result: unknown): Promise<void> {
     const costUsd = costOf(result);
     if (costUsd === undefined || costUsd === 0) return;
     try {
-      if (!(await this.store.record(this.workerId, { taskId: task.id, attempt, taskType: task.type, driveId: task.source?.driveId, documentId: task.source?.documentId, costUsd }))) return;
+      if (!(await this.store.record(this.workerId, { taskId: task.id, attempt, taskType: task.type, driveId: task.source?.driveId, documentId: task.source?.documentId, writersDrive: writersDrive(task.source), costUsd }))) return;
       await this.store.db.notify(CHANNELS.spend, this.workerId);
     } catch (error) {
       // The task's end matters more than its line in the spend: recorded without it, and said.

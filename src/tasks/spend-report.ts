@@ -1,7 +1,8 @@
 /**
  * The spend as a person reads it (GET /api/spend, ph-tasks spend, the dashboard): the last 24
  * hours against the daily budget, each UTC day of the last `days` by type, and the tasks and the
- * source drives that cost most in the last 24 hours. Read fresh from the store: every worker's runs count.
+ * drives whose writers asked for most in the last 24 hours, each against its own budget
+ * (TASK_BUDGET_USD_PER_DRIVE_PER_DAY). Read fresh from the store: every worker's runs count.
  */
 import type { SpendStore } from "../store/spend-store.js";
 import { BUDGET_WINDOW_MS } from "./spend-budget.js";
@@ -16,12 +17,32 @@ export interface SpendReport {
   resumesAt: string | null;
   days: { day: string; usd: number; runs: number; types: Record<string, number> }[];
   costliest: { taskId: string; type: string; title: string | null; usd: number; runs: number }[];
-  /** The last 24 hours per source drive (null: tasks from no drive), the costliest first. */
-  drives: { driveId: string | null; usd: number; runs: number }[];
+  /** TASK_BUDGET_USD_PER_DRIVE_PER_DAY as this agent has it; null: none. */
+  budgetUsdPerDrivePerDay: number | null;
+  /**
+   * The last 24 hours per drive whose writers asked (null: the owner's own tasks — the API, the
+   * CLI, schedules, hooks), the costliest first; `resumesAt`: with the drive's budget spent, when
+   * its Claude tasks start again.
+   */
+  drives: { driveId: string | null; usd: number; runs: number; resumesAt: string | null }[];
 }
 
-export async function spendReport(store: SpendStore, budgetUsdPerDay: number | undefined, days: number, now = Date.now()): Promise<SpendReport> {
+/** The daily budgets as this agent has them (TASK_BUDGET_USD_PER_DAY, TASK_BUDGET_USD_PER_DRIVE_PER_DAY). */
+export interface Budgets {
+  perDay?: number | undefined;
+  perDrive?: number | undefined;
+}
+
+export async function spendReport(store: SpendStore, budgets: Budgets, days: number, now = Date.now()): Promise<SpendReport> {
+  const budgetUsdPerDay = budgets.perDay;
   const [window, perDay, costliest, drives] = await Promise.all([store.inWindow(BUDGET_WINDOW_MS, budgetUsdPerDay ?? null), store.byDay(days), store.costliestTasks(BUDGET_WINDOW_MS, 10), store.byDrive(BUDGET_WINDOW_MS, 10)]);
+  const perDrive = budgets.perDrive;
+  // Only a drive at its budget needs to know when it has room again: one more read each (at most 10).
+  const driveResumes = await Promise.all(drives.map(async (row) => {
+    if (perDrive === undefined || row.drive_id === null || row.cost_usd < perDrive) return null;
+    const frees = (await store.inWindow(BUDGET_WINDOW_MS, perDrive, row.drive_id)).freesInMs;
+    return frees === null ? null : new Date(now + frees).toISOString();
+  }));
   const byDay = new Map<string, SpendReport["days"][number]>();
   for (const row of perDay) {
     const day = byDay.get(row.day) ?? { day: row.day, usd: 0, runs: 0, types: {} };
@@ -38,6 +59,7 @@ export async function spendReport(store: SpendStore, budgetUsdPerDay: number | u
     resumesAt: window.freesInMs === null ? null : new Date(now + window.freesInMs).toISOString(),
     days: [...byDay.values()],
     costliest: costliest.map((row) => ({ taskId: row.task_id, type: row.task_type, title: row.title, usd: row.cost_usd, runs: row.runs })),
-    drives: drives.map((row) => ({ driveId: row.drive_id, usd: row.cost_usd, runs: row.runs })),
+    budgetUsdPerDrivePerDay: perDrive ?? null,
+    drives: drives.map((row, i) => ({ driveId: row.drive_id, usd: row.cost_usd, runs: row.runs, resumesAt: driveResumes[i] ?? null })),
   };
 }

@@ -11,6 +11,7 @@ import { finalAction, isTerminal, outputOfResult } from "./document-updates.js";
 import { approversOf, requiredApprovals } from "./executors/approval-executor.js";
 import { documentPipelineOf, type PipelineDocuments } from "./pipeline-documents.js";
 import type { JsonValue, Task, TaskError } from "./types.js";
+import type { WaitingReason } from "./waiting-reason.js";
 
 export const now = (): string => new Date().toISOString();
 
@@ -66,6 +67,18 @@ export class TaskDocumentReports {
     const required = requiredApprovals(task);
     const who = !approvers ? message : required > 1 ? `${message}; ${required} of ${approvers.join(", ")} must approve it (one rejection rejects it)` : `${message}; only ${approvers.join(", ")} may decide it`;
     await this.writer.write(documentId, "notice", (s) => (!isTerminal(s) && (step || s.currentTaskId === task.id) ? actions.addNotice({ level: "info", message: who, at: now() }) : undefined));
+  }
+
+  /**
+   * A claimed task went back to wait a while (its drive's daily budget spent, drive-budget.ts): its
+   * document says why and until when — or, for a step of a pipeline a document asked for, which step.
+   */
+  async waiting(task: Task, reason: WaitingReason): Promise<void> {
+    const documentId = taskDocumentOf(task);
+    if (!documentId) return;
+    const step = documentPipelineOf(task) !== undefined;
+    const message = `${step ? `step "${task.title}" waits` : "waits"}: ${reason.message}`;
+    await this.writer.write(documentId, "notice", (s) => (!isTerminal(s) && (step || s.currentTaskId === task.id) ? actions.addNotice({ level: "warning", message, at: now() }) : undefined));
   }
 
   /** The final status and result go back to the task's document (the seed's handleTaskResult, its document half). */

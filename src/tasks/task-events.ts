@@ -7,6 +7,7 @@ import type { Logger } from "../logger.js";
 import type { ClaimedRow } from "../store/sql/claim-tasks.js";
 import { rowToTask } from "../store/task-store.js";
 import type { Task, TaskError, OutputChunk, ProgressEvent, JsonValue } from "./types.js";
+import type { WaitingReason } from "./waiting-reason.js";
 
 export interface TaskLifecycleEvents {
   /** Accepted by the store (not emitted for an idempotent duplicate). */
@@ -20,6 +21,8 @@ export interface TaskLifecycleEvents {
   completed: [task: Task, info: { result: JsonValue; durationMs: number }];
   failed: [task: Task, info: { error: TaskError; result?: JsonValue; durationMs: number }];
   cancelled: [task: Task, info: { reason: string; result?: JsonValue; durationMs?: number }];
+  /** A claimed task went back to the queue to wait for a while, and why (its drive's daily budget spent: drive-budget.ts). */
+  waiting: [task: Task, reason: WaitingReason];
   /** An approval task now waits for a person's decision alone (approvals.ts). */
   awaitingApproval: [task: Task];
 }

@@ -12,6 +12,16 @@ export const documentIdempotencyKey = (documentId: string, requestId: string) =>
 /** source.origin of the work a task document asks for. */
 export const TASK_DOCUMENT_ORIGIN = "document";
 
+/**
+ * The drive whose writers asked for a task: a task document's (or its pipeline's) or a rule's, set
+ * off by a change of a document there; undefined for the owner's own tasks (the API, the CLI,
+ * schedules, hooks), whose task documents sit in the agent's local drives (drive-budget.ts).
+ */
+export function writersDrive(source: TaskSource | undefined): string | undefined {
+  const origin = source?.origin ?? "";
+  return source?.driveId !== undefined && (origin === TASK_DOCUMENT_ORIGIN || origin.startsWith("rule:")) ? source.driveId : undefined;
+}
+
 /** A request id that names an existing task: the API enqueues first, then asks the document. */
 export const TASK_REQUEST_PREFIX = "task:";
 

@@ -45,6 +45,7 @@ import type { RunningTask } from "./running-task.js";
 import { HeldTasks } from "./held-tasks.js";
 import { RecentCancels } from "./recent-cancels.js";
 import { BUDGET_REFRESH_MS, SpendBudget } from "./spend-budget.js";
+import { driveBudgetReason, DriveBudgets, returnedForDriveBudget, tighterCap, type DriveHoldDeps } from "./drive-budget.js";
 import { SpendStore } from "../store/spend-store.js";
 import { ConversationStore } from "../store/conversation-store.js";
 
@@ -71,11 +72,14 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   private readonly presence: WorkerPresence;
   /** What runs cost, and the daily budget that holds the types whose runs cost money. */
   readonly budget: SpendBudget;
+  /** Each drive's daily budget, held as its writers' tasks start (drive-budget.ts). */
+  readonly driveBudgets: DriveBudgets;
   /** Conversations Claude runs had, kept for follow-ups (continueFrom), and read back by the API. */
   readonly conversations: ConversationStore;
   /** The agent's secrets, taken out of what runs produce — and of the conversations shown. */
   readonly redactor: Redactor;
   private readonly heartbeat: WorkerHeartbeat;
+  private readonly driveHold: DriveHoldDeps;
 
   constructor(
     readonly store: TaskStore,
@@ -89,7 +93,10 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     this.controls = new QueueControls(store.db, logger);
     this.presence = new WorkerPresence(store.db, settings, logger);
     this.conversations = new ConversationStore(store.db);
-    this.budget = new SpendBudget(new SpendStore(store.db), settings.workerId, settings.budgetUsdPerDay, logger, metrics);
+    const spend = new SpendStore(store.db);
+    this.budget = new SpendBudget(spend, settings.workerId, settings.budgetUsdPerDay, logger, metrics);
+    this.driveBudgets = new DriveBudgets(spend, settings.budgetUsdPerDrivePerDay);
+    this.driveHold = { budgets: this.driveBudgets, store, workerId: settings.workerId, logger, returned: (task, why) => void [this.emit("queued", task), this.emit("waiting", task, why)] };
     this.upkeep = new StoreUpkeep(store, settings, logger, () => this.started);
     this.outputLog = new OutputLog(store, { maxBytesPerTask: settings.outputCapBytes, flushIntervalMs: 100, logger });
     this.held = new HeldTasks({
@@ -109,7 +116,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
       returned: (rows, why) => rows.forEach((row) => announceReturned(this.logger, this, row, why)),
       state: () => (!this.started ? "stopped" : this.stopping ? "stopping" : "running"),
     }, this.controls.rateLimits);
-    this.executeContext = { registry, redactor, outputLog: this.outputLog, logger, workerId: settings.workerId, abandonAfterMs: settings.abandonAfterMs, onOutput: (task, chunk) => this.emit("output", task, chunk), onProgress: (task, event) => this.emit("progress", task, event), spendCap: () => this.budget.remainingUsd(), stepResults: stepResultsFrom(new PipelineStore(store.db)), conversations: this.conversations };
+    this.executeContext = { registry, redactor, outputLog: this.outputLog, logger, workerId: settings.workerId, abandonAfterMs: settings.abandonAfterMs, onOutput: (task, chunk) => this.emit("output", task, chunk), onProgress: (task, event) => this.emit("progress", task, event), spendCap: (task) => tighterCap(this.budget.remainingUsd(), this.driveBudgets.remainingFor(task)), stepResults: stepResultsFrom(new PipelineStore(store.db)), conversations: this.conversations };
     this.dependencyFailures = new DependencyFailures(store, (id, reason, code) => this.cancelTask(id, reason, code), logger);
     const ended = (task: Task) => void (this.started && this.dependencyFailures.checkQuietly([task.id]));
     this.on("failed", ended).on("cancelled", ended);
@@ -250,7 +257,11 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   async whyWaiting(id: string): Promise<WaitingReason | undefined> {
     const facts = await this.store.waitingFacts(id);
     if (!facts) return undefined;
-    return explainWaiting(facts, { budget: this.budget, reportsCost: (type) => this.registry.get(type)?.reportsCost === true, pauses: this.controls.pauseStore, rateLimits: this.controls.rateLimitStore, concurrency: this.controls.concurrencyStore, maxPerDocument: this.settings.maxPerDocument, maxPerDrive: this.settings.maxPerDrive });
+    const driveBudget = async (waiting: { source: Task["source"] | null }) => {
+      const spent = await this.driveBudgets.spentFor({ source: waiting.source ?? undefined });
+      return spent && driveBudgetReason(spent);
+    };
+    return explainWaiting(facts, { budget: this.budget, driveBudget, reportsCost: (type) => this.registry.get(type)?.reportsCost === true, pauses: this.controls.pauseStore, rateLimits: this.controls.rateLimitStore, concurrency: this.controls.concurrencyStore, maxPerDocument: this.settings.maxPerDocument, maxPerDrive: this.settings.maxPerDrive });
   }
 
   async getTaskStatus(id: string): Promise<{ id: string; status: Task["status"]; attempts: number; error?: TaskError } | undefined> {
@@ -388,6 +399,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     this.held.hold(task, !expired, async (entry) => {
       if (expired) return this.settler.settle(task, row.attempts, expired);
       if (cancelHeard && (await this.store.get(row.id))?.cancel_requested) return this.settler.settle(task, row.attempts, CANCELLED_BEFORE_START);
+      if (this.registry.get(task.type)?.reportsCost === true && (await returnedForDriveBudget(this.driveHold, task))) return this.held.freeSlot(entry);
       return this.runClaimed(entry, row.attempts);
     });
   }

@@ -1,7 +1,7 @@
 /**
  * `ph-tasks spend`: what runs cost (GET /api/spend) — the last 24 hours against the daily budget
- * (TASK_BUDGET_USD_PER_DAY), each day by task type, the costliest tasks and source drives of the
- * last 24 hours.
+ * (TASK_BUDGET_USD_PER_DAY), each day by task type, the costliest tasks of the last 24 hours and
+ * the drives whose writers asked for most, each against its own budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY).
  */
 import type { Command } from "commander";
 import { z } from "zod";
@@ -17,7 +17,8 @@ const SpendSchema = z.looseObject({
   resumesAt: z.string().nullable(),
   days: z.array(z.object({ day: z.string(), usd: z.number(), runs: z.number(), types: z.record(z.string(), z.number()) })),
   costliest: z.array(z.object({ taskId: z.string(), type: z.string(), title: z.string().nullable(), usd: z.number(), runs: z.number() })),
-  drives: z.array(z.object({ driveId: z.string().nullable(), usd: z.number(), runs: z.number() })).default([]),
+  budgetUsdPerDrivePerDay: z.number().nullable().default(null),
+  drives: z.array(z.object({ driveId: z.string().nullable(), usd: z.number(), runs: z.number(), resumesAt: z.string().nullable().default(null) })).default([]),
 });
 
 export type SpendAnswer = z.infer<typeof SpendSchema>;
@@ -30,10 +31,16 @@ export function spendHeadline(spend: SpendAnswer): string {
   return spend.resumesAt ? `${of}: spent — Claude tasks wait until ${spend.resumesAt}` : `${of}: ${dollars(spend.remainingUsd ?? 0)} left`;
 }
 
+/** The drives table's heading: whose writers asked, and against which budget. */
+function driveHeading(perDrive: number | null): string {
+  const by = "by the drive whose writers asked, in the last 24 hours";
+  return perDrive === null ? `${by} (no budget per drive: TASK_BUDGET_USD_PER_DRIVE_PER_DAY)` : `${by}, each against a ${dollars(perDrive)} budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY)`;
+}
+
 export function registerSpendCommand(program: Command): void {
   program
     .command("spend")
-    .description("what runs cost (claude-code, claude-agent): the last 24 hours against the daily budget, each day by type, the costliest tasks")
+    .description("what runs cost (claude-code, claude-agent): the last 24 hours against the daily budget, each day by type, the costliest tasks, the drives whose writers asked against their budget")
     .option("--days <n>", "how many days (UTC) to list (1-400)", "7")
     .option("--json", "print JSON")
     .action(async (flags: { days: string; json?: boolean }, command: Command) => {
@@ -41,12 +48,12 @@ export function registerSpendCommand(program: Command): void {
       if (flags.json) return printJson(spend);
       const days = spend.days.map((d) => [d.day, dollars(d.usd), String(d.runs), Object.entries(d.types).map(([type, usd]) => `${type} ${dollars(usd)}`).join(", ")]);
       const costliest = spend.costliest.map((t) => [t.taskId, t.type, dollars(t.usd), String(t.runs), truncate(t.title ?? "(removed)", 50)]);
-      const drives = spend.drives.map((d) => [d.driveId ?? "(no drive: API, CLI, schedules, hooks)", dollars(d.usd), String(d.runs)]);
+      const drives = spend.drives.map((d) => [d.driveId ?? "(the owner's own: API, CLI, schedules, hooks)", dollars(d.usd), String(d.runs), d.resumesAt ? `spent — waits until ${d.resumesAt}` : ""]);
       printText(
         `${spendHeadline(spend)}\n\n` +
           (days.length > 0 ? `${table(["DAY (UTC)", "SPENT", "RUNS", "BY TYPE"], days)}\n` : "nothing spent in these days\n") +
           (costliest.length > 0 ? `\ncostliest in the last 24 hours:\n${table(["TASK", "TYPE", "SPENT", "RUNS", "TITLE"], costliest)}\n` : "") +
-          (drives.length > 0 ? `\nby drive in the last 24 hours:\n${table(["DRIVE", "SPENT", "RUNS"], drives)}\n` : ""),
+          (drives.length > 0 ? `\n${driveHeading(spend.budgetUsdPerDrivePerDay)}:\n${table(["DRIVE", "SPENT", "RUNS", "BUDGET"], drives)}\n` : ""),
       );
     });
 }

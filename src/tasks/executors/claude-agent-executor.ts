@@ -139,7 +139,7 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
     if (memory) throw fatal("limits_too_low", memory);
     const { prompt, document } = await buildTaskPrompt(this.options, task);
 
-    const budget = runBudget(task.maxBudgetUsd, this.options.defaultMaxBudgetUsd, ctx.spendCapUsd);
+    const budget = runBudget(task.maxBudgetUsd, this.options.defaultMaxBudgetUsd, ctx);
     await awaitStartBudget(this.starts, ctx);
 
     const home = runHomePath(this.options.homesDir, task.id, ctx.attempt);

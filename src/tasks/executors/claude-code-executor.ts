@@ -137,7 +137,7 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
     const skipped = this.options.projectSettings ? [] : await skippedProjectSettings(cwd);
     if (skipped.length > 0) ctx.progress({ kind: "notice", message: `not loaded: the project's ${skipped.join(", ")} (permissions, hooks, env are code from whoever wrote the project); CLAUDE_CODE_PROJECT_SETTINGS=true loads them` });
 
-    const budget = runBudget(task.maxBudgetUsd, this.options.defaultMaxBudgetUsd, ctx.spendCapUsd);
+    const budget = runBudget(task.maxBudgetUsd, this.options.defaultMaxBudgetUsd, ctx);
     await awaitStartBudget(this.starts, ctx);
 
     const home = runHomePath(this.options.homesDir, task.id, ctx.attempt);

@@ -23,6 +23,12 @@ export function abortCauseOf(signal: AbortSignal): AbortCause | undefined {
   return signal.reason instanceof TaskAbortReason ? signal.reason.abortCause : "cancel";
 }
 
+/** What a run may spend under a budget, and whose (ExecutionContext.spendCapUsd, spendCapFrom). */
+export interface SpendCap {
+  usd: number;
+  from: "daily" | "drive";
+}
+
 export interface ExecutionContext {
   /** Aborted on cancel, timeout or shutdown; the reason is a TaskAbortReason. */
   signal: AbortSignal;
@@ -38,6 +44,12 @@ export interface ExecutionContext {
    * of it as this run starts, in US dollars. The run should stop there (spend-budget.ts).
    */
   spendCapUsd?: number;
+  /**
+   * Whose budget spendCapUsd is what is left of: the daily budget of every run ("daily",
+   * TASK_BUDGET_USD_PER_DAY), or the one of the drive whose writers asked for this task ("drive",
+   * TASK_BUDGET_USD_PER_DRIVE_PER_DAY) when that is the tighter. Absent: "daily".
+   */
+  spendCapFrom?: SpendCap["from"];
   /**
    * Where a run keeps the conversation it had, so that a later task may continue it, and finds the
    * one its task continues (a Claude task's continueFrom). Absent outside the task store (`ph-tasks run`).

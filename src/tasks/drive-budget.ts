@@ -1,0 +1,121 @@
+/**
+ * Each drive's own daily budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY): what the runs that one
+ * drive's writers asked for — its task documents', its pipelines', the rules that its documents'
+ * changes set off — may spend in the last 24 hours. Whoever may write a synced drive may ask for
+ * Claude runs; without it one drive's writers could spend the whole daily budget
+ * (TASK_BUDGET_USD_PER_DAY, spend-budget.ts) that every drive and the owner share. The owner's own
+ * tasks (the API, the CLI, schedules, hooks) are not held by it: their task documents sit in the
+ * agent's local drives, which no one else writes.
+ *
+ * Held as a task starts, not in the claim: the claim picks by type across every drive in one
+ * statement, and a list of held drives there would weigh on every claim for a case that is rare
+ * and concerns runs of seconds to minutes. The worker that claims a task of a type whose runs cost
+ * money, asked for by a drive's writers, reads that drive's spend (one indexed query); spent, the
+ * task goes back to the queue not to be claimed before the drive has room again — its attempt not
+ * counted, its rank kept — and its document is told why and until when. Otherwise the run starts
+ * capped at what is left of the drive's budget, when that is tighter than the daily budget's rest.
+ */
+import type { Logger } from "../logger.js";
+import type { SpendStore } from "../store/spend-store.js";
+import type { TaskStore } from "../store/task-store.js";
+import type { SpendCap } from "./executors/executor.js";
+import { BUDGET_WINDOW_MS, dollars, type SpentBudget } from "./spend-budget.js";
+import { writersDrive } from "./task-from-document.js";
+import { logTransition } from "./task-events.js";
+import type { Task } from "./types.js";
+import type { WaitingReason } from "./waiting-reason.js";
+
+/** A drive whose budget is spent: which, how much, and when it has room again. */
+export interface SpentDriveBudget extends SpentBudget {
+  driveId: string;
+  /** From now (the store's clock). */
+  freesInMs: number;
+}
+
+/** When a drive's spend could not be read, its task is tried again this much later (a budget is not skipped for a store's hiccup). */
+export const DRIVE_READ_RETRY_MS = 30_000;
+/** What is left of a drive's budget is kept this long after it was read, for the run that starts (its cap). */
+const REMAINING_KEPT_MS = 60_000;
+
+/** Why a task waits for its drive's budget, as `ph-tasks show`, the API and its document say it. */
+export function driveBudgetReason(spent: SpentDriveBudget): WaitingReason {
+  const until = new Date(spent.freesAt).toISOString();
+  return {
+    code: "drive_over_budget",
+    message: `its drive's daily budget is spent (${dollars(spent.spentUsd)} of ${dollars(spent.limitUsd)} in the last 24 hours by drive ${spent.driveId}'s writers; TASK_BUDGET_USD_PER_DRIVE_PER_DAY); it starts at ${until}`,
+    until,
+  };
+}
+
+/** The tighter of the daily budget's rest and the drive's (either may be absent). */
+export function tighterCap(dailyUsd: number | undefined, driveUsd: number | undefined): SpendCap | undefined {
+  if (driveUsd !== undefined && (dailyUsd === undefined || driveUsd < dailyUsd)) return { usd: driveUsd, from: "drive" };
+  return dailyUsd === undefined ? undefined : { usd: dailyUsd, from: "daily" };
+}
+
+export class DriveBudgets {
+  /** What was left of each drive's budget when a task of it last started. */
+  private readonly remaining = new Map<string, { usd: number; at: number }>();
+
+  constructor(
+    private readonly store: SpendStore,
+    /** US dollars per drive per 24 hours; undefined: none. */
+    readonly limitUsd: number | undefined,
+  ) {}
+
+  /** Reads the spend of the drive whose writers asked for `task`: spent, or undefined (room, no drive, no budget). */
+  async spentFor(task: Pick<Task, "source">): Promise<SpentDriveBudget | undefined> {
+    const driveId = writersDrive(task.source);
+    if (this.limitUsd === undefined || driveId === undefined) return undefined;
+    const spend = await this.store.inWindow(BUDGET_WINDOW_MS, this.limitUsd, driveId);
+    const now = Date.now();
+    for (const [drive, read] of this.remaining) if (now - read.at > REMAINING_KEPT_MS) this.remaining.delete(drive);
+    this.remaining.set(driveId, { usd: Math.max(0, this.limitUsd - spend.spentUsd), at: now });
+    if (spend.spentUsd < this.limitUsd) return undefined;
+    const freesInMs = spend.freesInMs ?? 0;
+    return { driveId, limitUsd: this.limitUsd, spentUsd: spend.spentUsd, freesAt: now + freesInMs, freesInMs };
+  }
+
+  /** What a run of `task` may still spend under its drive's budget, as read as it was about to start; undefined: no drive budget holds it. */
+  remainingFor(task: Pick<Task, "source">): number | undefined {
+    const driveId = writersDrive(task.source);
+    return driveId === undefined ? undefined : this.remaining.get(driveId)?.usd;
+  }
+}
+
+export interface DriveHoldDeps {
+  budgets: DriveBudgets;
+  store: TaskStore;
+  workerId: string;
+  logger: Logger;
+  /** Told of a task returned to wait: it is pending again, and why (the document, the live views). */
+  returned(task: Task, why: WaitingReason): void;
+}
+
+/**
+ * Before a claimed task of a type whose runs cost money starts: when its drive's budget is spent
+ * (or its spend cannot be read), returns it to the queue until the drive has room (or for
+ * DRIVE_READ_RETRY_MS). True when it went back — it must not run.
+ */
+export async function returnedForDriveBudget(deps: DriveHoldDeps, task: Task): Promise<boolean> {
+  if (deps.budgets.limitUsd === undefined || writersDrive(task.source) === undefined) return false;
+  let why: WaitingReason;
+  let afterMs: number;
+  try {
+    const spent = await deps.budgets.spentFor(task);
+    if (!spent) return false;
+    why = driveBudgetReason(spent);
+    afterMs = spent.freesInMs;
+  } catch (error) {
+    deps.logger.warn({ err: error, taskId: task.id }, "reading the spend of the task's drive failed; it goes back to the queue and is tried again shortly");
+    afterMs = DRIVE_READ_RETRY_MS;
+    why = { code: "drive_over_budget", message: `its drive's spend could not be read (TASK_BUDGET_USD_PER_DRIVE_PER_DAY); tried again at ${new Date(Date.now() + afterMs).toISOString()}`, until: new Date(Date.now() + afterMs).toISOString() };
+  }
+  const back = await deps.store.release(deps.workerId, [task.id], "drive budget spent", afterMs);
+  // Not released: its lease was lost meanwhile (another worker has it); not run here either way.
+  if (back.length === 0) return true;
+  const pending: Task = { ...task, status: "pending", attempts: Math.max(0, task.attempts - 1) };
+  logTransition(deps.logger, pending, "returned to the queue (its drive's daily budget is spent)", { until: why.until });
+  deps.returned(pending, why);
+  return true;
+}

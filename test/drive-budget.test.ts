@@ -1,0 +1,123 @@
+/**
+ * Each drive's own daily budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY, src/tasks/drive-budget.ts), on
+ * PGlite and PostgreSQL with two workers: what one drive's writers asked for (task documents,
+ * rules) is held to it, so that they cannot spend what every drive and the owner share. A run
+ * starts capped at the drive's rest when that is the tighter; once the drive's budget is spent its
+ * tasks go back to the queue — their attempt not counted — until it has room, saying why and until
+ * when (to `whyWaiting` and as a "waiting" event its document hears), while other drives' tasks and
+ * the owner's own (the API's, whose task documents sit in a local drive) run.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { SpendStore } from "../src/store/spend-store.js";
+import { spendReport } from "../src/tasks/spend-report.js";
+import type { TaskManager } from "../src/tasks/task-manager.js";
+import type { Task } from "../src/tasks/types.js";
+import type { WaitingReason } from "../src/tasks/waiting-reason.js";
+import { costlyExecutor } from "./support/costly-executor.js";
+import { cliRegistry, testManager } from "./support/manager.js";
+import { waitFor } from "./support/process.js";
+import { finalStatus } from "./support/scripted-executor.js";
+import { BACKENDS, openWithSecondConnection } from "./support/stores.js";
+import type { TaskStore } from "../src/store/task-store.js";
+
+const HOUR = 3_600_000;
+/** What a run was allowed to spend as it started, and whose budget that was (the costly executor's result). */
+const capOf = (task: Task) => {
+  const { cap, capFrom } = task.result as { cap: number | null; capFrom: string | null };
+  return { cap, capFrom };
+};
+/** Who asked: a task document in `driveId`, a rule that saw a document change there, or the API (its task document in a local drive). */
+const fromDocument = (driveId: string) => ({ documentId: `doc-${driveId}-${Math.random()}`, driveId, origin: "document", chainDepth: 0 });
+const fromRule = (driveId: string) => ({ documentId: `watched-${Math.random()}`, driveId, origin: "rule:review" });
+const fromApi = () => ({ documentId: `api-doc-${Math.random()}`, driveId: "local-drive-0", origin: "api" });
+
+for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")) {
+  describe.skipIf(!backend.available)(`the budget per drive on ${backend.name}`, () => {
+    const managers: TaskManager[] = [];
+    let cleanup: () => Promise<void> = () => Promise.resolve();
+    afterEach(async () => {
+      for (const m of managers.splice(0)) await m.stop(0);
+      await cleanup();
+      runs.length = 0;
+    });
+    const runs: (number | null)[] = [];
+    const make = (store: TaskStore, budgets: { budgetUsdPerDay?: number; budgetUsdPerDrivePerDay?: number }) => {
+      const manager = testManager(store, { maxPerDocument: 10, maxPerDrive: 10, ...budgets }, cliRegistry("/tmp").register(costlyExecutor(runs)));
+      managers.push(manager);
+      return manager;
+    };
+
+    it("holds a drive's writers to their own budget on every worker: the rest caps each run, then their tasks wait until it has room while other drives' and the owner's run", async () => {
+      const opened = await openWithSecondConnection(backend);
+      cleanup = opened.cleanup;
+      const a = make(opened.store, { budgetUsdPerDay: 10, budgetUsdPerDrivePerDay: 1 });
+      const b = make(opened.other, { budgetUsdPerDay: 10, budgetUsdPerDrivePerDay: 1 });
+      const waiting: [Task, WaitingReason][] = [];
+      for (const m of [a, b]) m.on("waiting", (task, why) => waiting.push([task, why]));
+      await a.start();
+      await b.start();
+
+      // Drive "team": 70 cents of its dollar (the run capped at the dollar, the tighter of the two budgets), then 50 more (capped at 30 cents).
+      const first = await a.enqueueTask({ type: "costly", title: "first", costUsd: 0.7, source: fromDocument("team") });
+      expect(capOf(await finalStatus(a, first.task.id))).toEqual({ cap: 1, capFrom: "drive" });
+      const second = await b.enqueueTask({ type: "costly", title: "second", costUsd: 0.5, source: fromRule("team") });
+      expect(capOf(await finalStatus(b, second.task.id))).toEqual({ cap: expect.closeTo(0.3, 6), capFrom: "drive" });
+
+      // 1.20 of team's 1.00: its next task — whichever worker claims it — goes back to wait, its attempt not counted.
+      const held = await a.enqueueTask({ type: "costly", title: "held", costUsd: 0.1, source: fromDocument("team") });
+      await waitFor(() => waiting.find(([task]) => task.id === held.task.id), 10_000, "the held task to go back to the queue");
+      const stored = await a.getTask(held.task.id);
+      expect(stored).toMatchObject({ status: "pending", attempts: 0 });
+      // Not claimable before the first run's 70 cents leave the window (then 50 of 100 cents): 24 hours from the first run.
+      expect(Math.abs((stored?.runtime.runAt?.getTime() ?? 0) - (Date.now() + 24 * HOUR))).toBeLessThan(60_000);
+      const why = await b.whyWaiting(held.task.id);
+      expect(why?.code).toBe("drive_over_budget");
+      expect(why?.message).toMatch(/^its drive's daily budget is spent \(\$1\.20 of \$1\.00 in the last 24 hours by drive team's writers; TASK_BUDGET_USD_PER_DRIVE_PER_DAY\); it starts at 20\d\d-/);
+      expect(Math.abs(Date.parse(why?.until ?? "") - (stored?.runtime.runAt?.getTime() ?? 0))).toBeLessThan(5000);
+      expect(waiting.find(([task]) => task.id === held.task.id)?.[1]).toMatchObject({ code: "drive_over_budget", message: expect.stringContaining("by drive team's writers") });
+      // A rule's task from the same drive is held as well.
+      const ruled = await b.enqueueTask({ type: "costly", title: "ruled", costUsd: 0.1, source: fromRule("team") });
+      await waitFor(() => waiting.find(([task]) => task.id === ruled.task.id), 10_000, "the rule's task to go back to the queue");
+
+      // Another drive's writers, and the owner's own task (API: its document in a local drive), run: capped at that drive's dollar, at the daily budget's rest.
+      const other = await b.enqueueTask({ type: "costly", title: "other drive", costUsd: 0.2, source: fromDocument("elsewhere") });
+      expect(capOf(await finalStatus(b, other.task.id))).toEqual({ cap: 1, capFrom: "drive" });
+      const owner = await a.enqueueTask({ type: "costly", title: "the owner's", costUsd: 3, source: fromApi() });
+      const ownerCap = capOf(await finalStatus(a, owner.task.id));
+      expect(ownerCap.capFrom).toBe("daily");
+      expect(ownerCap.cap).toBeGreaterThan(8.5); // 10 less 1.40 (or 1.20, the other worker's 20 cents not read yet)
+      expect(runs).toHaveLength(4); // the held ones never ran
+      expect((await a.getTask(held.task.id))?.status).toBe("pending");
+
+      // The spend per drive: team's writers past their budget and until when; the owner's own apart.
+      const report = await spendReport(new SpendStore(opened.store.db), { perDay: 10, perDrive: 1 }, 1);
+      expect(report.last24h.usd).toBeCloseTo(4.4, 6);
+      expect(report.drives.map((d) => [d.driveId, d.usd, d.resumesAt === null ? null : "spent"])).toEqual([[null, 3, null], ["team", expect.closeTo(1.2, 6), "spent"], ["elsewhere", 0.2, null]]);
+      expect(Math.abs(Date.parse(report.drives[1]?.resumesAt ?? "") - Date.parse(why?.until ?? ""))).toBeLessThan(5000);
+
+      // A day later the drive has room: the held tasks run at their run-at, each its first attempt, capped by the drive's dollar.
+      await opened.store.db.query("UPDATE ph_run_costs SET recorded_at = recorded_at - interval '25 hours'");
+      await opened.store.db.query("UPDATE ph_tasks SET run_at = now() WHERE id = ANY($1)", [[held.task.id, ruled.task.id]]);
+      for (const id of [held.task.id, ruled.task.id]) {
+        const ran = await finalStatus(a, id);
+        expect(ran).toMatchObject({ status: "completed", attempts: 1 });
+        expect(capOf(ran).capFrom).toBe("drive");
+        expect(capOf(ran).cap).toBeGreaterThanOrEqual(0.9 - 1e-9); // the drive's dollar, less the other's dime if it ended first
+      }
+    });
+
+    it("without a budget per drive nothing is held per drive, and the daily budget alone caps the runs", async () => {
+      const opened = await openWithSecondConnection(backend);
+      cleanup = opened.cleanup;
+      const a = make(opened.store, { budgetUsdPerDay: 10 });
+      await a.start();
+      const caps = [];
+      for (const costUsd of [2, 2]) {
+        const { task } = await a.enqueueTask({ type: "costly", title: "team's", costUsd, source: fromDocument("team") });
+        caps.push(capOf(await finalStatus(a, task.id)));
+      }
+      expect(caps).toEqual([{ cap: 10, capFrom: "daily" }, { cap: 8, capFrom: "daily" }]);
+      expect(await a.driveBudgets.spentFor({ source: fromDocument("team") })).toBeUndefined();
+    });
+  });
+}

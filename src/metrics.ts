@@ -35,6 +35,7 @@ export class TaskMetrics {
   });
   readonly cpu = new Counter({ name: "ph_tasks_cpu_seconds_total", help: "CPU time of task runs, all their processes (known with TASK_CGROUP_ROOT only), by type and mode (user, system)", labelNames: ["type", "mode"] as const, registers: [this.registry] });
   readonly runCostUsd = new Counter({ name: "ph_tasks_run_cost_usd_total", help: "What runs recorded by this worker cost, in US dollars, as they report it (claude-code, claude-agent), by type", labelNames: ["type"] as const, registers: [this.registry] });
+  readonly driveBudgetWaits = new Counter({ name: "ph_tasks_drive_budget_waits_total", help: "Claimed tasks this worker sent back to wait for their drive's daily budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY), by type", labelNames: ["type"] as const, registers: [this.registry] });
   readonly completed = new Counter({ name: "ph_tasks_completed_total", help: "Tasks completed", labelNames: ["type"] as const, registers: [this.registry] });
   readonly failed = new Counter({ name: "ph_tasks_failed_total", help: "Tasks failed for good", labelNames: ["type", "code"] as const, registers: [this.registry] });
   readonly retried = new Counter({ name: "ph_tasks_retried_total", help: "Runs that failed and were scheduled again", labelNames: ["type"] as const, registers: [this.registry] });
@@ -46,7 +47,7 @@ export class TaskMetrics {
   readonly reactorEvents = new Counter({ name: "ph_tasks_reactor_events_total", help: "Reactor events seen by the task event handler", labelNames: ["event"] as const, registers: [this.registry] });
 
   /** `types`: the task types to report even at zero (so a dashboard sees 0, not nothing). */
-  constructor(options: { store?: TaskStore; types?: readonly string[]; defaultMetrics?: boolean; budgetUsdPerDay?: number | undefined } = {}) {
+  constructor(options: { store?: TaskStore; types?: readonly string[]; defaultMetrics?: boolean; budgetUsdPerDay?: number | undefined; budgetUsdPerDrivePerDay?: number | undefined } = {}) {
     const store = options.store;
     if (store) {
       // Both gauges of one scrape share one read (of the pending and running tasks only).
@@ -111,6 +112,7 @@ export class TaskMetrics {
       });
       // Beside the spend, for an alert: spend / budget ≥ 1 means Claude tasks wait.
       if (options.budgetUsdPerDay !== undefined) new Gauge({ name: "ph_tasks_budget_usd_per_day", help: "TASK_BUDGET_USD_PER_DAY: what runs that cost money may spend in 24 hours (this agent's setting)", registers: [this.registry] }).set(options.budgetUsdPerDay);
+      if (options.budgetUsdPerDrivePerDay !== undefined) new Gauge({ name: "ph_tasks_budget_usd_per_drive_per_day", help: "TASK_BUDGET_USD_PER_DRIVE_PER_DAY: what the runs one drive's writers ask for may spend in 24 hours (this agent's setting)", registers: [this.registry] }).set(options.budgetUsdPerDrivePerDay);
       const workers = new WorkerStore(store.db);
       new Gauge({
         name: "ph_tasks_workers",

@@ -58,7 +58,7 @@ describeInChromium("the dashboard", () => {
       .register(new CliExecutor({ allowedRoots: [process.cwd(), "/tmp"], killGraceMs: 300, captureBytes: 256 * 1024, ...(testCgroupRoot ? { cgroupRoot: testCgroupRoot } : {}) }))
       .register(new ApprovalExecutor(["alice"]));
     // A daily budget for the Spend card (TASK_BUDGET_USD_PER_DAY): it holds only types whose runs cost money, none here.
-    manager = testManager(store, { maxConcurrent: 4, maxPerDocument: 10, budgetUsdPerDay: 5 }, registry);
+    manager = testManager(store, { maxConcurrent: 4, maxPerDocument: 10, budgetUsdPerDay: 5, budgetUsdPerDrivePerDay: 2 }, registry);
     await manager.start();
     schedules = new ScheduleService(new ScheduleStore(store.db), manager.registry);
     webhookStore = new WebhookStore(store.db);
@@ -683,11 +683,12 @@ describeInChromium("the dashboard", () => {
     expect(await page.locator("#approvals-section li").count()).toBe(0);
   });
 
-  it("the Spend card: the last 24 hours against the daily budget and its meter, the days, the costliest tasks linked (a removed one not); spent: until when", async () => {
-    const cost = (taskId: string, type: string, usd: number, hoursAgo: number) =>
-      store.db.query("INSERT INTO ph_run_costs (task_id, attempt, task_type, cost_usd, recorded_at, worker_id) VALUES ($1, 1, $2, $3, now() - make_interval(hours => $4), 'w')", [taskId, type, usd, hoursAgo]);
+  it("the Spend card: the last 24 hours against the daily budget and its meter, the days, the costliest tasks linked (a removed one not), the drives against theirs; spent: until when", async () => {
+    // `drive`: a run that drive's writers asked for.
+    const cost = (taskId: string, type: string, usd: number, hoursAgo: number, drive: string | null = null) =>
+      store.db.query("INSERT INTO ph_run_costs (task_id, attempt, task_type, cost_usd, recorded_at, worker_id, writers_drive) VALUES ($1, 1, $2, $3, now() - make_interval(hours => $4), 'w', $5)", [taskId, type, usd, hoursAgo, drive]);
     const { task } = await manager.enqueueTask({ type: "cli", title: "the dear one", command: "true" });
-    await cost(task.id, "claude-code", 1, 2);
+    await cost(task.id, "claude-code", 1, 2, "team");
     await cost("gone", "claude-agent", 0.25, 1);
     await cost("older", "claude-code", 4, 30); // out of the 24 hours, in the days
     await openOverview();
@@ -704,18 +705,29 @@ describeInChromium("the dashboard", () => {
     expect(await page.locator('#spend-costliest tr[data-task="gone"] td.title').textContent()).toBe("(removed)");
     expect(await page.locator('#spend-costliest tr[data-task="gone"] a').count()).toBe(0);
     expect(await page.locator('#spend-costliest tr[data-task="older"]').count()).toBe(0);
+    // By drive: team's writers asked for the dollar (of their 2), the owner for the rest.
+    expect(await page.locator("#spend-drives thead th:nth-child(4)").textContent()).toBe("Budget ($2.00 a day)");
+    expect(await page.locator('#spend-drives tr[data-drive="team"] td').allTextContents()).toEqual(["team", "$1.00", "1", "$1.00 left"]);
+    expect(await page.locator('#spend-drives tr[data-drive=""] td').allTextContents()).toEqual(["the owner's own (API, CLI, schedules, hooks)", "$0.25", "1", ""]);
     await link.click();
     await page.waitForURL(new RegExp(`#/tasks/${task.id}$`));
 
     // Spent: until when Claude tasks wait, in the reader's locale (the API's time, give or take the second it is read in).
     await cost("the-big-one", "claude-code", 4, 0);
+    await cost("team's-big-one", "claude-code", 1.5, 0, "team");
     await openOverview();
     const { resumesAt } = (await (await fetch(`${base}/api/spend`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as { resumesAt: string };
     const times = await page.evaluate((iso) => [-1000, 0, 1000].map((ms) => new Date(Date.parse(iso) + ms).toLocaleString()), resumesAt);
     const said = (await headline.textContent()) ?? "";
-    const prefix = "last 24 hours: $5.25 in 3 runs of a $5.00 daily budget: spent — Claude tasks wait until ";
+    const prefix = "last 24 hours: $6.75 in 4 runs of a $5.00 daily budget: spent — Claude tasks wait until ";
     expect(said.startsWith(prefix)).toBe(true);
     expect(times).toContain(said.slice(prefix.length));
+    // team's writers past their $2: until when their tasks wait, as the API says it.
+    const drives = ((await (await fetch(`${base}/api/spend`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as { drives: { driveId: string | null; resumesAt: string | null }[] }).drives;
+    const teamResumes = drives.find((d) => d.driveId === "team")?.resumesAt ?? "";
+    const teamTimes = await page.evaluate((iso) => [-1000, 0, 1000].map((ms) => `spent — waits until ${new Date(Date.parse(iso) + ms).toLocaleString()}`), teamResumes);
+    expect(teamTimes).toContain(await page.locator('#spend-drives tr[data-drive="team"] td:nth-child(4)').textContent());
+    expect(await page.locator('#spend-drives tr[data-drive="team"]').getAttribute("class")).toBe("error-text");
     expect(await page.locator("#spend-meter").evaluate((meter) => (meter as HTMLMeterElement).value)).toBe(1);
     expect(await page.locator("#spend-section .spend-meter span").textContent()).toBe("100 % of the daily budget");
     await page.locator("#spend-section").screenshot({ path: path.join(ARTIFACTS, "dashboard-spend.png") });

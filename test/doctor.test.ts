@@ -281,7 +281,7 @@ describe("ph-tasks doctor", () => {
     });
   });
 
-  it.skipIf(!postgresAvailable)("on PostgreSQL, the last 24 hours' spend against the daily budget; spent, a warning saying until when", async () => {
+  it.skipIf(!postgresAvailable)("on PostgreSQL, the last 24 hours' spend against the daily budget, and the drives against theirs; spent, a warning saying until when", async () => {
     await onOwnSchema(async (store, url) => {
       const env = { DATABASE_URL: url };
       expect((await doctor(env)).line("spend")).toBe(""); // nothing spent, no budget: nothing to say
@@ -296,6 +296,15 @@ describe("ph-tasks doctor", () => {
       // When the $1.25 of 3 hours ago leaves the window: in 21 hours.
       const until = Date.parse(/until (\S+) /.exec(spent.line("spend"))?.[1] ?? "");
       expect(Math.abs(until - (Date.now() + 21 * 3_600_000))).toBeLessThan(120_000);
+
+      // A budget per drive: the drives whose writers spent theirs, and until when.
+      expect((await doctor(env)).line("drive spend")).toBe(""); // no budget per drive: nothing to say
+      expect((await doctor({ ...env, TASK_BUDGET_USD_PER_DRIVE_PER_DAY: "2" })).line("drive spend")).toMatch(/^ok {4}drive spend +no drive's writers have spent their \$2\.00 daily budget \(TASK_BUDGET_USD_PER_DRIVE_PER_DAY\)$/);
+      await store.db.query("INSERT INTO ph_run_costs (task_id, attempt, task_type, drive_id, writers_drive, cost_usd, recorded_at, worker_id) VALUES ('c', 1, 'claude-code', 'team', 'team', 2.5, now() - interval '2 hours', 'w')");
+      const drives = (await doctor({ ...env, TASK_BUDGET_USD_PER_DRIVE_PER_DAY: "2" })).line("drive spend");
+      expect(drives).toMatch(/^warn {2}drive spend +1 drive\(s\) have spent their \$2\.00 daily budget, their writers' Claude tasks wait: team \(\$2\.50, until (\S+)\) \(TASK_BUDGET_USD_PER_DRIVE_PER_DAY\)$/);
+      const driveUntil = Date.parse(/until (\S+)\)/.exec(drives)?.[1] ?? "");
+      expect(Math.abs(driveUntil - (Date.now() + 22 * 3_600_000))).toBeLessThan(120_000);
     });
   });
 

@@ -16,6 +16,7 @@ import { LATEST_MIGRATION } from "../store/migrate.js";
 import type { Queryable } from "../store/db.js";
 import { knownPeople } from "../security/known-people.js";
 import { describeUndecidable, undecidableApprovals } from "../tasks/undecidable-approvals.js";
+import { selectSpendByDrive } from "../store/sql/spend/select-spend-by-drive.js";
 import { selectWindowSpend } from "../store/sql/spend/select-window-spend.js";
 import { BUDGET_WINDOW_MS, dollars } from "../tasks/spend-budget.js";
 import { describeMode, openToOthers } from "../security/private-data-dir.js";
@@ -288,7 +289,8 @@ async function checkSharedStore(config: Config): Promise<CheckResult[]> {
     } };
     const stuck = describeUndecidable(await undecidableApprovals(db, knownPeople(config)));
     const spend = await checkSpend(db, config.TASK_BUDGET_USD_PER_DAY);
-    return [...(stuck ? [result("approvals", "warn", stuck)] : []), ...(spend ? [spend] : [])];
+    const drives = await checkDriveSpend(db, config.TASK_BUDGET_USD_PER_DRIVE_PER_DAY);
+    return [...(stuck ? [result("approvals", "warn", stuck)] : []), ...(spend ? [spend] : []), ...(drives ? [drives] : [])];
   } catch {
     return []; // unreachable (the store check says so) or not migrated yet: nothing to say
   } finally {
@@ -303,6 +305,18 @@ async function checkSpend(db: Queryable, budget: number | undefined): Promise<Ch
   if (budget === undefined) return spend.runs > 0 ? result("spend", "ok", `${spent} (no daily budget: TASK_BUDGET_USD_PER_DAY)`) : undefined;
   if (spend.freesInMs === null) return result("spend", "ok", `${spent} of a ${dollars(budget)} daily budget (${dollars(Math.max(0, budget - spend.spentUsd))} left)`);
   return result("spend", "warn", `the daily budget is spent: ${spent} of ${dollars(budget)}; Claude tasks wait until ${new Date(Date.now() + spend.freesInMs).toISOString()} (TASK_BUDGET_USD_PER_DAY)`);
+}
+
+/** With TASK_BUDGET_USD_PER_DRIVE_PER_DAY: the drives whose writers have spent theirs, and until when (of the ten that spent most). */
+async function checkDriveSpend(db: Queryable, budget: number | undefined): Promise<CheckResult | undefined> {
+  if (budget === undefined) return undefined;
+  const spent = (await selectSpendByDrive(db, BUDGET_WINDOW_MS, 10)).filter((row) => row.drive_id !== null && row.cost_usd >= budget);
+  if (spent.length === 0) return result("drive spend", "ok", `no drive's writers have spent their ${dollars(budget)} daily budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY)`);
+  const told = await Promise.all(spent.map(async (row) => {
+    const frees = (await selectWindowSpend(db, BUDGET_WINDOW_MS, budget, row.drive_id ?? undefined)).freesInMs ?? 0;
+    return `${row.drive_id} (${dollars(row.cost_usd)}, until ${new Date(Date.now() + frees).toISOString()})`;
+  }));
+  return result("drive spend", "warn", `${spent.length} drive(s) have spent their ${dollars(budget)} daily budget, their writers' Claude tasks wait: ${told.join(", ")} (TASK_BUDGET_USD_PER_DRIVE_PER_DAY)`);
 }
 
 export async function runChecks(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Promise<CheckResult[]> {

@@ -96,7 +96,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     const spend = new SpendStore(store.db);
     this.budget = new SpendBudget(spend, settings.workerId, settings.budgetUsdPerDay, logger, metrics);
     this.driveBudgets = new DriveBudgets(spend, settings.budgetUsdPerDrivePerDay);
-    this.driveHold = { budgets: this.driveBudgets, store, workerId: settings.workerId, logger, returned: (task, why) => void [this.emit("queued", task), this.emit("waiting", task, why)] };
+    this.driveHold = { budgets: this.driveBudgets, store, workerId: settings.workerId, logger, returned: (task, why) => void [metrics?.driveBudgetWaits.inc({ type: task.type }), this.emit("queued", task), this.emit("waiting", task, why)] };
     this.upkeep = new StoreUpkeep(store, settings, logger, () => this.started);
     this.outputLog = new OutputLog(store, { maxBytesPerTask: settings.outputCapBytes, flushIntervalMs: 100, logger });
     this.held = new HeldTasks({

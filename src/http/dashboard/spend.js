@@ -1,7 +1,8 @@
 // The overview's "Spend" card: what Claude runs (claude-code, claude-agent) cost (/api/spend) —
 // the last 24 hours against the daily budget (TASK_BUDGET_USD_PER_DAY) as `ph-tasks spend` words
-// it, a meter of the budget spent, each UTC day by task type, and the costliest tasks of the last
-// 24 hours linked to their pages. Nothing spent and no budget: no card. Text from the API goes
+// it, a meter of the budget spent, each UTC day by task type, the costliest tasks of the last
+// 24 hours linked to their pages, and the drives whose writers asked for most, each against its
+// own budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY) and until when it holds their Claude tasks. Nothing spent and no budget: no card. Text from the API goes
 // through textContent only (dom.js).
 
 import { h } from "./dom.js";
@@ -52,6 +53,16 @@ function costliestTable(costliest) {
       h("td", { class: "optional" }, t.type), h("td", {}, dollars(t.usd)), h("td", {}, String(t.runs)))))));
 }
 
+/** Whose writers asked (null: the owner's own tasks), and — past the drive's budget — until when its Claude tasks wait. */
+function drivesTable(drives, perDrive) {
+  const budget = (d) => (d.resumesAt ? `spent — waits until ${new Date(d.resumesAt).toLocaleString()}` : perDrive === null || d.driveId === null ? "" : `${dollars(Math.max(0, perDrive - d.usd))} left`);
+  return h("div", { class: "table-wrap" }, h("table", { id: "spend-drives" },
+    h("thead", {}, h("tr", {}, h("th", {}, "Drive"), h("th", {}, "Spent"), h("th", { class: "optional" }, "Runs"), h("th", {}, perDrive === null ? "" : `Budget (${dollars(perDrive)} a day)`))),
+    h("tbody", {}, drives.map((d) => h("tr", { "data-drive": d.driveId ?? "", class: d.resumesAt ? "error-text" : "" },
+      h("td", { class: "title" }, d.driveId ?? h("span", { class: "muted" }, "the owner's own (API, CLI, schedules, hooks)")),
+      h("td", {}, dollars(d.usd)), h("td", { class: "optional" }, String(d.runs)), h("td", {}, budget(d)))))));
+}
+
 /** The card from GET /api/spend's answer; null (no such route, or it failed), or nothing spent without a budget: an empty placeholder. */
 export function spendSection(spend) {
   if (!spend || (spend.budgetUsdPerDay === null && spend.last24h.runs === 0 && spend.days.length === 0)) return h("div", { id: "spend-section" });
@@ -61,5 +72,6 @@ export function spendSection(spend) {
     spend.budgetUsdPerDay === null ? null : budgetMeter(spend.last24h.usd, spend.budgetUsdPerDay),
     h("div", { class: "grid spend-tables" },
       h("div", {}, h("h3", {}, "By day"), daysTable(spend.days)),
-      spend.costliest.length === 0 ? null : h("div", {}, h("h3", {}, "Costliest in the last 24 hours"), costliestTable(spend.costliest))));
+      spend.costliest.length === 0 ? null : h("div", {}, h("h3", {}, "Costliest in the last 24 hours"), costliestTable(spend.costliest)),
+      (spend.drives ?? []).length === 0 ? null : h("div", {}, h("h3", {}, "By drive in the last 24 hours"), drivesTable(spend.drives, spend.budgetUsdPerDrivePerDay ?? null))));
 }

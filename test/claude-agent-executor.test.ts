@@ -337,7 +337,7 @@ describe("Claude agent executor: Agent SDK + reactor-mcp on the real claude bina
     expect(unnamed.requests).toHaveLength(0);
   });
 
-  it("stops at its budget through the SDK (maxBudgetUsd, CLAUDE_MAX_BUDGET_USD as the ceiling, what is left of the daily budget), reporting what it cost", async () => {
+  it("stops at its budget through the SDK (maxBudgetUsd, CLAUDE_MAX_BUDGET_USD as the ceiling, what is left of the daily budget or of its drive's), reporting what it cost", async () => {
     // One call of a million input tokens: $3 at claude-sonnet-4-5's price, as claude counts it.
     // (each its own script: claude stops before the second reply, which must not serve the next run)
     const dear = () => {
@@ -358,8 +358,14 @@ describe("Claude agent executor: Agent SDK + reactor-mcp on the real claude bina
 
     dear();
     const daily = await run({ prompt: "spend", maxBudgetUsd: 1 }, { spendCapUsd: 0.3 });
-    expect(errorOf(daily.outcome)).toMatchObject({ kind: "retryable", code: "over_budget" });
+    expect(errorOf(daily.outcome)).toMatchObject({ kind: "retryable", code: "over_budget", message: "claude stopped at what was left of the daily budget ($0.30, TASK_BUDGET_USD_PER_DAY) before finishing" });
     expect(daily.result.maxBudgetUsd).toBe(0.3);
+
+    // What is left of the budget of the drive whose writers asked for it: retried as well, naming that budget.
+    dear();
+    const drive = await run({ prompt: "spend" }, { spendCapUsd: 0.4, spendCapFrom: "drive" });
+    expect(errorOf(drive.outcome)).toMatchObject({ kind: "retryable", code: "over_budget", message: "claude stopped at what was left of its drive's daily budget ($0.40, TASK_BUDGET_USD_PER_DRIVE_PER_DAY) before finishing" });
+    expect(drive.result.maxBudgetUsd).toBe(0.4);
   });
 
   it("a registry from the configuration: CLAUDE_AGENT_MAX_TURNS is the default turn limit, a failed tool call is reported, priority and concurrency as Claude Code, its own CLAUDE_REQUESTS_PER_MINUTE budget", async () => {

@@ -66,6 +66,10 @@ describe("what a Claude Code run may spend", () => {
     const none = await run({ prompt: "spend" }, { spendCapUsd: 0 });
     expect(errorOf(none.outcome)).toMatchObject({ kind: "retryable", code: "over_budget", retryAfterMs: 60_000 });
     expect(none.requests).toHaveLength(0);
+    // Nothing left of its drive's budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY): not started either, naming that one.
+    const noDrive = await run({ prompt: "spend" }, { spendCapUsd: 0, spendCapFrom: "drive" });
+    expect(errorOf(noDrive.outcome)).toMatchObject({ kind: "retryable", code: "over_budget", message: "its drive's daily budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY) was spent as this run started; not started" });
+    expect(noDrive.requests).toHaveLength(0);
   });
 
   it("a cheap run under its cap completes and says what it cost", async () => {

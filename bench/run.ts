@@ -4,6 +4,7 @@
  */
 import { benchClaudeCode } from "./claude-code.js";
 import { benchCrashRecovery } from "./crash-recovery.js";
+import { benchDriveBudgetCost } from "./drive-budget-cost.js";
 import { benchFollowUpCost } from "./follow-up-cost.js";
 import { benchManagerOverhead } from "./manager-overhead.js";
 import { benchPipelineListCost } from "./pipeline-list-cost.js";
@@ -22,6 +23,7 @@ const sections: [string, () => Promise<string>][] = [
   ["reactor handler overhead", benchReactorHandler],
   ["Claude Code overhead", benchClaudeCode],
   ["follow-ups", benchFollowUpCost],
+  ["budget per drive", benchDriveBudgetCost],
 ];
 
 console.log(`# powerhouse-tasks benchmarks — ${new Date().toISOString()}, Node ${process.version}, ${(await import("node:os")).cpus().length} cores\n`);

@@ -17,21 +17,22 @@ export interface WindowSpend {
  * store's clock decides, so workers on other machines agree. With `writersDrive`: only the runs
  * that drive's writers asked for (its own budget, TASK_BUDGET_USD_PER_DRIVE_PER_DAY).
  */
+/** The window's costs: the last $1 ms, all of them or (with $3) those one drive's writers asked for. */
+const IN_WINDOW = "recorded_at > now() - make_interval(secs => $1::float8 / 1000.0) AND ($3::text IS NULL OR writers_drive = $3::text)";
+
 export async function selectWindowSpend(db: Queryable, windowMs: number, budgetUsd: number | null, writersDrive?: string): Promise<WindowSpend> {
+  // The sum alone while under the budget (each worker reads it every few seconds); only once it
+  // is spent are the window's costs ranked, oldest first, to find when enough has left it (a
+  // subquery in a CASE branch runs only when the branch is taken).
   const { rows } = await db.query<{ spent: number | null; runs: number; frees_in_ms: number | null }>(
-    `WITH spend AS (
-       SELECT recorded_at, cost_usd,
-              sum(cost_usd) OVER (ORDER BY recorded_at, task_id, attempt ROWS UNBOUNDED PRECEDING) AS upto,
-              sum(cost_usd) OVER () AS total
-         FROM ph_run_costs
-        WHERE recorded_at > now() - make_interval(secs => $1::float8 / 1000.0) AND ($3::text IS NULL OR writers_drive = $3::text)
-     )
-     SELECT max(total) AS spent, count(*)::int AS runs,
-            CASE WHEN $2::float8 IS NOT NULL AND max(total) >= $2::float8 THEN
-              ceil(extract(epoch FROM min(recorded_at) FILTER (WHERE total - upto < $2::float8)
-                     + make_interval(secs => $1::float8 / 1000.0) - now()) * 1000)::float8
+    `SELECT t.spent, t.runs,
+            CASE WHEN $2::float8 IS NOT NULL AND t.spent >= $2::float8 THEN (
+              SELECT ceil(extract(epoch FROM min(recorded_at) + make_interval(secs => $1::float8 / 1000.0) - now()) * 1000)::float8
+                FROM (SELECT recorded_at, t.spent - sum(cost_usd) OVER (ORDER BY recorded_at, task_id, attempt ROWS UNBOUNDED PRECEDING) AS left_after
+                        FROM ph_run_costs WHERE ${IN_WINDOW}) ranked
+               WHERE left_after < $2::float8)
             END AS frees_in_ms
-       FROM spend`,
+       FROM (SELECT sum(cost_usd)::float8 AS spent, count(*)::int AS runs FROM ph_run_costs WHERE ${IN_WINDOW}) t`,
     [windowMs, budgetUsd, writersDrive ?? null],
   );
   const row = rows[0];

@@ -1,0 +1,77 @@
+/**
+ * What holding each drive to its own budget costs (TASK_BUDGET_USD_PER_DRIVE_PER_DAY): the read of
+ * one drive's last 24 hours that a worker makes as each of the drive's Claude tasks starts
+ * (DriveBudgets.spentFor), beside the whole store's read that every worker makes every few seconds
+ * with a daily budget (SpendBudget.refresh) and the spend report (GET /api/spend, the drives past
+ * their budget included) — on PGlite and PostgreSQL, with a day's costs of many drives in the store.
+ * Run alone: `npx tsx bench/drive-budget-cost.ts`.
+ */
+import { pathToFileURL } from "node:url";
+import { SpendStore } from "../src/store/spend-store.js";
+import type { TaskStore } from "../src/store/task-store.js";
+import { DriveBudgets } from "../src/tasks/drive-budget.js";
+import { BUDGET_WINDOW_MS } from "../src/tasks/spend-budget.js";
+import { spendReport } from "../src/tasks/spend-report.js";
+import { fmt, medianMs, postgresProblem, table, withPgliteStore, withPostgresStore } from "./support.js";
+
+/** A day of costs: this many drives, this many runs each (spread over the last 24 hours), one busy drive with many more, and the owner's. */
+const DRIVES = Number(process.env.BENCH_DRIVES ?? 1000);
+const RUNS_PER_DRIVE = Number(process.env.BENCH_RUNS_PER_DRIVE ?? 50);
+const BUSY_DRIVE_RUNS = 10_000;
+const REPEAT = 50;
+
+async function fill(store: TaskStore): Promise<number> {
+  // Generated in the store: one statement per part, the same on both engines.
+  await store.db.query(
+    `INSERT INTO ph_run_costs (task_id, attempt, task_type, drive_id, writers_drive, cost_usd, recorded_at, worker_id)
+     SELECT 'd' || d || '-' || r, 1, 'claude-code', 'drive-' || d, 'drive-' || d, 0.01, now() - make_interval(secs => random() * 86000), 'w'
+       FROM generate_series(1, $1::int) d, generate_series(1, $2::int) r`,
+    [DRIVES, RUNS_PER_DRIVE],
+  );
+  await store.db.query(
+    `INSERT INTO ph_run_costs (task_id, attempt, task_type, drive_id, writers_drive, cost_usd, recorded_at, worker_id)
+     SELECT 'busy-' || r, 1, 'claude-code', 'busy', 'busy', 0.01, now() - make_interval(secs => random() * 86000), 'w' FROM generate_series(1, $1::int) r`,
+    [BUSY_DRIVE_RUNS],
+  );
+  await store.db.query(
+    `INSERT INTO ph_run_costs (task_id, attempt, task_type, cost_usd, recorded_at, worker_id)
+     SELECT 'own-' || r, 1, 'claude-agent', 0.02, now() - make_interval(secs => random() * 86000), 'w' FROM generate_series(1, $1::int) r`,
+    [RUNS_PER_DRIVE * 10],
+  );
+  await store.db.query("ANALYZE ph_run_costs");
+  return DRIVES * RUNS_PER_DRIVE + BUSY_DRIVE_RUNS + RUNS_PER_DRIVE * 10;
+}
+
+async function measure(store: TaskStore): Promise<(string | number)[][]> {
+  const rows = await fill(store);
+  const spend = new SpendStore(store.db);
+  // A budget the busy drive is past ($100 of $1) and the others are not ($0.50).
+  const budgets = new DriveBudgets(spend, 1);
+  const of = (driveId: string) => ({ source: { driveId, origin: "document", chainDepth: 0 } });
+  const typical = await medianMs(() => budgets.spentFor(of(`drive-${Math.ceil(DRIVES / 2)}`)), REPEAT);
+  const busy = await medianMs(() => budgets.spentFor(of("busy")), REPEAT);
+  // The whole store's spend is ≈ $620: a $10,000 budget has room, a $50 one is spent.
+  const under = await medianMs(() => spend.inWindow(BUDGET_WINDOW_MS, 10_000), REPEAT);
+  const past = await medianMs(() => spend.inWindow(BUDGET_WINDOW_MS, 50), REPEAT);
+  const report = await medianMs(() => spendReport(spend, { perDay: 50, perDrive: 1 }, 7), 10);
+  return [
+    [`a drive's read as its task starts (${fmt(RUNS_PER_DRIVE)} runs in 24 h)`, fmt(rows), fmt(typical, 2)],
+    [`a busy drive's, past its budget (${fmt(BUSY_DRIVE_RUNS)} runs)`, fmt(rows), fmt(busy, 2)],
+    ["the whole store's under the daily budget (each worker every 5 s)", fmt(rows), fmt(under, 2)],
+    ["the whole store's past it (when it has room again)", fmt(rows), fmt(past, 2)],
+    ["the spend report (GET /api/spend, 7 days, drives past their budget)", fmt(rows), fmt(report, 1)],
+  ];
+}
+
+export async function benchDriveBudgetCost(): Promise<string> {
+  const lines = ["### Budget per drive", "", `${fmt(DRIVES)} drives' writers, ${fmt(RUNS_PER_DRIVE)} runs each in the last 24 hours, one busy drive of ${fmt(BUSY_DRIVE_RUNS)}; median of ${REPEAT} reads (the report: of 10).`, ""];
+  lines.push("PGlite:", "", table(["read", "costs in the store", "ms"], await withPgliteStore(measure)), "");
+  const problem = await postgresProblem();
+  lines.push("PostgreSQL:", "", problem ? `not measured: ${problem}` : table(["read", "costs in the store", "ms"], await withPostgresStore(measure)));
+  return lines.join("\n");
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  console.log(await benchDriveBudgetCost());
+  process.exit(0);
+}

@@ -3,7 +3,8 @@
  * claude binary against the Messages-API stand-in (a call of a million input tokens costs $3): a
  * task document's Claude run is capped at its drive's dollar and stopped there; its retry goes
  * back to wait, and its document says why and until when; `ph-tasks show` and `ph-tasks spend` say
- * it too; the owner's own task (the API's) runs meanwhile.
+ * it too; the owner's own task (the API's) runs meanwhile, capped by the daily budget alone. Once
+ * that is spent too, a task document asking for a run is told at once that it waits, and until when.
  */
 import { mkdirSync, mkdtempSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -36,7 +37,7 @@ describe("a budget per drive on a real agent", () => {
     const env = {
       TASK_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "silent", API_TOKEN, TASK_ALLOWED_ROOTS: root, ANTHROPIC_API_KEY: "sk-ant-test-key", ANTHROPIC_BASE_URL: standIn.url,
       TASK_SHUTDOWN_GRACE_MS: "100", TASK_KILL_GRACE_MS: "500", TASK_RETRY_BASE_MS: "100", TASK_RETRY_MAX_MS: "200",
-      TASK_BUDGET_USD_PER_DRIVE_PER_DAY: "1",
+      TASK_BUDGET_USD_PER_DRIVE_PER_DAY: "1", TASK_BUDGET_USD_PER_DAY: "3.5",
     };
     agent = await startAgent(loadConfig(env, dataDir), { logger: silentLogger(), reactorStorage: { kind: "memory" }, rules: [] });
   });
@@ -88,6 +89,30 @@ describe("a budget per drive on a real agent", () => {
       return t.status === "completed" || t.status === "failed" ? t : undefined;
     }, 60_000, "the owner's task to end");
     expect(ended).toMatchObject({ status: "completed", result: { text: "cheap" } });
-    expect(ended.result?.maxBudgetUsd).toBeUndefined(); // no daily budget, no drive's: uncapped
+    expect(ended.result?.maxBudgetUsd).toBeCloseTo(0.5, 2); // what is left of the daily $3.50, not the drive's (spent)
   }, 150_000);
+
+  it("the daily budget spent: a task document asking for a run is told at once that it waits, and until when", async () => {
+    // The owner's dear run spends the rest of the day's $3.50 (stopped at it: retried, then held with every Claude task).
+    standIn.reset();
+    standIn.enqueue({ kind: "tool_use", name: "Bash", input: { command: "true" }, inputTokens: 1_000_000 }, { kind: "text", text: "never asked for" });
+    const before = standIn.requests.length;
+    const dear = await call("POST", "/api/tasks", { type: "claude-code", title: "Owner's dear", prompt: "spend", projectPath: project });
+    const dearId = (dear.json.task as { id: string }).id;
+    await waitFor(async () => {
+      const t = (await call("GET", `/api/tasks/${dearId}`)).json.task as { waiting?: { code: string } };
+      return t.waiting?.code === "over_budget" || undefined;
+    }, 60_000, "the owner's dear task to wait for the daily budget");
+
+    const doc = await addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "Later", taskType: "claude-code", params: { prompt: "hello", projectPath: project } }, requestRun: true });
+    const told = await waitFor(async () => {
+      const state = await getTaskDocumentState(agent.reactor, doc);
+      return state.notices.find((n) => n.message.startsWith("waits: the daily budget is spent")) ? state : undefined;
+    }, 30_000, "the document to say it waits for the daily budget");
+    expect(told.status).toBe("queued");
+    const notice = told.notices.find((n) => n.message.startsWith("waits:"));
+    expect(notice).toMatchObject({ level: "warning" });
+    expect(notice?.message).toMatch(/^waits: the daily budget is spent \(\$6\.00 of \$3\.50 in the last 24 hours; TASK_BUDGET_USD_PER_DAY\); runs that cost money start again at 20\d\d-/);
+    expect(standIn.requests.length - before).toBe(1); // the owner's one call; nothing ran since
+  }, 120_000);
 });

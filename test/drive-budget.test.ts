@@ -117,7 +117,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
         caps.push(capOf(await finalStatus(a, task.id)));
       }
       expect(caps).toEqual([{ cap: 10, capFrom: "daily" }, { cap: 8, capFrom: "daily" }]);
-      expect(await a.driveBudgets.spentFor({ source: fromDocument("team") })).toBeUndefined();
+      expect(await a.budgets.drives.spentFor({ source: fromDocument("team") })).toBeUndefined();
     });
   });
 }

@@ -172,13 +172,25 @@ describe("follow-ups through the API and the CLI", () => {
     expect(badTurns.json.errors).toEqual([expect.objectContaining({ field: "maxTurns", value: "0" })]);
     expect((await call("POST", `/api/tasks/${claudeId}/follow-up`, { prompt: "p" }, READ_TOKEN)).status).toBe(403);
 
-    // What claude was told stays in its transcript as it was: shown, the agent's secrets are taken out.
+    // A secret in the conversation is taken out before it is kept: not in the store, not shown, not sent again by a follow-up.
     standIn.enqueue({ kind: "text", text: "I will not repeat it." });
     const leaky = await call("POST", `/api/tasks/${claudeId}/follow-up`, { prompt: `the token is ${API_TOKEN}` });
-    await ended((leaky.json.task as ApiTask).id);
-    const shown = JSON.stringify((await call("GET", `/api/tasks/${(leaky.json.task as ApiTask).id}/conversation`)).json);
+    const leakyId = (leaky.json.task as ApiTask).id;
+    await ended(leakyId);
+    const stored = (await agent.manager.conversations.load(leakyId))?.transcript.toString("utf8") ?? "";
+    expect(stored).toContain("the token is [REDACTED]");
+    expect(stored).not.toContain(API_TOKEN);
+    for (const line of stored.trim().split("\n")) expect(() => JSON.parse(line) as unknown).not.toThrow(); // still claude's JSON lines
+    const shown = JSON.stringify((await call("GET", `/api/tasks/${leakyId}/conversation`)).json);
     expect(shown).toContain("the token is [REDACTED]");
     expect(shown).not.toContain(API_TOKEN);
+    standIn.enqueue({ kind: "text", text: "Still not." });
+    const sentBefore = standIn.requests.length;
+    const after = await call("POST", `/api/tasks/${leakyId}/follow-up`, { prompt: "and now?" });
+    expect(await ended((after.json.task as ApiTask).id)).toMatchObject({ status: "completed" });
+    const resent = standIn.userText(standIn.requests[sentBefore]!);
+    expect(resent).toContain("the token is [REDACTED]");
+    expect(resent).not.toContain(API_TOKEN);
 
     const noPrompt = await phTasks(["follow-up", claudeId], { PH_TASKS_URL: agent.url, API_TOKEN }, "");
     expect(noPrompt.status).toBe(2);

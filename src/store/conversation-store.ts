@@ -1,9 +1,14 @@
 /**
  * Conversations kept for follow-ups (migration 039): one interface over sql/conversations/. The
- * transcript is stored gzip-compressed (claude's transcripts are JSON lines that shrink ~6×).
+ * transcript is stored gzip-compressed (claude's transcripts are JSON lines that shrink ~6×), the
+ * agent's secrets taken out first: a transcript holds what tools read and printed (an `env` run
+ * through Bash prints the API key claude is given), and the store must not keep what the task's
+ * output may not show. A follow-up then continues a conversation that says [REDACTED] there — as
+ * the model's reply to it, and every view of the run, already did.
  */
 import { promisify } from "node:util";
 import { gunzip, gzip } from "node:zlib";
+import type { Redactor } from "../security/redactor.js";
 import type { Db } from "./db.js";
 import { saveConversation } from "./sql/conversations/save-conversation.js";
 import { selectConversation } from "./sql/conversations/select-conversation.js";
@@ -24,13 +29,19 @@ export interface Conversation {
 }
 
 export class ConversationStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** The agent's secrets (the manager's); absent: transcripts kept as written. */
+    private readonly redactor?: Redactor,
+  ) {}
 
-  /** Keeps a run's conversation as its task's; false (nothing kept) when it is too long. */
+  /** Keeps a run's conversation as its task's, secrets taken out; false (nothing kept) when it is too long. */
   async save(taskId: string, attempt: number, conversation: Conversation): Promise<boolean> {
-    const packed = await pack(conversation.transcript);
+    // JSON lines: a secret there is a string's content, or its JSON-escaped form (Redactor knows both), so what replaces it leaves each line valid.
+    const transcript = this.redactor ? Buffer.from(this.redactor.text(conversation.transcript.toString("utf8")), "utf8") : conversation.transcript;
+    const packed = await pack(transcript);
     if (packed.length > MAX_KEPT_CONVERSATION_BYTES) return false;
-    await saveConversation(this.db, taskId, attempt, conversation.sessionId, packed, conversation.transcript.length);
+    await saveConversation(this.db, taskId, attempt, conversation.sessionId, packed, transcript.length);
     return true;
   }
 

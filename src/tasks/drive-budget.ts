@@ -34,6 +34,8 @@ export interface SpentDriveBudget extends SpentBudget {
 
 /** When a drive's spend could not be read, its task is tried again this much later (a budget is not skipped for a store's hiccup). */
 export const DRIVE_READ_RETRY_MS = 30_000;
+/** A held task waits at least this long: a spend just leaving the window is not claimed again and again within the same second. */
+const MIN_WAIT_MS = 1000;
 /** What is left of a drive's budget is kept this long after it was read, for the run that starts (its cap). */
 const REMAINING_KEPT_MS = 60_000;
 
@@ -105,7 +107,7 @@ export async function returnedForDriveBudget(deps: DriveHoldDeps, task: Task): P
     const spent = await deps.budgets.spentFor(task);
     if (!spent) return false;
     why = driveBudgetReason(spent);
-    afterMs = spent.freesInMs;
+    afterMs = Math.max(MIN_WAIT_MS, spent.freesInMs);
   } catch (error) {
     deps.logger.warn({ err: error, taskId: task.id }, "reading the spend of the task's drive failed; it goes back to the queue and is tried again shortly");
     afterMs = DRIVE_READ_RETRY_MS;

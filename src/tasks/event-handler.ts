@@ -232,6 +232,9 @@ export class TaskEventHandler {
     }
     if (!task) return undefined;
     await this.markQueued(documentId, requestId, task.id);
+    // Held from the start by the spent daily budget (not claimed, so no worker would tell): the document says until when. A drive's budget is told as the task is claimed.
+    const held = manager.budgets.dailyHold(task);
+    if (held) await this.reports.waiting(task, held);
     return task;
   }
 

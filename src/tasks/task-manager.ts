@@ -44,9 +44,8 @@ import type { EnqueueOptions } from "./enqueue-options.js";
 import type { RunningTask } from "./running-task.js";
 import { HeldTasks } from "./held-tasks.js";
 import { RecentCancels } from "./recent-cancels.js";
-import { BUDGET_REFRESH_MS, SpendBudget } from "./spend-budget.js";
-import { driveBudgetReason, DriveBudgets, returnedForDriveBudget, tighterCap, type DriveHoldDeps } from "./drive-budget.js";
-import { SpendStore } from "../store/spend-store.js";
+import { BUDGET_REFRESH_MS } from "./spend-budget.js";
+import { TaskBudgets } from "./task-budgets.js";
 import { ConversationStore } from "../store/conversation-store.js";
 
 const CANCELLED_BEFORE_START: AttemptOutcome = { status: "cancelled", error: { kind: "fatal", code: "cancelled", message: "task cancelled before it started" }, durationMs: 0 };
@@ -70,16 +69,13 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   private readonly executeContext: ExecuteTaskContext;
   /** This worker's row in the list of workers (ph-tasks workers). */
   private readonly presence: WorkerPresence;
-  /** What runs cost, and the daily budget that holds the types whose runs cost money. */
-  readonly budget: SpendBudget;
-  /** Each drive's daily budget, held as its writers' tasks start (drive-budget.ts). */
-  readonly driveBudgets: DriveBudgets;
+  /** What runs cost, the daily budget and each drive's, for the types whose runs cost money. */
+  readonly budgets: TaskBudgets;
   /** Conversations Claude runs had, kept for follow-ups (continueFrom), and read back by the API. */
   readonly conversations: ConversationStore;
   /** The agent's secrets, taken out of what runs produce — and of the conversations shown. */
   readonly redactor: Redactor;
   private readonly heartbeat: WorkerHeartbeat;
-  private readonly driveHold: DriveHoldDeps;
 
   constructor(
     readonly store: TaskStore,
@@ -92,11 +88,8 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     const redactor = (this.redactor = new Redactor(settings.secrets ?? []));
     this.controls = new QueueControls(store.db, logger);
     this.presence = new WorkerPresence(store.db, settings, logger);
-    this.conversations = new ConversationStore(store.db);
-    const spend = new SpendStore(store.db);
-    this.budget = new SpendBudget(spend, settings.workerId, settings.budgetUsdPerDay, logger, metrics);
-    this.driveBudgets = new DriveBudgets(spend, settings.budgetUsdPerDrivePerDay);
-    this.driveHold = { budgets: this.driveBudgets, store, workerId: settings.workerId, logger, returned: (task, why) => void [metrics?.driveBudgetWaits.inc({ type: task.type }), this.emit("queued", task), this.emit("waiting", task, why)] };
+    this.conversations = new ConversationStore(store.db, redactor);
+    this.budgets = new TaskBudgets({ store, registry, settings, logger, metrics, events: this });
     this.upkeep = new StoreUpkeep(store, settings, logger, () => this.started);
     this.outputLog = new OutputLog(store, { maxBytesPerTask: settings.outputCapBytes, flushIntervalMs: 100, logger });
     this.held = new HeldTasks({
@@ -111,17 +104,17 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
       executingCount: () => this.held.executing,
       executingTasks: () => this.held.executingTasks(),
       types: () => this.claimableTypes(),
-      claims: (type) => !this.presence.draining && this.controls.pauses.allows(type) && !this.heldByBudget(type),
+      claims: (type) => !this.presence.draining && this.controls.pauses.allows(type) && !this.budgets.holdsType(type),
       launch: (row) => this.launch(row),
       returned: (rows, why) => rows.forEach((row) => announceReturned(this.logger, this, row, why)),
       state: () => (!this.started ? "stopped" : this.stopping ? "stopping" : "running"),
     }, this.controls.rateLimits);
-    this.executeContext = { registry, redactor, outputLog: this.outputLog, logger, workerId: settings.workerId, abandonAfterMs: settings.abandonAfterMs, onOutput: (task, chunk) => this.emit("output", task, chunk), onProgress: (task, event) => this.emit("progress", task, event), spendCap: (task) => tighterCap(this.budget.remainingUsd(), this.driveBudgets.remainingFor(task)), stepResults: stepResultsFrom(new PipelineStore(store.db)), conversations: this.conversations };
+    this.executeContext = { registry, redactor, outputLog: this.outputLog, logger, workerId: settings.workerId, abandonAfterMs: settings.abandonAfterMs, onOutput: (task, chunk) => this.emit("output", task, chunk), onProgress: (task, event) => this.emit("progress", task, event), spendCap: (task) => this.budgets.spendCap(task), stepResults: stepResultsFrom(new PipelineStore(store.db)), conversations: this.conversations };
     this.dependencyFailures = new DependencyFailures(store, (id, reason, code) => this.cancelTask(id, reason, code), logger);
     const ended = (task: Task) => void (this.started && this.dependencyFailures.checkQuietly([task.id]));
     this.on("failed", ended).on("cancelled", ended);
     this.heartbeat = new WorkerHeartbeat({ store, workerId: settings.workerId, leaseMs: settings.leaseMs, presence: this.presence, pump: this.pump, held: this.held, events: this, logger, claimableTypes: () => this.controls.pauses.claimable(this.registry.types()), heldTaskIds: () => this.heldTaskIds(), stop: (id, cause) => this.abortLocal(id, cause), wake: () => this.schedulePump() });
-    this.settler = new AttemptSettler({ store, workerId: settings.workerId, retry: settings.retry, pump: this.pump, upkeep: this.upkeep, spend: this.budget, events: this, logger, ...(metrics ? { metrics } : {}) });
+    this.settler = new AttemptSettler({ store, workerId: settings.workerId, retry: settings.retry, pump: this.pump, upkeep: this.upkeep, spend: this.budgets.daily, events: this, logger, ...(metrics ? { metrics } : {}) });
   }
 
   get workerId(): string {
@@ -196,7 +189,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     this.unsubscribe.push(await this.store.db.listen(CHANNELS.cancel, (id) => this.abortLocal(id, "cancel")));
     this.unsubscribe.push(...(await this.controls.listen(() => this.schedulePump())));
     this.unsubscribe.push(await this.store.db.listen(CHANNELS.workers, (id) => this.heartbeat.drainAnnounced(id, this.stopping)));
-    this.unsubscribe.push(await this.budget.follow(() => this.schedulePump()));
+    this.unsubscribe.push(await this.budgets.daily.follow(() => this.schedulePump()));
     const every = (ms: number, fn: () => Promise<void>) => this.timers.push(repeatEvery(ms, fn, this.logger));
     every(this.settings.heartbeatMs, () => this.heartbeat.beat());
     every(this.settings.heartbeatMs, async () => void ((await this.controls.refreshQuietly()) && this.schedulePump())); // should a notification be lost
@@ -206,7 +199,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     every(SWEEP_MS, () => this.dependencyFailures.check().then(() => undefined));
     every(EXPIRY_SWEEP_MS, () => cancelExpiredTasks(this.store, (id, reason, code) => this.cancelTask(id, reason, code), this.logger).then(() => undefined));
     every(APPROVAL_ASK_MS, () => askForApprovals(this.store, this, this.logger));
-    if (this.budget.limitUsd !== undefined) every(BUDGET_REFRESH_MS, async () => void ((await this.budget.refresh()) && this.schedulePump()));
+    if (this.budgets.daily.limitUsd !== undefined) every(BUDGET_REFRESH_MS, async () => void ((await this.budgets.daily.refresh()) && this.schedulePump()));
     await this.heartbeat.beat();
     void this.dependencyFailures.checkQuietly(); // a worker that died between a task's end and its dependents' cancel
     this.schedulePump();
@@ -257,11 +250,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   async whyWaiting(id: string): Promise<WaitingReason | undefined> {
     const facts = await this.store.waitingFacts(id);
     if (!facts) return undefined;
-    const driveBudget = async (waiting: { source: Task["source"] | null }) => {
-      const spent = await this.driveBudgets.spentFor({ source: waiting.source ?? undefined });
-      return spent && driveBudgetReason(spent);
-    };
-    return explainWaiting(facts, { budget: this.budget, driveBudget, reportsCost: (type) => this.registry.get(type)?.reportsCost === true, pauses: this.controls.pauseStore, rateLimits: this.controls.rateLimitStore, concurrency: this.controls.concurrencyStore, maxPerDocument: this.settings.maxPerDocument, maxPerDrive: this.settings.maxPerDrive });
+    return explainWaiting(facts, { ...this.budgets.waitingSources(), pauses: this.controls.pauseStore, rateLimits: this.controls.rateLimitStore, concurrency: this.controls.concurrencyStore, maxPerDocument: this.settings.maxPerDocument, maxPerDrive: this.settings.maxPerDrive });
   }
 
   async getTaskStatus(id: string): Promise<{ id: string; status: Task["status"]; attempts: number; error?: TaskError } | undefined> {
@@ -342,12 +331,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
 
   /** The task types this worker claims now: those it has executors for, less the paused ones and those the spent budget holds; none while it drains. */
   claimableTypes(): string[] {
-    return this.presence.draining ? [] : this.controls.pauses.claimable(this.registry.types()).filter((type) => !this.heldByBudget(type));
-  }
-
-  /** Whether the daily budget, spent, holds tasks of `type` (its runs cost money). */
-  private heldByBudget(type: string): boolean {
-    return this.budget.spent() !== undefined && this.registry.get(type)?.reportsCost === true;
+    return this.presence.draining ? [] : this.controls.pauses.claimable(this.registry.types()).filter((type) => !this.budgets.holdsType(type));
   }
 
   /** The task types whose starts are rate-limited for every worker (ph-tasks queue limit), as this worker knows them. */
@@ -399,7 +383,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     this.held.hold(task, !expired, async (entry) => {
       if (expired) return this.settler.settle(task, row.attempts, expired);
       if (cancelHeard && (await this.store.get(row.id))?.cancel_requested) return this.settler.settle(task, row.attempts, CANCELLED_BEFORE_START);
-      if (this.registry.get(task.type)?.reportsCost === true && (await returnedForDriveBudget(this.driveHold, task))) return this.held.freeSlot(entry);
+      if (await this.budgets.heldAtStart(task)) return this.held.freeSlot(entry);
       return this.runClaimed(entry, row.attempts);
     });
   }

@@ -36,6 +36,12 @@ export interface WaitingSources {
   maxPerDrive: number;
 }
 
+/** Why a task of a type whose runs cost money waits while the daily budget is spent. */
+export function dailyBudgetReason(spent: SpentBudget): WaitingReason {
+  const until = new Date(spent.freesAt).toISOString();
+  return { code: "over_budget", message: `the daily budget is spent ($${spent.spentUsd.toFixed(2)} of $${spent.limitUsd.toFixed(2)} in the last 24 hours; TASK_BUDGET_USD_PER_DAY); runs that cost money start again at ${until}`, until };
+}
+
 export async function explainWaiting(facts: WaitingFacts, sources: WaitingSources, now = Date.now()): Promise<WaitingReason> {
   if (facts.unmet.length > 0) {
     return { code: "dependencies", message: `waits for ${facts.unmet.length === 1 ? "task" : "tasks"} ${facts.unmet.join(", ")} to complete`, tasks: facts.unmet };
@@ -54,10 +60,7 @@ export async function explainWaiting(facts: WaitingFacts, sources: WaitingSource
     return { code: "paused", message: `the queue is paused for ${pause.task_type === ALL_TYPES ? "every type" : facts.type}${pause.reason ? ` (${pause.reason})` : ""}` };
   }
   const spent = sources.reportsCost?.(facts.type) ? sources.budget?.spent() : undefined;
-  if (spent) {
-    const until = new Date(spent.freesAt).toISOString();
-    return { code: "over_budget", message: `the daily budget is spent ($${spent.spentUsd.toFixed(2)} of $${spent.limitUsd.toFixed(2)} in the last 24 hours; TASK_BUDGET_USD_PER_DAY); runs that cost money start again at ${until}`, until };
-  }
+  if (spent) return dailyBudgetReason(spent);
   const [limit] = await sources.rateLimits.list([facts.type]);
   if (limit?.next_free_at) {
     const until = limit.next_free_at.toISOString();

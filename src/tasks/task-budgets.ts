@@ -1,0 +1,94 @@
+/**
+ * The budgets a worker holds its tasks to, for the types whose runs cost money
+ * (TaskExecutor.reportsCost): the daily budget across the store (spend-budget.ts) and each drive's
+ * (drive-budget.ts). What the manager asks of them: which types to leave out of its claims, whether
+ * a claimed task must wait for its drive instead of starting, what a run may spend, and why a task
+ * waits.
+ */
+import type { EventEmitter } from "node:events";
+import type { Logger } from "../logger.js";
+import type { TaskMetrics } from "../metrics.js";
+import { SpendStore } from "../store/spend-store.js";
+import type { TaskStore } from "../store/task-store.js";
+import { driveBudgetReason, DriveBudgets, returnedForDriveBudget, tighterCap, type DriveHoldDeps } from "./drive-budget.js";
+import type { SpendCap } from "./executors/executor.js";
+import type { ExecutorRegistry } from "./executors/registry.js";
+import type { ManagerSettings } from "./manager-settings.js";
+import { SpendBudget } from "./spend-budget.js";
+import type { TaskLifecycleEvents } from "./task-events.js";
+import type { Task } from "./types.js";
+import { dailyBudgetReason, type WaitingReason, type WaitingSources } from "./waiting-reason.js";
+
+export interface TaskBudgetsDeps {
+  store: TaskStore;
+  registry: ExecutorRegistry;
+  settings: Pick<ManagerSettings, "workerId" | "budgetUsdPerDay" | "budgetUsdPerDrivePerDay">;
+  logger: Logger;
+  metrics?: TaskMetrics | undefined;
+  /** The manager: told of a task sent back to wait for its drive ("queued", "waiting"). */
+  events: EventEmitter<TaskLifecycleEvents>;
+}
+
+export class TaskBudgets {
+  /** What runs cost, and the daily budget that holds the types whose runs cost money. */
+  readonly daily: SpendBudget;
+  /** Each drive's daily budget, held as its writers' tasks start. */
+  readonly drives: DriveBudgets;
+  private readonly driveHold: DriveHoldDeps;
+
+  constructor(private readonly deps: TaskBudgetsDeps) {
+    const { store, settings, logger, metrics, events } = deps;
+    const spend = new SpendStore(store.db);
+    this.daily = new SpendBudget(spend, settings.workerId, settings.budgetUsdPerDay, logger, metrics);
+    this.drives = new DriveBudgets(spend, settings.budgetUsdPerDrivePerDay);
+    this.driveHold = {
+      budgets: this.drives,
+      store,
+      workerId: settings.workerId,
+      logger,
+      returned: (task, why) => {
+        metrics?.driveBudgetWaits.inc({ type: task.type });
+        events.emit("queued", task);
+        events.emit("waiting", task, why);
+      },
+    };
+  }
+
+  /** Whether runs of `type` cost money (its executor says so). */
+  costsMoney(type: string): boolean {
+    return this.deps.registry.get(type)?.reportsCost === true;
+  }
+
+  /** Whether the daily budget, spent, holds tasks of `type` (left out of every claim). */
+  holdsType(type: string): boolean {
+    return this.daily.spent() !== undefined && this.costsMoney(type);
+  }
+
+  /** Why the daily budget, spent, holds `task` now (as this worker last read it); undefined: it does not. */
+  dailyHold(task: Task): WaitingReason | undefined {
+    const spent = this.costsMoney(task.type) ? this.daily.spent() : undefined;
+    return spent && dailyBudgetReason(spent);
+  }
+
+  /** Before a claimed task starts: true when its drive's budget sent it back to wait (it must not run). */
+  async heldAtStart(task: Task): Promise<boolean> {
+    return this.costsMoney(task.type) && (await returnedForDriveBudget(this.driveHold, task));
+  }
+
+  /** What a run of `task` may spend: the tighter of the daily budget's rest and its drive's (as read as it started). */
+  spendCap(task: Task): SpendCap | undefined {
+    return tighterCap(this.daily.remainingUsd(), this.drives.remainingFor(task));
+  }
+
+  /** The budgets' part of why a task waits (waiting-reason.ts). */
+  waitingSources(): Pick<WaitingSources, "budget" | "driveBudget" | "reportsCost"> {
+    return {
+      budget: this.daily,
+      reportsCost: (type) => this.costsMoney(type),
+      driveBudget: async (facts) => {
+        const spent = await this.drives.spentFor({ source: facts.source ?? undefined });
+        return spent && driveBudgetReason(spent);
+      },
+    };
+  }
+}

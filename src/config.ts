@@ -52,6 +52,23 @@ const usd = (max: number) =>
     .transform(Number)
     .pipe(z.number().positive("must be more than 0").max(max, `must be at most ${max}`));
 
+/** `drive-id=usd` pairs, comma-separated: a budget for each drive named (TASK_DRIVE_BUDGETS_USD_PER_DAY). */
+const driveBudgets = z
+  .string()
+  .transform((text, ctx) => {
+    const budgets: Record<string, number> = {};
+    for (const entry of text.split(",").map((s) => s.trim()).filter((s) => s.length > 0)) {
+      const match = /^([^=\s]{1,200})\s*=\s*(\d+(?:\.\d+)?)$/.exec(entry);
+      const usd = Number(match?.[2]);
+      if (!match?.[1] || !(usd > 0) || usd > 1_000_000) {
+        ctx.addIssue({ code: "custom", message: `each entry must be a drive id, '=' and an amount in US dollars between 0 and 1000000 (more than 0), e.g. team-drive=20,guests=0.50; '${entry}' is not`, input: text });
+        return z.NEVER;
+      }
+      budgets[match[1]] = usd;
+    }
+    return budgets;
+  });
+
 const list = z
   .string()
   .transform((text) =>
@@ -185,6 +202,7 @@ export const VARIABLES = {
   CLAUDE_MAX_BUDGET_USD: { schema: usd(10_000), doc: "The most one Claude run (claude-code, claude-agent) may spend, in US dollars; claude stops there (max_budget). A task's maxBudgetUsd may lower it, not raise it. Unset: a task's maxBudgetUsd, else no cap per run." },
   TASK_BUDGET_USD_PER_DAY: { schema: usd(1_000_000), doc: "What runs that cost money (claude-code, claude-agent) may spend in the last 24 hours, in US dollars, across every worker of the store: once spent their tasks wait (saying until when), and each run starts capped at what is left. Unset: no budget (the spend is still recorded: ph-tasks spend)." },
   TASK_BUDGET_USD_PER_DRIVE_PER_DAY: { schema: usd(1_000_000), doc: "What the runs that cost money one drive's writers ask for (its task documents, its pipelines, the rules its documents set off) may spend in the last 24 hours, in US dollars, across every worker: once spent that drive's Claude tasks wait (saying until when) while other drives' and the owner's own (API, CLI, schedules, hooks) run; each run starts capped at what is left. Unset: no budget per drive." },
+  TASK_DRIVE_BUDGETS_USD_PER_DAY: { schema: driveBudgets, default: "", doc: "Budgets of named drives, as drive-id=usd pairs, comma-separated (e.g. team-drive=20,guests=0.50): each drive named is held to its own instead of TASK_BUDGET_USD_PER_DRIVE_PER_DAY (which may be unset: then only the named drives are held)." },
   CLAUDE_AGENT_MAX_TURNS: { schema: int(1, 200), default: "20", doc: "Turn limit of claude-agent tasks that set no maxTurns." },
   CLAUDE_AGENT_MCP_URLS: { schema: urlList, default: "", doc: "Comma-separated MCP server URLs a claude-agent task may name in mcpConfig.serverUrl. Empty: only the agent's own /mcp." },
   CLAUDE_AGENT_MCP_CREDENTIALS: { schema: secretMap, default: "{}", secret: true, doc: "JSON object name → bearer token, or name → {\"token\":\"…\",\"url\":\"https://…\"} to send that token to that MCP server only (required when CLAUDE_AGENT_MCP_URLS lists several servers: a bare token would go to whichever one a task names); a claude-agent task names one with mcpConfig.credentialsRef. Never logged or shown." },

@@ -706,8 +706,8 @@ describeInChromium("the dashboard", () => {
     expect(await page.locator('#spend-costliest tr[data-task="gone"] a').count()).toBe(0);
     expect(await page.locator('#spend-costliest tr[data-task="older"]').count()).toBe(0);
     // By drive: team's writers asked for the dollar (of their 2), the owner for the rest.
-    expect(await page.locator("#spend-drives thead th:nth-child(4)").textContent()).toBe("Budget ($2.00 a day)");
-    expect(await page.locator('#spend-drives tr[data-drive="team"] td').allTextContents()).toEqual(["team", "$1.00", "1", "$1.00 left"]);
+    expect(await page.locator("#spend-drives thead th:nth-child(4)").textContent()).toBe("Budget ($2.00 a day unless its own)");
+    expect(await page.locator('#spend-drives tr[data-drive="team"] td').allTextContents()).toEqual(["team", "$1.00", "1", "$1.00 left of $2.00"]);
     expect(await page.locator('#spend-drives tr[data-drive=""] td').allTextContents()).toEqual(["the owner's own (API, CLI, schedules, hooks)", "$0.25", "1", ""]);
     await link.click();
     await page.waitForURL(new RegExp(`#/tasks/${task.id}$`));

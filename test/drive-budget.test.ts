@@ -10,6 +10,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { SpendStore } from "../src/store/spend-store.js";
 import { spendReport } from "../src/tasks/spend-report.js";
+import type { ManagerSettings } from "../src/tasks/manager-settings.js";
 import type { TaskManager } from "../src/tasks/task-manager.js";
 import type { Task } from "../src/tasks/types.js";
 import type { WaitingReason } from "../src/tasks/waiting-reason.js";
@@ -41,7 +42,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       runs.length = 0;
     });
     const runs: (number | null)[] = [];
-    const make = (store: TaskStore, budgets: { budgetUsdPerDay?: number; budgetUsdPerDrivePerDay?: number }) => {
+    const make = (store: TaskStore, budgets: Pick<Partial<ManagerSettings>, "budgetUsdPerDay" | "budgetUsdPerDrivePerDay" | "driveBudgetsUsdPerDay">) => {
       const manager = testManager(store, { maxPerDocument: 10, maxPerDrive: 10, ...budgets }, cliRegistry("/tmp").register(costlyExecutor(runs)));
       managers.push(manager);
       return manager;
@@ -104,6 +105,36 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
         expect(capOf(ran).capFrom).toBe("drive");
         expect(capOf(ran).cap).toBeGreaterThanOrEqual(0.9 - 1e-9); // the drive's dollar, less the other's dime if it ended first
       }
+    });
+
+    it("a drive named with a budget of its own is held to that one; without a default, only the named drives are held", async () => {
+      const opened = await openWithSecondConnection(backend);
+      cleanup = opened.cleanup;
+      const a = make(opened.store, { budgetUsdPerDrivePerDay: 1, driveBudgetsUsdPerDay: { trusted: 3 } });
+      await a.start();
+      const run = async (driveId: string, costUsd: number) => {
+        const { task } = await a.enqueueTask({ type: "costly", title: `${driveId}'s`, costUsd, source: fromDocument(driveId) });
+        return capOf(await finalStatus(a, task.id));
+      };
+      // trusted: its own $3 (2 spent, then a dollar left); team: the default dollar.
+      expect(await run("trusted", 2)).toEqual({ cap: 3, capFrom: "drive" });
+      expect(await run("trusted", 0.5)).toEqual({ cap: 1, capFrom: "drive" });
+      expect(await run("team", 0.5)).toEqual({ cap: 1, capFrom: "drive" });
+      expect((await spendReport(new SpendStore(opened.store.db), { perDrive: 1, namedDrives: { trusted: 3 } }, 1)).drives.map((d) => [d.driveId, d.budgetUsd, d.resumesAt])).toEqual([["trusted", 3, null], ["team", 1, null]]);
+      await a.stop(0);
+
+      // Only "guests" is named, and no default: its writers are held past 50 cents; another drive's run uncapped.
+      const b = make(opened.other, { driveBudgetsUsdPerDay: { guests: 0.5 } });
+      const waiting: string[] = [];
+      b.on("waiting", (task) => waiting.push(task.id));
+      await b.start();
+      const first = await b.enqueueTask({ type: "costly", title: "guests' first", costUsd: 0.6, source: fromDocument("guests") });
+      expect(capOf(await finalStatus(b, first.task.id))).toEqual({ cap: 0.5, capFrom: "drive" });
+      const held = await b.enqueueTask({ type: "costly", title: "guests' second", costUsd: 0.1, source: fromDocument("guests") });
+      await waitFor(() => waiting.includes(held.task.id) || undefined, 10_000, "the guests' second task to wait");
+      expect((await b.whyWaiting(held.task.id))?.message).toMatch(/^its drive's daily budget is spent \(\$0\.60 of \$0\.50 in the last 24 hours by drive guests's writers; TASK_DRIVE_BUDGETS_USD_PER_DAY\); it starts at /);
+      const team = await b.enqueueTask({ type: "costly", title: "team's", costUsd: 5, source: fromDocument("team") });
+      expect(capOf(await finalStatus(b, team.task.id))).toEqual({ cap: null, capFrom: null });
     });
 
     it("without a budget per drive nothing is held per drive, and the daily budget alone caps the runs", async () => {

@@ -53,7 +53,7 @@ describe("the spend over HTTP and from the CLI", () => {
     ]);
     // team-drive's writers spent 1.50 of their 1.00: they wait until it leaves the window, 22 hours from now; the owner's own tasks have no drive budget.
     expect(spend.budgetUsdPerDrivePerDay).toBe(1);
-    expect(spend.drives).toEqual([{ driveId: "team-drive", usd: 1.5, runs: 1, resumesAt: expect.any(String) }, { driveId: null, usd: 0.75, runs: 1, resumesAt: null }]);
+    expect(spend.drives).toEqual([{ driveId: "team-drive", usd: 1.5, runs: 1, budgetUsd: 1, resumesAt: expect.any(String) }, { driveId: null, usd: 0.75, runs: 1, budgetUsd: null, resumesAt: null }]);
     const drives = spend.drives as { resumesAt: string }[];
     expect(Math.abs(Date.parse(drives[0]?.resumesAt ?? "") - (Date.now() + 22 * 3_600_000))).toBeLessThan(60_000);
     const days = spend.days as { usd: number; runs: number }[];
@@ -91,7 +91,7 @@ describe("the spend over HTTP and from the CLI", () => {
     const perDrive = await agentWith(undefined, 1);
     await perDrive.cost("t-4", "claude-code", 2, 3, "drive-y");
     await perDrive.cost("t-5", "claude-code", 0.5, 1, "drive-z");
-    expect((await cli(perDrive.http.url, "spend")).stdout).toMatch(/^by the drive whose writers asked, in the last 24 hours, each against a \$1\.00 budget \(TASK_BUDGET_USD_PER_DRIVE_PER_DAY\):\nDRIVE +SPENT +RUNS +BUDGET\n[- ]+\ndrive-y +\$2\.00 +1 +spent — waits until 20\d\d-\d\d-\d\dT[\d:.]+Z\ndrive-z +\$0\.50 +1$/m);
+    expect((await cli(perDrive.http.url, "spend")).stdout).toMatch(/^by the drive whose writers asked, in the last 24 hours, each against a \$1\.00 budget \(TASK_BUDGET_USD_PER_DRIVE_PER_DAY\) or its own \(TASK_DRIVE_BUDGETS_USD_PER_DAY\):\nDRIVE +SPENT +RUNS +BUDGET\n[- ]+\ndrive-y +\$2\.00 +1 +spent — waits until 20\d\d-\d\d-\d\dT[\d:.]+Z\ndrive-z +\$0\.50 +1 +\$0\.50 left of \$1\.00$/m);
 
     const free = await agentWith();
     expect((await cli(free.http.url, "spend")).stdout).toBe("last 24 hours: $0.00 in 0 runs (no daily budget: TASK_BUDGET_USD_PER_DAY)\n\nnothing spent in these days\n");
@@ -122,5 +122,11 @@ describe("the spend over HTTP and from the CLI", () => {
     expect(() => loadConfig({ TASK_BUDGET_USD_PER_DAY: "ten" })).toThrow(/TASK_BUDGET_USD_PER_DAY: must be an amount in US dollars between 0 and 1000000, e\.g\. 5 or 0\.50 \(got "ten"\)/);
     expect(() => loadConfig({ TASK_BUDGET_USD_PER_DAY: "0" })).toThrow(/TASK_BUDGET_USD_PER_DAY: must be more than 0/);
     expect(() => loadConfig({ CLAUDE_MAX_BUDGET_USD: "$5" })).toThrow(/CLAUDE_MAX_BUDGET_USD: must be an amount in US dollars/);
+    expect(loadConfig({ TASK_BUDGET_USD_PER_DRIVE_PER_DAY: "2", TASK_DRIVE_BUDGETS_USD_PER_DAY: " team-drive=20 , guests=0.50" })).toMatchObject({ TASK_BUDGET_USD_PER_DRIVE_PER_DAY: 2, TASK_DRIVE_BUDGETS_USD_PER_DAY: { "team-drive": 20, guests: 0.5 } });
+    expect(loadConfig({}).TASK_DRIVE_BUDGETS_USD_PER_DAY).toEqual({});
+    expect(() => loadConfig({ TASK_BUDGET_USD_PER_DRIVE_PER_DAY: "-1" })).toThrow(/TASK_BUDGET_USD_PER_DRIVE_PER_DAY: must be an amount in US dollars/);
+    for (const bad of ["team-drive", "team-drive=0", "team-drive=lots", "=5"]) {
+      expect(() => loadConfig({ TASK_DRIVE_BUDGETS_USD_PER_DAY: `guests=1,${bad}` })).toThrow(new RegExp(`TASK_DRIVE_BUDGETS_USD_PER_DAY: each entry must be a drive id, '=' and an amount in US dollars .*; '${bad}' is not`));
+    }
   });
 });

@@ -18,6 +18,7 @@ import { knownPeople } from "../security/known-people.js";
 import { describeUndecidable, undecidableApprovals } from "../tasks/undecidable-approvals.js";
 import { selectSpendByDrive } from "../store/sql/spend/select-spend-by-drive.js";
 import { selectWindowSpend } from "../store/sql/spend/select-window-spend.js";
+import { driveLimit } from "../tasks/drive-budget.js";
 import { BUDGET_WINDOW_MS, dollars } from "../tasks/spend-budget.js";
 import { describeMode, openToOthers } from "../security/private-data-dir.js";
 import { otherLoginUsersHere } from "./other-users.js";
@@ -289,7 +290,7 @@ async function checkSharedStore(config: Config): Promise<CheckResult[]> {
     } };
     const stuck = describeUndecidable(await undecidableApprovals(db, knownPeople(config)));
     const spend = await checkSpend(db, config.TASK_BUDGET_USD_PER_DAY);
-    const drives = await checkDriveSpend(db, config.TASK_BUDGET_USD_PER_DRIVE_PER_DAY);
+    const drives = await checkDriveSpend(db, config.TASK_BUDGET_USD_PER_DRIVE_PER_DAY, config.TASK_DRIVE_BUDGETS_USD_PER_DAY);
     return [...(stuck ? [result("approvals", "warn", stuck)] : []), ...(spend ? [spend] : []), ...(drives ? [drives] : [])];
   } catch {
     return []; // unreachable (the store check says so) or not migrated yet: nothing to say
@@ -307,16 +308,20 @@ async function checkSpend(db: Queryable, budget: number | undefined): Promise<Ch
   return result("spend", "warn", `the daily budget is spent: ${spent} of ${dollars(budget)}; Claude tasks wait until ${new Date(Date.now() + spend.freesInMs).toISOString()} (TASK_BUDGET_USD_PER_DAY)`);
 }
 
-/** With TASK_BUDGET_USD_PER_DRIVE_PER_DAY: the drives whose writers have spent theirs, and until when (of the ten that spent most). */
-async function checkDriveSpend(db: Queryable, budget: number | undefined): Promise<CheckResult | undefined> {
-  if (budget === undefined) return undefined;
-  const spent = (await selectSpendByDrive(db, BUDGET_WINDOW_MS, 10)).filter((row) => row.drive_id !== null && row.cost_usd >= budget);
-  if (spent.length === 0) return result("drive spend", "ok", `no drive's writers have spent their ${dollars(budget)} daily budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY)`);
+/** With budgets per drive: the drives whose writers have spent theirs, and until when (of the ten that spent most). */
+async function checkDriveSpend(db: Queryable, budget: number | undefined, named: Readonly<Record<string, number>>): Promise<CheckResult | undefined> {
+  if (budget === undefined && Object.keys(named).length === 0) return undefined;
+  const settings = "TASK_BUDGET_USD_PER_DRIVE_PER_DAY, TASK_DRIVE_BUDGETS_USD_PER_DAY";
+  const spent = (await selectSpendByDrive(db, BUDGET_WINDOW_MS, 10)).flatMap((row) => {
+    const limit = driveLimit(budget, named, row.drive_id);
+    return row.drive_id !== null && limit !== undefined && row.cost_usd >= limit ? [{ driveId: row.drive_id, usd: row.cost_usd, limit }] : [];
+  });
+  if (spent.length === 0) return result("drive spend", "ok", `no drive's writers have spent their daily budget (${settings})`);
   const told = await Promise.all(spent.map(async (row) => {
-    const frees = (await selectWindowSpend(db, BUDGET_WINDOW_MS, budget, row.drive_id ?? undefined)).freesInMs ?? 0;
-    return `${row.drive_id} (${dollars(row.cost_usd)}, until ${new Date(Date.now() + frees).toISOString()})`;
+    const frees = (await selectWindowSpend(db, BUDGET_WINDOW_MS, row.limit, row.driveId)).freesInMs ?? 0;
+    return `${row.driveId} (${dollars(row.usd)} of ${dollars(row.limit)}, until ${new Date(Date.now() + frees).toISOString()})`;
   }));
-  return result("drive spend", "warn", `${spent.length} drive(s) have spent their ${dollars(budget)} daily budget, their writers' Claude tasks wait: ${told.join(", ")} (TASK_BUDGET_USD_PER_DRIVE_PER_DAY)`);
+  return result("drive spend", "warn", `${spent.length} drive(s) have spent their daily budget, their writers' Claude tasks wait: ${told.join(", ")} (${settings})`);
 }
 
 export async function runChecks(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Promise<CheckResult[]> {

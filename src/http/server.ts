@@ -130,7 +130,7 @@ export function createApp(options: HttpOptions): Express {
   app.use(pipelineRoutes(options.pipelines ?? new PipelineService(new PipelineStore(store.db), options.manager, enqueue, templates ? (input, kind) => templates.expand(input, kind) : undefined)));
   app.use(queueRoutes(new PauseService(new PauseStore(store.db), registry), new RateLimitService(new RateLimitStore(store.db), registry), new ConcurrencyService(new TypeConcurrencyStore(store.db), registry)));
   app.use(workerRoutes(new WorkerStore(store.db), options.manager.workerId));
-  app.use(spendRoutes(new SpendStore(store.db), { perDay: options.manager.budgets.daily.limitUsd, perDrive: options.manager.budgets.drives.limitUsd }));
+  app.use(spendRoutes(new SpendStore(store.db), { perDay: options.manager.budgets.daily.limitUsd, perDrive: options.manager.budgets.drives.defaultUsd, namedDrives: options.manager.budgets.drives.named }));
   options.mount?.(app);
 
   app.use((_req, res) => {

@@ -28,6 +28,8 @@ import type { WaitingReason } from "./waiting-reason.js";
 /** A drive whose budget is spent: which, how much, and when it has room again. */
 export interface SpentDriveBudget extends SpentBudget {
   driveId: string;
+  /** Which setting gave the drive its budget: its own (TASK_DRIVE_BUDGETS_USD_PER_DAY) or the default. */
+  setting: "TASK_DRIVE_BUDGETS_USD_PER_DAY" | "TASK_BUDGET_USD_PER_DRIVE_PER_DAY";
   /** From now (the store's clock). */
   freesInMs: number;
 }
@@ -44,7 +46,7 @@ export function driveBudgetReason(spent: SpentDriveBudget): WaitingReason {
   const until = new Date(spent.freesAt).toISOString();
   return {
     code: "drive_over_budget",
-    message: `its drive's daily budget is spent (${dollars(spent.spentUsd)} of ${dollars(spent.limitUsd)} in the last 24 hours by drive ${spent.driveId}'s writers; TASK_BUDGET_USD_PER_DRIVE_PER_DAY); it starts at ${until}`,
+    message: `its drive's daily budget is spent (${dollars(spent.spentUsd)} of ${dollars(spent.limitUsd)} in the last 24 hours by drive ${spent.driveId}'s writers; ${spent.setting}); it starts at ${until}`,
     until,
   };
 }
@@ -55,27 +57,42 @@ export function tighterCap(dailyUsd: number | undefined, driveUsd: number | unde
   return dailyUsd === undefined ? undefined : { usd: dailyUsd, from: "daily" };
 }
 
+/** A drive's budget: its own among `named`, else `defaultUsd`; undefined for none (or no drive: the owner's own tasks). */
+export function driveLimit(defaultUsd: number | undefined, named: Readonly<Record<string, number>> | undefined, driveId: string | null | undefined): number | undefined {
+  if (driveId === null || driveId === undefined) return undefined;
+  return named !== undefined && Object.hasOwn(named, driveId) ? named[driveId] : defaultUsd;
+}
+
 export class DriveBudgets {
   /** What was left of each drive's budget when a task of it last started. */
   private readonly remaining = new Map<string, { usd: number; at: number }>();
 
   constructor(
     private readonly store: SpendStore,
-    /** US dollars per drive per 24 hours; undefined: none. */
-    readonly limitUsd: number | undefined,
+    /** US dollars per drive per 24 hours (TASK_BUDGET_USD_PER_DRIVE_PER_DAY); undefined: none. */
+    readonly defaultUsd: number | undefined,
+    /** Named drives' own (TASK_DRIVE_BUDGETS_USD_PER_DAY), instead of the default. */
+    readonly named: Readonly<Record<string, number>> = {},
   ) {}
+
+  /** The budget of `driveId`'s writers: its own, else the default; undefined: none. */
+  limitFor(driveId: string | null | undefined): number | undefined {
+    return driveLimit(this.defaultUsd, this.named, driveId);
+  }
 
   /** Reads the spend of the drive whose writers asked for `task`: spent, or undefined (room, no drive, no budget). */
   async spentFor(task: Pick<Task, "source">): Promise<SpentDriveBudget | undefined> {
     const driveId = writersDrive(task.source);
-    if (this.limitUsd === undefined || driveId === undefined) return undefined;
-    const spend = await this.store.inWindow(BUDGET_WINDOW_MS, this.limitUsd, driveId);
+    const limitUsd = this.limitFor(driveId);
+    if (limitUsd === undefined || driveId === undefined) return undefined;
+    const spend = await this.store.inWindow(BUDGET_WINDOW_MS, limitUsd, driveId);
     const now = Date.now();
     for (const [drive, read] of this.remaining) if (now - read.at > REMAINING_KEPT_MS) this.remaining.delete(drive);
-    this.remaining.set(driveId, { usd: Math.max(0, this.limitUsd - spend.spentUsd), at: now });
-    if (spend.spentUsd < this.limitUsd) return undefined;
+    this.remaining.set(driveId, { usd: Math.max(0, limitUsd - spend.spentUsd), at: now });
+    if (spend.spentUsd < limitUsd) return undefined;
     const freesInMs = spend.freesInMs ?? 0;
-    return { driveId, limitUsd: this.limitUsd, spentUsd: spend.spentUsd, freesAt: now + freesInMs, freesInMs };
+    const setting = Object.hasOwn(this.named, driveId) ? "TASK_DRIVE_BUDGETS_USD_PER_DAY" : "TASK_BUDGET_USD_PER_DRIVE_PER_DAY";
+    return { driveId, limitUsd, spentUsd: spend.spentUsd, freesAt: now + freesInMs, freesInMs, setting };
   }
 
   /** What a run of `task` may still spend under its drive's budget, as read as it was about to start; undefined: no drive budget holds it. */
@@ -100,7 +117,7 @@ export interface DriveHoldDeps {
  * DRIVE_READ_RETRY_MS). True when it went back — it must not run.
  */
 export async function returnedForDriveBudget(deps: DriveHoldDeps, task: Task): Promise<boolean> {
-  if (deps.budgets.limitUsd === undefined || writersDrive(task.source) === undefined) return false;
+  if (deps.budgets.limitFor(writersDrive(task.source)) === undefined) return false;
   let why: WaitingReason;
   let afterMs: number;
   try {

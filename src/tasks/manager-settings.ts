@@ -51,6 +51,8 @@ export interface ManagerSettings {
   budgetUsdPerDay?: number;
   /** US dollars that the runs one drive's writers ask for may spend in 24 hours, across workers (drive-budget.ts); absent: none. */
   budgetUsdPerDrivePerDay?: number;
+  /** Named drives' own budgets, instead of budgetUsdPerDrivePerDay (TASK_DRIVE_BUDGETS_USD_PER_DAY). */
+  driveBudgetsUsdPerDay?: Readonly<Record<string, number>>;
   /** Values replaced by [REDACTED] in tasks' output, progress, results and errors (the agent's secrets). */
   secrets?: readonly string[];
 }
@@ -84,6 +86,7 @@ export function managerSettingsFromConfig(config: Config): ManagerSettings {
     vacuumEveryFinishes: config.TASK_STORE_VACUUM_EVERY,
     ...(config.TASK_BUDGET_USD_PER_DAY !== undefined ? { budgetUsdPerDay: config.TASK_BUDGET_USD_PER_DAY } : {}),
     ...(config.TASK_BUDGET_USD_PER_DRIVE_PER_DAY !== undefined ? { budgetUsdPerDrivePerDay: config.TASK_BUDGET_USD_PER_DRIVE_PER_DAY } : {}),
+    driveBudgetsUsdPerDay: config.TASK_DRIVE_BUDGETS_USD_PER_DAY,
     secrets: agentSecrets(config),
   };
 }

@@ -5,6 +5,7 @@
  * (TASK_BUDGET_USD_PER_DRIVE_PER_DAY). Read fresh from the store: every worker's runs count.
  */
 import type { SpendStore } from "../store/spend-store.js";
+import { driveLimit } from "./drive-budget.js";
 import { BUDGET_WINDOW_MS } from "./spend-budget.js";
 
 export interface SpendReport {
@@ -21,26 +22,28 @@ export interface SpendReport {
   budgetUsdPerDrivePerDay: number | null;
   /**
    * The last 24 hours per drive whose writers asked (null: the owner's own tasks — the API, the
-   * CLI, schedules, hooks), the costliest first; `resumesAt`: with the drive's budget spent, when
-   * its Claude tasks start again.
+   * CLI, schedules, hooks), the costliest first; `budgetUsd`: the drive's own (a named one's, or
+   * the default; null: none); `resumesAt`: with it spent, when the drive's Claude tasks start again.
    */
-  drives: { driveId: string | null; usd: number; runs: number; resumesAt: string | null }[];
+  drives: { driveId: string | null; usd: number; runs: number; budgetUsd: number | null; resumesAt: string | null }[];
 }
 
-/** The daily budgets as this agent has them (TASK_BUDGET_USD_PER_DAY, TASK_BUDGET_USD_PER_DRIVE_PER_DAY). */
+/** The daily budgets as this agent has them (TASK_BUDGET_USD_PER_DAY, TASK_BUDGET_USD_PER_DRIVE_PER_DAY, TASK_DRIVE_BUDGETS_USD_PER_DAY). */
 export interface Budgets {
   perDay?: number | undefined;
   perDrive?: number | undefined;
+  namedDrives?: Readonly<Record<string, number>> | undefined;
 }
 
 export async function spendReport(store: SpendStore, budgets: Budgets, days: number, now = Date.now()): Promise<SpendReport> {
   const budgetUsdPerDay = budgets.perDay;
   const [window, perDay, costliest, drives] = await Promise.all([store.inWindow(BUDGET_WINDOW_MS, budgetUsdPerDay ?? null), store.byDay(days), store.costliestTasks(BUDGET_WINDOW_MS, 10), store.byDrive(BUDGET_WINDOW_MS, 10)]);
-  const perDrive = budgets.perDrive;
+  const limitOf = (driveId: string | null) => driveLimit(budgets.perDrive, budgets.namedDrives, driveId);
   // Only a drive at its budget needs to know when it has room again: one more read each (at most 10).
   const driveResumes = await Promise.all(drives.map(async (row) => {
-    if (perDrive === undefined || row.drive_id === null || row.cost_usd < perDrive) return null;
-    const frees = (await store.inWindow(BUDGET_WINDOW_MS, perDrive, row.drive_id)).freesInMs;
+    const limit = limitOf(row.drive_id);
+    if (limit === undefined || row.drive_id === null || row.cost_usd < limit) return null;
+    const frees = (await store.inWindow(BUDGET_WINDOW_MS, limit, row.drive_id)).freesInMs;
     return frees === null ? null : new Date(now + frees).toISOString();
   }));
   const byDay = new Map<string, SpendReport["days"][number]>();
@@ -59,7 +62,7 @@ export async function spendReport(store: SpendStore, budgets: Budgets, days: num
     resumesAt: window.freesInMs === null ? null : new Date(now + window.freesInMs).toISOString(),
     days: [...byDay.values()],
     costliest: costliest.map((row) => ({ taskId: row.task_id, type: row.task_type, title: row.title, usd: row.cost_usd, runs: row.runs })),
-    budgetUsdPerDrivePerDay: perDrive ?? null,
-    drives: drives.map((row, i) => ({ driveId: row.drive_id, usd: row.cost_usd, runs: row.runs, resumesAt: driveResumes[i] ?? null })),
+    budgetUsdPerDrivePerDay: budgets.perDrive ?? null,
+    drives: drives.map((row, i) => ({ driveId: row.drive_id, usd: row.cost_usd, runs: row.runs, budgetUsd: limitOf(row.drive_id) ?? null, resumesAt: driveResumes[i] ?? null })),
   };
 }

@@ -22,7 +22,7 @@ import { dailyBudgetReason, type WaitingReason, type WaitingSources } from "./wa
 export interface TaskBudgetsDeps {
   store: TaskStore;
   registry: ExecutorRegistry;
-  settings: Pick<ManagerSettings, "workerId" | "budgetUsdPerDay" | "budgetUsdPerDrivePerDay">;
+  settings: Pick<ManagerSettings, "workerId" | "budgetUsdPerDay" | "budgetUsdPerDrivePerDay" | "driveBudgetsUsdPerDay">;
   logger: Logger;
   metrics?: TaskMetrics | undefined;
   /** The manager: told of a task sent back to wait for its drive ("queued", "waiting"). */
@@ -40,7 +40,7 @@ export class TaskBudgets {
     const { store, settings, logger, metrics, events } = deps;
     const spend = new SpendStore(store.db);
     this.daily = new SpendBudget(spend, settings.workerId, settings.budgetUsdPerDay, logger, metrics);
-    this.drives = new DriveBudgets(spend, settings.budgetUsdPerDrivePerDay);
+    this.drives = new DriveBudgets(spend, settings.budgetUsdPerDrivePerDay, settings.driveBudgetsUsdPerDay);
     this.driveHold = {
       budgets: this.drives,
       store,

@@ -18,7 +18,7 @@ const SpendSchema = z.looseObject({
   days: z.array(z.object({ day: z.string(), usd: z.number(), runs: z.number(), types: z.record(z.string(), z.number()) })),
   costliest: z.array(z.object({ taskId: z.string(), type: z.string(), title: z.string().nullable(), usd: z.number(), runs: z.number() })),
   budgetUsdPerDrivePerDay: z.number().nullable().default(null),
-  drives: z.array(z.object({ driveId: z.string().nullable(), usd: z.number(), runs: z.number(), resumesAt: z.string().nullable().default(null) })).default([]),
+  drives: z.array(z.object({ driveId: z.string().nullable(), usd: z.number(), runs: z.number(), budgetUsd: z.number().nullable().default(null), resumesAt: z.string().nullable().default(null) })).default([]),
 });
 
 export type SpendAnswer = z.infer<typeof SpendSchema>;
@@ -32,9 +32,18 @@ export function spendHeadline(spend: SpendAnswer): string {
 }
 
 /** The drives table's heading: whose writers asked, and against which budget. */
-function driveHeading(perDrive: number | null): string {
+function driveHeading(spend: SpendAnswer): string {
   const by = "by the drive whose writers asked, in the last 24 hours";
-  return perDrive === null ? `${by} (no budget per drive: TASK_BUDGET_USD_PER_DRIVE_PER_DAY)` : `${by}, each against a ${dollars(perDrive)} budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY)`;
+  const perDrive = spend.budgetUsdPerDrivePerDay;
+  if (perDrive !== null) return `${by}, each against a ${dollars(perDrive)} budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY) or its own (TASK_DRIVE_BUDGETS_USD_PER_DAY)`;
+  if (spend.drives.some((d) => d.budgetUsd !== null)) return `${by}, those named in TASK_DRIVE_BUDGETS_USD_PER_DAY against their budget`;
+  return `${by} (no budget per drive: TASK_BUDGET_USD_PER_DRIVE_PER_DAY)`;
+}
+
+/** A drive's budget as the table says it: spent and until when, what is left of it, or nothing (none). */
+function driveBudgetCell(drive: SpendAnswer["drives"][number]): string {
+  if (drive.resumesAt) return `spent — waits until ${drive.resumesAt}`;
+  return drive.budgetUsd === null ? "" : `${dollars(Math.max(0, drive.budgetUsd - drive.usd))} left of ${dollars(drive.budgetUsd)}`;
 }
 
 export function registerSpendCommand(program: Command): void {
@@ -48,12 +57,12 @@ export function registerSpendCommand(program: Command): void {
       if (flags.json) return printJson(spend);
       const days = spend.days.map((d) => [d.day, dollars(d.usd), String(d.runs), Object.entries(d.types).map(([type, usd]) => `${type} ${dollars(usd)}`).join(", ")]);
       const costliest = spend.costliest.map((t) => [t.taskId, t.type, dollars(t.usd), String(t.runs), truncate(t.title ?? "(removed)", 50)]);
-      const drives = spend.drives.map((d) => [d.driveId ?? "(the owner's own: API, CLI, schedules, hooks)", dollars(d.usd), String(d.runs), d.resumesAt ? `spent — waits until ${d.resumesAt}` : ""]);
+      const drives = spend.drives.map((d) => [d.driveId ?? "(the owner's own: API, CLI, schedules, hooks)", dollars(d.usd), String(d.runs), driveBudgetCell(d)]);
       printText(
         `${spendHeadline(spend)}\n\n` +
           (days.length > 0 ? `${table(["DAY (UTC)", "SPENT", "RUNS", "BY TYPE"], days)}\n` : "nothing spent in these days\n") +
           (costliest.length > 0 ? `\ncostliest in the last 24 hours:\n${table(["TASK", "TYPE", "SPENT", "RUNS", "TITLE"], costliest)}\n` : "") +
-          (drives.length > 0 ? `\n${driveHeading(spend.budgetUsdPerDrivePerDay)}:\n${table(["DRIVE", "SPENT", "RUNS", "BUDGET"], drives)}\n` : ""),
+          (drives.length > 0 ? `\n${driveHeading(spend)}:\n${table(["DRIVE", "SPENT", "RUNS", "BUDGET"], drives)}\n` : ""),
       );
     });
 }

@@ -55,9 +55,9 @@ function costliestTable(costliest) {
 
 /** Whose writers asked (null: the owner's own tasks), and — past the drive's budget — until when its Claude tasks wait. */
 function drivesTable(drives, perDrive) {
-  const budget = (d) => (d.resumesAt ? `spent — waits until ${new Date(d.resumesAt).toLocaleString()}` : perDrive === null || d.driveId === null ? "" : `${dollars(Math.max(0, perDrive - d.usd))} left`);
+  const budget = (d) => (d.resumesAt ? `spent — waits until ${new Date(d.resumesAt).toLocaleString()}` : d.budgetUsd === null || d.budgetUsd === undefined ? "" : `${dollars(Math.max(0, d.budgetUsd - d.usd))} left of ${dollars(d.budgetUsd)}`);
   return h("div", { class: "table-wrap" }, h("table", { id: "spend-drives" },
-    h("thead", {}, h("tr", {}, h("th", {}, "Drive"), h("th", {}, "Spent"), h("th", { class: "optional" }, "Runs"), h("th", {}, perDrive === null ? "" : `Budget (${dollars(perDrive)} a day)`))),
+    h("thead", {}, h("tr", {}, h("th", {}, "Drive"), h("th", {}, "Spent"), h("th", { class: "optional" }, "Runs"), h("th", {}, perDrive === null ? "Budget" : `Budget (${dollars(perDrive)} a day unless its own)`))),
     h("tbody", {}, drives.map((d) => h("tr", { "data-drive": d.driveId ?? "", class: d.resumesAt ? "error-text" : "" },
       h("td", { class: "title" }, d.driveId ?? h("span", { class: "muted" }, "the owner's own (API, CLI, schedules, hooks)")),
       h("td", {}, dollars(d.usd)), h("td", { class: "optional" }, String(d.runs)), h("td", {}, budget(d)))))));

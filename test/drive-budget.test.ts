@@ -5,7 +5,8 @@
  * starts capped at the drive's rest when that is the tighter; once the drive's budget is spent its
  * tasks go back to the queue — their attempt not counted — until it has room, saying why and until
  * when (to `whyWaiting` and as a "waiting" event its document hears), while other drives' tasks and
- * the owner's own (the API's, whose task documents sit in a local drive) run.
+ * the owner's own (the API's, whose task documents sit in a local drive) run. A drive named in
+ * TASK_DRIVE_BUDGETS_USD_PER_DAY is held to its own budget, with or without the default.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { SpendStore } from "../src/store/spend-store.js";

@@ -91,7 +91,7 @@ describe("the spend over HTTP and from the CLI", () => {
     const perDrive = await agentWith(undefined, 1);
     await perDrive.cost("t-4", "claude-code", 2, 3, "drive-y");
     await perDrive.cost("t-5", "claude-code", 0.5, 1, "drive-z");
-    expect((await cli(perDrive.http.url, "spend")).stdout).toMatch(/^by the drive whose writers asked, in the last 24 hours, each against a \$1\.00 budget \(TASK_BUDGET_USD_PER_DRIVE_PER_DAY\) or its own \(TASK_DRIVE_BUDGETS_USD_PER_DAY\):\nDRIVE +SPENT +RUNS +BUDGET\n[- ]+\ndrive-y +\$2\.00 +1 +spent — waits until 20\d\d-\d\d-\d\dT[\d:.]+Z\ndrive-z +\$0\.50 +1 +\$0\.50 left of \$1\.00$/m);
+    expect((await cli(perDrive.http.url, "spend")).stdout).toMatch(/^by the drive whose writers asked, in the last 24 hours, each against a \$1\.00 budget \(TASK_BUDGET_USD_PER_DRIVE_PER_DAY\):\nDRIVE +SPENT +RUNS +BUDGET\n[- ]+\ndrive-y +\$2\.00 +1 +spent — waits until 20\d\d-\d\d-\d\dT[\d:.]+Z\ndrive-z +\$0\.50 +1 +\$0\.50 left of \$1\.00$/m);
 
     const free = await agentWith();
     expect((await cli(free.http.url, "spend")).stdout).toBe("last 24 hours: $0.00 in 0 runs (no daily budget: TASK_BUDGET_USD_PER_DAY)\n\nnothing spent in these days\n");

@@ -70,8 +70,9 @@ export class TaskDocumentReports {
   }
 
   /**
-   * A claimed task went back to wait a while (its drive's daily budget spent, drive-budget.ts): its
-   * document says why and until when — or, for a step of a pipeline a document asked for, which step.
+   * A task waits a while for a budget — sent back as it was claimed (its drive's, drive-budget.ts),
+   * or held from the start (the daily budget spent as it was queued): its document says why and
+   * until when — or, for a step of a pipeline a document asked for, which step.
    */
   async waiting(task: Task, reason: WaitingReason): Promise<void> {
     const documentId = taskDocumentOf(task);

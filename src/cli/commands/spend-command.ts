@@ -35,7 +35,8 @@ export function spendHeadline(spend: SpendAnswer): string {
 function driveHeading(spend: SpendAnswer): string {
   const by = "by the drive whose writers asked, in the last 24 hours";
   const perDrive = spend.budgetUsdPerDrivePerDay;
-  if (perDrive !== null) return `${by}, each against a ${dollars(perDrive)} budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY) or its own (TASK_DRIVE_BUDGETS_USD_PER_DAY)`;
+  const named = spend.drives.some((d) => d.budgetUsd !== null && d.budgetUsd !== perDrive);
+  if (perDrive !== null) return `${by}, each against a ${dollars(perDrive)} budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY)${named ? " or its own (TASK_DRIVE_BUDGETS_USD_PER_DAY)" : ""}`;
   if (spend.drives.some((d) => d.budgetUsd !== null)) return `${by}, those named in TASK_DRIVE_BUDGETS_USD_PER_DAY against their budget`;
   return `${by} (no budget per drive: TASK_BUDGET_USD_PER_DRIVE_PER_DAY)`;
 }

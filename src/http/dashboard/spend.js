@@ -2,8 +2,9 @@
 // the last 24 hours against the daily budget (TASK_BUDGET_USD_PER_DAY) as `ph-tasks spend` words
 // it, a meter of the budget spent, each UTC day by task type, the costliest tasks of the last
 // 24 hours linked to their pages, and the drives whose writers asked for most, each against its
-// own budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY) and until when it holds their Claude tasks. Nothing spent and no budget: no card. Text from the API goes
-// through textContent only (dom.js).
+// own budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY, TASK_DRIVE_BUDGETS_USD_PER_DAY) and until when it
+// holds their Claude tasks. Nothing spent and no budget: no card. Text from the API goes through
+// textContent only (dom.js).
 
 import { h } from "./dom.js";
 

@@ -107,7 +107,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   if (cgroupProblem) throw new ConfigError([{ field: "TASK_CGROUP_ROOT", value: config.TASK_CGROUP_ROOT, message: cgroupProblem }]);
   // Limits that cannot be applied would let runs go unlimited: refused too.
   const limits = agentLimits(config);
-  const limitsProblem = agentLimitsProblem(limits);
+  const limitsProblem = agentLimitsProblem(limits, config.TASK_CGROUP_ROOT);
   if (limitsProblem) throw new ConfigError([limitsProblem]);
   // Likewise a run user that cannot be switched to: runs would have the agent's.
   const runUser = openRunUser(config.TASK_RUN_AS_USER);

@@ -160,6 +160,8 @@ export const VARIABLES = {
   TASK_LIMIT_MEMORY_MB: { schema: int(64, 1024 * 1024), doc: "Memory (heap and private writable mappings, RLIMIT_DATA) each process of a run may have; allocations beyond it fail. Claude runs need 1024 or more. A task may ask for less (limits.memoryMb). Needs prlimit. Empty: none." },
   TASK_LIMIT_FILE_SIZE_MB: { schema: int(1, 16 * 1024 * 1024), doc: "Largest file a process of a run may write: SIGXFSZ beyond it; the task fails with file_size_limit. A task may ask for less (limits.fileSizeMb). Needs prlimit. Empty: none." },
   TASK_LIMIT_OPEN_FILES: { schema: int(32, 1024 * 1024), doc: "Files, sockets and pipes each process of a run may hold open. A task may ask for less (limits.openFiles). Needs prlimit. Empty: the agent's own limit." },
+  TASK_LIMIT_PROCESSES: { schema: int(8, 4 * 1024 * 1024), doc: "Processes and threads a run may have at once, all of them together (its cgroup's pids.max): a fork beyond it fails, so a fork bomb stops there; a run that fails after one was refused fails with process_limit. Claude runs need 32 or more. A task may ask for less (limits.processes). Needs TASK_CGROUP_ROOT with the pids controller (cgroup v2, or a v1 pids hierarchy beside it). Empty: none." },
+  TASK_LIMIT_TOTAL_MEMORY_MB: { schema: int(64, 1024 * 1024 * 1024), doc: "Memory all the processes of a run may use together (its cgroup's memory.max, no swap beyond it): the kernel ends one of them past it and the task fails with total_memory_limit. Claude runs need 512 or more. A task may ask for less (limits.totalMemoryMb). Needs TASK_CGROUP_ROOT with the memory controller (cgroup v2, or a v1 memory hierarchy beside it). Empty: none." },
   TASK_RUN_AS_USER: { schema: z.string().trim().regex(/^[A-Za-z0-9._][A-Za-z0-9._-]{0,63}$/, "must be a user name or uid of this machine, e.g. ph-runner or 1001"), doc: "An unprivileged account (name or uid) every cli, claude-code and claude-agent run has instead of the agent's: it cannot read the agent's data directory or, through /proc, the environment the agent started with (its API key and tokens). Needs an agent running as root and setpriv (util-linux); the agent refuses to start otherwise. Claude runs' homes then go in a directory of their own under the system's temporary directory. Empty: runs have the agent's user." },
   TASK_SHUTDOWN_GRACE_MS: { schema: duration(0, 3_600_000), default: "10000", doc: "On SIGINT/SIGTERM, how long running tasks may finish before they are returned to the queue." },
   TASK_OUTPUT_CAP_BYTES: { schema: int(1024, 1024 * 1024 * 1024), default: "1048576", doc: "Output kept per task and stream (head and tail; the middle is dropped with a marker)." },
@@ -253,6 +255,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     errors.push({ field: "API_READ_TOKEN", message: "needs API_TOKEN: without it the API is open to everyone, and a read-only token means nothing", value: "(hidden)" });
   } else if (values.API_READ_TOKEN !== undefined && values.API_READ_TOKEN === values.API_TOKEN) {
     errors.push({ field: "API_READ_TOKEN", message: "must differ from API_TOKEN (which may do everything)", value: "(hidden)" });
+  }
+  for (const name of ["TASK_LIMIT_PROCESSES", "TASK_LIMIT_TOTAL_MEMORY_MB"]) {
+    const total = values[name] as number | undefined;
+    if (total !== undefined && values.TASK_CGROUP_ROOT === undefined) {
+      errors.push({ field: name, message: "needs TASK_CGROUP_ROOT: a run's processes are counted together in its cgroup", value: String(total) });
+    }
   }
   const users = (values.API_USERS as { name: string; token: string }[] | undefined) ?? [];
   if (users.length > 0 && values.API_TOKEN === undefined) {

@@ -513,6 +513,15 @@ describe("Claude agent executor: Agent SDK + reactor-mcp on the real claude bina
     expect(runCgroupsLeft()).toEqual([]);
   });
 
+  it.skipIf(!testCgroupRoot)("with totals on its cgroup (processes, memory of all of them) a claude run completes under them, nothing stopped", async () => {
+    standIn.enqueue({ kind: "text", text: "Nothing to do." });
+    const { outcome, result } = await run({ prompt: "hi" }, { exec: executor({ cgroupRoot: testCgroupRoot ?? "", limits: { processes: 64, totalMemoryMb: 1024 } }) });
+    expect(outcome.status).toBe("completed");
+    expect(result.limits).toEqual({ processes: 64, totalMemoryMb: 1024 });
+    expect(result.totalsHit).toEqual({ refusedForks: 0, memoryKills: 0 });
+    expect(runCgroupsLeft()).toEqual([]);
+  });
+
   it("a timeout kills the process group too and is retryable", async () => {
     const { pending, pid } = await hangingRun({ timeoutMs: 4000 });
     const { outcome, result } = await pending;

@@ -132,7 +132,7 @@ describe("resource limits of a run (CLI executor, real processes)", () => {
     expect(bad.ok ? [] : bad.errors).toEqual([
       { field: "limits.cpuSeconds", value: "1.5", message: "Invalid input: expected int, received number" },
       { field: "limits.memoryMb", value: "8", message: "must be at least 64 (below it a program may not even start)" },
-      { field: "limits", value: '{"memoryMb":8,"cpuSeconds":1.5,"pids":10}', message: 'has no limit "pids"; limits: cpuSeconds, memoryMb, fileSizeMb, openFiles' },
+      { field: "limits", value: '{"memoryMb":8,"cpuSeconds":1.5,"pids":10}', message: 'has no limit "pids"; limits: cpuSeconds, memoryMb, fileSizeMb, openFiles, processes, totalMemoryMb' },
     ]);
   });
 

@@ -1,6 +1,6 @@
 /** Plain-text tables and one-line summaries for people; --json prints the objects instead. */
 import type { ApiTask } from "./client.js";
-import { describeLimits, hasLimits } from "../tasks/executors/run-limits.js";
+import { hasLimits, limitsLine } from "../tasks/executors/run-limits.js";
 import { RunLimitsSchema } from "../tasks/types.js";
 import { parseWith } from "../validation.js";
 
@@ -63,6 +63,6 @@ export function describeTask(task: ApiTask): string {
   }
   // What the run had (agent's and task's together), else what the task asks for.
   const limits = parseWith(RunLimitsSchema, (result as { limits?: unknown } | undefined)?.limits ?? task.limits);
-  if (limits.ok && hasLimits(limits.value)) lines.push(`limits:    ${describeLimits(limits.value)} (each process)`);
+  if (limits.ok && hasLimits(limits.value)) lines.push(`limits:    ${limitsLine(limits.value)}`);
   return lines.join("\n");
 }

@@ -28,7 +28,7 @@ import { locateClaudeBinary } from "../tasks/executors/claude/locate-claude-bina
 import { allowedPrograms, findOnPath, isExecutableFile } from "../tasks/executors/command-allowlist.js";
 import { deadAgentsLeft } from "../tasks/executors/agent-cgroup.js";
 import { cgroupRootProblem } from "../tasks/executors/run-cgroup.js";
-import { agentLimits, agentLimitsProblem, describeLimits, hasLimits } from "../tasks/executors/run-limits.js";
+import { agentLimits, agentLimitsProblem, describeLimits, hasLimits, hasProcessLimits } from "../tasks/executors/run-limits.js";
 import { claudeMemoryProblem } from "../tasks/executors/claude/claude-limits.js";
 import { accessProblems, resolveRunUser, runAsProblem } from "../tasks/executors/run-as-user.js";
 import { openEndedSecrets } from "../security/task-secrets.js";
@@ -165,11 +165,12 @@ function checkCgroup(config: Config): CheckResult {
 function checkLimits(config: Config): CheckResult {
   const limits = agentLimits(config);
   if (!hasLimits(limits)) return result("run limits", "ok", "none (TASK_LIMIT_* not set): a run's processes may use what the agent's user may; a task may set its own (limits)");
-  const problem = agentLimitsProblem(limits);
+  const problem = agentLimitsProblem(limits, config.TASK_CGROUP_ROOT);
   if (problem) return result("run limits", "fail", `${problem.field}=${problem.value ?? ""} ${problem.message}: the agent will not start`);
   const claude = claudeMemoryProblem(limits);
   if (claude) return result("run limits", "warn", `${claude}: claude-code and claude-agent tasks are refused`);
-  return result("run limits", "ok", `each process of a run: ${describeLimits(limits)}`);
+  const described = describeLimits(limits);
+  return result("run limits", "ok", hasProcessLimits(limits) ? `each process of a run: ${described}` : `a run's processes ${described}`);
 }
 
 /** TASK_RUN_AS_USER usable (the agent refuses to start otherwise); runs as root without it are a warning. */

@@ -158,9 +158,10 @@ export const EnvironmentSchema = z
   .refine((env) => Object.keys(env).length <= 100, "at most 100 variables");
 
 /**
- * Resource limits of a run's processes: each process the run starts gets them (rlimits, inherited
- * by its children, each child its own — see run-limits.ts). A task may only ask for less than the
- * agent's TASK_LIMIT_* allow.
+ * Resource limits of a run: of each process the run starts (rlimits, inherited by its children, each
+ * child its own — see run-limits.ts), and of the run's processes together (processes, totalMemoryMb:
+ * counted in its cgroup — see run-totals.ts). A task may only ask for less than the agent's
+ * TASK_LIMIT_* allow.
  */
 export const RunLimitsSchema = z.strictObject({
   /** CPU time of each process: SIGXCPU at this many seconds, SIGKILL two seconds later. */
@@ -171,7 +172,11 @@ export const RunLimitsSchema = z.strictObject({
   fileSizeMb: z.int().min(1).max(16 * 1024 * 1024).optional(),
   /** Files, sockets and pipes each process may hold open. */
   openFiles: z.int().min(32, "must be at least 32 (below it a program may not even start)").max(1024 * 1024).optional(),
-}, { error: (issue) => (issue.code === "unrecognized_keys" ? `has no limit ${issue.keys.map((k) => `"${k}"`).join(", ")}; limits: cpuSeconds, memoryMb, fileSizeMb, openFiles` : undefined) });
+  /** Processes and threads of the whole run at once (its cgroup's pids.max): a fork beyond it fails. */
+  processes: z.int().min(8, "must be at least 8 (a shell and what it starts need a few)").max(4 * 1024 * 1024).optional(),
+  /** Memory of all the run's processes together (its cgroup's memory limit): the kernel ends one of them beyond it. */
+  totalMemoryMb: z.int().min(64, "must be at least 64 (below it a program may not even start)").max(1024 * 1024 * 1024).optional(),
+}, { error: (issue) => (issue.code === "unrecognized_keys" ? `has no limit ${issue.keys.map((k) => `"${k}"`).join(", ")}; limits: cpuSeconds, memoryMb, fileSizeMb, openFiles, processes, totalMemoryMb` : undefined) });
 export type RunLimits = z.infer<typeof RunLimitsSchema>;
 
 /** Fields specific to a CLI task (seed §1 CLITask, plus stdin input: the seed's "input prompts"). */

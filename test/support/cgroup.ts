@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
 import path from "node:path";
 import { cgroupRootProblem } from "../../src/tasks/executors/run-cgroup.js";
+import { removeV1Mirrors } from "../../src/tasks/executors/run-totals.js";
 
 function cgroup2Mount(): string | undefined {
   try {
@@ -56,4 +57,5 @@ export function removeTestCgroupRoot(): void {
     }
   }
   rmdirSync(testCgroupRoot);
+  removeV1Mirrors(testCgroupRoot); // where a run's totals made them (run-totals.test.ts)
 }

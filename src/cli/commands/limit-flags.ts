@@ -1,5 +1,5 @@
 /**
- * `--cpu-seconds`, `--memory-mb`, `--file-size-mb`, `--open-files` of `ph-tasks submit cli |
+ * `--cpu-seconds`, `--memory-mb`, `--file-size-mb`, `--open-files`, `--processes`, `--total-memory-mb` of `ph-tasks submit cli |
  * claude-code | claude-agent`: the task's own resource limits (`limits`; the agent refuses more than
  * its TASK_LIMIT_* allow).
  */
@@ -14,6 +14,8 @@ const FLAGS = [
   ["memoryMb", "--memory-mb <MB>", "memory each of its processes may have (allocations beyond it fail)"],
   ["fileSizeMb", "--file-size-mb <MB>", "largest file it may write (file_size_limit beyond it)"],
   ["openFiles", "--open-files <n>", "files each of its processes may hold open"],
+  ["processes", "--processes <n>", "processes and threads it may have at once, all together (process_limit when a refused fork fails it)"],
+  ["totalMemoryMb", "--total-memory-mb <MB>", "memory all its processes may use together (total_memory_limit beyond it)"],
 ] as const;
 
 export function limitOptions(command: Command): Command {

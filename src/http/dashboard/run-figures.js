@@ -1,12 +1,16 @@
 // What a run used and was allowed, as the task page shows them (the CLI says them the same way:
 // src/cli/format.ts, src/tasks/executors/run-limits.ts).
 
-const LIMIT_NAMES = [["cpuSeconds", "CPU time", " s"], ["memoryMb", "memory", " MB"], ["fileSizeMb", "file size", " MB"], ["openFiles", "open files", ""]];
+const EACH_PROCESS = [["cpuSeconds", "CPU time", " s"], ["memoryMb", "memory", " MB"], ["fileSizeMb", "file size", " MB"], ["openFiles", "open files", ""]];
+const ALL_TOGETHER = [["processes", "processes", ""], ["totalMemoryMb", "memory", " MB"]];
 
-/** "CPU time 10 s, memory 512 MB", or "" for none. */
+/** "CPU time 10 s, memory 512 MB (each process); processes 50 (all its processes together)", or "" for none. */
 export function limitsText(limits) {
   if (!limits || typeof limits !== "object") return "";
-  return LIMIT_NAMES.filter(([name]) => typeof limits[name] === "number").map(([name, what, unit]) => `${what} ${limits[name]}${unit}`).join(", ");
+  const list = (names) => names.filter(([name]) => typeof limits[name] === "number").map(([name, what, unit]) => `${what} ${limits[name]}${unit}`).join(", ");
+  const each = list(EACH_PROCESS);
+  const together = list(ALL_TOGETHER);
+  return [each ? `${each} (each process)` : "", together ? `${together} (all its processes together)` : ""].filter(Boolean).join("; ");
 }
 
 /** "1.20 s user, 0.05 s system", or "" when the run's CPU time is not known (no cgroup per run). */

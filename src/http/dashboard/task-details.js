@@ -23,7 +23,7 @@ export function details(task) {
   if (cpu) rows.push(["CPU", h("span", { class: "cpu" }, cpu)]);
   // The run's resource limits (TASK_LIMIT_* and the task's own), else those the task asks for.
   const limits = limitsText(result.limits || task.limits);
-  if (limits) rows.push(["Limits", h("span", { class: "limits" }, `${limits} (each process)`)]);
+  if (limits) rows.push(["Limits", h("span", { class: "limits" }, limits)]);
   if (task.error) rows.push(["Error", h("span", { class: "error" }, `${task.error.code}: ${task.error.message}`)]);
   if (task.waiting) rows.push(["Waiting", h("span", { class: "waiting", "data-code": task.waiting.code }, task.waiting.message), "long"]);
   rows.push(...decisionRows(task));

@@ -10,6 +10,7 @@
 import { existsSync, mkdirSync, readdirSync, rmdirSync } from "node:fs";
 import path from "node:path";
 import { RunCgroup } from "./run-cgroup.js";
+import { removeV1Mirrors } from "./run-totals.js";
 import { readStat } from "./stray-processes.js";
 
 const AGENT_DIR = /^agent-(\d+)-(\d+)$/;
@@ -89,7 +90,10 @@ async function reap(dir: string, graceMs: number): Promise<ReapedAgent> {
     await sleep(20);
   }
   const stuck = top.populated();
-  if (!stuck) for (const cgroup of cgroupsUnder(dir)) rmdirSync(cgroup.path);
+  if (!stuck) {
+    for (const cgroup of cgroupsUnder(dir)) rmdirSync(cgroup.path);
+    removeV1Mirrors(dir); // its runs' totals, where they are v1 cgroups
+  }
   return { dir, processes: pids.length, stuck };
 }
 
@@ -127,6 +131,7 @@ export function openAgentCgroup(root: string, create = true): { dir: string; rem
     remove: () => {
       try {
         rmdirSync(dir);
+        removeV1Mirrors(dir);
       } catch {
         // runs still there, or never made, or removed already
       }

@@ -123,7 +123,7 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
 
   /** Refused when accepted: limits above the agent's, or too low for claude (the MCP policy is in requestSchema). */
   admit(task: ClaudeAgentTask): Promise<FieldError[]> {
-    return Promise.resolve(claudeLimitsProblems(task.limits, this.options.limits));
+    return Promise.resolve(claudeLimitsProblems(task.limits, this.options.limits, this.options.cgroupRoot));
   }
 
   async execute(task: ClaudeAgentTask, ctx: ExecutionContext): Promise<JsonObject> {
@@ -241,6 +241,7 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
       exitCode: proc.exitCode,
       ...(proc.cpu ? { cpu: { ...proc.cpu } } : {}),
       ...(limitsUsed ? { limits: limitsUsed } : {}),
+      ...(proc.totalsHit ? { totalsHit: { ...proc.totalsHit } } : {}),
       ...(this.options.user ? { runAs: this.options.user.name } : {}),
       ...(budget ? { maxBudgetUsd: budget.usd } : {}),
     };

@@ -107,7 +107,7 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
     if (project) problems.push({ field: "projectPath", value: describeValue(task.projectPath ?? "."), message: project });
     const tools = allowedToolsProblem(task.allowedTools, this.toolPolicy);
     if (tools) problems.push({ field: "allowedTools", value: describeValue(task.allowedTools), message: tools });
-    problems.push(...claudeLimitsProblems(task.limits, this.options.limits));
+    problems.push(...claudeLimitsProblems(task.limits, this.options.limits, this.options.cgroupRoot));
     return problems;
   }
 
@@ -224,7 +224,7 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
       const transcript = await settleConversation(task.id, ctx, configDir, result?.session_id ?? sessionId);
       // Without a result line (a cancel, a timeout, a crash) what the run cost is what claude last wrote.
       const spent: JsonObject = transcript.sessionCostUsd !== undefined ? { totalCostUsd: ownCost(transcript.sessionCostUsd, resumed) } : {};
-      const base: JsonObject = { ...transcript.fields, ...spent, exitCode: run.exitCode, durationMs: run.durationMs, model: sessionModel ?? model, pid: run.pid ?? null, ...(run.cpu ? { cpu: { ...run.cpu } } : {}), ...(limitsUsed ? { limits: limitsUsed } : {}), ...(this.options.user ? { runAs: this.options.user.name } : {}), ...(budget ? { maxBudgetUsd: budget.usd } : {}) };
+      const base: JsonObject = { ...transcript.fields, ...spent, exitCode: run.exitCode, durationMs: run.durationMs, model: sessionModel ?? model, pid: run.pid ?? null, ...(run.cpu ? { cpu: { ...run.cpu } } : {}), ...(limitsUsed ? { limits: limitsUsed } : {}), ...(run.totalsHit ? { totalsHit: { ...run.totalsHit } } : {}), ...(this.options.user ? { runAs: this.options.user.name } : {}), ...(budget ? { maxBudgetUsd: budget.usd } : {}) };
       const confinement = confinementFailure(run.spawnError);
       if (confinement) throw fatal(confinement, `claude was not started: ${run.spawnError?.message ?? ""}`);
       if (run.spawnError) throw fatal("claude_not_found", `claude could not be started (${binary}): ${run.spawnError.message}`);

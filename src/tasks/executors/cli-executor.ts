@@ -54,6 +54,7 @@ export function processResultToJson(result: ProcessResult, extra: { timedOut: bo
     pid: result.pid ?? null,
     ...(result.cpu ? { cpu: { ...result.cpu } } : {}),
     ...(limits ? { limits } : {}),
+    ...(result.totalsHit ? { totalsHit: { ...result.totalsHit } } : {}),
     ...(extra.user ? { runAs: extra.user.name } : {}),
   };
 }
@@ -77,7 +78,7 @@ export class CliExecutor implements TaskExecutor<CLITask> {
     problems.push(...environmentProblems(task.environment, this.environmentPolicy));
     const directory = await workingDirectoryProblem(task.workingDirectory, this.options.allowedRoots);
     if (directory) problems.push({ field: "workingDirectory", value: describeValue(task.workingDirectory ?? "."), message: directory });
-    problems.push(...limitsProblems(task.limits, this.options.limits));
+    problems.push(...limitsProblems(task.limits, this.options.limits, this.options.cgroupRoot));
     problems.push(...secretProblems(task, this.options.secrets ?? {}));
     return problems;
   }

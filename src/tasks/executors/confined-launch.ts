@@ -6,7 +6,7 @@
  * when its setting is on; with none, the program is spawned as it is.
  */
 import { resolveProgram, spawnLikeError } from "./resolve-program.js";
-import { findPrlimit, hasLimits, NO_PRLIMIT, prlimitOptions, type RunLimits } from "./run-limits.js";
+import { findPrlimit, hasProcessLimits, NO_PRLIMIT, prlimitOptions, type RunLimits } from "./run-limits.js";
 import { findSetpriv, userLaunch, type RunUser } from "./run-as-user.js";
 
 /** How a run is confined: each part off when absent. */
@@ -23,7 +23,7 @@ type Launch = { command: string; args: string[] } | { error: NodeJS.ErrnoExcepti
 
 /** prlimit and setpriv around `command` as the confinement asks (the cgroup is RunProcesses' part). */
 export function confinedLaunch(command: string, args: readonly string[], env: Record<string, string>, cwd: string, confinement: Pick<RunConfinement, "limits" | "user">): Launch {
-  const limited = hasLimits(confinement.limits) ? confinement.limits : undefined;
+  const limited = hasProcessLimits(confinement.limits) ? confinement.limits : undefined;
   if (!limited && !confinement.user) return { command, args: [...args] };
   if (limited && !findPrlimit()) return { error: spawnLikeError(command, "ENOPRLIMIT", `resource limits cannot be applied: ${NO_PRLIMIT}`) };
   if (confinement.user && !findSetpriv()) return { error: spawnLikeError(command, "ENOSETPRIV", "the run's user cannot be switched to: setpriv (util-linux) is not on the agent's PATH") };

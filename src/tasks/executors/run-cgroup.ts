@@ -6,10 +6,12 @@
  * agent owns that directory, not the task.
  *
  * The leader joins its cgroup before the task's program starts: it is spawned as
- * `/bin/sh -c 'echo 0 > "$0" && exec "$@"' <cgroup.procs> <program> <args...>` — writing 0 moves the
- * writer, the shell, which then becomes the program (same pid). Nothing of the task passes through
- * the shell's parser: the program and its arguments are positional parameters. Moving the child
- * from here after spawn() would leave it a moment to fork outside.
+ * `/bin/sh -c '<join each, then exec>' ph-run <cgroup.procs>... -- <program> <args...>` — writing 0 to
+ * a cgroup.procs moves the writer, the shell, which then becomes the program (same pid). Nothing of
+ * the task passes through the shell's parser: the files, the program and its arguments are
+ * positional parameters. Moving the child from here after spawn() would leave it a moment to fork
+ * outside. More than one cgroup.procs when the run's totals (run-totals.ts) live in cgroup v1
+ * hierarchies beside the v2 one.
  *
  * At the run's end whatever is left in the cgroup is ended (SIGTERM, SIGKILL: see RunProcesses) and
  * the directory removed; `cgroup.kill` (Linux 5.14) finishes the stubborn ones.
@@ -18,8 +20,10 @@ import { randomBytes } from "node:crypto";
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { resolveProgram, spawnLikeError } from "./resolve-program.js";
+import { RunTotals, type TotalsHit } from "./run-totals.js";
+import type { RunLimits } from "../types.js";
 
-const TRAMPOLINE = 'echo 0 > "$0" && exec "$@"';
+const TRAMPOLINE = 'while [ "$1" != -- ]; do echo 0 > "$1" || exit 126; shift; done; shift; exec "$@"';
 
 /** Why `root` cannot hold the runs' cgroups, or undefined when it can (a child is made and removed to check). */
 export function cgroupRootProblem(root: string): string | undefined {
@@ -51,13 +55,24 @@ export interface RunCpuUsage {
 }
 
 export class RunCgroup {
-  private constructor(readonly path: string) {}
+  private constructor(
+    readonly path: string,
+    private readonly totals?: RunTotals,
+  ) {}
 
-  /** Makes `name` under `root` (`root` may be a one-shot run's directory, made with its first run). */
-  static create(root: string, name: string): RunCgroup {
+  /**
+   * Makes `name` under `root` (`root` may be a one-shot run's directory, made with its first run),
+   * holding the run to the totals in `limits` (processes, totalMemoryMb) when it has any.
+   */
+  static create(root: string, name: string, limits?: RunLimits): RunCgroup {
     const dir = path.join(root, name);
     mkdirSync(dir, { recursive: true });
-    return new RunCgroup(dir);
+    try {
+      return new RunCgroup(dir, RunTotals.apply(root, dir, limits));
+    } catch (error) {
+      rmdirSync(dir);
+      throw error;
+    }
   }
 
   /** One that exists already (a dead agent's, to end and remove). */
@@ -72,7 +87,13 @@ export class RunCgroup {
   launch(command: string, args: readonly string[], env: Record<string, string>, cwd: string): { command: string; args: string[] } | { error: NodeJS.ErrnoException } {
     const program = resolveProgram(command, env, cwd);
     if ("errno" in program) return { error: spawnLikeError(command, program.errno) };
-    return { command: "/bin/sh", args: ["-c", TRAMPOLINE, path.join(this.path, "cgroup.procs"), program.file, ...args] };
+    const join = [...(this.totals?.joinFiles ?? []), path.join(this.path, "cgroup.procs")];
+    return { command: "/bin/sh", args: ["-c", TRAMPOLINE, "ph-run", ...join, "--", program.file, ...args] };
+  }
+
+  /** What its totals stopped (none without totals). */
+  totalsHit(): TotalsHit | undefined {
+    return this.totals?.hits();
   }
 
   /** CPU time its processes used, the ended ones included (cpu.stat). */
@@ -123,8 +144,9 @@ export class RunCgroup {
     }
   }
 
-  /** Removes the directory; false while processes are still in it. */
+  /** Removes the directory (and its totals' v1 cgroups); false while processes are still in it. */
   remove(): boolean {
+    if (this.totals && !this.totals.remove()) return false;
     try {
       rmdirSync(this.path);
       return true;

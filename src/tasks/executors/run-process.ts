@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
 import { OutputCapture, type CapturedText } from "./output-capture.js";
 import type { RunCpuUsage } from "./run-cgroup.js";
+import type { TotalsHit } from "./run-totals.js";
 import type { RunLimits } from "./run-limits.js";
 import type { RunUser } from "./run-as-user.js";
 import { RunProcesses } from "./stray-processes.js";
@@ -50,6 +51,8 @@ export interface ProcessResult {
   spawnError?: NodeJS.ErrnoException;
   /** CPU its processes used, descendants included: known with a cgroup per run only. */
   cpu?: RunCpuUsage;
+  /** What the run's totals (processes, totalMemoryMb) stopped, when it had any. */
+  totalsHit?: TotalsHit;
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
@@ -168,6 +171,7 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
       };
       if (spawnError) result.spawnError = spawnError;
       if (strays.cpu) result.cpu = strays.cpu;
+      if (strays.totalsHit) result.totalsHit = strays.totalsHit;
       resolve(result);
     };
 

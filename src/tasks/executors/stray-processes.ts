@@ -21,6 +21,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { RunCgroup, type RunCpuUsage } from "./run-cgroup.js";
 import { confinedLaunch, type RunConfinement } from "./confined-launch.js";
+import type { TotalsHit } from "./run-totals.js";
 
 /** The environment variable that marks a run's processes. */
 export const RUN_TAG_VARIABLE = "PH_TASK_RUN_TAG";
@@ -105,6 +106,8 @@ export class RunProcesses {
   private cgroup: RunCgroup | undefined;
   /** What the run's processes used, read as its cgroup is removed (undefined without one). */
   cpu: RunCpuUsage | undefined;
+  /** What the run's totals stopped, read then too (undefined without totals). */
+  totalsHit: TotalsHit | undefined;
 
   constructor(private readonly confinement: RunConfinement = {}) {}
 
@@ -123,7 +126,7 @@ export class RunProcesses {
     const wrapped = confinedLaunch(command, args, env, cwd, { limits, user });
     if (cgroupRoot === undefined || "error" in wrapped) return wrapped;
     try {
-      this.cgroup ??= RunCgroup.create(cgroupRoot, `ph-run-${this.tag}`);
+      this.cgroup ??= RunCgroup.create(cgroupRoot, `ph-run-${this.tag}`, limits);
     } catch (thrown) {
       const error = thrown as NodeJS.ErrnoException;
       error.message = `the run's cgroup could not be made under TASK_CGROUP_ROOT (${cgroupRoot}): ${error.message}`;
@@ -221,6 +224,7 @@ export class RunProcesses {
   discard(): void {
     if (!this.cgroup) return;
     this.cpu = this.cgroup.cpuUsage() ?? this.cpu;
+    this.totalsHit = this.cgroup.totalsHit() ?? this.totalsHit;
     if (this.cgroup.remove()) this.cgroup = undefined;
   }
 

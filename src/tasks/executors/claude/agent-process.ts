@@ -11,6 +11,7 @@ import type { SpawnedProcess, SpawnOptions } from "@anthropic-ai/claude-agent-sd
 import { OutputCapture } from "../output-capture.js";
 import { groupAlive } from "../run-process.js";
 import type { RunCpuUsage } from "../run-cgroup.js";
+import type { TotalsHit } from "../run-totals.js";
 import type { RunLimits } from "../run-limits.js";
 import type { RunUser } from "../run-as-user.js";
 import { RunProcesses } from "../stray-processes.js";
@@ -77,6 +78,11 @@ export class ClaudeAgentProcess {
   /** CPU the run's processes used, once gone() has returned (known with a cgroup per run only). */
   get cpu(): RunCpuUsage | undefined {
     return this.strays.cpu;
+  }
+
+  /** What the run's totals stopped, once gone() has returned (with totals only). */
+  get totalsHit(): TotalsHit | undefined {
+    return this.strays.totalsHit;
   }
 
   get started(): boolean {

@@ -70,6 +70,10 @@ describe("what a Claude Code run may spend", () => {
     const noDrive = await run({ prompt: "spend" }, { spendCapUsd: 0, spendCapFrom: "drive" });
     expect(errorOf(noDrive.outcome)).toMatchObject({ kind: "retryable", code: "over_budget", message: "its drive's daily budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY) was spent as this run started; not started" });
     expect(noDrive.requests).toHaveLength(0);
+    // A drive named in TASK_DRIVE_BUDGETS_USD_PER_DAY: its stop names that setting, not the default's.
+    dear();
+    const named = await run({ prompt: "spend", maxBudgetUsd: 1 }, { spendCapUsd: 0.3, spendCapFrom: "drive", spendCapSetting: "TASK_DRIVE_BUDGETS_USD_PER_DAY" });
+    expect(errorOf(named.outcome)).toEqual({ kind: "retryable", code: "over_budget", message: "claude stopped at what was left of its drive's daily budget ($0.30, TASK_DRIVE_BUDGETS_USD_PER_DAY) before finishing" });
   });
 
   it("a cheap run under its cap completes and says what it cost", async () => {

@@ -108,6 +108,32 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       }
     });
 
+    it("a worker started with a raised budget looks at the tasks held for it at once: they run, and a task for later stays for later", async () => {
+      const opened = await openWithSecondConnection(backend);
+      cleanup = opened.cleanup;
+      const a = make(opened.store, { budgetUsdPerDrivePerDay: 1 });
+      const waiting: string[] = [];
+      a.on("waiting", (task) => waiting.push(task.id));
+      await a.start();
+      const spent = await a.enqueueTask({ type: "costly", title: "spends it", costUsd: 1.2, source: fromDocument("team") });
+      await finalStatus(a, spent.task.id);
+      const held = await a.enqueueTask({ type: "costly", title: "held", costUsd: 0.1, source: fromDocument("team") });
+      await waitFor(() => waiting.includes(held.task.id) || undefined, 10_000, "the task to wait for its drive's budget");
+      const later = await a.enqueueTask({ type: "costly", title: "for later", costUsd: 0.1, source: fromDocument("team"), runAt: new Date(Date.now() + HOUR).toISOString() });
+      const laterAt = (await a.getTask(later.task.id))?.runtime.runAt?.getTime();
+      await a.stop(0);
+
+      // The owner raises the drive's budget to $5 and starts the agent again (another worker here).
+      const b = make(opened.other, { budgetUsdPerDrivePerDay: 5 });
+      await b.start();
+      const ran = await finalStatus(b, held.task.id);
+      expect(ran).toMatchObject({ status: "completed", attempts: 1 });
+      expect(capOf(ran)).toEqual({ cap: expect.closeTo(3.8, 6), capFrom: "drive" });
+      const stillLater = await b.getTask(later.task.id);
+      expect(stillLater?.status).toBe("pending");
+      expect(stillLater?.runtime.runAt?.getTime()).toBe(laterAt);
+    });
+
     it("a drive named with a budget of its own is held to that one; without a default, only the named drives are held", async () => {
       const opened = await openWithSecondConnection(backend);
       cleanup = opened.cleanup;
@@ -115,12 +141,14 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       await a.start();
       const run = async (driveId: string, costUsd: number) => {
         const { task } = await a.enqueueTask({ type: "costly", title: `${driveId}'s`, costUsd, source: fromDocument(driveId) });
-        return capOf(await finalStatus(a, task.id));
+        const ended = await finalStatus(a, task.id);
+        return { ...capOf(ended), setting: (ended.result as { capSetting: string | null }).capSetting };
       };
-      // trusted: its own $3 (2 spent, then a dollar left); team: the default dollar.
-      expect(await run("trusted", 2)).toEqual({ cap: 3, capFrom: "drive" });
-      expect(await run("trusted", 0.5)).toEqual({ cap: 1, capFrom: "drive" });
-      expect(await run("team", 0.5)).toEqual({ cap: 1, capFrom: "drive" });
+      // trusted: its own $3 (2 spent, then a dollar left); team: the default dollar. A run is told
+      // which setting gave its cap (what claude's stop message names).
+      expect(await run("trusted", 2)).toEqual({ cap: 3, capFrom: "drive", setting: "TASK_DRIVE_BUDGETS_USD_PER_DAY" });
+      expect(await run("trusted", 0.5)).toEqual({ cap: 1, capFrom: "drive", setting: "TASK_DRIVE_BUDGETS_USD_PER_DAY" });
+      expect(await run("team", 0.5)).toEqual({ cap: 1, capFrom: "drive", setting: "TASK_BUDGET_USD_PER_DRIVE_PER_DAY" });
       expect((await spendReport(new SpendStore(opened.store.db), { perDrive: 1, namedDrives: { trusted: 3 } }, 1)).drives.map((d) => [d.driveId, d.budgetUsd, d.resumesAt])).toEqual([["trusted", 3, null], ["team", 1, null]]);
       await a.stop(0);
 

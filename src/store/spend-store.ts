@@ -7,6 +7,7 @@ import { selectCostliestTasks, type CostlyTaskRow } from "./sql/spend/select-cos
 import { selectSpendByDay, type DaySpendRow } from "./sql/spend/select-spend-by-day.js";
 import { selectSpendByDrive, type DriveSpendRow } from "./sql/spend/select-spend-by-drive.js";
 import { selectWindowSpend, type WindowSpend } from "./sql/spend/select-window-spend.js";
+import { wakeDriveBudgetHolds } from "./sql/spend/wake-drive-budget-holds.js";
 
 export type { RunCost, CostlyTaskRow, DaySpendRow, DriveSpendRow, WindowSpend };
 
@@ -32,6 +33,11 @@ export class SpendStore {
 
   costliestTasks(windowMs: number, limit: number): Promise<CostlyTaskRow[]> {
     return selectCostliestTasks(this.db, windowMs, limit);
+  }
+
+  /** Tasks waiting for their drive's budget made claimable now, to be looked at under this worker's budgets; their ids. */
+  wakeDriveHolds(): Promise<string[]> {
+    return wakeDriveBudgetHolds(this.db);
   }
 
   /** Records the budget spent (or not), telling the webhooks if this call changed it. */

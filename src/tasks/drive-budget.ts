@@ -52,8 +52,8 @@ export function driveBudgetReason(spent: SpentDriveBudget): WaitingReason {
 }
 
 /** The tighter of the daily budget's rest and the drive's (either may be absent). */
-export function tighterCap(dailyUsd: number | undefined, driveUsd: number | undefined): SpendCap | undefined {
-  if (driveUsd !== undefined && (dailyUsd === undefined || driveUsd < dailyUsd)) return { usd: driveUsd, from: "drive" };
+export function tighterCap(dailyUsd: number | undefined, driveUsd: number | undefined, driveSetting?: string): SpendCap | undefined {
+  if (driveUsd !== undefined && (dailyUsd === undefined || driveUsd < dailyUsd)) return { usd: driveUsd, from: "drive", ...(driveSetting ? { setting: driveSetting } : {}) };
   return dailyUsd === undefined ? undefined : { usd: dailyUsd, from: "daily" };
 }
 
@@ -91,8 +91,12 @@ export class DriveBudgets {
     this.remaining.set(driveId, { usd: Math.max(0, limitUsd - spend.spentUsd), at: now });
     if (spend.spentUsd < limitUsd) return undefined;
     const freesInMs = spend.freesInMs ?? 0;
-    const setting = Object.hasOwn(this.named, driveId) ? "TASK_DRIVE_BUDGETS_USD_PER_DAY" : "TASK_BUDGET_USD_PER_DRIVE_PER_DAY";
-    return { driveId, limitUsd, spentUsd: spend.spentUsd, freesAt: now + freesInMs, freesInMs, setting };
+    return { driveId, limitUsd, spentUsd: spend.spentUsd, freesAt: now + freesInMs, freesInMs, setting: this.settingOf(driveId) };
+  }
+
+  /** The setting that gives `driveId` its budget: its own entry, else the default. */
+  settingOf(driveId: string): "TASK_DRIVE_BUDGETS_USD_PER_DAY" | "TASK_BUDGET_USD_PER_DRIVE_PER_DAY" {
+    return Object.hasOwn(this.named, driveId) ? "TASK_DRIVE_BUDGETS_USD_PER_DAY" : "TASK_BUDGET_USD_PER_DRIVE_PER_DAY";
   }
 
   /** What a run of `task` may still spend under its drive's budget, as read as it was about to start; undefined: no drive budget holds it. */

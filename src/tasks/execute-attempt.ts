@@ -49,7 +49,7 @@ export async function executeAttempt(executor: TaskExecutor, task: Task, options
   const elapsed = () => Math.round(performance.now() - started);
   try {
     // (then: an executor that throws instead of rejecting is caught like one that rejects)
-    const context: ExecutionContext = { signal: controller.signal, output: options.onOutput ?? ignore, progress: options.onProgress ?? ignore, logger: options.logger, attempt: options.attempt, ...(options.spendCap ? { spendCapUsd: options.spendCap.usd, spendCapFrom: options.spendCap.from } : {}), ...(options.conversations ? { conversations: options.conversations } : {}) };
+    const context: ExecutionContext = { signal: controller.signal, output: options.onOutput ?? ignore, progress: options.onProgress ?? ignore, logger: options.logger, attempt: options.attempt, ...(options.spendCap ? { spendCapUsd: options.spendCap.usd, spendCapFrom: options.spendCap.from, ...(options.spendCap.setting ? { spendCapSetting: options.spendCap.setting } : {}) } : {}), ...(options.conversations ? { conversations: options.conversations } : {}) };
     const work = Promise.resolve().then(() => executor.execute(task, context));
     const result = await abandonedAfter(work, controller.signal, options.abandonAfterMs ?? DEFAULT_ABANDON_AFTER_MS, options.logger);
     // An executor that ignored its signal and returned anyway still respects the cancel.

@@ -17,6 +17,7 @@ import type { ManagerSettings } from "./manager-settings.js";
 import { SpendBudget } from "./spend-budget.js";
 import type { TaskLifecycleEvents } from "./task-events.js";
 import type { Task } from "./types.js";
+import { writersDrive } from "./task-from-document.js";
 import { dailyBudgetReason, type WaitingReason, type WaitingSources } from "./waiting-reason.js";
 
 export interface TaskBudgetsDeps {
@@ -35,12 +36,13 @@ export class TaskBudgets {
   /** Each drive's daily budget, held as its writers' tasks start. */
   readonly drives: DriveBudgets;
   private readonly driveHold: DriveHoldDeps;
+  private readonly spend: SpendStore;
 
   constructor(private readonly deps: TaskBudgetsDeps) {
     const { store, settings, logger, metrics, events } = deps;
-    const spend = new SpendStore(store.db);
-    this.daily = new SpendBudget(spend, settings.workerId, settings.budgetUsdPerDay, logger, metrics);
-    this.drives = new DriveBudgets(spend, settings.budgetUsdPerDrivePerDay, settings.driveBudgetsUsdPerDay);
+    this.spend = new SpendStore(store.db);
+    this.daily = new SpendBudget(this.spend, settings.workerId, settings.budgetUsdPerDay, logger, metrics);
+    this.drives = new DriveBudgets(this.spend, settings.budgetUsdPerDrivePerDay, settings.driveBudgetsUsdPerDay);
     this.driveHold = {
       budgets: this.drives,
       store,
@@ -52,6 +54,15 @@ export class TaskBudgets {
         events.emit("waiting", task, why);
       },
     };
+  }
+
+  /**
+   * At a worker's start: tasks its drive's budget sent back to wait are looked at again under this
+   * worker's settings (a budget raised or removed since lets them run now; see wake-drive-budget-holds.ts).
+   */
+  async wakeDriveHolds(): Promise<void> {
+    const woken = await this.spend.wakeDriveHolds();
+    if (woken.length > 0) this.deps.logger.info({ tasks: woken.length }, `${woken.length} task(s) waiting for their drive's daily budget looked at again under this worker's budgets`);
   }
 
   /** Whether runs of `type` cost money (its executor says so). */
@@ -77,7 +88,8 @@ export class TaskBudgets {
 
   /** What a run of `task` may spend: the tighter of the daily budget's rest and its drive's (as read as it started). */
   spendCap(task: Task): SpendCap | undefined {
-    return tighterCap(this.daily.remainingUsd(), this.drives.remainingFor(task));
+    const driveId = writersDrive(task.source);
+    return tighterCap(this.daily.remainingUsd(), this.drives.remainingFor(task), driveId === undefined ? undefined : this.drives.settingOf(driveId));
   }
 
   /** The budgets' part of why a task waits (waiting-reason.ts). */

@@ -201,6 +201,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     every(APPROVAL_ASK_MS, () => askForApprovals(this.store, this, this.logger));
     if (this.budgets.daily.limitUsd !== undefined) every(BUDGET_REFRESH_MS, async () => void ((await this.budgets.daily.refresh()) && this.schedulePump()));
     await this.heartbeat.beat();
+    await this.budgets.wakeDriveHolds();
     void this.dependencyFailures.checkQuietly(); // a worker that died between a task's end and its dependents' cancel
     this.schedulePump();
   }

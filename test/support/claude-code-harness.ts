@@ -25,7 +25,7 @@ export function claudeCodeHarness(standIn: () => StandIn, root: string) {
       ...overrides,
     });
 
-  async function run(fields: Record<string, unknown>, options: { exec?: ClaudeCodeExecutor; timeoutMs?: number; signal?: AbortSignal; spendCapUsd?: number; spendCapFrom?: "daily" | "drive" } = {}) {
+  async function run(fields: Record<string, unknown>, options: { exec?: ClaudeCodeExecutor; timeoutMs?: number; signal?: AbortSignal; spendCapUsd?: number; spendCapFrom?: "daily" | "drive"; spendCapSetting?: string } = {}) {
     const exec = options.exec ?? executor();
     const registry = new ExecutorRegistry().register(exec);
     const request = parseTaskRequest({ type: "claude-code", title: "Claude test", ...fields }, registry);
@@ -39,7 +39,7 @@ export function claudeCodeHarness(standIn: () => StandIn, root: string) {
       logger: silentLogger(),
       onProgress: (p) => progress.push(p),
       ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.spendCapUsd !== undefined ? { spendCap: { usd: options.spendCapUsd, from: options.spendCapFrom ?? "daily" } } : {}),
+      ...(options.spendCapUsd !== undefined ? { spendCap: { usd: options.spendCapUsd, from: options.spendCapFrom ?? "daily", ...(options.spendCapSetting ? { setting: options.spendCapSetting } : {}) } } : {}),
     });
     return { outcome, progress, result: (outcome.result ?? {}) as Record<string, unknown>, requests: standIn().requests.slice(before) };
   }

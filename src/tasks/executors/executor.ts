@@ -23,10 +23,12 @@ export function abortCauseOf(signal: AbortSignal): AbortCause | undefined {
   return signal.reason instanceof TaskAbortReason ? signal.reason.abortCause : "cancel";
 }
 
-/** What a run may spend under a budget, and whose (ExecutionContext.spendCapUsd, spendCapFrom). */
+/** What a run may spend under a budget, and whose (ExecutionContext.spendCapUsd, spendCapFrom, spendCapSetting). */
 export interface SpendCap {
   usd: number;
   from: "daily" | "drive";
+  /** The setting that gave that budget (a named drive's is TASK_DRIVE_BUDGETS_USD_PER_DAY); absent: from's usual one. */
+  setting?: string;
 }
 
 export interface ExecutionContext {
@@ -50,6 +52,8 @@ export interface ExecutionContext {
    * TASK_BUDGET_USD_PER_DRIVE_PER_DAY) when that is the tighter. Absent: "daily".
    */
   spendCapFrom?: SpendCap["from"];
+  /** The setting that gave that budget, for a run's messages (a named drive's: TASK_DRIVE_BUDGETS_USD_PER_DAY). */
+  spendCapSetting?: string;
   /**
    * Where a run keeps the conversation it had, so that a later task may continue it, and finds the
    * one its task continues (a Claude task's continueFrom). Absent outside the task store (`ph-tasks run`).

@@ -14,6 +14,8 @@ export interface RunBudget {
   usd: number;
   /** Whose cap it is: the task's own, the agent's default, or what was left of the daily budget or of its drive's. */
   from: "task" | "default" | "daily" | "drive";
+  /** The setting that gave a daily budget (a named drive's own: TASK_DRIVE_BUDGETS_USD_PER_DAY); absent: from's usual one. */
+  setting?: string;
 }
 
 /** The daily budgets a run may be capped by, as people read them, and their settings. */
@@ -23,14 +25,15 @@ const DAILY_BUDGETS = {
 } as const;
 
 /** The run's cap, or undefined: none. Throws when a daily budget has nothing left (a race with another worker's spend). */
-export function runBudget(taskMax: number | undefined, defaultMax: number | undefined, ctx: Pick<ExecutionContext, "spendCapUsd" | "spendCapFrom">): RunBudget | undefined {
+export function runBudget(taskMax: number | undefined, defaultMax: number | undefined, ctx: Pick<ExecutionContext, "spendCapUsd" | "spendCapFrom" | "spendCapSetting">): RunBudget | undefined {
   const own: RunBudget | undefined = taskMax !== undefined && (defaultMax === undefined || taskMax < defaultMax) ? { usd: taskMax, from: "task" } : defaultMax !== undefined ? { usd: defaultMax, from: "default" } : undefined;
   const spendCap = ctx.spendCapUsd;
   if (spendCap === undefined) return own;
   const from = ctx.spendCapFrom ?? "daily";
   // Retried after a minute; by then the budget's hold (spend-budget.ts, drive-budget.ts) keeps it waiting without using attempts.
-  if (spendCap <= 0) throw retryable("over_budget", `${DAILY_BUDGETS[from].name} (${DAILY_BUDGETS[from].setting}) was spent as this run started; not started`, { retryAfterMs: 60_000 });
-  return own === undefined || spendCap < own.usd ? { usd: spendCap, from } : own;
+  const setting = ctx.spendCapSetting ?? DAILY_BUDGETS[from].setting;
+  if (spendCap <= 0) throw retryable("over_budget", `${DAILY_BUDGETS[from].name} (${setting}) was spent as this run started; not started`, { retryAfterMs: 60_000 });
+  return own === undefined || spendCap < own.usd ? { usd: spendCap, from, setting } : own;
 }
 
 /**
@@ -41,7 +44,8 @@ export function runBudget(taskMax: number | undefined, defaultMax: number | unde
 export function budgetStop(budget: RunBudget | undefined, result: JsonObject): TaskExecutionError {
   const cap = budget ? dollars(budget.usd) : "its budget";
   if (budget?.from === "daily" || budget?.from === "drive") {
-    const { name, setting } = DAILY_BUDGETS[budget.from];
+    const { name } = DAILY_BUDGETS[budget.from];
+    const setting = budget.setting ?? DAILY_BUDGETS[budget.from].setting;
     return retryable("over_budget", `claude stopped at what was left of ${name} (${cap}, ${setting}) before finishing`, { result });
   }
   return fatal("max_budget", `claude stopped at its budget (${cap}${budget?.from === "default" ? ", CLAUDE_MAX_BUDGET_USD" : ", maxBudgetUsd"}) before finishing`, { result });

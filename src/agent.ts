@@ -91,6 +91,8 @@ export interface AgentOverrides {
   registry?: ExecutorRegistry;
   /** How long a writer holds a rule's end it took before another may write it (tests: a writer that stopped). */
   writeBackLeaseMs?: number;
+  /** How long a document's task waits in the queue before the document is told why (waiting-notices.ts); tests shorten it. */
+  waitToldAfterMs?: number;
 }
 
 export async function startAgent(config: Config, overrides: AgentOverrides = {}): Promise<Agent> {
@@ -173,6 +175,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
     pipelines,
     ruleResults: new RuleResultStore(store.db),
     writeBackLeaseMs: overrides.writeBackLeaseMs,
+    waitToldAfterMs: overrides.waitToldAfterMs,
   });
   own.handler = handler;
   handler.attach();

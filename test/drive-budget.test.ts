@@ -17,10 +17,11 @@ import type { Task } from "../src/tasks/types.js";
 import type { WaitingReason } from "../src/tasks/waiting-reason.js";
 import { costlyExecutor } from "./support/costly-executor.js";
 import { cliRegistry, testManager } from "./support/manager.js";
-import { waitFor } from "./support/process.js";
+import { sleep, waitFor } from "./support/process.js";
 import { finalStatus } from "./support/scripted-executor.js";
 import { BACKENDS, openWithSecondConnection } from "./support/stores.js";
 import type { TaskStore } from "../src/store/task-store.js";
+import { receiveWebhooks } from "./support/webhook-receiver.js";
 
 const HOUR = 3_600_000;
 /** What a run was allowed to spend as it started, and whose budget that was (the costly executor's result). */
@@ -133,6 +134,38 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(stillLater?.status).toBe("pending");
       expect(stillLater?.runtime.runAt?.getTime()).toBe(laterAt);
     });
+
+    it("tells webhooks once that a drive's budget is spent and once that it has room again, however many of its tasks either worker holds", async () => {
+      const opened = await openWithSecondConnection(backend);
+      const receiver = await receiveWebhooks(opened.store.db, "drive-alerts", ["budget.drive_spent", "budget.drive_available"]);
+      cleanup = async () => {
+        await receiver.stop();
+        await opened.cleanup();
+      };
+      const a = make(opened.store, { budgetUsdPerDrivePerDay: 1 });
+      const b = make(opened.other, { budgetUsdPerDrivePerDay: 1 });
+      const waiting: string[] = [];
+      for (const m of [a, b]) m.on("waiting", (task) => waiting.push(task.id));
+      await a.start();
+      await b.start();
+      await finalStatus(a, (await a.enqueueTask({ type: "costly", title: "spends it", costUsd: 1.2, source: fromDocument("team") })).task.id);
+      const held: string[] = [];
+      for (const m of [a, b, a]) held.push((await m.enqueueTask({ type: "costly", title: "held", costUsd: 0.1, source: fromDocument("team") })).task.id);
+      await waitFor(() => held.every((id) => waiting.includes(id)) || undefined, 10_000, "the three tasks to wait");
+      await waitFor(() => receiver.received.length >= 1 || undefined, 10_000, "the budget.drive_spent delivery");
+      const spent = receiver.received[0]?.json as unknown as { event: string; budget: Record<string, unknown> };
+      expect(spent).toMatchObject({ event: "budget.drive_spent", budget: { driveId: "team", budgetUsd: 1, spentUsd: 1.2, setting: "TASK_BUDGET_USD_PER_DRIVE_PER_DAY", windowHours: 24 } });
+      expect(Math.abs(Date.parse(String(spent.budget.resumesAt)) - (Date.now() + 24 * HOUR))).toBeLessThan(60_000);
+
+      // A day later its tasks start again: told once that it has room.
+      await opened.store.db.query("UPDATE ph_run_costs SET recorded_at = recorded_at - interval '25 hours'");
+      await opened.store.db.query("UPDATE ph_tasks SET run_at = now() WHERE id = ANY($1)", [held]);
+      for (const id of held) expect((await finalStatus(a, id)).status).toBe("completed");
+      await waitFor(() => receiver.received.length >= 2 || undefined, 10_000, "the budget.drive_available delivery");
+      expect(receiver.received[1]?.json).toMatchObject({ event: "budget.drive_available", budget: { driveId: "team", budgetUsd: 1, remainingUsd: 1 } });
+      await sleep(1000); // the sender's next polls
+      expect(receiver.received.map((r) => r.json.event)).toEqual(["budget.drive_spent", "budget.drive_available"]);
+    }, 60_000);
 
     it("a drive named with a budget of its own is held to that one; without a default, only the named drives are held", async () => {
       const opened = await openWithSecondConnection(backend);

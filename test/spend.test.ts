@@ -15,11 +15,7 @@ import { sleep, waitFor } from "./support/process.js";
 import { finalStatus } from "./support/scripted-executor.js";
 import { BACKENDS, openWithSecondConnection, storePerTest } from "./support/stores.js";
 import type { TaskStore } from "../src/store/task-store.js";
-import { WebhookSender } from "../src/webhooks/webhook-sender.js";
-import { WebhookService } from "../src/webhooks/webhook-service.js";
-import { WebhookStore } from "../src/store/webhook-store.js";
-import { silentLogger } from "../src/logger.js";
-import { startReceiver } from "./support/webhook-receiver.js";
+import { receiveWebhooks } from "./support/webhook-receiver.js";
 
 const HOUR = 3_600_000;
 
@@ -116,17 +112,36 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(caps[2]).toBe(1);
     });
 
+    it("tasks queued before the budget is spent are told, as it is, that it holds them and until when", async () => {
+      const { store, cleanup: close } = await openWithSecondConnection(backend);
+      cleanup = close;
+      const caps: (number | null)[] = [];
+      // One task of the document at a time: the second waits in the queue while the first spends the day's dollar.
+      const manager = testManager(store, { maxPerDocument: 1, budgetUsdPerDay: 1 }, cliRegistry("/tmp").register(costlyExecutor(caps)));
+      managers.push(manager);
+      const waiting: [string, string, string][] = [];
+      manager.on("waiting", (task, why) => waiting.push([task.id, why.code, why.message]));
+      const source = { documentId: "doc-q", driveId: "drive-q", origin: "document" };
+      const [dear, queued] = await manager.enqueueTasks([
+        { type: "costly", title: "dear", costUsd: 1.5, priority: 90, source },
+        { type: "costly", title: "queued behind it", costUsd: 0.1, priority: 10, source },
+      ]);
+      await manager.start();
+      expect((await finalStatus(manager, dear?.task.id ?? "")).status).toBe("completed");
+      const told = await waitFor(() => waiting.find(([id]) => id === queued?.task.id), 10_000, "the queued task to be told it waits");
+      expect(told[1]).toBe("over_budget");
+      expect(told[2]).toMatch(/^the daily budget is spent \(\$1\.50 of \$1\.00 in the last 24 hours; TASK_BUDGET_USD_PER_DAY\); runs that cost money start again at 20\d\d-/);
+      expect((await manager.getTask(queued?.task.id ?? ""))?.status).toBe("pending");
+      expect(waiting.filter(([id]) => id === queued?.task.id)).toHaveLength(1);
+    });
+
     it("tells webhooks once that the budget is spent and once that it has room again, however many workers see it", async () => {
       const opened = await openWithSecondConnection(backend);
-      const receiver = await startReceiver();
-      const sender = new WebhookSender({ store: new WebhookStore(opened.store.db), workerId: "sender", pollMs: 100, timeoutMs: 2000, maxAttempts: 3, retry: { baseMs: 50, maxMs: 200 }, retentionMs: 86_400_000, logger: silentLogger() });
+      const receiver = await receiveWebhooks(opened.store.db, "budget-alerts", ["budget.spent", "budget.available"]);
       cleanup = async () => {
-        await sender.stop();
-        await receiver.close();
+        await receiver.stop();
         await opened.cleanup();
       };
-      await new WebhookService(new WebhookStore(opened.store.db)).create({ name: "budget-alerts", url: receiver.url, events: ["budget.spent", "budget.available"] });
-      sender.start();
       const caps: (number | null)[] = [];
       const a = make(opened.store, caps, 1);
       const b = make(opened.other, caps, 1);

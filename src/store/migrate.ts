@@ -43,6 +43,7 @@ import * as m037 from "./migrations/037-audit-log.js";
 import * as m038 from "./migrations/038-run-costs.js";
 import * as m039 from "./migrations/039-conversations.js";
 import * as m040 from "./migrations/040-drive-spend.js";
+import * as m041 from "./migrations/041-drive-budget-state.js";
 
 /**
  * A migration is SQL split on ";" at line ends, or — where a function body holds semicolons of its
@@ -99,6 +100,7 @@ const MIGRATIONS: readonly Migration[] = [
   { version: 38, name: m038.name, statements: m038.statements },
   { version: 39, name: m039.name, statements: m039.statements },
   { version: 40, name: m040.name, statements: m040.statements },
+  { version: 41, name: m041.name, statements: m041.statements },
 ];
 
 /** The schema version this code migrates to. */

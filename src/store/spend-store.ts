@@ -2,6 +2,7 @@
 import type { Db } from "./db.js";
 import { deleteOldRunCosts } from "./sql/spend/delete-old-run-costs.js";
 import { flipBudgetState } from "./sql/spend/flip-budget-state.js";
+import { flipDriveBudgetState } from "./sql/spend/flip-drive-budget-state.js";
 import { insertRunCost, type RunCost } from "./sql/spend/insert-run-cost.js";
 import { selectCostliestTasks, type CostlyTaskRow } from "./sql/spend/select-costliest-tasks.js";
 import { selectSpendByDay, type DaySpendRow } from "./sql/spend/select-spend-by-day.js";
@@ -38,6 +39,11 @@ export class SpendStore {
   /** Tasks waiting for their drive's budget made claimable now, to be looked at under this worker's budgets; their ids. */
   wakeDriveHolds(): Promise<string[]> {
     return wakeDriveBudgetHolds(this.db);
+  }
+
+  /** Records a drive's budget spent (or not), telling the webhooks if this call changed it. */
+  flipDriveBudget(driveId: string, spent: boolean, payload: Record<string, unknown>): Promise<{ flipped: boolean; deliveries: number }> {
+    return flipDriveBudgetState(this.db, driveId, spent, payload);
   }
 
   /** Records the budget spent (or not), telling the webhooks if this call changed it. */

@@ -94,6 +94,18 @@ export class DriveBudgets {
     return { driveId, limitUsd, spentUsd: spend.spentUsd, freesAt: now + freesInMs, freesInMs, setting: this.settingOf(driveId) };
   }
 
+  /**
+   * Records whether `driveId`'s budget is spent (`spent`) or has room (undefined), telling the
+   * webhooks that ask (budget.drive_spent, budget.drive_available) when this changed it — once
+   * across workers (flip-drive-budget-state.ts).
+   */
+  async flip(driveId: string, spent: SpentDriveBudget | undefined): Promise<{ flipped: boolean; deliveries: number }> {
+    const payload = spent
+      ? { driveId, budgetUsd: spent.limitUsd, spentUsd: spent.spentUsd, setting: spent.setting, windowHours: BUDGET_WINDOW_MS / 3_600_000, resumesAt: new Date(spent.freesAt).toISOString() }
+      : { driveId, budgetUsd: this.limitFor(driveId) ?? null, remainingUsd: this.remaining.get(driveId)?.usd ?? null, setting: this.settingOf(driveId) };
+    return this.store.flipDriveBudget(driveId, spent !== undefined, payload);
+  }
+
   /** The setting that gives `driveId` its budget: its own entry, else the default. */
   settingOf(driveId: string): "TASK_DRIVE_BUDGETS_USD_PER_DAY" | "TASK_BUDGET_USD_PER_DRIVE_PER_DAY" {
     return Object.hasOwn(this.named, driveId) ? "TASK_DRIVE_BUDGETS_USD_PER_DAY" : "TASK_BUDGET_USD_PER_DRIVE_PER_DAY";
@@ -115,17 +127,29 @@ export interface DriveHoldDeps {
   returned(task: Task, why: WaitingReason): void;
 }
 
+/** The webhooks told of a change of `driveId`'s budget (spent, or room again); a failure only logged: the task's start does not wait on it. */
+async function tellWebhooks(deps: DriveHoldDeps, driveId: string, spent: SpentDriveBudget | undefined): Promise<void> {
+  try {
+    const { flipped, deliveries } = await deps.budgets.flip(driveId, spent);
+    if (flipped && deliveries > 0) deps.logger.info({ driveId, deliveries }, `told ${deliveries} webhook(s): ${spent ? "budget.drive_spent" : "budget.drive_available"} (drive ${driveId})`);
+  } catch (error) {
+    deps.logger.warn({ err: error, driveId }, "recording whether the drive's budget is spent failed; its webhooks are told at its next task");
+  }
+}
+
 /**
  * Before a claimed task of a type whose runs cost money starts: when its drive's budget is spent
  * (or its spend cannot be read), returns it to the queue until the drive has room (or for
  * DRIVE_READ_RETRY_MS). True when it went back — it must not run.
  */
 export async function returnedForDriveBudget(deps: DriveHoldDeps, task: Task): Promise<boolean> {
-  if (deps.budgets.limitFor(writersDrive(task.source)) === undefined) return false;
+  const driveId = writersDrive(task.source);
+  if (driveId === undefined || deps.budgets.limitFor(driveId) === undefined) return false;
   let why: WaitingReason;
   let afterMs: number;
   try {
     const spent = await deps.budgets.spentFor(task);
+    await tellWebhooks(deps, driveId, spent);
     if (!spent) return false;
     why = driveBudgetReason(spent);
     afterMs = Math.max(MIN_WAIT_MS, spent.freesInMs);

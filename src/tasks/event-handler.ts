@@ -37,10 +37,11 @@ import type { AuditLog } from "../audit/audit-log.js";
 import { documentActor } from "../audit/document-actor.js";
 import type { LoopGuard } from "./loop-guard.js";
 import { cancelTasksOfRemovedDocuments, deletesNodes } from "./document-deletion.js";
-import { finalAction, isTerminal, outputOfResult } from "./document-updates.js";
 import { now, TaskDocumentReports } from "./task-document-reports.js";
 import { documentIdempotencyKey, requestFromTaskDocument, TASK_REQUEST_PREFIX } from "./task-from-document.js";
 import type { WaitingReason } from "./waiting-reason.js";
+import { WaitingNotices } from "./waiting-notices.js";
+import { DocumentCatchUp } from "./document-catch-up.js";
 import type { TaskManager } from "./task-manager.js";
 import { isTerminalStatus, type JsonValue, type Task, type TaskError } from "./types.js";
 
@@ -64,6 +65,8 @@ export interface EventHandlerDeps {
   ruleResults?: RuleResultStore;
   /** How long a writer holds a rule's end it took (default 30 s). */
   writeBackLeaseMs?: number | undefined;
+  /** How long a document's task waits in the queue before the document is told why (waiting-notices.ts); tests shorten it. */
+  waitToldAfterMs?: number | undefined;
 }
 
 export class TaskEventHandler {
@@ -77,6 +80,8 @@ export class TaskEventHandler {
   /** Actions the agent wrote as bookkeeping: never triggers. */
   private readonly ownActions = new Set<string>();
   private readonly pending = new Set<Promise<unknown>>();
+  /** Brings task documents up to date with their tasks, and tells them why one waits. */
+  private readonly catchUps: DocumentCatchUp;
   /** Task documents waiting for their task (document id → task id), for the periodic catch-up. */
   private readonly active = new Map<string, string>();
   private readonly detachers: (() => void)[] = [];
@@ -86,6 +91,8 @@ export class TaskEventHandler {
     this.ruleRunner = new RuleRunner({ ...deps, directory: this.directory, writerRefusal: (documentId, action) => this.writerRefusal(documentId, action) });
     this.pipelineDocuments = deps.pipelines ? new PipelineDocuments(deps.pipelines, deps.writer) : undefined;
     this.reports = new TaskDocumentReports(deps.writer, this.pipelineDocuments);
+    const waitingNotices = new WaitingNotices({ whyWaiting: (id) => deps.manager.whyWaiting(id), tell: (task, reason) => this.reports.waiting(task, reason), afterMs: deps.waitToldAfterMs });
+    this.catchUps = new DocumentCatchUp({ manager: deps.manager, writer: deps.writer, pipelineDocuments: this.pipelineDocuments, waitingNotices });
   }
 
   /** Called by the writer for every action it applies. */
@@ -294,35 +301,9 @@ export class TaskEventHandler {
     return pipeline.steps[0]?.task;
   }
 
-  /**
-   * Brings a task document up to date with its task in the store: writes the running, output and
-   * final operations it missed (the task outran the document, or the agent stopped before writing
-   * back). Each write is decided from the document's state, so nothing is written twice.
-   * `periodic`: the catch-up every 2 s, which leaves a pipeline's document alone while its pipeline is unchanged.
-   */
-  async catchUp(documentId: string, taskId: string, periodic = false): Promise<Task["status"] | undefined> {
-    const task = await this.deps.manager.getTask(taskId);
-    // No such task: the document may follow a pipeline (it asked for one).
-    if (!task) return this.pipelineDocuments?.catchUp(documentId, taskId, periodic);
-    if (task.status === "pending") return task.status;
-    const terminal = isTerminalStatus(task.status);
-    if (terminal) await this.deps.manager.flushOutput();
-    // The stored log; when the worker that ran it has not flushed it yet, the result's own output.
-    const logged = terminal ? (await this.deps.manager.getEvents(taskId, 0, 10_000)).filter((e) => e.kind === "output").map((e) => e.data).join("") : "";
-    const output = (logged || outputOfResult(task.result ?? null)).slice(-4096);
-    const attempt = Math.max(1, task.attempts);
-    await this.deps.writer.write(documentId, "catch-up", (s) => {
-      if (s.currentTaskId !== taskId || isTerminal(s)) return undefined;
-      const due: Action[] = [];
-      if (s.status === "queued") due.push(actions.markRunning({ taskId, attempt, workerId: task.runtime.workerId ?? "unknown", startedAt: (task.runtime.startedAt ?? new Date()).toISOString() }));
-      if (terminal && s.outputBytes === 0 && output.length > 0) due.push(actions.appendOutput({ taskId, text: output }));
-      if (terminal) {
-        const last = finalAction(s, task, task.result ?? null, undefined);
-        if (last) due.push(...(Array.isArray(last) ? last : [last]));
-      }
-      return due;
-    });
-    return task.status;
+  /** Brings a task document up to date with its task in the store (document-catch-up.ts). */
+  catchUp(documentId: string, taskId: string, periodic = false): Promise<Task["status"] | undefined> {
+    return this.catchUps.catchUp(documentId, taskId, periodic);
   }
 
   /**

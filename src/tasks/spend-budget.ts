@@ -54,6 +54,8 @@ export class SpendBudget {
   private readAt = 0;
   /** Whether the budget was spent at the last read (undefined: not read yet); a change is told once. */
   private spentAtLastRead: boolean | undefined;
+  /** Called when this worker's read is the one that recorded the budget spent, of all the store's (task-budgets.ts tells the tasks it holds). */
+  onSpentFlipped: ((spent: SpentBudget) => void) | undefined;
 
   constructor(
     private readonly store: SpendStore,
@@ -116,6 +118,8 @@ export class SpendBudget {
     try {
       const { flipped, deliveries } = await this.store.flipBudget(spent, payload);
       if (flipped && deliveries > 0) this.logger.info({ deliveries }, `told ${deliveries} webhook(s): ${spent ? "budget.spent" : "budget.available"}`);
+      const held = flipped && spent ? this.spent() : undefined;
+      if (held) this.onSpentFlipped?.(held);
     } catch (error) {
       this.logger.warn({ err: error }, "recording the budget's change for the webhooks failed; the next change is told");
     }

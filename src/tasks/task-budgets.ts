@@ -9,16 +9,19 @@ import type { EventEmitter } from "node:events";
 import type { Logger } from "../logger.js";
 import type { TaskMetrics } from "../metrics.js";
 import { SpendStore } from "../store/spend-store.js";
-import type { TaskStore } from "../store/task-store.js";
+import { rowToTask, type TaskStore } from "../store/task-store.js";
 import { driveBudgetReason, DriveBudgets, returnedForDriveBudget, tighterCap, type DriveHoldDeps } from "./drive-budget.js";
 import type { SpendCap } from "./executors/executor.js";
 import type { ExecutorRegistry } from "./executors/registry.js";
 import type { ManagerSettings } from "./manager-settings.js";
-import { SpendBudget } from "./spend-budget.js";
+import { SpendBudget, type SpentBudget } from "./spend-budget.js";
 import type { TaskLifecycleEvents } from "./task-events.js";
 import type { Task } from "./types.js";
 import { writersDrive } from "./task-from-document.js";
 import { dailyBudgetReason, type WaitingReason, type WaitingSources } from "./waiting-reason.js";
+
+/** How many queued tasks of each type are told that the daily budget, just spent, holds them. */
+const HELD_TOLD = 500;
 
 export interface TaskBudgetsDeps {
   store: TaskStore;
@@ -43,6 +46,7 @@ export class TaskBudgets {
     this.spend = new SpendStore(store.db);
     this.daily = new SpendBudget(this.spend, settings.workerId, settings.budgetUsdPerDay, logger, metrics);
     this.drives = new DriveBudgets(this.spend, settings.budgetUsdPerDrivePerDay, settings.driveBudgetsUsdPerDay);
+    this.daily.onSpentFlipped = (spent) => void this.tellHeld(spent).catch((error: unknown) => logger.warn({ err: error }, "telling the queued tasks' documents that the daily budget holds them failed"));
     this.driveHold = {
       budgets: this.drives,
       store,
@@ -63,6 +67,23 @@ export class TaskBudgets {
   async wakeDriveHolds(): Promise<void> {
     const woken = await this.spend.wakeDriveHolds();
     if (woken.length > 0) this.deps.logger.info({ tasks: woken.length }, `${woken.length} task(s) waiting for their drive's daily budget looked at again under this worker's budgets`);
+  }
+
+  /**
+   * The daily budget was just recorded spent (by this worker, once across the store's): the tasks
+   * it now holds — queued before, so no claim and no enqueue will say it — are told why and until
+   * when, each as a "waiting" event (their documents get the notice). At most HELD_TOLD per type:
+   * a queue that long has its reason on the dashboard and in `ph-tasks show`.
+   */
+  private async tellHeld(spent: SpentBudget): Promise<void> {
+    const why = dailyBudgetReason(spent);
+    let told = 0;
+    for (const type of this.deps.registry.types().filter((t) => this.costsMoney(t))) {
+      const { rows } = await this.deps.store.list({ status: ["pending"], type, limit: HELD_TOLD, offset: 0 });
+      for (const row of rows) this.deps.events.emit("waiting", rowToTask(row), why);
+      told += rows.length;
+    }
+    if (told > 0) this.deps.logger.info({ tasks: told }, `told ${told} queued task(s) that the daily budget holds them`);
   }
 
   /** Whether runs of `type` cost money (its executor says so). */

@@ -1,6 +1,11 @@
 /** A webhook receiver for tests: a real HTTP server that records every POST and answers from a script. */
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { silentLogger } from "../../src/logger.js";
+import type { Db } from "../../src/store/db.js";
+import { WebhookStore } from "../../src/store/webhook-store.js";
+import { WebhookSender } from "../../src/webhooks/webhook-sender.js";
+import { WebhookService } from "../../src/webhooks/webhook-service.js";
 
 export interface Received { at: number; path: string; headers: IncomingHttpHeaders; body: string; json: { id: string; event: string; webhook: string; task: Record<string, unknown>; pipeline?: Record<string, unknown> } }
 
@@ -30,3 +35,21 @@ export async function startReceiver() {
   };
 }
 export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
+
+/**
+ * A webhook named `name` asking for `events`, a real receiver and a sender polling every 100 ms on
+ * `db` (spend.test.ts, drive-budget.test.ts); `stop` ends the sender and the receiver.
+ */
+export async function receiveWebhooks(db: Db, name: string, events: string[]) {
+  const receiver = await startReceiver();
+  const sender = new WebhookSender({ store: new WebhookStore(db), workerId: "sender", pollMs: 100, timeoutMs: 2000, maxAttempts: 3, retry: { baseMs: 50, maxMs: 200 }, retentionMs: 86_400_000, logger: silentLogger() });
+  await new WebhookService(new WebhookStore(db)).create({ name, url: receiver.url, events });
+  sender.start();
+  return {
+    received: receiver.received,
+    stop: async () => {
+      await sender.stop();
+      await receiver.close();
+    },
+  };
+}

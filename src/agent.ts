@@ -54,7 +54,7 @@ import { TemplateStore } from "./store/template-store.js";
 import { describeOpenEnded, openEndedEntries } from "./security/open-ended-entries.js";
 import { cgroupRootProblem } from "./tasks/executors/run-cgroup.js";
 import { agentLimits, agentLimitsProblem } from "./tasks/executors/run-limits.js";
-import { claudeMemoryProblem } from "./tasks/executors/claude/claude-limits.js";
+import { claudeRoomProblem } from "./tasks/executors/claude/claude-limits.js";
 import { openEndedSecrets } from "./security/task-secrets.js";
 import { accessProblems, openRunUser } from "./tasks/executors/run-as-user.js";
 import { locateClaudeBinary } from "./tasks/executors/claude/locate-claude-binary.js";
@@ -115,8 +115,8 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   const runUser = openRunUser(config.TASK_RUN_AS_USER);
   const runUserCannot = runUser ? accessProblems(runUser, config.allowedRoots, locateClaudeBinary(config.CLAUDE_CLI_PATH)) : [];
   if (runUser && runUserCannot.length > 0) logger.warn({ TASK_RUN_AS_USER: runUser.name }, `the runs' account ${runUser.name} cannot ${runUserCannot.join(", nor ")}: its tasks there fail`);
-  const claudeMemory = claudeMemoryProblem(limits);
-  if (claudeMemory) logger.warn({ TASK_LIMIT_MEMORY_MB: config.TASK_LIMIT_MEMORY_MB }, `${claudeMemory}: claude-code and claude-agent tasks are refused`);
+  const claudeRoom = claudeRoomProblem(limits);
+  if (claudeRoom) logger.warn({ limits }, `${claudeRoom}: claude-code and claude-agent tasks are refused`);
   const agentCgroup = config.TASK_CGROUP_ROOT ? await openCgroupOfAgent(config.TASK_CGROUP_ROOT, config.TASK_KILL_GRACE_MS, logger) : undefined;
   const rules = overrides.rules ?? loadRulesFile(path.resolve(config.TASK_RULES_FILE)).rules;
   // Task types from TASK_EXECUTOR_PLUGINS, loaded before anything opens: a bad one stops start-up.

@@ -29,7 +29,7 @@ import { allowedPrograms, findOnPath, isExecutableFile } from "../tasks/executor
 import { deadAgentsLeft } from "../tasks/executors/agent-cgroup.js";
 import { cgroupRootProblem } from "../tasks/executors/run-cgroup.js";
 import { agentLimits, agentLimitsProblem, describeLimits, hasLimits, hasProcessLimits } from "../tasks/executors/run-limits.js";
-import { claudeMemoryProblem } from "../tasks/executors/claude/claude-limits.js";
+import { claudeRoomProblem } from "../tasks/executors/claude/claude-limits.js";
 import { accessProblems, resolveRunUser, runAsProblem } from "../tasks/executors/run-as-user.js";
 import { openEndedSecrets } from "../security/task-secrets.js";
 import { describeUnknown, unknownVariables } from "../unknown-variables.js";
@@ -167,7 +167,7 @@ function checkLimits(config: Config): CheckResult {
   if (!hasLimits(limits)) return result("run limits", "ok", "none (TASK_LIMIT_* not set): a run's processes may use what the agent's user may; a task may set its own (limits)");
   const problem = agentLimitsProblem(limits, config.TASK_CGROUP_ROOT);
   if (problem) return result("run limits", "fail", `${problem.field}=${problem.value ?? ""} ${problem.message}: the agent will not start`);
-  const claude = claudeMemoryProblem(limits);
+  const claude = claudeRoomProblem(limits);
   if (claude) return result("run limits", "warn", `${claude}: claude-code and claude-agent tasks are refused`);
   const described = describeLimits(limits);
   return result("run limits", "ok", hasProcessLimits(limits) ? `each process of a run: ${described}` : `a run's processes ${described}`);

@@ -65,8 +65,13 @@ export class TaskBudgets {
    * worker's settings (a budget raised or removed since lets them run now; see wake-drive-budget-holds.ts).
    */
   async wakeDriveHolds(): Promise<void> {
-    const woken = await this.spend.wakeDriveHolds();
-    if (woken.length > 0) this.deps.logger.info({ tasks: woken.length }, `${woken.length} task(s) waiting for their drive's daily budget looked at again under this worker's budgets`);
+    try {
+      const woken = await this.spend.wakeDriveHolds();
+      if (woken.length > 0) this.deps.logger.info({ tasks: woken.length }, `${woken.length} task(s) waiting for their drive's daily budget looked at again under this worker's budgets`);
+    } catch (error) {
+      // Not a reason to stay down: they start at the time they were given.
+      this.deps.logger.warn({ err: error }, "looking again at the tasks waiting for their drive's budget failed; they start at the time they were given");
+    }
   }
 
   /**

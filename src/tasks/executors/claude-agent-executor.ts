@@ -24,7 +24,7 @@ import type { PromptTemplate } from "./claude/prompt-template.js";
 import { StartsPerMinute } from "./claude/rate-limiter.js";
 import { awaitStartBudget, buildTaskPrompt, runHomePath } from "./claude/run-start.js";
 import { ownCost, placeConversation, settleConversation, type ResumedConversation, type SettledConversation } from "./claude/conversation.js";
-import { claudeLimitsProblems, claudeMemoryProblem } from "./claude/claude-limits.js";
+import { claudeLimitsProblems, claudeRoomProblem } from "./claude/claude-limits.js";
 import type { RunUser } from "./run-as-user.js";
 import { confinementFailure } from "./confined-launch.js";
 import { effectiveLimits, limitsInForce, limitsJson, limitStop, type RunLimits } from "./run-limits.js";
@@ -135,8 +135,8 @@ export class ClaudeAgentExecutor implements TaskExecutor<ClaudeAgentTask> {
     const mcp = resolveMcpTarget(task.mcpConfig, this.policy);
     // Above the agent's (lowered since the task was accepted): the agent's, never more.
     const limits = effectiveLimits(this.options.limits, task.limits);
-    const memory = claudeMemoryProblem(limits);
-    if (memory) throw fatal("limits_too_low", memory);
+    const tooSmall = claudeRoomProblem(limits);
+    if (tooSmall) throw fatal("limits_too_low", tooSmall);
     const { prompt, document } = await buildTaskPrompt(this.options, task);
 
     const budget = runBudget(task.maxBudgetUsd, this.options.defaultMaxBudgetUsd, ctx);

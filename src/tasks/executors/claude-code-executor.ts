@@ -24,7 +24,7 @@ import type { PromptTemplate } from "./claude/prompt-template.js";
 import { StartsPerMinute } from "./claude/rate-limiter.js";
 import { awaitStartBudget, buildTaskPrompt, runHomePath } from "./claude/run-start.js";
 import { StreamJsonParser, type StreamEvent } from "./claude/stream-json.js";
-import { claudeLimitsProblems, claudeMemoryProblem } from "./claude/claude-limits.js";
+import { claudeLimitsProblems, claudeRoomProblem } from "./claude/claude-limits.js";
 import type { RunUser } from "./run-as-user.js";
 import { confinementFailure } from "./confined-launch.js";
 import { effectiveLimits, limitsInForce, limitsJson, limitStop, type RunLimits } from "./run-limits.js";
@@ -126,8 +126,8 @@ export class ClaudeCodeExecutor implements TaskExecutor<ClaudeCodeTask> {
     if (tools) throw fatal("tool_not_allowed", `allowedTools: ${tools}`);
     // Above the agent's (lowered since the task was accepted): the agent's, never more.
     const limits = effectiveLimits(this.options.limits, task.limits);
-    const memory = claudeMemoryProblem(limits);
-    if (memory) throw fatal("limits_too_low", memory);
+    const tooSmall = claudeRoomProblem(limits);
+    if (tooSmall) throw fatal("limits_too_low", tooSmall);
     const flags = checkAdditionalFlags(task.additionalFlags);
     // The CLI would resolve a relative --add-dir against the project, not the root we checked: pass the checked real path.
     for (const [n, index] of flags.directoryIndexes.entries()) flags.argv[index] = await resolveWorkingDirectory(flags.directories[n] ?? "", this.options.allowedRoots);

@@ -38,7 +38,7 @@ export function claudeLimitsProblems(task: RunLimits | undefined, agent: RunLimi
 }
 
 /** Why a run under `limits` (the agent's and the task's together) cannot start claude, or undefined. */
-export function claudeMemoryProblem(limits: RunLimits): string | undefined {
+export function claudeRoomProblem(limits: RunLimits): string | undefined {
   for (const need of CLAUDE_NEEDS) {
     const value = limits[need.name];
     if (value !== undefined && value < need.least) {

@@ -147,6 +147,9 @@ describe("a run's totals", () => {
     expect(outcome.status).toBe("completed");
     expect(result.limits).toEqual({ processes: 50, totalMemoryMb: 256 });
     expect(result.totalsHit).toEqual({ refusedForks: 0, memoryKills: 0 });
+    // A run in a cgroup without totals says nothing of them.
+    const plain = await runCli({ command: "true" });
+    expect(plain.result.totalsHit).toBeUndefined();
   });
 });
 

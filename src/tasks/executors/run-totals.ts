@@ -158,14 +158,17 @@ export class RunTotals {
   private constructor(
     private readonly v2Dir: string,
     private readonly v1Dirs: Map<TotalController, string>,
+    /** The controllers whose limits are set: none for a run without totals. */
+    private readonly controllers: readonly TotalController[],
   ) {}
 
   /** Puts `limits`' totals on the run cgroup `runDir` (made already in the v2 directory `parent`). */
   static apply(parent: string, runDir: string, limits: RunLimits | undefined): RunTotals {
     const v1Dirs = new Map<TotalController, string>();
-    const totals = new RunTotals(runDir, v1Dirs);
+    const controllers = controllersFor(limits);
+    const totals = new RunTotals(runDir, v1Dirs, controllers);
     try {
-      for (const controller of controllersFor(limits)) {
+      for (const controller of controllers) {
         const place = controllerPlace(parent, controller);
         if ("problem" in place) throw new Error(`the run's ${controller} limit cannot be set: TASK_CGROUP_ROOT ${place.problem}`);
         let dir = runDir;
@@ -189,8 +192,9 @@ export class RunTotals {
     return [...this.v1Dirs.values()].map((dir) => path.join(dir, "cgroup.procs"));
   }
 
-  /** What the totals stopped so far (read before remove()). */
-  hits(): TotalsHit {
+  /** What the totals stopped so far (read before remove()); undefined for a run without totals. */
+  hits(): TotalsHit | undefined {
+    if (this.controllers.length === 0) return undefined;
     const pidsDir = this.v1Dirs.get("pids") ?? this.v2Dir;
     const memoryDir = this.v1Dirs.get("memory");
     return {

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "./support/stores.js";
 import { TaskStore } from "../src/store/task-store.js";
 import { WorkerStore } from "../src/store/worker-store.js";
+import { SpendStore } from "../src/store/spend-store.js";
 import { ApprovalExecutor } from "../src/tasks/executors/approval-executor.js";
 import { cliRegistry, testManager } from "./support/manager.js";
 import { LATEST_MIGRATION } from "../src/store/migrate.js";
@@ -299,15 +300,20 @@ describe("ph-tasks doctor", () => {
 
       // A budget per drive: the drives whose writers spent theirs, and until when.
       expect((await doctor(env)).line("drive spend")).toBe(""); // no budget per drive: nothing to say
-      expect((await doctor({ ...env, TASK_BUDGET_USD_PER_DRIVE_PER_DAY: "2" })).line("drive spend")).toMatch(/^ok {4}drive spend +no drive's writers have spent their daily budget \(TASK_BUDGET_USD_PER_DRIVE_PER_DAY, TASK_DRIVE_BUDGETS_USD_PER_DAY\)$/);
+      expect((await doctor({ ...env, TASK_BUDGET_USD_PER_DRIVE_PER_DAY: "2" })).line("drive spend")).toMatch(/^ok {4}drive spend +no drive's writers have spent their daily budget \(TASK_BUDGET_USD_PER_DRIVE_PER_DAY, TASK_DRIVE_BUDGETS_USD_PER_DAY, ph-tasks budget\)$/);
       await store.db.query("INSERT INTO ph_run_costs (task_id, attempt, task_type, drive_id, writers_drive, cost_usd, recorded_at, worker_id) VALUES ('c', 1, 'claude-code', 'team', 'team', 2.5, now() - interval '2 hours', 'w')");
       const drives = (await doctor({ ...env, TASK_BUDGET_USD_PER_DRIVE_PER_DAY: "2" })).line("drive spend");
-      expect(drives).toMatch(/^warn {2}drive spend +1 drive\(s\) have spent their daily budget, their writers' Claude tasks wait: team \(\$2\.50 of \$2\.00, until (\S+)\) \(TASK_BUDGET_USD_PER_DRIVE_PER_DAY, TASK_DRIVE_BUDGETS_USD_PER_DAY\)$/);
+      expect(drives).toMatch(/^warn {2}drive spend +1 drive\(s\) have spent their daily budget, their writers' Claude tasks wait: team \(\$2\.50 of \$2\.00, until (\S+)\) \(TASK_BUDGET_USD_PER_DRIVE_PER_DAY, TASK_DRIVE_BUDGETS_USD_PER_DAY, ph-tasks budget\)$/);
       const driveUntil = Date.parse(/until (\S+)\)/.exec(drives)?.[1] ?? "");
       expect(Math.abs(driveUntil - (Date.now() + 22 * 3_600_000))).toBeLessThan(120_000);
       // A drive named with a budget of its own: team's $3 has room; without a default, only the named drives are held.
       expect((await doctor({ ...env, TASK_BUDGET_USD_PER_DRIVE_PER_DAY: "2", TASK_DRIVE_BUDGETS_USD_PER_DAY: "team=3" })).line("drive spend")).toMatch(/^ok {4}drive spend +no drive's writers/);
       expect((await doctor({ ...env, TASK_DRIVE_BUDGETS_USD_PER_DAY: "team=1.5, other=9" })).line("drive spend")).toMatch(/^warn {2}drive spend +1 drive\(s\) .* team \(\$2\.50 of \$1\.50, until /);
+      // A budget set while the agents run (ph-tasks budget set) wins over the settings, and is seen without any.
+      await new SpendStore(store.db).setDriveBudget("team", 2.25, "", "alice");
+      expect((await doctor(env)).line("drive spend")).toMatch(/^warn {2}drive spend +1 drive\(s\) .* team \(\$2\.50 of \$2\.25, until /);
+      await new SpendStore(store.db).setDriveBudget("team", null, "trusted", "alice");
+      expect((await doctor({ ...env, TASK_BUDGET_USD_PER_DRIVE_PER_DAY: "2" })).line("drive spend")).toMatch(/^ok {4}drive spend +no drive's writers/);
     });
   });
 

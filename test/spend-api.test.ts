@@ -53,7 +53,7 @@ describe("the spend over HTTP and from the CLI", () => {
     ]);
     // team-drive's writers spent 1.50 of their 1.00: they wait until it leaves the window, 22 hours from now; the owner's own tasks have no drive budget.
     expect(spend.budgetUsdPerDrivePerDay).toBe(1);
-    expect(spend.drives).toEqual([{ driveId: "team-drive", usd: 1.5, runs: 1, budgetUsd: 1, resumesAt: expect.any(String) }, { driveId: null, usd: 0.75, runs: 1, budgetUsd: null, resumesAt: null }]);
+    expect(spend.drives).toEqual([{ driveId: "team-drive", usd: 1.5, runs: 1, budgetUsd: 1, budgetSetting: "TASK_BUDGET_USD_PER_DRIVE_PER_DAY", resumesAt: expect.any(String) }, { driveId: null, usd: 0.75, runs: 1, budgetUsd: null, budgetSetting: null, resumesAt: null }]);
     const drives = spend.drives as { resumesAt: string }[];
     expect(Math.abs(Date.parse(drives[0]?.resumesAt ?? "") - (Date.now() + 22 * 3_600_000))).toBeLessThan(60_000);
     const days = spend.days as { usd: number; runs: number }[];

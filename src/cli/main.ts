@@ -11,6 +11,7 @@ import { registerInspectCommands } from "./commands/inspect-commands.js";
 import { registerApprovalCommands } from "./commands/approval-commands.js";
 import { registerAuditCommand } from "./commands/audit-command.js";
 import { registerSpendCommand } from "./commands/spend-command.js";
+import { registerBudgetCommands } from "./commands/budget-commands.js";
 import { registerLogsCommand } from "./commands/logs-command.js";
 import { registerScheduleCommands } from "./commands/schedule-commands.js";
 import { registerServeCommand } from "./commands/serve-command.js";
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerApprovalCommands(program);
   registerAuditCommand(program);
   registerSpendCommand(program);
+  registerBudgetCommands(program);
   registerLogsCommand(program);
   registerScheduleCommands(program);
   registerHookCommands(program);

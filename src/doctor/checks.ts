@@ -18,7 +18,8 @@ import { knownPeople } from "../security/known-people.js";
 import { describeUndecidable, undecidableApprovals } from "../tasks/undecidable-approvals.js";
 import { selectSpendByDrive } from "../store/sql/spend/select-spend-by-drive.js";
 import { selectWindowSpend } from "../store/sql/spend/select-window-spend.js";
-import { driveLimit } from "../tasks/drive-budget.js";
+import { driveBudgetsOf, driveResumesAt } from "../tasks/drive-budget-entries.js";
+import { listDriveBudgets } from "../store/sql/drive-budgets/list-drive-budgets.js";
 import { BUDGET_WINDOW_MS, dollars } from "../tasks/spend-budget.js";
 import { describeMode, openToOthers } from "../security/private-data-dir.js";
 import { otherLoginUsersHere } from "./other-users.js";
@@ -311,17 +312,16 @@ async function checkSpend(db: Queryable, budget: number | undefined): Promise<Ch
 
 /** With budgets per drive: the drives whose writers have spent theirs, and until when (of the ten that spent most). */
 async function checkDriveSpend(db: Queryable, budget: number | undefined, named: Readonly<Record<string, number>>): Promise<CheckResult | undefined> {
-  if (budget === undefined && Object.keys(named).length === 0) return undefined;
-  const settings = "TASK_BUDGET_USD_PER_DRIVE_PER_DAY, TASK_DRIVE_BUDGETS_USD_PER_DAY";
-  const spent = (await selectSpendByDrive(db, BUDGET_WINDOW_MS, 10)).flatMap((row) => {
-    const limit = driveLimit(budget, named, row.drive_id);
+  if (budget === undefined && Object.keys(named).length === 0 && (await listDriveBudgets(db, undefined, 1)).length === 0) return undefined;
+  const settings = "TASK_BUDGET_USD_PER_DRIVE_PER_DAY, TASK_DRIVE_BUDGETS_USD_PER_DAY, ph-tasks budget";
+  const top = await selectSpendByDrive(db, BUDGET_WINDOW_MS, 10);
+  const budgets = await driveBudgetsOf(db, { defaultUsd: budget, named }, top.flatMap((row) => (row.drive_id === null ? [] : [row.drive_id])));
+  const spent = top.flatMap((row) => {
+    const limit = row.drive_id === null ? undefined : budgets.get(row.drive_id)?.usd;
     return row.drive_id !== null && limit !== undefined && row.cost_usd >= limit ? [{ driveId: row.drive_id, usd: row.cost_usd, limit }] : [];
   });
   if (spent.length === 0) return result("drive spend", "ok", `no drive's writers have spent their daily budget (${settings})`);
-  const told = await Promise.all(spent.map(async (row) => {
-    const frees = (await selectWindowSpend(db, BUDGET_WINDOW_MS, row.limit, row.driveId)).freesInMs ?? 0;
-    return `${row.driveId} (${dollars(row.usd)} of ${dollars(row.limit)}, until ${new Date(Date.now() + frees).toISOString()})`;
-  }));
+  const told = await Promise.all(spent.map(async (row) => `${row.driveId} (${dollars(row.usd)} of ${dollars(row.limit)}, until ${(await driveResumesAt(db, row.driveId, row.limit, row.usd)) ?? "now"})`));
   return result("drive spend", "warn", `${spent.length} drive(s) have spent their daily budget, their writers' Claude tasks wait: ${told.join(", ")} (${settings})`);
 }
 

@@ -6,9 +6,9 @@
  * those, and could fill the log), inbound deliveries not accepted, and /mcp (reactor-mcp's calls,
  * reads among them; the documents keep their own operation history).
  */
-import type { RequestHandler, Response } from "express";
+import type { RequestHandler } from "express";
 import type { AuditLog } from "../audit/audit-log.js";
-import { accessOf, callerOf } from "./auth.js";
+import { actorOf } from "./auth.js";
 
 const READS = new Set(["GET", "HEAD", "OPTIONS"]);
 const HOOK_PATH = /^\/hooks\/([^/]+)\/?$/;
@@ -28,15 +28,6 @@ export function auditTrail(log: AuditLog, options: { apiToken?: string | undefin
     });
     next();
   };
-}
-
-function actorOf(res: Response, tokenRequired: boolean): string {
-  // Refused before the token was looked at (another site's page, another local user): no one known.
-  if (res.locals.access === undefined) return "refused before authentication";
-  const name = callerOf(res);
-  if (name !== undefined) return name;
-  if (!tokenRequired) return "loopback";
-  return accessOf(res) === "read" ? "API_READ_TOKEN" : "API_TOKEN";
 }
 
 function safeDecode(text: string): string {

@@ -63,6 +63,20 @@ export function callerOf(res: Response): string | undefined {
   return typeof res.locals.caller === "string" ? res.locals.caller : undefined;
 }
 
+/**
+ * Who asked, as the audit log and a budget's "set by" say it: a named token's name, API_TOKEN or
+ * API_READ_TOKEN, "loopback" without a token required (`tokenRequired` false), or no one known for
+ * a request refused before its token was looked at.
+ */
+export function actorOf(res: Response, tokenRequired: boolean): string {
+  // Refused before the token was looked at (another site's page, another local user): no one known.
+  if (res.locals.access === undefined) return "refused before authentication";
+  const name = callerOf(res);
+  if (name !== undefined) return name;
+  if (!tokenRequired) return "loopback";
+  return accessOf(res) === "read" ? "API_READ_TOKEN" : "API_TOKEN";
+}
+
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost|::ffff:127\.\d+\.\d+\.\d+)$/;
 export function isLoopback(host: string): boolean {
   return LOOPBACK.test(host);

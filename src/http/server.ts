@@ -28,6 +28,7 @@ import { PauseStore } from "../store/pause-store.js";
 import { ConcurrencyService } from "../queue/concurrency-service.js";
 import { TypeConcurrencyStore } from "../store/type-concurrency-store.js";
 import { RateLimitService } from "../queue/rate-limit-service.js";
+import { DriveBudgetService } from "../queue/drive-budget-service.js";
 import { RateLimitStore } from "../store/rate-limit-store.js";
 import { refuseNul } from "./refuse-nul.js";
 import { attributed } from "../tasks/attribution.js";
@@ -130,7 +131,9 @@ export function createApp(options: HttpOptions): Express {
   app.use(pipelineRoutes(options.pipelines ?? new PipelineService(new PipelineStore(store.db), options.manager, enqueue, templates ? (input, kind) => templates.expand(input, kind) : undefined)));
   app.use(queueRoutes(new PauseService(new PauseStore(store.db), registry), new RateLimitService(new RateLimitStore(store.db), registry), new ConcurrencyService(new TypeConcurrencyStore(store.db), registry)));
   app.use(workerRoutes(new WorkerStore(store.db), options.manager.workerId));
-  app.use(spendRoutes(new SpendStore(store.db), { perDay: options.manager.budgets.daily.limitUsd, perDrive: options.manager.budgets.drives.defaultUsd, namedDrives: options.manager.budgets.drives.named }));
+  const spend = new SpendStore(store.db);
+  const { daily, drives } = options.manager.budgets;
+  app.use(spendRoutes(spend, { perDay: daily.limitUsd, perDrive: drives.defaultUsd, namedDrives: drives.named }, new DriveBudgetService(spend, drives, options.logger), { tokenRequired: options.apiToken !== undefined }));
   options.mount?.(app);
 
   app.use((_req, res) => {

@@ -44,6 +44,7 @@ import * as m038 from "./migrations/038-run-costs.js";
 import * as m039 from "./migrations/039-conversations.js";
 import * as m040 from "./migrations/040-drive-spend.js";
 import * as m041 from "./migrations/041-drive-budget-state.js";
+import * as m042 from "./migrations/042-drive-budgets.js";
 
 /**
  * A migration is SQL split on ";" at line ends, or — where a function body holds semicolons of its
@@ -101,6 +102,7 @@ const MIGRATIONS: readonly Migration[] = [
   { version: 39, name: m039.name, statements: m039.statements },
   { version: 40, name: m040.name, statements: m040.statements },
   { version: 41, name: m041.name, statements: m041.statements },
+  { version: 42, name: m042.name, statements: m042.statements },
 ];
 
 /** The schema version this code migrates to. */

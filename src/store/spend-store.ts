@@ -9,8 +9,13 @@ import { selectSpendByDay, type DaySpendRow } from "./sql/spend/select-spend-by-
 import { selectSpendByDrive, type DriveSpendRow } from "./sql/spend/select-spend-by-drive.js";
 import { selectWindowSpend, type WindowSpend } from "./sql/spend/select-window-spend.js";
 import { wakeDriveBudgetHolds } from "./sql/spend/wake-drive-budget-holds.js";
+import { selectSpendOfDrives } from "./sql/spend/select-spend-of-drives.js";
+import { deleteDriveBudget } from "./sql/drive-budgets/delete-drive-budget.js";
+import type { DriveBudgetRow } from "./sql/drive-budgets/drive-budget-row.js";
+import { listDriveBudgets } from "./sql/drive-budgets/list-drive-budgets.js";
+import { upsertDriveBudget } from "./sql/drive-budgets/upsert-drive-budget.js";
 
-export type { RunCost, CostlyTaskRow, DaySpendRow, DriveSpendRow, WindowSpend };
+export type { RunCost, CostlyTaskRow, DaySpendRow, DriveSpendRow, WindowSpend, DriveBudgetRow };
 
 export class SpendStore {
   constructor(readonly db: Db) {}
@@ -36,9 +41,27 @@ export class SpendStore {
     return selectCostliestTasks(this.db, windowMs, limit);
   }
 
-  /** Tasks waiting for their drive's budget made claimable now, to be looked at under this worker's budgets; their ids. */
-  wakeDriveHolds(): Promise<string[]> {
-    return wakeDriveBudgetHolds(this.db);
+  /** Spend in the last `windowMs` of each of `driveIds`' writers. */
+  ofDrives(windowMs: number, driveIds: readonly string[]): Promise<DriveSpendRow[]> {
+    return selectSpendOfDrives(this.db, windowMs, driveIds);
+  }
+
+  /** Tasks waiting for their drive's budget (one drive's, or every drive's) made claimable now, to be looked at under this worker's budgets; their ids. */
+  wakeDriveHolds(driveId?: string): Promise<string[]> {
+    return wakeDriveBudgetHolds(this.db, driveId);
+  }
+
+  /** Budgets set while the agents run (migration 042): of `driveIds`, or all. */
+  driveBudgets(driveIds?: readonly string[]): Promise<DriveBudgetRow[]> {
+    return listDriveBudgets(this.db, driveIds);
+  }
+
+  setDriveBudget(driveId: string, usdPerDay: number | null, reason: string, setBy: string): Promise<DriveBudgetRow> {
+    return upsertDriveBudget(this.db, driveId, usdPerDay, reason, setBy);
+  }
+
+  removeDriveBudget(driveId: string): Promise<boolean> {
+    return deleteDriveBudget(this.db, driveId);
   }
 
   /** Records a drive's budget spent (or not), telling the webhooks if this call changed it. */

@@ -1,5 +1,7 @@
 /**
- * Each drive's own daily budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY): what the runs that one
+ * Each drive's own daily budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY; a named drive's own,
+ * TASK_DRIVE_BUDGETS_USD_PER_DAY; or one set while the agents run, `ph-tasks budget set`, which wins
+ * over both): what the runs that one
  * drive's writers asked for — its task documents', its pipelines', the rules that its documents'
  * changes set off — may spend in the last 24 hours. Whoever may write a synced drive may ask for
  * Claude runs; without it one drive's writers could spend the whole daily budget
@@ -16,7 +18,7 @@
  * capped at what is left of the drive's budget, when that is tighter than the daily budget's rest.
  */
 import type { Logger } from "../logger.js";
-import type { SpendStore } from "../store/spend-store.js";
+import type { DriveBudgetRow, SpendStore } from "../store/spend-store.js";
 import type { TaskStore } from "../store/task-store.js";
 import type { SpendCap } from "./executors/executor.js";
 import { BUDGET_WINDOW_MS, dollars, type SpentBudget } from "./spend-budget.js";
@@ -25,13 +27,32 @@ import { logTransition } from "./task-events.js";
 import type { Task } from "./types.js";
 import type { WaitingReason } from "./waiting-reason.js";
 
+/** A drive's budget and the setting that gave it, as people read it in messages. */
+export interface DriveBudget {
+  usd: number;
+  /**
+   * TASK_DRIVE_BUDGETS_USD_PER_DAY (a named drive's own), TASK_BUDGET_USD_PER_DRIVE_PER_DAY (the
+   * default), or "set by <who> (ph-tasks budget)" for one set while the agents run (migration 042).
+   */
+  setting: string;
+}
+
 /** A drive whose budget is spent: which, how much, and when it has room again. */
 export interface SpentDriveBudget extends SpentBudget {
   driveId: string;
-  /** Which setting gave the drive its budget: its own (TASK_DRIVE_BUDGETS_USD_PER_DAY) or the default. */
-  setting: "TASK_DRIVE_BUDGETS_USD_PER_DAY" | "TASK_BUDGET_USD_PER_DRIVE_PER_DAY";
+  /** Which setting gave the drive its budget (DriveBudget.setting). */
+  setting: string;
   /** From now (the store's clock). */
   freesInMs: number;
+}
+
+/** A drive's budget as just read, and whether its writers have spent it. */
+export interface DriveBudgetReading {
+  driveId: string;
+  budget: DriveBudget;
+  /** Spent; undefined: the drive has room. */
+  spent: SpentDriveBudget | undefined;
+  remainingUsd: number;
 }
 
 /** When a drive's spend could not be read, its task is tried again this much later (a budget is not skipped for a store's hiccup). */
@@ -52,69 +73,102 @@ export function driveBudgetReason(spent: SpentDriveBudget): WaitingReason {
 }
 
 /** The tighter of the daily budget's rest and the drive's (either may be absent). */
-export function tighterCap(dailyUsd: number | undefined, driveUsd: number | undefined, driveSetting?: string): SpendCap | undefined {
-  if (driveUsd !== undefined && (dailyUsd === undefined || driveUsd < dailyUsd)) return { usd: driveUsd, from: "drive", ...(driveSetting ? { setting: driveSetting } : {}) };
+export function tighterCap(dailyUsd: number | undefined, drive: DriveBudget | undefined): SpendCap | undefined {
+  if (drive !== undefined && (dailyUsd === undefined || drive.usd < dailyUsd)) return { usd: drive.usd, from: "drive", setting: drive.setting };
   return dailyUsd === undefined ? undefined : { usd: dailyUsd, from: "daily" };
 }
 
-/** A drive's budget: its own among `named`, else `defaultUsd`; undefined for none (or no drive: the owner's own tasks). */
-export function driveLimit(defaultUsd: number | undefined, named: Readonly<Record<string, number>> | undefined, driveId: string | null | undefined): number | undefined {
-  if (driveId === null || driveId === undefined) return undefined;
-  return named !== undefined && Object.hasOwn(named, driveId) ? named[driveId] : defaultUsd;
+/** The budgets a drive may be given: the default, named drives' own (the settings), and those set while the agents run. */
+export interface DriveBudgetSources {
+  /** US dollars per drive per 24 hours (TASK_BUDGET_USD_PER_DRIVE_PER_DAY); undefined: none. */
+  defaultUsd: number | undefined;
+  /** Named drives' own (TASK_DRIVE_BUDGETS_USD_PER_DAY), instead of the default. */
+  named: Readonly<Record<string, number>>;
 }
 
-export class DriveBudgets {
+/** How a budget set while the agents run is named in messages. */
+export function storedSetting(row: Pick<DriveBudgetRow, "set_by">): string {
+  return `set by ${row.set_by} (ph-tasks budget)`;
+}
+
+/**
+ * `driveId`'s budget: the one set for it while the agents run (`stored`; its usd null: none at
+ * all), else its own among the named, else the default; undefined for none (or no drive: the
+ * owner's own tasks).
+ */
+export function driveBudgetOf(sources: DriveBudgetSources, driveId: string | null | undefined, stored: Pick<DriveBudgetRow, "usd_per_day" | "set_by"> | undefined): DriveBudget | undefined {
+  if (driveId === null || driveId === undefined) return undefined;
+  if (stored !== undefined) return stored.usd_per_day === null ? undefined : { usd: stored.usd_per_day, setting: storedSetting(stored) };
+  if (Object.hasOwn(sources.named, driveId)) return { usd: sources.named[driveId] ?? 0, setting: "TASK_DRIVE_BUDGETS_USD_PER_DAY" };
+  return sources.defaultUsd === undefined ? undefined : { usd: sources.defaultUsd, setting: "TASK_BUDGET_USD_PER_DRIVE_PER_DAY" };
+}
+
+export class DriveBudgets implements DriveBudgetSources {
   /** What was left of each drive's budget when a task of it last started. */
-  private readonly remaining = new Map<string, { usd: number; at: number }>();
+  private readonly remaining = new Map<string, DriveBudget & { at: number }>();
 
   constructor(
     private readonly store: SpendStore,
-    /** US dollars per drive per 24 hours (TASK_BUDGET_USD_PER_DRIVE_PER_DAY); undefined: none. */
     readonly defaultUsd: number | undefined,
-    /** Named drives' own (TASK_DRIVE_BUDGETS_USD_PER_DAY), instead of the default. */
     readonly named: Readonly<Record<string, number>> = {},
   ) {}
 
-  /** The budget of `driveId`'s writers: its own, else the default; undefined: none. */
-  limitFor(driveId: string | null | undefined): number | undefined {
-    return driveLimit(this.defaultUsd, this.named, driveId);
+  /** Whether any drive may be held without a look at the store: a default or a named one (one set while the agents run is read per drive). */
+  get configured(): boolean {
+    return this.defaultUsd !== undefined || Object.keys(this.named).length > 0;
   }
 
-  /** Reads the spend of the drive whose writers asked for `task`: spent, or undefined (room, no drive, no budget). */
-  async spentFor(task: Pick<Task, "source">): Promise<SpentDriveBudget | undefined> {
-    const driveId = writersDrive(task.source);
-    const limitUsd = this.limitFor(driveId);
-    if (limitUsd === undefined || driveId === undefined) return undefined;
-    const spend = await this.store.inWindow(BUDGET_WINDOW_MS, limitUsd, driveId);
+  /** The budget of `driveId`'s writers, its own set while the agents run first (one primary-key read); undefined: none. */
+  async budgetOf(driveId: string | null | undefined): Promise<DriveBudget | undefined> {
+    if (driveId === null || driveId === undefined) return undefined;
+    const [stored] = await this.store.driveBudgets([driveId]);
+    return driveBudgetOf(this, driveId, stored);
+  }
+
+  /** Reads the budget and the spend of the drive whose writers asked for `task`; undefined: no drive, or no budget. */
+  readFor(task: Pick<Task, "source">): Promise<DriveBudgetReading | undefined> {
+    return this.readDrive(writersDrive(task.source));
+  }
+
+  /** Reads `driveId`'s budget and its writers' spend; undefined: no drive, or no budget. */
+  async readDrive(driveId: string | undefined): Promise<DriveBudgetReading | undefined> {
+    const budget = await this.budgetOf(driveId);
+    if (driveId === undefined) return undefined;
+    // None now (set so, or removed): a rest read under the one before must not cap the next run.
+    if (budget === undefined) return void this.remaining.delete(driveId);
+    const spend = await this.store.inWindow(BUDGET_WINDOW_MS, budget.usd, driveId);
     const now = Date.now();
     for (const [drive, read] of this.remaining) if (now - read.at > REMAINING_KEPT_MS) this.remaining.delete(drive);
-    this.remaining.set(driveId, { usd: Math.max(0, limitUsd - spend.spentUsd), at: now });
-    if (spend.spentUsd < limitUsd) return undefined;
+    const remainingUsd = Math.max(0, budget.usd - spend.spentUsd);
+    this.remaining.set(driveId, { usd: remainingUsd, setting: budget.setting, at: now });
+    if (spend.spentUsd < budget.usd) return { driveId, budget, spent: undefined, remainingUsd };
     const freesInMs = spend.freesInMs ?? 0;
-    return { driveId, limitUsd, spentUsd: spend.spentUsd, freesAt: now + freesInMs, freesInMs, setting: this.settingOf(driveId) };
+    return { driveId, budget, remainingUsd, spent: { driveId, limitUsd: budget.usd, spentUsd: spend.spentUsd, freesAt: now + freesInMs, freesInMs, setting: budget.setting } };
+  }
+
+  /** Spent: the drive whose writers asked for `task` has spent its budget; undefined: room, no drive, no budget. */
+  async spentFor(task: Pick<Task, "source">): Promise<SpentDriveBudget | undefined> {
+    return (await this.readFor(task))?.spent;
   }
 
   /**
-   * Records whether `driveId`'s budget is spent (`spent`) or has room (undefined), telling the
-   * webhooks that ask (budget.drive_spent, budget.drive_available) when this changed it — once
-   * across workers (flip-drive-budget-state.ts).
+   * Records whether `driveId`'s budget is spent or has room (`reading` undefined: it has none now),
+   * telling the webhooks that ask (budget.drive_spent, budget.drive_available) when this changed it —
+   * once across workers (flip-drive-budget-state.ts).
    */
-  async flip(driveId: string, spent: SpentDriveBudget | undefined): Promise<{ flipped: boolean; deliveries: number }> {
+  async flip(driveId: string, reading: DriveBudgetReading | undefined): Promise<{ flipped: boolean; deliveries: number }> {
+    const spent = reading?.spent;
     const payload = spent
       ? { driveId, budgetUsd: spent.limitUsd, spentUsd: spent.spentUsd, setting: spent.setting, windowHours: BUDGET_WINDOW_MS / 3_600_000, resumesAt: new Date(spent.freesAt).toISOString() }
-      : { driveId, budgetUsd: this.limitFor(driveId) ?? null, remainingUsd: this.remaining.get(driveId)?.usd ?? null, setting: this.settingOf(driveId) };
+      : { driveId, budgetUsd: reading?.budget.usd ?? null, remainingUsd: reading?.remainingUsd ?? null, setting: reading?.budget.setting ?? null };
     return this.store.flipDriveBudget(driveId, spent !== undefined, payload);
   }
 
-  /** The setting that gives `driveId` its budget: its own entry, else the default. */
-  settingOf(driveId: string): "TASK_DRIVE_BUDGETS_USD_PER_DAY" | "TASK_BUDGET_USD_PER_DRIVE_PER_DAY" {
-    return Object.hasOwn(this.named, driveId) ? "TASK_DRIVE_BUDGETS_USD_PER_DAY" : "TASK_BUDGET_USD_PER_DRIVE_PER_DAY";
-  }
-
-  /** What a run of `task` may still spend under its drive's budget, as read as it was about to start; undefined: no drive budget holds it. */
-  remainingFor(task: Pick<Task, "source">): number | undefined {
+  /** What a run of `task` may still spend under its drive's budget, and whose budget that is, as read as it was about to start; undefined: no drive budget holds it. */
+  remainingFor(task: Pick<Task, "source">): DriveBudget | undefined {
     const driveId = writersDrive(task.source);
-    return driveId === undefined ? undefined : this.remaining.get(driveId)?.usd;
+    const read = driveId === undefined ? undefined : this.remaining.get(driveId);
+    return read && { usd: read.usd, setting: read.setting };
   }
 }
 
@@ -127,13 +181,13 @@ export interface DriveHoldDeps {
   returned(task: Task, why: WaitingReason): void;
 }
 
-/** The webhooks told of a change of `driveId`'s budget (spent, or room again); a failure only logged: the task's start does not wait on it. */
-async function tellWebhooks(deps: DriveHoldDeps, driveId: string, spent: SpentDriveBudget | undefined): Promise<void> {
+/** The webhooks told of a change of `driveId`'s budget (spent, room again, or none now); a failure only logged: the task's start does not wait on it. */
+export async function tellDriveWebhooks(budgets: DriveBudgets, logger: Logger, driveId: string, reading: DriveBudgetReading | undefined): Promise<void> {
   try {
-    const { flipped, deliveries } = await deps.budgets.flip(driveId, spent);
-    if (flipped && deliveries > 0) deps.logger.info({ driveId, deliveries }, `told ${deliveries} webhook(s): ${spent ? "budget.drive_spent" : "budget.drive_available"} (drive ${driveId})`);
+    const { flipped, deliveries } = await budgets.flip(driveId, reading);
+    if (flipped && deliveries > 0) logger.info({ driveId, deliveries }, `told ${deliveries} webhook(s): ${reading?.spent ? "budget.drive_spent" : "budget.drive_available"} (drive ${driveId})`);
   } catch (error) {
-    deps.logger.warn({ err: error, driveId }, "recording whether the drive's budget is spent failed; its webhooks are told at its next task");
+    logger.warn({ err: error, driveId }, "recording whether the drive's budget is spent failed; its webhooks are told at its next task");
   }
 }
 
@@ -144,19 +198,21 @@ async function tellWebhooks(deps: DriveHoldDeps, driveId: string, spent: SpentDr
  */
 export async function returnedForDriveBudget(deps: DriveHoldDeps, task: Task): Promise<boolean> {
   const driveId = writersDrive(task.source);
-  if (driveId === undefined || deps.budgets.limitFor(driveId) === undefined) return false;
+  if (driveId === undefined) return false;
   let why: WaitingReason;
   let afterMs: number;
   try {
-    const spent = await deps.budgets.spentFor(task);
-    await tellWebhooks(deps, driveId, spent);
-    if (!spent) return false;
-    why = driveBudgetReason(spent);
-    afterMs = Math.max(MIN_WAIT_MS, spent.freesInMs);
+    const reading = await deps.budgets.readFor(task);
+    if (reading === undefined) return false;
+    await tellDriveWebhooks(deps.budgets, deps.logger, driveId, reading);
+    if (!reading.spent) return false;
+    why = driveBudgetReason(reading.spent);
+    afterMs = Math.max(MIN_WAIT_MS, reading.spent.freesInMs);
   } catch (error) {
-    deps.logger.warn({ err: error, taskId: task.id }, "reading the spend of the task's drive failed; it goes back to the queue and is tried again shortly");
+    deps.logger.warn({ err: error, taskId: task.id }, "reading the budget or the spend of the task's drive failed; it goes back to the queue and is tried again shortly");
     afterMs = DRIVE_READ_RETRY_MS;
-    why = { code: "drive_over_budget", message: `its drive's spend could not be read (TASK_BUDGET_USD_PER_DRIVE_PER_DAY); tried again at ${new Date(Date.now() + afterMs).toISOString()}`, until: new Date(Date.now() + afterMs).toISOString() };
+    const until = new Date(Date.now() + afterMs).toISOString();
+    why = { code: "drive_over_budget", message: `its drive's budget or spend could not be read; tried again at ${until}`, until };
   }
   const back = await deps.store.release(deps.workerId, [task.id], "drive budget spent", afterMs);
   // Not released: its lease was lost meanwhile (another worker has it); not run here either way.

@@ -5,7 +5,7 @@
  * (TASK_BUDGET_USD_PER_DRIVE_PER_DAY). Read fresh from the store: every worker's runs count.
  */
 import type { SpendStore } from "../store/spend-store.js";
-import { driveLimit } from "./drive-budget.js";
+import { driveBudgetsOf, driveResumesAt } from "./drive-budget-entries.js";
 import { BUDGET_WINDOW_MS } from "./spend-budget.js";
 
 export interface SpendReport {
@@ -23,12 +23,13 @@ export interface SpendReport {
   /**
    * The last 24 hours per drive whose writers asked (null: the owner's own tasks — the API, the
    * CLI, schedules, hooks), the costliest first; `budgetUsd`: the drive's own (a named one's, or
-   * the default; null: none); `resumesAt`: with it spent, when the drive's Claude tasks start again.
+   * the default, or one set while the agents run; null: none), `budgetSetting` which of those;
+   * `resumesAt`: with it spent, when the drive's Claude tasks start again.
    */
-  drives: { driveId: string | null; usd: number; runs: number; budgetUsd: number | null; resumesAt: string | null }[];
+  drives: { driveId: string | null; usd: number; runs: number; budgetUsd: number | null; budgetSetting: string | null; resumesAt: string | null }[];
 }
 
-/** The daily budgets as this agent has them (TASK_BUDGET_USD_PER_DAY, TASK_BUDGET_USD_PER_DRIVE_PER_DAY, TASK_DRIVE_BUDGETS_USD_PER_DAY). */
+/** The daily budgets as this agent's settings give them (TASK_BUDGET_USD_PER_DAY, TASK_BUDGET_USD_PER_DRIVE_PER_DAY, TASK_DRIVE_BUDGETS_USD_PER_DAY); those set while the agents run are read from the store. */
 export interface Budgets {
   perDay?: number | undefined;
   perDrive?: number | undefined;
@@ -38,13 +39,13 @@ export interface Budgets {
 export async function spendReport(store: SpendStore, budgets: Budgets, days: number, now = Date.now()): Promise<SpendReport> {
   const budgetUsdPerDay = budgets.perDay;
   const [window, perDay, costliest, drives] = await Promise.all([store.inWindow(BUDGET_WINDOW_MS, budgetUsdPerDay ?? null), store.byDay(days), store.costliestTasks(BUDGET_WINDOW_MS, 10), store.byDrive(BUDGET_WINDOW_MS, 10)]);
-  const limitOf = (driveId: string | null) => driveLimit(budgets.perDrive, budgets.namedDrives, driveId);
+  const driveIds = drives.flatMap((row) => (row.drive_id === null ? [] : [row.drive_id]));
+  const driveBudgets = await driveBudgetsOf(store.db, { defaultUsd: budgets.perDrive, named: budgets.namedDrives ?? {} }, driveIds);
+  const budgetOf = (driveId: string | null) => (driveId === null ? undefined : driveBudgets.get(driveId));
   // Only a drive at its budget needs to know when it has room again: one more read each (at most 10).
   const driveResumes = await Promise.all(drives.map(async (row) => {
-    const limit = limitOf(row.drive_id);
-    if (limit === undefined || row.drive_id === null || row.cost_usd < limit) return null;
-    const frees = (await store.inWindow(BUDGET_WINDOW_MS, limit, row.drive_id)).freesInMs;
-    return frees === null ? null : new Date(now + frees).toISOString();
+    const budget = budgetOf(row.drive_id);
+    return budget === undefined || row.drive_id === null ? null : driveResumesAt(store.db, row.drive_id, budget.usd, row.cost_usd, now);
   }));
   const byDay = new Map<string, SpendReport["days"][number]>();
   for (const row of perDay) {
@@ -63,6 +64,6 @@ export async function spendReport(store: SpendStore, budgets: Budgets, days: num
     days: [...byDay.values()],
     costliest: costliest.map((row) => ({ taskId: row.task_id, type: row.task_type, title: row.title, usd: row.cost_usd, runs: row.runs })),
     budgetUsdPerDrivePerDay: budgets.perDrive ?? null,
-    drives: drives.map((row, i) => ({ driveId: row.drive_id, usd: row.cost_usd, runs: row.runs, budgetUsd: limitOf(row.drive_id) ?? null, resumesAt: driveResumes[i] ?? null })),
+    drives: drives.map((row, i) => ({ driveId: row.drive_id, usd: row.cost_usd, runs: row.runs, budgetUsd: budgetOf(row.drive_id)?.usd ?? null, budgetSetting: budgetOf(row.drive_id)?.setting ?? null, resumesAt: driveResumes[i] ?? null })),
   };
 }

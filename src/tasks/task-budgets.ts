@@ -17,7 +17,6 @@ import type { ManagerSettings } from "./manager-settings.js";
 import { SpendBudget, type SpentBudget } from "./spend-budget.js";
 import type { TaskLifecycleEvents } from "./task-events.js";
 import type { Task } from "./types.js";
-import { writersDrive } from "./task-from-document.js";
 import { dailyBudgetReason, type WaitingReason, type WaitingSources } from "./waiting-reason.js";
 
 /** How many queued tasks of each type are told that the daily budget, just spent, holds them. */
@@ -114,8 +113,7 @@ export class TaskBudgets {
 
   /** What a run of `task` may spend: the tighter of the daily budget's rest and its drive's (as read as it started). */
   spendCap(task: Task): SpendCap | undefined {
-    const driveId = writersDrive(task.source);
-    return tighterCap(this.daily.remainingUsd(), this.drives.remainingFor(task), driveId === undefined ? undefined : this.drives.settingOf(driveId));
+    return tighterCap(this.daily.remainingUsd(), this.drives.remainingFor(task));
   }
 
   /** The budgets' part of why a task waits (waiting-reason.ts). */

@@ -18,7 +18,7 @@ const SpendSchema = z.looseObject({
   days: z.array(z.object({ day: z.string(), usd: z.number(), runs: z.number(), types: z.record(z.string(), z.number()) })),
   costliest: z.array(z.object({ taskId: z.string(), type: z.string(), title: z.string().nullable(), usd: z.number(), runs: z.number() })),
   budgetUsdPerDrivePerDay: z.number().nullable().default(null),
-  drives: z.array(z.object({ driveId: z.string().nullable(), usd: z.number(), runs: z.number(), budgetUsd: z.number().nullable().default(null), resumesAt: z.string().nullable().default(null) })).default([]),
+  drives: z.array(z.object({ driveId: z.string().nullable(), usd: z.number(), runs: z.number(), budgetUsd: z.number().nullable().default(null), budgetSetting: z.string().nullable().default(null), resumesAt: z.string().nullable().default(null) })).default([]),
 });
 
 export type SpendAnswer = z.infer<typeof SpendSchema>;
@@ -31,20 +31,23 @@ export function spendHeadline(spend: SpendAnswer): string {
   return spend.resumesAt ? `${of}: spent — Claude tasks wait until ${spend.resumesAt}` : `${of}: ${dollars(spend.remainingUsd ?? 0)} left`;
 }
 
+/** A drive's budget is its own (named in the settings, or set with `ph-tasks budget`), not the default's. */
+const ownBudget = (drive: SpendAnswer["drives"][number]) => drive.budgetSetting !== null && drive.budgetSetting !== "TASK_BUDGET_USD_PER_DRIVE_PER_DAY";
+
 /** The drives table's heading: whose writers asked, and against which budget. */
 function driveHeading(spend: SpendAnswer): string {
   const by = "by the drive whose writers asked, in the last 24 hours";
   const perDrive = spend.budgetUsdPerDrivePerDay;
-  const named = spend.drives.some((d) => d.budgetUsd !== null && d.budgetUsd !== perDrive);
-  if (perDrive !== null) return `${by}, each against a ${dollars(perDrive)} budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY)${named ? " or its own (TASK_DRIVE_BUDGETS_USD_PER_DAY)" : ""}`;
-  if (spend.drives.some((d) => d.budgetUsd !== null)) return `${by}, those named in TASK_DRIVE_BUDGETS_USD_PER_DAY against their budget`;
+  if (perDrive !== null) return `${by}, each against a ${dollars(perDrive)} budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY)${spend.drives.some(ownBudget) ? " or its own (ph-tasks budget)" : ""}`;
+  if (spend.drives.some((d) => d.budgetUsd !== null)) return `${by}, those with a budget of their own against it (ph-tasks budget)`;
   return `${by} (no budget per drive: TASK_BUDGET_USD_PER_DRIVE_PER_DAY)`;
 }
 
-/** A drive's budget as the table says it: spent and until when, what is left of it, or nothing (none). */
+/** A drive's budget as the table says it: spent and until when, what is left of it, or nothing (none); whose, when its own. */
 function driveBudgetCell(drive: SpendAnswer["drives"][number]): string {
-  if (drive.resumesAt) return `spent — waits until ${drive.resumesAt}`;
-  return drive.budgetUsd === null ? "" : `${dollars(Math.max(0, drive.budgetUsd - drive.usd))} left of ${dollars(drive.budgetUsd)}`;
+  const whose = ownBudget(drive) ? ` — ${drive.budgetSetting}` : "";
+  if (drive.resumesAt) return `spent — waits until ${drive.resumesAt}${whose}`;
+  return drive.budgetUsd === null ? "" : `${dollars(Math.max(0, drive.budgetUsd - drive.usd))} left of ${dollars(drive.budgetUsd)}${whose}`;
 }
 
 export function registerSpendCommand(program: Command): void {

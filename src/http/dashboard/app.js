@@ -20,6 +20,7 @@ import { submitForm } from "./submit-form.js";
 import { templatesSection } from "./templates.js";
 import { approvalsSection, decisionControls } from "./approvals.js";
 import { SPEND_DAYS, spendSection } from "./spend.js";
+import { driveBudgetList, driveBudgetsSection } from "./drive-budgets.js";
 import { followUpCard } from "./follow-up.js";
 
 const app = document.getElementById("app");
@@ -129,7 +130,7 @@ const optionalList = (path, key) => api(path).catch((error) => { if (error insta
 const optionalSpend = () => optionalList(`/api/spend?days=${SPEND_DAYS}`, "spend").then((body) => ("last24h" in body ? body : null));
 const loadOverview = () => Promise.all([api("/api/stats"), api(recentQuery()), api("/api/tasks?status=running&limit=10"),
   optionalList("/api/schedules", "schedules"), optionalList("/api/hooks", "hooks"), optionalList("/api/webhooks", "webhooks"), optionalList("/api/queue/pauses", "pauses"),
-  optionalList("/api/workers", "workers"), optionalList("/api/approvals", "approvals"), optionalSpend(),
+  optionalList("/api/workers", "workers"), optionalList("/api/approvals", "approvals"), optionalSpend(), optionalList("/api/budgets/drives", "drives"),
   Promise.all([optionalList("/api/queue/rate-limits", "rateLimits"), optionalList("/api/queue/concurrency", "concurrency")])
     .then(([rates, caps]) => ({ rateLimits: rates.rateLimits ?? [], concurrency: caps.concurrency ?? [] }))]);
 
@@ -145,7 +146,7 @@ const signedOut = (error) => (error instanceof AuthError ? (showToken("The token
 const templatesCard = (templates) => (templates.templates ? templatesSection(templates.templates, api, signedOut) : h("div", { id: "templates-section" }));
 
 async function renderOverview(mine) {
-  const [[stats, list, running, schedules, hooks, webhooks, pauses, workers, approvals, spend, limits], templates] = await Promise.all([loadOverview(), optionalList("/api/templates", "templates")]);
+  const [[stats, list, running, schedules, hooks, webhooks, pauses, workers, approvals, spend, driveBudgets, limits], templates] = await Promise.all([loadOverview(), optionalList("/api/templates", "templates")]);
   if (mine !== generation) return;
   app.replaceChildren(
     queueCard(pauses, limits, mine),
@@ -159,6 +160,7 @@ async function renderOverview(mine) {
     typesSection(stats.types ?? []),
     failuresSection(stats.failures ?? []),
     spendSection(spend),
+    driveBudgets.drives ? driveBudgetsSection(driveBudgets, api, () => refreshOverview(mine)) : h("div", { id: "drive-budgets-section" }),
     workersCard(workers, mine),
     schedulesCard(schedules, mine),
     hooksCard(hooks, mine),
@@ -169,7 +171,7 @@ async function renderOverview(mine) {
 
 /** Swaps everything but the form, so a refresh never loses what the user is typing. */
 async function refreshOverview(mine) {
-  const [stats, list, running, schedules, hooks, webhooks, pauses, workers, approvals, spend, limits] = await loadOverview();
+  const [stats, list, running, schedules, hooks, webhooks, pauses, workers, approvals, spend, driveBudgets, limits] = await loadOverview();
   if (mine !== generation) return;
   document.getElementById("queue-section")?.replaceWith(queueCard(pauses, limits, mine));
   document.getElementById("approvals-section")?.replaceWith(approvalsSection(approvals.approvals));
@@ -180,6 +182,7 @@ async function refreshOverview(mine) {
   document.getElementById("types-section")?.replaceWith(typesSection(stats.types ?? []));
   document.getElementById("failures-section")?.replaceWith(failuresSection(stats.failures ?? []));
   document.getElementById("spend-section")?.replaceWith(spendSection(spend));
+  if (driveBudgets.drives) document.getElementById("drive-budgets-list")?.replaceWith(driveBudgetList(driveBudgets, api, () => refreshOverview(mine)));
   document.getElementById("workers-section")?.replaceWith(workersCard(workers, mine));
   document.querySelector(".charts")?.replaceWith(charts(stats.perMinute));
   document.getElementById("running-section")?.replaceWith(runningSection(running));

@@ -12,7 +12,7 @@ import { h } from "./dom.js";
 export const SPEND_DAYS = 7;
 
 /** Dollars to the cent, or to two significant figures below a cent (spend-budget.ts `dollars`). */
-function dollars(usd) {
+export function dollars(usd) {
   return usd >= 0.01 || usd === 0 ? `$${usd.toFixed(2)}` : `$${usd.toPrecision(2)}`;
 }
 
@@ -56,7 +56,9 @@ function costliestTable(costliest) {
 
 /** Whose writers asked (null: the owner's own tasks), and — past the drive's budget — until when its Claude tasks wait. */
 function drivesTable(drives, perDrive) {
-  const budget = (d) => (d.resumesAt ? `spent — waits until ${new Date(d.resumesAt).toLocaleString()}` : d.budgetUsd === null || d.budgetUsd === undefined ? "" : `${dollars(Math.max(0, d.budgetUsd - d.usd))} left of ${dollars(d.budgetUsd)}`);
+  // A drive's own budget (named in the settings, or set with ph-tasks budget or the Drive budgets card) says whose it is.
+  const whose = (d) => (d.budgetSetting && d.budgetSetting !== "TASK_BUDGET_USD_PER_DRIVE_PER_DAY" ? ` — ${d.budgetSetting}` : "");
+  const budget = (d) => (d.resumesAt ? `spent — waits until ${new Date(d.resumesAt).toLocaleString()}${whose(d)}` : d.budgetUsd === null || d.budgetUsd === undefined ? "" : `${dollars(Math.max(0, d.budgetUsd - d.usd))} left of ${dollars(d.budgetUsd)}${whose(d)}`);
   return h("div", { class: "table-wrap" }, h("table", { id: "spend-drives" },
     h("thead", {}, h("tr", {}, h("th", {}, "Drive"), h("th", {}, "Spent"), h("th", { class: "optional" }, "Runs"), h("th", {}, perDrive === null ? "Budget" : `Budget (${dollars(perDrive)} a day unless its own)`))),
     h("tbody", {}, drives.map((d) => h("tr", { "data-drive": d.driveId ?? "", class: d.resumesAt ? "error-text" : "" },

@@ -1,26 +1,42 @@
 /**
  * GET /api/spend — what runs cost (tasks/spend-report.ts): the last 24 hours against the daily
  * budget (TASK_BUDGET_USD_PER_DAY), `days` UTC days by type (default 7, at most 400), the costliest
- * tasks and the drives whose writers asked for most (against TASK_BUDGET_USD_PER_DRIVE_PER_DAY) of
- * the last 24 hours. The read-only token may read it too.
+ * tasks and the drives whose writers asked for most (against their budgets) of the last 24 hours.
+ * GET /api/budgets/drives — every drive with a budget of its own and its spend; PUT and DELETE
+ * /api/budgets/drives/:drive set one while the agents run (queue/drive-budget-service.ts). The
+ * read-only token may read both, not change them.
  */
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
+import type { DriveBudgetService } from "../../queue/drive-budget-service.js";
 import type { SpendStore } from "../../store/spend-store.js";
 import { spendReport, type Budgets } from "../../tasks/spend-report.js";
 import { parseWith } from "../../validation.js";
+import { actorOf } from "../auth.js";
 import { badRequest, route } from "./route.js";
 
 const SpendQuerySchema = z.strictObject({
   days: z.coerce.number().int().min(1).max(400).default(7),
 });
 
-export function spendRoutes(store: SpendStore, budgets: Budgets): Router {
+export function spendRoutes(store: SpendStore, budgets: Budgets, driveBudgets: DriveBudgetService, options: { tokenRequired: boolean }): Router {
   const router = Router();
   router.get("/api/spend", route(async (req: Request, res: Response) => {
     const query = parseWith(SpendQuerySchema, req.query);
     if (!query.ok) return badRequest(res, "query", query.errors);
     res.json(await spendReport(store, budgets, query.value.days));
+  }));
+  router.get("/api/budgets/drives", route(async (_req, res) => {
+    res.json(await driveBudgets.list());
+  }));
+  router.put("/api/budgets/drives/:drive", route(async (req, res) => {
+    res.json({ drive: await driveBudgets.set(String(req.params.drive), req.body, actorOf(res, options.tokenRequired)) });
+  }));
+  router.delete("/api/budgets/drives/:drive", route(async (req, res) => {
+    const drive = String(req.params.drive);
+    const entry = await driveBudgets.remove(drive);
+    if (entry) return void res.json({ removed: entry.driveId, drive: entry });
+    res.status(404).json({ error: "not_found", message: `drive '${drive}' has no budget set with ph-tasks budget (one named in TASK_DRIVE_BUDGETS_USD_PER_DAY is changed there)` });
   }));
   return router;
 }

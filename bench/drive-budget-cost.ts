@@ -63,11 +63,54 @@ async function measure(store: TaskStore): Promise<(string | number)[][]> {
   ];
 }
 
+/** Pending tasks in the store when a worker starts, and how many of them wait for their drive's budget or for later. */
+const PENDING = Number(process.env.BENCH_PENDING ?? 200_000);
+const HELD = 100;
+const LATER = 2000;
+
+/**
+ * The look a worker takes at start at the tasks waiting for their drive's budget (TaskBudgets.wakeDriveHolds,
+ * sql/spend/wake-drive-budget-holds.ts): with PENDING tasks queued, LATER of them for later and HELD
+ * of those sent back by their drive's budget. Each round puts the held ones back first (not timed).
+ */
+async function measureWake(store: TaskStore): Promise<(string | number)[][]> {
+  await store.db.query(
+    `INSERT INTO ph_tasks (id, type, title, status, priority, rank_at, max_attempts, timeout_ms, run_at, source)
+     SELECT 'p' || i, 'claude-code', 'queued ' || i, 'pending', 50, now(), 3, 60000,
+            CASE WHEN i <= $2::int THEN now() + interval '1 hour' ELSE now() - interval '1 second' END,
+            jsonb_build_object('driveId', 'drive-' || (i % 100), 'origin', 'document')
+       FROM generate_series(1, $1::int) i`,
+    [PENDING, LATER],
+  );
+  await store.db.query(
+    `INSERT INTO ph_task_events (task_id, kind, stream, data, bytes)
+     SELECT 'p' || i, 'status', NULL, CASE WHEN i <= $1::int THEN '{"status":"pending","reason":"drive budget spent"}' ELSE '{"status":"pending","attempt":0}' END, 0
+       FROM generate_series(1, $2::int) i`,
+    [HELD, LATER],
+  );
+  await store.db.query("ANALYZE ph_tasks");
+  await store.db.query("ANALYZE ph_task_events");
+  const spend = new SpendStore(store.db);
+  const times: number[] = [];
+  let woken = 0;
+  for (let round = 0; round < 10; round++) {
+    await store.db.query("UPDATE ph_tasks SET run_at = now() + interval '1 hour' WHERE id = ANY($1)", [Array.from({ length: HELD }, (_, i) => `p${i + 1}`)]);
+    const started = performance.now();
+    woken = (await spend.wakeDriveHolds()).length;
+    times.push(performance.now() - started);
+  }
+  times.sort((x, y) => x - y);
+  return [[`the look at start (${fmt(PENDING)} queued, ${fmt(LATER)} for later, ${fmt(HELD)} held)`, fmt(PENDING), fmt(times[Math.floor(times.length / 2)] ?? 0, 1), fmt(woken)]];
+}
+
 export async function benchDriveBudgetCost(): Promise<string> {
   const lines = ["### Budget per drive", "", `${fmt(DRIVES)} drives' writers, ${fmt(RUNS_PER_DRIVE)} runs each in the last 24 hours, one busy drive of ${fmt(BUSY_DRIVE_RUNS)}; median of ${REPEAT} reads (the report: of 10).`, ""];
   lines.push("PGlite:", "", table(["read", "costs in the store", "ms"], await withPgliteStore(measure)), "");
   const problem = await postgresProblem();
-  lines.push("PostgreSQL:", "", problem ? `not measured: ${problem}` : table(["read", "costs in the store", "ms"], await withPostgresStore(measure)));
+  lines.push("PostgreSQL:", "", problem ? `not measured: ${problem}` : table(["read", "costs in the store", "ms"], await withPostgresStore(measure)), "");
+  lines.push("A worker's look at start at the tasks its drive's budget sent back (median of 10):", "");
+  const wake = [...(await withPgliteStore(measureWake)).map((row) => ["PGlite", ...row]), ...(problem ? [] : (await withPostgresStore(measureWake)).map((row) => ["PostgreSQL", ...row]))];
+  lines.push(table(["store", "statement", "tasks pending", "ms", "woken"], wake));
   return lines.join("\n");
 }
 

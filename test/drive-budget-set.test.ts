@@ -37,7 +37,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       for (const m of managers.splice(0)) await m.stop(0);
       await cleanup();
     });
-    const make = (store: TaskStore, budgets: Pick<Partial<ManagerSettings>, "budgetUsdPerDrivePerDay" | "driveBudgetsUsdPerDay">) => {
+    const make = (store: TaskStore, budgets: Pick<Partial<ManagerSettings>, "budgetUsdPerDrivePerDay" | "driveBudgetsUsdPerDay" | "spentDrivesRecheckMs">) => {
       const manager = testManager(store, { maxPerDocument: 10, maxPerDrive: 10, ...budgets }, cliRegistry("/tmp").register(costlyExecutor([])));
       managers.push(manager);
       return manager;
@@ -114,6 +114,37 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(receiver.received[1]?.json).toMatchObject({ event: "budget.drive_available", budget: { driveId: "team", budgetUsd: 5, remainingUsd: expect.closeTo(3.8, 6), setting: "TASK_BUDGET_USD_PER_DRIVE_PER_DAY" } });
       // Set again with room: nothing changed, nothing told.
       await service.set("team", { usdPerDay: 4 }, "alice");
+      await sleep(1000);
+      expect(receiver.received.map((r) => r.json.event)).toEqual(["budget.drive_spent", "budget.drive_available"]);
+    }, 60_000);
+
+    it("a drive whose writers stop asking is told when it has room again: the workers look at the spent drives every so often, told once", async () => {
+      const opened = await openWithSecondConnection(backend);
+      const receiver = await receiveWebhooks(opened.store.db, "drive-alerts", ["budget.drive_spent", "budget.drive_available"]);
+      cleanup = async () => {
+        await receiver.stop();
+        await opened.cleanup();
+      };
+      const recheck = { budgetUsdPerDrivePerDay: 1, spentDrivesRecheckMs: 200 };
+      const a = make(opened.store, recheck);
+      const b = make(opened.other, recheck);
+      const waiting: string[] = [];
+      a.on("waiting", (task) => waiting.push(task.id));
+      await a.start();
+      await b.start();
+      await finalStatus(a, (await a.enqueueTask({ type: "costly", title: "spends it", costUsd: 1.2, source: fromDocument("team") })).task.id);
+      const held = await a.enqueueTask({ type: "costly", title: "held", costUsd: 0.1, source: fromDocument("team") });
+      await waitFor(() => waiting.includes(held.task.id) || undefined, 10_000, "the task to wait for its drive's budget");
+      await waitFor(() => receiver.received.length >= 1 || undefined, 10_000, "the budget.drive_spent delivery");
+      // Its writers give up: the task is cancelled, nothing of the drive will start again.
+      await a.cancelTask(held.task.id);
+      await sleep(1000); // several looks while still spent: nothing told
+      expect(receiver.received.map((r) => r.json.event)).toEqual(["budget.drive_spent"]);
+
+      // A day later the spend has left the window: a look tells it, once for both workers.
+      await opened.store.db.query("UPDATE ph_run_costs SET recorded_at = recorded_at - interval '25 hours'");
+      await waitFor(() => receiver.received.length >= 2 || undefined, 10_000, "the budget.drive_available delivery");
+      expect(receiver.received[1]?.json).toMatchObject({ event: "budget.drive_available", budget: { driveId: "team", budgetUsd: 1, remainingUsd: 1, setting: "TASK_BUDGET_USD_PER_DRIVE_PER_DAY" } });
       await sleep(1000);
       expect(receiver.received.map((r) => r.json.event)).toEqual(["budget.drive_spent", "budget.drive_available"]);
     }, 60_000);

@@ -10,6 +10,7 @@ import { selectSpendByDrive, type DriveSpendRow } from "./sql/spend/select-spend
 import { selectWindowSpend, type WindowSpend } from "./sql/spend/select-window-spend.js";
 import { wakeDriveBudgetHolds } from "./sql/spend/wake-drive-budget-holds.js";
 import { selectSpendOfDrives } from "./sql/spend/select-spend-of-drives.js";
+import { selectSpentDrives } from "./sql/spend/select-spent-drives.js";
 import { deleteDriveBudget } from "./sql/drive-budgets/delete-drive-budget.js";
 import type { DriveBudgetRow } from "./sql/drive-budgets/drive-budget-row.js";
 import { listDriveBudgets } from "./sql/drive-budgets/list-drive-budgets.js";
@@ -62,6 +63,11 @@ export class SpendStore {
 
   removeDriveBudget(driveId: string): Promise<boolean> {
     return deleteDriveBudget(this.db, driveId);
+  }
+
+  /** The drives recorded as having spent their budget (at most `limit`). */
+  spentDrives(limit: number): Promise<string[]> {
+    return selectSpentDrives(this.db, limit);
   }
 
   /** Records a drive's budget spent (or not), telling the webhooks if this call changed it. */

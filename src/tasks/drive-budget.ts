@@ -59,6 +59,10 @@ export interface DriveBudgetReading {
 export const DRIVE_READ_RETRY_MS = 30_000;
 /** A held task waits at least this long: a spend just leaving the window is not claimed again and again within the same second. */
 const MIN_WAIT_MS = 1000;
+/** How many drives recorded as spent one look again reads (recheckSpent). */
+const RECHECKED = 100;
+/** How often a worker looks again at the drives recorded as spent. */
+export const SPENT_DRIVES_RECHECK_MS = 60_000;
 /** What is left of a drive's budget is kept this long after it was read, for the run that starts (its cap). */
 const REMAINING_KEPT_MS = 60_000;
 
@@ -162,6 +166,25 @@ export class DriveBudgets implements DriveBudgetSources {
       ? { driveId, budgetUsd: spent.limitUsd, spentUsd: spent.spentUsd, setting: spent.setting, windowHours: BUDGET_WINDOW_MS / 3_600_000, resumesAt: new Date(spent.freesAt).toISOString() }
       : { driveId, budgetUsd: reading?.budget.usd ?? null, remainingUsd: reading?.remainingUsd ?? null, setting: reading?.budget.setting ?? null };
     return this.store.flipDriveBudget(driveId, spent !== undefined, payload);
+  }
+
+  /**
+   * The drives recorded as spent, read again: one with room now (its costs left the window, or its
+   * budget was raised or removed by a worker's settings) is recorded so and its webhooks told
+   * (budget.drive_available) — also when its writers ask for nothing more, which no task's start
+   * would tell. At most RECHECKED of them per call. Returns the drives told.
+   */
+  async recheckSpent(logger: Logger): Promise<string[]> {
+    const told: string[] = [];
+    for (const driveId of await this.store.spentDrives(RECHECKED)) {
+      const reading = await this.readDrive(driveId);
+      if (reading?.spent) continue;
+      const { flipped, deliveries } = await this.flip(driveId, reading);
+      if (!flipped) continue;
+      told.push(driveId);
+      if (deliveries > 0) logger.info({ driveId, deliveries }, `told ${deliveries} webhook(s): budget.drive_available (drive ${driveId})`);
+    }
+    return told;
   }
 
   /** What a run of `task` may still spend under its drive's budget, and whose budget that is, as read as it was about to start; undefined: no drive budget holds it. */

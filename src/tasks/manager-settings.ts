@@ -38,6 +38,8 @@ export interface ManagerSettings {
    * minute), so that a dashboard opened after a busy hour need not roll the hour up itself.
    */
   rollupIntervalMs?: number;
+  /** How often a worker looks again at the drives recorded as spent, to tell when one has room (default 60 s; tests set less). */
+  spentDrivesRecheckMs?: number;
   resultTtlMs: number;
   /** Failed tasks are kept this long instead (TASK_FAILED_RESULT_TTL); absent: resultTtlMs. */
   failedResultTtlMs?: number;

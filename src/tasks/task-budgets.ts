@@ -73,6 +73,15 @@ export class TaskBudgets {
     }
   }
 
+  /** The drives recorded as spent looked at again: those with room now told to the webhooks (drive-budget.ts recheckSpent); a failure logged. */
+  async recheckSpentDrives(): Promise<void> {
+    try {
+      await this.drives.recheckSpent(this.deps.logger);
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, "looking again at the drives whose budget was spent failed; tried again in a minute");
+    }
+  }
+
   /**
    * The daily budget was just recorded spent (by this worker, once across the store's): the tasks
    * it now holds — queued before, so no claim and no enqueue will say it — are told why and until

@@ -16,23 +16,19 @@ import { rowRuntime, rowToTask, TaskStore, type TaskRuntime } from "../store/tas
 import { PipelineStore } from "../store/pipeline-store.js";
 import { stepResultsFrom } from "../pipelines/step-results.js";
 import { Redactor } from "../security/redactor.js";
-import { ValidationError } from "../validation.js";
 import { ClaimPump } from "./claim-pump.js";
+import { TaskIntake } from "./task-intake.js";
 import { StoreUpkeep } from "./store-upkeep.js";
 import type { AttemptOutcome } from "./execute-attempt.js";
 import { executeTask, type ExecuteTaskContext } from "./execute-task.js";
 import { TaskAbortReason } from "./executors/executor.js";
 import type { ExecutorRegistry } from "./executors/registry.js";
 import type { ManagerSettings } from "./manager-settings.js";
-import { newTask } from "./new-task.js";
 import { OutputLog } from "./output-log.js";
-import { admitTasks } from "./admit-tasks.js";
-import { resolveFollowUps } from "./follow-ups.js";
 import { AttemptSettler } from "./attempt-settler.js";
 import { QueueControls } from "./queue-controls.js";
 import { explainWaiting, type WaitingReason } from "./waiting-reason.js";
 import { announceReturned, logTransition, type TaskLifecycleEvents } from "./task-events.js";
-import { parseTaskRequest } from "./task-request.js";
 import { DependencyFailures, SWEEP_MS } from "./dependency-failures.js";
 import { WorkerHeartbeat } from "./worker-heartbeat.js";
 import { WorkerPresence } from "./worker-presence.js";
@@ -46,6 +42,7 @@ import { HeldTasks } from "./held-tasks.js";
 import { RecentCancels } from "./recent-cancels.js";
 import { BUDGET_REFRESH_MS } from "./spend-budget.js";
 import { TaskBudgets } from "./task-budgets.js";
+import { SPENT_DRIVES_RECHECK_MS } from "./drive-budget.js";
 import { ConversationStore } from "../store/conversation-store.js";
 
 const CANCELLED_BEFORE_START: AttemptOutcome = { status: "cancelled", error: { kind: "fatal", code: "cancelled", message: "task cancelled before it started" }, durationMs: 0 };
@@ -76,6 +73,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
   /** The agent's secrets, taken out of what runs produce — and of the conversations shown. */
   readonly redactor: Redactor;
   private readonly heartbeat: WorkerHeartbeat;
+  private readonly intake: TaskIntake;
 
   constructor(
     readonly store: TaskStore,
@@ -114,6 +112,10 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     const ended = (task: Task) => void (this.started && this.dependencyFailures.checkQuietly([task.id]));
     this.on("failed", ended).on("cancelled", ended);
     this.heartbeat = new WorkerHeartbeat({ store, workerId: settings.workerId, leaseMs: settings.leaseMs, presence: this.presence, pump: this.pump, held: this.held, events: this, logger, claimableTypes: () => this.controls.pauses.claimable(this.registry.types()), heldTaskIds: () => this.heldTaskIds(), stop: (id, cause) => this.abortLocal(id, cause), wake: () => this.schedulePump() });
+    this.intake = new TaskIntake({ store, registry, settings, conversations: this.conversations, dependencyFailures: this.dependencyFailures, logger, metrics, events: this, stored: (key) => this.findByIdempotencyKey(key), added: (types) => {
+      this.controls.rateLimits.wake(types);
+      this.schedulePump();
+    } });
     this.settler = new AttemptSettler({ store, workerId: settings.workerId, retry: settings.retry, pump: this.pump, upkeep: this.upkeep, spend: this.budgets.daily, events: this, logger, ...(metrics ? { metrics } : {}) });
   }
 
@@ -126,27 +128,8 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
    * `options.ids`: the tasks' ids, made beforehand so that tasks of the batch can name each other
    * in dependsOn; `options.within` writes what belongs with them in their transaction (a pipeline's row).
    */
-  async enqueueTasks(inputs: readonly unknown[], options: EnqueueOptions = {}): Promise<{ task: Task; created: boolean }[]> {
-    const label = (index: number) => (inputs.length > 1 ? `task #${index}` : "task");
-    const stored = (key: string) => this.findByIdempotencyKey(key);
-    const built = inputs.map((input, index) => this.buildTask(input, label(index), options.ids?.[index]));
-    const tasks = await resolveFollowUps(this.conversations, built, label, stored); // a follow-up's earlier task checked, its project filled in
-    await admitTasks(this.registry, tasks, label, stored); // what the policy would never run is refused now
-    const inserted = await this.store.insert(tasks, this.settings.agingMs, options.within);
-    this.controls.rateLimits.wake(inserted.filter((s) => s.created).map((s) => s.task.type));
-    // A dependency may have failed before its dependent was stored: no end of it will tell.
-    const doomable = inserted.filter((s) => s.created && s.task.onDependencyFailure === "cancel").flatMap((s) => s.task.dependsOn ?? []);
-    if (doomable.length > 0) await this.dependencyFailures.check(doomable);
-    for (const { task, created } of inserted) {
-      if (!created) continue;
-      this.metrics?.created.inc({ type: task.type });
-      // Its "pending" entry of the event log went in with the task (insertTasks).
-      logTransition(this.logger, task, "created", {});
-      this.emit("created", task);
-      this.emit("queued", task);
-    }
-    this.schedulePump();
-    return inserted;
+  enqueueTasks(inputs: readonly unknown[], options: EnqueueOptions = {}): Promise<{ task: Task; created: boolean }[]> {
+    return this.intake.enqueue(inputs, options);
   }
 
   /** The seed's enqueueTask: one task. Throws ValidationError (every field problem) on bad input. */
@@ -156,26 +139,9 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     return stored;
   }
 
-  /**
-   * Records a task that was asked for but refused (loop protection) as cancelled with the reason:
-   * visible in the API and the dashboard, never silently dropped.
-   */
-  async rejectTask(input: unknown, error: TaskError): Promise<Task | undefined> {
-    const stored = await this.store.insertRejected(this.buildTask(input, "task"), error);
-    if (!stored) return undefined;
-    this.metrics?.cancelled.inc({ type: stored.type });
-    this.logger.warn({ taskId: stored.id, type: stored.type, documentId: stored.source?.documentId, code: error.code }, `task refused: ${error.message}`);
-    this.emit("cancelled", stored, { reason: error.message });
-    return stored;
-  }
-
-  /** A new task from a request; throws ValidationError naming `label` and every field problem. */
-  private buildTask(input: unknown, label: string, id?: string): Task {
-    const parsed = parseTaskRequest(input, this.registry);
-    if (!parsed.ok) throw new ValidationError(label, parsed.errors);
-    const executor = this.registry.get(parsed.value.type);
-    if (!executor) throw new Error(`no executor for '${parsed.value.type}'`);
-    return newTask(parsed.value, executor, { maxAttempts: this.settings.defaultMaxAttempts, timeoutMs: this.settings.defaultTimeoutMs }, new Date(), id);
+  /** A task asked for but refused (loop protection), stored as cancelled with the reason: never silently dropped. */
+  rejectTask(input: unknown, error: TaskError): Promise<Task | undefined> {
+    return this.intake.reject(input, error);
   }
 
   /** Starts claiming and running tasks (the seed's processQueue). */
@@ -199,6 +165,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     every(SWEEP_MS, () => this.dependencyFailures.check().then(() => undefined));
     every(EXPIRY_SWEEP_MS, () => cancelExpiredTasks(this.store, (id, reason, code) => this.cancelTask(id, reason, code), this.logger).then(() => undefined));
     every(APPROVAL_ASK_MS, () => askForApprovals(this.store, this, this.logger));
+    every(this.settings.spentDrivesRecheckMs ?? SPENT_DRIVES_RECHECK_MS, () => this.budgets.recheckSpentDrives());
     if (this.budgets.daily.limitUsd !== undefined) every(BUDGET_REFRESH_MS, async () => void ((await this.budgets.daily.refresh()) && this.schedulePump()));
     await this.heartbeat.beat();
     await this.budgets.wakeDriveHolds();

@@ -3,6 +3,8 @@ import type { Db } from "./db.js";
 import { deleteOldRunCosts } from "./sql/spend/delete-old-run-costs.js";
 import { flipBudgetState } from "./sql/spend/flip-budget-state.js";
 import { flipDriveBudgetState } from "./sql/spend/flip-drive-budget-state.js";
+import { flipBudgetWarning } from "./sql/spend/flip-budget-warning.js";
+import { flipDriveBudgetWarning } from "./sql/spend/flip-drive-budget-warning.js";
 import { insertRunCost, type RunCost } from "./sql/spend/insert-run-cost.js";
 import { selectCostliestTasks, type CostlyTaskRow } from "./sql/spend/select-costliest-tasks.js";
 import { selectSpendByDay, type DaySpendRow } from "./sql/spend/select-spend-by-day.js";
@@ -73,6 +75,16 @@ export class SpendStore {
   /** Records a drive's budget spent (or not), telling the webhooks if this call changed it. */
   flipDriveBudget(driveId: string, spent: boolean, payload: Record<string, unknown>): Promise<{ flipped: boolean; deliveries: number }> {
     return flipDriveBudgetState(this.db, driveId, spent, payload);
+  }
+
+  /** Records the daily budget past its warning share (or not), telling the webhooks if this call crossed it. */
+  flipWarning(near: boolean, payload: Record<string, unknown>): Promise<{ flipped: boolean; deliveries: number }> {
+    return flipBudgetWarning(this.db, near, payload);
+  }
+
+  /** Records a drive's budget past its warning share (or not), telling the webhooks if this call crossed it. */
+  flipDriveWarning(driveId: string, near: boolean, payload: Record<string, unknown>): Promise<{ flipped: boolean; deliveries: number }> {
+    return flipDriveBudgetWarning(this.db, driveId, near, payload);
   }
 
   /** Records the budget spent (or not), telling the webhooks if this call changed it. */

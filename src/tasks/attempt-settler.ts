@@ -13,7 +13,7 @@ import type { ClaimPump } from "./claim-pump.js";
 import type { AttemptOutcome } from "./execute-attempt.js";
 import { retryDelayMs, type RetryPolicy } from "./retry-policy.js";
 import type { StoreUpkeep } from "./store-upkeep.js";
-import type { SpendBudget } from "./spend-budget.js";
+import type { TaskBudgets } from "./task-budgets.js";
 import { logTransition, type TaskLifecycleEvents } from "./task-events.js";
 import type { JsonValue, Task, TaskError } from "./types.js";
 
@@ -24,7 +24,7 @@ export interface SettlerDeps {
   pump: ClaimPump;
   upkeep: StoreUpkeep;
   /** Where what a run cost is recorded (before its end, so the spend is known when the end is). */
-  spend?: SpendBudget;
+  spend?: Pick<TaskBudgets, "record">;
   events: EventEmitter<TaskLifecycleEvents>;
   logger: Logger;
   metrics?: TaskMetrics;

@@ -21,7 +21,7 @@ import type { Logger } from "../logger.js";
 import type { DriveBudgetRow, SpendStore } from "../store/spend-store.js";
 import type { TaskStore } from "../store/task-store.js";
 import type { SpendCap } from "./executors/executor.js";
-import { BUDGET_WINDOW_MS, dollars, type SpentBudget } from "./spend-budget.js";
+import { BUDGET_WINDOW_MS, DEFAULT_WARN_AT_PERCENT, dollars, nearlySpent, type SpentBudget } from "./spend-budget.js";
 import { writersDrive } from "./task-from-document.js";
 import { logTransition } from "./task-events.js";
 import type { Task } from "./types.js";
@@ -115,6 +115,8 @@ export class DriveBudgets implements DriveBudgetSources {
     private readonly store: SpendStore,
     readonly defaultUsd: number | undefined,
     readonly named: Readonly<Record<string, number>> = {},
+    /** The share of a drive's budget whose crossing the webhooks are told (TASK_BUDGET_WARN_AT_PERCENT). */
+    readonly warnAtPercent = DEFAULT_WARN_AT_PERCENT,
   ) {}
 
   /** Whether any drive may be held without a look at the store: a default or a named one (one set while the agents run is read per drive). */
@@ -169,6 +171,17 @@ export class DriveBudgets implements DriveBudgetSources {
   }
 
   /**
+   * Records whether `driveId`'s spend is past its budget's warning share and not spent, telling the
+   * webhooks that ask (budget.drive_nearly_spent) when this crossed it — once across workers.
+   */
+  async warn(driveId: string, reading: DriveBudgetReading | undefined): Promise<{ flipped: boolean; deliveries: number }> {
+    const spentUsd = reading ? reading.budget.usd - reading.remainingUsd : 0;
+    const near = reading !== undefined && !reading.spent && nearlySpent(spentUsd, reading.budget.usd, this.warnAtPercent);
+    const payload = reading ? { driveId, budgetUsd: reading.budget.usd, spentUsd, remainingUsd: reading.remainingUsd, percent: Math.floor((spentUsd / reading.budget.usd) * 100), warnAtPercent: this.warnAtPercent, setting: reading.budget.setting } : {};
+    return this.store.flipDriveWarning(driveId, near, payload);
+  }
+
+  /**
    * The drives recorded as spent, read again: one with room now (its costs left the window, or its
    * budget was raised or removed by a worker's settings) is recorded so and its webhooks told
    * (budget.drive_available) — also when its writers ask for nothing more, which no task's start
@@ -209,6 +222,8 @@ export async function tellDriveWebhooks(budgets: DriveBudgets, logger: Logger, d
   try {
     const { flipped, deliveries } = await budgets.flip(driveId, reading);
     if (flipped && deliveries > 0) logger.info({ driveId, deliveries }, `told ${deliveries} webhook(s): ${reading?.spent ? "budget.drive_spent" : "budget.drive_available"} (drive ${driveId})`);
+    const warned = await budgets.warn(driveId, reading);
+    if (warned.flipped && warned.deliveries > 0) logger.info({ driveId, deliveries: warned.deliveries }, `told ${warned.deliveries} webhook(s): budget.drive_nearly_spent (drive ${driveId})`);
   } catch (error) {
     logger.warn({ err: error, driveId }, "recording whether the drive's budget is spent failed; its webhooks are told at its next task");
   }

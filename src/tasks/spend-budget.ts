@@ -28,6 +28,14 @@ export const BUDGET_REFRESH_MS = 5_000;
 /** Costs are kept this long for the spend per day (`ph-tasks spend`). */
 export const RUN_COST_RETENTION_MS = 400 * 86_400_000;
 
+/** The warning share of a daily budget when TASK_BUDGET_WARN_AT_PERCENT is not set. */
+export const DEFAULT_WARN_AT_PERCENT = 80;
+
+/** Past the warning share of a budget and not yet spent: the webhooks are told once as it crosses. */
+export function nearlySpent(spentUsd: number, limitUsd: number, warnAtPercent: number): boolean {
+  return spentUsd < limitUsd && spentUsd >= (limitUsd * warnAtPercent) / 100;
+}
+
 /** A run's cost in US dollars as its result reports it; undefined when it reports none. */
 export function costOf(result: unknown): number | undefined {
   if (typeof result !== "object" || result === null) return undefined;
@@ -54,6 +62,8 @@ export class SpendBudget {
   private readAt = 0;
   /** Whether the budget was spent at the last read (undefined: not read yet); a change is told once. */
   private spentAtLastRead: boolean | undefined;
+  /** Whether the spend was past the warning share (and not spent) at the last read; undefined: not recorded yet. */
+  private nearAtLastRead: boolean | undefined;
   /** Called when this worker's read is the one that recorded the budget spent, of all the store's (task-budgets.ts tells the tasks it holds). */
   onSpentFlipped: ((spent: SpentBudget) => void) | undefined;
 
@@ -64,6 +74,8 @@ export class SpendBudget {
     readonly limitUsd: number | undefined,
     private readonly logger: Logger,
     private readonly metrics?: TaskMetrics,
+    /** The share of the budget whose crossing the webhooks are told (TASK_BUDGET_WARN_AT_PERCENT). */
+    readonly warnAtPercent = DEFAULT_WARN_AT_PERCENT,
   ) {}
 
   /** Records what a run cost, if it says, and reads the spend again. Never throws: the run's end is recorded after it. */
@@ -104,6 +116,7 @@ export class SpendBudget {
     this.readAt = Date.now();
     const after = this.spent() !== undefined;
     this.spentAtLastRead = after;
+    await this.warn();
     if (before === after) return false;
     if (after) this.logger.warn({ spentUsd: this.spend.spentUsd, limitUsd: this.limitUsd }, `the daily budget is spent ($${this.spend.spentUsd.toFixed(2)} of $${this.limitUsd.toFixed(2)} in 24 h): runs that cost money wait until ${new Date(this.freesAt()).toISOString()}`);
     else if (before) this.logger.info({ spentUsd: this.spend.spentUsd, limitUsd: this.limitUsd }, "the daily budget has room again: runs that cost money start");
@@ -122,6 +135,26 @@ export class SpendBudget {
       if (held) this.onSpentFlipped?.(held);
     } catch (error) {
       this.logger.warn({ err: error }, "recording the budget's change for the webhooks failed; the next change is told");
+    }
+  }
+
+  /**
+   * Records for every worker whether the spend is past the warning share and not spent; the worker
+   * whose update crosses it tells the webhooks (budget.nearly_spent). Written only when that changed
+   * since this worker's last read (or on its first): not at every read.
+   */
+  private async warn(): Promise<void> {
+    const limitUsd = this.limitUsd;
+    if (limitUsd === undefined) return;
+    const near = nearlySpent(this.spend.spentUsd, limitUsd, this.warnAtPercent);
+    if (near === this.nearAtLastRead) return;
+    const payload = { budgetUsdPerDay: limitUsd, last24hUsd: this.spend.spentUsd, remainingUsd: Math.max(0, limitUsd - this.spend.spentUsd), percent: Math.floor((this.spend.spentUsd / limitUsd) * 100), warnAtPercent: this.warnAtPercent };
+    try {
+      const { flipped, deliveries } = await this.store.flipWarning(near, payload);
+      this.nearAtLastRead = near;
+      if (flipped && near) this.logger.warn({ spentUsd: this.spend.spentUsd, limitUsd, deliveries }, `the daily budget is nearly spent: ${dollars(this.spend.spentUsd)} of ${dollars(limitUsd)} in 24 h (past ${this.warnAtPercent} %, TASK_BUDGET_WARN_AT_PERCENT)`);
+    } catch (error) {
+      this.logger.warn({ err: error }, "recording whether the daily budget is nearly spent failed; the next read tries again");
     }
   }
 

@@ -10,11 +10,12 @@ import type { Logger } from "../logger.js";
 import type { TaskMetrics } from "../metrics.js";
 import { SpendStore } from "../store/spend-store.js";
 import { rowToTask, type TaskStore } from "../store/task-store.js";
-import { driveBudgetReason, DriveBudgets, returnedForDriveBudget, tighterCap, type DriveHoldDeps } from "./drive-budget.js";
+import { driveBudgetReason, DriveBudgets, returnedForDriveBudget, tellDriveWebhooks, tighterCap, type DriveHoldDeps } from "./drive-budget.js";
+import { writersDrive } from "./task-from-document.js";
 import type { SpendCap } from "./executors/executor.js";
 import type { ExecutorRegistry } from "./executors/registry.js";
 import type { ManagerSettings } from "./manager-settings.js";
-import { SpendBudget, type SpentBudget } from "./spend-budget.js";
+import { costOf, SpendBudget, type SpentBudget } from "./spend-budget.js";
 import type { TaskLifecycleEvents } from "./task-events.js";
 import type { Task } from "./types.js";
 import { dailyBudgetReason, type WaitingReason, type WaitingSources } from "./waiting-reason.js";
@@ -25,7 +26,7 @@ const HELD_TOLD = 500;
 export interface TaskBudgetsDeps {
   store: TaskStore;
   registry: ExecutorRegistry;
-  settings: Pick<ManagerSettings, "workerId" | "budgetUsdPerDay" | "budgetUsdPerDrivePerDay" | "driveBudgetsUsdPerDay">;
+  settings: Pick<ManagerSettings, "workerId" | "budgetUsdPerDay" | "budgetUsdPerDrivePerDay" | "driveBudgetsUsdPerDay" | "budgetWarnAtPercent">;
   logger: Logger;
   metrics?: TaskMetrics | undefined;
   /** The manager: told of a task sent back to wait for its drive ("queued", "waiting"). */
@@ -43,8 +44,8 @@ export class TaskBudgets {
   constructor(private readonly deps: TaskBudgetsDeps) {
     const { store, settings, logger, metrics, events } = deps;
     this.spend = new SpendStore(store.db);
-    this.daily = new SpendBudget(this.spend, settings.workerId, settings.budgetUsdPerDay, logger, metrics);
-    this.drives = new DriveBudgets(this.spend, settings.budgetUsdPerDrivePerDay, settings.driveBudgetsUsdPerDay);
+    this.daily = new SpendBudget(this.spend, settings.workerId, settings.budgetUsdPerDay, logger, metrics, settings.budgetWarnAtPercent);
+    this.drives = new DriveBudgets(this.spend, settings.budgetUsdPerDrivePerDay, settings.driveBudgetsUsdPerDay, settings.budgetWarnAtPercent);
     this.daily.onSpentFlipped = (spent) => void this.tellHeld(spent).catch((error: unknown) => logger.warn({ err: error }, "telling the queued tasks' documents that the daily budget holds them failed"));
     this.driveHold = {
       budgets: this.drives,
@@ -70,6 +71,24 @@ export class TaskBudgets {
     } catch (error) {
       // Not a reason to stay down: they start at the time they were given.
       this.deps.logger.warn({ err: error }, "looking again at the tasks waiting for their drive's budget failed; they start at the time they were given");
+    }
+  }
+
+  /**
+   * Records what a run cost (the daily budget reads the spend again) and, for a run a drive's
+   * writers asked for, reads that drive's budget again: the webhooks hear at once when this run
+   * spent it or crossed its warning share, not at the drive's next task. Never throws: the run's end
+   * is recorded after it.
+   */
+  async record(task: Task, attempt: number, result: unknown): Promise<void> {
+    await this.daily.record(task, attempt, result);
+    const driveId = writersDrive(task.source);
+    if (driveId === undefined || !costOf(result)) return;
+    try {
+      const reading = await this.drives.readDrive(driveId);
+      if (reading) await tellDriveWebhooks(this.drives, this.deps.logger, driveId, reading);
+    } catch (error) {
+      this.deps.logger.warn({ err: error, driveId }, "reading the drive's spend after a run failed; its webhooks are told at its next task");
     }
   }
 

@@ -116,7 +116,7 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
       this.controls.rateLimits.wake(types);
       this.schedulePump();
     } });
-    this.settler = new AttemptSettler({ store, workerId: settings.workerId, retry: settings.retry, pump: this.pump, upkeep: this.upkeep, spend: this.budgets.daily, events: this, logger, ...(metrics ? { metrics } : {}) });
+    this.settler = new AttemptSettler({ store, workerId: settings.workerId, retry: settings.retry, pump: this.pump, upkeep: this.upkeep, spend: this.budgets, events: this, logger, ...(metrics ? { metrics } : {}) });
   }
 
   get workerId(): string {

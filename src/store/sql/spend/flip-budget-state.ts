@@ -1,7 +1,7 @@
 import type { Queryable } from "../../db.js";
 
-/** The webhook events of the daily budget: spent, then room again. */
-export const BUDGET_EVENTS = ["budget.spent", "budget.available"] as const;
+/** The webhook events of the daily budget: spent, then room again; past its warning share first (TASK_BUDGET_WARN_AT_PERCENT). */
+export const BUDGET_EVENTS = ["budget.spent", "budget.available", "budget.nearly_spent"] as const;
 export type BudgetEvent = (typeof BUDGET_EVENTS)[number];
 
 /**

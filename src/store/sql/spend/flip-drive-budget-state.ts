@@ -2,7 +2,7 @@ import type { Queryable } from "../../db.js";
 import { BUDGET_DELIVERIES_QUEUED } from "./flip-budget-state.js";
 
 /** The webhook events of a drive's daily budget: its writers have spent it, then it has room again. */
-export const DRIVE_BUDGET_EVENTS = ["budget.drive_spent", "budget.drive_available"] as const;
+export const DRIVE_BUDGET_EVENTS = ["budget.drive_spent", "budget.drive_available", "budget.drive_nearly_spent"] as const;
 export type DriveBudgetEvent = (typeof DRIVE_BUDGET_EVENTS)[number];
 
 /**

@@ -36,7 +36,7 @@ describeInChromium("the dashboard's Drive budgets card", () => {
 
   beforeAll(async () => {
     store = await TaskStore.open({});
-    manager = testManager(store, { budgetUsdPerDrivePerDay: 2, driveBudgetsUsdPerDay: { partners: 5 } });
+    manager = testManager(store, { budgetUsdPerDay: 5, budgetUsdPerDrivePerDay: 2, driveBudgetsUsdPerDay: { partners: 5 }, budgetWarnAtPercent: 75 });
     await manager.start();
     ({ server, url: base } = await listen(createApp({ manager, metrics: manager.metrics!, logger: silentLogger(), apiToken: TOKEN, readToken: READ_TOKEN, users: [{ name: "alice", token: ALICE_TOKEN }] }), "127.0.0.1", 0, TOKEN));
     browser = await launchChromium();
@@ -95,6 +95,18 @@ describeInChromium("the dashboard's Drive budgets card", () => {
     await team.waitFor({ state: "detached" });
     expect(await new SpendStore(store.db).driveBudgets(["team"])).toEqual([]);
     expect(await page.locator('#drive-budgets tr[data-drive="partners"] button').count()).toBe(0);
+  });
+
+  it("the Spend card says when the daily budget is past its warning share, and its meter turns at that share", async () => {
+    await openOverview();
+    expect(await page.locator("#spend-meter").getAttribute("high")).toBe("0.75");
+    expect(await page.locator("#spend-headline").textContent()).toBe("last 24 hours: $1.50 in 1 run of a $5.00 daily budget: $3.50 left");
+    await store.db.query("INSERT INTO ph_run_costs (task_id, attempt, task_type, cost_usd, recorded_at, worker_id) VALUES ('t2', 1, 'claude-code', 2.5, now(), 'w')");
+    await openOverview();
+    const headline = page.locator("#spend-headline");
+    expect(await headline.textContent()).toBe("last 24 hours: $4.00 in 2 runs of a $5.00 daily budget: $1.00 left — past the 75 % warning (TASK_BUDGET_WARN_AT_PERCENT)");
+    expect(await headline.getAttribute("class")).toBe("warning-text");
+    await store.db.query("DELETE FROM ph_run_costs WHERE task_id = 't2'");
   });
 
   it("the read-only token sees the list, not the form or the buttons", async () => {

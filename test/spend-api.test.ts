@@ -83,6 +83,10 @@ describe("the spend over HTTP and from the CLI", () => {
     expect(out.stdout).toMatch(/^t-1 +claude-code +\$1\.25 +1 +\(removed\)$/m);
     expect(out.stdout).toMatch(/^by the drive whose writers asked, in the last 24 hours \(no budget per drive: TASK_BUDGET_USD_PER_DRIVE_PER_DAY\):\nDRIVE +SPENT +RUNS +BUDGET\n[- ]+\ndrive-x +\$1\.25 +1\n\(the owner's own: API, CLI, schedules, hooks\) +\$0\.0040 +1$/m);
 
+    // Past the warning share (80 % unless TASK_BUDGET_WARN_AT_PERCENT says otherwise): said, with what is left.
+    await budgeted.cost("t-6", "claude-code", 2.8, 0);
+    expect((await cli(budgeted.http.url, "spend")).stdout.split("\n")[0]).toBe("last 24 hours: $4.05 in 3 runs of a $5.00 daily budget: $0.95 left — past the 80 % warning (TASK_BUDGET_WARN_AT_PERCENT)");
+    await budgeted.store.db.query("DELETE FROM ph_run_costs WHERE task_id = 't-6'");
     await budgeted.cost("t-3", "claude-code", 4, 0);
     expect((await cli(budgeted.http.url, "spend")).stdout.split("\n")[0]).toMatch(/^last 24 hours: \$5\.25 in 3 runs of a \$5\.00 daily budget: spent — Claude tasks wait until 20\d\d-/);
     expect(JSON.parse((await cli(budgeted.http.url, "spend", "--json")).stdout)).toMatchObject({ budgetUsdPerDay: 5, remainingUsd: 0 });

@@ -133,7 +133,7 @@ export function createApp(options: HttpOptions): Express {
   app.use(workerRoutes(new WorkerStore(store.db), options.manager.workerId));
   const spend = new SpendStore(store.db);
   const { daily, drives } = options.manager.budgets;
-  app.use(spendRoutes(spend, { perDay: daily.limitUsd, perDrive: drives.defaultUsd, namedDrives: drives.named }, new DriveBudgetService(spend, drives, options.logger), { tokenRequired: options.apiToken !== undefined }));
+  app.use(spendRoutes(spend, { perDay: daily.limitUsd, perDrive: drives.defaultUsd, namedDrives: drives.named, warnAtPercent: daily.warnAtPercent }, new DriveBudgetService(spend, drives, options.logger), { tokenRequired: options.apiToken !== undefined }));
   options.mount?.(app);
 
   app.use((_req, res) => {

@@ -119,11 +119,6 @@ export class DriveBudgets implements DriveBudgetSources {
     readonly warnAtPercent = DEFAULT_WARN_AT_PERCENT,
   ) {}
 
-  /** Whether any drive may be held without a look at the store: a default or a named one (one set while the agents run is read per drive). */
-  get configured(): boolean {
-    return this.defaultUsd !== undefined || Object.keys(this.named).length > 0;
-  }
-
   /** The budget of `driveId`'s writers, its own set while the agents run first (one primary-key read); undefined: none. */
   async budgetOf(driveId: string | null | undefined): Promise<DriveBudget | undefined> {
     if (driveId === null || driveId === undefined) return undefined;
@@ -185,19 +180,13 @@ export class DriveBudgets implements DriveBudgetSources {
    * The drives recorded as spent, read again: one with room now (its costs left the window, or its
    * budget was raised or removed by a worker's settings) is recorded so and its webhooks told
    * (budget.drive_available) — also when its writers ask for nothing more, which no task's start
-   * would tell. At most RECHECKED of them per call. Returns the drives told.
+   * would tell. At most RECHECKED of them per call.
    */
-  async recheckSpent(logger: Logger): Promise<string[]> {
-    const told: string[] = [];
+  async recheckSpent(logger: Logger): Promise<void> {
     for (const driveId of await this.store.spentDrives(RECHECKED)) {
       const reading = await this.readDrive(driveId);
-      if (reading?.spent) continue;
-      const { flipped, deliveries } = await this.flip(driveId, reading);
-      if (!flipped) continue;
-      told.push(driveId);
-      if (deliveries > 0) logger.info({ driveId, deliveries }, `told ${deliveries} webhook(s): budget.drive_available (drive ${driveId})`);
+      if (!reading?.spent) await tellDriveWebhooks(this, logger, driveId, reading);
     }
-    return told;
   }
 
   /** What a run of `task` may still spend under its drive's budget, and whose budget that is, as read as it was about to start; undefined: no drive budget holds it. */

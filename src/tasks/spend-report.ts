@@ -6,11 +6,13 @@
  */
 import type { SpendStore } from "../store/spend-store.js";
 import { driveBudgetsOf, driveResumesAt } from "./drive-budget-entries.js";
-import { BUDGET_WINDOW_MS } from "./spend-budget.js";
+import { BUDGET_WINDOW_MS, DEFAULT_WARN_AT_PERCENT } from "./spend-budget.js";
 
 export interface SpendReport {
   /** TASK_BUDGET_USD_PER_DAY as this agent has it; null: none. */
   budgetUsdPerDay: number | null;
+  /** TASK_BUDGET_WARN_AT_PERCENT: the share of a budget whose crossing is warned of. */
+  warnAtPercent: number;
   last24h: { usd: number; runs: number };
   /** What is left of the budget; null without one. */
   remainingUsd: number | null;
@@ -34,6 +36,8 @@ export interface Budgets {
   perDay?: number | undefined;
   perDrive?: number | undefined;
   namedDrives?: Readonly<Record<string, number>> | undefined;
+  /** TASK_BUDGET_WARN_AT_PERCENT (default 80). */
+  warnAtPercent?: number | undefined;
 }
 
 export async function spendReport(store: SpendStore, budgets: Budgets, days: number, now = Date.now()): Promise<SpendReport> {
@@ -58,6 +62,7 @@ export async function spendReport(store: SpendStore, budgets: Budgets, days: num
   const budget = budgetUsdPerDay ?? null;
   return {
     budgetUsdPerDay: budget,
+    warnAtPercent: budgets.warnAtPercent ?? DEFAULT_WARN_AT_PERCENT,
     last24h: { usd: window.spentUsd, runs: window.runs },
     remainingUsd: budget === null ? null : Math.max(0, budget - window.spentUsd),
     resumesAt: window.freesInMs === null ? null : new Date(now + window.freesInMs).toISOString(),

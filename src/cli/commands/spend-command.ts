@@ -8,10 +8,11 @@ import { z } from "zod";
 import { table, truncate } from "../format.js";
 import { clientFor, printJson } from "./client-options.js";
 import { printText } from "../terminal-text.js";
-import { dollars } from "../../tasks/spend-budget.js";
+import { dollars, nearlySpent } from "../../tasks/spend-budget.js";
 
 const SpendSchema = z.looseObject({
   budgetUsdPerDay: z.number().nullable(),
+  warnAtPercent: z.number().default(80),
   last24h: z.object({ usd: z.number(), runs: z.number() }),
   remainingUsd: z.number().nullable(),
   resumesAt: z.string().nullable(),
@@ -28,7 +29,8 @@ export function spendHeadline(spend: SpendAnswer): string {
   const last = `last 24 hours: ${dollars(spend.last24h.usd)} in ${spend.last24h.runs} run${spend.last24h.runs === 1 ? "" : "s"}`;
   if (spend.budgetUsdPerDay === null) return `${last} (no daily budget: TASK_BUDGET_USD_PER_DAY)`;
   const of = `${last} of a ${dollars(spend.budgetUsdPerDay)} daily budget`;
-  return spend.resumesAt ? `${of}: spent — Claude tasks wait until ${spend.resumesAt}` : `${of}: ${dollars(spend.remainingUsd ?? 0)} left`;
+  if (spend.resumesAt) return `${of}: spent — Claude tasks wait until ${spend.resumesAt}`;
+  return `${of}: ${dollars(spend.remainingUsd ?? 0)} left${nearlySpent(spend.last24h.usd, spend.budgetUsdPerDay, spend.warnAtPercent) ? ` — past the ${spend.warnAtPercent} % warning (TASK_BUDGET_WARN_AT_PERCENT)` : ""}`;
 }
 
 /** A drive's budget is its own (named in the settings, or set with `ph-tasks budget`), not the default's. */

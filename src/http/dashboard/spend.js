@@ -22,15 +22,22 @@ function headline(spend) {
   const last = `last 24 hours: ${dollars(usd)} in ${runs} run${runs === 1 ? "" : "s"}`;
   if (spend.budgetUsdPerDay === null) return `${last} (no daily budget: TASK_BUDGET_USD_PER_DAY)`;
   const of = `${last} of a ${dollars(spend.budgetUsdPerDay)} daily budget`;
-  return spend.resumesAt ? `${of}: spent — Claude tasks wait until ${new Date(spend.resumesAt).toLocaleString()}` : `${of}: ${dollars(spend.remainingUsd ?? 0)} left`;
+  if (spend.resumesAt) return `${of}: spent — Claude tasks wait until ${new Date(spend.resumesAt).toLocaleString()}`;
+  return `${of}: ${dollars(spend.remainingUsd ?? 0)} left${nearlySpent(spend) ? ` — past the ${spend.warnAtPercent} % warning (TASK_BUDGET_WARN_AT_PERCENT)` : ""}`;
+}
+
+/** Past the warning share of the daily budget and not spent (spend-budget.ts `nearlySpent`). */
+function nearlySpent(spend) {
+  const { usd } = spend.last24h;
+  return spend.budgetUsdPerDay !== null && spend.warnAtPercent !== undefined && usd < spend.budgetUsdPerDay && usd >= (spend.budgetUsdPerDay * spend.warnAtPercent) / 100;
 }
 
 /** The last 24 hours' spend against the budget, capped at 100 %. */
-function budgetMeter(usd, budget) {
+function budgetMeter(usd, budget, warnAtPercent) {
   const share = budget > 0 ? Math.min(1, usd / budget) : 1;
   const percent = `${Math.round(share * 100)} % of the daily budget`;
   return h("div", { class: "spend-meter" },
-    h("meter", { id: "spend-meter", min: 0, max: 1, low: 0.5, high: 0.8, optimum: 0, value: share, title: percent }),
+    h("meter", { id: "spend-meter", min: 0, max: 1, low: 0.5, high: (warnAtPercent ?? 80) / 100, optimum: 0, value: share, title: percent }),
     h("span", { class: "muted" }, percent));
 }
 
@@ -71,8 +78,8 @@ export function spendSection(spend) {
   if (!spend || (spend.budgetUsdPerDay === null && spend.last24h.runs === 0 && spend.days.length === 0)) return h("div", { id: "spend-section" });
   return h("section", { class: "card", id: "spend-section" },
     h("h2", {}, "Spend"),
-    h("p", { id: "spend-headline", class: spend.resumesAt ? "error-text" : "" }, headline(spend)),
-    spend.budgetUsdPerDay === null ? null : budgetMeter(spend.last24h.usd, spend.budgetUsdPerDay),
+    h("p", { id: "spend-headline", class: spend.resumesAt ? "error-text" : nearlySpent(spend) ? "warning-text" : "" }, headline(spend)),
+    spend.budgetUsdPerDay === null ? null : budgetMeter(spend.last24h.usd, spend.budgetUsdPerDay, spend.warnAtPercent),
     h("div", { class: "grid spend-tables" },
       h("div", {}, h("h3", {}, "By day"), daysTable(spend.days)),
       spend.costliest.length === 0 ? null : h("div", {}, h("h3", {}, "Costliest in the last 24 hours"), costliestTable(spend.costliest)),

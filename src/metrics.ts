@@ -113,6 +113,15 @@ export class TaskMetrics {
       // Beside the spend, for an alert: spend / budget ≥ 1 means Claude tasks wait.
       if (options.budgetUsdPerDay !== undefined) new Gauge({ name: "ph_tasks_budget_usd_per_day", help: "TASK_BUDGET_USD_PER_DAY: what runs that cost money may spend in 24 hours (this agent's setting)", registers: [this.registry] }).set(options.budgetUsdPerDay);
       if (options.budgetUsdPerDrivePerDay !== undefined) new Gauge({ name: "ph_tasks_budget_usd_per_drive_per_day", help: "TASK_BUDGET_USD_PER_DRIVE_PER_DAY: what the runs one drive's writers ask for may spend in 24 hours (this agent's setting)", registers: [this.registry] }).set(options.budgetUsdPerDrivePerDay);
+      // For an alert that does not wait for a webhook: drives whose writers' Claude tasks wait now.
+      new Gauge({
+        name: "ph_tasks_drives_over_budget",
+        help: "Drives whose writers have spent their daily budget, as the workers last recorded it (their Claude tasks wait; ph-tasks budget)",
+        registers: [this.registry],
+        async collect() {
+          this.set(await spend.spentDriveCount());
+        },
+      });
       const workers = new WorkerStore(store.db);
       new Gauge({
         name: "ph_tasks_workers",

@@ -76,6 +76,7 @@ describe("a budget per drive on a real agent", () => {
     const metrics = await (await fetch(`${agent.url}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).text();
     expect(metrics).toMatch(/^ph_tasks_drive_budget_waits_total\{type="claude-code"\} 1$/m);
     expect(metrics).toMatch(/^ph_tasks_budget_usd_per_drive_per_day 1$/m);
+    expect(metrics).toMatch(/^ph_tasks_drives_over_budget 1$/m); // this drive, recorded spent
 
     // The owner's own task (the API's: its task document in a local drive too) is not the drive's writers': it runs.
     standIn.reset(); // (the reply claude never asked for must not answer this run)

@@ -13,6 +13,7 @@ import { selectWindowSpend, type WindowSpend } from "./sql/spend/select-window-s
 import { wakeDriveBudgetHolds } from "./sql/spend/wake-drive-budget-holds.js";
 import { selectSpendOfDrives } from "./sql/spend/select-spend-of-drives.js";
 import { selectSpentDrives } from "./sql/spend/select-spent-drives.js";
+import { countSpentDrives } from "./sql/spend/count-spent-drives.js";
 import { deleteDriveBudget } from "./sql/drive-budgets/delete-drive-budget.js";
 import type { DriveBudgetRow } from "./sql/drive-budgets/drive-budget-row.js";
 import { listDriveBudgets } from "./sql/drive-budgets/list-drive-budgets.js";
@@ -70,6 +71,11 @@ export class SpendStore {
   /** The drives recorded as having spent their budget (at most `limit`). */
   spentDrives(limit: number): Promise<string[]> {
     return selectSpentDrives(this.db, limit);
+  }
+
+  /** How many drives are recorded as having spent their budget. */
+  spentDriveCount(): Promise<number> {
+    return countSpentDrives(this.db);
   }
 
   /** Records a drive's budget spent (or not), telling the webhooks if this call changed it. */

@@ -218,6 +218,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
     readToken: config.API_READ_TOKEN,
     users: config.API_USERS,
     allowedHosts: config.HTTP_ALLOWED_HOSTS,
+    trustedProxies: config.HTTP_TRUSTED_PROXIES,
     createTask,
     schedules,
     hooks,

@@ -4,6 +4,7 @@
  * `.env.example` and the README table list the same variables; a test keeps them in step.
  */
 import path from "node:path";
+import { isIP } from "node:net";
 import { z } from "zod";
 import { publicKeyBytes } from "./security/authorized-writers.js";
 import { ApiUsersSchema, NAME_RULE, PersonNameSchema, splitNamed } from "./security/identities.js";
@@ -101,6 +102,17 @@ const envNameList = list.pipe(z.array(z.string().regex(/^([A-Za-z_][A-Za-z0-9_]*
 const hostNameList = list.pipe(
   z.array(z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, "each entry must be a host name (letters, digits, '.', '-'; no scheme, port or path), e.g. agent.local")),
 );
+
+/** A proxy address as Express's "trust proxy" takes it: loopback, linklocal, uniquelocal, an IP address, or one with a prefix length (10.0.0.0/8). */
+function isProxyAddress(entry: string): boolean {
+  if (["loopback", "linklocal", "uniquelocal"].includes(entry)) return true;
+  const [address = "", prefix, ...rest] = entry.split("/");
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
+const proxyList = list.pipe(z.array(z.string().refine(isProxyAddress, { error: (issue) => `each entry must be loopback, linklocal, uniquelocal, an IP address or a range like 10.0.0.0/8; '${String(issue.input)}' is not` })));
 
 /** App public keys, each readable as a P-256 key (see security/authorized-writers.ts). */
 const appKeyList = list.pipe(
@@ -215,6 +227,7 @@ export const VARIABLES = {
   API_TOKEN: { schema: z.string().min(16, "must be at least 16 characters"), secret: true, doc: "Bearer token required on every endpoint but /healthz; it may do everything (run commands)." },
   API_READ_TOKEN: { schema: z.string().min(16, "must be at least 16 characters"), secret: true, doc: "A second bearer token that may only read (GET, HEAD): the dashboard without its buttons, list / show / logs, /metrics. Needs API_TOKEN." },
   API_USERS: { schema: ApiUsersSchema, default: "", secret: true, doc: "Comma-separated name=token pairs: tokens that may do everything API_TOKEN may, each known by its name — a decision made with it is by that name, and only such a name can decide an approval that lists approvers. Tokens at least 16 characters, each its own; a name may have several (to rotate one: add the new, then remove the old). Needs API_TOKEN." },
+  HTTP_TRUSTED_PROXIES: { schema: proxyList, default: "", doc: "Reverse proxies in front of the HTTP server (comma-separated: loopback, linklocal, uniquelocal, IP addresses, ranges like 10.0.0.0/8): a request through one is recorded in the audit log with the address its X-Forwarded-For names, not the proxy's. Only the audit log reads it; who may connect is still decided by the connection itself. Empty: the connection's address." },
   HTTP_ALLOWED_HOSTS: { schema: hostNameList, default: "", doc: "Without API_TOKEN, the host names the HTTP server answers to besides loopback ones (localhost, 127.x.x.x, ::1), e.g. a name in /etc/hosts that points at 127.0.0.1. A request naming another one (a page using DNS rebinding) gets 403, and so does a change (POST, PUT, PATCH, DELETE) asked for by another site's page." },
   PH_TASKS_URL: { schema: url(/^https?$/, "http or https"), default: "http://127.0.0.1:4000", doc: "Agent the `ph-tasks` client commands talk to." },
   LOG_LEVEL: { schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]), default: "info", doc: "Log level (also the reactor's)." },

@@ -2,7 +2,8 @@
  * Puts each HTTP request that asks for a change (not GET, HEAD, OPTIONS) in the audit log once it
  * is answered: who (a named token's name, "API_TOKEN", "API_READ_TOKEN", "loopback" without a
  * token, "hook:<name>" for a signed inbound delivery), what (method and path), and the status.
- * Not recorded: requests refused for want of a valid token or signature (401: anyone may send
+ * `remote`: the connection's address, or behind a proxy named in HTTP_TRUSTED_PROXIES the one
+ * its X-Forwarded-For names (req.ip). Not recorded: requests refused for want of a valid token or signature (401: anyone may send
  * those, and could fill the log), inbound deliveries not accepted, and /mcp (reactor-mcp's calls,
  * reads among them; the documents keep their own operation history).
  */
@@ -20,11 +21,11 @@ export function auditTrail(log: AuditLog, options: { apiToken?: string | undefin
     res.on("finish", () => {
       const hook = HOOK_PATH.exec(path);
       if (hook) {
-        if (res.statusCode < 300) log.record({ actor: `hook:${safeDecode(hook[1] ?? "")}`, via: "hook", action: `${req.method} ${path}`, outcome: String(res.statusCode), remote: req.socket.remoteAddress ?? null });
+        if (res.statusCode < 300) log.record({ actor: `hook:${safeDecode(hook[1] ?? "")}`, via: "hook", action: `${req.method} ${path}`, outcome: String(res.statusCode), remote: req.ip ?? req.socket.remoteAddress ?? null });
         return;
       }
       if (res.statusCode === 401) return;
-      log.record({ actor: actorOf(res, options.apiToken !== undefined), via: "api", action: `${req.method} ${path}`, outcome: String(res.statusCode), remote: req.socket.remoteAddress ?? null });
+      log.record({ actor: actorOf(res, options.apiToken !== undefined), via: "api", action: `${req.method} ${path}`, outcome: String(res.statusCode), remote: req.ip ?? req.socket.remoteAddress ?? null });
     });
     next();
   };

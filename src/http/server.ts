@@ -73,6 +73,8 @@ export interface HttpOptions {
   pipelines?: PipelineService;
   /** The audit log: every change asked for through HTTP goes in it (audit-trail.ts), and GET /api/audit reads it. */
   audit?: { log: AuditLog; store: AuditStore };
+  /** HTTP_TRUSTED_PROXIES: the audit log records the address their X-Forwarded-For names (req.ip); nothing else reads it. */
+  trustedProxies?: readonly string[];
   /** Extra routes mounted behind auth (e.g. reactor-mcp's /mcp). */
   mount?: (app: Express) => void;
   startedAt?: Date;
@@ -87,6 +89,9 @@ export function createApp(options: HttpOptions): Express {
 
   app.use(securityHeaders);
   // First: a request refused by any guard below is recorded too (with no one as its author).
+  // Express's "trust proxy" changes req.ip, req.protocol and req.hostname: only req.ip is read (the audit
+  // log's `remote`); the host checks read the Host header itself and the same-user check the socket.
+  if (options.trustedProxies && options.trustedProxies.length > 0) app.set("trust proxy", [...options.trustedProxies]);
   if (options.audit) app.use(auditTrail(options.audit.log, { apiToken: options.apiToken }));
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok", workerId: options.manager.workerId, store: options.manager.store.kind, uptimeSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000) });

@@ -109,6 +109,22 @@ describeInChromium("the dashboard's Drive budgets card", () => {
     await store.db.query("DELETE FROM ph_run_costs WHERE task_id = 't2'");
   });
 
+  it("a token refused as the form is sent asks for another, and sets nothing", async () => {
+    await openOverview();
+    await page.evaluate(() => localStorage.setItem("ph-tasks-token", "a-token-the-agent-does-not-know"));
+    try {
+      const form = page.locator("#drive-budget-form");
+      await form.locator("input[name=drive]").fill("refused");
+      await form.locator("input[name=usd]").fill("3");
+      await form.locator("button[type=submit]").click();
+      await page.locator("#token-input").waitFor();
+      expect(await page.locator("#token-error").textContent()).toBe("The token was refused.");
+      expect(await new SpendStore(store.db).driveBudgets(["refused"])).toEqual([]);
+    } finally {
+      await page.evaluate((token) => localStorage.setItem("ph-tasks-token", token), ALICE_TOKEN);
+    }
+  });
+
   it("the read-only token sees the list, not the form or the buttons", async () => {
     await new SpendStore(store.db).setDriveBudget("guests", 0.5, "", "alice");
     await page.evaluate((token) => localStorage.setItem("ph-tasks-token", token), READ_TOKEN);

@@ -160,7 +160,7 @@ async function renderOverview(mine) {
     typesSection(stats.types ?? []),
     failuresSection(stats.failures ?? []),
     spendSection(spend),
-    driveBudgets.drives ? driveBudgetsSection(driveBudgets, api, () => refreshOverview(mine)) : h("div", { id: "drive-budgets-section" }),
+    driveBudgets.drives ? driveBudgetsSection(driveBudgets, api, () => refreshOverview(mine), signedOut) : h("div", { id: "drive-budgets-section" }),
     workersCard(workers, mine),
     schedulesCard(schedules, mine),
     hooksCard(hooks, mine),

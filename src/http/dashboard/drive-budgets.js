@@ -44,8 +44,8 @@ function amount(text) {
   return /^\d+(\.\d+)?$/.test(text) ? Number(text) : text;
 }
 
-/** The form: drive, dollars a day (or none), reason; the API's field errors shown under it. */
-export function driveBudgetForm(api, changed) {
+/** The form: drive, dollars a day (or none), reason; the API's field errors shown under it. `handled(error)`: true when the dashboard dealt with it (a refused token). */
+export function driveBudgetForm(api, changed, handled) {
   const message = h("div", { class: "error", id: "drive-budget-form-error" });
   const form = h("form", { id: "drive-budget-form", class: "write-only" },
     h("label", {}, "Drive", h("input", { name: "drive", placeholder: "drive id", required: true })),
@@ -64,6 +64,7 @@ export function driveBudgetForm(api, changed) {
       form.reset();
       await changed();
     } catch (error) {
+      if (handled(error)) return;
       const fieldErrors = error.body && Array.isArray(error.body.errors) ? error.body.errors : [];
       message.textContent = fieldErrors.length ? fieldErrors.map((fe) => `${fe.field}: ${fe.message}${fe.value !== undefined ? ` (got ${fe.value})` : ""}`).join("\n") : error.message;
     }
@@ -72,10 +73,10 @@ export function driveBudgetForm(api, changed) {
 }
 
 /** The card: the list (swapped by refreshes) above the form (kept). */
-export function driveBudgetsSection(list, api, changed) {
+export function driveBudgetsSection(list, api, changed, handled) {
   return h("section", { class: "card", id: "drive-budgets-section" },
     h("h2", {}, "Drive budgets"),
     h("p", { class: "muted" }, "What the Claude runs a drive's writers ask for may spend in 24 hours; set here, it holds on every worker at once and wins over the settings."),
     driveBudgetList(list, api, changed),
-    driveBudgetForm(api, changed));
+    driveBudgetForm(api, changed, handled));
 }

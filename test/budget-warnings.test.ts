@@ -13,8 +13,8 @@ import { costlyExecutor } from "./support/costly-executor.js";
 import { cliRegistry, testManager } from "./support/manager.js";
 import { sleep, waitFor } from "./support/process.js";
 import { finalStatus } from "./support/scripted-executor.js";
-import { BACKENDS, openWithSecondConnection } from "./support/stores.js";
-import { receiveWebhooks } from "./support/webhook-receiver.js";
+import { BACKENDS } from "./support/stores.js";
+import { openWithReceiver } from "./support/webhook-receiver.js";
 
 const fromDocument = (driveId: string) => ({ documentId: `doc-${driveId}-${Math.random()}`, driveId, origin: "document", chainDepth: 0 });
 
@@ -33,12 +33,9 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
     };
     /** Two workers over one store, and a receiver of the budget events. */
     const twoWorkers = async (budgets: Parameters<typeof make>[1], events: string[]) => {
-      const opened = await openWithSecondConnection(backend);
-      const receiver = await receiveWebhooks(opened.store.db, "budget-alerts", events);
-      cleanup = async () => {
-        await receiver.stop();
-        await opened.cleanup();
-      };
+      const opened = await openWithReceiver(backend, "budget-alerts", events);
+      const { receiver } = opened;
+      cleanup = opened.cleanup;
       const a = make(opened.store, budgets);
       const b = make(opened.other, budgets);
       await a.start();

@@ -20,7 +20,7 @@ import { cliRegistry, testManager } from "./support/manager.js";
 import { sleep, waitFor } from "./support/process.js";
 import { finalStatus } from "./support/scripted-executor.js";
 import { BACKENDS, openWithSecondConnection } from "./support/stores.js";
-import { receiveWebhooks } from "./support/webhook-receiver.js";
+import { openWithReceiver } from "./support/webhook-receiver.js";
 
 /** What a run was allowed to spend as it started, whose budget and which setting gave it (the costly executor's result). */
 const capOf = (task: Task) => {
@@ -93,12 +93,9 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
     });
 
     it("tells webhooks at the change itself: a budget lowered below the spend is spent, raised again it has room", async () => {
-      const opened = await openWithSecondConnection(backend);
-      const receiver = await receiveWebhooks(opened.store.db, "drive-alerts", ["budget.drive_spent", "budget.drive_available"]);
-      cleanup = async () => {
-        await receiver.stop();
-        await opened.cleanup();
-      };
+      const opened = await openWithReceiver(backend, "drive-alerts", ["budget.drive_spent", "budget.drive_available"]);
+      const { receiver } = opened;
+      cleanup = opened.cleanup;
       const a = make(opened.store, { budgetUsdPerDrivePerDay: 5 });
       await a.start();
       await finalStatus(a, (await a.enqueueTask({ type: "costly", title: "spends", costUsd: 1.2, source: fromDocument("team") })).task.id);
@@ -119,12 +116,9 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
     }, 60_000);
 
     it("a drive whose writers stop asking is told when it has room again: the workers look at the spent drives every so often, told once", async () => {
-      const opened = await openWithSecondConnection(backend);
-      const receiver = await receiveWebhooks(opened.store.db, "drive-alerts", ["budget.drive_spent", "budget.drive_available"]);
-      cleanup = async () => {
-        await receiver.stop();
-        await opened.cleanup();
-      };
+      const opened = await openWithReceiver(backend, "drive-alerts", ["budget.drive_spent", "budget.drive_available"]);
+      const { receiver } = opened;
+      cleanup = opened.cleanup;
       const recheck = { budgetUsdPerDrivePerDay: 1, spentDrivesRecheckMs: 200 };
       const a = make(opened.store, recheck);
       const b = make(opened.other, recheck);

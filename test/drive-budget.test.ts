@@ -21,7 +21,7 @@ import { sleep, waitFor } from "./support/process.js";
 import { finalStatus } from "./support/scripted-executor.js";
 import { BACKENDS, openWithSecondConnection } from "./support/stores.js";
 import type { TaskStore } from "../src/store/task-store.js";
-import { receiveWebhooks } from "./support/webhook-receiver.js";
+import { openWithReceiver } from "./support/webhook-receiver.js";
 
 const HOUR = 3_600_000;
 /** What a run was allowed to spend as it started, and whose budget that was (the costly executor's result). */
@@ -136,12 +136,9 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
     });
 
     it("tells webhooks once that a drive's budget is spent and once that it has room again, however many of its tasks either worker holds", async () => {
-      const opened = await openWithSecondConnection(backend);
-      const receiver = await receiveWebhooks(opened.store.db, "drive-alerts", ["budget.drive_spent", "budget.drive_available"]);
-      cleanup = async () => {
-        await receiver.stop();
-        await opened.cleanup();
-      };
+      const opened = await openWithReceiver(backend, "drive-alerts", ["budget.drive_spent", "budget.drive_available"]);
+      const { receiver } = opened;
+      cleanup = opened.cleanup;
       const a = make(opened.store, { budgetUsdPerDrivePerDay: 1 });
       const b = make(opened.other, { budgetUsdPerDrivePerDay: 1 });
       const waiting: string[] = [];

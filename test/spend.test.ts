@@ -15,7 +15,7 @@ import { sleep, waitFor } from "./support/process.js";
 import { finalStatus } from "./support/scripted-executor.js";
 import { BACKENDS, openWithSecondConnection, storePerTest } from "./support/stores.js";
 import type { TaskStore } from "../src/store/task-store.js";
-import { receiveWebhooks } from "./support/webhook-receiver.js";
+import { openWithReceiver } from "./support/webhook-receiver.js";
 
 const HOUR = 3_600_000;
 
@@ -136,12 +136,9 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
     });
 
     it("tells webhooks once that the budget is spent and once that it has room again, however many workers see it", async () => {
-      const opened = await openWithSecondConnection(backend);
-      const receiver = await receiveWebhooks(opened.store.db, "budget-alerts", ["budget.spent", "budget.available"]);
-      cleanup = async () => {
-        await receiver.stop();
-        await opened.cleanup();
-      };
+      const opened = await openWithReceiver(backend, "budget-alerts", ["budget.spent", "budget.available"]);
+      const { receiver } = opened;
+      cleanup = opened.cleanup;
       const caps: (number | null)[] = [];
       const a = make(opened.store, caps, 1);
       const b = make(opened.other, caps, 1);

@@ -19,6 +19,7 @@
  */
 import type { Logger } from "../logger.js";
 import type { DriveBudgetRow, SpendStore } from "../store/spend-store.js";
+import { driveBudgetsOf } from "./drive-budget-entries.js";
 import type { TaskStore } from "../store/task-store.js";
 import type { SpendCap } from "./executors/executor.js";
 import { BUDGET_WINDOW_MS, DEFAULT_WARN_AT_PERCENT, dollars, nearlySpent, type SpentBudget } from "./spend-budget.js";
@@ -52,6 +53,8 @@ export interface DriveBudgetReading {
   budget: DriveBudget;
   /** Spent; undefined: the drive has room. */
   spent: SpentDriveBudget | undefined;
+  /** What its writers spent in the last 24 hours, and what is left of the budget (never below 0). */
+  spentUsd: number;
   remainingUsd: number;
 }
 
@@ -122,8 +125,7 @@ export class DriveBudgets implements DriveBudgetSources {
   /** The budget of `driveId`'s writers, its own set while the agents run first (one primary-key read); undefined: none. */
   async budgetOf(driveId: string | null | undefined): Promise<DriveBudget | undefined> {
     if (driveId === null || driveId === undefined) return undefined;
-    const [stored] = await this.store.driveBudgets([driveId]);
-    return driveBudgetOf(this, driveId, stored);
+    return (await driveBudgetsOf(this.store.db, this, [driveId])).get(driveId);
   }
 
   /** Reads the budget and the spend of the drive whose writers asked for `task`; undefined: no drive, or no budget. */
@@ -142,9 +144,10 @@ export class DriveBudgets implements DriveBudgetSources {
     for (const [drive, read] of this.remaining) if (now - read.at > REMAINING_KEPT_MS) this.remaining.delete(drive);
     const remainingUsd = Math.max(0, budget.usd - spend.spentUsd);
     this.remaining.set(driveId, { usd: remainingUsd, setting: budget.setting, at: now });
-    if (spend.spentUsd < budget.usd) return { driveId, budget, spent: undefined, remainingUsd };
+    const read = { driveId, budget, spentUsd: spend.spentUsd, remainingUsd };
+    if (spend.spentUsd < budget.usd) return { ...read, spent: undefined };
     const freesInMs = spend.freesInMs ?? 0;
-    return { driveId, budget, remainingUsd, spent: { driveId, limitUsd: budget.usd, spentUsd: spend.spentUsd, freesAt: now + freesInMs, freesInMs, setting: budget.setting } };
+    return { ...read, spent: { driveId, limitUsd: budget.usd, spentUsd: spend.spentUsd, freesAt: now + freesInMs, freesInMs, setting: budget.setting } };
   }
 
   /** Spent: the drive whose writers asked for `task` has spent its budget; undefined: room, no drive, no budget. */
@@ -170,9 +173,8 @@ export class DriveBudgets implements DriveBudgetSources {
    * webhooks that ask (budget.drive_nearly_spent) when this crossed it — once across workers.
    */
   async warn(driveId: string, reading: DriveBudgetReading | undefined): Promise<{ flipped: boolean; deliveries: number }> {
-    const spentUsd = reading ? reading.budget.usd - reading.remainingUsd : 0;
-    const near = reading !== undefined && !reading.spent && nearlySpent(spentUsd, reading.budget.usd, this.warnAtPercent);
-    const payload = reading ? { driveId, budgetUsd: reading.budget.usd, spentUsd, remainingUsd: reading.remainingUsd, percent: Math.floor((spentUsd / reading.budget.usd) * 100), warnAtPercent: this.warnAtPercent, setting: reading.budget.setting } : {};
+    const near = reading !== undefined && nearlySpent(reading.spentUsd, reading.budget.usd, this.warnAtPercent);
+    const payload = reading ? { driveId, budgetUsd: reading.budget.usd, spentUsd: reading.spentUsd, remainingUsd: reading.remainingUsd, percent: Math.floor((reading.spentUsd / reading.budget.usd) * 100), warnAtPercent: this.warnAtPercent, setting: reading.budget.setting } : {};
     return this.store.flipDriveWarning(driveId, near, payload);
   }
 

@@ -2,6 +2,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { silentLogger } from "../../src/logger.js";
+import { openWithSecondConnection, type Backend } from "./stores.js";
 import type { Db } from "../../src/store/db.js";
 import { WebhookStore } from "../../src/store/webhook-store.js";
 import { WebhookSender } from "../../src/webhooks/webhook-sender.js";
@@ -50,6 +51,24 @@ export async function receiveWebhooks(db: Db, name: string, events: string[]) {
     stop: async () => {
       await sender.stop();
       await receiver.close();
+    },
+  };
+}
+
+/**
+ * A store with a second connection (stores.ts openWithSecondConnection: two workers' own) and a
+ * webhook receiving `events` on it (receiveWebhooks); `cleanup` stops the receiver, then closes both.
+ */
+export async function openWithReceiver(backend: Backend, name: string, events: string[]) {
+  const opened = await openWithSecondConnection(backend);
+  const receiver = await receiveWebhooks(opened.store.db, name, events);
+  return {
+    store: opened.store,
+    other: opened.other,
+    receiver,
+    cleanup: async () => {
+      await receiver.stop();
+      await opened.cleanup();
     },
   };
 }

@@ -14,7 +14,7 @@ export async function flipBudgetWarning(db: Queryable, near: boolean, payload: R
   }
   const { rows } = await db.query<{ flipped: number; deliveries: number }>(
     `WITH flipped AS (
-       UPDATE ph_budget_state SET warned_since = now() WHERE id = 1 AND warned_since IS NULL AND $1::boolean RETURNING 1
+       UPDATE ph_budget_state SET warned_since = now() WHERE id = 1 AND warned_since IS NULL AND $1::boolean RETURNING 1 -- $1 is true here; named so the shared tail's $2 and $3 keep their places
      ), ${BUDGET_DELIVERIES_QUEUED}`,
     [near, "budget.nearly_spent", JSON.stringify(payload)],
   );

@@ -4,7 +4,7 @@
  * reactor events seen. Exposed at /metrics by the HTTP server.
  */
 import { SpendStore } from "./store/spend-store.js";
-import { BUDGET_WINDOW_MS } from "./tasks/spend-budget.js";
+import { BUDGET_WINDOW_MS, dailyBudgetOf } from "./tasks/spend-budget.js";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { z } from "zod";
 import { TypeConcurrencyStore } from "./store/type-concurrency-store.js";
@@ -111,7 +111,16 @@ export class TaskMetrics {
         },
       });
       // Beside the spend, for an alert: spend / budget ≥ 1 means Claude tasks wait.
-      if (options.budgetUsdPerDay !== undefined) new Gauge({ name: "ph_tasks_budget_usd_per_day", help: "TASK_BUDGET_USD_PER_DAY: what runs that cost money may spend in 24 hours (this agent's setting)", registers: [this.registry] }).set(options.budgetUsdPerDay);
+      // Read at each scrape: a budget set while the agents run (ph-tasks budget daily) wins over the setting. NaN: none holds (an alert on spend / budget stays quiet).
+      const settingUsd = options.budgetUsdPerDay;
+      new Gauge({
+        name: "ph_tasks_budget_usd_per_day",
+        help: "The daily budget: what runs that cost money may spend in 24 hours, all workers (set with ph-tasks budget daily, else TASK_BUDGET_USD_PER_DAY); NaN when none holds",
+        registers: [this.registry],
+        async collect() {
+          this.set(dailyBudgetOf(settingUsd, await spend.dailyBudget())?.usd ?? Number.NaN);
+        },
+      });
       if (options.budgetUsdPerDrivePerDay !== undefined) new Gauge({ name: "ph_tasks_budget_usd_per_drive_per_day", help: "TASK_BUDGET_USD_PER_DRIVE_PER_DAY: what the runs one drive's writers ask for may spend in 24 hours (this agent's setting)", registers: [this.registry] }).set(options.budgetUsdPerDrivePerDay);
       // For an alert that does not wait for a webhook: drives whose writers' Claude tasks wait now.
       new Gauge({

@@ -289,7 +289,14 @@ describe("ph-tasks doctor", () => {
       const cost = (id: string, usd: number, hoursAgo: number) => store.db.query("INSERT INTO ph_run_costs (task_id, attempt, task_type, cost_usd, recorded_at, worker_id) VALUES ($1, 1, 'claude-code', $2, now() - make_interval(hours => $3), 'w')", [id, usd, hoursAgo]);
       await cost("a", 1.25, 3);
       expect((await doctor(env)).line("spend")).toBe("ok    spend           $1.25 in the last 24 hours (no daily budget: TASK_BUDGET_USD_PER_DAY)");
-      expect((await doctor({ ...env, TASK_BUDGET_USD_PER_DAY: "5" })).line("spend")).toBe("ok    spend           $1.25 in the last 24 hours of a $5.00 daily budget ($3.75 left)");
+      expect((await doctor({ ...env, TASK_BUDGET_USD_PER_DAY: "5" })).line("spend")).toBe("ok    spend           $1.25 in the last 24 hours of a $5.00 daily budget ($3.75 left; TASK_BUDGET_USD_PER_DAY)");
+      // One set while the agents run (ph-tasks budget daily set) wins over the setting, and is seen without it; none set so says by whom.
+      await new SpendStore(store.db).setDailyBudget(2, "", "alice");
+      expect((await doctor({ ...env, TASK_BUDGET_USD_PER_DAY: "5" })).line("spend")).toBe("ok    spend           $1.25 in the last 24 hours of a $2.00 daily budget ($0.75 left; set by alice (ph-tasks budget))");
+      expect((await doctor(env)).line("spend")).toMatch(/of a \$2\.00 daily budget/);
+      await new SpendStore(store.db).setDailyBudget(null, "", "bob");
+      expect((await doctor({ ...env, TASK_BUDGET_USD_PER_DAY: "5" })).line("spend")).toBe("ok    spend           $1.25 in the last 24 hours (no daily budget: set by bob (ph-tasks budget))");
+      await new SpendStore(store.db).removeDailyBudget();
       await cost("b", 4, 1);
       const spent = await doctor({ ...env, TASK_BUDGET_USD_PER_DAY: "5" });
       expect(spent.status).toBe(0); // a warning: the agent runs

@@ -118,7 +118,8 @@ describe("the spend over HTTP and from the CLI", () => {
     expect(text).toMatch(/^ph_tasks_run_cost_usd_total\{type="claude-agent"\} 0\.25$/m);
     expect(text).toMatch(/^ph_tasks_spend_last_24h_usd 0\.75$/m);
     expect(text).toMatch(/^ph_tasks_budget_usd_per_day 20$/m);
-    expect(await new TaskMetrics({ store }).registry.metrics()).not.toContain("ph_tasks_budget_usd_per_day"); // no budget, no gauge
+    // No budget: NaN, so that an alert on spend / budget stays quiet.
+    expect(await new TaskMetrics({ store }).registry.metrics()).toMatch(/^ph_tasks_budget_usd_per_day Nan$/m);
   });
 
   it("the budgets' settings are checked, naming the variable and what is allowed", () => {

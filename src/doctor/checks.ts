@@ -20,7 +20,8 @@ import { selectSpendByDrive } from "../store/sql/spend/select-spend-by-drive.js"
 import { selectWindowSpend } from "../store/sql/spend/select-window-spend.js";
 import { driveBudgetsOf, driveResumesAt } from "../tasks/drive-budget-entries.js";
 import { listDriveBudgets } from "../store/sql/drive-budgets/list-drive-budgets.js";
-import { BUDGET_WINDOW_MS, dollars } from "../tasks/spend-budget.js";
+import { BUDGET_WINDOW_MS, dailyBudgetOf, DAILY_BUDGET_SETTING, dollars, storedSetting } from "../tasks/spend-budget.js";
+import { selectDailyBudget } from "../store/sql/daily-budget/select-daily-budget.js";
 import { describeMode, openToOthers } from "../security/private-data-dir.js";
 import { otherLoginUsersHere } from "./other-users.js";
 import { peerUsersKnown } from "../http/peer-user.js";
@@ -301,13 +302,16 @@ async function checkSharedStore(config: Config): Promise<CheckResult[]> {
   }
 }
 
-/** The last 24 hours' spend against TASK_BUDGET_USD_PER_DAY; nothing to say without either. */
-async function checkSpend(db: Queryable, budget: number | undefined): Promise<CheckResult | undefined> {
-  const spend = await selectWindowSpend(db, BUDGET_WINDOW_MS, budget ?? null);
+/** The last 24 hours' spend against the daily budget (one set with ph-tasks budget daily, else TASK_BUDGET_USD_PER_DAY); nothing to say without either. */
+async function checkSpend(db: Queryable, settingUsd: number | undefined): Promise<CheckResult | undefined> {
+  // A store older than migration 044 has no budget set: the setting holds.
+  const stored = await selectDailyBudget(db).catch(() => undefined);
+  const budget = dailyBudgetOf(settingUsd, stored);
+  const spend = await selectWindowSpend(db, BUDGET_WINDOW_MS, budget?.usd ?? null);
   const spent = `${dollars(spend.spentUsd)} in the last 24 hours`;
-  if (budget === undefined) return spend.runs > 0 ? result("spend", "ok", `${spent} (no daily budget: TASK_BUDGET_USD_PER_DAY)`) : undefined;
-  if (spend.freesInMs === null) return result("spend", "ok", `${spent} of a ${dollars(budget)} daily budget (${dollars(Math.max(0, budget - spend.spentUsd))} left)`);
-  return result("spend", "warn", `the daily budget is spent: ${spent} of ${dollars(budget)}; Claude tasks wait until ${new Date(Date.now() + spend.freesInMs).toISOString()} (TASK_BUDGET_USD_PER_DAY)`);
+  if (budget === undefined) return spend.runs > 0 ? result("spend", "ok", `${spent} (no daily budget: ${stored ? storedSetting(stored) : DAILY_BUDGET_SETTING})`) : undefined;
+  if (spend.freesInMs === null) return result("spend", "ok", `${spent} of a ${dollars(budget.usd)} daily budget (${dollars(Math.max(0, budget.usd - spend.spentUsd))} left; ${budget.setting})`);
+  return result("spend", "warn", `the daily budget is spent: ${spent} of ${dollars(budget.usd)}; Claude tasks wait until ${new Date(Date.now() + spend.freesInMs).toISOString()} (${budget.setting})`);
 }
 
 /** With budgets per drive: the drives whose writers have spent theirs, and until when (of the ten that spent most). */

@@ -39,6 +39,7 @@ import { taskRoutes, type TaskCreator } from "./routes/task-routes.js";
 import { approvalRoutes } from "./routes/approval-routes.js";
 import { auditRoutes } from "./routes/audit-routes.js";
 import { spendRoutes } from "./routes/spend-routes.js";
+import { DailyBudgetService } from "../queue/daily-budget-service.js";
 import { SpendStore } from "../store/spend-store.js";
 import { auditTrail } from "./audit-trail.js";
 import type { AuditLog } from "../audit/audit-log.js";
@@ -138,7 +139,8 @@ export function createApp(options: HttpOptions): Express {
   app.use(workerRoutes(new WorkerStore(store.db), options.manager.workerId));
   const spend = new SpendStore(store.db);
   const { daily, drives } = options.manager.budgets;
-  app.use(spendRoutes(spend, { perDay: daily.limitUsd, perDrive: drives.defaultUsd, namedDrives: drives.named, warnAtPercent: daily.warnAtPercent }, new DriveBudgetService(spend, drives, options.logger), { tokenRequired: options.apiToken !== undefined }));
+  const budgetServices = { daily: new DailyBudgetService(spend, daily.settingUsd, options.logger), drives: new DriveBudgetService(spend, drives, options.logger) };
+  app.use(spendRoutes(spend, { perDay: daily.settingUsd, perDrive: drives.defaultUsd, namedDrives: drives.named, warnAtPercent: daily.warnAtPercent }, budgetServices, { tokenRequired: options.apiToken !== undefined }));
   options.mount?.(app);
 
   app.use((_req, res) => {

@@ -14,9 +14,7 @@ import type { SpendStore } from "../store/spend-store.js";
 import { tellDriveWebhooks, type DriveBudgets } from "../tasks/drive-budget.js";
 import { driveBudgetEntry, listDriveBudgetEntries, type DriveBudgetEntry } from "../tasks/drive-budget-entries.js";
 import { parseWith, ValidationError } from "../validation.js";
-
-/** The most a drive's budget may be, in US dollars per 24 hours (as TASK_DRIVE_BUDGETS_USD_PER_DAY). */
-export const DRIVE_BUDGET_MAX_USD = 1_000_000;
+import { BudgetInputSchema } from "./budget-input.js";
 
 /** A drive id as the settings take it (TASK_DRIVE_BUDGETS_USD_PER_DAY): no spaces, commas or '='. */
 const DriveIdSchema = z
@@ -26,11 +24,6 @@ const DriveIdSchema = z
   .max(200, "must be at most 200 characters")
   .regex(/^[^\s,=]+$/, "must be a drive id: no spaces, commas or '='");
 
-const USD_ALLOWED = `must be an amount in US dollars per 24 hours, more than 0 and at most ${DRIVE_BUDGET_MAX_USD} (e.g. 2.50), or null for no budget at all`;
-const BudgetSchema = z.strictObject({
-  usdPerDay: z.union([z.number().positive(USD_ALLOWED).max(DRIVE_BUDGET_MAX_USD, USD_ALLOWED), z.null()], { error: USD_ALLOWED }),
-  reason: z.string().trim().max(500, "must be at most 500 characters").default(""),
-});
 
 export interface DriveBudgetList {
   /** TASK_BUDGET_USD_PER_DRIVE_PER_DAY: every drive without one of its own; null: none. */
@@ -52,7 +45,7 @@ export class DriveBudgetService {
   /** `input`: { usdPerDay: number | null, reason? }; `setBy`: who asked. Returns the drive's entry as it now is. */
   async set(drive: string, input: unknown, setBy: string): Promise<DriveBudgetEntry> {
     const driveId = this.parseDrive(drive, "drive budget");
-    const parsed = parseWith(BudgetSchema, input ?? {});
+    const parsed = parseWith(BudgetInputSchema, input ?? {});
     if (!parsed.ok) throw new ValidationError("drive budget", parsed.errors);
     await this.store.setDriveBudget(driveId, parsed.value.usdPerDay, parsed.value.reason, setBy);
     return this.changed(driveId);

@@ -46,6 +46,7 @@ import * as m040 from "./migrations/040-drive-spend.js";
 import * as m041 from "./migrations/041-drive-budget-state.js";
 import * as m042 from "./migrations/042-drive-budgets.js";
 import * as m043 from "./migrations/043-budget-warnings.js";
+import * as m044 from "./migrations/044-daily-budget.js";
 
 /**
  * A migration is SQL split on ";" at line ends, or — where a function body holds semicolons of its
@@ -105,6 +106,7 @@ const MIGRATIONS: readonly Migration[] = [
   { version: 41, name: m041.name, statements: m041.statements },
   { version: 42, name: m042.name, statements: m042.statements },
   { version: 43, name: m043.name, statements: m043.statements },
+  { version: 44, name: m044.name, statements: m044.statements },
 ];
 
 /** The schema version this code migrates to. */

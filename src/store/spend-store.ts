@@ -18,8 +18,12 @@ import { deleteDriveBudget } from "./sql/drive-budgets/delete-drive-budget.js";
 import type { DriveBudgetRow } from "./sql/drive-budgets/drive-budget-row.js";
 import { listDriveBudgets } from "./sql/drive-budgets/list-drive-budgets.js";
 import { upsertDriveBudget } from "./sql/drive-budgets/upsert-drive-budget.js";
+import type { DailyBudgetRow } from "./sql/daily-budget/daily-budget-row.js";
+import { selectDailyBudget } from "./sql/daily-budget/select-daily-budget.js";
+import { upsertDailyBudget } from "./sql/daily-budget/upsert-daily-budget.js";
+import { deleteDailyBudget } from "./sql/daily-budget/delete-daily-budget.js";
 
-export type { RunCost, CostlyTaskRow, DaySpendRow, DriveSpendRow, WindowSpend, DriveBudgetRow };
+export type { RunCost, CostlyTaskRow, DaySpendRow, DriveSpendRow, WindowSpend, DriveBudgetRow, DailyBudgetRow };
 
 export class SpendStore {
   constructor(readonly db: Db) {}
@@ -66,6 +70,19 @@ export class SpendStore {
 
   removeDriveBudget(driveId: string): Promise<boolean> {
     return deleteDriveBudget(this.db, driveId);
+  }
+
+  /** The daily budget set while the agents run (migration 044); undefined: none, TASK_BUDGET_USD_PER_DAY holds. */
+  dailyBudget(): Promise<DailyBudgetRow | undefined> {
+    return selectDailyBudget(this.db);
+  }
+
+  setDailyBudget(usdPerDay: number | null, reason: string, setBy: string): Promise<DailyBudgetRow> {
+    return upsertDailyBudget(this.db, usdPerDay, reason, setBy);
+  }
+
+  removeDailyBudget(): Promise<boolean> {
+    return deleteDailyBudget(this.db);
   }
 
   /** The drives recorded as having spent their budget (at most `limit`). */

@@ -11,27 +11,14 @@ import { selectSpendOfDrives } from "../store/sql/spend/select-spend-of-drives.j
 import { selectWindowSpend } from "../store/sql/spend/select-window-spend.js";
 import { driveBudgetOf, type DriveBudget, type DriveBudgetSources } from "./drive-budget.js";
 import { BUDGET_WINDOW_MS } from "./spend-budget.js";
+import type { BudgetEntry } from "./daily-budget-entry.js";
 
 /** At most this many budgets set while the agents run are listed (the named settings all are). */
 export const LISTED_STORED = 1000;
 
-export interface DriveBudgetEntry {
+/** A drive's budget (setting: TASK_DRIVE_BUDGETS_USD_PER_DAY, TASK_BUDGET_USD_PER_DRIVE_PER_DAY or one set while the agents run; settingsUsd: its named one, or the default). */
+export interface DriveBudgetEntry extends BudgetEntry {
   driveId: string;
-  /** US dollars per 24 hours; null: the drive's writers are not held to any (set so). */
-  usdPerDay: number | null;
-  /** TASK_DRIVE_BUDGETS_USD_PER_DAY, or "set by <who> (ph-tasks budget)". */
-  setting: string;
-  /** Set while the agents run: why, by whom, when; null for a named setting. */
-  reason: string | null;
-  setBy: string | null;
-  setAt: string | null;
-  /** What the settings give the drive (its named one, or the default): what holds it once a budget set while the agents run is removed; null: none. */
-  settingsUsd: number | null;
-  spentUsd: number;
-  runs: number;
-  remainingUsd: number | null;
-  /** Spent: when the drive's writers' Claude tasks start again. */
-  resumesAt: string | null;
 }
 
 /** The budgets of `driveIds` (a drive without one absent), the ones set while the agents run read in one query. */

@@ -22,27 +22,22 @@ import type { DriveBudgetRow, SpendStore } from "../store/spend-store.js";
 import { driveBudgetsOf } from "./drive-budget-entries.js";
 import type { TaskStore } from "../store/task-store.js";
 import type { SpendCap } from "./executors/executor.js";
-import { BUDGET_WINDOW_MS, DEFAULT_WARN_AT_PERCENT, dollars, nearlySpent, type SpentBudget } from "./spend-budget.js";
+import { BUDGET_WINDOW_MS, DEFAULT_WARN_AT_PERCENT, dollars, nearlySpent, storedSetting, type Budget, type SpentBudget } from "./spend-budget.js";
 import { writersDrive } from "./task-from-document.js";
 import { logTransition } from "./task-events.js";
 import type { Task } from "./types.js";
 import type { WaitingReason } from "./waiting-reason.js";
 
-/** A drive's budget and the setting that gave it, as people read it in messages. */
-export interface DriveBudget {
-  usd: number;
-  /**
-   * TASK_DRIVE_BUDGETS_USD_PER_DAY (a named drive's own), TASK_BUDGET_USD_PER_DRIVE_PER_DAY (the
-   * default), or "set by <who> (ph-tasks budget)" for one set while the agents run (migration 042).
-   */
-  setting: string;
-}
+/**
+ * A drive's budget and the setting that gave it: TASK_DRIVE_BUDGETS_USD_PER_DAY (a named drive's
+ * own), TASK_BUDGET_USD_PER_DRIVE_PER_DAY (the default), or "set by <who> (ph-tasks budget)" for
+ * one set while the agents run (migration 042).
+ */
+export type DriveBudget = Budget;
 
 /** A drive whose budget is spent: which, how much, and when it has room again. */
 export interface SpentDriveBudget extends SpentBudget {
   driveId: string;
-  /** Which setting gave the drive its budget (DriveBudget.setting). */
-  setting: string;
   /** From now (the store's clock). */
   freesInMs: number;
 }
@@ -79,10 +74,10 @@ export function driveBudgetReason(spent: SpentDriveBudget): WaitingReason {
   };
 }
 
-/** The tighter of the daily budget's rest and the drive's (either may be absent). */
-export function tighterCap(dailyUsd: number | undefined, drive: DriveBudget | undefined): SpendCap | undefined {
-  if (drive !== undefined && (dailyUsd === undefined || drive.usd < dailyUsd)) return { usd: drive.usd, from: "drive", setting: drive.setting };
-  return dailyUsd === undefined ? undefined : { usd: dailyUsd, from: "daily" };
+/** The tighter of the daily budget's rest and the drive's (either may be absent), with the setting that gave it. */
+export function tighterCap(daily: Budget | undefined, drive: DriveBudget | undefined): SpendCap | undefined {
+  if (drive !== undefined && (daily === undefined || drive.usd < daily.usd)) return { usd: drive.usd, from: "drive", setting: drive.setting };
+  return daily === undefined ? undefined : { usd: daily.usd, from: "daily", setting: daily.setting };
 }
 
 /** The budgets a drive may be given: the default, named drives' own (the settings), and those set while the agents run. */
@@ -91,11 +86,6 @@ export interface DriveBudgetSources {
   defaultUsd: number | undefined;
   /** Named drives' own (TASK_DRIVE_BUDGETS_USD_PER_DAY), instead of the default. */
   named: Readonly<Record<string, number>>;
-}
-
-/** How a budget set while the agents run is named in messages. */
-export function storedSetting(row: Pick<DriveBudgetRow, "set_by">): string {
-  return `set by ${row.set_by} (ph-tasks budget)`;
 }
 
 /**

@@ -1,16 +1,18 @@
 /**
  * The spend as a person reads it (GET /api/spend, ph-tasks spend, the dashboard): the last 24
- * hours against the daily budget, each UTC day of the last `days` by type, and the tasks and the
+ * hours against the daily budget (one set while the agents run, else TASK_BUDGET_USD_PER_DAY), each UTC day of the last `days` by type, and the tasks and the
  * drives whose writers asked for most in the last 24 hours, each against its own budget
  * (TASK_BUDGET_USD_PER_DRIVE_PER_DAY). Read fresh from the store: every worker's runs count.
  */
 import type { SpendStore } from "../store/spend-store.js";
 import { driveBudgetsOf, driveResumesAt } from "./drive-budget-entries.js";
-import { BUDGET_WINDOW_MS, DEFAULT_WARN_AT_PERCENT } from "./spend-budget.js";
+import { BUDGET_WINDOW_MS, dailyBudgetOf, DEFAULT_WARN_AT_PERCENT, storedSetting } from "./spend-budget.js";
 
 export interface SpendReport {
-  /** TASK_BUDGET_USD_PER_DAY as this agent has it; null: none. */
+  /** The daily budget: one set while the agents run (ph-tasks budget daily), else TASK_BUDGET_USD_PER_DAY as this agent has it; null: none. */
   budgetUsdPerDay: number | null;
+  /** Which of those gave it (TASK_BUDGET_USD_PER_DAY, or "set by <who> (ph-tasks budget)", also for none set so); null: none, by the settings. */
+  budgetSetting: string | null;
   /** TASK_BUDGET_WARN_AT_PERCENT: the share of a budget whose crossing is warned of. */
   warnAtPercent: number;
   last24h: { usd: number; runs: number };
@@ -41,7 +43,9 @@ export interface Budgets {
 }
 
 export async function spendReport(store: SpendStore, budgets: Budgets, days: number, now = Date.now()): Promise<SpendReport> {
-  const budgetUsdPerDay = budgets.perDay;
+  const stored = await store.dailyBudget();
+  const daily = dailyBudgetOf(budgets.perDay, stored);
+  const budgetUsdPerDay = daily?.usd;
   const [window, perDay, costliest, drives] = await Promise.all([store.inWindow(BUDGET_WINDOW_MS, budgetUsdPerDay ?? null), store.byDay(days), store.costliestTasks(BUDGET_WINDOW_MS, 10), store.byDrive(BUDGET_WINDOW_MS, 10)]);
   const driveIds = drives.flatMap((row) => (row.drive_id === null ? [] : [row.drive_id]));
   const driveBudgets = await driveBudgetsOf(store.db, { defaultUsd: budgets.perDrive, named: budgets.namedDrives ?? {} }, driveIds);
@@ -62,6 +66,7 @@ export async function spendReport(store: SpendStore, budgets: Budgets, days: num
   const budget = budgetUsdPerDay ?? null;
   return {
     budgetUsdPerDay: budget,
+    budgetSetting: daily?.setting ?? (stored ? storedSetting(stored) : null),
     warnAtPercent: budgets.warnAtPercent ?? DEFAULT_WARN_AT_PERCENT,
     last24h: { usd: window.spentUsd, runs: window.runs },
     remainingUsd: budget === null ? null : Math.max(0, budget - window.spentUsd),

@@ -141,7 +141,7 @@ export class TaskBudgets {
 
   /** What a run of `task` may spend: the tighter of the daily budget's rest and its drive's (as read as it started). */
   spendCap(task: Task): SpendCap | undefined {
-    return tighterCap(this.daily.remainingUsd(), this.drives.remainingFor(task));
+    return tighterCap(this.daily.remaining(), this.drives.remainingFor(task));
   }
 
   /** The budgets' part of why a task waits (waiting-reason.ts). */

@@ -166,7 +166,8 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     every(EXPIRY_SWEEP_MS, () => cancelExpiredTasks(this.store, (id, reason, code) => this.cancelTask(id, reason, code), this.logger).then(() => undefined));
     every(APPROVAL_ASK_MS, () => askForApprovals(this.store, this, this.logger));
     every(this.settings.spentDrivesRecheckMs ?? SPENT_DRIVES_RECHECK_MS, () => this.budgets.recheckSpentDrives());
-    if (this.budgets.daily.limitUsd !== undefined) every(BUDGET_REFRESH_MS, async () => void ((await this.budgets.daily.refresh()) && this.schedulePump()));
+    // Also without a budget: one may be set while the agents run (ph-tasks budget daily), should its notification be lost.
+    every(BUDGET_REFRESH_MS, async () => void ((await this.budgets.daily.refresh()) && this.schedulePump()));
     await this.heartbeat.beat();
     await this.budgets.wakeDriveHolds();
     void this.dependencyFailures.checkQuietly(); // a worker that died between a task's end and its dependents' cancel

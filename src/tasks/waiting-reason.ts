@@ -10,7 +10,7 @@ import type { RateLimitStore } from "../store/rate-limit-store.js";
 import type { TypeConcurrencyStore } from "../store/type-concurrency-store.js";
 import { ALL_TYPES } from "../store/sql/pauses/pause-row.js";
 import type { WaitingFacts } from "../store/sql/select-waiting-facts.js";
-import type { SpentBudget } from "./spend-budget.js";
+import { dollars, type SpentBudget } from "./spend-budget.js";
 
 export type WaitingCode = "dependencies" | "approval" | "not_before" | "paused" | "over_budget" | "drive_over_budget" | "rate_limited" | "type_busy" | "document_busy" | "drive_busy" | "queued";
 
@@ -39,7 +39,7 @@ export interface WaitingSources {
 /** Why a task of a type whose runs cost money waits while the daily budget is spent. */
 export function dailyBudgetReason(spent: SpentBudget): WaitingReason {
   const until = new Date(spent.freesAt).toISOString();
-  return { code: "over_budget", message: `the daily budget is spent ($${spent.spentUsd.toFixed(2)} of $${spent.limitUsd.toFixed(2)} in the last 24 hours; TASK_BUDGET_USD_PER_DAY); runs that cost money start again at ${until}`, until };
+  return { code: "over_budget", message: `the daily budget is spent (${dollars(spent.spentUsd)} of ${dollars(spent.limitUsd)} in the last 24 hours; ${spent.setting}); runs that cost money start again at ${until}`, until };
 }
 
 export async function explainWaiting(facts: WaitingFacts, sources: WaitingSources, now = Date.now()): Promise<WaitingReason> {

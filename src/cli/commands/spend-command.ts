@@ -12,6 +12,7 @@ import { dollars, nearlySpent } from "../../tasks/spend-budget.js";
 
 const SpendSchema = z.looseObject({
   budgetUsdPerDay: z.number().nullable(),
+  budgetSetting: z.string().nullable().default(null),
   warnAtPercent: z.number().default(80),
   last24h: z.object({ usd: z.number(), runs: z.number() }),
   remainingUsd: z.number().nullable(),
@@ -27,8 +28,10 @@ export type SpendAnswer = z.infer<typeof SpendSchema>;
 /** The first line: the last 24 hours against the budget, and whether runs wait for it. */
 export function spendHeadline(spend: SpendAnswer): string {
   const last = `last 24 hours: ${dollars(spend.last24h.usd)} in ${spend.last24h.runs} run${spend.last24h.runs === 1 ? "" : "s"}`;
-  if (spend.budgetUsdPerDay === null) return `${last} (no daily budget: TASK_BUDGET_USD_PER_DAY)`;
-  const of = `${last} of a ${dollars(spend.budgetUsdPerDay)} daily budget`;
+  if (spend.budgetUsdPerDay === null) return `${last} (no daily budget: ${spend.budgetSetting ?? "TASK_BUDGET_USD_PER_DAY"})`;
+  // One set while the agents run says by whom; the setting's goes without saying.
+  const whose = spend.budgetSetting !== null && spend.budgetSetting !== "TASK_BUDGET_USD_PER_DAY" ? ` (${spend.budgetSetting})` : "";
+  const of = `${last} of a ${dollars(spend.budgetUsdPerDay)} daily budget${whose}`;
   if (spend.resumesAt) return `${of}: spent — Claude tasks wait until ${spend.resumesAt}`;
   return `${of}: ${dollars(spend.remainingUsd ?? 0)} left${nearlySpent(spend.last24h.usd, spend.budgetUsdPerDay, spend.warnAtPercent) ? ` — past the ${spend.warnAtPercent} % warning (TASK_BUDGET_WARN_AT_PERCENT)` : ""}`;
 }

@@ -20,8 +20,10 @@ export function dollars(usd) {
 function headline(spend) {
   const { usd, runs } = spend.last24h;
   const last = `last 24 hours: ${dollars(usd)} in ${runs} run${runs === 1 ? "" : "s"}`;
-  if (spend.budgetUsdPerDay === null) return `${last} (no daily budget: TASK_BUDGET_USD_PER_DAY)`;
-  const of = `${last} of a ${dollars(spend.budgetUsdPerDay)} daily budget`;
+  const setting = spend.budgetSetting ?? null;
+  if (spend.budgetUsdPerDay === null) return `${last} (no daily budget: ${setting ?? "TASK_BUDGET_USD_PER_DAY"})`;
+  const whose = setting !== null && setting !== "TASK_BUDGET_USD_PER_DAY" ? ` (${setting})` : "";
+  const of = `${last} of a ${dollars(spend.budgetUsdPerDay)} daily budget${whose}`;
   if (spend.resumesAt) return `${of}: spent — Claude tasks wait until ${new Date(spend.resumesAt).toLocaleString()}`;
   return `${of}: ${dollars(spend.remainingUsd ?? 0)} left${nearlySpent(spend) ? ` — past the ${spend.warnAtPercent} % warning (TASK_BUDGET_WARN_AT_PERCENT)` : ""}`;
 }

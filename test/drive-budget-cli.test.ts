@@ -10,11 +10,10 @@ import { mkdirSync, mkdtempSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startAgent, type Agent } from "../src/agent.js";
-import { loadConfig } from "../src/config.js";
-import { silentLogger } from "../src/logger.js";
+import type { Agent } from "../src/agent.js";
 import { addTaskDocument, getTaskDocumentState } from "../src/reactor/documents.js";
-import { startStandIn, type StandIn } from "./support/anthropic-stand-in.js";
+import type { StandIn } from "./support/anthropic-stand-in.js";
+import { startBudgetAgent, type BudgetAgent } from "./support/budget-agent.js";
 import { phTasks } from "./support/ph-tasks-cli.js";
 import { waitFor } from "./support/process.js";
 
@@ -28,27 +27,18 @@ mkdirSync(project);
 describe("ph-tasks budget on a real agent", () => {
   let standIn: StandIn;
   let agent: Agent;
-  const as = (token: string) => ({ PH_TASKS_URL: agent.url, API_TOKEN: token });
+  let running: BudgetAgent;
+  const as = (token: string) => running.as(token);
 
   beforeAll(async () => {
-    standIn = await startStandIn();
-    const dataDir = mkdtempSync(path.join(root, "agent-"));
-    const env = {
-      TASK_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "silent", API_TOKEN, API_USERS: `alice=${ALICE_TOKEN}`, API_READ_TOKEN: READ_TOKEN,
-      TASK_ALLOWED_ROOTS: root, ANTHROPIC_API_KEY: "sk-ant-test-key", ANTHROPIC_BASE_URL: standIn.url,
-      TASK_SHUTDOWN_GRACE_MS: "100", TASK_KILL_GRACE_MS: "500", TASK_RETRY_BASE_MS: "100", TASK_RETRY_MAX_MS: "200",
-      TASK_BUDGET_USD_PER_DRIVE_PER_DAY: "1",
-    };
-    agent = await startAgent(loadConfig(env, dataDir), { logger: silentLogger(), reactorStorage: { kind: "memory" }, rules: [] });
+    running = await startBudgetAgent(root, { admin: API_TOKEN, alice: ALICE_TOKEN, read: READ_TOKEN }, { TASK_BUDGET_USD_PER_DRIVE_PER_DAY: "1" });
+    ({ agent, standIn } = running);
   });
-  afterAll(async () => {
-    await agent.stop();
-    await standIn.close();
-  });
+  afterAll(() => running.close());
 
   it("set by alice, a document's run stops at it and waits saying who set it; raised, it runs at once; listed, removed", async () => {
     const drive = agent.localDriveId;
-    expect((await phTasks(["budget"], as(API_TOKEN))).stdout).toBe("no drive has a budget of its own; other drives: $1.00 each (TASK_BUDGET_USD_PER_DRIVE_PER_DAY)\n");
+    expect((await phTasks(["budget"], as(API_TOKEN))).stdout).toBe("all runs: no daily budget; $0.00 spent in the last 24 hours\nno drive has a budget of its own; other drives: $1.00 each (TASK_BUDGET_USD_PER_DRIVE_PER_DAY)\n");
 
     const set = await phTasks(["budget", "set", drive, "0.25", "--reason", "trial week"], as(ALICE_TOKEN));
     expect(set).toMatchObject({ status: 0, stderr: "" });
@@ -82,7 +72,7 @@ describe("ph-tasks budget on a real agent", () => {
 
     // Listed (the read-only token may), with what the drive spent.
     const list = await phTasks(["budget", "list"], as(READ_TOKEN));
-    expect(list.stdout).toMatch(new RegExp(`^DRIVE +PER DAY +SPENT \\(24H\\) +NOW +SET BY +REASON\\n[- ]+\\n${drive} +\\$10\\.00 +\\$3\\.\\d\\d +\\$[67]\\.\\d\\d left +API_TOKEN 20\\d\\d-\\S+ *\\nother drives: \\$1\\.00 each \\(TASK_BUDGET_USD_PER_DRIVE_PER_DAY\\)\\n$`));
+    expect(list.stdout).toMatch(new RegExp(`^all runs: no daily budget; \\$3\\.\\d\\d spent in the last 24 hours\\nDRIVE +PER DAY +SPENT \\(24H\\) +NOW +SET BY +REASON\\n[- ]+\\n${drive} +\\$10\\.00 +\\$3\\.\\d\\d +\\$[67]\\.\\d\\d left +API_TOKEN 20\\d\\d-\\S+ *\\nother drives: \\$1\\.00 each \\(TASK_BUDGET_USD_PER_DRIVE_PER_DAY\\)\\n$`));
     const json = JSON.parse((await phTasks(["budget", "--json"], as(READ_TOKEN))).stdout) as { defaultUsdPerDay: number; drives: Record<string, unknown>[] };
     expect(json).toMatchObject({ defaultUsdPerDay: 1, drives: [{ driveId: drive, usdPerDay: 10, setBy: "API_TOKEN", reason: "", settingsUsd: 1, runs: 2 }] });
 

@@ -20,7 +20,7 @@ import { submitForm } from "./submit-form.js";
 import { templatesSection } from "./templates.js";
 import { approvalsSection, decisionControls } from "./approvals.js";
 import { SPEND_DAYS, spendSection } from "./spend.js";
-import { driveBudgetList, driveBudgetsSection } from "./drive-budgets.js";
+import { budgetsSection, dailyBudgetBlock, driveBudgetList } from "./drive-budgets.js";
 import { followUpCard } from "./follow-up.js";
 
 const app = document.getElementById("app");
@@ -130,7 +130,7 @@ const optionalList = (path, key) => api(path).catch((error) => { if (error insta
 const optionalSpend = () => optionalList(`/api/spend?days=${SPEND_DAYS}`, "spend").then((body) => ("last24h" in body ? body : null));
 const loadOverview = () => Promise.all([api("/api/stats"), api(recentQuery()), api("/api/tasks?status=running&limit=10"),
   optionalList("/api/schedules", "schedules"), optionalList("/api/hooks", "hooks"), optionalList("/api/webhooks", "webhooks"), optionalList("/api/queue/pauses", "pauses"),
-  optionalList("/api/workers", "workers"), optionalList("/api/approvals", "approvals"), optionalSpend(), optionalList("/api/budgets/drives", "drives"),
+  optionalList("/api/workers", "workers"), optionalList("/api/approvals", "approvals"), optionalSpend(), optionalList("/api/budgets/drives", "drives"), optionalList("/api/budgets/daily", "daily"),
   Promise.all([optionalList("/api/queue/rate-limits", "rateLimits"), optionalList("/api/queue/concurrency", "concurrency")])
     .then(([rates, caps]) => ({ rateLimits: rates.rateLimits ?? [], concurrency: caps.concurrency ?? [] }))]);
 
@@ -138,6 +138,8 @@ const schedulesCard = (schedules, mine) => (schedules.schedules ? schedulesSecti
 const hooksCard = (hooks, mine) => (hooks.hooks ? hooksSection(hooks.hooks, api, () => refreshOverview(mine)) : h("div", { id: "hooks-section" }));
 const queueCard = (pauses, limits, mine) => (pauses.pauses ? queueSection(pauses.pauses, limits, api, () => refreshOverview(mine)) : h("div", { id: "queue-section" }));
 const workersCard = (workers, mine) => workersSection(workers.workers, api, () => refreshOverview(mine));
+// An agent without the budget routes shows no card, or only the part it has.
+const budgetsCard = (drives, daily, mine) => (drives.drives || daily.daily ? budgetsSection(drives.drives ? drives : null, daily.daily, api, () => refreshOverview(mine), signedOut) : h("div", { id: "drive-budgets-section" }));
 const webhooksCard = (webhooks, mine) => (webhooks.webhooks ? webhooksSection(webhooks.webhooks, api, () => refreshOverview(mine)) : h("div", { id: "webhooks-section" }));
 
 /** A refused token asks for another (true: nothing more to show); any other error is the caller's. */
@@ -146,7 +148,7 @@ const signedOut = (error) => (error instanceof AuthError ? (showToken("The token
 const templatesCard = (templates) => (templates.templates ? templatesSection(templates.templates, api, signedOut) : h("div", { id: "templates-section" }));
 
 async function renderOverview(mine) {
-  const [[stats, list, running, schedules, hooks, webhooks, pauses, workers, approvals, spend, driveBudgets, limits], templates] = await Promise.all([loadOverview(), optionalList("/api/templates", "templates")]);
+  const [[stats, list, running, schedules, hooks, webhooks, pauses, workers, approvals, spend, driveBudgets, dailyBudget, limits], templates] = await Promise.all([loadOverview(), optionalList("/api/templates", "templates")]);
   if (mine !== generation) return;
   app.replaceChildren(
     queueCard(pauses, limits, mine),
@@ -160,7 +162,7 @@ async function renderOverview(mine) {
     typesSection(stats.types ?? []),
     failuresSection(stats.failures ?? []),
     spendSection(spend),
-    driveBudgets.drives ? driveBudgetsSection(driveBudgets, api, () => refreshOverview(mine), signedOut) : h("div", { id: "drive-budgets-section" }),
+    budgetsCard(driveBudgets, dailyBudget, mine),
     workersCard(workers, mine),
     schedulesCard(schedules, mine),
     hooksCard(hooks, mine),
@@ -171,7 +173,7 @@ async function renderOverview(mine) {
 
 /** Swaps everything but the form, so a refresh never loses what the user is typing. */
 async function refreshOverview(mine) {
-  const [stats, list, running, schedules, hooks, webhooks, pauses, workers, approvals, spend, driveBudgets, limits] = await loadOverview();
+  const [stats, list, running, schedules, hooks, webhooks, pauses, workers, approvals, spend, driveBudgets, dailyBudget, limits] = await loadOverview();
   if (mine !== generation) return;
   document.getElementById("queue-section")?.replaceWith(queueCard(pauses, limits, mine));
   document.getElementById("approvals-section")?.replaceWith(approvalsSection(approvals.approvals));
@@ -182,6 +184,7 @@ async function refreshOverview(mine) {
   document.getElementById("types-section")?.replaceWith(typesSection(stats.types ?? []));
   document.getElementById("failures-section")?.replaceWith(failuresSection(stats.failures ?? []));
   document.getElementById("spend-section")?.replaceWith(spendSection(spend));
+  if (dailyBudget.daily) document.getElementById("daily-budget")?.replaceWith(dailyBudgetBlock(dailyBudget.daily, api, () => refreshOverview(mine)));
   if (driveBudgets.drives) document.getElementById("drive-budgets-list")?.replaceWith(driveBudgetList(driveBudgets, api, () => refreshOverview(mine)));
   document.getElementById("workers-section")?.replaceWith(workersCard(workers, mine));
   document.querySelector(".charts")?.replaceWith(charts(stats.perMinute));

@@ -1,9 +1,12 @@
-// The overview's "Drive budgets" card: each drive whose writers' Claude runs are held to a budget
-// of its own (GET /api/budgets/drives: set here or with `ph-tasks budget set`, or named in
-// TASK_DRIVE_BUDGETS_USD_PER_DAY), what its writers spent in the last 24 hours, who set it and
-// why, and a Remove button for one set while the agents run; then a form to set one (PUT
-// /api/budgets/drives/:drive; "none": no budget at all). The list is redrawn by the overview's
-// refreshes, the form is not (what is typed stays). Text from the API through textContent only.
+// The overview's "Budgets" card. First the daily budget of every run that costs money, the
+// owner's own too (GET /api/budgets/daily: set here or with `ph-tasks budget daily`, else TASK_BUDGET_USD_PER_DAY), what
+// was spent against it in the last 24 hours, who set it and why, a Remove button for one set while
+// the agents run, and a form to set one (PUT /api/budgets/daily). Then each drive whose writers'
+// Claude runs are held to a budget of its own (GET /api/budgets/drives: set here or with `ph-tasks
+// budget set`, or named in TASK_DRIVE_BUDGETS_USD_PER_DAY), likewise, and a form to set one (PUT
+// /api/budgets/drives/:drive). "none": no budget at all. The daily block and the drive list are
+// redrawn by the overview's refreshes, the forms are not (what is typed stays). Text from the API
+// through textContent only.
 
 import { actionRunner } from "./actions.js";
 import { h } from "./dom.js";
@@ -38,29 +41,45 @@ export function driveBudgetList(list, api, changed) {
     message);
 }
 
+/** The daily budget's first line: what holds, and what gives it (who set it and why, or the setting). */
+function dailyLine(d) {
+  const budget = d.usdPerDay === null ? "No daily budget" : `Daily budget, all runs: ${dollars(d.usdPerDay)} a day`;
+  if (!d.setBy) return `${budget} (${d.setting === "none" ? "TASK_BUDGET_USD_PER_DAY is not set" : d.setting})`;
+  // Set while the agents run: say what Remove would give back.
+  const settings = d.settingsUsd === null ? "no budget" : dollars(d.settingsUsd);
+  return `${budget} — set by ${d.setBy}${d.reason ? `: ${d.reason}` : ""} (TASK_BUDGET_USD_PER_DAY would give ${settings})`;
+}
+
+/** The daily budget from GET /api/budgets/daily (null: the agent has no such route, or it failed). */
+export function dailyBudgetBlock(daily, api, changed) {
+  if (!daily) return h("div", { id: "daily-budget" });
+  const message = h("div", { class: "error", id: "daily-budget-error" });
+  const act = actionRunner(message, changed);
+  const spent = `Last 24 hours: ${dollars(daily.spentUsd)} in ${daily.runs} run${daily.runs === 1 ? "" : "s"}${daily.usdPerDay === null ? "." : ` — ${standing(daily)}`}`;
+  return h("div", { id: "daily-budget" },
+    h("p", {}, h("span", { id: "daily-budget-line" }, dailyLine(daily)), " ",
+      daily.setBy ? h("button", { class: "secondary", "data-action": "remove-daily-budget", onclick: act(() => api("/api/budgets/daily", { method: "DELETE" })) }, "Remove") : ""),
+    h("p", { id: "daily-budget-spent", class: daily.resumesAt ? "error-text" : "muted" }, spent),
+    message);
+}
+
 /** An amount as typed: "none" is null; a number is sent as one; anything else as typed, for the API to refuse naming it. */
 function amount(text) {
   if (text === "none") return null;
   return /^\d+(\.\d+)?$/.test(text) ? Number(text) : text;
 }
 
-/** The form: drive, dollars a day (or none), reason; the API's field errors shown under it. `handled(error)`: true when the dashboard dealt with it (a refused token). */
-export function driveBudgetForm(api, changed, handled) {
-  const message = h("div", { class: "error", id: "drive-budget-form-error" });
-  const form = h("form", { id: "drive-budget-form", class: "write-only" },
-    h("label", {}, "Drive", h("input", { name: "drive", placeholder: "drive id", required: true })),
-    h("label", {}, "US dollars a day", h("input", { name: "usd", placeholder: "2.50, or none", required: true })),
-    h("label", {}, "Reason (optional)", h("input", { name: "reason" })),
-    h("button", { type: "submit" }, "Set"),
-    message);
+/**
+ * Sends a budget form as PUT `request(data)` gives it ([path, body]): cleared and redrawn when set,
+ * else the API's field errors under it. `handled(error)`: true when the dashboard dealt with it (a refused token).
+ */
+function onBudgetSubmit(form, message, request, api, changed, handled) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const data = new FormData(form);
-    const drive = String(data.get("drive") || "").trim();
-    const body = { usdPerDay: amount(String(data.get("usd") || "").trim()), reason: String(data.get("reason") || "").trim() };
+    const [path, body] = request(new FormData(form));
     message.textContent = "";
     try {
-      await api(`/api/budgets/drives/${encodeURIComponent(drive)}`, { method: "PUT", body: JSON.stringify(body) });
+      await api(path, { method: "PUT", body: JSON.stringify(body) });
       form.reset();
       await changed();
     } catch (error) {
@@ -72,11 +91,40 @@ export function driveBudgetForm(api, changed, handled) {
   return form;
 }
 
-/** The card: the list (swapped by refreshes) above the form (kept). */
-export function driveBudgetsSection(list, api, changed, handled) {
+const field = (data, name) => String(data.get(name) || "").trim();
+
+/** The daily budget's form: dollars a day (or none), reason. */
+export function dailyBudgetForm(api, changed, handled) {
+  const message = h("div", { class: "error", id: "daily-budget-form-error" });
+  const form = h("form", { id: "daily-budget-form", class: "write-only" },
+    h("label", {}, "US dollars a day", h("input", { name: "usd", placeholder: "10, or none", required: true })),
+    h("label", {}, "Reason (optional)", h("input", { name: "reason" })),
+    h("button", { type: "submit" }, "Set"),
+    message);
+  return onBudgetSubmit(form, message, (data) => ["/api/budgets/daily", { usdPerDay: amount(field(data, "usd")), reason: field(data, "reason") }], api, changed, handled);
+}
+
+/** The drives' form: drive, dollars a day (or none), reason. */
+export function driveBudgetForm(api, changed, handled) {
+  const message = h("div", { class: "error", id: "drive-budget-form-error" });
+  const form = h("form", { id: "drive-budget-form", class: "write-only" },
+    h("label", {}, "Drive", h("input", { name: "drive", placeholder: "drive id", required: true })),
+    h("label", {}, "US dollars a day", h("input", { name: "usd", placeholder: "2.50, or none", required: true })),
+    h("label", {}, "Reason (optional)", h("input", { name: "reason" })),
+    h("button", { type: "submit" }, "Set"),
+    message);
+  const request = (data) => [`/api/budgets/drives/${encodeURIComponent(field(data, "drive"))}`, { usdPerDay: amount(field(data, "usd")), reason: field(data, "reason") }];
+  return onBudgetSubmit(form, message, request, api, changed, handled);
+}
+
+/**
+ * The card: the daily budget, then the drives' — each its part redrawn by refreshes above its
+ * form (kept). `drives` (GET /api/budgets/drives) or `daily` (its entry) null: that part is not shown.
+ */
+export function budgetsSection(drives, daily, api, changed, handled) {
   return h("section", { class: "card", id: "drive-budgets-section" },
-    h("h2", {}, "Drive budgets"),
-    h("p", { class: "muted" }, "What the Claude runs a drive's writers ask for may spend in 24 hours; set here, it holds on every worker at once and wins over the settings."),
-    driveBudgetList(list, api, changed),
-    driveBudgetForm(api, changed, handled));
+    h("h2", {}, "Budgets"),
+    h("p", { class: "muted" }, "What Claude runs may spend in 24 hours, all of them together (the owner's own too) and a drive's writers' alone; set here, a budget holds on every worker at once and wins over the settings."),
+    daily ? [h("h3", {}, "All runs"), dailyBudgetBlock(daily, api, changed), dailyBudgetForm(api, changed, handled)] : dailyBudgetBlock(null),
+    drives ? [h("h3", {}, "Each drive"), driveBudgetList(drives, api, changed), driveBudgetForm(api, changed, handled)] : driveBudgetList(null));
 }

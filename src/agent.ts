@@ -217,6 +217,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
     apiToken: config.API_TOKEN,
     readToken: config.API_READ_TOKEN,
     users: config.API_USERS,
+    readers: config.API_READERS,
     allowedHosts: config.HTTP_ALLOWED_HOSTS,
     trustedProxies: config.HTTP_TRUSTED_PROXIES,
     createTask,

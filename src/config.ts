@@ -227,6 +227,7 @@ export const VARIABLES = {
   API_TOKEN: { schema: z.string().min(16, "must be at least 16 characters"), secret: true, doc: "Bearer token required on every endpoint but /healthz; it may do everything (run commands)." },
   API_READ_TOKEN: { schema: z.string().min(16, "must be at least 16 characters"), secret: true, doc: "A second bearer token that may only read (GET, HEAD): the dashboard without its buttons, list / show / logs, /metrics. Needs API_TOKEN." },
   API_USERS: { schema: ApiUsersSchema, default: "", secret: true, doc: "Comma-separated name=token pairs: tokens that may do everything API_TOKEN may, each known by its name — a decision made with it is by that name, and only such a name can decide an approval that lists approvers. Tokens at least 16 characters, each its own; a name may have several (to rotate one: add the new, then remove the old). Needs API_TOKEN." },
+  API_READERS: { schema: ApiUsersSchema, default: "", secret: true, doc: "Comma-separated name=token pairs: tokens that may only read, as API_READ_TOKEN may (GET, HEAD: the dashboard without its buttons, list / show / logs, /metrics), each known by its name — a change one asks for is refused and recorded in the audit log under that name, and each can be revoked alone (a colleague who watches, a wall screen, a scraper). Tokens at least 16 characters, each its own. Needs API_TOKEN." },
   HTTP_TRUSTED_PROXIES: { schema: proxyList, default: "", doc: "Reverse proxies in front of the HTTP server (comma-separated: loopback, linklocal, uniquelocal, IP addresses, ranges like 10.0.0.0/8): a request through one is recorded in the audit log with the address its X-Forwarded-For names, not the proxy's. Only the audit log reads it; who may connect is still decided by the connection itself. Empty: the connection's address." },
   HTTP_ALLOWED_HOSTS: { schema: hostNameList, default: "", doc: "Without API_TOKEN, the host names the HTTP server answers to besides loopback ones (localhost, 127.x.x.x, ::1), e.g. a name in /etc/hosts that points at 127.0.0.1. A request naming another one (a page using DNS rebinding) gets 403, and so does a change (POST, PUT, PATCH, DELETE) asked for by another site's page." },
   PH_TASKS_URL: { schema: url(/^https?$/, "http or https"), default: "http://127.0.0.1:4000", doc: "Agent the `ph-tasks` client commands talk to." },
@@ -281,6 +282,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     errors.push({ field: "API_USERS", message: "needs API_TOKEN: without it the API is open to everyone, and a named token proves nothing", value: "(hidden)" });
   } else if (users.some((u) => u.token === values.API_TOKEN || u.token === values.API_READ_TOKEN)) {
     errors.push({ field: "API_USERS", message: `${users.filter((u) => u.token === values.API_TOKEN || u.token === values.API_READ_TOKEN).map((u) => u.name).join(", ")}: a user's token must differ from API_TOKEN and API_READ_TOKEN`, value: "(hidden)" });
+  }
+  const readers = (values.API_READERS as { name: string; token: string }[] | undefined) ?? [];
+  const otherTokens = new Set([values.API_TOKEN, values.API_READ_TOKEN, ...users.map((u) => u.token)].filter((t) => t !== undefined));
+  if (readers.length > 0 && values.API_TOKEN === undefined) {
+    errors.push({ field: "API_READERS", message: "needs API_TOKEN: without it the API is open to everyone, and a read-only token means nothing", value: "(hidden)" });
+  } else if (readers.some((r) => otherTokens.has(r.token))) {
+    errors.push({ field: "API_READERS", message: `${readers.filter((r) => otherTokens.has(r.token)).map((r) => r.name).join(", ")}: a reader's token must differ from API_TOKEN, API_READ_TOKEN and every API_USERS token (which may do more)`, value: "(hidden)" });
   }
   // A synced drive is written by others: without a writer list, each of them could run programs
   // here (and Claude with this agent's key). Like a public listen address without API_TOKEN, that

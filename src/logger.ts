@@ -29,6 +29,8 @@ const REDACT_PATHS = [
   "*.env.API_READ_TOKEN",
   "env.API_USERS",
   "*.env.API_USERS",
+  "env.API_READERS",
+  "*.env.API_READERS",
 ];
 
 export interface LoggerOptions {

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startAgent, type Agent } from "../src/agent.js";
-import { ConfigError, loadConfig } from "../src/config.js";
+import { loadConfig } from "../src/config.js";
 import { createApp, listen } from "../src/http/server.js";
 import { createLogger, silentLogger } from "../src/logger.js";
 import { TaskStore } from "../src/store/task-store.js";
@@ -24,6 +24,7 @@ import { ApprovalExecutor } from "../src/tasks/executors/approval-executor.js";
 import { ValidationError } from "../src/validation.js";
 import { appKey, type AppKey } from "./support/app-keys.js";
 import { cliRegistry, testManager } from "./support/manager.js";
+import { configErrors } from "./support/config-errors.js";
 import { waitFor } from "./support/process.js";
 import { BACKENDS } from "./support/stores.js";
 import { documentReaches } from "./support/task-documents.js";
@@ -49,15 +50,7 @@ function caller(url: string, token: string) {
 }
 
 describe("API_USERS and named TASK_AUTHORIZED_WRITERS keys", () => {
-  const errorOf = (env: Record<string, string>) => {
-    try {
-      loadConfig(env);
-    } catch (error) {
-      if (error instanceof ConfigError) return error.errors.map((e) => `${e.field}: ${e.message} [${e.value}]`).join("\n");
-      throw error;
-    }
-    return "accepted";
-  };
+  const errorOf = configErrors;
 
   it("are read as name=token / name=key, and a bad entry is refused naming what is wrong, never echoing a token", async () => {
     expect(loadConfig({ API_TOKEN: ADMIN, API_USERS: `alice=${ALICE}, bob=${BOB}, alice=${ALICE_NEW}` }).API_USERS).toEqual(USERS);

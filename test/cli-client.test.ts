@@ -138,7 +138,7 @@ describe("ph-tasks serve and the client commands", () => {
     const before = (await agent.cli(["list", "--json"], reader)).stdout;
     const refused = await agent.cli(["submit", "cli", "--", "echo", "not run"], reader);
     expect(refused.status).toBe(2);
-    expect(refused.stderr).toContain("this token may only read (API_READ_TOKEN): POST /api/tasks needs API_TOKEN");
+    expect(refused.stderr).toContain("this token may only read (API_READ_TOKEN): POST /api/tasks needs API_TOKEN or a token of API_USERS");
     expect((await agent.cli(["queue", "pause", "cli"], reader)).status).toBe(2);
     expect((await agent.cli(["list", "--json"], reader)).stdout).toBe(before);
     expect(JSON.parse((await agent.cli(["queue", "status", "--json"], reader)).stdout)).toMatchObject({ pauses: [] });

@@ -683,12 +683,12 @@ describeInChromium("the dashboard", () => {
     expect(await page.locator("#approvals-section li").count()).toBe(0);
   });
 
-  it("the Spend card: the last 24 hours against the daily budget and its meter, the days, the costliest tasks linked (a removed one not), the drives against theirs; spent: until when", async () => {
-    // `drive`: a run that drive's writers asked for.
-    const cost = (taskId: string, type: string, usd: number, hoursAgo: number, drive: string | null = null) =>
-      store.db.query("INSERT INTO ph_run_costs (task_id, attempt, task_type, cost_usd, recorded_at, worker_id, writers_drive) VALUES ($1, 1, $2, $3, now() - make_interval(hours => $4), 'w', $5)", [taskId, type, usd, hoursAgo, drive]);
+  it("the Spend card: the last 24 hours against the daily budget and its meter, the days, the costliest tasks linked (a removed one not), the drives against theirs, the people who asked; spent: until when", async () => {
+    // `drive`: a run that drive's writers asked for; `by`: the person who asked, as proven.
+    const cost = (taskId: string, type: string, usd: number, hoursAgo: number, drive: string | null = null, by: string | null = null) =>
+      store.db.query("INSERT INTO ph_run_costs (task_id, attempt, task_type, cost_usd, recorded_at, worker_id, writers_drive, asked_by) VALUES ($1, 1, $2, $3, now() - make_interval(hours => $4), 'w', $5, $6)", [taskId, type, usd, hoursAgo, drive, by]);
     const { task } = await manager.enqueueTask({ type: "cli", title: "the dear one", command: "true" });
-    await cost(task.id, "claude-code", 1, 2, "team");
+    await cost(task.id, "claude-code", 1, 2, "team", "alice");
     await cost("gone", "claude-agent", 0.25, 1);
     await cost("older", "claude-code", 4, 30); // out of the 24 hours, in the days
     await openOverview();
@@ -709,6 +709,9 @@ describeInChromium("the dashboard", () => {
     expect(await page.locator("#spend-drives thead th:nth-child(4)").textContent()).toBe("Budget ($2.00 a day unless its own)");
     expect(await page.locator('#spend-drives tr[data-drive="team"] td').allTextContents()).toEqual(["team", "$1.00", "1", "$1.00 left of $2.00"]);
     expect(await page.locator('#spend-drives tr[data-drive=""] td').allTextContents()).toEqual(["the owner's own (API, CLI, schedules, hooks)", "$0.25", "1", ""]);
+    // By person: alice asked for the dollar; no one named for the rest.
+    expect(await page.locator('#spend-people tr[data-by="alice"] td').allTextContents()).toEqual(["alice", "$1.00", "1"]);
+    expect(await page.locator('#spend-people tr[data-by=""] td').allTextContents()).toEqual(["no one named (API_TOKEN, loopback, schedules, hooks, unnamed writers)", "$0.25", "1"]);
     await link.click();
     await page.waitForURL(new RegExp(`#/tasks/${task.id}$`));
 

@@ -76,7 +76,7 @@ describe("HTTP API", () => {
     for (const [method, path, body] of attempts) {
       const res = await read(path, { method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
       expect(res.status, `${method} ${path}`).toBe(403);
-      expect(await res.json()).toEqual({ error: "forbidden", message: `this token may only read (API_READ_TOKEN): ${method} ${path} needs API_TOKEN` });
+      expect(await res.json()).toEqual({ error: "forbidden", message: `this token may only read (API_READ_TOKEN): ${method} ${path} needs API_TOKEN or a token of API_USERS` });
     }
     expect(await (await read("/api/tasks?limit=100")).text()).toBe(listed);
     expect(((await (await read("/api/queue/pauses")).json()) as { pauses: unknown[] }).pauses).toEqual([]);

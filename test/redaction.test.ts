@@ -64,9 +64,9 @@ describe("Redactor", () => {
     expect(redactor.text("an ordinary line of output, nothing to hide")).toBe("an ordinary line of output, nothing to hide");
   });
 
-  it("knows the agent's secrets from its configuration, the database password and the named users' tokens included", () => {
-    const config = loadConfig({ ANTHROPIC_API_KEY: SECRET, API_TOKEN: "api-token-0123456789", API_USERS: "alice=alice-token-0123456789", CLAUDE_AGENT_MCP_CREDENTIALS: '{"hub":"mcp-token-0123456789"}', DATABASE_URL: "postgres://u:db%2Fpassword-0123@db.example:5432/x" });
-    expect(agentSecrets(config).sort()).toEqual(["alice-token-0123456789", "api-token-0123456789", "db/password-0123", "mcp-token-0123456789", SECRET].sort());
+  it("knows the agent's secrets from its configuration, the database password and the named users' and readers' tokens included", () => {
+    const config = loadConfig({ ANTHROPIC_API_KEY: SECRET, API_TOKEN: "api-token-0123456789", API_USERS: "alice=alice-token-0123456789", API_READERS: "bob=bob-reads-token-0123456789", CLAUDE_AGENT_MCP_CREDENTIALS: '{"hub":"mcp-token-0123456789"}', DATABASE_URL: "postgres://u:db%2Fpassword-0123@db.example:5432/x" });
+    expect(agentSecrets(config).sort()).toEqual(["alice-token-0123456789", "bob-reads-token-0123456789", "api-token-0123456789", "db/password-0123", "mcp-token-0123456789", SECRET].sort());
   });
 });
 

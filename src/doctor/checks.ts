@@ -258,7 +258,8 @@ function checkListen(config: Config, otherUsers: readonly string[]): CheckResult
   if (!isLoopback(config.HOST) && !config.API_TOKEN) return result("HTTP", "fail", `${where} is not loopback and API_TOKEN is not set: the agent refuses to start (anyone who can reach it could run commands)`);
   const names = ["a loopback name", ...config.HTTP_ALLOWED_HOSTS].join(" or ");
   const users = config.API_USERS.length > 0 ? `, API_USERS: ${config.API_USERS.map((u) => u.name).join(", ")}` : "";
-  const auth = config.API_TOKEN ? `API_TOKEN set${config.API_READ_TOKEN ? ", API_READ_TOKEN set" : ""}${users}` : `no API_TOKEN (loopback only; Host must be ${names}; other sites' pages may change nothing)`;
+  const readers = config.API_READERS.length > 0 ? `, API_READERS (read only): ${config.API_READERS.map((u) => u.name).join(", ")}` : "";
+  const auth = config.API_TOKEN ? `API_TOKEN set${config.API_READ_TOKEN ? ", API_READ_TOKEN set" : ""}${users}${readers}` : `no API_TOKEN (loopback only; Host must be ${names}; other sites' pages may change nothing)`;
   if (!config.API_TOKEN && otherUsers.length > 0) {
     const shown = otherUsers.length > 5 ? `${otherUsers.slice(0, 5).join(", ")} and ${otherUsers.length - 5} more` : otherUsers.join(", ");
     if (peerUsersKnown()) return result("HTTP", "ok", `listens on ${where}; ${auth}; this machine's other login users (${shown}) are refused: each connection's user is checked`);

@@ -8,6 +8,8 @@
  *   holds API_TOKEN can run commands on this machine.
  * - API_USERS' tokens (optional) may do everything, each known by its name: who decides an approval
  *   (its `by`; and one that names approvers takes a decision from those names only).
+ * - API_READERS' tokens (optional) may only read, as API_READ_TOKEN, each known by its name: a
+ *   change one asks for is refused naming it (and the audit log says whose), and each is revoked alone.
  * Tokens are compared in constant time (as digests, so their lengths do not show either).
  * Without API_TOKEN (loopback only, see listen) everyone may do everything.
  */
@@ -20,7 +22,13 @@ export type Access = "full" | "read";
 const digest = (text: string) => createHash("sha256").update(text).digest();
 const READ_METHODS = new Set(["GET", "HEAD"]);
 
-export function requireToken(tokens: { full?: string | undefined; read?: string | undefined; users?: readonly { name: string; token: string }[] }): RequestHandler {
+/** A named token (API_USERS, API_READERS). */
+export interface NamedToken {
+  name: string;
+  token: string;
+}
+
+export function requireToken(tokens: { full?: string | undefined; read?: string | undefined; users?: readonly NamedToken[]; readers?: readonly NamedToken[] }): RequestHandler {
   if (!tokens.full) {
     return (_req, res, next) => {
       res.locals.access = "full" satisfies Access;
@@ -29,7 +37,9 @@ export function requireToken(tokens: { full?: string | undefined; read?: string 
   }
   const full = digest(tokens.full);
   const read = tokens.read ? digest(tokens.read) : undefined;
-  const users = (tokens.users ?? []).map((user) => ({ name: user.name, digest: digest(user.token) }));
+  const named = (list: readonly NamedToken[] | undefined) => (list ?? []).map((user) => ({ name: user.name, digest: digest(user.token) }));
+  const users = named(tokens.users);
+  const readers = named(tokens.readers);
   return (req, res, next) => {
     const match = /^Bearer\s+(.+)$/i.exec(req.get("authorization") ?? "");
     const given = match?.[1] ? digest(match[1]) : undefined;
@@ -44,10 +54,13 @@ export function requireToken(tokens: { full?: string | undefined; read?: string 
       res.locals.caller = user.name;
       return next();
     }
-    if (given && read && timingSafeEqual(given, read)) {
+    const reader = given ? readers.filter((r) => timingSafeEqual(given, r.digest)).at(0) : undefined;
+    if (reader) res.locals.caller = reader.name;
+    if (reader || (given && read && timingSafeEqual(given, read))) {
       res.locals.access = "read" satisfies Access;
       if (READ_METHODS.has(req.method)) return next();
-      return res.status(403).json({ error: "forbidden", message: `this token may only read (API_READ_TOKEN): ${req.method} ${req.path} needs API_TOKEN` });
+      const which = reader ? `API_READERS: ${reader.name}` : "API_READ_TOKEN";
+      return res.status(403).json({ error: "forbidden", message: `this token may only read (${which}): ${req.method} ${req.path} needs API_TOKEN or a token of API_USERS` });
     }
     res.status(401).set("WWW-Authenticate", 'Bearer realm="ph-tasks"').json({ error: "unauthorized", message: "missing or wrong bearer token (Authorization: Bearer <API_TOKEN>)" });
   };
@@ -58,7 +71,7 @@ export function accessOf(res: Response): Access {
   return res.locals.access === "read" ? "read" : "full";
 }
 
-/** The name of whoever made the request, when their token is a named one (API_USERS). */
+/** The name of whoever made the request, when their token is a named one (API_USERS, or API_READERS: reading only). */
 export function callerOf(res: Response): string | undefined {
   return typeof res.locals.caller === "string" ? res.locals.caller : undefined;
 }

@@ -1,5 +1,5 @@
 /**
- * What a read-only token (API_READ_TOKEN) is shown: the same JSON, but the values of every
+ * What a read-only token (API_READ_TOKEN, API_READERS) is shown: the same JSON, but the values of every
  * `environment` — a task's, or a template's, schedule's or hook's task — are "(hidden)". Whoever
  * submits a task may pass a secret to its program that way (`--env DEPLOY_TOKEN=...`); a wall
  * screen or a colleague who watches sees which variables were set, not their values.

@@ -10,7 +10,7 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler } 
 import type { Logger } from "../logger.js";
 import type { TaskMetrics } from "../metrics.js";
 import type { TaskManager } from "../tasks/task-manager.js";
-import { accessOf, callerOf, isLoopback, requireToken } from "./auth.js";
+import { accessOf, callerOf, isLoopback, requireToken, type NamedToken } from "./auth.js";
 import { readOnlyView } from "./read-only-view.js";
 import { browserGuard } from "./browser-guard.js";
 import { sameUserOnly } from "./peer-user.js";
@@ -57,7 +57,9 @@ export interface HttpOptions {
   /** API_READ_TOKEN: may only read (GET, HEAD); see auth.ts. */
   readToken?: string | undefined;
   /** API_USERS: named tokens that may do everything; see auth.ts. */
-  users?: readonly { name: string; token: string }[];
+  users?: readonly NamedToken[];
+  /** API_READERS: named tokens that may only read; see auth.ts. */
+  readers?: readonly NamedToken[];
   /** HTTP_ALLOWED_HOSTS: names answered without API_TOKEN besides loopback ones; see browser-guard.ts. */
   allowedHosts?: readonly string[] | undefined;
   /** Default: manager.enqueueTask. The agent passes one that also creates the task document. */
@@ -106,7 +108,7 @@ export function createApp(options: HttpOptions): Express {
   app.use(sameUserOnly({ apiToken: options.apiToken }));
   // The dashboard's static files carry no data; the data behind them needs the token.
   app.use(express.static(DASHBOARD_DIR, { index: "index.html", maxAge: 0 }));
-  app.use(requireToken({ full: options.apiToken, read: options.readToken, users: options.users }));
+  app.use(requireToken({ full: options.apiToken, read: options.readToken, users: options.users, readers: options.readers }));
   app.use(readOnlyView);
   app.use(express.json({ limit: "1mb" }));
   app.use(refuseNul);

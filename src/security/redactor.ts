@@ -18,7 +18,7 @@ export const MIN_SECRET_LENGTH = 8;
 
 /** The agent's secrets that a task must never show: what the logger masks too. */
 export function agentSecrets(config: Config): string[] {
-  const secrets = [config.ANTHROPIC_API_KEY, config.API_TOKEN, config.API_READ_TOKEN, ...config.API_USERS.map((u) => u.token), ...Object.values(config.CLAUDE_AGENT_MCP_CREDENTIALS).map((c) => (typeof c === "string" ? c : c.token)), ...secretValues(config.TASK_SECRETS)];
+  const secrets = [config.ANTHROPIC_API_KEY, config.API_TOKEN, config.API_READ_TOKEN, ...config.API_USERS.map((u) => u.token), ...config.API_READERS.map((u) => u.token), ...Object.values(config.CLAUDE_AGENT_MCP_CREDENTIALS).map((c) => (typeof c === "string" ? c : c.token)), ...secretValues(config.TASK_SECRETS)];
   if (config.DATABASE_URL) {
     try {
       secrets.push(decodeURIComponent(new URL(config.DATABASE_URL).password));

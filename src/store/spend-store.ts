@@ -9,6 +9,7 @@ import { insertRunCost, type RunCost } from "./sql/spend/insert-run-cost.js";
 import { selectCostliestTasks, type CostlyTaskRow } from "./sql/spend/select-costliest-tasks.js";
 import { selectSpendByDay, type DaySpendRow } from "./sql/spend/select-spend-by-day.js";
 import { selectSpendByDrive, type DriveSpendRow } from "./sql/spend/select-spend-by-drive.js";
+import { selectSpendByPerson, type PersonSpendRow } from "./sql/spend/select-spend-by-person.js";
 import { selectWindowSpend, type WindowSpend } from "./sql/spend/select-window-spend.js";
 import { wakeDriveBudgetHolds } from "./sql/spend/wake-drive-budget-holds.js";
 import { selectSpendOfDrives } from "./sql/spend/select-spend-of-drives.js";
@@ -23,7 +24,7 @@ import { selectDailyBudget } from "./sql/daily-budget/select-daily-budget.js";
 import { upsertDailyBudget } from "./sql/daily-budget/upsert-daily-budget.js";
 import { deleteDailyBudget } from "./sql/daily-budget/delete-daily-budget.js";
 
-export type { RunCost, CostlyTaskRow, DaySpendRow, DriveSpendRow, WindowSpend, DriveBudgetRow, DailyBudgetRow };
+export type { RunCost, CostlyTaskRow, DaySpendRow, DriveSpendRow, PersonSpendRow, WindowSpend, DriveBudgetRow, DailyBudgetRow };
 
 export class SpendStore {
   constructor(readonly db: Db) {}
@@ -43,6 +44,10 @@ export class SpendStore {
 
   byDrive(windowMs: number, limit: number): Promise<DriveSpendRow[]> {
     return selectSpendByDrive(this.db, windowMs, limit);
+  }
+
+  byPerson(windowMs: number, limit: number): Promise<PersonSpendRow[]> {
+    return selectSpendByPerson(this.db, windowMs, limit);
   }
 
   costliestTasks(windowMs: number, limit: number): Promise<CostlyTaskRow[]> {

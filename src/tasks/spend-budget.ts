@@ -130,7 +130,7 @@ export class SpendBudget {
     const costUsd = costOf(result);
     if (costUsd === undefined || costUsd === 0) return;
     try {
-      if (!(await this.store.record(this.workerId, { taskId: task.id, attempt, taskType: task.type, driveId: task.source?.driveId, documentId: task.source?.documentId, writersDrive: writersDrive(task.source), costUsd }))) return;
+      if (!(await this.store.record(this.workerId, { taskId: task.id, attempt, taskType: task.type, driveId: task.source?.driveId, documentId: task.source?.documentId, writersDrive: writersDrive(task.source), askedBy: task.source?.by, costUsd }))) return;
       await this.store.db.notify(CHANNELS.spend, this.workerId);
     } catch (error) {
       // The task's end matters more than its line in the spend: recorded without it, and said.

@@ -31,6 +31,12 @@ export interface SpendReport {
    * `resumesAt`: with it spent, when the drive's Claude tasks start again.
    */
   drives: { driveId: string | null; usd: number; runs: number; budgetUsd: number | null; budgetSetting: string | null; resumesAt: string | null }[];
+  /**
+   * The last 24 hours per person who asked, as the agent proved it (a named token of API_USERS, a
+   * named app key of TASK_AUTHORIZED_WRITERS; null: no one named — API_TOKEN, loopback, schedules,
+   * hooks, an unnamed writer), the costliest first.
+   */
+  people: { by: string | null; usd: number; runs: number }[];
 }
 
 /** The daily budgets as this agent's settings give them (TASK_BUDGET_USD_PER_DAY, TASK_BUDGET_USD_PER_DRIVE_PER_DAY, TASK_DRIVE_BUDGETS_USD_PER_DAY); those set while the agents run are read from the store. */
@@ -46,7 +52,7 @@ export async function spendReport(store: SpendStore, budgets: Budgets, days: num
   const stored = await store.dailyBudget();
   const daily = dailyBudgetOf(budgets.perDay, stored);
   const budgetUsdPerDay = daily?.usd;
-  const [window, perDay, costliest, drives] = await Promise.all([store.inWindow(BUDGET_WINDOW_MS, budgetUsdPerDay ?? null), store.byDay(days), store.costliestTasks(BUDGET_WINDOW_MS, 10), store.byDrive(BUDGET_WINDOW_MS, 10)]);
+  const [window, perDay, costliest, drives, people] = await Promise.all([store.inWindow(BUDGET_WINDOW_MS, budgetUsdPerDay ?? null), store.byDay(days), store.costliestTasks(BUDGET_WINDOW_MS, 10), store.byDrive(BUDGET_WINDOW_MS, 10), store.byPerson(BUDGET_WINDOW_MS, 10)]);
   const driveIds = drives.flatMap((row) => (row.drive_id === null ? [] : [row.drive_id]));
   const driveBudgets = await driveBudgetsOf(store.db, { defaultUsd: budgets.perDrive, named: budgets.namedDrives ?? {} }, driveIds);
   const budgetOf = (driveId: string | null) => (driveId === null ? undefined : driveBudgets.get(driveId));
@@ -75,5 +81,6 @@ export async function spendReport(store: SpendStore, budgets: Budgets, days: num
     costliest: costliest.map((row) => ({ taskId: row.task_id, type: row.task_type, title: row.title, usd: row.cost_usd, runs: row.runs })),
     budgetUsdPerDrivePerDay: budgets.perDrive ?? null,
     drives: drives.map((row, i) => ({ driveId: row.drive_id, usd: row.cost_usd, runs: row.runs, budgetUsd: budgetOf(row.drive_id)?.usd ?? null, budgetSetting: budgetOf(row.drive_id)?.setting ?? null, resumesAt: driveResumes[i] ?? null })),
+    people: people.map((row) => ({ by: row.asked_by, usd: row.cost_usd, runs: row.runs })),
   };
 }

@@ -21,6 +21,7 @@ const SpendSchema = z.looseObject({
   costliest: z.array(z.object({ taskId: z.string(), type: z.string(), title: z.string().nullable(), usd: z.number(), runs: z.number() })),
   budgetUsdPerDrivePerDay: z.number().nullable().default(null),
   drives: z.array(z.object({ driveId: z.string().nullable(), usd: z.number(), runs: z.number(), budgetUsd: z.number().nullable().default(null), budgetSetting: z.string().nullable().default(null), resumesAt: z.string().nullable().default(null) })).default([]),
+  people: z.array(z.object({ by: z.string().nullable(), usd: z.number(), runs: z.number() })).default([]),
 });
 
 export type SpendAnswer = z.infer<typeof SpendSchema>;
@@ -55,10 +56,13 @@ function driveBudgetCell(drive: SpendAnswer["drives"][number]): string {
   return drive.budgetUsd === null ? "" : `${dollars(Math.max(0, drive.budgetUsd - drive.usd))} left of ${dollars(drive.budgetUsd)}${whose}`;
 }
 
+/** Runs no one named asked for, as the people table says it. */
+const NO_ONE = "(no one named: API_TOKEN, loopback, schedules, hooks, unnamed writers)";
+
 export function registerSpendCommand(program: Command): void {
   program
     .command("spend")
-    .description("what runs cost (claude-code, claude-agent): the last 24 hours against the daily budget, each day by type, the costliest tasks, the drives whose writers asked against their budget")
+    .description("what runs cost (claude-code, claude-agent): the last 24 hours against the daily budget, each day by type, the costliest tasks, the drives whose writers asked against their budget, the people who asked")
     .option("--days <n>", "how many days (UTC) to list (1-400)", "7")
     .option("--json", "print JSON")
     .action(async (flags: { days: string; json?: boolean }, command: Command) => {
@@ -67,11 +71,14 @@ export function registerSpendCommand(program: Command): void {
       const days = spend.days.map((d) => [d.day, dollars(d.usd), String(d.runs), Object.entries(d.types).map(([type, usd]) => `${type} ${dollars(usd)}`).join(", ")]);
       const costliest = spend.costliest.map((t) => [t.taskId, t.type, dollars(t.usd), String(t.runs), truncate(t.title ?? "(removed)", 50)]);
       const drives = spend.drives.map((d) => [d.driveId ?? "(the owner's own: API, CLI, schedules, hooks)", dollars(d.usd), String(d.runs), driveBudgetCell(d)]);
+      // Only worth a table once someone is named: otherwise it would say "no one" once more.
+      const people = spend.people.some((p) => p.by !== null) ? spend.people.map((p) => [p.by ?? NO_ONE, dollars(p.usd), String(p.runs)]) : [];
       printText(
         `${spendHeadline(spend)}\n\n` +
           (days.length > 0 ? `${table(["DAY (UTC)", "SPENT", "RUNS", "BY TYPE"], days)}\n` : "nothing spent in these days\n") +
           (costliest.length > 0 ? `\ncostliest in the last 24 hours:\n${table(["TASK", "TYPE", "SPENT", "RUNS", "TITLE"], costliest)}\n` : "") +
-          (drives.length > 0 ? `\n${driveHeading(spend)}:\n${table(["DRIVE", "SPENT", "RUNS", "BUDGET"], drives)}\n` : ""),
+          (drives.length > 0 ? `\n${driveHeading(spend)}:\n${table(["DRIVE", "SPENT", "RUNS", "BUDGET"], drives)}\n` : "") +
+          (people.length > 0 ? `\nby the person who asked, in the last 24 hours:\n${table(["WHO", "SPENT", "RUNS"], people)}\n` : ""),
       );
     });
 }

@@ -323,9 +323,9 @@ async function renderTask(id, mine) {
 async function showAccess() {
   const { access, name } = await api("/api/access");
   document.body.classList.toggle("read-only", access === "read");
-  // A named token (API_USERS): approvals are decided in its name (approvals.js reads it here).
+  // A named token (API_USERS): approvals are decided in its name (approvals.js reads it here); one of API_READERS only reads.
   document.body.dataset.user = name || "";
-  document.getElementById("user-note").textContent = name ? `signed in as ${name}` : "";
+  document.getElementById("user-note").textContent = name ? `signed in as ${name}${access === "read" ? " (read only)" : ""}` : "";
 }
 
 async function route() {

@@ -3,7 +3,7 @@
 // it, a meter of the budget spent, each UTC day by task type, the costliest tasks of the last
 // 24 hours linked to their pages, and the drives whose writers asked for most, each against its
 // own budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY, TASK_DRIVE_BUDGETS_USD_PER_DAY) and until when it
-// holds their Claude tasks. Nothing spent and no budget: no card. Text from the API goes through
+// holds their Claude tasks, and the people who asked. Nothing spent and no budget: no card. Text from the API goes through
 // textContent only (dom.js).
 
 import { h } from "./dom.js";
@@ -75,6 +75,15 @@ function drivesTable(drives, perDrive) {
       h("td", {}, dollars(d.usd)), h("td", { class: "optional" }, String(d.runs)), h("td", {}, budget(d)))))));
 }
 
+/** Who asked, as the agent proved it (null: no one named), the costliest first. */
+function peopleTable(people) {
+  return h("div", { class: "table-wrap" }, h("table", { id: "spend-people" },
+    h("thead", {}, h("tr", {}, h("th", {}, "Who"), h("th", {}, "Spent"), h("th", { class: "optional" }, "Runs"))),
+    h("tbody", {}, people.map((p) => h("tr", { "data-by": p.by ?? "" },
+      h("td", { class: "title" }, p.by ?? h("span", { class: "muted" }, "no one named (API_TOKEN, loopback, schedules, hooks, unnamed writers)")),
+      h("td", {}, dollars(p.usd)), h("td", { class: "optional" }, String(p.runs)))))));
+}
+
 /** The card from GET /api/spend's answer; null (no such route, or it failed), or nothing spent without a budget: an empty placeholder. */
 export function spendSection(spend) {
   if (!spend || (spend.budgetUsdPerDay === null && spend.last24h.runs === 0 && spend.days.length === 0)) return h("div", { id: "spend-section" });
@@ -85,5 +94,7 @@ export function spendSection(spend) {
     h("div", { class: "grid spend-tables" },
       h("div", {}, h("h3", {}, "By day"), daysTable(spend.days)),
       spend.costliest.length === 0 ? null : h("div", {}, h("h3", {}, "Costliest in the last 24 hours"), costliestTable(spend.costliest)),
-      (spend.drives ?? []).length === 0 ? null : h("div", {}, h("h3", {}, "By drive in the last 24 hours"), drivesTable(spend.drives, spend.budgetUsdPerDrivePerDay ?? null))));
+      (spend.drives ?? []).length === 0 ? null : h("div", {}, h("h3", {}, "By drive in the last 24 hours"), drivesTable(spend.drives, spend.budgetUsdPerDrivePerDay ?? null)),
+      // Only once someone is named: a table of "no one" says nothing the headline does not.
+      !(spend.people ?? []).some((p) => p.by !== null) ? null : h("div", {}, h("h3", {}, "By person in the last 24 hours"), peopleTable(spend.people))));
 }

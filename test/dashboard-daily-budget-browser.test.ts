@@ -147,4 +147,19 @@ describeInChromium("the dashboard's daily budget (Budgets card)", () => {
       await page.evaluate((token) => localStorage.setItem("ph-tasks-token", token), ALICE_TOKEN);
     }
   });
+
+  it("warns of a worker that does not read budgets set here (a rolling upgrade's older one), and stops once it is gone", async () => {
+    await store.db.query(`INSERT INTO ph_workers (worker_id, host, pid, version, state, max_concurrent, prefetch, lease_ms, types, started_at, schema_version, last_seen_at)
+                          VALUES ('w-041', 'old-host', 42, '0.9.0', 'running', 2, 0, 600000, '{cli}', now() - interval '1 hour', 41, now())`);
+    try {
+      await openOverview();
+      expect(await page.locator("#daily-budget-warning").textContent()).toBe("Warning: worker w-041 on old-host (agent 0.9.0) does not read the daily budget set while the agents run: it holds to its settings until upgraded.");
+      expect(await page.locator("#drive-budgets-warning").textContent()).toBe("Warning: worker w-041 on old-host (agent 0.9.0) does not read drive budgets set while the agents run: it holds to its settings until upgraded.");
+    } finally {
+      await store.db.query("DELETE FROM ph_workers WHERE worker_id = 'w-041'");
+    }
+    await openOverview();
+    expect(await page.locator("#daily-budget-warning").count()).toBe(0);
+    expect(await page.locator("#drive-budgets-warning").count()).toBe(0);
+  });
 });

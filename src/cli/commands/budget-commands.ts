@@ -10,11 +10,11 @@ import { table, truncate } from "../format.js";
 import { clientFor, printJson } from "./client-options.js";
 import { printText } from "../terminal-text.js";
 import { dollars } from "../../tasks/spend-budget.js";
-import { BudgetEntrySchema, describeEntry, parseUsd, standing } from "./budget-entry.js";
+import { BlindWarningSchema, BudgetEntrySchema, describeEntry, parseUsd, standing, warnBlind } from "./budget-entry.js";
 import { DAILY_LABEL, readDaily, registerDailyBudgetCommands } from "./daily-budget-commands.js";
 
 const EntrySchema = BudgetEntrySchema.extend({ driveId: z.string() });
-const ListSchema = z.object({ defaultUsdPerDay: z.number().nullable(), drives: z.array(EntrySchema) });
+const ListSchema = z.object({ defaultUsdPerDay: z.number().nullable(), drives: z.array(EntrySchema), ...BlindWarningSchema });
 
 export function registerBudgetCommands(program: Command): void {
   const budget = program.command("budget").description("the daily budget of every run that costs money, and each drive's for the Claude runs its writers ask for: list, set while the agents run, remove");
@@ -26,12 +26,15 @@ export function registerBudgetCommands(program: Command): void {
     .action(async (flags: { json?: boolean }, command: Command) => {
       const client = clientFor(command);
       const [list, daily] = await Promise.all([client.request("GET", "/api/budgets/drives", ListSchema), readDaily(client)]);
-      if (flags.json) return printJson(daily ? { daily, ...list } : list);
-      const first = daily ? describeEntry(daily, DAILY_LABEL) : "";
+      if (flags.json) return printJson(daily ? { daily: daily.daily, ...list } : list);
+      const first = daily ? describeEntry(daily.daily, DAILY_LABEL) : "";
+      // The daily budget's blind workers include the drives' (its migration is the later one).
+      const warned = () => warnBlind(daily?.warning ? daily : list);
       const head = list.defaultUsdPerDay === null ? "no budget for other drives (TASK_BUDGET_USD_PER_DRIVE_PER_DAY)" : `other drives: ${dollars(list.defaultUsdPerDay)} each (TASK_BUDGET_USD_PER_DRIVE_PER_DAY)`;
-      if (list.drives.length === 0) return printText(`${first}no drive has a budget of its own; ${head}\n`);
+      if (list.drives.length === 0) return void (printText(`${first}no drive has a budget of its own; ${head}\n`), warned());
       const rows = list.drives.map((d) => [d.driveId, d.usdPerDay === null ? "none" : dollars(d.usdPerDay), dollars(d.spentUsd), standing(d), d.setBy ? `${d.setBy} ${d.setAt ?? ""}` : d.setting, truncate(d.reason ?? "", 40)]);
       printText(`${first}${table(["DRIVE", "PER DAY", "SPENT (24H)", "NOW", "SET BY", "REASON"], rows)}\n${head}\n`);
+      warned();
     });
 
   budget
@@ -43,9 +46,10 @@ export function registerBudgetCommands(program: Command): void {
     .option("--json", "print the drive's budget as JSON")
     .action(async (drive: string, usd: string, flags: { reason?: string; json?: boolean }, command: Command) => {
       const body = { usdPerDay: parseUsd(usd), ...(flags.reason !== undefined ? { reason: flags.reason } : {}) };
-      const answer = await clientFor(command).request("PUT", `/api/budgets/drives/${encodeURIComponent(drive)}`, z.object({ drive: EntrySchema }), body);
+      const answer = await clientFor(command).request("PUT", `/api/budgets/drives/${encodeURIComponent(drive)}`, z.object({ drive: EntrySchema, ...BlindWarningSchema }), body);
       if (flags.json) return printJson(answer.drive);
       printText(describeEntry(answer.drive, `drive ${answer.drive.driveId}`));
+      warnBlind(answer);
     });
 
   budget
@@ -54,9 +58,10 @@ export function registerBudgetCommands(program: Command): void {
     .argument("<drive>", "a drive id")
     .option("--json", "print the drive's budget as it now is, as JSON")
     .action(async (drive: string, flags: { json?: boolean }, command: Command) => {
-      const answer = await clientFor(command).request("DELETE", `/api/budgets/drives/${encodeURIComponent(drive)}`, z.object({ removed: z.string(), drive: EntrySchema }));
+      const answer = await clientFor(command).request("DELETE", `/api/budgets/drives/${encodeURIComponent(drive)}`, z.object({ removed: z.string(), drive: EntrySchema, ...BlindWarningSchema }));
       if (flags.json) return printJson(answer.drive);
       printText(`removed; ${describeEntry(answer.drive, `drive ${answer.drive.driveId}`)}`);
+      warnBlind(answer);
     });
 
   registerDailyBudgetCommands(budget);

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { ClientError } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { dollars } from "../../tasks/spend-budget.js";
+import { printNotice } from "../terminal-text.js";
 
 /** A budget as GET /api/budgets/daily and /api/budgets/drives answer it (tasks/daily-budget-entry.ts). */
 export const BudgetEntrySchema = z.object({
@@ -39,4 +40,12 @@ export function parseUsd(text: string): number | null {
   if (text === "none") return null;
   if (!/^\d+(\.\d+)?$/.test(text) || !(Number(text) > 0)) throw new ClientError(`usd: expected an amount in US dollars per 24 hours like 2.50 (more than 0), or 'none' for no budget at all; got '${text}'`, EXIT.usage);
   return Number(text);
+}
+
+/** A budget answer's warning (workers that do not read budgets set while the agents run), when there is one. */
+export const BlindWarningSchema = { warning: z.string().nullable().default(null) };
+
+/** Says the warning on stderr, after the answer. */
+export function warnBlind(answer: { warning: string | null }): void {
+  if (answer.warning) printNotice(`warning: ${answer.warning}\n`);
 }

@@ -9,17 +9,17 @@ import { ClientError, type AgentClient } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { clientFor, printJson } from "./client-options.js";
 import { printText } from "../terminal-text.js";
-import { BudgetEntrySchema, describeEntry, parseUsd, type BudgetEntry } from "./budget-entry.js";
+import { BlindWarningSchema, BudgetEntrySchema, describeEntry, parseUsd, warnBlind, type BudgetEntry } from "./budget-entry.js";
 
 /** How the daily budget is named in the commands' lines. */
 export const DAILY_LABEL = "all runs";
 
-const DailySchema = z.object({ daily: BudgetEntrySchema });
+const DailySchema = z.object({ daily: BudgetEntrySchema, ...BlindWarningSchema });
 
-/** The daily budget, or undefined from an agent older than GET /api/budgets/daily. */
-export async function readDaily(client: AgentClient): Promise<BudgetEntry | undefined> {
+/** The daily budget and its warning, or undefined from an agent older than GET /api/budgets/daily. */
+export async function readDaily(client: AgentClient): Promise<{ daily: BudgetEntry; warning: string | null } | undefined> {
   try {
-    return (await client.request("GET", "/api/budgets/daily", DailySchema)).daily;
+    return await client.request("GET", "/api/budgets/daily", DailySchema);
   } catch (error) {
     if (error instanceof ClientError && error.exitCode === EXIT.notFound) return undefined;
     throw error;
@@ -34,9 +34,10 @@ export function registerDailyBudgetCommands(budget: Command): void {
     .description("the daily budget, whatever gives it, and what was spent in the last 24 hours")
     .option("--json", "print JSON")
     .action(async (flags: { json?: boolean }, command: Command) => {
-      const entry = (await clientFor(command).request("GET", "/api/budgets/daily", DailySchema)).daily;
-      if (flags.json) return printJson(entry);
-      printText(describeEntry(entry, DAILY_LABEL));
+      const answer = await clientFor(command).request("GET", "/api/budgets/daily", DailySchema);
+      if (flags.json) return printJson(answer.daily);
+      printText(describeEntry(answer.daily, DAILY_LABEL));
+      warnBlind(answer);
     });
 
   daily
@@ -47,9 +48,10 @@ export function registerDailyBudgetCommands(budget: Command): void {
     .option("--json", "print the budget as JSON")
     .action(async (usd: string, flags: { reason?: string; json?: boolean }, command: Command) => {
       const body = { usdPerDay: parseUsd(usd), ...(flags.reason !== undefined ? { reason: flags.reason } : {}) };
-      const entry = (await clientFor(command).request("PUT", "/api/budgets/daily", DailySchema, body)).daily;
-      if (flags.json) return printJson(entry);
-      printText(describeEntry(entry, DAILY_LABEL));
+      const answer = await clientFor(command).request("PUT", "/api/budgets/daily", DailySchema, body);
+      if (flags.json) return printJson(answer.daily);
+      printText(describeEntry(answer.daily, DAILY_LABEL));
+      warnBlind(answer);
     });
 
   daily
@@ -57,8 +59,9 @@ export function registerDailyBudgetCommands(budget: Command): void {
     .description("remove the daily budget set here: TASK_BUDGET_USD_PER_DAY holds again")
     .option("--json", "print the budget as it now is, as JSON")
     .action(async (flags: { json?: boolean }, command: Command) => {
-      const entry = (await clientFor(command).request("DELETE", "/api/budgets/daily", z.object({ removed: z.literal(true), daily: BudgetEntrySchema }))).daily;
-      if (flags.json) return printJson(entry);
-      printText(`removed; ${describeEntry(entry, DAILY_LABEL)}`);
+      const answer = await clientFor(command).request("DELETE", "/api/budgets/daily", z.object({ removed: z.literal(true), daily: BudgetEntrySchema, ...BlindWarningSchema }));
+      if (flags.json) return printJson(answer.daily);
+      printText(`removed; ${describeEntry(answer.daily, DAILY_LABEL)}`);
+      warnBlind(answer);
     });
 }

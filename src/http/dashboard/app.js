@@ -139,7 +139,7 @@ const hooksCard = (hooks, mine) => (hooks.hooks ? hooksSection(hooks.hooks, api,
 const queueCard = (pauses, limits, mine) => (pauses.pauses ? queueSection(pauses.pauses, limits, api, () => refreshOverview(mine)) : h("div", { id: "queue-section" }));
 const workersCard = (workers, mine) => workersSection(workers.workers, api, () => refreshOverview(mine));
 // An agent without the budget routes shows no card, or only the part it has.
-const budgetsCard = (drives, daily, mine) => (drives.drives || daily.daily ? budgetsSection(drives.drives ? drives : null, daily.daily, api, () => refreshOverview(mine), signedOut) : h("div", { id: "drive-budgets-section" }));
+const budgetsCard = (drives, daily, mine) => (drives.drives || daily.daily ? budgetsSection(drives.drives ? drives : null, daily.daily ? daily : null, api, () => refreshOverview(mine), signedOut) : h("div", { id: "drive-budgets-section" }));
 const webhooksCard = (webhooks, mine) => (webhooks.webhooks ? webhooksSection(webhooks.webhooks, api, () => refreshOverview(mine)) : h("div", { id: "webhooks-section" }));
 
 /** A refused token asks for another (true: nothing more to show); any other error is the caller's. */
@@ -184,7 +184,7 @@ async function refreshOverview(mine) {
   document.getElementById("types-section")?.replaceWith(typesSection(stats.types ?? []));
   document.getElementById("failures-section")?.replaceWith(failuresSection(stats.failures ?? []));
   document.getElementById("spend-section")?.replaceWith(spendSection(spend));
-  if (dailyBudget.daily) document.getElementById("daily-budget")?.replaceWith(dailyBudgetBlock(dailyBudget.daily, api, () => refreshOverview(mine)));
+  if (dailyBudget.daily) document.getElementById("daily-budget")?.replaceWith(dailyBudgetBlock(dailyBudget, api, () => refreshOverview(mine)));
   if (driveBudgets.drives) document.getElementById("drive-budgets-list")?.replaceWith(driveBudgetList(driveBudgets, api, () => refreshOverview(mine)));
   document.getElementById("workers-section")?.replaceWith(workersCard(workers, mine));
   document.querySelector(".charts")?.replaceWith(charts(stats.perMinute));

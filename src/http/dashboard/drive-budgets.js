@@ -19,6 +19,9 @@ function standing(d) {
   return `${dollars(d.remainingUsd ?? 0)} left`;
 }
 
+/** A warning that some workers do not read budgets set here (a rolling upgrade's older ones), when there is one. */
+const blindWarning = (answer, id) => (answer.warning ? h("p", { class: "warning-text", id }, `Warning: ${answer.warning}.`) : "");
+
 /** The list from GET /api/budgets/drives (null: the agent has no such route, or it failed). */
 export function driveBudgetList(list, api, changed) {
   if (!list) return h("div", { id: "drive-budgets-list" });
@@ -38,6 +41,7 @@ export function driveBudgetList(list, api, changed) {
   return h("div", { id: "drive-budgets-list" },
     list.drives.length === 0 ? h("p", { class: "muted" }, "No drive has a budget of its own.") : table,
     h("p", { class: "muted" }, others),
+    blindWarning(list, "drive-budgets-warning"),
     message);
 }
 
@@ -50,9 +54,10 @@ function dailyLine(d) {
   return `${budget} — set by ${d.setBy}${d.reason ? `: ${d.reason}` : ""} (TASK_BUDGET_USD_PER_DAY would give ${settings})`;
 }
 
-/** The daily budget from GET /api/budgets/daily (null: the agent has no such route, or it failed). */
-export function dailyBudgetBlock(daily, api, changed) {
-  if (!daily) return h("div", { id: "daily-budget" });
+/** GET /api/budgets/daily's answer ({ daily, warning }; null: the agent has no such route, or it failed). */
+export function dailyBudgetBlock(answer, api, changed) {
+  if (!answer) return h("div", { id: "daily-budget" });
+  const { daily } = answer;
   const message = h("div", { class: "error", id: "daily-budget-error" });
   const act = actionRunner(message, changed);
   const spent = `Last 24 hours: ${dollars(daily.spentUsd)} in ${daily.runs} run${daily.runs === 1 ? "" : "s"}${daily.usdPerDay === null ? "." : ` — ${standing(daily)}`}`;
@@ -60,6 +65,7 @@ export function dailyBudgetBlock(daily, api, changed) {
     h("p", {}, h("span", { id: "daily-budget-line" }, dailyLine(daily)), " ",
       daily.setBy ? h("button", { class: "secondary", "data-action": "remove-daily-budget", onclick: act(() => api("/api/budgets/daily", { method: "DELETE" })) }, "Remove") : ""),
     h("p", { id: "daily-budget-spent", class: daily.resumesAt ? "error-text" : "muted" }, spent),
+    blindWarning(answer, "daily-budget-warning"),
     message);
 }
 
@@ -119,7 +125,7 @@ export function driveBudgetForm(api, changed, handled) {
 
 /**
  * The card: the daily budget, then the drives' — each its part redrawn by refreshes above its
- * form (kept). `drives` (GET /api/budgets/drives) or `daily` (its entry) null: that part is not shown.
+ * form (kept). `drives` (GET /api/budgets/drives) or `daily` (GET /api/budgets/daily's answer) null: that part is not shown.
  */
 export function budgetsSection(drives, daily, api, changed, handled) {
   return h("section", { class: "card", id: "drive-budgets-section" },

@@ -13,6 +13,7 @@ import { z } from "zod";
 import type { DailyBudgetService } from "../../queue/daily-budget-service.js";
 import type { DriveBudgetService } from "../../queue/drive-budget-service.js";
 import type { SpendStore } from "../../store/spend-store.js";
+import { blindWarning } from "../../tasks/budget-blind-workers.js";
 import { spendReport, type Budgets } from "../../tasks/spend-report.js";
 import { parseWith } from "../../validation.js";
 import { actorOf } from "../auth.js";
@@ -35,27 +36,30 @@ export function spendRoutes(store: SpendStore, budgets: Budgets, services: Budge
     if (!query.ok) return badRequest(res, "query", query.errors);
     res.json(await spendReport(store, budgets, query.value.days));
   }));
+  // Each answer names the workers that do not read budgets set here (a rolling upgrade's older ones).
+  const blindToDaily = () => blindWarning(store.db, "daily");
+  const blindToDrives = () => blindWarning(store.db, "drives");
   router.get("/api/budgets/daily", route(async (_req, res) => {
-    res.json({ daily: await daily.get() });
+    res.json({ daily: await daily.get(), ...(await blindToDaily()) });
   }));
   router.put("/api/budgets/daily", route(async (req, res) => {
-    res.json({ daily: await daily.set(req.body, actorOf(res, options.tokenRequired)) });
+    res.json({ daily: await daily.set(req.body, actorOf(res, options.tokenRequired)), ...(await blindToDaily()) });
   }));
   router.delete("/api/budgets/daily", route(async (_req, res) => {
     const entry = await daily.remove(actorOf(res, options.tokenRequired));
-    if (entry) return void res.json({ removed: true, daily: entry });
+    if (entry) return void res.json({ removed: true, daily: entry, ...(await blindToDaily()) });
     res.status(404).json({ error: "not_found", message: "no daily budget is set with ph-tasks budget daily (TASK_BUDGET_USD_PER_DAY is changed in the agent's settings)" });
   }));
   router.get("/api/budgets/drives", route(async (_req, res) => {
-    res.json(await driveBudgets.list());
+    res.json({ ...(await driveBudgets.list()), ...(await blindToDrives()) });
   }));
   router.put("/api/budgets/drives/:drive", route(async (req, res) => {
-    res.json({ drive: await driveBudgets.set(String(req.params.drive), req.body, actorOf(res, options.tokenRequired)) });
+    res.json({ drive: await driveBudgets.set(String(req.params.drive), req.body, actorOf(res, options.tokenRequired)), ...(await blindToDrives()) });
   }));
   router.delete("/api/budgets/drives/:drive", route(async (req, res) => {
     const drive = String(req.params.drive);
     const entry = await driveBudgets.remove(drive);
-    if (entry) return void res.json({ removed: entry.driveId, drive: entry });
+    if (entry) return void res.json({ removed: entry.driveId, drive: entry, ...(await blindToDrives()) });
     res.status(404).json({ error: "not_found", message: `drive '${drive}' has no budget set with ph-tasks budget (one named in TASK_DRIVE_BUDGETS_USD_PER_DAY is changed there)` });
   }));
   return router;

@@ -109,6 +109,8 @@ export interface ListFilter {
   titleContains?: string;
   /** Carries this tag. */
   tag?: string;
+  /** Asked for by this person, as the agent proved it (source.by). */
+  askedBy?: string;
   limit: number;
   offset: number;
 }

@@ -21,6 +21,8 @@ const filterSchema = <S extends TaskStatus>(statuses: readonly [S, ...S[]], defa
     driveId: z.string().min(1).max(200).optional(),
     documentId: z.string().min(1).max(200).optional(),
     tag: z.string().min(1).max(64).optional(),
+    /** Asked for by this person (source.by). */
+    by: z.string().min(1).max(200).optional(),
     /** Title contains, ignoring case (as the list's q). */
     q: z.string().min(1).max(200).optional(),
     limit: z.int().min(1).max(1000).default(100),

@@ -14,10 +14,12 @@ export interface FilterFields {
   until?: Date | undefined;
   q?: string | undefined;
   tag?: string | undefined;
+  /** Asked for by this person (source.by). */
+  by?: string | undefined;
 }
 
 export function toListFilter(fields: FilterFields, page: { limit: number; offset: number }): ListFilter {
-  const { status, type, documentId, driveId, since, until, q, tag } = fields;
+  const { status, type, documentId, driveId, since, until, q, tag, by } = fields;
   return {
     ...page,
     ...(status ? { status } : {}),
@@ -28,5 +30,6 @@ export function toListFilter(fields: FilterFields, page: { limit: number; offset
     ...(until ? { createdBefore: until } : {}),
     ...(q ? { titleContains: q } : {}),
     ...(tag ? { tag } : {}),
+    ...(by ? { askedBy: by } : {}),
   };
 }

@@ -22,10 +22,11 @@ export function registerInspectCommands(program: Command): void {
     .option("--until <when>", "created before: the same")
     .option("--search <text>", "title contains (ignoring case)")
     .option("--tag <tag>", "carries this tag")
+    .option("--by <name>", "asked for by this person (a name of API_USERS or of a named TASK_AUTHORIZED_WRITERS key)")
     .option("--limit <n>", "how many", "20")
     .option("--offset <n>", "skip this many", "0")
     .option("--json", "print JSON")
-    .action(async (flags: { status?: string; type?: string; document?: string; drive?: string; since?: string; until?: string; search?: string; tag?: string; limit: string; offset: string; json?: boolean }, command: Command) => {
+    .action(async (flags: { status?: string; type?: string; document?: string; drive?: string; since?: string; until?: string; search?: string; tag?: string; by?: string; limit: string; offset: string; json?: boolean }, command: Command) => {
       const query = new URLSearchParams({ limit: flags.limit, offset: flags.offset });
       if (flags.status) query.set("status", flags.status);
       if (flags.type) query.set("type", flags.type);
@@ -35,6 +36,7 @@ export function registerInspectCommands(program: Command): void {
       if (flags.until) query.set("until", flags.until);
       if (flags.search) query.set("q", flags.search);
       if (flags.tag) query.set("tag", flags.tag);
+      if (flags.by) query.set("by", flags.by);
       const page = await clientFor(command).request("GET", `/api/tasks?${query.toString()}`, z.object({ tasks: z.array(ApiTaskSchema), total: z.number(), totalCapped: z.boolean().optional() }));
       if (flags.json) return printJson(page);
       printText(`${taskRows(page.tasks)}\n${page.tasks.length} of ${page.total}${page.totalCapped ? "+" : ""} task(s)\n`);
@@ -66,10 +68,11 @@ export function registerInspectCommands(program: Command): void {
       .option("--drive <id>", "with --all: only this source drive")
       .option("--document <id>", "with --all: only this source document")
       .option("--tag <tag>", "with --all: only tasks with this tag")
+      .option("--by <name>", "with --all: only tasks this person asked for")
       .option("--limit <n>", "with --all: at most this many (newest first; 1–1000)", "100")
       .option("--dry-run", "with --all: only list the tasks it would act on")
       .option("--json", "print JSON")
-      .action(async (id: string | undefined, flags: { all?: boolean; status?: string; type?: string; drive?: string; document?: string; tag?: string; limit: string; dryRun?: boolean; json?: boolean }, command: Command) => {
+      .action(async (id: string | undefined, flags: { all?: boolean; status?: string; type?: string; drive?: string; document?: string; tag?: string; by?: string; limit: string; dryRun?: boolean; json?: boolean }, command: Command) => {
         const client = clientFor(command);
         if (id !== undefined && flags.all) throw new ClientError(`${verb}: give a task id or --all, not both`, EXIT.usage);
         if (id !== undefined) {
@@ -77,13 +80,14 @@ export function registerInspectCommands(program: Command): void {
           if (flags.json) return printJson(task);
           return void printText(`${printOne(task)}\n`);
         }
-        if (!flags.all) throw new ClientError(`${verb}: give a task id, or --all (with --type, --drive, --document, --tag, --status to choose)`, EXIT.usage);
+        if (!flags.all) throw new ClientError(`${verb}: give a task id, or --all (with --type, --drive, --document, --tag, --by, --status to choose)`, EXIT.usage);
         const body = {
           ...(flags.status ? { status: flags.status.split(",").filter(Boolean) } : {}),
           ...(flags.type ? { type: flags.type } : {}),
           ...(flags.drive ? { driveId: flags.drive } : {}),
           ...(flags.document ? { documentId: flags.document } : {}),
           ...(flags.tag ? { tag: flags.tag } : {}),
+          ...(flags.by ? { by: flags.by } : {}),
           limit: Number(flags.limit),
           dryRun: flags.dryRun === true,
         };

@@ -50,6 +50,8 @@ const ListQuerySchema = z.object({
   q: z.string().min(1).max(200).optional(),
   /** Carries this tag. */
   tag: z.string().min(1).max(64).optional(),
+  /** Asked for by this person: a name of API_USERS or of a named TASK_AUTHORIZED_WRITERS key. */
+  by: z.string().min(1).max(200).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
 });

@@ -39,6 +39,8 @@ export async function listTasks(db: Queryable, filter: ListFilter): Promise<{ ro
   if (filter.type !== undefined) conditions.push(`type = ${param(filter.type)}`);
   if (filter.documentId !== undefined) conditions.push(`document_id = ${param(filter.documentId)}`);
   if (filter.driveId !== undefined) conditions.push(`drive_id = ${param(filter.driveId)}`);
+  // As written, for the partial index of migration 046.
+  if (filter.askedBy !== undefined) conditions.push(`source->>'by' = ${param(filter.askedBy)}::text`);
   if (filter.createdAfter !== undefined) conditions.push(`created_at >= ${param(filter.createdAfter)}::timestamptz`);
   if (filter.createdBefore !== undefined) conditions.push(`created_at < ${param(filter.createdBefore)}::timestamptz`);
   if (filter.titleContains !== undefined) {

@@ -28,12 +28,14 @@ async function fill(store: TaskStore, size: number, busyHour: boolean): Promise<
     const to = Math.min(size, from + 99_999);
     await store.db.query(
       `INSERT INTO ph_tasks (id, type, title, params, status, priority, rank_at, attempts, max_attempts, timeout_ms, drive_id, document_id,
-                             created_at, started_at, finished_at, updated_at, run_ms, result)
+                             created_at, started_at, finished_at, updated_at, run_ms, result, source)
        SELECT gen_random_uuid()::text, 'type-' || (i % 5), 'task ' || i,
               CASE WHEN i % 10000 = 0 THEN '{"command":"echo","args":["hello"],"tags":["release-42"]}' ELSE '{"command":"echo","args":["hello"]}' END::jsonb,
               CASE WHEN i % 50 = 0 THEN 'cancelled' WHEN i % 12 = 0 THEN 'failed' ELSE 'completed' END, 50, f - interval '1 second', 1, 3, 60000,
               'drive-' || (i % 10), 'doc-' || (i % 500), f - interval '2 seconds', f - interval '1 second', f, f, (i % 997) * 3,
-              '{"exitCode":0,"stdout":"hello from a task that printed a line or two of output"}'::jsonb
+              '{"exitCode":0,"stdout":"hello from a task that printed a line or two of output"}'::jsonb,
+              -- One in 10,000 asked for by alice's named token, one in 10 by bob's (the rest by no one named).
+              CASE WHEN i % 10000 = 0 THEN '{"by":"alice","chainDepth":0}'::jsonb WHEN i % 10 = 1 THEN '{"by":"bob","chainDepth":0}'::jsonb END
        FROM (SELECT i, CASE WHEN i > $3::int - $4::int THEN now() - make_interval(secs => ($3::int - i) * 3000.0 / $4::int)
                             ELSE now() - interval '1 hour' - make_interval(secs => (i % 100000) * 6.0 + (i / 100000) * 0.01) END AS f
              FROM generate_series($1::int, $2::int) i) g`,
@@ -97,9 +99,12 @@ async function measure(label: string, store: TaskStore, size: number, busyHour =
   const untitled = await timeMs(() => store.list({ titleContains: "no task has this title", limit: 25, offset: 0 }));
   // A tag a few tasks carry (one in 10,000), as `ph-tasks list --tag` and the dashboard's tag filter ask.
   const tagged = await timeMs(() => store.list({ tag: "release-42", limit: 25, offset: 0 }));
+  // The tasks one person asked for (migration 046), as `ph-tasks list --by` asks: one in 10,000, and one in 10.
+  const fewByOne = await timeMs(() => store.list({ askedBy: "alice", limit: 25, offset: 0 }));
+  const manyByOne = await timeMs(() => store.list({ askedBy: "bob", limit: 25, offset: 0 }));
   // The periodic cleanup when nothing is past its retention (every worker, up to hourly).
   const cleanup = await timeMs(() => store.deleteExpired(30 * 24 * 3600 * 1000));
-  return [label, `${fmt(size)}${busyHour ? " (all in the last hour)" : ""}`, fmt(first, 1), fmt(stats, 1), fmt(step, 1), fmt(scrape, 1), fmt(recent, 1), fmt(running, 1), fmt(failed, 1), fmt(titled, 1), fmt(untitled, 1), fmt(tagged, 1), fmt(cleanup, 1)];
+  return [label, `${fmt(size)}${busyHour ? " (all in the last hour)" : ""}`, fmt(first, 1), fmt(stats, 1), fmt(step, 1), fmt(scrape, 1), fmt(recent, 1), fmt(running, 1), fmt(failed, 1), fmt(titled, 1), fmt(untitled, 1), fmt(tagged, 1), fmt(fewByOne, 1), fmt(manyByOne, 1), fmt(cleanup, 1)];
 }
 
 export async function benchStatsCost(): Promise<string> {
@@ -114,7 +119,7 @@ export async function benchStatsCost(): Promise<string> {
     rows.push(await withPostgresStore((store) => measure("PostgreSQL", store, size, busyHour)));
   }
   const note = problem ? `\n\nPostgreSQL not measured: ${problem}` : "";
-  return `${title}\n\n${table(["store", "finished tasks kept", "first /api/stats (rollup), ms", "/api/stats reads, ms", "rollup step (5 s of ends), ms", "/metrics scrape, ms", "recent list, ms", "running list, ms", "failed only, ms", "title search, ms", "title nobody has, ms", "tag filter, ms", "cleanup, nothing due, ms"], rows)}${note}`;
+  return `${title}\n\n${table(["store", "finished tasks kept", "first /api/stats (rollup), ms", "/api/stats reads, ms", "rollup step (5 s of ends), ms", "/metrics scrape, ms", "recent list, ms", "running list, ms", "failed only, ms", "title search, ms", "title nobody has, ms", "tag filter, ms", "by a person (1 in 10,000), ms", "by a person (1 in 10), ms", "cleanup, nothing due, ms"], rows)}${note}`;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

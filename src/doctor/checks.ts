@@ -22,6 +22,7 @@ import { driveBudgetsOf, driveResumesAt } from "../tasks/drive-budget-entries.js
 import { listDriveBudgets } from "../store/sql/drive-budgets/list-drive-budgets.js";
 import { BUDGET_WINDOW_MS, dailyBudgetOf, DAILY_BUDGET_SETTING, dollars, storedSetting } from "../tasks/spend-budget.js";
 import { selectDailyBudget } from "../store/sql/daily-budget/select-daily-budget.js";
+import { describeBlindWorkers, workersBlindTo } from "../tasks/budget-blind-workers.js";
 import { describeMode, openToOthers } from "../security/private-data-dir.js";
 import { otherLoginUsersHere } from "./other-users.js";
 import { peerUsersKnown } from "../http/peer-user.js";
@@ -295,7 +296,10 @@ async function checkSharedStore(config: Config): Promise<CheckResult[]> {
     const stuck = describeUndecidable(await undecidableApprovals(db, knownPeople(config)));
     const spend = await checkSpend(db, config.TASK_BUDGET_USD_PER_DAY);
     const drives = await checkDriveSpend(db, config.TASK_BUDGET_USD_PER_DRIVE_PER_DAY, config.TASK_DRIVE_BUDGETS_USD_PER_DAY);
-    return [...(stuck ? [result("approvals", "warn", stuck)] : []), ...(spend ? [spend] : []), ...(drives ? [drives] : [])];
+    // A rolling upgrade's older workers hold to their settings: a budget set with ph-tasks budget does not reach them.
+    const blind = await workersBlindTo(db, "daily");
+    const budgets = blind.length > 0 ? result("budgets", "warn", `${describeBlindWorkers(blind, "daily")} (ph-tasks budget)`) : undefined;
+    return [...(stuck ? [result("approvals", "warn", stuck)] : []), ...(spend ? [spend] : []), ...(drives ? [drives] : []), ...(budgets ? [budgets] : [])];
   } catch {
     return []; // unreachable (the store check says so) or not migrated yet: nothing to say
   } finally {

@@ -83,8 +83,8 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(capOf(await finalStatus(b, free.task.id))).toEqual({ cap: null, capFrom: null, capSetting: null });
 
       // Removed: the named $3 holds it again ($5.70 spent: the next waits); a second removal finds nothing.
-      expect(await service.remove("team")).toMatchObject({ driveId: "team", usdPerDay: 3, setting: "TASK_DRIVE_BUDGETS_USD_PER_DAY", setBy: null, spentUsd: expect.closeTo(5.7, 6), resumesAt: expect.any(String) });
-      expect(await service.remove("team")).toBeUndefined();
+      expect(await service.remove("team", "alice")).toMatchObject({ driveId: "team", usdPerDay: 3, setting: "TASK_DRIVE_BUDGETS_USD_PER_DAY", setBy: null, spentUsd: expect.closeTo(5.7, 6), resumesAt: expect.any(String) });
+      expect(await service.remove("team", "alice")).toBeUndefined();
       const after = await a.enqueueTask({ type: "costly", title: "after", costUsd: 0.1, source: fromDocument("team") });
       await waitFor(() => waiting.includes(after.task.id) || undefined, 10_000, "the task to wait under the named budget");
       expect((await b.whyWaiting(after.task.id))?.message).toContain("of $3.00 in the last 24 hours by drive team's writers; TASK_DRIVE_BUDGETS_USD_PER_DAY)");
@@ -106,7 +106,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       await waitFor(() => receiver.received.length >= 1 || undefined, 10_000, "the budget.drive_spent delivery");
       expect(receiver.received[0]?.json).toMatchObject({ event: "budget.drive_spent", budget: { driveId: "team", budgetUsd: 1, spentUsd: 1.2, setting: "set by alice (ph-tasks budget)" } });
 
-      await service.remove("team");
+      await service.remove("team", "alice");
       await waitFor(() => receiver.received.length >= 2 || undefined, 10_000, "the budget.drive_available delivery");
       expect(receiver.received[1]?.json).toMatchObject({ event: "budget.drive_available", budget: { driveId: "team", budgetUsd: 5, remainingUsd: expect.closeTo(3.8, 6), setting: "TASK_BUDGET_USD_PER_DRIVE_PER_DAY" } });
       // Set again with room: nothing changed, nothing told.

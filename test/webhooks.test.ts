@@ -444,7 +444,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
         return ((await res.json()) as { errors: { field: string; message: string; value?: string }[] }).errors;
       };
       expect(await refused({ name: "x", url: "ftp://example.com/in" })).toEqual([expect.objectContaining({ field: "url", message: "must be an http or https URL", value: '"ftp://example.com/in"' })]);
-      expect(await refused({ name: "x", url: receiver.url, events: ["finished"] })).toEqual([expect.objectContaining({ field: "events.0", message: "must be one of completed, failed, cancelled, started, retrying, awaiting_approval, pipeline.completed, pipeline.failed, pipeline.cancelled, pipeline.blocked, budget.spent, budget.available, budget.nearly_spent, budget.drive_spent, budget.drive_available, budget.drive_nearly_spent", value: '"finished"' })]);
+      expect(await refused({ name: "x", url: receiver.url, events: ["finished"] })).toEqual([expect.objectContaining({ field: "events.0", message: "must be one of completed, failed, cancelled, started, retrying, awaiting_approval, pipeline.completed, pipeline.failed, pipeline.cancelled, pipeline.blocked, budget.spent, budget.available, budget.nearly_spent, budget.changed, budget.drive_spent, budget.drive_available, budget.drive_nearly_spent", value: '"finished"' })]);
       expect(await refused({ name: "x", url: receiver.url, events: [] })).toEqual([expect.objectContaining({ field: "events", message: "name at least one event" })]);
       expect(await refused({ name: "x", url: receiver.url, secret: "short" })).toEqual([expect.objectContaining({ field: "secret" })]);
       expect(await refused({ name: "Bad Name", url: receiver.url })).toEqual([expect.objectContaining({ field: "name" })]);

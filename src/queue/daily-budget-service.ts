@@ -13,7 +13,7 @@ import type { SpendStore } from "../store/spend-store.js";
 import { dailyBudgetEntry, type DailyBudgetEntry } from "../tasks/daily-budget-entry.js";
 import { dollars } from "../tasks/spend-budget.js";
 import { parseWith, ValidationError } from "../validation.js";
-import { BudgetInputSchema } from "./budget-input.js";
+import { BudgetInputSchema, tellChange } from "./budget-input.js";
 
 /** What a change is announced as on the spend channel: not a worker's id, so every worker reads again (its own too). */
 export const BUDGET_SET_ANNOUNCEMENT = "budget set";
@@ -37,18 +37,21 @@ export class DailyBudgetService {
     const { usdPerDay, reason } = parsed.value;
     await this.store.setDailyBudget(usdPerDay, reason, setBy);
     this.logger.info({ usdPerDay, setBy, reason }, `${setBy} set the daily budget to ${usdPerDay === null ? "none" : dollars(usdPerDay)} (ph-tasks budget daily)`);
-    return this.changed();
+    return this.changed("set", setBy);
   }
 
   /** Removes the budget set (TASK_BUDGET_USD_PER_DAY holds again): the budget as it now is, or undefined when none was set. */
   async remove(setBy: string): Promise<DailyBudgetEntry | undefined> {
     if (!(await this.store.removeDailyBudget())) return undefined;
     this.logger.info({ setBy }, `${setBy} removed the daily budget set with ph-tasks budget: TASK_BUDGET_USD_PER_DAY holds again`);
-    return this.changed();
+    return this.changed("removed", setBy);
   }
 
-  private async changed(): Promise<DailyBudgetEntry> {
+  /** Every worker reads it again; the webhooks that ask are told (budget.changed); the budget as it now is. */
+  private async changed(change: "set" | "removed", by: string): Promise<DailyBudgetEntry> {
     await this.store.db.notify(CHANNELS.spend, BUDGET_SET_ANNOUNCEMENT);
-    return this.get();
+    const entry = await this.get();
+    await tellChange(this.store, this.logger, { kind: "daily", change, by, ...entry });
+    return entry;
   }
 }

@@ -14,7 +14,7 @@ import type { SpendStore } from "../store/spend-store.js";
 import { tellDriveWebhooks, type DriveBudgets } from "../tasks/drive-budget.js";
 import { driveBudgetEntry, listDriveBudgetEntries, type DriveBudgetEntry } from "../tasks/drive-budget-entries.js";
 import { parseWith, ValidationError } from "../validation.js";
-import { BudgetInputSchema } from "./budget-input.js";
+import { BudgetInputSchema, tellChange } from "./budget-input.js";
 
 /** A drive id as the settings take it (TASK_DRIVE_BUDGETS_USD_PER_DAY): no spaces, commas or '='. */
 const DriveIdSchema = z
@@ -48,14 +48,14 @@ export class DriveBudgetService {
     const parsed = parseWith(BudgetInputSchema, input ?? {});
     if (!parsed.ok) throw new ValidationError("drive budget", parsed.errors);
     await this.store.setDriveBudget(driveId, parsed.value.usdPerDay, parsed.value.reason, setBy);
-    return this.changed(driveId);
+    return this.changed(driveId, "set", setBy);
   }
 
   /** Removes the budget set for a drive (its settings hold it again): its entry as it now is, or undefined when none was set. */
-  async remove(drive: string): Promise<DriveBudgetEntry | undefined> {
+  async remove(drive: string, removedBy: string): Promise<DriveBudgetEntry | undefined> {
     const driveId = this.parseDrive(drive, "drive budget removal");
     if (!(await this.store.removeDriveBudget(driveId))) return undefined;
-    return this.changed(driveId);
+    return this.changed(driveId, "removed", removedBy);
   }
 
   private parseDrive(drive: string, what: string): string {
@@ -65,11 +65,13 @@ export class DriveBudgetService {
   }
 
   /** After a change: the drive's held tasks looked at again, its webhooks told, its entry read back. */
-  private async changed(driveId: string): Promise<DriveBudgetEntry> {
+  private async changed(driveId: string, change: "set" | "removed", by: string): Promise<DriveBudgetEntry> {
     const woken = await this.store.wakeDriveHolds(driveId);
     if (woken.length > 0) await this.store.db.notify(CHANNELS.wakeup, "");
     if (woken.length > 0) this.logger.info({ driveId, tasks: woken.length }, `${woken.length} task(s) waiting for drive ${driveId}'s budget looked at again under its new budget`);
     await tellDriveWebhooks(this.budgets, this.logger, driveId, await this.budgets.readDrive(driveId));
-    return driveBudgetEntry(this.store.db, this.budgets, driveId);
+    const entry = await driveBudgetEntry(this.store.db, this.budgets, driveId);
+    await tellChange(this.store, this.logger, { kind: "drive", change, by, ...entry });
+    return entry;
   }
 }

@@ -12,6 +12,7 @@ import { selectSpendByDrive, type DriveSpendRow } from "./sql/spend/select-spend
 import { selectSpendByPerson, type PersonSpendRow } from "./sql/spend/select-spend-by-person.js";
 import { selectWindowSpend, type WindowSpend } from "./sql/spend/select-window-spend.js";
 import { wakeDriveBudgetHolds } from "./sql/spend/wake-drive-budget-holds.js";
+import { queueBudgetChange } from "./sql/spend/queue-budget-change.js";
 import { selectSpendOfDrives } from "./sql/spend/select-spend-of-drives.js";
 import { selectSpentDrives } from "./sql/spend/select-spent-drives.js";
 import { countSpentDrives } from "./sql/spend/count-spent-drives.js";
@@ -113,6 +114,11 @@ export class SpendStore {
   /** Records a drive's budget past its warning share (or not), telling the webhooks if this call crossed it. */
   flipDriveWarning(driveId: string, near: boolean, payload: Record<string, unknown>): Promise<{ flipped: boolean; deliveries: number }> {
     return flipDriveBudgetWarning(this.db, driveId, near, payload);
+  }
+
+  /** Tells the webhooks that ask (budget.changed) that a budget was set, changed or removed while the agents run; how many deliveries. */
+  tellBudgetChange(payload: Record<string, unknown>): Promise<number> {
+    return queueBudgetChange(this.db, payload);
   }
 
   /** Records the budget spent (or not), telling the webhooks if this call changed it. */

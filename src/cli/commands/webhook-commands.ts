@@ -72,7 +72,7 @@ export function registerWebhookCommands(program: Command): void {
     .description("POST each matching task's end to a URL")
     .argument("<name>", "unique name")
     .requiredOption("--to <url>", "the http(s) URL deliveries are POSTed to")
-    .option("--on <events>", "comma-separated: completed, failed, cancelled, started, retrying (default: the first three, a task's end); pipeline.completed, pipeline.failed, pipeline.cancelled, pipeline.blocked; budget.spent, budget.available, budget.nearly_spent (TASK_BUDGET_USD_PER_DAY; TASK_BUDGET_WARN_AT_PERCENT); budget.drive_spent, budget.drive_available, budget.drive_nearly_spent (a drive's budget)", list)
+    .option("--on <events>", "comma-separated: completed, failed, cancelled, started, retrying (default: the first three, a task's end); pipeline.completed, pipeline.failed, pipeline.cancelled, pipeline.blocked; budget.spent, budget.available, budget.nearly_spent (TASK_BUDGET_USD_PER_DAY; TASK_BUDGET_WARN_AT_PERCENT); budget.drive_spent, budget.drive_available, budget.drive_nearly_spent (a drive's budget); budget.changed (a budget set, changed or removed with ph-tasks budget)", list)
     .option("--type <type>", "only tasks of this type")
     .option("--drive <driveId>", "only tasks of this drive")
     .option("--secret <secret>", "the signing secret (at least 16 characters); made up when absent")

@@ -58,7 +58,7 @@ export function spendRoutes(store: SpendStore, budgets: Budgets, services: Budge
   }));
   router.delete("/api/budgets/drives/:drive", route(async (req, res) => {
     const drive = String(req.params.drive);
-    const entry = await driveBudgets.remove(drive);
+    const entry = await driveBudgets.remove(drive, actorOf(res, options.tokenRequired));
     if (entry) return void res.json({ removed: entry.driveId, drive: entry, ...(await blindToDrives()) });
     res.status(404).json({ error: "not_found", message: `drive '${drive}' has no budget set with ph-tasks budget (one named in TASK_DRIVE_BUDGETS_USD_PER_DAY is changed there)` });
   }));

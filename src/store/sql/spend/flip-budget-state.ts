@@ -1,7 +1,11 @@
 import type { Queryable } from "../../db.js";
 
-/** The webhook events of the daily budget: spent, then room again; past its warning share first (TASK_BUDGET_WARN_AT_PERCENT). */
-export const BUDGET_EVENTS = ["budget.spent", "budget.available", "budget.nearly_spent"] as const;
+/**
+ * The webhook events of the daily budget: spent, then room again; past its warning share first
+ * (TASK_BUDGET_WARN_AT_PERCENT); and budget.changed — a budget (the daily one, or a drive's) set,
+ * changed or removed while the agents run (queue-budget-change.ts).
+ */
+export const BUDGET_EVENTS = ["budget.spent", "budget.available", "budget.nearly_spent", "budget.changed"] as const;
 export type BudgetEvent = (typeof BUDGET_EVENTS)[number];
 
 /**

@@ -20,7 +20,7 @@ import { submitForm } from "./submit-form.js";
 import { templatesSection } from "./templates.js";
 import { approvalsSection, decisionControls } from "./approvals.js";
 import { SPEND_DAYS, spendSection } from "./spend.js";
-import { budgetsSection, dailyBudgetBlock, driveBudgetList } from "./drive-budgets.js";
+import { budgetsSection, dailyBudgetBlock, driveBudgetList } from "./budgets.js";
 import { followUpCard } from "./follow-up.js";
 
 const app = document.getElementById("app");

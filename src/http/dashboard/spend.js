@@ -65,7 +65,7 @@ function costliestTable(costliest) {
 
 /** Whose writers asked (null: the owner's own tasks), and — past the drive's budget — until when its Claude tasks wait. */
 function drivesTable(drives, perDrive) {
-  // A drive's own budget (named in the settings, or set with ph-tasks budget or the Drive budgets card) says whose it is.
+  // A drive's own budget (named in the settings, or set with ph-tasks budget or the Budgets card) says whose it is.
   const whose = (d) => (d.budgetSetting && d.budgetSetting !== "TASK_BUDGET_USD_PER_DRIVE_PER_DAY" ? ` — ${d.budgetSetting}` : "");
   const budget = (d) => (d.resumesAt ? `spent — waits until ${new Date(d.resumesAt).toLocaleString()}${whose(d)}` : d.budgetUsd === null || d.budgetUsd === undefined ? "" : `${dollars(Math.max(0, d.budgetUsd - d.usd))} left of ${dollars(d.budgetUsd)}${whose(d)}`);
   return h("div", { class: "table-wrap" }, h("table", { id: "spend-drives" },

@@ -1,7 +1,8 @@
 /**
  * GET /api/spend — what runs cost (tasks/spend-report.ts): the last 24 hours against the daily
- * budget (TASK_BUDGET_USD_PER_DAY), `days` UTC days by type (default 7, at most 400), the costliest
- * tasks and the drives whose writers asked for most (against their budgets) of the last 24 hours.
+ * budget (one set while the agents run, else TASK_BUDGET_USD_PER_DAY), `days` UTC days by type
+ * (default 7, at most 400), the costliest tasks, and the drives whose writers and the people who
+ * asked for most (the drives against their budgets) of the last 24 hours.
  * GET /api/budgets/daily — the daily budget now, whatever gives it, and the spend against it; PUT
  * and DELETE set one while the agents run, over TASK_BUDGET_USD_PER_DAY (queue/daily-budget-service.ts).
  * GET /api/budgets/drives — every drive with a budget of its own and its spend; PUT and DELETE

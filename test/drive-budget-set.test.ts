@@ -123,7 +123,8 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       const a = make(opened.store, recheck);
       const b = make(opened.other, recheck);
       const waiting: string[] = [];
-      a.on("waiting", (task) => waiting.push(task.id));
+      // Either worker may claim the held task and send it back: both are listened to.
+      for (const m of [a, b]) m.on("waiting", (task) => waiting.push(task.id));
       await a.start();
       await b.start();
       await finalStatus(a, (await a.enqueueTask({ type: "costly", title: "spends it", costUsd: 1.2, source: fromDocument("team") })).task.id);

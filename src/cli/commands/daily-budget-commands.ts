@@ -26,6 +26,13 @@ export async function readDaily(client: AgentClient): Promise<{ daily: BudgetEnt
   }
 }
 
+/** An answer as the commands print it: the budget as JSON, or its line (after `prefix`) and any warning on stderr. */
+function printDaily(answer: { daily: BudgetEntry; warning: string | null }, json: boolean | undefined, prefix = ""): void {
+  if (json) return printJson(answer.daily);
+  printText(`${prefix}${describeEntry(answer.daily, DAILY_LABEL)}`);
+  warnBlind(answer);
+}
+
 export function registerDailyBudgetCommands(budget: Command): void {
   const daily = budget.command("daily").description("the daily budget of every run that costs money, all drives and the owner's own: show, set while the agents run, remove");
 
@@ -34,10 +41,7 @@ export function registerDailyBudgetCommands(budget: Command): void {
     .description("the daily budget, whatever gives it, and what was spent in the last 24 hours")
     .option("--json", "print JSON")
     .action(async (flags: { json?: boolean }, command: Command) => {
-      const answer = await clientFor(command).request("GET", "/api/budgets/daily", DailySchema);
-      if (flags.json) return printJson(answer.daily);
-      printText(describeEntry(answer.daily, DAILY_LABEL));
-      warnBlind(answer);
+      printDaily(await clientFor(command).request("GET", "/api/budgets/daily", DailySchema), flags.json);
     });
 
   daily
@@ -48,10 +52,7 @@ export function registerDailyBudgetCommands(budget: Command): void {
     .option("--json", "print the budget as JSON")
     .action(async (usd: string, flags: { reason?: string; json?: boolean }, command: Command) => {
       const body = { usdPerDay: parseUsd(usd), ...(flags.reason !== undefined ? { reason: flags.reason } : {}) };
-      const answer = await clientFor(command).request("PUT", "/api/budgets/daily", DailySchema, body);
-      if (flags.json) return printJson(answer.daily);
-      printText(describeEntry(answer.daily, DAILY_LABEL));
-      warnBlind(answer);
+      printDaily(await clientFor(command).request("PUT", "/api/budgets/daily", DailySchema, body), flags.json);
     });
 
   daily
@@ -59,9 +60,6 @@ export function registerDailyBudgetCommands(budget: Command): void {
     .description("remove the daily budget set here: TASK_BUDGET_USD_PER_DAY holds again")
     .option("--json", "print the budget as it now is, as JSON")
     .action(async (flags: { json?: boolean }, command: Command) => {
-      const answer = await clientFor(command).request("DELETE", "/api/budgets/daily", z.object({ removed: z.literal(true), daily: BudgetEntrySchema, ...BlindWarningSchema }));
-      if (flags.json) return printJson(answer.daily);
-      printText(`removed; ${describeEntry(answer.daily, DAILY_LABEL)}`);
-      warnBlind(answer);
+      printDaily(await clientFor(command).request("DELETE", "/api/budgets/daily", z.object({ removed: z.literal(true), daily: BudgetEntrySchema, ...BlindWarningSchema })), flags.json, "removed; ");
     });
 }

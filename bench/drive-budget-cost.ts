@@ -1,7 +1,7 @@
 /**
  * What holding each drive to its own budget costs (TASK_BUDGET_USD_PER_DRIVE_PER_DAY): the read of
  * one drive's last 24 hours that a worker makes as each of the drive's Claude tasks starts
- * (DriveBudgets.spentFor), beside the whole store's read that every worker makes every few seconds
+ * (HolderBudgets.spentFor), beside the whole store's read that every worker makes every few seconds
  * with a daily budget (SpendBudget.refresh) and the spend report (GET /api/spend, the drives past
  * their budget included) — on PGlite and PostgreSQL, with a day's costs of many drives in the store.
  * Run alone: `npx tsx bench/drive-budget-cost.ts`.
@@ -9,7 +9,8 @@
 import { pathToFileURL } from "node:url";
 import { SpendStore } from "../src/store/spend-store.js";
 import type { TaskStore } from "../src/store/task-store.js";
-import { DriveBudgets } from "../src/tasks/drive-budget.js";
+import { DRIVE_HOLDER } from "../src/tasks/budget-holders.js";
+import { HolderBudgets } from "../src/tasks/holder-budget.js";
 import { BUDGET_WINDOW_MS } from "../src/tasks/spend-budget.js";
 import { spendReport } from "../src/tasks/spend-report.js";
 import { fmt, medianMs, postgresProblem, table, withPgliteStore, withPostgresStore } from "./support.js";
@@ -46,7 +47,7 @@ async function measure(store: TaskStore): Promise<(string | number)[][]> {
   const rows = await fill(store);
   const spend = new SpendStore(store.db);
   // A budget the busy drive is past ($100 of $1) and the others are not ($0.50).
-  const budgets = new DriveBudgets(spend, 1);
+  const budgets = new HolderBudgets(DRIVE_HOLDER, spend, 1);
   const of = (driveId: string) => ({ source: { driveId, origin: "document", chainDepth: 0 } });
   const typical = await medianMs(() => budgets.spentFor(of(`drive-${Math.ceil(DRIVES / 2)}`)), REPEAT);
   const busy = await medianMs(() => budgets.spentFor(of("busy")), REPEAT);
@@ -69,8 +70,8 @@ const HELD = 100;
 const LATER = 2000;
 
 /**
- * The look a worker takes at start at the tasks waiting for their drive's budget (TaskBudgets.wakeDriveHolds,
- * sql/spend/wake-drive-budget-holds.ts): with PENDING tasks queued, LATER of them for later and HELD
+ * The look a worker takes at start at the tasks waiting for their drive's budget (TaskBudgets.wakeHolderHolds,
+ * sql/holder-budgets/wake-holder-budget-holds.ts): with PENDING tasks queued, LATER of them for later and HELD
  * of those sent back by their drive's budget. Each round puts the held ones back first (not timed).
  */
 async function measureWake(store: TaskStore): Promise<(string | number)[][]> {
@@ -96,7 +97,7 @@ async function measureWake(store: TaskStore): Promise<(string | number)[][]> {
   for (let round = 0; round < 10; round++) {
     await store.db.query("UPDATE ph_tasks SET run_at = now() + interval '1 hour' WHERE id = ANY($1)", [Array.from({ length: HELD }, (_, i) => `p${i + 1}`)]);
     const started = performance.now();
-    woken = (await spend.wakeDriveHolds()).length;
+    woken = (await spend.wakeHolds("drive")).length;
     times.push(performance.now() - started);
   }
   times.sort((x, y) => x - y);

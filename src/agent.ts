@@ -145,7 +145,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   const ownMcp: { current?: OwnMcp } = {};
   const registry = overrides.registry ?? createDefaultRegistry(config, { documentContext: new ReactorDocumentContext(reactor), ownMcp: () => ownMcp.current, ...(agentCgroup ? { cgroupRoot: agentCgroup.dir } : {}), runUser });
   for (const executor of plugins.executors) registry.register(executor);
-  const metrics = new TaskMetrics({ store, types: registry.types(), defaultMetrics: true, budgetUsdPerDay: config.TASK_BUDGET_USD_PER_DAY, budgetUsdPerDrivePerDay: config.TASK_BUDGET_USD_PER_DRIVE_PER_DAY });
+  const metrics = new TaskMetrics({ store, types: registry.types(), defaultMetrics: true, budgetUsdPerDay: config.TASK_BUDGET_USD_PER_DAY, budgetUsdPerDrivePerDay: config.TASK_BUDGET_USD_PER_DRIVE_PER_DAY, budgetUsdPerPersonPerDay: config.TASK_BUDGET_USD_PER_PERSON_PER_DAY });
   const settings = managerSettingsFromConfig(config);
   const manager = new TaskManager(store, registry, { ...settings, typeConcurrency: { ...settings.typeConcurrency, ...plugins.typeConcurrency } }, logger, metrics);
 

@@ -53,22 +53,27 @@ const usd = (max: number) =>
     .transform(Number)
     .pipe(z.number().positive("must be more than 0").max(max, `must be at most ${max}`));
 
-/** `drive-id=usd` pairs, comma-separated: a budget for each drive named (TASK_DRIVE_BUDGETS_USD_PER_DAY). */
-const driveBudgets = z
-  .string()
-  .transform((text, ctx) => {
+/**
+ * `id=usd` pairs, comma-separated: a budget for each drive (TASK_DRIVE_BUDGETS_USD_PER_DAY) or
+ * person (TASK_PERSON_BUDGETS_USD_PER_DAY) named. `what` names an id in the message, `valid` says
+ * whether one is.
+ */
+const namedBudgets = (what: string, example: string, valid: (id: string) => boolean) =>
+  z.string().transform((text, ctx) => {
     const budgets: Record<string, number> = {};
     for (const entry of text.split(",").map((s) => s.trim()).filter((s) => s.length > 0)) {
       const match = /^([^=\s]{1,200})\s*=\s*(\d+(?:\.\d+)?)$/.exec(entry);
       const usd = Number(match?.[2]);
-      if (!match?.[1] || !(usd > 0) || usd > 1_000_000) {
-        ctx.addIssue({ code: "custom", message: `each entry must be a drive id, '=' and an amount in US dollars between 0 and 1000000 (more than 0), e.g. team-drive=20,guests=0.50; '${entry}' is not`, input: text });
+      if (!match?.[1] || !valid(match[1]) || !(usd > 0) || usd > 1_000_000) {
+        ctx.addIssue({ code: "custom", message: `each entry must be ${what}, '=' and an amount in US dollars between 0 and 1000000 (more than 0), e.g. ${example}; '${entry}' is not`, input: text });
         return z.NEVER;
       }
       budgets[match[1]] = usd;
     }
     return budgets;
   });
+const driveBudgets = namedBudgets("a drive id", "team-drive=20,guests=0.50", () => true);
+const personBudgets = namedBudgets(`a person's name (${NAME_RULE})`, "alice=5,bob=0.50", (name) => PersonNameSchema.safeParse(name).success);
 
 const list = z
   .string()
@@ -217,6 +222,8 @@ export const VARIABLES = {
   TASK_BUDGET_USD_PER_DAY: { schema: usd(1_000_000), doc: "What runs that cost money (claude-code, claude-agent) may spend in the last 24 hours, in US dollars, across every worker of the store: once spent their tasks wait (saying until when), and each run starts capped at what is left. Unset: no budget (the spend is still recorded: ph-tasks spend). A daily budget set while the agents run (`ph-tasks budget daily set`) wins over it." },
   TASK_BUDGET_USD_PER_DRIVE_PER_DAY: { schema: usd(1_000_000), doc: "What the runs that cost money one drive's writers ask for (its task documents, its pipelines, the rules its documents set off) may spend in the last 24 hours, in US dollars, across every worker: once spent that drive's Claude tasks wait (saying until when) while other drives' and the owner's own (API, CLI, schedules, hooks) run; each run starts capped at what is left. Unset: no budget per drive." },
   TASK_BUDGET_WARN_AT_PERCENT: { schema: int(1, 99), default: "80", doc: "Share of a daily budget (TASK_BUDGET_USD_PER_DAY, and each drive's) whose crossing is told to the webhooks that ask, once per crossing across workers (budget.nearly_spent, budget.drive_nearly_spent), before the budget is spent and its tasks wait." },
+  TASK_BUDGET_USD_PER_PERSON_PER_DAY: { schema: usd(1_000_000), doc: "What the runs that cost money one named person asks for (a named token of API_USERS, a named app key of TASK_AUTHORIZED_WRITERS: a task's source.by) may spend in the last 24 hours, in US dollars, across every worker: once spent that person's Claude tasks wait (saying until when) while everyone else's run; each run starts capped at what is left. Tasks no one named asked for are not held by it. Unset: no budget per person." },
+  TASK_PERSON_BUDGETS_USD_PER_DAY: { schema: personBudgets, default: "", doc: "Budgets of named people, as name=usd pairs, comma-separated (e.g. alice=20,intern=0.50): each person named is held to their own instead of TASK_BUDGET_USD_PER_PERSON_PER_DAY (which may be unset: then only the named people are held). A budget set while the agents run (`ph-tasks budget person set`) wins over both." },
   TASK_DRIVE_BUDGETS_USD_PER_DAY: { schema: driveBudgets, default: "", doc: "Budgets of named drives, as drive-id=usd pairs, comma-separated (e.g. team-drive=20,guests=0.50): each drive named is held to its own instead of TASK_BUDGET_USD_PER_DRIVE_PER_DAY (which may be unset: then only the named drives are held). A budget set while the agents run (`ph-tasks budget set`) wins over both." },
   CLAUDE_AGENT_MAX_TURNS: { schema: int(1, 200), default: "20", doc: "Turn limit of claude-agent tasks that set no maxTurns." },
   CLAUDE_AGENT_MCP_URLS: { schema: urlList, default: "", doc: "Comma-separated MCP server URLs a claude-agent task may name in mcpConfig.serverUrl. Empty: only the agent's own /mcp." },

@@ -36,6 +36,7 @@ export class TaskMetrics {
   readonly cpu = new Counter({ name: "ph_tasks_cpu_seconds_total", help: "CPU time of task runs, all their processes (known with TASK_CGROUP_ROOT only), by type and mode (user, system)", labelNames: ["type", "mode"] as const, registers: [this.registry] });
   readonly runCostUsd = new Counter({ name: "ph_tasks_run_cost_usd_total", help: "What runs recorded by this worker cost, in US dollars, as they report it (claude-code, claude-agent), by type", labelNames: ["type"] as const, registers: [this.registry] });
   readonly driveBudgetWaits = new Counter({ name: "ph_tasks_drive_budget_waits_total", help: "Claimed tasks this worker sent back to wait for their drive's daily budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY), by type", labelNames: ["type"] as const, registers: [this.registry] });
+  readonly personBudgetWaits = new Counter({ name: "ph_tasks_person_budget_waits_total", help: "Claimed tasks this worker sent back to wait for the daily budget of the person who asked (TASK_BUDGET_USD_PER_PERSON_PER_DAY), by type", labelNames: ["type"] as const, registers: [this.registry] });
   readonly completed = new Counter({ name: "ph_tasks_completed_total", help: "Tasks completed", labelNames: ["type"] as const, registers: [this.registry] });
   readonly failed = new Counter({ name: "ph_tasks_failed_total", help: "Tasks failed for good", labelNames: ["type", "code"] as const, registers: [this.registry] });
   readonly retried = new Counter({ name: "ph_tasks_retried_total", help: "Runs that failed and were scheduled again", labelNames: ["type"] as const, registers: [this.registry] });
@@ -47,7 +48,7 @@ export class TaskMetrics {
   readonly reactorEvents = new Counter({ name: "ph_tasks_reactor_events_total", help: "Reactor events seen by the task event handler", labelNames: ["event"] as const, registers: [this.registry] });
 
   /** `types`: the task types to report even at zero (so a dashboard sees 0, not nothing). */
-  constructor(options: { store?: TaskStore; types?: readonly string[]; defaultMetrics?: boolean; budgetUsdPerDay?: number | undefined; budgetUsdPerDrivePerDay?: number | undefined } = {}) {
+  constructor(options: { store?: TaskStore; types?: readonly string[]; defaultMetrics?: boolean; budgetUsdPerDay?: number | undefined; budgetUsdPerDrivePerDay?: number | undefined; budgetUsdPerPersonPerDay?: number | undefined } = {}) {
     const store = options.store;
     if (store) {
       // Both gauges of one scrape share one read (of the pending and running tasks only).
@@ -128,7 +129,16 @@ export class TaskMetrics {
         help: "Drives whose writers have spent their daily budget, as the workers last recorded it (their Claude tasks wait; ph-tasks budget)",
         registers: [this.registry],
         async collect() {
-          this.set(await spend.spentDriveCount());
+          this.set(await spend.spentHolderCount("drive"));
+        },
+      });
+      if (options.budgetUsdPerPersonPerDay !== undefined) new Gauge({ name: "ph_tasks_budget_usd_per_person_per_day", help: "TASK_BUDGET_USD_PER_PERSON_PER_DAY: what the runs one named person asks for may spend in 24 hours (this agent's setting)", registers: [this.registry] }).set(options.budgetUsdPerPersonPerDay);
+      new Gauge({
+        name: "ph_tasks_people_over_budget",
+        help: "People who have spent their daily budget, as the workers last recorded it (the Claude tasks they ask for wait; ph-tasks budget person)",
+        registers: [this.registry],
+        async collect() {
+          this.set(await spend.spentHolderCount("person"));
         },
       });
       const workers = new WorkerStore(store.db);

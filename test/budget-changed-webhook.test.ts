@@ -7,9 +7,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../src/logger.js";
 import { DailyBudgetService } from "../src/queue/daily-budget-service.js";
-import { DriveBudgetService } from "../src/queue/drive-budget-service.js";
+import { HolderBudgetService } from "../src/queue/holder-budget-service.js";
 import { SpendStore } from "../src/store/spend-store.js";
-import { DriveBudgets } from "../src/tasks/drive-budget.js";
+import { DRIVE_HOLDER } from "../src/tasks/budget-holders.js";
+import { HolderBudgets } from "../src/tasks/holder-budget.js";
 import { sleep, waitFor } from "./support/process.js";
 import { BACKENDS } from "./support/stores.js";
 import { openWithReceiver } from "./support/webhook-receiver.js";
@@ -25,7 +26,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       const { received } = opened.receiver;
       const spend = new SpendStore(opened.store.db);
       const daily = new DailyBudgetService(spend, 5, silentLogger());
-      const drives = new DriveBudgetService(spend, new DriveBudgets(spend, 1), silentLogger());
+      const drives = new HolderBudgetService(spend, new HolderBudgets(DRIVE_HOLDER, spend, 1), silentLogger());
 
       await daily.set({ usdPerDay: 20, reason: "launch week" }, "alice");
       await drives.set("team", { usdPerDay: 3 }, "bob");

@@ -69,8 +69,8 @@ describeInChromium("the dashboard's Drive budgets card", () => {
     expect(cells[4]).toBe("alice — over-eager reviewers");
     expect(await team.getAttribute("class")).toBe("error-text");
     expect(await form.locator("input[name=drive]").inputValue()).toBe(""); // the form was cleared
-    const stored = await new SpendStore(store.db).driveBudgets(["team"]);
-    expect(stored).toMatchObject([{ drive_id: "team", usd_per_day: 1, set_by: "alice", reason: "over-eager reviewers" }]);
+    const stored = await new SpendStore(store.db).holderBudgets("drive", ["team"]);
+    expect(stored).toMatchObject([{ holder: "team", usd_per_day: 1, set_by: "alice", reason: "over-eager reviewers" }]);
     // The Spend card's drives say whose budget it is.
     await openOverview();
     expect(await page.locator('#spend-drives tr[data-drive="team"] td:nth-child(4)').textContent()).toMatch(/^spent — waits until .* — set by alice \(ph-tasks budget\)$/);
@@ -82,7 +82,7 @@ describeInChromium("the dashboard's Drive budgets card", () => {
     await form.locator("button[type=submit]").click();
     await page.locator("#drive-budget-form-error").filter({ hasText: /\S/ }).waitFor();
     expect(await page.locator("#drive-budget-form-error").textContent()).toMatch(/^usdPerDay: must be an amount in US dollars per 24 hours, more than 0 and at most 1000000 \(e\.g\. 2\.50\), or null for no budget at all \(got "lots"\)$/);
-    expect((await new SpendStore(store.db).driveBudgets(["team"]))[0]?.usd_per_day).toBe(1);
+    expect((await new SpendStore(store.db).holderBudgets("drive", ["team"]))[0]?.usd_per_day).toBe(1);
 
     // "none": team's writers are not held at all.
     await form.locator("input[name=usd]").fill("none");
@@ -93,7 +93,7 @@ describeInChromium("the dashboard's Drive budgets card", () => {
     // Remove: back to the default $2 (team no longer listed: it has no budget of its own).
     await team.locator('button[data-action="remove-drive-budget"]').click();
     await team.waitFor({ state: "detached" });
-    expect(await new SpendStore(store.db).driveBudgets(["team"])).toEqual([]);
+    expect(await new SpendStore(store.db).holderBudgets("drive", ["team"])).toEqual([]);
     expect(await page.locator('#drive-budgets tr[data-drive="partners"] button').count()).toBe(0);
   });
 
@@ -119,14 +119,14 @@ describeInChromium("the dashboard's Drive budgets card", () => {
       await form.locator("button[type=submit]").click();
       await page.locator("#token-input").waitFor();
       expect(await page.locator("#token-error").textContent()).toBe("The token was refused.");
-      expect(await new SpendStore(store.db).driveBudgets(["refused"])).toEqual([]);
+      expect(await new SpendStore(store.db).holderBudgets("drive", ["refused"])).toEqual([]);
     } finally {
       await page.evaluate((token) => localStorage.setItem("ph-tasks-token", token), ALICE_TOKEN);
     }
   });
 
   it("the read-only token sees the list, not the form or the buttons", async () => {
-    await new SpendStore(store.db).setDriveBudget("guests", 0.5, "", "alice");
+    await new SpendStore(store.db).setHolderBudget({ kind: "drive", id: "guests" }, 0.5, "", "alice");
     await page.evaluate((token) => localStorage.setItem("ph-tasks-token", token), READ_TOKEN);
     try {
       await openOverview();

@@ -323,9 +323,9 @@ describe("ph-tasks doctor", () => {
       expect((await doctor({ ...env, TASK_BUDGET_USD_PER_DRIVE_PER_DAY: "2", TASK_DRIVE_BUDGETS_USD_PER_DAY: "team=3" })).line("drive spend")).toMatch(/^ok {4}drive spend +no drive's writers/);
       expect((await doctor({ ...env, TASK_DRIVE_BUDGETS_USD_PER_DAY: "team=1.5, other=9" })).line("drive spend")).toMatch(/^warn {2}drive spend +1 drive\(s\) .* team \(\$2\.50 of \$1\.50, until /);
       // A budget set while the agents run (ph-tasks budget set) wins over the settings, and is seen without any.
-      await new SpendStore(store.db).setDriveBudget("team", 2.25, "", "alice");
+      await new SpendStore(store.db).setHolderBudget({ kind: "drive", id: "team" }, 2.25, "", "alice");
       expect((await doctor(env)).line("drive spend")).toMatch(/^warn {2}drive spend +1 drive\(s\) .* team \(\$2\.50 of \$2\.25, until /);
-      await new SpendStore(store.db).setDriveBudget("team", null, "trusted", "alice");
+      await new SpendStore(store.db).setHolderBudget({ kind: "drive", id: "team" }, null, "trusted", "alice");
       expect((await doctor({ ...env, TASK_BUDGET_USD_PER_DRIVE_PER_DAY: "2" })).line("drive spend")).toMatch(/^ok {4}drive spend +no drive's writers/);
     });
   });

@@ -1,5 +1,5 @@
 /**
- * Drive budgets set while the agents run (migration 042, src/queue/drive-budget-service.ts), on
+ * Drive budgets set while the agents run (migration 042, src/queue/holder-budget-service.ts), on
  * PGlite and PostgreSQL with two workers: a budget set through the service holds the drive's
  * writers on every worker at once and wins over the settings; raised, the tasks waiting for it run
  * at once; "none" lets the drive off; removed, the settings hold it again. Webhooks hear at the
@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../src/logger.js";
-import { DriveBudgetService } from "../src/queue/drive-budget-service.js";
+import { HolderBudgetService } from "../src/queue/holder-budget-service.js";
 import { SpendStore } from "../src/store/spend-store.js";
 import type { TaskStore } from "../src/store/task-store.js";
 import type { ManagerSettings } from "../src/tasks/manager-settings.js";
@@ -42,7 +42,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       managers.push(manager);
       return manager;
     };
-    const serviceOf = (store: TaskStore, manager: TaskManager) => new DriveBudgetService(new SpendStore(store.db), manager.budgets.drives, silentLogger());
+    const serviceOf = (store: TaskStore, manager: TaskManager) => new HolderBudgetService(new SpendStore(store.db), manager.budgets.drives, silentLogger());
 
     it("holds the drive's writers on every worker at once, over the settings; raised, its waiting tasks run at once; none lets it off; removed, the settings hold it again", async () => {
       const opened = await openWithSecondConnection(backend);
@@ -74,7 +74,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       const ran = await finalStatus(a, held.task.id);
       expect(ran).toMatchObject({ status: "completed", attempts: 1 });
       expect(capOf(ran)).toEqual({ cap: expect.closeTo(1.4, 6), capFrom: "drive", capSetting: "set by bob (ph-tasks budget)" });
-      expect((await service.list()).drives.map((d) => [d.driveId, d.usdPerDay, d.setBy])).toEqual([["team", 2, "bob"]]);
+      expect((await service.list()).entries.map((d) => [d.driveId, d.usdPerDay, d.setBy])).toEqual([["team", 2, "bob"]]);
       expect((await spendReport(new SpendStore(opened.store.db), { perDrive: 1, namedDrives: { team: 3 } }, 1)).drives.map((d) => [d.driveId, d.budgetUsd, d.budgetSetting])).toEqual([["team", 2, "set by bob (ph-tasks budget)"]]);
 
       // None: the drive's writers are not held at all (no daily budget either: no cap).
@@ -89,7 +89,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       await waitFor(() => waiting.includes(after.task.id) || undefined, 10_000, "the task to wait under the named budget");
       expect((await b.whyWaiting(after.task.id))?.message).toContain("of $3.00 in the last 24 hours by drive team's writers; TASK_DRIVE_BUDGETS_USD_PER_DAY)");
       // Another drive: the default dollar, not listed (no budget of its own).
-      expect((await service.list()).drives.map((d) => d.driveId)).toEqual(["team"]);
+      expect((await service.list()).entries.map((d) => d.driveId)).toEqual(["team"]);
     });
 
     it("tells webhooks at the change itself: a budget lowered below the spend is spent, raised again it has room", async () => {
@@ -162,7 +162,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect((await refusal("team", {}))[0]).toMatchObject({ field: "usdPerDay" });
       expect((await refusal("team", { usdPerDay: 1, reasons: "typo" }))[0]).toMatchObject({ field: "(root)", message: expect.stringContaining("reasons") });
       expect((await refusal("team", { usdPerDay: 1, reason: "r".repeat(501) }))[0]).toMatchObject({ field: "reason", message: "must be at most 500 characters" });
-      expect((await service.list()).drives).toEqual([]);
+      expect((await service.list()).entries).toEqual([]);
     });
   });
 }

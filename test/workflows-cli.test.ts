@@ -438,7 +438,7 @@ describe("cron schedules and webhooks through ph-tasks serve", () => {
     const bad = await agent.cli(["webhook", "add", "nope", "--to", "ftp://example.com", "--on", "finished"]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("url: must be an http or https URL");
-    expect(bad.stderr).toContain('events.0: must be one of completed, failed, cancelled, started, retrying, awaiting_approval, pipeline.completed, pipeline.failed, pipeline.cancelled, pipeline.blocked, budget.spent, budget.available, budget.nearly_spent, budget.changed, budget.drive_spent, budget.drive_available, budget.drive_nearly_spent (got "finished")');
+    expect(bad.stderr).toContain('events.0: must be one of completed, failed, cancelled, started, retrying, awaiting_approval, pipeline.completed, pipeline.failed, pipeline.cancelled, pipeline.blocked, budget.spent, budget.available, budget.nearly_spent, budget.changed, budget.drive_spent, budget.drive_available, budget.drive_nearly_spent, budget.person_spent, budget.person_available, budget.person_nearly_spent (got "finished")');
     expect((await agent.cli(["webhook", "rm", "failures"])).status).toBe(0);
     // A ping, to a webhook of its own (to the hook above it would make a task): this URL answers
     // 404, which the delivery records and tries again later.

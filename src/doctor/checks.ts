@@ -16,10 +16,12 @@ import { LATEST_MIGRATION } from "../store/migrate.js";
 import type { Queryable } from "../store/db.js";
 import { knownPeople } from "../security/known-people.js";
 import { describeUndecidable, undecidableApprovals } from "../tasks/undecidable-approvals.js";
-import { selectSpendByDrive } from "../store/sql/spend/select-spend-by-drive.js";
 import { selectWindowSpend } from "../store/sql/spend/select-window-spend.js";
-import { driveBudgetsOf, driveResumesAt } from "../tasks/drive-budget-entries.js";
-import { listDriveBudgets } from "../store/sql/drive-budgets/list-drive-budgets.js";
+import { holderBudgetsOf, holderResumesAt } from "../tasks/holder-budget-entries.js";
+import { DRIVE_HOLDER, PERSON_HOLDER, type BudgetHolder } from "../tasks/budget-holders.js";
+import { listHolderBudgets } from "../store/sql/holder-budgets/list-holder-budgets.js";
+import { HOLDER_TABLES } from "../store/sql/holder-budgets/budget-holder-tables.js";
+import { selectSpendGrouped } from "../store/sql/spend/select-spend-grouped.js";
 import { BUDGET_WINDOW_MS, dailyBudgetOf, DAILY_BUDGET_SETTING, dollars, storedSetting } from "../tasks/spend-budget.js";
 import { selectDailyBudget } from "../store/sql/daily-budget/select-daily-budget.js";
 import { describeBlindWorkers, workersBlindTo } from "../tasks/budget-blind-workers.js";
@@ -295,11 +297,13 @@ async function checkSharedStore(config: Config): Promise<CheckResult[]> {
     } };
     const stuck = describeUndecidable(await undecidableApprovals(db, knownPeople(config)));
     const spend = await checkSpend(db, config.TASK_BUDGET_USD_PER_DAY);
-    const drives = await checkDriveSpend(db, config.TASK_BUDGET_USD_PER_DRIVE_PER_DAY, config.TASK_DRIVE_BUDGETS_USD_PER_DAY);
+    const drives = await checkHolderSpend(db, DRIVE_HOLDER, config.TASK_BUDGET_USD_PER_DRIVE_PER_DAY, config.TASK_DRIVE_BUDGETS_USD_PER_DAY);
+    // A store older than migration 047 has no person's budget set: the settings alone say whether any holds.
+    const people = await checkHolderSpend(db, PERSON_HOLDER, config.TASK_BUDGET_USD_PER_PERSON_PER_DAY, config.TASK_PERSON_BUDGETS_USD_PER_DAY).catch(() => undefined);
     // A rolling upgrade's older workers hold to their settings: a budget set with ph-tasks budget does not reach them.
     const blind = await workersBlindTo(db, "daily");
     const budgets = blind.length > 0 ? result("budgets", "warn", `${describeBlindWorkers(blind, "daily")} (ph-tasks budget)`) : undefined;
-    return [...(stuck ? [result("approvals", "warn", stuck)] : []), ...(spend ? [spend] : []), ...(drives ? [drives] : []), ...(budgets ? [budgets] : [])];
+    return [...(stuck ? [result("approvals", "warn", stuck)] : []), ...(spend ? [spend] : []), ...(drives ? [drives] : []), ...(people ? [people] : []), ...(budgets ? [budgets] : [])];
   } catch {
     return []; // unreachable (the store check says so) or not migrated yet: nothing to say
   } finally {
@@ -319,19 +323,25 @@ async function checkSpend(db: Queryable, settingUsd: number | undefined): Promis
   return result("spend", "warn", `the daily budget is spent: ${spent} of ${dollars(budget.usd)}; Claude tasks wait until ${new Date(Date.now() + spend.freesInMs).toISOString()} (${budget.setting})`);
 }
 
-/** With budgets per drive: the drives whose writers have spent theirs, and until when (of the ten that spent most). */
-async function checkDriveSpend(db: Queryable, budget: number | undefined, named: Readonly<Record<string, number>>): Promise<CheckResult | undefined> {
-  if (budget === undefined && Object.keys(named).length === 0 && (await listDriveBudgets(db, undefined, 1)).length === 0) return undefined;
-  const settings = "TASK_BUDGET_USD_PER_DRIVE_PER_DAY, TASK_DRIVE_BUDGETS_USD_PER_DAY, ph-tasks budget";
-  const top = await selectSpendByDrive(db, BUDGET_WINDOW_MS, 10);
-  const budgets = await driveBudgetsOf(db, { defaultUsd: budget, named }, top.flatMap((row) => (row.drive_id === null ? [] : [row.drive_id])));
+/** How each holder's check speaks: its line's name, its settings, who has spent and whose tasks wait. */
+const HOLDER_CHECKS = {
+  drive: { check: "drive spend", settings: "TASK_BUDGET_USD_PER_DRIVE_PER_DAY, TASK_DRIVE_BUDGETS_USD_PER_DAY, ph-tasks budget", none: "no drive's writers have spent their daily budget", some: (n: number) => `${n} drive(s) have spent their daily budget, their writers' Claude tasks wait` },
+  person: { check: "person spend", settings: "TASK_BUDGET_USD_PER_PERSON_PER_DAY, TASK_PERSON_BUDGETS_USD_PER_DAY, ph-tasks budget person", none: "no one has spent their daily budget", some: (n: number) => `${n} person(s) have spent their daily budget, the Claude tasks they ask for wait` },
+} as const;
+
+/** With budgets per drive (or per person): those who have spent theirs, and until when (of the ten that spent most). */
+async function checkHolderSpend(db: Queryable, kind: BudgetHolder, budget: number | undefined, named: Readonly<Record<string, number>>): Promise<CheckResult | undefined> {
+  if (budget === undefined && Object.keys(named).length === 0 && (await listHolderBudgets(db, kind.kind, undefined, 1)).length === 0) return undefined;
+  const says = HOLDER_CHECKS[kind.kind];
+  const top = await selectSpendGrouped(db, HOLDER_TABLES[kind.kind].costColumn, "holder", BUDGET_WINDOW_MS, 10);
+  const budgets = await holderBudgetsOf(db, kind, { defaultUsd: budget, named }, top.flatMap((row) => (row.holder === null ? [] : [row.holder])));
   const spent = top.flatMap((row) => {
-    const limit = row.drive_id === null ? undefined : budgets.get(row.drive_id)?.usd;
-    return row.drive_id !== null && limit !== undefined && row.cost_usd >= limit ? [{ driveId: row.drive_id, usd: row.cost_usd, limit }] : [];
+    const limit = row.holder === null ? undefined : budgets.get(row.holder)?.usd;
+    return row.holder !== null && limit !== undefined && row.cost_usd >= limit ? [{ id: row.holder, usd: row.cost_usd, limit }] : [];
   });
-  if (spent.length === 0) return result("drive spend", "ok", `no drive's writers have spent their daily budget (${settings})`);
-  const told = await Promise.all(spent.map(async (row) => `${row.driveId} (${dollars(row.usd)} of ${dollars(row.limit)}, until ${(await driveResumesAt(db, row.driveId, row.limit, row.usd)) ?? "now"})`));
-  return result("drive spend", "warn", `${spent.length} drive(s) have spent their daily budget, their writers' Claude tasks wait: ${told.join(", ")} (${settings})`);
+  if (spent.length === 0) return result(says.check, "ok", `${says.none} (${says.settings})`);
+  const told = await Promise.all(spent.map(async (row) => `${row.id} (${dollars(row.usd)} of ${dollars(row.limit)}, until ${(await holderResumesAt(db, kind, row.id, row.limit, row.usd)) ?? "now"})`));
+  return result(says.check, "warn", `${says.some(spent.length)}: ${told.join(", ")} (${says.settings})`);
 }
 
 export async function runChecks(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Promise<CheckResult[]> {

@@ -28,7 +28,7 @@ import { PauseStore } from "../store/pause-store.js";
 import { ConcurrencyService } from "../queue/concurrency-service.js";
 import { TypeConcurrencyStore } from "../store/type-concurrency-store.js";
 import { RateLimitService } from "../queue/rate-limit-service.js";
-import { DriveBudgetService } from "../queue/drive-budget-service.js";
+import { HolderBudgetService } from "../queue/holder-budget-service.js";
 import { RateLimitStore } from "../store/rate-limit-store.js";
 import { refuseNul } from "./refuse-nul.js";
 import { attributed } from "../tasks/attribution.js";
@@ -140,9 +140,10 @@ export function createApp(options: HttpOptions): Express {
   app.use(queueRoutes(new PauseService(new PauseStore(store.db), registry), new RateLimitService(new RateLimitStore(store.db), registry), new ConcurrencyService(new TypeConcurrencyStore(store.db), registry)));
   app.use(workerRoutes(new WorkerStore(store.db), options.manager.workerId));
   const spend = new SpendStore(store.db);
-  const { daily, drives } = options.manager.budgets;
-  const budgetServices = { daily: new DailyBudgetService(spend, daily.settingUsd, options.logger), drives: new DriveBudgetService(spend, drives, options.logger) };
-  app.use(spendRoutes(spend, { perDay: daily.settingUsd, perDrive: drives.defaultUsd, namedDrives: drives.named, warnAtPercent: daily.warnAtPercent }, budgetServices, { tokenRequired: options.apiToken !== undefined }));
+  const { daily, drives, people } = options.manager.budgets;
+  const budgetServices = { daily: new DailyBudgetService(spend, daily.settingUsd, options.logger), drives: new HolderBudgetService(spend, drives, options.logger), people: new HolderBudgetService(spend, people, options.logger) };
+  const settings = { perDay: daily.settingUsd, perDrive: drives.defaultUsd, namedDrives: drives.named, perPerson: people.defaultUsd, namedPeople: people.named, warnAtPercent: daily.warnAtPercent };
+  app.use(spendRoutes(spend, settings, budgetServices, { tokenRequired: options.apiToken !== undefined }));
   options.mount?.(app);
 
   app.use((_req, res) => {

@@ -1,6 +1,6 @@
 /**
  * A budget as people set it while the agents run (PUT /api/budgets/daily, PUT
- * /api/budgets/drives/:drive, and through them `ph-tasks budget` and the dashboard): US dollars
+ * /api/budgets/drives/:drive, PUT /api/budgets/people/:person, and through them `ph-tasks budget` and the dashboard): US dollars
  * per 24 hours, or null for no budget at all, and why; and the webhooks told of each change.
  */
 import { z } from "zod";
@@ -22,7 +22,7 @@ export const BudgetInputSchema = z.strictObject({
  * run, as `payload` says it (which budget, the change, who, the budget as it now is). A failure is
  * logged, not thrown: the change is made, and the audit log has it.
  */
-export async function tellChange(store: SpendStore, logger: Logger, payload: { kind: "daily" | "drive"; change: "set" | "removed"; by: string } & Record<string, unknown>): Promise<void> {
+export async function tellChange(store: SpendStore, logger: Logger, payload: { kind: "daily" | "drive" | "person"; change: "set" | "removed"; by: string } & Record<string, unknown>): Promise<void> {
   try {
     const deliveries = await store.tellBudgetChange(payload);
     if (deliveries > 0) logger.info({ deliveries }, `told ${deliveries} webhook(s): budget.changed`);

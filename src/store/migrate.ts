@@ -49,6 +49,7 @@ import * as m043 from "./migrations/043-budget-warnings.js";
 import * as m044 from "./migrations/044-daily-budget.js";
 import * as m045 from "./migrations/045-person-spend.js";
 import * as m046 from "./migrations/046-tasks-by-person.js";
+import * as m047 from "./migrations/047-person-budgets.js";
 
 /**
  * A migration is SQL split on ";" at line ends, or — where a function body holds semicolons of its
@@ -111,6 +112,7 @@ const MIGRATIONS: readonly Migration[] = [
   { version: 44, name: m044.name, statements: m044.statements },
   { version: 45, name: m045.name, statements: m045.statements },
   { version: 46, name: m046.name, statements: m046.statements },
+  { version: 47, name: m047.name, statements: m047.statements },
 ];
 
 /** The schema version this code migrates to. */

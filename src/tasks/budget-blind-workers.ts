@@ -1,14 +1,14 @@
 /**
  * Workers that do not read the budgets set while the agents run: during a rolling upgrade, a
  * worker whose code predates the migration that stores them (042 for drives', 044 for the daily
- * budget) holds its tasks to its settings alone. Setting a budget must not look like it holds
+ * budget, 047 for people's) holds its tasks to its settings alone. Setting a budget must not look like it holds
  * everywhere when it does not: the answer names those workers, and the CLI and the dashboard warn.
  */
 import type { Queryable } from "../store/db.js";
 import { selectWorkersBelowSchema } from "../store/sql/workers/select-workers-below-schema.js";
 
 /** The migrations that store budgets set while the agents run. */
-export const BUDGET_MIGRATIONS = { drives: 42, daily: 44 } as const;
+export const BUDGET_MIGRATIONS = { drives: 42, daily: 44, people: 47 } as const;
 /** At most this many are named: a fleet that old says enough with a few. */
 const NAMED = 20;
 
@@ -26,7 +26,7 @@ export async function workersBlindTo(db: Queryable, which: keyof typeof BUDGET_M
 }
 
 /** What each kind of budget is called in the warning. */
-const BUDGETS_NAMED = { drives: "drive budgets set while the agents run", daily: "the daily budget set while the agents run" } as const;
+const BUDGETS_NAMED = { drives: "drive budgets set while the agents run", daily: "the daily budget set while the agents run", people: "budgets per person set while the agents run" } as const;
 
 /** The warning people read (the CLI, the dashboard): which workers hold to their settings, and until when. */
 export function describeBlindWorkers(workers: readonly BlindWorker[], which: keyof typeof BUDGET_MIGRATIONS): string {

@@ -51,12 +51,16 @@ export interface ManagerSettings {
   vacuumEveryFinishes: number;
   /** US dollars that runs which report a cost may spend in 24 hours, across workers (spend-budget.ts); absent: no budget. */
   budgetUsdPerDay?: number;
-  /** US dollars that the runs one drive's writers ask for may spend in 24 hours, across workers (drive-budget.ts); absent: none. */
+  /** US dollars that the runs one drive's writers ask for may spend in 24 hours, across workers (holder-budget.ts); absent: none. */
   budgetUsdPerDrivePerDay?: number;
   /** The share of a daily budget (the store's, each drive's) whose crossing the webhooks are told (TASK_BUDGET_WARN_AT_PERCENT; default 80). */
   budgetWarnAtPercent?: number;
   /** Named drives' own budgets, instead of budgetUsdPerDrivePerDay (TASK_DRIVE_BUDGETS_USD_PER_DAY). */
   driveBudgetsUsdPerDay?: Readonly<Record<string, number>>;
+  /** US dollars that the runs one named person asks for may spend in 24 hours, across workers (holder-budget.ts); absent: none. */
+  budgetUsdPerPersonPerDay?: number;
+  /** Named people's own budgets, instead of budgetUsdPerPersonPerDay (TASK_PERSON_BUDGETS_USD_PER_DAY). */
+  personBudgetsUsdPerDay?: Readonly<Record<string, number>>;
   /** Values replaced by [REDACTED] in tasks' output, progress, results and errors (the agent's secrets). */
   secrets?: readonly string[];
 }
@@ -91,6 +95,8 @@ export function managerSettingsFromConfig(config: Config): ManagerSettings {
     ...(config.TASK_BUDGET_USD_PER_DAY !== undefined ? { budgetUsdPerDay: config.TASK_BUDGET_USD_PER_DAY } : {}),
     ...(config.TASK_BUDGET_USD_PER_DRIVE_PER_DAY !== undefined ? { budgetUsdPerDrivePerDay: config.TASK_BUDGET_USD_PER_DRIVE_PER_DAY } : {}),
     driveBudgetsUsdPerDay: config.TASK_DRIVE_BUDGETS_USD_PER_DAY,
+    ...(config.TASK_BUDGET_USD_PER_PERSON_PER_DAY !== undefined ? { budgetUsdPerPersonPerDay: config.TASK_BUDGET_USD_PER_PERSON_PER_DAY } : {}),
+    personBudgetsUsdPerDay: config.TASK_PERSON_BUDGETS_USD_PER_DAY,
     budgetWarnAtPercent: config.TASK_BUDGET_WARN_AT_PERCENT,
     secrets: agentSecrets(config),
   };

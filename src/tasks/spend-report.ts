@@ -1,11 +1,14 @@
 /**
  * The spend as a person reads it (GET /api/spend, ph-tasks spend, the dashboard): the last 24
  * hours against the daily budget (one set while the agents run, else TASK_BUDGET_USD_PER_DAY), each UTC day of the last `days` by type, and the tasks and the
- * drives whose writers asked for most in the last 24 hours, each against its own budget
- * (TASK_BUDGET_USD_PER_DRIVE_PER_DAY). Read fresh from the store: every worker's runs count.
+ * drives whose writers and the people who asked for most in the last 24 hours, each against its own
+ * budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY, TASK_BUDGET_USD_PER_PERSON_PER_DAY, or one set while the
+ * agents run). Read fresh from the store: every worker's runs count.
  */
 import type { SpendStore } from "../store/spend-store.js";
-import { driveBudgetsOf, driveResumesAt } from "./drive-budget-entries.js";
+import { DRIVE_HOLDER, PERSON_HOLDER, type BudgetHolder } from "./budget-holders.js";
+import type { HolderBudgetSources } from "./holder-budget.js";
+import { holderBudgetsOf, holderResumesAt } from "./holder-budget-entries.js";
 import { BUDGET_WINDOW_MS, dailyBudgetOf, DEFAULT_WARN_AT_PERCENT, storedSetting } from "./spend-budget.js";
 
 export interface SpendReport {
@@ -34,9 +37,10 @@ export interface SpendReport {
   /**
    * The last 24 hours per person who asked, as the agent proved it (a named token of API_USERS, a
    * named app key of TASK_AUTHORIZED_WRITERS; null: no one named — API_TOKEN, loopback, schedules,
-   * hooks, an unnamed writer), the costliest first.
+   * hooks, an unnamed writer), the costliest first; `budgetUsd`, `budgetSetting`, `resumesAt` as
+   * for the drives, of each person's own budget.
    */
-  people: { by: string | null; usd: number; runs: number }[];
+  people: { by: string | null; usd: number; runs: number; budgetUsd: number | null; budgetSetting: string | null; resumesAt: string | null }[];
 }
 
 /** The daily budgets as this agent's settings give them (TASK_BUDGET_USD_PER_DAY, TASK_BUDGET_USD_PER_DRIVE_PER_DAY, TASK_DRIVE_BUDGETS_USD_PER_DAY); those set while the agents run are read from the store. */
@@ -44,6 +48,9 @@ export interface Budgets {
   perDay?: number | undefined;
   perDrive?: number | undefined;
   namedDrives?: Readonly<Record<string, number>> | undefined;
+  /** TASK_BUDGET_USD_PER_PERSON_PER_DAY, TASK_PERSON_BUDGETS_USD_PER_DAY. */
+  perPerson?: number | undefined;
+  namedPeople?: Readonly<Record<string, number>> | undefined;
   /** TASK_BUDGET_WARN_AT_PERCENT (default 80). */
   warnAtPercent?: number | undefined;
 }
@@ -53,14 +60,10 @@ export async function spendReport(store: SpendStore, budgets: Budgets, days: num
   const daily = dailyBudgetOf(budgets.perDay, stored);
   const budgetUsdPerDay = daily?.usd;
   const [window, perDay, costliest, drives, people] = await Promise.all([store.inWindow(BUDGET_WINDOW_MS, budgetUsdPerDay ?? null), store.byDay(days), store.costliestTasks(BUDGET_WINDOW_MS, 10), store.byDrive(BUDGET_WINDOW_MS, 10), store.byPerson(BUDGET_WINDOW_MS, 10)]);
-  const driveIds = drives.flatMap((row) => (row.drive_id === null ? [] : [row.drive_id]));
-  const driveBudgets = await driveBudgetsOf(store.db, { defaultUsd: budgets.perDrive, named: budgets.namedDrives ?? {} }, driveIds);
-  const budgetOf = (driveId: string | null) => (driveId === null ? undefined : driveBudgets.get(driveId));
-  // Only a drive at its budget needs to know when it has room again: one more read each (at most 10).
-  const driveResumes = await Promise.all(drives.map(async (row) => {
-    const budget = budgetOf(row.drive_id);
-    return budget === undefined || row.drive_id === null ? null : driveResumesAt(store.db, row.drive_id, budget.usd, row.cost_usd, now);
-  }));
+  const [driveBudgets, personBudgets] = await Promise.all([
+    againstBudgets(store, DRIVE_HOLDER, { defaultUsd: budgets.perDrive, named: budgets.namedDrives ?? {} }, drives.map((row) => ({ id: row.drive_id, usd: row.cost_usd })), now),
+    againstBudgets(store, PERSON_HOLDER, { defaultUsd: budgets.perPerson, named: budgets.namedPeople ?? {} }, people.map((row) => ({ id: row.asked_by, usd: row.cost_usd })), now),
+  ]);
   const byDay = new Map<string, SpendReport["days"][number]>();
   for (const row of perDay) {
     const day = byDay.get(row.day) ?? { day: row.day, usd: 0, runs: 0, types: {} };
@@ -80,7 +83,20 @@ export async function spendReport(store: SpendStore, budgets: Budgets, days: num
     days: [...byDay.values()],
     costliest: costliest.map((row) => ({ taskId: row.task_id, type: row.task_type, title: row.title, usd: row.cost_usd, runs: row.runs })),
     budgetUsdPerDrivePerDay: budgets.perDrive ?? null,
-    drives: drives.map((row, i) => ({ driveId: row.drive_id, usd: row.cost_usd, runs: row.runs, budgetUsd: budgetOf(row.drive_id)?.usd ?? null, budgetSetting: budgetOf(row.drive_id)?.setting ?? null, resumesAt: driveResumes[i] ?? null })),
-    people: people.map((row) => ({ by: row.asked_by, usd: row.cost_usd, runs: row.runs })),
+    drives: drives.map((row, i) => ({ driveId: row.drive_id, usd: row.cost_usd, runs: row.runs, ...(driveBudgets[i] ?? NO_BUDGET) })),
+    people: people.map((row, i) => ({ by: row.asked_by, usd: row.cost_usd, runs: row.runs, ...(personBudgets[i] ?? NO_BUDGET) })),
   };
+}
+
+type AgainstBudget = { budgetUsd: number | null; budgetSetting: string | null; resumesAt: string | null };
+const NO_BUDGET: AgainstBudget = { budgetUsd: null, budgetSetting: null, resumesAt: null };
+
+/** Each row's holder's budget, and (at it) when it has room again: one more read for each spent (at most 10). */
+async function againstBudgets(store: SpendStore, kind: BudgetHolder, sources: HolderBudgetSources, rows: { id: string | null; usd: number }[], now: number): Promise<AgainstBudget[]> {
+  const budgets = await holderBudgetsOf(store.db, kind, sources, rows.flatMap((row) => (row.id === null ? [] : [row.id])));
+  return Promise.all(rows.map(async ({ id, usd }) => {
+    const budget = id === null ? undefined : budgets.get(id);
+    if (id === null || budget === undefined) return NO_BUDGET;
+    return { budgetUsd: budget.usd, budgetSetting: budget.setting, resumesAt: await holderResumesAt(store.db, kind, id, budget.usd, usd, now) };
+  }));
 }

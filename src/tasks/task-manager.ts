@@ -42,7 +42,7 @@ import { HeldTasks } from "./held-tasks.js";
 import { RecentCancels } from "./recent-cancels.js";
 import { BUDGET_REFRESH_MS } from "./spend-budget.js";
 import { TaskBudgets } from "./task-budgets.js";
-import { SPENT_DRIVES_RECHECK_MS } from "./drive-budget.js";
+import { SPENT_HOLDERS_RECHECK_MS } from "./holder-budget.js";
 import { ConversationStore } from "../store/conversation-store.js";
 
 const CANCELLED_BEFORE_START: AttemptOutcome = { status: "cancelled", error: { kind: "fatal", code: "cancelled", message: "task cancelled before it started" }, durationMs: 0 };
@@ -165,11 +165,11 @@ export class TaskManager extends EventEmitter<TaskLifecycleEvents> {
     every(SWEEP_MS, () => this.dependencyFailures.check().then(() => undefined));
     every(EXPIRY_SWEEP_MS, () => cancelExpiredTasks(this.store, (id, reason, code) => this.cancelTask(id, reason, code), this.logger).then(() => undefined));
     every(APPROVAL_ASK_MS, () => askForApprovals(this.store, this, this.logger));
-    every(this.settings.spentDrivesRecheckMs ?? SPENT_DRIVES_RECHECK_MS, () => this.budgets.recheckSpentDrives());
+    every(this.settings.spentDrivesRecheckMs ?? SPENT_HOLDERS_RECHECK_MS, () => this.budgets.recheckSpentHolders());
     // Also without a budget: one may be set while the agents run (ph-tasks budget daily), should its notification be lost.
     every(BUDGET_REFRESH_MS, async () => void ((await this.budgets.daily.refresh()) && this.schedulePump()));
     await this.heartbeat.beat();
-    await this.budgets.wakeDriveHolds();
+    await this.budgets.wakeHolderHolds();
     void this.dependencyFailures.checkQuietly(); // a worker that died between a task's end and its dependents' cancel
     this.schedulePump();
   }

@@ -15,7 +15,7 @@ import type { WaitingCode, WaitingReason } from "./waiting-reason.js";
 export const WAIT_TOLD_AFTER_MS = 30_000;
 const RECHECK_MS = 10 * 60_000;
 /** Said already by the notice of the event that made the task wait. */
-const TOLD_ELSEWHERE: ReadonlySet<WaitingCode> = new Set(["over_budget", "drive_over_budget", "approval", "not_before", "dependencies"]);
+const TOLD_ELSEWHERE: ReadonlySet<WaitingCode> = new Set(["over_budget", "drive_over_budget", "person_over_budget", "approval", "not_before", "dependencies"]);
 /** Tasks looked at, kept at most this many (the oldest forgotten first). */
 const KEPT = 10_000;
 

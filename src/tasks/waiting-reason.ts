@@ -1,7 +1,7 @@
 /**
  * Why a pending task has not started yet, for a person looking at it (`ph-tasks show`, the API, the
  * dashboard): the first of its dependencies, an approval's decision, a retry's (or a dependency's) time, a pause of its
- * type, the daily budget spent (a type whose runs cost money) or its drive's (drive-budget.ts), its type's full rate-limit window or concurrency cap, the per-document and per-drive limits, or simply the
+ * type, the daily budget spent (a type whose runs cost money), its drive's or its asker's (holder-budget.ts), its type's full rate-limit window or concurrency cap, the per-document and per-drive limits, or simply the
  * tasks ranked before it. The limits are this agent's settings; workers configured otherwise
  * decide by theirs.
  */
@@ -12,7 +12,7 @@ import { ALL_TYPES } from "../store/sql/pauses/pause-row.js";
 import type { WaitingFacts } from "../store/sql/select-waiting-facts.js";
 import { dollars, type SpentBudget } from "./spend-budget.js";
 
-export type WaitingCode = "dependencies" | "approval" | "not_before" | "paused" | "over_budget" | "drive_over_budget" | "rate_limited" | "type_busy" | "document_busy" | "drive_busy" | "queued";
+export type WaitingCode = "dependencies" | "approval" | "not_before" | "paused" | "over_budget" | "drive_over_budget" | "person_over_budget" | "rate_limited" | "type_busy" | "document_busy" | "drive_busy" | "queued";
 
 export interface WaitingReason {
   code: WaitingCode;
@@ -27,8 +27,8 @@ export interface WaitingSources {
   /** The daily budget as this agent last read it (spend-budget.ts), and the types it holds. */
   budget?: { spent(): SpentBudget | undefined };
   reportsCost?: (type: string) => boolean;
-  /** Whether the drive whose writers asked for it has spent its daily budget (drive-budget.ts); undefined: it has room, or none holds it. */
-  driveBudget?: (facts: WaitingFacts) => Promise<WaitingReason | undefined>;
+  /** Whether the drive whose writers asked for it, or the person who did, has spent its daily budget (holder-budget.ts); undefined: room, or none holds it. */
+  holderBudget?: (facts: WaitingFacts) => Promise<WaitingReason | undefined>;
   pauses: PauseStore;
   rateLimits: RateLimitStore;
   concurrency: TypeConcurrencyStore;
@@ -49,9 +49,9 @@ export async function explainWaiting(facts: WaitingFacts, sources: WaitingSource
   if (facts.awaiting_decision) {
     return { code: "approval", message: "waits for a person's decision: ph-tasks approve (or reject) it, or its document's APPROVE / REJECT" };
   }
-  // Before its run-at: a task its drive's budget holds went back to the queue until that has room.
-  const driveSpent = sources.reportsCost?.(facts.type) ? await sources.driveBudget?.(facts) : undefined;
-  if (driveSpent) return driveSpent;
+  // Before its run-at: a task its drive's (or its asker's) budget holds went back to the queue until that has room.
+  const holderSpent = sources.reportsCost?.(facts.type) ? await sources.holderBudget?.(facts) : undefined;
+  if (holderSpent) return holderSpent;
   if (facts.run_at.getTime() > now) {
     return { code: "not_before", message: `not before ${facts.run_at.toISOString()} (${facts.attempts > 0 ? "a retry's backoff" : "its runAt"})`, until: facts.run_at.toISOString() };
   }

@@ -6,13 +6,14 @@
  * GET /api/budgets/daily — the daily budget now, whatever gives it, and the spend against it; PUT
  * and DELETE set one while the agents run, over TASK_BUDGET_USD_PER_DAY (queue/daily-budget-service.ts).
  * GET /api/budgets/drives — every drive with a budget of its own and its spend; PUT and DELETE
- * /api/budgets/drives/:drive set one while the agents run (queue/drive-budget-service.ts). The
+ * /api/budgets/drives/:drive set one while the agents run; likewise GET /api/budgets/people, PUT
+ * and DELETE /api/budgets/people/:person for each person's (queue/holder-budget-service.ts). The
  * read-only token may read them, not change them.
  */
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import type { DailyBudgetService } from "../../queue/daily-budget-service.js";
-import type { DriveBudgetService } from "../../queue/drive-budget-service.js";
+import type { HolderBudgetService } from "../../queue/holder-budget-service.js";
 import type { SpendStore } from "../../store/spend-store.js";
 import { blindWarning } from "../../tasks/budget-blind-workers.js";
 import { spendReport, type Budgets } from "../../tasks/spend-report.js";
@@ -26,11 +27,12 @@ const SpendQuerySchema = z.strictObject({
 
 export interface BudgetServices {
   daily: DailyBudgetService;
-  drives: DriveBudgetService;
+  drives: HolderBudgetService;
+  people: HolderBudgetService;
 }
 
 export function spendRoutes(store: SpendStore, budgets: Budgets, services: BudgetServices, options: { tokenRequired: boolean }): Router {
-  const { daily, drives: driveBudgets } = services;
+  const { daily } = services;
   const router = Router();
   router.get("/api/spend", route(async (req: Request, res: Response) => {
     const query = parseWith(SpendQuerySchema, req.query);
@@ -39,7 +41,6 @@ export function spendRoutes(store: SpendStore, budgets: Budgets, services: Budge
   }));
   // Each answer names the workers that do not read budgets set here (a rolling upgrade's older ones).
   const blindToDaily = () => blindWarning(store.db, "daily");
-  const blindToDrives = () => blindWarning(store.db, "drives");
   router.get("/api/budgets/daily", route(async (_req, res) => {
     res.json({ daily: await daily.get(), ...(await blindToDaily()) });
   }));
@@ -51,17 +52,36 @@ export function spendRoutes(store: SpendStore, budgets: Budgets, services: Budge
     if (entry) return void res.json({ removed: true, daily: entry, ...(await blindToDaily()) });
     res.status(404).json({ error: "not_found", message: "no daily budget is set with ph-tasks budget daily (TASK_BUDGET_USD_PER_DAY is changed in the agent's settings)" });
   }));
-  router.get("/api/budgets/drives", route(async (_req, res) => {
-    res.json({ ...(await driveBudgets.list()), ...(await blindToDrives()) });
-  }));
-  router.put("/api/budgets/drives/:drive", route(async (req, res) => {
-    res.json({ drive: await driveBudgets.set(String(req.params.drive), req.body, actorOf(res, options.tokenRequired)), ...(await blindToDrives()) });
-  }));
-  router.delete("/api/budgets/drives/:drive", route(async (req, res) => {
-    const drive = String(req.params.drive);
-    const entry = await driveBudgets.remove(drive, actorOf(res, options.tokenRequired));
-    if (entry) return void res.json({ removed: entry.driveId, drive: entry, ...(await blindToDrives()) });
-    res.status(404).json({ error: "not_found", message: `drive '${drive}' has no budget set with ph-tasks budget (one named in TASK_DRIVE_BUDGETS_USD_PER_DAY is changed there)` });
-  }));
+  holderRoutes(router, services.drives, { path: "drives", param: "drive", listed: "drives", one: "drive", blind: "drives", settings: "TASK_DRIVE_BUDGETS_USD_PER_DAY", cli: "ph-tasks budget" }, options);
+  holderRoutes(router, services.people, { path: "people", param: "person", listed: "people", one: "person", blind: "people", settings: "TASK_PERSON_BUDGETS_USD_PER_DAY", cli: "ph-tasks budget person" }, options);
   return router;
+}
+
+/** How one kind of holder's routes are named: the path, the answer's fields, the migration the blind workers lack, the settings a 404 points to. */
+interface HolderRouteNames {
+  path: string;
+  param: string;
+  listed: string;
+  one: string;
+  blind: "drives" | "people";
+  settings: string;
+  cli: string;
+}
+
+/** GET /api/budgets/<path>, PUT and DELETE /api/budgets/<path>/:<param>. */
+function holderRoutes(router: Router, service: HolderBudgetService, names: HolderRouteNames, options: { tokenRequired: boolean }): void {
+  const blind = () => blindWarning(service.store.db, names.blind);
+  router.get(`/api/budgets/${names.path}`, route(async (_req, res) => {
+    const { defaultUsdPerDay, entries } = await service.list();
+    res.json({ defaultUsdPerDay, [names.listed]: entries, ...(await blind()) });
+  }));
+  router.put(`/api/budgets/${names.path}/:id`, route(async (req, res) => {
+    res.json({ [names.one]: await service.set(String(req.params.id), req.body, actorOf(res, options.tokenRequired)), ...(await blind()) });
+  }));
+  router.delete(`/api/budgets/${names.path}/:id`, route(async (req, res) => {
+    const id = String(req.params.id);
+    const entry = await service.remove(id, actorOf(res, options.tokenRequired));
+    if (entry) return void res.json({ removed: id, [names.one]: entry, ...(await blind()) });
+    res.status(404).json({ error: "not_found", message: `${names.param} '${id}' has no budget set with ${names.cli} (one named in ${names.settings} is changed there)` });
+  }));
 }

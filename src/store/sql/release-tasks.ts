@@ -4,9 +4,10 @@ import { RUN_ENTRIES_CLEARED, runEntriesWrittenOut, statusEntriesFrom } from "./
 /**
  * Why tasks went back: the worker stopped ("shutdown"), a claimed task waited too long for a
  * slot of a busy worker ("not started": prefetch, see claim-pump.ts), or its drive's daily budget
- * is spent ("drive budget spent": it waits until that has room, drive-budget.ts).
+ * is spent, or that of the person who asked ("drive budget spent", "person budget spent": it waits
+ * until that has room, holder-budget.ts).
  */
-export type ReleaseReason = "shutdown" | "not started" | "drive budget spent";
+export type ReleaseReason = "shutdown" | "not started" | "drive budget spent" | "person budget spent";
 
 /**
  * Returns a worker's running tasks to the queue at once (graceful shutdown): the interrupted

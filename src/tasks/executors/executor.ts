@@ -26,7 +26,7 @@ export function abortCauseOf(signal: AbortSignal): AbortCause | undefined {
 /** What a run may spend under a budget, and whose (ExecutionContext.spendCapUsd, spendCapFrom, spendCapSetting). */
 export interface SpendCap {
   usd: number;
-  from: "daily" | "drive";
+  from: "daily" | "drive" | "person";
   /** The setting that gave that budget (a named drive's is TASK_DRIVE_BUDGETS_USD_PER_DAY); absent: from's usual one. */
   setting?: string;
 }

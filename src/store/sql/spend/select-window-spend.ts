@@ -1,4 +1,5 @@
 import type { Queryable } from "../../db.js";
+import { HOLDER_TABLES, type Holder } from "../holder-budgets/budget-holder-tables.js";
 
 export interface WindowSpend {
   /** Spent in the window (the last `windowMs`), in US dollars. */
@@ -14,13 +15,12 @@ export interface WindowSpend {
 /**
  * What runs cost in the last `windowMs`, and — against `budgetUsd` — when it is under the budget
  * again: the first run (oldest first) whose leaving the window brings what is left under it. The
- * store's clock decides, so workers on other machines agree. With `writersDrive`: only the runs
- * that drive's writers asked for (its own budget, TASK_BUDGET_USD_PER_DRIVE_PER_DAY).
+ * store's clock decides, so workers on other machines agree. With `holder`: only the runs that
+ * drive's writers, or that person, asked for (their own budget, holder-budget.ts).
  */
-/** The window's costs: the last $1 ms, all of them or (with $3) those one drive's writers asked for. */
-const IN_WINDOW = "recorded_at > now() - make_interval(secs => $1::float8 / 1000.0) AND ($3::text IS NULL OR writers_drive = $3::text)";
-
-export async function selectWindowSpend(db: Queryable, windowMs: number, budgetUsd: number | null, writersDrive?: string): Promise<WindowSpend> {
+export async function selectWindowSpend(db: Queryable, windowMs: number, budgetUsd: number | null, holder?: Holder): Promise<WindowSpend> {
+  // The window's costs: the last $1 ms, all of them or (with $3) those of one holder (its column from a closed map).
+  const IN_WINDOW = `recorded_at > now() - make_interval(secs => $1::float8 / 1000.0)${holder ? ` AND ${HOLDER_TABLES[holder.kind].costColumn} = $3::text` : " AND $3::text IS NULL"}`;
   // The sum alone while under the budget (each worker reads it every few seconds); only once it
   // is spent are the window's costs ranked, oldest first, to find when enough has left it (a
   // subquery in a CASE branch runs only when the branch is taken).
@@ -33,7 +33,7 @@ export async function selectWindowSpend(db: Queryable, windowMs: number, budgetU
                WHERE left_after < $2::float8)
             END AS frees_in_ms
        FROM (SELECT sum(cost_usd)::float8 AS spent, count(*)::int AS runs FROM ph_run_costs WHERE ${IN_WINDOW}) t`,
-    [windowMs, budgetUsd, writersDrive ?? null],
+    [windowMs, budgetUsd, holder?.id ?? null],
   );
   const row = rows[0];
   return { spentUsd: row?.spent ?? 0, runs: row?.runs ?? 0, freesInMs: row?.frees_in_ms === null || row?.frees_in_ms === undefined ? null : Math.max(0, row.frees_in_ms) };

@@ -5,7 +5,7 @@ import { PIPELINE_CHECK_TRIGGER } from "../../migrations/032-pipeline-events.js"
 import { ASK_TRIGGER } from "../../migrations/036-approvals.js";
 import { END_EVENTS, PIPELINE_EVENTS, type WebhookEvent } from "./webhook-row.js";
 import { BUDGET_EVENTS } from "../spend/flip-budget-state.js";
-import { DRIVE_BUDGET_EVENTS } from "../spend/flip-drive-budget-state.js";
+import { DRIVE_BUDGET_EVENTS, PERSON_BUDGET_EVENTS } from "../holder-budgets/holder-budget-events.js";
 
 /** Each trigger that writes deliveries, and the events an enabled webhook must ask for to need it. */
 const TRIGGERS: readonly { name: string; events: readonly WebhookEvent[] }[] = [
@@ -58,7 +58,7 @@ export const BUDGET_SOURCE = "budget";
 
 /**
  * What a sender has to look for, in one statement: the delivery triggers that are on, and
- * BUDGET_SOURCE while an enabled webhook asks for the budgets' events (the daily one's, a drive's). None: it idles.
+ * BUDGET_SOURCE while an enabled webhook asks for the budgets' events (the daily one's, a drive's, a person's). None: it idles.
  */
 export async function activeDeliverySources(db: Queryable): Promise<string[]> {
   const { rows } = await db.query<{ source: string }>(
@@ -66,7 +66,7 @@ export async function activeDeliverySources(db: Queryable): Promise<string[]> {
      UNION ALL
      SELECT '${BUDGET_SOURCE}' WHERE EXISTS (SELECT 1 FROM ph_webhooks WHERE enabled AND events && $2::text[])
      ORDER BY 1`,
-    [TRIGGERS.map((t) => t.name), [...BUDGET_EVENTS, ...DRIVE_BUDGET_EVENTS]],
+    [TRIGGERS.map((t) => t.name), [...BUDGET_EVENTS, ...DRIVE_BUDGET_EVENTS, ...PERSON_BUDGET_EVENTS]],
   );
   return rows.map((r) => r.source);
 }

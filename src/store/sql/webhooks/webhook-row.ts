@@ -1,6 +1,6 @@
 import type { JsonObject } from "../../../tasks/types.js";
 import { BUDGET_EVENTS } from "../spend/flip-budget-state.js";
-import { DRIVE_BUDGET_EVENTS } from "../spend/flip-drive-budget-state.js";
+import { DRIVE_BUDGET_EVENTS, PERSON_BUDGET_EVENTS } from "../holder-budgets/holder-budget-events.js";
 
 /**
  * Task events a webhook can be told of: a task's end, each start (every attempt), each retry, and
@@ -10,8 +10,8 @@ const TASK_EVENTS = ["completed", "failed", "cancelled", "started", "retrying", 
 /** A pipeline's end, or a failed step holding the steps after it (migration 032). */
 export const PIPELINE_EVENTS = ["pipeline.completed", "pipeline.failed", "pipeline.cancelled", "pipeline.blocked"] as const;
 export type PipelineEvent = (typeof PIPELINE_EVENTS)[number];
-/** The daily budget spent, or with room again (spend-budget.ts, migration 038); likewise a drive's (drive-budget.ts, migration 041). */
-export const WEBHOOK_EVENTS = [...TASK_EVENTS, ...PIPELINE_EVENTS, ...BUDGET_EVENTS, ...DRIVE_BUDGET_EVENTS] as const;
+/** The daily budget spent, or with room again (spend-budget.ts, migration 038); likewise a drive's (migration 041) and a person's (047; holder-budget.ts). */
+export const WEBHOOK_EVENTS = [...TASK_EVENTS, ...PIPELINE_EVENTS, ...BUDGET_EVENTS, ...DRIVE_BUDGET_EVENTS, ...PERSON_BUDGET_EVENTS] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 /** A task's end: what a webhook is told of when it names no events. */
 export const END_EVENTS: readonly WebhookEvent[] = ["completed", "failed", "cancelled"];

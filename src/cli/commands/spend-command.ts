@@ -1,7 +1,8 @@
 /**
  * `ph-tasks spend`: what runs cost (GET /api/spend) — the last 24 hours against the daily budget
  * (TASK_BUDGET_USD_PER_DAY), each day by task type, the costliest tasks of the last 24 hours and
- * the drives whose writers asked for most, each against its own budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY).
+ * the drives whose writers and the people who asked for most, each against its own budget
+ * (TASK_BUDGET_USD_PER_DRIVE_PER_DAY, TASK_BUDGET_USD_PER_PERSON_PER_DAY, or one set while the agents run).
  */
 import type { Command } from "commander";
 import { z } from "zod";
@@ -21,7 +22,7 @@ const SpendSchema = z.looseObject({
   costliest: z.array(z.object({ taskId: z.string(), type: z.string(), title: z.string().nullable(), usd: z.number(), runs: z.number() })),
   budgetUsdPerDrivePerDay: z.number().nullable().default(null),
   drives: z.array(z.object({ driveId: z.string().nullable(), usd: z.number(), runs: z.number(), budgetUsd: z.number().nullable().default(null), budgetSetting: z.string().nullable().default(null), resumesAt: z.string().nullable().default(null) })).default([]),
-  people: z.array(z.object({ by: z.string().nullable(), usd: z.number(), runs: z.number() })).default([]),
+  people: z.array(z.object({ by: z.string().nullable(), usd: z.number(), runs: z.number(), budgetUsd: z.number().nullable().default(null), budgetSetting: z.string().nullable().default(null), resumesAt: z.string().nullable().default(null) })).default([]),
 });
 
 export type SpendAnswer = z.infer<typeof SpendSchema>;
@@ -37,21 +38,24 @@ export function spendHeadline(spend: SpendAnswer): string {
   return `${of}: ${dollars(spend.remainingUsd ?? 0)} left${nearlySpent(spend.last24h.usd, spend.budgetUsdPerDay, spend.warnAtPercent) ? ` — past the ${spend.warnAtPercent} % warning (TASK_BUDGET_WARN_AT_PERCENT)` : ""}`;
 }
 
+/** A row against a budget: a drive's, or a person's. */
+type AgainstBudget = { usd: number; budgetUsd: number | null; budgetSetting: string | null; resumesAt: string | null };
+
 /** A drive's budget is its own (named in the settings, or set with `ph-tasks budget`), not the default's. */
-const ownBudget = (drive: SpendAnswer["drives"][number]) => drive.budgetSetting !== null && drive.budgetSetting !== "TASK_BUDGET_USD_PER_DRIVE_PER_DAY";
+const ownBudget = (drive: AgainstBudget, defaultSetting = "TASK_BUDGET_USD_PER_DRIVE_PER_DAY") => drive.budgetSetting !== null && drive.budgetSetting !== defaultSetting;
 
 /** The drives table's heading: whose writers asked, and against which budget. */
 function driveHeading(spend: SpendAnswer): string {
   const by = "by the drive whose writers asked, in the last 24 hours";
   const perDrive = spend.budgetUsdPerDrivePerDay;
-  if (perDrive !== null) return `${by}, each against a ${dollars(perDrive)} budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY)${spend.drives.some(ownBudget) ? " or its own (ph-tasks budget)" : ""}`;
+  if (perDrive !== null) return `${by}, each against a ${dollars(perDrive)} budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY)${spend.drives.some((d) => ownBudget(d)) ? " or its own (ph-tasks budget)" : ""}`;
   if (spend.drives.some((d) => d.budgetUsd !== null)) return `${by}, those with a budget of their own against it (ph-tasks budget)`;
   return `${by} (no budget per drive: TASK_BUDGET_USD_PER_DRIVE_PER_DAY)`;
 }
 
-/** A drive's budget as the table says it: spent and until when, what is left of it, or nothing (none); whose, when its own. */
-function driveBudgetCell(drive: SpendAnswer["drives"][number]): string {
-  const whose = ownBudget(drive) ? ` — ${drive.budgetSetting}` : "";
+/** A drive's (or a person's) budget as the table says it: spent and until when, what is left of it, or nothing (none); whose, when its own. */
+function budgetCell(drive: AgainstBudget, defaultSetting?: string): string {
+  const whose = ownBudget(drive, defaultSetting) ? ` — ${drive.budgetSetting}` : "";
   if (drive.resumesAt) return `spent — waits until ${drive.resumesAt}${whose}`;
   return drive.budgetUsd === null ? "" : `${dollars(Math.max(0, drive.budgetUsd - drive.usd))} left of ${dollars(drive.budgetUsd)}${whose}`;
 }
@@ -70,15 +74,17 @@ export function registerSpendCommand(program: Command): void {
       if (flags.json) return printJson(spend);
       const days = spend.days.map((d) => [d.day, dollars(d.usd), String(d.runs), Object.entries(d.types).map(([type, usd]) => `${type} ${dollars(usd)}`).join(", ")]);
       const costliest = spend.costliest.map((t) => [t.taskId, t.type, dollars(t.usd), String(t.runs), truncate(t.title ?? "(removed)", 50)]);
-      const drives = spend.drives.map((d) => [d.driveId ?? "(the owner's own: API, CLI, schedules, hooks)", dollars(d.usd), String(d.runs), driveBudgetCell(d)]);
+      const drives = spend.drives.map((d) => [d.driveId ?? "(the owner's own: API, CLI, schedules, hooks)", dollars(d.usd), String(d.runs), budgetCell(d)]);
       // Only worth a table once someone is named: otherwise it would say "no one" once more.
-      const people = spend.people.some((p) => p.by !== null) ? spend.people.map((p) => [p.by ?? NO_ONE, dollars(p.usd), String(p.runs)]) : [];
+      const people = spend.people.some((p) => p.by !== null) ? spend.people.map((p) => [p.by ?? NO_ONE, dollars(p.usd), String(p.runs), budgetCell(p, "TASK_BUDGET_USD_PER_PERSON_PER_DAY")]) : [];
+      // The budget column once anyone is held to one (TASK_BUDGET_USD_PER_PERSON_PER_DAY, ph-tasks budget person).
+      const personBudgets = spend.people.some((p) => p.budgetUsd !== null);
       printText(
         `${spendHeadline(spend)}\n\n` +
           (days.length > 0 ? `${table(["DAY (UTC)", "SPENT", "RUNS", "BY TYPE"], days)}\n` : "nothing spent in these days\n") +
           (costliest.length > 0 ? `\ncostliest in the last 24 hours:\n${table(["TASK", "TYPE", "SPENT", "RUNS", "TITLE"], costliest)}\n` : "") +
           (drives.length > 0 ? `\n${driveHeading(spend)}:\n${table(["DRIVE", "SPENT", "RUNS", "BUDGET"], drives)}\n` : "") +
-          (people.length > 0 ? `\nby the person who asked, in the last 24 hours:\n${table(["WHO", "SPENT", "RUNS"], people)}\n` : ""),
+          (people.length > 0 ? `\nby the person who asked, in the last 24 hours:\n${table(["WHO", "SPENT", "RUNS", ...(personBudgets ? ["BUDGET"] : [])], people.map((row) => (personBudgets ? row : row.slice(0, 3))))}\n` : ""),
       );
     });
 }

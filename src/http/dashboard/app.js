@@ -20,7 +20,7 @@ import { submitForm } from "./submit-form.js";
 import { templatesSection } from "./templates.js";
 import { approvalsSection, decisionControls } from "./approvals.js";
 import { SPEND_DAYS, spendSection } from "./spend.js";
-import { budgetsSection, dailyBudgetBlock, driveBudgetList } from "./budgets.js";
+import { budgetsSection, dailyBudgetBlock, driveBudgetList, personBudgetList } from "./budgets.js";
 import { followUpCard } from "./follow-up.js";
 
 const app = document.getElementById("app");
@@ -131,6 +131,7 @@ const optionalSpend = () => optionalList(`/api/spend?days=${SPEND_DAYS}`, "spend
 const loadOverview = () => Promise.all([api("/api/stats"), api(recentQuery()), api("/api/tasks?status=running&limit=10"),
   optionalList("/api/schedules", "schedules"), optionalList("/api/hooks", "hooks"), optionalList("/api/webhooks", "webhooks"), optionalList("/api/queue/pauses", "pauses"),
   optionalList("/api/workers", "workers"), optionalList("/api/approvals", "approvals"), optionalSpend(), optionalList("/api/budgets/drives", "drives"), optionalList("/api/budgets/daily", "daily"),
+  optionalList("/api/budgets/people", "people"),
   Promise.all([optionalList("/api/queue/rate-limits", "rateLimits"), optionalList("/api/queue/concurrency", "concurrency")])
     .then(([rates, caps]) => ({ rateLimits: rates.rateLimits ?? [], concurrency: caps.concurrency ?? [] }))]);
 
@@ -139,7 +140,9 @@ const hooksCard = (hooks, mine) => (hooks.hooks ? hooksSection(hooks.hooks, api,
 const queueCard = (pauses, limits, mine) => (pauses.pauses ? queueSection(pauses.pauses, limits, api, () => refreshOverview(mine)) : h("div", { id: "queue-section" }));
 const workersCard = (workers, mine) => workersSection(workers.workers, api, () => refreshOverview(mine));
 // An agent without the budget routes shows no card, or only the part it has.
-const budgetsCard = (drives, daily, mine) => (drives.drives || daily.daily ? budgetsSection(drives.drives ? drives : null, daily.daily ? daily : null, api, () => refreshOverview(mine), signedOut) : h("div", { id: "drive-budgets-section" }));
+const budgetsCard = (drives, daily, people, mine) => (drives.drives || daily.daily || people.people
+  ? budgetsSection(drives.drives ? drives : null, daily.daily ? daily : null, people.people ? people : null, api, () => refreshOverview(mine), signedOut)
+  : h("div", { id: "drive-budgets-section" }));
 const webhooksCard = (webhooks, mine) => (webhooks.webhooks ? webhooksSection(webhooks.webhooks, api, () => refreshOverview(mine)) : h("div", { id: "webhooks-section" }));
 
 /** A refused token asks for another (true: nothing more to show); any other error is the caller's. */
@@ -148,7 +151,7 @@ const signedOut = (error) => (error instanceof AuthError ? (showToken("The token
 const templatesCard = (templates) => (templates.templates ? templatesSection(templates.templates, api, signedOut) : h("div", { id: "templates-section" }));
 
 async function renderOverview(mine) {
-  const [[stats, list, running, schedules, hooks, webhooks, pauses, workers, approvals, spend, driveBudgets, dailyBudget, limits], templates] = await Promise.all([loadOverview(), optionalList("/api/templates", "templates")]);
+  const [[stats, list, running, schedules, hooks, webhooks, pauses, workers, approvals, spend, driveBudgets, dailyBudget, personBudgets, limits], templates] = await Promise.all([loadOverview(), optionalList("/api/templates", "templates")]);
   if (mine !== generation) return;
   app.replaceChildren(
     queueCard(pauses, limits, mine),
@@ -162,7 +165,7 @@ async function renderOverview(mine) {
     typesSection(stats.types ?? []),
     failuresSection(stats.failures ?? []),
     spendSection(spend),
-    budgetsCard(driveBudgets, dailyBudget, mine),
+    budgetsCard(driveBudgets, dailyBudget, personBudgets, mine),
     workersCard(workers, mine),
     schedulesCard(schedules, mine),
     hooksCard(hooks, mine),
@@ -173,7 +176,7 @@ async function renderOverview(mine) {
 
 /** Swaps everything but the form, so a refresh never loses what the user is typing. */
 async function refreshOverview(mine) {
-  const [stats, list, running, schedules, hooks, webhooks, pauses, workers, approvals, spend, driveBudgets, dailyBudget, limits] = await loadOverview();
+  const [stats, list, running, schedules, hooks, webhooks, pauses, workers, approvals, spend, driveBudgets, dailyBudget, personBudgets, limits] = await loadOverview();
   if (mine !== generation) return;
   document.getElementById("queue-section")?.replaceWith(queueCard(pauses, limits, mine));
   document.getElementById("approvals-section")?.replaceWith(approvalsSection(approvals.approvals));
@@ -186,6 +189,7 @@ async function refreshOverview(mine) {
   document.getElementById("spend-section")?.replaceWith(spendSection(spend));
   if (dailyBudget.daily) document.getElementById("daily-budget")?.replaceWith(dailyBudgetBlock(dailyBudget, api, () => refreshOverview(mine)));
   if (driveBudgets.drives) document.getElementById("drive-budgets-list")?.replaceWith(driveBudgetList(driveBudgets, api, () => refreshOverview(mine)));
+  if (personBudgets.people) document.getElementById("person-budgets-list")?.replaceWith(personBudgetList(personBudgets, api, () => refreshOverview(mine)));
   document.getElementById("workers-section")?.replaceWith(workersCard(workers, mine));
   document.querySelector(".charts")?.replaceWith(charts(stats.perMinute));
   document.getElementById("running-section")?.replaceWith(runningSection(running));

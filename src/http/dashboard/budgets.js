@@ -4,15 +4,17 @@
 // the agents run, and a form to set one (PUT /api/budgets/daily). Then each drive whose writers'
 // Claude runs are held to a budget of its own (GET /api/budgets/drives: set here or with `ph-tasks
 // budget set`, or named in TASK_DRIVE_BUDGETS_USD_PER_DAY), likewise, and a form to set one (PUT
-// /api/budgets/drives/:drive). "none": no budget at all. The daily block and the drive list are
-// redrawn by the overview's refreshes, the forms are not (what is typed stays). Text from the API
-// through textContent only.
+// /api/budgets/drives/:drive). Then each person (who asked for a task: a named token of API_USERS or
+// a named app key) held to a budget of their own (GET /api/budgets/people, PUT
+// /api/budgets/people/:person), built the same way. "none": no budget at all. The daily block and the
+// lists are redrawn by the overview's refreshes, the forms are not (what is typed stays). Text from
+// the API through textContent only.
 
 import { actionRunner } from "./actions.js";
 import { h } from "./dom.js";
 import { dollars } from "./spend.js";
 
-/** Where a drive stands: no budget, spent and until when, or what is left (as `ph-tasks budget` says it). */
+/** Where a budget (the daily one, a drive's, a person's) stands: no budget, spent and until when, or what is left (as `ph-tasks budget` says it). */
 function standing(d) {
   if (d.usdPerDay === null) return "no budget";
   if (d.resumesAt) return `spent — waits until ${new Date(d.resumesAt).toLocaleString()}`;
@@ -22,28 +24,46 @@ function standing(d) {
 /** A warning that some workers do not read budgets set here (a rolling upgrade's older ones), when there is one. */
 const blindWarning = (answer, id) => (answer.warning ? h("p", { class: "warning-text", id }, `Warning: ${answer.warning}.`) : "");
 
-/** The list from GET /api/budgets/drives (null: the agent has no such route, or it failed). */
-export function driveBudgetList(list, api, changed) {
-  if (!list) return h("div", { id: "drive-budgets-list" });
-  const message = h("div", { class: "error", id: "drive-budgets-error" });
+/**
+ * The two kinds of holder with budgets of their own: the API's path and the entries' id field, the
+ * words for them, and the setting giving those not named. Every element id and data-action is made
+ * from `key` ("drive" keeps the ids the drive part always had: tests and users' scripts rely on them).
+ */
+const HOLDERS = {
+  drive: { key: "drive", path: "drives", idField: "driveId", label: "Drive", others: "Other drives", placeholder: "drive id", none: "No drive has a budget of its own.", defaultSetting: "TASK_BUDGET_USD_PER_DRIVE_PER_DAY" },
+  person: { key: "person", path: "people", idField: "person", label: "Person", others: "Other people", placeholder: "name, as API_USERS gives it", none: "No person has a budget of their own.", defaultSetting: "TASK_BUDGET_USD_PER_PERSON_PER_DAY" },
+};
+
+/** The list from GET /api/budgets/<kind.path> (null: the agent has no such route, or it failed). */
+function holderBudgetList(kind, list, api, changed) {
+  const { key, path, idField } = kind;
+  if (!list) return h("div", { id: `${key}-budgets-list` });
+  const message = h("div", { class: "error", id: `${key}-budgets-error` });
   const act = actionRunner(message, changed);
-  const remove = (driveId) => act(() => api(`/api/budgets/drives/${encodeURIComponent(driveId)}`, { method: "DELETE" }));
-  const others = list.defaultUsdPerDay === null ? "Other drives: no budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY)." : `Other drives: ${dollars(list.defaultUsdPerDay)} a day each (TASK_BUDGET_USD_PER_DRIVE_PER_DAY).`;
-  const table = h("div", { class: "table-wrap" }, h("table", { id: "drive-budgets" },
-    h("thead", {}, h("tr", {}, h("th", {}, "Drive"), h("th", {}, "Per day"), h("th", {}, "Spent (24 h)"), h("th", {}, "Now"), h("th", { class: "optional" }, "Set by"), h("th", {}, ""))),
-    h("tbody", {}, list.drives.map((d) => h("tr", { "data-drive": d.driveId, class: d.resumesAt ? "error-text" : "" },
-      h("td", { class: "title" }, d.driveId),
+  const remove = (id) => act(() => api(`/api/budgets/${path}/${encodeURIComponent(id)}`, { method: "DELETE" }));
+  const others = list.defaultUsdPerDay === null ? `${kind.others}: no budget (${kind.defaultSetting}).` : `${kind.others}: ${dollars(list.defaultUsdPerDay)} a day each (${kind.defaultSetting}).`;
+  const entries = list[path];
+  const table = h("div", { class: "table-wrap" }, h("table", { id: `${key}-budgets` },
+    h("thead", {}, h("tr", {}, h("th", {}, kind.label), h("th", {}, "Per day"), h("th", {}, "Spent (24 h)"), h("th", {}, "Now"), h("th", { class: "optional" }, "Set by"), h("th", {}, ""))),
+    h("tbody", {}, entries.map((d) => h("tr", { [`data-${key}`]: d[idField], class: d.resumesAt ? "error-text" : "" },
+      h("td", { class: "title" }, d[idField]),
       h("td", {}, d.usdPerDay === null ? "none" : dollars(d.usdPerDay)),
       h("td", {}, dollars(d.spentUsd)),
       h("td", {}, standing(d)),
       h("td", { class: "optional" }, d.setBy ? `${d.setBy}${d.reason ? ` — ${d.reason}` : ""}` : d.setting),
-      h("td", {}, d.setBy ? h("button", { class: "secondary", "data-action": "remove-drive-budget", onclick: remove(d.driveId) }, "Remove") : ""))))));
-  return h("div", { id: "drive-budgets-list" },
-    list.drives.length === 0 ? h("p", { class: "muted" }, "No drive has a budget of its own.") : table,
+      // Only one set while the agents run can be removed: one from the settings is changed there.
+      h("td", {}, d.setBy ? h("button", { class: "secondary", "data-action": `remove-${key}-budget`, onclick: remove(d[idField]) }, "Remove") : ""))))));
+  return h("div", { id: `${key}-budgets-list` },
+    entries.length === 0 ? h("p", { class: "muted" }, kind.none) : table,
     h("p", { class: "muted" }, others),
-    blindWarning(list, "drive-budgets-warning"),
+    blindWarning(list, `${key}-budgets-warning`),
     message);
 }
+
+/** The drives' list (GET /api/budgets/drives). */
+export const driveBudgetList = (list, api, changed) => holderBudgetList(HOLDERS.drive, list, api, changed);
+/** The people's list (GET /api/budgets/people). */
+export const personBudgetList = (list, api, changed) => holderBudgetList(HOLDERS.person, list, api, changed);
 
 /** The daily budget's first line: what holds, and what gives it (who set it and why, or the setting). */
 function dailyLine(d) {
@@ -110,27 +130,29 @@ export function dailyBudgetForm(api, changed, handled) {
   return onBudgetSubmit(form, message, (data) => ["/api/budgets/daily", { usdPerDay: amount(field(data, "usd")), reason: field(data, "reason") }], api, changed, handled);
 }
 
-/** The drives' form: drive, dollars a day (or none), reason. */
-export function driveBudgetForm(api, changed, handled) {
-  const message = h("div", { class: "error", id: "drive-budget-form-error" });
-  const form = h("form", { id: "drive-budget-form", class: "write-only" },
-    h("label", {}, "Drive", h("input", { name: "drive", placeholder: "drive id", required: true })),
+/** A holder's form: who (a drive, a person), dollars a day (or none), reason. */
+function holderBudgetForm(kind, api, changed, handled) {
+  const { key, path } = kind;
+  const message = h("div", { class: "error", id: `${key}-budget-form-error` });
+  const form = h("form", { id: `${key}-budget-form`, class: "write-only" },
+    h("label", {}, kind.label, h("input", { name: key, placeholder: kind.placeholder, required: true })),
     h("label", {}, "US dollars a day", h("input", { name: "usd", placeholder: "2.50, or none", required: true })),
     h("label", {}, "Reason (optional)", h("input", { name: "reason" })),
     h("button", { type: "submit" }, "Set"),
     message);
-  const request = (data) => [`/api/budgets/drives/${encodeURIComponent(field(data, "drive"))}`, { usdPerDay: amount(field(data, "usd")), reason: field(data, "reason") }];
+  const request = (data) => [`/api/budgets/${path}/${encodeURIComponent(field(data, key))}`, { usdPerDay: amount(field(data, "usd")), reason: field(data, "reason") }];
   return onBudgetSubmit(form, message, request, api, changed, handled);
 }
 
 /**
- * The card: the daily budget, then the drives' — each its part redrawn by refreshes above its
- * form (kept). `drives` (GET /api/budgets/drives) or `daily` (GET /api/budgets/daily's answer) null: that part is not shown.
+ * The card: the daily budget, then the drives', then the people's — each its part redrawn by
+ * refreshes above its form (kept). `drives`, `daily` or `people` (the GET answers) null: that part is not shown.
  */
-export function budgetsSection(drives, daily, api, changed, handled) {
+export function budgetsSection(drives, daily, people, api, changed, handled) {
   return h("section", { class: "card", id: "drive-budgets-section" },
     h("h2", {}, "Budgets"),
-    h("p", { class: "muted" }, "What Claude runs may spend in 24 hours, all of them together (the owner's own too) and a drive's writers' alone; set here, a budget holds on every worker at once and wins over the settings."),
+    h("p", { class: "muted" }, "What Claude runs may spend in 24 hours, all of them together (the owner's own too), a drive's writers' alone, and one person's (who asked for them); set here, a budget holds on every worker at once and wins over the settings."),
     daily ? [h("h3", {}, "All runs"), dailyBudgetBlock(daily, api, changed), dailyBudgetForm(api, changed, handled)] : dailyBudgetBlock(null),
-    drives ? [h("h3", {}, "Each drive"), driveBudgetList(drives, api, changed), driveBudgetForm(api, changed, handled)] : driveBudgetList(null));
+    drives ? [h("h3", {}, "Each drive"), driveBudgetList(drives, api, changed), holderBudgetForm(HOLDERS.drive, api, changed, handled)] : driveBudgetList(null),
+    people ? [h("h3", {}, "Each person"), personBudgetList(people, api, changed), holderBudgetForm(HOLDERS.person, api, changed, handled)] : personBudgetList(null));
 }

@@ -88,6 +88,14 @@ export class NameTakenError extends Error {
   }
 }
 
+/** A change the asker may not make, whoever else may (answered 403 by the API, naming why). */
+export class ForbiddenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ForbiddenError";
+  }
+}
+
 /** A unique index refused a write (PostgreSQL and PGlite say so in the message). */
 export function isUniqueViolation(error: unknown): boolean {
   return error instanceof Error && /unique|duplicate/i.test(error.message);

@@ -327,6 +327,14 @@ describe("ph-tasks doctor", () => {
       expect((await doctor(env)).line("drive spend")).toMatch(/^warn {2}drive spend +1 drive\(s\) .* team \(\$2\.50 of \$2\.25, until /);
       await new SpendStore(store.db).setHolderBudget({ kind: "drive", id: "team" }, null, "trusted", "alice");
       expect((await doctor({ ...env, TASK_BUDGET_USD_PER_DRIVE_PER_DAY: "2" })).line("drive spend")).toMatch(/^ok {4}drive spend +no drive's writers/);
+
+      // A budget per person likewise: those who spent theirs (alice, $1.10 of her dollar), a named one's own, one set while the agents run.
+      expect((await doctor(env)).line("person spend")).toBe("");
+      await store.db.query("INSERT INTO ph_run_costs (task_id, attempt, task_type, asked_by, cost_usd, recorded_at, worker_id) VALUES ('p', 1, 'claude-code', 'alice', 1.1, now() - interval '1 hour', 'w')");
+      expect((await doctor({ ...env, TASK_BUDGET_USD_PER_PERSON_PER_DAY: "1" })).line("person spend")).toMatch(/^warn {2}person spend +1 person\(s\) have spent their daily budget, the Claude tasks they ask for wait: alice \(\$1\.10 of \$1\.00, until 20\S+\) \(TASK_BUDGET_USD_PER_PERSON_PER_DAY, TASK_PERSON_BUDGETS_USD_PER_DAY, ph-tasks budget person\)$/);
+      expect((await doctor({ ...env, TASK_BUDGET_USD_PER_PERSON_PER_DAY: "1", TASK_PERSON_BUDGETS_USD_PER_DAY: "alice=5" })).line("person spend")).toMatch(/^ok {4}person spend +no one has spent their daily budget/);
+      await new SpendStore(store.db).setHolderBudget({ kind: "person", id: "alice" }, 0.5, "", "bob");
+      expect((await doctor(env)).line("person spend")).toMatch(/alice \(\$1\.10 of \$0\.50, until /);
     });
   });
 

@@ -11,6 +11,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { HolderBudgetService } from "../src/queue/holder-budget-service.js";
 import { silentLogger } from "../src/logger.js";
+import { TaskMetrics } from "../src/metrics.js";
 import { SpendStore } from "../src/store/spend-store.js";
 import { spendReport } from "../src/tasks/spend-report.js";
 import type { ManagerSettings } from "../src/tasks/manager-settings.js";
@@ -88,6 +89,12 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(unnamedCap.cap).toBeGreaterThan(8.5);
       expect(runs).toHaveLength(4);
       expect((await a.getTask(held.task.id))?.status).toBe("pending");
+
+      // The metrics: one person recorded spent, across workers; the setting.
+      await waitFor(async () => ((await new SpendStore(opened.store.db).spentHolderCount("person")) === 1) || undefined, 10_000, "alice recorded spent");
+      const metrics = await new TaskMetrics({ store: opened.store, budgetUsdPerPersonPerDay: 1 }).registry.metrics();
+      expect(metrics).toMatch(/^ph_tasks_people_over_budget 1$/m);
+      expect(metrics).toMatch(/^ph_tasks_budget_usd_per_person_per_day 1$/m);
 
       // The spend report: alice past her budget and until when, bob with room.
       const report = await spendReport(new SpendStore(opened.store.db), { perDay: 10, perPerson: 1 }, 1);

@@ -133,5 +133,12 @@ describe("the spend over HTTP and from the CLI", () => {
     for (const bad of ["team-drive", "team-drive=0", "team-drive=lots", "=5"]) {
       expect(() => loadConfig({ TASK_DRIVE_BUDGETS_USD_PER_DAY: `guests=1,${bad}` })).toThrow(new RegExp(`TASK_DRIVE_BUDGETS_USD_PER_DAY: each entry must be a drive id, '=' and an amount in US dollars .*; '${bad}' is not`));
     }
+    // A person's budget: named as API_USERS names people.
+    expect(loadConfig({ TASK_BUDGET_USD_PER_PERSON_PER_DAY: "5", TASK_PERSON_BUDGETS_USD_PER_DAY: "alice=20, intern@team=0.5" })).toMatchObject({ TASK_BUDGET_USD_PER_PERSON_PER_DAY: 5, TASK_PERSON_BUDGETS_USD_PER_DAY: { alice: 20, "intern@team": 0.5 } });
+    expect(loadConfig({}).TASK_PERSON_BUDGETS_USD_PER_DAY).toEqual({});
+    expect(() => loadConfig({ TASK_BUDGET_USD_PER_PERSON_PER_DAY: "none" })).toThrow(/TASK_BUDGET_USD_PER_PERSON_PER_DAY: must be an amount in US dollars/);
+    for (const bad of ["-bob=1", "bob=0", "bob", "bob/x=2"]) {
+      expect(() => loadConfig({ TASK_PERSON_BUDGETS_USD_PER_DAY: `alice=1,${bad}` })).toThrow(new RegExp(`TASK_PERSON_BUDGETS_USD_PER_DAY: each entry must be a person's name \\(1 to 64 letters.*\\), '=' and an amount in US dollars .*; '${bad}' is not`));
+    }
   });
 });

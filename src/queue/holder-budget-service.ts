@@ -18,7 +18,7 @@ import type { HolderKind } from "../store/sql/holder-budgets/budget-holder-table
 import { tellHolderWebhooks, type HolderBudgets } from "../tasks/holder-budget.js";
 import { holderBudgetEntry, listHolderBudgetEntries, type HolderBudgetEntry } from "../tasks/holder-budget-entries.js";
 import type { BudgetEntry } from "../tasks/daily-budget-entry.js";
-import { parseWith, ValidationError } from "../validation.js";
+import { ForbiddenError, parseWith, ValidationError } from "../validation.js";
 import { BudgetInputSchema, tellChange } from "./budget-input.js";
 
 /** A drive id as the settings take it (TASK_DRIVE_BUDGETS_USD_PER_DAY): no spaces, commas or '='. */
@@ -59,6 +59,7 @@ export class HolderBudgetService {
   /** `input`: { usdPerDay: number | null, reason? }; `setBy`: who asked. Returns the holder's entry as it now is. */
   async set(holder: string, input: unknown, setBy: string): Promise<HolderEntryAnswer> {
     const id = this.parseId(holder, "budget");
+    this.notOwn(id, setBy);
     const parsed = parseWith(BudgetInputSchema, input ?? {});
     if (!parsed.ok) throw new ValidationError(`${this.budgets.kind.kind} budget`, parsed.errors);
     await this.store.setHolderBudget({ kind: this.budgets.kind.kind, id }, parsed.value.usdPerDay, parsed.value.reason, setBy);
@@ -68,6 +69,7 @@ export class HolderBudgetService {
   /** Removes the budget set for a holder (its settings hold it again): its entry as it now is, or undefined when none was set. */
   async remove(holder: string, removedBy: string): Promise<HolderEntryAnswer | undefined> {
     const id = this.parseId(holder, "budget removal");
+    this.notOwn(id, removedBy);
     if (!(await this.store.removeHolderBudget({ kind: this.budgets.kind.kind, id }))) return undefined;
     return this.changed(id, "removed", removedBy);
   }
@@ -77,6 +79,14 @@ export class HolderBudgetService {
     const parsed = parseWith(z.object({ [field]: schema }), { [field]: holder });
     if (!parsed.ok) throw new ValidationError(`${this.budgets.kind.kind} ${what}`, parsed.errors);
     return String(parsed.value[field]);
+  }
+
+  /**
+   * No one changes their own budget: a named user may do all that API_TOKEN may, so a budget its
+   * holder could lift would hold no one. (A drive's writers cannot reach the API as the drive.)
+   */
+  private notOwn(id: string, by: string): void {
+    if (this.budgets.kind.kind === "person" && id === by) throw new ForbiddenError(`${by} may not change their own daily budget: someone else may (API_TOKEN, or another name of API_USERS)`);
   }
 
   private answer({ holder, ...entry }: HolderBudgetEntry): HolderEntryAnswer {

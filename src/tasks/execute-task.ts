@@ -26,7 +26,7 @@ export interface ExecuteTaskContext {
   /** The manager's "output" and "progress" events. */
   onOutput: (...args: TaskLifecycleEvents["output"]) => void;
   onProgress: (...args: TaskLifecycleEvents["progress"]) => void;
-  /** What a run of `task` (of a type that reports a cost) may spend now: the daily budget's rest, or its drive's (spend-budget.ts, drive-budget.ts). */
+  /** What a run of `task` (of a type that reports a cost) may spend now: the daily budget's rest, or its drive's or its asker's (spend-budget.ts, holder-budget.ts). */
   spendCap?: (task: Task) => SpendCap | undefined;
   /** Where a pipeline step's references to earlier steps' results are read from (pipelines/step-results.ts). */
   stepResults?: StepResultSource;

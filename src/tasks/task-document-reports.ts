@@ -70,7 +70,7 @@ export class TaskDocumentReports {
   }
 
   /**
-   * A task waits a while for a budget — sent back as it was claimed (its drive's, drive-budget.ts),
+   * A task waits a while for a budget — sent back as it was claimed (its drive's or its asker's, holder-budget.ts),
    * or held from the start (the daily budget spent as it was queued): its document says why and
    * until when — or, for a step of a pipeline a document asked for, which step.
    */

@@ -21,7 +21,7 @@ export interface TaskLifecycleEvents {
   completed: [task: Task, info: { result: JsonValue; durationMs: number }];
   failed: [task: Task, info: { error: TaskError; result?: JsonValue; durationMs: number }];
   cancelled: [task: Task, info: { reason: string; result?: JsonValue; durationMs?: number }];
-  /** A claimed task went back to the queue to wait for a while, and why (its drive's daily budget spent: drive-budget.ts). */
+  /** A claimed task went back to the queue to wait for a while, and why (its drive's or its asker's daily budget spent: holder-budget.ts). */
   waiting: [task: Task, reason: WaitingReason];
   /** An approval task now waits for a person's decision alone (approvals.ts). */
   awaitingApproval: [task: Task];

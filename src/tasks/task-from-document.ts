@@ -15,7 +15,7 @@ export const TASK_DOCUMENT_ORIGIN = "document";
 /**
  * The drive whose writers asked for a task: a task document's (or its pipeline's) or a rule's, set
  * off by a change of a document there; undefined for the owner's own tasks (the API, the CLI,
- * schedules, hooks), whose task documents sit in the agent's local drives (drive-budget.ts).
+ * schedules, hooks), whose task documents sit in the agent's local drives (holder-budget.ts).
  */
 export function writersDrive(source: TaskSource | undefined): string | undefined {
   const origin = source?.origin ?? "";

@@ -7,7 +7,7 @@ export interface RunCost {
   /** The task's source drive and document, if it came from one. */
   driveId?: string | undefined;
   documentId?: string | undefined;
-  /** The drive whose writers asked for it (drive-budget.ts writersDrive); undefined: the owner's own task. */
+  /** The drive whose writers asked for it (task-from-document.ts writersDrive); undefined: the owner's own task. */
   writersDrive?: string | undefined;
   /** Who asked, as proven (the task's source.by); undefined: no one named. */
   askedBy?: string | undefined;

@@ -1,7 +1,8 @@
 /**
  * What holding each drive to its own budget costs (TASK_BUDGET_USD_PER_DRIVE_PER_DAY): the read of
  * one drive's last 24 hours that a worker makes as each of the drive's Claude tasks starts
- * (HolderBudgets.spentFor), beside the whole store's read that every worker makes every few seconds
+ * (HolderBudgets.spentFor) — and the same for a person (TASK_BUDGET_USD_PER_PERSON_PER_DAY), whose
+ * read goes through another column and index (asked_by, migration 045) — beside the whole store's read that every worker makes every few seconds
  * with a daily budget (SpendBudget.refresh) and the spend report (GET /api/spend, the drives past
  * their budget included) — on PGlite and PostgreSQL, with a day's costs of many drives in the store.
  * Run alone: `npx tsx bench/drive-budget-cost.ts`.
@@ -9,7 +10,7 @@
 import { pathToFileURL } from "node:url";
 import { SpendStore } from "../src/store/spend-store.js";
 import type { TaskStore } from "../src/store/task-store.js";
-import { DRIVE_HOLDER } from "../src/tasks/budget-holders.js";
+import { DRIVE_HOLDER, PERSON_HOLDER } from "../src/tasks/budget-holders.js";
 import { HolderBudgets } from "../src/tasks/holder-budget.js";
 import { BUDGET_WINDOW_MS } from "../src/tasks/spend-budget.js";
 import { spendReport } from "../src/tasks/spend-report.js";
@@ -24,14 +25,14 @@ const REPEAT = 50;
 async function fill(store: TaskStore): Promise<number> {
   // Generated in the store: one statement per part, the same on both engines.
   await store.db.query(
-    `INSERT INTO ph_run_costs (task_id, attempt, task_type, drive_id, writers_drive, cost_usd, recorded_at, worker_id)
-     SELECT 'd' || d || '-' || r, 1, 'claude-code', 'drive-' || d, 'drive-' || d, 0.01, now() - make_interval(secs => random() * 86000), 'w'
+    `INSERT INTO ph_run_costs (task_id, attempt, task_type, drive_id, writers_drive, asked_by, cost_usd, recorded_at, worker_id)
+     SELECT 'd' || d || '-' || r, 1, 'claude-code', 'drive-' || d, 'drive-' || d, 'person-' || d, 0.01, now() - make_interval(secs => random() * 86000), 'w'
        FROM generate_series(1, $1::int) d, generate_series(1, $2::int) r`,
     [DRIVES, RUNS_PER_DRIVE],
   );
   await store.db.query(
-    `INSERT INTO ph_run_costs (task_id, attempt, task_type, drive_id, writers_drive, cost_usd, recorded_at, worker_id)
-     SELECT 'busy-' || r, 1, 'claude-code', 'busy', 'busy', 0.01, now() - make_interval(secs => random() * 86000), 'w' FROM generate_series(1, $1::int) r`,
+    `INSERT INTO ph_run_costs (task_id, attempt, task_type, drive_id, writers_drive, asked_by, cost_usd, recorded_at, worker_id)
+     SELECT 'busy-' || r, 1, 'claude-code', 'busy', 'busy', 'busy-person', 0.01, now() - make_interval(secs => random() * 86000), 'w' FROM generate_series(1, $1::int) r`,
     [BUSY_DRIVE_RUNS],
   );
   await store.db.query(
@@ -51,6 +52,10 @@ async function measure(store: TaskStore): Promise<(string | number)[][]> {
   const of = (driveId: string) => ({ source: { driveId, origin: "document", chainDepth: 0 } });
   const typical = await medianMs(() => budgets.spentFor(of(`drive-${Math.ceil(DRIVES / 2)}`)), REPEAT);
   const busy = await medianMs(() => budgets.spentFor(of("busy")), REPEAT);
+  const people = new HolderBudgets(PERSON_HOLDER, spend, 1);
+  const by = (person: string) => ({ source: { by: person, chainDepth: 0 } });
+  const person = await medianMs(() => people.spentFor(by(`person-${Math.ceil(DRIVES / 2)}`)), REPEAT);
+  const busyPerson = await medianMs(() => people.spentFor(by("busy-person")), REPEAT);
   // The whole store's spend is ≈ $620: a $10,000 budget has room, a $50 one is spent.
   const under = await medianMs(() => spend.inWindow(BUDGET_WINDOW_MS, 10_000), REPEAT);
   const past = await medianMs(() => spend.inWindow(BUDGET_WINDOW_MS, 50), REPEAT);
@@ -58,6 +63,8 @@ async function measure(store: TaskStore): Promise<(string | number)[][]> {
   return [
     [`a drive's read as its task starts (${fmt(RUNS_PER_DRIVE)} runs in 24 h)`, fmt(rows), fmt(typical, 2)],
     [`a busy drive's, past its budget (${fmt(BUSY_DRIVE_RUNS)} runs)`, fmt(rows), fmt(busy, 2)],
+    [`a person's read as their task starts (${fmt(RUNS_PER_DRIVE)} runs in 24 h)`, fmt(rows), fmt(person, 2)],
+    [`a busy person's, past their budget (${fmt(BUSY_DRIVE_RUNS)} runs)`, fmt(rows), fmt(busyPerson, 2)],
     ["the whole store's under the daily budget (each worker every 5 s)", fmt(rows), fmt(under, 2)],
     ["the whole store's past it (when it has room again)", fmt(rows), fmt(past, 2)],
     ["the spend report (GET /api/spend, 7 days, drives past their budget)", fmt(rows), fmt(report, 1)],

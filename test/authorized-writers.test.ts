@@ -15,6 +15,7 @@ import { createReactor } from "../src/reactor/reactor-setup.js";
 import { addTaskDocument, dispatch, getTaskDocumentState } from "../src/reactor/documents.js";
 import { actions } from "../src/reactor/task-document/actions.js";
 import { WriterPolicy } from "../src/security/authorized-writers.js";
+import { RulesFileSchema } from "../src/rules/rules-schema.js";
 import { appKey, type AppKey } from "./support/app-keys.js";
 import { waitFor } from "./support/process.js";
 import { documentReaches } from "./support/task-documents.js";
@@ -140,6 +141,29 @@ describe("requests written while the agent was down (the start-up scan)", () => 
       const state = (id: string, statuses: string[]) => documentReaches(agent.reactor, id, statuses);
       expect((await state(signedId, ["completed", "failed"])).outputTail).toBe("signed while down\n");
       expect((await state(unsignedId, ["failed"])).error?.code).toBe("unsigned_operation");
+    } finally {
+      await agent.stop();
+    }
+  });
+});
+
+describe("a rule set off by a named writer's signed change", () => {
+  it("is theirs: its task says who asked (spend, budgets per person, list --by); an unsigned change sets nothing off", async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), "ph-writers-rules-"));
+    const rules = RulesFileSchema.parse({ rules: [{ name: "on-spec", on: { documentType: "powerhouse/task", operationType: "SET_SPEC" }, task: { type: "cli", title: "spec of {{document.id}} changed", command: "true" } }] }).rules;
+    const env = { TASK_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "silent", TASK_SHUTDOWN_GRACE_MS: "100", TASK_AUTHORIZED_WRITERS: `alice=${alice.did}` };
+    const agent = await startAgent(loadConfig(env, dataDir), { logger: silentLogger(), rules });
+    try {
+      const doc = await addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "Watched", taskType: "cli", params: { command: "true" } } });
+      await dispatch(agent.reactor, doc, actions.setSpec({ title: "unsigned" }));
+      await dispatch(agent.reactor, doc, await alice.sign(doc, actions.setSpec({ title: "signed by alice" })));
+      const ruledTasks = async () => (await agent.manager.listTasks({ limit: 10, offset: 0 })).tasks.filter((t) => t.source?.origin === "rule:on-spec");
+      await waitFor(async () => ((await ruledTasks()).length > 0) || undefined, 10_000, "the rule's task");
+      await new Promise((resolve) => setTimeout(resolve, 500)); // the unsigned change, dispatched first, had its chance
+      const ruled = await ruledTasks();
+      expect(ruled).toHaveLength(1); // the unsigned change set nothing off
+      expect(ruled[0]?.source).toMatchObject({ documentId: doc, by: "alice", origin: "rule:on-spec" });
+      expect((await agent.manager.listTasks({ limit: 10, offset: 0, askedBy: "alice" })).tasks.map((t) => t.id)).toEqual([ruled[0]?.id]);
     } finally {
       await agent.stop();
     }

@@ -69,10 +69,19 @@ describe("budgets set while older workers run", () => {
     // Upgraded: w-043 now knows 45 migrations; w-041 and w-028 left (their rows gone).
     await store.db.query("UPDATE ph_workers SET schema_version = 45 WHERE worker_id = 'w-043'");
     const listed = await phTasks(["budget"], env);
-    expect(listed.stderr).toBe("warning: workers w-028 on old-host (agent 0.5.0), w-041 on old-host (agent 0.9.0) do not read the daily budget set while the agents run: they hold to their settings until upgraded\n");
+    expect(listed.stderr).toBe(
+      "warning: workers w-028 on old-host (agent 0.5.0), w-041 on old-host (agent 0.9.0) do not read the daily budget set while the agents run: they hold to their settings until upgraded\n" +
+        "warning: workers w-028 on old-host (agent 0.5.0), w-041 on old-host (agent 0.9.0) do not read drive budgets set while the agents run: they hold to their settings until upgraded\n",
+    );
+    // A person's budget set: w-043 (45) reads the others, not people's (047); listed once someone has one.
+    const person = await phTasks(["budget", "person", "set", "intern", "1"], env);
+    expect(person.stderr).toBe("warning: workers w-028 on old-host (agent 0.5.0), w-041 on old-host (agent 0.9.0), w-043 on old-host (agent 0.9.5) do not read budgets per person set while the agents run: they hold to their settings until upgraded\n");
+    expect((await phTasks(["budget"], env)).stderr).toMatch(/\nwarning: workers w-028 .*, w-043 on old-host \(agent 0\.9\.5\) do not read budgets per person set while the agents run: they hold to their settings until upgraded\n$/);
+    await phTasks(["budget", "person", "remove", "intern"], env);
     await store.db.query("DELETE FROM ph_workers WHERE worker_id IN ('w-041', 'w-028')");
     const removed = await phTasks(["budget", "daily", "remove"], env);
     expect(removed).toMatchObject({ status: 0, stderr: "" });
     expect(await call("GET", "/api/budgets/drives")).toMatchObject({ ignoredBy: [], warning: null });
+    expect(await call("GET", "/api/budgets/people")).toMatchObject({ ignoredBy: [{ workerId: "w-043" }] });
   });
 });

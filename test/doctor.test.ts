@@ -303,6 +303,11 @@ describe("ph-tasks doctor", () => {
                             VALUES ('w-041', 'old-host', 42, '0.9.0', 'running', 2, 0, 600000, '{cli}', now(), 41, now())`);
       expect((await doctor(env)).line("budgets")).toBe("warn  budgets         worker w-041 on old-host (agent 0.9.0) does not read the daily budget set while the agents run: it holds to its settings until upgraded (ph-tasks budget)");
       await store.db.query("DELETE FROM ph_workers WHERE worker_id = 'w-041'");
+      // One between (046): it reads the daily budget set, not people's.
+      await store.db.query(`INSERT INTO ph_workers (worker_id, host, pid, version, state, max_concurrent, prefetch, lease_ms, types, started_at, schema_version, last_seen_at)
+                            VALUES ('w-046', 'mid-host', 43, '0.29.0', 'running', 2, 0, 600000, '{cli}', now(), 46, now())`);
+      expect((await doctor(env)).line("budgets")).toBe("warn  budgets         worker w-046 on mid-host (agent 0.29.0) does not read budgets per person set while the agents run: it holds to its settings until upgraded (ph-tasks budget)");
+      await store.db.query("DELETE FROM ph_workers WHERE worker_id = 'w-046'");
       await cost("b", 4, 1);
       const spent = await doctor({ ...env, TASK_BUDGET_USD_PER_DAY: "5" });
       expect(spent.status).toBe(0); // a warning: the agent runs

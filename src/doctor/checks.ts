@@ -301,8 +301,11 @@ async function checkSharedStore(config: Config): Promise<CheckResult[]> {
     // A store older than migration 047 has no person's budget set: the settings alone say whether any holds.
     const people = await checkHolderSpend(db, PERSON_HOLDER, config.TASK_BUDGET_USD_PER_PERSON_PER_DAY, config.TASK_PERSON_BUDGETS_USD_PER_DAY).catch(() => undefined);
     // A rolling upgrade's older workers hold to their settings: a budget set with ph-tasks budget does not reach them.
-    const blind = await workersBlindTo(db, "daily");
-    const budgets = blind.length > 0 ? result("budgets", "warn", `${describeBlindWorkers(blind, "daily")} (ph-tasks budget)`) : undefined;
+    // The workers blind to the daily budget (044) are blind to people's (047) too: the older gap is named first.
+    const blindToDaily = await workersBlindTo(db, "daily");
+    const which = blindToDaily.length > 0 ? "daily" : "people";
+    const blind = blindToDaily.length > 0 ? blindToDaily : await workersBlindTo(db, "people");
+    const budgets = blind.length > 0 ? result("budgets", "warn", `${describeBlindWorkers(blind, which)} (ph-tasks budget)`) : undefined;
     return [...(stuck ? [result("approvals", "warn", stuck)] : []), ...(spend ? [spend] : []), ...(drives ? [drives] : []), ...(people ? [people] : []), ...(budgets ? [budgets] : [])];
   } catch {
     return []; // unreachable (the store check says so) or not migrated yet: nothing to say

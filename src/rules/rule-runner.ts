@@ -29,6 +29,8 @@ export interface RuleRunnerDeps {
   logger: Logger;
   /** Why this operation may not start work (TASK_AUTHORIZED_WRITERS), if it may not. */
   writerRefusal: (documentId: string, action: Action | undefined) => Promise<{ code: string; message: string } | undefined>;
+  /** The name the operation's writer is known by (a named key of TASK_AUTHORIZED_WRITERS that signed it); undefined: no one proven. */
+  provenWriter?: ((action: Action | undefined) => string | undefined) | undefined;
   /** Rules whose task is `{ "pipeline": {...} }` make pipelines here; absent: such rules are refused when they match. */
   pipelines?: PipelineService | undefined;
   /** Where a rule task's end is taken for writing back, and found by the sweep when its worker stopped first. */
@@ -76,6 +78,8 @@ export class RuleRunner {
       this.deps.logger.warn({ documentId, operation: op.action.type, code: refusal.code, rules: matching.map((r) => r.name) }, `trigger ignored: ${refusal.message}`);
       return [];
     }
+    // Who made the change, as proven: their rule's tasks are theirs (spend, budget per person, list --by). A result the agent wrote is no one's.
+    const by = depth === 0 ? this.deps.provenWriter?.(op.action) : undefined;
     const document = await this.deps.reactor.getDocument<PHDocument>(documentId);
     const driveId = await this.deps.directory.driveOf(documentId);
     const context: TriggerContext = {
@@ -87,7 +91,7 @@ export class RuleRunner {
     for (const rule of matching) {
       if (!ruleMatches(rule, documentType, op.action.type, context)) continue;
       const key = `rule:${rule.name}:${documentId}:${op.id}`;
-      const source = { documentId, documentType, ...(driveId ? { driveId } : {}), operationId: op.id, operationType: op.action.type, chainDepth: depth, origin: `rule:${rule.name}` };
+      const source = { documentId, documentType, ...(driveId ? { driveId } : {}), operationId: op.id, operationType: op.action.type, chainDepth: depth, origin: `rule:${rule.name}`, ...(by !== undefined ? { by } : {}) };
       const pipeline = pipelineIn(rule.task);
       if (pipeline !== undefined) {
         tasks.push(...(await this.startPipeline(rule, fillTemplate(pipeline, context), key, source)));

@@ -88,7 +88,7 @@ export class TaskEventHandler {
 
   constructor(private readonly deps: EventHandlerDeps) {
     this.directory = new DocumentDirectory(deps.reactor);
-    this.ruleRunner = new RuleRunner({ ...deps, directory: this.directory, writerRefusal: (documentId, action) => this.writerRefusal(documentId, action) });
+    this.ruleRunner = new RuleRunner({ ...deps, directory: this.directory, writerRefusal: (documentId, action) => this.writerRefusal(documentId, action), provenWriter: (action) => this.provenWriter(action) });
     this.pipelineDocuments = deps.pipelines ? new PipelineDocuments(deps.pipelines, deps.writer) : undefined;
     this.reports = new TaskDocumentReports(deps.writer, this.pipelineDocuments);
     const waitingNotices = new WaitingNotices({ whyWaiting: (id) => deps.manager.whyWaiting(id), tell: (task, reason) => this.reports.waiting(task, reason), afterMs: deps.waitToldAfterMs });

@@ -30,8 +30,8 @@ export function registerBudgetCommands(program: Command): void {
       if (flags.json) return printJson({ ...(daily ? { daily: daily.daily } : {}), defaultUsdPerDay: drives.defaultUsdPerDay, drives: drives.entries, ...(people ? { personDefaultUsdPerDay: people.defaultUsdPerDay, people: people.entries } : {}) });
       const first = daily ? describeEntry(daily.daily, DAILY_LABEL) : "";
       printText(`${first}${holderTable(drives, DRIVE_NAMES)}${listPeople ? holderTable(people, PERSON_NAMES) : ""}`);
-      // The latest migration's blind workers include the earlier ones'.
-      warnBlind(people?.warning ? people : daily?.warning ? daily : drives);
+      // Each kind's own warning (a worker may read one kind and not a later one); people's once they are listed.
+      for (const answer of [daily, drives, listPeople ? people : undefined]) if (answer) warnBlind(answer);
     });
 
   registerHolderChanges(budget, DRIVE_NAMES);

@@ -176,6 +176,25 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect(capOf(await finalStatus(a, lowered.task.id))).toEqual({ cap: null, capFrom: null, capSetting: null });
     });
 
+    it("a worker started with a raised budget per person looks at the tasks held for it at once: they run", async () => {
+      const opened = await openWithSecondConnection(backend);
+      cleanup = opened.cleanup;
+      const a = make(opened.store, { budgetUsdPerPersonPerDay: 1 });
+      const waiting: string[] = [];
+      a.on("waiting", (task) => waiting.push(task.id));
+      await a.start();
+      await finalStatus(a, (await a.enqueueTask({ type: "costly", title: "spends it", costUsd: 1.2, source: fromApi("alice") })).task.id);
+      const held = await a.enqueueTask({ type: "costly", title: "held", costUsd: 0.1, source: fromApi("alice") });
+      await waitFor(() => waiting.includes(held.task.id) || undefined, 10_000, "alice's task to wait");
+      await a.stop(0);
+      // Started again with $5 a person: her task runs now, capped at the $3.80 left.
+      const b = make(opened.other, { budgetUsdPerPersonPerDay: 5 });
+      await b.start();
+      const ran = await finalStatus(b, held.task.id);
+      expect(ran).toMatchObject({ status: "completed", attempts: 1 });
+      expect(capOf(ran)).toMatchObject({ cap: expect.closeTo(3.8, 6), capFrom: "person" });
+    });
+
     it("tells webhooks once that alice's budget is spent and once that it has room again, however many of her tasks either worker holds", async () => {
       const opened = await openWithReceiver(backend, "person-alerts", ["budget.person_spent", "budget.person_available"]);
       const { receiver } = opened;

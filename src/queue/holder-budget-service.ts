@@ -96,7 +96,7 @@ export class HolderBudgetService {
   /** After a change: the holder's held tasks looked at again, its webhooks told, its entry read back. */
   private async changed(id: string, change: "set" | "removed", by: string): Promise<HolderEntryAnswer> {
     const { kind } = this.budgets;
-    const woken = await this.store.wakeHolds(kind.kind, id);
+    const woken = await this.store.wakeHolds({ kind: kind.kind, id });
     if (woken.length > 0) await this.store.db.notify(CHANNELS.wakeup, "");
     if (woken.length > 0) this.logger.info({ [kind.idField]: id, tasks: woken.length }, `${woken.length} task(s) waiting for the budget of ${kind.label(id)} looked at again under its new budget`);
     await tellHolderWebhooks(this.budgets, this.logger, id, await this.budgets.read(id));

@@ -61,9 +61,9 @@ export class SpendStore {
     return selectSpendOfHolders(this.db, kind, windowMs, ids);
   }
 
-  /** Tasks waiting for a budget of `kind` (one holder's, or every one's) made claimable now, to be looked at under this worker's budgets; their ids. */
-  wakeHolds(kind: HolderKind, id?: string): Promise<string[]> {
-    return wakeHolderBudgetHolds(this.db, kind, id);
+  /** Tasks waiting for a drive's or a person's budget (one holder's, or every one's) made claimable now, to be looked at under this worker's budgets; their ids. */
+  wakeHolds(holder?: Holder): Promise<string[]> {
+    return wakeHolderBudgetHolds(this.db, holder);
   }
 
   /** Budgets of `kind` set while the agents run (migrations 042, 047): of `ids`, or all (at most `limit`). */

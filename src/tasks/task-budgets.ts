@@ -73,14 +73,12 @@ export class TaskBudgets {
    * wake-holder-budget-holds.ts).
    */
   async wakeHolderHolds(): Promise<void> {
-    for (const { kind } of this.holders()) {
-      try {
-        const woken = await this.spend.wakeHolds(kind.kind);
-        if (woken.length > 0) this.deps.logger.info({ tasks: woken.length }, `${woken.length} task(s) waiting for ${kind.name} looked at again under this worker's budgets`);
-      } catch (error) {
-        // Not a reason to stay down: they start at the time they were given.
-        this.deps.logger.warn({ err: error }, `looking again at the tasks waiting for ${kind.name} failed; they start at the time they were given`);
-      }
+    try {
+      const woken = await this.spend.wakeHolds();
+      if (woken.length > 0) this.deps.logger.info({ tasks: woken.length }, `${woken.length} task(s) waiting for their drive's or their asker's daily budget looked at again under this worker's budgets`);
+    } catch (error) {
+      // Not a reason to stay down: they start at the time they were given.
+      this.deps.logger.warn({ err: error }, "looking again at the tasks waiting for their drive's or their asker's budget failed; they start at the time they were given");
     }
   }
 

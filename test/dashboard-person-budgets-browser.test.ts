@@ -76,6 +76,13 @@ describeInChromium("the dashboard's person budgets (Budgets card)", () => {
     expect(await alice.getAttribute("class")).toBe("error-text");
     expect(await form.locator("input[name=person]").inputValue()).toBe(""); // the form was cleared
     expect(await stored("alice")).toMatchObject([{ holder: "alice", usd_per_day: 1, set_by: "bob", reason: "too many reviews" }]);
+    // The Spend card's people say it too, against the $2 default unless their own.
+    await openOverview();
+    const spendRow = page.locator('#spend-people tr[data-by="alice"]');
+    expect(await page.locator("#spend-people th").allTextContents()).toEqual(["Who", "Spent", "Runs", "Budget ($2.00 a day unless their own)"]);
+    expect((await spendRow.locator("td").allTextContents()).slice(0, 3)).toEqual(["alice", "$1.50", "1"]);
+    expect(await spendRow.locator("td:nth-child(4)").textContent()).toMatch(/^spent — waits until .* — set by bob \(ph-tasks budget\)$/);
+    expect(await spendRow.getAttribute("class")).toBe("error-text");
     // The drives' part is untouched by it.
     expect(await page.locator('#drive-budgets tr[data-drive="alice"]').count()).toBe(0);
     await page.locator("#drive-budgets-section").screenshot({ path: path.join(ARTIFACTS, "dashboard-person-budgets.png") });

@@ -27,6 +27,8 @@ export interface SpendReport {
   costliest: { taskId: string; type: string; title: string | null; usd: number; runs: number }[];
   /** TASK_BUDGET_USD_PER_DRIVE_PER_DAY as this agent has it; null: none. */
   budgetUsdPerDrivePerDay: number | null;
+  /** TASK_BUDGET_USD_PER_PERSON_PER_DAY as this agent has it; null: none. */
+  budgetUsdPerPersonPerDay: number | null;
   /**
    * The last 24 hours per drive whose writers asked (null: the owner's own tasks — the API, the
    * CLI, schedules, hooks), the costliest first; `budgetUsd`: the drive's own (a named one's, or
@@ -83,6 +85,7 @@ export async function spendReport(store: SpendStore, budgets: Budgets, days: num
     days: [...byDay.values()],
     costliest: costliest.map((row) => ({ taskId: row.task_id, type: row.task_type, title: row.title, usd: row.cost_usd, runs: row.runs })),
     budgetUsdPerDrivePerDay: budgets.perDrive ?? null,
+    budgetUsdPerPersonPerDay: budgets.perPerson ?? null,
     drives: drives.map((row, i) => ({ driveId: row.drive_id, usd: row.cost_usd, runs: row.runs, ...(driveBudgets[i] ?? NO_BUDGET) })),
     people: people.map((row, i) => ({ by: row.asked_by, usd: row.cost_usd, runs: row.runs, ...(personBudgets[i] ?? NO_BUDGET) })),
   };

@@ -63,25 +63,30 @@ function costliestTable(costliest) {
       h("td", { class: "optional" }, t.type), h("td", {}, dollars(t.usd)), h("td", {}, String(t.runs)))))));
 }
 
+/** A row's budget (a drive's or a person's): spent and until when, what is left of it, or nothing; whose, when its own (named in the settings, or set with ph-tasks budget or the Budgets card). */
+function budgetCell(row, defaultSetting) {
+  const whose = row.budgetSetting && row.budgetSetting !== defaultSetting ? ` — ${row.budgetSetting}` : "";
+  if (row.resumesAt) return `spent — waits until ${new Date(row.resumesAt).toLocaleString()}${whose}`;
+  return row.budgetUsd === null || row.budgetUsd === undefined ? "" : `${dollars(Math.max(0, row.budgetUsd - row.usd))} left of ${dollars(row.budgetUsd)}${whose}`;
+}
+
 /** Whose writers asked (null: the owner's own tasks), and — past the drive's budget — until when its Claude tasks wait. */
 function drivesTable(drives, perDrive) {
-  // A drive's own budget (named in the settings, or set with ph-tasks budget or the Budgets card) says whose it is.
-  const whose = (d) => (d.budgetSetting && d.budgetSetting !== "TASK_BUDGET_USD_PER_DRIVE_PER_DAY" ? ` — ${d.budgetSetting}` : "");
-  const budget = (d) => (d.resumesAt ? `spent — waits until ${new Date(d.resumesAt).toLocaleString()}${whose(d)}` : d.budgetUsd === null || d.budgetUsd === undefined ? "" : `${dollars(Math.max(0, d.budgetUsd - d.usd))} left of ${dollars(d.budgetUsd)}${whose(d)}`);
   return h("div", { class: "table-wrap" }, h("table", { id: "spend-drives" },
     h("thead", {}, h("tr", {}, h("th", {}, "Drive"), h("th", {}, "Spent"), h("th", { class: "optional" }, "Runs"), h("th", {}, perDrive === null ? "Budget" : `Budget (${dollars(perDrive)} a day unless its own)`))),
     h("tbody", {}, drives.map((d) => h("tr", { "data-drive": d.driveId ?? "", class: d.resumesAt ? "error-text" : "" },
       h("td", { class: "title" }, d.driveId ?? h("span", { class: "muted" }, "the owner's own (API, CLI, schedules, hooks)")),
-      h("td", {}, dollars(d.usd)), h("td", { class: "optional" }, String(d.runs)), h("td", {}, budget(d)))))));
+      h("td", {}, dollars(d.usd)), h("td", { class: "optional" }, String(d.runs)), h("td", {}, budgetCell(d, "TASK_BUDGET_USD_PER_DRIVE_PER_DAY")))))));
 }
 
-/** Who asked, as the agent proved it (null: no one named), the costliest first. */
-function peopleTable(people) {
+/** Who asked, as the agent proved it (null: no one named), the costliest first; against their budget once anyone has one. */
+function peopleTable(people, perPerson) {
+  const budgets = perPerson !== null || people.some((p) => p.budgetUsd !== null && p.budgetUsd !== undefined);
   return h("div", { class: "table-wrap" }, h("table", { id: "spend-people" },
-    h("thead", {}, h("tr", {}, h("th", {}, "Who"), h("th", {}, "Spent"), h("th", { class: "optional" }, "Runs"))),
-    h("tbody", {}, people.map((p) => h("tr", { "data-by": p.by ?? "" },
+    h("thead", {}, h("tr", {}, h("th", {}, "Who"), h("th", {}, "Spent"), h("th", { class: "optional" }, "Runs"), budgets ? h("th", {}, perPerson === null ? "Budget" : `Budget (${dollars(perPerson)} a day unless their own)`) : null)),
+    h("tbody", {}, people.map((p) => h("tr", { "data-by": p.by ?? "", class: p.resumesAt ? "error-text" : "" },
       h("td", { class: "title" }, p.by ?? h("span", { class: "muted" }, "no one named (API_TOKEN, loopback, schedules, hooks, unnamed writers)")),
-      h("td", {}, dollars(p.usd)), h("td", { class: "optional" }, String(p.runs)))))));
+      h("td", {}, dollars(p.usd)), h("td", { class: "optional" }, String(p.runs)), budgets ? h("td", {}, budgetCell(p, "TASK_BUDGET_USD_PER_PERSON_PER_DAY")) : null)))));
 }
 
 /** The card from GET /api/spend's answer; null (no such route, or it failed), or nothing spent without a budget: an empty placeholder. */
@@ -96,5 +101,5 @@ export function spendSection(spend) {
       spend.costliest.length === 0 ? null : h("div", {}, h("h3", {}, "Costliest in the last 24 hours"), costliestTable(spend.costliest)),
       (spend.drives ?? []).length === 0 ? null : h("div", {}, h("h3", {}, "By drive in the last 24 hours"), drivesTable(spend.drives, spend.budgetUsdPerDrivePerDay ?? null)),
       // Only once someone is named: a table of "no one" says nothing the headline does not.
-      !(spend.people ?? []).some((p) => p.by !== null) ? null : h("div", {}, h("h3", {}, "By person in the last 24 hours"), peopleTable(spend.people))));
+      !(spend.people ?? []).some((p) => p.by !== null) ? null : h("div", {}, h("h3", {}, "By person in the last 24 hours"), peopleTable(spend.people, spend.budgetUsdPerPersonPerDay ?? null))));
 }

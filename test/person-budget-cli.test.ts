@@ -5,13 +5,18 @@
  * waits saying so, while the admin's (no one named) runs; raised by the admin, her run starts at
  * once; listed in `ph-tasks budget` and `ph-tasks spend` with what she spent; removed, the setting
  * holds again. The read-only token may list, not set; alice may not change her own (another's she
- * may); a bad name is refused naming the field.
+ * may); a bad name is refused naming the field. Carol's task document, signed with her named app
+ * key (TASK_AUTHORIZED_WRITERS), is held to her budget and says so in the document.
  */
 import { mkdirSync, mkdtempSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Agent } from "../src/agent.js";
+import { addTaskDocument, dispatch, getTaskDocumentState } from "../src/reactor/documents.js";
+import { actions } from "../src/reactor/task-document/actions.js";
 import type { StandIn } from "./support/anthropic-stand-in.js";
+import { appKey, type AppKey } from "./support/app-keys.js";
 import { startBudgetAgent, type BudgetAgent } from "./support/budget-agent.js";
 import { phTasks } from "./support/ph-tasks-cli.js";
 import { waitFor } from "./support/process.js";
@@ -27,6 +32,8 @@ interface ShownTask { status: string; attempts: number; error?: { code: string; 
 
 describe("ph-tasks budget person on a real agent", () => {
   let standIn: StandIn;
+  let agent: Agent;
+  let carol: AppKey;
   let running: BudgetAgent;
   const as = (token: string) => running.as(token);
   const shown = async (id: string) => JSON.parse((await phTasks(["show", id, "--json"], as(API_TOKEN))).stdout) as ShownTask;
@@ -37,8 +44,10 @@ describe("ph-tasks budget person on a real agent", () => {
   };
 
   beforeAll(async () => {
-    running = await startBudgetAgent(root, { admin: API_TOKEN, alice: ALICE_TOKEN, read: READ_TOKEN }, { TASK_BUDGET_USD_PER_PERSON_PER_DAY: "1" });
-    ({ standIn } = running);
+    carol = await appKey("carol-app");
+    // Carol writes task documents with her named app key; the API's people use their tokens.
+    running = await startBudgetAgent(root, { admin: API_TOKEN, alice: ALICE_TOKEN, read: READ_TOKEN }, { TASK_BUDGET_USD_PER_PERSON_PER_DAY: "1", TASK_AUTHORIZED_WRITERS: `carol=${carol.did}` });
+    ({ standIn, agent } = running);
   });
   afterAll(() => running.close());
 
@@ -104,6 +113,30 @@ describe("ph-tasks budget person on a real agent", () => {
     const again = await phTasks(["budget", "person", "remove", "alice"], as(API_TOKEN));
     expect(again.status).not.toBe(0);
     expect(again.stderr).toContain("person 'alice' has no budget set with ph-tasks budget person");
+  }, 180_000);
+
+  it("carol's signed task document is held to her budget: its run stops at her dollar and the document says it waits for her, until the admin raises it", async () => {
+    standIn.reset();
+    standIn.enqueue({ kind: "tool_use", name: "Bash", input: { command: "true" }, inputTokens: 1_000_000 }, { kind: "text", text: "never asked for" });
+    const doc = await addTaskDocument(agent.reactor, agent.localDriveId, { spec: { title: "Carol's", taskType: "claude-code", params: { prompt: "spend", projectPath: project } } });
+    await dispatch(agent.reactor, doc, await carol.sign(doc, actions.requestRun({ requestId: "carol-1" })));
+    const told = await waitFor(async () => {
+      const state = await getTaskDocumentState(agent.reactor, doc);
+      return state.notices.find((n) => n.message.startsWith("waits: the daily budget of carol")) ? state : undefined;
+    }, 90_000, "the document to say it waits for carol's budget");
+    expect(told.notices.find((n) => n.message.startsWith("waits:"))?.message).toMatch(/^waits: the daily budget of carol, who asked for it, is spent \(\$3\.00 of \$1\.00 in the last 24 hours on what carol asked for; TASK_BUDGET_USD_PER_PERSON_PER_DAY\); it starts at 20\d\d-/);
+    const task = await shown(told.currentTaskId ?? "");
+    expect(task.error?.message).toBe("claude stopped at what was left of the daily budget of the person who asked ($1.00, TASK_BUDGET_USD_PER_PERSON_PER_DAY) before finishing");
+
+    standIn.reset();
+    standIn.enqueue({ kind: "text", text: "carol's, done" });
+    expect((await phTasks(["budget", "person", "set", "carol", "5"], as(API_TOKEN))).status).toBe(0);
+    const done = await waitFor(async () => {
+      const state = await getTaskDocumentState(agent.reactor, doc);
+      return state.status === "completed" ? state : undefined;
+    }, 60_000, "carol's document's run to complete under her raised budget");
+    expect(done.status).toBe("completed");
+    expect((await shown(told.currentTaskId ?? "")).result?.maxBudgetUsd).toBeCloseTo(2, 2);
   }, 180_000);
 
   it("a bad name or amount names the field and the value, and changes nothing", async () => {

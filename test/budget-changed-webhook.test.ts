@@ -9,7 +9,7 @@ import { silentLogger } from "../src/logger.js";
 import { DailyBudgetService } from "../src/queue/daily-budget-service.js";
 import { HolderBudgetService } from "../src/queue/holder-budget-service.js";
 import { SpendStore } from "../src/store/spend-store.js";
-import { DRIVE_HOLDER } from "../src/tasks/budget-holders.js";
+import { DRIVE_HOLDER, PERSON_HOLDER } from "../src/tasks/budget-holders.js";
 import { HolderBudgets } from "../src/tasks/holder-budget.js";
 import { sleep, waitFor } from "./support/process.js";
 import { BACKENDS } from "./support/stores.js";
@@ -20,23 +20,27 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
     let cleanup: () => Promise<void> = () => Promise.resolve();
     afterEach(() => cleanup());
 
-    it("is told once per change, the daily budget's and a drive's, saying who and what holds now", async () => {
+    it("is told once per change, the daily budget's, a drive's and a person's, saying who and what holds now", async () => {
       const opened = await openWithReceiver(backend, "changes", ["budget.changed"]);
       cleanup = opened.cleanup;
       const { received } = opened.receiver;
       const spend = new SpendStore(opened.store.db);
       const daily = new DailyBudgetService(spend, 5, silentLogger());
       const drives = new HolderBudgetService(spend, new HolderBudgets(DRIVE_HOLDER, spend, 1), silentLogger());
+      const people = new HolderBudgetService(spend, new HolderBudgets(PERSON_HOLDER, spend, 2), silentLogger());
 
       await daily.set({ usdPerDay: 20, reason: "launch week" }, "alice");
       await drives.set("team", { usdPerDay: 3 }, "bob");
       await daily.remove("carol");
       await drives.remove("team", "API_TOKEN");
       expect(await drives.remove("team", "API_TOKEN")).toBeUndefined(); // nothing removed: nothing told
-      await waitFor(() => received.length >= 4 || undefined, 10_000, "the four budget.changed deliveries");
+      await people.set("intern", { usdPerDay: 0.5, reason: "first week" }, "alice");
+      await expect(people.set("alice", { usdPerDay: 100 }, "alice")).rejects.toThrow(/may not change their own/); // refused: nothing told
+      await waitFor(() => received.length >= 5 || undefined, 10_000, "the five budget.changed deliveries");
       await sleep(500);
       const told = received.map((r) => ({ event: r.json.event, ...(r.json as unknown as { budget: Record<string, unknown> }).budget }));
-      expect(told).toHaveLength(4);
+      expect(told).toHaveLength(5);
+      expect(told[4]).toMatchObject({ kind: "person", change: "set", by: "alice", person: "intern", usdPerDay: 0.5, reason: "first week", setting: "set by alice (ph-tasks budget)", settingsUsd: 2 });
       expect(told[0]).toMatchObject({ event: "budget.changed", kind: "daily", change: "set", by: "alice", usdPerDay: 20, setting: "set by alice (ph-tasks budget)", reason: "launch week", settingsUsd: 5 });
       expect(told[1]).toMatchObject({ event: "budget.changed", kind: "drive", change: "set", by: "bob", driveId: "team", usdPerDay: 3, setting: "set by bob (ph-tasks budget)", settingsUsd: 1 });
       expect(told[2]).toMatchObject({ kind: "daily", change: "removed", by: "carol", usdPerDay: 5, setting: "TASK_BUDGET_USD_PER_DAY", setBy: null });

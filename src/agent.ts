@@ -45,6 +45,7 @@ import { AuditStore } from "./store/audit-store.js";
 import { AuditLog } from "./audit/audit-log.js";
 import { describeUndecidable, undecidableApprovals } from "./tasks/undecidable-approvals.js";
 import { knownPeople } from "./security/known-people.js";
+import { personBudgetSettingsProblem } from "./tasks/person-budget-names.js";
 import { WebhookSender } from "./webhooks/webhook-sender.js";
 import { WebhookService } from "./webhooks/webhook-service.js";
 import { WebhookUrlPolicy } from "./webhooks/webhook-url-policy.js";
@@ -133,6 +134,8 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
   if (newerStore) logger.warn({ schema: store.schema }, newerStore);
   const undecidable = describeUndecidable(await undecidableApprovals(store.db, knownPeople(config)));
   if (undecidable) logger.warn(undecidable);
+  const personBudgets = personBudgetSettingsProblem(config);
+  if (personBudgets) logger.warn(personBudgets);
 
   const { reactor, localDriveId, localDrives } = await createReactor({
     storage: overrides.reactorStorage ?? { kind: "filesystem", dir: path.join(config.dataDir, "documents") },
@@ -218,6 +221,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
     readToken: config.API_READ_TOKEN,
     users: config.API_USERS,
     readers: config.API_READERS,
+    knownPeople: knownPeople(config),
     allowedHosts: config.HTTP_ALLOWED_HOSTS,
     trustedProxies: config.HTTP_TRUSTED_PROXIES,
     createTask,

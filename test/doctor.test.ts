@@ -84,6 +84,11 @@ describe("ph-tasks doctor", () => {
     const remote = "https://switchboard.example.com/d/team";
     expect((await doctor({ REMOTE_DRIVE_URL: remote, TASK_ALLOW_ANY_WRITER: "true" })).line("writers")).toBe(`warn  writers         anyone who can write ${remote} starts tasks here (TASK_ALLOW_ANY_WRITER=true)`);
     expect((await doctor({ REMOTE_DRIVE_URL: remote, TASK_AUTHORIZED_WRITERS: `04${"11".repeat(64)}` })).line("writers")).toBe(`ok    writers         only operations signed by 1 listed app key start or cancel work in the local drive and ${remote}`);
+    // Budgets per person for names no one is known by here hold no one: a warning naming them (none when all are known).
+    const users = { API_TOKEN: "doctor-admin-token-0123456789", API_USERS: "alice=doctor-alice-token-0123456789" };
+    expect((await doctor({ ...users, TASK_PERSON_BUDGETS_USD_PER_DAY: "alice=5,alcie=2" })).line("person budgets")).toBe("warn  person budgets  TASK_PERSON_BUDGETS_USD_PER_DAY names alcie, whom this agent does not know (API_USERS, TASK_AUTHORIZED_WRITERS): that budget holds no task here");
+    expect((await doctor({ TASK_BUDGET_USD_PER_PERSON_PER_DAY: "5" })).line("person budgets")).toBe("warn  person budgets  TASK_BUDGET_USD_PER_PERSON_PER_DAY holds no one: no one is named here (API_USERS, TASK_AUTHORIZED_WRITERS), and tasks no one named asked for are not held by it");
+    expect((await doctor({ ...users, TASK_BUDGET_USD_PER_PERSON_PER_DAY: "5", TASK_PERSON_BUDGETS_USD_PER_DAY: "alice=5" })).line("person budgets")).toBe("");
     const refused = await doctor({ REMOTE_DRIVE_URL: remote });
     expect(refused.status).toBe(1);
     expect(refused.stdout).toContain(`fail  configuration   REMOTE_DRIVE_URL="${remote}": is set but TASK_AUTHORIZED_WRITERS is empty`);

@@ -104,7 +104,10 @@ describe("ph-tasks budget person on a real agent", () => {
       expect(own.stderr).toContain("alice may not change their own daily budget: someone else may (API_TOKEN, or another name of API_USERS)");
     }
     // She may set another's.
-    expect((await phTasks(["budget", "person", "set", "intern", "0.50"], as(ALICE_TOKEN))).stdout).toBe("intern: a daily budget of $0.50, set by alice; $0.00 spent in the last 24 hours ($0.50 left)\n");
+    // (No one is known as intern here: set, and said so on stderr.)
+    const intern = await phTasks(["budget", "person", "set", "intern", "0.50"], as(ALICE_TOKEN));
+    expect(intern.stdout).toBe("intern: a daily budget of $0.50, set by alice; $0.00 spent in the last 24 hours ($0.50 left)\n");
+    expect(intern.stderr).toBe("warning: no one is known as intern to this agent (API_USERS, TASK_AUTHORIZED_WRITERS): the budget holds no task until someone is\n");
 
     // Removed: the setting's dollar holds her again (spent: until when); removed again: nothing to remove.
     expect(JSON.parse((await phTasks(["budget", "person", "--json"], as(READ_TOKEN))).stdout)).toMatchObject({ people: [{ person: "alice", usdPerDay: 10 }, { person: "intern", usdPerDay: 0.5, setBy: "alice" }] });

@@ -15,6 +15,7 @@ import { isLoopback } from "../http/auth.js";
 import { LATEST_MIGRATION } from "../store/migrate.js";
 import type { Queryable } from "../store/db.js";
 import { knownPeople } from "../security/known-people.js";
+import { personBudgetSettingsProblem } from "../tasks/person-budget-names.js";
 import { describeUndecidable, undecidableApprovals } from "../tasks/undecidable-approvals.js";
 import { selectWindowSpend } from "../store/sql/spend/select-window-spend.js";
 import { holderBudgetsOf, holderResumesAt } from "../tasks/holder-budget-entries.js";
@@ -256,6 +257,12 @@ function checkWriters(config: Config): CheckResult {
   return result("writers", "ok", "no writer list: whoever can write the local drive starts tasks — through this agent's API and /mcp only");
 }
 
+/** Budgets per person for names no one is known by here, or a default with no one named: they hold no one. */
+function checkPersonBudgets(config: Config): CheckResult[] {
+  const problem = personBudgetSettingsProblem(config);
+  return problem ? [result("person budgets", "warn", problem)] : [];
+}
+
 function checkListen(config: Config, otherUsers: readonly string[]): CheckResult {
   const where = `${config.HOST}:${config.PORT}`;
   if (!isLoopback(config.HOST) && !config.API_TOKEN) return result("HTTP", "fail", `${where} is not loopback and API_TOKEN is not set: the agent refuses to start (anyone who can reach it could run commands)`);
@@ -372,6 +379,7 @@ export async function runChecks(env: Record<string, string | undefined> = proces
     await checkSecrets(config, env.PATH ?? DEFAULT_PATH),
     ...checkClaude(config),
     checkWriters(config),
+    ...checkPersonBudgets(config),
     checkListen(config, otherLoginUsersHere()),
     await checkRunning(config),
   ];

@@ -60,6 +60,8 @@ export interface HttpOptions {
   users?: readonly NamedToken[];
   /** API_READERS: named tokens that may only read; see auth.ts. */
   readers?: readonly NamedToken[];
+  /** The names people are known by here (API_USERS, TASK_AUTHORIZED_WRITERS): a budget set for another is warned of (person-budget-names.ts); absent: not checked. */
+  knownPeople?: readonly string[];
   /** HTTP_ALLOWED_HOSTS: names answered without API_TOKEN besides loopback ones; see browser-guard.ts. */
   allowedHosts?: readonly string[] | undefined;
   /** Default: manager.enqueueTask. The agent passes one that also creates the task document. */
@@ -143,7 +145,7 @@ export function createApp(options: HttpOptions): Express {
   const { daily, drives, people } = options.manager.budgets;
   const budgetServices = { daily: new DailyBudgetService(spend, daily.settingUsd, options.logger), drives: new HolderBudgetService(spend, drives, options.logger), people: new HolderBudgetService(spend, people, options.logger) };
   const settings = { perDay: daily.settingUsd, perDrive: drives.defaultUsd, namedDrives: drives.named, perPerson: people.defaultUsd, namedPeople: people.named, warnAtPercent: daily.warnAtPercent };
-  app.use(spendRoutes(spend, settings, budgetServices, { tokenRequired: options.apiToken !== undefined }));
+  app.use(spendRoutes(spend, settings, budgetServices, { tokenRequired: options.apiToken !== undefined, knownPeople: options.knownPeople }));
   options.mount?.(app);
 
   app.use((_req, res) => {

@@ -16,6 +16,7 @@ import type { DailyBudgetService } from "../../queue/daily-budget-service.js";
 import type { HolderBudgetService } from "../../queue/holder-budget-service.js";
 import type { SpendStore } from "../../store/spend-store.js";
 import { blindWarning } from "../../tasks/budget-blind-workers.js";
+import { unknownPersonWarning } from "../../tasks/person-budget-names.js";
 import { spendReport, type Budgets } from "../../tasks/spend-report.js";
 import { parseWith } from "../../validation.js";
 import { actorOf } from "../auth.js";
@@ -31,7 +32,13 @@ export interface BudgetServices {
   people: HolderBudgetService;
 }
 
-export function spendRoutes(store: SpendStore, budgets: Budgets, services: BudgetServices, options: { tokenRequired: boolean }): Router {
+export interface SpendRouteOptions {
+  tokenRequired: boolean;
+  /** The names people are known by here: a person's budget set for another is warned of; absent: not checked. */
+  knownPeople?: readonly string[] | undefined;
+}
+
+export function spendRoutes(store: SpendStore, budgets: Budgets, services: BudgetServices, options: SpendRouteOptions): Router {
   const { daily } = services;
   const router = Router();
   router.get("/api/spend", route(async (req: Request, res: Response) => {
@@ -53,7 +60,9 @@ export function spendRoutes(store: SpendStore, budgets: Budgets, services: Budge
     res.status(404).json({ error: "not_found", message: "no daily budget is set with ph-tasks budget daily (TASK_BUDGET_USD_PER_DAY is changed in the agent's settings)" });
   }));
   holderRoutes(router, services.drives, { path: "drives", param: "drive", listed: "drives", one: "drive", blind: "drives", settings: "TASK_DRIVE_BUDGETS_USD_PER_DAY", cli: "ph-tasks budget" }, options);
-  holderRoutes(router, services.people, { path: "people", param: "person", listed: "people", one: "person", blind: "people", settings: "TASK_PERSON_BUDGETS_USD_PER_DAY", cli: "ph-tasks budget person" }, options);
+  const known = options.knownPeople;
+  const unknown = known ? (person: string) => unknownPersonWarning(person, known) : undefined;
+  holderRoutes(router, services.people, { path: "people", param: "person", listed: "people", one: "person", blind: "people", settings: "TASK_PERSON_BUDGETS_USD_PER_DAY", cli: "ph-tasks budget person", unknown }, options);
   return router;
 }
 
@@ -66,6 +75,8 @@ interface HolderRouteNames {
   blind: "drives" | "people";
   settings: string;
   cli: string;
+  /** A warning for a holder this agent cannot tell apart from no one (a person no one is known as). */
+  unknown?: ((id: string) => string | undefined) | undefined;
 }
 
 /** GET /api/budgets/<path>, PUT and DELETE /api/budgets/<path>/:<param>. */
@@ -76,7 +87,12 @@ function holderRoutes(router: Router, service: HolderBudgetService, names: Holde
     res.json({ defaultUsdPerDay, [names.listed]: entries, ...(await blind()) });
   }));
   router.put(`/api/budgets/${names.path}/:id`, route(async (req, res) => {
-    res.json({ [names.one]: await service.set(String(req.params.id), req.body, actorOf(res, options.tokenRequired)), ...(await blind()) });
+    const id = String(req.params.id);
+    const entry = await service.set(id, req.body, actorOf(res, options.tokenRequired));
+    const { ignoredBy, warning } = await blind();
+    // Both warnings in the one field the CLI and the dashboard show.
+    const warnings = [warning, names.unknown?.(id)].filter((w): w is string => w !== undefined && w !== null);
+    res.json({ [names.one]: entry, ignoredBy, warning: warnings.length > 0 ? warnings.join("; ") : null });
   }));
   router.delete(`/api/budgets/${names.path}/:id`, route(async (req, res) => {
     const id = String(req.params.id);

@@ -53,6 +53,12 @@ describe("ph-tasks budget person on a real agent", () => {
 
   it("alice's run stops at her budget and waits saying so while the admin's runs; raised, it runs at once; listed, removed", async () => {
     expect((await phTasks(["budget", "person"], as(API_TOKEN))).stdout).toBe("no one has a budget of their own; other people: $1.00 each (TASK_BUDGET_USD_PER_PERSON_PER_DAY)\n");
+    // One person's, whatever gives it: alice asks for her own; the admin's token has no name to default to.
+    expect((await phTasks(["budget", "person", "show"], as(ALICE_TOKEN))).stdout).toBe("alice: a daily budget of $1.00 (TASK_BUDGET_USD_PER_PERSON_PER_DAY); $0.00 spent in the last 24 hours ($1.00 left)\n");
+    expect((await phTasks(["budget", "person", "show", "alice"], as(READ_TOKEN))).stdout).toBe("alice: a daily budget of $1.00 (TASK_BUDGET_USD_PER_PERSON_PER_DAY); $0.00 spent in the last 24 hours ($1.00 left)\n");
+    const nameless = await phTasks(["budget", "person", "show"], as(API_TOKEN));
+    expect(nameless.status).not.toBe(0);
+    expect(nameless.stderr).toContain("name a person: this token is not a named one (API_USERS, API_READERS)");
 
     // Alice's one call of $3: past her dollar, claude stops; the retry waits for her budget.
     standIn.enqueue({ kind: "tool_use", name: "Bash", input: { command: "true" }, inputTokens: 1_000_000 }, { kind: "text", text: "never asked for" });
@@ -85,6 +91,7 @@ describe("ph-tasks budget person on a real agent", () => {
     }, 60_000, "alice's run to complete under her raised budget");
     expect(done.result?.text).toBe("done under her new budget");
     expect(done.result?.maxBudgetUsd).toBeCloseTo(7, 2);
+    expect(JSON.parse((await phTasks(["budget", "person", "show", "--json"], as(ALICE_TOKEN))).stdout)).toMatchObject({ person: "alice", usdPerDay: 10, setBy: "API_TOKEN", runs: 2 });
 
     // Listed (the read-only token may) in `budget` after the drives, and in `spend` against her budget.
     const listed = await phTasks(["budget"], as(READ_TOKEN));

@@ -56,6 +56,12 @@ export class HolderBudgetService {
     return { defaultUsdPerDay: this.budgets.defaultUsd ?? null, entries: entries.map((entry) => this.answer(entry)) };
   }
 
+  /** One holder's entry, whatever gives it its budget — the default too, or none — and what it spent. */
+  async get(holder: string): Promise<HolderEntryAnswer> {
+    const id = this.parseId(holder, "budget");
+    return this.answer(await holderBudgetEntry(this.store.db, this.budgets.kind, this.budgets, id));
+  }
+
   /** `input`: { usdPerDay: number | null, reason? }; `setBy`: who asked. Returns the holder's entry as it now is. */
   async set(holder: string, input: unknown, setBy: string): Promise<HolderEntryAnswer> {
     const id = this.parseId(holder, "budget");

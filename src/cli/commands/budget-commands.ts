@@ -12,7 +12,8 @@ import { clientFor, printJson } from "./client-options.js";
 import { printText } from "../terminal-text.js";
 import { describeEntry, warnBlind } from "./budget-entry.js";
 import { DAILY_LABEL, readDaily, registerDailyBudgetCommands } from "./daily-budget-commands.js";
-import { DRIVE_NAMES, holderTable, PERSON_NAMES, readHolders, registerHolderChanges } from "./holder-budget-commands.js";
+import { DRIVE_NAMES, holderTable, PERSON_NAMES, readHolders, registerHolderChanges, showHolder } from "./holder-budget-commands.js";
+import { z } from "zod";
 
 export function registerBudgetCommands(program: Command): void {
   const budget = program.command("budget").description("the daily budget of every run that costs money, each drive's for the Claude runs its writers ask for, and each person's: list, set while the agents run, remove");
@@ -51,6 +52,17 @@ function registerPersonBudgetCommands(budget: Command): void {
       if (flags.json) return printJson({ defaultUsdPerDay: people.defaultUsdPerDay, people: people.entries });
       printText(holderTable(people, PERSON_NAMES));
       warnBlind(people);
+    });
+  person
+    .command("show")
+    .description("one person's daily budget, whatever gives it (their own, the default, or none), and what they spent in the last 24 hours; without a name, your own (a named token)")
+    .argument("[person]", "a person's name; default: the name of the token in use (API_USERS, API_READERS)")
+    .option("--json", "print JSON")
+    .action(async (name: string | undefined, flags: { json?: boolean }, command: Command) => {
+      const client = clientFor(command);
+      const whose = name ?? (await client.request("GET", "/api/access", z.looseObject({ name: z.string().optional() }))).name;
+      if (whose === undefined) throw new ClientError("name a person: this token is not a named one (API_USERS, API_READERS)", EXIT.usage);
+      await showHolder(client, PERSON_NAMES, whose, flags.json);
     });
   registerHolderChanges(person, PERSON_NAMES);
 }

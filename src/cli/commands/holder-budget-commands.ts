@@ -93,15 +93,24 @@ export function holderTable(list: HolderList, names: HolderNames): string {
   return `${table([names.column, "PER DAY", "SPENT (24H)", "NOW", "SET BY", "REASON"], rows)}\n${head}\n`;
 }
 
+/** One holder's budget, whatever gives it, as `set` prints it (or JSON). */
+export async function showHolder(client: AgentClient, names: HolderNames, id: string, json: boolean | undefined): Promise<void> {
+  const answer = await client.request("GET", `/api/budgets/${names.path}/${encodeURIComponent(id)}`, OneSchema);
+  printAnswer(answer, names, json);
+}
+
+/** An answer with one entry: the entry as JSON, or its line (after `prefix`) and any warning on stderr. */
+function printAnswer(answer: z.infer<typeof OneSchema>, names: HolderNames, json: boolean | undefined, prefix = ""): void {
+  const entry = answer[names.one];
+  if (!entry) throw new ClientError(`unexpected answer from the agent: no '${names.one}'`, EXIT.taskFailed);
+  if (json) return printJson(entry);
+  printText(`${prefix}${describeEntry(entry, names.label(entry[names.idField] ?? ""))}`);
+  warnBlind(answer);
+}
+
 /** `set` and `remove` for one kind, under `parent`. */
 export function registerHolderChanges(parent: Command, names: HolderNames): void {
-  const print = (answer: z.infer<typeof OneSchema>, json: boolean | undefined, prefix = "") => {
-    const entry = answer[names.one];
-    if (!entry) throw new ClientError(`unexpected answer from the agent: no '${names.one}'`, EXIT.taskFailed);
-    if (json) return printJson(entry);
-    printText(`${prefix}${describeEntry(entry, names.label(entry[names.idField] ?? ""))}`);
-    warnBlind(answer);
-  };
+  const print = (answer: z.infer<typeof OneSchema>, json: boolean | undefined, prefix = "") => printAnswer(answer, names, json, prefix);
   parent
     .command("set")
     .description(names.setHelp)

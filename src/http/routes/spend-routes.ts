@@ -6,9 +6,9 @@
  * GET /api/budgets/daily — the daily budget now, whatever gives it, and the spend against it; PUT
  * and DELETE set one while the agents run, over TASK_BUDGET_USD_PER_DAY (queue/daily-budget-service.ts).
  * GET /api/budgets/drives — every drive with a budget of its own and its spend; PUT and DELETE
- * /api/budgets/drives/:drive set one while the agents run; likewise GET /api/budgets/people, PUT
- * and DELETE /api/budgets/people/:person for each person's (queue/holder-budget-service.ts). The
- * read-only token may read them, not change them.
+ * /api/budgets/drives/:drive set one while the agents run (GET one drive's: whatever gives it);
+ * likewise /api/budgets/people and /api/budgets/people/:person for each person's
+ * (queue/holder-budget-service.ts). The read-only token may read them, not change them.
  */
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
@@ -79,12 +79,15 @@ interface HolderRouteNames {
   unknown?: ((id: string) => string | undefined) | undefined;
 }
 
-/** GET /api/budgets/<path>, PUT and DELETE /api/budgets/<path>/:<param>. */
+/** GET /api/budgets/<path>, GET (one's, whatever gives it), PUT and DELETE /api/budgets/<path>/:<param>. */
 function holderRoutes(router: Router, service: HolderBudgetService, names: HolderRouteNames, options: { tokenRequired: boolean }): void {
   const blind = () => blindWarning(service.store.db, names.blind);
   router.get(`/api/budgets/${names.path}`, route(async (_req, res) => {
     const { defaultUsdPerDay, entries } = await service.list();
     res.json({ defaultUsdPerDay, [names.listed]: entries, ...(await blind()) });
+  }));
+  router.get(`/api/budgets/${names.path}/:id`, route(async (req, res) => {
+    res.json({ [names.one]: await service.get(String(req.params.id)), ...(await blind()) });
   }));
   router.put(`/api/budgets/${names.path}/:id`, route(async (req, res) => {
     const id = String(req.params.id);

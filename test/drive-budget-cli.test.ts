@@ -106,6 +106,12 @@ describe("ph-tasks budget on a real agent", () => {
     const response = await fetch(`${agent.url}/api/budgets/drives/team`, { method: "PUT", headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" }, body: JSON.stringify({ usdPerDay: 0 }) });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: "validation_failed", errors: [{ field: "usdPerDay", value: "0", message: expect.stringContaining("more than 0 and at most 1000000") }] });
+    // One drive's, whatever gives it (the default here), as the read-only token may read it; a bad id named.
+    const one = await fetch(`${agent.url}/api/budgets/drives/team`, { headers: { authorization: `Bearer ${READ_TOKEN}` } });
+    expect(await one.json()).toMatchObject({ drive: { driveId: "team", usdPerDay: 1, setting: "TASK_BUDGET_USD_PER_DRIVE_PER_DAY", setBy: null, spentUsd: 0, remainingUsd: 1 }, warning: null });
+    const badId = await fetch(`${agent.url}/api/budgets/drives/a%20b`, { headers: { authorization: `Bearer ${READ_TOKEN}` } });
+    expect(badId.status).toBe(400);
+    expect(await badId.json()).toMatchObject({ errors: [{ field: "drive", value: '"a b"' }] });
     const listed = JSON.parse((await phTasks(["budget", "--json"], as(API_TOKEN))).stdout) as { drives: { driveId: string }[] };
     expect(listed.drives.map((d) => d.driveId)).not.toContain("team");
   });

@@ -24,6 +24,8 @@ export interface BudgetHolder {
   name: string;
   /** "drive team", "alice": the holder in a sentence. */
   label(id: string): string;
+  /** Whose budget a waiting task's reason names, before "is spent". */
+  budgetOf(id: string): string;
   /** Whose spend it is, after "in the last 24 hours". */
   spentBy(id: string): string;
 }
@@ -37,6 +39,7 @@ export const DRIVE_HOLDER: BudgetHolder = {
   waitingCode: "drive_over_budget",
   name: "its drive's daily budget",
   label: (id) => `drive ${id}`,
+  budgetOf: () => "its drive's daily budget",
   spentBy: (id) => `by drive ${id}'s writers`,
 };
 
@@ -49,6 +52,7 @@ export const PERSON_HOLDER: BudgetHolder = {
   waitingCode: "person_over_budget",
   name: "the daily budget of the person who asked",
   label: (id) => id,
+  budgetOf: (id) => `the daily budget of ${id}, who asked for it,`,
   spentBy: (id) => `on what ${id} asked for`,
 };
 

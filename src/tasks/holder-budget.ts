@@ -59,10 +59,9 @@ const REMAINING_KEPT_MS = 60_000;
 /** Why a task waits for its holder's budget, as `ph-tasks show`, the API and its document say it. */
 export function holderBudgetReason(kind: BudgetHolder, spent: SpentHolderBudget): WaitingReason {
   const until = new Date(spent.freesAt).toISOString();
-  const what = kind.kind === "drive" ? "its drive's daily budget" : `the daily budget of ${spent.holder}, who asked for it,`;
   return {
     code: kind.waitingCode,
-    message: `${what} is spent (${dollars(spent.spentUsd)} of ${dollars(spent.limitUsd)} in the last 24 hours ${kind.spentBy(spent.holder)}; ${spent.setting}); it starts at ${until}`,
+    message: `${kind.budgetOf(spent.holder)} is spent (${dollars(spent.spentUsd)} of ${dollars(spent.limitUsd)} in the last 24 hours ${kind.spentBy(spent.holder)}; ${spent.setting}); it starts at ${until}`,
     until,
   };
 }

@@ -59,19 +59,17 @@ export function spendRoutes(store: SpendStore, budgets: Budgets, services: Budge
     if (entry) return void res.json({ removed: true, daily: entry, ...(await blindToDaily()) });
     res.status(404).json({ error: "not_found", message: "no daily budget is set with ph-tasks budget daily (TASK_BUDGET_USD_PER_DAY is changed in the agent's settings)" });
   }));
-  holderRoutes(router, services.drives, { path: "drives", param: "drive", listed: "drives", one: "drive", blind: "drives", settings: "TASK_DRIVE_BUDGETS_USD_PER_DAY", cli: "ph-tasks budget" }, options);
+  holderRoutes(router, services.drives, { path: "drives", one: "drive", blind: "drives", settings: "TASK_DRIVE_BUDGETS_USD_PER_DAY", cli: "ph-tasks budget" }, options);
   const known = options.knownPeople;
   const unknown = known ? (person: string) => unknownPersonWarning(person, known) : undefined;
-  holderRoutes(router, services.people, { path: "people", param: "person", listed: "people", one: "person", blind: "people", settings: "TASK_PERSON_BUDGETS_USD_PER_DAY", cli: "ph-tasks budget person", unknown }, options);
+  holderRoutes(router, services.people, { path: "people", one: "person", blind: "people", settings: "TASK_PERSON_BUDGETS_USD_PER_DAY", cli: "ph-tasks budget person", unknown }, options);
   return router;
 }
 
-/** How one kind of holder's routes are named: the path, the answer's fields, the migration the blind workers lack, the settings a 404 points to. */
+/** How one kind of holder's routes are named: the path (and the list's field), one entry's field, the migration the blind workers lack, the settings a 404 points to. */
 interface HolderRouteNames {
-  path: string;
-  param: string;
-  listed: string;
-  one: string;
+  path: "drives" | "people";
+  one: "drive" | "person";
   blind: "drives" | "people";
   settings: string;
   cli: string;
@@ -79,12 +77,12 @@ interface HolderRouteNames {
   unknown?: ((id: string) => string | undefined) | undefined;
 }
 
-/** GET /api/budgets/<path>, GET (one's, whatever gives it), PUT and DELETE /api/budgets/<path>/:<param>. */
+/** GET /api/budgets/<path>, and GET (one's, whatever gives it), PUT and DELETE /api/budgets/<path>/:id. */
 function holderRoutes(router: Router, service: HolderBudgetService, names: HolderRouteNames, options: { tokenRequired: boolean }): void {
   const blind = () => blindWarning(service.store.db, names.blind);
   router.get(`/api/budgets/${names.path}`, route(async (_req, res) => {
     const { defaultUsdPerDay, entries } = await service.list();
-    res.json({ defaultUsdPerDay, [names.listed]: entries, ...(await blind()) });
+    res.json({ defaultUsdPerDay, [names.path]: entries, ...(await blind()) });
   }));
   router.get(`/api/budgets/${names.path}/:id`, route(async (req, res) => {
     res.json({ [names.one]: await service.get(String(req.params.id)), ...(await blind()) });
@@ -100,7 +98,7 @@ function holderRoutes(router: Router, service: HolderBudgetService, names: Holde
   router.delete(`/api/budgets/${names.path}/:id`, route(async (req, res) => {
     const id = String(req.params.id);
     const entry = await service.remove(id, actorOf(res, options.tokenRequired));
-    if (entry) return void res.json({ removed: id, [names.one]: entry, ...(await blind()) });
-    res.status(404).json({ error: "not_found", message: `${names.param} '${id}' has no budget set with ${names.cli} (one named in ${names.settings} is changed there)` });
+    if (entry) return void res.json({ removed: entry.driveId ?? entry.person ?? id, [names.one]: entry, ...(await blind()) });
+    res.status(404).json({ error: "not_found", message: `${names.one} '${id}' has no budget set with ${names.cli} (one named in ${names.settings} is changed there)` });
   }));
 }

@@ -60,6 +60,8 @@ describeInChromium("the dashboard's person budgets (Budgets card)", () => {
     expect(await page.locator("#person-budgets-list p.muted").textContent()).toBe("Other people: $2.00 a day each (TASK_BUDGET_USD_PER_PERSON_PER_DAY).");
     expect(await page.locator('#person-budgets tr[data-person="alice"]').count()).toBe(0);
     expect(await page.locator("#person-budgets-warning").count()).toBe(0);
+    // Bob, signed in with his named token, sees his own budget though he has none of his own: the default's.
+    expect(await page.locator("#my-budget").textContent()).toBe("Yours (bob): a daily budget of $2.00 (TASK_BUDGET_USD_PER_PERSON_PER_DAY); $0.00 spent in the last 24 hours — $2.00 left.");
 
     // A dollar for alice, by bob: below her $1.50, so she is spent.
     const form = page.locator("#person-budget-form");
@@ -146,6 +148,7 @@ describeInChromium("the dashboard's person budgets (Budgets card)", () => {
       await page.locator('#person-budgets tr[data-person="erin"]').waitFor();
       expect(await page.locator('#person-budgets tr[data-person="erin"] td:nth-child(2)').textContent()).toBe("$0.50");
       expect(await page.locator("#person-budget-form").isVisible()).toBe(false);
+      expect(await page.locator("#my-budget").count()).toBe(0); // the read token has no name: no "yours"
       expect(await page.locator('#person-budgets tr[data-person="erin"] button').isVisible()).toBe(false);
     } finally {
       await page.evaluate((token) => localStorage.setItem("ph-tasks-token", token), BOB_TOKEN);

@@ -128,10 +128,17 @@ function recentSection(list) {
 const optionalList = (path, key) => api(path).catch((error) => { if (error instanceof AuthError) throw error; return { [key]: null }; });
 // GET /api/spend answers the report itself, not a list under a key: null where the agent has none (or it failed).
 const optionalSpend = () => optionalList(`/api/spend?days=${SPEND_DAYS}`, "spend").then((body) => ("last24h" in body ? body : null));
+// The people's budgets and, for a named token, its own whatever gives it (the list has only those with their own): `mine`.
+const optionalPeople = () => optionalList("/api/budgets/people", "people").then(async (people) => {
+  const name = document.body.dataset.user;
+  if (!people.people || !name) return people;
+  const own = await optionalList(`/api/budgets/people/${encodeURIComponent(name)}`, "person");
+  return { ...people, mine: own.person ?? null };
+});
 const loadOverview = () => Promise.all([api("/api/stats"), api(recentQuery()), api("/api/tasks?status=running&limit=10"),
   optionalList("/api/schedules", "schedules"), optionalList("/api/hooks", "hooks"), optionalList("/api/webhooks", "webhooks"), optionalList("/api/queue/pauses", "pauses"),
   optionalList("/api/workers", "workers"), optionalList("/api/approvals", "approvals"), optionalSpend(), optionalList("/api/budgets/drives", "drives"), optionalList("/api/budgets/daily", "daily"),
-  optionalList("/api/budgets/people", "people"),
+  optionalPeople(),
   Promise.all([optionalList("/api/queue/rate-limits", "rateLimits"), optionalList("/api/queue/concurrency", "concurrency")])
     .then(([rates, caps]) => ({ rateLimits: rates.rateLimits ?? [], concurrency: caps.concurrency ?? [] }))]);
 

@@ -54,10 +54,17 @@ function holderBudgetList(kind, list, api, changed) {
       // Only one set while the agents run can be removed: one from the settings is changed there.
       h("td", {}, d.setBy ? h("button", { class: "secondary", "data-action": `remove-${key}-budget`, onclick: remove(d[idField]) }, "Remove") : ""))))));
   return h("div", { id: `${key}-budgets-list` },
+    list.mine ? h("p", { id: "my-budget", class: list.mine.resumesAt ? "error-text" : "" }, yours(list.mine)) : null,
     entries.length === 0 ? h("p", { class: "muted" }, kind.none) : table,
     h("p", { class: "muted" }, others),
     blindWarning(list, `${key}-budgets-warning`),
     message);
+}
+
+/** The signed-in person's own budget, whatever gives it (GET /api/budgets/people/:person), as `ph-tasks budget person show` says it. */
+function yours(d) {
+  const budget = d.usdPerDay === null ? "no daily budget" : `a daily budget of ${dollars(d.usdPerDay)} (${d.setBy ? `set by ${d.setBy}` : d.setting})`;
+  return `Yours (${d.person}): ${budget}; ${dollars(d.spentUsd)} spent in the last 24 hours${d.usdPerDay === null ? "" : ` — ${standing(d)}`}.`;
 }
 
 /** The drives' list (GET /api/budgets/drives). */

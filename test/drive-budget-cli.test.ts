@@ -73,6 +73,13 @@ describe("ph-tasks budget on a real agent", () => {
     // Listed (the read-only token may), with what the drive spent.
     const list = await phTasks(["budget", "list"], as(READ_TOKEN));
     expect(list.stdout).toMatch(new RegExp(`^all runs: no daily budget; \\$3\\.\\d\\d spent in the last 24 hours\\nDRIVE +PER DAY +SPENT \\(24H\\) +NOW +SET BY +REASON\\n[- ]+\\n${drive} +\\$10\\.00 +\\$3\\.\\d\\d +\\$[67]\\.\\d\\d left +API_TOKEN 20\\d\\d-\\S+ *\\nother drives: \\$1\\.00 each \\(TASK_BUDGET_USD_PER_DRIVE_PER_DAY\\)\\n$`));
+    // What the drive's writers alone spent: its budget, its days, its costliest (the document's task).
+    const drives = await phTasks(["spend", "--drive", drive], as(READ_TOKEN));
+    expect(drives.stdout).toMatch(new RegExp(`^drive ${drive}: a daily budget of \\$10\\.00, set by API_TOKEN; \\$3\\.\\d\\d spent in the last 24 hours \\(\\$[67]\\.\\d\\d left\\)\\n\\nDAY \\(UTC\\)`));
+    expect(drives.stdout).toContain(taskId);
+    const badDrive = await phTasks(["spend", "--drive", "a b"], as(READ_TOKEN));
+    expect(badDrive.status).not.toBe(0);
+    expect(badDrive.stderr).toMatch(/drive.*must be a drive id/);
     const json = JSON.parse((await phTasks(["budget", "--json"], as(READ_TOKEN))).stdout) as { defaultUsdPerDay: number; drives: Record<string, unknown>[] };
     expect(json).toMatchObject({ defaultUsdPerDay: 1, drives: [{ driveId: drive, usdPerDay: 10, setBy: "API_TOKEN", reason: "", settingsUsd: 1, runs: 2 }] });
 

@@ -98,6 +98,15 @@ describe("ph-tasks budget person on a real agent", () => {
     expect(listed.stdout).toMatch(/\nPERSON +PER DAY +SPENT \(24H\) +NOW +SET BY +REASON\n[- ]+\nalice +\$10\.00 +\$3\.\d\d +\$[67]\.\d\d left +API_TOKEN 20\S+ +launch week\nother people: \$1\.00 each \(TASK_BUDGET_USD_PER_PERSON_PER_DAY\)\n$/);
     const spend = await phTasks(["spend"], as(READ_TOKEN));
     expect(spend.stdout).toMatch(/by the person who asked, in the last 24 hours:\nWHO +SPENT +RUNS +BUDGET\n[- ]+\nalice +\$3\.\d\d +2 +\$[67]\.\d\d left of \$10\.00 — set by API_TOKEN \(ph-tasks budget\)\n/);
+    // What alice alone spent: her budget, her days, her costliest tasks (hers, not the admin's).
+    const hersOnly = await phTasks(["spend", "--by", "alice"], as(READ_TOKEN));
+    expect(hersOnly.stdout).toMatch(/^alice: a daily budget of \$10\.00, set by API_TOKEN: launch week; \$3\.\d\d spent in the last 24 hours \(\$[67]\.\d\d left\)\n\nDAY \(UTC\) +SPENT +RUNS +BY TYPE\n[- ]+\n20\d\d-\d\d-\d\d +\$3\.\d\d +2 +claude-code \$3\.\d\d\n\ncostliest in the last 24 hours:\n/);
+    expect(hersOnly.stdout).toContain(hers);
+    expect(hersOnly.stdout).not.toContain(admins);
+    expect(JSON.parse((await phTasks(["spend", "--by", "alice", "--json"], as(READ_TOKEN))).stdout)).toMatchObject({ budget: { person: "alice", usdPerDay: 10 }, costliest: [{ taskId: hers, runs: 2 }] });
+    const both = await phTasks(["spend", "--by", "alice", "--drive", "team"], as(READ_TOKEN));
+    expect(both.status).not.toBe(0);
+    expect(both.stderr).toContain("--by and --drive: one at a time");
     const json = JSON.parse((await phTasks(["budget", "person", "--json"], as(READ_TOKEN))).stdout) as unknown;
     expect(json).toMatchObject({ defaultUsdPerDay: 1, people: [{ person: "alice", usdPerDay: 10, setBy: "API_TOKEN", reason: "launch week", settingsUsd: 1, runs: 2 }] });
 

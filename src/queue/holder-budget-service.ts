@@ -18,6 +18,8 @@ import type { HolderKind } from "../store/sql/holder-budgets/budget-holder-table
 import { tellHolderWebhooks, type HolderBudgets } from "../tasks/holder-budget.js";
 import { holderBudgetEntry, listHolderBudgetEntries, type HolderBudgetEntry } from "../tasks/holder-budget-entries.js";
 import type { BudgetEntry } from "../tasks/daily-budget-entry.js";
+import { BUDGET_WINDOW_MS } from "../tasks/spend-budget.js";
+import { costliestTasks, spendDays, type SpendReport } from "../tasks/spend-report.js";
 import { ForbiddenError, parseWith, ValidationError } from "../validation.js";
 import { BudgetInputSchema, tellChange } from "./budget-input.js";
 
@@ -37,6 +39,13 @@ const ID_SCHEMAS: Readonly<Record<HolderKind, { field: "drive" | "person"; schem
 
 /** A holder's entry as the API answers it: the budget, and whose — `driveId` or `person`. */
 export type HolderEntryAnswer = BudgetEntry & { driveId?: string; person?: string };
+
+/** What one holder spent: its budget (and the last 24 hours' spend against it), its days, its costliest tasks. */
+export interface HolderSpendAnswer {
+  budget: HolderEntryAnswer;
+  days: SpendReport["days"];
+  costliest: SpendReport["costliest"];
+}
 
 export interface HolderBudgetList {
   /** TASK_BUDGET_USD_PER_DRIVE_PER_DAY (or …_PER_PERSON_…): every holder without one of its own; null: none. */
@@ -60,6 +69,17 @@ export class HolderBudgetService {
   async get(holder: string): Promise<HolderEntryAnswer> {
     const id = this.parseId(holder, "budget");
     return this.answer(await holderBudgetEntry(this.store.db, this.budgets.kind, this.budgets, id));
+  }
+
+  /**
+   * What one holder spent (`ph-tasks spend --by alice`, `--drive team`): its budget as `get` says
+   * it, each of the last `days` UTC days by type, and its costliest tasks of the last 24 hours.
+   */
+  async report(holder: string, days: number): Promise<HolderSpendAnswer> {
+    const id = this.parseId(holder, "spend");
+    const whose = { kind: this.budgets.kind.kind, id };
+    const [entry, perDay, costliest] = await Promise.all([holderBudgetEntry(this.store.db, this.budgets.kind, this.budgets, id), this.store.byDay(days, whose), this.store.costliestTasks(BUDGET_WINDOW_MS, 10, whose)]);
+    return { budget: this.answer(entry), days: spendDays(perDay), costliest: costliestTasks(costliest) };
   }
 
   /** `input`: { usdPerDay: number | null, reason? }; `setBy`: who asked. Returns the holder's entry as it now is. */

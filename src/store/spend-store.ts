@@ -40,8 +40,8 @@ export class SpendStore {
     return selectWindowSpend(this.db, windowMs, budgetUsd, holder);
   }
 
-  byDay(days: number): Promise<DaySpendRow[]> {
-    return selectSpendByDay(this.db, days);
+  byDay(days: number, holder?: Holder): Promise<DaySpendRow[]> {
+    return selectSpendByDay(this.db, days, holder);
   }
 
   byDrive(windowMs: number, limit: number): Promise<DriveSpendRow[]> {
@@ -52,8 +52,8 @@ export class SpendStore {
     return selectSpendByPerson(this.db, windowMs, limit);
   }
 
-  costliestTasks(windowMs: number, limit: number): Promise<CostlyTaskRow[]> {
-    return selectCostliestTasks(this.db, windowMs, limit);
+  costliestTasks(windowMs: number, limit: number, holder?: Holder): Promise<CostlyTaskRow[]> {
+    return selectCostliestTasks(this.db, windowMs, limit, holder);
   }
 
   /** Spend in the last `windowMs` of each of `ids` (drives' writers, or people). */

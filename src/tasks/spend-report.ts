@@ -5,7 +5,7 @@
  * budget (TASK_BUDGET_USD_PER_DRIVE_PER_DAY, TASK_BUDGET_USD_PER_PERSON_PER_DAY, or one set while the
  * agents run). Read fresh from the store: every worker's runs count.
  */
-import type { SpendStore } from "../store/spend-store.js";
+import type { CostlyTaskRow, DaySpendRow, SpendStore } from "../store/spend-store.js";
 import { DRIVE_HOLDER, PERSON_HOLDER, type BudgetHolder } from "./budget-holders.js";
 import type { HolderBudgetSources } from "./holder-budget.js";
 import { holderBudgetsOf, holderResumesAt } from "./holder-budget-entries.js";
@@ -66,14 +66,6 @@ export async function spendReport(store: SpendStore, budgets: Budgets, days: num
     againstBudgets(store, DRIVE_HOLDER, { defaultUsd: budgets.perDrive, named: budgets.namedDrives ?? {} }, drives.map((row) => ({ id: row.drive_id, usd: row.cost_usd })), now),
     againstBudgets(store, PERSON_HOLDER, { defaultUsd: budgets.perPerson, named: budgets.namedPeople ?? {} }, people.map((row) => ({ id: row.asked_by, usd: row.cost_usd })), now),
   ]);
-  const byDay = new Map<string, SpendReport["days"][number]>();
-  for (const row of perDay) {
-    const day = byDay.get(row.day) ?? { day: row.day, usd: 0, runs: 0, types: {} };
-    day.usd += row.cost_usd;
-    day.runs += row.runs;
-    day.types[row.task_type] = row.cost_usd;
-    byDay.set(row.day, day);
-  }
   const budget = budgetUsdPerDay ?? null;
   return {
     budgetUsdPerDay: budget,
@@ -82,13 +74,30 @@ export async function spendReport(store: SpendStore, budgets: Budgets, days: num
     last24h: { usd: window.spentUsd, runs: window.runs },
     remainingUsd: budget === null ? null : Math.max(0, budget - window.spentUsd),
     resumesAt: window.freesInMs === null ? null : new Date(now + window.freesInMs).toISOString(),
-    days: [...byDay.values()],
-    costliest: costliest.map((row) => ({ taskId: row.task_id, type: row.task_type, title: row.title, usd: row.cost_usd, runs: row.runs })),
+    days: spendDays(perDay),
+    costliest: costliestTasks(costliest),
     budgetUsdPerDrivePerDay: budgets.perDrive ?? null,
     budgetUsdPerPersonPerDay: budgets.perPerson ?? null,
     drives: drives.map((row, i) => ({ driveId: row.drive_id, usd: row.cost_usd, runs: row.runs, ...(driveBudgets[i] ?? NO_BUDGET) })),
     people: people.map((row, i) => ({ by: row.asked_by, usd: row.cost_usd, runs: row.runs, ...(personBudgets[i] ?? NO_BUDGET) })),
   };
+}
+
+/** Each UTC day's spend, all types together and by type, newest first. */
+export function spendDays(rows: readonly DaySpendRow[]): SpendReport["days"] {
+  const byDay = new Map<string, SpendReport["days"][number]>();
+  for (const row of rows) {
+    const day = byDay.get(row.day) ?? { day: row.day, usd: 0, runs: 0, types: {} };
+    day.usd += row.cost_usd;
+    day.runs += row.runs;
+    day.types[row.task_type] = row.cost_usd;
+    byDay.set(row.day, day);
+  }
+  return [...byDay.values()];
+}
+
+export function costliestTasks(rows: readonly CostlyTaskRow[]): SpendReport["costliest"] {
+  return rows.map((row) => ({ taskId: row.task_id, type: row.task_type, title: row.title, usd: row.cost_usd, runs: row.runs }));
 }
 
 type AgainstBudget = { budgetUsd: number | null; budgetSetting: string | null; resumesAt: string | null };

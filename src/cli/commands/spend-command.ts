@@ -10,6 +10,9 @@ import { table, truncate } from "../format.js";
 import { clientFor, printJson } from "./client-options.js";
 import { printText } from "../terminal-text.js";
 import { dollars, nearlySpent } from "../../tasks/spend-budget.js";
+import { ClientError } from "../client.js";
+import { EXIT } from "../exit-codes.js";
+import { BudgetEntrySchema, describeEntry } from "./budget-entry.js";
 
 const SpendSchema = z.looseObject({
   budgetUsdPerDay: z.number().nullable(),
@@ -63,17 +66,37 @@ function budgetCell(drive: AgainstBudget, defaultSetting?: string): string {
 /** Runs no one named asked for, as the people table says it. */
 const NO_ONE = "(no one named: API_TOKEN, loopback, schedules, hooks, unnamed writers)";
 
+/** The days and the costliest tasks, as the whole store's report and one holder's print them. */
+function daysAndCostliest(spend: Pick<SpendAnswer, "days" | "costliest">): string {
+  const days = spend.days.map((d) => [d.day, dollars(d.usd), String(d.runs), Object.entries(d.types).map(([type, usd]) => `${type} ${dollars(usd)}`).join(", ")]);
+  const costliest = spend.costliest.map((t) => [t.taskId, t.type, dollars(t.usd), String(t.runs), truncate(t.title ?? "(removed)", 50)]);
+  return (days.length > 0 ? `${table(["DAY (UTC)", "SPENT", "RUNS", "BY TYPE"], days)}\n` : "nothing spent in these days\n") +
+    (costliest.length > 0 ? `\ncostliest in the last 24 hours:\n${table(["TASK", "TYPE", "SPENT", "RUNS", "TITLE"], costliest)}\n` : "");
+}
+
+/** What one person or one drive's writers spent (GET /api/spend/people/:person, /api/spend/drives/:drive). */
+const HolderSpendSchema = z.object({ budget: BudgetEntrySchema.extend({ driveId: z.string().optional(), person: z.string().optional() }), days: SpendSchema.shape.days, costliest: SpendSchema.shape.costliest });
+
 export function registerSpendCommand(program: Command): void {
   program
     .command("spend")
-    .description("what runs cost (claude-code, claude-agent): the last 24 hours against the daily budget, each day by type, the costliest tasks, the drives whose writers asked against their budget, the people who asked")
+    .description("what runs cost (claude-code, claude-agent): the last 24 hours against the daily budget, each day by type, the costliest tasks, the drives whose writers asked against their budget, the people who asked; --by / --drive: what one person or one drive's writers spent")
     .option("--days <n>", "how many days (UTC) to list (1-400)", "7")
+    .option("--by <person>", "only what one person asked for, against their budget")
+    .option("--drive <drive>", "only what one drive's writers asked for, against its budget")
     .option("--json", "print JSON")
-    .action(async (flags: { days: string; json?: boolean }, command: Command) => {
-      const spend = await clientFor(command).request("GET", `/api/spend?${new URLSearchParams({ days: flags.days }).toString()}`, SpendSchema);
+    .action(async (flags: { days: string; by?: string; drive?: string; json?: boolean }, command: Command) => {
+      const client = clientFor(command);
+      const query = new URLSearchParams({ days: flags.days }).toString();
+      if (flags.by !== undefined && flags.drive !== undefined) throw new ClientError("--by and --drive: one at a time", EXIT.usage);
+      if (flags.by !== undefined || flags.drive !== undefined) {
+        const [path, id, label] = flags.by !== undefined ? ["people", flags.by, flags.by] : ["drives", flags.drive ?? "", `drive ${flags.drive ?? ""}`];
+        const one = await client.request("GET", `/api/spend/${path}/${encodeURIComponent(id)}?${query}`, HolderSpendSchema);
+        if (flags.json) return printJson(one);
+        return printText(`${describeEntry(one.budget, label)}\n${daysAndCostliest(one)}`);
+      }
+      const spend = await client.request("GET", `/api/spend?${query}`, SpendSchema);
       if (flags.json) return printJson(spend);
-      const days = spend.days.map((d) => [d.day, dollars(d.usd), String(d.runs), Object.entries(d.types).map(([type, usd]) => `${type} ${dollars(usd)}`).join(", ")]);
-      const costliest = spend.costliest.map((t) => [t.taskId, t.type, dollars(t.usd), String(t.runs), truncate(t.title ?? "(removed)", 50)]);
       const drives = spend.drives.map((d) => [d.driveId ?? "(the owner's own: API, CLI, schedules, hooks)", dollars(d.usd), String(d.runs), budgetCell(d)]);
       // Only worth a table once someone is named: otherwise it would say "no one" once more.
       const people = spend.people.some((p) => p.by !== null) ? spend.people.map((p) => [p.by ?? NO_ONE, dollars(p.usd), String(p.runs), budgetCell(p, "TASK_BUDGET_USD_PER_PERSON_PER_DAY")]) : [];
@@ -81,8 +104,7 @@ export function registerSpendCommand(program: Command): void {
       const personBudgets = spend.people.some((p) => p.budgetUsd !== null);
       printText(
         `${spendHeadline(spend)}\n\n` +
-          (days.length > 0 ? `${table(["DAY (UTC)", "SPENT", "RUNS", "BY TYPE"], days)}\n` : "nothing spent in these days\n") +
-          (costliest.length > 0 ? `\ncostliest in the last 24 hours:\n${table(["TASK", "TYPE", "SPENT", "RUNS", "TITLE"], costliest)}\n` : "") +
+          daysAndCostliest(spend) +
           (drives.length > 0 ? `\n${driveHeading(spend)}:\n${table(["DRIVE", "SPENT", "RUNS", "BUDGET"], drives)}\n` : "") +
           (people.length > 0 ? `\nby the person who asked, in the last 24 hours:\n${table(["WHO", "SPENT", "RUNS", ...(personBudgets ? ["BUDGET"] : [])], people.map((row) => (personBudgets ? row : row.slice(0, 3))))}\n` : ""),
       );

@@ -2,7 +2,9 @@
  * GET /api/spend — what runs cost (tasks/spend-report.ts): the last 24 hours against the daily
  * budget (one set while the agents run, else TASK_BUDGET_USD_PER_DAY), `days` UTC days by type
  * (default 7, at most 400), the costliest tasks, and the drives whose writers and the people who
- * asked for most (the drives against their budgets) of the last 24 hours.
+ * asked for most (each against its budget) of the last 24 hours. GET /api/spend/drives/:drive and
+ * /api/spend/people/:person: what one drive's writers or one person spent — their budget, their
+ * days, their costliest tasks.
  * GET /api/budgets/daily — the daily budget now, whatever gives it, and the spend against it; PUT
  * and DELETE set one while the agents run, over TASK_BUDGET_USD_PER_DAY (queue/daily-budget-service.ts).
  * GET /api/budgets/drives — every drive with a budget of its own and its spend; PUT and DELETE
@@ -80,6 +82,12 @@ interface HolderRouteNames {
 /** GET /api/budgets/<path>, and GET (one's, whatever gives it), PUT and DELETE /api/budgets/<path>/:id. */
 function holderRoutes(router: Router, service: HolderBudgetService, names: HolderRouteNames, options: { tokenRequired: boolean }): void {
   const blind = () => blindWarning(service.store.db, names.blind);
+  // What one drive's writers, or one person, spent: GET /api/spend/<path>/:id?days=.
+  router.get(`/api/spend/${names.path}/:id`, route(async (req, res) => {
+    const query = parseWith(SpendQuerySchema, req.query);
+    if (!query.ok) return badRequest(res, "query", query.errors);
+    res.json(await service.report(String(req.params.id), query.value.days));
+  }));
   router.get(`/api/budgets/${names.path}`, route(async (_req, res) => {
     const { defaultUsdPerDay, entries } = await service.list();
     res.json({ defaultUsdPerDay, [names.path]: entries, ...(await blind()) });

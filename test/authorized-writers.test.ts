@@ -148,9 +148,13 @@ describe("requests written while the agent was down (the start-up scan)", () => 
 });
 
 describe("a rule set off by a named writer's signed change", () => {
-  it("is theirs: its task says who asked (spend, budgets per person, list --by); an unsigned change sets nothing off", async () => {
+  it("is theirs: its task says who asked (spend, budgets per person, list --by), and so does one its result sets off; an unsigned change sets nothing off", async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), "ph-writers-rules-"));
-    const rules = RulesFileSchema.parse({ rules: [{ name: "on-spec", on: { documentType: "powerhouse/task", operationType: "SET_SPEC" }, task: { type: "cli", title: "spec of {{document.id}} changed", command: "true" } }] }).rules;
+    // on-spec's result writes the title "chained …", which sets off on-chained: a chain alice started.
+    const rules = RulesFileSchema.parse({ rules: [
+      { name: "on-spec", on: { documentType: "powerhouse/task", operationType: "SET_SPEC", where: { "input.title": { matches: "^(unsigned|signed)" } } }, task: { type: "cli", title: "spec of {{document.id}} changed", command: "echo", args: ["-n", "chained by the rule"] }, onResult: { operation: "SET_SPEC", input: { title: "{{result.stdout}}" } } },
+      { name: "on-chained", on: { documentType: "powerhouse/task", operationType: "SET_SPEC", where: { "input.title": { matches: "^chained" } } }, task: { type: "cli", title: "chained", command: "true" } },
+    ] }).rules;
     const env = { TASK_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "silent", TASK_SHUTDOWN_GRACE_MS: "100", TASK_AUTHORIZED_WRITERS: `alice=${alice.did}` };
     const agent = await startAgent(loadConfig(env, dataDir), { logger: silentLogger(), rules });
     try {
@@ -163,7 +167,10 @@ describe("a rule set off by a named writer's signed change", () => {
       const ruled = await ruledTasks();
       expect(ruled).toHaveLength(1); // the unsigned change set nothing off
       expect(ruled[0]?.source).toMatchObject({ documentId: doc, by: "alice", origin: "rule:on-spec" });
-      expect((await agent.manager.listTasks({ limit: 10, offset: 0, askedBy: "alice" })).tasks.map((t) => t.id)).toEqual([ruled[0]?.id]);
+      // The rule's result sets off the next rule: that task is alice's too, one step down the chain.
+      const chained = await waitFor(async () => (await agent.manager.listTasks({ limit: 10, offset: 0 })).tasks.find((t) => t.source?.origin === "rule:on-chained"), 10_000, "the chained rule's task");
+      expect(chained.source).toMatchObject({ by: "alice", chainDepth: 1 });
+      expect((await agent.manager.listTasks({ limit: 10, offset: 0, askedBy: "alice" })).tasks.map((t) => t.id).sort()).toEqual([ruled[0]?.id, chained.id].sort());
     } finally {
       await agent.stop();
     }

@@ -33,8 +33,8 @@ export interface ResultWriteBackDeps {
   logger: Logger;
   pipelines?: PipelineService | undefined;
   ruleResults?: RuleResultStore | undefined;
-  /** Told each action written, before it is applied, with the chain depth what it triggers carries. */
-  wrote: (actionId: string, depth: number) => void;
+  /** Told each action written, before it is applied, with the chain depth what it triggers carries and who asked for the task whose result it is. */
+  wrote: (actionId: string, depth: number, by: string | undefined) => void;
   leaseMs?: number | undefined;
   /** How often the sweep looks at every end not written, not only those since its last look (sweep-cursor.ts). */
   fullLookEveryMs?: number | undefined;
@@ -193,7 +193,7 @@ export class ResultWriteBack {
     const action = createAction(mapped.type, mapped.input, undefined, undefined, scope);
     if (actionId !== undefined) action.id = actionId;
     // What this write triggers is one step further down the chain.
-    this.deps.wrote(action.id, (task.source?.chainDepth ?? 0) + 1);
+    this.deps.wrote(action.id, (task.source?.chainDepth ?? 0) + 1, task.source?.by);
     const outcome = await this.deps.reactor.addAction(documentId, action);
     const refused = outcome.operations.find((op) => op.error);
     if (refused || outcome.status !== "SUCCESS") {

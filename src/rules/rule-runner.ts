@@ -20,6 +20,12 @@ import type { PipelineService } from "../pipelines/pipeline-service.js";
 import type { RuleResultStore } from "../store/rule-result-store.js";
 import { ResultWriteBack } from "./result-write-back.js";
 
+/** Where an operation stands in a chain of rules: how deep (0: a person's), and who asked for the chain's first task. */
+export interface RuleChain {
+  depth: number;
+  by?: string;
+}
+
 export interface RuleRunnerDeps {
   manager: TaskManager;
   reactor: IDocumentDriveServer;
@@ -40,13 +46,13 @@ export interface RuleRunnerDeps {
 }
 
 export class RuleRunner {
-  /** Actions the agent wrote as a rule's result mapping, with the chain depth they carry. */
-  private readonly resultActions = new Map<string, number>();
+  /** Actions the agent wrote as a rule's result mapping, with the chain depth they carry and who asked for the chain's first task. */
+  private readonly resultActions = new Map<string, RuleChain>();
 
   private readonly writeBack: ResultWriteBack;
 
   constructor(private readonly deps: RuleRunnerDeps) {
-    this.writeBack = new ResultWriteBack({ ...deps, leaseMs: deps.writeBackLeaseMs, wrote: (actionId, depth) => this.resultActions.set(actionId, depth) });
+    this.writeBack = new ResultWriteBack({ ...deps, leaseMs: deps.writeBackLeaseMs, wrote: (actionId, depth, by) => this.resultActions.set(actionId, by === undefined ? { depth } : { depth, by }) });
   }
 
   /** Whether the agent wrote this action as a rule's result (it may trigger rules, one level deeper). */
@@ -54,14 +60,15 @@ export class RuleRunner {
     return this.resultActions.has(actionId);
   }
 
-  /** The chain depth an operation carries (0: a person's), forgotten once read. */
-  takeChainDepth(actionId: string): number {
-    const depth = this.resultActions.get(actionId) ?? 0;
+  /** The chain an operation belongs to — its depth (0: a person's) and who asked for its first task — forgotten once read. */
+  takeChain(actionId: string): RuleChain {
+    const chain = this.resultActions.get(actionId) ?? { depth: 0 };
     this.resultActions.delete(actionId);
-    return depth;
+    return chain;
   }
 
-  async applyRules(documentId: string, documentType: string, op: Operation, depth: number): Promise<Task[]> {
+  async applyRules(documentId: string, documentType: string, op: Operation, chain: RuleChain): Promise<Task[]> {
+    const { depth } = chain;
     const operation = { id: op.id, type: op.action.type, index: op.index };
     // Filters on the input and the operation alone are checked before the document is read.
     const light = { input: op.action.input, document: { id: documentId, type: documentType }, operation };
@@ -78,8 +85,8 @@ export class RuleRunner {
       this.deps.logger.warn({ documentId, operation: op.action.type, code: refusal.code, rules: matching.map((r) => r.name) }, `trigger ignored: ${refusal.message}`);
       return [];
     }
-    // Who made the change, as proven: their rule's tasks are theirs (spend, budget per person, list --by). A result the agent wrote is no one's.
-    const by = depth === 0 ? this.deps.provenWriter?.(op.action) : undefined;
+    // Who made the change, as proven: their rule's tasks are theirs (spend, budget per person, list --by), and so are those a rule's result sets off, down the chain.
+    const by = depth === 0 ? this.deps.provenWriter?.(op.action) : chain.by;
     const document = await this.deps.reactor.getDocument<PHDocument>(documentId);
     const driveId = await this.deps.directory.driveOf(documentId);
     const context: TriggerContext = {

@@ -187,7 +187,7 @@ export class TaskEventHandler {
       const actionId = op.action.id;
       if (this.ownActions.delete(actionId)) continue;
       if (type === TASK_DOCUMENT_TYPE && AGENT_OPERATION_TYPES.has(op.action.type)) continue; // another agent's bookkeeping
-      const depth = this.ruleRunner.takeChainDepth(actionId);
+      const chain = this.ruleRunner.takeChain(actionId);
       if (type === TASK_DOCUMENT_TYPE) {
         if (RUN_REQUEST_TYPES.has(op.action.type)) {
           const task = await this.enqueueForDocument(documentId, undefined, { id: op.id, type: op.action.type, action: op.action });
@@ -208,7 +208,7 @@ export class TaskEventHandler {
           this.audited(documentId, op.action, refusal ? "refused" : "done", said?.message);
         }
       }
-      tasks.push(...(await this.ruleRunner.applyRules(documentId, type, op, depth)));
+      tasks.push(...(await this.ruleRunner.applyRules(documentId, type, op, chain)));
     }
     return tasks;
   }

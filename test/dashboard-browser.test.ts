@@ -611,6 +611,8 @@ describeInChromium("the dashboard", () => {
     await page.locator('#task-details .waiting[data-code="approval"]').waitFor({ timeout: 10_000 });
     expect(await page.locator("#task-details .approvers").textContent()).toBe("alice");
     expect(await page.locator("#task-details .asked-by").textContent()).toBe("alice");
+    // The controls are set from who is signed in, which the page reads apart from the task: waited for, not raced.
+    await page.locator("#decision-refusal").filter({ hasText: /\S/ }).waitFor({ timeout: 10_000 });
     expect(await page.locator("#approve").isDisabled()).toBe(true);
     expect(await page.locator("#decision-refusal").textContent()).toBe("only alice may decide this; your token names no one (API_USERS gives named tokens)");
     expect(await page.locator("#user-note").isVisible()).toBe(false);

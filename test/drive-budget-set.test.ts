@@ -92,6 +92,38 @@ for (const backend of BACKENDS.filter((b) => b.name !== "postgres-async-commit")
       expect((await service.list()).entries.map((d) => d.driveId)).toEqual(["team"]);
     });
 
+    it("a budget raised while a worker reads the old one: the task it sends back is looked at again at once, not at the old budget's time", async () => {
+      const opened = await openWithSecondConnection(backend);
+      cleanup = opened.cleanup;
+      const a = make(opened.store, { budgetUsdPerDrivePerDay: 1 });
+      const waiting: string[] = [];
+      a.on("waiting", (task) => waiting.push(task.id));
+      await a.start();
+      const service = serviceOf(opened.other, a);
+      await finalStatus(a, (await a.enqueueTask({ type: "costly", title: "spends it", costUsd: 1.2, source: fromDocument("team") })).task.id);
+
+      // The raise lands between the worker's read of the spent budget and its release of the
+      // task: the raise's own wake-up finds the task running, not waiting, so it wakes nothing.
+      const drives = a.budgets.drives;
+      const read = drives.read.bind(drives);
+      let raised = false;
+      drives.read = async (id) => {
+        const reading = await read(id);
+        if (!raised && reading?.spent) {
+          raised = true;
+          await service.set("team", { usdPerDay: 5 }, "bob");
+        }
+        return reading;
+      };
+      const held = await a.enqueueTask({ type: "costly", title: "held", costUsd: 0.1, source: fromDocument("team") });
+      const ran = await finalStatus(a, held.task.id);
+      expect(raised).toBe(true);
+      // Sent back once under the old budget, then run under the new one within seconds (not in 24 hours).
+      expect(waiting).toContain(held.task.id);
+      expect(ran).toMatchObject({ status: "completed", attempts: 1 });
+      expect(capOf(ran)).toEqual({ cap: expect.closeTo(3.8, 6), capFrom: "drive", capSetting: "set by bob (ph-tasks budget)" });
+    }, 60_000);
+
     it("tells webhooks at the change itself: a budget lowered below the spend is spent, raised again it has room", async () => {
       const opened = await openWithReceiver(backend, "drive-alerts", ["budget.drive_spent", "budget.drive_available"]);
       const { receiver } = opened;

@@ -12,7 +12,6 @@
 import { z } from "zod";
 import type { Logger } from "../logger.js";
 import { PersonNameSchema } from "../security/identities.js";
-import { CHANNELS } from "../store/db.js";
 import type { SpendStore } from "../store/spend-store.js";
 import type { HolderKind } from "../store/sql/holder-budgets/budget-holder-tables.js";
 import { tellHolderWebhooks, type HolderBudgets } from "../tasks/holder-budget.js";
@@ -122,9 +121,8 @@ export class HolderBudgetService {
   /** After a change: the holder's held tasks looked at again, its webhooks told, its entry read back. */
   private async changed(id: string, change: "set" | "removed", by: string): Promise<HolderEntryAnswer> {
     const { kind } = this.budgets;
-    const woken = await this.store.wakeHolds({ kind: kind.kind, id });
-    if (woken.length > 0) await this.store.db.notify(CHANNELS.wakeup, "");
-    if (woken.length > 0) this.logger.info({ [kind.idField]: id, tasks: woken.length }, `${woken.length} task(s) waiting for the budget of ${kind.label(id)} looked at again under its new budget`);
+    const woken = await this.budgets.wakeHolds(id);
+    if (woken > 0) this.logger.info({ [kind.idField]: id, tasks: woken }, `${woken} task(s) waiting for the budget of ${kind.label(id)} looked at again under its new budget`);
     await tellHolderWebhooks(this.budgets, this.logger, id, await this.budgets.read(id));
     const entry = this.answer(await holderBudgetEntry(this.store.db, kind, this.budgets, id));
     await tellChange(this.store, this.logger, { kind: kind.kind, change, by, ...entry });

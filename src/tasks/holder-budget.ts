@@ -16,12 +16,13 @@
  * holder's budget, when that is the tightest of the budgets that hold it.
  */
 import type { Logger } from "../logger.js";
+import { CHANNELS } from "../store/db.js";
 import type { HolderBudgetRow, SpendStore } from "../store/spend-store.js";
 import { HOLDER_TABLES } from "../store/sql/holder-budgets/budget-holder-tables.js";
+import { listHolderBudgets } from "../store/sql/holder-budgets/list-holder-budgets.js";
 import type { TaskStore } from "../store/task-store.js";
 import type { SpendCap } from "./executors/executor.js";
 import type { BudgetHolder } from "./budget-holders.js";
-import { holderBudgetsOf } from "./holder-budget-entries.js";
 import { BUDGET_WINDOW_MS, DEFAULT_WARN_AT_PERCENT, dollars, nearlySpent, storedSetting, type Budget, type SpentBudget } from "./spend-budget.js";
 import { logTransition } from "./task-events.js";
 import type { Task } from "./types.js";
@@ -43,6 +44,8 @@ export interface HolderBudgetReading {
   /** What was spent in the last 24 hours, and what is left of the budget (never below 0). */
   spentUsd: number;
   remainingUsd: number;
+  /** When the budget set for the holder while the agents run was set (ms), null when none was: changedSince compares it. */
+  setAt: number | null;
 }
 
 /** When a holder's spend could not be read, its task is tried again this much later (a budget is not skipped for a store's hiccup). */
@@ -55,6 +58,8 @@ const RECHECKED = 100;
 export const SPENT_HOLDERS_RECHECK_MS = 60_000;
 /** What is left of a holder's budget is kept this long after it was read, for the run that starts (its cap). */
 const REMAINING_KEPT_MS = 60_000;
+
+const setAtOf = (row: HolderBudgetRow | undefined): number | null => row?.set_at.getTime() ?? null;
 
 /** Why a task waits for its holder's budget, as `ph-tasks show`, the API and its document say it. */
 export function holderBudgetReason(kind: BudgetHolder, spent: SpentHolderBudget): WaitingReason {
@@ -105,12 +110,6 @@ export class HolderBudgets implements HolderBudgetSources {
     readonly warnAtPercent = DEFAULT_WARN_AT_PERCENT,
   ) {}
 
-  /** `id`'s budget, its own set while the agents run first (one primary-key read); undefined: none. */
-  async budgetOf(id: string | null | undefined): Promise<Budget | undefined> {
-    if (id === null || id === undefined) return undefined;
-    return (await holderBudgetsOf(this.store.db, this.kind, this, [id])).get(id);
-  }
-
   /** Reads the budget and the spend of `task`'s holder; undefined: no holder, or no budget. */
   readFor(task: Pick<Task, "source">): Promise<HolderBudgetReading | undefined> {
     return this.read(this.kind.of(task.source));
@@ -118,8 +117,9 @@ export class HolderBudgets implements HolderBudgetSources {
 
   /** Reads `id`'s budget and its spend; undefined: no holder, or no budget. */
   async read(id: string | undefined): Promise<HolderBudgetReading | undefined> {
-    const budget = await this.budgetOf(id);
     if (id === undefined) return undefined;
+    const [row] = await listHolderBudgets(this.store.db, this.kind.kind, [id]);
+    const budget = holderBudgetOf(this.kind, this, id, row);
     // None now (set so, or removed): a rest read under the one before must not cap the next run.
     if (budget === undefined) return void this.remaining.delete(id);
     const spend = await this.store.inWindow(BUDGET_WINDOW_MS, budget.usd, { kind: this.kind.kind, id });
@@ -127,10 +127,28 @@ export class HolderBudgets implements HolderBudgetSources {
     for (const [holder, read] of this.remaining) if (now - read.at > REMAINING_KEPT_MS) this.remaining.delete(holder);
     const remainingUsd = Math.max(0, budget.usd - spend.spentUsd);
     this.remaining.set(id, { usd: remainingUsd, setting: budget.setting, at: now });
-    const read = { holder: id, budget, spentUsd: spend.spentUsd, remainingUsd };
+    const read = { holder: id, budget, spentUsd: spend.spentUsd, remainingUsd, setAt: setAtOf(row) };
     if (spend.spentUsd < budget.usd) return { ...read, spent: undefined };
     const freesInMs = spend.freesInMs ?? 0;
     return { ...read, spent: { holder: id, limitUsd: budget.usd, spentUsd: spend.spentUsd, freesAt: now + freesInMs, freesInMs, setting: budget.setting } };
+  }
+
+  /**
+   * Whether the budget set for `reading`'s holder changed (set, raised, removed) since it was read.
+   * A change's wake-up (wake-holder-budget-holds.ts) only finds tasks that are pending: one a worker
+   * holds while it reads the old budget is released after that wake-up found nothing, so the worker
+   * asks this after its release and wakes the holder's holds itself when the budget changed.
+   */
+  async changedSince(reading: HolderBudgetReading): Promise<boolean> {
+    const [row] = await listHolderBudgets(this.store.db, this.kind.kind, [reading.holder]);
+    return setAtOf(row) !== reading.setAt;
+  }
+
+  /** The tasks waiting for `id`'s budget made claimable now, the workers woken to look at them under its budget as it now is; how many. */
+  async wakeHolds(id: string): Promise<number> {
+    const woken = await this.store.wakeHolds({ kind: this.kind.kind, id });
+    if (woken.length > 0) await this.store.db.notify(CHANNELS.wakeup, "");
+    return woken.length;
   }
 
   /** Spent: `task`'s holder has spent its budget; undefined: room, no holder, no budget. */
@@ -215,8 +233,9 @@ export async function returnedForHolderBudget(deps: HolderHoldDeps, budgets: Hol
   if (id === undefined) return false;
   let why: WaitingReason;
   let afterMs: number;
+  let reading: HolderBudgetReading | undefined;
   try {
-    const reading = await budgets.readFor(task);
+    reading = await budgets.readFor(task);
     if (reading === undefined) return false;
     await tellHolderWebhooks(budgets, deps.logger, id, reading);
     if (!reading.spent) return false;
@@ -234,5 +253,18 @@ export async function returnedForHolderBudget(deps: HolderHoldDeps, budgets: Hol
   const pending: Task = { ...task, status: "pending", attempts: Math.max(0, task.attempts - 1) };
   logTransition(deps.logger, pending, `returned to the queue (${kind.name} is spent)`, { until: why.until });
   deps.returned(pending, why, kind);
+  if (reading) await wakeIfChanged(deps, budgets, reading);
   return true;
+}
+
+/** After a release: the holder's holds woken when its budget changed since it was read (changedSince); a failure only logged — the next change or the task's time wakes it. */
+async function wakeIfChanged(deps: HolderHoldDeps, budgets: HolderBudgets, reading: HolderBudgetReading): Promise<void> {
+  const { kind } = budgets;
+  try {
+    if (!(await budgets.changedSince(reading))) return;
+    const woken = await budgets.wakeHolds(reading.holder);
+    if (woken > 0) deps.logger.info({ [kind.idField]: reading.holder, tasks: woken }, `the budget of ${kind.label(reading.holder)} changed while a task of it was held: ${woken} task(s) looked at again under its new budget`);
+  } catch (error) {
+    deps.logger.warn({ err: error, [kind.idField]: reading.holder }, `looking whether the budget of ${kind.label(reading.holder)} changed failed; its held tasks wait for their time or its next change`);
+  }
 }

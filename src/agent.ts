@@ -17,6 +17,7 @@ import { createReactor, type ReactorStorageOption } from "./reactor/reactor-setu
 import type { Rule } from "./rules/rules-schema.js";
 import { loadRulesFile } from "./rules/trigger-rules.js";
 import { TaskStore } from "./store/task-store.js";
+import { lockDataDir, type DataDirLock } from "./store/data-dir-lock.js";
 import { newerButCompatible } from "./store/schema-compatibility.js";
 import { describeMode, ensurePrivateDataDir } from "./security/private-data-dir.js";
 import { WriterPolicy } from "./security/authorized-writers.js";
@@ -97,6 +98,17 @@ export interface AgentOverrides {
 }
 
 export async function startAgent(config: Config, overrides: AgentOverrides = {}): Promise<Agent> {
+  // Before anything opens: another process on this data directory is refused, naming it (data-dir-lock.ts).
+  const lock = lockDataDir(config.dataDir, "ph-tasks serve");
+  try {
+    return await startLockedAgent(config, overrides, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startLockedAgent(config: Config, overrides: AgentOverrides, lock: DataDirLock): Promise<Agent> {
   const logger = overrides.logger ?? createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, secrets: agentSecrets(config) });
   const dataDir = ensurePrivateDataDir(config.dataDir);
   if (dataDir.tightenedFrom !== undefined) logger.warn({ dataDir: config.dataDir, was: describeMode(dataDir.tightenedFrom) }, `the data directory was open to other users (mode ${describeMode(dataDir.tightenedFrom)}); made it 0700`);
@@ -269,6 +281,7 @@ export async function startAgent(config: Config, overrides: AgentOverrides = {})
       handler.detach();
       await audit.stop();
       await store.close();
+      lock.release();
       logger.info("powerhouse-tasks agent stopped");
     },
   };

@@ -27,6 +27,7 @@ import { registerDoctorCommand } from "./commands/doctor-command.js";
 import { registerStatsCommand } from "./commands/stats-command.js";
 import { registerWorkersCommand } from "./commands/workers-command.js";
 import { registerPipelineCommands } from "./commands/pipeline-commands.js";
+import { registerStoreCommands } from "./commands/store-commands.js";
 import { VERSION } from "../version.js";
 
 export function buildProgram(): Command {
@@ -57,6 +58,7 @@ export function buildProgram(): Command {
   registerDoctorCommand(program);
   registerStatsCommand(program);
   registerWorkersCommand(program);
+  registerStoreCommands(program);
   return program;
 }
 

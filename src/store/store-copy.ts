@@ -1,0 +1,196 @@
+/**
+ * `ph-tasks store copy`: the whole task store copied into a new one — the embedded store of a data
+ * directory into PostgreSQL when one machine is no longer enough (or back, or from one server to
+ * another): every task with its attempts, output and events, the schedules, hooks, webhooks and
+ * their deliveries still owed, templates, pipelines, rate limits, budgets, spend and the audit log.
+ *
+ * - Read in one snapshot (REPEATABLE READ, read only): a PostgreSQL store may be copied while its
+ *   workers run, and the copy is the store as it was at one instant. A data directory is held for
+ *   the copy (data-dir-lock.ts): an agent running on it is named and the copy refused.
+ * - Written in one transaction: a copy that fails leaves the new store as it was. Only into a new
+ *   store (no tasks, schedules, ... — the rows of a new store's one-row tables are replaced), at the
+ *   same schema version as the one copied (both are brought to this ph-tasks's first).
+ * - Rows are copied as they are, triggers off (setTableTriggers: copied tasks queue no webhook
+ *   twice), then counted on both sides; sequences set past the copied values.
+ * Not copied: the workers of the old store (ph_workers: those are not the new store's) and the
+ * schema's own bookkeeping. Tasks that were running are running in the copy too, under leases
+ * nobody renews: the new store's workers take them back when the leases expire, as after a crash.
+ * The reactor's documents stay in the data directory: an agent on PostgreSQL keeps its
+ * TASK_DATA_DIR for them.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { lockDataDir, type DataDirLock } from "./data-dir-lock.js";
+import type { Queryable } from "./db.js";
+import { advanceSequence } from "./sql/store-copy/advance-sequence.js";
+import { countTableRows } from "./sql/store-copy/count-table-rows.js";
+import { deleteTableRows } from "./sql/store-copy/delete-table-rows.js";
+import { insertTableRows } from "./sql/store-copy/insert-table-rows.js";
+import { listStoreTables, type StoreTable } from "./sql/store-copy/list-store-tables.js";
+import { selectTableRows } from "./sql/store-copy/select-table-rows.js";
+import { setTableTriggers } from "./sql/store-copy/set-table-triggers.js";
+import { TaskStore } from "./task-store.js";
+
+/** Where a store is: an agent's data directory (its embedded store in store/), or a PostgreSQL URL. */
+export type StoreLocation = { kind: "dir"; dir: string } | { kind: "postgres"; url: string };
+
+/** Tables that belong to one store and are not copied: its schema's bookkeeping, and the workers that worked on it. */
+export const NOT_COPIED: ReadonlySet<string> = new Set(["ph_tasks_migrations", "ph_tasks_schema", "ph_workers"]);
+/** One-row tables a new store is made with (migrations 027, 038): replaced by the copied store's rows. */
+export const MADE_WITH_A_ROW: ReadonlySet<string> = new Set(["ph_finished_rollup", "ph_budget_state"]);
+
+/** Rows read and written at once; tables with bytes (kept conversations, up to megabytes each) fewer. */
+const BATCH_ROWS = 1000;
+const BATCH_ROWS_WITH_BYTES = 20;
+
+export interface CopiedTable {
+  table: string;
+  rows: number;
+}
+
+export interface StoreCopyReport {
+  from: string;
+  to: string;
+  schemaVersion: number;
+  tasks: number;
+  tables: CopiedTable[];
+  ms: number;
+}
+
+export class StoreCopyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StoreCopyError";
+  }
+}
+
+/** `value` as a store's location: a postgres:// URL, else a directory (relative to `cwd`). */
+export function storeLocation(value: string, cwd = process.cwd()): StoreLocation {
+  return /^postgres(ql)?:\/\//i.test(value) ? { kind: "postgres", url: value } : { kind: "dir", dir: path.resolve(cwd, value) };
+}
+
+/** How a location is named in messages: a URL without its password. */
+export function describeLocation(location: StoreLocation): string {
+  if (location.kind === "dir") return location.dir;
+  try {
+    const url = new URL(location.url);
+    if (url.password) url.password = "***";
+    return url.toString();
+  } catch {
+    return "the PostgreSQL URL given";
+  }
+}
+
+interface OpenedStore {
+  store: TaskStore;
+  lock?: DataDirLock;
+}
+
+async function openLocation(location: StoreLocation, role: "from" | "to"): Promise<OpenedStore> {
+  if (location.kind === "postgres") {
+    try {
+      return { store: await TaskStore.open({ databaseUrl: location.url }) };
+    } catch (error) {
+      // The server's own words (unreachable, no such database or schema), with which flag named it.
+      throw new StoreCopyError(`--${role} ${describeLocation(location)}: the store cannot be opened: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  const storeDir = path.join(location.dir, "store");
+  if (role === "from" && !fs.existsSync(path.join(storeDir, "PG_VERSION"))) throw new StoreCopyError(`--from ${location.dir}: no task store there (an agent's TASK_DATA_DIR has one in store/)`);
+  const lock = lockDataDir(location.dir, "ph-tasks store copy");
+  try {
+    return { store: await TaskStore.open({ dataDir: storeDir }), lock };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function closeStore(opened: OpenedStore | undefined): Promise<void> {
+  if (!opened) return;
+  await opened.store.close().catch(() => undefined);
+  opened.lock?.release();
+}
+
+/** Copies the store at `from` into the new store at `to` (see above); `onTable` hears each table as it is done. */
+export async function copyStore(from: StoreLocation, to: StoreLocation, onTable: (copied: CopiedTable) => void = () => undefined): Promise<StoreCopyReport> {
+  const started = Date.now();
+  if (describeLocation(from) === describeLocation(to)) throw new StoreCopyError(`--from and --to are the same store (${describeLocation(from)})`);
+  let source: OpenedStore | undefined;
+  let target: OpenedStore | undefined;
+  try {
+    source = await openLocation(from, "from");
+    target = await openLocation(to, "to");
+    const [sourceVersion, targetVersion] = [source.store.schema.version, target.store.schema.version];
+    if (sourceVersion !== targetVersion) throw new StoreCopyError(`the store copied is at schema version ${sourceVersion}, the new one at ${targetVersion}: copy with a ph-tasks that knows ${Math.max(sourceVersion, targetVersion)}`);
+    const tables = inCopyOrder((await listStoreTables(source.store.db)).filter((t) => !NOT_COPIED.has(t.name)));
+    const into = target.store.db;
+    const copied = await source.store.db.transaction(async (src) => {
+      await src.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+      return into.transaction((dst) => copyTables(src, dst, tables, onTable));
+    });
+    return { from: describeLocation(from), to: describeLocation(to), schemaVersion: sourceVersion, tasks: copied.find((t) => t.table === "ph_tasks")?.rows ?? 0, tables: copied, ms: Date.now() - started };
+  } finally {
+    await closeStore(target);
+    await closeStore(source);
+  }
+}
+
+async function copyTables(src: Queryable, dst: Queryable, tables: readonly StoreTable[], onTable: (copied: CopiedTable) => void): Promise<CopiedTable[]> {
+  const withTriggers = tables.filter((t) => t.hasTriggers);
+  for (const table of withTriggers) await setTableTriggers(dst, table.name, false);
+  await refuseNonEmpty(dst, tables);
+  const copied: CopiedTable[] = [];
+  for (const table of tables) {
+    if (MADE_WITH_A_ROW.has(table.name)) await deleteTableRows(dst, table.name);
+    const rows = await copyTable(src, dst, table);
+    const [read, written] = await Promise.all([countTableRows(src, table.name), countTableRows(dst, table.name)]);
+    if (read !== rows || written !== rows) throw new StoreCopyError(`${table.name}: ${rows} rows copied, but the store copied holds ${read} and the new one ${written}; nothing was written`);
+    for (const column of table.sequenced) await advanceSequence(dst, table.name, column);
+    copied.push({ table: table.name, rows });
+    onTable({ table: table.name, rows });
+  }
+  for (const table of withTriggers) await setTableTriggers(dst, table.name, true);
+  return copied;
+}
+
+async function copyTable(src: Queryable, dst: Queryable, table: StoreTable): Promise<number> {
+  const limit = table.hasBytes ? BATCH_ROWS_WITH_BYTES : BATCH_ROWS;
+  let after = "(0,0)";
+  let total = 0;
+  for (;;) {
+    const batch = await selectTableRows(src, table, after, limit);
+    if (batch.length === 0) return total;
+    total += await insertTableRows(dst, table, batch.map((r) => r.row));
+    after = batch[batch.length - 1]?.at ?? after;
+  }
+}
+
+/** Only into a new store: one that holds anything (tasks, schedules, ...) is named with what it holds, and nothing is written. */
+async function refuseNonEmpty(dst: Queryable, tables: readonly StoreTable[]): Promise<void> {
+  const holding: string[] = [];
+  for (const table of tables) {
+    if (MADE_WITH_A_ROW.has(table.name)) continue;
+    const rows = await countTableRows(dst, table.name);
+    if (rows > 0) holding.push(`${table.name} ${rows}`);
+  }
+  if (holding.length > 0) throw new StoreCopyError(`the store copied into must be new, and this one holds rows (${holding.join(", ")}): give --to an empty database or schema, or a new data directory`);
+}
+
+/** Tables whose foreign keys point at others after those (ph_tasks before its dependencies, rule results, conversations). */
+export function inCopyOrder(tables: readonly StoreTable[]): StoreTable[] {
+  const byName = new Map(tables.map((t) => [t.name, t]));
+  const ordered: StoreTable[] = [];
+  const placed = new Set<string>();
+  const place = (table: StoreTable, path: readonly string[]) => {
+    if (placed.has(table.name) || path.includes(table.name)) return;
+    for (const parent of table.parents) {
+      const of = byName.get(parent);
+      if (of) place(of, [...path, table.name]);
+    }
+    placed.add(table.name);
+    ordered.push(table);
+  };
+  for (const table of tables) place(table, []);
+  return ordered;
+}

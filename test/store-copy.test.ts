@@ -1,0 +1,205 @@
+/**
+ * `ph-tasks store copy` (src/store/store-copy.ts) on real stores: a real agent's embedded store,
+ * filled through the CLI (tasks that completed, failed, wait for later and for another; a
+ * schedule, a webhook and its deliveries, a person's budget) and a kept conversation's bytes, copied
+ * into a PostgreSQL schema while the agent is stopped — refused, naming it, while it runs. Every
+ * table copied holds the same rows on both sides (timestamps to the microsecond, bytes, arrays,
+ * JSON); an agent on the copy lists the same tasks, schedules and budgets, sends no delivery twice
+ * and goes on (new events numbered after the copied ones, webhooks told of new tasks). Back from
+ * PostgreSQL into a new data directory likewise. A store that is not new, the same store on both
+ * sides, other schema versions and bad flags are refused, naming why, and nothing is written.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { LATEST_MIGRATION } from "../src/store/migrate.js";
+import type { Queryable } from "../src/store/db.js";
+import { listStoreTables } from "../src/store/sql/store-copy/list-store-tables.js";
+import { ConversationStore } from "../src/store/conversation-store.js";
+import { NOT_COPIED } from "../src/store/store-copy.js";
+import { TaskStore } from "../src/store/task-store.js";
+import { AgentProcess } from "./support/agent-process.js";
+import { phTasks } from "./support/ph-tasks-cli.js";
+import { sleep, waitFor } from "./support/process.js";
+import { dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "./support/stores.js";
+import { startReceiver } from "./support/webhook-receiver.js";
+
+/** A URL that puts the store in `schema` (the agent's own stores live in the connection's first schema). */
+const urlOf = (schema: string) => `${TEST_DATABASE_URL}${TEST_DATABASE_URL.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+
+/** Every copied table's rows as JSON text, sorted (the same text on both sides: time zone UTC). */
+async function contents(store: TaskStore): Promise<Record<string, string[]>> {
+  const tables = (await listStoreTables(store.db)).filter((t) => !NOT_COPIED.has(t.name));
+  return store.db.transaction(async (tx: Queryable) => {
+    await tx.query("SET LOCAL TimeZone = 'UTC'");
+    const all: Record<string, string[]> = {};
+    for (const t of tables) all[t.name] = (await tx.query<{ r: string }>(`SELECT row_to_json(x)::text AS r FROM ${t.name} x`)).rows.map((row) => row.r).sort();
+    return all;
+  });
+}
+
+describe.skipIf(!postgresAvailable)("ph-tasks store copy: an agent's embedded store into PostgreSQL and back", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "ph-store-copy-"));
+  const dataDir = path.join(dir, "data");
+  const schema = uniqueSchema("copy");
+  const agents: AgentProcess[] = [];
+  const schemas = [schema];
+  const transcript = randomBytes(300_000);
+  let firstId = "";
+  const closers: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const a of agents) await a.stop("SIGKILL");
+    for (const close of closers) await close();
+    for (const s of schemas) await dropSchema(s);
+  });
+  const agentOn = (env: Record<string, string>) => {
+    const agent = new AgentProcess(dir, { TASK_SHUTDOWN_GRACE_MS: "100", TASK_WEBHOOK_POLL_MS: "200", ...env });
+    agents.push(agent);
+    return agent;
+  };
+
+  it("refuses while the agent runs on the data directory, naming it; stopped, copies every table as it is, and an agent on PostgreSQL goes on from there", async () => {
+    const receiver = await startReceiver();
+    closers.push(receiver.close);
+    const embedded = agentOn({ TASK_DATA_DIR: dataDir });
+    expect((await embedded.cli(["webhook", "add", "tell", "--to", `${receiver.url}/ph`, "--on", "completed,failed"])).status).toBe(0);
+    firstId = (await embedded.cli(["submit", "cli", "--", "echo", "copied"])).stdout.trim();
+    expect((await embedded.cli(["logs", firstId, "--follow"])).stdout).toBe("copied\n");
+    const failed = (await embedded.cli(["submit", "cli", "--max-attempts", "1", "--", "sh", "-c", "echo no; exit 3"])).stdout.trim();
+    const later = (await embedded.cli(["submit", "cli", "--in", "1h", "--", "echo", "later"])).stdout.trim();
+    const after = (await embedded.cli(["submit", "cli", "--after", later, "--", "echo", "after"])).stdout.trim();
+    expect((await embedded.cli(["schedule", "add", "nightly", "0 3 * * *", "--task", '{"type":"cli","title":"nightly","command":"echo","args":["n"]}'])).status).toBe(0);
+    expect((await embedded.cli(["budget", "person", "set", "bob", "2", "--reason", "a trial"])).status).toBe(0);
+    await waitFor(() => (receiver.received.length >= 2 ? true : undefined), 15_000, "the webhook's two deliveries");
+
+    // Running: refused, naming the agent; nothing is made on the server.
+    const refused = await phTasks(["store", "copy", "--to", urlOf(schema)], { TASK_DATA_DIR: dataDir });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain(`the data directory ${dataDir} is in use by ph-tasks serve (pid ${embedded.child.pid},`);
+    expect(await schemaTables(schema)).toBe(0);
+
+    expect(await embedded.stop("SIGTERM")).toBe(0);
+    // A conversation kept for a follow-up: bytes.
+    const source = await TaskStore.open({ dataDir: path.join(dataDir, "store") });
+    expect(await new ConversationStore(source.db).save(firstId, 1, { sessionId: "session-1", transcript })).toBe(true);
+    await source.close();
+
+    // The schema named in the URL must be there: the copy names it when it is not.
+    const missing = await phTasks(["store", "copy", "--to", urlOf(schema)], { TASK_DATA_DIR: dataDir });
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain(`--to ${urlOf(schema)}: the store cannot be opened: no schema has been selected to create in`);
+    await createSchema(schema);
+    const copy = await phTasks(["store", "copy", "--to", urlOf(schema), "--json"], { TASK_DATA_DIR: dataDir });
+    expect(copy.stderr).toBe("");
+    expect(copy.status).toBe(0);
+    const report = JSON.parse(copy.stdout) as { from: string; tasks: number; tables: { table: string; rows: number }[] };
+    expect(report.from).toBe(dataDir);
+    expect(report.tasks).toBe(4);
+    expect(report.tables.find((t) => t.table === "ph_webhook_deliveries")?.rows).toBe(2);
+
+    // The same rows in every table copied; the conversation's bytes read back whole.
+    const [from, to] = [await TaskStore.open({ dataDir: path.join(dataDir, "store") }), await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema })];
+    try {
+      const [a, b] = [await contents(from), await contents(to)];
+      expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
+      for (const table of Object.keys(a)) expect({ table, rows: b[table] }).toEqual({ table, rows: a[table] });
+      expect(a.ph_tasks).toHaveLength(4);
+      expect(a.ph_conversations).toHaveLength(1);
+      expect(report.tables.filter((t) => t.rows > 0).map((t) => [t.table, t.rows])).toEqual(Object.entries(a).filter(([, rows]) => rows.length > 0).map(([table, rows]) => [table, rows.length]).sort((x, y) => report.tables.findIndex((t) => t.table === x[0]) - report.tables.findIndex((t) => t.table === y[0])));
+      expect((await new ConversationStore(to.db).load(firstId))?.transcript.equals(transcript)).toBe(true);
+    } finally {
+      await from.close();
+      await to.close();
+    }
+
+    // An agent on the copy (its documents still in the data directory): the same tasks, schedule and budget.
+    const onPostgres = agentOn({ DATABASE_URL: urlOf(schema), TASK_DATA_DIR: dataDir });
+    const listed = JSON.parse((await onPostgres.cli(["list", "--json"])).stdout) as { tasks: { id: string; status: string }[] };
+    expect(Object.fromEntries(listed.tasks.map((t) => [t.id, t.status]))).toEqual({ [firstId]: "completed", [failed]: "failed", [later]: "pending", [after]: "pending" });
+    expect((await onPostgres.cli(["schedule", "list"])).stdout).toContain("nightly");
+    expect((await onPostgres.cli(["budget", "person", "show", "bob"])).stdout).toContain("$2.00");
+    expect((await onPostgres.cli(["logs", firstId])).stdout).toBe("copied\n");
+    // Delivered before the copy: not sent again. A new task is told (the triggers are on again), its events numbered after the copied.
+    await sleep(1000);
+    expect(receiver.received).toHaveLength(2);
+    const next = (await onPostgres.cli(["submit", "cli", "--", "echo", "next"])).stdout.trim();
+    expect((await onPostgres.cli(["logs", next, "--follow"])).stdout).toBe("next\n");
+    await waitFor(() => (receiver.received.length >= 3 ? true : undefined), 15_000, "the new task's delivery");
+    expect(receiver.received.map((r) => r.json.task.id)).toEqual(expect.arrayContaining([firstId, failed, next]));
+    expect(receiver.received).toHaveLength(3);
+    expect(await onPostgres.stop("SIGTERM")).toBe(0);
+  }, 180_000);
+
+  it("copies back from PostgreSQL into a new data directory: the same rows, and an agent there lists the tasks", async () => {
+    const back = path.join(dir, "back");
+    const copy = await phTasks(["store", "copy", "--from", urlOf(schema), "--to", back], {});
+    expect(copy.stderr).toBe(`copying the task store of ${urlOf(schema)} into ${back}…\n`);
+    expect(copy.status).toBe(0);
+    expect(copy.stdout).toMatch(/^ph_tasks +5$/m);
+    expect(copy.stdout).toContain(`copied 5 tasks (`);
+    expect(copy.stdout).toContain(`start the agent with TASK_DATA_DIR=${back}`);
+    const [from, to] = [await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema }), await TaskStore.open({ dataDir: path.join(back, "store") })];
+    try {
+      expect(await contents(to)).toEqual(await contents(from));
+    } finally {
+      await from.close();
+      await to.close();
+    }
+    const embedded = agentOn({ TASK_DATA_DIR: back });
+    const listed = JSON.parse((await embedded.cli(["list", "--json"])).stdout) as { tasks: { id: string }[] };
+    expect(listed.tasks.map((t) => t.id)).toContain(firstId);
+    expect(await embedded.stop("SIGTERM")).toBe(0);
+  }, 120_000);
+
+  it("refuses a store that is not new, the same store twice, another schema version and bad flags, naming why; nothing is written", async () => {
+    const notNew = await phTasks(["store", "copy", "--to", urlOf(schema)], { TASK_DATA_DIR: dataDir });
+    expect(notNew.status).toBe(2);
+    expect(notNew.stderr).toMatch(/the store copied into must be new, and this one holds rows \(.*ph_tasks 5/);
+    const same = await phTasks(["store", "copy", "--from", dataDir, "--to", `${dataDir}/`], {});
+    expect(same.status).toBe(2);
+    expect(same.stderr).toContain(`--from and --to are the same store (${dataDir})`);
+    const none = await phTasks(["store", "copy", "--from", path.join(dir, "nothing"), "--to", path.join(dir, "new")], {});
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain(`--from ${path.join(dir, "nothing")}: no task store there`);
+    const empty = await phTasks(["store", "copy", "--to", " "], {});
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toContain("--to: must name a PostgreSQL URL (postgres://…) or a data directory");
+
+    // A store one migration ahead (a newer ph-tasks made it; older agents may still work on it).
+    const newer = uniqueSchema("copy");
+    schemas.push(newer);
+    const made = await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema: newer }); // (made with the schema)
+    await made.db.query("INSERT INTO ph_tasks_migrations (version, name) VALUES (999, 'from a newer ph-tasks')");
+    await made.close();
+    const apart = await phTasks(["store", "copy", "--to", urlOf(newer)], { TASK_DATA_DIR: dataDir });
+    expect(apart.status).toBe(2);
+    expect(apart.stderr).toContain(`the store copied is at schema version ${LATEST_MIGRATION}, the new one at 999: copy with a ph-tasks that knows 999`);
+    const check = await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema: newer });
+    expect(Number((await check.db.query<{ n: string }>("SELECT count(*) AS n FROM ph_tasks")).rows[0]?.n)).toBe(0);
+    await check.close();
+  }, 120_000);
+});
+
+async function createSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA ${schema}`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** How many tables `schema` holds on the server (0: none, or no such schema). */
+async function schemaTables(schema: string): Promise<number> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    return Number((await client.query<{ n: string }>("SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = $1", [schema])).rows[0]?.n);
+  } finally {
+    await client.end();
+  }
+}

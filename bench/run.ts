@@ -11,6 +11,7 @@ import { benchPipelineListCost } from "./pipeline-list-cost.js";
 import { benchQueueThroughput } from "./queue-throughput.js";
 import { benchReactorHandler } from "./reactor-handler.js";
 import { benchStatsCost } from "./stats-cost.js";
+import { benchStoreCopy } from "./store-copy.js";
 import { benchWebhookCost } from "./webhook-cost.js";
 
 const sections: [string, () => Promise<string>][] = [
@@ -24,6 +25,7 @@ const sections: [string, () => Promise<string>][] = [
   ["Claude Code overhead", benchClaudeCode],
   ["follow-ups", benchFollowUpCost],
   ["budget per drive", benchDriveBudgetCost],
+  ["store copy", benchStoreCopy],
 ];
 
 console.log(`# powerhouse-tasks benchmarks — ${new Date().toISOString()}, Node ${process.version}, ${(await import("node:os")).cpus().length} cores\n`);

@@ -17,7 +17,7 @@ import { createReactor, type ReactorStorageOption } from "./reactor/reactor-setu
 import type { Rule } from "./rules/rules-schema.js";
 import { loadRulesFile } from "./rules/trigger-rules.js";
 import { TaskStore } from "./store/task-store.js";
-import { lockDataDir, type DataDirLock } from "./store/data-dir-lock.js";
+import { lockDataDir, SERVE, type DataDirLock } from "./store/data-dir-lock.js";
 import { newerButCompatible } from "./store/schema-compatibility.js";
 import { describeMode, ensurePrivateDataDir } from "./security/private-data-dir.js";
 import { WriterPolicy } from "./security/authorized-writers.js";
@@ -99,7 +99,7 @@ export interface AgentOverrides {
 
 export async function startAgent(config: Config, overrides: AgentOverrides = {}): Promise<Agent> {
   // Before anything opens: another process on this data directory is refused, naming it (data-dir-lock.ts).
-  const lock = lockDataDir(config.dataDir, "ph-tasks serve");
+  const lock = lockDataDir(config.dataDir, SERVE);
   try {
     return await startLockedAgent(config, overrides, lock);
   } catch (error) {

@@ -34,7 +34,7 @@ describe("one process per data directory", () => {
     const lock = lockDataDir(dir, "ph-tasks serve");
     expect(lockOf(dir)).toMatchObject({ pid: process.pid, command: "ph-tasks serve" });
     expect(() => lockDataDir(dir, "ph-tasks store copy")).toThrow(DataDirInUseError);
-    expect(() => lockDataDir(dir, "ph-tasks store copy")).toThrow(`the data directory ${dir} is in use by ph-tasks serve (pid ${process.pid}, since `);
+    expect(() => lockDataDir(dir, "ph-tasks store copy")).toThrow(new RegExp(`^the data directory ${dir} is in use by ph-tasks serve \\(pid ${process.pid}, since [^)]+\\): one process at a time may open it — stop that one first$`));
     lock.release();
     lock.release();
     const again = lockDataDir(dir, "ph-tasks store copy");

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "./support/stores.js";
+import { LOCK_FILE, lockDataDir } from "../src/store/data-dir-lock.js";
 import { TaskStore } from "../src/store/task-store.js";
 import { WorkerStore } from "../src/store/worker-store.js";
 import { SpendStore } from "../src/store/spend-store.js";
@@ -242,6 +243,12 @@ describe("ph-tasks doctor", () => {
     expect(run.status).toBe(0);
     expect(run.line("task store")).toBe(`warn  task store      embedded PGlite in ${data}: other users may enter it (mode 0755) and read or change the task store; the agent makes it 0700 at its next start`);
     chmodSync(data, 0o700);
+    expect((await doctor({ TASK_DATA_DIR: data })).line("task store")).toBe(`ok    task store      embedded PGlite in ${data} (private to this user)`);
+    // Held by a live process (here this one): said so, who and since when; let go, no longer.
+    const lock = lockDataDir(data, "ph-tasks serve");
+    const since = (JSON.parse(readFileSync(path.join(data, LOCK_FILE), "utf8")) as { since: string }).since;
+    expect((await doctor({ TASK_DATA_DIR: data })).line("task store")).toBe(`ok    task store      embedded PGlite in ${data} (private to this user); held by ph-tasks serve (pid ${process.pid}, since ${since}): another agent or a store copy on it is refused while it runs`);
+    lock.release();
     expect((await doctor({ TASK_DATA_DIR: data })).line("task store")).toBe(`ok    task store      embedded PGlite in ${data} (private to this user)`);
   });
 

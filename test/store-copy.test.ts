@@ -11,7 +11,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import os, { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
@@ -39,6 +39,14 @@ async function contents(store: TaskStore): Promise<Record<string, string[]>> {
     for (const t of tables) all[t.name] = (await tx.query<{ r: string }>(`SELECT row_to_json(x)::text AS r FROM ${t.name} x`)).rows.map((row) => row.r).sort();
     return all;
   });
+}
+
+/** Takes the newest audit entry (the copy's own) out of a store's contents, and returns it. */
+function withoutCopyEntry(tables: Record<string, string[]>): Record<string, unknown> | undefined {
+  const entries = (tables.ph_audit ?? []).map((r) => JSON.parse(r) as { id: number });
+  const newest = entries.reduce<{ id: number } | undefined>((max, e) => (max === undefined || e.id > max.id ? e : max), undefined);
+  tables.ph_audit = (tables.ph_audit ?? []).filter((r) => (JSON.parse(r) as { id: number }).id !== newest?.id);
+  return newest;
 }
 
 describe.skipIf(!postgresAvailable)("ph-tasks store copy: an agent's embedded store into PostgreSQL and back", () => {
@@ -105,6 +113,9 @@ describe.skipIf(!postgresAvailable)("ph-tasks store copy: an agent's embedded st
     try {
       const [a, b] = [await contents(from), await contents(to)];
       expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
+      // The audit log has one entry more: the copy, who ran it and from where.
+      const copyEntry = withoutCopyEntry(b);
+      expect(copyEntry).toMatchObject({ actor: os.userInfo().username, via: "cli", action: "ph-tasks store copy", outcome: "done", detail: `copied from ${dataDir}: 4 tasks, schema version ${LATEST_MIGRATION}` });
       for (const table of Object.keys(a)) expect({ table, rows: b[table] }).toEqual({ table, rows: a[table] });
       expect(a.ph_tasks).toHaveLength(4);
       expect(a.ph_conversations).toHaveLength(1);
@@ -143,7 +154,9 @@ describe.skipIf(!postgresAvailable)("ph-tasks store copy: an agent's embedded st
     expect(copy.stdout).toContain(`start the agent with TASK_DATA_DIR=${back}`);
     const [from, to] = [await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema }), await TaskStore.open({ dataDir: path.join(back, "store") })];
     try {
-      expect(await contents(to)).toEqual(await contents(from));
+      const copied = await contents(to);
+      expect(withoutCopyEntry(copied)).toMatchObject({ action: "ph-tasks store copy", detail: `copied from ${urlOf(schema)}: 5 tasks, schema version ${LATEST_MIGRATION}` });
+      expect(copied).toEqual(await contents(from));
     } finally {
       await from.close();
       await to.close();

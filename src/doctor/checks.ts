@@ -26,6 +26,7 @@ import { selectSpendGrouped } from "../store/sql/spend/select-spend-grouped.js";
 import { BUDGET_WINDOW_MS, dailyBudgetOf, DAILY_BUDGET_SETTING, dollars, storedSetting } from "../tasks/spend-budget.js";
 import { selectDailyBudget } from "../store/sql/daily-budget/select-daily-budget.js";
 import { describeBlindWorkers, workersBlindTo } from "../tasks/budget-blind-workers.js";
+import { dataDirHolder } from "../store/data-dir-lock.js";
 import { describeMode, openToOthers } from "../security/private-data-dir.js";
 import { otherLoginUsersHere } from "./other-users.js";
 import { peerUsersKnown } from "../http/peer-user.js";
@@ -64,7 +65,9 @@ async function checkStore(config: Config): Promise<CheckResult> {
     }
     const open = openToOthers(dir);
     if (open) return result("task store", "warn", `embedded PGlite in ${dir}: other users may enter it (mode ${describeMode(open.mode)}) and read or change the task store; the agent makes it 0700 at its next start`);
-    return result("task store", "ok", `embedded PGlite in ${dir}${existsSync(dir) ? " (private to this user)" : " (made at the first start, private to this user)"}`);
+    const holder = dataDirHolder(dir);
+    const held = holder ? `; held by ${holder.command} (pid ${holder.pid}, since ${holder.since}): another agent or a store copy on it is refused while it runs` : "";
+    return result("task store", "ok", `embedded PGlite in ${dir}${existsSync(dir) ? " (private to this user)" : " (made at the first start, private to this user)"}${held}`);
   }
   const where = new URL(config.DATABASE_URL);
   const label = `PostgreSQL at ${where.host}${where.pathname}`;

@@ -21,6 +21,8 @@ import path from "node:path";
 import { z } from "zod";
 
 export const LOCK_FILE = "agent.lock";
+/** The agent's own name for its hold (`ph-tasks serve`). */
+export const SERVE = "ph-tasks serve";
 
 /** Who holds a data directory, as its lock file records it. */
 const HolderSchema = z.object({
@@ -40,11 +42,13 @@ export class DataDirInUseError extends Error {
   constructor(
     readonly dir: string,
     readonly holder: DataDirHolder,
+    /** What this process wanted it for: an agent may be given another directory instead. */
+    wanting: string,
   ) {
     const where = holder.host === os.hostname() ? `pid ${holder.pid}` : `pid ${holder.pid} on ${holder.host}`;
     super(
       `the data directory ${dir} is in use by ${holder.command} (${where}, since ${holder.since}): ` +
-        `one process at a time may open it — stop that one first, or give this one a TASK_DATA_DIR of its own` +
+        `one process at a time may open it — stop that one first${wanting === SERVE ? ", or give this one a TASK_DATA_DIR of its own" : ""}` +
         (holder.host === os.hostname() ? "" : ` (if that process is gone, remove ${path.join(dir, LOCK_FILE)})`),
     );
     this.name = "DataDirInUseError";
@@ -76,7 +80,7 @@ export function lockDataDir(dir: string, command: string): DataDirLock {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
         const holder = readHolder(file);
-        if (holder && holderLives(holder, file)) throw new DataDirInUseError(dir, holder);
+        if (holder && holderLives(holder, file)) throw new DataDirInUseError(dir, holder, command);
         if (tries >= 2) throw new Error(`the data directory ${dir}'s lock (${file}) keeps coming back: another process is opening it at this moment`, { cause: error });
         // Its holder is gone (or the file is not a lock we wrote): taken over.
         fs.rmSync(file, { force: true });
@@ -98,6 +102,13 @@ export function lockDataDir(dir: string, command: string): DataDirLock {
       if (holder?.pid === mine.pid && holder.since === mine.since) fs.rmSync(file, { force: true });
     },
   };
+}
+
+/** Who holds `dir` now, if a live process does (ph-tasks doctor says so). */
+export function dataDirHolder(dir: string): DataDirHolder | undefined {
+  const file = path.join(dir, LOCK_FILE);
+  const holder = readHolder(file);
+  return holder && holderLives(holder, file) ? holder : undefined;
 }
 
 function readHolder(file: string): DataDirHolder | undefined {

@@ -11,7 +11,8 @@
  *   store (no tasks, schedules, ... — the rows of a new store's one-row tables are replaced), at the
  *   same schema version as the one copied (both are brought to this ph-tasks's first).
  * - Rows are copied as they are, triggers off (setTableTriggers: copied tasks queue no webhook
- *   twice), then counted on both sides; sequences set past the copied values.
+ *   twice), then counted on both sides; sequences set past the copied values. The new store's
+ *   audit log gets one entry more: the copy itself (who ran it, from where).
  * Not copied: the workers of the old store (ph_workers: those are not the new store's) and the
  * schema's own bookkeeping. Tasks that were running are running in the copy too, under leases
  * nobody renews: the new store's workers take them back when the leases expire, as after a crash.
@@ -19,9 +20,11 @@
  * TASK_DATA_DIR for them.
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { lockDataDir, type DataDirLock } from "./data-dir-lock.js";
 import type { Queryable } from "./db.js";
+import { insertAuditEntries } from "./sql/audit/insert-audit-entries.js";
 import { advanceSequence } from "./sql/store-copy/advance-sequence.js";
 import { countTableRows } from "./sql/store-copy/count-table-rows.js";
 import { deleteTableRows } from "./sql/store-copy/delete-table-rows.js";
@@ -127,7 +130,13 @@ export async function copyStore(from: StoreLocation, to: StoreLocation, onTable:
     const into = target.store.db;
     const copied = await source.store.db.transaction(async (src) => {
       await src.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-      return into.transaction((dst) => copyTables(src, dst, tables, onTable));
+      return into.transaction(async (dst) => {
+        const tablesCopied = await copyTables(src, dst, tables, onTable);
+        // The new store's audit log says where it came from, who copied it and when.
+        const tasks = tablesCopied.find((t) => t.table === "ph_tasks")?.rows ?? 0;
+        await insertAuditEntries(dst, `${os.hostname()}:${process.pid}`, [{ at: new Date(), actor: whoRuns(), via: "cli", action: "ph-tasks store copy", outcome: "done", detail: `copied from ${describeLocation(from)}: ${tasks} tasks, schema version ${sourceVersion}` }]);
+        return tablesCopied;
+      });
     });
     return { from: describeLocation(from), to: describeLocation(to), schemaVersion: sourceVersion, tasks: copied.find((t) => t.table === "ph_tasks")?.rows ?? 0, tables: copied, ms: Date.now() - started };
   } finally {
@@ -175,6 +184,15 @@ async function refuseNonEmpty(dst: Queryable, tables: readonly StoreTable[]): Pr
     if (rows > 0) holding.push(`${table.name} ${rows}`);
   }
   if (holding.length > 0) throw new StoreCopyError(`the store copied into must be new, and this one holds rows (${holding.join(", ")}): give --to an empty database or schema, or a new data directory`);
+}
+
+/** The account running the copy, as the audit log names it. */
+function whoRuns(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return `uid ${process.getuid?.() ?? "?"}`;
+  }
 }
 
 /** Tables whose foreign keys point at others after those (ph_tasks before its dependencies, rule results, conversations). */

@@ -2,8 +2,8 @@
 export interface AuditEntry {
   /** Who: a named token's or key's name, "API_TOKEN", "loopback", "hook:<name>", a document's signer. */
   actor: string;
-  /** Through what: the HTTP API, a signed inbound hook delivery, a task document. */
-  via: "api" | "hook" | "document";
+  /** Through what: the HTTP API, a signed inbound hook delivery, a task document, a command on the store itself (`ph-tasks store copy`). */
+  via: "api" | "hook" | "document" | "cli";
   /** What was asked: "POST /api/tasks/<id>/cancel", "APPROVE". */
   action: string;
   /** How it ended: the HTTP status ("201", "403"), or a document operation's "done" / "refused". */

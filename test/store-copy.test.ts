@@ -10,7 +10,7 @@
  * sides, other schema versions and bad flags are refused, naming why, and nothing is written.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -19,7 +19,7 @@ import { LATEST_MIGRATION } from "../src/store/migrate.js";
 import type { Queryable } from "../src/store/db.js";
 import { listStoreTables } from "../src/store/sql/store-copy/list-store-tables.js";
 import { ConversationStore } from "../src/store/conversation-store.js";
-import { NOT_COPIED } from "../src/store/store-copy.js";
+import { copyStore, NOT_COPIED } from "../src/store/store-copy.js";
 import { TaskStore } from "../src/store/task-store.js";
 import { AgentProcess } from "./support/agent-process.js";
 import { phTasks } from "./support/ph-tasks-cli.js";
@@ -165,6 +165,46 @@ describe.skipIf(!postgresAvailable)("ph-tasks store copy: an agent's embedded st
     const listed = JSON.parse((await embedded.cli(["list", "--json"])).stdout) as { tasks: { id: string }[] };
     expect(listed.tasks.map((t) => t.id)).toContain(firstId);
     expect(await embedded.stop("SIGTERM")).toBe(0);
+  }, 120_000);
+
+  it("walks big tables in several batches: 20,000 events over many pages, nine conversations of bytes a few at a time", async () => {
+    const big = path.join(dir, "big");
+    mkdirSync(big, { mode: 0o700 });
+    const source = await TaskStore.open({ dataDir: path.join(big, "store") });
+    await source.db.query(
+      `INSERT INTO ph_tasks (id, type, title, status, priority, rank_at, max_attempts, timeout_ms)
+       SELECT 'big-' || g, 'cli', 'big ' || g, 'completed', 50, now(), 1, 1000 FROM generate_series(1, 9) g`,
+    );
+    await source.db.query(`INSERT INTO ph_task_events (task_id, kind, stream, data) SELECT 'big-' || (g % 9 + 1), 'output', 'stdout', 'line ' || g FROM generate_series(1, 20000) g`);
+    const transcripts = Array.from({ length: 9 }, () => randomBytes(50_000));
+    for (const [i, bytes] of transcripts.entries()) await new ConversationStore(source.db).save(`big-${i + 1}`, 1, { sessionId: `s${i}`, transcript: bytes });
+    const pages = Number((await source.db.query<{ n: string }>("SELECT pg_relation_size('ph_task_events') / 8192 AS n")).rows[0]?.n);
+    expect(pages).toBeGreaterThan(64 * 2); // several page ranges
+    await source.close();
+
+    const into = uniqueSchema("copy");
+    schemas.push(into);
+    await createSchema(into);
+    const report = await copyStore({ kind: "dir", dir: big }, { kind: "postgres", url: urlOf(into) });
+    expect(report.tables.filter((t) => ["ph_tasks", "ph_task_events", "ph_conversations"].includes(t.table)).map((t) => [t.table, t.rows])).toEqual([
+      ["ph_tasks", 9],
+      ["ph_conversations", 9],
+      ["ph_task_events", 20000],
+    ]);
+    const [from, to] = [await TaskStore.open({ dataDir: path.join(big, "store") }), await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema: into })];
+    try {
+      const copied = await contents(to);
+      withoutCopyEntry(copied);
+      expect(copied).toEqual(await contents(from));
+      for (const [i, bytes] of transcripts.entries()) expect((await new ConversationStore(to.db).load(`big-${i + 1}`))?.transcript.equals(bytes)).toBe(true);
+      // Numbered after the copied: the next event's seq is past the largest copied.
+      const max = Number((await to.db.query<{ m: string }>("SELECT max(seq) AS m FROM ph_task_events")).rows[0]?.m);
+      const next = await to.db.query<{ seq: string }>("INSERT INTO ph_task_events (task_id, kind, data) VALUES ('big-1', 'output', 'next') RETURNING seq");
+      expect(Number(next.rows[0]?.seq)).toBe(max + 1);
+    } finally {
+      await from.close();
+      await to.close();
+    }
   }, 120_000);
 
   it("refuses a store that is not new, the same store twice, another schema version and bad flags, naming why; nothing is written", async () => {

@@ -26,11 +26,13 @@ import { lockDataDir, type DataDirLock } from "./data-dir-lock.js";
 import type { Queryable } from "./db.js";
 import { insertAuditEntries } from "./sql/audit/insert-audit-entries.js";
 import { advanceSequence } from "./sql/store-copy/advance-sequence.js";
+import { countTablePages } from "./sql/store-copy/count-table-pages.js";
 import { countTableRows } from "./sql/store-copy/count-table-rows.js";
 import { deleteTableRows } from "./sql/store-copy/delete-table-rows.js";
 import { insertTableRows } from "./sql/store-copy/insert-table-rows.js";
 import { listStoreTables, type StoreTable } from "./sql/store-copy/list-store-tables.js";
 import { selectTableRows } from "./sql/store-copy/select-table-rows.js";
+import { selectTableRowsAfter } from "./sql/store-copy/select-table-rows-after.js";
 import { setTableTriggers } from "./sql/store-copy/set-table-triggers.js";
 import { TaskStore } from "./task-store.js";
 
@@ -42,9 +44,10 @@ export const NOT_COPIED: ReadonlySet<string> = new Set(["ph_tasks_migrations", "
 /** One-row tables a new store is made with (migrations 027, 038): replaced by the copied store's rows. */
 export const MADE_WITH_A_ROW: ReadonlySet<string> = new Set(["ph_finished_rollup", "ph_budget_state"]);
 
-/** Rows read and written at once; tables with bytes (kept conversations, up to megabytes each) fewer. */
-const BATCH_ROWS = 1000;
-const BATCH_ROWS_WITH_BYTES = 20;
+/** Heap pages (8 KB) read and written at once: about 2,000 events or 500 tasks. */
+const PAGES = 64;
+/** Rows of a table with bytes (kept conversations: up to 8 MB each, out of line, so many to a page) read and written at once. */
+const ROWS_WITH_BYTES = 4;
 
 export interface CopiedTable {
   table: string;
@@ -164,15 +167,21 @@ async function copyTables(src: Queryable, dst: Queryable, tables: readonly Store
 }
 
 async function copyTable(src: Queryable, dst: Queryable, table: StoreTable): Promise<number> {
-  const limit = table.hasBytes ? BATCH_ROWS_WITH_BYTES : BATCH_ROWS;
-  let after = "(0,0)";
   let total = 0;
-  for (;;) {
-    const batch = await selectTableRows(src, table, after, limit);
-    if (batch.length === 0) return total;
-    total += await insertTableRows(dst, table, batch.map((r) => r.row));
-    after = batch[batch.length - 1]?.at ?? after;
+  if (table.hasBytes) {
+    for (let after = "(0,0)"; ; ) {
+      const batch = await selectTableRowsAfter(src, table, after, ROWS_WITH_BYTES);
+      if (batch.length === 0) return total;
+      total += await insertTableRows(dst, table, batch.map((r) => r.row));
+      after = batch[batch.length - 1]?.at ?? after;
+    }
   }
+  const pages = await countTablePages(src, table.name);
+  for (let page = 0; page < pages; page += PAGES) {
+    const rows = await selectTableRows(src, table, page, PAGES);
+    if (rows.length > 0) total += await insertTableRows(dst, table, rows);
+  }
+  return total;
 }
 
 /** Only into a new store: one that holds anything (tasks, schedules, ...) is named with what it holds, and nothing is written. */

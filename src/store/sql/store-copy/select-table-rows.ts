@@ -3,16 +3,18 @@ import type { StoreTable } from "./list-store-tables.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 
 /**
- * Up to `limit` rows of `table` after the row at `after` (its ctid; "(0,0)" for the first), as
- * JSON text — the database writes every value the way it reads it back (timestamps to the
- * microsecond, bytea as hex, arrays, jsonb). Walks the table in its physical order, which a
- * transaction's snapshot keeps still (a TID range scan: no sort, no offset to skip).
+ * The rows of `table` in its heap pages [`fromPage`, `fromPage + pages`), as JSON text — the
+ * database writes every value the way it reads it back (timestamps to the microsecond, bytea as
+ * hex, arrays, jsonb). A TID range scan reads those pages only, so walking a table page range by
+ * page range reads it once (an ORDER BY ctid … LIMIT walk made every batch read, turn into JSON
+ * and sort all the rows left: 50 s for 200,000 events on PGlite). A transaction's snapshot keeps
+ * the rows it sees where they are (they are not moved, nor vacuumed away, while it lasts).
  */
-export async function selectTableRows(db: Queryable, table: StoreTable, after: string, limit: number): Promise<{ at: string; row: string }[]> {
-  const { rows } = await db.query<{ at: string; row: string }>(
-    `SELECT t.ctid::text AS at, row_to_json(t)::text AS row FROM ${quoteIdentifier(table.name)} t
-      WHERE t.ctid > $1::tid ORDER BY t.ctid LIMIT $2`,
-    [after, limit],
+export async function selectTableRows(db: Queryable, table: StoreTable, fromPage: number, pages: number): Promise<string[]> {
+  const { rows } = await db.query<{ row: string }>(
+    `SELECT row_to_json(t)::text AS row FROM ${quoteIdentifier(table.name)} t
+      WHERE t.ctid >= format('(%s,0)', $1::bigint)::tid AND t.ctid < format('(%s,0)', $2::bigint)::tid`,
+    [fromPage, fromPage + pages],
   );
-  return rows;
+  return rows.map((r) => r.row);
 }

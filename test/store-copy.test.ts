@@ -22,6 +22,7 @@ import { ConversationStore } from "../src/store/conversation-store.js";
 import { copyStore, NOT_COPIED } from "../src/store/store-copy.js";
 import { TaskStore } from "../src/store/task-store.js";
 import { AgentProcess } from "./support/agent-process.js";
+import { testManager } from "./support/manager.js";
 import { phTasks } from "./support/ph-tasks-cli.js";
 import { sleep, waitFor } from "./support/process.js";
 import { dropSchema, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "./support/stores.js";
@@ -204,6 +205,46 @@ describe.skipIf(!postgresAvailable)("ph-tasks store copy: an agent's embedded st
     } finally {
       await from.close();
       await to.close();
+    }
+  }, 120_000);
+
+  it("copies a PostgreSQL store while its worker runs tasks and more are asked for: the copy is one instant's", async () => {
+    const live = uniqueSchema("copy");
+    schemas.push(live);
+    const store = await TaskStore.open({ databaseUrl: TEST_DATABASE_URL, schema: live });
+    const manager = testManager(store, { maxConcurrent: 4, maxPerDocument: 10, maxPerDrive: 10 });
+    await manager.start();
+    let asking = true;
+    const asked = (async () => {
+      let n = 0;
+      while (asking) {
+        await manager.enqueueTask({ type: "cli", title: `busy ${n++}`, command: "echo", args: ["busy"] });
+        await sleep(5);
+      }
+      return n;
+    })();
+    try {
+      await waitFor(async () => ((await manager.listTasks({ status: ["completed"], limit: 30, offset: 0 })).tasks.length >= 30 ? true : undefined), 30_000, "30 tasks to complete");
+      const copy = path.join(dir, "live");
+      const report = await copyStore({ kind: "postgres", url: urlOf(live) }, { kind: "dir", dir: copy });
+      asking = false;
+      expect(await asked).toBeGreaterThan(report.tasks); // more were asked for after the instant copied
+      const copied = await TaskStore.open({ dataDir: path.join(copy, "store") });
+      try {
+        // One instant: no event of a task the copy does not hold, and each task's title row (written with it) copied with it.
+        const orphans = await copied.db.query("SELECT DISTINCT e.task_id FROM ph_task_events e LEFT JOIN ph_tasks t ON t.id = e.task_id WHERE t.id IS NULL");
+        expect(orphans.rows).toEqual([]);
+        const untitled = await copied.db.query("SELECT t.id, x.task_id FROM ph_tasks t FULL JOIN ph_task_titles x ON x.task_id = t.id WHERE t.id IS NULL OR x.task_id IS NULL");
+        expect(untitled.rows).toEqual([]);
+        expect(report.tasks).toBeGreaterThanOrEqual(30);
+      } finally {
+        await copied.close();
+      }
+    } finally {
+      asking = false;
+      await asked;
+      await manager.stop(0);
+      await store.close();
     }
   }, 120_000);
 

@@ -255,6 +255,9 @@ describe.skipIf(!postgresAvailable)("ph-tasks store copy: an agent's embedded st
     const same = await phTasks(["store", "copy", "--from", dataDir, "--to", `${dataDir}/`], {});
     expect(same.status).toBe(2);
     expect(same.stderr).toContain(`--from and --to are the same store (${dataDir})`);
+    const twoWays = await phTasks(["store", "copy", "--from", urlOf(schema), "--to", urlOf(schema).replace("127.0.0.1", "localhost")], {});
+    expect(twoWays.status).toBe(2);
+    expect(twoWays.stderr).toContain("the same server, database and schema)");
     const none = await phTasks(["store", "copy", "--from", path.join(dir, "nothing"), "--to", path.join(dir, "new")], {});
     expect(none.status).toBe(2);
     expect(none.stderr).toContain(`--from ${path.join(dir, "nothing")}: no task store there`);

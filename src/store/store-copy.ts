@@ -31,6 +31,7 @@ import { countTableRows } from "./sql/store-copy/count-table-rows.js";
 import { deleteTableRows } from "./sql/store-copy/delete-table-rows.js";
 import { insertTableRows } from "./sql/store-copy/insert-table-rows.js";
 import { listStoreTables, type StoreTable } from "./sql/store-copy/list-store-tables.js";
+import { selectStoreIdentity } from "./sql/store-copy/select-store-identity.js";
 import { selectTableRows } from "./sql/store-copy/select-table-rows.js";
 import { selectTableRowsAfter } from "./sql/store-copy/select-table-rows-after.js";
 import { setTableTriggers } from "./sql/store-copy/set-table-triggers.js";
@@ -127,6 +128,10 @@ export async function copyStore(from: StoreLocation, to: StoreLocation, onTable:
   try {
     source = await openLocation(from, "from");
     target = await openLocation(to, "to");
+    // The same store spelt two ways (localhost, 127.0.0.1): its copy into itself would wait on its own locks.
+    if (from.kind === "postgres" && to.kind === "postgres" && (await selectStoreIdentity(source.store.db)) === (await selectStoreIdentity(target.store.db))) {
+      throw new StoreCopyError(`--from and --to are the same store (${describeLocation(from)} and ${describeLocation(to)}: the same server, database and schema)`);
+    }
     const [sourceVersion, targetVersion] = [source.store.schema.version, target.store.schema.version];
     if (sourceVersion !== targetVersion) throw new StoreCopyError(`the store copied is at schema version ${sourceVersion}, the new one at ${targetVersion}: copy with a ph-tasks that knows ${Math.max(sourceVersion, targetVersion)}`);
     const tables = inCopyOrder((await listStoreTables(source.store.db)).filter((t) => !NOT_COPIED.has(t.name)));

@@ -18,6 +18,7 @@ import type { Rule } from "./rules/rules-schema.js";
 import { loadRulesFile } from "./rules/trigger-rules.js";
 import { TaskStore } from "./store/task-store.js";
 import { lockDataDir, SERVE, type DataDirLock } from "./store/data-dir-lock.js";
+import { movedStoreProblem } from "./store/moved-store.js";
 import { newerButCompatible } from "./store/schema-compatibility.js";
 import { describeMode, ensurePrivateDataDir } from "./security/private-data-dir.js";
 import { WriterPolicy } from "./security/authorized-writers.js";
@@ -137,6 +138,9 @@ async function startLockedAgent(config: Config, overrides: AgentOverrides, lock:
 
   // Before the reactor: a store this agent may not work on (a newer agent's, 029) stops start-up
   // with nothing else left open.
+  // An embedded store moved away (store copy --move) runs nowhere but where it went.
+  const moved = config.DATABASE_URL ? undefined : movedStoreProblem(config.dataDir);
+  if (moved) throw new ConfigError([{ field: "TASK_DATA_DIR", value: config.dataDir, message: moved }]);
   const store = await TaskStore.open(
     config.DATABASE_URL
       ? { databaseUrl: config.DATABASE_URL, asyncCommit: config.TASK_STORE_ASYNC_COMMIT, onError: (err) => logger.error({ err }, "database connection error") }

@@ -208,6 +208,36 @@ describe.skipIf(!postgresAvailable)("ph-tasks store copy: an agent's embedded st
     }
   }, 120_000);
 
+  it("--move marks the old embedded store: an agent there without DATABASE_URL refuses to start, naming where it went; with it, it runs on the copy", async () => {
+    const big = path.join(dir, "big"); // the store of the test above: nine tasks
+    const [kept, moved] = [uniqueSchema("copy"), uniqueSchema("copy")];
+    schemas.push(kept, moved);
+    await createSchema(kept);
+    await createSchema(moved);
+    // A plain copy leaves the old store as it was, and says what that means.
+    const plain = await phTasks(["store", "copy", "--from", big, "--to", urlOf(kept)], {});
+    expect(plain.status).toBe(0);
+    expect(plain.stderr).toContain(`the old store in ${big} is unchanged: an agent started on it again would run its pending tasks and schedules a second time (--move marks it so that none starts there)`);
+    const copy = await phTasks(["store", "copy", "--from", big, "--to", urlOf(moved), "--move"], {});
+    expect(copy.status).toBe(0);
+    expect(copy.stdout).toContain(`the old store in ${big} is marked moved: an agent started there without DATABASE_URL refuses to (remove ${big}/store/moved.json to run on it anyway)`);
+
+    const refused = agentOn({ TASK_DATA_DIR: big });
+    await expect(refused.url).rejects.toThrow(`TASK_DATA_DIR: the task store in ${big}/store was moved to ${urlOf(moved)} at `);
+    expect(refused.stderr).toContain(`(ph-tasks store copy --move): an agent here would run its tasks and schedules a second time — start the agents with DATABASE_URL=${urlOf(moved)} (this TASK_DATA_DIR keeps the documents), or, to run on this old copy anyway, remove ${big}/store/moved.json`);
+    const doctor = await phTasks(["doctor"], { TASK_DATA_DIR: big, PH_TASKS_URL: "http://127.0.0.1:9" });
+    expect(doctor.stdout).toMatch(new RegExp(`^fail  task store +the task store in ${big}/store was moved to `, "m"));
+
+    const onCopy = agentOn({ TASK_DATA_DIR: big, DATABASE_URL: urlOf(moved) });
+    const listed = JSON.parse((await onCopy.cli(["list", "--json"])).stdout) as { tasks: { id: string }[] };
+    expect(listed.tasks.map((t) => t.id)).toContain("big-1");
+    expect(await onCopy.stop("SIGTERM")).toBe(0);
+    // Only a data directory's store is marked: a PostgreSQL one's workers are stopped by hand.
+    const fromServer = await phTasks(["store", "copy", "--from", urlOf(moved), "--to", path.join(dir, "elsewhere"), "--move"], {});
+    expect(fromServer.status).toBe(2);
+    expect(fromServer.stderr).toContain("--move: only an embedded store (a data directory) is marked moved");
+  }, 120_000);
+
   it("copies a PostgreSQL store while its worker runs tasks and more are asked for: the copy is one instant's", async () => {
     const live = uniqueSchema("copy");
     schemas.push(live);

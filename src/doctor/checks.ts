@@ -27,6 +27,7 @@ import { BUDGET_WINDOW_MS, dailyBudgetOf, DAILY_BUDGET_SETTING, dollars, storedS
 import { selectDailyBudget } from "../store/sql/daily-budget/select-daily-budget.js";
 import { describeBlindWorkers, workersBlindTo } from "../tasks/budget-blind-workers.js";
 import { dataDirHolder } from "../store/data-dir-lock.js";
+import { movedStoreProblem } from "../store/moved-store.js";
 import { describeMode, openToOthers } from "../security/private-data-dir.js";
 import { otherLoginUsersHere } from "./other-users.js";
 import { peerUsersKnown } from "../http/peer-user.js";
@@ -63,6 +64,8 @@ async function checkStore(config: Config): Promise<CheckResult> {
     } catch {
       return result("task store", "fail", `embedded PGlite in ${dir}: ${existing} is not writable`);
     }
+    const moved = movedStoreProblem(dir);
+    if (moved) return result("task store", "fail", moved);
     const open = openToOthers(dir);
     if (open) return result("task store", "warn", `embedded PGlite in ${dir}: other users may enter it (mode ${describeMode(open.mode)}) and read or change the task store; the agent makes it 0700 at its next start`);
     const holder = dataDirHolder(dir);

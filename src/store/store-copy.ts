@@ -24,6 +24,7 @@ import os from "node:os";
 import path from "node:path";
 import { lockDataDir, type DataDirLock } from "./data-dir-lock.js";
 import type { Queryable } from "./db.js";
+import { markStoreMoved } from "./moved-store.js";
 import { insertAuditEntries } from "./sql/audit/insert-audit-entries.js";
 import { advanceSequence } from "./sql/store-copy/advance-sequence.js";
 import { countTablePages } from "./sql/store-copy/count-table-pages.js";
@@ -61,6 +62,8 @@ export interface StoreCopyReport {
   schemaVersion: number;
   tasks: number;
   tables: CopiedTable[];
+  /** The old store was marked moved (--move). */
+  moved: boolean;
   ms: number;
 }
 
@@ -119,10 +122,19 @@ async function closeStore(opened: OpenedStore | undefined): Promise<void> {
   opened.lock?.release();
 }
 
-/** Copies the store at `from` into the new store at `to` (see above); `onTable` hears each table as it is done. */
-export async function copyStore(from: StoreLocation, to: StoreLocation, onTable: (copied: CopiedTable) => void = () => undefined): Promise<StoreCopyReport> {
+export interface StoreCopyOptions {
+  /** Hears each table as it is done. */
+  onTable?: (copied: CopiedTable) => void;
+  /** The old store (a data directory's) marked moved once copied: no agent runs on it again (moved-store.ts). */
+  move?: boolean;
+}
+
+/** Copies the store at `from` into the new store at `to` (see above). */
+export async function copyStore(from: StoreLocation, to: StoreLocation, options: StoreCopyOptions = {}): Promise<StoreCopyReport> {
   const started = Date.now();
+  const onTable = options.onTable ?? (() => undefined);
   if (describeLocation(from) === describeLocation(to)) throw new StoreCopyError(`--from and --to are the same store (${describeLocation(from)})`);
+  if (options.move && from.kind !== "dir") throw new StoreCopyError(`--move: only an embedded store (a data directory) is marked moved; the workers of ${describeLocation(from)} are stopped by hand`);
   let source: OpenedStore | undefined;
   let target: OpenedStore | undefined;
   try {
@@ -146,7 +158,9 @@ export async function copyStore(from: StoreLocation, to: StoreLocation, onTable:
         return tablesCopied;
       });
     });
-    return { from: describeLocation(from), to: describeLocation(to), schemaVersion: sourceVersion, tasks: copied.find((t) => t.table === "ph_tasks")?.rows ?? 0, tables: copied, ms: Date.now() - started };
+    // Marked while still held: no agent can have started on it since the copy read it.
+    if (options.move && from.kind === "dir") markStoreMoved(from.dir, { to: describeLocation(to), at: new Date().toISOString(), by: whoRuns() });
+    return { from: describeLocation(from), to: describeLocation(to), schemaVersion: sourceVersion, tasks: copied.find((t) => t.table === "ph_tasks")?.rows ?? 0, tables: copied, moved: options.move === true, ms: Date.now() - started };
   } finally {
     await closeStore(target);
     await closeStore(source);

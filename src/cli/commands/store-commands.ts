@@ -13,11 +13,12 @@ import { ClientError } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { table } from "../format.js";
 import { printJson } from "./client-options.js";
-import { printText } from "../terminal-text.js";
+import { printNotice, printText } from "../terminal-text.js";
 
 const FlagsSchema = z.object({
   to: z.string().trim().min(1, "must name a PostgreSQL URL (postgres://…) or a data directory"),
   from: z.string().trim().min(1, "must name a data directory or a PostgreSQL URL (postgres://…)").optional(),
+  move: z.boolean().optional(),
   json: z.boolean().optional(),
 });
 
@@ -28,6 +29,7 @@ export function registerStoreCommands(program: Command): void {
     .description("copy the whole task store — tasks, output, schedules, hooks, webhooks, templates, pipelines, budgets, spend, audit log — into a new, empty one; the agent on a data directory must be stopped")
     .requiredOption("--to <store>", "the new store: a PostgreSQL URL (postgres://…) or a data directory (its store/ is made)")
     .option("--from <store>", "the store to copy (default: the agent's, DATABASE_URL or TASK_DATA_DIR)")
+    .option("--move", "mark the old store (a data directory's) moved once copied: no agent starts on it again without DATABASE_URL, so nothing runs twice")
     .option("--json", "print the report as JSON")
     .action(async (raw: unknown) => {
       const parsed = parseWith(FlagsSchema, raw);
@@ -39,9 +41,10 @@ export function registerStoreCommands(program: Command): void {
       const from = storeLocation(flags.from ?? agentStore());
       const to = storeLocation(flags.to);
       if (!flags.json) process.stderr.write(`copying the task store of ${describeLocation(from)} into ${describeLocation(to)}…\n`);
-      const report = await copyStore(from, to, (copied) => {
+      const onTable = (copied: { table: string; rows: number }) => {
         if (!flags.json && process.stderr.isTTY && copied.rows > 0) process.stderr.write(`  ${copied.table}: ${copied.rows.toLocaleString("en-US")} rows\n`);
-      }).catch((error: unknown) => {
+      };
+      const report = await copyStore(from, to, { onTable, move: flags.move === true }).catch((error: unknown) => {
         // What the user can mend (a running agent, a store that is not new, versions apart): usage, not a failure.
         throw error instanceof StoreCopyError || error instanceof DataDirInUseError ? new ClientError(error.message, EXIT.usage) : error;
       });
@@ -50,6 +53,8 @@ export function registerStoreCommands(program: Command): void {
       printText(`${table(["table", "rows"], rows)}\n`);
       const next = to.kind === "postgres" ? `start the agents with DATABASE_URL=${report.to}` : `start the agent with TASK_DATA_DIR=${report.to}`;
       printText(`copied ${report.tasks.toLocaleString("en-US")} tasks (${rows.length} tables with rows, schema version ${report.schemaVersion}) in ${(report.ms / 1000).toFixed(1)} s; ${next}${from.kind === "dir" && to.kind === "postgres" ? ` (its TASK_DATA_DIR keeps the documents of ${report.from})` : ""}\n`);
+      if (report.moved) printText(`the old store in ${report.from} is marked moved: an agent started there without DATABASE_URL refuses to (remove ${report.from}/store/moved.json to run on it anyway)\n`);
+      else if (from.kind === "dir") printNotice(`the old store in ${report.from} is unchanged: an agent started on it again would run its pending tasks and schedules a second time (--move marks it so that none starts there)\n`);
     });
 }
 
